@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+
+export class CanonicalJsonError extends Error {
+  readonly code = 'CANONICAL_JSON_UNSUPPORTED';
+}
+
+/**
+ * Canonical JSON: object keys sorted by UTF-16 code unit order, no whitespace, `undefined` members
+ * omitted, arrays kept in order. Non-finite numbers, bigint, functions and symbols are refused:
+ * a hash over a value that JSON cannot carry faithfully would not be reproducible.
+ */
+export function canonicalJson(value: unknown): string {
+  return write(value, 0);
+}
+
+function write(v: unknown, depth: number): string {
+  if (depth > 64) throw new CanonicalJsonError('nesting deeper than 64');
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(v)) throw new CanonicalJsonError(`non-finite number ${String(v)}`);
+      return JSON.stringify(v);
+    case 'object': {
+      if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : write(x, depth + 1))).join(',')}]`;
+      const obj = v as Record<string, unknown>;
+      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${write(obj[k], depth + 1)}`).join(',')}}`;
+    }
+    default:
+      throw new CanonicalJsonError(`unsupported type ${typeof v}`);
+  }
+}
+
+export function sha256Hex(data: string): string {
+  return createHash('sha256').update(data, 'utf8').digest('hex');
+}
+
+/** sha256 of the canonical JSON of a value: snapshot_hash, input_hash, decision_id all use this. */
+export function hashCanonical(value: unknown): string {
+  return sha256Hex(canonicalJson(value));
+}
+
+export const snapshotHash = (snapshot: unknown): string => hashCanonical(snapshot);
+export const inputHash = (payload: unknown): string => hashCanonical(payload);
+/** decision_id: "dec_" + the first 32 hex of the hash of the canonical decision (ids excluded by the caller). */
+export const decisionIdOf = (canonicalDecision: unknown): string => `dec_${hashCanonical(canonicalDecision).slice(0, 32)}`;

@@ -1,0 +1,115 @@
+/**
+ * The one configuration of a supervisor, after validation and defaults (packages/runtime owns the
+ * JSON Schema; docs/00_SOURCE_OF_TRUTH.md lists every key). Units are in the key names. Secrets are
+ * never part of it: they come from the environment or a 0600 file.
+ */
+export interface Config {
+  /** Must be LIVE: the system is Live-only. Environment MODE overrides the file. */
+  readonly mode: 'LIVE';
+  /** AI decision level; 2 = AI gate mandatory and fail-closed. Environment AI_DEC overrides. */
+  readonly ai_dec: number;
+  readonly live: LiveConfig;
+  readonly paths: PathsConfig;
+  readonly supervisor: SupervisorConfig;
+  readonly audit: AuditConfig;
+  readonly exchange: ExchangeConfig;
+  readonly aigate: AiGateConfig;
+  readonly risk: RiskConfig;
+  readonly panel: PanelConfig;
+  readonly logging: LoggingConfig;
+}
+
+export interface LiveConfig {
+  readonly live_lock_file_enabled: boolean;
+  readonly live_lock_file: string;
+  readonly secrets_file: string;
+  readonly fault_hooks_enabled: boolean;
+}
+
+export interface PathsConfig {
+  readonly var_dir: string;
+}
+
+export interface SupervisorConfig {
+  readonly heartbeat_interval_ms: number;
+  readonly worker_stall_timeout_ms: number;
+  readonly mode_broadcast_interval_ms: number;
+  readonly worker_mode_timeout_ms: number;
+  readonly request_timeout_ms: number;
+  readonly worker_ready_timeout_ms: number;
+  readonly restart_backoff_initial_ms: number;
+  readonly restart_backoff_max_ms: number;
+  readonly restart_max_in_window: number;
+  readonly restart_window_ms: number;
+  readonly shutdown_timeout_ms: number;
+  readonly degrade_stability_window_ms: number;
+  readonly event_loop_lag_degrade_ms: number;
+}
+
+export interface AuditConfig {
+  readonly busy_timeout_ms: number;
+  readonly synchronous: 'FULL' | 'NORMAL';
+  readonly journal_size_limit_bytes: number;
+  readonly audit_writer_queue_capacity: number;
+  readonly audit_writer_queue_high_pct: number;
+  readonly audit_writer_queue_full_pct: number;
+  readonly audit_writer_max_lag_ms: number;
+  readonly audit_writer_batch_max: number;
+  readonly audit_writer_flush_interval_ms: number;
+  readonly db_busy_persistent_ms: number;
+  readonly checkpoint_interval_ms: number;
+  readonly wal_truncate_bytes: number;
+  readonly wal_abnormal_bytes: number;
+  readonly disk_check_interval_ms: number;
+  readonly disk_free_degrade_bytes: number;
+  readonly disk_free_pause_bytes: number;
+  readonly jsonl_retention_days: number;
+  readonly backup_enabled: boolean;
+  readonly backup_interval_ms: number;
+  readonly backup_retention_days: number;
+  readonly vacuum_interval_ms: number;
+}
+
+export interface ExchangeConfig {
+  readonly rest_base_url: string;
+  readonly ws_market_url: string;
+  readonly ws_api_url: string;
+  readonly symbols: readonly string[];
+  readonly rest_timeout_ms: number;
+  readonly order_timeout_ms: number;
+  readonly time_sync_interval_ms: number;
+  readonly time_sync_recv_window_ms: number;
+  readonly clock_drift_max_ms_live: number;
+  readonly filters_max_age_ms: number;
+}
+
+export interface AiGateConfig {
+  readonly base_url: string;
+  readonly model: string;
+  readonly timeout_ms: number;
+  readonly max_tokens: number;
+  readonly payload_max_bytes: number;
+}
+
+export interface RiskConfig {
+  readonly kill_switch_file: string;
+  readonly daily_loss_limit_quote: string;
+  readonly max_exposure_quote_total: string;
+  readonly max_exposure_quote_per_symbol: string;
+  readonly max_open_orders: number;
+  readonly churn_limit_10s: number;
+  readonly churn_limit_60s: number;
+  readonly cancel_replace_limit_10s: number;
+  readonly cancel_replace_limit_60s: number;
+}
+
+export interface PanelConfig {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface LoggingConfig {
+  readonly level: 'error' | 'warn' | 'info' | 'debug';
+  readonly file_max_bytes: number;
+  readonly file_max_files: number;
+}

@@ -1,0 +1,60 @@
+/**
+ * The catalogue of audit event types. Events are the entity in the past tense. Names used by the
+ * operations rules (STAGE_CHANGED, ALERT_RAISED, INTENT_STATE_CHANGED, RECONCILE_DIFF, AIGATE_CALL,
+ * FILTERS_REFRESHED, MODE_CHANGED) are used exactly. Only ever added, never renamed.
+ */
+export const EVENT_TYPES = [
+  // run and process lifecycle
+  'RUN_STARTED',
+  'RUN_STOPPED',
+  'CONFIG_LOADED',
+  'WORKER_STARTED',
+  'WORKER_EXITED',
+  'WORKER_RESTARTED',
+  'AUDIT_RECOVERED',
+  // mode authority and alerting
+  'MODE_CHANGED',
+  'REASON_RAISED',
+  'REASON_CLEARED',
+  'ALERT_RAISED',
+  'CHANNEL_MESSAGE_REJECTED',
+  'HEALTH_SAMPLED',
+  // engine cycle
+  'STAGE_CHANGED',
+  'MARKET_SNAPSHOT_TAKEN',
+  'DECISION_PROPOSED',
+  'AIGATE_CALL',
+  'RISK_VERDICT_GIVEN',
+  'INTENT_CREATED',
+  'INTENT_STATE_CHANGED',
+  'ORDER_UPDATED',
+  'FILL_RECORDED',
+  'POSITION_UPDATED',
+  'PROTECTION_PLACED',
+  'PROTECTION_SWAPPED',
+  'RECONCILE_STARTED',
+  'RECONCILE_COMPLETED',
+  'RECONCILE_DIFF',
+  'SHADOW_RECORDED',
+  'PNL_SAMPLED',
+  // gateway
+  'REST_CALLED',
+  'WS_STATE_CHANGED',
+  'CLOCK_SYNCED',
+  'RATE_LIMIT_OBSERVED',
+  'FILTERS_REFRESHED',
+  'USER_EVENT_RECEIVED',
+  // audit writer's own
+  'DB_WRITER_PRESSURE_CHANGED',
+  'DISK_SAMPLED',
+  'BACKUP_COMPLETED',
+  'CHECKPOINT_COMPLETED',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+export function isEventType(x: unknown): x is EventType {
+  return typeof x === 'string' && EVENT_TYPE_SET.has(x);
+}

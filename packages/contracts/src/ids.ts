@@ -1,0 +1,49 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * Time-ordered ids: 12 hex chars of ms time + 4 hex of a per-process counter + 8 random hex.
+ * Sortable by creation within and across threads (to the ms), unique without coordination.
+ */
+let counter = 0;
+export function newId(prefix: string, nowMs: number = Date.now()): string {
+  counter = (counter + 1) & 0xffff;
+  const t = Math.max(0, Math.floor(nowMs)).toString(16).padStart(12, '0');
+  const c = counter.toString(16).padStart(4, '0');
+  return `${prefix}_${t}${c}${randomBytes(4).toString('hex')}`;
+}
+
+export const newRunId = (nowMs?: number): string => newId('run', nowMs);
+export const newEventId = (nowMs?: number): string => newId('evt', nowMs);
+export const newSnapshotId = (nowMs?: number): string => newId('snp', nowMs);
+export const newIntentId = (nowMs?: number): string => newId('oi', nowMs);
+
+/** Binance's newClientOrderId pattern: ^[a-zA-Z0-9-_]{1,36}$ */
+export const CLIENT_ORDER_ID_RE = /^[a-zA-Z0-9-_]{1,36}$/;
+
+/**
+ * The clientOrderId of an order intent: deterministic from the intent id and the leg, so REST can
+ * always be asked "did this order happen?" after a crash. Binance only guarantees uniqueness among
+ * open orders, so the id embeds a digest of the full intent id (not a counter that could repeat
+ * across runs). Format: "vg" + leg letter + 33 base32 chars of sha256 = 36 chars.
+ */
+export const ORDER_LEGS = { entry: 'e', stop: 's', take_profit: 't', list: 'l', close: 'c', trailing: 'r' } as const;
+export type OrderLeg = keyof typeof ORDER_LEGS;
+
+const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
+export function clientOrderIdFor(orderIntentId: string, leg: OrderLeg): string {
+  const digest = createHash('sha256').update(`${orderIntentId}|${leg}`).digest();
+  let out = `vg${ORDER_LEGS[leg]}`;
+  let bits = 0;
+  let value = 0;
+  for (const byte of digest) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < 36) {
+      out += B32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    if (out.length >= 36) break;
+    value &= (1 << bits) - 1;
+  }
+  return out;
+}

@@ -1,0 +1,3 @@
+export * from './mode-authority.js';
+export * from './redact.js';
+export * from './backoff.js';

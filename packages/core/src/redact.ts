@@ -1,0 +1,62 @@
+/**
+ * Redaction applied to every payload before it is logged, audited, written to JSONL or sent to the
+ * AI gate. Two layers: keys whose names say "secret" are replaced whole; string values are scrubbed
+ * of signatures, API keys in URLs/query strings/headers, bearer tokens and any registered literal
+ * (the actual secret values of this process, so a leak under an innocent key is still caught).
+ */
+export const REDACTED = '[REDACTED]';
+
+const SECRET_KEY_RE = /(secret|password|passphrase|api[-_]?key|apikey|signature|token|authorization|private[-_]?key|x-mbx-apikey|listenkey)/i;
+
+const VALUE_PATTERNS: readonly RegExp[] = [
+  // query-string style: signature=..., apiKey=..., listenKey=..., secret=...
+  /((?:signature|api[-_]?key|apikey|secret|listenkey|token|access_token)=)[^&\s"']+/gi,
+  // header style in text: X-MBX-APIKEY: abc / Authorization: Bearer abc
+  /(x-mbx-apikey["']?\s*[:=]\s*["']?)[^\s"',}]+/gi,
+  /(authorization["']?\s*[:=]\s*["']?(?:bearer\s+)?)[^\s"',}]+/gi,
+  /(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
+  // OpenAI-style keys
+  /()sk-[A-Za-z0-9_-]{16,}/g,
+];
+
+const literals = new Set<string>();
+
+/** Registers a secret value (>= 8 chars) so that it is scrubbed wherever it appears. */
+export function registerSecret(value: string | null | undefined): void {
+  if (typeof value === 'string' && value.length >= 8) literals.add(value);
+}
+
+export function redactString(s: string): string {
+  let out = s;
+  for (const lit of literals) if (out.includes(lit)) out = out.split(lit).join(REDACTED);
+  for (const re of VALUE_PATTERNS) {
+    re.lastIndex = 0;
+    if (re.test(out)) {
+      re.lastIndex = 0;
+      out = out.replace(re, (_m, p1: string) => `${p1}${REDACTED}`);
+    }
+  }
+  return out;
+}
+
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY_RE.test(key);
+}
+
+/** Deep copy with secrets removed. Never mutates its input; cycles are cut. */
+export function redact<T>(value: T): T {
+  return walk(value, new WeakSet()) as T;
+}
+
+function walk(v: unknown, seen: WeakSet<object>): unknown {
+  if (typeof v === 'string') return redactString(v);
+  if (typeof v !== 'object' || v === null) return v;
+  if (seen.has(v)) return '[CYCLE]';
+  seen.add(v);
+  if (Array.isArray(v)) return v.map((x) => walk(x, seen));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    out[k] = isSecretKey(k) && x !== null && x !== undefined && typeof x !== 'boolean' && typeof x !== 'number' ? REDACTED : walk(x, seen);
+  }
+  return out;
+}

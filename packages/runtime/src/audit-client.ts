@@ -1,0 +1,127 @@
+import type { MessagePort } from 'node:worker_threads';
+import {
+  AUDIT_CHANNEL,
+  type AuditProducerSide,
+  type AuditWriterSide,
+  type CommitAck,
+  type EventEnvelope,
+  type WriterPressure,
+} from '@vigil/contracts';
+import { ChannelError, Endpoint, type Rejection } from './channel.js';
+
+export interface AuditClientOptions {
+  readonly label: string;
+  readonly requestTimeoutMs: number;
+  /** Bulk events held while no writer is attached (it died; a new port is on its way). */
+  readonly holdCapacity: number;
+  /** Bulk events are coalesced into one frame per this many ms (0: per microtask). */
+  readonly batchDelayMs?: number;
+  readonly onReject?: (r: Rejection) => void;
+  /** Events had to be dropped because the hold buffer overflowed: the caller must alert and PAUSE. */
+  readonly onDropped?: (count: number) => void;
+  readonly onDetached?: () => void;
+}
+
+/**
+ * A producer's connection to the audit writer. Bulk appends are coalesced into one frame per tick
+ * and never block the caller; critical appends resolve only after the writer committed them. While
+ * the writer is detached (its thread died), bulk events wait in a bounded buffer and critical
+ * appends fail at once: a caller that needs durability must not proceed without it.
+ */
+export class AuditClient {
+  private ep: Endpoint<AuditProducerSide, AuditWriterSide> | null = null;
+  private batch: EventEnvelope[] = [];
+  private scheduled = false;
+  private held: EventEnvelope[] = [];
+  dropped = 0;
+  sent = 0;
+
+  constructor(private readonly opts: AuditClientOptions) {}
+
+  get attached(): boolean {
+    return this.ep !== null && !this.ep.isClosed;
+  }
+
+  attach(port: MessagePort): void {
+    this.ep?.close();
+    const ep = new Endpoint<AuditProducerSide, AuditWriterSide>(port, {
+      spec: AUDIT_CHANNEL,
+      side: 'a',
+      label: `audit:${this.opts.label}`,
+      requestTimeoutMs: this.opts.requestTimeoutMs,
+      ...(this.opts.onReject ? { onReject: this.opts.onReject } : {}),
+      onClose: () => {
+        if (this.ep === ep) {
+          this.ep = null;
+          this.opts.onDetached?.();
+        }
+      },
+    });
+    this.ep = ep;
+    if (this.held.length > 0) {
+      const held = this.held;
+      this.held = [];
+      this.sent += held.length;
+      ep.emit({ type: 'append', events: held });
+    }
+  }
+
+  append(ev: EventEnvelope): void {
+    this.batch.push(ev);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      const delay = this.opts.batchDelayMs ?? 0;
+      if (delay > 0) setTimeout(() => this.flushBatch(), delay);
+      else queueMicrotask(() => this.flushBatch());
+    }
+  }
+
+  async appendCritical(events: readonly EventEnvelope[]): Promise<CommitAck> {
+    // Bulk events queued before this one must not be overtaken by it.
+    this.flushBatch();
+    if (!this.ep || this.ep.isClosed) throw new ChannelError('AUDIT_DETACHED', 'no audit writer attached: not durable', true);
+    return this.ep.request('append_critical', { events });
+  }
+
+  async flush(): Promise<CommitAck> {
+    this.flushBatch();
+    if (!this.ep || this.ep.isClosed) throw new ChannelError('AUDIT_DETACHED', 'no audit writer attached', true);
+    return this.ep.request('flush', {});
+  }
+
+  async pressure(): Promise<WriterPressure> {
+    if (!this.ep || this.ep.isClosed) throw new ChannelError('AUDIT_DETACHED', 'no audit writer attached', true);
+    return this.ep.request('pressure', {});
+  }
+
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  close(): void {
+    this.flushBatch();
+    this.ep?.close();
+    this.ep = null;
+  }
+
+  private flushBatch(): void {
+    this.scheduled = false;
+    if (this.batch.length === 0) return;
+    const events = this.batch;
+    this.batch = [];
+    if (this.ep && !this.ep.isClosed) {
+      this.sent += events.length;
+      this.ep.emit({ type: 'append', events });
+      return;
+    }
+    const room = this.opts.holdCapacity - this.held.length;
+    if (room >= events.length) {
+      this.held.push(...events);
+      return;
+    }
+    if (room > 0) this.held.push(...events.slice(0, room));
+    const lost = events.length - Math.max(0, room);
+    this.dropped += lost;
+    this.opts.onDropped?.(lost);
+  }
+}

@@ -1,0 +1,198 @@
+import type { JSONSchemaType } from 'ajv';
+import type { Config } from '@vigil/contracts';
+
+/**
+ * The JSON Schema of the configuration: types, ranges and defaults. `x-unit` and `description`
+ * (the why) feed docs/00_SOURCE_OF_TRUTH.md; a test keeps the two in agreement.
+ * Every object is closed (additionalProperties: false): an unknown key is an error, and so a
+ * secret put into the config file is refused instead of silently carried around.
+ */
+type U = 'ms' | 'bytes' | 'pct' | 'count' | 'days' | 'bool' | 'path' | 'url' | 'enum' | 'quote' | 'text' | 'port' | 'list';
+
+const int = (def: number, unit: U, why: string, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  ({ type: 'integer', default: def, minimum: min, maximum: max, 'x-unit': unit, description: why }) as const;
+const bool = (def: boolean, why: string) => ({ type: 'boolean', default: def, 'x-unit': 'bool', description: why }) as const;
+const str = (def: string, unit: U, why: string, extra: Record<string, unknown> = {}) =>
+  ({ type: 'string', default: def, minLength: 1, 'x-unit': unit, description: why, ...extra }) as const;
+const decimal = (def: string, why: string) =>
+  ({ type: 'string', default: def, pattern: '^[0-9]+(\\.[0-9]+)?$', 'x-unit': 'quote', description: why }) as const;
+
+/** Sections default to {} so that ajv's useDefaults fills their keys; typed never to satisfy JSONSchemaType. */
+const EMPTY_SECTION = {} as never;
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['mode', 'ai_dec', 'live', 'paths', 'supervisor', 'audit', 'exchange', 'aigate', 'risk', 'panel', 'logging'],
+  properties: {
+    mode: { type: 'string', const: 'LIVE', default: 'LIVE', 'x-unit': 'enum', description: 'The system is Live-only; anything else refuses to start. Environment MODE overrides.' },
+    ai_dec: { type: 'integer', default: 2, minimum: 0, maximum: 2, 'x-unit': 'enum', description: 'AI decision level; start requires 2 (AI gate mandatory, fail-closed). Environment AI_DEC overrides.' },
+    live: {
+      type: 'object',
+      additionalProperties: false,
+      default: EMPTY_SECTION,
+      required: ['live_lock_file_enabled', 'live_lock_file', 'secrets_file', 'fault_hooks_enabled'],
+      properties: {
+        live_lock_file_enabled: bool(true, 'Second, external live lock: start refuses unless the lock file exists.'),
+        live_lock_file: str('LIVE.ok', 'path', 'The external live lock file, relative to var_dir.'),
+        secrets_file: str('secrets.json', 'path', 'Exchange API credentials file (JSON api_key/api_secret), relative to var_dir, must be mode 0600; environment BINANCE_API_KEY/BINANCE_API_SECRET take precedence.'),
+        fault_hooks_enabled: bool(false, 'Lets tests inject worker faults over the control channel; recorded as FAULT_HOOKS_ENABLED when on.'),
+      },
+    },
+    paths: {
+      type: 'object',
+      additionalProperties: false,
+      default: EMPTY_SECTION,
+      required: ['var_dir'],
+      properties: {
+        var_dir: str('var', 'path', 'Runtime directory (data, jsonl, log, backup, locks); relative paths resolve against the working directory. Never versioned.'),
+      },
+    },
+    supervisor: {
+      type: 'object',
+      additionalProperties: false,
+      default: EMPTY_SECTION,
+      required: [
+        'heartbeat_interval_ms', 'worker_stall_timeout_ms', 'mode_broadcast_interval_ms', 'worker_mode_timeout_ms',
+        'request_timeout_ms', 'worker_ready_timeout_ms', 'restart_backoff_initial_ms', 'restart_backoff_max_ms',
+        'restart_max_in_window', 'restart_window_ms', 'shutdown_timeout_ms', 'degrade_stability_window_ms', 'event_loop_lag_degrade_ms',
+      ],
+      properties: {
+        heartbeat_interval_ms: int(250, 'ms', 'Each worker sends a heartbeat this often.', 20, 10_000),
+        worker_stall_timeout_ms: int(400, 'ms', 'A worker silent this long is stalled (must be below 2 heartbeat intervals).', 20, 20_000),
+        mode_broadcast_interval_ms: int(250, 'ms', 'The supervisor re-broadcasts the mode this often, so workers can tell silence from calm.', 20, 10_000),
+        worker_mode_timeout_ms: int(1500, 'ms', 'A worker that hears no mode this long treats itself as PAUSE.', 100, 60_000),
+        request_timeout_ms: int(2000, 'ms', 'Default timeout of a request over a channel.', 10, 60_000),
+        worker_ready_timeout_ms: int(15_000, 'ms', 'A worker must report ready within this time at start.', 100, 120_000),
+        restart_backoff_initial_ms: int(200, 'ms', 'First restart delay of a dead worker; doubles per attempt.', 0, 60_000),
+        restart_backoff_max_ms: int(10_000, 'ms', 'Ceiling of the restart delay.', 0, 600_000),
+        restart_max_in_window: int(5, 'count', 'Restarts allowed in restart_window_ms before WORKER_RESTART_EXHAUSTED (manual).', 1, 1000),
+        restart_window_ms: int(60_000, 'ms', 'Window for counting restarts.', 1000, 3_600_000),
+        shutdown_timeout_ms: int(10_000, 'ms', 'Orderly shutdown budget before threads are terminated.', 100, 120_000),
+        degrade_stability_window_ms: int(30_000, 'ms', 'After the last DEGRADE/PAUSE cause clears, stay in DEGRADE this long before NORMAL.', 0, 3_600_000),
+        event_loop_lag_degrade_ms: int(200, 'ms', 'A thread whose event-loop delay p99 exceeds this raises EVENT_LOOP_LAG_HIGH.', 10, 60_000),
+      },
+    },
+    audit: {
+      type: 'object',
+      additionalProperties: false,
+      default: EMPTY_SECTION,
+      required: [
+        'busy_timeout_ms', 'synchronous', 'journal_size_limit_bytes', 'audit_writer_queue_capacity', 'audit_writer_queue_high_pct',
+        'audit_writer_queue_full_pct', 'audit_writer_max_lag_ms', 'audit_writer_batch_max', 'audit_writer_flush_interval_ms',
+        'db_busy_persistent_ms', 'checkpoint_interval_ms', 'wal_truncate_bytes', 'wal_abnormal_bytes', 'disk_check_interval_ms',
+        'disk_free_degrade_bytes', 'disk_free_pause_bytes', 'jsonl_retention_days', 'backup_enabled', 'backup_interval_ms',
+        'backup_retention_days', 'vacuum_interval_ms',
+      ],
+      properties: {
+        busy_timeout_ms: int(5000, 'ms', 'SQLite busy_timeout of every connection.', 0, 60_000),
+        synchronous: { type: 'string', enum: ['FULL', 'NORMAL'], default: 'FULL', 'x-unit': 'enum', description: 'SQLite synchronous: FULL makes every acknowledged commit survive power loss, not only a process crash.' },
+        journal_size_limit_bytes: int(64 * MiB, 'bytes', 'WAL size SQLite truncates to after a checkpoint.', 0),
+        audit_writer_queue_capacity: int(100_000, 'count', 'Bound of the writer queue (events).', 100),
+        audit_writer_queue_high_pct: int(70, 'pct', 'Queue fill at which DB_WRITER_QUEUE_HIGH (DEGRADE) is raised.', 1, 99),
+        audit_writer_queue_full_pct: int(95, 'pct', 'Queue fill at which DB_WRITER_QUEUE_FULL (PAUSE) is raised.', 2, 100),
+        audit_writer_max_lag_ms: int(500, 'ms', 'Oldest unwritten event older than this raises DB_WRITER_BACKPRESSURE; the Live checklist wants the last commit within 2x this.', 1, 60_000),
+        audit_writer_batch_max: int(5000, 'count', 'Most events committed in one transaction.', 1, 1_000_000),
+        audit_writer_flush_interval_ms: int(5, 'ms', 'Longest a bulk event waits for its batch.', 0, 10_000),
+        db_busy_persistent_ms: int(5000, 'ms', 'SQLITE_BUSY lasting this long is persistent (PAUSE) rather than transient (DEGRADE).', 0, 600_000),
+        checkpoint_interval_ms: int(1000, 'ms', 'Period of PASSIVE WAL checkpoints, off the commit path.', 10, 600_000),
+        wal_truncate_bytes: int(256 * MiB, 'bytes', 'WAL larger than this gets a TRUNCATE checkpoint.', 0),
+        wal_abnormal_bytes: int(1 * GiB, 'bytes', 'WAL larger than this raises WAL_GROWTH_ABNORMAL.', 0),
+        disk_check_interval_ms: int(5000, 'ms', 'Period of disk free / DB / WAL size sampling.', 100, 600_000),
+        disk_free_degrade_bytes: int(2 * GiB, 'bytes', 'Free bytes on the var volume below which DISK_LOW_DEGRADE is raised.', 0),
+        disk_free_pause_bytes: int(512 * MiB, 'bytes', 'Free bytes on the var volume below which DISK_LOW_PAUSE is raised (Live).', 0),
+        jsonl_retention_days: int(30, 'days', 'JSONL event files older than this are deleted.', 1, 36_500),
+        backup_enabled: bool(true, 'Daily online backup of the audit database (SQLite backup API).'),
+        backup_interval_ms: int(86_400_000, 'ms', 'Period of the online backup.', 60_000),
+        backup_retention_days: int(14, 'days', 'Backups older than this are deleted.', 1, 36_500),
+        vacuum_interval_ms: int(0, 'ms', 'Period of VACUUM; 0 disables it. Skipped on low disk.', 0),
+      },
+    },
+    exchange: {
+      type: 'object',
+      additionalProperties: false,
+      default: EMPTY_SECTION,
+      required: [
+        'rest_base_url', 'ws_market_url', 'ws_api_url', 'symbols', 'rest_timeout_ms', 'order_timeout_ms', 'time_sync_interval_ms',
+        'time_sync_recv_window_ms', 'clock_drift_max_ms_live', 'filters_max_age_ms',
+      ],
+      properties: {
+        rest_base_url: str('https://api.binance.com', 'url', 'Binance Spot REST base URL (the embedded default points at apps/exchange-sim).', { format: 'uri' }),
+        ws_market_url: str('wss://stream.binance.com:9443', 'url', 'Market streams base URL.', { format: 'uri' }),
+        ws_api_url: str('wss://ws-api.binance.com:443/ws-api/v3', 'url', 'WebSocket API URL (user data stream subscription).', { format: 'uri' }),
+        symbols: {
+          type: 'array',
+          default: ['BTCUSDT', 'ETHUSDT'],
+          minItems: 1,
+          maxItems: 50,
+          uniqueItems: true,
+          items: { type: 'string', pattern: '^[A-Z0-9]{2,20}$' },
+          'x-unit': 'list',
+          description: 'Symbols the bot trades and watches.',
+        },
+        rest_timeout_ms: int(5000, 'ms', 'Timeout of read-only REST calls.', 100, 60_000),
+        order_timeout_ms: int(8000, 'ms', 'Timeout of order-changing calls; a timeout after send is SENT_UNKNOWN, never failed.', 100, 60_000),
+        time_sync_interval_ms: int(60_000, 'ms', 'Period of clock sync against /api/v3/time.', 1000, 3_600_000),
+        time_sync_recv_window_ms: int(5000, 'ms', 'recvWindow of signed requests (Binance default 5000, max 60000).', 1, 60_000),
+        clock_drift_max_ms_live: int(500, 'ms', 'Clock drift above this raises CLOCK_DRIFT (PAUSE).', 1, 60_000),
+        filters_max_age_ms: int(3_600_000, 'ms', 'exchangeInfo filters older than this are stale (FILTERS_STALE).', 1000, 86_400_000),
+      },
+    },
+    aigate: {
+      type: 'object',
+      additionalProperties: false,
+      default: EMPTY_SECTION,
+      required: ['base_url', 'model', 'timeout_ms', 'max_tokens', 'payload_max_bytes'],
+      properties: {
+        base_url: str('https://api.openai.com/v1', 'url', 'OpenAI-compatible base URL of the AI gate (the embedded default points at apps/ai-reviewer). Key only from OPENAI_API_KEY.', { format: 'uri' }),
+        model: str('gpt-4.1-mini', 'text', 'Model that reviews entries.'),
+        timeout_ms: int(4000, 'ms', 'Strict timeout of one AI gate call; exceeded = AIGATE_TIMEOUT (PAUSE).', 100, 60_000),
+        max_tokens: int(400, 'count', 'Token limit of one AI gate reply.', 16, 8192),
+        payload_max_bytes: int(16_384, 'bytes', 'Redacted payload sent to the AI gate is truncated to this size.', 512, 1_048_576),
+      },
+    },
+    risk: {
+      type: 'object',
+      additionalProperties: false,
+      default: EMPTY_SECTION,
+      required: [
+        'kill_switch_file', 'daily_loss_limit_quote', 'max_exposure_quote_total', 'max_exposure_quote_per_symbol', 'max_open_orders',
+        'churn_limit_10s', 'churn_limit_60s', 'cancel_replace_limit_10s', 'cancel_replace_limit_60s',
+      ],
+      properties: {
+        kill_switch_file: str('KILL', 'path', 'Operator kill switch: while this file exists (relative to var_dir) the system is in PAUSE.'),
+        daily_loss_limit_quote: decimal('50', 'Realized + unrealized loss per UTC day, in quote currency, that stops entries.'),
+        max_exposure_quote_total: decimal('1000', 'Cap on total open exposure, quote currency.'),
+        max_exposure_quote_per_symbol: decimal('300', 'Cap on open exposure per symbol, quote currency.'),
+        max_open_orders: int(10, 'count', 'Cap on open orders across symbols.', 1, 1000),
+        churn_limit_10s: int(5, 'count', 'New+cancel actions per symbol in 10 s before RISK_CHURN_LIMIT_HIT.', 1, 10_000),
+        churn_limit_60s: int(20, 'count', 'New+cancel actions per symbol in 60 s before RISK_CHURN_LIMIT_HIT.', 1, 100_000),
+        cancel_replace_limit_10s: int(3, 'count', 'Cancel-replace actions per symbol in 10 s before RISK_CANCEL_REPLACE_LIMIT_HIT.', 1, 10_000),
+        cancel_replace_limit_60s: int(10, 'count', 'Cancel-replace actions per symbol in 60 s before RISK_CANCEL_REPLACE_LIMIT_HIT.', 1, 100_000),
+      },
+    },
+    panel: {
+      type: 'object',
+      additionalProperties: false,
+      default: EMPTY_SECTION,
+      required: ['host', 'port'],
+      properties: {
+        host: str('127.0.0.1', 'text', 'Panel bind address; loopback only in Live (any other value is refused).'),
+        port: int(8787, 'port', 'Panel port (http://127.0.0.1:<port>/dashboard).', 0, 65_535),
+      },
+    },
+    logging: {
+      type: 'object',
+      additionalProperties: false,
+      default: EMPTY_SECTION,
+      required: ['level', 'file_max_bytes', 'file_max_files'],
+      properties: {
+        level: { type: 'string', enum: ['error', 'warn', 'info', 'debug'], default: 'info', 'x-unit': 'enum', description: 'Lowest level written to console and files.' },
+        file_max_bytes: int(20 * MiB, 'bytes', 'Size at which a log file under var/log rotates.', 1024),
+        file_max_files: int(10, 'count', 'Rotated log files kept per thread.', 1, 1000),
+      },
+    },
+  },
+};

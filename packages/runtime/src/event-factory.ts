@@ -1,0 +1,35 @@
+import { NO_CORRELATION, REASON_CODES, newEventId, type Correlation, type EventEnvelope, type EventType, type JsonObject, type ReasonCode, type Severity, type ThreadName } from '@vigil/contracts';
+import { redact } from '@vigil/core';
+
+/**
+ * Builds envelopes for one thread of one run. Payloads are redacted here, at creation, so no
+ * secret can enter the audit stream whatever path it later takes.
+ */
+export class EventFactory {
+  constructor(
+    readonly runId: string,
+    readonly source: ThreadName,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  make(
+    type: EventType,
+    payload: JsonObject = {},
+    opts: { readonly reason?: ReasonCode | null; readonly severity?: Severity; readonly corr?: Partial<Correlation> } = {},
+  ): EventEnvelope {
+    const reason = opts.reason ?? null;
+    const ts = this.now();
+    return {
+      event_id: newEventId(ts),
+      ts_ms: ts,
+      run_id: this.runId,
+      source: this.source,
+      ...NO_CORRELATION,
+      ...opts.corr,
+      event_type: type,
+      reason_code: reason,
+      severity: opts.severity ?? (reason ? REASON_CODES[reason].severity : 'INFO'),
+      payload: redact(payload),
+    };
+  }
+}

@@ -1,0 +1,205 @@
+import { join } from 'node:path';
+import { isMainThread, threadId, workerData, type MessagePort } from 'node:worker_threads';
+import {
+  CONTROL_CHANNEL,
+  PROTOCOL_VERSION,
+  type FaultSpec,
+  type JsonObject,
+  type Mode,
+  type ModeState,
+  type PortName,
+  type ReasonCode,
+  type SupervisorRequests,
+  type SupervisorSide,
+  type WorkerInit,
+  type WorkerName,
+  type WorkerSide,
+  type WorkerStatus,
+} from '@vigil/contracts';
+import { Endpoint, type RequestHandlers } from './channel.js';
+import { EventFactory } from './event-factory.js';
+import { createLogger, type Logger } from './logger.js';
+import { LoopDelayMonitor, memoryUse, preciseNowMs } from './loop-delay.js';
+
+/**
+ * What a worker's logic gets from the bootstrap: its init data, the control endpoint, the mode as
+ * last heard (fail-closed to PAUSE when it goes quiet), an event factory, a logger, and reasons.
+ */
+export interface WorkerContext {
+  readonly init: WorkerInit;
+  readonly control: Endpoint<WorkerSide, SupervisorSide>;
+  readonly events: EventFactory;
+  readonly log: Logger;
+  /** Effective mode: the supervisor's, or PAUSE when none was heard within worker_mode_timeout_ms. */
+  mode(): Mode;
+  modeState(): ModeState | null;
+  isFailsafe(): boolean;
+  raise(code: ReasonCode, detail?: JsonObject): void;
+  clear(code: ReasonCode): void;
+  /** Initial ports of a role, in the order given. */
+  ports(name: PortName): MessagePort[];
+}
+
+export interface WorkerLogic {
+  /** Extra control requests this worker answers (entry_check, drain, ...). */
+  readonly requests?: Omit<RequestHandlers<SupervisorRequests>, 'ping' | 'status' | 'fault'>;
+  /** Worker-specific metrics attached to every heartbeat. */
+  metrics?(): JsonObject;
+  details?(): JsonObject;
+  onMode?(mode: Mode, state: ModeState | null, failsafe: boolean): void;
+  /** A replacement port after a peer restarted. */
+  onPort?(name: PortName, port: MessagePort): void;
+  onFault?(fault: FaultSpec): boolean;
+}
+
+/**
+ * The whole body of a worker entry file: refuse to run on the main thread, then wire the control
+ * channel, heartbeats, the mode watch and the fault hooks around the logic built by `build`.
+ */
+export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => WorkerLogic | Promise<WorkerLogic>): void {
+  if (isMainThread) throw new Error(`${expected} worker must be started by the supervisor as a worker thread`);
+  const init = workerData as WorkerInit;
+  if (init?.worker !== expected || init.protocol_version !== PROTOCOL_VERSION) {
+    throw new Error(`${expected} worker: bad workerData (worker=${String(init?.worker)}, protocol=${String(init?.protocol_version)})`);
+  }
+  const cfg = init.config;
+  const log = createLogger({ thread: expected, logDir: join(init.var_dir, 'log'), config: cfg.logging });
+  const events = new EventFactory(init.run_id, expected);
+  let logic: WorkerLogic = {};
+  let modeState: ModeState | null = null;
+  let lastModeAt = -Infinity;
+  let failsafe = true; // nothing heard yet: PAUSE
+  let hbSeq = 0;
+  const loop = new LoopDelayMonitor();
+
+  const control = new Endpoint<WorkerSide, SupervisorSide>(init.control, {
+    spec: CONTROL_CHANNEL,
+    side: 'b',
+    label: `control:${expected}`,
+    requestTimeoutMs: cfg.supervisor.request_timeout_ms,
+    onReject: (r) => log.warn(`channel rejected a frame: ${r.code} ${r.detail}`, { channel: r.channel }),
+    onHandlerError: (e, type) => log.error(`control handler ${type} failed: ${(e as Error)?.message ?? String(e)}`),
+    onEvent: (ev) => {
+      switch (ev.type) {
+        case 'mode':
+          modeState = { mode: ev.mode, seq: ev.seq, since_ms: ev.since_ms, reasons: ev.reasons };
+          lastModeAt = Date.now();
+          if (failsafe || ev.seq !== appliedSeq) applyMode(false);
+          return;
+        case 'shutdown':
+          log.info(`shutdown requested: ${ev.reason}`);
+          return;
+        case 'attach_port':
+          logic.onPort?.(ev.name, ev.port);
+          return;
+        default:
+          assertNever(ev);
+      }
+    },
+    onRequest: {
+      ping: (i) => ({ sent_ts_ms: i.sent_ts_ms, worker_ts_ms: preciseNowMs() }),
+      status: (): WorkerStatus => ({
+        worker: expected,
+        mode_seen: modeState?.mode ?? null,
+        mode_seq: modeState?.seq ?? 0,
+        mode_age_ms: Number.isFinite(lastModeAt) ? Date.now() - lastModeAt : null,
+        failsafe_pause: failsafe,
+        channel_rejects: control.rejects,
+        details: logic.details?.() ?? {},
+      }),
+      fault: (i) => ({ applied: applyFault(i.fault) }),
+      drain: (i) => logic.requests?.drain?.(i) ?? { drained: true },
+      entry_check: (i) => {
+        const h = logic.requests?.entry_check;
+        if (!h) throw Object.assign(new Error(`${expected} does not check entries`), { code: 'UNSUPPORTED_REQUEST' });
+        return h(i);
+      },
+    },
+  });
+
+  let appliedSeq = -1;
+  const applyMode = (toFailsafe: boolean): void => {
+    failsafe = toFailsafe;
+    const mode: Mode = failsafe ? 'PAUSE' : (modeState?.mode ?? 'PAUSE');
+    appliedSeq = modeState?.seq ?? -1;
+    control.emit({ type: 'mode_applied', seq: appliedSeq, mode, failsafe, applied_ts_ms: preciseNowMs() });
+    logic.onMode?.(mode, modeState, failsafe);
+  };
+
+  const applyFault = (f: FaultSpec): boolean => {
+    if (!cfg.live.fault_hooks_enabled) return false;
+    log.warn(`fault hook applied: ${f.kind}`);
+    switch (f.kind) {
+      case 'throw':
+        setImmediate(() => {
+          throw new Error(f.message);
+        });
+        return true;
+      case 'block':
+        setImmediate(() => {
+          const end = Date.now() + f.ms;
+          while (Date.now() < end) {
+            /* a stalled thread, on purpose */
+          }
+        });
+        return true;
+      case 'exit':
+        setImmediate(() => process.exit(f.code));
+        return true;
+      case 'report_db_unusable':
+        return logic.onFault?.(f) ?? false;
+      default:
+        return assertNever(f);
+    }
+  };
+
+  const ctx: WorkerContext = {
+    init,
+    control,
+    events,
+    log,
+    mode: () => (failsafe ? 'PAUSE' : (modeState?.mode ?? 'PAUSE')),
+    modeState: () => modeState,
+    isFailsafe: () => failsafe,
+    raise: (code, detail = {}) => void control.emit({ type: 'reason_raised', code, detail }),
+    clear: (code) => void control.emit({ type: 'reason_cleared', code }),
+    ports: (name) => init.ports.filter((p) => p.name === name).map((p) => p.port),
+  };
+
+  const hbTimer = setInterval(() => {
+    if (Date.now() - lastModeAt > cfg.supervisor.worker_mode_timeout_ms && !failsafe) {
+      log.error(`no mode heard for ${cfg.supervisor.worker_mode_timeout_ms} ms: treating myself as PAUSE`);
+      applyMode(true);
+      ctx.raise('MODE_UNKNOWN_FAILSAFE', { worker: expected, timeout_ms: cfg.supervisor.worker_mode_timeout_ms });
+    }
+    control.emit({
+      type: 'heartbeat',
+      worker: expected,
+      seq: ++hbSeq,
+      ts_ms: Date.now(),
+      loop: loop.sample(),
+      mem: memoryUse(),
+      channel_rejects: control.rejects,
+      metrics: logic.metrics?.() ?? {},
+    });
+  }, cfg.supervisor.heartbeat_interval_ms);
+  hbTimer.unref();
+
+  Promise.resolve()
+    .then(() => build(ctx))
+    .then((l) => {
+      logic = l;
+      control.emit({ type: 'ready', worker: expected, thread_id: threadId, ts_ms: Date.now() });
+    })
+    .catch((e: unknown) => {
+      log.error(`${expected} failed to start: ${(e as Error)?.stack ?? String(e)}`);
+      // Let the supervisor see an exit with a cause, not a silent half-started worker.
+      setImmediate(() => {
+        throw e;
+      });
+    });
+}
+
+export function assertNever(x: never): never {
+  throw new Error(`unhandled variant ${JSON.stringify(x)}`);
+}

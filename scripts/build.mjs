@@ -1,0 +1,21 @@
+// Builds every workspace with TypeScript project references (tsc -b), in dependency order.
+// Used by `prepare` (so a fresh `npm ci` leaves runnable JavaScript), `start`, `test` and `bench`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { workspaces } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const projects = workspaces.filter((w) => existsSync(join(root, w, 'tsconfig.json')));
+let tsc;
+try {
+  tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
+} catch {
+  // `npm ci --omit=dev` or a partial install: nothing to build with. Say so instead of a stack trace.
+  console.error('build: typescript is not installed; run `npm ci` first');
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, [tsc, '-b', ...projects], { cwd: root, stdio: 'inherit' });
+process.exit(r.status ?? 1);
