@@ -5,7 +5,7 @@
  */
 export interface Config {
   /** Must be LIVE: the system is Live-only. Environment MODE overrides the file. */
-  readonly mode: 'LIVE';
+  readonly mode: string;
   /** AI decision level; 2 = AI gate mandatory and fail-closed. Environment AI_DEC overrides. */
   readonly ai_dec: number;
   readonly live: LiveConfig;

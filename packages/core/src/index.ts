@@ -1,3 +1,4 @@
 export * from './mode-authority.js';
 export * from './redact.js';
 export * from './backoff.js';
+export * from './entry-permission.js';

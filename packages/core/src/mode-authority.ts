@@ -100,10 +100,10 @@ export class ModeAuthority {
   }
 
   /** Clears every reason of a source that the source may clear (a restarted worker starts clean). */
-  clearSource(source: string): ModeChange | null {
+  clearSource(source: string, except: readonly ReasonCode[] = []): ModeChange | null {
     let any = false;
     for (const [k, r] of this.active) {
-      if (r.source === source && REASON_CODES[r.code].clear === 'auto') {
+      if (r.source === source && REASON_CODES[r.code].clear === 'auto' && !except.includes(r.code)) {
         this.active.delete(k);
         any = true;
       }

@@ -27,7 +27,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
   additionalProperties: false,
   required: ['mode', 'ai_dec', 'live', 'paths', 'supervisor', 'audit', 'exchange', 'aigate', 'risk', 'panel', 'logging'],
   properties: {
-    mode: { type: 'string', const: 'LIVE', default: 'LIVE', 'x-unit': 'enum', description: 'The system is Live-only; anything else refuses to start. Environment MODE overrides.' },
+    mode: { type: 'string', pattern: '^[A-Z_]{1,16}$', default: 'LIVE', 'x-unit': 'enum', description: 'The system is Live-only: start refuses unless LIVE (MODE_NOT_LIVE). Environment MODE overrides.' },
     ai_dec: { type: 'integer', default: 2, minimum: 0, maximum: 2, 'x-unit': 'enum', description: 'AI decision level; start requires 2 (AI gate mandatory, fail-closed). Environment AI_DEC overrides.' },
     live: {
       type: 'object',

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { EXIT, startCommand } from './start.js';
+
+const program = new Command();
+program.name('supervisor').description('Vigil: fail-closed 24/7 trading bot for Binance Spot (Live-only)');
+
+program
+  .command('start')
+  .description('start the supervisor and its workers (requires MODE=LIVE, AI_DEC=2, --live, and var/LIVE.ok when enabled)')
+  .option('--live', 'confirm that orders are real', false)
+  .option('-c, --config <file>', 'configuration file (JSON); default: $VIGIL_CONFIG or built-in defaults')
+  .action(async (opts: { live: boolean; config?: string }) => {
+    process.exitCode = await startCommand({ live: opts.live, config: opts.config });
+    // Timers of a refused or stopped run must not keep the process alive.
+    if (process.exitCode !== EXIT.OK) process.exit(process.exitCode);
+  });
+
+for (const [name, what] of [
+  ['doctor', 'run the Live checklist as code'],
+  ['experiments', 'offline strategy evaluation'],
+] as const) {
+  program
+    .command(name)
+    .description(`${what} (not built yet)`)
+    .allowUnknownOption(true)
+    .action(() => {
+      process.stderr.write(`supervisor ${name}: not built yet (planned: ${what}); see the project issues\n`);
+      process.exit(EXIT.NOT_BUILT);
+    });
+}
+
+await program.parseAsync(process.argv);

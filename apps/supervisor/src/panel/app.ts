@@ -1,0 +1,25 @@
+import { Hono } from 'hono';
+import type { JsonObject } from '@vigil/contracts';
+import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS } from './assets.js';
+import { panelGuard } from './security.js';
+
+/** What the panel reads; it never holds a handle that could change anything. */
+export interface PanelSource {
+  status(): JsonObject;
+  health(): JsonObject;
+}
+
+/** The panel app. Only GET routes are mounted; the guard refuses every other method first. */
+export function createPanelApp(source: PanelSource, port: () => number): Hono {
+  const app = new Hono();
+  app.use('*', panelGuard(port));
+  app.get('/', (c) => c.redirect('/dashboard'));
+  app.get('/dashboard', (c) => c.html(DASHBOARD_HTML));
+  app.get('/assets/dashboard.js', (c) => c.body(DASHBOARD_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
+  app.get('/assets/dashboard.css', (c) => c.body(DASHBOARD_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
+  app.get('/api/status', (c) => c.json(source.status()));
+  app.get('/api/health', (c) => c.json(source.health()));
+  app.notFound((c) => c.json({ error: 'NOT_FOUND', message: 'no such page' }, 404));
+  app.onError((err, c) => c.json({ error: 'PANEL_ERROR', message: err.message }, 500));
+  return app;
+}

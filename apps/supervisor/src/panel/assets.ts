@@ -1,0 +1,87 @@
+/**
+ * The dashboard page, served from the process itself (no CDN: it must work offline). No inline
+ * script or style: the CSP forbids both.
+ */
+export const DASHBOARD_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Vigil - operational panel</title>
+<link rel="stylesheet" href="/assets/dashboard.css">
+<script src="/assets/dashboard.js" defer></script>
+</head>
+<body>
+<header>
+  <h1>Vigil</h1>
+  <span id="feed" class="feed">connecting...</span>
+</header>
+<main>
+  <section id="sys-mode" data-order="1">
+    <h2>1. SYS MODE</h2>
+    <div class="mode-line"><span id="mode" class="mode">?</span> since <span id="since">-</span> <span class="muted">run <span id="run">-</span></span></div>
+    <table><thead><tr><th>reason_code</th><th>severity</th><th>source</th><th>since</th><th>count</th></tr></thead><tbody id="reasons"></tbody></table>
+  </section>
+  <section id="stage" data-order="3">
+    <h2>3. Current stage</h2>
+    <div><span id="stage-name">-</span> cycle <span id="cycle">-</span> since <span id="stage-since">-</span></div>
+  </section>
+  <section id="health" data-order="4">
+    <h2>4. Process health</h2>
+    <table><thead><tr><th>worker</th><th>state</th><th>heartbeat age</th><th>loop p99</th><th>RSS</th></tr></thead><tbody id="workers"></tbody></table>
+  </section>
+</main>
+</body>
+</html>`;
+
+export const DASHBOARD_CSS = `
+body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#111;color:#ddd}
+header{display:flex;gap:1rem;align-items:center;padding:.5rem 1rem;background:#1b1b1b;border-bottom:1px solid #333}
+h1{font-size:1.1rem;margin:0}h2{font-size:.95rem;margin:.2rem 0 .5rem;color:#aaa}
+main{padding:1rem;display:grid;gap:1rem}
+section{background:#1a1a1a;border:1px solid #2c2c2c;border-radius:6px;padding:.7rem}
+table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.2rem .5rem;border-bottom:1px solid #2a2a2a}
+.mode{font-weight:700;padding:.1rem .6rem;border-radius:4px}
+.mode-NORMAL{background:#1e6b2e}.mode-DEGRADE{background:#8a6d00}.mode-PAUSE{background:#8b1e1e}.mode-EXIT{background:#444}
+.feed{margin-left:auto;font-size:.85rem}.stale{color:#ff6b6b;font-weight:700}.muted{color:#888}
+.sev-CRIT{color:#ff6b6b}.sev-WARN{color:#f0c040}
+`;
+
+export const DASHBOARD_JS = `
+'use strict';
+const $ = (id) => document.getElementById(id);
+const ago = (ts) => ts == null ? '-' : ((Date.now() - ts) / 1000).toFixed(1) + ' s ago';
+const mb = (b) => b == null ? '-' : (b / 1048576).toFixed(0) + ' MB';
+function cell(text, cls) { const td = document.createElement('td'); td.textContent = String(text); if (cls) td.className = cls; return td; }
+function rows(tbody, list, cols) {
+  tbody.replaceChildren(...list.map((x) => { const tr = document.createElement('tr'); for (const c of cols) tr.appendChild(c(x)); return tr; }));
+}
+let lastOk = 0;
+async function tick() {
+  try {
+    const r = await fetch('/api/status', { cache: 'no-store' });
+    if (!r.ok) throw new Error('HTTP ' + r.status);
+    const s = await r.json();
+    lastOk = Date.now();
+    $('mode').textContent = s.mode; $('mode').className = 'mode mode-' + s.mode;
+    $('since').textContent = new Date(s.since_ms).toISOString() + ' (' + ago(s.since_ms) + ')';
+    $('run').textContent = s.run_id;
+    rows($('reasons'), s.reasons, [(x) => cell(x.code, 'sev-' + x.severity), (x) => cell(x.severity, 'sev-' + x.severity), (x) => cell(x.source), (x) => cell(ago(x.since_ms)), (x) => cell(x.count)]);
+    $('stage-name').textContent = s.stage ? s.stage.stage : '-';
+    $('cycle').textContent = s.stage && s.stage.cycle_id != null ? s.stage.cycle_id : '-';
+    $('stage-since').textContent = s.stage ? ago(s.stage.ts_ms) : '-';
+    rows($('workers'), Object.entries(s.workers), [([n]) => cell(n), ([, w]) => cell(w.state), ([, w]) => cell(w.heartbeat_age_ms == null ? '-' : w.heartbeat_age_ms + ' ms'), ([, w]) => cell(w.loop ? w.loop.p99_ms + ' ms' : '-'), ([, w]) => cell(mb(w.mem && w.mem.rss_bytes))]);
+  } catch (e) {
+    /* unreachable bot: the feed indicator turns stale */
+  }
+}
+setInterval(() => {
+  const age = Date.now() - lastOk;
+  const f = $('feed');
+  if (lastOk === 0) { f.textContent = 'connecting...'; return; }
+  f.textContent = age > 3000 ? 'FEED STALE (' + (age / 1000).toFixed(0) + ' s) - bot unreachable or exited' : 'live';
+  f.className = age > 3000 ? 'feed stale' : 'feed';
+}, 500);
+setInterval(tick, 1000);
+tick();
+`;

@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { canonicalJson, newRunId, type JsonObject } from '@vigil/contracts';
+import { createLogger, formatConfigError, loadConfigFile, loadExchangeSecrets } from '@vigil/runtime';
+import { checkLiveLocks } from './live-locks.js';
+import { startPanel, type PanelServer } from './panel/server.js';
+import { supervisorPanelSource } from './status.js';
+import { Supervisor } from './supervisor.js';
+
+export const EXIT = { OK: 0, FAILURE: 1, NOT_BUILT: 2, LOCK_REFUSED: 3, CONFIG_INVALID: 78 } as const;
+
+export interface StartFlags {
+  readonly live: boolean;
+  readonly config?: string | undefined;
+}
+
+/**
+ * `supervisor start --live`: config, then the Live locks, then secrets; only then any thread.
+ * Each refusal names what failed and exits non-zero with nothing started.
+ */
+export async function startCommand(flags: StartFlags, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const configPath = flags.config ?? env['VIGIL_CONFIG'] ?? null;
+  const loaded = loadConfigFile(configPath, { MODE: env['MODE'], AI_DEC: env['AI_DEC'] });
+  if (!loaded.ok) {
+    process.stderr.write(`supervisor: refusing to start: ${formatConfigError(loaded.error)}\n`);
+    return EXIT.CONFIG_INVALID;
+  }
+  const config = loaded.config;
+  const varDir = resolve(config.paths.var_dir);
+  const lock = checkLiveLocks(config, flags, varDir);
+  if (!lock.ok) {
+    process.stderr.write(`supervisor: refusing to start: live lock "${lock.lock}" failed (${lock.code}): ${lock.message}\n`);
+    return EXIT.LOCK_REFUSED;
+  }
+  const secrets = loadExchangeSecrets(resolve(varDir, config.live.secrets_file), env);
+  if (!secrets.ok) {
+    process.stderr.write(`supervisor: refusing to start: ${secrets.code}: ${secrets.message}\n`);
+    return EXIT.LOCK_REFUSED;
+  }
+  for (const d of ['data', 'jsonl', 'log', 'backup']) mkdirSync(join(varDir, d), { recursive: true });
+  const runId = newRunId();
+  const log = createLogger({ thread: 'supervisor', logDir: join(varDir, 'log'), config: config.logging });
+  const configHash = createHash('sha256').update(canonicalJson(config)).digest('hex');
+  const sup = new Supervisor({ config, varDir, runId, secrets: secrets.secrets, log, versions: versions(), configHash });
+
+  let panel: PanelServer | null = null;
+  let stopping: Promise<void> | null = null;
+  const stop = (why: string): Promise<void> =>
+    (stopping ??= (async () => {
+      log.info(`stopping: ${why}`);
+      await sup.stop(why);
+      await panel?.close();
+      log.info('stopped');
+    })());
+  const done = new Promise<number>((resolveDone) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      void stop(sig).then(() => resolveDone(EXIT.OK));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+
+  try {
+    log.info(`run ${runId} starting (config ${configPath ?? 'defaults'}, var ${varDir}, exchange ${config.exchange.rest_base_url})`);
+    await sup.start();
+    panel = await startPanel(supervisorPanelSource(sup, runId), config.panel.host, config.panel.port);
+    process.stdout.write(`\nVigil is running (run ${runId}). Panel: ${panel.url}/dashboard  (Ctrl-C stops it)\n\n`);
+  } catch (e) {
+    log.error(`start failed: ${(e as Error).stack ?? String(e)}`);
+    await stop('start failed');
+    return EXIT.FAILURE;
+  }
+  return done;
+}
+
+function versions(): JsonObject {
+  const here = dirname(fileURLToPath(import.meta.url));
+  let app = 'unknown';
+  try {
+    app = (JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    /* version is informative only */
+  }
+  return { app, node: process.version, protocol: 1 };
+}

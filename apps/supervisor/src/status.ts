@@ -1,0 +1,52 @@
+import { WORKERS, type JsonObject } from '@vigil/contracts';
+import type { PanelSource } from './panel/app.js';
+import type { Supervisor } from './supervisor.js';
+
+/** The supervisor's state as the panel and /api/health read it: plain data, computed on demand. */
+export function supervisorPanelSource(sup: Supervisor, runId: string): PanelSource {
+  return {
+    status: (): JsonObject => {
+      const m = sup.modeState;
+      const now = Date.now();
+      const workers: Record<string, JsonObject> = {};
+      for (const name of WORKERS) {
+        const h = sup.hosts[name];
+        const hb = h.lastHeartbeat;
+        workers[name] = {
+          state: h.state,
+          thread_id: h.threadId,
+          heartbeat_age_ms: h.lastHeartbeatAt ? now - h.lastHeartbeatAt : null,
+          loop: (hb?.loop ?? null) as JsonObject | null,
+          mem: (hb?.mem ?? null) as JsonObject | null,
+          metrics: hb?.metrics ?? {},
+        };
+      }
+      return {
+        ts_ms: now,
+        run_id: runId,
+        mode: m.mode,
+        seq: m.seq,
+        since_ms: m.since_ms,
+        reasons: m.reasons as unknown as JsonObject[],
+        stage: (sup.stage ?? null) as JsonObject | null,
+        uptime_ms: now - sup.startedAt,
+        channel_rejects: sup.channelRejects,
+        workers,
+      };
+    },
+    health: (): JsonObject => {
+      const now = Date.now();
+      const auditMetrics = sup.hosts.audit.lastHeartbeat?.metrics ?? {};
+      const lastCommit = auditMetrics['last_writer_commit_ts_ms'];
+      return {
+        ts_ms: now,
+        run_id: runId,
+        mode: sup.modeState.mode,
+        // No trading cycle exists before the engine issue lands: null, never a made-up age.
+        last_cycle_age_ms: null,
+        last_audit_commit_age_ms: typeof lastCommit === 'number' ? now - lastCommit : null,
+        workers_running: WORKERS.filter((w) => sup.hosts[w].state === 'running').length,
+      };
+    },
+  };
+}

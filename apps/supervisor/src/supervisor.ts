@@ -1,0 +1,415 @@
+import { createRequire } from 'node:module';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import {
+  MODE_RANK,
+  REASON_CODES,
+  WORKERS,
+  type ActiveReason,
+  type Config,
+  type EventEnvelope,
+  type EventType,
+  type JsonObject,
+  type ModeState,
+  type ReasonCode,
+  type Stage,
+  type WorkerEvent,
+  type WorkerInit,
+  type WorkerName,
+} from '@vigil/contracts';
+import { backoffMs, ModeAuthority, type ModeChange } from '@vigil/core';
+import { AuditClient, EventFactory, preciseNowMs, type Logger, type Rejection } from '@vigil/runtime';
+import { printAlert } from './alerts.js';
+import { WorkerHost, type DownCause } from './worker-host.js';
+
+const require = createRequire(import.meta.url);
+
+export interface SupervisorOptions {
+  readonly config: Config;
+  readonly varDir: string;
+  readonly runId: string;
+  readonly secrets: WorkerInit['secrets'];
+  readonly log: Logger;
+  readonly versions?: JsonObject;
+  readonly configHash?: string;
+  readonly now?: () => number;
+  /** Worker entry files; defaults to the built packages. */
+  readonly entries?: Partial<Record<WorkerName, string>>;
+  /** Print alerts on the console (off in tests). */
+  readonly consoleAlerts?: boolean;
+}
+
+export interface StageInfo {
+  readonly stage: Stage;
+  readonly cycle_id: number | null;
+  readonly ts_ms: number;
+}
+
+/** One observation of a worker applying a mode broadcast (used to measure time-to-PAUSE). */
+export interface ModeApplied {
+  readonly worker: WorkerName;
+  readonly seq: number;
+  readonly mode: string;
+  readonly failsafe: boolean;
+  readonly applied_ts_ms: number;
+}
+
+const DEATH_CODES: Readonly<Record<'audit' | 'other', Readonly<Record<DownCause['kind'], ReasonCode>>>> = {
+  audit: { exited: 'AUDIT_WORKER_EXITED', error: 'AUDIT_WORKER_ERROR', stalled: 'AUDIT_WORKER_STALLED' },
+  other: { exited: 'WORKER_EXITED', error: 'WORKER_ERROR', stalled: 'WORKER_STALLED' },
+};
+
+/**
+ * The supervisor: the mode authority, the workers' lifecycle and every channel between them.
+ * Order of start: audit writer first (no audit, no operation), then gateway and engine. If the
+ * audit writer dies, stalls or reports its database unusable, PAUSE is broadcast at once, the
+ * writer is restarted, and PAUSE holds until the recovery itself is committed to the new writer.
+ */
+export class Supervisor {
+  readonly authority: ModeAuthority;
+  readonly hosts: Record<WorkerName, WorkerHost>;
+  readonly audit: AuditClient;
+  readonly events: EventFactory;
+  readonly modeApplied: ModeApplied[] = [];
+  stage: StageInfo | null = null;
+  channelRejects = 0;
+  startedAt = 0;
+  private published: ModeState;
+  private relaxing = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly restarts: Record<WorkerName, number[]> = { audit: [], gateway: [], engine: [] };
+  private readonly restartTimers = new Map<WorkerName, NodeJS.Timeout>();
+  private stopping = false;
+  private readonly now: () => number;
+  private readonly cfg: Config;
+
+  constructor(private readonly o: SupervisorOptions) {
+    this.cfg = o.config;
+    this.now = o.now ?? Date.now;
+    this.authority = new ModeAuthority({ stabilityWindowMs: this.cfg.supervisor.degrade_stability_window_ms, now: this.now });
+    this.published = this.authority.state();
+    this.events = new EventFactory(o.runId, 'supervisor', this.now);
+    this.audit = new AuditClient({
+      label: 'supervisor',
+      requestTimeoutMs: this.cfg.supervisor.request_timeout_ms,
+      holdCapacity: this.cfg.audit.audit_writer_queue_capacity,
+      onReject: (r) => this.onReject(r),
+      onDropped: (n) => this.raise('DB_WRITER_DROPPED', 'supervisor', { producer: 'supervisor', dropped: n }),
+    });
+    const mk = (name: WorkerName): WorkerHost =>
+      new WorkerHost({
+        name,
+        entry: o.entries?.[name] ?? require.resolve(`@vigil/${name}/worker`),
+        config: this.cfg,
+        runId: o.runId,
+        varDir: o.varDir,
+        secrets: o.secrets,
+        now: this.now,
+        onEvent: (ev) => this.onWorkerEvent(name, ev),
+        onDown: (cause, at) => this.onWorkerDown(name, cause, at),
+        onReject: (r) => this.onReject(r),
+      });
+    this.hosts = { audit: mk('audit'), gateway: mk('gateway'), engine: mk('engine') };
+  }
+
+  get modeState(): ModeState {
+    return { ...this.published, reasons: this.authority.reasons() };
+  }
+
+  /** Boot: STARTUP_RECOVER, audit writer, then gateway and engine, then the watchdogs. */
+  async start(): Promise<void> {
+    this.startedAt = this.now();
+    this.raise('STARTUP_RECOVER', 'engine', { why: 'boot: startup reconcile has not released the engine' });
+    if (this.cfg.live.fault_hooks_enabled) this.raise('FAULT_HOOKS_ENABLED', 'supervisor', {});
+    await this.startAudit();
+    this.record('RUN_STARTED', { versions: this.o.versions ?? {}, config_hash: this.o.configHash ?? null, pid: process.pid }, { critical: true });
+    this.record('CONFIG_LOADED', { config_hash: this.o.configHash ?? null, config: this.cfg as unknown as JsonObject });
+    const { port1: engineMarket, port2: gatewayMarket } = new MessageChannel();
+    await Promise.all([
+      this.hosts.gateway.start([{ name: 'audit', port: this.producerPort('gateway') }, { name: 'market', port: gatewayMarket }]),
+      this.hosts.engine.start([{ name: 'audit', port: this.producerPort('engine') }, { name: 'market', port: engineMarket }]),
+    ]);
+    for (const w of ['gateway', 'engine'] as const) this.record('WORKER_STARTED', { worker: w, thread_id: this.hosts[w].threadId });
+    const s = this.cfg.supervisor;
+    this.every(s.mode_broadcast_interval_ms, () => this.broadcast());
+    this.every(Math.max(5, Math.floor(s.heartbeat_interval_ms / 4)), () => this.watchdog());
+    this.every(Math.max(50, Math.min(1000, Math.floor(s.degrade_stability_window_ms / 10) || 50)), () => this.apply(this.authority.tick()));
+  }
+
+  /** Orderly shutdown: PAUSE, drain engine and gateway, EXIT recorded, audit flushed last. */
+  async stop(reason: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.restartTimers.values()) clearTimeout(t);
+    this.raise('SHUTDOWN_REQUESTED', 'supervisor', { reason });
+    const budget = this.cfg.supervisor.shutdown_timeout_ms;
+    for (const name of ['engine', 'gateway'] as const) {
+      const h = this.hosts[name];
+      if (h.state === 'running') {
+        try {
+          await h.request('drain', {}, Math.floor(budget / 3));
+        } catch (e) {
+          this.o.log.warn(`${name} did not drain: ${(e as Error).message}`);
+        }
+      }
+      await h.stop();
+    }
+    this.apply(this.authority.exit());
+    this.record('RUN_STOPPED', { reason, uptime_ms: this.now() - this.startedAt }, { critical: true });
+    for (const t of this.timers) clearInterval(t);
+    try {
+      await this.audit.flush();
+      if (this.hosts.audit.state === 'running') await this.hosts.audit.request('drain', {}, Math.floor(budget / 2));
+    } catch (e) {
+      this.o.log.error(`audit flush at shutdown failed: ${(e as Error).message}`);
+    }
+    this.audit.close();
+    await this.hosts.audit.stop();
+  }
+
+  raise(code: ReasonCode, source: string, detail: JsonObject = {}): void {
+    const r = this.authority.raise(code, source, detail);
+    this.record('REASON_RAISED', { source, detail, count: r.reason.count }, { reason: code });
+    if (r.fresh && REASON_CODES[code].severity !== 'INFO') this.alert(r.reason);
+    this.apply(r.change);
+  }
+
+  clear(code: ReasonCode, source: string): void {
+    const r = this.authority.clear(code, source);
+    if (!r.ok) {
+      this.o.log.warn(`reason ${code}@${source} not cleared: ${r.why}`);
+      return;
+    }
+    if (r.cleared) this.record('REASON_CLEARED', { source }, { reason: code, severity: 'INFO' });
+    this.apply(r.change);
+  }
+
+  // --- mode publication
+
+  private apply(change: ModeChange | null): void {
+    if (change) {
+      this.o.log.info(`mode ${change.from} -> ${change.to} (seq ${change.state.seq})`, { reasons: change.state.reasons.map((r) => `${r.code}@${r.source}`) });
+    }
+    this.sync();
+  }
+
+  /**
+   * Stricter modes are broadcast at once and then audited: PAUSE must not wait for a disk. A
+   * relaxation is broadcast only after its MODE_CHANGED is committed: no audit, no operation.
+   */
+  private sync(): void {
+    const s = this.authority.state();
+    if (s.seq === this.published.seq) return;
+    if (MODE_RANK[s.mode] >= MODE_RANK[this.published.mode]) {
+      const from = this.published.mode;
+      this.published = s;
+      this.broadcast();
+      this.record('MODE_CHANGED', { from, to: s.mode, seq: s.seq, since_ms: s.since_ms, reasons: reasonsJson(s.reasons) }, { critical: true, severity: s.mode === 'NORMAL' ? 'INFO' : 'WARN' });
+      return;
+    }
+    if (this.relaxing) return;
+    this.relaxing = true;
+    const from = this.published.mode;
+    const ev = this.events.make('MODE_CHANGED', { from, to: s.mode, seq: s.seq, since_ms: s.since_ms, reasons: reasonsJson(s.reasons) });
+    this.audit
+      .appendCritical([ev])
+      .then(() => {
+        // Publish only if nothing changed meanwhile; otherwise the next sync handles the newer state.
+        const cur = this.authority.state();
+        if (cur.seq === s.seq) {
+          this.published = cur;
+          this.broadcast();
+        }
+      })
+      .catch((e: unknown) => this.o.log.warn(`mode relaxation to ${s.mode} held back: not durable (${(e as Error).message})`))
+      .finally(() => {
+        this.relaxing = false;
+        if (this.authority.state().seq !== this.published.seq) setImmediate(() => this.sync());
+      });
+  }
+
+  private broadcast(): void {
+    const st = this.modeState;
+    for (const name of WORKERS) {
+      const h = this.hosts[name];
+      if (h.state === 'running' || h.state === 'starting') h.control?.emit({ type: 'mode', ...st });
+    }
+  }
+
+  // --- worker events and deaths
+
+  private onWorkerEvent(name: WorkerName, ev: WorkerEvent): void {
+    switch (ev.type) {
+      case 'ready':
+      case 'heartbeat':
+        if (ev.type === 'heartbeat') this.checkLoopLag(name, ev.loop.p99_ms);
+        return;
+      case 'reason_raised':
+        this.raise(ev.code, name, ev.detail);
+        return;
+      case 'reason_cleared':
+        this.clear(ev.code, name);
+        return;
+      case 'mode_applied':
+        this.modeApplied.push({ worker: name, seq: ev.seq, mode: ev.mode, failsafe: ev.failsafe, applied_ts_ms: ev.applied_ts_ms });
+        if (this.modeApplied.length > 1000) this.modeApplied.splice(0, 500);
+        return;
+      case 'stage':
+        this.stage = { stage: ev.stage, cycle_id: ev.cycle_id, ts_ms: ev.ts_ms };
+        return;
+      default: {
+        const never: never = ev;
+        throw new Error(`unhandled worker event ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private checkLoopLag(name: WorkerName, p99: number): void {
+    const over = p99 > this.cfg.supervisor.event_loop_lag_degrade_ms;
+    const active = this.authority.isActive('EVENT_LOOP_LAG_HIGH', `${name}-loop`);
+    if (over && !active) this.raise('EVENT_LOOP_LAG_HIGH', `${name}-loop`, { worker: name, p99_ms: p99, limit_ms: this.cfg.supervisor.event_loop_lag_degrade_ms });
+    else if (!over && active) this.clear('EVENT_LOOP_LAG_HIGH', `${name}-loop`);
+  }
+
+  private watchdog(): void {
+    const now = this.now();
+    for (const name of WORKERS) {
+      const h = this.hosts[name];
+      if (h.state !== 'running') continue;
+      const silent = now - h.lastHeartbeatAt;
+      if (silent > this.cfg.supervisor.worker_stall_timeout_ms) h.reportStall(silent);
+    }
+  }
+
+  private onWorkerDown(name: WorkerName, cause: DownCause, atMs: number): void {
+    const code = DEATH_CODES[name === 'audit' ? 'audit' : 'other'][cause.kind];
+    // Raise first: PAUSE reaches the surviving workers before anything else happens.
+    this.raise(code, name === 'audit' ? 'supervisor' : name, { worker: name, cause: cause as unknown as JsonObject, down_at_ms: atMs });
+    this.record('WORKER_EXITED', { worker: name, cause: cause as unknown as JsonObject, down_at_ms: atMs }, { reason: code });
+    if (!this.stopping) this.scheduleRestart(name);
+  }
+
+  private scheduleRestart(name: WorkerName): void {
+    const s = this.cfg.supervisor;
+    const now = this.now();
+    const recent = this.restarts[name].filter((t) => now - t < s.restart_window_ms);
+    this.restarts[name] = recent;
+    if (recent.length >= s.restart_max_in_window) {
+      this.raise('WORKER_RESTART_EXHAUSTED', name, { worker: name, restarts: recent.length, window_ms: s.restart_window_ms });
+      return;
+    }
+    const delay = backoffMs(recent.length, s.restart_backoff_initial_ms, s.restart_backoff_max_ms);
+    recent.push(now);
+    this.restartTimers.set(
+      name,
+      setTimeout(() => {
+        this.restartTimers.delete(name);
+        this.restart(name).catch((e: unknown) => {
+          this.o.log.error(`restart of ${name} failed: ${(e as Error).message}`);
+          if (!this.stopping && this.hosts[name].state !== 'running') this.scheduleRestart(name);
+        });
+      }, delay),
+    );
+  }
+
+  private async restart(name: WorkerName): Promise<void> {
+    if (this.stopping) return;
+    const h = this.hosts[name];
+    if (h.state === 'running') await h.stop();
+    if (name === 'audit') return this.restartAudit();
+    if (name === 'engine') this.raise('STARTUP_RECOVER', 'engine', { why: 'engine restarted: startup reconcile runs again' });
+    const peer = name === 'engine' ? this.hosts.gateway : this.hosts.engine;
+    const { port1: mine, port2: theirs } = new MessageChannel();
+    await h.start([{ name: 'audit', port: this.producerPort(name) }, { name: 'market', port: mine }]);
+    peer.emitPort('market', theirs);
+    this.authority.clearSource(name, ['STARTUP_RECOVER']);
+    this.apply(null);
+    this.record('WORKER_RESTARTED', { worker: name, thread_id: h.threadId });
+    this.o.log.warn(`${name} worker restarted`);
+  }
+
+  private async restartAudit(): Promise<void> {
+    await this.startAudit();
+    // New producer channels for the surviving workers: their old ports died with the writer.
+    for (const w of ['gateway', 'engine'] as const) {
+      if (this.hosts[w].state === 'running') this.hosts[w].emitPort('audit', this.producerPort(w));
+    }
+    // PAUSE holds until the recovery itself is durable in the new writer.
+    const causes = this.authority.reasons().filter((r) => r.source === 'supervisor' && r.code.startsWith('AUDIT_'));
+    await this.audit.appendCritical([
+      this.events.make('AUDIT_RECOVERED', { causes: reasonsJson(causes), thread_id: this.hosts.audit.threadId }),
+    ]);
+    this.record('WORKER_RESTARTED', { worker: 'audit', thread_id: this.hosts.audit.threadId });
+    for (const r of causes) this.clear(r.code, r.source);
+    this.authority.clearSource('audit');
+    this.apply(null);
+    this.o.log.warn('audit writer restarted and recovery recorded');
+  }
+
+  private async startAudit(): Promise<void> {
+    const own = new MessageChannel();
+    this.pendingProducerPorts.clear();
+    const ports: { name: 'audit_producer'; port: MessagePort }[] = [{ name: 'audit_producer', port: own.port2 }];
+    for (const w of ['gateway', 'engine'] as const) {
+      const ch = new MessageChannel();
+      this.pendingProducerPorts.set(w, ch.port1);
+      ports.push({ name: 'audit_producer', port: ch.port2 });
+    }
+    await this.hosts.audit.start(ports);
+    this.audit.attach(own.port1);
+    this.record('WORKER_STARTED', { worker: 'audit', thread_id: this.hosts.audit.threadId });
+  }
+
+  private readonly pendingProducerPorts = new Map<'gateway' | 'engine', MessagePort>();
+
+  /** A producer's end of a channel to the current audit writer; a fresh one if the writer already has it. */
+  private producerPort(w: 'gateway' | 'engine'): MessagePort {
+    const p = this.pendingProducerPorts.get(w);
+    if (p) {
+      this.pendingProducerPorts.delete(w);
+      return p;
+    }
+    const ch = new MessageChannel();
+    this.hosts.audit.emitPort('audit_producer', ch.port2);
+    return ch.port1;
+  }
+
+  private onReject(r: Rejection): void {
+    this.channelRejects++;
+    this.record('CHANNEL_MESSAGE_REJECTED', { channel: r.channel, detail: r.detail }, { reason: r.code });
+  }
+
+  private alert(r: ActiveReason): void {
+    this.record('ALERT_RAISED', { source: r.source, count: r.count, detail: r.detail, since_ms: r.since_ms }, { reason: r.code, severity: r.severity });
+    if (this.o.consoleAlerts !== false) printAlert(r);
+  }
+
+  /** Records an event: critical ones wait for the commit when a writer is attached. */
+  private record(
+    type: EventType,
+    payload: JsonObject,
+    opts: { readonly critical?: boolean; readonly reason?: ReasonCode; readonly severity?: EventEnvelope['severity'] } = {},
+  ): void {
+    const ev = this.events.make(type, payload, { reason: opts.reason ?? null, ...(opts.severity ? { severity: opts.severity } : {}) });
+    if (opts.critical && this.audit.attached) {
+      this.audit.appendCritical([ev]).catch((e: unknown) => {
+        this.o.log.error(`critical audit write of ${type} failed: ${(e as Error).message}`);
+      });
+    } else {
+      this.audit.append(ev);
+    }
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    this.timers.push(t);
+  }
+
+  /** Sub-ms wall clock, comparable with workers' applied_ts_ms. */
+  static preciseNow(): number {
+    return preciseNowMs();
+  }
+}
+
+function reasonsJson(rs: readonly ActiveReason[]): JsonObject[] {
+  return rs.map((r) => ({ code: r.code, source: r.source, severity: r.severity, since_ms: r.since_ms, count: r.count }));
+}

@@ -1,0 +1,118 @@
+import type { MessagePort } from 'node:worker_threads';
+import {
+  MARKET_CHANNEL,
+  type EngineSide,
+  type EntryCheck,
+  type GatewayHealth,
+  type GatewaySide,
+  type JsonObject,
+  type Mode,
+  type ModeState,
+  type PortName,
+  type Stage,
+} from '@vigil/contracts';
+import { entryPermission } from '@vigil/core';
+import { AuditClient, Endpoint, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
+
+/**
+ * The engine worker. It starts in STARTUP_RECOVER and never proposes an entry until startup
+ * reconcile releases it AND the AI gate is wired: with AI_DEC=2 the gate is mandatory, so until
+ * the gate exists every entry check answers "blocked" with ENTRY_BLOCKED_NO_AIGATE, never skipped.
+ */
+export function createEngine(ctx: WorkerContext): WorkerLogic {
+  const cfg = ctx.init.config;
+  const audit = new AuditClient({
+    label: 'engine',
+    requestTimeoutMs: cfg.supervisor.request_timeout_ms,
+    holdCapacity: cfg.audit.audit_writer_queue_capacity,
+    onDropped: (n) => ctx.raise('DB_WRITER_DROPPED', { producer: 'engine', dropped: n }),
+  });
+  let gateway: Endpoint<EngineSide, GatewaySide> | null = null;
+  let lastHealth: GatewayHealth | null = null;
+  let stage: Stage = 'STARTUP_RECOVER';
+  let stageSince = Date.now();
+  const cycleId: number | null = null;
+  const startupReleased = false;
+  const aiGateReady = false;
+  let mode: Mode = 'PAUSE';
+  let modeState: ModeState | null = null;
+  let failsafe = true;
+
+  const setStage = (next: Stage): void => {
+    const prev = stage;
+    stage = next;
+    stageSince = Date.now();
+    audit.append(ctx.events.make('STAGE_CHANGED', { from: prev, to: next }, { corr: { cycle_id: cycleId, stage: next } }));
+    ctx.control.emit({ type: 'stage', stage: next, cycle_id: cycleId, ts_ms: stageSince });
+  };
+
+  const attachGateway = (port: MessagePort): void => {
+    gateway?.close();
+    gateway = new Endpoint<EngineSide, GatewaySide>(port, {
+      spec: MARKET_CHANNEL,
+      side: 'a',
+      label: 'market:engine',
+      requestTimeoutMs: cfg.supervisor.request_timeout_ms,
+      onReject: (r) => audit.append(ctx.events.make('CHANNEL_MESSAGE_REJECTED', { channel: r.channel, detail: r.detail }, { reason: r.code })),
+      onEvent: (ev) => {
+        if (ev.type === 'gateway_health') lastHealth = ev.health;
+      },
+    });
+  };
+
+  for (const p of ctx.ports('audit')) audit.attach(p);
+  for (const p of ctx.ports('market')) attachGateway(p);
+  setStage('STARTUP_RECOVER');
+
+  const check = (symbol: string): EntryCheck => {
+    const verdict = entryPermission({
+      mode,
+      failsafe,
+      reasons: modeState?.reasons ?? [],
+      startupReleased,
+      aiGateReady,
+      symbolBlocks: [],
+    });
+    void symbol;
+    return { allowed: verdict.allowed, mode, blocked_by: verdict.blocked_by, stage };
+  };
+
+  return {
+    onMode: (m, state, fs) => {
+      mode = m;
+      modeState = state;
+      failsafe = fs;
+    },
+    metrics: (): JsonObject => ({
+      stage,
+      stage_since_ms: stageSince,
+      cycle_id: cycleId,
+      audit_attached: audit.attached,
+      audit_held: audit.heldCount,
+      audit_dropped: audit.dropped,
+    }),
+    details: (): JsonObject => ({
+      stage,
+      stage_since_ms: stageSince,
+      startup_released: startupReleased,
+      ai_gate_ready: aiGateReady,
+      gateway_health: (lastHealth ?? null) as unknown as JsonObject,
+    }),
+    onPort: (name: PortName, port: MessagePort) => {
+      if (name === 'audit') audit.attach(port);
+      else if (name === 'market') attachGateway(port);
+    },
+    requests: {
+      entry_check: (i) => check(i.symbol),
+      drain: async () => {
+        setStage('SHUTDOWN');
+        try {
+          await audit.flush();
+        } catch {
+          /* the writer may already be gone; the supervisor drains it last */
+        }
+        return { drained: true };
+      },
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import { runWorker } from '@vigil/runtime';
+import { createEngine } from './engine.js';
+
+runWorker('engine', createEngine);

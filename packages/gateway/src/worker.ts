@@ -1,0 +1,4 @@
+import { runWorker } from '@vigil/runtime';
+import { createGateway } from './gateway.js';
+
+runWorker('gateway', createGateway);
