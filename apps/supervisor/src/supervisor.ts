@@ -85,7 +85,11 @@ export class Supervisor {
   constructor(private readonly o: SupervisorOptions) {
     this.cfg = o.config;
     this.now = o.now ?? Date.now;
-    this.authority = new ModeAuthority({ stabilityWindowMs: this.cfg.supervisor.degrade_stability_window_ms, now: this.now });
+    this.authority = new ModeAuthority({
+      stabilityWindowMs: this.cfg.supervisor.degrade_stability_window_ms,
+      now: this.now,
+      boot: { code: 'STARTUP_RECOVER', source: 'engine', detail: { why: 'boot: startup reconcile has not released the engine' } },
+    });
     this.published = this.authority.state();
     this.events = new EventFactory(o.runId, 'supervisor', this.now);
     this.audit = new AuditClient({
@@ -118,7 +122,7 @@ export class Supervisor {
   /** Boot: STARTUP_RECOVER, audit writer, then gateway and engine, then the watchdogs. */
   async start(): Promise<void> {
     this.startedAt = this.now();
-    this.raise('STARTUP_RECOVER', 'engine', { why: 'boot: startup reconcile has not released the engine' });
+    this.record('REASON_RAISED', { source: 'engine', detail: { why: 'boot' }, count: 1 }, { reason: 'STARTUP_RECOVER' });
     if (this.cfg.live.fault_hooks_enabled) this.raise('FAULT_HOOKS_ENABLED', 'supervisor', {});
     await this.startAudit();
     this.record('RUN_STARTED', { versions: this.o.versions ?? {}, config_hash: this.o.configHash ?? null, pid: process.pid }, { critical: true });

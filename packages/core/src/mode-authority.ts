@@ -48,10 +48,21 @@ export class ModeAuthority {
   /** When the last DEGRADE/PAUSE-forcing reason cleared; null while one is active. */
   private calmSince: number | null = null;
 
+  /**
+   * Starts in PAUSE with the boot reason active (STARTUP_RECOVER): fail-closed from the first
+   * instant, not merely until something happens to recompute the mode.
+   */
   constructor(
-    private readonly opts: { readonly stabilityWindowMs: number; readonly now: () => number },
+    private readonly opts: {
+      readonly stabilityWindowMs: number;
+      readonly now: () => number;
+      readonly boot: { readonly code: ReasonCode; readonly source: string; readonly detail?: JsonObject };
+    },
   ) {
     this.since = opts.now();
+    const { code, source, detail = {} } = opts.boot;
+    const spec = REASON_CODES[code];
+    this.active.set(key(code, source), { code, source, severity: spec.severity, since_ms: this.since, last_ts_ms: this.since, count: 1, detail });
   }
 
   state(): ModeState {

@@ -7,3 +7,4 @@ export * from './config-schema.js';
 export * from './config-load.js';
 export * from './secrets.js';
 export * from './worker-main.js';
+export * from './config-doc.js';

@@ -1,0 +1,67 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfigFile, parseConfig } from './config-load.js';
+import { loadExchangeSecrets } from './secrets.js';
+
+describe('parseConfig', () => {
+  it('fills every default from the schema', () => {
+    const r = parseConfig({});
+    if (!r.ok) throw new Error(JSON.stringify(r.error));
+    expect(r.config.mode).toBe('LIVE');
+    expect(r.config.ai_dec).toBe(2);
+    expect(r.config.audit.synchronous).toBe('FULL');
+    expect(r.config.panel).toEqual({ host: '127.0.0.1', port: 8787 });
+    expect(Object.isFrozen(r.config.audit)).toBe(true);
+  });
+
+  it.each([
+    [{ audit: { audit_writer_queue_full_pct: 101 } }, 'audit.audit_writer_queue_full_pct', 'maximum'],
+    [{ audit: { busy_timeout_ms: 'soon' } }, 'audit.busy_timeout_ms', 'type'],
+    [{ panel: { prot: 1 } }, 'panel.prot', 'unknown-key'],
+    [{ exchange: { symbols: ['btc-usdt'] } }, 'exchange.symbols.0', 'pattern'],
+    [{ exchange: { api_secret: 'x' } }, 'exchange.api_secret', 'no-secrets'],
+    [{ openai_api_key: 'sk-x' }, 'openai_api_key', 'no-secrets'],
+    [{ audit: { audit_writer_queue_high_pct: 96 } }, 'audit.audit_writer_queue_high_pct', 'less-than'],
+    [{ audit: { disk_free_pause_bytes: 10, disk_free_degrade_bytes: 5 } }, 'audit.disk_free_pause_bytes', 'at-most'],
+    [{ supervisor: { heartbeat_interval_ms: 100, worker_stall_timeout_ms: 500 } }, 'supervisor.worker_stall_timeout_ms', 'at-most'],
+    [{ risk: { daily_loss_limit_quote: '1e3' } }, 'risk.daily_loss_limit_quote', 'pattern'],
+    [[], '(root)', 'type'],
+  ])('refuses %j naming key %s and rule %s', (raw, key, rule) => {
+    const r = parseConfig(raw);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error).toMatchObject({ code: 'CONFIG_INVALID', key, rule });
+    expect(r.error.message.length).toBeGreaterThan(3);
+  });
+
+  it('lets the environment override MODE and AI_DEC', () => {
+    const r = parseConfig({}, { MODE: 'PAPER', AI_DEC: '1' });
+    if (!r.ok) throw new Error('unexpected');
+    expect(r.config.mode).toBe('PAPER');
+    expect(r.config.ai_dec).toBe(1);
+    expect(parseConfig({}, { AI_DEC: 'two' })).toMatchObject({ ok: false, error: { key: 'ai_dec' } });
+  });
+
+  it('reports unreadable and non-JSON files as config errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    expect(loadConfigFile(join(dir, 'missing.json'))).toMatchObject({ ok: false, error: { rule: 'readable' } });
+    writeFileSync(join(dir, 'bad.json'), '{ nope');
+    expect(loadConfigFile(join(dir, 'bad.json'))).toMatchObject({ ok: false, error: { rule: 'json' } });
+  });
+});
+
+describe('loadExchangeSecrets', () => {
+  it('prefers the environment, then a 0600 file, and refuses a group/world-readable file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sec-'));
+    const f = join(dir, 'secrets.json');
+    expect(loadExchangeSecrets(f, {})).toMatchObject({ ok: false, code: 'SECRETS_MISSING' });
+    writeFileSync(f, JSON.stringify({ api_key: 'key-123456789', api_secret: 'secret-123456789' }));
+    chmodSync(f, 0o644);
+    expect(loadExchangeSecrets(f, {})).toMatchObject({ ok: false, code: 'SECRETS_FILE_INSECURE' });
+    chmodSync(f, 0o600);
+    expect(loadExchangeSecrets(f, {})).toMatchObject({ ok: true, from: 'file' });
+    expect(loadExchangeSecrets(f, { BINANCE_API_KEY: 'env-key-12345', BINANCE_API_SECRET: 'env-secret-1234' })).toMatchObject({ ok: true, from: 'env' });
+  });
+});
