@@ -1,0 +1,84 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The real CLI, as an operator runs it: every live-lock refusal names the lock, exits non-zero,
+ * and starts nothing (no var/data, no panel).
+ */
+const cli = fileURLToPath(new URL('../../apps/supervisor/dist/cli.js', import.meta.url));
+
+function sandbox(opts: { lock?: boolean; config?: object } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+  const varDir = join(dir, 'var');
+  const config = { paths: { var_dir: varDir }, panel: { port: 0 }, ...opts.config };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  if (opts.lock !== false) {
+    mkdirSync(varDir, { recursive: true });
+    writeFileSync(join(varDir, 'LIVE.ok'), '');
+  }
+  return { dir, varDir, configFile: join(dir, 'config.json') };
+}
+
+
+const baseEnv = { MODE: 'LIVE', AI_DEC: '2', BINANCE_API_KEY: 'test-key-0123456789', BINANCE_API_SECRET: 'test-secret-0123456789' };
+
+async function run(args: string[], env: Record<string, string | undefined>) {
+  return execa(process.execPath, [cli, ...args], { env: { ...env, VIGIL_CONFIG: undefined }, extendEnv: false, reject: false, timeout: 20_000 });
+}
+
+describe('supervisor CLI refusals', () => {
+  it.each([
+    ['MODE', { ...baseEnv, MODE: 'PAPER' }, ['--live'], 'MODE_NOT_LIVE'],
+    ['AI_DEC', { ...baseEnv, AI_DEC: '1' }, ['--live'], 'AI_DEC_NOT_2'],
+    ['--live', baseEnv, [], 'LIVE_FLAG_MISSING'],
+  ])('refuses when lock %s fails', async (lock, env, flags, code) => {
+    const s = sandbox();
+    const r = await run(['start', ...flags, '--config', s.configFile], env);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain(`live lock "${lock}" failed (${code})`);
+    expect(existsSync(join(s.varDir, 'data'))).toBe(false);
+  });
+
+  it('refuses when the live lock file is missing', async () => {
+    const s = sandbox({ lock: false });
+    const r = await run(['start', '--live', '--config', s.configFile], baseEnv);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('LIVE_LOCK_FILE_MISSING');
+    expect(r.stderr).toContain('LIVE.ok');
+  });
+
+  it('refuses without credentials, and with a world-readable secrets file', async () => {
+    const s = sandbox();
+    const { BINANCE_API_KEY: _k, BINANCE_API_SECRET: _s, ...noKeys } = baseEnv;
+    let r = await run(['start', '--live', '--config', s.configFile], noKeys);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('SECRETS_MISSING');
+    const f = join(s.varDir, 'secrets.json');
+    writeFileSync(f, JSON.stringify({ api_key: 'k-0123456789', api_secret: 's-0123456789' }));
+    chmodSync(f, 0o644);
+    r = await run(['start', '--live', '--config', s.configFile], noKeys);
+    expect(r.stderr).toContain('SECRETS_FILE_INSECURE');
+    expect(r.stderr).not.toContain('s-0123456789');
+  });
+
+  it('refuses a bad config with one message naming the key and the rule, exit 78', async () => {
+    const s = sandbox({ config: { audit: { audit_writer_queue_full_pct: 250 } } });
+    const r = await run(['start', '--live', '--config', s.configFile], baseEnv);
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('key "audit.audit_writer_queue_full_pct" violates rule "maximum"');
+    expect(existsSync(join(s.varDir, 'data'))).toBe(false);
+  });
+
+  it('says doctor and experiments are not built yet, exit 2', async () => {
+    for (const cmd of ['doctor', 'experiments']) {
+      const r = await run([cmd], baseEnv);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain('not built yet');
+    }
+  });
+});

@@ -1,0 +1,146 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Supervisor } from '../../apps/supervisor/src/supervisor.js';
+import { preciseNow, releaseToNormal, startSupervisor, waitFor } from './harness.js';
+
+/**
+ * Real worker threads (audit writer, gateway, engine built from packages/*), real SQLite file in a
+ * temp var/, real MessagePorts. Timings are reported, never asserted.
+ */
+let current: Supervisor | null = null;
+afterEach(async () => {
+  await current?.stop('test end');
+  current = null;
+});
+
+async function boot(overrides: Record<string, unknown> = {}) {
+  const s = await startSupervisor(overrides);
+  current = s.sup;
+  return s;
+}
+
+const engineSaw = (sup: Supervisor, mode: string, afterSeq: number) =>
+  sup.modeApplied.find((a) => a.worker === 'engine' && a.mode === mode && a.seq > afterSeq && !a.failsafe);
+
+describe('supervisor with real workers', () => {
+  it('boots audit first, then gateway and engine, in PAUSE with STARTUP_RECOVER, entries refused', async () => {
+    const { sup } = await boot();
+    expect(sup.hosts.audit.state).toBe('running');
+    expect(sup.hosts.gateway.state).toBe('running');
+    expect(sup.hosts.engine.state).toBe('running');
+    expect(sup.hosts.audit.startedAt).toBeLessThanOrEqual(sup.hosts.engine.startedAt);
+    expect(sup.modeState.mode).toBe('PAUSE');
+    expect(sup.modeState.reasons.map((r) => r.code)).toContain('STARTUP_RECOVER');
+    const check = await sup.hosts.engine.request('entry_check', { symbol: 'BTCUSDT' });
+    expect(check.allowed).toBe(false);
+    expect(check.blocked_by).toEqual(expect.arrayContaining(['STARTUP_RECOVER', 'ENTRY_BLOCKED_NO_AIGATE']));
+    await waitFor('heartbeats from every worker', () => sup.hosts.audit.lastHeartbeat && sup.hosts.gateway.lastHeartbeat && sup.hosts.engine.lastHeartbeat);
+    expect(sup.hosts.engine.lastHeartbeat!.loop.p99_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('applies precedence and the stability window, and every worker applies each mode', async () => {
+    const { sup } = await boot();
+    await releaseToNormal(sup);
+    let seq = sup.modeState.seq;
+    sup.raise('WS_UNSTABLE', 'gateway', { reconnects_per_min: 12 });
+    await waitFor('engine DEGRADE', () => engineSaw(sup, 'DEGRADE', seq));
+    sup.raise('CLOCK_DRIFT', 'gateway', { drift_ms: 900 });
+    await waitFor('engine PAUSE', () => engineSaw(sup, 'PAUSE', seq));
+    sup.clear('WS_UNSTABLE', 'gateway');
+    expect(sup.modeState.mode).toBe('PAUSE');
+    seq = sup.modeState.seq;
+    const t0 = Date.now();
+    sup.clear('CLOCK_DRIFT', 'gateway');
+    await waitFor('engine DEGRADE (stabilizing)', () => engineSaw(sup, 'DEGRADE', seq));
+    expect(sup.modeState.reasons.map((r) => r.code)).toContain('RECOVERY_STABILIZING');
+    await waitFor('engine NORMAL', () => engineSaw(sup, 'NORMAL', seq), 3000);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300 - 5);
+    for (const w of ['audit', 'gateway'] as const) {
+      expect(sup.modeApplied.some((a) => a.worker === w && a.mode === 'NORMAL')).toBe(true);
+    }
+  });
+
+  it('forces PAUSE when the audit worker is terminated, refuses entries, restarts it and records the recovery', async () => {
+    const { sup } = await boot();
+    await releaseToNormal(sup);
+    const seq = sup.modeState.seq;
+    const killedAt = preciseNow();
+    await sup.hosts.audit.kill();
+    const seen = await waitFor('engine PAUSE after audit death', () => engineSaw(sup, 'PAUSE', seq), 2000, 1);
+    console.log(`[measure] audit death -> PAUSE applied by engine: ${(seen.applied_ts_ms - killedAt).toFixed(2)} ms`);
+    expect(seen.applied_ts_ms).toBeGreaterThan(killedAt);
+    const check = await sup.hosts.engine.request('entry_check', { symbol: 'BTCUSDT' });
+    expect(check.allowed).toBe(false);
+    expect(check.mode).toBe('PAUSE');
+    expect(check.blocked_by).toContain('AUDIT_WORKER_EXITED');
+    // Restarted, recovery committed, then through the stability window back to NORMAL.
+    await waitFor('audit restarted', () => sup.hosts.audit.state === 'running' && !sup.authority.isActive('AUDIT_WORKER_EXITED'), 5000);
+    await waitFor('NORMAL again', () => engineSaw(sup, 'NORMAL', seq), 5000);
+    const ack = await sup.audit.flush();
+    expect(ack.last_seq).toBeGreaterThan(0);
+  });
+
+  it('forces PAUSE when the audit worker throws', async () => {
+    const { sup } = await boot();
+    await releaseToNormal(sup);
+    const seq = sup.modeState.seq;
+    expect(await sup.hosts.audit.request('fault', { fault: { kind: 'throw', message: 'boom (test)' } })).toEqual({ applied: true });
+    await waitFor('engine PAUSE', () => engineSaw(sup, 'PAUSE', seq), 2000, 1);
+    expect(sup.authority.isActive('AUDIT_WORKER_ERROR')).toBe(true);
+  });
+
+  it('forces PAUSE within two heartbeat intervals of an audit stall', async () => {
+    const { sup, config } = await boot();
+    await releaseToNormal(sup);
+    const seq = sup.modeState.seq;
+    const hb = config.supervisor.heartbeat_interval_ms;
+    const lastHbAt = sup.hosts.audit.lastHeartbeatAt;
+    const stalledAt = preciseNow();
+    await sup.hosts.audit.request('fault', { fault: { kind: 'block', ms: 3000 } });
+    const seen = await waitFor('engine PAUSE after stall', () => engineSaw(sup, 'PAUSE', seq), 3000, 1);
+    console.log(`[measure] audit stall -> PAUSE applied by engine: ${(seen.applied_ts_ms - stalledAt).toFixed(1)} ms after the stall began (${hb} ms heartbeat; last heartbeat ${(stalledAt - lastHbAt).toFixed(0)} ms before)`);
+    expect(sup.authority.isActive('AUDIT_WORKER_STALLED')).toBe(true);
+  });
+
+  it('forces PAUSE when the audit worker reports its database unusable', async () => {
+    const { sup } = await boot();
+    await releaseToNormal(sup);
+    const seq = sup.modeState.seq;
+    expect(await sup.hosts.audit.request('fault', { fault: { kind: 'report_db_unusable' } })).toEqual({ applied: true });
+    await waitFor('engine PAUSE', () => engineSaw(sup, 'PAUSE', seq), 2000, 1);
+    expect(sup.authority.isActive('AUDIT_DB_UNUSABLE')).toBe(true);
+  });
+
+  it('restarts a dead gateway, re-links it to the engine, and PAUSEs meanwhile', async () => {
+    const { sup } = await boot();
+    await releaseToNormal(sup);
+    const seq = sup.modeState.seq;
+    const oldThread = sup.hosts.gateway.threadId;
+    await sup.hosts.gateway.kill();
+    await waitFor('engine PAUSE', () => engineSaw(sup, 'PAUSE', seq), 2000, 1);
+    expect(sup.authority.isActive('WORKER_EXITED', 'gateway')).toBe(true);
+    await waitFor('gateway back', () => sup.hosts.gateway.state === 'running' && sup.hosts.gateway.threadId !== oldThread, 5000);
+    await waitFor('reason cleared', () => !sup.authority.isActive('WORKER_EXITED', 'gateway'), 2000);
+    // The engine hears the new gateway over a fresh market channel.
+    await waitFor('engine sees new gateway health', async () => {
+      const st = await sup.hosts.engine.request('status', {});
+      const h = st.details['gateway_health'] as { ts_ms?: number } | null;
+      return h !== null && typeof h.ts_ms === 'number' && Date.now() - h.ts_ms < 500;
+    }, 3000);
+  });
+
+  it('keeps a worker alive through garbage on its control channel and counts the rejects', async () => {
+    const { sup } = await boot();
+    const port = (sup.hosts.engine.control as unknown as { port: { postMessage(m: unknown): void } }).port;
+    port.postMessage({ v: 1, k: 'ev', body: { type: 'self_destruct' } });
+    port.postMessage({ v: 2, k: 'ev', body: { type: 'mode' } });
+    port.postMessage({ v: 1, k: 'ev', body: { type: 'mode', mode: 'NORMAL' } });
+    port.postMessage(42);
+    const st = await waitFor('rejects counted', async () => {
+      const s = await sup.hosts.engine.request('status', {});
+      return s.channel_rejects >= 4 ? s : false;
+    });
+    expect(st.channel_rejects).toBe(4);
+    // The malformed "mode NORMAL" frame must not have released anything.
+    expect((await sup.hosts.engine.request('entry_check', { symbol: 'BTCUSDT' })).mode).toBe('PAUSE');
+  });
+});

@@ -1,0 +1,77 @@
+import { createRequire } from 'node:module';
+import { MessageChannel } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ModeState, WorkerEvent } from '@vigil/contracts';
+import { WorkerHost } from '../../apps/supervisor/src/worker-host.js';
+import { testConfig, waitFor } from './harness.js';
+
+/**
+ * A real engine thread driven by hand (no supervisor): it must treat itself as PAUSE when it hears
+ * no mode, and again when the mode broadcasts stop after it had heard NORMAL.
+ */
+const require = createRequire(import.meta.url);
+let host: WorkerHost | null = null;
+afterEach(async () => {
+  await host?.stop();
+  host = null;
+});
+
+function engineHost() {
+  const { config, varDir } = testConfig();
+  const events: WorkerEvent[] = [];
+  const h = new WorkerHost({
+    name: 'engine',
+    entry: require.resolve('@vigil/engine/worker'),
+    config,
+    runId: 'run_test',
+    varDir,
+    secrets: null,
+    now: Date.now,
+    onEvent: (ev) => events.push(ev),
+    onDown: () => {},
+    onReject: () => {},
+  });
+  host = h;
+  const audit = new MessageChannel();
+  const market = new MessageChannel();
+  return { h, events, config, ports: [{ name: 'audit' as const, port: audit.port1 }, { name: 'market' as const, port: market.port1 }] };
+}
+
+const normal = (seq: number): ModeState => ({ mode: 'NORMAL', seq, since_ms: Date.now(), reasons: [] });
+
+describe('worker mode failsafe', () => {
+  it('is PAUSE until it hears a mode, and falls back to PAUSE when the broadcasts stop', async () => {
+    const { h, events, config, ports } = engineHost();
+    await h.start(ports);
+    expect((await h.request('entry_check', { symbol: 'BTCUSDT' })).mode).toBe('PAUSE');
+    // Hear NORMAL a few times, as the supervisor would broadcast it.
+    for (let i = 0; i < 3; i++) {
+      h.control!.emit({ type: 'mode', ...normal(7) });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const check = await h.request('entry_check', { symbol: 'BTCUSDT' });
+    expect(check.mode).toBe('NORMAL');
+    expect(check.allowed).toBe(false); // startup reconcile and the AI gate still block
+    // Silence: after worker_mode_timeout_ms it applies PAUSE itself and says why.
+    const silentFrom = Date.now();
+    const failsafe = await waitFor('failsafe mode_applied', () => events.find((e) => e.type === 'mode_applied' && e.failsafe), config.supervisor.worker_mode_timeout_ms * 4);
+    expect(failsafe).toMatchObject({ mode: 'PAUSE', failsafe: true });
+    expect(Date.now() - silentFrom).toBeGreaterThanOrEqual(config.supervisor.worker_mode_timeout_ms - 60);
+    expect(events.some((e) => e.type === 'reason_raised' && e.code === 'MODE_UNKNOWN_FAILSAFE')).toBe(true);
+    const after = await h.request('entry_check', { symbol: 'BTCUSDT' });
+    expect(after.mode).toBe('PAUSE');
+    expect(after.blocked_by).toContain('MODE_UNKNOWN_FAILSAFE');
+    // Hearing the mode again lifts the failsafe.
+    h.control!.emit({ type: 'mode', ...normal(8) });
+    await waitFor('NORMAL again', async () => (await h.request('entry_check', { symbol: 'BTCUSDT' })).mode === 'NORMAL');
+  });
+
+  it('refuses fault hooks unless they are enabled', async () => {
+    const { config, varDir } = testConfig({ live: { fault_hooks_enabled: false } });
+    const h = new WorkerHost({ name: 'engine', entry: require.resolve('@vigil/engine/worker'), config, runId: 'r', varDir, secrets: null, now: Date.now, onEvent: () => {}, onDown: () => {}, onReject: () => {} });
+    host = h;
+    await h.start([{ name: 'audit', port: new MessageChannel().port1 }, { name: 'market', port: new MessageChannel().port1 }]);
+    expect(await h.request('fault', { fault: { kind: 'exit', code: 9 } })).toEqual({ applied: false });
+    expect(h.state).toBe('running');
+  });
+});
