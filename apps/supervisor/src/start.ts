@@ -55,11 +55,17 @@ export async function startCommand(flags: StartFlags, env: NodeJS.ProcessEnv = p
       log.info('stopped');
     })());
   const done = new Promise<number>((resolveDone) => {
+    // `on`, not `once`: a second Ctrl-C (or the same signal sent to the whole process group and
+    // forwarded by a wrapper) must not kill the process in the middle of its orderly shutdown.
     const onSignal = (sig: NodeJS.Signals): void => {
+      if (stopping) {
+        log.warn(`${sig} again: shutdown already in progress`);
+        return;
+      }
       void stop(sig).then(() => resolveDone(EXIT.OK));
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
 
   try {
