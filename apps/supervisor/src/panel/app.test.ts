@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { createPanelApp } from './app.js';
+import { startPanel } from './server.js';
+
+const source = { status: () => ({ mode: 'PAUSE', run_id: 'run_t' }), health: () => ({ mode: 'PAUSE' }) };
+const app = createPanelApp(source, () => 8787);
+const get = (path: string, headers: Record<string, string> = {}) => app.request(path, { headers: { host: '127.0.0.1:8787', ...headers } });
+
+describe('panel app', () => {
+  it('mounts GET routes only (enumerated from the app itself)', () => {
+    const methods = new Set(app.routes.map((r) => r.method));
+    // `ALL` is the guard middleware (app.use), which refuses every non-GET method before routing.
+    expect([...methods].filter((m) => m !== 'ALL')).toEqual(['GET']);
+  });
+
+  it.each(['POST', 'PUT', 'DELETE', 'PATCH'])('answers %s with 405 on every path', async (method) => {
+    for (const path of ['/dashboard', '/api/status', '/api/anything']) {
+      const r = await app.request(path, { method, headers: { host: '127.0.0.1:8787' } });
+      expect(r.status).toBe(405);
+      expect(r.headers.get('allow')).toBe('GET, HEAD');
+    }
+  });
+
+  it('serves the dashboard with a strict CSP and no inline script', async () => {
+    const r = await get('/dashboard');
+    expect(r.status).toBe(200);
+    const csp = r.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(r.headers.get('x-frame-options')).toBe('DENY');
+    const html = await r.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).toContain('src="/assets/dashboard.js"');
+  });
+
+  it.each([
+    ['evil.example:8787', 403],
+    ['127.0.0.1:9999', 403],
+    ['localhost:8787', 200],
+    ['[::1]:8787', 200],
+    ['127.0.0.1.nip.io:8787', 403],
+  ])('Host %s -> %i', async (host, status) => {
+    expect((await app.request('/api/status', { headers: { host } })).status).toBe(status);
+  });
+
+  it('refuses cross-site requests by Origin or Sec-Fetch-Site', async () => {
+    expect((await get('/api/status', { origin: 'http://evil.example' })).status).toBe(403);
+    expect((await get('/api/status', { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await get('/api/status', { origin: 'http://127.0.0.1:8787', 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+  });
+
+  it('serves JSON status', async () => {
+    const r = await get('/api/status');
+    expect(await r.json()).toEqual({ mode: 'PAUSE', run_id: 'run_t' });
+  });
+});
+
+describe('panel server', () => {
+  it('refuses a non-loopback bind', async () => {
+    await expect(startPanel(source, '0.0.0.0', 0)).rejects.toMatchObject({ code: 'PANEL_BIND_REFUSED' });
+  });
+  it('binds loopback and answers over a real socket', async () => {
+    const p = await startPanel(source, '127.0.0.1', 0);
+    try {
+      const r = await fetch(`${p.url}/api/health`);
+      expect(r.status).toBe(200);
+    } finally {
+      await p.close();
+    }
+  });
+});
