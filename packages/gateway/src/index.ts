@@ -1,1 +1,2 @@
 export { createGateway } from './gateway.js';
+export * from './outcome.js';
