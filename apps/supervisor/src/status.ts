@@ -1,10 +1,13 @@
 import { WORKERS, type JsonObject } from '@vigil/contracts';
 import type { PanelSource } from './panel/app.js';
+import { createMetrics } from './panel/metrics.js';
 import type { Supervisor } from './supervisor.js';
 
 /** The supervisor's state as the panel and /api/health read it: plain data, computed on demand. */
 export function supervisorPanelSource(sup: Supervisor, runId: string): PanelSource {
+  const registry = createMetrics(sup);
   return {
+    metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     status: (): JsonObject => {
       const m = sup.modeState;
       const now = Date.now();

@@ -7,6 +7,8 @@ import { panelGuard } from './security.js';
 export interface PanelSource {
   status(): JsonObject;
   health(): JsonObject;
+  /** Prometheus text exposition, when metrics are wired. */
+  metrics?(): Promise<{ readonly contentType: string; readonly body: string }>;
 }
 
 /** The panel app. Only GET routes are mounted; the guard refuses every other method first. */
@@ -19,6 +21,11 @@ export function createPanelApp(source: PanelSource, port: () => number): Hono {
   app.get('/assets/dashboard.css', (c) => c.body(DASHBOARD_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
   app.get('/api/status', (c) => c.json(source.status()));
   app.get('/api/health', (c) => c.json(source.health()));
+  app.get('/metrics', async (c) => {
+    if (!source.metrics) return c.json({ error: 'NOT_FOUND', message: 'metrics not wired' }, 404);
+    const m = await source.metrics();
+    return c.body(m.body, 200, { 'Content-Type': m.contentType });
+  });
   app.notFound((c) => c.json({ error: 'NOT_FOUND', message: 'no such page' }, 404));
   app.onError((err, c) => c.json({ error: 'PANEL_ERROR', message: err.message }, 500));
   return app;
