@@ -1,0 +1,224 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Dec, formatDecimal, isDecimalString, parseDecimal } from './decimal.js';
+import { quantizePrice, quantizeQty, validateOrder, type OrderToValidate, type SymbolFilters, type SymbolRules } from './filters.js';
+
+const rulesWith = (filters: SymbolFilters, over: Partial<SymbolRules> = {}): SymbolRules => ({
+  symbol: 'BTCUSDT',
+  status: 'TRADING',
+  baseAsset: 'BTC',
+  quoteAsset: 'USDT',
+  baseAssetPrecision: 8,
+  quoteAssetPrecision: 8,
+  orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'],
+  ocoAllowed: true,
+  icebergAllowed: true,
+  permissions: ['SPOT'],
+  filters,
+  ...over,
+});
+
+const BTC = rulesWith({
+  PRICE_FILTER: { filterType: 'PRICE_FILTER', minPrice: '0.01000000', maxPrice: '1000000.00000000', tickSize: '0.01000000' },
+  LOT_SIZE: { filterType: 'LOT_SIZE', minQty: '0.00001000', maxQty: '9000.00000000', stepSize: '0.00001000' },
+  MARKET_LOT_SIZE: { filterType: 'MARKET_LOT_SIZE', minQty: '0.00000000', maxQty: '100.00000000', stepSize: '0.00000000' },
+  NOTIONAL: { filterType: 'NOTIONAL', minNotional: '5.00000000', applyMinToMarket: true, maxNotional: '9000000.00000000', applyMaxToMarket: false, avgPriceMins: 5 },
+  PERCENT_PRICE_BY_SIDE: { filterType: 'PERCENT_PRICE_BY_SIDE', bidMultiplierUp: '5', bidMultiplierDown: '0.2', askMultiplierUp: '5', askMultiplierDown: '0.2', avgPriceMins: 5 },
+  MAX_NUM_ORDERS: { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
+  MAX_NUM_ALGO_ORDERS: { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: 5 },
+  TRAILING_DELTA: { filterType: 'TRAILING_DELTA', minTrailingAboveDelta: 10, maxTrailingAboveDelta: 2000, minTrailingBelowDelta: 10, maxTrailingBelowDelta: 2000 },
+  ICEBERG_PARTS: { filterType: 'ICEBERG_PARTS', limit: 10 },
+});
+const CTX = { avgPrice: '60000.00', openOrders: 0, openAlgoOrders: 0 };
+const limitBuy = (price: string, quantity: string): OrderToValidate => ({ side: 'BUY', type: 'LIMIT', price, quantity });
+
+describe('decimal', () => {
+  it('accepts only plain decimal strings', () => {
+    expect(parseDecimal('1.50')?.toFixed()).toBe('1.5');
+    for (const bad of ['1e-7', '1E3', ' 1', '+1', '.5', '1.', '', 'NaN', 'Infinity', '0x10']) expect(parseDecimal(bad)).toBeUndefined();
+    expect(parseDecimal(0.1 as unknown)).toBeUndefined();
+  });
+  it('formats without exponent at any magnitude', () => {
+    expect(formatDecimal(new Dec('0.00000001'), 8)).toBe('0.00000001');
+    expect(formatDecimal(new Dec('123456789012345678901234567890'), 2)).toBe('123456789012345678901234567890.00');
+    expect(formatDecimal(new Dec('-0.0000001'), 2)).toBe('0.00');
+  });
+});
+
+describe('quantizePrice', () => {
+  it('snaps down, up and nearest to the tick with the tick decimals', () => {
+    expect(quantizePrice('60000.016', BTC, 'down')).toEqual({ ok: true, value: '60000.01' });
+    expect(quantizePrice('60000.011', BTC, 'up')).toEqual({ ok: true, value: '60000.02' });
+    expect(quantizePrice('60000.015', BTC, 'nearest')).toEqual({ ok: true, value: '60000.02' });
+    expect(quantizePrice('60000', BTC, 'down')).toEqual({ ok: true, value: '60000.00' });
+  });
+  it('fails rather than clamps outside [minPrice, maxPrice]', () => {
+    expect(quantizePrice('0.009', BTC, 'down').ok).toBe(false);
+    expect(quantizePrice('2000000', BTC, 'down').ok).toBe(false);
+    expect(quantizePrice('-1', BTC, 'down').ok).toBe(false);
+    expect(quantizePrice('1e3', BTC, 'down').ok).toBe(false);
+  });
+  it('without a tick rounds to the quote precision', () => {
+    expect(quantizePrice('1.123456789', rulesWith({}, { quoteAssetPrecision: 4 }), 'nearest')).toEqual({ ok: true, value: '1.1235' });
+  });
+});
+
+describe('quantizeQty', () => {
+  it('always rounds down to the step', () => {
+    expect(quantizeQty('0.123456789', BTC)).toEqual({ ok: true, value: '0.12345' });
+    expect(quantizeQty('1', BTC)).toEqual({ ok: true, value: '1.00000' });
+  });
+  it('fails below minQty instead of rounding up', () => {
+    expect(quantizeQty('0.000009', BTC)).toMatchObject({ ok: false });
+  });
+  it('applies MARKET_LOT_SIZE bounds to market orders only', () => {
+    expect(quantizeQty('150', BTC, { market: true })).toMatchObject({ ok: false });
+    expect(quantizeQty('150', BTC)).toEqual({ ok: true, value: '150.00000' });
+  });
+  it('uses the coarser market step', () => {
+    const r = rulesWith({
+      LOT_SIZE: { filterType: 'LOT_SIZE', minQty: '0.001', maxQty: '0', stepSize: '0.001' },
+      MARKET_LOT_SIZE: { filterType: 'MARKET_LOT_SIZE', minQty: '0.1', maxQty: '0', stepSize: '0.1' },
+    });
+    expect(quantizeQty('1.2345', r, { market: true })).toEqual({ ok: true, value: '1.2' });
+    expect(quantizeQty('1.2345', r)).toEqual({ ok: true, value: '1.234' });
+  });
+});
+
+describe('validateOrder', () => {
+  it('accepts a well-formed limit order', () => {
+    expect(validateOrder(limitBuy('60000.00', '0.00100'), BTC, CTX)).toEqual({ ok: true });
+  });
+  it.each([
+    [limitBuy('60000.005', '0.001'), 'PRICE_FILTER'],
+    [limitBuy('60000.00', '0.0000101'), 'LOT_SIZE'],
+    [limitBuy('60000.00', '0.00001'), 'NOTIONAL'],
+    [limitBuy('400000.00', '0.001'), 'PERCENT_PRICE_BY_SIDE'],
+    [limitBuy('11000.00', '0.001'), 'PERCENT_PRICE_BY_SIDE'],
+    [{ side: 'BUY', type: 'MARKET', quantity: '101' } as const, 'MARKET_LOT_SIZE'],
+    [{ side: 'SELL', type: 'STOP_LOSS', quantity: '0.001', trailingDelta: '5' } as const, 'TRAILING_DELTA'],
+    [{ side: 'SELL', type: 'LIMIT', quantity: '0.1', price: '60000.00', icebergQty: '0.00001' } as const, 'ICEBERG_PARTS'],
+  ])('rejects %o with %s', (order, filter) => {
+    expect(validateOrder(order, BTC, CTX)).toMatchObject({ ok: false, filter });
+  });
+  it('uses avgPrice for MARKET notional and fails closed without it', () => {
+    expect(validateOrder({ side: 'BUY', type: 'MARKET', quantity: '0.001' }, BTC, CTX)).toEqual({ ok: true });
+    expect(validateOrder({ side: 'BUY', type: 'MARKET', quantity: '0.00001' }, BTC, CTX)).toMatchObject({ ok: false, filter: 'NOTIONAL' });
+    expect(validateOrder({ side: 'BUY', type: 'MARKET', quantity: '0.001' }, BTC, { openOrders: 0 })).toMatchObject({ ok: false, filter: 'NOTIONAL' });
+    expect(validateOrder({ side: 'BUY', type: 'MARKET', quoteOrderQty: '10' }, BTC, CTX)).toEqual({ ok: true });
+  });
+  it('honours applyMaxToMarket=false and applyMinToMarket=false', () => {
+    const r = rulesWith({ NOTIONAL: { filterType: 'NOTIONAL', minNotional: '5', applyMinToMarket: false, maxNotional: '100', applyMaxToMarket: false, avgPriceMins: 5 } });
+    expect(validateOrder({ side: 'BUY', type: 'MARKET', quantity: '1' }, r, { avgPrice: '1000' })).toEqual({ ok: true });
+    expect(validateOrder({ side: 'BUY', type: 'MARKET', quantity: '1' }, r, {})).toEqual({ ok: true });
+    expect(validateOrder(limitBuy('1000', '1'), r)).toMatchObject({ ok: false, filter: 'NOTIONAL' });
+  });
+  it('picks above/below trailing bounds by side and type', () => {
+    const r = rulesWith({ TRAILING_DELTA: { filterType: 'TRAILING_DELTA', minTrailingAboveDelta: 10, maxTrailingAboveDelta: 100, minTrailingBelowDelta: 50, maxTrailingBelowDelta: 500 } });
+    expect(validateOrder({ side: 'BUY', type: 'STOP_LOSS', quantity: '1', trailingDelta: '200' }, r)).toMatchObject({ ok: false, filter: 'TRAILING_DELTA' });
+    expect(validateOrder({ side: 'SELL', type: 'STOP_LOSS', quantity: '1', trailingDelta: '200' }, r)).toEqual({ ok: true });
+    expect(validateOrder({ side: 'SELL', type: 'TAKE_PROFIT', quantity: '1', trailingDelta: '20' }, r)).toEqual({ ok: true });
+    expect(validateOrder({ side: 'BUY', type: 'TAKE_PROFIT', quantity: '1', trailingDelta: '20' }, r)).toMatchObject({ ok: false, filter: 'TRAILING_DELTA' });
+  });
+  it('a zero min/max/step disables that part of the check', () => {
+    const r = rulesWith({
+      PRICE_FILTER: { filterType: 'PRICE_FILTER', minPrice: '0', maxPrice: '0', tickSize: '0' },
+      LOT_SIZE: { filterType: 'LOT_SIZE', minQty: '0', maxQty: '0', stepSize: '0' },
+    });
+    expect(validateOrder(limitBuy('0.0000001', '123456789.123'), r)).toEqual({ ok: true });
+  });
+  it('counts open orders and open algo orders, failing closed when unknown', () => {
+    expect(validateOrder(limitBuy('60000.00', '0.001'), BTC, { ...CTX, openOrders: 200 })).toMatchObject({ ok: false, filter: 'MAX_NUM_ORDERS' });
+    expect(validateOrder(limitBuy('60000.00', '0.001'), BTC, { avgPrice: '60000' })).toMatchObject({ ok: false, filter: 'MAX_NUM_ORDERS' });
+    expect(validateOrder({ side: 'SELL', type: 'STOP_LOSS_LIMIT', quantity: '0.001', price: '59000.00', stopPrice: '59100.00' }, BTC, { ...CTX, openAlgoOrders: 5 })).toMatchObject({ ok: false, filter: 'MAX_NUM_ALGO_ORDERS' });
+  });
+  it('refuses symbols not TRADING, disallowed types and malformed shapes', () => {
+    expect(validateOrder(limitBuy('60000.00', '0.001'), { ...BTC, status: 'HALT' }, CTX)).toMatchObject({ ok: false, filter: 'SYMBOL_STATUS' });
+    expect(validateOrder(limitBuy('60000.00', '0.001'), { ...BTC, orderTypes: ['MARKET'] }, CTX)).toMatchObject({ ok: false, filter: 'ORDER_TYPE' });
+    expect(validateOrder(limitBuy('6e4', '0.001'), BTC, CTX)).toMatchObject({ ok: false, filter: 'ORDER_SHAPE' });
+    expect(validateOrder({ side: 'BUY', type: 'LIMIT', quantity: '1' }, BTC, CTX)).toMatchObject({ ok: false, filter: 'ORDER_SHAPE' });
+    expect(validateOrder({ side: 'BUY', type: 'MARKET', quantity: '1', price: '1' }, BTC, CTX)).toMatchObject({ ok: false, filter: 'ORDER_SHAPE' });
+  });
+  it('refuses a LIMIT_MAKER that would take', () => {
+    const o: OrderToValidate = { side: 'BUY', type: 'LIMIT_MAKER', price: '60000.00', quantity: '0.001' };
+    expect(validateOrder(o, BTC, { ...CTX, ask: '60000.00' })).toMatchObject({ ok: false, filter: 'LIMIT_MAKER_WOULD_TAKE' });
+    expect(validateOrder(o, BTC, { ...CTX, ask: '60000.01' })).toEqual({ ok: true });
+  });
+});
+
+// ---- properties ----
+
+const arbStep = fc.record({ mant: fc.constantFrom(1, 2, 5, 10, 25), scale: fc.integer({ min: 0, max: 8 }) }).map(({ mant, scale }) => new Dec(mant).div(new Dec(10).pow(scale)));
+const arbGrid = fc.record({ step: arbStep, minK: fc.integer({ min: 0, max: 1000 }), spanK: fc.integer({ min: 1, max: 1_000_000 }) }).map(({ step, minK, spanK }) => ({
+  step,
+  min: step.times(minK),
+  max: step.times(minK + spanK),
+}));
+const arbDecimalString = fc
+  .record({ int: fc.bigInt({ min: 0n, max: 10n ** 12n }), frac: fc.bigInt({ min: 0n, max: 10n ** 12n - 1n }), scale: fc.integer({ min: 0, max: 12 }) })
+  .map(({ int, frac, scale }) => (scale === 0 ? `${int}` : `${int}.${frac.toString().padStart(12, '0').slice(0, scale)}`));
+
+const rulesForGrid = (p: { step: Dec; min: Dec; max: Dec }, q: { step: Dec; min: Dec; max: Dec }): SymbolRules =>
+  rulesWith({
+    PRICE_FILTER: { filterType: 'PRICE_FILTER', minPrice: p.min.toFixed(), maxPrice: p.max.toFixed(), tickSize: p.step.toFixed() },
+    LOT_SIZE: { filterType: 'LOT_SIZE', minQty: q.min.toFixed(), maxQty: q.max.toFixed(), stepSize: q.step.toFixed() },
+  });
+
+describe('quantize properties', () => {
+  it('prices land on the grid within [min, max], as plain decimal strings', () => {
+    fc.assert(
+      fc.property(arbGrid, arbGrid, arbDecimalString, fc.constantFrom('down', 'up', 'nearest' as const), (pg, qg, price, mode) => {
+        const r = quantizePrice(price, rulesForGrid(pg, qg), mode);
+        if (!r.ok) return;
+        expect(isDecimalString(r.value)).toBe(true);
+        expect(r.value).not.toMatch(/e/i);
+        const v = new Dec(r.value);
+        expect(v.minus(pg.min).mod(pg.step).isZero()).toBe(true);
+        if (!pg.min.isZero()) expect(v.gte(pg.min)).toBe(true);
+        expect(v.lte(pg.max)).toBe(true);
+        const p = new Dec(price);
+        if (mode === 'down') expect(v.lte(p)).toBe(true);
+        if (mode === 'up') expect(v.gte(p)).toBe(true);
+        if (mode === 'nearest') expect(v.minus(p).abs().lte(pg.step.div(2))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+  it('quantities never increase, land on the step within [min, max]', () => {
+    fc.assert(
+      fc.property(arbGrid, arbGrid, arbDecimalString, (pg, qg, qty) => {
+        const r = quantizeQty(qty, rulesForGrid(pg, qg));
+        const q = new Dec(qty);
+        if (!r.ok) {
+          // It may only refuse when no grid value <= qty fits the bounds.
+          const fits = q.gte(qg.min) && q.gte(qg.step) && !qg.min.plus(q.minus(qg.min).div(qg.step).floor().times(qg.step)).gt(qg.max);
+          expect(fits).toBe(false);
+          return;
+        }
+        expect(r.value).not.toMatch(/e/i);
+        const v = new Dec(r.value);
+        expect(v.lte(q)).toBe(true);
+        expect(q.minus(v).lt(qg.step)).toBe(true);
+        expect(v.minus(qg.min).mod(qg.step).isZero()).toBe(true);
+        expect(v.gte(qg.min) && v.lte(qg.max)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+  it('validateOrder accepts what quantize produced when the notional is within bounds', () => {
+    fc.assert(
+      fc.property(arbGrid, arbGrid, arbDecimalString, arbDecimalString, fc.constantFrom('BUY', 'SELL' as const), (pg, qg, price, qty, side) => {
+        const base = rulesForGrid(pg, qg);
+        const rules = rulesWith({ ...base.filters, NOTIONAL: { filterType: 'NOTIONAL', minNotional: '1', applyMinToMarket: true, maxNotional: '1000000', applyMaxToMarket: true, avgPriceMins: 5 } });
+        const p = quantizePrice(price, rules, 'nearest');
+        const q = quantizeQty(qty, rules);
+        if (!p.ok || !q.ok) return;
+        const notional = new Dec(p.value).times(q.value);
+        const res = validateOrder({ side, type: 'LIMIT', price: p.value, quantity: q.value }, rules, { avgPrice: p.value });
+        if (notional.gte(1) && notional.lte(1_000_000)) expect(res).toEqual({ ok: true });
+        else expect(res).toMatchObject({ ok: false, filter: 'NOTIONAL' });
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
