@@ -1,2 +1,3 @@
 export { createGateway } from './gateway.js';
 export * from './outcome.js';
+export * from './signing.js';

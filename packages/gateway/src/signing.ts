@@ -1,0 +1,68 @@
+import { createHmac, createPrivateKey, sign, type KeyObject } from 'node:crypto';
+
+/**
+ * Binance signs the exact bytes of the query string (plus the body, which we never send: every
+ * parameter travels in the query, for GET, POST and DELETE alike). So the query is built once, in
+ * the caller's parameter order, signed, and sent verbatim. Parameter values are strings only:
+ * prices and quantities never pass through a number on the way to the venue.
+ */
+
+export type Params = Readonly<Record<string, string | undefined>>;
+
+export type Signer = { readonly kind: 'HMAC_SHA256'; readonly secret: string } | { readonly kind: 'ED25519'; readonly privateKeyPem: string };
+
+/** Query string in insertion order; undefined values are omitted, everything percent-encoded. */
+export function buildQuery(params: Params): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+  return parts.join('&');
+}
+
+export function hmacSha256Hex(payload: string, secret: string): string {
+  return createHmac('sha256', secret).update(payload, 'utf8').digest('hex');
+}
+
+const keyCache = new WeakMap<object, KeyObject>();
+
+export function ed25519Base64(payload: string, privateKeyPem: string): string {
+  return sign(null, Buffer.from(payload, 'utf8'), createPrivateKey(privateKeyPem)).toString('base64');
+}
+
+/** Signs `payload`; the result is ready to append as `signature=<value>` (already URL-encoded). */
+export function signPayload(payload: string, signer: Signer): string {
+  if (signer.kind === 'HMAC_SHA256') return hmacSha256Hex(payload, signer.secret);
+  let key = keyCache.get(signer);
+  if (!key) {
+    key = createPrivateKey(signer.privateKeyPem);
+    keyCache.set(signer, key);
+  }
+  return encodeURIComponent(sign(null, Buffer.from(payload, 'utf8'), key).toString('base64'));
+}
+
+export type SignedQuery = {
+  /** The query that was signed, without the signature. Safe to log. */
+  readonly unsignedQuery: string;
+  /** What goes on the wire: unsignedQuery + '&signature=...'. Never log this. */
+  readonly signedQuery: string;
+};
+
+/**
+ * Adds recvWindow and timestamp (exchange time: local clock + measured offset), then the signature.
+ * Caller parameters named timestamp/recvWindow/signature are refused: they would change what is signed.
+ */
+export function buildSignedQuery(params: Params, opts: { readonly signer: Signer; readonly timestampMs: number; readonly recvWindowMs: number }): SignedQuery {
+  for (const reserved of ['timestamp', 'recvWindow', 'signature']) {
+    if (params[reserved] !== undefined) throw new Error(`buildSignedQuery: parameter ${reserved} is set by the signer`);
+  }
+  if (!Number.isSafeInteger(opts.timestampMs) || opts.timestampMs <= 0) throw new Error('buildSignedQuery: timestamp must be a positive integer ms');
+  if (!Number.isSafeInteger(opts.recvWindowMs) || opts.recvWindowMs <= 0 || opts.recvWindowMs > 60_000) throw new Error('buildSignedQuery: recvWindow must be 1..60000 ms');
+  const unsignedQuery = buildQuery({ ...params, recvWindow: String(opts.recvWindowMs), timestamp: String(opts.timestampMs) });
+  return { unsignedQuery, signedQuery: `${unsignedQuery}&signature=${signPayload(unsignedQuery, opts.signer)}` };
+}
+
+const SCRUB_RE = /([?&;](?:signature|apiKey|api_key|apikey|listenKey|secret|secretKey)=)[^&#\s]*/gi;
+
+/** Removes signature and key values from a URL or any text holding one, for logs and errors. */
+export function scrubUrl(text: string): string {
+  return text.replace(SCRUB_RE, '$1[REDACTED]');
+}
