@@ -1,3 +1,4 @@
 export { createGateway } from './gateway.js';
 export * from './outcome.js';
 export * from './signing.js';
+export * from './rate-limits.js';

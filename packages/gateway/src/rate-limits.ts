@@ -1,0 +1,155 @@
+import { parseRetryAfterMs, type HeaderMap } from './outcome.js';
+
+/**
+ * Local rate-limit governor. Limits come from exchangeInfo `rateLimits`; usage is counted locally
+ * when a request is admitted and corrected upwards by the venue's X-MBX-USED-WEIGHT-* and
+ * X-MBX-ORDER-COUNT-* headers (the venue also counts other processes on our IP/account, so the
+ * larger of the two wins). Windows are fixed intervals aligned to the injected clock, as Binance's
+ * are to its own: pass exchange time. Reads stop earlier than orders so that protective orders and
+ * cancels still have room when polling is heavy. 429 and 418 stop everything until they expire.
+ */
+
+export type RateLimitType = 'REQUEST_WEIGHT' | 'ORDERS' | 'RAW_REQUESTS';
+export type RateInterval = 'SECOND' | 'MINUTE' | 'HOUR' | 'DAY';
+export type RateLimit = { readonly rateLimitType: RateLimitType; readonly interval: RateInterval; readonly intervalNum: number; readonly limit: number };
+
+export const INTERVAL_MS = { SECOND: 1_000, MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000 } as const satisfies Record<RateInterval, number>;
+const LETTER_MS = { S: 1_000, M: 60_000, H: 3_600_000, D: 86_400_000 } as const;
+
+export const GOVERNOR_DEFAULTS = {
+  readWeightMaxPct: 90,
+  orderWeightMaxPct: 98,
+  orderCountMaxPct: 90,
+  rawRequestsMaxPct: 90,
+  backoff429MinMs: 1_000,
+  backoff429MaxMs: 300_000,
+} as const;
+export type GovernorConfig = { readonly [K in keyof typeof GOVERNOR_DEFAULTS]: number };
+
+export type GovernorState = 'OK' | 'RATE_LIMITED' | 'BANNED';
+export type RequestKind = 'read' | 'order';
+export type Admission =
+  | { readonly admit: true }
+  | { readonly admit: false; readonly waitMs: number; readonly cause: 'LOCAL_MARGIN' | 'RATE_LIMITED' | 'BANNED'; readonly detail: string };
+
+export type GovernorSnapshot = {
+  readonly state: GovernorState;
+  readonly used_weight_pct: number | null;
+  readonly order_count_pct: number | null;
+  readonly blocked_until_ms: number | null;
+  readonly consecutive_429: number;
+};
+
+type Counter = { readonly type: RateLimitType; readonly intervalMs: number; readonly limit: number | null; used: number; windowIdx: number };
+
+export type RateGovernor = {
+  /**
+   * Asks to send one request of `weight`; `newOrders` is how many orders it adds to the ORDERS
+   * count (1 for an order, 2 for an OCO, 0 for a cancel). Admission reserves the usage.
+   */
+  admit(kind: RequestKind, weight: number, now: number, newOrders?: number): Admission;
+  /** Feeds a response: status and headers. 429/418 start a back-off or a ban. */
+  observe(status: number, headers: HeaderMap, now: number): void;
+  setLimits(limits: readonly RateLimit[]): void;
+  snapshot(now: number): GovernorSnapshot;
+};
+
+export function createRateGovernor(limits: readonly RateLimit[], config: Partial<GovernorConfig> = {}): RateGovernor {
+  const cfg: GovernorConfig = { ...GOVERNOR_DEFAULTS, ...config };
+  let counters = new Map<string, Counter>();
+  let rateLimitedUntil = 0;
+  let bannedUntil = 0;
+  let consecutive429 = 0;
+
+  const key = (type: RateLimitType, intervalMs: number): string => `${type}:${intervalMs}`;
+
+  const setLimits = (ls: readonly RateLimit[]): void => {
+    const next = new Map<string, Counter>();
+    for (const l of ls) {
+      const intervalMs = INTERVAL_MS[l.interval] * l.intervalNum;
+      const k = key(l.rateLimitType, intervalMs);
+      const prev = counters.get(k);
+      next.set(k, { type: l.rateLimitType, intervalMs, limit: l.limit, used: prev?.used ?? 0, windowIdx: prev?.windowIdx ?? 0 });
+    }
+    counters = next;
+  };
+  setLimits(limits);
+
+  const roll = (c: Counter, now: number): void => {
+    const idx = Math.floor(now / c.intervalMs);
+    if (idx !== c.windowIdx) {
+      c.windowIdx = idx;
+      c.used = 0;
+    }
+  };
+  const windowEnd = (c: Counter): number => (c.windowIdx + 1) * c.intervalMs;
+
+  const pct = (type: RateLimitType, now: number): number | null => {
+    let best: number | null = null;
+    for (const c of counters.values()) {
+      if (c.type !== type || c.limit === null || c.limit <= 0) continue;
+      roll(c, now);
+      const p = (c.used / c.limit) * 100;
+      best = best === null ? p : Math.max(best, p);
+    }
+    return best;
+  };
+
+  const admit = (kind: RequestKind, weight: number, now: number, newOrders = kind === 'order' ? 1 : 0): Admission => {
+    if (now < bannedUntil) return { admit: false, waitMs: bannedUntil - now, cause: 'BANNED', detail: 'HTTP 418 ban in force' };
+    if (now < rateLimitedUntil) return { admit: false, waitMs: rateLimitedUntil - now, cause: 'RATE_LIMITED', detail: 'HTTP 429 back-off in force' };
+    const need: Array<[Counter, number]> = [];
+    for (const c of counters.values()) {
+      roll(c, now);
+      const add = c.type === 'REQUEST_WEIGHT' ? weight : c.type === 'RAW_REQUESTS' ? 1 : newOrders;
+      if (add === 0) continue;
+      need.push([c, add]);
+      if (c.limit === null) continue;
+      const maxPct = c.type === 'REQUEST_WEIGHT' ? (kind === 'read' ? cfg.readWeightMaxPct : cfg.orderWeightMaxPct) : c.type === 'ORDERS' ? cfg.orderCountMaxPct : cfg.rawRequestsMaxPct;
+      const ceiling = (c.limit * maxPct) / 100;
+      if (c.used + add > ceiling) {
+        return { admit: false, waitMs: Math.max(1, windowEnd(c) - now), cause: 'LOCAL_MARGIN', detail: `${c.type} per ${c.intervalMs} ms: ${c.used}+${add} > ${maxPct}% of ${c.limit}` };
+      }
+    }
+    for (const [c, add] of need) c.used += add;
+    return { admit: true };
+  };
+
+  const observe = (status: number, headers: HeaderMap, now: number): void => {
+    if (status === 418) {
+      const ms = parseRetryAfterMs(headers['retry-after'], now) ?? 120_000;
+      bannedUntil = Math.max(bannedUntil, now + ms);
+      return;
+    }
+    if (status === 429) {
+      consecutive429 += 1;
+      const base = Math.max(cfg.backoff429MinMs, parseRetryAfterMs(headers['retry-after'], now) ?? cfg.backoff429MinMs);
+      const ms = Math.min(cfg.backoff429MaxMs, base * 2 ** (consecutive429 - 1));
+      rateLimitedUntil = Math.max(rateLimitedUntil, now + ms);
+    } else if (status < 500) {
+      consecutive429 = 0;
+    }
+    for (const [name, value] of Object.entries(headers)) {
+      const m = /^x-mbx-(used-weight|order-count)-(\d+)([smhd])$/i.exec(name);
+      if (!m || value === undefined || !/^\d+$/.test(value.trim())) continue;
+      const type: RateLimitType = m[1]!.toLowerCase() === 'used-weight' ? 'REQUEST_WEIGHT' : 'ORDERS';
+      const intervalMs = Number(m[2]) * LETTER_MS[m[3]!.toUpperCase() as keyof typeof LETTER_MS];
+      const k = key(type, intervalMs);
+      let c = counters.get(k);
+      if (!c) {
+        c = { type, intervalMs, limit: null, used: 0, windowIdx: Math.floor(now / intervalMs) };
+        counters.set(k, c);
+      }
+      roll(c, now);
+      c.used = Math.max(c.used, Number(value.trim()));
+    }
+  };
+
+  const snapshot = (now: number): GovernorSnapshot => {
+    const state: GovernorState = now < bannedUntil ? 'BANNED' : now < rateLimitedUntil ? 'RATE_LIMITED' : 'OK';
+    const until = Math.max(bannedUntil, rateLimitedUntil);
+    return { state, used_weight_pct: pct('REQUEST_WEIGHT', now), order_count_pct: pct('ORDERS', now), blocked_until_ms: until > now ? until : null, consecutive_429: consecutive429 };
+  };
+
+  return { admit, observe, setLimits, snapshot };
+}
