@@ -2,3 +2,4 @@ export { createGateway } from './gateway.js';
 export * from './outcome.js';
 export * from './signing.js';
 export * from './rate-limits.js';
+export * from './clock.js';
