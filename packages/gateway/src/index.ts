@@ -3,3 +3,4 @@ export * from './outcome.js';
 export * from './signing.js';
 export * from './rate-limits.js';
 export * from './clock.js';
+export * from './rest-client.js';

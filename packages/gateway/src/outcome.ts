@@ -13,7 +13,15 @@ export type RestOutcome =
   | { readonly kind: 'REJECTED'; readonly code: number; readonly msg: string; readonly status: number }
   | { readonly kind: 'UNKNOWN'; readonly reason: string }
   | { readonly kind: 'THROTTLED'; readonly status: 429 | 418; readonly retryAfterMs: number }
-  | { readonly kind: 'NETWORK_BEFORE_SEND'; readonly reason: string };
+  | { readonly kind: 'NETWORK_BEFORE_SEND'; readonly reason: string }
+  | { readonly kind: 'NOT_SENT'; readonly cause: NotSentCause; readonly waitMs: number | null; readonly detail: string };
+
+/**
+ * Refused by this process before any I/O (local governor margin, a 429/418 still in force, clock
+ * not synced, no credentials). Like NETWORK_BEFORE_SEND it proves nothing reached the venue;
+ * unlike it, nothing was even attempted. Never produced by `classify`.
+ */
+export type NotSentCause = 'REST_THROTTLED' | 'RATE_LIMIT' | 'IP_BANNED' | 'CLOCK_UNSYNCED' | 'NO_CREDENTIALS';
 
 export type OutcomeKind = RestOutcome['kind'];
 export type CallKind = 'read' | 'order';

@@ -1,0 +1,203 @@
+import http from 'node:http';
+import https from 'node:https';
+import { got, RequestError } from 'got';
+import { backoffMs } from '@vigil/core';
+import { classify, mayHaveBeenWritten, type CallKind, type HeaderMap, type ParsedBody, type RestOutcome } from './outcome.js';
+import type { RateGovernor } from './rate-limits.js';
+import { buildQuery, buildSignedQuery, scrubUrl, type Params, type Signer } from './signing.js';
+
+/**
+ * REST transport to Binance Spot. Every call returns a RestOutcome; nothing is thrown across this
+ * boundary for an expected failure.
+ *
+ * Contract:
+ * - Order-changing calls (kind 'order') are sent at most once: no HTTP-layer retry, ever. A call
+ *   whose fate is unknown comes back UNKNOWN and must be resolved by querying its clientOrderId.
+ * - Reads (GET, kind 'read') are retried at most READ_RETRY.limit times, only after
+ *   NETWORK_BEFORE_SEND or HTTP 5xx, re-admitted by the governor and re-signed each time.
+ * - -1021 (timestamp outside recvWindow) is returned as REJECTED and not retried here: the gateway
+ *   resyncs the clock once and retries once, then raises TIMESTAMP_REJECTED.
+ * - Every call has an explicit total timeout (readTimeoutMs / orderTimeoutMs).
+ * - Error text is scrubbed of signatures and the API key before it leaves this module.
+ */
+
+export const READ_RETRY = { limit: 2, initialMs: 200, maxMs: 1_000 } as const;
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export type RestClock = {
+  localNow(): number;
+  /** Exchange time for a local instant, undefined while the offset is unknown. */
+  exchangeNow(localNowMs: number): number | undefined;
+};
+
+export type ResponseInfo = {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly callKind: CallKind;
+  readonly attempt: number;
+  readonly status: number | null;
+  readonly outcome: RestOutcome['kind'];
+  readonly durationMs: number;
+};
+
+export type RestClientOptions = {
+  readonly baseUrl: string;
+  readonly apiKey?: string;
+  /** HMAC secret; ignored when `signer` is given (e.g. Ed25519). */
+  readonly secret?: string;
+  readonly signer?: Signer;
+  readonly recvWindowMs: number;
+  readonly readTimeoutMs: number;
+  readonly orderTimeoutMs: number;
+  readonly clock: RestClock;
+  readonly governor: RateGovernor;
+  readonly onResponse?: (info: ResponseInfo) => void;
+  /** Injected so tests need not wait out the read back-off. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+};
+
+export type SignedCallOptions = { readonly weight: number; readonly kind: CallKind; /** ORDERS count added (default 1 for 'order'); 0 for a cancel, 2 for an OCO. */ readonly newOrders?: number };
+
+export type RestClient = {
+  publicGet(path: string, params: Params, weight: number): Promise<RestOutcome>;
+  signed(method: HttpMethod, path: string, params: Params, opts: SignedCallOptions): Promise<RestOutcome>;
+  close(): void;
+};
+
+type Attempt = { outcome: RestOutcome; status: number | null };
+
+export function createRestClient(o: RestClientOptions): RestClient {
+  const base = new URL(o.baseUrl);
+  const isHttps = base.protocol === 'https:';
+  const signer: Signer | undefined = o.signer ?? (o.secret ? { kind: 'HMAC_SHA256', secret: o.secret } : undefined);
+  const agent = { http: new http.Agent({ keepAlive: true, timeout: 30_000 }), https: new https.Agent({ keepAlive: true, timeout: 30_000 }) };
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const secretTexts = [o.apiKey, o.secret].filter((s): s is string => typeof s === 'string' && s.length >= 4);
+
+  const scrub = (s: string): string => {
+    let out = scrubUrl(s);
+    for (const t of secretTexts) out = out.split(t).join('[REDACTED]');
+    return out;
+  };
+
+  const send = async (method: HttpMethod, path: string, query: string, callKind: CallKind, withKey: boolean): Promise<Attempt> => {
+    const url = new URL(path, base);
+    url.search = query;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (withKey && o.apiKey) headers['x-mbx-apikey'] = o.apiKey;
+    try {
+      const res = await got(url, {
+        method,
+        headers,
+        agent,
+        timeout: { request: callKind === 'order' ? o.orderTimeoutMs : o.readTimeoutMs },
+        retry: { limit: 0 },
+        throwHttpErrors: false,
+        followRedirect: false,
+        responseType: 'text',
+        decompress: true,
+      });
+      const hdrs = normalizeHeaders(res.headers);
+      o.governor.observe(res.statusCode, hdrs, o.clock.localNow());
+      const outcome = classify({ phase: 'response', callKind, status: res.statusCode, body: parseBody(res.body), headers: hdrs });
+      return { outcome: scrubOutcome(outcome, scrub), status: res.statusCode };
+    } catch (e) {
+      return { outcome: scrubOutcome(transportOutcome(e, callKind, isHttps), scrub), status: null };
+    }
+  };
+
+  const run = async (method: HttpMethod, path: string, callKind: CallKind, weight: number, newOrders: number | undefined, build: () => { query: string } | RestOutcome, withKey: boolean): Promise<RestOutcome> => {
+    const retriable = method === 'GET' && callKind === 'read';
+    for (let attempt = 0; ; attempt++) {
+      const started = o.clock.localNow();
+      const adm = o.governor.admit(callKind, weight, started, newOrders);
+      if (!adm.admit) {
+        const cause = adm.cause === 'BANNED' ? 'IP_BANNED' : adm.cause === 'RATE_LIMITED' ? 'RATE_LIMIT' : 'REST_THROTTLED';
+        return { kind: 'NOT_SENT', cause, waitMs: adm.waitMs, detail: adm.detail };
+      }
+      const built = build();
+      if ('kind' in built) return built;
+      const { outcome, status } = await send(method, path, built.query, callKind, withKey);
+      o.onResponse?.({ method, path, callKind, attempt, status, outcome: outcome.kind, durationMs: o.clock.localNow() - started });
+      const again = retriable && attempt < READ_RETRY.limit && (outcome.kind === 'NETWORK_BEFORE_SEND' || (outcome.kind === 'UNKNOWN' && status !== null && status >= 500));
+      if (!again) return outcome;
+      await sleep(backoffMs(attempt, READ_RETRY.initialMs, READ_RETRY.maxMs, o.random));
+    }
+  };
+
+  return {
+    publicGet: (path, params, weight) => run('GET', path, 'read', weight, 0, () => ({ query: buildQuery(params) }), false),
+    signed: (method, path, params, opts) =>
+      run(
+        method,
+        path,
+        opts.kind,
+        opts.weight,
+        opts.newOrders,
+        () => {
+          if (!signer || !o.apiKey) return { kind: 'NOT_SENT', cause: 'NO_CREDENTIALS', waitMs: null, detail: 'no API key or signing key configured' };
+          const ts = o.clock.exchangeNow(o.clock.localNow());
+          if (ts === undefined) return { kind: 'NOT_SENT', cause: 'CLOCK_UNSYNCED', waitMs: null, detail: 'exchange clock offset unknown' };
+          return { query: buildSignedQuery(params, { signer, timestampMs: ts, recvWindowMs: o.recvWindowMs }).signedQuery };
+        },
+        true,
+      ),
+    close: () => {
+      agent.http.destroy();
+      agent.https.destroy();
+    },
+  };
+}
+
+function normalizeHeaders(h: Readonly<Record<string, string | string[] | undefined>>): HeaderMap {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+  return out;
+}
+
+function parseBody(text: string): ParsedBody {
+  try {
+    return { parsed: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { parsed: false, raw: text.slice(0, 200) };
+  }
+}
+
+function transportOutcome(e: unknown, callKind: CallKind, isHttps: boolean): RestOutcome {
+  if (!(e instanceof RequestError)) {
+    // Not a transport error we can read: fail closed.
+    return { kind: 'UNKNOWN', reason: `unexpected client error: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  const t = e.timings ?? e.request?.timings;
+  const code = typeof e.code === 'string' ? e.code : 'ERR_GOT_REQUEST_ERROR';
+  const written = e.response
+    ? true
+    : mayHaveBeenWritten({
+        code,
+        observed: t !== undefined,
+        connectionReady: t !== undefined && (isHttps ? t.secureConnect !== undefined : t.connect !== undefined),
+        uploaded: t?.upload !== undefined,
+      });
+  return classify({ phase: 'transport', callKind, written, transportCode: code, detail: e.message });
+}
+
+function scrubOutcome(out: RestOutcome, scrub: (s: string) => string): RestOutcome {
+  switch (out.kind) {
+    case 'UNKNOWN':
+    case 'NETWORK_BEFORE_SEND':
+      return { ...out, reason: scrub(out.reason) };
+    case 'REJECTED':
+      return { ...out, msg: scrub(out.msg) };
+    case 'NOT_SENT':
+      return { ...out, detail: scrub(out.detail) };
+    case 'OK':
+    case 'THROTTLED':
+      return out;
+    default: {
+      const never: never = out;
+      return never;
+    }
+  }
+}
