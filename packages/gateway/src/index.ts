@@ -4,3 +4,4 @@ export * from './signing.js';
 export * from './rate-limits.js';
 export * from './clock.js';
 export * from './rest-client.js';
+export * from './exchange-info.js';
