@@ -1,0 +1,111 @@
+import { join } from 'node:path';
+import type { MessagePort } from 'node:worker_threads';
+import { AUDIT_CHANNEL, type AuditProducerSide, type AuditWriterSide, type CommitAck, type JsonObject } from '@vigil/contracts';
+import { Endpoint, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
+import { AuditWriter } from './writer.js';
+
+/**
+ * The audit-writer worker's logic: one producer endpoint per producer (supervisor, gateway,
+ * engine; a fresh one arrives when a producer restarts), the writer, and its schedules (batch
+ * drain, checkpoint, disk sampling, JSONL retention).
+ */
+export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
+  const cfg = ctx.init.config.audit;
+  const writer = new AuditWriter({
+    dbFile: join(ctx.init.var_dir, 'data', 'audit.sqlite'),
+    jsonlDir: join(ctx.init.var_dir, 'jsonl'),
+    config: cfg,
+    now: Date.now,
+    setReason: (code, on, detail) => (on ? ctx.raise(code, detail) : ctx.clear(code)),
+  });
+  try {
+    writer.open();
+  } catch (e) {
+    ctx.raise('AUDIT_DB_UNUSABLE', { error: (e as Error).message, phase: 'open' });
+    throw e;
+  }
+
+  let scheduled: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  let draining = false;
+  const runDrain = (): void => {
+    scheduled = null;
+    if (draining) return;
+    draining = true;
+    try {
+      // One batch per turn of the event loop keeps heartbeats and requests flowing under a storm.
+      writer.drainOnce();
+    } finally {
+      draining = false;
+    }
+    if (writer.queueDepth > 0) schedule(true);
+  };
+  const schedule = (now: boolean): void => {
+    if (scheduled) return;
+    scheduled = now || cfg.audit_writer_flush_interval_ms === 0 ? setImmediate(runDrain) : setTimeout(runDrain, cfg.audit_writer_flush_interval_ms);
+  };
+
+  const producers = new Set<Endpoint<AuditWriterSide, AuditProducerSide>>();
+  const attach = (port: MessagePort): void => {
+    const ep = new Endpoint<AuditWriterSide, AuditProducerSide>(port, {
+      spec: AUDIT_CHANNEL,
+      side: 'b',
+      label: 'audit:writer',
+      requestTimeoutMs: ctx.init.config.supervisor.request_timeout_ms,
+      onReject: (r) => ctx.log.warn(`audit channel rejected a frame: ${r.code} ${r.detail}`),
+      onClose: () => producers.delete(ep),
+      onEvent: (ev) => {
+        writer.enqueue(ev.events);
+        schedule(false);
+      },
+      onRequest: {
+        append_critical: (i) =>
+          new Promise<CommitAck>((resolve, reject) => {
+            writer.enqueue(i.events, { resolve, reject });
+            schedule(true);
+          }),
+        flush: () => {
+          writer.drainAll();
+          return writer.ackNow();
+        },
+        pressure: () => writer.pressure(),
+      },
+    });
+    producers.add(ep);
+  };
+  for (const p of ctx.ports('audit_producer')) attach(p);
+
+  const timers = [
+    setInterval(() => writer.checkpoint(), cfg.checkpoint_interval_ms),
+    setInterval(() => {
+      try {
+        writer.sampleDisk();
+      } catch (e) {
+        ctx.log.error(`disk sampling failed: ${(e as Error).message}`);
+      }
+    }, cfg.disk_check_interval_ms),
+    setInterval(() => writer.pruneJsonl(), 3_600_000),
+  ];
+  writer.sampleDisk();
+  writer.pruneJsonl();
+
+  return {
+    metrics: (): JsonObject => ({ ...writer.pressure(), ...(writer.disk ? { disk: { ...writer.disk } } : {}) }),
+    details: (): JsonObject => ({ pressure: { ...writer.pressure() }, producers: producers.size }),
+    onPort: (name, port) => {
+      if (name === 'audit_producer') attach(port);
+    },
+    onFault: (f) => {
+      if (f.kind !== 'report_db_unusable') return false;
+      writer.markUnusable({ injected: true });
+      return true;
+    },
+    requests: {
+      drain: () => {
+        writer.drainAll();
+        for (const t of timers) clearInterval(t);
+        writer.close();
+        return { drained: true };
+      },
+    },
+  };
+}

@@ -1,0 +1,5 @@
+export { AuditWriter, GENESIS_HASH, type WriterDeps, type DiskSample } from './writer.js';
+export { JsonlLog, utcDay } from './jsonl.js';
+export { migrate, SCHEMA_VERSION } from './schema.js';
+export { verifyAuditChain, type ChainVerdict } from './verify.js';
+export { createAuditWorker } from './audit-worker.js';

@@ -1,0 +1,4 @@
+import { runWorker } from '@vigil/runtime';
+import { createAuditWorker } from './audit-worker.js';
+
+runWorker('audit', createAuditWorker);

@@ -1,0 +1,388 @@
+import { mkdirSync, statSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  canonicalJson,
+  sha256Hex,
+  type AuditConfig,
+  type CommitAck,
+  type EventEnvelope,
+  type JsonObject,
+  type ReasonCode,
+  type WriterPressure,
+  type WriterState,
+} from '@vigil/contracts';
+import { redact } from '@vigil/core';
+import { JsonlLog } from './jsonl.js';
+import { migrate } from './schema.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface WriterDeps {
+  readonly dbFile: string;
+  readonly jsonlDir: string;
+  readonly config: AuditConfig;
+  readonly now: () => number;
+  /** Raise or clear a reason with the mode authority (idempotent on the writer's side). */
+  readonly setReason: (code: ReasonCode, active: boolean, detail: JsonObject) => void;
+}
+
+interface Pending {
+  readonly events: readonly EventEnvelope[];
+  readonly enqueuedAt: number;
+  readonly ack?: { resolve: (a: CommitAck) => void; reject: (e: Error) => void };
+}
+
+export interface DiskSample {
+  readonly free_bytes: number;
+  readonly db_bytes: number;
+  readonly wal_bytes: number;
+  readonly ts_ms: number;
+}
+
+/**
+ * The audit writer: a bounded queue drained in batches, one SQLite transaction per batch, the JSONL
+ * log after the commit, and acknowledgements only after both. Every event row carries a hash chained
+ * to the previous row's. Pressure, lag, disk and failures become reason codes, never silence.
+ */
+export class AuditWriter {
+  private db: Database.Database | null = null;
+  private insert: Database.Statement | null = null;
+  private readonly derived = new Map<string, Database.Statement>();
+  private queue: Pending[] = [];
+  private depth = 0;
+  private lastHash = GENESIS_HASH;
+  private lastSeq = 0;
+  private lastCommitTs: number | null = null;
+  private committedTotal = 0;
+  private droppedTotal = 0;
+  private readonly perSecond: number[] = new Array<number>(60).fill(0);
+  private perSecondAt = 0;
+  private busySince: number | null = null;
+  private failing = false;
+  private readonly active = new Set<ReasonCode>();
+  private jsonl: JsonlLog;
+  disk: DiskSample | null = null;
+
+  constructor(private readonly d: WriterDeps) {
+    this.jsonl = new JsonlLog(d.jsonlDir);
+  }
+
+  /** Opens the database: WAL, busy_timeout, synchronous per config, migrations, chain head. */
+  open(): void {
+    const c = this.d.config;
+    mkdirSync(dirname(this.d.dbFile), { recursive: true });
+    const db = new Database(this.d.dbFile);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`busy_timeout = ${c.busy_timeout_ms}`);
+    db.pragma(`synchronous = ${c.synchronous}`);
+    db.pragma(`journal_size_limit = ${c.journal_size_limit_bytes}`);
+    // Checkpoints are ours (off the commit path), not SQLite's automatic ones inside a commit.
+    db.pragma('wal_autocheckpoint = 0');
+    migrate(db);
+    const last = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    this.lastSeq = last?.seq ?? 0;
+    this.lastHash = last?.hash ?? GENESIS_HASH;
+    this.insert = db.prepare(
+      `INSERT INTO events (event_id, ts_ms, run_id, source, cycle_id, stage, snapshot_id, decision_id, order_intent_id,
+        event_type, reason_code, severity, payload, prev_hash, hash)
+       VALUES (@event_id, @ts_ms, @run_id, @source, @cycle_id, @stage, @snapshot_id, @decision_id, @order_intent_id,
+        @event_type, @reason_code, @severity, @payload, @prev_hash, @hash)`,
+    );
+    this.derived.set('RUN_STARTED', db.prepare(`INSERT OR IGNORE INTO runs (run_id, started_ms, versions, config_hash) VALUES (?, ?, ?, ?)`));
+    this.derived.set('RUN_STOPPED', db.prepare(`UPDATE runs SET stopped_ms = ?, stop_reason = ? WHERE run_id = ?`));
+    this.derived.set('MODE_CHANGED', db.prepare(`INSERT INTO mode_changes (seq, ts_ms, run_id, from_mode, to_mode, mode_seq, reasons) VALUES (?, ?, ?, ?, ?, ?, ?)`));
+    this.derived.set('STAGE_CHANGED', db.prepare(`INSERT INTO stage_changes (seq, ts_ms, run_id, cycle_id, stage, from_stage) VALUES (?, ?, ?, ?, ?, ?)`));
+    this.derived.set('ALERT_RAISED', db.prepare(`INSERT INTO alerts (seq, ts_ms, run_id, severity, reason_code, source, stage, cycle_id, decision_id, order_intent_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`));
+    this.db = db;
+  }
+
+  get isOpen(): boolean {
+    return this.db !== null;
+  }
+
+  get queueDepth(): number {
+    return this.depth;
+  }
+
+  /**
+   * Accepts events. Bulk events beyond the queue capacity are dropped, counted and reported
+   * (DB_WRITER_DROPPED); critical events are always accepted, since their sender waits and a refusal
+   * would only move the loss elsewhere.
+   */
+  enqueue(events: readonly EventEnvelope[], ack?: Pending['ack']): boolean {
+    const cap = this.d.config.audit_writer_queue_capacity;
+    if (!ack && this.depth + events.length > cap) {
+      this.droppedTotal += events.length;
+      this.setReason('DB_WRITER_DROPPED', true, { dropped: events.length, dropped_total: this.droppedTotal, queue_capacity: cap });
+      this.updatePressure();
+      return false;
+    }
+    this.queue.push({ events, enqueuedAt: this.d.now(), ...(ack ? { ack } : {}) });
+    this.depth += events.length;
+    this.updatePressure();
+    return true;
+  }
+
+  /**
+   * Commits up to audit_writer_batch_max queued events in one transaction, then appends them to
+   * JSONL, then acknowledges the critical ones among them. Returns the number committed.
+   */
+  drainOnce(): number {
+    const db = this.db;
+    if (!db || this.queue.length === 0) return 0;
+    const max = this.d.config.audit_writer_batch_max;
+    const batch: Pending[] = [];
+    let n = 0;
+    for (const p of this.queue) {
+      if (batch.length > 0 && n + p.events.length > max) break;
+      batch.push(p);
+      n += p.events.length;
+    }
+    const startHash = this.lastHash;
+    const startSeq = this.lastSeq;
+    const lines: { ts_ms: number; line: string }[] = [];
+    try {
+      db.transaction(() => {
+        let prev = this.lastHash;
+        for (const p of batch) {
+          for (const raw of p.events) {
+            const ev = sanitize(raw);
+            const payload = canonicalJson(ev.payload);
+            const hash = sha256Hex(prev + canonicalJson(ev));
+            const r = this.insert!.run({ ...ev, payload, prev_hash: prev, hash });
+            const seq = Number(r.lastInsertRowid);
+            this.derive(ev, seq);
+            lines.push({ ts_ms: ev.ts_ms, line: JSON.stringify({ seq, ...ev, prev_hash: prev, hash }) });
+            prev = hash;
+            this.lastSeq = seq;
+          }
+        }
+        this.lastHash = prev;
+      })();
+    } catch (e) {
+      this.lastHash = startHash;
+      this.lastSeq = startSeq;
+      this.onWriteError(e);
+      return 0;
+    }
+    const now = this.d.now();
+    this.queue.splice(0, batch.length);
+    this.depth -= n;
+    this.lastCommitTs = now;
+    this.committedTotal += n;
+    this.countPerSecond(now, n);
+    this.onWriteOk();
+    let jsonlOk = true;
+    try {
+      this.jsonl.append(lines);
+      this.setReason('JSONL_WRITE_FAILED', false, {});
+    } catch (e) {
+      jsonlOk = false;
+      this.setReason('JSONL_WRITE_FAILED', true, { error: (e as Error).message });
+    }
+    const ack: CommitAck = { last_seq: this.lastSeq, commit_ts_ms: now };
+    for (const p of batch) {
+      if (!p.ack) continue;
+      // Durable in SQLite either way; the JSONL failure is raised (PAUSE) and must not hide a commit.
+      p.ack.resolve(ack);
+    }
+    void jsonlOk;
+    this.updatePressure();
+    return n;
+  }
+
+  /** Drains everything queued (used by flush/drain and shutdown). */
+  drainAll(): number {
+    let total = 0;
+    for (;;) {
+      const n = this.drainOnce();
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+
+  ackNow(): CommitAck {
+    return { last_seq: this.lastSeq, commit_ts_ms: this.lastCommitTs ?? this.d.now() };
+  }
+
+  pressure(): WriterPressure {
+    const cap = this.d.config.audit_writer_queue_capacity;
+    const pct = Math.round((this.depth / cap) * 10_000) / 100;
+    const oldest = this.queue[0]?.enqueuedAt;
+    return {
+      state: this.state(pct),
+      queue_depth: this.depth,
+      queue_capacity: cap,
+      queue_pct: pct,
+      lag_ms: oldest === undefined ? 0 : this.d.now() - oldest,
+      last_writer_commit_ts_ms: this.lastCommitTs,
+      events_per_min: this.eventsPerMin(this.d.now()),
+      dropped_total: this.droppedTotal,
+      committed_total: this.committedTotal,
+    };
+  }
+
+  /** PASSIVE checkpoint normally; TRUNCATE when idle or when the WAL is over its threshold. */
+  checkpoint(): { mode: 'PASSIVE' | 'TRUNCATE'; wal_bytes: number } | null {
+    if (!this.db) return null;
+    const wal = fileSize(`${this.d.dbFile}-wal`);
+    const mode = this.queue.length === 0 || wal > this.d.config.wal_truncate_bytes ? 'TRUNCATE' : 'PASSIVE';
+    try {
+      this.db.pragma(`wal_checkpoint(${mode})`);
+    } catch (e) {
+      this.onWriteError(e);
+      return null;
+    }
+    return { mode, wal_bytes: wal };
+  }
+
+  /** Disk free of the volume, DB and WAL sizes, and the reasons their thresholds imply. */
+  sampleDisk(): DiskSample {
+    const c = this.d.config;
+    const fs = statfsSync(dirname(this.d.dbFile));
+    const s: DiskSample = {
+      free_bytes: Number(fs.bavail) * Number(fs.bsize),
+      db_bytes: fileSize(this.d.dbFile),
+      wal_bytes: fileSize(`${this.d.dbFile}-wal`),
+      ts_ms: this.d.now(),
+    };
+    this.disk = s;
+    const detail = { ...s, disk_free_degrade_bytes: c.disk_free_degrade_bytes, disk_free_pause_bytes: c.disk_free_pause_bytes, wal_abnormal_bytes: c.wal_abnormal_bytes };
+    this.setReason('DISK_LOW_PAUSE', s.free_bytes < c.disk_free_pause_bytes, detail);
+    this.setReason('DISK_LOW_DEGRADE', s.free_bytes < c.disk_free_degrade_bytes, detail);
+    this.setReason('WAL_GROWTH_ABNORMAL', c.wal_abnormal_bytes > 0 && s.wal_bytes > c.wal_abnormal_bytes, detail);
+    return s;
+  }
+
+  pruneJsonl(): string[] {
+    return this.jsonl.prune(this.d.now(), this.d.config.jsonl_retention_days);
+  }
+
+  /** For the fault hook and for callers that detect unusability outside a write. */
+  markUnusable(detail: JsonObject): void {
+    this.failing = true;
+    this.setReason('AUDIT_DB_UNUSABLE', true, detail);
+  }
+
+  close(): void {
+    for (const p of this.queue) p.ack?.reject(Object.assign(new Error('audit writer closed before commit'), { code: 'AUDIT_CLOSED' }));
+    this.queue = [];
+    this.depth = 0;
+    if (this.db) {
+      try {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        /* closing anyway */
+      }
+      this.db.close();
+    }
+    this.db = null;
+  }
+
+  private derive(ev: EventEnvelope, seq: number): void {
+    const st = this.derived.get(ev.event_type);
+    if (!st) return;
+    const p = ev.payload as Record<string, unknown>;
+    const s = (k: string): string | null => (typeof p[k] === 'string' ? (p[k] as string) : null);
+    const n = (k: string): number | null => (typeof p[k] === 'number' ? (p[k] as number) : null);
+    const j = (k: string): string | null => (p[k] === undefined ? null : JSON.stringify(p[k]));
+    switch (ev.event_type) {
+      case 'RUN_STARTED':
+        st.run(ev.run_id, ev.ts_ms, j('versions'), s('config_hash'));
+        return;
+      case 'RUN_STOPPED':
+        st.run(ev.ts_ms, s('reason'), ev.run_id);
+        return;
+      case 'MODE_CHANGED':
+        st.run(seq, ev.ts_ms, ev.run_id, s('from'), s('to') ?? 'UNKNOWN', n('seq'), j('reasons'));
+        return;
+      case 'STAGE_CHANGED':
+        st.run(seq, ev.ts_ms, ev.run_id, ev.cycle_id, s('to') ?? ev.stage, s('from'));
+        return;
+      case 'ALERT_RAISED':
+        st.run(seq, ev.ts_ms, ev.run_id, ev.severity, ev.reason_code, s('source'), ev.stage, ev.cycle_id, ev.decision_id, ev.order_intent_id, j('detail'));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onWriteOk(): void {
+    this.busySince = null;
+    if (this.failing) {
+      this.failing = false;
+      this.setReason('AUDIT_DB_UNUSABLE', false, {});
+    }
+    this.setReason('DB_WRITE_FAILED', false, {});
+    this.setReason('DB_BUSY_TRANSIENT', false, {});
+    this.setReason('DB_BUSY_PERSISTENT', false, {});
+  }
+
+  private onWriteError(e: unknown): void {
+    const code = (e as { code?: unknown }).code;
+    const msg = (e as Error).message;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT') {
+      const now = this.d.now();
+      this.busySince ??= now;
+      const busyMs = now - this.busySince;
+      const persistent = busyMs >= this.d.config.db_busy_persistent_ms;
+      this.setReason(persistent ? 'DB_BUSY_PERSISTENT' : 'DB_BUSY_TRANSIENT', true, { code: String(code), busy_ms: busyMs, limit_ms: this.d.config.db_busy_persistent_ms });
+      return;
+    }
+    this.failing = true;
+    this.setReason('DB_WRITE_FAILED', true, { code: String(code ?? 'UNKNOWN'), error: msg });
+    this.setReason('AUDIT_DB_UNUSABLE', true, { code: String(code ?? 'UNKNOWN'), error: msg });
+  }
+
+  private state(pct: number): WriterState {
+    const c = this.d.config;
+    if (pct >= c.audit_writer_queue_full_pct) return 'FULL';
+    if (pct >= c.audit_writer_queue_high_pct) return 'HIGH';
+    return 'OK';
+  }
+
+  private updatePressure(): void {
+    const p = this.pressure();
+    const c = this.d.config;
+    const detail = { queue_pct: p.queue_pct, queue_depth: p.queue_depth, lag_ms: p.lag_ms, high_pct: c.audit_writer_queue_high_pct, full_pct: c.audit_writer_queue_full_pct, max_lag_ms: c.audit_writer_max_lag_ms };
+    this.setReason('DB_WRITER_QUEUE_FULL', p.state === 'FULL', detail);
+    this.setReason('DB_WRITER_QUEUE_HIGH', p.state !== 'OK', detail);
+    this.setReason('DB_WRITER_BACKPRESSURE', p.lag_ms > c.audit_writer_max_lag_ms, detail);
+  }
+
+  private setReason(code: ReasonCode, on: boolean, detail: JsonObject): void {
+    if (on === this.active.has(code)) return;
+    if (on) this.active.add(code);
+    else this.active.delete(code);
+    this.d.setReason(code, on, detail);
+  }
+
+  private countPerSecond(now: number, n: number): void {
+    const sec = Math.floor(now / 1000);
+    if (sec !== this.perSecondAt) {
+      const gap = Math.min(60, sec - this.perSecondAt);
+      for (let i = 1; i <= gap; i++) this.perSecond[(this.perSecondAt + i) % 60] = 0;
+      this.perSecondAt = sec;
+    }
+    this.perSecond[sec % 60]! += n;
+  }
+
+  private eventsPerMin(now: number): number {
+    this.countPerSecond(now, 0);
+    return this.perSecond.reduce((a, b) => a + b, 0);
+  }
+}
+
+/** Payloads pass redaction once more at the last door: whatever a producer did, no secret is written. */
+function sanitize(ev: EventEnvelope): EventEnvelope {
+  return { ...ev, payload: redact(ev.payload) };
+}
+
+function fileSize(f: string): number {
+  try {
+    return statSync(f).size;
+  } catch {
+    return 0;
+  }
+}

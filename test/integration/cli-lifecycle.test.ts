@@ -1,0 +1,70 @@
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * `supervisor start --live` as a real process: it comes up, serves the panel, and on SIGINT shuts
+ * down in order: PAUSE, workers drained, EXIT and RUN_STOPPED recorded, audit flushed last, exit 0.
+ */
+const cli = fileURLToPath(new URL('../../apps/supervisor/dist/cli.js', import.meta.url));
+
+describe('supervisor start lifecycle', () => {
+  it('starts, answers on the panel, and stops in order on SIGINT', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-life-'));
+    const varDir = join(dir, 'var');
+    mkdirSync(varDir, { recursive: true });
+    writeFileSync(join(varDir, 'LIVE.ok'), '');
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ paths: { var_dir: varDir }, panel: { port: 0 }, logging: { level: 'warn' } }));
+    const proc = execa(process.execPath, [cli, 'start', '--live', '--config', join(dir, 'config.json')], {
+      env: { MODE: 'LIVE', AI_DEC: '2', BINANCE_API_KEY: 'lifecycle-key-0123456789', BINANCE_API_SECRET: 'lifecycle-secret-0123456789' },
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+    });
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no panel URL within 30 s:\n${out}`)), 30_000);
+      proc.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /Panel: (http:\/\/127\.0\.0\.1:\d+)\/dashboard/.exec(out);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]!);
+        }
+      });
+    });
+    const status = (await (await fetch(`${url}/api/status`)).json()) as { mode: string; reasons: { code: string }[]; workers: Record<string, { state: string }> };
+    expect(status.mode).toBe('PAUSE');
+    expect(status.reasons.map((r) => r.code)).toContain('STARTUP_RECOVER');
+    expect(Object.values(status.workers).map((w) => w.state)).toEqual(['running', 'running', 'running']);
+    expect((await fetch(`${url}/dashboard`)).status).toBe(200);
+    expect((await fetch(`${url}/metrics`)).status).toBe(200);
+
+    proc.kill('SIGINT');
+    const r = await proc;
+    expect(r.exitCode).toBe(0);
+
+    // The audit trail ends with the orderly shutdown, committed before the writer stopped.
+    const db = new Database(join(varDir, 'data', 'audit.sqlite'), { readonly: true });
+    const types = (db.prepare('SELECT event_type FROM events ORDER BY seq').all() as { event_type: string }[]).map((x) => x.event_type);
+    const modes = (db.prepare("SELECT payload FROM events WHERE event_type = 'MODE_CHANGED' ORDER BY seq").all() as { payload: string }[]).map((x) => (JSON.parse(x.payload) as { to: string }).to);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+    expect(types[0]).toBeDefined();
+    expect(types).toContain('RUN_STARTED');
+    expect(types.indexOf('RUN_STOPPED')).toBeGreaterThan(types.indexOf('RUN_STARTED'));
+    expect(modes.at(-1)).toBe('EXIT');
+    // The secret never reached the audit, the JSONL or the logs.
+    const everything = [
+      ...readdirSync(join(varDir, 'jsonl')).map((f) => readFileSync(join(varDir, 'jsonl', f), 'utf8')),
+      ...readdirSync(join(varDir, 'log')).map((f) => readFileSync(join(varDir, 'log', f), 'utf8')),
+      readFileSync(join(varDir, 'data', 'audit.sqlite')).toString('latin1'),
+    ].join('\n');
+    expect(everything).not.toContain('lifecycle-secret-0123456789');
+    expect(everything).not.toContain('lifecycle-key-0123456789');
+  });
+});
