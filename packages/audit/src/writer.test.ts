@@ -1,0 +1,169 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { newEventId, type EventEnvelope, type JsonObject, type ReasonCode } from '@vigil/contracts';
+import { registerSecret } from '@vigil/core';
+import { parseConfig } from '@vigil/runtime';
+import { verifyAuditChain } from './verify.js';
+import { AuditWriter } from './writer.js';
+
+function setup(audit: Record<string, unknown> = {}, start = Date.UTC(2026, 10, 24, 23, 59, 0)) {
+  const r = parseConfig({ audit: { disk_free_degrade_bytes: 0, disk_free_pause_bytes: 0, ...audit } });
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  const dir = mkdtempSync(join(tmpdir(), 'audit-'));
+  let now = start;
+  const reasons = new Map<ReasonCode, JsonObject>();
+  const w = new AuditWriter({
+    dbFile: join(dir, 'data', 'audit.sqlite'),
+    jsonlDir: join(dir, 'jsonl'),
+    config: r.config.audit,
+    now: () => now,
+    setReason: (code, on, detail) => (on ? reasons.set(code, detail) : reasons.delete(code)),
+  });
+  w.open();
+  const ev = (payload: JsonObject = {}, type: EventEnvelope['event_type'] = 'HEALTH_SAMPLED'): EventEnvelope => ({
+    event_id: newEventId(now),
+    ts_ms: now,
+    run_id: 'run_t',
+    source: 'engine',
+    cycle_id: null,
+    stage: null,
+    snapshot_id: null,
+    decision_id: null,
+    order_intent_id: null,
+    event_type: type,
+    reason_code: null,
+    severity: 'INFO',
+    payload,
+  });
+  return { w, dir, reasons, ev, advance: (ms: number) => (now += ms), dbFile: join(dir, 'data', 'audit.sqlite') };
+}
+
+describe('AuditWriter', () => {
+  it('commits bulk and critical events with a verifiable hash chain, continued across reopen', async () => {
+    const s = setup();
+    s.w.enqueue([s.ev({ n: 1 }), s.ev({ n: 2 })]);
+    const acked = new Promise((resolve, reject) => s.w.enqueue([s.ev({ n: 3 }, 'MODE_CHANGED')], { resolve, reject }));
+    expect(s.w.drainAll()).toBe(3);
+    expect(await acked).toMatchObject({ last_seq: 3 });
+    s.w.close();
+    const w2 = new AuditWriter({ dbFile: s.dbFile, jsonlDir: join(s.dir, 'jsonl'), config: parseConfigOk().audit, now: Date.now, setReason: () => {} });
+    w2.open();
+    w2.enqueue([s.ev({ n: 4 })]);
+    w2.drainAll();
+    w2.close();
+    expect(verifyAuditChain(s.dbFile)).toEqual({ ok: true, rows: 4 });
+  });
+
+  it('detects an edited row and a deleted row', () => {
+    const s = setup();
+    s.w.enqueue([1, 2, 3, 4].map((n) => s.ev({ n })));
+    s.w.drainAll();
+    s.w.close();
+    const db = new Database(s.dbFile);
+    db.prepare("UPDATE events SET payload = '{\"n\":20}' WHERE seq = 2").run();
+    db.close();
+    expect(verifyAuditChain(s.dbFile)).toMatchObject({ ok: false, firstBadSeq: 2, reason: 'HASH_MISMATCH' });
+    const db2 = new Database(s.dbFile);
+    db2.prepare("UPDATE events SET payload = '{\"n\":2}' WHERE seq = 2").run();
+    db2.prepare('DELETE FROM events WHERE seq = 3').run();
+    db2.close();
+    expect(verifyAuditChain(s.dbFile)).toMatchObject({ ok: false, firstBadSeq: 4, reason: 'SEQ_GAP' });
+  });
+
+  it('a flood beyond the queue goes HIGH then FULL, and every dropped bulk event is counted and raised', () => {
+    const s = setup({ audit_writer_queue_capacity: 100, audit_writer_queue_high_pct: 70, audit_writer_queue_full_pct: 95 });
+    for (let i = 0; i < 70; i++) s.w.enqueue([s.ev({ i })]);
+    expect(s.w.pressure().state).toBe('HIGH');
+    expect(s.reasons.has('DB_WRITER_QUEUE_HIGH')).toBe(true);
+    for (let i = 0; i < 30; i++) s.w.enqueue([s.ev({ i })]);
+    expect(s.w.pressure().state).toBe('FULL');
+    expect(s.reasons.has('DB_WRITER_QUEUE_FULL')).toBe(true);
+    expect(s.w.enqueue([s.ev({ late: true })])).toBe(false);
+    expect(s.w.pressure().dropped_total).toBe(1);
+    expect(s.reasons.get('DB_WRITER_DROPPED')).toMatchObject({ dropped_total: 1 });
+    // Critical writes are still accepted when full: their sender is waiting for them.
+    let acked = false;
+    s.w.enqueue([s.ev({}, 'INTENT_CREATED')], { resolve: () => (acked = true), reject: () => {} });
+    s.w.drainAll();
+    expect(acked).toBe(true);
+    expect(s.w.pressure()).toMatchObject({ state: 'OK', committed_total: 101, dropped_total: 1 });
+    expect(s.reasons.has('DB_WRITER_QUEUE_FULL')).toBe(false);
+    // Dropped stays raised: it is a manual reason, an operator must look.
+    expect(s.reasons.has('DB_WRITER_DROPPED')).toBe(true);
+  });
+
+  it('raises DB_WRITER_BACKPRESSURE when the oldest queued event is older than the lag bound', () => {
+    const s = setup({ audit_writer_max_lag_ms: 100 });
+    s.w.enqueue([s.ev()]);
+    s.advance(150);
+    s.w.enqueue([s.ev()]);
+    expect(s.reasons.has('DB_WRITER_BACKPRESSURE')).toBe(true);
+    s.w.drainAll();
+    s.w.enqueue([s.ev()]);
+    expect(s.reasons.has('DB_WRITER_BACKPRESSURE')).toBe(false);
+  });
+
+  it('rotates JSONL at the UTC midnight of the event time and deletes files past retention', () => {
+    const s = setup({ jsonl_retention_days: 2 }, Date.UTC(2026, 10, 24, 23, 59, 59, 500));
+    s.w.enqueue([s.ev({ before: true })]);
+    s.advance(1000);
+    s.w.enqueue([s.ev({ after: true })]);
+    s.w.drainAll();
+    const files = readdirSync(join(s.dir, 'jsonl')).sort();
+    expect(files).toEqual(['events-2026-11-24.jsonl', 'events-2026-11-25.jsonl']);
+    const line = JSON.parse(readFileSync(join(s.dir, 'jsonl', files[1]!), 'utf8').trim()) as Record<string, unknown>;
+    expect(line).toMatchObject({ seq: 2, event_type: 'HEALTH_SAMPLED', payload: { after: true } });
+    expect(typeof line['hash']).toBe('string');
+    writeFileSync(join(s.dir, 'jsonl', 'events-2026-11-20.jsonl'), '{}\n');
+    expect(s.w.pruneJsonl()).toEqual(['events-2026-11-20.jsonl']);
+    expect(existsSync(join(s.dir, 'jsonl', 'events-2026-11-24.jsonl'))).toBe(true);
+  });
+
+  it('never writes a secret to the database or the JSONL', () => {
+    const s = setup();
+    const canary = 'CANARY-audit-4b1d9e77f0';
+    registerSecret(canary);
+    s.w.enqueue([s.ev({ api_secret: 'plain-secret-value', url: `/api/v3/order?signature=abcdef123456`, note: `oops ${canary}` })]);
+    s.w.drainAll();
+    s.w.close();
+    const all = readFileSync(s.dbFile).toString('latin1') + readdirSync(join(s.dir, 'jsonl')).map((f) => readFileSync(join(s.dir, 'jsonl', f), 'utf8')).join('');
+    expect(all).not.toContain(canary);
+    expect(all).not.toContain('plain-secret-value');
+    expect(all).not.toContain('abcdef123456');
+  });
+
+  it('reports disk thresholds from config as the two reason codes with values and thresholds', () => {
+    const huge = 1e15;
+    const s = setup({ disk_free_degrade_bytes: huge, disk_free_pause_bytes: huge });
+    const d = s.w.sampleDisk();
+    expect(s.reasons.get('DISK_LOW_PAUSE')).toMatchObject({ free_bytes: d.free_bytes, disk_free_pause_bytes: huge });
+    expect(s.reasons.has('DISK_LOW_DEGRADE')).toBe(true);
+    const ok = setup();
+    ok.w.sampleDisk();
+    expect(ok.reasons.has('DISK_LOW_PAUSE')).toBe(false);
+  });
+
+  it('turns a failing write into AUDIT_DB_UNUSABLE without acknowledging, and clears it on success', async () => {
+    const s = setup();
+    // Break the events table under the writer: the next transaction fails for real.
+    const other = new Database(s.dbFile);
+    other.exec('ALTER TABLE events RENAME TO events_moved');
+    other.close();
+    let settled = false;
+    void new Promise((resolve, reject) => s.w.enqueue([s.ev()], { resolve, reject })).finally(() => (settled = true));
+    expect(s.w.drainOnce()).toBe(0);
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    expect(s.reasons.has('AUDIT_DB_UNUSABLE')).toBe(true);
+    expect(s.reasons.has('DB_WRITE_FAILED')).toBe(true);
+  });
+});
+
+function parseConfigOk() {
+  const r = parseConfig({});
+  if (!r.ok) throw new Error('config');
+  return r.config;
+}
