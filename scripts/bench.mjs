@@ -14,7 +14,63 @@ async function channels() {
   add('channels', 'one-way msgs/s', f(r.typed_msgs_per_s, 0), `raw ${f(r.raw_msgs_per_s, 0)}`, f(r.throughput_cost_ratio, 2), '<= 1.5x raw');
 }
 
-const suites = { channels };
+/**
+ * Audit death and stall -> PAUSE applied by the engine, with real threads: the time from the kill
+ * (or the start of the stall) to the engine's own timestamp of applying PAUSE.
+ */
+async function failover() {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { Supervisor } = await import('../apps/supervisor/dist/index.js');
+  const { parseConfig, createLogger } = await import('../packages/runtime/dist/index.js');
+  const varDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  const r = parseConfig({ paths: { var_dir: varDir }, live: { fault_hooks_enabled: true }, supervisor: { degrade_stability_window_ms: 200, restart_max_in_window: 1000, restart_backoff_initial_ms: 20, restart_backoff_max_ms: 200 }, logging: { level: process.env.BENCH_DEBUG ? 'debug' : 'error' } });
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  const cfg = r.config;
+  const log = createLogger({ thread: 'supervisor', logDir: null, config: cfg.logging, console: !!process.env.BENCH_DEBUG });
+  const sup = new Supervisor({ config: cfg, varDir, runId: 'run_bench', secrets: null, log, consoleAlerts: false });
+  await sup.start();
+  const now = () => performance.timeOrigin + performance.now();
+  const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+  const until = async (fn, ms = 10_000) => {
+    const end = Date.now() + ms;
+    while (!fn()) {
+      if (Date.now() > end) throw new Error(`timeout: mode ${sup.modeState.mode} reasons ${sup.modeState.reasons.map((x) => x.code + '@' + x.source).join(',')}`);
+      await sleep(1);
+    }
+  };
+  const toNormal = async () => {
+    await until(() => sup.hosts.audit.state === 'running' && sup.modeState.reasons.every((x) => x.code === 'FAULT_HOOKS_ENABLED'));
+    await until(() => sup.modeApplied.some((a) => a.worker === 'engine' && a.mode === 'NORMAL' && a.seq === sup.modeState.seq));
+  };
+  const pauseAfter = async (seq) => {
+    await until(() => sup.modeApplied.some((a) => a.worker === 'engine' && a.mode === 'PAUSE' && a.seq > seq));
+    return sup.modeApplied.find((a) => a.worker === 'engine' && a.mode === 'PAUSE' && a.seq > seq).applied_ts_ms;
+  };
+  sup.clear('STARTUP_RECOVER', 'engine');
+  const death = [];
+  const stall = [];
+  for (let i = 0; i < 7; i++) {
+    await toNormal();
+    let seq = sup.modeState.seq;
+    const t = now();
+    await sup.hosts.audit.kill();
+    death.push((await pauseAfter(seq)) - t);
+    await toNormal();
+    seq = sup.modeState.seq;
+    const t2 = now();
+    await sup.hosts.audit.request('fault', { fault: { kind: 'block', ms: 1500 } });
+    stall.push((await pauseAfter(seq)) - t2);
+  }
+  await sup.stop('bench');
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const hb = cfg.supervisor.heartbeat_interval_ms;
+  add('supervisor', 'audit death -> engine PAUSE, median of 7 (ms)', f(med(death), 2), `max ${f(Math.max(...death), 2)}`, '', '< 100 ms');
+  add('supervisor', `audit stall -> engine PAUSE, median of 7 (ms)`, f(med(stall), 0), `${hb} ms heartbeat`, f(med(stall) / hb, 2), '< 2 heartbeats');
+}
+
+const suites = { channels, failover };
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;

@@ -396,7 +396,10 @@ export class Supervisor {
     const ev = this.events.make(type, payload, { reason: opts.reason ?? null, ...(opts.severity ? { severity: opts.severity } : {}) });
     if (opts.critical && this.audit.attached) {
       this.audit.appendCritical([ev]).catch((e: unknown) => {
-        this.o.log.error(`critical audit write of ${type} failed: ${(e as Error).message}`);
+        // The writer died before acknowledging: hold the event for the next writer, which
+        // ignores it if the dead one had committed it (event_id is unique).
+        this.o.log.warn(`critical audit write of ${type} not acknowledged (${(e as Error).message}); held for the next writer`);
+        this.audit.append(ev);
       });
     } else {
       this.audit.append(ev);

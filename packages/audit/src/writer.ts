@@ -84,7 +84,7 @@ export class AuditWriter {
     this.lastSeq = last?.seq ?? 0;
     this.lastHash = last?.hash ?? GENESIS_HASH;
     this.insert = db.prepare(
-      `INSERT INTO events (event_id, ts_ms, run_id, source, cycle_id, stage, snapshot_id, decision_id, order_intent_id,
+      `INSERT OR IGNORE INTO events (event_id, ts_ms, run_id, source, cycle_id, stage, snapshot_id, decision_id, order_intent_id,
         event_type, reason_code, severity, payload, prev_hash, hash)
        VALUES (@event_id, @ts_ms, @run_id, @source, @cycle_id, @stage, @snapshot_id, @decision_id, @order_intent_id,
         @event_type, @reason_code, @severity, @payload, @prev_hash, @hash)`,
@@ -151,6 +151,9 @@ export class AuditWriter {
             const payload = canonicalJson(ev.payload);
             const hash = sha256Hex(prev + canonicalJson(ev));
             const r = this.insert!.run({ ...ev, payload, prev_hash: prev, hash });
+            // A producer may resend an event whose acknowledgement it lost with a dead writer:
+            // event_id makes the append idempotent, and the chain continues from the stored row.
+            if (r.changes === 0) continue;
             const seq = Number(r.lastInsertRowid);
             this.derive(ev, seq);
             lines.push({ ts_ms: ev.ts_ms, line: JSON.stringify({ seq, ...ev, prev_hash: prev, hash }) });
