@@ -84,6 +84,16 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
       }
     }, cfg.disk_check_interval_ms),
     setInterval(() => writer.pruneJsonl(), 3_600_000),
+    ...(cfg.backup_enabled
+      ? [
+          setInterval(() => {
+            void writer.backup(join(ctx.init.var_dir, 'backup')).then((r) => {
+              if (r.done) ctx.log.info(`audit backup written: ${r.file} (${r.bytes} bytes)`);
+              else ctx.log.warn(`audit backup skipped: ${r.why}`);
+            });
+          }, cfg.backup_interval_ms),
+        ]
+      : []),
   ];
   writer.sampleDisk();
   writer.pruneJsonl();

@@ -3,3 +3,4 @@ export { JsonlLog, utcDay } from './jsonl.js';
 export { migrate, SCHEMA_VERSION } from './schema.js';
 export { verifyAuditChain, type ChainVerdict } from './verify.js';
 export { createAuditWorker } from './audit-worker.js';
+export { backupDatabase, pruneBackups, backupName } from './backup.js';

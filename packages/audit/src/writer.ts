@@ -13,6 +13,7 @@ import {
   type WriterState,
 } from '@vigil/contracts';
 import { redact } from '@vigil/core';
+import { backupDatabase, pruneBackups } from './backup.js';
 import { JsonlLog } from './jsonl.js';
 import { migrate } from './schema.js';
 
@@ -256,6 +257,28 @@ export class AuditWriter {
     this.setReason('DISK_LOW_DEGRADE', s.free_bytes < c.disk_free_degrade_bytes, detail);
     this.setReason('WAL_GROWTH_ABNORMAL', c.wal_abnormal_bytes > 0 && s.wal_bytes > c.wal_abnormal_bytes, detail);
     return s;
+  }
+
+  /**
+   * Daily online backup into `dir`, skipped (and said so) while disk is low: a backup must never be
+   * what fills the volume the audit needs. Old backups are pruned by retention.
+   */
+  async backup(dir: string): Promise<{ readonly done: true; readonly file: string; readonly bytes: number } | { readonly done: false; readonly why: string }> {
+    if (!this.db) return { done: false, why: 'database not open' };
+    if (this.active.has('DISK_LOW_DEGRADE') || this.active.has('DISK_LOW_PAUSE')) {
+      this.setReason('BACKUP_SKIPPED_LOW_DISK', true, { free_bytes: this.disk?.free_bytes ?? null, disk_free_degrade_bytes: this.d.config.disk_free_degrade_bytes });
+      return { done: false, why: 'low disk' };
+    }
+    this.setReason('BACKUP_SKIPPED_LOW_DISK', false, {});
+    try {
+      const r = await backupDatabase(this.db, dir, this.d.now());
+      pruneBackups(dir, this.d.now(), this.d.config.backup_retention_days);
+      this.setReason('BACKUP_FAILED', false, {});
+      return { done: true, ...r };
+    } catch (e) {
+      this.setReason('BACKUP_FAILED', true, { error: (e as Error).message });
+      return { done: false, why: (e as Error).message };
+    }
   }
 
   pruneJsonl(): string[] {
