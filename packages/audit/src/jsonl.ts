@@ -17,8 +17,17 @@ export class JsonlLog {
     mkdirSync(dir, { recursive: true });
   }
 
+  private dayStart = 0;
+  private dayEnd = 0;
+  private dayFile = '';
+
   fileFor(tsMs: number): string {
-    return join(this.dir, `events-${utcDay(tsMs)}.jsonl`);
+    if (tsMs < this.dayStart || tsMs >= this.dayEnd) {
+      this.dayStart = tsMs - (tsMs % 86_400_000);
+      this.dayEnd = this.dayStart + 86_400_000;
+      this.dayFile = join(this.dir, `events-${utcDay(tsMs)}.jsonl`);
+    }
+    return this.dayFile;
   }
 
   /** Appends lines grouped by day; throws on any write failure (the caller raises JSONL_WRITE_FAILED). */

@@ -2,6 +2,7 @@ import { mkdirSync, statSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
+  canonicalEnvelope,
   canonicalJson,
   sha256Hex,
   type AuditConfig,
@@ -18,6 +19,7 @@ import { JsonlLog } from './jsonl.js';
 import { migrate } from './schema.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
+const IDLE_MS = 2000;
 
 export interface WriterDeps {
   readonly dbFile: string;
@@ -87,8 +89,7 @@ export class AuditWriter {
     this.insert = db.prepare(
       `INSERT OR IGNORE INTO events (event_id, ts_ms, run_id, source, cycle_id, stage, snapshot_id, decision_id, order_intent_id,
         event_type, reason_code, severity, payload, prev_hash, hash)
-       VALUES (@event_id, @ts_ms, @run_id, @source, @cycle_id, @stage, @snapshot_id, @decision_id, @order_intent_id,
-        @event_type, @reason_code, @severity, @payload, @prev_hash, @hash)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.derived.set('RUN_STARTED', db.prepare(`INSERT OR IGNORE INTO runs (run_id, started_ms, versions, config_hash) VALUES (?, ?, ?, ?)`));
     this.derived.set('RUN_STOPPED', db.prepare(`UPDATE runs SET stopped_ms = ?, stop_reason = ? WHERE run_id = ?`));
@@ -150,14 +151,16 @@ export class AuditWriter {
           for (const raw of p.events) {
             const ev = sanitize(raw);
             const payload = canonicalJson(ev.payload);
-            const hash = sha256Hex(prev + canonicalJson(ev));
-            const r = this.insert!.run({ ...ev, payload, prev_hash: prev, hash });
+            const canon = canonicalEnvelope(ev, payload);
+            const hash = sha256Hex(prev + canon);
+            // Positional binding: measurably cheaper than named parameters on the hot path.
+            const r = this.insert!.run(ev.event_id, ev.ts_ms, ev.run_id, ev.source, ev.cycle_id, ev.stage, ev.snapshot_id, ev.decision_id, ev.order_intent_id, ev.event_type, ev.reason_code, ev.severity, payload, prev, hash);
             // A producer may resend an event whose acknowledgement it lost with a dead writer:
             // event_id makes the append idempotent, and the chain continues from the stored row.
             if (r.changes === 0) continue;
             const seq = Number(r.lastInsertRowid);
             this.derive(ev, seq);
-            lines.push({ ts_ms: ev.ts_ms, line: JSON.stringify({ seq, ...ev, prev_hash: prev, hash }) });
+            lines.push({ ts_ms: ev.ts_ms, line: `{"seq":${seq},"prev_hash":"${prev}","hash":"${hash}",${canon.slice(1)}` });
             prev = hash;
             this.lastSeq = seq;
           }
@@ -231,7 +234,9 @@ export class AuditWriter {
   checkpoint(): { mode: 'PASSIVE' | 'TRUNCATE'; wal_bytes: number } | null {
     if (!this.db) return null;
     const wal = fileSize(`${this.d.dbFile}-wal`);
-    const mode = this.queue.length === 0 || wal > this.d.config.wal_truncate_bytes ? 'TRUNCATE' : 'PASSIVE';
+    // Idle = nothing queued and no commit for a while: a TRUNCATE then costs no one anything.
+    const idle = this.queue.length === 0 && (this.lastCommitTs === null || this.d.now() - this.lastCommitTs > IDLE_MS);
+    const mode = idle || wal > this.d.config.wal_truncate_bytes ? 'TRUNCATE' : 'PASSIVE';
     try {
       this.db.pragma(`wal_checkpoint(${mode})`);
     } catch (e) {

@@ -48,3 +48,31 @@ export const snapshotHash = (snapshot: unknown): string => hashCanonical(snapsho
 export const inputHash = (payload: unknown): string => hashCanonical(payload);
 /** decision_id: "dec_" + the first 32 hex of the hash of the canonical decision (ids excluded by the caller). */
 export const decisionIdOf = (canonicalDecision: unknown): string => `dec_${hashCanonical(canonicalDecision).slice(0, 32)}`;
+
+/**
+ * Canonical JSON of an event envelope given the canonical JSON of its payload: the same string
+ * canonicalJson(envelope) produces, built without serializing the payload twice (the audit
+ * writer's hot path hashes every event).
+ */
+export function canonicalEnvelope(ev: {
+  readonly cycle_id: number | null;
+  readonly decision_id: string | null;
+  readonly event_id: string;
+  readonly event_type: string;
+  readonly order_intent_id: string | null;
+  readonly reason_code: string | null;
+  readonly run_id: string;
+  readonly severity: string;
+  readonly snapshot_id: string | null;
+  readonly source: string;
+  readonly stage: string | null;
+  readonly ts_ms: number;
+}, payloadJson: string): string {
+  const j = (v: string | number | null): string => (v === null ? 'null' : JSON.stringify(v));
+  return (
+    `{"cycle_id":${j(ev.cycle_id)},"decision_id":${j(ev.decision_id)},"event_id":${j(ev.event_id)},` +
+    `"event_type":${j(ev.event_type)},"order_intent_id":${j(ev.order_intent_id)},"payload":${payloadJson},` +
+    `"reason_code":${j(ev.reason_code)},"run_id":${j(ev.run_id)},"severity":${j(ev.severity)},` +
+    `"snapshot_id":${j(ev.snapshot_id)},"source":${j(ev.source)},"stage":${j(ev.stage)},"ts_ms":${j(ev.ts_ms)}}`
+  );
+}

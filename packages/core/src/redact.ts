@@ -26,9 +26,14 @@ export function registerSecret(value: string | null | undefined): void {
   if (typeof value === 'string' && value.length >= 8) literals.add(value);
 }
 
+/** One cheap test that rules out almost every string before the replacements run. */
+const SUSPECT_RE = /signature|api[-_]?key|apikey|secret|listenkey|token|bearer|authorization|x-mbx|sk-/i;
+
 export function redactString(s: string): string {
+  if (literals.size === 0 && !SUSPECT_RE.test(s)) return s;
   let out = s;
   for (const lit of literals) if (out.includes(lit)) out = out.split(lit).join(REDACTED);
+  if (!SUSPECT_RE.test(out)) return out;
   for (const re of VALUE_PATTERNS) {
     re.lastIndex = 0;
     if (re.test(out)) {
@@ -43,7 +48,10 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEY_RE.test(key);
 }
 
-/** Deep copy with secrets removed. Never mutates its input; cycles are cut. */
+/**
+ * Secrets removed; never mutates its input; cycles are cut. Copy-on-write: a value with nothing to
+ * redact is returned as is (the audit writer passes every event through here).
+ */
 export function redact<T>(value: T): T {
   return walk(value, new WeakSet()) as T;
 }
@@ -53,10 +61,20 @@ function walk(v: unknown, seen: WeakSet<object>): unknown {
   if (typeof v !== 'object' || v === null) return v;
   if (seen.has(v)) return '[CYCLE]';
   seen.add(v);
-  if (Array.isArray(v)) return v.map((x) => walk(x, seen));
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    out[k] = isSecretKey(k) && x !== null && x !== undefined && typeof x !== 'boolean' && typeof x !== 'number' ? REDACTED : walk(x, seen);
+  if (Array.isArray(v)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < v.length; i++) {
+      const x = walk(v[i], seen);
+      if (x !== v[i]) (out ??= v.slice())[i] = x;
+    }
+    return out ?? v;
   }
-  return out;
+  let out: Record<string, unknown> | null = null;
+  const src = v as Record<string, unknown>;
+  for (const k of Object.keys(src)) {
+    const x = src[k];
+    const y = isSecretKey(k) && x !== null && x !== undefined && typeof x !== 'boolean' && typeof x !== 'number' ? REDACTED : walk(x, seen);
+    if (y !== x) (out ??= { ...src })[k] = y;
+  }
+  return out ?? v;
 }
