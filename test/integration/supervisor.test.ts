@@ -99,6 +99,9 @@ describe('supervisor with real workers', () => {
     const seen = await waitFor('engine PAUSE after stall', () => engineSaw(sup, 'PAUSE', seq), 3000, 1);
     console.log(`[measure] audit stall -> PAUSE applied by engine: ${(seen.applied_ts_ms - stalledAt).toFixed(1)} ms after the stall began (${hb} ms heartbeat; last heartbeat ${(stalledAt - lastHbAt).toFixed(0)} ms before)`);
     expect(sup.authority.isActive('AUDIT_WORKER_STALLED')).toBe(true);
+    const check = await sup.hosts.engine.request('entry_check', { symbol: 'ETHUSDT' });
+    expect(check).toMatchObject({ allowed: false, mode: 'PAUSE' });
+    expect(check.blocked_by).toContain('AUDIT_WORKER_STALLED');
   });
 
   it('forces PAUSE when the audit worker reports its database unusable', async () => {
