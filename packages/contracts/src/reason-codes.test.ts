@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from './event-types.js';
 import { REASON_CODES, REASON_CODE_LIST } from './reason-codes.js';
@@ -7,14 +7,9 @@ import { REASON_CODES, REASON_CODE_LIST } from './reason-codes.js';
 const rulesPath = new URL('../../../../shared/spec/10_OPERATIONS_RULES.md', import.meta.url);
 
 describe('reason code catalogue', () => {
-  it('holds every reason code and event type named in the operations rules', () => {
-    let text: string;
-    try {
-      text = readFileSync(rulesPath, 'utf8');
-    } catch {
-      // CI and fresh clones have shared/ beside the repo; a bare checkout elsewhere cannot check.
-      return expect.soft(true).toBe(true);
-    }
+  // CI and the team's clones have shared/ beside the repo; a bare checkout elsewhere cannot check.
+  it.skipIf(!existsSync(rulesPath))('holds every reason code and event type named in the operations rules', () => {
+    const text = readFileSync(rulesPath, 'utf8');
     const named = new Set(text.match(/\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b/g) ?? []);
     // Names in the rules that are not reason codes or event types: states, stages, config keys, metrics.
     const notCodes = new Set([

@@ -4,3 +4,4 @@ export * from './backoff.js';
 export * from './entry-permission.js';
 export * from './decimal.js';
 export * from './filters.js';
+export * from './stats.js';

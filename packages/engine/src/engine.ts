@@ -12,7 +12,7 @@ import {
   type Stage,
 } from '@vigil/contracts';
 import { entryPermission } from '@vigil/core';
-import { AuditClient, Endpoint, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
+import { auditRejection, Endpoint, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
 
 /**
  * The engine worker. It starts in STARTUP_RECOVER and never proposes an entry until startup
@@ -21,12 +21,7 @@ import { AuditClient, Endpoint, type WorkerContext, type WorkerLogic } from '@vi
  */
 export function createEngine(ctx: WorkerContext): WorkerLogic {
   const cfg = ctx.init.config;
-  const audit = new AuditClient({
-    label: 'engine',
-    requestTimeoutMs: cfg.supervisor.request_timeout_ms,
-    holdCapacity: cfg.audit.audit_writer_queue_capacity,
-    onDropped: (n) => ctx.raise('DB_WRITER_DROPPED', { producer: 'engine', dropped: n }),
-  });
+  const audit = workerAuditClient(ctx, 'engine');
   let gateway: Endpoint<EngineSide, GatewaySide> | null = null;
   let lastHealth: GatewayHealth | null = null;
   let stage: Stage = 'STARTUP_RECOVER';
@@ -53,14 +48,13 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       side: 'a',
       label: 'market:engine',
       requestTimeoutMs: cfg.supervisor.request_timeout_ms,
-      onReject: (r) => audit.append(ctx.events.make('CHANNEL_MESSAGE_REJECTED', { channel: r.channel, detail: r.detail }, { reason: r.code })),
+      onReject: auditRejection(ctx, audit),
       onEvent: (ev) => {
         if (ev.type === 'gateway_health') lastHealth = ev.health;
       },
     });
   };
 
-  for (const p of ctx.ports('audit')) audit.attach(p);
   for (const p of ctx.ports('market')) attachGateway(p);
   setStage('STARTUP_RECOVER');
 

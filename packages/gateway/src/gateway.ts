@@ -7,7 +7,7 @@ import {
   type JsonObject,
   type PortName,
 } from '@vigil/contracts';
-import { AuditClient, Endpoint, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
+import { auditRejection, Endpoint, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
 
 /**
  * The exchange-gateway worker: the only part of the bot that talks to the exchange. This is its
@@ -16,12 +16,7 @@ import { AuditClient, Endpoint, type WorkerContext, type WorkerLogic } from '@vi
  */
 export function createGateway(ctx: WorkerContext): WorkerLogic {
   const cfg = ctx.init.config;
-  const audit = new AuditClient({
-    label: 'gateway',
-    requestTimeoutMs: cfg.supervisor.request_timeout_ms,
-    holdCapacity: cfg.audit.audit_writer_queue_capacity,
-    onDropped: (n) => ctx.raise('DB_WRITER_DROPPED', { producer: 'gateway', dropped: n }),
-  });
+  const audit = workerAuditClient(ctx, 'gateway');
   let engine: Endpoint<GatewaySide, EngineSide> | null = null;
 
   const attachEngine = (port: MessagePort): void => {
@@ -31,14 +26,13 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
       side: 'b',
       label: 'market:gateway',
       requestTimeoutMs: cfg.supervisor.request_timeout_ms,
-      onReject: (r) => audit.append(ctx.events.make('CHANNEL_MESSAGE_REJECTED', { channel: r.channel, detail: r.detail }, { reason: r.code })),
+      onReject: auditRejection(ctx, audit),
       onRequest: {
         gateway_ping: (i) => ({ sent_ts_ms: i.sent_ts_ms, gateway_ts_ms: Date.now() }),
       },
     });
   };
 
-  for (const p of ctx.ports('audit')) audit.attach(p);
   for (const p of ctx.ports('market')) attachEngine(p);
 
   const health = (): GatewayHealth => ({

@@ -16,7 +16,8 @@ import {
   type WorkerSide,
   type WorkerStatus,
 } from '@vigil/contracts';
-import { Endpoint, type RequestHandlers } from './channel.js';
+import { AuditClient } from './audit-client.js';
+import { Endpoint, type RequestHandlers, type Rejection } from './channel.js';
 import { EventFactory } from './event-factory.js';
 import { createLogger, type Logger } from './logger.js';
 import { LoopDelayMonitor, memoryUse, preciseNowMs } from './loop-delay.js';
@@ -202,4 +203,25 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
 
 export function assertNever(x: never): never {
   throw new Error(`unhandled variant ${JSON.stringify(x)}`);
+}
+
+/**
+ * A worker's producer connection to the audit writer, attached to its initial `audit` port. Drops
+ * (hold buffer overflow while the writer is down) are raised as DB_WRITER_DROPPED.
+ */
+export function workerAuditClient(ctx: WorkerContext, label: string): AuditClient {
+  const cfg = ctx.init.config;
+  const audit = new AuditClient({
+    label,
+    requestTimeoutMs: cfg.supervisor.request_timeout_ms,
+    holdCapacity: cfg.audit.audit_writer_queue_capacity,
+    onDropped: (n) => ctx.raise('DB_WRITER_DROPPED', { producer: label, dropped: n }),
+  });
+  for (const p of ctx.ports('audit')) audit.attach(p);
+  return audit;
+}
+
+/** Records a rejected channel frame in the audit (counted by the endpoint itself). */
+export function auditRejection(ctx: WorkerContext, audit: AuditClient): (r: Rejection) => void {
+  return (r) => audit.append(ctx.events.make('CHANNEL_MESSAGE_REJECTED', { channel: r.channel, detail: r.detail }, { reason: r.code }));
 }

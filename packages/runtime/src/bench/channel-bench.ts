@@ -1,3 +1,4 @@
+import { percentile } from '@vigil/core';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { CONTROL_CHANNEL, type SupervisorSide, type WorkerSide } from '@vigil/contracts';
 import { Endpoint } from '../channel.js';
@@ -16,10 +17,7 @@ export interface ChannelBenchResult {
   readonly throughput_cost_ratio: number;
 }
 
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-};
+const pct = percentile;
 const median = (xs: number[]): number => pct(xs, 50);
 
 /**
