@@ -43,6 +43,10 @@ describe('supervisor start lifecycle', () => {
     expect(Object.values(status.workers).map((w) => w.state)).toEqual(['running', 'running', 'running']);
     expect((await fetch(`${url}/dashboard`)).status).toBe(200);
     expect((await fetch(`${url}/metrics`)).status).toBe(200);
+    // The panel reads the audit database: the engine's STARTUP_RECOVER stage change is there.
+    const stages = (await (await fetch(`${url}/api/stages`)).json()) as { stages: { stage: string }[] };
+    expect(stages.stages.map((x) => x.stage)).toContain('STARTUP_RECOVER');
+    expect(((await (await fetch(`${url}/api/alerts`)).json()) as { alerts: unknown[] }).alerts).toEqual([]);
 
     proc.kill('SIGINT');
     const r = await proc;

@@ -71,7 +71,7 @@ export async function startCommand(flags: StartFlags, env: NodeJS.ProcessEnv = p
   try {
     log.info(`run ${runId} starting (config ${configPath ?? 'defaults'}, var ${varDir}, exchange ${config.exchange.rest_base_url})`);
     await sup.start();
-    panel = await startPanel(supervisorPanelSource(sup, runId), config.panel.host, config.panel.port);
+    panel = await startPanel(supervisorPanelSource(sup, runId, varDir), config.panel.host, config.panel.port);
     process.stdout.write(`\nVigil is running (run ${runId}). Panel: ${panel.url}/dashboard  (Ctrl-C stops it)\n\n`);
   } catch (e) {
     log.error(`start failed: ${(e as Error).stack ?? String(e)}`);

@@ -1,12 +1,29 @@
+import { join } from 'node:path';
+import { AuditReader } from '@vigil/audit';
 import { WORKERS, type JsonObject } from '@vigil/contracts';
 import type { PanelSource } from './panel/app.js';
 import { createMetrics } from './panel/metrics.js';
 import type { Supervisor } from './supervisor.js';
 
 /** The supervisor's state as the panel and /api/health read it: plain data, computed on demand. */
-export function supervisorPanelSource(sup: Supervisor, runId: string): PanelSource {
+export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: string): PanelSource {
   const registry = createMetrics(sup);
+  let reader: AuditReader | null = null;
+  // Opened on first use: the writer creates the file; a reader failure shows as an empty list, and
+  // the audit's own health (heartbeat metrics, reasons) says why.
+  const read = <T>(fn: (r: AuditReader) => T, fallback: T): T => {
+    try {
+      reader ??= new AuditReader(join(varDir, 'data', 'audit.sqlite'));
+      return fn(reader);
+    } catch {
+      reader?.close();
+      reader = null;
+      return fallback;
+    }
+  };
   return {
+    alerts: () => read((r) => r.alerts(0, 50) as unknown as JsonObject[], []),
+    stages: () => read((r) => r.stageChanges(20) as unknown as JsonObject[], []),
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     status: (): JsonObject => {
       const m = sup.modeState;

@@ -33,11 +33,14 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   let modeState: ModeState | null = null;
   let failsafe = true;
 
+  let booted = false;
   const setStage = (next: Stage): void => {
-    const prev = stage;
+    // The very first stage of a (re)started engine comes from nowhere, not from itself.
+    const from = booted ? stage : null;
+    booted = true;
     stage = next;
     stageSince = Date.now();
-    audit.append(ctx.events.make('STAGE_CHANGED', { from: prev, to: next }, { corr: { cycle_id: cycleId, stage: next } }));
+    audit.append(ctx.events.make('STAGE_CHANGED', { from, to: next }, { corr: { cycle_id: cycleId, stage: next } }));
     ctx.control.emit({ type: 'stage', stage: next, cycle_id: cycleId, ts_ms: stageSince });
   };
 

@@ -7,6 +7,10 @@ import { panelGuard } from './security.js';
 export interface PanelSource {
   status(): JsonObject;
   health(): JsonObject;
+  /** Recent alerts (ALERT_RAISED), newest first, from the audit read side. */
+  alerts?(): JsonObject[];
+  /** The last 20 STAGE_CHANGED, newest first, from the audit read side. */
+  stages?(): JsonObject[];
   /** Prometheus text exposition, when metrics are wired. */
   metrics?(): Promise<{ readonly contentType: string; readonly body: string }>;
 }
@@ -21,6 +25,8 @@ export function createPanelApp(source: PanelSource, port: () => number): Hono {
   app.get('/assets/dashboard.css', (c) => c.body(DASHBOARD_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
   app.get('/api/status', (c) => c.json(source.status()));
   app.get('/api/health', (c) => c.json(source.health()));
+  app.get('/api/alerts', (c) => c.json({ alerts: source.alerts?.() ?? [] }));
+  app.get('/api/stages', (c) => c.json({ stages: source.stages?.() ?? [] }));
   app.get('/metrics', async (c) => {
     if (!source.metrics) return c.json({ error: 'NOT_FOUND', message: 'metrics not wired' }, 404);
     const m = await source.metrics();

@@ -22,9 +22,14 @@ export const DASHBOARD_HTML = `<!doctype html>
     <div class="mode-line"><span id="mode" class="mode">?</span> since <span id="since">-</span> <span class="muted">run <span id="run">-</span></span></div>
     <table><thead><tr><th>reason_code</th><th>severity</th><th>source</th><th>since</th><th>count</th></tr></thead><tbody id="reasons"></tbody></table>
   </section>
+  <section id="alerts" data-order="2">
+    <h2>2. Alerts</h2>
+    <table><thead><tr><th>severity</th><th>reason_code</th><th>source</th><th>when</th><th>stage</th><th>cycle_id</th><th>decision_id</th><th>order_intent_id</th></tr></thead><tbody id="alert-rows"></tbody></table>
+  </section>
   <section id="stage" data-order="3">
     <h2>3. Current stage</h2>
     <div><span id="stage-name">-</span> cycle <span id="cycle">-</span> since <span id="stage-since">-</span></div>
+    <table><thead><tr><th>when</th><th>cycle_id</th><th>from</th><th>to</th></tr></thead><tbody id="stage-rows"></tbody></table>
   </section>
   <section id="health" data-order="4">
     <h2>4. Process health</h2>
@@ -71,6 +76,11 @@ async function tick() {
     $('cycle').textContent = s.stage && s.stage.cycle_id != null ? s.stage.cycle_id : '-';
     $('stage-since').textContent = s.stage ? ago(s.stage.ts_ms) : '-';
     rows($('workers'), Object.entries(s.workers), [([n]) => cell(n), ([, w]) => cell(w.state), ([, w]) => cell(w.heartbeat_age_ms == null ? '-' : w.heartbeat_age_ms + ' ms'), ([, w]) => cell(w.loop ? w.loop.p99_ms + ' ms' : '-'), ([, w]) => cell(mb(w.mem && w.mem.rss_bytes))]);
+    const [a, st] = await Promise.all([fetch('/api/alerts', { cache: 'no-store' }).then((x) => x.json()), fetch('/api/stages', { cache: 'no-store' }).then((x) => x.json())]);
+    const sev = { CRIT: 0, WARN: 1, INFO: 2 };
+    const alerts = a.alerts.slice().sort((x, y) => (sev[x.severity] - sev[y.severity]) || (y.seq - x.seq));
+    rows($('alert-rows'), alerts, [(x) => cell(x.severity, 'sev-' + x.severity), (x) => cell(x.reason_code || '-'), (x) => cell(x.source || '-'), (x) => cell(ago(x.ts_ms)), (x) => cell(x.stage || '-'), (x) => cell(x.cycle_id == null ? '-' : x.cycle_id), (x) => cell(x.decision_id || '-'), (x) => cell(x.order_intent_id || '-')]);
+    rows($('stage-rows'), st.stages, [(x) => cell(ago(x.ts_ms)), (x) => cell(x.cycle_id == null ? '-' : x.cycle_id), (x) => cell(x.from_stage || '-'), (x) => cell(x.stage || '-')]);
   } catch (e) {
     /* unreachable bot: the feed indicator turns stale */
   }

@@ -1,0 +1,105 @@
+import Database from 'better-sqlite3';
+
+export interface ModeChangeRow {
+  readonly seq: number;
+  readonly ts_ms: number;
+  readonly run_id: string;
+  readonly from_mode: string | null;
+  readonly to_mode: string;
+  readonly reasons: unknown;
+}
+
+export interface StageChangeRow {
+  readonly seq: number;
+  readonly ts_ms: number;
+  readonly run_id: string;
+  readonly cycle_id: number | null;
+  readonly stage: string | null;
+  readonly from_stage: string | null;
+}
+
+export interface AlertRow {
+  readonly seq: number;
+  readonly ts_ms: number;
+  readonly run_id: string;
+  readonly severity: string;
+  readonly reason_code: string | null;
+  readonly source: string | null;
+  readonly stage: string | null;
+  readonly cycle_id: number | null;
+  readonly decision_id: string | null;
+  readonly order_intent_id: string | null;
+  readonly detail: unknown;
+}
+
+export interface RunRow {
+  readonly run_id: string;
+  readonly started_ms: number;
+  readonly stopped_ms: number | null;
+  readonly stop_reason: string | null;
+  readonly config_hash: string | null;
+}
+
+/**
+ * The read side for the panel and doctor: a read-only, query-only connection (WAL readers never
+ * block the writer) with typed, index-backed queries. It never writes, by construction.
+ */
+export class AuditReader {
+  private readonly db: Database.Database;
+  private readonly q: Record<string, Database.Statement>;
+
+  constructor(dbFile: string) {
+    this.db = new Database(dbFile, { readonly: true, fileMustExist: true });
+    this.db.pragma('query_only = ON');
+    this.db.pragma('busy_timeout = 1000');
+    this.q = {
+      modes: this.db.prepare('SELECT seq, ts_ms, run_id, from_mode, to_mode, reasons FROM mode_changes ORDER BY seq DESC LIMIT ?'),
+      stages: this.db.prepare('SELECT seq, ts_ms, run_id, cycle_id, stage, from_stage FROM stage_changes ORDER BY seq DESC LIMIT ?'),
+      alerts: this.db.prepare('SELECT * FROM alerts WHERE seq > ? ORDER BY seq DESC LIMIT ?'),
+      runs: this.db.prepare('SELECT run_id, started_ms, stopped_ms, stop_reason, config_hash FROM runs ORDER BY started_ms DESC LIMIT ?'),
+      perMinute: this.db.prepare('SELECT (ts_ms / 60000) * 60000 AS minute_ms, count(*) AS events FROM events WHERE ts_ms >= ? GROUP BY minute_ms ORDER BY minute_ms'),
+      lastSeq: this.db.prepare('SELECT max(seq) AS seq FROM events'),
+    };
+  }
+
+  /** The last `n` mode changes, newest first. */
+  modeChanges(n = 20): ModeChangeRow[] {
+    return (this.q['modes']!.all(n) as (Omit<ModeChangeRow, 'reasons'> & { reasons: string | null })[]).map((r) => ({ ...r, reasons: parse(r.reasons) }));
+  }
+
+  /** The last `n` STAGE_CHANGED, newest first (the panel shows 20). */
+  stageChanges(n = 20): StageChangeRow[] {
+    return this.q['stages']!.all(n) as StageChangeRow[];
+  }
+
+  /** Alerts newer than `afterSeq`, newest first, at most `n`. */
+  alerts(afterSeq = 0, n = 100): AlertRow[] {
+    return (this.q['alerts']!.all(afterSeq, n) as (Omit<AlertRow, 'detail'> & { detail: string | null })[]).map((r) => ({ ...r, detail: parse(r.detail) }));
+  }
+
+  runs(n = 10): RunRow[] {
+    return this.q['runs']!.all(n) as RunRow[];
+  }
+
+  /** Events per minute since `sinceMs` (uses the ts_ms index). */
+  eventsPerMinute(sinceMs: number): { minute_ms: number; events: number }[] {
+    return this.q['perMinute']!.all(sinceMs) as { minute_ms: number; events: number }[];
+  }
+
+  lastSeq(): number {
+    return (this.q['lastSeq']!.get() as { seq: number | null }).seq ?? 0;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function parse(s: string | null): unknown {
+  if (s === null) return null;
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    return s;
+  }
+}
