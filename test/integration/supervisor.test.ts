@@ -35,6 +35,10 @@ describe('supervisor with real workers', () => {
     expect(check.blocked_by).toEqual(expect.arrayContaining(['STARTUP_RECOVER', 'ENTRY_BLOCKED_NO_AIGATE']));
     await waitFor('heartbeats from every worker', () => sup.hosts.audit.lastHeartbeat && sup.hosts.gateway.lastHeartbeat && sup.hosts.engine.lastHeartbeat);
     expect(sup.hosts.engine.lastHeartbeat!.loop.p99_ms).toBeGreaterThanOrEqual(0);
+    // The checkpointer thread runs off the commit path and reports through the writer's metrics.
+    const cp = await waitFor('a checkpoint', () => sup.hosts.audit.lastHeartbeat?.metrics['last_checkpoint'] as { type: string; mode: string } | undefined, 5000);
+    expect(cp.type).toBe('checkpoint');
+    expect(['PASSIVE', 'TRUNCATE']).toContain(cp.mode);
   });
 
   it('applies precedence and the stability window, and every worker applies each mode', async () => {

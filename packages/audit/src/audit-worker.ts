@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import type { MessagePort } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import { AUDIT_CHANNEL, type AuditProducerSide, type AuditWriterSide, type CommitAck, type JsonObject } from '@vigil/contracts';
 import { Endpoint, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
+import type { CheckpointerIn, CheckpointerInit, CheckpointerOut } from './checkpointer.js';
 import { AuditWriter } from './writer.js';
 
 /**
@@ -74,8 +75,29 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
   };
   for (const p of ctx.ports('audit_producer')) attach(p);
 
+  // Checkpoints run on their own thread and connection, off the commit path.
+  const dbFile = join(ctx.init.var_dir, 'data', 'audit.sqlite');
+  let checkpointer: Worker | null = null;
+  const startCheckpointer = (): void => {
+    const init: CheckpointerInit = { dbFile, intervalMs: cfg.checkpoint_interval_ms, truncateBytes: cfg.wal_truncate_bytes, busyTimeoutMs: cfg.busy_timeout_ms };
+    const w = new Worker(new URL('./checkpointer.js', import.meta.url), { workerData: { checkpointer: init }, name: 'vigil-audit-checkpointer' });
+    w.on('message', (m: CheckpointerOut) => {
+      if (m.type === 'error') ctx.log.warn(`checkpoint failed: ${m.message}`);
+      else lastCheckpoint = m;
+    });
+    w.on('error', (e) => ctx.log.error(`checkpointer thread failed: ${e.message}`));
+    w.on('exit', () => {
+      // A dead checkpointer lets the WAL grow (WAL_GROWTH_ABNORMAL watches that): restart it.
+      if (checkpointer === w && !stopped) setTimeout(startCheckpointer, 1000).unref();
+    });
+    checkpointer = w;
+  };
+  let lastCheckpoint: CheckpointerOut | null = null;
+  let stopped = false;
+  startCheckpointer();
+
   const timers = [
-    setInterval(() => writer.checkpoint(), cfg.checkpoint_interval_ms),
+    setInterval(() => checkpointer?.postMessage({ type: 'idle', idle: writer.isIdle() } satisfies CheckpointerIn), cfg.checkpoint_interval_ms),
     setInterval(() => {
       try {
         writer.sampleDisk();
@@ -99,7 +121,11 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
   writer.pruneJsonl();
 
   return {
-    metrics: (): JsonObject => ({ ...writer.pressure(), ...(writer.disk ? { disk: { ...writer.disk } } : {}) }),
+    metrics: (): JsonObject => ({
+      ...writer.pressure(),
+      ...(writer.disk ? { disk: { ...writer.disk } } : {}),
+      ...(lastCheckpoint ? { last_checkpoint: { ...lastCheckpoint } } : {}),
+    }),
     details: (): JsonObject => ({ pressure: { ...writer.pressure() }, producers: producers.size }),
     onPort: (name, port) => {
       if (name === 'audit_producer') attach(port);
@@ -113,6 +139,8 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
       drain: () => {
         writer.drainAll();
         for (const t of timers) clearInterval(t);
+        stopped = true;
+        checkpointer?.postMessage({ type: 'stop' } satisfies CheckpointerIn);
         writer.close();
         return { drained: true };
       },

@@ -86,7 +86,7 @@ export async function runAuditBench(opts: { events?: number; steadyRate?: number
   const dir = mkdtempSync(join(tmpdir(), 'vigil-audit-bench-'));
   const raw = rawInsertRate(dir, n);
 
-  const r = parseConfig({ paths: { var_dir: dir }, audit: { disk_free_degrade_bytes: 0, disk_free_pause_bytes: 0, audit_writer_queue_capacity: 1_000_000 }, logging: { level: 'error' } });
+  const r = parseConfig({ paths: { var_dir: dir }, audit: { disk_free_degrade_bytes: 0, disk_free_pause_bytes: 0, audit_writer_queue_capacity: 1_000_000}, logging: { level: 'error' } });
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   const control = new MessageChannel();
   const producer = new MessageChannel();

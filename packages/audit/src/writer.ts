@@ -230,20 +230,9 @@ export class AuditWriter {
     };
   }
 
-  /** PASSIVE checkpoint normally; TRUNCATE when idle or when the WAL is over its threshold. */
-  checkpoint(): { mode: 'PASSIVE' | 'TRUNCATE'; wal_bytes: number } | null {
-    if (!this.db) return null;
-    const wal = fileSize(`${this.d.dbFile}-wal`);
-    // Idle = nothing queued and no commit for a while: a TRUNCATE then costs no one anything.
-    const idle = this.queue.length === 0 && (this.lastCommitTs === null || this.d.now() - this.lastCommitTs > IDLE_MS);
-    const mode = idle || wal > this.d.config.wal_truncate_bytes ? 'TRUNCATE' : 'PASSIVE';
-    try {
-      this.db.pragma(`wal_checkpoint(${mode})`);
-    } catch (e) {
-      this.onWriteError(e);
-      return null;
-    }
-    return { mode, wal_bytes: wal };
+  /** Idle = nothing queued and no commit for a while: a TRUNCATE checkpoint then costs no one anything. */
+  isIdle(): boolean {
+    return this.queue.length === 0 && (this.lastCommitTs === null || this.d.now() - this.lastCommitTs > IDLE_MS);
   }
 
   /** Disk free of the volume, DB and WAL sizes, and the reasons their thresholds imply. */
