@@ -45,3 +45,47 @@ describe('AuditReader', () => {
     w.close();
   });
 });
+
+describe('derived tables', () => {
+  it('follows an intent from CREATED through SENT_UNKNOWN to CONFIRMED, with its order, fill and the rest', () => {
+    const r = parseConfig({ audit: { disk_free_degrade_bytes: 0, disk_free_pause_bytes: 0 } });
+    if (!r.ok) throw new Error('config');
+    const dir = mkdtempSync(join(tmpdir(), 'audit-derived-'));
+    const dbFile = join(dir, 'data', 'audit.sqlite');
+    const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: r.config.audit, now: Date.now, setReason: () => {} });
+    w.open();
+    const corr = { cycle_id: 7, decision_id: 'dec_1', order_intent_id: 'oi_1', source: 'engine' as const };
+    const ev = (type: EventEnvelope['event_type'], payload: JsonObject, extra: Partial<EventEnvelope> = corr): EventEnvelope => ({
+      event_id: newEventId(), ts_ms: Date.now(), run_id: 'run_d', source: 'engine', cycle_id: null, stage: null, snapshot_id: null,
+      decision_id: null, order_intent_id: null, event_type: type, reason_code: null, severity: 'INFO', payload, ...extra,
+    });
+    w.enqueue([
+      ev('INTENT_CREATED', { symbol: 'BTCUSDT', side: 'BUY', client_order_id: 'vgeabc' }),
+      ev('INTENT_STATE_CHANGED', { from: 'CREATED', to: 'SENT_UNKNOWN' }),
+      ev('INTENT_CREATED', { symbol: 'ETHUSDT', side: 'BUY' }, { ...corr, order_intent_id: 'oi_2' }),
+      ev('ORDER_UPDATED', { client_order_id: 'vgeabc', symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', status: 'NEW', price: '64000.00', orig_qty: '0.001', executed_qty: '0' }),
+      ev('INTENT_STATE_CHANGED', { from: 'SENT_UNKNOWN', to: 'CONFIRMED' }),
+      ev('ORDER_UPDATED', { client_order_id: 'vgeabc', status: 'FILLED', executed_qty: '0.001', exchange_order_id: '42' }),
+      ev('FILL_RECORDED', { client_order_id: 'vgeabc', symbol: 'BTCUSDT', side: 'BUY', price: '64000.00', qty: '0.001', commission: '0.000001', commission_asset: 'BTC', trade_id: '9' }),
+      ev('POSITION_UPDATED', { symbol: 'BTCUSDT', qty: '0.000999', avg_price: '64000.00', protected: true }),
+      ev('RECONCILE_COMPLETED', { duration_ms: 35, drift: 'OK', diffs: 1 }),
+      ev('RECONCILE_DIFF', { kind: 'ORDER_STATUS', detail: { local: 'NEW', venue: 'FILLED' } }),
+      ev('AIGATE_CALL', { model: 'm', verdict: 'ALLOW', reasons: ['OK'], latency_ms: 120.5, input_hash: 'h1', snapshot_hash: 'h2' }),
+      ev('FILTERS_REFRESHED', { symbols: 3, diff: [] }),
+    ]);
+    w.drainAll();
+    const reader = new AuditReader(dbFile);
+    expect(reader.intentsByState()).toEqual({ CONFIRMED: 1, CREATED: 1 });
+    const db = (reader as unknown as { db: { prepare(s: string): { all(): unknown[]; get(): unknown } } }).db;
+    expect(db.prepare('SELECT to_state FROM intent_transitions ORDER BY seq').all()).toEqual([{ to_state: 'SENT_UNKNOWN' }, { to_state: 'CONFIRMED' }]);
+    expect(db.prepare('SELECT status, executed_qty, exchange_order_id, price FROM orders').get()).toEqual({ status: 'FILLED', executed_qty: '0.001', exchange_order_id: '42', price: '64000.00' });
+    expect(db.prepare('SELECT price, qty, commission_asset FROM fills').get()).toEqual({ price: '64000.00', qty: '0.001', commission_asset: 'BTC' });
+    expect(db.prepare('SELECT qty, protected FROM positions').get()).toEqual({ qty: '0.000999', protected: 1 });
+    expect(db.prepare('SELECT drift, duration_ms, diffs FROM reconcile_runs').get()).toEqual({ drift: 'OK', duration_ms: 35, diffs: 1 });
+    expect(db.prepare('SELECT kind, order_intent_id FROM reconcile_diffs').get()).toEqual({ kind: 'ORDER_STATUS', order_intent_id: 'oi_1' });
+    expect(db.prepare('SELECT verdict, latency_ms, decision_id FROM ai_gate_events').get()).toEqual({ verdict: 'ALLOW', latency_ms: 120.5, decision_id: 'dec_1' });
+    expect(db.prepare('SELECT symbols FROM filters_snapshots').get()).toEqual({ symbols: 3 });
+    reader.close();
+    w.close();
+  });
+});

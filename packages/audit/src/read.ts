@@ -59,6 +59,7 @@ export class AuditReader {
       runs: this.db.prepare('SELECT run_id, started_ms, stopped_ms, stop_reason, config_hash FROM runs ORDER BY started_ms DESC LIMIT ?'),
       perMinute: this.db.prepare('SELECT (ts_ms / 60000) * 60000 AS minute_ms, count(*) AS events FROM events WHERE ts_ms >= ? GROUP BY minute_ms ORDER BY minute_ms'),
       lastSeq: this.db.prepare('SELECT max(seq) AS seq FROM events'),
+      intents: this.db.prepare('SELECT state, count(*) AS n FROM order_intents GROUP BY state'),
     };
   }
 
@@ -84,6 +85,13 @@ export class AuditReader {
   /** Events per minute since `sinceMs` (uses the ts_ms index). */
   eventsPerMinute(sinceMs: number): { minute_ms: number; events: number }[] {
     return this.q['perMinute']!.all(sinceMs) as { minute_ms: number; events: number }[];
+  }
+
+  /** Order intents by state (the panel puts SENT_UNKNOWN first). */
+  intentsByState(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.q['intents']!.all() as { state: string; n: number }[]) out[r.state] = r.n;
+    return out;
   }
 
   lastSeq(): number {

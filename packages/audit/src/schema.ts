@@ -77,6 +77,110 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // v2: order intents and their transitions, orders, fills, positions, reconcile runs and diffs,
+  // AI gate events and filters snapshots, each derived from its event in the same transaction.
+  `
+  CREATE TABLE order_intents (
+    order_intent_id TEXT PRIMARY KEY,
+    created_seq     INTEGER NOT NULL REFERENCES events(seq),
+    created_ms      INTEGER NOT NULL,
+    run_id          TEXT NOT NULL,
+    cycle_id        INTEGER,
+    decision_id     TEXT,
+    symbol          TEXT,
+    side            TEXT,
+    client_order_id TEXT,
+    state           TEXT NOT NULL,
+    state_ms        INTEGER NOT NULL
+  );
+  CREATE INDEX order_intents_state ON order_intents(state, state_ms);
+  CREATE TABLE intent_transitions (
+    seq             INTEGER PRIMARY KEY REFERENCES events(seq),
+    ts_ms           INTEGER NOT NULL,
+    order_intent_id TEXT NOT NULL,
+    from_state      TEXT,
+    to_state        TEXT NOT NULL,
+    reason_code     TEXT
+  );
+  CREATE INDEX intent_transitions_intent ON intent_transitions(order_intent_id, seq);
+  CREATE TABLE orders (
+    client_order_id TEXT PRIMARY KEY,
+    last_seq        INTEGER NOT NULL REFERENCES events(seq),
+    ts_ms           INTEGER NOT NULL,
+    order_intent_id TEXT,
+    symbol          TEXT,
+    side            TEXT,
+    type            TEXT,
+    status          TEXT,
+    price           TEXT,
+    orig_qty        TEXT,
+    executed_qty    TEXT,
+    exchange_order_id TEXT
+  );
+  CREATE INDEX orders_status ON orders(status, ts_ms);
+  CREATE TABLE fills (
+    seq             INTEGER PRIMARY KEY REFERENCES events(seq),
+    ts_ms           INTEGER NOT NULL,
+    order_intent_id TEXT,
+    client_order_id TEXT,
+    symbol          TEXT,
+    side            TEXT,
+    price           TEXT,
+    qty             TEXT,
+    commission      TEXT,
+    commission_asset TEXT,
+    trade_id        TEXT
+  );
+  CREATE INDEX fills_symbol_ts ON fills(symbol, ts_ms);
+  CREATE TABLE positions (
+    symbol     TEXT PRIMARY KEY,
+    last_seq   INTEGER NOT NULL REFERENCES events(seq),
+    ts_ms      INTEGER NOT NULL,
+    qty        TEXT,
+    avg_price  TEXT,
+    protected  INTEGER
+  );
+  CREATE TABLE reconcile_runs (
+    seq         INTEGER PRIMARY KEY REFERENCES events(seq),
+    ts_ms       INTEGER NOT NULL,
+    run_id      TEXT NOT NULL,
+    cycle_id    INTEGER,
+    duration_ms INTEGER,
+    drift       TEXT,
+    diffs       INTEGER
+  );
+  CREATE TABLE reconcile_diffs (
+    seq             INTEGER PRIMARY KEY REFERENCES events(seq),
+    ts_ms           INTEGER NOT NULL,
+    cycle_id        INTEGER,
+    decision_id     TEXT,
+    order_intent_id TEXT,
+    kind            TEXT,
+    detail          TEXT
+  );
+  CREATE INDEX reconcile_diffs_ts ON reconcile_diffs(ts_ms);
+  CREATE TABLE ai_gate_events (
+    seq           INTEGER PRIMARY KEY REFERENCES events(seq),
+    ts_ms         INTEGER NOT NULL,
+    cycle_id      INTEGER,
+    decision_id   TEXT,
+    snapshot_hash TEXT,
+    input_hash    TEXT,
+    model         TEXT,
+    verdict       TEXT,
+    reasons       TEXT,
+    error_code    TEXT,
+    latency_ms    REAL,
+    tokens        INTEGER
+  );
+  CREATE INDEX ai_gate_events_ts ON ai_gate_events(ts_ms);
+  CREATE TABLE filters_snapshots (
+    seq     INTEGER PRIMARY KEY REFERENCES events(seq),
+    ts_ms   INTEGER NOT NULL,
+    symbols INTEGER,
+    diff    TEXT
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -96,6 +96,20 @@ export class AuditWriter {
     this.derived.set('MODE_CHANGED', db.prepare(`INSERT INTO mode_changes (seq, ts_ms, run_id, from_mode, to_mode, mode_seq, reasons) VALUES (?, ?, ?, ?, ?, ?, ?)`));
     this.derived.set('STAGE_CHANGED', db.prepare(`INSERT INTO stage_changes (seq, ts_ms, run_id, cycle_id, stage, from_stage) VALUES (?, ?, ?, ?, ?, ?)`));
     this.derived.set('ALERT_RAISED', db.prepare(`INSERT INTO alerts (seq, ts_ms, run_id, severity, reason_code, source, stage, cycle_id, decision_id, order_intent_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`));
+    const prep = (type: string, sql: string): void => void this.derived.set(type, db.prepare(sql));
+    prep('INTENT_CREATED', `INSERT OR IGNORE INTO order_intents (order_intent_id, created_seq, created_ms, run_id, cycle_id, decision_id, symbol, side, client_order_id, state, state_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'CREATED', ?)`);
+    prep('INTENT_STATE_CHANGED', `INSERT INTO intent_transitions (seq, ts_ms, order_intent_id, from_state, to_state, reason_code) VALUES (?, ?, ?, ?, ?, ?)`);
+    prep('INTENT_STATE_CHANGED/update', `UPDATE order_intents SET state = ?, state_ms = ? WHERE order_intent_id = ?`);
+    prep('ORDER_UPDATED', `INSERT INTO orders (client_order_id, last_seq, ts_ms, order_intent_id, symbol, side, type, status, price, orig_qty, executed_qty, exchange_order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT(client_order_id) DO UPDATE SET last_seq = excluded.last_seq, ts_ms = excluded.ts_ms, status = excluded.status, executed_qty = excluded.executed_qty,
+        exchange_order_id = coalesce(excluded.exchange_order_id, orders.exchange_order_id)`);
+    prep('FILL_RECORDED', `INSERT INTO fills (seq, ts_ms, order_intent_id, client_order_id, symbol, side, price, qty, commission, commission_asset, trade_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    prep('POSITION_UPDATED', `INSERT INTO positions (symbol, last_seq, ts_ms, qty, avg_price, protected) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT(symbol) DO UPDATE SET last_seq = excluded.last_seq, ts_ms = excluded.ts_ms, qty = excluded.qty, avg_price = excluded.avg_price, protected = excluded.protected`);
+    prep('RECONCILE_COMPLETED', `INSERT INTO reconcile_runs (seq, ts_ms, run_id, cycle_id, duration_ms, drift, diffs) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    prep('RECONCILE_DIFF', `INSERT INTO reconcile_diffs (seq, ts_ms, cycle_id, decision_id, order_intent_id, kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    prep('AIGATE_CALL', `INSERT INTO ai_gate_events (seq, ts_ms, cycle_id, decision_id, snapshot_hash, input_hash, model, verdict, reasons, error_code, latency_ms, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    prep('FILTERS_REFRESHED', `INSERT INTO filters_snapshots (seq, ts_ms, symbols, diff) VALUES (?, ?, ?, ?)`);
     this.db = db;
   }
 
@@ -322,6 +336,44 @@ export class AuditWriter {
         return;
       case 'ALERT_RAISED':
         st.run(seq, ev.ts_ms, ev.run_id, ev.severity, ev.reason_code, s('source'), ev.stage, ev.cycle_id, ev.decision_id, ev.order_intent_id, j('detail'));
+        return;
+      case 'INTENT_CREATED':
+        if (ev.order_intent_id === null) return;
+        st.run(ev.order_intent_id, seq, ev.ts_ms, ev.run_id, ev.cycle_id, ev.decision_id, s('symbol'), s('side'), s('client_order_id'), ev.ts_ms);
+        return;
+      case 'INTENT_STATE_CHANGED': {
+        const to = s('to');
+        if (ev.order_intent_id === null || to === null) return;
+        st.run(seq, ev.ts_ms, ev.order_intent_id, s('from'), to, ev.reason_code);
+        this.derived.get('INTENT_STATE_CHANGED/update')!.run(to, ev.ts_ms, ev.order_intent_id);
+        return;
+      }
+      case 'ORDER_UPDATED': {
+        const coid = s('client_order_id');
+        if (coid === null) return;
+        st.run(coid, seq, ev.ts_ms, ev.order_intent_id, s('symbol'), s('side'), s('type'), s('status'), s('price'), s('orig_qty'), s('executed_qty'), s('exchange_order_id'));
+        return;
+      }
+      case 'FILL_RECORDED':
+        st.run(seq, ev.ts_ms, ev.order_intent_id, s('client_order_id'), s('symbol'), s('side'), s('price'), s('qty'), s('commission'), s('commission_asset'), s('trade_id'));
+        return;
+      case 'POSITION_UPDATED': {
+        const sym = s('symbol');
+        if (sym === null) return;
+        st.run(sym, seq, ev.ts_ms, s('qty'), s('avg_price'), typeof p['protected'] === 'boolean' ? (p['protected'] ? 1 : 0) : null);
+        return;
+      }
+      case 'RECONCILE_COMPLETED':
+        st.run(seq, ev.ts_ms, ev.run_id, ev.cycle_id, n('duration_ms'), s('drift'), n('diffs'));
+        return;
+      case 'RECONCILE_DIFF':
+        st.run(seq, ev.ts_ms, ev.cycle_id, ev.decision_id, ev.order_intent_id, s('kind'), j('detail'));
+        return;
+      case 'AIGATE_CALL':
+        st.run(seq, ev.ts_ms, ev.cycle_id, ev.decision_id, s('snapshot_hash'), s('input_hash'), s('model'), s('verdict'), j('reasons'), s('error_code'), n('latency_ms'), n('tokens'));
+        return;
+      case 'FILTERS_REFRESHED':
+        st.run(seq, ev.ts_ms, n('symbols'), j('diff'));
         return;
       default:
         return;
