@@ -70,5 +70,9 @@ describe('supervisor start lifecycle', () => {
     ].join('\n');
     expect(everything).not.toContain('lifecycle-secret-0123456789');
     expect(everything).not.toContain('lifecycle-key-0123456789');
+    // The tamper-evidence command verifies the whole run's chain.
+    const v = await execa(process.execPath, [cli, 'verify-audit', '--config', join(dir, 'config.json')], { reject: false });
+    expect(v.exitCode).toBe(0);
+    expect(v.stdout).toMatch(/audit chain OK: \d+ events verified/);
   });
 });

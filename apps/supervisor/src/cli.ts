@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { EXIT, startCommand } from './start.js';
+import { EXIT, startCommand, verifyAuditCommand } from './start.js';
 
 const program = new Command();
 program.name('supervisor').description('Vigil: fail-closed 24/7 trading bot for Binance Spot (Live-only)');
@@ -14,6 +14,14 @@ program
     process.exitCode = await startCommand({ live: opts.live, config: opts.config });
     // Timers of a refused or stopped run must not keep the process alive.
     if (process.exitCode !== EXIT.OK) process.exit(process.exitCode);
+  });
+
+program
+  .command('verify-audit')
+  .description('walk the audit hash chain of var/data/audit.sqlite read-only (exit 0 when intact)')
+  .option('-c, --config <file>', 'configuration file (for paths.var_dir)')
+  .action((opts: { config?: string }) => {
+    process.exitCode = verifyAuditCommand(opts.config);
   });
 
 for (const [name, what] of [

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { verifyAuditChain } from '@vigil/audit';
 import { canonicalJson, newRunId, type JsonObject } from '@vigil/contracts';
 import { createLogger, formatConfigError, loadConfigFile, loadExchangeSecrets } from '@vigil/runtime';
 import { checkLiveLocks } from './live-locks.js';
@@ -90,4 +91,27 @@ function versions(): JsonObject {
     /* version is informative only */
   }
   return { app, node: process.version, protocol: 1 };
+}
+
+/** `supervisor verify-audit`: the tamper-evidence check, read-only, usable while the bot runs. */
+export function verifyAuditCommand(configPath: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  // Only paths matter here: MODE/AI_DEC overrides are irrelevant to a read-only check.
+  const loaded = loadConfigFile(configPath ?? env['VIGIL_CONFIG'] ?? null, {});
+  if (!loaded.ok) {
+    process.stderr.write(`supervisor: ${formatConfigError(loaded.error)}\n`);
+    return EXIT.CONFIG_INVALID;
+  }
+  const file = join(resolve(loaded.config.paths.var_dir), 'data', 'audit.sqlite');
+  try {
+    const v = verifyAuditChain(file);
+    if (v.ok) {
+      process.stdout.write(`audit chain OK: ${v.rows} events verified in ${file}\n`);
+      return EXIT.OK;
+    }
+    process.stdout.write(`AUDIT_CHAIN_BROKEN: ${v.reason} at seq ${v.firstBadSeq} (${v.rows} rows verified before it) in ${file}\n`);
+    return EXIT.FAILURE;
+  } catch (e) {
+    process.stderr.write(`supervisor: cannot verify ${file}: ${(e as Error).message}\n`);
+    return EXIT.FAILURE;
+  }
 }

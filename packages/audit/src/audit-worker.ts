@@ -116,6 +116,14 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
           }, cfg.backup_interval_ms),
         ]
       : []),
+    ...(cfg.vacuum_interval_ms > 0
+      ? [
+          setInterval(() => {
+            const r = writer.vacuum();
+            ctx.log.info(r.done ? 'audit database vacuumed' : `audit VACUUM skipped: ${r.why ?? ''}`);
+          }, cfg.vacuum_interval_ms),
+        ]
+      : []),
   ];
   writer.sampleDisk();
   writer.pruneJsonl();

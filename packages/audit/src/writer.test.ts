@@ -186,6 +186,15 @@ describe('AuditWriter maintenance', () => {
     expect(low.reasons.has('BACKUP_SKIPPED_LOW_DISK')).toBe(true);
   });
 
+  it('vacuums on request, but not on low disk', () => {
+    const s = setup();
+    s.w.enqueue([s.ev()]);
+    expect(s.w.vacuum()).toEqual({ done: true });
+    const low = setup({ disk_free_degrade_bytes: 1e15, disk_free_pause_bytes: 1e15 });
+    low.w.sampleDisk();
+    expect(low.w.vacuum()).toEqual({ done: false, why: 'low disk' });
+  });
+
   it('raises JSONL_WRITE_FAILED when the day file cannot be written, while SQLite keeps the events', async () => {
     const s = setup();
     const { mkdirSync } = await import('node:fs');
@@ -197,5 +206,34 @@ describe('AuditWriter maintenance', () => {
     expect(s.reasons.has('JSONL_WRITE_FAILED')).toBe(true);
     expect(acked).toBe(true);
     expect(s.w.pressure().committed_total).toBe(1);
+  });
+});
+
+describe('AuditWriter contention', () => {
+  it('SQLITE_BUSY is transient (DEGRADE) first, persistent (PAUSE) past db_busy_persistent_ms, and clears on the next commit', () => {
+    const s = setup({ busy_timeout_ms: 0, db_busy_persistent_ms: 1000 });
+    const other = new Database(s.dbFile);
+    other.exec('BEGIN IMMEDIATE'); // another writer holds the lock: the one-writer rule broken from outside
+    s.w.enqueue([s.ev()]);
+    expect(s.w.drainOnce()).toBe(0);
+    expect(s.reasons.has('DB_BUSY_TRANSIENT')).toBe(true);
+    expect(s.reasons.has('DB_BUSY_PERSISTENT')).toBe(false);
+    s.advance(1500);
+    expect(s.w.drainOnce()).toBe(0);
+    expect(s.reasons.get('DB_BUSY_PERSISTENT')).toMatchObject({ limit_ms: 1000 });
+    other.exec('ROLLBACK');
+    other.close();
+    expect(s.w.drainOnce()).toBe(1);
+    expect(s.reasons.has('DB_BUSY_TRANSIENT')).toBe(false);
+    expect(s.reasons.has('DB_BUSY_PERSISTENT')).toBe(false);
+  });
+
+  it('raises WAL_GROWTH_ABNORMAL with the sizes when the WAL passes its threshold', () => {
+    const s = setup({ wal_abnormal_bytes: 1, wal_truncate_bytes: 0 });
+    s.w.enqueue([s.ev({ pad: 'x'.repeat(4096) })]);
+    s.w.drainAll();
+    const d = s.w.sampleDisk();
+    expect(d.wal_bytes).toBeGreaterThan(1);
+    expect(s.reasons.get('WAL_GROWTH_ABNORMAL')).toMatchObject({ wal_bytes: d.wal_bytes, wal_abnormal_bytes: 1 });
   });
 });

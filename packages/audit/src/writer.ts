@@ -289,6 +289,23 @@ export class AuditWriter {
     }
   }
 
+  /**
+   * Optional VACUUM (audit.vacuum_interval_ms > 0). It rewrites the whole file, so it needs free
+   * space about the size of the database and blocks this thread while it runs: never on low disk.
+   */
+  vacuum(): { readonly done: boolean; readonly why?: string } {
+    if (!this.db) return { done: false, why: 'database not open' };
+    if (this.active.has('DISK_LOW_DEGRADE') || this.active.has('DISK_LOW_PAUSE')) return { done: false, why: 'low disk' };
+    this.drainAll();
+    try {
+      this.db.exec('VACUUM');
+      return { done: true };
+    } catch (e) {
+      this.onWriteError(e);
+      return { done: false, why: (e as Error).message };
+    }
+  }
+
   pruneJsonl(): string[] {
     return this.jsonl.prune(this.d.now(), this.d.config.jsonl_retention_days);
   }
