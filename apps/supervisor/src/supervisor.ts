@@ -17,7 +17,7 @@ import {
   type WorkerName,
 } from '@vigil/contracts';
 import { backoffMs, ModeAuthority, type ModeChange } from '@vigil/core';
-import { AuditClient, EventFactory, preciseNowMs, type Logger, type Rejection } from '@vigil/runtime';
+import { AuditClient, EventFactory, type Logger, type Rejection } from '@vigil/runtime';
 import { printAlert } from './alerts.js';
 import { WorkerHost, type DownCause } from './worker-host.js';
 
@@ -409,11 +409,6 @@ export class Supervisor {
   private every(ms: number, fn: () => void): void {
     const t = setInterval(fn, ms);
     this.timers.push(t);
-  }
-
-  /** Sub-ms wall clock, comparable with workers' applied_ts_ms. */
-  static preciseNow(): number {
-    return preciseNowMs();
   }
 }
 
