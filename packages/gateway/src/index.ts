@@ -5,3 +5,4 @@ export * from './rate-limits.js';
 export * from './clock.js';
 export * from './rest-client.js';
 export * from './exchange-info.js';
+export * from './venue-session.js';

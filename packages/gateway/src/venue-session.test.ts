@@ -132,4 +132,29 @@ describe('VenueSession', () => {
     await sig.s.checkApiKey();
     expect(sig.reasons.has('SIGNATURE_REJECTED')).toBe(true);
   });
+
+  it('on -1021 re-syncs the clock once and retries once; a second -1021 raises TIMESTAMP_REJECTED', async () => {
+    const ts: RestOutcome = { kind: 'REJECTED', status: 400, code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' };
+    let calls = 0;
+    let rejectTimes = 1;
+    const h = harness({ signed: () => (++calls <= rejectTimes ? ts : ok({ orderId: 1 })) });
+    const timeSyncsBefore = h.events.filter((e) => e.type === 'CLOCK_SYNCED').length;
+    expect((await h.s.signedWithResync('POST', '/api/v3/order', {}, { weight: 1, kind: 'order' })).kind).toBe('OK');
+    expect(calls).toBe(2);
+    expect(h.events.filter((e) => e.type === 'CLOCK_SYNCED').length).toBe(timeSyncsBefore + 1);
+    expect(h.reasons.has('TIMESTAMP_REJECTED')).toBe(false);
+    calls = 0;
+    rejectTimes = 5;
+    const out = await h.s.signedWithResync('POST', '/api/v3/order', {}, { weight: 1, kind: 'order' });
+    expect(out).toMatchObject({ kind: 'REJECTED', code: -1021 });
+    expect(calls).toBe(2); // never a third attempt
+    expect(h.reasons.get('TIMESTAMP_REJECTED')).toMatchObject({ code: -1021, path: '/api/v3/order' });
+  });
+
+  it('passes UNKNOWN through untouched: never retried, never turned into a failure', async () => {
+    let calls = 0;
+    const h = harness({ signed: () => (calls++, { kind: 'UNKNOWN', reason: 'socket hang up after send' }) });
+    expect(await h.s.signedWithResync('POST', '/api/v3/order', {}, { weight: 1, kind: 'order' })).toEqual({ kind: 'UNKNOWN', reason: 'socket hang up after send' });
+    expect(calls).toBe(1);
+  });
 });

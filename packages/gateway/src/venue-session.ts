@@ -4,7 +4,8 @@ import type { ClockEstimator } from './clock.js';
 import { diffRules, parseExchangeInfo } from './exchange-info.js';
 import type { RestOutcome } from './outcome.js';
 import type { RateGovernor } from './rate-limits.js';
-import type { RestClient } from './rest-client.js';
+import type { HttpMethod, RestClient, SignedCallOptions } from './rest-client.js';
+import type { Params } from './signing.js';
 
 /**
  * The gateway's standing relationship with the venue: clock offset, trading rules and rate limits
@@ -120,6 +121,25 @@ export class VenueSession {
     }
   }
 
+  /**
+   * A signed call with the operations rules' timestamp policy: on -1021 (a definitive rejection:
+   * nothing was executed) re-sync the clock once and retry once; if it is rejected again, raise
+   * TIMESTAMP_REJECTED (PAUSE). Any other outcome passes through untouched: UNKNOWN stays UNKNOWN.
+   */
+  async signedWithResync(method: HttpMethod, path: string, params: Params, opts: SignedCallOptions): Promise<RestOutcome> {
+    const first = await this.d.rest.signed(method, path, params, opts);
+    this.note(first);
+    if (!isTimestampReject(first)) {
+      if (first.kind === 'OK') this.d.reason('TIMESTAMP_REJECTED', false, {});
+      return first;
+    }
+    await this.syncClock(3);
+    const second = await this.d.rest.signed(method, path, params, opts);
+    this.note(second);
+    this.d.reason('TIMESTAMP_REJECTED', isTimestampReject(second), { path, code: -1021, clock: this.d.clock.status() as unknown as JsonObject });
+    return second;
+  }
+
   /** Periodic: stale filters, and the governor's view of 429/418. */
   checkFreshness(): void {
     const age = this.filtersAt === null ? null : this.d.now() - this.filtersAt;
@@ -172,4 +192,8 @@ function describe(out: RestOutcome): string {
     case 'NOT_SENT':
       return `NOT_SENT ${out.cause}`;
   }
+}
+
+function isTimestampReject(out: RestOutcome): boolean {
+  return out.kind === 'REJECTED' && out.code === -1021;
 }
