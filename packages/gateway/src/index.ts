@@ -6,3 +6,4 @@ export * from './clock.js';
 export * from './rest-client.js';
 export * from './exchange-info.js';
 export * from './venue-session.js';
+export * from './order-desk.js';

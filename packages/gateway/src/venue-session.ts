@@ -35,6 +35,10 @@ export class VenueSession {
 
   constructor(private readonly d: VenueSessionDeps) {}
 
+  get restClient(): RestClient {
+    return this.d.rest;
+  }
+
   /** Samples /api/v3/time; the estimator keeps the median offset. CLOCK_DRIFT when over the limit. */
   async syncClock(samples = 3): Promise<boolean> {
     let accepted = 0;

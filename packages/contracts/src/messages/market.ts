@@ -20,10 +20,80 @@ export interface GatewayHealth {
 export type GatewayEvent = { readonly type: 'gateway_health'; readonly health: GatewayHealth };
 export type GatewayRequests = Record<never, never>;
 
+/**
+ * A venue call's outcome as it crosses threads. The engine must handle every kind: UNKNOWN means
+ * "may have executed" and is resolved only by query_order on the clientOrderId, never by resending.
+ */
+export type VenueOutcome<T> =
+  | { readonly kind: 'OK'; readonly body: T }
+  | { readonly kind: 'REJECTED'; readonly code: number; readonly msg: string }
+  | { readonly kind: 'UNKNOWN'; readonly reason: string }
+  | { readonly kind: 'THROTTLED'; readonly status: 429 | 418; readonly retry_after_ms: number }
+  | { readonly kind: 'NETWORK_BEFORE_SEND'; readonly reason: string }
+  | { readonly kind: 'NOT_SENT'; readonly cause: string; readonly wait_ms: number | null; readonly detail: string };
+
+export const ORDER_TYPES = ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] as const;
+export type OrderType = (typeof ORDER_TYPES)[number];
+export type OrderSide = 'BUY' | 'SELL';
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
+export const ORDER_STATUSES = ['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'PENDING_CANCEL', 'REJECTED', 'EXPIRED', 'EXPIRED_IN_MATCH'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** Decimal values are strings, exactly as the venue wrote them or as quantization produced them. */
+export interface NewOrder {
+  readonly symbol: string;
+  readonly side: OrderSide;
+  readonly type: OrderType;
+  readonly client_order_id: string;
+  readonly quantity?: string;
+  readonly quote_order_qty?: string;
+  readonly price?: string;
+  readonly stop_price?: string;
+  readonly trailing_delta?: number;
+  readonly time_in_force?: TimeInForce;
+}
+
+export interface OrderFill {
+  readonly price: string;
+  readonly qty: string;
+  readonly commission: string;
+  readonly commission_asset: string;
+  readonly trade_id: number | null;
+}
+
+export interface OrderReport {
+  readonly symbol: string;
+  readonly order_id: number;
+  readonly client_order_id: string;
+  readonly status: OrderStatus;
+  readonly type: OrderType;
+  readonly side: OrderSide;
+  readonly price: string;
+  readonly orig_qty: string;
+  readonly executed_qty: string;
+  readonly cummulative_quote_qty: string;
+  readonly time_in_force: string | null;
+  readonly stop_price: string | null;
+  readonly ts_ms: number | null;
+  readonly fills: readonly OrderFill[];
+}
+
+export interface AccountReport {
+  readonly can_trade: boolean;
+  readonly balances: readonly { readonly asset: string; readonly free: string; readonly locked: string }[];
+}
+
 // --- engine -> gateway
 export type EngineEvent = never;
 export type EngineRequests = {
   readonly gateway_ping: { readonly input: { readonly sent_ts_ms: number }; readonly output: { readonly sent_ts_ms: number; readonly gateway_ts_ms: number } };
+  /** Sent at most once, whatever happens. Validated against the symbol's rules before it leaves. */
+  readonly place_order: { readonly input: { readonly order: NewOrder }; readonly output: VenueOutcome<OrderReport> };
+  readonly cancel_order: { readonly input: { readonly symbol: string; readonly client_order_id: string }; readonly output: VenueOutcome<OrderReport> };
+  /** The question that resolves SENT_UNKNOWN: -2013 comes back as REJECTED code -2013. */
+  readonly query_order: { readonly input: { readonly symbol: string; readonly client_order_id: string }; readonly output: VenueOutcome<OrderReport> };
+  readonly open_orders: { readonly input: { readonly symbol: string | null }; readonly output: VenueOutcome<readonly OrderReport[]> };
+  readonly account: { readonly input: Record<string, never>; readonly output: VenueOutcome<AccountReport> };
 };
 
 export type GatewaySide = Direction<GatewayEvent, GatewayRequests>;
@@ -32,6 +102,16 @@ export type EngineSide = Direction<{ readonly type: never }, EngineRequests>;
 /** a = engine, b = gateway. */
 export const MARKET_CHANNEL: ChannelSpec = {
   name: 'market',
-  a: { events: {}, requests: { gateway_ping: fields({ sent_ts_ms: 'number' }) } },
+  a: {
+    events: {},
+    requests: {
+      gateway_ping: fields({ sent_ts_ms: 'number' }),
+      place_order: fields({ order: 'object' }),
+      cancel_order: fields({ symbol: 'string', client_order_id: 'string' }),
+      query_order: fields({ symbol: 'string', client_order_id: 'string' }),
+      open_orders: fields({ symbol: 'string|null' }),
+      account: null,
+    },
+  },
   b: { events: { gateway_health: fields({ health: 'object' }) }, requests: {} },
 };

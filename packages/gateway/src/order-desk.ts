@@ -1,0 +1,212 @@
+import { Ajv } from 'ajv';
+import { validateOrder, type OrderToValidate } from '@vigil/core';
+import type { AccountReport, JsonObject, NewOrder, OrderReport, ReasonCode, VenueOutcome } from '@vigil/contracts';
+import type { RestOutcome } from './outcome.js';
+import type { Params } from './signing.js';
+import type { VenueSession } from './venue-session.js';
+
+/**
+ * Orders as the engine asks for them, turned into venue calls and typed outcomes. Rules:
+ * - an order is validated against the symbol's current rules before it leaves (a local refusal is
+ *   NOT_SENT, never a venue call);
+ * - it is sent at most once (no retry of any kind; -1021 is the one documented exception, handled by
+ *   the session: a definitive rejection means nothing was executed);
+ * - a reply we cannot understand on an order call is UNKNOWN, resolved by query_order;
+ * - filter rejections refresh the rules, and repeated ones quarantine the symbol.
+ */
+const ajv = new Ajv({ allErrors: false, strict: false });
+const dec = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$' } as const;
+const ORDER_SCHEMA = {
+  type: 'object',
+  required: ['symbol', 'orderId', 'clientOrderId', 'status', 'type', 'side'],
+  properties: {
+    symbol: { type: 'string' },
+    orderId: { type: 'integer' },
+    clientOrderId: { type: 'string' },
+    status: { enum: ['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'PENDING_CANCEL', 'REJECTED', 'EXPIRED', 'EXPIRED_IN_MATCH'] },
+    type: { enum: ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] },
+    side: { enum: ['BUY', 'SELL'] },
+    price: dec,
+    origQty: dec,
+    executedQty: dec,
+    cummulativeQuoteQty: dec,
+    stopPrice: dec,
+    fills: { type: 'array', items: { type: 'object', required: ['price', 'qty', 'commission', 'commissionAsset'], properties: { price: dec, qty: dec, commission: dec, commissionAsset: { type: 'string' } } } },
+  },
+} as const;
+const validOrder = ajv.compile(ORDER_SCHEMA);
+const validOrders = ajv.compile({ type: 'array', items: ORDER_SCHEMA });
+const validAccount = ajv.compile({
+  type: 'object',
+  required: ['canTrade', 'balances'],
+  properties: { canTrade: { type: 'boolean' }, balances: { type: 'array', items: { type: 'object', required: ['asset', 'free', 'locked'], properties: { asset: { type: 'string' }, free: dec, locked: dec } } } },
+});
+
+/** Filter rejections of one symbol within this window that quarantine it. */
+export const QUARANTINE_AFTER = { rejects: 3, windowMs: 10 * 60_000 } as const;
+
+export interface OrderDeskDeps {
+  readonly session: VenueSession;
+  readonly now: () => number;
+  readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
+}
+
+export class OrderDesk {
+  private readonly filterRejects = new Map<string, number[]>();
+  readonly quarantined = new Set<string>();
+
+  constructor(private readonly d: OrderDeskDeps) {}
+
+  async place(order: NewOrder, ctx: { readonly avg_price?: string; readonly open_orders?: number; readonly open_algo_orders?: number } = {}): Promise<VenueOutcome<OrderReport>> {
+    const rules = this.d.session.rules.get(order.symbol);
+    if (!rules) return notSent('NO_RULES', `no exchange rules loaded for ${order.symbol}`);
+    if (this.quarantined.has(order.symbol)) return notSent('SYMBOL_QUARANTINED', `${order.symbol} is quarantined after repeated filter rejections`);
+    const toValidate: OrderToValidate = {
+      side: order.side,
+      type: order.type,
+      ...(order.quantity !== undefined ? { quantity: order.quantity } : {}),
+      ...(order.quote_order_qty !== undefined ? { quoteOrderQty: order.quote_order_qty } : {}),
+      ...(order.price !== undefined ? { price: order.price } : {}),
+      ...(order.stop_price !== undefined ? { stopPrice: order.stop_price } : {}),
+      ...(order.trailing_delta !== undefined ? { trailingDelta: String(order.trailing_delta) } : {}),
+    };
+    const avg = ctx.avg_price ?? (await this.avgPrice(order.symbol));
+    const v = validateOrder(toValidate, rules, {
+      ...(avg !== undefined ? { avgPrice: avg } : {}),
+      ...(ctx.open_orders !== undefined ? { openOrders: ctx.open_orders } : {}),
+      ...(ctx.open_algo_orders !== undefined ? { openAlgoOrders: ctx.open_algo_orders } : {}),
+    });
+    if (!v.ok) return notSent('LOCAL_VALIDATION', `${v.filter}: ${v.reason}`);
+    const params: Params = {
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      newClientOrderId: order.client_order_id,
+      newOrderRespType: 'FULL',
+      quantity: order.quantity,
+      quoteOrderQty: order.quote_order_qty,
+      price: order.price,
+      stopPrice: order.stop_price,
+      trailingDelta: order.trailing_delta === undefined ? undefined : String(order.trailing_delta),
+      timeInForce: order.time_in_force ?? (order.type === 'LIMIT' || order.type.endsWith('_LIMIT') ? 'GTC' : undefined),
+    };
+    const out = await this.d.session.signedWithResync('POST', '/api/v3/order', params, { weight: 1, kind: 'order' });
+    if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(order.symbol, out.msg);
+    return mapOrder(out, 'order');
+  }
+
+  async cancel(symbol: string, clientOrderId: string): Promise<VenueOutcome<OrderReport>> {
+    const out = await this.d.session.signedWithResync('DELETE', '/api/v3/order', { symbol, origClientOrderId: clientOrderId }, { weight: 1, kind: 'order', newOrders: 0 });
+    return mapOrder(out, 'order');
+  }
+
+  async query(symbol: string, clientOrderId: string): Promise<VenueOutcome<OrderReport>> {
+    const out = await this.d.session.signedWithResync('GET', '/api/v3/order', { symbol, origClientOrderId: clientOrderId }, { weight: 4, kind: 'read' });
+    return mapOrder(out, 'read');
+  }
+
+  async openOrders(symbol: string | null): Promise<VenueOutcome<readonly OrderReport[]>> {
+    const out = await this.d.session.signedWithResync('GET', '/api/v3/openOrders', symbol ? { symbol } : {}, { weight: symbol ? 6 : 80, kind: 'read' });
+    if (out.kind !== 'OK') return wire(out);
+    if (!validOrders(out.body)) return { kind: 'UNKNOWN', reason: 'openOrders reply not understood' };
+    return { kind: 'OK', body: (out.body as RawOrder[]).map(report) };
+  }
+
+  async account(): Promise<VenueOutcome<AccountReport>> {
+    const out = await this.d.session.signedWithResync('GET', '/api/v3/account', { omitZeroBalances: 'true' }, { weight: 20, kind: 'read' });
+    if (out.kind !== 'OK') return wire(out);
+    if (!validAccount(out.body)) return { kind: 'UNKNOWN', reason: 'account reply not understood' };
+    const b = out.body as { canTrade: boolean; balances: { asset: string; free: string; locked: string }[] };
+    return { kind: 'OK', body: { can_trade: b.canTrade, balances: b.balances.map((x) => ({ asset: x.asset, free: x.free, locked: x.locked })) } };
+  }
+
+  /** The venue's average price for percent-price and market notional checks; ticker price as fallback. */
+  private async avgPrice(symbol: string): Promise<string | undefined> {
+    const rest = this.d.session.restClient;
+    const a = await rest.publicGet('/api/v3/avgPrice', { symbol }, 2);
+    const price = a.kind === 'OK' ? (a.body as { price?: unknown } | null)?.price : undefined;
+    if (typeof price === 'string') return price;
+    const t = await rest.publicGet('/api/v3/ticker/price', { symbol }, 2);
+    const p = t.kind === 'OK' ? (t.body as { price?: unknown } | null)?.price : undefined;
+    return typeof p === 'string' ? p : undefined;
+  }
+
+  private async onFilterReject(symbol: string, msg: string): Promise<void> {
+    const now = this.d.now();
+    const recent = (this.filterRejects.get(symbol) ?? []).filter((t) => now - t < QUARANTINE_AFTER.windowMs);
+    recent.push(now);
+    this.filterRejects.set(symbol, recent);
+    this.d.reason('FILTER_REJECT', true, { symbol, msg, count: recent.length });
+    // Our rules were out of date or our check missed something: reload them at once.
+    await this.d.session.refreshFilters();
+    if (recent.length >= QUARANTINE_AFTER.rejects && !this.quarantined.has(symbol)) {
+      this.quarantined.add(symbol);
+      this.d.reason('SYMBOL_QUARANTINED', true, { symbols: [...this.quarantined], last: msg });
+    }
+  }
+}
+
+type RawOrder = {
+  symbol: string;
+  orderId: number;
+  clientOrderId: string;
+  status: OrderReport['status'];
+  type: OrderReport['type'];
+  side: OrderReport['side'];
+  price?: string;
+  origQty?: string;
+  executedQty?: string;
+  cummulativeQuoteQty?: string;
+  timeInForce?: string;
+  stopPrice?: string;
+  transactTime?: number;
+  updateTime?: number;
+  fills?: { price: string; qty: string; commission: string; commissionAsset: string; tradeId?: number }[];
+};
+
+function report(o: RawOrder): OrderReport {
+  return {
+    symbol: o.symbol,
+    order_id: o.orderId,
+    client_order_id: o.clientOrderId,
+    status: o.status,
+    type: o.type,
+    side: o.side,
+    price: o.price ?? '0',
+    orig_qty: o.origQty ?? '0',
+    executed_qty: o.executedQty ?? '0',
+    cummulative_quote_qty: o.cummulativeQuoteQty ?? '0',
+    time_in_force: o.timeInForce ?? null,
+    stop_price: o.stopPrice ?? null,
+    ts_ms: o.transactTime ?? o.updateTime ?? null,
+    fills: (o.fills ?? []).map((f) => ({ price: f.price, qty: f.qty, commission: f.commission, commission_asset: f.commissionAsset, trade_id: f.tradeId ?? null })),
+  };
+}
+
+function mapOrder(out: RestOutcome, kind: 'order' | 'read'): VenueOutcome<OrderReport> {
+  if (out.kind !== 'OK') return wire(out);
+  if (!validOrder(out.body)) {
+    // On an order call a reply we cannot read may still mean the order exists: UNKNOWN, not failed.
+    return { kind: 'UNKNOWN', reason: `${kind === 'order' ? 'order' : 'query'} reply not understood` };
+  }
+  return { kind: 'OK', body: report(out.body as RawOrder) };
+}
+
+function wire<T>(out: Exclude<RestOutcome, { kind: 'OK' }>): VenueOutcome<T> {
+  switch (out.kind) {
+    case 'REJECTED':
+      return { kind: 'REJECTED', code: out.code, msg: out.msg };
+    case 'UNKNOWN':
+      return { kind: 'UNKNOWN', reason: out.reason };
+    case 'THROTTLED':
+      return { kind: 'THROTTLED', status: out.status, retry_after_ms: out.retryAfterMs };
+    case 'NETWORK_BEFORE_SEND':
+      return { kind: 'NETWORK_BEFORE_SEND', reason: out.reason };
+    case 'NOT_SENT':
+      return { kind: 'NOT_SENT', cause: out.cause, wait_ms: out.waitMs, detail: out.detail };
+  }
+}
+
+function notSent<T>(cause: string, detail: string): VenueOutcome<T> {
+  return { kind: 'NOT_SENT', cause, wait_ms: null, detail };
+}
