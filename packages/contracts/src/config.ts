@@ -81,6 +81,11 @@ export interface ExchangeConfig {
   readonly time_sync_recv_window_ms: number;
   readonly clock_drift_max_ms_live: number;
   readonly filters_max_age_ms: number;
+  readonly ws_stale_ms: number;
+  readonly ws_reconnect_backoff_initial_ms: number;
+  readonly ws_reconnect_backoff_max_ms: number;
+  readonly ws_reconnects_per_min_unstable: number;
+  readonly ws_max_connection_ms: number;
 }
 
 export interface AiGateConfig {

@@ -7,3 +7,4 @@ export * from './rest-client.js';
 export * from './exchange-info.js';
 export * from './venue-session.js';
 export * from './order-desk.js';
+export * from './market-stream.js';

@@ -1,0 +1,107 @@
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
+import type { JsonObject, ReasonCode } from '@vigil/contracts';
+import { parseConfig } from '@vigil/runtime';
+import { MarketStream, type BookTick } from './market-stream.js';
+
+/**
+ * Against a real WebSocket server on loopback that misbehaves on command (the venue's stream faults
+ * are also exercised against apps/exchange-sim). Clocks are real but bounds are small.
+ */
+const servers: WebSocketServer[] = [];
+const streams: MarketStream[] = [];
+afterEach(async () => {
+  for (const s of streams.splice(0)) s.stop();
+  for (const w of servers.splice(0)) await new Promise((r) => w.close(r));
+});
+
+async function setup(opts: { silent?: boolean } = {}) {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  servers.push(wss);
+  await new Promise((r) => wss.once('listening', r));
+  const port = (wss.address() as AddressInfo).port;
+  const clients: ServerSocket[] = [];
+  const paths: string[] = [];
+  wss.on('connection', (ws, req) => {
+    clients.push(ws);
+    paths.push(req.url ?? '');
+    if (!opts.silent) ws.send(JSON.stringify({ stream: 'btcusdt@bookTicker', data: { u: 1, s: 'BTCUSDT', b: '64000.10', B: '1.5', a: '64000.20', A: '2' } }));
+  });
+  const r = parseConfig({ exchange: { ws_market_url: `ws://127.0.0.1:${port}`, symbols: ['BTCUSDT', 'ETHUSDT'], ws_stale_ms: 300, ws_reconnect_backoff_initial_ms: 10, ws_reconnect_backoff_max_ms: 40, ws_reconnects_per_min_unstable: 2 } });
+  if (!r.ok) throw new Error('config');
+  const reasons = new Map<ReasonCode, JsonObject>();
+  const ticks: BookTick[] = [];
+  const gaps: string[] = [];
+  const s = new MarketStream({
+    cfg: r.config.exchange,
+    now: Date.now,
+    reason: (code, on, detail) => (on ? reasons.set(code, detail) : reasons.delete(code)),
+    onTick: (t) => ticks.push(t),
+    onGap: (why) => gaps.push(why),
+    random: () => 0.5,
+  });
+  streams.push(s);
+  return { s, reasons, ticks, gaps, clients, paths };
+}
+
+const until = async (what: string, fn: () => boolean, ms = 3000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe('MarketStream', () => {
+  it('subscribes to the combined bookTicker streams and delivers typed ticks with decimal strings', async () => {
+    const h = await setup();
+    h.s.start();
+    await until('a tick', () => h.ticks.length === 1);
+    expect(h.paths[0]).toBe('/stream?streams=btcusdt@bookTicker/ethusdt@bookTicker');
+    expect(h.ticks[0]).toMatchObject({ symbol: 'BTCUSDT', bid: '64000.10', ask: '64000.20', update_id: 1 });
+    expect(h.gaps).toEqual(['start']);
+  });
+
+  it('counts and drops malformed frames without failing', async () => {
+    const h = await setup();
+    h.s.start();
+    await until('connected', () => h.clients.length === 1 && h.ticks.length === 1);
+    const c = h.clients[0]!;
+    c.send('not json');
+    c.send(JSON.stringify({ stream: 'x', data: { u: 2, s: 'BTCUSDT', b: 64000.1, B: '1', a: '1', A: '1' } }));
+    c.send(JSON.stringify({ result: null, id: 1 }));
+    c.send(JSON.stringify({ stream: 'btcusdt@bookTicker', data: { u: 3, s: 'BTCUSDT', b: '1.0', B: '1', a: '2.0', A: '1' } }));
+    await until('the good tick', () => h.ticks.length === 2);
+    expect(h.s.badFrames).toBe(3);
+  });
+
+  it('raises WS_DISCONNECTED when the venue drops the connection, reconnects, clears it and reports a gap', async () => {
+    const h = await setup();
+    h.s.start();
+    await until('connected', () => h.clients.length === 1 && h.s.state === 'CONNECTED');
+    h.clients[0]!.terminate();
+    await until('disconnect seen', () => h.reasons.has('WS_DISCONNECTED') || h.gaps.length === 2);
+    await until('reconnected', () => h.clients.length === 2 && h.s.state === 'CONNECTED' && h.gaps.length === 2);
+    expect(h.reasons.has('WS_DISCONNECTED')).toBe(false);
+  });
+
+  it('treats a silent stream as stale: WS_STALE, drop, reconnect', async () => {
+    const h = await setup({ silent: true });
+    h.s.start();
+    await until('stale', () => h.reasons.has('WS_STALE'), 3000);
+    expect(h.reasons.get('WS_STALE')).toMatchObject({ ws_stale_ms: 300 });
+    await until('reconnected', () => h.clients.length >= 2);
+  });
+
+  it('raises WS_UNSTABLE when it reconnects too often within a minute', async () => {
+    const h = await setup();
+    h.s.start();
+    for (let i = 1; i <= 3; i++) {
+      await until(`connection ${i}`, () => h.clients.length === i && h.s.state === 'CONNECTED');
+      h.clients[i - 1]!.terminate();
+    }
+    await until('unstable', () => h.reasons.has('WS_UNSTABLE'));
+    expect(h.reasons.get('WS_UNSTABLE')).toMatchObject({ limit: 2 });
+  });
+});

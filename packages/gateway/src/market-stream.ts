@@ -1,0 +1,169 @@
+import WebSocket from 'ws';
+import { backoffMs } from '@vigil/core';
+import type { ExchangeConfig, JsonObject, ReasonCode } from '@vigil/contracts';
+
+/**
+ * The combined market stream (bookTicker per symbol) with the operations rules' behaviour:
+ * reconnect with backoff and jitter, stale detection (silence -> WS_STALE, drop, reconnect),
+ * reconnects per minute (too many -> WS_UNSTABLE), a proactive reconnect before the venue's 24 h
+ * limit, and a gap notice after every reconnect so the engine never acts on data from before it.
+ * Malformed frames are counted and dropped, never thrown.
+ */
+export interface BookTick {
+  readonly symbol: string;
+  readonly update_id: number;
+  readonly bid: string;
+  readonly bid_qty: string;
+  readonly ask: string;
+  readonly ask_qty: string;
+  readonly recv_ts_ms: number;
+}
+
+export interface MarketStreamDeps {
+  readonly cfg: ExchangeConfig;
+  readonly now: () => number;
+  readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
+  readonly onTick: (t: BookTick) => void;
+  /** After a (re)connect: everything before it may be stale or missing. */
+  readonly onGap: (why: string) => void;
+  readonly onState?: (state: StreamState, detail: JsonObject) => void;
+  readonly random?: () => number;
+}
+
+export type StreamState = 'CONNECTING' | 'CONNECTED' | 'RECONNECTING' | 'STOPPED';
+
+const DEC = /^[0-9]+(\.[0-9]+)?$/;
+
+export class MarketStream {
+  state: StreamState = 'STOPPED';
+  badFrames = 0;
+  messages = 0;
+  private ws: WebSocket | null = null;
+  private attempt = 0;
+  private lastMessageAt = 0;
+  private connectedAt = 0;
+  private readonly reconnects: number[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private retryTimer: NodeJS.Timeout | null = null;
+  private stopped = true;
+
+  constructor(private readonly d: MarketStreamDeps) {}
+
+  url(): string {
+    const streams = this.d.cfg.symbols.map((s) => `${s.toLowerCase()}@bookTicker`).join('/');
+    return `${this.d.cfg.ws_market_url.replace(/\/+$/, '')}/stream?streams=${streams}`;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect('start');
+    const check = Math.max(50, Math.floor(this.d.cfg.ws_stale_ms / 4));
+    this.timers.push(setInterval(() => this.watch(), check));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.ws?.removeAllListeners();
+    this.ws?.terminate();
+    this.ws = null;
+    this.setState('STOPPED', {});
+  }
+
+  reconnectsLastMinute(): number {
+    const now = this.d.now();
+    return this.reconnects.filter((t) => now - t < 60_000).length;
+  }
+
+  private connect(why: string): void {
+    if (this.stopped) return;
+    this.setState(this.attempt === 0 && why === 'start' ? 'CONNECTING' : 'RECONNECTING', { why });
+    const ws = new WebSocket(this.url(), { handshakeTimeout: this.d.cfg.ws_stale_ms });
+    this.ws = ws;
+    ws.on('open', () => {
+      this.attempt = 0;
+      this.connectedAt = this.d.now();
+      this.lastMessageAt = this.connectedAt;
+      this.setState('CONNECTED', {});
+      this.d.reason('WS_DISCONNECTED', false, {});
+      this.d.onGap(why);
+    });
+    ws.on('message', (data) => this.receive(data));
+    // The ws library answers server pings with pongs by itself; the venue drops us if we do not.
+    ws.on('close', (code) => this.lost(ws, `closed (${code})`));
+    ws.on('error', (e) => this.lost(ws, `error: ${e.message}`));
+  }
+
+  private receive(data: WebSocket.RawData): void {
+    this.lastMessageAt = this.d.now();
+    this.messages++;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(data.toString());
+    } catch {
+      this.badFrames++;
+      return;
+    }
+    const d = (msg as { data?: Record<string, unknown> } | null)?.data;
+    if (!d || typeof d['s'] !== 'string' || typeof d['u'] !== 'number') {
+      this.badFrames++;
+      return;
+    }
+    const fields = ['b', 'B', 'a', 'A'] as const;
+    if (!fields.every((k) => typeof d[k] === 'string' && DEC.test(d[k] as string))) {
+      this.badFrames++;
+      return;
+    }
+    this.d.onTick({ symbol: d['s'], update_id: d['u'], bid: d['b'] as string, bid_qty: d['B'] as string, ask: d['a'] as string, ask_qty: d['A'] as string, recv_ts_ms: this.lastMessageAt });
+    this.d.reason('WS_STALE', false, {});
+  }
+
+  private lost(ws: WebSocket, why: string): void {
+    if (ws !== this.ws || this.stopped) return;
+    ws.removeAllListeners();
+    ws.on('error', () => {});
+    ws.terminate();
+    this.ws = null;
+    this.d.reason('WS_DISCONNECTED', true, { why, url: this.d.cfg.ws_market_url });
+    this.scheduleReconnect(why);
+  }
+
+  private scheduleReconnect(why: string): void {
+    const now = this.d.now();
+    this.reconnects.push(now);
+    while (this.reconnects.length > 0 && now - this.reconnects[0]! > 60_000) this.reconnects.shift();
+    const perMin = this.reconnects.length;
+    this.d.reason('WS_UNSTABLE', perMin > this.d.cfg.ws_reconnects_per_min_unstable, { reconnects_per_min: perMin, limit: this.d.cfg.ws_reconnects_per_min_unstable });
+    const delay = backoffMs(this.attempt++, this.d.cfg.ws_reconnect_backoff_initial_ms, this.d.cfg.ws_reconnect_backoff_max_ms, this.d.random);
+    this.setState('RECONNECTING', { why, delay_ms: delay, reconnects_per_min: perMin });
+    this.retryTimer = setTimeout(() => this.connect(why), delay);
+  }
+
+  private watch(): void {
+    if (this.stopped || !this.ws || this.state !== 'CONNECTED') {
+      // Clear WS_UNSTABLE once the minute has calmed down, even while connected.
+      return;
+    }
+    const now = this.d.now();
+    const silent = now - this.lastMessageAt;
+    if (silent > this.d.cfg.ws_stale_ms) {
+      this.d.reason('WS_STALE', true, { silent_ms: silent, ws_stale_ms: this.d.cfg.ws_stale_ms });
+      this.lost(this.ws, `stale for ${silent} ms`);
+      return;
+    }
+    if (now - this.connectedAt > this.d.cfg.ws_max_connection_ms) {
+      this.lost(this.ws, 'proactive reconnect before the 24 h limit');
+      return;
+    }
+    const perMin = this.reconnectsLastMinute();
+    if (perMin <= this.d.cfg.ws_reconnects_per_min_unstable) this.d.reason('WS_UNSTABLE', false, { reconnects_per_min: perMin });
+  }
+
+  private setState(s: StreamState, detail: JsonObject): void {
+    if (s === this.state && s !== 'RECONNECTING') return;
+    this.state = s;
+    this.d.onState?.(s, detail);
+  }
+}
