@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { backoffMs } from '@vigil/core';
-import type { ExchangeConfig, JsonObject, ReasonCode } from '@vigil/contracts';
+import type { BookTick, ExchangeConfig, JsonObject, ReasonCode } from '@vigil/contracts';
 
 /**
  * The combined market stream (bookTicker per symbol) with the operations rules' behaviour:
@@ -9,15 +9,7 @@ import type { ExchangeConfig, JsonObject, ReasonCode } from '@vigil/contracts';
  * limit, and a gap notice after every reconnect so the engine never acts on data from before it.
  * Malformed frames are counted and dropped, never thrown.
  */
-export interface BookTick {
-  readonly symbol: string;
-  readonly update_id: number;
-  readonly bid: string;
-  readonly bid_qty: string;
-  readonly ask: string;
-  readonly ask_qty: string;
-  readonly recv_ts_ms: number;
-}
+export type { BookTick };
 
 export interface MarketStreamDeps {
   readonly cfg: ExchangeConfig;

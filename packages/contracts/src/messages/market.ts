@@ -16,8 +16,23 @@ export interface GatewayHealth {
   readonly detail: JsonObject;
 }
 
+/** Best bid/ask of a symbol as the market stream delivered it (decimal strings). */
+export interface BookTick {
+  readonly symbol: string;
+  readonly update_id: number;
+  readonly bid: string;
+  readonly bid_qty: string;
+  readonly ask: string;
+  readonly ask_qty: string;
+  readonly recv_ts_ms: number;
+}
+
 // --- gateway -> engine
-export type GatewayEvent = { readonly type: 'gateway_health'; readonly health: GatewayHealth };
+export type GatewayEvent =
+  | { readonly type: 'gateway_health'; readonly health: GatewayHealth }
+  | { readonly type: 'book_tick'; readonly tick: BookTick }
+  /** The market stream (re)connected: anything derived from earlier data may be stale. */
+  | { readonly type: 'market_gap'; readonly ts_ms: number; readonly why: string };
 export type GatewayRequests = Record<never, never>;
 
 /**
@@ -113,5 +128,12 @@ export const MARKET_CHANNEL: ChannelSpec = {
       account: null,
     },
   },
-  b: { events: { gateway_health: fields({ health: 'object' }) }, requests: {} },
+  b: {
+    events: {
+      gateway_health: fields({ health: 'object' }),
+      book_tick: fields({ tick: 'object' }),
+      market_gap: fields({ ts_ms: 'number', why: 'string' }),
+    },
+    requests: {},
+  },
 };
