@@ -12,3 +12,4 @@ export * from './worker-init.js';
 export * from './messages/control.js';
 export * from './messages/audit.js';
 export * from './messages/market.js';
+export * from './aigate.js';
