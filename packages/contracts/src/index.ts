@@ -13,3 +13,4 @@ export * from './messages/control.js';
 export * from './messages/audit.js';
 export * from './messages/market.js';
 export * from './aigate.js';
+export * from './decision.js';

@@ -5,3 +5,4 @@ export * from './entry-permission.js';
 export * from './decimal.js';
 export * from './filters.js';
 export * from './stats.js';
+export * from './aigate-modify.js';
