@@ -125,6 +125,7 @@ export const REASON_CODES = {
   AIGATE_MODIFY_INVALID: r('CRIT', 'PAUSE', 'manual', 'AI gate MODIFY would not only reduce risk'),
   AIGATE_TRANSPORT_ERROR: r('CRIT', 'PAUSE', 'manual', 'AI gate endpoint error (HTTP/network)'),
   AIGATE_BLOCKED: r('INFO', 'NONE', 'auto', 'AI gate blocked the decision'),
+  AIGATE_PRECONDITION_FAILED: r('CRIT', 'PAUSE', 'manual', 'AI gate not called: its preconditions failed (invalid decision, payload too large, no key)'),
 } as const satisfies Record<string, ReasonSpec>;
 
 export type ReasonCode = keyof typeof REASON_CODES;
