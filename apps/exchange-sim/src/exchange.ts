@@ -1,0 +1,417 @@
+import { div, fmt, fx, max, min, mul, onStep, parseFx, type Fx } from './decimal.js';
+import { rng } from './rng.js';
+import { defaultSymbols, type SymbolDef } from './symbols.js';
+
+export type Side = 'BUY' | 'SELL';
+export type OrderType = 'LIMIT' | 'MARKET' | 'LIMIT_MAKER' | 'STOP_LOSS' | 'STOP_LOSS_LIMIT' | 'TAKE_PROFIT' | 'TAKE_PROFIT_LIMIT';
+export type Status = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
+const ORDER_TYPES: readonly OrderType[] = ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
+const STOP_TYPES: readonly OrderType[] = ['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
+
+export interface Fill {
+  price: Fx;
+  qty: Fx;
+  commission: Fx;
+  commissionAsset: string;
+  tradeId: number;
+  maker: boolean;
+}
+
+export interface Order {
+  symbol: string;
+  orderId: number;
+  clientOrderId: string;
+  apiKey: string;
+  side: Side;
+  type: OrderType;
+  timeInForce: 'GTC' | 'IOC' | 'FOK' | null;
+  price: Fx;
+  stopPrice: Fx;
+  origQty: Fx;
+  executedQty: Fx;
+  cumQuote: Fx;
+  status: Status;
+  time: number;
+  updateTime: number;
+  triggered: boolean;
+  locked: Fx;
+  lockedAsset: string;
+  fills: Fill[];
+}
+
+export interface ApiKey {
+  apiKey: string;
+  secretKey: string;
+  canTrade: boolean;
+  enableWithdrawals: boolean;
+  ipRestrict: boolean;
+}
+
+export interface Book {
+  bid: Fx;
+  ask: Fx;
+  bidQty: Fx;
+  askQty: Fx;
+  last: Fx;
+  updateId: number;
+}
+
+export type VenueError = { http: number; code: number; msg: string };
+export type Result<T> = { ok: true; value: T } | { ok: false; err: VenueError };
+
+const E = (http: number, code: number, msg: string): { ok: false; err: VenueError } => ({ ok: false, err: { http, code, msg } });
+const FEE_BPS = 10n; // 0.1 % maker and taker
+
+export interface ExchangeSnapshot {
+  nextOrderId: number;
+  nextTradeId: number;
+  balances: Record<string, Record<string, { free: string; locked: string }>>;
+  orders: Array<Omit<Order, 'price' | 'stopPrice' | 'origQty' | 'executedQty' | 'cumQuote' | 'locked' | 'fills'> & { price: string; stopPrice: string; origQty: string; executedQty: string; cumQuote: string; locked: string; fills: Array<Omit<Fill, 'price' | 'qty' | 'commission'> & { price: string; qty: string; commission: string }> }>;
+  prices: Record<string, string>;
+  symbolStatus: Record<string, string>;
+}
+
+/**
+ * The venue's truth: symbols and their filters, a seeded market per symbol, accounts, orders and
+ * matching. Pure state machine driven by calls and by `tick()`; the HTTP/WS layers sit on top.
+ */
+export class Exchange {
+  readonly symbols = new Map<string, SymbolDef>();
+  readonly books = new Map<string, Book>();
+  readonly keys = new Map<string, ApiKey>();
+  readonly balances = new Map<string, Map<string, { free: Fx; locked: Fx }>>();
+  readonly orders = new Map<number, Order>();
+  nextOrderId = 1;
+  nextTradeId = 1;
+  paused = false;
+  private readonly random: () => number;
+  listeners: Array<(o: Order, fill: Fill | null) => void> = [];
+
+  constructor(seed: number, keys: ApiKey[], readonly now: () => number = Date.now) {
+    this.random = rng(seed);
+    for (const s of defaultSymbols()) {
+      this.symbols.set(s.symbol, s);
+      this.books.set(s.symbol, this.bookAround(s, s.startPrice, 1));
+    }
+    for (const k of keys) this.addKey(k);
+  }
+
+  addKey(k: ApiKey): void {
+    this.keys.set(k.apiKey, k);
+    if (!this.balances.has(k.apiKey)) {
+      this.balances.set(
+        k.apiKey,
+        new Map([
+          ['USDT', { free: fx('10000'), locked: 0n }],
+          ['BTC', { free: fx('0.5'), locked: 0n }],
+          ['ETH', { free: fx('5'), locked: 0n }],
+          ['BNB', { free: fx('20'), locked: 0n }],
+        ]),
+      );
+    }
+  }
+
+  /** One step of the seeded price process for every symbol, then matching against it. */
+  tick(): void {
+    if (this.paused) return;
+    for (const s of this.symbols.values()) {
+      const b = this.books.get(s.symbol)!;
+      // A random walk with occasional jumps, in basis points of the last price.
+      const jump = this.random() < 0.01 ? (this.random() - 0.5) * 20 * s.volatilityBps : 0;
+      const bps = (this.random() - 0.5) * 2 * s.volatilityBps + jump;
+      const next = b.last + (b.last * BigInt(Math.round(bps * 100))) / 1_000_000n;
+      this.setPrice(s.symbol, next > s.tickSize ? next : s.tickSize);
+    }
+  }
+
+  setPrice(symbol: string, price: Fx): void {
+    const s = this.symbols.get(symbol);
+    if (!s) return;
+    const prev = this.books.get(symbol)!;
+    this.books.set(symbol, this.bookAround(s, price, prev.updateId + 1));
+    this.match(symbol);
+  }
+
+  private bookAround(s: SymbolDef, mid: Fx, updateId: number): Book {
+    const half = max(s.tickSize, (mid * BigInt(s.spreadBps)) / 20_000n);
+    const snap = (v: Fx): Fx => v - (v % s.tickSize);
+    const bid = max(s.tickSize, snap(mid - half));
+    const ask = max(bid + s.tickSize, snap(mid + half) + s.tickSize);
+    return { bid, ask, bidQty: fx('3.5'), askQty: fx('2.75'), last: mid, updateId };
+  }
+
+  balance(apiKey: string, asset: string): { free: Fx; locked: Fx } {
+    const acct = this.balances.get(apiKey)!;
+    let b = acct.get(asset);
+    if (!b) acct.set(asset, (b = { free: 0n, locked: 0n }));
+    return b;
+  }
+
+  /** POST /api/v3/order (and /order/test when `test`). Params are the decoded request parameters. */
+  place(apiKey: string, p: Record<string, string>, test = false): Result<Order> {
+    const key = this.keys.get(apiKey)!;
+    if (!key.canTrade) return E(401, -2015, 'Invalid API-key, IP, or permissions for action.');
+    for (const k of ['symbol', 'side', 'type']) if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
+    const s = this.symbols.get(p['symbol']!);
+    if (!s) return E(400, -1121, 'Invalid symbol.');
+    const side = p['side'] as Side;
+    if (side !== 'BUY' && side !== 'SELL') return E(400, -1117, 'Invalid side.');
+    const type = p['type'] as OrderType;
+    if (!ORDER_TYPES.includes(type)) return E(400, -1116, 'Invalid orderType.');
+    if (s.status !== 'TRADING') return E(400, -1013, 'Market is closed.');
+    const num = (k: string): Fx | null | VenueError => {
+      const v = p[k];
+      if (v === undefined) return null;
+      const r = parseFx(v);
+      if (!r.ok) return r.why === 'precision' ? { http: 400, code: -1111, msg: `Parameter '${k}' has too much precision.` } : { http: 400, code: -1100, msg: `Illegal characters found in parameter '${k}'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.` };
+      return r.value;
+    };
+    const qty = num('quantity');
+    const quoteQty = num('quoteOrderQty');
+    const price = num('price');
+    const stopPrice = num('stopPrice');
+    for (const v of [qty, quoteQty, price, stopPrice]) if (v !== null && typeof v === 'object') return { ok: false, err: v };
+    const q = qty as Fx | null;
+    const qq = quoteQty as Fx | null;
+    const pr = price as Fx | null;
+    const sp = stopPrice as Fx | null;
+    const trailing = p['trailingDelta'] === undefined ? null : Number(p['trailingDelta']);
+    const priced = type === 'LIMIT' || type === 'LIMIT_MAKER' || type === 'STOP_LOSS_LIMIT' || type === 'TAKE_PROFIT_LIMIT';
+    if (priced && pr === null) return E(400, -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed.");
+    if (type !== 'MARKET' && q === null) return E(400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.");
+    if (type === 'MARKET' && q === null && qq === null) return E(400, -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!");
+    if (STOP_TYPES.includes(type) && sp === null && trailing === null) return E(400, -1102, "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!");
+    let tif = (p['timeInForce'] ?? null) as Order['timeInForce'];
+    if ((type === 'LIMIT' || type === 'STOP_LOSS_LIMIT' || type === 'TAKE_PROFIT_LIMIT') && tif === null) return E(400, -1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.");
+    if (tif !== null && tif !== 'GTC' && tif !== 'IOC' && tif !== 'FOK') return E(400, -1115, 'Invalid timeInForce.');
+    if (type === 'LIMIT_MAKER') tif = null;
+    const cid = p['newClientOrderId'] ?? `sim${this.nextOrderId}${Math.floor(this.random() * 1e9)}`;
+    if (!/^[a-zA-Z0-9-_]{1,36}$/.test(cid)) return E(400, -1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.");
+    const book = this.books.get(s.symbol)!;
+    // Filters, as Binance names them in -1013.
+    if (pr !== null && (pr < s.minPrice || pr > s.maxPrice || !onStep(pr, s.minPrice, s.tickSize))) return E(400, -1013, 'Filter failure: PRICE_FILTER');
+    if (sp !== null && (sp < s.minPrice || sp > s.maxPrice || !onStep(sp, s.minPrice, s.tickSize))) return E(400, -1013, 'Filter failure: PRICE_FILTER');
+    if (q !== null) {
+      if (type === 'MARKET') {
+        if ((s.marketMinQty && q < s.marketMinQty) || q > s.marketMaxQty || !onStep(q, s.marketMinQty, s.marketStepSize)) return E(400, -1013, 'Filter failure: MARKET_LOT_SIZE');
+      }
+      if (q < s.minQty || q > s.maxQty || !onStep(q, s.minQty, s.stepSize)) return E(400, -1013, 'Filter failure: LOT_SIZE');
+    }
+    const refPrice = pr ?? (side === 'BUY' ? book.ask : book.bid);
+    const notional = q !== null ? mul(q, refPrice) : (qq as Fx);
+    if (notional < s.minNotional || (type !== 'MARKET' && notional > s.maxNotional)) return E(400, -1013, 'Filter failure: NOTIONAL');
+    if (pr !== null) {
+      const avg = book.last;
+      const [up, down] = side === 'BUY' ? [s.bidMultiplierUp, s.bidMultiplierDown] : [s.askMultiplierUp, s.askMultiplierDown];
+      if (pr > mul(avg, up) || pr < mul(avg, down)) return E(400, -1013, 'Filter failure: PERCENT_PRICE_BY_SIDE');
+    }
+    if (trailing !== null && (!Number.isInteger(trailing) || trailing < s.minTrailingDelta || trailing > s.maxTrailingDelta)) return E(400, -1013, 'Filter failure: TRAILING_DELTA');
+    const open = [...this.orders.values()].filter((o) => o.apiKey === apiKey && o.symbol === s.symbol && isOpen(o));
+    if (open.length >= s.maxNumOrders) return E(400, -1013, 'Filter failure: MAX_NUM_ORDERS');
+    if (STOP_TYPES.includes(type) && open.filter((o) => STOP_TYPES.includes(o.type)).length >= s.maxNumAlgoOrders) return E(400, -1013, 'Filter failure: MAX_NUM_ALGO_ORDERS');
+    if (type === 'LIMIT_MAKER' && pr !== null && (side === 'BUY' ? pr >= book.ask : pr <= book.bid)) return E(400, -2010, 'Order would immediately match and take.');
+    if (open.some((o) => o.clientOrderId === cid)) return E(400, -2010, 'Duplicate order sent.');
+    // Balance: what this order may consume, locked until it fills or ends.
+    const lockAsset = side === 'BUY' ? s.quote : s.base;
+    const need = side === 'BUY' ? (q !== null ? mul(q, pr ?? book.ask) : (qq as Fx)) : (q as Fx);
+    const bal = this.balance(apiKey, lockAsset);
+    if (bal.free < need) return E(400, -2010, 'Account has insufficient balance for requested action.');
+    const now = this.now();
+    const o: Order = {
+      symbol: s.symbol,
+      orderId: test ? 0 : this.nextOrderId,
+      clientOrderId: cid,
+      apiKey,
+      side,
+      type,
+      timeInForce: tif,
+      price: pr ?? 0n,
+      stopPrice: sp ?? 0n,
+      origQty: q ?? 0n,
+      executedQty: 0n,
+      cumQuote: 0n,
+      status: 'NEW',
+      time: now,
+      updateTime: now,
+      triggered: !STOP_TYPES.includes(type),
+      locked: need,
+      lockedAsset: lockAsset,
+      fills: [],
+    };
+    if (test) return { ok: true, value: o };
+    this.nextOrderId++;
+    bal.free -= need;
+    bal.locked += need;
+    this.orders.set(o.orderId, o);
+    if (type === 'MARKET') this.fillMarket(o, qq);
+    else if (o.triggered) this.tryFill(o, false);
+    if (isOpen(o) && (tif === 'IOC' || tif === 'FOK')) this.end(o, 'EXPIRED');
+    this.emit(o, null);
+    return { ok: true, value: o };
+  }
+
+  cancel(apiKey: string, symbol: string, by: { orderId?: number; clientOrderId?: string }): Result<Order> {
+    const o = this.find(apiKey, symbol, by);
+    if (!o || !isOpen(o)) return E(400, -2011, 'Unknown order sent.');
+    this.end(o, 'CANCELED');
+    return { ok: true, value: o };
+  }
+
+  find(apiKey: string, symbol: string, by: { orderId?: number; clientOrderId?: string }): Order | undefined {
+    let found: Order | undefined;
+    for (const o of this.orders.values()) {
+      if (o.apiKey !== apiKey || o.symbol !== symbol) continue;
+      if (by.orderId !== undefined ? o.orderId === by.orderId : o.clientOrderId === by.clientOrderId) {
+        // A clientOrderId is unique among open orders only: prefer the open one, else the newest.
+        if (!found || isOpen(o) || o.orderId > found.orderId) found = o;
+        if (isOpen(o)) break;
+      }
+    }
+    return found;
+  }
+
+  private fillMarket(o: Order, quoteQty: Fx | null): void {
+    const b = this.books.get(o.symbol)!;
+    const px = o.side === 'BUY' ? b.ask : b.bid;
+    const s = this.symbols.get(o.symbol)!;
+    const q = o.origQty !== 0n ? o.origQty : quoteQty !== null ? div(quoteQty, px) - (div(quoteQty, px) % s.stepSize) : 0n;
+    if (o.origQty === 0n) o.origQty = q;
+    this.execute(o, px, q, false);
+  }
+
+  /** Matches a working order against the current book; `maker` when it rested first. */
+  private tryFill(o: Order, maker: boolean): void {
+    const b = this.books.get(o.symbol)!;
+    if (o.side === 'BUY' && b.ask <= o.price) this.execute(o, maker ? o.price : b.ask, o.origQty - o.executedQty, maker);
+    else if (o.side === 'SELL' && b.bid >= o.price) this.execute(o, maker ? o.price : b.bid, o.origQty - o.executedQty, maker);
+  }
+
+  private execute(o: Order, px: Fx, qty: Fx, maker: boolean): void {
+    if (qty <= 0n) return;
+    const s = this.symbols.get(o.symbol)!;
+    const quote = mul(px, qty);
+    const base = this.balance(o.apiKey, s.base);
+    const q = this.balance(o.apiKey, s.quote);
+    let commission: Fx;
+    let commissionAsset: string;
+    if (o.side === 'BUY') {
+      const spend = min(quote, o.locked);
+      q.locked -= spend;
+      o.locked -= spend;
+      commission = (qty * FEE_BPS) / 10_000n;
+      commissionAsset = s.base;
+      base.free += qty - commission;
+    } else {
+      base.locked -= qty;
+      o.locked -= qty;
+      commission = (quote * FEE_BPS) / 10_000n;
+      commissionAsset = s.quote;
+      q.free += quote - commission;
+    }
+    const fill: Fill = { price: px, qty, commission, commissionAsset, tradeId: this.nextTradeId++, maker };
+    o.fills.push(fill);
+    o.executedQty += qty;
+    o.cumQuote += quote;
+    o.updateTime = this.now();
+    o.status = o.executedQty >= o.origQty ? 'FILLED' : 'PARTIALLY_FILLED';
+    if (o.status === 'FILLED') this.release(o);
+    this.emit(o, fill);
+  }
+
+  private end(o: Order, status: 'CANCELED' | 'EXPIRED'): void {
+    o.status = status;
+    o.updateTime = this.now();
+    this.release(o);
+    this.emit(o, null);
+  }
+
+  /** Returns what is still locked for an order that will not trade any more. */
+  private release(o: Order): void {
+    if (o.locked > 0n) {
+      const b = this.balance(o.apiKey, o.lockedAsset);
+      b.locked -= o.locked;
+      b.free += o.locked;
+      o.locked = 0n;
+    }
+  }
+
+  private match(symbol: string): void {
+    const b = this.books.get(symbol)!;
+    for (const o of this.orders.values()) {
+      if (o.symbol !== symbol || !isOpen(o)) continue;
+      if (!o.triggered) {
+        const px = o.side === 'SELL' ? b.bid : b.ask;
+        const stopLoss = o.type === 'STOP_LOSS' || o.type === 'STOP_LOSS_LIMIT';
+        // A stop-loss sells when the price falls to it (buys when it rises); take-profit the opposite.
+        const hit = o.side === 'SELL' ? (stopLoss ? px <= o.stopPrice : px >= o.stopPrice) : stopLoss ? px >= o.stopPrice : px <= o.stopPrice;
+        if (!hit) continue;
+        o.triggered = true;
+        if (o.type === 'STOP_LOSS' || o.type === 'TAKE_PROFIT') {
+          this.execute(o, px, o.origQty, false);
+          continue;
+        }
+      }
+      this.tryFill(o, true);
+    }
+  }
+
+  private emit(o: Order, fill: Fill | null): void {
+    for (const l of this.listeners) l(o, fill);
+  }
+
+  snapshot(): ExchangeSnapshot {
+    const balances: ExchangeSnapshot['balances'] = {};
+    for (const [k, m] of this.balances) balances[k] = Object.fromEntries([...m].map(([a, b]) => [a, { free: fmt(b.free), locked: fmt(b.locked) }]));
+    return {
+      nextOrderId: this.nextOrderId,
+      nextTradeId: this.nextTradeId,
+      balances,
+      orders: [...this.orders.values()].map((o) => ({
+        ...o,
+        price: fmt(o.price),
+        stopPrice: fmt(o.stopPrice),
+        origQty: fmt(o.origQty),
+        executedQty: fmt(o.executedQty),
+        cumQuote: fmt(o.cumQuote),
+        locked: fmt(o.locked),
+        fills: o.fills.map((f) => ({ ...f, price: fmt(f.price), qty: fmt(f.qty), commission: fmt(f.commission) })),
+      })),
+      prices: Object.fromEntries([...this.books].map(([s, b]) => [s, fmt(b.last)])),
+      symbolStatus: Object.fromEntries([...this.symbols].map(([s, d]) => [s, d.status])),
+    };
+  }
+
+  restore(s: ExchangeSnapshot): void {
+    this.nextOrderId = s.nextOrderId;
+    this.nextTradeId = s.nextTradeId;
+    for (const [k, m] of Object.entries(s.balances)) {
+      if (!this.balances.has(k)) continue;
+      this.balances.set(k, new Map(Object.entries(m).map(([a, b]) => [a, { free: fx(b.free), locked: fx(b.locked) }])));
+    }
+    this.orders.clear();
+    for (const o of s.orders) {
+      this.orders.set(o.orderId, {
+        ...o,
+        price: fx(o.price),
+        stopPrice: fx(o.stopPrice),
+        origQty: fx(o.origQty),
+        executedQty: fx(o.executedQty),
+        cumQuote: fx(o.cumQuote),
+        locked: fx(o.locked),
+        fills: o.fills.map((f) => ({ ...f, price: fx(f.price), qty: fx(f.qty), commission: fx(f.commission) })),
+      });
+    }
+    for (const [sym, p] of Object.entries(s.prices)) {
+      const d = this.symbols.get(sym);
+      if (d) this.books.set(sym, this.bookAround(d, fx(p), 1));
+    }
+    for (const [sym, st] of Object.entries(s.symbolStatus)) {
+      const d = this.symbols.get(sym);
+      if (d) d.status = st as SymbolDef['status'];
+    }
+  }
+}
+
+export function isOpen(o: Order): boolean {
+  return o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
+}
