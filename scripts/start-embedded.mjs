@@ -67,15 +67,13 @@ async function startSim() {
 }
 
 async function main() {
-  const config = { paths: { var_dir: varDir } };
-  if (existsSync(join(root, 'apps/exchange-sim/dist/cli.js'))) {
-    const sim = await startSim();
-    console.log(`start: exchange-sim on ${sim.rest} (ws ${sim.ws}, admin ${sim.admin})`);
-    config.exchange = { rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: ['BTCUSDT', 'ETHUSDT', 'BNBUSDT'] };
-  } else {
-    // The gateway does not talk to any venue yet (issue 5); say so rather than pretend.
-    console.log('start: apps/exchange-sim is not built in this checkout; the gateway stays idle (no venue traffic)');
-  }
+  // The embedded default never points at a real venue: without the local one, nothing starts.
+  const sim = await startSim();
+  console.log(`start: exchange-sim on ${sim.rest} (ws ${sim.ws}, admin ${sim.admin})`);
+  const config = {
+    paths: { var_dir: varDir },
+    exchange: { rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: ['BTCUSDT', 'ETHUSDT', 'BNBUSDT'] },
+  };
   const configFile = join(embedded, 'config.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const bot = execa(process.execPath, [join(root, 'apps/supervisor/dist/cli.js'), 'start', '--live', '--config', configFile], {

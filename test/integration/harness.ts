@@ -4,6 +4,18 @@ import { join } from 'node:path';
 import { newRunId, type Config } from '@vigil/contracts';
 import { createLogger, parseConfig } from '@vigil/runtime';
 import { Supervisor } from '../../apps/supervisor/src/supervisor.js';
+import { createExchangeSim, type ExchangeSim } from '../../apps/exchange-sim/src/index.js';
+
+/** The venue every integration test talks to: the local simulator over real sockets. */
+export const SIM_KEY = { apiKey: 'itestkey00000000000000000000000001', secretKey: 'itestsecret000000000000000000000001', canTrade: true, enableWithdrawals: false, ipRestrict: true };
+
+export async function startVenue(): Promise<ExchangeSim> {
+  return createExchangeSim({ keys: [{ ...SIM_KEY }], seed: 11, tickMs: 100 });
+}
+
+export function venueConfig(sim: ExchangeSim): Record<string, unknown> {
+  return { exchange: { rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: ['BTCUSDT', 'ETHUSDT'] } };
+}
 
 /** Fast timings so the tests observe heartbeats, stalls and windows in well under a second. */
 export const FAST = {
@@ -25,7 +37,8 @@ export const FAST = {
 
 export function testConfig(overrides: Record<string, unknown> = {}): { config: Config; varDir: string } {
   const varDir = mkdtempSync(join(tmpdir(), 'vigil-it-'));
-  const raw: Record<string, unknown> = { ...FAST, paths: { var_dir: varDir } };
+  // Never the real venue: tests that do not start the simulator point at a closed loopback port.
+  const raw: Record<string, unknown> = { ...FAST, paths: { var_dir: varDir }, exchange: { rest_base_url: 'http://127.0.0.1:9', ws_market_url: 'ws://127.0.0.1:9', ws_api_url: 'ws://127.0.0.1:9/ws-api/v3' } };
   for (const [k, v] of Object.entries(overrides)) {
     raw[k] = typeof v === 'object' && v !== null && !Array.isArray(v) ? { ...(raw[k] as object | undefined), ...v } : v;
   }
@@ -34,13 +47,19 @@ export function testConfig(overrides: Record<string, unknown> = {}): { config: C
   return { config: r.config, varDir };
 }
 
-export async function startSupervisor(overrides: Record<string, unknown> = {}) {
-  const { config, varDir } = testConfig(overrides);
+/** A supervisor with real workers against `venue` (started here when not given). */
+export async function startSupervisor(overrides: Record<string, unknown> = {}, venue?: ExchangeSim) {
+  const sim = venue ?? (await startVenue());
+  const { config, varDir } = testConfig({ ...venueConfig(sim), ...overrides });
   const runId = newRunId();
   const log = createLogger({ thread: 'supervisor', logDir: join(varDir, 'log'), config: config.logging, console: false });
-  const sup = new Supervisor({ config, varDir, runId, secrets: { api_key: 'test-key-0123456789', api_secret: 'test-secret-0123456789' }, log, consoleAlerts: false });
+  const sup = new Supervisor({ config, varDir, runId, secrets: { api_key: SIM_KEY.apiKey, api_secret: SIM_KEY.secretKey }, log, consoleAlerts: false });
   await sup.start();
-  return { sup, config, varDir, runId };
+  const stop = async (): Promise<void> => {
+    await sup.stop('test end');
+    if (!venue) await sim.close();
+  };
+  return { sup, config, varDir, runId, sim, stop };
 }
 
 type Maybe<T> = T | undefined | null | false;

@@ -6,15 +6,15 @@ import { preciseNow, releaseToNormal, startSupervisor, waitFor } from './harness
  * Real worker threads (audit writer, gateway, engine built from packages/*), real SQLite file in a
  * temp var/, real MessagePorts. Timings are reported, never asserted.
  */
-let current: Supervisor | null = null;
+let stopCurrent: (() => Promise<void>) | null = null;
 afterEach(async () => {
-  await current?.stop('test end');
-  current = null;
+  await stopCurrent?.();
+  stopCurrent = null;
 });
 
 async function boot(overrides: Record<string, unknown> = {}) {
   const s = await startSupervisor(overrides);
-  current = s.sup;
+  stopCurrent = s.stop;
   return s;
 }
 

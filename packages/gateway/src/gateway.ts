@@ -1,6 +1,13 @@
 import type { MessagePort } from 'node:worker_threads';
+import { createClockEstimator } from './clock.js';
+import { createRateGovernor } from './rate-limits.js';
+import { createRestClient } from './rest-client.js';
+import { MarketStream } from './market-stream.js';
+import { OrderDesk } from './order-desk.js';
+import { VenueSession } from './venue-session.js';
 import {
   MARKET_CHANNEL,
+  type ReasonCode,
   type EngineSide,
   type GatewayHealth,
   type GatewaySide,
@@ -10,9 +17,10 @@ import {
 import { auditRejection, Endpoint, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
 
 /**
- * The exchange-gateway worker: the only part of the bot that talks to the exchange. This is its
- * frame (channels, audit, health); the REST/WS clients, clock, rate limits and filters plug in here.
- * Until they do, every health field says UNKNOWN, which the engine treats as "no entries".
+ * The exchange-gateway worker: the only part of the bot that talks to the exchange. It keeps the
+ * venue session (clock offset, rules and rate limits from exchangeInfo, API-key permissions),
+ * turns what it sees into reason codes for the mode authority and health for the engine, and
+ * audits every REST call (method, path, outcome; never parameters, keys or signatures).
  */
 export function createGateway(ctx: WorkerContext): WorkerLogic {
   const cfg = ctx.init.config;
@@ -29,23 +37,87 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
       onReject: auditRejection(ctx, audit),
       onRequest: {
         gateway_ping: (i) => ({ sent_ts_ms: i.sent_ts_ms, gateway_ts_ms: Date.now() }),
+        place_order: (i) => desk.place(i.order),
+        cancel_order: (i) => desk.cancel(i.symbol, i.client_order_id),
+        query_order: (i) => desk.query(i.symbol, i.client_order_id),
+        open_orders: (i) => desk.openOrders(i.symbol),
+        account: () => desk.account(),
       },
     });
   };
 
   for (const p of ctx.ports('market')) attachEngine(p);
 
-  const health = (): GatewayHealth => ({
-    ts_ms: Date.now(),
-    rest: 'UNKNOWN',
-    ws: 'UNKNOWN',
-    clock_offset_ms: null,
-    used_weight_pct: null,
-    filters_age_ms: null,
-    detail: { rest_base_url: cfg.exchange.rest_base_url, symbols: [...cfg.exchange.symbols], credentials: ctx.init.secrets ? 'present' : 'absent' },
+  const active = new Set<ReasonCode>();
+  const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => {
+    if (on === active.has(code)) return;
+    if (on) active.add(code);
+    else active.delete(code);
+    if (on) ctx.raise(code, detail);
+    else ctx.clear(code);
+  };
+  const ex = cfg.exchange;
+  const clock = createClockEstimator({ driftMaxMs: ex.clock_drift_max_ms_live });
+  const governor = createRateGovernor([]);
+  const secrets = ctx.init.secrets;
+  const rest = createRestClient({
+    baseUrl: ex.rest_base_url,
+    ...(secrets ? { apiKey: secrets.api_key, secret: secrets.api_secret } : {}),
+    recvWindowMs: ex.time_sync_recv_window_ms,
+    readTimeoutMs: ex.rest_timeout_ms,
+    orderTimeoutMs: ex.order_timeout_ms,
+    clock: { localNow: Date.now, exchangeNow: (t) => clock.exchangeNow(t) },
+    governor,
+    onResponse: (r) => audit.append(ctx.events.make('REST_CALLED', { method: r.method, path: r.path, kind: r.callKind, attempt: r.attempt, status: r.status, outcome: r.outcome, duration_ms: r.durationMs })),
   });
-  const timer = setInterval(() => engine?.emit({ type: 'gateway_health', health: health() }), cfg.supervisor.heartbeat_interval_ms);
-  timer.unref();
+  const session = new VenueSession({
+    rest,
+    clock,
+    governor,
+    cfg: ex,
+    now: Date.now,
+    reason,
+    event: (type, payload, code) => audit.append(ctx.events.make(type, payload, code ? { reason: code } : {})),
+  });
+  const desk = new OrderDesk({ session, now: Date.now, reason });
+  const stream = new MarketStream({
+    cfg: ex,
+    now: Date.now,
+    reason,
+    onTick: (tick) => void engine?.emit({ type: 'book_tick', tick }),
+    onGap: (why) => {
+      engine?.emit({ type: 'market_gap', ts_ms: Date.now(), why });
+      audit.append(ctx.events.make('WS_STATE_CHANGED', { state: 'CONNECTED', gap: true, why }));
+    },
+    onState: (state, detail) => audit.append(ctx.events.make('WS_STATE_CHANGED', { state, ...detail })),
+  });
+  stream.start();
+  const health = (): GatewayHealth => ({
+    ...session.health(),
+    ws: stream.state === 'CONNECTED' ? 'CONNECTED' : stream.state === 'STOPPED' ? 'DOWN' : 'RECONNECTING',
+  });
+
+  let stopped = false;
+  const every = (ms: number, fn: () => Promise<unknown> | void): NodeJS.Timeout => {
+    const t = setInterval(() => {
+      if (!stopped) void Promise.resolve(fn()).catch((e: unknown) => ctx.log.error(`gateway task failed: ${(e as Error).message}`));
+    }, ms);
+    t.unref();
+    return t;
+  };
+  // Boot sequence: clock first (signed calls need it), then rules and limits, then the key.
+  void (async () => {
+    await session.syncClock(5);
+    await session.refreshFilters();
+    if (secrets) await session.checkApiKey();
+    session.checkFreshness();
+  })().catch((e: unknown) => ctx.log.error(`gateway boot sequence failed: ${(e as Error).message}`));
+  const timers = [
+    every(cfg.supervisor.heartbeat_interval_ms, () => void engine?.emit({ type: 'gateway_health', health: health() })),
+    every(ex.time_sync_interval_ms, () => session.syncClock(3)),
+    every(Math.max(1000, Math.floor(ex.filters_max_age_ms / 2)), () => session.refreshFilters()),
+    every(1000, () => session.checkFreshness()),
+  ];
 
   return {
     metrics: (): JsonObject => ({ audit_attached: audit.attached, audit_held: audit.heldCount, audit_dropped: audit.dropped }),
@@ -56,7 +128,10 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     },
     requests: {
       drain: async () => {
-        clearInterval(timer);
+        stopped = true;
+        stream.stop();
+        for (const t of timers) clearInterval(t);
+        rest.close();
         try {
           await audit.flush();
         } catch {

@@ -45,6 +45,8 @@ async function desk(signed: (method: string, path: string, params: Params) => Re
       return ok({ serverTime: Date.now() });
     },
     signed: async (method, path, params) => {
+      // Context lookups (open orders for MAX_NUM_ORDERS) are not order traffic.
+      if (path === '/api/v3/openOrders') return ok([]);
       calls.push({ method, path, params });
       return signed(method, path, params);
     },

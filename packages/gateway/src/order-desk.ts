@@ -71,10 +71,17 @@ export class OrderDesk {
       ...(order.trailing_delta !== undefined ? { trailingDelta: String(order.trailing_delta) } : {}),
     };
     const avg = ctx.avg_price ?? (await this.avgPrice(order.symbol));
+    // MAX_NUM_ORDERS / MAX_NUM_ALGO_ORDERS need the open orders: from the engine, or asked here.
+    let counts = ctx.open_orders !== undefined && ctx.open_algo_orders !== undefined ? { open: ctx.open_orders, algo: ctx.open_algo_orders } : null;
+    if (!counts) {
+      const open = await this.openOrders(order.symbol);
+      if (open.kind !== 'OK') return notSent('NO_CONTEXT', `open orders unavailable (${open.kind}): cannot check MAX_NUM_ORDERS`);
+      counts = { open: open.body.length, algo: open.body.filter((o) => o.type.startsWith('STOP') || o.type.startsWith('TAKE')).length };
+    }
     const v = validateOrder(toValidate, rules, {
       ...(avg !== undefined ? { avgPrice: avg } : {}),
-      ...(ctx.open_orders !== undefined ? { openOrders: ctx.open_orders } : {}),
-      ...(ctx.open_algo_orders !== undefined ? { openAlgoOrders: ctx.open_algo_orders } : {}),
+      openOrders: counts.open,
+      openAlgoOrders: counts.algo,
     });
     if (!v.ok) return notSent('LOCAL_VALIDATION', `${v.filter}: ${v.reason}`);
     const params: Params = {

@@ -137,6 +137,8 @@ export class VenueSession {
       if (first.kind === 'OK') this.d.reason('TIMESTAMP_REJECTED', false, {});
       return first;
     }
+    // A fresh measurement: the median of an old window would still hold the stale offset.
+    this.d.clock.reset();
     await this.syncClock(3);
     const second = await this.d.rest.signed(method, path, params, opts);
     this.note(second);

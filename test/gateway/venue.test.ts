@@ -1,0 +1,156 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { JsonObject, ReasonCode } from '@vigil/contracts';
+import { parseConfig } from '@vigil/runtime';
+import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
+import { createClockEstimator } from '../../packages/gateway/src/clock.js';
+import { MarketStream } from '../../packages/gateway/src/market-stream.js';
+import { OrderDesk } from '../../packages/gateway/src/order-desk.js';
+import { createRateGovernor } from '../../packages/gateway/src/rate-limits.js';
+import { createRestClient } from '../../packages/gateway/src/rest-client.js';
+import { VenueSession } from '../../packages/gateway/src/venue-session.js';
+import { SIM_KEY, startVenue, venueConfig } from '../integration/harness.js';
+
+/**
+ * The gateway's real modules against apps/exchange-sim over real sockets, with the venue's faults:
+ * each typed outcome and reason code the operations rules name.
+ */
+let sim: ExchangeSim | null = null;
+const cleanups: (() => void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) c();
+  await sim?.close();
+  sim = null;
+});
+
+async function gateway() {
+  sim = await startVenue();
+  const r = parseConfig({ ...venueConfig(sim), exchange: { ...(venueConfig(sim)['exchange'] as object), order_timeout_ms: 1500, rest_timeout_ms: 1500, ws_stale_ms: 400, ws_reconnect_backoff_initial_ms: 20, ws_reconnect_backoff_max_ms: 80 } });
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  const ex = r.config.exchange;
+  const reasons = new Map<ReasonCode, JsonObject>();
+  const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => void (on ? reasons.set(code, detail) : reasons.delete(code));
+  const clock = createClockEstimator({ driftMaxMs: ex.clock_drift_max_ms_live });
+  const governor = createRateGovernor([]);
+  const rest = createRestClient({ baseUrl: ex.rest_base_url, apiKey: SIM_KEY.apiKey, secret: SIM_KEY.secretKey, recvWindowMs: ex.time_sync_recv_window_ms, readTimeoutMs: ex.rest_timeout_ms, orderTimeoutMs: ex.order_timeout_ms, clock: { localNow: Date.now, exchangeNow: (t) => clock.exchangeNow(t) }, governor, sleep: async () => {} });
+  cleanups.push(() => rest.close());
+  const session = new VenueSession({ rest, clock, governor, cfg: ex, now: Date.now, reason, event: () => {} });
+  const desk = new OrderDesk({ session, now: Date.now, reason });
+  const s = sim;
+  const admin = async (method: string, path: string, body?: unknown) => (await fetch(`${s.admin}${path}`, { method, ...(body ? { body: JSON.stringify(body) } : {}) })).json();
+  await session.syncClock(3);
+  await session.refreshFilters();
+  await session.checkApiKey();
+  session.checkFreshness();
+  return { session, desk, reasons, admin, ex, sim: s };
+}
+
+const buy = (cid: string, o: Record<string, string> = {}) => ({ symbol: 'BTCUSDT', side: 'BUY' as const, type: 'LIMIT' as const, client_order_id: cid, quantity: '0.001', price: '60000.00', time_in_force: 'GTC' as const, ...o });
+
+describe('gateway against apps/exchange-sim', () => {
+  it('boots clean: clock synced, rules and limits loaded, key accepted, no reasons', async () => {
+    const g = await gateway();
+    expect([...g.reasons.keys()]).toEqual([]);
+    expect(g.session.health()).toMatchObject({ rest: 'OK', clock_offset_ms: expect.any(Number) });
+    expect([...g.session.rules.keys()].sort()).toEqual(['BTCUSDT', 'ETHUSDT']);
+  });
+
+  it('places, queries and cancels an order: OK outcomes with the venue report', async () => {
+    const g = await gateway();
+    const placed = await g.desk.place(buy('vgeok1'));
+    expect(placed).toMatchObject({ kind: 'OK', body: { status: 'NEW', client_order_id: 'vgeok1', price: '60000.00000000' } });
+    expect(await g.desk.query('BTCUSDT', 'vgeok1')).toMatchObject({ kind: 'OK', body: { status: 'NEW' } });
+    expect(await g.desk.cancel('BTCUSDT', 'vgeok1')).toMatchObject({ kind: 'OK', body: { status: 'CANCELED' } });
+    expect(await g.desk.account()).toMatchObject({ kind: 'OK', body: { can_trade: true } });
+  });
+
+  it('a dropped response after execution is UNKNOWN, never REJECTED, and REST by clientOrderId resolves it', async () => {
+    const g = await gateway();
+    await g.admin('POST', '/admin/faults', { kind: 'drop_response_after_execute', once: true, route: 'POST /api/v3/order' });
+    const out = await g.desk.place(buy('vgelost1'));
+    expect(out.kind).toBe('UNKNOWN');
+    expect(await g.desk.query('BTCUSDT', 'vgelost1')).toMatchObject({ kind: 'OK', body: { status: 'NEW' } });
+    const state = (await g.admin('GET', '/admin/state')) as { orders: { clientOrderId: string }[] };
+    expect(state.orders.filter((o) => o.clientOrderId === 'vgelost1')).toHaveLength(1); // sent exactly once
+  });
+
+  it.each([
+    ['error_1007', { execute: true }],
+    ['http_5xx', { execute: false, status: 503 }],
+  ])('%s is UNKNOWN and is not resent', async (kind, extra) => {
+    const g = await gateway();
+    await g.admin('POST', '/admin/faults', { kind, once: true, route: 'POST /api/v3/order', ...extra });
+    expect((await g.desk.place(buy(`vge${kind}`))).kind).toBe('UNKNOWN');
+    const state = (await g.admin('GET', '/admin/state')) as { orders: unknown[] };
+    expect(state.orders.length).toBe(extra.execute ? 1 : 0);
+  });
+
+  it('a just-placed order briefly not found answers REJECTED -2013 (not final: the engine retries over time)', async () => {
+    const g = await gateway();
+    await g.admin('POST', '/admin/faults', { kind: 'query_not_found', ms: 60_000 });
+    await g.desk.place(buy('vgelag1'));
+    expect(await g.desk.query('BTCUSDT', 'vgelag1')).toMatchObject({ kind: 'REJECTED', code: -2013 });
+  });
+
+  it('429 then 418: THROTTLED outcomes, RATE_LIMIT then IP_BANNED', async () => {
+    const g = await gateway();
+    await g.admin('POST', '/admin/faults', { kind: 'rate_limit_429', once: true, ms: 30_000 });
+    expect(await g.desk.account()).toMatchObject({ kind: 'THROTTLED', status: 429 });
+    g.session.checkFreshness();
+    expect(g.reasons.has('RATE_LIMIT')).toBe(true);
+    // The governor now holds calls back locally: nothing more reaches the venue while limited.
+    expect(await g.desk.account()).toMatchObject({ kind: 'NOT_SENT' });
+    await g.admin('POST', '/admin/faults', { kind: 'ban_418', once: true });
+    const fresh = await gateway();
+    await fresh.admin('POST', '/admin/faults', { kind: 'ban_418', once: true });
+    expect(await fresh.desk.account()).toMatchObject({ kind: 'THROTTLED', status: 418 });
+    fresh.session.checkFreshness();
+    expect(fresh.reasons.has('IP_BANNED')).toBe(true);
+  });
+
+  it('clock skew: -1021 leads to one resync and one retry, which succeeds', async () => {
+    const g = await gateway();
+    await g.admin('POST', '/admin/faults', { kind: 'clock_skew', ms: -30_000 });
+    expect(await g.desk.account()).toMatchObject({ kind: 'OK' });
+    expect(g.reasons.has('TIMESTAMP_REJECTED')).toBe(false);
+    expect(g.reasons.get('CLOCK_DRIFT')).toMatchObject({ clock_drift_max_ms_live: g.ex.clock_drift_max_ms_live });
+  });
+
+  it('a halted symbol: SYMBOL_NOT_TRADING after refresh, and orders are refused locally', async () => {
+    const g = await gateway();
+    await g.admin('POST', '/admin/symbol', { symbol: 'BTCUSDT', status: 'HALT' });
+    await g.session.refreshFilters();
+    expect(g.reasons.get('SYMBOL_NOT_TRADING')).toMatchObject({ symbols: ['BTCUSDT'] });
+    expect(await g.desk.place(buy('vgehalt'))).toMatchObject({ kind: 'NOT_SENT', cause: 'LOCAL_VALIDATION' });
+  });
+
+  it('a key with withdrawals enabled is refused', async () => {
+    const g = await gateway();
+    await g.admin('POST', '/admin/key', { apiKey: SIM_KEY.apiKey, enableWithdrawals: true });
+    await g.session.checkApiKey();
+    expect(g.reasons.has('API_KEY_WITHDRAW_ENABLED')).toBe(true);
+  });
+
+  it('market stream: ticks from the venue, WS_STALE on a silent stall, reconnect after a disconnect', async () => {
+    const g = await gateway();
+    const reasons = new Map<ReasonCode, JsonObject>();
+    const ticks: string[] = [];
+    const gaps: string[] = [];
+    const stream = new MarketStream({ cfg: g.ex, now: Date.now, reason: (c, on, d) => void (on ? reasons.set(c, d) : reasons.delete(c)), onTick: (t) => ticks.push(t.symbol), onGap: (w) => gaps.push(w) });
+    cleanups.push(() => stream.stop());
+    stream.start();
+    const until = async (what: string, fn: () => boolean) => {
+      const end = Date.now() + 4000;
+      while (!fn()) {
+        if (Date.now() > end) throw new Error(what);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    await until('ticks', () => ticks.includes('BTCUSDT') && ticks.includes('ETHUSDT'));
+    await g.admin('POST', '/admin/faults', { kind: 'ws_stall' });
+    await until('stale', () => reasons.has('WS_STALE'));
+    await g.admin('DELETE', '/admin/faults');
+    await until('reconnected after stale', () => gaps.length >= 2 && stream.state === 'CONNECTED');
+    await g.admin('POST', '/admin/faults', { kind: 'ws_disconnect', once: true });
+    await until('reconnected after drop', () => gaps.length >= 3 && stream.state === 'CONNECTED');
+  });
+});
