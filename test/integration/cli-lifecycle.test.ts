@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
+import { SIM_KEY, startVenue, venueConfig } from './harness.js';
 
 /**
  * `supervisor start --live` as a real process: it comes up, serves the panel, and on SIGINT shuts
@@ -12,15 +14,23 @@ import { describe, expect, it } from 'vitest';
  */
 const cli = fileURLToPath(new URL('../../apps/supervisor/dist/cli.js', import.meta.url));
 
+let sim: ExchangeSim;
+beforeAll(async () => {
+  sim = await startVenue();
+});
+afterAll(async () => {
+  await sim.close();
+});
+
 describe('supervisor start lifecycle', () => {
   it('starts, answers on the panel, and stops in order on SIGINT', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-life-'));
     const varDir = join(dir, 'var');
     mkdirSync(varDir, { recursive: true });
     writeFileSync(join(varDir, 'LIVE.ok'), '');
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ paths: { var_dir: varDir }, panel: { port: 0 }, logging: { level: 'warn' } }));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...venueConfig(sim), paths: { var_dir: varDir }, panel: { port: 0 }, logging: { level: 'warn' } }));
     const proc = execa(process.execPath, [cli, 'start', '--live', '--config', join(dir, 'config.json')], {
-      env: { MODE: 'LIVE', AI_DEC: '2', BINANCE_API_KEY: 'lifecycle-key-0123456789', BINANCE_API_SECRET: 'lifecycle-secret-0123456789' },
+      env: { MODE: 'LIVE', AI_DEC: '2', BINANCE_API_KEY: SIM_KEY.apiKey, BINANCE_API_SECRET: SIM_KEY.secretKey },
       extendEnv: false,
       reject: false,
       timeout: 60_000,
@@ -68,8 +78,8 @@ describe('supervisor start lifecycle', () => {
       ...readdirSync(join(varDir, 'log')).map((f) => readFileSync(join(varDir, 'log', f), 'utf8')),
       readFileSync(join(varDir, 'data', 'audit.sqlite')).toString('latin1'),
     ].join('\n');
-    expect(everything).not.toContain('lifecycle-secret-0123456789');
-    expect(everything).not.toContain('lifecycle-key-0123456789');
+    expect(everything).not.toContain(SIM_KEY.secretKey);
+    expect(everything).not.toContain(SIM_KEY.apiKey);
     // The tamper-evidence command verifies the whole run's chain.
     const v = await execa(process.execPath, [cli, 'verify-audit', '--config', join(dir, 'config.json')], { reject: false });
     expect(v.exitCode).toBe(0);
