@@ -47,6 +47,9 @@ async function startSim() {
     stderr: 'inherit',
     reject: false,
     cleanup: true,
+    // Its own process group: Ctrl-C reaches the bot first, and the venue is stopped after the bot
+    // has shut down in order (otherwise the bot's last seconds are a spurious WS_DISCONNECTED).
+    detached: true,
   });
   children.push(sim);
   const urls = await new Promise((resolve, reject) => {

@@ -35,6 +35,17 @@ describe('supervisor with real workers', () => {
     expect(check.blocked_by).toEqual(expect.arrayContaining(['STARTUP_RECOVER', 'ENTRY_BLOCKED_NO_AIGATE']));
     await waitFor('heartbeats from every worker', () => sup.hosts.audit.lastHeartbeat && sup.hosts.gateway.lastHeartbeat && sup.hosts.engine.lastHeartbeat);
     expect(sup.hosts.engine.lastHeartbeat!.loop.p99_ms).toBeGreaterThanOrEqual(0);
+    // Market data flows venue -> gateway thread -> engine thread.
+    await waitFor('quotes in the engine', async () => {
+      const st = await sup.hosts.engine.request('status', {});
+      const q = st.details['quotes'] as Record<string, { bid: string }> | undefined;
+      return q?.['BTCUSDT'] && q['ETHUSDT'] ? q : false;
+    }, 5000, 20);
+    const gw = await waitFor('gateway health', () => {
+      const m = sup.hosts.gateway.lastHeartbeat?.metrics;
+      return m && m['rest'] === 'OK' && m['ws'] === 'CONNECTED' ? m : false;
+    }, 5000);
+    expect(typeof gw['clock_offset_ms']).toBe('number');
     // The checkpointer thread runs off the commit path and reports through the writer's metrics.
     const cp = await waitFor('a checkpoint', () => sup.hosts.audit.lastHeartbeat?.metrics['last_checkpoint'] as { type: string; mode: string } | undefined, 5000);
     expect(cp.type).toBe('checkpoint');

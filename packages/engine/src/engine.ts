@@ -3,6 +3,7 @@ import {
   MARKET_CHANNEL,
   type EngineSide,
   type EntryCheck,
+  type BookTick,
   type GatewayHealth,
   type GatewaySide,
   type JsonObject,
@@ -24,6 +25,10 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   const audit = workerAuditClient(ctx, 'engine');
   let gateway: Endpoint<EngineSide, GatewaySide> | null = null;
   let lastHealth: GatewayHealth | null = null;
+  // The latest quote per symbol and when the market stream last had a gap: the strategy will act
+  // only on quotes newer than the last gap.
+  const quotes = new Map<string, BookTick>();
+  let lastGapAt: number | null = null;
   let stage: Stage = 'STARTUP_RECOVER';
   let stageSince = Date.now();
   const cycleId: number | null = null;
@@ -53,7 +58,22 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       requestTimeoutMs: cfg.supervisor.request_timeout_ms,
       onReject: auditRejection(ctx, audit),
       onEvent: (ev) => {
-        if (ev.type === 'gateway_health') lastHealth = ev.health;
+        switch (ev.type) {
+          case 'gateway_health':
+            lastHealth = ev.health;
+            return;
+          case 'book_tick':
+            quotes.set(ev.tick.symbol, ev.tick);
+            return;
+          case 'market_gap':
+            lastGapAt = ev.ts_ms;
+            quotes.clear();
+            return;
+          default: {
+            const never: never = ev;
+            throw new Error(`unhandled gateway event ${JSON.stringify(never)}`);
+          }
+        }
       },
     });
   };
@@ -89,6 +109,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       audit_dropped: audit.dropped,
     }),
     details: (): JsonObject => ({
+      quotes: Object.fromEntries([...quotes].map(([sym, q]) => [sym, { bid: q.bid, ask: q.ask, age_ms: Date.now() - q.recv_ts_ms }])),
+      last_market_gap_ms: lastGapAt,
       stage,
       stage_since_ms: stageSince,
       startup_released: startupReleased,

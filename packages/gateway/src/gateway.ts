@@ -120,7 +120,21 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
   ];
 
   return {
-    metrics: (): JsonObject => ({ audit_attached: audit.attached, audit_held: audit.heldCount, audit_dropped: audit.dropped }),
+    metrics: (): JsonObject => {
+      const h = health();
+      return {
+        rest: h.rest,
+        ws: h.ws,
+        clock_offset_ms: h.clock_offset_ms,
+        used_weight_pct: h.used_weight_pct,
+        filters_age_ms: h.filters_age_ms,
+        ws_reconnects_per_min: stream.reconnectsLastMinute(),
+        ws_bad_frames: stream.badFrames,
+        audit_attached: audit.attached,
+        audit_held: audit.heldCount,
+        audit_dropped: audit.dropped,
+      };
+    },
     details: (): JsonObject => ({ health: health() as unknown as JsonObject }),
     onPort: (name: PortName, port: MessagePort) => {
       if (name === 'audit') audit.attach(port);
