@@ -43,7 +43,7 @@ describe('supervisor with real workers', () => {
     }, 5000, 20);
     const gw = await waitFor('gateway health', () => {
       const m = sup.hosts.gateway.lastHeartbeat?.metrics;
-      return m && m['rest'] === 'OK' && m['ws'] === 'CONNECTED' ? m : false;
+      return m && m['rest'] === 'OK' && m['ws'] === 'CONNECTED' && m['user_stream'] === 'SUBSCRIBED' ? m : false;
     }, 5000);
     expect(typeof gw['clock_offset_ms']).toBe('number');
     // The checkpointer thread runs off the commit path and reports through the writer's metrics.

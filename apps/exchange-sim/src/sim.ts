@@ -7,6 +7,7 @@ import { Exchange, type ApiKey, type ExchangeSnapshot } from './exchange.js';
 import { FAULT_KINDS, Faults, type FaultSpec } from './faults.js';
 import { RateLimiter } from './rate-limits.js';
 import { handleRest, orderQuery } from './rest.js';
+import { WsApi } from './ws-api.js';
 
 export interface SimOptions {
   readonly port?: number;
@@ -79,8 +80,10 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
     alive: boolean;
   }
   const subs = new Set<Sub>();
+  const wsApi = new WsApi(ex, now);
   wss.on('connection', (ws, req: IncomingMessage) => {
     const u = new URL(req.url ?? '/', 'http://x');
+    if (u.pathname === '/ws-api/v3') return wsApi.attach(ws);
     const combined = u.pathname === '/stream';
     const streams = combined ? (u.searchParams.get('streams') ?? '').split('/').filter(Boolean) : [u.pathname.replace(/^\/ws\//, '')];
     const sub: Sub = { ws, streams: streams.map((s) => s.toLowerCase()), combined, alive: true };
@@ -180,6 +183,9 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
         faults.add(body as unknown as FaultSpec);
         return json(res, 200, { active: faults.list() });
       }
+      case 'POST /admin/user-stream/terminate':
+        wsApi.terminate();
+        return json(res, 200, { terminated: true });
       case 'DELETE /admin/faults':
         faults.clear();
         return json(res, 200, { active: [] });

@@ -4,6 +4,7 @@ import {
   type EngineSide,
   type EntryCheck,
   type BookTick,
+  type UserEvent,
   type GatewayHealth,
   type GatewaySide,
   type JsonObject,
@@ -29,6 +30,10 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   // only on quotes newer than the last gap.
   const quotes = new Map<string, BookTick>();
   let lastGapAt: number | null = null;
+  // Account events from the user stream; any gap in it means REST reconcile is due (issue 6 runs it).
+  const orderUpdates = new Map<string, UserEvent>();
+  let balances: UserEvent | null = null;
+  let reconcileDueSince: number | null = null;
   let stage: Stage = 'STARTUP_RECOVER';
   let stageSince = Date.now();
   const cycleId: number | null = null;
@@ -68,6 +73,14 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           case 'market_gap':
             lastGapAt = ev.ts_ms;
             quotes.clear();
+            return;
+          case 'user_event':
+            if (ev.event.kind === 'order') orderUpdates.set(ev.event.client_order_id, ev.event);
+            else balances = ev.event;
+            return;
+          case 'user_stream_gap':
+            reconcileDueSince ??= ev.ts_ms;
+            audit.append(ctx.events.make('USER_EVENT_RECEIVED', { gap: true, why: ev.why }));
             return;
           default: {
             const never: never = ev;
@@ -111,6 +124,9 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     details: (): JsonObject => ({
       quotes: Object.fromEntries([...quotes].map(([sym, q]) => [sym, { bid: q.bid, ask: q.ask, age_ms: Date.now() - q.recv_ts_ms }])),
       last_market_gap_ms: lastGapAt,
+      user_order_updates: orderUpdates.size,
+      balances: (balances?.kind === 'balances' ? balances.balances : []) as unknown as JsonObject[],
+      reconcile_due_since_ms: reconcileDueSince,
       stage,
       stage_since_ms: stageSince,
       startup_released: startupReleased,

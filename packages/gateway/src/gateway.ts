@@ -4,6 +4,7 @@ import { createRateGovernor } from './rate-limits.js';
 import { createRestClient } from './rest-client.js';
 import { MarketStream } from './market-stream.js';
 import { OrderDesk } from './order-desk.js';
+import { UserStream } from './user-stream.js';
 import { VenueSession } from './venue-session.js';
 import {
   MARKET_CHANNEL,
@@ -92,6 +93,22 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     onState: (state, detail) => audit.append(ctx.events.make('WS_STATE_CHANGED', { state, ...detail })),
   });
   stream.start();
+  const userStream = secrets
+    ? new UserStream({
+        cfg: ex,
+        apiKey: secrets.api_key,
+        secret: secrets.api_secret,
+        exchangeNow: () => clock.exchangeNow(Date.now()),
+        reason,
+        onEvent: (event) => {
+          engine?.emit({ type: 'user_event', event });
+          audit.append(ctx.events.make('USER_EVENT_RECEIVED', event as unknown as JsonObject));
+        },
+        onGap: (why) => {
+          engine?.emit({ type: 'user_stream_gap', ts_ms: Date.now(), why });
+        },
+      })
+    : null;
   const health = (): GatewayHealth => ({
     ...session.health(),
     ws: stream.state === 'CONNECTED' ? 'CONNECTED' : stream.state === 'STOPPED' ? 'DOWN' : 'RECONNECTING',
@@ -111,6 +128,8 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     await session.refreshFilters();
     if (secrets) await session.checkApiKey();
     session.checkFreshness();
+    // The subscription is signed: it needs the clock, so it starts after the first sync.
+    userStream?.start();
   })().catch((e: unknown) => ctx.log.error(`gateway boot sequence failed: ${(e as Error).message}`));
   const timers = [
     every(cfg.supervisor.heartbeat_interval_ms, () => void engine?.emit({ type: 'gateway_health', health: health() })),
@@ -130,6 +149,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
         filters_age_ms: h.filters_age_ms,
         ws_reconnects_per_min: stream.reconnectsLastMinute(),
         ws_bad_frames: stream.badFrames,
+        user_stream: userStream?.state ?? 'NO_CREDENTIALS',
         audit_attached: audit.attached,
         audit_held: audit.heldCount,
         audit_dropped: audit.dropped,
@@ -144,6 +164,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
       drain: async () => {
         stopped = true;
         stream.stop();
+        userStream?.stop();
         for (const t of timers) clearInterval(t);
         rest.close();
         try {

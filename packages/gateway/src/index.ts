@@ -8,3 +8,4 @@ export * from './exchange-info.js';
 export * from './venue-session.js';
 export * from './order-desk.js';
 export * from './market-stream.js';
+export * from './user-stream.js';

@@ -27,12 +27,39 @@ export interface BookTick {
   readonly recv_ts_ms: number;
 }
 
+/** The venue's account events, normalized (decimals as strings). */
+export type UserEvent =
+  | {
+      readonly kind: 'order';
+      readonly symbol: string;
+      readonly client_order_id: string;
+      readonly order_id: number;
+      readonly side: OrderSide;
+      readonly type: string;
+      readonly status: string;
+      readonly exec_type: string;
+      readonly price: string;
+      readonly orig_qty: string;
+      readonly last_qty: string;
+      readonly last_price: string;
+      readonly cum_qty: string;
+      readonly cum_quote: string;
+      readonly commission: string;
+      readonly commission_asset: string | null;
+      readonly trade_id: number;
+      readonly ts_ms: number;
+    }
+  | { readonly kind: 'balances'; readonly ts_ms: number; readonly balances: readonly { readonly asset: string; readonly free: string; readonly locked: string }[] };
+
 // --- gateway -> engine
 export type GatewayEvent =
   | { readonly type: 'gateway_health'; readonly health: GatewayHealth }
   | { readonly type: 'book_tick'; readonly tick: BookTick }
   /** The market stream (re)connected: anything derived from earlier data may be stale. */
-  | { readonly type: 'market_gap'; readonly ts_ms: number; readonly why: string };
+  | { readonly type: 'market_gap'; readonly ts_ms: number; readonly why: string }
+  | { readonly type: 'user_event'; readonly event: UserEvent }
+  /** The user stream was (re)subscribed or lost: account state must be reconciled over REST. */
+  | { readonly type: 'user_stream_gap'; readonly ts_ms: number; readonly why: string };
 export type GatewayRequests = Record<never, never>;
 
 /**
@@ -133,6 +160,8 @@ export const MARKET_CHANNEL: ChannelSpec = {
       gateway_health: fields({ health: 'object' }),
       book_tick: fields({ tick: 'object' }),
       market_gap: fields({ ts_ms: 'number', why: 'string' }),
+      user_event: fields({ event: 'object' }),
+      user_stream_gap: fields({ ts_ms: 'number', why: 'string' }),
     },
     requests: {},
   },

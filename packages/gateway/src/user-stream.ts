@@ -1,0 +1,156 @@
+import WebSocket from 'ws';
+import { backoffMs } from '@vigil/core';
+import type { ExchangeConfig, JsonObject, ReasonCode, UserEvent } from '@vigil/contracts';
+import { hmacSha256Hex } from './signing.js';
+
+/**
+ * The user data stream through the WebSocket API (the mechanism Binance documents now):
+ * `userDataStream.subscribe.signature` with HMAC over the sorted params, then executionReport and
+ * outboundAccountPosition events, normalized. Any loss (close, error, eventStreamTerminated) is a
+ * gap: the engine must reconcile over REST, and the stream is DEGRADE-unstable until resubscribed.
+ */
+export interface UserStreamDeps {
+  readonly cfg: ExchangeConfig;
+  readonly apiKey: string;
+  readonly secret: string;
+  readonly exchangeNow: () => number | undefined;
+  readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
+  readonly onEvent: (e: UserEvent) => void;
+  readonly onGap: (why: string) => void;
+  readonly random?: () => number;
+}
+
+export type UserStreamState = 'STOPPED' | 'CONNECTING' | 'SUBSCRIBED' | 'RECONNECTING';
+
+const DEC = /^-?[0-9]+(\.[0-9]+)?$/;
+
+export class UserStream {
+  state: UserStreamState = 'STOPPED';
+  badFrames = 0;
+  private ws: WebSocket | null = null;
+  private attempt = 0;
+  private retry: NodeJS.Timeout | null = null;
+  private stopped = true;
+  private nextId = 1;
+
+  constructor(private readonly d: UserStreamDeps) {}
+
+  start(): void {
+    this.stopped = false;
+    this.connect('start');
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.ws?.removeAllListeners();
+    this.ws?.on('error', () => {});
+    this.ws?.terminate();
+    this.ws = null;
+    this.state = 'STOPPED';
+  }
+
+  private connect(why: string): void {
+    if (this.stopped) return;
+    this.state = this.state === 'STOPPED' ? 'CONNECTING' : 'RECONNECTING';
+    const ws = new WebSocket(this.d.cfg.ws_api_url, { handshakeTimeout: this.d.cfg.ws_stale_ms });
+    this.ws = ws;
+    ws.on('open', () => this.subscribe(ws, why));
+    ws.on('message', (data) => this.receive(ws, data));
+    ws.on('close', (code) => this.lost(ws, `closed (${code})`));
+    ws.on('error', (e) => this.lost(ws, `error: ${e.message}`));
+  }
+
+  private subscribe(ws: WebSocket, why: string): void {
+    const ts = this.d.exchangeNow();
+    if (ts === undefined) return this.lost(ws, 'clock not synced: cannot sign the subscription');
+    const params: Record<string, string | number> = { apiKey: this.d.apiKey, recvWindow: this.d.cfg.time_sync_recv_window_ms, timestamp: ts };
+    const payload = Object.keys(params).sort().map((k) => `${k}=${String(params[k])}`).join('&');
+    ws.send(JSON.stringify({ id: `sub-${this.nextId++}`, method: 'userDataStream.subscribe.signature', params: { ...params, signature: hmacSha256Hex(payload, this.d.secret) } }));
+    this.pendingWhy = why;
+  }
+
+  private pendingWhy = 'start';
+
+  private receive(ws: WebSocket, data: WebSocket.RawData): void {
+    let m: Record<string, unknown>;
+    try {
+      m = JSON.parse(data.toString()) as Record<string, unknown>;
+    } catch {
+      this.badFrames++;
+      return;
+    }
+    if ('status' in m) {
+      if (m['status'] === 200) {
+        this.attempt = 0;
+        this.state = 'SUBSCRIBED';
+        this.d.reason('USER_STREAM_UNSTABLE', false, {});
+        this.d.reason('USER_STREAM_TERMINATED', false, {});
+        this.d.onGap(this.pendingWhy);
+      } else {
+        const err = m['error'] as { code?: unknown; msg?: unknown } | undefined;
+        this.lost(ws, `subscription refused (${String(err?.code)})`, { code: Number(err?.code ?? 0), msg: String(err?.msg ?? '') });
+      }
+      return;
+    }
+    const ev = m['event'] as Record<string, unknown> | undefined;
+    if (!ev || typeof ev['e'] !== 'string') {
+      this.badFrames++;
+      return;
+    }
+    switch (ev['e']) {
+      case 'executionReport': {
+        const dec = ['p', 'q', 'l', 'L', 'z', 'Z'].every((k) => typeof ev[k] === 'string' && DEC.test(ev[k] as string));
+        if (!dec || typeof ev['s'] !== 'string' || typeof ev['c'] !== 'string' || typeof ev['i'] !== 'number') {
+          this.badFrames++;
+          return;
+        }
+        this.d.onEvent({
+          kind: 'order',
+          symbol: ev['s'],
+          client_order_id: ev['c'],
+          order_id: ev['i'],
+          side: ev['S'] === 'SELL' ? 'SELL' : 'BUY',
+          type: String(ev['o']),
+          status: String(ev['X']),
+          exec_type: String(ev['x']),
+          price: ev['p'] as string,
+          orig_qty: ev['q'] as string,
+          last_qty: ev['l'] as string,
+          last_price: ev['L'] as string,
+          cum_qty: ev['z'] as string,
+          cum_quote: ev['Z'] as string,
+          commission: typeof ev['n'] === 'string' ? ev['n'] : '0',
+          commission_asset: typeof ev['N'] === 'string' ? ev['N'] : null,
+          trade_id: typeof ev['t'] === 'number' ? ev['t'] : -1,
+          ts_ms: typeof ev['T'] === 'number' ? ev['T'] : Date.now(),
+        });
+        return;
+      }
+      case 'outboundAccountPosition': {
+        const b = Array.isArray(ev['B']) ? (ev['B'] as Record<string, unknown>[]) : [];
+        this.d.onEvent({ kind: 'balances', ts_ms: typeof ev['E'] === 'number' ? ev['E'] : Date.now(), balances: b.map((x) => ({ asset: String(x['a']), free: String(x['f']), locked: String(x['l']) })) });
+        return;
+      }
+      case 'eventStreamTerminated':
+        this.d.reason('USER_STREAM_TERMINATED', true, { ts_ms: typeof ev['E'] === 'number' ? ev['E'] : null });
+        this.lost(ws, 'eventStreamTerminated');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private lost(ws: WebSocket, why: string, extra: JsonObject = {}): void {
+    if (ws !== this.ws || this.stopped) return;
+    ws.removeAllListeners();
+    ws.on('error', () => {});
+    ws.terminate();
+    this.ws = null;
+    this.d.reason('USER_STREAM_UNSTABLE', true, { why, ...extra });
+    this.d.onGap(why);
+    const delay = backoffMs(this.attempt++, this.d.cfg.ws_reconnect_backoff_initial_ms, this.d.cfg.ws_reconnect_backoff_max_ms, this.d.random);
+    this.state = 'RECONNECTING';
+    this.retry = setTimeout(() => this.connect(why), delay);
+  }
+}
