@@ -132,9 +132,10 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
     log.warn(`fault hook applied: ${f.kind}`);
     switch (f.kind) {
       case 'throw':
-        setImmediate(() => {
+        // After the reply has had a chance to leave: the caller learns the hook was applied.
+        setTimeout(() => {
           throw new Error(f.message);
-        });
+        }, 10);
         return true;
       case 'block':
         setImmediate(() => {
@@ -145,7 +146,7 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
         });
         return true;
       case 'exit':
-        setImmediate(() => process.exit(f.code));
+        setTimeout(() => process.exit(f.code), 10);
         return true;
       case 'report_db_unusable':
         return logic.onFault?.(f) ?? false;
