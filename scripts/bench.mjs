@@ -85,7 +85,15 @@ async function audit() {
   add('audit', 'critical ack at idle p50/p99 (ms)', `${f(r.idle_critical_ack_p50_ms, 2)} / ${f(r.idle_critical_ack_p99_ms, 2)}`, '', '', 'p99 <= 5 ms');
 }
 
-const suites = { channels, failover, audit };
+async function sim() {
+  const { runSimBench } = await import('../apps/exchange-sim/dist/bench.js');
+  const r = await runSimBench();
+  add('exchange-sim', 'REST requests/s (ping, 16 keep-alive clients)', f(r.rest_requests_per_s, 0), '', '', 'not the bottleneck');
+  add('exchange-sim', 'signed order/test requests/s', f(r.signed_orders_per_s, 0), '', '', 'not the bottleneck');
+  add('exchange-sim', 'WS bookTicker messages/s (3 streams)', f(r.ws_messages_per_s, 0), '', '', 'not the bottleneck');
+}
+
+const suites = { channels, failover, audit, sim };
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;
