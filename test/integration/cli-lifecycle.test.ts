@@ -57,6 +57,8 @@ describe('supervisor start lifecycle', () => {
     const stages = (await (await fetch(`${url}/api/stages`)).json()) as { stages: { stage: string }[] };
     expect(stages.stages.map((x) => x.stage)).toContain('STARTUP_RECOVER');
     expect(((await (await fetch(`${url}/api/alerts`)).json()) as { alerts: unknown[] }).alerts).toEqual([]);
+    const intents = (await (await fetch(`${url}/api/intents`)).json()) as { states: { state: string; count: number }[] };
+    expect(intents.states[0]).toEqual({ state: 'SENT_UNKNOWN', count: 0 });
 
     proc.kill('SIGINT');
     const r = await proc;

@@ -24,6 +24,16 @@ export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: st
   return {
     alerts: () => read((r) => r.alerts(0, 50) as unknown as JsonObject[], []),
     stages: () => read((r) => r.stageChanges(20) as unknown as JsonObject[], []),
+    intents: () =>
+      read<JsonObject>(
+        (r) => {
+          const by = r.intentsByState();
+          // The operator's priority order: SENT_UNKNOWN first, every state shown, zeros included.
+          const order = ['SENT_UNKNOWN', 'CREATED', 'CONFIRMED', 'NOT_FOUND', 'FAILED_TERMINAL'];
+          return { states: order.map((state) => ({ state, count: by[state] ?? 0 })) };
+        },
+        { states: [], error: 'audit database not readable' },
+      ),
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     status: (): JsonObject => {
       const m = sup.modeState;

@@ -48,6 +48,8 @@ export function createLogger(opts: {
       }),
     );
   }
+  // A logger asked for no output still needs a transport, or winston complains on every line.
+  if (transports.length === 0) transports.push(new winston.transports.Console({ silent: true }));
   return winston.createLogger({
     level: opts.config.level,
     defaultMeta: { thread: opts.thread },

@@ -11,6 +11,8 @@ export interface PanelSource {
   alerts?(): JsonObject[];
   /** The last 20 STAGE_CHANGED, newest first, from the audit read side. */
   stages?(): JsonObject[];
+  /** Order intents by state, SENT_UNKNOWN first. */
+  intents?(): JsonObject;
   /** Prometheus text exposition, when metrics are wired. */
   metrics?(): Promise<{ readonly contentType: string; readonly body: string }>;
 }
@@ -27,6 +29,7 @@ export function createPanelApp(source: PanelSource, port: () => number): Hono {
   app.get('/api/health', (c) => c.json(source.health()));
   app.get('/api/alerts', (c) => c.json({ alerts: source.alerts?.() ?? [] }));
   app.get('/api/stages', (c) => c.json({ stages: source.stages?.() ?? [] }));
+  app.get('/api/intents', (c) => c.json(source.intents?.() ?? { states: [] }));
   app.get('/metrics', async (c) => {
     if (!source.metrics) return c.json({ error: 'NOT_FOUND', message: 'metrics not wired' }, 404);
     const m = await source.metrics();

@@ -32,8 +32,13 @@ export const DASHBOARD_HTML = `<!doctype html>
     <table><thead><tr><th>when</th><th>cycle_id</th><th>from</th><th>to</th></tr></thead><tbody id="stage-rows"></tbody></table>
   </section>
   <section id="health" data-order="4">
-    <h2>4. Process health</h2>
-    <table><thead><tr><th>worker</th><th>state</th><th>heartbeat age</th><th>loop p99</th><th>RSS</th></tr></thead><tbody id="workers"></tbody></table>
+    <h2>4. DB and process health</h2>
+    <div class="kv" id="db-health">-</div>
+    <table><thead><tr><th>worker</th><th>state</th><th>heartbeat age</th><th>loop p99</th><th>RSS</th><th>heap</th></tr></thead><tbody id="workers"></tbody></table>
+  </section>
+  <section id="intents" data-order="5">
+    <h2>5. Pending intents</h2>
+    <table><thead><tr><th>state</th><th>count</th></tr></thead><tbody id="intent-rows"></tbody></table>
   </section>
 </main>
 </body>
@@ -50,6 +55,7 @@ table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.2rem .5
 .mode-NORMAL{background:#1e6b2e}.mode-DEGRADE{background:#8a6d00}.mode-PAUSE{background:#8b1e1e}.mode-EXIT{background:#444}
 .feed{margin-left:auto;font-size:.85rem}.stale{color:#ff6b6b;font-weight:700}.muted{color:#888}
 .sev-CRIT{color:#ff6b6b}.sev-WARN{color:#f0c040}
+.kv{margin-bottom:.5rem}.kv span{margin-right:1.2rem}.hot{color:#ff6b6b;font-weight:700}
 `;
 
 export const DASHBOARD_JS = `
@@ -75,7 +81,13 @@ async function tick() {
     $('stage-name').textContent = s.stage ? s.stage.stage : '-';
     $('cycle').textContent = s.stage && s.stage.cycle_id != null ? s.stage.cycle_id : '-';
     $('stage-since').textContent = s.stage ? ago(s.stage.ts_ms) : '-';
-    rows($('workers'), Object.entries(s.workers), [([n]) => cell(n), ([, w]) => cell(w.state), ([, w]) => cell(w.heartbeat_age_ms == null ? '-' : w.heartbeat_age_ms + ' ms'), ([, w]) => cell(w.loop ? w.loop.p99_ms + ' ms' : '-'), ([, w]) => cell(mb(w.mem && w.mem.rss_bytes))]);
+    rows($('workers'), Object.entries(s.workers), [([n]) => cell(n), ([, w]) => cell(w.state), ([, w]) => cell(w.heartbeat_age_ms == null ? '-' : w.heartbeat_age_ms + ' ms'), ([, w]) => cell(w.loop ? w.loop.p99_ms + ' ms' : '-'), ([, w]) => cell(mb(w.mem && w.mem.rss_bytes)), ([, w]) => cell(mb(w.mem && w.mem.heap_used_bytes))]);
+    const a = (s.workers.audit && s.workers.audit.metrics) || {};
+    const d = a.disk || {};
+    const kv = [['writer', a.state], ['queue', a.queue_pct == null ? '-' : a.queue_pct + ' %'], ['lag', a.lag_ms == null ? '-' : a.lag_ms + ' ms'], ['events/min', a.events_per_min], ['drops', a.dropped_total], ['disk free', mb(d.free_bytes)], ['DB', mb(d.db_bytes)], ['WAL', mb(d.wal_bytes)], ['last commit', ago(a.last_writer_commit_ts_ms)]];
+    $('db-health').replaceChildren(...kv.map(([k, v]) => { const sp = document.createElement('span'); sp.textContent = k + ': ' + (v == null ? '-' : v); if ((k === 'writer' && v && v !== 'OK') || (k === 'drops' && v > 0)) sp.className = 'hot'; return sp; }));
+    const it = await fetch('/api/intents', { cache: 'no-store' }).then((x) => x.json());
+    rows($('intent-rows'), it.states, [(x) => cell(x.state, x.state === 'SENT_UNKNOWN' && x.count > 0 ? 'hot' : ''), (x) => cell(x.count)]);
     const [a, st] = await Promise.all([fetch('/api/alerts', { cache: 'no-store' }).then((x) => x.json()), fetch('/api/stages', { cache: 'no-store' }).then((x) => x.json())]);
     const sev = { CRIT: 0, WARN: 1, INFO: 2 };
     const alerts = a.alerts.slice().sort((x, y) => (sev[x.severity] - sev[y.severity]) || (y.seq - x.seq));
