@@ -20,10 +20,12 @@ export function venueConfig(sim: ExchangeSim): Record<string, unknown> {
 /** Fast timings so the tests observe heartbeats, stalls and windows in well under a second. */
 export const FAST = {
   supervisor: {
-    heartbeat_interval_ms: 50,
-    worker_stall_timeout_ms: 90,
-    mode_broadcast_interval_ms: 50,
-    worker_mode_timeout_ms: 400,
+    // Fast enough to observe stalls and windows in well under a second, slow enough that a GC pause
+    // or a busy 2-core CI machine (Chromium starting beside us) does not look like a stalled thread.
+    heartbeat_interval_ms: 100,
+    worker_stall_timeout_ms: 190,
+    mode_broadcast_interval_ms: 100,
+    worker_mode_timeout_ms: 600,
     degrade_stability_window_ms: 300,
     restart_backoff_initial_ms: 20,
     restart_backoff_max_ms: 200,

@@ -24,6 +24,13 @@ export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: st
   return {
     alerts: () => read((r) => r.alerts(0, 50) as unknown as JsonObject[], []),
     stages: () => read((r) => r.stageChanges(20) as unknown as JsonObject[], []),
+    reconcile: () =>
+      read<JsonObject>(
+        (r) => ({ last: (r.lastReconcile() ?? null) as JsonObject | null, diffs: r.recentDiffs(20) as unknown as JsonObject[] }),
+        { last: null, diffs: [], error: 'audit database not readable' },
+      ),
+    // The engine does not count churn yet (issue 6): say so instead of showing zeros that mean nothing.
+    churn: (): JsonObject => ({ available: false, why: 'the engine does not export churn counters yet', windows_s: [10, 60] }),
     intents: () =>
       read<JsonObject>(
         (r) => {

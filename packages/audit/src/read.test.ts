@@ -85,6 +85,8 @@ describe('derived tables', () => {
     expect(db.prepare('SELECT kind, order_intent_id FROM reconcile_diffs').get()).toEqual({ kind: 'ORDER_STATUS', order_intent_id: 'oi_1' });
     expect(db.prepare('SELECT verdict, latency_ms, decision_id FROM ai_gate_events').get()).toEqual({ verdict: 'ALLOW', latency_ms: 120.5, decision_id: 'dec_1' });
     expect(db.prepare('SELECT symbols FROM filters_snapshots').get()).toEqual({ symbols: 3 });
+    expect(reader.lastReconcile()).toMatchObject({ drift: 'OK', duration_ms: 35, diffs: 1 });
+    expect(reader.recentDiffs()).toMatchObject([{ kind: 'ORDER_STATUS', order_intent_id: 'oi_1', detail: { local: 'NEW', venue: 'FILLED' } }]);
     reader.close();
     w.close();
   });

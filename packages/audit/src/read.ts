@@ -60,6 +60,8 @@ export class AuditReader {
       perMinute: this.db.prepare('SELECT (ts_ms / 60000) * 60000 AS minute_ms, count(*) AS events FROM events WHERE ts_ms >= ? GROUP BY minute_ms ORDER BY minute_ms'),
       lastSeq: this.db.prepare('SELECT max(seq) AS seq FROM events'),
       intents: this.db.prepare('SELECT state, count(*) AS n FROM order_intents GROUP BY state'),
+      lastReconcile: this.db.prepare('SELECT seq, ts_ms, cycle_id, duration_ms, drift, diffs FROM reconcile_runs ORDER BY seq DESC LIMIT 1'),
+      diffs: this.db.prepare('SELECT seq, ts_ms, cycle_id, decision_id, order_intent_id, kind, detail FROM reconcile_diffs ORDER BY seq DESC LIMIT ?'),
     };
   }
 
@@ -92,6 +94,16 @@ export class AuditReader {
     const out: Record<string, number> = {};
     for (const r of this.q['intents']!.all() as { state: string; n: number }[]) out[r.state] = r.n;
     return out;
+  }
+
+  /** The last reconcile run (ts, duration, drift OK/WARN/BAD), or null before the first. */
+  lastReconcile(): { seq: number; ts_ms: number; cycle_id: number | null; duration_ms: number | null; drift: string | null; diffs: number | null } | null {
+    return (this.q['lastReconcile']!.get() as ReturnType<AuditReader['lastReconcile']> | undefined) ?? null;
+  }
+
+  /** Recent RECONCILE_DIFF rows with their ids, newest first. */
+  recentDiffs(n = 20): { seq: number; ts_ms: number; cycle_id: number | null; decision_id: string | null; order_intent_id: string | null; kind: string | null; detail: unknown }[] {
+    return (this.q['diffs']!.all(n) as { seq: number; ts_ms: number; cycle_id: number | null; decision_id: string | null; order_intent_id: string | null; kind: string | null; detail: string | null }[]).map((r) => ({ ...r, detail: parse(r.detail) }));
   }
 
   lastSeq(): number {

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
 import type { JsonObject } from '@vigil/contracts';
 import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS } from './assets.js';
 import { panelGuard } from './security.js';
@@ -13,6 +14,10 @@ export interface PanelSource {
   stages?(): JsonObject[];
   /** Order intents by state, SENT_UNKNOWN first. */
   intents?(): JsonObject;
+  /** Last reconcile run and recent RECONCILE_DIFF. */
+  reconcile?(): JsonObject;
+  /** Churn / cancel-replace counters in 10 s and 60 s windows. */
+  churn?(): JsonObject;
   /** Prometheus text exposition, when metrics are wired. */
   metrics?(): Promise<{ readonly contentType: string; readonly body: string }>;
 }
@@ -30,6 +35,21 @@ export function createPanelApp(source: PanelSource, port: () => number): Hono {
   app.get('/api/alerts', (c) => c.json({ alerts: source.alerts?.() ?? [] }));
   app.get('/api/stages', (c) => c.json({ stages: source.stages?.() ?? [] }));
   app.get('/api/intents', (c) => c.json(source.intents?.() ?? { states: [] }));
+  app.get('/api/reconcile', (c) => c.json(source.reconcile?.() ?? { last: null, diffs: [] }));
+  app.get('/api/churn', (c) => c.json(source.churn?.() ?? { available: false }));
+  // Live updates: the status once a second until the browser goes away.
+  app.get('/api/stream', (c) =>
+    streamSSE(c, async (stream) => {
+      let open = true;
+      stream.onAbort(() => {
+        open = false;
+      });
+      while (open) {
+        await stream.writeSSE({ event: 'status', data: JSON.stringify(source.status()) });
+        await stream.sleep(1000);
+      }
+    }),
+  );
   app.get('/metrics', async (c) => {
     if (!source.metrics) return c.json({ error: 'NOT_FOUND', message: 'metrics not wired' }, 404);
     const m = await source.metrics();
