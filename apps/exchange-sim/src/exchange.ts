@@ -37,6 +37,21 @@ export interface Order {
   locked: Fx;
   lockedAsset: string;
   fills: Fill[];
+  /** -1 outside an order list. */
+  orderListId: number;
+  /** Trailing stop distance in BIPS (null = a plain stop). */
+  trailingDelta: number | null;
+}
+
+export interface OrderList {
+  orderListId: number;
+  listClientOrderId: string;
+  symbol: string;
+  apiKey: string;
+  /** [above, below] order ids. */
+  orderIds: number[];
+  status: 'EXECUTING' | 'ALL_DONE';
+  transactionTime: number;
 }
 
 export interface ApiKey {
@@ -69,6 +84,8 @@ export interface ExchangeSnapshot {
   orders: Array<Omit<Order, 'price' | 'stopPrice' | 'origQty' | 'executedQty' | 'cumQuote' | 'locked' | 'fills'> & { price: string; stopPrice: string; origQty: string; executedQty: string; cumQuote: string; locked: string; fills: Array<Omit<Fill, 'price' | 'qty' | 'commission'> & { price: string; qty: string; commission: string }> }>;
   prices: Record<string, string>;
   symbolStatus: Record<string, string>;
+  lists?: OrderList[];
+  nextListId?: number;
 }
 
 /**
@@ -81,6 +98,10 @@ export class Exchange {
   readonly keys = new Map<string, ApiKey>();
   readonly balances = new Map<string, Map<string, { free: Fx; locked: Fx }>>();
   readonly orders = new Map<number, Order>();
+  readonly lists = new Map<number, OrderList>();
+  /** Best price seen since a trailing stop was placed (highest bid for a SELL, lowest ask for a BUY). */
+  private readonly trailRef = new Map<number, Fx>();
+  nextListId = 1;
   nextOrderId = 1;
   nextTradeId = 1;
   paused = false;
@@ -148,7 +169,7 @@ export class Exchange {
   }
 
   /** POST /api/v3/order (and /order/test when `test`). Params are the decoded request parameters. */
-  place(apiKey: string, p: Record<string, string>, test = false): Result<Order> {
+  place(apiKey: string, p: Record<string, string>, test = false, internal: { readonly listId?: number; readonly sharedLock?: boolean; readonly extraOpen?: number } = {}): Result<Order> {
     const key = this.keys.get(apiKey)!;
     if (!key.canTrade) return E(401, -2015, 'Invalid API-key, IP, or permissions for action.');
     for (const k of ['symbol', 'side', 'type']) if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
@@ -207,13 +228,14 @@ export class Exchange {
     }
     if (trailing !== null && (!Number.isInteger(trailing) || trailing < s.minTrailingDelta || trailing > s.maxTrailingDelta)) return E(400, -1013, 'Filter failure: TRAILING_DELTA');
     const open = [...this.orders.values()].filter((o) => o.apiKey === apiKey && o.symbol === s.symbol && isOpen(o));
-    if (open.length >= s.maxNumOrders) return E(400, -1013, 'Filter failure: MAX_NUM_ORDERS');
+    if (open.length + (internal.extraOpen ?? 0) >= s.maxNumOrders) return E(400, -1013, 'Filter failure: MAX_NUM_ORDERS');
     if (STOP_TYPES.includes(type) && open.filter((o) => STOP_TYPES.includes(o.type)).length >= s.maxNumAlgoOrders) return E(400, -1013, 'Filter failure: MAX_NUM_ALGO_ORDERS');
     if (type === 'LIMIT_MAKER' && pr !== null && (side === 'BUY' ? pr >= book.ask : pr <= book.bid)) return E(400, -2010, 'Order would immediately match and take.');
     if (open.some((o) => o.clientOrderId === cid)) return E(400, -2010, 'Duplicate order sent.');
     // Balance: what this order may consume, locked until it fills or ends.
     const lockAsset = side === 'BUY' ? s.quote : s.base;
-    const need = side === 'BUY' ? (q !== null ? mul(q, pr ?? book.ask) : (qq as Fx)) : (q as Fx);
+    // The second leg of an OCO shares the first leg's lock: the quantity is locked once.
+    const need = internal.sharedLock ? 0n : side === 'BUY' ? (q !== null ? mul(q, pr ?? book.ask) : (qq as Fx)) : (q as Fx);
     const bal = this.balance(apiKey, lockAsset);
     if (bal.free < need) return E(400, -2010, 'Account has insufficient balance for requested action.');
     const now = this.now();
@@ -237,12 +259,15 @@ export class Exchange {
       locked: need,
       lockedAsset: lockAsset,
       fills: [],
+      orderListId: internal.listId ?? -1,
+      trailingDelta: trailing,
     };
     if (test) return { ok: true, value: o };
     this.nextOrderId++;
     bal.free -= need;
     bal.locked += need;
     this.orders.set(o.orderId, o);
+    if (trailing !== null && sp === null) this.trailRef.set(o.orderId, side === 'SELL' ? book.bid : book.ask);
     if (type === 'MARKET') this.fillMarket(o, qq);
     else if (o.triggered) this.tryFill(o, false);
     if (isOpen(o) && (tif === 'IOC' || tif === 'FOK')) this.end(o, 'EXPIRED');
@@ -253,8 +278,106 @@ export class Exchange {
   cancel(apiKey: string, symbol: string, by: { orderId?: number; clientOrderId?: string }): Result<Order> {
     const o = this.find(apiKey, symbol, by);
     if (!o || !isOpen(o)) return E(400, -2011, 'Unknown order sent.');
-    this.end(o, 'CANCELED');
+    // Cancelling one leg of an order list cancels the whole list.
+    const list = o.orderListId >= 0 ? this.lists.get(o.orderListId) : undefined;
+    if (list) this.cancelList(list);
+    else this.end(o, 'CANCELED');
     return { ok: true, value: o };
+  }
+
+  /**
+   * POST /api/v3/orderList/oco: two legs sharing one quantity (and one balance lock). Both legs are
+   * validated before either exists; when one executes or its stop triggers, the other expires.
+   */
+  placeOco(apiKey: string, p: Record<string, string>): Result<OrderList> {
+    for (const k of ['symbol', 'side', 'quantity', 'aboveType', 'belowType']) if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
+    const s = this.symbols.get(p['symbol']!);
+    if (!s) return E(400, -1121, 'Invalid symbol.');
+    const side = p['side'] as Side;
+    if (side !== 'BUY' && side !== 'SELL') return E(400, -1117, 'Invalid side.');
+    const ABOVE: readonly string[] = side === 'SELL' ? ['LIMIT_MAKER', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] : ['STOP_LOSS', 'STOP_LOSS_LIMIT'];
+    const BELOW: readonly string[] = side === 'SELL' ? ['STOP_LOSS', 'STOP_LOSS_LIMIT'] : ['LIMIT_MAKER', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
+    if (!ABOVE.includes(p['aboveType']!)) return E(400, -1116, 'Invalid orderType.');
+    if (!BELOW.includes(p['belowType']!)) return E(400, -1116, 'Invalid orderType.');
+    const leg = (prefix: 'above' | 'below'): Record<string, string> => {
+      const out: Record<string, string> = { symbol: s.symbol, side, type: p[`${prefix}Type`]!, quantity: p['quantity']! };
+      for (const [k, v] of [['ClientOrderId', 'newClientOrderId'], ['Price', 'price'], ['StopPrice', 'stopPrice'], ['TrailingDelta', 'trailingDelta'], ['TimeInForce', 'timeInForce']] as const) {
+        const x = p[`${prefix}${k}`];
+        if (x !== undefined) out[v] = x;
+      }
+      return out;
+    };
+    const above = leg('above');
+    const below = leg('below');
+    const lcid = p['listClientOrderId'] ?? `simlist${this.nextListId}${Math.floor(this.random() * 1e9)}`;
+    if (!/^[a-zA-Z0-9-_]{1,36}$/.test(lcid)) return E(400, -1100, "Illegal characters found in parameter 'listClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.");
+    if ([...this.lists.values()].some((l) => l.apiKey === apiKey && l.status === 'EXECUTING' && l.listClientOrderId === lcid)) return E(400, -2010, 'Duplicate order sent.');
+    // Price relationships: the above leg above the market, the below leg below it.
+    const book = this.books.get(s.symbol)!;
+    const px = (o: Record<string, string>): Fx | null => {
+      const v = o['stopPrice'] ?? o['price'];
+      if (v === undefined) return null;
+      const r = parseFx(v);
+      return r.ok ? r.value : null;
+    };
+    const a = px(above);
+    const b = px(below);
+    if (a === null || b === null) return E(400, -1102, 'Mandatory parameter price or stopPrice was not sent, was empty/null, or malformed.');
+    if (!(a > book.last && b < book.last)) return E(400, -1013, 'The relationship of the prices for the orders is not correct.');
+    const v1 = this.place(apiKey, above, true);
+    if (!v1.ok) return v1;
+    const v2 = this.place(apiKey, below, true, { sharedLock: true, extraOpen: 1 });
+    if (!v2.ok) return v2;
+    const id = this.nextListId++;
+    const first = this.place(apiKey, above, false, { listId: id });
+    if (!first.ok) return first;
+    const second = this.place(apiKey, below, false, { listId: id, sharedLock: true });
+    if (!second.ok) {
+      this.end(first.value, 'CANCELED');
+      return second;
+    }
+    const list: OrderList = { orderListId: id, listClientOrderId: lcid, symbol: s.symbol, apiKey, orderIds: [first.value.orderId, second.value.orderId], status: 'EXECUTING', transactionTime: this.now() };
+    this.lists.set(id, list);
+    // A leg may already have executed at placement (a TAKE_PROFIT at the market): settle at once.
+    for (const oid of list.orderIds) {
+      const o = this.orders.get(oid)!;
+      if (o.executedQty > 0n) this.settleList(o);
+    }
+    return { ok: true, value: list };
+  }
+
+  findList(apiKey: string, by: { orderListId?: number; listClientOrderId?: string }): OrderList | undefined {
+    let found: OrderList | undefined;
+    for (const l of this.lists.values()) {
+      if (l.apiKey !== apiKey) continue;
+      if (by.orderListId !== undefined ? l.orderListId === by.orderListId : l.listClientOrderId === by.listClientOrderId) {
+        if (!found || l.status === 'EXECUTING' || l.orderListId > found.orderListId) found = l;
+      }
+    }
+    return found;
+  }
+
+  cancelList(list: OrderList): void {
+    for (const oid of list.orderIds) {
+      const o = this.orders.get(oid)!;
+      if (isOpen(o)) this.end(o, 'CANCELED');
+    }
+    list.status = 'ALL_DONE';
+  }
+
+  /** One leg executed or triggered: the other leg expires, its share of the lock moves over. */
+  private settleList(leg: Order): void {
+    const list = this.lists.get(leg.orderListId);
+    if (!list || list.status !== 'EXECUTING') return;
+    for (const oid of list.orderIds) {
+      if (oid === leg.orderId) continue;
+      const other = this.orders.get(oid)!;
+      if (!isOpen(other)) continue;
+      leg.locked += other.locked;
+      other.locked = 0n;
+      this.end(other, 'EXPIRED');
+    }
+    list.status = 'ALL_DONE';
   }
 
   find(apiKey: string, symbol: string, by: { orderId?: number; clientOrderId?: string }): Order | undefined {
@@ -288,6 +411,7 @@ export class Exchange {
 
   private execute(o: Order, px: Fx, qty: Fx, maker: boolean): void {
     if (qty <= 0n) return;
+    if (o.orderListId >= 0) this.settleList(o);
     const s = this.symbols.get(o.symbol)!;
     const quote = mul(px, qty);
     const base = this.balance(o.apiKey, s.base);
@@ -339,6 +463,23 @@ export class Exchange {
     const b = this.books.get(symbol)!;
     for (const o of this.orders.values()) {
       if (o.symbol !== symbol || !isOpen(o)) continue;
+      if (!o.triggered && this.trailRef.has(o.orderId)) {
+        // Trailing stop: follows the best price and triggers delta BIPS behind it.
+        const px = o.side === 'SELL' ? b.bid : b.ask;
+        const ref = this.trailRef.get(o.orderId)!;
+        const best = o.side === 'SELL' ? max(ref, px) : min(ref, px);
+        this.trailRef.set(o.orderId, best);
+        const d = BigInt(o.trailingDelta ?? 0);
+        const hit = o.side === 'SELL' ? px * 10_000n <= best * (10_000n - d) : px * 10_000n >= best * (10_000n + d);
+        if (!hit) continue;
+        o.triggered = true;
+        o.stopPrice = px;
+        this.trailRef.delete(o.orderId);
+        if (o.type === 'STOP_LOSS' || o.type === 'TAKE_PROFIT') {
+          this.execute(o, px, o.origQty, false);
+          continue;
+        }
+      }
       if (!o.triggered) {
         const px = o.side === 'SELL' ? b.bid : b.ask;
         const stopLoss = o.type === 'STOP_LOSS' || o.type === 'STOP_LOSS_LIMIT';
@@ -346,6 +487,7 @@ export class Exchange {
         const hit = o.side === 'SELL' ? (stopLoss ? px <= o.stopPrice : px >= o.stopPrice) : stopLoss ? px >= o.stopPrice : px <= o.stopPrice;
         if (!hit) continue;
         o.triggered = true;
+        if (o.orderListId >= 0) this.settleList(o);
         if (o.type === 'STOP_LOSS' || o.type === 'TAKE_PROFIT') {
           this.execute(o, px, o.origQty, false);
           continue;
@@ -378,6 +520,8 @@ export class Exchange {
       })),
       prices: Object.fromEntries([...this.books].map(([s, b]) => [s, fmt(b.last)])),
       symbolStatus: Object.fromEntries([...this.symbols].map(([s, d]) => [s, d.status])),
+      lists: [...this.lists.values()].map((l) => ({ ...l, orderIds: [...l.orderIds] })),
+      nextListId: this.nextListId,
     };
   }
 
@@ -399,8 +543,14 @@ export class Exchange {
         cumQuote: fx(o.cumQuote),
         locked: fx(o.locked),
         fills: o.fills.map((f) => ({ ...f, price: fx(f.price), qty: fx(f.qty), commission: fx(f.commission) })),
+        // State files written before order lists and trailing stops existed lack these.
+        orderListId: o.orderListId ?? -1,
+        trailingDelta: o.trailingDelta ?? null,
       });
     }
+    this.lists.clear();
+    for (const l of s.lists ?? []) this.lists.set(l.orderListId, { ...l, orderIds: [...l.orderIds] });
+    this.nextListId = s.nextListId ?? 1;
     for (const [sym, p] of Object.entries(s.prices)) {
       const d = this.symbols.get(sym);
       if (d) this.books.set(sym, this.bookAround(d, fx(p), 1));

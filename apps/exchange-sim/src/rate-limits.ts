@@ -23,6 +23,12 @@ export const WEIGHTS: Readonly<Record<string, number>> = {
   'GET /api/v3/allOrders': 20,
   'GET /api/v3/myTrades': 20,
   'GET /sapi/v1/account/apiRestrictions': 1,
+  'POST /api/v3/orderList/oco': 1,
+  'POST /api/v3/order/oco': 1,
+  'DELETE /api/v3/orderList': 1,
+  'GET /api/v3/orderList': 4,
+  'GET /api/v3/openOrderList': 6,
+  'GET /api/v3/allOrderList': 20,
 };
 
 export class RateLimiter {

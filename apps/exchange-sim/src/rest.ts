@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkSigned } from './auth.js';
 import { fmt } from './decimal.js';
-import { isOpen, type Exchange, type Order, type VenueError } from './exchange.js';
+import { isOpen, type Exchange, type Order, type OrderList, type VenueError } from './exchange.js';
 import type { Faults } from './faults.js';
 import { LIMITS, WEIGHTS, type RateLimiter } from './rate-limits.js';
 import type { SymbolDef } from './symbols.js';
@@ -46,7 +46,7 @@ export async function handleRest(d: RestDeps, req: IncomingMessage, res: ServerR
   }
   headers['x-mbx-used-weight'] = String(adm.usedWeight);
   headers['x-mbx-used-weight-1m'] = String(adm.usedWeight);
-  const reply = route === 'POST /api/v3/order' || route === 'DELETE /api/v3/order' || route === 'GET /api/v3/order' || route.startsWith('GET /api/v3/openOrders') || route === 'GET /api/v3/account' || route === 'GET /sapi/v1/account/apiRestrictions' || route === 'POST /api/v3/order/test' || route === 'GET /api/v3/allOrders' || route === 'GET /api/v3/myTrades'
+  const reply = route === 'POST /api/v3/order' || route === 'DELETE /api/v3/order' || route === 'GET /api/v3/order' || route.startsWith('GET /api/v3/openOrders') || route === 'GET /api/v3/account' || route === 'GET /sapi/v1/account/apiRestrictions' || route === 'POST /api/v3/order/test' || route === 'GET /api/v3/allOrders' || route === 'GET /api/v3/myTrades' || LIST_ROUTES.has(route)
     ? signedRoute(d, req, route, rawQuery, rawBody, params, serverNow, headers)
     : publicRoute(d, route, params, serverNow);
   return send(res, reply, headers);
@@ -96,6 +96,42 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       const r = d.ex.place(key.apiKey, p, true);
       return r.ok ? ok({}) : err(r.err);
     }
+    case 'POST /api/v3/order/oco':
+    case 'POST /api/v3/orderList/oco': {
+      // An OCO counts as two orders against the order-rate limits.
+      const counts = d.limiter.order(key.apiKey, now) && d.limiter.order(key.apiKey, now);
+      if (!counts) return err({ http: 429, code: -1015, msg: 'Too many new orders; current limit is 50 orders per TEN_SECONDS.' });
+      headers['x-mbx-order-count-10s'] = String(counts.c10s);
+      headers['x-mbx-order-count-1d'] = String(counts.c1d);
+      const five = d.faults.take('http_5xx', route, now);
+      const e1007 = five ? null : d.faults.take('error_1007', route, now);
+      const drop = five || e1007 ? null : d.faults.take('drop_response_after_execute', route, now);
+      if ((five || e1007) && !(five ?? e1007)!.execute) return five ? { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' } : err(E1007);
+      const r = d.ex.placeOco(key.apiKey, route === 'POST /api/v3/order/oco' ? legacyOco(p) : p);
+      if (r.ok) d.onChange();
+      if (drop) return { destroy: true };
+      if (five) return { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' };
+      if (e1007) return err(E1007);
+      if (!r.ok) return err(r.err);
+      return ok(listResponse(d.ex, r.value, true));
+    }
+    case 'DELETE /api/v3/orderList': {
+      if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
+      const l = d.ex.findList(key.apiKey, p['orderListId'] ? { orderListId: Number(p['orderListId']) } : { listClientOrderId: p['listClientOrderId'] ?? '' });
+      if (!l || l.symbol !== p['symbol'] || l.status !== 'EXECUTING') return err({ http: 400, code: -2011, msg: 'Order list does not exist.' });
+      d.ex.cancelList(l);
+      d.onChange();
+      return ok(listResponse(d.ex, l, true));
+    }
+    case 'GET /api/v3/orderList': {
+      if (!p['orderListId'] && !p['origClientOrderId']) return err({ http: 400, code: -1102, msg: "Param 'origClientOrderId' or 'orderListId' must be sent, but both were empty/null!" });
+      const l = d.ex.findList(key.apiKey, p['orderListId'] ? { orderListId: Number(p['orderListId']) } : { listClientOrderId: p['origClientOrderId']! });
+      return l ? ok(listResponse(d.ex, l, false)) : err({ http: 400, code: -2011, msg: 'Order list does not exist.' });
+    }
+    case 'GET /api/v3/openOrderList':
+      return ok([...d.ex.lists.values()].filter((l) => l.apiKey === key.apiKey && l.status === 'EXECUTING').map((l) => listResponse(d.ex, l, false)));
+    case 'GET /api/v3/allOrderList':
+      return ok([...d.ex.lists.values()].filter((l) => l.apiKey === key.apiKey).map((l) => listResponse(d.ex, l, false)));
     case 'POST /api/v3/order': {
       const counts = d.limiter.order(key.apiKey, now);
       if (!counts) return err({ http: 429, code: -1015, msg: 'Too many new orders; current limit is 50 orders per TEN_SECONDS.' });
@@ -140,12 +176,49 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
       const trades = [...d.ex.orders.values()]
         .filter((o) => o.apiKey === key.apiKey && o.symbol === p['symbol'])
-        .flatMap((o) => o.fills.map((f) => ({ symbol: o.symbol, id: f.tradeId, orderId: o.orderId, orderListId: -1, price: fmt(f.price), qty: fmt(f.qty), quoteQty: fmt((f.price * f.qty) / 100_000_000n), commission: fmt(f.commission), commissionAsset: f.commissionAsset, time: o.updateTime, isBuyer: o.side === 'BUY', isMaker: f.maker, isBestMatch: true })));
+        .flatMap((o) => o.fills.map((f) => ({ symbol: o.symbol, id: f.tradeId, orderId: o.orderId, orderListId: o.orderListId, price: fmt(f.price), qty: fmt(f.qty), quoteQty: fmt((f.price * f.qty) / 100_000_000n), commission: fmt(f.commission), commissionAsset: f.commissionAsset, time: o.updateTime, isBuyer: o.side === 'BUY', isMaker: f.maker, isBestMatch: true })));
       return ok(trades);
     }
     default:
       return err({ http: 404, code: -1000, msg: 'Unknown endpoint.' });
   }
+}
+
+const LIST_ROUTES: ReadonlySet<string> = new Set(['POST /api/v3/orderList/oco', 'POST /api/v3/order/oco', 'DELETE /api/v3/orderList', 'GET /api/v3/orderList', 'GET /api/v3/openOrderList', 'GET /api/v3/allOrderList']);
+
+/** The legacy POST /api/v3/order/oco parameters mapped onto the above/below form. */
+function legacyOco(p: Record<string, string>): Record<string, string> {
+  const sell = p['side'] === 'SELL';
+  const limit: Record<string, string | undefined> = { Type: 'LIMIT_MAKER', Price: p['price'], ClientOrderId: p['limitClientOrderId'] };
+  const stop: Record<string, string | undefined> = {
+    Type: p['stopLimitPrice'] !== undefined ? 'STOP_LOSS_LIMIT' : 'STOP_LOSS',
+    StopPrice: p['stopPrice'],
+    Price: p['stopLimitPrice'],
+    TimeInForce: p['stopLimitTimeInForce'],
+    ClientOrderId: p['stopClientOrderId'],
+  };
+  const out: Record<string, string> = {};
+  for (const k of ['symbol', 'side', 'quantity', 'listClientOrderId', 'newOrderRespType']) if (p[k] !== undefined) out[k] = p[k];
+  for (const [prefix, leg] of [['above', sell ? limit : stop], ['below', sell ? stop : limit]] as const) {
+    for (const [k, v] of Object.entries(leg)) if (v !== undefined) out[`${prefix}${k}`] = v;
+  }
+  return out;
+}
+
+function listResponse(ex: Exchange, l: OrderList, withReports: boolean): Record<string, unknown> {
+  const legs = l.orderIds.map((id) => ex.orders.get(id)!);
+  const done = l.status === 'ALL_DONE';
+  return {
+    orderListId: l.orderListId,
+    contingencyType: 'OCO',
+    listStatusType: done ? 'ALL_DONE' : 'EXEC_STARTED',
+    listOrderStatus: done ? 'ALL_DONE' : 'EXECUTING',
+    listClientOrderId: l.listClientOrderId,
+    transactionTime: l.transactionTime,
+    symbol: l.symbol,
+    orders: legs.map((o) => ({ symbol: o.symbol, orderId: o.orderId, clientOrderId: o.clientOrderId })),
+    ...(withReports ? { orderReports: legs.map((o) => ({ ...orderQuery(o), transactTime: o.updateTime })) } : {}),
+  };
 }
 
 const E1007: VenueError = { http: 500, code: -1007, msg: 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.' };
@@ -154,7 +227,7 @@ export function orderQuery(o: Order): Record<string, unknown> {
   return {
     symbol: o.symbol,
     orderId: o.orderId,
-    orderListId: -1,
+    orderListId: o.orderListId,
     clientOrderId: o.clientOrderId,
     price: fmt(o.price),
     origQty: fmt(o.origQty),
@@ -165,6 +238,7 @@ export function orderQuery(o: Order): Record<string, unknown> {
     type: o.type,
     side: o.side,
     stopPrice: fmt(o.stopPrice),
+    ...(o.trailingDelta !== null ? { trailingDelta: o.trailingDelta } : {}),
     icebergQty: '0.00000000',
     time: o.time,
     updateTime: o.updateTime,
@@ -176,7 +250,7 @@ export function orderQuery(o: Order): Record<string, unknown> {
 }
 
 function orderResponse(o: Order, respType: string): Record<string, unknown> {
-  const ack = { symbol: o.symbol, orderId: o.orderId, orderListId: -1, clientOrderId: o.clientOrderId, transactTime: o.time };
+  const ack = { symbol: o.symbol, orderId: o.orderId, orderListId: o.orderListId, clientOrderId: o.clientOrderId, transactTime: o.time };
   if (respType === 'ACK') return ack;
   const result = {
     ...ack,

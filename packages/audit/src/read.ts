@@ -106,6 +106,25 @@ export class AuditReader {
     return (this.q['diffs']!.all(n) as { seq: number; ts_ms: number; cycle_id: number | null; decision_id: string | null; order_intent_id: string | null; kind: string | null; detail: string | null }[]).map((r) => ({ ...r, detail: parse(r.detail) }));
   }
 
+  /**
+   * What the engine remembers across a restart: each symbol's last POSITION_UPDATED payload and
+   * every intent not in a final state (with its INTENT_CREATED payload). Startup reconcile checks
+   * all of it against REST before anything else happens.
+   */
+  engineMemory(): { positions: { symbol: string; ts_ms: number; payload: Record<string, unknown> }[]; intents: { order_intent_id: string; state: string; created_ms: number; symbol: string | null; side: string | null; client_order_id: string | null; cycle_id: number | null; decision_id: string | null; payload: Record<string, unknown> }[] } {
+    const positions = (
+      this.db.prepare('SELECT p.symbol AS symbol, p.ts_ms AS ts_ms, e.payload AS payload FROM positions p JOIN events e ON e.seq = p.last_seq ORDER BY p.symbol').all() as { symbol: string; ts_ms: number; payload: string }[]
+    ).map((r) => ({ symbol: r.symbol, ts_ms: r.ts_ms, payload: (parse(r.payload) ?? {}) as Record<string, unknown> }));
+    const intents = (
+      this.db
+        .prepare(
+          "SELECT i.order_intent_id, i.state, i.created_ms, i.symbol, i.side, i.client_order_id, i.cycle_id, i.decision_id, e.payload AS payload FROM order_intents i JOIN events e ON e.seq = i.created_seq WHERE i.state IN ('CREATED', 'SENT_UNKNOWN') ORDER BY i.created_seq",
+        )
+        .all() as { order_intent_id: string; state: string; created_ms: number; symbol: string | null; side: string | null; client_order_id: string | null; cycle_id: number | null; decision_id: string | null; payload: string }[]
+    ).map((r) => ({ ...r, payload: (parse(r.payload) ?? {}) as Record<string, unknown> }));
+    return { positions, intents };
+  }
+
   lastSeq(): number {
     return (this.q['lastSeq']!.get() as { seq: number | null }).seq ?? 0;
   }

@@ -15,6 +15,8 @@ export interface Config {
   readonly exchange: ExchangeConfig;
   readonly aigate: AiGateConfig;
   readonly risk: RiskConfig;
+  readonly engine: EngineConfig;
+  readonly strategy: StrategyConfig;
   readonly panel: PanelConfig;
   readonly logging: LoggingConfig;
 }
@@ -106,6 +108,46 @@ export interface RiskConfig {
   readonly churn_limit_60s: number;
   readonly cancel_replace_limit_10s: number;
   readonly cancel_replace_limit_60s: number;
+}
+
+export interface EngineConfig {
+  readonly cycle_interval_ms: number;
+  readonly stage_stuck_ms: number;
+  readonly quote_max_age_ms: number;
+  readonly intent_query_interval_ms: number;
+  readonly not_found_after_ms: number;
+  readonly not_found_min_queries: number;
+  readonly reconcile_interval_ms: number;
+  readonly reconcile_interval_max_ms: number;
+  readonly reconcile_tolerance_steps: number;
+  readonly drift_bad_after_ms: number;
+  readonly manage_only_stable_ms: number;
+  readonly stop_limit_offset_bps: number;
+  readonly unprotected_max_ms: number;
+  readonly protect_attempts_max: number;
+  readonly trailing_enabled: boolean;
+  readonly trailing_activate_bps: number;
+}
+
+export interface StrategyConfig {
+  readonly name: 'breakout';
+  readonly bar_ms: number;
+  readonly lookback_bars: number;
+  readonly vol_bars: number;
+  readonly hold_bars: number;
+  readonly stop_vol_mult: string;
+  readonly take_profit_r: string;
+  readonly win_rate_prior: string;
+  readonly order_quote_notional: string;
+  readonly entry_ttl_ms: number;
+  readonly max_requotes: number;
+  readonly cooldown_ms: number;
+  readonly min_stop_bps: number;
+  readonly maker_fee_bps: number;
+  readonly taker_fee_bps: number;
+  readonly slippage_bps: number;
+  readonly min_edge_bps: number;
+  readonly max_cost_bps: number;
 }
 
 export interface PanelConfig {

@@ -14,3 +14,4 @@ export * from './messages/audit.js';
 export * from './messages/market.js';
 export * from './aigate.js';
 export * from './decision.js';
+export * from './symbol-rules.js';

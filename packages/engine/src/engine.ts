@@ -1,58 +1,160 @@
+import { statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import {
   MARKET_CHANNEL,
+  snapshotHash,
+  newSnapshotId,
+  type BookTick,
+  type Correlation,
+  type Decision,
   type EngineSide,
   type EntryCheck,
-  type BookTick,
-  type UserEvent,
+  type EventType,
   type GatewayHealth,
   type GatewaySide,
   type JsonObject,
   type Mode,
   type ModeState,
   type PortName,
+  type ReasonCode,
   type Stage,
+  type SymbolRules,
 } from '@vigil/contracts';
-import { entryPermission } from '@vigil/core';
-import { auditRejection, Endpoint, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
+import { Dec, entryPermission } from '@vigil/core';
+import { aiGateKey, auditRejection, Endpoint, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
+import { AIGate, type AIGateCall } from './aigate.js';
+import { BarSeries, volatilityBps } from './bars.js';
+import { ChurnCounter } from './churn.js';
+import { estimateCost, judgeCost } from './cost-model.js';
+import { buildDecision, checkDecision } from './decision-build.js';
+import { IntentBook } from './intents.js';
+import { Ledger, utcDay } from './ledger.js';
+import { readEngineMemory, restoreMemory } from './memory.js';
+import { Reconciler } from './reconcile.js';
+import { riskVerdict } from './risk.js';
+import { breakoutStrategy, type MarketSnapshot } from './strategy.js';
+import { Trader } from './trader.js';
+import type { VenueCall } from './venue.js';
+
+/** Stages in which the engine is expected to move on; lingering in one of them is LOOP_STUCK. */
+const ACTIVE_STAGES: ReadonlySet<Stage> = new Set(['STARTUP_RECONCILE', 'MARKET_SNAPSHOT', 'STRATEGY_PROPOSE', 'AIGATE_CALL', 'RISK_VERDICT', 'EXECUTE', 'PROTECT', 'MANAGE', 'RECONCILE']);
 
 /**
- * The engine worker. It starts in STARTUP_RECOVER and never proposes an entry until startup
- * reconcile releases it AND the AI gate is wired: with AI_DEC=2 the gate is mandatory, so until
- * the gate exists every entry check answers "blocked" with ENTRY_BLOCKED_NO_AIGATE, never skipped.
+ * The engine worker: the cycle pipeline and the management path.
+ *
+ * Boot: STARTUP_RECOVER (remember from the audit database) -> STARTUP_RECONCILE (REST truth, every
+ * unknown outcome resolved, unprotected positions protected) -> RESUME_MANAGE_ONLY until reconciles
+ * are clean for manage_only_stable_ms -> released (STARTUP_RECOVER cleared). No entry before that.
+ *
+ * Each tick: management (always, every mode), reconcile when due, then, only when entries are
+ * permitted (mode NORMAL, no blocking reason, AI gate available), one cycle over the symbols:
+ * MARKET_SNAPSHOT -> STRATEGY_PROPOSE -> AIGATE_CALL -> RISK_VERDICT -> EXECUTE. Stages change only
+ * when there is something to do, so the stage history reads as what happened.
  */
 export function createEngine(ctx: WorkerContext): WorkerLogic {
   const cfg = ctx.init.config;
+  const ecfg = cfg.engine;
+  const scfg = cfg.strategy;
   const audit = workerAuditClient(ctx, 'engine');
   let gateway: Endpoint<EngineSide, GatewaySide> | null = null;
   let lastHealth: GatewayHealth | null = null;
-  // The latest quote per symbol and when the market stream last had a gap: the strategy will act
-  // only on quotes newer than the last gap.
   const quotes = new Map<string, BookTick>();
+  const bars = new Map<string, BarSeries>(cfg.exchange.symbols.map((s) => [s, new BarSeries(scfg.bar_ms, Math.max(scfg.lookback_bars, scfg.vol_bars) + 5)]));
+  const rules = new Map<string, SymbolRules>();
+  let quarantined: readonly string[] = [];
   let lastGapAt: number | null = null;
-  // Account events from the user stream; any gap in it means REST reconcile is due (issue 6 runs it).
-  const orderUpdates = new Map<string, UserEvent>();
-  let balances: UserEvent | null = null;
-  let reconcileDueSince: number | null = null;
+  let reconcileDue = true;
+  let lastReconcileAt = 0;
   let stage: Stage = 'STARTUP_RECOVER';
+  let booted = false;
   let stageSince = Date.now();
-  const cycleId: number | null = null;
-  const startupReleased = false;
-  const aiGateReady = false;
+  let cycleId = 0;
+  let startupReleased = false;
+  let cleanSince: number | null = null;
   let mode: Mode = 'PAUSE';
   let modeState: ModeState | null = null;
   let failsafe = true;
+  let stopped = false;
+  let dayPeak = new Map<string, Dec>();
+  let killSwitch: 'OFF' | 'ON' | 'CHECK_FAILED' = 'OFF';
+  const gateLatencies: number[] = [];
+  const lastCycleBar = new Map<string, number>();
+  let near: Record<string, number> = {};
+  let lastVerdict: JsonObject | null = null;
 
-  let booted = false;
-  const setStage = (next: Stage): void => {
-    // The very first stage of a (re)started engine comes from nowhere, not from itself.
-    const from = booted ? stage : null;
-    booted = true;
+  const event = (type: EventType, payload: JsonObject, opts: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> } = {}): void => {
+    audit.append(ctx.events.make(type, payload, { ...opts, corr: { cycle_id: cycleId || null, stage, ...opts.corr } }));
+  };
+  const active = new Set<ReasonCode>();
+  const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => {
+    if (on === active.has(code)) return;
+    if (on) active.add(code);
+    else active.delete(code);
+    if (on) ctx.raise(code, detail);
+    else ctx.clear(code);
+  };
+
+  const setStage = (next: Stage, corr: Partial<Correlation> = {}): void => {
+    if (booted && next === stage) return;
+    const from = stage;
     stage = next;
     stageSince = Date.now();
-    audit.append(ctx.events.make('STAGE_CHANGED', { from, to: next }, { corr: { cycle_id: cycleId, stage: next } }));
-    ctx.control.emit({ type: 'stage', stage: next, cycle_id: cycleId, ts_ms: stageSince });
+    audit.append(ctx.events.make('STAGE_CHANGED', { from: booted ? from : null, to: next }, { corr: { cycle_id: cycleId || null, stage: next, ...corr } }));
+    ctx.control.emit({ type: 'stage', stage: next, cycle_id: cycleId || null, ts_ms: stageSince });
+    booted = true;
+    if (active.has('LOOP_STUCK')) reason('LOOP_STUCK', false, {});
   };
+
+  const call: () => VenueCall | null = () => (gateway ? (type, input, timeoutMs) => gateway!.request(type, input, timeoutMs) : null);
+  const ledger = new Ledger((s) => {
+    const r = rules.get(s);
+    return r ? { base: r.baseAsset, quote: r.quoteAsset } : null;
+  });
+  const churn = new ChurnCounter(Date.now);
+  const intents = new IntentBook({
+    now: Date.now,
+    make: (type, payload, opts) => ctx.events.make(type, payload, { ...opts, corr: { cycle_id: cycleId || null, stage, ...opts.corr } }),
+    commit: (events) => audit.appendCritical(events),
+  });
+  const mark = (symbol: string): { bid: string; ask: string } | null => {
+    const q = quotes.get(symbol);
+    return q && Date.now() - q.recv_ts_ms <= ecfg.quote_max_age_ms ? { bid: q.bid, ask: q.ask } : null;
+  };
+  const trader = new Trader({
+    cfg: ecfg,
+    now: Date.now,
+    call,
+    intents,
+    ledger,
+    churn,
+    rules: (s) => rules.get(s) ?? null,
+    quote: mark,
+    event,
+    reason,
+    orderTimeoutMs: cfg.exchange.order_timeout_ms + 2 * cfg.exchange.rest_timeout_ms,
+  });
+  const reconciler = new Reconciler({
+    now: Date.now,
+    call,
+    trader,
+    ledger,
+    symbols: cfg.exchange.symbols,
+    rules: (s) => rules.get(s) ?? null,
+    toleranceSteps: ecfg.reconcile_tolerance_steps,
+    driftBadAfterMs: ecfg.drift_bad_after_ms,
+    event,
+    reason,
+  });
+  const gate = new AIGate({
+    baseUrl: cfg.aigate.base_url,
+    model: cfg.aigate.model,
+    timeoutMs: cfg.aigate.timeout_ms,
+    maxTokens: cfg.aigate.max_tokens,
+    payloadMaxBytes: cfg.aigate.payload_max_bytes,
+    apiKey: aiGateKey(process.env),
+  });
+  const strategy = breakoutStrategy(scfg, ecfg.trailing_enabled ? ecfg.trailing_activate_bps : null);
 
   const attachGateway = (port: MessagePort): void => {
     gateway?.close();
@@ -67,20 +169,29 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           case 'gateway_health':
             lastHealth = ev.health;
             return;
-          case 'book_tick':
+          case 'book_tick': {
             quotes.set(ev.tick.symbol, ev.tick);
+            const mid = (Number(ev.tick.bid) + Number(ev.tick.ask)) / 2;
+            bars.get(ev.tick.symbol)?.onMid(ev.tick.recv_ts_ms, mid);
             return;
+          }
           case 'market_gap':
+            // Anything derived from the stream before the gap may be stale: start the bars over.
             lastGapAt = ev.ts_ms;
             quotes.clear();
+            for (const b of bars.values()) b.reset();
             return;
           case 'user_event':
-            if (ev.event.kind === 'order') orderUpdates.set(ev.event.client_order_id, ev.event);
-            else balances = ev.event;
+            if (ev.event.kind === 'order') trader.onUserEvent(ev.event);
             return;
           case 'user_stream_gap':
-            reconcileDueSince ??= ev.ts_ms;
-            audit.append(ctx.events.make('USER_EVENT_RECEIVED', { gap: true, why: ev.why }));
+            reconcileDue = true;
+            event('USER_EVENT_RECEIVED', { gap: true, why: ev.why });
+            return;
+          case 'rules':
+            rules.clear();
+            for (const r of ev.rules) rules.set(r.symbol, r);
+            quarantined = ev.quarantined;
             return;
           default: {
             const never: never = ev;
@@ -89,22 +200,312 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         }
       },
     });
+    void gateway.request('rules_now', {}).catch(() => undefined);
   };
-
   for (const p of ctx.ports('market')) attachGateway(p);
   setStage('STARTUP_RECOVER');
 
-  const check = (symbol: string): EntryCheck => {
-    const verdict = entryPermission({
-      mode,
-      failsafe,
-      reasons: modeState?.reasons ?? [],
-      startupReleased,
-      aiGateReady,
-      symbolBlocks: [],
+  // --- kill switch, P&L ---------------------------------------------------------------------------
+
+  const killFile = isAbsolute(cfg.risk.kill_switch_file) ? cfg.risk.kill_switch_file : join(ctx.init.var_dir, cfg.risk.kill_switch_file);
+  const checkKill = (): void => {
+    try {
+      statSync(killFile);
+      killSwitch = 'ON';
+    } catch (e) {
+      killSwitch = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'OFF' : 'CHECK_FAILED';
+    }
+    reason('KILL_SWITCH_ACTIVE', killSwitch === 'ON', { file: killFile });
+    reason('KILL_SWITCH_CHECK_FAILED', killSwitch === 'CHECK_FAILED', { file: killFile });
+  };
+
+  const pnl = (): { day: string; realized: Dec; unrealized: Dec; total: Dec; exposure: Dec; per: JsonObject[] } => {
+    const day = utcDay(Date.now());
+    let unrealized = new Dec(0);
+    let exposure = new Dec(0);
+    const per: JsonObject[] = [];
+    for (const s of new Set([...ledger.symbols(), ...cfg.exchange.symbols])) {
+      const p = ledger.position(s);
+      const q = quotes.get(s);
+      const u = ledger.unrealized(s, q?.bid ?? null);
+      const x = ledger.exposure(s, q?.bid ?? null);
+      unrealized = unrealized.plus(u);
+      exposure = exposure.plus(x);
+      per.push({ symbol: s, qty: p.qty, avg_price: p.avg_price, realized: p.realized, unrealized: u.toFixed(8), fees_quote: p.fees_quote, exposure: x.toFixed(8) });
+    }
+    const realized = ledger.realizedOn(day);
+    const total = realized.plus(unrealized);
+    const peak = dayPeak.get(day);
+    if (!peak || total.gt(peak)) dayPeak = new Map([[day, total]]);
+    return { day, realized, unrealized, total, exposure, per };
+  };
+
+  // --- startup ------------------------------------------------------------------------------------
+
+  const startup = async (): Promise<void> => {
+    const dbFile = join(ctx.init.var_dir, 'data', 'audit.sqlite');
+    for (let attempt = 0; !stopped; attempt++) {
+      const mem = readEngineMemory(dbFile);
+      if (mem.ok) {
+        restoreMemory(mem.memory, { ledger, intents, trader, now: Date.now });
+        event('RECONCILE_STARTED', { startup: true, remembered_positions: mem.memory.positions.length, unresolved_intents: mem.memory.intents.length });
+        break;
+      }
+      reason('STARTUP_RECONCILE_FAILED', true, { step: 'memory', why: mem.why });
+      await sleep(Math.min(30_000, 1000 * 2 ** attempt));
+    }
+    // Rules first: nothing can be quantized or protected without them.
+    while (!stopped && rules.size === 0) {
+      await sleep(200);
+      if (gateway) void gateway.request('rules_now', {}).catch(() => undefined);
+    }
+    if (stopped) return;
+    setStage('STARTUP_RECONCILE');
+    for (let attempt = 0; !stopped; attempt++) {
+      await trader.resolveUnknown();
+      const r = await reconciler.run(null, { startup: true });
+      if (r.ok) {
+        lastReconcileAt = Date.now();
+        break;
+      }
+      await sleep(Math.min(30_000, 500 * 2 ** attempt));
+    }
+    await trader.manage();
+    setStage('RESUME_MANAGE_ONLY');
+  };
+
+  // --- the tick -----------------------------------------------------------------------------------
+
+  const reconcileInterval = (): number => {
+    // Under rate-limit pressure, reconcile less often (linearly up to the ceiling above 50 % used).
+    const used = lastHealth?.used_weight_pct ?? 0;
+    const stretch = used > 50 ? 1 + ((used - 50) / 50) * (ecfg.reconcile_interval_max_ms / ecfg.reconcile_interval_ms - 1) : 1;
+    return Math.min(ecfg.reconcile_interval_max_ms, ecfg.reconcile_interval_ms * stretch);
+  };
+
+  const entryVerdict = (symbol: string | null): { allowed: boolean; blocked_by: readonly ReasonCode[] } => {
+    const symbolBlocks: ReasonCode[] = [];
+    if (symbol) {
+      if (quarantined.includes(symbol) || rules.get(symbol)?.status !== 'TRADING') symbolBlocks.push('SYMBOL_QUARANTINED');
+      if (intents.unknownOn(symbol)) symbolBlocks.push('INTENT_SENT_UNKNOWN');
+      if (reconciler.foreign.includes(symbol)) symbolBlocks.push('RECONCILE_DRIFT');
+    }
+    return entryPermission({ mode, failsafe, reasons: modeState?.reasons ?? [], startupReleased, aiGateReady: gate.ready, symbolBlocks });
+  };
+
+  let ticking = false;
+  const tick = async (): Promise<void> => {
+    if (ticking || stopped) return;
+    ticking = true;
+    try {
+      checkKill();
+      const busy = [...trader.slots.values()].some((s) => s.entry || s.protection || s.close || s.unprotected_since !== null);
+      if (busy || intents.unresolved().length > 0) {
+        const prev = stage;
+        setStage('MANAGE');
+        await trader.manage();
+        if (prev !== 'MANAGE') setStage(startupReleased ? 'IDLE' : 'RESUME_MANAGE_ONLY');
+      }
+      if (reconcileDue || Date.now() - lastReconcileAt >= reconcileInterval()) {
+        reconcileDue = false;
+        const back = stage;
+        setStage('RECONCILE');
+        const r = await reconciler.run(cycleId || null, { startup: false });
+        lastReconcileAt = Date.now();
+        if (!startupReleased) {
+          const clean = r.ok && r.drift === 'OK' && intents.unresolved().length === 0 && !active.has('PROTECTION_MISSING');
+          cleanSince = clean ? (cleanSince ?? Date.now()) : null;
+        }
+        setStage(back === 'RECONCILE' || back === 'MANAGE' ? (startupReleased ? 'IDLE' : 'RESUME_MANAGE_ONLY') : back);
+      }
+      if (!startupReleased && (stage === 'RESUME_MANAGE_ONLY' || stage === 'IDLE')) {
+        if (cleanSince === null && reconciler.last?.ok && reconciler.last.drift === 'OK' && intents.unresolved().length === 0) cleanSince = Date.now();
+        if (cleanSince !== null && Date.now() - cleanSince >= ecfg.manage_only_stable_ms) {
+          startupReleased = true;
+          reason('STARTUP_RECONCILE_FAILED', false, {});
+          ctx.clear('STARTUP_RECOVER');
+          setStage('IDLE');
+        }
+      }
+      const day = pnl();
+      if (startupReleased && entryVerdict(null).allowed) await cycle(day);
+    } finally {
+      ticking = false;
+    }
+  };
+
+  const cycle = async (day: ReturnType<typeof pnl>): Promise<void> => {
+    const now = Date.now();
+    // Only symbols with a newly closed bar, nothing in flight and past their cooldown.
+    const ready = cfg.exchange.symbols.filter((s) => {
+      const b = bars.get(s)!.bars();
+      const last = b[b.length - 1]?.start_ms;
+      if (last === undefined || lastCycleBar.get(s) === last) return false;
+      if (trader.busy(s) || now - trader.slot(s).last_action_ms < scfg.cooldown_ms) return false;
+      return mark(s) !== null && rules.has(s);
     });
-    void symbol;
-    return { allowed: verdict.allowed, mode, blocked_by: verdict.blocked_by, stage };
+    if (ready.length === 0) return;
+    cycleId++;
+    setStage('MARKET_SNAPSHOT');
+    const snaps: MarketSnapshot[] = [];
+    for (const s of ready) {
+      const q = quotes.get(s)!;
+      const b = bars.get(s)!.bars();
+      lastCycleBar.set(s, b[b.length - 1]!.start_ms);
+      const body = { symbol: s, ts_ms: now, bid: q.bid, ask: q.ask, quote_age_ms: now - q.recv_ts_ms, bars: b.slice(-(strategy.warmupBars + 1)) };
+      const snap: MarketSnapshot = { ...body, snapshot_id: newSnapshotId(now), snapshot_hash: snapshotHash(body) };
+      snaps.push(snap);
+    }
+    setStage('STRATEGY_PROPOSE');
+    for (const snap of snaps) {
+      const res = strategy.propose(snap);
+      if (res.kind === 'NONE') continue;
+      const corr: Partial<Correlation> = { cycle_id: cycleId, snapshot_id: snap.snapshot_id };
+      const p = res.proposal;
+      const cost = estimateCost(scfg, snap.bid, snap.ask);
+      const rulesOf = rules.get(p.symbol)!;
+      const built = buildDecision({
+        proposal: p,
+        rules: rulesOf,
+        ids: { run_id: ctx.init.run_id, cycle_id: cycleId, snapshot_id: snap.snapshot_id },
+        ttl_ms: scfg.entry_ttl_ms,
+        max_requotes: scfg.max_requotes,
+        max_notional: cfg.risk.max_exposure_quote_per_symbol,
+        expected_cost_bps: cost.total_bps,
+      });
+      if (!built.ok) {
+        event('DECISION_PROPOSED', { symbol: p.symbol, ok: false, why: built.why, signal: p.signal, snapshot_hash: snap.snapshot_hash }, { corr });
+        continue;
+      }
+      let decision = built.decision;
+      const dcorr = { ...corr, decision_id: decision.ids.decision_id };
+      event('DECISION_PROPOSED', { ok: true, decision: decision as unknown as JsonObject, signal: p.signal, cost: cost as unknown as JsonObject, snapshot_hash: snap.snapshot_hash }, { corr: dcorr });
+      const cv = judgeCost(scfg, decision.expected_edge_bps, cost);
+      if (!cv.ok) {
+        event('RISK_VERDICT_GIVEN', { symbol: p.symbol, ok: false, blocks: [cv.code], detail: cv.detail, stage: 'STRATEGY_PROPOSE' }, { reason: cv.code, corr: dcorr });
+        continue;
+      }
+      // AIGATE_CALL: mandatory (AI_DEC=2); any doubt blocks and pauses.
+      setStage('AIGATE_CALL', dcorr);
+      const review = await gate.review(decision, { bid: snap.bid, ask: snap.ask, spread_bps: cost.spread_bps, volatility_bps: p.volatility_bps, data_age_ms: Date.now() - quotes.get(p.symbol)!.recv_ts_ms }, { mode, snapshotHash: snap.snapshot_hash, rules: rulesOf });
+      const gated = await recordGate(review, decision, dcorr);
+      if (!gated) {
+        setStage('STRATEGY_PROPOSE');
+        continue;
+      }
+      decision = gated;
+      const rcorr = { ...corr, decision_id: decision.ids.decision_id };
+      setStage('RISK_VERDICT', rcorr);
+      const notional = new Dec(decision.quantity).mul(decision.entry_price ?? snap.ask).toFixed(8);
+      const rv = riskVerdict(cfg.risk, churn, {
+        symbol: decision.symbol,
+        notional,
+        kill_switch: killSwitch,
+        day_pnl: day.total.toFixed(8),
+        day_peak_pnl: (dayPeak.get(day.day) ?? day.total).toFixed(8),
+        exposure_total: day.exposure.toFixed(8),
+        exposure_symbol: ledger.exposure(decision.symbol, snap.bid).toFixed(8),
+        has_position: trader.busy(decision.symbol),
+        open_orders: trader.openOrderCount(),
+        quarantined: quarantined.includes(decision.symbol),
+        unresolved_unknown: intents.unknownOn(decision.symbol),
+        pending_entry: trader.slot(decision.symbol).entry !== null,
+      });
+      near = rv.near;
+      for (const code of rv.raise) reason(code, true, { symbol: decision.symbol, near: rv.near });
+      lastVerdict = { symbol: decision.symbol, ok: rv.ok, blocks: rv.blocks as unknown as string[], ts_ms: Date.now() };
+      event('RISK_VERDICT_GIVEN', { symbol: decision.symbol, ok: rv.ok, blocks: rv.blocks as unknown as string[], near: rv.near, notional }, { reason: rv.blocks[0] ?? null, corr: rcorr });
+      if (!rv.ok) {
+        setStage('STRATEGY_PROPOSE');
+        continue;
+      }
+      // Re-check right before sending: the mode may have changed while the gate was thinking.
+      if (!entryVerdict(decision.symbol).allowed) {
+        event('RISK_VERDICT_GIVEN', { symbol: decision.symbol, ok: false, blocks: entryVerdict(decision.symbol).blocked_by as unknown as string[], stage: 'EXECUTE' }, { corr: rcorr });
+        break;
+      }
+      setStage('EXECUTE', rcorr);
+      await trader.enter(decision, rcorr);
+      setStage('PROTECT', rcorr);
+      await trader.manage();
+    }
+    setStage('IDLE');
+  };
+
+  /** Audits every gate call (critical write) and returns the decision to go on with, or null. */
+  const recordGate = async (call: AIGateCall, decision: Decision, corr: Partial<Correlation>): Promise<Decision | null> => {
+    const o = call.outcome;
+    if (call.latency_ms !== null) {
+      gateLatencies.push(call.latency_ms);
+      if (gateLatencies.length > 200) gateLatencies.shift();
+    }
+    const verdict = o.verdict;
+    const payload: JsonObject = {
+      snapshot_hash: call.snapshot_hash,
+      input_hash: call.input_hash,
+      model: call.model,
+      verdict,
+      reasons: (o.verdict === 'ALLOW' || o.verdict === 'MODIFY' || o.verdict === 'BLOCK' ? o.result.reasons : []) as string[],
+      error_code: o.verdict === 'ERROR' ? o.code : null,
+      detail: o.verdict === 'ERROR' ? o.detail : o.verdict === 'NOT_CALLED' ? o.why : null,
+      latency_ms: call.latency_ms,
+      tokens: call.tokens,
+      payload_bytes: call.payload_bytes,
+      original_decision_id: decision.ids.decision_id,
+      ...(o.verdict === 'MODIFY' ? { new_decision_id: o.decision.ids.decision_id, changed: [...o.changed] } : {}),
+    };
+    try {
+      await audit.appendCritical([ctx.events.make('AIGATE_CALL', payload, { reason: o.verdict === 'ERROR' ? o.code : null, corr: { cycle_id: cycleId, stage: 'AIGATE_CALL', ...corr } })]);
+    } catch {
+      return null; // not audited: not acted on
+    }
+    switch (o.verdict) {
+      case 'ALLOW':
+        return o.decision;
+      case 'MODIFY': {
+        const bad = checkDecision(o.decision);
+        if (bad) {
+          reason('AIGATE_MODIFY_INVALID', true, { decision_id: decision.ids.decision_id, why: bad });
+          return null;
+        }
+        return o.decision;
+      }
+      case 'BLOCK':
+        event('SHADOW_RECORDED', { decision: decision as unknown as JsonObject, blocked_by: 'AIGATE', reasons: [...o.reasons], entry_ref_price: decision.entry_price, ts_ms: Date.now() }, { corr });
+        return null;
+      case 'ERROR':
+        reason(o.code, true, { decision_id: decision.ids.decision_id, detail: o.detail });
+        return null;
+      case 'NOT_CALLED':
+        return null;
+    }
+  };
+
+  // --- timers -------------------------------------------------------------------------------------
+
+  void startup().catch((e: unknown) => {
+    ctx.log.error(`engine startup failed: ${(e as Error).message}`);
+    reason('STARTUP_RECONCILE_FAILED', true, { why: (e as Error).message });
+  });
+  const timers = [
+    setInterval(() => {
+      if (stage === 'STARTUP_RECOVER' || stage === 'STARTUP_RECONCILE') return;
+      void tick().catch((e: unknown) => ctx.log.error(`engine tick failed: ${(e as Error).message}`));
+    }, Math.min(ecfg.cycle_interval_ms, 1000)),
+    setInterval(() => {
+      if (ACTIVE_STAGES.has(stage) && Date.now() - stageSince > ecfg.stage_stuck_ms) reason('LOOP_STUCK', true, { stage, since_ms: stageSince, bound_ms: ecfg.stage_stuck_ms });
+    }, 1000),
+    setInterval(() => {
+      const d = pnl();
+      event('PNL_SAMPLED', { day: d.day, realized: d.realized.toFixed(8), unrealized: d.unrealized.toFixed(8), total: d.total.toFixed(8), exposure: d.exposure.toFixed(8), symbols: d.per });
+      intents.prune(10 * 60_000);
+    }, 10_000),
+  ];
+  for (const t of timers) t.unref();
+
+  const check = (symbol: string): EntryCheck => {
+    const v = entryVerdict(symbol);
+    return { allowed: v.allowed, mode, blocked_by: v.blocked_by, stage };
   };
 
   return {
@@ -116,30 +517,57 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     metrics: (): JsonObject => ({
       stage,
       stage_since_ms: stageSince,
-      cycle_id: cycleId,
+      cycle_id: cycleId || null,
+      startup_released: startupReleased,
+      intents: intents.counts(),
+      open_orders: trader.openOrderCount(),
       audit_attached: audit.attached,
       audit_held: audit.heldCount,
       audit_dropped: audit.dropped,
     }),
-    details: (): JsonObject => ({
-      quotes: Object.fromEntries([...quotes].map(([sym, q]) => [sym, { bid: q.bid, ask: q.ask, age_ms: Date.now() - q.recv_ts_ms }])),
-      last_market_gap_ms: lastGapAt,
-      user_order_updates: orderUpdates.size,
-      balances: (balances?.kind === 'balances' ? balances.balances : []) as unknown as JsonObject[],
-      reconcile_due_since_ms: reconcileDueSince,
-      stage,
-      stage_since_ms: stageSince,
-      startup_released: startupReleased,
-      ai_gate_ready: aiGateReady,
-      gateway_health: (lastHealth ?? null) as unknown as JsonObject,
-    }),
+    details: (): JsonObject => {
+      const d = pnl();
+      const lat = [...gateLatencies];
+      const mean = lat.length ? lat.reduce((a, b) => a + b, 0) / lat.length : null;
+      return {
+        quotes: Object.fromEntries([...quotes].map(([sym, q]) => [sym, { bid: q.bid, ask: q.ask, age_ms: Date.now() - q.recv_ts_ms }])),
+        last_market_gap_ms: lastGapAt,
+        stage,
+        stage_since_ms: stageSince,
+        cycle_id: cycleId || null,
+        startup_released: startupReleased,
+        ai_gate_ready: gate.ready,
+        ai_gate_latency: { n: lat.length, mean_ms: mean, variance_ms2: mean === null ? null : lat.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, lat.length - 1) },
+        kill_switch: killSwitch,
+        pnl: { day: d.day, realized: d.realized.toFixed(8), unrealized: d.unrealized.toFixed(8), total: d.total.toFixed(8), exposure: d.exposure.toFixed(8), symbols: d.per },
+        near_limits: near,
+        last_risk_verdict: lastVerdict,
+        slots: [...trader.slots.values()].map((s) => ({
+          symbol: s.symbol,
+          entry: s.entry ? { client_order_id: s.entry.intent.client_order_id, status: s.entry.status, state: s.entry.intent.state } : null,
+          protection: s.protection ? { kind: s.protection.kind, active: s.protection.active, qty: s.protection.qty } : null,
+          unprotected_since_ms: s.unprotected_since,
+          plan: (s.plan ?? null) as unknown as JsonObject,
+        })),
+        churn: Object.fromEntries(cfg.exchange.symbols.map((s) => [s, { '10s': churn.count(s, 10_000), '60s': churn.count(s, 60_000) }])) as unknown as JsonObject,
+        last_reconcile: reconciler.last ? { ok: reconciler.last.ok, drift: reconciler.last.drift, diffs: reconciler.last.diffs.length, duration_ms: reconciler.last.duration_ms } : null,
+        gateway_health: (lastHealth ?? null) as unknown as JsonObject,
+        bars: Object.fromEntries([...bars].map(([s, b]) => [s, b.bars().length])),
+        volatility_bps: Object.fromEntries([...bars].map(([s, b]) => [s, volatilityBps(b.bars(), Math.min(scfg.vol_bars, Math.max(2, b.bars().length - 1)))])),
+      };
+    },
     onPort: (name: PortName, port: MessagePort) => {
       if (name === 'audit') audit.attach(port);
-      else if (name === 'market') attachGateway(port);
+      else if (name === 'market') {
+        attachGateway(port);
+        reconcileDue = true;
+      }
     },
     requests: {
       entry_check: (i) => check(i.symbol),
       drain: async () => {
+        stopped = true;
+        for (const t of timers) clearInterval(t);
         setStage('SHUTDOWN');
         try {
           await audit.flush();
@@ -151,3 +579,5 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     },
   };
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref?.());

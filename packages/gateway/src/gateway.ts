@@ -43,11 +43,23 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
         query_order: (i) => desk.query(i.symbol, i.client_order_id),
         open_orders: (i) => desk.openOrders(i.symbol),
         account: () => desk.account(),
+        test_order: (i) => desk.test(i.order),
+        place_oco: (i) => desk.placeOco(i.oco),
+        cancel_order_list: (i) => desk.cancelList(i.symbol, i.list_client_order_id),
+        query_order_list: (i) => desk.queryList(i.list_client_order_id),
+        open_order_lists: () => desk.openLists(),
+        my_trades: (i) => desk.trades(i.symbol, i.start_ms),
+        rules_now: () => ({ sent: sendRules() }),
       },
     });
   };
 
-  for (const p of ctx.ports('market')) attachEngine(p);
+  // Rules go to the engine after every refresh, and again whenever the channel is (re)attached.
+  const sendRules = (): boolean => {
+    if (!engine || session.rules.size === 0) return false;
+    engine.emit({ type: 'rules', ts_ms: Date.now(), rules: [...session.rules.values()], quarantined: [...desk.quarantined] });
+    return true;
+  };
 
   const active = new Set<ReasonCode>();
   const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => {
@@ -79,8 +91,16 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     now: Date.now,
     reason,
     event: (type, payload, code) => audit.append(ctx.events.make(type, payload, code ? { reason: code } : {})),
+    onRules: () => void sendRules(),
   });
-  const desk = new OrderDesk({ session, now: Date.now, reason });
+  const desk = new OrderDesk({
+    session,
+    now: Date.now,
+    reason: (code, on, detail) => {
+      reason(code, on, detail);
+      if (code === 'SYMBOL_QUARANTINED') sendRules();
+    },
+  });
   const stream = new MarketStream({
     cfg: ex,
     now: Date.now,
@@ -92,6 +112,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     },
     onState: (state, detail) => audit.append(ctx.events.make('WS_STATE_CHANGED', { state, ...detail })),
   });
+  for (const p of ctx.ports('market')) attachEngine(p);
   stream.start();
   const userStream = secrets
     ? new UserStream({
@@ -158,7 +179,10 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     details: (): JsonObject => ({ health: health() as unknown as JsonObject }),
     onPort: (name: PortName, port: MessagePort) => {
       if (name === 'audit') audit.attach(port);
-      else if (name === 'market') attachEngine(port);
+      else if (name === 'market') {
+        attachEngine(port);
+        sendRules();
+      }
     },
     requests: {
       drain: async () => {

@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
 import { validateOrder, type OrderToValidate } from '@vigil/core';
-import type { AccountReport, JsonObject, NewOrder, OrderReport, ReasonCode, VenueOutcome } from '@vigil/contracts';
+import type { AccountReport, JsonObject, NewOco, NewOrder, OcoLeg, OrderListReport, OrderReport, ReasonCode, TradeReport, VenueOutcome } from '@vigil/contracts';
 import type { RestOutcome } from './outcome.js';
 import type { Params } from './signing.js';
 import type { VenueSession } from './venue-session.js';
@@ -35,6 +35,30 @@ const ORDER_SCHEMA = {
   },
 } as const;
 const validOrder = ajv.compile(ORDER_SCHEMA);
+const LIST_SCHEMA = {
+  type: 'object',
+  required: ['orderListId', 'listClientOrderId', 'listStatusType', 'listOrderStatus', 'symbol', 'orders'],
+  properties: {
+    orderListId: { type: 'integer' },
+    listClientOrderId: { type: 'string' },
+    contingencyType: { type: 'string' },
+    listStatusType: { type: 'string' },
+    listOrderStatus: { type: 'string' },
+    symbol: { type: 'string' },
+    orders: { type: 'array', items: { type: 'object', required: ['orderId', 'clientOrderId'], properties: { orderId: { type: 'integer' }, clientOrderId: { type: 'string' } } } },
+    orderReports: { type: 'array', items: ORDER_SCHEMA },
+  },
+} as const;
+const validList = ajv.compile(LIST_SCHEMA);
+const validLists = ajv.compile({ type: 'array', items: LIST_SCHEMA });
+const validTrades = ajv.compile({
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['symbol', 'id', 'orderId', 'price', 'qty', 'commission', 'commissionAsset', 'time', 'isBuyer'],
+    properties: { symbol: { type: 'string' }, id: { type: 'integer' }, orderId: { type: 'integer' }, price: dec, qty: dec, quoteQty: dec, commission: dec, commissionAsset: { type: 'string' }, time: { type: 'integer' }, isBuyer: { type: 'boolean' }, isMaker: { type: 'boolean' } },
+  },
+});
 const validOrders = ajv.compile({ type: 'array', items: ORDER_SCHEMA });
 const validAccount = ajv.compile({
   type: 'object',
@@ -58,48 +82,136 @@ export class OrderDesk {
   constructor(private readonly d: OrderDeskDeps) {}
 
   async place(order: NewOrder, ctx: { readonly avg_price?: string; readonly open_orders?: number; readonly open_algo_orders?: number } = {}): Promise<VenueOutcome<OrderReport>> {
-    const rules = this.d.session.rules.get(order.symbol);
-    if (!rules) return notSent('NO_RULES', `no exchange rules loaded for ${order.symbol}`);
-    if (this.quarantined.has(order.symbol)) return notSent('SYMBOL_QUARANTINED', `${order.symbol} is quarantined after repeated filter rejections`);
-    const toValidate: OrderToValidate = {
-      side: order.side,
-      type: order.type,
-      ...(order.quantity !== undefined ? { quantity: order.quantity } : {}),
-      ...(order.quote_order_qty !== undefined ? { quoteOrderQty: order.quote_order_qty } : {}),
-      ...(order.price !== undefined ? { price: order.price } : {}),
-      ...(order.stop_price !== undefined ? { stopPrice: order.stop_price } : {}),
-      ...(order.trailing_delta !== undefined ? { trailingDelta: String(order.trailing_delta) } : {}),
-    };
-    const avg = ctx.avg_price ?? (await this.avgPrice(order.symbol));
-    // MAX_NUM_ORDERS / MAX_NUM_ALGO_ORDERS need the open orders: from the engine, or asked here.
-    let counts = ctx.open_orders !== undefined && ctx.open_algo_orders !== undefined ? { open: ctx.open_orders, algo: ctx.open_algo_orders } : null;
-    if (!counts) {
-      const open = await this.openOrders(order.symbol);
-      if (open.kind !== 'OK') return notSent('NO_CONTEXT', `open orders unavailable (${open.kind}): cannot check MAX_NUM_ORDERS`);
-      counts = { open: open.body.length, algo: open.body.filter((o) => o.type.startsWith('STOP') || o.type.startsWith('TAKE')).length };
-    }
-    const v = validateOrder(toValidate, rules, {
-      ...(avg !== undefined ? { avgPrice: avg } : {}),
-      openOrders: counts.open,
-      openAlgoOrders: counts.algo,
-    });
-    if (!v.ok) return notSent('LOCAL_VALIDATION', `${v.filter}: ${v.reason}`);
-    const params: Params = {
-      symbol: order.symbol,
-      side: order.side,
-      type: order.type,
-      newClientOrderId: order.client_order_id,
-      newOrderRespType: 'FULL',
-      quantity: order.quantity,
-      quoteOrderQty: order.quote_order_qty,
-      price: order.price,
-      stopPrice: order.stop_price,
-      trailingDelta: order.trailing_delta === undefined ? undefined : String(order.trailing_delta),
-      timeInForce: order.time_in_force ?? (order.type === 'LIMIT' || order.type.endsWith('_LIMIT') ? 'GTC' : undefined),
-    };
-    const out = await this.d.session.signedWithResync('POST', '/api/v3/order', params, { weight: 1, kind: 'order' });
+    const refused = await this.checkLocally(order.symbol, [order], ctx);
+    if (refused) return refused;
+    const out = await this.d.session.signedWithResync('POST', '/api/v3/order', { ...orderParams(order), newClientOrderId: order.client_order_id, newOrderRespType: 'FULL' }, { weight: 1, kind: 'order' });
     if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(order.symbol, out.msg);
     return mapOrder(out, 'order');
+  }
+
+  /** The venue's own validation without placing anything: used before a protection swap cancels anything. */
+  async test(order: NewOrder): Promise<VenueOutcome<Record<string, never>>> {
+    const refused = await this.checkLocally(order.symbol, [order], {});
+    if (refused) return refused;
+    const out = await this.d.session.signedWithResync('POST', '/api/v3/order/test', orderParams(order), { weight: 1, kind: 'read' });
+    if (out.kind !== 'OK') return wire(out);
+    return { kind: 'OK', body: {} };
+  }
+
+  /** An OCO list (take-profit above, stop below for a SELL), validated leg by leg, sent at most once. */
+  async placeOco(oco: NewOco): Promise<VenueOutcome<OrderListReport>> {
+    const rules = this.d.session.rules.get(oco.symbol);
+    if (rules && !rules.ocoAllowed) return notSent('LOCAL_VALIDATION', `${oco.symbol} does not allow OCO`);
+    const leg = (l: OcoLeg): NewOrder => ({
+      symbol: oco.symbol,
+      side: oco.side,
+      type: l.type,
+      client_order_id: l.client_order_id,
+      quantity: oco.quantity,
+      ...(l.price !== undefined ? { price: l.price } : {}),
+      ...(l.stop_price !== undefined ? { stop_price: l.stop_price } : {}),
+    });
+    // Both legs count against MAX_NUM_ORDERS together: validate with the second leg's count.
+    const refused = await this.checkLocally(oco.symbol, [leg(oco.above), leg(oco.below)], {});
+    if (refused) return refused;
+    const p = (prefix: 'above' | 'below', l: OcoLeg): Params => ({
+      [`${prefix}Type`]: l.type,
+      [`${prefix}ClientOrderId`]: l.client_order_id,
+      [`${prefix}Price`]: l.price,
+      [`${prefix}StopPrice`]: l.stop_price,
+      [`${prefix}TimeInForce`]: l.time_in_force ?? (l.type.endsWith('_LIMIT') ? 'GTC' : undefined),
+    });
+    const params: Params = {
+      symbol: oco.symbol,
+      side: oco.side,
+      quantity: oco.quantity,
+      listClientOrderId: oco.list_client_order_id,
+      newOrderRespType: 'FULL',
+      ...p('above', oco.above),
+      ...p('below', oco.below),
+    };
+    const out = await this.d.session.signedWithResync('POST', '/api/v3/orderList/oco', params, { weight: 1, kind: 'order', newOrders: 2 });
+    if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(oco.symbol, out.msg);
+    return mapList(out, 'order');
+  }
+
+  async cancelList(symbol: string, listClientOrderId: string): Promise<VenueOutcome<OrderListReport>> {
+    const out = await this.d.session.signedWithResync('DELETE', '/api/v3/orderList', { symbol, listClientOrderId }, { weight: 1, kind: 'order', newOrders: 0 });
+    return mapList(out, 'order');
+  }
+
+  async queryList(listClientOrderId: string): Promise<VenueOutcome<OrderListReport>> {
+    const out = await this.d.session.signedWithResync('GET', '/api/v3/orderList', { origClientOrderId: listClientOrderId }, { weight: 4, kind: 'read' });
+    return mapList(out, 'read');
+  }
+
+  async openLists(): Promise<VenueOutcome<readonly OrderListReport[]>> {
+    const out = await this.d.session.signedWithResync('GET', '/api/v3/openOrderList', {}, { weight: 6, kind: 'read' });
+    if (out.kind !== 'OK') return wire(out);
+    if (!validLists(out.body)) return { kind: 'UNKNOWN', reason: 'openOrderList reply not understood' };
+    return { kind: 'OK', body: (out.body as RawList[]).map(listReport) };
+  }
+
+  async trades(symbol: string, startMs: number | null): Promise<VenueOutcome<readonly TradeReport[]>> {
+    const out = await this.d.session.signedWithResync('GET', '/api/v3/myTrades', startMs === null ? { symbol } : { symbol, startTime: String(startMs) }, { weight: 20, kind: 'read' });
+    if (out.kind !== 'OK') return wire(out);
+    if (!validTrades(out.body)) return { kind: 'UNKNOWN', reason: 'myTrades reply not understood' };
+    return {
+      kind: 'OK',
+      body: (out.body as RawTrade[]).map((t) => ({
+        symbol: t.symbol,
+        trade_id: t.id,
+        order_id: t.orderId,
+        order_list_id: t.orderListId ?? -1,
+        price: t.price,
+        qty: t.qty,
+        quote_qty: t.quoteQty ?? '0',
+        commission: t.commission,
+        commission_asset: t.commissionAsset,
+        is_buyer: t.isBuyer,
+        is_maker: t.isMaker ?? false,
+        ts_ms: t.time,
+      })),
+    };
+  }
+
+  /**
+   * Local validation against the symbol's current rules, with the context MAX_NUM_ORDERS and
+   * PERCENT_PRICE need (asked of the venue when the caller has none). A refusal is NOT_SENT.
+   */
+  private async checkLocally(symbol: string, orders: readonly NewOrder[], ctx: { readonly avg_price?: string; readonly open_orders?: number; readonly open_algo_orders?: number }): Promise<VenueOutcome<never> | null> {
+    const rules = this.d.session.rules.get(symbol);
+    if (!rules) return notSent('NO_RULES', `no exchange rules loaded for ${symbol}`);
+    if (this.quarantined.has(symbol)) return notSent('SYMBOL_QUARANTINED', `${symbol} is quarantined after repeated filter rejections`);
+    const avg = ctx.avg_price ?? (await this.avgPrice(symbol));
+    let counts = ctx.open_orders !== undefined && ctx.open_algo_orders !== undefined ? { open: ctx.open_orders, algo: ctx.open_algo_orders } : null;
+    if (!counts) {
+      const open = await this.openOrders(symbol);
+      if (open.kind !== 'OK') return notSent('NO_CONTEXT', `open orders unavailable (${open.kind}): cannot check MAX_NUM_ORDERS`);
+      counts = { open: open.body.length, algo: open.body.filter((o) => isAlgo(o.type)).length };
+    }
+    let extra = 0;
+    let extraAlgo = 0;
+    for (const order of orders) {
+      const toValidate: OrderToValidate = {
+        side: order.side,
+        type: order.type,
+        ...(order.quantity !== undefined ? { quantity: order.quantity } : {}),
+        ...(order.quote_order_qty !== undefined ? { quoteOrderQty: order.quote_order_qty } : {}),
+        ...(order.price !== undefined ? { price: order.price } : {}),
+        ...(order.stop_price !== undefined ? { stopPrice: order.stop_price } : {}),
+        ...(order.trailing_delta !== undefined ? { trailingDelta: String(order.trailing_delta) } : {}),
+      };
+      const v = validateOrder(toValidate, rules, {
+        ...(avg !== undefined ? { avgPrice: avg } : {}),
+        openOrders: counts.open + extra,
+        openAlgoOrders: counts.algo + extraAlgo,
+      });
+      if (!v.ok) return notSent('LOCAL_VALIDATION', `${order.client_order_id}: ${v.filter}: ${v.reason}`);
+      extra++;
+      if (isAlgo(order.type)) extraAlgo++;
+    }
+    return null;
   }
 
   async cancel(symbol: string, clientOrderId: string): Promise<VenueOutcome<OrderReport>> {
@@ -153,9 +265,58 @@ export class OrderDesk {
   }
 }
 
+type RawList = {
+  symbol: string;
+  orderListId: number;
+  listClientOrderId: string;
+  contingencyType?: string;
+  listStatusType: string;
+  listOrderStatus: string;
+  orders: { orderId: number; clientOrderId: string }[];
+  orderReports?: RawOrder[];
+};
+
+type RawTrade = { symbol: string; id: number; orderId: number; orderListId?: number; price: string; qty: string; quoteQty?: string; commission: string; commissionAsset: string; time: number; isBuyer: boolean; isMaker?: boolean };
+
+function listReport(l: RawList): OrderListReport {
+  return {
+    symbol: l.symbol,
+    order_list_id: l.orderListId,
+    list_client_order_id: l.listClientOrderId,
+    contingency_type: l.contingencyType ?? 'OCO',
+    list_status_type: l.listStatusType,
+    list_order_status: l.listOrderStatus,
+    orders: l.orders.map((o) => ({ order_id: o.orderId, client_order_id: o.clientOrderId })),
+    reports: (l.orderReports ?? []).map(report),
+  };
+}
+
+function mapList(out: RestOutcome, kind: 'order' | 'read'): VenueOutcome<OrderListReport> {
+  if (out.kind !== 'OK') return wire(out);
+  if (!validList(out.body)) return { kind: 'UNKNOWN', reason: `${kind === 'order' ? 'order list' : 'order list query'} reply not understood` };
+  return { kind: 'OK', body: listReport(out.body as RawList) };
+}
+
+const isAlgo = (type: string): boolean => type.startsWith('STOP') || type.startsWith('TAKE');
+
+function orderParams(order: NewOrder): Params {
+  return {
+    symbol: order.symbol,
+    side: order.side,
+    type: order.type,
+    quantity: order.quantity,
+    quoteOrderQty: order.quote_order_qty,
+    price: order.price,
+    stopPrice: order.stop_price,
+    trailingDelta: order.trailing_delta === undefined ? undefined : String(order.trailing_delta),
+    timeInForce: order.time_in_force ?? (order.type === 'LIMIT' || order.type.endsWith('_LIMIT') ? 'GTC' : undefined),
+  };
+}
+
 type RawOrder = {
   symbol: string;
   orderId: number;
+  orderListId?: number;
   clientOrderId: string;
   status: OrderReport['status'];
   type: OrderReport['type'];
@@ -175,6 +336,7 @@ function report(o: RawOrder): OrderReport {
   return {
     symbol: o.symbol,
     order_id: o.orderId,
+    order_list_id: o.orderListId ?? -1,
     client_order_id: o.clientOrderId,
     status: o.status,
     type: o.type,

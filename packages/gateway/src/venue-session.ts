@@ -21,6 +21,8 @@ export interface VenueSessionDeps {
   /** Raise (on) or clear (off) a reason; the caller makes it idempotent. */
   readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
   readonly event: (type: 'CLOCK_SYNCED' | 'FILTERS_REFRESHED' | 'RATE_LIMIT_OBSERVED' | 'REST_CALLED', payload: JsonObject, reason?: ReasonCode) => void;
+  /** Called after every successful refresh with the new rules. */
+  readonly onRules?: (rules: ReadonlyMap<string, SymbolRules>) => void;
 }
 
 /** Consecutive failed syncs before the venue counts as unreachable. */
@@ -91,6 +93,7 @@ export class VenueSession {
     this.rules = wanted;
     this.filtersAt = this.d.now();
     this.d.governor.setLimits(info.rateLimits);
+    this.d.onRules?.(wanted);
     this.d.event('FILTERS_REFRESHED', { ok: true, symbols: wanted.size, diff: diff as unknown as JsonObject[], rate_limits: info.rateLimits as unknown as JsonObject[] });
     const notTrading = this.d.cfg.symbols.filter((s) => wanted.get(s)?.status !== 'TRADING');
     this.d.reason('SYMBOL_NOT_TRADING', notTrading.length > 0, {

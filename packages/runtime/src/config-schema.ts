@@ -7,15 +7,15 @@ import type { Config } from '@vigil/contracts';
  * Every object is closed (additionalProperties: false): an unknown key is an error, and so a
  * secret put into the config file is refused instead of silently carried around.
  */
-type U = 'ms' | 'bytes' | 'pct' | 'count' | 'days' | 'bool' | 'path' | 'url' | 'enum' | 'quote' | 'text' | 'port' | 'list';
+type U = 'ms' | 'bytes' | 'pct' | 'count' | 'days' | 'bool' | 'path' | 'url' | 'enum' | 'quote' | 'text' | 'port' | 'list' | 'ratio' | 'bps';
 
 const int = (def: number, unit: U, why: string, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   ({ type: 'integer', default: def, minimum: min, maximum: max, 'x-unit': unit, description: why }) as const;
 const bool = (def: boolean, why: string) => ({ type: 'boolean', default: def, 'x-unit': 'bool', description: why }) as const;
 const str = (def: string, unit: U, why: string, extra: Record<string, unknown> = {}) =>
   ({ type: 'string', default: def, minLength: 1, 'x-unit': unit, description: why, ...extra }) as const;
-const decimal = (def: string, why: string) =>
-  ({ type: 'string', default: def, pattern: '^[0-9]+(\\.[0-9]+)?$', 'x-unit': 'quote', description: why }) as const;
+const decimal = (def: string, why: string, unit: U = 'quote') =>
+  ({ type: 'string', default: def, pattern: '^[0-9]+(\\.[0-9]+)?$', 'x-unit': unit, description: why }) as const;
 
 /** Sections default to {} so that ajv's useDefaults fills their keys; typed never to satisfy JSONSchemaType. */
 const EMPTY_SECTION = {} as never;
@@ -25,7 +25,7 @@ const GiB = 1024 * MiB;
 export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
   type: 'object',
   additionalProperties: false,
-  required: ['mode', 'ai_dec', 'live', 'paths', 'supervisor', 'audit', 'exchange', 'aigate', 'risk', 'panel', 'logging'],
+  required: ['mode', 'ai_dec', 'live', 'paths', 'supervisor', 'audit', 'exchange', 'aigate', 'risk', 'engine', 'strategy', 'panel', 'logging'],
   properties: {
     mode: { type: 'string', pattern: '^[A-Z_]{1,16}$', default: 'LIVE', 'x-unit': 'enum', description: 'The system is Live-only: start refuses unless LIVE (MODE_NOT_LIVE). Environment MODE overrides.' },
     ai_dec: { type: 'integer', default: 2, minimum: 0, maximum: 2, 'x-unit': 'enum', description: 'AI decision level; start requires 2 (AI gate mandatory, fail-closed). Environment AI_DEC overrides.' },
@@ -177,6 +177,63 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         churn_limit_60s: int(20, 'count', 'New+cancel actions per symbol in 60 s before RISK_CHURN_LIMIT_HIT.', 1, 100_000),
         cancel_replace_limit_10s: int(3, 'count', 'Cancel-replace actions per symbol in 10 s before RISK_CANCEL_REPLACE_LIMIT_HIT.', 1, 10_000),
         cancel_replace_limit_60s: int(10, 'count', 'Cancel-replace actions per symbol in 60 s before RISK_CANCEL_REPLACE_LIMIT_HIT.', 1, 100_000),
+      },
+    },
+    engine: {
+      type: 'object',
+      additionalProperties: false,
+      default: EMPTY_SECTION,
+      required: [
+        'cycle_interval_ms', 'stage_stuck_ms', 'quote_max_age_ms', 'intent_query_interval_ms', 'not_found_after_ms', 'not_found_min_queries',
+        'reconcile_interval_ms', 'reconcile_interval_max_ms', 'reconcile_tolerance_steps', 'drift_bad_after_ms', 'manage_only_stable_ms',
+        'stop_limit_offset_bps', 'unprotected_max_ms', 'protect_attempts_max', 'trailing_enabled', 'trailing_activate_bps',
+      ],
+      properties: {
+        cycle_interval_ms: int(1000, 'ms', 'One decision cycle (snapshot -> strategy -> gate -> risk -> execute) per symbol at most this often.', 50, 3_600_000),
+        stage_stuck_ms: int(30_000, 'ms', 'A cycle stage that does not progress within this bound raises LOOP_STUCK (PAUSE).', 1000, 3_600_000),
+        quote_max_age_ms: int(5_000, 'ms', 'A book quote older than this is stale: no snapshot, no entry.', 100, 600_000),
+        intent_query_interval_ms: int(1_000, 'ms', 'How often a SENT_UNKNOWN intent is asked about over REST (by clientOrderId).', 50, 600_000),
+        not_found_after_ms: int(10_000, 'ms', 'A SENT_UNKNOWN intent becomes NOT_FOUND only after -2013 answers over at least this long (the venue can lag).', 0, 3_600_000),
+        not_found_min_queries: int(3, 'count', 'and after at least this many -2013 answers.', 1, 1000),
+        reconcile_interval_ms: int(15_000, 'ms', 'Periodic REST reconcile (orders, order lists, balances) in normal conditions.', 1000, 3_600_000),
+        reconcile_interval_max_ms: int(120_000, 'ms', 'Reconcile interval ceiling when the rate-limit governor reports pressure (it stretches with used weight).', 1000, 3_600_000),
+        reconcile_tolerance_steps: int(1, 'count', 'Balance vs derived position tolerance, in lot steps of the symbol: beyond it is drift.', 0, 1_000_000),
+        drift_bad_after_ms: int(30_000, 'ms', 'Drift that persists this long (or an unknown order that cannot be adopted) is BAD: DRIFT_LIMIT_EXCEEDED (PAUSE).', 0, 3_600_000),
+        manage_only_stable_ms: int(5_000, 'ms', 'After startup reconcile the engine stays in RESUME_MANAGE_ONLY until reconciles have been clean this long.', 0, 3_600_000),
+        stop_limit_offset_bps: int(30, 'bps', 'The stop-loss leg is STOP_LOSS_LIMIT with its limit this far beyond the stop price, so it fills in a fast market.', 0, 5000),
+        unprotected_max_ms: int(5_000, 'ms', 'A position without confirmed protection for longer than this raises PROTECTION_MISSING (PAUSE).', 100, 600_000),
+        protect_attempts_max: int(2, 'count', 'Failed protection placements after which the position is closed at market (CLOSE_SAFELY).', 1, 10),
+        trailing_enabled: bool(true, 'Swap OCO protection for a trailing stop once the position is in profit by trailing_activate_bps.'),
+        trailing_activate_bps: int(80, 'bps', 'Unrealized profit at which the OCO is swapped for a trailing stop.', 1, 100_000),
+      },
+    },
+    strategy: {
+      type: 'object',
+      additionalProperties: false,
+      default: EMPTY_SECTION,
+      required: [
+        'name', 'bar_ms', 'lookback_bars', 'vol_bars', 'hold_bars', 'stop_vol_mult', 'take_profit_r', 'win_rate_prior', 'order_quote_notional',
+        'entry_ttl_ms', 'max_requotes', 'cooldown_ms', 'min_stop_bps', 'maker_fee_bps', 'taker_fee_bps', 'slippage_bps', 'min_edge_bps', 'max_cost_bps',
+      ],
+      properties: {
+        name: { type: 'string', enum: ['breakout'], default: 'breakout', 'x-unit': 'enum', description: 'Strategy that proposes entries (breakout: channel breakout with volatility-scaled stop).' },
+        bar_ms: int(1_000, 'ms', 'Bars are built from book mid prices at this width.', 100, 86_400_000),
+        lookback_bars: int(20, 'count', 'Channel length: an entry needs the mid above the highest high of this many closed bars.', 2, 10_000),
+        vol_bars: int(30, 'count', 'Bars used to estimate volatility (stdev of bar returns).', 2, 10_000),
+        hold_bars: int(60, 'count', 'Expected holding horizon in bars; stops scale with volatility x sqrt(hold_bars).', 1, 100_000),
+        stop_vol_mult: decimal('2', 'Stop distance in horizon standard deviations.', 'ratio'),
+        take_profit_r: decimal('1.5', 'Take-profit distance as a multiple of the stop distance (R).', 'ratio'),
+        win_rate_prior: decimal('0.45', 'Prior probability that take-profit is hit before the stop; expected edge = R x (tp_r x p - (1 - p)). A baseline, not a forecast.', 'ratio'),
+        order_quote_notional: decimal('50', 'Size of one entry in quote currency (quantized down to the lot step).'),
+        entry_ttl_ms: int(15_000, 'ms', 'An entry order not filled within this is cancelled (counted by the churn limits).', 100, 86_400_000),
+        max_requotes: int(0, 'count', 'Re-quotes of an unfilled entry after its TTL (0 = cancel only).', 0, 100),
+        cooldown_ms: int(30_000, 'ms', 'No new entry on a symbol this long after its last entry or exit.', 0, 86_400_000),
+        min_stop_bps: int(40, 'bps', 'Floor of the stop distance whatever the volatility estimate says.', 1, 10_000),
+        maker_fee_bps: int(10, 'bps', 'Maker commission used by the cost model.', 0, 1000),
+        taker_fee_bps: int(10, 'bps', 'Taker commission used by the cost model.', 0, 1000),
+        slippage_bps: int(2, 'bps', 'Slippage estimate per side in the cost model.', 0, 1000),
+        min_edge_bps: int(2, 'bps', 'Expected edge must exceed the estimated cost by at least this (else EDGE_TOO_LOW).', 0, 10_000),
+        max_cost_bps: int(60, 'bps', 'Estimated round-trip cost above this blocks the entry (COST_TOO_HIGH).', 1, 10_000),
       },
     },
     panel: {

@@ -1,6 +1,7 @@
 import { fields } from '../checks.js';
 import type { ChannelSpec, Direction } from '../frames.js';
 import type { JsonObject } from '../envelope.js';
+import type { SymbolRules } from '../symbol-rules.js';
 
 /**
  * engine <-> exchange-gateway. The gateway's typed outcomes, market data and user events grow here
@@ -59,7 +60,9 @@ export type GatewayEvent =
   | { readonly type: 'market_gap'; readonly ts_ms: number; readonly why: string }
   | { readonly type: 'user_event'; readonly event: UserEvent }
   /** The user stream was (re)subscribed or lost: account state must be reconciled over REST. */
-  | { readonly type: 'user_stream_gap'; readonly ts_ms: number; readonly why: string };
+  | { readonly type: 'user_stream_gap'; readonly ts_ms: number; readonly why: string }
+  /** The symbols' trading rules after every successful exchangeInfo refresh (and on attach). */
+  | { readonly type: 'rules'; readonly ts_ms: number; readonly rules: readonly SymbolRules[]; readonly quarantined: readonly string[] };
 export type GatewayRequests = Record<never, never>;
 
 /**
@@ -106,6 +109,8 @@ export interface OrderFill {
 export interface OrderReport {
   readonly symbol: string;
   readonly order_id: number;
+  /** -1 for an order outside any list. */
+  readonly order_list_id: number;
   readonly client_order_id: string;
   readonly status: OrderStatus;
   readonly type: OrderType;
@@ -118,6 +123,52 @@ export interface OrderReport {
   readonly stop_price: string | null;
   readonly ts_ms: number | null;
   readonly fills: readonly OrderFill[];
+}
+
+/** One leg of an OCO: the venue's "above" (higher price) or "below" order. */
+export interface OcoLeg {
+  readonly type: 'LIMIT_MAKER' | 'STOP_LOSS' | 'STOP_LOSS_LIMIT' | 'TAKE_PROFIT' | 'TAKE_PROFIT_LIMIT';
+  readonly client_order_id: string;
+  readonly price?: string;
+  readonly stop_price?: string;
+  readonly time_in_force?: TimeInForce;
+}
+
+export interface NewOco {
+  readonly symbol: string;
+  readonly side: OrderSide;
+  readonly quantity: string;
+  readonly list_client_order_id: string;
+  readonly above: OcoLeg;
+  readonly below: OcoLeg;
+}
+
+export interface OrderListReport {
+  readonly symbol: string;
+  readonly order_list_id: number;
+  readonly list_client_order_id: string;
+  readonly contingency_type: string;
+  /** EXEC_STARTED | ALL_DONE | RESPONSE ... as the venue wrote it. */
+  readonly list_status_type: string;
+  readonly list_order_status: string;
+  readonly orders: readonly { readonly order_id: number; readonly client_order_id: string }[];
+  /** Full reports of the legs when the venue sent them (placement and cancel replies). */
+  readonly reports: readonly OrderReport[];
+}
+
+export interface TradeReport {
+  readonly symbol: string;
+  readonly trade_id: number;
+  readonly order_id: number;
+  readonly order_list_id: number;
+  readonly price: string;
+  readonly qty: string;
+  readonly quote_qty: string;
+  readonly commission: string;
+  readonly commission_asset: string;
+  readonly is_buyer: boolean;
+  readonly is_maker: boolean;
+  readonly ts_ms: number;
 }
 
 export interface AccountReport {
@@ -136,6 +187,16 @@ export type EngineRequests = {
   readonly query_order: { readonly input: { readonly symbol: string; readonly client_order_id: string }; readonly output: VenueOutcome<OrderReport> };
   readonly open_orders: { readonly input: { readonly symbol: string | null }; readonly output: VenueOutcome<readonly OrderReport[]> };
   readonly account: { readonly input: Record<string, never>; readonly output: VenueOutcome<AccountReport> };
+  /** Validates an order on the venue without placing it (POST /api/v3/order/test). */
+  readonly test_order: { readonly input: { readonly order: NewOrder }; readonly output: VenueOutcome<Record<string, never>> };
+  /** Sent at most once, like place_order. */
+  readonly place_oco: { readonly input: { readonly oco: NewOco }; readonly output: VenueOutcome<OrderListReport> };
+  readonly cancel_order_list: { readonly input: { readonly symbol: string; readonly list_client_order_id: string }; readonly output: VenueOutcome<OrderListReport> };
+  readonly query_order_list: { readonly input: { readonly list_client_order_id: string }; readonly output: VenueOutcome<OrderListReport> };
+  readonly open_order_lists: { readonly input: Record<string, never>; readonly output: VenueOutcome<readonly OrderListReport[]> };
+  readonly my_trades: { readonly input: { readonly symbol: string; readonly start_ms: number | null }; readonly output: VenueOutcome<readonly TradeReport[]> };
+  /** The gateway re-sends the rules event (the engine asks after a restart of either side). */
+  readonly rules_now: { readonly input: Record<string, never>; readonly output: { readonly sent: boolean } };
 };
 
 export type GatewaySide = Direction<GatewayEvent, GatewayRequests>;
@@ -153,6 +214,13 @@ export const MARKET_CHANNEL: ChannelSpec = {
       query_order: fields({ symbol: 'string', client_order_id: 'string' }),
       open_orders: fields({ symbol: 'string|null' }),
       account: null,
+      test_order: fields({ order: 'object' }),
+      place_oco: fields({ oco: 'object' }),
+      cancel_order_list: fields({ symbol: 'string', list_client_order_id: 'string' }),
+      query_order_list: fields({ list_client_order_id: 'string' }),
+      open_order_lists: null,
+      my_trades: fields({ symbol: 'string', start_ms: 'number|null' }),
+      rules_now: null,
     },
   },
   b: {
@@ -162,6 +230,7 @@ export const MARKET_CHANNEL: ChannelSpec = {
       market_gap: fields({ ts_ms: 'number', why: 'string' }),
       user_event: fields({ event: 'object' }),
       user_stream_gap: fields({ ts_ms: 'number', why: 'string' }),
+      rules: fields({ ts_ms: 'number', rules: 'array', quarantined: 'array' }),
     },
     requests: {},
   },

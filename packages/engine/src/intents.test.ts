@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { CLIENT_ORDER_ID_RE, type EventEnvelope } from '@vigil/contracts';
+import { EventFactory } from '@vigil/runtime';
+import { IntentBook } from './intents.js';
+
+function book(commit: (e: readonly EventEnvelope[]) => Promise<unknown>) {
+  const f = new EventFactory('run_t', 'engine');
+  return new IntentBook({ now: () => 1000, make: (t, p, o) => f.make(t, p, o), commit });
+}
+
+describe('intent book', () => {
+  it('commits CREATED before returning, with a clientOrderId Binance accepts', async () => {
+    const committed: EventEnvelope[] = [];
+    const b = book(async (e) => committed.push(...e));
+    const i = await b.create('ENTRY', 'BTCUSDT', 'BUY', 'entry', { cycle_id: 1 }, {});
+    expect(committed.map((e) => e.event_type)).toEqual(['INTENT_CREATED']);
+    expect(committed[0]!.order_intent_id).toBe(i.id);
+    expect(i.client_order_id).toMatch(CLIENT_ORDER_ID_RE);
+    expect(i.client_order_id).toHaveLength(36);
+  });
+
+  it('refuses to exist when the audit does not commit (nothing may be sent)', async () => {
+    const b = book(async () => {
+      throw new Error('no writer');
+    });
+    await expect(b.create('ENTRY', 'BTCUSDT', 'BUY', 'entry', {}, {})).rejects.toThrow('no writer');
+    expect(b.unresolved()).toEqual([]);
+  });
+
+  it('only moves along the state machine: SENT_UNKNOWN never becomes FAILED_TERMINAL', async () => {
+    const seen: string[] = [];
+    const b = book(async (e) => seen.push(...e.map((x) => `${x.event_type}:${String(x.payload['to'] ?? '')}`)));
+    const i = await b.create('ENTRY', 'BTCUSDT', 'BUY', 'entry', {}, {});
+    b.transition(i, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN');
+    expect(b.unknownOn('BTCUSDT')).toBe(true);
+    expect(() => b.transition(i, 'FAILED_TERMINAL', null)).toThrow(/not allowed/);
+    b.transition(i, 'CONFIRMED', null);
+    expect(() => b.transition(i, 'NOT_FOUND', null)).toThrow(/not allowed/);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(seen).toEqual(['INTENT_CREATED:', 'INTENT_STATE_CHANGED:SENT_UNKNOWN', 'INTENT_STATE_CHANGED:CONFIRMED']);
+  });
+});

@@ -1,0 +1,131 @@
+import { clientOrderIdFor, newIntentId, type Correlation, type EventEnvelope, type EventType, type IntentState, type JsonObject, type OrderLeg, type ReasonCode } from '@vigil/contracts';
+
+/**
+ * Order intents: the record of every order the bot means to send, committed to the audit
+ * database (critical write: acknowledged after commit) BEFORE the order leaves the process. The
+ * clientOrderId derives from the intent id, so REST can always be asked whether it happened.
+ *
+ *   CREATED -> CONFIRMED | FAILED_TERMINAL | SENT_UNKNOWN
+ *   SENT_UNKNOWN -> CONFIRMED | NOT_FOUND   (only through a REST query by clientOrderId)
+ */
+export type IntentKind = 'ENTRY' | 'CANCEL' | 'PROTECT' | 'EXIT';
+
+export interface Intent {
+  readonly id: string;
+  readonly kind: IntentKind;
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  /** The order's (or, for PROTECT, the order list's) clientOrderId. */
+  readonly client_order_id: string;
+  readonly corr: Partial<Correlation>;
+  state: IntentState;
+  readonly created_ms: number;
+  state_ms: number;
+  unknown_since: number | null;
+  not_found_answers: number;
+  last_query_ms: number;
+  readonly detail: JsonObject;
+}
+
+const FINAL: ReadonlySet<IntentState> = new Set(['CONFIRMED', 'FAILED_TERMINAL', 'NOT_FOUND']);
+const ALLOWED: Readonly<Record<IntentState, readonly IntentState[]>> = {
+  CREATED: ['CONFIRMED', 'FAILED_TERMINAL', 'SENT_UNKNOWN'],
+  SENT_UNKNOWN: ['CONFIRMED', 'NOT_FOUND'],
+  CONFIRMED: [],
+  FAILED_TERMINAL: [],
+  NOT_FOUND: [],
+};
+
+export interface IntentDeps {
+  readonly now: () => number;
+  readonly make: (type: EventType, payload: JsonObject, opts: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> }) => EventEnvelope;
+  /** Resolves once committed; rejects when the audit is not available. */
+  readonly commit: (events: readonly EventEnvelope[]) => Promise<unknown>;
+  readonly onChange?: (i: Intent) => void;
+}
+
+export class IntentBook {
+  private readonly byId = new Map<string, Intent>();
+
+  constructor(private readonly d: IntentDeps) {}
+
+  /**
+   * Creates and commits an intent. Rejects (and nothing may be sent) when the audit database did
+   * not acknowledge the commit: no audit, no operation.
+   */
+  async create(kind: IntentKind, symbol: string, side: 'BUY' | 'SELL', leg: OrderLeg, corr: Partial<Correlation>, detail: JsonObject): Promise<Intent> {
+    const now = this.d.now();
+    const id = newIntentId(now);
+    const client_order_id = clientOrderIdFor(id, leg);
+    const intent: Intent = {
+      id,
+      kind,
+      symbol,
+      side,
+      client_order_id,
+      corr: { ...corr, order_intent_id: id },
+      state: 'CREATED',
+      created_ms: now,
+      state_ms: now,
+      unknown_since: null,
+      not_found_answers: 0,
+      last_query_ms: 0,
+      detail,
+    };
+    await this.d.commit([this.d.make('INTENT_CREATED', { kind, symbol, side, client_order_id, ...detail }, { corr: intent.corr })]);
+    this.byId.set(id, intent);
+    this.d.onChange?.(intent);
+    return intent;
+  }
+
+  /** Re-registers an intent remembered from the audit database (startup). */
+  adopt(i: Intent): void {
+    this.byId.set(i.id, i);
+  }
+
+  /** Moves an intent along the state machine; an illegal move throws (a bug, never data). */
+  transition(i: Intent, to: IntentState, reason: ReasonCode | null, detail: JsonObject = {}): void {
+    if (i.state === to) return;
+    if (!ALLOWED[i.state].includes(to)) throw new Error(`intent ${i.id}: ${i.state} -> ${to} is not allowed`);
+    const from = i.state;
+    i.state = to;
+    i.state_ms = this.d.now();
+    if (to === 'SENT_UNKNOWN') i.unknown_since = i.state_ms;
+    const ev = this.d.make('INTENT_STATE_CHANGED', { from, to, kind: i.kind, symbol: i.symbol, client_order_id: i.client_order_id, ...detail }, { reason, corr: i.corr });
+    // Transitions are critical writes too; the commit is not awaited (the state already happened
+    // at the venue), but a failure to commit is an audit incident the writer itself reports.
+    void this.d.commit([ev]).catch(() => undefined);
+    this.d.onChange?.(i);
+  }
+
+  get(id: string): Intent | undefined {
+    return this.byId.get(id);
+  }
+
+  byClientOrderId(coid: string): Intent | undefined {
+    for (const i of this.byId.values()) if (i.client_order_id === coid) return i;
+    return undefined;
+  }
+
+  unresolved(): Intent[] {
+    return [...this.byId.values()].filter((i) => i.state === 'SENT_UNKNOWN' || i.state === 'CREATED');
+  }
+
+  unknownOn(symbol: string): boolean {
+    return [...this.byId.values()].some((i) => i.symbol === symbol && i.state === 'SENT_UNKNOWN');
+  }
+
+  counts(): Record<IntentState, number> {
+    const c: Record<IntentState, number> = { CREATED: 0, SENT_UNKNOWN: 0, CONFIRMED: 0, NOT_FOUND: 0, FAILED_TERMINAL: 0 };
+    for (const i of this.byId.values()) c[i.state]++;
+    return c;
+  }
+
+  /** Forget final intents older than `ms` (the audit keeps them). */
+  prune(ms: number): void {
+    const cut = this.d.now() - ms;
+    for (const [id, i] of this.byId) if (FINAL.has(i.state) && i.state_ms < cut) this.byId.delete(id);
+  }
+}
+
+export const isFinal = (s: IntentState): boolean => FINAL.has(s);

@@ -1,0 +1,130 @@
+import { Dec } from '@vigil/core';
+
+/**
+ * The bot's own positions and P&L, derived from its fills (never from the account balance, which
+ * may hold assets the bot does not manage). Commissions paid in the base asset reduce the
+ * position; in the quote asset they add to cost (buy) or reduce proceeds (sell); in a third asset
+ * they are counted as fees but not valued. Fills are deduplicated by trade id: the same fill can
+ * arrive from an order reply, the user stream and myTrades.
+ */
+export interface LedgerFill {
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly price: string;
+  readonly qty: string;
+  readonly commission: string;
+  readonly commission_asset: string;
+  readonly trade_id: number | null;
+  readonly ts_ms: number;
+}
+
+export interface PositionView {
+  readonly symbol: string;
+  readonly qty: string;
+  readonly avg_price: string;
+  readonly cost: string;
+  readonly realized: string;
+  readonly fees_quote: string;
+  readonly opened_ms: number | null;
+}
+
+interface Pos {
+  qty: Dec;
+  cost: Dec;
+  realized: Dec;
+  fees: Dec;
+  opened: number | null;
+}
+
+export class Ledger {
+  private readonly pos = new Map<string, Pos>();
+  private readonly seen = new Set<string>();
+  /** Realized P&L per UTC day (YYYY-MM-DD). */
+  private readonly daily = new Map<string, Dec>();
+
+  constructor(private readonly assets: (symbol: string) => { readonly base: string; readonly quote: string } | null) {}
+
+  /** Restores a position remembered from the audit database at startup. */
+  restore(symbol: string, qty: string, avgPrice: string, openedMs: number | null): void {
+    const q = new Dec(qty);
+    this.pos.set(symbol, { qty: q, cost: q.mul(avgPrice), realized: new Dec(0), fees: new Dec(0), opened: openedMs });
+  }
+
+  /** Returns false for a fill already counted. */
+  apply(f: LedgerFill): boolean {
+    if (f.trade_id !== null) {
+      const key = `${f.symbol}:${f.trade_id}`;
+      if (this.seen.has(key)) return false;
+      this.seen.add(key);
+    }
+    const a = this.assets(f.symbol);
+    const p = this.pos.get(f.symbol) ?? { qty: new Dec(0), cost: new Dec(0), realized: new Dec(0), fees: new Dec(0), opened: null };
+    const qty = new Dec(f.qty);
+    const px = new Dec(f.price);
+    const fee = new Dec(f.commission);
+    const feeQuote = a && f.commission_asset === a.quote ? fee : a && f.commission_asset === a.base ? fee.mul(px) : new Dec(0);
+    p.fees = p.fees.plus(feeQuote);
+    if (f.side === 'BUY') {
+      const gotQty = a && f.commission_asset === a.base ? qty.minus(fee) : qty;
+      const paid = qty.mul(px).plus(a && f.commission_asset === a.quote ? fee : 0);
+      if (p.qty.isZero()) p.opened = f.ts_ms;
+      p.qty = p.qty.plus(gotQty);
+      p.cost = p.cost.plus(paid);
+    } else {
+      const avg = p.qty.isZero() ? px : p.cost.div(p.qty);
+      const sold = Dec.min(qty, p.qty);
+      const proceeds = qty.mul(px).minus(a && f.commission_asset === a.quote ? fee : 0);
+      const removed = avg.mul(sold);
+      const pnl = proceeds.minus(removed);
+      p.realized = p.realized.plus(pnl);
+      const day = new Date(f.ts_ms).toISOString().slice(0, 10);
+      this.daily.set(day, (this.daily.get(day) ?? new Dec(0)).plus(pnl));
+      p.qty = p.qty.minus(qty).minus(a && f.commission_asset === a.base ? fee : 0);
+      p.cost = p.cost.minus(removed);
+      if (p.qty.lte(0)) {
+        p.qty = new Dec(0);
+        p.cost = new Dec(0);
+        p.opened = null;
+      }
+    }
+    this.pos.set(f.symbol, p);
+    return true;
+  }
+
+  position(symbol: string): PositionView {
+    const p = this.pos.get(symbol);
+    if (!p) return { symbol, qty: '0', avg_price: '0', cost: '0', realized: '0', fees_quote: '0', opened_ms: null };
+    return {
+      symbol,
+      qty: p.qty.toFixed(),
+      avg_price: p.qty.isZero() ? '0' : p.cost.div(p.qty).toFixed(8),
+      cost: p.cost.toFixed(8),
+      realized: p.realized.toFixed(8),
+      fees_quote: p.fees.toFixed(8),
+      opened_ms: p.opened,
+    };
+  }
+
+  symbols(): string[] {
+    return [...this.pos.keys()];
+  }
+
+  /** Unrealized P&L of a symbol at the given mark (bid for a long). */
+  unrealized(symbol: string, mark: string | null): Dec {
+    const p = this.pos.get(symbol);
+    if (!p || p.qty.isZero() || mark === null) return new Dec(0);
+    return p.qty.mul(mark).minus(p.cost);
+  }
+
+  realizedOn(dayUtc: string): Dec {
+    return this.daily.get(dayUtc) ?? new Dec(0);
+  }
+
+  exposure(symbol: string, mark: string | null): Dec {
+    const p = this.pos.get(symbol);
+    if (!p || p.qty.isZero()) return new Dec(0);
+    return mark === null ? p.cost : p.qty.mul(mark);
+  }
+}
+
+export const utcDay = (ts: number): string => new Date(ts).toISOString().slice(0, 10);

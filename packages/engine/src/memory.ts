@@ -1,0 +1,82 @@
+import { existsSync } from 'node:fs';
+import { AuditReader } from '@vigil/audit/read';
+import type { IntentState } from '@vigil/contracts';
+import { Dec } from '@vigil/core';
+import type { Intent, IntentBook, IntentKind } from './intents.js';
+import type { Ledger } from './ledger.js';
+import type { Trader } from './trader.js';
+
+/**
+ * What the engine remembers across a restart, read from the audit database through a read-only
+ * connection: positions (with their protection plan) and intents whose outcome was never
+ * settled. STARTUP_RECONCILE then checks every item against REST; nothing here is trusted alone.
+ */
+export type EngineMemory = ReturnType<AuditReader['engineMemory']>;
+
+export function readEngineMemory(dbFile: string): { ok: true; memory: EngineMemory } | { ok: false; why: string } {
+  // No database yet: a first start has nothing to remember.
+  if (!existsSync(dbFile)) return { ok: true, memory: { positions: [], intents: [] } };
+  let reader: AuditReader | null = null;
+  try {
+    reader = new AuditReader(dbFile);
+    return { ok: true, memory: reader.engineMemory() };
+  } catch (e) {
+    return { ok: false, why: (e as Error).message };
+  } finally {
+    reader?.close();
+  }
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+
+export function restoreMemory(m: EngineMemory, d: { readonly ledger: Ledger; readonly intents: IntentBook; readonly trader: Trader; readonly now: () => number }): void {
+  for (const p of m.positions) {
+    const qty = str(p.payload['qty']);
+    const avg = str(p.payload['avg_price']);
+    if (!qty || !avg || new Dec(qty).isZero()) continue;
+    d.ledger.restore(p.symbol, qty, avg, num(p.payload['opened_ms']));
+    const s = d.trader.slot(p.symbol);
+    const stop = str(p.payload['stop_price']);
+    if (stop) s.plan = { stop_price: stop, take_profit_price: str(p.payload['take_profit_price']), trailing_delta_bps: num(p.payload['trailing_delta_bps']) };
+    // Protected or not, the venue decides: reconcile adopts the protection it finds; until then
+    // the position counts as unprotected.
+    s.unprotected_since = d.now();
+  }
+  for (const r of m.intents) {
+    if (!r.symbol || !r.client_order_id || (r.side !== 'BUY' && r.side !== 'SELL')) continue;
+    const kind = (str(r.payload['kind']) ?? 'ENTRY') as IntentKind;
+    const intent: Intent = {
+      id: r.order_intent_id,
+      kind,
+      symbol: r.symbol,
+      side: r.side,
+      client_order_id: r.client_order_id,
+      corr: { order_intent_id: r.order_intent_id, cycle_id: r.cycle_id, decision_id: r.decision_id },
+      state: r.state as IntentState,
+      created_ms: r.created_ms,
+      state_ms: r.created_ms,
+      unknown_since: r.created_ms,
+      not_found_answers: 0,
+      last_query_ms: 0,
+      detail: r.payload as Intent['detail'],
+    };
+    d.intents.adopt(intent);
+    // CREATED from a previous run: it may or may not have left. Unknown until REST says.
+    if (intent.state === 'CREATED') d.intents.transition(intent, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { why: 'found CREATED at startup' });
+    const s = d.trader.slot(r.symbol);
+    if (kind === 'ENTRY') {
+      s.entry = { intent, order_id: null, deadline_ms: d.now(), status: 'UNKNOWN', cancel: null, filled_qty: '0' };
+      const stop = str(r.payload['stop_price']);
+      if (stop) s.plan ??= { stop_price: stop, take_profit_price: str(r.payload['take_profit_price']), trailing_delta_bps: null };
+    } else if (kind === 'PROTECT' && !s.protection) {
+      if (intent.client_order_id.startsWith('vgl')) {
+        s.protection = { kind: 'OCO', intent, list_client_order_id: intent.client_order_id, leg_ids: [`vgt${intent.client_order_id.slice(3)}`, `vgs${intent.client_order_id.slice(3)}`], qty: str(r.payload['quantity']) ?? '0', active: false, placed_ms: r.created_ms };
+      } else {
+        s.protection = { kind: 'TRAILING', intent, client_order_id: intent.client_order_id, qty: str(r.payload['quantity']) ?? '0', active: false, placed_ms: r.created_ms };
+      }
+    } else if (kind === 'EXIT') {
+      s.close = intent;
+    }
+  }
+}

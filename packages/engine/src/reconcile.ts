@@ -1,0 +1,224 @@
+import type { Correlation, EventType, JsonObject, OrderListReport, OrderReport, ReasonCode, SymbolRules } from '@vigil/contracts';
+import { Dec } from '@vigil/core';
+import type { Ledger } from './ledger.js';
+import type { Trader } from './trader.js';
+import { venue, type VenueCall } from './venue.js';
+
+/**
+ * RECONCILE: the venue's truth (open orders, open order lists, balances, our recent trades)
+ * against what the engine believes. Every difference is a RECONCILE_DIFF with its ids. Drift:
+ * - OK: nothing to say;
+ * - WARN: a difference we corrected (a missed fill, an order that ended unseen, a protection list
+ *   that is gone, a foreign order flagged): RECONCILE_DRIFT (DEGRADE) while it lasts;
+ * - BAD: a difference we cannot explain (our position larger than the account's balance beyond
+ *   the tolerance, or WARN drift lasting longer than drift_bad_after_ms): DRIFT_LIMIT_EXCEEDED
+ *   (PAUSE, manual clear).
+ */
+export type Drift = 'OK' | 'WARN' | 'BAD';
+
+export interface Diff {
+  readonly kind: string;
+  readonly symbol: string | null;
+  readonly severity: 'WARN' | 'BAD';
+  readonly detail: JsonObject;
+  readonly order_intent_id?: string | null;
+}
+
+export interface ReconcileDeps {
+  readonly now: () => number;
+  readonly call: () => VenueCall | null;
+  readonly trader: Trader;
+  readonly ledger: Ledger;
+  readonly symbols: readonly string[];
+  readonly rules: (symbol: string) => SymbolRules | null;
+  readonly toleranceSteps: number;
+  readonly driftBadAfterMs: number;
+  readonly event: (type: EventType, payload: JsonObject, opts?: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> }) => void;
+  readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
+}
+
+export interface ReconcileResult {
+  readonly ok: boolean;
+  readonly drift: Drift;
+  readonly diffs: readonly Diff[];
+  readonly duration_ms: number;
+  readonly open_orders: number;
+  readonly open_lists: number;
+  /** Symbols with orders the bot does not own: no entries there. */
+  readonly foreign: readonly string[];
+}
+
+export class Reconciler {
+  private warnSince: number | null = null;
+  foreign: readonly string[] = [];
+  last: ReconcileResult | null = null;
+
+  constructor(private readonly d: ReconcileDeps) {}
+
+  async run(cycleId: number | null, opts: { readonly startup: boolean }): Promise<ReconcileResult> {
+    const t0 = this.d.now();
+    this.d.event('RECONCILE_STARTED', { startup: opts.startup }, { corr: { cycle_id: cycleId } });
+    const call = this.d.call();
+    const [orders, lists, acct] = [await venue(call, 'open_orders', { symbol: null }), await venue(call, 'open_order_lists', {}), await venue(call, 'account', {})];
+    if (orders.kind !== 'OK' || lists.kind !== 'OK' || acct.kind !== 'OK') {
+      const why = { open_orders: orders.kind, open_order_lists: lists.kind, account: acct.kind };
+      this.d.reason(opts.startup ? 'STARTUP_RECONCILE_FAILED' : 'RECONCILE_FAILED', true, why);
+      const r: ReconcileResult = { ok: false, drift: 'OK', diffs: [], duration_ms: this.d.now() - t0, open_orders: 0, open_lists: 0, foreign: this.foreign };
+      this.d.event('RECONCILE_COMPLETED', { ok: false, ...why, duration_ms: r.duration_ms, drift: 'UNKNOWN', diffs: 0 }, { reason: opts.startup ? 'STARTUP_RECONCILE_FAILED' : 'RECONCILE_FAILED', corr: { cycle_id: cycleId } });
+      return r;
+    }
+    this.d.reason(opts.startup ? 'STARTUP_RECONCILE_FAILED' : 'RECONCILE_FAILED', false, {});
+    const diffs: Diff[] = [];
+    const t = this.d.trader;
+    const mine = (o: { client_order_id: string }): boolean => o.client_order_id.startsWith('vg');
+    const listOf = new Map<string, OrderListReport>();
+    for (const l of lists.body) listOf.set(l.list_client_order_id, l);
+    for (const o of orders.body) if (mine(o)) t.knowOrder(o.order_id, o.client_order_id);
+
+    // 1. Orders at the venue.
+    const foreign = new Set<string>();
+    for (const o of orders.body) {
+      if (!this.d.symbols.includes(o.symbol)) continue;
+      if (!mine(o)) {
+        foreign.add(o.symbol);
+        diffs.push({ kind: 'FOREIGN_ORDER', symbol: o.symbol, severity: 'WARN', detail: { order_id: o.order_id, client_order_id: o.client_order_id, type: o.type, side: o.side, status: o.status } });
+        continue;
+      }
+      const s = t.slot(o.symbol);
+      const known = s.entry?.intent.client_order_id === o.client_order_id || (s.protection?.kind === 'OCO' && s.protection.leg_ids.includes(o.client_order_id)) || (s.protection?.kind === 'TRAILING' && s.protection.client_order_id === o.client_order_id);
+      if (known) continue;
+      if (o.order_list_id >= 0) continue; // judged with its list below
+      if (o.client_order_id.startsWith('vge')) {
+        // An entry of ours we no longer track (restart): never left working blind. Cancel it.
+        diffs.push({ kind: 'STRAY_ENTRY_CANCELLED', symbol: o.symbol, severity: 'WARN', detail: { client_order_id: o.client_order_id, executed_qty: o.executed_qty } });
+        const c = await venue(call, 'cancel_order', { symbol: o.symbol, client_order_id: o.client_order_id });
+        if (c.kind === 'OK') t.onReport(c.body);
+      } else if (o.client_order_id.startsWith('vgr') && !s.protection) {
+        // Our trailing stop from before a restart: adopt it as the position's protection.
+        await this.adoptTrailing(o, diffs);
+      } else {
+        diffs.push({ kind: 'UNTRACKED_ORDER', symbol: o.symbol, severity: 'WARN', detail: { client_order_id: o.client_order_id, type: o.type } });
+      }
+    }
+    this.foreign = [...foreign];
+
+    // 2. Order lists: adopt ours (restart), notice ended ones.
+    for (const l of lists.body) {
+      if (!this.d.symbols.includes(l.symbol) || !l.list_client_order_id.startsWith('vgl')) continue;
+      const s = t.slot(l.symbol);
+      if (s.protection?.kind === 'OCO' && s.protection.list_client_order_id === l.list_client_order_id) {
+        if (!s.protection.active) s.protection.active = true;
+        continue;
+      }
+      if (s.protection) {
+        diffs.push({ kind: 'EXTRA_PROTECTION_LIST', symbol: l.symbol, severity: 'WARN', detail: { list_client_order_id: l.list_client_order_id } });
+        continue;
+      }
+      this.adoptList(l, orders.body, diffs);
+    }
+    for (const s of t.slots.values()) {
+      const p = s.protection;
+      if (p?.kind === 'OCO' && p.active && !listOf.has(p.list_client_order_id)) {
+        diffs.push({ kind: 'PROTECTION_ENDED_UNSEEN', symbol: s.symbol, severity: 'WARN', detail: { list_client_order_id: p.list_client_order_id }, order_intent_id: p.intent.id });
+        t.onProtectionEnded(s, 'not open at reconcile');
+      }
+      if (p?.kind === 'TRAILING' && p.active && !orders.body.some((o) => o.client_order_id === p.client_order_id)) {
+        diffs.push({ kind: 'PROTECTION_ENDED_UNSEEN', symbol: s.symbol, severity: 'WARN', detail: { client_order_id: p.client_order_id }, order_intent_id: p.intent.id });
+        t.onProtectionEnded(s, 'trailing stop not open at reconcile');
+      }
+    }
+
+    // 3. Fills we may have missed: our trades since each position opened (or the last minutes).
+    for (const sym of this.d.symbols) {
+      const pos = this.d.ledger.position(sym);
+      const s = t.slots.get(sym);
+      if (new Dec(pos.qty).isZero() && !s?.entry && !t.pendingTrades.has(sym)) continue;
+      const start = Math.max(0, Math.min(pos.opened_ms ?? this.d.now(), this.d.now()) - 120_000);
+      const tr = await venue(call, 'my_trades', { symbol: sym, start_ms: start });
+      if (tr.kind !== 'OK') continue;
+      const added = t.ingestTrades(tr.body);
+      if (added > 0) diffs.push({ kind: 'MISSED_FILLS', symbol: sym, severity: 'WARN', detail: { fills: added } });
+      t.pendingTrades.delete(sym);
+    }
+
+    // 4. Balances: the account must hold at least the bot's own position (within the tolerance).
+    for (const sym of this.d.symbols) {
+      const rules = this.d.rules(sym);
+      const pos = new Dec(this.d.ledger.position(sym).qty);
+      if (!rules || pos.isZero()) continue;
+      const b = acct.body.balances.find((x) => x.asset === rules.baseAsset);
+      const total = new Dec(b?.free ?? '0').plus(b?.locked ?? '0');
+      const step = new Dec(rules.filters.LOT_SIZE?.stepSize ?? '0');
+      const tol = step.mul(this.d.toleranceSteps);
+      if (total.plus(tol).lt(pos)) {
+        diffs.push({ kind: 'POSITION_EXCEEDS_BALANCE', symbol: sym, severity: 'BAD', detail: { position: pos.toFixed(), balance: total.toFixed(), tolerance: tol.toFixed(), asset: rules.baseAsset } });
+      }
+    }
+
+    const bad = diffs.some((x) => x.severity === 'BAD');
+    const warn = diffs.length > 0;
+    const now = this.d.now();
+    if (warn && !bad) this.warnSince ??= now;
+    if (!warn) this.warnSince = null;
+    const persisted = this.warnSince !== null && now - this.warnSince > this.d.driftBadAfterMs && diffs.some((x) => x.kind !== 'FOREIGN_ORDER');
+    const drift: Drift = bad || persisted ? 'BAD' : warn && diffs.some((x) => x.kind !== 'FOREIGN_ORDER') ? 'WARN' : 'OK';
+    for (const x of diffs) this.d.event('RECONCILE_DIFF', { kind: x.kind, symbol: x.symbol, severity: x.severity, detail: x.detail }, { reason: x.severity === 'BAD' ? 'DRIFT_LIMIT_EXCEEDED' : null, corr: { cycle_id: cycleId, order_intent_id: x.order_intent_id ?? null } });
+    if (drift === 'BAD') this.d.reason('DRIFT_LIMIT_EXCEEDED', true, { diffs: diffs.map((x) => ({ kind: x.kind, symbol: x.symbol })), warn_since_ms: this.warnSince });
+    this.d.reason('RECONCILE_DRIFT', drift === 'WARN', { diffs: diffs.length });
+    const result: ReconcileResult = { ok: true, drift, diffs, duration_ms: now - t0, open_orders: orders.body.length, open_lists: lists.body.length, foreign: this.foreign };
+    this.d.event('RECONCILE_COMPLETED', { ok: true, startup: opts.startup, duration_ms: result.duration_ms, drift, diffs: diffs.length, open_orders: result.open_orders, open_lists: result.open_lists, warn_since_ms: this.warnSince }, { reason: drift === 'BAD' ? 'DRIFT_LIMIT_EXCEEDED' : drift === 'WARN' ? 'RECONCILE_DRIFT' : null, corr: { cycle_id: cycleId } });
+    this.last = result;
+    return result;
+  }
+
+  private adoptList(l: OrderListReport, open: readonly OrderReport[], diffs: Diff[]): void {
+    const t = this.d.trader;
+    const s = t.slot(l.symbol);
+    const legs = open.filter((o) => o.order_list_id === l.order_list_id);
+    const stop = legs.find((o) => o.type.startsWith('STOP'));
+    const tp = legs.find((o) => o.type === 'LIMIT_MAKER' || o.type.startsWith('TAKE'));
+    const qty = legs[0]?.orig_qty ?? '0';
+    const intent = {
+      id: `adopted:${l.list_client_order_id}`,
+      kind: 'PROTECT' as const,
+      symbol: l.symbol,
+      side: 'SELL' as const,
+      client_order_id: l.list_client_order_id,
+      corr: {},
+      state: 'CONFIRMED' as const,
+      created_ms: this.d.now(),
+      state_ms: this.d.now(),
+      unknown_since: null,
+      not_found_answers: 0,
+      last_query_ms: 0,
+      detail: {},
+    };
+    s.protection = { kind: 'OCO', intent, list_client_order_id: l.list_client_order_id, leg_ids: legs.map((o) => o.client_order_id), qty, active: true, placed_ms: this.d.now() };
+    s.unprotected_since = null;
+    s.plan ??= { stop_price: stop?.stop_price ?? '0', take_profit_price: tp?.price ?? null, trailing_delta_bps: null };
+    for (const o of legs) t.knowOrder(o.order_id, o.client_order_id);
+    diffs.push({ kind: 'PROTECTION_ADOPTED', symbol: l.symbol, severity: 'WARN', detail: { list_client_order_id: l.list_client_order_id, qty } });
+  }
+
+  private async adoptTrailing(o: OrderReport, diffs: Diff[]): Promise<void> {
+    const s = this.d.trader.slot(o.symbol);
+    const intent = {
+      id: `adopted:${o.client_order_id}`,
+      kind: 'PROTECT' as const,
+      symbol: o.symbol,
+      side: 'SELL' as const,
+      client_order_id: o.client_order_id,
+      corr: {},
+      state: 'CONFIRMED' as const,
+      created_ms: this.d.now(),
+      state_ms: this.d.now(),
+      unknown_since: null,
+      not_found_answers: 0,
+      last_query_ms: 0,
+      detail: {},
+    };
+    s.protection = { kind: 'TRAILING', intent, client_order_id: o.client_order_id, qty: o.orig_qty, active: true, placed_ms: this.d.now() };
+    s.unprotected_since = null;
+    diffs.push({ kind: 'PROTECTION_ADOPTED', symbol: o.symbol, severity: 'WARN', detail: { client_order_id: o.client_order_id, kind: 'TRAILING' } });
+  }
+}

@@ -1,0 +1,87 @@
+import type { ReasonCode, RiskConfig } from '@vigil/contracts';
+import { Dec } from '@vigil/core';
+import type { ChurnCounter } from './churn.js';
+
+/**
+ * RISK_VERDICT: may this entry go out? Every rule is checked and every block is listed (an
+ * operator sees the whole picture). Exposure and P&L arrive as exact decimal strings.
+ * `near` gives each limit's use as a fraction (0..1+) for the panel's near-limit indicators.
+ */
+export interface RiskInputs {
+  readonly symbol: string;
+  readonly notional: string;
+  readonly kill_switch: 'OFF' | 'ON' | 'CHECK_FAILED';
+  /** Realized + unrealized P&L of the current UTC day, quote currency (negative = loss). */
+  readonly day_pnl: string;
+  /** Highest day_pnl seen today. */
+  readonly day_peak_pnl: string;
+  readonly exposure_total: string;
+  readonly exposure_symbol: string;
+  readonly has_position: boolean;
+  readonly open_orders: number;
+  readonly quarantined: boolean;
+  readonly unresolved_unknown: boolean;
+  readonly pending_entry: boolean;
+}
+
+export interface RiskVerdict {
+  readonly ok: boolean;
+  readonly blocks: readonly ReasonCode[];
+  readonly near: Readonly<Record<string, number>>;
+  /** Limits whose breach must also raise a mode reason (daily loss, drawdown, churn). */
+  readonly raise: readonly ReasonCode[];
+}
+
+export function riskVerdict(cfg: RiskConfig, churn: ChurnCounter, i: RiskInputs): RiskVerdict {
+  const blocks: ReasonCode[] = [];
+  const raise: ReasonCode[] = [];
+  const limit = new Dec(cfg.daily_loss_limit_quote);
+  const loss = Dec.max(0, new Dec(i.day_pnl).neg());
+  const drawdown = Dec.max(0, new Dec(i.day_peak_pnl).minus(i.day_pnl));
+  const n = new Dec(i.notional);
+  const total = new Dec(i.exposure_total).plus(n);
+  const sym = new Dec(i.exposure_symbol).plus(n);
+  const c10 = churn.count(i.symbol, 10_000);
+  const c60 = churn.count(i.symbol, 60_000);
+  if (i.kill_switch === 'ON') blocks.push('KILL_SWITCH_ACTIVE');
+  if (i.kill_switch === 'CHECK_FAILED') blocks.push('KILL_SWITCH_CHECK_FAILED');
+  if (loss.gte(limit)) {
+    blocks.push('RISK_DAILY_LOSS_LIMIT_HIT');
+    raise.push('RISK_DAILY_LOSS_LIMIT_HIT');
+  }
+  if (drawdown.gte(limit)) {
+    blocks.push('RISK_DRAWDOWN_LIMIT_HIT');
+    raise.push('RISK_DRAWDOWN_LIMIT_HIT');
+  }
+  if (total.gt(cfg.max_exposure_quote_total) || sym.gt(cfg.max_exposure_quote_per_symbol)) blocks.push('RISK_EXPOSURE_LIMIT_HIT');
+  if (i.has_position || i.pending_entry) blocks.push('RISK_POSITION_EXISTS');
+  if (i.open_orders + 1 > cfg.max_open_orders) blocks.push('RISK_MAX_OPEN_ORDERS');
+  // The entry itself adds one action: refuse the one that would cross the window limit.
+  if (c10.churn + 1 > cfg.churn_limit_10s || c60.churn + 1 > cfg.churn_limit_60s) {
+    blocks.push('RISK_CHURN_LIMIT_HIT');
+    raise.push('RISK_CHURN_LIMIT_HIT');
+  }
+  if (c10.replace >= cfg.cancel_replace_limit_10s || c60.replace >= cfg.cancel_replace_limit_60s) {
+    blocks.push('RISK_CANCEL_REPLACE_LIMIT_HIT');
+    raise.push('RISK_CANCEL_REPLACE_LIMIT_HIT');
+  }
+  if (i.quarantined) blocks.push('SYMBOL_QUARANTINED');
+  if (i.unresolved_unknown) blocks.push('INTENT_SENT_UNKNOWN');
+  const frac = (a: Dec, b: string): number => (new Dec(b).isZero() ? 1 : Number(a.div(b).toFixed(4)));
+  return {
+    ok: blocks.length === 0,
+    blocks,
+    raise,
+    near: {
+      daily_loss: frac(loss, cfg.daily_loss_limit_quote),
+      drawdown: frac(drawdown, cfg.daily_loss_limit_quote),
+      exposure_total: frac(total, cfg.max_exposure_quote_total),
+      exposure_symbol: frac(sym, cfg.max_exposure_quote_per_symbol),
+      open_orders: (i.open_orders + 1) / cfg.max_open_orders,
+      churn_10s: (c10.churn + 1) / cfg.churn_limit_10s,
+      churn_60s: (c60.churn + 1) / cfg.churn_limit_60s,
+      replace_10s: c10.replace / cfg.cancel_replace_limit_10s,
+      replace_60s: c60.replace / cfg.cancel_replace_limit_60s,
+    },
+  };
+}

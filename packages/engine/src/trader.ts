@@ -1,0 +1,657 @@
+import type {
+  Correlation,
+  Decision,
+  EngineConfig,
+  EventType,
+  JsonObject,
+  NewOco,
+  OrderListReport,
+  OrderReport,
+  ReasonCode,
+  SymbolRules,
+  TradeReport,
+  UserEvent,
+  VenueOutcome,
+} from '@vigil/contracts';
+import { Dec, quantizePrice, quantizeQty } from '@vigil/core';
+import type { ChurnCounter } from './churn.js';
+import { IntentBook, type Intent } from './intents.js';
+import type { Ledger } from './ledger.js';
+import { venue, type VenueCall } from './venue.js';
+
+/**
+ * Execution, protection and the management path: what happens to money after RISK_VERDICT.
+ * One slot per symbol (one position per symbol). The management tick always runs, whatever the
+ * mode: it resolves unknown outcomes, cancels entries past their TTL, protects fills, notices
+ * exits and swaps protection to a trailing stop, never leaving a position without protection.
+ */
+export interface ProtectionPlan {
+  readonly stop_price: string;
+  readonly take_profit_price: string | null;
+  readonly trailing_delta_bps: number | null;
+}
+
+export interface Slot {
+  readonly symbol: string;
+  entry: { intent: Intent; order_id: number | null; deadline_ms: number; status: string; cancel: Intent | null; filled_qty: string } | null;
+  plan: ProtectionPlan | null;
+  protection:
+    | { kind: 'OCO'; intent: Intent; list_client_order_id: string; leg_ids: readonly string[]; qty: string; active: boolean; placed_ms: number }
+    | { kind: 'TRAILING'; intent: Intent; client_order_id: string; qty: string; active: boolean; placed_ms: number }
+    | null;
+  protect_failures: number;
+  unprotected_since: number | null;
+  close: Intent | null;
+  last_action_ms: number;
+  /** The last protection swap's verdict; a failed swap keeps the old protection and pauses. */
+  swap_failed: boolean;
+}
+
+export interface TraderDeps {
+  readonly cfg: EngineConfig;
+  readonly now: () => number;
+  readonly call: () => VenueCall | null;
+  readonly intents: IntentBook;
+  readonly ledger: Ledger;
+  readonly churn: ChurnCounter;
+  readonly rules: (symbol: string) => SymbolRules | null;
+  readonly quote: (symbol: string) => { readonly bid: string; readonly ask: string } | null;
+  readonly event: (type: EventType, payload: JsonObject, opts?: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> }) => void;
+  readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
+  readonly orderTimeoutMs: number;
+}
+
+const ORDER_TIMEOUT_SLACK_MS = 2_000;
+
+export class Trader {
+  readonly slots = new Map<string, Slot>();
+  /** Venue order id -> our clientOrderId, to attribute fills from myTrades. */
+  private readonly orderIds = new Map<number, string>();
+
+  constructor(private readonly d: TraderDeps) {}
+
+  slot(symbol: string): Slot {
+    let s = this.slots.get(symbol);
+    if (!s) {
+      s = { symbol, entry: null, plan: null, protection: null, protect_failures: 0, unprotected_since: null, close: null, last_action_ms: 0, swap_failed: false };
+      this.slots.set(symbol, s);
+    }
+    return s;
+  }
+
+  /** A symbol with anything in flight: no new entry on it. */
+  busy(symbol: string): boolean {
+    const s = this.slots.get(symbol);
+    if (!s) return false;
+    return s.entry !== null || s.close !== null || !new Dec(this.d.ledger.position(symbol).qty).isZero();
+  }
+
+  openOrderCount(): number {
+    let n = 0;
+    for (const s of this.slots.values()) {
+      if (s.entry) n++;
+      if (s.protection?.active) n += s.protection.kind === 'OCO' ? 2 : 1;
+    }
+    return n;
+  }
+
+  private get timeout(): number {
+    return this.d.orderTimeoutMs + ORDER_TIMEOUT_SLACK_MS;
+  }
+
+  // --- EXECUTE ---------------------------------------------------------------------------------
+
+  /**
+   * Places an entry. The intent is committed to the audit before the request leaves; a failed
+   * commit means nothing is sent. Returns the intent (null when the audit refused).
+   */
+  async enter(decision: Decision, corr: Partial<Correlation>): Promise<Intent | null> {
+    const s = this.slot(decision.symbol);
+    let intent: Intent;
+    try {
+      intent = await this.d.intents.create('ENTRY', decision.symbol, decision.side, 'entry', corr, {
+        decision_id: decision.ids.decision_id,
+        type: decision.entry_type,
+        quantity: decision.quantity,
+        price: decision.entry_price,
+        stop_price: decision.stop_price,
+        take_profit_price: decision.take_profit_price,
+      });
+    } catch (e) {
+      this.d.event('INTENT_STATE_CHANGED', { from: null, to: 'NOT_CREATED', symbol: decision.symbol, why: `audit did not commit the intent: ${(e as Error).message}` }, { corr });
+      return null;
+    }
+    s.plan = { stop_price: decision.stop_price, take_profit_price: decision.take_profit_price, trailing_delta_bps: decision.trailing_delta_bps };
+    s.entry = { intent, order_id: null, deadline_ms: this.d.now() + decision.constraints.ttl_ms, status: 'CREATED', cancel: null, filled_qty: '0' };
+    s.last_action_ms = this.d.now();
+    this.d.churn.record(decision.symbol, 'new');
+    const out = await venue(
+      this.d.call(),
+      'place_order',
+      {
+        order: {
+          symbol: decision.symbol,
+          side: decision.side,
+          type: decision.entry_type,
+          client_order_id: intent.client_order_id,
+          quantity: decision.quantity,
+          ...(decision.entry_price !== null ? { price: decision.entry_price } : {}),
+          ...(decision.entry_type === 'LIMIT' ? { time_in_force: 'GTC' as const } : {}),
+        },
+      },
+      this.timeout,
+    );
+    this.onOrderOutcome(intent, out);
+    return intent;
+  }
+
+  /** Applies a place/cancel outcome to its intent. UNKNOWN is never turned into a failure. */
+  private onOrderOutcome(intent: Intent, out: VenueOutcome<OrderReport>): void {
+    switch (out.kind) {
+      case 'OK':
+        this.d.intents.transition(intent, 'CONFIRMED', null, { status: out.body.status, order_id: out.body.order_id });
+        this.onReport(out.body, intent);
+        return;
+      case 'UNKNOWN':
+        this.d.intents.transition(intent, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { why: out.reason });
+        this.d.reason('INTENT_SENT_UNKNOWN', true, { symbol: intent.symbol, client_order_id: intent.client_order_id, why: out.reason });
+        return;
+      case 'REJECTED':
+        this.d.intents.transition(intent, 'FAILED_TERMINAL', null, { code: out.code, msg: out.msg });
+        this.onTerminal(intent, `venue rejected ${out.code}: ${out.msg}`);
+        return;
+      case 'THROTTLED':
+        this.d.intents.transition(intent, 'FAILED_TERMINAL', 'RATE_LIMIT', { status: out.status, retry_after_ms: out.retry_after_ms });
+        this.onTerminal(intent, `throttled ${out.status}`);
+        return;
+      case 'NETWORK_BEFORE_SEND':
+        this.d.intents.transition(intent, 'FAILED_TERMINAL', null, { why: out.reason });
+        this.onTerminal(intent, out.reason);
+        return;
+      case 'NOT_SENT':
+        this.d.intents.transition(intent, 'FAILED_TERMINAL', null, { cause: out.cause, detail: out.detail });
+        this.onTerminal(intent, `${out.cause}: ${out.detail}`);
+        return;
+    }
+  }
+
+  /** An intent that definitively did not happen. */
+  private onTerminal(intent: Intent, why: string): void {
+    const s = this.slot(intent.symbol);
+    if (s.entry?.intent === intent) {
+      s.entry = null;
+      if (new Dec(this.d.ledger.position(intent.symbol).qty).isZero()) s.plan = null;
+    } else if (s.entry?.cancel === intent) {
+      s.entry.cancel = null;
+    } else if (s.close === intent) {
+      s.close = null;
+      this.d.reason('PROTECTION_MISSING', true, { symbol: intent.symbol, why: `close failed: ${why}` });
+    } else if (s.protection?.intent === intent) {
+      s.protection = null;
+      s.protect_failures++;
+      s.unprotected_since ??= this.d.now();
+      this.d.reason('PROTECTION_MISSING', true, { symbol: intent.symbol, why: `protection failed: ${why}`, failures: s.protect_failures });
+    }
+  }
+
+  /** A venue report of one of our orders (reply, query or user stream). */
+  onReport(r: OrderReport, intent: Intent | undefined = this.d.intents.byClientOrderId(r.client_order_id)): void {
+    this.orderIds.set(r.order_id, r.client_order_id);
+    this.d.event('ORDER_UPDATED', { client_order_id: r.client_order_id, symbol: r.symbol, side: r.side, type: r.type, status: r.status, price: r.price, orig_qty: r.orig_qty, executed_qty: r.executed_qty, exchange_order_id: String(r.order_id) }, { corr: intent?.corr ?? {} });
+    for (const f of r.fills) {
+      if (f.trade_id === null) continue;
+      this.fill({ symbol: r.symbol, side: r.side, price: f.price, qty: f.qty, commission: f.commission, commission_asset: f.commission_asset, trade_id: f.trade_id, ts_ms: r.ts_ms ?? this.d.now() }, intent, r.client_order_id);
+    }
+    const s = this.slot(r.symbol);
+    if (s.entry && (s.entry.intent === intent || s.entry.intent.client_order_id === r.client_order_id)) {
+      s.entry.order_id = r.order_id;
+      s.entry.status = r.status;
+      s.entry.filled_qty = r.executed_qty;
+      if (r.status === 'FILLED' || r.status === 'CANCELED' || r.status === 'EXPIRED' || r.status === 'REJECTED' || r.status === 'EXPIRED_IN_MATCH') {
+        // Done: fetch the exact fills (commissions) before protecting what was filled.
+        const filled = !new Dec(r.executed_qty).isZero();
+        s.entry = null;
+        if (filled) s.unprotected_since ??= r.ts_ms ?? this.d.now();
+        else if (new Dec(this.d.ledger.position(r.symbol).qty).isZero()) s.plan = null;
+        if (filled) this.pendingTrades.add(r.symbol);
+      }
+    }
+  }
+
+  /** Symbols whose exact fills must be fetched (myTrades) before the next protection step. */
+  readonly pendingTrades = new Set<string>();
+
+  private fill(f: { symbol: string; side: 'BUY' | 'SELL'; price: string; qty: string; commission: string; commission_asset: string; trade_id: number; ts_ms: number }, intent: Intent | undefined, coid: string): void {
+    if (!this.d.ledger.apply(f)) return;
+    this.d.event('FILL_RECORDED', { client_order_id: coid, symbol: f.symbol, side: f.side, price: f.price, qty: f.qty, commission: f.commission, commission_asset: f.commission_asset, trade_id: String(f.trade_id) }, { corr: intent?.corr ?? {} });
+    this.positionEvent(f.symbol);
+  }
+
+  positionEvent(symbol: string): void {
+    const p = this.d.ledger.position(symbol);
+    const s = this.slot(symbol);
+    this.d.event('POSITION_UPDATED', {
+      symbol,
+      qty: p.qty,
+      avg_price: p.avg_price,
+      realized: p.realized,
+      fees_quote: p.fees_quote,
+      opened_ms: p.opened_ms,
+      protected: s.protection?.active === true,
+      protection: s.protection?.kind ?? null,
+      stop_price: s.plan?.stop_price ?? null,
+      take_profit_price: s.plan?.take_profit_price ?? null,
+      trailing_delta_bps: s.plan?.trailing_delta_bps ?? null,
+    });
+  }
+
+  /** Trades from myTrades (exact commissions): only those of our own orders are counted. */
+  ingestTrades(trades: readonly TradeReport[]): number {
+    let n = 0;
+    for (const t of trades) {
+      const coid = this.orderIds.get(t.order_id);
+      if (!coid) continue;
+      const before = this.d.ledger.position(t.symbol).qty;
+      this.fill({ symbol: t.symbol, side: t.is_buyer ? 'BUY' : 'SELL', price: t.price, qty: t.qty, commission: t.commission, commission_asset: t.commission_asset, trade_id: t.trade_id, ts_ms: t.ts_ms }, this.d.intents.byClientOrderId(coid), coid);
+      if (this.d.ledger.position(t.symbol).qty !== before) n++;
+    }
+    return n;
+  }
+
+  /** Registers an order id seen at reconcile as ours (clientOrderId prefix "vg"). */
+  knowOrder(orderId: number, coid: string): void {
+    this.orderIds.set(orderId, coid);
+  }
+
+  /** A user-stream order event. */
+  onUserEvent(ev: Extract<UserEvent, { kind: 'order' }>): void {
+    const mine = ev.client_order_id.startsWith('vg');
+    if (!mine) return;
+    this.orderIds.set(ev.order_id, ev.client_order_id);
+    if (ev.trade_id >= 0 && ev.exec_type === 'TRADE') {
+      this.fill({ symbol: ev.symbol, side: ev.side, price: ev.last_price, qty: ev.last_qty, commission: ev.commission, commission_asset: ev.commission_asset ?? '', trade_id: ev.trade_id, ts_ms: ev.ts_ms }, this.d.intents.byClientOrderId(ev.client_order_id), ev.client_order_id);
+    }
+  }
+
+  // --- MANAGE ----------------------------------------------------------------------------------
+
+  /** The management path: runs every tick in every mode. */
+  async manage(): Promise<void> {
+    await this.resolveUnknown();
+    for (const s of [...this.slots.values()]) {
+      try {
+        await this.manageSlot(s);
+      } catch (e) {
+        this.d.event('ALERT_RAISED', { source: 'engine', detail: `manage ${s.symbol}: ${(e as Error).message}` }, { reason: 'RECONCILE_FAILED' });
+      }
+    }
+    const unprotected = [...this.slots.values()].filter((s) => s.unprotected_since !== null && this.d.now() - s.unprotected_since > this.d.cfg.unprotected_max_ms);
+    if (unprotected.length > 0) this.d.reason('PROTECTION_MISSING', true, { symbols: unprotected.map((s) => s.symbol) });
+    else if ([...this.slots.values()].every((s) => s.unprotected_since === null && s.close === null)) this.d.reason('PROTECTION_MISSING', false, {});
+  }
+
+  private async manageSlot(s: Slot): Promise<void> {
+    const now = this.d.now();
+    if (this.pendingTrades.has(s.symbol)) {
+      const since = (this.d.ledger.position(s.symbol).opened_ms ?? now) - 60_000;
+      const t = await venue(this.d.call(), 'my_trades', { symbol: s.symbol, start_ms: Math.max(0, Math.min(since, now - 120_000)) });
+      if (t.kind === 'OK') {
+        this.ingestTrades(t.body);
+        this.pendingTrades.delete(s.symbol);
+      }
+    }
+    // A working entry: poll it, cancel it past its TTL.
+    const e = s.entry;
+    if (e && e.intent.state === 'CONFIRMED') {
+      if (now >= e.deadline_ms && e.cancel === null) {
+        await this.cancelEntry(s);
+      } else if (now - e.intent.last_query_ms >= this.d.cfg.intent_query_interval_ms) {
+        e.intent.last_query_ms = now;
+        const q = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: e.intent.client_order_id });
+        if (q.kind === 'OK') this.onReport(q.body, e.intent);
+      }
+    }
+    const pos = new Dec(this.d.ledger.position(s.symbol).qty);
+    // Protection ended at the venue (a leg filled, or someone cancelled it).
+    if (s.protection?.active && now - s.protection.intent.last_query_ms >= this.d.cfg.intent_query_interval_ms) {
+      s.protection.intent.last_query_ms = now;
+      await this.checkProtection(s);
+    }
+    if (!s.entry && s.close === null && !this.pendingTrades.has(s.symbol)) {
+      const rules = this.d.rules(s.symbol);
+      const step = rules?.filters.LOT_SIZE?.stepSize ?? '0';
+      const dust = pos.isZero() || (!new Dec(step).isZero() && pos.lt(step)) || (rules !== null && quantizeQty(pos.toFixed(), rules).ok === false);
+      if (dust) {
+        if (s.unprotected_since !== null || s.protection !== null) {
+          s.unprotected_since = null;
+          if (s.protection && !s.protection.active) s.protection = null;
+          this.positionEvent(s.symbol);
+        }
+        if (s.protection === null) s.plan = null;
+      } else if (!s.protection || (!s.protection.active && s.protection.intent.state !== 'SENT_UNKNOWN' && s.protection.intent.state !== 'CREATED')) {
+        s.unprotected_since ??= now;
+        if (s.protect_failures >= this.d.cfg.protect_attempts_max) await this.closeSafely(s, `protection failed ${s.protect_failures} times`);
+        else await this.protect(s);
+      } else if (s.protection.active && s.protection.kind === 'OCO' && this.d.cfg.trailing_enabled && s.plan?.trailing_delta_bps && !s.swap_failed) {
+        const q = this.d.quote(s.symbol);
+        const avg = this.d.ledger.position(s.symbol).avg_price;
+        if (q && new Dec(avg).gt(0) && new Dec(q.bid).gte(new Dec(avg).mul(1 + this.d.cfg.trailing_activate_bps / 10_000))) await this.swapToTrailing(s);
+      }
+    }
+  }
+
+  private async cancelEntry(s: Slot): Promise<void> {
+    const e = s.entry!;
+    let intent: Intent;
+    try {
+      intent = await this.d.intents.create('CANCEL', s.symbol, e.intent.side, 'close', e.intent.corr, { target: e.intent.client_order_id, why: 'ttl' });
+    } catch {
+      return; // no audit, no operation: the next tick retries
+    }
+    e.cancel = intent;
+    this.d.churn.record(s.symbol, 'cancel');
+    const out = await venue(this.d.call(), 'cancel_order', { symbol: s.symbol, client_order_id: e.intent.client_order_id }, this.timeout);
+    if (out.kind === 'OK') {
+      this.d.intents.transition(intent, 'CONFIRMED', null, { status: out.body.status });
+      this.onReport(out.body, e.intent);
+    } else if (out.kind === 'REJECTED') {
+      // -2011: it is no longer open (filled or ended): ask what happened to it.
+      this.d.intents.transition(intent, 'FAILED_TERMINAL', null, { code: out.code, msg: out.msg });
+      e.cancel = null;
+      const q = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: e.intent.client_order_id });
+      if (q.kind === 'OK') this.onReport(q.body, e.intent);
+    } else if (out.kind === 'UNKNOWN') {
+      this.d.intents.transition(intent, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { why: out.reason });
+    } else {
+      this.d.intents.transition(intent, 'FAILED_TERMINAL', null, { kind: out.kind });
+      e.cancel = null;
+    }
+  }
+
+  /** Places the OCO (take-profit above, stop below) sized from the available balance. */
+  private async protect(s: Slot): Promise<void> {
+    const rules = this.d.rules(s.symbol);
+    const q = this.d.quote(s.symbol);
+    if (!rules || !q || !s.plan) {
+      if (!s.plan) await this.closeSafely(s, 'position without a protection plan');
+      return;
+    }
+    const qty = await this.protectableQty(s.symbol, rules);
+    if (qty === null) return;
+    const plan = s.plan;
+    // Price already through the stop, or beyond the take-profit: a resting OCO cannot be placed.
+    if (new Dec(q.bid).lte(plan.stop_price)) return void (await this.closeSafely(s, `bid ${q.bid} at or below stop ${plan.stop_price}`));
+    if (plan.take_profit_price === null || new Dec(q.ask).gte(plan.take_profit_price)) return void (await this.closeSafely(s, `take-profit ${plan.take_profit_price ?? 'none'} reached (ask ${q.ask})`));
+    const limit = quantizePrice(new Dec(plan.stop_price).mul(10_000 - this.d.cfg.stop_limit_offset_bps).div(10_000).toDecimalPlaces(12, Dec.ROUND_DOWN).toFixed(), rules, 'down');
+    if (!limit.ok) return void (await this.closeSafely(s, `stop limit price: ${limit.reason}`));
+    let intent: Intent;
+    try {
+      intent = await this.d.intents.create('PROTECT', s.symbol, 'SELL', 'list', {}, { quantity: qty, stop_price: plan.stop_price, stop_limit_price: limit.value, take_profit_price: plan.take_profit_price });
+    } catch {
+      return;
+    }
+    const oco: NewOco = {
+      symbol: s.symbol,
+      side: 'SELL',
+      quantity: qty,
+      list_client_order_id: intent.client_order_id,
+      above: { type: 'LIMIT_MAKER', client_order_id: legId(intent, 't'), price: plan.take_profit_price },
+      below: { type: 'STOP_LOSS_LIMIT', client_order_id: legId(intent, 's'), price: limit.value, stop_price: plan.stop_price, time_in_force: 'GTC' },
+    };
+    s.protection = { kind: 'OCO', intent, list_client_order_id: intent.client_order_id, leg_ids: [oco.above.client_order_id, oco.below.client_order_id], qty, active: false, placed_ms: this.d.now() };
+    this.d.churn.record(s.symbol, 'new');
+    const out = await venue(this.d.call(), 'place_oco', { oco }, this.timeout);
+    this.onListOutcome(s, intent, out);
+  }
+
+  private onListOutcome(s: Slot, intent: Intent, out: VenueOutcome<OrderListReport>): void {
+    switch (out.kind) {
+      case 'OK':
+        this.d.intents.transition(intent, 'CONFIRMED', null, { order_list_id: out.body.order_list_id, list_status: out.body.list_order_status });
+        this.onListConfirmed(s, out.body);
+        return;
+      case 'UNKNOWN':
+        this.d.intents.transition(intent, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { why: out.reason });
+        this.d.reason('INTENT_SENT_UNKNOWN', true, { symbol: s.symbol, client_order_id: intent.client_order_id, why: out.reason });
+        return;
+      default:
+        this.d.intents.transition(intent, 'FAILED_TERMINAL', null, out.kind === 'REJECTED' ? { code: out.code, msg: out.msg } : { kind: out.kind });
+        this.onTerminal(intent, out.kind === 'REJECTED' ? `${out.code} ${out.msg}` : out.kind);
+    }
+  }
+
+  private onListConfirmed(s: Slot, list: OrderListReport): void {
+    for (const o of list.orders) this.orderIds.set(o.order_id, o.client_order_id);
+    for (const r of list.reports) this.onReport(r);
+    if (s.protection?.kind !== 'OCO' || s.protection.list_client_order_id !== list.list_client_order_id) return;
+    if (list.list_order_status === 'ALL_DONE' || list.list_status_type === 'ALL_DONE') {
+      s.protection = null;
+      this.pendingTrades.add(s.symbol);
+      return;
+    }
+    s.protection.active = true;
+    const unprotected = s.unprotected_since === null ? 0 : this.d.now() - s.unprotected_since;
+    s.unprotected_since = null;
+    s.protect_failures = 0;
+    this.d.event('PROTECTION_PLACED', { symbol: s.symbol, kind: 'OCO', list_client_order_id: list.list_client_order_id, order_list_id: list.order_list_id, qty: s.protection.qty, stop_price: s.plan?.stop_price ?? null, take_profit_price: s.plan?.take_profit_price ?? null, unprotected_ms: unprotected }, { corr: s.protection.intent.corr });
+    this.positionEvent(s.symbol);
+  }
+
+  /** Quantity to protect: the position net of commissions, capped by the free balance, on the lot grid. */
+  private async protectableQty(symbol: string, rules: SymbolRules): Promise<string | null> {
+    const pos = new Dec(this.d.ledger.position(symbol).qty);
+    const acct = await venue(this.d.call(), 'account', {});
+    if (acct.kind !== 'OK') return null;
+    const free = new Dec(acct.body.balances.find((b) => b.asset === rules.baseAsset)?.free ?? '0');
+    const q = quantizeQty(Dec.min(pos, free).toFixed(), rules);
+    if (!q.ok) {
+      this.d.event('ALERT_RAISED', { source: 'engine', detail: `${symbol}: cannot size protection: ${q.reason}`, position: pos.toFixed(), free: free.toFixed() }, { reason: 'PROTECTION_MISSING' });
+      return null;
+    }
+    return q.value;
+  }
+
+  /** Is the protection still at the venue? When it ended, learn the fills and free the slot. */
+  private async checkProtection(s: Slot): Promise<void> {
+    const p = s.protection!;
+    if (p.kind === 'OCO') {
+      const out = await venue(this.d.call(), 'query_order_list', { list_client_order_id: p.list_client_order_id });
+      if (out.kind === 'OK' && (out.body.list_order_status === 'ALL_DONE' || out.body.list_status_type === 'ALL_DONE')) this.onProtectionEnded(s, 'list ALL_DONE');
+    } else {
+      const out = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: p.client_order_id });
+      if (out.kind === 'OK') {
+        this.onReport(out.body, p.intent);
+        if (!['NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL'].includes(out.body.status)) this.onProtectionEnded(s, `trailing stop ${out.body.status}`);
+      }
+    }
+  }
+
+  onProtectionEnded(s: Slot, why: string): void {
+    if (!s.protection) return;
+    this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ended: s.protection.kind, why }, { corr: s.protection.intent.corr });
+    s.protection = null;
+    s.swap_failed = false;
+    s.last_action_ms = this.d.now();
+    this.pendingTrades.add(s.symbol);
+  }
+
+  /** CLOSE_SAFELY: sell the position at market. A failure keeps PROTECTION_MISSING (PAUSE). */
+  async closeSafely(s: Slot, why: string): Promise<void> {
+    const rules = this.d.rules(s.symbol);
+    if (!rules || s.close) return;
+    const pos = new Dec(this.d.ledger.position(s.symbol).qty);
+    const acct = await venue(this.d.call(), 'account', {});
+    if (acct.kind !== 'OK') return;
+    const free = new Dec(acct.body.balances.find((b) => b.asset === rules.baseAsset)?.free ?? '0');
+    const q = quantizeQty(Dec.min(pos, free).toFixed(), rules, { market: true });
+    if (!q.ok) {
+      this.d.reason('PROTECTION_MISSING', true, { symbol: s.symbol, why: `cannot close: ${q.reason}` });
+      return;
+    }
+    let intent: Intent;
+    try {
+      intent = await this.d.intents.create('EXIT', s.symbol, 'SELL', 'close', {}, { why, quantity: q.value });
+    } catch {
+      return;
+    }
+    s.close = intent;
+    this.d.event('STAGE_CHANGED', { from: null, to: 'CLOSE_SAFELY', symbol: s.symbol, why }, { corr: intent.corr });
+    this.d.churn.record(s.symbol, 'new');
+    const out = await venue(this.d.call(), 'place_order', { order: { symbol: s.symbol, side: 'SELL', type: 'MARKET', client_order_id: intent.client_order_id, quantity: q.value } }, this.timeout);
+    this.onOrderOutcome(intent, out);
+    if (out.kind === 'OK' && !['NEW', 'PARTIALLY_FILLED'].includes(out.body.status)) {
+      s.close = null;
+      s.protect_failures = 0;
+      s.unprotected_since = null;
+      s.last_action_ms = this.d.now();
+      this.pendingTrades.add(s.symbol);
+    }
+  }
+
+  /**
+   * OCO -> trailing stop without a protection gap we did not measure: validate the new order at
+   * the venue first (order/test), only then cancel the list, confirm the cancel, place the trailing
+   * stop and verify it exists. Validation failure: the OCO stays, PROTECTION_SWAP_FAILED (PAUSE).
+   * Placement failure after the cancel: re-protect with a fresh OCO at once, and PAUSE.
+   */
+  async swapToTrailing(s: Slot): Promise<void> {
+    const p = s.protection;
+    const rules = this.d.rules(s.symbol);
+    if (!p || p.kind !== 'OCO' || !rules || !s.plan?.trailing_delta_bps) return;
+    const delta = s.plan.trailing_delta_bps;
+    const test = await venue(this.d.call(), 'test_order', { order: { symbol: s.symbol, side: 'SELL', type: 'STOP_LOSS', client_order_id: 'vgtest', quantity: p.qty, trailing_delta: delta } });
+    if (test.kind !== 'OK') {
+      s.swap_failed = true;
+      this.d.reason('PROTECTION_SWAP_FAILED', true, { symbol: s.symbol, step: 'validate', outcome: describe(test), kept: p.list_client_order_id });
+      this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ok: false, step: 'validate', outcome: describe(test), kept: p.list_client_order_id, order_state: 'OCO active' }, { reason: 'PROTECTION_SWAP_FAILED', corr: p.intent.corr });
+      return;
+    }
+    let cancelIntent: Intent;
+    try {
+      cancelIntent = await this.d.intents.create('CANCEL', s.symbol, 'SELL', 'close', p.intent.corr, { target: p.list_client_order_id, why: 'swap to trailing' });
+    } catch {
+      return;
+    }
+    const t0 = this.d.now();
+    this.d.churn.record(s.symbol, 'replace');
+    const cancel = await venue(this.d.call(), 'cancel_order_list', { symbol: s.symbol, list_client_order_id: p.list_client_order_id }, this.timeout);
+    if (cancel.kind !== 'OK') {
+      // Not cancelled, or we do not know: the old protection may still stand. Stop and look.
+      this.d.intents.transition(cancelIntent, cancel.kind === 'UNKNOWN' ? 'SENT_UNKNOWN' : 'FAILED_TERMINAL', cancel.kind === 'UNKNOWN' ? 'INTENT_SENT_UNKNOWN' : null, { outcome: describe(cancel) });
+      s.swap_failed = true;
+      this.d.reason('PROTECTION_SWAP_FAILED', true, { symbol: s.symbol, step: 'cancel', outcome: describe(cancel) });
+      if (cancel.kind === 'REJECTED') this.onProtectionEnded(s, 'list no longer open at cancel');
+      return;
+    }
+    this.d.intents.transition(cancelIntent, 'CONFIRMED', null, { list_status: cancel.body.list_order_status });
+    for (const r of cancel.body.reports) this.onReport(r);
+    const anyFilled = cancel.body.reports.some((r) => !new Dec(r.executed_qty).isZero());
+    s.protection = null;
+    s.unprotected_since = t0;
+    if (anyFilled) {
+      this.pendingTrades.add(s.symbol);
+      return;
+    }
+    let intent: Intent;
+    try {
+      intent = await this.d.intents.create('PROTECT', s.symbol, 'SELL', 'trailing', {}, { quantity: p.qty, trailing_delta_bps: delta, replaces: p.list_client_order_id });
+    } catch {
+      return; // unprotected: the next tick re-protects (PROTECTION_MISSING after unprotected_max_ms)
+    }
+    s.protection = { kind: 'TRAILING', intent, client_order_id: intent.client_order_id, qty: p.qty, active: false, placed_ms: this.d.now() };
+    const placed = await venue(this.d.call(), 'place_order', { order: { symbol: s.symbol, side: 'SELL', type: 'STOP_LOSS', client_order_id: intent.client_order_id, quantity: p.qty, trailing_delta: delta } }, this.timeout);
+    this.onOrderOutcome(intent, placed);
+    const verify = placed.kind === 'OK' ? await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: intent.client_order_id }) : null;
+    const exists = verify?.kind === 'OK' && ['NEW', 'PARTIALLY_FILLED'].includes(verify.body.status);
+    const gap = this.d.now() - t0;
+    if (exists && s.protection?.kind === 'TRAILING') {
+      s.protection.active = true;
+      s.unprotected_since = null;
+      this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ok: true, from: 'OCO', to: 'TRAILING', trailing_delta_bps: delta, unprotected_ms: gap, client_order_id: intent.client_order_id }, { corr: intent.corr });
+      this.positionEvent(s.symbol);
+      return;
+    }
+    s.swap_failed = true;
+    this.d.reason('PROTECTION_SWAP_FAILED', true, { symbol: s.symbol, step: 'place', outcome: describe(placed), unprotected_ms: gap });
+    this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ok: false, step: 'place', outcome: describe(placed), unprotected_ms: gap }, { reason: 'PROTECTION_SWAP_FAILED', corr: intent.corr });
+    if (placed.kind !== 'UNKNOWN') {
+      s.protection = null;
+      await this.protect(s); // re-protect at once with a fresh OCO (CLOSE_SAFELY when it cannot)
+    }
+  }
+
+  // --- unknown outcomes -----------------------------------------------------------------------
+
+  /** SENT_UNKNOWN is resolved only by asking REST for the clientOrderId; NOT_FOUND only after repeated answers over time. */
+  async resolveUnknown(): Promise<void> {
+    const now = this.d.now();
+    for (const i of this.d.intents.unresolved()) {
+      if (i.state !== 'SENT_UNKNOWN') continue;
+      if (now - i.last_query_ms < this.d.cfg.intent_query_interval_ms) continue;
+      i.last_query_ms = now;
+      const s = this.slot(i.symbol);
+      if (i.kind === 'PROTECT' && s.protection?.kind === 'OCO' && s.protection.intent === i) {
+        const out = await venue(this.d.call(), 'query_order_list', { list_client_order_id: i.client_order_id });
+        if (out.kind === 'OK') {
+          this.d.intents.transition(i, 'CONFIRMED', null, { resolved_by: 'query_order_list' });
+          this.onListConfirmed(s, out.body);
+        } else if (out.kind === 'REJECTED' && (out.code === -2011 || out.code === -2013)) this.notFoundAnswer(i, now);
+        continue;
+      }
+      const target = i.kind === 'CANCEL' ? String(i.detail['target'] ?? '') : i.client_order_id;
+      const out = await venue(this.d.call(), 'query_order', { symbol: i.symbol, client_order_id: target });
+      if (out.kind === 'OK') {
+        if (i.kind === 'CANCEL') {
+          // A cancel is confirmed when the target is no longer open, whoever ended it.
+          // A target still open means the cancel did not take effect: NOT_FOUND, and the TTL path
+          // may cancel again (a cancel is safe to repeat; an order is not).
+          const open = ['NEW', 'PARTIALLY_FILLED'].includes(out.body.status);
+          this.d.intents.transition(i, open ? 'NOT_FOUND' : 'CONFIRMED', null, { resolved_by: 'query_order', target_status: out.body.status });
+          this.onReport(out.body);
+          if (s.entry?.cancel === i) s.entry.cancel = null;
+        } else {
+          this.d.intents.transition(i, 'CONFIRMED', null, { resolved_by: 'query_order', status: out.body.status });
+          this.onReport(out.body, i);
+          if (s.protection?.kind === 'TRAILING' && s.protection.intent === i && ['NEW', 'PARTIALLY_FILLED'].includes(out.body.status)) {
+            s.protection.active = true;
+            s.unprotected_since = null;
+            this.positionEvent(s.symbol);
+          }
+          if (s.close === i && !['NEW', 'PARTIALLY_FILLED'].includes(out.body.status)) s.close = null;
+        }
+      } else if (out.kind === 'REJECTED' && out.code === -2013) {
+        this.notFoundAnswer(i, now);
+      }
+    }
+    if (!this.d.intents.unresolved().some((i) => i.state === 'SENT_UNKNOWN')) this.d.reason('INTENT_SENT_UNKNOWN', false, {});
+  }
+
+  private notFoundAnswer(i: Intent, now: number): void {
+    i.not_found_answers++;
+    const since = i.unknown_since ?? i.state_ms;
+    if (i.not_found_answers < this.d.cfg.not_found_min_queries || now - since < this.d.cfg.not_found_after_ms) return;
+    this.d.intents.transition(i, 'NOT_FOUND', null, { answers: i.not_found_answers, waited_ms: now - since });
+    this.onTerminal(i, 'not found at the venue');
+  }
+}
+
+function legId(i: Intent, leg: 's' | 't'): string {
+  // The list id is "vgl" + 33 chars; each leg keeps the intent's digest with its own leg letter.
+  return `vg${leg}${i.client_order_id.slice(3)}`;
+}
+
+function describe(o: VenueOutcome<unknown>): JsonObject {
+  switch (o.kind) {
+    case 'OK':
+      return { kind: 'OK' };
+    case 'REJECTED':
+      return { kind: o.kind, code: o.code, msg: o.msg };
+    case 'UNKNOWN':
+    case 'NETWORK_BEFORE_SEND':
+      return { kind: o.kind, reason: o.reason };
+    case 'THROTTLED':
+      return { kind: o.kind, status: o.status, retry_after_ms: o.retry_after_ms };
+    case 'NOT_SENT':
+      return { kind: o.kind, cause: o.cause, detail: o.detail };
+  }
+}
