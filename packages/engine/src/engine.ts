@@ -299,12 +299,15 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     ticking = true;
     try {
       checkKill();
-      const busy = [...trader.slots.values()].some((s) => s.entry || s.protection || s.close || s.unprotected_since !== null);
-      if (busy || intents.unresolved().length > 0) {
-        const prev = stage;
+      // The management path runs every tick; it shows as the MANAGE stage only when it has work
+      // (an entry working, a position unprotected, an outcome unknown, a close in flight).
+      const work = [...trader.slots.values()].some((s) => s.entry || s.close || s.unprotected_since !== null) || intents.unresolved().length > 0 || trader.pendingTrades.size > 0;
+      if (work) {
         setStage('MANAGE');
         await trader.manage();
-        if (prev !== 'MANAGE') setStage(startupReleased ? 'IDLE' : 'RESUME_MANAGE_ONLY');
+        setStage(startupReleased ? 'IDLE' : 'RESUME_MANAGE_ONLY');
+      } else {
+        await trader.manage();
       }
       if (reconcileDue || Date.now() - lastReconcileAt >= reconcileInterval()) {
         reconcileDue = false;

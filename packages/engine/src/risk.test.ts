@@ -5,7 +5,7 @@ import { riskVerdict, type RiskInputs } from './risk.js';
 
 const cfg = (() => {
   const r = parseConfig({ risk: { daily_loss_limit_quote: '50', max_exposure_quote_total: '100', max_exposure_quote_per_symbol: '60', max_open_orders: 3, churn_limit_10s: 2, churn_limit_60s: 5 } }, {});
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
   return r.config.risk;
 })();
 

@@ -6,7 +6,7 @@ import { estimateCost, judgeCost } from './cost-model.js';
 
 const cfg = (() => {
   const r = parseConfig({ strategy: { bar_ms: 1000, lookback_bars: 5, vol_bars: 5, hold_bars: 4, min_stop_bps: 10 } }, {});
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
   return r.config.strategy;
 })();
 

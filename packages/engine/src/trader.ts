@@ -62,6 +62,8 @@ export interface TraderDeps {
 }
 
 const ORDER_TIMEOUT_SLACK_MS = 2_000;
+/** Standing protection is polled at most this often; user-stream events on its legs bring the check forward. */
+const PROTECTION_CHECK_MIN_MS = 2_000;
 
 export class Trader {
   readonly slots = new Map<string, Slot>();
@@ -268,6 +270,8 @@ export class Trader {
     const mine = ev.client_order_id.startsWith('vg');
     if (!mine) return;
     this.orderIds.set(ev.order_id, ev.client_order_id);
+    const p = this.slots.get(ev.symbol)?.protection;
+    if (p && (p.kind === 'OCO' ? p.leg_ids.includes(ev.client_order_id) : p.client_order_id === ev.client_order_id) && ev.status !== 'NEW') p.intent.last_query_ms = 0;
     if (ev.trade_id >= 0 && ev.exec_type === 'TRADE') {
       this.fill({ symbol: ev.symbol, side: ev.side, price: ev.last_price, qty: ev.last_qty, commission: ev.commission, commission_asset: ev.commission_asset ?? '', trade_id: ev.trade_id, ts_ms: ev.ts_ms }, this.d.intents.byClientOrderId(ev.client_order_id), ev.client_order_id);
     }
@@ -313,7 +317,7 @@ export class Trader {
     }
     const pos = new Dec(this.d.ledger.position(s.symbol).qty);
     // Protection ended at the venue (a leg filled, or someone cancelled it).
-    if (s.protection?.active && now - s.protection.intent.last_query_ms >= this.d.cfg.intent_query_interval_ms) {
+    if (s.protection?.active && now - s.protection.intent.last_query_ms >= Math.max(PROTECTION_CHECK_MIN_MS, this.d.cfg.intent_query_interval_ms)) {
       s.protection.intent.last_query_ms = now;
       await this.checkProtection(s);
     }

@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLIENT_ORDER_ID_RE } from '@vigil/contracts';
+import { engineDetails, startTrading, waitFor } from './engine-harness.js';
+
+type Ev = { seq: number; event_type: string; cycle_id: number | null; snapshot_id: string | null; decision_id: string | null; order_intent_id: string | null; reason_code: string | null; payload: string };
+
+let stop: (() => Promise<void>) | null = null;
+afterEach(async () => {
+  await stop?.();
+  stop = null;
+});
+
+describe('engine: the whole cycle on the simulator', () => {
+  it('proposes, reviews through the AI gate, executes, protects with an OCO and reconciles, with ids on every event', async () => {
+    const t = await startTrading();
+    stop = t.stopAll;
+    // Released by startup reconcile on its own (no test shortcut), then trading in NORMAL.
+    await waitFor('NORMAL', () => t.sup.modeState.mode === 'NORMAL', 15_000, 50);
+    const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
+    const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string; unprotected_ms: number; qty: string };
+    expect(pp.unprotected_ms).toBeGreaterThanOrEqual(0);
+
+    // The entry: intent committed, then confirmed; its clientOrderId is Binance-valid and derived from the intent.
+    const created = t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' ORDER BY seq");
+    const entry = created.find((e) => (JSON.parse(e.payload) as { kind: string }).kind === 'ENTRY')!;
+    expect(entry.cycle_id).toBeGreaterThan(0);
+    expect(entry.snapshot_id).toMatch(/^snp_/);
+    expect(entry.decision_id).toMatch(/^dec_[0-9a-f]{32}$/);
+    const coid = (JSON.parse(entry.payload) as { client_order_id: string }).client_order_id;
+    expect(coid).toMatch(CLIENT_ORDER_ID_RE);
+    const states = t.q<{ to_state: string }>('SELECT to_state FROM intent_transitions WHERE order_intent_id = ? ORDER BY seq', entry.order_intent_id).map((r) => r.to_state);
+    expect(states).toEqual(['CONFIRMED']);
+    // INTENT_CREATED was committed before the order existed at the venue: its row precedes the order update.
+    const firstOrder = t.q<{ seq: number }>("SELECT min(seq) AS seq FROM events WHERE event_type = 'ORDER_UPDATED' AND order_intent_id = ?", entry.order_intent_id)[0]!;
+    const createdSeq = t.q<{ seq: number }>("SELECT seq FROM events WHERE event_type = 'INTENT_CREATED' AND order_intent_id = ?", entry.order_intent_id)[0]!;
+    expect(createdSeq.seq).toBeLessThan(firstOrder.seq);
+
+    // The gate reviewed this very decision (or the one its MODIFY replaced), audited in both places.
+    const gate = t.q<{ verdict: string; decision_id: string; input_hash: string; snapshot_hash: string; model: string; latency_ms: number }>('SELECT * FROM ai_gate_events');
+    expect(gate.length).toBeGreaterThan(0);
+    const reviewed = gate.find((g) => g.decision_id === entry.decision_id || t.q<Ev>("SELECT * FROM events WHERE event_type = 'AIGATE_CALL' AND json_extract(payload, '$.new_decision_id') = ?", entry.decision_id).length > 0);
+    expect(reviewed).toBeDefined();
+    expect(['ALLOW', 'MODIFY']).toContain(reviewed!.verdict);
+    expect(reviewed!.input_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(reviewed!.model).toBe('vigil-reviewer-1');
+    const verdicts = t.q<Ev>("SELECT * FROM events WHERE event_type = 'RISK_VERDICT_GIVEN' AND decision_id = ?", entry.decision_id);
+    expect(verdicts.some((v) => (JSON.parse(v.payload) as { ok: boolean }).ok)).toBe(true);
+
+    // The venue holds the protection as one OCO list of our own.
+    const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { lists: { listClientOrderId: string; status: string }[] };
+    expect(state.lists.filter((l) => l.status === 'EXECUTING').map((l) => l.listClientOrderId)).toContain(pp.list_client_order_id);
+
+    // Stage history shows the pipeline, and a reconcile after protection found nothing to correct.
+    const stages = t.q<{ stage: string }>('SELECT stage FROM stage_changes ORDER BY seq').map((r) => r.stage);
+    for (const s of ['STARTUP_RECOVER', 'STARTUP_RECONCILE', 'RESUME_MANAGE_ONLY', 'MARKET_SNAPSHOT', 'STRATEGY_PROPOSE', 'AIGATE_CALL', 'RISK_VERDICT', 'EXECUTE', 'PROTECT', 'IDLE']) expect(stages).toContain(s);
+    await waitFor('a clean reconcile after protection', () => t.q<{ drift: string }>("SELECT drift FROM reconcile_runs WHERE seq > ? AND drift = 'OK'", placed.seq).length > 0, 10_000, 100);
+    const d = await engineDetails(t.sup);
+    const slot = (d['slots'] as { symbol: string; protection: { kind: string; active: boolean } | null }[]).find((s) => s.symbol === pp.symbol);
+    expect(slot?.protection).toMatchObject({ kind: 'OCO', active: true });
+    const pos = (d['pnl'] as { symbols: { symbol: string; qty: string }[] }).symbols.find((s) => s.symbol === pp.symbol)!;
+    expect(Number(pos.qty)).toBeGreaterThanOrEqual(Number(pp.qty));
+  }, 60_000);
+});

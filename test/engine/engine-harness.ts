@@ -1,0 +1,53 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
+import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
+import { startSupervisor, startVenue, waitFor } from '../integration/harness.js';
+
+/** The key the engine thread reads from the environment; a canary for the secret checks too. */
+export const AI_KEY = 'sk-test-canary-0123456789abcdefABCDEF';
+
+/**
+ * Timings and strategy parameters that make the whole cycle visible in seconds on the simulator:
+ * 200 ms bars, a 5-bar channel, stops wide enough that the reviewer's edge rule lets entries pass.
+ */
+export function tradingOverrides(reviewer: Reviewer, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 2000 },
+    strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 3000 },
+    engine: { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100, not_found_after_ms: 1000, not_found_min_queries: 2 },
+    risk: { churn_limit_10s: 50, churn_limit_60s: 200 },
+    supervisor: { request_timeout_ms: 5000, heartbeat_interval_ms: 250, worker_stall_timeout_ms: 500, worker_mode_timeout_ms: 2000 },
+    ...extra,
+  };
+}
+
+export async function startTrading(o: { symbols?: string[]; sim?: ExchangeSim; reviewer?: Reviewer; varDir?: string; extra?: Record<string, unknown> } = {}) {
+  process.env['OPENAI_API_KEY'] = AI_KEY;
+  const reviewer = o.reviewer ?? (await startReviewer({ apiKey: AI_KEY }));
+  const sim = o.sim ?? (await startVenue());
+  const overrides = tradingOverrides(reviewer, o.extra);
+  const ex = { exchange: { rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: o.symbols ?? ['BTCUSDT'] } };
+  const s = await startSupervisor({ ...overrides, ...ex, ...(o.varDir ? { paths: { var_dir: o.varDir } } : {}) }, sim);
+  const db = () => new Database(join(s.varDir, 'data', 'audit.sqlite'), { readonly: true });
+  const q = <T>(sql: string, ...args: unknown[]): T[] => {
+    const d = db();
+    try {
+      return d.prepare(sql).all(...args) as T[];
+    } finally {
+      d.close();
+    }
+  };
+  const stopAll = async (): Promise<void> => {
+    await s.sup.stop('test end');
+    if (!o.sim) await sim.close();
+    if (!o.reviewer) await reviewer.close();
+  };
+  return { ...s, sim, reviewer, q, stopAll };
+}
+
+export async function engineDetails(sup: { hosts: { engine: { request: (t: 'status', i: Record<string, never>) => Promise<{ details: Record<string, unknown> }> } } }): Promise<Record<string, unknown>> {
+  return (await sup.hosts.engine.request('status', {})).details;
+}
+
+export { waitFor };
