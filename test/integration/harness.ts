@@ -46,7 +46,8 @@ export function testConfig(overrides: Record<string, unknown> = {}): { config: C
   }
   const r = parseConfig(raw);
   if (!r.ok) throw new Error(`test config invalid: ${JSON.stringify(r.error)}`);
-  return { config: r.config, varDir };
+  // An override of paths.var_dir (a restart test reusing a run's directory) wins over the fresh one.
+  return { config: r.config, varDir: r.config.paths.var_dir };
 }
 
 /** A supervisor with real workers against `venue` (started here when not given). */
