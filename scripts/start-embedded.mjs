@@ -1,7 +1,8 @@
 // `npm start`: the embedded default. Generates local credentials under var/ (0600), starts the local
-// Binance-compatible venue (apps/exchange-sim) on loopback, writes the embedded configuration
-// pointing at it, then runs `supervisor start --live` with MODE=LIVE and AI_DEC=2. Same code paths
-// as production: only the base URLs differ. Ctrl-C stops the bot first (orderly), then the venue.
+// Binance-compatible venue (apps/exchange-sim) and the local OpenAI-compatible reviewer
+// (apps/ai-reviewer) on loopback, writes the embedded configuration pointing at them, then runs
+// `supervisor start --live` with MODE=LIVE and AI_DEC=2. Same code paths as production: only the
+// base URLs differ. Ctrl-C stops the bot first (orderly), then the peers.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -38,49 +39,59 @@ if (!existsSync(lock)) {
 const children = [];
 let stopping = false;
 
-async function startSim() {
-  const cli = join(root, 'apps/exchange-sim/dist/cli.js');
-  if (!existsSync(cli)) throw new Error('apps/exchange-sim is not built (npm run build)');
-  const sim = execa(process.execPath, [cli, '--port', '0', '--ws-port', '0', '--admin-port', '0', '--seed', '42', '--state', join(embedded, 'sim-state.json'), '--keys', keysFile], {
+/** Starts a local peer in its own process group and waits for its `<TAG> {json}` ready line. */
+async function startPeer(name, cli, args, tag, env = {}) {
+  if (!existsSync(cli)) throw new Error(`${name} is not built (npm run build)`);
+  const child = execa(process.execPath, [cli, ...args], {
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'inherit',
     reject: false,
     cleanup: true,
-    // Its own process group: Ctrl-C reaches the bot first, and the venue is stopped after the bot
+    env,
+    // Its own process group: Ctrl-C reaches the bot first, and the peer is stopped after the bot
     // has shut down in order (otherwise the bot's last seconds are a spurious WS_DISCONNECTED).
     detached: true,
   });
-  children.push(sim);
-  const urls = await new Promise((resolve, reject) => {
+  children.push(child);
+  const ready = await new Promise((resolve, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error('exchange-sim did not report ready within 15 s')), 15_000);
-    sim.stdout.on('data', (d) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not report ready within 15 s`)), 15_000);
+    child.stdout.on('data', (d) => {
       buf += d.toString();
-      const m = /EXCHANGE_SIM_READY (\{.*\})/.exec(buf);
+      const m = new RegExp(`${tag} (\\{.*\\})`).exec(buf);
       if (m) {
         clearTimeout(timer);
         resolve(JSON.parse(m[1]));
       }
     });
-    sim.then((r) => reject(new Error(`exchange-sim exited early (code ${r.exitCode})`)));
+    child.then((r) => reject(new Error(`${name} exited early (code ${r.exitCode})`)));
   });
-  sim.stdout.on('data', () => {}); // keep draining
-  return urls;
+  child.stdout.on('data', () => {}); // keep draining
+  return ready;
 }
 
 async function main() {
-  // The embedded default never points at a real venue: without the local one, nothing starts.
-  const sim = await startSim();
+  // The embedded default never points at a real venue or a real model: without the local peers,
+  // nothing starts. The reviewer's key is random per start and travels only in the environment.
+  const aiKey = `sk-local-${randomBytes(24).toString('hex')}`;
+  const sim = await startPeer('exchange-sim', join(root, 'apps/exchange-sim/dist/cli.js'), ['--port', '0', '--ws-port', '0', '--admin-port', '0', '--seed', '42', '--state', join(embedded, 'sim-state.json'), '--keys', keysFile], 'EXCHANGE_SIM_READY');
   console.log(`start: exchange-sim on ${sim.rest} (ws ${sim.ws}, admin ${sim.admin})`);
+  const ai = await startPeer('ai-reviewer', join(root, 'apps/ai-reviewer/dist/cli.js'), ['--port', '0', '--admin-port', '0'], 'AI_REVIEWER_READY', { OPENAI_API_KEY: aiKey });
+  console.log(`start: ai-reviewer on ${ai.base_url} (admin ${ai.admin})`);
   const config = {
     paths: { var_dir: varDir },
     exchange: { rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: ['BTCUSDT', 'ETHUSDT', 'BNBUSDT'] },
+    aigate: { base_url: ai.base_url, model: ai.model },
+    // Short bars so a newcomer sees the whole cycle (proposal, review, execution, protection,
+    // reconcile) within a minute or two on the simulated market; docs/12 records the choice.
+    strategy: { bar_ms: 1000, lookback_bars: 10, vol_bars: 10, hold_bars: 60, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 20000, entry_ttl_ms: 10000 },
+    engine: { reconcile_interval_ms: 10000, manage_only_stable_ms: 3000 },
   };
   const configFile = join(embedded, 'config.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const bot = execa(process.execPath, [join(root, 'apps/supervisor/dist/cli.js'), 'start', '--live', '--config', configFile], {
-    env: { MODE: 'LIVE', AI_DEC: '2' },
+    env: { MODE: 'LIVE', AI_DEC: '2', OPENAI_API_KEY: aiKey },
     stdio: 'inherit',
     reject: false,
   });
