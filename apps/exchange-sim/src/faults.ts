@@ -12,6 +12,8 @@ export const FAULT_KINDS = [
   'clock_skew',
   'ws_disconnect',
   'ws_stall',
+  /** A definitive Binance error ({code,msg}, HTTP status) on the route: nothing is executed. */
+  'reject',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -27,6 +29,9 @@ export interface FaultSpec {
   /** http_5xx / error_1007: whether the order is executed before the error reply. */
   readonly execute?: boolean;
   readonly status?: number;
+  /** reject: the Binance error code and message to answer with. */
+  readonly code?: number;
+  readonly msg?: string;
 }
 
 export interface FaultLogEntry {

@@ -83,6 +83,8 @@ function publicRoute(d: RestDeps, route: string, p: Record<string, string>, serv
 function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery: string, rawBody: string, p: Record<string, string>, serverNow: number, headers: Record<string, string>): Reply {
   const auth = checkSigned(d.ex.keys, req.headers['x-mbx-apikey'] as string | undefined, rawQuery, rawBody, p, serverNow);
   if (!auth.ok) return err(auth.err);
+  const rejected = d.faults.take('reject', route, d.now());
+  if (rejected) return err({ http: rejected.status ?? 400, code: rejected.code ?? -1013, msg: rejected.msg ?? 'Filter failure: PRICE_FILTER' });
   const key = auth.key;
   const now = d.now();
   switch (route) {

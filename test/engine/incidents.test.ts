@@ -1,0 +1,128 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ReasonCode } from '@vigil/contracts';
+import { SIM_KEY } from '../integration/harness.js';
+import { startTrading, waitFor } from './engine-harness.js';
+
+/**
+ * The operations rules' incidents, driven through the simulator's and the reviewer's fault
+ * injection against real workers, the real database and real sockets. Each asserts the mode, the
+ * reason code and the audit trail (and, where the rules say so, the recovery).
+ */
+type Ev = { seq: number; event_type: string; order_intent_id: string | null; reason_code: string | null; payload: string };
+let stop: (() => Promise<void>) | null = null;
+afterEach(async () => {
+  await stop?.();
+  stop = null;
+});
+
+const post = (url: string, body: unknown) => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+const reasons = (t: { sup: { modeState: { reasons: readonly { code: ReasonCode }[] } } }) => t.sup.modeState.reasons.map((r) => r.code);
+const transitions = (t: { q: <T>(sql: string, ...a: unknown[]) => T[] }) =>
+  t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_STATE_CHANGED' ORDER BY seq").map((e) => ({ ...e, p: JSON.parse(e.payload) as Record<string, unknown> }));
+
+describe('incidents on the simulator', () => {
+  it('a lost order reply (executed at the venue) is SENT_UNKNOWN, resolved by clientOrderId, never resent', async () => {
+    const t = await startTrading();
+    stop = t.stopAll;
+    await post(`${t.sim.admin}/admin/faults`, { kind: 'drop_response_after_execute', route: 'POST /api/v3/order', once: true });
+    const resolved = await waitFor('entry resolved', () => transitions(t).find((e) => e.p['kind'] === 'ENTRY' && e.p['from'] === 'SENT_UNKNOWN'), 30_000, 100);
+    expect(resolved.p['to']).toBe('CONFIRMED');
+    expect(resolved.p['resolved_by']).toBe('query_order');
+    const coid = resolved.p['client_order_id'] as string;
+    const raised = t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'INTENT_SENT_UNKNOWN'");
+    expect(raised.length).toBeGreaterThan(0);
+    await waitFor('INTENT_SENT_UNKNOWN cleared', () => !reasons(t).includes('INTENT_SENT_UNKNOWN'), 5000, 50);
+    // Exactly one order with that clientOrderId ever reached the venue, and it got protected.
+    const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string }[] };
+    expect(state.orders.filter((o) => o.clientOrderId === coid)).toHaveLength(1);
+    await waitFor('protected', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'").length > 0, 10_000, 100);
+  }, 60_000);
+
+  it('an order that never executed (HTTP 5xx) becomes NOT_FOUND only after repeated -2013 answers over time', async () => {
+    const t = await startTrading();
+    stop = t.stopAll;
+    await post(`${t.sim.admin}/admin/faults`, { kind: 'http_5xx', route: 'POST /api/v3/order', once: true, execute: false, status: 503 });
+    const nf = await waitFor('NOT_FOUND', () => transitions(t).find((e) => e.p['to'] === 'NOT_FOUND'), 30_000, 100);
+    expect(nf.p['answers']).toBeGreaterThanOrEqual(2);
+    expect(nf.p['waited_ms']).toBeGreaterThanOrEqual(1000);
+    const before = transitions(t).filter((e) => e.order_intent_id === nf.order_intent_id).map((e) => e.p['to']);
+    expect(before).toEqual(['SENT_UNKNOWN', 'NOT_FOUND']);
+    const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string }[] };
+    expect(state.orders.filter((o) => o.clientOrderId === nf.p['client_order_id'])).toHaveLength(0);
+  }, 60_000);
+
+  for (const [mode, code] of [
+    ['malformed_json', 'AIGATE_PARSE_FAIL'],
+    ['schema_invalid', 'AIGATE_SCHEMA_INVALID'],
+    ['unknown_reason', 'AIGATE_REASON_UNKNOWN'],
+    ['modify_increase_qty', 'AIGATE_MODIFY_INVALID'],
+    ['http_500', 'AIGATE_TRANSPORT_ERROR'],
+  ] as const) {
+    it(`AI gate ${mode}: the decision is blocked, ${code} pauses, both audit records are written, no order`, async () => {
+      const t = await startTrading();
+      stop = t.stopAll;
+      await post(`${t.reviewer.adminUrl}/admin/mode`, { mode });
+      await waitFor(`${code} PAUSE`, () => t.sup.modeState.mode === 'PAUSE' && reasons(t).includes(code), 30_000, 50);
+      const row = t.q<{ verdict: string; error_code: string; input_hash: string }>('SELECT * FROM ai_gate_events')[0]!;
+      expect(row).toMatchObject({ verdict: 'ERROR', error_code: code });
+      expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'AIGATE_CALL' AND reason_code = ?", code)).toHaveLength(1);
+      expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED'")).toHaveLength(0);
+      // Manage-only from here: no further entry is even reviewed.
+      await new Promise((r) => setTimeout(r, 800));
+      expect(t.q('SELECT * FROM ai_gate_events')).toHaveLength(1);
+    }, 60_000);
+  }
+
+  it('a protection swap whose validation fails keeps the OCO, pauses with PROTECTION_SWAP_FAILED and records the order state', async () => {
+    const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
+    stop = t.stopAll;
+    await post(`${t.sim.admin}/admin/faults`, { kind: 'reject', route: 'POST /api/v3/order/test', code: -1013, msg: 'Filter failure: TRAILING_DELTA' });
+    const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
+    const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string; take_profit_price: string };
+    await post(`${t.sim.admin}/admin/market`, { paused: true });
+    // Into profit, short of the take-profit: the engine wants the trailing stop.
+    const avg = Number((JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price);
+    await post(`${t.sim.admin}/admin/price`, { symbol: pp.symbol, price: (avg * 1.004).toFixed(2) });
+    await waitFor('PROTECTION_SWAP_FAILED', () => reasons(t).includes('PROTECTION_SWAP_FAILED') && t.sup.modeState.mode === 'PAUSE', 15_000, 50);
+    const ev = t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND reason_code = 'PROTECTION_SWAP_FAILED'")[0]!;
+    expect(JSON.parse(ev.payload)).toMatchObject({ ok: false, step: 'validate', kept: pp.list_client_order_id, order_state: 'OCO active' });
+    const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { lists: { listClientOrderId: string; status: string }[] };
+    expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('EXECUTING');
+  }, 60_000);
+
+  it('reconcile drift beyond tolerance (position larger than the balance) is BAD: DRIFT_LIMIT_EXCEEDED, PAUSE, diff recorded', async () => {
+    const t = await startTrading({ extra: { engine: { reconcile_tolerance_steps: 0, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
+    stop = t.stopAll;
+    const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
+    const sym = (JSON.parse(placed.payload) as { symbol: string }).symbol;
+    // Someone withdrew the account's free base asset: the bot's position is no longer all there.
+    await post(`${t.sim.admin}/admin/balance`, { apiKey: SIM_KEY.apiKey, asset: sym.replace('USDT', ''), free: '0' });
+    await waitFor('DRIFT_LIMIT_EXCEEDED', () => reasons(t).includes('DRIFT_LIMIT_EXCEEDED') && t.sup.modeState.mode === 'PAUSE', 10_000, 50);
+    const diff = t.q<{ kind: string; detail: string }>("SELECT * FROM reconcile_diffs WHERE kind = 'POSITION_EXCEEDS_BALANCE'")[0]!;
+    expect(JSON.parse(diff.detail)).toMatchObject({ balance: expect.any(String), position: expect.any(String), tolerance: '0' });
+    expect(t.q<{ drift: string }>("SELECT drift FROM reconcile_runs WHERE drift = 'BAD'").length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('the operator kill switch file pauses the system and refuses entries', async () => {
+    const t = await startTrading();
+    stop = t.stopAll;
+    await waitFor('NORMAL', () => t.sup.modeState.mode === 'NORMAL', 15_000, 50);
+    writeFileSync(join(t.varDir, 'KILL'), 'operator stop\n');
+    await waitFor('KILL_SWITCH_ACTIVE', () => reasons(t).includes('KILL_SWITCH_ACTIVE') && t.sup.modeState.mode === 'PAUSE', 5000, 20);
+    const check = await t.sup.hosts.engine.request('entry_check', { symbol: 'BTCUSDT' });
+    expect(check.allowed).toBe(false);
+    expect(check.blocked_by).toContain('KILL_SWITCH_ACTIVE');
+  }, 60_000);
+
+  it('a halted symbol is quarantined for entries while the others trade', async () => {
+    const t = await startTrading({ symbols: ['BTCUSDT', 'ETHUSDT'] });
+    stop = t.stopAll;
+    await post(`${t.sim.admin}/admin/symbol`, { symbol: 'BTCUSDT', status: 'HALT' });
+    await waitFor('NORMAL', () => t.sup.modeState.mode === 'NORMAL' || reasons(t).includes('SYMBOL_NOT_TRADING'), 15_000, 50);
+    await waitFor('rules say HALT', async () => (await t.sup.hosts.engine.request('entry_check', { symbol: 'BTCUSDT' })).blocked_by.includes('SYMBOL_QUARANTINED'), 15_000, 100);
+    await waitFor('an ETH entry', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.symbol') = 'ETHUSDT'").length > 0, 40_000, 100);
+    expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.symbol') = 'BTCUSDT'")).toHaveLength(0);
+  }, 90_000);
+});
