@@ -93,7 +93,25 @@ async function sim() {
   add('exchange-sim', 'WS bookTicker messages/s (3 streams)', f(r.ws_messages_per_s, 0), '', '', 'not the bottleneck');
 }
 
-const suites = { channels, failover, audit, sim };
+async function engine() {
+  const { tickToOrder, startupReconcile } = await import('./bench-engine.mjs');
+  const { runChannelBench } = await import('../packages/runtime/dist/bench/channel-bench.js');
+  const raw = await runChannelBench();
+  const rawMs = raw.raw_rtt_p50_us / 1000;
+  // The path includes one critical audit commit (the intent, before the order may leave): with
+  // synchronous=FULL (the default) that is an fsync; NORMAL shows what the rest of the path costs.
+  for (const sync of ['FULL', 'NORMAL']) {
+    const t = await tickToOrder(25, sync);
+    add('engine', `market event -> order leaves gateway p50 (ms, n=${t.n}, gate excluded, sync ${sync})`, f(t.p50_ms, 2), `raw 2-hop RTT ${f(rawMs, 3)}`, f(t.p50_ms / rawMs, 1), 'p50 <= 1 ms');
+    add('engine', `market event -> order leaves gateway p99 (ms, n=${t.n}, sync ${sync})`, f(t.p99_ms, 2), `max ${f(t.max_ms, 2)}`, '', 'p99 <= 5 ms');
+  }
+  for (const n of [100, 1000]) {
+    const r = await startupReconcile(n);
+    add('engine', `startup reconcile, ${n} open orders (ms)`, f(r.reconcile_ms, 0), `openOrders call ${f(r.baseline_open_orders_ms, 1)}`, f(r.reconcile_ms / r.baseline_open_orders_ms, 1), '');
+  }
+}
+
+const suites = { channels, failover, audit, sim, engine };
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;

@@ -26,10 +26,12 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
     throw e;
   }
 
-  let scheduled: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  let scheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
+  let scheduledNow = false;
   let draining = false;
   const runDrain = (): void => {
     scheduled = null;
+    scheduledNow = false;
     if (draining) return;
     draining = true;
     try {
@@ -41,8 +43,11 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
     if (writer.queueDepth > 0) schedule(true);
   };
   const schedule = (now: boolean): void => {
-    if (scheduled) return;
-    scheduled = now || cfg.audit_writer_flush_interval_ms === 0 ? setImmediate(runDrain) : setTimeout(runDrain, cfg.audit_writer_flush_interval_ms);
+    // A critical write must not wait behind a bulk batch's timer: replace the timer by an immediate.
+    if (scheduled && (scheduledNow || !now)) return;
+    if (scheduled) clearTimeout(scheduled as NodeJS.Timeout);
+    scheduledNow = now || cfg.audit_writer_flush_interval_ms === 0;
+    scheduled = scheduledNow ? setImmediate(runDrain) : setTimeout(runDrain, cfg.audit_writer_flush_interval_ms);
   };
 
   const producers = new Set<Endpoint<AuditWriterSide, AuditProducerSide>>();

@@ -21,23 +21,24 @@ export class BarSeries {
     private readonly keep: number,
   ) {}
 
-  /** Feeds one mid price; bars with no quote in them are skipped, not invented. */
-  onMid(tsMs: number, mid: number): void {
-    if (!Number.isFinite(mid) || mid <= 0) return;
+  /** Feeds one mid price; true when it closed a bar. Bars with no quote in them are skipped, not invented. */
+  onMid(tsMs: number, mid: number): boolean {
+    if (!Number.isFinite(mid) || mid <= 0) return false;
     const start = Math.floor(tsMs / this.barMs) * this.barMs;
     const c = this.current;
     if (c && start === c.start_ms) {
       c.high = Math.max(c.high, mid);
       c.low = Math.min(c.low, mid);
       c.close = mid;
-      return;
+      return false;
     }
-    if (c && start < c.start_ms) return; // out of order: ignore rather than rewrite history
+    if (c && start < c.start_ms) return false; // out of order: ignore rather than rewrite history
     if (c) {
       this.closed.push({ ...c });
       if (this.closed.length > this.keep) this.closed.splice(0, this.closed.length - this.keep);
     }
     this.current = { start_ms: start, open: mid, high: mid, low: mid, close: mid };
+    return c !== null;
   }
 
   /** Closed bars, oldest first. A gap in the market stream clears them (see reset). */

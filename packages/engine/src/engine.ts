@@ -22,7 +22,7 @@ import {
   type SymbolRules,
 } from '@vigil/contracts';
 import { Dec, entryPermission } from '@vigil/core';
-import { aiGateKey, auditRejection, Endpoint, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
+import { aiGateKey, auditRejection, Endpoint, reasonLatch, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
 import { AIGate, type AIGateCall } from './aigate.js';
 import { BarSeries, volatilityBps } from './bars.js';
 import { ChurnCounter } from './churn.js';
@@ -86,14 +86,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   const event = (type: EventType, payload: JsonObject, opts: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> } = {}): void => {
     audit.append(ctx.events.make(type, payload, { ...opts, corr: { cycle_id: cycleId || null, stage, ...opts.corr } }));
   };
-  const active = new Set<ReasonCode>();
-  const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => {
-    if (on === active.has(code)) return;
-    if (on) active.add(code);
-    else active.delete(code);
-    if (on) ctx.raise(code, detail);
-    else ctx.clear(code);
-  };
+  const latch = reasonLatch(ctx);
+  const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => latch.set(code, on, detail);
 
   const setStage = (next: Stage, corr: Partial<Correlation> = {}): void => {
     if (booted && next === stage) return;
@@ -103,7 +97,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     audit.append(ctx.events.make('STAGE_CHANGED', { from: booted ? from : null, to: next }, { corr: { cycle_id: cycleId || null, stage: next, ...corr } }));
     ctx.control.emit({ type: 'stage', stage: next, cycle_id: cycleId || null, ts_ms: stageSince });
     booted = true;
-    if (active.has('LOOP_STUCK')) reason('LOOP_STUCK', false, {});
+    if (latch.has('LOOP_STUCK')) reason('LOOP_STUCK', false, {});
   };
 
   const call: () => VenueCall | null = () => (gateway ? (type, input, timeoutMs) => gateway!.request(type, input, timeoutMs) : null);
@@ -121,7 +115,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     const q = quotes.get(symbol);
     return q && Date.now() - q.recv_ts_ms <= ecfg.quote_max_age_ms ? { bid: q.bid, ask: q.ask } : null;
   };
-  const trader = new Trader({
+  const trader: Trader = new Trader({
     cfg: ecfg,
     now: Date.now,
     call,
@@ -133,8 +127,9 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     event,
     reason,
     orderTimeoutMs: cfg.exchange.order_timeout_ms + 2 * cfg.exchange.rest_timeout_ms,
+    foreignOpen: (s): { open: number; algo: number } => reconciler.foreignCounts.get(s) ?? { open: 0, algo: 0 },
   });
-  const reconciler = new Reconciler({
+  const reconciler: Reconciler = new Reconciler({
     now: Date.now,
     call,
     trader,
@@ -172,7 +167,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           case 'book_tick': {
             quotes.set(ev.tick.symbol, ev.tick);
             const mid = (Number(ev.tick.bid) + Number(ev.tick.ask)) / 2;
-            bars.get(ev.tick.symbol)?.onMid(ev.tick.recv_ts_ms, mid);
+            // A closed bar is what the strategy decides on: decide on the tick that closed it.
+            if (bars.get(ev.tick.symbol)?.onMid(ev.tick.recv_ts_ms, mid) && startupReleased) void entryCycle(ev.tick.recv_ts_ms);
             return;
           }
           case 'market_gap':
@@ -316,7 +312,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         const r = await reconciler.run(cycleId || null, { startup: false });
         lastReconcileAt = Date.now();
         if (!startupReleased) {
-          const clean = r.ok && r.drift === 'OK' && intents.unresolved().length === 0 && !active.has('PROTECTION_MISSING');
+          const clean = r.ok && r.drift === 'OK' && intents.unresolved().length === 0 && !latch.has('PROTECTION_MISSING');
           cleanSince = clean ? (cleanSince ?? Date.now()) : null;
         }
         setStage(back === 'RECONCILE' || back === 'MANAGE' ? (startupReleased ? 'IDLE' : 'RESUME_MANAGE_ONLY') : back);
@@ -330,14 +326,31 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           setStage('IDLE');
         }
       }
-      const day = pnl();
-      if (startupReleased && entryVerdict(null).allowed) await cycle(day);
     } finally {
       ticking = false;
     }
+    await entryCycle(null);
   };
 
-  const cycle = async (day: ReturnType<typeof pnl>): Promise<void> => {
+  /**
+   * The entry cycle, on its own lock: management (other symbols' protection, reconcile) may be
+   * waiting on REST while a bar closes, and the decision should not wait for it. Driven by the tick
+   * that closed a bar (traced), and by the timer as a fallback for a tick that found it busy.
+   */
+  let cycling = false;
+  const entryCycle = async (tickTs: number | null): Promise<void> => {
+    if (cycling || stopped || !startupReleased || !entryVerdict(null).allowed) return;
+    cycling = true;
+    try {
+      await cycle(pnl(), tickTs);
+    } catch (e) {
+      ctx.log.error(`engine cycle failed: ${(e as Error).message}`);
+    } finally {
+      cycling = false;
+    }
+  };
+
+  const cycle = async (day: ReturnType<typeof pnl>, tickTs: number | null): Promise<void> => {
     const now = Date.now();
     // Only symbols with a newly closed bar, nothing in flight and past their cooldown.
     const ready = cfg.exchange.symbols.filter((s) => {
@@ -391,6 +404,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       // AIGATE_CALL: mandatory (AI_DEC=2); any doubt blocks and pauses.
       setStage('AIGATE_CALL', dcorr);
       const review = await gate.review(decision, { bid: snap.bid, ask: snap.ask, spread_bps: cost.spread_bps, volatility_bps: p.volatility_bps, data_age_ms: Date.now() - quotes.get(p.symbol)!.recv_ts_ms }, { mode, snapshotHash: snap.snapshot_hash, rules: rulesOf });
+      const modelMs = review.latency_ms ?? 0;
       const gated = await recordGate(review, decision, dcorr);
       if (!gated) {
         setStage('STRATEGY_PROPOSE');
@@ -408,7 +422,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         day_peak_pnl: (dayPeak.get(day.day) ?? day.total).toFixed(8),
         exposure_total: day.exposure.toFixed(8),
         exposure_symbol: ledger.exposure(decision.symbol, snap.bid).toFixed(8),
-        has_position: trader.busy(decision.symbol),
+        has_position: trader.hasPosition(decision.symbol),
         open_orders: trader.openOrderCount(),
         quarantined: quarantined.includes(decision.symbol),
         unresolved_unknown: intents.unknownOn(decision.symbol),
@@ -428,7 +442,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         break;
       }
       setStage('EXECUTE', rcorr);
-      await trader.enter(decision, rcorr);
+      await trader.enter(decision, rcorr, tickTs === null ? undefined : { tick_ts_ms: tickTs, excluded_ms: modelMs });
       setStage('PROTECT', rcorr);
       await trader.manage();
     }
@@ -457,10 +471,18 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       original_decision_id: decision.ids.decision_id,
       ...(o.verdict === 'MODIFY' ? { new_decision_id: o.decision.ids.decision_id, changed: [...o.changed] } : {}),
     };
-    try {
-      await audit.appendCritical([ctx.events.make('AIGATE_CALL', payload, { reason: o.verdict === 'ERROR' ? o.code : null, corr: { cycle_id: cycleId, stage: 'AIGATE_CALL', ...corr } })]);
-    } catch {
-      return null; // not audited: not acted on
+    const committed = audit.appendCritical([ctx.events.make('AIGATE_CALL', payload, { reason: o.verdict === 'ERROR' ? o.code : null, corr: { cycle_id: cycleId, stage: 'AIGATE_CALL', ...corr } })]);
+    if (o.verdict === 'ALLOW' || o.verdict === 'MODIFY') {
+      // No second wait on the order path: the intent's own critical commit comes after this record
+      // on the same ordered channel, so its acknowledgement covers the gate record too, and if this
+      // commit fails the intent's fails with it (nothing is sent).
+      committed.catch(() => undefined);
+    } else {
+      try {
+        await committed;
+      } catch {
+        return null;
+      }
     }
     switch (o.verdict) {
       case 'ALLOW':

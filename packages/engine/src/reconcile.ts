@@ -51,6 +51,8 @@ export interface ReconcileResult {
 export class Reconciler {
   private warnSince: number | null = null;
   foreign: readonly string[] = [];
+  /** Open orders the bot does not own, per symbol, as of the last reconcile (MAX_NUM_ORDERS context). */
+  foreignCounts = new Map<string, { open: number; algo: number }>();
   last: ReconcileResult | null = null;
 
   constructor(private readonly d: ReconcileDeps) {}
@@ -101,6 +103,14 @@ export class Reconciler {
       }
     }
     this.foreign = [...foreign];
+    this.foreignCounts = new Map();
+    for (const o of orders.body) {
+      if (mine(o)) continue;
+      const c = this.foreignCounts.get(o.symbol) ?? { open: 0, algo: 0 };
+      c.open++;
+      if (o.type.startsWith('STOP') || o.type.startsWith('TAKE')) c.algo++;
+      this.foreignCounts.set(o.symbol, c);
+    }
 
     // 2. Order lists: adopt ours (restart), notice ended ones.
     for (const l of lists.body) {

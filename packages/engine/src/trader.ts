@@ -7,6 +7,7 @@ import type {
   NewOco,
   OrderListReport,
   OrderReport,
+  OrderTrace,
   ReasonCode,
   SymbolRules,
   TradeReport,
@@ -59,6 +60,8 @@ export interface TraderDeps {
   readonly event: (type: EventType, payload: JsonObject, opts?: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> }) => void;
   readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
   readonly orderTimeoutMs: number;
+  /** Open orders at the venue on a symbol that are not the bot's (from the last reconcile). */
+  readonly foreignOpen?: (symbol: string) => { readonly open: number; readonly algo: number };
 }
 
 const ORDER_TIMEOUT_SLACK_MS = 2_000;
@@ -81,11 +84,22 @@ export class Trader {
     return s;
   }
 
-  /** A symbol with anything in flight: no new entry on it. */
+  /** A symbol with anything in flight or a position: no new entry on it. */
   busy(symbol: string): boolean {
     const s = this.slots.get(symbol);
     if (!s) return false;
-    return s.entry !== null || s.close !== null || !new Dec(this.d.ledger.position(symbol).qty).isZero();
+    return s.entry !== null || s.close !== null || s.protection !== null || this.hasPosition(symbol);
+  }
+
+  /**
+   * A position that can be traded. Commission dust below the lot step (what is left after the
+   * protection sold the lot-rounded quantity) cannot be protected or sold, and is not a position.
+   */
+  hasPosition(symbol: string): boolean {
+    const qty = this.d.ledger.position(symbol).qty;
+    if (new Dec(qty).isZero()) return false;
+    const rules = this.d.rules(symbol);
+    return rules === null || quantizeQty(qty, rules).ok;
   }
 
   openOrderCount(): number {
@@ -95,6 +109,20 @@ export class Trader {
       if (s.protection?.active) n += s.protection.kind === 'OCO' ? 2 : 1;
     }
     return n;
+  }
+
+  /** Open orders on a symbol: ours (tracked) plus foreign ones (last reconcile). */
+  openCounts(symbol: string): { open_orders: number; open_algo_orders: number } {
+    const f = this.d.foreignOpen?.(symbol) ?? { open: 0, algo: 0 };
+    const s = this.slots.get(symbol);
+    let open = f.open;
+    let algo = f.algo;
+    if (s?.entry) open++;
+    if (s?.protection) {
+      open += s.protection.kind === 'OCO' ? 2 : 1;
+      algo += 1;
+    }
+    return { open_orders: open, open_algo_orders: algo };
   }
 
   private get timeout(): number {
@@ -107,7 +135,7 @@ export class Trader {
    * Places an entry. The intent is committed to the audit before the request leaves; a failed
    * commit means nothing is sent. Returns the intent (null when the audit refused).
    */
-  async enter(decision: Decision, corr: Partial<Correlation>): Promise<Intent | null> {
+  async enter(decision: Decision, corr: Partial<Correlation>, trace?: OrderTrace): Promise<Intent | null> {
     const s = this.slot(decision.symbol);
     let intent: Intent;
     try {
@@ -140,6 +168,8 @@ export class Trader {
           ...(decision.entry_price !== null ? { price: decision.entry_price } : {}),
           ...(decision.entry_type === 'LIMIT' ? { time_in_force: 'GTC' as const } : {}),
         },
+        ...(trace ? { trace } : {}),
+        context: this.openCounts(decision.symbol),
       },
       this.timeout,
     );

@@ -15,7 +15,8 @@ import {
   type JsonObject,
   type PortName,
 } from '@vigil/contracts';
-import { auditRejection, Endpoint, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
+import { percentile } from '@vigil/core';
+import { auditRejection, Endpoint, reasonLatch, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
 
 /**
  * The exchange-gateway worker: the only part of the bot that talks to the exchange. It keeps the
@@ -23,6 +24,8 @@ import { auditRejection, Endpoint, workerAuditClient, type WorkerContext, type W
  * turns what it sees into reason codes for the mode authority and health for the engine, and
  * audits every REST call (method, path, outcome; never parameters, keys or signatures).
  */
+const preciseNow = (): number => performance.timeOrigin + performance.now();
+
 export function createGateway(ctx: WorkerContext): WorkerLogic {
   const cfg = ctx.init.config;
   const audit = workerAuditClient(ctx, 'gateway');
@@ -38,7 +41,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
       onReject: auditRejection(ctx, audit),
       onRequest: {
         gateway_ping: (i) => ({ sent_ts_ms: i.sent_ts_ms, gateway_ts_ms: Date.now() }),
-        place_order: (i) => desk.place(i.order),
+        place_order: (i) => desk.place(i.order, i.context ?? {}, i.trace),
         cancel_order: (i) => desk.cancel(i.symbol, i.client_order_id),
         query_order: (i) => desk.query(i.symbol, i.client_order_id),
         open_orders: (i) => desk.openOrders(i.symbol),
@@ -61,14 +64,8 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     return true;
   };
 
-  const active = new Set<ReasonCode>();
-  const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => {
-    if (on === active.has(code)) return;
-    if (on) active.add(code);
-    else active.delete(code);
-    if (on) ctx.raise(code, detail);
-    else ctx.clear(code);
-  };
+  const latch = reasonLatch(ctx);
+  const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => latch.set(code, on, detail);
   const ex = cfg.exchange;
   const clock = createClockEstimator({ driftMaxMs: ex.clock_drift_max_ms_live });
   const governor = createRateGovernor([]);
@@ -96,6 +93,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
   const desk = new OrderDesk({
     session,
     now: Date.now,
+    preciseNow,
     reason: (code, on, detail) => {
       reason(code, on, detail);
       if (code === 'SYMBOL_QUARANTINED') sendRules();
@@ -104,6 +102,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
   const stream = new MarketStream({
     cfg: ex,
     now: Date.now,
+    preciseNow,
     reason,
     onTick: (tick) => void engine?.emit({ type: 'book_tick', tick }),
     onGap: (why) => {
@@ -157,6 +156,8 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     every(ex.time_sync_interval_ms, () => session.syncClock(3)),
     every(Math.max(1000, Math.floor(ex.filters_max_age_ms / 2)), () => session.refreshFilters()),
     every(1000, () => session.checkFreshness()),
+    // avgPrice (PERCENT_PRICE checks) kept warm so an order never waits for it.
+    every(2000, () => desk.warmAvgPrices(ex.symbols)),
   ];
 
   return {
@@ -171,12 +172,13 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
         ws_reconnects_per_min: stream.reconnectsLastMinute(),
         ws_bad_frames: stream.badFrames,
         user_stream: userStream?.state ?? 'NO_CREDENTIALS',
+        tick_to_order_p50_ms: desk.tickToOrder.length ? percentile(desk.tickToOrder, 50) : null,
         audit_attached: audit.attached,
         audit_held: audit.heldCount,
         audit_dropped: audit.dropped,
       };
     },
-    details: (): JsonObject => ({ health: health() as unknown as JsonObject }),
+    details: (): JsonObject => ({ health: health() as unknown as JsonObject, tick_to_order_ms: [...desk.tickToOrder] }),
     onPort: (name: PortName, port: MessagePort) => {
       if (name === 'audit') audit.attach(port);
       else if (name === 'market') {

@@ -14,6 +14,8 @@ export type { BookTick };
 export interface MarketStreamDeps {
   readonly cfg: ExchangeConfig;
   readonly now: () => number;
+  /** Sub-millisecond wall clock for tick receive times (latency tracing across threads). */
+  readonly preciseNow?: () => number;
   readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
   readonly onTick: (t: BookTick) => void;
   /** After a (re)connect: everything before it may be stale or missing. */
@@ -108,7 +110,7 @@ export class MarketStream {
       this.badFrames++;
       return;
     }
-    this.d.onTick({ symbol: d['s'], update_id: d['u'], bid: d['b'] as string, bid_qty: d['B'] as string, ask: d['a'] as string, ask_qty: d['A'] as string, recv_ts_ms: this.lastMessageAt });
+    this.d.onTick({ symbol: d['s'], update_id: d['u'], bid: d['b'] as string, bid_qty: d['B'] as string, ask: d['a'] as string, ask_qty: d['A'] as string, recv_ts_ms: this.d.preciseNow?.() ?? this.lastMessageAt });
     this.d.reason('WS_STALE', false, {});
   }
 

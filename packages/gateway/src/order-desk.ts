@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
 import { validateOrder, type OrderToValidate } from '@vigil/core';
-import type { AccountReport, JsonObject, NewOco, NewOrder, OcoLeg, OrderListReport, OrderReport, ReasonCode, TradeReport, VenueOutcome } from '@vigil/contracts';
+import type { AccountReport, JsonObject, NewOco, NewOrder, OcoLeg, OrderListReport, OrderReport, OrderTrace, ReasonCode, TradeReport, VenueOutcome } from '@vigil/contracts';
 import type { RestOutcome } from './outcome.js';
 import type { Params } from './signing.js';
 import type { VenueSession } from './venue-session.js';
@@ -72,18 +72,34 @@ export const QUARANTINE_AFTER = { rejects: 3, windowMs: 10 * 60_000 } as const;
 export interface OrderDeskDeps {
   readonly session: VenueSession;
   readonly now: () => number;
+  readonly preciseNow?: () => number;
   readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
 }
+
+/** avgPrice (a 5-minute average at the venue) is fetched at most this often per symbol. */
+const AVG_PRICE_TTL_MS = 5_000;
+/** A symbol's open-order count is trusted this long, unless one of our own order calls changed it. */
+const OPEN_COUNT_TTL_MS = 2_000;
+/** Latency samples kept (market event -> order request leaving). */
+const TRACE_SAMPLES = 1_000;
 
 export class OrderDesk {
   private readonly filterRejects = new Map<string, number[]>();
   readonly quarantined = new Set<string>();
+  readonly tickToOrder: number[] = [];
+  private readonly avgCache = new Map<string, { at: number; price: string }>();
+  private readonly countCache = new Map<string, { at: number; open: number; algo: number }>();
 
   constructor(private readonly d: OrderDeskDeps) {}
 
-  async place(order: NewOrder, ctx: { readonly avg_price?: string; readonly open_orders?: number; readonly open_algo_orders?: number } = {}): Promise<VenueOutcome<OrderReport>> {
+  async place(order: NewOrder, ctx: { readonly avg_price?: string; readonly open_orders?: number; readonly open_algo_orders?: number } = {}, trace?: OrderTrace): Promise<VenueOutcome<OrderReport>> {
     const refused = await this.checkLocally(order.symbol, [order], ctx);
     if (refused) return refused;
+    this.countCache.delete(order.symbol);
+    if (trace && this.d.preciseNow) {
+      this.tickToOrder.push(this.d.preciseNow() - trace.tick_ts_ms - trace.excluded_ms);
+      if (this.tickToOrder.length > TRACE_SAMPLES) this.tickToOrder.shift();
+    }
     const out = await this.d.session.signedWithResync('POST', '/api/v3/order', { ...orderParams(order), newClientOrderId: order.client_order_id, newOrderRespType: 'FULL' }, { weight: 1, kind: 'order' });
     if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(order.symbol, out.msg);
     return mapOrder(out, 'order');
@@ -130,12 +146,14 @@ export class OrderDesk {
       ...p('above', oco.above),
       ...p('below', oco.below),
     };
+    this.countCache.delete(oco.symbol);
     const out = await this.d.session.signedWithResync('POST', '/api/v3/orderList/oco', params, { weight: 1, kind: 'order', newOrders: 2 });
     if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(oco.symbol, out.msg);
     return mapList(out, 'order');
   }
 
   async cancelList(symbol: string, listClientOrderId: string): Promise<VenueOutcome<OrderListReport>> {
+    this.countCache.delete(symbol);
     const out = await this.d.session.signedWithResync('DELETE', '/api/v3/orderList', { symbol, listClientOrderId }, { weight: 1, kind: 'order', newOrders: 0 });
     return mapList(out, 'order');
   }
@@ -185,6 +203,8 @@ export class OrderDesk {
     if (this.quarantined.has(symbol)) return notSent('SYMBOL_QUARANTINED', `${symbol} is quarantined after repeated filter rejections`);
     const avg = ctx.avg_price ?? (await this.avgPrice(symbol));
     let counts = ctx.open_orders !== undefined && ctx.open_algo_orders !== undefined ? { open: ctx.open_orders, algo: ctx.open_algo_orders } : null;
+    const cached = this.countCache.get(symbol);
+    if (!counts && cached && this.d.now() - cached.at < OPEN_COUNT_TTL_MS) counts = cached;
     if (!counts) {
       const open = await this.openOrders(symbol);
       if (open.kind !== 'OK') return notSent('NO_CONTEXT', `open orders unavailable (${open.kind}): cannot check MAX_NUM_ORDERS`);
@@ -215,6 +235,7 @@ export class OrderDesk {
   }
 
   async cancel(symbol: string, clientOrderId: string): Promise<VenueOutcome<OrderReport>> {
+    this.countCache.delete(symbol);
     const out = await this.d.session.signedWithResync('DELETE', '/api/v3/order', { symbol, origClientOrderId: clientOrderId }, { weight: 1, kind: 'order', newOrders: 0 });
     return mapOrder(out, 'order');
   }
@@ -228,7 +249,15 @@ export class OrderDesk {
     const out = await this.d.session.signedWithResync('GET', '/api/v3/openOrders', symbol ? { symbol } : {}, { weight: symbol ? 6 : 80, kind: 'read' });
     if (out.kind !== 'OK') return wire(out);
     if (!validOrders(out.body)) return { kind: 'UNKNOWN', reason: 'openOrders reply not understood' };
-    return { kind: 'OK', body: (out.body as RawOrder[]).map(report) };
+    const body = (out.body as RawOrder[]).map(report);
+    // Every answer refreshes the counts MAX_NUM_ORDERS needs (all symbols when asked for all).
+    const at = this.d.now();
+    const symbols = symbol ? [symbol] : [...this.d.session.rules.keys()];
+    for (const s of symbols) {
+      const mine = body.filter((o) => o.symbol === s);
+      this.countCache.set(s, { at, open: mine.length, algo: mine.filter((o) => isAlgo(o.type)).length });
+    }
+    return { kind: 'OK', body };
   }
 
   async account(): Promise<VenueOutcome<AccountReport>> {
@@ -240,7 +269,22 @@ export class OrderDesk {
   }
 
   /** The venue's average price for percent-price and market notional checks; ticker price as fallback. */
+  async warmAvgPrices(symbols: readonly string[]): Promise<void> {
+    for (const s of symbols) {
+      const p = await this.fetchAvgPrice(s);
+      if (p !== undefined) this.avgCache.set(s, { at: this.d.now(), price: p });
+    }
+  }
+
   private async avgPrice(symbol: string): Promise<string | undefined> {
+    const c = this.avgCache.get(symbol);
+    if (c && this.d.now() - c.at < AVG_PRICE_TTL_MS) return c.price;
+    const p = await this.fetchAvgPrice(symbol);
+    if (p !== undefined) this.avgCache.set(symbol, { at: this.d.now(), price: p });
+    return p;
+  }
+
+  private async fetchAvgPrice(symbol: string): Promise<string | undefined> {
     const rest = this.d.session.restClient;
     const a = await rest.publicGet('/api/v3/avgPrice', { symbol }, 2);
     const price = a.kind === 'OK' ? (a.body as { price?: unknown } | null)?.price : undefined;

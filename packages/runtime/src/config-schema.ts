@@ -217,7 +217,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
       ],
       properties: {
         name: { type: 'string', enum: ['breakout'], default: 'breakout', 'x-unit': 'enum', description: 'Strategy that proposes entries (breakout: channel breakout with volatility-scaled stop).' },
-        bar_ms: int(1_000, 'ms', 'Bars are built from book mid prices at this width.', 100, 86_400_000),
+        bar_ms: int(60_000, 'ms', 'Bars are built from book mid prices at this width.', 100, 86_400_000),
         lookback_bars: int(20, 'count', 'Channel length: an entry needs the mid above the highest high of this many closed bars.', 2, 10_000),
         vol_bars: int(30, 'count', 'Bars used to estimate volatility (stdev of bar returns).', 2, 10_000),
         hold_bars: int(60, 'count', 'Expected holding horizon in bars; stops scale with volatility x sqrt(hold_bars).', 1, 100_000),

@@ -8,3 +8,4 @@ export * from './config-load.js';
 export * from './secrets.js';
 export * from './worker-main.js';
 export * from './config-doc.js';
+export * from './reason-latch.js';

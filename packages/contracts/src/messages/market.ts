@@ -98,6 +98,16 @@ export interface NewOrder {
   readonly time_in_force?: TimeInForce;
 }
 
+/**
+ * Latency tracing of one order: the precise receive time of the market event that triggered it,
+ * and time to leave out of the figure (the AI gate's answer). The gateway measures when the request
+ * leaves.
+ */
+export interface OrderTrace {
+  readonly tick_ts_ms: number;
+  readonly excluded_ms: number;
+}
+
 export interface OrderFill {
   readonly price: string;
   readonly qty: string;
@@ -181,7 +191,11 @@ export type EngineEvent = never;
 export type EngineRequests = {
   readonly gateway_ping: { readonly input: { readonly sent_ts_ms: number }; readonly output: { readonly sent_ts_ms: number; readonly gateway_ts_ms: number } };
   /** Sent at most once, whatever happens. Validated against the symbol's rules before it leaves. */
-  readonly place_order: { readonly input: { readonly order: NewOrder }; readonly output: VenueOutcome<OrderReport> };
+  /**
+   * `context`: the open-order counts of the symbol as the engine knows them (its own orders plus
+   * foreign ones seen at the last reconcile), so MAX_NUM_ORDERS is checked without a REST call.
+   */
+  readonly place_order: { readonly input: { readonly order: NewOrder; readonly trace?: OrderTrace; readonly context?: { readonly open_orders: number; readonly open_algo_orders: number } }; readonly output: VenueOutcome<OrderReport> };
   readonly cancel_order: { readonly input: { readonly symbol: string; readonly client_order_id: string }; readonly output: VenueOutcome<OrderReport> };
   /** The question that resolves SENT_UNKNOWN: -2013 comes back as REJECTED code -2013. */
   readonly query_order: { readonly input: { readonly symbol: string; readonly client_order_id: string }; readonly output: VenueOutcome<OrderReport> };

@@ -1,0 +1,132 @@
+// Engine benchmarks for `npm run bench`: market event -> order request leaving the gateway through
+// the three threads (AI gate answered locally, its model time excluded), and startup reconcile time
+// with many open orders. Everything runs against the local simulator and reviewer.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHmac } from 'node:crypto';
+
+const root = new URL('..', import.meta.url).pathname;
+const load = async () => ({
+  ...(await import(join(root, 'apps/supervisor/dist/index.js'))),
+  ...(await import(join(root, 'packages/runtime/dist/index.js'))),
+  ...(await import(join(root, 'apps/exchange-sim/dist/index.js'))),
+  ...(await import(join(root, 'apps/ai-reviewer/dist/server.js'))),
+});
+const KEY = { apiKey: 'benchkey000000000000000000000002', secretKey: 'benchsecret0000000000000000000002', canTrade: true, enableWithdrawals: false, ipRestrict: true };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
+};
+
+async function supervisorFor(m, sim, extra) {
+  const varDir = mkdtempSync(join(tmpdir(), 'vigil-bench-engine-'));
+  const r = m.parseConfig({
+    paths: { var_dir: varDir },
+    exchange: { rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: ['BTCUSDT'] },
+    logging: { level: 'error' },
+    ...extra,
+  });
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  const log = m.createLogger({ thread: 'supervisor', logDir: null, config: r.config.logging, console: false });
+  const sup = new m.Supervisor({ config: r.config, varDir, runId: m.newRunId?.() ?? `run_bench_${Date.now()}`, secrets: { api_key: KEY.apiKey, api_secret: KEY.secretKey }, log, consoleAlerts: false });
+  await sup.start();
+  return { sup, varDir };
+}
+
+const until = async (what, fn, ms = 20_000) => {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timeout waiting for ${what}`);
+    await sleep(5);
+  }
+};
+
+/** market event -> order leaving the gateway, p50/p99 over `n` entries driven by scripted prices. */
+export async function tickToOrder(n = 25, synchronous = 'FULL') {
+  const m = await load();
+  const aiKey = 'sk-bench-local-000000000000000000';
+  process.env.OPENAI_API_KEY = aiKey;
+  const reviewer = await m.startReviewer({ apiKey: aiKey });
+  // The market moves only when we set a price (one book frame per price): bars are ours to shape.
+  const sim = await m.createExchangeSim({ keys: [{ ...KEY }], seed: 5, tickMs: 3_600_000 });
+  const admin = (path, body) => fetch(`${sim.admin}${path}`, { method: 'POST', body: JSON.stringify(body) });
+  const { sup, varDir } = await supervisorFor(m, sim, {
+    aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1' },
+    strategy: { bar_ms: 100, lookback_bars: 3, vol_bars: 3, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 0, entry_ttl_ms: 5000 },
+    engine: { cycle_interval_ms: 50, manage_only_stable_ms: 200, reconcile_interval_ms: 60_000, intent_query_interval_ms: 50, trailing_enabled: false },
+    supervisor: { degrade_stability_window_ms: 200 },
+    risk: { churn_limit_10s: 1000, churn_limit_60s: 10000 },
+    audit: { synchronous },
+  });
+  try {
+    await until('NORMAL', () => sup.modeState.mode === 'NORMAL', 30_000);
+    const details = async (w) => (await sup.hosts[w].request('status', {})).details;
+    let price = 64000;
+    const set = async (p) => {
+      await admin('/admin/price', { symbol: 'BTCUSDT', price: p.toFixed(2) });
+      await sleep(105); // next bar
+    };
+    let samples = 0;
+    for (let i = 0; i < n * 3 && samples < n; i++) {
+      // A quiet channel with some noise, then a breakout bar, closed by the next tick.
+      for (const k of [0, 0.0004, -0.0003, 0.0002, -0.0001]) await set(price * (1 + k));
+      await set(price * 1.002);
+      await set(price * 1.0015); // closes the breakout bar; its own close is no new high
+      const got = await until('an entry', async () => {
+        const g = await details('gateway');
+        return g.tick_to_order_ms.length > samples ? g.tick_to_order_ms : null;
+      }, 3000).catch(() => null);
+      if (got) samples = got.length;
+      // Close any position through its stop (a fall is no breakout) so the next round starts flat.
+      const slot = await until('protected', async () => (await details('engine')).slots.find((s) => s.protection?.active), got ? 5000 : 1000).catch(() => null);
+      if (!slot) continue;
+      price = Number(slot.plan.stop_price) * 0.999;
+      await admin('/admin/price', { symbol: 'BTCUSDT', price: price.toFixed(2) });
+      await until('flat', async () => (await details('engine')).slots.every((s) => !s.protection && !s.entry), 10_000);
+    }
+    const xs = (await details('gateway')).tick_to_order_ms;
+    return { n: xs.length, p50_ms: pct(xs, 50), p99_ms: pct(xs, 99), max_ms: Math.max(...xs) };
+  } finally {
+    await sup.stop('bench');
+    await sim.close();
+    await reviewer.close();
+  }
+}
+
+/** Startup reconcile with `count` open orders at the venue, and a bare signed openOrders call as the baseline. */
+export async function startupReconcile(count) {
+  const m = await load();
+  delete process.env.OPENAI_API_KEY;
+  const sim = await m.createExchangeSim({ keys: [{ ...KEY }], seed: 9, tickMs: 3_600_000 });
+  try {
+    sim.exchange.symbols.get('BTCUSDT').maxNumOrders = count + 10;
+    await fetch(`${sim.admin}/admin/price`, { method: 'POST', body: JSON.stringify({ symbol: 'BTCUSDT', price: '64000' }) });
+    for (let i = 0; i < count; i++) {
+      const r = sim.exchange.place(KEY.apiKey, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.0001', price: (60000 + (i % 1000)).toFixed(2), newClientOrderId: `ext${i}` });
+      if (!r.ok) throw new Error(`setup order ${i}: ${r.err.msg}`);
+    }
+    // Baseline: one signed GET /api/v3/openOrders of the same size, median of 5.
+    const base = [];
+    for (let i = 0; i < 5; i++) {
+      const q = new URLSearchParams({ timestamp: String(Date.now()), recvWindow: '5000' }).toString();
+      const sig = createHmac('sha256', KEY.secretKey).update(q).digest('hex');
+      const t0 = performance.now();
+      const res = await fetch(`${sim.rest}/api/v3/openOrders?${q}&signature=${sig}`, { headers: { 'X-MBX-APIKEY': KEY.apiKey } });
+      await res.json();
+      base.push(performance.now() - t0);
+    }
+    const { sup } = await supervisorFor(m, sim, { engine: { manage_only_stable_ms: 200 } });
+    try {
+      const last = await until('startup reconcile', async () => (await sup.hosts.engine.request('status', {})).details.last_reconcile, 60_000);
+      return { count, reconcile_ms: last.duration_ms, diffs: last.diffs, baseline_open_orders_ms: pct(base, 50) };
+    } finally {
+      await sup.stop('bench');
+    }
+  } finally {
+    await sim.close();
+  }
+}
