@@ -86,7 +86,7 @@ describe('incidents on the simulator', () => {
     const avg = Number((JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price);
     await post(`${t.sim.admin}/admin/price`, { symbol: pp.symbol, price: (avg * 1.004).toFixed(2) });
     await waitFor('PROTECTION_SWAP_FAILED', () => reasons(t).includes('PROTECTION_SWAP_FAILED') && t.sup.modeState.mode === 'PAUSE', 15_000, 50);
-    const ev = t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND reason_code = 'PROTECTION_SWAP_FAILED'")[0]!;
+    const ev = await waitFor('the swap record', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND reason_code = 'PROTECTION_SWAP_FAILED'")[0], 5000, 50);
     expect(JSON.parse(ev.payload)).toMatchObject({ ok: false, step: 'validate', kept: pp.list_client_order_id, order_state: 'OCO active' });
     const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { lists: { listClientOrderId: string; status: string }[] };
     expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('EXECUTING');
@@ -100,9 +100,10 @@ describe('incidents on the simulator', () => {
     // Someone withdrew the account's free base asset: the bot's position is no longer all there.
     await post(`${t.sim.admin}/admin/balance`, { apiKey: SIM_KEY.apiKey, asset: sym.replace('USDT', ''), free: '0' });
     await waitFor('DRIFT_LIMIT_EXCEEDED', () => reasons(t).includes('DRIFT_LIMIT_EXCEEDED') && t.sup.modeState.mode === 'PAUSE', 10_000, 50);
-    const diff = t.q<{ kind: string; detail: string }>("SELECT * FROM reconcile_diffs WHERE kind = 'POSITION_EXCEEDS_BALANCE'")[0]!;
+    // The reason reaches the supervisor before the bulk audit rows are committed: wait for them.
+    const diff = await waitFor('the diff row', () => t.q<{ kind: string; detail: string }>("SELECT * FROM reconcile_diffs WHERE kind = 'POSITION_EXCEEDS_BALANCE'")[0], 5000, 50);
     expect(JSON.parse(diff.detail)).toMatchObject({ balance: expect.any(String), position: expect.any(String), tolerance: '0' });
-    expect(t.q<{ drift: string }>("SELECT drift FROM reconcile_runs WHERE drift = 'BAD'").length).toBeGreaterThan(0);
+    await waitFor('a BAD reconcile run', () => t.q<{ drift: string }>("SELECT drift FROM reconcile_runs WHERE drift = 'BAD'").length > 0, 5000, 50);
   }, 60_000);
 
   it('the operator kill switch file pauses the system and refuses entries', async () => {

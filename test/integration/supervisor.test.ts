@@ -1,3 +1,5 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Supervisor } from '../../apps/supervisor/src/supervisor.js';
 import { preciseNow, releaseToNormal, startSupervisor, waitFor } from './harness.js';
@@ -125,12 +127,23 @@ describe('supervisor with real workers', () => {
   });
 
   it('forces PAUSE when the audit worker reports its database unusable', async () => {
-    const { sup } = await boot();
+    const { sup, varDir } = await boot();
     await releaseToNormal(sup);
     const seq = sup.modeState.seq;
     expect(await sup.hosts.audit.request('fault', { fault: { kind: 'report_db_unusable' } })).toEqual({ applied: true });
     await waitFor('engine PAUSE', () => engineSaw(sup, 'PAUSE', seq), 2000, 1);
-    expect(sup.authority.isActive('AUDIT_DB_UNUSABLE')).toBe(true);
+    // The injected report is a single one: the next successful write clears it again, so the
+    // proof is the mode change it caused, as audited.
+    const db = () => new Database(join(varDir, 'data', 'audit.sqlite'), { readonly: true });
+    const row = await waitFor('MODE_CHANGED to PAUSE citing AUDIT_DB_UNUSABLE', () => {
+      const d = db();
+      try {
+        return d.prepare("SELECT reasons FROM mode_changes WHERE to_mode = 'PAUSE' AND reasons LIKE '%AUDIT_DB_UNUSABLE%'").get() as { reasons: string } | undefined;
+      } finally {
+        d.close();
+      }
+    }, 3000, 20);
+    expect(row.reasons).toContain('AUDIT_DB_UNUSABLE');
   });
 
   it('restarts a dead gateway, re-links it to the engine, and PAUSEs meanwhile', async () => {
