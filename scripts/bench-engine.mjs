@@ -89,7 +89,8 @@ export async function tickToOrder(n = 25, synchronous = 'FULL') {
       await until('flat', async () => (await details('engine')).slots.every((s) => !s.protection && !s.entry), 10_000);
     }
     const xs = (await details('gateway')).tick_to_order_ms;
-    return { n: xs.length, p50_ms: pct(xs, 50), p99_ms: pct(xs, 99), max_ms: Math.max(...xs) };
+    const gate = (await details('engine')).ai_gate_overhead_ms;
+    return { n: xs.length, p50_ms: pct(xs, 50), p99_ms: pct(xs, 99), max_ms: Math.max(...xs), gate_n: gate.length, gate_p50_ms: pct(gate, 50), gate_p99_ms: pct(gate, 99) };
   } finally {
     await sup.stop('bench');
     await sim.close();

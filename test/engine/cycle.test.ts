@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLIENT_ORDER_ID_RE } from '@vigil/contracts';
-import { engineDetails, startTrading, waitFor } from './engine-harness.js';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SIM_KEY } from '../integration/harness.js';
+import { AI_KEY, engineDetails, startTrading, waitFor } from './engine-harness.js';
 
 type Ev = { seq: number; event_type: string; cycle_id: number | null; snapshot_id: string | null; decision_id: string | null; order_intent_id: string | null; reason_code: string | null; payload: string };
 
@@ -59,5 +62,22 @@ describe('engine: the whole cycle on the simulator', () => {
     expect(slot?.protection).toMatchObject({ kind: 'OCO', active: true });
     const pos = (d['pnl'] as { symbols: { symbol: string; qty: string }[] }).symbols.find((s) => s.symbol === pp.symbol)!;
     expect(Number(pos.qty)).toBeGreaterThanOrEqual(Number(pp.qty));
+
+    // Canaries: the AI key and the exchange secret never reach a request body sent to the model,
+    // a database row, a JSONL line or a log line.
+    await t.stopAll();
+    stop = null;
+    const canaries = [AI_KEY, SIM_KEY.secretKey];
+    for (const body of t.reviewer.received) for (const c of canaries) expect(body).not.toContain(c);
+    expect(t.reviewer.received.length).toBeGreaterThan(0);
+    const files = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).map((f) => join(dir, f)) : []);
+    const texts = [...files(join(t.varDir, 'jsonl')), ...files(join(t.varDir, 'log'))].map((f) => readFileSync(f, 'utf8'));
+    expect(texts.length).toBeGreaterThan(1);
+    const db = join(t.varDir, 'data', 'audit.sqlite');
+    const dbBytes = [db, `${db}-wal`].filter(existsSync).map((f) => readFileSync(f).toString('latin1')).join('');
+    for (const c of canaries) {
+      for (const text of texts) expect(text).not.toContain(c);
+      expect(dbBytes).not.toContain(c);
+    }
   }, 60_000);
 });

@@ -29,8 +29,12 @@ export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: st
         (r) => ({ last: (r.lastReconcile() ?? null) as JsonObject | null, diffs: r.recentDiffs(20) as unknown as JsonObject[] }),
         { last: null, diffs: [], error: 'audit database not readable' },
       ),
-    // The engine does not count churn yet (issue 6): say so instead of showing zeros that mean nothing.
-    churn: (): JsonObject => ({ available: false, why: 'the engine does not export churn counters yet', windows_s: [10, 60] }),
+    // From the engine's last heartbeat; without one, say so instead of showing zeros that mean nothing.
+    churn: (): JsonObject => {
+      const m = sup.hosts.engine.lastHeartbeat?.metrics as { churn?: JsonObject; churn_limits?: JsonObject; near_limits?: JsonObject } | undefined;
+      if (!m?.churn) return { available: false, why: 'no engine heartbeat with churn counters yet', windows_s: [10, 60] };
+      return { available: true, windows_s: [10, 60], symbols: m.churn, limits: m.churn_limits ?? {}, near_limits: m.near_limits ?? {} };
+    },
     intents: () =>
       read<JsonObject>(
         (r) => {

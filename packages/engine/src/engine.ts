@@ -79,6 +79,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   let dayPeak = new Map<string, Dec>();
   let killSwitch: 'OFF' | 'ON' | 'CHECK_FAILED' = 'OFF';
   const gateLatencies: number[] = [];
+  const gateOverhead: number[] = [];
   const lastCycleBar = new Map<string, number>();
   let near: Record<string, number> = {};
   let lastVerdict: JsonObject | null = null;
@@ -403,8 +404,12 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       }
       // AIGATE_CALL: mandatory (AI_DEC=2); any doubt blocks and pauses.
       setStage('AIGATE_CALL', dcorr);
+      const g0 = performance.now();
       const review = await gate.review(decision, { bid: snap.bid, ask: snap.ask, spread_bps: cost.spread_bps, volatility_bps: p.volatility_bps, data_age_ms: Date.now() - quotes.get(p.symbol)!.recv_ts_ms }, { mode, snapshotHash: snap.snapshot_hash, rules: rulesOf });
       const modelMs = review.latency_ms ?? 0;
+      // The gate's own cost around the model call (payload, redaction, hashing, parse, checks).
+      gateOverhead.push(performance.now() - g0 - modelMs);
+      if (gateOverhead.length > 1000) gateOverhead.shift();
       const gated = await recordGate(review, decision, dcorr);
       if (!gated) {
         setStage('STRATEGY_PROPOSE');
@@ -539,17 +544,31 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       modeState = state;
       failsafe = fs;
     },
-    metrics: (): JsonObject => ({
+    metrics: (): JsonObject => {
+      const d = pnl();
+      return {
       stage,
       stage_since_ms: stageSince,
       cycle_id: cycleId || null,
       startup_released: startupReleased,
       intents: intents.counts(),
       open_orders: trader.openOrderCount(),
+      // For the panel: churn per symbol in both windows against the limits, and today's P&L.
+      churn: Object.fromEntries(
+        cfg.exchange.symbols.map((sym) => {
+          const a = churn.count(sym, 10_000);
+          const b = churn.count(sym, 60_000);
+          return [sym, { new_cancel_10s: a.churn, new_cancel_60s: b.churn, replace_10s: a.replace, replace_60s: b.replace }];
+        }),
+      ),
+      churn_limits: { new_cancel_10s: cfg.risk.churn_limit_10s, new_cancel_60s: cfg.risk.churn_limit_60s, replace_10s: cfg.risk.cancel_replace_limit_10s, replace_60s: cfg.risk.cancel_replace_limit_60s },
+      near_limits: near,
+      pnl: { day: d.day, realized: d.realized.toFixed(8), unrealized: d.unrealized.toFixed(8), total: d.total.toFixed(8), exposure: d.exposure.toFixed(8) },
       audit_attached: audit.attached,
       audit_held: audit.heldCount,
       audit_dropped: audit.dropped,
-    }),
+      };
+    },
     details: (): JsonObject => {
       const d = pnl();
       const lat = [...gateLatencies];
@@ -562,6 +581,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         cycle_id: cycleId || null,
         startup_released: startupReleased,
         ai_gate_ready: gate.ready,
+        ai_gate_overhead_ms: [...gateOverhead],
         ai_gate_latency: { n: lat.length, mean_ms: mean, variance_ms2: mean === null ? null : lat.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, lat.length - 1) },
         kill_switch: killSwitch,
         pnl: { day: d.day, realized: d.realized.toFixed(8), unrealized: d.unrealized.toFixed(8), total: d.total.toFixed(8), exposure: d.exposure.toFixed(8), symbols: d.per },

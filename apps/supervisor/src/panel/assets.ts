@@ -136,7 +136,12 @@ async function sections() {
     $('reconcile-last').textContent = rc.last ? 'last: ' + ago(rc.last.ts_ms) + ', ' + rc.last.duration_ms + ' ms, drift ' + rc.last.drift + ', ' + rc.last.diffs + ' diffs' : 'no reconcile has run yet';
     rows($('diff-rows'), rc.diffs, [(x) => cell(ago(x.ts_ms)), (x) => cell(x.kind || '-'), (x) => cell(x.cycle_id == null ? '-' : x.cycle_id), (x) => cell(x.decision_id || '-'), (x) => cell(x.order_intent_id || '-')]);
     const ch = await fetch('/api/churn', { cache: 'no-store' }).then((x) => x.json());
-    $('churn-body').textContent = ch.available ? JSON.stringify(ch) : 'no data: ' + ch.why;
+    if (!ch.available) $('churn-body').textContent = 'no data: ' + ch.why;
+    else {
+      const lim = ch.limits || {};
+      const lines = Object.entries(ch.symbols).map(([sym, c]) => sym + ': new/cancel ' + c.new_cancel_10s + '/' + lim.new_cancel_10s + ' (10 s), ' + c.new_cancel_60s + '/' + lim.new_cancel_60s + ' (60 s); replace ' + c.replace_10s + '/' + lim.replace_10s + ' (10 s), ' + c.replace_60s + '/' + lim.replace_60s + ' (60 s)');
+      $('churn-body').textContent = lines.join(' | ');
+    }
   } catch (e) {
     /* the feed indicator says whether the bot is reachable */
   }
