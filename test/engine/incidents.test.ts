@@ -106,6 +106,30 @@ describe('incidents on the simulator', () => {
     await waitFor('a BAD reconcile run', () => t.q<{ drift: string }>("SELECT drift FROM reconcile_runs WHERE drift = 'BAD'").length > 0, 5000, 50);
   }, 60_000);
 
+  it('excessive churn: re-quotes of a resting entry stop at the cancel-replace limit, which degrades the system', async () => {
+    const t = await startTrading({
+      extra: {
+        strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 400, entry_offset_bps: 80, max_requotes: 5 },
+        risk: { churn_limit_10s: 50, churn_limit_60s: 200, cancel_replace_limit_10s: 2, cancel_replace_limit_60s: 10 },
+      },
+    });
+    stop = t.stopAll;
+    await waitFor('RISK_CANCEL_REPLACE_LIMIT_HIT', () => reasons(t).includes('RISK_CANCEL_REPLACE_LIMIT_HIT'), 30_000, 50);
+    await waitFor('DEGRADE', () => t.sup.modeState.mode !== 'NORMAL', 5000, 20);
+    const entries = await waitFor('the entry intents', () => {
+      const rows = t.q<Ev & { decision_id: string }>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' ORDER BY seq");
+      return rows.length >= 3 ? rows : null;
+    }, 5000, 50);
+    // The first entry and its two re-quotes, all for the one reviewed decision, never above its price.
+    const first = entries.filter((e) => e.decision_id === entries[0]!.decision_id);
+    expect(first).toHaveLength(3);
+    const prices = first.map((e) => Number((JSON.parse(e.payload) as { price: string }).price));
+    for (const p of prices.slice(1)) expect(p).toBeLessThanOrEqual(prices[0]!);
+    expect(first.map((e) => (JSON.parse(e.payload) as { requote?: number }).requote ?? 0)).toEqual([0, 1, 2]);
+    const cancels = t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'CANCEL'");
+    expect(cancels.length).toBeGreaterThanOrEqual(3);
+  }, 60_000);
+
   it('the operator kill switch file pauses the system and refuses entries', async () => {
     const t = await startTrading();
     stop = t.stopAll;

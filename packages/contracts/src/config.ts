@@ -140,6 +140,7 @@ export interface StrategyConfig {
   readonly win_rate_prior: string;
   readonly order_quote_notional: string;
   readonly entry_ttl_ms: number;
+  readonly entry_offset_bps: number;
   readonly max_requotes: number;
   readonly cooldown_ms: number;
   readonly min_stop_bps: number;

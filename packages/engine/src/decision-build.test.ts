@@ -25,6 +25,7 @@ const proposal: Proposal = {
   side: 'BUY',
   entry_type: 'LIMIT',
   entry_price: '64000.01',
+  entry_offset_bps: 0,
   stop_bps: 150,
   take_profit_bps: 300,
   trailing_delta_bps: 75,

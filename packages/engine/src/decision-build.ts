@@ -30,7 +30,8 @@ export function buildDecision(i: BuildInput): BuildResult {
   const p = i.proposal;
   const entry = parseDecimal(p.entry_price);
   if (!entry || entry.lte(0)) return { ok: false, why: `entry price ${p.entry_price} is not a positive decimal` };
-  const eq = quantizePrice(p.entry_price, i.rules, 'down');
+  const offset = entry.mul(BPS.minus(p.entry_offset_bps)).div(BPS).toDecimalPlaces(12, Dec.ROUND_DOWN);
+  const eq = quantizePrice(offset.toFixed(), i.rules, 'down');
   if (!eq.ok) return { ok: false, why: `entry price: ${eq.reason}` };
   const e = new Dec(eq.value);
   const stopRaw = e.mul(BPS.minus(p.stop_bps)).div(BPS).toDecimalPlaces(12, Dec.ROUND_DOWN);

@@ -129,6 +129,11 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     reason,
     orderTimeoutMs: cfg.exchange.order_timeout_ms + 2 * cfg.exchange.rest_timeout_ms,
     foreignOpen: (s): { open: number; algo: number } => reconciler.foreignCounts.get(s) ?? { open: 0, algo: 0 },
+    mayRequote: (sym): string | null => {
+      const v = entryVerdict(sym);
+      if (!v.allowed) return v.blocked_by[0] ?? 'MODE_UNKNOWN_FAILSAFE';
+      return churnBreach(sym, 1);
+    },
   });
   const reconciler: Reconciler = new Reconciler({
     now: Date.now,
@@ -280,6 +285,29 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     return Math.min(ecfg.reconcile_interval_max_ms, ecfg.reconcile_interval_ms * stretch);
   };
 
+  /** The churn limit a new action on `symbol` would cross (raising its reason), or null. */
+  const churnBreach = (sym: string, adding: number): ReasonCode | null => {
+    const a = churn.count(sym, 10_000);
+    const b = churn.count(sym, 60_000);
+    const r = cfg.risk;
+    if (a.replace + adding > r.cancel_replace_limit_10s || b.replace + adding > r.cancel_replace_limit_60s) {
+      reason('RISK_CANCEL_REPLACE_LIMIT_HIT', true, { symbol: sym, replace_10s: a.replace, replace_60s: b.replace });
+      return 'RISK_CANCEL_REPLACE_LIMIT_HIT';
+    }
+    if (a.churn + adding > r.churn_limit_10s || b.churn + adding > r.churn_limit_60s) {
+      reason('RISK_CHURN_LIMIT_HIT', true, { symbol: sym, new_cancel_10s: a.churn, new_cancel_60s: b.churn });
+      return 'RISK_CHURN_LIMIT_HIT';
+    }
+    return null;
+  };
+  /** Churn reasons clear themselves once every symbol is back under its limits. */
+  const clearChurn = (): void => {
+    const r = cfg.risk;
+    const over = (f: (a: { churn: number; replace: number }, b: { churn: number; replace: number }) => boolean): boolean => cfg.exchange.symbols.some((sym) => f(churn.count(sym, 10_000), churn.count(sym, 60_000)));
+    if (latch.has('RISK_CANCEL_REPLACE_LIMIT_HIT') && !over((a, b) => a.replace >= r.cancel_replace_limit_10s || b.replace >= r.cancel_replace_limit_60s)) reason('RISK_CANCEL_REPLACE_LIMIT_HIT', false, {});
+    if (latch.has('RISK_CHURN_LIMIT_HIT') && !over((a, b) => a.churn >= r.churn_limit_10s || b.churn >= r.churn_limit_60s)) reason('RISK_CHURN_LIMIT_HIT', false, {});
+  };
+
   const entryVerdict = (symbol: string | null): { allowed: boolean; blocked_by: readonly ReasonCode[] } => {
     const symbolBlocks: ReasonCode[] = [];
     if (symbol) {
@@ -296,6 +324,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     ticking = true;
     try {
       checkKill();
+      clearChurn();
       // The management path runs every tick; it shows as the MANAGE stage only when it has work
       // (an entry working, a position unprotected, an outcome unknown, a close in flight).
       const work = [...trader.slots.values()].some((s) => s.entry || s.close || s.unprotected_since !== null) || intents.unresolved().length > 0 || trader.pendingTrades.size > 0;

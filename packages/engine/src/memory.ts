@@ -66,7 +66,8 @@ export function restoreMemory(m: EngineMemory, d: { readonly ledger: Ledger; rea
     if (intent.state === 'CREATED') d.intents.transition(intent, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { why: 'found CREATED at startup' });
     const s = d.trader.slot(r.symbol);
     if (kind === 'ENTRY') {
-      s.entry = { intent, order_id: null, deadline_ms: d.now(), status: 'UNKNOWN', cancel: null, filled_qty: '0' };
+      // Remembered entries are never re-quoted: they are resolved, then cancelled if still open.
+      s.entry = { intent, order_id: null, deadline_ms: d.now(), status: 'UNKNOWN', cancel: null, filled_qty: '0', decision: null, requotes_left: 0, corr: intent.corr };
       const stop = str(r.payload['stop_price']);
       if (stop) s.plan ??= { stop_price: stop, take_profit_price: str(r.payload['take_profit_price']), trailing_delta_bps: null };
     } else if (kind === 'PROTECT' && !s.protection) {

@@ -24,6 +24,8 @@ export interface Proposal {
   readonly entry_type: 'LIMIT';
   /** Decimal string taken from the book, never computed in floating point. */
   readonly entry_price: string;
+  /** The LIMIT goes this many bps below entry_price (0 = at it). */
+  readonly entry_offset_bps: number;
   /** Distances from the entry in integer basis points (exact decimal prices derive from them). */
   readonly stop_bps: number;
   readonly take_profit_bps: number;
@@ -78,6 +80,7 @@ export function breakoutStrategy(cfg: StrategyConfig, trailingActivateBps: numbe
           side: 'BUY',
           entry_type: 'LIMIT',
           entry_price: s.ask,
+          entry_offset_bps: cfg.entry_offset_bps,
           stop_bps: stopBps,
           take_profit_bps: tpBps,
           trailing_delta_bps: trailingActivateBps === null ? null : Math.max(10, Math.min(2000, Math.round(stopBps / 2))),

@@ -34,7 +34,9 @@ export interface ProtectionPlan {
 
 export interface Slot {
   readonly symbol: string;
-  entry: { intent: Intent; order_id: number | null; deadline_ms: number; status: string; cancel: Intent | null; filled_qty: string } | null;
+  entry: { intent: Intent; order_id: number | null; deadline_ms: number; status: string; cancel: Intent | null; filled_qty: string; decision: Decision | null; requotes_left: number; corr: Partial<Correlation> } | null;
+  /** An entry cancelled at its TTL without a fill, to be re-quoted (cancel + new) if still allowed. */
+  requote: { decision: Decision; left: number; corr: Partial<Correlation> } | null;
   plan: ProtectionPlan | null;
   protection:
     | { kind: 'OCO'; intent: Intent; list_client_order_id: string; leg_ids: readonly string[]; qty: string; active: boolean; placed_ms: number }
@@ -62,6 +64,8 @@ export interface TraderDeps {
   readonly orderTimeoutMs: number;
   /** Open orders at the venue on a symbol that are not the bot's (from the last reconcile). */
   readonly foreignOpen?: (symbol: string) => { readonly open: number; readonly algo: number };
+  /** Whether a re-quote may go out now (entry permission and the churn limits); null = yes. */
+  readonly mayRequote?: (symbol: string) => string | null;
 }
 
 const ORDER_TIMEOUT_SLACK_MS = 2_000;
@@ -78,7 +82,7 @@ export class Trader {
   slot(symbol: string): Slot {
     let s = this.slots.get(symbol);
     if (!s) {
-      s = { symbol, entry: null, plan: null, protection: null, protect_failures: 0, unprotected_since: null, close: null, last_action_ms: 0, swap_failed: false };
+      s = { symbol, entry: null, requote: null, plan: null, protection: null, protect_failures: 0, unprotected_since: null, close: null, last_action_ms: 0, swap_failed: false };
       this.slots.set(symbol, s);
     }
     return s;
@@ -88,7 +92,7 @@ export class Trader {
   busy(symbol: string): boolean {
     const s = this.slots.get(symbol);
     if (!s) return false;
-    return s.entry !== null || s.close !== null || s.protection !== null || this.hasPosition(symbol);
+    return s.entry !== null || s.requote !== null || s.close !== null || s.protection !== null || this.hasPosition(symbol);
   }
 
   /**
@@ -135,26 +139,28 @@ export class Trader {
    * Places an entry. The intent is committed to the audit before the request leaves; a failed
    * commit means nothing is sent. Returns the intent (null when the audit refused).
    */
-  async enter(decision: Decision, corr: Partial<Correlation>, trace?: OrderTrace): Promise<Intent | null> {
+  async enter(decision: Decision, corr: Partial<Correlation>, trace?: OrderTrace, requote?: { readonly price: string; readonly left: number; readonly n: number }): Promise<Intent | null> {
     const s = this.slot(decision.symbol);
+    const price = requote?.price ?? decision.entry_price;
     let intent: Intent;
     try {
       intent = await this.d.intents.create('ENTRY', decision.symbol, decision.side, 'entry', corr, {
         decision_id: decision.ids.decision_id,
         type: decision.entry_type,
         quantity: decision.quantity,
-        price: decision.entry_price,
+        price,
         stop_price: decision.stop_price,
         take_profit_price: decision.take_profit_price,
+        ...(requote ? { requote: requote.n } : {}),
       });
     } catch (e) {
       this.d.event('INTENT_STATE_CHANGED', { from: null, to: 'NOT_CREATED', symbol: decision.symbol, why: `audit did not commit the intent: ${(e as Error).message}` }, { corr });
       return null;
     }
     s.plan = { stop_price: decision.stop_price, take_profit_price: decision.take_profit_price, trailing_delta_bps: decision.trailing_delta_bps };
-    s.entry = { intent, order_id: null, deadline_ms: this.d.now() + decision.constraints.ttl_ms, status: 'CREATED', cancel: null, filled_qty: '0' };
+    s.entry = { intent, order_id: null, deadline_ms: this.d.now() + decision.constraints.ttl_ms, status: 'CREATED', cancel: null, filled_qty: '0', decision, requotes_left: requote?.left ?? decision.constraints.max_requotes, corr };
     s.last_action_ms = this.d.now();
-    this.d.churn.record(decision.symbol, 'new');
+    this.d.churn.record(decision.symbol, requote ? 'replace' : 'new');
     const out = await venue(
       this.d.call(),
       'place_order',
@@ -165,7 +171,7 @@ export class Trader {
           type: decision.entry_type,
           client_order_id: intent.client_order_id,
           quantity: decision.quantity,
-          ...(decision.entry_price !== null ? { price: decision.entry_price } : {}),
+          ...(price !== null ? { price } : {}),
           ...(decision.entry_type === 'LIMIT' ? { time_in_force: 'GTC' as const } : {}),
         },
         ...(trace ? { trace } : {}),
@@ -242,7 +248,11 @@ export class Trader {
       if (r.status === 'FILLED' || r.status === 'CANCELED' || r.status === 'EXPIRED' || r.status === 'REJECTED' || r.status === 'EXPIRED_IN_MATCH') {
         // Done: fetch the exact fills (commissions) before protecting what was filled.
         const filled = !new Dec(r.executed_qty).isZero();
+        const ended = s.entry;
         s.entry = null;
+        if (!filled && r.status === 'CANCELED' && ended.cancel !== null && ended.decision && ended.requotes_left > 0) {
+          s.requote = { decision: ended.decision, left: ended.requotes_left, corr: ended.corr };
+        }
         if (filled) s.unprotected_since ??= r.ts_ms ?? this.d.now();
         else if (new Dec(this.d.ledger.position(r.symbol).qty).isZero()) s.plan = null;
         if (filled) this.pendingTrades.add(r.symbol);
@@ -345,6 +355,7 @@ export class Trader {
         if (q.kind === 'OK') this.onReport(q.body, e.intent);
       }
     }
+    if (s.requote && !s.entry && !this.hasPosition(s.symbol)) await this.requote(s);
     const pos = new Dec(this.d.ledger.position(s.symbol).qty);
     // Protection ended at the venue (a leg filled, or someone cancelled it).
     if (s.protection?.active && now - s.protection.intent.last_query_ms >= Math.max(PROTECTION_CHECK_MIN_MS, this.d.cfg.intent_query_interval_ms)) {
@@ -372,6 +383,28 @@ export class Trader {
         if (q && new Dec(avg).gt(0) && new Dec(q.bid).gte(new Dec(avg).mul(1 + this.d.cfg.trailing_activate_bps / 10_000))) await this.swapToTrailing(s);
       }
     }
+  }
+
+  /**
+   * Re-quote (cancel + new) an entry cancelled at its TTL: at the current ask, never above the price
+   * the gate reviewed, within max_requotes, and only while entries are allowed and the churn limits
+   * hold (a re-quote counts as a replace).
+   */
+  private async requote(s: Slot): Promise<void> {
+    const rq = s.requote!;
+    s.requote = null;
+    const refused = this.d.mayRequote?.(s.symbol) ?? null;
+    const q = this.d.quote(s.symbol);
+    const reviewed = rq.decision.entry_price;
+    if (refused || !q || reviewed === null) {
+      this.d.event('RISK_VERDICT_GIVEN', { symbol: s.symbol, ok: false, requote: true, blocks: refused ? [refused] : [], why: refused ?? 'no fresh quote' }, { corr: rq.corr });
+      return;
+    }
+    const price = Dec.min(q.ask, reviewed).toFixed();
+    const rules = this.d.rules(s.symbol);
+    const p = rules ? quantizePrice(price, rules, 'down') : { ok: true as const, value: reviewed };
+    if (!p.ok) return;
+    await this.enter(rq.decision, rq.corr, undefined, { price: p.value, left: rq.left - 1, n: rq.decision.constraints.max_requotes - rq.left + 1 });
   }
 
   private async cancelEntry(s: Slot): Promise<void> {

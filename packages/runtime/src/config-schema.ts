@@ -213,7 +213,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
       default: EMPTY_SECTION,
       required: [
         'name', 'bar_ms', 'lookback_bars', 'vol_bars', 'hold_bars', 'stop_vol_mult', 'take_profit_r', 'win_rate_prior', 'order_quote_notional',
-        'entry_ttl_ms', 'max_requotes', 'cooldown_ms', 'min_stop_bps', 'maker_fee_bps', 'taker_fee_bps', 'slippage_bps', 'min_edge_bps', 'max_cost_bps',
+        'entry_ttl_ms', 'entry_offset_bps', 'max_requotes', 'cooldown_ms', 'min_stop_bps', 'maker_fee_bps', 'taker_fee_bps', 'slippage_bps', 'min_edge_bps', 'max_cost_bps',
       ],
       properties: {
         name: { type: 'string', enum: ['breakout'], default: 'breakout', 'x-unit': 'enum', description: 'Strategy that proposes entries (breakout: channel breakout with volatility-scaled stop).' },
@@ -226,7 +226,8 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         win_rate_prior: decimal('0.45', 'Prior probability that take-profit is hit before the stop; expected edge = R x (tp_r x p - (1 - p)). A baseline, not a forecast.', 'ratio'),
         order_quote_notional: decimal('50', 'Size of one entry in quote currency (quantized down to the lot step).'),
         entry_ttl_ms: int(15_000, 'ms', 'An entry order not filled within this is cancelled (counted by the churn limits).', 100, 86_400_000),
-        max_requotes: int(0, 'count', 'Re-quotes of an unfilled entry after its TTL (0 = cancel only).', 0, 100),
+        entry_offset_bps: int(0, 'bps', 'Entry LIMIT price this far below the ask (0 = at the ask: marketable; more = resting, maker if it fills).', 0, 1000),
+        max_requotes: int(0, 'count', 'Re-quotes (cancel + new at the current ask, never above the reviewed price) of an entry unfilled at its TTL; 0 = cancel only. Each counts against the cancel-replace limits.', 0, 100),
         cooldown_ms: int(30_000, 'ms', 'No new entry on a symbol this long after its last entry or exit.', 0, 86_400_000),
         min_stop_bps: int(40, 'bps', 'Floor of the stop distance whatever the volatility estimate says.', 1, 10_000),
         maker_fee_bps: int(10, 'bps', 'Maker commission used by the cost model.', 0, 1000),
