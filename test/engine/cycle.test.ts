@@ -80,4 +80,16 @@ describe('engine: the whole cycle on the simulator', () => {
       expect(dbBytes).not.toContain(c);
     }
   }, 60_000);
+
+  it('an entry the gate blocks is not sent, and its shadow is resolved once the market has moved', async () => {
+    // Edge above our own cost model but below the reviewer's 2x-cost rule: the gate says BLOCK.
+    const t = await startTrading({ extra: { strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 20, stop_vol_mult: '2', take_profit_r: '1.5', win_rate_prior: '0.45', min_stop_bps: 300, cooldown_ms: 500, entry_ttl_ms: 3000 } } });
+    stop = t.stopAll;
+    const blocked = await waitFor('a BLOCK', () => t.q<{ decision_id: string; reasons: string }>("SELECT * FROM ai_gate_events WHERE verdict = 'BLOCK'")[0], 30_000, 100);
+    expect(JSON.parse(blocked.reasons)).toEqual(['AI_EDGE_THIN']);
+    const resolved = await waitFor('the shadow resolved', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'SHADOW_RECORDED' AND decision_id = ? AND json_extract(payload, '$.phase') = 'RESOLVED'", blocked.decision_id)[0], 15_000, 100);
+    expect(['WIN', 'LOSS', 'OPEN', 'NOT_FILLED']).toContain((JSON.parse(resolved.payload) as { outcome: string }).outcome);
+    expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND decision_id = ?", blocked.decision_id)).toHaveLength(0);
+    expect(t.sup.modeState.mode).toBe('NORMAL'); // a BLOCK is a verdict, not a failure
+  }, 60_000);
 });

@@ -33,6 +33,7 @@ import { Ledger, utcDay } from './ledger.js';
 import { readEngineMemory, restoreMemory } from './memory.js';
 import { Reconciler } from './reconcile.js';
 import { riskVerdict } from './risk.js';
+import { ShadowBook } from './shadow.js';
 import { breakoutStrategy, type MarketSnapshot } from './strategy.js';
 import { Trader } from './trader.js';
 import type { VenueCall } from './venue.js';
@@ -80,6 +81,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   let killSwitch: 'OFF' | 'ON' | 'CHECK_FAILED' = 'OFF';
   const gateLatencies: number[] = [];
   const gateOverhead: number[] = [];
+  const shadow = new ShadowBook(scfg.hold_bars * scfg.bar_ms);
   const lastCycleBar = new Map<string, number>();
   let near: Record<string, number> = {};
   let lastVerdict: JsonObject | null = null;
@@ -172,6 +174,11 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
             return;
           case 'book_tick': {
             quotes.set(ev.tick.symbol, ev.tick);
+            if (shadow.pending > 0) {
+              for (const o of shadow.onQuote(ev.tick.symbol, ev.tick.bid, ev.tick.ask, Date.now())) {
+                event('SHADOW_RECORDED', { phase: 'RESOLVED', verdict: o.verdict, outcome: o.outcome, pnl_bps: o.pnl_bps, held_ms: o.held_ms, symbol: o.decision.symbol, entry_price: o.decision.entry_price, stop_price: o.decision.stop_price, take_profit_price: o.decision.take_profit_price }, { corr: { cycle_id: o.decision.ids.cycle_id, snapshot_id: o.decision.ids.snapshot_id, decision_id: o.decision.ids.decision_id } });
+              }
+            }
             const mid = (Number(ev.tick.bid) + Number(ev.tick.ask)) / 2;
             // A closed bar is what the strategy decides on: decide on the tick that closed it.
             if (bars.get(ev.tick.symbol)?.onMid(ev.tick.recv_ts_ms, mid) && startupReleased) void entryCycle(ev.tick.recv_ts_ms);
@@ -527,10 +534,13 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           reason('AIGATE_MODIFY_INVALID', true, { decision_id: decision.ids.decision_id, why: bad });
           return null;
         }
+        shadow.add(decision, 'MODIFY', Date.now());
+        event('SHADOW_RECORDED', { phase: 'OPENED', verdict: 'MODIFY', decision: decision as unknown as JsonObject, changed: [...o.changed], new_decision_id: o.decision.ids.decision_id }, { corr });
         return o.decision;
       }
       case 'BLOCK':
-        event('SHADOW_RECORDED', { decision: decision as unknown as JsonObject, blocked_by: 'AIGATE', reasons: [...o.reasons], entry_ref_price: decision.entry_price, ts_ms: Date.now() }, { corr });
+        shadow.add(decision, 'BLOCK', Date.now());
+        event('SHADOW_RECORDED', { phase: 'OPENED', verdict: 'BLOCK', decision: decision as unknown as JsonObject, reasons: [...o.reasons] }, { corr });
         return null;
       case 'ERROR':
         reason(o.code, true, { decision_id: decision.ids.decision_id, detail: o.detail });
