@@ -75,6 +75,8 @@ async function main() {
   // The embedded default never points at a real venue or a real model: without the local peers,
   // nothing starts. The reviewer's key is random per start and travels only in the environment.
   const aiKey = `sk-local-${randomBytes(24).toString('hex')}`;
+  // Kept (0600) only so `npm run doctor` can probe this run's local reviewer with the same key.
+  writeSecret(join(embedded, 'ai-key.json'), { OPENAI_API_KEY: aiKey });
   const sim = await startPeer('exchange-sim', join(root, 'apps/exchange-sim/dist/cli.js'), ['--port', '0', '--ws-port', '0', '--admin-port', '0', '--seed', '42', '--state', join(embedded, 'sim-state.json'), '--keys', keysFile], 'EXCHANGE_SIM_READY');
   console.log(`start: exchange-sim on ${sim.rest} (ws ${sim.ws}, admin ${sim.admin})`);
   const ai = await startPeer('ai-reviewer', join(root, 'apps/ai-reviewer/dist/cli.js'), ['--port', '0', '--admin-port', '0'], 'AI_REVIEWER_READY', { OPENAI_API_KEY: aiKey });

@@ -74,8 +74,8 @@ describe('supervisor CLI refusals', () => {
     expect(existsSync(join(s.varDir, 'data'))).toBe(false);
   });
 
-  it('says doctor and experiments are not built yet, exit 2', async () => {
-    for (const cmd of ['doctor', 'experiments']) {
+  it('says experiments is not built yet, exit 2', async () => {
+    for (const cmd of ['experiments']) {
       const r = await run([cmd], baseEnv);
       expect(r.exitCode).toBe(2);
       expect(r.stderr).toContain('not built yet');

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { doctorCommand } from './doctor-command.js';
 import { EXIT, startCommand, verifyAuditCommand } from './start.js';
 
 const program = new Command();
@@ -24,10 +25,17 @@ program
     process.exitCode = verifyAuditCommand(opts.config);
   });
 
-for (const [name, what] of [
-  ['doctor', 'run the Live checklist as code'],
-  ['experiments', 'offline strategy evaluation'],
-] as const) {
+program
+  .command('doctor')
+  .description('run the Live checklist as code: exit 0 only when entries could be released (reads only)')
+  .option('-c, --config <file>', 'configuration file (JSON); default: $VIGIL_CONFIG or built-in defaults')
+  .option('--json', 'machine-readable output', false)
+  .action(async (opts: { config?: string; json: boolean }) => {
+    process.exitCode = await doctorCommand({ config: opts.config, json: opts.json });
+    process.exit(process.exitCode);
+  });
+
+for (const [name, what] of [['experiments', 'offline strategy evaluation']] as const) {
   program
     .command(name)
     .description(`${what} (not built yet)`)

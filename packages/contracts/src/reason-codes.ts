@@ -83,6 +83,7 @@ export const REASON_CODES = {
   SIGNATURE_REJECTED: r('CRIT', 'PAUSE', 'manual', 'signature rejected (-1022)'),
   API_KEY_INVALID: r('CRIT', 'PAUSE', 'manual', 'API key rejected or lacks permission'),
   API_KEY_WITHDRAW_ENABLED: r('CRIT', 'PAUSE', 'manual', 'API key has withdrawals enabled'),
+  API_KEY_IP_UNRESTRICTED: r('WARN', 'NONE', 'auto', 'API key is not restricted to trusted IPs'),
   RATE_LIMIT: r('WARN', 'DEGRADE', 'auto', 'HTTP 429 from the exchange: backing off'),
   REST_THROTTLED: r('INFO', 'NONE', 'auto', 'request held back by the local rate-limit governor'),
   IP_BANNED: r('CRIT', 'PAUSE', 'auto', 'HTTP 418 from the exchange: IP banned until Retry-After'),
