@@ -92,4 +92,23 @@ describe('engine: the whole cycle on the simulator', () => {
     expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND decision_id = ?", blocked.decision_id)).toHaveLength(0);
     expect(t.sup.modeState.mode).toBe('NORMAL'); // a BLOCK is a verdict, not a failure
   }, 60_000);
+
+  it('a MODIFY from the gate is applied only as it reduces risk: half the size, a new decision_id, the order follows it', async () => {
+    // A long horizon makes the reported volatility high: the reviewer halves the size.
+    const t = await startTrading({ extra: { strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 400, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 3000 } } });
+    stop = t.stopAll;
+    const call = await waitFor('a MODIFY', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'AIGATE_CALL' AND json_extract(payload, '$.verdict') = 'MODIFY'")[0], 30_000, 100);
+    const p = JSON.parse(call.payload) as { original_decision_id: string; new_decision_id: string; changed: string[]; reasons: string[] };
+    expect(p.changed).toEqual(['quantity']);
+    expect(p.reasons).toEqual(['AI_VOLATILITY_HIGH']);
+    expect(p.new_decision_id).toMatch(/^dec_[0-9a-f]{32}$/);
+    expect(p.new_decision_id).not.toBe(p.original_decision_id);
+    const proposed = t.q<Ev>("SELECT * FROM events WHERE event_type = 'DECISION_PROPOSED' AND decision_id = ?", p.original_decision_id)[0]!;
+    const original = (JSON.parse(proposed.payload) as { decision: { quantity: string } }).decision.quantity;
+    const intent = await waitFor('the entry of the modified decision', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND decision_id = ?", p.new_decision_id)[0], 10_000, 50);
+    const qty = (JSON.parse(intent.payload) as { quantity: string }).quantity;
+    expect(Number(qty)).toBeLessThan(Number(original));
+    expect(Number(qty)).toBeGreaterThanOrEqual(Number(original) / 2 - 0.00001);
+    expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND decision_id = ?", p.original_decision_id)).toHaveLength(0);
+  }, 60_000);
 });

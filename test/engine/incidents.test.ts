@@ -58,12 +58,17 @@ describe('incidents on the simulator', () => {
     ['schema_invalid', 'AIGATE_SCHEMA_INVALID'],
     ['unknown_reason', 'AIGATE_REASON_UNKNOWN'],
     ['modify_increase_qty', 'AIGATE_MODIFY_INVALID'],
+    ['modify_loosen_stop', 'AIGATE_MODIFY_INVALID'],
+    ['modify_change_symbol', 'AIGATE_MODIFY_INVALID'],
+    ['slow', 'AIGATE_TIMEOUT'],
+    ['http_429', 'AIGATE_TRANSPORT_ERROR'],
     ['http_500', 'AIGATE_TRANSPORT_ERROR'],
   ] as const) {
     it(`AI gate ${mode}: the decision is blocked, ${code} pauses, both audit records are written, no order`, async () => {
       const t = await startTrading();
       stop = t.stopAll;
-      await post(`${t.reviewer.adminUrl}/admin/mode`, { mode });
+      // slow: the reviewer answers after the gate's 2 s timeout.
+      await post(`${t.reviewer.adminUrl}/admin/mode`, { mode, delay_ms: 3000 });
       await waitFor(`${code} PAUSE`, () => t.sup.modeState.mode === 'PAUSE' && reasons(t).includes(code), 30_000, 50);
       const row = t.q<{ verdict: string; error_code: string; input_hash: string }>('SELECT * FROM ai_gate_events')[0]!;
       expect(row).toMatchObject({ verdict: 'ERROR', error_code: code });
