@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
 import { SIM_KEY } from '../integration/harness.js';
-import { startTrading, waitFor } from './engine-harness.js';
+import { startReviewer } from '../../apps/ai-reviewer/src/server.js';
+import { AI_KEY, startTrading, waitFor } from './engine-harness.js';
 
 /**
  * The operations rules' incidents, driven through the simulator's and the reviewer's fault
@@ -95,6 +96,40 @@ describe('incidents on the simulator', () => {
     expect(JSON.parse(ev.payload)).toMatchObject({ ok: false, step: 'validate', kept: pp.list_client_order_id, order_state: 'OCO active' });
     const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { lists: { listClientOrderId: string; status: string }[] };
     expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('EXECUTING');
+  }, 60_000);
+
+  it('a position in profit swaps its OCO for a trailing stop: validated first, the gap measured, the trailing stop verified at the venue', async () => {
+    const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
+    stop = t.stopAll;
+    const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
+    const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
+    await post(`${t.sim.admin}/admin/market`, { paused: true });
+    const avg = Number((JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price);
+    await post(`${t.sim.admin}/admin/price`, { symbol: pp.symbol, price: (avg * 1.004).toFixed(2) });
+    const swapped = await waitFor('swap', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.ok') = 1")[0], 15_000, 50);
+    const sw = JSON.parse(swapped.payload) as { to: string; unprotected_ms: number; client_order_id: string };
+    expect(sw.to).toBe('TRAILING');
+    expect(sw.unprotected_ms).toBeGreaterThanOrEqual(0);
+    const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string; status: string; type: string }[]; lists: { listClientOrderId: string; status: string }[] };
+    expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('ALL_DONE');
+    expect(state.orders.find((o) => o.clientOrderId === sw.client_order_id)).toMatchObject({ status: 'NEW', type: 'STOP_LOSS' });
+    expect(t.sup.modeState.reasons.map((r) => r.code)).not.toContain('PROTECTION_SWAP_FAILED');
+  }, 60_000);
+
+  it('a stage that does not progress within its bound raises LOOP_STUCK', async () => {
+    // The model answers after 3.5 s, within the gate's 4 s timeout but beyond the 1 s stage bound.
+    const reviewer = await startReviewer({ apiKey: AI_KEY });
+    await post(`${reviewer.adminUrl}/admin/mode`, { mode: 'slow', delay_ms: 3500 });
+    const t = await startTrading({ reviewer, extra: { aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 4000 }, engine: { stage_stuck_ms: 1000, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
+    stop = async () => {
+      await t.stopAll();
+      await reviewer.close();
+    };
+    await waitFor('LOOP_STUCK', () => reasons(t).includes('LOOP_STUCK') && t.sup.modeState.mode === 'PAUSE', 30_000, 50);
+    const raised = await waitFor('the raise audited', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'LOOP_STUCK'")[0], 5000, 50);
+    expect(JSON.parse(raised.payload)).toMatchObject({ detail: { stage: 'AIGATE_CALL', bound_ms: 1000 } });
+    // Progress clears it: the slow answer arrives and the stage moves on.
+    await waitFor('LOOP_STUCK cleared', () => !reasons(t).includes('LOOP_STUCK'), 10_000, 50);
   }, 60_000);
 
   it('reconcile drift beyond tolerance (position larger than the balance) is BAD: DRIFT_LIMIT_EXCEEDED, PAUSE, diff recorded', async () => {
