@@ -46,7 +46,7 @@ const until = async (what, fn, ms = 20_000) => {
 };
 
 /** market event -> order leaving the gateway, p50/p99 over `n` entries driven by scripted prices. */
-export async function tickToOrder(n = 25, synchronous = 'FULL') {
+export async function tickToOrder(n = 25, synchronous = 'FULL', audit = {}) {
   const m = await load();
   const aiKey = 'sk-bench-local-000000000000000000';
   process.env.OPENAI_API_KEY = aiKey;
@@ -60,7 +60,7 @@ export async function tickToOrder(n = 25, synchronous = 'FULL') {
     engine: { cycle_interval_ms: 50, manage_only_stable_ms: 200, reconcile_interval_ms: 60_000, intent_query_interval_ms: 50, trailing_enabled: false },
     supervisor: { degrade_stability_window_ms: 200 },
     risk: { churn_limit_10s: 1000, churn_limit_60s: 10000 },
-    audit: { synchronous },
+    audit: { synchronous, ...audit },
   });
   try {
     await until('NORMAL', () => sup.modeState.mode === 'NORMAL', 30_000);

@@ -572,6 +572,13 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   ];
   for (const t of timers) t.unref();
 
+  /** The gate's call latency over the last 200 calls: mean and variance (health signal and panel). */
+  const gateStats = (): JsonObject => {
+    const lat = gateLatencies;
+    const mean = lat.length ? lat.reduce((a, b) => a + b, 0) / lat.length : null;
+    return { n: lat.length, mean_ms: mean, variance_ms2: mean === null ? null : lat.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, lat.length - 1) };
+  };
+
   const check = (symbol: string): EntryCheck => {
     const v = entryVerdict(symbol);
     return { allowed: v.allowed, mode, blocked_by: v.blocked_by, stage };
@@ -603,6 +610,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       churn_limits: { new_cancel_10s: cfg.risk.churn_limit_10s, new_cancel_60s: cfg.risk.churn_limit_60s, replace_10s: cfg.risk.cancel_replace_limit_10s, replace_60s: cfg.risk.cancel_replace_limit_60s },
       near_limits: near,
       pnl: { day: d.day, realized: d.realized.toFixed(8), unrealized: d.unrealized.toFixed(8), total: d.total.toFixed(8), exposure: d.exposure.toFixed(8) },
+      ai_gate: gateStats(),
       audit_attached: audit.attached,
       audit_held: audit.heldCount,
       audit_dropped: audit.dropped,
@@ -610,8 +618,6 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     },
     details: (): JsonObject => {
       const d = pnl();
-      const lat = [...gateLatencies];
-      const mean = lat.length ? lat.reduce((a, b) => a + b, 0) / lat.length : null;
       return {
         quotes: Object.fromEntries([...quotes].map(([sym, q]) => [sym, { bid: q.bid, ask: q.ask, age_ms: Date.now() - q.recv_ts_ms }])),
         last_market_gap_ms: lastGapAt,
@@ -621,7 +627,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         startup_released: startupReleased,
         ai_gate_ready: gate.ready,
         ai_gate_overhead_ms: [...gateOverhead],
-        ai_gate_latency: { n: lat.length, mean_ms: mean, variance_ms2: mean === null ? null : lat.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, lat.length - 1) },
+        ai_gate_latency: gateStats(),
         kill_switch: killSwitch,
         pnl: { day: d.day, realized: d.realized.toFixed(8), unrealized: d.unrealized.toFixed(8), total: d.total.toFixed(8), exposure: d.exposure.toFixed(8), symbols: d.per },
         near_limits: near,
