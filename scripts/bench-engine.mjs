@@ -90,7 +90,8 @@ export async function tickToOrder(n = 25, synchronous = 'FULL', audit = {}) {
     }
     const xs = (await details('gateway')).tick_to_order_ms;
     const gate = (await details('engine')).ai_gate_overhead_ms;
-    return { n: xs.length, p50_ms: pct(xs, 50), p99_ms: pct(xs, 99), max_ms: Math.max(...xs), gate_n: gate.length, gate_p50_ms: pct(gate, 50), gate_p99_ms: pct(gate, 99) };
+    const commit = (await details('engine')).intent_commit_ms;
+    return { commit_p50_ms: pct(commit, 50), commit_p99_ms: pct(commit, 99), n: xs.length, p50_ms: pct(xs, 50), p99_ms: pct(xs, 99), max_ms: Math.max(...xs), gate_n: gate.length, gate_p50_ms: pct(gate, 50), gate_p99_ms: pct(gate, 99) };
   } finally {
     await sup.stop('bench');
     await sim.close();

@@ -104,6 +104,7 @@ async function engine() {
     const t = await tickToOrder(25, sync);
     add('engine', `market event -> order leaves gateway p50 (ms, n=${t.n}, gate excluded, sync ${sync})`, f(t.p50_ms, 2), `raw 2-hop RTT ${f(rawMs, 3)}`, f(t.p50_ms / rawMs, 1), 'p50 <= 1 ms');
     add('engine', `market event -> order leaves gateway p99 (ms, n=${t.n}, sync ${sync})`, f(t.p99_ms, 2), `max ${f(t.max_ms, 2)}`, '', 'p99 <= 5 ms');
+    add('engine', `  of which the intent's critical audit commit p50/p99 (ms, sync ${sync})`, `${f(t.commit_p50_ms, 2)} / ${f(t.commit_p99_ms, 2)}`, '', '', '');
     if (sync === 'FULL') add('aigate', `gate overhead without model time p50/p99 (ms, n=${t.gate_n})`, `${f(t.gate_p50_ms, 2)} / ${f(t.gate_p99_ms, 2)}`, '', '', '');
   }
   for (const n of [100, 1000]) {

@@ -95,7 +95,7 @@ describe('engine: the whole cycle on the simulator', () => {
 
   it('a MODIFY from the gate is applied only as it reduces risk: half the size, a new decision_id, the order follows it', async () => {
     // A long horizon makes the reported volatility high: the reviewer halves the size.
-    const t = await startTrading({ extra: { strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 400, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 3000 } } });
+    const t = await startTrading({ extra: { strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 2000, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 3000 } } });
     stop = t.stopAll;
     const call = await waitFor('a MODIFY', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'AIGATE_CALL' AND json_extract(payload, '$.verdict') = 'MODIFY'")[0], 30_000, 100);
     const p = JSON.parse(call.payload) as { original_decision_id: string; new_decision_id: string; changed: string[]; reasons: string[] };

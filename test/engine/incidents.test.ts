@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
-import { SIM_KEY } from '../integration/harness.js';
+import { SIM_KEY, startVenue } from '../integration/harness.js';
 import { startReviewer } from '../../apps/ai-reviewer/src/server.js';
 import { AI_KEY, startTrading, waitFor } from './engine-harness.js';
 
@@ -182,9 +182,14 @@ describe('incidents on the simulator', () => {
   }, 60_000);
 
   it('a halted symbol is quarantined for entries while the others trade', async () => {
-    const t = await startTrading({ symbols: ['BTCUSDT', 'ETHUSDT'] });
-    stop = t.stopAll;
-    await post(`${t.sim.admin}/admin/symbol`, { symbol: 'BTCUSDT', status: 'HALT' });
+    // Halted before the bot starts: its first exchangeInfo already says so.
+    const sim = await startVenue();
+    await post(`${sim.admin}/admin/symbol`, { symbol: 'BTCUSDT', status: 'HALT' });
+    const t = await startTrading({ symbols: ['BTCUSDT', 'ETHUSDT'], sim });
+    stop = async () => {
+      await t.stopAll();
+      await sim.close();
+    };
     await waitFor('NORMAL', () => t.sup.modeState.mode === 'NORMAL' || reasons(t).includes('SYMBOL_NOT_TRADING'), 15_000, 50);
     await waitFor('rules say HALT', async () => (await t.sup.hosts.engine.request('entry_check', { symbol: 'BTCUSDT' })).blocked_by.includes('SYMBOL_QUARANTINED'), 15_000, 100);
     await waitFor('an ETH entry', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.symbol') = 'ETHUSDT'").length > 0, 40_000, 100);

@@ -272,7 +272,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     setStage('STARTUP_RECONCILE');
     for (let attempt = 0; !stopped; attempt++) {
       await trader.resolveUnknown();
-      const r = await reconciler.run(null, { startup: true });
+      const r = await trader.exclusive(() => reconciler.run(null, { startup: true }));
       if (r.ok) {
         lastReconcileAt = Date.now();
         break;
@@ -325,7 +325,16 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     return entryPermission({ mode, failsafe, reasons: modeState?.reasons ?? [], startupReleased, aiGateReady: gate.ready, symbolBlocks });
   };
 
+  /**
+   * Management shows its stage only while no entry cycle is in flight: the cycle owns the stage
+   * then (its progress is what LOOP_STUCK watches), and management runs underneath it.
+   */
+  const mgmtStage = (next: Stage): void => {
+    if (!cycling) setStage(next);
+  };
+
   let ticking = false;
+  let cycling = false;
   const tick = async (): Promise<void> => {
     if (ticking || stopped) return;
     ticking = true;
@@ -336,23 +345,23 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       // (an entry working, a position unprotected, an outcome unknown, a close in flight).
       const work = [...trader.slots.values()].some((s) => s.entry || s.close || s.unprotected_since !== null) || intents.unresolved().length > 0 || trader.pendingTrades.size > 0;
       if (work) {
-        setStage('MANAGE');
+        mgmtStage('MANAGE');
         await trader.manage();
-        setStage(startupReleased ? 'IDLE' : 'RESUME_MANAGE_ONLY');
+        mgmtStage(startupReleased ? 'IDLE' : 'RESUME_MANAGE_ONLY');
       } else {
         await trader.manage();
       }
       if (reconcileDue || Date.now() - lastReconcileAt >= reconcileInterval()) {
         reconcileDue = false;
         const back = stage;
-        setStage('RECONCILE');
-        const r = await reconciler.run(cycleId || null, { startup: false });
+        mgmtStage('RECONCILE');
+        const r = await trader.exclusive(() => reconciler.run(cycleId || null, { startup: false }));
         lastReconcileAt = Date.now();
         if (!startupReleased) {
           const clean = r.ok && r.drift === 'OK' && intents.unresolved().length === 0 && !latch.has('PROTECTION_MISSING');
           cleanSince = clean ? (cleanSince ?? Date.now()) : null;
         }
-        setStage(back === 'RECONCILE' || back === 'MANAGE' ? (startupReleased ? 'IDLE' : 'RESUME_MANAGE_ONLY') : back);
+        mgmtStage(back === 'RECONCILE' || back === 'MANAGE' ? (startupReleased ? 'IDLE' : 'RESUME_MANAGE_ONLY') : back);
       }
       if (!startupReleased && (stage === 'RESUME_MANAGE_ONLY' || stage === 'IDLE')) {
         if (cleanSince === null && reconciler.last?.ok && reconciler.last.drift === 'OK' && intents.unresolved().length === 0) cleanSince = Date.now();
@@ -374,7 +383,6 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
    * waiting on REST while a bar closes, and the decision should not wait for it. Driven by the tick
    * that closed a bar (traced), and by the timer as a fallback for a tick that found it busy.
    */
-  let cycling = false;
   const entryCycle = async (tickTs: number | null): Promise<void> => {
     if (cycling || stopped || !startupReleased || !entryVerdict(null).allowed) return;
     cycling = true;
@@ -627,6 +635,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         startup_released: startupReleased,
         ai_gate_ready: gate.ready,
         ai_gate_overhead_ms: [...gateOverhead],
+        intent_commit_ms: [...intents.commitMs],
         ai_gate_latency: gateStats(),
         kill_switch: killSwitch,
         pnl: { day: d.day, realized: d.realized.toFixed(8), unrealized: d.unrealized.toFixed(8), total: d.total.toFixed(8), exposure: d.exposure.toFixed(8), symbols: d.per },

@@ -46,6 +46,8 @@ export interface IntentDeps {
 
 export class IntentBook {
   private readonly byId = new Map<string, Intent>();
+  /** Durations of the CREATED commits (ms), the last 1000: the audit's share of the order path. */
+  readonly commitMs: number[] = [];
 
   constructor(private readonly d: IntentDeps) {}
 
@@ -72,7 +74,10 @@ export class IntentBook {
       last_query_ms: 0,
       detail,
     };
+    const t0 = performance.now();
     await this.d.commit([this.d.make('INTENT_CREATED', { kind, symbol, side, client_order_id, ...detail }, { corr: intent.corr })]);
+    this.commitMs.push(performance.now() - t0);
+    if (this.commitMs.length > 1000) this.commitMs.shift();
     this.byId.set(id, intent);
     this.d.onChange?.(intent);
     return intent;

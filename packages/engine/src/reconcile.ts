@@ -88,7 +88,8 @@ export class Reconciler {
       }
       const s = t.slot(o.symbol);
       const known = s.entry?.intent.client_order_id === o.client_order_id || (s.protection?.kind === 'OCO' && s.protection.leg_ids.includes(o.client_order_id)) || (s.protection?.kind === 'TRAILING' && s.protection.client_order_id === o.client_order_id);
-      if (known) continue;
+      // An entry placed by this run while the REST snapshot was taken is ours, not a stray.
+      if (known || t.hasIntentFor(o.client_order_id)) continue;
       if (o.order_list_id >= 0) continue; // judged with its list below
       if (o.client_order_id.startsWith('vge')) {
         // An entry of ours we no longer track (restart): never left working blind. Cancel it.

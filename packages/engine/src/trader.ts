@@ -43,6 +43,9 @@ export interface Slot {
     | { kind: 'TRAILING'; intent: Intent; client_order_id: string; qty: string; active: boolean; placed_ms: number }
     | null;
   protect_failures: number;
+  /** Failed protect/close attempts back off (1 s doubling to 30 s) so a venue that refuses us is not hammered. */
+  failures_in_row: number;
+  retry_at_ms: number;
   unprotected_since: number | null;
   close: Intent | null;
   last_action_ms: number;
@@ -82,7 +85,7 @@ export class Trader {
   slot(symbol: string): Slot {
     let s = this.slots.get(symbol);
     if (!s) {
-      s = { symbol, entry: null, requote: null, plan: null, protection: null, protect_failures: 0, unprotected_since: null, close: null, last_action_ms: 0, swap_failed: false };
+      s = { symbol, entry: null, requote: null, plan: null, protection: null, protect_failures: 0, failures_in_row: 0, retry_at_ms: 0, unprotected_since: null, close: null, last_action_ms: 0, swap_failed: false };
       this.slots.set(symbol, s);
     }
     return s;
@@ -223,10 +226,12 @@ export class Trader {
       s.entry.cancel = null;
     } else if (s.close === intent) {
       s.close = null;
+      this.backoff(s);
       this.d.reason('PROTECTION_MISSING', true, { symbol: intent.symbol, why: `close failed: ${why}` });
     } else if (s.protection?.intent === intent) {
       s.protection = null;
       s.protect_failures++;
+      this.backoff(s);
       s.unprotected_since ??= this.d.now();
       this.d.reason('PROTECTION_MISSING', true, { symbol: intent.symbol, why: `protection failed: ${why}`, failures: s.protect_failures });
     }
@@ -300,6 +305,11 @@ export class Trader {
     return n;
   }
 
+  /** An order of an intent of this run (placed or being placed): never a stray. */
+  hasIntentFor(coid: string): boolean {
+    return this.d.intents.byClientOrderId(coid) !== undefined;
+  }
+
   /** Registers an order id seen at reconcile as ours (clientOrderId prefix "vg"). */
   knowOrder(orderId: number, coid: string): void {
     this.orderIds.set(orderId, coid);
@@ -319,8 +329,30 @@ export class Trader {
 
   // --- MANAGE ----------------------------------------------------------------------------------
 
-  /** The management path: runs every tick in every mode. */
+  private managing: Promise<unknown> | null = null;
+
+  /**
+   * Runs `fn` alone among management passes and reconciles. The timer, the entry cycle and
+   * reconcile all touch the slots across awaits: two passes could both decide to protect the same
+   * position, or a reconcile could judge a protection placed while it waited on REST as "gone".
+   */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.managing) await this.managing.catch(() => undefined);
+    const p = fn();
+    this.managing = p;
+    try {
+      return await p;
+    } finally {
+      this.managing = null;
+    }
+  }
+
+  /** The management path: runs every tick in every mode (one pass at a time). */
   async manage(): Promise<void> {
+    await this.exclusive(() => this.managePass());
+  }
+
+  private async managePass(): Promise<void> {
     await this.resolveUnknown();
     for (const s of [...this.slots.values()]) {
       try {
@@ -375,6 +407,7 @@ export class Trader {
         if (s.protection === null) s.plan = null;
       } else if (!s.protection || (!s.protection.active && s.protection.intent.state !== 'SENT_UNKNOWN' && s.protection.intent.state !== 'CREATED')) {
         s.unprotected_since ??= now;
+        if (now < s.retry_at_ms) return;
         if (s.protect_failures >= this.d.cfg.protect_attempts_max) await this.closeSafely(s, `protection failed ${s.protect_failures} times`);
         else await this.protect(s);
       } else if (s.protection.active && s.protection.kind === 'OCO' && this.d.cfg.trailing_enabled && s.plan?.trailing_delta_bps && !s.swap_failed) {
@@ -444,7 +477,7 @@ export class Trader {
       return;
     }
     const qty = await this.protectableQty(s.symbol, rules);
-    if (qty === null) return;
+    if (qty === null) return void this.backoff(s);
     const plan = s.plan;
     // Price already through the stop, or beyond the take-profit: a resting OCO cannot be placed.
     if (new Dec(q.bid).lte(plan.stop_price)) return void (await this.closeSafely(s, `bid ${q.bid} at or below stop ${plan.stop_price}`));
@@ -500,8 +533,15 @@ export class Trader {
     const unprotected = s.unprotected_since === null ? 0 : this.d.now() - s.unprotected_since;
     s.unprotected_since = null;
     s.protect_failures = 0;
+    s.failures_in_row = 0;
+    s.retry_at_ms = 0;
     this.d.event('PROTECTION_PLACED', { symbol: s.symbol, kind: 'OCO', list_client_order_id: list.list_client_order_id, order_list_id: list.order_list_id, qty: s.protection.qty, stop_price: s.plan?.stop_price ?? null, take_profit_price: s.plan?.take_profit_price ?? null, unprotected_ms: unprotected }, { corr: s.protection.intent.corr });
     this.positionEvent(s.symbol);
+  }
+
+  private backoff(s: Slot): void {
+    s.failures_in_row++;
+    s.retry_at_ms = this.d.now() + Math.min(30_000, 1000 * 2 ** (s.failures_in_row - 1));
   }
 
   /** Quantity to protect: the position net of commissions, capped by the free balance, on the lot grid. */
@@ -548,7 +588,7 @@ export class Trader {
     if (!rules || s.close) return;
     const pos = new Dec(this.d.ledger.position(s.symbol).qty);
     const acct = await venue(this.d.call(), 'account', {});
-    if (acct.kind !== 'OK') return;
+    if (acct.kind !== 'OK') return void this.backoff(s);
     const free = new Dec(acct.body.balances.find((b) => b.asset === rules.baseAsset)?.free ?? '0');
     const q = quantizeQty(Dec.min(pos, free).toFixed(), rules, { market: true });
     if (!q.ok) {
