@@ -113,7 +113,40 @@ async function engine() {
   }
 }
 
-const suites = { channels, failover, audit, sim, engine };
+/** Backtest throughput of `supervisor experiments`: candles/s on one worker thread, speed-up on two. */
+async function experiments() {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { syntheticKlineCsv } = await import('../packages/engine/dist/backtest.js');
+  const { runExperiments } = await import('../apps/supervisor/dist/experiments/experiments.js');
+  const { parseConfig } = await import('../packages/runtime/dist/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-exp-'));
+  const file = join(dir, 'k.csv');
+  const bars = 100_000;
+  writeFileSync(file, syntheticKlineCsv({ seed: 11, bars, start_ms: Date.UTC(2026, 0, 1), bar_ms: 60_000, price: 64_000, vol_bps: 8 }));
+  const c = parseConfig({ paths: { var_dir: dir }, strategy: { win_rate_prior: '0.5', take_profit_r: '2' } });
+  if (!c.ok) throw new Error(JSON.stringify(c.error));
+  const grid = { lookback_bars: [10, 20, 40, 80], stop_vol_mult: ['1.5', '2', '2.5', '3'], take_profit_r: ['1.5', '2'] };
+  const time = async (threads) => {
+    const r = await runExperiments({ config: c.config, varDir: dir, files: [file], grid, threads, out: join(dir, `t${threads}`) });
+    if (!r.ok) throw new Error(r.message);
+    return r.ms;
+  };
+  await time(1); // warm-up: file cache, JIT
+  const one = [];
+  const two = [];
+  for (let i = 0; i < 3; i++) {
+    one.push(await time(1));
+    two.push(await time(2));
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[1];
+  const candles = bars * 32; // 32 parameter sets, each over in-sample + out-of-sample = all bars
+  add('experiments', 'backtest candles/s, 1 thread (median of 3)', f(candles / (med(one) / 1000), 0), '', '', '');
+  add('experiments', 'speed-up on 2 threads', f(med(one) / med(two), 2), `${f(med(two), 0)} ms vs ${f(med(one), 0)} ms`, f(med(one) / med(two), 2), 'close to 2x on 2 cores');
+}
+
+const suites = { channels, failover, audit, sim, engine, experiments };
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;

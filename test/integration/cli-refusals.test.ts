@@ -74,11 +74,9 @@ describe('supervisor CLI refusals', () => {
     expect(existsSync(join(s.varDir, 'data'))).toBe(false);
   });
 
-  it('says experiments is not built yet, exit 2', async () => {
-    for (const cmd of ['experiments']) {
-      const r = await run([cmd], baseEnv);
-      expect(r.exitCode).toBe(2);
-      expect(r.stderr).toContain('not built yet');
-    }
+  it('experiments without data says what it needs', async () => {
+    const r = await run(['experiments'], baseEnv);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('--data');
   });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { doctorCommand } from './doctor-command.js';
+import { experimentsCommand } from './experiments/command.js';
 import { EXIT, startCommand, verifyAuditCommand } from './start.js';
 
 const program = new Command();
@@ -35,15 +36,20 @@ program
     process.exit(process.exitCode);
   });
 
-for (const [name, what] of [['experiments', 'offline strategy evaluation']] as const) {
-  program
-    .command(name)
-    .description(`${what} (not built yet)`)
-    .allowUnknownOption(true)
-    .action(() => {
-      process.stderr.write(`supervisor ${name}: not built yet (planned: ${what}); see the project issues\n`);
-      process.exit(EXIT.NOT_BUILT);
-    });
-}
+program
+  .command('experiments')
+  .description('offline evaluation of the strategy over kline CSV files (refuses while a supervisor runs Live on the same var/)')
+  .option('-c, --config <file>', 'configuration file (JSON): strategy defaults and var_dir')
+  .option('--data <files...>', 'Binance kline CSV files (public data layout)')
+  .option('--grid <json>', 'parameter grid, e.g. {"lookback_bars":[10,20],"stop_vol_mult":["1.5","2"]}')
+  .option('--threads <n>', 'worker threads (default: all cores)')
+  .option('--out <dir>', 'report directory (default: var/experiments/<time>)')
+  .option('--generate <file>', 'write a seeded synthetic kline CSV instead of running')
+  .option('--bars <n>', 'bars to generate', '10000')
+  .option('--seed <n>', 'seed of the generator', '1')
+  .action(async (opts: { config?: string; data?: string[]; grid?: string; threads?: string; out?: string; generate?: string; bars: string; seed: string }) => {
+    process.exitCode = await experimentsCommand(opts);
+    process.exit(process.exitCode);
+  });
 
 await program.parseAsync(process.argv);

@@ -6,6 +6,7 @@ import { verifyAuditChain } from '@vigil/audit';
 import { canonicalJson, newRunId, type JsonObject } from '@vigil/contracts';
 import { createLogger, formatConfigError, loadConfigFile, loadExchangeSecrets } from '@vigil/runtime';
 import { checkLiveLocks } from './live-locks.js';
+import { takeRunLock } from './run-lock.js';
 import { startPanel, type PanelServer } from './panel/server.js';
 import { supervisorPanelSource } from './status.js';
 import { Supervisor } from './supervisor.js';
@@ -41,6 +42,12 @@ export async function startCommand(flags: StartFlags, env: NodeJS.ProcessEnv = p
     return EXIT.LOCK_REFUSED;
   }
   for (const d of ['data', 'jsonl', 'log', 'backup']) mkdirSync(join(varDir, d), { recursive: true });
+  // One supervisor per var/: a second would be a second writer of the audit and a second trader.
+  const runLock = takeRunLock(varDir);
+  if (!runLock.ok) {
+    process.stderr.write(`supervisor: refusing to start: another supervisor (pid ${runLock.pid}) runs on ${varDir}\n`);
+    return EXIT.LOCK_REFUSED;
+  }
   const runId = newRunId();
   const log = createLogger({ thread: 'supervisor', logDir: join(varDir, 'log'), config: config.logging });
   const configHash = createHash('sha256').update(canonicalJson(config)).digest('hex');
@@ -53,6 +60,7 @@ export async function startCommand(flags: StartFlags, env: NodeJS.ProcessEnv = p
       log.info(`stopping: ${why}`);
       await sup.stop(why);
       await panel?.close();
+      runLock.release();
       log.info('stopped');
     })());
   const done = new Promise<number>((resolveDone) => {
