@@ -71,6 +71,7 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
 
   // 2. Database and auditing.
   const S2 = '2 database and audit';
+  const S5PRE = '5 limits and security';
   const dataDir = join(varDir, 'data');
   const db = join(dataDir, 'audit.sqlite');
   const writable = (p: string): boolean => {
@@ -124,6 +125,8 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
     const state = String(audit['state'] ?? 'UNKNOWN');
     add(S2, 'running bot: writer', state === 'OK' ? 'OK' : state === 'HIGH' ? 'WARN' : 'FAIL', `${state}, queue ${String(audit['queue_pct'] ?? '?')} %, mode ${String(running['mode'] ?? '?')}`, 'OK', state === 'HIGH' ? 'DB_WRITER_QUEUE_HIGH' : 'DB_WRITER_QUEUE_FULL');
     add(S2, 'JSONL active', existsSync(jsonl) ? 'OK' : 'FAIL', existsSync(jsonl) ? jsonl : `${jsonl} missing`, "today's file exists", 'JSONL_WRITE_FAILED');
+    const alerts = await fetch(`http://127.0.0.1:${c.panel.port}/api/alerts`, { signal: AbortSignal.timeout(Math.min(timeout, 2000)) }).then((r) => (r.ok ? (r.json() as Promise<{ alerts?: unknown[] }>) : null)).catch(() => null);
+    add(S5PRE, 'alerting', alerts && Array.isArray(alerts.alerts) ? 'OK' : 'FAIL', alerts && Array.isArray(alerts.alerts) ? `${alerts.alerts.length} recent alerts readable (console + ALERT_RAISED)` : 'alerts not readable', 'alerts list answers', 'AUDIT_DB_UNUSABLE');
   } else {
     add(S2, 'running bot', 'SKIP', 'none answers on the panel port', '-', null);
   }

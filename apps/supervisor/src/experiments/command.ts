@@ -50,7 +50,7 @@ export async function experimentsCommand(o: { config?: string | undefined; data?
       return EXIT.LOCK_REFUSED;
     }
     process.stdout.write(table(r.rows));
-    process.stdout.write(`\n${r.rows.length} runs in ${(r.ms / 1000).toFixed(1)} s; report: ${r.dir}/report.json and report.csv\n`);
+    process.stdout.write(`\n${r.rows.length} runs in ${(r.ms / 1000).toFixed(1)} s; report: ${r.dir}/report.json, report.csv and report.html\n`);
     return EXIT.OK;
   } catch (e) {
     process.stderr.write(`supervisor experiments: ${(e as Error).message}\n`);

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Config } from '@vigil/contracts';
 import { formatConfigError, parseConfig } from '@vigil/runtime';
-import { parseKlineCsv } from '@vigil/engine/backtest';
+import { parseKlineCsv, runBacktest, type BacktestBar } from '@vigil/engine/backtest';
+import { htmlReport } from './html-report.js';
 import { packBars, type ExperimentTask } from './task.js';
 import { liveSupervisorPid } from '../run-lock.js';
 
@@ -46,8 +47,10 @@ export async function runExperiments(o: ExperimentsOptions): Promise<{ ok: true;
   const t0 = Date.now();
   const sets = expand(o.grid);
   const tasks: { task: ExperimentTask; file: string; params: Record<string, string | number>; split: ExperimentRow['split'] }[] = [];
+  const data = new Map<string, BacktestBar[]>();
   for (const f of o.files) {
     const parsed = parseKlineCsv(readFileSync(resolve(f), 'utf8'));
+    data.set(f, parsed);
     const bars = packBars(parsed);
     const n = parsed.length;
     const cut = Math.floor(n * 0.7);
@@ -78,6 +81,12 @@ export async function runExperiments(o: ExperimentsOptions): Promise<{ ok: true;
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'report.json'), JSON.stringify({ files: o.files, grid: o.grid, rows: results }, null, 2));
     writeFileSync(join(dir, 'report.csv'), toCsv(results));
+    // The best out-of-sample set, re-run here over its whole file for the charts.
+    const best = results.filter((r) => r.split === 'out_of_sample' && r.trades > 0).sort((a, b) => b.sharpe - a.sharpe)[0] ?? null;
+    const bars = best ? (data.get(best.file) ?? []) : [];
+    const strategy = best ? parseConfig({ strategy: { ...o.config.strategy, ...best.params } }) : null;
+    const run = best && strategy?.ok ? runBacktest(bars, { strategy: strategy.config.strategy, spread_bps: o.spread_bps ?? 1, initial_quote: 10_000 }) : null;
+    writeFileSync(join(dir, 'report.html'), htmlReport({ rows: results, best, bars, run, files: o.files }));
     return { ok: true, rows: results, dir, ms: Date.now() - t0 };
   } finally {
     await pool.destroy();
