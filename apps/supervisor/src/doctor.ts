@@ -9,6 +9,7 @@ import { AIGate } from '@vigil/engine';
 import { createClockEstimator, createRateGovernor, createRestClient, parseExchangeInfo, UserStream, type RestOutcome } from '@vigil/gateway';
 import { aiGateKey } from '@vigil/runtime';
 import { checkLiveLocks } from './live-locks.js';
+import { liveSupervisorPid } from './run-lock.js';
 
 /**
  * `supervisor doctor`: the operations rules' LIVE CHECKLIST as code. Every item is OK / WARN /
@@ -107,6 +108,8 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
       add(S2, 'WAL size', walBytes > c.audit.wal_abnormal_bytes ? 'WARN' : 'OK', mb(walBytes), `< ${mb(c.audit.wal_abnormal_bytes)}`, 'WAL_GROWTH_ABNORMAL');
     }
   }
+  const pid = liveSupervisorPid(varDir);
+  add(S2, 'one writer', 'OK', pid === null ? 'no supervisor on this var/' : `supervisor pid ${pid} (run lock)`, 'at most one supervisor per var/', null);
   add(S2, 'busy_timeout / synchronous', 'OK', `${c.audit.busy_timeout_ms} ms / ${c.audit.synchronous}`, 'configured', null);
   try {
     const fs = statfsSync(existsSync(varDir) ? varDir : resolve(varDir, '..'));

@@ -39,6 +39,15 @@ describe('backtest', () => {
     }
   });
 
+  it('applies the Live risk rules: a tiny daily loss limit stops entries for the rest of the day', () => {
+    const r = parseConfig({ risk: { daily_loss_limit_quote: '0.01' } }, {});
+    if (!r.ok) throw new Error(JSON.stringify(r.error));
+    const free = runBacktest(bars, params);
+    const limited = runBacktest(bars, { ...params, risk: r.config.risk });
+    expect(limited.metrics.blocked_risk).toBeGreaterThan(0);
+    expect(limited.metrics.trades).toBeLessThan(free.metrics.trades);
+  });
+
   it('rejects malformed CSV rows with their line number; accepts µs timestamps', () => {
     expect(() => parseKlineCsv('1,2,3\n')).toThrow(/line 1/);
     expect(() => parseKlineCsv('1000,10,9,8,9,1\n')).toThrow(/high\/low/);

@@ -1,6 +1,8 @@
-import type { StrategyConfig } from '@vigil/contracts';
+import type { RiskConfig, StrategyConfig } from '@vigil/contracts';
 import type { Bar } from './bars.js';
 import { estimateCost, judgeCost } from './cost-model.js';
+import { ChurnCounter } from './churn.js';
+import { riskVerdict } from './risk.js';
 import { breakoutStrategy, type MarketSnapshot } from './strategy.js';
 
 /**
@@ -10,7 +12,9 @@ import { breakoutStrategy, type MarketSnapshot } from './strategy.js';
  *   OPEN plus half the spread plus slippage: never at a price the market had before the decision;
  * - a stop fills at the worse of the stop and the bar's open (gaps), minus slippage; a take-profit
  *   fills at its price (a resting limit); when one bar touches both, the stop is assumed first;
- * - taker commission on entries and stops, maker on take-profits; one position at a time.
+ * - taker commission on entries and stops, maker on take-profits; one position at a time;
+ * - with `risk`, every entry passes the Live risk verdict (daily loss and drawdown per UTC day,
+ *   churn windows) on the backtest's own clock.
  * Numbers here are floats: nothing leaves for a venue.
  */
 export interface BacktestBar extends Bar {
@@ -19,6 +23,8 @@ export interface BacktestBar extends Bar {
 
 export interface BacktestParams {
   readonly strategy: StrategyConfig;
+  /** The Live risk rules (daily loss and drawdown, exposure caps, churn) applied to every entry. */
+  readonly risk?: RiskConfig;
   readonly spread_bps: number;
   readonly initial_quote: number;
 }
@@ -48,6 +54,7 @@ export interface BacktestResult {
     readonly exposure: number;
     readonly blocked_edge: number;
     readonly blocked_cost: number;
+    readonly blocked_risk: number;
   };
 }
 
@@ -66,6 +73,11 @@ export function runBacktest(bars: readonly BacktestBar[], p: BacktestParams): Ba
   let inPosition = 0;
   let blockedEdge = 0;
   let blockedCost = 0;
+  let blockedRisk = 0;
+  let clock = 0;
+  const churn = new ChurnCounter(() => clock);
+  const dayPnl = new Map<string, number>();
+  const dayPeak = new Map<string, number>();
   let lastExit = -Infinity;
   const window = strat.warmupBars + 2;
 
@@ -74,13 +86,20 @@ export function runBacktest(bars: readonly BacktestBar[], p: BacktestParams): Ba
     const fee = o.qty * price * feeRate;
     cash += o.qty * price - fee;
     const fees = o.fees + fee;
-    trades.push({ entry_ts: o.ts, exit_ts: ts, entry: o.entry, exit: price, qty: o.qty, pnl: o.qty * (price - o.entry) - fees, fees, reason });
+    const pnl = o.qty * (price - o.entry) - fees;
+    trades.push({ entry_ts: o.ts, exit_ts: ts, entry: o.entry, exit: price, qty: o.qty, pnl, fees, reason });
+    const day = new Date(ts).toISOString().slice(0, 10);
+    const d = (dayPnl.get(day) ?? 0) + pnl;
+    dayPnl.set(day, d);
+    dayPeak.set(day, Math.max(dayPeak.get(day) ?? 0, d));
+    if (p.risk) churn.record('BT', 'cancel');
     pos = null;
     lastExit = ts;
   };
 
   for (let i = 0; i < bars.length; i++) {
     const b = bars[i]!;
+    clock = b.start_ms;
     // 1. A decision taken at the previous close fills at this bar's open (ask + slippage).
     if (pending && !pos) {
       const px = b.open * (1 + half + slip);
@@ -108,8 +127,28 @@ export function runBacktest(bars: readonly BacktestBar[], p: BacktestParams): Ba
       if (r.kind === 'PROPOSAL') {
         const cost = estimateCost(s, snap.bid, snap.ask);
         const v = judgeCost(s, r.proposal.expected_edge_bps, cost);
-        if (v.ok) pending = { stopBps: r.proposal.stop_bps, tpBps: r.proposal.take_profit_bps };
-        else if (v.code === 'EDGE_TOO_LOW') blockedEdge++;
+        const day = new Date(b.start_ms).toISOString().slice(0, 10);
+        const rv = p.risk
+          ? riskVerdict(p.risk, churn, {
+              symbol: 'BT',
+              notional: s.order_quote_notional,
+              kill_switch: 'OFF',
+              day_pnl: (dayPnl.get(day) ?? 0).toFixed(8),
+              day_peak_pnl: (dayPeak.get(day) ?? 0).toFixed(8),
+              exposure_total: '0',
+              exposure_symbol: '0',
+              has_position: false,
+              open_orders: 0,
+              quarantined: false,
+              unresolved_unknown: false,
+              pending_entry: false,
+            })
+          : { ok: true };
+        if (v.ok && !rv.ok) blockedRisk++;
+        else if (v.ok) {
+          pending = { stopBps: r.proposal.stop_bps, tpBps: r.proposal.take_profit_bps };
+          if (p.risk) churn.record('BT', 'new');
+        } else if (v.code === 'EDGE_TOO_LOW') blockedEdge++;
         else blockedCost++;
       }
     }
@@ -120,10 +159,10 @@ export function runBacktest(bars: readonly BacktestBar[], p: BacktestParams): Ba
     close(last.start_ms, last.close * (1 - half - slip), 'END', taker);
     equity[equity.length - 1] = { ts: last.start_ms, equity: cash };
   }
-  return { trades, equity, metrics: metrics(equity, trades, p.initial_quote, inPosition / Math.max(1, bars.length), blockedEdge, blockedCost, bars) };
+  return { trades, equity, metrics: metrics(equity, trades, p.initial_quote, inPosition / Math.max(1, bars.length), blockedEdge, blockedCost, blockedRisk, bars) };
 }
 
-function metrics(eq: readonly { equity: number }[], trades: readonly BacktestTrade[], start: number, exposure: number, blockedEdge: number, blockedCost: number, bars: readonly BacktestBar[]): BacktestResult['metrics'] {
+function metrics(eq: readonly { equity: number }[], trades: readonly BacktestTrade[], start: number, exposure: number, blockedEdge: number, blockedCost: number, blockedRisk: number, bars: readonly BacktestBar[]): BacktestResult['metrics'] {
   const rets: number[] = [];
   for (let i = 1; i < eq.length; i++) rets.push(eq[i]!.equity / eq[i - 1]!.equity - 1);
   const mean = rets.length ? rets.reduce((a, b) => a + b, 0) / rets.length : 0;
@@ -151,6 +190,7 @@ function metrics(eq: readonly { equity: number }[], trades: readonly BacktestTra
     exposure: r2(exposure),
     blocked_edge: blockedEdge,
     blocked_cost: blockedCost,
+    blocked_risk: blockedRisk,
   };
 }
 

@@ -60,7 +60,7 @@ export async function runExperiments(o: ExperimentsOptions): Promise<{ ok: true;
       if (!v.ok) throw new Error(`parameter set ${JSON.stringify(params)}: ${formatConfigError(v.error)}`);
       const strategy = v.config.strategy;
       for (const [split, from, to] of [['in_sample', 0, cut], ['out_of_sample', cut, n]] as const) {
-        tasks.push({ task: { bars, from, to, strategy, spread_bps: o.spread_bps ?? 1, initial_quote: 10_000 }, file: f, params, split });
+        tasks.push({ task: { bars, from, to, strategy, risk: o.config.risk, spread_bps: o.spread_bps ?? 1, initial_quote: 10_000 }, file: f, params, split });
       }
     }
   }
@@ -85,7 +85,7 @@ export async function runExperiments(o: ExperimentsOptions): Promise<{ ok: true;
     const best = results.filter((r) => r.split === 'out_of_sample' && r.trades > 0).sort((a, b) => b.sharpe - a.sharpe)[0] ?? null;
     const bars = best ? (data.get(best.file) ?? []) : [];
     const strategy = best ? parseConfig({ strategy: { ...o.config.strategy, ...best.params } }) : null;
-    const run = best && strategy?.ok ? runBacktest(bars, { strategy: strategy.config.strategy, spread_bps: o.spread_bps ?? 1, initial_quote: 10_000 }) : null;
+    const run = best && strategy?.ok ? runBacktest(bars, { strategy: strategy.config.strategy, risk: o.config.risk, spread_bps: o.spread_bps ?? 1, initial_quote: 10_000 }) : null;
     writeFileSync(join(dir, 'report.html'), htmlReport({ rows: results, best, bars, run, files: o.files }));
     return { ok: true, rows: results, dir, ms: Date.now() - t0 };
   } finally {

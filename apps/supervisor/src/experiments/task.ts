@@ -1,4 +1,4 @@
-import type { StrategyConfig } from '@vigil/contracts';
+import type { RiskConfig, StrategyConfig } from '@vigil/contracts';
 import { runBacktest, type BacktestBar, type BacktestResult } from '@vigil/engine/backtest';
 
 /**
@@ -11,6 +11,7 @@ export interface ExperimentTask {
   readonly from: number;
   readonly to: number;
   readonly strategy: StrategyConfig;
+  readonly risk: RiskConfig;
   readonly spread_bps: number;
   readonly initial_quote: number;
 }
@@ -33,6 +34,6 @@ function unpack(a: Float64Array, from: number, to: number): BacktestBar[] {
 }
 
 export default function run(t: ExperimentTask): BacktestResult['metrics'] & { readonly equity_end: number } {
-  const r = runBacktest(unpack(t.bars, t.from, t.to), { strategy: t.strategy, spread_bps: t.spread_bps, initial_quote: t.initial_quote });
+  const r = runBacktest(unpack(t.bars, t.from, t.to), { strategy: t.strategy, risk: t.risk, spread_bps: t.spread_bps, initial_quote: t.initial_quote });
   return { ...r.metrics, equity_end: r.equity[r.equity.length - 1]?.equity ?? t.initial_quote };
 }
