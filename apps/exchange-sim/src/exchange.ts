@@ -54,6 +54,37 @@ export interface OrderList {
   transactionTime: number;
 }
 
+/** A validated order that does not exist yet (orderId 0): what commit() puts on the book. */
+export interface Draft {
+  readonly order: Order;
+  /** What it would lock: base for a SELL, quote for a BUY. */
+  readonly need: Fx;
+  readonly quoteQty: Fx | null;
+}
+
+/** Legs of the same list validated before this one. */
+export interface ValidateCtx {
+  readonly extraOpen?: number;
+  readonly extraAlgo?: number;
+  readonly takenCids?: readonly string[];
+  /** The list checks its one shared lock itself. */
+  readonly skipBalance?: boolean;
+}
+
+/** A list status change, as the user data stream's listStatus event reports it. */
+export interface ListEvent {
+  readonly list: OrderList;
+  readonly listStatusType: 'EXEC_STARTED' | 'ALL_DONE';
+  readonly listOrderStatus: 'EXECUTING' | 'ALL_DONE';
+  readonly time: number;
+}
+
+/** The new-style name of an OCO leg parameter (abovePrice, belowStopPrice, ...). */
+export function ocoParamName(leg: 'above' | 'below', param: string): string {
+  const k = param === 'newClientOrderId' ? 'clientOrderId' : param;
+  return `${leg}${k[0]!.toUpperCase()}${k.slice(1)}`;
+}
+
 export interface ApiKey {
   apiKey: string;
   secretKey: string;
@@ -86,6 +117,8 @@ export interface ExchangeSnapshot {
   symbolStatus: Record<string, string>;
   lists?: OrderList[];
   nextListId?: number;
+  /** Trailing stops' best price so far, by orderId. */
+  trails?: Record<string, string>;
 }
 
 /**
@@ -107,6 +140,7 @@ export class Exchange {
   paused = false;
   private readonly random: () => number;
   listeners: Array<(o: Order, fill: Fill | null) => void> = [];
+  listListeners: Array<(e: ListEvent) => void> = [];
 
   constructor(seed: number, keys: ApiKey[], readonly now: () => number = Date.now) {
     this.random = rng(seed);
@@ -169,7 +203,21 @@ export class Exchange {
   }
 
   /** POST /api/v3/order (and /order/test when `test`). Params are the decoded request parameters. */
-  place(apiKey: string, p: Record<string, string>, test = false, internal: { readonly listId?: number; readonly sharedLock?: boolean; readonly extraOpen?: number } = {}): Result<Order> {
+  place(apiKey: string, p: Record<string, string>, test = false): Result<Order> {
+    const v = this.validate(apiKey, p);
+    if (!v.ok) return v;
+    if (test) return { ok: true, value: v.value.order };
+    const o = this.commit(v.value);
+    this.activate(o, v.value.quoteQty);
+    return { ok: true, value: o };
+  }
+
+  /**
+   * Every check of a new order (parameters, filters, duplicates, balance) without changing anything:
+   * an order list validates all of its legs before the first one exists. `ctx` accounts for legs of
+   * the same list validated before this one.
+   */
+  validate(apiKey: string, p: Record<string, string>, ctx: ValidateCtx = {}): Result<Draft> {
     const key = this.keys.get(apiKey)!;
     if (!key.canTrade) return E(401, -2015, 'Invalid API-key, IP, or permissions for action.');
     for (const k of ['symbol', 'side', 'type']) if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
@@ -228,20 +276,19 @@ export class Exchange {
     }
     if (trailing !== null && (!Number.isInteger(trailing) || trailing < s.minTrailingDelta || trailing > s.maxTrailingDelta)) return E(400, -1013, 'Filter failure: TRAILING_DELTA');
     const open = [...this.orders.values()].filter((o) => o.apiKey === apiKey && o.symbol === s.symbol && isOpen(o));
-    if (open.length + (internal.extraOpen ?? 0) >= s.maxNumOrders) return E(400, -1013, 'Filter failure: MAX_NUM_ORDERS');
-    if (STOP_TYPES.includes(type) && open.filter((o) => STOP_TYPES.includes(o.type)).length >= s.maxNumAlgoOrders) return E(400, -1013, 'Filter failure: MAX_NUM_ALGO_ORDERS');
+    if (open.length + (ctx.extraOpen ?? 0) >= s.maxNumOrders) return E(400, -1013, 'Filter failure: MAX_NUM_ORDERS');
+    if (STOP_TYPES.includes(type) && open.filter((o) => STOP_TYPES.includes(o.type)).length + (ctx.extraAlgo ?? 0) >= s.maxNumAlgoOrders) return E(400, -1013, 'Filter failure: MAX_NUM_ALGO_ORDERS');
     if (type === 'LIMIT_MAKER' && pr !== null && (side === 'BUY' ? pr >= book.ask : pr <= book.bid)) return E(400, -2010, 'Order would immediately match and take.');
-    if (open.some((o) => o.clientOrderId === cid)) return E(400, -2010, 'Duplicate order sent.');
-    // Balance: what this order may consume, locked until it fills or ends.
+    if (open.some((o) => o.clientOrderId === cid) || (ctx.takenCids ?? []).includes(cid)) return E(400, -2010, 'Duplicate order sent.');
+    // Balance: what this order may consume, locked until it fills or ends. A BUY stop is priced at
+    // its stop (or limit) price, a MARKET BUY at the ask.
     const lockAsset = side === 'BUY' ? s.quote : s.base;
-    // The second leg of an OCO shares the first leg's lock: the quantity is locked once.
-    const need = internal.sharedLock ? 0n : side === 'BUY' ? (q !== null ? mul(q, pr ?? book.ask) : (qq as Fx)) : (q as Fx);
-    const bal = this.balance(apiKey, lockAsset);
-    if (bal.free < need) return E(400, -2010, 'Account has insufficient balance for requested action.');
+    const need = side === 'BUY' ? (q !== null ? mul(q, pr ?? sp ?? book.ask) : (qq as Fx)) : (q as Fx);
+    if (!ctx.skipBalance && this.balance(apiKey, lockAsset).free < need) return E(400, -2010, 'Account has insufficient balance for requested action.');
     const now = this.now();
-    const o: Order = {
+    const order: Order = {
       symbol: s.symbol,
-      orderId: test ? 0 : this.nextOrderId,
+      orderId: 0,
       clientOrderId: cid,
       apiKey,
       side,
@@ -259,20 +306,32 @@ export class Exchange {
       locked: need,
       lockedAsset: lockAsset,
       fills: [],
-      orderListId: internal.listId ?? -1,
+      orderListId: -1,
       trailingDelta: trailing,
     };
-    if (test) return { ok: true, value: o };
-    this.nextOrderId++;
-    bal.free -= need;
-    bal.locked += need;
+    return { ok: true, value: { order, need, quoteQty: qq } };
+  }
+
+  /** Puts a validated order on the book: an id, its balance lock (`lock`, default its own need), NEW. */
+  private commit(d: Draft, listId = -1, lock: Fx = d.need): Order {
+    const o: Order = { ...d.order, fills: [], orderId: this.nextOrderId++, orderListId: listId, locked: lock };
+    const bal = this.balance(o.apiKey, o.lockedAsset);
+    bal.free -= lock;
+    bal.locked += lock;
     this.orders.set(o.orderId, o);
-    if (trailing !== null && sp === null) this.trailRef.set(o.orderId, side === 'SELL' ? book.bid : book.ask);
-    if (type === 'MARKET') this.fillMarket(o, qq);
-    else if (o.triggered) this.tryFill(o, false);
-    if (isOpen(o) && (tif === 'IOC' || tif === 'FOK')) this.end(o, 'EXPIRED');
+    if (o.trailingDelta !== null && o.stopPrice === 0n) {
+      const book = this.books.get(o.symbol)!;
+      this.trailRef.set(o.orderId, o.side === 'SELL' ? book.bid : book.ask);
+    }
     this.emit(o, null);
-    return { ok: true, value: o };
+    return o;
+  }
+
+  /** First matching of a committed order: MARKET fills, a marketable LIMIT takes, IOC/FOK rests expire. */
+  private activate(o: Order, quoteQty: Fx | null): void {
+    if (o.type === 'MARKET') this.fillMarket(o, quoteQty);
+    else if (o.triggered) this.tryFill(o, false);
+    if (o.triggered && isOpen(o) && (o.timeInForce === 'IOC' || o.timeInForce === 'FOK')) this.end(o, 'EXPIRED');
   }
 
   cancel(apiKey: string, symbol: string, by: { orderId?: number; clientOrderId?: string }): Result<Order> {
@@ -280,69 +339,79 @@ export class Exchange {
     if (!o || !isOpen(o)) return E(400, -2011, 'Unknown order sent.');
     // Cancelling one leg of an order list cancels the whole list.
     const list = o.orderListId >= 0 ? this.lists.get(o.orderListId) : undefined;
-    if (list) this.cancelList(list);
+    if (list && list.status === 'EXECUTING') this.cancelList(list);
     else this.end(o, 'CANCELED');
     return { ok: true, value: o };
   }
 
   /**
-   * POST /api/v3/orderList/oco: two legs sharing one quantity (and one balance lock). Both legs are
-   * validated before either exists; when one executes or its stop triggers, the other expires.
+   * POST /api/v3/orderList/oco (and the legacy /order/oco mapped onto it): two legs sharing one
+   * quantity and one balance lock. Both legs are validated before either exists; when one executes
+   * or its stop triggers, the other expires. `name` gives the request's own name of a leg parameter
+   * for error messages (the legacy form names them differently).
    */
-  placeOco(apiKey: string, p: Record<string, string>): Result<OrderList> {
-    for (const k of ['symbol', 'side', 'quantity', 'aboveType', 'belowType']) if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
+  placeOco(apiKey: string, p: Record<string, string>, name: (leg: 'above' | 'below', param: string) => string = ocoParamName): Result<OrderList> {
+    const key = this.keys.get(apiKey)!;
+    if (!key.canTrade) return E(401, -2015, 'Invalid API-key, IP, or permissions for action.');
+    for (const k of ['symbol', 'side', 'quantity']) if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
+    for (const leg of ['above', 'below'] as const) if (p[`${leg}Type`] === undefined) return E(400, -1102, `Mandatory parameter '${name(leg, 'type')}' was not sent, was empty/null, or malformed.`);
     const s = this.symbols.get(p['symbol']!);
     if (!s) return E(400, -1121, 'Invalid symbol.');
     const side = p['side'] as Side;
     if (side !== 'BUY' && side !== 'SELL') return E(400, -1117, 'Invalid side.');
-    const ABOVE: readonly string[] = side === 'SELL' ? ['LIMIT_MAKER', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] : ['STOP_LOSS', 'STOP_LOSS_LIMIT'];
-    const BELOW: readonly string[] = side === 'SELL' ? ['STOP_LOSS', 'STOP_LOSS_LIMIT'] : ['LIMIT_MAKER', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
-    if (!ABOVE.includes(p['aboveType']!)) return E(400, -1116, 'Invalid orderType.');
-    if (!BELOW.includes(p['belowType']!)) return E(400, -1116, 'Invalid orderType.');
-    const leg = (prefix: 'above' | 'below'): Record<string, string> => {
-      const out: Record<string, string> = { symbol: s.symbol, side, type: p[`${prefix}Type`]!, quantity: p['quantity']! };
+    // SELL: take-profit above the market, stop-loss below it; BUY: the mirror.
+    const TP: readonly string[] = ['LIMIT_MAKER', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
+    const SL: readonly string[] = ['STOP_LOSS', 'STOP_LOSS_LIMIT'];
+    const allowed = { above: side === 'SELL' ? TP : SL, below: side === 'SELL' ? SL : TP };
+    for (const leg of ['above', 'below'] as const) {
+      const t = p[`${leg}Type`]!;
+      if (!ORDER_TYPES.includes(t as OrderType)) return E(400, -1116, 'Invalid orderType.');
+      if (!allowed[leg].includes(t)) return E(400, -1013, `${name(leg, 'type')} ${t} is not supported for a ${side} OCO; it must be one of ${allowed[leg].join(', ')}.`);
+    }
+    const legParams = (leg: 'above' | 'below'): Record<string, string> => {
+      const out: Record<string, string> = { symbol: s.symbol, side, type: p[`${leg}Type`]!, quantity: p['quantity']! };
       for (const [k, v] of [['ClientOrderId', 'newClientOrderId'], ['Price', 'price'], ['StopPrice', 'stopPrice'], ['TrailingDelta', 'trailingDelta'], ['TimeInForce', 'timeInForce']] as const) {
-        const x = p[`${prefix}${k}`];
+        const x = p[`${leg}${k}`];
         if (x !== undefined) out[v] = x;
       }
       return out;
     };
-    const above = leg('above');
-    const below = leg('below');
     const lcid = p['listClientOrderId'] ?? `simlist${this.nextListId}${Math.floor(this.random() * 1e9)}`;
     if (!/^[a-zA-Z0-9-_]{1,36}$/.test(lcid)) return E(400, -1100, "Illegal characters found in parameter 'listClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.");
     if ([...this.lists.values()].some((l) => l.apiKey === apiKey && l.status === 'EXECUTING' && l.listClientOrderId === lcid)) return E(400, -2010, 'Duplicate order sent.');
-    // Price relationships: the above leg above the market, the below leg below it.
-    const book = this.books.get(s.symbol)!;
-    const px = (o: Record<string, string>): Fx | null => {
-      const v = o['stopPrice'] ?? o['price'];
-      if (v === undefined) return null;
-      const r = parseFx(v);
-      return r.ok ? r.value : null;
+    // Price relationship against the last price, checked for the list before its legs. The price that
+    // counts is a LIMIT_MAKER's limit price or a stop type's stopPrice (a leg with only a
+    // trailingDelta has none yet; a malformed one is left to the leg's own validation).
+    const last = this.books.get(s.symbol)!.last;
+    const trigger = (leg: 'above' | 'below'): Fx | null => {
+      const v = p[`${leg}Type`] === 'LIMIT_MAKER' ? p[`${leg}Price`] : p[`${leg}StopPrice`];
+      const r = v === undefined ? null : parseFx(v);
+      return r?.ok ? r.value : null;
     };
-    const a = px(above);
-    const b = px(below);
-    if (a === null || b === null) return E(400, -1102, 'Mandatory parameter price or stopPrice was not sent, was empty/null, or malformed.');
-    if (!(a > book.last && b < book.last)) return E(400, -1013, 'The relationship of the prices for the orders is not correct.');
-    const v1 = this.place(apiKey, above, true);
-    if (!v1.ok) return v1;
-    const v2 = this.place(apiKey, below, true, { sharedLock: true, extraOpen: 1 });
-    if (!v2.ok) return v2;
+    const ta = trigger('above');
+    const tb = trigger('below');
+    if ((ta !== null && ta <= last) || (tb !== null && tb >= last)) {
+      const what = side === 'SELL' ? 'for a SELL OCO the above leg (take-profit) must be above the last price and the below leg (stop) below it' : 'for a BUY OCO the above leg (stop) must be above the last price and the below leg (take-profit) below it';
+      return E(400, -2010, `The relationship of the prices for the orders is not correct: ${what} (last price ${fmt(last)}).`);
+    }
+    const renamed = (leg: 'above' | 'below', e: VenueError): { ok: false; err: VenueError } => ({ ok: false, err: { ...e, msg: e.msg.replace(/'(price|stopPrice|trailingDelta|timeInForce|newClientOrderId)'/g, (_m, k: string) => `'${name(leg, k)}'`) } });
+    // Both legs, validated as single orders would be, before anything exists. The second leg counts
+    // the first against MAX_NUM_ORDERS / MAX_NUM_ALGO_ORDERS and may not reuse its clientOrderId.
+    const a = this.validate(apiKey, legParams('above'), { skipBalance: true });
+    if (!a.ok) return renamed('above', a.err);
+    const b = this.validate(apiKey, legParams('below'), { skipBalance: true, extraOpen: 1, extraAlgo: STOP_TYPES.includes(a.value.order.type) ? 1 : 0, takenCids: [a.value.order.clientOrderId] });
+    if (!b.ok) return renamed('below', b.err);
+    // One lock for both legs: the base quantity for a SELL, the dearer leg's quote for a BUY.
+    const need = max(a.value.need, b.value.need);
+    if (this.balance(apiKey, a.value.order.lockedAsset).free < need) return E(400, -2010, 'Account has insufficient balance for requested action.');
     const id = this.nextListId++;
-    const first = this.place(apiKey, above, false, { listId: id });
-    if (!first.ok) return first;
-    const second = this.place(apiKey, below, false, { listId: id, sharedLock: true });
-    if (!second.ok) {
-      this.end(first.value, 'CANCELED');
-      return second;
-    }
-    const list: OrderList = { orderListId: id, listClientOrderId: lcid, symbol: s.symbol, apiKey, orderIds: [first.value.orderId, second.value.orderId], status: 'EXECUTING', transactionTime: this.now() };
+    const above = this.commit(a.value, id, need);
+    const below = this.commit(b.value, id, 0n);
+    const list: OrderList = { orderListId: id, listClientOrderId: lcid, symbol: s.symbol, apiKey, orderIds: [above.orderId, below.orderId], status: 'EXECUTING', transactionTime: this.now() };
     this.lists.set(id, list);
-    // A leg may already have executed at placement (a TAKE_PROFIT at the market): settle at once.
-    for (const oid of list.orderIds) {
-      const o = this.orders.get(oid)!;
-      if (o.executedQty > 0n) this.settleList(o);
-    }
+    this.emitList(list);
+    this.activate(above, null);
+    if (list.status === 'EXECUTING') this.activate(below, null);
     return { ok: true, value: list };
   }
 
@@ -351,33 +420,49 @@ export class Exchange {
     for (const l of this.lists.values()) {
       if (l.apiKey !== apiKey) continue;
       if (by.orderListId !== undefined ? l.orderListId === by.orderListId : l.listClientOrderId === by.listClientOrderId) {
-        if (!found || l.status === 'EXECUTING' || l.orderListId > found.orderListId) found = l;
+        // A listClientOrderId is unique among executing lists only: prefer that one, else the newest.
+        if (!found || (l.status === 'EXECUTING' && found.status !== 'EXECUTING') || (found.status !== 'EXECUTING' && l.orderListId > found.orderListId)) found = l;
       }
     }
     return found;
   }
 
+  /** DELETE /api/v3/orderList, or a DELETE /api/v3/order of one leg: every open leg CANCELED. */
   cancelList(list: OrderList): void {
     for (const oid of list.orderIds) {
       const o = this.orders.get(oid)!;
       if (isOpen(o)) this.end(o, 'CANCELED');
     }
-    list.status = 'ALL_DONE';
+    if (list.status === 'EXECUTING') {
+      list.status = 'ALL_DONE';
+      this.emitList(list);
+    }
   }
 
-  /** One leg executed or triggered: the other leg expires, its share of the lock moves over. */
-  private settleList(leg: Order): void {
-    const list = this.lists.get(leg.orderListId);
+  /** Before a leg trades, the list's shared lock moves onto it (the other leg holds none after). */
+  private absorbListLock(leg: Order): void {
+    const list = leg.orderListId >= 0 ? this.lists.get(leg.orderListId) : undefined;
     if (!list || list.status !== 'EXECUTING') return;
     for (const oid of list.orderIds) {
       if (oid === leg.orderId) continue;
       const other = this.orders.get(oid)!;
-      if (!isOpen(other)) continue;
       leg.locked += other.locked;
       other.locked = 0n;
-      this.end(other, 'EXPIRED');
+    }
+  }
+
+  /** One leg executed or its stop triggered: the other leg EXPIRES and the list is ALL_DONE. */
+  private settleList(leg: Order): void {
+    const list = leg.orderListId >= 0 ? this.lists.get(leg.orderListId) : undefined;
+    if (!list || list.status !== 'EXECUTING') return;
+    this.absorbListLock(leg);
+    for (const oid of list.orderIds) {
+      if (oid === leg.orderId) continue;
+      const other = this.orders.get(oid)!;
+      if (isOpen(other)) this.end(other, 'EXPIRED');
     }
     list.status = 'ALL_DONE';
+    this.emitList(list);
   }
 
   find(apiKey: string, symbol: string, by: { orderId?: number; clientOrderId?: string }): Order | undefined {
@@ -411,7 +496,7 @@ export class Exchange {
 
   private execute(o: Order, px: Fx, qty: Fx, maker: boolean): void {
     if (qty <= 0n) return;
-    if (o.orderListId >= 0) this.settleList(o);
+    if (o.orderListId >= 0) this.absorbListLock(o);
     const s = this.symbols.get(o.symbol)!;
     const quote = mul(px, qty);
     const base = this.balance(o.apiKey, s.base);
@@ -422,6 +507,8 @@ export class Exchange {
       const spend = min(quote, o.locked);
       q.locked -= spend;
       o.locked -= spend;
+      // A BUY stop that fills above the price it locked at pays the rest from the free balance.
+      q.free -= quote - spend;
       commission = (qty * FEE_BPS) / 10_000n;
       commissionAsset = s.base;
       base.free += qty - commission;
@@ -440,6 +527,8 @@ export class Exchange {
     o.status = o.executedQty >= o.origQty ? 'FILLED' : 'PARTIALLY_FILLED';
     if (o.status === 'FILLED') this.release(o);
     this.emit(o, fill);
+    // Any execution of a leg ends its list: the other leg expires.
+    if (o.orderListId >= 0) this.settleList(o);
   }
 
   private end(o: Order, status: 'CANCELED' | 'EXPIRED'): void {
@@ -463,35 +552,36 @@ export class Exchange {
     const b = this.books.get(symbol)!;
     for (const o of this.orders.values()) {
       if (o.symbol !== symbol || !isOpen(o)) continue;
-      if (!o.triggered && this.trailRef.has(o.orderId)) {
-        // Trailing stop: follows the best price and triggers delta BIPS behind it.
-        const px = o.side === 'SELL' ? b.bid : b.ask;
-        const ref = this.trailRef.get(o.orderId)!;
-        const best = o.side === 'SELL' ? max(ref, px) : min(ref, px);
-        this.trailRef.set(o.orderId, best);
-        const d = BigInt(o.trailingDelta ?? 0);
-        const hit = o.side === 'SELL' ? px * 10_000n <= best * (10_000n - d) : px * 10_000n >= best * (10_000n + d);
-        if (!hit) continue;
-        o.triggered = true;
-        o.stopPrice = px;
-        this.trailRef.delete(o.orderId);
-        if (o.type === 'STOP_LOSS' || o.type === 'TAKE_PROFIT') {
-          this.execute(o, px, o.origQty, false);
-          continue;
-        }
-      }
       if (!o.triggered) {
         const px = o.side === 'SELL' ? b.bid : b.ask;
-        const stopLoss = o.type === 'STOP_LOSS' || o.type === 'STOP_LOSS_LIMIT';
-        // A stop-loss sells when the price falls to it (buys when it rises); take-profit the opposite.
-        const hit = o.side === 'SELL' ? (stopLoss ? px <= o.stopPrice : px >= o.stopPrice) : stopLoss ? px >= o.stopPrice : px <= o.stopPrice;
+        let hit: boolean;
+        if (this.trailRef.has(o.orderId)) {
+          // Trailing stop: follows the best price and triggers delta BIPS behind it.
+          const ref = this.trailRef.get(o.orderId)!;
+          const best = o.side === 'SELL' ? max(ref, px) : min(ref, px);
+          this.trailRef.set(o.orderId, best);
+          const d = BigInt(o.trailingDelta ?? 0);
+          hit = o.side === 'SELL' ? px * 10_000n <= best * (10_000n - d) : px * 10_000n >= best * (10_000n + d);
+          if (hit) {
+            o.stopPrice = px;
+            this.trailRef.delete(o.orderId);
+          }
+        } else {
+          const stopLoss = o.type === 'STOP_LOSS' || o.type === 'STOP_LOSS_LIMIT';
+          // A stop-loss sells when the price falls to it (buys when it rises); take-profit the opposite.
+          hit = o.side === 'SELL' ? (stopLoss ? px <= o.stopPrice : px >= o.stopPrice) : stopLoss ? px >= o.stopPrice : px <= o.stopPrice;
+        }
         if (!hit) continue;
         o.triggered = true;
+        // A triggered leg ends its list: the other leg expires before this one trades.
         if (o.orderListId >= 0) this.settleList(o);
         if (o.type === 'STOP_LOSS' || o.type === 'TAKE_PROFIT') {
           this.execute(o, px, o.origQty, false);
           continue;
         }
+        this.tryFill(o, true);
+        if (isOpen(o) && (o.timeInForce === 'IOC' || o.timeInForce === 'FOK')) this.end(o, 'EXPIRED');
+        continue;
       }
       this.tryFill(o, true);
     }
@@ -499,6 +589,12 @@ export class Exchange {
 
   private emit(o: Order, fill: Fill | null): void {
     for (const l of this.listeners) l(o, fill);
+  }
+
+  private emitList(list: OrderList): void {
+    const done = list.status === 'ALL_DONE';
+    const e: ListEvent = { list, listStatusType: done ? 'ALL_DONE' : 'EXEC_STARTED', listOrderStatus: done ? 'ALL_DONE' : 'EXECUTING', time: this.now() };
+    for (const l of this.listListeners) l(e);
   }
 
   snapshot(): ExchangeSnapshot {
@@ -522,6 +618,7 @@ export class Exchange {
       symbolStatus: Object.fromEntries([...this.symbols].map(([s, d]) => [s, d.status])),
       lists: [...this.lists.values()].map((l) => ({ ...l, orderIds: [...l.orderIds] })),
       nextListId: this.nextListId,
+      trails: Object.fromEntries([...this.trailRef].map(([id, px]) => [String(id), fmt(px)])),
     };
   }
 
@@ -550,7 +647,9 @@ export class Exchange {
     }
     this.lists.clear();
     for (const l of s.lists ?? []) this.lists.set(l.orderListId, { ...l, orderIds: [...l.orderIds] });
-    this.nextListId = s.nextListId ?? 1;
+    this.nextListId = s.nextListId ?? Math.max(0, ...this.lists.keys()) + 1;
+    this.trailRef.clear();
+    for (const [id, px] of Object.entries(s.trails ?? {})) if (this.orders.has(Number(id))) this.trailRef.set(Number(id), fx(px));
     for (const [sym, p] of Object.entries(s.prices)) {
       const d = this.symbols.get(sym);
       if (d) this.books.set(sym, this.bookAround(d, fx(p), 1));

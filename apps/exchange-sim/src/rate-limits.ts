@@ -74,16 +74,16 @@ export class RateLimiter {
     this.bannedUntil = now + ms;
   }
 
-  /** Counts a new order for a key; returns the 10 s and 1 d counts, or null when over. */
-  order(apiKey: string, now: number): { c10s: number; c1d: number } | null {
+  /** Counts `n` new orders for a key (an OCO is 2); returns the 10 s and 1 d counts, or null when over. */
+  order(apiKey: string, now: number, n = 1): { c10s: number; c1d: number } | null {
     const list = (this.orders.get(apiKey) ?? []).filter((t) => now - t < 86_400_000);
     const c10s = list.filter((t) => now - t < 10_000).length;
-    if (c10s + 1 > LIMITS.orders10s || list.length + 1 > LIMITS.ordersDay) {
+    if (c10s + n > LIMITS.orders10s || list.length + n > LIMITS.ordersDay) {
       this.orders.set(apiKey, list);
       return null;
     }
-    list.push(now);
+    for (let i = 0; i < n; i++) list.push(now);
     this.orders.set(apiKey, list);
-    return { c10s: c10s + 1, c1d: list.length };
+    return { c10s: c10s + n, c1d: list.length };
   }
 }

@@ -101,7 +101,7 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
     case 'POST /api/v3/order/oco':
     case 'POST /api/v3/orderList/oco': {
       // An OCO counts as two orders against the order-rate limits.
-      const counts = d.limiter.order(key.apiKey, now) && d.limiter.order(key.apiKey, now);
+      const counts = d.limiter.order(key.apiKey, now, 2);
       if (!counts) return err({ http: 429, code: -1015, msg: 'Too many new orders; current limit is 50 orders per TEN_SECONDS.' });
       headers['x-mbx-order-count-10s'] = String(counts.c10s);
       headers['x-mbx-order-count-1d'] = String(counts.c1d);
@@ -109,31 +109,38 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       const e1007 = five ? null : d.faults.take('error_1007', route, now);
       const drop = five || e1007 ? null : d.faults.take('drop_response_after_execute', route, now);
       if ((five || e1007) && !(five ?? e1007)!.execute) return five ? { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' } : err(E1007);
-      const r = d.ex.placeOco(key.apiKey, route === 'POST /api/v3/order/oco' ? legacyOco(p) : p);
+      const legacy = route === 'POST /api/v3/order/oco';
+      const r = legacy ? d.ex.placeOco(key.apiKey, legacyOco(p), legacyName(p['side'])) : d.ex.placeOco(key.apiKey, p);
       if (r.ok) d.onChange();
       if (drop) return { destroy: true };
       if (five) return { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' };
       if (e1007) return err(E1007);
       if (!r.ok) return err(r.err);
-      return ok(listResponse(d.ex, r.value, true));
+      return ok(listResponse(d.ex, r.value, p['newOrderRespType'] === 'ACK' || p['newOrderRespType'] === 'RESULT' ? p['newOrderRespType'] : 'FULL'));
     }
     case 'DELETE /api/v3/orderList': {
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
-      const l = d.ex.findList(key.apiKey, p['orderListId'] ? { orderListId: Number(p['orderListId']) } : { listClientOrderId: p['listClientOrderId'] ?? '' });
+      if (!p['orderListId'] && !p['listClientOrderId']) return err({ http: 400, code: -1102, msg: "Param 'orderListId' or 'listClientOrderId' must be sent, but both were empty/null!" });
+      const l = d.ex.findList(key.apiKey, p['orderListId'] ? { orderListId: Number(p['orderListId']) } : { listClientOrderId: p['listClientOrderId']! });
       if (!l || l.symbol !== p['symbol'] || l.status !== 'EXECUTING') return err({ http: 400, code: -2011, msg: 'Order list does not exist.' });
       d.ex.cancelList(l);
       d.onChange();
-      return ok(listResponse(d.ex, l, true));
+      return ok(listResponse(d.ex, l, 'CANCEL'));
     }
     case 'GET /api/v3/orderList': {
       if (!p['orderListId'] && !p['origClientOrderId']) return err({ http: 400, code: -1102, msg: "Param 'origClientOrderId' or 'orderListId' must be sent, but both were empty/null!" });
       const l = d.ex.findList(key.apiKey, p['orderListId'] ? { orderListId: Number(p['orderListId']) } : { listClientOrderId: p['origClientOrderId']! });
-      return l ? ok(listResponse(d.ex, l, false)) : err({ http: 400, code: -2011, msg: 'Order list does not exist.' });
+      return l ? ok(listResponse(d.ex, l, null)) : err({ http: 400, code: -2011, msg: 'Order list does not exist.' });
     }
     case 'GET /api/v3/openOrderList':
-      return ok([...d.ex.lists.values()].filter((l) => l.apiKey === key.apiKey && l.status === 'EXECUTING').map((l) => listResponse(d.ex, l, false)));
-    case 'GET /api/v3/allOrderList':
-      return ok([...d.ex.lists.values()].filter((l) => l.apiKey === key.apiKey).map((l) => listResponse(d.ex, l, false)));
+      return ok([...d.ex.lists.values()].filter((l) => l.apiKey === key.apiKey && l.status === 'EXECUTING').map((l) => listResponse(d.ex, l, null)));
+    case 'GET /api/v3/allOrderList': {
+      // Newest last, as Binance; `fromId` pages from a list id, `limit` (default 500, max 1000).
+      const fromId = p['fromId'] !== undefined ? Number(p['fromId']) : null;
+      const limit = Math.min(1000, Number(p['limit'] ?? 500) || 500);
+      const all = [...d.ex.lists.values()].filter((l) => l.apiKey === key.apiKey && (fromId === null || l.orderListId >= fromId)).sort((a, b) => a.orderListId - b.orderListId);
+      return ok((fromId === null ? all.slice(-limit) : all.slice(0, limit)).map((l) => listResponse(d.ex, l, null)));
+    }
     case 'POST /api/v3/order': {
       const counts = d.limiter.order(key.apiKey, now);
       if (!counts) return err({ http: 429, code: -1015, msg: 'Too many new orders; current limit is 50 orders per TEN_SECONDS.' });
@@ -188,7 +195,12 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
 
 const LIST_ROUTES: ReadonlySet<string> = new Set(['POST /api/v3/orderList/oco', 'POST /api/v3/order/oco', 'DELETE /api/v3/orderList', 'GET /api/v3/orderList', 'GET /api/v3/openOrderList', 'GET /api/v3/allOrderList']);
 
-/** The legacy POST /api/v3/order/oco parameters mapped onto the above/below form. */
+/**
+ * The legacy POST /api/v3/order/oco parameters mapped onto the above/below form: a LIMIT_MAKER leg
+ * (`price`, `limitClientOrderId`) and a STOP_LOSS or, with `stopLimitPrice`, STOP_LOSS_LIMIT leg
+ * (`stopPrice`, `stopLimitTimeInForce`, `stopClientOrderId`, `trailingDelta`). For a SELL the limit
+ * leg is above the market, for a BUY below it.
+ */
 function legacyOco(p: Record<string, string>): Record<string, string> {
   const sell = p['side'] === 'SELL';
   const limit: Record<string, string | undefined> = { Type: 'LIMIT_MAKER', Price: p['price'], ClientOrderId: p['limitClientOrderId'] };
@@ -198,6 +210,7 @@ function legacyOco(p: Record<string, string>): Record<string, string> {
     Price: p['stopLimitPrice'],
     TimeInForce: p['stopLimitTimeInForce'],
     ClientOrderId: p['stopClientOrderId'],
+    TrailingDelta: p['trailingDelta'],
   };
   const out: Record<string, string> = {};
   for (const k of ['symbol', 'side', 'quantity', 'listClientOrderId', 'newOrderRespType']) if (p[k] !== undefined) out[k] = p[k];
@@ -207,9 +220,32 @@ function legacyOco(p: Record<string, string>): Record<string, string> {
   return out;
 }
 
-function listResponse(ex: Exchange, l: OrderList, withReports: boolean): Record<string, unknown> {
+/** The legacy request's own name of a leg parameter, for error messages. */
+function legacyName(side: string | undefined): (leg: 'above' | 'below', param: string) => string {
+  return (leg, param) => {
+    const isLimit = (leg === 'above') === (side === 'SELL');
+    if (isLimit) return param === 'newClientOrderId' ? 'limitClientOrderId' : param;
+    const stop: Record<string, string> = { price: 'stopLimitPrice', timeInForce: 'stopLimitTimeInForce', newClientOrderId: 'stopClientOrderId' };
+    return stop[param] ?? param;
+  };
+}
+
+/**
+ * An order list as Binance answers for it. `reports`: the orderReports of a placement (ACK, RESULT
+ * or FULL, as newOrderRespType asks) or of a cancel (CANCEL); null for a query (no orderReports).
+ */
+function listResponse(ex: Exchange, l: OrderList, reports: 'ACK' | 'RESULT' | 'FULL' | 'CANCEL' | null): Record<string, unknown> {
   const legs = l.orderIds.map((id) => ex.orders.get(id)!);
   const done = l.status === 'ALL_DONE';
+  const report = (o: Order): Record<string, unknown> => {
+    if (reports === 'CANCEL') {
+      const { symbol, orderId, orderListId, clientOrderId, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side, stopPrice, trailingDelta, selfTradePreventionMode } = orderQuery(o);
+      return { symbol, origClientOrderId: clientOrderId, orderId, orderListId, clientOrderId, transactTime: o.updateTime, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side, stopPrice, ...(trailingDelta !== undefined ? { trailingDelta } : {}), selfTradePreventionMode };
+    }
+    const r = orderResponse(o, reports === 'FULL' ? 'FULL' : 'RESULT');
+    const { fills, ...rest } = r as { fills?: unknown };
+    return { ...rest, stopPrice: fmt(o.stopPrice), ...(o.trailingDelta !== null ? { trailingDelta: o.trailingDelta } : {}), ...(fills !== undefined ? { fills } : {}) };
+  };
   return {
     orderListId: l.orderListId,
     contingencyType: 'OCO',
@@ -219,7 +255,7 @@ function listResponse(ex: Exchange, l: OrderList, withReports: boolean): Record<
     transactionTime: l.transactionTime,
     symbol: l.symbol,
     orders: legs.map((o) => ({ symbol: o.symbol, orderId: o.orderId, clientOrderId: o.clientOrderId })),
-    ...(withReports ? { orderReports: legs.map((o) => ({ ...orderQuery(o), transactTime: o.updateTime })) } : {}),
+    ...(reports !== null ? { orderReports: legs.map(report) } : {}),
   };
 }
 

@@ -1,12 +1,13 @@
 import { createHmac } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { fmt } from './decimal.js';
-import type { Exchange, Fill, Order } from './exchange.js';
+import type { Exchange, Fill, ListEvent, Order } from './exchange.js';
 
 /**
  * The WebSocket API's user data stream, as Binance now offers it: a client on /ws-api/v3 sends
  * `userDataStream.subscribe.signature` (HMAC over its sorted params) and then receives
- * `{subscriptionId, event}` frames: executionReport, outboundAccountPosition,
+ * `{subscriptionId, event}` frames: executionReport (with the order list id `g`, -1 outside a
+ * list), listStatus (an order list started or ended), outboundAccountPosition,
  * eventStreamTerminated.
  */
 interface Subscription {
@@ -24,6 +25,7 @@ export class WsApi {
     private readonly now: () => number,
   ) {
     ex.listeners.push((o, fill) => this.onOrder(o, fill));
+    ex.listListeners.push((e) => this.onList(e));
   }
 
   attach(ws: WebSocket): void {
@@ -70,6 +72,29 @@ export class WsApi {
     this.subs.clear();
   }
 
+  /** listStatus: sent when a list starts (EXEC_STARTED/EXECUTING) and when it ends (ALL_DONE). */
+  private onList(e: ListEvent): void {
+    const subs = [...this.subs].filter((s) => s.apiKey === e.list.apiKey);
+    if (subs.length === 0) return;
+    const event = {
+      e: 'listStatus',
+      E: this.now(),
+      s: e.list.symbol,
+      g: e.list.orderListId,
+      c: 'OCO',
+      l: e.listStatusType,
+      L: e.listOrderStatus,
+      r: 'NONE',
+      C: e.list.listClientOrderId,
+      T: e.time,
+      O: e.list.orderIds.map((id) => {
+        const o = this.ex.orders.get(id)!;
+        return { s: o.symbol, i: o.orderId, c: o.clientOrderId };
+      }),
+    };
+    for (const s of subs) s.ws.send(JSON.stringify({ subscriptionId: s.id, event }));
+  }
+
   private onOrder(o: Order, fill: Fill | null): void {
     const subs = [...this.subs].filter((s) => s.apiKey === o.apiKey);
     if (subs.length === 0) return;
@@ -90,6 +115,7 @@ export class WsApi {
       X: o.status,
       r: 'NONE',
       i: o.orderId,
+      g: o.orderListId,
       l: fill ? fmt(fill.qty) : '0.00000000',
       z: fmt(o.executedQty),
       L: fill ? fmt(fill.price) : '0.00000000',
