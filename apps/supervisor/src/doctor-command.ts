@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { formatConfigError, loadConfigFile, loadExchangeSecrets } from '@vigil/runtime';
+import type { JsonObject, JsonValue } from '@vigil/contracts';
 import { runDoctor, type CheckResult } from './doctor.js';
 import { EXIT } from './start.js';
 
@@ -15,7 +16,7 @@ export async function doctorCommand(o: { readonly config?: string | undefined; r
   const sec = loadExchangeSecrets(resolve(varDir, config.live.secrets_file), env);
   const report = await runDoctor({ config, varDir, env, secrets: sec.ok ? sec.secrets : null, secretsProblem: sec.ok ? null : { code: sec.code, message: sec.message } });
   if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else process.stdout.write(formatReport(report.checks, report.releasable, report.bot_running, process.stdout.isTTY === true));
+  else process.stdout.write(formatReport(report.checks, report.releasable, report.bot_running, process.stdout.isTTY === true) + formatConfig(report.config, report.config_defaults));
   return report.releasable ? EXIT.OK : EXIT.FAILURE;
 }
 
@@ -36,4 +37,23 @@ export function formatReport(checks: readonly CheckResult[], releasable: boolean
   const warns = checks.filter((c) => c.status === 'WARN').length;
   out.push('', `${releasable ? 'RELEASABLE' : 'NOT RELEASABLE'}: ${fails} FAIL, ${warns} WARN${running ? ' (a bot is running on this configuration)' : ''}`, '');
   return out.join('\n');
+}
+
+/**
+ * The effective configuration, secrets redacted, as dotted keys: the keys that differ from the
+ * schema defaults are listed, the rest counted (all of them are in `--json`).
+ */
+export function formatConfig(config: JsonObject, defaults: JsonObject): string {
+  const flat = (o: JsonValue, prefix: string, out: Map<string, string>): Map<string, string> => {
+    if (o !== null && typeof o === 'object' && !Array.isArray(o)) for (const [k, v] of Object.entries(o)) flat(v, prefix ? `${prefix}.${k}` : k, out);
+    else out.set(prefix, JSON.stringify(o));
+    return out;
+  };
+  const eff = flat(config, '', new Map());
+  const def = flat(defaults, '', new Map());
+  const changed = [...eff].filter(([k, v]) => def.get(k) !== v);
+  const lines = ['effective configuration (secrets redacted; every key in --json):'];
+  for (const [k, v] of changed) lines.push(`  ${k} = ${v}`);
+  lines.push(`  (${eff.size - changed.length} more keys at their defaults)`, '');
+  return lines.join('\n');
 }

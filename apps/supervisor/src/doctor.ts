@@ -3,11 +3,11 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { verifyAuditChain } from '@vigil/audit';
-import { decisionIdOf, type Config, type Decision, type JsonObject, type ReasonCode } from '@vigil/contracts';
+import { decisionIdOf, REASON_CODES, type Config, type Decision, type JsonObject, type ReasonCode } from '@vigil/contracts';
 import { redact } from '@vigil/core';
 import { AIGate } from '@vigil/engine';
 import { createClockEstimator, createRateGovernor, createRestClient, parseExchangeInfo, UserStream, type RestOutcome } from '@vigil/gateway';
-import { aiGateKey } from '@vigil/runtime';
+import { aiGateKey, parseConfig } from '@vigil/runtime';
 import { checkLiveLocks } from './live-locks.js';
 import { liveSupervisorPid } from './run-lock.js';
 
@@ -34,6 +34,8 @@ export interface DoctorReport {
   readonly releasable: boolean;
   readonly bot_running: boolean;
   readonly config: JsonObject;
+  /** The schema's defaults, redacted the same way, so a reader can tell what was changed. */
+  readonly config_defaults: JsonObject;
 }
 
 export interface DoctorInput {
@@ -130,6 +132,7 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
     add(S2, 'JSONL active', existsSync(jsonl) ? 'OK' : 'FAIL', existsSync(jsonl) ? jsonl : `${jsonl} missing`, "today's file exists", 'JSONL_WRITE_FAILED');
     const alerts = await fetch(`http://127.0.0.1:${c.panel.port}/api/alerts`, { signal: AbortSignal.timeout(Math.min(timeout, 2000)) }).then((r) => (r.ok ? (r.json() as Promise<{ alerts?: unknown[] }>) : null)).catch(() => null);
     add(S5PRE, 'alerting', alerts && Array.isArray(alerts.alerts) ? 'OK' : 'FAIL', alerts && Array.isArray(alerts.alerts) ? `${alerts.alerts.length} recent alerts readable (console + ALERT_RAISED)` : 'alerts not readable', 'alerts list answers', 'AUDIT_DB_UNUSABLE');
+    for (const r of runningBotChecks(running, await panelJson(c, '/api/reconcile', timeout), Date.now())) add(r.section, r.item, r.status, r.value, r.threshold, r.reason);
   } else {
     add(S2, 'running bot', 'SKIP', 'none answers on the panel port', '-', null);
   }
@@ -224,7 +227,16 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
   add(S5, 'churn limits', 'OK', `${r.churn_limit_10s}/10 s, ${r.churn_limit_60s}/60 s; replace ${r.cancel_replace_limit_10s}/${r.cancel_replace_limit_60s}`, 'configured', null);
   add(S5, 'panel', c.panel.host === '127.0.0.1' || c.panel.host === 'localhost' || c.panel.host === '::1' ? 'OK' : 'FAIL', `${c.panel.host}:${c.panel.port}`, 'loopback only', 'CONFIG_INVALID');
 
-  return { checks: out, releasable: !out.some((x) => x.status === 'FAIL'), bot_running: running !== null, config: redact(c) as unknown as JsonObject };
+  // The checklist's own order: sections 1 to 5, items in the order they were checked.
+  const section = (x: CheckResult): number => Number.parseInt(x.section, 10);
+  out.sort((a, b) => section(a) - section(b));
+  return { checks: out, releasable: !out.some((x) => x.status === 'FAIL'), bot_running: running !== null, config: redact(c) as unknown as JsonObject, config_defaults: redact(defaultConfig()) as unknown as JsonObject };
+}
+
+function defaultConfig(): Config {
+  const d = parseConfig({});
+  if (!d.ok) throw new Error('the configuration schema refuses its own defaults');
+  return d.config;
 }
 
 function describe(o: RestOutcome): string {
@@ -243,13 +255,46 @@ function describe(o: RestOutcome): string {
   }
 }
 
-async function panelStatus(c: Config, timeoutMs: number): Promise<Record<string, unknown> | null> {
+function panelStatus(c: Config, timeoutMs: number): Promise<Record<string, unknown> | null> {
+  return panelJson(c, '/api/status', timeoutMs);
+}
+
+async function panelJson(c: Config, path: string, timeoutMs: number): Promise<Record<string, unknown> | null> {
   try {
-    const r = await fetch(`http://127.0.0.1:${c.panel.port}/api/status`, { signal: AbortSignal.timeout(Math.min(timeoutMs, 2000)) });
+    const r = await fetch(`http://127.0.0.1:${c.panel.port}${path}`, { signal: AbortSignal.timeout(Math.min(timeoutMs, 2000)) });
     return r.ok ? ((await r.json()) as Record<string, unknown>) : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * What only a running bot can tell (read from its panel, never written): the system is in NORMAL,
+ * STARTUP_RECONCILE released the engine and the last reconcile is not BAD, and which symbols are
+ * quarantined. Entries are releasable only from NORMAL, so any other mode FAILs with its first
+ * reason code.
+ */
+export function runningBotChecks(status: Record<string, unknown>, reconcile: Record<string, unknown> | null, nowMs: number): CheckResult[] {
+  const out: CheckResult[] = [];
+  const S1 = '1 mode and locks';
+  const S4 = '4 streams and account';
+  const S5 = '5 limits and security';
+  const mode = String(status['mode'] ?? 'UNKNOWN');
+  const reasons = Array.isArray(status['reasons']) ? (status['reasons'] as { code?: unknown }[]).map((r) => String(r.code)) : [];
+  const since = typeof status['since_ms'] === 'number' ? Math.max(0, nowMs - status['since_ms']) : null;
+  const first = reasons.find((r): r is ReasonCode => r in REASON_CODES) ?? null;
+  out.push({ section: S1, item: 'system mode', status: mode === 'NORMAL' ? 'OK' : 'FAIL', value: `${mode}${reasons.length ? ` (${reasons.join(', ')})` : ''}${since !== null ? ` for ${Math.round(since / 1000)} s` : ''}`, threshold: 'NORMAL', reason: mode === 'NORMAL' ? null : (first ?? 'STARTUP_RECOVER') });
+  const engine = ((status['workers'] as Record<string, { metrics?: Record<string, unknown> }> | undefined)?.['engine']?.metrics ?? {}) as Record<string, unknown>;
+  const released = engine['startup_released'] === true;
+  const last = (reconcile?.['last'] ?? null) as { ts_ms?: number; drift?: string | null; duration_ms?: number | null } | null;
+  const drift = last?.drift ?? null;
+  const ok = released && drift !== 'BAD';
+  const value = `${released ? 'released' : 'not released (manage-only)'}; last reconcile ${last ? `${drift ?? '?'} in ${last.duration_ms ?? '?'} ms, ${Math.round((nowMs - (last.ts_ms ?? nowMs)) / 1000)} s ago` : 'none recorded'}`;
+  out.push({ section: S4, item: 'startup reconcile', status: ok ? 'OK' : 'FAIL', value, threshold: 'released, drift not BAD', reason: ok ? null : drift === 'BAD' ? 'DRIFT_LIMIT_EXCEEDED' : 'STARTUP_RECOVER' });
+  const gw = ((status['workers'] as Record<string, { metrics?: Record<string, unknown> }> | undefined)?.['gateway']?.metrics ?? {}) as Record<string, unknown>;
+  const q = Array.isArray(gw['quarantined']) ? (gw['quarantined'] as unknown[]).map(String) : null;
+  out.push({ section: S5, item: 'symbol quarantine', status: q === null ? 'WARN' : 'OK', value: q === null ? 'not reported by the gateway' : q.length === 0 ? 'active, none quarantined' : `active: ${q.join(', ')} quarantined (no entries there)`, threshold: 'reported by the running gateway', reason: q === null ? 'SYMBOL_QUARANTINED' : null });
+  return out;
 }
 
 function firstWsMessage(url: string, timeoutMs: number): Promise<{ ok: true; ms: number } | { ok: false; why: string }> {

@@ -172,6 +172,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
         ws_reconnects_per_min: stream.reconnectsLastMinute(),
         ws_bad_frames: stream.badFrames,
         user_stream: userStream?.state ?? 'NO_CREDENTIALS',
+        quarantined: [...desk.quarantined],
         tick_to_order_p50_ms: desk.tickToOrder.length ? percentile(desk.tickToOrder, 50) : null,
         audit_attached: audit.attached,
         audit_held: audit.heldCount,
