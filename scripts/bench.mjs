@@ -147,7 +147,23 @@ async function experiments() {
   add('experiments', 'speed-up on 2 threads', f(med(one) / med(two), 2), `${f(med(two), 0)} ms vs ${f(med(one), 0)} ms`, f(med(one) / med(two), 2), 'close to 2x on 2 cores');
 }
 
-const suites = { channels, failover, audit, sim, engine, experiments };
+/**
+ * Our signed order round trip (OrderDesk -> VenueSession -> RestClient) against ccxt's for the same
+ * requests on the same simulator; overhead = round trip minus a raw pre-signed client's (the floor).
+ */
+async function gateway() {
+  const { runGatewayBench } = await import('./bench-gateway.mjs');
+  const r = await runGatewayBench();
+  const names = { test: 'POST /order/test', place: 'POST /order LIMIT', cancel: 'DELETE /order' };
+  const us = (ms) => f(ms * 1000, 0);
+  for (const [op, v] of Object.entries(r.ops)) {
+    add('gateway', `${names[op]} floor: raw pre-signed RTT p50/p99 (us, n=${v.n})`, `${us(v.raw_p50_ms)} / ${us(v.raw_p99_ms)}`, '', '', '');
+    add('gateway', `${names[op]} client overhead p50 (us)`, us(v.ours.p50), `ccxt ${us(v.ccxt.p50)}`, f(v.ours.p50 / v.ccxt.p50, 2), 'ours <= 0.5x ccxt');
+    add('gateway', `${names[op]} client overhead p99 (us)`, us(v.ours.p99), `ccxt ${us(v.ccxt.p99)}`, f(v.ours.p99 / v.ccxt.p99, 2), 'ours <= 0.5x ccxt');
+  }
+}
+
+const suites = { channels, failover, audit, sim, engine, experiments, gateway };
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;

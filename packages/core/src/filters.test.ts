@@ -222,3 +222,75 @@ describe('quantize properties', () => {
     );
   });
 });
+
+// ---- exactness: no binary float anywhere between a raw decimal and the quantized string ----
+
+/** A decimal string as (digits, scale): value = digits / 10^scale. Independent of decimal.js. */
+type Fixed = { readonly n: bigint; readonly s: number };
+const toFixedInt = (x: string): Fixed => {
+  const [i, f = ''] = x.split('.');
+  return { n: BigInt(`${i}${f}`), s: f.length };
+};
+const rescale = (x: Fixed, s: number): bigint => x.n * 10n ** BigInt(s - x.s);
+const floorDiv = (a: bigint, b: bigint): bigint => (a >= 0n ? a / b : -((-a + b - 1n) / b));
+const trimScale = (x: Fixed): number => {
+  let s = x.s;
+  let n = x.n;
+  while (s > 0 && n % 10n === 0n) (n /= 10n), s--;
+  return s;
+};
+const show = (n: bigint, s: number, dp: number): string => {
+  const v = dp >= s ? n * 10n ** BigInt(dp - s) : n / 10n ** BigInt(s - dp);
+  const t = v.toString().padStart(dp + 1, '0');
+  return dp === 0 ? t : `${t.slice(0, -dp)}.${t.slice(-dp)}`;
+};
+/** Reference snap onto min + k*step in integer arithmetic (half-up for nearest), with bounds. */
+function referenceQuantize(raw: string, min: string, max: string, step: string, mode: 'down' | 'up' | 'nearest'): string | null {
+  const [r, mn, mx, st] = [raw, min, max, step].map(toFixedInt) as [Fixed, Fixed, Fixed, Fixed];
+  const s = Math.max(r.s, mn.s, mx.s, st.s);
+  const [R, MN, MX, ST] = [r, mn, mx, st].map((x) => rescale(x, s)) as [bigint, bigint, bigint, bigint];
+  const num = R - MN;
+  const k = mode === 'down' ? floorDiv(num, ST) : mode === 'up' ? -floorDiv(-num, ST) : floorDiv(2n * num + ST, 2n * ST);
+  const v = MN + k * ST;
+  if ((MN !== 0n && v < MN) || v <= 0n || (MX !== 0n && v > MX)) return null;
+  return show(v, s, trimScale(st));
+}
+
+const arbManyDigits = fc
+  .record({ int: fc.bigInt({ min: 0n, max: 10n ** 15n }), frac: fc.bigInt({ min: 0n, max: 10n ** 20n - 1n }), scale: fc.integer({ min: 1, max: 20 }) })
+  .map(({ int, frac, scale }) => `${int}.${frac.toString().padStart(20, '0').slice(0, scale)}`);
+const arbFineGrid = fc.record({ mant: fc.constantFrom(1n, 2n, 5n, 25n), scale: fc.integer({ min: 0, max: 18 }), minK: fc.bigInt({ min: 0n, max: 1000n }), spanK: fc.bigInt({ min: 1n, max: 10n ** 24n }) }).map(({ mant, scale, minK, spanK }) => {
+  const d = (n: bigint): string => show(n, scale, scale);
+  return { step: d(mant), min: d(mant * minK), max: d(mant * (minK + spanK)) };
+});
+
+describe('quantize exactness', () => {
+  it('equals an integer-arithmetic reference digit for digit, where a float pipeline would not', () => {
+    let floatWouldDiffer = 0;
+    let checked = 0;
+    fc.assert(
+      fc.property(arbFineGrid, arbFineGrid, arbManyDigits, fc.constantFrom('down', 'up', 'nearest' as const), (pg, qg, raw, mode) => {
+        const rules = rulesForGrid({ step: new Dec(pg.step), min: new Dec(pg.min), max: new Dec(pg.max) }, { step: new Dec(qg.step), min: new Dec(qg.min), max: new Dec(qg.max) });
+        const p = quantizePrice(raw, rules, mode);
+        const wantP = referenceQuantize(raw, pg.min, pg.max, pg.step, mode);
+        expect(p.ok ? p.value : null).toBe(wantP);
+        const q = quantizeQty(raw, rules);
+        const wantQ = referenceQuantize(raw, qg.min, qg.max, qg.step, 'down');
+        expect(q.ok ? q.value : null).toBe(wantQ);
+        if (wantP !== null) {
+          checked++;
+          const dp = wantP.includes('.') ? wantP.length - wantP.indexOf('.') - 1 : 0;
+          const st = Number(pg.step);
+          const mn = Number(pg.min);
+          const k = (Number(raw) - mn) / st;
+          const viaFloat = (mn + (mode === 'down' ? Math.floor(k) : mode === 'up' ? Math.ceil(k) : Math.round(k)) * st).toFixed(Math.min(dp, 100));
+          if (viaFloat !== wantP) floatWouldDiffer++;
+        }
+      }),
+      { numRuns: 1000 },
+    );
+    // Many generated decimals are beyond what a double carries: a Number pipeline gets them wrong.
+    expect(checked).toBeGreaterThan(100);
+    expect(floatWouldDiffer / checked).toBeGreaterThan(0.2);
+  });
+});

@@ -174,7 +174,7 @@ export const PRE_SEND_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUN
 
 export type TransportEvidence = {
   readonly code: string;
-  /** The socket lifecycle was observed (got's timings exist). */
+  /** The socket lifecycle was observed (the transport watched connect, write and response). */
   readonly observed: boolean;
   /** The connection could carry the request: TCP connected (http) or TLS done (https), or a reused socket. */
   readonly connectionReady: boolean;

@@ -54,6 +54,21 @@ export type RateGovernor = {
   snapshot(now: number): GovernorSnapshot;
 };
 
+type UsageHeader = { readonly type: RateLimitType; readonly intervalMs: number };
+const USAGE_RE = /^x-mbx-(used-weight|order-count)-(\d+)([smhd])$/i;
+/** Header name -> what it counts (null: not a usage header). Names repeat on every reply: parse once. */
+const usageHeaders = new Map<string, UsageHeader | null>();
+
+function usageHeader(name: string): UsageHeader | null {
+  let h = usageHeaders.get(name);
+  if (h !== undefined) return h;
+  const m = USAGE_RE.exec(name);
+  h = m ? { type: m[1]!.toLowerCase() === 'used-weight' ? 'REQUEST_WEIGHT' : 'ORDERS', intervalMs: Number(m[2]) * LETTER_MS[m[3]!.toUpperCase() as keyof typeof LETTER_MS] } : null;
+  // Bounded: a venue (or a proxy) inventing header names must not grow this without end.
+  if (usageHeaders.size < 256) usageHeaders.set(name, h);
+  return h;
+}
+
 export function createRateGovernor(limits: readonly RateLimit[], config: Partial<GovernorConfig> = {}): RateGovernor {
   const cfg: GovernorConfig = { ...GOVERNOR_DEFAULTS, ...config };
   let counters = new Map<string, Counter>();
@@ -129,11 +144,12 @@ export function createRateGovernor(limits: readonly RateLimit[], config: Partial
     } else if (status < 500) {
       consecutive429 = 0;
     }
-    for (const [name, value] of Object.entries(headers)) {
-      const m = /^x-mbx-(used-weight|order-count)-(\d+)([smhd])$/i.exec(name);
-      if (!m || value === undefined || !/^\d+$/.test(value.trim())) continue;
-      const type: RateLimitType = m[1]!.toLowerCase() === 'used-weight' ? 'REQUEST_WEIGHT' : 'ORDERS';
-      const intervalMs = Number(m[2]) * LETTER_MS[m[3]!.toUpperCase() as keyof typeof LETTER_MS];
+    for (const name of Object.keys(headers)) {
+      const value = headers[name];
+      if (value === undefined) continue;
+      const h = usageHeader(name);
+      if (!h || !/^\d+$/.test(value.trim())) continue;
+      const { type, intervalMs } = h;
       const k = key(type, intervalMs);
       let c = counters.get(k);
       if (!c) {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRateGovernor, type RateGovernor } from './rate-limits.js';
 import { createRestClient, type ResponseInfo, type RestClient } from './rest-client.js';
@@ -95,6 +96,43 @@ describe('rest client: normal replies', () => {
     expect(out).toMatchObject({ kind: 'OK', body: { serverTime: 1 } });
     expect(p.requests[0]!.headers['x-mbx-apikey']).toBeUndefined();
     expect(p.requests[0]!.url).toBe('/api/v3/time');
+  });
+});
+
+describe('rest client: transport', () => {
+  it('asks for compression and decodes a gzip reply', async () => {
+    const p = await peer((_req, res) => {
+      const body = gzipSync(JSON.stringify({ orderId: 7, clientOrderId: 'vigil-1' }));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(body.length) });
+      res.end(body);
+    });
+    expect(await placeOrder(client(p.url))).toMatchObject({ kind: 'OK', body: { orderId: 7 } });
+    expect(p.requests[0]!.headers['accept-encoding']).toContain('gzip');
+  });
+  it('a reply cut off mid-body on an order -> UNKNOWN, sent once', async () => {
+    const p = await peer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"orderId": 7,');
+      setTimeout(() => req.socket.destroy(), 5);
+    });
+    const out = await placeOrder(client(p.url));
+    expect(out).toMatchObject({ kind: 'UNKNOWN' });
+    expect(p.requests).toHaveLength(1);
+  });
+  it('a corrupt gzip body on an order -> UNKNOWN', async () => {
+    const p = await peer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end('not gzip at all');
+    });
+    expect(await placeOrder(client(p.url))).toMatchObject({ kind: 'UNKNOWN' });
+  });
+  it('reuses one keep-alive connection across calls', async () => {
+    const p = await peer((_req, res) => json(res, 200, { serverTime: 1 }));
+    const sockets = new Set<unknown>();
+    p.server.on('connection', (s) => sockets.add(s));
+    const c = client(p.url);
+    for (let i = 0; i < 3; i++) expect(await c.publicGet('/api/v3/time', {}, 1)).toMatchObject({ kind: 'OK' });
+    expect(sockets.size).toBe(1);
   });
 });
 

@@ -1,7 +1,5 @@
-import http from 'node:http';
-import https from 'node:https';
-import { got, RequestError } from 'got';
 import { backoffMs } from '@vigil/core';
+import { ACCEPT_ENCODING, createHttpTransport, type TransportEvidence } from './http-transport.js';
 import { classify, mayHaveBeenWritten, type CallKind, type HeaderMap, type ParsedBody, type RestOutcome } from './outcome.js';
 import type { RateGovernor } from './rate-limits.js';
 import { buildQuery, buildSignedQuery, scrubUrl, type Params, type Signer } from './signing.js';
@@ -69,12 +67,12 @@ export type RestClient = {
 type Attempt = { outcome: RestOutcome; status: number | null };
 
 export function createRestClient(o: RestClientOptions): RestClient {
-  const base = new URL(o.baseUrl);
-  const isHttps = base.protocol === 'https:';
+  const transport = createHttpTransport(o.baseUrl);
   const signer: Signer | undefined = o.signer ?? (o.secret ? { kind: 'HMAC_SHA256', secret: o.secret } : undefined);
-  const agent = { http: new http.Agent({ keepAlive: true, timeout: 30_000 }), https: new https.Agent({ keepAlive: true, timeout: 30_000 }) };
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const secretTexts = [o.apiKey, o.secret].filter((s): s is string => typeof s === 'string' && s.length >= 4);
+  const publicHeaders: Record<string, string> = { accept: 'application/json', 'accept-encoding': ACCEPT_ENCODING, 'user-agent': 'vigil' };
+  const keyHeaders: Record<string, string> = o.apiKey ? { ...publicHeaders, 'x-mbx-apikey': o.apiKey } : publicHeaders;
 
   const scrub = (s: string): string => {
     let out = scrubUrl(s);
@@ -83,29 +81,17 @@ export function createRestClient(o: RestClientOptions): RestClient {
   };
 
   const send = async (method: HttpMethod, path: string, query: string, callKind: CallKind, withKey: boolean): Promise<Attempt> => {
-    const url = new URL(path, base);
-    url.search = query;
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (withKey && o.apiKey) headers['x-mbx-apikey'] = o.apiKey;
-    try {
-      const res = await got(url, {
-        method,
-        headers,
-        agent,
-        timeout: { request: callKind === 'order' ? o.orderTimeoutMs : o.readTimeoutMs },
-        retry: { limit: 0 },
-        throwHttpErrors: false,
-        followRedirect: false,
-        responseType: 'text',
-        decompress: true,
-      });
-      const hdrs = normalizeHeaders(res.headers);
-      o.governor.observe(res.statusCode, hdrs, o.clock.localNow());
-      const outcome = classify({ phase: 'response', callKind, status: res.statusCode, body: parseBody(res.body), headers: hdrs });
-      return { outcome: scrubOutcome(outcome, scrub), status: res.statusCode };
-    } catch (e) {
-      return { outcome: scrubOutcome(transportOutcome(e, callKind, isHttps), scrub), status: null };
-    }
+    const reply = await transport.send({
+      method,
+      pathAndQuery: query === '' ? path : `${path}?${query}`,
+      headers: withKey ? keyHeaders : publicHeaders,
+      timeoutMs: callKind === 'order' ? o.orderTimeoutMs : o.readTimeoutMs,
+    });
+    if (!reply.ok) return { outcome: scrubOutcome(transportOutcome(reply.code, reply.message, reply.evidence, callKind), scrub), status: null };
+    const hdrs = normalizeHeaders(reply.headers);
+    o.governor.observe(reply.status, hdrs, o.clock.localNow());
+    const outcome = classify({ phase: 'response', callKind, status: reply.status, body: parseBody(reply.body), headers: hdrs });
+    return { outcome: scrubOutcome(outcome, scrub), status: reply.status };
   };
 
   const run = async (method: HttpMethod, path: string, callKind: CallKind, weight: number, newOrders: number | undefined, build: () => { query: string } | RestOutcome, withKey: boolean): Promise<RestOutcome> => {
@@ -144,10 +130,7 @@ export function createRestClient(o: RestClientOptions): RestClient {
         },
         true,
       ),
-    close: () => {
-      agent.http.destroy();
-      agent.https.destroy();
-    },
+    close: () => transport.close(),
   };
 }
 
@@ -165,22 +148,10 @@ function parseBody(text: string): ParsedBody {
   }
 }
 
-function transportOutcome(e: unknown, callKind: CallKind, isHttps: boolean): RestOutcome {
-  if (!(e instanceof RequestError)) {
-    // Not a transport error we can read: fail closed.
-    return { kind: 'UNKNOWN', reason: `unexpected client error: ${e instanceof Error ? e.message : String(e)}` };
-  }
-  const t = e.timings ?? e.request?.timings;
-  const code = typeof e.code === 'string' ? e.code : 'ERR_GOT_REQUEST_ERROR';
-  const written = e.response
-    ? true
-    : mayHaveBeenWritten({
-        code,
-        observed: t !== undefined,
-        connectionReady: t !== undefined && (isHttps ? t.secureConnect !== undefined : t.connect !== undefined),
-        uploaded: t?.upload !== undefined,
-      });
-  return classify({ phase: 'transport', callKind, written, transportCode: code, detail: e.message });
+function transportOutcome(code: string, message: string, ev: TransportEvidence, callKind: CallKind): RestOutcome {
+  // We watched the whole lifecycle, so "not written" needs a failure before the connection was ready.
+  const written = ev.responded || mayHaveBeenWritten({ code, observed: true, connectionReady: ev.connectionReady, uploaded: ev.uploaded });
+  return classify({ phase: 'transport', callKind, written, transportCode: code, detail: message });
 }
 
 function scrubOutcome(out: RestOutcome, scrub: (s: string) => string): RestOutcome {

@@ -1,4 +1,5 @@
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildQuery, buildSignedQuery, ed25519Base64, hmacSha256Hex, scrubUrl, signPayload } from './signing.js';
 
@@ -31,6 +32,36 @@ describe('HMAC-SHA256', () => {
 describe('buildQuery', () => {
   it('omits undefined, percent-encodes and keeps order', () => {
     expect(buildQuery({ b: '1', a: undefined, c: 'x y&z', newClientOrderId: 'ab-_9' })).toBe('b=1&c=x%20y%26z&newClientOrderId=ab-_9');
+  });
+});
+
+// The plain encodeURIComponent-everything serialisation the fast path must reproduce byte for byte.
+const reference = (params: Record<string, string | undefined>): string =>
+  Object.entries(params)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join('&');
+
+describe('query serialisation properties', () => {
+  const arbParams = fc.dictionary(fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }).filter((k) => !['timestamp', 'recvWindow', 'signature'].includes(k) && k !== '__proto__'), fc.option(fc.string({ unit: 'binary', maxLength: 24 }), { nil: undefined }), { maxKeys: 8 });
+  it('buildQuery equals encodeURIComponent of every key and value, in order', () => {
+    fc.assert(
+      fc.property(arbParams, (params) => {
+        expect(buildQuery(params)).toBe(reference(params));
+      }),
+      { numRuns: 500 },
+    );
+  });
+  it('buildSignedQuery signs exactly the parameters followed by recvWindow and timestamp', () => {
+    fc.assert(
+      fc.property(arbParams, fc.integer({ min: 1, max: 2 ** 45 }), fc.integer({ min: 1, max: 60_000 }), (params, ts, rw) => {
+        const q = buildSignedQuery(params, { signer: { kind: 'HMAC_SHA256', secret: DOC_SECRET }, timestampMs: ts, recvWindowMs: rw });
+        const want = reference({ ...params, recvWindow: String(rw), timestamp: String(ts) });
+        expect(q.unsignedQuery).toBe(want);
+        expect(q.signedQuery).toBe(`${want}&signature=${hmacSha256Hex(want, DOC_SECRET)}`);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -11,18 +11,28 @@ export type Params = Readonly<Record<string, string | undefined>>;
 
 export type Signer = { readonly kind: 'HMAC_SHA256'; readonly secret: string } | { readonly kind: 'ED25519'; readonly privateKeyPem: string };
 
+/** Unreserved characters, which encodeURIComponent leaves as they are: most values skip the call. */
+const PLAIN = /^[A-Za-z0-9_.~-]*$/;
+const encode = (s: string): string => (PLAIN.test(s) ? s : encodeURIComponent(s));
+
 /** Query string in insertion order; undefined values are omitted, everything percent-encoded. */
 export function buildQuery(params: Params): string {
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
-  return parts.join('&');
+  let out = '';
+  for (const k of Object.keys(params)) {
+    const v = params[k];
+    if (v === undefined) continue;
+    out += `${out === '' ? '' : '&'}${encode(k)}=${encode(v)}`;
+  }
+  return out;
 }
 
-export function hmacSha256Hex(payload: string, secret: string): string {
+export function hmacSha256Hex(payload: string, secret: string | Buffer): string {
   return createHmac('sha256', secret).update(payload, 'utf8').digest('hex');
 }
 
 const keyCache = new WeakMap<object, KeyObject>();
+/** HMAC keys as bytes, converted once per signer rather than on every request. */
+const hmacKeys = new WeakMap<object, Buffer>();
 
 export function ed25519Base64(payload: string, privateKeyPem: string): string {
   return sign(null, Buffer.from(payload, 'utf8'), createPrivateKey(privateKeyPem)).toString('base64');
@@ -30,7 +40,14 @@ export function ed25519Base64(payload: string, privateKeyPem: string): string {
 
 /** Signs `payload`; the result is ready to append as `signature=<value>` (already URL-encoded). */
 export function signPayload(payload: string, signer: Signer): string {
-  if (signer.kind === 'HMAC_SHA256') return hmacSha256Hex(payload, signer.secret);
+  if (signer.kind === 'HMAC_SHA256') {
+    let k = hmacKeys.get(signer);
+    if (!k) {
+      k = Buffer.from(signer.secret, 'utf8');
+      hmacKeys.set(signer, k);
+    }
+    return hmacSha256Hex(payload, k);
+  }
   let key = keyCache.get(signer);
   if (!key) {
     key = createPrivateKey(signer.privateKeyPem);
@@ -56,7 +73,9 @@ export function buildSignedQuery(params: Params, opts: { readonly signer: Signer
   }
   if (!Number.isSafeInteger(opts.timestampMs) || opts.timestampMs <= 0) throw new Error('buildSignedQuery: timestamp must be a positive integer ms');
   if (!Number.isSafeInteger(opts.recvWindowMs) || opts.recvWindowMs <= 0 || opts.recvWindowMs > 60_000) throw new Error('buildSignedQuery: recvWindow must be 1..60000 ms');
-  const unsignedQuery = buildQuery({ ...params, recvWindow: String(opts.recvWindowMs), timestamp: String(opts.timestampMs) });
+  // Appended after the caller's parameters, exactly as a merged object would serialise them.
+  const rest = buildQuery(params);
+  const unsignedQuery = `${rest}${rest === '' ? '' : '&'}recvWindow=${opts.recvWindowMs}&timestamp=${opts.timestampMs}`;
   return { unsignedQuery, signedQuery: `${unsignedQuery}&signature=${signPayload(unsignedQuery, opts.signer)}` };
 }
 
