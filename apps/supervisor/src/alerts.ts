@@ -70,6 +70,8 @@ interface Item {
  */
 class Target {
   private readonly queue: Item[] = [];
+  /** The notification being delivered or waiting for its retry; not in `queue`. */
+  private current: Item | null = null;
   private inFlight = false;
   private timer: NodeJS.Timeout | null = null;
   private abort: AbortController | null = null;
@@ -94,7 +96,7 @@ class Target {
     if (this.closed) return;
     this.queue.push({ body, attempt: 0 });
     while (this.queue.length > this.cfg.webhook_queue_capacity) {
-      // The oldest waiting one goes (never the one in flight, which is not in the queue).
+      // The oldest waiting one goes (never the current one, which is not in the queue).
       this.queue.shift();
       this.dropped++;
     }
@@ -103,7 +105,8 @@ class Target {
 
   private pump(): void {
     if (this.inFlight || this.timer || this.closed) return;
-    const item = this.queue[0];
+    this.current ??= this.queue.shift() ?? null;
+    const item = this.current;
     if (!item) {
       for (const w of this.idleWaiters.splice(0)) w();
       return;
@@ -113,7 +116,7 @@ class Target {
       this.inFlight = false;
       if (this.closed) return;
       if (ok) {
-        this.queue.shift();
+        this.current = null;
         this.sent++;
         this.lastOk = Date.now();
         this.pump();
@@ -121,7 +124,7 @@ class Target {
       }
       item.attempt++;
       if (item.attempt >= this.cfg.webhook_attempts_max) {
-        this.queue.shift();
+        this.current = null;
         this.failed++;
         this.pump();
         return;
@@ -163,7 +166,7 @@ class Target {
 
   /** Resolves when nothing is queued or in flight, or after `ms`. */
   idle(ms: number): Promise<void> {
-    if (!this.inFlight && this.queue.length === 0) return Promise.resolve();
+    if (this.current === null && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);
       t.unref();
@@ -179,13 +182,14 @@ class Target {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.abort?.abort();
-    this.dropped += this.queue.length;
+    this.dropped += this.queue.length + (this.current ? 1 : 0);
     this.queue.length = 0;
+    this.current = null;
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
   stats(): WebhookTargetStats {
-    return { url: displayUrl(this.url), queued: this.queue.length, in_flight: this.inFlight, sent: this.sent, failed: this.failed, retries: this.retries, dropped: this.dropped, last_ok_ms: this.lastOk, last_error: this.lastError, last_error_ms: this.lastErrorAt };
+    return { url: displayUrl(this.url), queued: this.queue.length + (this.current ? 1 : 0), in_flight: this.inFlight, sent: this.sent, failed: this.failed, retries: this.retries, dropped: this.dropped, last_ok_ms: this.lastOk, last_error: this.lastError, last_error_ms: this.lastErrorAt };
   }
 }
 

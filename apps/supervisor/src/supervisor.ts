@@ -180,8 +180,9 @@ export class Supervisor {
     }
     this.audit.close();
     await this.hosts.audit.stop();
-    // Last: the EXIT change gets one timeout's worth of a chance to reach the receivers.
-    await this.webhooks.close(this.cfg.alerts.webhook_timeout_ms);
+    // Last: the EXIT change gets a short, bounded chance to reach the receivers (a hung receiver
+    // holds the shutdown for at most 2 s).
+    await this.webhooks.close(Math.min(this.cfg.alerts.webhook_timeout_ms, 2000));
   }
 
   raise(code: ReasonCode, source: string, detail: JsonObject = {}): void {
