@@ -10,6 +10,7 @@
     return e;
   };
   const hhmm = (t) => { const d = new Date(t); return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0'); };
+  const hhmmss = (t) => hhmm(t) + ':' + String(new Date(t).getSeconds()).padStart(2, '0');
   function niceTicks(min, max, n) {
     if (!(max > min)) { const d = Math.abs(min) * 0.01 || 1; min -= d; max += d; }
     const raw = (max - min) / n;
@@ -61,10 +62,11 @@
       svg.appendChild(el('line', { x1: padL, x2: W - padR, y1: Y(v), y2: Y(v), class: v === 0 ? 'vc-zero' : 'vc-grid' }));
       svg.appendChild(el('text', { x: padL - 6, y: Y(v) + 4, 'text-anchor': 'end', class: 'vc-axis' }, (opts.yFormat || fmt)(v, nt.step)));
     }
-    const xt = niceTicks(x0, x1, Math.max(2, Math.floor(W / 120)));
-    const minuteStep = Math.max(60000, Math.ceil(xt.step / 60000) * 60000);
-    for (let t = Math.ceil(x0 / minuteStep) * minuteStep; t <= x1; t += minuteStep) {
-      svg.appendChild(el('text', { x: X(t), y: H - 5, 'text-anchor': 'middle', class: 'vc-axis' }, hhmm(t)));
+    // Time ticks on round clock steps, about one per 110 px; seconds shown when the step is short.
+    const want = (x1 - x0) / Math.max(2, Math.floor((W - padL - padR) / 110));
+    const tstep = [5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5].find((s) => s >= want) || 36e5;
+    for (let t = Math.ceil(x0 / tstep) * tstep; t <= x1; t += tstep) {
+      svg.appendChild(el('text', { x: X(t), y: H - 5, 'text-anchor': 'middle', class: 'vc-axis' }, tstep < 6e4 ? hhmmss(t) : hhmm(t)));
     }
     for (const l of lv) {
       const a = Math.max(X(l.t0), padL), b = Math.min(X(l.t1 == null ? x1 : l.t1), W - padR);

@@ -274,7 +274,8 @@ async function charts() {
       });
       draw(fig.lastChild, {
         height: 190,
-        x: [Math.min(c.ts_ms - 2 * 60000, Math.max(c.ts_ms - 30 * 60000, Math.min.apply(null, c.price[sym].map((p) => p[0]).concat(m.fills.map((f) => f.ts_ms), m.stops.map((s) => s.ts_ms), [c.ts_ms])))), c.ts_ms],
+        // From the first thing to show (at most 30 min back, at least 30 s wide) to now.
+        x: [Math.min(c.ts_ms - 30000, Math.max(c.ts_ms - 30 * 60000, Math.min.apply(null, c.price[sym].map((p) => p[0]).concat(m.fills.map((f) => f.ts_ms), m.stops.map((s) => s.ts_ms), [c.ts_ms])) - 2000)), c.ts_ms],
         series: [{ points: c.price[sym], color: C.price, label: 'mid' }],
         markers: m.fills.map((f) => ({ t: f.ts_ms, y: f.price, shape: f.side === 'BUY' ? 'up' : 'down', color: f.side === 'BUY' ? C.entry : C.exit, title: f.side + ' ' + f.qty + ' @ ' + f.price + ' ' + (f.client_order_id || '') })),
         levels,
@@ -312,7 +313,13 @@ try {
 }
 poll();
 setInterval(sections, 1000);
-sections();
 setInterval(charts, 2000);
-charts();
+// First full render: status, every section and the charts drawn once (the bench reads this mark).
+const firstStatus = new Promise((resolve) => {
+  const t = setInterval(() => { if (lastStatus) { clearInterval(t); resolve(); } }, 10);
+});
+Promise.all([sections(), charts(), firstStatus]).then(() => {
+  performance.mark('vigil-rendered');
+  document.body.dataset.rendered = '1';
+});
 window.addEventListener('resize', () => charts());
