@@ -209,7 +209,7 @@ async function sections() {
     rows($('alert-rows'), alerts, [(x) => cell(x.severity, 'sev-' + x.severity), (x) => cell(x.reason_code || '-', 'sev-' + x.severity), (x) => cell(x.source || '-'), (x) => cell(ago(x.ts_ms), '', new Date(x.ts_ms).toISOString()), (x) => cell(x.stage || '-'), (x) => cell(x.cycle_id == null ? '-' : x.cycle_id), (x) => cell(short(x.decision_id, 14), 'mono', x.decision_id), (x) => cell(short(x.order_intent_id, 14), 'mono', x.order_intent_id)], 'no alert recorded');
     toasts(alerts);
     rows($('stage-rows'), st.stages, [(x) => cell(clock(x.ts_ms) + ' (' + ago(x.ts_ms) + ')'), (x) => cell(x.cycle_id == null ? '-' : x.cycle_id), (x) => cell(x.from_stage || '-', 'muted'), (x) => cell(x.stage || '-')]);
-    tiles($('intent-tiles'), it.states.map((x) => [x.state, x.count, x.state === 'SENT_UNKNOWN' && x.count > 0 ? 'bad' : x.state === 'SENT_UNKNOWN' ? 'good' : '', x.state === 'SENT_UNKNOWN' ? 'Never resend: resolved only by asking REST for its clientOrderId' : '']));
+    tiles($('intent-tiles'), it.states.map((x) => [x.state, x.count, x.state === 'SENT_UNKNOWN' && x.count > 0 ? 'bad' : x.state === 'SENT_UNKNOWN' ? 'good' : '', x.state === 'SENT_UNKNOWN' ? 'Never resend: resolved only by asking REST for its clientOrderId' : x.state === 'CREATED' ? 'all open ones' : 'reached in the last 24 h']));
     $('open-note').textContent = '(audit: ' + od.open.length + (od.engine_open_orders == null ? '' : ' · engine: ' + od.engine_open_orders) + ')';
     $('hdr-orders').textContent = od.open.length;
     rows($('open-orders'), od.open, orderCols(), 'no open order');

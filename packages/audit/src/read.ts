@@ -105,10 +105,18 @@ export class AuditReader {
          FROM orders o LEFT JOIN order_intents i ON i.order_intent_id = o.order_intent_id
          WHERE o.status IN (${OPEN_ORDER_STATUSES.map((x) => `'${x}'`).join(', ')}) ORDER BY o.ts_ms DESC LIMIT ?`,
       ),
+      // The most recently updated orders, found through the newest ORDER_UPDATED events (index
+      // events_type_seq) rather than by sorting the whole orders table (which has no last_seq index).
+      recentOrderIds: this.db.prepare("SELECT json_extract(payload, '$.client_order_id') AS c FROM events WHERE event_type = 'ORDER_UPDATED' ORDER BY seq DESC LIMIT ?"),
       recentOrders: this.db.prepare(
         `SELECT o.client_order_id, o.ts_ms, o.order_intent_id, i.state AS intent_state, o.symbol, o.side, o.type, o.status, o.price, o.orig_qty, o.executed_qty, o.exchange_order_id
-         FROM orders o LEFT JOIN order_intents i ON i.order_intent_id = o.order_intent_id ORDER BY o.last_seq DESC LIMIT ?`,
+         FROM orders o LEFT JOIN order_intents i ON i.order_intent_id = o.order_intent_id
+         WHERE o.client_order_id IN (SELECT value FROM json_each(?)) ORDER BY o.last_seq DESC`,
       ),
+      intentsOpen: this.db.prepare("SELECT state, count(*) AS n FROM order_intents WHERE state IN ('CREATED', 'SENT_UNKNOWN') GROUP BY state"),
+      intentsFinalSince: this.db.prepare("SELECT state, count(*) AS n FROM order_intents WHERE state IN ('CONFIRMED', 'NOT_FOUND', 'FAILED_TERMINAL') AND state_ms >= ? GROUP BY state"),
+      maxFillSeq: this.db.prepare('SELECT max(seq) AS seq FROM fills'),
+      fillsAfter: this.db.prepare('SELECT seq, ts_ms, symbol, side, price, qty, commission, commission_asset, client_order_id, order_intent_id FROM fills WHERE seq > ? ORDER BY seq LIMIT ?'),
       fillsSince: this.db.prepare(
         'SELECT seq, ts_ms, symbol, side, price, qty, commission, commission_asset, client_order_id, order_intent_id FROM fills WHERE symbol = ? AND ts_ms >= ? ORDER BY ts_ms LIMIT ?',
       ),
@@ -166,7 +174,34 @@ export class AuditReader {
 
   /** The most recently updated orders (any status), newest first. */
   recentOrders(n = 20): OrderRow[] {
-    return this.q['recentOrders']!.all(n) as OrderRow[];
+    const ids: string[] = [];
+    // Each order has a few updates; 5 x n of the newest events hold n distinct orders in practice.
+    for (const r of this.q['recentOrderIds']!.all(n * 5) as { c: string | null }[]) {
+      if (r.c !== null && !ids.includes(r.c)) ids.push(r.c);
+      if (ids.length >= n) break;
+    }
+    return this.q['recentOrders']!.all(JSON.stringify(ids)) as OrderRow[];
+  }
+
+  /**
+   * Intent counts: every CREATED and SENT_UNKNOWN (never windowed: each one needs an answer), and
+   * the final states reached since `sinceMs` (index order_intents_state), so the count does not grow
+   * with the database's age.
+   */
+  intentCounts(sinceMs: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.q['intentsOpen']!.all() as { state: string; n: number }[]) out[r.state] = r.n;
+    for (const r of this.q['intentsFinalSince']!.all(sinceMs) as { state: string; n: number }[]) out[r.state] = r.n;
+    return out;
+  }
+
+  maxFillSeq(): number {
+    return (this.q['maxFillSeq']!.get() as { seq: number | null }).seq ?? 0;
+  }
+
+  /** Fills after `afterSeq` in commit order (the primary key), at most `n`: incremental readers. */
+  fillsAfter(afterSeq: number, n = 10_000): FillRow[] {
+    return this.q['fillsAfter']!.all(afterSeq, n) as FillRow[];
   }
 
   /** Fills of `symbol` since `sinceMs`, oldest first (index fills_symbol_ts). */

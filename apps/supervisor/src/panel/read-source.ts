@@ -45,6 +45,9 @@ export function auditPanelReads(varDir: string, now: () => number = Date.now): A
     }
   };
   let backupCache: { at: number; value: JsonObject } | null = null;
+  let fees: { dayStart: number; symbols: string; lastSeq: number; per: Map<string, ReturnType<typeof feesOf>> } | null = null;
+  const perMinute = new Map<number, number>();
+  let perMinuteUpTo = 0;
   const unreadable = 'audit database not readable';
 
   return {
@@ -53,9 +56,10 @@ export function auditPanelReads(varDir: string, now: () => number = Date.now): A
     intents: () =>
       read<JsonObject>(
         (r) => {
-          const by = r.intentsByState();
-          // The operator's priority order: SENT_UNKNOWN first, every state shown, zeros included.
-          return { states: INTENT_ORDER.map((state) => ({ state, count: by[state] ?? 0 })) };
+          const by = r.intentCounts(now() - 24 * HOUR);
+          // The operator's priority order: SENT_UNKNOWN first, every state shown, zeros included;
+          // open states all, final states of the last 24 h.
+          return { final_window_ms: 24 * HOUR, states: INTENT_ORDER.map((state) => ({ state, count: by[state] ?? 0 })) };
         },
         { states: [], error: unreadable },
       ),
@@ -74,11 +78,25 @@ export function auditPanelReads(varDir: string, now: () => number = Date.now): A
         (r) => {
           const t = now();
           const dayStart = t - (t % 86_400_000);
+          // Fills are append-only: the day's sums are kept and only newer fills (by seq) are added.
+          if (!fees || fees.dayStart !== dayStart || fees.symbols !== symbols.join(',')) {
+            const upTo = r.maxFillSeq();
+            fees = { dayStart, symbols: symbols.join(','), lastSeq: upTo, per: new Map() };
+            for (const s of symbols) fees.per.set(s, feesOf(s, r.fillsSince(s, dayStart, 1_000_000).filter((f) => f.seq <= upTo)));
+          }
+          for (;;) {
+            const batch = r.fillsAfter(fees.lastSeq, 10_000);
+            for (const f of batch) {
+              const acc = fees.per.get(f.symbol);
+              if (acc && f.ts_ms >= dayStart) addFees(acc, feesOf(f.symbol, [f]));
+              fees.lastSeq = f.seq;
+            }
+            if (batch.length < 10_000) break;
+          }
           let quote = new Dec(0);
           const per: JsonObject[] = [];
           const other: Record<string, string> = {};
-          for (const s of symbols) {
-            const f = feesOf(s, r.fillsSince(s, dayStart, 100_000));
+          for (const [s, f] of fees.per) {
             quote = quote.plus(f.quote);
             per.push({ symbol: s, fees_quote: f.quote.toFixed(8), fills: f.fills });
             for (const [a, v] of Object.entries(f.other)) other[a] = new Dec(other[a] ?? 0).plus(v).toFixed();
@@ -114,7 +132,20 @@ export function auditPanelReads(varDir: string, now: () => number = Date.now): A
         },
         [],
       ),
-    eventsPerMinute: () => read((r) => r.eventsPerMinute(now() - HOUR), []),
+    eventsPerMinute: () =>
+      read((r) => {
+        const t = now();
+        const from = Math.floor((t - HOUR) / 60_000) * 60_000;
+        // Minutes older than two are complete and kept; only the recent ones are counted again
+        // (an event committed more than two minutes late would be missed by its minute's bar).
+        const stable = Math.floor(t / 60_000) * 60_000 - 120_000;
+        const q = r.eventsPerMinute(Math.max(from, perMinuteUpTo));
+        for (const row of q) if (row.minute_ms < stable) perMinute.set(row.minute_ms, row.events);
+        perMinuteUpTo = Math.max(perMinuteUpTo, stable);
+        for (const k of perMinute.keys()) if (k < from) perMinute.delete(k);
+        const out = [...perMinute].filter(([k]) => k >= from).map(([minute_ms, events]) => ({ minute_ms, events }));
+        return [...out, ...q.filter((row) => row.minute_ms >= stable)].sort((a, b) => a.minute_ms - b.minute_ms);
+      }, []),
     markers: (symbols, windowMs) =>
       read<JsonObject>(
         (r) => {
@@ -159,6 +190,9 @@ export function auditPanelReads(varDir: string, now: () => number = Date.now): A
     close: () => {
       reader?.close();
       reader = null;
+      fees = null;
+      perMinute.clear();
+      perMinuteUpTo = 0;
     },
   };
 }
@@ -180,6 +214,12 @@ export function feesOf(symbol: string, fills: readonly FillRow[]): { quote: Dec;
     else other[a] = (other[a] ?? new Dec(0)).plus(c);
   }
   return { quote, other, fills: fills.length };
+}
+
+function addFees(acc: ReturnType<typeof feesOf>, f: ReturnType<typeof feesOf>): void {
+  acc.quote = acc.quote.plus(f.quote);
+  acc.fills += f.fills;
+  for (const [a, v] of Object.entries(f.other)) acc.other[a] = (acc.other[a] ?? new Dec(0)).plus(v);
 }
 
 /** Chart coordinates only (never an amount someone acts on): a float is fine here. */
