@@ -1,6 +1,6 @@
-import type { ActiveReason } from '@vigil/contracts';
+import type { ActiveReason, AlertsConfig, JsonObject } from '@vigil/contracts';
 import { REASON_CODES } from '@vigil/contracts';
-import { redact } from '@vigil/core';
+import { backoffMs, redact, registerSecret } from '@vigil/core';
 
 const COLORS = { CRIT: '\x1b[41;97m', WARN: '\x1b[43;30m', INFO: '\x1b[44;97m' } as const;
 
@@ -9,4 +9,250 @@ export function printAlert(r: ActiveReason, stream: NodeJS.WriteStream = process
   const tag = stream.isTTY ? `${COLORS[r.severity]} ${r.severity} \x1b[0m` : `[${r.severity}]`;
   const detail = JSON.stringify(redact(r.detail));
   stream.write(`${new Date(r.last_ts_ms).toISOString()} ALERT ${tag} ${r.code} source=${r.source} count=${r.count} - ${REASON_CODES[r.code].summary} ${detail}\n`);
+}
+
+/** What a webhook receives (POST, application/json). */
+export type WebhookBody =
+  | {
+      readonly kind: 'ALERT_RAISED';
+      readonly run_id: string;
+      readonly ts_ms: number;
+      readonly severity: 'CRIT' | 'WARN' | 'INFO';
+      readonly reason_code: string;
+      readonly summary: string;
+      readonly source: string;
+      readonly count: number;
+      readonly since_ms: number;
+      readonly detail: JsonObject;
+    }
+  | {
+      readonly kind: 'MODE_CHANGED';
+      readonly run_id: string;
+      readonly ts_ms: number;
+      readonly from: string;
+      readonly to: string;
+      readonly mode_seq: number;
+      readonly reasons: readonly JsonObject[];
+    };
+
+export interface WebhookTargetStats {
+  /** Scheme, host and path only: a query string may carry a token. */
+  readonly url: string;
+  readonly queued: number;
+  readonly in_flight: boolean;
+  readonly sent: number;
+  readonly failed: number;
+  readonly retries: number;
+  readonly dropped: number;
+  readonly last_ok_ms: number | null;
+  readonly last_error: string | null;
+  readonly last_error_ms: number | null;
+}
+
+export interface WebhookStats {
+  readonly enabled: boolean;
+  readonly on: readonly string[];
+  readonly sent: number;
+  readonly failed: number;
+  readonly dropped: number;
+  readonly targets: readonly WebhookTargetStats[];
+}
+
+interface Item {
+  readonly body: string;
+  attempt: number;
+}
+
+/**
+ * One receiver: its own bounded queue, one POST in flight at a time (order is kept), retries with
+ * exponential backoff up to `webhook_attempts_max`, then the notification is given up and counted.
+ * Nothing here is awaited by the supervisor: a dead receiver costs a timer and a bounded queue.
+ */
+class Target {
+  private readonly queue: Item[] = [];
+  /** The notification being delivered or waiting for its retry; not in `queue`. */
+  private current: Item | null = null;
+  private inFlight = false;
+  private timer: NodeJS.Timeout | null = null;
+  private abort: AbortController | null = null;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  sent = 0;
+  failed = 0;
+  retries = 0;
+  dropped = 0;
+  lastOk: number | null = null;
+  lastError: string | null = null;
+  lastErrorAt: number | null = null;
+
+  constructor(
+    readonly url: string,
+    private readonly cfg: AlertsConfig,
+    private readonly headers: Record<string, string>,
+    private readonly random: () => number,
+  ) {}
+
+  push(body: string): void {
+    if (this.closed) return;
+    this.queue.push({ body, attempt: 0 });
+    while (this.queue.length > this.cfg.webhook_queue_capacity) {
+      // The oldest waiting one goes (never the current one, which is not in the queue).
+      this.queue.shift();
+      this.dropped++;
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.inFlight || this.timer || this.closed) return;
+    this.current ??= this.queue.shift() ?? null;
+    const item = this.current;
+    if (!item) {
+      for (const w of this.idleWaiters.splice(0)) w();
+      return;
+    }
+    this.inFlight = true;
+    void this.post(item).then((ok) => {
+      this.inFlight = false;
+      if (this.closed) return;
+      if (ok) {
+        this.current = null;
+        this.sent++;
+        this.lastOk = Date.now();
+        this.pump();
+        return;
+      }
+      item.attempt++;
+      if (item.attempt >= this.cfg.webhook_attempts_max) {
+        this.current = null;
+        this.failed++;
+        this.pump();
+        return;
+      }
+      this.retries++;
+      const delay = backoffMs(item.attempt - 1, this.cfg.webhook_backoff_initial_ms, this.cfg.webhook_backoff_max_ms, this.random);
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.pump();
+      }, delay);
+      this.timer.unref();
+    });
+  }
+
+  private async post(item: Item): Promise<boolean> {
+    this.abort = new AbortController();
+    const t = setTimeout(() => this.abort?.abort(), this.cfg.webhook_timeout_ms);
+    t.unref();
+    try {
+      const r = await fetch(this.url, { method: 'POST', headers: this.headers, body: item.body, signal: this.abort.signal, redirect: 'error' });
+      // The body is not needed; reading it releases the socket.
+      await r.arrayBuffer().catch(() => undefined);
+      if (r.ok) return true;
+      this.noteError(`HTTP ${r.status}`);
+      return false;
+    } catch (e) {
+      this.noteError(this.abort.signal.aborted ? `timeout after ${this.cfg.webhook_timeout_ms} ms` : String((e as Error).cause ?? (e as Error).message));
+      return false;
+    } finally {
+      clearTimeout(t);
+      this.abort = null;
+    }
+  }
+
+  private noteError(msg: string): void {
+    this.lastError = redact(msg).slice(0, 200);
+    this.lastErrorAt = Date.now();
+  }
+
+  /** Resolves when nothing is queued or in flight, or after `ms`. */
+  idle(ms: number): Promise<void> {
+    if (this.current === null && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      t.unref();
+      this.idleWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.abort?.abort();
+    this.dropped += this.queue.length + (this.current ? 1 : 0);
+    this.queue.length = 0;
+    this.current = null;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  stats(): WebhookTargetStats {
+    return { url: displayUrl(this.url), queued: this.queue.length + (this.current ? 1 : 0), in_flight: this.inFlight, sent: this.sent, failed: this.failed, retries: this.retries, dropped: this.dropped, last_ok_ms: this.lastOk, last_error: this.lastError, last_error_ms: this.lastErrorAt };
+  }
+}
+
+/**
+ * Alerting outside the page: every selected ALERT_RAISED and MODE_CHANGED is POSTed as JSON to each
+ * configured URL. `notify*` only enqueues and returns: the mode authority never waits for a
+ * receiver, and a receiver's failure is counted and shown (panel, /metrics), never retried forever.
+ */
+export class WebhookNotifier {
+  private readonly targets: Target[];
+  private readonly on: ReadonlySet<string>;
+
+  constructor(
+    private readonly cfg: AlertsConfig,
+    private readonly runId: string,
+    env: NodeJS.ProcessEnv = process.env,
+    random: () => number = Math.random,
+  ) {
+    const token = env['VIGIL_WEBHOOK_TOKEN'];
+    registerSecret(token);
+    const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': 'vigil-supervisor' };
+    if (token) headers['Authorization'] = `Bearer ${token}`;
+    this.targets = cfg.webhook_urls.map((u) => new Target(u, cfg, headers, random));
+    this.on = new Set(cfg.webhook_on);
+  }
+
+  get enabled(): boolean {
+    return this.targets.length > 0;
+  }
+
+  alert(r: ActiveReason): void {
+    if (!this.enabled || !this.on.has(r.severity)) return;
+    this.send({ kind: 'ALERT_RAISED', run_id: this.runId, ts_ms: r.last_ts_ms, severity: r.severity, reason_code: r.code, summary: REASON_CODES[r.code].summary, source: r.source, count: r.count, since_ms: r.since_ms, detail: redact(r.detail) });
+  }
+
+  modeChanged(from: string, to: string, modeSeq: number, reasons: readonly JsonObject[], tsMs: number = Date.now()): void {
+    if (!this.enabled || !this.on.has('MODE_CHANGED')) return;
+    this.send({ kind: 'MODE_CHANGED', run_id: this.runId, ts_ms: tsMs, from, to, mode_seq: modeSeq, reasons: redact(reasons) });
+  }
+
+  private send(body: WebhookBody): void {
+    const text = JSON.stringify(body);
+    for (const t of this.targets) t.push(text);
+  }
+
+  /** Gives queued notifications up to `ms` to go out (shutdown: the EXIT change), then stops. */
+  async close(ms: number): Promise<void> {
+    await Promise.all(this.targets.map((t) => t.idle(ms)));
+    for (const t of this.targets) t.close();
+  }
+
+  stats(): WebhookStats {
+    const targets = this.targets.map((t) => t.stats());
+    const sum = (k: 'sent' | 'failed' | 'dropped'): number => targets.reduce((a, t) => a + t[k], 0);
+    return { enabled: this.enabled, on: [...this.on], sent: sum('sent'), failed: sum('failed'), dropped: sum('dropped'), targets };
+  }
+}
+
+function displayUrl(u: string): string {
+  try {
+    const x = new URL(u);
+    return `${x.protocol}//${x.host}${x.pathname}`;
+  } catch {
+    return '(invalid url)';
+  }
 }

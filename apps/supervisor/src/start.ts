@@ -54,12 +54,14 @@ export async function startCommand(flags: StartFlags, env: NodeJS.ProcessEnv = p
   const sup = new Supervisor({ config, varDir, runId, secrets: secrets.secrets, log, versions: versions(), configHash });
 
   let panel: PanelServer | null = null;
+  const source = supervisorPanelSource(sup, runId, varDir);
   let stopping: Promise<void> | null = null;
   const stop = (why: string): Promise<void> =>
     (stopping ??= (async () => {
       log.info(`stopping: ${why}`);
       await sup.stop(why);
       await panel?.close();
+      source.close();
       runLock.release();
       log.info('stopped');
     })());
@@ -80,7 +82,7 @@ export async function startCommand(flags: StartFlags, env: NodeJS.ProcessEnv = p
   try {
     log.info(`run ${runId} starting (config ${configPath ?? 'defaults'}, var ${varDir}, exchange ${config.exchange.rest_base_url})`);
     await sup.start();
-    panel = await startPanel(supervisorPanelSource(sup, runId, varDir), config.panel.host, config.panel.port);
+    panel = await startPanel(source, config.panel.host, config.panel.port);
     process.stdout.write(`\nVigil is running (run ${runId}). Panel: ${panel.url}/dashboard  (Ctrl-C stops it)\n\n`);
   } catch (e) {
     log.error(`start failed: ${(e as Error).stack ?? String(e)}`);

@@ -18,7 +18,7 @@ import {
 } from '@vigil/contracts';
 import { backoffMs, ModeAuthority, type ModeChange } from '@vigil/core';
 import { AuditClient, EventFactory, type Logger, type Rejection } from '@vigil/runtime';
-import { printAlert } from './alerts.js';
+import { printAlert, WebhookNotifier } from './alerts.js';
 import { WorkerHost, type DownCause } from './worker-host.js';
 
 const require = createRequire(import.meta.url);
@@ -53,6 +53,9 @@ export interface ModeApplied {
   readonly applied_ts_ms: number;
 }
 
+/** The stages of one entry cycle (snapshot to protection); back to IDLE from one = a completed cycle. */
+const CYCLE_STAGES: ReadonlySet<Stage> = new Set(['MARKET_SNAPSHOT', 'STRATEGY_PROPOSE', 'AIGATE_CALL', 'RISK_VERDICT', 'EXECUTE', 'PROTECT']);
+
 const DEATH_CODES: Readonly<Record<'audit' | 'other', Readonly<Record<DownCause['kind'], ReasonCode>>>> = {
   audit: { exited: 'AUDIT_WORKER_EXITED', error: 'AUDIT_WORKER_ERROR', stalled: 'AUDIT_WORKER_STALLED' },
   other: { exited: 'WORKER_EXITED', error: 'WORKER_ERROR', stalled: 'WORKER_STALLED' },
@@ -71,6 +74,10 @@ export class Supervisor {
   readonly events: EventFactory;
   readonly modeApplied: ModeApplied[] = [];
   stage: StageInfo | null = null;
+  /** When the engine last came back to IDLE from an entry-cycle stage (health: last completed cycle). */
+  lastCycleCompletedAt: number | null = null;
+  /** Alerting outside the page (webhooks); a no-op without configured URLs. */
+  readonly webhooks: WebhookNotifier;
   channelRejects = 0;
   startedAt = 0;
   private published: ModeState;
@@ -91,6 +98,7 @@ export class Supervisor {
       boot: { code: 'STARTUP_RECOVER', source: 'engine', detail: { why: 'boot: startup reconcile has not released the engine' } },
     });
     this.published = this.authority.state();
+    this.webhooks = new WebhookNotifier(this.cfg.alerts, o.runId);
     this.events = new EventFactory(o.runId, 'supervisor', this.now);
     this.audit = new AuditClient({
       label: 'supervisor',
@@ -113,6 +121,10 @@ export class Supervisor {
         onReject: (r) => this.onReject(r),
       });
     this.hosts = { audit: mk('audit'), gateway: mk('gateway'), engine: mk('engine') };
+  }
+
+  get config(): Config {
+    return this.cfg;
   }
 
   get modeState(): ModeState {
@@ -168,6 +180,9 @@ export class Supervisor {
     }
     this.audit.close();
     await this.hosts.audit.stop();
+    // Last: the EXIT change gets a short, bounded chance to reach the receivers (a hung receiver
+    // holds the shutdown for at most 2 s).
+    await this.webhooks.close(Math.min(this.cfg.alerts.webhook_timeout_ms, 2000));
   }
 
   raise(code: ReasonCode, source: string, detail: JsonObject = {}): void {
@@ -207,6 +222,7 @@ export class Supervisor {
       const from = this.published.mode;
       this.published = s;
       this.broadcast();
+      this.webhooks.modeChanged(from, s.mode, s.seq, reasonsJson(s.reasons), s.since_ms);
       this.record('MODE_CHANGED', { from, to: s.mode, seq: s.seq, since_ms: s.since_ms, reasons: reasonsJson(s.reasons) }, { critical: true, severity: s.mode === 'NORMAL' ? 'INFO' : 'WARN' });
       return;
     }
@@ -222,6 +238,7 @@ export class Supervisor {
         if (cur.seq === s.seq) {
           this.published = cur;
           this.broadcast();
+          this.webhooks.modeChanged(from, cur.mode, cur.seq, reasonsJson(cur.reasons), cur.since_ms);
         }
       })
       .catch((e: unknown) => this.o.log.warn(`mode relaxation to ${s.mode} held back: not durable (${(e as Error).message})`))
@@ -258,6 +275,7 @@ export class Supervisor {
         if (this.modeApplied.length > 1000) this.modeApplied.splice(0, 500);
         return;
       case 'stage':
+        if (ev.stage === 'IDLE' && this.stage && CYCLE_STAGES.has(this.stage.stage)) this.lastCycleCompletedAt = ev.ts_ms;
         this.stage = { stage: ev.stage, cycle_id: ev.cycle_id, ts_ms: ev.ts_ms };
         return;
       default: {
@@ -385,6 +403,7 @@ export class Supervisor {
   private alert(r: ActiveReason): void {
     this.record('ALERT_RAISED', { source: r.source, count: r.count, detail: r.detail, since_ms: r.since_ms }, { reason: r.code, severity: r.severity });
     if (this.o.consoleAlerts !== false) printAlert(r);
+    this.webhooks.alert(r);
   }
 
   /** Records an event: critical ones wait for the commit when a writer is attached. */

@@ -66,6 +66,7 @@ describe('derived tables', () => {
       ev('ORDER_UPDATED', { client_order_id: 'vgeabc', symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', status: 'NEW', price: '64000.00', orig_qty: '0.001', executed_qty: '0' }),
       ev('INTENT_STATE_CHANGED', { from: 'SENT_UNKNOWN', to: 'CONFIRMED' }),
       ev('ORDER_UPDATED', { client_order_id: 'vgeabc', status: 'FILLED', executed_qty: '0.001', exchange_order_id: '42' }),
+      ev('ORDER_UPDATED', { client_order_id: 'vgestop', symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS_LIMIT', status: 'NEW', price: '63000.00', orig_qty: '0.000999', executed_qty: '0' }, { ...corr, order_intent_id: 'oi_2' }),
       ev('FILL_RECORDED', { client_order_id: 'vgeabc', symbol: 'BTCUSDT', side: 'BUY', price: '64000.00', qty: '0.001', commission: '0.000001', commission_asset: 'BTC', trade_id: '9' }),
       ev('POSITION_UPDATED', { symbol: 'BTCUSDT', qty: '0.000999', avg_price: '64000.00', protected: true }),
       ev('RECONCILE_COMPLETED', { duration_ms: 35, drift: 'OK', diffs: 1 }),
@@ -78,7 +79,7 @@ describe('derived tables', () => {
     expect(reader.intentsByState()).toEqual({ CONFIRMED: 1, CREATED: 1 });
     const db = (reader as unknown as { db: { prepare(s: string): { all(): unknown[]; get(): unknown } } }).db;
     expect(db.prepare('SELECT to_state FROM intent_transitions ORDER BY seq').all()).toEqual([{ to_state: 'SENT_UNKNOWN' }, { to_state: 'CONFIRMED' }]);
-    expect(db.prepare('SELECT status, executed_qty, exchange_order_id, price FROM orders').get()).toEqual({ status: 'FILLED', executed_qty: '0.001', exchange_order_id: '42', price: '64000.00' });
+    expect(db.prepare("SELECT status, executed_qty, exchange_order_id, price FROM orders WHERE client_order_id = 'vgeabc'").get()).toEqual({ status: 'FILLED', executed_qty: '0.001', exchange_order_id: '42', price: '64000.00' });
     expect(db.prepare('SELECT price, qty, commission_asset FROM fills').get()).toEqual({ price: '64000.00', qty: '0.001', commission_asset: 'BTC' });
     expect(db.prepare('SELECT qty, protected FROM positions').get()).toEqual({ qty: '0.000999', protected: 1 });
     expect(db.prepare('SELECT drift, duration_ms, diffs FROM reconcile_runs').get()).toEqual({ drift: 'OK', duration_ms: 35, diffs: 1 });
@@ -86,6 +87,19 @@ describe('derived tables', () => {
     expect(db.prepare('SELECT verdict, latency_ms, decision_id FROM ai_gate_events').get()).toEqual({ verdict: 'ALLOW', latency_ms: 120.5, decision_id: 'dec_1' });
     expect(db.prepare('SELECT symbols FROM filters_snapshots').get()).toEqual({ symbols: 3 });
     expect(reader.lastReconcile()).toMatchObject({ drift: 'OK', duration_ms: 35, diffs: 1 });
+    // The panel's orders, intents, fills and gate queries.
+    expect(reader.recentOrders()).toMatchObject([{ client_order_id: 'vgestop', status: 'NEW', intent_state: 'CREATED' }, { client_order_id: 'vgeabc', order_intent_id: 'oi_1', intent_state: 'CONFIRMED', status: 'FILLED', price: '64000.00', executed_qty: '0.001' }]);
+    expect(reader.openOrders()).toMatchObject([{ client_order_id: 'vgestop', type: 'STOP_LOSS_LIMIT', order_intent_id: 'oi_2' }]);
+    expect(reader.intentCounts(0)).toEqual({ CONFIRMED: 1, CREATED: 1 });
+    // Final states only inside the window; open ones always.
+    expect(reader.intentCounts(Date.now() + 60_000)).toEqual({ CREATED: 1 });
+    expect(reader.fillsSince('BTCUSDT', 0)).toMatchObject([{ price: '64000.00', commission: '0.000001', commission_asset: 'BTC', client_order_id: 'vgeabc' }]);
+    expect(reader.fillsSince('BTCUSDT', Date.now() + 60_000)).toEqual([]);
+    const fillSeq = reader.maxFillSeq();
+    expect(reader.fillsAfter(fillSeq - 1)).toHaveLength(1);
+    expect(reader.fillsAfter(fillSeq)).toEqual([]);
+    expect(reader.gateSummary(0)).toEqual({ verdicts: [{ verdict: 'ALLOW', error_code: null, n: 1 }], latencies_ms: [120.5] });
+    expect(reader.eventsOfType('FILTERS_REFRESHED')).toMatchObject([{ payload: { symbols: 3 } }]);
     expect(reader.recentDiffs()).toMatchObject([{ kind: 'ORDER_STATUS', order_intent_id: 'oi_1', detail: { local: 'NEW', venue: 'FILLED' } }]);
     reader.close();
     w.close();

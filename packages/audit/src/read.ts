@@ -32,6 +32,44 @@ export interface AlertRow {
   readonly detail: unknown;
 }
 
+export interface OrderRow {
+  readonly client_order_id: string;
+  readonly ts_ms: number;
+  readonly order_intent_id: string | null;
+  readonly intent_state: string | null;
+  readonly symbol: string | null;
+  readonly side: string | null;
+  readonly type: string | null;
+  readonly status: string | null;
+  readonly price: string | null;
+  readonly orig_qty: string | null;
+  readonly executed_qty: string | null;
+  readonly exchange_order_id: string | null;
+}
+
+export interface FillRow {
+  readonly seq: number;
+  readonly ts_ms: number;
+  readonly symbol: string;
+  readonly side: string | null;
+  readonly price: string | null;
+  readonly qty: string | null;
+  readonly commission: string | null;
+  readonly commission_asset: string | null;
+  readonly client_order_id: string | null;
+  readonly order_intent_id: string | null;
+}
+
+export interface GateSummary {
+  /** Calls since `sinceMs` by verdict (and error code for ERROR). */
+  readonly verdicts: { verdict: string; error_code: string | null; n: number }[];
+  /** Latencies of the last calls, newest first (the panel derives p50/p95 from them). */
+  readonly latencies_ms: number[];
+}
+
+/** Order statuses that are still working at the venue (as last recorded). */
+export const OPEN_ORDER_STATUSES = ['NEW', 'PARTIALLY_FILLED', 'PENDING_NEW'] as const;
+
 export interface RunRow {
   readonly run_id: string;
   readonly started_ms: number;
@@ -62,6 +100,29 @@ export class AuditReader {
       intents: this.db.prepare('SELECT state, count(*) AS n FROM order_intents GROUP BY state'),
       lastReconcile: this.db.prepare('SELECT seq, ts_ms, cycle_id, duration_ms, drift, diffs FROM reconcile_runs ORDER BY seq DESC LIMIT 1'),
       diffs: this.db.prepare('SELECT seq, ts_ms, cycle_id, decision_id, order_intent_id, kind, detail FROM reconcile_diffs ORDER BY seq DESC LIMIT ?'),
+      openOrders: this.db.prepare(
+        `SELECT o.client_order_id, o.ts_ms, o.order_intent_id, i.state AS intent_state, o.symbol, o.side, o.type, o.status, o.price, o.orig_qty, o.executed_qty, o.exchange_order_id
+         FROM orders o LEFT JOIN order_intents i ON i.order_intent_id = o.order_intent_id
+         WHERE o.status IN (${OPEN_ORDER_STATUSES.map((x) => `'${x}'`).join(', ')}) ORDER BY o.ts_ms DESC LIMIT ?`,
+      ),
+      // The most recently updated orders, found through the newest ORDER_UPDATED events (index
+      // events_type_seq) rather than by sorting the whole orders table (which has no last_seq index).
+      recentOrderIds: this.db.prepare("SELECT json_extract(payload, '$.client_order_id') AS c FROM events WHERE event_type = 'ORDER_UPDATED' ORDER BY seq DESC LIMIT ?"),
+      recentOrders: this.db.prepare(
+        `SELECT o.client_order_id, o.ts_ms, o.order_intent_id, i.state AS intent_state, o.symbol, o.side, o.type, o.status, o.price, o.orig_qty, o.executed_qty, o.exchange_order_id
+         FROM orders o LEFT JOIN order_intents i ON i.order_intent_id = o.order_intent_id
+         WHERE o.client_order_id IN (SELECT value FROM json_each(?)) ORDER BY o.last_seq DESC`,
+      ),
+      intentsOpen: this.db.prepare("SELECT state, count(*) AS n FROM order_intents WHERE state IN ('CREATED', 'SENT_UNKNOWN') GROUP BY state"),
+      intentsFinalSince: this.db.prepare("SELECT state, count(*) AS n FROM order_intents WHERE state IN ('CONFIRMED', 'NOT_FOUND', 'FAILED_TERMINAL') AND state_ms >= ? GROUP BY state"),
+      maxFillSeq: this.db.prepare('SELECT max(seq) AS seq FROM fills'),
+      fillsAfter: this.db.prepare('SELECT seq, ts_ms, symbol, side, price, qty, commission, commission_asset, client_order_id, order_intent_id FROM fills WHERE seq > ? ORDER BY seq LIMIT ?'),
+      fillsSince: this.db.prepare(
+        'SELECT seq, ts_ms, symbol, side, price, qty, commission, commission_asset, client_order_id, order_intent_id FROM fills WHERE symbol = ? AND ts_ms >= ? ORDER BY ts_ms LIMIT ?',
+      ),
+      gateVerdicts: this.db.prepare('SELECT verdict, error_code, count(*) AS n FROM ai_gate_events WHERE ts_ms >= ? GROUP BY verdict, error_code ORDER BY n DESC'),
+      gateLatencies: this.db.prepare('SELECT latency_ms FROM ai_gate_events WHERE latency_ms IS NOT NULL ORDER BY seq DESC LIMIT ?'),
+      byType: this.db.prepare('SELECT seq, ts_ms, payload FROM events WHERE event_type = ? AND seq > ? ORDER BY seq DESC LIMIT ?'),
     };
   }
 
@@ -104,6 +165,64 @@ export class AuditReader {
   /** Recent RECONCILE_DIFF rows with their ids, newest first. */
   recentDiffs(n = 20): { seq: number; ts_ms: number; cycle_id: number | null; decision_id: string | null; order_intent_id: string | null; kind: string | null; detail: unknown }[] {
     return (this.q['diffs']!.all(n) as { seq: number; ts_ms: number; cycle_id: number | null; decision_id: string | null; order_intent_id: string | null; kind: string | null; detail: string | null }[]).map((r) => ({ ...r, detail: parse(r.detail) }));
+  }
+
+  /** Orders whose last recorded status is still working, newest first, with their intent's state. */
+  openOrders(n = 50): OrderRow[] {
+    return this.q['openOrders']!.all(n) as OrderRow[];
+  }
+
+  /** The most recently updated orders (any status), newest first. */
+  recentOrders(n = 20): OrderRow[] {
+    const ids: string[] = [];
+    // Each order has a few updates; 5 x n of the newest events hold n distinct orders in practice.
+    for (const r of this.q['recentOrderIds']!.all(n * 5) as { c: string | null }[]) {
+      if (r.c !== null && !ids.includes(r.c)) ids.push(r.c);
+      if (ids.length >= n) break;
+    }
+    return this.q['recentOrders']!.all(JSON.stringify(ids)) as OrderRow[];
+  }
+
+  /**
+   * Intent counts: every CREATED and SENT_UNKNOWN (never windowed: each one needs an answer), and
+   * the final states reached since `sinceMs` (index order_intents_state), so the count does not grow
+   * with the database's age.
+   */
+  intentCounts(sinceMs: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.q['intentsOpen']!.all() as { state: string; n: number }[]) out[r.state] = r.n;
+    for (const r of this.q['intentsFinalSince']!.all(sinceMs) as { state: string; n: number }[]) out[r.state] = r.n;
+    return out;
+  }
+
+  maxFillSeq(): number {
+    return (this.q['maxFillSeq']!.get() as { seq: number | null }).seq ?? 0;
+  }
+
+  /** Fills after `afterSeq` in commit order (the primary key), at most `n`: incremental readers. */
+  fillsAfter(afterSeq: number, n = 10_000): FillRow[] {
+    return this.q['fillsAfter']!.all(afterSeq, n) as FillRow[];
+  }
+
+  /** Fills of `symbol` since `sinceMs`, oldest first (index fills_symbol_ts). */
+  fillsSince(symbol: string, sinceMs: number, n = 1000): FillRow[] {
+    return this.q['fillsSince']!.all(symbol, sinceMs, n) as FillRow[];
+  }
+
+  /** AI gate verdict counts since `sinceMs` and the latencies of the last `n` calls. */
+  gateSummary(sinceMs: number, n = 200): GateSummary {
+    return {
+      verdicts: this.q['gateVerdicts']!.all(sinceMs) as GateSummary['verdicts'],
+      latencies_ms: (this.q['gateLatencies']!.all(n) as { latency_ms: number }[]).map((r) => r.latency_ms),
+    };
+  }
+
+  /**
+   * The last `n` events of one type (newest first, index events_type_seq), payload parsed; only
+   * those after `afterSeq`.
+   */
+  eventsOfType(type: string, n = 100, afterSeq = 0): { seq: number; ts_ms: number; payload: Record<string, unknown> }[] {
+    return (this.q['byType']!.all(type, afterSeq, n) as { seq: number; ts_ms: number; payload: string }[]).map((r) => ({ seq: r.seq, ts_ms: r.ts_ms, payload: (parse(r.payload) ?? {}) as Record<string, unknown> }));
   }
 
   /**

@@ -18,6 +18,7 @@ export interface Config {
   readonly engine: EngineConfig;
   readonly strategy: StrategyConfig;
   readonly panel: PanelConfig;
+  readonly alerts: AlertsConfig;
   readonly logging: LoggingConfig;
 }
 
@@ -154,6 +155,17 @@ export interface StrategyConfig {
 export interface PanelConfig {
   readonly host: string;
   readonly port: number;
+}
+
+/** Alerting outside the page: optional webhooks (POST JSON), never on the engine's path. */
+export interface AlertsConfig {
+  readonly webhook_urls: readonly string[];
+  readonly webhook_on: readonly ('CRIT' | 'WARN' | 'MODE_CHANGED')[];
+  readonly webhook_timeout_ms: number;
+  readonly webhook_attempts_max: number;
+  readonly webhook_backoff_initial_ms: number;
+  readonly webhook_backoff_max_ms: number;
+  readonly webhook_queue_capacity: number;
 }
 
 export interface LoggingConfig {

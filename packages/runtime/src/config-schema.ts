@@ -25,7 +25,7 @@ const GiB = 1024 * MiB;
 export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
   type: 'object',
   additionalProperties: false,
-  required: ['mode', 'ai_dec', 'live', 'paths', 'supervisor', 'audit', 'exchange', 'aigate', 'risk', 'engine', 'strategy', 'panel', 'logging'],
+  required: ['mode', 'ai_dec', 'live', 'paths', 'supervisor', 'audit', 'exchange', 'aigate', 'risk', 'engine', 'strategy', 'panel', 'alerts', 'logging'],
   properties: {
     mode: { type: 'string', pattern: '^[A-Z_]{1,16}$', default: 'LIVE', 'x-unit': 'enum', description: 'The system is Live-only: start refuses unless LIVE (MODE_NOT_LIVE). Environment MODE overrides.' },
     ai_dec: { type: 'integer', default: 2, minimum: 0, maximum: 2, 'x-unit': 'enum', description: 'AI decision level; start requires 2 (AI gate mandatory, fail-closed). Environment AI_DEC overrides.' },
@@ -245,6 +245,36 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
       properties: {
         host: str('127.0.0.1', 'text', 'Panel bind address; loopback only in Live (any other value is refused).'),
         port: int(8787, 'port', 'Panel port (http://127.0.0.1:<port>/dashboard).', 0, 65_535),
+      },
+    },
+    alerts: {
+      type: 'object',
+      additionalProperties: false,
+      default: EMPTY_SECTION,
+      required: ['webhook_urls', 'webhook_on', 'webhook_timeout_ms', 'webhook_attempts_max', 'webhook_backoff_initial_ms', 'webhook_backoff_max_ms', 'webhook_queue_capacity'],
+      properties: {
+        webhook_urls: {
+          type: 'array',
+          default: [],
+          maxItems: 10,
+          uniqueItems: true,
+          items: { type: 'string', pattern: '^https?://[^@\\s]+$' },
+          'x-unit': 'list',
+          description: 'Webhook URLs that receive alerts as POST JSON (empty = console only). No credentials in a URL: the config is recorded in the audit; a token comes from environment VIGIL_WEBHOOK_TOKEN (sent as Bearer).',
+        },
+        webhook_on: {
+          type: 'array',
+          default: ['CRIT', 'MODE_CHANGED'],
+          uniqueItems: true,
+          items: { type: 'string', enum: ['CRIT', 'WARN', 'MODE_CHANGED'] },
+          'x-unit': 'list',
+          description: 'What is sent: CRIT and/or WARN alerts (ALERT_RAISED) and MODE_CHANGED.',
+        },
+        webhook_timeout_ms: int(3000, 'ms', 'Timeout of one webhook POST; a timeout counts as a failed attempt.', 100, 60_000),
+        webhook_attempts_max: int(5, 'count', 'Attempts per notification and URL (retries with backoff, then given up and counted as failed).', 1, 20),
+        webhook_backoff_initial_ms: int(500, 'ms', 'First retry delay (exponential with jitter).', 10, 600_000),
+        webhook_backoff_max_ms: int(30_000, 'ms', 'Ceiling of the retry delay.', 10, 3_600_000),
+        webhook_queue_capacity: int(100, 'count', 'Notifications waiting per URL; beyond it the oldest is dropped and counted (memory stays bounded).', 1, 10_000),
       },
     },
     logging: {

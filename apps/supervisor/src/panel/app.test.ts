@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createPanelApp } from './app.js';
 import { startPanel } from './server.js';
@@ -13,8 +14,17 @@ describe('panel app', () => {
     expect([...methods].filter((m) => m !== 'ALL')).toEqual(['GET']);
   });
 
-  it.each(['POST', 'PUT', 'DELETE', 'PATCH'])('answers %s with 405 on every path', async (method) => {
-    for (const path of ['/dashboard', '/api/status', '/api/anything']) {
+  it('mounts every section the dashboard reads, and its assets', () => {
+    const paths = new Set(app.routes.filter((r) => r.method === 'GET').map((r) => r.path));
+    for (const p of ['/dashboard', '/api/status', '/api/health', '/api/alerts', '/api/stages', '/api/intents', '/api/reconcile', '/api/churn', '/api/orders', '/api/pnl', '/api/gate', '/api/charts', '/api/stream', '/metrics', '/assets/dashboard.js', '/assets/charts.js', '/assets/dashboard.css']) {
+      expect(paths.has(p), p).toBe(true);
+    }
+  });
+
+  it.each(['POST', 'PUT', 'DELETE', 'PATCH'])('answers %s with 405 on every mounted path (enumerated from the app) and on unknown ones', async (method) => {
+    const mounted = app.routes.filter((r) => r.method === 'GET').map((r) => r.path);
+    expect(mounted.length).toBeGreaterThan(15);
+    for (const path of [...mounted, '/api/anything']) {
       const r = await app.request(path, { method, headers: { host: '127.0.0.1:8787' } });
       expect(r.status).toBe(405);
       expect(r.headers.get('allow')).toBe('GET, HEAD');
@@ -44,6 +54,25 @@ describe('panel app', () => {
     expect((await app.request('/api/status', { headers: { host } })).status).toBe(status);
   });
 
+  it('refuses a foreign Host on every mounted route', async () => {
+    for (const r of app.routes.filter((x) => x.method === 'GET')) {
+      const res = await app.request(r.path, { headers: { host: 'attacker.example:8787' } });
+      expect(res.status, r.path).toBe(403);
+    }
+  });
+
+  it('serves the chart and dashboard scripts as files, with a JavaScript type', async () => {
+    for (const f of ['dashboard.js', 'charts.js']) {
+      const r = await get(`/assets/${f}`);
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toContain('text/javascript');
+      // Offline by construction: no script or stylesheet from anywhere but this process.
+      expect(await r.text()).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    }
+    const html = await (await get('/dashboard')).text();
+    expect(html).not.toMatch(/(src|href)="https?:/);
+  });
+
   it('refuses cross-site requests by Origin or Sec-Fetch-Site', async () => {
     expect((await get('/api/status', { origin: 'http://evil.example' })).status).toBe(403);
     expect((await get('/api/status', { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
@@ -59,6 +88,29 @@ describe('panel app', () => {
 describe('panel server', () => {
   it('refuses a non-loopback bind', async () => {
     await expect(startPanel(source, '0.0.0.0', 0)).rejects.toMatchObject({ code: 'PANEL_BIND_REFUSED' });
+  });
+  it('refuses a foreign Host over a real socket (DNS rebinding), answers loopback', async () => {
+    const p = await startPanel(source, '127.0.0.1', 0);
+    try {
+      const status = (host: string): Promise<number> =>
+        new Promise((resolve, reject) => {
+          const req = httpRequest({ host: '127.0.0.1', port: p.port, path: '/api/status', method: 'GET', headers: { host } }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      expect(await status('rebind.example:' + p.port)).toBe(403);
+      expect(await status('127.0.0.1:' + p.port)).toBe(200);
+      const del = await fetch(`${p.url}/api/status`, { method: 'DELETE' });
+      expect(del.status).toBe(405);
+    } finally {
+      await p.close();
+    }
+  });
+  it.each(['0.0.0.0', '::', '192.168.1.10', 'example.com'])('refuses to bind %s', async (host) => {
+    await expect(startPanel(source, host, 0)).rejects.toMatchObject({ code: 'PANEL_BIND_REFUSED' });
   });
   it('binds loopback and answers over a real socket', async () => {
     const p = await startPanel(source, '127.0.0.1', 0);

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { JsonObject } from '@vigil/contracts';
-import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS } from './assets.js';
+import { ASSETS, DASHBOARD_HTML } from './assets.js';
 import { panelGuard } from './security.js';
 
 /** What the panel reads; it never holds a handle that could change anything. */
@@ -18,6 +18,14 @@ export interface PanelSource {
   reconcile?(): JsonObject;
   /** Churn / cancel-replace counters in 10 s and 60 s windows. */
   churn?(): JsonObject;
+  /** Open orders and the most recent ones, with clientOrderId, intent id and the intent's state. */
+  orders?(): JsonObject;
+  /** Today's P&L (engine) and fees (fills). */
+  pnl?(): JsonObject;
+  /** AI gate verdict counts and latency. */
+  gate?(): JsonObject;
+  /** Chart series: price with fills and stops, P&L, events/min, writer lag. */
+  charts?(): JsonObject;
   /** Prometheus text exposition, when metrics are wired. */
   metrics?(): Promise<{ readonly contentType: string; readonly body: string }>;
 }
@@ -28,8 +36,7 @@ export function createPanelApp(source: PanelSource, port: () => number): Hono {
   app.use('*', panelGuard(port));
   app.get('/', (c) => c.redirect('/dashboard'));
   app.get('/dashboard', (c) => c.html(DASHBOARD_HTML));
-  app.get('/assets/dashboard.js', (c) => c.body(DASHBOARD_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
-  app.get('/assets/dashboard.css', (c) => c.body(DASHBOARD_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
+  for (const [name, a] of Object.entries(ASSETS)) app.get(`/assets/${name}`, (c) => c.body(a.body, 200, { 'Content-Type': a.type }));
   app.get('/api/status', (c) => c.json(source.status()));
   app.get('/api/health', (c) => c.json(source.health()));
   app.get('/api/alerts', (c) => c.json({ alerts: source.alerts?.() ?? [] }));
@@ -37,6 +44,10 @@ export function createPanelApp(source: PanelSource, port: () => number): Hono {
   app.get('/api/intents', (c) => c.json(source.intents?.() ?? { states: [] }));
   app.get('/api/reconcile', (c) => c.json(source.reconcile?.() ?? { last: null, diffs: [] }));
   app.get('/api/churn', (c) => c.json(source.churn?.() ?? { available: false }));
+  app.get('/api/orders', (c) => c.json(source.orders?.() ?? { open: [], recent: [] }));
+  app.get('/api/pnl', (c) => c.json(source.pnl?.() ?? { available: false, why: 'not wired' }));
+  app.get('/api/gate', (c) => c.json(source.gate?.() ?? { verdicts: [], latency: null }));
+  app.get('/api/charts', (c) => c.json(source.charts?.() ?? { price: {}, markers: { symbols: {} }, pnl: [], events_per_min: [], writer: [] }));
   // Live updates: the status once a second until the browser goes away.
   app.get('/api/stream', (c) =>
     streamSSE(c, async (stream) => {

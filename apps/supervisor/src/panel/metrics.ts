@@ -65,5 +65,22 @@ export function createMetrics(sup: Supervisor): Registry {
       this.set(sup.channelRejects);
     },
   });
+  const hooks = (name: string, help: string, key: 'sent' | 'failed' | 'retries' | 'dropped' | 'queued'): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['url'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const t of sup.webhooks.stats().targets) this.set({ url: t.url }, t[key]);
+      },
+    });
+  };
+  hooks('vigil_webhook_sent_total', 'Notifications delivered (2xx) per webhook URL', 'sent');
+  hooks('vigil_webhook_failed_total', 'Notifications given up after the last attempt per webhook URL', 'failed');
+  hooks('vigil_webhook_retries_total', 'Retried attempts per webhook URL', 'retries');
+  hooks('vigil_webhook_dropped_total', 'Notifications dropped from a full queue (or at shutdown) per webhook URL', 'dropped');
+  hooks('vigil_webhook_queued', 'Notifications waiting per webhook URL', 'queued');
   return registry;
 }

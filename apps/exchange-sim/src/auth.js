@@ -1,0 +1,37 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+/**
+ * SIGNED endpoint checks in Binance's order: key, signature over the exact query string followed
+ * by the body, then timestamp against the server clock and recvWindow.
+ */
+export function checkSigned(keys, headerKey, rawQuery, rawBody, params, serverNow) {
+    if (!headerKey)
+        return { ok: false, err: { http: 401, code: -2014, msg: 'API-key format invalid.' } };
+    const key = keys.get(headerKey);
+    if (!key)
+        return { ok: false, err: { http: 401, code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' } };
+    const sig = params['signature'];
+    if (!sig)
+        return { ok: false, err: { http: 400, code: -1102, msg: "Mandatory parameter 'signature' was not sent, was empty/null, or malformed." } };
+    const payload = stripSignature(rawQuery) + stripSignature(rawBody);
+    const want = createHmac('sha256', key.secretKey).update(payload).digest('hex');
+    const a = Buffer.from(want);
+    const b = Buffer.from(sig.toLowerCase());
+    if (a.length !== b.length || !timingSafeEqual(a, b))
+        return { ok: false, err: { http: 400, code: -1022, msg: 'Signature for this request is not valid.' } };
+    const ts = Number(params['timestamp']);
+    if (!params['timestamp'] || !Number.isFinite(ts))
+        return { ok: false, err: { http: 400, code: -1102, msg: "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed." } };
+    const recvWindow = params['recvWindow'] === undefined ? 5000 : Number(params['recvWindow']);
+    if (!Number.isFinite(recvWindow) || recvWindow > 60_000)
+        return { ok: false, err: { http: 400, code: -1131, msg: 'recvWindow must be less than 60000' } };
+    if (ts > serverNow + 1000)
+        return { ok: false, err: { http: 400, code: -1021, msg: "Timestamp for this request was 1000ms ahead of the server's time." } };
+    if (serverNow - ts > recvWindow)
+        return { ok: false, err: { http: 400, code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' } };
+    return { ok: true, key };
+}
+/** The signature covers everything before it: drop `signature=...` (it is the last parameter). */
+function stripSignature(s) {
+    return s.replace(/&?signature=[^&]*/, '');
+}
+//# sourceMappingURL=auth.js.map

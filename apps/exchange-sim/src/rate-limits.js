@@ -1,0 +1,86 @@
+/**
+ * REQUEST_WEIGHT per minute (per client address), ORDERS per 10 s and per day (per key), with
+ * Binance's headers, 429 with Retry-After when over, and an escalating 418 ban for a client that
+ * keeps going while told to back off.
+ */
+export const LIMITS = { weightPerMin: 6000, orders10s: 50, ordersDay: 160_000, banAfterIgnored429: 3, firstBanMs: 120_000 };
+export const WEIGHTS = {
+    'GET /api/v3/ping': 1,
+    'GET /api/v3/time': 1,
+    'GET /api/v3/exchangeInfo': 20,
+    'GET /api/v3/depth': 5,
+    'GET /api/v3/ticker/bookTicker': 2,
+    'GET /api/v3/ticker/price': 2,
+    'GET /api/v3/avgPrice': 2,
+    'GET /api/v3/klines': 2,
+    'GET /api/v3/account': 20,
+    'POST /api/v3/order': 1,
+    'POST /api/v3/order/test': 1,
+    'GET /api/v3/order': 4,
+    'DELETE /api/v3/order': 1,
+    'GET /api/v3/openOrders': 6,
+    'GET /api/v3/allOrders': 20,
+    'GET /api/v3/myTrades': 20,
+    'GET /sapi/v1/account/apiRestrictions': 1,
+    'POST /api/v3/orderList/oco': 1,
+    'POST /api/v3/order/oco': 1,
+    'DELETE /api/v3/orderList': 1,
+    'GET /api/v3/orderList': 4,
+    'GET /api/v3/openOrderList': 6,
+    'GET /api/v3/allOrderList': 20,
+};
+export class RateLimiter {
+    minute = -1;
+    used = 0;
+    limitedUntil = 0;
+    ignored = 0;
+    bannedUntil = 0;
+    banMs = LIMITS.firstBanMs;
+    orders = new Map();
+    /** Admission of one request; returns the headers to send, or a refusal. */
+    admit(now, weight) {
+        if (now < this.bannedUntil)
+            return { ok: false, status: 418, retryAfterS: Math.ceil((this.bannedUntil - now) / 1000) };
+        if (now < this.limitedUntil) {
+            if (++this.ignored > LIMITS.banAfterIgnored429) {
+                this.bannedUntil = now + this.banMs;
+                this.banMs = Math.min(this.banMs * 2, 3 * 86_400_000);
+                this.ignored = 0;
+                return { ok: false, status: 418, retryAfterS: Math.ceil((this.bannedUntil - now) / 1000) };
+            }
+            return { ok: false, status: 429, retryAfterS: Math.ceil((this.limitedUntil - now) / 1000) };
+        }
+        const m = Math.floor(now / 60_000);
+        if (m !== this.minute) {
+            this.minute = m;
+            this.used = 0;
+        }
+        if (this.used + weight > LIMITS.weightPerMin) {
+            this.limitedUntil = (m + 1) * 60_000;
+            return { ok: false, status: 429, retryAfterS: Math.ceil((this.limitedUntil - now) / 1000) };
+        }
+        this.used += weight;
+        return { ok: true, usedWeight: this.used };
+    }
+    /** Forced 429 window (fault injection): the same escalation applies to a client that ignores it. */
+    forceLimited(now, ms) {
+        this.limitedUntil = Math.max(this.limitedUntil, now + ms);
+    }
+    forceBan(now, ms) {
+        this.bannedUntil = now + ms;
+    }
+    /** Counts `n` new orders for a key (an OCO is 2); returns the 10 s and 1 d counts, or null when over. */
+    order(apiKey, now, n = 1) {
+        const list = (this.orders.get(apiKey) ?? []).filter((t) => now - t < 86_400_000);
+        const c10s = list.filter((t) => now - t < 10_000).length;
+        if (c10s + n > LIMITS.orders10s || list.length + n > LIMITS.ordersDay) {
+            this.orders.set(apiKey, list);
+            return null;
+        }
+        for (let i = 0; i < n; i++)
+            list.push(now);
+        this.orders.set(apiKey, list);
+        return { c10s: c10s + n, c1d: list.length };
+    }
+}
+//# sourceMappingURL=rate-limits.js.map

@@ -1,0 +1,398 @@
+import { checkSigned } from './auth.js';
+import { fmt } from './decimal.js';
+import { isOpen } from './exchange.js';
+import { LIMITS, WEIGHTS } from './rate-limits.js';
+export async function handleRest(d, req, res) {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const route = `${req.method ?? 'GET'} ${url.pathname}`;
+    const rawQuery = url.search.slice(1);
+    const rawBody = await readBody(req);
+    const params = {};
+    for (const [k, v] of new URLSearchParams(rawQuery))
+        params[k] = v;
+    for (const [k, v] of new URLSearchParams(rawBody))
+        params[k] = v;
+    const now = d.now();
+    const skew = d.faults.peek('clock_skew')?.ms ?? 0;
+    const serverNow = now + skew;
+    const lat = d.faults.take('latency', route, now);
+    if (lat?.ms)
+        await new Promise((r) => setTimeout(r, lat.ms));
+    const headers = { 'content-type': 'application/json;charset=UTF-8' };
+    if (d.faults.take('ban_418', route, now))
+        d.limiter.forceBan(now, 120_000);
+    const forced429 = d.faults.take('rate_limit_429', route, now);
+    if (forced429)
+        d.limiter.forceLimited(now, forced429.ms ?? 5000);
+    const weight = WEIGHTS[route];
+    if (weight === undefined && !route.startsWith('GET /api/v3/') && !route.startsWith('POST /api/v3/') && !route.startsWith('DELETE /api/v3/')) {
+        return send(res, { status: 404, body: { code: -1000, msg: 'Unknown endpoint.' } });
+    }
+    const adm = d.limiter.admit(now, weight ?? 1);
+    if (!adm.ok) {
+        const msg = adm.status === 418 ? `Way too much request weight used; IP banned until ${now + adm.retryAfterS * 1000}. Please use WebSocket Streams for live updates to avoid bans.` : `Too much request weight used; current limit is ${LIMITS.weightPerMin} request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.`;
+        return send(res, { status: adm.status, body: { code: -1003, msg }, headers: { ...headers, 'retry-after': String(adm.retryAfterS) } });
+    }
+    headers['x-mbx-used-weight'] = String(adm.usedWeight);
+    headers['x-mbx-used-weight-1m'] = String(adm.usedWeight);
+    const reply = route === 'POST /api/v3/order' || route === 'DELETE /api/v3/order' || route === 'GET /api/v3/order' || route.startsWith('GET /api/v3/openOrders') || route === 'GET /api/v3/account' || route === 'GET /sapi/v1/account/apiRestrictions' || route === 'POST /api/v3/order/test' || route === 'GET /api/v3/allOrders' || route === 'GET /api/v3/myTrades' || LIST_ROUTES.has(route)
+        ? signedRoute(d, req, route, rawQuery, rawBody, params, serverNow, headers)
+        : publicRoute(d, route, params, serverNow);
+    return send(res, reply, headers);
+}
+function publicRoute(d, route, p, serverNow) {
+    switch (route) {
+        case 'GET /api/v3/ping':
+            return ok({});
+        case 'GET /api/v3/time':
+            return ok({ serverTime: serverNow });
+        case 'GET /api/v3/exchangeInfo':
+            return ok(exchangeInfo(d.ex, serverNow, p['symbol']));
+        case 'GET /api/v3/ticker/bookTicker':
+        case 'GET /api/v3/ticker/price':
+        case 'GET /api/v3/avgPrice':
+        case 'GET /api/v3/depth':
+        case 'GET /api/v3/klines': {
+            const sym = p['symbol'];
+            const b = sym ? d.ex.books.get(sym) : undefined;
+            if (!b)
+                return err({ http: 400, code: -1121, msg: 'Invalid symbol.' });
+            if (route.endsWith('bookTicker'))
+                return ok({ symbol: sym, bidPrice: fmt(b.bid), bidQty: fmt(b.bidQty), askPrice: fmt(b.ask), askQty: fmt(b.askQty) });
+            if (route.endsWith('price'))
+                return ok({ symbol: sym, price: fmt(b.last) });
+            if (route.endsWith('avgPrice'))
+                return ok({ mins: 5, price: fmt(b.last), closeTime: serverNow });
+            if (route.endsWith('depth'))
+                return ok({ lastUpdateId: b.updateId, bids: [[fmt(b.bid), fmt(b.bidQty)]], asks: [[fmt(b.ask), fmt(b.askQty)]] });
+            const t = Math.floor(serverNow / 60_000) * 60_000;
+            return ok([[t, fmt(b.last), fmt(b.ask), fmt(b.bid), fmt(b.last), '1.00000000', t + 59_999, fmt(b.last), 1, '0.50000000', fmt(b.last), '0']]);
+        }
+        default:
+            return err({ http: 404, code: -1000, msg: 'Unknown endpoint.' });
+    }
+}
+function signedRoute(d, req, route, rawQuery, rawBody, p, serverNow, headers) {
+    const auth = checkSigned(d.ex.keys, req.headers['x-mbx-apikey'], rawQuery, rawBody, p, serverNow);
+    if (!auth.ok)
+        return err(auth.err);
+    const rejected = d.faults.take('reject', route, d.now());
+    if (rejected)
+        return err({ http: rejected.status ?? 400, code: rejected.code ?? -1013, msg: rejected.msg ?? 'Filter failure: PRICE_FILTER' });
+    const key = auth.key;
+    const now = d.now();
+    switch (route) {
+        case 'GET /sapi/v1/account/apiRestrictions':
+            return ok({ ipRestrict: key.ipRestrict, createTime: 1700000000000, enableReading: true, enableSpotAndMarginTrading: key.canTrade, enableWithdrawals: key.enableWithdrawals, enableInternalTransfer: false, enableMargin: false, enableFutures: false, permitsUniversalTransfer: false, enableVanillaOptions: false, enablePortfolioMarginTrading: false });
+        case 'GET /api/v3/account': {
+            const bal = [...(d.ex.balances.get(key.apiKey) ?? new Map())].map(([asset, b]) => ({ asset, free: fmt(b.free), locked: fmt(b.locked) }));
+            return ok({ makerCommission: 10, takerCommission: 10, buyerCommission: 0, sellerCommission: 0, commissionRates: { maker: '0.00100000', taker: '0.00100000', buyer: '0.00000000', seller: '0.00000000' }, canTrade: key.canTrade, canWithdraw: key.enableWithdrawals, canDeposit: true, brokered: false, requireSelfTradePrevention: false, preventSor: false, updateTime: now, accountType: 'SPOT', balances: p['omitZeroBalances'] === 'true' ? bal.filter((b) => b.free !== '0.00000000' || b.locked !== '0.00000000') : bal, permissions: ['SPOT'], uid: 1 });
+        }
+        case 'POST /api/v3/order/test': {
+            const r = d.ex.place(key.apiKey, p, true);
+            return r.ok ? ok({}) : err(r.err);
+        }
+        case 'POST /api/v3/order/oco':
+        case 'POST /api/v3/orderList/oco': {
+            // An OCO counts as two orders against the order-rate limits.
+            const counts = d.limiter.order(key.apiKey, now, 2);
+            if (!counts)
+                return err({ http: 429, code: -1015, msg: 'Too many new orders; current limit is 50 orders per TEN_SECONDS.' });
+            headers['x-mbx-order-count-10s'] = String(counts.c10s);
+            headers['x-mbx-order-count-1d'] = String(counts.c1d);
+            const five = d.faults.take('http_5xx', route, now);
+            const e1007 = five ? null : d.faults.take('error_1007', route, now);
+            const drop = five || e1007 ? null : d.faults.take('drop_response_after_execute', route, now);
+            if ((five || e1007) && !(five ?? e1007).execute)
+                return five ? { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' } : err(E1007);
+            const legacy = route === 'POST /api/v3/order/oco';
+            const r = legacy ? d.ex.placeOco(key.apiKey, legacyOco(p), legacyName(p['side'])) : d.ex.placeOco(key.apiKey, p);
+            if (r.ok)
+                d.onChange();
+            if (drop)
+                return { destroy: true };
+            if (five)
+                return { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' };
+            if (e1007)
+                return err(E1007);
+            if (!r.ok)
+                return err(r.err);
+            return ok(listResponse(d.ex, r.value, p['newOrderRespType'] === 'ACK' || p['newOrderRespType'] === 'RESULT' ? p['newOrderRespType'] : 'FULL'));
+        }
+        case 'DELETE /api/v3/orderList': {
+            if (!p['symbol'])
+                return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
+            if (!p['orderListId'] && !p['listClientOrderId'])
+                return err({ http: 400, code: -1102, msg: "Param 'orderListId' or 'listClientOrderId' must be sent, but both were empty/null!" });
+            const l = d.ex.findList(key.apiKey, p['orderListId'] ? { orderListId: Number(p['orderListId']) } : { listClientOrderId: p['listClientOrderId'] });
+            if (!l || l.symbol !== p['symbol'] || l.status !== 'EXECUTING')
+                return err({ http: 400, code: -2011, msg: 'Order list does not exist.' });
+            d.ex.cancelList(l);
+            d.onChange();
+            return ok(listResponse(d.ex, l, 'CANCEL'));
+        }
+        case 'GET /api/v3/orderList': {
+            if (!p['orderListId'] && !p['origClientOrderId'])
+                return err({ http: 400, code: -1102, msg: "Param 'origClientOrderId' or 'orderListId' must be sent, but both were empty/null!" });
+            const l = d.ex.findList(key.apiKey, p['orderListId'] ? { orderListId: Number(p['orderListId']) } : { listClientOrderId: p['origClientOrderId'] });
+            return l ? ok(listResponse(d.ex, l, null)) : err({ http: 400, code: -2011, msg: 'Order list does not exist.' });
+        }
+        case 'GET /api/v3/openOrderList':
+            return ok([...d.ex.lists.values()].filter((l) => l.apiKey === key.apiKey && l.status === 'EXECUTING').map((l) => listResponse(d.ex, l, null)));
+        case 'GET /api/v3/allOrderList': {
+            // Newest last, as Binance; `fromId` pages from a list id, `limit` (default 500, max 1000).
+            const fromId = p['fromId'] !== undefined ? Number(p['fromId']) : null;
+            const limit = Math.min(1000, Number(p['limit'] ?? 500) || 500);
+            const all = [...d.ex.lists.values()].filter((l) => l.apiKey === key.apiKey && (fromId === null || l.orderListId >= fromId)).sort((a, b) => a.orderListId - b.orderListId);
+            return ok((fromId === null ? all.slice(-limit) : all.slice(0, limit)).map((l) => listResponse(d.ex, l, null)));
+        }
+        case 'POST /api/v3/order': {
+            const counts = d.limiter.order(key.apiKey, now);
+            if (!counts)
+                return err({ http: 429, code: -1015, msg: 'Too many new orders; current limit is 50 orders per TEN_SECONDS.' });
+            headers['x-mbx-order-count-10s'] = String(counts.c10s);
+            headers['x-mbx-order-count-1d'] = String(counts.c1d);
+            const five = d.faults.take('http_5xx', route, now);
+            const e1007 = five ? null : d.faults.take('error_1007', route, now);
+            const drop = five || e1007 ? null : d.faults.take('drop_response_after_execute', route, now);
+            if ((five || e1007) && !(five ?? e1007).execute)
+                return five ? { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' } : err(E1007);
+            const r = d.ex.place(key.apiKey, p);
+            if (r.ok)
+                d.onChange();
+            if (drop)
+                return { destroy: true };
+            if (five)
+                return { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' };
+            if (e1007)
+                return err(E1007);
+            if (!r.ok)
+                return err(r.err);
+            return ok(orderResponse(r.value, p['newOrderRespType'] ?? (r.value.type === 'MARKET' || r.value.type === 'LIMIT' ? 'FULL' : 'ACK')));
+        }
+        case 'DELETE /api/v3/order': {
+            if (!p['symbol'])
+                return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
+            const by = p['orderId'] ? { orderId: Number(p['orderId']) } : { clientOrderId: p['origClientOrderId'] ?? '' };
+            const r = d.ex.cancel(key.apiKey, p['symbol'], by);
+            if (r.ok)
+                d.onChange();
+            return r.ok ? ok({ ...orderQuery(r.value), origClientOrderId: r.value.clientOrderId, transactTime: now }) : err(r.err);
+        }
+        case 'GET /api/v3/order': {
+            if (!p['symbol'])
+                return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
+            if (!p['orderId'] && !p['origClientOrderId'])
+                return err({ http: 400, code: -1102, msg: "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!" });
+            const o = d.ex.find(key.apiKey, p['symbol'], p['orderId'] ? { orderId: Number(p['orderId']) } : { clientOrderId: p['origClientOrderId'] });
+            const lag = d.faults.peek('query_not_found');
+            if (o && lag && now - o.time < (lag.ms ?? 0)) {
+                d.faults.take('query_not_found', route, now);
+                return err({ http: 400, code: -2013, msg: 'Order does not exist.' });
+            }
+            return o ? ok(orderQuery(o)) : err({ http: 400, code: -2013, msg: 'Order does not exist.' });
+        }
+        case 'GET /api/v3/openOrders':
+            return ok([...d.ex.orders.values()].filter((o) => o.apiKey === key.apiKey && isOpen(o) && (!p['symbol'] || o.symbol === p['symbol'])).map(orderQuery));
+        case 'GET /api/v3/allOrders':
+            if (!p['symbol'])
+                return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
+            return ok([...d.ex.orders.values()].filter((o) => o.apiKey === key.apiKey && o.symbol === p['symbol']).map(orderQuery));
+        case 'GET /api/v3/myTrades': {
+            if (!p['symbol'])
+                return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
+            const trades = [...d.ex.orders.values()]
+                .filter((o) => o.apiKey === key.apiKey && o.symbol === p['symbol'])
+                .flatMap((o) => o.fills.map((f) => ({ symbol: o.symbol, id: f.tradeId, orderId: o.orderId, orderListId: o.orderListId, price: fmt(f.price), qty: fmt(f.qty), quoteQty: fmt((f.price * f.qty) / 100000000n), commission: fmt(f.commission), commissionAsset: f.commissionAsset, time: o.updateTime, isBuyer: o.side === 'BUY', isMaker: f.maker, isBestMatch: true })));
+            return ok(trades);
+        }
+        default:
+            return err({ http: 404, code: -1000, msg: 'Unknown endpoint.' });
+    }
+}
+const LIST_ROUTES = new Set(['POST /api/v3/orderList/oco', 'POST /api/v3/order/oco', 'DELETE /api/v3/orderList', 'GET /api/v3/orderList', 'GET /api/v3/openOrderList', 'GET /api/v3/allOrderList']);
+/**
+ * The legacy POST /api/v3/order/oco parameters mapped onto the above/below form: a LIMIT_MAKER leg
+ * (`price`, `limitClientOrderId`) and a STOP_LOSS or, with `stopLimitPrice`, STOP_LOSS_LIMIT leg
+ * (`stopPrice`, `stopLimitTimeInForce`, `stopClientOrderId`, `trailingDelta`). For a SELL the limit
+ * leg is above the market, for a BUY below it.
+ */
+function legacyOco(p) {
+    const sell = p['side'] === 'SELL';
+    const limit = { Type: 'LIMIT_MAKER', Price: p['price'], ClientOrderId: p['limitClientOrderId'] };
+    const stop = {
+        Type: p['stopLimitPrice'] !== undefined ? 'STOP_LOSS_LIMIT' : 'STOP_LOSS',
+        StopPrice: p['stopPrice'],
+        Price: p['stopLimitPrice'],
+        TimeInForce: p['stopLimitTimeInForce'],
+        ClientOrderId: p['stopClientOrderId'],
+        TrailingDelta: p['trailingDelta'],
+    };
+    const out = {};
+    for (const k of ['symbol', 'side', 'quantity', 'listClientOrderId', 'newOrderRespType'])
+        if (p[k] !== undefined)
+            out[k] = p[k];
+    for (const [prefix, leg] of [['above', sell ? limit : stop], ['below', sell ? stop : limit]]) {
+        for (const [k, v] of Object.entries(leg))
+            if (v !== undefined)
+                out[`${prefix}${k}`] = v;
+    }
+    return out;
+}
+/** The legacy request's own name of a leg parameter, for error messages. */
+function legacyName(side) {
+    return (leg, param) => {
+        const isLimit = (leg === 'above') === (side === 'SELL');
+        if (isLimit)
+            return param === 'newClientOrderId' ? 'limitClientOrderId' : param;
+        const stop = { price: 'stopLimitPrice', timeInForce: 'stopLimitTimeInForce', newClientOrderId: 'stopClientOrderId' };
+        return stop[param] ?? param;
+    };
+}
+/**
+ * An order list as Binance answers for it. `reports`: the orderReports of a placement (ACK, RESULT
+ * or FULL, as newOrderRespType asks) or of a cancel (CANCEL); null for a query (no orderReports).
+ */
+function listResponse(ex, l, reports) {
+    const legs = l.orderIds.map((id) => ex.orders.get(id));
+    const done = l.status === 'ALL_DONE';
+    const report = (o) => {
+        if (reports === 'CANCEL') {
+            const { symbol, orderId, orderListId, clientOrderId, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side, stopPrice, trailingDelta, selfTradePreventionMode } = orderQuery(o);
+            return { symbol, origClientOrderId: clientOrderId, orderId, orderListId, clientOrderId, transactTime: o.updateTime, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side, stopPrice, ...(trailingDelta !== undefined ? { trailingDelta } : {}), selfTradePreventionMode };
+        }
+        const r = orderResponse(o, reports === 'FULL' ? 'FULL' : 'RESULT');
+        const { fills, ...rest } = r;
+        return { ...rest, stopPrice: fmt(o.stopPrice), ...(o.trailingDelta !== null ? { trailingDelta: o.trailingDelta } : {}), ...(fills !== undefined ? { fills } : {}) };
+    };
+    return {
+        orderListId: l.orderListId,
+        contingencyType: 'OCO',
+        listStatusType: done ? 'ALL_DONE' : 'EXEC_STARTED',
+        listOrderStatus: done ? 'ALL_DONE' : 'EXECUTING',
+        listClientOrderId: l.listClientOrderId,
+        transactionTime: l.transactionTime,
+        symbol: l.symbol,
+        orders: legs.map((o) => ({ symbol: o.symbol, orderId: o.orderId, clientOrderId: o.clientOrderId })),
+        ...(reports !== null ? { orderReports: legs.map(report) } : {}),
+    };
+}
+const E1007 = { http: 500, code: -1007, msg: 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.' };
+export function orderQuery(o) {
+    return {
+        symbol: o.symbol,
+        orderId: o.orderId,
+        orderListId: o.orderListId,
+        clientOrderId: o.clientOrderId,
+        price: fmt(o.price),
+        origQty: fmt(o.origQty),
+        executedQty: fmt(o.executedQty),
+        cummulativeQuoteQty: fmt(o.cumQuote),
+        status: o.status,
+        timeInForce: o.timeInForce ?? 'GTC',
+        type: o.type,
+        side: o.side,
+        stopPrice: fmt(o.stopPrice),
+        ...(o.trailingDelta !== null ? { trailingDelta: o.trailingDelta } : {}),
+        icebergQty: '0.00000000',
+        time: o.time,
+        updateTime: o.updateTime,
+        isWorking: o.triggered,
+        workingTime: o.triggered ? o.time : -1,
+        origQuoteOrderQty: '0.00000000',
+        selfTradePreventionMode: 'EXPIRE_MAKER',
+    };
+}
+function orderResponse(o, respType) {
+    const ack = { symbol: o.symbol, orderId: o.orderId, orderListId: o.orderListId, clientOrderId: o.clientOrderId, transactTime: o.time };
+    if (respType === 'ACK')
+        return ack;
+    const result = {
+        ...ack,
+        price: fmt(o.price),
+        origQty: fmt(o.origQty),
+        executedQty: fmt(o.executedQty),
+        origQuoteOrderQty: '0.00000000',
+        cummulativeQuoteQty: fmt(o.cumQuote),
+        status: o.status,
+        timeInForce: o.timeInForce ?? 'GTC',
+        type: o.type,
+        side: o.side,
+        workingTime: o.triggered ? o.time : -1,
+        selfTradePreventionMode: 'EXPIRE_MAKER',
+    };
+    if (respType === 'RESULT')
+        return result;
+    return { ...result, fills: o.fills.map((f) => ({ price: fmt(f.price), qty: fmt(f.qty), commission: fmt(f.commission), commissionAsset: f.commissionAsset, tradeId: f.tradeId })) };
+}
+function exchangeInfo(ex, serverTime, only) {
+    const sym = (s) => ({
+        symbol: s.symbol,
+        status: s.status,
+        baseAsset: s.base,
+        baseAssetPrecision: 8,
+        quoteAsset: s.quote,
+        quotePrecision: 8,
+        quoteAssetPrecision: 8,
+        baseCommissionPrecision: 8,
+        quoteCommissionPrecision: 8,
+        orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'],
+        icebergAllowed: true,
+        ocoAllowed: true,
+        otoAllowed: true,
+        quoteOrderQtyMarketAllowed: true,
+        allowTrailingStop: true,
+        cancelReplaceAllowed: true,
+        isSpotTradingAllowed: true,
+        isMarginTradingAllowed: false,
+        filters: [
+            { filterType: 'PRICE_FILTER', minPrice: fmt(s.minPrice), maxPrice: fmt(s.maxPrice), tickSize: fmt(s.tickSize) },
+            { filterType: 'LOT_SIZE', minQty: fmt(s.minQty), maxQty: fmt(s.maxQty), stepSize: fmt(s.stepSize) },
+            { filterType: 'ICEBERG_PARTS', limit: 10 },
+            { filterType: 'MARKET_LOT_SIZE', minQty: fmt(s.marketMinQty), maxQty: fmt(s.marketMaxQty), stepSize: fmt(s.marketStepSize) },
+            { filterType: 'TRAILING_DELTA', minTrailingAboveDelta: s.minTrailingDelta, maxTrailingAboveDelta: s.maxTrailingDelta, minTrailingBelowDelta: s.minTrailingDelta, maxTrailingBelowDelta: s.maxTrailingDelta },
+            { filterType: 'PERCENT_PRICE_BY_SIDE', bidMultiplierUp: fmt(s.bidMultiplierUp), bidMultiplierDown: fmt(s.bidMultiplierDown), askMultiplierUp: fmt(s.askMultiplierUp), askMultiplierDown: fmt(s.askMultiplierDown), avgPriceMins: 5 },
+            { filterType: 'NOTIONAL', minNotional: fmt(s.minNotional), applyMinToMarket: true, maxNotional: fmt(s.maxNotional), applyMaxToMarket: false, avgPriceMins: 5 },
+            { filterType: 'MAX_NUM_ORDERS', maxNumOrders: s.maxNumOrders },
+            { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: s.maxNumAlgoOrders },
+        ],
+        permissions: [],
+        permissionSets: [['SPOT']],
+        defaultSelfTradePreventionMode: 'EXPIRE_MAKER',
+        allowedSelfTradePreventionModes: ['EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'],
+    });
+    return {
+        timezone: 'UTC',
+        serverTime,
+        rateLimits: [
+            { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: LIMITS.weightPerMin },
+            { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: LIMITS.orders10s },
+            { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: LIMITS.ordersDay },
+            { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61000 },
+        ],
+        exchangeFilters: [],
+        symbols: [...ex.symbols.values()].filter((s) => !only || s.symbol === only).map(sym),
+    };
+}
+const ok = (body) => ({ status: 200, body });
+const err = (e) => ({ status: e.http, body: { code: e.code, msg: e.msg } });
+function send(res, r, headers = { 'content-type': 'application/json;charset=UTF-8' }) {
+    if ('destroy' in r) {
+        // The order was executed; the client never hears of it: the unknown-outcome case.
+        res.socket?.destroy();
+        return;
+    }
+    const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+    const h = typeof r.body === 'string' ? { ...headers, 'content-type': 'text/html' } : headers;
+    res.writeHead(r.status, { ...h, ...r.headers, 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+}
+function readBody(req) {
+    return new Promise((resolve, reject) => {
+        const chunks = [];
+        req.on('data', (c) => chunks.push(c));
+        req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        req.on('error', reject);
+    });
+}
+//# sourceMappingURL=rest.js.map

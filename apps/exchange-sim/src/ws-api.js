@@ -1,0 +1,127 @@
+import { createHmac } from 'node:crypto';
+import { fmt } from './decimal.js';
+export class WsApi {
+    ex;
+    now;
+    subs = new Set();
+    nextId = 0;
+    constructor(ex, now) {
+        this.ex = ex;
+        this.now = now;
+        ex.listeners.push((o, fill) => this.onOrder(o, fill));
+        ex.listListeners.push((e) => this.onList(e));
+    }
+    attach(ws) {
+        ws.on('message', (data) => {
+            let req;
+            try {
+                req = JSON.parse(data.toString());
+            }
+            catch {
+                ws.send(JSON.stringify({ id: null, status: 400, error: { code: -1000, msg: 'Malformed request.' } }));
+                return;
+            }
+            const id = req.id ?? null;
+            const reply = (status, body) => void ws.send(JSON.stringify({ id, status, ...body }));
+            switch (req.method) {
+                case 'userDataStream.subscribe.signature': {
+                    const p = (req.params ?? {});
+                    const key = this.ex.keys.get(String(p['apiKey'] ?? ''));
+                    if (!key)
+                        return reply(401, { error: { code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' } });
+                    const { signature, ...rest } = p;
+                    const payload = Object.keys(rest).sort().map((k) => `${k}=${String(rest[k])}`).join('&');
+                    const want = createHmac('sha256', key.secretKey).update(payload).digest('hex');
+                    if (want !== signature)
+                        return reply(400, { error: { code: -1022, msg: 'Signature for this request is not valid.' } });
+                    const ts = Number(p['timestamp']);
+                    if (!Number.isFinite(ts) || Math.abs(this.now() - ts) > Number(p['recvWindow'] ?? 5000))
+                        return reply(400, { error: { code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' } });
+                    const sub = { id: this.nextId++, apiKey: key.apiKey, ws };
+                    this.subs.add(sub);
+                    ws.on('close', () => this.subs.delete(sub));
+                    return reply(200, { result: { subscriptionId: sub.id } });
+                }
+                case 'userDataStream.unsubscribe':
+                    for (const s of [...this.subs])
+                        if (s.ws === ws)
+                            this.subs.delete(s);
+                    return reply(200, { result: {} });
+                case 'ping':
+                    return reply(200, { result: {} });
+                default:
+                    return reply(400, { error: { code: -1100, msg: `Unknown method ${String(req.method)}.` } });
+            }
+        });
+    }
+    /** Admin fault: the venue ends every subscription, as Binance does on its side. */
+    terminate() {
+        for (const s of this.subs)
+            s.ws.send(JSON.stringify({ subscriptionId: s.id, event: { e: 'eventStreamTerminated', E: this.now() } }));
+        this.subs.clear();
+    }
+    /** listStatus: sent when a list starts (EXEC_STARTED/EXECUTING) and when it ends (ALL_DONE). */
+    onList(e) {
+        const subs = [...this.subs].filter((s) => s.apiKey === e.list.apiKey);
+        if (subs.length === 0)
+            return;
+        const event = {
+            e: 'listStatus',
+            E: this.now(),
+            s: e.list.symbol,
+            g: e.list.orderListId,
+            c: 'OCO',
+            l: e.listStatusType,
+            L: e.listOrderStatus,
+            r: 'NONE',
+            C: e.list.listClientOrderId,
+            T: e.time,
+            O: e.list.orderIds.map((id) => {
+                const o = this.ex.orders.get(id);
+                return { s: o.symbol, i: o.orderId, c: o.clientOrderId };
+            }),
+        };
+        for (const s of subs)
+            s.ws.send(JSON.stringify({ subscriptionId: s.id, event }));
+    }
+    onOrder(o, fill) {
+        const subs = [...this.subs].filter((s) => s.apiKey === o.apiKey);
+        if (subs.length === 0)
+            return;
+        const now = this.now();
+        const x = fill ? 'TRADE' : o.status === 'CANCELED' ? 'CANCELED' : o.status === 'EXPIRED' ? 'EXPIRED' : 'NEW';
+        const report = {
+            e: 'executionReport',
+            E: now,
+            s: o.symbol,
+            c: o.clientOrderId,
+            S: o.side,
+            o: o.type,
+            f: o.timeInForce ?? 'GTC',
+            q: fmt(o.origQty),
+            p: fmt(o.price),
+            P: fmt(o.stopPrice),
+            x,
+            X: o.status,
+            r: 'NONE',
+            i: o.orderId,
+            g: o.orderListId,
+            l: fill ? fmt(fill.qty) : '0.00000000',
+            z: fmt(o.executedQty),
+            L: fill ? fmt(fill.price) : '0.00000000',
+            n: fill ? fmt(fill.commission) : '0',
+            N: fill ? fill.commissionAsset : null,
+            T: o.updateTime,
+            t: fill ? fill.tradeId : -1,
+            m: fill ? fill.maker : false,
+            Z: fmt(o.cumQuote),
+            O: o.time,
+        };
+        const balances = [...(this.ex.balances.get(o.apiKey) ?? new Map())].map(([a, b]) => ({ a, f: fmt(b.free), l: fmt(b.locked) }));
+        for (const s of subs) {
+            s.ws.send(JSON.stringify({ subscriptionId: s.id, event: report }));
+            s.ws.send(JSON.stringify({ subscriptionId: s.id, event: { e: 'outboundAccountPosition', E: now, u: now, B: balances } }));
+        }
+    }
+}
+//# sourceMappingURL=ws-api.js.map

@@ -1,0 +1,81 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newRunId } from '@vigil/contracts';
+import { createLogger, parseConfig } from '@vigil/runtime';
+import { Supervisor } from '../../apps/supervisor/src/supervisor.js';
+import { createExchangeSim } from '../../apps/exchange-sim/src/index.js';
+/** The venue every integration test talks to: the local simulator over real sockets. */
+export const SIM_KEY = { apiKey: 'itestkey00000000000000000000000001', secretKey: 'itestsecret000000000000000000000001', canTrade: true, enableWithdrawals: false, ipRestrict: true };
+export async function startVenue() {
+    return createExchangeSim({ keys: [{ ...SIM_KEY }], seed: 11, tickMs: 100 });
+}
+export function venueConfig(sim) {
+    return { exchange: { rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: ['BTCUSDT', 'ETHUSDT'] } };
+}
+/** Fast timings so the tests observe heartbeats, stalls and windows in well under a second. */
+export const FAST = {
+    supervisor: {
+        // Fast enough to observe stalls and windows in well under a second, slow enough that a GC pause
+        // or a busy 2-core CI machine (Chromium starting beside us) does not look like a stalled thread.
+        heartbeat_interval_ms: 100,
+        worker_stall_timeout_ms: 190,
+        mode_broadcast_interval_ms: 100,
+        worker_mode_timeout_ms: 600,
+        degrade_stability_window_ms: 300,
+        restart_backoff_initial_ms: 20,
+        restart_backoff_max_ms: 200,
+        request_timeout_ms: 2000,
+        // Test processes share two cores with other test files: a slow loop must not flip modes here.
+        event_loop_lag_degrade_ms: 60_000,
+    },
+    live: { fault_hooks_enabled: true },
+    logging: { level: 'warn' },
+};
+export function testConfig(overrides = {}) {
+    const varDir = mkdtempSync(join(tmpdir(), 'vigil-it-'));
+    // Never the real venue: tests that do not start the simulator point at a closed loopback port.
+    const raw = { ...FAST, paths: { var_dir: varDir }, exchange: { rest_base_url: 'http://127.0.0.1:9', ws_market_url: 'ws://127.0.0.1:9', ws_api_url: 'ws://127.0.0.1:9/ws-api/v3' } };
+    for (const [k, v] of Object.entries(overrides)) {
+        raw[k] = typeof v === 'object' && v !== null && !Array.isArray(v) ? { ...raw[k], ...v } : v;
+    }
+    const r = parseConfig(raw);
+    if (!r.ok)
+        throw new Error(`test config invalid: ${JSON.stringify(r.error)}`);
+    // An override of paths.var_dir (a restart test reusing a run's directory) wins over the fresh one.
+    return { config: r.config, varDir: r.config.paths.var_dir };
+}
+/** A supervisor with real workers against `venue` (started here when not given). */
+export async function startSupervisor(overrides = {}, venue) {
+    const sim = venue ?? (await startVenue());
+    const { config, varDir } = testConfig({ ...venueConfig(sim), ...overrides });
+    const runId = newRunId();
+    const log = createLogger({ thread: 'supervisor', logDir: join(varDir, 'log'), config: config.logging, console: false });
+    const sup = new Supervisor({ config, varDir, runId, secrets: { api_key: SIM_KEY.apiKey, api_secret: SIM_KEY.secretKey }, log, consoleAlerts: false });
+    await sup.start();
+    const stop = async () => {
+        await sup.stop('test end');
+        if (!venue)
+            await sim.close();
+    };
+    return { sup, config, varDir, runId, sim, stop };
+}
+export async function waitFor(what, fn, timeoutMs = 5000, everyMs = 5) {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+        const v = await fn();
+        if (v)
+            return v;
+        if (Date.now() > end)
+            throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, everyMs));
+    }
+}
+/** Leaves the boot PAUSE the way startup reconcile will, then waits out the stability window. */
+export async function releaseToNormal(sup) {
+    sup.authority.clear('STARTUP_RECOVER', 'engine');
+    sup.clear('STARTUP_RECOVER', 'engine');
+    await waitFor('NORMAL', () => sup.modeState.mode === 'NORMAL' && sup.modeApplied.some((a) => a.worker === 'engine' && a.mode === 'NORMAL' && a.seq === sup.modeState.seq));
+}
+export const preciseNow = () => performance.timeOrigin + performance.now();
+//# sourceMappingURL=harness.js.map

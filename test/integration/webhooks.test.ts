@@ -1,0 +1,68 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { WebhookBody } from '../../apps/supervisor/src/alerts.js';
+import { releaseToNormal, startSupervisor, waitFor } from './harness.js';
+
+/** A real HTTP receiver on loopback; `answer` decides each response by its 1-based request number. */
+async function receiver(answer: (n: number, res: ServerResponse) => void): Promise<{ url: string; bodies: WebhookBody[]; headers: IncomingMessage['headers'][]; count: () => number; close: () => Promise<void> }> {
+  const bodies: WebhookBody[] = [];
+  const headers: IncomingMessage['headers'][] = [];
+  let n = 0;
+  const server: Server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString('utf8')));
+    req.on('end', () => {
+      n++;
+      headers.push(req.headers);
+      bodies.push(JSON.parse(text) as WebhookBody);
+      answer(n, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook?token=abc`;
+  return {
+    url,
+    bodies,
+    headers,
+    count: () => n,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+describe('webhooks on a running supervisor', () => {
+  it('POSTs the CRIT alert and the mode change; a hanging receiver never delays PAUSE', async () => {
+    const hang = await receiver(() => {
+      /* hangs */
+    });
+    cleanup.push(hang.close);
+    const rx = await receiver((n, res) => res.writeHead(n === 1 ? 502 : 200).end());
+    cleanup.push(rx.close);
+    const bot = await startSupervisor({ alerts: { webhook_urls: [hang.url, rx.url], webhook_timeout_ms: 60_000, webhook_backoff_initial_ms: 20, webhook_backoff_max_ms: 50 } });
+    cleanup.push(bot.stop);
+    await waitFor('NORMAL', () => bot.sup.modeState.mode === 'NORMAL', 15_000, 20).catch(() => releaseToNormal(bot.sup));
+    await waitFor('NORMAL announced', () => rx.bodies.some((b) => b.kind === 'MODE_CHANGED' && b.to === 'NORMAL'), 5000, 10);
+    const before = rx.bodies.length;
+    bot.sup.raise('CLOCK_DRIFT', 'gateway', { drift_ms: 900 });
+    // Mode authority first: the raise returned with PAUSE already in force.
+    expect(bot.sup.modeState.mode).toBe('PAUSE');
+    await waitFor('alert delivered', () => bot.sup.webhooks.stats().targets[1]!.sent > 0 && rx.bodies.slice(before).some((b) => b.kind === 'ALERT_RAISED'), 5000, 10);
+    const got = rx.bodies.slice(before).find((b) => b.kind === 'ALERT_RAISED' && b.reason_code === 'CLOCK_DRIFT');
+    expect(got).toMatchObject({ severity: 'CRIT', source: 'gateway', run_id: bot.runId });
+    await waitFor('PAUSE announced', () => rx.bodies.slice(before).find((b) => b.kind === 'MODE_CHANGED' && b.from === 'NORMAL' && b.to === 'PAUSE'), 5000, 10);
+    const st = bot.sup.webhooks.stats();
+    expect(st.targets[0]!.in_flight).toBe(true);
+    expect(st.targets[1]!.sent).toBeGreaterThan(0);
+    // Its first request was answered 502: that delivery was retried, not lost.
+    expect(st.targets[1]!.retries).toBeGreaterThanOrEqual(1);
+  });
+});
