@@ -1,3 +1,4 @@
+import got from 'got';
 import type { ActiveReason, AlertsConfig, JsonObject } from '@vigil/contracts';
 import { REASON_CODES } from '@vigil/contracts';
 import { backoffMs, redact, registerSecret } from '@vigil/core';
@@ -144,14 +145,15 @@ class Target {
     const t = setTimeout(() => this.abort?.abort(), this.cfg.webhook_timeout_ms);
     t.unref();
     try {
-      const r = await fetch(this.url, { method: 'POST', headers: this.headers, body: item.body, signal: this.abort.signal, redirect: 'error' });
-      // The body is not needed; reading it releases the socket.
-      await r.arrayBuffer().catch(() => undefined);
-      if (r.ok) return true;
-      this.noteError(`HTTP ${r.status}`);
+      // got as the transport: its error codes (ECONNREFUSED, ETIMEDOUT, ...) name the failure; its
+      // own retry is off because this queue owns retries, backoff and the attempt limit.
+      const r = await got.post(this.url, { headers: this.headers, body: item.body, signal: this.abort.signal, retry: { limit: 0 }, followRedirect: false, throwHttpErrors: false });
+      if (r.statusCode >= 200 && r.statusCode < 300) return true;
+      this.noteError(`HTTP ${r.statusCode}`);
       return false;
     } catch (e) {
-      this.noteError(this.abort.signal.aborted ? `timeout after ${this.cfg.webhook_timeout_ms} ms` : String((e as Error).cause ?? (e as Error).message));
+      const err = e as Error & { code?: string };
+      this.noteError(this.abort.signal.aborted ? `timeout after ${this.cfg.webhook_timeout_ms} ms` : `${err.code ?? 'ERROR'}: ${err.message}`);
       return false;
     } finally {
       clearTimeout(t);
