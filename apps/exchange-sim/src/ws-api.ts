@@ -26,6 +26,19 @@ export class WsApi {
   ) {
     ex.listeners.push((o, fill) => this.onOrder(o, fill));
     ex.listListeners.push((e) => this.onList(e));
+    ex.balanceListeners.push((apiKey, asset, delta, time) => this.onBalance(apiKey, asset, delta, time));
+  }
+
+  /** An admin balance edit stands for a deposit or withdrawal: balanceUpdate, then the new position. */
+  private onBalance(apiKey: string, asset: string, delta: bigint, time: number): void {
+    const subs = [...this.subs].filter((s) => s.apiKey === apiKey);
+    if (subs.length === 0) return;
+    const now = this.now();
+    const b = this.ex.balance(apiKey, asset);
+    for (const s of subs) {
+      s.ws.send(JSON.stringify({ subscriptionId: s.id, event: { e: 'balanceUpdate', E: now, a: asset, d: fmt(delta), T: time } }));
+      s.ws.send(JSON.stringify({ subscriptionId: s.id, event: { e: 'outboundAccountPosition', E: now, u: time, B: [{ a: asset, f: fmt(b.free), l: fmt(b.locked) }] } }));
+    }
   }
 
   attach(ws: WebSocket): void {
