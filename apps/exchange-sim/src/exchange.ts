@@ -287,6 +287,7 @@ export class Exchange {
     this.liquidity.set(symbol, next);
     const b = this.books.get(symbol)!;
     this.books.set(symbol, this.bookAround(s, b.last, b.updateId + 1));
+    this.match(symbol);
     return next;
   }
 
@@ -766,6 +767,15 @@ export class Exchange {
     o.updateTime = this.now();
     o.status = o.executedQty >= o.origQty ? 'FILLED' : 'PARTIALLY_FILLED';
     if (o.status === 'FILLED') this.release(o);
+    else if (o.side === 'BUY' && o.price > 0n && o.orderListId < 0) {
+      // A limit BUY that took below its price keeps locked only what the rest can cost.
+      const excess = o.locked - mul(o.origQty - o.executedQty, o.price);
+      if (excess > 0n) {
+        q.locked -= excess;
+        q.free += excess;
+        o.locked -= excess;
+      }
+    }
     this.emit(o, fill);
     // On the tape: the buyer is the maker when a resting BUY was hit or a taker SELL hit the bids.
     this.print(o.symbol, px, qty, (o.side === 'BUY') === maker, fill.tradeId);
