@@ -55,6 +55,12 @@ describe('gateway cancel_replace against apps/exchange-sim', () => {
     expect(await g.orders('vcr2')).toMatchObject([{ status: 'NEW' }]);
   });
 
+  it('a plain cancel reports the order under its own id, though the venue names the cancel in clientOrderId', async () => {
+    const g = await gateway();
+    await g.desk.place(buy('vcx1'));
+    expect(await g.desk.cancel('BTCUSDT', 'vcx1')).toMatchObject({ kind: 'OK', body: { client_order_id: 'vcx1', status: 'CANCELED' } });
+  });
+
   it('STOP_ON_FAILURE, cancel fails: CANCEL_FAILED with the cancel error; the new order was never created', async () => {
     const g = await gateway();
     const out = await g.desk.cancelReplace(replace('vcrnone', 'vcr3'));

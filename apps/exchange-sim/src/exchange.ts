@@ -43,6 +43,8 @@ export interface Order {
   orderListId: number;
   /** Trailing stop distance in BIPS (null = a plain stop). */
   trailingDelta: number | null;
+  /** The cancel's own clientOrderId once cancelled (Binance reports it as `clientOrderId`/`c`). */
+  cancelClientOrderId?: string;
 }
 
 export interface OrderList {
@@ -474,14 +476,27 @@ export class Exchange {
     if (o.triggered && isOpen(o) && (o.timeInForce === 'IOC' || o.timeInForce === 'FOK')) this.end(o, 'EXPIRED');
   }
 
-  cancel(apiKey: string, symbol: string, by: { orderId?: number; clientOrderId?: string }): Result<Order> {
+  /**
+   * Cancels an open order. `cancelCid` identifies the cancel itself (the request's
+   * newClientOrderId, generated when absent): Binance reports it as the cancel's `clientOrderId`
+   * and the executionReport's `c`, with the order's own id in `origClientOrderId` / `C`.
+   */
+  cancel(apiKey: string, symbol: string, by: { orderId?: number; clientOrderId?: string }, cancelCid?: string): Result<Order> {
     const o = this.find(apiKey, symbol, by);
     if (!o || !isOpen(o)) return E(400, -2011, 'Unknown order sent.');
     // Cancelling one leg of an order list cancels the whole list.
     const list = o.orderListId >= 0 ? this.lists.get(o.orderListId) : undefined;
-    if (list && list.status === 'EXECUTING') this.cancelList(list);
-    else this.end(o, 'CANCELED');
+    if (list && list.status === 'EXECUTING') this.cancelList(list, o.orderId, cancelCid);
+    else {
+      o.cancelClientOrderId = cancelCid ?? this.cancelId();
+      this.end(o, 'CANCELED');
+    }
     return { ok: true, value: o };
+  }
+
+  /** A generated cancel clientOrderId, as Binance makes one when the request has none. */
+  cancelId(): string {
+    return `simx${this.nextOrderId}${Math.floor(this.random() * 1e9)}`;
   }
 
   /**
@@ -510,7 +525,7 @@ export class Exchange {
     let cancel: Result<Order>;
     if (!target || !isOpen(target)) cancel = E(400, -2011, 'Unknown order sent.');
     else if ((restriction === 'ONLY_NEW' && target.status !== 'NEW') || (restriction === 'ONLY_PARTIALLY_FILLED' && target.status !== 'PARTIALLY_FILLED')) cancel = E(400, -2011, 'Order was not canceled due to cancel restrictions.');
-    else cancel = this.cancel(apiKey, symbol, { orderId: target.orderId });
+    else cancel = this.cancel(apiKey, symbol, { orderId: target.orderId }, ccid);
     if (!cancel.ok && mode === 'STOP_ON_FAILURE') return { refused: null, cancel, cancelClientOrderId: ccid, placed: 'NOT_ATTEMPTED' };
     const placed = overLimit ? E(429, -1015, 'Too many new orders; current limit is 50 orders per TEN_SECONDS.') : this.place(apiKey, p);
     return { refused: null, cancel, cancelClientOrderId: ccid, placed };
@@ -600,10 +615,12 @@ export class Exchange {
   }
 
   /** DELETE /api/v3/orderList, or a DELETE /api/v3/order of one leg: every open leg CANCELED. */
-  cancelList(list: OrderList): void {
+  cancelList(list: OrderList, named?: number, cancelCid?: string): void {
     for (const oid of list.orderIds) {
       const o = this.orders.get(oid)!;
-      if (isOpen(o)) this.end(o, 'CANCELED');
+      if (!isOpen(o)) continue;
+      o.cancelClientOrderId = (oid === named ? cancelCid : undefined) ?? this.cancelId();
+      this.end(o, 'CANCELED');
     }
     if (list.status === 'EXECUTING') {
       list.status = 'ALL_DONE';

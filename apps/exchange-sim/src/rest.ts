@@ -201,10 +201,15 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
     }
     case 'DELETE /api/v3/order': {
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
-      const by = p['orderId'] ? { orderId: Number(p['orderId']) } : { clientOrderId: p['origClientOrderId'] ?? '' };
-      const r = d.ex.cancel(key.apiKey, p['symbol'], by);
+      if (!p['orderId'] && !p['origClientOrderId']) return err({ http: 400, code: -1102, msg: "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!" });
+      const ncid = p['newClientOrderId'];
+      if (ncid !== undefined && !/^[a-zA-Z0-9-_]{1,36}$/.test(ncid)) return err({ http: 400, code: -1100, msg: "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'." });
+      // orderId is searched first; an origClientOrderId sent with it must match that order.
+      let by: { orderId?: number; clientOrderId?: string } = p['orderId'] ? { orderId: Number(p['orderId']) } : { clientOrderId: p['origClientOrderId']! };
+      if (p['orderId'] && p['origClientOrderId'] && d.ex.find(key.apiKey, p['symbol'], by)?.clientOrderId !== p['origClientOrderId']) by = { orderId: -1 };
+      const r = d.ex.cancel(key.apiKey, p['symbol'], by, ncid);
       if (r.ok) d.onChange();
-      return r.ok ? ok({ ...orderQuery(r.value), origClientOrderId: r.value.clientOrderId, transactTime: now }) : err(r.err);
+      return r.ok ? ok(cancelReport(r.value, r.value.cancelClientOrderId!, now)) : err(r.err);
     }
     case 'GET /api/v3/order': {
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
@@ -281,7 +286,8 @@ function listResponse(ex: Exchange, l: OrderList, reports: 'ACK' | 'RESULT' | 'F
   const report = (o: Order): Record<string, unknown> => {
     if (reports === 'CANCEL') {
       const { symbol, orderId, orderListId, clientOrderId, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side, stopPrice, trailingDelta, selfTradePreventionMode } = orderQuery(o);
-      return { symbol, origClientOrderId: clientOrderId, orderId, orderListId, clientOrderId, transactTime: o.updateTime, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side, stopPrice, ...(trailingDelta !== undefined ? { trailingDelta } : {}), selfTradePreventionMode };
+      // The leg's own id is origClientOrderId; clientOrderId names the cancel (as Binance).
+      return { symbol, origClientOrderId: clientOrderId, orderId, orderListId, clientOrderId: o.cancelClientOrderId ?? clientOrderId, transactTime: o.updateTime, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side, stopPrice, ...(trailingDelta !== undefined ? { trailingDelta } : {}), selfTradePreventionMode };
     }
     const r = orderResponse(o, reports === 'FULL' ? 'FULL' : 'RESULT');
     const { fills, ...rest } = r as { fills?: unknown };

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { fmt } from './decimal.js';
-import type { Exchange, Fill, ListEvent, Order } from './exchange.js';
+import { isOpen, type Exchange, type Fill, type ListEvent, type Order } from './exchange.js';
 
 /**
  * The WebSocket API's user data stream, as Binance now offers it: a client on /ws-api/v3 sends
@@ -113,11 +113,14 @@ export class WsApi {
     if (subs.length === 0) return;
     const now = this.now();
     const x = fill ? 'TRADE' : o.status === 'CANCELED' ? 'CANCELED' : o.status === 'EXPIRED' ? 'EXPIRED' : 'NEW';
+    // A cancel's report carries the cancel's own id in `c` and the order's in `C` (as Binance).
+    const cancelled = x === 'CANCELED' && o.cancelClientOrderId !== undefined;
     const report = {
       e: 'executionReport',
       E: now,
       s: o.symbol,
-      c: o.clientOrderId,
+      c: cancelled ? o.cancelClientOrderId : o.clientOrderId,
+      C: cancelled ? o.clientOrderId : '',
       S: o.side,
       o: o.type,
       f: o.timeInForce ?? 'GTC',
@@ -138,6 +141,8 @@ export class WsApi {
       t: fill ? fill.tradeId : -1,
       m: fill ? fill.maker : false,
       Z: fmt(o.cumQuote),
+      Y: fill ? fmt((fill.price * fill.qty) / 100_000_000n) : '0.00000000',
+      w: isOpen(o) && o.triggered,
       O: o.time,
     };
     const balances = [...(this.ex.balances.get(o.apiKey) ?? new Map())].map(([a, b]) => ({ a, f: fmt(b.free), l: fmt(b.locked) }));

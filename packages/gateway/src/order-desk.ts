@@ -396,6 +396,8 @@ type RawOrder = {
   orderId: number;
   orderListId?: number;
   clientOrderId: string;
+  /** Present on a cancel's report: the order's own id (clientOrderId then names the cancel). */
+  origClientOrderId?: string;
   status: OrderReport['status'];
   type: OrderReport['type'];
   side: OrderReport['side'];
@@ -415,7 +417,7 @@ function report(o: RawOrder): OrderReport {
     symbol: o.symbol,
     order_id: o.orderId,
     order_list_id: o.orderListId ?? -1,
-    client_order_id: o.clientOrderId,
+    client_order_id: typeof o.origClientOrderId === 'string' ? o.origClientOrderId : o.clientOrderId,
     status: o.status,
     type: o.type,
     side: o.side,
@@ -472,11 +474,7 @@ function replaceResult(body: unknown, code: -2021 | -2022 | null): VenueOutcome<
   const expected = code === null ? 0 : code === -2021 ? 1 : 2;
   if (failed !== expected || (b.newOrderResult === 'NOT_ATTEMPTED' && b.cancelResult !== 'FAILURE')) return unknown(`results ${b.cancelResult}/${b.newOrderResult} contradict code ${code ?? 200}`);
   const half = (x: unknown, what: string): { ok: true; report: OrderReport } | { ok: true; error: HalfError } | { ok: false; why: string } => {
-    if (validOrder(x)) {
-      const o = x as RawOrder & { origClientOrderId?: string };
-      // A cancel report names the cancel itself in clientOrderId; the order is origClientOrderId.
-      return { ok: true, report: report(what === 'cancel' && typeof o.origClientOrderId === 'string' ? { ...o, clientOrderId: o.origClientOrderId } : o) };
-    }
+    if (validOrder(x)) return { ok: true, report: report(x as RawOrder) };
     if (validHalfError(x)) {
       const e = x as HalfError;
       if (codeClass(e.code) !== 'REJECTED') return { ok: false, why: `${what} outcome unknown (code ${e.code}: ${e.msg})` };
