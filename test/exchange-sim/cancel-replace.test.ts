@@ -128,6 +128,32 @@ describe('exchange-sim cancelReplace', () => {
     expect(await status(s, 'old6')).toMatchObject({ status: 'NEW' });
   });
 
+  it('replacing one leg of an OCO cancels the whole list', async () => {
+    const s = await up();
+    await signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
+    const oco = await signed(s, 'POST', '/api/v3/orderList/oco', { symbol: 'BTCUSDT', side: 'SELL', quantity: '0.005', listClientOrderId: 'crl1', aboveType: 'LIMIT_MAKER', abovePrice: '66000', aboveClientOrderId: 'crtp', belowType: 'STOP_LOSS', belowStopPrice: '62000', belowClientOrderId: 'crsl' });
+    expect(oco.status).toBe(200);
+    const r = await replace(s, { side: 'SELL', type: 'LIMIT', price: '67000', quantity: '0.005', cancelOrigClientOrderId: 'crsl', newClientOrderId: 'crnew' });
+    expect(r.body).toMatchObject({ cancelResult: 'SUCCESS', newOrderResult: 'SUCCESS', cancelResponse: { origClientOrderId: 'crsl', orderListId: oco.body['orderListId'] } });
+    expect(await status(s, 'crtp')).toMatchObject({ status: 'CANCELED' });
+    expect((await signed(s, 'GET', '/api/v3/orderList', { origClientOrderId: 'crl1' })).body).toMatchObject({ listOrderStatus: 'ALL_DONE' });
+  });
+
+  it('past the order count: DO_NOTHING refuses it all (-1015); CANCEL_ONLY still cancels and fails the new half', async () => {
+    const s = await up();
+    await rest(s, 'lim0');
+    for (let i = 1; i < 50; i++) expect((await signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.0001', price: '60000', newClientOrderId: `lim${i}` })).status).toBe(200);
+    const refused = await replace(s, { cancelOrigClientOrderId: 'lim0', newClientOrderId: 'limnew' });
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ code: -1015 });
+    expect(await status(s, 'lim0')).toMatchObject({ status: 'NEW' });
+    const only = await replace(s, { cancelOrigClientOrderId: 'lim0', newClientOrderId: 'limnew', orderRateLimitExceededMode: 'CANCEL_ONLY' });
+    expect(only.status).toBe(429);
+    expect(only.body).toMatchObject({ code: -2021, data: { cancelResult: 'SUCCESS', newOrderResult: 'FAILURE', newOrderResponse: { code: -1015 } } });
+    expect(await status(s, 'lim0')).toMatchObject({ status: 'CANCELED' });
+    expect(await status(s, 'limnew')).toMatchObject({ code: -2013 });
+  });
+
   it('the new order may reuse the cancelled order clientOrderId', async () => {
     const s = await up();
     await rest(s, 'same1');

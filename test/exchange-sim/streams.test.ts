@@ -69,7 +69,8 @@ describe('exchange-sim market streams', () => {
     // REST klines come from the same bars.
     const rest = (await (await fetch(`${s.rest}/api/v3/klines?symbol=ETHUSDT&interval=1m&limit=1`)).json()) as unknown[][];
     expect(rest[0]![0]).toBe(bar['t']);
-    expect((await fetch(`${s.rest}/api/v3/klines?symbol=ETHUSDT&interval=7m`)).status).toBe(400);
+    expect(await (await fetch(`${s.rest}/api/v3/klines?symbol=ETHUSDT&interval=7m`)).json()).toEqual({ code: -1120, msg: 'Invalid interval.' });
+    expect(await (await fetch(`${s.rest}/api/v3/klines?symbol=ETHUSDT`)).json()).toMatchObject({ code: -1102 });
   });
 
   it('a bar is sent once more with x true when its interval ends, and the next opens at its close', async () => {
@@ -127,6 +128,17 @@ describe('exchange-sim market streams', () => {
     expect(typeof ups[0]!['T']).toBe('number');
     const pos = us.events.filter((e) => e['e'] === 'outboundAccountPosition');
     expect(pos[0]).toMatchObject({ B: [{ a: 'USDT', f: '10250.50000000', l: '0.00000000' }] });
+  });
+
+  it('serverShutdown when the venue goes down, raw and combined', async () => {
+    const s = await startSim();
+    const raw = await listen(`${s.ws}/ws/btcusdt@trade`);
+    const comb = await listen(`${s.ws}/stream?streams=btcusdt@trade`);
+    const codes = [raw, comb].map((c) => new Promise<number>((r) => c.ws.on('close', (code) => r(code))));
+    await s.close();
+    expect(await Promise.all(codes)).toEqual([1001, 1001]);
+    expect(raw.frames).toEqual([{ e: 'serverShutdown', E: expect.any(Number) }]);
+    expect(comb.frames).toEqual([{ stream: '!serverShutdown', data: { e: 'serverShutdown', E: expect.any(Number) } }]);
   });
 
   it('closes market and WebSocket-API connections that reach the configured lifetime', async () => {

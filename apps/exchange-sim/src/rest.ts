@@ -78,7 +78,8 @@ function publicRoute(d: RestDeps, route: string, p: Record<string, string>, serv
         const n = Math.max(1, Math.min(5000, Number(p['limit'] ?? 100) || 100));
         return ok({ lastUpdateId: b.updateId, ...depthLevels(b, n) });
       }
-      const iv = p['interval'] ?? '1m';
+      if (p['interval'] === undefined) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'interval' was not sent, was empty/null, or malformed." });
+      const iv = p['interval'];
       const bars = d.klines?.(sym!, iv, serverNow);
       if (!bars || bars.length === 0) return err({ http: 400, code: -1120, msg: 'Invalid interval.' });
       const limit = Math.max(1, Math.min(1000, Number(p['limit'] ?? 500) || 500));
@@ -195,9 +196,11 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       const newOrderResult = r.placed === 'NOT_ATTEMPTED' ? 'NOT_ATTEMPTED' : r.placed.ok ? 'SUCCESS' : 'FAILURE';
       const body = { cancelResult: r.cancel.ok ? 'SUCCESS' : 'FAILURE', newOrderResult, cancelResponse, newOrderResponse };
       if (r.cancel.ok && newOrderResult === 'SUCCESS') return ok(body);
-      // One half failed: -2021 (409; 429 when the new order failed on the order count); both: -2022.
-      if (r.cancel.ok || newOrderResult === 'SUCCESS') return { status: counts ? 409 : 429, body: { code: -2021, msg: 'Order cancel-replace partially failed.', data: body } };
-      return { status: counts ? 400 : 429, body: { code: -2022, msg: 'Order cancel-replace failed.', data: body } };
+      // One half failed: -2021 (409); both: -2022 (400). Past the order count with CANCEL_ONLY the
+      // documented table answers 429 under STOP_ON_FAILURE and the usual statuses under ALLOW_FAILURE.
+      const throttled = !counts && p['cancelReplaceMode'] === 'STOP_ON_FAILURE';
+      if (r.cancel.ok || newOrderResult === 'SUCCESS') return { status: throttled ? 429 : 409, body: { code: -2021, msg: 'Order cancel-replace partially failed.', data: body } };
+      return { status: throttled ? 429 : 400, body: { code: -2022, msg: 'Order cancel-replace failed.', data: body } };
     }
     case 'DELETE /api/v3/order': {
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });

@@ -209,7 +209,7 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
     faults,
     close: async () => {
       clearInterval(ticker);
-      streams.close();
+      await streams.close();
       if (saveTimer) clearTimeout(saveTimer);
       save();
       for (const c of wss.clients) c.terminate();

@@ -227,8 +227,20 @@ export class MarketStreams {
     }
   }
 
-  close(): void {
+  /** The venue going down: `serverShutdown` to every market connection, then they are closed. */
+  async close(): Promise<void> {
     clearInterval(this.pinger);
+    const data = { e: 'serverShutdown', E: this.o.now() };
+    const closed = [...this.subs].map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.ws.once('close', () => resolve());
+          s.ws.send(JSON.stringify(s.combined ? { stream: '!serverShutdown', data } : data));
+          s.ws.close(1001, 'server shutdown');
+        }),
+    );
+    // A client that does not answer the close is cut off shortly after.
+    await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 200).unref())]);
     for (const s of this.subs) s.ws.terminate();
     this.subs.clear();
   }
