@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
-import { fmt, max, min, mul, type Fx } from './decimal.js';
+import { fmt, mul, type Fx } from './decimal.js';
 import type { Exchange, TradePrint } from './exchange.js';
 import type { Faults } from './faults.js';
 import { depthLevels } from './rest.js';
@@ -28,6 +28,7 @@ export const KLINE_INTERVALS: Readonly<Record<string, number>> = {
   '1d': 86_400_000,
   '3d': 259_200_000,
 };
+const INTERVALS: readonly (readonly [string, number])[] = Object.entries(KLINE_INTERVALS);
 /** Closed bars kept per symbol and interval for GET /api/v3/klines. */
 const KLINE_HISTORY = 1000;
 
@@ -134,7 +135,8 @@ export class MarketStreams {
   }
 
   private onTrade(t: TradePrint): void {
-    for (const [iv, ms] of Object.entries(KLINE_INTERVALS)) this.addToBar(t, iv, ms);
+    const quote = mul(t.qty, t.price);
+    for (const [iv, ms] of INTERVALS) this.addToBar(t, quote, iv, ms);
     if (this.faults.peek('ws_stall')) return;
     const sym = t.symbol.toLowerCase();
     const E = this.o.now();
@@ -144,13 +146,12 @@ export class MarketStreams {
     if (this.wanted(`${sym}@aggtrade`)) this.send(`${sym}@aggtrade`, { e: 'aggTrade', E, s: t.symbol, a: t.id, p: common.p, q: common.q, f: t.id, l: t.id, T: t.time, m: t.buyerMaker, M: true });
   }
 
-  private addToBar(t: TradePrint, iv: string, ms: number): void {
+  private addToBar(t: TradePrint, quote: Fx, iv: string, ms: number): void {
     const bar = this.roll(t.symbol, iv, ms, t.time, t.price);
-    bar.h = max(bar.h, t.price);
-    bar.l = min(bar.l, t.price);
+    if (t.price > bar.h) bar.h = t.price;
+    if (t.price < bar.l) bar.l = t.price;
     bar.c = t.price;
     bar.v += t.qty;
-    const quote = mul(t.qty, t.price);
     bar.q += quote;
     if (!t.buyerMaker) {
       bar.V += t.qty;
@@ -219,7 +220,7 @@ export class MarketStreams {
         const data = (): unknown => ({ lastUpdateId: b.updateId, ...depthLevels(b, n) });
         for (const name of [`${sym}@depth${n}`, `${sym}@depth${n}@100ms`, `${sym}@depth${n}@1000ms`]) if (this.wanted(name)) this.send(name, data());
       }
-      for (const [iv, ms] of Object.entries(KLINE_INTERVALS)) {
+      for (const [iv, ms] of INTERVALS) {
         const stream = `${sym}@kline_${iv}`;
         if (!this.wanted(stream)) continue;
         this.sendKline(symbol, iv, this.roll(symbol, iv, ms, now, b.last), false);
