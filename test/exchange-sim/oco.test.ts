@@ -177,10 +177,13 @@ describe('exchange-sim order lists (OCO)', () => {
     const c = await signed(sim, 'DELETE', '/api/v3/orderList', { symbol: 'BTCUSDT', orderListId: String(placed.orderListId) });
     expect(c.status).toBe(200);
     expect(c.body).toMatchObject({ orderListId: placed.orderListId, contingencyType: 'OCO', listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE', listClientOrderId: 'list1' });
-    expect((c.body as unknown as ListJson).orderReports!.map((o) => [o.clientOrderId, o.status])).toEqual([
+    // As Binance: each leg's own id is origClientOrderId, clientOrderId names the cancel.
+    const reps = (c.body as unknown as { orderReports: (OrderJson & { origClientOrderId: string })[] }).orderReports;
+    expect(reps.map((o) => [o.origClientOrderId, o.status])).toEqual([
       ['tp1', 'CANCELED'],
       ['sl1', 'CANCELED'],
     ]);
+    expect(reps.map((o) => o.clientOrderId)).toEqual([expect.not.stringMatching(/^(tp1|sl1)$/), expect.not.stringMatching(/^(tp1|sl1)$/)]);
     expect((await order(sim, 'tp1')).status).toBe('CANCELED');
     expect((await order(sim, 'sl1')).status).toBe('CANCELED');
     expect(await balance(sim, 'BTC')).toEqual(before);

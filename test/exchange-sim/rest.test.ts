@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
-import { admin, KEY, signed, startSim } from './helpers.js';
+import { admin, KEY, signed, startSim, until, userStream } from './helpers.js';
 
 let sim: ExchangeSim | null = null;
 afterEach(async () => {
@@ -79,6 +79,20 @@ describe('exchange-sim REST contract', () => {
     expect((await signed(s, 'DELETE', '/api/v3/order', { symbol: 'ETHUSDT', origClientOrderId: 'c1' })).body).toMatchObject({ status: 'CANCELED' });
     expect((await signed(s, 'DELETE', '/api/v3/order', { symbol: 'ETHUSDT', origClientOrderId: 'c1' })).body).toMatchObject({ code: -2011 });
     expect((await signed(s, 'GET', '/api/v3/order', { symbol: 'ETHUSDT', origClientOrderId: 'never' })).body).toMatchObject({ code: -2013, msg: 'Order does not exist.' });
+  });
+
+  it('a cancel names itself in clientOrderId and the order in origClientOrderId (REST and executionReport c/C)', async () => {
+    const s = await up();
+    const us = await userStream(s);
+    await admin(s, 'POST', '/admin/price', { symbol: 'BTCUSDT', price: '64000' });
+    const id = (await signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: '60000', newClientOrderId: 'own1' })).body['orderId'];
+    expect((await signed(s, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT', orderId: String(id), origClientOrderId: 'other' })).body).toMatchObject({ code: -2011 });
+    expect((await signed(s, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT' })).body).toMatchObject({ code: -1102 });
+    const c = await signed(s, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'own1', newClientOrderId: 'cxl1' });
+    expect(c.body).toMatchObject({ origClientOrderId: 'own1', clientOrderId: 'cxl1', orderId: id, status: 'CANCELED' });
+    const ev = await until('cancel report', () => us.events.find((e) => e['e'] === 'executionReport' && e['x'] === 'CANCELED'));
+    us.close();
+    expect(ev).toMatchObject({ c: 'cxl1', C: 'own1', X: 'CANCELED', i: id });
   });
 
   it('persists orders and balances across a restart', async () => {

@@ -57,6 +57,18 @@ describe('user data stream (WebSocket API) against apps/exchange-sim', () => {
     expect(h.events.some((e) => e.kind === 'balances' && e.balances.some((b) => b.asset === 'USDT'))).toBe(true);
   });
 
+  it('a cancel is reported under the order own clientOrderId (C), not the cancel id the venue puts in c', async () => {
+    const h = await setup();
+    await until('subscribed', () => stream!.state === 'SUBSCRIBED');
+    await fetch(`${h.s.admin}/admin/price`, { method: 'POST', body: JSON.stringify({ symbol: 'BTCUSDT', price: '64000' }) });
+    await placeBuy(h.s, 'vgeus2', '60000.00');
+    const q = new URLSearchParams({ symbol: 'BTCUSDT', origClientOrderId: 'vgeus2', newClientOrderId: 'vgecxl2', timestamp: String(Date.now()) }).toString();
+    const sig = createHmac('sha256', SIM_KEY.secretKey).update(q).digest('hex');
+    expect((await fetch(`${h.s.rest}/api/v3/order?${q}&signature=${sig}`, { method: 'DELETE', headers: { 'X-MBX-APIKEY': SIM_KEY.apiKey } })).status).toBe(200);
+    await until('CANCELED', () => h.events.some((e) => e.kind === 'order' && e.status === 'CANCELED'));
+    expect(h.events.find((e) => e.kind === 'order' && e.status === 'CANCELED')).toMatchObject({ client_order_id: 'vgeus2', exec_type: 'CANCELED' });
+  });
+
   it('eventStreamTerminated: USER_STREAM_TERMINATED, a gap, a resubscription, and the reasons clear', async () => {
     const h = await setup();
     await until('subscribed', () => stream!.state === 'SUBSCRIBED');

@@ -5,7 +5,7 @@ import type { ApiKey } from './exchange.js';
 import { createExchangeSim } from './sim.js';
 
 /**
- * exchange-sim --port N --ws-port N --admin-port N --seed N --state FILE --keys FILE [--tick-ms N]
+ * exchange-sim --port N --ws-port N --admin-port N --seed N --state FILE --keys FILE [--tick-ms N] [--ws-lifetime-ms N]
  * Prints one line `EXCHANGE_SIM_READY {...}` with the bound URLs (port 0 picks free ports).
  */
 const { values } = parseArgs({
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     state: { type: 'string' },
     keys: { type: 'string' },
     'tick-ms': { type: 'string', default: '250' },
+    'ws-lifetime-ms': { type: 'string', default: String(24 * 3_600_000) },
   },
 });
 if (!values.keys) {
@@ -32,6 +33,7 @@ const sim = await createExchangeSim({
   keys,
   stateFile: values.state ?? null,
   tickMs: Number(values['tick-ms']),
+  wsLifetimeMs: Number(values['ws-lifetime-ms']),
 });
 process.stdout.write(`EXCHANGE_SIM_READY ${JSON.stringify({ rest: sim.rest, ws: sim.ws, admin: sim.admin })}\n`);
 const stop = (): void => {

@@ -1,4 +1,4 @@
-import { div, fmt, fx, max, min, mul, onStep, parseFx, type Fx } from './decimal.js';
+import { div, floorStep, fmt, fx, max, min, mul, onStep, parseFx, type Fx } from './decimal.js';
 import { rng } from './rng.js';
 import { defaultSymbols, type SymbolDef } from './symbols.js';
 
@@ -15,6 +15,8 @@ export interface Fill {
   commissionAsset: string;
   tradeId: number;
   maker: boolean;
+  /** When it traded (older state files lack it: the order's updateTime stands in). */
+  time?: number;
 }
 
 export interface Order {
@@ -41,6 +43,8 @@ export interface Order {
   orderListId: number;
   /** Trailing stop distance in BIPS (null = a plain stop). */
   trailingDelta: number | null;
+  /** The cancel's own clientOrderId once cancelled (Binance reports it as `clientOrderId`/`c`). */
+  cancelClientOrderId?: string;
 }
 
 export interface OrderList {
@@ -69,7 +73,18 @@ export interface ValidateCtx {
   readonly takenCids?: readonly string[];
   /** The list checks its one shared lock itself. */
   readonly skipBalance?: boolean;
+  /** A cancel-replace's order to cancel: not counted as open (its slot and clientOrderId free up). */
+  readonly excludeOrderId?: number;
 }
+
+/**
+ * What a cancel-replace did. `refused`: nothing happened (parameters, filters or order count of the
+ * new order failed first, as Binance evaluates them before either half). Otherwise the cancel's
+ * result, and the new order's (NOT_ATTEMPTED when STOP_ON_FAILURE stopped after a failed cancel).
+ */
+export type CancelReplaceOutcome =
+  | { readonly refused: VenueError }
+  | { readonly refused: null; readonly cancel: Result<Order>; readonly cancelClientOrderId: string; readonly placed: Result<Order> | 'NOT_ATTEMPTED' };
 
 /** A list status change, as the user data stream's listStatus event reports it. */
 export interface ListEvent {
@@ -93,6 +108,12 @@ export interface ApiKey {
   ipRestrict: boolean;
 }
 
+/** One price level of the displayed book: what is left of it until the next tick refills it. */
+export interface Level {
+  price: Fx;
+  qty: Fx;
+}
+
 export interface Book {
   bid: Fx;
   ask: Fx;
@@ -100,7 +121,32 @@ export interface Book {
   askQty: Fx;
   last: Fx;
   updateId: number;
+  /** Best first; takers consume them, each tick rebuilds them around the new price. */
+  bids: Level[];
+  asks: Level[];
 }
+
+/** Displayed quantity per level (each side) and how many levels the book shows. */
+export interface Liquidity {
+  bidQty: Fx;
+  askQty: Fx;
+  levels: number;
+}
+
+/** A print on the tape: a user's fill or the market's own trade of the tick. */
+export interface TradePrint {
+  readonly symbol: string;
+  readonly id: number;
+  readonly price: Fx;
+  readonly qty: Fx;
+  readonly time: number;
+  /** The buyer was the resting side (a sell took it). */
+  readonly buyerMaker: boolean;
+}
+
+export type Regime = 'calm' | 'volatile';
+/** Per tick: the chance a calm market turns volatile, and a volatile one calms down. */
+export const REGIME_SWITCH = { toVolatile: 0.004, toCalm: 0.02, volatileMultiplier: 4 } as const;
 
 export type VenueError = { http: number; code: number; msg: string };
 export type Result<T> = { ok: true; value: T } | { ok: false; err: VenueError };
@@ -119,6 +165,8 @@ export interface ExchangeSnapshot {
   nextListId?: number;
   /** Trailing stops' best price so far, by orderId. */
   trails?: Record<string, string>;
+  liquidity?: Record<string, { bidQty: string; askQty: string; levels: number }>;
+  regimes?: Record<string, Regime>;
 }
 
 /**
@@ -134,18 +182,32 @@ export class Exchange {
   readonly lists = new Map<number, OrderList>();
   /** Best price seen since a trailing stop was placed (highest bid for a SELL, lowest ask for a BUY). */
   private readonly trailRef = new Map<number, Fx>();
+  readonly liquidity = new Map<string, Liquidity>();
+  readonly regimes = new Map<string, Regime>();
+  /** A regime pinned by the admin API (tests); absent = the seeded switching decides. */
+  readonly pinnedRegime = new Map<string, Regime>();
   nextListId = 1;
   nextOrderId = 1;
   nextTradeId = 1;
   paused = false;
   private readonly random: () => number;
+  /** Separate streams so regimes and the tape do not shift the price walk or generated ids. */
+  private readonly regimeRandom: () => number;
+  private readonly tapeRandom: () => number;
   listeners: Array<(o: Order, fill: Fill | null) => void> = [];
   listListeners: Array<(e: ListEvent) => void> = [];
+  tradeListeners: Array<(t: TradePrint) => void> = [];
+  /** An admin balance edit (a deposit or withdrawal as the account sees it). */
+  balanceListeners: Array<(apiKey: string, asset: string, delta: Fx, time: number) => void> = [];
 
   constructor(seed: number, keys: ApiKey[], readonly now: () => number = Date.now) {
     this.random = rng(seed);
+    this.regimeRandom = rng(seed ^ 0x7e61e);
+    this.tapeRandom = rng(seed ^ 0x7a9e);
     for (const s of defaultSymbols()) {
       this.symbols.set(s.symbol, s);
+      this.liquidity.set(s.symbol, { bidQty: s.touchBidQty, askQty: s.touchAskQty, levels: s.depthLevels });
+      this.regimes.set(s.symbol, 'calm');
       this.books.set(s.symbol, this.bookAround(s, s.startPrice, 1));
     }
     for (const k of keys) this.addKey(k);
@@ -166,17 +228,48 @@ export class Exchange {
     }
   }
 
-  /** One step of the seeded price process for every symbol, then matching against it. */
+  /**
+   * One step of the seeded price process for every symbol, then matching against it, then the
+   * market's own print of the tick. The process is a random walk with occasional jumps whose size
+   * depends on a regime (calm or volatile) that switches as a seeded two-state Markov chain.
+   */
   tick(): void {
     if (this.paused) return;
     for (const s of this.symbols.values()) {
       const b = this.books.get(s.symbol)!;
-      // A random walk with occasional jumps, in basis points of the last price.
-      const jump = this.random() < 0.01 ? (this.random() - 0.5) * 20 * s.volatilityBps : 0;
-      const bps = (this.random() - 0.5) * 2 * s.volatilityBps + jump;
+      const regime = this.nextRegime(s.symbol);
+      const vol = s.volatilityBps * (regime === 'volatile' ? REGIME_SWITCH.volatileMultiplier : 1);
+      const jump = this.random() < 0.01 ? (this.random() - 0.5) * 20 * vol : 0;
+      const bps = (this.random() - 0.5) * 2 * vol + jump;
       const next = b.last + (b.last * BigInt(Math.round(bps * 100))) / 1_000_000n;
+      const prev = b.last;
       this.setPrice(s.symbol, next > s.tickSize ? next : s.tickSize);
+      this.marketPrint(s, prev);
     }
+  }
+
+  private nextRegime(symbol: string): Regime {
+    const cur = this.regimes.get(symbol) ?? 'calm';
+    const draw = this.regimeRandom();
+    const pinned = this.pinnedRegime.get(symbol);
+    const next: Regime = pinned ?? (cur === 'calm' ? (draw < REGIME_SWITCH.toVolatile ? 'volatile' : 'calm') : draw < REGIME_SWITCH.toCalm ? 'calm' : 'volatile');
+    this.regimes.set(symbol, next);
+    return next;
+  }
+
+  /** The tick's anonymous trade at the new price: a seeded size, a fraction of the touch. */
+  private marketPrint(s: SymbolDef, prev: Fx): void {
+    const b = this.books.get(s.symbol)!;
+    const liq = this.liquidity.get(s.symbol)!;
+    const frac = BigInt(Math.floor(this.tapeRandom() * 250) + 1); // 0.1 % .. 25 % of the touch
+    const size = floorStep((min(liq.bidQty, liq.askQty) * frac) / 1000n, s.stepSize);
+    if (size <= 0n) return;
+    this.print(s.symbol, b.last, size, b.last < prev);
+  }
+
+  private print(symbol: string, price: Fx, qty: Fx, buyerMaker: boolean, id = this.nextTradeId++): void {
+    const t: TradePrint = { symbol, id, price, qty, time: this.now(), buyerMaker };
+    for (const l of this.tradeListeners) l(t);
   }
 
   setPrice(symbol: string, price: Fx): void {
@@ -187,12 +280,53 @@ export class Exchange {
     this.match(symbol);
   }
 
+  /** Admin knob: displayed quantity per level (thin books make partial fills); the book is rebuilt at once. */
+  setLiquidity(symbol: string, l: Partial<Liquidity>): Liquidity | null {
+    const s = this.symbols.get(symbol);
+    const cur = this.liquidity.get(symbol);
+    if (!s || !cur) return null;
+    const next: Liquidity = { bidQty: l.bidQty ?? cur.bidQty, askQty: l.askQty ?? cur.askQty, levels: Math.max(1, Math.min(100, l.levels ?? cur.levels)) };
+    this.liquidity.set(symbol, next);
+    const b = this.books.get(symbol)!;
+    this.books.set(symbol, this.bookAround(s, b.last, b.updateId + 1));
+    this.match(symbol);
+    return next;
+  }
+
+  /** Levels one spacing (about half a basis point, at least a tick) apart, full quantity each. */
   private bookAround(s: SymbolDef, mid: Fx, updateId: number): Book {
     const half = max(s.tickSize, (mid * BigInt(s.spreadBps)) / 20_000n);
     const snap = (v: Fx): Fx => v - (v % s.tickSize);
     const bid = max(s.tickSize, snap(mid - half));
     const ask = max(bid + s.tickSize, snap(mid + half) + s.tickSize);
-    return { bid, ask, bidQty: fx('3.5'), askQty: fx('2.75'), last: mid, updateId };
+    const liq = this.liquidity.get(s.symbol)!;
+    const spacing = max(s.tickSize, snap(mid / 20_000n));
+    const bids: Level[] = [];
+    const asks: Level[] = [];
+    for (let i = 0n; i < BigInt(liq.levels); i++) {
+      if (bid - i * spacing >= s.tickSize) bids.push({ price: bid - i * spacing, qty: liq.bidQty });
+      asks.push({ price: ask + i * spacing, qty: liq.askQty });
+    }
+    return { bid, ask, bidQty: liq.bidQty, askQty: liq.askQty, last: mid, updateId, bids, asks };
+  }
+
+  /** After takers consumed levels: the touch is the first level with quantity left. */
+  private refreshTouch(b: Book): void {
+    const bestBid = b.bids.find((l) => l.qty > 0n);
+    const bestAsk = b.asks.find((l) => l.qty > 0n);
+    b.bid = bestBid?.price ?? b.bids[b.bids.length - 1]?.price ?? b.bid;
+    b.bidQty = bestBid?.qty ?? 0n;
+    b.ask = bestAsk?.price ?? b.asks[b.asks.length - 1]?.price ?? b.ask;
+    b.askQty = bestAsk?.qty ?? 0n;
+    b.updateId++;
+  }
+
+  /** An admin balance edit: sets `free` and reports the change as a balanceUpdate would. */
+  setFree(apiKey: string, asset: string, free: Fx): void {
+    const b = this.balance(apiKey, asset);
+    const delta = free - b.free;
+    b.free = free;
+    if (delta !== 0n) for (const l of this.balanceListeners) l(apiKey, asset, delta, this.now());
   }
 
   balance(apiKey: string, asset: string): { free: Fx; locked: Fx } {
@@ -275,7 +409,7 @@ export class Exchange {
       if (pr > mul(avg, up) || pr < mul(avg, down)) return E(400, -1013, 'Filter failure: PERCENT_PRICE_BY_SIDE');
     }
     if (trailing !== null && (!Number.isInteger(trailing) || trailing < s.minTrailingDelta || trailing > s.maxTrailingDelta)) return E(400, -1013, 'Filter failure: TRAILING_DELTA');
-    const open = [...this.orders.values()].filter((o) => o.apiKey === apiKey && o.symbol === s.symbol && isOpen(o));
+    const open = [...this.orders.values()].filter((o) => o.apiKey === apiKey && o.symbol === s.symbol && isOpen(o) && o.orderId !== ctx.excludeOrderId);
     if (open.length + (ctx.extraOpen ?? 0) >= s.maxNumOrders) return E(400, -1013, 'Filter failure: MAX_NUM_ORDERS');
     if (STOP_TYPES.includes(type) && open.filter((o) => STOP_TYPES.includes(o.type)).length + (ctx.extraAlgo ?? 0) >= s.maxNumAlgoOrders) return E(400, -1013, 'Filter failure: MAX_NUM_ALGO_ORDERS');
     if (type === 'LIMIT_MAKER' && pr !== null && (side === 'BUY' ? pr >= book.ask : pr <= book.bid)) return E(400, -2010, 'Order would immediately match and take.');
@@ -283,7 +417,7 @@ export class Exchange {
     // Balance: what this order may consume, locked until it fills or ends. A BUY stop is priced at
     // its stop (or limit) price, a MARKET BUY at the ask.
     const lockAsset = side === 'BUY' ? s.quote : s.base;
-    const need = side === 'BUY' ? (q !== null ? mul(q, pr ?? sp ?? book.ask) : (qq as Fx)) : (q as Fx);
+    const need = side === 'BUY' ? (q !== null ? (type === 'MARKET' ? this.walkCost(s.symbol, q) : mul(q, pr ?? sp ?? book.ask)) : (qq as Fx)) : (q ?? floorStep(div(qq as Fx, book.bid), s.stepSize));
     if (!ctx.skipBalance && this.balance(apiKey, lockAsset).free < need) return E(400, -2010, 'Account has insufficient balance for requested action.');
     const now = this.now();
     const order: Order = {
@@ -327,21 +461,74 @@ export class Exchange {
     return o;
   }
 
-  /** First matching of a committed order: MARKET fills, a marketable LIMIT takes, IOC/FOK rests expire. */
+  /**
+   * First matching of a committed order. A MARKET order walks the book and what the book cannot
+   * give EXPIRES; a marketable LIMIT takes what its price reaches and rests the rest
+   * (PARTIALLY_FILLED) unless IOC/FOK, which expire it (FOK trades nothing unless all of it fills).
+   */
   private activate(o: Order, quoteQty: Fx | null): void {
-    if (o.type === 'MARKET') this.fillMarket(o, quoteQty);
-    else if (o.triggered) this.tryFill(o, false);
+    if (o.type === 'MARKET') {
+      this.takeBook(o, null, quoteQty);
+      if (isOpen(o)) this.end(o, 'EXPIRED');
+      return;
+    }
+    if (o.triggered) this.takeBook(o, o.price, null);
     if (o.triggered && isOpen(o) && (o.timeInForce === 'IOC' || o.timeInForce === 'FOK')) this.end(o, 'EXPIRED');
   }
 
-  cancel(apiKey: string, symbol: string, by: { orderId?: number; clientOrderId?: string }): Result<Order> {
+  /**
+   * Cancels an open order. `cancelCid` identifies the cancel itself (the request's
+   * newClientOrderId, generated when absent): Binance reports it as the cancel's `clientOrderId`
+   * and the executionReport's `c`, with the order's own id in `origClientOrderId` / `C`.
+   */
+  cancel(apiKey: string, symbol: string, by: { orderId?: number; clientOrderId?: string }, cancelCid?: string): Result<Order> {
     const o = this.find(apiKey, symbol, by);
     if (!o || !isOpen(o)) return E(400, -2011, 'Unknown order sent.');
     // Cancelling one leg of an order list cancels the whole list.
     const list = o.orderListId >= 0 ? this.lists.get(o.orderListId) : undefined;
-    if (list && list.status === 'EXECUTING') this.cancelList(list);
-    else this.end(o, 'CANCELED');
+    if (list && list.status === 'EXECUTING') this.cancelList(list, o.orderId, cancelCid);
+    else {
+      o.cancelClientOrderId = cancelCid ?? this.cancelId();
+      this.end(o, 'CANCELED');
+    }
     return { ok: true, value: o };
+  }
+
+  /** A generated cancel clientOrderId, as Binance makes one when the request has none. */
+  cancelId(): string {
+    return `simx${this.nextOrderId}${Math.floor(this.random() * 1e9)}`;
+  }
+
+  /**
+   * POST /api/v3/order/cancelReplace: cancels one order and places another on the same symbol.
+   * The new order's parameters and filters are checked before anything (a failure there refuses the
+   * whole request); balance, duplicates and would-take are the matching engine's and come after the
+   * cancel, which frees the cancelled order's lock first. `overLimit` (CANCEL_ONLY past the order
+   * count): the cancel is done and the new order fails with -1015.
+   */
+  cancelReplace(apiKey: string, p: Record<string, string>, overLimit = false): CancelReplaceOutcome {
+    const no = (code: number, msg: string, http = 400): CancelReplaceOutcome => ({ refused: { http, code, msg } });
+    for (const k of ['symbol', 'side', 'type', 'cancelReplaceMode']) if (p[k] === undefined) return no(-1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
+    const mode = p['cancelReplaceMode'];
+    if (mode !== 'STOP_ON_FAILURE' && mode !== 'ALLOW_FAILURE') return no(-1100, "Illegal characters found in parameter 'cancelReplaceMode'; legal range is 'STOP_ON_FAILURE, ALLOW_FAILURE'.");
+    const restriction = p['cancelRestrictions'];
+    if (restriction !== undefined && restriction !== 'ONLY_NEW' && restriction !== 'ONLY_PARTIALLY_FILLED') return no(-1145, 'Invalid cancelRestrictions');
+    if (p['cancelOrderId'] === undefined && p['cancelOrigClientOrderId'] === undefined) return no(-1102, "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were empty/null!");
+    const ccid = p['cancelNewClientOrderId'] ?? `simc${this.nextOrderId}${Math.floor(this.random() * 1e9)}`;
+    if (!/^[a-zA-Z0-9-_]{1,36}$/.test(ccid)) return no(-1100, "Illegal characters found in parameter 'cancelNewClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.");
+    const symbol = p['symbol']!;
+    // cancelOrderId is searched first; a cancelOrigClientOrderId sent with it must match that order.
+    let target = p['cancelOrderId'] !== undefined ? this.find(apiKey, symbol, { orderId: Number(p['cancelOrderId']) }) : this.find(apiKey, symbol, { clientOrderId: p['cancelOrigClientOrderId']! });
+    if (target && p['cancelOrderId'] !== undefined && p['cancelOrigClientOrderId'] !== undefined && target.clientOrderId !== p['cancelOrigClientOrderId']) target = undefined;
+    const pre = this.validate(apiKey, p, { skipBalance: true, ...(target && isOpen(target) ? { excludeOrderId: target.orderId } : {}) });
+    if (!pre.ok && pre.err.code !== -2010) return { refused: pre.err };
+    let cancel: Result<Order>;
+    if (!target || !isOpen(target)) cancel = E(400, -2011, 'Unknown order sent.');
+    else if ((restriction === 'ONLY_NEW' && target.status !== 'NEW') || (restriction === 'ONLY_PARTIALLY_FILLED' && target.status !== 'PARTIALLY_FILLED')) cancel = E(400, -2011, 'Order was not canceled due to cancel restrictions.');
+    else cancel = this.cancel(apiKey, symbol, { orderId: target.orderId }, ccid);
+    if (!cancel.ok && mode === 'STOP_ON_FAILURE') return { refused: null, cancel, cancelClientOrderId: ccid, placed: 'NOT_ATTEMPTED' };
+    const placed = overLimit ? E(429, -1015, 'Too many new orders; current limit is 50 orders per TEN_SECONDS.') : this.place(apiKey, p);
+    return { refused: null, cancel, cancelClientOrderId: ccid, placed };
   }
 
   /**
@@ -428,10 +615,12 @@ export class Exchange {
   }
 
   /** DELETE /api/v3/orderList, or a DELETE /api/v3/order of one leg: every open leg CANCELED. */
-  cancelList(list: OrderList): void {
+  cancelList(list: OrderList, named?: number, cancelCid?: string): void {
     for (const oid of list.orderIds) {
       const o = this.orders.get(oid)!;
-      if (isOpen(o)) this.end(o, 'CANCELED');
+      if (!isOpen(o)) continue;
+      o.cancelClientOrderId = (oid === named ? cancelCid : undefined) ?? this.cancelId();
+      this.end(o, 'CANCELED');
     }
     if (list.status === 'EXECUTING') {
       list.status = 'ALL_DONE';
@@ -478,20 +667,86 @@ export class Exchange {
     return found;
   }
 
-  private fillMarket(o: Order, quoteQty: Fx | null): void {
+  /**
+   * A taker: consumes the opposite side level by level (one fill per level, at the level's price)
+   * up to `limit` (null = MARKET). `quoteQty` sizes a MARKET order by quote amount instead.
+   */
+  private takeBook(o: Order, limit: Fx | null, quoteQty: Fx | null): void {
     const b = this.books.get(o.symbol)!;
-    const px = o.side === 'BUY' ? b.ask : b.bid;
     const s = this.symbols.get(o.symbol)!;
-    const q = o.origQty !== 0n ? o.origQty : quoteQty !== null ? div(quoteQty, px) - (div(quoteQty, px) % s.stepSize) : 0n;
-    if (o.origQty === 0n) o.origQty = q;
-    this.execute(o, px, q, false);
+    const levels = o.side === 'BUY' ? b.asks : b.bids;
+    const plan: Array<[Level, Fx]> = [];
+    let left = o.origQty - o.executedQty;
+    let quoteLeft = quoteQty;
+    let lastPx = o.side === 'BUY' ? b.ask : b.bid;
+    for (const lv of levels) {
+      if (lv.qty <= 0n) continue;
+      if (limit !== null && (o.side === 'BUY' ? lv.price > limit : lv.price < limit)) break;
+      let q: Fx;
+      if (quoteLeft !== null) {
+        q = min(lv.qty, floorStep(div(quoteLeft, lv.price), s.stepSize));
+        if (q <= 0n) break;
+        quoteLeft -= mul(q, lv.price);
+      } else {
+        if (left <= 0n) break;
+        q = min(lv.qty, left);
+        left -= q;
+      }
+      lastPx = lv.price;
+      plan.push([lv, q]);
+    }
+    if (quoteQty !== null) {
+      // Sized by quote: the quantity the budget buys; what the book could not give stays unfilled.
+      const planned = plan.reduce((a, [, q]) => a + q, 0n);
+      o.origQty = planned + floorStep(div(quoteLeft ?? 0n, lastPx), s.stepSize);
+      left = o.origQty - planned;
+    }
+    if (o.timeInForce === 'FOK' && left > 0n) return;
+    for (const [lv, q] of plan) {
+      lv.qty -= q;
+      this.execute(o, lv.price, q, false);
+    }
+    if (plan.length > 0) this.refreshTouch(b);
   }
 
-  /** Matches a working order against the current book; `maker` when it rested first. */
-  private tryFill(o: Order, maker: boolean): void {
+  /**
+   * A resting (maker) order the market trades through: it fills, at its own price, as much as the
+   * opposite side shows at prices that cross it (all of it with the default depth, part of it on a
+   * thin book; the rest waits for the next tick).
+   */
+  private restingFill(o: Order): void {
     const b = this.books.get(o.symbol)!;
-    if (o.side === 'BUY' && b.ask <= o.price) this.execute(o, maker ? o.price : b.ask, o.origQty - o.executedQty, maker);
-    else if (o.side === 'SELL' && b.bid >= o.price) this.execute(o, maker ? o.price : b.bid, o.origQty - o.executedQty, maker);
+    const levels = o.side === 'BUY' ? b.asks : b.bids;
+    let left = o.origQty - o.executedQty;
+    let took = 0n;
+    for (const lv of levels) {
+      if (left <= 0n) break;
+      if (lv.qty <= 0n) continue;
+      if (o.side === 'BUY' ? lv.price > o.price : lv.price < o.price) break;
+      const q = min(lv.qty, left);
+      lv.qty -= q;
+      left -= q;
+      took += q;
+    }
+    if (took === 0n) return;
+    this.refreshTouch(b);
+    this.execute(o, o.price, took, true);
+  }
+
+  /** What a MARKET BUY of `qty` costs walking the asks (beyond the last level, at its price). */
+  private walkCost(symbol: string, qty: Fx): Fx {
+    const b = this.books.get(symbol)!;
+    let left = qty;
+    let cost = 0n;
+    let px = b.ask;
+    for (const lv of b.asks) {
+      if (left <= 0n) break;
+      const q = min(lv.qty, left);
+      cost += mul(q, lv.price);
+      left -= q;
+      px = lv.price;
+    }
+    return cost + mul(left, px);
   }
 
   private execute(o: Order, px: Fx, qty: Fx, maker: boolean): void {
@@ -513,20 +768,34 @@ export class Exchange {
       commissionAsset = s.base;
       base.free += qty - commission;
     } else {
-      base.locked -= qty;
-      o.locked -= qty;
+      // A SELL sized by quote that walked lower bids than it locked at pays the rest from free.
+      const spend = min(qty, o.locked);
+      base.locked -= spend;
+      o.locked -= spend;
+      base.free -= qty - spend;
       commission = (quote * FEE_BPS) / 10_000n;
       commissionAsset = s.quote;
       q.free += quote - commission;
     }
-    const fill: Fill = { price: px, qty, commission, commissionAsset, tradeId: this.nextTradeId++, maker };
+    const fill: Fill = { price: px, qty, commission, commissionAsset, tradeId: this.nextTradeId++, maker, time: this.now() };
     o.fills.push(fill);
     o.executedQty += qty;
     o.cumQuote += quote;
     o.updateTime = this.now();
     o.status = o.executedQty >= o.origQty ? 'FILLED' : 'PARTIALLY_FILLED';
     if (o.status === 'FILLED') this.release(o);
+    else if (o.side === 'BUY' && o.price > 0n && o.orderListId < 0) {
+      // A limit BUY that took below its price keeps locked only what the rest can cost.
+      const excess = o.locked - mul(o.origQty - o.executedQty, o.price);
+      if (excess > 0n) {
+        q.locked -= excess;
+        q.free += excess;
+        o.locked -= excess;
+      }
+    }
     this.emit(o, fill);
+    // On the tape: the buyer is the maker when a resting BUY was hit or a taker SELL hit the bids.
+    this.print(o.symbol, px, qty, (o.side === 'BUY') === maker, fill.tradeId);
     // Any execution of a leg ends its list: the other leg expires.
     if (o.orderListId >= 0) this.settleList(o);
   }
@@ -576,14 +845,15 @@ export class Exchange {
         // A triggered leg ends its list: the other leg expires before this one trades.
         if (o.orderListId >= 0) this.settleList(o);
         if (o.type === 'STOP_LOSS' || o.type === 'TAKE_PROFIT') {
-          this.execute(o, px, o.origQty, false);
+          this.takeBook(o, null, null);
+          if (isOpen(o)) this.end(o, 'EXPIRED');
           continue;
         }
-        this.tryFill(o, true);
+        this.restingFill(o);
         if (isOpen(o) && (o.timeInForce === 'IOC' || o.timeInForce === 'FOK')) this.end(o, 'EXPIRED');
         continue;
       }
-      this.tryFill(o, true);
+      this.restingFill(o);
     }
   }
 
@@ -619,6 +889,8 @@ export class Exchange {
       lists: [...this.lists.values()].map((l) => ({ ...l, orderIds: [...l.orderIds] })),
       nextListId: this.nextListId,
       trails: Object.fromEntries([...this.trailRef].map(([id, px]) => [String(id), fmt(px)])),
+      liquidity: Object.fromEntries([...this.liquidity].map(([sym, l]) => [sym, { bidQty: fmt(l.bidQty), askQty: fmt(l.askQty), levels: l.levels }])),
+      regimes: Object.fromEntries(this.regimes),
     };
   }
 
@@ -650,6 +922,8 @@ export class Exchange {
     this.nextListId = s.nextListId ?? Math.max(0, ...this.lists.keys()) + 1;
     this.trailRef.clear();
     for (const [id, px] of Object.entries(s.trails ?? {})) if (this.orders.has(Number(id))) this.trailRef.set(Number(id), fx(px));
+    for (const [sym, l] of Object.entries(s.liquidity ?? {})) if (this.liquidity.has(sym)) this.liquidity.set(sym, { bidQty: fx(l.bidQty), askQty: fx(l.askQty), levels: l.levels });
+    for (const [sym, r] of Object.entries(s.regimes ?? {})) if (this.regimes.has(sym)) this.regimes.set(sym, r);
     for (const [sym, p] of Object.entries(s.prices)) {
       const d = this.symbols.get(sym);
       if (d) this.books.set(sym, this.bookAround(d, fx(p), 1));

@@ -17,6 +17,7 @@ export const WEIGHTS: Readonly<Record<string, number>> = {
   'GET /api/v3/account': 20,
   'POST /api/v3/order': 1,
   'POST /api/v3/order/test': 1,
+  'POST /api/v3/order/cancelReplace': 1,
   'GET /api/v3/order': 4,
   'DELETE /api/v3/order': 1,
   'GET /api/v3/openOrders': 6,

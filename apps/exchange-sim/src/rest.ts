@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkSigned } from './auth.js';
 import { fmt } from './decimal.js';
-import { isOpen, type Exchange, type Order, type OrderList, type VenueError } from './exchange.js';
+import { isOpen, type Book, type Exchange, type Order, type OrderList, type VenueError } from './exchange.js';
 import type { Faults } from './faults.js';
 import { LIMITS, WEIGHTS, type RateLimiter } from './rate-limits.js';
+import type { Bar } from './streams.js';
 import type { SymbolDef } from './symbols.js';
 
 /** The Binance-compatible REST surface over the exchange core. */
@@ -13,6 +14,8 @@ export interface RestDeps {
   readonly limiter: RateLimiter;
   readonly now: () => number;
   readonly onChange: () => void;
+  /** Closed bars and the open one, oldest first (built from the tape by the market streams). */
+  readonly klines?: (symbol: string, interval: string, now: number) => readonly Bar[];
 }
 
 type Reply = { status: number; body: unknown; headers?: Record<string, string> } | { destroy: true };
@@ -46,7 +49,7 @@ export async function handleRest(d: RestDeps, req: IncomingMessage, res: ServerR
   }
   headers['x-mbx-used-weight'] = String(adm.usedWeight);
   headers['x-mbx-used-weight-1m'] = String(adm.usedWeight);
-  const reply = route === 'POST /api/v3/order' || route === 'DELETE /api/v3/order' || route === 'GET /api/v3/order' || route.startsWith('GET /api/v3/openOrders') || route === 'GET /api/v3/account' || route === 'GET /sapi/v1/account/apiRestrictions' || route === 'POST /api/v3/order/test' || route === 'GET /api/v3/allOrders' || route === 'GET /api/v3/myTrades' || LIST_ROUTES.has(route)
+  const reply = route === 'POST /api/v3/order' || route === 'DELETE /api/v3/order' || route === 'GET /api/v3/order' || route.startsWith('GET /api/v3/openOrders') || route === 'GET /api/v3/account' || route === 'GET /sapi/v1/account/apiRestrictions' || route === 'POST /api/v3/order/test' || route === 'GET /api/v3/allOrders' || route === 'GET /api/v3/myTrades' || route === 'POST /api/v3/order/cancelReplace' || LIST_ROUTES.has(route)
     ? signedRoute(d, req, route, rawQuery, rawBody, params, serverNow, headers)
     : publicRoute(d, route, params, serverNow);
   return send(res, reply, headers);
@@ -71,9 +74,19 @@ function publicRoute(d: RestDeps, route: string, p: Record<string, string>, serv
       if (route.endsWith('bookTicker')) return ok({ symbol: sym, bidPrice: fmt(b.bid), bidQty: fmt(b.bidQty), askPrice: fmt(b.ask), askQty: fmt(b.askQty) });
       if (route.endsWith('price')) return ok({ symbol: sym, price: fmt(b.last) });
       if (route.endsWith('avgPrice')) return ok({ mins: 5, price: fmt(b.last), closeTime: serverNow });
-      if (route.endsWith('depth')) return ok({ lastUpdateId: b.updateId, bids: [[fmt(b.bid), fmt(b.bidQty)]], asks: [[fmt(b.ask), fmt(b.askQty)]] });
-      const t = Math.floor(serverNow / 60_000) * 60_000;
-      return ok([[t, fmt(b.last), fmt(b.ask), fmt(b.bid), fmt(b.last), '1.00000000', t + 59_999, fmt(b.last), 1, '0.50000000', fmt(b.last), '0']]);
+      if (route.endsWith('depth')) {
+        const n = Math.max(1, Math.min(5000, Number(p['limit'] ?? 100) || 100));
+        return ok({ lastUpdateId: b.updateId, ...depthLevels(b, n) });
+      }
+      if (p['interval'] === undefined) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'interval' was not sent, was empty/null, or malformed." });
+      const iv = p['interval'];
+      const bars = d.klines?.(sym!, iv, serverNow);
+      if (!bars || bars.length === 0) return err({ http: 400, code: -1120, msg: 'Invalid interval.' });
+      const limit = Math.max(1, Math.min(1000, Number(p['limit'] ?? 500) || 500));
+      const from = p['startTime'] !== undefined ? Number(p['startTime']) : null;
+      const to = p['endTime'] !== undefined ? Number(p['endTime']) : null;
+      const sel = bars.filter((k) => (from === null || k.t >= from) && (to === null || k.t <= to));
+      return ok((from !== null ? sel.slice(0, limit) : sel.slice(-limit)).map((k) => [k.t, fmt(k.o), fmt(k.h), fmt(k.l), fmt(k.c), fmt(k.v), k.T, fmt(k.q), k.n, fmt(k.V), fmt(k.Q), '0']));
     }
     default:
       return err({ http: 404, code: -1000, msg: 'Unknown endpoint.' });
@@ -158,12 +171,48 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       if (!r.ok) return err(r.err);
       return ok(orderResponse(r.value, p['newOrderRespType'] ?? (r.value.type === 'MARKET' || r.value.type === 'LIMIT' ? 'FULL' : 'ACK')));
     }
+    case 'POST /api/v3/order/cancelReplace': {
+      // One new order against the order count, counted before either half (even if the new order
+      // is then not attempted). Past the limit: DO_NOTHING refuses it all, CANCEL_ONLY still cancels.
+      const counts = d.limiter.order(key.apiKey, now);
+      if (!counts && p['orderRateLimitExceededMode'] !== 'CANCEL_ONLY') return err({ http: 429, code: -1015, msg: 'Too many new orders; current limit is 50 orders per TEN_SECONDS.' });
+      if (counts) {
+        headers['x-mbx-order-count-10s'] = String(counts.c10s);
+        headers['x-mbx-order-count-1d'] = String(counts.c1d);
+      }
+      const five = d.faults.take('http_5xx', route, now);
+      const e1007 = five ? null : d.faults.take('error_1007', route, now);
+      const drop = five || e1007 ? null : d.faults.take('drop_response_after_execute', route, now);
+      if ((five || e1007) && !(five ?? e1007)!.execute) return five ? { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' } : err(E1007);
+      const r = d.ex.cancelReplace(key.apiKey, p, !counts);
+      if (r.refused === null && (r.cancel.ok || (r.placed !== 'NOT_ATTEMPTED' && r.placed.ok))) d.onChange();
+      if (drop) return { destroy: true };
+      if (five) return { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' };
+      if (e1007) return err(E1007);
+      if (r.refused) return err(r.refused);
+      const respType = (o: Order): string => p['newOrderRespType'] ?? (o.type === 'MARKET' || o.type === 'LIMIT' ? 'FULL' : 'ACK');
+      const cancelResponse = r.cancel.ok ? cancelReport(r.cancel.value, r.cancelClientOrderId, now) : { code: r.cancel.err.code, msg: r.cancel.err.msg };
+      const newOrderResponse = r.placed === 'NOT_ATTEMPTED' ? null : r.placed.ok ? orderResponse(r.placed.value, respType(r.placed.value)) : { code: r.placed.err.code, msg: r.placed.err.msg };
+      const newOrderResult = r.placed === 'NOT_ATTEMPTED' ? 'NOT_ATTEMPTED' : r.placed.ok ? 'SUCCESS' : 'FAILURE';
+      const body = { cancelResult: r.cancel.ok ? 'SUCCESS' : 'FAILURE', newOrderResult, cancelResponse, newOrderResponse };
+      if (r.cancel.ok && newOrderResult === 'SUCCESS') return ok(body);
+      // One half failed: -2021 (409); both: -2022 (400). Past the order count with CANCEL_ONLY the
+      // documented table answers 429 under STOP_ON_FAILURE and the usual statuses under ALLOW_FAILURE.
+      const throttled = !counts && p['cancelReplaceMode'] === 'STOP_ON_FAILURE';
+      if (r.cancel.ok || newOrderResult === 'SUCCESS') return { status: throttled ? 429 : 409, body: { code: -2021, msg: 'Order cancel-replace partially failed.', data: body } };
+      return { status: throttled ? 429 : 400, body: { code: -2022, msg: 'Order cancel-replace failed.', data: body } };
+    }
     case 'DELETE /api/v3/order': {
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
-      const by = p['orderId'] ? { orderId: Number(p['orderId']) } : { clientOrderId: p['origClientOrderId'] ?? '' };
-      const r = d.ex.cancel(key.apiKey, p['symbol'], by);
+      if (!p['orderId'] && !p['origClientOrderId']) return err({ http: 400, code: -1102, msg: "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!" });
+      const ncid = p['newClientOrderId'];
+      if (ncid !== undefined && !/^[a-zA-Z0-9-_]{1,36}$/.test(ncid)) return err({ http: 400, code: -1100, msg: "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'." });
+      // orderId is searched first; an origClientOrderId sent with it must match that order.
+      let by: { orderId?: number; clientOrderId?: string } = p['orderId'] ? { orderId: Number(p['orderId']) } : { clientOrderId: p['origClientOrderId']! };
+      if (p['orderId'] && p['origClientOrderId'] && d.ex.find(key.apiKey, p['symbol'], by)?.clientOrderId !== p['origClientOrderId']) by = { orderId: -1 };
+      const r = d.ex.cancel(key.apiKey, p['symbol'], by, ncid);
       if (r.ok) d.onChange();
-      return r.ok ? ok({ ...orderQuery(r.value), origClientOrderId: r.value.clientOrderId, transactTime: now }) : err(r.err);
+      return r.ok ? ok(cancelReport(r.value, r.value.cancelClientOrderId!, now)) : err(r.err);
     }
     case 'GET /api/v3/order': {
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
@@ -185,7 +234,7 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
       const trades = [...d.ex.orders.values()]
         .filter((o) => o.apiKey === key.apiKey && o.symbol === p['symbol'])
-        .flatMap((o) => o.fills.map((f) => ({ symbol: o.symbol, id: f.tradeId, orderId: o.orderId, orderListId: o.orderListId, price: fmt(f.price), qty: fmt(f.qty), quoteQty: fmt((f.price * f.qty) / 100_000_000n), commission: fmt(f.commission), commissionAsset: f.commissionAsset, time: o.updateTime, isBuyer: o.side === 'BUY', isMaker: f.maker, isBestMatch: true })));
+        .flatMap((o) => o.fills.map((f) => ({ symbol: o.symbol, id: f.tradeId, orderId: o.orderId, orderListId: o.orderListId, price: fmt(f.price), qty: fmt(f.qty), quoteQty: fmt((f.price * f.qty) / 100_000_000n), commission: fmt(f.commission), commissionAsset: f.commissionAsset, time: f.time ?? o.updateTime, isBuyer: o.side === 'BUY', isMaker: f.maker, isBestMatch: true })));
       return ok(trades);
     }
     default:
@@ -240,7 +289,8 @@ function listResponse(ex: Exchange, l: OrderList, reports: 'ACK' | 'RESULT' | 'F
   const report = (o: Order): Record<string, unknown> => {
     if (reports === 'CANCEL') {
       const { symbol, orderId, orderListId, clientOrderId, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side, stopPrice, trailingDelta, selfTradePreventionMode } = orderQuery(o);
-      return { symbol, origClientOrderId: clientOrderId, orderId, orderListId, clientOrderId, transactTime: o.updateTime, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side, stopPrice, ...(trailingDelta !== undefined ? { trailingDelta } : {}), selfTradePreventionMode };
+      // The leg's own id is origClientOrderId; clientOrderId names the cancel (as Binance).
+      return { symbol, origClientOrderId: clientOrderId, orderId, orderListId, clientOrderId: o.cancelClientOrderId ?? clientOrderId, transactTime: o.updateTime, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side, stopPrice, ...(trailingDelta !== undefined ? { trailingDelta } : {}), selfTradePreventionMode };
     }
     const r = orderResponse(o, reports === 'FULL' ? 'FULL' : 'RESULT');
     const { fills, ...rest } = r as { fills?: unknown };
@@ -259,7 +309,38 @@ function listResponse(ex: Exchange, l: OrderList, reports: 'ACK' | 'RESULT' | 'F
   };
 }
 
+/** A cancel's report inside a cancel-replace: `clientOrderId` is the cancel's own id. */
+function cancelReport(o: Order, cancelClientOrderId: string, now: number): Record<string, unknown> {
+  const q = orderQuery(o);
+  return {
+    symbol: o.symbol,
+    origClientOrderId: o.clientOrderId,
+    orderId: o.orderId,
+    orderListId: o.orderListId,
+    clientOrderId: cancelClientOrderId,
+    transactTime: now,
+    price: q['price'],
+    origQty: q['origQty'],
+    executedQty: q['executedQty'],
+    origQuoteOrderQty: '0.00000000',
+    cummulativeQuoteQty: q['cummulativeQuoteQty'],
+    status: o.status,
+    timeInForce: q['timeInForce'],
+    type: o.type,
+    side: o.side,
+    ...(o.stopPrice !== 0n ? { stopPrice: q['stopPrice'] } : {}),
+    ...(o.trailingDelta !== null ? { trailingDelta: o.trailingDelta } : {}),
+    selfTradePreventionMode: 'EXPIRE_MAKER',
+  };
+}
+
 const E1007: VenueError = { http: 500, code: -1007, msg: 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.' };
+
+/** The top `n` levels with quantity left, as Binance lists them: [price, qty] strings, best first. */
+export function depthLevels(b: Book, n: number): { bids: [string, string][]; asks: [string, string][] } {
+  const side = (ls: readonly { price: bigint; qty: bigint }[]): [string, string][] => ls.filter((l) => l.qty > 0n).slice(0, n).map((l) => [fmt(l.price), fmt(l.qty)]);
+  return { bids: side(b.bids), asks: side(b.asks) };
+}
 
 export function orderQuery(o: Order): Record<string, unknown> {
   return {

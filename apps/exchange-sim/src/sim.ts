@@ -1,12 +1,13 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import { fmt, parseFx } from './decimal.js';
 import { Exchange, type ApiKey, type ExchangeSnapshot } from './exchange.js';
 import { FAULT_KINDS, Faults, type FaultSpec } from './faults.js';
 import { RateLimiter } from './rate-limits.js';
 import { handleRest, orderQuery } from './rest.js';
+import { MarketStreams } from './streams.js';
 import { WsApi } from './ws-api.js';
 
 export interface SimOptions {
@@ -19,6 +20,8 @@ export interface SimOptions {
   readonly stateFile?: string | null;
   readonly tickMs?: number;
   readonly wsPingMs?: number;
+  /** How long a WebSocket connection may live before the venue closes it (Binance: 24 h). */
+  readonly wsLifetimeMs?: number;
 }
 
 export interface ExchangeSim {
@@ -59,7 +62,7 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
   ex.listeners.push(() => onChange());
 
   const rest = createServer((req, res) => {
-    handleRest({ ex, faults, limiter, now, onChange }, req, res).catch((e: unknown) => {
+    handleRest({ ex, faults, limiter, now, onChange, klines: (sym, iv, t) => streams.klines(sym, iv, t) }, req, res).catch((e: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ code: -1000, msg: `An unknown error occurred while processing the request. ${(e as Error).message}` }));
@@ -67,63 +70,32 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
     });
   });
 
-  // Market streams: /ws/<stream> and /stream?streams=a/b (combined: {stream, data}).
+  // Market streams and the WebSocket API share the ws port; every connection ends at its lifetime.
   const wsHttp = createServer((_req, res) => {
     res.writeHead(404);
     res.end();
   });
   const wss = new WebSocketServer({ server: wsHttp });
-  interface Sub {
-    ws: WebSocket;
-    streams: string[];
-    combined: boolean;
-    alive: boolean;
-  }
-  const subs = new Set<Sub>();
+  const streams = new MarketStreams(ex, faults, { pingMs: o.wsPingMs ?? 20_000, now });
   const wsApi = new WsApi(ex, now);
+  const lifetimeMs = o.wsLifetimeMs ?? 24 * 3_600_000;
   wss.on('connection', (ws, req: IncomingMessage) => {
+    // Binance: a connection is valid for 24 hours; expect to be disconnected at the mark.
+    const end = setTimeout(() => {
+      ws.close(1000, 'connection lifetime reached');
+      setTimeout(() => ws.terminate(), 1000).unref();
+    }, lifetimeMs);
+    end.unref();
+    ws.on('close', () => clearTimeout(end));
     const u = new URL(req.url ?? '/', 'http://x');
     if (u.pathname === '/ws-api/v3') return wsApi.attach(ws);
-    const combined = u.pathname === '/stream';
-    const streams = combined ? (u.searchParams.get('streams') ?? '').split('/').filter(Boolean) : [u.pathname.replace(/^\/ws\//, '')];
-    const sub: Sub = { ws, streams: streams.map((s) => s.toLowerCase()), combined, alive: true };
-    subs.add(sub);
-    ws.on('pong', () => (sub.alive = true));
-    ws.on('close', () => subs.delete(sub));
-    ws.on('error', () => subs.delete(sub));
+    streams.attach(ws, req);
   });
-  const push = (): void => {
-    if (faults.peek('ws_stall')) return; // connection open, nothing flows
-    if (faults.take('ws_disconnect', 'WS', now())) {
-      for (const s of subs) s.ws.terminate();
-      subs.clear();
-      return;
-    }
-    for (const [symbol, b] of ex.books) {
-      const stream = `${symbol.toLowerCase()}@bookticker`;
-      const data = { u: b.updateId, s: symbol, b: fmt(b.bid), B: fmt(b.bidQty), a: fmt(b.ask), A: fmt(b.askQty) };
-      for (const s of subs) {
-        if (!s.streams.includes(stream)) continue;
-        s.ws.send(JSON.stringify(s.combined ? { stream: `${symbol.toLowerCase()}@bookTicker`, data } : data));
-      }
-    }
-  };
+  const push = (): void => streams.push();
   const ticker = setInterval(() => {
     ex.tick();
     push();
   }, o.tickMs ?? 250);
-  // The venue pings; a client that does not pong by the next ping is dropped.
-  const pinger = setInterval(() => {
-    for (const s of subs) {
-      if (!s.alive) {
-        s.ws.terminate();
-        subs.delete(s);
-        continue;
-      }
-      s.alive = false;
-      s.ws.ping();
-    }
-  }, o.wsPingMs ?? 20_000);
 
   const admin = createServer((req, res) => {
     void handleAdmin(req, res).catch((e: unknown) => json(res, 400, { error: (e as Error).message }));
@@ -167,9 +139,31 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
         const k = String(body['apiKey']);
         const f = parseFx(String(body['free']));
         if (!ex.keys.has(k) || !f.ok) return json(res, 400, { error: 'apiKey, asset and free required' });
-        ex.balance(k, String(body['asset'])).free = f.value;
+        ex.setFree(k, String(body['asset']), f.value);
         onChange();
         return json(res, 200, { ok: true });
+      }
+      case 'POST /admin/liquidity': {
+        // Displayed quantity per level: `qty` for both sides, or bidQty/askQty; `levels` deep.
+        const dec = (k: string) => (typeof body[k] === 'string' ? parseFx(body[k]) : null);
+        const q = dec('qty');
+        const bq = dec('bidQty') ?? q;
+        const aq = dec('askQty') ?? q;
+        const levels = typeof body['levels'] === 'number' ? body['levels'] : undefined;
+        if ((bq && !bq.ok) || (aq && !aq.ok) || (!bq && !aq && levels === undefined)) return json(res, 400, { error: 'symbol and qty (or bidQty/askQty, levels) required' });
+        const l = ex.setLiquidity(String(body['symbol']), { ...(bq?.ok ? { bidQty: bq.value } : {}), ...(aq?.ok ? { askQty: aq.value } : {}), ...(levels !== undefined ? { levels } : {}) });
+        if (!l) return json(res, 400, { error: 'unknown symbol' });
+        onChange();
+        push();
+        return json(res, 200, { symbol: body['symbol'], bidQty: fmt(l.bidQty), askQty: fmt(l.askQty), levels: l.levels });
+      }
+      case 'POST /admin/regime': {
+        const sym = String(body['symbol']);
+        const r = body['regime'];
+        if (!ex.regimes.has(sym) || !['calm', 'volatile', 'auto'].includes(String(r))) return json(res, 400, { error: 'symbol and regime calm|volatile|auto required' });
+        if (r === 'auto') ex.pinnedRegime.delete(sym);
+        else ex.pinnedRegime.set(sym, r as 'calm' | 'volatile');
+        return json(res, 200, { symbol: sym, regime: r });
       }
       case 'POST /admin/key': {
         const k = ex.keys.get(String(body['apiKey']));
@@ -215,10 +209,10 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
     faults,
     close: async () => {
       clearInterval(ticker);
-      clearInterval(pinger);
+      await streams.close();
       if (saveTimer) clearTimeout(saveTimer);
       save();
-      for (const s of subs) s.ws.terminate();
+      for (const c of wss.clients) c.terminate();
       wss.close();
       for (const s of [rest, wsHttp, admin]) {
         s.closeAllConnections();

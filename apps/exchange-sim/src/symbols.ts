@@ -29,9 +29,13 @@ export interface SymbolDef {
   startPrice: Fx;
   volatilityBps: number;
   spreadBps: number;
+  /** Displayed quantity per book level: deep enough that ordinary orders fill at the touch at once. */
+  touchBidQty: Fx;
+  touchAskQty: Fx;
+  depthLevels: number;
 }
 
-const def = (symbol: string, base: string, start: string, tick: string, step: string, minQty: string, vol: number): SymbolDef => ({
+const def = (symbol: string, base: string, start: string, tick: string, step: string, minQty: string, vol: number, touch: [string, string]): SymbolDef => ({
   symbol,
   base,
   quote: 'USDT',
@@ -58,12 +62,16 @@ const def = (symbol: string, base: string, start: string, tick: string, step: st
   startPrice: fx(start),
   volatilityBps: vol,
   spreadBps: 1,
+  touchBidQty: fx(touch[0]),
+  touchAskQty: fx(touch[1]),
+  depthLevels: 20,
 });
 
 export function defaultSymbols(): SymbolDef[] {
   return [
-    def('BTCUSDT', 'BTC', '64000', '0.01', '0.00001', '0.00001', 4),
-    def('ETHUSDT', 'ETH', '3200', '0.01', '0.0001', '0.0001', 6),
-    def('BNBUSDT', 'BNB', '580', '0.01', '0.001', '0.001', 7),
+    // Touch quantities worth roughly 200k USDT a side: far above what a starting account can trade.
+    def('BTCUSDT', 'BTC', '64000', '0.01', '0.00001', '0.00001', 4, ['3.5', '2.75']),
+    def('ETHUSDT', 'ETH', '3200', '0.01', '0.0001', '0.0001', 6, ['70', '55']),
+    def('BNBUSDT', 'BNB', '580', '0.01', '0.001', '0.001', 7, ['380', '300']),
   ];
 }

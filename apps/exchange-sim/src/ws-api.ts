@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { fmt } from './decimal.js';
-import type { Exchange, Fill, ListEvent, Order } from './exchange.js';
+import { isOpen, type Exchange, type Fill, type ListEvent, type Order } from './exchange.js';
 
 /**
  * The WebSocket API's user data stream, as Binance now offers it: a client on /ws-api/v3 sends
@@ -26,6 +26,19 @@ export class WsApi {
   ) {
     ex.listeners.push((o, fill) => this.onOrder(o, fill));
     ex.listListeners.push((e) => this.onList(e));
+    ex.balanceListeners.push((apiKey, asset, delta, time) => this.onBalance(apiKey, asset, delta, time));
+  }
+
+  /** An admin balance edit stands for a deposit or withdrawal: balanceUpdate, then the new position. */
+  private onBalance(apiKey: string, asset: string, delta: bigint, time: number): void {
+    const subs = [...this.subs].filter((s) => s.apiKey === apiKey);
+    if (subs.length === 0) return;
+    const now = this.now();
+    const b = this.ex.balance(apiKey, asset);
+    for (const s of subs) {
+      s.ws.send(JSON.stringify({ subscriptionId: s.id, event: { e: 'balanceUpdate', E: now, a: asset, d: fmt(delta), T: time } }));
+      s.ws.send(JSON.stringify({ subscriptionId: s.id, event: { e: 'outboundAccountPosition', E: now, u: time, B: [{ a: asset, f: fmt(b.free), l: fmt(b.locked) }] } }));
+    }
   }
 
   attach(ws: WebSocket): void {
@@ -100,11 +113,14 @@ export class WsApi {
     if (subs.length === 0) return;
     const now = this.now();
     const x = fill ? 'TRADE' : o.status === 'CANCELED' ? 'CANCELED' : o.status === 'EXPIRED' ? 'EXPIRED' : 'NEW';
+    // A cancel's report carries the cancel's own id in `c` and the order's in `C` (as Binance).
+    const cancelled = x === 'CANCELED' && o.cancelClientOrderId !== undefined;
     const report = {
       e: 'executionReport',
       E: now,
       s: o.symbol,
-      c: o.clientOrderId,
+      c: cancelled ? o.cancelClientOrderId : o.clientOrderId,
+      C: cancelled ? o.clientOrderId : '',
       S: o.side,
       o: o.type,
       f: o.timeInForce ?? 'GTC',
@@ -125,6 +141,8 @@ export class WsApi {
       t: fill ? fill.tradeId : -1,
       m: fill ? fill.maker : false,
       Z: fmt(o.cumQuote),
+      Y: fill ? fmt((fill.price * fill.qty) / 100_000_000n) : '0.00000000',
+      w: isOpen(o) && o.triggered,
       O: o.time,
     };
     const balances = [...(this.ex.balances.get(o.apiKey) ?? new Map())].map(([a, b]) => ({ a, f: fmt(b.free), l: fmt(b.locked) }));

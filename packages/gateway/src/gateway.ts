@@ -47,6 +47,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
         open_orders: (i) => desk.openOrders(i.symbol),
         account: () => desk.account(),
         test_order: (i) => desk.test(i.order),
+        cancel_replace: (i) => desk.cancelReplace(i.request),
         place_oco: (i) => desk.placeOco(i.oco),
         cancel_order_list: (i) => desk.cancelList(i.symbol, i.list_client_order_id),
         query_order_list: (i) => desk.queryList(i.list_client_order_id),

@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import { validateOrder, type OrderToValidate } from '@vigil/core';
-import type { AccountReport, JsonObject, NewOco, NewOrder, OcoLeg, OrderListReport, OrderReport, OrderTrace, ReasonCode, TradeReport, VenueOutcome } from '@vigil/contracts';
-import type { RestOutcome } from './outcome.js';
+import type { AccountReport, CancelReplace, CancelReplaceResult, HalfError, JsonObject, NewOco, NewOrder, OcoLeg, OrderListReport, OrderReport, OrderTrace, ReasonCode, TradeReport, VenueOutcome } from '@vigil/contracts';
+import { codeClass, type RestOutcome } from './outcome.js';
 import type { Params } from './signing.js';
 import type { VenueSession } from './venue-session.js';
 
@@ -35,6 +35,19 @@ const ORDER_SCHEMA = {
   },
 } as const;
 const validOrder = ajv.compile(ORDER_SCHEMA);
+const HALF_ERROR = { type: 'object', required: ['code', 'msg'], properties: { code: { type: 'integer' }, msg: { type: 'string' } } } as const;
+/** Both halves of a cancel-replace: a 200 body, or the `data` of a -2021/-2022 error. */
+const validReplace = ajv.compile({
+  type: 'object',
+  required: ['cancelResult', 'newOrderResult', 'cancelResponse', 'newOrderResponse'],
+  properties: {
+    cancelResult: { enum: ['SUCCESS', 'FAILURE'] },
+    newOrderResult: { enum: ['SUCCESS', 'FAILURE', 'NOT_ATTEMPTED'] },
+    cancelResponse: { type: 'object' },
+    newOrderResponse: { type: ['object', 'null'] },
+  },
+});
+const validHalfError = ajv.compile(HALF_ERROR);
 const LIST_SCHEMA = {
   type: 'object',
   required: ['orderListId', 'listClientOrderId', 'listStatusType', 'listOrderStatus', 'symbol', 'orders'],
@@ -103,6 +116,26 @@ export class OrderDesk {
     const out = await this.d.session.signedWithResync('POST', '/api/v3/order', { ...orderParams(order), newClientOrderId: order.client_order_id, newOrderRespType: 'FULL' }, { weight: 1, kind: 'order' });
     if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(order.symbol, out.msg);
     return mapOrder(out, 'order');
+  }
+
+  /**
+   * Cancels one order and places another in one venue call, sent at most once (the -1021 resync is
+   * the only second send, as for place: that rejection proves nothing executed). The new order is
+   * checked locally first; under STOP_ON_FAILURE it may use the slot the cancel frees. What each
+   * half did is read from the 200 body or from the -2021/-2022 error's data; anything else that
+   * may have reached the venue is UNKNOWN, resolved by querying both clientOrderIds.
+   */
+  async cancelReplace(r: CancelReplace): Promise<VenueOutcome<CancelReplaceResult>> {
+    if (r.order.symbol !== r.symbol) return notSent('LOCAL_VALIDATION', `cancel-replace of ${r.symbol} with an order for ${r.order.symbol}`);
+    const refused = await this.checkLocally(r.symbol, [r.order], {}, r.mode === 'STOP_ON_FAILURE' ? 1 : 0);
+    if (refused) return refused;
+    this.countCache.delete(r.symbol);
+    const params: Params = { ...orderParams(r.order), newClientOrderId: r.order.client_order_id, newOrderRespType: 'FULL', cancelReplaceMode: r.mode, cancelOrigClientOrderId: r.cancel_client_order_id };
+    const out = await this.d.session.signedWithResync('POST', '/api/v3/order/cancelReplace', params, { weight: 1, kind: 'order', newOrders: 1 });
+    if (out.kind === 'OK') return replaceResult(out.body, null);
+    if ((out.kind === 'REJECTED' || out.kind === 'UNKNOWN') && out.errorData && (out.errorData.code === -2021 || out.errorData.code === -2022)) return replaceResult(out.errorData.data, out.errorData.code);
+    if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(r.symbol, out.msg);
+    return wire(out);
   }
 
   /** The venue's own validation without placing anything: used before a protection swap cancels anything. */
@@ -197,7 +230,7 @@ export class OrderDesk {
    * Local validation against the symbol's current rules, with the context MAX_NUM_ORDERS and
    * PERCENT_PRICE need (asked of the venue when the caller has none). A refusal is NOT_SENT.
    */
-  private async checkLocally(symbol: string, orders: readonly NewOrder[], ctx: { readonly avg_price?: string; readonly open_orders?: number; readonly open_algo_orders?: number }): Promise<VenueOutcome<never> | null> {
+  private async checkLocally(symbol: string, orders: readonly NewOrder[], ctx: { readonly avg_price?: string; readonly open_orders?: number; readonly open_algo_orders?: number }, freed = 0): Promise<VenueOutcome<never> | null> {
     const rules = this.d.session.rules.get(symbol);
     if (!rules) return notSent('NO_RULES', `no exchange rules loaded for ${symbol}`);
     if (this.quarantined.has(symbol)) return notSent('SYMBOL_QUARANTINED', `${symbol} is quarantined after repeated filter rejections`);
@@ -210,7 +243,8 @@ export class OrderDesk {
       if (open.kind !== 'OK') return notSent('NO_CONTEXT', `open orders unavailable (${open.kind}): cannot check MAX_NUM_ORDERS`);
       counts = { open: open.body.length, algo: open.body.filter((o) => isAlgo(o.type)).length };
     }
-    let extra = 0;
+    // A cancel-replace frees its cancelled order's slot before the new one takes one.
+    let extra = -freed;
     let extraAlgo = 0;
     for (const order of orders) {
       const toValidate: OrderToValidate = {
@@ -224,7 +258,7 @@ export class OrderDesk {
       };
       const v = validateOrder(toValidate, rules, {
         ...(avg !== undefined ? { avgPrice: avg } : {}),
-        openOrders: counts.open + extra,
+        openOrders: Math.max(0, counts.open + extra),
         openAlgoOrders: counts.algo + extraAlgo,
       });
       if (!v.ok) return notSent('LOCAL_VALIDATION', `${order.client_order_id}: ${v.filter}: ${v.reason}`);
@@ -362,6 +396,8 @@ type RawOrder = {
   orderId: number;
   orderListId?: number;
   clientOrderId: string;
+  /** Present on a cancel's report: the order's own id (clientOrderId then names the cancel). */
+  origClientOrderId?: string;
   status: OrderReport['status'];
   type: OrderReport['type'];
   side: OrderReport['side'];
@@ -381,7 +417,7 @@ function report(o: RawOrder): OrderReport {
     symbol: o.symbol,
     order_id: o.orderId,
     order_list_id: o.orderListId ?? -1,
-    client_order_id: o.clientOrderId,
+    client_order_id: typeof o.origClientOrderId === 'string' ? o.origClientOrderId : o.clientOrderId,
     status: o.status,
     type: o.type,
     side: o.side,
@@ -422,4 +458,43 @@ function wire<T>(out: Exclude<RestOutcome, { kind: 'OK' }>): VenueOutcome<T> {
 
 function notSent<T>(cause: string, detail: string): VenueOutcome<T> {
   return { kind: 'NOT_SENT', cause, wait_ms: null, detail };
+}
+
+/**
+ * Both halves of a cancel-replace from the venue's own account of them. `code`: null for a 200,
+ * -2021 (one half failed) or -2022 (the cancel failed and the new order failed or was not
+ * attempted). A body that does not fit, a combination the code contradicts, or a half whose error
+ * does not prove it failed (-1007 and the like) is UNKNOWN: something may have happened.
+ */
+function replaceResult(body: unknown, code: -2021 | -2022 | null): VenueOutcome<CancelReplaceResult> {
+  const unknown = (why: string): VenueOutcome<CancelReplaceResult> => ({ kind: 'UNKNOWN', reason: `cancel-replace ${why}` });
+  if (!validReplace(body)) return unknown('reply not understood');
+  const b = body as { cancelResult: 'SUCCESS' | 'FAILURE'; newOrderResult: 'SUCCESS' | 'FAILURE' | 'NOT_ATTEMPTED'; cancelResponse: unknown; newOrderResponse: unknown };
+  const failed = (b.cancelResult === 'FAILURE' ? 1 : 0) + (b.newOrderResult === 'SUCCESS' ? 0 : 1);
+  const expected = code === null ? 0 : code === -2021 ? 1 : 2;
+  if (failed !== expected || (b.newOrderResult === 'NOT_ATTEMPTED' && b.cancelResult !== 'FAILURE')) return unknown(`results ${b.cancelResult}/${b.newOrderResult} contradict code ${code ?? 200}`);
+  const half = (x: unknown, what: string): { ok: true; report: OrderReport } | { ok: true; error: HalfError } | { ok: false; why: string } => {
+    if (validOrder(x)) return { ok: true, report: report(x as RawOrder) };
+    if (validHalfError(x)) {
+      const e = x as HalfError;
+      if (codeClass(e.code) !== 'REJECTED') return { ok: false, why: `${what} outcome unknown (code ${e.code}: ${e.msg})` };
+      return { ok: true, error: { code: e.code, msg: e.msg } };
+    }
+    return { ok: false, why: `${what} response not understood` };
+  };
+  const c = half(b.cancelResponse, 'cancel');
+  if (!c.ok) return unknown(c.why);
+  if (b.cancelResult === 'SUCCESS' ? !('report' in c) : !('error' in c)) return unknown('cancel response contradicts cancelResult');
+  if (b.newOrderResult === 'NOT_ATTEMPTED') {
+    if (b.newOrderResponse !== null || !('error' in c)) return unknown('new order NOT_ATTEMPTED with a response');
+    return { kind: 'OK', body: { result: 'CANCEL_FAILED', cancel_error: c.error } };
+  }
+  const n = half(b.newOrderResponse, 'new order');
+  if (!n.ok) return unknown(n.why);
+  if (b.newOrderResult === 'SUCCESS' ? !('report' in n) : !('error' in n)) return unknown('new order response contradicts newOrderResult');
+  if ('report' in c && 'report' in n) return { kind: 'OK', body: { result: 'REPLACED', cancelled: c.report, placed: n.report } };
+  if ('report' in c && 'error' in n) return { kind: 'OK', body: { result: 'NEW_FAILED', cancelled: c.report, new_error: n.error } };
+  if ('error' in c && 'report' in n) return { kind: 'OK', body: { result: 'CANCEL_FAILED_NEW_PLACED', cancel_error: c.error, placed: n.report } };
+  if ('error' in c && 'error' in n) return { kind: 'OK', body: { result: 'BOTH_FAILED', cancel_error: c.error, new_error: n.error } };
+  return unknown('halves not understood');
 }

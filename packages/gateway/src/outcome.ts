@@ -8,10 +8,16 @@
 
 export type HeaderMap = Readonly<Record<string, string | undefined>>;
 
+/**
+ * An error body's `data` (Binance sends it with -2021/-2022: what each half of a cancel-replace
+ * did), kept with the code it came with so the caller can read it. Absent for every other error.
+ */
+export type ErrorData = { readonly code: number; readonly data: unknown };
+
 export type RestOutcome =
   | { readonly kind: 'OK'; readonly status: number; readonly body: unknown; readonly headers: HeaderMap }
-  | { readonly kind: 'REJECTED'; readonly code: number; readonly msg: string; readonly status: number }
-  | { readonly kind: 'UNKNOWN'; readonly reason: string }
+  | { readonly kind: 'REJECTED'; readonly code: number; readonly msg: string; readonly status: number; readonly errorData?: ErrorData }
+  | { readonly kind: 'UNKNOWN'; readonly reason: string; readonly errorData?: ErrorData }
   | { readonly kind: 'THROTTLED'; readonly status: 429 | 418; readonly retryAfterMs: number }
   | { readonly kind: 'NETWORK_BEFORE_SEND'; readonly reason: string }
   | { readonly kind: 'NOT_SENT'; readonly cause: NotSentCause; readonly waitMs: number | null; readonly detail: string };
@@ -140,16 +146,17 @@ export function classify(input: ClassifyInput): RestOutcome {
     const err = binanceError(body);
     if (!err) return callKind === 'order' ? { kind: 'UNKNOWN', reason: `HTTP ${status} without a Binance error body` } : { kind: 'REJECTED', code: 0, msg: `HTTP ${status} without a Binance error body`, status };
     const cls = codeClass(err.code) ?? (callKind === 'order' ? 'UNKNOWN' : 'REJECTED');
-    return cls === 'REJECTED' ? { kind: 'REJECTED', code: err.code, msg: err.msg, status } : { kind: 'UNKNOWN', reason: `HTTP ${status} code ${err.code}: ${err.msg}` };
+    const extra = err.data !== undefined ? { errorData: { code: err.code, data: err.data } } : {};
+    return cls === 'REJECTED' ? { kind: 'REJECTED', code: err.code, msg: err.msg, status, ...extra } : { kind: 'UNKNOWN', reason: `HTTP ${status} code ${err.code}: ${err.msg}`, ...extra };
   }
   return { kind: 'UNKNOWN', reason: `unexpected HTTP ${status}` };
 }
 
-function binanceError(body: ParsedBody): { code: number; msg: string } | undefined {
+function binanceError(body: ParsedBody): { code: number; msg: string; data?: unknown } | undefined {
   if (!body.parsed || typeof body.value !== 'object' || body.value === null) return undefined;
   const v = body.value as Record<string, unknown>;
   if (typeof v['code'] !== 'number' || !Number.isInteger(v['code'])) return undefined;
-  return { code: v['code'], msg: typeof v['msg'] === 'string' ? v['msg'] : '' };
+  return { code: v['code'], msg: typeof v['msg'] === 'string' ? v['msg'] : '', ...(v['data'] !== undefined ? { data: v['data'] } : {}) };
 }
 
 function errorSuffix(body: ParsedBody): string {

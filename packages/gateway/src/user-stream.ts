@@ -108,7 +108,8 @@ export class UserStream {
         this.d.onEvent({
           kind: 'order',
           symbol: ev['s'],
-          client_order_id: ev['c'],
+          // A cancel's report names the cancel in `c` and the order in `C` (empty otherwise).
+          client_order_id: ev['x'] === 'CANCELED' && typeof ev['C'] === 'string' && ev['C'] !== '' ? ev['C'] : ev['c'],
           order_id: ev['i'],
           side: ev['S'] === 'SELL' ? 'SELL' : 'BUY',
           type: String(ev['o']),

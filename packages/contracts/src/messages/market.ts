@@ -166,6 +166,42 @@ export interface OrderListReport {
   readonly reports: readonly OrderReport[];
 }
 
+/**
+ * One venue call that cancels an order and places another on the same symbol
+ * (POST /api/v3/order/cancelReplace). STOP_ON_FAILURE: the new order is not attempted when the
+ * cancel fails; ALLOW_FAILURE: it is attempted anyway.
+ */
+export interface CancelReplace {
+  readonly symbol: string;
+  readonly cancel_client_order_id: string;
+  readonly mode: 'STOP_ON_FAILURE' | 'ALLOW_FAILURE';
+  /** Same symbol as the order it replaces. */
+  readonly order: NewOrder;
+}
+
+/** A definitive error of one half of a cancel-replace, as the venue reported it. */
+export interface HalfError {
+  readonly code: number;
+  readonly msg: string;
+}
+
+/**
+ * What the venue did with each half of a cancel-replace it answered definitively. A refusal of the
+ * whole request before either half (parameters, filters, order count) is REJECTED instead, and an
+ * answer that does not prove what happened is UNKNOWN: both are VenueOutcome kinds, not results.
+ * `cancelled` reports the cancelled order under its own clientOrderId.
+ */
+export type CancelReplaceResult =
+  | { readonly result: 'REPLACED'; readonly cancelled: OrderReport; readonly placed: OrderReport }
+  /** STOP_ON_FAILURE and the cancel failed: the new order was not attempted; nothing changed. */
+  | { readonly result: 'CANCEL_FAILED'; readonly cancel_error: HalfError }
+  /** The cancel succeeded, the new order failed: the symbol now has neither order. */
+  | { readonly result: 'NEW_FAILED'; readonly cancelled: OrderReport; readonly new_error: HalfError }
+  /** ALLOW_FAILURE: the cancel failed (the old order may still be open) and the new order exists. */
+  | { readonly result: 'CANCEL_FAILED_NEW_PLACED'; readonly cancel_error: HalfError; readonly placed: OrderReport }
+  /** ALLOW_FAILURE: both halves failed; nothing changed. */
+  | { readonly result: 'BOTH_FAILED'; readonly cancel_error: HalfError; readonly new_error: HalfError };
+
 export interface TradeReport {
   readonly symbol: string;
   readonly trade_id: number;
@@ -203,6 +239,8 @@ export type EngineRequests = {
   readonly account: { readonly input: Record<string, never>; readonly output: VenueOutcome<AccountReport> };
   /** Validates an order on the venue without placing it (POST /api/v3/order/test). */
   readonly test_order: { readonly input: { readonly order: NewOrder }; readonly output: VenueOutcome<Record<string, never>> };
+  /** Sent at most once, like place_order; never retried. Not used by the engine yet. */
+  readonly cancel_replace: { readonly input: { readonly request: CancelReplace }; readonly output: VenueOutcome<CancelReplaceResult> };
   /** Sent at most once, like place_order. */
   readonly place_oco: { readonly input: { readonly oco: NewOco }; readonly output: VenueOutcome<OrderListReport> };
   readonly cancel_order_list: { readonly input: { readonly symbol: string; readonly list_client_order_id: string }; readonly output: VenueOutcome<OrderListReport> };
@@ -229,6 +267,7 @@ export const MARKET_CHANNEL: ChannelSpec = {
       open_orders: fields({ symbol: 'string|null' }),
       account: null,
       test_order: fields({ order: 'object' }),
+      cancel_replace: fields({ request: 'object' }),
       place_oco: fields({ oco: 'object' }),
       cancel_order_list: fields({ symbol: 'string', list_client_order_id: 'string' }),
       query_order_list: fields({ list_client_order_id: 'string' }),
