@@ -95,3 +95,12 @@ describe('diffRules', () => {
     expect(diffRules(a.rules, a.rules)).toEqual([]);
   });
 });
+
+describe('exchangeInfo refusal code (regression found by test/fuzz/parsers.fuzz.test.ts)', () => {
+  it('refuses with a code from the reason catalogue', async () => {
+    const { REASON_CODES } = await import('@vigil/contracts');
+    const r = parseExchangeInfo(0);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(Object.keys(REASON_CODES)).toContain(r.code);
+  });
+});

@@ -1,4 +1,5 @@
 import { Ajv } from 'ajv';
+import type { ReasonCode } from '@vigil/contracts';
 import { FILTER_NAMES, isDecimalString, type FilterName, type SymbolFilter, type SymbolRules } from '@vigil/core';
 import type { RateLimit } from './rate-limits.js';
 
@@ -83,7 +84,7 @@ const ajv = new Ajv({ allErrors: false, strict: false });
 const validate = ajv.compile(EXCHANGE_INFO_SCHEMA);
 
 export type ExchangeInfo = { readonly ok: true; readonly rules: ReadonlyMap<string, SymbolRules>; readonly rateLimits: readonly RateLimit[]; readonly serverTime: number };
-export type ExchangeInfoResult = ExchangeInfo | { readonly ok: false; readonly code: 'EXCHANGE_REPLY_INVALID'; readonly reason: string };
+export type ExchangeInfoResult = ExchangeInfo | { readonly ok: false; readonly code: Extract<ReasonCode, 'EXCHANGE_REPLY_INVALID'>; readonly reason: string };
 
 type RawSymbol = {
   symbol: string;
