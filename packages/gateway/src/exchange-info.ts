@@ -11,7 +11,8 @@ import type { RateLimit } from './rate-limits.js';
  */
 
 const decimal = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$' } as const;
-const int = { type: 'integer', minimum: 0 } as const;
+// Beyond 2^53 a JSON integer is no longer exact: a limit we cannot represent is not a limit we know.
+const int = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const bool = { type: 'boolean' } as const;
 
 const FILTER_FIELDS: { readonly [K in FilterName]: Readonly<Record<string, object>> } = {
@@ -51,8 +52,8 @@ export const EXCHANGE_INFO_SCHEMA = {
         properties: {
           rateLimitType: { enum: ['REQUEST_WEIGHT', 'ORDERS', 'RAW_REQUESTS'] },
           interval: { enum: ['SECOND', 'MINUTE', 'HOUR', 'DAY'] },
-          intervalNum: { type: 'integer', minimum: 1 },
-          limit: { type: 'integer', minimum: 1 },
+          intervalNum: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+          limit: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
         },
       },
     },
