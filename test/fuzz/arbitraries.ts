@@ -79,3 +79,19 @@ export function bodyText(valid: unknown): fc.Arbitrary<string> {
 }
 
 export const isCatalogued = (code: string): code is ReasonCode => Object.prototype.hasOwnProperty.call(REASON_CODES, code);
+
+/** A valid exchangeInfo reply (one symbol, the filters the gateway models), the base of its mutations. */
+export const INFO = {
+  timezone: 'UTC', serverTime: 1_700_000_000_000, exchangeFilters: [],
+  rateLimits: [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 }, { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 100 }],
+  symbols: [{
+    symbol: 'BTCUSDT', status: 'TRADING', baseAsset: 'BTC', quoteAsset: 'USDT', baseAssetPrecision: 8, quoteAssetPrecision: 8,
+    orderTypes: ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'], ocoAllowed: true, permissions: ['SPOT'],
+    filters: [
+      { filterType: 'PRICE_FILTER', minPrice: '0.01000000', maxPrice: '1000000.00000000', tickSize: '0.01000000' },
+      { filterType: 'LOT_SIZE', minQty: '0.00001000', maxQty: '9000.00000000', stepSize: '0.00001000' },
+      { filterType: 'NOTIONAL', minNotional: '5.00000000', applyMinToMarket: true, maxNotional: '9000000.00000000', applyMaxToMarket: false, avgPriceMins: 5 },
+      { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
+    ],
+  }],
+};

@@ -8,27 +8,13 @@ import { parseExchangeInfo } from '../../packages/gateway/src/exchange-info.js';
 import { judge } from '../../packages/engine/src/aigate.js';
 import { applyModify } from '../../packages/core/src/aigate-modify.js';
 import { CONFIG_SCHEMA } from '../../packages/runtime/src/config-schema.js';
-import { bodyText, fcOpts, isCatalogued, mutationOf, weird } from './arbitraries.js';
+import { INFO, bodyText, fcOpts, isCatalogued, mutationOf, weird } from './arbitraries.js';
 
 /**
  * Pure parsers at the trust boundaries, fed hostile input: nothing throws, every refusal names a
  * catalogued reason code (or the config error's key and rule), and an acceptance is complete.
  */
 
-export const INFO = {
-  timezone: 'UTC', serverTime: 1_700_000_000_000, exchangeFilters: [],
-  rateLimits: [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 }, { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 100 }],
-  symbols: [{
-    symbol: 'BTCUSDT', status: 'TRADING', baseAsset: 'BTC', quoteAsset: 'USDT', baseAssetPrecision: 8, quoteAssetPrecision: 8,
-    orderTypes: ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'], ocoAllowed: true, permissions: ['SPOT'],
-    filters: [
-      { filterType: 'PRICE_FILTER', minPrice: '0.01000000', maxPrice: '1000000.00000000', tickSize: '0.01000000' },
-      { filterType: 'LOT_SIZE', minQty: '0.00001000', maxQty: '9000.00000000', stepSize: '0.00001000' },
-      { filterType: 'NOTIONAL', minNotional: '5.00000000', applyMinToMarket: true, maxNotional: '9000000.00000000', applyMaxToMarket: false, avgPriceMins: 5 },
-      { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
-    ],
-  }],
-};
 
 const parsedBody: fc.Arbitrary<ParsedBody> = fc.oneof(
   fc.oneof(weird, mutationOf({ code: -1013, msg: 'Filter failure' }), mutationOf({ symbol: 'BTCUSDT', orderId: 1 })).map((value) => ({ parsed: true as const, value })),
