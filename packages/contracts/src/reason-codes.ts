@@ -96,6 +96,8 @@ export const REASON_CODES = {
   USER_STREAM_TERMINATED: r('WARN', 'DEGRADE', 'auto', 'user data stream terminated by the venue'),
   FILTERS_STALE: r('WARN', 'DEGRADE', 'auto', 'exchange filters older than their validity window'),
   FILTER_REJECT: r('WARN', 'NONE', 'auto', 'order rejected by an exchange filter'),
+  // Recorded on the refresh event; the previous rules stay and FILTERS_STALE takes over in time.
+  EXCHANGE_REPLY_INVALID: r('WARN', 'NONE', 'auto', 'exchangeInfo reply not understood: previous rules kept'),
   SYMBOL_QUARANTINED: r('WARN', 'NONE', 'auto', 'symbol quarantined: no new entries on it'),
   SYMBOL_NOT_TRADING: r('WARN', 'NONE', 'auto', 'symbol status is not TRADING'),
 

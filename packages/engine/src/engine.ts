@@ -629,6 +629,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       return {
         quotes: Object.fromEntries([...quotes].map(([sym, q]) => [sym, { bid: q.bid, ask: q.ask, age_ms: Date.now() - q.recv_ts_ms }])),
         last_market_gap_ms: lastGapAt,
+        audit: audit.counters(),
         stage,
         stage_since_ms: stageSince,
         cycle_id: cycleId || null,

@@ -95,3 +95,20 @@ describe('diffRules', () => {
     expect(diffRules(a.rules, a.rules)).toEqual([]);
   });
 });
+
+describe('exchangeInfo refusal code (regression found by test/fuzz/parsers.fuzz.test.ts)', () => {
+  it('refuses with a code from the reason catalogue', async () => {
+    const { REASON_CODES } = await import('@vigil/contracts');
+    const r = parseExchangeInfo(0);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(Object.keys(REASON_CODES)).toContain(r.code);
+  });
+});
+
+describe('exchangeInfo integers (regression found by test/fuzz/parsers.fuzz.test.ts)', () => {
+  it('refuses an integer field beyond 2^53 (not exact in JSON numbers)', () => {
+    const info = { serverTime: 1, rateLimits: [{ rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 2 ** 53 }], symbols: [] };
+    expect(parseExchangeInfo(info)).toMatchObject({ ok: false, code: 'EXCHANGE_REPLY_INVALID' });
+    expect(parseExchangeInfo({ ...info, rateLimits: [{ ...info.rateLimits[0], limit: 100 }] }).ok).toBe(true);
+  });
+});

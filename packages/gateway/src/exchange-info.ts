@@ -1,4 +1,5 @@
 import { Ajv } from 'ajv';
+import type { ReasonCode } from '@vigil/contracts';
 import { FILTER_NAMES, isDecimalString, type FilterName, type SymbolFilter, type SymbolRules } from '@vigil/core';
 import type { RateLimit } from './rate-limits.js';
 
@@ -10,7 +11,8 @@ import type { RateLimit } from './rate-limits.js';
  */
 
 const decimal = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$' } as const;
-const int = { type: 'integer', minimum: 0 } as const;
+// Beyond 2^53 a JSON integer is no longer exact: a limit we cannot represent is not a limit we know.
+const int = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const bool = { type: 'boolean' } as const;
 
 const FILTER_FIELDS: { readonly [K in FilterName]: Readonly<Record<string, object>> } = {
@@ -50,8 +52,8 @@ export const EXCHANGE_INFO_SCHEMA = {
         properties: {
           rateLimitType: { enum: ['REQUEST_WEIGHT', 'ORDERS', 'RAW_REQUESTS'] },
           interval: { enum: ['SECOND', 'MINUTE', 'HOUR', 'DAY'] },
-          intervalNum: { type: 'integer', minimum: 1 },
-          limit: { type: 'integer', minimum: 1 },
+          intervalNum: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+          limit: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
         },
       },
     },
@@ -83,7 +85,7 @@ const ajv = new Ajv({ allErrors: false, strict: false });
 const validate = ajv.compile(EXCHANGE_INFO_SCHEMA);
 
 export type ExchangeInfo = { readonly ok: true; readonly rules: ReadonlyMap<string, SymbolRules>; readonly rateLimits: readonly RateLimit[]; readonly serverTime: number };
-export type ExchangeInfoResult = ExchangeInfo | { readonly ok: false; readonly code: 'EXCHANGE_REPLY_INVALID'; readonly reason: string };
+export type ExchangeInfoResult = ExchangeInfo | { readonly ok: false; readonly code: Extract<ReasonCode, 'EXCHANGE_REPLY_INVALID'>; readonly reason: string };
 
 type RawSymbol = {
   symbol: string;

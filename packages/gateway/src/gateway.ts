@@ -180,7 +180,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
         audit_dropped: audit.dropped,
       };
     },
-    details: (): JsonObject => ({ health: health() as unknown as JsonObject, tick_to_order_ms: [...desk.tickToOrder] }),
+    details: (): JsonObject => ({ health: health() as unknown as JsonObject, tick_to_order_ms: [...desk.tickToOrder], audit: audit.counters() }),
     onPort: (name: PortName, port: MessagePort) => {
       if (name === 'audit') audit.attach(port);
       else if (name === 'market') {

@@ -27,6 +27,8 @@ export interface MarketStreamDeps {
 export type StreamState = 'CONNECTING' | 'CONNECTED' | 'RECONNECTING' | 'STOPPED';
 
 const DEC = /^[0-9]+(\.[0-9]+)?$/;
+/** Unsigned and no longer than the core's DecimalString (64 chars): exact all the way to an order. */
+const isPrice = (v: unknown): v is string => typeof v === 'string' && v.length <= 64 && DEC.test(v);
 
 export class MarketStream {
   state: StreamState = 'STOPPED';
@@ -101,16 +103,16 @@ export class MarketStream {
       return;
     }
     const d = (msg as { data?: Record<string, unknown> } | null)?.data;
-    if (!d || typeof d['s'] !== 'string' || typeof d['u'] !== 'number') {
+    if (typeof d !== 'object' || d === null || typeof d['s'] !== 'string' || !Number.isSafeInteger(d['u'])) {
       this.badFrames++;
       return;
     }
     const fields = ['b', 'B', 'a', 'A'] as const;
-    if (!fields.every((k) => typeof d[k] === 'string' && DEC.test(d[k] as string))) {
+    if (!fields.every((k) => isPrice(d[k]))) {
       this.badFrames++;
       return;
     }
-    this.d.onTick({ symbol: d['s'], update_id: d['u'], bid: d['b'] as string, bid_qty: d['B'] as string, ask: d['a'] as string, ask_qty: d['A'] as string, recv_ts_ms: this.d.preciseNow?.() ?? this.lastMessageAt });
+    this.d.onTick({ symbol: d['s'] as string, update_id: d['u'] as number, bid: d['b'] as string, bid_qty: d['B'] as string, ask: d['a'] as string, ask_qty: d['A'] as string, recv_ts_ms: this.d.preciseNow?.() ?? this.lastMessageAt });
     this.d.reason('WS_STALE', false, {});
   }
 

@@ -109,3 +109,27 @@ describe('OrderDesk', () => {
     expect((await bad.d.account()).kind).toBe('UNKNOWN');
   });
 });
+
+describe('OrderDesk: regressions found by test/fuzz/gateway-rest.fuzz.test.ts', () => {
+  it('a well-formed report of another order neither confirms a placement nor resolves a query', async () => {
+    const other = { ...FILLED, clientOrderId: 'vgeSOMEONEELSE' };
+    const h = await desk(() => ok(other));
+    expect(await h.d.place(order())).toMatchObject({ kind: 'UNKNOWN', reason: expect.stringContaining('vgeSOMEONEELSE') });
+    expect((await h.d.query('BTCUSDT', 'vgeX')).kind).toBe('UNKNOWN');
+    expect((await (await desk(() => ok({ ...FILLED, symbol: 'ETHUSDT' }))).d.query('BTCUSDT', 'vgeX')).kind).toBe('UNKNOWN');
+    expect((await (await desk(() => ok(FILLED))).d.query('BTCUSDT', 'vgeX')).kind).toBe('OK');
+  });
+
+  it('ids beyond 2^53 and decimals longer than the core carries are not understood', async () => {
+    for (const bad of [{ ...FILLED, orderId: 2 ** 53 + 2 }, { ...FILLED, price: `1.${'0'.repeat(80)}` }, { ...FILLED, fills: [{ ...FILLED.fills[0], tradeId: 1e300 }] }]) {
+      expect((await (await desk(() => ok(bad))).d.place(order())).kind).toBe('UNKNOWN');
+    }
+  });
+
+  it('an order list reply about another list, or with no orders, is UNKNOWN', async () => {
+    const list = { orderListId: 3, contingencyType: 'OCO', listStatusType: 'EXEC_STARTED', listOrderStatus: 'EXECUTING', listClientOrderId: 'vglA', symbol: 'BTCUSDT', orders: [{ orderId: 8, clientOrderId: 'vglAa' }] };
+    expect((await (await desk(() => ok(list))).d.queryList('vglA')).kind).toBe('OK');
+    expect((await (await desk(() => ok(list))).d.queryList('vglB')).kind).toBe('UNKNOWN');
+    expect((await (await desk(() => ok({ ...list, orders: [] }))).d.queryList('vglA')).kind).toBe('UNKNOWN');
+  });
+});

@@ -15,14 +15,20 @@ import type { VenueSession } from './venue-session.js';
  * - filter rejections refresh the rules, and repeated ones quarantine the symbol.
  */
 const ajv = new Ajv({ allErrors: false, strict: false });
-const dec = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$' } as const;
+// Bounded like the core's DecimalString (64 chars), and integers exact: a value the core cannot
+// carry exactly is not an answer we understood.
+const dec = { type: 'string', maxLength: 64, pattern: '^[0-9]+(\\.[0-9]+)?$' } as const;
+const id = { type: 'integer', minimum: -1, maximum: Number.MAX_SAFE_INTEGER } as const;
 const ORDER_SCHEMA = {
   type: 'object',
   required: ['symbol', 'orderId', 'clientOrderId', 'status', 'type', 'side'],
   properties: {
     symbol: { type: 'string' },
-    orderId: { type: 'integer' },
+    orderId: id,
+    orderListId: id,
     clientOrderId: { type: 'string' },
+    transactTime: id,
+    updateTime: id,
     status: { enum: ['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'PENDING_CANCEL', 'REJECTED', 'EXPIRED', 'EXPIRED_IN_MATCH'] },
     type: { enum: ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] },
     side: { enum: ['BUY', 'SELL'] },
@@ -31,7 +37,7 @@ const ORDER_SCHEMA = {
     executedQty: dec,
     cummulativeQuoteQty: dec,
     stopPrice: dec,
-    fills: { type: 'array', items: { type: 'object', required: ['price', 'qty', 'commission', 'commissionAsset'], properties: { price: dec, qty: dec, commission: dec, commissionAsset: { type: 'string' } } } },
+    fills: { type: 'array', items: { type: 'object', required: ['price', 'qty', 'commission', 'commissionAsset'], properties: { price: dec, qty: dec, commission: dec, commissionAsset: { type: 'string' }, tradeId: id } } },
   },
 } as const;
 const validOrder = ajv.compile(ORDER_SCHEMA);
@@ -52,13 +58,13 @@ const LIST_SCHEMA = {
   type: 'object',
   required: ['orderListId', 'listClientOrderId', 'listStatusType', 'listOrderStatus', 'symbol', 'orders'],
   properties: {
-    orderListId: { type: 'integer' },
+    orderListId: id,
     listClientOrderId: { type: 'string' },
     contingencyType: { type: 'string' },
     listStatusType: { type: 'string' },
     listOrderStatus: { type: 'string' },
     symbol: { type: 'string' },
-    orders: { type: 'array', items: { type: 'object', required: ['orderId', 'clientOrderId'], properties: { orderId: { type: 'integer' }, clientOrderId: { type: 'string' } } } },
+    orders: { type: 'array', minItems: 1, items: { type: 'object', required: ['orderId', 'clientOrderId'], properties: { orderId: id, clientOrderId: { type: 'string' } } } },
     orderReports: { type: 'array', items: ORDER_SCHEMA },
   },
 } as const;
@@ -69,7 +75,7 @@ const validTrades = ajv.compile({
   items: {
     type: 'object',
     required: ['symbol', 'id', 'orderId', 'price', 'qty', 'commission', 'commissionAsset', 'time', 'isBuyer'],
-    properties: { symbol: { type: 'string' }, id: { type: 'integer' }, orderId: { type: 'integer' }, price: dec, qty: dec, quoteQty: dec, commission: dec, commissionAsset: { type: 'string' }, time: { type: 'integer' }, isBuyer: { type: 'boolean' }, isMaker: { type: 'boolean' } },
+    properties: { symbol: { type: 'string' }, id, orderId: id, orderListId: id, price: dec, qty: dec, quoteQty: dec, commission: dec, commissionAsset: { type: 'string' }, time: id, isBuyer: { type: 'boolean' }, isMaker: { type: 'boolean' } },
   },
 });
 const validOrders = ajv.compile({ type: 'array', items: ORDER_SCHEMA });
@@ -115,7 +121,7 @@ export class OrderDesk {
     }
     const out = await this.d.session.signedWithResync('POST', '/api/v3/order', { ...orderParams(order), newClientOrderId: order.client_order_id, newOrderRespType: 'FULL' }, { weight: 1, kind: 'order' });
     if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(order.symbol, out.msg);
-    return mapOrder(out, 'order');
+    return mapOrder(out, 'order', { symbol: order.symbol, clientOrderId: order.client_order_id });
   }
 
   /**
@@ -182,7 +188,7 @@ export class OrderDesk {
     this.countCache.delete(oco.symbol);
     const out = await this.d.session.signedWithResync('POST', '/api/v3/orderList/oco', params, { weight: 1, kind: 'order', newOrders: 2 });
     if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(oco.symbol, out.msg);
-    return mapList(out, 'order');
+    return mapList(out, 'order', oco.list_client_order_id);
   }
 
   async cancelList(symbol: string, listClientOrderId: string): Promise<VenueOutcome<OrderListReport>> {
@@ -193,7 +199,7 @@ export class OrderDesk {
 
   async queryList(listClientOrderId: string): Promise<VenueOutcome<OrderListReport>> {
     const out = await this.d.session.signedWithResync('GET', '/api/v3/orderList', { origClientOrderId: listClientOrderId }, { weight: 4, kind: 'read' });
-    return mapList(out, 'read');
+    return mapList(out, 'read', listClientOrderId);
   }
 
   async openLists(): Promise<VenueOutcome<readonly OrderListReport[]>> {
@@ -276,7 +282,7 @@ export class OrderDesk {
 
   async query(symbol: string, clientOrderId: string): Promise<VenueOutcome<OrderReport>> {
     const out = await this.d.session.signedWithResync('GET', '/api/v3/order', { symbol, origClientOrderId: clientOrderId }, { weight: 4, kind: 'read' });
-    return mapOrder(out, 'read');
+    return mapOrder(out, 'read', { symbol, clientOrderId });
   }
 
   async openOrders(symbol: string | null): Promise<VenueOutcome<readonly OrderReport[]>> {
@@ -369,10 +375,13 @@ function listReport(l: RawList): OrderListReport {
   };
 }
 
-function mapList(out: RestOutcome, kind: 'order' | 'read'): VenueOutcome<OrderListReport> {
+function mapList(out: RestOutcome, kind: 'order' | 'read', listClientOrderId?: string): VenueOutcome<OrderListReport> {
   if (out.kind !== 'OK') return wire(out);
   if (!validList(out.body)) return { kind: 'UNKNOWN', reason: `${kind === 'order' ? 'order list' : 'order list query'} reply not understood` };
-  return { kind: 'OK', body: listReport(out.body as RawList) };
+  const l = out.body as RawList;
+  // A well-formed answer about another list proves nothing about ours.
+  if (listClientOrderId !== undefined && l.listClientOrderId !== listClientOrderId) return { kind: 'UNKNOWN', reason: `reply is for list ${l.listClientOrderId}, not ${listClientOrderId}` };
+  return { kind: 'OK', body: listReport(l) };
 }
 
 const isAlgo = (type: string): boolean => type.startsWith('STOP') || type.startsWith('TAKE');
@@ -432,13 +441,18 @@ function report(o: RawOrder): OrderReport {
   };
 }
 
-function mapOrder(out: RestOutcome, kind: 'order' | 'read'): VenueOutcome<OrderReport> {
+function mapOrder(out: RestOutcome, kind: 'order' | 'read', expect?: { readonly symbol: string; readonly clientOrderId: string }): VenueOutcome<OrderReport> {
   if (out.kind !== 'OK') return wire(out);
   if (!validOrder(out.body)) {
     // On an order call a reply we cannot read may still mean the order exists: UNKNOWN, not failed.
     return { kind: 'UNKNOWN', reason: `${kind === 'order' ? 'order' : 'query'} reply not understood` };
   }
-  return { kind: 'OK', body: report(out.body as RawOrder) };
+  const o = out.body as RawOrder;
+  // A well-formed report of another order must not confirm (or resolve) ours: UNKNOWN, ask again.
+  if (expect && (o.clientOrderId !== expect.clientOrderId || o.symbol !== expect.symbol)) {
+    return { kind: 'UNKNOWN', reason: `reply is for ${o.symbol} ${o.clientOrderId}, not ${expect.symbol} ${expect.clientOrderId}` };
+  }
+  return { kind: 'OK', body: report(o) };
 }
 
 function wire<T>(out: Exclude<RestOutcome, { kind: 'OK' }>): VenueOutcome<T> {

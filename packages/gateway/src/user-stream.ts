@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { backoffMs } from '@vigil/core';
+import { backoffMs, isDecimalString } from '@vigil/core';
 import type { ExchangeConfig, JsonObject, ReasonCode, UserEvent } from '@vigil/contracts';
 import { hmacSha256Hex } from './signing.js';
 
@@ -22,7 +22,8 @@ export interface UserStreamDeps {
 
 export type UserStreamState = 'STOPPED' | 'CONNECTING' | 'SUBSCRIBED' | 'RECONNECTING';
 
-const DEC = /^-?[0-9]+(\.[0-9]+)?$/;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isId = (v: unknown): v is number => Number.isSafeInteger(v);
 
 export class UserStream {
   state: UserStreamState = 'STOPPED';
@@ -73,13 +74,19 @@ export class UserStream {
   private pendingWhy = 'start';
 
   private receive(ws: WebSocket, data: WebSocket.RawData): void {
-    let m: Record<string, unknown>;
+    let parsed: unknown;
     try {
-      m = JSON.parse(data.toString()) as Record<string, unknown>;
+      parsed = JSON.parse(data.toString());
     } catch {
       this.badFrames++;
       return;
     }
+    // `'status' in 0` throws: a frame that is not an object must be counted here, not crash the worker.
+    if (!isObject(parsed)) {
+      this.badFrames++;
+      return;
+    }
+    const m = parsed;
     if ('status' in m) {
       if (m['status'] === 200) {
         this.attempt = 0;
@@ -93,15 +100,17 @@ export class UserStream {
       }
       return;
     }
-    const ev = m['event'] as Record<string, unknown> | undefined;
-    if (!ev || typeof ev['e'] !== 'string') {
+    const ev = m['event'];
+    if (!isObject(ev) || typeof ev['e'] !== 'string') {
       this.badFrames++;
       return;
     }
     switch (ev['e']) {
       case 'executionReport': {
-        const dec = ['p', 'q', 'l', 'L', 'z', 'Z'].every((k) => typeof ev[k] === 'string' && DEC.test(ev[k] as string));
-        if (!dec || typeof ev['s'] !== 'string' || typeof ev['c'] !== 'string' || typeof ev['i'] !== 'number') {
+        const dec = ['p', 'q', 'l', 'L', 'z', 'Z'].every((k) => isDecimalString(ev[k]));
+        const optional = (ev['n'] === undefined || ev['n'] === null || isDecimalString(ev['n'])) && (ev['t'] === undefined || isId(ev['t'])) && (ev['T'] === undefined || isId(ev['T']));
+        // A side we cannot read is not a BUY: the whole event is not understood.
+        if (!dec || !optional || typeof ev['s'] !== 'string' || typeof ev['c'] !== 'string' || !isId(ev['i']) || (ev['S'] !== 'BUY' && ev['S'] !== 'SELL')) {
           this.badFrames++;
           return;
         }
@@ -111,7 +120,7 @@ export class UserStream {
           // A cancel's report names the cancel in `c` and the order in `C` (empty otherwise).
           client_order_id: ev['x'] === 'CANCELED' && typeof ev['C'] === 'string' && ev['C'] !== '' ? ev['C'] : ev['c'],
           order_id: ev['i'],
-          side: ev['S'] === 'SELL' ? 'SELL' : 'BUY',
+          side: ev['S'],
           type: String(ev['o']),
           status: String(ev['X']),
           exec_type: String(ev['x']),
@@ -121,16 +130,22 @@ export class UserStream {
           last_price: ev['L'] as string,
           cum_qty: ev['z'] as string,
           cum_quote: ev['Z'] as string,
-          commission: typeof ev['n'] === 'string' ? ev['n'] : '0',
+          commission: isDecimalString(ev['n']) ? ev['n'] : '0',
           commission_asset: typeof ev['N'] === 'string' ? ev['N'] : null,
-          trade_id: typeof ev['t'] === 'number' ? ev['t'] : -1,
-          ts_ms: typeof ev['T'] === 'number' ? ev['T'] : Date.now(),
+          trade_id: isId(ev['t']) ? ev['t'] : -1,
+          ts_ms: isId(ev['T']) ? ev['T'] : Date.now(),
         });
         return;
       }
       case 'outboundAccountPosition': {
-        const b = Array.isArray(ev['B']) ? (ev['B'] as Record<string, unknown>[]) : [];
-        this.d.onEvent({ kind: 'balances', ts_ms: typeof ev['E'] === 'number' ? ev['E'] : Date.now(), balances: b.map((x) => ({ asset: String(x['a']), free: String(x['f']), locked: String(x['l']) })) });
+        const b: unknown = ev['B'];
+        // All balances readable or none taken: String(undefined) is not a balance.
+        if (!Array.isArray(b) || !b.every((x) => isObject(x) && typeof x['a'] === 'string' && x['a'] !== '' && isDecimalString(x['f']) && isDecimalString(x['l']))) {
+          this.badFrames++;
+          return;
+        }
+        const rows = b as Record<string, string>[];
+        this.d.onEvent({ kind: 'balances', ts_ms: isId(ev['E']) ? ev['E'] : Date.now(), balances: rows.map((x) => ({ asset: x['a']!, free: x['f']!, locked: x['l']! })) });
         return;
       }
       case 'eventStreamTerminated':

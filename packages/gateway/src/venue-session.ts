@@ -85,7 +85,7 @@ export class VenueSession {
     if (out.kind !== 'OK') return false;
     const info = parseExchangeInfo(out.body);
     if (!info.ok) {
-      this.d.event('FILTERS_REFRESHED', { ok: false, code: info.code, reason: info.reason });
+      this.d.event('FILTERS_REFRESHED', { ok: false, code: info.code, reason: info.reason }, info.code);
       return false;
     }
     const wanted = new Map([...info.rules].filter(([s]) => this.d.cfg.symbols.includes(s)));

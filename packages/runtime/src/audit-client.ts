@@ -34,7 +34,10 @@ export class AuditClient {
   private scheduled = false;
   private held: EventEnvelope[] = [];
   dropped = 0;
+  /** Bulk events handed to a writer (the producer side of the zero-silent-loss accounting). */
   sent = 0;
+  /** Events of critical appends sent to a writer (each acknowledged after commit, or failed to its caller). */
+  sentCritical = 0;
 
   constructor(private readonly opts: AuditClientOptions) {}
 
@@ -80,6 +83,7 @@ export class AuditClient {
     // Bulk events queued before this one must not be overtaken by it.
     this.flushBatch();
     if (!this.ep || this.ep.isClosed) throw new ChannelError('AUDIT_DETACHED', 'no audit writer attached: not durable', true);
+    this.sentCritical += events.length;
     return this.ep.request('append_critical', { events });
   }
 
@@ -92,6 +96,11 @@ export class AuditClient {
   async pressure(): Promise<WriterPressure> {
     if (!this.ep || this.ep.isClosed) throw new ChannelError('AUDIT_DETACHED', 'no audit writer attached', true);
     return this.ep.request('pressure', {});
+  }
+
+  /** Producer-side counters for the audit accounting (soak/load checks, status details). */
+  counters(): { readonly sent: number; readonly sent_critical: number; readonly held: number; readonly dropped: number } {
+    return { sent: this.sent, sent_critical: this.sentCritical, held: this.held.length, dropped: this.dropped };
   }
 
   get heldCount(): number {

@@ -65,3 +65,19 @@ describe('loadExchangeSecrets', () => {
     expect(loadExchangeSecrets(f, { BINANCE_API_KEY: 'env-key-12345', BINANCE_API_SECRET: 'env-secret-1234' })).toMatchObject({ ok: true, from: 'env' });
   });
 });
+
+describe('parseConfig: regressions found by fuzzing (test/fuzz/parsers.fuzz.test.ts)', () => {
+  it('accepts aigate.max_tokens, a declared key whose name looks like a secret, and still refuses undeclared ones', () => {
+    const r = parseConfig({ aigate: { max_tokens: 512 } });
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.config.aigate.max_tokens).toBe(512);
+    // The loaded configuration loads again as it is.
+    if (r.ok) expect(parseConfig(JSON.parse(JSON.stringify(r.config))).ok).toBe(true);
+    expect(parseConfig({ aigate: { api_token: 'x' } })).toMatchObject({ ok: false, error: { key: 'aigate.api_token', rule: 'no-secrets' } });
+    expect(parseConfig({ live: { secrets_file: 'secrets.json' } }).ok).toBe(true);
+  });
+
+  it('names an empty key visibly', () => {
+    expect(parseConfig({ '': 0 })).toMatchObject({ ok: false, error: { key: '""', rule: 'unknown-key' } });
+  });
+});

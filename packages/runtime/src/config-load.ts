@@ -33,7 +33,7 @@ export function parseConfig(raw: unknown, env: ConfigEnv = {}): ConfigResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return fail('(root)', 'type', 'the configuration must be a JSON object');
   }
-  const secretKey = findSecretKey(raw as Record<string, unknown>, '');
+  const secretKey = findSecretKey(raw as Record<string, unknown>, '', CONFIG_SCHEMA as SchemaNode);
   if (secretKey !== null) {
     return fail(secretKey, 'no-secrets', 'secrets are never read from the config file: use the environment or the 0600 secrets file');
   }
@@ -101,13 +101,19 @@ function crossFieldRules(c: Config): ConfigError | null {
   return null;
 }
 
-function findSecretKey(o: Record<string, unknown>, prefix: string): string | null {
+type SchemaNode = { readonly properties?: Readonly<Record<string, SchemaNode>> };
+
+/**
+ * A key the schema declares is never a secret (the schema has none by construction: secrets_file
+ * names a path, aigate.max_tokens counts tokens); any other key that looks like one is refused.
+ */
+function findSecretKey(o: Record<string, unknown>, prefix: string, schema: SchemaNode | undefined): string | null {
   for (const [k, v] of Object.entries(o)) {
     const path = prefix ? `${prefix}.${k}` : k;
-    // secrets_file names a path, not a secret.
-    if (isSecretKey(k) && k !== 'secrets_file') return path;
+    const declared = schema?.properties && Object.prototype.hasOwnProperty.call(schema.properties, k) ? schema.properties[k] : undefined;
+    if (!declared && isSecretKey(k)) return path;
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-      const inner = findSecretKey(v as Record<string, unknown>, path);
+      const inner = findSecretKey(v as Record<string, unknown>, path, declared);
       if (inner !== null) return inner;
     }
   }
@@ -118,7 +124,9 @@ function fromAjv(e: ErrorObject | undefined): ConfigResult {
   if (!e) return fail('(root)', 'schema', 'invalid configuration');
   const base = e.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
   if (e.keyword === 'additionalProperties') {
-    const extra = String((e.params as { additionalProperty?: unknown }).additionalProperty);
+    const raw = String((e.params as { additionalProperty?: unknown }).additionalProperty);
+    // An empty or blank key must still be visible in the one-line message.
+    const extra = raw.trim() === '' ? JSON.stringify(raw) : raw;
     return fail(base ? `${base}.${extra}` : extra, 'unknown-key', 'is not a configuration key');
   }
   if (e.keyword === 'required') {

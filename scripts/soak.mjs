@@ -1,0 +1,293 @@
+#!/usr/bin/env node
+// Load and soak runs of the whole bot (in-process Supervisor with its real worker threads) on the
+// local simulator and reviewer. Bounded: each mode stops by itself.
+//
+//   node scripts/soak.mjs --load [--seconds 60] [--tick-ms 10] [--pressure]
+//     market data at 10x the harness rate (100 ms -> 10 ms ticks) with the bot trading; afterwards
+//     every event the producers counted as sent is in the DB or counted as a writer drop with its
+//     alert (zero silent loss), and the writer pressure transitions are listed. --pressure shrinks
+//     the writer queue so HIGH/FULL/drops really happen.
+//   node scripts/soak.mjs --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20]
+//     random faults through the sim admin API, RSS and WAL bytes sampled, slopes (bytes/min, least
+//     squares), zero duplicate events/intents and zero lost acknowledged rows at the end.
+//   --json prints the report as JSON; --keep keeps the var/ directory.
+// Exit code 0 when every check holds, 1 otherwise. Not run in CI (it takes minutes).
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SIM_KEY = { apiKey: 'soakkey0000000000000000000000000001', secretKey: 'soaksecret000000000000000000000001', canTrade: true, enableWithdrawals: false, ipRestrict: true };
+const AI_KEY = 'sk-soak-canary-0123456789abcdefABCDEF';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Least-squares slope of y over x (x in minutes): units of y per minute. */
+export function slopePerMin(samples) {
+  const n = samples.length;
+  if (n < 2) return 0;
+  const xs = samples.map((s) => s.t_ms / 60_000);
+  const ys = samples.map((s) => s.v);
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+function overrides(reviewer, sim, o) {
+  return {
+    paths: { var_dir: o.varDir },
+    exchange: { rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: ['BTCUSDT', 'ETHUSDT'], ws_reconnect_backoff_initial_ms: 50, ws_reconnect_backoff_max_ms: 1000 },
+    aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 2000 },
+    strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 3000 },
+    engine: { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100, not_found_after_ms: 1000, not_found_min_queries: 2 },
+    risk: { churn_limit_10s: 50, churn_limit_60s: 200, daily_loss_limit_quote: '100000', max_exposure_quote_total: '100000', max_exposure_quote_per_symbol: '100000' },
+    supervisor: { request_timeout_ms: 5000, heartbeat_interval_ms: 250, worker_stall_timeout_ms: 500, worker_mode_timeout_ms: 2000, degrade_stability_window_ms: 1000, event_loop_lag_degrade_ms: 60_000 },
+    audit: o.pressure ? { audit_writer_queue_capacity: 100, audit_writer_batch_max: 5, audit_writer_flush_interval_ms: 20, audit_writer_max_lag_ms: 100 } : { backup_interval_ms: 60_000 },
+    live: { fault_hooks_enabled: false },
+    logging: { level: 'warn' },
+  };
+}
+
+/** Starts the venue (at `tickMs`), the reviewer and the supervisor with its three worker threads. */
+export async function startBot(o) {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const { Supervisor } = await import(join(root, 'apps/supervisor/dist/index.js'));
+  const { parseConfig, createLogger } = await import(join(root, 'packages/runtime/dist/index.js'));
+  const { createExchangeSim } = await import(join(root, 'apps/exchange-sim/dist/index.js'));
+  const { startReviewer } = await import(join(root, 'apps/ai-reviewer/dist/index.js'));
+  const { newRunId } = await import(join(root, 'packages/contracts/dist/index.js'));
+  process.env['OPENAI_API_KEY'] = AI_KEY;
+  const sim = await createExchangeSim({ keys: [{ ...SIM_KEY }], seed: o.seed ?? 11, tickMs: o.tickMs });
+  const reviewer = await startReviewer({ apiKey: AI_KEY });
+  const r = parseConfig(overrides(reviewer, sim, o));
+  if (!r.ok) throw new Error(`soak config invalid: ${JSON.stringify(r.error)}`);
+  const runId = newRunId();
+  const log = createLogger({ thread: 'supervisor', logDir: join(o.varDir, 'log'), config: r.config.logging, console: false });
+  const sup = new Supervisor({ config: r.config, varDir: o.varDir, runId, secrets: { api_key: SIM_KEY.apiKey, api_secret: SIM_KEY.secretKey }, log, consoleAlerts: false });
+  await sup.start();
+  return { sup, sim, reviewer, runId, config: r.config };
+}
+
+async function dbQuery(varDir, sql, ...args) {
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(join(varDir, 'data', 'audit.sqlite'), { readonly: true });
+  try {
+    return db.prepare(sql).all(...args);
+  } finally {
+    db.close();
+  }
+}
+
+const counters = async (host) => {
+  try {
+    return (await host.request('status', {})).details.audit;
+  } catch {
+    return null;
+  }
+};
+const total = (c) => (c ? c.sent + c.sent_critical : 0);
+
+/**
+ * The zero-silent-loss accounting: engine and gateway drained (they stop producing), their
+ * counters read until stable, the supervisor's too, everything flushed; then sent == committed +
+ * dropped (the writer's own counters), committed == rows in the DB, and drops carry their alert.
+ */
+export async function accounting(bot, varDir) {
+  const { sup } = bot;
+  for (const w of ['engine', 'gateway']) await sup.hosts[w].request('drain', {}).catch(() => undefined);
+  let e = await counters(sup.hosts.engine);
+  let g = await counters(sup.hosts.gateway);
+  for (let i = 0; i < 20; i++) {
+    await sleep(200);
+    const e2 = await counters(sup.hosts.engine);
+    const g2 = await counters(sup.hosts.gateway);
+    const same = total(e2) === total(e) && total(g2) === total(g);
+    e = e2;
+    g = g2;
+    if (same) break;
+  }
+  const s1 = sup.audit.counters();
+  await sup.audit.flush();
+  const p = await sup.audit.pressure();
+  const s2 = sup.audit.counters();
+  const rows = (await dbQuery(varDir, 'SELECT count(*) AS n FROM events'))[0].n;
+  const sent = total(e) + total(g) + total(s1);
+  const clientDropped = (e?.dropped ?? 0) + (g?.dropped ?? 0) + s1.dropped;
+  const held = (e?.held ?? 0) + (g?.held ?? 0) + s1.held;
+  // Supervisor events sent between s1 and the pressure reading are the only slack (usually none).
+  const slack = total(s2) - total(s1);
+  const accounted = p.committed_total + p.dropped_total;
+  const dropAlerts = await dbQuery(varDir, "SELECT count(*) AS n FROM events WHERE reason_code = 'DB_WRITER_DROPPED' AND event_type IN ('REASON_RAISED','ALERT_RAISED')");
+  const transitions = await dbQuery(varDir, "SELECT reason_code, event_type, count(*) AS n FROM events WHERE reason_code IN ('DB_WRITER_QUEUE_HIGH','DB_WRITER_QUEUE_FULL','DB_WRITER_BACKPRESSURE','DB_WRITER_DROPPED') AND event_type IN ('REASON_RAISED','REASON_CLEARED') GROUP BY reason_code, event_type ORDER BY reason_code, event_type");
+  const checks = {
+    sent_accounted: accounted >= sent && accounted <= sent + slack,
+    db_matches_writer: rows === p.committed_total,
+    drops_alerted: p.dropped_total + clientDropped === 0 || dropAlerts[0].n > 0,
+    nothing_held: held === 0,
+  };
+  return {
+    producers: { engine: e, gateway: g, supervisor: s1 },
+    sent, slack, writer: { committed_total: p.committed_total, dropped_total: p.dropped_total, state: p.state }, db_rows: rows,
+    silent_loss: Math.max(0, sent - accounted), client_dropped: clientDropped, drop_alerts: dropAlerts[0].n,
+    writer_transitions: transitions, checks,
+  };
+}
+
+async function integrity(varDir) {
+  const dupEvents = (await dbQuery(varDir, 'SELECT count(*) - count(DISTINCT event_id) AS n FROM events'))[0].n;
+  const dupIntents = (await dbQuery(varDir, 'SELECT count(*) - count(DISTINCT client_order_id) AS n FROM order_intents'))[0].n;
+  const seqGaps = (await dbQuery(varDir, 'SELECT max(seq) - min(seq) + 1 - count(*) AS n FROM events'))[0].n;
+  const intents = (await dbQuery(varDir, 'SELECT count(*) AS n FROM order_intents'))[0].n;
+  const created = (await dbQuery(varDir, "SELECT count(*) AS n FROM events WHERE event_type = 'INTENT_CREATED'"))[0].n;
+  return { duplicate_events: dupEvents, duplicate_intents: dupIntents, seq_gaps: seqGaps, intents, intent_created_events: created, checks: { no_duplicates: dupEvents === 0 && dupIntents === 0, no_gaps: seqGaps === 0, intents_derived: intents === created } };
+}
+
+function canaryLeaks(varDir) {
+  const walk = (d) => (existsSync(d) ? readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)])) : []);
+  const leaks = [];
+  for (const f of walk(varDir)) {
+    const text = readFileSync(f).toString('latin1');
+    for (const c of [AI_KEY, SIM_KEY.secretKey]) if (text.includes(c)) leaks.push(f.slice(varDir.length));
+  }
+  return leaks;
+}
+
+const FAULTS = [
+  { kind: 'latency', ms: 400, once: true },
+  { kind: 'http_5xx', status: 503, execute: false, once: true },
+  { kind: 'http_5xx', status: 502, execute: true, once: true, route: 'POST /api/v3/order' },
+  { kind: 'drop_response_after_execute', once: true, route: 'POST /api/v3/order' },
+  { kind: 'error_1007', execute: true, once: true },
+  { kind: 'ws_disconnect', once: true },
+  { kind: 'ws_stall', clearAfterMs: 3000 },
+  { kind: 'query_not_found', ms: 1500, once: true },
+  { kind: 'rate_limit_429', ms: 1000, once: true },
+  { kind: 'clock_skew', ms: 200, clearAfterMs: 5000 },
+];
+
+async function inject(sim, rnd) {
+  const f = FAULTS[Math.floor(rnd() * FAULTS.length)];
+  const { clearAfterMs, ...body } = f;
+  const res = await fetch(`${sim.admin}/admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (clearAfterMs) setTimeout(() => void fetch(`${sim.admin}/admin/faults`, { method: 'DELETE' }).catch(() => undefined), clearAfterMs).unref();
+  return { kind: f.kind, status: res.status };
+}
+
+function mulberry32(a) {
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** --load: market data at `tickMs` for `seconds`, then the accounting. */
+export async function runLoad(o) {
+  const varDir = o.varDir ?? mkdtempSync(join(tmpdir(), 'vigil-load-'));
+  const bot = await startBot({ ...o, varDir });
+  const t0 = Date.now();
+  let burstEvents = 0;
+  // --pressure: on top of the trading bot, the supervisor's own producer sends bursts of bulk
+  // HEALTH_SAMPLED events (counted as sent like any other) so the small queue goes HIGH/FULL and drops.
+  const burst = o.pressure
+    ? setInterval(() => {
+        for (let i = 0; i < 60; i++) bot.sup.audit.append(bot.sup.events.make('HEALTH_SAMPLED', { load_burst: i }));
+        burstEvents += 60;
+      }, 50)
+    : null;
+  try {
+    await sleep(o.seconds * 1000);
+    if (burst) clearInterval(burst);
+    await sleep(500);
+    const acc = await accounting(bot, varDir);
+    const cycles = (await dbQuery(varDir, "SELECT count(*) AS n FROM events WHERE event_type = 'STAGE_CHANGED'"))[0].n;
+    await bot.sup.stop('load end');
+    const integ = await integrity(varDir);
+    return { mode: 'load', seconds: (Date.now() - t0) / 1000, tick_ms: o.tickMs, pressure: !!o.pressure, var_dir: varDir, stage_changes: cycles, ...acc, integrity: integ, ok: Object.values(acc.checks).every(Boolean) && Object.values(integ.checks).every(Boolean), burst_events: burstEvents };
+  } finally {
+    if (burst) clearInterval(burst);
+    await bot.sup.stop('load end').catch(() => undefined);
+    await bot.sim.close();
+    await bot.reviewer.close();
+    if (!o.keep && !o.varDir) rmSync(varDir, { recursive: true, force: true });
+  }
+}
+
+/** --soak: faults every few seconds, RSS and WAL sampled, slopes and end-state checks. */
+export async function runSoak(o) {
+  const varDir = o.varDir ?? mkdtempSync(join(tmpdir(), 'vigil-soak-'));
+  const bot = await startBot({ ...o, varDir });
+  const rnd = mulberry32(o.seed ?? 7);
+  const rss = [];
+  const wal = [];
+  const faults = [];
+  const t0 = Date.now();
+  const end = t0 + o.minutes * 60_000;
+  let nextFault = t0 + o.faultEveryS * 1000;
+  try {
+    while (Date.now() < end) {
+      const t = Date.now() - t0;
+      rss.push({ t_ms: t, v: process.memoryUsage().rss });
+      const w = join(varDir, 'data', 'audit.sqlite-wal');
+      wal.push({ t_ms: t, v: existsSync(w) ? statSync(w).size : 0 });
+      if (Date.now() >= nextFault) {
+        faults.push({ at_s: Math.round(t / 1000), ...(await inject(bot.sim, rnd).catch((e) => ({ kind: 'error', status: String(e) }))) });
+        nextFault = Date.now() + o.faultEveryS * 1000 * (0.5 + rnd());
+      }
+      if (o.progress) process.stderr.write(`soak ${Math.round(t / 1000)} s  rss ${(rss.at(-1).v / 2 ** 20).toFixed(1)} MiB  wal ${(wal.at(-1).v / 2 ** 20).toFixed(2)} MiB  mode ${bot.sup.modeState.mode}  faults ${faults.length}\n`);
+      await sleep(o.sampleS * 1000);
+    }
+    await fetch(`${bot.sim.admin}/admin/faults`, { method: 'DELETE' }).catch(() => undefined);
+    const acc = await accounting(bot, varDir);
+    const orders = (await dbQuery(varDir, "SELECT count(*) AS n FROM events WHERE event_type = 'INTENT_CREATED'"))[0].n;
+    const modes = await dbQuery(varDir, 'SELECT to_mode, count(*) AS n FROM mode_changes GROUP BY to_mode');
+    await bot.sup.stop('soak end');
+    const integ = await integrity(varDir);
+    const leaks = canaryLeaks(varDir);
+    const half = Math.floor(rss.length / 2);
+    return {
+      mode: 'soak', minutes: (Date.now() - t0) / 60_000, samples: rss.length, faults_injected: faults.length, faults,
+      rss_bytes: { first: rss[0]?.v, last: rss.at(-1)?.v, slope_bytes_per_min: Math.round(slopePerMin(rss)), slope_second_half_bytes_per_min: Math.round(slopePerMin(rss.slice(half))) },
+      wal_bytes: { max: Math.max(...wal.map((s) => s.v)), last: wal.at(-1)?.v, slope_bytes_per_min: Math.round(slopePerMin(wal)) },
+      intents_created: orders, mode_changes: modes, ...acc, integrity: integ, canary_leaks: leaks,
+      ok: Object.values(acc.checks).every(Boolean) && Object.values(integ.checks).every(Boolean) && leaks.length === 0,
+      var_dir: varDir,
+    };
+  } finally {
+    await bot.sup.stop('soak end').catch(() => undefined);
+    await bot.sim.close();
+    await bot.reviewer.close();
+    if (!o.keep && !o.varDir) rmSync(varDir, { recursive: true, force: true });
+  }
+}
+
+function arg(name, dflt) {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? Number(process.argv[i + 1]) : dflt;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const flags = new Set(process.argv.slice(2));
+  const common = { keep: flags.has('--keep'), progress: !flags.has('--json') };
+  let report;
+  if (flags.has('--load')) report = await runLoad({ ...common, seconds: arg('--seconds', 60), tickMs: arg('--tick-ms', 10), pressure: flags.has('--pressure') });
+  else if (flags.has('--soak')) report = await runSoak({ ...common, minutes: arg('--minutes', 60), sampleS: arg('--sample-s', 5), faultEveryS: arg('--fault-every-s', 20), tickMs: arg('--tick-ms', 100) });
+  else {
+    console.error('usage: node scripts/soak.mjs --load [--seconds 60] [--tick-ms 10] [--pressure] | --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20]  [--json] [--keep]');
+    process.exit(2);
+  }
+  if (flags.has('--json')) console.log(JSON.stringify(report, null, 2));
+  else {
+    const { faults, ...rest } = report;
+    console.log(JSON.stringify(rest, null, 2));
+    if (faults) console.log(`faults: ${faults.map((f) => `${f.at_s}s ${f.kind}`).join(', ')}`);
+    console.log(report.ok ? 'SOAK OK' : 'SOAK FAILED');
+  }
+  process.exit(report.ok ? 0 : 1);
+}
