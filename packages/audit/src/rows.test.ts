@@ -96,3 +96,18 @@ describe('audit rows (producer-side serialization)', () => {
     expect(auditRowProblem([...good.slice(0, 1), '1', ...good.slice(2)])).toMatch(/ts_ms/);
   });
 });
+
+describe('canonicalRow', () => {
+  it('is canonicalJson of the envelope, for every kind of field value', async () => {
+    const { canonicalRow } = await import('./writer.js');
+    const cases: EventEnvelope[] = [
+      ev({ a: 1 }),
+      { ...ev({ z: [1, { y: 'q"uote\\n' }], a: null }, 'INTENT_CREATED'), cycle_id: null, stage: 'AIGATE_CALL', snapshot_id: 'snp_1', decision_id: 'dec_"x', order_intent_id: 'oi_\u2028', reason_code: 'DB_WRITER_DROPPED', severity: 'CRIT', ts_ms: 1.5 },
+      { ...ev({}), run_id: 'run_ünï', source: 'supervisor', cycle_id: 0 },
+    ];
+    for (const e of cases) {
+      const row = toAuditRow(e);
+      expect(canonicalRow(row, row[12])).toBe(canonicalJson(e));
+    }
+  });
+});
