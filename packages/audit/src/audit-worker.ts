@@ -60,13 +60,13 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
       onReject: (r) => ctx.log.warn(`audit channel rejected a frame: ${r.code} ${r.detail}`),
       onClose: () => producers.delete(ep),
       onEvent: (ev) => {
-        writer.enqueue(ev.events);
+        writer.enqueueRows(ev.rows);
         schedule(false);
       },
       onRequest: {
         append_critical: (i) =>
           new Promise<CommitAck>((resolve, reject) => {
-            writer.enqueue(i.events, { resolve, reject });
+            writer.enqueueRows(i.rows, { resolve, reject });
             schedule(true);
           }),
         flush: () => {

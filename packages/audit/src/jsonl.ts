@@ -30,14 +30,23 @@ export class JsonlLog {
     return this.dayFile;
   }
 
-  /** Appends lines grouped by day; throws on any write failure (the caller raises JSONL_WRITE_FAILED). */
-  append(lines: readonly { readonly ts_ms: number; readonly line: string }[]): void {
+  /**
+   * Appends lines (tsMs[i] is the event time of lines[i]) grouped by day, one append per day file;
+   * throws on any write failure (the caller raises JSONL_WRITE_FAILED). The file is opened per
+   * batch on purpose: a day file moved or deleted meanwhile is recreated, never written unlinked.
+   */
+  append(lines: readonly string[], tsMs: readonly number[]): void {
+    if (lines.length === 0) return;
+    const first = this.fileFor(tsMs[0]!);
+    let sameDay = true;
+    for (let i = 1; i < tsMs.length && sameDay; i++) sameDay = tsMs[i]! >= this.dayStart && tsMs[i]! < this.dayEnd;
+    if (sameDay) return appendFileSync(first, `${lines.join('\n')}\n`);
     const byFile = new Map<string, string[]>();
-    for (const l of lines) {
-      const f = this.fileFor(l.ts_ms);
+    for (let i = 0; i < lines.length; i++) {
+      const f = this.fileFor(tsMs[i]!);
       let list = byFile.get(f);
       if (!list) byFile.set(f, (list = []));
-      list.push(l.line);
+      list.push(lines[i]!);
     }
     for (const [file, list] of byFile) appendFileSync(file, `${list.join('\n')}\n`);
   }

@@ -25,10 +25,26 @@ function write(v: unknown, depth: number): string {
       if (!Number.isFinite(v)) throw new CanonicalJsonError(`non-finite number ${String(v)}`);
       return JSON.stringify(v);
     case 'object': {
-      if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : write(x, depth + 1))).join(',')}]`;
+      // Plain loops and one string: every audit event passes through here on its producer's thread.
+      if (Array.isArray(v)) {
+        let s = '[';
+        for (let i = 0; i < v.length; i++) {
+          const x: unknown = v[i];
+          s += (i > 0 ? ',' : '') + (x === undefined ? 'null' : write(x, depth + 1));
+        }
+        return `${s}]`;
+      }
       const obj = v as Record<string, unknown>;
-      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${write(obj[k], depth + 1)}`).join(',')}}`;
+      const keys = Object.keys(obj).sort();
+      let s = '{';
+      let first = true;
+      for (const k of keys) {
+        const x = obj[k];
+        if (x === undefined) continue;
+        s += `${first ? '' : ','}${JSON.stringify(k)}:${write(x, depth + 1)}`;
+        first = false;
+      }
+      return `${s}}`;
     }
     default:
       throw new CanonicalJsonError(`unsupported type ${typeof v}`);

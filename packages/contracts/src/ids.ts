@@ -1,15 +1,29 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 /**
  * Time-ordered ids: 12 hex chars of ms time + 4 hex of a per-process counter + 8 random hex.
  * Sortable by creation within and across threads (to the ms), unique without coordination.
  */
 let counter = 0;
+// Random bytes drawn from the CSPRNG 4 KiB at a time: one randomBytes call per id cost more than
+// the rest of building an audit event.
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+function random8Hex(): string {
+  if (poolAt + 4 > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const s = pool.toString('hex', poolAt, poolAt + 4);
+  poolAt += 4;
+  return s;
+}
+
 export function newId(prefix: string, nowMs: number = Date.now()): string {
   counter = (counter + 1) & 0xffff;
   const t = Math.max(0, Math.floor(nowMs)).toString(16).padStart(12, '0');
   const c = counter.toString(16).padStart(4, '0');
-  return `${prefix}_${t}${c}${randomBytes(4).toString('hex')}`;
+  return `${prefix}_${t}${c}${random8Hex()}`;
 }
 
 export const newRunId = (nowMs?: number): string => newId('run', nowMs);

@@ -78,3 +78,16 @@ function walk(v: unknown, seen: WeakSet<object>): unknown {
   }
   return out ?? v;
 }
+
+/**
+ * Whether `redact` could change the value whose JSON text this is. False means provably nothing
+ * to redact: every key pattern and value pattern needs a SUSPECT_RE or SECRET_KEY_RE match made of
+ * letters, '-' and '_', which JSON never escapes, and a registered literal shows up either as is or
+ * in its escaped form. True (also for a false alarm such as "risk-off") means: parse and redact.
+ * The audit writer's last-door check on payloads its producers already redacted and serialized.
+ */
+export function jsonTextMayNeedRedaction(text: string): boolean {
+  if (SUSPECT_RE.test(text) || SECRET_KEY_RE.test(text)) return true;
+  for (const lit of literals) if (text.includes(lit) || text.includes(JSON.stringify(lit).slice(1, -1))) return true;
+  return false;
+}

@@ -2,11 +2,13 @@ import type { MessagePort } from 'node:worker_threads';
 import {
   AUDIT_CHANNEL,
   type AuditProducerSide,
+  type AuditRow,
   type AuditWriterSide,
   type CommitAck,
   type EventEnvelope,
   type WriterPressure,
 } from '@vigil/contracts';
+import { toAuditRow } from './audit-row.js';
 import { ChannelError, Endpoint, type Rejection } from './channel.js';
 
 export interface AuditClientOptions {
@@ -23,16 +25,18 @@ export interface AuditClientOptions {
 }
 
 /**
- * A producer's connection to the audit writer. Bulk appends are coalesced into one frame per tick
- * and never block the caller; critical appends resolve only after the writer committed them. While
+ * A producer's connection to the audit writer. Every event is redacted and serialized to canonical
+ * JSON here, on the producer's thread (toAuditRow), so the writer's thread only hashes, inserts and
+ * appends. Bulk appends are coalesced into one frame per tick and never block the caller; critical
+ * appends resolve only after the writer committed them. While
  * the writer is detached (its thread died), bulk events wait in a bounded buffer and critical
  * appends fail at once: a caller that needs durability must not proceed without it.
  */
 export class AuditClient {
   private ep: Endpoint<AuditProducerSide, AuditWriterSide> | null = null;
-  private batch: EventEnvelope[] = [];
+  private batch: AuditRow[] = [];
   private scheduled = false;
-  private held: EventEnvelope[] = [];
+  private held: AuditRow[] = [];
   dropped = 0;
   /** Bulk events handed to a writer (the producer side of the zero-silent-loss accounting). */
   sent = 0;
@@ -65,12 +69,12 @@ export class AuditClient {
       const held = this.held;
       this.held = [];
       this.sent += held.length;
-      ep.emit({ type: 'append', events: held });
+      ep.emit({ type: 'append', rows: held });
     }
   }
 
   append(ev: EventEnvelope): void {
-    this.batch.push(ev);
+    this.batch.push(toAuditRow(ev));
     if (!this.scheduled) {
       this.scheduled = true;
       const delay = this.opts.batchDelayMs ?? 0;
@@ -80,11 +84,12 @@ export class AuditClient {
   }
 
   async appendCritical(events: readonly EventEnvelope[]): Promise<CommitAck> {
+    const rows = events.map(toAuditRow);
     // Bulk events queued before this one must not be overtaken by it.
     this.flushBatch();
     if (!this.ep || this.ep.isClosed) throw new ChannelError('AUDIT_DETACHED', 'no audit writer attached: not durable', true);
-    this.sentCritical += events.length;
-    return this.ep.request('append_critical', { events });
+    this.sentCritical += rows.length;
+    return this.ep.request('append_critical', { rows });
   }
 
   async flush(): Promise<CommitAck> {
@@ -120,7 +125,7 @@ export class AuditClient {
     this.batch = [];
     if (this.ep && !this.ep.isClosed) {
       this.sent += events.length;
-      this.ep.emit({ type: 'append', events });
+      this.ep.emit({ type: 'append', rows: events });
       return;
     }
     const room = this.opts.holdCapacity - this.held.length;

@@ -1,5 +1,6 @@
 export * from './channel.js';
 export * from './audit-client.js';
+export * from './audit-row.js';
 export * from './event-factory.js';
 export * from './logger.js';
 export * from './loop-delay.js';

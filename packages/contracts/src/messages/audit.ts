@@ -1,4 +1,11 @@
-import { ENVELOPE_KEYS, type EventEnvelope } from '../envelope.js';
+import type { EventType } from '../event-types.js';
+import { isEventType } from '../event-types.js';
+import type { Severity, ThreadName } from '../modes.js';
+import { SEVERITIES, THREADS } from '../modes.js';
+import type { ReasonCode } from '../reason-codes.js';
+import { isReasonCode } from '../reason-codes.js';
+import type { Stage } from '../stages.js';
+import { STAGES } from '../stages.js';
 import type { BodyCheck, ChannelSpec, Direction } from '../frames.js';
 
 /** Writer pressure as the audit writer measures it (operations rules, "DB and process health"). */
@@ -21,13 +28,36 @@ export interface CommitAck {
   readonly commit_ts_ms: number;
 }
 
+/**
+ * One event as it travels to the writer: the envelope's fields in ENVELOPE_KEYS order, with the
+ * payload already redacted and serialized to canonical JSON by the producer (runtime toAuditRow).
+ * A flat tuple of primitives: structured clone copies it for a fraction of the cost of the object
+ * graph, and the writer neither rebuilds nor re-serializes the payload.
+ */
+export type AuditRow = readonly [
+  event_id: string,
+  ts_ms: number,
+  run_id: string,
+  source: ThreadName,
+  cycle_id: number | null,
+  stage: Stage | null,
+  snapshot_id: string | null,
+  decision_id: string | null,
+  order_intent_id: string | null,
+  event_type: EventType,
+  reason_code: ReasonCode | null,
+  severity: Severity,
+  payload_json: string,
+];
+export const AUDIT_ROW_LENGTH = 13;
+
 // --- producer (supervisor, engine, gateway) -> audit writer
 /** Bulk: batched by the writer, fire-and-forget for the sender. */
-export type AuditProducerEvent = { readonly type: 'append'; readonly events: readonly EventEnvelope[] };
+export type AuditProducerEvent = { readonly type: 'append'; readonly rows: readonly AuditRow[] };
 
 export type AuditProducerRequests = {
   /** Critical: acknowledged only after the events are committed to SQLite (intents, mode changes, AI gate results). */
-  readonly append_critical: { readonly input: { readonly events: readonly EventEnvelope[] }; readonly output: CommitAck };
+  readonly append_critical: { readonly input: { readonly rows: readonly AuditRow[] }; readonly output: CommitAck };
   /** Commit everything queued so far and report. */
   readonly flush: { readonly input: Record<string, never>; readonly output: CommitAck };
   readonly pressure: { readonly input: Record<string, never>; readonly output: WriterPressure };
@@ -40,14 +70,39 @@ export type AuditWriterRequests = Record<never, never>;
 export type AuditProducerSide = Direction<AuditProducerEvent, AuditProducerRequests>;
 export type AuditWriterSide = Direction<{ readonly type: never }, AuditWriterRequests>;
 
-/** Every element of `events` must carry the whole envelope; the writer relies on it. */
-const envelopes: BodyCheck = (body) => {
-  const evs = body['events'];
-  if (!Array.isArray(evs)) return 'field events must be array';
-  for (let i = 0; i < evs.length; i++) {
-    const e: unknown = evs[i];
-    if (typeof e !== 'object' || e === null) return `events[${i}] must be object`;
-    for (const k of ENVELOPE_KEYS) if (!(k in e)) return `events[${i}] lacks ${k}`;
+const THREAD_SET: ReadonlySet<unknown> = new Set(THREADS);
+const SEVERITY_SET: ReadonlySet<unknown> = new Set(SEVERITIES);
+const STAGE_SET: ReadonlySet<unknown> = new Set(STAGES);
+const strOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
+
+/**
+ * The shape of one row, field by field, with the enumerations checked against their lists. The
+ * payload must be a JSON object's text; its secrets are checked once more by the writer.
+ */
+export function auditRowProblem(r: unknown): string | null {
+  if (!Array.isArray(r) || r.length !== AUDIT_ROW_LENGTH) return 'must be an array of 13 fields';
+  if (typeof r[0] !== 'string' || r[0].length === 0) return 'event_id must be a non-empty string';
+  if (typeof r[1] !== 'number' || !Number.isFinite(r[1])) return 'ts_ms must be a finite number';
+  if (typeof r[2] !== 'string') return 'run_id must be a string';
+  if (!THREAD_SET.has(r[3])) return 'source must be a thread name';
+  if (r[4] !== null && (typeof r[4] !== 'number' || !Number.isFinite(r[4]))) return 'cycle_id must be a finite number or null';
+  if (r[5] !== null && !STAGE_SET.has(r[5])) return 'stage must be a stage or null';
+  if (!strOrNull(r[6]) || !strOrNull(r[7]) || !strOrNull(r[8])) return 'correlation ids must be strings or null';
+  if (!isEventType(r[9])) return 'event_type must be an event type';
+  if (r[10] !== null && !isReasonCode(r[10])) return 'reason_code must be a reason code or null';
+  if (!SEVERITY_SET.has(r[11])) return 'severity must be a severity';
+  const p: unknown = r[12];
+  if (typeof p !== 'string' || p.charCodeAt(0) !== 0x7b || p.charCodeAt(p.length - 1) !== 0x7d) return 'payload_json must be the text of a JSON object';
+  return null;
+}
+
+/** Every element of `rows` must be a whole row; the writer relies on it. */
+const rows: BodyCheck = (body) => {
+  const rs = body['rows'];
+  if (!Array.isArray(rs)) return 'field rows must be array';
+  for (let i = 0; i < rs.length; i++) {
+    const bad = auditRowProblem(rs[i]);
+    if (bad !== null) return `rows[${i}] ${bad}`;
   }
   return null;
 };
@@ -55,8 +110,8 @@ const envelopes: BodyCheck = (body) => {
 export const AUDIT_CHANNEL: ChannelSpec = {
   name: 'audit',
   a: {
-    events: { append: envelopes },
-    requests: { append_critical: envelopes, flush: null, pressure: null },
+    events: { append: rows },
+    requests: { append_critical: rows, flush: null, pressure: null },
   },
   b: { events: {}, requests: {} },
 };
