@@ -1,5 +1,6 @@
 import type { Correlation, EventType, JsonObject, OrderListReport, OrderReport, ReasonCode, SymbolRules } from '@vigil/contracts';
 import { Dec } from '@vigil/core';
+import type { CrashHook } from '@vigil/runtime';
 import type { Ledger } from './ledger.js';
 import type { Trader } from './trader.js';
 import { venue, type VenueCall } from './venue.js';
@@ -35,6 +36,8 @@ export interface ReconcileDeps {
   readonly driftBadAfterMs: number;
   readonly event: (type: EventType, payload: JsonObject, opts?: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> }) => void;
   readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
+  /** Chaos-matrix crash points (disarmed unless live.fault_hooks_enabled and live.crash_point). */
+  readonly crash?: CrashHook;
 }
 
 export interface ReconcileResult {
@@ -70,6 +73,7 @@ export class Reconciler {
       return r;
     }
     this.d.reason(opts.startup ? 'STARTUP_RECONCILE_FAILED' : 'RECONCILE_FAILED', false, {});
+    if (opts.startup) this.d.crash?.('startup_reconcile', { open_orders: orders.body.length, open_lists: lists.body.length });
     const diffs: Diff[] = [];
     const t = this.d.trader;
     const mine = (o: { client_order_id: string }): boolean => o.client_order_id.startsWith('vg');
