@@ -37,9 +37,10 @@ const POINTS = [
   { id: 'c', point: 'after_fill_before_protect', what: 'entry filled, protection not placed' },
   { id: 'd', point: 'swap_after_cancel', what: 'OCO cancel confirmed, trailing stop not placed' },
   { id: 'e', point: 'startup_reconcile', what: 'killed again inside startup reconcile (after c)' },
-  { id: 'f', point: 'audit_storm', what: '40 000-row audit storm in flight, entry sent' },
+  { id: 'f', point: 'audit_storm', what: '10 000-row audit storm with 40 critical rows in flight, entry sent' },
+  { id: 'g', point: 'entry_working', what: 'entry confirmed resting (NEW) at the venue; it fills while the bot is down' },
 ];
-const QUICK = ['a', 'b', 'c', 'd'];
+const QUICK = ['a', 'b', 'c', 'd', 'g'];
 
 const args = process.argv.slice(2);
 const flag = (n) => args.includes(n);
@@ -212,7 +213,8 @@ async function crashRow(p, seed) {
       aigate: { base_url: ai.ready.base_url, model: ai.ready.model, timeout_ms: 3000 },
       panel: { port: 0 },
       logging: { level: 'warn' },
-      strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 3000 },
+      // Point g: the entry rests below the ask (and long enough) so it is working when the bot dies.
+      strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: p.point === 'entry_working' ? 20_000 : 3000, entry_offset_bps: p.point === 'entry_working' ? 30 : 0 },
       engine: { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 500, intent_query_interval_ms: 100, not_found_after_ms: 1000, not_found_min_queries: 2, unprotected_max_ms: 5000, trailing_activate_bps: p.point === 'swap_after_cancel' ? 1 : 80 },
       risk: { churn_limit_10s: 50, churn_limit_60s: 200 },
       // The rules' DEGRADE stabilisation after a PAUSE, shortened so a row takes seconds.
@@ -265,7 +267,16 @@ async function crashRow(p, seed) {
       await crashAt('after_fill_before_protect');
       await crashAt('startup_reconcile');
     } else {
-      await crashAt(p.point, p.point === 'swap_after_cancel' ? driveSwap : null);
+      const m = await crashAt(p.point, p.point === 'swap_after_cancel' ? driveSwap : null);
+      if (p.point === 'entry_working') {
+        // While the bot is down, the market comes down through the resting entry: it fills.
+        const o = (await getJson(`${admin}/admin/state`)).orders.find((x) => x.clientOrderId === m.detail.client_order_id);
+        if (!o || o.status !== 'NEW') throw new Error(`the working entry is not resting at the venue (${o?.status})`);
+        await post(`${admin}/admin/price`, { symbol: o.symbol, price: (Number(o.price) * 0.998).toFixed(2) });
+        const after = (await getJson(`${admin}/admin/state`)).orders.find((x) => x.clientOrderId === o.clientOrderId);
+        row.notes.push(`filled while down: ${after.status} ${after.executedQty}`);
+        if (after.status !== 'FILLED') throw new Error(`the working entry did not fill (${after.status})`);
+      }
     }
 
     // Restart on the same var/ against the same venue; measure until protected and released.
@@ -355,7 +366,7 @@ function judgeFiles(row, varDir, state, apiKey) {
       const has = db.prepare('SELECT 1 FROM events WHERE event_id = ?');
       for (const a of lines) if (!has.get(a.event_id)) (row.missing++, row.missing_detail.push(`storm ack ${a.k}`));
       const bulk = db.prepare("SELECT count(*) AS n FROM events WHERE event_type = 'HEALTH_SAMPLED' AND json_extract(payload, '$.source') = 'chaos_storm'").get().n;
-      row.notes.push(`storm: ${lines.length} acks checked, ${bulk}/40040 storm rows committed before the kill`);
+      row.notes.push(`storm: ${lines.length} acks checked, ${bulk}/10040 storm rows committed before the kill`);
     }
     // 4. The mode path of the recovery run: boot PAUSE with STARTUP_RECOVER -> startup reconcile ->
     // manage-only -> released (STARTUP_RECOVER cleared) -> NORMAL, no entry before the release.

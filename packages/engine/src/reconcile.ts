@@ -100,6 +100,8 @@ export class Reconciler {
         diffs.push({ kind: 'STRAY_ENTRY_CANCELLED', symbol: o.symbol, severity: 'WARN', detail: { client_order_id: o.client_order_id, executed_qty: o.executed_qty } });
         const c = await venue(call, 'cancel_order', { symbol: o.symbol, client_order_id: o.client_order_id });
         if (c.kind === 'OK') t.onReport(c.body);
+        // What it filled before the cancel is a position: fetch its trades and protect it.
+        if (!new Dec(o.executed_qty).isZero() || (c.kind === 'OK' && !new Dec(c.body.executed_qty).isZero())) t.pendingTrades.add(o.symbol);
       } else if (o.client_order_id.startsWith('vgr') && !s.protection) {
         // Our trailing stop from before a restart: adopt it as the position's protection.
         await this.adoptTrailing(o, diffs);
@@ -148,7 +150,7 @@ export class Reconciler {
       const pos = this.d.ledger.position(sym);
       const s = t.slots.get(sym);
       if (new Dec(pos.qty).isZero() && !s?.entry && !t.pendingTrades.has(sym)) continue;
-      const start = Math.max(0, Math.min(pos.opened_ms ?? this.d.now(), this.d.now()) - 120_000);
+      const start = t.tradesStart(sym, Math.max(0, Math.min(pos.opened_ms ?? this.d.now(), this.d.now()) - 120_000));
       const tr = await venue(call, 'my_trades', { symbol: sym, start_ms: start });
       if (tr.kind !== 'OK') continue;
       const added = t.ingestTrades(tr.body);

@@ -190,6 +190,7 @@ export class Trader {
       this.timeout,
     );
     this.onOrderOutcome(intent, out);
+    if (s.entry?.intent === intent && s.entry.status === 'NEW') this.d.crash?.('entry_working', { client_order_id: intent.client_order_id, price: price ?? null });
     if (storm) {
       await storm;
       this.d.crash?.('audit_storm', { client_order_id: intent.client_order_id, outcome: out.kind });
@@ -278,6 +279,17 @@ export class Trader {
 
   /** Symbols whose exact fills must be fetched (myTrades) before the next protection step. */
   readonly pendingTrades = new Set<string>();
+  /** The earliest trade time to ask myTrades for, per symbol (a remembered entry's creation). */
+  private readonly tradesSince = new Map<string, number>();
+
+  tradesFrom(symbol: string, ms: number): void {
+    this.tradesSince.set(symbol, Math.min(ms - 1_000, this.tradesSince.get(symbol) ?? Infinity));
+  }
+
+  /** Where a myTrades query for `symbol` starts: `fallback`, or earlier for a remembered entry. */
+  tradesStart(symbol: string, fallback: number): number {
+    return Math.max(0, Math.min(fallback, this.tradesSince.get(symbol) ?? Infinity));
+  }
 
   private fill(f: { symbol: string; side: 'BUY' | 'SELL'; price: string; qty: string; commission: string; commission_asset: string; trade_id: number; ts_ms: number }, intent: Intent | undefined, coid: string): void {
     if (!this.d.ledger.apply(f)) return;
@@ -381,10 +393,11 @@ export class Trader {
     const now = this.d.now();
     if (this.pendingTrades.has(s.symbol)) {
       const since = (this.d.ledger.position(s.symbol).opened_ms ?? now) - 60_000;
-      const t = await venue(this.d.call(), 'my_trades', { symbol: s.symbol, start_ms: Math.max(0, Math.min(since, now - 120_000)) });
+      const t = await venue(this.d.call(), 'my_trades', { symbol: s.symbol, start_ms: this.tradesStart(s.symbol, Math.min(since, now - 120_000)) });
       if (t.kind === 'OK') {
         this.ingestTrades(t.body);
         this.pendingTrades.delete(s.symbol);
+        this.tradesSince.delete(s.symbol);
       }
     }
     // A working entry: poll it, cancel it past its TTL.
@@ -471,6 +484,11 @@ export class Trader {
       e.cancel = null;
       const q = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: e.intent.client_order_id });
       if (q.kind === 'OK') this.onReport(q.body, e.intent);
+      else if (q.kind === 'REJECTED' && q.code === -2013 && s.entry === e) {
+        // Neither open nor known to the venue (a remembered entry past its retention): nothing to manage.
+        s.entry = null;
+        this.d.event('ALERT_RAISED', { source: 'engine', detail: `${s.symbol}: entry ${e.intent.client_order_id} unknown to the venue; no longer tracked` }, { corr: e.intent.corr });
+      }
     } else if (out.kind === 'UNKNOWN') {
       this.d.intents.transition(intent, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { why: out.reason });
     } else {
