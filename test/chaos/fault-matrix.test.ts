@@ -28,6 +28,8 @@ interface Row {
   readonly varDir?: () => string;
   /** The fault is there from the start (no NORMAL first). */
   readonly atStart?: boolean;
+  /** A refused start is the expected fail-closed answer as well. */
+  readonly refusalOk?: boolean;
   readonly inject?: (t: T) => Promise<void>;
   /** Clears the fault (null: the rules require an operator; the row reports "manual"). */
   readonly clear: ((t: T) => Promise<void>) | null;
@@ -67,9 +69,20 @@ async function withPosition(t: T): Promise<{ symbol: string; avg: number }> {
 
 async function run(row: Row): Promise<Result> {
   const res: Result = { n: row.n, incident: row.incident, fault: row.fault, expected_mode: row.expected_mode, expected_reason: row.expected.join(' or '), observed_mode: null, observed_reasons: [], recovery_ms: null, recovery: '-', verdict: 'FAIL' };
-  const t = await startTrading({ symbols: row.symbols ?? ['BTCUSDT'], ...(row.extra ? { extra: row.extra } : {}), ...(row.varDir ? { varDir: row.varDir() } : {}) });
+  let t: T;
+  try {
+    t = await startTrading({ symbols: row.symbols ?? ['BTCUSDT'], ...(row.extra ? { extra: row.extra } : {}), ...(row.varDir ? { varDir: row.varDir() } : {}) });
+  } catch (e) {
+    // Refusing to start is the fail-closed answer too (never operate without audit).
+    res.observed_reasons = [`start refused: ${(e as Error).message.slice(0, 160)}`];
+    res.verdict = row.refusalOk ? 'PASS' : 'FAIL';
+    res.recovery = 'manual';
+    return res;
+  }
   try {
     if (!row.atStart) await waitFor('NORMAL before the fault', () => t.sup.modeState.mode === 'NORMAL', 30_000, 20);
+    // A fault there from the start: judged once the boot PAUSE (startup reconcile) is over.
+    else await waitFor('startup released', () => !t.sup.modeState.reasons.some((r) => r.code === 'STARTUP_RECOVER'), 30_000, 20).catch(() => undefined);
     await row.inject?.(t);
     // The strictest mode and every reason while the fault acts, until the expected reason is up.
     let worst: Mode = 'NORMAL';
@@ -93,12 +106,13 @@ async function run(row: Row): Promise<Result> {
     }
     const c0 = Date.now();
     await row.clear(t);
-    const back = await waitFor('back to NORMAL', () => t.sup.modeState.mode === 'NORMAL', 60_000, 5).then(
+    const back = await waitFor('back to NORMAL', () => t.sup.modeState.mode === 'NORMAL' && !row.expected.some((c) => codes(t).includes(c)), 60_000, 5).then(
       () => true,
       () => false,
     );
     res.recovery_ms = back ? Date.now() - c0 : null;
     res.recovery = back ? String(res.recovery_ms) : 'not within 60 s';
+    if (!back) res.note = `still ${t.sup.modeState.mode}: ${codes(t).join(', ')}; ${JSON.stringify(t.q("SELECT count(*) AS n, max(seq) AS s FROM events WHERE event_type = 'FILTERS_REFRESHED'"))} ${JSON.stringify(t.q("SELECT reason_code, count(*) AS n FROM events WHERE event_type IN ('REASON_RAISED','REASON_CLEARED') GROUP BY 1"))}`;
     res.verdict = ok && back ? 'PASS' : 'FAIL';
     return res;
   } catch (e) {
@@ -282,6 +296,7 @@ const ROWS: Row[] = [
     expected_mode: 'PAUSE',
     expected: ['AUDIT_DB_UNUSABLE', 'DB_WRITE_FAILED', 'AUDIT_WORKER_EXITED', 'AUDIT_WORKER_ERROR'],
     atStart: true,
+    refusalOk: true,
     varDir: () => {
       const d = mkdtempSync(join(tmpdir(), 'vigil-unwritable-'));
       mkdirSync(join(d, 'data', 'audit.sqlite'), { recursive: true });
