@@ -216,6 +216,39 @@ const ROWS: Row[] = [
     },
   },
   {
+    n: '6b',
+    incident: 'DB lock/busy, transient',
+    fault: 'an exclusive lock on audit.sqlite, released before it is persistent',
+    expected_mode: 'DEGRADE',
+    expected: ['DB_BUSY_TRANSIENT'],
+    extra: { audit: { busy_timeout_ms: 20, db_busy_persistent_ms: 5000 } },
+    inject: async (t) => {
+      const db = new Database(join(t.varDir, 'data', 'audit.sqlite'));
+      db.exec('BEGIN EXCLUSIVE');
+      locks.set(t.varDir, db);
+    },
+    clear: async (t) => {
+      const db = locks.get(t.varDir)!;
+      db.exec('ROLLBACK');
+      db.close();
+    },
+  },
+  {
+    n: '6c',
+    incident: 'full writer queue',
+    fault: 'audit.sqlite locked with a 200-event writer queue: the queue fills',
+    expected_mode: 'PAUSE',
+    expected: ['DB_WRITER_QUEUE_FULL'],
+    extra: { audit: { busy_timeout_ms: 20, db_busy_persistent_ms: 600_000, audit_writer_queue_capacity: 200 } },
+    inject: async (t) => {
+      const db = new Database(join(t.varDir, 'data', 'audit.sqlite'));
+      db.exec('BEGIN EXCLUSIVE');
+      locks.set(t.varDir, db);
+    },
+    // Events were dropped (DB_WRITER_DROPPED): the rules require an operator.
+    clear: null,
+  },
+  {
     n: '8',
     incident: 'reconcile drift above tolerance',
     fault: "the account's base balance set to 0 under an open position",
