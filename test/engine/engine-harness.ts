@@ -27,7 +27,8 @@ export async function startTrading(o: { symbols?: string[]; sim?: ExchangeSim; r
   const reviewer = o.reviewer ?? (await startReviewer({ apiKey: AI_KEY }));
   const sim = o.sim ?? (await startVenue());
   const overrides = tradingOverrides(reviewer, o.extra);
-  const ex = { exchange: { rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: o.symbols ?? ['BTCUSDT'] } };
+  // Exchange settings of `extra` (timings) are kept; the venue's addresses and the symbols win.
+  const ex = { exchange: { ...((overrides['exchange'] as Record<string, unknown> | undefined) ?? {}), rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: o.symbols ?? ['BTCUSDT'] } };
   const s = await startSupervisor({ ...overrides, ...ex, ...(o.varDir ? { paths: { var_dir: o.varDir } } : {}) }, sim);
   const db = () => new Database(join(s.varDir, 'data', 'audit.sqlite'), { readonly: true });
   const q = <T>(sql: string, ...args: unknown[]): T[] => {

@@ -135,7 +135,7 @@ export class Supervisor {
   async start(): Promise<void> {
     this.startedAt = this.now();
     this.record('REASON_RAISED', { source: 'engine', detail: { why: 'boot' }, count: 1 }, { reason: 'STARTUP_RECOVER' });
-    if (this.cfg.live.fault_hooks_enabled) this.raise('FAULT_HOOKS_ENABLED', 'supervisor', {});
+    if (this.cfg.live.fault_hooks_enabled) this.raise('FAULT_HOOKS_ENABLED', 'supervisor', { crash_point: this.cfg.live.crash_point });
     await this.startAudit();
     this.record('RUN_STARTED', { versions: this.o.versions ?? {}, config_hash: this.o.configHash ?? null, pid: process.pid }, { critical: true });
     this.record('CONFIG_LOADED', { config_hash: this.o.configHash ?? null, config: this.cfg as unknown as JsonObject });

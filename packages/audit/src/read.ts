@@ -230,16 +230,25 @@ export class AuditReader {
    * every intent not in a final state (with its INTENT_CREATED payload). Startup reconcile checks
    * all of it against REST before anything else happens.
    */
-  engineMemory(): { positions: { symbol: string; ts_ms: number; payload: Record<string, unknown> }[]; intents: { order_intent_id: string; state: string; created_ms: number; symbol: string | null; side: string | null; client_order_id: string | null; cycle_id: number | null; decision_id: string | null; payload: Record<string, unknown> }[] } {
+  engineMemory(): { positions: { symbol: string; ts_ms: number; payload: Record<string, unknown>; trade_ids: string[] }[]; intents: { order_intent_id: string; state: string; created_ms: number; symbol: string | null; side: string | null; client_order_id: string | null; cycle_id: number | null; decision_id: string | null; payload: Record<string, unknown> }[] } {
     const positions = (
       this.db.prepare('SELECT p.symbol AS symbol, p.ts_ms AS ts_ms, e.payload AS payload FROM positions p JOIN events e ON e.seq = p.last_seq ORDER BY p.symbol').all() as { symbol: string; ts_ms: number; payload: string }[]
-    ).map((r) => ({ symbol: r.symbol, ts_ms: r.ts_ms, payload: (parse(r.payload) ?? {}) as Record<string, unknown> }));
+    ).map((r) => ({ symbol: r.symbol, ts_ms: r.ts_ms, payload: (parse(r.payload) ?? {}) as Record<string, unknown>, trade_ids: [] as string[] }));
+    // The trades already counted in each remembered position (fills recorded up to its snapshot,
+    // since shortly before it opened): a restart must not count them again when REST reports them.
+    const tradeIds = this.db.prepare('SELECT f.trade_id AS trade_id FROM fills f WHERE f.symbol = ? AND f.trade_id IS NOT NULL AND f.seq <= (SELECT last_seq FROM positions WHERE symbol = ?) AND f.ts_ms >= ? ORDER BY f.seq');
+    for (const p of positions) {
+      const opened = typeof p.payload['opened_ms'] === 'number' ? p.payload['opened_ms'] : p.ts_ms - 86_400_000;
+      p.trade_ids = (tradeIds.all(p.symbol, p.symbol, opened - 600_000) as { trade_id: string }[]).map((r) => r.trade_id);
+    }
+    // Unsettled intents, and confirmed entries whose order was last seen working: it may have filled
+    // (or still be working) while the bot was down, and only the venue can say.
     const intents = (
       this.db
         .prepare(
-          "SELECT i.order_intent_id, i.state, i.created_ms, i.symbol, i.side, i.client_order_id, i.cycle_id, i.decision_id, e.payload AS payload FROM order_intents i JOIN events e ON e.seq = i.created_seq WHERE i.state IN ('CREATED', 'SENT_UNKNOWN') ORDER BY i.created_seq",
+          "SELECT i.order_intent_id, i.state, i.created_ms, i.symbol, i.side, i.client_order_id, i.cycle_id, i.decision_id, e.payload AS payload FROM order_intents i JOIN events e ON e.seq = i.created_seq WHERE i.state IN ('CREATED', 'SENT_UNKNOWN') OR (i.state = 'CONFIRMED' AND i.created_ms >= ? AND json_extract(e.payload, '$.kind') = 'ENTRY' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.client_order_id = i.client_order_id AND o.status IN ('FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'EXPIRED_IN_MATCH'))) ORDER BY i.created_seq",
         )
-        .all() as { order_intent_id: string; state: string; created_ms: number; symbol: string | null; side: string | null; client_order_id: string | null; cycle_id: number | null; decision_id: string | null; payload: string }[]
+        .all(Date.now() - 86_400_000) as { order_intent_id: string; state: string; created_ms: number; symbol: string | null; side: string | null; client_order_id: string | null; cycle_id: number | null; decision_id: string | null; payload: string }[]
     ).map((r) => ({ ...r, payload: (parse(r.payload) ?? {}) as Record<string, unknown> }));
     return { positions, intents };
   }

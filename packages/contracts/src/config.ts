@@ -27,7 +27,13 @@ export interface LiveConfig {
   readonly live_lock_file: string;
   readonly secrets_file: string;
   readonly fault_hooks_enabled: boolean;
+  /** Chaos matrix only (honoured with fault_hooks_enabled): the point of the order lifecycle at which the process blocks to be killed. */
+  readonly crash_point: CrashPoint | 'none';
 }
+
+/** The named points of the order lifecycle the chaos matrix kills the bot at (scripts/chaos.mjs). */
+export const CRASH_POINTS = ['after_intent_commit', 'after_send_before_response', 'after_fill_before_protect', 'swap_after_cancel', 'startup_reconcile', 'audit_storm', 'entry_working'] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 export interface PathsConfig {
   readonly var_dir: string;

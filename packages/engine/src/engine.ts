@@ -22,7 +22,8 @@ import {
   type SymbolRules,
 } from '@vigil/contracts';
 import { Dec, entryPermission } from '@vigil/core';
-import { aiGateKey, auditRejection, Endpoint, reasonLatch, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
+import { aiGateKey, auditRejection, crashHook, Endpoint, reasonLatch, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { AIGate, type AIGateCall } from './aigate.js';
 import { BarSeries, volatilityBps } from './bars.js';
 import { ChurnCounter } from './churn.js';
@@ -118,6 +119,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     const q = quotes.get(symbol);
     return q && Date.now() - q.recv_ts_ms <= ecfg.quote_max_age_ms ? { bid: q.bid, ask: q.ask } : null;
   };
+  const crash = crashHook(cfg, ctx.init.var_dir, 'engine');
   const trader: Trader = new Trader({
     cfg: ecfg,
     now: Date.now,
@@ -136,6 +138,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       if (!v.allowed) return v.blocked_by[0] ?? 'MODE_UNKNOWN_FAILSAFE';
       return churnBreach(sym, 1);
     },
+    crash,
+    ...(cfg.live.fault_hooks_enabled && cfg.live.crash_point === 'audit_storm' ? { storm: once(() => auditStorm()) } : {}),
   });
   const reconciler: Reconciler = new Reconciler({
     now: Date.now,
@@ -148,6 +152,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     driftBadAfterMs: ecfg.drift_bad_after_ms,
     event,
     reason,
+    crash,
   });
   const gate = new AIGate({
     baseUrl: cfg.aigate.base_url,
@@ -157,6 +162,39 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     payloadMaxBytes: cfg.aigate.payload_max_bytes,
     apiKey: aiGateKey(process.env),
   });
+  /**
+   * Chaos point audit_storm: 10 000 bulk rows with 40 critical ones among them, each critical
+   * acknowledgement recorded in var/chaos/storm-acks.jsonl so the harness can check, after the
+   * kill, that every acknowledged row survived. Resolves after the first five acknowledgements
+   * (or once all 40 are settled).
+   */
+  const auditStorm = (): Promise<void> => {
+    mkdirSync(join(ctx.init.var_dir, 'chaos'), { recursive: true });
+    const acks = join(ctx.init.var_dir, 'chaos', 'storm-acks.jsonl');
+    let acked = 0;
+    let settled = 0;
+    let resolve: () => void = () => undefined;
+    const first = new Promise<void>((r) => (resolve = r));
+    // A batch per turn of the event loop: the storm floods the writer, not this thread's heartbeat.
+    const batch = (k: number): void => {
+      for (let i = 0; i < 250; i++) event('HEALTH_SAMPLED', { source: 'chaos_storm', k, i });
+      const ev = ctx.events.make('HEALTH_SAMPLED', { source: 'chaos_storm', critical: k }, {});
+      // A refused commit (the writer restarted under the storm) settles too: the point is reached.
+      audit.appendCritical([ev]).then(
+        (a) => {
+          appendFileSync(acks, `${JSON.stringify({ k, event_id: ev.event_id, last_seq: a.last_seq })}\n`);
+          if (++acked >= 5) resolve();
+          if (++settled === 40) resolve();
+        },
+        () => {
+          if (++settled === 40) resolve();
+        },
+      );
+      if (k < 39) setImmediate(() => batch(k + 1));
+    };
+    batch(0);
+    return first;
+  };
   const strategy = breakoutStrategy(scfg, ecfg.trailing_enabled ? ecfg.trailing_activate_bps : null);
 
   const attachGateway = (port: MessagePort): void => {
@@ -677,6 +715,15 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         return { drained: true };
       },
     },
+  };
+}
+
+function once<T>(f: () => T): () => T | undefined {
+  let done = false;
+  return () => {
+    if (done) return undefined;
+    done = true;
+    return f();
   };
 }
 

@@ -50,6 +50,11 @@ export class Ledger {
     this.pos.set(symbol, { qty: q, cost: q.mul(avgPrice), realized: new Dec(0), fees: new Dec(0), opened: openedMs });
   }
 
+  /** Trades already counted in a restored position: the venue reporting them again changes nothing. */
+  markCounted(symbol: string, tradeIds: readonly string[]): void {
+    for (const t of tradeIds) this.seen.add(`${symbol}:${t}`);
+  }
+
   /** Returns false for a fill already counted. */
   apply(f: LedgerFill): boolean {
     if (f.trade_id !== null) {

@@ -36,6 +36,10 @@ export function restoreMemory(m: EngineMemory, d: { readonly ledger: Ledger; rea
     const avg = str(p.payload['avg_price']);
     if (!qty || !avg || new Dec(qty).isZero()) continue;
     d.ledger.restore(p.symbol, qty, avg, num(p.payload['opened_ms']));
+    // Fills seen before the restart (user stream, a reply) are in the remembered quantity: the
+    // same trades reported again by REST (an unknown entry resolved FILLED, myTrades) must not
+    // double the position, or the protection would sell more than the bot owns.
+    d.ledger.markCounted(p.symbol, p.trade_ids);
     const s = d.trader.slot(p.symbol);
     const stop = str(p.payload['stop_price']);
     if (stop) s.plan = { stop_price: stop, take_profit_price: str(p.payload['take_profit_price']), trailing_delta_bps: num(p.payload['trailing_delta_bps']) };
@@ -66,7 +70,10 @@ export function restoreMemory(m: EngineMemory, d: { readonly ledger: Ledger; rea
     if (intent.state === 'CREATED') d.intents.transition(intent, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { why: 'found CREATED at startup' });
     const s = d.trader.slot(r.symbol);
     if (kind === 'ENTRY') {
-      // Remembered entries are never re-quoted: they are resolved, then cancelled if still open.
+      // Its fills, if any, are no older than the intent, however long the bot was down.
+      d.trader.tradesFrom(r.symbol, r.created_ms);
+      // Remembered entries are never re-quoted: they are resolved, then cancelled if still open
+      // (a confirmed one that was working is cancelled at once; what it filled is then protected).
       s.entry = { intent, order_id: null, deadline_ms: d.now(), status: 'UNKNOWN', cancel: null, filled_qty: '0', decision: null, requotes_left: 0, corr: intent.corr };
       const stop = str(r.payload['stop_price']);
       if (stop) s.plan ??= { stop_price: stop, take_profit_price: str(r.payload['take_profit_price']), trailing_delta_bps: null };

@@ -1,5 +1,6 @@
 import type { Correlation, EventType, JsonObject, OrderListReport, OrderReport, ReasonCode, SymbolRules } from '@vigil/contracts';
 import { Dec } from '@vigil/core';
+import type { CrashHook } from '@vigil/runtime';
 import type { Ledger } from './ledger.js';
 import type { Trader } from './trader.js';
 import { venue, type VenueCall } from './venue.js';
@@ -35,6 +36,8 @@ export interface ReconcileDeps {
   readonly driftBadAfterMs: number;
   readonly event: (type: EventType, payload: JsonObject, opts?: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> }) => void;
   readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
+  /** Chaos-matrix crash points (disarmed unless live.fault_hooks_enabled and live.crash_point). */
+  readonly crash?: CrashHook;
 }
 
 export interface ReconcileResult {
@@ -70,6 +73,7 @@ export class Reconciler {
       return r;
     }
     this.d.reason(opts.startup ? 'STARTUP_RECONCILE_FAILED' : 'RECONCILE_FAILED', false, {});
+    if (opts.startup) this.d.crash?.('startup_reconcile', { open_orders: orders.body.length, open_lists: lists.body.length });
     const diffs: Diff[] = [];
     const t = this.d.trader;
     const mine = (o: { client_order_id: string }): boolean => o.client_order_id.startsWith('vg');
@@ -96,6 +100,8 @@ export class Reconciler {
         diffs.push({ kind: 'STRAY_ENTRY_CANCELLED', symbol: o.symbol, severity: 'WARN', detail: { client_order_id: o.client_order_id, executed_qty: o.executed_qty } });
         const c = await venue(call, 'cancel_order', { symbol: o.symbol, client_order_id: o.client_order_id });
         if (c.kind === 'OK') t.onReport(c.body);
+        // What it filled before the cancel is a position: fetch its trades and protect it.
+        if (!new Dec(o.executed_qty).isZero() || (c.kind === 'OK' && !new Dec(c.body.executed_qty).isZero())) t.pendingTrades.add(o.symbol);
       } else if (o.client_order_id.startsWith('vgr') && !s.protection) {
         // Our trailing stop from before a restart: adopt it as the position's protection.
         await this.adoptTrailing(o, diffs);
@@ -144,7 +150,7 @@ export class Reconciler {
       const pos = this.d.ledger.position(sym);
       const s = t.slots.get(sym);
       if (new Dec(pos.qty).isZero() && !s?.entry && !t.pendingTrades.has(sym)) continue;
-      const start = Math.max(0, Math.min(pos.opened_ms ?? this.d.now(), this.d.now()) - 120_000);
+      const start = t.tradesStart(sym, Math.max(0, Math.min(pos.opened_ms ?? this.d.now(), this.d.now()) - 120_000));
       const tr = await venue(call, 'my_trades', { symbol: sym, start_ms: start });
       if (tr.kind !== 'OK') continue;
       const added = t.ingestTrades(tr.body);

@@ -15,6 +15,7 @@ import type {
   VenueOutcome,
 } from '@vigil/contracts';
 import { Dec, quantizePrice, quantizeQty } from '@vigil/core';
+import type { CrashHook } from '@vigil/runtime';
 import type { ChurnCounter } from './churn.js';
 import { IntentBook, type Intent } from './intents.js';
 import type { Ledger } from './ledger.js';
@@ -69,6 +70,10 @@ export interface TraderDeps {
   readonly foreignOpen?: (symbol: string) => { readonly open: number; readonly algo: number };
   /** Whether a re-quote may go out now (entry permission and the churn limits); null = yes. */
   readonly mayRequote?: (symbol: string) => string | null;
+  /** Chaos-matrix crash points (disarmed unless live.fault_hooks_enabled and live.crash_point). */
+  readonly crash?: CrashHook;
+  /** Chaos matrix, point audit_storm: floods the audit writer; resolves once some critical rows are acknowledged. */
+  readonly storm?: () => Promise<void> | undefined;
 }
 
 const ORDER_TIMEOUT_SLACK_MS = 2_000;
@@ -164,6 +169,8 @@ export class Trader {
     s.entry = { intent, order_id: null, deadline_ms: this.d.now() + decision.constraints.ttl_ms, status: 'CREATED', cancel: null, filled_qty: '0', decision, requotes_left: requote?.left ?? decision.constraints.max_requotes, corr };
     s.last_action_ms = this.d.now();
     this.d.churn.record(decision.symbol, requote ? 'replace' : 'new');
+    this.d.crash?.('after_intent_commit', { client_order_id: intent.client_order_id });
+    const storm = this.d.storm?.();
     const out = await venue(
       this.d.call(),
       'place_order',
@@ -183,6 +190,11 @@ export class Trader {
       this.timeout,
     );
     this.onOrderOutcome(intent, out);
+    if (s.entry?.intent === intent && s.entry.status === 'NEW') this.d.crash?.('entry_working', { client_order_id: intent.client_order_id, price: price ?? null });
+    if (storm) {
+      await storm;
+      this.d.crash?.('audit_storm', { client_order_id: intent.client_order_id, outcome: out.kind });
+    }
     return intent;
   }
 
@@ -267,6 +279,17 @@ export class Trader {
 
   /** Symbols whose exact fills must be fetched (myTrades) before the next protection step. */
   readonly pendingTrades = new Set<string>();
+  /** The earliest trade time to ask myTrades for, per symbol (a remembered entry's creation). */
+  private readonly tradesSince = new Map<string, number>();
+
+  tradesFrom(symbol: string, ms: number): void {
+    this.tradesSince.set(symbol, Math.min(ms - 1_000, this.tradesSince.get(symbol) ?? Infinity));
+  }
+
+  /** Where a myTrades query for `symbol` starts: `fallback`, or earlier for a remembered entry. */
+  tradesStart(symbol: string, fallback: number): number {
+    return Math.max(0, Math.min(fallback, this.tradesSince.get(symbol) ?? Infinity));
+  }
 
   private fill(f: { symbol: string; side: 'BUY' | 'SELL'; price: string; qty: string; commission: string; commission_asset: string; trade_id: number; ts_ms: number }, intent: Intent | undefined, coid: string): void {
     if (!this.d.ledger.apply(f)) return;
@@ -370,10 +393,11 @@ export class Trader {
     const now = this.d.now();
     if (this.pendingTrades.has(s.symbol)) {
       const since = (this.d.ledger.position(s.symbol).opened_ms ?? now) - 60_000;
-      const t = await venue(this.d.call(), 'my_trades', { symbol: s.symbol, start_ms: Math.max(0, Math.min(since, now - 120_000)) });
+      const t = await venue(this.d.call(), 'my_trades', { symbol: s.symbol, start_ms: this.tradesStart(s.symbol, Math.min(since, now - 120_000)) });
       if (t.kind === 'OK') {
         this.ingestTrades(t.body);
         this.pendingTrades.delete(s.symbol);
+        this.tradesSince.delete(s.symbol);
       }
     }
     // A working entry: poll it, cancel it past its TTL.
@@ -460,6 +484,11 @@ export class Trader {
       e.cancel = null;
       const q = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: e.intent.client_order_id });
       if (q.kind === 'OK') this.onReport(q.body, e.intent);
+      else if (q.kind === 'REJECTED' && q.code === -2013 && s.entry === e) {
+        // Neither open nor known to the venue (a remembered entry past its retention): nothing to manage.
+        s.entry = null;
+        this.d.event('ALERT_RAISED', { source: 'engine', detail: `${s.symbol}: entry ${e.intent.client_order_id} unknown to the venue; no longer tracked` }, { corr: e.intent.corr });
+      }
     } else if (out.kind === 'UNKNOWN') {
       this.d.intents.transition(intent, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { why: out.reason });
     } else {
@@ -484,6 +513,7 @@ export class Trader {
     if (plan.take_profit_price === null || new Dec(q.ask).gte(plan.take_profit_price)) return void (await this.closeSafely(s, `take-profit ${plan.take_profit_price ?? 'none'} reached (ask ${q.ask})`));
     const limit = quantizePrice(new Dec(plan.stop_price).mul(10_000 - this.d.cfg.stop_limit_offset_bps).div(10_000).toDecimalPlaces(12, Dec.ROUND_DOWN).toFixed(), rules, 'down');
     if (!limit.ok) return void (await this.closeSafely(s, `stop limit price: ${limit.reason}`));
+    this.d.crash?.('after_fill_before_protect', { symbol: s.symbol, qty, position: this.d.ledger.position(s.symbol).qty });
     let intent: Intent;
     try {
       intent = await this.d.intents.create('PROTECT', s.symbol, 'SELL', 'list', {}, { quantity: qty, stop_price: plan.stop_price, stop_limit_price: limit.value, take_profit_price: plan.take_profit_price });
@@ -655,6 +685,7 @@ export class Trader {
     const anyFilled = cancel.body.reports.some((r) => !new Dec(r.executed_qty).isZero());
     s.protection = null;
     s.unprotected_since = t0;
+    this.d.crash?.('swap_after_cancel', { symbol: s.symbol, cancelled: p.list_client_order_id });
     if (anyFilled) {
       this.pendingTrades.add(s.symbol);
       return;

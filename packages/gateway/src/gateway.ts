@@ -16,7 +16,7 @@ import {
   type PortName,
 } from '@vigil/contracts';
 import { percentile } from '@vigil/core';
-import { auditRejection, Endpoint, reasonLatch, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
+import { auditRejection, crashHook, Endpoint, reasonLatch, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
 
 /**
  * The exchange-gateway worker: the only part of the bot that talks to the exchange. It keeps the
@@ -93,6 +93,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
   });
   const desk = new OrderDesk({
     session,
+    crash: crashHook(cfg, ctx.init.var_dir, 'gateway'),
     now: Date.now,
     preciseNow,
     reason: (code, on, detail) => {

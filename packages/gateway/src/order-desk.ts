@@ -4,6 +4,7 @@ import type { AccountReport, CancelReplace, CancelReplaceResult, HalfError, Json
 import { codeClass, type RestOutcome } from './outcome.js';
 import type { Params } from './signing.js';
 import type { VenueSession } from './venue-session.js';
+import type { CrashHook } from '@vigil/runtime';
 
 /**
  * Orders as the engine asks for them, turned into venue calls and typed outcomes. Rules:
@@ -93,6 +94,8 @@ export interface OrderDeskDeps {
   readonly now: () => number;
   readonly preciseNow?: () => number;
   readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
+  /** Chaos-matrix crash points (disarmed unless live.fault_hooks_enabled and live.crash_point). */
+  readonly crash?: CrashHook;
 }
 
 /** avgPrice (a 5-minute average at the venue) is fetched at most this often per symbol. */
@@ -120,6 +123,9 @@ export class OrderDesk {
       if (this.tickToOrder.length > TRACE_SAMPLES) this.tickToOrder.shift();
     }
     const out = await this.d.session.signedWithResync('POST', '/api/v3/order', { ...orderParams(order), newClientOrderId: order.client_order_id, newOrderRespType: 'FULL' }, { weight: 1, kind: 'order' });
+    // The venue has executed the entry and answered; the engine has not heard: killed here, the
+    // outcome is known only to the venue.
+    if (order.client_order_id.startsWith('vge')) this.d.crash?.('after_send_before_response', { client_order_id: order.client_order_id, outcome: out.kind });
     if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(order.symbol, out.msg);
     return mapOrder(out, 'order', { symbol: order.symbol, clientOrderId: order.client_order_id });
   }

@@ -1,5 +1,5 @@
 import type { JSONSchemaType } from 'ajv';
-import type { Config } from '@vigil/contracts';
+import { CRASH_POINTS, type Config } from '@vigil/contracts';
 
 /**
  * The JSON Schema of the configuration: types, ranges and defaults. `x-unit` and `description`
@@ -33,12 +33,13 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
       type: 'object',
       additionalProperties: false,
       default: EMPTY_SECTION,
-      required: ['live_lock_file_enabled', 'live_lock_file', 'secrets_file', 'fault_hooks_enabled'],
+      required: ['live_lock_file_enabled', 'live_lock_file', 'secrets_file', 'fault_hooks_enabled', 'crash_point'],
       properties: {
         live_lock_file_enabled: bool(true, 'Second, external live lock: start refuses unless the lock file exists.'),
         live_lock_file: str('LIVE.ok', 'path', 'The external live lock file, relative to var_dir.'),
         secrets_file: str('secrets.json', 'path', 'Exchange API credentials file (JSON api_key/api_secret), relative to var_dir, must be mode 0600; environment BINANCE_API_KEY/BINANCE_API_SECRET take precedence.'),
         fault_hooks_enabled: bool(false, 'Lets tests inject worker faults over the control channel; recorded as FAULT_HOOKS_ENABLED when on.'),
+        crash_point: { type: 'string', enum: ['none', ...CRASH_POINTS], default: 'none', 'x-unit': 'enum', description: 'Chaos matrix only, honoured with fault_hooks_enabled: the order-lifecycle point at which the bot writes var/chaos/crash-point.jsonl and blocks to be SIGKILLed (npm run chaos).' },
       },
     },
     paths: {

@@ -10,3 +10,4 @@ export * from './secrets.js';
 export * from './worker-main.js';
 export * from './config-doc.js';
 export * from './reason-latch.js';
+export * from './crash-point.js';

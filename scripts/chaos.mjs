@@ -1,0 +1,496 @@
+// `npm run chaos`: the crash-point matrix and the fault matrix (docs/RELIABILITY.md).
+//
+// Crash points: the whole bot (the real `supervisor start --live` process) runs against the local
+// venue (apps/exchange-sim) and the local reviewer (apps/ai-reviewer), each a separate process. A
+// crash point armed in the config (live.crash_point, honoured only with live.fault_hooks_enabled)
+// makes the bot write var/chaos/crash-point.jsonl and block at exactly that point of the order
+// lifecycle; the harness then SIGKILLs the bot's process group, restarts it on the same var/
+// against the same, still running venue, and checks the invariants against the venue's own truth
+// (GET /admin/state) and the audit database.
+//
+// Fault matrix: test/chaos/fault-matrix.test.ts (in-process supervisor, the existing harnesses),
+// run through vitest; its rows are read back from a JSON file.
+//
+//   npm run chaos                       all points x 3 seeds, the fault matrix, docs/RELIABILITY.md
+//   npm run chaos -- --seeds 5          more seeds
+//   npm run chaos -- --quick            one seed, the quick subset, no fault matrix, report in var/
+//   npm run chaos -- --points a,b       only these points (names or letters)
+//   npm run chaos -- --no-faults        skip the fault matrix
+//   npm run chaos -- --report FILE      where to write the report
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, hostname, tmpdir, totalmem, type as osType, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { execa } from 'execa';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(root, 'apps/supervisor/dist/cli.js');
+const SIM = join(root, 'apps/exchange-sim/dist/cli.js');
+const REVIEWER = join(root, 'apps/ai-reviewer/dist/cli.js');
+
+/** The named points, in lifecycle order; the letter is the brief's. */
+const POINTS = [
+  { id: 'a', point: 'after_intent_commit', what: 'entry intent committed, order not sent' },
+  { id: 'b', point: 'after_send_before_response', what: 'entry executed at the venue, reply not processed' },
+  { id: 'c', point: 'after_fill_before_protect', what: 'entry filled, protection not placed' },
+  { id: 'd', point: 'swap_after_cancel', what: 'OCO cancel confirmed, trailing stop not placed' },
+  { id: 'e', point: 'startup_reconcile', what: 'killed again inside startup reconcile (after c)' },
+  { id: 'f', point: 'audit_storm', what: '10 000-row audit storm with 40 critical rows in flight, entry sent' },
+  { id: 'g', point: 'entry_working', what: 'entry confirmed resting (NEW) at the venue; it fills while the bot is down' },
+];
+const QUICK = ['a', 'b', 'c', 'd', 'g'];
+
+const args = process.argv.slice(2);
+const flag = (n) => args.includes(n);
+const opt = (n, d) => {
+  const i = args.indexOf(n);
+  return i >= 0 && args[i + 1] ? args[i + 1] : d;
+};
+const quick = flag('--quick');
+const seedCount = quick ? 1 : Number(opt('--seeds', '3'));
+const wanted = opt('--points', null)?.split(',') ?? (quick ? QUICK : POINTS.map((p) => p.id));
+const points = POINTS.filter((p) => wanted.includes(p.id) || wanted.includes(p.point));
+const withFaults = !quick && !flag('--no-faults');
+const reportFile = opt('--report', quick ? join(root, 'var/chaos/RELIABILITY-quick.md') : join(root, 'docs/RELIABILITY.md'));
+const jsonFile = opt('--json', reportFile.replace(/\.md$/, '.json'));
+const SEEDS = Array.from({ length: seedCount }, (_, i) => 101 + i * 17);
+
+/** Bounds the rows are judged against. */
+const BOUND = { crash_ms: 90_000, recovered_ms: 60_000, protection_ms: 15_000 };
+
+const children = new Set();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...a) => console.error('chaos:', ...a);
+
+// --- processes -------------------------------------------------------------------------------
+
+/** A process in its own group that prints `<TAG> {json}` when ready. */
+async function startPeer(name, cli, argv, tag, env) {
+  const child = execa(process.execPath, [cli, ...argv], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', reject: false, env, extendEnv: false, detached: true });
+  children.add(child);
+  child.finally?.(() => children.delete(child));
+  child.stderr.on('data', () => {});
+  const ready = await new Promise((resolve, reject) => {
+    let buf = '';
+    const t = setTimeout(() => reject(new Error(`${name} not ready within 15 s`)), 15_000);
+    child.stdout.on('data', (d) => {
+      buf += d.toString();
+      const m = new RegExp(`${tag} (\\{.*\\})`).exec(buf);
+      if (m) {
+        clearTimeout(t);
+        resolve(JSON.parse(m[1]));
+      }
+    });
+    child.then((r) => reject(new Error(`${name} exited early (${r.exitCode}): ${r.stderr ?? ''}`)));
+  });
+  child.stdout.on('data', () => {});
+  return { child, ready };
+}
+
+async function stopPeer(child, sig = 'SIGTERM') {
+  if (child.exitCode !== null || child.signalCode) return;
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    /* gone */
+  }
+  await Promise.race([child, sleep(10_000)]);
+  if (child.exitCode === null && !child.signalCode) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    await child;
+  }
+}
+
+/** The bot: `supervisor start --live`, its own process group so SIGKILL reaches every thread at once. */
+function startBot(dir, cfgFile, env) {
+  const child = execa(process.execPath, [CLI, 'start', '--live', '--config', cfgFile], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', reject: false, env, extendEnv: false, detached: true });
+  children.add(child);
+  child.finally?.(() => children.delete(child));
+  let out = '';
+  child.stdout.on('data', (d) => (out += d.toString()));
+  child.stderr.on('data', (d) => (out += d.toString()));
+  const panel = new Promise((resolve) => {
+    const check = () => {
+      const m = /Panel: (http:\/\/127\.0\.0\.1:\d+)\/dashboard/.exec(out);
+      if (m) resolve(m[1]);
+      else if (child.exitCode === null) setTimeout(check, 20);
+      else resolve(null);
+    };
+    check();
+  });
+  return { child, panel, output: () => out, t0: Date.now() };
+}
+
+const getJson = async (url) => (await fetch(url)).json();
+const post = (url, body) => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+
+// --- venue truth -----------------------------------------------------------------------------
+
+const ours = (o) => typeof o.clientOrderId === 'string' && o.clientOrderId.startsWith('vg');
+const listOf = (coid) => (/^vg[st]/.test(coid) ? `vgl${coid.slice(3)}` : null);
+
+/** The bot's position per symbol from the venue's own orders (0.1 % commission in the received asset). */
+function venuePositions(state, apiKey) {
+  const pos = new Map();
+  for (const o of state.orders) {
+    if (o.apiKey !== apiKey || !ours(o)) continue;
+    const q = Number(o.executedQty);
+    if (q === 0) continue;
+    pos.set(o.symbol, (pos.get(o.symbol) ?? 0) + (o.side === 'BUY' ? q * 0.999 : -q));
+  }
+  return pos;
+}
+
+/** Open protective quantity per symbol: each open list once, each open trailing/stop order. */
+function venueCover(state, apiKey) {
+  const cover = new Map();
+  const structures = new Map();
+  const seenLists = new Set();
+  for (const o of state.orders) {
+    if (o.apiKey !== apiKey || !ours(o) || o.side !== 'SELL' || !['NEW', 'PARTIALLY_FILLED'].includes(o.status)) continue;
+    const list = listOf(o.clientOrderId);
+    if (list) {
+      if (seenLists.has(list)) continue;
+      seenLists.add(list);
+    } else if (!o.clientOrderId.startsWith('vgr')) continue;
+    cover.set(o.symbol, (cover.get(o.symbol) ?? 0) + Number(o.origQty) - Number(o.executedQty));
+    structures.set(o.symbol, (structures.get(o.symbol) ?? 0) + 1);
+  }
+  return { cover, structures };
+}
+
+/** Every position of the bot is covered by protection at the venue (dust below two lot steps aside). */
+function protectionState(state, apiKey, steps) {
+  const pos = venuePositions(state, apiKey);
+  const { cover, structures } = venueCover(state, apiKey);
+  const open = [];
+  const over = [];
+  for (const [sym, q] of pos) {
+    const step = steps.get(sym) ?? 0;
+    const c = cover.get(sym) ?? 0;
+    if (q >= 2 * step && c < q - 2 * step) open.push(sym);
+    if (c > Math.max(q, 0) + 2 * step || (structures.get(sym) ?? 0) > 1) over.push(sym);
+  }
+  for (const [sym] of cover) if (!pos.has(sym)) over.push(sym);
+  const exposed = [...pos].some(([s, q]) => q >= 2 * (steps.get(s) ?? 0));
+  return { protected: open.length === 0, exposed, open, over, pos: Object.fromEntries([...pos].map(([s, q]) => [s, q.toFixed(8)])) };
+}
+
+// --- one crash-matrix row ----------------------------------------------------------------------
+
+async function crashRow(p, seed) {
+  const dir = mkdtempSync(join(tmpdir(), `vigil-chaos-${p.id}-${seed}-`));
+  const varDir = join(dir, 'var');
+  mkdirSync(varDir, { recursive: true });
+  writeFileSync(join(varDir, 'LIVE.ok'), 'chaos matrix\n');
+  const key = { apiKey: randomBytes(16).toString('hex'), secretKey: randomBytes(32).toString('hex'), canTrade: true, enableWithdrawals: false, ipRestrict: true };
+  const keysFile = join(dir, 'sim-keys.json');
+  writeFileSync(keysFile, JSON.stringify([key]), { mode: 0o600 });
+  chmodSync(keysFile, 0o600);
+  const aiKey = `sk-local-${randomBytes(16).toString('hex')}`;
+  const row = { point: p.point, id: p.id, seed, recovered: false, recovered_ms: null, protection_ms: null, protection: '?', duplicates: 0, dup_detail: [], missing: 0, missing_detail: [], integrity: '?', chain: '?', mode_path: '?', mode_ok: false, kills: 0, notes: [], verdict: 'FAIL' };
+  const peers = [];
+  let bot = null;
+  try {
+    const sim = await startPeer('exchange-sim', SIM, ['--port', '0', '--ws-port', '0', '--admin-port', '0', '--seed', String(seed), '--state', join(dir, 'sim-state.json'), '--keys', keysFile, '--tick-ms', '100'], 'EXCHANGE_SIM_READY', {});
+    peers.push(sim.child);
+    const ai = await startPeer('ai-reviewer', REVIEWER, ['--port', '0', '--admin-port', '0'], 'AI_REVIEWER_READY', { OPENAI_API_KEY: aiKey });
+    peers.push(ai.child);
+    const admin = sim.ready.admin;
+    const info = await getJson(`${sim.ready.rest}/api/v3/exchangeInfo`);
+    const steps = new Map(info.symbols.map((s) => [s.symbol, Number(s.filters.find((f) => f.filterType === 'LOT_SIZE')?.stepSize ?? 0)]));
+    const env = { MODE: 'LIVE', AI_DEC: '2', OPENAI_API_KEY: aiKey, BINANCE_API_KEY: key.apiKey, BINANCE_API_SECRET: key.secretKey };
+    const config = (crashPoint) => ({
+      paths: { var_dir: varDir },
+      live: { fault_hooks_enabled: crashPoint !== 'none', crash_point: crashPoint },
+      exchange: { rest_base_url: sim.ready.rest, ws_market_url: sim.ready.ws, ws_api_url: `${sim.ready.ws}/ws-api/v3`, symbols: ['BTCUSDT', 'ETHUSDT'] },
+      aigate: { base_url: ai.ready.base_url, model: ai.ready.model, timeout_ms: 3000 },
+      panel: { port: 0 },
+      logging: { level: 'warn' },
+      // Point g: the entry rests below the ask (and long enough) so it is working when the bot dies.
+      strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: p.point === 'entry_working' ? 20_000 : 3000, entry_offset_bps: p.point === 'entry_working' ? 30 : 0 },
+      engine: { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 500, intent_query_interval_ms: 100, not_found_after_ms: 1000, not_found_min_queries: 2, unprotected_max_ms: 5000, trailing_activate_bps: p.point === 'swap_after_cancel' ? 1 : 80 },
+      risk: { churn_limit_10s: 50, churn_limit_60s: 200 },
+      // The rules' DEGRADE stabilisation after a PAUSE, shortened so a row takes seconds.
+      supervisor: { degrade_stability_window_ms: 2000 },
+    });
+    const cfgFile = (cp) => {
+      const f = join(dir, `config-${cp}.json`);
+      writeFileSync(f, JSON.stringify(config(cp), null, 2));
+      return f;
+    };
+    const marker = join(varDir, 'chaos', 'crash-point.jsonl');
+
+    /** Runs the bot armed at `cp` until the marker appears, then SIGKILLs its process group. */
+    const crashAt = async (cp, drive) => {
+      rmSync(marker, { force: true });
+      bot = startBot(dir, cfgFile(cp), env);
+      const end = Date.now() + BOUND.crash_ms;
+      let driven = false;
+      while (!existsSync(marker)) {
+        if (bot.child.exitCode !== null) throw new Error(`bot exited before ${cp}: ${bot.output().slice(-2000)}`);
+        if (Date.now() > end) throw new Error(`crash point ${cp} not reached within ${BOUND.crash_ms} ms`);
+        if (drive && !driven) driven = await drive();
+        await sleep(10);
+      }
+      process.kill(-bot.child.pid, 'SIGKILL');
+      await bot.child;
+      row.kills++;
+      const m = readFileSync(marker, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+      row.notes.push(`${cp}: ${m.thread} ${JSON.stringify(m.detail)}`);
+      bot = null;
+      return m;
+    };
+
+    // Point d: once an OCO stands, freeze the market and put the price into profit, short of the
+    // take-profit, so the engine starts the swap to a trailing stop.
+    const driveSwap = async () => {
+      const st = await getJson(`${admin}/admin/state`);
+      const leg = st.orders.find((o) => o.apiKey === key.apiKey && o.clientOrderId.startsWith('vgs') && o.status === 'NEW');
+      if (!leg) return false;
+      const entries = st.orders.filter((o) => o.apiKey === key.apiKey && o.symbol === leg.symbol && o.clientOrderId.startsWith('vge') && Number(o.executedQty) > 0);
+      const e = entries.at(-1);
+      if (!e) return false;
+      const avg = Number(e.cummulativeQuoteQty) / Number(e.executedQty);
+      await post(`${admin}/admin/market`, { paused: true });
+      await post(`${admin}/admin/price`, { symbol: leg.symbol, price: (avg * 1.004).toFixed(2) });
+      return true;
+    };
+
+    if (p.point === 'startup_reconcile') {
+      await crashAt('after_fill_before_protect');
+      await crashAt('startup_reconcile');
+    } else {
+      const m = await crashAt(p.point, p.point === 'swap_after_cancel' ? driveSwap : null);
+      if (p.point === 'entry_working') {
+        // While the bot is down, the market comes down through the resting entry: it fills.
+        const o = (await getJson(`${admin}/admin/state`)).orders.find((x) => x.clientOrderId === m.detail.client_order_id);
+        if (!o || o.status !== 'NEW') throw new Error(`the working entry is not resting at the venue (${o?.status})`);
+        await post(`${admin}/admin/price`, { symbol: o.symbol, price: (Number(o.price) * 0.998).toFixed(2) });
+        const after = (await getJson(`${admin}/admin/state`)).orders.find((x) => x.clientOrderId === o.clientOrderId);
+        row.notes.push(`filled while down: ${after.status} ${after.executedQty}`);
+        if (after.status !== 'FILLED') throw new Error(`the working entry did not fill (${after.status})`);
+      }
+    }
+
+    // Restart on the same var/ against the same venue; measure until protected and released.
+    bot = startBot(dir, cfgFile('none'), env);
+    const url = await bot.panel;
+    if (!url) throw new Error(`restarted bot did not come up: ${bot.output().slice(-2000)}`);
+    const end = bot.t0 + BOUND.recovered_ms;
+    let exposedSeen = false;
+    let lastProt = null;
+    while (Date.now() < end) {
+      const st = await getJson(`${admin}/admin/state`);
+      const ps = protectionState(st, key.apiKey, steps);
+      lastProt = ps;
+      if (ps.exposed) exposedSeen = true;
+      if (ps.protected && row.protection_ms === null) row.protection_ms = Date.now() - bot.t0;
+      if (!ps.protected) row.protection_ms = null;
+      let status = null;
+      try {
+        status = await getJson(`${url}/api/status`);
+      } catch {
+        /* starting */
+      }
+      if (status && status.mode === 'NORMAL' && !status.reasons.some((r) => r.code === 'STARTUP_RECOVER')) {
+        row.recovered = true;
+        row.recovered_ms = Date.now() - bot.t0;
+      }
+      if (row.recovered && row.protection_ms !== null) break;
+      await sleep(50);
+    }
+    row.protection = !lastProt ? '?' : !lastProt.protected ? `UNPROTECTED ${lastProt.open.join(',')}` : exposedSeen ? 'protected' : 'flat';
+    if (lastProt?.over.length) {
+      row.duplicates += lastProt.over.length;
+      row.dup_detail.push(`over-protected ${lastProt.over.join(',')}`);
+    }
+    // Orderly stop, then judge the files at rest.
+    process.kill(bot.child.pid, 'SIGINT');
+    await Promise.race([bot.child, sleep(20_000)]);
+    if (bot.child.exitCode === null) await stopPeer(bot.child, 'SIGKILL');
+    bot = null;
+    const st = await getJson(`${admin}/admin/state`);
+    judgeFiles(row, varDir, st, key.apiKey);
+    const v = await execa(process.execPath, [CLI, 'verify-audit', '--config', cfgFile('none')], { reject: false, env, extendEnv: false });
+    row.chain = v.exitCode === 0 ? 'ok' : `FAIL ${(v.stdout + v.stderr).trim().split('\n').at(-1)}`;
+  } catch (e) {
+    row.notes.push(`error: ${e.message.slice(0, 600)}`);
+  } finally {
+    if (bot) await stopPeer(bot.child, 'SIGKILL');
+    for (const c of peers.reverse()) await stopPeer(c);
+  }
+  const protOk = row.protection === 'protected' ? row.protection_ms !== null && row.protection_ms <= BOUND.protection_ms : row.protection === 'flat';
+  row.verdict = row.recovered && protOk && row.duplicates === 0 && row.missing === 0 && row.integrity === 'ok' && row.chain === 'ok' && row.mode_ok ? 'PASS' : 'FAIL';
+  if (row.verdict === 'PASS' && !flag('--keep')) rmSync(dir, { recursive: true, force: true });
+  else row.notes.push(`kept ${dir}`);
+  return row;
+}
+
+/** Duplicates, missing audit rows, integrity and the mode path, from the venue's truth and the database. */
+function judgeFiles(row, varDir, state, apiKey) {
+  const db = new Database(join(varDir, 'data', 'audit.sqlite'), { readonly: true });
+  try {
+    row.integrity = db.pragma('integrity_check', { simple: true });
+    const created = new Map();
+    for (const r of db.prepare("SELECT order_intent_id, decision_id, payload FROM events WHERE event_type = 'INTENT_CREATED'").all()) {
+      const pl = JSON.parse(r.payload);
+      created.set(pl.client_order_id, { intent: r.order_intent_id, decision: r.decision_id, kind: pl.kind, requote: pl.requote ?? 0 });
+    }
+    const mine = state.orders.filter((o) => o.apiKey === apiKey && ours(o));
+    // 1. One order per clientOrderId, one entry per reviewed decision (re-quotes are their own intents).
+    const byCoid = new Map();
+    for (const o of mine) byCoid.set(o.clientOrderId, (byCoid.get(o.clientOrderId) ?? 0) + 1);
+    for (const [c, n] of byCoid) if (n > 1) (row.duplicates++, row.dup_detail.push(`${c} x${n}`));
+    const perDecision = new Map();
+    for (const o of mine) {
+      const i = created.get(o.clientOrderId);
+      if (i?.kind === 'ENTRY' && i.requote === 0 && i.decision) perDecision.set(i.decision, [...(perDecision.get(i.decision) ?? []), o.clientOrderId]);
+    }
+    for (const [d, list] of perDecision) if (list.length > 1) (row.duplicates++, row.dup_detail.push(`decision ${d}: ${list.join(',')}`));
+    // 2. Every order the venue holds has its intent's CREATED row (legs through their list).
+    for (const o of mine) {
+      const coid = listOf(o.clientOrderId) ?? o.clientOrderId;
+      if (!created.has(coid)) (row.missing++, row.missing_detail.push(o.clientOrderId));
+    }
+    // 3. Every acknowledged critical row of the audit storm survived the kill.
+    const acks = join(varDir, 'chaos', 'storm-acks.jsonl');
+    if (existsSync(acks)) {
+      const lines = readFileSync(acks, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const has = db.prepare('SELECT 1 FROM events WHERE event_id = ?');
+      for (const a of lines) if (!has.get(a.event_id)) (row.missing++, row.missing_detail.push(`storm ack ${a.k}`));
+      const bulk = db.prepare("SELECT count(*) AS n FROM events WHERE event_type = 'HEALTH_SAMPLED' AND json_extract(payload, '$.source') = 'chaos_storm'").get().n;
+      row.notes.push(`storm: ${lines.length} acks checked, ${bulk}/10040 storm rows committed before the kill`);
+    }
+    // 4. The mode path of the recovery run: boot PAUSE with STARTUP_RECOVER -> startup reconcile ->
+    // manage-only -> released (STARTUP_RECOVER cleared) -> NORMAL, no entry before the release.
+    const run = db.prepare('SELECT run_id FROM runs ORDER BY started_ms DESC LIMIT 1').get().run_id;
+    const ev = (sql, ...a) => db.prepare(sql).all(run, ...a);
+    const stages = ev("SELECT seq, stage FROM stage_changes WHERE run_id = ? ORDER BY seq");
+    const modes = ev('SELECT seq, from_mode, to_mode, reasons FROM mode_changes WHERE run_id = ? ORDER BY seq');
+    const raised = ev("SELECT seq FROM events WHERE run_id = ? AND event_type = 'REASON_RAISED' AND reason_code = 'STARTUP_RECOVER' ORDER BY seq")[0]?.seq ?? null;
+    const cleared = ev("SELECT seq FROM events WHERE run_id = ? AND event_type = 'REASON_CLEARED' AND reason_code = 'STARTUP_RECOVER' ORDER BY seq")[0]?.seq ?? null;
+    const firstEntry = ev("SELECT seq FROM events WHERE run_id = ? AND event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' ORDER BY seq")[0]?.seq ?? null;
+    const at = (name) => stages.find((s) => s.stage === name)?.seq ?? null;
+    const [rec, rcn, mo] = [at('STARTUP_RECOVER'), at('STARTUP_RECONCILE'), at('RESUME_MANAGE_ONLY')];
+    const normal = modes.find((m) => m.to_mode === 'NORMAL')?.seq ?? null;
+    // The supervisor boots in PAUSE (no MODE_CHANGED row for the initial state).
+    const bootPause = modes.length === 0 || modes[0].from_mode === 'PAUSE' || modes[0].to_mode === 'PAUSE';
+    const path = [`${bootPause ? 'PAUSE' : modes[0]?.from_mode}(${raised !== null ? 'STARTUP_RECOVER' : 'no STARTUP_RECOVER'})`];
+    if (rcn !== null) path.push('RECONCILE');
+    if (mo !== null) path.push('MANAGE_ONLY');
+    if (cleared !== null) path.push('released');
+    for (const m of modes.filter((m) => cleared !== null && m.seq > cleared && (normal === null || m.seq <= normal))) {
+      const why = JSON.parse(m.reasons ?? '[]').map((r) => r.code).filter((c) => c !== 'FAULT_HOOKS_ENABLED');
+      path.push(why.length && m.to_mode !== 'NORMAL' ? `${m.to_mode}(${why.join(',')})` : m.to_mode);
+    }
+    row.mode_path = path.join('>');
+    row.mode_ok = bootPause && raised !== null && rec !== null && rcn !== null && mo !== null && rec < rcn && rcn < mo && cleared !== null && mo < cleared && normal !== null && normal > cleared && (firstEntry === null || firstEntry > cleared);
+  } finally {
+    db.close();
+  }
+}
+
+// --- the fault matrix --------------------------------------------------------------------------
+
+async function faultMatrix() {
+  const out = join(root, 'var/chaos/fault-matrix.json');
+  mkdirSync(dirname(out), { recursive: true });
+  rmSync(out, { force: true });
+  const r = await execa('npx', ['vitest', 'run', '--config', 'test/vitest.config.ts', 'test/chaos/fault-matrix.test.ts'], { cwd: root, reject: false, env: { CHAOS_FAULTS_OUT: out }, stdout: 'inherit', stderr: 'inherit' });
+  if (!existsSync(out)) return { rows: [], exitCode: r.exitCode ?? 1 };
+  return { rows: JSON.parse(readFileSync(out, 'utf8')).rows, exitCode: r.exitCode ?? 1 };
+}
+
+// --- report ------------------------------------------------------------------------------------
+
+function report(crash, faults, started) {
+  const cpu = cpus();
+  const lines = [
+    '# Reliability: crash points and faults',
+    '',
+    `Generated by \`npm run chaos${quick ? ' -- --quick' : ''}\` (scripts/chaos.mjs) on ${new Date(started).toISOString()}; do not edit by hand.`,
+    '',
+    `Machine: ${hostname()} - ${osType()} ${release()}, ${cpu.length} x ${cpu[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}. Seeds (exchange-sim --seed): ${SEEDS.join(', ')}. Duration ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+    '',
+    '## Crash-point matrix',
+    '',
+    'The real `supervisor start --live` process against the simulator and the reviewer (separate processes), SIGKILLed (process group) at each named point, reached by the `live.crash_point` hook (the thread writes `var/chaos/crash-point.jsonl` and blocks; no sleeps), then restarted on the same `var/` against the same running venue. Checked against the venue (`GET /admin/state`) and `var/data/audit.sqlite`:',
+    '',
+    `- **recovered**: the restarted bot is released (STARTUP_RECOVER cleared) and NORMAL within ${BOUND.recovered_ms / 1000} s;`,
+    `- **protection ms**: from the restart to every position of the bot (computed from the venue's own orders) being covered at the venue by one OCO or trailing stop (bound ${BOUND.protection_ms / 1000} s; "flat" = no position);`,
+    '- **duplicates**: a clientOrderId twice, two entry orders for one reviewed decision, or more protection than position;',
+    '- **missing rows**: a venue order of ours without its intent\'s INTENT_CREATED row, or an acknowledged critical row of the audit storm absent;',
+    '- **integrity**: `PRAGMA integrity_check` and `supervisor verify-audit` (hash chain);',
+    '- **mode path** of the recovery run: boot PAUSE with STARTUP_RECOVER, STARTUP_RECONCILE, RESUME_MANAGE_ONLY, released, then NORMAL; no entry before the release.',
+    '',
+    '| point | seed | recovered | released ms | protection ms | duplicates | missing rows | integrity | mode path | verdict |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...crash.map((r) => `| ${r.id}) ${r.point} | ${r.seed} | ${r.recovered ? 'yes' : 'no'} | ${r.recovered_ms ?? '-'} | ${r.protection === 'protected' ? r.protection_ms : r.protection} | ${r.duplicates}${r.dup_detail.length ? ` (${r.dup_detail.join('; ')})` : ''} | ${r.missing}${r.missing_detail.length ? ` (${r.missing_detail.slice(0, 3).join('; ')})` : ''} | ${r.integrity} / chain ${r.chain} | ${r.mode_path} | ${r.verdict} |`),
+    '',
+    'Notes per row (what the hook saw at the kill):',
+    '',
+    ...crash.map((r) => `- ${r.id}) ${r.point}, seed ${r.seed}: ${r.notes.join(' | ')}`),
+    '',
+  ];
+  if (faults) {
+    lines.push(
+      '## Fault matrix',
+      '',
+      'The incidents of the operations rules (INCIDENT RESPONSE 1-11) plus audit-worker death, an unwritable database, low disk and each AI gate failure, injected into an in-process supervisor with real workers, the real simulator and reviewer over real sockets (test/chaos/fault-matrix.test.ts). Recovery ms: fault cleared -> back to NORMAL ("manual" where the rules require an operator; "-" where the fault is not cleared).',
+      '',
+      '| # | incident | injected fault | expected mode / reason | observed mode / reason | recovery ms | verdict |',
+      '|---|---|---|---|---|---|---|',
+      ...faults.rows.map((r) => `| ${r.n} | ${r.incident} | ${r.fault} | ${r.expected_mode} / ${r.expected_reason} | ${r.observed_mode ?? '-'} / ${r.observed_reasons?.join(', ') || '-'} | ${r.recovery_ms ?? r.recovery ?? '-'} | ${r.verdict} |`),
+      '',
+    );
+    if (faults.exitCode !== 0) lines.push(`The fault-matrix run exited ${faults.exitCode}.`, '');
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  for (const f of [CLI, SIM, REVIEWER]) if (!existsSync(f)) throw new Error(`${f} is not built (npm run build)`);
+  const started = Date.now();
+  const crash = [];
+  for (const p of points) {
+    for (const seed of SEEDS) {
+      log(`${p.id}) ${p.point} seed ${seed} ...`);
+      const r = await crashRow(p, seed);
+      log(`${p.id}) ${p.point} seed ${seed}: ${r.verdict} (released ${r.recovered_ms} ms, protection ${r.protection} ${r.protection_ms ?? ''} ms, dup ${r.duplicates}, missing ${r.missing}, ${r.mode_path})${r.verdict === 'PASS' ? '' : `\n  ${r.notes.join('\n  ')}`}`);
+      crash.push(r);
+    }
+  }
+  const faults = withFaults ? await faultMatrix() : null;
+  const text = report(crash, faults, started);
+  mkdirSync(dirname(reportFile), { recursive: true });
+  writeFileSync(reportFile, text);
+  writeFileSync(jsonFile, JSON.stringify({ crash, faults: faults?.rows ?? null }, null, 2));
+  console.log(text);
+  const failed = crash.filter((r) => r.verdict !== 'PASS').length + (faults ? faults.rows.filter((r) => r.verdict !== 'PASS').length + (faults.exitCode !== 0 && faults.rows.length === 0 ? 1 : 0) : 0);
+  log(`${crash.length} crash rows${faults ? `, ${faults.rows.length} fault rows` : ''}; ${failed} failed; report ${reportFile}`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+const killAll = () => {
+  for (const c of children) {
+    try {
+      process.kill(-c.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+};
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (killAll(), process.exit(130)));
+
+main().catch((e) => {
+  console.error(`chaos: ${e.stack ?? e.message}`);
+  killAll();
+  process.exit(1);
+});

@@ -1,0 +1,368 @@
+import { mkdirSync, mkdtempSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Mode, ReasonCode } from '@vigil/contracts';
+import { SIM_KEY } from '../integration/harness.js';
+import { startTrading, waitFor } from '../engine/engine-harness.js';
+
+/**
+ * The fault matrix of docs/RELIABILITY.md (second table; `npm run chaos` runs this file and reads
+ * the rows back from $CHAOS_FAULTS_OUT). Each row: an in-process supervisor with real workers, the
+ * real simulator and reviewer over sockets; the fault injected through the venue's or the
+ * reviewer's admin API (or the worker fault hooks, or the database itself); the strictest mode and
+ * the reasons seen; then the fault cleared and the time until the system is back to NORMAL.
+ * Reasons the rules make manual ("require intervention") are not cleared: recovery is "manual".
+ */
+type T = Awaited<ReturnType<typeof startTrading>>;
+interface Row {
+  readonly n: string;
+  readonly incident: string;
+  readonly fault: string;
+  readonly expected_mode: Mode;
+  /** Any of these codes is the expected one. */
+  readonly expected: readonly ReasonCode[];
+  readonly symbols?: string[];
+  readonly extra?: Record<string, unknown>;
+  readonly varDir?: () => string;
+  /** The fault is there from the start (no NORMAL first). */
+  readonly atStart?: boolean;
+  /** A refused start is the expected fail-closed answer as well. */
+  readonly refusalOk?: boolean;
+  readonly inject?: (t: T) => Promise<void>;
+  /** Clears the fault (null: the rules require an operator; the row reports "manual"). */
+  readonly clear: ((t: T) => Promise<void>) | null;
+}
+interface Result {
+  n: string;
+  incident: string;
+  fault: string;
+  expected_mode: Mode;
+  expected_reason: string;
+  observed_mode: Mode | null;
+  observed_reasons: string[];
+  recovery_ms: number | null;
+  recovery: string;
+  verdict: 'PASS' | 'FAIL';
+  note?: string;
+}
+const results: Result[] = [];
+afterAll(() => {
+  const out = process.env['CHAOS_FAULTS_OUT'];
+  if (out) writeFileSync(out, JSON.stringify({ rows: results }, null, 2));
+});
+
+const RANK: Record<Mode, number> = { NORMAL: 0, DEGRADE: 1, PAUSE: 2, EXIT: 3 };
+const IGNORED = new Set<string>(['FAULT_HOOKS_ENABLED', 'STARTUP_RECOVER', 'RECOVERY_STABILIZING']);
+const post = (url: string, body: unknown): Promise<unknown> => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+const del = (url: string): Promise<unknown> => fetch(url, { method: 'DELETE' }).then((r) => r.json());
+const codes = (t: T): string[] => t.sup.modeState.reasons.map((r) => r.code).filter((c) => !IGNORED.has(c));
+const TRAIL = { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } };
+
+async function withPosition(t: T): Promise<{ symbol: string; avg: number }> {
+  const placed = await waitFor('protection placed', () => t.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 40_000, 100);
+  const symbol = (JSON.parse(placed.payload) as { symbol: string }).symbol;
+  const pos = t.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!;
+  return { symbol, avg: Number((JSON.parse(pos.payload) as { avg_price: string }).avg_price) };
+}
+
+async function run(row: Row): Promise<Result> {
+  const res: Result = { n: row.n, incident: row.incident, fault: row.fault, expected_mode: row.expected_mode, expected_reason: row.expected.join(' or '), observed_mode: null, observed_reasons: [], recovery_ms: null, recovery: '-', verdict: 'FAIL' };
+  let t: T;
+  try {
+    t = await startTrading({ symbols: row.symbols ?? ['BTCUSDT'], ...(row.extra ? { extra: row.extra } : {}), ...(row.varDir ? { varDir: row.varDir() } : {}) });
+  } catch (e) {
+    // Refusing to start is the fail-closed answer too (never operate without audit).
+    res.observed_reasons = [`start refused: ${(e as Error).message.slice(0, 160)}`];
+    res.verdict = row.refusalOk ? 'PASS' : 'FAIL';
+    res.recovery = 'manual';
+    return res;
+  }
+  try {
+    if (!row.atStart) await waitFor('NORMAL before the fault', () => t.sup.modeState.mode === 'NORMAL', 30_000, 20);
+    // A fault there from the start: judged once the boot PAUSE (startup reconcile) is over.
+    else await waitFor('startup released', () => !t.sup.modeState.reasons.some((r) => r.code === 'STARTUP_RECOVER'), 30_000, 20).catch(() => undefined);
+    await row.inject?.(t);
+    // The strictest mode and every reason while the fault acts, until the expected reason is up.
+    let worst: Mode = 'NORMAL';
+    const seen = new Set<string>();
+    const end = Date.now() + 30_000;
+    for (;;) {
+      const m = t.sup.modeState.mode;
+      if (RANK[m] > RANK[worst]) worst = m;
+      for (const c of codes(t)) seen.add(c);
+      const hit = row.expected.some((c) => seen.has(c));
+      if ((hit && RANK[worst] >= RANK[row.expected_mode]) || Date.now() > end) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    res.observed_mode = worst;
+    res.observed_reasons = [...seen];
+    const ok = row.expected.some((c) => seen.has(c)) && worst === row.expected_mode;
+    if (row.clear === null) {
+      res.recovery = 'manual';
+      res.verdict = ok ? 'PASS' : 'FAIL';
+      return res;
+    }
+    const c0 = Date.now();
+    await row.clear(t);
+    const back = await waitFor('back to NORMAL', () => t.sup.modeState.mode === 'NORMAL' && !row.expected.some((c) => codes(t).includes(c)), 60_000, 5).then(
+      () => true,
+      () => false,
+    );
+    res.recovery_ms = back ? Date.now() - c0 : null;
+    res.recovery = back ? String(res.recovery_ms) : 'not within 60 s';
+    if (!back) res.note = `still ${t.sup.modeState.mode}: ${codes(t).join(', ')}; ${JSON.stringify(t.q("SELECT count(*) AS n, max(seq) AS s FROM events WHERE event_type = 'FILTERS_REFRESHED'"))} ${JSON.stringify(t.q("SELECT reason_code, count(*) AS n FROM events WHERE event_type IN ('REASON_RAISED','REASON_CLEARED') GROUP BY 1"))}`;
+    res.verdict = ok && back ? 'PASS' : 'FAIL';
+    return res;
+  } catch (e) {
+    res.note = (e as Error).message;
+    return res;
+  } finally {
+    await t.stopAll();
+  }
+}
+
+const AI: readonly [string, ReasonCode][] = [
+  ['malformed_json', 'AIGATE_PARSE_FAIL'],
+  ['schema_invalid', 'AIGATE_SCHEMA_INVALID'],
+  ['unknown_reason', 'AIGATE_REASON_UNKNOWN'],
+  ['modify_increase_qty', 'AIGATE_MODIFY_INVALID'],
+  ['modify_loosen_stop', 'AIGATE_MODIFY_INVALID'],
+  ['modify_change_symbol', 'AIGATE_MODIFY_INVALID'],
+  ['slow', 'AIGATE_TIMEOUT'],
+  ['http_429', 'AIGATE_TRANSPORT_ERROR'],
+  ['http_500', 'AIGATE_TRANSPORT_ERROR'],
+];
+
+const ROWS: Row[] = [
+  {
+    n: '1',
+    incident: 'timestamp / signature rejected',
+    fault: 'venue clock 30 s behind (sim clock_skew)',
+    expected_mode: 'PAUSE',
+    expected: ['CLOCK_DRIFT', 'TIMESTAMP_REJECTED'],
+    extra: { exchange: { time_sync_interval_ms: 1000 } },
+    inject: async (t) => void (await post(`${t.sim.admin}/admin/faults`, { kind: 'clock_skew', ms: -30_000 })),
+    clear: async (t) => void (await del(`${t.sim.admin}/admin/faults`)),
+  },
+  {
+    n: '2',
+    incident: 'user data stream unstable',
+    fault: 'venue terminates the user stream (eventStreamTerminated)',
+    expected_mode: 'DEGRADE',
+    expected: ['USER_STREAM_TERMINATED', 'USER_STREAM_UNSTABLE'],
+    inject: async (t) => void (await post(`${t.sim.admin}/admin/user-stream/terminate`, {})),
+    clear: async () => undefined, // one-shot: the gateway resubscribes by itself
+  },
+  {
+    n: '3',
+    incident: 'protection swap failed',
+    fault: 'order/test rejected (-1013 TRAILING_DELTA) when the OCO is to become a trailing stop',
+    expected_mode: 'PAUSE',
+    expected: ['PROTECTION_SWAP_FAILED'],
+    extra: TRAIL,
+    inject: async (t) => {
+      await post(`${t.sim.admin}/admin/faults`, { kind: 'reject', route: 'POST /api/v3/order/test', code: -1013, msg: 'Filter failure: TRAILING_DELTA' });
+      const p = await withPosition(t);
+      await post(`${t.sim.admin}/admin/market`, { paused: true });
+      await post(`${t.sim.admin}/admin/price`, { symbol: p.symbol, price: (p.avg * 1.004).toFixed(2) });
+    },
+    clear: null,
+  },
+  {
+    n: '4a',
+    incident: 'WS down',
+    fault: 'market stream dropped (sim ws_disconnect)',
+    expected_mode: 'DEGRADE',
+    expected: ['WS_DISCONNECTED', 'WS_UNSTABLE', 'WS_STALE'],
+    inject: async (t) => void (await post(`${t.sim.admin}/admin/faults`, { kind: 'ws_disconnect', once: true })),
+    clear: async () => undefined, // one-shot: the gateway reconnects by itself
+  },
+  {
+    n: '4b',
+    incident: 'WS silent (connected, nothing flows)',
+    fault: 'market stream stalled (sim ws_stall)',
+    expected_mode: 'DEGRADE',
+    expected: ['WS_STALE'],
+    inject: async (t) => void (await post(`${t.sim.admin}/admin/faults`, { kind: 'ws_stall' })),
+    clear: async (t) => void (await del(`${t.sim.admin}/admin/faults`)),
+  },
+  {
+    n: '5',
+    incident: 'rate limit 429',
+    fault: '429 window of 3 s on every route (sim rate_limit_429)',
+    expected_mode: 'DEGRADE',
+    expected: ['RATE_LIMIT'],
+    inject: async (t) => void (await post(`${t.sim.admin}/admin/faults`, { kind: 'rate_limit_429', once: true, ms: 3000 })),
+    clear: async () => undefined, // the window ends by itself
+  },
+  {
+    n: '6',
+    incident: 'DB lock/busy, persistent',
+    fault: 'another connection holds an exclusive lock on audit.sqlite for 4 s',
+    expected_mode: 'PAUSE',
+    expected: ['DB_BUSY_PERSISTENT'],
+    extra: { audit: { busy_timeout_ms: 20, db_busy_persistent_ms: 1500 } },
+    inject: async (t) => {
+      const db = new Database(join(t.varDir, 'data', 'audit.sqlite'));
+      db.exec('BEGIN EXCLUSIVE');
+      locks.set(t.varDir, db);
+    },
+    clear: async (t) => {
+      const db = locks.get(t.varDir)!;
+      db.exec('ROLLBACK');
+      db.close();
+    },
+  },
+  {
+    n: '6b',
+    incident: 'DB lock/busy, transient',
+    fault: 'an exclusive lock on audit.sqlite, released before it is persistent',
+    expected_mode: 'DEGRADE',
+    expected: ['DB_BUSY_TRANSIENT'],
+    extra: { audit: { busy_timeout_ms: 20, db_busy_persistent_ms: 5000 } },
+    inject: async (t) => {
+      const db = new Database(join(t.varDir, 'data', 'audit.sqlite'));
+      db.exec('BEGIN EXCLUSIVE');
+      locks.set(t.varDir, db);
+    },
+    clear: async (t) => {
+      const db = locks.get(t.varDir)!;
+      db.exec('ROLLBACK');
+      db.close();
+    },
+  },
+  {
+    n: '6c',
+    incident: 'full writer queue',
+    fault: 'audit.sqlite locked with a 200-event writer queue: the queue fills',
+    expected_mode: 'PAUSE',
+    expected: ['DB_WRITER_QUEUE_FULL'],
+    extra: { audit: { busy_timeout_ms: 20, db_busy_persistent_ms: 600_000, audit_writer_queue_capacity: 200 } },
+    inject: async (t) => {
+      const db = new Database(join(t.varDir, 'data', 'audit.sqlite'));
+      db.exec('BEGIN EXCLUSIVE');
+      locks.set(t.varDir, db);
+    },
+    // Events were dropped (DB_WRITER_DROPPED): the rules require an operator.
+    clear: null,
+  },
+  {
+    n: '8',
+    incident: 'reconcile drift above tolerance',
+    fault: "the account's base balance set to 0 under an open position",
+    expected_mode: 'PAUSE',
+    expected: ['DRIFT_LIMIT_EXCEEDED'],
+    extra: { engine: { reconcile_tolerance_steps: 0, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } },
+    inject: async (t) => {
+      const p = await withPosition(t);
+      await post(`${t.sim.admin}/admin/balance`, { apiKey: SIM_KEY.apiKey, asset: p.symbol.replace('USDT', ''), free: '0' });
+    },
+    clear: null,
+  },
+  {
+    n: '9a',
+    incident: 'low disk (DEGRADE threshold)',
+    fault: 'disk_free_degrade_bytes set above the free space at start',
+    expected_mode: 'DEGRADE',
+    expected: ['DISK_LOW_DEGRADE'],
+    atStart: true,
+    extra: { audit: { disk_free_degrade_bytes: freeBytes() * 2, disk_free_pause_bytes: 0, disk_check_interval_ms: 200 } },
+    clear: null,
+  },
+  {
+    n: '9b',
+    incident: 'low disk (PAUSE threshold)',
+    fault: 'disk_free_pause_bytes set above the free space at start',
+    expected_mode: 'PAUSE',
+    expected: ['DISK_LOW_PAUSE'],
+    atStart: true,
+    extra: { audit: { disk_free_degrade_bytes: freeBytes() * 3, disk_free_pause_bytes: freeBytes() * 2, disk_check_interval_ms: 200 } },
+    clear: null,
+  },
+  {
+    n: '10',
+    incident: 'symbol not TRADING',
+    fault: 'ETHUSDT set to HALT at the venue (BTCUSDT trades on)',
+    expected_mode: 'NORMAL',
+    expected: ['SYMBOL_NOT_TRADING', 'SYMBOL_QUARANTINED'],
+    symbols: ['BTCUSDT', 'ETHUSDT'],
+    extra: { exchange: { filters_max_age_ms: 2000 } },
+    inject: async (t) => void (await post(`${t.sim.admin}/admin/symbol`, { symbol: 'ETHUSDT', status: 'HALT' })),
+    clear: async (t) => void (await post(`${t.sim.admin}/admin/symbol`, { symbol: 'ETHUSDT', status: 'TRADING' })),
+  },
+  {
+    n: '11',
+    incident: 'excessive churn',
+    fault: 'resting entries re-quoted every 400 ms against a cancel-replace limit of 2 per 10 s',
+    expected_mode: 'DEGRADE',
+    expected: ['RISK_CANCEL_REPLACE_LIMIT_HIT', 'RISK_CHURN_LIMIT_HIT'],
+    extra: {
+      strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 400, entry_offset_bps: 80, max_requotes: 5 },
+      risk: { churn_limit_10s: 50, churn_limit_60s: 200, cancel_replace_limit_10s: 2, cancel_replace_limit_60s: 10 },
+    },
+    clear: async () => undefined, // the windows roll on by themselves
+  },
+  {
+    n: 'A',
+    incident: 'audit-worker death',
+    fault: 'the audit worker thread terminated',
+    expected_mode: 'PAUSE',
+    expected: ['AUDIT_WORKER_EXITED'],
+    inject: async (t) => void (await t.sup.hosts.audit.kill()),
+    clear: async () => undefined, // the supervisor restarts it
+  },
+  {
+    n: 'B1',
+    incident: 'unwritable DB (in flight)',
+    fault: 'the audit writer reports its database unusable (worker fault hook)',
+    expected_mode: 'PAUSE',
+    expected: ['AUDIT_DB_UNUSABLE'],
+    inject: async (t) => void (await t.sup.hosts.audit.request('fault', { fault: { kind: 'report_db_unusable' } })),
+    clear: null,
+  },
+  {
+    n: 'B2',
+    incident: 'unwritable DB (at start)',
+    fault: 'var/data/audit.sqlite is a directory: the database cannot be opened',
+    expected_mode: 'PAUSE',
+    expected: ['AUDIT_DB_UNUSABLE', 'DB_WRITE_FAILED', 'AUDIT_WORKER_EXITED', 'AUDIT_WORKER_ERROR'],
+    atStart: true,
+    refusalOk: true,
+    varDir: () => {
+      const d = mkdtempSync(join(tmpdir(), 'vigil-unwritable-'));
+      mkdirSync(join(d, 'data', 'audit.sqlite'), { recursive: true });
+      writeFileSync(join(d, 'LIVE.ok'), '');
+      return d;
+    },
+    clear: null,
+  },
+  ...AI.map(
+    ([mode, code], i): Row => ({
+      n: `7${'abcdefghi'[i]}`,
+      incident: `AI gate failure: ${mode}`,
+      fault: `reviewer answers ${mode}${mode === 'slow' ? ' (after the 2 s timeout)' : ''}`,
+      expected_mode: 'PAUSE',
+      expected: [code],
+      inject: async (t) => void (await post(`${t.reviewer.adminUrl}/admin/mode`, { mode, delay_ms: 3000 })),
+      clear: null,
+    }),
+  ),
+];
+const locks = new Map<string, Database.Database>();
+
+function freeBytes(): number {
+  const s = statfsSync(tmpdir());
+  return s.bavail * s.bsize;
+}
+
+describe('fault matrix', () => {
+  for (const row of ROWS.filter((r) => !process.env['CHAOS_FAULT_ROWS'] || process.env['CHAOS_FAULT_ROWS'].split(',').includes(r.n))) {
+    it(`${row.n} ${row.incident}: ${row.expected_mode} / ${row.expected.join('|')}`, async () => {
+      const r = await run(row);
+      results.push(r);
+      expect(r, JSON.stringify(r)).toMatchObject({ verdict: 'PASS' });
+    }, 150_000);
+  }
+});

@@ -1,0 +1,88 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { newEventId, type EventEnvelope, type EventType, type JsonObject } from '@vigil/contracts';
+import { parseConfig } from '@vigil/runtime';
+import { AuditWriter } from '../../packages/audit/src/writer.js';
+import { ChurnCounter } from '../../packages/engine/src/churn.js';
+import { IntentBook } from '../../packages/engine/src/intents.js';
+import { Ledger } from '../../packages/engine/src/ledger.js';
+import { readEngineMemory, restoreMemory } from '../../packages/engine/src/memory.js';
+import { Trader } from '../../packages/engine/src/trader.js';
+
+/**
+ * Regression (found by the chaos matrix, point b: killed after the venue executed the entry and
+ * before the bot processed the reply). The user stream had already delivered the fill: the audit
+ * held FILL_RECORDED and the POSITION_UPDATED that counted it. After the restart the remembered
+ * entry was resolved FILLED by REST and its fill counted a second time: the position doubled and
+ * the OCO sold twice what the bot owned (the account's other holdings made up the difference).
+ */
+describe('engine memory across a restart', () => {
+  it('a fill already counted in the remembered position is not counted again when REST reports it', async () => {
+    const cfg = parseConfig({ audit: { disk_free_degrade_bytes: 0, disk_free_pause_bytes: 0 } });
+    if (!cfg.ok) throw new Error(JSON.stringify(cfg.error));
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-fills-'));
+    const dbFile = join(dir, 'data', 'audit.sqlite');
+    const now = Date.UTC(2026, 11, 2, 8);
+    const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: cfg.config.audit, now: () => now, setReason: () => {} });
+    w.open();
+    const ev = (type: EventType, payload: JsonObject): EventEnvelope => ({ event_id: newEventId(now), ts_ms: now, run_id: 'run_a', source: 'engine', cycle_id: null, stage: null, snapshot_id: null, decision_id: null, order_intent_id: null, event_type: type, reason_code: null, severity: 'INFO', payload });
+    const fill = { client_order_id: 'vgeabc', symbol: 'BTCUSDT', side: 'BUY', price: '64000', qty: '0.00078', commission: '0.00000078', commission_asset: 'BTC' };
+    w.enqueue([
+      ev('FILL_RECORDED', { ...fill, trade_id: '1' }),
+      ev('POSITION_UPDATED', { symbol: 'BTCUSDT', qty: '0.00077922', avg_price: '64064.06406406', realized: '0', fees_quote: '0.04992', opened_ms: now, protected: false, protection: null, stop_price: '63000', take_profit_price: '66000', trailing_delta_bps: null }),
+      // Recorded, but the process died before the position snapshot that would have counted it.
+      ev('FILL_RECORDED', { ...fill, trade_id: '2' }),
+    ]);
+    w.drainAll();
+    w.close();
+
+    const mem = readEngineMemory(dbFile);
+    if (!mem.ok) throw new Error(mem.why);
+    expect(mem.memory.positions[0]?.trade_ids).toEqual(['1']);
+    const ledger = new Ledger(() => ({ base: 'BTC', quote: 'USDT' }));
+    const intents = new IntentBook({ now: () => now, make: (t, p) => ev(t, p), commit: async () => ({ last_seq: 0, commit_ts_ms: now }) });
+    const engineCfg = parseConfig({});
+    if (!engineCfg.ok) throw new Error('config');
+    const trader = new Trader({ cfg: engineCfg.config.engine, now: () => now, call: () => null, intents, ledger, churn: new ChurnCounter(() => now), rules: () => null, quote: () => null, event: () => {}, reason: () => {}, orderTimeoutMs: 1000 });
+    restoreMemory(mem.memory, { ledger, intents, trader, now: () => now });
+    expect(ledger.position('BTCUSDT').qty).toBe('0.00077922');
+    // REST reports trade 1 (the remembered entry resolved FILLED, or myTrades): already counted.
+    expect(ledger.apply({ ...fill, side: 'BUY', trade_id: 1, ts_ms: now })).toBe(false);
+    expect(ledger.position('BTCUSDT').qty).toBe('0.00077922');
+    // Trade 2 was never in the snapshot: it is counted.
+    expect(ledger.apply({ ...fill, side: 'BUY', trade_id: 2, ts_ms: now })).toBe(true);
+    expect(ledger.position('BTCUSDT').qty).toBe('0.00155844');
+  });
+});
+
+/**
+ * Regression (found by the chaos matrix, point g): an entry confirmed as resting (NEW) when the bot
+ * died, filled while it was down. Its intent was settled (CONFIRMED), so the restart did not
+ * remember it, reconcile saw no open order and no position, and the fill stayed an unprotected
+ * position for good. A confirmed entry last seen working is remembered; a finished one is not.
+ */
+describe('engine memory: confirmed entries last seen working', () => {
+  it('remembers a confirmed entry whose order was last seen NEW, not one seen FILLED', () => {
+    const cfg = parseConfig({ audit: { disk_free_degrade_bytes: 0, disk_free_pause_bytes: 0 } });
+    if (!cfg.ok) throw new Error(JSON.stringify(cfg.error));
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-working-'));
+    const dbFile = join(dir, 'data', 'audit.sqlite');
+    const now = Date.now();
+    const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: cfg.config.audit, now: () => now, setReason: () => {} });
+    w.open();
+    const ev = (type: EventType, payload: JsonObject, intent: string): EventEnvelope => ({ event_id: newEventId(now), ts_ms: now, run_id: 'run_a', source: 'engine', cycle_id: null, stage: null, snapshot_id: null, decision_id: null, order_intent_id: intent, event_type: type, reason_code: null, severity: 'INFO', payload });
+    const entry = (intent: string, coid: string, status: string): EventEnvelope[] => [
+      ev('INTENT_CREATED', { kind: 'ENTRY', symbol: 'ETHUSDT', side: 'BUY', client_order_id: coid, quantity: '0.0156', price: '3196.83', stop_price: '3150', take_profit_price: '3290' }, intent),
+      ev('INTENT_STATE_CHANGED', { from: 'CREATED', to: 'CONFIRMED', kind: 'ENTRY', symbol: 'ETHUSDT', client_order_id: coid, status }, intent),
+      ev('ORDER_UPDATED', { client_order_id: coid, symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', status, price: '3196.83', orig_qty: '0.0156', executed_qty: status === 'FILLED' ? '0.0156' : '0', exchange_order_id: '1' }, intent),
+    ];
+    w.enqueue([...entry('int_working', 'vgeworking', 'NEW'), ...entry('int_done', 'vgedone', 'FILLED')]);
+    w.drainAll();
+    w.close();
+    const mem = readEngineMemory(dbFile);
+    if (!mem.ok) throw new Error(mem.why);
+    expect(mem.memory.intents.map((i) => [i.client_order_id, i.state])).toEqual([['vgeworking', 'CONFIRMED']]);
+  });
+});
