@@ -54,7 +54,7 @@ const wanted = opt('--points', null)?.split(',') ?? (quick ? QUICK : POINTS.map(
 const points = POINTS.filter((p) => wanted.includes(p.id) || wanted.includes(p.point));
 const withFaults = !quick && !flag('--no-faults');
 const reportFile = opt('--report', quick ? join(root, 'var/chaos/RELIABILITY-quick.md') : join(root, 'docs/RELIABILITY.md'));
-const jsonFile = opt('--json', reportFile.replace(/\.md$/, '.json'));
+const jsonFile = opt('--json', quick || args.includes('--report') ? reportFile.replace(/\.md$/, '.json') : join(root, 'var/chaos/RELIABILITY.json'));
 const SEEDS = Array.from({ length: seedCount }, (_, i) => 101 + i * 17);
 
 /** Bounds the rows are judged against. */
