@@ -54,7 +54,7 @@ const wanted = opt('--points', null)?.split(',') ?? (quick ? QUICK : POINTS.map(
 const points = POINTS.filter((p) => wanted.includes(p.id) || wanted.includes(p.point));
 const withFaults = !quick && !flag('--no-faults');
 const reportFile = opt('--report', quick ? join(root, 'var/chaos/RELIABILITY-quick.md') : join(root, 'docs/RELIABILITY.md'));
-const jsonFile = opt('--json', reportFile.replace(/\.md$/, '.json'));
+const jsonFile = opt('--json', quick || args.includes('--report') ? reportFile.replace(/\.md$/, '.json') : join(root, 'var/chaos/RELIABILITY.json'));
 const SEEDS = Array.from({ length: seedCount }, (_, i) => 101 + i * 17);
 
 /** Bounds the rows are judged against. */
@@ -233,7 +233,9 @@ async function crashRow(p, seed) {
       bot = startBot(dir, cfgFile(cp), env);
       const end = Date.now() + BOUND.crash_ms;
       let driven = false;
-      while (!existsSync(marker)) {
+      // The marker counts once its line is complete (the file exists a moment before it is written).
+      const reached = () => existsSync(marker) && readFileSync(marker, 'utf8').endsWith('\n');
+      while (!reached()) {
         if (bot.child.exitCode !== null) throw new Error(`bot exited before ${cp}: ${bot.output().slice(-2000)}`);
         if (Date.now() > end) throw new Error(`crash point ${cp} not reached within ${BOUND.crash_ms} ms`);
         if (drive && !driven) driven = await drive();
@@ -362,7 +364,8 @@ function judgeFiles(row, varDir, state, apiKey) {
     // 3. Every acknowledged critical row of the audit storm survived the kill.
     const acks = join(varDir, 'chaos', 'storm-acks.jsonl');
     if (existsSync(acks)) {
-      const lines = readFileSync(acks, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      // A line cut by the kill was never a complete record of an acknowledgement: not counted.
+      const lines = readFileSync(acks, 'utf8').split('\n').filter((l) => l.endsWith('}')).map((l) => JSON.parse(l));
       const has = db.prepare('SELECT 1 FROM events WHERE event_id = ?');
       for (const a of lines) if (!has.get(a.event_id)) (row.missing++, row.missing_detail.push(`storm ack ${a.k}`));
       const bulk = db.prepare("SELECT count(*) AS n FROM events WHERE event_type = 'HEALTH_SAMPLED' AND json_extract(payload, '$.source') = 'chaos_storm'").get().n;
