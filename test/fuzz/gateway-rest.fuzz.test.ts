@@ -81,9 +81,12 @@ async function stack() {
   return { rest, session, desk, reasons, events };
 }
 
+/** Any value as header text; String() throws on objects without a prototype or with own toString keys. */
+const asText = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined'));
+
 // 1xx is left out: node treats it as informational and the client waits for a final status until its timeout.
 const statusArb = fc.oneof({ weight: 5, arbitrary: fc.constant(200) }, { weight: 3, arbitrary: fc.constantFrom(400, 401, 403, 404, 409, 418, 429, 500, 502, 503, 504, 201, 204, 302) }, { weight: 1, arbitrary: fc.integer({ min: 200, max: 599 }) });
-const headersArb = fc.dictionary(fc.constantFrom('retry-after', 'x-mbx-used-weight-1m', 'x-mbx-order-count-10s', 'x-mbx-order-count-1d'), fc.oneof(fc.nat().map(String), fc.string({ maxLength: 10 }), weird.map(String)).map((v) => v.replace(/[^\x20-\x7e]/g, '').slice(0, 200)), { maxKeys: 3 });
+const headersArb = fc.dictionary(fc.constantFrom('retry-after', 'x-mbx-used-weight-1m', 'x-mbx-order-count-10s', 'x-mbx-order-count-1d'), fc.oneof(fc.nat().map(String), fc.string({ maxLength: 10 }), weird.map(asText)).map((v) => v.replace(/[^\x20-\x7e]/g, '').slice(0, 200)), { maxKeys: 3 });
 const replyArb = (valid: unknown): fc.Arbitrary<Reply> => fc.record({ status: statusArb, body: bodyText(valid), headers: headersArb, cut: fc.nat({ max: 9 }).map((n) => n < 2) });
 
 const errorCode = (body: string): number | undefined => {
