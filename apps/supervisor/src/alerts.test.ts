@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActiveReason, AlertsConfig } from '@vigil/contracts';
-import { WebhookNotifier, type WebhookBody } from './alerts.js';
+import { WebhookNotifier } from './alerts.js';
 import { receiver } from './testing/webhook-receiver.js';
 
 const cfg = (urls: string[], o: Partial<AlertsConfig> = {}): AlertsConfig => ({
