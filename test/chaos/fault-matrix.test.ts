@@ -204,16 +204,8 @@ const ROWS: Row[] = [
     expected_mode: 'PAUSE',
     expected: ['DB_BUSY_PERSISTENT'],
     extra: { audit: { busy_timeout_ms: 20, db_busy_persistent_ms: 1500 } },
-    inject: async (t) => {
-      const db = new Database(join(t.varDir, 'data', 'audit.sqlite'));
-      db.exec('BEGIN EXCLUSIVE');
-      locks.set(t.varDir, db);
-    },
-    clear: async (t) => {
-      const db = locks.get(t.varDir)!;
-      db.exec('ROLLBACK');
-      db.close();
-    },
+    inject: lockAuditDb,
+    clear: unlockAuditDb,
   },
   {
     n: '6b',
@@ -222,16 +214,8 @@ const ROWS: Row[] = [
     expected_mode: 'DEGRADE',
     expected: ['DB_BUSY_TRANSIENT'],
     extra: { audit: { busy_timeout_ms: 20, db_busy_persistent_ms: 5000 } },
-    inject: async (t) => {
-      const db = new Database(join(t.varDir, 'data', 'audit.sqlite'));
-      db.exec('BEGIN EXCLUSIVE');
-      locks.set(t.varDir, db);
-    },
-    clear: async (t) => {
-      const db = locks.get(t.varDir)!;
-      db.exec('ROLLBACK');
-      db.close();
-    },
+    inject: lockAuditDb,
+    clear: unlockAuditDb,
   },
   {
     n: '6c',
@@ -240,11 +224,7 @@ const ROWS: Row[] = [
     expected_mode: 'PAUSE',
     expected: ['DB_WRITER_QUEUE_FULL'],
     extra: { audit: { busy_timeout_ms: 20, db_busy_persistent_ms: 600_000, audit_writer_queue_capacity: 200 } },
-    inject: async (t) => {
-      const db = new Database(join(t.varDir, 'data', 'audit.sqlite'));
-      db.exec('BEGIN EXCLUSIVE');
-      locks.set(t.varDir, db);
-    },
+    inject: lockAuditDb,
     // Events were dropped (DB_WRITER_DROPPED): the rules require an operator.
     clear: null,
   },
@@ -351,6 +331,26 @@ const ROWS: Row[] = [
   ),
 ];
 const locks = new Map<string, Database.Database>();
+
+/** Another connection takes an exclusive lock on the bot's audit database (rows 6, 6b, 6c). */
+async function lockAuditDb(t: T): Promise<void> {
+  const db = new Database(join(t.varDir, 'data', 'audit.sqlite'));
+  db.exec('BEGIN EXCLUSIVE');
+  locks.set(t.varDir, db);
+}
+
+async function unlockAuditDb(t: T): Promise<void> {
+  const db = locks.get(t.varDir)!;
+  locks.delete(t.varDir);
+  db.exec('ROLLBACK');
+  db.close();
+}
+
+// A row whose recovery is manual leaves its lock held: released once the matrix is done.
+afterAll(() => {
+  for (const db of locks.values()) db.close();
+  locks.clear();
+});
 
 function freeBytes(): number {
   const s = statfsSync(tmpdir());
