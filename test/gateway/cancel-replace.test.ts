@@ -1,13 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CancelReplace, JsonObject, ReasonCode } from '@vigil/contracts';
-import { parseConfig } from '@vigil/runtime';
+import type { CancelReplace } from '@vigil/contracts';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
-import { createClockEstimator } from '../../packages/gateway/src/clock.js';
-import { OrderDesk } from '../../packages/gateway/src/order-desk.js';
-import { createRateGovernor } from '../../packages/gateway/src/rate-limits.js';
-import { createRestClient } from '../../packages/gateway/src/rest-client.js';
-import { VenueSession } from '../../packages/gateway/src/venue-session.js';
-import { SIM_KEY, startVenue, venueConfig } from '../integration/harness.js';
+import { SIM_KEY, startVenue } from '../integration/harness.js';
+import { gatewayOn } from './gateway-harness.js';
 
 /**
  * The order desk's cancel_replace against apps/exchange-sim over real sockets: one typed outcome
@@ -23,23 +18,10 @@ afterEach(async () => {
 
 async function gateway() {
   sim = await startVenue();
-  const r = parseConfig({ ...venueConfig(sim), exchange: { ...(venueConfig(sim)['exchange'] as object), order_timeout_ms: 600, rest_timeout_ms: 1500 } });
-  if (!r.ok) throw new Error(JSON.stringify(r.error));
-  const ex = r.config.exchange;
-  const reasons = new Map<ReasonCode, JsonObject>();
-  const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => void (on ? reasons.set(code, detail) : reasons.delete(code));
-  const clock = createClockEstimator({ driftMaxMs: ex.clock_drift_max_ms_live });
-  const governor = createRateGovernor([]);
-  const rest = createRestClient({ baseUrl: ex.rest_base_url, apiKey: SIM_KEY.apiKey, secret: SIM_KEY.secretKey, recvWindowMs: ex.time_sync_recv_window_ms, readTimeoutMs: ex.rest_timeout_ms, orderTimeoutMs: ex.order_timeout_ms, clock: { localNow: Date.now, exchangeNow: (t) => clock.exchangeNow(t) }, governor, sleep: async () => {} });
-  cleanups.push(() => rest.close());
-  const session = new VenueSession({ rest, clock, governor, cfg: ex, now: Date.now, reason, event: () => {} });
-  const desk = new OrderDesk({ session, now: Date.now, reason });
-  const s = sim;
-  const admin = async (method: string, path: string, body?: unknown) => (await fetch(`${s.admin}${path}`, { method, ...(body ? { body: JSON.stringify(body) } : {}) })).json();
-  await session.syncClock(3);
-  await session.refreshFilters();
-  const orders = async (cid: string) => ((await admin('GET', '/admin/state')) as { orders: { clientOrderId: string; status: string }[] }).orders.filter((o) => o.clientOrderId === cid);
-  return { desk, admin, orders };
+  const g = await gatewayOn(sim, { order_timeout_ms: 600, rest_timeout_ms: 1500 });
+  cleanups.push(() => g.rest.close());
+  const orders = async (cid: string) => ((await g.admin('GET', '/admin/state')) as { orders: { clientOrderId: string; status: string }[] }).orders.filter((o) => o.clientOrderId === cid);
+  return { desk: g.desk, admin: g.admin, orders };
 }
 
 const buy = (cid: string, o: Record<string, string> = {}) => ({ symbol: 'BTCUSDT', side: 'BUY' as const, type: 'LIMIT' as const, client_order_id: cid, quantity: '0.001', price: '60000.00', time_in_force: 'GTC' as const, ...o });

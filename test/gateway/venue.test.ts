@@ -1,14 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JsonObject, ReasonCode } from '@vigil/contracts';
-import { parseConfig } from '@vigil/runtime';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
-import { createClockEstimator } from '../../packages/gateway/src/clock.js';
 import { MarketStream } from '../../packages/gateway/src/market-stream.js';
-import { OrderDesk } from '../../packages/gateway/src/order-desk.js';
-import { createRateGovernor } from '../../packages/gateway/src/rate-limits.js';
-import { createRestClient } from '../../packages/gateway/src/rest-client.js';
-import { VenueSession } from '../../packages/gateway/src/venue-session.js';
-import { SIM_KEY, startVenue, venueConfig } from '../integration/harness.js';
+import { SIM_KEY, startVenue } from '../integration/harness.js';
+import { gatewayOn } from './gateway-harness.js';
 
 /**
  * The gateway's real modules against apps/exchange-sim over real sockets, with the venue's faults:
@@ -24,24 +19,11 @@ afterEach(async () => {
 
 async function gateway() {
   sim = await startVenue();
-  const r = parseConfig({ ...venueConfig(sim), exchange: { ...(venueConfig(sim)['exchange'] as object), order_timeout_ms: 1500, rest_timeout_ms: 1500, ws_stale_ms: 400, ws_reconnect_backoff_initial_ms: 20, ws_reconnect_backoff_max_ms: 80 } });
-  if (!r.ok) throw new Error(JSON.stringify(r.error));
-  const ex = r.config.exchange;
-  const reasons = new Map<ReasonCode, JsonObject>();
-  const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => void (on ? reasons.set(code, detail) : reasons.delete(code));
-  const clock = createClockEstimator({ driftMaxMs: ex.clock_drift_max_ms_live });
-  const governor = createRateGovernor([]);
-  const rest = createRestClient({ baseUrl: ex.rest_base_url, apiKey: SIM_KEY.apiKey, secret: SIM_KEY.secretKey, recvWindowMs: ex.time_sync_recv_window_ms, readTimeoutMs: ex.rest_timeout_ms, orderTimeoutMs: ex.order_timeout_ms, clock: { localNow: Date.now, exchangeNow: (t) => clock.exchangeNow(t) }, governor, sleep: async () => {} });
-  cleanups.push(() => rest.close());
-  const session = new VenueSession({ rest, clock, governor, cfg: ex, now: Date.now, reason, event: () => {} });
-  const desk = new OrderDesk({ session, now: Date.now, reason });
-  const s = sim;
-  const admin = async (method: string, path: string, body?: unknown) => (await fetch(`${s.admin}${path}`, { method, ...(body ? { body: JSON.stringify(body) } : {}) })).json();
-  await session.syncClock(3);
-  await session.refreshFilters();
-  await session.checkApiKey();
-  session.checkFreshness();
-  return { session, desk, reasons, admin, ex, sim: s };
+  const g = await gatewayOn(sim, { order_timeout_ms: 1500, rest_timeout_ms: 1500, ws_stale_ms: 400, ws_reconnect_backoff_initial_ms: 20, ws_reconnect_backoff_max_ms: 80 });
+  cleanups.push(() => g.rest.close());
+  await g.session.checkApiKey();
+  g.session.checkFreshness();
+  return { session: g.session, desk: g.desk, reasons: g.reasons, admin: g.admin, ex: g.ex, sim };
 }
 
 const buy = (cid: string, o: Record<string, string> = {}) => ({ symbol: 'BTCUSDT', side: 'BUY' as const, type: 'LIMIT' as const, client_order_id: cid, quantity: '0.001', price: '60000.00', time_in_force: 'GTC' as const, ...o });
