@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Mode, ReasonCode } from '@vigil/contracts';
+import { REASON_CODES, type Mode, type ReasonCode } from '@vigil/contracts';
 import { SIM_KEY } from '../integration/harness.js';
 import { startTrading, waitFor } from '../engine/engine-harness.js';
 
@@ -82,7 +82,15 @@ async function run(row: Row): Promise<Result> {
   try {
     if (!row.atStart) await waitFor('NORMAL before the fault', () => t.sup.modeState.mode === 'NORMAL', 30_000, 20);
     // A fault there from the start: judged once the boot PAUSE (startup reconcile) is over.
-    else await waitFor('startup released', () => !t.sup.modeState.reasons.some((r) => r.code === 'STARTUP_RECOVER'), 30_000, 20).catch(() => undefined);
+    // The boot PAUSE outlives its reason until the relaxation's MODE_CHANGED is committed, so wait
+    // for a mode that follows from the reasons now active (PAUSE only if one of them forces it).
+    else
+      await waitFor(
+        'startup released',
+        () => !t.sup.modeState.reasons.some((r) => r.code === 'STARTUP_RECOVER') && (t.sup.modeState.mode !== 'PAUSE' || t.sup.modeState.reasons.some((r) => REASON_CODES[r.code].forces === 'PAUSE')),
+        30_000,
+        20,
+      ).catch(() => undefined);
     await row.inject?.(t);
     // The strictest mode and every reason while the fault acts, until the expected reason is up.
     let worst: Mode = 'NORMAL';
