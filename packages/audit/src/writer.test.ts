@@ -95,6 +95,22 @@ describe('AuditWriter', () => {
     expect(s.reasons.has('DB_WRITER_DROPPED')).toBe(true);
   });
 
+  it('a bulk frame bigger than the room left is FULL (not only counted) until the writer commits again', () => {
+    const s = setup({ audit_writer_queue_capacity: 100, audit_writer_queue_high_pct: 70, audit_writer_queue_full_pct: 95 });
+    for (let i = 0; i < 10; i++) s.w.enqueue([s.ev({ i })]);
+    expect(s.w.pressure().state).toBe('OK');
+    const frame = Array.from({ length: 95 }, (_, i) => s.ev({ big: i }));
+    expect(s.w.enqueue(frame)).toBe(false);
+    expect(s.w.pressure()).toMatchObject({ state: 'FULL', queue_depth: 10, dropped_total: 95 });
+    expect(s.reasons.has('DB_WRITER_QUEUE_FULL')).toBe(true);
+    expect(s.reasons.has('DB_WRITER_QUEUE_HIGH')).toBe(true);
+    expect(s.reasons.get('DB_WRITER_DROPPED')).toMatchObject({ dropped: 95, dropped_total: 95 });
+    s.w.drainAll();
+    expect(s.w.pressure()).toMatchObject({ state: 'OK', committed_total: 10 });
+    expect(s.reasons.has('DB_WRITER_QUEUE_FULL')).toBe(false);
+    expect(s.reasons.has('DB_WRITER_DROPPED')).toBe(true);
+  });
+
   it('raises DB_WRITER_BACKPRESSURE when the oldest queued event is older than the lag bound', () => {
     const s = setup({ audit_writer_max_lag_ms: 100 });
     s.w.enqueue([s.ev()]);

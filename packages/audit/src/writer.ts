@@ -61,6 +61,8 @@ export class AuditWriter {
   private lastCommitTs: number | null = null;
   private committedTotal = 0;
   private droppedTotal = 0;
+  /** A bulk frame was refused since the last commit: the state is FULL until the writer makes progress. */
+  private overflowed = false;
   private readonly perSecond: number[] = new Array<number>(60).fill(0);
   private perSecondAt = 0;
   private busySince: number | null = null;
@@ -139,6 +141,8 @@ export class AuditWriter {
   enqueueRows(rows: readonly AuditRow[], ack?: Pending['ack']): boolean {
     const cap = this.d.config.audit_writer_queue_capacity;
     if (!ack && this.depth + rows.length > cap) {
+      // The queue could not take what arrived: that is FULL, however empty a big frame left it.
+      this.overflowed = true;
       this.droppedTotal += rows.length;
       this.setReason('DB_WRITER_DROPPED', true, { dropped: rows.length, dropped_total: this.droppedTotal, queue_capacity: cap });
       this.updatePressure();
@@ -204,6 +208,7 @@ export class AuditWriter {
     this.depth -= n;
     this.lastCommitTs = now;
     this.committedTotal += n;
+    this.overflowed = false;
     this.countPerSecond(now, n);
     this.onWriteOk();
     let jsonlOk = true;
@@ -435,7 +440,7 @@ export class AuditWriter {
 
   private state(pct: number): WriterState {
     const c = this.d.config;
-    if (pct >= c.audit_writer_queue_full_pct) return 'FULL';
+    if (this.overflowed || pct >= c.audit_writer_queue_full_pct) return 'FULL';
     if (pct >= c.audit_writer_queue_high_pct) return 'HIGH';
     return 'OK';
   }
