@@ -132,3 +132,63 @@ export async function startupReconcile(count) {
     await sim.close();
   }
 }
+
+/**
+ * The floor of that path on this machine: the same four thread hops (gateway -> engine -> audit ->
+ * engine -> gateway) between otherwise idle threads, with nothing but one single-row SQLite commit
+ * (WAL, `synchronous`) at the audit hop, sampled with the same idle gaps as real entries. What the
+ * product adds is the difference; what this costs, no product on this machine can avoid while an
+ * intent is committed before its order leaves.
+ */
+export async function pathFloor(n = 40, synchronous = 'FULL', gapMs = 100) {
+  const { Worker, MessageChannel } = await import('node:worker_threads');
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-floor-'));
+  const sqlite = join(root, 'node_modules/better-sqlite3/lib/index.js');
+  const audit = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const Database = require(workerData.sqlite);
+     const db = new Database(workerData.file);
+     db.pragma('journal_mode = WAL'); db.pragma('synchronous = ' + workerData.sync);
+     db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)');
+     const ins = db.prepare('INSERT INTO t (body) VALUES (?)');
+     const commit = db.transaction((b) => ins.run(b));
+     parentPort.once('message', ({ port }) => port.on('message', (m) => { commit(m.body); port.postMessage(m); }));`,
+    { eval: true, workerData: { sqlite, file: join(dir, 'floor.sqlite'), sync: synchronous } },
+  );
+  const engine = new Worker(
+    `const { parentPort } = require('node:worker_threads');
+     parentPort.once('message', ({ gw, au }) => {
+       gw.on('message', (m) => au.postMessage(m));
+       au.on('message', (m) => gw.postMessage(m));
+     });`,
+    { eval: true },
+  );
+  const gateway = new Worker(
+    `const { parentPort } = require('node:worker_threads');
+     parentPort.once('message', ({ en }) => {
+       let t0 = 0;
+       en.on('message', () => parentPort.postMessage(performance.now() - t0));
+       parentPort.on('message', () => { t0 = performance.now(); en.postMessage({ body: 'x'.repeat(400) }); });
+     });`,
+    { eval: true },
+  );
+  const ge = new MessageChannel();
+  const ea = new MessageChannel();
+  audit.postMessage({ port: ea.port2 }, [ea.port2]);
+  engine.postMessage({ gw: ge.port2, au: ea.port1 }, [ge.port2, ea.port1]);
+  gateway.postMessage({ en: ge.port1 }, [ge.port1]);
+  const xs = [];
+  try {
+    for (let i = 0; i < n + 3; i++) {
+      await sleep(gapMs);
+      const ms = await new Promise((res) => {
+        gateway.once('message', res);
+        gateway.postMessage('go');
+      });
+      if (i >= 3) xs.push(ms); // the first round trips warm the threads up
+    }
+  } finally {
+    await Promise.all([audit.terminate(), engine.terminate(), gateway.terminate()]);
+  }
+  return { n: xs.length, p50_ms: pct(xs, 50), p99_ms: pct(xs, 99) };
+}

@@ -96,16 +96,16 @@ async function sim() {
 }
 
 async function engine() {
-  const { tickToOrder, startupReconcile } = await import('./bench-engine.mjs');
-  const { runChannelBench } = await import('../packages/runtime/dist/bench/channel-bench.js');
-  const raw = await runChannelBench();
-  const rawMs = raw.raw_rtt_p50_us / 1000;
+  const { tickToOrder, startupReconcile, pathFloor } = await import('./bench-engine.mjs');
   // The path includes one critical audit commit (the intent, before the order may leave): with
   // synchronous=FULL (the default) that is an fsync; NORMAL shows what the rest of the path costs.
+  // The baseline is this machine's floor for the same path: four hops between idle threads and a
+  // bare single-row commit, measured in this run.
   for (const sync of ['FULL', 'NORMAL']) {
+    const floor = await pathFloor(40, sync);
     const t = await tickToOrder(25, sync);
-    add('engine', `market event -> order leaves gateway p50 (ms, n=${t.n}, gate excluded, sync ${sync})`, f(t.p50_ms, 2), `raw 2-hop RTT ${f(rawMs, 3)}`, f(t.p50_ms / rawMs, 1), 'p50 <= 1 ms', t.p50_ms <= 1);
-    add('engine', `market event -> order leaves gateway p99 (ms, n=${t.n}, sync ${sync})`, f(t.p99_ms, 2), `max ${f(t.max_ms, 2)}`, '', 'p99 <= 5 ms', t.p99_ms <= 5);
+    add('engine', `market event -> order leaves gateway p50 (ms, n=${t.n}, gate excluded, sync ${sync})`, f(t.p50_ms, 2), `floor ${f(floor.p50_ms, 2)}`, f(t.p50_ms / floor.p50_ms, 1), 'p50 <= 1 ms', t.p50_ms <= 1);
+    add('engine', `market event -> order leaves gateway p99 (ms, n=${t.n}, sync ${sync})`, f(t.p99_ms, 2), `floor ${f(floor.p99_ms, 2)}`, f(t.p99_ms / floor.p99_ms, 1), 'p99 <= 5 ms', t.p99_ms <= 5);
     add('engine', `  of which the intent's critical audit commit p50/p99 (ms, sync ${sync})`, `${f(t.commit_p50_ms, 2)} / ${f(t.commit_p99_ms, 2)}`, '', '', '');
     if (sync === 'FULL') add('aigate', `gate overhead without model time p50/p99 (ms, n=${t.gate_n})`, `${f(t.gate_p50_ms, 2)} / ${f(t.gate_p99_ms, 2)}`, '', '', '');
   }
@@ -211,6 +211,11 @@ if (only.length === 0 && !process.env.BENCH_NO_WRITE) {
     '',
     `Machine: ${machine}. Figures are medians over rounds; each stands beside a baseline measured in`,
     'the same run on the same machine, so ratios matter more than absolute numbers on a noisy 2-core box.',
+    '',
+    'The engine\'s "floor" is this machine\'s least cost for the market event -> order path: the same',
+    'four hops between idle worker threads plus one bare single-row SQLite commit with the same',
+    '`synchronous`, measured in this run (scripts/bench-engine.mjs `pathFloor`). A goal below the floor',
+    'cannot be met here by any design that commits the intent before its order leaves.',
     '',
     `| ${cols.join(' | ')} |`,
     `|${cols.map(() => '---').join('|')}|`,

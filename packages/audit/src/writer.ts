@@ -61,6 +61,7 @@ export class AuditWriter {
   private lastCommitTs: number | null = null;
   private committedTotal = 0;
   private droppedTotal = 0;
+  private synchronous: 'FULL' | 'NORMAL' = 'FULL';
   /** A bulk frame was refused since the last commit: the state is FULL until the writer makes progress. */
   private overflowed = false;
   private readonly perSecond: number[] = new Array<number>(60).fill(0);
@@ -83,6 +84,7 @@ export class AuditWriter {
     db.pragma('journal_mode = WAL');
     db.pragma(`busy_timeout = ${c.busy_timeout_ms}`);
     db.pragma(`synchronous = ${c.synchronous}`);
+    this.synchronous = c.synchronous;
     db.pragma(`journal_size_limit = ${c.journal_size_limit_bytes}`);
     // Checkpoints are ours (off the commit path), not SQLite's automatic ones inside a commit.
     db.pragma('wal_autocheckpoint = 0');
@@ -158,7 +160,7 @@ export class AuditWriter {
    * Commits up to audit_writer_batch_max queued events in one transaction, then appends them to
    * JSONL, then acknowledges the critical ones among them. Returns the number committed.
    */
-  drainOnce(): number {
+  drainOnce(durable = false): number {
     const db = this.db;
     if (!db || this.queue.length === 0) return 0;
     const max = this.d.config.audit_writer_batch_max;
@@ -169,6 +171,11 @@ export class AuditWriter {
       batch.push(p);
       n += p.rows.length;
     }
+    // Only a batch that acknowledges someone pays for the fsync (synchronous FULL): a bulk-only
+    // commit is written to the WAL without one (NORMAL), survives a process crash, and becomes
+    // power-safe with the next FULL commit's fsync of the same WAL file or at the checkpoint. So
+    // an intent's commit never waits behind a bulk batch's fsync.
+    this.setSynchronous(durable || batch.some((p) => p.ack !== undefined) ? this.d.config.synchronous : 'NORMAL');
     const startHash = this.lastHash;
     const startSeq = this.lastSeq;
     const lines: string[] = [];
@@ -230,11 +237,11 @@ export class AuditWriter {
     return n;
   }
 
-  /** Drains everything queued (used by flush/drain and shutdown). */
+  /** Drains everything queued (used by flush/drain and shutdown), as durably as a critical write. */
   drainAll(): number {
     let total = 0;
     for (;;) {
-      const n = this.drainOnce();
+      const n = this.drainOnce(true);
       total += n;
       if (n === 0) return total;
     }
@@ -436,6 +443,12 @@ export class AuditWriter {
     this.failing = true;
     this.setReason('DB_WRITE_FAILED', true, { code: String(code ?? 'UNKNOWN'), error: msg });
     this.setReason('AUDIT_DB_UNUSABLE', true, { code: String(code ?? 'UNKNOWN'), error: msg });
+  }
+
+  private setSynchronous(mode: 'FULL' | 'NORMAL'): void {
+    if (mode === this.synchronous || !this.db) return;
+    this.db.pragma(`synchronous = ${mode}`);
+    this.synchronous = mode;
   }
 
   private state(pct: number): WriterState {

@@ -10,6 +10,7 @@ import {
   type Decision,
   type EngineSide,
   type EntryCheck,
+  type EventEnvelope,
   type EventType,
   type GatewayHealth,
   type GatewaySide,
@@ -497,47 +498,62 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         setStage('STRATEGY_PROPOSE');
         continue;
       }
-      decision = gated;
+      decision = gated.decision;
+      // An ALLOW/MODIFY record goes to the audit with the intent, in one transaction: the intent's
+      // commit never waits behind the gate record's own fsync. Wherever the decision stops short of
+      // an order, the record is committed alone.
+      let gateRecord: EventEnvelope | null = gated.record;
       const rcorr = { ...corr, decision_id: decision.ids.decision_id };
-      setStage('RISK_VERDICT', rcorr);
-      const notional = new Dec(decision.quantity).mul(decision.entry_price ?? snap.ask).toFixed(8);
-      const rv = riskVerdict(cfg.risk, churn, {
-        symbol: decision.symbol,
-        notional,
-        kill_switch: killSwitch,
-        day_pnl: day.total.toFixed(8),
-        day_peak_pnl: (dayPeak.get(day.day) ?? day.total).toFixed(8),
-        exposure_total: day.exposure.toFixed(8),
-        exposure_symbol: ledger.exposure(decision.symbol, snap.bid).toFixed(8),
-        has_position: trader.hasPosition(decision.symbol),
-        open_orders: trader.openOrderCount(),
-        quarantined: quarantined.includes(decision.symbol),
-        unresolved_unknown: intents.unknownOn(decision.symbol),
-        pending_entry: trader.slot(decision.symbol).entry !== null,
-      });
-      near = rv.near;
-      for (const code of rv.raise) reason(code, true, { symbol: decision.symbol, near: rv.near });
-      lastVerdict = { symbol: decision.symbol, ok: rv.ok, blocks: rv.blocks as unknown as string[], ts_ms: Date.now() };
-      event('RISK_VERDICT_GIVEN', { symbol: decision.symbol, ok: rv.ok, blocks: rv.blocks as unknown as string[], near: rv.near, notional }, { reason: rv.blocks[0] ?? null, corr: rcorr });
-      if (!rv.ok) {
-        setStage('STRATEGY_PROPOSE');
-        continue;
+      try {
+        setStage('RISK_VERDICT', rcorr);
+        const notional = new Dec(decision.quantity).mul(decision.entry_price ?? snap.ask).toFixed(8);
+        const rv = riskVerdict(cfg.risk, churn, {
+          symbol: decision.symbol,
+          notional,
+          kill_switch: killSwitch,
+          day_pnl: day.total.toFixed(8),
+          day_peak_pnl: (dayPeak.get(day.day) ?? day.total).toFixed(8),
+          exposure_total: day.exposure.toFixed(8),
+          exposure_symbol: ledger.exposure(decision.symbol, snap.bid).toFixed(8),
+          has_position: trader.hasPosition(decision.symbol),
+          open_orders: trader.openOrderCount(),
+          quarantined: quarantined.includes(decision.symbol),
+          unresolved_unknown: intents.unknownOn(decision.symbol),
+          pending_entry: trader.slot(decision.symbol).entry !== null,
+        });
+        near = rv.near;
+        for (const code of rv.raise) reason(code, true, { symbol: decision.symbol, near: rv.near });
+        lastVerdict = { symbol: decision.symbol, ok: rv.ok, blocks: rv.blocks as unknown as string[], ts_ms: Date.now() };
+        event('RISK_VERDICT_GIVEN', { symbol: decision.symbol, ok: rv.ok, blocks: rv.blocks as unknown as string[], near: rv.near, notional }, { reason: rv.blocks[0] ?? null, corr: rcorr });
+        if (!rv.ok) {
+          setStage('STRATEGY_PROPOSE');
+          continue;
+        }
+        // Re-check right before sending: the mode may have changed while the gate was thinking.
+        if (!entryVerdict(decision.symbol).allowed) {
+          event('RISK_VERDICT_GIVEN', { symbol: decision.symbol, ok: false, blocks: entryVerdict(decision.symbol).blocked_by as unknown as string[], stage: 'EXECUTE' }, { corr: rcorr });
+          break;
+        }
+        setStage('EXECUTE', rcorr);
+        const withIntent = [gateRecord];
+        gateRecord = null;
+        await trader.enter(decision, rcorr, tickTs === null ? undefined : { tick_ts_ms: tickTs, excluded_ms: modelMs }, undefined, withIntent);
+      } finally {
+        if (gateRecord) await audit.appendCritical([gateRecord]).catch(() => undefined);
       }
-      // Re-check right before sending: the mode may have changed while the gate was thinking.
-      if (!entryVerdict(decision.symbol).allowed) {
-        event('RISK_VERDICT_GIVEN', { symbol: decision.symbol, ok: false, blocks: entryVerdict(decision.symbol).blocked_by as unknown as string[], stage: 'EXECUTE' }, { corr: rcorr });
-        break;
-      }
-      setStage('EXECUTE', rcorr);
-      await trader.enter(decision, rcorr, tickTs === null ? undefined : { tick_ts_ms: tickTs, excluded_ms: modelMs });
       setStage('PROTECT', rcorr);
       await trader.manage();
     }
     setStage('IDLE');
   };
 
-  /** Audits every gate call (critical write) and returns the decision to go on with, or null. */
-  const recordGate = async (call: AIGateCall, decision: Decision, corr: Partial<Correlation>): Promise<Decision | null> => {
+  /**
+   * Audits every gate call (critical write) and returns the decision to go on with, or null. A
+   * BLOCK/ERROR/NOT_CALLED record is committed here and awaited. An ALLOW/MODIFY record is returned
+   * uncommitted: the caller commits it in the same transaction as the order intent (so it is
+   * durable before anything acts on it), or alone when no order follows.
+   */
+  const recordGate = async (call: AIGateCall, decision: Decision, corr: Partial<Correlation>): Promise<{ readonly decision: Decision; readonly record: EventEnvelope } | null> => {
     const o = call.outcome;
     if (call.latency_ms !== null) {
       gateLatencies.push(call.latency_ms);
@@ -558,31 +574,27 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       original_decision_id: decision.ids.decision_id,
       ...(o.verdict === 'MODIFY' ? { new_decision_id: o.decision.ids.decision_id, changed: [...o.changed] } : {}),
     };
-    const committed = audit.appendCritical([ctx.events.make('AIGATE_CALL', payload, { reason: o.verdict === 'ERROR' ? o.code : null, corr: { cycle_id: cycleId, stage: 'AIGATE_CALL', ...corr } })]);
-    if (o.verdict === 'ALLOW' || o.verdict === 'MODIFY') {
-      // No second wait on the order path: the intent's own critical commit comes after this record
-      // on the same ordered channel, so its acknowledgement covers the gate record too, and if this
-      // commit fails the intent's fails with it (nothing is sent).
-      committed.catch(() => undefined);
-    } else {
+    const record = ctx.events.make('AIGATE_CALL', payload, { reason: o.verdict === 'ERROR' ? o.code : null, corr: { cycle_id: cycleId, stage: 'AIGATE_CALL', ...corr } });
+    if (o.verdict !== 'ALLOW' && o.verdict !== 'MODIFY') {
       try {
-        await committed;
+        await audit.appendCritical([record]);
       } catch {
         return null;
       }
     }
     switch (o.verdict) {
       case 'ALLOW':
-        return o.decision;
+        return { decision: o.decision, record };
       case 'MODIFY': {
         const bad = checkDecision(o.decision);
         if (bad) {
+          await audit.appendCritical([record]).catch(() => undefined);
           reason('AIGATE_MODIFY_INVALID', true, { decision_id: decision.ids.decision_id, why: bad });
           return null;
         }
         shadow.add(decision, 'MODIFY', Date.now());
         event('SHADOW_RECORDED', { phase: 'OPENED', verdict: 'MODIFY', decision: decision as unknown as JsonObject, changed: [...o.changed], new_decision_id: o.decision.ids.decision_id }, { corr });
-        return o.decision;
+        return { decision: o.decision, record };
       }
       case 'BLOCK':
         shadow.add(decision, 'BLOCK', Date.now());

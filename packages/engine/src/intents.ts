@@ -52,10 +52,11 @@ export class IntentBook {
   constructor(private readonly d: IntentDeps) {}
 
   /**
-   * Creates and commits an intent. Rejects (and nothing may be sent) when the audit database did
+   * Creates and commits an intent, after `before` (records that must be durable before the order
+   * leaves) in the same transaction. Rejects (and nothing may be sent) when the audit database did
    * not acknowledge the commit: no audit, no operation.
    */
-  async create(kind: IntentKind, symbol: string, side: 'BUY' | 'SELL', leg: OrderLeg, corr: Partial<Correlation>, detail: JsonObject): Promise<Intent> {
+  async create(kind: IntentKind, symbol: string, side: 'BUY' | 'SELL', leg: OrderLeg, corr: Partial<Correlation>, detail: JsonObject, before: readonly EventEnvelope[] = []): Promise<Intent> {
     const now = this.d.now();
     const id = newIntentId(now);
     const client_order_id = clientOrderIdFor(id, leg);
@@ -75,7 +76,7 @@ export class IntentBook {
       detail,
     };
     const t0 = performance.now();
-    await this.d.commit([this.d.make('INTENT_CREATED', { kind, symbol, side, client_order_id, ...detail }, { corr: intent.corr })]);
+    await this.d.commit([...before, this.d.make('INTENT_CREATED', { kind, symbol, side, client_order_id, ...detail }, { corr: intent.corr })]);
     this.commitMs.push(performance.now() - t0);
     if (this.commitMs.length > 1000) this.commitMs.shift();
     this.byId.set(id, intent);

@@ -1,5 +1,6 @@
 import type {
   Correlation,
+  EventEnvelope,
   Decision,
   EngineConfig,
   EventType,
@@ -147,7 +148,11 @@ export class Trader {
    * Places an entry. The intent is committed to the audit before the request leaves; a failed
    * commit means nothing is sent. Returns the intent (null when the audit refused).
    */
-  async enter(decision: Decision, corr: Partial<Correlation>, trace?: OrderTrace, requote?: { readonly price: string; readonly left: number; readonly n: number }): Promise<Intent | null> {
+  /**
+   * Commits an entry intent (after `alsoCommit`, records that must be durable before this order
+   * leaves, in the same transaction) and sends the order.
+   */
+  async enter(decision: Decision, corr: Partial<Correlation>, trace?: OrderTrace, requote?: { readonly price: string; readonly left: number; readonly n: number }, alsoCommit: readonly EventEnvelope[] = []): Promise<Intent | null> {
     const s = this.slot(decision.symbol);
     const price = requote?.price ?? decision.entry_price;
     let intent: Intent;
@@ -160,7 +165,7 @@ export class Trader {
         stop_price: decision.stop_price,
         take_profit_price: decision.take_profit_price,
         ...(requote ? { requote: requote.n } : {}),
-      });
+      }, alsoCommit);
     } catch (e) {
       this.d.event('INTENT_STATE_CHANGED', { from: null, to: 'NOT_CREATED', symbol: decision.symbol, why: `audit did not commit the intent: ${(e as Error).message}` }, { corr });
       return null;

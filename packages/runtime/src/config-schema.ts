@@ -89,7 +89,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
       ],
       properties: {
         busy_timeout_ms: int(5000, 'ms', 'SQLite busy_timeout of every connection.', 0, 60_000),
-        synchronous: { type: 'string', enum: ['FULL', 'NORMAL'], default: 'FULL', 'x-unit': 'enum', description: 'SQLite synchronous: FULL makes every acknowledged commit survive power loss, not only a process crash.' },
+        synchronous: { type: 'string', enum: ['FULL', 'NORMAL'], default: 'FULL', 'x-unit': 'enum', description: 'SQLite synchronous of a commit that acknowledges a critical write (or a flush): FULL makes every acknowledged commit survive power loss, not only a process crash. A bulk-only commit never waits for an fsync (NORMAL); the next FULL commit or checkpoint makes it power-safe.' },
         journal_size_limit_bytes: int(64 * MiB, 'bytes', 'WAL size SQLite truncates to after a checkpoint.', 0),
         audit_writer_queue_capacity: int(100_000, 'count', 'Bound of the writer queue (events).', 100),
         audit_writer_queue_high_pct: int(70, 'pct', 'Queue fill at which DB_WRITER_QUEUE_HIGH (DEGRADE) is raised.', 1, 99),
