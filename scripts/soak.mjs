@@ -7,9 +7,10 @@
 //     every event the producers counted as sent is in the DB or counted as a writer drop with its
 //     alert (zero silent loss), and the writer pressure transitions are listed. --pressure shrinks
 //     the writer queue so HIGH/FULL/drops really happen.
-//   node scripts/soak.mjs --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20]
+//   node scripts/soak.mjs --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20] [--operator-after-s 30]
 //     random faults through the sim admin API, RSS and WAL bytes sampled, slopes (bytes/min, least
-//     squares), zero duplicate events/intents and zero lost acknowledged rows at the end.
+//     squares), zero duplicate events/intents and zero lost acknowledged rows at the end. A PAUSE
+//     held by a manual reason is answered after --operator-after-s as an operator would: restart.
 //   --json prints the report as JSON; --keep keeps the var/ directory; --write (with --soak) also
 //   writes docs/SOAK.md, the report as tables, produced by the run and never edited by hand.
 // Exit code 0 when every check holds, 1 otherwise. Not run in CI (it takes minutes).
@@ -67,11 +68,15 @@ export async function startBot(o) {
   const reviewer = await startReviewer({ apiKey: AI_KEY });
   const r = parseConfig(overrides(reviewer, sim, o));
   if (!r.ok) throw new Error(`soak config invalid: ${JSON.stringify(r.error)}`);
-  const runId = newRunId();
-  const log = createLogger({ thread: 'supervisor', logDir: join(o.varDir, 'log'), config: r.config.logging, console: false });
-  const sup = new Supervisor({ config: r.config, varDir: o.varDir, runId, secrets: { api_key: SIM_KEY.apiKey, api_secret: SIM_KEY.secretKey }, log, consoleAlerts: false });
-  await sup.start();
-  return { sup, sim, reviewer, runId, config: r.config };
+  const newSupervisor = async () => {
+    const runId = newRunId();
+    const log = createLogger({ thread: 'supervisor', logDir: join(o.varDir, 'log'), config: r.config.logging, console: false });
+    const sup = new Supervisor({ config: r.config, varDir: o.varDir, runId, secrets: { api_key: SIM_KEY.apiKey, api_secret: SIM_KEY.secretKey }, log, consoleAlerts: false });
+    await sup.start();
+    return { sup, runId };
+  };
+  const { sup, runId } = await newSupervisor();
+  return { sup, sim, reviewer, runId, config: r.config, newSupervisor };
 }
 
 async function dbQuery(varDir, sql, ...args) {
@@ -98,7 +103,7 @@ const total = (c) => (c ? c.sent + c.sent_critical : 0);
  * counters read until stable, the supervisor's too, everything flushed; then sent == committed +
  * dropped (the writer's own counters), committed == rows in the DB, and drops carry their alert.
  */
-export async function accounting(bot, varDir) {
+export async function accounting(bot, varDir, rowsBefore = 0) {
   const { sup } = bot;
   for (const w of ['engine', 'gateway']) await sup.hosts[w].request('drain', {}).catch(() => undefined);
   let e = await counters(sup.hosts.engine);
@@ -116,7 +121,8 @@ export async function accounting(bot, varDir) {
   await sup.audit.flush();
   const p = await sup.audit.pressure();
   const s2 = sup.audit.counters();
-  const rows = (await dbQuery(varDir, 'SELECT count(*) AS n FROM events'))[0].n;
+  // Rows this supervisor's writer committed: the database also holds earlier runs' (soak restarts).
+  const rows = (await dbQuery(varDir, 'SELECT count(*) AS n FROM events'))[0].n - rowsBefore;
   const sent = total(e) + total(g) + total(s1);
   const clientDropped = (e?.dropped ?? 0) + (g?.dropped ?? 0) + s1.dropped;
   const held = (e?.held ?? 0) + (g?.held ?? 0) + s1.held;
@@ -231,9 +237,27 @@ export async function runSoak(o) {
   const t0 = Date.now();
   const end = t0 + o.minutes * 60_000;
   let nextFault = t0 + o.faultEveryS * 1000;
+  // The operator: a PAUSE held by a reason only an operator may clear is looked at and, after
+  // `operatorAfterS`, answered the way the runbook says: restart the bot (STARTUP_RECONCILE then
+  // rebuilds everything from the venue). Each run's audit accounting is checked before its stop.
+  const { REASON_CODES } = await import(join(fileURLToPath(new URL('..', import.meta.url)), 'packages/contracts/dist/index.js'));
+  const segments = [];
+  const restarts = [];
+  let rowsBefore = 0;
+  let manualSince = null;
   try {
     while (Date.now() < end) {
       const t = Date.now() - t0;
+      const manual = bot.sup.modeState.mode === 'PAUSE' ? bot.sup.modeState.reasons.filter((x) => REASON_CODES[x.code]?.clear === 'manual').map((x) => x.code) : [];
+      manualSince = manual.length > 0 ? (manualSince ?? Date.now()) : null;
+      if (manualSince !== null && Date.now() - manualSince >= o.operatorAfterS * 1000) {
+        segments.push(await accounting(bot, varDir, rowsBefore));
+        await bot.sup.stop('operator restart after a manual PAUSE');
+        rowsBefore = (await dbQuery(varDir, 'SELECT count(*) AS n FROM events'))[0].n;
+        restarts.push({ at_s: Math.round(t / 1000), reasons: manual });
+        bot.sup = (await bot.newSupervisor()).sup;
+        manualSince = null;
+      }
       rss.push({ t_ms: t, v: process.memoryUsage().rss });
       const w = join(varDir, 'data', 'audit.sqlite-wal');
       wal.push({ t_ms: t, v: existsSync(w) ? statSync(w).size : 0 });
@@ -245,7 +269,16 @@ export async function runSoak(o) {
       await sleep(o.sampleS * 1000);
     }
     await fetch(`${bot.sim.admin}/admin/faults`, { method: 'DELETE' }).catch(() => undefined);
-    const acc = await accounting(bot, varDir);
+    const last = await accounting(bot, varDir, rowsBefore);
+    segments.push(last);
+    const acc = {
+      ...last,
+      sent: segments.reduce((a, x) => a + x.sent, 0),
+      db_rows: segments.reduce((a, x) => a + x.db_rows, 0),
+      silent_loss: segments.reduce((a, x) => a + x.silent_loss, 0),
+      client_dropped: segments.reduce((a, x) => a + x.client_dropped, 0),
+      checks: Object.fromEntries(Object.keys(last.checks).map((k) => [k, segments.every((x) => x.checks[k])])),
+    };
     const orders = (await dbQuery(varDir, "SELECT count(*) AS n FROM events WHERE event_type = 'INTENT_CREATED'"))[0].n;
     const modes = await dbQuery(varDir, 'SELECT to_mode, count(*) AS n FROM mode_changes GROUP BY to_mode');
     await bot.sup.stop('soak end');
@@ -256,7 +289,7 @@ export async function runSoak(o) {
       mode: 'soak', minutes: (Date.now() - t0) / 60_000, samples: rss.length, faults_injected: faults.length, faults,
       rss_bytes: { first: rss[0]?.v, last: rss.at(-1)?.v, slope_bytes_per_min: Math.round(slopePerMin(rss)), slope_second_half_bytes_per_min: Math.round(slopePerMin(rss.slice(half))) },
       wal_bytes: { max: Math.max(...wal.map((s) => s.v)), last: wal.at(-1)?.v, slope_bytes_per_min: Math.round(slopePerMin(wal)) },
-      intents_created: orders, mode_changes: modes, ...acc, integrity: integ, canary_leaks: leaks,
+      intents_created: orders, mode_changes: modes, operator_restarts: restarts, ...acc, integrity: integ, canary_leaks: leaks,
       ok: Object.values(acc.checks).every(Boolean) && Object.values(integ.checks).every(Boolean) && leaks.length === 0,
       var_dir: varDir,
     };
@@ -293,6 +326,7 @@ export function soakMarkdown(r, startedIso) {
     row('faults injected', `${r.faults_injected} (${Object.entries(faultKinds).map(([k, n]) => `${k} ${n}`).join(', ')})`),
     row('intents created', r.intents_created),
     row('mode changes', r.mode_changes.map((m) => `${m.to_mode} ${m.n}`).join(', ')),
+    row('operator restarts (manual PAUSE)', r.operator_restarts.length === 0 ? '0' : `${r.operator_restarts.length}: ${r.operator_restarts.map((x) => `${x.at_s}s ${x.reasons.join('+')}`).join(', ')}`),
     row('RSS first / last (MiB)', `${mib(r.rss_bytes.first)} / ${mib(r.rss_bytes.last)}`),
     row('RSS slope, whole run (MiB/min)', mib(r.rss_bytes.slope_bytes_per_min)),
     row('RSS slope, second half (MiB/min)', mib(r.rss_bytes.slope_second_half_bytes_per_min)),
@@ -323,9 +357,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   let report;
   const startedIso = new Date().toISOString();
   if (flags.has('--load')) report = await runLoad({ ...common, seconds: arg('--seconds', 60), tickMs: arg('--tick-ms', 10), pressure: flags.has('--pressure') });
-  else if (flags.has('--soak')) report = await runSoak({ ...common, minutes: arg('--minutes', 60), sampleS: arg('--sample-s', 5), faultEveryS: arg('--fault-every-s', 20), tickMs: arg('--tick-ms', 100) });
+  else if (flags.has('--soak')) report = await runSoak({ ...common, minutes: arg('--minutes', 60), sampleS: arg('--sample-s', 5), faultEveryS: arg('--fault-every-s', 20), tickMs: arg('--tick-ms', 100), operatorAfterS: arg('--operator-after-s', 30) });
   else {
-    console.error('usage: node scripts/soak.mjs --load [--seconds 60] [--tick-ms 10] [--pressure] | --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20]  [--json] [--keep]');
+    console.error('usage: node scripts/soak.mjs --load [--seconds 60] [--tick-ms 10] [--pressure] | --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20] [--operator-after-s 30] [--json] [--keep] [--write]');
     process.exit(2);
   }
   if (flags.has('--json')) console.log(JSON.stringify(report, null, 2));
