@@ -53,6 +53,13 @@ describe('engine: the whole cycle on the simulator', () => {
     const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { lists: { listClientOrderId: string; status: string }[] };
     expect(state.lists.filter((l) => l.status === 'EXECUTING').map((l) => l.listClientOrderId)).toContain(pp.list_client_order_id);
 
+    // The OCO's legs carry the PROTECT intent of their list into the orders table (the panel's orders).
+    const protect = created.find((e) => (JSON.parse(e.payload) as { kind: string; client_order_id: string }).client_order_id === pp.list_client_order_id);
+    expect(protect?.order_intent_id).toMatch(/^oi_/);
+    await waitFor('legs in orders', () => t.q<{ n: number }>("SELECT count(*) AS n FROM orders WHERE client_order_id LIKE 'vgs%' OR client_order_id LIKE 'vgt%'")[0]!.n >= 2, 10_000, 100);
+    const legs = t.q<{ client_order_id: string; order_intent_id: string | null }>("SELECT client_order_id, order_intent_id FROM orders WHERE client_order_id LIKE 'vgs%' OR client_order_id LIKE 'vgt%'");
+    for (const l of legs.filter((x) => x.client_order_id.slice(3) === pp.list_client_order_id.slice(3))) expect(l.order_intent_id).toBe(protect!.order_intent_id);
+
     // Stage history shows the pipeline, and a reconcile after protection found nothing to correct.
     const stages = t.q<{ stage: string }>('SELECT stage FROM stage_changes ORDER BY seq').map((r) => r.stage);
     for (const s of ['STARTUP_RECOVER', 'STARTUP_RECONCILE', 'RESUME_MANAGE_ONLY', 'MARKET_SNAPSHOT', 'STRATEGY_PROPOSE', 'AIGATE_CALL', 'RISK_VERDICT', 'EXECUTE', 'PROTECT', 'IDLE']) expect(stages).toContain(s);

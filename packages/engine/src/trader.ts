@@ -254,8 +254,13 @@ export class Trader {
     }
   }
 
+  /** The intent an order belongs to: its own, or for an OCO leg the PROTECT intent of its list. */
+  intentOf(clientOrderId: string): Intent | undefined {
+    return this.d.intents.byClientOrderId(clientOrderId) ?? (/^vg[st]/.test(clientOrderId) ? this.d.intents.byClientOrderId(`vgl${clientOrderId.slice(3)}`) : undefined);
+  }
+
   /** A venue report of one of our orders (reply, query or user stream). */
-  onReport(r: OrderReport, intent: Intent | undefined = this.d.intents.byClientOrderId(r.client_order_id)): void {
+  onReport(r: OrderReport, intent: Intent | undefined = this.intentOf(r.client_order_id)): void {
     this.orderIds.set(r.order_id, r.client_order_id);
     this.d.event('ORDER_UPDATED', { client_order_id: r.client_order_id, symbol: r.symbol, side: r.side, type: r.type, status: r.status, price: r.price, orig_qty: r.orig_qty, executed_qty: r.executed_qty, exchange_order_id: String(r.order_id) }, { corr: intent?.corr ?? {} });
     for (const f of r.fills) {
