@@ -62,6 +62,8 @@ export class AuditWriter {
   private committedTotal = 0;
   private droppedTotal = 0;
   private synchronous: 'FULL' | 'NORMAL' = 'FULL';
+  private jsonlPending: { readonly lines: readonly string[]; readonly ts: readonly number[] }[] = [];
+  private jsonlScheduled = false;
   /** A bulk frame was refused since the last commit: the state is FULL until the writer makes progress. */
   private overflowed = false;
   private readonly perSecond: number[] = new Array<number>(60).fill(0);
@@ -161,6 +163,7 @@ export class AuditWriter {
    * JSONL, then acknowledges the critical ones among them. Returns the number committed.
    */
   drainOnce(durable = false): number {
+    this.flushJsonl();
     const db = this.db;
     if (!db || this.queue.length === 0) return 0;
     const max = this.d.config.audit_writer_batch_max;
@@ -218,21 +221,17 @@ export class AuditWriter {
     this.overflowed = false;
     this.countPerSecond(now, n);
     this.onWriteOk();
-    let jsonlOk = true;
-    try {
-      this.jsonl.append(lines, linesTs);
-      this.setReason('JSONL_WRITE_FAILED', false, {});
-    } catch (e) {
-      jsonlOk = false;
-      this.setReason('JSONL_WRITE_FAILED', true, { error: (e as Error).message });
-    }
+    // Acknowledged once committed to SQLite: the acknowledgement promises the database row. The
+    // JSONL lines follow on the next turn of the event loop, after the replies have left (in
+    // order: a later drain, flush or close writes pending lines first); a JSONL failure is raised
+    // on its own (PAUSE) and never hides a commit.
     const ack: CommitAck = { last_seq: this.lastSeq, commit_ts_ms: now };
-    for (const p of batch) {
-      if (!p.ack) continue;
-      // Durable in SQLite either way; the JSONL failure is raised (PAUSE) and must not hide a commit.
-      p.ack.resolve(ack);
+    for (const p of batch) if (p.ack) p.ack.resolve(ack);
+    this.jsonlPending.push({ lines, ts: linesTs });
+    if (!this.jsonlScheduled) {
+      this.jsonlScheduled = true;
+      setImmediate(() => this.flushJsonl());
     }
-    void jsonlOk;
     this.updatePressure();
     return n;
   }
@@ -243,7 +242,24 @@ export class AuditWriter {
     for (;;) {
       const n = this.drainOnce(true);
       total += n;
-      if (n === 0) return total;
+      if (n === 0) {
+        this.flushJsonl();
+        return total;
+      }
+    }
+  }
+
+  /** Appends the JSONL lines of committed batches, in commit order. */
+  flushJsonl(): void {
+    this.jsonlScheduled = false;
+    if (this.jsonlPending.length === 0) return;
+    const pending = this.jsonlPending;
+    this.jsonlPending = [];
+    try {
+      this.jsonl.append(pending.length === 1 ? pending[0]!.lines : pending.flatMap((p) => p.lines), pending.length === 1 ? pending[0]!.ts : pending.flatMap((p) => p.ts));
+      this.setReason('JSONL_WRITE_FAILED', false, {});
+    } catch (e) {
+      this.setReason('JSONL_WRITE_FAILED', true, { error: (e as Error).message });
     }
   }
 
@@ -341,6 +357,7 @@ export class AuditWriter {
   }
 
   close(): void {
+    this.flushJsonl();
     for (const p of this.queue) p.ack?.reject(Object.assign(new Error('audit writer closed before commit'), { code: 'AUDIT_CLOSED' }));
     this.queue = [];
     this.depth = 0;
