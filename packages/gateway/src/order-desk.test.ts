@@ -34,14 +34,15 @@ const FILLED = {
   fills: [{ price: '64000.00000000', qty: '0.00100000', commission: '0.00000100', commissionAsset: 'BTC', tradeId: 99 }],
 };
 
-async function desk(signed: (method: string, path: string, params: Params) => RestOutcome) {
+async function desk(signed: (method: string, path: string, params: Params) => RestOutcome, now: () => number = Date.now) {
   const calls: { method: string; path: string; params: Params }[] = [];
   const reasons = new Map<ReasonCode, JsonObject>();
   let infoLoads = 0;
+  let avgLoads = 0;
   const rest: RestClient = {
     publicGet: async (path) => {
       if (path === '/api/v3/exchangeInfo') return infoLoads++, ok(INFO);
-      if (path === '/api/v3/avgPrice') return ok({ mins: 5, price: '64000.00' });
+      if (path === '/api/v3/avgPrice') return avgLoads++, ok({ mins: 5, price: '64000.00' });
       return ok({ serverTime: Date.now() });
     },
     signed: async (method, path, params) => {
@@ -55,7 +56,7 @@ async function desk(signed: (method: string, path: string, params: Params) => Re
   const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => void (on ? reasons.set(code, detail) : reasons.delete(code));
   const session = new VenueSession({ rest, clock: createClockEstimator({ driftMaxMs: 500 }), governor: createRateGovernor([]), cfg, now: Date.now, reason, event: () => {} });
   await session.refreshFilters();
-  return { d: new OrderDesk({ session, now: Date.now, reason }), calls, reasons, infoLoads: () => infoLoads };
+  return { d: new OrderDesk({ session, now, reason }), calls, reasons, infoLoads: () => infoLoads, avgLoads: () => avgLoads };
 }
 
 const order = (o: Partial<NewOrder> = {}): NewOrder => ({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', client_order_id: 'vgeX', quantity: '0.001', price: '64000.00', ...o });
@@ -75,6 +76,23 @@ describe('OrderDesk', () => {
     expect(out).toMatchObject({ kind: 'OK', body: { order_id: 7, status: 'FILLED', executed_qty: '0.00100000', fills: [{ commission_asset: 'BTC', trade_id: 99 }] } });
     expect(h.calls).toHaveLength(1);
     expect(h.calls[0]!.params).toMatchObject({ symbol: 'BTCUSDT', quantity: '0.001', price: '64000.00', timeInForce: 'GTC', newClientOrderId: 'vgeX', newOrderRespType: 'FULL' });
+  });
+
+  it('keeps the average price warm ahead of its TTL, off the order path', async () => {
+    let t = 1_000_000;
+    const h = await desk(() => ok(FILLED), () => t);
+    await h.d.place(order());
+    expect(h.avgLoads()).toBe(1);
+    t += 1_000; // fresh: no venue call
+    await h.d.place(order());
+    expect(h.avgLoads()).toBe(1);
+    t += 2_000; // past half the TTL: served from the cache, refreshed behind the order
+    await h.d.place(order());
+    await new Promise((r) => setImmediate(r));
+    expect(h.avgLoads()).toBe(2);
+    t += 6_000; // past the TTL: the order waits for a fresh one
+    await h.d.place(order());
+    expect(h.avgLoads()).toBe(3);
   });
 
   it('never turns an unknown outcome into a failure, and never resends', async () => {

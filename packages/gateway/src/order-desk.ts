@@ -110,6 +110,7 @@ export class OrderDesk {
   readonly quarantined = new Set<string>();
   readonly tickToOrder: number[] = [];
   private readonly avgCache = new Map<string, { at: number; price: string }>();
+  private readonly avgRefreshing = new Set<string>();
   private readonly countCache = new Map<string, { at: number; open: number; algo: number }>();
 
   constructor(private readonly d: OrderDeskDeps) {}
@@ -324,7 +325,20 @@ export class OrderDesk {
 
   private async avgPrice(symbol: string): Promise<string | undefined> {
     const c = this.avgCache.get(symbol);
-    if (c && this.d.now() - c.at < AVG_PRICE_TTL_MS) return c.price;
+    const age = c ? this.d.now() - c.at : Infinity;
+    if (c && age < AVG_PRICE_TTL_MS) {
+      // Refresh ahead, off this order's path: a symbol that trades keeps a warm price, and an
+      // order waits for the venue only when the cached one is past its TTL.
+      if (age >= AVG_PRICE_TTL_MS / 2 && !this.avgRefreshing.has(symbol)) {
+        this.avgRefreshing.add(symbol);
+        void this.loadAvgPrice(symbol).finally(() => this.avgRefreshing.delete(symbol));
+      }
+      return c.price;
+    }
+    return this.loadAvgPrice(symbol);
+  }
+
+  private async loadAvgPrice(symbol: string): Promise<string | undefined> {
     const p = await this.fetchAvgPrice(symbol);
     if (p !== undefined) this.avgCache.set(symbol, { at: this.d.now(), price: p });
     return p;
