@@ -262,12 +262,14 @@ export class Trader {
       s.entry.order_id = r.order_id;
       s.entry.status = r.status;
       s.entry.filled_qty = r.executed_qty;
+      // The filled part is unprotected from the first fill on, not from when the entry ends.
+      if (r.status === 'PARTIALLY_FILLED') s.unprotected_since ??= r.ts_ms ?? this.d.now();
       if (r.status === 'FILLED' || r.status === 'CANCELED' || r.status === 'EXPIRED' || r.status === 'REJECTED' || r.status === 'EXPIRED_IN_MATCH') {
         // Done: fetch the exact fills (commissions) before protecting what was filled.
         const filled = !new Dec(r.executed_qty).isZero();
         const ended = s.entry;
         s.entry = null;
-        if (!filled && r.status === 'CANCELED' && ended.cancel !== null && ended.decision && ended.requotes_left > 0) {
+        if (!filled && r.status === 'CANCELED' && ended.cancel?.detail['why'] === 'ttl' && ended.decision && ended.requotes_left > 0) {
           s.requote = { decision: ended.decision, left: ended.requotes_left, corr: ended.corr };
         }
         if (filled) s.unprotected_since ??= r.ts_ms ?? this.d.now();
@@ -345,6 +347,13 @@ export class Trader {
     this.orderIds.set(ev.order_id, ev.client_order_id);
     const p = this.slots.get(ev.symbol)?.protection;
     if (p && (p.kind === 'OCO' ? p.leg_ids.includes(ev.client_order_id) : p.client_order_id === ev.client_order_id) && ev.status !== 'NEW') p.intent.last_query_ms = 0;
+    const e = this.slots.get(ev.symbol)?.entry;
+    if (e && e.intent.client_order_id === ev.client_order_id && ev.status === 'PARTIALLY_FILLED' && e.status !== 'PARTIALLY_FILLED') {
+      // Learned from the stream before any reply or query: the management pass cancels the rest.
+      e.status = ev.status;
+      e.filled_qty = ev.cum_qty;
+      this.slots.get(ev.symbol)!.unprotected_since ??= ev.ts_ms;
+    }
     if (ev.trade_id >= 0 && ev.exec_type === 'TRADE') {
       this.fill({ symbol: ev.symbol, side: ev.side, price: ev.last_price, qty: ev.last_qty, commission: ev.commission, commission_asset: ev.commission_asset ?? '', trade_id: ev.trade_id, ts_ms: ev.ts_ms }, this.d.intents.byClientOrderId(ev.client_order_id), ev.client_order_id);
     }
@@ -400,11 +409,12 @@ export class Trader {
         this.tradesSince.delete(s.symbol);
       }
     }
-    // A working entry: poll it, cancel it past its TTL.
+    // A working entry: poll it, cancel it once partly filled or past its TTL.
     const e = s.entry;
     if (e && e.intent.state === 'CONFIRMED') {
-      if (now >= e.deadline_ms && e.cancel === null) {
-        await this.cancelEntry(s);
+      const why = e.cancel === null ? cancelDue(s, now) : null;
+      if (why !== null) {
+        await this.cancelEntry(s, why);
       } else if (now - e.intent.last_query_ms >= this.d.cfg.intent_query_interval_ms) {
         e.intent.last_query_ms = now;
         const q = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: e.intent.client_order_id });
@@ -464,11 +474,11 @@ export class Trader {
     await this.enter(rq.decision, rq.corr, undefined, { price: p.value, left: rq.left - 1, n: rq.decision.constraints.max_requotes - rq.left + 1 });
   }
 
-  private async cancelEntry(s: Slot): Promise<void> {
+  private async cancelEntry(s: Slot, why: CancelWhy): Promise<void> {
     const e = s.entry!;
     let intent: Intent;
     try {
-      intent = await this.d.intents.create('CANCEL', s.symbol, e.intent.side, 'close', e.intent.corr, { target: e.intent.client_order_id, why: 'ttl' });
+      intent = await this.d.intents.create('CANCEL', s.symbol, e.intent.side, 'close', e.intent.corr, { target: e.intent.client_order_id, why });
     } catch {
       return; // no audit, no operation: the next tick retries
     }
@@ -771,6 +781,20 @@ export class Trader {
     this.d.intents.transition(i, 'NOT_FOUND', null, { answers: i.not_found_answers, waited_ms: now - since });
     this.onTerminal(i, 'not found at the venue');
   }
+}
+
+/** Why a working entry is cancelled: its TTL ran out, or part of it filled (the rest is not wanted). */
+export type CancelWhy = 'ttl' | 'partial_fill';
+
+/**
+ * A partly filled entry is cancelled at once so that the filled part can be protected (the slot
+ * protects only once no entry works); an unprotected fill on the slot counts as one too (an entry
+ * replaced while it had just filled in part). Otherwise the TTL decides.
+ */
+function cancelDue(s: Slot, now: number): CancelWhy | null {
+  const e = s.entry!;
+  if (e.status === 'PARTIALLY_FILLED' || s.unprotected_since !== null) return 'partial_fill';
+  return now >= e.deadline_ms ? 'ttl' : null;
 }
 
 function legId(i: Intent, leg: 's' | 't'): string {
