@@ -118,18 +118,25 @@ describe('entry management on the simulator', () => {
     }, 90_000);
   }
 
-  it('cancel_replace whose cancel fails because the entry filled just before (-2022): the new order is not attempted, the fill is protected', async () => {
+  /**
+   * The cancelReplace waits 1.5 s at the venue before it executes (`faults` may add more to that
+   * request); the old entry is filled in that gap by moving the price below it.
+   */
+  async function fillWhileReplacing(faults: readonly Record<string, unknown>[], extra: Record<string, unknown> = {}) {
     const sim = await venueWith(null);
-    // The cancelReplace waits 1.5 s at the venue before it executes: the test fills the old entry in that gap.
-    await admin(sim, 'POST', '/admin/faults', { kind: 'latency', route: 'POST /api/v3/order/cancelReplace', once: true, ms: 1500 });
-    const t = await trade(sim, { strategy: resting('cancel_replace', { ttl: 2000, requotes: 2 }) });
+    for (const f of [{ kind: 'latency', ms: 1500 }, ...faults]) await admin(sim, 'POST', '/admin/faults', { route: 'POST /api/v3/order/cancelReplace', once: true, ...f });
+    const t = await trade(sim, { strategy: resting('cancel_replace', { ttl: 2000, requotes: 2 }), ...extra });
     const cancel = await waitFor('the cancel_replace intents', () => created(t.q, 'CANCEL').find((c) => payload(c)['via'] === 'cancel_replace'), 40_000, 20);
     const old = created(t.q, 'ENTRY').find((e) => coidOf(e) === payload(cancel)['target'])!;
     const next = created(t.q, 'ENTRY').find((e) => payload(e)['replaces'] === coidOf(old))!;
     expect(next.seq).toBe(cancel.seq + 1);
     await admin(sim, 'POST', '/admin/price', { symbol: 'BTCUSDT', price: new Dec(payload(old)['price'] as string).mul('0.998').toFixed(2) });
     expect((await venueOrders(sim, [coidOf(old)]))[0]!.status).toBe('FILLED');
+    return { sim, t, cancel, old, next };
+  }
 
+  it('cancel_replace whose cancel fails because the entry filled just before (-2022): the new order is not attempted, the fill is protected', async () => {
+    const { sim, t, cancel, old, next } = await fillWhileReplacing([]);
     await waitFor('both intents settled', () => states(t.q, next.order_intent_id).length > 0 && states(t.q, cancel.order_intent_id).length > 0, 10_000, 50);
     expect(states(t.q, cancel.order_intent_id)).toEqual(['FAILED_TERMINAL']);
     expect(states(t.q, next.order_intent_id)).toEqual(['FAILED_TERMINAL']);
@@ -140,6 +147,18 @@ describe('entry management on the simulator', () => {
     // Never at the venue, never re-sent; no further re-quote of the filled decision.
     expect(await venueOrders(sim, [coidOf(next)])).toEqual([]);
     expect(created(t.q, 'ENTRY').filter((e) => e.decision_id === old.decision_id)).toHaveLength(2);
+  }, 90_000);
+
+  it('cancel_replace with a lost reply after the entry filled: the fill is protected at once, the new intent is still resolved by query (NOT_FOUND)', async () => {
+    const engine = { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100, not_found_after_ms: 5000, not_found_min_queries: 2 };
+    const { sim, t, cancel, next } = await fillWhileReplacing([{ kind: 'drop_response_after_execute' }], { engine });
+    const placed = await waitFor('the fill protected', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 20_000, 100);
+    expect(states(t.q, cancel.order_intent_id)).toEqual(['SENT_UNKNOWN', 'CONFIRMED']);
+    // Protected while the new order's intent was still unknown: not held up by its resolution.
+    expect(states(t.q, next.order_intent_id)).toEqual(['SENT_UNKNOWN']);
+    const nf = await waitFor('NOT_FOUND', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_STATE_CHANGED' AND order_intent_id = ? AND json_extract(payload, '$.to') = 'NOT_FOUND'", next.order_intent_id)[0], 20_000, 100);
+    expect(nf.seq).toBeGreaterThan(placed.seq);
+    expect(await venueOrders(sim, [coidOf(next)])).toEqual([]);
   }, 90_000);
 
   it('cancel_replace with a lost reply: both intents SENT_UNKNOWN, resolved by querying each clientOrderId, never re-sent; the new entry is then managed', async () => {

@@ -279,8 +279,10 @@ export class Trader {
         // Done: fetch the exact fills (commissions) before protecting what was filled.
         const filled = !new Dec(r.executed_qty).isZero();
         const ended = s.entry;
-        // A cancelReplace's new order takes the slot, unless it is known not to exist.
-        const next = ended.successor !== null && !['FAILED_TERMINAL', 'NOT_FOUND'].includes(ended.successor.intent.state) ? ended.successor : null;
+        // A cancelReplace's new order takes the slot once the old one is seen CANCELED, unless it is
+        // known not to exist. Ended otherwise (filled), the cancel half failed and STOP_ON_FAILURE
+        // did not attempt the new one: the fill is protected at once, the new intent still resolved by query.
+        const next = r.status === 'CANCELED' && ended.successor !== null && !['FAILED_TERMINAL', 'NOT_FOUND'].includes(ended.successor.intent.state) ? ended.successor : null;
         s.entry = next;
         if (!filled && r.status === 'CANCELED' && ended.cancel?.detail['why'] === 'ttl' && ended.decision && ended.requotes_left > 0 && ended.successor === null) {
           s.requote = { decision: ended.decision, left: ended.requotes_left, corr: ended.corr };
@@ -867,6 +869,7 @@ export class Trader {
           if (s.entry?.cancel === i) s.entry.cancel = null;
         } else {
           this.d.intents.transition(i, 'CONFIRMED', null, { resolved_by: 'query_order', status: out.body.status });
+          if (i.kind === 'ENTRY' && s.entry === null && ['NEW', 'PARTIALLY_FILLED'].includes(out.body.status)) this.adoptLateEntry(s, i);
           this.onReport(out.body, i);
           if (s.protection?.kind === 'TRAILING' && s.protection.intent === i && ['NEW', 'PARTIALLY_FILLED'].includes(out.body.status)) {
             s.protection.active = true;
@@ -880,6 +883,16 @@ export class Trader {
       }
     }
     if (!this.d.intents.unresolved().some((i) => i.state === 'SENT_UNKNOWN')) this.d.reason('INTENT_SENT_UNKNOWN', false, {});
+  }
+
+  /**
+   * An entry order found working that the slot does not hold: a cancelReplace's new order the venue
+   * placed although its cancel half failed (against STOP_ON_FAILURE). Never left working blind: it
+   * takes the slot past its deadline, so the management pass cancels it at once.
+   */
+  private adoptLateEntry(s: Slot, i: Intent): void {
+    s.entry = { intent: i, order_id: null, deadline_ms: this.d.now(), status: 'UNKNOWN', cancel: null, filled_qty: '0', decision: null, requotes_left: 0, corr: i.corr, successor: null };
+    this.d.event('ALERT_RAISED', { source: 'engine', detail: `${s.symbol}: entry ${i.client_order_id} found working untracked; cancelling it` }, { corr: i.corr });
   }
 
   private notFoundAnswer(i: Intent, now: number): void {
