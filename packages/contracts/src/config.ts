@@ -136,6 +136,9 @@ export interface EngineConfig {
   readonly trailing_activate_bps: number;
 }
 
+/** How a due re-quote reaches the venue: a cancel then a new order, or one cancelReplace call. */
+export type RequoteMode = 'cancel_new' | 'cancel_replace';
+
 export interface StrategyConfig {
   readonly name: 'breakout';
   readonly bar_ms: number;
@@ -149,6 +152,7 @@ export interface StrategyConfig {
   readonly entry_ttl_ms: number;
   readonly entry_offset_bps: number;
   readonly max_requotes: number;
+  readonly requote_mode: RequoteMode;
   readonly cooldown_ms: number;
   readonly min_stop_bps: number;
   readonly maker_fee_bps: number;

@@ -139,6 +139,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       if (!v.allowed) return v.blocked_by[0] ?? 'MODE_UNKNOWN_FAILSAFE';
       return churnBreach(sym, 1);
     },
+    requoteMode: cfg.strategy.requote_mode,
     crash,
     ...(cfg.live.fault_hooks_enabled && cfg.live.crash_point === 'audit_storm' ? { storm: once(() => auditStorm()) } : {}),
   });

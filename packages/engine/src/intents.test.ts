@@ -39,4 +39,26 @@ describe('intent book', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(seen).toEqual(['INTENT_CREATED:', 'INTENT_STATE_CHANGED:SENT_UNKNOWN', 'INTENT_STATE_CHANGED:CONFIRMED']);
   });
+
+  it('createAll commits several intents in one write, or none of them exists', async () => {
+    const commits: EventEnvelope[][] = [];
+    const b = book(async (e) => commits.push([...e]));
+    const [c, n] = await b.createAll([
+      { kind: 'CANCEL', symbol: 'BTCUSDT', side: 'BUY', leg: 'close', corr: { cycle_id: 2 }, detail: { target: 'vgeold' } },
+      { kind: 'ENTRY', symbol: 'BTCUSDT', side: 'BUY', leg: 'entry', corr: { cycle_id: 2 }, detail: { requote: 1 } },
+    ]);
+    expect(commits).toHaveLength(1);
+    expect(commits[0]!.map((e) => [e.event_type, e.order_intent_id, e.payload['kind']])).toEqual([
+      ['INTENT_CREATED', c!.id, 'CANCEL'],
+      ['INTENT_CREATED', n!.id, 'ENTRY'],
+    ]);
+    expect(c!.client_order_id).not.toBe(n!.client_order_id);
+    expect(b.unresolved().map((i) => i.id)).toEqual([c!.id, n!.id]);
+
+    const refused = book(async () => {
+      throw new Error('no writer');
+    });
+    await expect(refused.createAll([{ kind: 'ENTRY', symbol: 'BTCUSDT', side: 'BUY', leg: 'entry', corr: {}, detail: {} }])).rejects.toThrow('no writer');
+    expect(refused.unresolved()).toEqual([]);
+  });
 });

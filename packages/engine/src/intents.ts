@@ -58,23 +58,8 @@ export class IntentBook {
    */
   async create(kind: IntentKind, symbol: string, side: 'BUY' | 'SELL', leg: OrderLeg, corr: Partial<Correlation>, detail: JsonObject, before: readonly EventEnvelope[] = []): Promise<Intent> {
     const now = this.d.now();
-    const id = newIntentId(now);
-    const client_order_id = clientOrderIdFor(id, leg);
-    const intent: Intent = {
-      id,
-      kind,
-      symbol,
-      side,
-      client_order_id,
-      corr: { ...corr, order_intent_id: id },
-      state: 'CREATED',
-      created_ms: now,
-      state_ms: now,
-      unknown_since: null,
-      not_found_answers: 0,
-      last_query_ms: 0,
-      detail,
-    };
+    const intent = draft({ kind, symbol, side, leg, corr, detail }, now);
+    const { id, client_order_id } = intent;
     const t0 = performance.now();
     await this.d.commit([...before, this.d.make('INTENT_CREATED', { kind, symbol, side, client_order_id, ...detail }, { corr: intent.corr })]);
     this.commitMs.push(performance.now() - t0);
@@ -82,6 +67,25 @@ export class IntentBook {
     this.byId.set(id, intent);
     this.d.onChange?.(intent);
     return intent;
+  }
+
+  /**
+   * Creates several intents in ONE critical commit, all or none: for one venue call that carries
+   * several orders (a cancelReplace cancels one and places another), nothing may leave unless every
+   * one of them is on record. Rejects like create.
+   */
+  async createAll(specs: readonly IntentSpec[]): Promise<Intent[]> {
+    const now = this.d.now();
+    const all = specs.map((spec) => draft(spec, now));
+    const t0 = performance.now();
+    await this.d.commit(all.map((i) => this.d.make('INTENT_CREATED', { kind: i.kind, symbol: i.symbol, side: i.side, client_order_id: i.client_order_id, ...i.detail }, { corr: i.corr })));
+    this.commitMs.push(performance.now() - t0);
+    if (this.commitMs.length > 1000) this.commitMs.shift();
+    for (const i of all) {
+      this.byId.set(i.id, i);
+      this.d.onChange?.(i);
+    }
+    return all;
   }
 
   /** Re-registers an intent remembered from the audit database (startup). */
@@ -132,6 +136,36 @@ export class IntentBook {
     const cut = this.d.now() - ms;
     for (const [id, i] of this.byId) if (FINAL.has(i.state) && i.state_ms < cut) this.byId.delete(id);
   }
+}
+
+/** One intent to create: what IntentBook.create takes, as a value (for createAll). */
+export interface IntentSpec {
+  readonly kind: IntentKind;
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly leg: OrderLeg;
+  readonly corr: Partial<Correlation>;
+  readonly detail: JsonObject;
+}
+
+/** A new intent in CREATED, not yet committed; its clientOrderId derives from its id. */
+function draft(spec: IntentSpec, now: number): Intent {
+  const id = newIntentId(now);
+  return {
+    id,
+    kind: spec.kind,
+    symbol: spec.symbol,
+    side: spec.side,
+    client_order_id: clientOrderIdFor(id, spec.leg),
+    corr: { ...spec.corr, order_intent_id: id },
+    state: 'CREATED',
+    created_ms: now,
+    state_ms: now,
+    unknown_since: null,
+    not_found_answers: 0,
+    last_query_ms: 0,
+    detail: spec.detail,
+  };
 }
 
 export const isFinal = (s: IntentState): boolean => FINAL.has(s);

@@ -74,7 +74,7 @@ export function restoreMemory(m: EngineMemory, d: { readonly ledger: Ledger; rea
       d.trader.tradesFrom(r.symbol, r.created_ms);
       // Remembered entries are never re-quoted: they are resolved, then cancelled if still open
       // (a confirmed one that was working is cancelled at once; what it filled is then protected).
-      s.entry = { intent, order_id: null, deadline_ms: d.now(), status: 'UNKNOWN', cancel: null, filled_qty: '0', decision: null, requotes_left: 0, corr: intent.corr };
+      s.entry = { intent, order_id: null, deadline_ms: d.now(), status: 'UNKNOWN', cancel: null, filled_qty: '0', decision: null, requotes_left: 0, corr: intent.corr, successor: null };
       const stop = str(r.payload['stop_price']);
       if (stop) s.plan ??= { stop_price: stop, take_profit_price: str(r.payload['take_profit_price']), trailing_delta_bps: null };
     } else if (kind === 'PROTECT' && !s.protection) {

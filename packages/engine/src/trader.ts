@@ -5,11 +5,14 @@ import type {
   EngineConfig,
   EventType,
   JsonObject,
+  CancelReplaceResult,
   NewOco,
+  NewOrder,
   OrderListReport,
   OrderReport,
   OrderTrace,
   ReasonCode,
+  RequoteMode,
   SymbolRules,
   TradeReport,
   UserEvent,
@@ -34,9 +37,27 @@ export interface ProtectionPlan {
   readonly trailing_delta_bps: number | null;
 }
 
+/** An entry order of ours on a slot: placed, or being placed. */
+export interface WorkingEntry {
+  intent: Intent;
+  order_id: number | null;
+  deadline_ms: number;
+  status: string;
+  cancel: Intent | null;
+  filled_qty: string;
+  decision: Decision | null;
+  requotes_left: number;
+  corr: Partial<Correlation>;
+  /**
+   * The entry a cancelReplace of this one placed (or may have placed: its outcome can be unknown).
+   * It takes the slot once this entry is seen ended, unless it is known to have failed.
+   */
+  successor: WorkingEntry | null;
+}
+
 export interface Slot {
   readonly symbol: string;
-  entry: { intent: Intent; order_id: number | null; deadline_ms: number; status: string; cancel: Intent | null; filled_qty: string; decision: Decision | null; requotes_left: number; corr: Partial<Correlation> } | null;
+  entry: WorkingEntry | null;
   /** An entry cancelled at its TTL without a fill, to be re-quoted (cancel + new) if still allowed. */
   requote: { decision: Decision; left: number; corr: Partial<Correlation> } | null;
   plan: ProtectionPlan | null;
@@ -71,6 +92,8 @@ export interface TraderDeps {
   readonly foreignOpen?: (symbol: string) => { readonly open: number; readonly algo: number };
   /** Whether a re-quote may go out now (entry permission and the churn limits); null = yes. */
   readonly mayRequote?: (symbol: string) => string | null;
+  /** strategy.requote_mode; cancel_new when absent. */
+  readonly requoteMode?: RequoteMode;
   /** Chaos-matrix crash points (disarmed unless live.fault_hooks_enabled and live.crash_point). */
   readonly crash?: CrashHook;
   /** Chaos matrix, point audit_storm: floods the audit writer; resolves once some critical rows are acknowledged. */
@@ -148,30 +171,19 @@ export class Trader {
    * Places an entry. The intent is committed to the audit before the request leaves; a failed
    * commit means nothing is sent. Returns the intent (null when the audit refused).
    */
-  /**
-   * Commits an entry intent (after `alsoCommit`, records that must be durable before this order
-   * leaves, in the same transaction) and sends the order.
-   */
-  async enter(decision: Decision, corr: Partial<Correlation>, trace?: OrderTrace, requote?: { readonly price: string; readonly left: number; readonly n: number }, alsoCommit: readonly EventEnvelope[] = []): Promise<Intent | null> {
+  async enter(decision: Decision, corr: Partial<Correlation>, trace?: OrderTrace, requote?: RequoteTerms, alsoCommit: readonly EventEnvelope[] = []): Promise<Intent | null> {
     const s = this.slot(decision.symbol);
     const price = requote?.price ?? decision.entry_price;
     let intent: Intent;
     try {
-      intent = await this.d.intents.create('ENTRY', decision.symbol, decision.side, 'entry', corr, {
-        decision_id: decision.ids.decision_id,
-        type: decision.entry_type,
-        quantity: decision.quantity,
-        price,
-        stop_price: decision.stop_price,
-        take_profit_price: decision.take_profit_price,
-        ...(requote ? { requote: requote.n } : {}),
-      }, alsoCommit);
+      // `alsoCommit`: records that must be durable before this order leaves, in the same transaction.
+      intent = await this.d.intents.create('ENTRY', decision.symbol, decision.side, 'entry', corr, entryDetail(decision, price, requote?.n), alsoCommit);
     } catch (e) {
       this.d.event('INTENT_STATE_CHANGED', { from: null, to: 'NOT_CREATED', symbol: decision.symbol, why: `audit did not commit the intent: ${(e as Error).message}` }, { corr });
       return null;
     }
     s.plan = { stop_price: decision.stop_price, take_profit_price: decision.take_profit_price, trailing_delta_bps: decision.trailing_delta_bps };
-    s.entry = { intent, order_id: null, deadline_ms: this.d.now() + decision.constraints.ttl_ms, status: 'CREATED', cancel: null, filled_qty: '0', decision, requotes_left: requote?.left ?? decision.constraints.max_requotes, corr };
+    s.entry = this.working(intent, decision, requote?.left ?? decision.constraints.max_requotes, corr);
     s.last_action_ms = this.d.now();
     this.d.churn.record(decision.symbol, requote ? 'replace' : 'new');
     this.d.crash?.('after_intent_commit', { client_order_id: intent.client_order_id });
@@ -180,15 +192,7 @@ export class Trader {
       this.d.call(),
       'place_order',
       {
-        order: {
-          symbol: decision.symbol,
-          side: decision.side,
-          type: decision.entry_type,
-          client_order_id: intent.client_order_id,
-          quantity: decision.quantity,
-          ...(price !== null ? { price } : {}),
-          ...(decision.entry_type === 'LIMIT' ? { time_in_force: 'GTC' as const } : {}),
-        },
+        order: entryOrder(decision, intent.client_order_id, price),
         ...(trace ? { trace } : {}),
         context: this.openCounts(decision.symbol),
       },
@@ -201,6 +205,10 @@ export class Trader {
       this.d.crash?.('audit_storm', { client_order_id: intent.client_order_id, outcome: out.kind });
     }
     return intent;
+  }
+
+  private working(intent: Intent, decision: Decision, left: number, corr: Partial<Correlation>): WorkingEntry {
+    return { intent, order_id: null, deadline_ms: this.d.now() + decision.constraints.ttl_ms, status: 'CREATED', cancel: null, filled_qty: '0', decision, requotes_left: left, corr, successor: null };
   }
 
   /** Applies a place/cancel outcome to its intent. UNKNOWN is never turned into a failure. */
@@ -272,16 +280,22 @@ export class Trader {
       s.entry.order_id = r.order_id;
       s.entry.status = r.status;
       s.entry.filled_qty = r.executed_qty;
+      // The filled part is unprotected from the first fill on, not from when the entry ends.
+      if (r.status === 'PARTIALLY_FILLED') s.unprotected_since ??= r.ts_ms ?? this.d.now();
       if (r.status === 'FILLED' || r.status === 'CANCELED' || r.status === 'EXPIRED' || r.status === 'REJECTED' || r.status === 'EXPIRED_IN_MATCH') {
         // Done: fetch the exact fills (commissions) before protecting what was filled.
         const filled = !new Dec(r.executed_qty).isZero();
         const ended = s.entry;
-        s.entry = null;
-        if (!filled && r.status === 'CANCELED' && ended.cancel !== null && ended.decision && ended.requotes_left > 0) {
+        // A cancelReplace's new order takes the slot once the old one is seen CANCELED, unless it is
+        // known not to exist. Ended otherwise (filled), the cancel half failed and STOP_ON_FAILURE
+        // did not attempt the new one: the fill is protected at once, the new intent still resolved by query.
+        const next = r.status === 'CANCELED' && ended.successor !== null && !['FAILED_TERMINAL', 'NOT_FOUND'].includes(ended.successor.intent.state) ? ended.successor : null;
+        s.entry = next;
+        if (!filled && r.status === 'CANCELED' && ended.cancel?.detail['why'] === 'ttl' && ended.decision && ended.requotes_left > 0 && ended.successor === null) {
           s.requote = { decision: ended.decision, left: ended.requotes_left, corr: ended.corr };
         }
         if (filled) s.unprotected_since ??= r.ts_ms ?? this.d.now();
-        else if (new Dec(this.d.ledger.position(r.symbol).qty).isZero()) s.plan = null;
+        else if (next === null && new Dec(this.d.ledger.position(r.symbol).qty).isZero()) s.plan = null;
         if (filled) this.pendingTrades.add(r.symbol);
       }
     }
@@ -355,6 +369,13 @@ export class Trader {
     this.orderIds.set(ev.order_id, ev.client_order_id);
     const p = this.slots.get(ev.symbol)?.protection;
     if (p && (p.kind === 'OCO' ? p.leg_ids.includes(ev.client_order_id) : p.client_order_id === ev.client_order_id) && ev.status !== 'NEW') p.intent.last_query_ms = 0;
+    const e = this.slots.get(ev.symbol)?.entry;
+    if (e && e.intent.client_order_id === ev.client_order_id && ev.status === 'PARTIALLY_FILLED' && e.status !== 'PARTIALLY_FILLED') {
+      // Learned from the stream before any reply or query: the management pass cancels the rest.
+      e.status = ev.status;
+      e.filled_qty = ev.cum_qty;
+      this.slots.get(ev.symbol)!.unprotected_since ??= ev.ts_ms;
+    }
     if (ev.trade_id >= 0 && ev.exec_type === 'TRADE') {
       this.fill({ symbol: ev.symbol, side: ev.side, price: ev.last_price, qty: ev.last_qty, commission: ev.commission, commission_asset: ev.commission_asset ?? '', trade_id: ev.trade_id, ts_ms: ev.ts_ms }, this.d.intents.byClientOrderId(ev.client_order_id), ev.client_order_id);
     }
@@ -410,11 +431,14 @@ export class Trader {
         this.tradesSince.delete(s.symbol);
       }
     }
-    // A working entry: poll it, cancel it past its TTL.
+    // A working entry: poll it, cancel it once partly filled or past its TTL.
     const e = s.entry;
     if (e && e.intent.state === 'CONFIRMED') {
-      if (now >= e.deadline_ms && e.cancel === null) {
-        await this.cancelEntry(s);
+      const why = e.cancel === null ? cancelDue(s, now) : null;
+      if (why === 'ttl' && this.replaceable(e)) {
+        await this.replaceEntry(s);
+      } else if (why !== null) {
+        await this.cancelEntry(s, why);
       } else if (now - e.intent.last_query_ms >= this.d.cfg.intent_query_interval_ms) {
         e.intent.last_query_ms = now;
         const q = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: e.intent.client_order_id });
@@ -460,25 +484,114 @@ export class Trader {
   private async requote(s: Slot): Promise<void> {
     const rq = s.requote!;
     s.requote = null;
-    const refused = this.d.mayRequote?.(s.symbol) ?? null;
-    const q = this.d.quote(s.symbol);
-    const reviewed = rq.decision.entry_price;
-    if (refused || !q || reviewed === null) {
-      this.d.event('RISK_VERDICT_GIVEN', { symbol: s.symbol, ok: false, requote: true, blocks: refused ? [refused] : [], why: refused ?? 'no fresh quote' }, { corr: rq.corr });
-      return;
-    }
-    const price = Dec.min(q.ask, reviewed).toFixed();
-    const rules = this.d.rules(s.symbol);
-    const p = rules ? quantizePrice(price, rules, 'down') : { ok: true as const, value: reviewed };
-    if (!p.ok) return;
-    await this.enter(rq.decision, rq.corr, undefined, { price: p.value, left: rq.left - 1, n: rq.decision.constraints.max_requotes - rq.left + 1 });
+    const terms = this.requoteTerms(s.symbol, rq.decision, rq.left, rq.corr);
+    if (terms) await this.enter(rq.decision, rq.corr, undefined, terms);
   }
 
-  private async cancelEntry(s: Slot): Promise<void> {
+  /**
+   * The guards of every re-quote, whichever way it is sent: allowed now (mode, churn), a fresh
+   * quote, at the ask but never above the reviewed price. Null (the refusal audited) = no re-quote.
+   */
+  private requoteTerms(symbol: string, decision: Decision, left: number, corr: Partial<Correlation>): RequoteTerms | null {
+    const refused = this.d.mayRequote?.(symbol) ?? null;
+    const q = this.d.quote(symbol);
+    const reviewed = decision.entry_price;
+    if (refused || !q || reviewed === null) {
+      this.d.event('RISK_VERDICT_GIVEN', { symbol, ok: false, requote: true, blocks: refused ? [refused] : [], why: refused ?? 'no fresh quote' }, { corr });
+      return null;
+    }
+    const price = Dec.min(q.ask, reviewed).toFixed();
+    const rules = this.d.rules(symbol);
+    const p = rules ? quantizePrice(price, rules, 'down') : { ok: true as const, value: reviewed };
+    if (!p.ok) return null;
+    return { price: p.value, left: left - 1, n: decision.constraints.max_requotes - left + 1 };
+  }
+
+  /** A due re-quote goes out as one cancelReplace: configured so, re-quotes left, nothing filled. */
+  private replaceable(e: WorkingEntry): boolean {
+    return this.d.requoteMode === 'cancel_replace' && e.decision !== null && e.requotes_left > 0 && e.status === 'NEW' && new Dec(e.filled_qty).isZero() && !this.hasPosition(e.intent.symbol);
+  }
+
+  /**
+   * Re-quote in one venue call (cancelReplace, STOP_ON_FAILURE, cancel only while the order is
+   * untouched: ONLY_NEW). Both intents, the CANCEL of the old entry and the new ENTRY, are committed
+   * together before the call. Refused by the guards: a plain TTL cancel, no re-quote.
+   */
+  private async replaceEntry(s: Slot): Promise<void> {
+    const e = s.entry!;
+    const decision = e.decision!;
+    const terms = this.requoteTerms(s.symbol, decision, e.requotes_left, e.corr);
+    if (!terms) {
+      e.requotes_left = 0;
+      return this.cancelEntry(s, 'ttl');
+    }
+    let intents: Intent[];
+    try {
+      intents = await this.d.intents.createAll([
+        { kind: 'CANCEL', symbol: s.symbol, side: e.intent.side, leg: 'close', corr: e.intent.corr, detail: { target: e.intent.client_order_id, why: 'ttl', via: 'cancel_replace' } },
+        { kind: 'ENTRY', symbol: s.symbol, side: decision.side, leg: 'entry', corr: e.corr, detail: { ...entryDetail(decision, terms.price, terms.n), replaces: e.intent.client_order_id, via: 'cancel_replace' } },
+      ]);
+    } catch {
+      return; // no audit, no operation: the next tick retries
+    }
+    const [cancel, placed] = intents as [Intent, Intent];
+    // The old entry's re-quotes pass to its successor: whatever happens, it is not re-quoted again.
+    e.requotes_left = 0;
+    e.cancel = cancel;
+    e.successor = this.working(placed, decision, terms.left, e.corr);
+    s.last_action_ms = this.d.now();
+    this.d.churn.record(s.symbol, 'cancel');
+    this.d.churn.record(s.symbol, 'replace');
+    const out = await venue(
+      this.d.call(),
+      'cancel_replace',
+      { request: { symbol: s.symbol, cancel_client_order_id: e.intent.client_order_id, mode: 'STOP_ON_FAILURE', cancel_restrictions: 'ONLY_NEW', order: entryOrder(decision, placed.client_order_id, terms.price) } },
+      this.timeout,
+    );
+    await this.onReplaceOutcome(s, e, out);
+  }
+
+  /**
+   * Maps what the venue did with each half. An answer that contradicts STOP_ON_FAILURE (the new
+   * order placed although the cancel failed) proves nothing we can rely on: unknown, like a lost reply.
+   */
+  private async onReplaceOutcome(s: Slot, e: WorkingEntry, out: VenueOutcome<CancelReplaceResult>): Promise<void> {
+    const cancel = e.cancel!;
+    const next = e.successor!;
+    if (out.kind === 'OK' && (out.body.result === 'REPLACED' || out.body.result === 'NEW_FAILED')) {
+      this.d.intents.transition(cancel, 'CONFIRMED', null, { status: out.body.cancelled.status });
+      if (out.body.result === 'REPLACED') this.d.intents.transition(next.intent, 'CONFIRMED', null, { status: out.body.placed.status, order_id: out.body.placed.order_id });
+      else this.d.intents.transition(next.intent, 'FAILED_TERMINAL', null, { code: out.body.new_error.code, msg: out.body.new_error.msg });
+      this.onReport(out.body.cancelled, e.intent);
+      if (out.body.result === 'REPLACED') this.onReport(out.body.placed, next.intent);
+      return;
+    }
+    if (out.kind === 'OK' && out.body.result === 'CANCEL_FAILED') {
+      // The old order filled or ended meanwhile (or was no longer untouched): nothing was placed.
+      const err = out.body.cancel_error;
+      this.d.intents.transition(cancel, 'FAILED_TERMINAL', null, { code: err.code, msg: err.msg });
+      this.d.intents.transition(next.intent, 'FAILED_TERMINAL', null, { not_attempted: true, cancel_code: err.code });
+      e.cancel = null;
+      return this.afterCancelRefused(s, e);
+    }
+    if (out.kind === 'UNKNOWN' || out.kind === 'OK') {
+      const why = out.kind === 'UNKNOWN' ? out.reason : `cancel-replace answered ${out.body.result} under STOP_ON_FAILURE`;
+      for (const i of [cancel, next.intent]) this.d.intents.transition(i, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { why });
+      this.d.reason('INTENT_SENT_UNKNOWN', true, { symbol: s.symbol, client_order_id: next.intent.client_order_id, cancels: e.intent.client_order_id, why });
+      return;
+    }
+    // Refused as a whole, or never sent: nothing happened; the old entry is still due for its cancel.
+    const detail = describe(out);
+    for (const i of [cancel, next.intent]) this.d.intents.transition(i, 'FAILED_TERMINAL', out.kind === 'THROTTLED' ? 'RATE_LIMIT' : null, detail);
+    e.cancel = null;
+    e.successor = null;
+  }
+
+  private async cancelEntry(s: Slot, why: CancelWhy): Promise<void> {
     const e = s.entry!;
     let intent: Intent;
     try {
-      intent = await this.d.intents.create('CANCEL', s.symbol, e.intent.side, 'close', e.intent.corr, { target: e.intent.client_order_id, why: 'ttl' });
+      intent = await this.d.intents.create('CANCEL', s.symbol, e.intent.side, 'close', e.intent.corr, { target: e.intent.client_order_id, why });
     } catch {
       return; // no audit, no operation: the next tick retries
     }
@@ -489,21 +602,25 @@ export class Trader {
       this.d.intents.transition(intent, 'CONFIRMED', null, { status: out.body.status });
       this.onReport(out.body, e.intent);
     } else if (out.kind === 'REJECTED') {
-      // -2011: it is no longer open (filled or ended): ask what happened to it.
       this.d.intents.transition(intent, 'FAILED_TERMINAL', null, { code: out.code, msg: out.msg });
       e.cancel = null;
-      const q = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: e.intent.client_order_id });
-      if (q.kind === 'OK') this.onReport(q.body, e.intent);
-      else if (q.kind === 'REJECTED' && q.code === -2013 && s.entry === e) {
-        // Neither open nor known to the venue (a remembered entry past its retention): nothing to manage.
-        s.entry = null;
-        this.d.event('ALERT_RAISED', { source: 'engine', detail: `${s.symbol}: entry ${e.intent.client_order_id} unknown to the venue; no longer tracked` }, { corr: e.intent.corr });
-      }
+      await this.afterCancelRefused(s, e);
     } else if (out.kind === 'UNKNOWN') {
       this.d.intents.transition(intent, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { why: out.reason });
     } else {
       this.d.intents.transition(intent, 'FAILED_TERMINAL', null, { kind: out.kind });
       e.cancel = null;
+    }
+  }
+
+  /** -2011: the entry is no longer open (filled or ended): ask what happened to it. */
+  private async afterCancelRefused(s: Slot, e: WorkingEntry): Promise<void> {
+    const q = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: e.intent.client_order_id });
+    if (q.kind === 'OK') this.onReport(q.body, e.intent);
+    else if (q.kind === 'REJECTED' && q.code === -2013 && s.entry === e) {
+      // Neither open nor known to the venue (a remembered entry past its retention): nothing to manage.
+      s.entry = null;
+      this.d.event('ALERT_RAISED', { source: 'engine', detail: `${s.symbol}: entry ${e.intent.client_order_id} unknown to the venue; no longer tracked` }, { corr: e.intent.corr });
     }
   }
 
@@ -759,6 +876,7 @@ export class Trader {
           if (s.entry?.cancel === i) s.entry.cancel = null;
         } else {
           this.d.intents.transition(i, 'CONFIRMED', null, { resolved_by: 'query_order', status: out.body.status });
+          if (i.kind === 'ENTRY' && s.entry === null && ['NEW', 'PARTIALLY_FILLED'].includes(out.body.status)) this.adoptLateEntry(s, i);
           this.onReport(out.body, i);
           if (s.protection?.kind === 'TRAILING' && s.protection.intent === i && ['NEW', 'PARTIALLY_FILLED'].includes(out.body.status)) {
             s.protection.active = true;
@@ -774,6 +892,16 @@ export class Trader {
     if (!this.d.intents.unresolved().some((i) => i.state === 'SENT_UNKNOWN')) this.d.reason('INTENT_SENT_UNKNOWN', false, {});
   }
 
+  /**
+   * An entry order found working that the slot does not hold: a cancelReplace's new order the venue
+   * placed although its cancel half failed (against STOP_ON_FAILURE). Never left working blind: it
+   * takes the slot past its deadline, so the management pass cancels it at once.
+   */
+  private adoptLateEntry(s: Slot, i: Intent): void {
+    s.entry = { intent: i, order_id: null, deadline_ms: this.d.now(), status: 'UNKNOWN', cancel: null, filled_qty: '0', decision: null, requotes_left: 0, corr: i.corr, successor: null };
+    this.d.event('ALERT_RAISED', { source: 'engine', detail: `${s.symbol}: entry ${i.client_order_id} found working untracked; cancelling it` }, { corr: i.corr });
+  }
+
   private notFoundAnswer(i: Intent, now: number): void {
     i.not_found_answers++;
     const since = i.unknown_since ?? i.state_ms;
@@ -781,6 +909,52 @@ export class Trader {
     this.d.intents.transition(i, 'NOT_FOUND', null, { answers: i.not_found_answers, waited_ms: now - since });
     this.onTerminal(i, 'not found at the venue');
   }
+}
+
+/** A re-quote's price, the re-quotes left after it, and its number (1 = the first re-quote). */
+interface RequoteTerms {
+  readonly price: string;
+  readonly left: number;
+  readonly n: number;
+}
+
+/** What an ENTRY intent records: the reviewed decision and the price actually sent. */
+function entryDetail(decision: Decision, price: string | null, requote: number | undefined): JsonObject {
+  return {
+    decision_id: decision.ids.decision_id,
+    type: decision.entry_type,
+    quantity: decision.quantity,
+    price,
+    stop_price: decision.stop_price,
+    take_profit_price: decision.take_profit_price,
+    ...(requote !== undefined ? { requote } : {}),
+  };
+}
+
+function entryOrder(decision: Decision, clientOrderId: string, price: string | null): NewOrder {
+  return {
+    symbol: decision.symbol,
+    side: decision.side,
+    type: decision.entry_type,
+    client_order_id: clientOrderId,
+    quantity: decision.quantity,
+    ...(price !== null ? { price } : {}),
+    ...(decision.entry_type === 'LIMIT' ? { time_in_force: 'GTC' as const } : {}),
+  };
+}
+
+/** Why a working entry is cancelled: its TTL ran out, or part of it filled (the rest is not wanted). */
+export type CancelWhy = 'ttl' | 'partial_fill';
+
+/**
+ * A partly filled entry is cancelled at once so that the filled part can be protected (the slot
+ * protects only once no entry works); an unprotected fill on the slot counts as one too (an entry
+ * replaced while it had just filled in part). Otherwise the TTL decides.
+ */
+function cancelDue(s: Slot, now: number): CancelWhy | null {
+  const e = s.entry!;
+  if (e.status === 'PARTIALLY_FILLED' || s.unprotected_since !== null) return 'partial_fill';
+  return now >= e.deadline_ms ? 'ttl' : null;
 }
 
 function legId(i: Intent, leg: 's' | 't'): string {

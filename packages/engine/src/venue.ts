@@ -7,9 +7,9 @@ import type { EngineRequests, VenueOutcome } from '@vigil/contracts';
  */
 export type VenueCall = <K extends keyof EngineRequests & string>(type: K, input: EngineRequests[K]['input'], timeoutMs?: number) => Promise<EngineRequests[K]['output']>;
 
-const CHANGING = new Set(['place_order', 'cancel_order', 'place_oco', 'cancel_order_list']);
+const CHANGING = new Set(['place_order', 'cancel_order', 'cancel_replace', 'place_oco', 'cancel_order_list']);
 
-export async function venue<K extends 'place_order' | 'cancel_order' | 'query_order' | 'open_orders' | 'account' | 'test_order' | 'place_oco' | 'cancel_order_list' | 'query_order_list' | 'open_order_lists' | 'my_trades'>(
+export async function venue<K extends 'place_order' | 'cancel_order' | 'cancel_replace' | 'query_order' | 'open_orders' | 'account' | 'test_order' | 'place_oco' | 'cancel_order_list' | 'query_order_list' | 'open_order_lists' | 'my_trades'>(
   call: VenueCall | null,
   type: K,
   input: EngineRequests[K]['input'],

@@ -143,7 +143,7 @@ export class OrderDesk {
     const refused = await this.checkLocally(r.symbol, [r.order], {}, r.mode === 'STOP_ON_FAILURE' ? 1 : 0);
     if (refused) return refused;
     this.countCache.delete(r.symbol);
-    const params: Params = { ...orderParams(r.order), newClientOrderId: r.order.client_order_id, newOrderRespType: 'FULL', cancelReplaceMode: r.mode, cancelOrigClientOrderId: r.cancel_client_order_id };
+    const params: Params = { ...orderParams(r.order), newClientOrderId: r.order.client_order_id, newOrderRespType: 'FULL', cancelReplaceMode: r.mode, cancelOrigClientOrderId: r.cancel_client_order_id, cancelRestrictions: r.cancel_restrictions };
     const out = await this.d.session.signedWithResync('POST', '/api/v3/order/cancelReplace', params, { weight: 1, kind: 'order', newOrders: 1 });
     if (out.kind === 'OK') return replaceResult(out.body, null);
     if ((out.kind === 'REJECTED' || out.kind === 'UNKNOWN') && out.errorData && (out.errorData.code === -2021 || out.errorData.code === -2022)) return replaceResult(out.errorData.data, out.errorData.code);

@@ -214,7 +214,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
       default: EMPTY_SECTION,
       required: [
         'name', 'bar_ms', 'lookback_bars', 'vol_bars', 'hold_bars', 'stop_vol_mult', 'take_profit_r', 'win_rate_prior', 'order_quote_notional',
-        'entry_ttl_ms', 'entry_offset_bps', 'max_requotes', 'cooldown_ms', 'min_stop_bps', 'maker_fee_bps', 'taker_fee_bps', 'slippage_bps', 'min_edge_bps', 'max_cost_bps',
+        'entry_ttl_ms', 'entry_offset_bps', 'max_requotes', 'requote_mode', 'cooldown_ms', 'min_stop_bps', 'maker_fee_bps', 'taker_fee_bps', 'slippage_bps', 'min_edge_bps', 'max_cost_bps',
       ],
       properties: {
         name: { type: 'string', enum: ['breakout'], default: 'breakout', 'x-unit': 'enum', description: 'Strategy that proposes entries (breakout: channel breakout with volatility-scaled stop).' },
@@ -228,7 +228,14 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         order_quote_notional: decimal('50', 'Size of one entry in quote currency (quantized down to the lot step).'),
         entry_ttl_ms: int(15_000, 'ms', 'An entry order not filled within this is cancelled (counted by the churn limits).', 100, 86_400_000),
         entry_offset_bps: int(0, 'bps', 'Entry LIMIT price this far below the ask (0 = at the ask: marketable; more = resting, maker if it fills).', 0, 1000),
-        max_requotes: int(0, 'count', 'Re-quotes (cancel + new at the current ask, never above the reviewed price) of an entry unfilled at its TTL; 0 = cancel only. Each counts against the cancel-replace limits.', 0, 100),
+        max_requotes: int(0, 'count', 'Re-quotes (at the current ask, never above the reviewed price; sent as requote_mode says) of an entry unfilled at its TTL; 0 = cancel only. Each counts against the cancel-replace limits.', 0, 100),
+        requote_mode: {
+          type: 'string',
+          enum: ['cancel_new', 'cancel_replace'],
+          default: 'cancel_new',
+          'x-unit': 'enum',
+          description: 'How a due re-quote is sent: cancel_new = cancel, then a new order once the cancel is confirmed; cancel_replace = one cancelReplace call (STOP_ON_FAILURE, only while the entry filled nothing), both intents committed first.',
+        },
         cooldown_ms: int(30_000, 'ms', 'No new entry on a symbol this long after its last entry or exit.', 0, 86_400_000),
         min_stop_bps: int(40, 'bps', 'Floor of the stop distance whatever the volatility estimate says.', 1, 10_000),
         maker_fee_bps: int(10, 'bps', 'Maker commission used by the cost model.', 0, 1000),

@@ -175,6 +175,8 @@ export interface CancelReplace {
   readonly symbol: string;
   readonly cancel_client_order_id: string;
   readonly mode: 'STOP_ON_FAILURE' | 'ALLOW_FAILURE';
+  /** ONLY_NEW: the cancel fails (-2011) if the order has filled in part; default: no restriction. */
+  readonly cancel_restrictions?: 'ONLY_NEW' | 'ONLY_PARTIALLY_FILLED';
   /** Same symbol as the order it replaces. */
   readonly order: NewOrder;
 }
@@ -239,7 +241,7 @@ export type EngineRequests = {
   readonly account: { readonly input: Record<string, never>; readonly output: VenueOutcome<AccountReport> };
   /** Validates an order on the venue without placing it (POST /api/v3/order/test). */
   readonly test_order: { readonly input: { readonly order: NewOrder }; readonly output: VenueOutcome<Record<string, never>> };
-  /** Sent at most once, like place_order; never retried. Not used by the engine yet. */
+  /** Sent at most once, like place_order; never retried. The engine's re-quote with requote_mode cancel_replace. */
   readonly cancel_replace: { readonly input: { readonly request: CancelReplace }; readonly output: VenueOutcome<CancelReplaceResult> };
   /** Sent at most once, like place_order. */
   readonly place_oco: { readonly input: { readonly oco: NewOco }; readonly output: VenueOutcome<OrderListReport> };

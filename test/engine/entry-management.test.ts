@@ -1,0 +1,187 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Dec } from '@vigil/core';
+import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
+import { admin } from '../exchange-sim/helpers.js';
+import { startVenue } from '../integration/harness.js';
+import type { ReasonCode } from '@vigil/contracts';
+import { engineDetails, startTrading, waitFor } from './engine-harness.js';
+
+/**
+ * What happens to an entry after it left: a partial fill (the rest cancelled at once, the filled
+ * part protected) and the re-quote at TTL in both modes (cancel + new, or one cancelReplace call),
+ * on the real simulator, real workers and the real audit database.
+ */
+type Ev = { seq: number; ts_ms: number; event_type: string; decision_id: string | null; order_intent_id: string | null; reason_code: string | null; payload: string };
+type Q = <T>(sql: string, ...a: unknown[]) => T[];
+type VenueOrder = { clientOrderId: string; status: string; executedQty: string; origQty: string; time: number; updateTime: number };
+type VenueState = { orders: VenueOrder[]; lists: { listClientOrderId: string; status: string }[] };
+
+let stop: (() => Promise<void>) | null = null;
+afterEach(async () => {
+  await stop?.();
+  stop = null;
+});
+
+const STRATEGY = { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500 };
+const payload = (e: Ev): Record<string, unknown> => JSON.parse(e.payload) as Record<string, unknown>;
+const created = (q: Q, kind: string): Ev[] => q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = ? ORDER BY seq", kind);
+const states = (q: Q, intentId: string | null): string[] => q<{ to_state: string }>('SELECT to_state FROM intent_transitions WHERE order_intent_id = ? ORDER BY seq', intentId).map((r) => r.to_state);
+
+/** A venue of our own, so its book can be set before the bot trades on it. */
+async function venueWith(liquidity: Record<string, unknown> | null): Promise<ExchangeSim> {
+  const sim = await startVenue();
+  if (liquidity) await admin(sim, 'POST', '/admin/liquidity', { symbol: 'BTCUSDT', ...liquidity });
+  return sim;
+}
+
+/** Resting entries (80 bps below the ask) with a short TTL: every round ends in a re-quote until a limit stops it. */
+const resting = (mode: string, o: { ttl?: number; requotes?: number } = {}) => ({ ...STRATEGY, entry_ttl_ms: o.ttl ?? 400, entry_offset_bps: 80, max_requotes: o.requotes ?? 5, requote_mode: mode });
+const reasons = (t: { sup: { modeState: { reasons: readonly { code: ReasonCode }[] } } }): ReasonCode[] => t.sup.modeState.reasons.map((r) => r.code);
+const venueOrders = async (sim: ExchangeSim, coids: readonly string[]): Promise<VenueOrder[]> => ((await admin(sim, 'GET', '/admin/state')) as unknown as VenueState).orders.filter((o) => coids.includes(o.clientOrderId));
+const coidOf = (e: Ev): string => payload(e)['client_order_id'] as string;
+
+async function trade(sim: ExchangeSim, extra: Record<string, unknown>) {
+  const t = await startTrading({ sim, extra });
+  stop = async () => {
+    await t.stopAll();
+    await sim.close();
+  };
+  return t;
+}
+
+describe('entry management on the simulator', () => {
+  it('a partly filled entry: the rest is cancelled at once (not at its TTL), the filled part is OCO-protected, the unprotected window counts from the first fill', async () => {
+    // One ask level of 0.001 BTC: a LIMIT entry at the ask for ~0.0039 BTC takes it and rests PARTIALLY_FILLED.
+    const sim = await venueWith({ askQty: '0.001', levels: 1 });
+    const t = await trade(sim, { strategy: { ...STRATEGY, order_quote_notional: '250', entry_ttl_ms: 60_000, max_requotes: 3 } });
+    const cancel = await waitFor('the partial_fill cancel', () => created(t.q, 'CANCEL').find((c) => payload(c)['why'] === 'partial_fill'), 40_000, 100);
+    const entry = created(t.q, 'ENTRY').find((e) => payload(e)['client_order_id'] === payload(cancel)['target'])!;
+    expect(entry).toBeDefined();
+    // Well before the 60 s TTL: within a few seconds of the order leaving.
+    expect(cancel.ts_ms - entry.ts_ms).toBeLessThan(5_000);
+    await waitFor('the cancel confirmed', () => states(t.q, cancel.order_intent_id).includes('CONFIRMED'), 10_000, 100);
+    const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 20_000, 100);
+    const pp = payload(placed);
+
+    // The venue: the entry ended CANCELED with part of it filled; the OCO covers exactly that part net of the BTC commission.
+    const coid = payload(entry)['client_order_id'] as string;
+    const state = (await admin(sim, 'GET', '/admin/state')) as unknown as VenueState;
+    const order = state.orders.find((o) => o.clientOrderId === coid)!;
+    expect(order.status).toBe('CANCELED');
+    expect(new Dec(order.executedQty).gt(0) && new Dec(order.executedQty).lt(order.origQty)).toBe(true);
+    const fills = t.q<Ev>("SELECT * FROM events WHERE event_type = 'FILL_RECORDED' AND json_extract(payload, '$.client_order_id') = ?", coid).map(payload);
+    const bought = fills.reduce((a, f) => a.add(f['qty'] as string), new Dec(0));
+    const fee = fills.filter((f) => f['commission_asset'] === 'BTC').reduce((a, f) => a.add(f['commission'] as string), new Dec(0));
+    expect(bought.toFixed(8)).toBe(new Dec(order.executedQty).toFixed(8));
+    expect(pp['qty']).toBe(bought.minus(fee).toDecimalPlaces(5, Dec.ROUND_DOWN).toFixed(5));
+    expect(state.lists.filter((l) => l.status === 'EXECUTING').map((l) => l.listClientOrderId)).toContain(pp['list_client_order_id']);
+    const slot = ((await engineDetails(t.sup))['slots'] as { symbol: string; protection: { kind: string; active: boolean } | null }[]).find((s) => s.symbol === 'BTCUSDT');
+    expect(slot?.protection).toMatchObject({ kind: 'OCO', active: true });
+
+    // Unprotected from the first fill (before the cancel was even decided) to the OCO's confirmation.
+    expect(pp['unprotected_ms']).toBeGreaterThanOrEqual(placed.ts_ms - cancel.ts_ms);
+    // No re-quote of a partly filled entry.
+    expect(created(t.q, 'ENTRY').filter((e) => e.decision_id === entry.decision_id)).toHaveLength(1);
+  }, 90_000);
+
+  for (const mode of ['cancel_new', 'cancel_replace'] as const) {
+    it(`re-quotes at TTL (${mode}): one working entry per round at the venue, every intent confirmed, stopped by the cancel-replace limit`, async () => {
+      const sim = await venueWith(null);
+      const t = await trade(sim, { strategy: resting(mode), risk: { churn_limit_10s: 50, churn_limit_60s: 200, cancel_replace_limit_10s: 2, cancel_replace_limit_60s: 10 } });
+      await waitFor('RISK_CANCEL_REPLACE_LIMIT_HIT', () => reasons(t).includes('RISK_CANCEL_REPLACE_LIMIT_HIT'), 40_000, 50);
+      await waitFor('DEGRADE', () => t.sup.modeState.mode !== 'NORMAL', 5000, 20);
+      const decision = created(t.q, 'ENTRY')[0]!.decision_id;
+      // The refused third re-quote leaves a plain TTL cancel of the last entry: wait for it to settle.
+      const entries = await waitFor('the rounds settled', () => {
+        const e = created(t.q, 'ENTRY').filter((x) => x.decision_id === decision);
+        const c = created(t.q, 'CANCEL').filter((x) => e.some((y) => coidOf(y) === payload(x)['target']));
+        return e.length === 3 && c.length === 3 && c.every((x) => states(t.q, x.order_intent_id).includes('CONFIRMED')) ? e : null;
+      }, 10_000, 100);
+      expect(entries.map((e) => payload(e)['requote'] ?? 0)).toEqual([0, 1, 2]);
+      const prices = entries.map((e) => new Dec(payload(e)['price'] as string));
+      for (const p of prices.slice(1)) expect(p.lte(prices[0]!)).toBe(true);
+      for (const e of entries) expect(states(t.q, e.order_intent_id)).toEqual(['CONFIRMED']);
+      const cancels = created(t.q, 'CANCEL').filter((x) => entries.some((y) => coidOf(y) === payload(x)['target']));
+      expect(cancels.map((c) => payload(c)['target'])).toEqual(entries.map(coidOf));
+      expect(cancels.map((c) => payload(c)['why'])).toEqual(['ttl', 'ttl', 'ttl']);
+      // cancel_replace: the two re-quotes went out as one call each, their two intents in one commit (adjacent rows).
+      const via = mode === 'cancel_replace' ? 'cancel_replace' : undefined;
+      expect(cancels.map((c) => payload(c)['via'])).toEqual([via, via, undefined]);
+      expect(entries.slice(1).map((e) => payload(e)['via'])).toEqual([via, via]);
+      if (mode === 'cancel_replace') for (const [i, e] of entries.slice(1).entries()) expect(e.seq).toBe(cancels[i]!.seq + 1);
+
+      // The venue: one order per ENTRY intent, each cancelled before the next existed.
+      const orders = await venueOrders(sim, entries.map(coidOf));
+      expect(orders.map((o) => o.clientOrderId)).toEqual(entries.map(coidOf));
+      expect(orders.map((o) => o.status)).toEqual(['CANCELED', 'CANCELED', 'CANCELED']);
+      for (let i = 1; i < orders.length; i++) expect(orders[i]!.time).toBeGreaterThanOrEqual(orders[i - 1]!.updateTime);
+    }, 90_000);
+  }
+
+  /**
+   * The cancelReplace waits 1.5 s at the venue before it executes (`faults` may add more to that
+   * request); the old entry is filled in that gap by moving the price below it.
+   */
+  async function fillWhileReplacing(faults: readonly Record<string, unknown>[], extra: Record<string, unknown> = {}) {
+    const sim = await venueWith(null);
+    for (const f of [{ kind: 'latency', ms: 1500 }, ...faults]) await admin(sim, 'POST', '/admin/faults', { route: 'POST /api/v3/order/cancelReplace', once: true, ...f });
+    const t = await trade(sim, { strategy: resting('cancel_replace', { ttl: 2000, requotes: 2 }), ...extra });
+    const cancel = await waitFor('the cancel_replace intents', () => created(t.q, 'CANCEL').find((c) => payload(c)['via'] === 'cancel_replace'), 40_000, 20);
+    const old = created(t.q, 'ENTRY').find((e) => coidOf(e) === payload(cancel)['target'])!;
+    const next = created(t.q, 'ENTRY').find((e) => payload(e)['replaces'] === coidOf(old))!;
+    expect(next.seq).toBe(cancel.seq + 1);
+    await admin(sim, 'POST', '/admin/price', { symbol: 'BTCUSDT', price: new Dec(payload(old)['price'] as string).mul('0.998').toFixed(2) });
+    expect((await venueOrders(sim, [coidOf(old)]))[0]!.status).toBe('FILLED');
+    return { sim, t, cancel, old, next };
+  }
+
+  it('cancel_replace whose cancel fails because the entry filled just before (-2022): the new order is not attempted, the fill is protected', async () => {
+    const { sim, t, cancel, old, next } = await fillWhileReplacing([]);
+    await waitFor('both intents settled', () => states(t.q, next.order_intent_id).length > 0 && states(t.q, cancel.order_intent_id).length > 0, 10_000, 50);
+    expect(states(t.q, cancel.order_intent_id)).toEqual(['FAILED_TERMINAL']);
+    expect(states(t.q, next.order_intent_id)).toEqual(['FAILED_TERMINAL']);
+    const failed = t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_STATE_CHANGED' AND order_intent_id = ?", next.order_intent_id).map(payload)[0]!;
+    expect(failed).toMatchObject({ not_attempted: true, cancel_code: -2011 });
+    const placed = await waitFor('the fill protected', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 20_000, 100);
+    expect(payload(placed)['unprotected_ms']).toBeGreaterThan(0);
+    // Never at the venue, never re-sent; no further re-quote of the filled decision.
+    expect(await venueOrders(sim, [coidOf(next)])).toEqual([]);
+    expect(created(t.q, 'ENTRY').filter((e) => e.decision_id === old.decision_id)).toHaveLength(2);
+  }, 90_000);
+
+  it('cancel_replace with a lost reply after the entry filled: the fill is protected at once, the new intent is still resolved by query (NOT_FOUND)', async () => {
+    const engine = { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100, not_found_after_ms: 5000, not_found_min_queries: 2 };
+    const { sim, t, cancel, next } = await fillWhileReplacing([{ kind: 'drop_response_after_execute' }], { engine });
+    const placed = await waitFor('the fill protected', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 20_000, 100);
+    expect(states(t.q, cancel.order_intent_id)).toEqual(['SENT_UNKNOWN', 'CONFIRMED']);
+    // Protected while the new order's intent was still unknown: not held up by its resolution.
+    expect(states(t.q, next.order_intent_id)).toEqual(['SENT_UNKNOWN']);
+    const nf = await waitFor('NOT_FOUND', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_STATE_CHANGED' AND order_intent_id = ? AND json_extract(payload, '$.to') = 'NOT_FOUND'", next.order_intent_id)[0], 20_000, 100);
+    expect(nf.seq).toBeGreaterThan(placed.seq);
+    expect(await venueOrders(sim, [coidOf(next)])).toEqual([]);
+  }, 90_000);
+
+  it('cancel_replace with a lost reply: both intents SENT_UNKNOWN, resolved by querying each clientOrderId, never re-sent; the new entry is then managed', async () => {
+    const sim = await venueWith(null);
+    await admin(sim, 'POST', '/admin/faults', { kind: 'drop_response_after_execute', route: 'POST /api/v3/order/cancelReplace', once: true });
+    const t = await trade(sim, { strategy: resting('cancel_replace', { ttl: 1000, requotes: 1 }) });
+    const cancel = await waitFor('the cancel_replace intents', () => created(t.q, 'CANCEL').find((c) => payload(c)['via'] === 'cancel_replace'), 40_000, 50);
+    const old = created(t.q, 'ENTRY').find((e) => coidOf(e) === payload(cancel)['target'])!;
+    const next = created(t.q, 'ENTRY').find((e) => payload(e)['replaces'] === coidOf(old))!;
+    await waitFor('both resolved', () => states(t.q, cancel.order_intent_id).length === 2 && states(t.q, next.order_intent_id).length === 2, 15_000, 50);
+    expect(states(t.q, cancel.order_intent_id)).toEqual(['SENT_UNKNOWN', 'CONFIRMED']);
+    expect(states(t.q, next.order_intent_id)).toEqual(['SENT_UNKNOWN', 'CONFIRMED']);
+    // The new entry was tracked: with no re-quote left, its own TTL cancels it (a plain cancel).
+    const last = await waitFor('the new entry cancelled at its TTL', () => created(t.q, 'CANCEL').find((c) => payload(c)['target'] === coidOf(next)), 15_000, 50);
+    expect(payload(last)).toMatchObject({ why: 'ttl' });
+    expect(payload(last)['via']).toBeUndefined();
+    await waitFor('its cancel confirmed', () => states(t.q, last.order_intent_id).includes('CONFIRMED'), 10_000, 50);
+    const orders = await venueOrders(sim, [coidOf(old), coidOf(next)]);
+    expect(orders.map((o) => [o.clientOrderId, o.status])).toEqual([
+      [coidOf(old), 'CANCELED'],
+      [coidOf(next), 'CANCELED'],
+    ]);
+    expect(created(t.q, 'ENTRY').filter((e) => e.decision_id === old.decision_id)).toHaveLength(2);
+    await waitFor('INTENT_SENT_UNKNOWN cleared', () => !reasons(t).includes('INTENT_SENT_UNKNOWN'), 10_000, 50);
+  }, 90_000);
+});
