@@ -427,7 +427,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     if (cycling || stopped || !startupReleased || !entryVerdict(null).allowed) return;
     cycling = true;
     try {
-      await cycle(pnl(), tickTs);
+      await cycle(tickTs);
     } catch (e) {
       ctx.log.error(`engine cycle failed: ${(e as Error).message}`);
     } finally {
@@ -435,7 +435,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     }
   };
 
-  const cycle = async (day: ReturnType<typeof pnl>, tickTs: number | null): Promise<void> => {
+  const cycle = async (tickTs: number | null): Promise<void> => {
     const now = Date.now();
     // Only symbols with a newly closed bar, nothing in flight and past their cooldown.
     const ready = cfg.exchange.symbols.filter((s) => {
@@ -508,6 +508,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       try {
         setStage('RISK_VERDICT', rcorr);
         const notional = new Dec(decision.quantity).mul(decision.entry_price ?? snap.ask).toFixed(8);
+        // The day's P&L as of this verdict (only a cycle that got this far needs it).
+        const day = pnl();
         const rv = riskVerdict(cfg.risk, churn, {
           symbol: decision.symbol,
           notional,
