@@ -134,6 +134,7 @@ describe('fuzz: user stream events (user-stream.ts)', () => {
         for (const e of events.slice(before)) {
           if (e.kind === 'order') {
             expect(['BUY', 'SELL']).toContain(e.side);
+            for (const v of [e.type, e.status, e.exec_type]) expect(typeof v === 'string' && v.length > 0, `name ${JSON.stringify(v)}`).toBe(true);
             for (const v of [e.price, e.orig_qty, e.last_qty, e.last_price, e.cum_qty, e.cum_quote, e.commission]) expect(isDecimalString(v), `decimal ${String(v).slice(0, 30)}`).toBe(true);
             expect(Number.isSafeInteger(e.order_id) && Number.isSafeInteger(e.trade_id) && Number.isSafeInteger(e.ts_ms)).toBe(true);
           } else {
@@ -145,13 +146,16 @@ describe('fuzz: user stream events (user-stream.ts)', () => {
         }
       }),
       // Regressions (found by this property): a non-object frame threw out of the 'message' handler
-      // (a dead gateway worker); a balance without fields became "undefined"; an unreadable side became BUY.
+      // (a dead gateway worker); a balance without fields became "undefined"; an unreadable side became BUY;
+      // an order type/status that was no string (found by review after the channel fuzzer's toString case).
       {
         ...fcOpts(300),
         examples: [
           [['0']], [['null', '"x"', 'true']],
           [[JSON.stringify({ ...pos, event: { ...pos.event, B: [null] } })]], [[JSON.stringify({ ...pos, event: { ...pos.event, B: [{ a: 'BTC' }] } })]],
           [[JSON.stringify({ ...exec, event: { ...exec.event, S: 'HOLD' } })]],
+          // String() of a parsed {"toString": ...} throws; a number status became "5".
+          [[JSON.stringify({ ...exec, event: { ...exec.event, o: { toString: 'x' } } }), JSON.stringify({ ...exec, event: { ...exec.event, X: 5 } })]],
         ],
       },
     );

@@ -110,7 +110,10 @@ export class UserStream {
         const dec = ['p', 'q', 'l', 'L', 'z', 'Z'].every((k) => isDecimalString(ev[k]));
         const optional = (ev['n'] === undefined || ev['n'] === null || isDecimalString(ev['n'])) && (ev['t'] === undefined || isId(ev['t'])) && (ev['T'] === undefined || isId(ev['T']));
         // A side we cannot read is not a BUY: the whole event is not understood.
-        if (!dec || !optional || typeof ev['s'] !== 'string' || typeof ev['c'] !== 'string' || !isId(ev['i']) || (ev['S'] !== 'BUY' && ev['S'] !== 'SELL')) {
+        // Order type, status and execution type are names: anything else is not understood (and
+        // String() of a parsed object whose own toString is not a function would throw).
+        const names = ['o', 'X', 'x'].every((k) => typeof ev[k] === 'string' && ev[k] !== '');
+        if (!dec || !optional || !names || typeof ev['s'] !== 'string' || typeof ev['c'] !== 'string' || !isId(ev['i']) || (ev['S'] !== 'BUY' && ev['S'] !== 'SELL')) {
           this.badFrames++;
           return;
         }
@@ -121,9 +124,9 @@ export class UserStream {
           client_order_id: ev['x'] === 'CANCELED' && typeof ev['C'] === 'string' && ev['C'] !== '' ? ev['C'] : ev['c'],
           order_id: ev['i'],
           side: ev['S'],
-          type: String(ev['o']),
-          status: String(ev['X']),
-          exec_type: String(ev['x']),
+          type: ev['o'] as string,
+          status: ev['X'] as string,
+          exec_type: ev['x'] as string,
           price: ev['p'] as string,
           orig_qty: ev['q'] as string,
           last_qty: ev['l'] as string,

@@ -81,6 +81,19 @@ describe('Endpoint', () => {
     expect((await p.a.request('ping', { sent_ts_ms: 7 })).worker_ts_ms).toBe(42);
   });
 
+  it('describes a frame field String() cannot convert without throwing (found by the channel fuzzer)', async () => {
+    const p = pair();
+    open.push(p);
+    // Structured clone keeps an own `toString` that is not callable: String() of it throws.
+    p.port2.postMessage({ v: PROTOCOL_VERSION, k: { toString: 'x' }, body: {} });
+    p.port2.postMessage({ v: { valueOf: 1, toString: 2 }, k: 'ev', body: {} });
+    p.port2.postMessage({ v: PROTOCOL_VERSION, k: 'ev', body: { type: { toString: 'ready' } } });
+    await tick();
+    expect(p.rejectsA.map((r) => r.code)).toEqual(['CHANNEL_MALFORMED', 'CHANNEL_VERSION_MISMATCH', 'CHANNEL_UNKNOWN_TYPE']);
+    expect(p.rejectsA[0]?.detail).toContain('{"toString":"x"}');
+    expect((await p.a.request('ping', { sent_ts_ms: 8 })).worker_ts_ms).toBe(42);
+  });
+
   it('answers a malformed or unknown request with an error instead of leaving the caller to time out', async () => {
     const p = pair();
     open.push(p);

@@ -141,7 +141,7 @@ export class Endpoint<Out extends AnyDirection, In extends AnyDirection> {
   private receive(m: unknown): void {
     if (typeof m !== 'object' || m === null) return this.reject('CHANNEL_MALFORMED', 'frame is not an object');
     const f = m as Record<string, unknown>;
-    if (f['v'] !== PROTOCOL_VERSION) return this.reject('CHANNEL_VERSION_MISMATCH', `frame version ${String(f['v'])}, expected ${PROTOCOL_VERSION}`);
+    if (f['v'] !== PROTOCOL_VERSION) return this.reject('CHANNEL_VERSION_MISMATCH', `frame version ${shown(f['v'])}, expected ${PROTOCOL_VERSION}`);
     switch (f['k']) {
       case 'ev':
         return this.receiveEvent(f['body']);
@@ -150,7 +150,7 @@ export class Endpoint<Out extends AnyDirection, In extends AnyDirection> {
       case 'res':
         return this.receiveReply(f);
       default:
-        return this.reject('CHANNEL_MALFORMED', `unknown frame kind ${String(f['k'])}`);
+        return this.reject('CHANNEL_MALFORMED', `unknown frame kind ${shown(f['k'])}`);
     }
   }
 
@@ -158,7 +158,7 @@ export class Endpoint<Out extends AnyDirection, In extends AnyDirection> {
     if (typeof body !== 'object' || body === null) return 'CHANNEL_MALFORMED';
     const type = (body as { type?: unknown }).type;
     if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(table, type)) {
-      this.reject('CHANNEL_UNKNOWN_TYPE', `${what} type ${String(type)}`);
+      this.reject('CHANNEL_UNKNOWN_TYPE', `${what} type ${shown(type)}`);
       return 'CHANNEL_UNKNOWN_TYPE';
     }
     const check = table[type];
@@ -223,7 +223,7 @@ export class Endpoint<Out extends AnyDirection, In extends AnyDirection> {
     clearTimeout(p.timer);
     if (f['ok'] === true) return p.resolve(f['body']);
     const e = f['error'] as Partial<WireError> | undefined;
-    p.reject(new ChannelError(String(e?.code ?? 'UNKNOWN'), String(e?.message ?? 'request failed'), e?.retryable === true));
+    p.reject(new ChannelError(typeof e?.code === 'string' ? e.code : 'UNKNOWN', typeof e?.message === 'string' ? e.message : 'request failed', e?.retryable === true));
   }
 
   private replyOk(id: number, body: unknown): void {
@@ -248,5 +248,20 @@ function codeOf(err: unknown): string {
 }
 
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return err instanceof Error ? err.message : shown(err);
+}
+
+/**
+ * A foreign value as diagnostic text, without ever throwing: String() throws on an object whose
+ * toString/valueOf are not callable (a frame field a peer filled with one must be rejected, not
+ * kill the receiving thread). Bounded, so a huge value does not become a huge log line.
+ */
+export function shown(v: unknown): string {
+  let t: string;
+  try {
+    t = typeof v === 'string' ? v : (JSON.stringify(v) ?? typeof v);
+  } catch {
+    t = typeof v;
+  }
+  return t.length > 80 ? `${t.slice(0, 80)}...` : t;
 }
