@@ -84,7 +84,7 @@ async function audit() {
   add('audit', 'CPU us per event, all threads (median of rounds)', f(r.ours_cpu_us_per_event, 1), `raw insert ${f(r.raw_cpu_us_per_event, 1)}`, f(r.raw_cpu_us_per_event / r.ours_cpu_us_per_event, 2), '');
   add('audit', `commit lag p50 @ ${r.steady_rate_events_per_s}/s (ms)`, f(r.steady_commit_lag_p50_ms, 1), `achieved ${f(r.steady_achieved_events_per_s, 0)}/s`, '', '');
   add('audit', `commit lag p99 @ ${r.steady_rate_events_per_s}/s (ms)`, f(r.steady_commit_lag_p99_ms, 1), '', '', '<= 25 ms', r.steady_commit_lag_p99_ms <= 25);
-  add('audit', 'critical ack at idle p50/p99 (ms)', `${f(r.idle_critical_ack_p50_ms, 2)} / ${f(r.idle_critical_ack_p99_ms, 2)}`, `raw 1-row commit ${f(r.raw_commit_p50_ms, 2)} / ${f(r.raw_commit_p99_ms, 2)}`, '', 'p99 <= 5 ms', r.idle_critical_ack_p99_ms <= 5);
+  add('audit', 'critical ack at idle p50/p99 (ms, n=1000)', `${f(r.idle_critical_ack_p50_ms, 2)} / ${f(r.idle_critical_ack_p99_ms, 2)}`, `raw 1-row commit ${f(r.raw_commit_p50_ms, 2)} / ${f(r.raw_commit_p99_ms, 2)}`, '', 'p99 <= 5 ms', r.idle_critical_ack_p99_ms <= 5);
 }
 
 async function sim() {

@@ -243,11 +243,17 @@ export async function runSoak(o) {
   const { REASON_CODES } = await import(join(fileURLToPath(new URL('..', import.meta.url)), 'packages/contracts/dist/index.js'));
   const segments = [];
   const restarts = [];
+  const stretches = [];
   let rowsBefore = 0;
   let manualSince = null;
   try {
     while (Date.now() < end) {
       const t = Date.now() - t0;
+      // Stretches of one mode with one set of reasons: a PAUSE that outlives its fault is a finding.
+      const ms = bot.sup.modeState;
+      const key = `${ms.mode} ${ms.reasons.map((x) => `${x.code}@${x.source}`).sort().join(',')}`;
+      if (stretches.at(-1)?.key === key) stretches.at(-1).to_s = Math.round(t / 1000);
+      else stretches.push({ key, mode: ms.mode, from_s: Math.round(t / 1000), to_s: Math.round(t / 1000) });
       const manual = bot.sup.modeState.mode === 'PAUSE' ? bot.sup.modeState.reasons.filter((x) => REASON_CODES[x.code]?.clear === 'manual').map((x) => x.code) : [];
       manualSince = manual.length > 0 ? (manualSince ?? Date.now()) : null;
       if (manualSince !== null && Date.now() - manualSince >= o.operatorAfterS * 1000) {
@@ -289,7 +295,9 @@ export async function runSoak(o) {
       mode: 'soak', minutes: (Date.now() - t0) / 60_000, samples: rss.length, faults_injected: faults.length, faults,
       rss_bytes: { first: rss[0]?.v, last: rss.at(-1)?.v, slope_bytes_per_min: Math.round(slopePerMin(rss)), slope_second_half_bytes_per_min: Math.round(slopePerMin(rss.slice(half))) },
       wal_bytes: { max: Math.max(...wal.map((s) => s.v)), last: wal.at(-1)?.v, slope_bytes_per_min: Math.round(slopePerMin(wal)) },
-      intents_created: orders, mode_changes: modes, operator_restarts: restarts, ...acc, integrity: integ, canary_leaks: leaks,
+      intents_created: orders, mode_changes: modes, operator_restarts: restarts,
+      final_mode: stretches.at(-1)?.key ?? null,
+      longest_pauses: stretches.filter((x) => x.mode === 'PAUSE').map((x) => ({ reasons: x.key.slice(6), from_s: x.from_s, seconds: x.to_s - x.from_s })).sort((a, b) => b.seconds - a.seconds).slice(0, 5), ...acc, integrity: integ, canary_leaks: leaks,
       ok: Object.values(acc.checks).every(Boolean) && Object.values(integ.checks).every(Boolean) && leaks.length === 0,
       var_dir: varDir,
     };
@@ -327,6 +335,8 @@ export function soakMarkdown(r, startedIso) {
     row('intents created', r.intents_created),
     row('mode changes', r.mode_changes.map((m) => `${m.to_mode} ${m.n}`).join(', ')),
     row('operator restarts (manual PAUSE)', r.operator_restarts.length === 0 ? '0' : `${r.operator_restarts.length}: ${r.operator_restarts.map((x) => `${x.at_s}s ${x.reasons.join('+')}`).join(', ')}`),
+    row('mode at the end (reasons)', r.final_mode ?? '-'),
+    row('longest PAUSE stretches', r.longest_pauses.map((x) => `${x.seconds}s from ${x.from_s}s: ${x.reasons || '-'}`).join('; ') || '-'),
     row('RSS first / last (MiB)', `${mib(r.rss_bytes.first)} / ${mib(r.rss_bytes.last)}`),
     row('RSS slope, whole run (MiB/min)', mib(r.rss_bytes.slope_bytes_per_min)),
     row('RSS slope, second half (MiB/min)', mib(r.rss_bytes.slope_second_half_bytes_per_min)),
