@@ -204,8 +204,10 @@ export async function runLoad(o) {
   // HEALTH_SAMPLED events (counted as sent like any other) so the small queue goes HIGH/FULL and drops.
   const burst = o.pressure
     ? setInterval(() => {
-        for (let i = 0; i < 60; i++) bot.sup.audit.append(bot.sup.events.make('HEALTH_SAMPLED', { load_burst: i }));
-        burstEvents += 60;
+        // 80 rows in one frame: above the 70% HIGH mark of the 100-row queue on arrival, or refused
+        // whole (DB_WRITER_DROPPED, FULL) if the queue still holds more than 20; however fast the writer.
+        for (let i = 0; i < 80; i++) bot.sup.audit.append(bot.sup.events.make('HEALTH_SAMPLED', { load_burst: i }));
+        burstEvents += 80;
       }, 50)
     : null;
   try {

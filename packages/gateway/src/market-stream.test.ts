@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import type { JsonObject, ReasonCode } from '@vigil/contracts';
@@ -92,6 +92,23 @@ describe('MarketStream', () => {
     await until('stale', () => h.reasons.has('WS_STALE'), 3000);
     expect(h.reasons.get('WS_STALE')).toMatchObject({ ws_stale_ms: 300 });
     await until('reconnected', () => h.clients.length >= 2);
+  });
+
+  it('stops cleanly while its connection is still in the handshake (seen as an uncaught error under load)', async () => {
+    // A TCP server that accepts and never answers the upgrade: the socket stays CONNECTING.
+    const tcp = createServer(() => {});
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
+    const port = (tcp.address() as AddressInfo).port;
+    const r = parseConfig({ exchange: { ws_market_url: `ws://127.0.0.1:${port}`, symbols: ['BTCUSDT'] } });
+    if (!r.ok) throw new Error('config');
+    const s = new MarketStream({ cfg: r.config.exchange, now: Date.now, reason: () => {}, onTick: () => {}, onGap: () => {}, random: () => 0.5 });
+    s.start();
+    await new Promise((res) => setTimeout(res, 50));
+    s.stop();
+    // The abort's 'error' arrives on a later turn: it must find a listener.
+    await new Promise((res) => setTimeout(res, 100));
+    expect(s.state).toBe('STOPPED');
+    tcp.close();
   });
 
   it('raises WS_UNSTABLE when it reconnects too often within a minute', async () => {

@@ -63,6 +63,8 @@ export class MarketStream {
     this.timers = [];
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.ws?.removeAllListeners();
+    // terminate() of a socket still connecting emits 'error' later: unheard, it would kill the thread.
+    this.ws?.on('error', () => {});
     this.ws?.terminate();
     this.ws = null;
     this.setState('STOPPED', {});
