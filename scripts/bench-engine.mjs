@@ -1,7 +1,7 @@
 // Engine benchmarks for `npm run bench`: market event -> order request leaving the gateway through
 // the three threads (AI gate answered locally, its model time excluded), and startup reconcile time
 // with many open orders. Everything runs against the local simulator and reviewer.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHmac } from 'node:crypto';
@@ -189,6 +189,7 @@ export async function pathFloor(n = 40, synchronous = 'FULL', gapMs = 100) {
     }
   } finally {
     await Promise.all([audit.terminate(), engine.terminate(), gateway.terminate()]);
+    rmSync(dir, { recursive: true, force: true });
   }
   return { n: xs.length, p50_ms: pct(xs, 50), p99_ms: pct(xs, 99) };
 }

@@ -253,10 +253,11 @@ export async function runSoak(o) {
       const t = Date.now() - t0;
       // Stretches of one mode with one set of reasons: a PAUSE that outlives its fault is a finding.
       const ms = bot.sup.modeState;
-      const key = `${ms.mode} ${ms.reasons.map((x) => `${x.code}@${x.source}`).sort().join(',')}`;
-      if (stretches.at(-1)?.key === key) stretches.at(-1).to_s = Math.round(t / 1000);
-      else stretches.push({ key, mode: ms.mode, from_s: Math.round(t / 1000), to_s: Math.round(t / 1000) });
-      const manual = bot.sup.modeState.mode === 'PAUSE' ? bot.sup.modeState.reasons.filter((x) => REASON_CODES[x.code]?.clear === 'manual').map((x) => x.code) : [];
+      const reasons = ms.reasons.map((x) => `${x.code}@${x.source}`).sort().join(',');
+      const open = stretches.at(-1);
+      if (open?.mode === ms.mode && open.reasons === reasons) open.to_s = Math.round(t / 1000);
+      else stretches.push({ mode: ms.mode, reasons, from_s: Math.round(t / 1000), to_s: Math.round(t / 1000) });
+      const manual = ms.mode === 'PAUSE' ? ms.reasons.filter((x) => REASON_CODES[x.code]?.clear === 'manual').map((x) => x.code) : [];
       manualSince = manual.length > 0 ? (manualSince ?? Date.now()) : null;
       if (manualSince !== null && Date.now() - manualSince >= o.operatorAfterS * 1000) {
         segments.push(await accounting(bot, varDir, rowsBefore));
@@ -298,8 +299,8 @@ export async function runSoak(o) {
       rss_bytes: { first: rss[0]?.v, last: rss.at(-1)?.v, slope_bytes_per_min: Math.round(slopePerMin(rss)), slope_second_half_bytes_per_min: Math.round(slopePerMin(rss.slice(half))) },
       wal_bytes: { max: Math.max(...wal.map((s) => s.v)), last: wal.at(-1)?.v, slope_bytes_per_min: Math.round(slopePerMin(wal)) },
       intents_created: orders, mode_changes: modes, operator_restarts: restarts,
-      final_mode: stretches.at(-1)?.key ?? null,
-      longest_pauses: stretches.filter((x) => x.mode === 'PAUSE').map((x) => ({ reasons: x.key.slice(6), from_s: x.from_s, seconds: x.to_s - x.from_s })).sort((a, b) => b.seconds - a.seconds).slice(0, 5), ...acc, integrity: integ, canary_leaks: leaks,
+      final_mode: stretches.length ? [stretches.at(-1).mode, stretches.at(-1).reasons].filter(Boolean).join(' ') : null,
+      longest_pauses: stretches.filter((x) => x.mode === 'PAUSE').map((x) => ({ reasons: x.reasons, from_s: x.from_s, seconds: x.to_s - x.from_s })).sort((a, b) => b.seconds - a.seconds).slice(0, 5), ...acc, integrity: integ, canary_leaks: leaks,
       ok: Object.values(acc.checks).every(Boolean) && Object.values(integ.checks).every(Boolean) && leaks.length === 0,
       var_dir: varDir,
     };

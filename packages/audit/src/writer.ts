@@ -159,8 +159,9 @@ export class AuditWriter {
   }
 
   /**
-   * Commits up to audit_writer_batch_max queued events in one transaction, then appends them to
-   * JSONL, then acknowledges the critical ones among them. Returns the number committed.
+   * Commits up to audit_writer_batch_max queued events in one transaction (fsynced only when it
+   * acknowledges someone, or `durable`), acknowledges the critical ones among them, and queues their
+   * JSONL lines for the next turn. Returns the number committed.
    */
   drainOnce(durable = false): number {
     this.flushJsonl();
@@ -256,7 +257,7 @@ export class AuditWriter {
     const pending = this.jsonlPending;
     this.jsonlPending = [];
     try {
-      this.jsonl.append(pending.length === 1 ? pending[0]!.lines : pending.flatMap((p) => p.lines), pending.length === 1 ? pending[0]!.ts : pending.flatMap((p) => p.ts));
+      this.jsonl.append(pending.flatMap((p) => p.lines), pending.flatMap((p) => p.ts));
       this.setReason('JSONL_WRITE_FAILED', false, {});
     } catch (e) {
       this.setReason('JSONL_WRITE_FAILED', true, { error: (e as Error).message });

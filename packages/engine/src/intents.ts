@@ -57,28 +57,20 @@ export class IntentBook {
    * not acknowledge the commit: no audit, no operation.
    */
   async create(kind: IntentKind, symbol: string, side: 'BUY' | 'SELL', leg: OrderLeg, corr: Partial<Correlation>, detail: JsonObject, before: readonly EventEnvelope[] = []): Promise<Intent> {
-    const now = this.d.now();
-    const intent = draft({ kind, symbol, side, leg, corr, detail }, now);
-    const { id, client_order_id } = intent;
-    const t0 = performance.now();
-    await this.d.commit([...before, this.d.make('INTENT_CREATED', { kind, symbol, side, client_order_id, ...detail }, { corr: intent.corr })]);
-    this.commitMs.push(performance.now() - t0);
-    if (this.commitMs.length > 1000) this.commitMs.shift();
-    this.byId.set(id, intent);
-    this.d.onChange?.(intent);
-    return intent;
+    const [intent] = await this.createAll([{ kind, symbol, side, leg, corr, detail }], before);
+    return intent!;
   }
 
   /**
    * Creates several intents in ONE critical commit, all or none: for one venue call that carries
    * several orders (a cancelReplace cancels one and places another), nothing may leave unless every
-   * one of them is on record. Rejects like create.
+   * one of them is on record (after `before`, as in create). Rejects like create.
    */
-  async createAll(specs: readonly IntentSpec[]): Promise<Intent[]> {
+  async createAll(specs: readonly IntentSpec[], before: readonly EventEnvelope[] = []): Promise<Intent[]> {
     const now = this.d.now();
     const all = specs.map((spec) => draft(spec, now));
     const t0 = performance.now();
-    await this.d.commit(all.map((i) => this.d.make('INTENT_CREATED', { kind: i.kind, symbol: i.symbol, side: i.side, client_order_id: i.client_order_id, ...i.detail }, { corr: i.corr })));
+    await this.d.commit([...before, ...all.map((i) => this.d.make('INTENT_CREATED', { kind: i.kind, symbol: i.symbol, side: i.side, client_order_id: i.client_order_id, ...i.detail }, { corr: i.corr }))]);
     this.commitMs.push(performance.now() - t0);
     if (this.commitMs.length > 1000) this.commitMs.shift();
     for (const i of all) {

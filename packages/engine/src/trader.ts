@@ -264,7 +264,8 @@ export class Trader {
 
   /** The intent an order belongs to: its own, or for an OCO leg the PROTECT intent of its list. */
   intentOf(clientOrderId: string): Intent | undefined {
-    return this.d.intents.byClientOrderId(clientOrderId) ?? (/^vg[st]/.test(clientOrderId) ? this.d.intents.byClientOrderId(`vgl${clientOrderId.slice(3)}`) : undefined);
+    const list = listIdOfLeg(clientOrderId);
+    return this.d.intents.byClientOrderId(clientOrderId) ?? (list ? this.d.intents.byClientOrderId(list) : undefined);
   }
 
   /** A venue report of one of our orders (reply, query or user stream). */
@@ -960,6 +961,11 @@ function cancelDue(s: Slot, now: number): CancelWhy | null {
 function legId(i: Intent, leg: 's' | 't'): string {
   // The list id is "vgl" + 33 chars; each leg keeps the intent's digest with its own leg letter.
   return `vg${leg}${i.client_order_id.slice(3)}`;
+}
+
+/** The inverse of legId: the list clientOrderId of an OCO leg's, or null for any other order. */
+function listIdOfLeg(clientOrderId: string): string | null {
+  return /^vg[st]/.test(clientOrderId) ? `vgl${clientOrderId.slice(3)}` : null;
 }
 
 function describe(o: VenueOutcome<unknown>): JsonObject {

@@ -102,13 +102,16 @@ describe('MarketStream', () => {
     const r = parseConfig({ exchange: { ws_market_url: `ws://127.0.0.1:${port}`, symbols: ['BTCUSDT'] } });
     if (!r.ok) throw new Error('config');
     const s = new MarketStream({ cfg: r.config.exchange, now: Date.now, reason: () => {}, onTick: () => {}, onGap: () => {}, random: () => 0.5 });
-    s.start();
-    await new Promise((res) => setTimeout(res, 50));
-    s.stop();
-    // The abort's 'error' arrives on a later turn: it must find a listener.
-    await new Promise((res) => setTimeout(res, 100));
-    expect(s.state).toBe('STOPPED');
-    tcp.close();
+    try {
+      s.start();
+      await new Promise((res) => setTimeout(res, 50));
+      s.stop();
+      // The abort's 'error' arrives on a later turn: it must find a listener.
+      await new Promise((res) => setTimeout(res, 100));
+      expect(s.state).toBe('STOPPED');
+    } finally {
+      tcp.close();
+    }
   });
 
   it('raises WS_UNSTABLE when it reconnects too often within a minute', async () => {
