@@ -42,7 +42,7 @@ describe('engine memory across a restart', () => {
     if (!mem.ok) throw new Error(mem.why);
     expect(mem.memory.positions[0]?.trade_ids).toEqual(['1']);
     const ledger = new Ledger(() => ({ base: 'BTC', quote: 'USDT' }));
-    const intents = new IntentBook({ now: () => now, make: (t, p) => ev(t, p), commit: async () => ({ last_seq: 0, commit_ts_ms: now }) });
+    const intents = new IntentBook({ now: () => now, make: (t, p) => ev(t, p), commit: async () => ({ last_seq: 0, commit_ts_ms: now }), record: () => undefined });
     const engineCfg = parseConfig({});
     if (!engineCfg.ok) throw new Error('config');
     const trader = new Trader({ cfg: engineCfg.config.engine, now: () => now, call: () => null, intents, ledger, churn: new ChurnCounter(() => now), rules: () => null, quote: () => null, event: () => {}, reason: () => {}, orderTimeoutMs: 1000 });

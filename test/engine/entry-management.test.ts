@@ -126,7 +126,12 @@ describe('entry management on the simulator', () => {
     const sim = await venueWith(null);
     for (const f of [{ kind: 'latency', ms: 1500 }, ...faults]) await admin(sim, 'POST', '/admin/faults', { route: 'POST /api/v3/order/cancelReplace', once: true, ...f });
     const t = await trade(sim, { strategy: resting('cancel_replace', { ttl: 2000, requotes: 2 }), ...extra });
-    const cancel = await waitFor('the cancel_replace intents', () => created(t.q, 'CANCEL').find((c) => payload(c)['via'] === 'cancel_replace'), 40_000, 20);
+    // The venue holds the call (its latency fault taken): only then is the fill "while replacing".
+    // The intents are those of the last cancel_replace pair on record, the call in flight (a pair
+    // whose creation the audit did not acknowledge in time never left, and is closed as not sent).
+    await waitFor('the cancelReplace at the venue', async () => ((await admin(sim, 'GET', '/admin/faults/log')) as unknown as { log: { kind: string; route: string }[] }).log.some((f) => f.kind === 'latency' && f.route === 'POST /api/v3/order/cancelReplace'), 40_000, 20);
+    const cancel = created(t.q, 'CANCEL').filter((c) => payload(c)['via'] === 'cancel_replace').at(-1)!;
+    expect(cancel).toBeDefined();
     const old = created(t.q, 'ENTRY').find((e) => coidOf(e) === payload(cancel)['target'])!;
     const next = created(t.q, 'ENTRY').find((e) => payload(e)['replaces'] === coidOf(old))!;
     expect(next.seq).toBe(cancel.seq + 1);

@@ -136,7 +136,7 @@ const ACCOUNT = { canTrade: true, canWithdraw: false, balances: [{ asset: 'USDT'
 
 describe('fuzz: gateway REST replies against a misbehaving local server', () => {
   it('POST /api/v3/order: outcome is exact or UNKNOWN/REJECTED with proof; the intent is CONFIRMED only on an exact report of our order', async () => {
-    const book = new IntentBook({ now: Date.now, make: (type, payload) => ({ event_type: type, payload }) as unknown as EventEnvelope, commit: async () => ({}) });
+    const book = new IntentBook({ now: Date.now, make: (type, payload) => ({ event_type: type, payload }) as unknown as EventEnvelope, commit: async () => ({}), record: () => undefined });
     await fc.assert(
       fc.asyncProperty(fc.nat(), fc.boolean(), async (seedNat, foreign) => {
         const { desk, reasons } = await stack();

@@ -115,6 +115,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     now: Date.now,
     make: (type, payload, opts) => ctx.events.make(type, payload, { ...opts, corr: { cycle_id: cycleId || null, stage, ...opts.corr } }),
     commit: (events) => audit.appendCritical(events),
+    record: (ev) => audit.append(ev),
   });
   const mark = (symbol: string): { bid: string; ask: string } | null => {
     const q = quotes.get(symbol);

@@ -3,9 +3,9 @@ import { CLIENT_ORDER_ID_RE, type EventEnvelope } from '@vigil/contracts';
 import { EventFactory } from '@vigil/runtime';
 import { IntentBook } from './intents.js';
 
-function book(commit: (e: readonly EventEnvelope[]) => Promise<unknown>) {
+function book(commit: (e: readonly EventEnvelope[]) => Promise<unknown>, recorded: EventEnvelope[] = []) {
   const f = new EventFactory('run_t', 'engine');
-  return new IntentBook({ now: () => 1000, make: (t, p, o) => f.make(t, p, o), commit });
+  return new IntentBook({ now: () => 1000, make: (t, p, o) => f.make(t, p, o), commit, record: (e) => recorded.push(e) });
 }
 
 describe('intent book', () => {
@@ -24,6 +24,22 @@ describe('intent book', () => {
       throw new Error('no writer');
     });
     await expect(b.create('ENTRY', 'BTCUSDT', 'BUY', 'entry', {}, {})).rejects.toThrow('no writer');
+    expect(b.unresolved()).toEqual([]);
+  });
+
+  it('closes a refused creation on record as never sent: the refusal may be a lost acknowledgement of a commit that happened', async () => {
+    const recorded: EventEnvelope[] = [];
+    const sent: EventEnvelope[] = [];
+    const b = book(async (e) => {
+      sent.push(...e);
+      throw new Error('request timed out after 5000 ms');
+    }, recorded);
+    await expect(b.createAll([
+      { kind: 'CANCEL', symbol: 'BTCUSDT', side: 'BUY', leg: 'close', corr: {}, detail: { target: 'x' } },
+      { kind: 'ENTRY', symbol: 'BTCUSDT', side: 'BUY', leg: 'entry', corr: {}, detail: {} },
+    ])).rejects.toThrow('timed out');
+    expect(recorded.map((e) => [e.event_type, e.order_intent_id, e.payload['to'], e.payload['not_sent']])).toEqual(sent.map((e) => ['INTENT_STATE_CHANGED', e.order_intent_id, 'FAILED_TERMINAL', true]));
+    expect(recorded.map((e) => e.payload['client_order_id'])).toEqual(sent.map((e) => e.payload['client_order_id']));
     expect(b.unresolved()).toEqual([]);
   });
 

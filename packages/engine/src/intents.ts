@@ -41,6 +41,8 @@ export interface IntentDeps {
   readonly make: (type: EventType, payload: JsonObject, opts: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> }) => EventEnvelope;
   /** Resolves once committed; rejects when the audit is not available. */
   readonly commit: (events: readonly EventEnvelope[]) => Promise<unknown>;
+  /** Appends without waiting for the commit (bulk): how a refused creation is closed on record. */
+  readonly record: (ev: EventEnvelope) => void;
   readonly onChange?: (i: Intent) => void;
 }
 
@@ -70,7 +72,16 @@ export class IntentBook {
     const now = this.d.now();
     const all = specs.map((spec) => draft(spec, now));
     const t0 = performance.now();
-    await this.d.commit([...before, ...all.map((i) => this.d.make('INTENT_CREATED', { kind: i.kind, symbol: i.symbol, side: i.side, client_order_id: i.client_order_id, ...i.detail }, { corr: i.corr }))]);
+    try {
+      await this.d.commit([...before, ...all.map((i) => this.d.make('INTENT_CREATED', { kind: i.kind, symbol: i.symbol, side: i.side, client_order_id: i.client_order_id, ...i.detail }, { corr: i.corr }))]);
+    } catch (e) {
+      // A refusal may also be a lost acknowledgement (request timeout) of a commit that happened:
+      // the creation can be on record while its order never leaves. Close each such record as
+      // never sent, so neither an auditor nor a restart (which queries CREATED intents) waits on it.
+      const why = `audit did not acknowledge the creation: ${(e as Error).message}`;
+      for (const i of all) this.d.record(this.d.make('INTENT_STATE_CHANGED', { from: 'CREATED', to: 'FAILED_TERMINAL', kind: i.kind, symbol: i.symbol, client_order_id: i.client_order_id, not_sent: true, why }, { corr: i.corr }));
+      throw e;
+    }
     this.commitMs.push(performance.now() - t0);
     if (this.commitMs.length > 1000) this.commitMs.shift();
     for (const i of all) {

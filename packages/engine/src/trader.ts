@@ -178,9 +178,8 @@ export class Trader {
     try {
       // `alsoCommit`: records that must be durable before this order leaves, in the same transaction.
       intent = await this.d.intents.create('ENTRY', decision.symbol, decision.side, 'entry', corr, entryDetail(decision, price, requote?.n), alsoCommit);
-    } catch (e) {
-      this.d.event('INTENT_STATE_CHANGED', { from: null, to: 'NOT_CREATED', symbol: decision.symbol, why: `audit did not commit the intent: ${(e as Error).message}` }, { corr });
-      return null;
+    } catch {
+      return null; // no audit, no operation (the book closed the creation on record as never sent)
     }
     s.plan = { stop_price: decision.stop_price, take_profit_price: decision.take_profit_price, trailing_delta_bps: decision.trailing_delta_bps };
     s.entry = this.working(intent, decision, requote?.left ?? decision.constraints.max_requotes, corr);
