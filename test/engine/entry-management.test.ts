@@ -118,6 +118,24 @@ describe('entry management on the simulator', () => {
     }, 90_000);
   }
 
+  it('cancel_replace configured on a symbol whose exchangeInfo does not allow it: re-quotes go out as cancel + new, never as cancelReplace', async () => {
+    const sim = await venueWith(null);
+    sim.exchange.symbols.get('BTCUSDT')!.cancelReplaceAllowed = false;
+    const t = await trade(sim, { strategy: resting('cancel_replace', { requotes: 2 }) });
+    const decision = (await waitFor('an entry', () => created(t.q, 'ENTRY')[0], 40_000, 50)).decision_id;
+    const entries = await waitFor('the re-quotes', () => {
+      const e = created(t.q, 'ENTRY').filter((x) => x.decision_id === decision);
+      return e.length === 3 && e.every((x) => states(t.q, x.order_intent_id).includes('CONFIRMED')) ? e : null;
+    }, 20_000, 100);
+    expect(entries.map((e) => payload(e)['requote'] ?? 0)).toEqual([0, 1, 2]);
+    expect(entries.map((e) => payload(e)['via'])).toEqual([undefined, undefined, undefined]);
+    const cancels = created(t.q, 'CANCEL').filter((x) => entries.slice(0, 2).some((y) => coidOf(y) === payload(x)['target']));
+    expect(cancels.map((c) => [payload(c)['why'], payload(c)['via']])).toEqual([['ttl', undefined], ['ttl', undefined]]);
+    expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'REST_CALLED' AND json_extract(payload, '$.path') = '/api/v3/order/cancelReplace'")).toEqual([]);
+    const orders = await venueOrders(sim, entries.slice(0, 2).map(coidOf));
+    expect(orders.map((o) => o.status)).toEqual(['CANCELED', 'CANCELED']);
+  }, 90_000);
+
   /**
    * The cancelReplace waits 1.5 s at the venue before it executes (`faults` may add more to that
    * request); the old entry is filled in that gap by moving the price below it.

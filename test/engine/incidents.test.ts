@@ -116,6 +116,29 @@ describe('incidents on the simulator', () => {
     expect(t.sup.modeState.reasons.map((r) => r.code)).not.toContain('PROTECTION_SWAP_FAILED');
   }, 60_000);
 
+  it('a symbol whose exchangeInfo does not allow trailing stops keeps its OCO in profit: no swap is attempted', async () => {
+    const sim = await startVenue();
+    sim.exchange.symbols.get('BTCUSDT')!.allowTrailingStop = false;
+    const t = await startTrading({ sim, extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
+    stop = async () => {
+      await t.stopAll();
+      await sim.close();
+    };
+    const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
+    const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
+    await post(`${t.sim.admin}/admin/market`, { paused: true });
+    const avg = Number((JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price);
+    await post(`${t.sim.admin}/admin/price`, { symbol: pp.symbol, price: (avg * 1.004).toFixed(2) });
+    // The same move swaps within a second where trailing stops are allowed (test above); here 30
+    // management passes later nothing was validated, cancelled or placed.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED'")).toEqual([]);
+    expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'REST_CALLED' AND json_extract(payload, '$.path') = '/api/v3/order/test'")).toEqual([]);
+    const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { lists: { listClientOrderId: string; status: string }[] };
+    expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('EXECUTING');
+    expect(t.sup.modeState.mode).toBe('NORMAL');
+  }, 60_000);
+
   it('a stage that does not progress within its bound raises LOOP_STUCK', async () => {
     // The model answers after 3.5 s, within the gate's 4 s timeout but beyond the 1 s stage bound.
     const reviewer = await startReviewer({ apiKey: AI_KEY });

@@ -16,8 +16,9 @@ afterEach(async () => {
   sim = null;
 });
 
-async function gateway() {
+async function gateway(venue: (s: ExchangeSim) => void = () => undefined) {
   sim = await startVenue();
+  venue(sim);
   const g = await gatewayOn(sim, { order_timeout_ms: 600, rest_timeout_ms: 1500 });
   cleanups.push(() => g.rest.close());
   const orders = async (cid: string) => ((await g.admin('GET', '/admin/state')) as { orders: { clientOrderId: string; status: string }[] }).orders.filter((o) => o.clientOrderId === cid);
@@ -35,6 +36,14 @@ describe('gateway cancel_replace against apps/exchange-sim', () => {
     expect(out).toMatchObject({ kind: 'OK', body: { result: 'REPLACED', cancelled: { client_order_id: 'vcr1', status: 'CANCELED' }, placed: { client_order_id: 'vcr2', status: 'NEW', price: '60100.00000000' } } });
     expect(await g.orders('vcr1')).toMatchObject([{ status: 'CANCELED' }]);
     expect(await g.orders('vcr2')).toMatchObject([{ status: 'NEW' }]);
+  });
+
+  it('a symbol whose exchangeInfo does not allow cancel-replace: refused locally, nothing sent, the old order untouched', async () => {
+    const g = await gateway((s) => (s.exchange.symbols.get('BTCUSDT')!.cancelReplaceAllowed = false));
+    expect(await g.desk.place(buy('vcn1'))).toMatchObject({ kind: 'OK' });
+    expect(await g.desk.cancelReplace(replace('vcn1', 'vcn2'))).toMatchObject({ kind: 'NOT_SENT', cause: 'LOCAL_VALIDATION' });
+    expect(await g.orders('vcn1')).toMatchObject([{ status: 'NEW' }]);
+    expect(await g.orders('vcn2')).toEqual([]);
   });
 
   it('a plain cancel reports the order under its own id, though the venue names the cancel in clientOrderId', async () => {

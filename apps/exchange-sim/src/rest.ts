@@ -405,8 +405,8 @@ function exchangeInfo(ex: Exchange, serverTime: number, only?: string): Record<s
     ocoAllowed: true,
     otoAllowed: true,
     quoteOrderQtyMarketAllowed: true,
-    allowTrailingStop: true,
-    cancelReplaceAllowed: true,
+    allowTrailingStop: s.allowTrailingStop,
+    cancelReplaceAllowed: s.cancelReplaceAllowed,
     isSpotTradingAllowed: true,
     isMarginTradingAllowed: false,
     filters: [

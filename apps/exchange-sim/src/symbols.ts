@@ -26,6 +26,9 @@ export interface SymbolDef {
   maxNumAlgoOrders: number;
   minTrailingDelta: number;
   maxTrailingDelta: number;
+  /** exchangeInfo's cancelReplaceAllowed / allowTrailingStop (what a client should offer; not enforced here). */
+  cancelReplaceAllowed: boolean;
+  allowTrailingStop: boolean;
   startPrice: Fx;
   volatilityBps: number;
   spreadBps: number;
@@ -59,6 +62,8 @@ const def = (symbol: string, base: string, start: string, tick: string, step: st
   maxNumAlgoOrders: 5,
   minTrailingDelta: 10,
   maxTrailingDelta: 2000,
+  cancelReplaceAllowed: true,
+  allowTrailingStop: true,
   startPrice: fx(start),
   volatilityBps: vol,
   spreadBps: 1,

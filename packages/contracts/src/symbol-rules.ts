@@ -78,6 +78,10 @@ export type SymbolRules = {
   readonly orderTypes: readonly string[];
   readonly ocoAllowed: boolean;
   readonly icebergAllowed: boolean;
+  /** POST /api/v3/order/cancelReplace is accepted for this symbol (absent in a reply: false). */
+  readonly cancelReplaceAllowed: boolean;
+  /** Stop orders may carry a trailingDelta (absent in a reply: false). */
+  readonly allowTrailingStop: boolean;
   /** Flattened from `permissions` and `permissionSets` (newer replies leave `permissions` empty). */
   readonly permissions: readonly string[];
   readonly filters: SymbolFilters;

@@ -69,7 +69,7 @@ async function getJson(path: string): Promise<unknown> {
   return r.json();
 }
 
-type RawSymbol = { symbol: string; status: string; baseAsset: string; quoteAsset: string; baseAssetPrecision: number; quoteAssetPrecision: number; orderTypes: string[]; ocoAllowed: boolean; icebergAllowed: boolean; filters: Array<{ filterType: string }> };
+type RawSymbol = { symbol: string; status: string; baseAsset: string; quoteAsset: string; baseAssetPrecision: number; quoteAssetPrecision: number; orderTypes: string[]; ocoAllowed: boolean; icebergAllowed: boolean; cancelReplaceAllowed: boolean; allowTrailingStop: boolean; filters: Array<{ filterType: string }> };
 
 /** SymbolRules straight from the venue's exchangeInfo entry: filters keyed by filterType. */
 function rulesOf(s: RawSymbol): SymbolRules {
@@ -83,6 +83,8 @@ function rulesOf(s: RawSymbol): SymbolRules {
     orderTypes: s.orderTypes,
     ocoAllowed: s.ocoAllowed,
     icebergAllowed: s.icebergAllowed,
+    cancelReplaceAllowed: s.cancelReplaceAllowed,
+    allowTrailingStop: s.allowTrailingStop,
     permissions: ['SPOT'],
     filters: Object.fromEntries(s.filters.map((f) => [f.filterType, f])) as SymbolFilters,
   };

@@ -13,6 +13,8 @@ const rulesWith = (filters: SymbolFilters, over: Partial<SymbolRules> = {}): Sym
   orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'],
   ocoAllowed: true,
   icebergAllowed: true,
+  cancelReplaceAllowed: true,
+  allowTrailingStop: true,
   permissions: ['SPOT'],
   filters,
   ...over,
@@ -119,6 +121,11 @@ describe('validateOrder', () => {
     expect(validateOrder({ side: 'SELL', type: 'STOP_LOSS', quantity: '1', trailingDelta: '200' }, r)).toEqual({ ok: true });
     expect(validateOrder({ side: 'SELL', type: 'TAKE_PROFIT', quantity: '1', trailingDelta: '20' }, r)).toEqual({ ok: true });
     expect(validateOrder({ side: 'BUY', type: 'TAKE_PROFIT', quantity: '1', trailingDelta: '20' }, r)).toMatchObject({ ok: false, filter: 'TRAILING_DELTA' });
+  });
+  it('refuses a trailing stop on a symbol that does not allow one, whatever its delta', () => {
+    const r = rulesWith({}, { allowTrailingStop: false });
+    expect(validateOrder({ side: 'SELL', type: 'STOP_LOSS', quantity: '1', trailingDelta: '200' }, r)).toMatchObject({ ok: false, filter: 'ORDER_SHAPE' });
+    expect(validateOrder({ side: 'SELL', type: 'STOP_LOSS', quantity: '1', stopPrice: '900' }, r)).toEqual({ ok: true });
   });
   it('a zero min/max/step disables that part of the check', () => {
     const r = rulesWith({

@@ -157,6 +157,7 @@ export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: V
   if (!priced && price) return fail('ORDER_SHAPE', `${order.type} takes no price`);
   if (algo && !stopPrice && order.trailingDelta === undefined) return fail('ORDER_SHAPE', `${order.type} requires stopPrice or trailingDelta`);
   if (iceberg && !rules.icebergAllowed) return fail('ORDER_SHAPE', 'iceberg orders not allowed');
+  if (order.trailingDelta !== undefined && !rules.allowTrailingStop) return fail('ORDER_SHAPE', 'trailing stops not allowed');
 
   const f = rules.filters;
   if (f.PRICE_FILTER) {

@@ -13,6 +13,8 @@ const rules: SymbolRules = {
   orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS_LIMIT'],
   ocoAllowed: true,
   icebergAllowed: true,
+  cancelReplaceAllowed: true,
+  allowTrailingStop: true,
   permissions: ['SPOT'],
   filters: {
     PRICE_FILTER: { filterType: 'PRICE_FILTER', minPrice: '0.01', maxPrice: '1000000', tickSize: '0.01' },

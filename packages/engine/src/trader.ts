@@ -468,7 +468,7 @@ export class Trader {
         if (now < s.retry_at_ms) return;
         if (s.protect_failures >= this.d.cfg.protect_attempts_max) await this.closeSafely(s, `protection failed ${s.protect_failures} times`);
         else await this.protect(s);
-      } else if (s.protection.active && s.protection.kind === 'OCO' && this.d.cfg.trailing_enabled && s.plan?.trailing_delta_bps && !s.swap_failed) {
+      } else if (s.protection.active && s.protection.kind === 'OCO' && this.d.cfg.trailing_enabled && s.plan?.trailing_delta_bps && !s.swap_failed && this.d.rules(s.symbol)?.allowTrailingStop === true) {
         const q = this.d.quote(s.symbol);
         const avg = this.d.ledger.position(s.symbol).avg_price;
         if (q && new Dec(avg).gt(0) && new Dec(q.bid).gte(new Dec(avg).mul(1 + this.d.cfg.trailing_activate_bps / 10_000))) await this.swapToTrailing(s);
@@ -507,9 +507,12 @@ export class Trader {
     return { price: p.value, left: left - 1, n: decision.constraints.max_requotes - left + 1 };
   }
 
-  /** A due re-quote goes out as one cancelReplace: configured so, re-quotes left, nothing filled. */
+  /**
+   * A due re-quote goes out as one cancelReplace: configured so, offered for the symbol (else
+   * cancel + new), re-quotes left, nothing filled.
+   */
   private replaceable(e: WorkingEntry): boolean {
-    return this.d.requoteMode === 'cancel_replace' && e.decision !== null && e.requotes_left > 0 && e.status === 'NEW' && new Dec(e.filled_qty).isZero() && !this.hasPosition(e.intent.symbol);
+    return this.d.requoteMode === 'cancel_replace' && this.d.rules(e.intent.symbol)?.cancelReplaceAllowed === true && e.decision !== null && e.requotes_left > 0 && e.status === 'NEW' && new Dec(e.filled_qty).isZero() && !this.hasPosition(e.intent.symbol);
   }
 
   /**

@@ -13,6 +13,8 @@ const symbol = (over: Record<string, unknown> = {}) => ({
   orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'],
   icebergAllowed: true,
   ocoAllowed: true,
+  cancelReplaceAllowed: true,
+  allowTrailingStop: true,
   isSpotTradingAllowed: true,
   permissions: [],
   permissionSets: [['SPOT', 'MARGIN']],
@@ -54,6 +56,16 @@ describe('parseExchangeInfo', () => {
     expect(btc.filters.LOT_SIZE).toEqual({ filterType: 'LOT_SIZE', minQty: '0.00001000', maxQty: '9000.00000000', stepSize: '0.00001000' });
     expect(btc.filters.TRAILING_DELTA?.maxTrailingBelowDelta).toBe(2000);
     expect(Object.keys(btc.filters)).not.toContain('MAX_NUM_ORDER_LISTS');
+    expect([btc.cancelReplaceAllowed, btc.allowTrailingStop]).toEqual([true, true]);
+  });
+  it('reads cancelReplaceAllowed and allowTrailingStop as not offered when absent or false', () => {
+    const { cancelReplaceAllowed: _c, allowTrailingStop: _t, ...bare } = symbol();
+    for (const s of [bare, symbol({ cancelReplaceAllowed: false, allowTrailingStop: false })]) {
+      const r = parseExchangeInfo(reply([s]));
+      if (!r.ok) throw new Error(r.reason);
+      expect([r.rules.get('BTCUSDT')!.cancelReplaceAllowed, r.rules.get('BTCUSDT')!.allowTrailingStop]).toEqual([false, false]);
+    }
+    expect(parseExchangeInfo(reply([symbol({ cancelReplaceAllowed: 'yes' })]))).toMatchObject({ ok: false, code: 'EXCHANGE_REPLY_INVALID' });
   });
   it('yields rules the core functions use directly', () => {
     const r = parseExchangeInfo(reply());

@@ -72,6 +72,8 @@ export const EXCHANGE_INFO_SCHEMA = {
           orderTypes: { type: 'array', items: { type: 'string' } },
           ocoAllowed: bool,
           icebergAllowed: bool,
+          cancelReplaceAllowed: bool,
+          allowTrailingStop: bool,
           permissions: { type: 'array', items: { type: 'string' } },
           permissionSets: { type: 'array', items: { type: 'array', items: { type: 'string' } } },
           filters: { type: 'array', items: filterSchema },
@@ -97,6 +99,8 @@ type RawSymbol = {
   orderTypes: string[];
   ocoAllowed?: boolean;
   icebergAllowed?: boolean;
+  cancelReplaceAllowed?: boolean;
+  allowTrailingStop?: boolean;
   permissions?: string[];
   permissionSets?: string[][];
   filters: Array<{ filterType: string } & Record<string, unknown>>;
@@ -135,6 +139,9 @@ export function parseExchangeInfo(json: unknown): ExchangeInfoResult {
       orderTypes: [...s.orderTypes],
       ocoAllowed: s.ocoAllowed === true,
       icebergAllowed: s.icebergAllowed === true,
+      // Absent means not offered: fall back (cancel + new, keep the OCO) rather than be refused live.
+      cancelReplaceAllowed: s.cancelReplaceAllowed === true,
+      allowTrailingStop: s.allowTrailingStop === true,
       permissions,
       filters: filters as SymbolRules['filters'],
     });
@@ -179,6 +186,8 @@ function flatten(r: SymbolRules): Record<string, string | number | boolean | und
     orderTypes: [...r.orderTypes].sort().join(','),
     ocoAllowed: r.ocoAllowed,
     icebergAllowed: r.icebergAllowed,
+    cancelReplaceAllowed: r.cancelReplaceAllowed,
+    allowTrailingStop: r.allowTrailingStop,
     permissions: r.permissions.join(','),
   };
   for (const [name, f] of Object.entries(r.filters)) {

@@ -140,6 +140,7 @@ export class OrderDesk {
    */
   async cancelReplace(r: CancelReplace): Promise<VenueOutcome<CancelReplaceResult>> {
     if (r.order.symbol !== r.symbol) return notSent('LOCAL_VALIDATION', `cancel-replace of ${r.symbol} with an order for ${r.order.symbol}`);
+    if (this.d.session.rules.get(r.symbol)?.cancelReplaceAllowed === false) return notSent('LOCAL_VALIDATION', `${r.symbol} does not allow cancel-replace`);
     const refused = await this.checkLocally(r.symbol, [r.order], {}, r.mode === 'STOP_ON_FAILURE' ? 1 : 0);
     if (refused) return refused;
     this.countCache.delete(r.symbol);
