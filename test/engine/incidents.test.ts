@@ -116,6 +116,49 @@ describe('incidents on the simulator', () => {
     expect(t.sup.modeState.reasons.map((r) => r.code)).not.toContain('PROTECTION_SWAP_FAILED');
   }, 60_000);
 
+  /** A position in profit, protected by an OCO, with `fault` set on the trailing stop's placement. */
+  async function swapWith(fault: Record<string, unknown>) {
+    const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100, not_found_after_ms: 1000, not_found_min_queries: 2 } } });
+    stop = t.stopAll;
+    const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
+    const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
+    await post(`${t.sim.admin}/admin/faults`, { route: 'POST /api/v3/order', once: true, ...fault });
+    await post(`${t.sim.admin}/admin/market`, { paused: true });
+    const avg = Number((JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price);
+    await post(`${t.sim.admin}/admin/price`, { symbol: pp.symbol, price: (avg * 1.004).toFixed(2) });
+    const trailing = await waitFor('the trailing stop intent', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.replaces') = ?", pp.list_client_order_id)[0], 15_000, 50);
+    const coid = (JSON.parse(trailing.payload) as { client_order_id: string }).client_order_id;
+    const venueState = async () => (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string; status: string; type: string }[]; lists: { listClientOrderId: string; status: string }[] };
+    return { t, pp, trailing, coid, venueState };
+  }
+
+  it('a swap whose trailing stop reply is lost (placed at the venue): resolved by its clientOrderId, the swap completes, no manual PAUSE', async () => {
+    const { t, pp, trailing, coid, venueState } = await swapWith({ kind: 'drop_response_after_execute' });
+    const swapped = await waitFor('the swap completed by query', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED'")[0], 15_000, 50);
+    expect(JSON.parse(swapped.payload)).toMatchObject({ ok: true, to: 'TRAILING', resolved_by: 'query_order', client_order_id: coid });
+    expect(t.q<{ to_state: string }>('SELECT to_state FROM intent_transitions WHERE order_intent_id = ? ORDER BY seq', trailing.order_intent_id).map((r) => r.to_state)).toEqual(['SENT_UNKNOWN', 'CONFIRMED']);
+    const state = await venueState();
+    expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('ALL_DONE');
+    expect(state.orders.filter((o) => o.clientOrderId === coid)).toMatchObject([{ status: 'NEW', type: 'STOP_LOSS' }]);
+    // One protection at the venue: no fresh OCO was placed beside the trailing stop.
+    expect(state.lists.filter((l) => l.status === 'EXECUTING')).toEqual([]);
+    expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")).toHaveLength(1);
+    await waitFor('back to NORMAL', () => t.sup.modeState.mode === 'NORMAL', 15_000, 50);
+    expect(reasons(t)).not.toContain('PROTECTION_SWAP_FAILED');
+  }, 60_000);
+
+  it('a swap whose trailing stop outcome is unknown and is not at the venue: NOT_FOUND after repeated queries, PROTECTION_SWAP_FAILED, a fresh OCO at once', async () => {
+    const { t, coid, venueState } = await swapWith({ kind: 'http_5xx', status: 503, execute: false });
+    await waitFor('PROTECTION_SWAP_FAILED', () => reasons(t).includes('PROTECTION_SWAP_FAILED') && t.sup.modeState.mode === 'PAUSE', 15_000, 50);
+    const ev = await waitFor('the swap record', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED'")[0], 5000, 50);
+    expect(JSON.parse(ev.payload)).toMatchObject({ ok: false, step: 'place', outcome: { resolved_by: 'query_order', status: 'NOT_FOUND' } });
+    const reprotected = await waitFor('a fresh OCO', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[1], 10_000, 50);
+    expect(reprotected.seq).toBeGreaterThan(ev.seq);
+    const state = await venueState();
+    expect(state.orders.filter((o) => o.clientOrderId === coid)).toEqual([]);
+    expect(state.lists.filter((l) => l.status === 'EXECUTING')).toHaveLength(1);
+  }, 60_000);
+
   it('a symbol whose exchangeInfo does not allow trailing stops keeps its OCO in profit: no swap is attempted', async () => {
     const sim = await startVenue();
     sim.exchange.symbols.get('BTCUSDT')!.allowTrailingStop = false;

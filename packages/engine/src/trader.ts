@@ -4,6 +4,7 @@ import type {
   Decision,
   EngineConfig,
   EventType,
+  IntentState,
   JsonObject,
   CancelReplaceResult,
   NewOco,
@@ -779,7 +780,8 @@ export class Trader {
    * OCO -> trailing stop without a protection gap we did not measure: validate the new order at
    * the venue first (order/test), only then cancel the list, confirm the cancel, place the trailing
    * stop and verify it exists. Validation failure: the OCO stays, PROTECTION_SWAP_FAILED (PAUSE).
-   * Placement failure after the cancel: re-protect with a fresh OCO at once, and PAUSE.
+   * Placement failure after the cancel: re-protect with a fresh OCO at once, and PAUSE. An unknown
+   * placement is settled by query first (CONFIRMED: swapped; NOT_FOUND: that failure).
    */
   async swapToTrailing(s: Slot): Promise<void> {
     const p = s.protection;
@@ -839,13 +841,36 @@ export class Trader {
       this.positionEvent(s.symbol);
       return;
     }
+    // No second swap on this position, whatever follows.
     s.swap_failed = true;
-    this.d.reason('PROTECTION_SWAP_FAILED', true, { symbol: s.symbol, step: 'place', outcome: describe(placed), unprotected_ms: gap });
-    this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ok: false, step: 'place', outcome: describe(placed), unprotected_ms: gap }, { reason: 'PROTECTION_SWAP_FAILED', corr: intent.corr });
-    if (placed.kind !== 'UNKNOWN') {
-      s.protection = null;
-      await this.protect(s); // re-protect at once with a fresh OCO (CLOSE_SAFELY when it cannot)
+    if (placed.kind === 'UNKNOWN') {
+      // Not a failure yet: the trailing stop may stand. Its clientOrderId settles it
+      // (resolveUnknown): CONFIRMED completes the swap, NOT_FOUND is the failed placement. Until
+      // then the symbol is blocked (INTENT_SENT_UNKNOWN) and still counted unprotected from the
+      // cancel (PROTECTION_MISSING, PAUSE, past unprotected_max_ms). A fresh OCO now could sell the
+      // same quantity twice if the trailing stop does exist.
+      return;
     }
+    this.swapFailed(s, intent, describe(placed), gap);
+    s.protection = null;
+    await this.protect(s); // re-protect at once with a fresh OCO (CLOSE_SAFELY when it cannot)
+  }
+
+  /** A trailing stop that is not there after the OCO was cancelled: PAUSE for the operator (incident rule 3). */
+  private swapFailed(s: Slot, intent: Intent, outcome: JsonObject, gap: number): void {
+    this.d.reason('PROTECTION_SWAP_FAILED', true, { symbol: s.symbol, step: 'place', outcome, unprotected_ms: gap });
+    this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ok: false, step: 'place', outcome, unprotected_ms: gap }, { reason: 'PROTECTION_SWAP_FAILED', corr: intent.corr });
+  }
+
+  /** A swap's trailing stop whose placement was unknown, now settled by query. */
+  private onSwapResolved(s: Slot, i: Intent, exists: boolean, status: string): void {
+    const gap = this.d.now() - (s.unprotected_since ?? i.created_ms);
+    if (exists) {
+      this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ok: true, from: 'OCO', to: 'TRAILING', trailing_delta_bps: i.detail['trailing_delta_bps'] ?? null, unprotected_ms: gap, client_order_id: i.client_order_id, resolved_by: 'query_order' }, { corr: i.corr });
+      return;
+    }
+    this.swapFailed(s, i, { resolved_by: 'query_order', status }, gap);
+    if (status === 'NOT_FOUND') s.retry_at_ms = 0; // re-protect at once, not after a back-off
   }
 
   // --- unknown outcomes -----------------------------------------------------------------------
@@ -882,14 +907,20 @@ export class Trader {
           if (i.kind === 'ENTRY' && s.entry === null && ['NEW', 'PARTIALLY_FILLED'].includes(out.body.status)) this.adoptLateEntry(s, i);
           this.onReport(out.body, i);
           if (s.protection?.kind === 'TRAILING' && s.protection.intent === i && ['NEW', 'PARTIALLY_FILLED'].includes(out.body.status)) {
+            if (isSwap(i)) this.onSwapResolved(s, i, true, out.body.status);
             s.protection.active = true;
             s.unprotected_since = null;
             this.positionEvent(s.symbol);
+          } else if (s.protection?.kind === 'TRAILING' && s.protection.intent === i && isSwap(i)) {
+            // Placed but no longer standing: triggered (FILLED, the position is closing), or ended
+            // otherwise (the next pass re-protects with an OCO).
+            this.onSwapResolved(s, i, out.body.status === 'FILLED', out.body.status);
           }
           if (s.close === i && !['NEW', 'PARTIALLY_FILLED'].includes(out.body.status)) s.close = null;
         }
       } else if (out.kind === 'REJECTED' && out.code === -2013) {
         this.notFoundAnswer(i, now);
+        if ((i.state as IntentState) === 'NOT_FOUND' && isSwap(i)) this.onSwapResolved(s, i, false, 'NOT_FOUND');
       }
     }
     if (!this.d.intents.unresolved().some((i) => i.state === 'SENT_UNKNOWN')) this.d.reason('INTENT_SENT_UNKNOWN', false, {});
@@ -985,3 +1016,6 @@ function describe(o: VenueOutcome<unknown>): JsonObject {
       return { kind: o.kind, cause: o.cause, detail: o.detail };
   }
 }
+
+/** A PROTECT intent that places a swap's trailing stop (it names the list it replaces). */
+const isSwap = (i: Intent): boolean => i.kind === 'PROTECT' && typeof i.detail['replaces'] === 'string';
