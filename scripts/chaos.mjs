@@ -39,8 +39,9 @@ const POINTS = [
   { id: 'e', point: 'startup_reconcile', what: 'killed again inside startup reconcile (after c)' },
   { id: 'f', point: 'audit_storm', what: '10 000-row audit storm with 40 critical rows in flight, entry sent' },
   { id: 'g', point: 'entry_working', what: 'entry confirmed resting (NEW) at the venue; it fills while the bot is down' },
+  { id: 'h', point: 'replace_after_send', what: 're-quote by cancelReplace executed at the venue (old entry cancelled, new one resting), reply not processed' },
 ];
-const QUICK = ['a', 'b', 'c', 'd', 'g'];
+const QUICK = ['a', 'b', 'c', 'd', 'g', 'h'];
 
 const args = process.argv.slice(2);
 const flag = (n) => args.includes(n);
@@ -214,7 +215,8 @@ async function crashRow(p, seed) {
       panel: { port: 0 },
       logging: { level: 'warn' },
       // Point g: the entry rests below the ask (and long enough) so it is working when the bot dies.
-      strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: p.point === 'entry_working' ? 20_000 : 3000, entry_offset_bps: p.point === 'entry_working' ? 30 : 0 },
+      // Point h: entries rest 80 bps below the ask and are re-quoted in one cancelReplace at a short TTL.
+      strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, ...(p.point === 'entry_working' ? { entry_ttl_ms: 20_000, entry_offset_bps: 30 } : p.point === 'replace_after_send' ? { entry_ttl_ms: 1000, entry_offset_bps: 80, max_requotes: 2, requote_mode: 'cancel_replace' } : { entry_ttl_ms: 3000, entry_offset_bps: 0 }) },
       engine: { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 500, intent_query_interval_ms: 100, not_found_after_ms: 1000, not_found_min_queries: 2, unprotected_max_ms: 5000, trailing_activate_bps: p.point === 'swap_after_cancel' ? 1 : 80 },
       risk: { churn_limit_10s: 50, churn_limit_60s: 200 },
       // The rules' DEGRADE stabilisation after a PAUSE, shortened so a row takes seconds.
@@ -265,11 +267,13 @@ async function crashRow(p, seed) {
       return true;
     };
 
+    let replaced = null;
     if (p.point === 'startup_reconcile') {
       await crashAt('after_fill_before_protect');
       await crashAt('startup_reconcile');
     } else {
       const m = await crashAt(p.point, p.point === 'swap_after_cancel' ? driveSwap : null);
+      if (p.point === 'replace_after_send') replaced = m.detail;
       if (p.point === 'entry_working') {
         // While the bot is down, the market comes down through the resting entry: it fills.
         const o = (await getJson(`${admin}/admin/state`)).orders.find((x) => x.clientOrderId === m.detail.client_order_id);
@@ -308,6 +312,20 @@ async function crashRow(p, seed) {
       if (row.recovered && row.protection_ms !== null) break;
       await sleep(50);
     }
+    if (replaced) {
+      // The replace's new order is ours and must be managed after the restart: cancelled at its
+      // TTL (or filled and protected), never left resting untracked.
+      const stateOf = async (coid) => (await getJson(`${admin}/admin/state`)).orders.find((x) => x.clientOrderId === coid) ?? null;
+      const until = Date.now() + 20_000;
+      let next = await stateOf(replaced.client_order_id);
+      while (next?.status === 'NEW' && Date.now() < until) {
+        await sleep(100);
+        next = await stateOf(replaced.client_order_id);
+      }
+      const old = await stateOf(replaced.cancel_client_order_id);
+      row.notes.push(`replace: old ${old?.status ?? 'absent'}, new ${next ? `${next.status} ${next.executedQty}` : 'never placed'}`);
+      if (next?.status === 'NEW') row.unmanaged = `${replaced.client_order_id} still resting 20 s after the restart`;
+    }
     row.protection = !lastProt ? '?' : !lastProt.protected ? `UNPROTECTED ${lastProt.open.join(',')}` : exposedSeen ? 'protected' : 'flat';
     if (lastProt?.over.length) {
       row.duplicates += lastProt.over.length;
@@ -329,7 +347,8 @@ async function crashRow(p, seed) {
     for (const c of peers.reverse()) await stopPeer(c);
   }
   const protOk = row.protection === 'protected' ? row.protection_ms !== null && row.protection_ms <= BOUND.protection_ms : row.protection === 'flat';
-  row.verdict = row.recovered && protOk && row.duplicates === 0 && row.missing === 0 && row.integrity === 'ok' && row.chain === 'ok' && row.mode_ok ? 'PASS' : 'FAIL';
+  if (row.unmanaged) row.notes.push(`error: ${row.unmanaged}`);
+  row.verdict = !row.unmanaged && row.recovered && protOk && row.duplicates === 0 && row.missing === 0 && row.integrity === 'ok' && row.chain === 'ok' && row.mode_ok ? 'PASS' : 'FAIL';
   if (row.verdict === 'PASS' && !flag('--keep')) rmSync(dir, { recursive: true, force: true });
   else row.notes.push(`kept ${dir}`);
   return row;

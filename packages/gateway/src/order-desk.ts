@@ -146,6 +146,8 @@ export class OrderDesk {
     this.countCache.delete(r.symbol);
     const params: Params = { ...orderParams(r.order), newClientOrderId: r.order.client_order_id, newOrderRespType: 'FULL', cancelReplaceMode: r.mode, cancelOrigClientOrderId: r.cancel_client_order_id, cancelRestrictions: r.cancel_restrictions };
     const out = await this.d.session.signedWithResync('POST', '/api/v3/order/cancelReplace', params, { weight: 1, kind: 'order', newOrders: 1 });
+    // Both halves done (or not) at the venue, the engine not told: killed here, only REST knows.
+    this.d.crash?.('replace_after_send', { cancel_client_order_id: r.cancel_client_order_id, client_order_id: r.order.client_order_id, outcome: out.kind });
     if (out.kind === 'OK') return replaceResult(out.body, null);
     if ((out.kind === 'REJECTED' || out.kind === 'UNKNOWN') && out.errorData && (out.errorData.code === -2021 || out.errorData.code === -2022)) return replaceResult(out.errorData.data, out.errorData.code);
     if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(r.symbol, out.msg);
