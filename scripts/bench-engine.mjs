@@ -45,8 +45,11 @@ const until = async (what, fn, ms = 20_000) => {
   }
 };
 
-/** market event -> order leaving the gateway, p50/p99 over `n` entries driven by scripted prices. */
-export async function tickToOrder(n = 25, synchronous = 'FULL', audit = {}) {
+/**
+ * market event -> order leaving the gateway, p50/p99 over `n` entries driven by scripted prices,
+ * after `warmup` entries (reported apart as the first order after start), as pathFloor does.
+ */
+export async function tickToOrder(n = 25, synchronous = 'FULL', audit = {}, warmup = 3) {
   const m = await load();
   const aiKey = 'sk-bench-local-000000000000000000';
   process.env.OPENAI_API_KEY = aiKey;
@@ -71,7 +74,7 @@ export async function tickToOrder(n = 25, synchronous = 'FULL', audit = {}) {
       await sleep(105); // next bar
     };
     let samples = 0;
-    for (let i = 0; i < n * 3 && samples < n; i++) {
+    for (let i = 0; i < (n + warmup) * 3 && samples < n + warmup; i++) {
       // A quiet channel with some noise, then a breakout bar, closed by the next tick.
       for (const k of [0, 0.0004, -0.0003, 0.0002, -0.0001]) await set(price * (1 + k));
       await set(price * 1.002);
@@ -88,10 +91,11 @@ export async function tickToOrder(n = 25, synchronous = 'FULL', audit = {}) {
       await admin('/admin/price', { symbol: 'BTCUSDT', price: price.toFixed(2) });
       await until('flat', async () => (await details('engine')).slots.every((s) => !s.protection && !s.entry), 10_000);
     }
-    const xs = (await details('gateway')).tick_to_order_ms;
-    const gate = (await details('engine')).ai_gate_overhead_ms;
-    const commit = (await details('engine')).intent_commit_ms;
-    return { commit_p50_ms: pct(commit, 50), commit_p99_ms: pct(commit, 99), n: xs.length, p50_ms: pct(xs, 50), p99_ms: pct(xs, 99), max_ms: Math.max(...xs), gate_n: gate.length, gate_p50_ms: pct(gate, 50), gate_p99_ms: pct(gate, 99) };
+    const all = (await details('gateway')).tick_to_order_ms;
+    const xs = all.slice(warmup);
+    const gate = (await details('engine')).ai_gate_overhead_ms.slice(warmup);
+    const commit = (await details('engine')).intent_commit_ms.slice(warmup);
+    return { commit_p50_ms: pct(commit, 50), commit_p99_ms: pct(commit, 99), n: xs.length, first_ms: all[0], p50_ms: pct(xs, 50), p99_ms: pct(xs, 99), max_ms: Math.max(...xs), gate_n: gate.length, gate_p50_ms: pct(gate, 50), gate_p99_ms: pct(gate, 99) };
   } finally {
     await sup.stop('bench');
     await sim.close();
