@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark of the project, each figure beside a baseline measured in the
 // same run on this machine, as medians over alternating rounds (2 noisy cores: ratios, not absolutes).
-import os from 'node:os';
+import { machineLine } from './machine.mjs';
 
 const rows = [];
 /** `met`: whether the figure meets its goal (true/false), when the suite can tell; omitted otherwise. */
@@ -191,7 +191,7 @@ for (const [name, run] of Object.entries(suites)) {
     add(name, 'FAILED', String(e?.message ?? e), '', '', '');
   }
 }
-const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, node ${process.version}`;
+const machine = machineLine();
 console.log(`\nmachine: ${machine}\n`);
 const cols = ['area', 'metric', 'ours', 'baseline', 'ratio', 'goal', 'met'];
 const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
