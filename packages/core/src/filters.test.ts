@@ -122,6 +122,14 @@ describe('validateOrder', () => {
     expect(validateOrder({ side: 'SELL', type: 'TAKE_PROFIT', quantity: '1', trailingDelta: '20' }, r)).toEqual({ ok: true });
     expect(validateOrder({ side: 'BUY', type: 'TAKE_PROFIT', quantity: '1', trailingDelta: '20' }, r)).toMatchObject({ ok: false, filter: 'TRAILING_DELTA' });
   });
+  it('quantizes onto the grid minQty + k*stepSize when minQty is not a multiple of the step', () => {
+    const r = rulesWith({ LOT_SIZE: { filterType: 'LOT_SIZE', minQty: '0.15', maxQty: '100', stepSize: '0.1' } });
+    expect(quantizeQty('0.25', r)).toEqual({ ok: true, value: '0.25' });
+    expect(quantizeQty('0.29', r)).toEqual({ ok: true, value: '0.25' });
+    expect(quantizeQty('0.2', r)).toEqual({ ok: true, value: '0.15' });
+    expect(quantizeQty('0.1', r)).toMatchObject({ ok: false });
+    for (const q of ['0.25', '0.15', '1.05']) expect(validateOrder(limitBuy('1', q), r, { avgPrice: '1' })).toEqual({ ok: true });
+  });
   it('refuses a trailing stop on a symbol that does not allow one, whatever its delta', () => {
     const r = rulesWith({}, { allowTrailingStop: false });
     expect(validateOrder({ side: 'SELL', type: 'STOP_LOSS', quantity: '1', trailingDelta: '200' }, r)).toMatchObject({ ok: false, filter: 'ORDER_SHAPE' });

@@ -64,7 +64,8 @@ function snapAndBound(x: Dec, r: Range, mode: RoundMode, fallbackDecimals: numbe
   let v = x;
   if (!r.step.isZero()) v = snapToGrid(v, r.min, r.step, mode);
   else v = v.toDecimalPlaces(fallbackDecimals, mode === 'down' ? Dec.ROUND_FLOOR : mode === 'up' ? Dec.ROUND_CEIL : Dec.ROUND_HALF_UP);
-  const dp = r.step.isZero() ? fallbackDecimals : stepDecimals(r.step);
+  // The grid is min + k*step: a minimum finer than the step (0.15 on a 0.1 step) needs its decimals too.
+  const dp = r.step.isZero() ? fallbackDecimals : Math.max(stepDecimals(r.step), stepDecimals(r.min));
   if (!r.min.isZero() && v.lt(r.min)) return { ok: false, reason: `${what} ${formatDecimal(v, dp)} below minimum ${r.min.toFixed()}` };
   if (v.lte(ZERO)) return { ok: false, reason: `${what} rounds to zero` };
   if (!r.max.isZero() && v.gt(r.max)) return { ok: false, reason: `${what} ${formatDecimal(v, dp)} above maximum ${r.max.toFixed()}` };
