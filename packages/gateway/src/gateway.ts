@@ -1,3 +1,4 @@
+import { backoffRetry } from './backoff-retry.js';
 import type { MessagePort } from 'node:worker_threads';
 import { createClockEstimator } from './clock.js';
 import { createRateGovernor } from './rate-limits.js';
@@ -144,20 +145,29 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     t.unref();
     return t;
   };
-  // Boot sequence: clock first (signed calls need it), then rules and limits, then the key.
+  // Boot sequence: clock first (signed calls need it), then rules and limits, then the key. A step
+  // the venue did not answer (down, banned, rate-limited) is caught up below with a back-off; left
+  // to its periodic timer, missing rules alone would hold startup reconcile for half an hour.
+  let keyChecked = !secrets;
   void (async () => {
     await session.syncClock(5);
     await session.refreshFilters();
-    if (secrets) await session.checkApiKey();
+    if (secrets) keyChecked = await session.checkApiKey();
     session.checkFreshness();
     // The subscription is signed: it needs the clock, so it starts after the first sync.
     userStream?.start();
   })().catch((e: unknown) => ctx.log.error(`gateway boot sequence failed: ${(e as Error).message}`));
+  const catchUp = [
+    backoffRetry(() => clock.status().state !== 'SYNCED', () => session.syncClock(3)),
+    backoffRetry(() => session.rules.size === 0, () => session.refreshFilters()),
+    backoffRetry(() => !keyChecked, async () => void (keyChecked = await session.checkApiKey())),
+  ];
   const timers = [
     every(cfg.supervisor.heartbeat_interval_ms, () => void engine?.emit({ type: 'gateway_health', health: health() })),
     every(ex.time_sync_interval_ms, () => session.syncClock(3)),
     every(Math.max(1000, Math.floor(ex.filters_max_age_ms / 2)), () => session.refreshFilters()),
     every(1000, () => session.checkFreshness()),
+    every(1000, async () => void (await Promise.all(catchUp.map((c) => c())))),
     // avgPrice (PERCENT_PRICE checks) kept warm so an order never waits for it.
     every(2000, () => desk.warmAvgPrices(ex.symbols)),
   ];
@@ -206,3 +216,4 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     },
   };
 }
+

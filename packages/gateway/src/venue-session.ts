@@ -106,9 +106,10 @@ export class VenueSession {
 
   /**
    * API-key permissions: withdrawals enabled is refused outright (a trading bot's key must not be
-   * able to move funds out); a key that cannot trade, or is rejected, is API_KEY_INVALID.
+   * able to move funds out); a key that cannot trade, or is rejected, is API_KEY_INVALID. True once
+   * both questions got a definitive answer (a throttled or failed call leaves the key unchecked).
    */
-  async checkApiKey(): Promise<void> {
+  async checkApiKey(): Promise<boolean> {
     const restr = await this.d.rest.signed('GET', '/sapi/v1/account/apiRestrictions', {}, { weight: 1, kind: 'read' });
     this.note(restr);
     if (restr.kind === 'OK') {
@@ -126,6 +127,7 @@ export class VenueSession {
     } else if (acct.kind === 'REJECTED') {
       this.keyRejected(acct);
     }
+    return (restr.kind === 'OK' || restr.kind === 'REJECTED') && (acct.kind === 'OK' || acct.kind === 'REJECTED');
   }
 
   /**
