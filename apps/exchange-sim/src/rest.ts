@@ -232,10 +232,24 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       return ok([...d.ex.orders.values()].filter((o) => o.apiKey === key.apiKey && o.symbol === p['symbol']).map(orderQuery));
     case 'GET /api/v3/myTrades': {
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
-      const trades = [...d.ex.orders.values()]
+      // As Binance: ascending by id; `limit` default 500, max 1000; `fromId` (trades >= it) cannot be
+      // combined with a time window; startTime/endTime at most 24 h apart (a missing end is start + 24 h,
+      // a missing start is end - 24 h); with neither, the most recent `limit` trades.
+      const limit = p['limit'] === undefined ? 500 : Number(p['limit']);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return err({ http: 400, code: -1100, msg: "Illegal characters found in parameter 'limit'; legal range is '1-1000'." });
+      const fromId = p['fromId'] === undefined ? null : Number(p['fromId']);
+      const start = p['startTime'] === undefined ? null : Number(p['startTime']);
+      const end = p['endTime'] === undefined ? null : Number(p['endTime']);
+      if (fromId !== null && (start !== null || end !== null)) return err({ http: 400, code: -1128, msg: 'Combination of optional parameters invalid.' });
+      if (start !== null && end !== null && end - start > 86_400_000) return err({ http: 400, code: -1127, msg: 'More than 24 hours between startTime and endTime.' });
+      const lo = start ?? (end !== null ? end - 86_400_000 : null);
+      const hi = end ?? (start !== null ? start + 86_400_000 : null);
+      const all = [...d.ex.orders.values()]
         .filter((o) => o.apiKey === key.apiKey && o.symbol === p['symbol'])
-        .flatMap((o) => o.fills.map((f) => ({ symbol: o.symbol, id: f.tradeId, orderId: o.orderId, orderListId: o.orderListId, price: fmt(f.price), qty: fmt(f.qty), quoteQty: fmt((f.price * f.qty) / 100_000_000n), commission: fmt(f.commission), commissionAsset: f.commissionAsset, time: f.time ?? o.updateTime, isBuyer: o.side === 'BUY', isMaker: f.maker, isBestMatch: true })));
-      return ok(trades);
+        .flatMap((o) => o.fills.map((f) => ({ symbol: o.symbol, id: f.tradeId, orderId: o.orderId, orderListId: o.orderListId, price: fmt(f.price), qty: fmt(f.qty), quoteQty: fmt((f.price * f.qty) / 100_000_000n), commission: fmt(f.commission), commissionAsset: f.commissionAsset, time: f.time ?? o.updateTime, isBuyer: o.side === 'BUY', isMaker: f.maker, isBestMatch: true })))
+        .filter((t) => (fromId === null || t.id >= fromId) && (lo === null || t.time >= lo) && (hi === null || t.time <= hi))
+        .sort((a, b) => a.id - b.id);
+      return ok(fromId === null && lo === null ? all.slice(-limit) : all.slice(0, limit));
     }
     default:
       return err({ http: 404, code: -1000, msg: 'Unknown endpoint.' });

@@ -230,7 +230,12 @@ export class AuditReader {
    * every intent not in a final state (with its INTENT_CREATED payload). Startup reconcile checks
    * all of it against REST before anything else happens.
    */
-  engineMemory(): { positions: { symbol: string; ts_ms: number; payload: Record<string, unknown>; trade_ids: string[] }[]; intents: { order_intent_id: string; state: string; created_ms: number; symbol: string | null; side: string | null; client_order_id: string | null; cycle_id: number | null; decision_id: string | null; payload: Record<string, unknown> }[] } {
+  engineMemory(): {
+    positions: { symbol: string; ts_ms: number; payload: Record<string, unknown>; trade_ids: string[] }[];
+    intents: { order_intent_id: string; state: string; created_ms: number; symbol: string | null; side: string | null; client_order_id: string | null; cycle_id: number | null; decision_id: string | null; payload: Record<string, unknown> }[];
+    ownOrders: { symbol: string; client_order_id: string; exchange_order_id: string }[];
+    lastTradeIds: Record<string, number>;
+  } {
     const positions = (
       this.db.prepare('SELECT p.symbol AS symbol, p.ts_ms AS ts_ms, e.payload AS payload FROM positions p JOIN events e ON e.seq = p.last_seq ORDER BY p.symbol').all() as { symbol: string; ts_ms: number; payload: string }[]
     ).map((r) => ({ symbol: r.symbol, ts_ms: r.ts_ms, payload: (parse(r.payload) ?? {}) as Record<string, unknown>, trade_ids: [] as string[] }));
@@ -250,7 +255,26 @@ export class AuditReader {
         )
         .all(Date.now() - 86_400_000) as { order_intent_id: string; state: string; created_ms: number; symbol: string | null; side: string | null; client_order_id: string | null; cycle_id: number | null; decision_id: string | null; payload: string }[]
     ).map((r) => ({ ...r, payload: (parse(r.payload) ?? {}) as Record<string, unknown> }));
-    return { positions, intents };
+    // The venue ids of the bot's own orders (an OCO's legs included) of the last 30 days: a trade
+    // the venue reports for one of them while the bot was down is the bot's, not someone else's.
+    const ownOrders = (
+      this.db.prepare("SELECT symbol, client_order_id, exchange_order_id FROM orders WHERE client_order_id LIKE 'vg%' AND exchange_order_id IS NOT NULL AND symbol IS NOT NULL AND ts_ms >= ?").all(Date.now() - 30 * 86_400_000) as {
+        symbol: string;
+        client_order_id: string;
+        exchange_order_id: string;
+      }[]
+    ).filter((r) => /^\d{1,15}$/.test(r.exchange_order_id));
+    // The last trade id the bot knows per symbol: its own last fill, or a later trade it judged at
+    // reconcile (recorded on the position snapshot). Trades are paged from the one after it.
+    const lastTradeIds: Record<string, number> = {};
+    for (const r of this.db.prepare("SELECT symbol, max(CAST(trade_id AS INTEGER)) AS id FROM fills WHERE trade_id IS NOT NULL AND trade_id GLOB '[0-9]*' GROUP BY symbol").all() as { symbol: string; id: number | null }[]) {
+      if (typeof r.id === 'number') lastTradeIds[r.symbol] = r.id;
+    }
+    for (const p of positions) {
+      const seen = p.payload['last_trade_id'];
+      if (typeof seen === 'number' && seen > (lastTradeIds[p.symbol] ?? -1)) lastTradeIds[p.symbol] = seen;
+    }
+    return { positions, intents, ownOrders, lastTradeIds };
   }
 
   lastSeq(): number {

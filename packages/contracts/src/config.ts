@@ -134,6 +134,7 @@ export interface EngineConfig {
   readonly protect_attempts_max: number;
   readonly trailing_enabled: boolean;
   readonly trailing_activate_bps: number;
+  readonly manual_change_policy: 'adopt' | 'pause';
 }
 
 /** How a due re-quote reaches the venue: a cancel then a new order, or one cancelReplace call. */

@@ -141,6 +141,10 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       return churnBreach(sym, 1);
     },
     requoteMode: cfg.strategy.requote_mode,
+    halted: (): string | null => (killSwitch !== 'OFF' ? `kill switch ${killSwitch}` : failsafe ? 'mode not heard (failsafe)' : mode === 'PAUSE' || mode === 'EXIT' ? `mode ${mode}` : null),
+    swapAllowed: (): boolean => mode === 'NORMAL' && !failsafe,
+    manualPolicy: ecfg.manual_change_policy,
+    toleranceSteps: ecfg.reconcile_tolerance_steps,
     crash,
     ...(cfg.live.fault_hooks_enabled && cfg.live.crash_point === 'audit_storm' ? { storm: once(() => auditStorm()) } : {}),
   });

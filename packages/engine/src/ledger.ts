@@ -55,6 +55,24 @@ export class Ledger {
     for (const t of tradeIds) this.seen.add(`${symbol}:${t}`);
   }
 
+  isCounted(symbol: string, tradeId: number): boolean {
+    return this.seen.has(`${symbol}:${tradeId}`);
+  }
+
+  /**
+   * The venue contradicted the position and the policy adopts what is left there: the quantity is
+   * set (at the same average price), nothing is realized (the coins left by another hand).
+   */
+  adopt(symbol: string, qty: string): void {
+    const p = this.pos.get(symbol);
+    if (!p) return;
+    const q = new Dec(qty);
+    const avg = p.qty.isZero() ? new Dec(0) : p.cost.div(p.qty);
+    p.qty = q;
+    p.cost = avg.mul(q);
+    if (q.isZero()) p.opened = null;
+  }
+
   /** Returns false for a fill already counted. */
   apply(f: LedgerFill): boolean {
     if (f.trade_id !== null) {

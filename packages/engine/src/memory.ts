@@ -15,7 +15,7 @@ export type EngineMemory = ReturnType<AuditReader['engineMemory']>;
 
 export function readEngineMemory(dbFile: string): { ok: true; memory: EngineMemory } | { ok: false; why: string } {
   // No database yet: a first start has nothing to remember.
-  if (!existsSync(dbFile)) return { ok: true, memory: { positions: [], intents: [] } };
+  if (!existsSync(dbFile)) return { ok: true, memory: { positions: [], intents: [], ownOrders: [], lastTradeIds: {} } };
   let reader: AuditReader | null = null;
   try {
     reader = new AuditReader(dbFile);
@@ -31,6 +31,10 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 
 export function restoreMemory(m: EngineMemory, d: { readonly ledger: Ledger; readonly intents: IntentBook; readonly trader: Trader; readonly now: () => number }): void {
+  // Venue ids of the bot's orders: trades the venue reports for them (an exit filled while the bot
+  // was down) are the bot's; paging resumes after the last trade the bot knows.
+  for (const o of m.ownOrders) d.trader.knowOrder(Number(o.exchange_order_id), o.client_order_id);
+  for (const [symbol, id] of Object.entries(m.lastTradeIds)) d.trader.lastTradeId.set(symbol, id);
   for (const p of m.positions) {
     const qty = str(p.payload['qty']);
     const avg = str(p.payload['avg_price']);

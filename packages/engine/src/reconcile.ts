@@ -1,8 +1,8 @@
-import type { Correlation, EventType, JsonObject, OrderListReport, OrderReport, ReasonCode, SymbolRules } from '@vigil/contracts';
+import type { AccountReport, Correlation, EventType, JsonObject, OrderListReport, OrderReport, ReasonCode, SymbolRules } from '@vigil/contracts';
 import { Dec } from '@vigil/core';
 import type { CrashHook } from '@vigil/runtime';
 import type { Ledger } from './ledger.js';
-import type { Trader } from './trader.js';
+import { changedKind, type Trader } from './trader.js';
 import { venue, type VenueCall } from './venue.js';
 
 /**
@@ -79,6 +79,7 @@ export class Reconciler {
     const mine = (o: { client_order_id: string }): boolean => o.client_order_id.startsWith('vg');
     const listOf = new Map<string, OrderListReport>();
     for (const l of lists.body) listOf.set(l.list_client_order_id, l);
+    for (const l of lists.body) if (l.list_client_order_id.startsWith('vgl')) t.knowList(l.order_list_id);
     for (const o of orders.body) if (mine(o)) t.knowOrder(o.order_id, o.client_order_id);
 
     // 1. Orders at the venue.
@@ -145,32 +146,32 @@ export class Reconciler {
       }
     }
 
-    // 3. Fills we may have missed: our trades since each position opened (or the last minutes).
+    // 3. Fills we may have missed, and trades by others: the account's trades since the last one
+    // judged, paged until complete (an exit that filled while the bot was down makes it flat).
+    let tradesComplete = true;
     for (const sym of this.d.symbols) {
       const pos = this.d.ledger.position(sym);
       const s = t.slots.get(sym);
       if (new Dec(pos.qty).isZero() && !s?.entry && !t.pendingTrades.has(sym)) continue;
       const start = t.tradesStart(sym, Math.max(0, Math.min(pos.opened_ms ?? this.d.now(), this.d.now()) - 120_000));
-      const tr = await venue(call, 'my_trades', { symbol: sym, start_ms: start });
-      if (tr.kind !== 'OK') continue;
-      const added = t.ingestTrades(tr.body);
-      if (added > 0) diffs.push({ kind: 'MISSED_FILLS', symbol: sym, severity: 'WARN', detail: { fills: added } });
+      const found = await t.syncTrades(sym, start, acct.body);
+      if (found === null) {
+        tradesComplete = false;
+        continue;
+      }
+      diffs.push(...found);
       t.pendingTrades.delete(sym);
     }
 
-    // 4. Balances: the account must hold at least the bot's own position (within the tolerance).
+    // 4. Balances: the account must hold at least the bot's own position (within the tolerance);
+    // short, the policy adopts what is left or leaves the symbol to the operator.
     for (const sym of this.d.symbols) {
-      const rules = this.d.rules(sym);
-      const pos = new Dec(this.d.ledger.position(sym).qty);
-      if (!rules || pos.isZero()) continue;
-      const b = acct.body.balances.find((x) => x.asset === rules.baseAsset);
-      const total = new Dec(b?.free ?? '0').plus(b?.locked ?? '0');
-      const step = new Dec(rules.filters.LOT_SIZE?.stepSize ?? '0');
-      const tol = step.mul(this.d.toleranceSteps);
-      if (total.plus(tol).lt(pos)) {
-        diffs.push({ kind: 'POSITION_EXCEEDS_BALANCE', symbol: sym, severity: 'BAD', detail: { position: pos.toFixed(), balance: total.toFixed(), tolerance: tol.toFixed(), asset: rules.baseAsset } });
-      }
+      if (new Dec(this.d.ledger.position(sym).qty).isZero() || t.frozen.has(sym) || t.pendingTrades.has(sym)) continue;
+      const d = t.judge(sym, [], acct.body);
+      if (d) diffs.push(d);
     }
+    // Still left to the operator: the drift stays BAD while the venue contradicts the state.
+    for (const [sym, inventory] of t.frozen) if (!diffs.some((x) => x.symbol === sym && x.severity === 'BAD')) diffs.push({ kind: changedKind(inventory['why'] === 'SOLD_BY_OTHERS' ? 'SOLD_BY_OTHERS' : 'BALANCE_SHORT'), symbol: sym, severity: 'BAD', detail: inventory });
 
     const bad = diffs.some((x) => x.severity === 'BAD');
     const warn = diffs.length > 0;
@@ -180,12 +181,44 @@ export class Reconciler {
     const persisted = this.warnSince !== null && now - this.warnSince > this.d.driftBadAfterMs && diffs.some((x) => x.kind !== 'FOREIGN_ORDER');
     const drift: Drift = bad || persisted ? 'BAD' : warn && diffs.some((x) => x.kind !== 'FOREIGN_ORDER') ? 'WARN' : 'OK';
     for (const x of diffs) this.d.event('RECONCILE_DIFF', { kind: x.kind, symbol: x.symbol, severity: x.severity, detail: x.detail }, { reason: x.severity === 'BAD' ? 'DRIFT_LIMIT_EXCEEDED' : null, corr: { cycle_id: cycleId, order_intent_id: x.order_intent_id ?? null } });
-    if (drift === 'BAD') this.d.reason('DRIFT_LIMIT_EXCEEDED', true, { diffs: diffs.map((x) => ({ kind: x.kind, symbol: x.symbol })), warn_since_ms: this.warnSince });
+    // Incident 8: BAD drift records the inventory: the venue's orders and balances and the state's view.
+    if (drift === 'BAD') this.d.reason('DRIFT_LIMIT_EXCEEDED', true, { diffs: diffs.map((x) => ({ kind: x.kind, symbol: x.symbol })), warn_since_ms: this.warnSince, inventory: this.inventory(orders.body, lists.body, acct.body) });
     this.d.reason('RECONCILE_DRIFT', drift === 'WARN', { diffs: diffs.length });
-    const result: ReconcileResult = { ok: true, drift, diffs, duration_ms: now - t0, open_orders: orders.body.length, open_lists: lists.body.length, foreign: this.foreign };
-    this.d.event('RECONCILE_COMPLETED', { ok: true, startup: opts.startup, duration_ms: result.duration_ms, drift, diffs: diffs.length, open_orders: result.open_orders, open_lists: result.open_lists, warn_since_ms: this.warnSince }, { reason: drift === 'BAD' ? 'DRIFT_LIMIT_EXCEEDED' : drift === 'WARN' ? 'RECONCILE_DRIFT' : null, corr: { cycle_id: cycleId } });
+    // Trades that could not be read completely leave the state unconfirmed: not a clean reconcile.
+    const result: ReconcileResult = { ok: tradesComplete, drift, diffs, duration_ms: now - t0, open_orders: orders.body.length, open_lists: lists.body.length, foreign: this.foreign };
+    this.d.event(
+      'RECONCILE_COMPLETED',
+      {
+        ok: result.ok,
+        startup: opts.startup,
+        duration_ms: result.duration_ms,
+        drift,
+        diffs: diffs.length,
+        open_orders: result.open_orders,
+        open_lists: result.open_lists,
+        warn_since_ms: this.warnSince,
+        ...(tradesComplete ? {} : { my_trades: 'INCOMPLETE' }),
+        ...(drift === 'BAD' ? { inventory: this.inventory(orders.body, lists.body, acct.body) } : {}),
+      },
+      { reason: drift === 'BAD' ? 'DRIFT_LIMIT_EXCEEDED' : drift === 'WARN' ? 'RECONCILE_DRIFT' : null, corr: { cycle_id: cycleId } },
+    );
     this.last = result;
     return result;
+  }
+
+  /** The inventory a BAD drift records: open orders and lists at the venue, balances of the traded assets, and the state's view per symbol. */
+  private inventory(orders: readonly OrderReport[], lists: readonly OrderListReport[], acct: AccountReport): JsonObject {
+    const assets = new Set<string>();
+    for (const sym of this.d.symbols) {
+      const r = this.d.rules(sym);
+      if (r) assets.add(r.baseAsset).add(r.quoteAsset);
+    }
+    return {
+      open_orders: orders.filter((o) => this.d.symbols.includes(o.symbol)).slice(0, 100).map((o) => ({ symbol: o.symbol, client_order_id: o.client_order_id, order_id: o.order_id, type: o.type, side: o.side, status: o.status, price: o.price, orig_qty: o.orig_qty, executed_qty: o.executed_qty })),
+      open_lists: lists.filter((l) => this.d.symbols.includes(l.symbol)).slice(0, 50).map((l) => ({ symbol: l.symbol, list_client_order_id: l.list_client_order_id, status: l.list_order_status })),
+      balances: acct.balances.filter((b) => assets.has(b.asset)).map((b) => ({ asset: b.asset, free: b.free, locked: b.locked })),
+      state: this.d.symbols.map((sym) => ({ symbol: sym, ...this.d.trader.slotView(sym) })),
+    };
   }
 
   private adoptList(l: OrderListReport, open: readonly OrderReport[], diffs: Diff[]): void {

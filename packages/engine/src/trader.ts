@@ -18,8 +18,10 @@ import type {
   TradeReport,
   UserEvent,
   VenueOutcome,
+  AccountReport,
 } from '@vigil/contracts';
-import { Dec, quantizePrice, quantizeQty } from '@vigil/core';
+import { MY_TRADES_PAGE } from '@vigil/contracts';
+import { Dec, judgeHoldings, quantizePrice, quantizeQty, splitTrades, type HoldingsVerdict, type ManualChangePolicy } from '@vigil/core';
 import type { CrashHook } from '@vigil/runtime';
 import type { ChurnCounter } from './churn.js';
 import { IntentBook, type Intent } from './intents.js';
@@ -99,7 +101,32 @@ export interface TraderDeps {
   readonly crash?: CrashHook;
   /** Chaos matrix, point audit_storm: floods the audit writer; resolves once some critical rows are acknowledged. */
   readonly storm?: () => Promise<void> | undefined;
+  /**
+   * Why nothing that adds risk may rest on the venue now (PAUSE, the kill switch, a mode nobody
+   * confirmed), or null. A working entry is cancelled at the next management pass.
+   */
+  readonly halted?: () => string | null;
+  /** Whether a protection swap (OCO -> trailing) may start: only in NORMAL. */
+  readonly swapAllowed?: () => boolean;
+  /** engine.manual_change_policy; pause when absent. */
+  readonly manualPolicy?: ManualChangePolicy;
+  /** engine.reconcile_tolerance_steps (balance vs position). */
+  readonly toleranceSteps?: number;
 }
+
+/** A difference between the venue and the bot's state, found while judging trades or balances. */
+export interface TraderDiff {
+  readonly kind: string;
+  readonly symbol: string;
+  readonly severity: 'WARN' | 'BAD';
+  readonly detail: JsonObject;
+}
+
+/** The diff kind of a position the venue contradicts: sold by others, or short of the balance. */
+export const changedKind = (why: 'SOLD_BY_OTHERS' | 'BALANCE_SHORT'): string => (why === 'SOLD_BY_OTHERS' ? 'POSITION_SOLD_OUTSIDE' : 'POSITION_EXCEEDS_BALANCE');
+
+/** Pages of myTrades read in one sync at most (1000 rows each): beyond that the sync is incomplete. */
+const MAX_TRADE_PAGES = 100;
 
 const ORDER_TIMEOUT_SLACK_MS = 2_000;
 /** Standing protection is polled at most this often; user-stream events on its legs bring the check forward. */
@@ -109,6 +136,12 @@ export class Trader {
   readonly slots = new Map<string, Slot>();
   /** Venue order id -> our clientOrderId, to attribute fills from myTrades. */
   private readonly orderIds = new Map<number, string>();
+  /** Venue order list ids of our OCOs (a leg's trade names its list). */
+  private readonly listIds = new Set<number>();
+  /** The last trade id judged per symbol: myTrades is paged from the one after it. */
+  readonly lastTradeId = new Map<string, number>();
+  /** Symbols whose position the venue contradicts, left to the operator (PAUSE_NEEDS_MANUAL): nothing is placed there. */
+  readonly frozen = new Map<string, JsonObject>();
 
   constructor(private readonly d: TraderDeps) {}
 
@@ -337,25 +370,131 @@ export class Trader {
       stop_price: s.plan?.stop_price ?? null,
       take_profit_price: s.plan?.take_profit_price ?? null,
       trailing_delta_bps: s.plan?.trailing_delta_bps ?? null,
+      last_trade_id: this.lastTradeId.get(symbol) ?? null,
     });
   }
 
-  /** Trades from myTrades (exact commissions): only those of our own orders are counted. */
-  ingestTrades(trades: readonly TradeReport[]): number {
-    let n = 0;
-    for (const t of trades) {
-      const coid = this.orderIds.get(t.order_id);
-      if (!coid) continue;
-      const before = this.d.ledger.position(t.symbol).qty;
-      this.fill({ symbol: t.symbol, side: t.is_buyer ? 'BUY' : 'SELL', price: t.price, qty: t.qty, commission: t.commission, commission_asset: t.commission_asset, trade_id: t.trade_id, ts_ms: t.ts_ms }, this.d.intents.byClientOrderId(coid), coid);
-      if (this.d.ledger.position(t.symbol).qty !== before) n++;
+  /**
+   * Learns the account's trades on a symbol since the last one judged, paged until complete
+   * (however many): the bot's own fills are counted (an exit that filled while the bot was down makes
+   * the position flat), and trades by others while the bot held the coin are judged against the
+   * balance (judgeHoldings). The last trade id advances only over what was judged: not while an
+   * order of ours on the symbol is unresolved (its trades would look foreign until its id is known),
+   * nor past a change left to the operator. Returns the diffs found, or null when the venue did not
+   * answer completely.
+   */
+  async syncTrades(symbol: string, fallbackStartMs: number, balance: AccountReport | null = null): Promise<TraderDiff[] | null> {
+    const rows: TradeReport[] = [];
+    let fromId = this.lastTradeId.has(symbol) ? this.lastTradeId.get(symbol)! + 1 : null;
+    for (let page = 0; ; page++) {
+      if (page === MAX_TRADE_PAGES) return null;
+      const out = await venue(this.d.call(), 'my_trades', { symbol, start_ms: fromId === null ? fallbackStartMs : null, from_id: fromId });
+      if (out.kind !== 'OK') return null;
+      rows.push(...out.body.filter((t) => t.symbol === symbol));
+      if (out.body.length < MY_TRADES_PAGE) break;
+      fromId = out.body[out.body.length - 1]!.trade_id + 1;
     }
-    return n;
+    const split = splitTrades(
+      { orders: { has: (id: number) => this.orderIds.has(id) }, lists: this.listIds, counted: { has: (id: number) => this.d.ledger.isCounted(symbol, id) } },
+      rows,
+    );
+    for (const t of split.own) {
+      const coid = this.orderIds.get(t.order_id) ?? '';
+      this.fill({ symbol, side: t.is_buyer ? 'BUY' : 'SELL', price: t.price, qty: t.qty, commission: t.commission, commission_asset: t.commission_asset, trade_id: t.trade_id, ts_ms: t.ts_ms }, this.intentOf(coid), coid);
+    }
+    const diffs: TraderDiff[] = split.own.length > 0 ? [{ kind: 'MISSED_FILLS', symbol, severity: 'WARN', detail: { fills: split.own.length, last_trade_id: split.last_trade_id } }] : [];
+    if (this.d.intents.unresolved().some((i) => i.symbol === symbol)) return diffs;
+    // Only what others traded while the bot held the coin bears on its position.
+    const opened = this.d.ledger.position(symbol).opened_ms;
+    const foreign = opened === null ? [] : split.foreign.filter((t) => t.ts_ms >= opened);
+    if (foreign.length > 0) {
+      const acct = balance ?? (await this.account());
+      if (acct === null) return null;
+      const d = this.judge(symbol, foreign, acct);
+      if (d) diffs.push(d);
+      if (this.frozen.has(symbol)) return diffs;
+    }
+    if (split.last_trade_id !== null) this.lastTradeId.set(symbol, Math.max(split.last_trade_id, this.lastTradeId.get(symbol) ?? -1));
+    return diffs;
+  }
+
+  private async account(): Promise<AccountReport | null> {
+    const a = await venue(this.d.call(), 'account', {});
+    return a.kind === 'OK' ? a.body : null;
+  }
+
+  /**
+   * The venue against the position the bot derived from its own fills: trades by others while it
+   * held the coin, or a balance that no longer covers it. The policy adopts what is left or leaves
+   * the symbol to the operator (PAUSE_NEEDS_MANUAL with the inventory; nothing placed there).
+   */
+  judge(symbol: string, foreign: readonly TradeReport[], acct: AccountReport): TraderDiff | null {
+    const rules = this.d.rules(symbol);
+    if (!rules) return null;
+    const b = acct.balances.find((x) => x.asset === rules.baseAsset);
+    const balance = new Dec(b?.free ?? '0').plus(b?.locked ?? '0').toFixed();
+    const position = this.d.ledger.position(symbol).qty;
+    const v: HoldingsVerdict = judgeHoldings({
+      position,
+      balance,
+      base_asset: rules.baseAsset,
+      step: rules.filters.LOT_SIZE?.stepSize ?? '0',
+      tolerance_steps: this.d.toleranceSteps ?? 1,
+      foreign,
+      policy: this.d.manualPolicy ?? 'pause',
+    });
+    if (v.kind === 'CONSISTENT') {
+      if (this.frozen.has(symbol) && foreign.length === 0) this.frozen.delete(symbol);
+      return null;
+    }
+    const inventory: JsonObject = {
+      symbol,
+      why: v.why,
+      ...(v.detail as unknown as JsonObject),
+      asset: rules.baseAsset,
+      free: b?.free ?? '0',
+      locked: b?.locked ?? '0',
+      foreign_trades: foreign.slice(0, 50).map((t) => ({ trade_id: t.trade_id, order_id: t.order_id, side: t.is_buyer ? 'BUY' : 'SELL', qty: t.qty, price: t.price, ts_ms: t.ts_ms })),
+      state: this.slotView(symbol),
+    };
+    if (v.kind === 'NEEDS_MANUAL') {
+      this.frozen.set(symbol, inventory);
+      this.d.reason('PAUSE_NEEDS_MANUAL', true, { symbols: [...this.frozen.keys()], inventory });
+      return { kind: changedKind(v.why), symbol, severity: 'BAD', detail: inventory };
+    }
+    this.d.ledger.adopt(symbol, v.qty);
+    this.positionEvent(symbol);
+    // Protection for more than the bot now owns would sell coins that are not its own: re-protect.
+    const p = this.slots.get(symbol)?.protection;
+    if (p && new Dec(p.qty).gt(v.qty)) this.resize.add(symbol);
+    return { kind: 'POSITION_ADOPTED_FROM_VENUE', symbol, severity: 'WARN', detail: { ...inventory, adopted_qty: v.qty } };
+  }
+
+  /** Symbols whose standing protection is larger than the position: cancelled, then re-protected. */
+  readonly resize = new Set<string>();
+
+  /** The state's view of a symbol, for an inventory. */
+  slotView(symbol: string): JsonObject {
+    const s = this.slots.get(symbol);
+    const p = this.d.ledger.position(symbol);
+    return {
+      position_qty: p.qty,
+      avg_price: p.avg_price,
+      entry: s?.entry ? { client_order_id: s.entry.intent.client_order_id, status: s.entry.status, intent_state: s.entry.intent.state } : null,
+      protection: s?.protection ? { kind: s.protection.kind, id: s.protection.kind === 'OCO' ? s.protection.list_client_order_id : s.protection.client_order_id, qty: s.protection.qty, active: s.protection.active } : null,
+      close: s?.close ? s.close.client_order_id : null,
+      unprotected_since_ms: s?.unprotected_since ?? null,
+    };
   }
 
   /** An order of an intent of this run (placed or being placed): never a stray. */
   hasIntentFor(coid: string): boolean {
     return this.d.intents.byClientOrderId(coid) !== undefined;
+  }
+
+  /** Registers an order list id seen at reconcile as ours (list clientOrderId prefix "vgl"). */
+  knowList(orderListId: number): void {
+    this.listIds.add(orderListId);
   }
 
   /** Registers an order id seen at reconcile as ours (clientOrderId prefix "vg"). */
@@ -417,6 +556,10 @@ export class Trader {
       }
     }
     const unprotected = [...this.slots.values()].filter((s) => s.unprotected_since !== null && this.d.now() - s.unprotected_since > this.d.cfg.unprotected_max_ms);
+    // Protection and exits are priced from the book: a position past its bound with no fresh quote
+    // to price them cannot be managed until the market state is rebuilt.
+    const blind = unprotected.filter((s) => this.d.quote(s.symbol) === null).map((s) => s.symbol);
+    this.d.reason('MARKET_STATE_LOST', blind.length > 0, { symbols: blind, why: 'no fresh quote to price the protection of an unprotected position' });
     if (unprotected.length > 0) this.d.reason('PROTECTION_MISSING', true, { symbols: unprotected.map((s) => s.symbol) });
     else if ([...this.slots.values()].every((s) => s.unprotected_since === null && s.close === null)) this.d.reason('PROTECTION_MISSING', false, {});
   }
@@ -425,9 +568,9 @@ export class Trader {
     const now = this.d.now();
     if (this.pendingTrades.has(s.symbol)) {
       const since = (this.d.ledger.position(s.symbol).opened_ms ?? now) - 60_000;
-      const t = await venue(this.d.call(), 'my_trades', { symbol: s.symbol, start_ms: this.tradesStart(s.symbol, Math.min(since, now - 120_000)) });
-      if (t.kind === 'OK') {
-        this.ingestTrades(t.body);
+      const diffs = await this.syncTrades(s.symbol, this.tradesStart(s.symbol, Math.min(since, now - 120_000)));
+      if (diffs !== null) {
+        for (const x of diffs) if (x.kind !== 'MISSED_FILLS') this.d.event('RECONCILE_DIFF', { kind: x.kind, symbol: x.symbol, severity: x.severity, detail: x.detail }, { reason: x.severity === 'BAD' ? 'PAUSE_NEEDS_MANUAL' : null });
         this.pendingTrades.delete(s.symbol);
         this.tradesSince.delete(s.symbol);
       }
@@ -435,7 +578,9 @@ export class Trader {
     // A working entry: poll it, cancel it once partly filled or past its TTL.
     const e = s.entry;
     if (e && e.intent.state === 'CONFIRMED') {
-      const why = e.cancel === null ? cancelDue(s, now) : null;
+      // In PAUSE or under the kill switch nothing that adds risk rests on the venue.
+      const halt = this.d.halted?.() ?? null;
+      const why = e.cancel === null ? (halt !== null ? 'halt' : cancelDue(s, now)) : null;
       if (why === 'ttl' && this.replaceable(e)) {
         await this.replaceEntry(s);
       } else if (why !== null) {
@@ -453,6 +598,13 @@ export class Trader {
       s.protection.intent.last_query_ms = now;
       await this.checkProtection(s);
     }
+    // A position the venue contradicts is the operator's to settle (PAUSE_NEEDS_MANUAL): nothing is placed on it.
+    if (this.frozen.has(s.symbol)) return;
+    if (this.resize.has(s.symbol) && s.protection?.active) {
+      await this.dropProtection(s, 'protection larger than the adopted position');
+      return;
+    }
+    this.resize.delete(s.symbol);
     if (!s.entry && s.close === null && !this.pendingTrades.has(s.symbol)) {
       const rules = this.d.rules(s.symbol);
       const step = rules?.filters.LOT_SIZE?.stepSize ?? '0';
@@ -467,9 +619,9 @@ export class Trader {
       } else if (!s.protection || (!s.protection.active && s.protection.intent.state !== 'SENT_UNKNOWN' && s.protection.intent.state !== 'CREATED')) {
         s.unprotected_since ??= now;
         if (now < s.retry_at_ms) return;
-        if (s.protect_failures >= this.d.cfg.protect_attempts_max) await this.closeSafely(s, `protection failed ${s.protect_failures} times`);
+        if (s.protect_failures >= this.d.cfg.protect_attempts_max) await this.closeSafely(s, `protection failed ${s.protect_failures} times`, true);
         else await this.protect(s);
-      } else if (s.protection.active && s.protection.kind === 'OCO' && this.d.cfg.trailing_enabled && s.plan?.trailing_delta_bps && !s.swap_failed && this.d.rules(s.symbol)?.allowTrailingStop === true) {
+      } else if (s.protection.active && s.protection.kind === 'OCO' && this.d.cfg.trailing_enabled && s.plan?.trailing_delta_bps && !s.swap_failed && this.d.rules(s.symbol)?.allowTrailingStop === true && this.d.swapAllowed?.() !== false) {
         const q = this.d.quote(s.symbol);
         const avg = this.d.ledger.position(s.symbol).avg_price;
         if (q && new Dec(avg).gt(0) && new Dec(q.bid).gte(new Dec(avg).mul(1 + this.d.cfg.trailing_activate_bps / 10_000))) await this.swapToTrailing(s);
@@ -633,7 +785,7 @@ export class Trader {
     const rules = this.d.rules(s.symbol);
     const q = this.d.quote(s.symbol);
     if (!rules || !q || !s.plan) {
-      if (!s.plan) await this.closeSafely(s, 'position without a protection plan');
+      if (!s.plan) await this.closeSafely(s, 'position without a protection plan', true);
       return;
     }
     const qty = await this.protectableQty(s.symbol, rules);
@@ -643,7 +795,7 @@ export class Trader {
     if (new Dec(q.bid).lte(plan.stop_price)) return void (await this.closeSafely(s, `bid ${q.bid} at or below stop ${plan.stop_price}`));
     if (plan.take_profit_price === null || new Dec(q.ask).gte(plan.take_profit_price)) return void (await this.closeSafely(s, `take-profit ${plan.take_profit_price ?? 'none'} reached (ask ${q.ask})`));
     const limit = quantizePrice(new Dec(plan.stop_price).mul(10_000 - this.d.cfg.stop_limit_offset_bps).div(10_000).toDecimalPlaces(12, Dec.ROUND_DOWN).toFixed(), rules, 'down');
-    if (!limit.ok) return void (await this.closeSafely(s, `stop limit price: ${limit.reason}`));
+    if (!limit.ok) return void (await this.closeSafely(s, `stop limit price: ${limit.reason}`, true));
     this.d.crash?.('after_fill_before_protect', { symbol: s.symbol, qty, position: this.d.ledger.position(s.symbol).qty });
     let intent: Intent;
     try {
@@ -682,6 +834,7 @@ export class Trader {
   }
 
   private onListConfirmed(s: Slot, list: OrderListReport): void {
+    this.listIds.add(list.order_list_id);
     for (const o of list.orders) this.orderIds.set(o.order_id, o.client_order_id);
     for (const r of list.reports) this.onReport(r);
     if (s.protection?.kind !== 'OCO' || s.protection.list_client_order_id !== list.list_client_order_id) return;
@@ -743,8 +896,46 @@ export class Trader {
     this.pendingTrades.add(s.symbol);
   }
 
-  /** CLOSE_SAFELY: sell the position at market. A failure keeps PROTECTION_MISSING (PAUSE). */
-  async closeSafely(s: Slot, why: string): Promise<void> {
+  /**
+   * Cancels standing protection that no longer fits the position (larger than what the bot owns
+   * after an adopted change): the next pass protects what is there. Not cancelled or unknown: the
+   * old protection may still stand, so nothing new is placed until it is settled.
+   */
+  private async dropProtection(s: Slot, why: string): Promise<void> {
+    const p = s.protection;
+    if (!p) return;
+    const target = p.kind === 'OCO' ? p.list_client_order_id : p.client_order_id;
+    let intent: Intent;
+    try {
+      intent = await this.d.intents.create('CANCEL', s.symbol, 'SELL', 'close', p.intent.corr, { target, why });
+    } catch {
+      return;
+    }
+    this.d.churn.record(s.symbol, 'cancel');
+    const out = p.kind === 'OCO' ? await venue(this.d.call(), 'cancel_order_list', { symbol: s.symbol, list_client_order_id: target }, this.timeout) : await venue(this.d.call(), 'cancel_order', { symbol: s.symbol, client_order_id: target }, this.timeout);
+    if (out.kind === 'OK') {
+      this.d.intents.transition(intent, 'CONFIRMED', null, { why });
+      for (const r of 'reports' in out.body ? out.body.reports : [out.body]) this.onReport(r);
+      this.resize.delete(s.symbol);
+      s.protection = null;
+      s.unprotected_since ??= this.d.now();
+      this.pendingTrades.add(s.symbol);
+      return;
+    }
+    this.d.intents.transition(intent, out.kind === 'UNKNOWN' ? 'SENT_UNKNOWN' : 'FAILED_TERMINAL', out.kind === 'UNKNOWN' ? 'INTENT_SENT_UNKNOWN' : null, { outcome: describe(out) });
+    if (out.kind === 'REJECTED') {
+      this.resize.delete(s.symbol);
+      this.onProtectionEnded(s, `not open at cancel (${out.code})`);
+    }
+  }
+
+  /**
+   * CLOSE_SAFELY: sell the position at market. A failure keeps PROTECTION_MISSING (PAUSE).
+   * `critical`: the exit answers an inconsistency (protection that cannot be placed, no plan), not
+   * a price already through the stop or the take-profit: CLOSE_SAFELY is raised with the exit plan
+   * and stays until the operator has looked.
+   */
+  async closeSafely(s: Slot, why: string, critical = false): Promise<void> {
     const rules = this.d.rules(s.symbol);
     if (!rules || s.close) return;
     const pos = new Dec(this.d.ledger.position(s.symbol).qty);
@@ -764,6 +955,7 @@ export class Trader {
     }
     s.close = intent;
     this.d.event('STAGE_CHANGED', { from: null, to: 'CLOSE_SAFELY', symbol: s.symbol, why }, { corr: intent.corr });
+    if (critical) this.d.reason('CLOSE_SAFELY', true, { symbol: s.symbol, why, plan: { side: 'SELL', type: 'MARKET', quantity: q.value, position: pos.toFixed(), free: free.toFixed(), client_order_id: intent.client_order_id } });
     this.d.churn.record(s.symbol, 'new');
     const out = await venue(this.d.call(), 'place_order', { order: { symbol: s.symbol, side: 'SELL', type: 'MARKET', client_order_id: intent.client_order_id, quantity: q.value } }, this.timeout);
     this.onOrderOutcome(intent, out);
@@ -977,8 +1169,8 @@ function entryOrder(decision: Decision, clientOrderId: string, price: string | n
   };
 }
 
-/** Why a working entry is cancelled: its TTL ran out, or part of it filled (the rest is not wanted). */
-export type CancelWhy = 'ttl' | 'partial_fill';
+/** Why a working entry is cancelled: its TTL ran out, part of it filled (the rest is not wanted), or entries are halted (PAUSE, kill switch). */
+export type CancelWhy = 'ttl' | 'partial_fill' | 'halt';
 
 /**
  * A partly filled entry is cancelled at once so that the filled part can be protected (the slot

@@ -53,7 +53,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
         cancel_order_list: (i) => desk.cancelList(i.symbol, i.list_client_order_id),
         query_order_list: (i) => desk.queryList(i.list_client_order_id),
         open_order_lists: () => desk.openLists(),
-        my_trades: (i) => desk.trades(i.symbol, i.start_ms),
+        my_trades: (i) => desk.trades(i.symbol, i.start_ms, i.from_id),
         rules_now: () => ({ sent: sendRules() }),
       },
     });

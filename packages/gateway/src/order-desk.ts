@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv';
 import { validateOrder, type OrderToValidate } from '@vigil/core';
+import { MY_TRADES_PAGE } from '@vigil/contracts';
 import type { AccountReport, CancelReplace, CancelReplaceResult, HalfError, JsonObject, NewOco, NewOrder, OcoLeg, OrderListReport, OrderReport, OrderTrace, ReasonCode, TradeReport, VenueOutcome } from '@vigil/contracts';
 import { codeClass, type RestOutcome } from './outcome.js';
 import type { Params } from './signing.js';
@@ -219,8 +220,15 @@ export class OrderDesk {
     return { kind: 'OK', body: (out.body as RawList[]).map(listReport) };
   }
 
-  async trades(symbol: string, startMs: number | null): Promise<VenueOutcome<readonly TradeReport[]>> {
-    const out = await this.d.session.signedWithResync('GET', '/api/v3/myTrades', startMs === null ? { symbol } : { symbol, startTime: String(startMs) }, { weight: 20, kind: 'read' });
+  /**
+   * One page of myTrades. Binance refuses fromId together with startTime, and a startTime window
+   * longer than 24 h: by id when the caller knows one, else from a time (its 24 h window), else the
+   * most recent rows.
+   */
+  async trades(symbol: string, startMs: number | null, fromId: number | null = null): Promise<VenueOutcome<readonly TradeReport[]>> {
+    const limit = String(MY_TRADES_PAGE);
+    const q = fromId !== null ? { symbol, fromId: String(fromId), limit } : startMs !== null ? { symbol, startTime: String(startMs), limit } : { symbol, limit };
+    const out = await this.d.session.signedWithResync('GET', '/api/v3/myTrades', q, { weight: 20, kind: 'read' });
     if (out.kind !== 'OK') return wire(out);
     if (!validTrades(out.body)) return { kind: 'UNKNOWN', reason: 'myTrades reply not understood' };
     return {

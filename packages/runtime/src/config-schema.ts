@@ -188,6 +188,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         'cycle_interval_ms', 'stage_stuck_ms', 'quote_max_age_ms', 'intent_query_interval_ms', 'not_found_after_ms', 'not_found_min_queries',
         'reconcile_interval_ms', 'reconcile_interval_max_ms', 'reconcile_tolerance_steps', 'drift_bad_after_ms', 'manage_only_stable_ms',
         'stop_limit_offset_bps', 'unprotected_max_ms', 'protect_attempts_max', 'trailing_enabled', 'trailing_activate_bps',
+        'manual_change_policy',
       ],
       properties: {
         cycle_interval_ms: int(1000, 'ms', 'One decision cycle (snapshot -> strategy -> gate -> risk -> execute) per symbol at most this often.', 50, 3_600_000),
@@ -206,6 +207,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         protect_attempts_max: int(2, 'count', 'Failed protection placements after which the position is closed at market (CLOSE_SAFELY).', 1, 10),
         trailing_enabled: bool(true, 'Swap OCO protection for a trailing stop once the position is in profit by trailing_activate_bps.'),
         trailing_activate_bps: int(80, 'bps', 'Unrealized profit at which the OCO is swapped for a trailing stop.', 1, 100_000),
+        manual_change_policy: { type: 'string', enum: ['pause', 'adopt'], default: 'pause', 'x-unit': 'enum', description: 'A held position changed outside the bot (the coin sold by others, or gone from the balance without a trade): pause = PAUSE_NEEDS_MANUAL with the inventory, nothing placed on the symbol; adopt = the position becomes what is left of it at the venue (never more than the bot bought, never more than the balance).' },
       },
     },
     strategy: {

@@ -204,6 +204,9 @@ export type CancelReplaceResult =
   /** ALLOW_FAILURE: both halves failed; nothing changed. */
   | { readonly result: 'BOTH_FAILED'; readonly cancel_error: HalfError; readonly new_error: HalfError };
 
+/** Rows per myTrades page the gateway asks for (Binance's maximum `limit`). */
+export const MY_TRADES_PAGE = 1000;
+
 export interface TradeReport {
   readonly symbol: string;
   readonly trade_id: number;
@@ -248,7 +251,12 @@ export type EngineRequests = {
   readonly cancel_order_list: { readonly input: { readonly symbol: string; readonly list_client_order_id: string }; readonly output: VenueOutcome<OrderListReport> };
   readonly query_order_list: { readonly input: { readonly list_client_order_id: string }; readonly output: VenueOutcome<OrderListReport> };
   readonly open_order_lists: { readonly input: Record<string, never>; readonly output: VenueOutcome<readonly OrderListReport[]> };
-  readonly my_trades: { readonly input: { readonly symbol: string; readonly start_ms: number | null }; readonly output: VenueOutcome<readonly TradeReport[]> };
+  /**
+   * One page of the account's trades on a symbol, ascending by trade id: from `from_id` (inclusive)
+   * when given, else from `start_ms` (within Binance's 24 h window), else the most recent ones. At most
+   * MY_TRADES_PAGE rows: a full page means there may be more (page on with the last id + 1).
+   */
+  readonly my_trades: { readonly input: { readonly symbol: string; readonly start_ms: number | null; readonly from_id: number | null }; readonly output: VenueOutcome<readonly TradeReport[]> };
   /** The gateway re-sends the rules event (the engine asks after a restart of either side). */
   readonly rules_now: { readonly input: Record<string, never>; readonly output: { readonly sent: boolean } };
 };
@@ -274,7 +282,7 @@ export const MARKET_CHANNEL: ChannelSpec = {
       cancel_order_list: fields({ symbol: 'string', list_client_order_id: 'string' }),
       query_order_list: fields({ list_client_order_id: 'string' }),
       open_order_lists: null,
-      my_trades: fields({ symbol: 'string', start_ms: 'number|null' }),
+      my_trades: fields({ symbol: 'string', start_ms: 'number|null', from_id: 'number|null' }),
       rules_now: null,
     },
   },

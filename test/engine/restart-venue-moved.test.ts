@@ -1,0 +1,156 @@
+import { createHmac } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ReasonCode } from '@vigil/contracts';
+import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
+import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
+import { SIM_KEY, startVenue } from '../integration/harness.js';
+import { AI_KEY, engineDetails, startTrading, waitFor } from './engine-harness.js';
+
+/**
+ * The venue moves on while the bot is down: its protection fills, or someone trades the coin by
+ * hand. The restarted bot must learn it from REST (order lists, myTrades paged from the last trade
+ * it knew, balances) and never act on a position that is gone: no order for coins it does not own.
+ */
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+type VenueOrder = { clientOrderId: string; side: string; status: string; type: string; symbol: string };
+type State = { orders: VenueOrder[]; lists: { listClientOrderId: string; status: string }[]; balances?: unknown };
+const venueState = async (sim: ExchangeSim): Promise<State> => (await (await fetch(`${sim.admin}/admin/state`)).json()) as State;
+const post = (url: string, body: unknown) => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+const reasons = (t: { sup: { modeState: { reasons: readonly { code: ReasonCode }[] } } }) => t.sup.modeState.reasons.map((r) => r.code);
+const ENGINE = { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100, not_found_after_ms: 1000, not_found_min_queries: 2, trailing_enabled: false };
+
+async function signed(sim: ExchangeSim, method: string, path: string, params: Record<string, string>): Promise<Record<string, unknown>> {
+  const q = new URLSearchParams({ ...params, timestamp: String(Date.now()), recvWindow: '5000' }).toString();
+  const sig = createHmac('sha256', SIM_KEY.secretKey).update(q).digest('hex');
+  const res = await fetch(`${sim.rest}${path}?${q}&signature=${sig}`, { method, headers: { 'X-MBX-APIKEY': SIM_KEY.apiKey } });
+  return (await res.json()) as Record<string, unknown>;
+}
+const baseFree = async (sim: ExchangeSim): Promise<string> => {
+  const a = (await signed(sim, 'GET', '/api/v3/account', {})) as { balances: { asset: string; free: string; locked: string }[] };
+  const b = a.balances.find((x) => x.asset === 'BTC')!;
+  return `${b.free}+${b.locked}`;
+};
+
+/** First run until its entry is OCO-protected, then stopped with the market frozen. */
+async function protectedThenStopped(engine: Record<string, unknown> = {}) {
+  const sim = await startVenue();
+  const reviewer: Reviewer = await startReviewer({ apiKey: AI_KEY });
+  cleanup.push(() => sim.close(), () => reviewer.close());
+  const first = await startTrading({ sim, reviewer, extra: { engine: { ...ENGINE, ...engine } } });
+  let running: (() => Promise<void>) | null = first.stopAll;
+  cleanup.push(async () => running?.());
+  const placed = await waitFor('protection placed', () => first.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
+  const plan = JSON.parse(placed.payload) as { list_client_order_id: string; qty: string; stop_price: string; take_profit_price: string };
+  await post(`${sim.admin}/admin/market`, { paused: true });
+  const pos = ((await engineDetails(first.sup))['pnl'] as { symbols: { symbol: string; qty: string }[] }).symbols.find((s) => s.symbol === 'BTCUSDT')!;
+  expect(Number(pos.qty)).toBeGreaterThan(0);
+  await first.stopAll();
+  running = null;
+  const restart = async (extraEngine: Record<string, unknown> = {}) => {
+    const second = await startTrading({ sim, reviewer, varDir: first.varDir, extra: { engine: { ...ENGINE, ...engine, ...extraEngine } } });
+    cleanup.push(() => second.stopAll());
+    return second;
+  };
+  return { sim, first, plan, position: pos.qty, restart };
+}
+
+const price = (x: number): string => x.toFixed(2);
+/** The symbol's lot step: a position below it is commission dust, not a position (it cannot be sold). */
+const lotStep = async (sim: ExchangeSim): Promise<number> => {
+  const info = (await (await fetch(`${sim.rest}/api/v3/exchangeInfo?symbol=BTCUSDT`)).json()) as { symbols: { filters: { filterType: string; stepSize?: string }[] }[] };
+  return Number(info.symbols[0]!.filters.find((f) => f.filterType === 'LOT_SIZE')!.stepSize);
+};
+const botSells = (s: State) => s.orders.filter((o) => o.clientOrderId.startsWith('vg') && o.side === 'SELL');
+
+describe('restart after the venue moved while the bot was down', () => {
+  it('stop leg filled while down: the restarted bot records the exit fill, is flat, and places nothing for the gone position', async () => {
+    const { sim, plan, restart } = await protectedThenStopped();
+    // Between the stop and its limit: the stop triggers and its limit sells at once.
+    await post(`${sim.admin}/admin/price`, { symbol: 'BTCUSDT', price: price(Number(plan.stop_price) * 0.999) });
+    const before = await waitFor('the OCO done at the venue', async () => {
+      const s = await venueState(sim);
+      return s.lists.find((l) => l.listClientOrderId === plan.list_client_order_id)?.status === 'ALL_DONE' ? s : null;
+    }, 5000, 50);
+    const balanceBefore = await baseFree(sim);
+
+    const second = await restart();
+    await waitFor('released to NORMAL', () => second.sup.modeState.mode === 'NORMAL', 20_000, 50);
+    const pos = ((await engineDetails(second.sup))['pnl'] as { symbols: { symbol: string; qty: string }[] }).symbols.find((s) => s.symbol === 'BTCUSDT')!;
+    expect(Number(pos.qty)).toBeLessThan(await lotStep(sim));
+    const exit = second.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'FILL_RECORDED' AND run_id = ? AND json_extract(payload, '$.side') = 'SELL'", second.runId);
+    expect(exit.length).toBeGreaterThan(0);
+    expect((JSON.parse(exit[0]!.payload) as { client_order_id: string }).client_order_id).toMatch(/^vg[st]/);
+    // A few more cycles: nothing placed for the position that is gone, no coin sold.
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await venueState(sim);
+    expect(botSells(after)).toHaveLength(botSells(before).length);
+    expect(await baseFree(sim)).toBe(balanceBefore);
+  }, 120_000);
+
+  it('take-profit leg filled while down: the exit and its realized profit are recorded, the bot is flat and sells nothing more', async () => {
+    const { sim, plan, restart } = await protectedThenStopped();
+    await post(`${sim.admin}/admin/price`, { symbol: 'BTCUSDT', price: price(Number(plan.take_profit_price) * 1.001) });
+    const before = await waitFor('the OCO done at the venue', async () => {
+      const s = await venueState(sim);
+      return s.lists.find((l) => l.listClientOrderId === plan.list_client_order_id)?.status === 'ALL_DONE' ? s : null;
+    }, 5000, 50);
+    const balanceBefore = await baseFree(sim);
+
+    const second = await restart();
+    await waitFor('released to NORMAL', () => second.sup.modeState.mode === 'NORMAL', 20_000, 50);
+    const d = await engineDetails(second.sup);
+    const pos = (d['pnl'] as { symbols: { symbol: string; qty: string; realized: string }[] }).symbols.find((s) => s.symbol === 'BTCUSDT')!;
+    expect(Number(pos.qty)).toBeLessThan(await lotStep(sim));
+    expect(Number(pos.realized)).toBeGreaterThan(0);
+    const exit = second.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'FILL_RECORDED' AND run_id = ? AND json_extract(payload, '$.side') = 'SELL'", second.runId);
+    expect((JSON.parse(exit[0]!.payload) as { client_order_id: string }).client_order_id).toMatch(/^vgt/);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(botSells(await venueState(sim))).toHaveLength(botSells(before).length);
+    expect(await baseFree(sim)).toBe(balanceBefore);
+  }, 120_000);
+
+  it('coin sold by hand while down, policy pause: PAUSE_NEEDS_MANUAL with the inventory, and the bot places nothing on the symbol', async () => {
+    const { sim, plan, restart } = await protectedThenStopped();
+    const sold = await signed(sim, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.00100', newClientOrderId: 'operator-by-hand-1' });
+    expect(sold['status']).toBe('FILLED');
+    const before = await venueState(sim);
+
+    const second = await restart();
+    await waitFor('PAUSE_NEEDS_MANUAL', () => reasons(second).includes('PAUSE_NEEDS_MANUAL') && second.sup.modeState.mode === 'PAUSE', 20_000, 50);
+    const diff = await waitFor('the diff row', () => second.q<{ kind: string; detail: string }>("SELECT * FROM reconcile_diffs WHERE kind = 'POSITION_SOLD_OUTSIDE'")[0], 5000, 50);
+    const inv = JSON.parse(diff.detail) as { why: string; foreign_sold: string; foreign_trades: { side: string }[]; state: { position_qty: string; protection: { id: string } | null } };
+    expect(inv.why).toBe('SOLD_BY_OTHERS');
+    expect(Number(inv.foreign_sold)).toBeCloseTo(0.001, 8);
+    expect(inv.foreign_trades.every((t) => t.side === 'SELL')).toBe(true);
+    expect(Number(inv.state.position_qty)).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await venueState(sim);
+    // Nothing new from the bot, and its standing protection untouched.
+    expect(after.orders.filter((o) => o.clientOrderId.startsWith('vg')).length).toBe(before.orders.filter((o) => o.clientOrderId.startsWith('vg')).length);
+    expect(after.lists.find((l) => l.listClientOrderId === plan.list_client_order_id)?.status).toBe('EXECUTING');
+    expect(second.sup.modeState.mode).toBe('PAUSE');
+  }, 120_000);
+
+  it('coin sold by hand while down, policy adopt: the position shrinks to what is left, protection larger than it is cancelled', async () => {
+    const { sim, plan, position, restart } = await protectedThenStopped({ manual_change_policy: 'adopt' });
+    // More than the bot's position: the adopted position is zero and its OCO must not sell on.
+    const sold = await signed(sim, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: (Math.ceil(Number(position) * 100_000) / 100_000 + 0.00001).toFixed(5), newClientOrderId: 'operator-by-hand-2' });
+    expect(sold['status']).toBe('FILLED');
+
+    const second = await restart();
+    const diff = await waitFor('the adoption', () => second.q<{ kind: string; detail: string }>("SELECT * FROM reconcile_diffs WHERE kind = 'POSITION_ADOPTED_FROM_VENUE'")[0], 20_000, 50);
+    expect((JSON.parse(diff.detail) as { adopted_qty: string }).adopted_qty).toBe('0');
+    await waitFor('the OCO cancelled at the venue', async () => (await venueState(sim)).lists.find((l) => l.listClientOrderId === plan.list_client_order_id)?.status === 'ALL_DONE', 10_000, 50);
+    const legs = (await venueState(sim)).orders.filter((o) => o.clientOrderId.slice(3) === plan.list_client_order_id.slice(3));
+    expect(legs.map((o) => o.status).sort()).toEqual(['CANCELED', 'CANCELED']);
+    await waitFor('released to NORMAL', () => second.sup.modeState.mode === 'NORMAL', 20_000, 50);
+    expect(reasons(second)).not.toContain('PAUSE_NEEDS_MANUAL');
+    const pos = ((await engineDetails(second.sup))['pnl'] as { symbols: { symbol: string; qty: string }[] }).symbols.find((s) => s.symbol === 'BTCUSDT')!;
+    expect(Number(pos.qty)).toBe(0);
+  }, 120_000);
+});
