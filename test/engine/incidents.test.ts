@@ -247,6 +247,24 @@ describe('incidents on the simulator', () => {
     expect(check.blocked_by).toContain('KILL_SWITCH_ACTIVE');
   }, 60_000);
 
+  it('the kill switch cancels a resting entry at the next management pass: nothing that adds risk rests on the venue in PAUSE', async () => {
+    // Entries rest 80 bps under the ask with a TTL far beyond the test: only the halt can end them.
+    const t = await startTrading({
+      extra: { strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 600_000, entry_offset_bps: 80, max_requotes: 0 } },
+    });
+    stop = t.stopAll;
+    const working = await waitFor('a resting entry', () => t.q<{ client_order_id: string }>("SELECT client_order_id FROM orders WHERE client_order_id LIKE 'vge%' AND status = 'NEW'")[0], 40_000, 50);
+    writeFileSync(join(t.varDir, 'KILL'), 'operator stop\n');
+    await waitFor('KILL_SWITCH_ACTIVE', () => reasons(t).includes('KILL_SWITCH_ACTIVE') && t.sup.modeState.mode === 'PAUSE', 5000, 20);
+    const venueStatus = async () => ((await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string; status: string }[] }).orders.find((o) => o.clientOrderId === working.client_order_id)?.status;
+    await waitFor('the entry cancelled at the venue', async () => (await venueStatus()) === 'CANCELED', 10_000, 50);
+    const cancel = await waitFor('the CANCEL intent', () => t.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'CANCEL'")[0], 5000, 50);
+    expect(JSON.parse(cancel.payload)).toMatchObject({ why: 'halt', target: working.client_order_id });
+    // And no entry order of ours is left working at the venue.
+    const open = ((await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string; status: string }[] }).orders.filter((o) => o.clientOrderId.startsWith('vge') && (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED'));
+    expect(open).toEqual([]);
+  }, 90_000);
+
   it('a halted symbol is quarantined for entries while the others trade', async () => {
     // Halted before the bot starts: its first exchangeInfo already says so.
     const sim = await startVenue();

@@ -68,6 +68,43 @@ const lotStep = async (sim: ExchangeSim): Promise<number> => {
 const botSells = (s: State) => s.orders.filter((o) => o.clientOrderId.startsWith('vg') && o.side === 'SELL');
 
 describe('restart after the venue moved while the bot was down', () => {
+  it('resting entry partly filled while down: the restarted bot cancels the rest and protects exactly the filled part', async () => {
+    const sim = await startVenue();
+    const reviewer: Reviewer = await startReviewer({ apiKey: AI_KEY });
+    cleanup.push(() => sim.close(), () => reviewer.close());
+    const strategy = { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 600_000, entry_offset_bps: 80, max_requotes: 0 };
+    const first = await startTrading({ sim, reviewer, extra: { engine: ENGINE, strategy } });
+    let running: (() => Promise<void>) | null = first.stopAll;
+    cleanup.push(async () => running?.());
+    const entry = await waitFor('a resting entry', () => first.q<{ client_order_id: string; price: string; orig_qty: string }>("SELECT client_order_id, price, orig_qty FROM orders WHERE client_order_id LIKE 'vge%' AND status = 'NEW'")[0], 40_000, 50);
+    await post(`${sim.admin}/admin/market`, { paused: true });
+    await first.stopAll();
+    running = null;
+    // While down: a thin book walks down through the entry's price and fills a third of it.
+    const part = (Math.floor((Number(entry.orig_qty) / 3) * 100_000) / 100_000).toFixed(5);
+    await post(`${sim.admin}/admin/liquidity`, { symbol: 'BTCUSDT', askQty: part, levels: 1 });
+    await post(`${sim.admin}/admin/price`, { symbol: 'BTCUSDT', price: price(Number(entry.price) * 0.9995) });
+    const partly = await waitFor('the entry partly filled at the venue', async () => {
+      const o = (await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id) as (VenueOrder & { executedQty: string }) | undefined;
+      return o?.status === 'PARTIALLY_FILLED' ? o : null;
+    }, 5000, 50);
+    expect(Number(partly.executedQty)).toBeGreaterThan(0);
+    // The price back above the entry's limit, then a deep book again: the rest stays unfilled.
+    await post(`${sim.admin}/admin/price`, { symbol: 'BTCUSDT', price: price(Number(entry.price) * 1.008) });
+    await post(`${sim.admin}/admin/liquidity`, { symbol: 'BTCUSDT', askQty: '2.75', bidQty: '3.5', levels: 20 });
+    expect((await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id)?.status).toBe('PARTIALLY_FILLED');
+
+    const second = await startTrading({ sim, reviewer, varDir: first.varDir, extra: { engine: ENGINE, strategy } });
+    cleanup.push(() => second.stopAll());
+    await post(`${sim.admin}/admin/market`, { paused: false });
+    await waitFor('the rest cancelled at the venue', async () => (await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id)?.status === 'CANCELED', 20_000, 50);
+    const placed = await waitFor('the filled part protected', () => second.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED' AND run_id = ?", second.runId)[0], 20_000, 50);
+    const qty = Number((JSON.parse(placed.payload) as { qty: string }).qty);
+    expect(qty).toBeGreaterThan(0);
+    expect(qty).toBeLessThanOrEqual(Number(partly.executedQty));
+    expect(Number(partly.executedQty) - qty).toBeLessThan(await lotStep(sim) + Number(partly.executedQty) * 0.002);
+  }, 120_000);
+
   it('stop leg filled while down: the restarted bot records the exit fill, is flat, and places nothing for the gone position', async () => {
     const { sim, plan, restart } = await protectedThenStopped();
     // Between the stop and its limit: the stop triggers and its limit sells at once.
