@@ -41,8 +41,10 @@ const POINTS = [
   { id: 'f', point: 'audit_storm', what: '10 000-row audit storm with 40 critical rows in flight, entry sent' },
   { id: 'g', point: 'entry_working', what: 'entry confirmed resting (NEW) at the venue; it fills while the bot is down' },
   { id: 'h', point: 'replace_after_send', what: 're-quote by cancelReplace executed at the venue (old entry cancelled, new one resting), reply not processed' },
+  { id: 'i', point: 'protection_placed', what: 'OCO confirmed; its stop leg fills while the bot is down', whileDown: 'stop' },
+  { id: 'j', point: 'protection_placed', what: 'OCO confirmed; its take-profit leg fills while the bot is down', whileDown: 'take_profit' },
 ];
-const QUICK = ['a', 'b', 'c', 'd', 'g', 'h'];
+const QUICK = ['a', 'b', 'c', 'd', 'g', 'h', 'i'];
 
 const args = process.argv.slice(2);
 const flag = (n) => args.includes(n);
@@ -275,6 +277,20 @@ async function crashRow(p, seed) {
     } else {
       const m = await crashAt(p.point, p.point === 'swap_after_cancel' ? driveSwap : null);
       if (p.point === 'replace_after_send') replaced = m.detail;
+      if (p.whileDown) {
+        // While the bot is down the price goes through one leg of its OCO: the list executes.
+        const st = await getJson(`${admin}/admin/state`);
+        const list = m.detail.list_client_order_id;
+        const leg = st.orders.find((o) => o.clientOrderId === `${p.whileDown === 'stop' ? 'vgs' : 'vgt'}${list.slice(3)}`);
+        if (!leg || leg.status !== 'NEW') throw new Error(`the OCO leg is not resting at the venue (${leg?.status})`);
+        await post(`${admin}/admin/market`, { paused: true });
+        const px = p.whileDown === 'stop' ? Number(leg.stopPrice) * 0.999 : Number(leg.price) * 1.001;
+        await post(`${admin}/admin/price`, { symbol: leg.symbol, price: px.toFixed(2) });
+        const after = (await getJson(`${admin}/admin/state`)).orders.find((x) => x.clientOrderId === leg.clientOrderId);
+        row.notes.push(`${p.whileDown} leg while down: ${after.status} ${after.executedQty}`);
+        if (after.status !== 'FILLED') throw new Error(`the ${p.whileDown} leg did not fill (${after.status})`);
+        await post(`${admin}/admin/market`, { paused: false });
+      }
       if (p.point === 'entry_working') {
         // While the bot is down, the market comes down through the resting entry: it fills.
         const o = (await getJson(`${admin}/admin/state`)).orders.find((x) => x.clientOrderId === m.detail.client_order_id);
@@ -349,7 +365,7 @@ async function crashRow(p, seed) {
   }
   const protOk = row.protection === 'protected' ? row.protection_ms !== null && row.protection_ms <= BOUND.protection_ms : row.protection === 'flat';
   if (row.unmanaged) row.notes.push(`error: ${row.unmanaged}`);
-  row.verdict = !row.unmanaged && row.recovered && protOk && row.duplicates === 0 && row.missing === 0 && row.integrity === 'ok' && row.chain === 'ok' && row.mode_ok ? 'PASS' : 'FAIL';
+  row.verdict = !row.unmanaged && !row.oversold && row.recovered && protOk && row.duplicates === 0 && row.missing === 0 && row.integrity === 'ok' && row.chain === 'ok' && row.mode_ok ? 'PASS' : 'FAIL';
   if (row.verdict === 'PASS' && !flag('--keep')) rmSync(dir, { recursive: true, force: true });
   else row.notes.push(`kept ${dir}`);
   return row;
@@ -376,6 +392,11 @@ function judgeFiles(row, varDir, state, apiKey) {
       if (i?.kind === 'ENTRY' && i.requote === 0 && i.decision) perDecision.set(i.decision, [...(perDecision.get(i.decision) ?? []), o.clientOrderId]);
     }
     for (const [d, list] of perDecision) if (list.length > 1) (row.duplicates++, row.dup_detail.push(`decision ${d}: ${list.join(',')}`));
+    // 1b. The bot never sold more of a coin than its own orders bought (the account's other holdings
+    // are never the bot's): per symbol, executed SELL <= executed BUY.
+    const net = new Map();
+    for (const o of mine) net.set(o.symbol, (net.get(o.symbol) ?? 0) + (o.side === 'BUY' ? 1 : -1) * Number(o.executedQty));
+    for (const [sym, q] of net) if (q < -1e-12) (row.oversold = (row.oversold ?? 0) + 1, row.notes.push(`error: sold ${-q} ${sym} more than bought`));
     // 2. Every order the venue holds has its intent's CREATED row (legs through their list).
     for (const o of mine) {
       const coid = listOf(o.clientOrderId) ?? o.clientOrderId;

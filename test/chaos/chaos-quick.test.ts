@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The reduced crash-point matrix (CI): `npm run chaos -- --quick`, one seed, points a, b, c, d, g, h.
+ * The reduced crash-point matrix (CI): `npm run chaos -- --quick`, one seed, points a, b, c, d, g, h, i (the OCO's stop fills while the bot is down).
  * The real `supervisor start --live` process is SIGKILLed at each point and restarted against the
  * same venue; every row must recover with no duplicate order, every position protected, every
  * audit row present, an intact database and the startup mode path.
@@ -18,7 +18,7 @@ describe('chaos matrix (quick)', () => {
     const report = join(mkdtempSync(join(tmpdir(), 'vigil-chaos-quick-')), 'RELIABILITY.md');
     const r = await execa(process.execPath, [script, '--quick', '--report', report], { reject: false, timeout: 280_000 });
     const out = JSON.parse(readFileSync(report.replace(/\.md$/, '.json'), 'utf8')) as { crash: { point: string; verdict: string; kills: number; integrity: string; chain: string; duplicates: number; missing: number; recovered: boolean; mode_ok: boolean; notes: string[] }[] };
-    expect(out.crash.map((x) => x.point)).toEqual(['after_intent_commit', 'after_send_before_response', 'after_fill_before_protect', 'swap_after_cancel', 'entry_working', 'replace_after_send']);
+    expect(out.crash.map((x) => x.point)).toEqual(['after_intent_commit', 'after_send_before_response', 'after_fill_before_protect', 'swap_after_cancel', 'entry_working', 'replace_after_send', 'protection_placed']);
     for (const row of out.crash) {
       expect(row, JSON.stringify(row)).toMatchObject({ verdict: 'PASS', recovered: true, duplicates: 0, missing: 0, integrity: 'ok', chain: 'ok', mode_ok: true });
       expect(row.kills).toBeGreaterThanOrEqual(1);

@@ -235,6 +235,7 @@ export class AuditReader {
     intents: { order_intent_id: string; state: string; created_ms: number; symbol: string | null; side: string | null; client_order_id: string | null; cycle_id: number | null; decision_id: string | null; payload: Record<string, unknown> }[];
     ownOrders: { symbol: string; client_order_id: string; exchange_order_id: string }[];
     lastTradeIds: Record<string, number>;
+    unmapped: { symbol: string; client_order_id: string; kind: string }[];
   } {
     const positions = (
       this.db.prepare('SELECT p.symbol AS symbol, p.ts_ms AS ts_ms, e.payload AS payload FROM positions p JOIN events e ON e.seq = p.last_seq ORDER BY p.symbol').all() as { symbol: string; ts_ms: number; payload: string }[]
@@ -274,7 +275,17 @@ export class AuditReader {
       const seen = p.payload['last_trade_id'];
       if (typeof seen === 'number' && seen > (lastTradeIds[p.symbol] ?? -1)) lastTradeIds[p.symbol] = seen;
     }
-    return { positions, intents, ownOrders, lastTradeIds };
+    // Intents of the last 30 days whose order (or list) id never reached the audit: a crash right
+    // after the venue's reply can lose the bulk rows that carried it. Startup asks the venue for them,
+    // so a trade of such an order is still known as the bot's.
+    const unmapped = (
+      this.db
+        .prepare(
+          "SELECT i.symbol, i.client_order_id, json_extract(e.payload, '$.kind') AS kind FROM order_intents i JOIN events e ON e.seq = i.created_seq WHERE i.created_ms >= ? AND i.symbol IS NOT NULL AND i.client_order_id IS NOT NULL AND json_extract(e.payload, '$.kind') IN ('ENTRY', 'PROTECT', 'EXIT') AND i.state NOT IN ('FAILED_TERMINAL', 'NOT_FOUND') AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.exchange_order_id IS NOT NULL AND (o.client_order_id = i.client_order_id OR (i.client_order_id LIKE 'vgl%' AND o.client_order_id IN ('vgs' || substr(i.client_order_id, 4), 'vgt' || substr(i.client_order_id, 4))))) ORDER BY i.created_seq DESC LIMIT 200",
+        )
+        .all(Date.now() - 30 * 86_400_000) as { symbol: string; client_order_id: string; kind: string }[]
+    );
+    return { positions, intents, ownOrders, lastTradeIds, unmapped };
   }
 
   lastSeq(): number {

@@ -121,3 +121,109 @@ describe('judgeHoldings', () => {
     expect(judgeHoldings({ position: '0', balance: '0.5', base_asset: 'BTC', step: '0.00001', tolerance_steps: 1, foreign: s.foreign, policy: 'pause' })).toEqual({ kind: 'CONSISTENT' });
   });
 });
+
+/**
+ * The reconcile loop as the engine runs it (splitTrades, count the own trades, judgeHoldings on
+ * the others' trades while holding and on the balance), over random sequences of what happens at
+ * the venue: the bot's fills it may not have seen (a restart, a lost stream), the operator's trades
+ * and withdrawals while the bot is down. Invariants after every reconcile: the bot's position is
+ * never more than its own fills net (it never owns the operator's coins), never more than the
+ * balance unless the symbol is left to the operator, and the bot only ever sells what it holds.
+ */
+describe('the reconcile loop over random venue histories', () => {
+  type Step =
+    | { k: 'bot_buy'; q: number }
+    | { k: 'bot_sell' }
+    | { k: 'op_sell'; q: number }
+    | { k: 'op_buy'; q: number }
+    | { k: 'withdraw'; q: number }
+    | { k: 'reconcile' };
+  const units = fc.integer({ min: 1, max: 500 });
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    units.map((q) => ({ k: 'bot_buy' as const, q })),
+    fc.constant({ k: 'bot_sell' as const }),
+    units.map((q) => ({ k: 'op_sell' as const, q })),
+    units.map((q) => ({ k: 'op_buy' as const, q })),
+    units.map((q) => ({ k: 'withdraw' as const, q })),
+    fc.constant({ k: 'reconcile' as const }),
+  );
+  const LOT = new Dec('0.00001');
+  const u = (n: number) => LOT.mul(n);
+
+  it('keeps the position within the bot own fills and the balance, under both policies, with restarts at any point', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), fc.integer({ min: 0, max: 2000 }), fc.constantFrom('adopt' as const, 'pause' as const), (steps, opHold, policy) => {
+        let balance = u(opHold);
+        const trades: TradeRow[] = [];
+        const ownOrders = new Set<number>();
+        let nextId = 1;
+        let ownNet = new Dec(0); // what the bot's own orders bought minus sold, at the venue
+        // The bot's audited state (a restart keeps exactly this).
+        let pos = new Dec(0);
+        const counted = new Set<number>();
+        let last = 0;
+        let frozen = false;
+        const trade = (own: boolean, buyer: boolean, q: Dec) => {
+          const order = nextId + 10_000;
+          if (own) ownOrders.add(order);
+          trades.push({ trade_id: nextId++, order_id: order, order_list_id: -1, is_buyer: buyer, qty: q.toFixed(), commission: '0', commission_asset: 'USDT' });
+        };
+        for (const s of [...steps, { k: 'reconcile' as const }]) {
+          switch (s.k) {
+            case 'bot_buy':
+              if (frozen) break;
+              balance = balance.plus(u(s.q));
+              ownNet = ownNet.plus(u(s.q));
+              trade(true, true, u(s.q)); // filled; the bot learns it at the next reconcile
+              break;
+            case 'bot_sell': {
+              if (frozen) break;
+              // The protection sells what the bot holds, capped by the balance (as protectableQty).
+              const q = Dec.min(pos, balance);
+              if (q.lte(0)) break;
+              expect(q.lte(pos)).toBe(true);
+              balance = balance.minus(q);
+              ownNet = ownNet.minus(q);
+              pos = pos.minus(q);
+              trade(true, false, q);
+              counted.add(nextId - 1);
+              break;
+            }
+            case 'op_sell': {
+              const q = Dec.min(u(s.q), balance);
+              if (q.lte(0)) break;
+              balance = balance.minus(q);
+              trade(false, false, q);
+              break;
+            }
+            case 'op_buy':
+              balance = balance.plus(u(s.q));
+              trade(false, true, u(s.q));
+              break;
+            case 'withdraw':
+              balance = balance.minus(Dec.min(u(s.q), balance));
+              break;
+            case 'reconcile': {
+              const split = splitTrades({ orders: ownOrders, lists: new Set(), counted }, trades.filter((t) => t.trade_id > last));
+              for (const t of split.own) {
+                counted.add(t.trade_id);
+                pos = t.is_buyer ? pos.plus(t.qty) : Dec.max(0, pos.minus(t.qty));
+              }
+              const held = pos.gt(0);
+              const v = judgeHoldings({ position: pos.toFixed(), balance: balance.toFixed(), base_asset: 'BTC', step: LOT.toFixed(), tolerance_steps: 0, foreign: held ? split.foreign : [], policy });
+              if (v.kind === 'ADOPT') pos = new Dec(v.qty);
+              if (v.kind === 'NEEDS_MANUAL') frozen = true;
+              else if (split.last_trade_id !== null) last = split.last_trade_id;
+              // Invariants.
+              expect(pos.lte(Dec.max(ownNet, 0))).toBe(true);
+              if (!frozen) expect(pos.lte(balance)).toBe(true);
+              if (policy === 'adopt') expect(frozen).toBe(false);
+              break;
+            }
+          }
+        }
+      }),
+      { numRuns: Math.max(1000, Math.floor(RUNS / 2)), seed: SEED },
+    );
+  });
+});

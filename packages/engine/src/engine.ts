@@ -297,11 +297,13 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   // --- startup ------------------------------------------------------------------------------------
 
   const startup = async (): Promise<void> => {
+    let unmapped: readonly { symbol: string; client_order_id: string }[] = [];
     const dbFile = join(ctx.init.var_dir, 'data', 'audit.sqlite');
     for (let attempt = 0; !stopped; attempt++) {
       const mem = readEngineMemory(dbFile);
       if (mem.ok) {
         restoreMemory(mem.memory, { ledger, intents, trader, now: Date.now });
+        unmapped = mem.memory.unmapped;
         event('RECONCILE_STARTED', { startup: true, remembered_positions: mem.memory.positions.length, unresolved_intents: mem.memory.intents.length });
         break;
       }
@@ -316,6 +318,17 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     if (stopped) return;
     setStage('STARTUP_RECONCILE');
     for (let attempt = 0; !stopped; attempt++) {
+      // Orders remembered without their venue id (a crash right after the reply): ask for them
+      // before trades are judged, or an exit that filled while down would look like someone else's.
+      if (unmapped.length > 0) {
+        const left = await trader.learnOrderIds(unmapped);
+        if (left > 0) {
+          reason('STARTUP_RECONCILE_FAILED', true, { step: 'order ids', unanswered: left });
+          await sleep(Math.min(30_000, 500 * 2 ** attempt));
+          continue;
+        }
+        unmapped = [];
+      }
       await trader.resolveUnknown();
       const r = await trader.exclusive(() => reconciler.run(null, { startup: true }));
       if (r.ok) {

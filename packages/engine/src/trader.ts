@@ -492,6 +492,29 @@ export class Trader {
     return this.d.intents.byClientOrderId(coid) !== undefined;
   }
 
+  /**
+   * Asks the venue for the ids of remembered orders whose reply never reached the audit (a crash
+   * right after it): their trades are then known as the bot's. An order the venue does not know
+   * (never placed) has no trades to attribute. Returns how many could not be asked (venue silent).
+   */
+  async learnOrderIds(unmapped: readonly { readonly symbol: string; readonly client_order_id: string }[]): Promise<number> {
+    let unanswered = 0;
+    for (const u of unmapped) {
+      if (u.client_order_id.startsWith('vgl')) {
+        const l = await venue(this.d.call(), 'query_order_list', { list_client_order_id: u.client_order_id });
+        if (l.kind === 'OK') {
+          this.listIds.add(l.body.order_list_id);
+          for (const o of l.body.orders) this.orderIds.set(o.order_id, o.client_order_id);
+        } else if (!(l.kind === 'REJECTED' && (l.code === -2011 || l.code === -2013))) unanswered++;
+      } else {
+        const o = await venue(this.d.call(), 'query_order', { symbol: u.symbol, client_order_id: u.client_order_id });
+        if (o.kind === 'OK') this.orderIds.set(o.body.order_id, o.body.client_order_id);
+        else if (!(o.kind === 'REJECTED' && o.code === -2013)) unanswered++;
+      }
+    }
+    return unanswered;
+  }
+
   /** Registers an order list id seen at reconcile as ours (list clientOrderId prefix "vgl"). */
   knowList(orderListId: number): void {
     this.listIds.add(orderListId);
@@ -851,6 +874,7 @@ export class Trader {
     s.retry_at_ms = 0;
     this.d.event('PROTECTION_PLACED', { symbol: s.symbol, kind: 'OCO', list_client_order_id: list.list_client_order_id, order_list_id: list.order_list_id, qty: s.protection.qty, stop_price: s.plan?.stop_price ?? null, take_profit_price: s.plan?.take_profit_price ?? null, unprotected_ms: unprotected }, { corr: s.protection.intent.corr });
     this.positionEvent(s.symbol);
+    this.d.crash?.('protection_placed', { symbol: s.symbol, list_client_order_id: list.list_client_order_id });
   }
 
   private backoff(s: Slot): void {
