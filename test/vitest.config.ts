@@ -11,6 +11,10 @@ export default defineConfig({
     // Integration tests start real worker threads, SQLite files and sockets: separate processes
     // keep one test file's threads and ports from leaking into another.
     pool: 'forks',
+    // Both cores (vitest's default leaves one idle: cpus - 1). The integration tests mostly wait on
+    // sockets and timers, so two files at once roughly halve the wall time; their timing bounds are
+    // set for a loaded 2-core machine.
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default'],

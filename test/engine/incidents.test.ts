@@ -98,6 +98,30 @@ describe('incidents on the simulator', () => {
     expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('EXECUTING');
   }, 60_000);
 
+  for (const c of [
+    { name: 'its validation throttled (429)', fault: { kind: 'rate_limit_429', route: 'POST /api/v3/order/test', once: true }, step: 'validate' },
+    { name: 'its cancel answered 503 without executing (unknown, the list still executing)', fault: { kind: 'http_5xx', status: 503, execute: false, route: 'DELETE /api/v3/orderList', once: true }, step: 'cancel' },
+  ]) {
+    it(`a swap step that changed nothing at the venue (${c.name}) is deferred, not failed: no PAUSE, the OCO stands, the swap completes on a later try`, async () => {
+      const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
+      stop = t.stopAll;
+      const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
+      const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
+      await post(`${t.sim.admin}/admin/market`, { paused: true });
+      await post(`${t.sim.admin}/admin/faults`, c.fault);
+      const avg = Number((JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price);
+      await post(`${t.sim.admin}/admin/price`, { symbol: pp.symbol, price: (avg * 1.004).toFixed(2) });
+      const deferred = await waitFor('the deferred swap', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.deferred') = 1")[0], 15_000, 50);
+      expect(JSON.parse(deferred.payload)).toMatchObject({ ok: false, deferred: true, step: c.step, kept: pp.list_client_order_id });
+      expect(deferred.reason_code).toBeNull();
+      const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { lists: { listClientOrderId: string; status: string }[] };
+      expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('EXECUTING');
+      const swapped = await waitFor('the swap on a later try', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.ok') = 1")[0], 30_000, 100);
+      expect((JSON.parse(swapped.payload) as { to: string }).to).toBe('TRAILING');
+      expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'PROTECTION_SWAP_FAILED'")).toHaveLength(0);
+    }, 90_000);
+  }
+
   it('a position in profit swaps its OCO for a trailing stop: validated first, the gap measured, the trailing stop verified at the venue', async () => {
     const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
     stop = t.stopAll;

@@ -136,8 +136,12 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       if (!p['orderListId'] && !p['listClientOrderId']) return err({ http: 400, code: -1102, msg: "Param 'orderListId' or 'listClientOrderId' must be sent, but both were empty/null!" });
       const l = d.ex.findList(key.apiKey, p['orderListId'] ? { orderListId: Number(p['orderListId']) } : { listClientOrderId: p['listClientOrderId']! });
       if (!l || l.symbol !== p['symbol'] || l.status !== 'EXECUTING') return err({ http: 400, code: -2011, msg: 'Order list does not exist.' });
+      // A cancel can meet a 5xx too (Binance: execution status unknown), before or after it took effect.
+      const five = d.faults.take('http_5xx', route, now);
+      if (five && !five.execute) return { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' };
       d.ex.cancelList(l);
       d.onChange();
+      if (five) return { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' };
       return ok(listResponse(d.ex, l, 'CANCEL'));
     }
     case 'GET /api/v3/orderList': {
@@ -210,8 +214,11 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       // orderId is searched first; an origClientOrderId sent with it must match that order.
       let by: { orderId?: number; clientOrderId?: string } = p['orderId'] ? { orderId: Number(p['orderId']) } : { clientOrderId: p['origClientOrderId']! };
       if (p['orderId'] && p['origClientOrderId'] && d.ex.find(key.apiKey, p['symbol'], by)?.clientOrderId !== p['origClientOrderId']) by = { orderId: -1 };
+      const five = d.faults.take('http_5xx', route, now);
+      if (five && !five.execute) return { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' };
       const r = d.ex.cancel(key.apiKey, p['symbol'], by, ncid);
       if (r.ok) d.onChange();
+      if (five) return { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' };
       return r.ok ? ok(cancelReport(r.value, r.value.cancelClientOrderId!, now)) : err(r.err);
     }
     case 'GET /api/v3/order': {

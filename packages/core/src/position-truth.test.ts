@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { Dec } from './decimal.js';
 import { judgeHoldings, splitTrades, type TradeRow } from './position-truth.js';
 
-/** fast-check runs per property: 10 000 in CI (fixed seed), more with FUZZ_RUNS (npm run fuzz). */
-const RUNS = Number(process.env['FUZZ_RUNS'] ?? 10_000);
+/** fast-check runs per property: 10 000 in CI (fixed seed); FUZZ_RUNS multiplies them (npm run fuzz), FUZZ_SEED changes the seed. */
+const RUNS = 10_000 * Math.max(1, Number(process.env['FUZZ_RUNS'] ?? '1') || 1);
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20261205);
 const opts = { numRuns: RUNS, seed: SEED };
 

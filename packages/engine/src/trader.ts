@@ -77,6 +77,9 @@ export interface Slot {
   last_action_ms: number;
   /** The last protection swap's verdict; a failed swap keeps the old protection and pauses. */
   swap_failed: boolean;
+  /** A swap step that changed nothing at the venue is tried again from here (back-off), without a PAUSE. */
+  swap_retry_at: number;
+  swap_deferrals: number;
 }
 
 export interface TraderDeps {
@@ -148,7 +151,7 @@ export class Trader {
   slot(symbol: string): Slot {
     let s = this.slots.get(symbol);
     if (!s) {
-      s = { symbol, entry: null, requote: null, plan: null, protection: null, protect_failures: 0, failures_in_row: 0, retry_at_ms: 0, unprotected_since: null, close: null, last_action_ms: 0, swap_failed: false };
+      s = { symbol, entry: null, requote: null, plan: null, protection: null, protect_failures: 0, failures_in_row: 0, retry_at_ms: 0, unprotected_since: null, close: null, last_action_ms: 0, swap_failed: false, swap_retry_at: 0, swap_deferrals: 0 };
       this.slots.set(symbol, s);
     }
     return s;
@@ -644,7 +647,7 @@ export class Trader {
         if (now < s.retry_at_ms) return;
         if (s.protect_failures >= this.d.cfg.protect_attempts_max) await this.closeSafely(s, `protection failed ${s.protect_failures} times`, true);
         else await this.protect(s);
-      } else if (s.protection.active && s.protection.kind === 'OCO' && this.d.cfg.trailing_enabled && s.plan?.trailing_delta_bps && !s.swap_failed && this.d.rules(s.symbol)?.allowTrailingStop === true && this.d.swapAllowed?.() !== false) {
+      } else if (s.protection.active && s.protection.kind === 'OCO' && this.d.cfg.trailing_enabled && s.plan?.trailing_delta_bps && !s.swap_failed && now >= s.swap_retry_at && this.d.rules(s.symbol)?.allowTrailingStop === true && this.d.swapAllowed?.() !== false) {
         const q = this.d.quote(s.symbol);
         const avg = this.d.ledger.position(s.symbol).avg_price;
         if (q && new Dec(avg).gt(0) && new Dec(q.bid).gte(new Dec(avg).mul(1 + this.d.cfg.trailing_activate_bps / 10_000))) await this.swapToTrailing(s);
@@ -916,6 +919,8 @@ export class Trader {
     this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ended: s.protection.kind, why }, { corr: s.protection.intent.corr });
     s.protection = null;
     s.swap_failed = false;
+    s.swap_deferrals = 0;
+    s.swap_retry_at = 0;
     s.last_action_ms = this.d.now();
     this.pendingTrades.add(s.symbol);
   }
@@ -1005,6 +1010,9 @@ export class Trader {
     if (!p || p.kind !== 'OCO' || !rules || !s.plan?.trailing_delta_bps) return;
     const delta = s.plan.trailing_delta_bps;
     const test = await venue(this.d.call(), 'test_order', { order: { symbol: s.symbol, side: 'SELL', type: 'STOP_LOSS', client_order_id: 'vgtest', quantity: p.qty, trailing_delta: delta } });
+    // Only the venue's verdict on the order is a failed validation; a validation that was throttled,
+    // not sent or not answered changed nothing (order/test places nothing): the OCO stands, try later.
+    if (test.kind !== 'OK' && test.kind !== 'REJECTED') return this.deferSwap(s, 'validate', describe(test));
     if (test.kind !== 'OK') {
       s.swap_failed = true;
       this.d.reason('PROTECTION_SWAP_FAILED', true, { symbol: s.symbol, step: 'validate', outcome: describe(test), kept: p.list_client_order_id });
@@ -1020,14 +1028,7 @@ export class Trader {
     const t0 = this.d.now();
     this.d.churn.record(s.symbol, 'replace');
     const cancel = await venue(this.d.call(), 'cancel_order_list', { symbol: s.symbol, list_client_order_id: p.list_client_order_id }, this.timeout);
-    if (cancel.kind !== 'OK') {
-      // Not cancelled, or we do not know: the old protection may still stand. Stop and look.
-      this.d.intents.transition(cancelIntent, cancel.kind === 'UNKNOWN' ? 'SENT_UNKNOWN' : 'FAILED_TERMINAL', cancel.kind === 'UNKNOWN' ? 'INTENT_SENT_UNKNOWN' : null, { outcome: describe(cancel) });
-      s.swap_failed = true;
-      this.d.reason('PROTECTION_SWAP_FAILED', true, { symbol: s.symbol, step: 'cancel', outcome: describe(cancel) });
-      if (cancel.kind === 'REJECTED') this.onProtectionEnded(s, 'list no longer open at cancel');
-      return;
-    }
+    if (cancel.kind !== 'OK') return this.onSwapCancelFailed(s, p, cancelIntent, cancel);
     this.d.intents.transition(cancelIntent, 'CONFIRMED', null, { list_status: cancel.body.list_order_status });
     for (const r of cancel.body.reports) this.onReport(r);
     const anyFilled = cancel.body.reports.some((r) => !new Dec(r.executed_qty).isZero());
@@ -1072,6 +1073,56 @@ export class Trader {
     await this.protect(s); // re-protect at once with a fresh OCO (CLOSE_SAFELY when it cannot)
   }
 
+  /**
+   * A swap step that changed nothing at the venue: the OCO stands and protects the position, so this
+   * is no failed swap (no PAUSE, no operator); the swap is tried again after a back-off (5 s doubling
+   * to 5 min). Found in the soak: every one of its operator restarts was a swap whose validation or
+   * cancel met a transient fault (a 429, a 503, a timeout) and paused for good.
+   */
+  private deferSwap(s: Slot, step: 'validate' | 'cancel', outcome: JsonObject): void {
+    const p = s.protection;
+    s.swap_deferrals++;
+    const wait = Math.min(300_000, 5_000 * 2 ** (s.swap_deferrals - 1));
+    s.swap_retry_at = this.d.now() + wait;
+    this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ok: false, deferred: true, step, outcome, retry_in_ms: wait, kept: p?.kind === 'OCO' ? p.list_client_order_id : null, order_state: 'OCO active' }, { corr: p?.intent.corr ?? {} });
+  }
+
+  /**
+   * The swap's cancel of the OCO did not come back OK. Refused because the list is no longer open
+   * (-2011: a leg filled meanwhile): the protection ended, learn the fills. Not sent: nothing
+   * changed, defer. Unknown: the list is asked at once; still executing means the cancel did not
+   * take effect (defer), done means the protection ended (fills learned, a fresh OCO for whatever is
+   * left). Anything else, or no answer: the old protection may or may not stand, PAUSE (rule 3).
+   */
+  private async onSwapCancelFailed(s: Slot, p: Extract<NonNullable<Slot['protection']>, { kind: 'OCO' }>, cancelIntent: Intent, cancel: Exclude<VenueOutcome<OrderListReport>, { kind: 'OK' }>): Promise<void> {
+    const outcome = describe(cancel);
+    if (cancel.kind === 'REJECTED' && cancel.code === -2011) {
+      this.d.intents.transition(cancelIntent, 'FAILED_TERMINAL', null, { outcome });
+      this.onProtectionEnded(s, 'list no longer open at cancel');
+      return;
+    }
+    if (cancel.kind === 'THROTTLED' || cancel.kind === 'NOT_SENT' || cancel.kind === 'NETWORK_BEFORE_SEND') {
+      this.d.intents.transition(cancelIntent, 'FAILED_TERMINAL', cancel.kind === 'THROTTLED' ? 'RATE_LIMIT' : null, { outcome, not_sent: true });
+      return this.deferSwap(s, 'cancel', outcome);
+    }
+    if (cancel.kind === 'UNKNOWN') {
+      this.d.intents.transition(cancelIntent, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { outcome });
+      const q = await venue(this.d.call(), 'query_order_list', { list_client_order_id: p.list_client_order_id });
+      if (q.kind === 'OK') {
+        const done = q.body.list_order_status === 'ALL_DONE' || q.body.list_status_type === 'ALL_DONE';
+        this.d.intents.transition(cancelIntent, done ? 'CONFIRMED' : 'NOT_FOUND', null, { resolved_by: 'query_order_list', list_status: q.body.list_order_status });
+        if (done) this.onProtectionEnded(s, 'list done after an unknown swap cancel');
+        else this.deferSwap(s, 'cancel', outcome);
+        return;
+      }
+    } else {
+      this.d.intents.transition(cancelIntent, 'FAILED_TERMINAL', null, { outcome });
+    }
+    s.swap_failed = true;
+    this.d.reason('PROTECTION_SWAP_FAILED', true, { symbol: s.symbol, step: 'cancel', outcome, kept: p.list_client_order_id });
+    this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ok: false, step: 'cancel', outcome, kept: p.list_client_order_id, order_state: 'unknown: list not confirmed' }, { reason: 'PROTECTION_SWAP_FAILED', corr: p.intent.corr });
+  }
+
   /** A trailing stop that is not there after the OCO was cancelled: PAUSE for the operator (incident rule 3). */
   private swapFailed(s: Slot, intent: Intent, outcome: JsonObject, gap: number): void {
     this.d.reason('PROTECTION_SWAP_FAILED', true, { symbol: s.symbol, step: 'place', outcome, unprotected_ms: gap });
@@ -1108,6 +1159,15 @@ export class Trader {
         continue;
       }
       const target = i.kind === 'CANCEL' ? String(i.detail['target'] ?? '') : i.client_order_id;
+      if (i.kind === 'CANCEL' && target.startsWith('vgl')) {
+        // A cancel of an order list is confirmed when the list is done, whoever ended it.
+        const l = await venue(this.d.call(), 'query_order_list', { list_client_order_id: target });
+        if (l.kind === 'OK') {
+          const done = l.body.list_order_status === 'ALL_DONE' || l.body.list_status_type === 'ALL_DONE';
+          this.d.intents.transition(i, done ? 'CONFIRMED' : 'NOT_FOUND', null, { resolved_by: 'query_order_list', list_status: l.body.list_order_status });
+        } else if (l.kind === 'REJECTED' && (l.code === -2011 || l.code === -2013)) this.notFoundAnswer(i, now);
+        continue;
+      }
       const out = await venue(this.d.call(), 'query_order', { symbol: i.symbol, client_order_id: target });
       if (out.kind === 'OK') {
         if (i.kind === 'CANCEL') {
