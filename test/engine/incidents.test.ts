@@ -260,6 +260,26 @@ describe('incidents on the simulator', () => {
     expect(cancels.length).toBeGreaterThanOrEqual(3);
   }, 60_000);
 
+  it('protection refused protect_attempts_max times: CLOSE_SAFELY is raised with its exit plan, the position is sold at market, PAUSE until the operator', async () => {
+    const t = await startTrading({ extra: { engine: { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100, protect_attempts_max: 2, trailing_enabled: false } } });
+    stop = t.stopAll;
+    // Every OCO refused (not a filter failure: no quarantine), from the first one on.
+    await post(`${t.sim.admin}/admin/faults`, { kind: 'reject', route: 'POST /api/v3/orderList/oco', code: -2010, msg: 'Account has insufficient balance for requested action.' });
+    const raised = await waitFor('CLOSE_SAFELY', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'CLOSE_SAFELY'")[0], 40_000, 50);
+    const detail = (JSON.parse(raised.payload) as { detail: { symbol: string; why: string; plan: { side: string; type: string; quantity: string; client_order_id: string } } }).detail;
+    expect(detail.why).toMatch(/protection failed 2 times/);
+    expect(detail.plan).toMatchObject({ side: 'SELL', type: 'MARKET' });
+    expect(Number(detail.plan.quantity)).toBeGreaterThan(0);
+    await waitFor('PAUSE', () => t.sup.modeState.mode === 'PAUSE' && reasons(t).includes('CLOSE_SAFELY'), 5000, 20);
+    const state = async () => ((await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string; status: string; side: string; type: string; executedQty: string }[] }).orders;
+    const exit = await waitFor('the exit filled at the venue', async () => (await state()).find((o) => o.clientOrderId === detail.plan.client_order_id && o.status === 'FILLED'), 10_000, 50);
+    expect(exit).toMatchObject({ side: 'SELL', type: 'MARKET', executedQty: expect.stringMatching(/^0\.000/) });
+    expect(Number(exit.executedQty)).toBeCloseTo(Number(detail.plan.quantity), 8);
+    // The reason is the operator's to clear: still there after the position is gone.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(reasons(t)).toContain('CLOSE_SAFELY');
+  }, 90_000);
+
   it('the operator kill switch file pauses the system and refuses entries', async () => {
     const t = await startTrading();
     stop = t.stopAll;
