@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_ORDER_ID_RE } from '@vigil/contracts';
 import { startPanel, type PanelServer } from '../../apps/supervisor/src/panel/server.js';
 import { supervisorPanelSource } from '../../apps/supervisor/src/status.js';
+import { SLOW_BREAKOUT_SEED } from '../integration/harness.js';
 import { startTrading, waitFor } from '../engine/engine-harness.js';
 
 /**
@@ -28,7 +29,7 @@ const text = (p: Page, sel: string): Promise<string> => p.locator(sel).first().i
 
 describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
   beforeAll(async () => {
-    bot = await startTrading();
+    bot = await startTrading({ seed: SLOW_BREAKOUT_SEED });
     source = supervisorPanelSource(bot.sup, bot.runId, bot.varDir);
     panel = await startPanel(source, '127.0.0.1', 0);
     browser = await chromium.launch({

@@ -22,10 +22,10 @@ export function tradingOverrides(reviewer: Reviewer, extra: Record<string, unkno
   };
 }
 
-export async function startTrading(o: { symbols?: string[]; sim?: ExchangeSim; reviewer?: Reviewer; varDir?: string; extra?: Record<string, unknown> } = {}) {
+export async function startTrading(o: { symbols?: string[]; sim?: ExchangeSim; reviewer?: Reviewer; varDir?: string; extra?: Record<string, unknown>; seed?: number } = {}) {
   process.env['OPENAI_API_KEY'] = AI_KEY;
   const reviewer = o.reviewer ?? (await startReviewer({ apiKey: AI_KEY }));
-  const sim = o.sim ?? (await startVenue());
+  const sim = o.sim ?? (await startVenue(o.seed));
   const overrides = tradingOverrides(reviewer, o.extra);
   // Exchange settings of `extra` (timings) are kept; the venue's addresses and the symbols win.
   const ex = { exchange: { ...((overrides['exchange'] as Record<string, unknown> | undefined) ?? {}), rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: o.symbols ?? ['BTCUSDT'] } };

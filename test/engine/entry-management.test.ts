@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Dec } from '@vigil/core';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { admin } from '../exchange-sim/helpers.js';
-import { startVenue } from '../integration/harness.js';
+import { SLOW_BREAKOUT_SEED, startVenue } from '../integration/harness.js';
 import type { ReasonCode } from '@vigil/contracts';
 import { engineDetails, startTrading, waitFor } from './engine-harness.js';
 
@@ -29,7 +29,7 @@ const states = (q: Q, intentId: string | null): string[] => q<{ to_state: string
 
 /** A venue of our own, so its book can be set before the bot trades on it. */
 async function venueWith(liquidity: Record<string, unknown> | null): Promise<ExchangeSim> {
-  const sim = await startVenue();
+  const sim = await startVenue(SLOW_BREAKOUT_SEED);
   if (liquidity) await admin(sim, 'POST', '/admin/liquidity', { symbol: 'BTCUSDT', ...liquidity });
   return sim;
 }

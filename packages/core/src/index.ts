@@ -7,3 +7,4 @@ export * from './filters.js';
 export * from './stats.js';
 export * from './aigate-modify.js';
 export * from './position-truth.js';
+export * from './venue-diff.js';

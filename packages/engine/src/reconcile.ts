@@ -1,5 +1,5 @@
 import type { AccountReport, Correlation, EventType, JsonObject, OrderListReport, OrderReport, ReasonCode, SymbolRules } from '@vigil/contracts';
-import { Dec } from '@vigil/core';
+import { Dec, diffVenue } from '@vigil/core';
 import type { CrashHook } from '@vigil/runtime';
 import type { Ledger } from './ledger.js';
 import { changedKind, type Trader } from './trader.js';
@@ -77,37 +77,69 @@ export class Reconciler {
     const diffs: Diff[] = [];
     const t = this.d.trader;
     const mine = (o: { client_order_id: string }): boolean => o.client_order_id.startsWith('vg');
-    const listOf = new Map<string, OrderListReport>();
-    for (const l of lists.body) listOf.set(l.list_client_order_id, l);
     for (const l of lists.body) if (l.list_client_order_id.startsWith('vgl')) t.knowList(l.order_list_id);
     for (const o of orders.body) if (mine(o)) t.knowOrder(o.order_id, o.client_order_id);
 
-    // 1. Orders at the venue.
+    // 1-2. Orders and lists at the venue against the state: a pure diff (core/venue-diff.ts), applied here.
+    const actions = diffVenue({
+      symbols: this.d.symbols,
+      held: (sym) => {
+        const s = t.slots.get(sym);
+        const p = s?.protection ?? null;
+        return {
+          entry_client_order_id: s?.entry?.intent.client_order_id ?? null,
+          protection: p === null ? null : p.kind === 'OCO' ? { kind: 'OCO', list_client_order_id: p.list_client_order_id, leg_ids: p.leg_ids, active: p.active } : { kind: 'TRAILING', client_order_id: p.client_order_id, active: p.active },
+        };
+      },
+      hasIntent: (c) => t.hasIntentFor(c),
+      orders: orders.body,
+      lists: lists.body,
+    });
     const foreign = new Set<string>();
-    for (const o of orders.body) {
-      if (!this.d.symbols.includes(o.symbol)) continue;
-      if (!mine(o)) {
-        foreign.add(o.symbol);
-        diffs.push({ kind: 'FOREIGN_ORDER', symbol: o.symbol, severity: 'WARN', detail: { order_id: o.order_id, client_order_id: o.client_order_id, type: o.type, side: o.side, status: o.status } });
-        continue;
-      }
-      const s = t.slot(o.symbol);
-      const known = s.entry?.intent.client_order_id === o.client_order_id || (s.protection?.kind === 'OCO' && s.protection.leg_ids.includes(o.client_order_id)) || (s.protection?.kind === 'TRAILING' && s.protection.client_order_id === o.client_order_id);
-      // An entry placed by this run while the REST snapshot was taken is ours, not a stray.
-      if (known || t.hasIntentFor(o.client_order_id)) continue;
-      if (o.order_list_id >= 0) continue; // judged with its list below
-      if (o.client_order_id.startsWith('vge')) {
-        // An entry of ours we no longer track (restart): never left working blind. Cancel it.
-        diffs.push({ kind: 'STRAY_ENTRY_CANCELLED', symbol: o.symbol, severity: 'WARN', detail: { client_order_id: o.client_order_id, executed_qty: o.executed_qty } });
-        const c = await venue(call, 'cancel_order', { symbol: o.symbol, client_order_id: o.client_order_id });
-        if (c.kind === 'OK') t.onReport(c.body);
-        // What it filled before the cancel is a position: fetch its trades and protect it.
-        if (!new Dec(o.executed_qty).isZero() || (c.kind === 'OK' && !new Dec(c.body.executed_qty).isZero())) t.pendingTrades.add(o.symbol);
-      } else if (o.client_order_id.startsWith('vgr') && !s.protection) {
-        // Our trailing stop from before a restart: adopt it as the position's protection.
-        await this.adoptTrailing(o, diffs);
-      } else {
-        diffs.push({ kind: 'UNTRACKED_ORDER', symbol: o.symbol, severity: 'WARN', detail: { client_order_id: o.client_order_id, type: o.type } });
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'FOREIGN_ORDER':
+          foreign.add(a.order.symbol);
+          diffs.push({ kind: 'FOREIGN_ORDER', symbol: a.order.symbol, severity: 'WARN', detail: { order_id: (a.order as OrderReport).order_id, client_order_id: a.order.client_order_id, type: a.order.type, side: a.order.side, status: a.order.status } });
+          break;
+        case 'CANCEL_STRAY_ENTRY': {
+          // An entry of ours we no longer track (restart): never left working blind. Cancel it.
+          const o = a.order as OrderReport;
+          diffs.push({ kind: 'STRAY_ENTRY_CANCELLED', symbol: o.symbol, severity: 'WARN', detail: { client_order_id: o.client_order_id, executed_qty: o.executed_qty } });
+          const c = await venue(call, 'cancel_order', { symbol: o.symbol, client_order_id: o.client_order_id });
+          if (c.kind === 'OK') t.onReport(c.body);
+          // What it filled before the cancel is a position: fetch its trades and protect it.
+          if (!new Dec(o.executed_qty).isZero() || (c.kind === 'OK' && !new Dec(c.body.executed_qty).isZero())) t.pendingTrades.add(o.symbol);
+          break;
+        }
+        case 'ADOPT_TRAILING':
+          // Our trailing stop from before a restart: adopted as the position's protection.
+          this.adoptTrailing(a.order as OrderReport, diffs);
+          break;
+        case 'UNTRACKED_ORDER':
+          diffs.push({ kind: 'UNTRACKED_ORDER', symbol: a.order.symbol, severity: 'WARN', detail: { client_order_id: a.order.client_order_id, type: a.order.type } });
+          break;
+        case 'PROTECTION_SEEN': {
+          const p = t.slots.get(a.symbol)?.protection;
+          if (p && !p.active) p.active = true;
+          break;
+        }
+        case 'ADOPT_LIST':
+          this.adoptList(a.list as OrderListReport, a.legs as readonly OrderReport[], diffs);
+          break;
+        case 'EXTRA_PROTECTION_LIST':
+          diffs.push({ kind: 'EXTRA_PROTECTION_LIST', symbol: a.list.symbol, severity: 'WARN', detail: { list_client_order_id: a.list.list_client_order_id } });
+          break;
+        case 'PROTECTION_ENDED': {
+          const s = t.slot(a.symbol);
+          diffs.push({ kind: 'PROTECTION_ENDED_UNSEEN', symbol: a.symbol, severity: 'WARN', detail: a.protection === 'OCO' ? { list_client_order_id: a.id } : { client_order_id: a.id }, order_intent_id: s.protection?.intent.id ?? null });
+          t.onProtectionEnded(s, a.protection === 'OCO' ? 'not open at reconcile' : 'trailing stop not open at reconcile');
+          break;
+        }
+        default: {
+          const never: never = a;
+          throw new Error(`unhandled venue action ${JSON.stringify(never)}`);
+        }
       }
     }
     this.foreign = [...foreign];
@@ -118,32 +150,6 @@ export class Reconciler {
       c.open++;
       if (o.type.startsWith('STOP') || o.type.startsWith('TAKE')) c.algo++;
       this.foreignCounts.set(o.symbol, c);
-    }
-
-    // 2. Order lists: adopt ours (restart), notice ended ones.
-    for (const l of lists.body) {
-      if (!this.d.symbols.includes(l.symbol) || !l.list_client_order_id.startsWith('vgl')) continue;
-      const s = t.slot(l.symbol);
-      if (s.protection?.kind === 'OCO' && s.protection.list_client_order_id === l.list_client_order_id) {
-        if (!s.protection.active) s.protection.active = true;
-        continue;
-      }
-      if (s.protection) {
-        diffs.push({ kind: 'EXTRA_PROTECTION_LIST', symbol: l.symbol, severity: 'WARN', detail: { list_client_order_id: l.list_client_order_id } });
-        continue;
-      }
-      this.adoptList(l, orders.body, diffs);
-    }
-    for (const s of t.slots.values()) {
-      const p = s.protection;
-      if (p?.kind === 'OCO' && p.active && !listOf.has(p.list_client_order_id)) {
-        diffs.push({ kind: 'PROTECTION_ENDED_UNSEEN', symbol: s.symbol, severity: 'WARN', detail: { list_client_order_id: p.list_client_order_id }, order_intent_id: p.intent.id });
-        t.onProtectionEnded(s, 'not open at reconcile');
-      }
-      if (p?.kind === 'TRAILING' && p.active && !orders.body.some((o) => o.client_order_id === p.client_order_id)) {
-        diffs.push({ kind: 'PROTECTION_ENDED_UNSEEN', symbol: s.symbol, severity: 'WARN', detail: { client_order_id: p.client_order_id }, order_intent_id: p.intent.id });
-        t.onProtectionEnded(s, 'trailing stop not open at reconcile');
-      }
     }
 
     // 3. Fills we may have missed, and trades by others: the account's trades since the last one
@@ -221,10 +227,9 @@ export class Reconciler {
     };
   }
 
-  private adoptList(l: OrderListReport, open: readonly OrderReport[], diffs: Diff[]): void {
+  private adoptList(l: OrderListReport, legs: readonly OrderReport[], diffs: Diff[]): void {
     const t = this.d.trader;
     const s = t.slot(l.symbol);
-    const legs = open.filter((o) => o.order_list_id === l.order_list_id);
     const stop = legs.find((o) => o.type.startsWith('STOP'));
     const tp = legs.find((o) => o.type === 'LIMIT_MAKER' || o.type.startsWith('TAKE'));
     const qty = legs[0]?.orig_qty ?? '0';
@@ -250,7 +255,7 @@ export class Reconciler {
     diffs.push({ kind: 'PROTECTION_ADOPTED', symbol: l.symbol, severity: 'WARN', detail: { list_client_order_id: l.list_client_order_id, qty } });
   }
 
-  private async adoptTrailing(o: OrderReport, diffs: Diff[]): Promise<void> {
+  private adoptTrailing(o: OrderReport, diffs: Diff[]): void {
     const s = this.d.trader.slot(o.symbol);
     const intent = {
       id: `adopted:${o.client_order_id}`,

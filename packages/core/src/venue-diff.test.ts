@@ -1,0 +1,118 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { diffVenue, isOwnOrderId, type HeldSymbol, type VenueListView, type VenueOrderView } from './venue-diff.js';
+
+const RUNS = 10_000 * Math.max(1, Number(process.env['FUZZ_RUNS'] ?? '1') || 1);
+const opts = { numRuns: RUNS, seed: Number(process.env['FUZZ_SEED'] ?? 20261205) };
+const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
+
+const coid = fc.oneof(
+  fc.constantFrom('vge', 'vgr', 'vgs', 'vgt', 'vgc', 'vgx').chain((p) => fc.integer({ min: 0, max: 9 }).map((n) => `${p}${'a'.repeat(32)}${n}`)),
+  fc.constantFrom('web_abc', 'manual-1', 'x-vgfake', 'and-1'),
+);
+const order = fc.record({
+  symbol: fc.constantFrom('BTCUSDT', 'ETHUSDT', 'BNBUSDT'),
+  client_order_id: coid,
+  order_list_id: fc.oneof(fc.constant(-1), fc.integer({ min: 1, max: 4 })),
+  type: fc.constantFrom('LIMIT', 'STOP_LOSS', 'LIMIT_MAKER', 'STOP_LOSS_LIMIT'),
+  side: fc.constantFrom('BUY', 'SELL'),
+  status: fc.constantFrom('NEW', 'PARTIALLY_FILLED'),
+  executed_qty: fc.constantFrom('0', '0.001'),
+  orig_qty: fc.constant('0.002'),
+});
+const list = fc.record({
+  symbol: fc.constantFrom('BTCUSDT', 'ETHUSDT', 'BNBUSDT'),
+  list_client_order_id: fc.oneof(fc.integer({ min: 0, max: 4 }).map((n) => `vgl${'b'.repeat(32)}${n}`), fc.constant('foreign-list')),
+  order_list_id: fc.integer({ min: 1, max: 4 }),
+});
+const held: fc.Arbitrary<HeldSymbol> = fc.record({
+  entry_client_order_id: fc.oneof(fc.constant(null), coid),
+  protection: fc.oneof(
+    fc.constant(null),
+    fc.record({ kind: fc.constant('OCO' as const), list_client_order_id: fc.integer({ min: 0, max: 4 }).map((n) => `vgl${'b'.repeat(32)}${n}`), leg_ids: fc.constant([] as string[]), active: fc.boolean() }),
+    fc.record({ kind: fc.constant('TRAILING' as const), client_order_id: fc.integer({ min: 0, max: 9 }).map((n) => `vgr${'a'.repeat(32)}${n}`), active: fc.boolean() }),
+  ),
+});
+const input = fc.record({
+  orders: fc.array(order, { maxLength: 12 }),
+  lists: fc.uniqueArray(list, { maxLength: 4, selector: (l) => l.list_client_order_id }),
+  btc: held,
+  eth: held,
+  intents: fc.uniqueArray(coid, { maxLength: 3 }),
+});
+const run = (x: { orders: VenueOrderView[]; lists: VenueListView[]; btc: HeldSymbol; eth: HeldSymbol; intents: string[] }) =>
+  diffVenue({ symbols: SYMBOLS, held: (s) => (s === 'BTCUSDT' ? x.btc : x.eth), hasIntent: (c) => x.intents.includes(c), orders: x.orders, lists: x.lists });
+
+describe('diffVenue', () => {
+  it('never cancels or adopts an order that is not the bot own, nor anything on a symbol it does not trade', () => {
+    fc.assert(
+      fc.property(input, (x) => {
+        for (const a of run(x)) {
+          if ('order' in a) {
+            expect(SYMBOLS).toContain(a.order.symbol);
+            if (!isOwnOrderId(a.order.client_order_id)) expect(a.kind).toBe('FOREIGN_ORDER');
+            else expect(a.kind).not.toBe('FOREIGN_ORDER');
+          }
+          if (a.kind === 'ADOPT_LIST' || a.kind === 'EXTRA_PROTECTION_LIST') expect(a.list.list_client_order_id.startsWith('vgl')).toBe(true);
+        }
+      }),
+      opts,
+    );
+  });
+
+  it('gives each open order of the bot that the state does not hold exactly one action, list legs through their list', () => {
+    fc.assert(
+      fc.property(input, (x) => {
+        const acts = run(x);
+        for (const [i, o] of x.orders.entries()) {
+          const mine = isOwnOrderId(o.client_order_id) && SYMBOLS.includes(o.symbol);
+          const h = o.symbol === 'BTCUSDT' ? x.btc : x.eth;
+          const heldIt = h.entry_client_order_id === o.client_order_id || (h.protection?.kind === 'TRAILING' && h.protection.client_order_id === o.client_order_id) || x.intents.includes(o.client_order_id);
+          const n = acts.filter((a) => 'order' in a && a.order === x.orders[i]).length;
+          expect(n).toBe(mine && !heldIt && o.order_list_id < 0 ? 1 : SYMBOLS.includes(o.symbol) && !isOwnOrderId(o.client_order_id) ? 1 : 0);
+        }
+      }),
+      opts,
+    );
+  });
+
+  it('adopts at most one protection per symbol, and none where the state holds one', () => {
+    fc.assert(
+      fc.property(input, (x) => {
+        const acts = run(x);
+        for (const sym of SYMBOLS) {
+          const adopted = acts.filter((a) => (a.kind === 'ADOPT_LIST' && a.list.symbol === sym) || (a.kind === 'ADOPT_TRAILING' && a.order.symbol === sym));
+          expect(adopted.length).toBeLessThanOrEqual(1);
+          if ((sym === 'BTCUSDT' ? x.btc : x.eth).protection) expect(adopted).toEqual([]);
+        }
+      }),
+      opts,
+    );
+  });
+
+  it('reports an active held protection that the venue no longer shows as ended, and only then', () => {
+    fc.assert(
+      fc.property(input, (x) => {
+        const acts = run(x);
+        for (const sym of SYMBOLS) {
+          const p = (sym === 'BTCUSDT' ? x.btc : x.eth).protection;
+          const gone = p !== null && p.active && (p.kind === 'OCO' ? !x.lists.some((l) => l.list_client_order_id === p.list_client_order_id) : !x.orders.some((o) => o.client_order_id === p.client_order_id));
+          expect(acts.some((a) => a.kind === 'PROTECTION_ENDED' && a.symbol === sym)).toBe(gone);
+        }
+      }),
+      opts,
+    );
+  });
+
+  it('judges the same orders foreign, stray and ended whatever the order of the venue rows', () => {
+    fc.assert(
+      fc.property(input, fc.integer(), (x, seed) => {
+        const key = (a: ReturnType<typeof run>[number]) => `${a.kind}:${'order' in a ? a.order.client_order_id + a.order.symbol : 'symbol' in a ? a.symbol : ''}`;
+        const pick = (acts: ReturnType<typeof run>) => acts.filter((a) => ['FOREIGN_ORDER', 'CANCEL_STRAY_ENTRY', 'PROTECTION_ENDED'].includes(a.kind)).map(key).sort();
+        const shuffled = { ...x, orders: [...x.orders].sort((a, b) => ((a.client_order_id.length * 7 + seed) % 5) - ((b.client_order_id.length * 7 + seed) % 5)).reverse() };
+        expect(pick(run(shuffled))).toEqual(pick(run(x)));
+      }),
+      opts,
+    );
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * Reconcile, first half: the venue's open orders and order lists against what the state holds,
+ * as a pure diff. The engine applies the actions (cancel a stray entry, adopt a protection, mark one
+ * ended) and records the diffs; nothing here does I/O.
+ *
+ * Invariants (property-tested in venue-diff.test.ts):
+ * - Nothing that is not the bot's is ever acted on: an order without the bot's clientOrderId prefix
+ *   yields only FOREIGN_ORDER, never a cancel or an adoption.
+ * - Each open order of the bot's, on a traded symbol and not held by the state, yields exactly one
+ *   action (a list leg through its list).
+ * - At most one protection per symbol: a protection is adopted only where the state holds none (and
+ *   none was adopted earlier in the same diff); any further one is EXTRA_PROTECTION_LIST or
+ *   UNTRACKED_ORDER, left for the operator.
+ * - A protection the state holds as active that the venue no longer shows is PROTECTION_ENDED.
+ * - Order of the venue's rows does not change which orders are foreign, stray or ended.
+ */
+export interface VenueOrderView {
+  readonly symbol: string;
+  readonly client_order_id: string;
+  readonly order_list_id: number;
+  readonly type: string;
+  readonly side: string;
+  readonly status: string;
+  readonly executed_qty: string;
+  readonly orig_qty: string;
+}
+
+export interface VenueListView {
+  readonly symbol: string;
+  readonly list_client_order_id: string;
+  readonly order_list_id: number;
+}
+
+export type HeldProtection = { readonly kind: 'OCO'; readonly list_client_order_id: string; readonly leg_ids: readonly string[]; readonly active: boolean } | { readonly kind: 'TRAILING'; readonly client_order_id: string; readonly active: boolean };
+
+/** What the state holds on a symbol, as far as the diff needs it. */
+export interface HeldSymbol {
+  readonly entry_client_order_id: string | null;
+  readonly protection: HeldProtection | null;
+}
+
+export type VenueAction =
+  | { readonly kind: 'FOREIGN_ORDER'; readonly order: VenueOrderView }
+  | { readonly kind: 'CANCEL_STRAY_ENTRY'; readonly order: VenueOrderView }
+  | { readonly kind: 'ADOPT_TRAILING'; readonly order: VenueOrderView }
+  | { readonly kind: 'UNTRACKED_ORDER'; readonly order: VenueOrderView }
+  | { readonly kind: 'PROTECTION_SEEN'; readonly symbol: string }
+  | { readonly kind: 'ADOPT_LIST'; readonly list: VenueListView; readonly legs: readonly VenueOrderView[] }
+  | { readonly kind: 'EXTRA_PROTECTION_LIST'; readonly list: VenueListView }
+  | { readonly kind: 'PROTECTION_ENDED'; readonly symbol: string; readonly id: string; readonly protection: 'OCO' | 'TRAILING' };
+
+export interface VenueDiffInput {
+  readonly symbols: readonly string[];
+  readonly held: (symbol: string) => HeldSymbol;
+  /** An order of an intent of this run (placed or being placed while the snapshot was taken). */
+  readonly hasIntent: (clientOrderId: string) => boolean;
+  readonly orders: readonly VenueOrderView[];
+  readonly lists: readonly VenueListView[];
+}
+
+export const isOwnOrderId = (clientOrderId: string): boolean => clientOrderId.startsWith('vg');
+
+export function diffVenue(i: VenueDiffInput): VenueAction[] {
+  const out: VenueAction[] = [];
+  const traded = new Set(i.symbols);
+  /** Symbols that hold (or were just given) a protection in this diff. */
+  const protectedNow = new Set<string>();
+  for (const sym of traded) if (i.held(sym).protection) protectedNow.add(sym);
+
+  const heldIds = (sym: string): Set<string> => {
+    const h = i.held(sym);
+    const ids = new Set<string>();
+    if (h.entry_client_order_id) ids.add(h.entry_client_order_id);
+    if (h.protection?.kind === 'OCO') for (const l of h.protection.leg_ids) ids.add(l);
+    if (h.protection?.kind === 'TRAILING') ids.add(h.protection.client_order_id);
+    return ids;
+  };
+
+  // 1. Orders (list legs are judged with their list).
+  for (const o of i.orders) {
+    if (!traded.has(o.symbol)) continue;
+    if (!isOwnOrderId(o.client_order_id)) {
+      out.push({ kind: 'FOREIGN_ORDER', order: o });
+      continue;
+    }
+    if (heldIds(o.symbol).has(o.client_order_id) || i.hasIntent(o.client_order_id)) continue;
+    if (o.order_list_id >= 0) continue;
+    if (o.client_order_id.startsWith('vge')) out.push({ kind: 'CANCEL_STRAY_ENTRY', order: o });
+    else if (o.client_order_id.startsWith('vgr') && !protectedNow.has(o.symbol)) {
+      protectedNow.add(o.symbol);
+      out.push({ kind: 'ADOPT_TRAILING', order: o });
+    } else out.push({ kind: 'UNTRACKED_ORDER', order: o });
+  }
+
+  // 2. Lists of ours: the held one seen, a remembered one adopted, any other one extra.
+  const listIds = new Set(i.lists.map((l) => l.list_client_order_id));
+  for (const l of i.lists) {
+    if (!traded.has(l.symbol) || !l.list_client_order_id.startsWith('vgl')) continue;
+    const p = i.held(l.symbol).protection;
+    if (p?.kind === 'OCO' && p.list_client_order_id === l.list_client_order_id) {
+      out.push({ kind: 'PROTECTION_SEEN', symbol: l.symbol });
+      continue;
+    }
+    if (protectedNow.has(l.symbol)) {
+      out.push({ kind: 'EXTRA_PROTECTION_LIST', list: l });
+      continue;
+    }
+    protectedNow.add(l.symbol);
+    out.push({ kind: 'ADOPT_LIST', list: l, legs: i.orders.filter((o) => o.order_list_id === l.order_list_id) });
+  }
+
+  // 3. Active protection the venue no longer shows.
+  const openIds = new Set(i.orders.map((o) => o.client_order_id));
+  for (const sym of traded) {
+    const p = i.held(sym).protection;
+    if (p?.kind === 'OCO' && p.active && !listIds.has(p.list_client_order_id)) out.push({ kind: 'PROTECTION_ENDED', symbol: sym, id: p.list_client_order_id, protection: 'OCO' });
+    if (p?.kind === 'TRAILING' && p.active && !openIds.has(p.client_order_id)) out.push({ kind: 'PROTECTION_ENDED', symbol: sym, id: p.client_order_id, protection: 'TRAILING' });
+  }
+  return out;
+}
