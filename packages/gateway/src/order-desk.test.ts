@@ -44,9 +44,10 @@ async function desk(signed: (method: string, path: string, params: Params) => Re
   const statuses: Record<string, string> = Object.fromEntries(symbols.map((s) => [s, 'TRADING']));
   let infoLoads = 0;
   let avgLoads = 0;
+  const venue = { infoDown: false };
   const rest: RestClient = {
     publicGet: async (path) => {
-      if (path === '/api/v3/exchangeInfo') return infoLoads++, ok(info(statuses));
+      if (path === '/api/v3/exchangeInfo') return infoLoads++, venue.infoDown ? { kind: 'UNKNOWN', reason: 'HTTP 503' } : ok(info(statuses));
       if (path === '/api/v3/avgPrice') return avgLoads++, ok({ mins: 5, price: '64000.00' });
       return ok({ serverTime: Date.now() });
     },
@@ -62,7 +63,7 @@ async function desk(signed: (method: string, path: string, params: Params) => Re
   const session = new VenueSession({ rest, clock: createClockEstimator({ driftMaxMs: 500 }), governor: createRateGovernor([]), cfg: symbols.length === 1 && symbols[0] === 'BTCUSDT' ? cfg : exchangeCfg(symbols), now: Date.now, reason, event: () => {} });
   await session.refreshFilters();
   const d = new OrderDesk({ session, now, reason, event: (type, payload, r) => void events.push({ type, payload, ...(r ? { reason: r } : {}) }), onQuarantine: (q) => void broadcasts.push(q) });
-  return { d, session, calls, reasons, events, broadcasts, statuses, infoLoads: () => infoLoads, avgLoads: () => avgLoads };
+  return { d, session, calls, reasons, events, broadcasts, statuses, venue, infoLoads: () => infoLoads, avgLoads: () => avgLoads };
 }
 
 const order = (o: Partial<NewOrder> = {}): NewOrder => ({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', client_order_id: 'vgeX', quantity: '0.001', price: '64000.00', ...o });
@@ -279,6 +280,25 @@ describe('OrderDesk: quarantine blocks new entries only, and is lifted when its 
     await h.d.reviewQuarantine();
     expect(h.d.quarantined).toEqual([]);
     expect(h.events.at(-1)).toMatchObject({ type: 'SYMBOL_QUARANTINE_LIFTED', payload: { cleared_by: { last_bad: 'status BREAK' } } });
+  });
+
+  it('stays quarantined while exchangeInfo cannot be reloaded, asking again only after a pause, and lifts once it can', async () => {
+    const clock = { t: 1_000_000 };
+    const h = await quarantinedDesk(clock);
+    h.venue.infoDown = true;
+    clock.t += CLEAR_MS;
+    const loads = h.infoLoads();
+    await h.d.reviewQuarantine();
+    await h.d.reviewQuarantine();
+    clock.t += 1_000;
+    await h.d.reviewQuarantine();
+    expect(h.infoLoads()).toBe(loads + 1);
+    expect(h.d.quarantined).toEqual(['BTCUSDT']);
+    h.venue.infoDown = false;
+    clock.t += Math.min(CLEAR_MS, 60_000);
+    await h.d.reviewQuarantine();
+    expect(h.infoLoads()).toBe(loads + 2);
+    expect(h.d.quarantined).toEqual([]);
   });
 
   it('keeps the reason listing the symbols still quarantined, and clears it with the last one', async () => {
