@@ -276,7 +276,8 @@ const ROWS: Row[] = [
     expected_mode: 'NORMAL',
     expected: ['SYMBOL_NOT_TRADING', 'SYMBOL_QUARANTINED'],
     symbols: ['BTCUSDT', 'ETHUSDT'],
-    extra: { exchange: { filters_max_age_ms: 2000 } },
+    // The quarantine is lifted one clean window after the symbol trades again.
+    extra: { exchange: { filters_max_age_ms: 2000, quarantine_clear_ms: 2000 } },
     inject: async (t) => void (await post(`${t.sim.admin}/admin/symbol`, { symbol: 'ETHUSDT', status: 'HALT' })),
     clear: async (t) => void (await post(`${t.sim.admin}/admin/symbol`, { symbol: 'ETHUSDT', status: 'TRADING' })),
   },

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JsonObject, ReasonCode } from '@vigil/contracts';
+import { clientOrderIdFor, type JsonObject, type ReasonCode } from '@vigil/contracts';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { MarketStream } from '../../packages/gateway/src/market-stream.js';
 import { SIM_KEY, startVenue } from '../integration/harness.js';
@@ -97,12 +97,16 @@ describe('gateway against apps/exchange-sim', () => {
     expect(g.reasons.get('CLOCK_DRIFT')).toMatchObject({ clock_drift_max_ms_live: g.ex.clock_drift_max_ms_live });
   });
 
-  it('a halted symbol: SYMBOL_NOT_TRADING after refresh, and orders are refused locally', async () => {
+  it('a halted symbol: SYMBOL_NOT_TRADING and quarantine after refresh; an entry is refused locally, a protective SELL is left to the venue', async () => {
     const g = await gateway();
     await g.admin('POST', '/admin/symbol', { symbol: 'BTCUSDT', status: 'HALT' });
     await g.session.refreshFilters();
     expect(g.reasons.get('SYMBOL_NOT_TRADING')).toMatchObject({ symbols: ['BTCUSDT'] });
-    expect(await g.desk.place(buy('vgehalt'))).toMatchObject({ kind: 'NOT_SENT', cause: 'LOCAL_VALIDATION' });
+    expect(g.reasons.get('SYMBOL_QUARANTINED')).toMatchObject({ symbols: ['BTCUSDT'] });
+    expect(await g.desk.place(buy('vgehalt'))).toMatchObject({ kind: 'NOT_SENT', cause: 'SYMBOL_QUARANTINED' });
+    // The venue, not our copy of the status, decides whether a halted market takes an exit.
+    const exit = { symbol: 'BTCUSDT', side: 'SELL' as const, type: 'MARKET' as const, client_order_id: clientOrderIdFor('oi_halt', 'close'), quantity: '0.001' };
+    expect(await g.desk.place(exit)).toMatchObject({ kind: 'REJECTED', code: -1013, msg: 'Market is closed.' });
   });
 
   it('a key with withdrawals enabled is refused', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, decisionIdOf, hashCanonical } from './canonical.js';
-import { CLIENT_ORDER_ID_RE, clientOrderIdFor, newId } from './ids.js';
+import { CLIENT_ORDER_ID_RE, clientOrderIdFor, newId, ORDER_LEGS, orderRole, type OrderLeg } from './ids.js';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and drops undefined members', () => {
@@ -28,6 +28,14 @@ describe('ids', () => {
     expect(clientOrderIdFor('oi_1', 'entry')).toBe(a);
     expect(clientOrderIdFor('oi_1', 'stop')).not.toBe(a);
     expect(clientOrderIdFor('oi_2', 'entry')).not.toBe(a);
+  });
+  it('orderRole reads every leg back from its clientOrderId, an OCO leg id included, and nothing from a foreign or probe id', () => {
+    for (const leg of Object.keys(ORDER_LEGS) as OrderLeg[]) expect(orderRole(clientOrderIdFor('oi_7', leg))).toBe(leg);
+    // An OCO leg: the list's digest with the leg's own letter (trader.ts legId).
+    const list = clientOrderIdFor('oi_7', 'list');
+    expect(orderRole(`vgs${list.slice(3)}`)).toBe('stop');
+    expect(orderRole(`vgt${list.slice(3)}`)).toBe('take_profit');
+    for (const other of ['vgtest', 'vgeX', 'web_123', `vgx${list.slice(3)}`, `${list}a`, list.slice(0, 35), `vgl${list.slice(3, 35)}1`]) expect(orderRole(other)).toBeNull();
   });
   it('ids sort by creation time', () => {
     const x = newId('evt', 1000);

@@ -90,6 +90,7 @@ export interface ExchangeConfig {
   readonly time_sync_recv_window_ms: number;
   readonly clock_drift_max_ms_live: number;
   readonly filters_max_age_ms: number;
+  readonly quarantine_clear_ms: number;
   readonly ws_stale_ms: number;
   readonly ws_reconnect_backoff_initial_ms: number;
   readonly ws_reconnect_backoff_max_ms: number;

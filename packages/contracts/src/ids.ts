@@ -61,3 +61,18 @@ export function clientOrderIdFor(orderIntentId: string, leg: OrderLeg): string {
   }
   return out;
 }
+
+const LEG_OF_LETTER: ReadonlyMap<string, OrderLeg> = new Map(Object.entries(ORDER_LEGS).map(([leg, letter]) => [letter, leg as OrderLeg]));
+const OUR_ID_RE = /^vg([a-z])[a-z2-7]{33}$/;
+
+/**
+ * The leg an order of ours plays, read back from its clientOrderId (the inverse of
+ * clientOrderIdFor's letter, and of an OCO leg's id, which keeps the list's digest with its own
+ * letter). Null for any id not of that exact shape: someone else's order, or a probe such as the
+ * "vgtest" of an order/test. Callers that decide what an order may do must treat null as the most
+ * restricted role, never as protection.
+ */
+export function orderRole(clientOrderId: string): OrderLeg | null {
+  const m = OUR_ID_RE.exec(clientOrderId);
+  return m ? (LEG_OF_LETTER.get(m[1]!) ?? null) : null;
+}

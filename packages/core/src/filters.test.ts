@@ -154,6 +154,12 @@ describe('validateOrder', () => {
     expect(validateOrder({ side: 'BUY', type: 'LIMIT', quantity: '1' }, BTC, CTX)).toMatchObject({ ok: false, filter: 'ORDER_SHAPE' });
     expect(validateOrder({ side: 'BUY', type: 'MARKET', quantity: '1', price: '1' }, BTC, CTX)).toMatchObject({ ok: false, filter: 'ORDER_SHAPE' });
   });
+  it('leaves the status of a market to the venue for a reduce-only order, and checks its filters all the same', () => {
+    const sell: OrderToValidate = { side: 'SELL', type: 'STOP_LOSS_LIMIT', quantity: '0.001', price: '59000.00', stopPrice: '59100.00' };
+    expect(validateOrder(sell, { ...BTC, status: 'HALT' }, CTX)).toMatchObject({ ok: false, filter: 'SYMBOL_STATUS' });
+    expect(validateOrder(sell, { ...BTC, status: 'HALT' }, { ...CTX, reduceOnly: true })).toEqual({ ok: true });
+    expect(validateOrder({ ...sell, price: '59000.001' }, { ...BTC, status: 'HALT' }, { ...CTX, reduceOnly: true })).toMatchObject({ ok: false, filter: 'PRICE_FILTER' });
+  });
   it('refuses a LIMIT_MAKER that would take', () => {
     const o: OrderToValidate = { side: 'BUY', type: 'LIMIT_MAKER', price: '60000.00', quantity: '0.001' };
     expect(validateOrder(o, BTC, { ...CTX, ask: '60000.00' })).toMatchObject({ ok: false, filter: 'LIMIT_MAKER_WOULD_TAKE' });

@@ -38,6 +38,12 @@ export type ValidationContext = {
   readonly ask?: DecimalString;
   readonly openOrders?: number;
   readonly openAlgoOrders?: number;
+  /**
+   * The order only reduces what we hold (protection, an exit): whether a market that is not
+   * TRADING still takes it is the venue's call, not our copy of its status. A local refusal would
+   * leave the position unprotected for certain; the venue's rejection costs one call.
+   */
+  readonly reduceOnly?: boolean;
 };
 
 /** Checks outside Binance's filter list that we also refuse on. */
@@ -135,7 +141,7 @@ function checkMultiplier(name: FilterName, price: Dec, avgPrice: Dec | undefined
 
 /** Binance's documented filter semantics, evaluated locally before an order is sent. */
 export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: ValidationContext = {}): ValidationResult {
-  if (rules.status !== 'TRADING') return fail('SYMBOL_STATUS', `symbol status ${rules.status}`);
+  if (rules.status !== 'TRADING' && ctx.reduceOnly !== true) return fail('SYMBOL_STATUS', `symbol status ${rules.status}`);
   if (!rules.orderTypes.includes(order.type)) return fail('ORDER_TYPE', `order type ${order.type} not allowed on ${rules.symbol}`);
   const decimals: Record<string, string | undefined> = { quantity: order.quantity, quoteOrderQty: order.quoteOrderQty, price: order.price, stopPrice: order.stopPrice, icebergQty: order.icebergQty, avgPrice: ctx.avgPrice, bid: ctx.bid, ask: ctx.ask };
   for (const [k, v] of Object.entries(decimals)) {

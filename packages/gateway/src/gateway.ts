@@ -98,9 +98,14 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     now: Date.now,
     preciseNow,
     reason: (code, on, detail) => {
-      reason(code, on, detail);
-      if (code === 'SYMBOL_QUARANTINED') sendRules();
+      // The latch passes a raise once; a changed quarantine set is raised again so the mode
+      // authority (and the panel) list the symbols still held, not the first one.
+      if (code === 'SYMBOL_QUARANTINED' && on && latch.has(code)) ctx.raise(code, detail);
+      else reason(code, on, detail);
     },
+    event: (type, payload, code) => audit.append(ctx.events.make(type, payload, code ? { reason: code } : {})),
+    // Imposed or lifted: the engine's entry checks follow at once.
+    onQuarantine: () => void sendRules(),
   });
   const stream = new MarketStream({
     cfg: ex,
@@ -167,6 +172,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     every(ex.time_sync_interval_ms, () => session.syncClock(3)),
     every(Math.max(1000, Math.floor(ex.filters_max_age_ms / 2)), () => session.refreshFilters()),
     every(1000, () => session.checkFreshness()),
+    every(1000, () => desk.reviewQuarantine()),
     every(1000, async () => void (await Promise.all(catchUp.map((c) => c())))),
     // avgPrice (PERCENT_PRICE checks) kept warm so an order never waits for it.
     every(2000, () => desk.warmAvgPrices(ex.symbols)),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JsonObject, NewOrder, ReasonCode } from '@vigil/contracts';
+import { clientOrderIdFor, type JsonObject, type NewOco, type NewOrder, type ReasonCode } from '@vigil/contracts';
 import { parseConfig } from '@vigil/runtime';
 import { createClockEstimator } from './clock.js';
 import { OrderDesk, QUARANTINE_AFTER } from './order-desk.js';
@@ -9,39 +9,45 @@ import type { RestClient } from './rest-client.js';
 import type { Params } from './signing.js';
 import { VenueSession } from './venue-session.js';
 
-const cfg = (() => {
-  const r = parseConfig({ exchange: { symbols: ['BTCUSDT'] } });
+const exchangeCfg = (symbols: string[]) => {
+  const r = parseConfig({ exchange: { symbols } });
   if (!r.ok) throw new Error('config');
   return r.config.exchange;
-})();
+};
+const cfg = exchangeCfg(['BTCUSDT']);
 const ok = (body: unknown): RestOutcome => ({ kind: 'OK', status: 200, body, headers: {} });
-const INFO = {
-  timezone: 'UTC', serverTime: 1, exchangeFilters: [],
-  rateLimits: [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 }],
-  symbols: [{
-    symbol: 'BTCUSDT', status: 'TRADING', baseAsset: 'BTC', quoteAsset: 'USDT', baseAssetPrecision: 8, quoteAssetPrecision: 8,
-    orderTypes: ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'], ocoAllowed: true, permissions: ['SPOT'],
+const symbolInfo = (symbol: string, status: string) => ({
+    symbol, status, baseAsset: symbol.replace(/USDT$/, ''), quoteAsset: 'USDT', baseAssetPrecision: 8, quoteAssetPrecision: 8,
+    orderTypes: ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'], ocoAllowed: true, allowTrailingStop: true, cancelReplaceAllowed: true, permissions: ['SPOT'],
     filters: [
       { filterType: 'PRICE_FILTER', minPrice: '0.01000000', maxPrice: '1000000.00000000', tickSize: '0.01000000' },
       { filterType: 'LOT_SIZE', minQty: '0.00001000', maxQty: '9000.00000000', stepSize: '0.00001000' },
       { filterType: 'NOTIONAL', minNotional: '5.00000000', applyMinToMarket: true, maxNotional: '9000000.00000000', applyMaxToMarket: false, avgPriceMins: 5 },
     ],
-  }],
-};
+});
+const info = (statuses: Record<string, string>) => ({
+  timezone: 'UTC', serverTime: 1, exchangeFilters: [],
+  rateLimits: [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 }],
+  symbols: Object.entries(statuses).map(([symbol, status]) => symbolInfo(symbol, status)),
+});
 const FILLED = {
   symbol: 'BTCUSDT', orderId: 7, orderListId: -1, clientOrderId: 'vgeX', transactTime: 1700000000000, price: '64000.00000000', origQty: '0.00100000',
   executedQty: '0.00100000', cummulativeQuoteQty: '64.00000000', status: 'FILLED', timeInForce: 'GTC', type: 'LIMIT', side: 'BUY',
   fills: [{ price: '64000.00000000', qty: '0.00100000', commission: '0.00000100', commissionAsset: 'BTC', tradeId: 99 }],
 };
 
-async function desk(signed: (method: string, path: string, params: Params) => RestOutcome, now: () => number = Date.now) {
+async function desk(signed: (method: string, path: string, params: Params) => RestOutcome, now: () => number = Date.now, symbols: string[] = ['BTCUSDT']) {
   const calls: { method: string; path: string; params: Params }[] = [];
   const reasons = new Map<ReasonCode, JsonObject>();
+  const events: { type: string; payload: JsonObject; reason?: ReasonCode }[] = [];
+  const broadcasts: (readonly string[])[] = [];
+  const statuses: Record<string, string> = Object.fromEntries(symbols.map((s) => [s, 'TRADING']));
   let infoLoads = 0;
   let avgLoads = 0;
+  const venue = { infoDown: false };
   const rest: RestClient = {
     publicGet: async (path) => {
-      if (path === '/api/v3/exchangeInfo') return infoLoads++, ok(INFO);
+      if (path === '/api/v3/exchangeInfo') return infoLoads++, venue.infoDown ? { kind: 'UNKNOWN', reason: 'HTTP 503' } : ok(info(statuses));
       if (path === '/api/v3/avgPrice') return avgLoads++, ok({ mins: 5, price: '64000.00' });
       return ok({ serverTime: Date.now() });
     },
@@ -54,9 +60,10 @@ async function desk(signed: (method: string, path: string, params: Params) => Re
     close: () => {},
   };
   const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => void (on ? reasons.set(code, detail) : reasons.delete(code));
-  const session = new VenueSession({ rest, clock: createClockEstimator({ driftMaxMs: 500 }), governor: createRateGovernor([]), cfg, now: Date.now, reason, event: () => {} });
+  const session = new VenueSession({ rest, clock: createClockEstimator({ driftMaxMs: 500 }), governor: createRateGovernor([]), cfg: symbols.length === 1 && symbols[0] === 'BTCUSDT' ? cfg : exchangeCfg(symbols), now: Date.now, reason, event: () => {} });
   await session.refreshFilters();
-  return { d: new OrderDesk({ session, now, reason }), calls, reasons, infoLoads: () => infoLoads, avgLoads: () => avgLoads };
+  const d = new OrderDesk({ session, now, reason, event: (type, payload, r) => void events.push({ type, payload, ...(r ? { reason: r } : {}) }), onQuarantine: (q) => void broadcasts.push(q) });
+  return { d, session, calls, reasons, events, broadcasts, statuses, venue, infoLoads: () => infoLoads, avgLoads: () => avgLoads };
 }
 
 const order = (o: Partial<NewOrder> = {}): NewOrder => ({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', client_order_id: 'vgeX', quantity: '0.001', price: '64000.00', ...o });
@@ -149,5 +156,167 @@ describe('OrderDesk: regressions found by test/fuzz/gateway-rest.fuzz.test.ts', 
     expect((await (await desk(() => ok(list))).d.queryList('vglA')).kind).toBe('OK');
     expect((await (await desk(() => ok(list))).d.queryList('vglB')).kind).toBe('UNKNOWN');
     expect((await (await desk(() => ok({ ...list, orders: [] }))).d.queryList('vglA')).kind).toBe('UNKNOWN');
+  });
+});
+
+describe('OrderDesk: quarantine blocks new entries only, and is lifted when its cause clears', () => {
+  const CLEAR_MS = cfg.quarantine_clear_ms;
+  const REJECT: RestOutcome = { kind: 'REJECTED', status: 400, code: -1013, msg: 'Filter failure: PRICE_FILTER' };
+  const FAILURE_THEN_OK = (failures: { n: number }) => (_m: string, path: string, params: Params): RestOutcome => {
+    if (failures.n > 0) return failures.n--, REJECT;
+    if (path === '/api/v3/orderList/oco') return ok({ orderListId: 3, contingencyType: 'OCO', listStatusType: 'EXEC_STARTED', listOrderStatus: 'EXECUTING', listClientOrderId: params['listClientOrderId'], symbol: 'BTCUSDT', orders: [{ orderId: 8, clientOrderId: params['aboveClientOrderId'] }, { orderId: 9, clientOrderId: params['belowClientOrderId'] }] });
+    const id = (params['newClientOrderId'] ?? params['origClientOrderId']) as string;
+    return ok({ ...FILLED, clientOrderId: id, side: params['side'] ?? 'SELL', type: params['type'] ?? 'LIMIT', status: path === '/api/v3/order' && params['origClientOrderId'] ? 'CANCELED' : 'NEW' });
+  };
+  const id = (leg: Parameters<typeof clientOrderIdFor>[1], n = 1) => clientOrderIdFor(`oi_q${n}`, leg);
+  const entry = (n = 1): NewOrder => order({ client_order_id: id('entry', n) });
+  const list = clientOrderIdFor('oi_list', 'list');
+  const oco: NewOco = {
+    symbol: 'BTCUSDT', side: 'SELL', quantity: '0.001', list_client_order_id: list,
+    above: { type: 'LIMIT_MAKER', client_order_id: `vgt${list.slice(3)}`, price: '66000.00' },
+    below: { type: 'STOP_LOSS_LIMIT', client_order_id: `vgs${list.slice(3)}`, price: '62000.00', stop_price: '62100.00', time_in_force: 'GTC' },
+  };
+  const trailing: NewOrder = { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', client_order_id: id('trailing'), quantity: '0.001', trailing_delta: 100 };
+  const exit: NewOrder = { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', client_order_id: id('close'), quantity: '0.001' };
+
+  /** A desk whose first three order calls are filter rejections: BTCUSDT quarantined at `t`. */
+  async function quarantinedDesk(clock: { t: number }) {
+    const h = await desk(FAILURE_THEN_OK({ n: QUARANTINE_AFTER.rejects }), () => clock.t);
+    for (let i = 0; i < QUARANTINE_AFTER.rejects; i++) expect(await h.d.place(entry(100 + i))).toMatchObject({ kind: 'REJECTED', code: -1013 });
+    expect(h.d.quarantined).toEqual(['BTCUSDT']);
+    return h;
+  }
+
+  it('a quarantined symbol refuses entries (a BUY, an entry id, an id not ours, a cancel-replace to an entry) without a venue call', async () => {
+    const h = await quarantinedDesk({ t: 1_000_000 });
+    const calls = h.calls.length;
+    for (const o of [entry(), order({ client_order_id: id('close') }), order({ side: 'SELL', client_order_id: 'vgtest' }), order({ side: 'SELL', client_order_id: id('entry', 2) })]) {
+      expect(await h.d.place(o)).toMatchObject({ kind: 'NOT_SENT', cause: 'SYMBOL_QUARANTINED' });
+    }
+    expect(await h.d.cancelReplace({ symbol: 'BTCUSDT', cancel_client_order_id: id('entry', 3), mode: 'STOP_ON_FAILURE', cancel_restrictions: 'ONLY_NEW', order: entry(4) })).toMatchObject({ kind: 'NOT_SENT', cause: 'SYMBOL_QUARANTINED' });
+    expect(h.calls.length).toBe(calls);
+  });
+
+  it('a quarantined symbol still sends a protective OCO, a trailing stop, a market exit, a cancel and a list cancel to the venue', async () => {
+    const h = await quarantinedDesk({ t: 1_000_000 });
+    const calls = h.calls.length;
+    expect((await h.d.placeOco(oco)).kind).toBe('OK');
+    expect((await h.d.place(trailing)).kind).toBe('OK');
+    expect((await h.d.place(exit)).kind).toBe('OK');
+    expect((await h.d.cancel('BTCUSDT', id('entry', 5))).kind).toBe('OK');
+    await h.d.cancelList('BTCUSDT', list);
+    expect(h.calls.slice(calls).map((c) => `${c.method} ${c.path}`)).toEqual(['POST /api/v3/orderList/oco', 'POST /api/v3/order', 'POST /api/v3/order', 'DELETE /api/v3/order', 'DELETE /api/v3/orderList']);
+    expect(h.d.quarantined).toEqual(['BTCUSDT']);
+  });
+
+  it('a symbol not TRADING is quarantined (audited, broadcast); an entry is refused, protection is left to the venue', async () => {
+    const h = await desk(FAILURE_THEN_OK({ n: 0 }), () => 1_000_000);
+    h.statuses['BTCUSDT'] = 'BREAK';
+    await h.session.refreshFilters();
+    expect(h.d.quarantined).toEqual(['BTCUSDT']);
+    expect(h.events).toEqual([{ type: 'SYMBOL_QUARANTINE_IMPOSED', reason: 'SYMBOL_QUARANTINED', payload: expect.objectContaining({ symbol: 'BTCUSDT', cause: { kind: 'STATUS_NOT_TRADING', status: 'BREAK' } }) }]);
+    expect(h.broadcasts).toEqual([['BTCUSDT']]);
+    expect(h.reasons.get('SYMBOL_QUARANTINED')).toMatchObject({ symbols: ['BTCUSDT'] });
+    expect(await h.d.place(entry())).toMatchObject({ kind: 'NOT_SENT', cause: 'SYMBOL_QUARANTINED' });
+    expect(h.calls).toEqual([]);
+    expect((await h.d.placeOco(oco)).kind).toBe('OK');
+    expect((await h.d.place(exit)).kind).toBe('OK');
+    expect(h.calls).toHaveLength(2);
+  });
+
+  it('is lifted once rules reloaded after a clean window say TRADING: audited with what cleared it, the reason cleared, broadcast, entries pass again', async () => {
+    const clock = { t: 1_000_000 };
+    const h = await quarantinedDesk(clock);
+    const quarantinedAt = clock.t;
+    expect(h.events.map((e) => e.type)).toEqual(['SYMBOL_QUARANTINE_IMPOSED']);
+    expect(h.events[0]!.payload).toMatchObject({ symbol: 'BTCUSDT', cause: { kind: 'FILTER_REJECTS', rejects: QUARANTINE_AFTER.rejects, last_msg: 'Filter failure: PRICE_FILTER' } });
+    // Rules refreshed TRADING inside the window: not yet.
+    clock.t += CLEAR_MS - 1;
+    await h.session.refreshFilters();
+    await h.d.reviewQuarantine();
+    expect(h.d.quarantined).toEqual(['BTCUSDT']);
+    const loads = h.infoLoads();
+    // The window is over: the review reloads the rules itself and lifts on them.
+    clock.t += 1;
+    await h.d.reviewQuarantine();
+    expect(h.infoLoads()).toBe(loads + 1);
+    expect(h.d.quarantined).toEqual([]);
+    expect(h.events.map((e) => e.type)).toEqual(['SYMBOL_QUARANTINE_IMPOSED', 'SYMBOL_QUARANTINE_LIFTED']);
+    expect(h.events[1]!.payload).toMatchObject({
+      symbol: 'BTCUSDT',
+      cause: { kind: 'FILTER_REJECTS' },
+      since_ms: quarantinedAt,
+      cleared_by: { status: 'TRADING', rules_refreshed_ms: clock.t, clean_ms: CLEAR_MS, quarantine_clear_ms: CLEAR_MS, last_bad: 'filter reject: Filter failure: PRICE_FILTER' },
+      quarantined: [],
+    });
+    expect(h.reasons.has('SYMBOL_QUARANTINED')).toBe(false);
+    expect(h.broadcasts).toEqual([['BTCUSDT'], []]);
+    expect((await h.d.place(entry(9))).kind).toBe('OK');
+  });
+
+  it('is not lifted while filter rejects continue, nor while the rules say not TRADING', async () => {
+    const clock = { t: 1_000_000 };
+    const failures: { n: number } = { n: QUARANTINE_AFTER.rejects };
+    const h = await desk(FAILURE_THEN_OK(failures), () => clock.t);
+    for (let i = 0; i < QUARANTINE_AFTER.rejects; i++) await h.d.place(entry(100 + i));
+    expect(h.d.quarantined).toEqual(['BTCUSDT']);
+    // A protective order rejected by a filter, within the window: it starts again from there.
+    clock.t += CLEAR_MS / 2;
+    failures.n = 1;
+    expect(await h.d.placeOco(oco)).toMatchObject({ kind: 'REJECTED', code: -1013 });
+    clock.t += CLEAR_MS / 2;
+    await h.d.reviewQuarantine();
+    await h.session.refreshFilters();
+    expect(h.d.quarantined).toEqual(['BTCUSDT']);
+    // Clean since, but the venue now says BREAK: renewed, not lifted.
+    clock.t += CLEAR_MS / 2;
+    h.statuses['BTCUSDT'] = 'BREAK';
+    await h.d.reviewQuarantine();
+    expect(h.d.quarantined).toEqual(['BTCUSDT']);
+    expect(h.events.map((e) => e.type)).toEqual(['SYMBOL_QUARANTINE_IMPOSED']);
+    // TRADING again, and one clean window after the last BREAK seen: lifted.
+    h.statuses['BTCUSDT'] = 'TRADING';
+    clock.t += CLEAR_MS;
+    await h.d.reviewQuarantine();
+    expect(h.d.quarantined).toEqual([]);
+    expect(h.events.at(-1)).toMatchObject({ type: 'SYMBOL_QUARANTINE_LIFTED', payload: { cleared_by: { last_bad: 'status BREAK' } } });
+  });
+
+  it('stays quarantined while exchangeInfo cannot be reloaded, asking again only after a pause, and lifts once it can', async () => {
+    const clock = { t: 1_000_000 };
+    const h = await quarantinedDesk(clock);
+    h.venue.infoDown = true;
+    clock.t += CLEAR_MS;
+    const loads = h.infoLoads();
+    await h.d.reviewQuarantine();
+    await h.d.reviewQuarantine();
+    clock.t += 1_000;
+    await h.d.reviewQuarantine();
+    expect(h.infoLoads()).toBe(loads + 1);
+    expect(h.d.quarantined).toEqual(['BTCUSDT']);
+    h.venue.infoDown = false;
+    clock.t += Math.min(CLEAR_MS, 60_000);
+    await h.d.reviewQuarantine();
+    expect(h.infoLoads()).toBe(loads + 2);
+    expect(h.d.quarantined).toEqual([]);
+  });
+
+  it('keeps the reason listing the symbols still quarantined, and clears it with the last one', async () => {
+    const clock = { t: 1_000_000 };
+    const h = await desk(FAILURE_THEN_OK({ n: QUARANTINE_AFTER.rejects }), () => clock.t, ['BTCUSDT', 'ETHUSDT']);
+    for (let i = 0; i < QUARANTINE_AFTER.rejects; i++) await h.d.place(entry(100 + i));
+    clock.t += CLEAR_MS / 2;
+    h.statuses['ETHUSDT'] = 'HALT';
+    await h.session.refreshFilters();
+    expect(h.reasons.get('SYMBOL_QUARANTINED')).toMatchObject({ symbols: ['BTCUSDT', 'ETHUSDT'], causes: { ETHUSDT: 'status HALT' } });
+    h.statuses['ETHUSDT'] = 'TRADING';
+    clock.t += CLEAR_MS / 2;
+    await h.d.reviewQuarantine();
+    expect(h.reasons.get('SYMBOL_QUARANTINED')).toMatchObject({ symbols: ['ETHUSDT'] });
+    expect(h.broadcasts.at(-1)).toEqual(['ETHUSDT']);
+    clock.t += CLEAR_MS / 2;
+    await h.d.reviewQuarantine();
+    expect(h.d.quarantined).toEqual([]);
+    expect(h.reasons.has('SYMBOL_QUARANTINED')).toBe(false);
   });
 });

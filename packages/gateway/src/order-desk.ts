@@ -1,7 +1,6 @@
 import { Ajv } from 'ajv';
 import { validateOrder, type OrderToValidate } from '@vigil/core';
-import { MY_TRADES_PAGE } from '@vigil/contracts';
-import type { AccountReport, CancelReplace, CancelReplaceResult, HalfError, JsonObject, NewOco, NewOrder, OcoLeg, OrderListReport, OrderReport, OrderTrace, ReasonCode, TradeReport, VenueOutcome } from '@vigil/contracts';
+import { MY_TRADES_PAGE, orderRole, type AccountReport, type CancelReplace, type CancelReplaceResult, type HalfError, type JsonObject, type NewOco, type NewOrder, type OcoLeg, type OrderLeg, type OrderListReport, type OrderReport, type OrderTrace, type ReasonCode, type TradeReport, type VenueOutcome } from '@vigil/contracts';
 import { codeClass, type RestOutcome } from './outcome.js';
 import type { Params } from './signing.js';
 import type { VenueSession } from './venue-session.js';
@@ -14,7 +13,11 @@ import type { CrashHook } from '@vigil/runtime';
  * - it is sent at most once (no retry of any kind; -1021 is the one documented exception, handled by
  *   the session: a definitive rejection means nothing was executed);
  * - a reply we cannot understand on an order call is UNKNOWN, resolved by query_order;
- * - filter rejections refresh the rules, and repeated ones quarantine the symbol.
+ * - filter rejections refresh the rules, and repeated ones quarantine the symbol, as does a status
+ *   other than TRADING. Quarantine refuses new entries only: protection, exits and cancels still
+ *   reach the venue (operations rules, incident 10: "block new entries; keep only management/close").
+ *   It is lifted once the cause has been absent for exchange.quarantine_clear_ms and rules loaded
+ *   after that say TRADING.
  */
 const ajv = new Ajv({ allErrors: false, strict: false });
 // Bounded like the core's DecimalString (64 chars), and integers exact: a value the core cannot
@@ -90,11 +93,42 @@ const validAccount = ajv.compile({
 /** Filter rejections of one symbol within this window that quarantine it. */
 export const QUARANTINE_AFTER = { rejects: 3, windowMs: 10 * 60_000 } as const;
 
+/** Longest wait before the quarantine review asks again for rules after a refresh that failed. */
+const REVIEW_RETRY_MAX_MS = 60_000;
+
+/** Why a symbol was quarantined. */
+export type QuarantineCause =
+  | { readonly kind: 'FILTER_REJECTS'; readonly rejects: number; readonly window_ms: number; readonly last_msg: string }
+  | { readonly kind: 'STATUS_NOT_TRADING'; readonly status: string };
+
+interface Quarantine {
+  readonly since_ms: number;
+  readonly cause: QuarantineCause;
+  /** The last sign of the cause (a filter rejection, or rules saying not TRADING): the clean window runs from here. */
+  last_bad_ms: number;
+  last_bad: string;
+}
+
+/**
+ * Legs that only ever reduce what we hold, when on a SELL (long-only spot: a BUY is never
+ * protective). Anything else, an id not of our shape included, is treated as an entry.
+ */
+const PROTECTIVE: ReadonlySet<OrderLeg> = new Set(['stop', 'take_profit', 'list', 'close', 'trailing']);
+const protective = (side: NewOrder['side'], clientOrderId: string): boolean => {
+  const role = orderRole(clientOrderId);
+  return side === 'SELL' && role !== null && PROTECTIVE.has(role);
+};
+
 export interface OrderDeskDeps {
   readonly session: VenueSession;
   readonly now: () => number;
   readonly preciseNow?: () => number;
+  /** SYMBOL_QUARANTINED is raised again, with the symbols still held, whenever the set changes. */
   readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
+  /** Audit of each quarantine imposed and lifted. */
+  readonly event?: (type: 'SYMBOL_QUARANTINE_IMPOSED' | 'SYMBOL_QUARANTINE_LIFTED', payload: JsonObject, reason?: ReasonCode) => void;
+  /** The quarantined set changed (the engine must hear of it: it blocks entries from it). */
+  readonly onQuarantine?: (symbols: readonly string[]) => void;
   /** Chaos-matrix crash points (disarmed unless live.fault_hooks_enabled and live.crash_point). */
   readonly crash?: CrashHook;
 }
@@ -108,16 +142,28 @@ const TRACE_SAMPLES = 1_000;
 
 export class OrderDesk {
   private readonly filterRejects = new Map<string, number[]>();
-  readonly quarantined = new Set<string>();
+  private readonly held = new Map<string, Quarantine>();
+  /** When (desk clock) the rules now loaded were fetched; null before the first refresh. */
+  private rulesAt: number | null = null;
+  private reviewRetryAt = 0;
+  private reviewing = false;
   readonly tickToOrder: number[] = [];
   private readonly avgCache = new Map<string, { at: number; price: string }>();
   private readonly avgRefreshing = new Set<string>();
   private readonly countCache = new Map<string, { at: number; open: number; algo: number }>();
 
-  constructor(private readonly d: OrderDeskDeps) {}
+  constructor(private readonly d: OrderDeskDeps) {
+    d.session.onRefresh(() => this.onRules());
+  }
+
+  /** Symbols on which new entries are refused. */
+  get quarantined(): readonly string[] {
+    return [...this.held.keys()];
+  }
 
   async place(order: NewOrder, ctx: { readonly avg_price?: string; readonly open_orders?: number; readonly open_algo_orders?: number } = {}, trace?: OrderTrace): Promise<VenueOutcome<OrderReport>> {
-    const refused = await this.checkLocally(order.symbol, [order], ctx);
+    const entry = !protective(order.side, order.client_order_id);
+    const refused = await this.checkLocally(order.symbol, [order], ctx, { quarantine: entry, reduceOnly: !entry });
     if (refused) return refused;
     this.countCache.delete(order.symbol);
     if (trace && this.d.preciseNow) {
@@ -142,7 +188,9 @@ export class OrderDesk {
   async cancelReplace(r: CancelReplace): Promise<VenueOutcome<CancelReplaceResult>> {
     if (r.order.symbol !== r.symbol) return notSent('LOCAL_VALIDATION', `cancel-replace of ${r.symbol} with an order for ${r.order.symbol}`);
     if (this.d.session.rules.get(r.symbol)?.cancelReplaceAllowed === false) return notSent('LOCAL_VALIDATION', `${r.symbol} does not allow cancel-replace`);
-    const refused = await this.checkLocally(r.symbol, [r.order], {}, r.mode === 'STOP_ON_FAILURE' ? 1 : 0);
+    // Only the new half can be an entry; a cancel is never refused for quarantine.
+    const entry = !protective(r.order.side, r.order.client_order_id);
+    const refused = await this.checkLocally(r.symbol, [r.order], {}, { freed: r.mode === 'STOP_ON_FAILURE' ? 1 : 0, quarantine: entry, reduceOnly: !entry });
     if (refused) return refused;
     this.countCache.delete(r.symbol);
     const params: Params = { ...orderParams(r.order), newClientOrderId: r.order.client_order_id, newOrderRespType: 'FULL', cancelReplaceMode: r.mode, cancelOrigClientOrderId: r.cancel_client_order_id, cancelRestrictions: r.cancel_restrictions };
@@ -157,7 +205,9 @@ export class OrderDesk {
 
   /** The venue's own validation without placing anything: used before a protection swap cancels anything. */
   async test(order: NewOrder): Promise<VenueOutcome<Record<string, never>>> {
-    const refused = await this.checkLocally(order.symbol, [order], {});
+    // A test places nothing, so quarantine has nothing to block (the protection swap validates
+    // its trailing stop here under a probe id).
+    const refused = await this.checkLocally(order.symbol, [order], {}, { quarantine: false, reduceOnly: protective(order.side, order.client_order_id) });
     if (refused) return refused;
     const out = await this.d.session.signedWithResync('POST', '/api/v3/order/test', orderParams(order), { weight: 1, kind: 'read' });
     if (out.kind !== 'OK') return wire(out);
@@ -178,7 +228,8 @@ export class OrderDesk {
       ...(l.stop_price !== undefined ? { stop_price: l.stop_price } : {}),
     });
     // Both legs count against MAX_NUM_ORDERS together: validate with the second leg's count.
-    const refused = await this.checkLocally(oco.symbol, [leg(oco.above), leg(oco.below)], {});
+    const entry = ![oco.list_client_order_id, oco.above.client_order_id, oco.below.client_order_id].every((id) => protective(oco.side, id));
+    const refused = await this.checkLocally(oco.symbol, [leg(oco.above), leg(oco.below)], {}, { quarantine: entry, reduceOnly: !entry });
     if (refused) return refused;
     const p = (prefix: 'above' | 'below', l: OcoLeg): Params => ({
       [`${prefix}Type`]: l.type,
@@ -253,11 +304,19 @@ export class OrderDesk {
   /**
    * Local validation against the symbol's current rules, with the context MAX_NUM_ORDERS and
    * PERCENT_PRICE need (asked of the venue when the caller has none). A refusal is NOT_SENT.
+   * `quarantine`: the order is an entry, refused on a quarantined symbol. `reduceOnly`: the order
+   * only reduces a holding, so a status other than TRADING is left to the venue to judge.
    */
-  private async checkLocally(symbol: string, orders: readonly NewOrder[], ctx: { readonly avg_price?: string; readonly open_orders?: number; readonly open_algo_orders?: number }, freed = 0): Promise<VenueOutcome<never> | null> {
+  private async checkLocally(
+    symbol: string,
+    orders: readonly NewOrder[],
+    ctx: { readonly avg_price?: string; readonly open_orders?: number; readonly open_algo_orders?: number },
+    opts: { readonly freed?: number; readonly quarantine: boolean; readonly reduceOnly: boolean },
+  ): Promise<VenueOutcome<never> | null> {
     const rules = this.d.session.rules.get(symbol);
     if (!rules) return notSent('NO_RULES', `no exchange rules loaded for ${symbol}`);
-    if (this.quarantined.has(symbol)) return notSent('SYMBOL_QUARANTINED', `${symbol} is quarantined after repeated filter rejections`);
+    const q = this.held.get(symbol);
+    if (q && opts.quarantine) return notSent('SYMBOL_QUARANTINED', `${symbol} is quarantined (${describeCause(q.cause)}): no new entries`);
     const avg = ctx.avg_price ?? (await this.avgPrice(symbol));
     let counts = ctx.open_orders !== undefined && ctx.open_algo_orders !== undefined ? { open: ctx.open_orders, algo: ctx.open_algo_orders } : null;
     const cached = this.countCache.get(symbol);
@@ -268,7 +327,7 @@ export class OrderDesk {
       counts = { open: open.body.length, algo: open.body.filter((o) => isAlgo(o.type)).length };
     }
     // A cancel-replace frees its cancelled order's slot before the new one takes one.
-    let extra = -freed;
+    let extra = -(opts.freed ?? 0);
     let extraAlgo = 0;
     for (const order of orders) {
       const toValidate: OrderToValidate = {
@@ -284,6 +343,7 @@ export class OrderDesk {
         ...(avg !== undefined ? { avgPrice: avg } : {}),
         openOrders: Math.max(0, counts.open + extra),
         openAlgoOrders: counts.algo + extraAlgo,
+        ...(opts.reduceOnly ? { reduceOnly: true } : {}),
       });
       if (!v.ok) return notSent('LOCAL_VALIDATION', `${order.client_order_id}: ${v.filter}: ${v.reason}`);
       extra++;
@@ -370,14 +430,101 @@ export class OrderDesk {
     const recent = (this.filterRejects.get(symbol) ?? []).filter((t) => now - t < QUARANTINE_AFTER.windowMs);
     recent.push(now);
     this.filterRejects.set(symbol, recent);
+    // Before the refresh below: rules loaded now must not lift a quarantine this rejection renews.
+    this.sawBad(symbol, now, `filter reject: ${msg}`);
     this.d.reason('FILTER_REJECT', true, { symbol, msg, count: recent.length });
     // Our rules were out of date or our check missed something: reload them at once.
     await this.d.session.refreshFilters();
-    if (recent.length >= QUARANTINE_AFTER.rejects && !this.quarantined.has(symbol)) {
-      this.quarantined.add(symbol);
-      this.d.reason('SYMBOL_QUARANTINED', true, { symbols: [...this.quarantined], last: msg });
+    if (recent.length >= QUARANTINE_AFTER.rejects && !this.held.has(symbol)) {
+      this.impose(symbol, { kind: 'FILTER_REJECTS', rejects: recent.length, window_ms: QUARANTINE_AFTER.windowMs, last_msg: msg }, this.d.now(), `filter reject: ${msg}`);
     }
   }
+
+  /**
+   * Every refresh: a configured symbol not TRADING (or no longer listed) is quarantined, or its
+   * quarantine renewed; then whatever has cleared is lifted.
+   */
+  private onRules(): void {
+    const now = this.d.now();
+    this.rulesAt = now;
+    for (const symbol of this.d.session.cfg.symbols) {
+      const status = this.d.session.rules.get(symbol)?.status ?? 'MISSING';
+      if (status === 'TRADING') continue;
+      if (this.held.has(symbol)) this.sawBad(symbol, now, `status ${status}`);
+      else this.impose(symbol, { kind: 'STATUS_NOT_TRADING', status }, now, `status ${status}`);
+    }
+    this.liftCleared(now);
+  }
+
+  /**
+   * Periodic: a quarantine whose clean window is over needs rules loaded after that window to be
+   * lifted. When the regular refreshes have not brought any, ask for them; after a refresh that
+   * failed, not again for a while (a venue that does not answer is not polled every second).
+   */
+  async reviewQuarantine(): Promise<void> {
+    if (this.reviewing) return;
+    const now = this.d.now();
+    const clearMs = this.d.session.cfg.quarantine_clear_ms;
+    const due = [...this.held.values()].filter((q) => now - q.last_bad_ms >= clearMs);
+    if (due.length === 0) return;
+    const stale = due.some((q) => this.rulesAt === null || this.rulesAt - q.last_bad_ms < clearMs);
+    if (!stale) return this.liftCleared(now);
+    if (now < this.reviewRetryAt) return;
+    this.reviewing = true;
+    try {
+      // Lifts through onRules when it succeeds.
+      const ok = await this.d.session.refreshFilters();
+      this.reviewRetryAt = ok ? 0 : now + Math.min(clearMs, REVIEW_RETRY_MAX_MS);
+    } finally {
+      this.reviewing = false;
+    }
+  }
+
+  private sawBad(symbol: string, now: number, what: string): void {
+    const q = this.held.get(symbol);
+    if (!q) return;
+    q.last_bad_ms = now;
+    q.last_bad = what;
+  }
+
+  private impose(symbol: string, cause: QuarantineCause, now: number, what: string): void {
+    this.held.set(symbol, { since_ms: now, cause, last_bad_ms: now, last_bad: what });
+    this.d.event?.('SYMBOL_QUARANTINE_IMPOSED', { symbol, cause: cause as unknown as JsonObject, blocks: 'new entries', quarantined: this.quarantined }, 'SYMBOL_QUARANTINED');
+    this.announce();
+  }
+
+  /** Lifts each quarantine clean for the whole window and confirmed TRADING by rules loaded after it. */
+  private liftCleared(now: number): void {
+    const clearMs = this.d.session.cfg.quarantine_clear_ms;
+    let lifted = false;
+    for (const [symbol, q] of [...this.held]) {
+      const status = this.d.session.rules.get(symbol)?.status;
+      if (this.rulesAt === null || this.rulesAt - q.last_bad_ms < clearMs || status !== 'TRADING') continue;
+      this.held.delete(symbol);
+      lifted = true;
+      this.d.event?.('SYMBOL_QUARANTINE_LIFTED', {
+        symbol,
+        cause: q.cause as unknown as JsonObject,
+        since_ms: q.since_ms,
+        quarantined_ms: now - q.since_ms,
+        cleared_by: { status, rules_refreshed_ms: this.rulesAt, clean_ms: this.rulesAt - q.last_bad_ms, quarantine_clear_ms: clearMs, last_bad: q.last_bad },
+        quarantined: this.quarantined,
+      });
+    }
+    if (lifted) this.announce();
+  }
+
+  /** The reason follows the set: raised with the symbols still held, cleared when none is. */
+  private announce(): void {
+    const symbols = this.quarantined;
+    const causes: JsonObject = Object.fromEntries([...this.held].map(([s, q]) => [s, describeCause(q.cause)]));
+    this.d.reason('SYMBOL_QUARANTINED', symbols.length > 0, symbols.length > 0 ? { symbols, causes } : {});
+    this.d.onQuarantine?.(symbols);
+  }
+}
+
+function describeCause(c: QuarantineCause): string {
+  return c.kind === 'FILTER_REJECTS' ? `${c.rejects} filter rejections within ${c.window_ms} ms, last: ${c.last_msg}` : `status ${c.status}`;
 }
 
 type RawList = {

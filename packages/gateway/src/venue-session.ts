@@ -34,11 +34,25 @@ export class VenueSession {
   private clockFailures = 0;
   private lastRestOk: number | null = null;
   private lastRestFail: number | null = null;
+  private readonly refreshListeners: (() => void)[] = [];
 
   constructor(private readonly d: VenueSessionDeps) {}
 
   get restClient(): RestClient {
     return this.d.rest;
+  }
+
+  /** The configured symbols, and the settings the order desk's quarantine reads. */
+  get cfg(): ExchangeConfig {
+    return this.d.cfg;
+  }
+
+  /**
+   * Called after every successful refresh, after FILTERS_REFRESHED is recorded and before
+   * `onRules` (the broadcast): the order desk sees each new set of rules, whoever asked for it.
+   */
+  onRefresh(listener: () => void): void {
+    this.refreshListeners.push(listener);
   }
 
   /** Samples /api/v3/time; the estimator keeps the median offset. CLOCK_DRIFT when over the limit. */
@@ -93,8 +107,10 @@ export class VenueSession {
     this.rules = wanted;
     this.filtersAt = this.d.now();
     this.d.governor.setLimits(info.rateLimits);
-    this.d.onRules?.(wanted);
+    // Recorded first: a quarantine imposed or lifted on these rules is audited after them.
     this.d.event('FILTERS_REFRESHED', { ok: true, symbols: wanted.size, diff: diff as unknown as JsonObject[], rate_limits: info.rateLimits as unknown as JsonObject[] });
+    for (const l of this.refreshListeners) l();
+    this.d.onRules?.(wanted);
     const notTrading = this.d.cfg.symbols.filter((s) => wanted.get(s)?.status !== 'TRADING');
     this.d.reason('SYMBOL_NOT_TRADING', notTrading.length > 0, {
       symbols: notTrading,

@@ -117,7 +117,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
       default: EMPTY_SECTION,
       required: [
         'rest_base_url', 'ws_market_url', 'ws_api_url', 'symbols', 'rest_timeout_ms', 'order_timeout_ms', 'time_sync_interval_ms',
-        'time_sync_recv_window_ms', 'clock_drift_max_ms_live', 'filters_max_age_ms', 'ws_stale_ms', 'ws_reconnect_backoff_initial_ms',
+        'time_sync_recv_window_ms', 'clock_drift_max_ms_live', 'filters_max_age_ms', 'quarantine_clear_ms', 'ws_stale_ms', 'ws_reconnect_backoff_initial_ms',
         'ws_reconnect_backoff_max_ms', 'ws_reconnects_per_min_unstable', 'ws_max_connection_ms',
       ],
       properties: {
@@ -140,6 +140,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         time_sync_recv_window_ms: int(5000, 'ms', 'recvWindow of signed requests (Binance default 5000, max 60000).', 1, 60_000),
         clock_drift_max_ms_live: int(500, 'ms', 'Clock drift above this raises CLOCK_DRIFT (PAUSE).', 1, 60_000),
         filters_max_age_ms: int(3_600_000, 'ms', 'exchangeInfo filters older than this are stale (FILTERS_STALE).', 1000, 86_400_000),
+        quarantine_clear_ms: int(300_000, 'ms', 'A quarantined symbol (repeated filter rejects, or status not TRADING) is released once it has gone this long without either, and exchangeInfo reloaded after that says TRADING.', 1000, 86_400_000),
         ws_stale_ms: int(10_000, 'ms', 'A market stream silent this long is stale (WS_STALE): dropped and reconnected.', 100, 600_000),
         ws_reconnect_backoff_initial_ms: int(250, 'ms', 'First market-stream reconnect delay; doubles per attempt, with jitter.', 10, 60_000),
         ws_reconnect_backoff_max_ms: int(30_000, 'ms', 'Ceiling of the market-stream reconnect delay.', 10, 600_000),
