@@ -122,6 +122,27 @@ describe('incidents on the simulator', () => {
     }, 90_000);
   }
 
+  it('a swap whose trailing stop is acknowledged but not yet visible to GET /order completes on the acknowledgement: no second protection, no PAUSE', async () => {
+    const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
+    stop = t.stopAll;
+    const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
+    const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
+    await post(`${t.sim.admin}/admin/market`, { paused: true });
+    // The venue's read side lags: an order younger than 3 s is -2013 to GET /order.
+    await post(`${t.sim.admin}/admin/faults`, { kind: 'query_not_found', ms: 3000 });
+    const avg = Number((JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price);
+    await post(`${t.sim.admin}/admin/price`, { symbol: pp.symbol, price: (avg * 1.004).toFixed(2) });
+    const swapped = await waitFor('swap', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.ok') = 1")[0], 15_000, 50);
+    const sw = JSON.parse(swapped.payload) as { to: string; client_order_id: string };
+    expect(sw.to).toBe('TRAILING');
+    await new Promise((r) => setTimeout(r, 1500));
+    const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string; status: string; side: string }[]; lists: { listClientOrderId: string; status: string }[] };
+    // Exactly one protection stands: the trailing stop; no fresh OCO beside it.
+    expect(state.lists.filter((l) => l.status === 'EXECUTING')).toEqual([]);
+    expect(state.orders.filter((o) => o.side === 'SELL' && o.status === 'NEW').map((o) => o.clientOrderId)).toEqual([sw.client_order_id]);
+    expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'PROTECTION_SWAP_FAILED'")).toHaveLength(0);
+  }, 60_000);
+
   it('a position in profit swaps its OCO for a trailing stop: validated first, the gap measured, the trailing stop verified at the venue', async () => {
     const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
     stop = t.stopAll;

@@ -1049,7 +1049,12 @@ export class Trader {
     const placed = await venue(this.d.call(), 'place_order', { order: { symbol: s.symbol, side: 'SELL', type: 'STOP_LOSS', client_order_id: intent.client_order_id, quantity: p.qty, trailing_delta: delta } }, this.timeout);
     this.onOrderOutcome(intent, placed);
     const verify = placed.kind === 'OK' ? await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: intent.client_order_id }) : null;
-    const exists = verify?.kind === 'OK' && ['NEW', 'PARTIALLY_FILLED'].includes(verify.body.status);
+    // The venue's answer to the query is the truth when there is one; a query that finds nothing
+    // yet (Binance's GET /order can lag a just-acknowledged order) or does not answer leaves the
+    // placement's own acknowledgement. Taking "not found yet" for "absent" placed a second
+    // protection beside a standing trailing stop and paused (found in the soak).
+    const status = verify?.kind === 'OK' ? verify.body.status : placed.kind === 'OK' ? placed.body.status : null;
+    const exists = status !== null && ['NEW', 'PARTIALLY_FILLED'].includes(status);
     const gap = this.d.now() - t0;
     if (exists && s.protection?.kind === 'TRAILING') {
       s.protection.active = true;
