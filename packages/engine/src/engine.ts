@@ -312,11 +312,19 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     if (stopped) return;
     setStage('STARTUP_RECONCILE');
     for (let attempt = 0; !stopped; attempt++) {
-      await trader.resolveUnknown();
-      const r = await trader.exclusive(() => reconciler.run(null, { startup: true }));
-      if (r.ok) {
-        lastReconcileAt = Date.now();
-        break;
+      // Each attempt is progress: a startup reconcile retrying with back-off (the gateway still
+      // booting after a restart, requests lost in a freeze) is not a stuck loop.
+      stageSince = Date.now();
+      try {
+        await trader.resolveUnknown();
+        const r = await trader.exclusive(() => reconciler.run(null, { startup: true }));
+        if (r.ok) {
+          lastReconcileAt = Date.now();
+          break;
+        }
+      } catch (e) {
+        // An attempt that threw is a failed attempt, retried like the others, never the end of startup.
+        reason('STARTUP_RECONCILE_FAILED', true, { attempt, why: (e as Error).message });
       }
       await sleep(Math.min(30_000, 500 * 2 ** attempt));
     }
