@@ -1,40 +1,27 @@
-// `npm start`: the embedded default. Generates local credentials under var/ (0600), starts the local
+// `npm start`: the embedded default. Generates local credentials under var/demo/ (0600), starts the local
 // Binance-compatible venue (apps/exchange-sim) and the local OpenAI-compatible reviewer
 // (apps/ai-reviewer) on loopback, writes the embedded configuration pointing at them, then runs
 // `supervisor start --live` with MODE=LIVE and AI_DEC=2. Same code paths as production: only the
 // base URLs differ. Ctrl-C stops the bot first (orderly), then the peers.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { embeddedConfig, prepareEmbedded } from './embedded-setup.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const varDir = join(root, 'var');
-const embedded = join(varDir, 'embedded');
-mkdirSync(embedded, { recursive: true });
+// All of the demo's state lives in var/demo/ (see scripts/embedded-setup.mjs), never in var/.
+const { paths } = (() => {
+  const r = prepareEmbedded(root);
+  for (const n of r.notes) console.log(`start: ${n}`);
+  return r;
+})();
 
 const writeSecret = (file, data) => {
   writeFileSync(file, JSON.stringify(data, null, 2), { mode: 0o600 });
   chmodSync(file, 0o600);
 };
-
-// Local credentials: random per var/, known only to this bot and its local venue.
-const secretsFile = join(varDir, 'secrets.json');
-if (!existsSync(secretsFile)) {
-  writeSecret(secretsFile, { api_key: randomBytes(32).toString('hex'), api_secret: randomBytes(32).toString('hex') });
-  console.log('start: generated local exchange credentials in var/secrets.json (0600)');
-}
-const secrets = JSON.parse(readFileSync(secretsFile, 'utf8'));
-const keysFile = join(embedded, 'sim-keys.json');
-writeSecret(keysFile, [{ apiKey: secrets.api_key, secretKey: secrets.api_secret, canTrade: true, enableWithdrawals: false, ipRestrict: true }]);
-
-// The external live lock of the embedded default: created once, visibly, for the local venue only.
-const lock = join(varDir, 'LIVE.ok');
-if (!existsSync(lock)) {
-  writeFileSync(lock, `created by npm start for the embedded local venue on ${new Date().toISOString()}\n`);
-  console.log('start: created var/LIVE.ok (the external live lock) for the embedded default');
-}
 
 const children = [];
 let stopping = false;
@@ -76,21 +63,13 @@ async function main() {
   // nothing starts. The reviewer's key is random per start and travels only in the environment.
   const aiKey = `sk-local-${randomBytes(24).toString('hex')}`;
   // Kept (0600) only so `npm run doctor` can probe this run's local reviewer with the same key.
-  writeSecret(join(embedded, 'ai-key.json'), { OPENAI_API_KEY: aiKey });
-  const sim = await startPeer('exchange-sim', join(root, 'apps/exchange-sim/dist/cli.js'), ['--port', '0', '--ws-port', '0', '--admin-port', '0', '--seed', '42', '--state', join(embedded, 'sim-state.json'), '--keys', keysFile], 'EXCHANGE_SIM_READY');
+  writeSecret(paths.aiKey, { OPENAI_API_KEY: aiKey });
+  const sim = await startPeer('exchange-sim', join(root, 'apps/exchange-sim/dist/cli.js'), ['--port', '0', '--ws-port', '0', '--admin-port', '0', '--seed', '42', '--state', paths.simState, '--keys', paths.simKeys], 'EXCHANGE_SIM_READY');
   console.log(`start: exchange-sim on ${sim.rest} (ws ${sim.ws}, admin ${sim.admin})`);
   const ai = await startPeer('ai-reviewer', join(root, 'apps/ai-reviewer/dist/cli.js'), ['--port', '0', '--admin-port', '0'], 'AI_REVIEWER_READY', { OPENAI_API_KEY: aiKey });
   console.log(`start: ai-reviewer on ${ai.base_url} (admin ${ai.admin})`);
-  const config = {
-    paths: { var_dir: varDir },
-    exchange: { rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: ['BTCUSDT', 'ETHUSDT', 'BNBUSDT'] },
-    aigate: { base_url: ai.base_url, model: ai.model },
-    // Short bars so a newcomer sees the whole cycle (proposal, review, execution, protection,
-    // reconcile) within a minute or two on the simulated market; docs/12 records the choice.
-    strategy: { bar_ms: 1000, lookback_bars: 10, vol_bars: 10, hold_bars: 60, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 20000, entry_ttl_ms: 10000 },
-    engine: { reconcile_interval_ms: 10000, manage_only_stable_ms: 3000 },
-  };
-  const configFile = join(embedded, 'config.json');
+  const config = embeddedConfig(paths, sim, ai);
+  const configFile = paths.config;
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const bot = execa(process.execPath, [join(root, 'apps/supervisor/dist/cli.js'), 'start', '--live', '--config', configFile], {
     env: { MODE: 'LIVE', AI_DEC: '2', OPENAI_API_KEY: aiKey },

@@ -213,7 +213,8 @@ const ROWS: Row[] = [
     expected: ['DB_BUSY_PERSISTENT'],
     extra: { audit: { busy_timeout_ms: 20, db_busy_persistent_ms: 1500 } },
     inject: lockAuditDb,
-    clear: unlockAuditDb,
+    // Persistent: the rules say PAUSE "and require action"; DB_BUSY_PERSISTENT is cleared only by an operator.
+    clear: null,
   },
   {
     n: '6b',

@@ -40,7 +40,7 @@ function engineHost() {
 const normal = (seq: number): ModeState => ({ mode: 'NORMAL', seq, since_ms: Date.now(), reasons: [] });
 
 describe('worker mode failsafe', () => {
-  it('is PAUSE until it hears a mode, and falls back to PAUSE when the broadcasts stop', async () => {
+  it('is PAUSE until it hears a mode, falls back to PAUSE when the broadcasts stop, and clears MODE_UNKNOWN_FAILSAFE when it hears the mode again', async () => {
     const { h, events, config, ports } = engineHost();
     await h.start(ports);
     expect((await h.request('entry_check', { symbol: 'BTCUSDT' })).mode).toBe('PAUSE');
@@ -64,6 +64,8 @@ describe('worker mode failsafe', () => {
     // Hearing the mode again lifts the failsafe.
     h.control!.emit({ type: 'mode', ...normal(8) });
     await waitFor('NORMAL again', async () => (await h.request('entry_check', { symbol: 'BTCUSDT' })).mode === 'NORMAL');
+    // ... and clears the reason it raised, so the supervisor's PAUSE does not outlive the silence.
+    await waitFor('MODE_UNKNOWN_FAILSAFE cleared', () => events.some((e) => e.type === 'reason_cleared' && e.code === 'MODE_UNKNOWN_FAILSAFE'));
   });
 
   it('refuses fault hooks unless they are enabled', async () => {

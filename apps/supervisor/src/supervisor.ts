@@ -86,6 +86,11 @@ export class Supervisor {
   private readonly restarts: Record<WorkerName, number[]> = { audit: [], gateway: [], engine: [] };
   private readonly restartTimers = new Map<WorkerName, NodeJS.Timeout>();
   private stopping = false;
+  private lastWatchdogAt = 0;
+  /** End of the supervisor's last own loop gap, until every worker has been heard from after it. */
+  private loopGapSince: number | null = null;
+  /** Restarts run one at a time: a writer restart and a producer's restart must not interleave. */
+  private restartChain: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private readonly cfg: Config;
 
@@ -292,8 +297,34 @@ export class Supervisor {
     else if (!over && active) this.clear('EVENT_LOOP_LAG_HIGH', `${name}-loop`);
   }
 
+  /**
+   * Stall detection, corrected for the supervisor's own freezes. When this loop itself did not run
+   * for longer than a heartbeat interval (the whole process stopped: VM pause, I/O stall, SIGSTOP,
+   * or a long GC here), the silence it now sees is its own: heartbeats the workers sent are still
+   * queued behind this timer, and workers that were frozen with it have not had a turn yet. That
+   * silence is no evidence of a dead worker, so every worker's silent clock restarts at the end of
+   * the gap; a worker that really hung is still caught one stall timeout later. The gap itself is
+   * raised as EVENT_LOOP_LAG_HIGH@supervisor-loop (DEGRADE): entries wait out the stability window.
+   */
   private watchdog(): void {
     const now = this.now();
+    const gap = this.lastWatchdogAt === 0 ? 0 : now - this.lastWatchdogAt;
+    this.lastWatchdogAt = now;
+    const s = this.cfg.supervisor;
+    if (gap > s.heartbeat_interval_ms) {
+      for (const name of WORKERS) this.hosts[name].forgiveSilence(now);
+      this.loopGapSince = now;
+      if (gap > s.event_loop_lag_degrade_ms) {
+        this.o.log.warn(`supervisor loop did not run for ${gap} ms (process stalled?): missed heartbeats forgiven`);
+        this.raise('EVENT_LOOP_LAG_HIGH', 'supervisor-loop', { worker: 'supervisor', gap_ms: gap, limit_ms: s.event_loop_lag_degrade_ms, forgiven: true });
+      }
+      return;
+    }
+    // Cleared once the workers have been heard from since the gap: the process is whole again.
+    if (this.loopGapSince !== null && WORKERS.every((n) => this.hosts[n].state !== 'running' || this.hosts[n].lastHeartbeatAt > this.loopGapSince!)) {
+      this.loopGapSince = null;
+      if (this.authority.isActive('EVENT_LOOP_LAG_HIGH', 'supervisor-loop')) this.clear('EVENT_LOOP_LAG_HIGH', 'supervisor-loop');
+    }
     for (const name of WORKERS) {
       const h = this.hosts[name];
       if (h.state !== 'running') continue;
@@ -321,16 +352,23 @@ export class Supervisor {
     }
     const delay = backoffMs(recent.length, s.restart_backoff_initial_ms, s.restart_backoff_max_ms);
     recent.push(now);
-    this.restartTimers.set(
-      name,
-      setTimeout(() => {
-        this.restartTimers.delete(name);
-        this.restart(name).catch((e: unknown) => {
+    const run = (): void => {
+      this.restartTimers.delete(name);
+      this.restartChain = this.restartChain.then(async () => {
+        if (this.stopping) return;
+        // A producer started while no writer runs would get a channel to nowhere (its port is
+        // emitted to a dead control channel): it waits for the writer, without using up a restart.
+        if (name !== 'audit' && this.hosts.audit.state !== 'running') {
+          this.restartTimers.set(name, setTimeout(run, Math.max(50, s.restart_backoff_initial_ms)));
+          return;
+        }
+        await this.restart(name).catch((e: unknown) => {
           this.o.log.error(`restart of ${name} failed: ${(e as Error).message}`);
           if (!this.stopping && this.hosts[name].state !== 'running') this.scheduleRestart(name);
         });
-      }, delay),
-    );
+      });
+    };
+    this.restartTimers.set(name, setTimeout(run, delay));
   }
 
   private async restart(name: WorkerName): Promise<void> {

@@ -138,6 +138,11 @@ export class WorkerHost {
     return ready;
   }
 
+  /** The supervisor itself was frozen until `atMs`: silence before that is not the worker's. */
+  forgiveSilence(atMs: number): void {
+    if (this.state === 'running' && this.lastHeartbeatAt < atMs) this.lastHeartbeatAt = atMs;
+  }
+
   /** Called by the supervisor's watchdog when heartbeats stop; terminates the hung thread. */
   reportStall: (silentMs: number) => void = () => {};
 

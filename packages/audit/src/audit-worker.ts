@@ -110,6 +110,8 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
         ctx.log.error(`disk sampling failed: ${(e as Error).message}`);
       }
     }, cfg.disk_check_interval_ms),
+    // Persistence bounds are judged by the clock too: a stuck writer gets no rows and no commits.
+    setInterval(() => writer.evaluatePersistence(), Math.max(50, Math.min(1000, Math.floor(Math.min(cfg.audit_writer_full_persistent_ms, cfg.db_busy_persistent_ms) / 4) || 50))),
     setInterval(() => writer.pruneJsonl(), 3_600_000),
     ...(cfg.backup_enabled
       ? [

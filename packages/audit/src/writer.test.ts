@@ -162,6 +162,20 @@ describe('AuditWriter', () => {
     expect(ok.reasons.has('DISK_LOW_PAUSE')).toBe(false);
   });
 
+  it('free disk below the DEGRADE mark is DISK_LOW_DEGRADE at once and DISK_LOW_PAUSE only once it has lasted disk_low_persistent_ms', () => {
+    const huge = 1e15;
+    const s = setup({ disk_free_degrade_bytes: huge, disk_free_pause_bytes: 0, disk_low_persistent_ms: 60_000 });
+    s.w.sampleDisk();
+    expect(s.reasons.has('DISK_LOW_DEGRADE')).toBe(true);
+    expect(s.reasons.has('DISK_LOW_PAUSE')).toBe(false);
+    s.advance(59_999);
+    s.w.sampleDisk();
+    expect(s.reasons.has('DISK_LOW_PAUSE')).toBe(false);
+    s.advance(1);
+    s.w.sampleDisk();
+    expect(s.reasons.get('DISK_LOW_PAUSE')).toMatchObject({ persistent: true, low_ms: 60_000, disk_low_persistent_ms: 60_000 });
+  });
+
   it('turns a failing write into AUDIT_DB_UNUSABLE without acknowledging, and clears it on success', async () => {
     const s = setup();
     // Break the events table under the writer: the next transaction fails for real.
@@ -226,7 +240,7 @@ describe('AuditWriter maintenance', () => {
 });
 
 describe('AuditWriter contention', () => {
-  it('SQLITE_BUSY is transient (DEGRADE) first, persistent (PAUSE) past db_busy_persistent_ms, and clears on the next commit', () => {
+  it('SQLITE_BUSY is transient (DEGRADE) first, persistent (PAUSE) past db_busy_persistent_ms; the next commit clears the transient one, the persistent one stays for an operator', () => {
     const s = setup({ busy_timeout_ms: 0, db_busy_persistent_ms: 1000 });
     const other = new Database(s.dbFile);
     other.exec('BEGIN IMMEDIATE'); // another writer holds the lock: the one-writer rule broken from outside
@@ -241,7 +255,48 @@ describe('AuditWriter contention', () => {
     other.close();
     expect(s.w.drainOnce()).toBe(1);
     expect(s.reasons.has('DB_BUSY_TRANSIENT')).toBe(false);
+    expect(s.reasons.has('DB_BUSY_PERSISTENT')).toBe(true);
+  });
+
+  it('a busy database with nothing new to write still becomes DB_BUSY_PERSISTENT when the clock passes the bound', () => {
+    const s = setup({ busy_timeout_ms: 0, db_busy_persistent_ms: 1000 });
+    const other = new Database(s.dbFile);
+    other.exec('BEGIN IMMEDIATE');
+    s.w.enqueue([s.ev()]);
+    expect(s.w.drainOnce()).toBe(0);
+    s.advance(1200);
     expect(s.reasons.has('DB_BUSY_PERSISTENT')).toBe(false);
+    s.w.evaluatePersistence();
+    expect(s.reasons.get('DB_BUSY_PERSISTENT')).toMatchObject({ limit_ms: 1000 });
+    other.exec('ROLLBACK');
+    other.close();
+  });
+
+  it('a writer queue FULL for audit_writer_full_persistent_ms escalates to DB_WRITER_QUEUE_FULL_PERSISTENT, which stays after the queue drains; a shorter FULL does not', () => {
+    const cfg = { audit_writer_queue_capacity: 100, audit_writer_queue_high_pct: 70, audit_writer_queue_full_pct: 95, audit_writer_full_persistent_ms: 2000 };
+    const brief = setup(cfg);
+    for (let i = 0; i < 96; i++) brief.w.enqueue([brief.ev({ i })]);
+    expect(brief.reasons.has('DB_WRITER_QUEUE_FULL')).toBe(true);
+    brief.advance(1500);
+    brief.w.evaluatePersistence();
+    brief.w.drainAll();
+    brief.advance(1000);
+    brief.w.evaluatePersistence();
+    expect(brief.reasons.has('DB_WRITER_QUEUE_FULL')).toBe(false);
+    expect(brief.reasons.has('DB_WRITER_QUEUE_FULL_PERSISTENT')).toBe(false);
+
+    const s = setup(cfg);
+    for (let i = 0; i < 96; i++) s.w.enqueue([s.ev({ i })]);
+    s.advance(1999);
+    s.w.evaluatePersistence();
+    expect(s.reasons.has('DB_WRITER_QUEUE_FULL_PERSISTENT')).toBe(false);
+    s.advance(1);
+    s.w.evaluatePersistence();
+    expect(s.reasons.get('DB_WRITER_QUEUE_FULL_PERSISTENT')).toMatchObject({ full_ms: 2000, limit_ms: 2000 });
+    s.w.drainAll();
+    s.w.evaluatePersistence();
+    expect(s.reasons.has('DB_WRITER_QUEUE_FULL')).toBe(false);
+    expect(s.reasons.has('DB_WRITER_QUEUE_FULL_PERSISTENT')).toBe(true);
   });
 
   it('raises WAL_GROWTH_ABNORMAL with the sizes when the WAL passes its threshold', () => {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   canonicalJson,
+  REASON_CODES,
   sha256Hex,
   type AuditConfig,
   type AuditRow,
@@ -69,6 +70,9 @@ export class AuditWriter {
   private readonly perSecond: number[] = new Array<number>(60).fill(0);
   private perSecondAt = 0;
   private busySince: number | null = null;
+  /** Since when the queue has been FULL without a break, and the free disk below the DEGRADE mark. */
+  private fullSince: number | null = null;
+  private diskLowSince: number | null = null;
   private failing = false;
   private readonly active = new Set<ReasonCode>();
   private jsonl: JsonlLog;
@@ -301,9 +305,16 @@ export class AuditWriter {
       ts_ms: this.d.now(),
     };
     this.disk = s;
-    const detail = { ...s, disk_free_degrade_bytes: c.disk_free_degrade_bytes, disk_free_pause_bytes: c.disk_free_pause_bytes, wal_abnormal_bytes: c.wal_abnormal_bytes };
-    this.setReason('DISK_LOW_PAUSE', s.free_bytes < c.disk_free_pause_bytes, detail);
-    this.setReason('DISK_LOW_DEGRADE', s.free_bytes < c.disk_free_degrade_bytes, detail);
+    // Incident 9: DEGRADE at once; PAUSE below the PAUSE mark, or when the low disk persists. A
+    // PAUSE for persistence holds until the disk is back above the DEGRADE mark (no flapping at
+    // the boundary), then the stability window applies as for any recovery.
+    const low = s.free_bytes < c.disk_free_degrade_bytes;
+    this.diskLowSince = low ? (this.diskLowSince ?? s.ts_ms) : null;
+    const lowMs = this.diskLowSince === null ? 0 : s.ts_ms - this.diskLowSince;
+    const persistent = this.diskLowSince !== null && lowMs >= c.disk_low_persistent_ms;
+    const detail = { ...s, disk_free_degrade_bytes: c.disk_free_degrade_bytes, disk_free_pause_bytes: c.disk_free_pause_bytes, wal_abnormal_bytes: c.wal_abnormal_bytes, low_ms: lowMs, disk_low_persistent_ms: c.disk_low_persistent_ms, persistent };
+    this.setReason('DISK_LOW_PAUSE', s.free_bytes < c.disk_free_pause_bytes || persistent, detail);
+    this.setReason('DISK_LOW_DEGRADE', low, detail);
     this.setReason('WAL_GROWTH_ABNORMAL', c.wal_abnormal_bytes > 0 && s.wal_bytes > c.wal_abnormal_bytes, detail);
     return s;
   }
@@ -483,10 +494,30 @@ export class AuditWriter {
     this.setReason('DB_WRITER_QUEUE_FULL', p.state === 'FULL', detail);
     this.setReason('DB_WRITER_QUEUE_HIGH', p.state !== 'OK', detail);
     this.setReason('DB_WRITER_BACKPRESSURE', p.lag_ms > c.audit_writer_max_lag_ms, detail);
+    // Incident 6: a FULL queue that lasts is persistent: PAUSE until an operator acts.
+    const now = this.d.now();
+    this.fullSince = p.state === 'FULL' ? (this.fullSince ?? now) : null;
+    if (this.fullSince !== null && now - this.fullSince >= c.audit_writer_full_persistent_ms) {
+      this.setReason('DB_WRITER_QUEUE_FULL_PERSISTENT', true, { ...detail, full_ms: now - this.fullSince, limit_ms: c.audit_writer_full_persistent_ms });
+    }
+  }
+
+  /**
+   * Re-judges the time-bound conditions (a FULL queue, a busy database) when nothing else happens:
+   * a stuck writer gets neither new rows nor commits, so persistence must be noticed by the clock.
+   */
+  evaluatePersistence(): void {
+    this.updatePressure();
+    if (this.busySince !== null && this.d.now() - this.busySince >= this.d.config.db_busy_persistent_ms) {
+      this.setReason('DB_BUSY_PERSISTENT', true, { busy_ms: this.d.now() - this.busySince, limit_ms: this.d.config.db_busy_persistent_ms });
+    }
   }
 
   private setReason(code: ReasonCode, on: boolean, detail: JsonObject): void {
     if (on === this.active.has(code)) return;
+    // A manual reason stays latched here: only an operator clears it at the mode authority, and a
+    // clear from the writer would only be refused there.
+    if (!on && REASON_CODES[code].clear === 'manual') return;
     if (on) this.active.add(code);
     else this.active.delete(code);
     this.d.setReason(code, on, detail);

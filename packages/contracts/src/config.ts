@@ -66,6 +66,8 @@ export interface AuditConfig {
   readonly audit_writer_batch_max: number;
   readonly audit_writer_flush_interval_ms: number;
   readonly db_busy_persistent_ms: number;
+  readonly audit_writer_full_persistent_ms: number;
+  readonly disk_low_persistent_ms: number;
   readonly checkpoint_interval_ms: number;
   readonly wal_truncate_bytes: number;
   readonly wal_abnormal_bytes: number;

@@ -1,4 +1,27 @@
-import { REASON_CODES, type ActiveReason, type Mode, type ReasonCode } from '@vigil/contracts';
+import { REASON_CODES, type ActiveReason, type Mode, type ReasonCode, type WriterPressure } from '@vigil/contracts';
+
+/**
+ * The Live checklist's audit freshness: now_ms - last_writer_commit_ts_ms <= 2 * audit_writer_max_lag_ms.
+ * `caught_up_ts_ms` is when the writer last had nothing unwritten (see writerCaughtUpAt); null
+ * when unknown (no answer from the writer yet), which blocks.
+ */
+export interface AuditCommitFreshness {
+  readonly now_ms: number;
+  readonly caught_up_ts_ms: number | null;
+  readonly max_lag_ms: number;
+}
+
+/**
+ * When the writer was last caught up, from a pressure sample taken at `sampledAtMs`. An empty
+ * queue means caught up at the sample; otherwise everything older than the oldest queued event
+ * (lag_ms old) was committed, so it was caught up then, or at its last commit if that is later.
+ * A writer that idles (no events, no commits) is thereby not mistaken for a stale one, and a
+ * writer that stops answering ages out, since the samples stop.
+ */
+export function writerCaughtUpAt(p: Pick<WriterPressure, 'queue_depth' | 'lag_ms' | 'last_writer_commit_ts_ms'>, sampledAtMs: number): number {
+  if (p.queue_depth === 0) return sampledAtMs;
+  return Math.max(p.last_writer_commit_ts_ms ?? -Infinity, sampledAtMs - p.lag_ms);
+}
 
 export interface EntryInputs {
   readonly mode: Mode;
@@ -11,6 +34,8 @@ export interface EntryInputs {
   readonly aiGateReady: boolean;
   /** Per-symbol blocks: quarantine, unresolved SENT_UNKNOWN, existing position... */
   readonly symbolBlocks: readonly ReasonCode[];
+  /** The audit writer's commit freshness (Live checklist release rule). */
+  readonly auditCommit: AuditCommitFreshness;
 }
 
 export interface EntryVerdict {
@@ -29,6 +54,8 @@ export function entryPermission(i: EntryInputs): EntryVerdict {
   if (!i.startupReleased) blocked.add('STARTUP_RECOVER');
   if (!i.aiGateReady) blocked.add('ENTRY_BLOCKED_NO_AIGATE');
   for (const c of i.symbolBlocks) blocked.add(c);
+  const a = i.auditCommit;
+  if (a.caught_up_ts_ms === null || a.now_ms - a.caught_up_ts_ms > 2 * a.max_lag_ms) blocked.add('DB_WRITER_COMMIT_STALE');
   const allowed = i.mode === 'NORMAL' && blocked.size === 0;
   // A non-NORMAL mode with no listed cause still blocks; say so rather than return an empty list.
   if (!allowed && blocked.size === 0) blocked.add(i.mode === 'DEGRADE' ? 'RECOVERY_STABILIZING' : 'MODE_UNKNOWN_FAILSAFE');

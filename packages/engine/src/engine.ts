@@ -22,7 +22,7 @@ import {
   type Stage,
   type SymbolRules,
 } from '@vigil/contracts';
-import { Dec, entryPermission } from '@vigil/core';
+import { Dec, entryPermission, writerCaughtUpAt } from '@vigil/core';
 import { aiGateKey, auditRejection, crashHook, Endpoint, reasonLatch, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { AIGate, type AIGateCall } from './aigate.js';
@@ -87,6 +87,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   const lastCycleBar = new Map<string, number>();
   let near: Record<string, number> = {};
   let lastVerdict: JsonObject | null = null;
+  /** When the audit writer was last caught up (Live checklist: entries need it within 2 x max lag). */
+  let writerCaughtUp: number | null = null;
 
   const event = (type: EventType, payload: JsonObject, opts: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> } = {}): void => {
     audit.append(ctx.events.make(type, payload, { ...opts, corr: { cycle_id: cycleId || null, stage, ...opts.corr } }));
@@ -318,22 +320,30 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     if (stopped) return;
     setStage('STARTUP_RECONCILE');
     for (let attempt = 0; !stopped; attempt++) {
-      // Orders remembered without their venue id (a crash right after the reply): ask for them
-      // before trades are judged, or an exit that filled while down would look like someone else's.
-      if (unmapped.length > 0) {
-        const left = await trader.learnOrderIds(unmapped);
-        if (left > 0) {
-          reason('STARTUP_RECONCILE_FAILED', true, { step: 'order ids', unanswered: left });
-          await sleep(Math.min(30_000, 500 * 2 ** attempt));
-          continue;
+      // Each attempt is progress: a startup reconcile retrying with back-off (the gateway still
+      // booting after a restart, requests lost in a freeze) is not a stuck loop.
+      stageSince = Date.now();
+      try {
+        // Orders remembered without their venue id (a crash right after the reply): ask for them
+        // before trades are judged, or an exit that filled while down would look like someone else's.
+        if (unmapped.length > 0) {
+          const left = await trader.learnOrderIds(unmapped);
+          if (left > 0) {
+            reason('STARTUP_RECONCILE_FAILED', true, { step: 'order ids', unanswered: left });
+            await sleep(Math.min(30_000, 500 * 2 ** attempt));
+            continue;
+          }
+          unmapped = [];
         }
-        unmapped = [];
-      }
-      await trader.resolveUnknown();
-      const r = await trader.exclusive(() => reconciler.run(null, { startup: true }));
-      if (r.ok) {
-        lastReconcileAt = Date.now();
-        break;
+        await trader.resolveUnknown();
+        const r = await trader.exclusive(() => reconciler.run(null, { startup: true }));
+        if (r.ok) {
+          lastReconcileAt = Date.now();
+          break;
+        }
+      } catch (e) {
+        // An attempt that threw is a failed attempt, retried like the others, never the end of startup.
+        reason('STARTUP_RECONCILE_FAILED', true, { attempt, why: (e as Error).message });
       }
       await sleep(Math.min(30_000, 500 * 2 ** attempt));
     }
@@ -380,7 +390,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       if (intents.unknownOn(symbol)) symbolBlocks.push('INTENT_SENT_UNKNOWN');
       if (reconciler.foreign.includes(symbol)) symbolBlocks.push('RECONCILE_DRIFT');
     }
-    return entryPermission({ mode, failsafe, reasons: modeState?.reasons ?? [], startupReleased, aiGateReady: gate.ready, symbolBlocks });
+    return entryPermission({ mode, failsafe, reasons: modeState?.reasons ?? [], startupReleased, aiGateReady: gate.ready, symbolBlocks, auditCommit: { now_ms: Date.now(), caught_up_ts_ms: writerCaughtUp, max_lag_ms: cfg.audit.audit_writer_max_lag_ms } });
   };
 
   /**
@@ -636,6 +646,15 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     reason('STARTUP_RECONCILE_FAILED', true, { why: (e as Error).message });
   });
   const timers = [
+    // The writer's commit freshness for the entry verdict, sampled well inside 2 x max lag.
+    setInterval(() => {
+      void audit
+        .pressure()
+        .then((p) => {
+          writerCaughtUp = writerCaughtUpAt(p, Date.now());
+        })
+        .catch(() => undefined);
+    }, Math.max(20, Math.floor(cfg.audit.audit_writer_max_lag_ms / 2))),
     setInterval(() => {
       if (stage === 'STARTUP_RECOVER' || stage === 'STARTUP_RECONCILE') return;
       void tick().catch((e: unknown) => ctx.log.error(`engine tick failed: ${(e as Error).message}`));

@@ -71,6 +71,8 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
   let lastModeAt = -Infinity;
   let failsafe = true; // nothing heard yet: PAUSE
   let hbSeq = 0;
+  let failsafeRaised = false;
+  let lastHbTickAt = Date.now();
   const loop = new LoopDelayMonitor();
 
   const control = new Endpoint<WorkerSide, SupervisorSide>(init.control, {
@@ -86,6 +88,12 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
           modeState = { mode: ev.mode, seq: ev.seq, since_ms: ev.since_ms, reasons: ev.reasons };
           lastModeAt = Date.now();
           if (failsafe || ev.seq !== appliedSeq) applyMode(false);
+          // The supervisor is heard again: the failsafe this worker raised is over (its PAUSE, if
+          // still warranted, comes from the supervisor's own reasons).
+          if (failsafeRaised) {
+            failsafeRaised = false;
+            ctx.clear('MODE_UNKNOWN_FAILSAFE');
+          }
           return;
         case 'shutdown':
           log.info(`shutdown requested: ${ev.reason}`);
@@ -169,9 +177,17 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
   };
 
   const hbTimer = setInterval(() => {
-    if (Date.now() - lastModeAt > cfg.supervisor.worker_mode_timeout_ms && !failsafe) {
+    const now = Date.now();
+    // This thread's own loop did not run for a while (the whole process was frozen, or this
+    // thread was): the mode frames sent meanwhile are queued behind this timer and not yet read.
+    // Silence that overlaps our own gap is not the supervisor's; its clock restarts now. A
+    // supervisor that is really gone is still caught one worker_mode_timeout_ms later.
+    if (now - lastHbTickAt > 2 * cfg.supervisor.heartbeat_interval_ms && Number.isFinite(lastModeAt)) lastModeAt = Math.max(lastModeAt, now);
+    lastHbTickAt = now;
+    if (now - lastModeAt > cfg.supervisor.worker_mode_timeout_ms && !failsafe) {
       log.error(`no mode heard for ${cfg.supervisor.worker_mode_timeout_ms} ms: treating myself as PAUSE`);
       applyMode(true);
+      failsafeRaised = true;
       ctx.raise('MODE_UNKNOWN_FAILSAFE', { worker: expected, timeout_ms: cfg.supervisor.worker_mode_timeout_ms });
     }
     control.emit({
