@@ -6,3 +6,4 @@ export * from './decimal.js';
 export * from './filters.js';
 export * from './stats.js';
 export * from './aigate-modify.js';
+export * from './operator-resume.js';
