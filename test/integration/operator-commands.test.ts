@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { applyControl } from '../../apps/supervisor/src/control/apply.js';
 import { controlSocketPath, startControlServer, type ControlServer } from '../../apps/supervisor/src/control/server.js';
 import { runLockFile, takeRunLock } from '../../apps/supervisor/src/run-lock.js';
 import type { Supervisor } from '../../apps/supervisor/src/supervisor.js';
-import { releaseToNormal, startSupervisor, startVenue, waitFor } from './harness.js';
+import { releaseToNormal, SIM_KEY, startSupervisor, startVenue, venueConfig, waitFor } from './harness.js';
 
 /**
  * `supervisor pause|resume|note` as a process against a real supervisor (real workers, SQLite and
@@ -250,5 +250,51 @@ describe('operator commands while the bot is down, and state across a restart', 
     expect(r.exitCode, r.stderr).toBe(4);
     expect(r.stderr).toMatch(/^still held: RISK_DAILY_LOSS_LIMIT_HIT@engine forces PAUSE: holds until the next UTC day/m);
     expect(active(second.sup, 'RISK_DAILY_LOSS_LIMIT_HIT')).toBeDefined();
+  }, 90_000);
+});
+
+describe('operator commands against `supervisor start --live` as a process', () => {
+  it('the started supervisor serves var/run/control.sock (0600): pause from another process is applied and shown on the panel, and the socket is gone after SIGINT', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-opstart-'));
+    const varDir = join(dir, 'var');
+    mkdirSync(varDir, { recursive: true });
+    writeFileSync(join(varDir, 'LIVE.ok'), '');
+    const cfg = join(dir, 'config.json');
+    writeFileSync(cfg, JSON.stringify({ ...venueConfig(sim), paths: { var_dir: varDir }, panel: { port: 0 }, logging: { level: 'warn' } }));
+    const proc = execa(process.execPath, [cli, 'start', '--live', '--config', cfg], {
+      env: { MODE: 'LIVE', AI_DEC: '2', BINANCE_API_KEY: SIM_KEY.apiKey, BINANCE_API_SECRET: SIM_KEY.secretKey },
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+    });
+    cleanups.push(async () => {
+      if (proc.exitCode === null) {
+        proc.kill('SIGINT');
+        await proc;
+      }
+    });
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no panel URL within 30 s:\n${out}`)), 30_000);
+      proc.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /Panel: (http:\/\/127\.0\.0\.1:\d+)\/dashboard/.exec(out);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]!);
+        }
+      });
+    });
+    expect(lstatSync(controlSocketPath(varDir)).mode & 0o777).toBe(0o600);
+    const p = await op(cfg, 'pause', '--reason', 'operator on call: investigating');
+    expect(p.exitCode, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/^paused: OPERATOR_PAUSE raised/);
+    const status = (await (await fetch(`${url}/api/status`)).json()) as { mode: string; reasons: { code: string }[] };
+    expect(status.mode).toBe('PAUSE');
+    expect(status.reasons.map((r) => r.code)).toContain('OPERATOR_PAUSE');
+    proc.kill('SIGINT');
+    expect((await proc).exitCode).toBe(0);
+    expect(existsSync(controlSocketPath(varDir))).toBe(false);
+    expect(events(varDir, 'OPERATOR_PAUSED')).toMatchObject([{ p: { reason: 'operator on call: investigating', via: 'control_socket' } }]);
   }, 90_000);
 });
