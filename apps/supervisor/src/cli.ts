@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { doctorCommand } from './doctor-command.js';
 import { experimentsCommand } from './experiments/command.js';
+import { operatorCommand } from './control/command.js';
 import { EXIT, startCommand, verifyAuditCommand } from './start.js';
 
 const program = new Command();
@@ -50,6 +51,35 @@ program
   .action(async (opts: { config?: string; data?: string[]; grid?: string; threads?: string; out?: string; generate?: string; bars: string; seed: string }) => {
     process.exitCode = await experimentsCommand(opts);
     process.exit(process.exitCode);
+  });
+
+// Operator commands: to the running supervisor over var/run/control.sock, or into the audit of a
+// stopped bot under the run lock. Each is audited (OPERATOR_PAUSED / OPERATOR_RESUMED / OPERATOR_NOTE).
+program
+  .command('pause')
+  .description('raise the operator PAUSE (OPERATOR_PAUSE) with a reason; it holds across restarts until `resume`')
+  .requiredOption('--reason <text>', 'why (one line, recorded in the audit)')
+  .option('-c, --config <file>', 'configuration file (for paths.var_dir)')
+  .action(async (opts: { reason: string; config?: string }) => {
+    process.exit(await operatorCommand('pause', opts.reason, opts.config));
+  });
+
+program
+  .command('resume')
+  .description('lift the operator PAUSE and the manual reasons an operator may clear; refused while automatic reasons force PAUSE/DEGRADE (exit 1), exit 4 when manual reasons still hold')
+  .requiredOption('--note <text>', 'what was checked or done (one line, recorded in the audit)')
+  .option('-c, --config <file>', 'configuration file (for paths.var_dir)')
+  .action(async (opts: { note: string; config?: string }) => {
+    process.exit(await operatorCommand('resume', opts.note, opts.config));
+  });
+
+program
+  .command('note')
+  .description('record an operator note in the audit (e.g. the cause of an incident before a restart)')
+  .argument('<text>', 'the note (one line)')
+  .option('-c, --config <file>', 'configuration file (for paths.var_dir)')
+  .action(async (text: string, opts: { config?: string }) => {
+    process.exit(await operatorCommand('note', text, opts.config));
   });
 
 await program.parseAsync(process.argv);

@@ -7,6 +7,8 @@ import { canonicalJson, newRunId, type JsonObject } from '@vigil/contracts';
 import { createLogger, formatConfigError, loadConfigFile, loadExchangeSecrets } from '@vigil/runtime';
 import { checkLiveLocks } from './live-locks.js';
 import { takeRunLock } from './run-lock.js';
+import { applyControl } from './control/apply.js';
+import { controlSocketPath, startControlServer, type ControlServer } from './control/server.js';
 import { startPanel, type PanelServer } from './panel/server.js';
 import { supervisorPanelSource } from './status.js';
 import { Supervisor } from './supervisor.js';
@@ -54,11 +56,14 @@ export async function startCommand(flags: StartFlags, env: NodeJS.ProcessEnv = p
   const sup = new Supervisor({ config, varDir, runId, secrets: secrets.secrets, log, versions: versions(), configHash });
 
   let panel: PanelServer | null = null;
+  let control: ControlServer | null = null;
   const source = supervisorPanelSource(sup, runId, varDir);
   let stopping: Promise<void> | null = null;
   const stop = (why: string): Promise<void> =>
     (stopping ??= (async () => {
       log.info(`stopping: ${why}`);
+      // Operator commands end before the workers stop: a command is applied to a live supervisor or not at all.
+      await control?.close();
       await sup.stop(why);
       await panel?.close();
       source.close();
@@ -82,6 +87,12 @@ export async function startCommand(flags: StartFlags, env: NodeJS.ProcessEnv = p
   try {
     log.info(`run ${runId} starting (config ${configPath ?? 'defaults'}, var ${varDir}, exchange ${config.exchange.rest_base_url})`);
     await sup.start();
+    control = await startControlServer({
+      path: controlSocketPath(varDir),
+      apply: (req) => applyControl(sup, req, varDir),
+      onReject: (r) => sup.channelRejected(r),
+      onError: (e) => log.error(`control socket: ${e.message}`),
+    });
     panel = await startPanel(source, config.panel.host, config.panel.port);
     process.stdout.write(`\nVigil is running (run ${runId}). Panel: ${panel.url}/dashboard  (Ctrl-C stops it)\n\n`);
   } catch (e) {

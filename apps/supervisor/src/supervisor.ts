@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import {
   MODE_RANK,
@@ -16,6 +18,7 @@ import {
   type WorkerInit,
   type WorkerName,
 } from '@vigil/contracts';
+import { AuditReader } from '@vigil/audit';
 import { backoffMs, ModeAuthority, type ModeChange } from '@vigil/core';
 import { AuditClient, EventFactory, type Logger, type Rejection } from '@vigil/runtime';
 import { printAlert, WebhookNotifier } from './alerts.js';
@@ -141,6 +144,7 @@ export class Supervisor {
     this.startedAt = this.now();
     this.record('REASON_RAISED', { source: 'engine', detail: { why: 'boot' }, count: 1 }, { reason: 'STARTUP_RECOVER' });
     if (this.cfg.live.fault_hooks_enabled) this.raise('FAULT_HOOKS_ENABLED', 'supervisor', { crash_point: this.cfg.live.crash_point });
+    this.restoreOperatorPause();
     await this.startAudit();
     this.record('RUN_STARTED', { versions: this.o.versions ?? {}, config_hash: this.o.configHash ?? null, pid: process.pid }, { critical: true });
     this.record('CONFIG_LOADED', { config_hash: this.o.configHash ?? null, config: this.cfg as unknown as JsonObject });
@@ -197,14 +201,39 @@ export class Supervisor {
     this.apply(r.change);
   }
 
-  clear(code: ReasonCode, source: string): void {
-    const r = this.authority.clear(code, source);
+  clear(code: ReasonCode, source: string, by: 'source' | 'operator' = 'source'): void {
+    const r = this.authority.clear(code, source, by);
     if (!r.ok) {
       this.o.log.warn(`reason ${code}@${source} not cleared: ${r.why}`);
       return;
     }
-    if (r.cleared) this.record('REASON_CLEARED', { source }, { reason: code, severity: 'INFO' });
+    if (r.cleared) this.record('REASON_CLEARED', by === 'operator' ? { source, by } : { source }, { reason: code, severity: 'INFO' });
     this.apply(r.change);
+  }
+
+  /** A request refused on a channel the supervisor serves itself (the operator control socket). */
+  channelRejected(r: Rejection): void {
+    this.onReject(r);
+  }
+
+  /**
+   * A manual PAUSE the operator set and did not lift survives a restart: the audit remembers it
+   * (OPERATOR_PAUSED not followed by OPERATOR_RESUMED) and it is raised again before any worker
+   * starts. An audit database that cannot be read leaves the operator's state unknown: PAUSE.
+   */
+  private restoreOperatorPause(): void {
+    const file = join(this.o.varDir, 'data', 'audit.sqlite');
+    if (!existsSync(file)) return;
+    let reader: AuditReader | null = null;
+    try {
+      reader = new AuditReader(file);
+      const p = reader.operatorPause();
+      if (p) this.raise('OPERATOR_PAUSE', 'operator', { reason: p.reason, paused_ms: p.ts_ms, paused_seq: p.seq, restored: true });
+    } catch (e) {
+      this.raise('OPERATOR_PAUSE', 'operator', { reason: 'operator state unreadable at start: fail closed', why: (e as Error).message, restored: true });
+    } finally {
+      reader?.close();
+    }
   }
 
   // --- mode publication

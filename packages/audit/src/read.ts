@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { Dec, isDecimalString } from '@vigil/core';
 
 export interface ModeChangeRow {
   readonly seq: number;
@@ -230,12 +231,13 @@ export class AuditReader {
    * every intent not in a final state (with its INTENT_CREATED payload). Startup reconcile checks
    * all of it against REST before anything else happens.
    */
-  engineMemory(): {
+  engineMemory(nowMs: number = Date.now()): {
     positions: { symbol: string; ts_ms: number; payload: Record<string, unknown>; trade_ids: string[] }[];
     intents: { order_intent_id: string; state: string; created_ms: number; symbol: string | null; side: string | null; client_order_id: string | null; cycle_id: number | null; decision_id: string | null; payload: Record<string, unknown> }[];
     ownOrders: { symbol: string; client_order_id: string; exchange_order_id: string }[];
     lastTradeIds: Record<string, number>;
     unmapped: { symbol: string; client_order_id: string; kind: string }[];
+    today: DayPnl | null;
   } {
     const positions = (
       this.db.prepare('SELECT p.symbol AS symbol, p.ts_ms AS ts_ms, e.payload AS payload FROM positions p JOIN events e ON e.seq = p.last_seq ORDER BY p.symbol').all() as { symbol: string; ts_ms: number; payload: string }[]
@@ -285,7 +287,47 @@ export class AuditReader {
         )
         .all(Date.now() - 30 * 86_400_000) as { symbol: string; client_order_id: string; kind: string }[]
     );
-    return { positions, intents, ownOrders, lastTradeIds, unmapped };
+    return { positions, intents, ownOrders, lastTradeIds, unmapped, today: this.dayPnl(nowMs) };
+  }
+
+  /**
+   * Today's (UTC) P&L as the engine last sampled it before a restart: the realized total of the
+   * last PNL_SAMPLED of the day and the highest total sampled that day. The daily loss and
+   * drawdown limits count from these, not from zero, after a restart on the same day. Fills after
+   * the last sample (at most one sampling interval) are not in it.
+   */
+  dayPnl(nowMs: number = Date.now()): DayPnl | null {
+    const day = new Date(nowMs).toISOString().slice(0, 10);
+    const dayStart = Date.parse(`${day}T00:00:00.000Z`);
+    // ts_ms bounds the scan to the day (index events_ts); the payload's own day decides (an
+    // engine samples the day of its clock, which a few ms of skew must not move).
+    const rows = this.db
+      .prepare("SELECT seq, ts_ms, json_extract(payload, '$.day') AS day, json_extract(payload, '$.realized') AS realized, json_extract(payload, '$.total') AS total FROM events WHERE event_type = 'PNL_SAMPLED' AND ts_ms >= ? ORDER BY seq")
+      .all(dayStart - 60_000) as { seq: number; ts_ms: number; day: unknown; realized: unknown; total: unknown }[];
+    let last: { realized: string; seq: number; ts_ms: number } | undefined;
+    let peak: Dec | undefined;
+    let samples = 0;
+    for (const r of rows) {
+      if (r.day !== day || !isDecimalString(r.realized) || !isDecimalString(r.total)) continue;
+      const total = new Dec(r.total);
+      if (peak === undefined || total.gt(peak)) peak = total;
+      last = { realized: r.realized, seq: r.seq, ts_ms: r.ts_ms };
+      samples++;
+    }
+    if (!last || !peak) return null;
+    return { day, realized: last.realized, peak_total: peak.toFixed(), last_sample_seq: last.seq, last_sample_ms: last.ts_ms, samples };
+  }
+
+  /**
+   * The operator's standing command: the last OPERATOR_PAUSED not followed by an OPERATOR_RESUMED,
+   * or null. The supervisor raises OPERATOR_PAUSE again from it at start.
+   */
+  operatorPause(): { seq: number; ts_ms: number; reason: string } | null {
+    const r = this.db
+      .prepare("SELECT seq, ts_ms, event_type, json_extract(payload, '$.reason') AS reason FROM events WHERE event_type IN ('OPERATOR_PAUSED', 'OPERATOR_RESUMED') ORDER BY seq DESC LIMIT 1")
+      .get() as { seq: number; ts_ms: number; event_type: string; reason: unknown } | undefined;
+    if (!r || r.event_type !== 'OPERATOR_PAUSED') return null;
+    return { seq: r.seq, ts_ms: r.ts_ms, reason: typeof r.reason === 'string' ? r.reason : '(no reason recorded)' };
   }
 
   lastSeq(): number {
@@ -295,6 +337,18 @@ export class AuditReader {
   close(): void {
     this.db.close();
   }
+}
+
+export interface DayPnl {
+  /** UTC day, YYYY-MM-DD. */
+  readonly day: string;
+  /** Realized P&L of the day at the last sample, exact decimal string (quote currency). */
+  readonly realized: string;
+  /** Highest realized + unrealized total sampled that day. */
+  readonly peak_total: string;
+  readonly last_sample_seq: number;
+  readonly last_sample_ms: number;
+  readonly samples: number;
 }
 
 function parse(s: string | null): unknown {

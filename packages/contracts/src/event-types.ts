@@ -51,6 +51,11 @@ export const EVENT_TYPES = [
   'DISK_SAMPLED',
   'BACKUP_COMPLETED',
   'CHECKPOINT_COMPLETED',
+  // operator commands (supervisor pause/resume/note), live through the control socket or offline
+  'OPERATOR_PAUSED',
+  'OPERATOR_RESUMED',
+  'OPERATOR_NOTE',
+  'OPERATOR_COMMAND_REFUSED',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

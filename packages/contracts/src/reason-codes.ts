@@ -43,6 +43,8 @@ export const REASON_CODES = {
   RECOVERY_STABILIZING: r('INFO', 'DEGRADE', 'auto', 'causes cleared: waiting for the stability window'),
   PAUSE_NEEDS_MANUAL: r('CRIT', 'PAUSE', 'manual', 'critical inconsistency: operator must intervene'),
   CLOSE_SAFELY: r('CRIT', 'PAUSE', 'manual', 'critical inconsistency: closing positions safely'),
+  // Raised by `supervisor pause`, cleared only by `supervisor resume`; survives a restart (the audit remembers it).
+  OPERATOR_PAUSE: r('CRIT', 'PAUSE', 'manual', 'operator paused the bot (supervisor pause): held until supervisor resume'),
 
   // --- workers and channels
   MODE_UNKNOWN_FAILSAFE: r('CRIT', 'PAUSE', 'auto', 'a worker heard no mode within its bound and treats itself as PAUSE'),

@@ -8,3 +8,4 @@ export * from './stats.js';
 export * from './aigate-modify.js';
 export * from './position-truth.js';
 export * from './venue-diff.js';
+export * from './operator-resume.js';

@@ -32,7 +32,7 @@ import { estimateCost, judgeCost } from './cost-model.js';
 import { buildDecision, checkDecision } from './decision-build.js';
 import { IntentBook } from './intents.js';
 import { Ledger, utcDay } from './ledger.js';
-import { readEngineMemory, restoreMemory } from './memory.js';
+import { readEngineMemory, restoreMemory, type EngineMemory } from './memory.js';
 import { Reconciler } from './reconcile.js';
 import { riskVerdict } from './risk.js';
 import { ShadowBook } from './shadow.js';
@@ -295,6 +295,13 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     if (!peak || total.gt(peak)) dayPeak = new Map([[day, total]]);
     return { day, realized, unrealized, total, exposure, per };
   };
+  /** Today's realized P&L and peak from before a restart: the daily limits hold across it. */
+  const restoreDay = (t: EngineMemory['today']): void => {
+    if (!t || t.day !== utcDay(Date.now())) return;
+    ledger.restoreDay(t.day, t.realized);
+    dayPeak = new Map([[t.day, new Dec(t.peak_total)]]);
+    if (new Dec(t.realized).neg().gte(cfg.risk.daily_loss_limit_quote)) reason('RISK_DAILY_LOSS_LIMIT_HIT', true, { restored: true, day: t.day, realized: t.realized, limit: cfg.risk.daily_loss_limit_quote });
+  };
 
   // --- startup ------------------------------------------------------------------------------------
 
@@ -306,6 +313,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       if (mem.ok) {
         restoreMemory(mem.memory, { ledger, intents, trader, now: Date.now });
         unmapped = mem.memory.unmapped;
+        restoreDay(mem.memory.today);
         event('RECONCILE_STARTED', { startup: true, remembered_positions: mem.memory.positions.length, unresolved_intents: mem.memory.intents.length });
         break;
       }

@@ -29,3 +29,16 @@ describe('ledger', () => {
     expect(l.exposure('BTCUSDT', null).toFixed()).toBe('100');
   });
 });
+
+describe('Ledger day restore', () => {
+  it("counts today's fills on top of the realized P&L restored from before a restart", () => {
+    const l = new Ledger(() => ({ base: 'BTC', quote: 'USDT' }));
+    const ts = Date.UTC(2026, 11, 5, 10);
+    l.restoreDay('2026-12-05', '-40.5');
+    expect(l.realizedOn('2026-12-05').toFixed()).toBe('-40.5');
+    l.apply({ symbol: 'BTCUSDT', side: 'BUY', price: '100', qty: '1', commission: '0', commission_asset: 'USDT', trade_id: 1, ts_ms: ts });
+    l.apply({ symbol: 'BTCUSDT', side: 'SELL', price: '90', qty: '1', commission: '0', commission_asset: 'USDT', trade_id: 2, ts_ms: ts + 1 });
+    expect(l.realizedOn('2026-12-05').toFixed()).toBe('-50.5');
+    expect(l.realizedOn('2026-12-06').toFixed()).toBe('0');
+  });
+});

@@ -50,6 +50,14 @@ export class Ledger {
     this.pos.set(symbol, { qty: q, cost: q.mul(avgPrice), realized: new Dec(0), fees: new Dec(0), opened: openedMs });
   }
 
+  /**
+   * Restores a day's realized P&L recorded before a restart (the last PNL_SAMPLED of the day): the
+   * daily loss limit counts from it, not from zero. Fills applied afterwards add to it.
+   */
+  restoreDay(dayUtc: string, realized: string): void {
+    this.daily.set(dayUtc, new Dec(realized));
+  }
+
   /** Trades already counted in a restored position: the venue reporting them again changes nothing. */
   markCounted(symbol: string, tradeIds: readonly string[]): void {
     for (const t of tradeIds) this.seen.add(`${symbol}:${t}`);

@@ -15,7 +15,7 @@ export type EngineMemory = ReturnType<AuditReader['engineMemory']>;
 
 export function readEngineMemory(dbFile: string): { ok: true; memory: EngineMemory } | { ok: false; why: string } {
   // No database yet: a first start has nothing to remember.
-  if (!existsSync(dbFile)) return { ok: true, memory: { positions: [], intents: [], ownOrders: [], lastTradeIds: {}, unmapped: [] } };
+  if (!existsSync(dbFile)) return { ok: true, memory: { positions: [], intents: [], ownOrders: [], lastTradeIds: {}, unmapped: [], today: null } };
   let reader: AuditReader | null = null;
   try {
     reader = new AuditReader(dbFile);
