@@ -16,6 +16,15 @@ describe('planResume', () => {
     expect(p.blocking.map((r) => r.code)).toEqual(['CLOCK_DRIFT', 'WS_STALE']);
   });
 
+  it('clears CLOSE_SAFELY and the persistent audit-writer reasons once their automatic causes are gone, and refuses while the writer is still full', () => {
+    const p = planResume([reason('CLOSE_SAFELY'), reason('DB_BUSY_PERSISTENT', 'audit'), reason('DB_WRITER_QUEUE_FULL_PERSISTENT', 'audit')], ctx);
+    expect(p.ok).toBe(true);
+    if (!p.ok) return;
+    expect(p.clear.map((r) => r.code)).toEqual(['CLOSE_SAFELY', 'DB_BUSY_PERSISTENT', 'DB_WRITER_QUEUE_FULL_PERSISTENT']);
+    const still = planResume([reason('DB_WRITER_QUEUE_FULL_PERSISTENT', 'audit'), reason('DB_WRITER_QUEUE_FULL', 'audit')], ctx);
+    expect(still.ok).toBe(false);
+  });
+
   it('does not wait on boot reasons or automatic reasons that force nothing', () => {
     const p = planResume([reason('OPERATOR_PAUSE', 'operator'), reason('STARTUP_RECOVER'), reason('RESUME_MANAGE_ONLY'), reason('RECOVERY_STABILIZING', 'mode-authority'), reason('API_KEY_IP_UNRESTRICTED', 'gateway')], ctx);
     expect(p.ok).toBe(true);

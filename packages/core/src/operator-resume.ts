@@ -39,6 +39,12 @@ const RESUMABLE: Partial<Readonly<Record<ReasonCode, Rule>>> = {
   PROTECTION_SWAP_FAILED: always,
   DRIFT_LIMIT_EXCEEDED: always,
   DB_WRITER_DROPPED: always,
+  // The exit answered its inconsistency; an unprotected remainder keeps PROTECTION_MISSING (auto), which blocks a resume.
+  CLOSE_SAFELY: always,
+  // Incident 6: "persistent: PAUSE and require action". While the lock or the full queue lasts, their
+  // automatic reasons (DB_BUSY_TRANSIENT, DB_WRITER_QUEUE_FULL) are active and refuse the resume.
+  DB_BUSY_PERSISTENT: always,
+  DB_WRITER_QUEUE_FULL_PERSISTENT: always,
   AIGATE_TIMEOUT: always,
   AIGATE_PARSE_FAIL: always,
   AIGATE_SCHEMA_INVALID: always,

@@ -147,6 +147,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     swapAllowed: (): boolean => mode === 'NORMAL' && !failsafe,
     manualPolicy: ecfg.manual_change_policy,
     toleranceSteps: ecfg.reconcile_tolerance_steps,
+    onRealized: (): void => samplePnl(),
     crash,
     ...(cfg.live.fault_hooks_enabled && cfg.live.crash_point === 'audit_storm' ? { storm: once(() => auditStorm()) } : {}),
   });
@@ -301,6 +302,12 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     ledger.restoreDay(t.day, t.realized);
     dayPeak = new Map([[t.day, new Dec(t.peak_total)]]);
     if (new Dec(t.realized).neg().gte(cfg.risk.daily_loss_limit_quote)) reason('RISK_DAILY_LOSS_LIMIT_HIT', true, { restored: true, day: t.day, realized: t.realized, limit: cfg.risk.daily_loss_limit_quote });
+  };
+
+  /** PNL_SAMPLED: every 10 s and after every sale; the last one of the day is what a restart restores. */
+  const samplePnl = (): void => {
+    const d = pnl();
+    event('PNL_SAMPLED', { day: d.day, realized: d.realized.toFixed(8), unrealized: d.unrealized.toFixed(8), total: d.total.toFixed(8), exposure: d.exposure.toFixed(8), symbols: d.per });
   };
 
   // --- startup ------------------------------------------------------------------------------------
@@ -671,8 +678,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       if (ACTIVE_STAGES.has(stage) && Date.now() - stageSince > ecfg.stage_stuck_ms) reason('LOOP_STUCK', true, { stage, since_ms: stageSince, bound_ms: ecfg.stage_stuck_ms });
     }, 1000),
     setInterval(() => {
-      const d = pnl();
-      event('PNL_SAMPLED', { day: d.day, realized: d.realized.toFixed(8), unrealized: d.unrealized.toFixed(8), total: d.total.toFixed(8), exposure: d.exposure.toFixed(8), symbols: d.per });
+      samplePnl();
       intents.prune(10 * 60_000);
     }, 10_000),
   ];

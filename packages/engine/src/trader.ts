@@ -115,6 +115,8 @@ export interface TraderDeps {
   readonly manualPolicy?: ManualChangePolicy;
   /** engine.reconcile_tolerance_steps (balance vs position). */
   readonly toleranceSteps?: number;
+  /** A fill realized P&L (a sale): the day's P&L is sampled into the audit at once. */
+  readonly onRealized?: () => void;
 }
 
 /** A difference between the venue and the bot's state, found while judging trades or balances. */
@@ -356,6 +358,8 @@ export class Trader {
     if (!this.d.ledger.apply(f)) return;
     this.d.event('FILL_RECORDED', { client_order_id: coid, symbol: f.symbol, side: f.side, price: f.price, qty: f.qty, commission: f.commission, commission_asset: f.commission_asset, trade_id: String(f.trade_id) }, { corr: intent?.corr ?? {} });
     this.positionEvent(f.symbol);
+    // A sale realizes P&L: sampled at once, so a restart right after it restores the day's loss.
+    if (f.side === 'SELL') this.d.onRealized?.();
   }
 
   positionEvent(symbol: string): void {
