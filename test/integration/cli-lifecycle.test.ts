@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
-import { SIM_KEY, startVenue, venueConfig } from './harness.js';
+import { panelUrlOf, SIM_KEY, startVenue, venueConfig } from './harness.js';
 
 /**
  * `supervisor start --live` as a real process: it comes up, serves the panel, and on SIGINT shuts
@@ -35,18 +35,7 @@ describe('supervisor start lifecycle', () => {
       reject: false,
       timeout: 60_000,
     });
-    let out = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no panel URL within 30 s:\n${out}`)), 30_000);
-      proc.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /Panel: (http:\/\/127\.0\.0\.1:\d+)\/dashboard/.exec(out);
-        if (m) {
-          clearTimeout(t);
-          resolve(m[1]!);
-        }
-      });
-    });
+    const url = await panelUrlOf(proc);
     const status = (await (await fetch(`${url}/api/status`)).json()) as { mode: string; reasons: { code: string }[]; workers: Record<string, { state: string }> };
     expect(status.mode).toBe('PAUSE');
     expect(status.reasons.map((r) => r.code)).toContain('STARTUP_RECOVER');

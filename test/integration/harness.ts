@@ -94,3 +94,23 @@ export async function releaseToNormal(sup: Supervisor): Promise<void> {
 }
 
 export const preciseNow = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * The panel URL a `supervisor start` child process prints ("Panel: http://127.0.0.1:P/dashboard"),
+ * or an error with everything it printed when none comes within `timeoutMs`.
+ */
+export function panelUrlOf(proc: { readonly stdout: NodeJS.ReadableStream | null; readonly stderr?: NodeJS.ReadableStream | null }, timeoutMs = 30_000): Promise<string> {
+  let out = '';
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no panel URL within ${timeoutMs / 1000} s:\n${out}`)), timeoutMs);
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /Panel: (http:\/\/127\.0\.0\.1:\d+)\/dashboard/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]!);
+      }
+    });
+  });
+}

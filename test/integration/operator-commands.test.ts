@@ -13,7 +13,7 @@ import { applyControl } from '../../apps/supervisor/src/control/apply.js';
 import { controlSocketPath, startControlServer, type ControlServer } from '../../apps/supervisor/src/control/server.js';
 import { runLockFile, takeRunLock } from '../../apps/supervisor/src/run-lock.js';
 import type { Supervisor } from '../../apps/supervisor/src/supervisor.js';
-import { releaseToNormal, SIM_KEY, startSupervisor, startVenue, venueConfig, waitFor } from './harness.js';
+import { panelUrlOf, releaseToNormal, SIM_KEY, startSupervisor, startVenue, venueConfig, waitFor } from './harness.js';
 
 /**
  * `supervisor pause|resume|note` as a process against a real supervisor (real workers, SQLite and
@@ -273,18 +273,7 @@ describe('operator commands against `supervisor start --live` as a process', () 
         await proc;
       }
     });
-    let out = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no panel URL within 30 s:\n${out}`)), 30_000);
-      proc.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /Panel: (http:\/\/127\.0\.0\.1:\d+)\/dashboard/.exec(out);
-        if (m) {
-          clearTimeout(t);
-          resolve(m[1]!);
-        }
-      });
-    });
+    const url = await panelUrlOf(proc);
     expect(lstatSync(controlSocketPath(varDir)).mode & 0o777).toBe(0o600);
     const p = await op(cfg, 'pause', '--reason', 'operator on call: investigating');
     expect(p.exitCode, p.stderr).toBe(0);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { AI_KEY, engineDetails, startTrading, tradingOverrides } from '../engine/engine-harness.js';
-import { SIM_KEY, startVenue, waitFor } from './harness.js';
+import { panelUrlOf, SIM_KEY, startVenue, waitFor } from './harness.js';
 
 /**
  * A freeze of the whole bot process (every thread stopped at once, as under a VM pause or an I/O
@@ -61,19 +61,7 @@ describe('whole-process freeze', () => {
       timeout: 170_000,
     });
     try {
-      let out = '';
-      proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      const url = await new Promise<string>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no panel URL within 30 s:\n${out}`)), 30_000);
-        proc.stdout!.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /Panel: (http:\/\/127\.0\.0\.1:\d+)\/dashboard/.exec(out);
-          if (m) {
-            clearTimeout(t);
-            resolve(m[1]!);
-          }
-        });
-      });
+      const url = await panelUrlOf(proc);
       const status = async (): Promise<Status> => (await (await fetch(`${url}/api/status`)).json()) as Status;
       const q = <T>(sql: string): T[] => {
         const db = new Database(join(varDir, 'data', 'audit.sqlite'), { readonly: true });
