@@ -60,6 +60,20 @@ async function protectedThenStopped(engine: Record<string, unknown> = {}) {
 }
 
 const price = (x: number): string => x.toFixed(2);
+
+/**
+ * While the bot is down, the price goes through one leg of its OCO (the stop: between the stop and
+ * its limit, so the triggered limit sells at once; the take-profit: just above it). Returns the venue
+ * state once the list is done, and the base balance then.
+ */
+async function legFilledWhileDown(sim: ExchangeSim, plan: { list_client_order_id: string; stop_price: string; take_profit_price: string }, leg: 'stop' | 'take_profit') {
+  await post(`${sim.admin}/admin/price`, { symbol: 'BTCUSDT', price: price(leg === 'stop' ? Number(plan.stop_price) * 0.999 : Number(plan.take_profit_price) * 1.001) });
+  const before = await waitFor('the OCO done at the venue', async () => {
+    const s = await venueState(sim);
+    return s.lists.find((l) => l.listClientOrderId === plan.list_client_order_id)?.status === 'ALL_DONE' ? s : null;
+  }, 5000, 50);
+  return { before, balanceBefore: await baseFree(sim) };
+}
 /** The symbol's lot step: a position below it is commission dust, not a position (it cannot be sold). */
 const lotStep = async (sim: ExchangeSim): Promise<number> => {
   const info = (await (await fetch(`${sim.rest}/api/v3/exchangeInfo?symbol=BTCUSDT`)).json()) as { symbols: { filters: { filterType: string; stepSize?: string }[] }[] };
@@ -107,13 +121,7 @@ describe('restart after the venue moved while the bot was down', () => {
 
   it('stop leg filled while down: the restarted bot records the exit fill, is flat, and places nothing for the gone position', async () => {
     const { sim, plan, restart } = await protectedThenStopped();
-    // Between the stop and its limit: the stop triggers and its limit sells at once.
-    await post(`${sim.admin}/admin/price`, { symbol: 'BTCUSDT', price: price(Number(plan.stop_price) * 0.999) });
-    const before = await waitFor('the OCO done at the venue', async () => {
-      const s = await venueState(sim);
-      return s.lists.find((l) => l.listClientOrderId === plan.list_client_order_id)?.status === 'ALL_DONE' ? s : null;
-    }, 5000, 50);
-    const balanceBefore = await baseFree(sim);
+    const { before, balanceBefore } = await legFilledWhileDown(sim, plan, 'stop');
 
     const second = await restart();
     await waitFor('released to NORMAL', () => second.sup.modeState.mode === 'NORMAL', 20_000, 50);
@@ -131,12 +139,7 @@ describe('restart after the venue moved while the bot was down', () => {
 
   it('take-profit leg filled while down: the exit and its realized profit are recorded, the bot is flat and sells nothing more', async () => {
     const { sim, plan, restart } = await protectedThenStopped();
-    await post(`${sim.admin}/admin/price`, { symbol: 'BTCUSDT', price: price(Number(plan.take_profit_price) * 1.001) });
-    const before = await waitFor('the OCO done at the venue', async () => {
-      const s = await venueState(sim);
-      return s.lists.find((l) => l.listClientOrderId === plan.list_client_order_id)?.status === 'ALL_DONE' ? s : null;
-    }, 5000, 50);
-    const balanceBefore = await baseFree(sim);
+    const { before, balanceBefore } = await legFilledWhileDown(sim, plan, 'take_profit');
 
     const second = await restart();
     await waitFor('released to NORMAL', () => second.sup.modeState.mode === 'NORMAL', 20_000, 50);
