@@ -105,6 +105,9 @@ describe('incidents on the simulator', () => {
     it(`a swap step that changed nothing at the venue (${c.name}) is deferred, not failed: no PAUSE, the OCO stands, the swap completes on a later try`, async () => {
       const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
       stop = t.stopAll;
+      // Calm market: the position must still stand when the test moves the price into profit (on a
+      // loaded machine a volatile stretch can stop it out before the market is frozen).
+      await post(`${t.sim.admin}/admin/regime`, { symbol: 'BTCUSDT', regime: 'calm' });
       const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
       const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
       await post(`${t.sim.admin}/admin/market`, { paused: true });
@@ -125,6 +128,7 @@ describe('incidents on the simulator', () => {
   it('a swap whose trailing stop is acknowledged but not yet visible to GET /order completes on the acknowledgement: no second protection, no PAUSE', async () => {
     const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
     stop = t.stopAll;
+    await post(`${t.sim.admin}/admin/regime`, { symbol: 'BTCUSDT', regime: 'calm' });
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
     await post(`${t.sim.admin}/admin/market`, { paused: true });
