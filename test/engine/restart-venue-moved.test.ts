@@ -119,6 +119,23 @@ describe('restart after the venue moved while the bot was down', () => {
     expect(Number(partly.executedQty) - qty).toBeLessThan(await lotStep(sim) + Number(partly.executedQty) * 0.002);
   }, 120_000);
 
+  it('an entry of ours working at the venue that the bot does not remember is cancelled at startup, through a CANCEL intent committed first', async () => {
+    const sim = await startVenue();
+    cleanup.push(() => sim.close());
+    // An entry-shaped order of ours far below the market, placed before this bot's audit existed.
+    const coid = `vge${'q'.repeat(33)}`;
+    const placed = await signed(sim, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.00100', price: '30000.00', newClientOrderId: coid });
+    expect(placed['status']).toBe('NEW');
+    const t = await startTrading({ sim, extra: { engine: ENGINE } });
+    cleanup.push(() => t.stopAll());
+    await waitFor('the stray cancelled at the venue', async () => (await venueState(sim)).orders.find((o) => o.clientOrderId === coid)?.status === 'CANCELED', 20_000, 50);
+    const intent = await waitFor('its CANCEL intent', () => t.q<{ seq: number; payload: string }>("SELECT seq, payload FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'CANCEL' AND json_extract(payload, '$.target') = ?", coid)[0], 5000, 50);
+    expect(JSON.parse(intent.payload)).toMatchObject({ why: 'stray entry', target: coid });
+    const confirmed = await waitFor('the intent confirmed', () => t.q<{ seq: number }>("SELECT seq FROM events WHERE event_type = 'INTENT_STATE_CHANGED' AND json_extract(payload, '$.to') = 'CONFIRMED' AND json_extract(payload, '$.kind') = 'CANCEL'")[0], 5000, 50);
+    expect(confirmed.seq).toBeGreaterThan(intent.seq);
+    expect(t.q("SELECT 1 FROM reconcile_diffs WHERE kind = 'STRAY_ENTRY_CANCELLED'").length).toBeGreaterThan(0);
+  }, 90_000);
+
   it('stop leg filled while down: the restarted bot records the exit fill, is flat, and places nothing for the gone position', async () => {
     const { sim, plan, restart } = await protectedThenStopped();
     const { before, balanceBefore } = await legFilledWhileDown(sim, plan, 'stop');

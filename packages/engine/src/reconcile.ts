@@ -106,10 +106,9 @@ export class Reconciler {
           // An entry of ours we no longer track (restart): never left working blind. Cancel it.
           const o = a.order as OrderReport;
           diffs.push({ kind: 'STRAY_ENTRY_CANCELLED', symbol: o.symbol, severity: 'WARN', detail: { client_order_id: o.client_order_id, executed_qty: o.executed_qty } });
-          const c = await venue(call, 'cancel_order', { symbol: o.symbol, client_order_id: o.client_order_id });
-          if (c.kind === 'OK') t.onReport(c.body);
+          const c = await t.cancelStray(o);
           // What it filled before the cancel is a position: fetch its trades and protect it.
-          if (!new Dec(o.executed_qty).isZero() || (c.kind === 'OK' && !new Dec(c.body.executed_qty).isZero())) t.pendingTrades.add(o.symbol);
+          if (!new Dec(o.executed_qty).isZero() || (c?.kind === 'OK' && !new Dec(c.body.executed_qty).isZero())) t.pendingTrades.add(o.symbol);
           break;
         }
         case 'ADOPT_TRAILING':

@@ -522,6 +522,27 @@ export class Trader {
     return unanswered;
   }
 
+  /**
+   * Cancels an entry of ours found working untracked (a restart): like every order request, the
+   * cancel is committed as a CANCEL intent before it leaves. Null when the audit refused it (nothing sent).
+   */
+  async cancelStray(o: OrderReport): Promise<VenueOutcome<OrderReport> | null> {
+    let intent: Intent;
+    try {
+      intent = await this.d.intents.create('CANCEL', o.symbol, o.side, 'close', {}, { target: o.client_order_id, why: 'stray entry' });
+    } catch {
+      return null;
+    }
+    this.d.churn.record(o.symbol, 'cancel');
+    const out = await venue(this.d.call(), 'cancel_order', { symbol: o.symbol, client_order_id: o.client_order_id }, this.timeout);
+    if (out.kind === 'OK') {
+      this.d.intents.transition(intent, 'CONFIRMED', null, { status: out.body.status });
+      this.onReport(out.body);
+    } else if (out.kind === 'UNKNOWN') this.d.intents.transition(intent, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { why: out.reason });
+    else this.d.intents.transition(intent, 'FAILED_TERMINAL', out.kind === 'THROTTLED' ? 'RATE_LIMIT' : null, { outcome: describe(out) });
+    return out;
+  }
+
   /** Registers an order list id seen at reconcile as ours (list clientOrderId prefix "vgl"). */
   knowList(orderListId: number): void {
     this.listIds.add(orderListId);
