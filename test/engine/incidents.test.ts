@@ -23,6 +23,24 @@ const reasons = (t: { sup: { modeState: { reasons: readonly { code: ReasonCode }
 const transitions = (t: { q: <T>(sql: string, ...a: unknown[]) => T[] }) =>
   t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_STATE_CHANGED' ORDER BY seq").map((e) => ({ ...e, p: JSON.parse(e.payload) as Record<string, unknown> }));
 
+/**
+ * A bot whose position is OCO-protected in a calm, then frozen market, with `fault` armed at the
+ * venue, and the price moved into profit (short of the take-profit): the engine starts its swap to a
+ * trailing stop. Calm: on a loaded machine a volatile stretch can stop the position out first.
+ */
+async function swapWithFault(fault: Record<string, unknown>) {
+  const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
+  stop = t.stopAll;
+  await post(`${t.sim.admin}/admin/regime`, { symbol: 'BTCUSDT', regime: 'calm' });
+  const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
+  const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
+  await post(`${t.sim.admin}/admin/market`, { paused: true });
+  await post(`${t.sim.admin}/admin/faults`, fault);
+  const avg = Number((JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price);
+  await post(`${t.sim.admin}/admin/price`, { symbol: pp.symbol, price: (avg * 1.004).toFixed(2) });
+  return { t, pp };
+}
+
 describe('incidents on the simulator', () => {
   it('a lost order reply (executed at the venue) is SENT_UNKNOWN, resolved by clientOrderId, never resent', async () => {
     const t = await startTrading();
@@ -103,17 +121,7 @@ describe('incidents on the simulator', () => {
     { name: 'its cancel answered 503 without executing (unknown, the list still executing)', fault: { kind: 'http_5xx', status: 503, execute: false, route: 'DELETE /api/v3/orderList', once: true }, step: 'cancel' },
   ]) {
     it(`a swap step that changed nothing at the venue (${c.name}) is deferred, not failed: no PAUSE, the OCO stands, the swap completes on a later try`, async () => {
-      const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
-      stop = t.stopAll;
-      // Calm market: the position must still stand when the test moves the price into profit (on a
-      // loaded machine a volatile stretch can stop it out before the market is frozen).
-      await post(`${t.sim.admin}/admin/regime`, { symbol: 'BTCUSDT', regime: 'calm' });
-      const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
-      const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
-      await post(`${t.sim.admin}/admin/market`, { paused: true });
-      await post(`${t.sim.admin}/admin/faults`, c.fault);
-      const avg = Number((JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price);
-      await post(`${t.sim.admin}/admin/price`, { symbol: pp.symbol, price: (avg * 1.004).toFixed(2) });
+      const { t, pp } = await swapWithFault(c.fault);
       const deferred = await waitFor('the deferred swap', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.deferred') = 1")[0], 15_000, 50);
       expect(JSON.parse(deferred.payload)).toMatchObject({ ok: false, deferred: true, step: c.step, kept: pp.list_client_order_id });
       expect(deferred.reason_code).toBeNull();
@@ -126,16 +134,8 @@ describe('incidents on the simulator', () => {
   }
 
   it('a swap whose trailing stop is acknowledged but not yet visible to GET /order completes on the acknowledgement: no second protection, no PAUSE', async () => {
-    const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
-    stop = t.stopAll;
-    await post(`${t.sim.admin}/admin/regime`, { symbol: 'BTCUSDT', regime: 'calm' });
-    const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
-    const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
-    await post(`${t.sim.admin}/admin/market`, { paused: true });
     // The venue's read side lags: an order younger than 3 s is -2013 to GET /order.
-    await post(`${t.sim.admin}/admin/faults`, { kind: 'query_not_found', ms: 3000 });
-    const avg = Number((JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price);
-    await post(`${t.sim.admin}/admin/price`, { symbol: pp.symbol, price: (avg * 1.004).toFixed(2) });
+    const { t } = await swapWithFault({ kind: 'query_not_found', ms: 3000 });
     const swapped = await waitFor('swap', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.ok') = 1")[0], 15_000, 50);
     const sw = JSON.parse(swapped.payload) as { to: string; client_order_id: string };
     expect(sw.to).toBe('TRAILING');
