@@ -104,7 +104,7 @@ const total = (c) => (c ? c.sent + c.sent_critical : 0);
  * counters read until stable, the supervisor's too, everything flushed; then sent == committed +
  * dropped (the writer's own counters), committed == rows in the DB, and drops carry their alert.
  */
-export async function accounting(bot, varDir, rowsBefore = 0) {
+export async function accounting(bot, varDir, rowsBefore = 0, carried = null) {
   const { sup } = bot;
   for (const w of ['engine', 'gateway']) await sup.hosts[w].request('drain', {}).catch(() => undefined);
   let e = await counters(sup.hosts.engine);
@@ -124,7 +124,11 @@ export async function accounting(bot, varDir, rowsBefore = 0) {
   const s2 = sup.audit.counters();
   // Rows this supervisor's writer committed: the database also holds earlier runs' (soak restarts).
   const rows = (await dbQuery(varDir, 'SELECT count(*) AS n FROM events'))[0].n - rowsBefore;
-  const sent = total(e) + total(g) + total(s1);
+  // A worker restarted during the run starts its counters from zero: what its earlier threads had
+  // sent (last polled) is carried. Events such a thread sent after its last poll are committed but
+  // not in `sent`, so with restarts only the loss direction (accounted >= sent) is exact.
+  const carry = carried?.sent ?? 0;
+  const sent = total(e) + total(g) + total(s1) + carry;
   const clientDropped = (e?.dropped ?? 0) + (g?.dropped ?? 0) + s1.dropped;
   const held = (e?.held ?? 0) + (g?.held ?? 0) + s1.held;
   // Supervisor events sent between s1 and the pressure reading are the only slack (usually none).
@@ -133,14 +137,14 @@ export async function accounting(bot, varDir, rowsBefore = 0) {
   const dropAlerts = await dbQuery(varDir, "SELECT count(*) AS n FROM events WHERE reason_code = 'DB_WRITER_DROPPED' AND event_type IN ('REASON_RAISED','ALERT_RAISED')");
   const transitions = await dbQuery(varDir, "SELECT reason_code, event_type, count(*) AS n FROM events WHERE reason_code IN ('DB_WRITER_QUEUE_HIGH','DB_WRITER_QUEUE_FULL','DB_WRITER_BACKPRESSURE','DB_WRITER_DROPPED') AND event_type IN ('REASON_RAISED','REASON_CLEARED') GROUP BY reason_code, event_type ORDER BY reason_code, event_type");
   const checks = {
-    sent_accounted: accounted >= sent && accounted <= sent + slack,
+    sent_accounted: accounted >= sent && (carried?.restarts ? true : accounted <= sent + slack),
     db_matches_writer: rows === p.committed_total,
     drops_alerted: p.dropped_total + clientDropped === 0 || dropAlerts[0].n > 0,
     nothing_held: held === 0,
   };
   return {
     producers: { engine: e, gateway: g, supervisor: s1 },
-    sent, slack, writer: { committed_total: p.committed_total, dropped_total: p.dropped_total, state: p.state }, db_rows: rows,
+    sent, slack, carried_from_restarted_workers: carried ?? { sent: 0, restarts: 0 }, unpolled_after_restart: Math.max(0, accounted - sent - slack), writer: { committed_total: p.committed_total, dropped_total: p.dropped_total, state: p.state }, db_rows: rows,
     silent_loss: Math.max(0, sent - accounted), client_dropped: clientDropped, drop_alerts: dropAlerts[0].n,
     writer_transitions: transitions, checks,
   };
@@ -249,6 +253,25 @@ export async function runSoak(o) {
   const stretches = [];
   let rowsBefore = 0;
   let manualSince = null;
+  // Producer counters per worker thread: a restarted worker's earlier threads are carried.
+  const seen = { engine: { thread: null, total: 0 }, gateway: { thread: null, total: 0 } };
+  let carried = { sent: 0, restarts: 0 };
+  const pollProducers = async () => {
+    for (const w of ['engine', 'gateway']) {
+      const h = bot.sup.hosts[w];
+      const c = await counters(h);
+      if (seen[w].thread !== null && h.threadId !== seen[w].thread) {
+        carried = { sent: carried.sent + seen[w].total, restarts: carried.restarts + 1 };
+        seen[w].total = 0;
+      }
+      seen[w].thread = h.threadId;
+      if (c) seen[w].total = total(c);
+    }
+  };
+  const resetProducers = () => {
+    carried = { sent: 0, restarts: 0 };
+    for (const w of ['engine', 'gateway']) seen[w] = { thread: null, total: 0 };
+  };
   try {
     while (Date.now() < end) {
       const t = Date.now() - t0;
@@ -261,13 +284,16 @@ export async function runSoak(o) {
       const manual = ms.mode === 'PAUSE' ? ms.reasons.filter((x) => REASON_CODES[x.code]?.clear === 'manual').map((x) => x.code) : [];
       manualSince = manual.length > 0 ? (manualSince ?? Date.now()) : null;
       if (manualSince !== null && Date.now() - manualSince >= o.operatorAfterS * 1000) {
-        segments.push(await accounting(bot, varDir, rowsBefore));
+        await pollProducers();
+        segments.push(await accounting(bot, varDir, rowsBefore, carried));
+        resetProducers();
         await bot.sup.stop('operator restart after a manual PAUSE');
         rowsBefore = (await dbQuery(varDir, 'SELECT count(*) AS n FROM events'))[0].n;
         restarts.push({ at_s: Math.round(t / 1000), reasons: manual });
         bot.sup = (await bot.newSupervisor()).sup;
         manualSince = null;
       }
+      await pollProducers();
       rss.push({ t_ms: t, v: process.memoryUsage().rss });
       const w = join(varDir, 'data', 'audit.sqlite-wal');
       wal.push({ t_ms: t, v: existsSync(w) ? statSync(w).size : 0 });
@@ -279,7 +305,8 @@ export async function runSoak(o) {
       await sleep(o.sampleS * 1000);
     }
     await fetch(`${bot.sim.admin}/admin/faults`, { method: 'DELETE' }).catch(() => undefined);
-    const last = await accounting(bot, varDir, rowsBefore);
+    await pollProducers();
+    const last = await accounting(bot, varDir, rowsBefore, carried);
     segments.push(last);
     const acc = {
       ...last,
@@ -287,6 +314,8 @@ export async function runSoak(o) {
       db_rows: segments.reduce((a, x) => a + x.db_rows, 0),
       silent_loss: segments.reduce((a, x) => a + x.silent_loss, 0),
       client_dropped: segments.reduce((a, x) => a + x.client_dropped, 0),
+      worker_restarts: segments.reduce((a, x) => a + x.carried_from_restarted_workers.restarts, 0),
+      unpolled_after_restart: segments.reduce((a, x) => a + x.unpolled_after_restart, 0),
       checks: Object.fromEntries(Object.keys(last.checks).map((k) => [k, segments.every((x) => x.checks[k])])),
     };
     const orders = (await dbQuery(varDir, "SELECT count(*) AS n FROM events WHERE event_type = 'INTENT_CREATED'"))[0].n;
@@ -346,6 +375,7 @@ export function soakMarkdown(r, startedIso) {
     row('WAL max / last (MiB)', `${mib(r.wal_bytes.max)} / ${mib(r.wal_bytes.last)}`),
     row('WAL slope (MiB/min)', mib(r.wal_bytes.slope_bytes_per_min)),
     row('events sent by producers / rows in the DB', `${r.sent} / ${r.db_rows}`),
+    ...(r.worker_restarts !== undefined ? [row('worker threads restarted (counters carried) / events they sent after their last poll', `${r.worker_restarts} / ${r.unpolled_after_restart}`)] : []),
     row('silent loss', r.silent_loss),
     row('duplicate events / intents', `${r.integrity.duplicate_events} / ${r.integrity.duplicate_intents}`),
     row('canary leaks', r.canary_leaks.length),
