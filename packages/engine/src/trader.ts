@@ -21,7 +21,27 @@ import type {
   AccountReport,
 } from '@vigil/contracts';
 import { MY_TRADES_PAGE } from '@vigil/contracts';
-import { Dec, judgeHoldings, quantizePrice, quantizeQty, splitTrades, type HoldingsVerdict, type ManualChangePolicy } from '@vigil/core';
+import {
+  Dec,
+  TICK_PHASES,
+  classifyHolding,
+  judgeHoldings,
+  protectionVerdict,
+  quantizePrice,
+  quantizeQty,
+  splitTrades,
+  step,
+  protectCommand,
+  type CancelWhy,
+  type HoldingsVerdict,
+  type LifecycleCommand,
+  type LifecycleConfig,
+  type LifecycleFacts,
+  type LifecycleInput,
+  type LifecycleState,
+  type ManualChangePolicy,
+  type TickPhase,
+} from '@vigil/core';
 import type { CrashHook } from '@vigil/runtime';
 import type { ChurnCounter } from './churn.js';
 import { IntentBook, type Intent } from './intents.js';
@@ -134,8 +154,6 @@ export const changedKind = (why: 'SOLD_BY_OTHERS' | 'BALANCE_SHORT'): string => 
 const MAX_TRADE_PAGES = 100;
 
 const ORDER_TIMEOUT_SLACK_MS = 2_000;
-/** Standing protection is polled at most this often; user-stream events on its legs bring the check forward. */
-const PROTECTION_CHECK_MIN_MS = 2_000;
 
 export class Trader {
   readonly slots = new Map<string, Slot>();
@@ -171,10 +189,7 @@ export class Trader {
    * protection sold the lot-rounded quantity) cannot be protected or sold, and is not a position.
    */
   hasPosition(symbol: string): boolean {
-    const qty = this.d.ledger.position(symbol).qty;
-    if (new Dec(qty).isZero()) return false;
-    const rules = this.d.rules(symbol);
-    return rules === null || quantizeQty(qty, rules).ok;
+    return classifyHolding(this.d.ledger.position(symbol).qty, this.d.rules(symbol)) === 'TRADABLE';
   }
 
   openOrderCount(): number {
@@ -292,10 +307,7 @@ export class Trader {
       this.backoff(s);
       this.d.reason('PROTECTION_MISSING', true, { symbol: intent.symbol, why: `close failed: ${why}` });
     } else if (s.protection?.intent === intent) {
-      s.protection = null;
-      s.protect_failures++;
-      this.backoff(s);
-      s.unprotected_since ??= this.d.now();
+      this.stepSlot(s, { kind: 'PROTECTION_FAILED', now: this.d.now() });
       this.d.reason('PROTECTION_MISSING', true, { symbol: intent.symbol, why: `protection failed: ${why}`, failures: s.protect_failures });
     }
   }
@@ -606,90 +618,163 @@ export class Trader {
         this.d.event('ALERT_RAISED', { source: 'engine', detail: `manage ${s.symbol}: ${(e as Error).message}` }, { reason: 'RECONCILE_FAILED' });
       }
     }
-    const unprotected = [...this.slots.values()].filter((s) => s.unprotected_since !== null && this.d.now() - s.unprotected_since > this.d.cfg.unprotected_max_ms);
+    const v = protectionVerdict(
+      [...this.slots.values()].map((s) => ({ symbol: s.symbol, unprotected_since: s.unprotected_since, close_pending: s.close !== null, has_quote: this.d.quote(s.symbol) !== null })),
+      this.d.now(),
+      this.d.cfg.unprotected_max_ms,
+    );
     // Protection and exits are priced from the book: a position past its bound with no fresh quote
     // to price them cannot be managed until the market state is rebuilt.
-    const blind = unprotected.filter((s) => this.d.quote(s.symbol) === null).map((s) => s.symbol);
-    this.d.reason('MARKET_STATE_LOST', blind.length > 0, { symbols: blind, why: 'no fresh quote to price the protection of an unprotected position' });
-    if (unprotected.length > 0) this.d.reason('PROTECTION_MISSING', true, { symbols: unprotected.map((s) => s.symbol) });
-    else if ([...this.slots.values()].every((s) => s.unprotected_since === null && s.close === null)) this.d.reason('PROTECTION_MISSING', false, {});
-  }
-
-  private async manageSlot(s: Slot): Promise<void> {
-    const now = this.d.now();
-    if (this.pendingTrades.has(s.symbol)) {
-      const since = (this.d.ledger.position(s.symbol).opened_ms ?? now) - 60_000;
-      const diffs = await this.syncTrades(s.symbol, this.tradesStart(s.symbol, Math.min(since, now - 120_000)));
-      if (diffs !== null) {
-        for (const x of diffs) if (x.kind !== 'MISSED_FILLS') this.d.event('RECONCILE_DIFF', { kind: x.kind, symbol: x.symbol, severity: x.severity, detail: x.detail }, { reason: x.severity === 'BAD' ? 'PAUSE_NEEDS_MANUAL' : null });
-        this.pendingTrades.delete(s.symbol);
-        this.tradesSince.delete(s.symbol);
-      }
-    }
-    // A working entry: poll it, cancel it once partly filled or past its TTL.
-    const e = s.entry;
-    if (e && e.intent.state === 'CONFIRMED') {
-      // In PAUSE or under the kill switch nothing that adds risk rests on the venue.
-      const halt = this.d.halted?.() ?? null;
-      const why = e.cancel === null ? (halt !== null ? 'halt' : cancelDue(s, now)) : null;
-      if (why === 'ttl' && this.replaceable(e)) {
-        await this.replaceEntry(s);
-      } else if (why !== null) {
-        await this.cancelEntry(s, why);
-      } else if (now - e.intent.last_query_ms >= this.d.cfg.intent_query_interval_ms) {
-        e.intent.last_query_ms = now;
-        const q = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: e.intent.client_order_id });
-        if (q.kind === 'OK') this.onReport(q.body, e.intent);
-      }
-    }
-    if (s.requote && !s.entry && !this.hasPosition(s.symbol)) await this.requote(s);
-    const pos = new Dec(this.d.ledger.position(s.symbol).qty);
-    // Protection ended at the venue (a leg filled, or someone cancelled it).
-    if (s.protection?.active && now - s.protection.intent.last_query_ms >= Math.max(PROTECTION_CHECK_MIN_MS, this.d.cfg.intent_query_interval_ms)) {
-      s.protection.intent.last_query_ms = now;
-      await this.checkProtection(s);
-    }
-    // A position the venue contradicts is the operator's to settle (PAUSE_NEEDS_MANUAL): nothing is placed on it.
-    if (this.frozen.has(s.symbol)) return;
-    if (this.resize.has(s.symbol) && s.protection?.active) {
-      await this.dropProtection(s, 'protection larger than the adopted position');
-      return;
-    }
-    this.resize.delete(s.symbol);
-    if (!s.entry && s.close === null && !this.pendingTrades.has(s.symbol)) {
-      const rules = this.d.rules(s.symbol);
-      const step = rules?.filters.LOT_SIZE?.stepSize ?? '0';
-      const dust = pos.isZero() || (!new Dec(step).isZero() && pos.lt(step)) || (rules !== null && quantizeQty(pos.toFixed(), rules).ok === false);
-      if (dust) {
-        if (s.unprotected_since !== null || s.protection !== null) {
-          s.unprotected_since = null;
-          if (s.protection && !s.protection.active) s.protection = null;
-          this.positionEvent(s.symbol);
-        }
-        if (s.protection === null) s.plan = null;
-      } else if (!s.protection || (!s.protection.active && s.protection.intent.state !== 'SENT_UNKNOWN' && s.protection.intent.state !== 'CREATED')) {
-        s.unprotected_since ??= now;
-        if (now < s.retry_at_ms) return;
-        if (s.protect_failures >= this.d.cfg.protect_attempts_max) await this.closeSafely(s, `protection failed ${s.protect_failures} times`, true);
-        else await this.protect(s);
-      } else if (s.protection.active && s.protection.kind === 'OCO' && this.d.cfg.trailing_enabled && s.plan?.trailing_delta_bps && !s.swap_failed && now >= s.swap_retry_at && this.d.rules(s.symbol)?.allowTrailingStop === true && this.d.swapAllowed?.() !== false) {
-        const q = this.d.quote(s.symbol);
-        const avg = this.d.ledger.position(s.symbol).avg_price;
-        if (q && new Dec(avg).gt(0) && new Dec(q.bid).gte(new Dec(avg).mul(1 + this.d.cfg.trailing_activate_bps / 10_000))) await this.swapToTrailing(s);
-      }
-    }
+    this.d.reason('MARKET_STATE_LOST', v.blind.length > 0, { symbols: [...v.blind], why: 'no fresh quote to price the protection of an unprotected position' });
+    if (v.missing.length > 0) this.d.reason('PROTECTION_MISSING', true, { symbols: [...v.missing] });
+    else if (v.all_clear) this.d.reason('PROTECTION_MISSING', false, {});
   }
 
   /**
-   * Re-quote (cancel + new) an entry cancelled at its TTL: at the current ask, never above the price
-   * the gate reviewed, within max_requotes, and only while entries are allowed and the churn limits
-   * hold (a re-quote counts as a replace).
+   * One slot's management pass: the pure lifecycle step (core/lifecycle.ts) decides, phase by
+   * phase, from the slot's state and the facts read for that phase; this runner applies the state
+   * it returns and carries out its commands at the venue (every order's intent committed first).
    */
-  private async requote(s: Slot): Promise<void> {
-    const rq = s.requote!;
-    s.requote = null;
-    const terms = this.requoteTerms(s.symbol, rq.decision, rq.left, rq.corr);
-    if (terms) await this.enter(rq.decision, rq.corr, undefined, terms);
+  private async manageSlot(s: Slot): Promise<void> {
+    const now = this.d.now();
+    for (const phase of TICK_PHASES) {
+      const commands = this.stepSlot(s, { kind: 'TICK', phase, facts: this.facts(s.symbol, now) });
+      for (const c of commands) await this.run(s, c, phase);
+    }
+  }
+
+  private lifecycleConfig(): LifecycleConfig {
+    const c = this.d.cfg;
+    return { intent_query_interval_ms: c.intent_query_interval_ms, protect_attempts_max: c.protect_attempts_max, stop_limit_offset_bps: c.stop_limit_offset_bps, trailing_enabled: c.trailing_enabled, trailing_activate_bps: c.trailing_activate_bps, requote_mode: this.d.requoteMode ?? 'cancel_new' };
+  }
+
+  /** What the runner reads for one phase: the clock of the pass, the holding, the mode, the book. */
+  private facts(symbol: string, now: number): LifecycleFacts {
+    const rules = this.d.rules(symbol);
+    const p = this.d.ledger.position(symbol);
+    return {
+      now,
+      holding: classifyHolding(p.qty, rules),
+      halted: this.d.halted?.() ?? null,
+      frozen: this.frozen.has(symbol),
+      trades_pending: this.pendingTrades.has(symbol),
+      quote: this.d.quote(symbol),
+      avg_price: p.avg_price,
+      rules,
+      swap_allowed: this.d.swapAllowed?.() !== false,
+    };
+  }
+
+  /** The slot as the pure lifecycle sees it. */
+  private lifecycleOf(s: Slot): LifecycleState {
+    const e = s.entry;
+    const p = s.protection;
+    return {
+      entry: e ? { intent: e.intent.state, status: e.status, cancel_pending: e.cancel !== null, deadline_ms: e.deadline_ms, last_query_ms: e.intent.last_query_ms, has_decision: e.decision !== null, requotes_left: e.requotes_left, filled_qty: e.filled_qty } : null,
+      requote_pending: s.requote !== null,
+      plan: s.plan,
+      protection: p ? { kind: p.kind, active: p.active, intent: p.intent.state, last_query_ms: p.intent.last_query_ms } : null,
+      close_pending: s.close !== null,
+      resize: this.resize.has(s.symbol),
+      protect_failures: s.protect_failures,
+      failures_in_row: s.failures_in_row,
+      retry_at_ms: s.retry_at_ms,
+      unprotected_since: s.unprotected_since,
+      swap_failed: s.swap_failed,
+      swap_retry_at: s.swap_retry_at,
+      swap_deferrals: s.swap_deferrals,
+    };
+  }
+
+  /**
+   * Steps the slot's lifecycle and writes the state it returns back into the slot. The lifecycle
+   * state is a view: the intents it names stay the IntentBook's, so only the fields the step may
+   * change are written (a protection or plan it dropped, timers, counters, the re-quote it took).
+   */
+  private stepSlot(s: Slot, input: LifecycleInput): readonly LifecycleCommand[] {
+    const out = step(this.lifecycleOf(s), input, this.lifecycleConfig());
+    const n = out.state;
+    if (s.entry && n.entry) s.entry.intent.last_query_ms = n.entry.last_query_ms;
+    if (s.protection && n.protection) {
+      s.protection.intent.last_query_ms = n.protection.last_query_ms;
+      s.protection.active = n.protection.active;
+    }
+    if (n.protection === null) s.protection = null;
+    if (n.plan === null) s.plan = null;
+    if (!n.requote_pending && s.requote !== null) this.takenRequote.set(s.symbol, s.requote);
+    if (!n.requote_pending) s.requote = null;
+    if (!n.resize) this.resize.delete(s.symbol);
+    s.protect_failures = n.protect_failures;
+    s.failures_in_row = n.failures_in_row;
+    s.retry_at_ms = n.retry_at_ms;
+    s.unprotected_since = n.unprotected_since;
+    s.swap_failed = n.swap_failed;
+    s.swap_retry_at = n.swap_retry_at;
+    s.swap_deferrals = n.swap_deferrals;
+    for (const c of out.commands) if (c.kind === 'LEARN_FILLS') this.pendingTrades.add(s.symbol);
+    return out.commands;
+  }
+
+  /** A re-quote the step took off the slot, for the command that carries it out. */
+  private readonly takenRequote = new Map<string, NonNullable<Slot['requote']>>();
+
+  /** Carries out one command of the lifecycle step. */
+  private async run(s: Slot, c: LifecycleCommand, phase: TickPhase): Promise<void> {
+    switch (c.kind) {
+      case 'SYNC_TRADES': {
+        const now = this.d.now();
+        const since = (this.d.ledger.position(s.symbol).opened_ms ?? now) - 60_000;
+        const diffs = await this.syncTrades(s.symbol, this.tradesStart(s.symbol, Math.min(since, now - 120_000)));
+        if (diffs !== null) {
+          for (const x of diffs) if (x.kind !== 'MISSED_FILLS') this.d.event('RECONCILE_DIFF', { kind: x.kind, symbol: x.symbol, severity: x.severity, detail: x.detail }, { reason: x.severity === 'BAD' ? 'PAUSE_NEEDS_MANUAL' : null });
+          this.pendingTrades.delete(s.symbol);
+          this.tradesSince.delete(s.symbol);
+        }
+        return;
+      }
+      case 'QUERY_ENTRY': {
+        const e = s.entry;
+        if (!e) return;
+        const q = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: e.intent.client_order_id });
+        if (q.kind === 'OK') this.onReport(q.body, e.intent);
+        return;
+      }
+      case 'CANCEL_ENTRY':
+        return this.cancelEntry(s, c.why);
+      case 'REPLACE_ENTRY':
+        return this.replaceEntry(s);
+      case 'REQUOTE':
+      case 'DROP_REQUOTE': {
+        const rq = this.takenRequote.get(s.symbol);
+        this.takenRequote.delete(s.symbol);
+        if (!rq) return;
+        if (c.kind === 'DROP_REQUOTE') {
+          this.d.event('RISK_VERDICT_GIVEN', { symbol: s.symbol, ok: false, requote: true, blocks: [c.why], why: c.why }, { corr: rq.corr });
+          return;
+        }
+        const terms = this.requoteTerms(s.symbol, rq.decision, rq.left, rq.corr);
+        if (terms) await this.enter(rq.decision, rq.corr, undefined, terms);
+        return;
+      }
+      case 'CHECK_PROTECTION':
+        return this.checkProtection(s);
+      case 'DROP_PROTECTION':
+        return this.dropProtection(s, c.why);
+      case 'DUST_CLEARED':
+        return this.positionEvent(s.symbol);
+      case 'PROTECT':
+        return this.protect(s, c);
+      case 'CLOSE_SAFELY':
+        return this.closeSafely(s, c.why, c.critical);
+      case 'SWAP_TO_TRAILING':
+        return this.swapToTrailing(s);
+      case 'LEARN_FILLS':
+        return; // applied with the state (pendingTrades)
+      default: {
+        const never: never = c;
+        throw new Error(`lifecycle command ${JSON.stringify(never)} in ${phase}`);
+      }
+    }
   }
 
   /**
@@ -709,14 +794,6 @@ export class Trader {
     const p = rules ? quantizePrice(price, rules, 'down') : { ok: true as const, value: reviewed };
     if (!p.ok) return null;
     return { price: p.value, left: left - 1, n: decision.constraints.max_requotes - left + 1 };
-  }
-
-  /**
-   * A due re-quote goes out as one cancelReplace: configured so, offered for the symbol (else
-   * cancel + new), re-quotes left, nothing filled.
-   */
-  private replaceable(e: WorkingEntry): boolean {
-    return this.d.requoteMode === 'cancel_replace' && this.d.rules(e.intent.symbol)?.cancelReplaceAllowed === true && e.decision !== null && e.requotes_left > 0 && e.status === 'NEW' && new Dec(e.filled_qty).isZero() && !this.hasPosition(e.intent.symbol);
   }
 
   /**
@@ -832,21 +909,20 @@ export class Trader {
   }
 
   /** Places the OCO (take-profit above, stop below) sized from the available balance. */
-  private async protect(s: Slot): Promise<void> {
+  /** Protects the slot now, as the lifecycle prices it (an OCO, or an exit when none can rest). */
+  private async protectNow(s: Slot): Promise<void> {
+    const c = protectCommand(s.plan, { quote: this.d.quote(s.symbol), rules: this.d.rules(s.symbol) }, this.lifecycleConfig());
+    if (c !== null) await this.run(s, c, 'POSITION');
+  }
+
+  /** Places the OCO the lifecycle priced (take-profit above, stop below), sized from the available balance. */
+  private async protect(s: Slot, c: Extract<LifecycleCommand, { kind: 'PROTECT' }>): Promise<void> {
     const rules = this.d.rules(s.symbol);
-    const q = this.d.quote(s.symbol);
-    if (!rules || !q || !s.plan) {
-      if (!s.plan) await this.closeSafely(s, 'position without a protection plan', true);
-      return;
-    }
+    if (!rules) return;
     const qty = await this.protectableQty(s.symbol, rules);
     if (qty === null) return void this.backoff(s);
-    const plan = s.plan;
-    // Price already through the stop, or beyond the take-profit: a resting OCO cannot be placed.
-    if (new Dec(q.bid).lte(plan.stop_price)) return void (await this.closeSafely(s, `bid ${q.bid} at or below stop ${plan.stop_price}`));
-    if (plan.take_profit_price === null || new Dec(q.ask).gte(plan.take_profit_price)) return void (await this.closeSafely(s, `take-profit ${plan.take_profit_price ?? 'none'} reached (ask ${q.ask})`));
-    const limit = quantizePrice(new Dec(plan.stop_price).mul(10_000 - this.d.cfg.stop_limit_offset_bps).div(10_000).toDecimalPlaces(12, Dec.ROUND_DOWN).toFixed(), rules, 'down');
-    if (!limit.ok) return void (await this.closeSafely(s, `stop limit price: ${limit.reason}`, true));
+    const plan = { stop_price: c.stop_price, take_profit_price: c.take_profit_price };
+    const limit = { value: c.stop_limit_price };
     this.d.crash?.('after_fill_before_protect', { symbol: s.symbol, qty, position: this.d.ledger.position(s.symbol).qty });
     let intent: Intent;
     try {
@@ -894,20 +970,15 @@ export class Trader {
       this.pendingTrades.add(s.symbol);
       return;
     }
-    s.protection.active = true;
     const unprotected = s.unprotected_since === null ? 0 : this.d.now() - s.unprotected_since;
-    s.unprotected_since = null;
-    s.protect_failures = 0;
-    s.failures_in_row = 0;
-    s.retry_at_ms = 0;
+    this.stepSlot(s, { kind: 'PROTECTION_CONFIRMED', now: this.d.now() });
     this.d.event('PROTECTION_PLACED', { symbol: s.symbol, kind: 'OCO', list_client_order_id: list.list_client_order_id, order_list_id: list.order_list_id, qty: s.protection.qty, stop_price: s.plan?.stop_price ?? null, take_profit_price: s.plan?.take_profit_price ?? null, unprotected_ms: unprotected }, { corr: s.protection.intent.corr });
     this.positionEvent(s.symbol);
     this.d.crash?.('protection_placed', { symbol: s.symbol, list_client_order_id: list.list_client_order_id });
   }
 
   private backoff(s: Slot): void {
-    s.failures_in_row++;
-    s.retry_at_ms = this.d.now() + Math.min(30_000, 1000 * 2 ** (s.failures_in_row - 1));
+    this.stepSlot(s, { kind: 'ATTEMPT_FAILED', now: this.d.now() });
   }
 
   /** Quantity to protect: the position net of commissions, capped by the free balance, on the lot grid. */
@@ -942,12 +1013,8 @@ export class Trader {
   onProtectionEnded(s: Slot, why: string): void {
     if (!s.protection) return;
     this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ended: s.protection.kind, why }, { corr: s.protection.intent.corr });
-    s.protection = null;
-    s.swap_failed = false;
-    s.swap_deferrals = 0;
-    s.swap_retry_at = 0;
+    this.stepSlot(s, { kind: 'PROTECTION_ENDED', now: this.d.now() });
     s.last_action_ms = this.d.now();
-    this.pendingTrades.add(s.symbol);
   }
 
   /**
@@ -1100,7 +1167,7 @@ export class Trader {
     }
     this.swapFailed(s, intent, describe(placed), gap);
     s.protection = null;
-    await this.protect(s); // re-protect at once with a fresh OCO (CLOSE_SAFELY when it cannot)
+    await this.protectNow(s); // re-protect at once with a fresh OCO (CLOSE_SAFELY when it cannot)
   }
 
   /**
@@ -1111,9 +1178,9 @@ export class Trader {
    */
   private deferSwap(s: Slot, step: 'validate' | 'cancel', outcome: JsonObject): void {
     const p = s.protection;
-    s.swap_deferrals++;
-    const wait = Math.min(300_000, 5_000 * 2 ** (s.swap_deferrals - 1));
-    s.swap_retry_at = this.d.now() + wait;
+    const now = this.d.now();
+    this.stepSlot(s, { kind: 'SWAP_DEFERRED', now });
+    const wait = s.swap_retry_at - now;
     this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ok: false, deferred: true, step, outcome, retry_in_ms: wait, kept: p?.kind === 'OCO' ? p.list_client_order_id : null, order_state: 'OCO active' }, { corr: p?.intent.corr ?? {} });
   }
 
@@ -1283,19 +1350,7 @@ function entryOrder(decision: Decision, clientOrderId: string, price: string | n
   };
 }
 
-/** Why a working entry is cancelled: its TTL ran out, part of it filled (the rest is not wanted), or entries are halted (PAUSE, kill switch). */
-export type CancelWhy = 'ttl' | 'partial_fill' | 'halt';
-
-/**
- * A partly filled entry is cancelled at once so that the filled part can be protected (the slot
- * protects only once no entry works); an unprotected fill on the slot counts as one too (an entry
- * replaced while it had just filled in part). Otherwise the TTL decides.
- */
-function cancelDue(s: Slot, now: number): CancelWhy | null {
-  const e = s.entry!;
-  if (e.status === 'PARTIALLY_FILLED' || s.unprotected_since !== null) return 'partial_fill';
-  return now >= e.deadline_ms ? 'ttl' : null;
-}
+export type { CancelWhy };
 
 function legId(i: Intent, leg: 's' | 't'): string {
   // The list id is "vgl" + 33 chars; each leg keeps the intent's digest with its own leg letter.

@@ -254,6 +254,18 @@ describe('OrderDesk: quarantine blocks new entries only, and is lifted when its 
     expect((await h.d.place(entry(9))).kind).toBe('OK');
   });
 
+  it('FILTER_REJECT is cleared once no filter rejection is left within the quarantine window, not before', async () => {
+    const clock = { t: 1_000_000 };
+    const h = await quarantinedDesk(clock);
+    expect(h.reasons.has('FILTER_REJECT')).toBe(true);
+    clock.t += QUARANTINE_AFTER.windowMs - 1;
+    await h.d.reviewQuarantine();
+    expect(h.reasons.has('FILTER_REJECT')).toBe(true);
+    clock.t += QUARANTINE_AFTER.windowMs;
+    await h.d.reviewQuarantine();
+    expect(h.reasons.has('FILTER_REJECT')).toBe(false);
+  });
+
   it('is not lifted while filter rejects continue, nor while the rules say not TRADING', async () => {
     const clock = { t: 1_000_000 };
     const failures: { n: number } = { n: QUARANTINE_AFTER.rejects };

@@ -433,6 +433,7 @@ export class OrderDesk {
     // Before the refresh below: rules loaded now must not lift a quarantine this rejection renews.
     this.sawBad(symbol, now, `filter reject: ${msg}`);
     this.d.reason('FILTER_REJECT', true, { symbol, msg, count: recent.length });
+    this.rejectRaised = true;
     // Our rules were out of date or our check missed something: reload them at once.
     await this.d.session.refreshFilters();
     if (recent.length >= QUARANTINE_AFTER.rejects && !this.held.has(symbol)) {
@@ -464,6 +465,7 @@ export class OrderDesk {
   async reviewQuarantine(): Promise<void> {
     if (this.reviewing) return;
     const now = this.d.now();
+    this.forgetOldRejects(now);
     const clearMs = this.d.session.cfg.quarantine_clear_ms;
     const due = [...this.held.values()].filter((q) => now - q.last_bad_ms >= clearMs);
     if (due.length === 0) return;
@@ -479,6 +481,24 @@ export class OrderDesk {
       this.reviewing = false;
     }
   }
+
+  /**
+   * FILTER_REJECT says a filter rejection happened within the quarantine window; once no symbol has
+   * one left in the window it is cleared (it was raised for good before, a warning nobody could lift).
+   */
+  private forgetOldRejects(now: number): void {
+    for (const [symbol, times] of [...this.filterRejects]) {
+      const recent = times.filter((t) => now - t < QUARANTINE_AFTER.windowMs);
+      if (recent.length === 0) this.filterRejects.delete(symbol);
+      else this.filterRejects.set(symbol, recent);
+    }
+    if (this.filterRejects.size === 0 && this.rejectRaised) {
+      this.rejectRaised = false;
+      this.d.reason('FILTER_REJECT', false, {});
+    }
+  }
+
+  private rejectRaised = false;
 
   private sawBad(symbol: string, now: number, what: string): void {
     const q = this.held.get(symbol);
