@@ -12,6 +12,7 @@ import {
   step,
   type LifecycleCommand,
   type LifecycleConfig,
+  type LifecycleEntry,
   type LifecycleFacts,
   type LifecycleState,
   type TickPhase,
@@ -50,20 +51,23 @@ const plan = fc.option(
   fc.record({ stop_price: price(90, 100), take_profit_price: fc.option(price(100, 120), { freq: 5 }), trailing_delta_bps: fc.option(fc.integer({ min: 10, max: 500 }), { freq: 3 }) }),
   { freq: 5 },
 );
+const entryOf = (coid: string, successor: fc.Arbitrary<LifecycleEntry | null>): fc.Arbitrary<LifecycleEntry> =>
+  fc.record({
+    coid: fc.constant(coid),
+    intent: intentState,
+    status: fc.constantFrom('CREATED', 'NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'UNKNOWN'),
+    cancel_pending: fc.boolean(),
+    deadline_ms: time,
+    last_query_ms: time,
+    has_decision: fc.boolean(),
+    requotes_left: fc.integer({ min: 0, max: 3 }),
+    filled_qty: fc.constantFrom('0', '0.001'),
+    cancel_why: fc.option(fc.constantFrom('ttl', 'partial_fill', 'halt')),
+    successor,
+  });
+const entry = entryOf('vgE1', fc.option(entryOf('vgE2', fc.constant(null)), { freq: 3 }));
 const state: fc.Arbitrary<LifecycleState> = fc.record({
-  entry: fc.option(
-    fc.record({
-      intent: intentState,
-      status: fc.constantFrom('CREATED', 'NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'UNKNOWN'),
-      cancel_pending: fc.boolean(),
-      deadline_ms: time,
-      last_query_ms: time,
-      has_decision: fc.boolean(),
-      requotes_left: fc.integer({ min: 0, max: 3 }),
-      filled_qty: fc.constantFrom('0', '0.001'),
-    }),
-    { freq: 2 },
-  ),
+  entry: fc.option(entry, { freq: 2 }),
   requote_pending: fc.boolean(),
   plan,
   protection: fc.option(fc.record({ kind: fc.constantFrom<'OCO' | 'TRAILING'>('OCO', 'TRAILING'), active: fc.boolean(), intent: intentState, last_query_ms: time }), { freq: 2 }),
@@ -226,6 +230,61 @@ describe('lifecycle step: invariants of one phase over random states and facts',
         expect(s.protection?.active && s.protection.kind === 'OCO').toBe(true);
         expect(f.swap_allowed && f.halted === null && !s.swap_failed && f.now >= s.swap_retry_at).toBe(true);
         expect(new Dec(f.quote!.bid).gte(new Dec(f.avg_price).mul(1 + CFG.trailing_activate_bps / 10_000))).toBe(true);
+      }),
+      opts,
+    );
+  });
+});
+
+describe('lifecycle step: reports of the working entry', () => {
+  const status = fc.constantFrom('NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'EXPIRED_IN_MATCH', 'PENDING_NEW');
+  const report = fc.record({ status, executed_qty: fc.constantFrom('0', '0.001', '0.5'), ts_ms: time, flat: fc.boolean() });
+
+  it('an ended entry that filled always has its fills learned and is marked unprotected; one that did not never is', () => {
+    fc.assert(
+      fc.property(state, entry, report, (s0, e, r) => {
+        const s = { ...s0, entry: e };
+        const out = step(s, { kind: 'ENTRY_REPORT', coid: e.coid, ...r }, CFG);
+        const ended = ['FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'EXPIRED_IN_MATCH'].includes(r.status);
+        const filled = r.executed_qty !== '0';
+        expect(kinds(out.commands).includes('LEARN_FILLS')).toBe(ended && filled);
+        expect(kinds(out.commands).includes('ENTRY_ENDED')).toBe(ended);
+        if (ended && filled) expect(out.state.unprotected_since).toBe(s.unprotected_since ?? r.ts_ms);
+        if (!ended) {
+          expect(out.state.entry).toEqual({ ...e, status: r.status, filled_qty: r.executed_qty });
+          if (r.status === 'PARTIALLY_FILLED') expect(out.state.unprotected_since).toBe(s.unprotected_since ?? r.ts_ms);
+        }
+      }),
+      opts,
+    );
+  });
+
+  it('a successor takes the slot only when the entry was CANCELED and the successor is not known to have failed; a re-quote only for an unfilled TTL cancel with re-quotes left and no successor', () => {
+    fc.assert(
+      fc.property(state, entry, report, (s0, e, r) => {
+        const s = { ...s0, entry: e, requote_pending: false };
+        const out = step(s, { kind: 'ENTRY_REPORT', coid: e.coid, ...r }, CFG);
+        const ended = out.commands.find((c) => c.kind === 'ENTRY_ENDED');
+        if (!ended || ended.kind !== 'ENTRY_ENDED') return;
+        const succ = e.successor;
+        const takes = r.status === 'CANCELED' && succ !== null && succ.intent !== 'FAILED_TERMINAL' && succ.intent !== 'NOT_FOUND';
+        expect(out.state.entry).toEqual(takes ? succ : null);
+        expect(ended.next).toBe(takes ? succ!.coid : null);
+        const requote = r.status === 'CANCELED' && r.executed_qty === '0' && e.cancel_why === 'ttl' && e.has_decision && e.requotes_left > 0 && succ === null;
+        expect(ended.requote).toBe(requote);
+        expect(out.state.requote_pending).toBe(requote);
+        // Nothing filled, nothing held, nothing next: the plan goes.
+        if (r.executed_qty === '0' && !takes && r.flat) expect(out.state.plan).toBeNull();
+        else expect(out.state.plan).toEqual(s.plan);
+      }),
+      opts,
+    );
+  });
+
+  it('a report of another order than the working entry changes nothing', () => {
+    fc.assert(
+      fc.property(state, report, (s, r) => {
+        expect(step(s, { kind: 'ENTRY_REPORT', coid: 'vgOTHER', ...r }, CFG)).toEqual({ state: s, commands: [] });
       }),
       opts,
     );

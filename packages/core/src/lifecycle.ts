@@ -64,6 +64,8 @@ export interface LifecyclePlan {
 }
 
 export interface LifecycleEntry {
+  /** The entry's clientOrderId: how the runner knows which of its orders the state names. */
+  readonly coid: string;
   readonly intent: IntentState;
   /** The venue's order status as last learned ('CREATED' before any answer). */
   readonly status: string;
@@ -74,7 +76,17 @@ export interface LifecycleEntry {
   readonly has_decision: boolean;
   readonly requotes_left: number;
   readonly filled_qty: string;
+  /** Why its pending cancel was sent (ttl, partial_fill, halt), or null. */
+  readonly cancel_why: string | null;
+  /**
+   * The entry a cancelReplace of this one placed (or may have placed: its outcome can be unknown).
+   * It takes the slot once this entry is seen CANCELED, unless it is known to have failed.
+   */
+  readonly successor: LifecycleEntry | null;
 }
+
+/** Order statuses after which an entry works no more. */
+export const ENDED_STATUSES: ReadonlySet<string> = new Set(['FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'EXPIRED_IN_MATCH']);
 
 export interface LifecycleProtection {
   readonly kind: 'OCO' | 'TRAILING';
@@ -159,7 +171,12 @@ export type LifecycleInput =
   /** A swap step that changed nothing at the venue: the OCO stands, the swap is tried later. */
   | { readonly kind: 'SWAP_DEFERRED'; readonly now: number }
   /** A protect or close attempt that could not go out (no balance answer, sizing): back off. */
-  | { readonly kind: 'ATTEMPT_FAILED'; readonly now: number };
+  | { readonly kind: 'ATTEMPT_FAILED'; readonly now: number }
+  /**
+   * The venue's report of the working entry (a reply, a query or the user stream): its status and
+   * cumulative filled quantity at `ts_ms`; `flat` says whether the bot holds none of the coin now.
+   */
+  | { readonly kind: 'ENTRY_REPORT'; readonly coid: string; readonly status: string; readonly executed_qty: string; readonly ts_ms: number; readonly flat: boolean };
 
 export type LifecycleCommand =
   | { readonly kind: 'SYNC_TRADES' }
@@ -174,7 +191,9 @@ export type LifecycleCommand =
   | { readonly kind: 'PROTECT'; readonly stop_price: string; readonly stop_limit_price: string; readonly take_profit_price: string }
   | { readonly kind: 'CLOSE_SAFELY'; readonly why: string; readonly critical: boolean }
   | { readonly kind: 'SWAP_TO_TRAILING'; readonly trailing_delta_bps: number }
-  | { readonly kind: 'LEARN_FILLS' };
+  | { readonly kind: 'LEARN_FILLS' }
+  /** The entry ended: the runner moves the slot to its successor (or to none) and, when asked, keeps its decision for a re-quote. */
+  | { readonly kind: 'ENTRY_ENDED'; readonly coid: string; readonly next: string | null; readonly requote: boolean };
 
 /** Commands that send an order request (place, cancel, replace) to the venue. */
 export const VENUE_COMMANDS: ReadonlySet<LifecycleCommand['kind']> = new Set(['CANCEL_ENTRY', 'REPLACE_ENTRY', 'REQUOTE', 'DROP_PROTECTION', 'PROTECT', 'CLOSE_SAFELY', 'SWAP_TO_TRAILING']);
@@ -213,7 +232,35 @@ export function step(state: LifecycleState, input: LifecycleInput, cfg: Lifecycl
     }
     case 'ATTEMPT_FAILED':
       return { state: backoff(state, input.now), commands: [] };
+    case 'ENTRY_REPORT':
+      return entryReport(state, input);
   }
+}
+
+/**
+ * A report of the working entry. Part filled: the filled part is unprotected from the first fill
+ * on (not from when the entry ends). Ended: a cancelReplace's successor takes the slot when this
+ * one was CANCELED, unless it is known not to exist; an unfilled entry cancelled at its TTL with
+ * re-quotes left (and no successor) is re-quoted; a filled one has its exact fills learned before
+ * anything is protected; an entry that ends with nothing filled and nothing held drops the plan.
+ */
+function entryReport(s: LifecycleState, r: Extract<LifecycleInput, { kind: 'ENTRY_REPORT' }>): StepResult {
+  const e = s.entry;
+  if (e === null || e.coid !== r.coid) return { state: s, commands: [] };
+  const updated: LifecycleEntry = { ...e, status: r.status, filled_qty: r.executed_qty };
+  if (!ENDED_STATUSES.has(r.status)) {
+    return { state: { ...s, entry: updated, unprotected_since: r.status === 'PARTIALLY_FILLED' ? (s.unprotected_since ?? r.ts_ms) : s.unprotected_since }, commands: [] };
+  }
+  const filled = !new Dec(r.executed_qty).isZero();
+  const succ = e.successor;
+  const next = r.status === 'CANCELED' && succ !== null && succ.intent !== 'FAILED_TERMINAL' && succ.intent !== 'NOT_FOUND' ? succ : null;
+  const requote = !filled && r.status === 'CANCELED' && e.cancel_why === 'ttl' && e.has_decision && e.requotes_left > 0 && succ === null;
+  let state: LifecycleState = { ...s, entry: next, requote_pending: requote || s.requote_pending };
+  if (filled) state = { ...state, unprotected_since: s.unprotected_since ?? r.ts_ms };
+  else if (next === null && r.flat) state = { ...state, plan: null };
+  const commands: LifecycleCommand[] = [{ kind: 'ENTRY_ENDED', coid: e.coid, next: next?.coid ?? null, requote }];
+  if (filled) commands.push({ kind: 'LEARN_FILLS' });
+  return { state, commands };
 }
 
 /** Failed protect/close attempts back off (1 s doubling to 30 s) so a venue that refuses us is not hammered. */

@@ -36,6 +36,7 @@ import {
   type HoldingsVerdict,
   type LifecycleCommand,
   type LifecycleConfig,
+  type LifecycleEntry,
   type LifecycleFacts,
   type LifecycleInput,
   type LifecycleState,
@@ -329,26 +330,8 @@ export class Trader {
     const s = this.slot(r.symbol);
     if (s.entry && (s.entry.intent === intent || s.entry.intent.client_order_id === r.client_order_id)) {
       s.entry.order_id = r.order_id;
-      s.entry.status = r.status;
-      s.entry.filled_qty = r.executed_qty;
-      // The filled part is unprotected from the first fill on, not from when the entry ends.
-      if (r.status === 'PARTIALLY_FILLED') s.unprotected_since ??= r.ts_ms ?? this.d.now();
-      if (r.status === 'FILLED' || r.status === 'CANCELED' || r.status === 'EXPIRED' || r.status === 'REJECTED' || r.status === 'EXPIRED_IN_MATCH') {
-        // Done: fetch the exact fills (commissions) before protecting what was filled.
-        const filled = !new Dec(r.executed_qty).isZero();
-        const ended = s.entry;
-        // A cancelReplace's new order takes the slot once the old one is seen CANCELED, unless it is
-        // known not to exist. Ended otherwise (filled), the cancel half failed and STOP_ON_FAILURE
-        // did not attempt the new one: the fill is protected at once, the new intent still resolved by query.
-        const next = r.status === 'CANCELED' && ended.successor !== null && !['FAILED_TERMINAL', 'NOT_FOUND'].includes(ended.successor.intent.state) ? ended.successor : null;
-        s.entry = next;
-        if (!filled && r.status === 'CANCELED' && ended.cancel?.detail['why'] === 'ttl' && ended.decision && ended.requotes_left > 0 && ended.successor === null) {
-          s.requote = { decision: ended.decision, left: ended.requotes_left, corr: ended.corr };
-        }
-        if (filled) s.unprotected_since ??= r.ts_ms ?? this.d.now();
-        else if (next === null && new Dec(this.d.ledger.position(r.symbol).qty).isZero()) s.plan = null;
-        if (filled) this.pendingTrades.add(r.symbol);
-      }
+      // The lifecycle step decides what the report means (core/lifecycle.ts entryReport).
+      this.stepSlot(s, { kind: 'ENTRY_REPORT', coid: s.entry.intent.client_order_id, status: r.status, executed_qty: r.executed_qty, ts_ms: r.ts_ms ?? this.d.now(), flat: new Dec(this.d.ledger.position(r.symbol).qty).isZero() });
     }
   }
 
@@ -575,9 +558,7 @@ export class Trader {
     const e = this.slots.get(ev.symbol)?.entry;
     if (e && e.intent.client_order_id === ev.client_order_id && ev.status === 'PARTIALLY_FILLED' && e.status !== 'PARTIALLY_FILLED') {
       // Learned from the stream before any reply or query: the management pass cancels the rest.
-      e.status = ev.status;
-      e.filled_qty = ev.cum_qty;
-      this.slots.get(ev.symbol)!.unprotected_since ??= ev.ts_ms;
+      this.stepSlot(this.slot(ev.symbol), { kind: 'ENTRY_REPORT', coid: e.intent.client_order_id, status: ev.status, executed_qty: ev.cum_qty, ts_ms: ev.ts_ms, flat: false });
     }
     if (ev.trade_id >= 0 && ev.exec_type === 'TRADE') {
       this.fill({ symbol: ev.symbol, side: ev.side, price: ev.last_price, qty: ev.last_qty, commission: ev.commission, commission_asset: ev.commission_asset ?? '', trade_id: ev.trade_id, ts_ms: ev.ts_ms }, this.d.intents.byClientOrderId(ev.client_order_id), ev.client_order_id);
@@ -667,10 +648,9 @@ export class Trader {
 
   /** The slot as the pure lifecycle sees it. */
   private lifecycleOf(s: Slot): LifecycleState {
-    const e = s.entry;
     const p = s.protection;
     return {
-      entry: e ? { intent: e.intent.state, status: e.status, cancel_pending: e.cancel !== null, deadline_ms: e.deadline_ms, last_query_ms: e.intent.last_query_ms, has_decision: e.decision !== null, requotes_left: e.requotes_left, filled_qty: e.filled_qty } : null,
+      entry: s.entry ? entryView(s.entry) : null,
       requote_pending: s.requote !== null,
       plan: s.plan,
       protection: p ? { kind: p.kind, active: p.active, intent: p.intent.state, last_query_ms: p.intent.last_query_ms } : null,
@@ -694,7 +674,14 @@ export class Trader {
   private stepSlot(s: Slot, input: LifecycleInput): readonly LifecycleCommand[] {
     const out = step(this.lifecycleOf(s), input, this.lifecycleConfig());
     const n = out.state;
-    if (s.entry && n.entry) s.entry.intent.last_query_ms = n.entry.last_query_ms;
+    const before = s.entry;
+    if (n.entry === null) s.entry = null;
+    else if (before && n.entry.coid !== before.intent.client_order_id && before.successor?.intent.client_order_id === n.entry.coid) s.entry = before.successor;
+    if (s.entry && n.entry && s.entry.intent.client_order_id === n.entry.coid) {
+      s.entry.intent.last_query_ms = n.entry.last_query_ms;
+      s.entry.status = n.entry.status;
+      s.entry.filled_qty = n.entry.filled_qty;
+    }
     if (s.protection && n.protection) {
       s.protection.intent.last_query_ms = n.protection.last_query_ms;
       s.protection.active = n.protection.active;
@@ -711,7 +698,11 @@ export class Trader {
     s.swap_failed = n.swap_failed;
     s.swap_retry_at = n.swap_retry_at;
     s.swap_deferrals = n.swap_deferrals;
-    for (const c of out.commands) if (c.kind === 'LEARN_FILLS') this.pendingTrades.add(s.symbol);
+    for (const c of out.commands) {
+      if (c.kind === 'LEARN_FILLS') this.pendingTrades.add(s.symbol);
+      // An entry cancelled at its TTL without a fill keeps its reviewed decision for the re-quote.
+      if (c.kind === 'ENTRY_ENDED' && c.requote && before?.decision) s.requote = { decision: before.decision, left: before.requotes_left, corr: before.corr };
+    }
     return out.commands;
   }
 
@@ -769,7 +760,8 @@ export class Trader {
       case 'SWAP_TO_TRAILING':
         return this.swapToTrailing(s);
       case 'LEARN_FILLS':
-        return; // applied with the state (pendingTrades)
+      case 'ENTRY_ENDED':
+        return; // applied with the state (stepSlot)
       default: {
         const never: never = c;
         throw new Error(`lifecycle command ${JSON.stringify(never)} in ${phase}`);
@@ -1351,6 +1343,24 @@ function entryOrder(decision: Decision, clientOrderId: string, price: string | n
 }
 
 export type { CancelWhy };
+
+/** A working entry as the lifecycle step sees it (its cancelReplace successor included). */
+function entryView(e: WorkingEntry): LifecycleEntry {
+  const why = e.cancel?.detail['why'];
+  return {
+    coid: e.intent.client_order_id,
+    intent: e.intent.state,
+    status: e.status,
+    cancel_pending: e.cancel !== null,
+    deadline_ms: e.deadline_ms,
+    last_query_ms: e.intent.last_query_ms,
+    has_decision: e.decision !== null,
+    requotes_left: e.requotes_left,
+    filled_qty: e.filled_qty,
+    cancel_why: typeof why === 'string' ? why : null,
+    successor: e.successor ? entryView(e.successor) : null,
+  };
+}
 
 function legId(i: Intent, leg: 's' | 't'): string {
   // The list id is "vgl" + 33 chars; each leg keeps the intent's digest with its own leg letter.
