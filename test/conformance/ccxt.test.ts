@@ -69,8 +69,9 @@ describe('ccxt.binance (unchanged, base URL only) against the simulator', () => 
 
   it('fetchBalance gives the simulator account\'s starting balances', async () => {
     const b = await ex.fetchBalance();
-    expect(b.total['USDT']).toBe(10000);
-    expect(b.total['BTC']).toBe(0.5);
+    const total = b.total as unknown as Record<string, number>;
+    expect(total['USDT']).toBe(10000);
+    expect(total['BTC']).toBe(0.5);
   });
 
   it('createOrder (limit), fetchOpenOrders and cancelOrder act on the simulator\'s order', async () => {
@@ -80,7 +81,7 @@ describe('ccxt.binance (unchanged, base URL only) against the simulator', () => 
     const open = await ex.fetchOpenOrders('BTC/USDT');
     expect(open.map((x) => x.id)).toContain(o.id);
     expect((await state()).orders.find((x) => x.clientOrderId === o.clientOrderId)?.status).toBe('NEW');
-    const c = await ex.cancelOrder(o.id, 'BTC/USDT');
+    const c = await ex.cancelOrder(o.id!, 'BTC/USDT');
     expect(c.status).toBe('canceled');
     expect((await state()).orders.find((x) => x.clientOrderId === o.clientOrderId)?.status).toBe('CANCELED');
     expect((await ex.fetchOpenOrders('BTC/USDT')).map((x) => x.id)).not.toContain(o.id);
