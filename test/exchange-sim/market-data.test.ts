@@ -86,6 +86,24 @@ describe('exchange-sim market data endpoints', () => {
     expect((await get('/api/v3/depth?symbol=BTCUSDT&limit=6000')).status).toBe(200);
   });
 
+  it('myTrades by orderId lists only that order\'s fills and weighs 5; orderId with a time window is -1128', async () => {
+    const a = await signed(sim, 'POST', '/api/v3/order', { symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', quantity: '0.01' });
+    await signed(sim, 'POST', '/api/v3/order', { symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', quantity: '0.01' });
+    const id = String(a.body['orderId']);
+    let added = 0;
+    let rows: { orderId: number }[] = [];
+    while (added <= 0) {
+      const before = (await get('/api/v3/ping')).used;
+      const r = await signed(sim, 'GET', '/api/v3/myTrades', { symbol: 'ETHUSDT', orderId: id });
+      rows = r.body as unknown as { orderId: number }[];
+      added = Number(r.headers.get('x-mbx-used-weight-1m')) - before;
+    }
+    expect(added).toBe(5);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((t) => t.orderId === Number(id))).toBe(true);
+    expect((await signed(sim, 'GET', '/api/v3/myTrades', { symbol: 'ETHUSDT', orderId: id, startTime: '1' })).body['code']).toBe(-1128);
+  });
+
   it('weights are Binance\'s: depth by limit, tickers by symbols, trades 25, aggTrades 4, openOrders without symbol 80', async () => {
     expect(await weightOf('/api/v3/depth?symbol=BTCUSDT&limit=100')).toBe(5);
     expect(await weightOf('/api/v3/depth?symbol=BTCUSDT&limit=500')).toBe(25);

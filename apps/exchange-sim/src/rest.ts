@@ -270,12 +270,13 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       const fromId = p['fromId'] === undefined ? null : Number(p['fromId']);
       const start = p['startTime'] === undefined ? null : Number(p['startTime']);
       const end = p['endTime'] === undefined ? null : Number(p['endTime']);
-      if (fromId !== null && (start !== null || end !== null)) return err({ http: 400, code: -1128, msg: 'Combination of optional parameters invalid.' });
+      const orderId = p['orderId'] === undefined ? null : Number(p['orderId']);
+      if ((fromId !== null || orderId !== null) && (start !== null || end !== null)) return err({ http: 400, code: -1128, msg: 'Combination of optional parameters invalid.' });
       if (start !== null && end !== null && end - start > 86_400_000) return err({ http: 400, code: -1127, msg: 'More than 24 hours between startTime and endTime.' });
       const lo = start ?? (end !== null ? end - 86_400_000 : null);
       const hi = end ?? (start !== null ? start + 86_400_000 : null);
       const all = [...d.ex.orders.values()]
-        .filter((o) => o.apiKey === key.apiKey && o.symbol === p['symbol'])
+        .filter((o) => o.apiKey === key.apiKey && o.symbol === p['symbol'] && (orderId === null || o.orderId === orderId))
         .flatMap((o) => o.fills.map((f) => ({ symbol: o.symbol, id: f.tradeId, orderId: o.orderId, orderListId: o.orderListId, price: fmt(f.price), qty: fmt(f.qty), quoteQty: fmt((f.price * f.qty) / 100_000_000n), commission: fmt(f.commission), commissionAsset: f.commissionAsset, time: f.time ?? o.updateTime, isBuyer: o.side === 'BUY', isMaker: f.maker, isBestMatch: true })))
         .filter((t) => (fromId === null || t.id >= fromId) && (lo === null || t.time >= lo) && (hi === null || t.time <= hi))
         .sort((a, b) => a.id - b.id);
