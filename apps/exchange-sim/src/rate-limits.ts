@@ -30,7 +30,53 @@ export const WEIGHTS: Readonly<Record<string, number>> = {
   'GET /api/v3/orderList': 4,
   'GET /api/v3/openOrderList': 6,
   'GET /api/v3/allOrderList': 20,
+  'GET /api/v3/uiKlines': 2,
+  'GET /api/v3/trades': 25,
+  'GET /api/v3/historicalTrades': 25,
+  'GET /api/v3/aggTrades': 4,
+  'GET /api/v3/ticker/24hr': 2,
+  'GET /api/v3/ticker': 4,
 };
+
+/** How many symbols a `symbols=[...]` parameter names (0 when absent or unreadable). */
+function symbolCount(p: Readonly<Record<string, string>>): number {
+  try {
+    const v = JSON.parse(p['symbols'] ?? '[]') as unknown;
+    return Array.isArray(v) ? v.length : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Binance's weight of one request (rest-api.md): most are fixed; depth goes by `limit`, the tickers
+ * by how many symbols are asked for, openOrders without a symbol costs 80, myTrades by orderId 5.
+ * Undefined for a route the venue does not know.
+ */
+export function requestWeight(route: string, p: Readonly<Record<string, string>>): number | undefined {
+  const many = p['symbol'] === undefined;
+  const n = symbolCount(p);
+  switch (route) {
+    case 'GET /api/v3/depth': {
+      const limit = Number(p['limit'] ?? 100) || 100;
+      return limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;
+    }
+    case 'GET /api/v3/ticker/24hr':
+      if (p['symbols'] !== undefined) return n <= 20 ? 2 : n <= 100 ? 40 : 80;
+      return many ? 80 : 2;
+    case 'GET /api/v3/ticker/price':
+    case 'GET /api/v3/ticker/bookTicker':
+      return many ? 4 : 2;
+    case 'GET /api/v3/ticker':
+      return p['symbols'] !== undefined ? Math.min(200, 4 * Math.max(1, n)) : 4;
+    case 'GET /api/v3/openOrders':
+      return many ? 80 : 6;
+    case 'GET /api/v3/myTrades':
+      return p['orderId'] !== undefined ? 5 : 20;
+    default:
+      return WEIGHTS[route];
+  }
+}
 
 export class RateLimiter {
   private minute = -1;

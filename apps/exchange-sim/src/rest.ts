@@ -3,8 +3,10 @@ import { checkSigned } from './auth.js';
 import { fmt } from './decimal.js';
 import { isOpen, type Book, type Exchange, type Order, type OrderList, type VenueError } from './exchange.js';
 import type { Faults } from './faults.js';
-import { LIMITS, WEIGHTS, type RateLimiter } from './rate-limits.js';
+import { handleMarket, pickSymbols } from './market-data.js';
+import { LIMITS, requestWeight, type RateLimiter } from './rate-limits.js';
 import type { Bar } from './streams.js';
+import type { TradePrint } from './exchange.js';
 import type { SymbolDef } from './symbols.js';
 
 /** The Binance-compatible REST surface over the exchange core. */
@@ -16,6 +18,8 @@ export interface RestDeps {
   readonly onChange: () => void;
   /** Closed bars and the open one, oldest first (built from the tape by the market streams). */
   readonly klines?: (symbol: string, interval: string, now: number) => readonly Bar[];
+  /** Recent prints of a symbol, oldest first (GET /api/v3/trades, historicalTrades, aggTrades). */
+  readonly tape?: (symbol: string) => readonly TradePrint[];
 }
 
 type Reply = { status: number; body: unknown; headers?: Record<string, string> } | { destroy: true };
@@ -38,7 +42,7 @@ export async function handleRest(d: RestDeps, req: IncomingMessage, res: ServerR
   if (d.faults.take('ban_418', route, now)) d.limiter.forceBan(now, 120_000);
   const forced429 = d.faults.take('rate_limit_429', route, now);
   if (forced429) d.limiter.forceLimited(now, forced429.ms ?? 5000);
-  const weight = WEIGHTS[route];
+  const weight = requestWeight(route, params);
   if (weight === undefined && !route.startsWith('GET /api/v3/') && !route.startsWith('POST /api/v3/') && !route.startsWith('DELETE /api/v3/')) {
     return send(res, { status: 404, body: { code: -1000, msg: 'Unknown endpoint.' } });
   }
@@ -56,17 +60,35 @@ export async function handleRest(d: RestDeps, req: IncomingMessage, res: ServerR
 }
 
 function publicRoute(d: RestDeps, route: string, p: Record<string, string>, serverNow: number): Reply {
+  const market = handleMarket({ ex: d.ex, tape: d.tape ?? (() => []), klines: d.klines ?? (() => []) }, route, p, serverNow);
+  if (market) return market.ok ? ok(market.body) : err(market.err);
   switch (route) {
     case 'GET /api/v3/ping':
       return ok({});
     case 'GET /api/v3/time':
       return ok({ serverTime: serverNow });
-    case 'GET /api/v3/exchangeInfo':
-      return ok(exchangeInfo(d.ex, serverNow, p['symbol']));
+    case 'GET /api/v3/exchangeInfo': {
+      // symbol= / symbols=[...] / permissions= (one or a JSON array) / symbolStatus=, as Binance:
+      // permissions and symbolStatus cannot be combined with a symbol selection.
+      if ((p['permissions'] !== undefined || p['symbolStatus'] !== undefined) && (p['symbol'] !== undefined || p['symbols'] !== undefined)) return err({ http: 400, code: -1128, msg: 'Combination of optional parameters invalid.' });
+      const sel = pickSymbols(d.ex, p, true);
+      if (!sel.ok) return err(sel.err);
+      let perms: string[] = ['SPOT', 'MARGIN', 'LEVERAGED'];
+      if (p['permissions'] !== undefined) {
+        const raw = p['permissions'].startsWith('[') ? safeJson(p['permissions']) : [p['permissions']];
+        if (!Array.isArray(raw) || !raw.every((x) => typeof x === 'string' && /^[A-Z_0-9]+$/.test(x))) return err({ http: 400, code: -1100, msg: "Illegal characters found in parameter 'permissions'; legal range is 'SPOT, MARGIN, LEVERAGED, TRD_GRP_002, ...'." });
+        perms = raw as string[];
+      }
+      const status = p['symbolStatus'];
+      if (status !== undefined && !['TRADING', 'HALT', 'BREAK'].includes(status)) return err({ http: 400, code: -1122, msg: 'Invalid symbolStatus.' });
+      const pick = (s: SymbolDef): boolean => sel.symbols.includes(s.symbol) && (p['symbol'] !== undefined || p['symbols'] !== undefined || perms.includes('SPOT')) && (status === undefined || s.status === status);
+      return ok(exchangeInfo(d.ex, serverNow, pick, p['showPermissionSets'] !== 'false'));
+    }
     case 'GET /api/v3/ticker/bookTicker':
     case 'GET /api/v3/ticker/price':
     case 'GET /api/v3/avgPrice':
     case 'GET /api/v3/depth':
+    case 'GET /api/v3/uiKlines':
     case 'GET /api/v3/klines': {
       const sym = p['symbol'];
       const b = sym ? d.ex.books.get(sym) : undefined;
@@ -75,6 +97,7 @@ function publicRoute(d: RestDeps, route: string, p: Record<string, string>, serv
       if (route.endsWith('price')) return ok({ symbol: sym, price: fmt(b.last) });
       if (route.endsWith('avgPrice')) return ok({ mins: 5, price: fmt(b.last), closeTime: serverNow });
       if (route.endsWith('depth')) {
+        // Binance: default 100, anything above 5000 gives 5000.
         const n = Math.max(1, Math.min(5000, Number(p['limit'] ?? 100) || 100));
         return ok({ lastUpdateId: b.updateId, ...depthLevels(b, n) });
       }
@@ -247,12 +270,13 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       const fromId = p['fromId'] === undefined ? null : Number(p['fromId']);
       const start = p['startTime'] === undefined ? null : Number(p['startTime']);
       const end = p['endTime'] === undefined ? null : Number(p['endTime']);
-      if (fromId !== null && (start !== null || end !== null)) return err({ http: 400, code: -1128, msg: 'Combination of optional parameters invalid.' });
+      const orderId = p['orderId'] === undefined ? null : Number(p['orderId']);
+      if ((fromId !== null || orderId !== null) && (start !== null || end !== null)) return err({ http: 400, code: -1128, msg: 'Combination of optional parameters invalid.' });
       if (start !== null && end !== null && end - start > 86_400_000) return err({ http: 400, code: -1127, msg: 'More than 24 hours between startTime and endTime.' });
       const lo = start ?? (end !== null ? end - 86_400_000 : null);
       const hi = end ?? (start !== null ? start + 86_400_000 : null);
       const all = [...d.ex.orders.values()]
-        .filter((o) => o.apiKey === key.apiKey && o.symbol === p['symbol'])
+        .filter((o) => o.apiKey === key.apiKey && o.symbol === p['symbol'] && (orderId === null || o.orderId === orderId))
         .flatMap((o) => o.fills.map((f) => ({ symbol: o.symbol, id: f.tradeId, orderId: o.orderId, orderListId: o.orderListId, price: fmt(f.price), qty: fmt(f.qty), quoteQty: fmt((f.price * f.qty) / 100_000_000n), commission: fmt(f.commission), commissionAsset: f.commissionAsset, time: f.time ?? o.updateTime, isBuyer: o.side === 'BUY', isMaker: f.maker, isBestMatch: true })))
         .filter((t) => (fromId === null || t.id >= fromId) && (lo === null || t.time >= lo) && (hi === null || t.time <= hi))
         .sort((a, b) => a.id - b.id);
@@ -309,13 +333,14 @@ function listResponse(ex: Exchange, l: OrderList, reports: 'ACK' | 'RESULT' | 'F
   const done = l.status === 'ALL_DONE';
   const report = (o: Order): Record<string, unknown> => {
     if (reports === 'CANCEL') {
-      const { symbol, orderId, orderListId, clientOrderId, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side, stopPrice, trailingDelta, selfTradePreventionMode } = orderQuery(o);
+      const { symbol, orderId, orderListId, clientOrderId, price, origQty, executedQty, origQuoteOrderQty, cummulativeQuoteQty, status, timeInForce, type, side, stopPrice, trailingDelta, selfTradePreventionMode } = orderQuery(o);
       // The leg's own id is origClientOrderId; clientOrderId names the cancel (as Binance).
-      return { symbol, origClientOrderId: clientOrderId, orderId, orderListId, clientOrderId: o.cancelClientOrderId ?? clientOrderId, transactTime: o.updateTime, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side, stopPrice, ...(trailingDelta !== undefined ? { trailingDelta } : {}), selfTradePreventionMode };
+      return { symbol, origClientOrderId: clientOrderId, orderId, orderListId, clientOrderId: o.cancelClientOrderId ?? clientOrderId, transactTime: o.updateTime, price, origQty, executedQty, origQuoteOrderQty, cummulativeQuoteQty, status, timeInForce, type, side, ...(isStopType(o) ? { stopPrice } : {}), ...(trailingDelta !== undefined ? { trailingDelta } : {}), selfTradePreventionMode };
     }
     const r = orderResponse(o, reports === 'FULL' ? 'FULL' : 'RESULT');
     const { fills, ...rest } = r as { fills?: unknown };
-    return { ...rest, stopPrice: fmt(o.stopPrice), ...(o.trailingDelta !== null ? { trailingDelta: o.trailingDelta } : {}), ...(fills !== undefined ? { fills } : {}) };
+    // stopPrice is one of Binance's conditional fields: on the stop/take-profit legs only.
+    return { ...rest, ...(isStopType(o) ? { stopPrice: fmt(o.stopPrice) } : {}), ...(o.trailingDelta !== null ? { trailingDelta: o.trailingDelta } : {}), ...(fills !== undefined ? { fills } : {}) };
   };
   return {
     orderListId: l.orderListId,
@@ -329,6 +354,8 @@ function listResponse(ex: Exchange, l: OrderList, reports: 'ACK' | 'RESULT' | 'F
     ...(reports !== null ? { orderReports: legs.map(report) } : {}),
   };
 }
+
+const isStopType = (o: Order): boolean => o.type.startsWith('STOP_LOSS') || o.type.startsWith('TAKE_PROFIT');
 
 /** A cancel's report inside a cancel-replace: `clientOrderId` is the cancel's own id. */
 function cancelReport(o: Order, cancelClientOrderId: string, now: number): Record<string, unknown> {
@@ -410,7 +437,15 @@ function orderResponse(o: Order, respType: string): Record<string, unknown> {
   return { ...result, fills: o.fills.map((f) => ({ price: fmt(f.price), qty: fmt(f.qty), commission: fmt(f.commission), commissionAsset: f.commissionAsset, tradeId: f.tradeId })) };
 }
 
-function exchangeInfo(ex: Exchange, serverTime: number, only?: string): Record<string, unknown> {
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+function exchangeInfo(ex: Exchange, serverTime: number, pick: (s: SymbolDef) => boolean, showPermissionSets: boolean): Record<string, unknown> {
   const sym = (s: SymbolDef) => ({
     symbol: s.symbol,
     status: s.status,
@@ -424,10 +459,14 @@ function exchangeInfo(ex: Exchange, serverTime: number, only?: string): Record<s
     orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'],
     icebergAllowed: true,
     ocoAllowed: true,
-    otoAllowed: true,
+    // Not offered here (OTO/OPO lists, amends, pegged orders): listed false, as Binance lists them.
+    otoAllowed: false,
+    opoAllowed: false,
     quoteOrderQtyMarketAllowed: true,
     allowTrailingStop: s.allowTrailingStop,
     cancelReplaceAllowed: s.cancelReplaceAllowed,
+    amendAllowed: false,
+    pegInstructionsAllowed: false,
     isSpotTradingAllowed: true,
     isMarginTradingAllowed: false,
     filters: [
@@ -442,7 +481,7 @@ function exchangeInfo(ex: Exchange, serverTime: number, only?: string): Record<s
       { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: s.maxNumAlgoOrders },
     ],
     permissions: [],
-    permissionSets: [['SPOT']],
+    permissionSets: showPermissionSets ? [['SPOT']] : [],
     defaultSelfTradePreventionMode: 'EXPIRE_MAKER',
     allowedSelfTradePreventionModes: ['EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'],
   });
@@ -456,7 +495,7 @@ function exchangeInfo(ex: Exchange, serverTime: number, only?: string): Record<s
       { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61000 },
     ],
     exchangeFilters: [],
-    symbols: [...ex.symbols.values()].filter((s) => !only || s.symbol === only).map(sym),
+    symbols: [...ex.symbols.values()].filter(pick).map(sym),
   };
 }
 

@@ -8,6 +8,7 @@ import { FAULT_KINDS, Faults, type FaultSpec } from './faults.js';
 import { RateLimiter } from './rate-limits.js';
 import { handleRest, orderQuery } from './rest.js';
 import { MarketStreams } from './streams.js';
+import { Tape } from './tape.js';
 import { WsApi } from './ws-api.js';
 
 export interface SimOptions {
@@ -42,6 +43,7 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
   const ex = new Exchange(seed, [...o.keys]);
   const faults = new Faults(seed);
   const limiter = new RateLimiter();
+  const tape = new Tape(ex);
   const now = Date.now;
   if (o.stateFile && existsSync(o.stateFile)) ex.restore(JSON.parse(readFileSync(o.stateFile, 'utf8')) as ExchangeSnapshot);
 
@@ -62,7 +64,7 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
   ex.listeners.push(() => onChange());
 
   const rest = createServer((req, res) => {
-    handleRest({ ex, faults, limiter, now, onChange, klines: (sym, iv, t) => streams.klines(sym, iv, t) }, req, res).catch((e: unknown) => {
+    handleRest({ ex, faults, limiter, now, onChange, klines: (sym, iv, t) => streams.klines(sym, iv, t), tape: (sym) => tape.of(sym) }, req, res).catch((e: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ code: -1000, msg: `An unknown error occurred while processing the request. ${(e as Error).message}` }));

@@ -29,8 +29,8 @@ export const KLINE_INTERVALS: Readonly<Record<string, number>> = {
   '3d': 259_200_000,
 };
 const INTERVALS: readonly (readonly [string, number])[] = Object.entries(KLINE_INTERVALS);
-/** Closed bars kept per symbol and interval for GET /api/v3/klines. */
-const KLINE_HISTORY = 1000;
+/** Closed bars kept per symbol and interval for GET /api/v3/klines (1500: a day of 1-minute bars for the 24 h ticker). */
+const KLINE_HISTORY = 1500;
 
 export interface Bar {
   t: number;

@@ -267,8 +267,7 @@ export class OrderDesk {
   async openLists(): Promise<VenueOutcome<readonly OrderListReport[]>> {
     const out = await this.d.session.signedWithResync('GET', '/api/v3/openOrderList', {}, { weight: 6, kind: 'read' });
     if (out.kind !== 'OK') return wire(out);
-    if (!validLists(out.body)) return { kind: 'UNKNOWN', reason: 'openOrderList reply not understood' };
-    return { kind: 'OK', body: (out.body as RawList[]).map(listReport) };
+    return readLists(out.body);
   }
 
   /**
@@ -281,24 +280,7 @@ export class OrderDesk {
     const q = fromId !== null ? { symbol, fromId: String(fromId), limit } : startMs !== null ? { symbol, startTime: String(startMs), limit } : { symbol, limit };
     const out = await this.d.session.signedWithResync('GET', '/api/v3/myTrades', q, { weight: 20, kind: 'read' });
     if (out.kind !== 'OK') return wire(out);
-    if (!validTrades(out.body)) return { kind: 'UNKNOWN', reason: 'myTrades reply not understood' };
-    return {
-      kind: 'OK',
-      body: (out.body as RawTrade[]).map((t) => ({
-        symbol: t.symbol,
-        trade_id: t.id,
-        order_id: t.orderId,
-        order_list_id: t.orderListId ?? -1,
-        price: t.price,
-        qty: t.qty,
-        quote_qty: t.quoteQty ?? '0',
-        commission: t.commission,
-        commission_asset: t.commissionAsset,
-        is_buyer: t.isBuyer,
-        is_maker: t.isMaker ?? false,
-        ts_ms: t.time,
-      })),
-    };
+    return readTrades(out.body);
   }
 
   /**
@@ -366,8 +348,9 @@ export class OrderDesk {
   async openOrders(symbol: string | null): Promise<VenueOutcome<readonly OrderReport[]>> {
     const out = await this.d.session.signedWithResync('GET', '/api/v3/openOrders', symbol ? { symbol } : {}, { weight: symbol ? 6 : 80, kind: 'read' });
     if (out.kind !== 'OK') return wire(out);
-    if (!validOrders(out.body)) return { kind: 'UNKNOWN', reason: 'openOrders reply not understood' };
-    const body = (out.body as RawOrder[]).map(report);
+    const read = readOrders(out.body);
+    if (read.kind !== 'OK') return read;
+    const body = read.body;
     // Every answer refreshes the counts MAX_NUM_ORDERS needs (all symbols when asked for all).
     const at = this.d.now();
     const symbols = symbol ? [symbol] : [...this.d.session.rules.keys()];
@@ -381,9 +364,7 @@ export class OrderDesk {
   async account(): Promise<VenueOutcome<AccountReport>> {
     const out = await this.d.session.signedWithResync('GET', '/api/v3/account', { omitZeroBalances: 'true' }, { weight: 20, kind: 'read' });
     if (out.kind !== 'OK') return wire(out);
-    if (!validAccount(out.body)) return { kind: 'UNKNOWN', reason: 'account reply not understood' };
-    const b = out.body as { canTrade: boolean; balances: { asset: string; free: string; locked: string }[] };
-    return { kind: 'OK', body: { can_trade: b.canTrade, balances: b.balances.map((x) => ({ asset: x.asset, free: x.free, locked: x.locked })) } };
+    return readAccount(out.body);
   }
 
   /** The venue's average price for percent-price and market notional checks; ticker price as fallback. */
@@ -709,4 +690,59 @@ function replaceResult(body: unknown, code: -2021 | -2022 | null): VenueOutcome<
   if ('error' in c && 'report' in n) return { kind: 'OK', body: { result: 'CANCEL_FAILED_NEW_PLACED', cancel_error: c.error, placed: n.report } };
   if ('error' in c && 'error' in n) return { kind: 'OK', body: { result: 'BOTH_FAILED', cancel_error: c.error, new_error: n.error } };
   return unknown('halves not understood');
+}
+
+/*
+ * Reply readers: the one place each venue reply is checked and mapped. Exported so the conformance
+ * suite can run Binance's own documented payloads (test/fixtures/binance) through exactly the code
+ * the live calls use.
+ */
+export function readOrder(body: unknown): VenueOutcome<OrderReport> {
+  return mapOrder({ kind: 'OK', status: 200, body, headers: {} }, 'read');
+}
+
+export function readOrders(body: unknown): VenueOutcome<readonly OrderReport[]> {
+  if (!validOrders(body)) return { kind: 'UNKNOWN', reason: 'openOrders reply not understood' };
+  return { kind: 'OK', body: (body as RawOrder[]).map(report) };
+}
+
+export function readList(body: unknown): VenueOutcome<OrderListReport> {
+  return mapList({ kind: 'OK', status: 200, body, headers: {} }, 'read');
+}
+
+export function readLists(body: unknown): VenueOutcome<readonly OrderListReport[]> {
+  if (!validLists(body)) return { kind: 'UNKNOWN', reason: 'openOrderList reply not understood' };
+  return { kind: 'OK', body: (body as RawList[]).map(listReport) };
+}
+
+export function readTrades(body: unknown): VenueOutcome<readonly TradeReport[]> {
+  if (!validTrades(body)) return { kind: 'UNKNOWN', reason: 'myTrades reply not understood' };
+  return {
+    kind: 'OK',
+    body: (body as RawTrade[]).map((t) => ({
+      symbol: t.symbol,
+      trade_id: t.id,
+      order_id: t.orderId,
+      order_list_id: t.orderListId ?? -1,
+      price: t.price,
+      qty: t.qty,
+      quote_qty: t.quoteQty ?? '0',
+      commission: t.commission,
+      commission_asset: t.commissionAsset,
+      is_buyer: t.isBuyer,
+      is_maker: t.isMaker ?? false,
+      ts_ms: t.time,
+    })),
+  };
+}
+
+export function readAccount(body: unknown): VenueOutcome<AccountReport> {
+  if (!validAccount(body)) return { kind: 'UNKNOWN', reason: 'account reply not understood' };
+  const b = body as { canTrade: boolean; balances: { asset: string; free: string; locked: string }[] };
+  return { kind: 'OK', body: { can_trade: b.canTrade, balances: b.balances.map((x) => ({ asset: x.asset, free: x.free, locked: x.locked })) } };
+}
+
+/** A cancel-replace reply: the 200 body (code null) or the `data` of a -2021/-2022 error. */
+export function readCancelReplace(body: unknown, code: -2021 | -2022 | null): VenueOutcome<CancelReplaceResult> {
+  return replaceResult(body, code);
 }
