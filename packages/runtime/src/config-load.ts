@@ -195,9 +195,11 @@ function tooDeep(root: object, max: number): string | null {
  * characters, a huge key) described instead, so that the one-line message never carries file content.
  */
 export function shownKey(k: string): string {
-  if (/^[A-Za-z0-9_-]{1,64}$/.test(k)) return redactString(k);
+  // Shaped like the real keys (lower snake case, short): a mixed-case 64-character key pasted as a
+  // name is not shown.
+  if (/^[a-z][a-z0-9_]{0,39}$/.test(k)) return redactString(k);
   if (k.trim() === '') return JSON.stringify(k.slice(0, 8));
-  return `(a key of ${k.length} characters that is not a name)`;
+  return `(a key of ${k.length} characters, not shown: keys are lower_snake_case)`;
 }
 
 type SchemaNode = { readonly properties?: Readonly<Record<string, SchemaNode>> };
