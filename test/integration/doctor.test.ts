@@ -47,7 +47,7 @@ describe('supervisor doctor', () => {
     const post = (path: string, body: unknown) => fetch(`${sim!.admin}${path}`, { method: 'POST', body: JSON.stringify(body) });
 
     expect(failed(await doctor({}, { lock: false }))).toContain('live lock file:LIVE_LOCK_FILE_MISSING');
-    expect(failed(await doctor({ audit: { disk_free_pause_bytes: 2 ** 50, disk_free_degrade_bytes: 2 ** 51 } }))).toContain('disk free:DISK_LOW_PAUSE');
+    expect(failed(await doctor({ audit: { disk_free_pause_bytes: 2 ** 49, disk_free_degrade_bytes: 2 ** 50 } }))).toContain('disk free:DISK_LOW_PAUSE');
     const unwritable = await doctor({}, { prepare: (v) => mkdirSync(join(v, 'data', 'audit.sqlite'), { recursive: true }) });
     expect(failed(unwritable)).toContain('audit database writable:AUDIT_DB_UNUSABLE');
 

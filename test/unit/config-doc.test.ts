@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { configKeyDocs } from '../../packages/runtime/src/config-doc.js';
+import { configBoundsTable, configKeyDocs } from '../../packages/runtime/src/config-doc.js';
 
 /**
  * docs/00_SOURCE_OF_TRUTH.md is what operators read; the schema is what the code enforces.
@@ -34,5 +34,12 @@ describe('docs/00_SOURCE_OF_TRUTH.md agrees with the config schema', () => {
     for (const k of ['audit.disk_free_pause_bytes', 'audit.audit_writer_queue_full_pct', 'audit.audit_writer_max_lag_ms', 'exchange.clock_drift_max_ms_live', 'exchange.time_sync_recv_window_ms', 'exchange.time_sync_interval_ms', 'supervisor.degrade_stability_window_ms', 'panel.port']) {
       expect(rows.has(k), k).toBe(true);
     }
+  });
+
+  it('carries the bounds table (minimum and maximum of every numeric key) exactly as the schema has it', () => {
+    const a = doc.indexOf('<!-- config-bounds:start -->\n');
+    const b = doc.indexOf('\n<!-- config-bounds:end -->');
+    expect(a).toBeGreaterThan(0);
+    expect(doc.slice(a + '<!-- config-bounds:start -->\n'.length, b)).toBe(configBoundsTable());
   });
 });

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { verifyAuditChain } from '@vigil/audit';
 import { decisionIdOf, REASON_CODES, type Config, type Decision, type JsonObject, type ReasonCode } from '@vigil/contracts';
-import { redact } from '@vigil/core';
+import { redact, redactString } from '@vigil/core';
 import { AIGate } from '@vigil/engine';
 import { createClockEstimator, createRateGovernor, createRestClient, parseExchangeInfo, UserStream, type RestOutcome } from '@vigil/gateway';
 import { aiGateKey, parseConfig } from '@vigil/runtime';
@@ -54,7 +54,8 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
   const c = i.config;
   const out: CheckResult[] = [];
   const add = (section: string, item: string, status: CheckStatus, value: string, threshold: string, reason: ReasonCode | null = null): void => {
-    out.push({ section, item, status, value, threshold, reason: status === 'OK' || status === 'SKIP' ? null : reason });
+    // A value can quote a configured URL (REST, streams): its query-string secrets never reach the report.
+    out.push({ section, item, status, value: redactString(value), threshold, reason: status === 'OK' || status === 'SKIP' ? null : reason });
   };
   const timeout = i.timeoutMs ?? 5000;
   const varDir = resolve(i.varDir);

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config, ReasonCode } from '@vigil/contracts';
+import { checkRegularFile } from '@vigil/runtime';
 
 export type LockResult = { readonly ok: true } | { readonly ok: false; readonly code: ReasonCode; readonly lock: string; readonly message: string };
 
@@ -20,8 +20,14 @@ export function checkLiveLocks(config: Config, flags: { readonly live: boolean }
   }
   if (config.live.live_lock_file_enabled) {
     const file = resolve(varDir, config.live.live_lock_file);
-    if (!existsSync(file)) {
+    // A regular file only (stat, never an open: a FIFO cannot block this): a directory or a device
+    // of that name is an accident, not an operator's release.
+    const st = checkRegularFile(file);
+    if (!st.ok && st.failure === 'missing') {
       return { ok: false, code: 'LIVE_LOCK_FILE_MISSING', lock: 'LIVE.ok', message: `the live lock file ${file} does not exist (create it to release Live, or disable live.live_lock_file_enabled)` };
+    }
+    if (!st.ok) {
+      return { ok: false, code: 'LIVE_LOCK_FILE_MISSING', lock: 'LIVE.ok', message: `the live lock file is refused: ${st.message} (it must be a regular file)` };
     }
   }
   return { ok: true };

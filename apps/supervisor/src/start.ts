@@ -4,8 +4,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyAuditChain } from '@vigil/audit';
 import { canonicalJson, newRunId, type JsonObject } from '@vigil/contracts';
+import { redactString } from '@vigil/core';
 import { createLogger, formatConfigError, loadConfigFile, loadExchangeSecrets } from '@vigil/runtime';
 import { checkLiveLocks } from './live-locks.js';
+import { preStartConfigCheck } from './prestart.js';
 import { takeRunLock } from './run-lock.js';
 import { applyControl } from './control/apply.js';
 import { controlSocketPath, startControlServer, type ControlServer } from './control/server.js';
@@ -32,6 +34,11 @@ export async function startCommand(flags: StartFlags, env: NodeJS.ProcessEnv = p
     return EXIT.CONFIG_INVALID;
   }
   const config = loaded.config;
+  const pre = preStartConfigCheck(config);
+  if (pre !== null) {
+    process.stderr.write(`supervisor: refusing to start: ${formatConfigError(pre)}\n`);
+    return EXIT.CONFIG_INVALID;
+  }
   const varDir = resolve(config.paths.var_dir);
   const lock = checkLiveLocks(config, flags, varDir);
   if (!lock.ok) {
@@ -47,7 +54,7 @@ export async function startCommand(flags: StartFlags, env: NodeJS.ProcessEnv = p
   // One supervisor per var/: a second would be a second writer of the audit and a second trader.
   const runLock = takeRunLock(varDir);
   if (!runLock.ok) {
-    process.stderr.write(`supervisor: refusing to start: another supervisor (pid ${runLock.pid}) runs on ${varDir}\n`);
+    process.stderr.write(`supervisor: refusing to start: ${runLock.message}\n`);
     return EXIT.LOCK_REFUSED;
   }
   const runId = newRunId();
@@ -85,7 +92,7 @@ export async function startCommand(flags: StartFlags, env: NodeJS.ProcessEnv = p
   });
 
   try {
-    log.info(`run ${runId} starting (config ${configPath ?? 'defaults'}, var ${varDir}, exchange ${config.exchange.rest_base_url})`);
+    log.info(`run ${runId} starting (config ${configPath ?? 'defaults'}, var ${varDir}, exchange ${redactString(config.exchange.rest_base_url)})`);
     await sup.start();
     control = await startControlServer({
       path: controlSocketPath(varDir),

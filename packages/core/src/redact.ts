@@ -17,6 +17,10 @@ const VALUE_PATTERNS: readonly RegExp[] = [
   /(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
   // OpenAI-style keys
   /()sk-[A-Za-z0-9_-]{16,}/g,
+  // URL query parameters whose name says secret (token, key, sig..., any case, any prefix): ?webhook_key=...
+  /([?&;][^=&#\s"'?]*(?:key|token|sig|secret|pass|pwd|auth|credential)[^=&#\s"'?]*=)[^&#\s"']+/gi,
+  // URL userinfo (scheme://user:password@host): the whole of it, since a bare user may be a token too.
+  /([a-z][a-z0-9+.-]*:\/\/)[^/?#\s@"']+(?=@)/gi,
 ];
 
 const literals = new Set<string>();
@@ -27,7 +31,7 @@ export function registerSecret(value: string | null | undefined): void {
 }
 
 /** One cheap test that rules out almost every string before the replacements run. */
-const SUSPECT_RE = /signature|api[-_]?key|apikey|secret|listenkey|token|bearer|authorization|x-mbx|sk-/i;
+const SUSPECT_RE = /signature|api[-_]?key|apikey|secret|listenkey|token|bearer|authorization|x-mbx|sk-|[?&;][^=&#\s"'?]*(?:key|sig|pass|pwd|auth|credential)[^=&#\s"'?]*=|:\/\/[^/?#\s@"']+@/i;
 
 export function redactString(s: string): string {
   if (literals.size === 0 && !SUSPECT_RE.test(s)) return s;

@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { isSecretKey } from '@vigil/core';
+import { isSecretKey, redactString } from '@vigil/core';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { Config } from '@vigil/contracts';
 import { CONFIG_SCHEMA } from './config-schema.js';
+import { CONFIG_MAX_BYTES, readRegularFile } from './safe-read.js';
+import { decimalAtMost, isDecimalText } from './decimal-text.js';
 
 /** One clear message: which key, which rule, what was wrong. */
 export interface ConfigError {
@@ -18,9 +19,13 @@ export type ConfigResult = { readonly ok: true; readonly config: Config } | { re
 // ajv-formats is CommonJS; its default export arrives as the module object under NodeNext.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv;
 
-const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true });
+// verbose: an error carries its keyword's schema value (the ceiling of x-maximum), never printed data.
+const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true, verbose: true });
 addFormats(ajv);
 ajv.addKeyword({ keyword: 'x-unit', schemaType: 'string' });
+// Decimal amounts are strings (exact decimals): their ceiling is compared as decimal text, not as a
+// float. A string that is not a decimal is left to the `pattern` keyword.
+ajv.addKeyword({ keyword: 'x-maximum', type: 'string', schemaType: 'string', errors: false, validate: (max: string, data: string) => !isDecimalText(data) || decimalAtMost(data, max) });
 const validate = ajv.compile(CONFIG_SCHEMA);
 
 /** Environment variables the operations rules name (MODE=LIVE, AI_DEC=2) override the file. */
@@ -33,6 +38,9 @@ export function parseConfig(raw: unknown, env: ConfigEnv = {}): ConfigResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return fail('(root)', 'type', 'the configuration must be a JSON object');
   }
+  // The deepest real key is section.key[item]: anything much deeper is refused before any recursion.
+  const deep = tooDeep(raw, MAX_DEPTH);
+  if (deep !== null) return fail(deep, 'max-depth', `nests deeper than ${MAX_DEPTH} levels`);
   const secretKey = findSecretKey(raw as Record<string, unknown>, '', CONFIG_SCHEMA as SchemaNode);
   if (secretKey !== null) {
     return fail(secretKey, 'no-secrets', 'secrets are never read from the config file: use the environment or the 0600 secrets file');
@@ -40,9 +48,11 @@ export function parseConfig(raw: unknown, env: ConfigEnv = {}): ConfigResult {
   const data = structuredClone(raw) as Record<string, unknown>;
   if (env.MODE !== undefined) data['mode'] = env.MODE;
   if (env.AI_DEC !== undefined) {
-    const n = Number(env.AI_DEC);
-    if (!Number.isInteger(n)) return fail('ai_dec', 'type', `environment AI_DEC="${env.AI_DEC}" is not an integer`);
-    data['ai_dec'] = n;
+    // Exactly one digit: " 2", "2.0", "02", "0x2" or "" are refused (Number() would read most of
+    // them as 2, and "" as 0); never taken for 2 and never for "unset, use the file". The value is
+    // not echoed: an environment variable can hold anything.
+    if (!/^[0-2]$/.test(env.AI_DEC)) return fail('ai_dec', 'env-exact', 'environment AI_DEC must be exactly "2" (Live requires the AI gate); the value given is not a recognised AI_DEC level');
+    data['ai_dec'] = Number(env.AI_DEC);
   }
   if (!validate(data)) return fromAjv(validate.errors?.[0]);
   const config = data as unknown as Config;
@@ -51,21 +61,35 @@ export function parseConfig(raw: unknown, env: ConfigEnv = {}): ConfigResult {
   return { ok: true, config: deepFreeze(config) };
 }
 
+/**
+ * The config file: a regular file of at most CONFIG_MAX_BYTES (a FIFO, a device or a directory is
+ * refused without blocking), UTF-8 JSON. No message quotes the file: V8's JSON.parse messages do
+ * (`Unexpected token 'x', "..." is not valid JSON`), so only the line and column are reported.
+ */
 export function loadConfigFile(path: string | null, env: ConfigEnv = {}): ConfigResult {
   if (path === null) return parseConfig({}, env);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    return fail('(file)', 'readable', `cannot read ${path}: ${(e as Error).message}`);
+  const read = readRegularFile(path, CONFIG_MAX_BYTES);
+  if (!read.ok) {
+    const rule = read.failure === 'not-regular' ? 'regular-file' : read.failure === 'too-large' ? 'max-bytes' : read.failure === 'not-utf8' ? 'utf8' : 'readable';
+    return fail('(file)', rule, read.message);
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(read.text);
   } catch (e) {
-    return fail('(file)', 'json', `${path} is not valid JSON: ${(e as Error).message}`);
+    return fail('(file)', 'json', `${path} is not valid JSON${jsonErrorWhere(read.text, e)}`);
   }
   return parseConfig(raw, env);
+}
+
+/** " (line L, column C)" from V8's "at position N" when it gives one; nothing of the text itself. */
+export function jsonErrorWhere(text: string, e: unknown): string {
+  const m = /at position (\d+)/.exec(e instanceof Error ? e.message : '');
+  if (!m) return '';
+  const pos = Math.min(Number(m[1]), text.length);
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  return ` (line ${line}, column ${pos - before.lastIndexOf('\n')})`;
 }
 
 export function formatConfigError(e: ConfigError): string {
@@ -73,6 +97,14 @@ export function formatConfigError(e: ConfigError): string {
 }
 
 function crossFieldRules(c: Config): ConfigError | null {
+  const url = urlRules(c);
+  if (url !== null) return url;
+  if (!LOOPBACK_PANEL_HOSTS.has(c.panel.host)) {
+    return err('panel.host', 'loopback', 'must be a loopback address (127.0.0.1, ::1 or localhost): the panel never binds elsewhere');
+  }
+  if (!decimalAtMost(c.risk.max_exposure_quote_per_symbol, c.risk.max_exposure_quote_total)) {
+    return err('risk.max_exposure_quote_per_symbol', 'at-most', 'must not exceed risk.max_exposure_quote_total');
+  }
   const s = c.supervisor;
   if (s.worker_stall_timeout_ms <= s.heartbeat_interval_ms) {
     return err('supervisor.worker_stall_timeout_ms', 'greater-than', `must exceed supervisor.heartbeat_interval_ms (${s.heartbeat_interval_ms})`);
@@ -101,6 +133,75 @@ function crossFieldRules(c: Config): ConfigError | null {
   return null;
 }
 
+/** Bind addresses the panel accepts (apps/supervisor/src/panel/server.ts binds exactly these). */
+const LOOPBACK_PANEL_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost']);
+
+const HTTP = ['http:', 'https:'] as const;
+const WS = ['ws:', 'wss:'] as const;
+
+/**
+ * Every URL the bot connects to: a scheme it speaks for that connection, and no credentials in the
+ * URL (the config is recorded in the audit). The value is never quoted: it may hold a password.
+ */
+function urlRules(c: Config): ConfigError | null {
+  const urls: [string, string, readonly string[]][] = [
+    ['exchange.rest_base_url', c.exchange.rest_base_url, HTTP],
+    ['exchange.ws_market_url', c.exchange.ws_market_url, WS],
+    ['exchange.ws_api_url', c.exchange.ws_api_url, WS],
+    ['aigate.base_url', c.aigate.base_url, HTTP],
+    ...c.alerts.webhook_urls.map((u, i): [string, string, readonly string[]] => [`alerts.webhook_urls.${i}`, u, HTTP]),
+  ];
+  for (const [key, value, schemes] of urls) {
+    const p = urlProblem(value, schemes);
+    if (p !== null) return err(key, p.rule, p.message);
+  }
+  return null;
+}
+
+export function urlProblem(value: string, schemes: readonly string[]): { rule: string; message: string } | null {
+  const allowed = schemes.map((s) => s.slice(0, -1)).join(' or ');
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) return { rule: 'url', message: 'must not contain whitespace or control characters' };
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return { rule: 'url', message: 'is not an absolute URL' };
+  }
+  if (!schemes.includes(u.protocol)) return { rule: 'url-scheme', message: `must be an ${allowed} URL (other schemes are refused)` };
+  // The raw text too: WHATWG parsing drops an empty userinfo ("https://@host").
+  if (u.username !== '' || u.password !== '' || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value)) {
+    return { rule: 'url-userinfo', message: 'must not carry credentials (user:password@): they would be recorded in the audit; use the environment' };
+  }
+  if (u.hostname === '') return { rule: 'url', message: 'has no host' };
+  return null;
+}
+
+const MAX_DEPTH = 8;
+
+/** The dotted path of the first value nested deeper than `max`, iteratively (no recursion to overflow). */
+function tooDeep(root: object, max: number): string | null {
+  const stack: [unknown, string, number][] = [[root, '', 0]];
+  while (stack.length > 0) {
+    const [v, path, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return path || '(root)';
+    for (const [k, x] of Object.entries(v)) stack.push([x, path ? `${path}.${shownKey(k)}` : shownKey(k), depth + 1]);
+  }
+  return null;
+}
+
+/**
+ * A key name as a message shows it: a name-like key as it is, anything else (a pasted value, control
+ * characters, a huge key) described instead, so that the one-line message never carries file content.
+ */
+export function shownKey(k: string): string {
+  // Shaped like the real keys (lower snake case, short): a mixed-case 64-character key pasted as a
+  // name is not shown.
+  if (/^[a-z][a-z0-9_]{0,39}$/.test(k)) return redactString(k);
+  if (k.trim() === '') return JSON.stringify(k.slice(0, 8));
+  return `(a key of ${k.length} characters, not shown: keys are lower_snake_case)`;
+}
+
 type SchemaNode = { readonly properties?: Readonly<Record<string, SchemaNode>> };
 
 /**
@@ -109,7 +210,7 @@ type SchemaNode = { readonly properties?: Readonly<Record<string, SchemaNode>> }
  */
 function findSecretKey(o: Record<string, unknown>, prefix: string, schema: SchemaNode | undefined): string | null {
   for (const [k, v] of Object.entries(o)) {
-    const path = prefix ? `${prefix}.${k}` : k;
+    const path = prefix ? `${prefix}.${shownKey(k)}` : shownKey(k);
     const declared = schema?.properties && Object.prototype.hasOwnProperty.call(schema.properties, k) ? schema.properties[k] : undefined;
     if (!declared && isSecretKey(k)) return path;
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
@@ -124,15 +225,14 @@ function fromAjv(e: ErrorObject | undefined): ConfigResult {
   if (!e) return fail('(root)', 'schema', 'invalid configuration');
   const base = e.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
   if (e.keyword === 'additionalProperties') {
-    const raw = String((e.params as { additionalProperty?: unknown }).additionalProperty);
-    // An empty or blank key must still be visible in the one-line message.
-    const extra = raw.trim() === '' ? JSON.stringify(raw) : raw;
+    const extra = shownKey(String((e.params as { additionalProperty?: unknown }).additionalProperty));
     return fail(base ? `${base}.${extra}` : extra, 'unknown-key', 'is not a configuration key');
   }
   if (e.keyword === 'required') {
     const missing = String((e.params as { missingProperty?: unknown }).missingProperty);
     return fail(base ? `${base}.${missing}` : missing, 'required', 'is required');
   }
+  if (e.keyword === 'x-maximum') return fail(base, 'maximum', `must be <= ${String(e.schema)}`);
   return fail(base || '(root)', e.keyword, e.message ?? 'is invalid');
 }
 

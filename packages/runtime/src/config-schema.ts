@@ -9,25 +9,30 @@ import { CRASH_POINTS, type Config } from '@vigil/contracts';
  */
 type U = 'ms' | 'bytes' | 'pct' | 'count' | 'days' | 'bool' | 'path' | 'url' | 'enum' | 'quote' | 'text' | 'port' | 'list' | 'ratio' | 'bps';
 
-const int = (def: number, unit: U, why: string, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+/** Every integer has a ceiling (issue 17): no default maximum, so a new key must name its own. */
+const int = (def: number, unit: U, why: string, min: number, max: number) =>
   ({ type: 'integer', default: def, minimum: min, maximum: max, 'x-unit': unit, description: why }) as const;
 const bool = (def: boolean, why: string) => ({ type: 'boolean', default: def, 'x-unit': 'bool', description: why }) as const;
+/** Strings are bounded too: a path within PATH_MAX, a URL or name within 2048 characters. */
 const str = (def: string, unit: U, why: string, extra: Record<string, unknown> = {}) =>
-  ({ type: 'string', default: def, minLength: 1, 'x-unit': unit, description: why, ...extra }) as const;
-const decimal = (def: string, why: string, unit: U = 'quote') =>
-  ({ type: 'string', default: def, pattern: '^[0-9]+(\\.[0-9]+)?$', 'x-unit': unit, description: why }) as const;
+  ({ type: 'string', default: def, minLength: 1, maxLength: unit === 'path' ? 4096 : 2048, 'x-unit': unit, description: why, ...extra }) as const;
+/** A decimal amount (text, exact) with its ceiling `max`, compared as a decimal (x-maximum, config-load.ts). */
+const decimal = (def: string, why: string, max: string, unit: U = 'quote') =>
+  ({ type: 'string', default: def, pattern: '^[0-9]+(\\.[0-9]+)?$', maxLength: 40, 'x-maximum': max, 'x-unit': unit, description: why }) as const;
 
 /** Sections default to {} so that ajv's useDefaults fills their keys; typed never to satisfy JSONSchemaType. */
 const EMPTY_SECTION = {} as never;
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
+const PiB = 1024 * 1024 * GiB;
+const DAY_MS = 86_400_000;
 
 export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
   type: 'object',
   additionalProperties: false,
   required: ['mode', 'ai_dec', 'live', 'paths', 'supervisor', 'audit', 'exchange', 'aigate', 'risk', 'engine', 'strategy', 'panel', 'alerts', 'logging'],
   properties: {
-    mode: { type: 'string', pattern: '^[A-Z_]{1,16}$', default: 'LIVE', 'x-unit': 'enum', description: 'The system is Live-only: start refuses unless LIVE (MODE_NOT_LIVE). Environment MODE overrides.' },
+    mode: { type: 'string', pattern: '^[A-Z_]{1,16}$', maxLength: 16, default: 'LIVE', 'x-unit': 'enum', description: 'The system is Live-only: start refuses unless LIVE (MODE_NOT_LIVE). Environment MODE overrides.' },
     ai_dec: { type: 'integer', default: 2, minimum: 0, maximum: 2, 'x-unit': 'enum', description: 'AI decision level; start requires 2 (AI gate mandatory, fail-closed). Environment AI_DEC overrides.' },
     live: {
       type: 'object',
@@ -90,8 +95,8 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
       properties: {
         busy_timeout_ms: int(5000, 'ms', 'SQLite busy_timeout of every connection.', 0, 60_000),
         synchronous: { type: 'string', enum: ['FULL', 'NORMAL'], default: 'FULL', 'x-unit': 'enum', description: 'SQLite synchronous of a commit that acknowledges a critical write (or a flush): FULL makes every acknowledged commit survive power loss, not only a process crash. A bulk-only commit never waits for an fsync (NORMAL); the next FULL commit or checkpoint makes it power-safe.' },
-        journal_size_limit_bytes: int(64 * MiB, 'bytes', 'WAL size SQLite truncates to after a checkpoint.', 0),
-        audit_writer_queue_capacity: int(100_000, 'count', 'Bound of the writer queue (events).', 100),
+        journal_size_limit_bytes: int(64 * MiB, 'bytes', 'WAL size SQLite truncates to after a checkpoint.', 0, 64 * GiB),
+        audit_writer_queue_capacity: int(100_000, 'count', 'Bound of the writer queue (events).', 100, 10_000_000),
         audit_writer_queue_high_pct: int(70, 'pct', 'Queue fill at which DB_WRITER_QUEUE_HIGH (DEGRADE) is raised.', 1, 99),
         audit_writer_queue_full_pct: int(95, 'pct', 'Queue fill at which DB_WRITER_QUEUE_FULL (PAUSE) is raised.', 2, 100),
         audit_writer_max_lag_ms: int(500, 'ms', 'Oldest unwritten event older than this raises DB_WRITER_BACKPRESSURE; the Live checklist wants the last commit within 2x this.', 1, 60_000),
@@ -101,16 +106,16 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         audit_writer_full_persistent_ms: int(5000, 'ms', 'A writer queue FULL this long raises DB_WRITER_QUEUE_FULL_PERSISTENT (PAUSE, cleared only by an operator); shorter, DB_WRITER_QUEUE_FULL clears by itself.', 0, 600_000),
         disk_low_persistent_ms: int(300_000, 'ms', 'Free disk below disk_free_degrade_bytes this long escalates DISK_LOW_DEGRADE to DISK_LOW_PAUSE (until free space is back above disk_free_degrade_bytes).', 0, 86_400_000),
         checkpoint_interval_ms: int(1000, 'ms', 'Period of PASSIVE WAL checkpoints, off the commit path.', 10, 600_000),
-        wal_truncate_bytes: int(256 * MiB, 'bytes', 'WAL larger than this gets a TRUNCATE checkpoint.', 0),
-        wal_abnormal_bytes: int(1 * GiB, 'bytes', 'WAL larger than this raises WAL_GROWTH_ABNORMAL.', 0),
+        wal_truncate_bytes: int(256 * MiB, 'bytes', 'WAL larger than this gets a TRUNCATE checkpoint.', 0, 64 * GiB),
+        wal_abnormal_bytes: int(1 * GiB, 'bytes', 'WAL larger than this raises WAL_GROWTH_ABNORMAL.', 0, 64 * GiB),
         disk_check_interval_ms: int(5000, 'ms', 'Period of disk free / DB / WAL size sampling.', 100, 600_000),
-        disk_free_degrade_bytes: int(2 * GiB, 'bytes', 'Free bytes on the var volume below which DISK_LOW_DEGRADE is raised.', 0),
-        disk_free_pause_bytes: int(512 * MiB, 'bytes', 'Free bytes on the var volume below which DISK_LOW_PAUSE is raised (Live).', 0),
+        disk_free_degrade_bytes: int(2 * GiB, 'bytes', 'Free bytes on the var volume below which DISK_LOW_DEGRADE is raised.', 0, PiB),
+        disk_free_pause_bytes: int(512 * MiB, 'bytes', 'Free bytes on the var volume below which DISK_LOW_PAUSE is raised (Live).', 0, PiB),
         jsonl_retention_days: int(30, 'days', 'JSONL event files older than this are deleted.', 1, 36_500),
         backup_enabled: bool(true, 'Daily online backup of the audit database (SQLite backup API).'),
-        backup_interval_ms: int(86_400_000, 'ms', 'Period of the online backup.', 60_000),
+        backup_interval_ms: int(86_400_000, 'ms', 'Period of the online backup.', 60_000, 7 * DAY_MS),
         backup_retention_days: int(14, 'days', 'Backups older than this are deleted.', 1, 36_500),
-        vacuum_interval_ms: int(0, 'ms', 'Period of VACUUM; 0 disables it. Skipped on low disk.', 0),
+        vacuum_interval_ms: int(0, 'ms', 'Period of VACUUM; 0 disables it. Skipped on low disk.', 0, 7 * DAY_MS),
       },
     },
     exchange: {
@@ -173,9 +178,9 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
       ],
       properties: {
         kill_switch_file: str('KILL', 'path', 'Operator kill switch: while this file exists (relative to var_dir) the system is in PAUSE.'),
-        daily_loss_limit_quote: decimal('50', 'Realized + unrealized loss per UTC day, in quote currency, that stops entries.'),
-        max_exposure_quote_total: decimal('1000', 'Cap on total open exposure, quote currency.'),
-        max_exposure_quote_per_symbol: decimal('300', 'Cap on open exposure per symbol, quote currency.'),
+        daily_loss_limit_quote: decimal('50', 'Realized + unrealized loss per UTC day, in quote currency, that stops entries.', '1000000'),
+        max_exposure_quote_total: decimal('1000', 'Cap on total open exposure, quote currency.', '10000000'),
+        max_exposure_quote_per_symbol: decimal('300', 'Cap on open exposure per symbol, quote currency.', '10000000'),
         max_open_orders: int(10, 'count', 'Cap on open orders across symbols.', 1, 1000),
         churn_limit_10s: int(5, 'count', 'New+cancel actions per symbol in 10 s before RISK_CHURN_LIMIT_HIT.', 1, 10_000),
         churn_limit_60s: int(20, 'count', 'New+cancel actions per symbol in 60 s before RISK_CHURN_LIMIT_HIT.', 1, 100_000),
@@ -227,10 +232,10 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         lookback_bars: int(20, 'count', 'Channel length: an entry needs the mid above the highest high of this many closed bars.', 2, 10_000),
         vol_bars: int(30, 'count', 'Bars used to estimate volatility (stdev of bar returns).', 2, 10_000),
         hold_bars: int(60, 'count', 'Expected holding horizon in bars; stops scale with volatility x sqrt(hold_bars).', 1, 100_000),
-        stop_vol_mult: decimal('2', 'Stop distance in horizon standard deviations.', 'ratio'),
-        take_profit_r: decimal('1.5', 'Take-profit distance as a multiple of the stop distance (R).', 'ratio'),
-        win_rate_prior: decimal('0.45', 'Prior probability that take-profit is hit before the stop; expected edge = R x (tp_r x p - (1 - p)). A baseline, not a forecast.', 'ratio'),
-        order_quote_notional: decimal('50', 'Size of one entry in quote currency (quantized down to the lot step).'),
+        stop_vol_mult: decimal('2', 'Stop distance in horizon standard deviations.', '100', 'ratio'),
+        take_profit_r: decimal('1.5', 'Take-profit distance as a multiple of the stop distance (R).', '100', 'ratio'),
+        win_rate_prior: decimal('0.45', 'Prior probability that take-profit is hit before the stop; expected edge = R x (tp_r x p - (1 - p)). A baseline, not a forecast.', '1', 'ratio'),
+        order_quote_notional: decimal('50', 'Size of one entry in quote currency (quantized down to the lot step).', '1000000'),
         entry_ttl_ms: int(15_000, 'ms', 'An entry order not filled within this is cancelled (counted by the churn limits).', 100, 86_400_000),
         entry_offset_bps: int(0, 'bps', 'Entry LIMIT price this far below the ask (0 = at the ask: marketable; more = resting, maker if it fills).', 0, 1000),
         max_requotes: int(0, 'count', 'Re-quotes (at the current ask, never above the reviewed price; sent as requote_mode says) of an entry unfilled at its TTL; 0 = cancel only. Each counts against the cancel-replace limits.', 0, 100),
@@ -271,7 +276,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
           default: [],
           maxItems: 10,
           uniqueItems: true,
-          items: { type: 'string', pattern: '^https?://[^@\\s]+$' },
+          items: { type: 'string', minLength: 1, maxLength: 2048, format: 'uri' },
           'x-unit': 'list',
           description: 'Webhook URLs that receive alerts as POST JSON (empty = console only). No credentials in a URL: the config is recorded in the audit; a token comes from environment VIGIL_WEBHOOK_TOKEN (sent as Bearer).',
         },
@@ -297,7 +302,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
       required: ['level', 'file_max_bytes', 'file_max_files'],
       properties: {
         level: { type: 'string', enum: ['error', 'warn', 'info', 'debug'], default: 'info', 'x-unit': 'enum', description: 'Lowest level written to console and files.' },
-        file_max_bytes: int(20 * MiB, 'bytes', 'Size at which a log file under var/log rotates.', 1024),
+        file_max_bytes: int(20 * MiB, 'bytes', 'Size at which a log file under var/log rotates.', 1024, GiB),
         file_max_files: int(10, 'count', 'Rotated log files kept per thread.', 1, 1000),
       },
     },

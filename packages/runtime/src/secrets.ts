@@ -1,5 +1,10 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { registerSecret } from '@vigil/core';
+import { readRegularFile, SECRETS_MAX_BYTES } from './safe-read.js';
+
+/** An API key or secret goes into a header and an HMAC: printable ASCII, no space, bounded. */
+const CREDENTIAL_MAX = 512;
+const CREDENTIAL_RE = new RegExp(`^[\\x21-\\x7e]{1,${CREDENTIAL_MAX}}$`);
 
 export interface ExchangeSecrets {
   readonly api_key: string;
@@ -14,11 +19,17 @@ export type SecretsResult =
  * Exchange credentials from the environment (BINANCE_API_KEY / BINANCE_API_SECRET) or else a JSON
  * file {api_key, api_secret} readable by its owner only (0600 or stricter). Every value found is
  * registered with the redactor, so it is scrubbed from anything logged or audited.
+ * The file is read only when it is a regular file of at most SECRETS_MAX_BYTES (a FIFO or a device
+ * is refused without blocking), and no message ever quotes it: V8's JSON.parse errors do, and a
+ * malformed file is most often a key pasted without its quotes.
  */
 export function loadExchangeSecrets(file: string, env: NodeJS.ProcessEnv): SecretsResult {
   const k = env['BINANCE_API_KEY'];
   const s = env['BINANCE_API_SECRET'];
   if (k && s) {
+    if (!CREDENTIAL_RE.test(k) || !CREDENTIAL_RE.test(s)) {
+      return { ok: false, code: 'SECRETS_MISSING', message: `BINANCE_API_KEY/BINANCE_API_SECRET must be 1..${CREDENTIAL_MAX} printable characters without spaces (the values are not shown)` };
+    }
     registerSecret(k);
     registerSecret(s);
     return { ok: true, secrets: { api_key: k, api_secret: s }, from: 'env' };
@@ -32,15 +43,20 @@ export function loadExchangeSecrets(file: string, env: NodeJS.ProcessEnv): Secre
   if ((mode & 0o077) !== 0) {
     return { ok: false, code: 'SECRETS_FILE_INSECURE', message: `${file} has mode ${(mode & 0o777).toString(8)}; it must be 600 (owner read/write only)` };
   }
+  const read = readRegularFile(file, SECRETS_MAX_BYTES);
+  if (!read.ok) return { ok: false, code: 'SECRETS_MISSING', message: `secrets file refused: ${read.message}` };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    return { ok: false, code: 'SECRETS_MISSING', message: `${file} is not valid JSON: ${(e as Error).message}` };
+    parsed = JSON.parse(read.text);
+  } catch {
+    return { ok: false, code: 'SECRETS_MISSING', message: `${file} is not valid JSON (its content is not shown: it holds secrets)` };
   }
-  const p = parsed as Partial<Record<string, unknown>>;
+  const p = (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : {}) as Partial<Record<string, unknown>>;
   if (typeof p['api_key'] !== 'string' || typeof p['api_secret'] !== 'string' || !p['api_key'] || !p['api_secret']) {
     return { ok: false, code: 'SECRETS_MISSING', message: `${file} must hold non-empty string fields api_key and api_secret` };
+  }
+  if (!CREDENTIAL_RE.test(p['api_key']) || !CREDENTIAL_RE.test(p['api_secret'])) {
+    return { ok: false, code: 'SECRETS_MISSING', message: `${file}: api_key and api_secret must be 1..${CREDENTIAL_MAX} printable characters without spaces (the values are not shown)` };
   }
   registerSecret(p['api_key']);
   registerSecret(p['api_secret']);

@@ -61,6 +61,10 @@ export async function operatorCommand(cmd: ControlCommand, text: string, configP
       }
     }
     const lock = takeRunLock(varDir);
+    if (!lock.ok && lock.pid === null) {
+      io.err(`supervisor ${cmd}: ${lock.message}`);
+      return OP_EXIT.FAILED;
+    }
     if (!lock.ok) continue; // a supervisor started meanwhile: talk to it
     try {
       return offline(config, varDir, req, io);

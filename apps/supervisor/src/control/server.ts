@@ -9,7 +9,7 @@ export function controlSocketPath(varDir: string): string {
 }
 
 /** Unix socket paths are limited (108 bytes on Linux with the terminator). */
-const MAX_SOCKET_PATH_BYTES = 100;
+export const MAX_SOCKET_PATH_BYTES = 100;
 /** A connection that does not finish its request within this is closed. */
 const REQUEST_IDLE_MS = 10_000;
 
