@@ -9,3 +9,4 @@ export * from './aigate-modify.js';
 export * from './position-truth.js';
 export * from './venue-diff.js';
 export * from './operator-resume.js';
+export * from './strict-json.js';
