@@ -170,6 +170,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     timeoutMs: cfg.aigate.timeout_ms,
     maxTokens: cfg.aigate.max_tokens,
     payloadMaxBytes: cfg.aigate.payload_max_bytes,
+    maxReplyBytes: cfg.aigate.max_reply_bytes,
     apiKey: aiGateKey(process.env),
   });
   /**
