@@ -39,6 +39,8 @@ export const FAULT_MODES = [
   'finish_length',
   /** MODIFY raising the entry's TTL to practically endless (1e12 ms). */
   'modify_raise_ttl',
+  /** a BLOCK whose notes echo the caller's Authorization header (a reviewer leaking the key back). */
+  'leaky_notes',
   /** two choices that disagree (BLOCK, then ALLOW). */
   'two_choices',
 ] as const;

@@ -64,7 +64,10 @@ export async function startReviewer(o: ReviewerOptions = {}): Promise<Reviewer> 
       payload?.decision && payload.market
         ? review(payload)
         : { verdict: 'BLOCK', reasons: ['AI_DATA_STALE'], modify: null, confidence: 1, notes: 'review payload unreadable' };
-    const content = payload?.decision ? corrupt(mode, honest, payload.decision.quantity, payload.decision.stop_price, payload.decision.side) : JSON.stringify(honest);
+    const content =
+      mode === 'leaky_notes'
+        ? JSON.stringify({ verdict: 'BLOCK', reasons: ['AI_DATA_STALE'], modify: null, confidence: 0.9, notes: `echo ${String(req.headers.authorization)} api_key=${String(req.headers.authorization).slice(7)}` })
+        : payload?.decision ? corrupt(mode, honest, payload.decision.quantity, payload.decision.stop_price, payload.decision.side) : JSON.stringify(honest);
     const promptTokens = Math.ceil(body.length / 4);
     const completionTokens = Math.ceil(content.length / 4);
     const choice = (c: string, finish = 'stop') => ({ index: 0, message: { role: 'assistant', content: c, refusal: null }, logprobs: null, finish_reason: finish });
