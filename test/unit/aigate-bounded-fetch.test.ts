@@ -57,3 +57,17 @@ describe('boundedFetch', () => {
     expect(s.pulled()).toBe(0);
   });
 });
+
+describe('aigate.max_reply_bytes in the configuration', () => {
+  it('defaults to 65536 and refuses a value above the 256 KiB ceiling or below 4 KiB (CONFIG_INVALID naming the key)', async () => {
+    const { parseConfig } = await import('@vigil/runtime');
+    const d = parseConfig({});
+    expect(d.ok && d.config.aigate.max_reply_bytes).toBe(65_536);
+    for (const v of [262_145, 4095, 1.5, '65536']) {
+      const r = parseConfig({ aigate: { max_reply_bytes: v } });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.key).toBe('aigate.max_reply_bytes');
+    }
+    expect(parseConfig({ aigate: { max_reply_bytes: 262_144 } }).ok).toBe(true);
+  });
+});

@@ -122,25 +122,26 @@ export function strictParse(text: string, opts: StrictJsonOptions = { maxDepth: 
   };
   const obj = (depth: number): Record<string, unknown> => {
     i++;
-    const o: Record<string, unknown> = {};
+    // Keys in a Set (duplicate check), members built once by Object.fromEntries: CreateDataProperty,
+    // as JSON.parse does, so "__proto__" is an own data property and never the prototype.
+    const keys = new Set<string>();
+    const entries: [string, unknown][] = [];
     ws();
     if (text[i] === '}') {
       i++;
-      return o;
+      return {};
     }
     for (;;) {
       ws();
       if (text[i] !== '"') fail('expected a key');
       const at = i;
       const k = str();
-      if (Object.prototype.hasOwnProperty.call(o, k)) fail(`duplicate key ${JSON.stringify(k.slice(0, 40))}`, at);
+      if (keys.has(k)) fail(`duplicate key ${JSON.stringify(k.slice(0, 40))}`, at);
+      keys.add(k);
       ws();
       if (text[i] !== ':') fail("expected ':'");
       i++;
-      const v = value(depth);
-      // As JSON.parse does: "__proto__" is an own data property, never the prototype.
-      if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
-      else o[k] = v;
+      entries.push([k, value(depth)]);
       ws();
       if (text[i] === ',') {
         i++;
@@ -148,7 +149,7 @@ export function strictParse(text: string, opts: StrictJsonOptions = { maxDepth: 
       }
       if (text[i] === '}') {
         i++;
-        return o;
+        return Object.fromEntries(entries) as Record<string, unknown>;
       }
       fail("expected ',' or '}'");
     }
