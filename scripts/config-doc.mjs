@@ -1,10 +1,16 @@
-// Rewrites the configuration table in docs/00_SOURCE_OF_TRUTH.md from the schema (run after a build).
+// Rewrites the generated tables in docs/00_SOURCE_OF_TRUTH.md from the code (run after a build):
+// the configuration keys and their bounds (the schema) and the AI gate MODIFY rules (MODIFY_RULES).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { configBoundsTable, configDocTable } from '../packages/runtime/dist/config-doc.js';
+import { modifyDocTable } from '../packages/core/dist/aigate-modify.js';
 
 const file = new URL('../docs/00_SOURCE_OF_TRUTH.md', import.meta.url);
 let text = readFileSync(file, 'utf8');
-for (const [name, table] of [['config-table', configDocTable()], ['config-bounds', configBoundsTable()]]) {
+for (const [name, table] of [
+  ['config-table', configDocTable()],
+  ['config-bounds', configBoundsTable()],
+  ['modify-table', modifyDocTable()],
+]) {
   const start = `<!-- ${name}:start -->\n`;
   const end = `\n<!-- ${name}:end -->`;
   const a = text.indexOf(start);

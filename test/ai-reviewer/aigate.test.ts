@@ -16,7 +16,7 @@ beforeAll(async () => {
   registerSecret(CANARY);
   process.env['VIGIL_TEST_CANARY'] = CANARY;
   r = await startReviewer({ apiKey: KEY });
-  gate = new AIGate({ baseUrl: r.baseUrl, model: 'vigil-reviewer-1', timeoutMs: 300, maxTokens: 400, payloadMaxBytes: 16_384, apiKey: KEY });
+  gate = new AIGate({ baseUrl: r.baseUrl, model: 'vigil-reviewer-1', timeoutMs: 300, maxTokens: 400, payloadMaxBytes: 16_384, maxReplyBytes: 65_536, apiKey: KEY });
 });
 afterAll(async () => {
   await r.close();
@@ -89,7 +89,7 @@ describe('AI gate against apps/ai-reviewer', () => {
 
   it('fails closed without a key, and on an invalid decision, without calling', async () => {
     const before = r.received.length;
-    const keyless = new AIGate({ baseUrl: r.baseUrl, model: 'm', timeoutMs: 300, maxTokens: 100, payloadMaxBytes: 16_384, apiKey: null });
+    const keyless = new AIGate({ baseUrl: r.baseUrl, model: 'm', timeoutMs: 300, maxTokens: 100, payloadMaxBytes: 16_384, maxReplyBytes: 65_536, apiKey: null });
     expect((await keyless.review(decision(), market(), ctx)).outcome).toMatchObject({ verdict: 'ERROR', code: 'AIGATE_PRECONDITION_FAILED' });
     expect((await gate.review(decision({ quantity: '1e-3' }), market(), ctx)).outcome).toMatchObject({ verdict: 'ERROR', code: 'AIGATE_PRECONDITION_FAILED' });
     expect(r.received.length).toBe(before);

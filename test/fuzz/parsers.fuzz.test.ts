@@ -130,7 +130,7 @@ describe('fuzz: AI gate answers (aigate.ts judge + aigate-modify.ts)', () => {
         }
         expect(Number(r.decision.quantity)).toBeLessThanOrEqual(Number(d.quantity));
         expect(Number(r.decision.stop_price)).toBeGreaterThanOrEqual(Number(d.stop_price));
-        expect(r.decision.constraints.ttl_ms).toBeGreaterThanOrEqual(d.constraints.ttl_ms);
+        expect(r.decision.constraints.ttl_ms).toBeLessThanOrEqual(d.constraints.ttl_ms);
         expect(r.decision.constraints.max_requotes).toBeLessThanOrEqual(d.constraints.max_requotes);
       }),
       fcOpts(3000),

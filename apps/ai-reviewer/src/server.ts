@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AIGateResult, AIGateReviewPayload } from '@vigil/contracts';
@@ -63,17 +64,44 @@ export async function startReviewer(o: ReviewerOptions = {}): Promise<Reviewer> 
       payload?.decision && payload.market
         ? review(payload)
         : { verdict: 'BLOCK', reasons: ['AI_DATA_STALE'], modify: null, confidence: 1, notes: 'review payload unreadable' };
-    const content = payload?.decision ? corrupt(mode, honest, payload.decision.quantity, payload.decision.stop_price, payload.decision.side) : JSON.stringify(honest);
+    const content =
+      mode === 'leaky_notes'
+        ? JSON.stringify({ verdict: 'BLOCK', reasons: ['AI_DATA_STALE'], modify: null, confidence: 0.9, notes: `echo ${String(req.headers.authorization)} api_key=${String(req.headers.authorization).slice(7)}` })
+        : payload?.decision ? corrupt(mode, honest, payload.decision.quantity, payload.decision.stop_price, payload.decision.side) : JSON.stringify(honest);
     const promptTokens = Math.ceil(body.length / 4);
     const completionTokens = Math.ceil(content.length / 4);
-    return send(res, 200, {
+    const choice = (c: string, finish = 'stop') => ({ index: 0, message: { role: 'assistant', content: c, refusal: null }, logprobs: null, finish_reason: finish });
+    const envelope: Record<string, unknown> = {
       id: `chatcmpl-${randomUUID()}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model,
-      choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+      choices: [choice(content, mode === 'finish_length' ? 'length' : 'stop')],
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
-    });
+    };
+    // Envelope-level faults: what a hostile or broken endpoint puts around a valid content.
+    switch (mode) {
+      case 'trailing_data':
+        return sendRaw(res, 200, `${JSON.stringify(envelope)}\n{"choices":[]}`);
+      case 'bom':
+        return sendRaw(res, 200, `\ufeff${JSON.stringify(envelope)}`);
+      case 'infinity':
+        return sendRaw(res, 200, JSON.stringify(envelope).replace(/"total_tokens":\d+/, '"total_tokens":1e999'));
+      case 'deep_nesting':
+        return sendRaw(res, 200, `${JSON.stringify(envelope).slice(0, -1)},"x":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+      case 'huge_body':
+        return send(res, 200, { ...envelope, system_fingerprint: 'x'.repeat(8 * 1024 * 1024) });
+      case 'endless_body':
+        return sendEndless(res, JSON.stringify(envelope));
+      case 'gzip_bomb':
+        return sendRaw(res, 200, gzipBomb(JSON.stringify(envelope)), { 'content-encoding': 'gzip' });
+      case 'two_choices': {
+        const blocked = JSON.stringify({ verdict: 'BLOCK', reasons: ['AI_SPREAD_WIDE'], modify: null, confidence: 0.9, notes: 'first choice blocks' });
+        return send(res, 200, { ...envelope, choices: [{ ...choice(blocked), index: 0 }, { ...choice(content), index: 1 }] });
+      }
+      default:
+        return send(res, 200, envelope);
+    }
   };
 
   const admin = createServer((req, res) => {
@@ -126,6 +154,37 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** The envelope followed by 32 MiB of JSON whitespace (still one valid document), gzipped: ~32 KiB on the wire. */
+function gzipBomb(envelope: string): Buffer {
+  const padding = Buffer.alloc(32 * 1024 * 1024, 0x20);
+  return gzipSync(Buffer.concat([Buffer.from(envelope), padding]), { level: 9 });
+}
+
+/** Chunked, no Content-Length: the envelope, then 64 KiB blocks of spaces while the socket takes them, up to 1 GiB. */
+function sendEndless(res: ServerResponse, envelope: string): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.write(envelope);
+  const block = Buffer.alloc(65_536, 0x20);
+  let sent = 0;
+  const pump = (): void => {
+    while (!res.destroyed && sent < 1024 ** 3) {
+      sent += block.length;
+      if (!res.write(block)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    if (!res.destroyed) res.end();
+  };
+  pump();
+}
+
+function sendRaw(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}): void {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': bytes.length, ...headers });
+  res.end(bytes);
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -217,7 +217,7 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
   const key = aiGateKey(i.env);
   if (!key) add(S5, 'AI gate', 'FAIL', 'no OPENAI_API_KEY in the environment', 'key set, review answers', 'ENTRY_BLOCKED_NO_AIGATE');
   else {
-    const gate = new AIGate({ baseUrl: c.aigate.base_url, model: c.aigate.model, timeoutMs: c.aigate.timeout_ms, maxTokens: c.aigate.max_tokens, payloadMaxBytes: c.aigate.payload_max_bytes, apiKey: key });
+    const gate = new AIGate({ baseUrl: c.aigate.base_url, model: c.aigate.model, timeoutMs: c.aigate.timeout_ms, maxTokens: c.aigate.max_tokens, payloadMaxBytes: c.aigate.payload_max_bytes, maxReplyBytes: c.aigate.max_reply_bytes, apiKey: key });
     const call = await gate.review(probeDecision(), { bid: '100.00', ask: '100.01', spread_bps: 1, volatility_bps: 20, data_age_ms: 10 }, { mode: 'NORMAL', snapshotHash: 'doctor', rules: null });
     const o = call.outcome;
     add(S5, 'AI gate review call', o.verdict === 'ERROR' || o.verdict === 'NOT_CALLED' ? 'FAIL' : 'OK', o.verdict === 'ERROR' ? `${o.code}: ${o.detail}` : `${o.verdict} in ${call.latency_ms?.toFixed(0) ?? '?'} ms (${c.aigate.model})`, `a valid verdict within ${c.aigate.timeout_ms} ms`, o.verdict === 'ERROR' ? o.code : 'AIGATE_TRANSPORT_ERROR');

@@ -181,6 +181,10 @@ const MIGRATIONS: readonly string[] = [
     diff    TEXT
   );
   `,
+  // v3: the AI gate reviewer's notes (redacted, bounded by the engine) next to its verdict.
+  `
+  ALTER TABLE ai_gate_events ADD COLUMN notes TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

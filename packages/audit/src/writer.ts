@@ -120,7 +120,7 @@ export class AuditWriter {
       ON CONFLICT(symbol) DO UPDATE SET last_seq = excluded.last_seq, ts_ms = excluded.ts_ms, qty = excluded.qty, avg_price = excluded.avg_price, protected = excluded.protected`);
     prep('RECONCILE_COMPLETED', `INSERT INTO reconcile_runs (seq, ts_ms, run_id, cycle_id, duration_ms, drift, diffs) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     prep('RECONCILE_DIFF', `INSERT INTO reconcile_diffs (seq, ts_ms, cycle_id, decision_id, order_intent_id, kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`);
-    prep('AIGATE_CALL', `INSERT INTO ai_gate_events (seq, ts_ms, cycle_id, decision_id, snapshot_hash, input_hash, model, verdict, reasons, error_code, latency_ms, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    prep('AIGATE_CALL', `INSERT INTO ai_gate_events (seq, ts_ms, cycle_id, decision_id, snapshot_hash, input_hash, model, verdict, reasons, error_code, latency_ms, tokens, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     prep('FILTERS_REFRESHED', `INSERT INTO filters_snapshots (seq, ts_ms, symbols, diff) VALUES (?, ?, ?, ?)`);
     this.db = db;
   }
@@ -437,7 +437,7 @@ export class AuditWriter {
         st.run(seq, ev.ts_ms, ev.cycle_id, ev.decision_id, ev.order_intent_id, s('kind'), j('detail'));
         return;
       case 'AIGATE_CALL':
-        st.run(seq, ev.ts_ms, ev.cycle_id, ev.decision_id, s('snapshot_hash'), s('input_hash'), s('model'), s('verdict'), j('reasons'), s('error_code'), n('latency_ms'), n('tokens'));
+        st.run(seq, ev.ts_ms, ev.cycle_id, ev.decision_id, s('snapshot_hash'), s('input_hash'), s('model'), s('verdict'), j('reasons'), s('error_code'), n('latency_ms'), n('tokens'), s('notes'));
         return;
       case 'FILTERS_REFRESHED':
         st.run(seq, ev.ts_ms, n('symbols'), j('diff'));

@@ -106,6 +106,7 @@ export interface AiGateConfig {
   readonly timeout_ms: number;
   readonly max_tokens: number;
   readonly payload_max_bytes: number;
+  readonly max_reply_bytes: number;
 }
 
 export interface RiskConfig {

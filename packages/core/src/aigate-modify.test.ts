@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decisionBody, decisionIdOf, type Decision } from '@vigil/contracts';
-import { applyModify } from './aigate-modify.js';
+import { MODIFY_FIELDS, MODIFY_RULES, applyModify } from './aigate-modify.js';
 import { parseDecimal } from './decimal.js';
 
 function decision(o: Partial<Decision> = {}): Decision {
@@ -31,7 +31,10 @@ describe('applyModify', () => {
     [{ stop_price: '62000' }, /looser/],
     [{ entry_price: '64100' }, /more aggressive/],
     [{ take_profit_price: '67000' }, /further/],
-    [{ ttl_ms: 1000 }, /shorter/],
+    [{ ttl_ms: 30_001 }, /longer/],
+    [{ ttl_ms: 1e12 }, /longer/],
+    [{ ttl_ms: 0 }, /positive integer/],
+    [{ ttl_ms: 1.5 }, /positive integer/],
     [{ max_requotes: 10 }, /more than/],
     [{ quantity: '0' }, /positive/],
     [{ quantity: 0.002 }, /positive decimal string/],
@@ -58,6 +61,29 @@ describe('applyModify', () => {
     expect(applyModify(d, { ...NONE, stop_price: '65500' }, null).ok).toBe(false);
     expect(applyModify(d, { ...NONE, entry_price: '64100' }, null).ok).toBe(true);
     expect(applyModify(d, { ...NONE, entry_price: '63900' }, null).ok).toBe(false);
+  });
+
+  it('applies a shorter TTL and fewer requotes (both only ever fall)', () => {
+    const r = applyModify(decision(), { ...NONE, ttl_ms: 10_000, max_requotes: 1 }, null);
+    if (!r.ok) throw new Error(r.why);
+    expect(r.decision.constraints).toMatchObject({ ttl_ms: 10_000, max_requotes: 1 });
+    expect(r.changed).toEqual(['ttl_ms', 'max_requotes']);
+  });
+
+  it('never adds a take-profit to a decision that has none', () => {
+    const r = applyModify(decision({ take_profit_price: null }), { ...NONE, take_profit_price: '65000' }, null);
+    expect(r).toMatchObject({ ok: false, why: expect.stringMatching(/cannot add one/) });
+  });
+
+  it('the rule table covers exactly the MODIFY fields as its mutable rows, and every field of a Decision body', () => {
+    const mutable = MODIFY_RULES.filter((r) => r.buy !== 'immutable' || r.sell !== 'immutable').map((r) => r.field);
+    expect(mutable).toEqual([...MODIFY_FIELDS]);
+    const body = decisionBody(decision()) as unknown as Record<string, unknown>;
+    const named = new Set(MODIFY_RULES.map((r) => r.field));
+    for (const [k, v] of Object.entries(body)) {
+      if (k === 'constraints') for (const c of Object.keys(v as object)) expect(named.has(`constraints.${c}`) || named.has(c)).toBe(true);
+      else expect(named.has(k)).toBe(true);
+    }
   });
 
   it('never changes the price of a MARKET entry', () => {
@@ -118,7 +144,8 @@ describe('applyModify', () => {
           if (d.take_profit_price !== null && n.take_profit_price !== null) {
             expect(long ? D(n.take_profit_price).lte(D(d.take_profit_price)) : D(n.take_profit_price).gte(D(d.take_profit_price))).toBe(true);
           }
-          expect(n.constraints.ttl_ms).toBeGreaterThanOrEqual(d.constraints.ttl_ms);
+          expect(n.constraints.ttl_ms).toBeLessThanOrEqual(d.constraints.ttl_ms);
+          expect(n.constraints.ttl_ms).toBeGreaterThan(0);
           expect(n.constraints.max_requotes).toBeLessThanOrEqual(d.constraints.max_requotes);
           expect([n.symbol, n.side, n.intent, n.constraints.max_quantity, n.constraints.max_notional, n.ids.run_id, n.ids.cycle_id]).toEqual([d.symbol, d.side, d.intent, d.constraints.max_quantity, d.constraints.max_notional, d.ids.run_id, d.ids.cycle_id]);
           expect(n.ids.decision_id === d.ids.decision_id).toBe(r.changed.length === 0);

@@ -10,3 +10,4 @@ export * from './position-truth.js';
 export * from './venue-diff.js';
 export * from './operator-resume.js';
 export * from './lifecycle.js';
+export * from './strict-json.js';

@@ -12,7 +12,7 @@ import {
   type Mode,
   type ReasonCode,
 } from '@vigil/contracts';
-import { applyModify, redact, type SymbolRules } from '@vigil/core';
+import { MODIFY_FIELDS, applyModify, redact, redactString, strictParse, strictParseBytes, type SymbolRules } from '@vigil/core';
 
 /**
  * The AI gate: every entry Decision is reviewed by a language model before RISK_VERDICT, through
@@ -42,6 +42,8 @@ export interface AIGateCall {
   readonly latency_ms: number | null;
   readonly tokens: number | null;
   readonly payload_bytes: number;
+  /** The reviewer's free text, whenever its content was strictly readable: redacted, at most NOTES_MAX_CHARS. */
+  readonly notes: string | null;
 }
 
 export interface AIGateOptions {
@@ -50,6 +52,8 @@ export interface AIGateOptions {
   readonly timeoutMs: number;
   readonly maxTokens: number;
   readonly payloadMaxBytes: number;
+  /** Cap on the reply body as received (aigate.max_reply_bytes); reading stops there. */
+  readonly maxReplyBytes: number;
   /** From the environment only; null = the gate cannot be used (fail closed). */
   readonly apiKey: string | null;
   readonly now?: () => number;
@@ -58,9 +62,15 @@ export interface AIGateOptions {
 const SYSTEM_PROMPT =
   'You review one proposed spot trade entry for a risk-averse trading bot. Answer only with an AIGateResult JSON object. ' +
   'verdict ALLOW keeps the entry, BLOCK stops it, MODIFY may only reduce risk (smaller quantity, tighter stop, closer take-profit, ' +
-  'less aggressive entry price, longer TTL, fewer requotes). Reasons must come from: ' +
+  'less aggressive entry price, shorter or equal TTL, fewer requotes). Reasons must come from: ' +
   Object.keys(AIGATE_REASONS).join(', ') +
   '.';
+
+/** Nesting limits of the strict reader: the envelope (choices[0].message.content is 4 deep; logprobs reach 7) and AIGateResult (2 deep). */
+export const ENVELOPE_MAX_DEPTH = 16;
+export const CONTENT_MAX_DEPTH = 8;
+/** The reviewer's notes as audited: redacted, then cut to this many characters. */
+export const NOTES_MAX_CHARS = 500;
 
 const ajv = new Ajv({ strict: false, allErrors: false });
 const validResult = ajv.compile(AIGATE_RESULT_SCHEMA);
@@ -72,8 +82,11 @@ export class AIGate {
 
   constructor(private readonly o: AIGateOptions) {
     this.now = o.now ?? (() => performance.now());
+    // Without a cap the reply reader would be unbounded: refuse to exist rather than run open.
+    if (!Number.isSafeInteger(o.maxReplyBytes) || o.maxReplyBytes < 1) throw new Error(`AIGate: maxReplyBytes must be a positive integer, got ${String(o.maxReplyBytes)}`);
     // The SDK's own long default timeout and its retries are off: one call, bounded, or nothing.
-    this.client = o.apiKey ? new OpenAI({ apiKey: o.apiKey, baseURL: o.baseUrl, maxRetries: 0, timeout: o.timeoutMs }) : null;
+    // Every byte of every reply (errors included) goes through boundedFetch: capped, identity only.
+    this.client = o.apiKey ? new OpenAI({ apiKey: o.apiKey, baseURL: o.baseUrl, maxRetries: 0, timeout: o.timeoutMs, fetch: boundedFetch(o.maxReplyBytes) }) : null;
   }
 
   get ready(): boolean {
@@ -88,11 +101,12 @@ export class AIGate {
       latency_ms: null,
       tokens: null,
       payload_bytes: 0,
+      notes: null,
       ...extra,
       outcome: { verdict: 'ERROR', code, detail },
     });
     if (decision.intent === 'ENTRY' && ctx.mode !== 'NORMAL') {
-      return { ...base, input_hash: null, latency_ms: null, tokens: null, payload_bytes: 0, outcome: { verdict: 'NOT_CALLED', why: `mode ${ctx.mode}: entries are not reviewed outside NORMAL` } };
+      return { ...base, input_hash: null, latency_ms: null, tokens: null, payload_bytes: 0, notes: null, outcome: { verdict: 'NOT_CALLED', why: `mode ${ctx.mode}: entries are not reviewed outside NORMAL` } };
     }
     if (!validDecision(decision)) return fail('AIGATE_PRECONDITION_FAILED', `decision invalid: ${ajv.errorsText(validDecision.errors)}`);
     if (!this.client) return fail('AIGATE_PRECONDITION_FAILED', 'no OPENAI_API_KEY in the environment');
@@ -118,69 +132,194 @@ export class AIGate {
     if (bytes > this.o.payloadMaxBytes) return fail('AIGATE_PRECONDITION_FAILED', `payload ${bytes} bytes > ${this.o.payloadMaxBytes}`, { input_hash: hash, payload_bytes: bytes });
     const t0 = this.now();
     const deadline = AbortSignal.timeout(this.o.timeoutMs);
-    let content: string | null;
-    let tokens: number | null = null;
+    let body: Uint8Array;
     try {
-      const c = await this.client.chat.completions.create(
-        {
-          model: this.o.model,
-          messages: [
-            { role: 'system', content: SYSTEM_PROMPT },
-            { role: 'user', content: text },
-          ],
-          response_format: { type: 'json_schema', json_schema: { name: 'AIGateResult', strict: true, schema: AIGATE_RESULT_SCHEMA as unknown as Record<string, unknown> } },
-          max_tokens: this.o.maxTokens,
-          temperature: 0,
-        },
-        { signal: deadline, timeout: this.o.timeoutMs, maxRetries: 0 },
-      );
-      content = c.choices[0]?.message.content ?? null;
-      tokens = c.usage?.total_tokens ?? null;
+      // asResponse: the SDK does the request and turns non-2xx into its errors, but never parses
+      // a 2xx body; the bytes (already capped by boundedFetch) are read strictly by judgeReply.
+      const res = await this.client.chat.completions
+        .create(
+          {
+            model: this.o.model,
+            messages: [
+              { role: 'system', content: SYSTEM_PROMPT },
+              { role: 'user', content: text },
+            ],
+            response_format: { type: 'json_schema', json_schema: { name: 'AIGateResult', strict: true, schema: AIGATE_RESULT_SCHEMA as unknown as Record<string, unknown> } },
+            max_tokens: this.o.maxTokens,
+            temperature: 0,
+          },
+          { signal: deadline, timeout: this.o.timeoutMs, maxRetries: 0 },
+        )
+        .asResponse();
+      body = new Uint8Array(await res.arrayBuffer());
     } catch (e) {
       const latency = this.now() - t0;
       const extra = { input_hash: hash, payload_bytes: bytes, latency_ms: latency };
+      // Our own refusal of the reply's size or encoding, wrapped by the SDK as a connection error.
+      const refused = refusalIn(e);
+      if (refused) return fail('AIGATE_PARSE_FAIL', refused.message, extra);
       // Our own deadline firing surfaces as a user abort in the SDK: it is a timeout.
       if (deadline.aborted || isTimeout(e)) return fail('AIGATE_TIMEOUT', `no answer within ${this.o.timeoutMs} ms`, extra);
       const status = (e as { status?: unknown }).status;
       return fail('AIGATE_TRANSPORT_ERROR', `${typeof status === 'number' ? `HTTP ${status}: ` : ''}${(e as Error).message}`, extra);
     }
     const latency = this.now() - t0;
-    const extra = { input_hash: hash, payload_bytes: bytes, latency_ms: latency, tokens };
-    const judged = judge(content, decision, ctx.rules);
-    return { ...base, ...extra, outcome: judged };
+    const judged = judgeReply(body, decision, ctx.rules);
+    return { ...base, input_hash: hash, payload_bytes: bytes, latency_ms: latency, tokens: judged.tokens, notes: judged.notes, outcome: judged.outcome };
   }
 }
 
-/** Parse only via the strict schema, then the invariants, then the local MODIFY enforcement. */
-export function judge(content: string | null, decision: Decision, rules: SymbolRules | null): AIGateVerdict {
-  if (content === null || content.trim() === '') return { verdict: 'ERROR', code: 'AIGATE_PARSE_FAIL', detail: 'empty answer' };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(content);
-  } catch (e) {
-    return { verdict: 'ERROR', code: 'AIGATE_PARSE_FAIL', detail: (e as Error).message };
+/** A reply the gate refuses to read further (too large, content-encoded): AIGATE_PARSE_FAIL. */
+export class ReplyRefused extends Error {
+  override readonly name = 'ReplyRefused';
+}
+
+function refusalIn(e: unknown): ReplyRefused | null {
+  for (let x: unknown = e, i = 0; x && i < 5; x = (x as { cause?: unknown }).cause, i++) if (x instanceof ReplyRefused) return x;
+  return null;
+}
+
+/**
+ * The openai SDK's fetch, bounded: it asks for `Accept-Encoding: identity` and refuses any
+ * content-encoded reply unread (so nothing is ever decompressed by choice; a gzip bomb is a
+ * refusal, not an expansion), refuses a Content-Length over the cap, and reads the body counting
+ * bytes, cancelling the stream as soon as the count passes the cap (at most one network chunk is
+ * held beyond it, never the rest). The count is of the bytes the HTTP client hands over, i.e. after
+ * any decoding it might do anyway, so the cap bounds the decompressed size too. The bytes are
+ * handed back as a fresh Response, so the SDK's own reading (error bodies included) is bounded.
+ */
+export function boundedFetch(maxBytes: number, inner: typeof fetch = globalThis.fetch): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
+  return async (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set('accept-encoding', 'identity');
+    const res = await inner(input, { ...init, headers });
+    const refuse = async (why: string): Promise<never> => {
+      await res.body?.cancel().catch(() => undefined);
+      throw new ReplyRefused(why);
+    };
+    const enc = res.headers.get('content-encoding');
+    if (enc !== null && enc.trim().toLowerCase() !== 'identity') return refuse(`reply Content-Encoding ${enc.slice(0, 40)} refused (identity only)`);
+    const len = res.headers.get('content-length');
+    if (len !== null && (!/^\s*[0-9]{1,15}\s*$/.test(len) || Number(len) > maxBytes)) return refuse(`reply Content-Length ${len.slice(0, 20)} over the ${maxBytes}-byte cap`);
+    const bytes = await readCapped(res.body, maxBytes);
+    const noBody = [101, 204, 205, 304].includes(res.status);
+    return new Response(noBody ? null : bytes, { status: res.status, statusText: res.statusText, headers: res.headers });
+  };
+}
+
+async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new ReplyRefused(`reply body over the ${maxBytes}-byte cap`);
+    }
+    chunks.push(value);
   }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/** How far a reply got: refused reading the envelope, refused reading the content, refused by the schema, or past the schema (to the verdict checks). */
+export type JudgeStage = 'envelope' | 'content' | 'schema' | 'verdict';
+
+export interface JudgedReply {
+  readonly outcome: AIGateVerdict;
+  readonly tokens: number | null;
+  readonly notes: string | null;
+  readonly reached: JudgeStage;
+}
+
+const parseFail = (detail: string): AIGateVerdict => ({ verdict: 'ERROR', code: 'AIGATE_PARSE_FAIL', detail });
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A whole reply body, strictly: the chat.completion envelope (strict JSON, exactly one choice,
+ * finish_reason exactly "stop", a string content, no refusal, no tool calls), then its content.
+ * Pure and bounded by the body's size; never throws.
+ */
+export function judgeReply(body: Uint8Array, decision: Decision, rules: SymbolRules | null): JudgedReply {
+  const env = strictParseBytes(body, { maxDepth: ENVELOPE_MAX_DEPTH });
+  const early = (detail: string): JudgedReply => ({ outcome: parseFail(detail), tokens: null, notes: null, reached: 'envelope' });
+  if (!env.ok) return early(`reply envelope: ${env.why} at ${env.at}`);
+  const e = env.value;
+  if (!isObject(e)) return early('reply envelope is not an object');
+  const usage = e['usage'];
+  const total = isObject(usage) ? usage['total_tokens'] : undefined;
+  const tokens = typeof total === 'number' && Number.isSafeInteger(total) && total >= 0 ? total : null;
+  const choices = e['choices'];
+  // Two choices are two readings: which one is the verdict is not ours to guess.
+  if (!Array.isArray(choices) || choices.length !== 1) return early(`reply must carry exactly one choice, got ${Array.isArray(choices) ? choices.length : typeof choices}`);
+  const c = choices[0];
+  if (!isObject(c)) return early('choice is not an object');
+  // Anything but "stop" (length, content_filter, tool_calls, null) is a completion the model did not finish.
+  if (c['finish_reason'] !== 'stop') return early(`finish_reason ${JSON.stringify(c['finish_reason'] ?? null).slice(0, 40)}, not "stop"`);
+  const m = c['message'];
+  if (!isObject(m)) return early('choice has no message');
+  if (m['refusal'] !== undefined && m['refusal'] !== null) return early('the model refused');
+  if (m['tool_calls'] !== undefined && m['tool_calls'] !== null && !(Array.isArray(m['tool_calls']) && m['tool_calls'].length === 0)) return early('the reply carries tool calls');
+  const content = m['content'];
+  if (typeof content !== 'string') return early('message content is not a string');
+  const j = judgeContent(content, decision, rules);
+  return { outcome: j.outcome, tokens, notes: j.notes, reached: j.reached };
+}
+
+/** Parse only via the strict reader and the strict schema, then the invariants, then the local MODIFY enforcement. */
+export function judge(content: string | null, decision: Decision, rules: SymbolRules | null): AIGateVerdict {
+  return judgeContent(content, decision, rules).outcome;
+}
+
+/** Redacted, then at most NOTES_MAX_CHARS code points (a surrogate pair is never split). */
+export function auditNotes(notes: string): string {
+  const cps = Array.from(redactString(notes));
+  return cps.length > NOTES_MAX_CHARS ? cps.slice(0, NOTES_MAX_CHARS).join('') : cps.join('');
+}
+
+function judgeContent(content: string | null, decision: Decision, rules: SymbolRules | null): { outcome: AIGateVerdict; notes: string | null; reached: JudgeStage } {
+  if (content === null || content.trim() === '') return { outcome: parseFail('empty answer'), notes: null, reached: 'content' };
+  const p = strictParse(content, { maxDepth: CONTENT_MAX_DEPTH });
+  if (!p.ok) return { outcome: parseFail(`content: ${p.why} at ${p.at}`), notes: null, reached: 'content' };
+  const n = isObject(p.value) ? p.value['notes'] : undefined;
+  const notes = typeof n === 'string' ? auditNotes(n) : null;
+  const j = judgeParsed(p.value, decision, rules);
+  return { outcome: j.outcome, notes, reached: j.reached };
+}
+
+function judgeParsed(parsed: unknown, decision: Decision, rules: SymbolRules | null): { outcome: AIGateVerdict; reached: JudgeStage } {
+  const err = (code: AIGateErrorCode, detail: string, reached: JudgeStage): { outcome: AIGateVerdict; reached: JudgeStage } => ({ outcome: { verdict: 'ERROR', code, detail }, reached });
   // A MODIFY reaching for a field it may not touch is a MODIFY violation, whatever else is wrong.
   const m = (parsed as { modify?: unknown } | null)?.modify;
   if (m && typeof m === 'object') {
-    const extra = Object.keys(m).filter((k) => !['quantity', 'stop_price', 'take_profit_price', 'entry_price', 'ttl_ms', 'max_requotes'].includes(k));
-    if (extra.length > 0) return { verdict: 'ERROR', code: 'AIGATE_MODIFY_INVALID', detail: `modify touches ${extra.join(', ')}` };
+    const extra = Object.keys(m).filter((k) => !(MODIFY_FIELDS as readonly string[]).includes(k));
+    if (extra.length > 0) return err('AIGATE_MODIFY_INVALID', `modify touches ${extra.join(', ')}`, 'content');
   }
-  if (!validResult(parsed)) return { verdict: 'ERROR', code: 'AIGATE_SCHEMA_INVALID', detail: ajv.errorsText(validResult.errors) };
+  // additionalProperties:false at every level of AIGATE_RESULT_SCHEMA: an unknown key is invalid, not ignored.
+  if (!validResult(parsed)) return err('AIGATE_SCHEMA_INVALID', ajv.errorsText(validResult.errors), 'schema');
   const r = parsed as unknown as AIGateResult;
   const unknown = r.reasons.filter((x) => !Object.prototype.hasOwnProperty.call(AIGATE_REASONS, x));
-  if (unknown.length > 0) return { verdict: 'ERROR', code: 'AIGATE_REASON_UNKNOWN', detail: `unknown reasons ${unknown.join(', ')}` };
+  if (unknown.length > 0) return err('AIGATE_REASON_UNKNOWN', `unknown reasons ${unknown.join(', ')}`, 'verdict');
   switch (r.verdict) {
     case 'ALLOW':
-      if (r.modify !== null) return { verdict: 'ERROR', code: 'AIGATE_MODIFY_INVALID', detail: 'ALLOW must not carry a modify' };
-      return { verdict: 'ALLOW', decision, result: r };
+      if (r.modify !== null) return err('AIGATE_MODIFY_INVALID', 'ALLOW must not carry a modify', 'verdict');
+      return { outcome: { verdict: 'ALLOW', decision, result: r }, reached: 'verdict' };
     case 'BLOCK':
-      return { verdict: 'BLOCK', reasons: r.reasons, result: r };
+      return { outcome: { verdict: 'BLOCK', reasons: r.reasons, result: r }, reached: 'verdict' };
     case 'MODIFY': {
-      if (r.modify === null) return { verdict: 'ERROR', code: 'AIGATE_MODIFY_INVALID', detail: 'MODIFY without a modify' };
+      if (r.modify === null) return err('AIGATE_MODIFY_INVALID', 'MODIFY without a modify', 'verdict');
       const applied = applyModify(decision, r.modify, rules);
-      if (!applied.ok) return { verdict: 'ERROR', code: 'AIGATE_MODIFY_INVALID', detail: applied.why };
-      return { verdict: 'MODIFY', decision: applied.decision, original_decision_id: decision.ids.decision_id, changed: applied.changed, result: r };
+      if (!applied.ok) return err('AIGATE_MODIFY_INVALID', applied.why, 'verdict');
+      return { outcome: { verdict: 'MODIFY', decision: applied.decision, original_decision_id: decision.ids.decision_id, changed: applied.changed, result: r }, reached: 'verdict' };
     }
   }
 }

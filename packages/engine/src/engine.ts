@@ -170,6 +170,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     timeoutMs: cfg.aigate.timeout_ms,
     maxTokens: cfg.aigate.max_tokens,
     payloadMaxBytes: cfg.aigate.payload_max_bytes,
+    maxReplyBytes: cfg.aigate.max_reply_bytes,
     apiKey: aiGateKey(process.env),
   });
   /**
@@ -617,6 +618,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       latency_ms: call.latency_ms,
       tokens: call.tokens,
       payload_bytes: call.payload_bytes,
+      // The reviewer's free text, failures included (already redacted and bounded by the gate).
+      notes: call.notes,
       original_decision_id: decision.ids.decision_id,
       ...(o.verdict === 'MODIFY' ? { new_decision_id: o.decision.ids.decision_id, changed: [...o.changed] } : {}),
     };

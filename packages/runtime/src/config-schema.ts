@@ -159,13 +159,14 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
       type: 'object',
       additionalProperties: false,
       default: EMPTY_SECTION,
-      required: ['base_url', 'model', 'timeout_ms', 'max_tokens', 'payload_max_bytes'],
+      required: ['base_url', 'model', 'timeout_ms', 'max_tokens', 'payload_max_bytes', 'max_reply_bytes'],
       properties: {
         base_url: str('https://api.openai.com/v1', 'url', 'OpenAI-compatible base URL of the AI gate (the embedded default points at apps/ai-reviewer). Key only from OPENAI_API_KEY.', { format: 'uri' }),
         model: str('gpt-4.1-mini', 'text', 'Model that reviews entries.'),
         timeout_ms: int(4000, 'ms', 'Strict timeout of one AI gate call; exceeded = AIGATE_TIMEOUT (PAUSE).', 100, 60_000),
         max_tokens: int(400, 'count', 'Token limit of one AI gate reply.', 16, 8192),
         payload_max_bytes: int(16_384, 'bytes', 'Redacted payload sent to the AI gate is truncated to this size.', 512, 1_048_576),
+        max_reply_bytes: int(65_536, 'bytes', 'Cap on one AI gate reply body as received (identity encoding only; any other Content-Encoding is refused). Reading stops at the cap: over it = AIGATE_PARSE_FAIL (PAUSE).', 4096, 262_144),
       },
     },
     risk: {
