@@ -93,11 +93,18 @@ describe('retention: old UTC days to the monthly archive, chain anchored across 
     const r = await archiveOldDays(s.writer.connection!, { archiveDir, nowMs: s.clock.now, retentionDays: 90, batchRows: 100, pause: noPause });
     expect(r.archived.map((d) => d.day)).toEqual(['2026-01-01', '2026-01-02', '2026-01-03', '2026-01-04', '2026-01-05', '2026-01-06']);
     expect(r.archived.at(-1)!.partial).toBe(true);
-    expect(r.stopped).toMatchObject({ day: '2026-01-06', why: expect.stringContaining('last operator pause/resume') });
+    expect(r.stopped).toMatchObject({ day: '2026-01-06', why: expect.stringContaining('standing operator pause') });
     const reader = new AuditReader(s.dbFile);
     expect(reader.operatorPause()).toMatchObject({ reason: 'old pause' });
     reader.close();
     expect(verifyAuditSet(s.dbFile, archiveDir)).toMatchObject({ ok: true });
+    // Once resumed, the pause no longer holds anything live: archiving goes on past it.
+    s.write(s.ev({ note: 'done', via: 'offline' }, 'OPERATOR_RESUMED'));
+    const r2 = await archiveOldDays(s.writer.connection!, { archiveDir, nowMs: s.clock.now, retentionDays: 90, batchRows: 100, pause: noPause });
+    expect(r2.archived[0]).toMatchObject({ day: '2026-01-06', partial: false });
+    const again = new AuditReader(s.dbFile);
+    expect(again.operatorPause()).toBeNull();
+    again.close();
   });
 
   it('keeps an open position snapshot and its fills live, so engineMemory after archiving still has the position and its counted trade ids', async () => {

@@ -18,8 +18,8 @@ export function archiveFileFor(archiveDir: string, dayStartMs: number): string {
  * The oldest event the live database must keep, whatever its age, because something read at start
  * needs it (AuditReader.engineMemory, operatorPause): each position's last snapshot, an open
  * position's fills since it opened (its counted trade ids), each symbol's fill with the highest
- * trade id (where trade paging resumes), every unsettled intent's INTENT_CREATED, and the last
- * operator pause/resume (a pause must outlast any retention). Archiving stops before it.
+ * trade id (where trade paging resumes), every unsettled intent's INTENT_CREATED, and a standing
+ * operator pause (it must outlast any retention). Archiving stops before it.
  */
 export function pinnedFloor(db: Database.Database): { seq: number; why: string } | null {
   const cands: { seq: number; why: string }[] = [];
@@ -47,7 +47,9 @@ export function pinnedFloor(db: Database.Database): { seq: number; why: string }
   }
   add((db.prepare("SELECT min(m) AS s FROM (SELECT max(seq) AS m FROM fills WHERE trade_id IS NOT NULL GROUP BY symbol)").get() as { s: number | null }).s, 'last fill of a symbol');
   add((db.prepare("SELECT min(created_seq) AS s FROM order_intents WHERE state IN ('CREATED', 'SENT_UNKNOWN')").get() as { s: number | null }).s, 'unsettled intent');
-  add((db.prepare("SELECT max(seq) AS s FROM events WHERE event_type IN ('OPERATOR_PAUSED', 'OPERATOR_RESUMED')").get() as { s: number | null }).s, 'last operator pause/resume');
+  // Only a standing pause matters: a resume as the last command reads the same as no command at all.
+  const op = db.prepare("SELECT seq, event_type FROM events WHERE event_type IN ('OPERATOR_PAUSED', 'OPERATOR_RESUMED') ORDER BY seq DESC LIMIT 1").get() as { seq: number; event_type: string } | undefined;
+  if (op?.event_type === 'OPERATOR_PAUSED') add(op.seq, 'standing operator pause');
   if (cands.length === 0) return null;
   return cands.reduce((a, b) => (b.seq < a.seq ? b : a));
 }
