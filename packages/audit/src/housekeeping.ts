@@ -113,17 +113,17 @@ export class Housekeeper {
     try {
       copy = await backupDatabase(db, this.backupDir, started);
     } catch (e) {
+      // A shutdown closed the database under the copy: not a failure to report.
+      if (this.stopped) return { kind: 'failed', failure: 'NOT_OPEN', detail: 'stopping' };
       return this.failed('WRITE_FAILED', (e as Error).message, started, null);
     }
     const v = await this.d.verify(copy.partial);
+    if (this.stopped) {
+      this.removePartial(copy.partial);
+      return { kind: 'failed', failure: 'NOT_OPEN', detail: 'stopping' };
+    }
     if (!v.ok) {
-      for (const f of [copy.partial, `${copy.partial}-wal`, `${copy.partial}-shm`]) {
-        try {
-          unlinkSync(f);
-        } catch {
-          /* not there */
-        }
-      }
+      this.removePartial(copy.partial);
       return this.failed(v.failure, v.detail, started, copy.file);
     }
     try {
@@ -184,6 +184,16 @@ export class Housekeeper {
 
   private emit(type: EventType, payload: JsonObject, reason?: ReasonCode): void {
     this.d.submit(this.d.events.make(type, payload, reason ? { reason } : {}));
+  }
+
+  private removePartial(partial: string): void {
+    for (const f of [partial, `${partial}-wal`, `${partial}-shm`]) {
+      try {
+        unlinkSync(f);
+      } catch {
+        /* not there */
+      }
+    }
   }
 
   private rel(file: string): string {
