@@ -115,6 +115,20 @@ describe('Housekeeper backups (real writer and SQLite file, test clock)', () => 
     expect(hk.nextDue()).toBe(s.clock.now + H);
   });
 
+  it('skips a backup that would itself take the free space below the DEGRADE mark (copy size = database + WAL), while the disk is not yet low', async () => {
+    const s = auditSetup();
+    for (let i = 0; i < 8; i++) s.write(...Array.from({ length: 500 }, (_, j) => s.ev({ i, j, pad: 'y'.repeat(2000) })));
+    const sample = s.writer.sampleDisk();
+    const dbSize = sample.db_bytes + sample.wal_bytes;
+    expect(dbSize).toBeGreaterThan(8_000_000);
+    // The DEGRADE mark half a database below the free space: not low now, but after a copy it would be.
+    const hk = s.housekeeper({ disk_free_degrade_bytes: sample.free_bytes - Math.floor(dbSize / 2) });
+    await hk.tick();
+    expect(s.writer.diskLow()).toBe(false);
+    expect(listBackups(join(s.varDir, 'backup'))).toEqual([]);
+    expect(backupEvents(s.dbFile)).toMatchObject([{ event_type: 'BACKUP_SKIPPED', reason_code: 'BACKUP_SKIPPED_LOW_DISK', payload: { backup_needs_bytes: expect.any(Number) } }]);
+  });
+
   it('refuses a copy whose hash chain is broken: BACKUP_FAILED (CHAIN_BROKEN, BACKUP_VERIFY_FAILED), no backup file left, retried after backup_retry_ms', async () => {
     const s = auditSetup();
     s.write(s.ev({ n: 1 }), s.ev({ n: 2 }), s.ev({ n: 3 }));

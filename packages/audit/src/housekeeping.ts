@@ -100,8 +100,12 @@ export class Housekeeper {
     const db = w.connection;
     const started = this.d.now();
     if (!db) return this.failed('NOT_OPEN', 'database not open', started, null);
-    if (w.diskLow()) {
-      const detail = { free_bytes: w.disk?.free_bytes ?? null, disk_free_degrade_bytes: this.d.config.disk_free_degrade_bytes, disk_free_pause_bytes: this.d.config.disk_free_pause_bytes };
+    // Incident 9: never on low disk, and never a copy that would itself take the volume below the
+    // DEGRADE mark (a backup is about the size of the database and its WAL).
+    const sample = w.sampleDisk();
+    const needed = sample.db_bytes + sample.wal_bytes;
+    if (w.diskLow() || sample.free_bytes - needed < this.d.config.disk_free_degrade_bytes) {
+      const detail = { free_bytes: sample.free_bytes, backup_needs_bytes: needed, disk_free_degrade_bytes: this.d.config.disk_free_degrade_bytes, disk_free_pause_bytes: this.d.config.disk_free_pause_bytes };
       w.reason('BACKUP_SKIPPED_LOW_DISK', true, detail);
       this.lastFailureMs = started;
       this.emit('BACKUP_SKIPPED', { ...detail, next_try_ms: started + this.d.config.backup_retry_ms }, 'BACKUP_SKIPPED_LOW_DISK');
