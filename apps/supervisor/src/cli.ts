@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { doctorCommand } from './doctor-command.js';
 import { experimentsCommand } from './experiments/command.js';
 import { operatorCommand } from './control/command.js';
+import { restoreCommand } from './restore-command.js';
 import { EXIT, startCommand, verifyAuditCommand } from './start.js';
 
 const program = new Command();
@@ -21,10 +22,20 @@ program
 
 program
   .command('verify-audit')
-  .description('walk the audit hash chain of var/data/audit.sqlite read-only (exit 0 when intact)')
+  .description('walk the audit hash chain read-only: the monthly archives in var/data/archive, then var/data/audit.sqlite from their anchor (exit 0 when intact)')
   .option('-c, --config <file>', 'configuration file (for paths.var_dir)')
   .action((opts: { config?: string }) => {
     process.exitCode = verifyAuditCommand(opts.config);
+  });
+
+program
+  .command('restore')
+  .description('replace var/data/audit.sqlite by a verified backup (refused while the bot runs; the current database is moved aside, never deleted)')
+  .requiredOption('--from <file>', 'the backup file (var/backup/audit-<time>.sqlite)')
+  .option('--var <dir>', 'runtime directory (default: paths.var_dir of the configuration)')
+  .option('-c, --config <file>', 'configuration file (for paths.var_dir and the audit settings)')
+  .action((opts: { from: string; var?: string; config?: string }) => {
+    process.exit(restoreCommand({ from: opts.from, ...(opts.var ? { varDir: opts.var } : {}), ...(opts.config ? { config: opts.config } : {}) }));
   });
 
 program

@@ -1,8 +1,8 @@
 import { accessSync, constants, existsSync, statfsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { verifyAuditChain } from '@vigil/audit';
+import { verifyAuditSet } from '@vigil/audit';
 import { decisionIdOf, REASON_CODES, type Config, type Decision, type JsonObject, type ReasonCode } from '@vigil/contracts';
 import { redact, redactString } from '@vigil/core';
 import { AIGate } from '@vigil/engine';
@@ -102,8 +102,9 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
         } finally {
           r.close();
         }
-        const v = verifyAuditChain(db);
-        add(S2, 'audit hash chain', v.ok ? 'OK' : 'FAIL', v.ok ? `${v.rows} events verified` : `${v.reason} at seq ${v.firstBadSeq}`, 'intact', 'AUDIT_CHAIN_BROKEN');
+        // The monthly archives (retention) and the live database, as one chain.
+        const v = verifyAuditSet(db, join(dirname(db), 'archive'));
+        add(S2, 'audit hash chain', v.ok ? 'OK' : 'FAIL', v.ok ? `${v.rows} events verified${v.archivedRows ? ` (+ ${v.archivedRows} archived)` : ''}` : `${v.reason} at seq ${v.firstBadSeq}`, 'intact', 'AUDIT_CHAIN_BROKEN');
       } catch (e) {
         add(S2, 'audit database readable', 'FAIL', (e as Error).message, 'opens read-only', 'AUDIT_DB_UNUSABLE');
       }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { verifyAuditChain } from '@vigil/audit';
+import { verifyAuditSet } from '@vigil/audit';
 import { canonicalJson, newRunId, type JsonObject } from '@vigil/contracts';
 import { redactString } from '@vigil/core';
 import { createLogger, formatConfigError, loadConfigFile, loadExchangeSecrets } from '@vigil/runtime';
@@ -130,13 +130,16 @@ export function verifyAuditCommand(configPath: string | undefined, env: NodeJS.P
     return EXIT.CONFIG_INVALID;
   }
   const file = join(resolve(loaded.config.paths.var_dir), 'data', 'audit.sqlite');
+  const archiveDir = join(resolve(loaded.config.paths.var_dir), 'data', 'archive');
   try {
-    const v = verifyAuditChain(file);
+    // Archives and live database as one chain: a tampered or missing archive fails too.
+    const v = verifyAuditSet(file, archiveDir);
     if (v.ok) {
-      process.stdout.write(`audit chain OK: ${v.rows} events verified in ${file}\n`);
+      const archived = v.archives.length === 0 ? '' : ` (continuing ${v.archivedRows} archived events in ${v.archives.length} archive file(s) under ${archiveDir}, anchored at seq ${v.anchor?.seq ?? '-'})`;
+      process.stdout.write(`audit chain OK: ${v.rows} events verified in ${file}${archived}\n`);
       return EXIT.OK;
     }
-    process.stdout.write(`AUDIT_CHAIN_BROKEN: ${v.reason} at seq ${v.firstBadSeq} (${v.rows} rows verified before it) in ${file}\n`);
+    process.stdout.write(`AUDIT_CHAIN_BROKEN: ${v.reason} at seq ${v.firstBadSeq} in ${v.file} (${v.detail})\n`);
     return EXIT.FAILURE;
   } catch (e) {
     process.stderr.write(`supervisor: cannot verify ${file}: ${(e as Error).message}\n`);

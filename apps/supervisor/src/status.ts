@@ -1,3 +1,4 @@
+import { storageProjection } from './panel/storage.js';
 import { WORKERS, type JsonObject, type Stage } from '@vigil/contracts';
 import type { PanelSource } from './panel/app.js';
 import { createMetrics } from './panel/metrics.js';
@@ -22,6 +23,7 @@ type EngineMetrics = {
 export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: string): PanelSource & { close(): void } {
   const registry = createMetrics(sup);
   const reads = auditPanelReads(varDir);
+  let storageCache: { at: number; value: JsonObject } | null = null;
   const symbols = sup.config.exchange.symbols;
   const engineMetrics = (): EngineMetrics => (sup.hosts.engine.lastHeartbeat?.metrics ?? {}) as EngineMetrics;
   const auditMetrics = (): Record<string, unknown> => (sup.hosts.audit.lastHeartbeat?.metrics ?? {}) as Record<string, unknown>;
@@ -78,6 +80,19 @@ export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: st
       };
     },
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+    // Disk projection: file sizes and one indexed count, cached for a minute (it moves over days).
+    storage: (): JsonObject => {
+      const t = Date.now();
+      if (storageCache && t - storageCache.at < 60_000) return storageCache.value;
+      let value: JsonObject;
+      try {
+        value = storageProjection(varDir, sup.config.audit, t);
+      } catch (e) {
+        value = { available: false, why: (e as Error).message };
+      }
+      storageCache = { at: t, value };
+      return value;
+    },
     status: (): JsonObject => {
       const m = sup.modeState;
       const now = Date.now();

@@ -314,6 +314,19 @@ try {
 poll();
 setInterval(sections, 1000);
 setInterval(charts, 2000);
+// Disk projection (/api/storage): days left until the DEGRADE and PAUSE free-space marks.
+function storageLine() {
+  getJson('/api/storage').then((g) => {
+    const el = $('storage-line');
+    if (g.days_to_warn === undefined) { el.textContent = 'disk projection: ' + (g.why || '-'); return; }
+    const d = (x) => (x == null ? 'no growth measured' : x + ' days');
+    el.textContent = 'disk projection (' + g.days_measured + ' d of growth, ' + bytes(g.total_bytes_per_day) + '/day): ' +
+      d(g.days_to_warn) + ' to the DEGRADE mark (' + bytes(g.warn_threshold_bytes) + ' free), ' + d(g.days_to_critical) + ' to the PAUSE mark (' + bytes(g.critical_threshold_bytes) + ' free)' + (g.why ? ' - ' + g.why : '');
+    el.className = g.days_to_warn != null && g.days_to_warn < 14 ? 'bad' : '';
+  }).catch(() => {});
+}
+storageLine();
+setInterval(storageLine, 15000);
 // First full render: status, every section and the charts drawn once (the bench reads this mark).
 const firstStatus = new Promise((resolve) => {
   const t = setInterval(() => { if (lastStatus) { clearInterval(t); resolve(); } }, 10);

@@ -3,6 +3,8 @@ import { Worker, type MessagePort } from 'node:worker_threads';
 import { AUDIT_CHANNEL, type AuditProducerSide, type AuditWriterSide, type CommitAck, type JsonObject } from '@vigil/contracts';
 import { Endpoint, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
 import type { CheckpointerIn, CheckpointerInit, CheckpointerOut } from './checkpointer.js';
+import { Housekeeper } from './housekeeping.js';
+import { verifyCopyOffThread } from './verify-thread.js';
 import { AuditWriter } from './writer.js';
 
 /**
@@ -113,16 +115,6 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
     // Persistence bounds are judged by the clock too: a stuck writer gets no rows and no commits.
     setInterval(() => writer.evaluatePersistence(), Math.max(50, Math.min(1000, Math.floor(Math.min(cfg.audit_writer_full_persistent_ms, cfg.db_busy_persistent_ms) / 4) || 50))),
     setInterval(() => writer.pruneJsonl(), 3_600_000),
-    ...(cfg.backup_enabled
-      ? [
-          setInterval(() => {
-            void writer.backup(join(ctx.init.var_dir, 'backup')).then((r) => {
-              if (r.done) ctx.log.info(`audit backup written: ${r.file} (${r.bytes} bytes)`);
-              else ctx.log.warn(`audit backup skipped: ${r.why}`);
-            });
-          }, cfg.backup_interval_ms),
-        ]
-      : []),
     ...(cfg.vacuum_interval_ms > 0
       ? [
           setInterval(() => {
@@ -134,6 +126,22 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
   ];
   writer.sampleDisk();
   writer.pruneJsonl();
+
+  // Daily backup (and at start when the newest on disk is too old), then retention: see Housekeeper.
+  const housekeeper = new Housekeeper({
+    writer,
+    varDir: ctx.init.var_dir,
+    config: cfg,
+    now: Date.now,
+    events: ctx.events,
+    submit: (ev) => {
+      writer.enqueue([ev]);
+      schedule(false);
+    },
+    verify: verifyCopyOffThread,
+    log: ctx.log,
+  });
+  housekeeper.start();
 
   return {
     metrics: (): JsonObject => ({
@@ -154,6 +162,7 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
       drain: () => {
         writer.drainAll();
         for (const t of timers) clearInterval(t);
+        housekeeper.stop();
         stopped = true;
         checkpointer?.postMessage({ type: 'stop' } satisfies CheckpointerIn);
         writer.close();

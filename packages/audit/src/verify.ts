@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { canonicalJson, sha256Hex, type EventEnvelope } from '@vigil/contracts';
 import { GENESIS_HASH } from './writer.js';
@@ -6,44 +8,176 @@ export type ChainVerdict =
   | { readonly ok: true; readonly rows: number }
   | { readonly ok: false; readonly rows: number; readonly firstBadSeq: number; readonly reason: 'HASH_MISMATCH' | 'PREV_HASH_MISMATCH' | 'SEQ_GAP' };
 
+/** Where a chain walk starts: the hash the first row must chain to and, when known, its seq. */
+export interface ChainStart {
+  readonly prevHash: string;
+  readonly seq: number | null;
+}
+
+/** The live database's record of where its chain continues an archived one (meta table). */
+export interface ChainAnchor {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+export const ANCHOR_SEQ_KEY = 'chain_anchor_seq';
+export const ANCHOR_HASH_KEY = 'chain_anchor_hash';
+
+export type ChainWalk =
+  | { readonly ok: true; readonly rows: number; readonly firstSeq: number | null; readonly lastSeq: number | null; readonly lastHash: string }
+  | { readonly ok: false; readonly rows: number; readonly firstBadSeq: number; readonly reason: 'HASH_MISMATCH' | 'PREV_HASH_MISMATCH' | 'SEQ_GAP' };
+
+/** The anchor recorded in a database's meta table, or null (a database never archived from). */
+export function readAnchor(db: Database.Database): ChainAnchor | null {
+  const get = db.prepare('SELECT value FROM meta WHERE key = ?');
+  const seq = get.get(ANCHOR_SEQ_KEY) as { value: string } | undefined;
+  const hash = get.get(ANCHOR_HASH_KEY) as { value: string } | undefined;
+  if (!seq || !hash) return null;
+  return { seq: Number(seq.value), hash: hash.value };
+}
+
 /**
- * Walks the event chain of an audit database read-only: every row's hash must be
- * sha256(prev_hash + canonical envelope), every prev_hash the previous row's hash, and seq must
- * have no gap, so an edited, inserted or deleted row is detected at its position.
+ * Walks the event chain of an open database: every row's hash must be sha256(prev_hash +
+ * canonical envelope), every prev_hash the previous row's hash, and seq must have no gap, so an
+ * edited, inserted or deleted row is detected at its position. `visit` sees each verified row
+ * (the cross-file check uses it to find the live database's anchor in the archives).
+ */
+export function walkChain(db: Database.Database, start: ChainStart, visit?: (seq: number, hash: string) => void): ChainWalk {
+  let prev = start.prevHash;
+  let expectSeq: number | null = start.seq;
+  let rows = 0;
+  let firstSeq: number | null = null;
+  let lastSeq: number | null = null;
+  const it = db.prepare('SELECT * FROM events ORDER BY seq').iterate() as IterableIterator<Record<string, unknown>>;
+  for (const r of it) {
+    const seq = r['seq'] as number;
+    if (expectSeq !== null && seq !== expectSeq) return { ok: false, rows, firstBadSeq: seq, reason: 'SEQ_GAP' };
+    if (r['prev_hash'] !== prev) return { ok: false, rows, firstBadSeq: seq, reason: 'PREV_HASH_MISMATCH' };
+    const ev: EventEnvelope = {
+      event_id: r['event_id'] as string,
+      ts_ms: r['ts_ms'] as number,
+      run_id: r['run_id'] as string,
+      source: r['source'] as EventEnvelope['source'],
+      cycle_id: r['cycle_id'] as number | null,
+      stage: r['stage'] as EventEnvelope['stage'],
+      snapshot_id: r['snapshot_id'] as string | null,
+      decision_id: r['decision_id'] as string | null,
+      order_intent_id: r['order_intent_id'] as string | null,
+      event_type: r['event_type'] as EventEnvelope['event_type'],
+      reason_code: r['reason_code'] as EventEnvelope['reason_code'],
+      severity: r['severity'] as EventEnvelope['severity'],
+      payload: JSON.parse(r['payload'] as string) as EventEnvelope['payload'],
+    };
+    if (sha256Hex(prev + canonicalJson(ev)) !== r['hash']) return { ok: false, rows, firstBadSeq: seq, reason: 'HASH_MISMATCH' };
+    prev = r['hash'] as string;
+    firstSeq ??= seq;
+    lastSeq = seq;
+    expectSeq = seq + 1;
+    rows++;
+    visit?.(seq, prev);
+  }
+  return { ok: true, rows, firstSeq, lastSeq, lastHash: prev };
+}
+
+/**
+ * Verifies one audit database read-only: from the genesis hash, or from its recorded anchor when
+ * old days were archived out of it (then the rows before the anchor live in the archive files, and
+ * verifyAuditSet checks those too).
  */
 export function verifyAuditChain(dbFile: string): ChainVerdict {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
-    let prev = GENESIS_HASH;
-    let expectSeq: number | null = null;
-    let rows = 0;
-    const it = db.prepare('SELECT * FROM events ORDER BY seq').iterate() as IterableIterator<Record<string, unknown>>;
-    for (const r of it) {
-      const seq = r['seq'] as number;
-      if (expectSeq !== null && seq !== expectSeq) return { ok: false, rows, firstBadSeq: seq, reason: 'SEQ_GAP' };
-      if (r['prev_hash'] !== prev) return { ok: false, rows, firstBadSeq: seq, reason: 'PREV_HASH_MISMATCH' };
-      const ev: EventEnvelope = {
-        event_id: r['event_id'] as string,
-        ts_ms: r['ts_ms'] as number,
-        run_id: r['run_id'] as string,
-        source: r['source'] as EventEnvelope['source'],
-        cycle_id: r['cycle_id'] as number | null,
-        stage: r['stage'] as EventEnvelope['stage'],
-        snapshot_id: r['snapshot_id'] as string | null,
-        decision_id: r['decision_id'] as string | null,
-        order_intent_id: r['order_intent_id'] as string | null,
-        event_type: r['event_type'] as EventEnvelope['event_type'],
-        reason_code: r['reason_code'] as EventEnvelope['reason_code'],
-        severity: r['severity'] as EventEnvelope['severity'],
-        payload: JSON.parse(r['payload'] as string) as EventEnvelope['payload'],
-      };
-      if (sha256Hex(prev + canonicalJson(ev)) !== r['hash']) return { ok: false, rows, firstBadSeq: seq, reason: 'HASH_MISMATCH' };
-      prev = r['hash'] as string;
-      expectSeq = seq + 1;
-      rows++;
-    }
-    return { ok: true, rows };
+    const anchor = readAnchor(db);
+    const w = walkChain(db, anchor ? { prevHash: anchor.hash, seq: anchor.seq + 1 } : { prevHash: GENESIS_HASH, seq: null });
+    return w.ok ? { ok: true, rows: w.rows } : w;
   } finally {
     db.close();
+  }
+}
+
+/** A backup (or any copy) is usable when SQLite finds it intact and its hash chain verifies. */
+export type CopyVerdict =
+  | { readonly ok: true; readonly rows: number }
+  | { readonly ok: false; readonly failure: 'INTEGRITY_CHECK_FAILED' | 'CHAIN_BROKEN' | 'UNREADABLE'; readonly detail: string };
+
+export function verifyDatabaseCopy(file: string): CopyVerdict {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+  } catch (e) {
+    return { ok: false, failure: 'UNREADABLE', detail: (e as Error).message };
+  }
+  try {
+    const rows = db.pragma('integrity_check') as { integrity_check: string }[];
+    const verdict = rows.map((r) => r.integrity_check).join('; ');
+    if (verdict !== 'ok') return { ok: false, failure: 'INTEGRITY_CHECK_FAILED', detail: verdict.slice(0, 500) };
+    const anchor = readAnchor(db);
+    const w = walkChain(db, anchor ? { prevHash: anchor.hash, seq: anchor.seq + 1 } : { prevHash: GENESIS_HASH, seq: null });
+    return w.ok ? { ok: true, rows: w.rows } : { ok: false, failure: 'CHAIN_BROKEN', detail: `${w.reason} at seq ${w.firstBadSeq}` };
+  } catch (e) {
+    return { ok: false, failure: 'UNREADABLE', detail: (e as Error).message };
+  } finally {
+    db.close();
+  }
+}
+
+export const ARCHIVE_RE = /^audit-(\d{4}-\d{2})\.sqlite$/;
+
+export type SetVerdict =
+  | { readonly ok: true; readonly rows: number; readonly archives: readonly string[]; readonly archivedRows: number; readonly anchor: ChainAnchor | null }
+  | {
+      readonly ok: false;
+      readonly file: string;
+      readonly reason: 'HASH_MISMATCH' | 'PREV_HASH_MISMATCH' | 'SEQ_GAP' | 'ANCHOR_NOT_IN_ARCHIVE';
+      readonly firstBadSeq: number;
+      readonly detail: string;
+    };
+
+/**
+ * The whole audit trail as one chain: the monthly archives in order (the first from the genesis
+ * hash, each continuing the previous one), then the live database from its anchor, which must be a
+ * row the archives hold with that very hash. A tampered archive fails at its row; a missing middle
+ * archive breaks the next one's first link; a missing last archive (or all of them) leaves the
+ * anchor unmatched.
+ */
+export function verifyAuditSet(dbFile: string, archiveDir: string): SetVerdict {
+  let names: string[] = [];
+  try {
+    names = readdirSync(archiveDir).filter((n) => ARCHIVE_RE.test(n)).sort();
+  } catch {
+    /* no archive directory: nothing archived yet */
+  }
+  const live = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    const anchor = readAnchor(live);
+    let prev = GENESIS_HASH;
+    let expectSeq: number | null = null;
+    let archivedRows = 0;
+    let anchorSeen = false;
+    for (const name of names) {
+      const file = join(archiveDir, name);
+      const db = new Database(file, { readonly: true, fileMustExist: true });
+      try {
+        const w = walkChain(db, { prevHash: prev, seq: expectSeq }, (seq, hash) => {
+          if (anchor && seq === anchor.seq && hash === anchor.hash) anchorSeen = true;
+        });
+        if (!w.ok) return { ok: false, file, reason: w.reason, firstBadSeq: w.firstBadSeq, detail: `${w.rows} rows verified before it in ${name}` };
+        archivedRows += w.rows;
+        if (w.lastSeq !== null) {
+          prev = w.lastHash;
+          expectSeq = w.lastSeq + 1;
+        }
+      } finally {
+        db.close();
+      }
+    }
+    if (anchor && !anchorSeen) {
+      return { ok: false, file: archiveDir, reason: 'ANCHOR_NOT_IN_ARCHIVE', firstBadSeq: anchor.seq, detail: `the live database continues from seq ${anchor.seq}, which no archive holds with hash ${anchor.hash.slice(0, 12)}…` };
+    }
+    const w = walkChain(live, anchor ? { prevHash: anchor.hash, seq: anchor.seq + 1 } : { prevHash: GENESIS_HASH, seq: null });
+    if (!w.ok) return { ok: false, file: dbFile, reason: w.reason, firstBadSeq: w.firstBadSeq, detail: `${w.rows} rows verified before it` };
+    return { ok: true, rows: w.rows, archives: names, archivedRows, anchor };
+  } finally {
+    live.close();
   }
 }

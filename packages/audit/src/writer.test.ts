@@ -199,23 +199,6 @@ function parseConfigOk() {
 }
 
 describe('AuditWriter maintenance', () => {
-  it('writes an online backup that opens and passes integrity_check, and skips it on low disk', async () => {
-    const s = setup();
-    s.w.enqueue([1, 2, 3].map((n) => s.ev({ n })));
-    s.w.drainAll();
-    const r = await s.w.backup(join(s.dir, 'backup'));
-    if (!r.done) throw new Error(r.why);
-    const b = new Database(r.file, { readonly: true });
-    expect(b.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect((b.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(3);
-    b.close();
-    expect(readdirSync(join(s.dir, 'backup')).filter((f) => f.endsWith('.partial'))).toEqual([]);
-    const low = setup({ disk_free_degrade_bytes: 1e15, disk_free_pause_bytes: 1e15 });
-    low.w.sampleDisk();
-    expect(await low.w.backup(join(low.dir, 'backup'))).toEqual({ done: false, why: 'low disk' });
-    expect(low.reasons.has('BACKUP_SKIPPED_LOW_DISK')).toBe(true);
-  });
-
   it('vacuums on request, but not on low disk', () => {
     const s = setup();
     s.w.enqueue([s.ev()]);

@@ -17,7 +17,6 @@ import {
 } from '@vigil/contracts';
 import { jsonTextMayNeedRedaction, redact } from '@vigil/core';
 import { toAuditRow } from '@vigil/runtime';
-import { backupDatabase, pruneBackups } from './backup.js';
 import { JsonlLog } from './jsonl.js';
 import { migrate } from './schema.js';
 
@@ -96,8 +95,11 @@ export class AuditWriter {
     db.pragma('wal_autocheckpoint = 0');
     migrate(db);
     const last = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-    this.lastSeq = last?.seq ?? 0;
-    this.lastHash = last?.hash ?? GENESIS_HASH;
+    // Retention keeps the newest event live; should every row still be gone, the chain continues
+    // from the archive anchor, never from the genesis hash again.
+    const anchor = last ? undefined : (db.prepare("SELECT (SELECT value FROM meta WHERE key = 'chain_anchor_seq') AS seq, (SELECT value FROM meta WHERE key = 'chain_anchor_hash') AS hash").get() as { seq: string | null; hash: string | null });
+    this.lastSeq = last?.seq ?? (anchor?.seq ? Number(anchor.seq) : 0);
+    this.lastHash = last?.hash ?? anchor?.hash ?? GENESIS_HASH;
     this.insert = db.prepare(
       `INSERT OR IGNORE INTO events (event_id, ts_ms, run_id, source, cycle_id, stage, snapshot_id, decision_id, order_intent_id,
         event_type, reason_code, severity, payload, prev_hash, hash)
@@ -319,26 +321,19 @@ export class AuditWriter {
     return s;
   }
 
-  /**
-   * Daily online backup into `dir`, skipped (and said so) while disk is low: a backup must never be
-   * what fills the volume the audit needs. Old backups are pruned by retention.
-   */
-  async backup(dir: string): Promise<{ readonly done: true; readonly file: string; readonly bytes: number } | { readonly done: false; readonly why: string }> {
-    if (!this.db) return { done: false, why: 'database not open' };
-    if (this.active.has('DISK_LOW_DEGRADE') || this.active.has('DISK_LOW_PAUSE')) {
-      this.setReason('BACKUP_SKIPPED_LOW_DISK', true, { free_bytes: this.disk?.free_bytes ?? null, disk_free_degrade_bytes: this.d.config.disk_free_degrade_bytes });
-      return { done: false, why: 'low disk' };
-    }
-    this.setReason('BACKUP_SKIPPED_LOW_DISK', false, {});
-    try {
-      const r = await backupDatabase(this.db, dir, this.d.now());
-      pruneBackups(dir, this.d.now(), this.d.config.backup_retention_days);
-      this.setReason('BACKUP_FAILED', false, {});
-      return { done: true, ...r };
-    } catch (e) {
-      this.setReason('BACKUP_FAILED', true, { error: (e as Error).message });
-      return { done: false, why: (e as Error).message };
-    }
+  /** The writer's connection, for housekeeping on the writer's thread (online backup, retention); null when closed. */
+  get connection(): Database.Database | null {
+    return this.db;
+  }
+
+  /** Incident 9: below the DEGRADE mark no backup, VACUUM or archive copy may take the space the audit needs. */
+  diskLow(): boolean {
+    return this.active.has('DISK_LOW_DEGRADE') || this.active.has('DISK_LOW_PAUSE');
+  }
+
+  /** Raise or clear a reason through the writer's dedup (housekeeping's reasons). */
+  reason(code: ReasonCode, on: boolean, detail: JsonObject): void {
+    this.setReason(code, on, detail);
   }
 
   /**
@@ -347,7 +342,7 @@ export class AuditWriter {
    */
   vacuum(): { readonly done: boolean; readonly why?: string } {
     if (!this.db) return { done: false, why: 'database not open' };
-    if (this.active.has('DISK_LOW_DEGRADE') || this.active.has('DISK_LOW_PAUSE')) return { done: false, why: 'low disk' };
+    if (this.diskLow()) return { done: false, why: 'low disk' };
     this.drainAll();
     try {
       this.db.exec('VACUUM');

@@ -79,6 +79,13 @@ export interface AuditConfig {
   readonly backup_interval_ms: number;
   readonly backup_retention_days: number;
   readonly vacuum_interval_ms: number;
+  readonly backup_at_utc: string;
+  readonly backup_keep_count: number;
+  readonly backup_retry_ms: number;
+  readonly retention_enabled: boolean;
+  readonly retention_days: number;
+  readonly retention_batch_rows: number;
+  readonly disk_growth_window_days: number;
 }
 
 export interface ExchangeConfig {

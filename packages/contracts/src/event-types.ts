@@ -56,6 +56,12 @@ export const EVENT_TYPES = [
   'OPERATOR_RESUMED',
   'OPERATOR_NOTE',
   'OPERATOR_COMMAND_REFUSED',
+  // backups, restore and retention (audit writer; restore by the CLI into the restored database)
+  'BACKUP_DONE',
+  'BACKUP_FAILED',
+  'BACKUP_SKIPPED',
+  'AUDIT_RESTORED',
+  'AUDIT_ARCHIVED',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -134,6 +134,9 @@ export const REASON_CODES = {
   AIGATE_TRANSPORT_ERROR: r('CRIT', 'PAUSE', 'manual', 'AI gate endpoint error (HTTP/network)'),
   AIGATE_BLOCKED: r('INFO', 'NONE', 'auto', 'AI gate blocked the decision'),
   AIGATE_PRECONDITION_FAILED: r('CRIT', 'PAUSE', 'manual', 'AI gate not called: its preconditions failed (invalid decision, payload too large, no key)'),
+  // --- backups and retention (no trading consequence: the live database is intact; an operator is told)
+  BACKUP_VERIFY_FAILED: r('WARN', 'NONE', 'auto', 'a backup copy failed integrity_check or its hash chain; it was deleted, the next try is after backup_retry_ms'),
+  RETENTION_FAILED: r('WARN', 'NONE', 'auto', 'archiving old audit days failed; the live database keeps them (it only grows) until it succeeds'),
 } as const satisfies Record<string, ReasonSpec>;
 
 export type ReasonCode = keyof typeof REASON_CODES;

@@ -28,6 +28,8 @@ export interface PanelSource {
   charts?(): JsonObject;
   /** Prometheus text exposition, when metrics are wired. */
   metrics?(): Promise<{ readonly contentType: string; readonly body: string }>;
+  /** Free disk, growth per day and the projected days until the disk thresholds (panel/storage.ts). */
+  storage?(): JsonObject;
 }
 
 /** The panel app. Only GET routes are mounted; the guard refuses every other method first. */
@@ -48,6 +50,7 @@ export function createPanelApp(source: PanelSource, port: () => number): Hono {
   app.get('/api/pnl', (c) => c.json(source.pnl?.() ?? { available: false, why: 'not wired' }));
   app.get('/api/gate', (c) => c.json(source.gate?.() ?? { verdicts: [], latency: null }));
   app.get('/api/charts', (c) => c.json(source.charts?.() ?? { price: {}, markers: { symbols: {} }, pnl: [], events_per_min: [], writer: [] }));
+  app.get('/api/storage', (c) => c.json(source.storage?.() ?? { available: false, why: 'not wired' }));
   // Live updates: the status once a second until the browser goes away.
   app.get('/api/stream', (c) =>
     streamSSE(c, async (stream) => {
