@@ -29,7 +29,12 @@ export async function startTrading(o: { symbols?: string[]; sim?: ExchangeSim; r
   const overrides = tradingOverrides(reviewer, o.extra);
   // Exchange settings of `extra` (timings) are kept; the venue's addresses and the symbols win.
   const ex = { exchange: { ...((overrides['exchange'] as Record<string, unknown> | undefined) ?? {}), rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: o.symbols ?? ['BTCUSDT'] } };
-  const s = await startSupervisor({ ...overrides, ...ex, ...(o.varDir ? { paths: { var_dir: o.varDir } } : {}) }, sim);
+  const s = await startSupervisor({ ...overrides, ...ex, ...(o.varDir ? { paths: { var_dir: o.varDir } } : {}) }, sim).catch(async (e: unknown) => {
+    // A refused start leaves nothing of ours running: the venue and reviewer started here go too.
+    if (!o.sim) await sim.close();
+    if (!o.reviewer) await reviewer.close();
+    throw e;
+  });
   const db = () => new Database(join(s.varDir, 'data', 'audit.sqlite'), { readonly: true });
   const q = <T>(sql: string, ...args: unknown[]): T[] => {
     const d = db();

@@ -67,7 +67,15 @@ export async function startSupervisor(overrides: Record<string, unknown> = {}, v
   const runId = newRunId();
   const log = createLogger({ thread: 'supervisor', logDir: join(varDir, 'log'), config: config.logging, console: false });
   const sup = new Supervisor({ config, varDir, runId, secrets: { api_key: SIM_KEY.apiKey, api_secret: SIM_KEY.secretKey }, log, consoleAlerts: false });
-  await sup.start();
+  try {
+    await sup.start();
+  } catch (e) {
+    // A refused start must not leave a supervisor behind (its restart timers would keep retrying
+    // the dead worker after the test), nor a venue this function started.
+    await sup.stop('start failed').catch(() => undefined);
+    if (!venue) await sim.close();
+    throw e;
+  }
   const stop = async (): Promise<void> => {
     await sup.stop('test end');
     if (!venue) await sim.close();

@@ -110,17 +110,27 @@ describe('supervisor with real workers', () => {
     expect(sup.authority.isActive('AUDIT_WORKER_ERROR')).toBe(true);
   });
 
-  it('forces PAUSE within two heartbeat intervals of an audit stall', async () => {
+  it('forces PAUSE once an audit stall outlasts worker_stall_timeout_ms (configured below two heartbeat intervals), before the stalled writer sends another heartbeat', async () => {
     const { sup, config } = await boot();
     await releaseToNormal(sup);
     const seq = sup.modeState.seq;
     const hb = config.supervisor.heartbeat_interval_ms;
+    // "Within two heartbeats" is a configuration property, checked here, plus the mechanism below.
+    expect(config.supervisor.worker_stall_timeout_ms).toBeLessThan(2 * hb);
     const lastHbAt = sup.hosts.audit.lastHeartbeatAt;
     const stalledAt = preciseNow();
+    const beatSeq = sup.hosts.audit.lastHeartbeat!.seq;
     await sup.hosts.audit.request('fault', { fault: { kind: 'block', ms: 3000 } });
     const seen = await waitFor('engine PAUSE after stall', () => engineSaw(sup, 'PAUSE', seq), 3000, 1);
     console.log(`[measure] audit stall -> PAUSE applied by engine: ${(seen.applied_ts_ms - stalledAt).toFixed(1)} ms after the stall began (${hb} ms heartbeat; last heartbeat ${(stalledAt - lastHbAt).toFixed(0)} ms before)`);
+    // Ordered by events, not timed: the PAUSE came while the writer was still silent (no heartbeat
+    // after the one before the stall), and it is the stall's doing.
+    expect(sup.hosts.audit.lastHeartbeat!.seq).toBeLessThanOrEqual(beatSeq + 1);
     expect(sup.authority.isActive('AUDIT_WORKER_STALLED')).toBe(true);
+    const stall = sup.authority.reasons().find((r) => r.code === 'AUDIT_WORKER_STALLED')!;
+    // Declared only once the silence had passed the bound (not early), as the supervisor measured it.
+    const silent = ((stall.detail as { cause?: { silent_ms?: number } }).cause?.silent_ms ?? -1);
+    expect(silent).toBeGreaterThan(config.supervisor.worker_stall_timeout_ms);
     const check = await sup.hosts.engine.request('entry_check', { symbol: 'ETHUSDT' });
     expect(check).toMatchObject({ allowed: false, mode: 'PAUSE' });
     expect(check.blocked_by).toContain('AUDIT_WORKER_STALLED');

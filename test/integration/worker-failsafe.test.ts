@@ -40,29 +40,44 @@ function engineHost() {
 const normal = (seq: number): ModeState => ({ mode: 'NORMAL', seq, since_ms: Date.now(), reasons: [] });
 
 describe('worker mode failsafe', () => {
-  it('is PAUSE until it hears a mode, falls back to PAUSE when the broadcasts stop, and clears MODE_UNKNOWN_FAILSAFE when it hears the mode again', async () => {
+  it('is PAUSE until it hears a mode, falls back to PAUSE at a heartbeat tick more than worker_mode_timeout_ms after the last mode heard (by its own stamps), and clears MODE_UNKNOWN_FAILSAFE when it hears the mode again', async () => {
     const { h, events, config, ports } = engineHost();
     await h.start(ports);
     expect((await h.request('entry_check', { symbol: 'BTCUSDT' })).mode).toBe('PAUSE');
-    // Hear NORMAL a few times, as the supervisor would broadcast it.
+    // Hear NORMAL a few times, as the supervisor would broadcast it (each a new seq, so each one
+    // heard is answered with its own mode_applied, stamped by the worker).
     for (let i = 0; i < 3; i++) {
-      h.control!.emit({ type: 'mode', ...normal(7) });
+      h.control!.emit({ type: 'mode', ...normal(7 + i) });
       await new Promise((r) => setTimeout(r, 50));
     }
     const check = await h.request('entry_check', { symbol: 'BTCUSDT' });
     expect(check.mode).toBe('NORMAL');
     expect(check.allowed).toBe(false); // startup reconcile and the AI gate still block
-    // Silence: after worker_mode_timeout_ms it applies PAUSE itself and says why.
-    const silentFrom = Date.now();
-    const failsafe = await waitFor('failsafe mode_applied', () => events.find((e) => e.type === 'mode_applied' && e.failsafe), config.supervisor.worker_mode_timeout_ms * 4);
+    // Silence: after worker_mode_timeout_ms it applies PAUSE itself and says why. Judged by the
+    // worker's own events, not by this thread's clock (which a loaded machine delays): the failsafe
+    // follows the last mode heard, at a heartbeat tick, later than the timeout by the worker's stamps.
+    const failsafe = await waitFor('failsafe mode_applied', () => events.find((e) => e.type === 'mode_applied' && e.failsafe), config.supervisor.worker_mode_timeout_ms * 10);
     expect(failsafe).toMatchObject({ mode: 'PAUSE', failsafe: true });
-    expect(Date.now() - silentFrom).toBeGreaterThanOrEqual(config.supervisor.worker_mode_timeout_ms - 60);
+    type Applied = Extract<WorkerEvent, { type: 'mode_applied' }>;
+    type Beat = Extract<WorkerEvent, { type: 'heartbeat' }>;
+    const iFailsafe = events.indexOf(failsafe);
+    const lastHeard = events.slice(0, iFailsafe).filter((e): e is Applied => e.type === 'mode_applied' && !e.failsafe).at(-1)!;
+    expect(lastHeard).toMatchObject({ mode: 'NORMAL', seq: 9 });
+    // The check runs in the heartbeat tick, and that tick's heartbeat is the next event after it.
+    const tick = await waitFor('the heartbeat of the failsafe tick', () => events.slice(iFailsafe).find((e): e is Beat => e.type === 'heartbeat'), 5000);
+    // Heartbeats went on during the silence (the thread was alive and ticking, not frozen).
+    const beatsInSilence = events.slice(events.indexOf(lastHeard), iFailsafe).filter((e) => e.type === 'heartbeat').length;
+    expect(beatsInSilence).toBeGreaterThanOrEqual(1);
+    // Both stamps are the worker's (5 ms for its two clocks: performance-based and Date.now).
+    expect(tick.ts_ms - lastHeard.applied_ts_ms).toBeGreaterThan(config.supervisor.worker_mode_timeout_ms - 5);
+    const raisedAt = events.findIndex((e) => e.type === 'reason_raised' && e.code === 'MODE_UNKNOWN_FAILSAFE');
+    expect(raisedAt).toBeGreaterThan(iFailsafe);
     expect(events.some((e) => e.type === 'reason_raised' && e.code === 'MODE_UNKNOWN_FAILSAFE')).toBe(true);
     const after = await h.request('entry_check', { symbol: 'BTCUSDT' });
     expect(after.mode).toBe('PAUSE');
     expect(after.blocked_by).toContain('MODE_UNKNOWN_FAILSAFE');
     // Hearing the mode again lifts the failsafe.
-    h.control!.emit({ type: 'mode', ...normal(8) });
+    h.control!.emit({ type: 'mode', ...normal(10) });
     await waitFor('NORMAL again', async () => (await h.request('entry_check', { symbol: 'BTCUSDT' })).mode === 'NORMAL');
     // ... and clears the reason it raised, so the supervisor's PAUSE does not outlive the silence.
     await waitFor('MODE_UNKNOWN_FAILSAFE cleared', () => events.some((e) => e.type === 'reason_cleared' && e.code === 'MODE_UNKNOWN_FAILSAFE'));

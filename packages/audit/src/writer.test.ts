@@ -183,12 +183,23 @@ describe('AuditWriter', () => {
     other.exec('ALTER TABLE events RENAME TO events_moved');
     other.close();
     let settled = false;
-    void new Promise((resolve, reject) => s.w.enqueue([s.ev()], { resolve, reject })).finally(() => (settled = true));
+    const held = new Promise((resolve, reject) => s.w.enqueue([s.ev()], { resolve, reject }));
+    void held.finally(() => (settled = true)).catch(() => undefined);
     expect(s.w.drainOnce()).toBe(0);
     await Promise.resolve();
     expect(settled).toBe(false);
     expect(s.reasons.has('AUDIT_DB_UNUSABLE')).toBe(true);
     expect(s.reasons.has('DB_WRITE_FAILED')).toBe(true);
+    // The table back: the next drain commits the held event, acknowledges it and clears both.
+    const fix = new Database(s.dbFile);
+    fix.exec('ALTER TABLE events_moved RENAME TO events');
+    fix.close();
+    const acked = new Promise((resolve, reject) => s.w.enqueue([s.ev({ after: true })], { resolve, reject }));
+    expect(s.w.drainAll()).toBeGreaterThanOrEqual(1);
+    await expect(held).resolves.toMatchObject({ last_seq: expect.any(Number) });
+    await expect(acked).resolves.toMatchObject({ last_seq: expect.any(Number) });
+    expect(s.reasons.has('AUDIT_DB_UNUSABLE')).toBe(false);
+    expect(s.reasons.has('DB_WRITE_FAILED')).toBe(false);
   });
 });
 

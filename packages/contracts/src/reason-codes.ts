@@ -12,6 +12,11 @@ export interface ReasonSpec {
   readonly forces: ForcedMode;
   readonly clear: ClearPolicy;
   readonly summary: string;
+  /**
+   * Set when no code path raises this code any more (codes are never removed or renamed): why it
+   * is unreachable. scripts/reason-coverage.mjs demands a test for every code that is not retired.
+   */
+  readonly retired?: string;
 }
 
 const r = (severity: Severity, forces: ForcedMode, clear: ClearPolicy, summary: string): ReasonSpec => ({
@@ -20,6 +25,9 @@ const r = (severity: Severity, forces: ForcedMode, clear: ClearPolicy, summary: 
   clear,
   summary,
 });
+
+/** Marks a catalogue entry as no longer raised, with the reason; the entry itself stays. */
+const retired = (spec: ReasonSpec, why: string): ReasonSpec => ({ ...spec, retired: why });
 
 /**
  * The catalogue of reason codes. Stable SCREAMING_SNAKE names (CATEGORY_CONDITION); codes are only
@@ -132,7 +140,7 @@ export const REASON_CODES = {
   AIGATE_REASON_UNKNOWN: r('CRIT', 'PAUSE', 'manual', 'AI gate reply carries an unknown reason code'),
   AIGATE_MODIFY_INVALID: r('CRIT', 'PAUSE', 'manual', 'AI gate MODIFY would not only reduce risk'),
   AIGATE_TRANSPORT_ERROR: r('CRIT', 'PAUSE', 'manual', 'AI gate endpoint error (HTTP/network)'),
-  AIGATE_BLOCKED: r('INFO', 'NONE', 'auto', 'AI gate blocked the decision'),
+  AIGATE_BLOCKED: retired(r('INFO', 'NONE', 'auto', 'AI gate blocked the decision'), 'a BLOCK verdict is a per-decision outcome, not a condition: it is recorded on AIGATE_CALL (verdict BLOCK, reasons) and SHADOW_RECORDED, and raises no reason'),
   AIGATE_PRECONDITION_FAILED: r('CRIT', 'PAUSE', 'manual', 'AI gate not called: its preconditions failed (invalid decision, payload too large, no key)'),
   // --- backups and retention (no trading consequence: the live database is intact; an operator is told)
   BACKUP_VERIFY_FAILED: r('WARN', 'NONE', 'auto', 'a backup copy failed integrity_check or its hash chain; it was deleted, the next try is after backup_retry_ms'),

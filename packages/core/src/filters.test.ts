@@ -226,21 +226,42 @@ describe('quantize properties', () => {
       { numRuns: 500 },
     );
   });
-  it('validateOrder accepts what quantize produced when the notional is within bounds', () => {
+  it('validateOrder accepts what quantize produced when the notional is within bounds (most cases reach validateOrder, both verdicts seen)', () => {
+    // Price and quantity are drawn from each grid's own range (a grid point plus an off-grid
+    // fraction of a step), so quantize succeeds and validateOrder is what the case exercises;
+    // random magnitudes alone fall outside [min, max] almost always and test nothing.
+    const onGrid = (g: { step: Dec; min: Dec; max: Dec }) =>
+      fc.record({ k: fc.nat({ max: g.max.minus(g.min).div(g.step).toNumber() }), frac: fc.integer({ min: 0, max: 99 }) }).map(({ k, frac }) => g.min.plus(g.step.times(k)).plus(g.step.times(frac).div(100)).toFixed());
+    const arbCase = fc.tuple(arbGrid, arbGrid).chain(([pg, qg]) => fc.record({ pg: fc.constant(pg), qg: fc.constant(qg), price: onGrid(pg), qty: onGrid(qg), side: fc.constantFrom('BUY', 'SELL' as const) }));
+    const RUNS = 500;
+    let reached = 0;
+    let accepted = 0;
+    let refused = 0;
     fc.assert(
-      fc.property(arbGrid, arbGrid, arbDecimalString, arbDecimalString, fc.constantFrom('BUY', 'SELL' as const), (pg, qg, price, qty, side) => {
+      fc.property(arbCase, ({ pg, qg, price, qty, side }) => {
         const base = rulesForGrid(pg, qg);
         const rules = rulesWith({ ...base.filters, NOTIONAL: { filterType: 'NOTIONAL', minNotional: '1', applyMinToMarket: true, maxNotional: '1000000', applyMaxToMarket: true, avgPriceMins: 5 } });
         const p = quantizePrice(price, rules, 'nearest');
         const q = quantizeQty(qty, rules);
         if (!p.ok || !q.ok) return;
+        reached++;
         const notional = new Dec(p.value).times(q.value);
         const res = validateOrder({ side, type: 'LIMIT', price: p.value, quantity: q.value }, rules, { avgPrice: p.value });
-        if (notional.gte(1) && notional.lte(1_000_000)) expect(res).toEqual({ ok: true });
-        else expect(res).toMatchObject({ ok: false, filter: 'NOTIONAL' });
+        if (notional.gte(1) && notional.lte(1_000_000)) {
+          expect(res).toEqual({ ok: true });
+          accepted++;
+        } else {
+          expect(res).toMatchObject({ ok: false, filter: 'NOTIONAL' });
+          refused++;
+        }
       }),
-      { numRuns: 500 },
+      { numRuns: RUNS },
     );
+    console.log(`[measure] filters fuzz: ${reached}/${RUNS} cases reached validateOrder (${accepted} accepted, ${refused} refused by NOTIONAL)`);
+    // The reach ratio is part of the property: a generator drifting off the grids fails here.
+    expect(reached / RUNS).toBeGreaterThanOrEqual(0.8);
+    expect(accepted).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
   });
 });
 

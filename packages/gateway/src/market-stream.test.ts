@@ -31,18 +31,23 @@ async function setup(opts: { silent?: boolean } = {}) {
   const r = parseConfig({ exchange: { ws_market_url: `ws://127.0.0.1:${port}`, symbols: ['BTCUSDT', 'ETHUSDT'], ws_stale_ms: 300, ws_reconnect_backoff_initial_ms: 10, ws_reconnect_backoff_max_ms: 40, ws_reconnects_per_min_unstable: 2 } });
   if (!r.ok) throw new Error('config');
   const reasons = new Map<ReasonCode, JsonObject>();
+  // Every raise and clear in order: a reason raised and cleared quickly is still seen.
+  const history: { code: ReasonCode; on: boolean; detail: JsonObject }[] = [];
   const ticks: BookTick[] = [];
   const gaps: string[] = [];
   const s = new MarketStream({
     cfg: r.config.exchange,
     now: Date.now,
-    reason: (code, on, detail) => (on ? reasons.set(code, detail) : reasons.delete(code)),
+    reason: (code, on, detail) => {
+      history.push({ code, on, detail });
+      return on ? reasons.set(code, detail) : reasons.delete(code);
+    },
     onTick: (t) => ticks.push(t),
     onGap: (why) => gaps.push(why),
     random: () => 0.5,
   });
   streams.push(s);
-  return { s, reasons, ticks, gaps, clients, paths };
+  return { s, reasons, history, ticks, gaps, clients, paths };
 }
 
 const until = async (what: string, fn: () => boolean, ms = 3000): Promise<void> => {
@@ -80,10 +85,17 @@ describe('MarketStream', () => {
     const h = await setup();
     h.s.start();
     await until('connected', () => h.clients.length === 1 && h.s.state === 'CONNECTED');
+    const mark = h.history.length;
     h.clients[0]!.terminate();
-    await until('disconnect seen', () => h.reasons.has('WS_DISCONNECTED') || h.gaps.length === 2);
     await until('reconnected', () => h.clients.length === 2 && h.s.state === 'CONNECTED' && h.gaps.length === 2);
+    const after = h.history.slice(mark).filter((x) => x.code === 'WS_DISCONNECTED');
+    // Raised (with why and where) when the venue dropped us, then cleared by the reconnection.
+    const raised = after.findIndex((x) => x.on);
+    expect(raised).toBeGreaterThanOrEqual(0);
+    expect(after[raised]!.detail).toMatchObject({ why: expect.stringMatching(/closed|error/), url: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:/) });
+    expect(after.slice(raised + 1).some((x) => !x.on)).toBe(true);
     expect(h.reasons.has('WS_DISCONNECTED')).toBe(false);
+    expect(h.gaps[1]).toMatch(/closed|error/);
   });
 
   it('treats a silent stream as stale: WS_STALE, drop, reconnect', async () => {

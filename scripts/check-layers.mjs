@@ -1,0 +1,154 @@
+// Import layering: contracts <- core <- runtime <- {audit, gateway, engine} <- apps.
+// A module may import its own package or a package on a LOWER layer; the three worker packages
+// (audit, gateway, engine) share a layer and never import each other. Checked for every literal
+// import/export-from/import()/require()/require.resolve() in packages/*/src and apps/*/src
+// (tests in src included: a test is code of its package), by package name (@vigil/x, @vigil/x/sub)
+// and by relative paths that reach into another package's directory; and for the @vigil/*
+// dependencies each package.json declares. Exits 1 listing every violation.
+//
+// EXCEPTIONS are known violations kept visible until they are fixed, each with its reason; an
+// exception that no longer occurs is reported as stale (exit 1) so the list cannot rot.
+//
+// Usage: node scripts/check-layers.mjs [--root DIR]
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const LAYERS = {
+  contracts: 0,
+  core: 1,
+  runtime: 2,
+  audit: 3,
+  gateway: 3,
+  engine: 3,
+  // apps: 4 (every directory under apps/)
+};
+const APP_LAYER = 4;
+
+/** Known violations: `from` package -> `to` package, in `file` (relative to the root), and why it stays for now. */
+export const EXCEPTIONS = [
+  {
+    file: 'packages/engine/src/memory.ts',
+    from: 'engine',
+    to: 'audit',
+    why: 'the engine rebuilds its memory at start from the audit database through AuditReader (@vigil/audit/read); to be replaced by a read over the audit channel or a reader in a lower layer',
+  },
+  {
+    file: 'packages/engine/package.json',
+    from: 'engine',
+    to: 'audit',
+    why: 'the dependency behind the memory.ts import above',
+  },
+];
+
+function* sources(dir) {
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (e === 'node_modules' || e === 'dist' || e.startsWith('.')) continue;
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) yield* sources(p);
+    else if (/\.(ts|mts|cts|mjs|js|cjs)$/.test(e) && !e.endsWith('.d.ts')) yield p;
+  }
+}
+
+/** Module specifiers of literal imports (comments removed first, so a commented import does not count). */
+export function specifiers(src) {
+  const code = src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+  const out = [];
+  const re = /\b(?:import|export)\s[^'"`;]*?\bfrom\s*(['"])([^'"]+)\1|\bimport\s*(['"])([^'"]+)\3|\b(?:import|require|require\.resolve)\s*\(\s*(['"])([^'"]+)\5\s*\)/g;
+  let m;
+  while ((m = re.exec(code))) out.push(m[2] ?? m[4] ?? m[6]);
+  return out;
+}
+
+export function packagesOf(root) {
+  const pkgs = new Map(); // short name -> { dir, layer, name }
+  for (const group of ['packages', 'apps']) {
+    let dirs = [];
+    try {
+      dirs = readdirSync(join(root, group));
+    } catch {
+      continue;
+    }
+    for (const d of dirs) {
+      const pj = join(root, group, d, 'package.json');
+      if (!existsSync(pj)) continue;
+      const name = JSON.parse(readFileSync(pj, 'utf8')).name ?? `@vigil/${d}`;
+      const short = name.replace(/^@vigil\//, '');
+      const layer = group === 'apps' ? APP_LAYER : LAYERS[short];
+      if (layer === undefined) throw new Error(`${group}/${d}: package ${name} has no layer in scripts/check-layers.mjs`);
+      pkgs.set(short, { dir: resolve(root, group, d), layer, name, group });
+    }
+  }
+  return pkgs;
+}
+
+function allowed(from, to, pkgs) {
+  if (from === to) return true;
+  const a = pkgs.get(from);
+  const b = pkgs.get(to);
+  if (!a || !b) return true; // not ours
+  return b.layer < a.layer;
+}
+
+export function check(root, exceptions = EXCEPTIONS) {
+  const pkgs = packagesOf(root);
+  const violations = [];
+  const owner = (abs) => {
+    for (const [short, p] of pkgs) if (abs === p.dir || abs.startsWith(p.dir + sep)) return short;
+    return null;
+  };
+  for (const [short, p] of pkgs) {
+    for (const file of sources(join(p.dir, 'src'))) {
+      const rel = relative(root, file);
+      for (const spec of specifiers(readFileSync(file, 'utf8'))) {
+        let to = null;
+        const m = /^@vigil\/([a-z0-9-]+)(?:\/|$)/.exec(spec);
+        if (m) to = m[1];
+        else if (spec.startsWith('.')) to = owner(resolve(dirname(file), spec));
+        if (to === null || allowed(short, to, pkgs)) continue;
+        violations.push({ file: rel, from: short, to, spec });
+      }
+    }
+    const pj = JSON.parse(readFileSync(join(p.dir, 'package.json'), 'utf8'));
+    for (const field of ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies']) {
+      for (const dep of Object.keys(pj[field] ?? {})) {
+        const m = /^@vigil\/([a-z0-9-]+)$/.exec(dep);
+        if (m && !allowed(short, m[1], pkgs)) violations.push({ file: relative(root, join(p.dir, 'package.json')), from: short, to: m[1], spec: `${field}: ${dep}` });
+      }
+    }
+  }
+  const isExcepted = (v) => exceptions.some((e) => e.file === v.file && e.from === v.from && e.to === v.to);
+  const unexpected = violations.filter((v) => !isExcepted(v));
+  const stale = exceptions.filter((e) => !violations.some((v) => v.file === e.file && v.from === e.from && v.to === e.to));
+  return { pkgs, violations, unexpected, stale };
+}
+
+const layerName = (p) => (p.group === 'apps' ? 'apps' : String(p.layer));
+
+const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
+if (isMain) {
+  const args = process.argv.slice(2);
+  const i = args.indexOf('--root');
+  const root = i >= 0 ? resolve(args[i + 1]) : fileURLToPath(new URL('..', import.meta.url));
+  // The exceptions name this repository's files: a synthetic --root (the script's own test) has none.
+  const { pkgs, violations, unexpected, stale } = check(root, i >= 0 ? [] : EXCEPTIONS);
+  for (const v of violations.filter((x) => !unexpected.includes(x))) {
+    const e = EXCEPTIONS.find((x) => x.file === v.file && x.from === v.from && x.to === v.to);
+    console.log(`known exception: ${v.file}: ${v.from} imports ${v.to} (${v.spec}) — ${e.why}`);
+  }
+  for (const v of unexpected) {
+    const a = pkgs.get(v.from);
+    const b = pkgs.get(v.to);
+    const kind = a.layer === b.layer && a.layer === LAYERS.audit ? 'worker packages never import each other' : `layer ${layerName(b)} is not below layer ${layerName(a)}`;
+    console.log(`LAYER VIOLATION: ${v.file}: ${v.from} imports ${v.to} (${v.spec}): ${kind}`);
+  }
+  for (const e of stale) console.log(`STALE EXCEPTION: ${e.file}: ${e.from} -> ${e.to} no longer occurs; remove it from scripts/check-layers.mjs`);
+  if (unexpected.length > 0 || stale.length > 0) process.exit(1);
+  console.log(`import layering OK: ${pkgs.size} packages, contracts <- core <- runtime <- {audit, gateway, engine} <- apps${violations.length ? ` (${violations.length} known exception${violations.length > 1 ? 's' : ''})` : ''}`);
+}
