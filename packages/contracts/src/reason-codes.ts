@@ -134,6 +134,8 @@ export const REASON_CODES = {
   AIGATE_TRANSPORT_ERROR: r('CRIT', 'PAUSE', 'manual', 'AI gate endpoint error (HTTP/network)'),
   AIGATE_BLOCKED: r('INFO', 'NONE', 'auto', 'AI gate blocked the decision'),
   AIGATE_PRECONDITION_FAILED: r('CRIT', 'PAUSE', 'manual', 'AI gate not called: its preconditions failed (invalid decision, payload too large, no key)'),
+  // --- user data stream silence (appended)
+  USER_STREAM_SILENT: r('WARN', 'DEGRADE', 'auto', 'user data stream connected but silent: REST showed order changes it never delivered; REST-only reconcile'),
 } as const satisfies Record<string, ReasonSpec>;
 
 export type ReasonCode = keyof typeof REASON_CODES;

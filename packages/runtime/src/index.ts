@@ -11,3 +11,4 @@ export * from './worker-main.js';
 export * from './config-doc.js';
 export * from './reason-latch.js';
 export * from './crash-point.js';
+export * from './event-tally.js';
