@@ -76,7 +76,12 @@ export class UserStreamWatch {
     if (this.subscribedVenueAt === null || r.ts_ms === null || r.ts_ms <= this.subscribedVenueAt) return;
     const p: Progress = { rank: rankOf(r.status), qty: new Dec(r.executed_qty) };
     const s = this.seen.get(r.client_order_id);
-    if (s && !ahead(p, s)) return;
+    if (s && !ahead(p, s)) {
+      // Still current (an open order polled by reconcile): kept fresh so eviction takes stale ones.
+      this.seen.delete(r.client_order_id);
+      this.seen.set(r.client_order_id, s);
+      return;
+    }
     const x = this.expected.get(r.client_order_id);
     if (x && !ahead(p, x.progress)) return;
     const now = this.d.now();
