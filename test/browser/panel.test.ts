@@ -112,6 +112,54 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     await page.screenshot({ path: `${ARTIFACTS}panel.png`, fullPage: true });
   });
 
+  it('shows a stop order by its stop price (stop-limit: with its limit; trailing: its delta), never as a price of 0', async () => {
+    // The OCO placed above: its stop leg is a STOP_LOSS_LIMIT working at the venue.
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#open-orders tr')).some((tr) => tr.children[2]?.textContent === 'STOP_LOSS_LIMIT'), undefined, { timeout: 8000 });
+    const stopRow = await page.$$eval('#open-orders tr', (trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent ?? '')).find((c) => c[2] === 'STOP_LOSS_LIMIT'));
+    const placed = JSON.parse(bot.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED' ORDER BY seq DESC LIMIT 1")[0]!.payload) as { stop_price: string };
+    expect(stopRow![4]).toMatch(/^stop [\d.]+ · limit [\d.]+$/);
+    expect(stopRow![4]!.startsWith(`stop ${placed.stop_price} `)).toBe(true);
+    // The page's own cell builder for the rows a trailing or stop-market order makes (the venue reports price 0).
+    const cells = await page.evaluate(() => {
+      const f = (window as unknown as { priceCell: (x: Record<string, unknown>) => HTMLElement }).priceCell;
+      return [
+        f({ type: 'STOP_LOSS', price: '0.00000000', stop_price: null, trailing_delta_bps: 120 }).textContent,
+        f({ type: 'STOP_LOSS', price: '0.00000000', stop_price: '61000.00', trailing_delta_bps: null }).textContent,
+        f({ type: 'LIMIT', price: '64000.10', stop_price: null, trailing_delta_bps: null }).textContent,
+      ];
+    });
+    expect(cells).toEqual(['trailing 120 bps', 'stop 61000.00', '64000.10']);
+    // No row's price column reads as a zero price.
+    const priceCol = await page.$$eval('#open-orders tr, #recent-orders tr', (trs) => trs.map((tr) => tr.children[4]?.textContent ?? ''));
+    expect(priceCol.filter((p) => /^0(\.0+)?$/.test(p))).toEqual([]);
+  });
+
+  it('lists every alert of the run by key with count, first and last seen, and shows the health signal tiles', async () => {
+    bot.sup.raise('WS_STALE', 'gateway', { why: 'browser test', symbol: 'BTCUSDT' });
+    bot.sup.clear('WS_STALE', 'gateway');
+    await new Promise((r) => setTimeout(r, 50));
+    bot.sup.raise('WS_STALE', 'gateway', { why: 'browser test again', symbol: 'BTCUSDT' });
+    bot.sup.clear('WS_STALE', 'gateway');
+    const row = page.locator('#alert-keys tr', { hasText: 'WS_STALE' });
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#alert-keys tr')).some((tr) => tr.textContent?.includes('WS_STALE') && tr.children[4]?.textContent === '2'), undefined, { timeout: 5000 });
+    const cells = await row.first().locator('td').allInnerTexts();
+    expect(cells.slice(0, 5)).toEqual(['WARN', 'gateway', 'WS_STALE', 'BTCUSDT', '2']);
+    const [first, last] = await row.first().locator('td').evaluateAll((tds) => [tds[5]!.getAttribute('title'), tds[6]!.getAttribute('title')]);
+    expect(Date.parse(last!)).toBeGreaterThan(Date.parse(first!));
+    expect(await page.locator('#alert-total').textContent()).toMatch(/^\(\d+ alerts, \d+ keys\)$/);
+
+    // Health signals: one tile per signal the operations rules list, filled from the running bot.
+    // (the engine's gate latency arrives with its next heartbeat, the page redraws every second)
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#signal-tiles .tile')).some((t) => t.querySelector('.k')?.textContent === 'AIGATE_CALL mean' && / ms$/.test(t.querySelector('.v')?.textContent ?? '')), undefined, { timeout: 10_000 });
+    const tilesMap = Object.fromEntries(await page.$$eval('#signal-tiles .tile', (ts) => ts.map((t) => [t.querySelector('.k')?.textContent ?? '', t.querySelector('.v')?.textContent ?? ''])));
+    expect(Object.keys(tilesMap)).toEqual(['WS reconnects/min', 'RATE_LIMIT', 'REST_THROTTLED', 'SENT_UNKNOWN', 'writer queue', 'writer lag', 'AIGATE errors', 'AIGATE_CALL mean', 'AIGATE_CALL variance', 'BLOCK EDGE_TOO_LOW', 'BLOCK COST_TOO_HIGH', 'quarantined', 'FILTERS_REFRESHED']);
+    expect(tilesMap['FILTERS_REFRESHED']).toMatch(/^[1-9]\d* · .+ ago$/);
+    expect(tilesMap['SENT_UNKNOWN']).toBe('0');
+    expect(tilesMap['quarantined']).toBe('0');
+    expect(tilesMap['AIGATE_CALL mean']).toMatch(/^\d+ ms$/);
+    expect(tilesMap['writer queue']).toMatch(/^\d+ \([\d.]+ %\)$/);
+  });
+
   it('toasts a CRIT alert within 2 s; Ack hides it and sends nothing', async () => {
     const raisedAt = Date.now();
     bot.sup.raise('CLOCK_DRIFT', 'gateway', { drift_ms: 900 });

@@ -69,6 +69,22 @@ describe('user data stream (WebSocket API) against apps/exchange-sim', () => {
     expect(h.events.find((e) => e.kind === 'order' && e.status === 'CANCELED')).toMatchObject({ client_order_id: 'vgeus2', exec_type: 'CANCELED' });
   });
 
+  it('the user_stream_silent fault keeps the subscription but drops every event until it is cleared', async () => {
+    const h = await setup();
+    await until('subscribed', () => stream!.state === 'SUBSCRIBED');
+    await fetch(`${h.s.admin}/admin/price`, { method: 'POST', body: JSON.stringify({ symbol: 'BTCUSDT', price: '64000' }) });
+    await fetch(`${h.s.admin}/admin/faults`, { method: 'POST', body: JSON.stringify({ kind: 'user_stream_silent' }) });
+    await placeBuy(h.s, 'vgeus3', '60000.00');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.events).toEqual([]);
+    expect(stream!.state).toBe('SUBSCRIBED');
+    expect(h.reasons.size).toBe(0);
+    await fetch(`${h.s.admin}/admin/faults`, { method: 'DELETE' });
+    await placeBuy(h.s, 'vgeus4', '60000.00');
+    await until('NEW of the second order', () => h.events.some((e) => e.kind === 'order' && e.client_order_id === 'vgeus4'));
+    expect(h.events.some((e) => e.kind === 'order' && e.client_order_id === 'vgeus3')).toBe(false);
+  });
+
   it('eventStreamTerminated: USER_STREAM_TERMINATED, a gap, a resubscription, and the reasons clear', async () => {
     const h = await setup();
     await until('subscribed', () => stream!.state === 'SUBSCRIBED');

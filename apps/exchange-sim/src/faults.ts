@@ -14,6 +14,11 @@ export const FAULT_KINDS = [
   'ws_stall',
   /** A definitive Binance error ({code,msg}, HTTP status) on the route: nothing is executed. */
   'reject',
+  /**
+   * The user data stream stays connected and subscribed (subscribe still answers 200) but delivers
+   * no event (executionReport, listStatus, balances) while the fault stands: a silent stream.
+   */
+  'user_stream_silent',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -52,7 +57,7 @@ export class Faults {
 
   add(f: FaultSpec): void {
     // ws_* and clock_skew are states, not per-request draws: one of each kind at a time.
-    this.active = this.active.filter((a) => a.kind !== f.kind || (!['clock_skew', 'ws_stall'].includes(f.kind) && a.route !== f.route));
+    this.active = this.active.filter((a) => a.kind !== f.kind || (!['clock_skew', 'ws_stall', 'user_stream_silent'].includes(f.kind) && a.route !== f.route));
     this.active.push(f);
   }
 

@@ -79,7 +79,7 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
   });
   const wss = new WebSocketServer({ server: wsHttp });
   const streams = new MarketStreams(ex, faults, { pingMs: o.wsPingMs ?? 20_000, now });
-  const wsApi = new WsApi(ex, now);
+  const wsApi = new WsApi(ex, now, () => faults.peek('user_stream_silent') !== null);
   const lifetimeMs = o.wsLifetimeMs ?? 24 * 3_600_000;
   wss.on('connection', (ws, req: IncomingMessage) => {
     // Binance: a connection is valid for 24 hours; expect to be disconnected at the mark.

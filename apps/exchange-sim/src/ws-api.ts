@@ -23,6 +23,8 @@ export class WsApi {
   constructor(
     private readonly ex: Exchange,
     private readonly now: () => number,
+    /** The user_stream_silent fault: events are dropped, the connection and subscription stay. */
+    private readonly silent: () => boolean = () => false,
   ) {
     ex.listeners.push((o, fill) => this.onOrder(o, fill));
     ex.listListeners.push((e) => this.onList(e));
@@ -32,7 +34,7 @@ export class WsApi {
   /** An admin balance edit stands for a deposit or withdrawal: balanceUpdate, then the new position. */
   private onBalance(apiKey: string, asset: string, delta: bigint, time: number): void {
     const subs = [...this.subs].filter((s) => s.apiKey === apiKey);
-    if (subs.length === 0) return;
+    if (subs.length === 0 || this.silent()) return;
     const now = this.now();
     const b = this.ex.balance(apiKey, asset);
     for (const s of subs) {
@@ -88,7 +90,7 @@ export class WsApi {
   /** listStatus: sent when a list starts (EXEC_STARTED/EXECUTING) and when it ends (ALL_DONE). */
   private onList(e: ListEvent): void {
     const subs = [...this.subs].filter((s) => s.apiKey === e.list.apiKey);
-    if (subs.length === 0) return;
+    if (subs.length === 0 || this.silent()) return;
     const event = {
       e: 'listStatus',
       E: this.now(),
@@ -110,7 +112,7 @@ export class WsApi {
 
   private onOrder(o: Order, fill: Fill | null): void {
     const subs = [...this.subs].filter((s) => s.apiKey === o.apiKey);
-    if (subs.length === 0) return;
+    if (subs.length === 0 || this.silent()) return;
     const now = this.now();
     const x = fill ? 'TRADE' : o.status === 'CANCELED' ? 'CANCELED' : o.status === 'EXPIRED' ? 'EXPIRED' : 'NEW';
     // A cancel's report carries the cancel's own id in `c` and the order's in `C` (as Binance).

@@ -2,15 +2,7 @@ import got from 'got';
 import type { ActiveReason, AlertsConfig, JsonObject } from '@vigil/contracts';
 import { REASON_CODES } from '@vigil/contracts';
 import { backoffMs, redact, registerSecret } from '@vigil/core';
-
-const COLORS = { CRIT: '\x1b[41;97m', WARN: '\x1b[43;30m', INFO: '\x1b[44;97m' } as const;
-
-/** Console side of ALERT_RAISED: one line per alert, coloured on a terminal, secrets redacted. */
-export function printAlert(r: ActiveReason, stream: NodeJS.WriteStream = process.stderr): void {
-  const tag = stream.isTTY ? `${COLORS[r.severity]} ${r.severity} \x1b[0m` : `[${r.severity}]`;
-  const detail = JSON.stringify(redact(r.detail));
-  stream.write(`${new Date(r.last_ts_ms).toISOString()} ALERT ${tag} ${r.code} source=${r.source} count=${r.count} - ${REASON_CODES[r.code].summary} ${detail}\n`);
-}
+import type { AlertNotice } from './alert-hub.js';
 
 /** What a webhook receives (POST, application/json). */
 export type WebhookBody =
@@ -19,9 +11,11 @@ export type WebhookBody =
       readonly run_id: string;
       readonly ts_ms: number;
       readonly severity: 'CRIT' | 'WARN' | 'INFO';
-      readonly reason_code: string;
+      /** null for a worker's alert that carries no reason code. */
+      readonly reason_code: string | null;
       readonly summary: string;
       readonly source: string;
+      readonly symbol?: string | null;
       readonly count: number;
       readonly since_ms: number;
       readonly detail: JsonObject;
@@ -225,6 +219,12 @@ export class WebhookNotifier {
   alert(r: ActiveReason): void {
     if (!this.enabled || !this.on.has(r.severity)) return;
     this.send({ kind: 'ALERT_RAISED', run_id: this.runId, ts_ms: r.last_ts_ms, severity: r.severity, reason_code: r.code, summary: REASON_CODES[r.code].summary, source: r.source, count: r.count, since_ms: r.since_ms, detail: redact(r.detail) });
+  }
+
+  /** Any alert on the one alert path (the supervisor's reasons and every worker's ALERT_RAISED). */
+  notice(n: AlertNotice): void {
+    if (!this.enabled || !this.on.has(n.severity)) return;
+    this.send({ kind: 'ALERT_RAISED', run_id: this.runId, ts_ms: n.ts_ms, severity: n.severity, reason_code: n.reason_code, summary: n.summary, source: n.source, symbol: n.symbol, count: n.count ?? 1, since_ms: n.since_ms ?? n.ts_ms, detail: redact(n.detail) });
   }
 
   modeChanged(from: string, to: string, modeSeq: number, reasons: readonly JsonObject[], tsMs: number = Date.now()): void {

@@ -21,7 +21,7 @@ type EngineMetrics = {
 
 /** The supervisor's state as the panel and /api/health read it: plain data, computed on demand. */
 export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: string): PanelSource & { close(): void } {
-  const registry = createMetrics(sup);
+  const registry = createMetrics(sup, () => signals());
   const reads = auditPanelReads(varDir);
   let storageCache: { at: number; value: JsonObject } | null = null;
   const symbols = sup.config.exchange.symbols;
@@ -44,8 +44,12 @@ export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: st
   });
   sampler.start();
 
+  const signals = (): JsonObject =>
+    sup.signals.snapshot(Date.now(), { gateway: sup.hosts.gateway.lastHeartbeat?.metrics ?? {}, engine: engineMetrics() as JsonObject, audit: auditMetrics() as JsonObject });
   return {
     alerts: () => reads.alerts(),
+    alertKeys: (): JsonObject => ({ keys: sup.alerts.list() as unknown as JsonObject[], total: sup.alerts.total }),
+    signals,
     stages: () => reads.stages(),
     reconcile: () => reads.reconcile(),
     intents: () => reads.intents(),

@@ -21,7 +21,9 @@ import {
 import { AuditReader } from '@vigil/audit';
 import { backoffMs, ModeAuthority, type ModeChange } from '@vigil/core';
 import { AuditClient, EventFactory, type Logger, type Rejection } from '@vigil/runtime';
-import { printAlert, WebhookNotifier } from './alerts.js';
+import { AlertHub, noticeOfReason, noticeOfWorker } from './alert-hub.js';
+import { WebhookNotifier } from './alerts.js';
+import { HealthSignals } from './health-signals.js';
 import { WorkerHost, type DownCause } from './worker-host.js';
 
 const require = createRequire(import.meta.url);
@@ -37,7 +39,7 @@ export interface SupervisorOptions {
   readonly now?: () => number;
   /** Worker entry files; defaults to the built packages. */
   readonly entries?: Partial<Record<WorkerName, string>>;
-  /** Print alerts on the console (off in tests). */
+  /** Write alerts to the log (its console and file); off in tests that keep their output quiet. */
   readonly consoleAlerts?: boolean;
 }
 
@@ -81,6 +83,10 @@ export class Supervisor {
   lastCycleCompletedAt: number | null = null;
   /** Alerting outside the page (webhooks); a no-op without configured URLs. */
   readonly webhooks: WebhookNotifier;
+  /** The one alert path: console, panel and webhooks for every ALERT_RAISED of every thread. */
+  readonly alerts: AlertHub;
+  /** Health signals (operations rules) from the workers' heartbeats and event tallies. */
+  readonly signals = new HealthSignals();
   channelRejects = 0;
   startedAt = 0;
   private published: ModeState;
@@ -107,6 +113,7 @@ export class Supervisor {
     });
     this.published = this.authority.state();
     this.webhooks = new WebhookNotifier(this.cfg.alerts, o.runId);
+    this.alerts = new AlertHub({ log: o.log, webhooks: this.webhooks, console: o.consoleAlerts !== false });
     this.events = new EventFactory(o.runId, 'supervisor', this.now);
     this.audit = new AuditClient({
       label: 'supervisor',
@@ -296,7 +303,14 @@ export class Supervisor {
     switch (ev.type) {
       case 'ready':
       case 'heartbeat':
-        if (ev.type === 'heartbeat') this.checkLoopLag(name, ev.loop.p99_ms);
+        if (ev.type === 'heartbeat') {
+          this.checkLoopLag(name, ev.loop.p99_ms);
+          this.signals.observe(name, ev.metrics);
+        }
+        return;
+      case 'alert':
+        // Already in the audit (the worker appended it): console, panel and webhooks from here.
+        this.alerts.deliver(noticeOfWorker(ev.alert));
         return;
       case 'reason_raised':
         this.raise(ev.code, name, ev.detail);
@@ -469,8 +483,7 @@ export class Supervisor {
 
   private alert(r: ActiveReason): void {
     this.record('ALERT_RAISED', { source: r.source, count: r.count, detail: r.detail, since_ms: r.since_ms }, { reason: r.code, severity: r.severity });
-    if (this.o.consoleAlerts !== false) printAlert(r);
-    this.webhooks.alert(r);
+    this.alerts.deliver(noticeOfReason(r));
   }
 
   /** Records an event: critical ones wait for the commit when a writer is attached. */

@@ -146,13 +146,30 @@ function renderStatus(s) {
   }
 }
 
+/**
+ * A stop order's price column shows its trigger, never the venue's 0 price of a stop-market order
+ * (which reads like a sale at zero): "stop 61000.00", with the limit for a stop-limit, and the
+ * delta for a trailing stop.
+ */
+const STOP_TYPES = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
+function priceCell(x) {
+  const trailing = x.trailing_delta_bps != null;
+  if (!trailing && !STOP_TYPES.has(x.type)) return cell(dash(x.price));
+  const parts = [];
+  if (x.stop_price != null && Number(x.stop_price) > 0) parts.push('stop ' + x.stop_price);
+  else if (!trailing) parts.push('stop ?');
+  if (trailing) parts.push('trailing ' + x.trailing_delta_bps + ' bps');
+  if (x.type && x.type.endsWith('_LIMIT') && x.price != null && Number(x.price) > 0) parts.push('limit ' + x.price);
+  return cell(parts.join(' · '), 'stop-price', 'venue price ' + dash(x.price));
+}
+
 function orderCols() {
   return [
     (x) => cell(dash(x.symbol)),
     (x) => cell(dash(x.side), x.side === 'BUY' ? 'pos' : x.side === 'SELL' ? 'neg' : ''),
     (x) => cell(dash(x.type)),
     (x) => cell(dash(x.status), x.status === 'NEW' || x.status === 'PARTIALLY_FILLED' ? 'status-open' : x.status === 'FILLED' ? 'status-done' : 'muted'),
-    (x) => cell(dash(x.price)),
+    (x) => priceCell(x),
     (x) => cell(dash(x.orig_qty)),
     (x) => cell(dash(x.executed_qty)),
     (x) => cell(short(x.client_order_id, 22), 'mono', x.client_order_id),
@@ -201,9 +218,56 @@ function renderGate(g) {
   rows($('gate-rows'), g.verdicts || [], [(x) => cell(x.verdict, 'verdict-' + x.verdict), (x) => cell(dash(x.error_code)), (x) => cell(x.n)], 'no gate call in 24 h');
 }
 
+function renderAlertKeys(a) {
+  const keys = a.keys || [];
+  $('alert-total').textContent = '(' + (a.total || 0) + ' alerts, ' + keys.length + ' keys)';
+  rows($('alert-keys'), keys, [
+    (x) => cell(x.severity, 'sev-' + x.severity),
+    (x) => cell(x.source),
+    (x) => cell(x.reason_code || '-', 'sev-' + x.severity),
+    (x) => cell(dash(x.symbol)),
+    (x) => cell(x.count, 'num'),
+    (x) => cell(clock(x.first_ts_ms), '', new Date(x.first_ts_ms).toISOString()),
+    (x) => cell(clock(x.last_ts_ms) + ' (' + ago(x.last_ts_ms) + ')', '', new Date(x.last_ts_ms).toISOString()),
+    (x) => cell(short(x.summary, 80), 'muted', x.summary),
+  ], 'no alert in this run');
+}
+
+/** The health signals of the operations rules; a dash means no sample yet, never zero. */
+function renderSignals(g) {
+  if (!g || g.available === false) { tiles($('signal-tiles'), [['signals', 'not wired']]); return; }
+  const n = (v) => (v == null ? null : v);
+  const ag = g.aigate || {};
+  const agc = ag.counts || {};
+  const agErr = Object.entries(agc).filter(([k]) => k !== 'AIGATE_BLOCKED').reduce((s, [, v]) => s + v, 0);
+  const su = g.sent_unknown || {};
+  const w = g.writer || {};
+  const q = g.quarantined || {};
+  const fr = g.filters_refreshed || {};
+  const b = g.blocks || {};
+  tiles($('signal-tiles'), [
+    ['WS reconnects/min', n(g.ws_reconnects_per_min), g.ws_reconnects_per_min > 0 ? 'warn' : ''],
+    ['RATE_LIMIT', n(g.rate_limit_total), g.rate_limit_total > 0 ? 'bad' : ''],
+    ['REST_THROTTLED', n(g.rest_throttled_total), g.rest_throttled_total > 0 ? 'warn' : ''],
+    ['SENT_UNKNOWN', su.count == null ? null : su.count + (su.oldest_age_ms == null ? '' : ' · oldest ' + secs(su.oldest_age_ms)), su.count > 0 ? 'bad' : '', 'intents in SENT_UNKNOWN now and the age of the oldest'],
+    ['writer queue', w.queue_depth == null ? null : w.queue_depth + ' (' + w.queue_pct + ' %)', w.queue_pct > 50 ? 'bad' : ''],
+    ['writer lag', w.lag_ms == null ? null : secs(w.lag_ms)],
+    ['AIGATE errors', agErr, agErr > 0 ? 'bad' : '', Object.entries(agc).map(([k, v]) => k + ' ' + v).join(', ')],
+    ['AIGATE_CALL mean', ag.latency_mean_ms == null ? null : ag.latency_mean_ms.toFixed(0) + ' ms', '', 'over the last ' + dash(ag.latency_n) + ' calls'],
+    ['AIGATE_CALL variance', ag.latency_variance_ms2 == null ? null : ag.latency_variance_ms2.toFixed(0) + ' ms²'],
+    ['BLOCK EDGE_TOO_LOW', n(b.EDGE_TOO_LOW)],
+    ['BLOCK COST_TOO_HIGH', n(b.COST_TOO_HIGH)],
+    ['quarantined', q.count == null ? null : q.count + (q.symbols && q.symbols.length ? ' · ' + q.symbols.join(', ') : ''), q.count > 0 ? 'bad' : ''],
+    ['FILTERS_REFRESHED', fr.count + (fr.last_ts_ms == null ? '' : ' · ' + ago(fr.last_ts_ms)), '', fr.last_ts_ms == null ? 'never this run' : new Date(fr.last_ts_ms).toISOString()],
+  ]);
+  $('signal-tiles').dataset.ts = String(g.ts_ms);
+}
+
 async function sections() {
   try {
-    const [a, st, it, rc, ch, od, pn, gt] = await Promise.all(['/api/alerts', '/api/stages', '/api/intents', '/api/reconcile', '/api/churn', '/api/orders', '/api/pnl', '/api/gate'].map(getJson));
+    const [a, st, it, rc, ch, od, pn, gt, sg] = await Promise.all(['/api/alerts', '/api/stages', '/api/intents', '/api/reconcile', '/api/churn', '/api/orders', '/api/pnl', '/api/gate', '/api/signals'].map(getJson));
+    renderAlertKeys(a);
+    renderSignals(sg);
     const sev = { CRIT: 0, WARN: 1, INFO: 2 };
     const alerts = a.alerts.slice().sort((x, y) => (sev[x.severity] - sev[y.severity]) || (y.seq - x.seq));
     rows($('alert-rows'), alerts, [(x) => cell(x.severity, 'sev-' + x.severity), (x) => cell(x.reason_code || '-', 'sev-' + x.severity), (x) => cell(x.source || '-'), (x) => cell(ago(x.ts_ms), '', new Date(x.ts_ms).toISOString()), (x) => cell(x.stage || '-'), (x) => cell(x.cycle_id == null ? '-' : x.cycle_id), (x) => cell(short(x.decision_id, 14), 'mono', x.decision_id), (x) => cell(short(x.order_intent_id, 14), 'mono', x.order_intent_id)], 'no alert recorded');

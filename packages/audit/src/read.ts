@@ -46,7 +46,17 @@ export interface OrderRow {
   readonly orig_qty: string | null;
   readonly executed_qty: string | null;
   readonly exchange_order_id: string | null;
+  /** From the order's intent as committed before it was sent (INTENT_CREATED): a stop's trigger price. */
+  readonly stop_price: string | null;
+  /** A trailing stop's delta in basis points (its intent's), null otherwise. */
+  readonly trailing_delta_bps: number | null;
 }
+
+/**
+ * A stop order's levels as its intent recorded them (the orders table keeps what the venue
+ * reports, where a stop's price is 0): joined by primary key, so no scan.
+ */
+const INTENT_STOP = "json_extract(ie.payload, '$.stop_price') AS stop_price, json_extract(ie.payload, '$.trailing_delta_bps') AS trailing_delta_bps";
 
 export interface FillRow {
   readonly seq: number;
@@ -102,16 +112,16 @@ export class AuditReader {
       lastReconcile: this.db.prepare('SELECT seq, ts_ms, cycle_id, duration_ms, drift, diffs FROM reconcile_runs ORDER BY seq DESC LIMIT 1'),
       diffs: this.db.prepare('SELECT seq, ts_ms, cycle_id, decision_id, order_intent_id, kind, detail FROM reconcile_diffs ORDER BY seq DESC LIMIT ?'),
       openOrders: this.db.prepare(
-        `SELECT o.client_order_id, o.ts_ms, o.order_intent_id, i.state AS intent_state, o.symbol, o.side, o.type, o.status, o.price, o.orig_qty, o.executed_qty, o.exchange_order_id
-         FROM orders o LEFT JOIN order_intents i ON i.order_intent_id = o.order_intent_id
+        `SELECT o.client_order_id, o.ts_ms, o.order_intent_id, i.state AS intent_state, o.symbol, o.side, o.type, o.status, o.price, o.orig_qty, o.executed_qty, o.exchange_order_id, ${INTENT_STOP}
+         FROM orders o LEFT JOIN order_intents i ON i.order_intent_id = o.order_intent_id LEFT JOIN events ie ON ie.seq = i.created_seq
          WHERE o.status IN (${OPEN_ORDER_STATUSES.map((x) => `'${x}'`).join(', ')}) ORDER BY o.ts_ms DESC LIMIT ?`,
       ),
       // The most recently updated orders, found through the newest ORDER_UPDATED events (index
       // events_type_seq) rather than by sorting the whole orders table (which has no last_seq index).
       recentOrderIds: this.db.prepare("SELECT json_extract(payload, '$.client_order_id') AS c FROM events WHERE event_type = 'ORDER_UPDATED' ORDER BY seq DESC LIMIT ?"),
       recentOrders: this.db.prepare(
-        `SELECT o.client_order_id, o.ts_ms, o.order_intent_id, i.state AS intent_state, o.symbol, o.side, o.type, o.status, o.price, o.orig_qty, o.executed_qty, o.exchange_order_id
-         FROM orders o LEFT JOIN order_intents i ON i.order_intent_id = o.order_intent_id
+        `SELECT o.client_order_id, o.ts_ms, o.order_intent_id, i.state AS intent_state, o.symbol, o.side, o.type, o.status, o.price, o.orig_qty, o.executed_qty, o.exchange_order_id, ${INTENT_STOP}
+         FROM orders o LEFT JOIN order_intents i ON i.order_intent_id = o.order_intent_id LEFT JOIN events ie ON ie.seq = i.created_seq
          WHERE o.client_order_id IN (SELECT value FROM json_each(?)) ORDER BY o.last_seq DESC`,
       ),
       intentsOpen: this.db.prepare("SELECT state, count(*) AS n FROM order_intents WHERE state IN ('CREATED', 'SENT_UNKNOWN') GROUP BY state"),

@@ -105,6 +105,8 @@ export interface ExchangeConfig {
   readonly ws_reconnect_backoff_max_ms: number;
   readonly ws_reconnects_per_min_unstable: number;
   readonly ws_max_connection_ms: number;
+  readonly user_stream_silence_window_ms: number;
+  readonly user_stream_silence_probation_ms: number;
 }
 
 export interface AiGateConfig {
@@ -146,6 +148,7 @@ export interface EngineConfig {
   readonly trailing_enabled: boolean;
   readonly trailing_activate_bps: number;
   readonly manual_change_policy: 'adopt' | 'pause';
+  readonly reconcile_stream_degraded_interval_ms: number;
 }
 
 /** How a due re-quote reaches the venue: a cancel then a new order, or one cancelReplace call. */

@@ -145,6 +145,8 @@ export const REASON_CODES = {
   // --- backups and retention (no trading consequence: the live database is intact; an operator is told)
   BACKUP_VERIFY_FAILED: r('WARN', 'NONE', 'auto', 'a backup copy failed integrity_check or its hash chain; it was deleted, the next try is after backup_retry_ms'),
   RETENTION_FAILED: r('WARN', 'NONE', 'auto', 'archiving old audit days failed; the live database keeps them (it only grows) until it succeeds'),
+  // --- user data stream silence (appended)
+  USER_STREAM_SILENT: r('WARN', 'DEGRADE', 'auto', 'user data stream connected but silent: REST showed order changes it never delivered; REST-only reconcile'),
 } as const satisfies Record<string, ReasonSpec>;
 
 export type ReasonCode = keyof typeof REASON_CODES;

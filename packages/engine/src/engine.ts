@@ -370,6 +370,10 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   // --- the tick -----------------------------------------------------------------------------------
 
   const reconcileInterval = (): number => {
+    // The user stream cannot be trusted (silent, unstable, terminated): REST is the only source of
+    // order changes, so it is polled faster (a 429 back-off still stretches it via the governor).
+    const streamDown = (modeState?.reasons ?? []).some((r) => r.code === 'USER_STREAM_SILENT' || r.code === 'USER_STREAM_UNSTABLE' || r.code === 'USER_STREAM_TERMINATED');
+    if (streamDown && (lastHealth?.used_weight_pct ?? 0) <= 50) return Math.min(ecfg.reconcile_interval_ms, ecfg.reconcile_stream_degraded_interval_ms);
     // Under rate-limit pressure, reconcile less often (linearly up to the ceiling above 50 % used).
     const used = lastHealth?.used_weight_pct ?? 0;
     const stretch = used > 50 ? 1 + ((used - 50) / 50) * (ecfg.reconcile_interval_max_ms / ecfg.reconcile_interval_ms - 1) : 1;
@@ -713,6 +717,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       cycle_id: cycleId || null,
       startup_released: startupReleased,
       intents: intents.counts(),
+      sent_unknown_oldest_since_ms: intents.oldestUnknownSince(),
       open_orders: trader.openOrderCount(),
       // For the panel: churn per symbol in both windows against the limits, and today's P&L.
       churn: Object.fromEntries(

@@ -134,6 +134,13 @@ export class IntentBook {
     return c;
   }
 
+  /** When the oldest intent still in SENT_UNKNOWN became unknown (health signal), or null. */
+  oldestUnknownSince(): number | null {
+    let oldest: number | null = null;
+    for (const i of this.byId.values()) if (i.state === 'SENT_UNKNOWN' && i.unknown_since !== null && (oldest === null || i.unknown_since < oldest)) oldest = i.unknown_since;
+    return oldest;
+  }
+
   /** Forget final intents older than `ms` (the audit keeps them). */
   prune(ms: number): void {
     const cut = this.d.now() - ms;

@@ -6,6 +6,7 @@ import { createRestClient } from './rest-client.js';
 import { MarketStream } from './market-stream.js';
 import { OrderDesk } from './order-desk.js';
 import { UserStream } from './user-stream.js';
+import { UserStreamWatch } from './user-stream-watch.js';
 import { VenueSession } from './venue-session.js';
 import {
   MARKET_CHANNEL,
@@ -14,6 +15,7 @@ import {
   type GatewayHealth,
   type GatewaySide,
   type JsonObject,
+  type OrderReport,
   type PortName,
 } from '@vigil/contracts';
 import { percentile } from '@vigil/core';
@@ -42,10 +44,11 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
       onReject: auditRejection(ctx, audit),
       onRequest: {
         gateway_ping: (i) => ({ sent_ts_ms: i.sent_ts_ms, gateway_ts_ms: Date.now() }),
-        place_order: (i) => desk.place(i.order, i.context ?? {}, i.trace),
-        cancel_order: (i) => desk.cancel(i.symbol, i.client_order_id),
-        query_order: (i) => desk.query(i.symbol, i.client_order_id),
-        open_orders: (i) => desk.openOrders(i.symbol),
+        // Order reports seen over REST are the silence watch's evidence (user stream owes them).
+        place_order: (i) => desk.place(i.order, i.context ?? {}, i.trace).then(seenOverRest),
+        cancel_order: (i) => desk.cancel(i.symbol, i.client_order_id).then(seenOverRest),
+        query_order: (i) => desk.query(i.symbol, i.client_order_id).then(seenOverRest),
+        open_orders: (i) => desk.openOrders(i.symbol).then(seenOverRest),
         account: () => desk.account(),
         test_order: (i) => desk.test(i.order),
         cancel_replace: (i) => desk.cancelReplace(i.request),
@@ -69,6 +72,41 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
   const latch = reasonLatch(ctx);
   const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => latch.set(code, on, detail);
   const ex = cfg.exchange;
+  /** Health counters: HTTP 429 answers, and requests the governor held back (never sent). */
+  const restCounts = { http_429: 0, not_sent: { RATE_LIMIT: 0, REST_THROTTLED: 0, IP_BANNED: 0 } };
+  const watch = new UserStreamWatch({ windowMs: ex.user_stream_silence_window_ms, now: Date.now, venueNow: () => clock.exchangeNow(Date.now()) });
+  /** When USER_STREAM_SILENT was raised and the stream resubscribed (null: not silent). */
+  let silentSince: number | null = null;
+  let silentCount = 0;
+  function seenOverRest<T>(out: T): T {
+    const o = out as { kind?: string; body?: unknown };
+    if (o.kind === 'OK' && o.body) for (const r of Array.isArray(o.body) ? o.body : [o.body]) watch.onRest(r as OrderReport);
+    return out;
+  }
+  const checkSilence = (): void => {
+    if (!userStream) return;
+    const overdue = watch.overdue();
+    if (overdue.length > 0) {
+      silentCount++;
+      silentSince = Date.now();
+      // Raised again (latch permitting) with the newest evidence; the engine reconciles over REST
+      // (faster while the reason stands), and a fresh subscription is asked for.
+      if (latch.has('USER_STREAM_SILENT')) ctx.raise('USER_STREAM_SILENT', { window_ms: ex.user_stream_silence_window_ms, undelivered: overdue.slice(0, 5) as unknown as JsonObject[], times: silentCount });
+      else reason('USER_STREAM_SILENT', true, { window_ms: ex.user_stream_silence_window_ms, undelivered: overdue.slice(0, 5) as unknown as JsonObject[], times: silentCount });
+      engine?.emit({ type: 'user_stream_gap', ts_ms: Date.now(), why: `silent: ${overdue.length} order change(s) seen over REST not delivered within ${ex.user_stream_silence_window_ms} ms` });
+      userStream.resubscribe('silent');
+      return;
+    }
+    // No new evidence for the probation time after the resubscription: nothing shows the stream
+    // still owes anything (faster REST polling stood guard meanwhile).
+    if (silentSince !== null && userStream.state === 'SUBSCRIBED' && Date.now() - silentSince >= ex.user_stream_silence_probation_ms) recovered('probation');
+  };
+  const recovered = (how: string): void => {
+    if (silentSince === null) return;
+    silentSince = null;
+    ctx.log.info(`user stream no longer silent (${how})`);
+    reason('USER_STREAM_SILENT', false, {});
+  };
   const clock = createClockEstimator({ driftMaxMs: ex.clock_drift_max_ms_live });
   const governor = createRateGovernor([]);
   const secrets = ctx.init.secrets;
@@ -80,7 +118,11 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     orderTimeoutMs: ex.order_timeout_ms,
     clock: { localNow: Date.now, exchangeNow: (t) => clock.exchangeNow(t) },
     governor,
-    onResponse: (r) => audit.append(ctx.events.make('REST_CALLED', { method: r.method, path: r.path, kind: r.callKind, attempt: r.attempt, status: r.status, outcome: r.outcome, duration_ms: r.durationMs })),
+    onResponse: (r) => {
+      if (r.status === 429) restCounts.http_429++;
+      audit.append(ctx.events.make('REST_CALLED', { method: r.method, path: r.path, kind: r.callKind, attempt: r.attempt, status: r.status, outcome: r.outcome, duration_ms: r.durationMs }));
+    },
+    onNotSent: (cause) => void restCounts.not_sent[cause]++,
   });
   const session = new VenueSession({
     rest,
@@ -129,12 +171,17 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
         exchangeNow: () => clock.exchangeNow(Date.now()),
         reason,
         onEvent: (event) => {
+          watch.onStream(event);
+          // Events flow again on a subscription made after the silence: the stream is back.
+          if (silentSince !== null) recovered('events flow again');
           engine?.emit({ type: 'user_event', event });
           audit.append(ctx.events.make('USER_EVENT_RECEIVED', event as unknown as JsonObject));
         },
         onGap: (why) => {
           engine?.emit({ type: 'user_stream_gap', ts_ms: Date.now(), why });
         },
+        onSubscribed: () => watch.subscribed(),
+        onLost: () => watch.lost(),
       })
     : null;
   const health = (): GatewayHealth => ({
@@ -176,6 +223,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     every(1000, async () => void (await Promise.all(catchUp.map((c) => c())))),
     // avgPrice (PERCENT_PRICE checks) kept warm so an order never waits for it.
     every(2000, () => desk.warmAvgPrices(ex.symbols)),
+    every(Math.max(50, Math.min(1000, Math.floor(ex.user_stream_silence_window_ms / 4))), () => checkSilence()),
   ];
 
   return {
@@ -191,6 +239,10 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
         ws_bad_frames: stream.badFrames,
         user_stream: userStream?.state ?? 'NO_CREDENTIALS',
         quarantined: [...desk.quarantined],
+        rest_http_429: restCounts.http_429,
+        rest_not_sent: restCounts.not_sent,
+        user_stream_silent_count: silentCount,
+        user_stream_pending: watch.pending().length,
         tick_to_order_p50_ms: desk.tickToOrder.length ? percentile(desk.tickToOrder, 50) : null,
         audit_attached: audit.attached,
         audit_held: audit.heldCount,

@@ -51,6 +51,8 @@ export type RestClientOptions = {
   readonly clock: RestClock;
   readonly governor: RateGovernor;
   readonly onResponse?: (info: ResponseInfo) => void;
+  /** A request the local governor held back (never sent): health counters. */
+  readonly onNotSent?: (cause: 'REST_THROTTLED' | 'RATE_LIMIT' | 'IP_BANNED') => void;
   /** Injected so tests need not wait out the read back-off. */
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -101,6 +103,7 @@ export function createRestClient(o: RestClientOptions): RestClient {
       const adm = o.governor.admit(callKind, weight, started, newOrders);
       if (!adm.admit) {
         const cause = adm.cause === 'BANNED' ? 'IP_BANNED' : adm.cause === 'RATE_LIMITED' ? 'RATE_LIMIT' : 'REST_THROTTLED';
+        o.onNotSent?.(cause);
         return { kind: 'NOT_SENT', cause, waitMs: adm.waitMs, detail: adm.detail };
       }
       const built = build();

@@ -17,6 +17,10 @@ export interface UserStreamDeps {
   readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
   readonly onEvent: (e: UserEvent) => void;
   readonly onGap: (why: string) => void;
+  /** The venue confirmed a subscription (the silence watch starts owing changes from here). */
+  readonly onSubscribed?: () => void;
+  /** The connection or subscription was lost (before the reconnect is scheduled). */
+  readonly onLost?: () => void;
   readonly random?: () => number;
 }
 
@@ -49,6 +53,23 @@ export class UserStream {
     this.ws?.terminate();
     this.ws = null;
     this.state = 'STOPPED';
+  }
+
+  /**
+   * A fresh connection and subscription while the current one looks alive but is silent: the old
+   * socket is dropped without raising USER_STREAM_UNSTABLE (USER_STREAM_SILENT already stands).
+   */
+  resubscribe(why: string): void {
+    if (this.stopped) return;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    const old = this.ws;
+    this.ws = null;
+    old?.removeAllListeners();
+    old?.on('error', () => {});
+    old?.terminate();
+    this.state = 'RECONNECTING';
+    this.connect(why);
   }
 
   private connect(why: string): void {
@@ -93,6 +114,7 @@ export class UserStream {
         this.state = 'SUBSCRIBED';
         this.d.reason('USER_STREAM_UNSTABLE', false, {});
         this.d.reason('USER_STREAM_TERMINATED', false, {});
+        this.d.onSubscribed?.();
         this.d.onGap(this.pendingWhy);
       } else {
         const err = m['error'] as { code?: unknown; msg?: unknown } | undefined;
@@ -166,6 +188,7 @@ export class UserStream {
     ws.on('error', () => {});
     ws.terminate();
     this.ws = null;
+    this.d.onLost?.();
     this.d.reason('USER_STREAM_UNSTABLE', true, { why, ...extra });
     this.d.onGap(why);
     const delay = backoffMs(this.attempt++, this.d.cfg.ws_reconnect_backoff_initial_ms, this.d.cfg.ws_reconnect_backoff_max_ms, this.d.random);

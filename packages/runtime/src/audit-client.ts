@@ -22,6 +22,8 @@ export interface AuditClientOptions {
   /** Events had to be dropped because the hold buffer overflowed: the caller must alert and PAUSE. */
   readonly onDropped?: (count: number) => void;
   readonly onDetached?: () => void;
+  /** Sees every event handed to append/appendCritical (health counters, alert routing). */
+  readonly onAppend?: (ev: EventEnvelope) => void;
 }
 
 /**
@@ -74,6 +76,7 @@ export class AuditClient {
   }
 
   append(ev: EventEnvelope): void {
+    this.opts.onAppend?.(ev);
     this.batch.push(toAuditRow(ev));
     if (!this.scheduled) {
       this.scheduled = true;
@@ -84,6 +87,7 @@ export class AuditClient {
   }
 
   async appendCritical(events: readonly EventEnvelope[]): Promise<CommitAck> {
+    for (const ev of events) this.opts.onAppend?.(ev);
     const rows = events.map(toAuditRow);
     // Bulk events queued before this one must not be overtaken by it.
     this.flushBatch();

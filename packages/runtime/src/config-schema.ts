@@ -134,6 +134,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         'rest_base_url', 'ws_market_url', 'ws_api_url', 'symbols', 'rest_timeout_ms', 'order_timeout_ms', 'time_sync_interval_ms',
         'time_sync_recv_window_ms', 'clock_drift_max_ms_live', 'filters_max_age_ms', 'quarantine_clear_ms', 'ws_stale_ms', 'ws_reconnect_backoff_initial_ms',
         'ws_reconnect_backoff_max_ms', 'ws_reconnects_per_min_unstable', 'ws_max_connection_ms',
+        'user_stream_silence_window_ms', 'user_stream_silence_probation_ms',
       ],
       properties: {
         rest_base_url: str('https://api.binance.com', 'url', 'Binance Spot REST base URL (the embedded default points at apps/exchange-sim).', { format: 'uri' }),
@@ -161,6 +162,8 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         ws_reconnect_backoff_max_ms: int(30_000, 'ms', 'Ceiling of the market-stream reconnect delay.', 10, 600_000),
         ws_reconnects_per_min_unstable: int(5, 'count', 'Reconnects within a minute above which the stream is WS_UNSTABLE (DEGRADE).', 1, 1000),
         ws_max_connection_ms: int(84_600_000, 'ms', 'Reconnect proactively before this age (Binance closes connections at 24 h).', 1000, 86_400_000),
+        user_stream_silence_window_ms: int(10_000, 'ms', 'An order change seen over REST (stamped after the user-stream subscription) that the stream has not delivered within this is silence: USER_STREAM_SILENT (DEGRADE), resubscribe.', 100, 600_000),
+        user_stream_silence_probation_ms: int(60_000, 'ms', 'After a resubscription for silence, USER_STREAM_SILENT clears on the first stream event, or once this long has passed with no undelivered change seen over REST.', 100, 3_600_000),
       },
     },
     aigate: {
@@ -205,7 +208,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         'cycle_interval_ms', 'stage_stuck_ms', 'quote_max_age_ms', 'intent_query_interval_ms', 'not_found_after_ms', 'not_found_min_queries',
         'reconcile_interval_ms', 'reconcile_interval_max_ms', 'reconcile_tolerance_steps', 'drift_bad_after_ms', 'manage_only_stable_ms',
         'stop_limit_offset_bps', 'unprotected_max_ms', 'protect_attempts_max', 'trailing_enabled', 'trailing_activate_bps',
-        'manual_change_policy',
+        'manual_change_policy', 'reconcile_stream_degraded_interval_ms',
       ],
       properties: {
         cycle_interval_ms: int(1000, 'ms', 'One decision cycle (snapshot -> strategy -> gate -> risk -> execute) per symbol at most this often.', 50, 3_600_000),
@@ -225,6 +228,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         trailing_enabled: bool(true, 'Swap OCO protection for a trailing stop once the position is in profit by trailing_activate_bps.'),
         trailing_activate_bps: int(80, 'bps', 'Unrealized profit at which the OCO is swapped for a trailing stop.', 1, 100_000),
         manual_change_policy: { type: 'string', enum: ['pause', 'adopt'], default: 'pause', 'x-unit': 'enum', description: 'A held position changed outside the bot (the coin sold by others, or gone from the balance without a trade): pause = PAUSE_NEEDS_MANUAL with the inventory, nothing placed on the symbol; adopt = the position becomes what is left of it at the venue (never more than the bot bought, never more than the balance).' },
+        reconcile_stream_degraded_interval_ms: int(3_000, 'ms', 'Reconcile interval while the user data stream is degraded (USER_STREAM_SILENT, USER_STREAM_UNSTABLE, USER_STREAM_TERMINATED): REST is then the only source of order changes.', 500, 3_600_000),
       },
     },
     strategy: {

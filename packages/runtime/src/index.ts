@@ -12,3 +12,4 @@ export * from './config-doc.js';
 export * from './reason-latch.js';
 export * from './crash-point.js';
 export * from './safe-read.js';
+export * from './event-tally.js';

@@ -19,6 +19,7 @@ import {
 import { AuditClient } from './audit-client.js';
 import { Endpoint, type RequestHandlers, type Rejection } from './channel.js';
 import { EventFactory } from './event-factory.js';
+import { alertOf, EventTally } from './event-tally.js';
 import { createLogger, type Logger } from './logger.js';
 import { LoopDelayMonitor, memoryUse, preciseNowMs } from './loop-delay.js';
 
@@ -39,6 +40,8 @@ export interface WorkerContext {
   clear(code: ReasonCode): void;
   /** Initial ports of a role, in the order given. */
   ports(name: PortName): MessagePort[];
+  /** Counts of the events this thread appended (sent with every heartbeat as metrics.event_tally). */
+  readonly tally: EventTally;
 }
 
 export interface WorkerLogic {
@@ -174,6 +177,7 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
     raise: (code, detail = {}) => void control.emit({ type: 'reason_raised', code, detail }),
     clear: (code) => void control.emit({ type: 'reason_cleared', code }),
     ports: (name) => init.ports.filter((p) => p.name === name).map((p) => p.port),
+    tally: new EventTally(),
   };
 
   const hbTimer = setInterval(() => {
@@ -198,7 +202,7 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
       loop: loop.sample(),
       mem: memoryUse(),
       channel_rejects: control.rejects,
-      metrics: logic.metrics?.() ?? {},
+      metrics: { ...(logic.metrics?.() ?? {}), event_tally: ctx.tally.toJson() },
     });
   }, cfg.supervisor.heartbeat_interval_ms);
   hbTimer.unref();
@@ -235,6 +239,12 @@ export function workerAuditClient(ctx: WorkerContext, label: string): AuditClien
     requestTimeoutMs: cfg.supervisor.request_timeout_ms,
     holdCapacity: cfg.audit.audit_writer_queue_capacity,
     onDropped: (n) => ctx.raise('DB_WRITER_DROPPED', { producer: label, dropped: n }),
+    // One alert path: an ALERT_RAISED goes to the audit and, as it is appended, to the supervisor
+    // (console, panel, webhooks); every event feeds this thread's health counters.
+    onAppend: (ev) => {
+      ctx.tally.add(ev);
+      if (ev.event_type === 'ALERT_RAISED') ctx.control.emit({ type: 'alert', alert: alertOf(ev, ctx.init.worker) });
+    },
   });
   for (const p of ctx.ports('audit')) audit.attach(p);
   return audit;

@@ -10,6 +10,10 @@ export interface PanelSource {
   health(): JsonObject;
   /** Recent alerts (ALERT_RAISED), newest first, from the audit read side. */
   alerts?(): JsonObject[];
+  /** Every alert of this run by key (source + reason + symbol): count, first and last seen. */
+  alertKeys?(): JsonObject;
+  /** The health signals of the operations rules (from heartbeats and event tallies, no audit scan). */
+  signals?(): JsonObject;
   /** The last 20 STAGE_CHANGED, newest first, from the audit read side. */
   stages?(): JsonObject[];
   /** Order intents by state, SENT_UNKNOWN first. */
@@ -41,7 +45,8 @@ export function createPanelApp(source: PanelSource, port: () => number): Hono {
   for (const [name, a] of Object.entries(ASSETS)) app.get(`/assets/${name}`, (c) => c.body(a.body, 200, { 'Content-Type': a.type }));
   app.get('/api/status', (c) => c.json(source.status()));
   app.get('/api/health', (c) => c.json(source.health()));
-  app.get('/api/alerts', (c) => c.json({ alerts: source.alerts?.() ?? [] }));
+  app.get('/api/alerts', (c) => c.json({ alerts: source.alerts?.() ?? [], ...(source.alertKeys?.() ?? { keys: [], total: 0 }) }));
+  app.get('/api/signals', (c) => c.json(source.signals?.() ?? { available: false }));
   app.get('/api/stages', (c) => c.json({ stages: source.stages?.() ?? [] }));
   app.get('/api/intents', (c) => c.json(source.intents?.() ?? { states: [] }));
   app.get('/api/reconcile', (c) => c.json(source.reconcile?.() ?? { last: null, diffs: [] }));

@@ -1,12 +1,12 @@
 import { Gauge, Registry } from 'prom-client';
-import { MODES, REASON_CODE_LIST, WORKERS } from '@vigil/contracts';
+import { MODES, REASON_CODE_LIST, WORKERS, type JsonObject } from '@vigil/contracts';
 import type { Supervisor } from '../supervisor.js';
 
 /**
  * Prometheus exposition of the health signals the operations rules list, read from the supervisor
  * at scrape time (collect callbacks), so nothing runs between scrapes.
  */
-export function createMetrics(sup: Supervisor): Registry {
+export function createMetrics(sup: Supervisor, signals?: () => JsonObject): Registry {
   const registry = new Registry();
   const modeGauge = new Gauge({
     name: 'vigil_mode',
@@ -82,5 +82,78 @@ export function createMetrics(sup: Supervisor): Registry {
   hooks('vigil_webhook_retries_total', 'Retried attempts per webhook URL', 'retries');
   hooks('vigil_webhook_dropped_total', 'Notifications dropped from a full queue (or at shutdown) per webhook URL', 'dropped');
   hooks('vigil_webhook_queued', 'Notifications waiting per webhook URL', 'queued');
+  new Gauge({
+    name: 'vigil_alerts_total',
+    help: 'Alerts (ALERT_RAISED of every thread) delivered since the supervisor started, by source, reason code and symbol',
+    labelNames: ['source', 'reason_code', 'symbol'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of sup.alerts.list()) this.set({ source: r.source, reason_code: r.reason_code ?? 'NONE', symbol: r.symbol ?? '' }, r.count);
+    },
+  });
+  if (signals) healthSignalGauges(registry, signals);
   return registry;
+}
+
+/** A number at `path` in the signals snapshot; null (no sample: the gauge is left unset) otherwise. */
+function at(o: JsonObject, path: readonly string[]): number | null {
+  let x: unknown = o;
+  for (const k of path) x = typeof x === 'object' && x !== null ? (x as Record<string, unknown>)[k] : undefined;
+  return typeof x === 'number' && Number.isFinite(x) ? x : null;
+}
+
+/**
+ * The health signals of the operations rules (docs/00 lists the names). Each scrape reads the
+ * supervisor's snapshot: heartbeat metrics and incremental event tallies, never an audit query.
+ */
+function healthSignalGauges(registry: Registry, signals: () => JsonObject): void {
+  const one = (name: string, help: string, path: readonly string[], scale = 1): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const v = at(signals(), path);
+        if (v === null) this.reset();
+        else this.set(v * scale);
+      },
+    });
+  };
+  const labelled = (name: string, help: string, label: string, path: readonly string[]): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const m = pathObj(signals(), path);
+        for (const [k, v] of Object.entries(m)) if (typeof v === 'number') this.set({ [label]: k }, v);
+      },
+    });
+  };
+  one('vigil_ws_reconnects_per_minute', 'Market-stream reconnects in the last minute (gateway)', ['ws_reconnects_per_min']);
+  one('vigil_rate_limit_total', 'RATE_LIMIT: HTTP 429 answers plus requests not sent during a 429 back-off (gateway, this run)', ['rate_limit_total']);
+  one('vigil_rest_throttled_total', 'REST_THROTTLED: requests held back by the local rate-limit governor (gateway, this run)', ['rest_throttled_total']);
+  one('vigil_sent_unknown_intents', 'Order intents in SENT_UNKNOWN now (engine)', ['sent_unknown', 'count']);
+  one('vigil_sent_unknown_oldest_age_seconds', 'Age of the oldest SENT_UNKNOWN intent', ['sent_unknown', 'oldest_age_ms'], 1 / 1000);
+  one('vigil_writer_queue_depth', 'Audit writer queue depth (events)', ['writer', 'queue_depth']);
+  one('vigil_writer_queue_pct', 'Audit writer queue fill, percent of capacity', ['writer', 'queue_pct']);
+  one('vigil_writer_lag_seconds', 'Age of the oldest event waiting in the audit writer queue', ['writer', 'lag_ms'], 1 / 1000);
+  labelled('vigil_aigate_events_total', 'AI gate outcomes by reason code (AIGATE_TIMEOUT, AIGATE_SCHEMA_INVALID, ...), this run', 'code', ['aigate', 'counts']);
+  one('vigil_aigate_calls_total', 'AIGATE_CALL events, this run', ['aigate', 'calls']);
+  one('vigil_aigate_call_latency_mean_seconds', 'Mean AI gate call latency over the engine window', ['aigate', 'latency_mean_ms'], 1 / 1000);
+  one('vigil_aigate_call_latency_variance_seconds2', 'Variance of the AI gate call latency over the engine window', ['aigate', 'latency_variance_ms2'], 1 / 1_000_000);
+  labelled('vigil_risk_blocks_total', 'Entry BLOCKs by code (EDGE_TOO_LOW, COST_TOO_HIGH), this run', 'code', ['blocks']);
+  one('vigil_quarantined_symbols', 'Symbols in quarantine now (gateway)', ['quarantined', 'count']);
+  one('vigil_filters_refreshed_total', 'FILTERS_REFRESHED events, this run', ['filters_refreshed', 'count']);
+  one('vigil_filters_refreshed_last_timestamp_seconds', 'Unix time of the last FILTERS_REFRESHED', ['filters_refreshed', 'last_ts_ms'], 1 / 1000);
+  one('vigil_user_stream_silent_total', 'Times the user data stream was found silent (USER_STREAM_SILENT), gateway thread', ['user_stream', 'silent_count']);
+}
+
+function pathObj(o: JsonObject, path: readonly string[]): Record<string, unknown> {
+  let x: unknown = o;
+  for (const k of path) x = typeof x === 'object' && x !== null ? (x as Record<string, unknown>)[k] : undefined;
+  return typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : {};
 }

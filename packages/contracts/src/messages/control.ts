@@ -100,7 +100,20 @@ export type WorkerEvent =
   | { readonly type: 'reason_raised'; readonly code: ReasonCode; readonly detail: JsonObject }
   | { readonly type: 'reason_cleared'; readonly code: ReasonCode }
   | { readonly type: 'mode_applied'; readonly seq: number; readonly mode: Mode; readonly failsafe: boolean; readonly applied_ts_ms: number }
-  | { readonly type: 'stage'; readonly stage: Stage; readonly cycle_id: number | null; readonly ts_ms: number };
+  | { readonly type: 'stage'; readonly stage: Stage; readonly cycle_id: number | null; readonly ts_ms: number }
+  /** An ALERT_RAISED this worker appended to the audit: the supervisor sends it to console, panel and webhooks. */
+  | { readonly type: 'alert'; readonly alert: WorkerAlert };
+
+/** What a worker's ALERT_RAISED carries to the supervisor (payload already redacted at creation). */
+export interface WorkerAlert {
+  readonly event_id: string;
+  readonly ts_ms: number;
+  readonly severity: Severity;
+  readonly reason_code: ReasonCode | null;
+  readonly source: string;
+  readonly symbol: string | null;
+  readonly detail: JsonObject;
+}
 
 export type WorkerRequests = Record<never, never>;
 
@@ -131,6 +144,7 @@ export const CONTROL_CHANNEL: ChannelSpec = {
       reason_cleared: fields({ code: 'string' }),
       mode_applied: fields({ seq: 'number', mode: 'string', failsafe: 'boolean', applied_ts_ms: 'number' }),
       stage: fields({ stage: 'string', cycle_id: 'number|null', ts_ms: 'number' }),
+      alert: fields({ alert: 'object' }),
     },
     requests: {},
   },
