@@ -57,7 +57,7 @@ export async function tickToOrder(n = 25, synchronous = 'FULL', audit = {}, warm
   // The market moves only when we set a price (one book frame per price): bars are ours to shape.
   const sim = await m.createExchangeSim({ keys: [{ ...KEY }], seed: 5, tickMs: 3_600_000 });
   const admin = (path, body) => fetch(`${sim.admin}${path}`, { method: 'POST', body: JSON.stringify(body) });
-  const { sup, varDir } = await supervisorFor(m, sim, {
+  const { sup } = await supervisorFor(m, sim, {
     aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1' },
     strategy: { bar_ms: 100, lookback_bars: 3, vol_bars: 3, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 0, entry_ttl_ms: 5000 },
     engine: { cycle_interval_ms: 50, manage_only_stable_ms: 200, reconcile_interval_ms: 60_000, intent_query_interval_ms: 50, trailing_enabled: false },

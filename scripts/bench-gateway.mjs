@@ -164,7 +164,13 @@ export async function runGatewayBench(opts = {}) {
     const samples = { raw: {}, ours: {}, ccxt: {} };
     const samplesRound = { raw: {}, ours: {}, ccxt: {} };
     const perRound = { raw: {}, ours: {}, ccxt: {} };
-    for (const c of Object.keys(samples)) for (const l of labels) (samples[c][l] = []), (samplesRound[c][l] = []), (perRound[c][l] = []);
+    for (const c of Object.keys(samples)) {
+      for (const l of labels) {
+        samples[c][l] = [];
+        samplesRound[c][l] = [];
+        perRound[c][l] = [];
+      }
+    }
     const order = ['raw', 'ours', 'ccxt'];
     for (let r = 0; r < rounds; r++) {
       const n = Math.min(roundSize, iterations - r * roundSize);

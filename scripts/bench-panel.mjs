@@ -1,3 +1,4 @@
+/* global document */
 // Panel benchmark: /api/* latency against a generated 10-million-event audit database (beside the
 // same routes on an empty database, measured in the same run), and the dashboard's time to first
 // full render in headless Chromium (beside an empty static page). `node scripts/bench-panel.mjs`

@@ -385,22 +385,40 @@ function judgeFiles(row, varDir, state, apiKey) {
     // 1. One order per clientOrderId, one entry per reviewed decision (re-quotes are their own intents).
     const byCoid = new Map();
     for (const o of mine) byCoid.set(o.clientOrderId, (byCoid.get(o.clientOrderId) ?? 0) + 1);
-    for (const [c, n] of byCoid) if (n > 1) (row.duplicates++, row.dup_detail.push(`${c} x${n}`));
+    for (const [c, n] of byCoid) {
+      if (n > 1) {
+        row.duplicates++;
+        row.dup_detail.push(`${c} x${n}`);
+      }
+    }
     const perDecision = new Map();
     for (const o of mine) {
       const i = created.get(o.clientOrderId);
       if (i?.kind === 'ENTRY' && i.requote === 0 && i.decision) perDecision.set(i.decision, [...(perDecision.get(i.decision) ?? []), o.clientOrderId]);
     }
-    for (const [d, list] of perDecision) if (list.length > 1) (row.duplicates++, row.dup_detail.push(`decision ${d}: ${list.join(',')}`));
+    for (const [d, list] of perDecision) {
+      if (list.length > 1) {
+        row.duplicates++;
+        row.dup_detail.push(`decision ${d}: ${list.join(',')}`);
+      }
+    }
     // 1b. The bot never sold more of a coin than its own orders bought (the account's other holdings
     // are never the bot's): per symbol, executed SELL <= executed BUY.
     const net = new Map();
     for (const o of mine) net.set(o.symbol, (net.get(o.symbol) ?? 0) + (o.side === 'BUY' ? 1 : -1) * Number(o.executedQty));
-    for (const [sym, q] of net) if (q < -1e-12) (row.oversold = (row.oversold ?? 0) + 1, row.notes.push(`error: sold ${-q} ${sym} more than bought`));
+    for (const [sym, q] of net) {
+      if (q < -1e-12) {
+        row.oversold = (row.oversold ?? 0) + 1;
+        row.notes.push(`error: sold ${-q} ${sym} more than bought`);
+      }
+    }
     // 2. Every order the venue holds has its intent's CREATED row (legs through their list).
     for (const o of mine) {
       const coid = listOf(o.clientOrderId) ?? o.clientOrderId;
-      if (!created.has(coid)) (row.missing++, row.missing_detail.push(o.clientOrderId));
+      if (!created.has(coid)) {
+        row.missing++;
+        row.missing_detail.push(o.clientOrderId);
+      }
     }
     // 3. Every acknowledged critical row of the audit storm survived the kill.
     const acks = join(varDir, 'chaos', 'storm-acks.jsonl');
@@ -408,7 +426,12 @@ function judgeFiles(row, varDir, state, apiKey) {
       // A line cut by the kill was never a complete record of an acknowledgement: not counted.
       const lines = readFileSync(acks, 'utf8').split('\n').filter((l) => l.endsWith('}')).map((l) => JSON.parse(l));
       const has = db.prepare('SELECT 1 FROM events WHERE event_id = ?');
-      for (const a of lines) if (!has.get(a.event_id)) (row.missing++, row.missing_detail.push(`storm ack ${a.k}`));
+      for (const a of lines) {
+        if (!has.get(a.event_id)) {
+          row.missing++;
+          row.missing_detail.push(`storm ack ${a.k}`);
+        }
+      }
       const bulk = db.prepare("SELECT count(*) AS n FROM events WHERE event_type = 'HEALTH_SAMPLED' AND json_extract(payload, '$.source') = 'chaos_storm'").get().n;
       row.notes.push(`storm: ${lines.length} acks checked, ${bulk}/10040 storm rows committed before the kill`);
     }

@@ -2,11 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { admin, signed, startSim } from './helpers.js';
 
+/** A reply body read loosely: each assertion names the fields it checks (the shapes are pinned by test/conformance). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+type Loose = any;
+
 /** The public market-data endpoints third-party clients call, their parameters and Binance's weights. */
 let sim: ExchangeSim;
 const get = async (path: string) => {
   const r = await fetch(`${sim.rest}${path}`);
-  return { status: r.status, body: (await r.json()) as any, used: Number(r.headers.get('x-mbx-used-weight-1m')) };
+  return { status: r.status, body: (await r.json()) as Loose, used: Number(r.headers.get('x-mbx-used-weight-1m')) };
 };
 const syms = (s: string[]) => encodeURIComponent(JSON.stringify(s));
 /** The weight one request adds to X-MBX-USED-WEIGHT-1M (two requests in the same minute). */
@@ -27,8 +31,8 @@ afterAll(async () => sim?.close());
 
 describe('exchange-sim market data endpoints', () => {
   it('exchangeInfo: symbol=, symbols=[...], permissions= select symbols; an unknown symbol is -1121; permissions with symbol is -1128', async () => {
-    expect((await get('/api/v3/exchangeInfo?symbol=ETHUSDT')).body.symbols.map((s: any) => s.symbol)).toEqual(['ETHUSDT']);
-    expect((await get(`/api/v3/exchangeInfo?symbols=${syms(['BTCUSDT', 'BNBUSDT'])}`)).body.symbols.map((s: any) => s.symbol)).toEqual(['BTCUSDT', 'BNBUSDT']);
+    expect((await get('/api/v3/exchangeInfo?symbol=ETHUSDT')).body.symbols.map((s: Loose) => s.symbol)).toEqual(['ETHUSDT']);
+    expect((await get(`/api/v3/exchangeInfo?symbols=${syms(['BTCUSDT', 'BNBUSDT'])}`)).body.symbols.map((s: Loose) => s.symbol)).toEqual(['BTCUSDT', 'BNBUSDT']);
     expect((await get('/api/v3/exchangeInfo?permissions=SPOT')).body.symbols).toHaveLength(3);
     expect((await get(`/api/v3/exchangeInfo?permissions=${syms(['MARGIN'])}`)).body.symbols).toHaveLength(0);
     expect((await get('/api/v3/exchangeInfo?symbol=NOPE')).body).toEqual({ code: -1121, msg: 'Invalid symbol.' });
@@ -49,7 +53,7 @@ describe('exchange-sim market data endpoints', () => {
     expect(Number(t.highPrice)).toBeGreaterThanOrEqual(Number(t.lowPrice));
     expect(t.count).toBeGreaterThan(0);
     expect(t.lastId - t.firstId + 1).toBeGreaterThanOrEqual(t.count);
-    expect((await get(`/api/v3/ticker/24hr?symbols=${syms(['ETHUSDT', 'BTCUSDT'])}`)).body.map((x: any) => x.symbol)).toEqual(['ETHUSDT', 'BTCUSDT']);
+    expect((await get(`/api/v3/ticker/24hr?symbols=${syms(['ETHUSDT', 'BTCUSDT'])}`)).body.map((x: Loose) => x.symbol)).toEqual(['ETHUSDT', 'BTCUSDT']);
     expect((await get('/api/v3/ticker/24hr')).body).toHaveLength(3);
     expect((await get('/api/v3/ticker/24hr?symbol=BTCUSDT&symbols=%5B%5D')).body.code).toBe(-1128);
   });

@@ -42,7 +42,7 @@ function setAt(root: unknown, path: Path, op: 'replace' | 'delete', value: unkno
   const last = path[path.length - 1]!;
   if (op === 'delete') {
     if (Array.isArray(cur)) cur.splice(Number(last), 1);
-    else delete cur[last];
+    else Reflect.deleteProperty(cur, last);
   } else cur[last] = value;
   return copy;
 }

@@ -125,7 +125,7 @@ describe('fuzz: user stream events (user-stream.ts)', () => {
       fc.asyncProperty(fc.array(fc.oneof(frame(exec), frame(pos)), { minLength: 1, maxLength: 8 }), async (frames) => {
         // A frame that looks like a subscription answer (status) may make the stream resubscribe: wait for it.
         const before = events.length;
-        for (const f of frames) server.readyState === server.OPEN && server.send(f);
+        for (const f of frames) if (server.readyState === server.OPEN) server.send(f);
         const id = ++sentinel;
         const live = [...clients].at(-1)!;
         live.send(JSON.stringify({ ...exec, event: { ...exec.event, c: `SENTINEL${id}` } }));

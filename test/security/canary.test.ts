@@ -36,7 +36,7 @@ let cleanup: (() => Promise<void>) | null = null;
 afterEach(async () => {
   await cleanup?.();
   cleanup = null;
-  for (const k of Object.keys(CANARY)) delete process.env[k];
+  for (const k of Object.keys(CANARY)) Reflect.deleteProperty(process.env, k);
 });
 
 describe('security: canary secrets from the environment', () => {

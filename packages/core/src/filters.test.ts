@@ -278,7 +278,10 @@ const floorDiv = (a: bigint, b: bigint): bigint => (a >= 0n ? a / b : -((-a + b 
 const trimScale = (x: Fixed): number => {
   let s = x.s;
   let n = x.n;
-  while (s > 0 && n % 10n === 0n) (n /= 10n), s--;
+  while (s > 0 && n % 10n === 0n) {
+    n /= 10n;
+    s--;
+  }
   return s;
 };
 const show = (n: bigint, s: number, dp: number): string => {

@@ -190,7 +190,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
   });
 
   let stopped = false;
-  const every = (ms: number, fn: () => Promise<unknown> | void): NodeJS.Timeout => {
+  const every = (ms: number, fn: () => unknown): NodeJS.Timeout => {
     const t = setInterval(() => {
       if (!stopped) void Promise.resolve(fn()).catch((e: unknown) => ctx.log.error(`gateway task failed: ${(e as Error).message}`));
     }, ms);

@@ -59,6 +59,7 @@ export function createHttpTransport(baseUrl: string): HttpTransport {
       let uploaded = false;
       let responded = false;
       let settled = false;
+      // eslint-disable-next-line prefer-const -- assigned once below, but read by fail() first
       let timer: NodeJS.Timeout | undefined;
       const fail = (e: unknown): void => {
         if (settled) return;

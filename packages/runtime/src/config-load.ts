@@ -160,6 +160,7 @@ function urlRules(c: Config): ConfigError | null {
 
 export function urlProblem(value: string, schemes: readonly string[]): { rule: string; message: string } | null {
   const allowed = schemes.map((s) => s.slice(0, -1)).join(' or ');
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
   if (/[\s\u0000-\u001f\u007f]/.test(value)) return { rule: 'url', message: 'must not contain whitespace or control characters' };
   let u: URL;
   try {
