@@ -16,6 +16,19 @@ export interface RestDeps {
   readonly onChange: () => void;
   /** Closed bars and the open one, oldest first (built from the tape by the market streams). */
   readonly klines?: (symbol: string, interval: string, now: number) => readonly Bar[];
+  /** How wide exchangeInfo is (extra listed symbols, unknown types), and the last query it got. */
+  readonly listing?: Listing;
+}
+
+/**
+ * The live exchangeInfo is wider than what we trade: `extraSymbols` more symbols listed (not
+ * tradable here; some with non-ASCII names, as on testnet), and with any of them, a rate-limit
+ * type a client does not count (CONNECTIONS), filters it does not model and fields added without
+ * notice on every symbol.
+ */
+export interface Listing {
+  extraSymbols: number;
+  lastQuery: string | null;
 }
 
 type Reply = { status: number; body: unknown; headers?: Record<string, string> } | { destroy: true };
@@ -62,7 +75,7 @@ function publicRoute(d: RestDeps, route: string, p: Record<string, string>, serv
     case 'GET /api/v3/time':
       return ok({ serverTime: serverNow });
     case 'GET /api/v3/exchangeInfo':
-      return ok(exchangeInfo(d.ex, serverNow, p['symbol']));
+      return exchangeInfo(d, serverNow, p);
     case 'GET /api/v3/ticker/bookTicker':
     case 'GET /api/v3/ticker/price':
     case 'GET /api/v3/avgPrice':
@@ -410,7 +423,35 @@ function orderResponse(o: Order, respType: string): Record<string, unknown> {
   return { ...result, fills: o.fills.map((f) => ({ price: fmt(f.price), qty: fmt(f.qty), commission: fmt(f.commission), commissionAsset: f.commissionAsset, tradeId: f.tradeId })) };
 }
 
-function exchangeInfo(ex: Exchange, serverTime: number, only?: string): Record<string, unknown> {
+/** A listed symbol not traded here (wide listing): its name and status only vary. */
+function extraSymbolName(i: number): string {
+  // One in ten non-ASCII, as testnet lists (e.g. Chinese names); the rest plain.
+  return i % 10 === 3 ? `测试币${i}USDT` : `X${i.toString(36).toUpperCase()}USDT`;
+}
+
+/**
+ * GET /api/v3/exchangeInfo as Binance: all symbols, or only `symbol=X` or `symbols=["X","Y"]`;
+ * one name not listed refuses the whole request (-1121).
+ */
+function exchangeInfo(d: RestDeps, serverTime: number, p: Record<string, string>): Reply {
+  const ex = d.ex;
+  const wide = (d.listing?.extraSymbols ?? 0) > 0;
+  if (d.listing) d.listing.lastQuery = new URLSearchParams(p).toString();
+  if (p['symbol'] !== undefined && p['symbols'] !== undefined) return err({ http: 400, code: -1128, msg: 'Combination of optional parameters invalid.' });
+  let only: string[] | null = p['symbol'] !== undefined ? [p['symbol']] : null;
+  if (p['symbols'] !== undefined) {
+    let list: unknown;
+    try {
+      list = JSON.parse(p['symbols']);
+    } catch {
+      list = null;
+    }
+    if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string')) return err({ http: 400, code: -1100, msg: "Illegal characters found in parameter 'symbols'; legal range is '^\\[(\"[A-Z0-9-_.]{1,20}\"(,\"[A-Z0-9-_.]{1,20}\"){0,}){0,1}\\]$'." });
+    only = list as string[];
+  }
+  const extras = Array.from({ length: d.listing?.extraSymbols ?? 0 }, (_, i) => extraSymbolName(i));
+  const listed = new Set([...ex.symbols.keys(), ...extras]);
+  if (only && only.some((x) => !listed.has(x))) return err({ http: 400, code: -1121, msg: 'Invalid symbol.' });
   const sym = (s: SymbolDef) => ({
     symbol: s.symbol,
     status: s.status,
@@ -440,13 +481,17 @@ function exchangeInfo(ex: Exchange, serverTime: number, only?: string): Record<s
       { filterType: 'NOTIONAL', minNotional: fmt(s.minNotional), applyMinToMarket: true, maxNotional: fmt(s.maxNotional), applyMaxToMarket: false, avgPriceMins: 5 },
       { filterType: 'MAX_NUM_ORDERS', maxNumOrders: s.maxNumOrders },
       { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: s.maxNumAlgoOrders },
+      ...(wide ? [{ filterType: 'MAX_NUM_ORDER_LISTS', maxNumOrderLists: 20 }, { filterType: 'MAX_NUM_ORDER_AMENDS', maxNumOrderAmends: 10 }, { filterType: 'FUTURE_FILTER', futureLimit: '1.5', futureFlag: true }] : []),
     ],
     permissions: [],
     permissionSets: [['SPOT']],
     defaultSelfTradePreventionMode: 'EXPIRE_MAKER',
     allowedSelfTradePreventionModes: ['EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'],
+    ...(wide ? { amendAllowed: true, pegInstructionsAllowed: true, opoAllowed: true, futureField: { nested: [1, 'x'] } } : {}),
   });
-  return {
+  // Listed only: a status and shape like any other, never tradable here.
+  const extra = (name: string, i: number) => ({ ...sym({ ...[...ex.symbols.values()][0]!, symbol: name, base: name.slice(0, -4) }), status: i % 29 === 0 ? 'FUTURE_STATUS' : i % 17 === 0 ? 'BREAK' : 'TRADING' });
+  return ok({
     timezone: 'UTC',
     serverTime,
     rateLimits: [
@@ -454,10 +499,11 @@ function exchangeInfo(ex: Exchange, serverTime: number, only?: string): Record<s
       { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: LIMITS.orders10s },
       { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: LIMITS.ordersDay },
       { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61000 },
+      ...(wide ? [{ rateLimitType: 'CONNECTIONS', interval: 'MINUTE', intervalNum: 5, limit: 300 }] : []),
     ],
     exchangeFilters: [],
-    symbols: [...ex.symbols.values()].filter((s) => !only || s.symbol === only).map(sym),
-  };
+    symbols: [...[...ex.symbols.values()].map(sym), ...extras.map(extra)].filter((s) => !only || only.includes(s.symbol as string)),
+  });
 }
 
 const ok = (body: unknown): Reply => ({ status: 200, body });

@@ -6,7 +6,7 @@ import { fmt, parseFx } from './decimal.js';
 import { Exchange, type ApiKey, type ExchangeSnapshot } from './exchange.js';
 import { FAULT_KINDS, Faults, type FaultSpec } from './faults.js';
 import { RateLimiter } from './rate-limits.js';
-import { handleRest, orderQuery } from './rest.js';
+import { handleRest, orderQuery, type Listing } from './rest.js';
 import { MarketStreams } from './streams.js';
 import { WsApi } from './ws-api.js';
 
@@ -22,6 +22,8 @@ export interface SimOptions {
   readonly wsPingMs?: number;
   /** How long a WebSocket connection may live before the venue closes it (Binance: 24 h). */
   readonly wsLifetimeMs?: number;
+  /** Extra symbols exchangeInfo lists (and, with any, the unknown types a live reply carries): see Listing. */
+  readonly extraSymbols?: number;
 }
 
 export interface ExchangeSim {
@@ -42,6 +44,7 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
   const ex = new Exchange(seed, [...o.keys]);
   const faults = new Faults(seed);
   const limiter = new RateLimiter();
+  const listing: Listing = { extraSymbols: o.extraSymbols ?? 0, lastQuery: null };
   const now = Date.now;
   if (o.stateFile && existsSync(o.stateFile)) ex.restore(JSON.parse(readFileSync(o.stateFile, 'utf8')) as ExchangeSnapshot);
 
@@ -62,7 +65,7 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
   ex.listeners.push(() => onChange());
 
   const rest = createServer((req, res) => {
-    handleRest({ ex, faults, limiter, now, onChange, klines: (sym, iv, t) => streams.klines(sym, iv, t) }, req, res).catch((e: unknown) => {
+    handleRest({ ex, faults, limiter, now, onChange, listing, klines: (sym, iv, t) => streams.klines(sym, iv, t) }, req, res).catch((e: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ code: -1000, msg: `An unknown error occurred while processing the request. ${(e as Error).message}` }));
@@ -176,6 +179,14 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
         if (!FAULT_KINDS.includes(body['kind'] as (typeof FAULT_KINDS)[number])) return json(res, 400, { error: `kind must be one of ${FAULT_KINDS.join(', ')}` });
         faults.add(body as unknown as FaultSpec);
         return json(res, 200, { active: faults.list() });
+      }
+      case 'GET /admin/exchange-info':
+        return json(res, 200, listing);
+      case 'POST /admin/exchange-info': {
+        const n = body['extraSymbols'];
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 100_000) return json(res, 400, { error: 'extraSymbols (integer 0..100000) required' });
+        listing.extraSymbols = n;
+        return json(res, 200, listing);
       }
       case 'POST /admin/user-stream/terminate':
         wsApi.terminate();

@@ -94,10 +94,18 @@ export class VenueSession {
    * keeps the previous rules (never trade on half-parsed ones).
    */
   async refreshFilters(): Promise<boolean> {
-    const out = await this.d.rest.publicGet('/api/v3/exchangeInfo', {}, 20);
+    // Only the symbols we trade (the full live reply is thousands of entries, megabytes). Binance
+    // refuses the whole request (-1121) when one of them is not listed: then the full list, where
+    // the missing symbol shows as MISSING (quarantined) instead of holding every symbol's rules back.
+    const symbols = JSON.stringify(this.d.cfg.symbols);
+    let out = await this.d.rest.publicGet('/api/v3/exchangeInfo', { symbols }, 20);
     this.note(out);
+    if (out.kind === 'REJECTED' && out.code === -1121) {
+      out = await this.d.rest.publicGet('/api/v3/exchangeInfo', {}, 20);
+      this.note(out);
+    }
     if (out.kind !== 'OK') return false;
-    const info = parseExchangeInfo(out.body);
+    const info = parseExchangeInfo(out.body, this.d.cfg.symbols);
     if (!info.ok) {
       this.d.event('FILTERS_REFRESHED', { ok: false, code: info.code, reason: info.reason }, info.code);
       return false;
