@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExchangeSim, type ExchangeSim, type SimOptions } from '../../apps/exchange-sim/src/index.js';
 import { SIM_KEY, SIM_SEED } from '../integration/harness.js';
+import { createRateGovernor } from '../../packages/gateway/src/rate-limits.js';
+import { createRestClient } from '../../packages/gateway/src/rest-client.js';
 import { gatewayOn } from './gateway-harness.js';
 
 /**
@@ -9,18 +11,21 @@ import { gatewayOn } from './gateway-harness.js';
  * client does not model, the two 429 classes, the reference-price rule and signature refusals.
  */
 let sim: ExchangeSim | null = null;
+const sims: ExchangeSim[] = [];
 const cleanups: (() => void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) c();
+  for (const s of sims.splice(0)) await s.close();
   await sim?.close();
   sim = null;
 });
 
 async function gateway(simOpts: Partial<SimOptions> = {}, exchange: Record<string, unknown> = {}) {
-  sim = await createExchangeSim({ keys: [{ ...SIM_KEY }], seed: SIM_SEED, tickMs: 100, ...simOpts });
-  const g = await gatewayOn(sim, { order_timeout_ms: 1500, rest_timeout_ms: 1500, ...exchange });
+  const s = await createExchangeSim({ keys: [{ ...SIM_KEY }], seed: SIM_SEED, tickMs: 100, ...simOpts });
+  sims.push(s);
+  const g = await gatewayOn(s, { order_timeout_ms: 1500, rest_timeout_ms: 1500, ...exchange });
   cleanups.push(() => g.rest.close());
-  return { ...g, sim };
+  return { ...g, sim: s };
 }
 
 describe('exchangeInfo as wide as the live venue', () => {
@@ -59,5 +64,54 @@ describe('exchangeInfo as wide as the live venue', () => {
     expect((await get('?symbol=BNBUSDT')).body.symbols!.map((s) => s.symbol)).toEqual(['BNBUSDT']);
     expect(await get(`?symbols=${encodeURIComponent('["BTCUSDT","NOPE"]')}`)).toMatchObject({ status: 400, body: { code: -1121 } });
     expect(await get('?symbol=NOPE')).toMatchObject({ status: 400, body: { code: -1121 } });
+  });
+});
+
+describe('the two 429 classes and the 418 ban', () => {
+  const order = (cid: string) => ({ symbol: 'BTCUSDT', side: 'BUY' as const, type: 'LIMIT' as const, client_order_id: cid, quantity: '0.0001', price: '60000.00', time_in_force: 'GTC' as const });
+
+  it('-1015 (too many new orders, counted per account): new orders wait for its Retry-After; cancels and reads still go out; ORDER_RATE_LIMITED, not RATE_LIMIT', async () => {
+    const g = await gateway();
+    expect((await g.desk.place(order('vgemine1'))).kind).toBe('OK');
+    // Another client on the same account uses up the venue's new-order count (50 per 10 s).
+    const other = createRestClient({ baseUrl: g.sim.rest, apiKey: SIM_KEY.apiKey, secret: SIM_KEY.secretKey, recvWindowMs: 5000, readTimeoutMs: 1500, orderTimeoutMs: 1500, clock: { localNow: Date.now, exchangeNow: (t) => g.clock.exchangeNow(t) }, governor: createRateGovernor([]) });
+    cleanups.push(() => other.close());
+    for (let i = 0; i < 49; i++) await other.signed('POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.0001', price: '50000.00', newClientOrderId: `other${i}` }, { weight: 1, kind: 'order' });
+    const refused = await g.desk.place(order('vgemine2'));
+    expect(refused).toMatchObject({ kind: 'THROTTLED', status: 429 });
+    const wait = (refused as { retry_after_ms: number }).retry_after_ms;
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(10_000);
+    // Held here now: the next new order is not sent at all.
+    expect(await g.desk.place(order('vgemine3'))).toMatchObject({ kind: 'NOT_SENT', cause: 'ORDER_RATE_LIMITED' });
+    // A cancel and the reads are not new orders.
+    expect(await g.desk.cancel('BTCUSDT', 'vgemine1')).toMatchObject({ kind: 'OK', body: { status: 'CANCELED' } });
+    expect((await g.desk.openOrders('BTCUSDT')).kind).toBe('OK');
+    expect((await g.desk.query('BTCUSDT', 'vgemine1')).kind).toBe('OK');
+    g.session.checkFreshness();
+    expect(g.reasons.has('ORDER_RATE_LIMITED')).toBe(true);
+    expect(g.reasons.has('RATE_LIMIT')).toBe(false);
+    const state = (await g.admin('GET', '/admin/state')) as { orders: { clientOrderId: string }[] };
+    expect(state.orders.some((o) => o.clientOrderId === 'vgemine3')).toBe(false);
+  });
+
+  it('an IP-weight 429 (-1003) holds everything for its whole Retry-After, even beyond the back-off cap; a 418 bans until its Retry-After', async () => {
+    const g = await gateway();
+    // 400 s: longer than the governor's 300 s cap on its own doubling.
+    await g.admin('POST', '/admin/faults', { kind: 'rate_limit_429', route: 'GET /api/v3/openOrders', once: true, ms: 400_000 });
+    const t0 = Date.now();
+    expect(await g.desk.openOrders('BTCUSDT')).toMatchObject({ kind: 'THROTTLED', status: 429, retry_after_ms: 400_000 });
+    expect(g.governor.snapshot(Date.now()).blocked_until_ms).toBeGreaterThanOrEqual(t0 + 399_000);
+    expect(await g.desk.cancel('BTCUSDT', 'vgeany')).toMatchObject({ kind: 'NOT_SENT', cause: 'RATE_LIMIT' });
+    g.session.checkFreshness();
+    expect(g.reasons.has('RATE_LIMIT')).toBe(true);
+    expect(g.reasons.has('ORDER_RATE_LIMITED')).toBe(false);
+
+    const h = await gateway();
+    await h.admin('POST', '/admin/faults', { kind: 'ban_418', once: true });
+    expect(await h.desk.openOrders('BTCUSDT')).toMatchObject({ kind: 'THROTTLED', status: 418, retry_after_ms: 120_000 });
+    h.session.checkFreshness();
+    expect(h.reasons.has('IP_BANNED')).toBe(true);
+    expect(await h.desk.cancel('BTCUSDT', 'vgeany')).toMatchObject({ kind: 'NOT_SENT', cause: 'IP_BANNED' });
   });
 });

@@ -75,6 +75,14 @@ export class RateLimiter {
     this.bannedUntil = now + ms;
   }
 
+  /** Seconds until a key's new-order count has room again (the oldest counted order leaves its window). */
+  orderRetryAfterS(apiKey: string, now: number): number {
+    const list = (this.orders.get(apiKey) ?? []).filter((t) => now - t < 86_400_000);
+    const in10s = list.filter((t) => now - t < 10_000);
+    if (list.length >= LIMITS.ordersDay) return Math.max(1, Math.ceil((list[0]! + 86_400_000 - now) / 1000));
+    return in10s.length === 0 ? 1 : Math.max(1, Math.ceil((in10s[0]! + 10_000 - now) / 1000));
+  }
+
   /** Counts `n` new orders for a key (an OCO is 2); returns the 10 s and 1 d counts, or null when over. */
   order(apiKey: string, now: number, n = 1): { c10s: number; c1d: number } | null {
     const list = (this.orders.get(apiKey) ?? []).filter((t) => now - t < 86_400_000);

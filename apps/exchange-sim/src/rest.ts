@@ -128,7 +128,7 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
     case 'POST /api/v3/orderList/oco': {
       // An OCO counts as two orders against the order-rate limits.
       const counts = d.limiter.order(key.apiKey, now, 2);
-      if (!counts) return err({ http: 429, code: -1015, msg: 'Too many new orders; current limit is 50 orders per TEN_SECONDS.' });
+      if (!counts) return tooManyOrders(d, key.apiKey, now);
       headers['x-mbx-order-count-10s'] = String(counts.c10s);
       headers['x-mbx-order-count-1d'] = String(counts.c1d);
       const five = d.faults.take('http_5xx', route, now);
@@ -173,7 +173,7 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
     }
     case 'POST /api/v3/order': {
       const counts = d.limiter.order(key.apiKey, now);
-      if (!counts) return err({ http: 429, code: -1015, msg: 'Too many new orders; current limit is 50 orders per TEN_SECONDS.' });
+      if (!counts) return tooManyOrders(d, key.apiKey, now);
       headers['x-mbx-order-count-10s'] = String(counts.c10s);
       headers['x-mbx-order-count-1d'] = String(counts.c1d);
       const five = d.faults.take('http_5xx', route, now);
@@ -192,7 +192,7 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       // One new order against the order count, counted before either half (even if the new order
       // is then not attempted). Past the limit: DO_NOTHING refuses it all, CANCEL_ONLY still cancels.
       const counts = d.limiter.order(key.apiKey, now);
-      if (!counts && p['orderRateLimitExceededMode'] !== 'CANCEL_ONLY') return err({ http: 429, code: -1015, msg: 'Too many new orders; current limit is 50 orders per TEN_SECONDS.' });
+      if (!counts && p['orderRateLimitExceededMode'] !== 'CANCEL_ONLY') return tooManyOrders(d, key.apiKey, now);
       if (counts) {
         headers['x-mbx-order-count-10s'] = String(counts.c10s);
         headers['x-mbx-order-count-1d'] = String(counts.c1d);
@@ -274,6 +274,14 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
     default:
       return err({ http: 404, code: -1000, msg: 'Unknown endpoint.' });
   }
+}
+
+/**
+ * -1015: the account's new-order count (ORDERS), not the IP's request weight (-1003). HTTP 429
+ * with a Retry-After of when the oldest counted order leaves the window.
+ */
+function tooManyOrders(d: RestDeps, apiKey: string, now: number): Reply {
+  return { status: 429, body: { code: -1015, msg: `Too many new orders; current limit is ${LIMITS.orders10s} orders per TEN_SECONDS.` }, headers: { 'retry-after': String(d.limiter.orderRetryAfterS(apiKey, now)) } };
 }
 
 const LIST_ROUTES: ReadonlySet<string> = new Set(['POST /api/v3/orderList/oco', 'POST /api/v3/order/oco', 'DELETE /api/v3/orderList', 'GET /api/v3/orderList', 'GET /api/v3/openOrderList', 'GET /api/v3/allOrderList']);

@@ -134,6 +134,9 @@ export const REASON_CODES = {
   AIGATE_TRANSPORT_ERROR: r('CRIT', 'PAUSE', 'manual', 'AI gate endpoint error (HTTP/network)'),
   AIGATE_BLOCKED: r('INFO', 'NONE', 'auto', 'AI gate blocked the decision'),
   AIGATE_PRECONDITION_FAILED: r('CRIT', 'PAUSE', 'manual', 'AI gate not called: its preconditions failed (invalid decision, payload too large, no key)'),
+
+  // --- venue rate limits (issue 18)
+  ORDER_RATE_LIMITED: r('WARN', 'DEGRADE', 'auto', 'HTTP 429 -1015 from the exchange (too many new orders): new orders held until Retry-After; cancels and reads continue'),
 } as const satisfies Record<string, ReasonSpec>;
 
 export type ReasonCode = keyof typeof REASON_CODES;

@@ -182,6 +182,7 @@ export class VenueSession {
     const g = this.d.governor.snapshot(this.d.now());
     this.d.reason('RATE_LIMIT', g.state === 'RATE_LIMITED', { ...g });
     this.d.reason('IP_BANNED', g.state === 'BANNED', { ...g });
+    this.d.reason('ORDER_RATE_LIMITED', g.orders_blocked_until_ms !== null, { ...g });
   }
 
   health(): GatewayHealth {
