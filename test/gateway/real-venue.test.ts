@@ -1,8 +1,11 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { REASON_CODES, type JsonObject, type ReasonCode, type UserEvent } from '@vigil/contracts';
 import { createExchangeSim, type ExchangeSim, type SimOptions } from '../../apps/exchange-sim/src/index.js';
 import { SIM_KEY, SIM_SEED } from '../integration/harness.js';
 import { createRateGovernor } from '../../packages/gateway/src/rate-limits.js';
 import { createRestClient } from '../../packages/gateway/src/rest-client.js';
+import { UserStream } from '../../packages/gateway/src/user-stream.js';
 import { gatewayOn } from './gateway-harness.js';
 
 /**
@@ -115,3 +118,67 @@ describe('the two 429 classes and the 418 ban', () => {
     expect(await h.desk.cancel('BTCUSDT', 'vgeany')).toMatchObject({ kind: 'NOT_SENT', cause: 'IP_BANNED' });
   });
 });
+
+describe('signatures: -1022 and Ed25519 keys', () => {
+  const ctx = { avg_price: '64000', open_orders: 0, open_algo_orders: 0 };
+  const order = (cid: string) => ({ symbol: 'BTCUSDT', side: 'BUY' as const, type: 'LIMIT' as const, client_order_id: cid, quantity: '0.0001', price: '60000.00', time_in_force: 'GTC' as const });
+
+  it('-1022 on an order placement: REJECTED (the venue refused before acting), SIGNATURE_REJECTED raised (PAUSE), nothing placed', async () => {
+    const g = await gateway({ keys: [{ ...SIM_KEY, secretKey: 'not-the-secret-the-bot-holds-000001' }] });
+    const out = await g.desk.place(order('vgesig1'), ctx);
+    expect(out).toMatchObject({ kind: 'REJECTED', code: -1022 });
+    expect(g.reasons.get('SIGNATURE_REJECTED')).toMatchObject({ code: -1022, path: '/api/v3/order', key_type: 'hmac' });
+    expect(REASON_CODES.SIGNATURE_REJECTED.forces).toBe('PAUSE');
+    const state = (await g.admin('GET', '/admin/state')) as { orders: unknown[] };
+    expect(state.orders).toEqual([]);
+  });
+
+  it('exchange.api_key_type ed25519: REST orders signed with the PEM key are verified by the simulator; a different key is -1022', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const edKey = { apiKey: 'edkey0000000000000000000000000000001', secretKey: '', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), canTrade: true, enableWithdrawals: false, ipRestrict: true };
+    const g = await gateway({ keys: [edKey] });
+    // gatewayOn signs by the config's key type: a fresh session on this key.
+    const e = await gatewayOn(g.sim, { api_key_type: 'ed25519' }, { apiKey: edKey.apiKey, secret: pem });
+    cleanups.push(() => e.rest.close());
+    expect(await e.desk.place(order('vgeed1'), ctx)).toMatchObject({ kind: 'OK', body: { client_order_id: 'vgeed1', status: 'NEW' } });
+    expect(await e.desk.cancel('BTCUSDT', 'vgeed1')).toMatchObject({ kind: 'OK', body: { status: 'CANCELED' } });
+    const other = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const wrong = await gatewayOn(g.sim, { api_key_type: 'ed25519' }, { apiKey: edKey.apiKey, secret: other });
+    cleanups.push(() => wrong.rest.close());
+    expect(await wrong.desk.place(order('vgeed2'), ctx)).toMatchObject({ kind: 'REJECTED', code: -1022 });
+    expect(wrong.reasons.get('SIGNATURE_REJECTED')).toMatchObject({ key_type: 'ed25519' });
+  });
+
+  it('exchange.api_key_type ed25519: the user stream logs on (session.logon) and subscribes; the HMAC flow on that key is refused with -1022', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const edKey = { apiKey: 'edkey0000000000000000000000000000002', secretKey: '', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), canTrade: true, enableWithdrawals: false, ipRestrict: true };
+    const g = await gateway({ keys: [edKey] });
+    const stream = (keyType: 'hmac' | 'ed25519', secret: string) => {
+      const reasons = new Map<ReasonCode, JsonObject>();
+      const events: UserEvent[] = [];
+      const us = new UserStream({ cfg: g.ex, apiKey: edKey.apiKey, secret, keyType, exchangeNow: () => g.clock.exchangeNow(Date.now()), reason: (c, on, d) => void (on ? reasons.set(c, d) : reasons.delete(c)), onEvent: (e) => events.push(e), onGap: () => undefined });
+      cleanups.push(() => us.stop());
+      us.start();
+      return { us, reasons, events };
+    };
+    const ok = stream('ed25519', pem);
+    await until('subscribed by session.logon', () => ok.us.state === 'SUBSCRIBED');
+    const e = await gatewayOn(g.sim, { api_key_type: 'ed25519' }, { apiKey: edKey.apiKey, secret: pem });
+    cleanups.push(() => e.rest.close());
+    await e.desk.place(order('vgeedus1'), ctx);
+    await until('the order event on the logged-on stream', () => ok.events.some((x) => x.kind === 'order' && x.client_order_id === 'vgeedus1'));
+    const hmac = stream('hmac', 'whatever-secret');
+    await until('refused', () => hmac.reasons.has('SIGNATURE_REJECTED'));
+    expect(hmac.us.state).not.toBe('SUBSCRIBED');
+  });
+});
+
+async function until(what: string, fn: () => boolean): Promise<void> {
+  const end = Date.now() + 4000;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

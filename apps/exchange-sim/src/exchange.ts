@@ -102,7 +102,10 @@ export function ocoParamName(leg: 'above' | 'below', param: string): string {
 
 export interface ApiKey {
   apiKey: string;
+  /** HMAC secret (an Ed25519 key has none: its requests are verified with publicKeyPem). */
   secretKey: string;
+  /** An Ed25519 key: signatures (base64) are verified against this public key (SPKI PEM). */
+  publicKeyPem?: string;
   canTrade: boolean;
   enableWithdrawals: boolean;
   ipRestrict: boolean;

@@ -98,6 +98,8 @@ export interface ExchangeConfig {
   readonly ws_reconnect_backoff_max_ms: number;
   readonly ws_reconnects_per_min_unstable: number;
   readonly ws_max_connection_ms: number;
+  /** hmac: api_secret is the HMAC secret; ed25519: api_secret is the private key (PKCS#8 PEM). */
+  readonly api_key_type: 'hmac' | 'ed25519';
 }
 
 export interface AiGateConfig {

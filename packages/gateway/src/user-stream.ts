@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { backoffMs, isDecimalString } from '@vigil/core';
 import type { ExchangeConfig, JsonObject, ReasonCode, UserEvent } from '@vigil/contracts';
-import { hmacSha256Hex } from './signing.js';
+import { ed25519Base64, hmacSha256Hex } from './signing.js';
 
 /**
  * The user data stream through the WebSocket API (the mechanism Binance documents now):
@@ -12,7 +12,14 @@ import { hmacSha256Hex } from './signing.js';
 export interface UserStreamDeps {
   readonly cfg: ExchangeConfig;
   readonly apiKey: string;
+  /** The HMAC secret, or with keyType ed25519 the private key in PEM. */
   readonly secret: string;
+  /**
+   * hmac (default): one `userDataStream.subscribe.signature`. ed25519: `session.logon` signed with
+   * the key, then `userDataStream.subscribe` on the authenticated session (Binance's way for
+   * Ed25519 keys; session.logon takes no other key type).
+   */
+  readonly keyType?: 'hmac' | 'ed25519';
   readonly exchangeNow: () => number | undefined;
   readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
   readonly onEvent: (e: UserEvent) => void;
@@ -67,9 +74,23 @@ export class UserStream {
     if (ts === undefined) return this.lost(ws, 'clock not synced: cannot sign the subscription');
     const params: Record<string, string | number> = { apiKey: this.d.apiKey, recvWindow: this.d.cfg.time_sync_recv_window_ms, timestamp: ts };
     const payload = Object.keys(params).sort().map((k) => `${k}=${String(params[k])}`).join('&');
-    ws.send(JSON.stringify({ id: `sub-${this.nextId++}`, method: 'userDataStream.subscribe.signature', params: { ...params, signature: hmacSha256Hex(payload, this.d.secret) } }));
     this.pendingWhy = why;
+    if (this.d.keyType === 'ed25519') {
+      let signature: string;
+      try {
+        signature = ed25519Base64(payload, this.d.secret);
+      } catch {
+        return this.lost(ws, 'ed25519 private key unreadable: cannot sign session.logon');
+      }
+      this.loggingOn = true;
+      ws.send(JSON.stringify({ id: `logon-${this.nextId++}`, method: 'session.logon', params: { ...params, signature } }));
+      return;
+    }
+    ws.send(JSON.stringify({ id: `sub-${this.nextId++}`, method: 'userDataStream.subscribe.signature', params: { ...params, signature: hmacSha256Hex(payload, this.d.secret) } }));
   }
+
+  /** Between session.logon and its answer: the next 200 is the logon's, then subscribe. */
+  private loggingOn = false;
 
   private pendingWhy = 'start';
 
@@ -88,6 +109,12 @@ export class UserStream {
     }
     const m = parsed;
     if ('status' in m) {
+      if (m['status'] === 200 && this.loggingOn) {
+        this.loggingOn = false;
+        ws.send(JSON.stringify({ id: `sub-${this.nextId++}`, method: 'userDataStream.subscribe' }));
+        return;
+      }
+      this.loggingOn = false;
       if (m['status'] === 200) {
         this.attempt = 0;
         this.state = 'SUBSCRIBED';
@@ -96,6 +123,8 @@ export class UserStream {
         this.d.onGap(this.pendingWhy);
       } else {
         const err = m['error'] as { code?: unknown; msg?: unknown } | undefined;
+        // The key or its type is wrong: the operator's to fix, as for a REST -1022.
+        if (err?.code === -1022) this.d.reason('SIGNATURE_REJECTED', true, { code: -1022, msg: String(err.msg ?? ''), key_type: this.d.keyType ?? 'hmac', path: 'ws-api' });
         this.lost(ws, `subscription refused (${String(err?.code)})`, { code: Number(err?.code ?? 0), msg: String(err?.msg ?? '') });
       }
       return;
@@ -162,6 +191,7 @@ export class UserStream {
 
   private lost(ws: WebSocket, why: string, extra: JsonObject = {}): void {
     if (ws !== this.ws || this.stopped) return;
+    this.loggingOn = false;
     ws.removeAllListeners();
     ws.on('error', () => {});
     ws.terminate();

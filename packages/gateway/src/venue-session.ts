@@ -164,6 +164,9 @@ export class VenueSession {
     this.note(first);
     if (!isTimestampReject(first)) {
       if (first.kind === 'OK') this.d.reason('TIMESTAMP_REJECTED', false, {});
+      // -1022 / -2014 / -2015 on any call (an order included) is refused before the venue acted:
+      // the outcome stays REJECTED, and the key or its configuration needs the operator (PAUSE).
+      if (first.kind === 'REJECTED') this.keyRejected(first, path);
       return first;
     }
     // A fresh measurement: the median of an old window would still hold the stale offset.
@@ -202,9 +205,10 @@ export class VenueSession {
     };
   }
 
-  private keyRejected(out: Extract<RestOutcome, { kind: 'REJECTED' }>): void {
-    if (out.code === -1022) this.d.reason('SIGNATURE_REJECTED', true, { code: out.code, msg: out.msg });
-    else if (out.code === -2014 || out.code === -2015 || out.status === 401) this.d.reason('API_KEY_INVALID', true, { code: out.code, msg: out.msg });
+  private keyRejected(out: Extract<RestOutcome, { kind: 'REJECTED' }>, path?: string): void {
+    const detail = { code: out.code, msg: out.msg, key_type: this.d.cfg.api_key_type, ...(path ? { path } : {}) };
+    if (out.code === -1022) this.d.reason('SIGNATURE_REJECTED', true, detail);
+    else if (out.code === -2014 || out.code === -2015 || out.status === 401) this.d.reason('API_KEY_INVALID', true, detail);
   }
 
   private note(out: RestOutcome): void {

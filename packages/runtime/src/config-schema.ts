@@ -148,6 +148,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         ws_reconnect_backoff_max_ms: int(30_000, 'ms', 'Ceiling of the market-stream reconnect delay.', 10, 600_000),
         ws_reconnects_per_min_unstable: int(5, 'count', 'Reconnects within a minute above which the stream is WS_UNSTABLE (DEGRADE).', 1, 1000),
         ws_max_connection_ms: int(84_600_000, 'ms', 'Reconnect proactively before this age (Binance closes connections at 24 h).', 1000, 86_400_000),
+        api_key_type: { type: 'string', enum: ['hmac', 'ed25519'], default: 'hmac', 'x-unit': 'enum', description: 'How the API key signs (REST requests and the WebSocket API user-stream logon): hmac (HMAC-SHA256, api_secret in the secrets file is the secret) or ed25519 (the type Binance recommends; api_secret holds the PKCS#8 private key in PEM). supervisor doctor reports which is in use.' },
       },
     },
     aigate: {
