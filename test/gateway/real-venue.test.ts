@@ -182,3 +182,57 @@ async function until(what: string, fn: () => boolean): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('PERCENT_PRICE_BY_SIDE against the reference price (Binance, 2026-05-08)', () => {
+  const buy = (cid: string, price: string) => ({ symbol: 'BTCUSDT', side: 'BUY' as const, type: 'LIMIT' as const, client_order_id: cid, quantity: '0.0001', price, time_in_force: 'GTC' as const });
+  const pin = async (g: { admin: (m: string, p: string, b?: unknown) => Promise<unknown> }) => {
+    await g.admin('POST', '/admin/market', { paused: true });
+    await g.admin('POST', '/admin/price', { symbol: 'BTCUSDT', price: '64000' });
+  };
+
+  it('the simulator judges the band against the reference price when the symbol has one, avgPrice otherwise; GET /api/v3/referencePrice reads it (-2043 when never set)', async () => {
+    const g = await gateway();
+    await pin(g);
+    // About 30 USDT either way: above NOTIONAL's minimum, so only the band decides.
+    const test = (price: string) => g.rest.signed('POST', '/api/v3/order/test', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: Number(price) > 100_000 ? '0.0001' : '0.001', price }, { weight: 1, kind: 'read' });
+    const ref = () => g.rest.publicGet('/api/v3/referencePrice', { symbol: 'BTCUSDT' }, 2);
+    expect(await ref()).toMatchObject({ kind: 'REJECTED', code: -2043 });
+    expect(await test('330000.00')).toMatchObject({ kind: 'REJECTED', code: -1013, msg: 'Filter failure: PERCENT_PRICE_BY_SIDE' });
+    await g.admin('POST', '/admin/reference-price', { symbol: 'BTCUSDT', price: '200000' });
+    expect(await ref()).toMatchObject({ kind: 'OK', body: { symbol: 'BTCUSDT', referencePrice: '200000.00000000' } });
+    expect((await test('330000.00')).kind).toBe('OK');
+    expect(await test('30000.00')).toMatchObject({ kind: 'REJECTED', code: -1013, msg: 'Filter failure: PERCENT_PRICE_BY_SIDE' });
+    await g.admin('POST', '/admin/reference-price', { symbol: 'BTCUSDT', price: null });
+    expect(await ref()).toMatchObject({ kind: 'OK', body: { referencePrice: null } });
+    expect((await test('30000.00')).kind).toBe('OK');
+  });
+
+  it('the local pre-check is never stricter than the venue: a price inside the reference-price band but outside avgPrice x multiplier reaches the venue and is placed', async () => {
+    const g = await gateway();
+    await pin(g);
+    await g.admin('POST', '/admin/reference-price', { symbol: 'BTCUSDT', price: '200000' });
+    // 330000 > 5 x avgPrice 64000: the old local rule refused it; the venue's band (5 x 200000) takes it.
+    const out = await g.desk.place(buy('vgeref1', '330000.00'), { open_orders: 0, open_algo_orders: 0 });
+    expect(out.kind).toBe('OK');
+  });
+
+  it('a reference price the gateway cannot read: the percent-price check is left to the venue (sent, not refused locally)', async () => {
+    const g = await gateway();
+    await pin(g);
+    await g.admin('POST', '/admin/reference-price', { symbol: 'BTCUSDT', price: '200000' });
+    await g.admin('POST', '/admin/faults', { kind: 'http_5xx', route: 'GET /api/v3/referencePrice', status: 503 });
+    expect((await g.desk.place(buy('vgeref2', '330000.00'), { open_orders: 0, open_algo_orders: 0 })).kind).toBe('OK');
+  });
+
+  it('-1013 PERCENT_PRICE_BY_SIDE rejections (the band moved) do not quarantine the symbol; other filter rejections still do', async () => {
+    const g = await gateway();
+    await g.admin('POST', '/admin/faults', { kind: 'reject', route: 'POST /api/v3/order', code: -1013, msg: 'Filter failure: PERCENT_PRICE_BY_SIDE' });
+    for (let i = 0; i < 4; i++) expect(await g.desk.place(buy(`vgeband${i}`, '60000.00'), { open_orders: 0, open_algo_orders: 0 })).toMatchObject({ kind: 'REJECTED', code: -1013 });
+    expect(g.desk.quarantined).toEqual([]);
+    expect(g.reasons.get('FILTER_REJECT')).toMatchObject({ symbol: 'BTCUSDT', counts_towards_quarantine: false });
+    await g.admin('DELETE', '/admin/faults');
+    await g.admin('POST', '/admin/faults', { kind: 'reject', route: 'POST /api/v3/order', code: -1013, msg: 'Filter failure: LOT_SIZE' });
+    for (let i = 0; i < 3; i++) await g.desk.place(buy(`vgelot${i}`, '60000.00'), { open_orders: 0, open_algo_orders: 0 });
+    expect(g.desk.quarantined).toEqual(['BTCUSDT']);
+  });
+});

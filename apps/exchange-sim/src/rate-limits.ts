@@ -13,6 +13,7 @@ export const WEIGHTS: Readonly<Record<string, number>> = {
   'GET /api/v3/ticker/bookTicker': 2,
   'GET /api/v3/ticker/price': 2,
   'GET /api/v3/avgPrice': 2,
+  'GET /api/v3/referencePrice': 2,
   'GET /api/v3/klines': 2,
   'GET /api/v3/account': 20,
   'POST /api/v3/order': 1,

@@ -76,6 +76,12 @@ function publicRoute(d: RestDeps, route: string, p: Record<string, string>, serv
       return ok({ serverTime: serverNow });
     case 'GET /api/v3/exchangeInfo':
       return exchangeInfo(d, serverNow, p);
+    case 'GET /api/v3/referencePrice': {
+      const s = p['symbol'] ? d.ex.symbols.get(p['symbol']) : undefined;
+      if (!s) return err({ http: 400, code: -1121, msg: 'Invalid symbol.' });
+      if (s.referencePrice === undefined) return err({ http: 400, code: -2043, msg: 'Reference price not found for this symbol.' });
+      return ok({ symbol: s.symbol, referencePrice: s.referencePrice === null ? null : fmt(s.referencePrice), timestamp: serverNow });
+    }
     case 'GET /api/v3/ticker/bookTicker':
     case 'GET /api/v3/ticker/price':
     case 'GET /api/v3/avgPrice':

@@ -180,6 +180,15 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
         faults.add(body as unknown as FaultSpec);
         return json(res, 200, { active: faults.list() });
       }
+      case 'POST /admin/reference-price': {
+        // {symbol, price: "decimal" | null}: set (or null out) the symbol's reference price.
+        const s = ex.symbols.get(String(body['symbol']));
+        const p = typeof body['price'] === 'string' ? parseFx(body['price']) : null;
+        if (!s || (body['price'] !== null && !p?.ok)) return json(res, 400, { error: 'symbol and price (decimal string or null) required' });
+        s.referencePrice = p?.ok ? p.value : null;
+        onChange();
+        return json(res, 200, { symbol: s.symbol, referencePrice: s.referencePrice === null ? null : fmt(s.referencePrice) });
+      }
       case 'GET /admin/exchange-info':
         return json(res, 200, listing);
       case 'POST /admin/exchange-info': {

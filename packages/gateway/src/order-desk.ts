@@ -1,5 +1,5 @@
 import { Ajv } from 'ajv';
-import { validateOrder, type OrderToValidate } from '@vigil/core';
+import { isDecimalString, validateOrder, type OrderToValidate } from '@vigil/core';
 import { MY_TRADES_PAGE, orderRole, type AccountReport, type CancelReplace, type CancelReplaceResult, type HalfError, type JsonObject, type NewOco, type NewOrder, type OcoLeg, type OrderLeg, type OrderListReport, type OrderReport, type OrderTrace, type ReasonCode, type TradeReport, type VenueOutcome } from '@vigil/contracts';
 import { codeClass, type RestOutcome } from './outcome.js';
 import type { Params } from './signing.js';
@@ -148,7 +148,7 @@ export class OrderDesk {
   private reviewRetryAt = 0;
   private reviewing = false;
   readonly tickToOrder: number[] = [];
-  private readonly avgCache = new Map<string, { at: number; price: string }>();
+  private readonly avgCache = new Map<string, { at: number; price: string; ref: string | 'NONE' | undefined }>();
   private readonly avgRefreshing = new Set<string>();
   private readonly countCache = new Map<string, { at: number; open: number; algo: number }>();
 
@@ -317,7 +317,8 @@ export class OrderDesk {
     if (!rules) return notSent('NO_RULES', `no exchange rules loaded for ${symbol}`);
     const q = this.held.get(symbol);
     if (q && opts.quarantine) return notSent('SYMBOL_QUARANTINED', `${symbol} is quarantined (${describeCause(q.cause)}): no new entries`);
-    const avg = ctx.avg_price ?? (await this.avgPrice(symbol));
+    const basis = ctx.avg_price !== undefined ? { price: ctx.avg_price, ref: undefined } : await this.priceBasis(symbol);
+    const avg = basis?.price;
     let counts = ctx.open_orders !== undefined && ctx.open_algo_orders !== undefined ? { open: ctx.open_orders, algo: ctx.open_algo_orders } : null;
     const cached = this.countCache.get(symbol);
     if (!counts && cached && this.d.now() - cached.at < OPEN_COUNT_TTL_MS) counts = cached;
@@ -341,6 +342,8 @@ export class OrderDesk {
       };
       const v = validateOrder(toValidate, rules, {
         ...(avg !== undefined ? { avgPrice: avg } : {}),
+        // Unknown reference price: the percent-price filters are the venue's to judge alone.
+        ...(basis?.ref !== undefined ? { referencePrice: basis.ref } : {}),
         openOrders: Math.max(0, counts.open + extra),
         openAlgoOrders: counts.algo + extraAlgo,
         ...(opts.reduceOnly ? { reduceOnly: true } : {}),
@@ -386,15 +389,15 @@ export class OrderDesk {
     return { kind: 'OK', body: { can_trade: b.canTrade, balances: b.balances.map((x) => ({ asset: x.asset, free: x.free, locked: x.locked })) } };
   }
 
-  /** The venue's average price for percent-price and market notional checks; ticker price as fallback. */
+  /**
+   * The venue's average price (market notional checks; ticker price as fallback) and reference
+   * price (percent-price checks, when the symbol has one), kept warm for the configured symbols.
+   */
   async warmAvgPrices(symbols: readonly string[]): Promise<void> {
-    for (const s of symbols) {
-      const p = await this.fetchAvgPrice(s);
-      if (p !== undefined) this.avgCache.set(s, { at: this.d.now(), price: p });
-    }
+    for (const s of symbols) await this.loadAvgPrice(s);
   }
 
-  private async avgPrice(symbol: string): Promise<string | undefined> {
+  private async priceBasis(symbol: string): Promise<{ price: string; ref: string | 'NONE' | undefined } | undefined> {
     const c = this.avgCache.get(symbol);
     const age = c ? this.d.now() - c.at : Infinity;
     if (c && age < AVG_PRICE_TTL_MS) {
@@ -404,15 +407,31 @@ export class OrderDesk {
         this.avgRefreshing.add(symbol);
         void this.loadAvgPrice(symbol).finally(() => this.avgRefreshing.delete(symbol));
       }
-      return c.price;
+      return c;
     }
     return this.loadAvgPrice(symbol);
   }
 
-  private async loadAvgPrice(symbol: string): Promise<string | undefined> {
+  private async loadAvgPrice(symbol: string): Promise<{ price: string; ref: string | 'NONE' | undefined } | undefined> {
     const p = await this.fetchAvgPrice(symbol);
-    if (p !== undefined) this.avgCache.set(symbol, { at: this.d.now(), price: p });
-    return p;
+    if (p === undefined) return undefined;
+    const entry = { at: this.d.now(), price: p, ref: await this.fetchReferencePrice(symbol) };
+    this.avgCache.set(symbol, entry);
+    return entry;
+  }
+
+  /**
+   * GET /api/v3/referencePrice: a price, 'NONE' when the venue says the symbol has none (null, or
+   * -2043: never had one), undefined when we could not learn it (then nothing local is stricter).
+   */
+  private async fetchReferencePrice(symbol: string): Promise<string | 'NONE' | undefined> {
+    const r = await this.d.session.restClient.publicGet('/api/v3/referencePrice', { symbol }, 2);
+    if (r.kind === 'REJECTED' && r.code === -2043) return 'NONE';
+    if (r.kind !== 'OK') return undefined;
+    const b = r.body as { symbol?: unknown; referencePrice?: unknown };
+    if (b.symbol !== symbol) return undefined;
+    if (b.referencePrice === null) return 'NONE';
+    return isDecimalString(b.referencePrice) ? b.referencePrice : undefined;
   }
 
   private async fetchAvgPrice(symbol: string): Promise<string | undefined> {
@@ -427,6 +446,14 @@ export class OrderDesk {
 
   private async onFilterReject(symbol: string, msg: string): Promise<void> {
     const now = this.d.now();
+    // A percent-price band follows the market (the reference price, else the average): refused
+    // at the edge of the band is not a sign our rules are wrong. It neither counts towards a
+    // quarantine nor reloads exchangeInfo; the cached basis is dropped so the next check re-reads it.
+    if (/PERCENT_PRICE/.test(msg)) {
+      this.avgCache.delete(symbol);
+      this.d.reason('FILTER_REJECT', true, { symbol, msg, counts_towards_quarantine: false });
+      return;
+    }
     const recent = (this.filterRejects.get(symbol) ?? []).filter((t) => now - t < QUARANTINE_AFTER.windowMs);
     recent.push(now);
     this.filterRejects.set(symbol, recent);
