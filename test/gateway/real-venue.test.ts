@@ -236,3 +236,84 @@ describe('PERCENT_PRICE_BY_SIDE against the reference price (Binance, 2026-05-08
     expect(g.desk.quarantined).toEqual(['BTCUSDT']);
   });
 });
+
+describe('statuses and events the gateway does not model', () => {
+  const foreign = (cid: string, status: string, type: string, orderId: number) => ({ symbol: 'BTCUSDT', orderId, orderListId: 7, clientOrderId: cid, price: '50000.00000000', origQty: '0.00100000', executedQty: '0.00000000', cummulativeQuoteQty: '0.00000000', status, timeInForce: 'GTC', type, side: 'BUY', stopPrice: '0.00000000', time: 1, updateTime: 1, isWorking: false, workingTime: -1, origQuoteOrderQty: '0.00000000', selfTradePreventionMode: 'EXPIRE_MAKER', expiryReason: 'NONE', futureField: { a: 1 } });
+  const buy = (cid: string) => ({ symbol: 'BTCUSDT', side: 'BUY' as const, type: 'LIMIT' as const, client_order_id: cid, quantity: '0.0001', price: '60000.00', time_in_force: 'GTC' as const });
+
+  it("someone else's open orders in PENDING_NEW, or in a status and type not yet known, do not blind openOrders nor block the symbol", async () => {
+    const g = await gateway();
+    await g.admin('POST', '/admin/open-orders-extra', { apiKey: SIM_KEY.apiKey, order: foreign('web_oto_leg', 'PENDING_NEW', 'LIMIT', 900001) });
+    await g.admin('POST', '/admin/open-orders-extra', { apiKey: SIM_KEY.apiKey, order: foreign('app_future', 'FUTURE_STATUS', 'PEGGED_FUTURE', 900002) });
+    const open = await g.desk.openOrders('BTCUSDT');
+    expect(open.kind).toBe('OK');
+    const body = (open as unknown as { body: readonly Record<string, unknown>[] }).body;
+    expect(body.find((o) => o['client_order_id'] === 'web_oto_leg')).toMatchObject({ status: 'PENDING_NEW' });
+    expect(body.find((o) => o['client_order_id'] === 'app_future')).toMatchObject({ status: 'NEW', type: 'LIMIT', unrecognised: { status: 'FUTURE_STATUS', type: 'PEGGED_FUTURE' } });
+    // The desk counts them (MAX_NUM_ORDERS) from openOrders and still sends our order.
+    expect(await g.desk.place(buy('vgeopen1'))).toMatchObject({ kind: 'OK', body: { status: 'NEW' } });
+  });
+
+  it('an order of ours in a status not yet known fails closed: openOrders is UNKNOWN and no new order is sent on the symbol without context', async () => {
+    const g = await gateway();
+    await g.admin('POST', '/admin/open-orders-extra', { apiKey: SIM_KEY.apiKey, order: foreign('vgeours1', 'FUTURE_STATUS', 'LIMIT', 900003) });
+    expect(await g.desk.openOrders('BTCUSDT')).toMatchObject({ kind: 'UNKNOWN', reason: expect.stringContaining('vgeours1') });
+    expect(await g.desk.place(buy('vgeopen2'))).toMatchObject({ kind: 'NOT_SENT', cause: 'NO_CONTEXT' });
+  });
+
+  describe('user stream', () => {
+    const stream = (g: Awaited<ReturnType<typeof gateway>>) => {
+      const reasons = new Map<ReasonCode, JsonObject>();
+      const events: UserEvent[] = [];
+      const gaps: string[] = [];
+      const us = new UserStream({ cfg: g.ex, apiKey: SIM_KEY.apiKey, secret: SIM_KEY.secretKey, exchangeNow: () => g.clock.exchangeNow(Date.now()), reason: (c, on, d) => void (on ? reasons.set(c, d) : reasons.delete(c)), onEvent: (e) => events.push(e), onGap: (w) => gaps.push(w) });
+      cleanups.push(() => us.stop());
+      us.start();
+      return { us, reasons, events, gaps };
+    };
+    const push = (g: Awaited<ReturnType<typeof gateway>>, event: Record<string, unknown>) => g.admin('POST', '/admin/user-stream/push', { apiKey: SIM_KEY.apiKey, event });
+
+    it('listStatus, balanceUpdate and externalLockUpdate are forwarded as typed events; externalLockUpdate also asks for a REST reconcile', async () => {
+      const g = await gateway({}, { ws_reconnect_backoff_initial_ms: 20, ws_reconnect_backoff_max_ms: 80 });
+      const s = stream(g);
+      await until('subscribed', () => s.us.state === 'SUBSCRIBED');
+      await push(g, { e: 'listStatus', E: 1, s: 'BTCUSDT', g: 12, c: 'OTO', l: 'EXEC_STARTED', L: 'EXECUTING', r: 'NONE', C: 'web_list', T: 2, O: [{ s: 'BTCUSDT', i: 5, c: 'web_a' }, { s: 'BTCUSDT', i: 6, c: 'web_b' }] });
+      await push(g, { e: 'balanceUpdate', E: 3, a: 'USDT', d: '-25.50000000', T: 4 });
+      await push(g, { e: 'externalLockUpdate', E: 5, a: 'BTC', d: '0.00100000', T: 6 });
+      await until('three events', () => s.events.length >= 3);
+      expect(s.events).toEqual([
+        { kind: 'list_status', symbol: 'BTCUSDT', order_list_id: 12, list_client_order_id: 'web_list', contingency_type: 'OTO', list_status_type: 'EXEC_STARTED', list_order_status: 'EXECUTING', list_reject_reason: 'NONE', orders: [{ order_id: 5, client_order_id: 'web_a' }, { order_id: 6, client_order_id: 'web_b' }], ts_ms: 2 },
+        { kind: 'balance_delta', asset: 'USDT', delta: '-25.50000000', ts_ms: 4 },
+        { kind: 'external_lock', asset: 'BTC', delta: '0.00100000', ts_ms: 6 },
+      ]);
+      expect(s.gaps).toEqual(['start', 'externalLockUpdate']);
+      expect(s.us.badFrames).toBe(0);
+    });
+
+    it('an executionReport of ours in a status not yet known is not passed on as a fact: a gap (reconcile over REST) instead; someone else\'s is passed on', async () => {
+      const g = await gateway({}, { ws_reconnect_backoff_initial_ms: 20, ws_reconnect_backoff_max_ms: 80 });
+      const s = stream(g);
+      await until('subscribed', () => s.us.state === 'SUBSCRIBED');
+      const report = (c: string, X: string) => ({ e: 'executionReport', E: 1, s: 'BTCUSDT', c, C: '', S: 'BUY', o: 'LIMIT', f: 'GTC', q: '0.001', p: '60000', P: '0', x: 'NEW', X, r: 'NONE', i: 77, l: '0', z: '0', L: '0', n: '0', N: null, T: 2, t: -1, Z: '0' });
+      await push(g, report('vgefuture1', 'FUTURE_STATUS'));
+      await push(g, report('web_order', 'FUTURE_STATUS'));
+      await push(g, report('vgepending', 'PENDING_NEW'));
+      await until('events', () => s.events.length >= 2);
+      expect(s.gaps).toEqual(['start', expect.stringContaining('vgefuture1')]);
+      expect(s.events.map((e) => (e.kind === 'order' ? `${e.client_order_id}:${e.status}` : e.kind))).toEqual(['web_order:FUTURE_STATUS', 'vgepending:PENDING_NEW']);
+    });
+
+    it('serverShutdown: a new connection subscribes before the server cuts the old one; no USER_STREAM_UNSTABLE, events keep coming', async () => {
+      const g = await gateway({}, { ws_reconnect_backoff_initial_ms: 20, ws_reconnect_backoff_max_ms: 80 });
+      const s = stream(g);
+      await until('subscribed', () => s.us.state === 'SUBSCRIBED');
+      await g.admin('POST', '/admin/user-stream/shutdown', { closeAfterMs: 800 });
+      await until('resubscribed on a new connection', () => s.gaps.includes('serverShutdown'));
+      await new Promise((r) => setTimeout(r, 1000)); // past the cut of the old connection
+      expect(s.reasons.has('USER_STREAM_UNSTABLE')).toBe(false);
+      expect(s.us.state).toBe('SUBSCRIBED');
+      await g.desk.place(buy('vgeaftercut'), { open_orders: 0, open_algo_orders: 0 });
+      await until('the order event on the new connection', () => s.events.some((e) => e.kind === 'order' && e.client_order_id === 'vgeaftercut'));
+    });
+  });
+});

@@ -29,6 +29,11 @@ export interface RestDeps {
 export interface Listing {
   extraSymbols: number;
   lastQuery: string | null;
+  /**
+   * Open orders placed elsewhere on the account, listed by GET /api/v3/openOrders as the venue
+   * would (raw: statuses and types this simulator does not implement, e.g. an OTO's PENDING_NEW leg).
+   */
+  extraOpenOrders: { apiKey: string; order: Record<string, unknown> }[];
 }
 
 type Reply = { status: number; body: unknown; headers?: Record<string, string> } | { destroy: true };
@@ -251,8 +256,10 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       }
       return o ? ok(orderQuery(o)) : err({ http: 400, code: -2013, msg: 'Order does not exist.' });
     }
-    case 'GET /api/v3/openOrders':
-      return ok([...d.ex.orders.values()].filter((o) => o.apiKey === key.apiKey && isOpen(o) && (!p['symbol'] || o.symbol === p['symbol'])).map(orderQuery));
+    case 'GET /api/v3/openOrders': {
+      const extra = (d.listing?.extraOpenOrders ?? []).filter((x) => x.apiKey === key.apiKey && (!p['symbol'] || x.order['symbol'] === p['symbol'])).map((x) => x.order);
+      return ok([...[...d.ex.orders.values()].filter((o) => o.apiKey === key.apiKey && isOpen(o) && (!p['symbol'] || o.symbol === p['symbol'])).map(orderQuery), ...extra]);
+    }
     case 'GET /api/v3/allOrders':
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
       return ok([...d.ex.orders.values()].filter((o) => o.apiKey === key.apiKey && o.symbol === p['symbol']).map(orderQuery));

@@ -44,7 +44,7 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
   const ex = new Exchange(seed, [...o.keys]);
   const faults = new Faults(seed);
   const limiter = new RateLimiter();
-  const listing: Listing = { extraSymbols: o.extraSymbols ?? 0, lastQuery: null };
+  const listing: Listing = { extraSymbols: o.extraSymbols ?? 0, lastQuery: null, extraOpenOrders: [] };
   const now = Date.now;
   if (o.stateFile && existsSync(o.stateFile)) ex.restore(JSON.parse(readFileSync(o.stateFile, 'utf8')) as ExchangeSnapshot);
 
@@ -196,6 +196,24 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
         if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 100_000) return json(res, 400, { error: 'extraSymbols (integer 0..100000) required' });
         listing.extraSymbols = n;
         return json(res, 200, listing);
+      }
+      case 'POST /admin/user-stream/shutdown': {
+        // serverShutdown on every WebSocket API connection; they close after closeAfterMs (default 600000).
+        const ms = typeof body['closeAfterMs'] === 'number' ? body['closeAfterMs'] : 600_000;
+        return json(res, 200, { notified: wsApi.shutdown(ms), closeAfterMs: ms });
+      }
+      case 'POST /admin/open-orders-extra': {
+        // {apiKey, order}: an open order placed elsewhere, listed raw by openOrders; {apiKey, clear: true} empties.
+        if (!ex.keys.has(String(body['apiKey']))) return json(res, 400, { error: 'apiKey required' });
+        if (body['clear'] === true) listing.extraOpenOrders = listing.extraOpenOrders.filter((x) => x.apiKey !== body['apiKey']);
+        else if (typeof body['order'] === 'object' && body['order'] !== null) listing.extraOpenOrders.push({ apiKey: String(body['apiKey']), order: body['order'] as Record<string, unknown> });
+        else return json(res, 400, { error: 'order (object) or clear required' });
+        return json(res, 200, { extraOpenOrders: listing.extraOpenOrders.length });
+      }
+      case 'POST /admin/user-stream/push': {
+        // {apiKey, event}: one raw user-data event to the key's subscriptions (events the core does not produce).
+        if (typeof body['event'] !== 'object' || body['event'] === null) return json(res, 400, { error: 'apiKey and event required' });
+        return json(res, 200, { sent: wsApi.push(String(body['apiKey']), body['event'] as Record<string, unknown>) });
       }
       case 'POST /admin/user-stream/terminate':
         wsApi.terminate();

@@ -52,6 +52,8 @@ export class WsApi {
     // The API key session.logon authenticated on this connection, if any.
     let logged: string | null = null;
     const connectedSince = this.now();
+    this.conns.add(ws);
+    ws.on('close', () => this.conns.delete(ws));
     ws.on('message', (data) => {
       let req: { id?: unknown; method?: unknown; params?: Record<string, unknown> };
       try {
@@ -94,6 +96,28 @@ export class WsApi {
           return reply(400, { error: { code: -1100, msg: `Unknown method ${String(req.method)}.` } });
       }
     });
+  }
+
+  /**
+   * Admin: serverShutdown (Binance, 2026-05) on every WebSocket API connection, then, after
+   * `closeAfterMs` (Binance: about 10 minutes), the connections it was sent on are closed.
+   */
+  shutdown(closeAfterMs: number): number {
+    const conns = [...this.conns];
+    for (const ws of conns) ws.send(JSON.stringify({ event: { e: 'serverShutdown', E: this.now() } }));
+    setTimeout(() => {
+      for (const ws of conns) ws.close(1001, 'server shutdown');
+    }, closeAfterMs).unref();
+    return conns.length;
+  }
+
+  private readonly conns = new Set<WebSocket>();
+
+  /** Admin: a raw event to every subscription of a key; returns how many got it. */
+  push(apiKey: string, event: Record<string, unknown>): number {
+    const subs = [...this.subs].filter((s) => s.apiKey === apiKey);
+    for (const s of subs) s.ws.send(JSON.stringify({ subscriptionId: s.id, event }));
+    return subs.length;
   }
 
   /** Admin fault: the venue ends every subscription, as Binance does on its side. */

@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
 import { isDecimalString, validateOrder, type OrderToValidate } from '@vigil/core';
-import { MY_TRADES_PAGE, orderRole, type AccountReport, type CancelReplace, type CancelReplaceResult, type HalfError, type JsonObject, type NewOco, type NewOrder, type OcoLeg, type OrderLeg, type OrderListReport, type OrderReport, type OrderTrace, type ReasonCode, type TradeReport, type VenueOutcome } from '@vigil/contracts';
+import { MY_TRADES_PAGE, ORDER_STATUSES, ORDER_TYPES, orderRole, type AccountReport, type CancelReplace, type CancelReplaceResult, type HalfError, type JsonObject, type NewOco, type NewOrder, type OcoLeg, type OrderLeg, type OrderListReport, type OrderReport, type OrderTrace, type ReasonCode, type TradeReport, type VenueOutcome } from '@vigil/contracts';
 import { codeClass, type RestOutcome } from './outcome.js';
 import type { Params } from './signing.js';
 import type { VenueSession } from './venue-session.js';
@@ -34,8 +34,8 @@ const ORDER_SCHEMA = {
     clientOrderId: { type: 'string' },
     transactTime: id,
     updateTime: id,
-    status: { enum: ['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'PENDING_CANCEL', 'REJECTED', 'EXPIRED', 'EXPIRED_IN_MATCH'] },
-    type: { enum: ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] },
+    status: { enum: ORDER_STATUSES },
+    type: { enum: ORDER_TYPES },
     side: { enum: ['BUY', 'SELL'] },
     price: dec,
     origQty: dec,
@@ -83,7 +83,44 @@ const validTrades = ajv.compile({
     properties: { symbol: { type: 'string' }, id, orderId: id, orderListId: id, price: dec, qty: dec, quoteQty: dec, commission: dec, commissionAsset: { type: 'string' }, time: id, isBuyer: { type: 'boolean' }, isMaker: { type: 'boolean' } },
   },
 });
-const validOrders = ajv.compile({ type: 'array', items: ORDER_SCHEMA });
+/**
+ * Someone else's open order: status and type may be values this build does not model (Binance
+ * adds them without notice); everything else is held to the same shape as ours.
+ */
+const validForeignOrder = ajv.compile({ ...ORDER_SCHEMA, properties: { ...ORDER_SCHEMA.properties, status: { type: 'string' }, type: { type: 'string' } } });
+/** Whose order it is, as reconcile decides: ours carry our prefix (a probe's included). */
+const ours = (clientOrderId: unknown): boolean => typeof clientOrderId !== 'string' || clientOrderId.startsWith('vg');
+/** The list states Binance documents; one of ours in any other is not understood (UNKNOWN). */
+const LIST_STATUS_TYPES: readonly string[] = ['RESPONSE', 'EXEC_STARTED', 'UPDATED', 'ALL_DONE'];
+const LIST_ORDER_STATUSES: readonly string[] = ['EXECUTING', 'ALL_DONE', 'REJECT'];
+const listUnderstood = (l: RawList): boolean => !ours(l.listClientOrderId) || (LIST_STATUS_TYPES.includes(l.listStatusType) && LIST_ORDER_STATUSES.includes(l.listOrderStatus));
+
+/**
+ * openOrders, entry by entry: an order of ours must be understood in full, or the whole reply is
+ * UNKNOWN (its state is not known, so neither is the symbol's); someone else's with a status or
+ * type we do not model is kept as an open order (it is on the open list) with the raw values in
+ * `unrecognised`, so one new enum value at the venue does not blind reconcile and block the symbol.
+ */
+function readOpenOrders(body: unknown): { ok: true; reports: OrderReport[] } | { ok: false; why: string } {
+  if (!Array.isArray(body)) return { ok: false, why: 'openOrders reply not understood' };
+  const reports: OrderReport[] = [];
+  for (const [i, o] of body.entries()) {
+    if (validOrder(o)) {
+      reports.push(report(o as RawOrder));
+      continue;
+    }
+    const cid = typeof o === 'object' && o !== null ? (o as { clientOrderId?: unknown }).clientOrderId : undefined;
+    if (ours(cid) || !validForeignOrder(o)) return { ok: false, why: `openOrders entry ${i}${ours(cid) ? ` (${String(cid)}, ours)` : ''} not understood` };
+    const raw = o as Omit<RawOrder, 'status' | 'type'> & { status: string; type: string };
+    const knownStatus = (ORDER_STATUSES as readonly string[]).includes(raw.status);
+    const knownType = (ORDER_TYPES as readonly string[]).includes(raw.type);
+    reports.push({
+      ...report({ ...raw, status: knownStatus ? (raw.status as OrderReport['status']) : 'NEW', type: knownType ? (raw.type as OrderReport['type']) : 'LIMIT' }),
+      unrecognised: { ...(knownStatus ? {} : { status: raw.status }), ...(knownType ? {} : { type: raw.type }) },
+    });
+  }
+  return { ok: true, reports };
+}
 const validAccount = ajv.compile({
   type: 'object',
   required: ['canTrade', 'balances'],
@@ -267,7 +304,7 @@ export class OrderDesk {
   async openLists(): Promise<VenueOutcome<readonly OrderListReport[]>> {
     const out = await this.d.session.signedWithResync('GET', '/api/v3/openOrderList', {}, { weight: 6, kind: 'read' });
     if (out.kind !== 'OK') return wire(out);
-    if (!validLists(out.body)) return { kind: 'UNKNOWN', reason: 'openOrderList reply not understood' };
+    if (!validLists(out.body) || !(out.body as RawList[]).every(listUnderstood)) return { kind: 'UNKNOWN', reason: 'openOrderList reply not understood' };
     return { kind: 'OK', body: (out.body as RawList[]).map(listReport) };
   }
 
@@ -369,8 +406,9 @@ export class OrderDesk {
   async openOrders(symbol: string | null): Promise<VenueOutcome<readonly OrderReport[]>> {
     const out = await this.d.session.signedWithResync('GET', '/api/v3/openOrders', symbol ? { symbol } : {}, { weight: symbol ? 6 : 80, kind: 'read' });
     if (out.kind !== 'OK') return wire(out);
-    if (!validOrders(out.body)) return { kind: 'UNKNOWN', reason: 'openOrders reply not understood' };
-    const body = (out.body as RawOrder[]).map(report);
+    const read = readOpenOrders(out.body);
+    if (!read.ok) return { kind: 'UNKNOWN', reason: read.why };
+    const body = read.reports;
     // Every answer refreshes the counts MAX_NUM_ORDERS needs (all symbols when asked for all).
     const at = this.d.now();
     const symbols = symbol ? [symbol] : [...this.d.session.rules.keys()];
@@ -582,7 +620,7 @@ function listReport(l: RawList): OrderListReport {
 
 function mapList(out: RestOutcome, kind: 'order' | 'read', listClientOrderId?: string): VenueOutcome<OrderListReport> {
   if (out.kind !== 'OK') return wire(out);
-  if (!validList(out.body)) return { kind: 'UNKNOWN', reason: `${kind === 'order' ? 'order list' : 'order list query'} reply not understood` };
+  if (!validList(out.body) || !listUnderstood(out.body as RawList)) return { kind: 'UNKNOWN', reason: `${kind === 'order' ? 'order list' : 'order list query'} reply not understood` };
   const l = out.body as RawList;
   // A well-formed answer about another list proves nothing about ours.
   if (listClientOrderId !== undefined && l.listClientOrderId !== listClientOrderId) return { kind: 'UNKNOWN', reason: `reply is for list ${l.listClientOrderId}, not ${listClientOrderId}` };
