@@ -145,7 +145,7 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
   const signing = i.secrets ? signerFor(ex.api_key_type, i.secrets.api_secret) : null;
   const rest = createRestClient({
     baseUrl: ex.rest_base_url,
-    ...(i.secrets && signing?.ok ? { apiKey: i.secrets.api_key, signer: signing.signer } : {}),
+    ...(i.secrets && signing?.ok ? { apiKey: i.secrets.api_key, secret: i.secrets.api_secret, signer: signing.signer } : {}),
     recvWindowMs: ex.time_sync_recv_window_ms,
     readTimeoutMs: Math.min(ex.rest_timeout_ms, timeout),
     orderTimeoutMs: ex.order_timeout_ms,

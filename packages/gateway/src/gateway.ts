@@ -78,7 +78,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
   if (signing && !signing.ok) reason('API_KEY_INVALID', true, { key_type: ex.api_key_type, why: signing.why });
   const rest = createRestClient({
     baseUrl: ex.rest_base_url,
-    ...(secrets && signing?.ok ? { apiKey: secrets.api_key, signer: signing.signer } : {}),
+    ...(secrets && signing?.ok ? { apiKey: secrets.api_key, secret: secrets.api_secret, signer: signing.signer } : {}),
     recvWindowMs: ex.time_sync_recv_window_ms,
     readTimeoutMs: ex.rest_timeout_ms,
     orderTimeoutMs: ex.order_timeout_ms,

@@ -42,7 +42,7 @@ export type ResponseInfo = {
 export type RestClientOptions = {
   readonly baseUrl: string;
   readonly apiKey?: string;
-  /** HMAC secret; ignored when `signer` is given (e.g. Ed25519). */
+  /** HMAC secret (or Ed25519 PEM): signs only when no `signer` is given; always scrubbed from error text. */
   readonly secret?: string;
   readonly signer?: Signer;
   readonly recvWindowMs: number;
