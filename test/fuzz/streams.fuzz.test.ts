@@ -137,11 +137,15 @@ describe('fuzz: user stream events (user-stream.ts)', () => {
             for (const v of [e.type, e.status, e.exec_type]) expect(typeof v === 'string' && v.length > 0, `name ${JSON.stringify(v)}`).toBe(true);
             for (const v of [e.price, e.orig_qty, e.last_qty, e.last_price, e.cum_qty, e.cum_quote, e.commission]) expect(isDecimalString(v), `decimal ${String(v).slice(0, 30)}`).toBe(true);
             expect(Number.isSafeInteger(e.order_id) && Number.isSafeInteger(e.trade_id) && Number.isSafeInteger(e.ts_ms)).toBe(true);
-          } else {
+          } else if (e.kind === 'balances') {
             for (const b of e.balances) {
               expect(typeof b.asset === 'string' && b.asset.length > 0).toBe(true);
               expect(isDecimalString(b.free) && isDecimalString(b.locked), `balance ${JSON.stringify(b).slice(0, 60)}`).toBe(true);
             }
+          } else if (e.kind === 'list_status') {
+            expect(Number.isSafeInteger(e.order_list_id) && e.orders.every((o) => Number.isSafeInteger(o.order_id) && typeof o.client_order_id === 'string')).toBe(true);
+          } else {
+            expect(typeof e.asset === 'string' && e.asset.length > 0 && isDecimalString(e.delta.replace(/^-/, ''))).toBe(true);
           }
         }
       }),

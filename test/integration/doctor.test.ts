@@ -1,8 +1,9 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
-import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
+import { createExchangeSim, type ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { runDoctor, type DoctorReport } from '../../apps/supervisor/src/doctor.js';
 import { SIM_KEY, startVenue, testConfig, venueConfig } from './harness.js';
 
@@ -30,6 +31,25 @@ const item = (r: DoctorReport, name: string) => r.checks.find((c) => c.item === 
 const failed = (r: DoctorReport) => r.checks.filter((c) => c.status === 'FAIL').map((c) => `${c.item}:${c.reason}`);
 
 describe('supervisor doctor', () => {
+  it('reports which API key type signs (exchange.api_key_type): hmac by default, ed25519 with the PEM key verified by the venue and the user stream by session.logon', async () => {
+    expect(item(await doctor(), 'API key type')).toMatchObject({ status: 'OK', value: expect.stringContaining('hmac') });
+    await sim!.close();
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    sim = await createExchangeSim({ keys: [{ apiKey: 'edkey0000000000000000000000000000009', secretKey: '', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), canTrade: true, enableWithdrawals: false, ipRestrict: true }], seed: 7, tickMs: 100 });
+    const { config, varDir } = testConfig({ ...venueConfig(sim), exchange: { ...(venueConfig(sim)['exchange'] as object), api_key_type: 'ed25519' }, aigate: { base_url: reviewer!.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 2000 }, panel: { port: 1 } });
+    writeFileSync(join(varDir, 'LIVE.ok'), 'test\n');
+    const r = await runDoctor({ config, varDir, env: { OPENAI_API_KEY: AI }, secrets: { api_key: 'edkey0000000000000000000000000000009', api_secret: pem }, timeoutMs: 3000 });
+    expect(item(r, 'API key type')).toMatchObject({ status: 'OK', value: expect.stringContaining('ed25519') });
+    expect(item(r, 'API key: trading')?.status).toBe('OK');
+    expect(item(r, 'user data stream')?.status).toBe('OK');
+    expect(failed(r)).toEqual([]);
+    expect(JSON.stringify(r)).not.toContain(pem.split('\n')[1]!);
+    // An HMAC secret where an Ed25519 key is configured: said so, before any request.
+    const bad = await runDoctor({ config, varDir, env: { OPENAI_API_KEY: AI }, secrets: { api_key: 'edkey0000000000000000000000000000009', api_secret: 'an-hmac-secret' }, timeoutMs: 3000 });
+    expect(failed(bad)).toContain('API key type:API_KEY_INVALID');
+  }, 30_000);
+
   it('passes on a healthy simulator setup: every section checked, releasable', async () => {
     const r = await doctor();
     expect(failed(r)).toEqual([]);

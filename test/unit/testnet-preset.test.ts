@@ -38,6 +38,6 @@ describe('testnet preset config/testnet.json', () => {
   it('holds no secret (keys come from the environment or var/testnet/secrets.json)', () => {
     const r = loadConfigFile(preset, {});
     expect(r.ok).toBe(true);
-    expect(JSON.stringify(r.ok ? r.config : {})).not.toMatch(/api_key|api_secret|apiKey|secret"/i);
+    expect(JSON.stringify(r.ok ? r.config : {})).not.toMatch(/"api_key"|"api_secret"|apiKey|secret"/i);
   });
 });

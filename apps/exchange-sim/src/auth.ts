@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createPublicKey, timingSafeEqual, verify } from 'node:crypto';
 import type { ApiKey, VenueError } from './exchange.js';
 
 /**
@@ -19,10 +19,7 @@ export function checkSigned(
   const sig = params['signature'];
   if (!sig) return { ok: false, err: { http: 400, code: -1102, msg: "Mandatory parameter 'signature' was not sent, was empty/null, or malformed." } };
   const payload = stripSignature(rawQuery) + stripSignature(rawBody);
-  const want = createHmac('sha256', key.secretKey).update(payload).digest('hex');
-  const a = Buffer.from(want);
-  const b = Buffer.from(sig.toLowerCase());
-  if (a.length !== b.length || !timingSafeEqual(a, b)) return { ok: false, err: { http: 400, code: -1022, msg: 'Signature for this request is not valid.' } };
+  if (!verifySignature(key, payload, sig)) return { ok: false, err: { http: 400, code: -1022, msg: 'Signature for this request is not valid.' } };
   const ts = Number(params['timestamp']);
   if (!params['timestamp'] || !Number.isFinite(ts)) return { ok: false, err: { http: 400, code: -1102, msg: "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed." } };
   const recvWindow = params['recvWindow'] === undefined ? 5000 : Number(params['recvWindow']);
@@ -35,4 +32,21 @@ export function checkSigned(
 /** The signature covers everything before it: drop `signature=...` (it is the last parameter). */
 function stripSignature(s: string): string {
   return s.replace(/&?signature=[^&]*/, '');
+}
+
+/**
+ * One signature over `payload` by the key's type: HMAC-SHA256 hex for an HMAC key, Ed25519 (base64)
+ * for a key registered with a public key, as Binance verifies each.
+ */
+export function verifySignature(key: ApiKey, payload: string, sig: string): boolean {
+  if (key.publicKeyPem !== undefined) {
+    try {
+      return verify(null, Buffer.from(payload, 'utf8'), createPublicKey(key.publicKeyPem), Buffer.from(sig, 'base64'));
+    } catch {
+      return false;
+    }
+  }
+  const a = Buffer.from(createHmac('sha256', key.secretKey).update(payload).digest('hex'));
+  const b = Buffer.from(sig.toLowerCase());
+  return a.length === b.length && timingSafeEqual(a, b);
 }

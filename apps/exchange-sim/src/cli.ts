@@ -5,7 +5,9 @@ import type { ApiKey } from './exchange.js';
 import { createExchangeSim } from './sim.js';
 
 /**
- * exchange-sim --port N --ws-port N --admin-port N --seed N --state FILE --keys FILE [--tick-ms N] [--ws-lifetime-ms N]
+ * exchange-sim --port N --ws-port N --admin-port N --seed N --state FILE --keys FILE [--tick-ms N] [--ws-lifetime-ms N] [--symbols N]
+ * (--symbols N: exchangeInfo also lists N symbols not traded here, some with non-ASCII names, with
+ * the rate-limit types, filters and fields a client does not know, as the live venue's does)
  * Prints one line `EXCHANGE_SIM_READY {...}` with the bound URLs (port 0 picks free ports).
  */
 const { values } = parseArgs({
@@ -18,6 +20,7 @@ const { values } = parseArgs({
     keys: { type: 'string' },
     'tick-ms': { type: 'string', default: '250' },
     'ws-lifetime-ms': { type: 'string', default: String(24 * 3_600_000) },
+    symbols: { type: 'string', default: '0' },
   },
 });
 if (!values.keys) {
@@ -34,6 +37,7 @@ const sim = await createExchangeSim({
   stateFile: values.state ?? null,
   tickMs: Number(values['tick-ms']),
   wsLifetimeMs: Number(values['ws-lifetime-ms']),
+  extraSymbols: Number(values.symbols),
 });
 process.stdout.write(`EXCHANGE_SIM_READY ${JSON.stringify({ rest: sim.rest, ws: sim.ws, admin: sim.admin })}\n`);
 const stop = (): void => {

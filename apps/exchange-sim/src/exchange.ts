@@ -102,7 +102,10 @@ export function ocoParamName(leg: 'above' | 'below', param: string): string {
 
 export interface ApiKey {
   apiKey: string;
+  /** HMAC secret (an Ed25519 key has none: its requests are verified with publicKeyPem). */
   secretKey: string;
+  /** An Ed25519 key: signatures (base64) are verified against this public key (SPKI PEM). */
+  publicKeyPem?: string;
   canTrade: boolean;
   enableWithdrawals: boolean;
   ipRestrict: boolean;
@@ -404,7 +407,8 @@ export class Exchange {
     const notional = q !== null ? mul(q, refPrice) : (qq as Fx);
     if (notional < s.minNotional || (type !== 'MARKET' && notional > s.maxNotional)) return E(400, -1013, 'Filter failure: NOTIONAL');
     if (pr !== null) {
-      const avg = book.last;
+      // The reference price when the symbol has one, else the (here: last) average price.
+      const avg = typeof s.referencePrice === 'bigint' ? s.referencePrice : book.last;
       const [up, down] = side === 'BUY' ? [s.bidMultiplierUp, s.bidMultiplierDown] : [s.askMultiplierUp, s.askMultiplierDown];
       if (pr > mul(avg, up) || pr < mul(avg, down)) return E(400, -1013, 'Filter failure: PERCENT_PRICE_BY_SIDE');
     }

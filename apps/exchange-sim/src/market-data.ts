@@ -26,9 +26,11 @@ const SYMBOLS_RANGE = `^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\
  * The symbols a request names: `symbol`, `symbols` (a JSON array) or neither (all, when `all`).
  * Binance refuses both together, a malformed array, and any name it does not list.
  */
-export function pickSymbols(ex: Exchange, p: Record<string, string>, all: boolean): { ok: true; symbols: string[]; single: boolean } | { ok: false; err: VenueError } {
+export function pickSymbols(ex: Exchange, p: Record<string, string>, all: boolean, extra: readonly string[] = []): { ok: true; symbols: string[]; single: boolean } | { ok: false; err: VenueError } {
+  // `extra`: symbols listed but not traded here (the simulator's wide listing, exchangeInfo only).
+  const listed = extra.length === 0 ? ex.symbols : new Set([...ex.symbols.keys(), ...extra]);
   if (p['symbol'] !== undefined && p['symbols'] !== undefined) return { ok: false, err: { http: 400, code: -1128, msg: 'Combination of optional parameters invalid.' } };
-  if (p['symbol'] !== undefined) return ex.symbols.has(p['symbol']) ? { ok: true, symbols: [p['symbol']], single: true } : { ok: false, err: INVALID_SYMBOL };
+  if (p['symbol'] !== undefined) return listed.has(p['symbol']) ? { ok: true, symbols: [p['symbol']], single: true } : { ok: false, err: INVALID_SYMBOL };
   if (p['symbols'] !== undefined) {
     let list: unknown;
     try {
@@ -38,11 +40,11 @@ export function pickSymbols(ex: Exchange, p: Record<string, string>, all: boolea
     }
     if (!Array.isArray(list) || !list.every((s): s is string => typeof s === 'string' && /^[A-Z0-9-_.]{1,20}$/.test(s))) return { ok: false, err: { http: 400, code: -1100, msg: `Illegal characters found in parameter 'symbols'; legal range is '${SYMBOLS_RANGE}'.` } };
     if (list.length === 0) return { ok: false, err: { http: 400, code: -1102, msg: "Mandatory parameter 'symbols' was not sent, was empty/null, or malformed." } };
-    if (list.some((s) => !ex.symbols.has(s))) return { ok: false, err: INVALID_SYMBOL };
+    if (list.some((s) => !listed.has(s))) return { ok: false, err: INVALID_SYMBOL };
     return { ok: true, symbols: [...new Set(list)], single: false };
   }
   if (!all) return { ok: false, err: { http: 400, code: -1102, msg: "Param 'symbol' or 'symbols' must be sent, but both were empty/null!" } };
-  return { ok: true, symbols: [...ex.symbols.keys()], single: false };
+  return { ok: true, symbols: [...ex.symbols.keys(), ...extra], single: false };
 }
 
 /** `limit` as Binance reads it: default, 1..max, anything else -1100 (depth clamps instead). */

@@ -13,6 +13,7 @@ export const WEIGHTS: Readonly<Record<string, number>> = {
   'GET /api/v3/ticker/bookTicker': 2,
   'GET /api/v3/ticker/price': 2,
   'GET /api/v3/avgPrice': 2,
+  'GET /api/v3/referencePrice': 2,
   'GET /api/v3/klines': 2,
   'GET /api/v3/account': 20,
   'POST /api/v3/order': 1,
@@ -119,6 +120,14 @@ export class RateLimiter {
 
   forceBan(now: number, ms: number): void {
     this.bannedUntil = now + ms;
+  }
+
+  /** Seconds until a key's new-order count has room again (the oldest counted order leaves its window). */
+  orderRetryAfterS(apiKey: string, now: number): number {
+    const list = (this.orders.get(apiKey) ?? []).filter((t) => now - t < 86_400_000);
+    const in10s = list.filter((t) => now - t < 10_000);
+    if (list.length >= LIMITS.ordersDay) return Math.max(1, Math.ceil((list[0]! + 86_400_000 - now) / 1000));
+    return in10s.length === 0 ? 1 : Math.max(1, Math.ceil((in10s[0]! + 10_000 - now) / 1000));
   }
 
   /** Counts `n` new orders for a key (an OCO is 2); returns the 10 s and 1 d counts, or null when over. */

@@ -20,6 +20,24 @@ export interface RestDeps {
   readonly klines?: (symbol: string, interval: string, now: number) => readonly Bar[];
   /** Recent prints of a symbol, oldest first (GET /api/v3/trades, historicalTrades, aggTrades). */
   readonly tape?: (symbol: string) => readonly TradePrint[];
+  /** How wide exchangeInfo is (extra listed symbols, unknown types), and the last query it got. */
+  readonly listing?: Listing;
+}
+
+/**
+ * The live exchangeInfo is wider than what we trade: `extraSymbols` more symbols listed (not
+ * tradable here; some with non-ASCII names, as on testnet), and with any of them, a rate-limit
+ * type a client does not count (CONNECTIONS), filters it does not model and fields added without
+ * notice on every symbol.
+ */
+export interface Listing {
+  extraSymbols: number;
+  lastQuery: string | null;
+  /**
+   * Open orders placed elsewhere on the account, listed by GET /api/v3/openOrders as the venue
+   * would (raw: statuses and types this simulator does not implement, e.g. an OTO's PENDING_NEW leg).
+   */
+  extraOpenOrders: { apiKey: string; order: Record<string, unknown> }[];
 }
 
 type Reply = { status: number; body: unknown; headers?: Record<string, string> } | { destroy: true };
@@ -71,7 +89,9 @@ function publicRoute(d: RestDeps, route: string, p: Record<string, string>, serv
       // symbol= / symbols=[...] / permissions= (one or a JSON array) / symbolStatus=, as Binance:
       // permissions and symbolStatus cannot be combined with a symbol selection.
       if ((p['permissions'] !== undefined || p['symbolStatus'] !== undefined) && (p['symbol'] !== undefined || p['symbols'] !== undefined)) return err({ http: 400, code: -1128, msg: 'Combination of optional parameters invalid.' });
-      const sel = pickSymbols(d.ex, p, true);
+      if (d.listing) d.listing.lastQuery = new URLSearchParams(p).toString();
+      const extras = Array.from({ length: d.listing?.extraSymbols ?? 0 }, (_, i) => extraSymbolName(i));
+      const sel = pickSymbols(d.ex, p, true, extras);
       if (!sel.ok) return err(sel.err);
       let perms: string[] = ['SPOT', 'MARGIN', 'LEVERAGED'];
       if (p['permissions'] !== undefined) {
@@ -81,8 +101,14 @@ function publicRoute(d: RestDeps, route: string, p: Record<string, string>, serv
       }
       const status = p['symbolStatus'];
       if (status !== undefined && !['TRADING', 'HALT', 'BREAK'].includes(status)) return err({ http: 400, code: -1122, msg: 'Invalid symbolStatus.' });
-      const pick = (s: SymbolDef): boolean => sel.symbols.includes(s.symbol) && (p['symbol'] !== undefined || p['symbols'] !== undefined || perms.includes('SPOT')) && (status === undefined || s.status === status);
-      return ok(exchangeInfo(d.ex, serverNow, pick, p['showPermissionSets'] !== 'false'));
+      const pick = (s: { symbol: string; status: string }): boolean => sel.symbols.includes(s.symbol) && (p['symbol'] !== undefined || p['symbols'] !== undefined || perms.includes('SPOT')) && (status === undefined || s.status === status);
+      return ok(exchangeInfo(d.ex, serverNow, pick, p['showPermissionSets'] !== 'false', extras));
+    }
+    case 'GET /api/v3/referencePrice': {
+      const s = p['symbol'] ? d.ex.symbols.get(p['symbol']) : undefined;
+      if (!s) return err({ http: 400, code: -1121, msg: 'Invalid symbol.' });
+      if (s.referencePrice === undefined) return err({ http: 400, code: -2043, msg: 'Reference price not found for this symbol.' });
+      return ok({ symbol: s.symbol, referencePrice: s.referencePrice === null ? null : fmt(s.referencePrice), timestamp: serverNow });
     }
     case 'GET /api/v3/ticker/bookTicker':
     case 'GET /api/v3/ticker/price':
@@ -138,7 +164,7 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
     case 'POST /api/v3/orderList/oco': {
       // An OCO counts as two orders against the order-rate limits.
       const counts = d.limiter.order(key.apiKey, now, 2);
-      if (!counts) return err({ http: 429, code: -1015, msg: 'Too many new orders; current limit is 50 orders per TEN_SECONDS.' });
+      if (!counts) return tooManyOrders(d, key.apiKey, now);
       headers['x-mbx-order-count-10s'] = String(counts.c10s);
       headers['x-mbx-order-count-1d'] = String(counts.c1d);
       const five = d.faults.take('http_5xx', route, now);
@@ -183,7 +209,7 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
     }
     case 'POST /api/v3/order': {
       const counts = d.limiter.order(key.apiKey, now);
-      if (!counts) return err({ http: 429, code: -1015, msg: 'Too many new orders; current limit is 50 orders per TEN_SECONDS.' });
+      if (!counts) return tooManyOrders(d, key.apiKey, now);
       headers['x-mbx-order-count-10s'] = String(counts.c10s);
       headers['x-mbx-order-count-1d'] = String(counts.c1d);
       const five = d.faults.take('http_5xx', route, now);
@@ -202,7 +228,7 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       // One new order against the order count, counted before either half (even if the new order
       // is then not attempted). Past the limit: DO_NOTHING refuses it all, CANCEL_ONLY still cancels.
       const counts = d.limiter.order(key.apiKey, now);
-      if (!counts && p['orderRateLimitExceededMode'] !== 'CANCEL_ONLY') return err({ http: 429, code: -1015, msg: 'Too many new orders; current limit is 50 orders per TEN_SECONDS.' });
+      if (!counts && p['orderRateLimitExceededMode'] !== 'CANCEL_ONLY') return tooManyOrders(d, key.apiKey, now);
       if (counts) {
         headers['x-mbx-order-count-10s'] = String(counts.c10s);
         headers['x-mbx-order-count-1d'] = String(counts.c1d);
@@ -255,8 +281,10 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       }
       return o ? ok(orderQuery(o)) : err({ http: 400, code: -2013, msg: 'Order does not exist.' });
     }
-    case 'GET /api/v3/openOrders':
-      return ok([...d.ex.orders.values()].filter((o) => o.apiKey === key.apiKey && isOpen(o) && (!p['symbol'] || o.symbol === p['symbol'])).map(orderQuery));
+    case 'GET /api/v3/openOrders': {
+      const extra = (d.listing?.extraOpenOrders ?? []).filter((x) => x.apiKey === key.apiKey && (!p['symbol'] || x.order['symbol'] === p['symbol'])).map((x) => x.order);
+      return ok([...[...d.ex.orders.values()].filter((o) => o.apiKey === key.apiKey && isOpen(o) && (!p['symbol'] || o.symbol === p['symbol'])).map(orderQuery), ...extra]);
+    }
     case 'GET /api/v3/allOrders':
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
       return ok([...d.ex.orders.values()].filter((o) => o.apiKey === key.apiKey && o.symbol === p['symbol']).map(orderQuery));
@@ -285,6 +313,14 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
     default:
       return err({ http: 404, code: -1000, msg: 'Unknown endpoint.' });
   }
+}
+
+/**
+ * -1015: the account's new-order count (ORDERS), not the IP's request weight (-1003). HTTP 429
+ * with a Retry-After of when the oldest counted order leaves the window.
+ */
+function tooManyOrders(d: RestDeps, apiKey: string, now: number): Reply {
+  return { status: 429, body: { code: -1015, msg: `Too many new orders; current limit is ${LIMITS.orders10s} orders per TEN_SECONDS.` }, headers: { 'retry-after': String(d.limiter.orderRetryAfterS(apiKey, now)) } };
 }
 
 const LIST_ROUTES: ReadonlySet<string> = new Set(['POST /api/v3/orderList/oco', 'POST /api/v3/order/oco', 'DELETE /api/v3/orderList', 'GET /api/v3/orderList', 'GET /api/v3/openOrderList', 'GET /api/v3/allOrderList']);
@@ -437,6 +473,12 @@ function orderResponse(o: Order, respType: string): Record<string, unknown> {
   return { ...result, fills: o.fills.map((f) => ({ price: fmt(f.price), qty: fmt(f.qty), commission: fmt(f.commission), commissionAsset: f.commissionAsset, tradeId: f.tradeId })) };
 }
 
+/** A listed symbol not traded here (wide listing): its name and status only vary. */
+function extraSymbolName(i: number): string {
+  // One in ten non-ASCII, as testnet lists (e.g. Chinese names); the rest plain.
+  return i % 10 === 3 ? `测试币${i}USDT` : `X${i.toString(36).toUpperCase()}USDT`;
+}
+
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -445,7 +487,8 @@ function safeJson(text: string): unknown {
   }
 }
 
-function exchangeInfo(ex: Exchange, serverTime: number, pick: (s: SymbolDef) => boolean, showPermissionSets: boolean): Record<string, unknown> {
+function exchangeInfo(ex: Exchange, serverTime: number, pick: (s: { symbol: string; status: string }) => boolean, showPermissionSets: boolean, extras: readonly string[] = []): Record<string, unknown> {
+  const wide = extras.length > 0;
   const sym = (s: SymbolDef) => ({
     symbol: s.symbol,
     status: s.status,
@@ -479,12 +522,16 @@ function exchangeInfo(ex: Exchange, serverTime: number, pick: (s: SymbolDef) => 
       { filterType: 'NOTIONAL', minNotional: fmt(s.minNotional), applyMinToMarket: true, maxNotional: fmt(s.maxNotional), applyMaxToMarket: false, avgPriceMins: 5 },
       { filterType: 'MAX_NUM_ORDERS', maxNumOrders: s.maxNumOrders },
       { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: s.maxNumAlgoOrders },
+      ...(wide ? [{ filterType: 'MAX_NUM_ORDER_LISTS', maxNumOrderLists: 20 }, { filterType: 'MAX_NUM_ORDER_AMENDS', maxNumOrderAmends: 10 }, { filterType: 'FUTURE_FILTER', futureLimit: '1.5', futureFlag: true }] : []),
     ],
     permissions: [],
     permissionSets: showPermissionSets ? [['SPOT']] : [],
     defaultSelfTradePreventionMode: 'EXPIRE_MAKER',
     allowedSelfTradePreventionModes: ['EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'],
+    ...(wide ? { amendAllowed: true, pegInstructionsAllowed: true, opoAllowed: true, futureField: { nested: [1, 'x'] } } : {}),
   });
+  // Listed only: a status and shape like any other, never tradable here.
+  const extra = (name: string, i: number) => ({ ...sym({ ...[...ex.symbols.values()][0]!, symbol: name, base: name.slice(0, -4) }), status: i % 29 === 0 ? 'FUTURE_STATUS' : i % 17 === 0 ? 'BREAK' : 'TRADING' });
   return {
     timezone: 'UTC',
     serverTime,
@@ -493,9 +540,10 @@ function exchangeInfo(ex: Exchange, serverTime: number, pick: (s: SymbolDef) => 
       { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: LIMITS.orders10s },
       { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: LIMITS.ordersDay },
       { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61000 },
+      ...(wide ? [{ rateLimitType: 'CONNECTIONS', interval: 'MINUTE', intervalNum: 5, limit: 300 }] : []),
     ],
     exchangeFilters: [],
-    symbols: [...ex.symbols.values()].filter(pick).map(sym),
+    symbols: [...[...ex.symbols.values()].map(sym), ...extras.map(extra)].filter((s) => pick(s)),
   };
 }
 

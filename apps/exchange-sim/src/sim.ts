@@ -6,7 +6,7 @@ import { fmt, parseFx } from './decimal.js';
 import { Exchange, type ApiKey, type ExchangeSnapshot } from './exchange.js';
 import { FAULT_KINDS, Faults, type FaultSpec } from './faults.js';
 import { RateLimiter } from './rate-limits.js';
-import { handleRest, orderQuery } from './rest.js';
+import { handleRest, orderQuery, type Listing } from './rest.js';
 import { MarketStreams } from './streams.js';
 import { Tape } from './tape.js';
 import { WsApi } from './ws-api.js';
@@ -23,6 +23,8 @@ export interface SimOptions {
   readonly wsPingMs?: number;
   /** How long a WebSocket connection may live before the venue closes it (Binance: 24 h). */
   readonly wsLifetimeMs?: number;
+  /** Extra symbols exchangeInfo lists (and, with any, the unknown types a live reply carries): see Listing. */
+  readonly extraSymbols?: number;
 }
 
 export interface ExchangeSim {
@@ -44,6 +46,7 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
   const faults = new Faults(seed);
   const limiter = new RateLimiter();
   const tape = new Tape(ex);
+  const listing: Listing = { extraSymbols: o.extraSymbols ?? 0, lastQuery: null, extraOpenOrders: [] };
   const now = Date.now;
   if (o.stateFile && existsSync(o.stateFile)) ex.restore(JSON.parse(readFileSync(o.stateFile, 'utf8')) as ExchangeSnapshot);
 
@@ -64,7 +67,7 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
   ex.listeners.push(() => onChange());
 
   const rest = createServer((req, res) => {
-    handleRest({ ex, faults, limiter, now, onChange, klines: (sym, iv, t) => streams.klines(sym, iv, t), tape: (sym) => tape.of(sym) }, req, res).catch((e: unknown) => {
+    handleRest({ ex, faults, limiter, now, onChange, listing, klines: (sym, iv, t) => streams.klines(sym, iv, t), tape: (sym) => tape.of(sym) }, req, res).catch((e: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ code: -1000, msg: `An unknown error occurred while processing the request. ${(e as Error).message}` }));
@@ -178,6 +181,41 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
         if (!FAULT_KINDS.includes(body['kind'] as (typeof FAULT_KINDS)[number])) return json(res, 400, { error: `kind must be one of ${FAULT_KINDS.join(', ')}` });
         faults.add(body as unknown as FaultSpec);
         return json(res, 200, { active: faults.list() });
+      }
+      case 'POST /admin/reference-price': {
+        // {symbol, price: "decimal" | null}: set (or null out) the symbol's reference price.
+        const s = ex.symbols.get(String(body['symbol']));
+        const p = typeof body['price'] === 'string' ? parseFx(body['price']) : null;
+        if (!s || (body['price'] !== null && !p?.ok)) return json(res, 400, { error: 'symbol and price (decimal string or null) required' });
+        s.referencePrice = p?.ok ? p.value : null;
+        onChange();
+        return json(res, 200, { symbol: s.symbol, referencePrice: s.referencePrice === null ? null : fmt(s.referencePrice) });
+      }
+      case 'GET /admin/exchange-info':
+        return json(res, 200, listing);
+      case 'POST /admin/exchange-info': {
+        const n = body['extraSymbols'];
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 100_000) return json(res, 400, { error: 'extraSymbols (integer 0..100000) required' });
+        listing.extraSymbols = n;
+        return json(res, 200, listing);
+      }
+      case 'POST /admin/user-stream/shutdown': {
+        // serverShutdown on every WebSocket API connection; they close after closeAfterMs (default 600000).
+        const ms = typeof body['closeAfterMs'] === 'number' ? body['closeAfterMs'] : 600_000;
+        return json(res, 200, { notified: wsApi.shutdown(ms), closeAfterMs: ms });
+      }
+      case 'POST /admin/open-orders-extra': {
+        // {apiKey, order}: an open order placed elsewhere, listed raw by openOrders; {apiKey, clear: true} empties.
+        if (!ex.keys.has(String(body['apiKey']))) return json(res, 400, { error: 'apiKey required' });
+        if (body['clear'] === true) listing.extraOpenOrders = listing.extraOpenOrders.filter((x) => x.apiKey !== body['apiKey']);
+        else if (typeof body['order'] === 'object' && body['order'] !== null) listing.extraOpenOrders.push({ apiKey: String(body['apiKey']), order: body['order'] as Record<string, unknown> });
+        else return json(res, 400, { error: 'order (object) or clear required' });
+        return json(res, 200, { extraOpenOrders: listing.extraOpenOrders.length });
+      }
+      case 'POST /admin/user-stream/push': {
+        // {apiKey, event}: one raw user-data event to the key's subscriptions (events the core does not produce).
+        if (typeof body['event'] !== 'object' || body['event'] === null) return json(res, 400, { error: 'apiKey and event required' });
+        return json(res, 200, { sent: wsApi.push(String(body['apiKey']), body['event'] as Record<string, unknown>) });
       }
       case 'POST /admin/user-stream/terminate':
         wsApi.terminate();

@@ -29,6 +29,11 @@ export interface SymbolDef {
   /** exchangeInfo's cancelReplaceAllowed / allowTrailingStop (what a client should offer; not enforced here). */
   cancelReplaceAllowed: boolean;
   allowTrailingStop: boolean;
+  /**
+   * The reference price (Binance, 2026-05-08): when set and non-null, PERCENT_PRICE_BY_SIDE is
+   * judged against it instead of the average price. Absent: the symbol never had one (-2043).
+   */
+  referencePrice?: Fx | null;
   startPrice: Fx;
   volatilityBps: number;
   spreadBps: number;

@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
 import type { WebSocket } from 'ws';
+import { verifySignature } from './auth.js';
 import { fmt } from './decimal.js';
 import { isOpen, type Exchange, type Fill, type ListEvent, type Order } from './exchange.js';
 
@@ -43,7 +43,19 @@ export class WsApi {
     }
   }
 
+  private subscribe(ws: WebSocket, apiKey: string): number {
+    const sub: Subscription = { id: this.nextId++, apiKey, ws };
+    this.subs.add(sub);
+    ws.on('close', () => this.subs.delete(sub));
+    return sub.id;
+  }
+
   attach(ws: WebSocket): void {
+    // The API key session.logon authenticated on this connection, if any.
+    let logged: string | null = null;
+    const connectedSince = this.now();
+    this.conns.add(ws);
+    ws.on('close', () => this.conns.delete(ws));
     ws.on('message', (data) => {
       let req: { id?: unknown; method?: unknown; params?: Record<string, unknown> };
       try {
@@ -55,21 +67,28 @@ export class WsApi {
       const id = req.id ?? null;
       const reply = (status: number, body: Record<string, unknown>): void => void ws.send(JSON.stringify({ id, status, ...body }));
       switch (req.method) {
+        case 'session.logon':
         case 'userDataStream.subscribe.signature': {
           const p = (req.params ?? {}) as Record<string, string | number>;
           const key = this.ex.keys.get(String(p['apiKey'] ?? ''));
           if (!key) return reply(401, { error: { code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' } });
           const { signature, ...rest } = p;
           const payload = Object.keys(rest).sort().map((k) => `${k}=${String(rest[k])}`).join('&');
-          const want = createHmac('sha256', key.secretKey).update(payload).digest('hex');
-          if (want !== signature) return reply(400, { error: { code: -1022, msg: 'Signature for this request is not valid.' } });
+          if (typeof signature !== 'string' || !verifySignature(key, payload, signature)) return reply(400, { error: { code: -1022, msg: 'Signature for this request is not valid.' } });
           const ts = Number(p['timestamp']);
           if (!Number.isFinite(ts) || Math.abs(this.now() - ts) > Number(p['recvWindow'] ?? 5000)) return reply(400, { error: { code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' } });
-          const sub: Subscription = { id: this.nextId++, apiKey: key.apiKey, ws };
-          this.subs.add(sub);
-          ws.on('close', () => this.subs.delete(sub));
-          return reply(200, { result: { subscriptionId: sub.id } });
+          if (req.method === 'session.logon') {
+            // Binance: session.logon takes Ed25519 keys only.
+            if (key.publicKeyPem === undefined) return reply(400, { error: { code: -1022, msg: 'Signature for this request is not valid. session.logon requires an Ed25519 API key.' } });
+            logged = key.apiKey;
+            return reply(200, { result: { apiKey: key.apiKey, authorizedSince: this.now(), connectedSince, returnRateLimits: false, serverTime: this.now(), userDataStream: false } });
+          }
+          return reply(200, { result: { subscriptionId: this.subscribe(ws, key.apiKey) } });
         }
+        case 'userDataStream.subscribe':
+          // On a session authenticated by session.logon only.
+          if (logged === null) return reply(401, { error: { code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' } });
+          return reply(200, { result: { subscriptionId: this.subscribe(ws, logged) } });
         case 'userDataStream.unsubscribe':
           for (const s of [...this.subs]) if (s.ws === ws) this.subs.delete(s);
           return reply(200, { result: {} });
@@ -79,6 +98,28 @@ export class WsApi {
           return reply(400, { error: { code: -1100, msg: `Unknown method ${String(req.method)}.` } });
       }
     });
+  }
+
+  /**
+   * Admin: serverShutdown (Binance, 2026-05) on every WebSocket API connection, then, after
+   * `closeAfterMs` (Binance: about 10 minutes), the connections it was sent on are closed.
+   */
+  shutdown(closeAfterMs: number): number {
+    const conns = [...this.conns];
+    for (const ws of conns) ws.send(JSON.stringify({ event: { e: 'serverShutdown', E: this.now() } }));
+    setTimeout(() => {
+      for (const ws of conns) ws.close(1001, 'server shutdown');
+    }, closeAfterMs).unref();
+    return conns.length;
+  }
+
+  private readonly conns = new Set<WebSocket>();
+
+  /** Admin: a raw event to every subscription of a key; returns how many got it. */
+  push(apiKey: string, event: Record<string, unknown>): number {
+    const subs = [...this.subs].filter((s) => s.apiKey === apiKey);
+    for (const s of subs) s.ws.send(JSON.stringify({ subscriptionId: s.id, event }));
+    return subs.length;
   }
 
   /** Admin fault: the venue ends every subscription, as Binance does on its side. */

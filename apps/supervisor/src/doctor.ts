@@ -6,7 +6,7 @@ import { verifyAuditSet } from '@vigil/audit';
 import { decisionIdOf, REASON_CODES, type Config, type Decision, type JsonObject, type ReasonCode } from '@vigil/contracts';
 import { redact, redactString } from '@vigil/core';
 import { AIGate } from '@vigil/engine';
-import { createClockEstimator, createRateGovernor, createRestClient, parseExchangeInfo, UserStream, type RestOutcome } from '@vigil/gateway';
+import { createClockEstimator, createRateGovernor, createRestClient, parseExchangeInfo, signerFor, UserStream, type RestOutcome } from '@vigil/gateway';
 import { aiGateKey, parseConfig } from '@vigil/runtime';
 import { checkLiveLocks } from './live-locks.js';
 import { liveSupervisorPid } from './run-lock.js';
@@ -144,9 +144,10 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
   const ex = c.exchange;
   const clock = createClockEstimator({ driftMaxMs: ex.clock_drift_max_ms_live });
   const governor = createRateGovernor([]);
+  const signing = i.secrets ? signerFor(ex.api_key_type, i.secrets.api_secret) : null;
   const rest = createRestClient({
     baseUrl: ex.rest_base_url,
-    ...(i.secrets ? { apiKey: i.secrets.api_key, secret: i.secrets.api_secret } : {}),
+    ...(i.secrets && signing?.ok ? { apiKey: i.secrets.api_key, secret: i.secrets.api_secret, signer: signing.signer } : {}),
     recvWindowMs: ex.time_sync_recv_window_ms,
     readTimeoutMs: Math.min(ex.rest_timeout_ms, timeout),
     orderTimeoutMs: ex.order_timeout_ms,
@@ -167,8 +168,9 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
       const cs = clock.status();
       const off = cs.state === 'SYNCED' ? cs.offsetMs : null;
       add(S3, 'clock offset', off === null ? 'FAIL' : Math.abs(off) > ex.clock_drift_max_ms_live ? 'FAIL' : 'OK', off === null ? 'no sample' : `${off.toFixed(0)} ms`, `|offset| <= ${ex.clock_drift_max_ms_live} ms (recvWindow ${ex.time_sync_recv_window_ms} ms, sync every ${ex.time_sync_interval_ms} ms)`, 'CLOCK_DRIFT');
-      const info = await rest.publicGet('/api/v3/exchangeInfo', {}, 20);
-      const parsed = info.kind === 'OK' ? parseExchangeInfo(info.body) : null;
+      // Only the traded symbols, as the gateway asks (the live full list is wide; -1121 names one not listed).
+      const info = await rest.publicGet('/api/v3/exchangeInfo', { symbols: JSON.stringify(ex.symbols) }, 20);
+      const parsed = info.kind === 'OK' ? parseExchangeInfo(info.body, ex.symbols) : null;
       if (!parsed?.ok) add(S3, 'filters loaded', 'FAIL', info.kind === 'OK' ? 'exchangeInfo not understood' : info.kind, 'parsed', 'FILTERS_STALE');
       else {
         governor.setLimits(parsed.rateLimits);
@@ -192,6 +194,8 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
   const first = await firstWsMessage(`${ex.ws_market_url}/stream?streams=${ex.symbols.map((s) => `${s.toLowerCase()}@bookTicker`).join('/')}`, timeout);
   add(S4, 'market stream', first.ok ? 'OK' : 'FAIL', first.ok ? `first message in ${first.ms} ms` : first.why, `a message within ${timeout} ms`, 'WS_DISCONNECTED');
   if (i.secrets) {
+    // Which key type signs (exchange.api_key_type), and whether the secret is a key of that type.
+    add(S4, 'API key type', signing?.ok ? 'OK' : 'FAIL', signing?.ok ? `${ex.api_key_type} (${signing.signer.kind === 'ED25519' ? 'Ed25519 signatures, WS API session.logon' : 'HMAC-SHA256 signatures'})` : `${ex.api_key_type}: ${signing && !signing.ok ? signing.why : '?'}`, 'a key of the configured type', 'API_KEY_INVALID');
     const restr = await rest.signed('GET', '/sapi/v1/account/apiRestrictions', {}, { weight: 1, kind: 'read' });
     if (restr.kind !== 'OK') add(S4, 'API key permissions', 'FAIL', describe(restr), 'readable', 'API_KEY_INVALID');
     else {
@@ -320,7 +324,7 @@ function userStreamCheck(c: Config, s: { api_key: string; api_secret: string }, 
   return new Promise((resolveUs) => {
     const t0 = Date.now();
     let last = '';
-    const us = new UserStream({ cfg: c.exchange, apiKey: s.api_key, secret: s.api_secret, exchangeNow: () => exchangeNow(Date.now()), reason: (code, on) => void (on ? (last = code) : null), onEvent: () => undefined, onGap: () => undefined });
+    const us = new UserStream({ cfg: c.exchange, apiKey: s.api_key, secret: s.api_secret, keyType: c.exchange.api_key_type, exchangeNow: () => exchangeNow(Date.now()), reason: (code, on) => void (on ? (last = code) : null), onEvent: () => undefined, onGap: () => undefined });
     const poll = setInterval(() => {
       if (us.state === 'SUBSCRIBED') finish({ ok: true, ms: Date.now() - t0 });
       else if (Date.now() - t0 > timeoutMs) finish({ ok: false, why: `not subscribed within ${timeoutMs} ms${last ? ` (${last})` : ''}` });

@@ -107,6 +107,8 @@ export interface ExchangeConfig {
   readonly ws_max_connection_ms: number;
   readonly user_stream_silence_window_ms: number;
   readonly user_stream_silence_probation_ms: number;
+  /** hmac: api_secret is the HMAC secret; ed25519: api_secret is the private key (PKCS#8 PEM). */
+  readonly api_key_type: 'hmac' | 'ed25519';
 }
 
 export interface AiGateConfig {

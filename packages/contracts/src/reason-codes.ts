@@ -147,6 +147,9 @@ export const REASON_CODES = {
   RETENTION_FAILED: r('WARN', 'NONE', 'auto', 'archiving old audit days failed; the live database keeps them (it only grows) until it succeeds'),
   // --- user data stream silence (appended)
   USER_STREAM_SILENT: r('WARN', 'DEGRADE', 'auto', 'user data stream connected but silent: REST showed order changes it never delivered; REST-only reconcile'),
+
+  // --- venue rate limits (issue 18)
+  ORDER_RATE_LIMITED: r('WARN', 'DEGRADE', 'auto', 'HTTP 429 -1015 from the exchange (too many new orders): new orders held until Retry-After; cancels and reads continue'),
 } as const satisfies Record<string, ReasonSpec>;
 
 export type ReasonCode = keyof typeof REASON_CODES;

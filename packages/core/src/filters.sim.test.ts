@@ -163,7 +163,7 @@ describe('quantized orders against the simulator', () => {
           }
           if (!p.ok || !q.ok || (sp && !sp.ok)) throw new Error('unreachable');
           const order = { side: o.side, type: o.type, price: p.value, quantity: q.value, ...(sp ? { stopPrice: sp.value } : {}) };
-          const v = validateOrder(order, rules, { avgPrice, openOrders: 0, openAlgoOrders: 0 });
+          const v = validateOrder(order, rules, { avgPrice, referencePrice: 'NONE', openOrders: 0, openAlgoOrders: 0 });
           const venue = await venueTest({ symbol: c.symbol, side: o.side, type: o.type, timeInForce: 'GTC', quantity: q.value, price: p.value, ...(sp ? { stopPrice: sp.value } : {}) });
           const what = `${JSON.stringify(order)} rules step ${c.stepSize} minNotional ${c.minNotional} avg ${avgPrice}: local ${JSON.stringify(v)}, venue ${venue.status} ${JSON.stringify(venue.body)}`;
           if (v.ok) {

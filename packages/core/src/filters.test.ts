@@ -31,7 +31,7 @@ const BTC = rulesWith({
   TRAILING_DELTA: { filterType: 'TRAILING_DELTA', minTrailingAboveDelta: 10, maxTrailingAboveDelta: 2000, minTrailingBelowDelta: 10, maxTrailingBelowDelta: 2000 },
   ICEBERG_PARTS: { filterType: 'ICEBERG_PARTS', limit: 10 },
 });
-const CTX = { avgPrice: '60000.00', openOrders: 0, openAlgoOrders: 0 };
+const CTX = { avgPrice: '60000.00', referencePrice: 'NONE', openOrders: 0, openAlgoOrders: 0 } as const;
 const limitBuy = (price: string, quantity: string): OrderToValidate => ({ side: 'BUY', type: 'LIMIT', price, quantity });
 
 describe('decimal', () => {
@@ -84,6 +84,23 @@ describe('quantizeQty', () => {
     });
     expect(quantizeQty('1.2345', r, { market: true })).toEqual({ ok: true, value: '1.2' });
     expect(quantizeQty('1.2345', r)).toEqual({ ok: true, value: '1.234' });
+  });
+});
+
+describe('validateOrder: PERCENT_PRICE_BY_SIDE against the reference price (Binance, 2026-05-08)', () => {
+  const base = { avgPrice: '60000.00', openOrders: 0, openAlgoOrders: 0 } as const;
+  it('judges against the reference price when the symbol has one, not avgPrice', () => {
+    // 320000 > 5 x avg 60000 but < 5 x reference 70000: the venue takes what avgPrice would refuse.
+    expect(validateOrder(limitBuy('320000.00', '0.001'), BTC, { ...base, referencePrice: '70000.00' })).toEqual({ ok: true });
+    expect(validateOrder(limitBuy('360000.00', '0.001'), BTC, { ...base, referencePrice: '70000.00' })).toMatchObject({ ok: false, filter: 'PERCENT_PRICE_BY_SIDE' });
+  });
+  it("uses avgPrice when the venue says there is none ('NONE')", () => {
+    expect(validateOrder(limitBuy('400000.00', '0.001'), BTC, { ...base, referencePrice: 'NONE' })).toMatchObject({ ok: false, filter: 'PERCENT_PRICE_BY_SIDE' });
+  });
+  it('leaves the percent-price check to the venue when the basis is not known here (never stricter than the venue)', () => {
+    expect(validateOrder(limitBuy('400000.00', '0.001'), BTC, base)).toEqual({ ok: true });
+    // The other filters still apply.
+    expect(validateOrder(limitBuy('400000.005', '0.001'), BTC, base)).toMatchObject({ ok: false, filter: 'PRICE_FILTER' });
   });
 });
 
@@ -246,7 +263,7 @@ describe('quantize properties', () => {
         if (!p.ok || !q.ok) return;
         reached++;
         const notional = new Dec(p.value).times(q.value);
-        const res = validateOrder({ side, type: 'LIMIT', price: p.value, quantity: q.value }, rules, { avgPrice: p.value });
+        const res = validateOrder({ side, type: 'LIMIT', price: p.value, quantity: q.value }, rules, { avgPrice: p.value, referencePrice: 'NONE' });
         if (notional.gte(1) && notional.lte(1_000_000)) {
           expect(res).toEqual({ ok: true });
           accepted++;

@@ -34,6 +34,13 @@ export type OrderToValidate = {
 
 export type ValidationContext = {
   readonly avgPrice?: DecimalString;
+  /**
+   * What the venue judges PERCENT_PRICE and PERCENT_PRICE_BY_SIDE against (Binance, 2026-05-08):
+   * the symbol's reference price when it has one, else the average price. A price: that one.
+   * 'NONE': the venue says the symbol has none, so avgPrice applies. Absent: not known here, so
+   * those two checks are left to the venue: a local pre-check must never be stricter than it.
+   */
+  readonly referencePrice?: DecimalString | 'NONE';
   readonly bid?: DecimalString;
   readonly ask?: DecimalString;
   readonly openOrders?: number;
@@ -143,7 +150,8 @@ function checkMultiplier(name: FilterName, price: Dec, avgPrice: Dec | undefined
 export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: ValidationContext = {}): ValidationResult {
   if (rules.status !== 'TRADING' && ctx.reduceOnly !== true) return fail('SYMBOL_STATUS', `symbol status ${rules.status}`);
   if (!rules.orderTypes.includes(order.type)) return fail('ORDER_TYPE', `order type ${order.type} not allowed on ${rules.symbol}`);
-  const decimals: Record<string, string | undefined> = { quantity: order.quantity, quoteOrderQty: order.quoteOrderQty, price: order.price, stopPrice: order.stopPrice, icebergQty: order.icebergQty, avgPrice: ctx.avgPrice, bid: ctx.bid, ask: ctx.ask };
+  const referencePrice = ctx.referencePrice === 'NONE' ? undefined : ctx.referencePrice;
+  const decimals: Record<string, string | undefined> = { quantity: order.quantity, quoteOrderQty: order.quoteOrderQty, price: order.price, stopPrice: order.stopPrice, icebergQty: order.icebergQty, avgPrice: ctx.avgPrice, referencePrice, bid: ctx.bid, ask: ctx.ask };
   for (const [k, v] of Object.entries(decimals)) {
     if (v === undefined) continue;
     const d = parseDecimal(v);
@@ -155,6 +163,8 @@ export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: V
   const stopPrice = parseDecimal(order.stopPrice);
   const iceberg = parseDecimal(order.icebergQty);
   const avgPrice = parseDecimal(ctx.avgPrice);
+  // The percent-price basis: null when unknown here (the venue judges those filters alone).
+  const percentBasis = ctx.referencePrice === undefined ? null : ctx.referencePrice === 'NONE' ? avgPrice : parseDecimal(ctx.referencePrice);
   const market = order.type === 'MARKET';
   const priced = PRICED_TYPES.includes(order.type);
   const algo = STOP_TYPES.includes(order.type);
@@ -175,13 +185,13 @@ export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: V
       }
     }
   }
-  if (price && f.PERCENT_PRICE) {
-    const e = checkMultiplier('PERCENT_PRICE', price, avgPrice, f.PERCENT_PRICE.multiplierUp, f.PERCENT_PRICE.multiplierDown);
+  if (price && f.PERCENT_PRICE && percentBasis !== null) {
+    const e = checkMultiplier('PERCENT_PRICE', price, percentBasis, f.PERCENT_PRICE.multiplierUp, f.PERCENT_PRICE.multiplierDown);
     if (e) return e;
   }
-  if (price && f.PERCENT_PRICE_BY_SIDE) {
+  if (price && f.PERCENT_PRICE_BY_SIDE && percentBasis !== null) {
     const s = f.PERCENT_PRICE_BY_SIDE;
-    const e = order.side === 'BUY' ? checkMultiplier('PERCENT_PRICE_BY_SIDE', price, avgPrice, s.bidMultiplierUp, s.bidMultiplierDown) : checkMultiplier('PERCENT_PRICE_BY_SIDE', price, avgPrice, s.askMultiplierUp, s.askMultiplierDown);
+    const e = order.side === 'BUY' ? checkMultiplier('PERCENT_PRICE_BY_SIDE', price, percentBasis, s.bidMultiplierUp, s.bidMultiplierDown) : checkMultiplier('PERCENT_PRICE_BY_SIDE', price, percentBasis, s.askMultiplierUp, s.askMultiplierDown);
     if (e) return e;
   }
   if (f.LOT_SIZE) {

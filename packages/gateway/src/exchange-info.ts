@@ -1,11 +1,12 @@
 import { Ajv } from 'ajv';
 import type { ReasonCode } from '@vigil/contracts';
 import { FILTER_NAMES, isDecimalString, type FilterName, type SymbolFilter, type SymbolRules } from '@vigil/core';
-import type { RateLimit } from './rate-limits.js';
+import type { RateInterval, RateLimit, RateLimitType } from './rate-limits.js';
 
 /**
  * exchangeInfo reply -> typed rules. The schema covers only what we use and lets everything else
- * through (Binance adds fields freely). Filters we do not model are ignored; a filter we model
+ * through (Binance adds fields and enum values freely): symbols we do not trade are not read,
+ * filters and rate-limit types we do not model are skipped. A filter we model
  * with a malformed field fails the whole reply: trading on half-understood rules is worse than
  * not trading (the gateway keeps the previous rules and raises FILTERS_STALE in time).
  */
@@ -31,60 +32,68 @@ const FILTER_FIELDS: { readonly [K in FilterName]: Readonly<Record<string, objec
 
 const filterSchema = {
   type: 'object',
-  required: ['filterType'],
-  properties: { filterType: { type: 'string' } },
   allOf: FILTER_NAMES.map((name) => ({
-    if: { properties: { filterType: { const: name } } },
+    if: { required: ['filterType'], properties: { filterType: { const: name } } },
     then: { required: Object.keys(FILTER_FIELDS[name]), properties: FILTER_FIELDS[name] },
   })),
 } as const;
 
+/** The rate-limit types and intervals the governor models; any other entry is skipped, not refused. */
+const RATE_LIMIT_TYPES: readonly RateLimitType[] = ['REQUEST_WEIGHT', 'ORDERS', 'RAW_REQUESTS'];
+const RATE_INTERVALS: readonly RateInterval[] = ['SECOND', 'MINUTE', 'HOUR', 'DAY'];
+
+const rateLimitSchema = {
+  type: 'object',
+  // Only an entry of a type and interval we count is held to its shape (CONNECTIONS and the like pass).
+  if: { required: ['rateLimitType', 'interval'], properties: { rateLimitType: { enum: RATE_LIMIT_TYPES }, interval: { enum: RATE_INTERVALS } } },
+  then: {
+    required: ['rateLimitType', 'interval', 'intervalNum', 'limit'],
+    properties: {
+      intervalNum: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+      limit: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    },
+  },
+} as const;
+
+export const SYMBOL_SCHEMA = {
+  type: 'object',
+  required: ['symbol', 'status', 'baseAsset', 'quoteAsset', 'baseAssetPrecision', 'quoteAssetPrecision', 'orderTypes', 'filters'],
+  properties: {
+    symbol: { type: 'string', pattern: '^[A-Z0-9_.-]{1,40}$' },
+    status: { type: 'string' },
+    baseAsset: { type: 'string' },
+    quoteAsset: { type: 'string' },
+    baseAssetPrecision: { type: 'integer', minimum: 0, maximum: 18 },
+    quoteAssetPrecision: { type: 'integer', minimum: 0, maximum: 18 },
+    orderTypes: { type: 'array', items: { type: 'string' } },
+    ocoAllowed: bool,
+    icebergAllowed: bool,
+    cancelReplaceAllowed: bool,
+    allowTrailingStop: bool,
+    permissions: { type: 'array', items: { type: 'string' } },
+    permissionSets: { type: 'array', items: { type: 'array', items: { type: 'string' } } },
+    filters: { type: 'array', items: filterSchema },
+  },
+} as const;
+
+/**
+ * The envelope only: the symbols array is not checked entry by entry here. The live reply lists
+ * thousands of symbols (testnet: some with non-ASCII names) and Binance adds fields and enum
+ * values without notice, so only the symbols we trade are held to SYMBOL_SCHEMA.
+ */
 export const EXCHANGE_INFO_SCHEMA = {
   type: 'object',
   required: ['serverTime', 'rateLimits', 'symbols'],
   properties: {
     serverTime: int,
-    rateLimits: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['rateLimitType', 'interval', 'intervalNum', 'limit'],
-        properties: {
-          rateLimitType: { enum: ['REQUEST_WEIGHT', 'ORDERS', 'RAW_REQUESTS'] },
-          interval: { enum: ['SECOND', 'MINUTE', 'HOUR', 'DAY'] },
-          intervalNum: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-          limit: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-        },
-      },
-    },
-    symbols: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['symbol', 'status', 'baseAsset', 'quoteAsset', 'baseAssetPrecision', 'quoteAssetPrecision', 'orderTypes', 'filters'],
-        properties: {
-          symbol: { type: 'string', pattern: '^[A-Z0-9_.-]{1,40}$' },
-          status: { type: 'string' },
-          baseAsset: { type: 'string' },
-          quoteAsset: { type: 'string' },
-          baseAssetPrecision: { type: 'integer', minimum: 0, maximum: 18 },
-          quoteAssetPrecision: { type: 'integer', minimum: 0, maximum: 18 },
-          orderTypes: { type: 'array', items: { type: 'string' } },
-          ocoAllowed: bool,
-          icebergAllowed: bool,
-          cancelReplaceAllowed: bool,
-          allowTrailingStop: bool,
-          permissions: { type: 'array', items: { type: 'string' } },
-          permissionSets: { type: 'array', items: { type: 'array', items: { type: 'string' } } },
-          filters: { type: 'array', items: filterSchema },
-        },
-      },
-    },
+    rateLimits: { type: 'array', items: rateLimitSchema },
+    symbols: { type: 'array' },
   },
 } as const;
 
 const ajv = new Ajv({ allErrors: false, strict: false });
 const validate = ajv.compile(EXCHANGE_INFO_SCHEMA);
+const validateSymbol = ajv.compile(SYMBOL_SCHEMA);
 
 export type ExchangeInfo = { readonly ok: true; readonly rules: ReadonlyMap<string, SymbolRules>; readonly rateLimits: readonly RateLimit[]; readonly serverTime: number };
 export type ExchangeInfoResult = ExchangeInfo | { readonly ok: false; readonly code: Extract<ReasonCode, 'EXCHANGE_REPLY_INVALID'>; readonly reason: string };
@@ -103,24 +112,36 @@ type RawSymbol = {
   allowTrailingStop?: boolean;
   permissions?: string[];
   permissionSets?: string[][];
-  filters: Array<{ filterType: string } & Record<string, unknown>>;
+  filters: Array<{ filterType?: unknown } & Record<string, unknown>>;
 };
-type RawInfo = { serverTime: number; rateLimits: RateLimit[]; symbols: RawSymbol[] };
+type RawRateLimit = { rateLimitType?: unknown; interval?: unknown; intervalNum: number; limit: number };
+type RawInfo = { serverTime: number; rateLimits: RawRateLimit[]; symbols: unknown[] };
 
 const invalid = (reason: string): ExchangeInfoResult => ({ ok: false, code: 'EXCHANGE_REPLY_INVALID', reason });
 
-export function parseExchangeInfo(json: unknown): ExchangeInfoResult {
+/**
+ * `wanted`: the symbols we trade; only their entries are validated and turned into rules (others
+ * are not even looked at). Without it every entry is (the unit tests' and fuzzers' use).
+ */
+export function parseExchangeInfo(json: unknown, wanted?: readonly string[]): ExchangeInfoResult {
   if (!validate(json)) {
     const e = validate.errors?.[0];
     return invalid(e ? `${e.instancePath || '/'} ${e.message ?? 'invalid'}` : 'schema mismatch');
   }
   const raw = json as unknown as RawInfo;
+  const want = wanted ? new Set(wanted) : null;
   const rules = new Map<string, SymbolRules>();
-  for (const s of raw.symbols) {
+  for (const [i, entry] of raw.symbols.entries()) {
+    if (want && !(typeof entry === 'object' && entry !== null && want.has((entry as { symbol?: unknown }).symbol as string))) continue;
+    if (!validateSymbol(entry)) {
+      const e = validateSymbol.errors?.[0];
+      return invalid(`/symbols/${i}${e ? `${e.instancePath} ${e.message ?? 'invalid'}` : ' schema mismatch'}`);
+    }
+    const s = entry as unknown as RawSymbol;
     if (rules.has(s.symbol)) return invalid(`duplicate symbol ${s.symbol}`);
     const filters: Partial<Record<FilterName, SymbolFilter>> = {};
     for (const f of s.filters) {
-      if (!(FILTER_NAMES as readonly string[]).includes(f.filterType)) continue;
+      if (typeof f.filterType !== 'string' || !(FILTER_NAMES as readonly string[]).includes(f.filterType)) continue;
       const name = f.filterType as FilterName;
       if (filters[name]) return invalid(`${s.symbol}: duplicate ${name}`);
       const picked: Record<string, unknown> = { filterType: name };
@@ -146,7 +167,9 @@ export function parseExchangeInfo(json: unknown): ExchangeInfoResult {
       filters: filters as SymbolRules['filters'],
     });
   }
-  const rateLimits = raw.rateLimits.map((l) => ({ rateLimitType: l.rateLimitType, interval: l.interval, intervalNum: l.intervalNum, limit: l.limit }));
+  const known = (l: RawRateLimit): l is RawRateLimit & { rateLimitType: RateLimitType; interval: RateInterval } =>
+    (RATE_LIMIT_TYPES as readonly unknown[]).includes(l.rateLimitType) && (RATE_INTERVALS as readonly unknown[]).includes(l.interval);
+  const rateLimits = raw.rateLimits.filter(known).map((l) => ({ rateLimitType: l.rateLimitType, interval: l.interval, intervalNum: l.intervalNum, limit: l.limit }));
   return { ok: true, rules, rateLimits, serverTime: raw.serverTime };
 }
 

@@ -3,6 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { createClockEstimator } from './clock.js';
 import { createRateGovernor } from './rate-limits.js';
 import { createRestClient } from './rest-client.js';
+import { signerFor } from './signing.js';
 import { MarketStream } from './market-stream.js';
 import { OrderDesk } from './order-desk.js';
 import { UserStream } from './user-stream.js';
@@ -73,7 +74,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
   const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => latch.set(code, on, detail);
   const ex = cfg.exchange;
   /** Health counters: HTTP 429 answers, and requests the governor held back (never sent). */
-  const restCounts = { http_429: 0, not_sent: { RATE_LIMIT: 0, REST_THROTTLED: 0, IP_BANNED: 0 } };
+  const restCounts = { http_429: 0, not_sent: { RATE_LIMIT: 0, REST_THROTTLED: 0, IP_BANNED: 0, ORDER_RATE_LIMITED: 0 } };
   const watch = new UserStreamWatch({ windowMs: ex.user_stream_silence_window_ms, now: Date.now, venueNow: () => clock.exchangeNow(Date.now()) });
   /** When USER_STREAM_SILENT was raised and the stream resubscribed (null: not silent). */
   let silentSince: number | null = null;
@@ -110,9 +111,12 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
   const clock = createClockEstimator({ driftMaxMs: ex.clock_drift_max_ms_live });
   const governor = createRateGovernor([]);
   const secrets = ctx.init.secrets;
+  // The key type decides how every signed request and the user-stream logon are signed.
+  const signing = secrets ? signerFor(ex.api_key_type, secrets.api_secret) : null;
+  if (signing && !signing.ok) reason('API_KEY_INVALID', true, { key_type: ex.api_key_type, why: signing.why });
   const rest = createRestClient({
     baseUrl: ex.rest_base_url,
-    ...(secrets ? { apiKey: secrets.api_key, secret: secrets.api_secret } : {}),
+    ...(secrets && signing?.ok ? { apiKey: secrets.api_key, secret: secrets.api_secret, signer: signing.signer } : {}),
     recvWindowMs: ex.time_sync_recv_window_ms,
     readTimeoutMs: ex.rest_timeout_ms,
     orderTimeoutMs: ex.order_timeout_ms,
@@ -168,6 +172,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
         cfg: ex,
         apiKey: secrets.api_key,
         secret: secrets.api_secret,
+        keyType: ex.api_key_type,
         exchangeNow: () => clock.exchangeNow(Date.now()),
         reason,
         onEvent: (event) => {

@@ -59,6 +59,17 @@ const until = async (what: string, fn: () => boolean, ms = 3000): Promise<void> 
 };
 
 describe('MarketStream', () => {
+  it('serverShutdown (bare or combined): reconnects on a new connection at once, not counted as a bad frame', async () => {
+    const h = await setup();
+    h.s.start();
+    await until('a tick', () => h.ticks.length === 1);
+    h.clients[0]!.send(JSON.stringify({ e: 'serverShutdown', E: 1 }));
+    await until('second connection', () => h.clients.length === 2 && h.ticks.length === 2);
+    h.clients[1]!.send(JSON.stringify({ stream: 'x', data: { e: 'serverShutdown', E: 2 } }));
+    await until('third connection', () => h.clients.length === 3 && h.ticks.length === 3);
+    expect(h.s.badFrames).toBe(0);
+  });
+
   it('subscribes to the combined bookTicker streams and delivers typed ticks with decimal strings', async () => {
     const h = await setup();
     h.s.start();

@@ -105,6 +105,13 @@ export class MarketStream {
       return;
     }
     const d = (msg as { data?: Record<string, unknown> } | null)?.data;
+    // serverShutdown (Binance, 2026-05; bare or in the combined wrapper): the server leaves in
+    // about 10 minutes. Reconnect now, at a moment of our choosing, not at its cut.
+    const e = (x: unknown): unknown => (typeof x === 'object' && x !== null ? (x as { e?: unknown }).e : undefined);
+    if (e(msg) === 'serverShutdown' || e(d) === 'serverShutdown') {
+      if (this.ws) this.lost(this.ws, 'serverShutdown: reconnect before the server cuts');
+      return;
+    }
     if (typeof d !== 'object' || d === null || typeof d['s'] !== 'string' || !Number.isSafeInteger(d['u'])) {
       this.badFrames++;
       return;

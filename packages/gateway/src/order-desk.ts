@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
-import { validateOrder, type OrderToValidate } from '@vigil/core';
-import { MY_TRADES_PAGE, orderRole, type AccountReport, type CancelReplace, type CancelReplaceResult, type HalfError, type JsonObject, type NewOco, type NewOrder, type OcoLeg, type OrderLeg, type OrderListReport, type OrderReport, type OrderTrace, type ReasonCode, type TradeReport, type VenueOutcome } from '@vigil/contracts';
+import { isDecimalString, validateOrder, type OrderToValidate } from '@vigil/core';
+import { MY_TRADES_PAGE, ORDER_STATUSES, ORDER_TYPES, orderRole, type AccountReport, type CancelReplace, type CancelReplaceResult, type HalfError, type JsonObject, type NewOco, type NewOrder, type OcoLeg, type OrderLeg, type OrderListReport, type OrderReport, type OrderTrace, type ReasonCode, type TradeReport, type VenueOutcome } from '@vigil/contracts';
 import { codeClass, type RestOutcome } from './outcome.js';
 import type { Params } from './signing.js';
 import type { VenueSession } from './venue-session.js';
@@ -34,8 +34,8 @@ const ORDER_SCHEMA = {
     clientOrderId: { type: 'string' },
     transactTime: id,
     updateTime: id,
-    status: { enum: ['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'PENDING_CANCEL', 'REJECTED', 'EXPIRED', 'EXPIRED_IN_MATCH'] },
-    type: { enum: ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] },
+    status: { enum: ORDER_STATUSES },
+    type: { enum: ORDER_TYPES },
     side: { enum: ['BUY', 'SELL'] },
     price: dec,
     origQty: dec,
@@ -83,7 +83,44 @@ const validTrades = ajv.compile({
     properties: { symbol: { type: 'string' }, id, orderId: id, orderListId: id, price: dec, qty: dec, quoteQty: dec, commission: dec, commissionAsset: { type: 'string' }, time: id, isBuyer: { type: 'boolean' }, isMaker: { type: 'boolean' } },
   },
 });
-const validOrders = ajv.compile({ type: 'array', items: ORDER_SCHEMA });
+/**
+ * Someone else's open order: status and type may be values this build does not model (Binance
+ * adds them without notice); everything else is held to the same shape as ours.
+ */
+const validForeignOrder = ajv.compile({ ...ORDER_SCHEMA, properties: { ...ORDER_SCHEMA.properties, status: { type: 'string' }, type: { type: 'string' } } });
+/** Whose order it is, as reconcile decides: ours carry our prefix (a probe's included). */
+const ours = (clientOrderId: unknown): boolean => typeof clientOrderId !== 'string' || clientOrderId.startsWith('vg');
+/** The list states Binance documents; one of ours in any other is not understood (UNKNOWN). */
+const LIST_STATUS_TYPES: readonly string[] = ['RESPONSE', 'EXEC_STARTED', 'UPDATED', 'ALL_DONE'];
+const LIST_ORDER_STATUSES: readonly string[] = ['EXECUTING', 'ALL_DONE', 'REJECT'];
+const listUnderstood = (l: RawList): boolean => !ours(l.listClientOrderId) || (LIST_STATUS_TYPES.includes(l.listStatusType) && LIST_ORDER_STATUSES.includes(l.listOrderStatus));
+
+/**
+ * openOrders, entry by entry: an order of ours must be understood in full, or the whole reply is
+ * UNKNOWN (its state is not known, so neither is the symbol's); someone else's with a status or
+ * type we do not model is kept as an open order (it is on the open list) with the raw values in
+ * `unrecognised`, so one new enum value at the venue does not blind reconcile and block the symbol.
+ */
+function readOpenOrders(body: unknown): { ok: true; reports: OrderReport[] } | { ok: false; why: string } {
+  if (!Array.isArray(body)) return { ok: false, why: 'openOrders reply not understood' };
+  const reports: OrderReport[] = [];
+  for (const [i, o] of body.entries()) {
+    if (validOrder(o)) {
+      reports.push(report(o as RawOrder));
+      continue;
+    }
+    const cid = typeof o === 'object' && o !== null ? (o as { clientOrderId?: unknown }).clientOrderId : undefined;
+    if (ours(cid) || !validForeignOrder(o)) return { ok: false, why: `openOrders entry ${i}${ours(cid) ? ` (${String(cid)}, ours)` : ''} not understood` };
+    const raw = o as Omit<RawOrder, 'status' | 'type'> & { status: string; type: string };
+    const knownStatus = (ORDER_STATUSES as readonly string[]).includes(raw.status);
+    const knownType = (ORDER_TYPES as readonly string[]).includes(raw.type);
+    reports.push({
+      ...report({ ...raw, status: knownStatus ? (raw.status as OrderReport['status']) : 'NEW', type: knownType ? (raw.type as OrderReport['type']) : 'LIMIT' }),
+      unrecognised: { ...(knownStatus ? {} : { status: raw.status }), ...(knownType ? {} : { type: raw.type }) },
+    });
+  }
+  return { ok: true, reports };
+}
 const validAccount = ajv.compile({
   type: 'object',
   required: ['canTrade', 'balances'],
@@ -148,7 +185,7 @@ export class OrderDesk {
   private reviewRetryAt = 0;
   private reviewing = false;
   readonly tickToOrder: number[] = [];
-  private readonly avgCache = new Map<string, { at: number; price: string }>();
+  private readonly avgCache = new Map<string, { at: number; price: string; ref: string | 'NONE' | undefined }>();
   private readonly avgRefreshing = new Set<string>();
   private readonly countCache = new Map<string, { at: number; open: number; algo: number }>();
 
@@ -299,7 +336,8 @@ export class OrderDesk {
     if (!rules) return notSent('NO_RULES', `no exchange rules loaded for ${symbol}`);
     const q = this.held.get(symbol);
     if (q && opts.quarantine) return notSent('SYMBOL_QUARANTINED', `${symbol} is quarantined (${describeCause(q.cause)}): no new entries`);
-    const avg = ctx.avg_price ?? (await this.avgPrice(symbol));
+    const basis = ctx.avg_price !== undefined ? { price: ctx.avg_price, ref: undefined } : await this.priceBasis(symbol);
+    const avg = basis?.price;
     let counts = ctx.open_orders !== undefined && ctx.open_algo_orders !== undefined ? { open: ctx.open_orders, algo: ctx.open_algo_orders } : null;
     const cached = this.countCache.get(symbol);
     if (!counts && cached && this.d.now() - cached.at < OPEN_COUNT_TTL_MS) counts = cached;
@@ -323,6 +361,8 @@ export class OrderDesk {
       };
       const v = validateOrder(toValidate, rules, {
         ...(avg !== undefined ? { avgPrice: avg } : {}),
+        // Unknown reference price: the percent-price filters are the venue's to judge alone.
+        ...(basis?.ref !== undefined ? { referencePrice: basis.ref } : {}),
         openOrders: Math.max(0, counts.open + extra),
         openAlgoOrders: counts.algo + extraAlgo,
         ...(opts.reduceOnly ? { reduceOnly: true } : {}),
@@ -367,15 +407,15 @@ export class OrderDesk {
     return readAccount(out.body);
   }
 
-  /** The venue's average price for percent-price and market notional checks; ticker price as fallback. */
+  /**
+   * The venue's average price (market notional checks; ticker price as fallback) and reference
+   * price (percent-price checks, when the symbol has one), kept warm for the configured symbols.
+   */
   async warmAvgPrices(symbols: readonly string[]): Promise<void> {
-    for (const s of symbols) {
-      const p = await this.fetchAvgPrice(s);
-      if (p !== undefined) this.avgCache.set(s, { at: this.d.now(), price: p });
-    }
+    for (const s of symbols) await this.loadAvgPrice(s);
   }
 
-  private async avgPrice(symbol: string): Promise<string | undefined> {
+  private async priceBasis(symbol: string): Promise<{ price: string; ref: string | 'NONE' | undefined } | undefined> {
     const c = this.avgCache.get(symbol);
     const age = c ? this.d.now() - c.at : Infinity;
     if (c && age < AVG_PRICE_TTL_MS) {
@@ -385,15 +425,31 @@ export class OrderDesk {
         this.avgRefreshing.add(symbol);
         void this.loadAvgPrice(symbol).finally(() => this.avgRefreshing.delete(symbol));
       }
-      return c.price;
+      return c;
     }
     return this.loadAvgPrice(symbol);
   }
 
-  private async loadAvgPrice(symbol: string): Promise<string | undefined> {
+  private async loadAvgPrice(symbol: string): Promise<{ price: string; ref: string | 'NONE' | undefined } | undefined> {
     const p = await this.fetchAvgPrice(symbol);
-    if (p !== undefined) this.avgCache.set(symbol, { at: this.d.now(), price: p });
-    return p;
+    if (p === undefined) return undefined;
+    const entry = { at: this.d.now(), price: p, ref: await this.fetchReferencePrice(symbol) };
+    this.avgCache.set(symbol, entry);
+    return entry;
+  }
+
+  /**
+   * GET /api/v3/referencePrice: a price, 'NONE' when the venue says the symbol has none (null, or
+   * -2043: never had one), undefined when we could not learn it (then nothing local is stricter).
+   */
+  private async fetchReferencePrice(symbol: string): Promise<string | 'NONE' | undefined> {
+    const r = await this.d.session.restClient.publicGet('/api/v3/referencePrice', { symbol }, 2);
+    if (r.kind === 'REJECTED' && r.code === -2043) return 'NONE';
+    if (r.kind !== 'OK') return undefined;
+    const b = r.body as { symbol?: unknown; referencePrice?: unknown };
+    if (b.symbol !== symbol) return undefined;
+    if (b.referencePrice === null) return 'NONE';
+    return isDecimalString(b.referencePrice) ? b.referencePrice : undefined;
   }
 
   private async fetchAvgPrice(symbol: string): Promise<string | undefined> {
@@ -408,6 +464,14 @@ export class OrderDesk {
 
   private async onFilterReject(symbol: string, msg: string): Promise<void> {
     const now = this.d.now();
+    // A percent-price band follows the market (the reference price, else the average): refused
+    // at the edge of the band is not a sign our rules are wrong. It neither counts towards a
+    // quarantine nor reloads exchangeInfo; the cached basis is dropped so the next check re-reads it.
+    if (/PERCENT_PRICE/.test(msg)) {
+      this.avgCache.delete(symbol);
+      this.d.reason('FILTER_REJECT', true, { symbol, msg, counts_towards_quarantine: false });
+      return;
+    }
     const recent = (this.filterRejects.get(symbol) ?? []).filter((t) => now - t < QUARANTINE_AFTER.windowMs);
     recent.push(now);
     this.filterRejects.set(symbol, recent);
@@ -556,7 +620,7 @@ function listReport(l: RawList): OrderListReport {
 
 function mapList(out: RestOutcome, kind: 'order' | 'read', listClientOrderId?: string): VenueOutcome<OrderListReport> {
   if (out.kind !== 'OK') return wire(out);
-  if (!validList(out.body)) return { kind: 'UNKNOWN', reason: `${kind === 'order' ? 'order list' : 'order list query'} reply not understood` };
+  if (!validList(out.body) || !listUnderstood(out.body as RawList)) return { kind: 'UNKNOWN', reason: `${kind === 'order' ? 'order list' : 'order list query'} reply not understood` };
   const l = out.body as RawList;
   // A well-formed answer about another list proves nothing about ours.
   if (listClientOrderId !== undefined && l.listClientOrderId !== listClientOrderId) return { kind: 'UNKNOWN', reason: `reply is for list ${l.listClientOrderId}, not ${listClientOrderId}` };
@@ -702,8 +766,8 @@ export function readOrder(body: unknown): VenueOutcome<OrderReport> {
 }
 
 export function readOrders(body: unknown): VenueOutcome<readonly OrderReport[]> {
-  if (!validOrders(body)) return { kind: 'UNKNOWN', reason: 'openOrders reply not understood' };
-  return { kind: 'OK', body: (body as RawOrder[]).map(report) };
+  const read = readOpenOrders(body);
+  return read.ok ? { kind: 'OK', body: read.reports } : { kind: 'UNKNOWN', reason: read.why };
 }
 
 export function readList(body: unknown): VenueOutcome<OrderListReport> {
@@ -711,7 +775,7 @@ export function readList(body: unknown): VenueOutcome<OrderListReport> {
 }
 
 export function readLists(body: unknown): VenueOutcome<readonly OrderListReport[]> {
-  if (!validLists(body)) return { kind: 'UNKNOWN', reason: 'openOrderList reply not understood' };
+  if (!validLists(body) || !(body as RawList[]).every(listUnderstood)) return { kind: 'UNKNOWN', reason: 'openOrderList reply not understood' };
   return { kind: 'OK', body: (body as RawList[]).map(listReport) };
 }
 

@@ -27,7 +27,7 @@ export type RestOutcome =
  * not synced, no credentials). Like NETWORK_BEFORE_SEND it proves nothing reached the venue;
  * unlike it, nothing was even attempted. Never produced by `classify`.
  */
-export type NotSentCause = 'REST_THROTTLED' | 'RATE_LIMIT' | 'IP_BANNED' | 'CLOCK_UNSYNCED' | 'NO_CREDENTIALS';
+export type NotSentCause = 'REST_THROTTLED' | 'RATE_LIMIT' | 'IP_BANNED' | 'CLOCK_UNSYNCED' | 'NO_CREDENTIALS' | 'ORDER_RATE_LIMITED';
 
 export type OutcomeKind = RestOutcome['kind'];
 export type CallKind = 'read' | 'order';

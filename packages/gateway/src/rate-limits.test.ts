@@ -78,4 +78,20 @@ describe('rate governor', () => {
     g.setLimits(LIMITS);
     expect(g.snapshot(T0).used_weight_pct).toBe(50);
   });
+  it('-1015: holds new orders only, for its Retry-After or else to the end of the ORDERS window; weight 429 state untouched', () => {
+    const g = createRateGovernor(LIMITS);
+    g.observe(429, { 'retry-after': '3' }, T0, -1015);
+    expect(g.snapshot(T0)).toMatchObject({ state: 'OK', orders_blocked_until_ms: T0 + 3000, consecutive_429: 0 });
+    expect(g.admit('order', 1, T0 + 1)).toMatchObject({ admit: false, cause: 'ORDER_RATE_LIMITED', waitMs: 2999 });
+    expect(g.admit('order', 1, T0 + 1, 0)).toEqual({ admit: true });
+    expect(g.admit('read', 1, T0 + 1)).toEqual({ admit: true });
+    expect(g.admit('order', 1, T0 + 3000)).toEqual({ admit: true });
+    g.observe(429, {}, T0 + 4000, -1015);
+    expect(g.snapshot(T0 + 4000).orders_blocked_until_ms).toBe(T0 + 10_000);
+  });
+  it('a weight 429 with a Retry-After longer than the cap is honoured in full', () => {
+    const g = createRateGovernor(LIMITS, { backoff429MaxMs: 5000 });
+    g.observe(429, { 'retry-after': '60' }, T0, -1003);
+    expect(g.snapshot(T0).blocked_until_ms).toBe(T0 + 60_000);
+  });
 });

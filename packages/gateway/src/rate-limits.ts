@@ -6,7 +6,10 @@ import { parseRetryAfterMs, type HeaderMap } from './outcome.js';
  * X-MBX-ORDER-COUNT-* headers (the venue also counts other processes on our IP/account, so the
  * larger of the two wins). Windows are fixed intervals aligned to the injected clock, as Binance's
  * are to its own: pass exchange time. Reads stop earlier than orders so that protective orders and
- * cancels still have room when polling is heavy. 429 and 418 stop everything until they expire.
+ * cancels still have room when polling is heavy. Three refusals by the venue, kept apart as Binance
+ * keeps them: a 429 for request weight (-1003, per IP) stops everything for at least its
+ * Retry-After; a 418 is an IP ban until its Retry-After; a 429 with -1015 (too many new orders,
+ * the per-account ORDERS limiter) stops NEW orders only, so cancels and reads still flow.
  */
 
 export type RateLimitType = 'REQUEST_WEIGHT' | 'ORDERS' | 'RAW_REQUESTS';
@@ -30,7 +33,7 @@ export type GovernorState = 'OK' | 'RATE_LIMITED' | 'BANNED';
 export type RequestKind = 'read' | 'order';
 export type Admission =
   | { readonly admit: true }
-  | { readonly admit: false; readonly waitMs: number; readonly cause: 'LOCAL_MARGIN' | 'RATE_LIMITED' | 'BANNED'; readonly detail: string };
+  | { readonly admit: false; readonly waitMs: number; readonly cause: 'LOCAL_MARGIN' | 'RATE_LIMITED' | 'BANNED' | 'ORDER_RATE_LIMITED'; readonly detail: string };
 
 export type GovernorSnapshot = {
   readonly state: GovernorState;
@@ -38,6 +41,8 @@ export type GovernorSnapshot = {
   readonly order_count_pct: number | null;
   readonly blocked_until_ms: number | null;
   readonly consecutive_429: number;
+  /** Until when new orders are held after a -1015 (cancels and reads are not); null when not. */
+  readonly orders_blocked_until_ms: number | null;
 };
 
 type Counter = { readonly type: RateLimitType; readonly intervalMs: number; readonly limit: number | null; used: number; windowIdx: number };
@@ -48,8 +53,11 @@ export type RateGovernor = {
    * count (1 for an order, 2 for an OCO, 0 for a cancel). Admission reserves the usage.
    */
   admit(kind: RequestKind, weight: number, now: number, newOrders?: number): Admission;
-  /** Feeds a response: status and headers. 429/418 start a back-off or a ban. */
-  observe(status: number, headers: HeaderMap, now: number): void;
+  /**
+   * Feeds a response: status, headers and the Binance error code of its body (when it has one).
+   * 429/418 start a back-off or a ban; a 429 with -1015 holds new orders only.
+   */
+  observe(status: number, headers: HeaderMap, now: number, code?: number): void;
   setLimits(limits: readonly RateLimit[]): void;
   snapshot(now: number): GovernorSnapshot;
 };
@@ -74,6 +82,7 @@ export function createRateGovernor(limits: readonly RateLimit[], config: Partial
   let counters = new Map<string, Counter>();
   let rateLimitedUntil = 0;
   let bannedUntil = 0;
+  let ordersBlockedUntil = 0;
   let consecutive429 = 0;
 
   const key = (type: RateLimitType, intervalMs: number): string => `${type}:${intervalMs}`;
@@ -113,6 +122,7 @@ export function createRateGovernor(limits: readonly RateLimit[], config: Partial
   const admit = (kind: RequestKind, weight: number, now: number, newOrders = kind === 'order' ? 1 : 0): Admission => {
     if (now < bannedUntil) return { admit: false, waitMs: bannedUntil - now, cause: 'BANNED', detail: 'HTTP 418 ban in force' };
     if (now < rateLimitedUntil) return { admit: false, waitMs: rateLimitedUntil - now, cause: 'RATE_LIMITED', detail: 'HTTP 429 back-off in force' };
+    if (newOrders > 0 && now < ordersBlockedUntil) return { admit: false, waitMs: ordersBlockedUntil - now, cause: 'ORDER_RATE_LIMITED', detail: '-1015 (too many new orders) back-off in force: new orders held, cancels and reads pass' };
     const need: Array<[Counter, number]> = [];
     for (const c of counters.values()) {
       roll(c, now);
@@ -130,16 +140,29 @@ export function createRateGovernor(limits: readonly RateLimit[], config: Partial
     return { admit: true };
   };
 
-  const observe = (status: number, headers: HeaderMap, now: number): void => {
+  /** When the shortest ORDERS window we count ends (the -1015 back-off without a Retry-After). */
+  const ordersWindowEnd = (now: number): number | null => {
+    let best: Counter | null = null;
+    for (const c of counters.values()) if (c.type === 'ORDERS' && (best === null || c.intervalMs < best.intervalMs)) best = c;
+    if (!best) return null;
+    roll(best, now);
+    return windowEnd(best);
+  };
+
+  const observe = (status: number, headers: HeaderMap, now: number, code?: number): void => {
+    const retryAfter = parseRetryAfterMs(headers['retry-after'], now);
     if (status === 418) {
-      const ms = parseRetryAfterMs(headers['retry-after'], now) ?? 120_000;
-      bannedUntil = Math.max(bannedUntil, now + ms);
+      bannedUntil = Math.max(bannedUntil, now + (retryAfter ?? 120_000));
       return;
     }
-    if (status === 429) {
+    if (status === 429 && code === -1015) {
+      // The account's new-order count, not the IP's weight: only new orders wait.
+      ordersBlockedUntil = Math.max(ordersBlockedUntil, retryAfter !== undefined ? now + retryAfter : (ordersWindowEnd(now) ?? now + 10_000));
+    } else if (status === 429) {
       consecutive429 += 1;
-      const base = Math.max(cfg.backoff429MinMs, parseRetryAfterMs(headers['retry-after'], now) ?? cfg.backoff429MinMs);
-      const ms = Math.min(cfg.backoff429MaxMs, base * 2 ** (consecutive429 - 1));
+      const base = Math.max(cfg.backoff429MinMs, retryAfter ?? cfg.backoff429MinMs);
+      // Doubling on repeats is capped, but never below what the venue said: back early is a ban.
+      const ms = Math.max(retryAfter ?? 0, Math.min(cfg.backoff429MaxMs, base * 2 ** (consecutive429 - 1)));
       rateLimitedUntil = Math.max(rateLimitedUntil, now + ms);
     } else if (status < 500) {
       consecutive429 = 0;
@@ -164,7 +187,14 @@ export function createRateGovernor(limits: readonly RateLimit[], config: Partial
   const snapshot = (now: number): GovernorSnapshot => {
     const state: GovernorState = now < bannedUntil ? 'BANNED' : now < rateLimitedUntil ? 'RATE_LIMITED' : 'OK';
     const until = Math.max(bannedUntil, rateLimitedUntil);
-    return { state, used_weight_pct: pct('REQUEST_WEIGHT', now), order_count_pct: pct('ORDERS', now), blocked_until_ms: until > now ? until : null, consecutive_429: consecutive429 };
+    return {
+      state,
+      used_weight_pct: pct('REQUEST_WEIGHT', now),
+      order_count_pct: pct('ORDERS', now),
+      blocked_until_ms: until > now ? until : null,
+      consecutive_429: consecutive429,
+      orders_blocked_until_ms: ordersBlockedUntil > now ? ordersBlockedUntil : null,
+    };
   };
 
   return { admit, observe, setLimits, snapshot };

@@ -42,7 +42,7 @@ export type ResponseInfo = {
 export type RestClientOptions = {
   readonly baseUrl: string;
   readonly apiKey?: string;
-  /** HMAC secret; ignored when `signer` is given (e.g. Ed25519). */
+  /** HMAC secret (or Ed25519 PEM): signs only when no `signer` is given; always scrubbed from error text. */
   readonly secret?: string;
   readonly signer?: Signer;
   readonly recvWindowMs: number;
@@ -52,7 +52,7 @@ export type RestClientOptions = {
   readonly governor: RateGovernor;
   readonly onResponse?: (info: ResponseInfo) => void;
   /** A request the local governor held back (never sent): health counters. */
-  readonly onNotSent?: (cause: 'REST_THROTTLED' | 'RATE_LIMIT' | 'IP_BANNED') => void;
+  readonly onNotSent?: (cause: 'REST_THROTTLED' | 'RATE_LIMIT' | 'IP_BANNED' | 'ORDER_RATE_LIMITED') => void;
   /** Injected so tests need not wait out the read back-off. */
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -91,8 +91,9 @@ export function createRestClient(o: RestClientOptions): RestClient {
     });
     if (!reply.ok) return { outcome: scrubOutcome(transportOutcome(reply.code, reply.message, reply.evidence, callKind), scrub), status: null };
     const hdrs = normalizeHeaders(reply.headers);
-    o.governor.observe(reply.status, hdrs, o.clock.localNow());
-    const outcome = classify({ phase: 'response', callKind, status: reply.status, body: parseBody(reply.body), headers: hdrs });
+    const body = parseBody(reply.body);
+    o.governor.observe(reply.status, hdrs, o.clock.localNow(), errorCode(body));
+    const outcome = classify({ phase: 'response', callKind, status: reply.status, body, headers: hdrs });
     return { outcome: scrubOutcome(outcome, scrub), status: reply.status };
   };
 
@@ -102,7 +103,7 @@ export function createRestClient(o: RestClientOptions): RestClient {
       const started = o.clock.localNow();
       const adm = o.governor.admit(callKind, weight, started, newOrders);
       if (!adm.admit) {
-        const cause = adm.cause === 'BANNED' ? 'IP_BANNED' : adm.cause === 'RATE_LIMITED' ? 'RATE_LIMIT' : 'REST_THROTTLED';
+        const cause = adm.cause === 'BANNED' ? 'IP_BANNED' : adm.cause === 'RATE_LIMITED' ? 'RATE_LIMIT' : adm.cause === 'ORDER_RATE_LIMITED' ? 'ORDER_RATE_LIMITED' : 'REST_THROTTLED';
         o.onNotSent?.(cause);
         return { kind: 'NOT_SENT', cause, waitMs: adm.waitMs, detail: adm.detail };
       }
@@ -141,6 +142,13 @@ function normalizeHeaders(h: Readonly<Record<string, string | string[] | undefin
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
   return out;
+}
+
+/** The Binance error code of a body, when it is one ({code, msg}). */
+function errorCode(body: ParsedBody): number | undefined {
+  if (!body.parsed || typeof body.value !== 'object' || body.value === null) return undefined;
+  const c = (body.value as { code?: unknown }).code;
+  return typeof c === 'number' && Number.isInteger(c) ? c : undefined;
 }
 
 function parseBody(text: string): ParsedBody {

@@ -38,6 +38,25 @@ export function ed25519Base64(payload: string, privateKeyPem: string): string {
   return sign(null, Buffer.from(payload, 'utf8'), createPrivateKey(privateKeyPem)).toString('base64');
 }
 
+/**
+ * The signer for the configured key type (exchange.api_key_type). For ed25519 the secrets file's
+ * api_secret holds the private key in PEM (PKCS#8); it is parsed here once, so a key that is not
+ * an Ed25519 private key is found at start, not on the first order. The reason never quotes it.
+ */
+export function signerFor(keyType: 'hmac' | 'ed25519', secret: string): { readonly ok: true; readonly signer: Signer } | { readonly ok: false; readonly why: string } {
+  if (keyType === 'hmac') return { ok: true, signer: { kind: 'HMAC_SHA256', secret } };
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(secret);
+  } catch {
+    return { ok: false, why: 'exchange.api_key_type is ed25519 but api_secret is not a private key in PEM' };
+  }
+  if (key.asymmetricKeyType !== 'ed25519') return { ok: false, why: `exchange.api_key_type is ed25519 but api_secret holds a ${key.asymmetricKeyType ?? 'non-asymmetric'} key` };
+  const signer: Signer = { kind: 'ED25519', privateKeyPem: secret };
+  keyCache.set(signer, key);
+  return { ok: true, signer };
+}
+
 /** Signs `payload`; the result is ready to append as `signature=<value>` (already URL-encoded). */
 export function signPayload(payload: string, signer: Signer): string {
   if (signer.kind === 'HMAC_SHA256') {

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { backoffMs, isDecimalString } from '@vigil/core';
-import type { ExchangeConfig, JsonObject, ReasonCode, UserEvent } from '@vigil/contracts';
-import { hmacSha256Hex } from './signing.js';
+import { ORDER_STATUSES, ORDER_TYPES, type ExchangeConfig, type JsonObject, type ReasonCode, type UserEvent } from '@vigil/contracts';
+import { ed25519Base64, hmacSha256Hex } from './signing.js';
 
 /**
  * The user data stream through the WebSocket API (the mechanism Binance documents now):
@@ -12,7 +12,14 @@ import { hmacSha256Hex } from './signing.js';
 export interface UserStreamDeps {
   readonly cfg: ExchangeConfig;
   readonly apiKey: string;
+  /** The HMAC secret, or with keyType ed25519 the private key in PEM. */
   readonly secret: string;
+  /**
+   * hmac (default): one `userDataStream.subscribe.signature`. ed25519: `session.logon` signed with
+   * the key, then `userDataStream.subscribe` on the authenticated session (Binance's way for
+   * Ed25519 keys; session.logon takes no other key type).
+   */
+  readonly keyType?: 'hmac' | 'ed25519';
   readonly exchangeNow: () => number | undefined;
   readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
   readonly onEvent: (e: UserEvent) => void;
@@ -47,6 +54,10 @@ export class UserStream {
 
   stop(): void {
     this.stopped = true;
+    this.retiring?.removeAllListeners();
+    this.retiring?.on('error', () => {});
+    this.retiring?.terminate();
+    this.retiring = null;
     if (this.retry) clearTimeout(this.retry);
     this.ws?.removeAllListeners();
     this.ws?.on('error', () => {});
@@ -74,7 +85,8 @@ export class UserStream {
 
   private connect(why: string): void {
     if (this.stopped) return;
-    this.state = this.state === 'STOPPED' ? 'CONNECTING' : 'RECONNECTING';
+    // During a serverShutdown handover the old connection still delivers: still SUBSCRIBED.
+    if (!this.retiring) this.state = this.state === 'STOPPED' ? 'CONNECTING' : 'RECONNECTING';
     const ws = new WebSocket(this.d.cfg.ws_api_url, { handshakeTimeout: this.d.cfg.ws_stale_ms });
     this.ws = ws;
     ws.on('open', () => this.subscribe(ws, why));
@@ -88,9 +100,23 @@ export class UserStream {
     if (ts === undefined) return this.lost(ws, 'clock not synced: cannot sign the subscription');
     const params: Record<string, string | number> = { apiKey: this.d.apiKey, recvWindow: this.d.cfg.time_sync_recv_window_ms, timestamp: ts };
     const payload = Object.keys(params).sort().map((k) => `${k}=${String(params[k])}`).join('&');
-    ws.send(JSON.stringify({ id: `sub-${this.nextId++}`, method: 'userDataStream.subscribe.signature', params: { ...params, signature: hmacSha256Hex(payload, this.d.secret) } }));
     this.pendingWhy = why;
+    if (this.d.keyType === 'ed25519') {
+      let signature: string;
+      try {
+        signature = ed25519Base64(payload, this.d.secret);
+      } catch {
+        return this.lost(ws, 'ed25519 private key unreadable: cannot sign session.logon');
+      }
+      this.loggingOn = true;
+      ws.send(JSON.stringify({ id: `logon-${this.nextId++}`, method: 'session.logon', params: { ...params, signature } }));
+      return;
+    }
+    ws.send(JSON.stringify({ id: `sub-${this.nextId++}`, method: 'userDataStream.subscribe.signature', params: { ...params, signature: hmacSha256Hex(payload, this.d.secret) } }));
   }
+
+  /** Between session.logon and its answer: the next 200 is the logon's, then subscribe. */
+  private loggingOn = false;
 
   private pendingWhy = 'start';
 
@@ -109,15 +135,30 @@ export class UserStream {
     }
     const m = parsed;
     if ('status' in m) {
+      if (m['status'] === 200 && this.loggingOn) {
+        this.loggingOn = false;
+        ws.send(JSON.stringify({ id: `sub-${this.nextId++}`, method: 'userDataStream.subscribe' }));
+        return;
+      }
+      this.loggingOn = false;
       if (m['status'] === 200) {
         this.attempt = 0;
         this.state = 'SUBSCRIBED';
+        if (this.retiring) {
+          const old = this.retiring;
+          this.retiring = null;
+          old.removeAllListeners();
+          old.on('error', () => {});
+          old.close();
+        }
         this.d.reason('USER_STREAM_UNSTABLE', false, {});
         this.d.reason('USER_STREAM_TERMINATED', false, {});
         this.d.onSubscribed?.();
         this.d.onGap(this.pendingWhy);
       } else {
         const err = m['error'] as { code?: unknown; msg?: unknown } | undefined;
+        // The key or its type is wrong: the operator's to fix, as for a REST -1022.
+        if (err?.code === -1022) this.d.reason('SIGNATURE_REJECTED', true, { code: -1022, msg: String(err.msg ?? ''), key_type: this.d.keyType ?? 'hmac', path: 'ws-api' });
         this.lost(ws, `subscription refused (${String(err?.code)})`, { code: Number(err?.code ?? 0), msg: String(err?.msg ?? '') });
       }
       return;
@@ -137,6 +178,13 @@ export class UserStream {
         const names = ['o', 'X', 'x'].every((k) => typeof ev[k] === 'string' && ev[k] !== '');
         if (!dec || !optional || !names || typeof ev['s'] !== 'string' || typeof ev['c'] !== 'string' || !isId(ev['i']) || (ev['S'] !== 'BUY' && ev['S'] !== 'SELL')) {
           this.badFrames++;
+          return;
+        }
+        // An order of ours in a status or type this build does not model: not passed on as a
+        // fact. Its state is for REST to settle (the gap makes the engine reconcile and query).
+        const cid = ev['x'] === 'CANCELED' && typeof ev['C'] === 'string' && ev['C'] !== '' ? ev['C'] : ev['c'];
+        if (cid.startsWith('vg') && (!(ORDER_STATUSES as readonly string[]).includes(ev['X'] as string) || !(ORDER_TYPES as readonly string[]).includes(ev['o'] as string))) {
+          this.d.onGap(`executionReport of ${cid} not understood (X=${String(ev['X'])}, o=${String(ev['o'])})`);
           return;
         }
         this.d.onEvent({
@@ -173,6 +221,48 @@ export class UserStream {
         this.d.onEvent({ kind: 'balances', ts_ms: isId(ev['E']) ? ev['E'] : Date.now(), balances: rows.map((x) => ({ asset: x['a']!, free: x['f']!, locked: x['l']! })) });
         return;
       }
+      case 'listStatus': {
+        const orders: unknown = ev['O'];
+        const legs = Array.isArray(orders) && orders.every((x) => isObject(x) && isId(x['i']) && typeof x['c'] === 'string') ? (orders as Record<string, unknown>[]) : null;
+        const names = ['s', 'C', 'c', 'l', 'L'].every((k) => typeof ev[k] === 'string' && ev[k] !== '');
+        if (!legs || !names || !isId(ev['g'])) {
+          this.badFrames++;
+          return;
+        }
+        // Forwarded and audited; list state is still settled by the legs' reports and REST.
+        this.d.onEvent({
+          kind: 'list_status',
+          symbol: ev['s'] as string,
+          order_list_id: ev['g'],
+          list_client_order_id: ev['C'] as string,
+          contingency_type: ev['c'] as string,
+          list_status_type: ev['l'] as string,
+          list_order_status: ev['L'] as string,
+          list_reject_reason: typeof ev['r'] === 'string' ? ev['r'] : 'NONE',
+          orders: legs.map((x) => ({ order_id: x['i'] as number, client_order_id: x['c'] as string })),
+          ts_ms: isId(ev['T']) ? ev['T'] : isId(ev['E']) ? ev['E'] : Date.now(),
+        });
+        return;
+      }
+      case 'balanceUpdate':
+      case 'externalLockUpdate': {
+        // Both carry an asset and a signed delta; a delta that is not a decimal is not understood.
+        const delta = ev['d'];
+        if (typeof ev['a'] !== 'string' || ev['a'] === '' || typeof delta !== 'string' || !isDecimalString(delta.startsWith('-') ? delta.slice(1) : delta)) {
+          this.badFrames++;
+          return;
+        }
+        const ts = isId(ev['T']) ? ev['T'] : isId(ev['E']) ? ev['E'] : Date.now();
+        this.d.onEvent({ kind: ev['e'] === 'balanceUpdate' ? 'balance_delta' : 'external_lock', asset: ev['a'], delta, ts_ms: ts });
+        // Funds moved or locked outside the bot: what it may use is known again only over REST.
+        if (ev['e'] === 'externalLockUpdate') this.d.onGap('externalLockUpdate');
+        return;
+      }
+      case 'serverShutdown':
+        // The server leaves in about 10 minutes: subscribe on a new connection now, then drop
+        // this one, so no event falls between the two (not a loss: no USER_STREAM_UNSTABLE).
+        this.handover(ws);
+        return;
       case 'eventStreamTerminated':
         this.d.reason('USER_STREAM_TERMINATED', true, { ts_ms: typeof ev['E'] === 'number' ? ev['E'] : null });
         this.lost(ws, 'eventStreamTerminated');
@@ -182,8 +272,31 @@ export class UserStream {
     }
   }
 
+  /**
+   * serverShutdown: a second connection subscribes while the first still delivers; once the new
+   * subscription is confirmed the old connection is closed. If the new one fails, the usual loss
+   * path (gap, back-off, USER_STREAM_UNSTABLE) takes over from there.
+   */
+  private handover(old: WebSocket): void {
+    if (old !== this.ws || this.stopped || this.retiring) return;
+    this.retiring = old;
+    old.removeAllListeners('close');
+    old.removeAllListeners('error');
+    old.on('error', () => {});
+    // Until the new subscription answers, the old connection's events still count; its close is
+    // no longer a loss (the replacement is under way).
+    old.on('close', () => {
+      if (this.retiring === old) this.retiring = null;
+    });
+    this.connect('serverShutdown');
+  }
+
+  /** The connection being replaced after a serverShutdown, closed once its successor subscribed. */
+  private retiring: WebSocket | null = null;
+
   private lost(ws: WebSocket, why: string, extra: JsonObject = {}): void {
     if (ws !== this.ws || this.stopped) return;
+    this.loggingOn = false;
     ws.removeAllListeners();
     ws.on('error', () => {});
     ws.terminate();

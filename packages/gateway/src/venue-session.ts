@@ -94,10 +94,18 @@ export class VenueSession {
    * keeps the previous rules (never trade on half-parsed ones).
    */
   async refreshFilters(): Promise<boolean> {
-    const out = await this.d.rest.publicGet('/api/v3/exchangeInfo', {}, 20);
+    // Only the symbols we trade (the full live reply is thousands of entries, megabytes). Binance
+    // refuses the whole request (-1121) when one of them is not listed: then the full list, where
+    // the missing symbol shows as MISSING (quarantined) instead of holding every symbol's rules back.
+    const symbols = JSON.stringify(this.d.cfg.symbols);
+    let out = await this.d.rest.publicGet('/api/v3/exchangeInfo', { symbols }, 20);
     this.note(out);
+    if (out.kind === 'REJECTED' && out.code === -1121) {
+      out = await this.d.rest.publicGet('/api/v3/exchangeInfo', {}, 20);
+      this.note(out);
+    }
     if (out.kind !== 'OK') return false;
-    const info = parseExchangeInfo(out.body);
+    const info = parseExchangeInfo(out.body, this.d.cfg.symbols);
     if (!info.ok) {
       this.d.event('FILTERS_REFRESHED', { ok: false, code: info.code, reason: info.reason }, info.code);
       return false;
@@ -156,6 +164,9 @@ export class VenueSession {
     this.note(first);
     if (!isTimestampReject(first)) {
       if (first.kind === 'OK') this.d.reason('TIMESTAMP_REJECTED', false, {});
+      // -1022 / -2014 / -2015 on any call (an order included) is refused before the venue acted:
+      // the outcome stays REJECTED, and the key or its configuration needs the operator (PAUSE).
+      if (first.kind === 'REJECTED') this.keyRejected(first, path);
       return first;
     }
     // A fresh measurement: the median of an old window would still hold the stale offset.
@@ -174,6 +185,7 @@ export class VenueSession {
     const g = this.d.governor.snapshot(this.d.now());
     this.d.reason('RATE_LIMIT', g.state === 'RATE_LIMITED', { ...g });
     this.d.reason('IP_BANNED', g.state === 'BANNED', { ...g });
+    this.d.reason('ORDER_RATE_LIMITED', g.orders_blocked_until_ms !== null, { ...g });
   }
 
   health(): GatewayHealth {
@@ -193,9 +205,10 @@ export class VenueSession {
     };
   }
 
-  private keyRejected(out: Extract<RestOutcome, { kind: 'REJECTED' }>): void {
-    if (out.code === -1022) this.d.reason('SIGNATURE_REJECTED', true, { code: out.code, msg: out.msg });
-    else if (out.code === -2014 || out.code === -2015 || out.status === 401) this.d.reason('API_KEY_INVALID', true, { code: out.code, msg: out.msg });
+  private keyRejected(out: Extract<RestOutcome, { kind: 'REJECTED' }>, path?: string): void {
+    const detail = { code: out.code, msg: out.msg, key_type: this.d.cfg.api_key_type, ...(path ? { path } : {}) };
+    if (out.code === -1022) this.d.reason('SIGNATURE_REJECTED', true, detail);
+    else if (out.code === -2014 || out.code === -2015 || out.status === 401) this.d.reason('API_KEY_INVALID', true, detail);
   }
 
   private note(out: RestOutcome): void {

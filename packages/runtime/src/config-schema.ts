@@ -164,6 +164,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         ws_max_connection_ms: int(84_600_000, 'ms', 'Reconnect proactively before this age (Binance closes connections at 24 h).', 1000, 86_400_000),
         user_stream_silence_window_ms: int(10_000, 'ms', 'An order change seen over REST (stamped after the user-stream subscription) that the stream has not delivered within this is silence: USER_STREAM_SILENT (DEGRADE), resubscribe.', 100, 600_000),
         user_stream_silence_probation_ms: int(60_000, 'ms', 'After a resubscription for silence, USER_STREAM_SILENT clears on the first stream event, or once this long has passed with no undelivered change seen over REST.', 100, 3_600_000),
+        api_key_type: { type: 'string', enum: ['hmac', 'ed25519'], default: 'hmac', 'x-unit': 'enum', description: 'How the API key signs (REST requests and the WebSocket API user-stream logon): hmac (HMAC-SHA256, api_secret in the secrets file is the secret) or ed25519 (the type Binance recommends; api_secret holds the PKCS#8 private key in PEM). supervisor doctor reports which is in use.' },
       },
     },
     aigate: {

@@ -50,7 +50,24 @@ export type UserEvent =
       readonly trade_id: number;
       readonly ts_ms: number;
     }
-  | { readonly kind: 'balances'; readonly ts_ms: number; readonly balances: readonly { readonly asset: string; readonly free: string; readonly locked: string }[] };
+  | { readonly kind: 'balances'; readonly ts_ms: number; readonly balances: readonly { readonly asset: string; readonly free: string; readonly locked: string }[] }
+  /** listStatus: an order list started, changed or ended (the legs' own reports come as 'order'). */
+  | {
+      readonly kind: 'list_status';
+      readonly symbol: string;
+      readonly order_list_id: number;
+      readonly list_client_order_id: string;
+      readonly contingency_type: string;
+      readonly list_status_type: string;
+      readonly list_order_status: string;
+      readonly list_reject_reason: string;
+      readonly orders: readonly { readonly order_id: number; readonly client_order_id: string }[];
+      readonly ts_ms: number;
+    }
+  /** balanceUpdate: a deposit, withdrawal or transfer changed an asset's balance by `delta`. */
+  | { readonly kind: 'balance_delta'; readonly asset: string; readonly delta: string; readonly ts_ms: number }
+  /** externalLockUpdate: an amount of an asset locked or released outside spot trading. */
+  | { readonly kind: 'external_lock'; readonly asset: string; readonly delta: string; readonly ts_ms: number };
 
 // --- gateway -> engine
 export type GatewayEvent =
@@ -81,7 +98,8 @@ export const ORDER_TYPES = ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP
 export type OrderType = (typeof ORDER_TYPES)[number];
 export type OrderSide = 'BUY' | 'SELL';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
-export const ORDER_STATUSES = ['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'PENDING_CANCEL', 'REJECTED', 'EXPIRED', 'EXPIRED_IN_MATCH'] as const;
+/** PENDING_NEW: a pending leg of an OTO/OTOCO (or OPO/OPOCO) list, not yet working (open, unfilled). */
+export const ORDER_STATUSES = ['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'PENDING_CANCEL', 'REJECTED', 'EXPIRED', 'EXPIRED_IN_MATCH', 'PENDING_NEW'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** Decimal values are strings, exactly as the venue wrote them or as quantization produced them. */
@@ -133,6 +151,13 @@ export interface OrderReport {
   readonly stop_price: string | null;
   readonly ts_ms: number | null;
   readonly fills: readonly OrderFill[];
+  /**
+   * Someone else's open order carrying a status or type this build does not model (Binance adds
+   * enum values without notice): the raw values, while `status` says NEW (it is on the open list)
+   * and `type` LIMIT (counted as an order, not an algo order: never stricter than the venue). An
+   * order of ours is never reported so: its reply is UNKNOWN instead.
+   */
+  readonly unrecognised?: { readonly status?: string; readonly type?: string };
 }
 
 /** One leg of an OCO: the venue's "above" (higher price) or "below" order. */
