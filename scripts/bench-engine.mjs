@@ -13,7 +13,13 @@ const load = async () => ({
   ...(await import(join(root, 'apps/exchange-sim/dist/index.js'))),
   ...(await import(join(root, 'apps/ai-reviewer/dist/server.js'))),
 });
-const KEY = { apiKey: 'benchkey000000000000000000000002', secretKey: 'benchsecret0000000000000000000002', canTrade: true, enableWithdrawals: false, ipRestrict: true };
+const KEY = {
+  apiKey: 'benchkey000000000000000000000002',
+  secretKey: 'benchsecret0000000000000000000002',
+  canTrade: true,
+  enableWithdrawals: false,
+  ipRestrict: true,
+};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -30,7 +36,14 @@ async function supervisorFor(m, sim, extra) {
   });
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   const log = m.createLogger({ thread: 'supervisor', logDir: null, config: r.config.logging, console: false });
-  const sup = new m.Supervisor({ config: r.config, varDir, runId: m.newRunId?.() ?? `run_bench_${Date.now()}`, secrets: { api_key: KEY.apiKey, api_secret: KEY.secretKey }, log, consoleAlerts: false });
+  const sup = new m.Supervisor({
+    config: r.config,
+    varDir,
+    runId: m.newRunId?.() ?? `run_bench_${Date.now()}`,
+    secrets: { api_key: KEY.apiKey, api_secret: KEY.secretKey },
+    log,
+    consoleAlerts: false,
+  });
   await sup.start();
   return { sup, varDir };
 }
@@ -59,7 +72,18 @@ export async function tickToOrder(n = 25, synchronous = 'FULL', audit = {}, warm
   const admin = (path, body) => fetch(`${sim.admin}${path}`, { method: 'POST', body: JSON.stringify(body) });
   const { sup } = await supervisorFor(m, sim, {
     aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1' },
-    strategy: { bar_ms: 100, lookback_bars: 3, vol_bars: 3, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 0, entry_ttl_ms: 5000 },
+    strategy: {
+      bar_ms: 100,
+      lookback_bars: 3,
+      vol_bars: 3,
+      hold_bars: 30,
+      stop_vol_mult: '2',
+      take_profit_r: '2',
+      win_rate_prior: '0.5',
+      min_stop_bps: 120,
+      cooldown_ms: 0,
+      entry_ttl_ms: 5000,
+    },
     engine: { cycle_interval_ms: 50, manage_only_stable_ms: 200, reconcile_interval_ms: 60_000, intent_query_interval_ms: 50, trailing_enabled: false },
     supervisor: { degrade_stability_window_ms: 200 },
     risk: { churn_limit_10s: 1000, churn_limit_60s: 10000 },
@@ -79,10 +103,14 @@ export async function tickToOrder(n = 25, synchronous = 'FULL', audit = {}, warm
       for (const k of [0, 0.0004, -0.0003, 0.0002, -0.0001]) await set(price * (1 + k));
       await set(price * 1.002);
       await set(price * 1.0015); // closes the breakout bar; its own close is no new high
-      const got = await until('an entry', async () => {
-        const g = await details('gateway');
-        return g.tick_to_order_ms.length > samples ? g.tick_to_order_ms : null;
-      }, 3000).catch(() => null);
+      const got = await until(
+        'an entry',
+        async () => {
+          const g = await details('gateway');
+          return g.tick_to_order_ms.length > samples ? g.tick_to_order_ms : null;
+        },
+        3000,
+      ).catch(() => null);
       if (got) samples = got.length;
       // Close any position through its stop (a fall is no breakout) so the next round starts flat.
       const slot = await until('protected', async () => (await details('engine')).slots.find((s) => s.protection?.active), got ? 5000 : 1000).catch(() => null);
@@ -95,7 +123,18 @@ export async function tickToOrder(n = 25, synchronous = 'FULL', audit = {}, warm
     const xs = all.slice(warmup);
     const gate = (await details('engine')).ai_gate_overhead_ms.slice(warmup);
     const commit = (await details('engine')).intent_commit_ms.slice(warmup);
-    return { commit_p50_ms: pct(commit, 50), commit_p99_ms: pct(commit, 99), n: xs.length, first_ms: all[0], p50_ms: pct(xs, 50), p99_ms: pct(xs, 99), max_ms: Math.max(...xs), gate_n: gate.length, gate_p50_ms: pct(gate, 50), gate_p99_ms: pct(gate, 99) };
+    return {
+      commit_p50_ms: pct(commit, 50),
+      commit_p99_ms: pct(commit, 99),
+      n: xs.length,
+      first_ms: all[0],
+      p50_ms: pct(xs, 50),
+      p99_ms: pct(xs, 99),
+      max_ms: Math.max(...xs),
+      gate_n: gate.length,
+      gate_p50_ms: pct(gate, 50),
+      gate_p99_ms: pct(gate, 99),
+    };
   } finally {
     await sup.stop('bench');
     await sim.close();
@@ -112,7 +151,15 @@ export async function startupReconcile(count) {
     sim.exchange.symbols.get('BTCUSDT').maxNumOrders = count + 10;
     await fetch(`${sim.admin}/admin/price`, { method: 'POST', body: JSON.stringify({ symbol: 'BTCUSDT', price: '64000' }) });
     for (let i = 0; i < count; i++) {
-      const r = sim.exchange.place(KEY.apiKey, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.0001', price: (60000 + (i % 1000)).toFixed(2), newClientOrderId: `ext${i}` });
+      const r = sim.exchange.place(KEY.apiKey, {
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        quantity: '0.0001',
+        price: (60000 + (i % 1000)).toFixed(2),
+        newClientOrderId: `ext${i}`,
+      });
       if (!r.ok) throw new Error(`setup order ${i}: ${r.err.msg}`);
     }
     // Baseline: one signed GET /api/v3/openOrders of the same size, median of 5.

@@ -121,7 +121,13 @@ export async function runGatewayBench(opts = {}) {
     apiKey: keys[1].apiKey,
     secret: keys[1].secretKey,
     enableRateLimit: false,
-    options: { fetchCurrencies: false, fetchMargins: false, fetchMarkets: { types: ['spot'] }, adjustForTimeDifference: false, recvWindow: cfg.time_sync_recv_window_ms },
+    options: {
+      fetchCurrencies: false,
+      fetchMargins: false,
+      fetchMarkets: { types: ['spot'] },
+      adjustForTimeDifference: false,
+      recvWindow: cfg.time_sync_recv_window_ms,
+    },
   });
   // Every API base (spot, sapi, futures, ...) to the simulator: nothing may reach the internet.
   for (const [k, v] of Object.entries(cx.urls.api)) if (typeof v === 'string') cx.urls.api[k] = `${sim.rest}${new URL(v).pathname}`;
@@ -137,11 +143,18 @@ export async function runGatewayBench(opts = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const rawSend = (r) =>
     new Promise((resolve, reject) => {
-      const req = http.request({ host: base.hostname, port: base.port, method: r.method, path: r.path, agent, headers: { 'x-mbx-apikey': r.apiKey } }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => (res.statusCode === 200 ? resolve(chunks) : reject(new Error(`raw ${r.method} ${r.path.split('?')[0]}: HTTP ${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 200)}`))));
-      });
+      const req = http.request(
+        { host: base.hostname, port: base.port, method: r.method, path: r.path, agent, headers: { 'x-mbx-apikey': r.apiKey } },
+        (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () =>
+            res.statusCode === 200
+              ? resolve(chunks)
+              : reject(new Error(`raw ${r.method} ${r.path.split('?')[0]}: HTTP ${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 200)}`)),
+          );
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -149,7 +162,16 @@ export async function runGatewayBench(opts = {}) {
     const q = new URLSearchParams({ ...params, recvWindow: String(cfg.time_sync_recv_window_ms), timestamp: String(Date.now()) }).toString();
     return { method, apiKey: key.apiKey, path: `${path}?${q}&signature=${createHmac('sha256', key.secretKey).update(q).digest('hex')}` };
   };
-  const rawOrderParams = (cid) => ({ symbol: SYMBOL, side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: QTY, price, newClientOrderId: cid, newOrderRespType: 'FULL' });
+  const rawOrderParams = (cid) => ({
+    symbol: SYMBOL,
+    side: 'BUY',
+    type: 'LIMIT',
+    timeInForce: 'GTC',
+    quantity: QTY,
+    price,
+    newClientOrderId: cid,
+    newOrderRespType: 'FULL',
+  });
 
   const now = () => performance.now();
   let seq = 0;
@@ -198,7 +220,10 @@ export async function runGatewayBench(opts = {}) {
       // sample cannot then make another client look faster.
       const over = (c) => ({
         p50: med(perRound[c][l].map((x, i) => x - perRound.raw[l][i])),
-        p99: pct(samplesRound[c][l].map(([x, r]) => x - perRound.raw[l][r]), 99),
+        p99: pct(
+          samplesRound[c][l].map(([x, r]) => x - perRound.raw[l][r]),
+          99,
+        ),
       });
       out[l] = { raw_p50_ms: med(perRound.raw[l]), raw_p99_ms: pct(samples.raw[l], 99), ours: over('ours'), ccxt: over('ccxt'), n: samples.raw[l].length };
     }
@@ -268,7 +293,12 @@ export async function runGatewayBench(opts = {}) {
     async (client, key, n) => {
       const ids = Array.from({ length: n }, () => cid('o'));
       if (client === 'raw') {
-        return { key, ids, places: ids.map((id) => presign(key, 'POST', '/api/v3/order', rawOrderParams(id))), cancels: ids.map((id) => presign(key, 'DELETE', '/api/v3/order', { symbol: SYMBOL, origClientOrderId: id })) };
+        return {
+          key,
+          ids,
+          places: ids.map((id) => presign(key, 'POST', '/api/v3/order', rawOrderParams(id))),
+          cancels: ids.map((id) => presign(key, 'DELETE', '/api/v3/order', { symbol: SYMBOL, origClientOrderId: id })),
+        };
       }
       if (client === 'ours') {
         const s = await ourStack(key);

@@ -33,11 +33,29 @@ const pct = (xs, p) => sorted(xs)[Math.min(xs.length - 1, Math.floor((p / 100) *
 
 /** Event types by share per 1000 (a busy bot: stage changes and REST calls dominate). */
 const MIX = [
-  ['STAGE_CHANGED', 430], ['REST_CALLED', 190], ['HEALTH_SAMPLED', 40], ['DECISION_PROPOSED', 50], ['RISK_VERDICT_GIVEN', 40],
-  ['AIGATE_CALL', 10], ['INTENT_CREATED', 10], ['INTENT_STATE_CHANGED', 10], ['ORDER_UPDATED', 30], ['FILL_RECORDED', 10],
-  ['POSITION_UPDATED', 10], ['PROTECTION_PLACED', 5], ['RECONCILE_STARTED', 20], ['RECONCILE_COMPLETED', 20], ['RECONCILE_DIFF', 2],
-  ['ALERT_RAISED', 2], ['REASON_RAISED', 4], ['MODE_CHANGED', 1], ['PNL_SAMPLED', 26], ['USER_EVENT_RECEIVED', 40], ['RATE_LIMIT_OBSERVED', 30],
-  ['WS_STATE_CHANGED', 10], ['CLOCK_SYNCED', 10],
+  ['STAGE_CHANGED', 430],
+  ['REST_CALLED', 190],
+  ['HEALTH_SAMPLED', 40],
+  ['DECISION_PROPOSED', 50],
+  ['RISK_VERDICT_GIVEN', 40],
+  ['AIGATE_CALL', 10],
+  ['INTENT_CREATED', 10],
+  ['INTENT_STATE_CHANGED', 10],
+  ['ORDER_UPDATED', 30],
+  ['FILL_RECORDED', 10],
+  ['POSITION_UPDATED', 10],
+  ['PROTECTION_PLACED', 5],
+  ['RECONCILE_STARTED', 20],
+  ['RECONCILE_COMPLETED', 20],
+  ['RECONCILE_DIFF', 2],
+  ['ALERT_RAISED', 2],
+  ['REASON_RAISED', 4],
+  ['MODE_CHANGED', 1],
+  ['PNL_SAMPLED', 26],
+  ['USER_EVENT_RECEIVED', 40],
+  ['RATE_LIMIT_OBSERVED', 30],
+  ['WS_STATE_CHANGED', 10],
+  ['CLOCK_SYNCED', 10],
 ];
 const SLOTS = [];
 for (const [t, n] of MIX) for (let i = 0; i < n; i++) SLOTS.push(t);
@@ -60,20 +78,33 @@ function generate(varDir) {
   migrate(db);
   const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all();
   for (const ix of indexes) db.exec(`DROP INDEX ${ix.name}`);
-  const ins = db.prepare('INSERT INTO events (seq, event_id, ts_ms, run_id, source, cycle_id, stage, snapshot_id, decision_id, order_intent_id, event_type, reason_code, severity, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const ins = db.prepare(
+    'INSERT INTO events (seq, event_id, ts_ms, run_id, source, cycle_id, stage, snapshot_id, decision_id, order_intent_id, event_type, reason_code, severity, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
   const d = {
     stage: db.prepare('INSERT INTO stage_changes (seq, ts_ms, run_id, cycle_id, stage, from_stage) VALUES (?, ?, ?, ?, ?, ?)'),
-    alert: db.prepare('INSERT INTO alerts (seq, ts_ms, run_id, severity, reason_code, source, stage, cycle_id, decision_id, order_intent_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-    intent: db.prepare("INSERT INTO order_intents (order_intent_id, created_seq, created_ms, run_id, cycle_id, decision_id, symbol, side, client_order_id, state, state_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'CREATED', ?)"),
+    alert: db.prepare(
+      'INSERT INTO alerts (seq, ts_ms, run_id, severity, reason_code, source, stage, cycle_id, decision_id, order_intent_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    intent: db.prepare(
+      "INSERT INTO order_intents (order_intent_id, created_seq, created_ms, run_id, cycle_id, decision_id, symbol, side, client_order_id, state, state_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'CREATED', ?)",
+    ),
     transition: db.prepare('INSERT INTO intent_transitions (seq, ts_ms, order_intent_id, from_state, to_state, reason_code) VALUES (?, ?, ?, ?, ?, ?)'),
     intentState: db.prepare('UPDATE order_intents SET state = ?, state_ms = ? WHERE order_intent_id = ?'),
-    order: db.prepare(`INSERT INTO orders (client_order_id, last_seq, ts_ms, order_intent_id, symbol, side, type, status, price, orig_qty, executed_qty, exchange_order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    order:
+      db.prepare(`INSERT INTO orders (client_order_id, last_seq, ts_ms, order_intent_id, symbol, side, type, status, price, orig_qty, executed_qty, exchange_order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT(client_order_id) DO UPDATE SET last_seq = excluded.last_seq, ts_ms = excluded.ts_ms, status = excluded.status, executed_qty = excluded.executed_qty`),
-    fill: db.prepare('INSERT INTO fills (seq, ts_ms, order_intent_id, client_order_id, symbol, side, price, qty, commission, commission_asset, trade_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-    position: db.prepare('INSERT INTO positions (symbol, last_seq, ts_ms, qty, avg_price, protected) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(symbol) DO UPDATE SET last_seq = excluded.last_seq, ts_ms = excluded.ts_ms, qty = excluded.qty'),
+    fill: db.prepare(
+      'INSERT INTO fills (seq, ts_ms, order_intent_id, client_order_id, symbol, side, price, qty, commission, commission_asset, trade_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    position: db.prepare(
+      'INSERT INTO positions (symbol, last_seq, ts_ms, qty, avg_price, protected) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(symbol) DO UPDATE SET last_seq = excluded.last_seq, ts_ms = excluded.ts_ms, qty = excluded.qty',
+    ),
     rrun: db.prepare('INSERT INTO reconcile_runs (seq, ts_ms, run_id, cycle_id, duration_ms, drift, diffs) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     rdiff: db.prepare('INSERT INTO reconcile_diffs (seq, ts_ms, cycle_id, decision_id, order_intent_id, kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    gate: db.prepare('INSERT INTO ai_gate_events (seq, ts_ms, cycle_id, decision_id, snapshot_hash, input_hash, model, verdict, reasons, error_code, latency_ms, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    gate: db.prepare(
+      'INSERT INTO ai_gate_events (seq, ts_ms, cycle_id, decision_id, snapshot_hash, input_hash, model, verdict, reasons, error_code, latency_ms, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
     mode: db.prepare('INSERT INTO mode_changes (seq, ts_ms, run_id, from_mode, to_mode, mode_seq, reasons) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     run: db.prepare('INSERT INTO runs (run_id, started_ms, stopped_ms, stop_reason, versions, config_hash) VALUES (?, ?, ?, ?, ?, ?)'),
   };
@@ -81,7 +112,15 @@ function generate(varDir) {
   const span = 30 * 86_400_000;
   const start = end - span;
   const RUNS = 10;
-  for (let r = 0; r < RUNS; r++) d.run.run(`run_bench${r}`, start + (r * span) / RUNS, r === RUNS - 1 ? null : start + ((r + 1) * span) / RUNS - 1000, r === RUNS - 1 ? null : 'SIGTERM', '{}', HASH);
+  for (let r = 0; r < RUNS; r++)
+    d.run.run(
+      `run_bench${r}`,
+      start + (r * span) / RUNS,
+      r === RUNS - 1 ? null : start + ((r + 1) * span) / RUNS - 1000,
+      r === RUNS - 1 ? null : 'SIGTERM',
+      '{}',
+      HASH,
+    );
   let cycle = 0;
   let intentN = 0;
   let orderN = 0;
@@ -147,7 +186,20 @@ function generate(varDir) {
           const status = step === 0 ? 'NEW' : i > N - 5000 && k % 50 === 0 ? 'NEW' : k % 4 === 0 ? 'CANCELED' : 'FILLED';
           oi = `oi_${String(k).padStart(10, '0')}`;
           payload = `{"client_order_id":"${coid}","symbol":"${sym}","side":"BUY","type":"LIMIT","status":"${status}","price":"64000.00","orig_qty":"0.00078","executed_qty":"${status === 'FILLED' ? '0.00078' : '0'}"}`;
-          d.order.run(coid, seq, ts, oi, sym, k % 3 === 0 ? 'SELL' : 'BUY', k % 3 === 0 ? 'STOP_LOSS_LIMIT' : 'LIMIT', status, '64000.00', '0.00078', status === 'FILLED' ? '0.00078' : '0', String(k));
+          d.order.run(
+            coid,
+            seq,
+            ts,
+            oi,
+            sym,
+            k % 3 === 0 ? 'SELL' : 'BUY',
+            k % 3 === 0 ? 'STOP_LOSS_LIMIT' : 'LIMIT',
+            status,
+            '64000.00',
+            '0.00078',
+            status === 'FILLED' ? '0.00078' : '0',
+            String(k),
+          );
           break;
         }
         case 'FILL_RECORDED': {
@@ -254,12 +306,42 @@ function sourceFor(varDir) {
   db.close();
   const now = () => last;
   const reads = auditPanelReads(varDir, now);
-  const w = (m) => ({ state: 'running', thread_id: 1, heartbeat_age_ms: 90, loop: { p50_ms: 1, p99_ms: 3 }, mem: { rss_bytes: 3e8, heap_used_bytes: 2e7, heap_total_bytes: 4e7 }, metrics: m });
+  const w = (m) => ({
+    state: 'running',
+    thread_id: 1,
+    heartbeat_age_ms: 90,
+    loop: { p50_ms: 1, p99_ms: 3 },
+    mem: { rss_bytes: 3e8, heap_used_bytes: 2e7, heap_total_bytes: 4e7 },
+    metrics: m,
+  });
   const status = () => ({
-    ts_ms: Date.now(), run_id: 'run_bench9', mode: 'NORMAL', seq: 3, since_ms: Date.now() - 60_000, reasons: [], stage: { stage: 'IDLE', cycle_id: 7, ts_ms: Date.now() - 500 },
-    stage_hint: { age_ms: 500, bound_ms: 30_000, active_stage: false, stuck: false }, last_cycle_completed_ms: Date.now() - 500, uptime_ms: 60_000, channel_rejects: 0,
-    supervisor_mem: { rss_bytes: 3e8, heap_used_bytes: 7e7, heap_total_bytes: 9e7, external_bytes: 4e6 }, backups: reads.backups(), webhooks: { enabled: false, on: [], sent: 0, failed: 0, dropped: 0, targets: [] },
-    workers: { audit: w({ state: 'OK', queue_pct: 0, lag_ms: 0, events_per_min: 230, dropped_total: 0, last_writer_commit_ts_ms: Date.now() - 100, disk: { free_bytes: 7e10, db_bytes: 4e9, wal_bytes: 1e6 } }), gateway: w({}), engine: w({}) },
+    ts_ms: Date.now(),
+    run_id: 'run_bench9',
+    mode: 'NORMAL',
+    seq: 3,
+    since_ms: Date.now() - 60_000,
+    reasons: [],
+    stage: { stage: 'IDLE', cycle_id: 7, ts_ms: Date.now() - 500 },
+    stage_hint: { age_ms: 500, bound_ms: 30_000, active_stage: false, stuck: false },
+    last_cycle_completed_ms: Date.now() - 500,
+    uptime_ms: 60_000,
+    channel_rejects: 0,
+    supervisor_mem: { rss_bytes: 3e8, heap_used_bytes: 7e7, heap_total_bytes: 9e7, external_bytes: 4e6 },
+    backups: reads.backups(),
+    webhooks: { enabled: false, on: [], sent: 0, failed: 0, dropped: 0, targets: [] },
+    workers: {
+      audit: w({
+        state: 'OK',
+        queue_pct: 0,
+        lag_ms: 0,
+        events_per_min: 230,
+        dropped_total: 0,
+        last_writer_commit_ts_ms: Date.now() - 100,
+        disk: { free_bytes: 7e10, db_bytes: 4e9, wal_bytes: 1e6 },
+      }),
+      gateway: w({}),
+      engine: w({}),
+    },
   });
   return {
     reads,
@@ -274,7 +356,14 @@ function sourceFor(varDir) {
       churn: () => ({ available: false, why: 'bench' }),
       pnl: () => ({ available: true, day: '2026-12-02', realized: '1.5', unrealized: '-0.2', total: '1.3', exposure: '49.9', fees: reads.feesToday(SYMBOLS) }),
       gate: () => ({ ...reads.gate(), engine: null }),
-      charts: () => ({ ts_ms: last, price: Object.fromEntries(SYMBOLS.map((s) => [s, []])), markers: reads.markers(SYMBOLS, 30 * 60_000), pnl: reads.pnlHistory(), events_per_min: reads.eventsPerMinute(), writer: [] }),
+      charts: () => ({
+        ts_ms: last,
+        price: Object.fromEntries(SYMBOLS.map((s) => [s, []])),
+        markers: reads.markers(SYMBOLS, 30 * 60_000),
+        pnl: reads.pnlHistory(),
+        events_per_min: reads.eventsPerMinute(),
+        writer: [],
+      }),
     },
   };
 }
@@ -290,7 +379,11 @@ async function measureRoutes(bigUrl, emptyUrl) {
     if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
     return performance.now() - t;
   };
-  for (const r of ROUTES) for (let i = 0; i < 5; i++) { await once(bigUrl + r); await once(emptyUrl + r); }
+  for (const r of ROUTES)
+    for (let i = 0; i < 5; i++) {
+      await once(bigUrl + r);
+      await once(emptyUrl + r);
+    }
   // Alternating rounds: the two databases see the same machine noise.
   for (let i = 0; i < ROUNDS; i++) {
     for (const r of ROUTES) {
@@ -298,13 +391,18 @@ async function measureRoutes(bigUrl, emptyUrl) {
       times[r].empty.push(await once(emptyUrl + r));
     }
   }
-  return Object.fromEntries(ROUTES.map((r) => [r, { p50: pct(times[r].big, 50), p95: pct(times[r].big, 95), empty_p50: pct(times[r].empty, 50), empty_p95: pct(times[r].empty, 95) }]));
+  return Object.fromEntries(
+    ROUTES.map((r) => [r, { p50: pct(times[r].big, 50), p95: pct(times[r].big, 95), empty_p50: pct(times[r].empty, 50), empty_p95: pct(times[r].empty, 95) }]),
+  );
 }
 
 async function measureRender(bigUrl, emptyUrl) {
   if (!existsSync(CHROMIUM)) return null;
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
   // The baseline: an empty static page from a local HTTP server, same browser, same run.
   const stat = createServer((_q, s) => s.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>x</title><p>baseline</p>'));
   await new Promise((r) => stat.listen(0, '127.0.0.1', r));
@@ -351,7 +449,12 @@ function plans(file) {
     byType: "SELECT seq FROM events WHERE event_type = 'PNL_SAMPLED' AND seq > 0 ORDER BY seq DESC LIMIT 360",
   };
   const out = {};
-  for (const [k, sql] of Object.entries(q)) out[k] = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all().map((r) => r.detail).join('; ');
+  for (const [k, sql] of Object.entries(q))
+    out[k] = db
+      .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .all()
+      .map((r) => r.detail)
+      .join('; ');
   db.close();
   return out;
 }

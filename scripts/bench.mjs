@@ -4,7 +4,8 @@ import { machineLine } from './machine.mjs';
 
 const rows = [];
 /** `met`: whether the figure meets its goal (true/false), when the suite can tell; omitted otherwise. */
-const add = (area, metric, ours, baseline, ratio, goal, met) => rows.push({ area, metric, ours, baseline, ratio, goal, met: met === undefined ? '' : met ? 'yes' : 'NO' });
+const add = (area, metric, ours, baseline, ratio, goal, met) =>
+  rows.push({ area, metric, ours, baseline, ratio, goal, met: met === undefined ? '' : met ? 'yes' : 'NO' });
 const f = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
 async function channels() {
@@ -12,7 +13,15 @@ async function channels() {
   const r = await runChannelBench();
   add('channels', 'round trip p50 (us)', f(r.typed_rtt_p50_us), `raw ${f(r.raw_rtt_p50_us)}`, f(r.rtt_p50_ratio, 2), '<= 1.5x raw', r.rtt_p50_ratio <= 1.5);
   add('channels', 'round trip p99 (us)', f(r.typed_rtt_p99_us), `raw ${f(r.raw_rtt_p99_us)}`, f(r.rtt_p99_ratio, 2), '<= 1.5x raw', r.rtt_p99_ratio <= 1.5);
-  add('channels', 'one-way msgs/s', f(r.typed_msgs_per_s, 0), `raw ${f(r.raw_msgs_per_s, 0)}`, f(r.throughput_cost_ratio, 2), '<= 1.5x raw', r.throughput_cost_ratio <= 1.5);
+  add(
+    'channels',
+    'one-way msgs/s',
+    f(r.typed_msgs_per_s, 0),
+    `raw ${f(r.raw_msgs_per_s, 0)}`,
+    f(r.throughput_cost_ratio, 2),
+    '<= 1.5x raw',
+    r.throughput_cost_ratio <= 1.5,
+  );
 }
 
 /**
@@ -26,22 +35,42 @@ async function failover() {
   const { Supervisor } = await import('../apps/supervisor/dist/index.js');
   const { parseConfig, createLogger } = await import('../packages/runtime/dist/index.js');
   const { createExchangeSim } = await import('../apps/exchange-sim/dist/index.js');
-  const key = { apiKey: 'benchkey000000000000000000000001', secretKey: 'benchsecret0000000000000000000001', canTrade: true, enableWithdrawals: false, ipRestrict: true };
+  const key = {
+    apiKey: 'benchkey000000000000000000000001',
+    secretKey: 'benchsecret0000000000000000000001',
+    canTrade: true,
+    enableWithdrawals: false,
+    ipRestrict: true,
+  };
   // The local venue: a benchmark never talks to a real exchange.
   const venue = await createExchangeSim({ keys: [key], seed: 3 });
   const varDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
-  const r = parseConfig({ exchange: { rest_base_url: venue.rest, ws_market_url: venue.ws, ws_api_url: `${venue.ws}/ws-api/v3` }, paths: { var_dir: varDir }, live: { fault_hooks_enabled: true }, supervisor: { degrade_stability_window_ms: 200, restart_max_in_window: 1000, restart_backoff_initial_ms: 20, restart_backoff_max_ms: 200 }, logging: { level: process.env.BENCH_DEBUG ? 'debug' : 'error' } });
+  const r = parseConfig({
+    exchange: { rest_base_url: venue.rest, ws_market_url: venue.ws, ws_api_url: `${venue.ws}/ws-api/v3` },
+    paths: { var_dir: varDir },
+    live: { fault_hooks_enabled: true },
+    supervisor: { degrade_stability_window_ms: 200, restart_max_in_window: 1000, restart_backoff_initial_ms: 20, restart_backoff_max_ms: 200 },
+    logging: { level: process.env.BENCH_DEBUG ? 'debug' : 'error' },
+  });
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   const cfg = r.config;
   const log = createLogger({ thread: 'supervisor', logDir: null, config: cfg.logging, console: !!process.env.BENCH_DEBUG });
-  const sup = new Supervisor({ config: cfg, varDir, runId: 'run_bench', secrets: { api_key: key.apiKey, api_secret: key.secretKey }, log, consoleAlerts: false });
+  const sup = new Supervisor({
+    config: cfg,
+    varDir,
+    runId: 'run_bench',
+    secrets: { api_key: key.apiKey, api_secret: key.secretKey },
+    log,
+    consoleAlerts: false,
+  });
   await sup.start();
   const now = () => performance.timeOrigin + performance.now();
   const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
   const until = async (fn, ms = 10_000) => {
     const end = Date.now() + ms;
     while (!fn()) {
-      if (Date.now() > end) throw new Error(`timeout: mode ${sup.modeState.mode} reasons ${sup.modeState.reasons.map((x) => x.code + '@' + x.source).join(',')}`);
+      if (Date.now() > end)
+        throw new Error(`timeout: mode ${sup.modeState.mode} reasons ${sup.modeState.reasons.map((x) => x.code + '@' + x.source).join(',')}`);
       await sleep(1);
     }
   };
@@ -74,17 +103,55 @@ async function failover() {
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const hb = cfg.supervisor.heartbeat_interval_ms;
   add('supervisor', 'audit death -> engine PAUSE, median of 7 (ms)', f(med(death), 2), `max ${f(Math.max(...death), 2)}`, '', '< 100 ms', med(death) < 100);
-  add('supervisor', `audit stall -> engine PAUSE, median of 7 (ms)`, f(med(stall), 0), `${hb} ms heartbeat`, f(med(stall) / hb, 2), '< 2 heartbeats', med(stall) / hb < 2);
+  add(
+    'supervisor',
+    `audit stall -> engine PAUSE, median of 7 (ms)`,
+    f(med(stall), 0),
+    `${hb} ms heartbeat`,
+    f(med(stall) / hb, 2),
+    '< 2 heartbeats',
+    med(stall) / hb < 2,
+  );
 }
 
 async function audit() {
   const { runAuditBench } = await import('../packages/audit/dist/bench.js');
   const r = await runAuditBench();
-  add('audit', `events/s into SQLite+JSONL via channel (median of ${r.rounds} alternating rounds)`, f(r.ours_events_per_s, 0), `raw insert ${f(r.raw_insert_events_per_s, 0)}`, f(r.ratio, 2), 'ratio >= 0.5', r.ratio >= 0.5);
-  add('audit', 'CPU us per event, all threads (median of rounds)', f(r.ours_cpu_us_per_event, 1), `raw insert ${f(r.raw_cpu_us_per_event, 1)}`, f(r.raw_cpu_us_per_event / r.ours_cpu_us_per_event, 2), '');
-  add('audit', `commit lag p50 @ ${r.steady_rate_events_per_s}/s (ms)`, f(r.steady_commit_lag_p50_ms, 1), `achieved ${f(r.steady_achieved_events_per_s, 0)}/s`, '', '');
+  add(
+    'audit',
+    `events/s into SQLite+JSONL via channel (median of ${r.rounds} alternating rounds)`,
+    f(r.ours_events_per_s, 0),
+    `raw insert ${f(r.raw_insert_events_per_s, 0)}`,
+    f(r.ratio, 2),
+    'ratio >= 0.5',
+    r.ratio >= 0.5,
+  );
+  add(
+    'audit',
+    'CPU us per event, all threads (median of rounds)',
+    f(r.ours_cpu_us_per_event, 1),
+    `raw insert ${f(r.raw_cpu_us_per_event, 1)}`,
+    f(r.raw_cpu_us_per_event / r.ours_cpu_us_per_event, 2),
+    '',
+  );
+  add(
+    'audit',
+    `commit lag p50 @ ${r.steady_rate_events_per_s}/s (ms)`,
+    f(r.steady_commit_lag_p50_ms, 1),
+    `achieved ${f(r.steady_achieved_events_per_s, 0)}/s`,
+    '',
+    '',
+  );
   add('audit', `commit lag p99 @ ${r.steady_rate_events_per_s}/s (ms)`, f(r.steady_commit_lag_p99_ms, 1), '', '', '<= 25 ms', r.steady_commit_lag_p99_ms <= 25);
-  add('audit', 'critical ack at idle p50/p99 (ms, n=1000)', `${f(r.idle_critical_ack_p50_ms, 2)} / ${f(r.idle_critical_ack_p99_ms, 2)}`, `raw 1-row commit ${f(r.raw_commit_p50_ms, 2)} / ${f(r.raw_commit_p99_ms, 2)}`, '', 'p99 <= 5 ms', r.idle_critical_ack_p99_ms <= 5);
+  add(
+    'audit',
+    'critical ack at idle p50/p99 (ms, n=1000)',
+    `${f(r.idle_critical_ack_p50_ms, 2)} / ${f(r.idle_critical_ack_p99_ms, 2)}`,
+    `raw 1-row commit ${f(r.raw_commit_p50_ms, 2)} / ${f(r.raw_commit_p99_ms, 2)}`,
+    '',
+    'p99 <= 5 ms',
+    r.idle_critical_ack_p99_ms <= 5,
+  );
 }
 
 async function sim() {
@@ -104,15 +171,46 @@ async function engine() {
   for (const sync of ['FULL', 'NORMAL']) {
     const floor = await pathFloor(40, sync);
     const t = await tickToOrder(40, sync);
-    add('engine', `market event -> order leaves gateway p50 (ms, n=${t.n}, gate excluded, sync ${sync})`, f(t.p50_ms, 2), `floor ${f(floor.p50_ms, 2)}`, f(t.p50_ms / floor.p50_ms, 1), 'p50 <= 1 ms', t.p50_ms <= 1);
-    add('engine', `market event -> order leaves gateway p99 (ms, n=${t.n}, sync ${sync})`, f(t.p99_ms, 2), `floor ${f(floor.p99_ms, 2)}`, f(t.p99_ms / floor.p99_ms, 1), 'p99 <= 5 ms', t.p99_ms <= 5);
+    add(
+      'engine',
+      `market event -> order leaves gateway p50 (ms, n=${t.n}, gate excluded, sync ${sync})`,
+      f(t.p50_ms, 2),
+      `floor ${f(floor.p50_ms, 2)}`,
+      f(t.p50_ms / floor.p50_ms, 1),
+      'p50 <= 1 ms',
+      t.p50_ms <= 1,
+    );
+    add(
+      'engine',
+      `market event -> order leaves gateway p99 (ms, n=${t.n}, sync ${sync})`,
+      f(t.p99_ms, 2),
+      `floor ${f(floor.p99_ms, 2)}`,
+      f(t.p99_ms / floor.p99_ms, 1),
+      'p99 <= 5 ms',
+      t.p99_ms <= 5,
+    );
     add('engine', `  first order after start, before the 3 warm-up entries left out above (ms, sync ${sync})`, f(t.first_ms, 2), '', '', '');
-    add('engine', `  of which the intent's critical audit commit p50/p99 (ms, sync ${sync})`, `${f(t.commit_p50_ms, 2)} / ${f(t.commit_p99_ms, 2)}`, '', '', '');
-    if (sync === 'FULL') add('aigate', `gate overhead without model time p50/p99 (ms, n=${t.gate_n})`, `${f(t.gate_p50_ms, 2)} / ${f(t.gate_p99_ms, 2)}`, '', '', '');
+    add(
+      'engine',
+      `  of which the intent's critical audit commit p50/p99 (ms, sync ${sync})`,
+      `${f(t.commit_p50_ms, 2)} / ${f(t.commit_p99_ms, 2)}`,
+      '',
+      '',
+      '',
+    );
+    if (sync === 'FULL')
+      add('aigate', `gate overhead without model time p50/p99 (ms, n=${t.gate_n})`, `${f(t.gate_p50_ms, 2)} / ${f(t.gate_p99_ms, 2)}`, '', '', '');
   }
   for (const n of [100, 1000]) {
     const r = await startupReconcile(n);
-    add('engine', `startup reconcile, ${n} open orders (ms)`, f(r.reconcile_ms, 0), `openOrders call ${f(r.baseline_open_orders_ms, 1)}`, f(r.reconcile_ms / r.baseline_open_orders_ms, 1), '');
+    add(
+      'engine',
+      `startup reconcile, ${n} open orders (ms)`,
+      f(r.reconcile_ms, 0),
+      `openOrders call ${f(r.baseline_open_orders_ms, 1)}`,
+      f(r.reconcile_ms / r.baseline_open_orders_ms, 1),
+      '',
+    );
   }
 }
 
@@ -146,7 +244,14 @@ async function experiments() {
   const med = (xs) => [...xs].sort((a, b) => a - b)[1];
   const candles = bars * 32; // 32 parameter sets, each over in-sample + out-of-sample = all bars
   add('experiments', 'backtest candles/s, 1 thread (median of 3)', f(candles / (med(one) / 1000), 0), '', '', '');
-  add('experiments', 'speed-up on 2 threads', f(med(one) / med(two), 2), `${f(med(two), 0)} ms vs ${f(med(one), 0)} ms`, f(med(one) / med(two), 2), 'close to 2x on 2 cores');
+  add(
+    'experiments',
+    'speed-up on 2 threads',
+    f(med(one) / med(two), 2),
+    `${f(med(two), 0)} ms vs ${f(med(one), 0)} ms`,
+    f(med(one) / med(two), 2),
+    'close to 2x on 2 cores',
+  );
 }
 
 /**
@@ -160,7 +265,15 @@ async function gateway() {
   const us = (ms) => f(ms * 1000, 0);
   for (const [op, v] of Object.entries(r.ops)) {
     add('gateway', `${names[op]} floor: raw pre-signed RTT p50/p99 (us, n=${v.n})`, `${us(v.raw_p50_ms)} / ${us(v.raw_p99_ms)}`, '', '', '');
-    add('gateway', `${names[op]} client overhead p50 (us)`, us(v.ours.p50), `ccxt ${us(v.ccxt.p50)}`, f(v.ours.p50 / v.ccxt.p50, 2), 'ours <= 0.5x ccxt', v.ours.p50 / v.ccxt.p50 <= 0.5);
+    add(
+      'gateway',
+      `${names[op]} client overhead p50 (us)`,
+      us(v.ours.p50),
+      `ccxt ${us(v.ccxt.p50)}`,
+      f(v.ours.p50 / v.ccxt.p50, 2),
+      'ours <= 0.5x ccxt',
+      v.ours.p50 / v.ccxt.p50 <= 0.5,
+    );
     add('gateway', `${names[op]} client overhead p99 (us)`, us(v.ours.p99), `ccxt ${us(v.ccxt.p99)}`, f(v.ours.p99 / v.ccxt.p99, 2), 'ours <= 0.5x ccxt');
   }
 }
@@ -170,13 +283,36 @@ async function panel() {
   const { runPanelBench } = await import('./bench-panel.mjs');
   const r = await runPanelBench();
   const n = `${(r.events / 1e6).toFixed(1)}M events`;
-  if (r.generated) add('panel', `generated the ${n} DB once (s, cached in tmpdir)`, f(r.generated.total_s, 0), `insert ${f(r.generated.insert_s, 0)} s`, '', '');
+  if (r.generated)
+    add('panel', `generated the ${n} DB once (s, cached in tmpdir)`, f(r.generated.total_s, 0), `insert ${f(r.generated.insert_s, 0)} s`, '', '');
   for (const [route, t] of Object.entries(r.routes)) {
-    add('panel', `${route} p95 / p50 (ms, ${n}, ${(r.db_bytes / 2 ** 30).toFixed(1)} GiB)`, `${f(t.p95, 1)} / ${f(t.p50, 1)}`, `empty DB ${f(t.empty_p95, 1)} / ${f(t.empty_p50, 1)}`, f(t.p95 / t.empty_p95, 2), 'p95 < 50 ms', t.p95 < 50);
+    add(
+      'panel',
+      `${route} p95 / p50 (ms, ${n}, ${(r.db_bytes / 2 ** 30).toFixed(1)} GiB)`,
+      `${f(t.p95, 1)} / ${f(t.p50, 1)}`,
+      `empty DB ${f(t.empty_p95, 1)} / ${f(t.empty_p50, 1)}`,
+      f(t.p95 / t.empty_p95, 2),
+      'p95 < 50 ms',
+      t.p95 < 50,
+    );
   }
   if (r.render) {
-    add('panel', `dashboard first full render, Chromium (ms, median of 7, ${n})`, f(r.render.big_ms, 0), `static page ${f(r.render.static_ms, 0)}`, f(r.render.big_ms / r.render.static_ms, 1), '');
-    add('panel', 'dashboard first full render, empty DB (ms)', f(r.render.empty_ms, 0), `static page ${f(r.render.static_ms, 0)}`, f(r.render.empty_ms / r.render.static_ms, 1), '');
+    add(
+      'panel',
+      `dashboard first full render, Chromium (ms, median of 7, ${n})`,
+      f(r.render.big_ms, 0),
+      `static page ${f(r.render.static_ms, 0)}`,
+      f(r.render.big_ms / r.render.static_ms, 1),
+      '',
+    );
+    add(
+      'panel',
+      'dashboard first full render, empty DB (ms)',
+      f(r.render.empty_ms, 0),
+      `static page ${f(r.render.static_ms, 0)}`,
+      f(r.render.empty_ms / r.render.static_ms, 1),
+      '',
+    );
   }
 }
 

@@ -72,7 +72,15 @@ const log = (...a) => console.error('chaos:', ...a);
 
 /** A process in its own group that prints `<TAG> {json}` when ready. */
 async function startPeer(name, cli, argv, tag, env) {
-  const child = execa(process.execPath, [cli, ...argv], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', reject: false, env, extendEnv: false, detached: true });
+  const child = execa(process.execPath, [cli, ...argv], {
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    reject: false,
+    env,
+    extendEnv: false,
+    detached: true,
+  });
   children.add(child);
   child.finally?.(() => children.delete(child));
   child.stderr.on('data', () => {});
@@ -113,7 +121,15 @@ async function stopPeer(child, sig = 'SIGTERM') {
 
 /** The bot: `supervisor start --live`, its own process group so SIGKILL reaches every thread at once. */
 function startBot(dir, cfgFile, env) {
-  const child = execa(process.execPath, [CLI, 'start', '--live', '--config', cfgFile], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', reject: false, env, extendEnv: false, detached: true });
+  const child = execa(process.execPath, [CLI, 'start', '--live', '--config', cfgFile], {
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    reject: false,
+    env,
+    extendEnv: false,
+    detached: true,
+  });
   children.add(child);
   child.finally?.(() => children.delete(child));
   let out = '';
@@ -193,16 +209,62 @@ async function crashRow(p, seed) {
   const varDir = join(dir, 'var');
   mkdirSync(varDir, { recursive: true });
   writeFileSync(join(varDir, 'LIVE.ok'), 'chaos matrix\n');
-  const key = { apiKey: randomBytes(16).toString('hex'), secretKey: randomBytes(32).toString('hex'), canTrade: true, enableWithdrawals: false, ipRestrict: true };
+  const key = {
+    apiKey: randomBytes(16).toString('hex'),
+    secretKey: randomBytes(32).toString('hex'),
+    canTrade: true,
+    enableWithdrawals: false,
+    ipRestrict: true,
+  };
   const keysFile = join(dir, 'sim-keys.json');
   writeFileSync(keysFile, JSON.stringify([key]), { mode: 0o600 });
   chmodSync(keysFile, 0o600);
   const aiKey = `sk-local-${randomBytes(16).toString('hex')}`;
-  const row = { point: p.point, id: p.id, seed, recovered: false, recovered_ms: null, protection_ms: null, protection: '?', duplicates: 0, dup_detail: [], missing: 0, missing_detail: [], integrity: '?', chain: '?', mode_path: '?', mode_ok: false, kills: 0, notes: [], verdict: 'FAIL' };
+  const row = {
+    point: p.point,
+    id: p.id,
+    seed,
+    recovered: false,
+    recovered_ms: null,
+    protection_ms: null,
+    protection: '?',
+    duplicates: 0,
+    dup_detail: [],
+    missing: 0,
+    missing_detail: [],
+    integrity: '?',
+    chain: '?',
+    mode_path: '?',
+    mode_ok: false,
+    kills: 0,
+    notes: [],
+    verdict: 'FAIL',
+  };
   const peers = [];
   let bot = null;
   try {
-    const sim = await startPeer('exchange-sim', SIM, ['--port', '0', '--ws-port', '0', '--admin-port', '0', '--seed', String(seed), '--state', join(dir, 'sim-state.json'), '--keys', keysFile, '--tick-ms', '100'], 'EXCHANGE_SIM_READY', {});
+    const sim = await startPeer(
+      'exchange-sim',
+      SIM,
+      [
+        '--port',
+        '0',
+        '--ws-port',
+        '0',
+        '--admin-port',
+        '0',
+        '--seed',
+        String(seed),
+        '--state',
+        join(dir, 'sim-state.json'),
+        '--keys',
+        keysFile,
+        '--tick-ms',
+        '100',
+      ],
+      'EXCHANGE_SIM_READY',
+      {},
+    );
     peers.push(sim.child);
     const ai = await startPeer('ai-reviewer', REVIEWER, ['--port', '0', '--admin-port', '0'], 'AI_REVIEWER_READY', { OPENAI_API_KEY: aiKey });
     peers.push(ai.child);
@@ -219,8 +281,32 @@ async function crashRow(p, seed) {
       logging: { level: 'warn' },
       // Point g: the entry rests below the ask (and long enough) so it is working when the bot dies.
       // Point h: entries rest 80 bps below the ask and are re-quoted in one cancelReplace at a short TTL.
-      strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, ...(p.point === 'entry_working' ? { entry_ttl_ms: 20_000, entry_offset_bps: 30 } : p.point === 'replace_after_send' ? { entry_ttl_ms: 1000, entry_offset_bps: 80, max_requotes: 2, requote_mode: 'cancel_replace' } : { entry_ttl_ms: 3000, entry_offset_bps: 0 }) },
-      engine: { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 500, intent_query_interval_ms: 100, not_found_after_ms: 1000, not_found_min_queries: 2, unprotected_max_ms: 5000, trailing_activate_bps: p.point === 'swap_after_cancel' ? 1 : 80 },
+      strategy: {
+        bar_ms: 200,
+        lookback_bars: 5,
+        vol_bars: 5,
+        hold_bars: 30,
+        stop_vol_mult: '2',
+        take_profit_r: '2',
+        win_rate_prior: '0.5',
+        min_stop_bps: 120,
+        cooldown_ms: 500,
+        ...(p.point === 'entry_working'
+          ? { entry_ttl_ms: 20_000, entry_offset_bps: 30 }
+          : p.point === 'replace_after_send'
+            ? { entry_ttl_ms: 1000, entry_offset_bps: 80, max_requotes: 2, requote_mode: 'cancel_replace' }
+            : { entry_ttl_ms: 3000, entry_offset_bps: 0 }),
+      },
+      engine: {
+        cycle_interval_ms: 100,
+        reconcile_interval_ms: 1000,
+        manage_only_stable_ms: 500,
+        intent_query_interval_ms: 100,
+        not_found_after_ms: 1000,
+        not_found_min_queries: 2,
+        unprotected_max_ms: 5000,
+        trailing_activate_bps: p.point === 'swap_after_cancel' ? 1 : 80,
+      },
       risk: { churn_limit_10s: 50, churn_limit_60s: 200 },
       // The rules' DEGRADE stabilisation after a PAUSE, shortened so a row takes seconds.
       supervisor: { degrade_stability_window_ms: 2000 },
@@ -249,7 +335,11 @@ async function crashRow(p, seed) {
       process.kill(-bot.child.pid, 'SIGKILL');
       await bot.child;
       row.kills++;
-      const m = readFileSync(marker, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+      const m = readFileSync(marker, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .at(-1);
       row.notes.push(`${cp}: ${m.thread} ${JSON.stringify(m.detail)}`);
       bot = null;
       return m;
@@ -261,7 +351,9 @@ async function crashRow(p, seed) {
       const st = await getJson(`${admin}/admin/state`);
       const leg = st.orders.find((o) => o.apiKey === key.apiKey && o.clientOrderId.startsWith('vgs') && o.status === 'NEW');
       if (!leg) return false;
-      const entries = st.orders.filter((o) => o.apiKey === key.apiKey && o.symbol === leg.symbol && o.clientOrderId.startsWith('vge') && Number(o.executedQty) > 0);
+      const entries = st.orders.filter(
+        (o) => o.apiKey === key.apiKey && o.symbol === leg.symbol && o.clientOrderId.startsWith('vge') && Number(o.executedQty) > 0,
+      );
       const e = entries.at(-1);
       if (!e) return false;
       const avg = Number(e.cummulativeQuoteQty) / Number(e.executedQty);
@@ -365,7 +457,18 @@ async function crashRow(p, seed) {
   }
   const protOk = row.protection === 'protected' ? row.protection_ms !== null && row.protection_ms <= BOUND.protection_ms : row.protection === 'flat';
   if (row.unmanaged) row.notes.push(`error: ${row.unmanaged}`);
-  row.verdict = !row.unmanaged && !row.oversold && row.recovered && protOk && row.duplicates === 0 && row.missing === 0 && row.integrity === 'ok' && row.chain === 'ok' && row.mode_ok ? 'PASS' : 'FAIL';
+  row.verdict =
+    !row.unmanaged &&
+    !row.oversold &&
+    row.recovered &&
+    protOk &&
+    row.duplicates === 0 &&
+    row.missing === 0 &&
+    row.integrity === 'ok' &&
+    row.chain === 'ok' &&
+    row.mode_ok
+      ? 'PASS'
+      : 'FAIL';
   if (row.verdict === 'PASS' && !flag('--keep')) rmSync(dir, { recursive: true, force: true });
   else row.notes.push(`kept ${dir}`);
   return row;
@@ -424,7 +527,10 @@ function judgeFiles(row, varDir, state, apiKey) {
     const acks = join(varDir, 'chaos', 'storm-acks.jsonl');
     if (existsSync(acks)) {
       // A line cut by the kill was never a complete record of an acknowledgement: not counted.
-      const lines = readFileSync(acks, 'utf8').split('\n').filter((l) => l.endsWith('}')).map((l) => JSON.parse(l));
+      const lines = readFileSync(acks, 'utf8')
+        .split('\n')
+        .filter((l) => l.endsWith('}'))
+        .map((l) => JSON.parse(l));
       const has = db.prepare('SELECT 1 FROM events WHERE event_id = ?');
       for (const a of lines) {
         if (!has.get(a.event_id)) {
@@ -432,18 +538,24 @@ function judgeFiles(row, varDir, state, apiKey) {
           row.missing_detail.push(`storm ack ${a.k}`);
         }
       }
-      const bulk = db.prepare("SELECT count(*) AS n FROM events WHERE event_type = 'HEALTH_SAMPLED' AND json_extract(payload, '$.source') = 'chaos_storm'").get().n;
+      const bulk = db
+        .prepare("SELECT count(*) AS n FROM events WHERE event_type = 'HEALTH_SAMPLED' AND json_extract(payload, '$.source') = 'chaos_storm'")
+        .get().n;
       row.notes.push(`storm: ${lines.length} acks checked, ${bulk}/10040 storm rows committed before the kill`);
     }
     // 4. The mode path of the recovery run: boot PAUSE with STARTUP_RECOVER -> startup reconcile ->
     // manage-only -> released (STARTUP_RECOVER cleared) -> NORMAL, no entry before the release.
     const run = db.prepare('SELECT run_id FROM runs ORDER BY started_ms DESC LIMIT 1').get().run_id;
     const ev = (sql, ...a) => db.prepare(sql).all(run, ...a);
-    const stages = ev("SELECT seq, stage FROM stage_changes WHERE run_id = ? ORDER BY seq");
+    const stages = ev('SELECT seq, stage FROM stage_changes WHERE run_id = ? ORDER BY seq');
     const modes = ev('SELECT seq, from_mode, to_mode, reasons FROM mode_changes WHERE run_id = ? ORDER BY seq');
-    const raised = ev("SELECT seq FROM events WHERE run_id = ? AND event_type = 'REASON_RAISED' AND reason_code = 'STARTUP_RECOVER' ORDER BY seq")[0]?.seq ?? null;
-    const cleared = ev("SELECT seq FROM events WHERE run_id = ? AND event_type = 'REASON_CLEARED' AND reason_code = 'STARTUP_RECOVER' ORDER BY seq")[0]?.seq ?? null;
-    const firstEntry = ev("SELECT seq FROM events WHERE run_id = ? AND event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' ORDER BY seq")[0]?.seq ?? null;
+    const raised =
+      ev("SELECT seq FROM events WHERE run_id = ? AND event_type = 'REASON_RAISED' AND reason_code = 'STARTUP_RECOVER' ORDER BY seq")[0]?.seq ?? null;
+    const cleared =
+      ev("SELECT seq FROM events WHERE run_id = ? AND event_type = 'REASON_CLEARED' AND reason_code = 'STARTUP_RECOVER' ORDER BY seq")[0]?.seq ?? null;
+    const firstEntry =
+      ev("SELECT seq FROM events WHERE run_id = ? AND event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' ORDER BY seq")[0]?.seq ??
+      null;
     const at = (name) => stages.find((s) => s.stage === name)?.seq ?? null;
     const [rec, rcn, mo] = [at('STARTUP_RECOVER'), at('STARTUP_RECONCILE'), at('RESUME_MANAGE_ONLY')];
     const normal = modes.find((m) => m.to_mode === 'NORMAL')?.seq ?? null;
@@ -454,11 +566,25 @@ function judgeFiles(row, varDir, state, apiKey) {
     if (mo !== null) path.push('MANAGE_ONLY');
     if (cleared !== null) path.push('released');
     for (const m of modes.filter((m) => cleared !== null && m.seq > cleared && (normal === null || m.seq <= normal))) {
-      const why = JSON.parse(m.reasons ?? '[]').map((r) => r.code).filter((c) => c !== 'FAULT_HOOKS_ENABLED');
+      const why = JSON.parse(m.reasons ?? '[]')
+        .map((r) => r.code)
+        .filter((c) => c !== 'FAULT_HOOKS_ENABLED');
       path.push(why.length && m.to_mode !== 'NORMAL' ? `${m.to_mode}(${why.join(',')})` : m.to_mode);
     }
     row.mode_path = path.join('>');
-    row.mode_ok = bootPause && raised !== null && rec !== null && rcn !== null && mo !== null && rec < rcn && rcn < mo && cleared !== null && mo < cleared && normal !== null && normal > cleared && (firstEntry === null || firstEntry > cleared);
+    row.mode_ok =
+      bootPause &&
+      raised !== null &&
+      rec !== null &&
+      rcn !== null &&
+      mo !== null &&
+      rec < rcn &&
+      rcn < mo &&
+      cleared !== null &&
+      mo < cleared &&
+      normal !== null &&
+      normal > cleared &&
+      (firstEntry === null || firstEntry > cleared);
   } finally {
     db.close();
   }
@@ -470,7 +596,13 @@ async function faultMatrix() {
   const out = join(root, 'var/chaos/fault-matrix.json');
   mkdirSync(dirname(out), { recursive: true });
   rmSync(out, { force: true });
-  const r = await execa('npx', ['vitest', 'run', '--config', 'test/vitest.config.ts', 'test/chaos/fault-matrix.test.ts'], { cwd: root, reject: false, env: { CHAOS_FAULTS_OUT: out }, stdout: 'inherit', stderr: 'inherit' });
+  const r = await execa('npx', ['vitest', 'run', '--config', 'test/vitest.config.ts', 'test/chaos/fault-matrix.test.ts'], {
+    cwd: root,
+    reject: false,
+    env: { CHAOS_FAULTS_OUT: out },
+    stdout: 'inherit',
+    stderr: 'inherit',
+  });
   if (!existsSync(out)) return { rows: [], exitCode: r.exitCode ?? 1 };
   return { rows: JSON.parse(readFileSync(out, 'utf8')).rows, exitCode: r.exitCode ?? 1 };
 }
@@ -492,13 +624,16 @@ function report(crash, faults, started) {
     `- **recovered**: the restarted bot is released (STARTUP_RECOVER cleared) and NORMAL within ${BOUND.recovered_ms / 1000} s;`,
     `- **protection ms**: from the restart to every position of the bot (computed from the venue's own orders) being covered at the venue by one OCO or trailing stop (bound ${BOUND.protection_ms / 1000} s; "flat" = no position);`,
     '- **duplicates**: a clientOrderId twice, two entry orders for one reviewed decision, or more protection than position;',
-    '- **missing rows**: a venue order of ours without its intent\'s INTENT_CREATED row, or an acknowledged critical row of the audit storm absent;',
+    "- **missing rows**: a venue order of ours without its intent's INTENT_CREATED row, or an acknowledged critical row of the audit storm absent;",
     '- **integrity**: `PRAGMA integrity_check` and `supervisor verify-audit` (hash chain);',
     '- **mode path** of the recovery run: boot PAUSE with STARTUP_RECOVER, STARTUP_RECONCILE, RESUME_MANAGE_ONLY, released, then NORMAL; no entry before the release.',
     '',
     '| point | seed | recovered | released ms | protection ms | duplicates | missing rows | integrity | mode path | verdict |',
     '|---|---|---|---|---|---|---|---|---|---|',
-    ...crash.map((r) => `| ${r.id}) ${r.point} | ${r.seed} | ${r.recovered ? 'yes' : 'no'} | ${r.recovered_ms ?? '-'} | ${r.protection === 'protected' ? r.protection_ms : r.protection} | ${r.duplicates}${r.dup_detail.length ? ` (${r.dup_detail.join('; ')})` : ''} | ${r.missing}${r.missing_detail.length ? ` (${r.missing_detail.slice(0, 3).join('; ')})` : ''} | ${r.integrity} / chain ${r.chain} | ${r.mode_path} | ${r.verdict} |`),
+    ...crash.map(
+      (r) =>
+        `| ${r.id}) ${r.point} | ${r.seed} | ${r.recovered ? 'yes' : 'no'} | ${r.recovered_ms ?? '-'} | ${r.protection === 'protected' ? r.protection_ms : r.protection} | ${r.duplicates}${r.dup_detail.length ? ` (${r.dup_detail.join('; ')})` : ''} | ${r.missing}${r.missing_detail.length ? ` (${r.missing_detail.slice(0, 3).join('; ')})` : ''} | ${r.integrity} / chain ${r.chain} | ${r.mode_path} | ${r.verdict} |`,
+    ),
     '',
     'Notes per row (what the hook saw at the kill):',
     '',
@@ -513,7 +648,10 @@ function report(crash, faults, started) {
       '',
       '| # | incident | injected fault | expected mode / reason | observed mode / reason | recovery ms | verdict |',
       '|---|---|---|---|---|---|---|',
-      ...faults.rows.map((r) => `| ${r.n} | ${r.incident} | ${r.fault} | ${r.expected_mode} / ${r.expected_reason} | ${r.observed_mode ?? '-'} / ${r.observed_reasons?.join(', ') || '-'} | ${r.recovery_ms ?? r.recovery ?? '-'} | ${r.verdict} |`),
+      ...faults.rows.map(
+        (r) =>
+          `| ${r.n} | ${r.incident} | ${r.fault} | ${r.expected_mode} / ${r.expected_reason} | ${r.observed_mode ?? '-'} / ${r.observed_reasons?.join(', ') || '-'} | ${r.recovery_ms ?? r.recovery ?? '-'} | ${r.verdict} |`,
+      ),
       '',
     );
     if (faults.exitCode !== 0) lines.push(`The fault-matrix run exited ${faults.exitCode}.`, '');
@@ -529,7 +667,9 @@ async function main() {
     for (const seed of SEEDS) {
       log(`${p.id}) ${p.point} seed ${seed} ...`);
       const r = await crashRow(p, seed);
-      log(`${p.id}) ${p.point} seed ${seed}: ${r.verdict} (released ${r.recovered_ms} ms, protection ${r.protection} ${r.protection_ms ?? ''} ms, dup ${r.duplicates}, missing ${r.missing}, ${r.mode_path})${r.verdict === 'PASS' ? '' : `\n  ${r.notes.join('\n  ')}`}`);
+      log(
+        `${p.id}) ${p.point} seed ${seed}: ${r.verdict} (released ${r.recovered_ms} ms, protection ${r.protection} ${r.protection_ms ?? ''} ms, dup ${r.duplicates}, missing ${r.missing}, ${r.mode_path})${r.verdict === 'PASS' ? '' : `\n  ${r.notes.join('\n  ')}`}`,
+      );
       crash.push(r);
     }
   }
@@ -539,7 +679,9 @@ async function main() {
   writeFileSync(reportFile, text);
   writeFileSync(jsonFile, JSON.stringify({ crash, faults: faults?.rows ?? null }, null, 2));
   console.log(text);
-  const failed = crash.filter((r) => r.verdict !== 'PASS').length + (faults ? faults.rows.filter((r) => r.verdict !== 'PASS').length + (faults.exitCode !== 0 && faults.rows.length === 0 ? 1 : 0) : 0);
+  const failed =
+    crash.filter((r) => r.verdict !== 'PASS').length +
+    (faults ? faults.rows.filter((r) => r.verdict !== 'PASS').length + (faults.exitCode !== 0 && faults.rows.length === 0 ? 1 : 0) : 0);
   log(`${crash.length} crash rows${faults ? `, ${faults.rows.length} fault rows` : ''}; ${failed} failed; report ${reportFile}`);
   process.exit(failed === 0 ? 0 : 1);
 }

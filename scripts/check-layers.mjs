@@ -60,7 +60,8 @@ function* sources(dir) {
 export function specifiers(src) {
   const code = src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
   const out = [];
-  const re = /\b(?:import|export)\s[^'"`;]*?\bfrom\s*(['"])([^'"]+)\1|\bimport\s*(['"])([^'"]+)\3|\b(?:import|require|require\.resolve)\s*\(\s*(['"])([^'"]+)\5\s*\)/g;
+  const re =
+    /\b(?:import|export)\s[^'"`;]*?\bfrom\s*(['"])([^'"]+)\1|\bimport\s*(['"])([^'"]+)\3|\b(?:import|require|require\.resolve)\s*\(\s*(['"])([^'"]+)\5\s*\)/g;
   let m;
   while ((m = re.exec(code))) out.push(m[2] ?? m[4] ?? m[6]);
   return out;
@@ -119,7 +120,8 @@ export function check(root, exceptions = EXCEPTIONS) {
     for (const field of ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies']) {
       for (const dep of Object.keys(pj[field] ?? {})) {
         const m = /^@vigil\/([a-z0-9-]+)$/.exec(dep);
-        if (m && !allowed(short, m[1], pkgs)) violations.push({ file: relative(root, join(p.dir, 'package.json')), from: short, to: m[1], spec: `${field}: ${dep}` });
+        if (m && !allowed(short, m[1], pkgs))
+          violations.push({ file: relative(root, join(p.dir, 'package.json')), from: short, to: m[1], spec: `${field}: ${dep}` });
       }
     }
   }
@@ -145,10 +147,13 @@ if (isMain) {
   for (const v of unexpected) {
     const a = pkgs.get(v.from);
     const b = pkgs.get(v.to);
-    const kind = a.layer === b.layer && a.layer === LAYERS.audit ? 'worker packages never import each other' : `layer ${layerName(b)} is not below layer ${layerName(a)}`;
+    const kind =
+      a.layer === b.layer && a.layer === LAYERS.audit ? 'worker packages never import each other' : `layer ${layerName(b)} is not below layer ${layerName(a)}`;
     console.log(`LAYER VIOLATION: ${v.file}: ${v.from} imports ${v.to} (${v.spec}): ${kind}`);
   }
   for (const e of stale) console.log(`STALE EXCEPTION: ${e.file}: ${e.from} -> ${e.to} no longer occurs; remove it from scripts/check-layers.mjs`);
   if (unexpected.length > 0 || stale.length > 0) process.exit(1);
-  console.log(`import layering OK: ${pkgs.size} packages, contracts <- core <- runtime <- {audit, gateway, engine} <- apps${violations.length ? ` (${violations.length} known exception${violations.length > 1 ? 's' : ''})` : ''}`);
+  console.log(
+    `import layering OK: ${pkgs.size} packages, contracts <- core <- runtime <- {audit, gateway, engine} <- apps${violations.length ? ` (${violations.length} known exception${violations.length > 1 ? 's' : ''})` : ''}`,
+  );
 }

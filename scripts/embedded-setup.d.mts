@@ -10,5 +10,13 @@ export interface EmbeddedPaths {
   readonly liveLock: string;
 }
 export function embeddedPaths(root: string): EmbeddedPaths;
-export function prepareEmbedded(root: string): { readonly paths: EmbeddedPaths; readonly secrets: { readonly api_key: string; readonly api_secret: string }; readonly notes: readonly string[] };
-export function embeddedConfig(paths: EmbeddedPaths, sim: { readonly rest: string; readonly ws: string }, ai: { readonly base_url: string; readonly model: string }): { readonly paths: { readonly var_dir: string } } & Record<string, unknown>;
+export function prepareEmbedded(root: string): {
+  readonly paths: EmbeddedPaths;
+  readonly secrets: { readonly api_key: string; readonly api_secret: string };
+  readonly notes: readonly string[];
+};
+export function embeddedConfig(
+  paths: EmbeddedPaths,
+  sim: { readonly rest: string; readonly ws: string },
+  ai: { readonly base_url: string; readonly model: string },
+): { readonly paths: { readonly var_dir: string } } & Record<string, unknown>;

@@ -55,7 +55,9 @@ export function prepareEmbedded(root) {
     notes.push('removed var/LIVE.ok left by an older npm start: a real start now needs its own lock');
   }
   if (existsSync(join(p.varDir, 'embedded')) || existsSync(join(p.varDir, 'data', 'audit.sqlite'))) {
-    notes.push('note: var/embedded/ or var/data/ may hold state of an older npm start (simulated positions); the demo now uses var/demo/ only. Remove them before a real start if they are not yours.');
+    notes.push(
+      'note: var/embedded/ or var/data/ may hold state of an older npm start (simulated positions); the demo now uses var/demo/ only. Remove them before a real start if they are not yours.',
+    );
   }
   return { paths: p, secrets, notes };
 }
@@ -68,7 +70,18 @@ export function embeddedConfig(paths, sim, ai) {
     aigate: { base_url: ai.base_url, model: ai.model },
     // Short bars so a newcomer sees the whole cycle (proposal, review, execution, protection,
     // reconcile) within a minute or two on the simulated market; docs/12 records the choice.
-    strategy: { bar_ms: 1000, lookback_bars: 10, vol_bars: 10, hold_bars: 60, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 20000, entry_ttl_ms: 10000 },
+    strategy: {
+      bar_ms: 1000,
+      lookback_bars: 10,
+      vol_bars: 10,
+      hold_bars: 60,
+      stop_vol_mult: '2',
+      take_profit_r: '2',
+      win_rate_prior: '0.5',
+      min_stop_bps: 120,
+      cooldown_ms: 20000,
+      entry_ttl_ms: 10000,
+    },
     engine: { reconcile_interval_ms: 10000, manage_only_stable_ms: 3000 },
   };
 }

@@ -12,7 +12,15 @@ export interface LoadReport {
   readonly writer_transitions: readonly { readonly reason_code: string; readonly event_type: string; readonly n: number }[];
   readonly checks: Readonly<Record<string, boolean>>;
   readonly integrity: { readonly checks: Readonly<Record<string, boolean>> };
-  readonly producers: Readonly<Record<string, { readonly sent: number; readonly sent_critical: number; readonly dropped: number; readonly held: number } | null>>;
+  readonly producers: Readonly<
+    Record<string, { readonly sent: number; readonly sent_critical: number; readonly dropped: number; readonly held: number } | null>
+  >;
 }
-export function runLoad(o: { readonly seconds: number; readonly tickMs: number; readonly pressure?: boolean; readonly keep?: boolean; readonly progress?: boolean }): Promise<LoadReport>;
+export function runLoad(o: {
+  readonly seconds: number;
+  readonly tickMs: number;
+  readonly pressure?: boolean;
+  readonly keep?: boolean;
+  readonly progress?: boolean;
+}): Promise<LoadReport>;
 export function slopePerMin(samples: readonly { readonly t_ms: number; readonly v: number }[]): number;

@@ -20,7 +20,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineLine } from './machine.mjs';
 
-const SIM_KEY = { apiKey: 'soakkey0000000000000000000000000001', secretKey: 'soaksecret000000000000000000000001', canTrade: true, enableWithdrawals: false, ipRestrict: true };
+const SIM_KEY = {
+  apiKey: 'soakkey0000000000000000000000000001',
+  secretKey: 'soaksecret000000000000000000000001',
+  canTrade: true,
+  enableWithdrawals: false,
+  ipRestrict: true,
+};
 const AI_KEY = 'sk-soak-canary-0123456789abcdefABCDEF';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,13 +50,53 @@ export function slopePerMin(samples) {
 function overrides(reviewer, sim, o) {
   return {
     paths: { var_dir: o.varDir },
-    exchange: { rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: ['BTCUSDT', 'ETHUSDT'], ws_reconnect_backoff_initial_ms: 50, ws_reconnect_backoff_max_ms: 1000 },
+    exchange: {
+      rest_base_url: sim.rest,
+      ws_market_url: sim.ws,
+      ws_api_url: `${sim.ws}/ws-api/v3`,
+      symbols: ['BTCUSDT', 'ETHUSDT'],
+      ws_reconnect_backoff_initial_ms: 50,
+      ws_reconnect_backoff_max_ms: 1000,
+    },
     aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 2000 },
-    strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 3000 },
-    engine: { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100, not_found_after_ms: 1000, not_found_min_queries: 2 },
-    risk: { churn_limit_10s: 50, churn_limit_60s: 200, daily_loss_limit_quote: '100000', max_exposure_quote_total: '100000', max_exposure_quote_per_symbol: '100000' },
-    supervisor: { request_timeout_ms: 5000, heartbeat_interval_ms: 250, worker_stall_timeout_ms: 500, worker_mode_timeout_ms: 2000, degrade_stability_window_ms: 1000, event_loop_lag_degrade_ms: 60_000 },
-    audit: o.pressure ? { audit_writer_queue_capacity: 100, audit_writer_batch_max: 5, audit_writer_flush_interval_ms: 20, audit_writer_max_lag_ms: 100 } : { backup_interval_ms: 60_000 },
+    strategy: {
+      bar_ms: 200,
+      lookback_bars: 5,
+      vol_bars: 5,
+      hold_bars: 30,
+      stop_vol_mult: '2',
+      take_profit_r: '2',
+      win_rate_prior: '0.5',
+      min_stop_bps: 120,
+      cooldown_ms: 500,
+      entry_ttl_ms: 3000,
+    },
+    engine: {
+      cycle_interval_ms: 100,
+      reconcile_interval_ms: 1000,
+      manage_only_stable_ms: 300,
+      intent_query_interval_ms: 100,
+      not_found_after_ms: 1000,
+      not_found_min_queries: 2,
+    },
+    risk: {
+      churn_limit_10s: 50,
+      churn_limit_60s: 200,
+      daily_loss_limit_quote: '100000',
+      max_exposure_quote_total: '100000',
+      max_exposure_quote_per_symbol: '100000',
+    },
+    supervisor: {
+      request_timeout_ms: 5000,
+      heartbeat_interval_ms: 250,
+      worker_stall_timeout_ms: 500,
+      worker_mode_timeout_ms: 2000,
+      degrade_stability_window_ms: 1000,
+      event_loop_lag_degrade_ms: 60_000,
+    },
+    audit: o.pressure
+      ? { audit_writer_queue_capacity: 100, audit_writer_batch_max: 5, audit_writer_flush_interval_ms: 20, audit_writer_max_lag_ms: 100 }
+      : { backup_interval_ms: 60_000 },
     live: { fault_hooks_enabled: false },
     logging: { level: 'warn' },
   };
@@ -72,7 +118,14 @@ export async function startBot(o) {
   const newSupervisor = async () => {
     const runId = newRunId();
     const log = createLogger({ thread: 'supervisor', logDir: join(o.varDir, 'log'), config: r.config.logging, console: false });
-    const sup = new Supervisor({ config: r.config, varDir: o.varDir, runId, secrets: { api_key: SIM_KEY.apiKey, api_secret: SIM_KEY.secretKey }, log, consoleAlerts: false });
+    const sup = new Supervisor({
+      config: r.config,
+      varDir: o.varDir,
+      runId,
+      secrets: { api_key: SIM_KEY.apiKey, api_secret: SIM_KEY.secretKey },
+      log,
+      consoleAlerts: false,
+    });
     await sup.start();
     return { sup, runId };
   };
@@ -134,8 +187,14 @@ export async function accounting(bot, varDir, rowsBefore = 0, carried = null) {
   // Supervisor events sent between s1 and the pressure reading are the only slack (usually none).
   const slack = total(s2) - total(s1);
   const accounted = p.committed_total + p.dropped_total;
-  const dropAlerts = await dbQuery(varDir, "SELECT count(*) AS n FROM events WHERE reason_code = 'DB_WRITER_DROPPED' AND event_type IN ('REASON_RAISED','ALERT_RAISED')");
-  const transitions = await dbQuery(varDir, "SELECT reason_code, event_type, count(*) AS n FROM events WHERE reason_code IN ('DB_WRITER_QUEUE_HIGH','DB_WRITER_QUEUE_FULL','DB_WRITER_BACKPRESSURE','DB_WRITER_DROPPED') AND event_type IN ('REASON_RAISED','REASON_CLEARED') GROUP BY reason_code, event_type ORDER BY reason_code, event_type");
+  const dropAlerts = await dbQuery(
+    varDir,
+    "SELECT count(*) AS n FROM events WHERE reason_code = 'DB_WRITER_DROPPED' AND event_type IN ('REASON_RAISED','ALERT_RAISED')",
+  );
+  const transitions = await dbQuery(
+    varDir,
+    "SELECT reason_code, event_type, count(*) AS n FROM events WHERE reason_code IN ('DB_WRITER_QUEUE_HIGH','DB_WRITER_QUEUE_FULL','DB_WRITER_BACKPRESSURE','DB_WRITER_DROPPED') AND event_type IN ('REASON_RAISED','REASON_CLEARED') GROUP BY reason_code, event_type ORDER BY reason_code, event_type",
+  );
   const checks = {
     sent_accounted: accounted >= sent && (carried?.restarts ? true : accounted <= sent + slack),
     db_matches_writer: rows === p.committed_total,
@@ -144,9 +203,17 @@ export async function accounting(bot, varDir, rowsBefore = 0, carried = null) {
   };
   return {
     producers: { engine: e, gateway: g, supervisor: s1 },
-    sent, slack, carried_from_restarted_workers: carried ?? { sent: 0, restarts: 0 }, unpolled_after_restart: Math.max(0, accounted - sent - slack), writer: { committed_total: p.committed_total, dropped_total: p.dropped_total, state: p.state }, db_rows: rows,
-    silent_loss: Math.max(0, sent - accounted), client_dropped: clientDropped, drop_alerts: dropAlerts[0].n,
-    writer_transitions: transitions, checks,
+    sent,
+    slack,
+    carried_from_restarted_workers: carried ?? { sent: 0, restarts: 0 },
+    unpolled_after_restart: Math.max(0, accounted - sent - slack),
+    writer: { committed_total: p.committed_total, dropped_total: p.dropped_total, state: p.state },
+    db_rows: rows,
+    silent_loss: Math.max(0, sent - accounted),
+    client_dropped: clientDropped,
+    drop_alerts: dropAlerts[0].n,
+    writer_transitions: transitions,
+    checks,
   };
 }
 
@@ -156,7 +223,14 @@ async function integrity(varDir) {
   const seqGaps = (await dbQuery(varDir, 'SELECT max(seq) - min(seq) + 1 - count(*) AS n FROM events'))[0].n;
   const intents = (await dbQuery(varDir, 'SELECT count(*) AS n FROM order_intents'))[0].n;
   const created = (await dbQuery(varDir, "SELECT count(*) AS n FROM events WHERE event_type = 'INTENT_CREATED'"))[0].n;
-  return { duplicate_events: dupEvents, duplicate_intents: dupIntents, seq_gaps: seqGaps, intents, intent_created_events: created, checks: { no_duplicates: dupEvents === 0 && dupIntents === 0, no_gaps: seqGaps === 0, intents_derived: intents === created } };
+  return {
+    duplicate_events: dupEvents,
+    duplicate_intents: dupIntents,
+    seq_gaps: seqGaps,
+    intents,
+    intent_created_events: created,
+    checks: { no_duplicates: dupEvents === 0 && dupIntents === 0, no_gaps: seqGaps === 0, intents_derived: intents === created },
+  };
 }
 
 function canaryLeaks(varDir) {
@@ -223,7 +297,18 @@ export async function runLoad(o) {
     const cycles = (await dbQuery(varDir, "SELECT count(*) AS n FROM events WHERE event_type = 'STAGE_CHANGED'"))[0].n;
     await bot.sup.stop('load end');
     const integ = await integrity(varDir);
-    return { mode: 'load', seconds: (Date.now() - t0) / 1000, tick_ms: o.tickMs, pressure: !!o.pressure, var_dir: varDir, stage_changes: cycles, ...acc, integrity: integ, ok: Object.values(acc.checks).every(Boolean) && Object.values(integ.checks).every(Boolean), burst_events: burstEvents };
+    return {
+      mode: 'load',
+      seconds: (Date.now() - t0) / 1000,
+      tick_ms: o.tickMs,
+      pressure: !!o.pressure,
+      var_dir: varDir,
+      stage_changes: cycles,
+      ...acc,
+      integrity: integ,
+      ok: Object.values(acc.checks).every(Boolean) && Object.values(integ.checks).every(Boolean),
+      burst_events: burstEvents,
+    };
   } finally {
     if (burst) clearInterval(burst);
     await bot.sup.stop('load end').catch(() => undefined);
@@ -277,7 +362,10 @@ export async function runSoak(o) {
       const t = Date.now() - t0;
       // Stretches of one mode with one set of reasons: a PAUSE that outlives its fault is a finding.
       const ms = bot.sup.modeState;
-      const reasons = ms.reasons.map((x) => `${x.code}@${x.source}`).sort().join(',');
+      const reasons = ms.reasons
+        .map((x) => `${x.code}@${x.source}`)
+        .sort()
+        .join(',');
       const open = stretches.at(-1);
       if (open?.mode === ms.mode && open.reasons === reasons) open.to_s = Math.round(t / 1000);
       else stretches.push({ mode: ms.mode, reasons, from_s: Math.round(t / 1000), to_s: Math.round(t / 1000) });
@@ -301,7 +389,10 @@ export async function runSoak(o) {
         faults.push({ at_s: Math.round(t / 1000), ...(await inject(bot.sim, rnd).catch((e) => ({ kind: 'error', status: String(e) }))) });
         nextFault = Date.now() + o.faultEveryS * 1000 * (0.5 + rnd());
       }
-      if (o.progress) process.stderr.write(`soak ${Math.round(t / 1000)} s  rss ${(rss.at(-1).v / 2 ** 20).toFixed(1)} MiB  wal ${(wal.at(-1).v / 2 ** 20).toFixed(2)} MiB  mode ${bot.sup.modeState.mode}  faults ${faults.length}\n`);
+      if (o.progress)
+        process.stderr.write(
+          `soak ${Math.round(t / 1000)} s  rss ${(rss.at(-1).v / 2 ** 20).toFixed(1)} MiB  wal ${(wal.at(-1).v / 2 ** 20).toFixed(2)} MiB  mode ${bot.sup.modeState.mode}  faults ${faults.length}\n`,
+        );
       await sleep(o.sampleS * 1000);
     }
     await fetch(`${bot.sim.admin}/admin/faults`, { method: 'DELETE' }).catch(() => undefined);
@@ -325,12 +416,30 @@ export async function runSoak(o) {
     const leaks = canaryLeaks(varDir);
     const half = Math.floor(rss.length / 2);
     return {
-      mode: 'soak', minutes: (Date.now() - t0) / 60_000, samples: rss.length, faults_injected: faults.length, faults,
-      rss_bytes: { first: rss[0]?.v, last: rss.at(-1)?.v, slope_bytes_per_min: Math.round(slopePerMin(rss)), slope_second_half_bytes_per_min: Math.round(slopePerMin(rss.slice(half))) },
+      mode: 'soak',
+      minutes: (Date.now() - t0) / 60_000,
+      samples: rss.length,
+      faults_injected: faults.length,
+      faults,
+      rss_bytes: {
+        first: rss[0]?.v,
+        last: rss.at(-1)?.v,
+        slope_bytes_per_min: Math.round(slopePerMin(rss)),
+        slope_second_half_bytes_per_min: Math.round(slopePerMin(rss.slice(half))),
+      },
       wal_bytes: { max: Math.max(...wal.map((s) => s.v)), last: wal.at(-1)?.v, slope_bytes_per_min: Math.round(slopePerMin(wal)) },
-      intents_created: orders, mode_changes: modes, operator_restarts: restarts,
+      intents_created: orders,
+      mode_changes: modes,
+      operator_restarts: restarts,
       final_mode: stretches.length ? [stretches.at(-1).mode, stretches.at(-1).reasons].filter(Boolean).join(' ') : null,
-      longest_pauses: stretches.filter((x) => x.mode === 'PAUSE').map((x) => ({ reasons: x.reasons, from_s: x.from_s, seconds: x.to_s - x.from_s })).sort((a, b) => b.seconds - a.seconds).slice(0, 5), ...acc, integrity: integ, canary_leaks: leaks,
+      longest_pauses: stretches
+        .filter((x) => x.mode === 'PAUSE')
+        .map((x) => ({ reasons: x.reasons, from_s: x.from_s, seconds: x.to_s - x.from_s }))
+        .sort((a, b) => b.seconds - a.seconds)
+        .slice(0, 5),
+      ...acc,
+      integrity: integ,
+      canary_leaks: leaks,
       ok: Object.values(acc.checks).every(Boolean) && Object.values(integ.checks).every(Boolean) && leaks.length === 0,
       var_dir: varDir,
     };
@@ -357,16 +466,26 @@ export function soakMarkdown(r, startedIso) {
     '',
     `Started ${startedIso}; machine: ${machineLine()}.`,
     '',
-    'The whole bot (supervisor and its three worker threads, in one process with the local venue and reviewer) trades on the simulator while random faults are injected through its admin API. RSS is the process\'s resident memory; slopes are least squares over all samples (and over the second half, after warm-up).',
+    "The whole bot (supervisor and its three worker threads, in one process with the local venue and reviewer) trades on the simulator while random faults are injected through its admin API. RSS is the process's resident memory; slopes are least squares over all samples (and over the second half, after warm-up).",
     '',
     '| figure | value |',
     '| --- | --- |',
     row('wall time (min)', r.minutes.toFixed(1)),
     row('samples', r.samples),
-    row('faults injected', `${r.faults_injected} (${Object.entries(faultKinds).map(([k, n]) => `${k} ${n}`).join(', ')})`),
+    row(
+      'faults injected',
+      `${r.faults_injected} (${Object.entries(faultKinds)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')})`,
+    ),
     row('intents created', r.intents_created),
     row('mode changes', r.mode_changes.map((m) => `${m.to_mode} ${m.n}`).join(', ')),
-    row('operator restarts (manual PAUSE)', r.operator_restarts.length === 0 ? '0' : `${r.operator_restarts.length}: ${r.operator_restarts.map((x) => `${x.at_s}s ${x.reasons.join('+')}`).join(', ')}`),
+    row(
+      'operator restarts (manual PAUSE)',
+      r.operator_restarts.length === 0
+        ? '0'
+        : `${r.operator_restarts.length}: ${r.operator_restarts.map((x) => `${x.at_s}s ${x.reasons.join('+')}`).join(', ')}`,
+    ),
     row('mode at the end (reasons)', r.final_mode ?? '-'),
     row('longest PAUSE stretches', r.longest_pauses.map((x) => `${x.seconds}s from ${x.from_s}s: ${x.reasons || '-'}`).join('; ') || '-'),
     row('RSS first / last (MiB)', `${mib(r.rss_bytes.first)} / ${mib(r.rss_bytes.last)}`),
@@ -375,7 +494,9 @@ export function soakMarkdown(r, startedIso) {
     row('WAL max / last (MiB)', `${mib(r.wal_bytes.max)} / ${mib(r.wal_bytes.last)}`),
     row('WAL slope (MiB/min)', mib(r.wal_bytes.slope_bytes_per_min)),
     row('events sent by producers / rows in the DB', `${r.sent} / ${r.db_rows}`),
-    ...(r.worker_restarts !== undefined ? [row('worker threads restarted (counters carried) / events they sent after their last poll', `${r.worker_restarts} / ${r.unpolled_after_restart}`)] : []),
+    ...(r.worker_restarts !== undefined
+      ? [row('worker threads restarted (counters carried) / events they sent after their last poll', `${r.worker_restarts} / ${r.unpolled_after_restart}`)]
+      : []),
     row('silent loss', r.silent_loss),
     row('duplicate events / intents', `${r.integrity.duplicate_events} / ${r.integrity.duplicate_intents}`),
     row('canary leaks', r.canary_leaks.length),
@@ -399,10 +520,21 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const common = { keep: flags.has('--keep'), progress: !flags.has('--json') };
   let report;
   const startedIso = new Date().toISOString();
-  if (flags.has('--load')) report = await runLoad({ ...common, seconds: arg('--seconds', 60), tickMs: arg('--tick-ms', 10), pressure: flags.has('--pressure') });
-  else if (flags.has('--soak')) report = await runSoak({ ...common, minutes: arg('--minutes', 60), sampleS: arg('--sample-s', 5), faultEveryS: arg('--fault-every-s', 20), tickMs: arg('--tick-ms', 100), operatorAfterS: arg('--operator-after-s', 30) });
+  if (flags.has('--load'))
+    report = await runLoad({ ...common, seconds: arg('--seconds', 60), tickMs: arg('--tick-ms', 10), pressure: flags.has('--pressure') });
+  else if (flags.has('--soak'))
+    report = await runSoak({
+      ...common,
+      minutes: arg('--minutes', 60),
+      sampleS: arg('--sample-s', 5),
+      faultEveryS: arg('--fault-every-s', 20),
+      tickMs: arg('--tick-ms', 100),
+      operatorAfterS: arg('--operator-after-s', 30),
+    });
   else {
-    console.error('usage: node scripts/soak.mjs --load [--seconds 60] [--tick-ms 10] [--pressure] | --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20] [--operator-after-s 30] [--json] [--keep] [--write]');
+    console.error(
+      'usage: node scripts/soak.mjs --load [--seconds 60] [--tick-ms 10] [--pressure] | --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20] [--operator-after-s 30] [--json] [--keep] [--write]',
+    );
     process.exit(2);
   }
   if (flags.has('--json')) console.log(JSON.stringify(report, null, 2));

@@ -64,9 +64,16 @@ async function main() {
   const aiKey = `sk-local-${randomBytes(24).toString('hex')}`;
   // Kept (0600) only so `npm run doctor` can probe this run's local reviewer with the same key.
   writeSecret(paths.aiKey, { OPENAI_API_KEY: aiKey });
-  const sim = await startPeer('exchange-sim', join(root, 'apps/exchange-sim/dist/cli.js'), ['--port', '0', '--ws-port', '0', '--admin-port', '0', '--seed', '42', '--state', paths.simState, '--keys', paths.simKeys], 'EXCHANGE_SIM_READY');
+  const sim = await startPeer(
+    'exchange-sim',
+    join(root, 'apps/exchange-sim/dist/cli.js'),
+    ['--port', '0', '--ws-port', '0', '--admin-port', '0', '--seed', '42', '--state', paths.simState, '--keys', paths.simKeys],
+    'EXCHANGE_SIM_READY',
+  );
   console.log(`start: exchange-sim on ${sim.rest} (ws ${sim.ws}, admin ${sim.admin})`);
-  const ai = await startPeer('ai-reviewer', join(root, 'apps/ai-reviewer/dist/cli.js'), ['--port', '0', '--admin-port', '0'], 'AI_REVIEWER_READY', { OPENAI_API_KEY: aiKey });
+  const ai = await startPeer('ai-reviewer', join(root, 'apps/ai-reviewer/dist/cli.js'), ['--port', '0', '--admin-port', '0'], 'AI_REVIEWER_READY', {
+    OPENAI_API_KEY: aiKey,
+  });
   console.log(`start: ai-reviewer on ${ai.base_url} (admin ${ai.admin})`);
   const config = embeddedConfig(paths, sim, ai);
   const configFile = paths.config;

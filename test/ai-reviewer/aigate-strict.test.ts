@@ -13,7 +13,15 @@ let r: Reviewer;
 let gate: AIGate;
 beforeAll(async () => {
   r = await startReviewer({ apiKey: KEY });
-  gate = new AIGate({ baseUrl: r.baseUrl, model: 'vigil-reviewer-1', timeoutMs: 3000, maxTokens: 400, payloadMaxBytes: 16_384, maxReplyBytes: 65_536, apiKey: KEY });
+  gate = new AIGate({
+    baseUrl: r.baseUrl,
+    model: 'vigil-reviewer-1',
+    timeoutMs: 3000,
+    maxTokens: 400,
+    payloadMaxBytes: 16_384,
+    maxReplyBytes: 65_536,
+    apiKey: KEY,
+  });
 });
 afterAll(async () => {
   await r.close();
@@ -21,8 +29,17 @@ afterAll(async () => {
 
 function decision(): Decision {
   const body = {
-    symbol: 'BTCUSDT', side: 'BUY' as const, intent: 'ENTRY' as const, quantity: '0.004', entry_type: 'LIMIT' as const, entry_price: '64000', stop_price: '63000',
-    take_profit_price: '66000', trailing_delta_bps: null, expected_edge_bps: 40, expected_cost_bps: 12,
+    symbol: 'BTCUSDT',
+    side: 'BUY' as const,
+    intent: 'ENTRY' as const,
+    quantity: '0.004',
+    entry_type: 'LIMIT' as const,
+    entry_price: '64000',
+    stop_price: '63000',
+    take_profit_price: '66000',
+    trailing_delta_bps: null,
+    expected_edge_bps: 40,
+    expected_cost_bps: 12,
     constraints: { max_quantity: '0.01', max_notional: '1000', ttl_ms: 30_000, max_requotes: 3 },
   };
   return { ids: { run_id: 'run_s', cycle_id: 7, snapshot_id: 'snp_s', decision_id: decisionIdOf(body) }, ...body } as Decision;

@@ -16,7 +16,15 @@ beforeAll(async () => {
   registerSecret(CANARY);
   process.env['VIGIL_TEST_CANARY'] = CANARY;
   r = await startReviewer({ apiKey: KEY });
-  gate = new AIGate({ baseUrl: r.baseUrl, model: 'vigil-reviewer-1', timeoutMs: 300, maxTokens: 400, payloadMaxBytes: 16_384, maxReplyBytes: 65_536, apiKey: KEY });
+  gate = new AIGate({
+    baseUrl: r.baseUrl,
+    model: 'vigil-reviewer-1',
+    timeoutMs: 300,
+    maxTokens: 400,
+    payloadMaxBytes: 16_384,
+    maxReplyBytes: 65_536,
+    apiKey: KEY,
+  });
 });
 afterAll(async () => {
   await r.close();
@@ -24,13 +32,30 @@ afterAll(async () => {
 
 function decision(o: Partial<Decision> = {}): Decision {
   const body = {
-    symbol: 'BTCUSDT', side: 'BUY' as const, intent: 'ENTRY' as const, quantity: '0.004', entry_type: 'LIMIT' as const, entry_price: '64000', stop_price: '63000',
-    take_profit_price: '66000', trailing_delta_bps: null, expected_edge_bps: 40, expected_cost_bps: 12,
-    constraints: { max_quantity: '0.01', max_notional: '1000', ttl_ms: 30_000, max_requotes: 3 }, ...o,
+    symbol: 'BTCUSDT',
+    side: 'BUY' as const,
+    intent: 'ENTRY' as const,
+    quantity: '0.004',
+    entry_type: 'LIMIT' as const,
+    entry_price: '64000',
+    stop_price: '63000',
+    take_profit_price: '66000',
+    trailing_delta_bps: null,
+    expected_edge_bps: 40,
+    expected_cost_bps: 12,
+    constraints: { max_quantity: '0.01', max_notional: '1000', ttl_ms: 30_000, max_requotes: 3 },
+    ...o,
   };
   return { ids: { run_id: 'run_g', cycle_id: 3, snapshot_id: 'snp_g', decision_id: decisionIdOf(body) }, ...body } as Decision;
 }
-const market = (m: Partial<AIGateReviewPayload['market']> = {}): AIGateReviewPayload['market'] => ({ bid: '64000.00', ask: '64001.00', spread_bps: 1.5, volatility_bps: 30, data_age_ms: 200, ...m });
+const market = (m: Partial<AIGateReviewPayload['market']> = {}): AIGateReviewPayload['market'] => ({
+  bid: '64000.00',
+  ask: '64001.00',
+  spread_bps: 1.5,
+  volatility_bps: 30,
+  data_age_ms: 200,
+  ...m,
+});
 const ctx = { mode: 'NORMAL' as const, snapshotHash: 'h_snap', rules: null };
 const mode = async (m: string, extra: object = {}) => {
   const res = await fetch(`${r.adminUrl}/admin/mode`, { method: 'POST', body: JSON.stringify({ mode: m, once: true, ...extra }) });
@@ -89,7 +114,15 @@ describe('AI gate against apps/ai-reviewer', () => {
 
   it('fails closed without a key, and on an invalid decision, without calling', async () => {
     const before = r.received.length;
-    const keyless = new AIGate({ baseUrl: r.baseUrl, model: 'm', timeoutMs: 300, maxTokens: 100, payloadMaxBytes: 16_384, maxReplyBytes: 65_536, apiKey: null });
+    const keyless = new AIGate({
+      baseUrl: r.baseUrl,
+      model: 'm',
+      timeoutMs: 300,
+      maxTokens: 100,
+      payloadMaxBytes: 16_384,
+      maxReplyBytes: 65_536,
+      apiKey: null,
+    });
     expect((await keyless.review(decision(), market(), ctx)).outcome).toMatchObject({ verdict: 'ERROR', code: 'AIGATE_PRECONDITION_FAILED' });
     expect((await gate.review(decision({ quantity: '1e-3' }), market(), ctx)).outcome).toMatchObject({ verdict: 'ERROR', code: 'AIGATE_PRECONDITION_FAILED' });
     expect(r.received.length).toBe(before);

@@ -20,7 +20,18 @@ afterAll(async () => {
 });
 
 const payload: AIGateReviewPayload = {
-  decision: { decision_id: 'dec_1', symbol: 'BTCUSDT', side: 'BUY', quantity: '0.003', entry_type: 'LIMIT', entry_price: '64000.00', stop_price: '63000.00', take_profit_price: '66000.00', expected_edge_bps: 40, expected_cost_bps: 12 },
+  decision: {
+    decision_id: 'dec_1',
+    symbol: 'BTCUSDT',
+    side: 'BUY',
+    quantity: '0.003',
+    entry_type: 'LIMIT',
+    entry_price: '64000.00',
+    stop_price: '63000.00',
+    take_profit_price: '66000.00',
+    expected_edge_bps: 40,
+    expected_cost_bps: 12,
+  },
   market: { bid: '64000.00', ask: '64001.00', spread_bps: 1.5, volatility_bps: 30, data_age_ms: 200 },
 };
 
@@ -31,7 +42,10 @@ async function ask(p: AIGateReviewPayload = payload): Promise<string> {
       { role: 'system', content: 'Review this entry. Answer only with an AIGateResult.' },
       { role: 'user', content: JSON.stringify(p) },
     ],
-    response_format: { type: 'json_schema', json_schema: { name: 'AIGateResult', strict: true, schema: AIGATE_RESULT_SCHEMA as unknown as Record<string, unknown> } },
+    response_format: {
+      type: 'json_schema',
+      json_schema: { name: 'AIGateResult', strict: true, schema: AIGATE_RESULT_SCHEMA as unknown as Record<string, unknown> },
+    },
     max_tokens: 400,
   });
   return c.choices[0]?.message.content ?? '';
@@ -79,7 +93,9 @@ describe('ai-reviewer', () => {
   it('can answer after the caller has given up', async () => {
     await mode('slow', { once: true, delay_ms: 400 });
     const impatient = new OpenAI({ apiKey: 'sk-test-reviewer-key-000000000000', baseURL: r.baseUrl, maxRetries: 0, timeout: 100 });
-    await expect(impatient.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: JSON.stringify(payload) }] })).rejects.toThrow(/timed out/i);
+    await expect(impatient.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: JSON.stringify(payload) }] })).rejects.toThrow(
+      /timed out/i,
+    );
   });
 
   it('records what it received, for secret checks', async () => {

@@ -8,11 +8,28 @@ import { parseConfig } from '@vigil/runtime';
 const dir = process.argv[2];
 const r = parseConfig({ audit: { disk_free_degrade_bytes: 0, disk_free_pause_bytes: 0, audit_writer_batch_max: 500 } });
 if (!r.ok) throw new Error('config');
-const w = new AuditWriter({ dbFile: join(dir, 'data', 'audit.sqlite'), jsonlDir: join(dir, 'jsonl'), config: r.config.audit, now: Date.now, setReason: () => {} });
+const w = new AuditWriter({
+  dbFile: join(dir, 'data', 'audit.sqlite'),
+  jsonlDir: join(dir, 'jsonl'),
+  config: r.config.audit,
+  now: Date.now,
+  setReason: () => {},
+});
 w.open();
 const ev = (type, payload) => ({
-  event_id: newEventId(), ts_ms: Date.now(), run_id: 'run_storm', source: 'engine', cycle_id: null, stage: null,
-  snapshot_id: null, decision_id: null, order_intent_id: null, event_type: type, reason_code: null, severity: 'INFO', payload,
+  event_id: newEventId(),
+  ts_ms: Date.now(),
+  run_id: 'run_storm',
+  source: 'engine',
+  cycle_id: null,
+  stage: null,
+  snapshot_id: null,
+  decision_id: null,
+  order_intent_id: null,
+  event_type: type,
+  reason_code: null,
+  severity: 'INFO',
+  payload,
 });
 let n = 0;
 const step = () => {

@@ -49,11 +49,21 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
   });
 
   it('shows the seven sections in the fixed order, live, and the stage history advances', async () => {
-    await page.waitForFunction(() => ['PAUSE', 'DEGRADE', 'NORMAL'].includes(document.getElementById('mode')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => ['PAUSE', 'DEGRADE', 'NORMAL'].includes(document.getElementById('mode')?.textContent ?? ''), undefined, {
+      timeout: 10_000,
+    });
     const order = await page.$$eval('main > section', (els) => els.map((e) => Number(e.getAttribute('data-order'))));
     expect(order).toEqual([1, 2, 3, 4, 5, 6, 7]);
     const titles = await page.$$eval('main > section > h2', (els) => els.map((e) => e.textContent ?? ''));
-    expect(titles.map((t) => t.replace(/^\d+\s*/, '').split(' (')[0])).toEqual(['SYS MODE', 'Active alerts', 'Current stage', 'DB and process health', 'Pending intents and orders', 'Reconcile', 'Churn / cancel-replace']);
+    expect(titles.map((t) => t.replace(/^\d+\s*/, '').split(' (')[0])).toEqual([
+      'SYS MODE',
+      'Active alerts',
+      'Current stage',
+      'DB and process health',
+      'Pending intents and orders',
+      'Reconcile',
+      'Churn / cancel-replace',
+    ]);
     await page.waitForFunction(() => (document.getElementById('stage-rows')?.children.length ?? 0) > 0, undefined, { timeout: 10_000 });
     const first = await text(page, '#stage-rows tr');
     // The newest row changes as the engine moves (startup reconcile, manage-only, then cycles).
@@ -76,11 +86,21 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     // The audit's open orders agree with the page (the OCO legs are working at the venue).
     const openDb = bot.q<{ n: number }>("SELECT count(*) AS n FROM orders WHERE status IN ('NEW', 'PARTIALLY_FILLED', 'PENDING_NEW')")[0]!.n;
     expect(openDb).toBeGreaterThan(0);
-    await page.waitForFunction(() => (document.getElementById('hdr-orders')?.textContent ?? '-') !== '-' && Number(document.getElementById('hdr-orders')?.textContent) > 0, undefined, { timeout: 5000 });
+    await page.waitForFunction(
+      () => (document.getElementById('hdr-orders')?.textContent ?? '-') !== '-' && Number(document.getElementById('hdr-orders')?.textContent) > 0,
+      undefined,
+      { timeout: 5000 },
+    );
 
     // Gain/loss cards: numbers from the engine's ledger, fees from today's fills.
-    await page.waitForFunction(() => document.querySelectorAll('#pnl-cards .card').length === 5 && document.querySelector('#pnl-cards .card .card-v')?.textContent !== '-', undefined, { timeout: 5000 });
-    const cards = await page.$$eval('#pnl-cards .card', (cs) => cs.map((c) => [c.querySelector('.card-k')?.textContent ?? '', c.querySelector('.card-v')?.textContent ?? '']));
+    await page.waitForFunction(
+      () => document.querySelectorAll('#pnl-cards .card').length === 5 && document.querySelector('#pnl-cards .card .card-v')?.textContent !== '-',
+      undefined,
+      { timeout: 5000 },
+    );
+    const cards = await page.$$eval('#pnl-cards .card', (cs) =>
+      cs.map((c) => [c.querySelector('.card-k')?.textContent ?? '', c.querySelector('.card-v')?.textContent ?? '']),
+    );
     expect(cards.map(([k]) => k)).toEqual(['Total today', 'Realized today', 'Unrealized', 'Exposure', 'Fees today']);
     for (const [, v] of cards) expect(v).toMatch(/^[+-]?[\d,]+\.\d+$/);
     const fees = (source.pnl!() as { fees: { fees_quote: string } }).fees.fees_quote;
@@ -88,7 +108,11 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     expect(Number((cards[3]![1] ?? '').replace(/,/g, ''))).toBeGreaterThan(0); // an open position has exposure
 
     // Price chart: a mid line, a BUY marker at the entry fill and dashed stop/take-profit levels.
-    await page.waitForFunction(() => document.querySelectorAll('#price-charts svg .vc-marker.vc-up').length > 0 && document.querySelectorAll('#price-charts svg .vc-level').length >= 2, undefined, { timeout: 8000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('#price-charts svg .vc-marker.vc-up').length > 0 && document.querySelectorAll('#price-charts svg .vc-level').length >= 2,
+      undefined,
+      { timeout: 8000 },
+    );
     expect(await page.locator('#price-charts svg path[stroke="#7aa2f7"]').count()).toBeGreaterThan(0);
     const title = await page.locator('#price-charts svg .vc-marker.vc-up title').first().textContent();
     expect(title).toMatch(/^BUY [\d.]+ @ [\d.]+/);
@@ -114,9 +138,17 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
 
   it('shows a stop order by its stop price (stop-limit: with its limit; trailing: its delta), never as a price of 0', async () => {
     // The OCO placed above: its stop leg is a STOP_LOSS_LIMIT working at the venue.
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('#open-orders tr')).some((tr) => tr.children[2]?.textContent === 'STOP_LOSS_LIMIT'), undefined, { timeout: 8000 });
-    const stopRow = await page.$$eval('#open-orders tr', (trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent ?? '')).find((c) => c[2] === 'STOP_LOSS_LIMIT'));
-    const placed = JSON.parse(bot.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED' ORDER BY seq DESC LIMIT 1")[0]!.payload) as { stop_price: string };
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll('#open-orders tr')).some((tr) => tr.children[2]?.textContent === 'STOP_LOSS_LIMIT'),
+      undefined,
+      { timeout: 8000 },
+    );
+    const stopRow = await page.$$eval('#open-orders tr', (trs) =>
+      trs.map((tr) => Array.from(tr.children).map((c) => c.textContent ?? '')).find((c) => c[2] === 'STOP_LOSS_LIMIT'),
+    );
+    const placed = JSON.parse(
+      bot.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED' ORDER BY seq DESC LIMIT 1")[0]!.payload,
+    ) as { stop_price: string };
     expect(stopRow![4]).toMatch(/^stop [\d.]+ · limit [\d.]+$/);
     expect(stopRow![4]!.startsWith(`stop ${placed.stop_price} `)).toBe(true);
     // The page's own cell builder for the rows a trailing or stop-market order makes (the venue reports price 0).
@@ -141,18 +173,48 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     bot.sup.raise('WS_STALE', 'gateway', { why: 'browser test again', symbol: 'BTCUSDT' });
     bot.sup.clear('WS_STALE', 'gateway');
     const row = page.locator('#alert-keys tr', { hasText: 'WS_STALE' });
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('#alert-keys tr')).some((tr) => tr.textContent?.includes('WS_STALE') && tr.children[4]?.textContent === '2'), undefined, { timeout: 5000 });
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll('#alert-keys tr')).some((tr) => tr.textContent?.includes('WS_STALE') && tr.children[4]?.textContent === '2'),
+      undefined,
+      { timeout: 5000 },
+    );
     const cells = await row.first().locator('td').allInnerTexts();
     expect(cells.slice(0, 5)).toEqual(['WARN', 'gateway', 'WS_STALE', 'BTCUSDT', '2']);
-    const [first, last] = await row.first().locator('td').evaluateAll((tds) => [tds[5]!.getAttribute('title'), tds[6]!.getAttribute('title')]);
+    const [first, last] = await row
+      .first()
+      .locator('td')
+      .evaluateAll((tds) => [tds[5]!.getAttribute('title'), tds[6]!.getAttribute('title')]);
     expect(Date.parse(last!)).toBeGreaterThan(Date.parse(first!));
     expect(await page.locator('#alert-total').textContent()).toMatch(/^\(\d+ alerts, \d+ keys\)$/);
 
     // Health signals: one tile per signal the operations rules list, filled from the running bot.
     // (the engine's gate latency arrives with its next heartbeat, the page redraws every second)
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('#signal-tiles .tile')).some((t) => t.querySelector('.k')?.textContent === 'AIGATE_CALL mean' && / ms$/.test(t.querySelector('.v')?.textContent ?? '')), undefined, { timeout: 10_000 });
-    const tilesMap = Object.fromEntries(await page.$$eval('#signal-tiles .tile', (ts) => ts.map((t) => [t.querySelector('.k')?.textContent ?? '', t.querySelector('.v')?.textContent ?? ''])));
-    expect(Object.keys(tilesMap)).toEqual(['WS reconnects/min', 'RATE_LIMIT', 'REST_THROTTLED', 'SENT_UNKNOWN', 'writer queue', 'writer lag', 'AIGATE errors', 'AIGATE_CALL mean', 'AIGATE_CALL variance', 'BLOCK EDGE_TOO_LOW', 'BLOCK COST_TOO_HIGH', 'quarantined', 'FILTERS_REFRESHED']);
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('#signal-tiles .tile')).some(
+          (t) => t.querySelector('.k')?.textContent === 'AIGATE_CALL mean' && / ms$/.test(t.querySelector('.v')?.textContent ?? ''),
+        ),
+      undefined,
+      { timeout: 10_000 },
+    );
+    const tilesMap = Object.fromEntries(
+      await page.$$eval('#signal-tiles .tile', (ts) => ts.map((t) => [t.querySelector('.k')?.textContent ?? '', t.querySelector('.v')?.textContent ?? ''])),
+    );
+    expect(Object.keys(tilesMap)).toEqual([
+      'WS reconnects/min',
+      'RATE_LIMIT',
+      'REST_THROTTLED',
+      'SENT_UNKNOWN',
+      'writer queue',
+      'writer lag',
+      'AIGATE errors',
+      'AIGATE_CALL mean',
+      'AIGATE_CALL variance',
+      'BLOCK EDGE_TOO_LOW',
+      'BLOCK COST_TOO_HIGH',
+      'quarantined',
+      'FILTERS_REFRESHED',
+    ]);
     expect(tilesMap['FILTERS_REFRESHED']).toMatch(/^[1-9]\d* · .+ ago$/);
     expect(tilesMap['SENT_UNKNOWN']).toBe('0');
     expect(tilesMap['quarantined']).toBe('0');

@@ -17,10 +17,39 @@ describe('chaos matrix (quick)', () => {
   it('every crash point of the quick subset recovers with the invariants intact', async () => {
     const report = join(mkdtempSync(join(tmpdir(), 'vigil-chaos-quick-')), 'RELIABILITY.md');
     const r = await execa(process.execPath, [script, '--quick', '--report', report], { reject: false, timeout: 280_000 });
-    const out = JSON.parse(readFileSync(report.replace(/\.md$/, '.json'), 'utf8')) as { crash: { point: string; verdict: string; kills: number; integrity: string; chain: string; duplicates: number; missing: number; recovered: boolean; mode_ok: boolean; notes: string[] }[] };
-    expect(out.crash.map((x) => x.point)).toEqual(['after_intent_commit', 'after_send_before_response', 'after_fill_before_protect', 'swap_after_cancel', 'entry_working', 'replace_after_send', 'protection_placed']);
+    const out = JSON.parse(readFileSync(report.replace(/\.md$/, '.json'), 'utf8')) as {
+      crash: {
+        point: string;
+        verdict: string;
+        kills: number;
+        integrity: string;
+        chain: string;
+        duplicates: number;
+        missing: number;
+        recovered: boolean;
+        mode_ok: boolean;
+        notes: string[];
+      }[];
+    };
+    expect(out.crash.map((x) => x.point)).toEqual([
+      'after_intent_commit',
+      'after_send_before_response',
+      'after_fill_before_protect',
+      'swap_after_cancel',
+      'entry_working',
+      'replace_after_send',
+      'protection_placed',
+    ]);
     for (const row of out.crash) {
-      expect(row, JSON.stringify(row)).toMatchObject({ verdict: 'PASS', recovered: true, duplicates: 0, missing: 0, integrity: 'ok', chain: 'ok', mode_ok: true });
+      expect(row, JSON.stringify(row)).toMatchObject({
+        verdict: 'PASS',
+        recovered: true,
+        duplicates: 0,
+        missing: 0,
+        integrity: 'ok',
+        chain: 'ok',
+        mode_ok: true,
+      });
       expect(row.kills).toBeGreaterThanOrEqual(1);
     }
     expect(readFileSync(report, 'utf8')).toContain('## Crash-point matrix');

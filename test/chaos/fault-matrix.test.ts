@@ -58,20 +58,42 @@ const IGNORED = new Set<string>(['FAULT_HOOKS_ENABLED', 'STARTUP_RECOVER', 'RECO
 const post = (url: string, body: unknown): Promise<unknown> => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
 const del = (url: string): Promise<unknown> => fetch(url, { method: 'DELETE' }).then((r) => r.json());
 const codes = (t: T): string[] => t.sup.modeState.reasons.map((r) => r.code).filter((c) => !IGNORED.has(c));
-const TRAIL = { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } };
+const TRAIL = {
+  engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 },
+};
 
 async function withPosition(t: T): Promise<{ symbol: string; avg: number }> {
-  const placed = await waitFor('protection placed', () => t.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 40_000, 100);
+  const placed = await waitFor(
+    'protection placed',
+    () => t.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0],
+    40_000,
+    100,
+  );
   const symbol = (JSON.parse(placed.payload) as { symbol: string }).symbol;
   const pos = t.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!;
   return { symbol, avg: Number((JSON.parse(pos.payload) as { avg_price: string }).avg_price) };
 }
 
 async function run(row: Row): Promise<Result> {
-  const res: Result = { n: row.n, incident: row.incident, fault: row.fault, expected_mode: row.expected_mode, expected_reason: row.expected.join(' or '), observed_mode: null, observed_reasons: [], recovery_ms: null, recovery: '-', verdict: 'FAIL' };
+  const res: Result = {
+    n: row.n,
+    incident: row.incident,
+    fault: row.fault,
+    expected_mode: row.expected_mode,
+    expected_reason: row.expected.join(' or '),
+    observed_mode: null,
+    observed_reasons: [],
+    recovery_ms: null,
+    recovery: '-',
+    verdict: 'FAIL',
+  };
   let t: T;
   try {
-    t = await startTrading({ symbols: row.symbols ?? ['BTCUSDT'], ...(row.extra ? { extra: row.extra } : {}), ...(row.varDir ? { varDir: row.varDir() } : {}) });
+    t = await startTrading({
+      symbols: row.symbols ?? ['BTCUSDT'],
+      ...(row.extra ? { extra: row.extra } : {}),
+      ...(row.varDir ? { varDir: row.varDir() } : {}),
+    });
   } catch (e) {
     // Refusing to start is the fail-closed answer too (never operate without audit).
     res.observed_reasons = [`start refused: ${(e as Error).message.slice(0, 160)}`];
@@ -87,7 +109,9 @@ async function run(row: Row): Promise<Result> {
     else
       await waitFor(
         'startup released',
-        () => !t.sup.modeState.reasons.some((r) => r.code === 'STARTUP_RECOVER') && (t.sup.modeState.mode !== 'PAUSE' || t.sup.modeState.reasons.some((r) => REASON_CODES[r.code].forces === 'PAUSE')),
+        () =>
+          !t.sup.modeState.reasons.some((r) => r.code === 'STARTUP_RECOVER') &&
+          (t.sup.modeState.mode !== 'PAUSE' || t.sup.modeState.reasons.some((r) => REASON_CODES[r.code].forces === 'PAUSE')),
         30_000,
         20,
       ).catch(() => undefined);
@@ -120,7 +144,8 @@ async function run(row: Row): Promise<Result> {
     );
     res.recovery_ms = back ? Date.now() - c0 : null;
     res.recovery = back ? String(res.recovery_ms) : 'not within 60 s';
-    if (!back) res.note = `still ${t.sup.modeState.mode}: ${codes(t).join(', ')}; ${JSON.stringify(t.q("SELECT count(*) AS n, max(seq) AS s FROM events WHERE event_type = 'FILTERS_REFRESHED'"))} ${JSON.stringify(t.q("SELECT reason_code, count(*) AS n FROM events WHERE event_type IN ('REASON_RAISED','REASON_CLEARED') GROUP BY 1"))}`;
+    if (!back)
+      res.note = `still ${t.sup.modeState.mode}: ${codes(t).join(', ')}; ${JSON.stringify(t.q("SELECT count(*) AS n, max(seq) AS s FROM events WHERE event_type = 'FILTERS_REFRESHED'"))} ${JSON.stringify(t.q("SELECT reason_code, count(*) AS n FROM events WHERE event_type IN ('REASON_RAISED','REASON_CLEARED') GROUP BY 1"))}`;
     res.verdict = ok && back ? 'PASS' : 'FAIL';
     return res;
   } catch (e) {
@@ -243,7 +268,9 @@ const ROWS: Row[] = [
     fault: "the account's base balance set to 0 under an open position",
     expected_mode: 'PAUSE',
     expected: ['DRIFT_LIMIT_EXCEEDED'],
-    extra: { engine: { reconcile_tolerance_steps: 0, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } },
+    extra: {
+      engine: { reconcile_tolerance_steps: 0, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 },
+    },
     inject: async (t) => {
       const p = await withPosition(t);
       await post(`${t.sim.admin}/admin/balance`, { apiKey: SIM_KEY.apiKey, asset: p.symbol.replace('USDT', ''), free: '0' });
@@ -289,7 +316,20 @@ const ROWS: Row[] = [
     expected_mode: 'DEGRADE',
     expected: ['RISK_CANCEL_REPLACE_LIMIT_HIT', 'RISK_CHURN_LIMIT_HIT'],
     extra: {
-      strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 400, entry_offset_bps: 80, max_requotes: 5 },
+      strategy: {
+        bar_ms: 200,
+        lookback_bars: 5,
+        vol_bars: 5,
+        hold_bars: 30,
+        stop_vol_mult: '2',
+        take_profit_r: '2',
+        win_rate_prior: '0.5',
+        min_stop_bps: 120,
+        cooldown_ms: 500,
+        entry_ttl_ms: 400,
+        entry_offset_bps: 80,
+        max_requotes: 5,
+      },
       risk: { churn_limit_10s: 50, churn_limit_60s: 200, cancel_replace_limit_10s: 2, cancel_replace_limit_60s: 10 },
     },
     clear: async () => undefined, // the windows roll on by themselves
@@ -347,17 +387,15 @@ const ROWS: Row[] = [
     },
     clear: null,
   },
-  ...AI.map(
-    ([mode, code], i): Row => ({
-      n: `7${'abcdefghi'[i]}`,
-      incident: `AI gate failure: ${mode}`,
-      fault: `reviewer answers ${mode}${mode === 'slow' ? ' (after the 2 s timeout)' : ''}`,
-      expected_mode: 'PAUSE',
-      expected: [code],
-      inject: async (t) => void (await post(`${t.reviewer.adminUrl}/admin/mode`, { mode, delay_ms: 3000 })),
-      clear: null,
-    }),
-  ),
+  ...AI.map(([mode, code], i): Row => ({
+    n: `7${'abcdefghi'[i]}`,
+    incident: `AI gate failure: ${mode}`,
+    fault: `reviewer answers ${mode}${mode === 'slow' ? ' (after the 2 s timeout)' : ''}`,
+    expected_mode: 'PAUSE',
+    expected: [code],
+    inject: async (t) => void (await post(`${t.reviewer.adminUrl}/admin/mode`, { mode, delay_ms: 3000 })),
+    clear: null,
+  })),
 ];
 const locks = new Map<string, Database.Database>();
 

@@ -27,11 +27,45 @@ describe('engine memory across a restart', () => {
     const now = Date.UTC(2026, 11, 2, 8);
     const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: cfg.config.audit, now: () => now, setReason: () => {} });
     w.open();
-    const ev = (type: EventType, payload: JsonObject): EventEnvelope => ({ event_id: newEventId(now), ts_ms: now, run_id: 'run_a', source: 'engine', cycle_id: null, stage: null, snapshot_id: null, decision_id: null, order_intent_id: null, event_type: type, reason_code: null, severity: 'INFO', payload });
-    const fill = { client_order_id: 'vgeabc', symbol: 'BTCUSDT', side: 'BUY', price: '64000', qty: '0.00078', commission: '0.00000078', commission_asset: 'BTC' };
+    const ev = (type: EventType, payload: JsonObject): EventEnvelope => ({
+      event_id: newEventId(now),
+      ts_ms: now,
+      run_id: 'run_a',
+      source: 'engine',
+      cycle_id: null,
+      stage: null,
+      snapshot_id: null,
+      decision_id: null,
+      order_intent_id: null,
+      event_type: type,
+      reason_code: null,
+      severity: 'INFO',
+      payload,
+    });
+    const fill = {
+      client_order_id: 'vgeabc',
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      price: '64000',
+      qty: '0.00078',
+      commission: '0.00000078',
+      commission_asset: 'BTC',
+    };
     w.enqueue([
       ev('FILL_RECORDED', { ...fill, trade_id: '1' }),
-      ev('POSITION_UPDATED', { symbol: 'BTCUSDT', qty: '0.00077922', avg_price: '64064.06406406', realized: '0', fees_quote: '0.04992', opened_ms: now, protected: false, protection: null, stop_price: '63000', take_profit_price: '66000', trailing_delta_bps: null }),
+      ev('POSITION_UPDATED', {
+        symbol: 'BTCUSDT',
+        qty: '0.00077922',
+        avg_price: '64064.06406406',
+        realized: '0',
+        fees_quote: '0.04992',
+        opened_ms: now,
+        protected: false,
+        protection: null,
+        stop_price: '63000',
+        take_profit_price: '66000',
+        trailing_delta_bps: null,
+      }),
       // Recorded, but the process died before the position snapshot that would have counted it.
       ev('FILL_RECORDED', { ...fill, trade_id: '2' }),
     ]);
@@ -42,10 +76,27 @@ describe('engine memory across a restart', () => {
     if (!mem.ok) throw new Error(mem.why);
     expect(mem.memory.positions[0]?.trade_ids).toEqual(['1']);
     const ledger = new Ledger(() => ({ base: 'BTC', quote: 'USDT' }));
-    const intents = new IntentBook({ now: () => now, make: (t, p) => ev(t, p), commit: async () => ({ last_seq: 0, commit_ts_ms: now }), record: () => undefined });
+    const intents = new IntentBook({
+      now: () => now,
+      make: (t, p) => ev(t, p),
+      commit: async () => ({ last_seq: 0, commit_ts_ms: now }),
+      record: () => undefined,
+    });
     const engineCfg = parseConfig({});
     if (!engineCfg.ok) throw new Error('config');
-    const trader = new Trader({ cfg: engineCfg.config.engine, now: () => now, call: () => null, intents, ledger, churn: new ChurnCounter(() => now), rules: () => null, quote: () => null, event: () => {}, reason: () => {}, orderTimeoutMs: 1000 });
+    const trader = new Trader({
+      cfg: engineCfg.config.engine,
+      now: () => now,
+      call: () => null,
+      intents,
+      ledger,
+      churn: new ChurnCounter(() => now),
+      rules: () => null,
+      quote: () => null,
+      event: () => {},
+      reason: () => {},
+      orderTimeoutMs: 1000,
+    });
     restoreMemory(mem.memory, { ledger, intents, trader, now: () => now });
     expect(ledger.position('BTCUSDT').qty).toBe('0.00077922');
     // REST reports trade 1 (the remembered entry resolved FILLED, or myTrades): already counted.
@@ -72,11 +123,52 @@ describe('engine memory: confirmed entries last seen working', () => {
     const now = Date.now();
     const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: cfg.config.audit, now: () => now, setReason: () => {} });
     w.open();
-    const ev = (type: EventType, payload: JsonObject, intent: string): EventEnvelope => ({ event_id: newEventId(now), ts_ms: now, run_id: 'run_a', source: 'engine', cycle_id: null, stage: null, snapshot_id: null, decision_id: null, order_intent_id: intent, event_type: type, reason_code: null, severity: 'INFO', payload });
+    const ev = (type: EventType, payload: JsonObject, intent: string): EventEnvelope => ({
+      event_id: newEventId(now),
+      ts_ms: now,
+      run_id: 'run_a',
+      source: 'engine',
+      cycle_id: null,
+      stage: null,
+      snapshot_id: null,
+      decision_id: null,
+      order_intent_id: intent,
+      event_type: type,
+      reason_code: null,
+      severity: 'INFO',
+      payload,
+    });
     const entry = (intent: string, coid: string, status: string): EventEnvelope[] => [
-      ev('INTENT_CREATED', { kind: 'ENTRY', symbol: 'ETHUSDT', side: 'BUY', client_order_id: coid, quantity: '0.0156', price: '3196.83', stop_price: '3150', take_profit_price: '3290' }, intent),
+      ev(
+        'INTENT_CREATED',
+        {
+          kind: 'ENTRY',
+          symbol: 'ETHUSDT',
+          side: 'BUY',
+          client_order_id: coid,
+          quantity: '0.0156',
+          price: '3196.83',
+          stop_price: '3150',
+          take_profit_price: '3290',
+        },
+        intent,
+      ),
       ev('INTENT_STATE_CHANGED', { from: 'CREATED', to: 'CONFIRMED', kind: 'ENTRY', symbol: 'ETHUSDT', client_order_id: coid, status }, intent),
-      ev('ORDER_UPDATED', { client_order_id: coid, symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', status, price: '3196.83', orig_qty: '0.0156', executed_qty: status === 'FILLED' ? '0.0156' : '0', exchange_order_id: '1' }, intent),
+      ev(
+        'ORDER_UPDATED',
+        {
+          client_order_id: coid,
+          symbol: 'ETHUSDT',
+          side: 'BUY',
+          type: 'LIMIT',
+          status,
+          price: '3196.83',
+          orig_qty: '0.0156',
+          executed_qty: status === 'FILLED' ? '0.0156' : '0',
+          exchange_order_id: '1',
+        },
+        intent,
+      ),
     ];
     w.enqueue([...entry('int_working', 'vgeworking', 'NEW'), ...entry('int_done', 'vgedone', 'FILLED')]);
     w.drainAll();

@@ -36,18 +36,29 @@ describe('@binance/spot (unchanged, basePath only) against the simulator', () =>
     expect(k.length).toBeGreaterThan(0);
   });
 
-  it('getAccount, newOrder (LIMIT), getOpenOrders, deleteOrder, a MARKET order and myTrades act on the simulator\'s account', async () => {
+  it("getAccount, newOrder (LIMIT), getOpenOrders, deleteOrder, a MARKET order and myTrades act on the simulator's account", async () => {
     const acct = await (await client.restAPI.getAccount({ omitZeroBalances: true })).data();
     expect(acct.balances?.find((b) => b.asset === 'USDT')?.free).toBe('10000.00000000');
     const p = Number(((await (await client.restAPI.tickerPrice({ symbol: 'BTCUSDT' })).data()) as { price?: string }).price);
-    const o = await (await client.restAPI.newOrder({ symbol: 'BTCUSDT', side: SpotRestAPI.NewOrderSideEnum.BUY, type: SpotRestAPI.NewOrderTypeEnum.LIMIT, timeInForce: SpotRestAPI.NewOrderTimeInForceEnum.GTC, quantity: 0.001, price: Math.floor(p * 0.9) })).data();
+    const o = await (
+      await client.restAPI.newOrder({
+        symbol: 'BTCUSDT',
+        side: SpotRestAPI.NewOrderSideEnum.BUY,
+        type: SpotRestAPI.NewOrderTypeEnum.LIMIT,
+        timeInForce: SpotRestAPI.NewOrderTimeInForceEnum.GTC,
+        quantity: 0.001,
+        price: Math.floor(p * 0.9),
+      })
+    ).data();
     expect(o.status).toBe('NEW');
     const open = await (await client.restAPI.getOpenOrders({ symbol: 'BTCUSDT' })).data();
     expect(open.map((x) => x.orderId)).toContain(o.orderId);
     const c = await (await client.restAPI.deleteOrder({ symbol: 'BTCUSDT', orderId: o.orderId! })).data();
     expect(c.status).toBe('CANCELED');
     expect((await state()).orders.find((x) => x.orderId === o.orderId)?.status).toBe('CANCELED');
-    const m = await (await client.restAPI.newOrder({ symbol: 'BTCUSDT', side: SpotRestAPI.NewOrderSideEnum.SELL, type: SpotRestAPI.NewOrderTypeEnum.MARKET, quantity: 0.001 })).data();
+    const m = await (
+      await client.restAPI.newOrder({ symbol: 'BTCUSDT', side: SpotRestAPI.NewOrderSideEnum.SELL, type: SpotRestAPI.NewOrderTypeEnum.MARKET, quantity: 0.001 })
+    ).data();
     expect(m.status).toBe('FILLED');
     const trades = await (await client.restAPI.myTrades({ symbol: 'BTCUSDT' })).data();
     expect(trades.filter((x) => x.orderId === m.orderId).length).toBeGreaterThan(0);

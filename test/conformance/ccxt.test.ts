@@ -30,14 +30,14 @@ afterAll(async () => sim?.close());
 const state = async () => (await admin(sim, 'GET', '/admin/state')) as { orders: { clientOrderId: string; status: string; apiKey: string }[] };
 
 describe('ccxt.binance (unchanged, base URL only) against the simulator', () => {
-  it('loadMarkets lists the simulator\'s three spot markets with their tick and step', async () => {
+  it("loadMarkets lists the simulator's three spot markets with their tick and step", async () => {
     const m = await ex.loadMarkets();
     expect(Object.keys(m).sort()).toEqual(['BNB/USDT', 'BTC/USDT', 'ETH/USDT']);
     expect(m['BTC/USDT']!.precision.price).toBe(0.01);
     expect(m['BTC/USDT']!.limits.amount?.min).toBe(0.00001);
   });
 
-  it('fetchTicker (ticker/24hr) gives the book\'s bid and ask and a last price inside the day\'s range', async () => {
+  it("fetchTicker (ticker/24hr) gives the book's bid and ask and a last price inside the day's range", async () => {
     await admin(sim, 'POST', '/admin/market', { paused: true });
     const t = await ex.fetchTicker('BTC/USDT');
     const book = (await (await fetch(`${sim.rest}/api/v3/ticker/bookTicker?symbol=BTCUSDT`)).json()) as { bidPrice: string; askPrice: string };
@@ -67,14 +67,14 @@ describe('ccxt.binance (unchanged, base URL only) against the simulator', () => 
     }
   });
 
-  it('fetchBalance gives the simulator account\'s starting balances', async () => {
+  it("fetchBalance gives the simulator account's starting balances", async () => {
     const b = await ex.fetchBalance();
     const total = b.total as unknown as Record<string, number>;
     expect(total['USDT']).toBe(10000);
     expect(total['BTC']).toBe(0.5);
   });
 
-  it('createOrder (limit), fetchOpenOrders and cancelOrder act on the simulator\'s order', async () => {
+  it("createOrder (limit), fetchOpenOrders and cancelOrder act on the simulator's order", async () => {
     const t = await ex.fetchTicker('BTC/USDT');
     const o = await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.001, Math.floor(t.last! * 0.9));
     expect(o.status).toBe('open');

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { classify, parseExchangeInfo, readAccount, readCancelReplace, readList, readLists, readOrder, readOrders, readTrades } from '../../packages/gateway/src/index.js';
+import {
+  classify,
+  parseExchangeInfo,
+  readAccount,
+  readCancelReplace,
+  readList,
+  readLists,
+  readOrder,
+  readOrders,
+  readTrades,
+} from '../../packages/gateway/src/index.js';
 import { fixture } from './shape.js';
 
 /**
@@ -9,9 +19,30 @@ import { fixture } from './shape.js';
  */
 const ok = (name: string) => classify({ phase: 'response', callKind: 'order', status: 200, body: { parsed: true, value: fixture(name) }, headers: {} });
 
-describe('gateway reply readers accept the payloads of Binance\'s Spot API documentation', () => {
+describe("gateway reply readers accept the payloads of Binance's Spot API documentation", () => {
   it('every documented 200 reply the gateway reads is classified OK', () => {
-    for (const n of ['ping', 'time', 'exchangeInfo', 'avgPrice', 'ticker-price', 'order-ack', 'order-result', 'order-full', 'order-cancel', 'order-query', 'openOrders', 'allOrders', 'myTrades', 'account', 'cancelReplace-success', 'orderList-oco-place', 'orderList-cancel', 'orderList-query', 'allOrderList', 'openOrderList']) {
+    for (const n of [
+      'ping',
+      'time',
+      'exchangeInfo',
+      'avgPrice',
+      'ticker-price',
+      'order-ack',
+      'order-result',
+      'order-full',
+      'order-cancel',
+      'order-query',
+      'openOrders',
+      'allOrders',
+      'myTrades',
+      'account',
+      'cancelReplace-success',
+      'orderList-oco-place',
+      'orderList-cancel',
+      'orderList-query',
+      'allOrderList',
+      'openOrderList',
+    ]) {
       expect(ok(n).kind, n).toBe('OK');
     }
   });
@@ -52,13 +83,22 @@ describe('gateway reply readers accept the payloads of Binance\'s Spot API docum
   });
 
   it('myTrades and account are read', () => {
-    expect(readTrades(fixture('myTrades'))).toMatchObject({ kind: 'OK', body: [{ trade_id: 28457, order_id: 100234, quote_qty: '48.000012', is_buyer: true, is_maker: false }] });
+    expect(readTrades(fixture('myTrades'))).toMatchObject({
+      kind: 'OK',
+      body: [{ trade_id: 28457, order_id: 100234, quote_qty: '48.000012', is_buyer: true, is_maker: false }],
+    });
     expect(readAccount(fixture('account'))).toMatchObject({ kind: 'OK', body: { can_trade: true, balances: [{ asset: 'BTC' }, { asset: 'LTC' }] } });
   });
 
   it('order lists: OCO placement, cancel, query, allOrderList and openOrderList are read', () => {
-    expect(readList(fixture('orderList-oco-place'))).toMatchObject({ kind: 'OK', body: { order_list_id: 1, list_status_type: 'EXEC_STARTED', reports: [{ type: 'STOP_LOSS_LIMIT', stop_price: '1.00000000' }, { type: 'LIMIT_MAKER' }] } });
-    expect(readList(fixture('orderList-cancel'))).toMatchObject({ kind: 'OK', body: { list_order_status: 'ALL_DONE', reports: [{ status: 'CANCELED', client_order_id: 'pO9ufTiFGg3nw2fOdgeOXa' }, { status: 'CANCELED' }] } });
+    expect(readList(fixture('orderList-oco-place'))).toMatchObject({
+      kind: 'OK',
+      body: { order_list_id: 1, list_status_type: 'EXEC_STARTED', reports: [{ type: 'STOP_LOSS_LIMIT', stop_price: '1.00000000' }, { type: 'LIMIT_MAKER' }] },
+    });
+    expect(readList(fixture('orderList-cancel'))).toMatchObject({
+      kind: 'OK',
+      body: { list_order_status: 'ALL_DONE', reports: [{ status: 'CANCELED', client_order_id: 'pO9ufTiFGg3nw2fOdgeOXa' }, { status: 'CANCELED' }] },
+    });
     expect(readList(fixture('orderList-query'))).toMatchObject({ kind: 'OK', body: { order_list_id: 27, reports: [] } });
     expect(readLists(fixture('allOrderList'))).toMatchObject({ kind: 'OK' });
     expect(readLists(fixture('openOrderList'))).toMatchObject({ kind: 'OK', body: [{ order_list_id: 31 }] });
@@ -67,13 +107,28 @@ describe('gateway reply readers accept the payloads of Binance\'s Spot API docum
   it('cancel-replace: the 200 body and the data of each documented -2021/-2022 reply give the right outcome', () => {
     expect(readCancelReplace(fixture('cancelReplace-success'), null)).toMatchObject({ kind: 'OK', body: { result: 'REPLACED' } });
     const data = (n: string) => (fixture(n) as { data: unknown }).data;
-    expect(readCancelReplace(data('cancelReplace-cancel-failed-stop'), -2022)).toMatchObject({ kind: 'OK', body: { result: 'CANCEL_FAILED', cancel_error: { code: -2011 } } });
-    expect(readCancelReplace(data('cancelReplace-new-failed'), -2021)).toMatchObject({ kind: 'OK', body: { result: 'NEW_FAILED', new_error: { code: -2010 } } });
+    expect(readCancelReplace(data('cancelReplace-cancel-failed-stop'), -2022)).toMatchObject({
+      kind: 'OK',
+      body: { result: 'CANCEL_FAILED', cancel_error: { code: -2011 } },
+    });
+    expect(readCancelReplace(data('cancelReplace-new-failed'), -2021)).toMatchObject({
+      kind: 'OK',
+      body: { result: 'NEW_FAILED', new_error: { code: -2010 } },
+    });
     expect(readCancelReplace(data('cancelReplace-both-failed'), -2022)).toMatchObject({ kind: 'OK', body: { result: 'BOTH_FAILED' } });
   });
 
   it('documented error bodies are definitive rejections carrying their code', () => {
-    for (const [n, code] of [['error-1013', -1013], ['error-2010', -2010], ['error-2011', -2011], ['error-2013', -2013], ['error-1021', -1021], ['error-1022', -1022], ['error-1015', -1015], ['error-1121', -1121]] as const) {
+    for (const [n, code] of [
+      ['error-1013', -1013],
+      ['error-2010', -2010],
+      ['error-2011', -2011],
+      ['error-2013', -2013],
+      ['error-1021', -1021],
+      ['error-1022', -1022],
+      ['error-1015', -1015],
+      ['error-1121', -1121],
+    ] as const) {
       const out = classify({ phase: 'response', callKind: 'order', status: 400, body: { parsed: true, value: fixture(n) }, headers: {} });
       expect(out, n).toMatchObject({ kind: 'REJECTED', code });
     }

@@ -59,7 +59,8 @@ export function shapeDiff(want: unknown, got: unknown, optional: readonly string
       const label = d ? String((x as Record<string, unknown>)[d]) : String(i);
       const template = (d && w.find((y) => kindOf(y) === 'object' && (y as Record<string, unknown>)[d] === (x as Record<string, unknown>)[d])) ?? w[0];
       if (d === 'filterType' || d === 'rateLimitType') {
-        if (!w.some((y) => (y as Record<string, unknown>)[d] === (x as Record<string, unknown>)[d])) return [`${path}[${label}]: ${d} ${label} is not in Binance's example`];
+        if (!w.some((y) => (y as Record<string, unknown>)[d] === (x as Record<string, unknown>)[d]))
+          return [`${path}[${label}]: ${d} ${label} is not in Binance's example`];
       }
       return shapeDiff(template, x, optional, `${path}[${label}]`);
     });

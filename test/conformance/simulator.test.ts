@@ -44,7 +44,7 @@ afterAll(async () => {
   await sim?.close();
 });
 
-describe('simulator replies have the shape of Binance\'s documented replies: public market data', () => {
+describe("simulator replies have the shape of Binance's documented replies: public market data", () => {
   const cases: Array<[string, string, string[]?]> = [
     ['ping', '/api/v3/ping'],
     ['time', '/api/v3/time'],
@@ -76,53 +76,186 @@ describe('simulator replies have the shape of Binance\'s documented replies: pub
   }
 });
 
-describe('simulator replies have the shape of Binance\'s documented replies: account, orders, lists', () => {
+describe("simulator replies have the shape of Binance's documented replies: account, orders, lists", () => {
   it('account', async () => {
     expectShape('account', await sig('GET', '/api/v3/account', {}), 200);
   });
 
   it('order placement ACK, RESULT and FULL', async () => {
     const p = await last();
-    expectShape('order-ack', await sig('POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: px(p * 0.9), newOrderRespType: 'ACK' }), 200);
-    expectShape('order-result', await sig('POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.001', newOrderRespType: 'RESULT' }), 200, ORDER_OPTIONAL);
-    expectShape('order-full', await sig('POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.001', newOrderRespType: 'FULL' }), 200, ORDER_OPTIONAL);
+    expectShape(
+      'order-ack',
+      await sig('POST', '/api/v3/order', {
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        quantity: '0.001',
+        price: px(p * 0.9),
+        newOrderRespType: 'ACK',
+      }),
+      200,
+    );
+    expectShape(
+      'order-result',
+      await sig('POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.001', newOrderRespType: 'RESULT' }),
+      200,
+      ORDER_OPTIONAL,
+    );
+    expectShape(
+      'order-full',
+      await sig('POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.001', newOrderRespType: 'FULL' }),
+      200,
+      ORDER_OPTIONAL,
+    );
   });
 
   it('order query, openOrders, allOrders, myTrades and cancel', async () => {
     const p = await last();
-    await sig('POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: px(p * 0.9), newClientOrderId: 'conf-query-1' });
+    await sig('POST', '/api/v3/order', {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: '0.001',
+      price: px(p * 0.9),
+      newClientOrderId: 'conf-query-1',
+    });
     expectShape('order-query', await sig('GET', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'conf-query-1' }), 200, ORDER_OPTIONAL);
-    expectShape('openOrders', await sig('GET', '/api/v3/openOrders', { symbol: 'BTCUSDT' }), 200, ORDER_OPTIONAL.map((x) => x.replace('$', '$[]')));
-    expectShape('allOrders', await sig('GET', '/api/v3/allOrders', { symbol: 'BTCUSDT' }), 200, ORDER_OPTIONAL.map((x) => x.replace('$', '$[]')));
+    expectShape(
+      'openOrders',
+      await sig('GET', '/api/v3/openOrders', { symbol: 'BTCUSDT' }),
+      200,
+      ORDER_OPTIONAL.map((x) => x.replace('$', '$[]')),
+    );
+    expectShape(
+      'allOrders',
+      await sig('GET', '/api/v3/allOrders', { symbol: 'BTCUSDT' }),
+      200,
+      ORDER_OPTIONAL.map((x) => x.replace('$', '$[]')),
+    );
     expectShape('myTrades', await sig('GET', '/api/v3/myTrades', { symbol: 'BTCUSDT' }), 200);
-    expectShape('order-cancel', await sig('DELETE', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'conf-query-1', newClientOrderId: 'conf-cancel-1' }), 200, ORDER_OPTIONAL);
+    expectShape(
+      'order-cancel',
+      await sig('DELETE', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'conf-query-1', newClientOrderId: 'conf-cancel-1' }),
+      200,
+      ORDER_OPTIONAL,
+    );
   });
 
   it('cancelReplace: success (200), cancel failed under STOP_ON_FAILURE (-2022), new order failed (-2021), both failed (-2022)', async () => {
     const p = await last();
-    await sig('POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: px(p * 1.1), newClientOrderId: 'conf-cr-1' });
-    expectShape('cancelReplace-success', await sig('POST', '/api/v3/order/cancelReplace', { symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: px(p * 1.2), cancelReplaceMode: 'STOP_ON_FAILURE', cancelOrigClientOrderId: 'conf-cr-1', newClientOrderId: 'conf-cr-2' }), 200, ['$.cancelResponse.icebergQty', '$.newOrderResponse.icebergQty']);
-    expectShape('cancelReplace-cancel-failed-stop', await sig('POST', '/api/v3/order/cancelReplace', { symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: px(p * 1.2), cancelReplaceMode: 'STOP_ON_FAILURE', cancelOrigClientOrderId: 'conf-no-such' }), 400);
+    await sig('POST', '/api/v3/order', {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: '0.001',
+      price: px(p * 1.1),
+      newClientOrderId: 'conf-cr-1',
+    });
+    expectShape(
+      'cancelReplace-success',
+      await sig('POST', '/api/v3/order/cancelReplace', {
+        symbol: 'BTCUSDT',
+        side: 'SELL',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        quantity: '0.001',
+        price: px(p * 1.2),
+        cancelReplaceMode: 'STOP_ON_FAILURE',
+        cancelOrigClientOrderId: 'conf-cr-1',
+        newClientOrderId: 'conf-cr-2',
+      }),
+      200,
+      ['$.cancelResponse.icebergQty', '$.newOrderResponse.icebergQty'],
+    );
+    expectShape(
+      'cancelReplace-cancel-failed-stop',
+      await sig('POST', '/api/v3/order/cancelReplace', {
+        symbol: 'BTCUSDT',
+        side: 'SELL',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        quantity: '0.001',
+        price: px(p * 1.2),
+        cancelReplaceMode: 'STOP_ON_FAILURE',
+        cancelOrigClientOrderId: 'conf-no-such',
+      }),
+      400,
+    );
     // The new half: a LIMIT_MAKER that would take (-2010), as in Binance's example.
-    expectShape('cancelReplace-new-failed', await sig('POST', '/api/v3/order/cancelReplace', { symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT_MAKER', quantity: '0.001', price: px(p * 0.95), cancelReplaceMode: 'ALLOW_FAILURE', cancelOrigClientOrderId: 'conf-cr-2' }), 409);
-    expectShape('cancelReplace-both-failed', await sig('POST', '/api/v3/order/cancelReplace', { symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT_MAKER', quantity: '0.001', price: px(p * 0.95), cancelReplaceMode: 'ALLOW_FAILURE', cancelOrigClientOrderId: 'conf-no-such' }), 400);
+    expectShape(
+      'cancelReplace-new-failed',
+      await sig('POST', '/api/v3/order/cancelReplace', {
+        symbol: 'BTCUSDT',
+        side: 'SELL',
+        type: 'LIMIT_MAKER',
+        quantity: '0.001',
+        price: px(p * 0.95),
+        cancelReplaceMode: 'ALLOW_FAILURE',
+        cancelOrigClientOrderId: 'conf-cr-2',
+      }),
+      409,
+    );
+    expectShape(
+      'cancelReplace-both-failed',
+      await sig('POST', '/api/v3/order/cancelReplace', {
+        symbol: 'BTCUSDT',
+        side: 'SELL',
+        type: 'LIMIT_MAKER',
+        quantity: '0.001',
+        price: px(p * 0.95),
+        cancelReplaceMode: 'ALLOW_FAILURE',
+        cancelOrigClientOrderId: 'conf-no-such',
+      }),
+      400,
+    );
   });
 
   it('OCO order list: placement (RESULT), query, openOrderList, allOrderList, cancel', async () => {
     const p = await last();
-    const oco = { symbol: 'BTCUSDT', side: 'SELL', quantity: '0.001', aboveType: 'LIMIT_MAKER', abovePrice: px(p * 1.05), belowType: 'STOP_LOSS_LIMIT', belowStopPrice: px(p * 0.95), belowPrice: px(p * 0.94), belowTimeInForce: 'GTC', listClientOrderId: 'conf-oco-1', newOrderRespType: 'RESULT' };
+    const oco = {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      quantity: '0.001',
+      aboveType: 'LIMIT_MAKER',
+      abovePrice: px(p * 1.05),
+      belowType: 'STOP_LOSS_LIMIT',
+      belowStopPrice: px(p * 0.95),
+      belowPrice: px(p * 0.94),
+      belowTimeInForce: 'GTC',
+      listClientOrderId: 'conf-oco-1',
+      newOrderRespType: 'RESULT',
+    };
     expectShape('orderList-oco-place', await sig('POST', '/api/v3/orderList/oco', oco), 200, ['$.orderReports[].icebergQty', '$.orderReports[].trailingDelta']);
     expectShape('orderList-query', await sig('GET', '/api/v3/orderList', { origClientOrderId: 'conf-oco-1' }), 200);
     expectShape('openOrderList', await sig('GET', '/api/v3/openOrderList', {}), 200);
     expectShape('allOrderList', await sig('GET', '/api/v3/allOrderList', {}), 200);
-    expectShape('orderList-cancel', await sig('DELETE', '/api/v3/orderList', { symbol: 'BTCUSDT', listClientOrderId: 'conf-oco-1' }), 200, ['$.orderReports[].icebergQty', '$.orderReports[].trailingDelta']);
+    expectShape('orderList-cancel', await sig('DELETE', '/api/v3/orderList', { symbol: 'BTCUSDT', listClientOrderId: 'conf-oco-1' }), 200, [
+      '$.orderReports[].icebergQty',
+      '$.orderReports[].trailingDelta',
+    ]);
   });
 
-  it('error bodies -1013, -2010, -2011, -2013, -1021, -1022 carry Binance\'s code and message', async () => {
+  it("error bodies -1013, -2010, -2011, -2013, -1021, -1022 carry Binance's code and message", async () => {
     const p = await last();
     const cases: Array<[string, Res]> = [
-      ['error-1013', await sig('POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: `${Math.floor(p * 0.9)}.001` })],
-      ['error-2010', await sig('POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '1', price: px(p * 0.9) })],
+      [
+        'error-1013',
+        await sig('POST', '/api/v3/order', {
+          symbol: 'BTCUSDT',
+          side: 'BUY',
+          type: 'LIMIT',
+          timeInForce: 'GTC',
+          quantity: '0.001',
+          price: `${Math.floor(p * 0.9)}.001`,
+        }),
+      ],
+      [
+        'error-2010',
+        await sig('POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '1', price: px(p * 0.9) }),
+      ],
       ['error-2011', await sig('DELETE', '/api/v3/order', { symbol: 'BTCUSDT', orderId: '999999' })],
       ['error-2013', await sig('GET', '/api/v3/order', { symbol: 'BTCUSDT', orderId: '999999' })],
       ['error-1021', await sig('GET', '/api/v3/account', {}, { ts: Date.now() - 60_000 })],

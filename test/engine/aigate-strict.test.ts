@@ -40,7 +40,12 @@ describe('hostile AI gate replies in the running bot', () => {
     const t = await startTrading();
     stop = t.stopAll;
     await post(`${t.reviewer.adminUrl}/admin/mode`, { mode: 'leaky_notes' });
-    const row = await waitFor('a BLOCK row', () => t.q<{ verdict: string; notes: string | null }>("SELECT * FROM ai_gate_events WHERE verdict = 'BLOCK'")[0], 30_000, 50);
+    const row = await waitFor(
+      'a BLOCK row',
+      () => t.q<{ verdict: string; notes: string | null }>("SELECT * FROM ai_gate_events WHERE verdict = 'BLOCK'")[0],
+      30_000,
+      50,
+    );
     expect(row.notes).toMatch(/^echo /);
     expect(row.notes).toContain('[REDACTED]');
     expect(row.notes).not.toContain(AI_KEY);

@@ -14,21 +14,49 @@ export const AI_KEY = 'sk-test-canary-0123456789abcdefABCDEF';
 export function tradingOverrides(reviewer: Reviewer, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 2000 },
-    strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 3000 },
-    engine: { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100, not_found_after_ms: 1000, not_found_min_queries: 2 },
+    strategy: {
+      bar_ms: 200,
+      lookback_bars: 5,
+      vol_bars: 5,
+      hold_bars: 30,
+      stop_vol_mult: '2',
+      take_profit_r: '2',
+      win_rate_prior: '0.5',
+      min_stop_bps: 120,
+      cooldown_ms: 500,
+      entry_ttl_ms: 3000,
+    },
+    engine: {
+      cycle_interval_ms: 100,
+      reconcile_interval_ms: 1000,
+      manage_only_stable_ms: 300,
+      intent_query_interval_ms: 100,
+      not_found_after_ms: 1000,
+      not_found_min_queries: 2,
+    },
     risk: { churn_limit_10s: 50, churn_limit_60s: 200 },
     supervisor: { request_timeout_ms: 5000, heartbeat_interval_ms: 250, worker_stall_timeout_ms: 500, worker_mode_timeout_ms: 2000 },
     ...extra,
   };
 }
 
-export async function startTrading(o: { symbols?: string[]; sim?: ExchangeSim; reviewer?: Reviewer; varDir?: string; extra?: Record<string, unknown>; seed?: number } = {}) {
+export async function startTrading(
+  o: { symbols?: string[]; sim?: ExchangeSim; reviewer?: Reviewer; varDir?: string; extra?: Record<string, unknown>; seed?: number } = {},
+) {
   process.env['OPENAI_API_KEY'] = AI_KEY;
   const reviewer = o.reviewer ?? (await startReviewer({ apiKey: AI_KEY }));
   const sim = o.sim ?? (await startVenue(o.seed));
   const overrides = tradingOverrides(reviewer, o.extra);
   // Exchange settings of `extra` (timings) are kept; the venue's addresses and the symbols win.
-  const ex = { exchange: { ...((overrides['exchange'] as Record<string, unknown> | undefined) ?? {}), rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: o.symbols ?? ['BTCUSDT'] } };
+  const ex = {
+    exchange: {
+      ...((overrides['exchange'] as Record<string, unknown> | undefined) ?? {}),
+      rest_base_url: sim.rest,
+      ws_market_url: sim.ws,
+      ws_api_url: `${sim.ws}/ws-api/v3`,
+      symbols: o.symbols ?? ['BTCUSDT'],
+    },
+  };
   const s = await startSupervisor({ ...overrides, ...ex, ...(o.varDir ? { paths: { var_dir: o.varDir } } : {}) }, sim).catch(async (e: unknown) => {
     // A refused start leaves nothing of ours running: the venue and reviewer started here go too.
     if (!o.sim) await sim.close();
@@ -52,7 +80,9 @@ export async function startTrading(o: { symbols?: string[]; sim?: ExchangeSim; r
   return { ...s, sim, reviewer, q, stopAll };
 }
 
-export async function engineDetails(sup: { hosts: { engine: { request: (t: 'status', i: Record<string, never>) => Promise<{ details: Record<string, unknown> }> } } }): Promise<Record<string, unknown>> {
+export async function engineDetails(sup: {
+  hosts: { engine: { request: (t: 'status', i: Record<string, never>) => Promise<{ details: Record<string, unknown> }> } };
+}): Promise<Record<string, unknown>> {
   return (await sup.hosts.engine.request('status', {})).details;
 }
 

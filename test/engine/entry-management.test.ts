@@ -11,7 +11,15 @@ import { engineDetails, startTrading, waitFor } from './engine-harness.js';
  * part protected) and the re-quote at TTL in both modes (cancel + new, or one cancelReplace call),
  * on the real simulator, real workers and the real audit database.
  */
-type Ev = { seq: number; ts_ms: number; event_type: string; decision_id: string | null; order_intent_id: string | null; reason_code: string | null; payload: string };
+type Ev = {
+  seq: number;
+  ts_ms: number;
+  event_type: string;
+  decision_id: string | null;
+  order_intent_id: string | null;
+  reason_code: string | null;
+  payload: string;
+};
 type Q = <T>(sql: string, ...a: unknown[]) => T[];
 type VenueOrder = { clientOrderId: string; status: string; executedQty: string; origQty: string; time: number; updateTime: number };
 type VenueState = { orders: VenueOrder[]; lists: { listClientOrderId: string; status: string }[] };
@@ -22,10 +30,22 @@ afterEach(async () => {
   stop = null;
 });
 
-const STRATEGY = { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500 };
+const STRATEGY = {
+  bar_ms: 200,
+  lookback_bars: 5,
+  vol_bars: 5,
+  hold_bars: 30,
+  stop_vol_mult: '2',
+  take_profit_r: '2',
+  win_rate_prior: '0.5',
+  min_stop_bps: 120,
+  cooldown_ms: 500,
+};
 const payload = (e: Ev): Record<string, unknown> => JSON.parse(e.payload) as Record<string, unknown>;
-const created = (q: Q, kind: string): Ev[] => q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = ? ORDER BY seq", kind);
-const states = (q: Q, intentId: string | null): string[] => q<{ to_state: string }>('SELECT to_state FROM intent_transitions WHERE order_intent_id = ? ORDER BY seq', intentId).map((r) => r.to_state);
+const created = (q: Q, kind: string): Ev[] =>
+  q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = ? ORDER BY seq", kind);
+const states = (q: Q, intentId: string | null): string[] =>
+  q<{ to_state: string }>('SELECT to_state FROM intent_transitions WHERE order_intent_id = ? ORDER BY seq', intentId).map((r) => r.to_state);
 
 /** A venue of our own, so its book can be set before the bot trades on it. */
 async function venueWith(liquidity: Record<string, unknown> | null): Promise<ExchangeSim> {
@@ -35,9 +55,16 @@ async function venueWith(liquidity: Record<string, unknown> | null): Promise<Exc
 }
 
 /** Resting entries (80 bps below the ask) with a short TTL: every round ends in a re-quote until a limit stops it. */
-const resting = (mode: string, o: { ttl?: number; requotes?: number } = {}) => ({ ...STRATEGY, entry_ttl_ms: o.ttl ?? 400, entry_offset_bps: 80, max_requotes: o.requotes ?? 5, requote_mode: mode });
+const resting = (mode: string, o: { ttl?: number; requotes?: number } = {}) => ({
+  ...STRATEGY,
+  entry_ttl_ms: o.ttl ?? 400,
+  entry_offset_bps: 80,
+  max_requotes: o.requotes ?? 5,
+  requote_mode: mode,
+});
 const reasons = (t: { sup: { modeState: { reasons: readonly { code: ReasonCode }[] } } }): ReasonCode[] => t.sup.modeState.reasons.map((r) => r.code);
-const venueOrders = async (sim: ExchangeSim, coids: readonly string[]): Promise<VenueOrder[]> => ((await admin(sim, 'GET', '/admin/state')) as unknown as VenueState).orders.filter((o) => coids.includes(o.clientOrderId));
+const venueOrders = async (sim: ExchangeSim, coids: readonly string[]): Promise<VenueOrder[]> =>
+  ((await admin(sim, 'GET', '/admin/state')) as unknown as VenueState).orders.filter((o) => coids.includes(o.clientOrderId));
 const coidOf = (e: Ev): string => payload(e)['client_order_id'] as string;
 
 async function trade(sim: ExchangeSim, extra: Record<string, unknown>) {
@@ -75,7 +102,9 @@ describe('entry management on the simulator', () => {
     expect(bought.toFixed(8)).toBe(new Dec(order.executedQty).toFixed(8));
     expect(pp['qty']).toBe(bought.minus(fee).toDecimalPlaces(5, Dec.ROUND_DOWN).toFixed(5));
     expect(state.lists.filter((l) => l.status === 'EXECUTING').map((l) => l.listClientOrderId)).toContain(pp['list_client_order_id']);
-    const slot = ((await engineDetails(t.sup))['slots'] as { symbol: string; protection: { kind: string; active: boolean } | null }[]).find((s) => s.symbol === 'BTCUSDT');
+    const slot = ((await engineDetails(t.sup))['slots'] as { symbol: string; protection: { kind: string; active: boolean } | null }[]).find(
+      (s) => s.symbol === 'BTCUSDT',
+    );
     expect(slot?.protection).toMatchObject({ kind: 'OCO', active: true });
 
     // Unprotected from the first fill (before the cancel was even decided) to the OCO's confirmation.
@@ -87,16 +116,24 @@ describe('entry management on the simulator', () => {
   for (const mode of ['cancel_new', 'cancel_replace'] as const) {
     it(`re-quotes at TTL (${mode}): one working entry per round at the venue, every intent confirmed, stopped by the cancel-replace limit`, async () => {
       const sim = await venueWith(null);
-      const t = await trade(sim, { strategy: resting(mode), risk: { churn_limit_10s: 50, churn_limit_60s: 200, cancel_replace_limit_10s: 2, cancel_replace_limit_60s: 10 } });
+      const t = await trade(sim, {
+        strategy: resting(mode),
+        risk: { churn_limit_10s: 50, churn_limit_60s: 200, cancel_replace_limit_10s: 2, cancel_replace_limit_60s: 10 },
+      });
       await waitFor('RISK_CANCEL_REPLACE_LIMIT_HIT', () => reasons(t).includes('RISK_CANCEL_REPLACE_LIMIT_HIT'), 40_000, 50);
       await waitFor('DEGRADE', () => t.sup.modeState.mode !== 'NORMAL', 5000, 20);
       const decision = created(t.q, 'ENTRY')[0]!.decision_id;
       // The refused third re-quote leaves a plain TTL cancel of the last entry: wait for it to settle.
-      const entries = await waitFor('the rounds settled', () => {
-        const e = created(t.q, 'ENTRY').filter((x) => x.decision_id === decision);
-        const c = created(t.q, 'CANCEL').filter((x) => e.some((y) => coidOf(y) === payload(x)['target']));
-        return e.length === 3 && c.length === 3 && c.every((x) => states(t.q, x.order_intent_id).includes('CONFIRMED')) ? e : null;
-      }, 10_000, 100);
+      const entries = await waitFor(
+        'the rounds settled',
+        () => {
+          const e = created(t.q, 'ENTRY').filter((x) => x.decision_id === decision);
+          const c = created(t.q, 'CANCEL').filter((x) => e.some((y) => coidOf(y) === payload(x)['target']));
+          return e.length === 3 && c.length === 3 && c.every((x) => states(t.q, x.order_intent_id).includes('CONFIRMED')) ? e : null;
+        },
+        10_000,
+        100,
+      );
       expect(entries.map((e) => payload(e)['requote'] ?? 0)).toEqual([0, 1, 2]);
       const prices = entries.map((e) => new Dec(payload(e)['price'] as string));
       for (const p of prices.slice(1)) expect(p.lte(prices[0]!)).toBe(true);
@@ -123,14 +160,22 @@ describe('entry management on the simulator', () => {
     sim.exchange.symbols.get('BTCUSDT')!.cancelReplaceAllowed = false;
     const t = await trade(sim, { strategy: resting('cancel_replace', { requotes: 2 }) });
     const decision = (await waitFor('an entry', () => created(t.q, 'ENTRY')[0], 40_000, 50)).decision_id;
-    const entries = await waitFor('the re-quotes', () => {
-      const e = created(t.q, 'ENTRY').filter((x) => x.decision_id === decision);
-      return e.length === 3 && e.every((x) => states(t.q, x.order_intent_id).includes('CONFIRMED')) ? e : null;
-    }, 20_000, 100);
+    const entries = await waitFor(
+      'the re-quotes',
+      () => {
+        const e = created(t.q, 'ENTRY').filter((x) => x.decision_id === decision);
+        return e.length === 3 && e.every((x) => states(t.q, x.order_intent_id).includes('CONFIRMED')) ? e : null;
+      },
+      20_000,
+      100,
+    );
     expect(entries.map((e) => payload(e)['requote'] ?? 0)).toEqual([0, 1, 2]);
     expect(entries.map((e) => payload(e)['via'])).toEqual([undefined, undefined, undefined]);
     const cancels = created(t.q, 'CANCEL').filter((x) => entries.slice(0, 2).some((y) => coidOf(y) === payload(x)['target']));
-    expect(cancels.map((c) => [payload(c)['why'], payload(c)['via']])).toEqual([['ttl', undefined], ['ttl', undefined]]);
+    expect(cancels.map((c) => [payload(c)['why'], payload(c)['via']])).toEqual([
+      ['ttl', undefined],
+      ['ttl', undefined],
+    ]);
     expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'REST_CALLED' AND json_extract(payload, '$.path') = '/api/v3/order/cancelReplace'")).toEqual([]);
     const orders = await venueOrders(sim, entries.slice(0, 2).map(coidOf));
     expect(orders.map((o) => o.status)).toEqual(['CANCELED', 'CANCELED']);
@@ -142,13 +187,24 @@ describe('entry management on the simulator', () => {
    */
   async function fillWhileReplacing(faults: readonly Record<string, unknown>[], extra: Record<string, unknown> = {}) {
     const sim = await venueWith(null);
-    for (const f of [{ kind: 'latency', ms: 1500 }, ...faults]) await admin(sim, 'POST', '/admin/faults', { route: 'POST /api/v3/order/cancelReplace', once: true, ...f });
+    for (const f of [{ kind: 'latency', ms: 1500 }, ...faults])
+      await admin(sim, 'POST', '/admin/faults', { route: 'POST /api/v3/order/cancelReplace', once: true, ...f });
     const t = await trade(sim, { strategy: resting('cancel_replace', { ttl: 2000, requotes: 2 }), ...extra });
     // The venue holds the call (its latency fault taken): only then is the fill "while replacing".
     // The intents are those of the last cancel_replace pair on record, the call in flight (a pair
     // whose creation the audit did not acknowledge in time never left, and is closed as not sent).
-    await waitFor('the cancelReplace at the venue', async () => ((await admin(sim, 'GET', '/admin/faults/log')) as unknown as { log: { kind: string; route: string }[] }).log.some((f) => f.kind === 'latency' && f.route === 'POST /api/v3/order/cancelReplace'), 40_000, 20);
-    const cancel = created(t.q, 'CANCEL').filter((c) => payload(c)['via'] === 'cancel_replace').at(-1)!;
+    await waitFor(
+      'the cancelReplace at the venue',
+      async () =>
+        ((await admin(sim, 'GET', '/admin/faults/log')) as unknown as { log: { kind: string; route: string }[] }).log.some(
+          (f) => f.kind === 'latency' && f.route === 'POST /api/v3/order/cancelReplace',
+        ),
+      40_000,
+      20,
+    );
+    const cancel = created(t.q, 'CANCEL')
+      .filter((c) => payload(c)['via'] === 'cancel_replace')
+      .at(-1)!;
     expect(cancel).toBeDefined();
     const old = created(t.q, 'ENTRY').find((e) => coidOf(e) === payload(cancel)['target'])!;
     const next = created(t.q, 'ENTRY').find((e) => payload(e)['replaces'] === coidOf(old))!;
@@ -173,7 +229,14 @@ describe('entry management on the simulator', () => {
   }, 90_000);
 
   it('cancel_replace with a lost reply after the entry filled: the fill is protected at once, the new intent is still resolved by query (NOT_FOUND)', async () => {
-    const engine = { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100, not_found_after_ms: 5000, not_found_min_queries: 2 };
+    const engine = {
+      cycle_interval_ms: 100,
+      reconcile_interval_ms: 1000,
+      manage_only_stable_ms: 300,
+      intent_query_interval_ms: 100,
+      not_found_after_ms: 5000,
+      not_found_min_queries: 2,
+    };
     const { sim, t, cancel, next } = await fillWhileReplacing([{ kind: 'drop_response_after_execute' }], { engine });
     const placed = await waitFor('the fill protected', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 20_000, 100);
     // The protection may even come before the lost reply times out (seen on loaded machines; safe:
@@ -181,7 +244,16 @@ describe('entry management on the simulator', () => {
     // resolves by query either way, and the new intent is not yet final when the fill is protected.
     await waitFor('the cancel resolved', () => states(t.q, cancel.order_intent_id).length === 2, 20_000, 100);
     expect(states(t.q, cancel.order_intent_id)).toEqual(['SENT_UNKNOWN', 'CONFIRMED']);
-    const nf = await waitFor('NOT_FOUND', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_STATE_CHANGED' AND order_intent_id = ? AND json_extract(payload, '$.to') = 'NOT_FOUND'", next.order_intent_id)[0], 20_000, 100);
+    const nf = await waitFor(
+      'NOT_FOUND',
+      () =>
+        t.q<Ev>(
+          "SELECT * FROM events WHERE event_type = 'INTENT_STATE_CHANGED' AND order_intent_id = ? AND json_extract(payload, '$.to') = 'NOT_FOUND'",
+          next.order_intent_id,
+        )[0],
+      20_000,
+      100,
+    );
     expect(nf.seq).toBeGreaterThan(placed.seq);
     expect(await venueOrders(sim, [coidOf(next)])).toEqual([]);
   }, 90_000);
@@ -197,7 +269,12 @@ describe('entry management on the simulator', () => {
     expect(states(t.q, cancel.order_intent_id)).toEqual(['SENT_UNKNOWN', 'CONFIRMED']);
     expect(states(t.q, next.order_intent_id)).toEqual(['SENT_UNKNOWN', 'CONFIRMED']);
     // The new entry was tracked: with no re-quote left, its own TTL cancels it (a plain cancel).
-    const last = await waitFor('the new entry cancelled at its TTL', () => created(t.q, 'CANCEL').find((c) => payload(c)['target'] === coidOf(next)), 15_000, 50);
+    const last = await waitFor(
+      'the new entry cancelled at its TTL',
+      () => created(t.q, 'CANCEL').find((c) => payload(c)['target'] === coidOf(next)),
+      15_000,
+      50,
+    );
     expect(payload(last)).toMatchObject({ why: 'ttl' });
     expect(payload(last)['via']).toBeUndefined();
     await waitFor('its cancel confirmed', () => states(t.q, last.order_intent_id).includes('CONFIRMED'), 10_000, 50);

@@ -21,7 +21,9 @@ afterEach(async () => {
 const post = (url: string, body: unknown) => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
 const reasons = (t: { sup: { modeState: { reasons: readonly { code: ReasonCode }[] } } }) => t.sup.modeState.reasons.map((r) => r.code);
 const transitions = (t: { q: <T>(sql: string, ...a: unknown[]) => T[] }) =>
-  t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_STATE_CHANGED' ORDER BY seq").map((e) => ({ ...e, p: JSON.parse(e.payload) as Record<string, unknown> }));
+  t
+    .q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_STATE_CHANGED' ORDER BY seq")
+    .map((e) => ({ ...e, p: JSON.parse(e.payload) as Record<string, unknown> }));
 
 /**
  * A bot whose position is OCO-protected in a calm, then frozen market, with `fault` armed at the
@@ -29,14 +31,20 @@ const transitions = (t: { q: <T>(sql: string, ...a: unknown[]) => T[] }) =>
  * trailing stop. Calm: on a loaded machine a volatile stretch can stop the position out first.
  */
 async function swapWithFault(fault: Record<string, unknown>) {
-  const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
+  const t = await startTrading({
+    extra: {
+      engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 },
+    },
+  });
   stop = t.stopAll;
   await post(`${t.sim.admin}/admin/regime`, { symbol: 'BTCUSDT', regime: 'calm' });
   const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
   const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
   await post(`${t.sim.admin}/admin/market`, { paused: true });
   await post(`${t.sim.admin}/admin/faults`, fault);
-  const avg = Number((JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price);
+  const avg = Number(
+    (JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price,
+  );
   await post(`${t.sim.admin}/admin/price`, { symbol: pp.symbol, price: (avg * 1.004).toFixed(2) });
   return { t, pp };
 }
@@ -66,7 +74,9 @@ describe('incidents on the simulator', () => {
     const nf = await waitFor('NOT_FOUND', () => transitions(t).find((e) => e.p['to'] === 'NOT_FOUND'), 30_000, 100);
     expect(nf.p['answers']).toBeGreaterThanOrEqual(2);
     expect(nf.p['waited_ms']).toBeGreaterThanOrEqual(1000);
-    const before = transitions(t).filter((e) => e.order_intent_id === nf.order_intent_id).map((e) => e.p['to']);
+    const before = transitions(t)
+      .filter((e) => e.order_intent_id === nf.order_intent_id)
+      .map((e) => e.p['to']);
     expect(before).toEqual(['SENT_UNKNOWN', 'NOT_FOUND']);
     const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string }[] };
     expect(state.orders.filter((o) => o.clientOrderId === nf.p['client_order_id'])).toHaveLength(0);
@@ -100,17 +110,28 @@ describe('incidents on the simulator', () => {
   }
 
   it('a protection swap whose validation fails keeps the OCO, pauses with PROTECTION_SWAP_FAILED and records the order state', async () => {
-    const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
+    const t = await startTrading({
+      extra: {
+        engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 },
+      },
+    });
     stop = t.stopAll;
     await post(`${t.sim.admin}/admin/faults`, { kind: 'reject', route: 'POST /api/v3/order/test', code: -1013, msg: 'Filter failure: TRAILING_DELTA' });
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string; take_profit_price: string };
     await post(`${t.sim.admin}/admin/market`, { paused: true });
     // Into profit, short of the take-profit: the engine wants the trailing stop.
-    const avg = Number((JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price);
+    const avg = Number(
+      (JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price,
+    );
     await post(`${t.sim.admin}/admin/price`, { symbol: pp.symbol, price: (avg * 1.004).toFixed(2) });
     await waitFor('PROTECTION_SWAP_FAILED', () => reasons(t).includes('PROTECTION_SWAP_FAILED') && t.sup.modeState.mode === 'PAUSE', 15_000, 50);
-    const ev = await waitFor('the swap record', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND reason_code = 'PROTECTION_SWAP_FAILED'")[0], 5000, 50);
+    const ev = await waitFor(
+      'the swap record',
+      () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND reason_code = 'PROTECTION_SWAP_FAILED'")[0],
+      5000,
+      50,
+    );
     expect(JSON.parse(ev.payload)).toMatchObject({ ok: false, step: 'validate', kept: pp.list_client_order_id, order_state: 'OCO active' });
     const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { lists: { listClientOrderId: string; status: string }[] };
     expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('EXECUTING');
@@ -118,16 +139,30 @@ describe('incidents on the simulator', () => {
 
   for (const c of [
     { name: 'its validation throttled (429)', fault: { kind: 'rate_limit_429', route: 'POST /api/v3/order/test', once: true }, step: 'validate' },
-    { name: 'its cancel answered 503 without executing (unknown, the list still executing)', fault: { kind: 'http_5xx', status: 503, execute: false, route: 'DELETE /api/v3/orderList', once: true }, step: 'cancel' },
+    {
+      name: 'its cancel answered 503 without executing (unknown, the list still executing)',
+      fault: { kind: 'http_5xx', status: 503, execute: false, route: 'DELETE /api/v3/orderList', once: true },
+      step: 'cancel',
+    },
   ]) {
     it(`a swap step that changed nothing at the venue (${c.name}) is deferred, not failed: no PAUSE, the OCO stands, the swap completes on a later try`, async () => {
       const { t, pp } = await swapWithFault(c.fault);
-      const deferred = await waitFor('the deferred swap', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.deferred') = 1")[0], 15_000, 50);
+      const deferred = await waitFor(
+        'the deferred swap',
+        () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.deferred') = 1")[0],
+        15_000,
+        50,
+      );
       expect(JSON.parse(deferred.payload)).toMatchObject({ ok: false, deferred: true, step: c.step, kept: pp.list_client_order_id });
       expect(deferred.reason_code).toBeNull();
       const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { lists: { listClientOrderId: string; status: string }[] };
       expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('EXECUTING');
-      const swapped = await waitFor('the swap on a later try', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.ok') = 1")[0], 30_000, 100);
+      const swapped = await waitFor(
+        'the swap on a later try',
+        () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.ok') = 1")[0],
+        30_000,
+        100,
+      );
       expect((JSON.parse(swapped.payload) as { to: string }).to).toBe('TRAILING');
       expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'PROTECTION_SWAP_FAILED'")).toHaveLength(0);
     }, 90_000);
@@ -136,11 +171,19 @@ describe('incidents on the simulator', () => {
   it('a swap whose trailing stop is acknowledged but not yet visible to GET /order completes on the acknowledgement: no second protection, no PAUSE', async () => {
     // The venue's read side lags: an order younger than 3 s is -2013 to GET /order.
     const { t } = await swapWithFault({ kind: 'query_not_found', ms: 3000 });
-    const swapped = await waitFor('swap', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.ok') = 1")[0], 15_000, 50);
+    const swapped = await waitFor(
+      'swap',
+      () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.ok') = 1")[0],
+      15_000,
+      50,
+    );
     const sw = JSON.parse(swapped.payload) as { to: string; client_order_id: string };
     expect(sw.to).toBe('TRAILING');
     await new Promise((r) => setTimeout(r, 1500));
-    const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string; status: string; side: string }[]; lists: { listClientOrderId: string; status: string }[] };
+    const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as {
+      orders: { clientOrderId: string; status: string; side: string }[];
+      lists: { listClientOrderId: string; status: string }[];
+    };
     // Exactly one protection stands: the trailing stop; no fresh OCO beside it.
     expect(state.lists.filter((l) => l.status === 'EXECUTING')).toEqual([]);
     expect(state.orders.filter((o) => o.side === 'SELL' && o.status === 'NEW').map((o) => o.clientOrderId)).toEqual([sw.client_order_id]);
@@ -148,18 +191,32 @@ describe('incidents on the simulator', () => {
   }, 60_000);
 
   it('a position in profit swaps its OCO for a trailing stop: validated first, the gap measured, the trailing stop verified at the venue', async () => {
-    const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
+    const t = await startTrading({
+      extra: {
+        engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 },
+      },
+    });
     stop = t.stopAll;
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
     await post(`${t.sim.admin}/admin/market`, { paused: true });
-    const avg = Number((JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price);
+    const avg = Number(
+      (JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price,
+    );
     await post(`${t.sim.admin}/admin/price`, { symbol: pp.symbol, price: (avg * 1.004).toFixed(2) });
-    const swapped = await waitFor('swap', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.ok') = 1")[0], 15_000, 50);
+    const swapped = await waitFor(
+      'swap',
+      () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.ok') = 1")[0],
+      15_000,
+      50,
+    );
     const sw = JSON.parse(swapped.payload) as { to: string; unprotected_ms: number; client_order_id: string };
     expect(sw.to).toBe('TRAILING');
     expect(sw.unprotected_ms).toBeGreaterThanOrEqual(0);
-    const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string; status: string; type: string }[]; lists: { listClientOrderId: string; status: string }[] };
+    const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as {
+      orders: { clientOrderId: string; status: string; type: string }[];
+      lists: { listClientOrderId: string; status: string }[];
+    };
     expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('ALL_DONE');
     expect(state.orders.find((o) => o.clientOrderId === sw.client_order_id)).toMatchObject({ status: 'NEW', type: 'STOP_LOSS' });
     expect(t.sup.modeState.reasons.map((r) => r.code)).not.toContain('PROTECTION_SWAP_FAILED');
@@ -167,17 +224,40 @@ describe('incidents on the simulator', () => {
 
   /** A position in profit, protected by an OCO, with `fault` set on the trailing stop's placement. */
   async function swapWith(fault: Record<string, unknown>) {
-    const t = await startTrading({ extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100, not_found_after_ms: 1000, not_found_min_queries: 2 } } });
+    const t = await startTrading({
+      extra: {
+        engine: {
+          trailing_activate_bps: 1,
+          cycle_interval_ms: 100,
+          reconcile_interval_ms: 1000,
+          manage_only_stable_ms: 300,
+          intent_query_interval_ms: 100,
+          not_found_after_ms: 1000,
+          not_found_min_queries: 2,
+        },
+      },
+    });
     stop = t.stopAll;
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
     await post(`${t.sim.admin}/admin/faults`, { route: 'POST /api/v3/order', once: true, ...fault });
     await post(`${t.sim.admin}/admin/market`, { paused: true });
-    const avg = Number((JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price);
+    const avg = Number(
+      (JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price,
+    );
     await post(`${t.sim.admin}/admin/price`, { symbol: pp.symbol, price: (avg * 1.004).toFixed(2) });
-    const trailing = await waitFor('the trailing stop intent', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.replaces') = ?", pp.list_client_order_id)[0], 15_000, 50);
+    const trailing = await waitFor(
+      'the trailing stop intent',
+      () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.replaces') = ?", pp.list_client_order_id)[0],
+      15_000,
+      50,
+    );
     const coid = (JSON.parse(trailing.payload) as { client_order_id: string }).client_order_id;
-    const venueState = async () => (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string; status: string; type: string }[]; lists: { listClientOrderId: string; status: string }[] };
+    const venueState = async () =>
+      (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as {
+        orders: { clientOrderId: string; status: string; type: string }[];
+        lists: { listClientOrderId: string; status: string }[];
+      };
     return { t, pp, trailing, coid, venueState };
   }
 
@@ -185,7 +265,11 @@ describe('incidents on the simulator', () => {
     const { t, pp, trailing, coid, venueState } = await swapWith({ kind: 'drop_response_after_execute' });
     const swapped = await waitFor('the swap completed by query', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED'")[0], 15_000, 50);
     expect(JSON.parse(swapped.payload)).toMatchObject({ ok: true, to: 'TRAILING', resolved_by: 'query_order', client_order_id: coid });
-    expect(t.q<{ to_state: string }>('SELECT to_state FROM intent_transitions WHERE order_intent_id = ? ORDER BY seq', trailing.order_intent_id).map((r) => r.to_state)).toEqual(['SENT_UNKNOWN', 'CONFIRMED']);
+    expect(
+      t
+        .q<{ to_state: string }>('SELECT to_state FROM intent_transitions WHERE order_intent_id = ? ORDER BY seq', trailing.order_intent_id)
+        .map((r) => r.to_state),
+    ).toEqual(['SENT_UNKNOWN', 'CONFIRMED']);
     const state = await venueState();
     expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('ALL_DONE');
     expect(state.orders.filter((o) => o.clientOrderId === coid)).toMatchObject([{ status: 'NEW', type: 'STOP_LOSS' }]);
@@ -211,7 +295,12 @@ describe('incidents on the simulator', () => {
   it('a symbol whose exchangeInfo does not allow trailing stops keeps its OCO in profit: no swap is attempted', async () => {
     const sim = await startVenue();
     sim.exchange.symbols.get('BTCUSDT')!.allowTrailingStop = false;
-    const t = await startTrading({ sim, extra: { engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
+    const t = await startTrading({
+      sim,
+      extra: {
+        engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 },
+      },
+    });
     stop = async () => {
       await t.stopAll();
       await sim.close();
@@ -219,7 +308,9 @@ describe('incidents on the simulator', () => {
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
     await post(`${t.sim.admin}/admin/market`, { paused: true });
-    const avg = Number((JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price);
+    const avg = Number(
+      (JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'POSITION_UPDATED' ORDER BY seq DESC")[0]!.payload) as { avg_price: string }).avg_price,
+    );
     await post(`${t.sim.admin}/admin/price`, { symbol: pp.symbol, price: (avg * 1.004).toFixed(2) });
     // The same move swaps within a second where trailing stops are allowed (test above); here 30
     // management passes later nothing was validated, cancelled or placed.
@@ -235,20 +326,41 @@ describe('incidents on the simulator', () => {
     // The model answers after 3.5 s, within the gate's 4 s timeout but beyond the 1 s stage bound.
     const reviewer = await startReviewer({ apiKey: AI_KEY });
     await post(`${reviewer.adminUrl}/admin/mode`, { mode: 'slow', delay_ms: 3500 });
-    const t = await startTrading({ reviewer, extra: { aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 4000 }, engine: { stage_stuck_ms: 1000, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
+    const t = await startTrading({
+      reviewer,
+      extra: {
+        aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 4000 },
+        engine: { stage_stuck_ms: 1000, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 },
+      },
+    });
     stop = async () => {
       await t.stopAll();
       await reviewer.close();
     };
     await waitFor('LOOP_STUCK', () => reasons(t).includes('LOOP_STUCK') && t.sup.modeState.mode === 'PAUSE', 30_000, 50);
-    const raised = await waitFor('the raise audited', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'LOOP_STUCK'")[0], 5000, 50);
+    const raised = await waitFor(
+      'the raise audited',
+      () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'LOOP_STUCK'")[0],
+      5000,
+      50,
+    );
     expect(JSON.parse(raised.payload)).toMatchObject({ detail: { stage: 'AIGATE_CALL', bound_ms: 1000 } });
     // Progress clears it: the slow answer arrives and the stage moves on.
     await waitFor('LOOP_STUCK cleared', () => !reasons(t).includes('LOOP_STUCK'), 10_000, 50);
   }, 60_000);
 
   it('reconcile drift beyond tolerance (position larger than the balance) is BAD: DRIFT_LIMIT_EXCEEDED, PAUSE, diff recorded', async () => {
-    const t = await startTrading({ extra: { engine: { reconcile_tolerance_steps: 0, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 } } });
+    const t = await startTrading({
+      extra: {
+        engine: {
+          reconcile_tolerance_steps: 0,
+          cycle_interval_ms: 100,
+          reconcile_interval_ms: 1000,
+          manage_only_stable_ms: 300,
+          intent_query_interval_ms: 100,
+        },
+      },
+    });
     stop = t.stopAll;
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const sym = (JSON.parse(placed.payload) as { symbol: string }).symbol;
@@ -256,7 +368,12 @@ describe('incidents on the simulator', () => {
     await post(`${t.sim.admin}/admin/balance`, { apiKey: SIM_KEY.apiKey, asset: sym.replace('USDT', ''), free: '0' });
     await waitFor('DRIFT_LIMIT_EXCEEDED', () => reasons(t).includes('DRIFT_LIMIT_EXCEEDED') && t.sup.modeState.mode === 'PAUSE', 10_000, 50);
     // The reason reaches the supervisor before the bulk audit rows are committed: wait for them.
-    const diff = await waitFor('the diff row', () => t.q<{ kind: string; detail: string }>("SELECT * FROM reconcile_diffs WHERE kind = 'POSITION_EXCEEDS_BALANCE'")[0], 5000, 50);
+    const diff = await waitFor(
+      'the diff row',
+      () => t.q<{ kind: string; detail: string }>("SELECT * FROM reconcile_diffs WHERE kind = 'POSITION_EXCEEDS_BALANCE'")[0],
+      5000,
+      50,
+    );
     expect(JSON.parse(diff.detail)).toMatchObject({ balance: expect.any(String), position: expect.any(String), tolerance: '0' });
     await waitFor('a BAD reconcile run', () => t.q<{ drift: string }>("SELECT drift FROM reconcile_runs WHERE drift = 'BAD'").length > 0, 5000, 50);
   }, 60_000);
@@ -264,17 +381,37 @@ describe('incidents on the simulator', () => {
   it('excessive churn: re-quotes of a resting entry stop at the cancel-replace limit, which degrades the system', async () => {
     const t = await startTrading({
       extra: {
-        strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 400, entry_offset_bps: 80, max_requotes: 5 },
+        strategy: {
+          bar_ms: 200,
+          lookback_bars: 5,
+          vol_bars: 5,
+          hold_bars: 30,
+          stop_vol_mult: '2',
+          take_profit_r: '2',
+          win_rate_prior: '0.5',
+          min_stop_bps: 120,
+          cooldown_ms: 500,
+          entry_ttl_ms: 400,
+          entry_offset_bps: 80,
+          max_requotes: 5,
+        },
         risk: { churn_limit_10s: 50, churn_limit_60s: 200, cancel_replace_limit_10s: 2, cancel_replace_limit_60s: 10 },
       },
     });
     stop = t.stopAll;
     await waitFor('RISK_CANCEL_REPLACE_LIMIT_HIT', () => reasons(t).includes('RISK_CANCEL_REPLACE_LIMIT_HIT'), 30_000, 50);
     await waitFor('DEGRADE', () => t.sup.modeState.mode !== 'NORMAL', 5000, 20);
-    const entries = await waitFor('the entry intents', () => {
-      const rows = t.q<Ev & { decision_id: string }>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' ORDER BY seq");
-      return rows.length >= 3 ? rows : null;
-    }, 5000, 50);
+    const entries = await waitFor(
+      'the entry intents',
+      () => {
+        const rows = t.q<Ev & { decision_id: string }>(
+          "SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' ORDER BY seq",
+        );
+        return rows.length >= 3 ? rows : null;
+      },
+      5000,
+      50,
+    );
     // The first entry and its two re-quotes, all for the one reviewed decision, never above its price.
     const first = entries.filter((e) => e.decision_id === entries[0]!.decision_id);
     expect(first).toHaveLength(3);
@@ -286,18 +423,51 @@ describe('incidents on the simulator', () => {
   }, 60_000);
 
   it('protection refused protect_attempts_max times: CLOSE_SAFELY is raised with its exit plan, the position is sold at market, PAUSE until the operator', async () => {
-    const t = await startTrading({ extra: { engine: { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100, protect_attempts_max: 2, trailing_enabled: false } } });
+    const t = await startTrading({
+      extra: {
+        engine: {
+          cycle_interval_ms: 100,
+          reconcile_interval_ms: 1000,
+          manage_only_stable_ms: 300,
+          intent_query_interval_ms: 100,
+          protect_attempts_max: 2,
+          trailing_enabled: false,
+        },
+      },
+    });
     stop = t.stopAll;
     // Every OCO refused (not a filter failure: no quarantine), from the first one on.
-    await post(`${t.sim.admin}/admin/faults`, { kind: 'reject', route: 'POST /api/v3/orderList/oco', code: -2010, msg: 'Account has insufficient balance for requested action.' });
-    const raised = await waitFor('CLOSE_SAFELY', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'CLOSE_SAFELY'")[0], 40_000, 50);
-    const detail = (JSON.parse(raised.payload) as { detail: { symbol: string; why: string; plan: { side: string; type: string; quantity: string; client_order_id: string } } }).detail;
+    await post(`${t.sim.admin}/admin/faults`, {
+      kind: 'reject',
+      route: 'POST /api/v3/orderList/oco',
+      code: -2010,
+      msg: 'Account has insufficient balance for requested action.',
+    });
+    const raised = await waitFor(
+      'CLOSE_SAFELY',
+      () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'CLOSE_SAFELY'")[0],
+      40_000,
+      50,
+    );
+    const detail = (
+      JSON.parse(raised.payload) as { detail: { symbol: string; why: string; plan: { side: string; type: string; quantity: string; client_order_id: string } } }
+    ).detail;
     expect(detail.why).toMatch(/protection failed 2 times/);
     expect(detail.plan).toMatchObject({ side: 'SELL', type: 'MARKET' });
     expect(Number(detail.plan.quantity)).toBeGreaterThan(0);
     await waitFor('PAUSE', () => t.sup.modeState.mode === 'PAUSE' && reasons(t).includes('CLOSE_SAFELY'), 5000, 20);
-    const state = async () => ((await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string; status: string; side: string; type: string; executedQty: string }[] }).orders;
-    const exit = await waitFor('the exit filled at the venue', async () => (await state()).find((o) => o.clientOrderId === detail.plan.client_order_id && o.status === 'FILLED'), 10_000, 50);
+    const state = async () =>
+      (
+        (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as {
+          orders: { clientOrderId: string; status: string; side: string; type: string; executedQty: string }[];
+        }
+      ).orders;
+    const exit = await waitFor(
+      'the exit filled at the venue',
+      async () => (await state()).find((o) => o.clientOrderId === detail.plan.client_order_id && o.status === 'FILLED'),
+      10_000,
+      50,
+    );
     expect(exit).toMatchObject({ side: 'SELL', type: 'MARKET', executedQty: expect.stringMatching(/^0\.000/) });
     expect(Number(exit.executedQty)).toBeCloseTo(Number(detail.plan.quantity), 8);
     // The reason is the operator's to clear: still there after the position is gone.
@@ -319,18 +489,48 @@ describe('incidents on the simulator', () => {
   it('the kill switch cancels a resting entry at the next management pass: nothing that adds risk rests on the venue in PAUSE', async () => {
     // Entries rest 80 bps under the ask with a TTL far beyond the test: only the halt can end them.
     const t = await startTrading({
-      extra: { strategy: { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 600_000, entry_offset_bps: 80, max_requotes: 0 } },
+      extra: {
+        strategy: {
+          bar_ms: 200,
+          lookback_bars: 5,
+          vol_bars: 5,
+          hold_bars: 30,
+          stop_vol_mult: '2',
+          take_profit_r: '2',
+          win_rate_prior: '0.5',
+          min_stop_bps: 120,
+          cooldown_ms: 500,
+          entry_ttl_ms: 600_000,
+          entry_offset_bps: 80,
+          max_requotes: 0,
+        },
+      },
     });
     stop = t.stopAll;
-    const working = await waitFor('a resting entry', () => t.q<{ client_order_id: string }>("SELECT client_order_id FROM orders WHERE client_order_id LIKE 'vge%' AND status = 'NEW'")[0], 40_000, 50);
+    const working = await waitFor(
+      'a resting entry',
+      () => t.q<{ client_order_id: string }>("SELECT client_order_id FROM orders WHERE client_order_id LIKE 'vge%' AND status = 'NEW'")[0],
+      40_000,
+      50,
+    );
     writeFileSync(join(t.varDir, 'KILL'), 'operator stop\n');
     await waitFor('KILL_SWITCH_ACTIVE', () => reasons(t).includes('KILL_SWITCH_ACTIVE') && t.sup.modeState.mode === 'PAUSE', 5000, 20);
-    const venueStatus = async () => ((await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string; status: string }[] }).orders.find((o) => o.clientOrderId === working.client_order_id)?.status;
+    const venueStatus = async () =>
+      ((await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string; status: string }[] }).orders.find(
+        (o) => o.clientOrderId === working.client_order_id,
+      )?.status;
     await waitFor('the entry cancelled at the venue', async () => (await venueStatus()) === 'CANCELED', 10_000, 50);
-    const cancel = await waitFor('the CANCEL intent', () => t.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'CANCEL'")[0], 5000, 50);
+    const cancel = await waitFor(
+      'the CANCEL intent',
+      () => t.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'CANCEL'")[0],
+      5000,
+      50,
+    );
     expect(JSON.parse(cancel.payload)).toMatchObject({ why: 'halt', target: working.client_order_id });
     // And no entry order of ours is left working at the venue.
-    const open = ((await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string; status: string }[] }).orders.filter((o) => o.clientOrderId.startsWith('vge') && (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED'));
+    const open = ((await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string; status: string }[] }).orders.filter(
+      (o) => o.clientOrderId.startsWith('vge') && (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED'),
+    );
     expect(open).toEqual([]);
   }, 90_000);
 
@@ -344,8 +544,18 @@ describe('incidents on the simulator', () => {
       await sim.close();
     };
     await waitFor('NORMAL', () => t.sup.modeState.mode === 'NORMAL' || reasons(t).includes('SYMBOL_NOT_TRADING'), 15_000, 50);
-    await waitFor('rules say HALT', async () => (await t.sup.hosts.engine.request('entry_check', { symbol: 'BTCUSDT' })).blocked_by.includes('SYMBOL_QUARANTINED'), 15_000, 100);
-    await waitFor('an ETH entry', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.symbol') = 'ETHUSDT'").length > 0, 40_000, 100);
+    await waitFor(
+      'rules say HALT',
+      async () => (await t.sup.hosts.engine.request('entry_check', { symbol: 'BTCUSDT' })).blocked_by.includes('SYMBOL_QUARANTINED'),
+      15_000,
+      100,
+    );
+    await waitFor(
+      'an ETH entry',
+      () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.symbol') = 'ETHUSDT'").length > 0,
+      40_000,
+      100,
+    );
     expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.symbol') = 'BTCUSDT'")).toHaveLength(0);
   }, 90_000);
 });

@@ -25,19 +25,37 @@ describe('symbol quarantine on the simulator', () => {
       extra: {
         // The harness's engine timings, with room for the rejected protection attempts before
         // CLOSE_SAFELY; a clean window longer than the engine's next protection attempt.
-        engine: { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100, not_found_after_ms: 1000, not_found_min_queries: 2, protect_attempts_max: 10 },
+        engine: {
+          cycle_interval_ms: 100,
+          reconcile_interval_ms: 1000,
+          manage_only_stable_ms: 300,
+          intent_query_interval_ms: 100,
+          not_found_after_ms: 1000,
+          not_found_min_queries: 2,
+          protect_attempts_max: 10,
+        },
         exchange: { quarantine_clear_ms: CLEAR_MS },
       },
     });
     stop = t.stopAll;
     // Every OCO is refused by a filter until the fault is removed: the filled entry cannot be protected.
     await post(`${t.sim.admin}/admin/faults`, { kind: 'reject', route: 'POST /api/v3/orderList/oco', code: -1013, msg: 'Filter failure: PRICE_FILTER' });
-    const raised = await waitFor('SYMBOL_QUARANTINED', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'SYMBOL_QUARANTINED' ORDER BY seq")[0], 60_000, 100);
+    const raised = await waitFor(
+      'SYMBOL_QUARANTINED',
+      () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'SYMBOL_QUARANTINED' ORDER BY seq")[0],
+      60_000,
+      100,
+    );
     expect(JSON.parse(raised.payload)).toMatchObject({ detail: { symbols: ['BTCUSDT'] } });
     expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")).toHaveLength(0);
     await fetch(`${t.sim.admin}/admin/faults`, { method: 'DELETE' });
     // The engine knows: entries on the symbol are blocked.
-    await waitFor('entries blocked', async () => (await t.sup.hosts.engine.request('entry_check', { symbol: 'BTCUSDT' })).blocked_by.includes('SYMBOL_QUARANTINED'), 5000, 50);
+    await waitFor(
+      'entries blocked',
+      async () => (await t.sup.hosts.engine.request('entry_check', { symbol: 'BTCUSDT' })).blocked_by.includes('SYMBOL_QUARANTINED'),
+      5000,
+      50,
+    );
 
     // Protection (or, if the price has run through the stop, the exit) reaches the venue while quarantined.
     const managed = await waitFor(
@@ -51,7 +69,10 @@ describe('symbol quarantine on the simulator', () => {
       100,
     );
     const m = JSON.parse(managed.payload) as { list_client_order_id?: string; client_order_id?: string };
-    const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string; side: string }[]; lists: { listClientOrderId: string; status: string }[] };
+    const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as {
+      orders: { clientOrderId: string; side: string }[];
+      lists: { listClientOrderId: string; status: string }[];
+    };
     if (managed.event_type === 'PROTECTION_PLACED') {
       expect(orderRole(m.list_client_order_id!)).toBe('list');
       expect(state.lists.find((l) => l.listClientOrderId === m.list_client_order_id)).toBeDefined();
@@ -63,7 +84,12 @@ describe('symbol quarantine on the simulator', () => {
     expect(lifted.filter((e) => e.seq < managed.seq)).toHaveLength(0);
 
     // No rejection since: lifted one clean window later, on rules reloaded TRADING, and audited.
-    const lift = await waitFor('SYMBOL_QUARANTINE_LIFTED', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'SYMBOL_QUARANTINE_LIFTED'")[0], CLEAR_MS + 20_000, 100);
+    const lift = await waitFor(
+      'SYMBOL_QUARANTINE_LIFTED',
+      () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'SYMBOL_QUARANTINE_LIFTED'")[0],
+      CLEAR_MS + 20_000,
+      100,
+    );
     expect(JSON.parse(lift.payload)).toMatchObject({
       symbol: 'BTCUSDT',
       cause: { kind: 'FILTER_REJECTS', last_msg: 'Filter failure: PRICE_FILTER' },
@@ -80,6 +106,11 @@ describe('symbol quarantine on the simulator', () => {
     await waitFor('SYMBOL_QUARANTINED cleared', () => !reasons(t).includes('SYMBOL_QUARANTINED'), 5000, 50);
     expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_CLEARED' AND reason_code = 'SYMBOL_QUARANTINED'")).toHaveLength(1);
     // The lift was broadcast: the engine no longer blocks entries on the symbol for quarantine.
-    await waitFor('entries no longer blocked by quarantine', async () => !(await t.sup.hosts.engine.request('entry_check', { symbol: 'BTCUSDT' })).blocked_by.includes('SYMBOL_QUARANTINED'), 5000, 50);
+    await waitFor(
+      'entries no longer blocked by quarantine',
+      async () => !(await t.sup.hosts.engine.request('entry_check', { symbol: 'BTCUSDT' })).blocked_by.includes('SYMBOL_QUARANTINED'),
+      5000,
+      50,
+    );
   }, 150_000);
 });

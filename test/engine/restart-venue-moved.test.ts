@@ -22,7 +22,15 @@ type State = { orders: VenueOrder[]; lists: { listClientOrderId: string; status:
 const venueState = async (sim: ExchangeSim): Promise<State> => (await (await fetch(`${sim.admin}/admin/state`)).json()) as State;
 const post = (url: string, body: unknown) => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
 const reasons = (t: { sup: { modeState: { reasons: readonly { code: ReasonCode }[] } } }) => t.sup.modeState.reasons.map((r) => r.code);
-const ENGINE = { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100, not_found_after_ms: 1000, not_found_min_queries: 2, trailing_enabled: false };
+const ENGINE = {
+  cycle_interval_ms: 100,
+  reconcile_interval_ms: 1000,
+  manage_only_stable_ms: 300,
+  intent_query_interval_ms: 100,
+  not_found_after_ms: 1000,
+  not_found_min_queries: 2,
+  trailing_enabled: false,
+};
 
 async function signed(sim: ExchangeSim, method: string, path: string, params: Record<string, string>): Promise<Record<string, unknown>> {
   const q = new URLSearchParams({ ...params, timestamp: String(Date.now()), recvWindow: '5000' }).toString();
@@ -40,11 +48,19 @@ const baseFree = async (sim: ExchangeSim): Promise<string> => {
 async function protectedThenStopped(engine: Record<string, unknown> = {}) {
   const sim = await startVenue();
   const reviewer: Reviewer = await startReviewer({ apiKey: AI_KEY });
-  cleanup.push(() => sim.close(), () => reviewer.close());
+  cleanup.push(
+    () => sim.close(),
+    () => reviewer.close(),
+  );
   const first = await startTrading({ sim, reviewer, extra: { engine: { ...ENGINE, ...engine } } });
   let running: (() => Promise<void>) | null = first.stopAll;
   cleanup.push(async () => running?.());
-  const placed = await waitFor('protection placed', () => first.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
+  const placed = await waitFor(
+    'protection placed',
+    () => first.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0],
+    30_000,
+    100,
+  );
   const plan = JSON.parse(placed.payload) as { list_client_order_id: string; qty: string; stop_price: string; take_profit_price: string };
   await post(`${sim.admin}/admin/market`, { paused: true });
   const pos = ((await engineDetails(first.sup))['pnl'] as { symbols: { symbol: string; qty: string }[] }).symbols.find((s) => s.symbol === 'BTCUSDT')!;
@@ -66,17 +82,31 @@ const price = (x: number): string => x.toFixed(2);
  * its limit, so the triggered limit sells at once; the take-profit: just above it). Returns the venue
  * state once the list is done, and the base balance then.
  */
-async function legFilledWhileDown(sim: ExchangeSim, plan: { list_client_order_id: string; stop_price: string; take_profit_price: string }, leg: 'stop' | 'take_profit') {
-  await post(`${sim.admin}/admin/price`, { symbol: 'BTCUSDT', price: price(leg === 'stop' ? Number(plan.stop_price) * 0.999 : Number(plan.take_profit_price) * 1.001) });
-  const before = await waitFor('the OCO done at the venue', async () => {
-    const s = await venueState(sim);
-    return s.lists.find((l) => l.listClientOrderId === plan.list_client_order_id)?.status === 'ALL_DONE' ? s : null;
-  }, 5000, 50);
+async function legFilledWhileDown(
+  sim: ExchangeSim,
+  plan: { list_client_order_id: string; stop_price: string; take_profit_price: string },
+  leg: 'stop' | 'take_profit',
+) {
+  await post(`${sim.admin}/admin/price`, {
+    symbol: 'BTCUSDT',
+    price: price(leg === 'stop' ? Number(plan.stop_price) * 0.999 : Number(plan.take_profit_price) * 1.001),
+  });
+  const before = await waitFor(
+    'the OCO done at the venue',
+    async () => {
+      const s = await venueState(sim);
+      return s.lists.find((l) => l.listClientOrderId === plan.list_client_order_id)?.status === 'ALL_DONE' ? s : null;
+    },
+    5000,
+    50,
+  );
   return { before, balanceBefore: await baseFree(sim) };
 }
 /** The symbol's lot step: a position below it is commission dust, not a position (it cannot be sold). */
 const lotStep = async (sim: ExchangeSim): Promise<number> => {
-  const info = (await (await fetch(`${sim.rest}/api/v3/exchangeInfo?symbol=BTCUSDT`)).json()) as { symbols: { filters: { filterType: string; stepSize?: string }[] }[] };
+  const info = (await (await fetch(`${sim.rest}/api/v3/exchangeInfo?symbol=BTCUSDT`)).json()) as {
+    symbols: { filters: { filterType: string; stepSize?: string }[] }[];
+  };
   return Number(info.symbols[0]!.filters.find((f) => f.filterType === 'LOT_SIZE')!.stepSize);
 };
 const botSells = (s: State) => s.orders.filter((o) => o.clientOrderId.startsWith('vg') && o.side === 'SELL');
@@ -85,12 +115,36 @@ describe('restart after the venue moved while the bot was down', () => {
   it('resting entry partly filled while down: the restarted bot cancels the rest and protects exactly the filled part', async () => {
     const sim = await startVenue();
     const reviewer: Reviewer = await startReviewer({ apiKey: AI_KEY });
-    cleanup.push(() => sim.close(), () => reviewer.close());
-    const strategy = { bar_ms: 200, lookback_bars: 5, vol_bars: 5, hold_bars: 30, stop_vol_mult: '2', take_profit_r: '2', win_rate_prior: '0.5', min_stop_bps: 120, cooldown_ms: 500, entry_ttl_ms: 600_000, entry_offset_bps: 80, max_requotes: 0 };
+    cleanup.push(
+      () => sim.close(),
+      () => reviewer.close(),
+    );
+    const strategy = {
+      bar_ms: 200,
+      lookback_bars: 5,
+      vol_bars: 5,
+      hold_bars: 30,
+      stop_vol_mult: '2',
+      take_profit_r: '2',
+      win_rate_prior: '0.5',
+      min_stop_bps: 120,
+      cooldown_ms: 500,
+      entry_ttl_ms: 600_000,
+      entry_offset_bps: 80,
+      max_requotes: 0,
+    };
     const first = await startTrading({ sim, reviewer, extra: { engine: ENGINE, strategy } });
     let running: (() => Promise<void>) | null = first.stopAll;
     cleanup.push(async () => running?.());
-    const entry = await waitFor('a resting entry', () => first.q<{ client_order_id: string; price: string; orig_qty: string }>("SELECT client_order_id, price, orig_qty FROM orders WHERE client_order_id LIKE 'vge%' AND status = 'NEW'")[0], 40_000, 50);
+    const entry = await waitFor(
+      'a resting entry',
+      () =>
+        first.q<{ client_order_id: string; price: string; orig_qty: string }>(
+          "SELECT client_order_id, price, orig_qty FROM orders WHERE client_order_id LIKE 'vge%' AND status = 'NEW'",
+        )[0],
+      40_000,
+      50,
+    );
     await post(`${sim.admin}/admin/market`, { paused: true });
     await first.stopAll();
     running = null;
@@ -98,10 +152,15 @@ describe('restart after the venue moved while the bot was down', () => {
     const part = (Math.floor((Number(entry.orig_qty) / 3) * 100_000) / 100_000).toFixed(5);
     await post(`${sim.admin}/admin/liquidity`, { symbol: 'BTCUSDT', askQty: part, levels: 1 });
     await post(`${sim.admin}/admin/price`, { symbol: 'BTCUSDT', price: price(Number(entry.price) * 0.9995) });
-    const partly = await waitFor('the entry partly filled at the venue', async () => {
-      const o = (await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id) as (VenueOrder & { executedQty: string }) | undefined;
-      return o?.status === 'PARTIALLY_FILLED' ? o : null;
-    }, 5000, 50);
+    const partly = await waitFor(
+      'the entry partly filled at the venue',
+      async () => {
+        const o = (await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id) as (VenueOrder & { executedQty: string }) | undefined;
+        return o?.status === 'PARTIALLY_FILLED' ? o : null;
+      },
+      5000,
+      50,
+    );
     expect(Number(partly.executedQty)).toBeGreaterThan(0);
     // The price back above the entry's limit, then a deep book again: the rest stays unfilled.
     await post(`${sim.admin}/admin/price`, { symbol: 'BTCUSDT', price: price(Number(entry.price) * 1.008) });
@@ -111,12 +170,22 @@ describe('restart after the venue moved while the bot was down', () => {
     const second = await startTrading({ sim, reviewer, varDir: first.varDir, extra: { engine: ENGINE, strategy } });
     cleanup.push(() => second.stopAll());
     await post(`${sim.admin}/admin/market`, { paused: false });
-    await waitFor('the rest cancelled at the venue', async () => (await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id)?.status === 'CANCELED', 20_000, 50);
-    const placed = await waitFor('the filled part protected', () => second.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED' AND run_id = ?", second.runId)[0], 20_000, 50);
+    await waitFor(
+      'the rest cancelled at the venue',
+      async () => (await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id)?.status === 'CANCELED',
+      20_000,
+      50,
+    );
+    const placed = await waitFor(
+      'the filled part protected',
+      () => second.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED' AND run_id = ?", second.runId)[0],
+      20_000,
+      50,
+    );
     const qty = Number((JSON.parse(placed.payload) as { qty: string }).qty);
     expect(qty).toBeGreaterThan(0);
     expect(qty).toBeLessThanOrEqual(Number(partly.executedQty));
-    expect(Number(partly.executedQty) - qty).toBeLessThan(await lotStep(sim) + Number(partly.executedQty) * 0.002);
+    expect(Number(partly.executedQty) - qty).toBeLessThan((await lotStep(sim)) + Number(partly.executedQty) * 0.002);
   }, 120_000);
 
   it('an entry of ours working at the venue that the bot does not remember is cancelled at startup, through a CANCEL intent committed first', async () => {
@@ -124,14 +193,44 @@ describe('restart after the venue moved while the bot was down', () => {
     cleanup.push(() => sim.close());
     // An entry-shaped order of ours far below the market, placed before this bot's audit existed.
     const coid = `vge${'q'.repeat(33)}`;
-    const placed = await signed(sim, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.00100', price: '30000.00', newClientOrderId: coid });
+    const placed = await signed(sim, 'POST', '/api/v3/order', {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: '0.00100',
+      price: '30000.00',
+      newClientOrderId: coid,
+    });
     expect(placed['status']).toBe('NEW');
     const t = await startTrading({ sim, extra: { engine: ENGINE } });
     cleanup.push(() => t.stopAll());
-    await waitFor('the stray cancelled at the venue', async () => (await venueState(sim)).orders.find((o) => o.clientOrderId === coid)?.status === 'CANCELED', 20_000, 50);
-    const intent = await waitFor('its CANCEL intent', () => t.q<{ seq: number; payload: string }>("SELECT seq, payload FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'CANCEL' AND json_extract(payload, '$.target') = ?", coid)[0], 5000, 50);
+    await waitFor(
+      'the stray cancelled at the venue',
+      async () => (await venueState(sim)).orders.find((o) => o.clientOrderId === coid)?.status === 'CANCELED',
+      20_000,
+      50,
+    );
+    const intent = await waitFor(
+      'its CANCEL intent',
+      () =>
+        t.q<{ seq: number; payload: string }>(
+          "SELECT seq, payload FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'CANCEL' AND json_extract(payload, '$.target') = ?",
+          coid,
+        )[0],
+      5000,
+      50,
+    );
     expect(JSON.parse(intent.payload)).toMatchObject({ why: 'stray entry', target: coid });
-    const confirmed = await waitFor('the intent confirmed', () => t.q<{ seq: number }>("SELECT seq FROM events WHERE event_type = 'INTENT_STATE_CHANGED' AND json_extract(payload, '$.to') = 'CONFIRMED' AND json_extract(payload, '$.kind') = 'CANCEL'")[0], 5000, 50);
+    const confirmed = await waitFor(
+      'the intent confirmed',
+      () =>
+        t.q<{ seq: number }>(
+          "SELECT seq FROM events WHERE event_type = 'INTENT_STATE_CHANGED' AND json_extract(payload, '$.to') = 'CONFIRMED' AND json_extract(payload, '$.kind') = 'CANCEL'",
+        )[0],
+      5000,
+      50,
+    );
     expect(confirmed.seq).toBeGreaterThan(intent.seq);
     expect(t.q("SELECT 1 FROM reconcile_diffs WHERE kind = 'STRAY_ENTRY_CANCELLED'").length).toBeGreaterThan(0);
   }, 90_000);
@@ -144,7 +243,10 @@ describe('restart after the venue moved while the bot was down', () => {
     await waitFor('released to NORMAL', () => second.sup.modeState.mode === 'NORMAL', 20_000, 50);
     const pos = ((await engineDetails(second.sup))['pnl'] as { symbols: { symbol: string; qty: string }[] }).symbols.find((s) => s.symbol === 'BTCUSDT')!;
     expect(Number(pos.qty)).toBeLessThan(await lotStep(sim));
-    const exit = second.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'FILL_RECORDED' AND run_id = ? AND json_extract(payload, '$.side') = 'SELL'", second.runId);
+    const exit = second.q<{ payload: string }>(
+      "SELECT payload FROM events WHERE event_type = 'FILL_RECORDED' AND run_id = ? AND json_extract(payload, '$.side') = 'SELL'",
+      second.runId,
+    );
     expect(exit.length).toBeGreaterThan(0);
     expect((JSON.parse(exit[0]!.payload) as { client_order_id: string }).client_order_id).toMatch(/^vg[st]/);
     // A few more cycles: nothing placed for the position that is gone, no coin sold.
@@ -164,7 +266,10 @@ describe('restart after the venue moved while the bot was down', () => {
     const pos = (d['pnl'] as { symbols: { symbol: string; qty: string; realized: string }[] }).symbols.find((s) => s.symbol === 'BTCUSDT')!;
     expect(Number(pos.qty)).toBeLessThan(await lotStep(sim));
     expect(Number(pos.realized)).toBeGreaterThan(0);
-    const exit = second.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'FILL_RECORDED' AND run_id = ? AND json_extract(payload, '$.side') = 'SELL'", second.runId);
+    const exit = second.q<{ payload: string }>(
+      "SELECT payload FROM events WHERE event_type = 'FILL_RECORDED' AND run_id = ? AND json_extract(payload, '$.side') = 'SELL'",
+      second.runId,
+    );
     expect((JSON.parse(exit[0]!.payload) as { client_order_id: string }).client_order_id).toMatch(/^vgt/);
     await new Promise((r) => setTimeout(r, 1500));
     expect(botSells(await venueState(sim))).toHaveLength(botSells(before).length);
@@ -173,14 +278,30 @@ describe('restart after the venue moved while the bot was down', () => {
 
   it('coin sold by hand while down, policy pause: PAUSE_NEEDS_MANUAL with the inventory, and the bot places nothing on the symbol', async () => {
     const { sim, plan, restart } = await protectedThenStopped();
-    const sold = await signed(sim, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.00100', newClientOrderId: 'operator-by-hand-1' });
+    const sold = await signed(sim, 'POST', '/api/v3/order', {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      type: 'MARKET',
+      quantity: '0.00100',
+      newClientOrderId: 'operator-by-hand-1',
+    });
     expect(sold['status']).toBe('FILLED');
     const before = await venueState(sim);
 
     const second = await restart();
     await waitFor('PAUSE_NEEDS_MANUAL', () => reasons(second).includes('PAUSE_NEEDS_MANUAL') && second.sup.modeState.mode === 'PAUSE', 20_000, 50);
-    const diff = await waitFor('the diff row', () => second.q<{ kind: string; detail: string }>("SELECT * FROM reconcile_diffs WHERE kind = 'POSITION_SOLD_OUTSIDE'")[0], 5000, 50);
-    const inv = JSON.parse(diff.detail) as { why: string; foreign_sold: string; foreign_trades: { side: string }[]; state: { position_qty: string; protection: { id: string } | null } };
+    const diff = await waitFor(
+      'the diff row',
+      () => second.q<{ kind: string; detail: string }>("SELECT * FROM reconcile_diffs WHERE kind = 'POSITION_SOLD_OUTSIDE'")[0],
+      5000,
+      50,
+    );
+    const inv = JSON.parse(diff.detail) as {
+      why: string;
+      foreign_sold: string;
+      foreign_trades: { side: string }[];
+      state: { position_qty: string; protection: { id: string } | null };
+    };
     expect(inv.why).toBe('SOLD_BY_OTHERS');
     expect(Number(inv.foreign_sold)).toBeCloseTo(0.001, 8);
     expect(inv.foreign_trades.every((t) => t.side === 'SELL')).toBe(true);
@@ -196,13 +317,29 @@ describe('restart after the venue moved while the bot was down', () => {
   it('coin sold by hand while down, policy adopt: the position shrinks to what is left, protection larger than it is cancelled', async () => {
     const { sim, plan, position, restart } = await protectedThenStopped({ manual_change_policy: 'adopt' });
     // More than the bot's position: the adopted position is zero and its OCO must not sell on.
-    const sold = await signed(sim, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: (Math.ceil(Number(position) * 100_000) / 100_000 + 0.00001).toFixed(5), newClientOrderId: 'operator-by-hand-2' });
+    const sold = await signed(sim, 'POST', '/api/v3/order', {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      type: 'MARKET',
+      quantity: (Math.ceil(Number(position) * 100_000) / 100_000 + 0.00001).toFixed(5),
+      newClientOrderId: 'operator-by-hand-2',
+    });
     expect(sold['status']).toBe('FILLED');
 
     const second = await restart();
-    const diff = await waitFor('the adoption', () => second.q<{ kind: string; detail: string }>("SELECT * FROM reconcile_diffs WHERE kind = 'POSITION_ADOPTED_FROM_VENUE'")[0], 20_000, 50);
+    const diff = await waitFor(
+      'the adoption',
+      () => second.q<{ kind: string; detail: string }>("SELECT * FROM reconcile_diffs WHERE kind = 'POSITION_ADOPTED_FROM_VENUE'")[0],
+      20_000,
+      50,
+    );
     expect((JSON.parse(diff.detail) as { adopted_qty: string }).adopted_qty).toBe('0');
-    await waitFor('the OCO cancelled at the venue', async () => (await venueState(sim)).lists.find((l) => l.listClientOrderId === plan.list_client_order_id)?.status === 'ALL_DONE', 10_000, 50);
+    await waitFor(
+      'the OCO cancelled at the venue',
+      async () => (await venueState(sim)).lists.find((l) => l.listClientOrderId === plan.list_client_order_id)?.status === 'ALL_DONE',
+      10_000,
+      50,
+    );
     const legs = (await venueState(sim)).orders.filter((o) => o.clientOrderId.slice(3) === plan.list_client_order_id.slice(3));
     expect(legs.map((o) => o.status).sort()).toEqual(['CANCELED', 'CANCELED']);
     await waitFor('released to NORMAL', () => second.sup.modeState.mode === 'NORMAL', 20_000, 50);

@@ -17,15 +17,25 @@ describe('engine restart', () => {
   it('stopped with an OCO-protected position, restarts and rebuilds it from the audit and REST: adopted, no duplicate order', async () => {
     const sim = await startVenue();
     const reviewer: Reviewer = await startReviewer({ apiKey: AI_KEY });
-    cleanup.push(() => sim.close(), () => reviewer.close());
+    cleanup.push(
+      () => sim.close(),
+      () => reviewer.close(),
+    );
     const first = await startTrading({ sim, reviewer });
     let running: (() => Promise<void>) | null = first.stopAll;
     cleanup.push(async () => running?.());
-    const placed = await waitFor('protection placed', () => first.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
+    const placed = await waitFor(
+      'protection placed',
+      () => first.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0],
+      30_000,
+      100,
+    );
     const list = (JSON.parse(placed.payload) as { list_client_order_id: string }).list_client_order_id;
     // Freeze the market so the protection neither fills nor triggers while the bot is down.
     await fetch(`${sim.admin}/admin/market`, { method: 'POST', body: JSON.stringify({ paused: true }) });
-    const posBefore = ((await engineDetails(first.sup))['pnl'] as { symbols: { symbol: string; qty: string; avg_price: string }[] }).symbols.find((s) => s.symbol === 'BTCUSDT')!;
+    const posBefore = ((await engineDetails(first.sup))['pnl'] as { symbols: { symbol: string; qty: string; avg_price: string }[] }).symbols.find(
+      (s) => s.symbol === 'BTCUSDT',
+    )!;
     await first.stopAll();
     running = null;
     const before = await venueState(sim);

@@ -13,11 +13,22 @@ afterEach(async () => {
 });
 
 type Bal = { asset: string; free: string; locked: string };
-const usdt = async (s: ExchangeSim): Promise<Bal> => ((await signed(s, 'GET', '/api/v3/account', {})).body['balances'] as Bal[]).find((b) => b.asset === 'USDT')!;
+const usdt = async (s: ExchangeSim): Promise<Bal> =>
+  ((await signed(s, 'GET', '/api/v3/account', {})).body['balances'] as Bal[]).find((b) => b.asset === 'USDT')!;
 const status = async (s: ExchangeSim, cid: string) => (await signed(s, 'GET', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: cid })).body;
-const rest = (s: ExchangeSim, cid: string, price = '60000', qty = '0.001') => signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: qty, price, newClientOrderId: cid });
+const rest = (s: ExchangeSim, cid: string, price = '60000', qty = '0.001') =>
+  signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: qty, price, newClientOrderId: cid });
 const replace = (s: ExchangeSim, p: Record<string, string>) =>
-  signed(s, 'POST', '/api/v3/order/cancelReplace', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.002', price: '60100', cancelReplaceMode: 'STOP_ON_FAILURE', ...p });
+  signed(s, 'POST', '/api/v3/order/cancelReplace', {
+    symbol: 'BTCUSDT',
+    side: 'BUY',
+    type: 'LIMIT',
+    timeInForce: 'GTC',
+    quantity: '0.002',
+    price: '60100',
+    cancelReplaceMode: 'STOP_ON_FAILURE',
+    ...p,
+  });
 
 async function up(): Promise<ExchangeSim> {
   sim = await startSim();
@@ -38,7 +49,18 @@ describe('exchange-sim cancelReplace', () => {
     expect(r.body).toMatchObject({
       cancelResult: 'SUCCESS',
       newOrderResult: 'SUCCESS',
-      cancelResponse: { symbol: 'BTCUSDT', origClientOrderId: 'old1', clientOrderId: 'cxl1', orderListId: -1, status: 'CANCELED', type: 'LIMIT', side: 'BUY', price: '60000.00000000', origQty: '0.00100000', executedQty: '0.00000000' },
+      cancelResponse: {
+        symbol: 'BTCUSDT',
+        origClientOrderId: 'old1',
+        clientOrderId: 'cxl1',
+        orderListId: -1,
+        status: 'CANCELED',
+        type: 'LIMIT',
+        side: 'BUY',
+        price: '60000.00000000',
+        origQty: '0.00100000',
+        executedQty: '0.00000000',
+      },
       newOrderResponse: { symbol: 'BTCUSDT', clientOrderId: 'new1', status: 'NEW', price: '60100.00000000', origQty: '0.00200000', fills: [] },
     });
     expect(typeof (r.body['cancelResponse'] as Record<string, unknown>)['transactTime']).toBe('number');
@@ -76,8 +98,23 @@ describe('exchange-sim cancelReplace', () => {
     const s = await up();
     const r = await replace(s, { cancelReplaceMode: 'ALLOW_FAILURE', cancelOrigClientOrderId: 'nosuch', newClientOrderId: 'new3', newOrderRespType: 'ACK' });
     expect(r.status).toBe(409);
-    expect(r.body).toMatchObject({ code: -2021, msg: 'Order cancel-replace partially failed.', data: { cancelResult: 'FAILURE', newOrderResult: 'SUCCESS', cancelResponse: { code: -2011, msg: 'Unknown order sent.' }, newOrderResponse: { clientOrderId: 'new3', orderListId: -1 } } });
-    expect(Object.keys((r.body['data'] as Record<string, Record<string, unknown>>)['newOrderResponse']!).sort()).toEqual(['clientOrderId', 'orderId', 'orderListId', 'symbol', 'transactTime']);
+    expect(r.body).toMatchObject({
+      code: -2021,
+      msg: 'Order cancel-replace partially failed.',
+      data: {
+        cancelResult: 'FAILURE',
+        newOrderResult: 'SUCCESS',
+        cancelResponse: { code: -2011, msg: 'Unknown order sent.' },
+        newOrderResponse: { clientOrderId: 'new3', orderListId: -1 },
+      },
+    });
+    expect(Object.keys((r.body['data'] as Record<string, Record<string, unknown>>)['newOrderResponse']!).sort()).toEqual([
+      'clientOrderId',
+      'orderId',
+      'orderListId',
+      'symbol',
+      'transactTime',
+    ]);
     expect(await status(s, 'new3')).toMatchObject({ status: 'NEW' });
   });
 
@@ -86,7 +123,15 @@ describe('exchange-sim cancelReplace', () => {
     await rest(s, 'old4');
     const r = await replace(s, { type: 'LIMIT_MAKER', price: '65000', cancelOrigClientOrderId: 'old4', newClientOrderId: 'new4' });
     expect(r.status).toBe(409);
-    expect(r.body).toMatchObject({ code: -2021, data: { cancelResult: 'SUCCESS', newOrderResult: 'FAILURE', cancelResponse: { origClientOrderId: 'old4', status: 'CANCELED' }, newOrderResponse: { code: -2010, msg: 'Order would immediately match and take.' } } });
+    expect(r.body).toMatchObject({
+      code: -2021,
+      data: {
+        cancelResult: 'SUCCESS',
+        newOrderResult: 'FAILURE',
+        cancelResponse: { origClientOrderId: 'old4', status: 'CANCELED' },
+        newOrderResponse: { code: -2010, msg: 'Order would immediately match and take.' },
+      },
+    });
     expect(await status(s, 'old4')).toMatchObject({ status: 'CANCELED' });
     expect(await status(s, 'new4')).toMatchObject({ code: -2013 });
     expect(await usdt(s)).toMatchObject({ locked: '0.00000000' });
@@ -100,7 +145,14 @@ describe('exchange-sim cancelReplace', () => {
     expect(fits.body).toMatchObject({ cancelResult: 'SUCCESS', newOrderResult: 'SUCCESS' });
     const tooBig = await replace(s, { quantity: '0.002', price: '60000', cancelOrigClientOrderId: 'new5', newClientOrderId: 'new5b' });
     expect(tooBig.status).toBe(409);
-    expect(tooBig.body).toMatchObject({ code: -2021, data: { cancelResult: 'SUCCESS', newOrderResult: 'FAILURE', newOrderResponse: { code: -2010, msg: 'Account has insufficient balance for requested action.' } } });
+    expect(tooBig.body).toMatchObject({
+      code: -2021,
+      data: {
+        cancelResult: 'SUCCESS',
+        newOrderResult: 'FAILURE',
+        newOrderResponse: { code: -2010, msg: 'Account has insufficient balance for requested action.' },
+      },
+    });
     expect(await usdt(s)).toEqual({ asset: 'USDT', free: '100.00000000', locked: '0.00000000' });
   });
 
@@ -108,7 +160,10 @@ describe('exchange-sim cancelReplace', () => {
     const s = await up();
     const r = await replace(s, { cancelReplaceMode: 'ALLOW_FAILURE', type: 'LIMIT_MAKER', price: '65000', cancelOrigClientOrderId: 'nosuch' });
     expect(r.status).toBe(400);
-    expect(r.body).toMatchObject({ code: -2022, data: { cancelResult: 'FAILURE', newOrderResult: 'FAILURE', cancelResponse: { code: -2011 }, newOrderResponse: { code: -2010 } } });
+    expect(r.body).toMatchObject({
+      code: -2022,
+      data: { cancelResult: 'FAILURE', newOrderResult: 'FAILURE', cancelResponse: { code: -2011 }, newOrderResponse: { code: -2010 } },
+    });
   });
 
   it('parameters and filters of the new order are checked before either half: plain errors, nothing cancelled', async () => {
@@ -117,24 +172,60 @@ describe('exchange-sim cancelReplace', () => {
     expect((await replace(s, { price: '60100.001', cancelOrigClientOrderId: 'old6' })).body).toEqual({ code: -1013, msg: 'Filter failure: PRICE_FILTER' });
     expect((await replace(s, { quantity: '0.000015', cancelOrigClientOrderId: 'old6' })).body).toEqual({ code: -1013, msg: 'Filter failure: LOT_SIZE' });
     expect((await replace(s, { cancelReplaceMode: 'NOPE', cancelOrigClientOrderId: 'old6' })).body).toMatchObject({ code: -1100 });
-    const noMode = await signed(s, 'POST', '/api/v3/order/cancelReplace', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.002', price: '60100', cancelOrigClientOrderId: 'old6' });
+    const noMode = await signed(s, 'POST', '/api/v3/order/cancelReplace', {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: '0.002',
+      price: '60100',
+      cancelOrigClientOrderId: 'old6',
+    });
     expect(noMode.body).toMatchObject({ code: -1102, msg: "Mandatory parameter 'cancelReplaceMode' was not sent, was empty/null, or malformed." });
-    expect((await replace(s, {})).body).toMatchObject({ code: -1102, msg: "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were empty/null!" });
-    expect((await replace(s, { cancelOrigClientOrderId: 'old6', cancelRestrictions: 'SOMETIMES' })).body).toEqual({ code: -1145, msg: 'Invalid cancelRestrictions' });
+    expect((await replace(s, {})).body).toMatchObject({
+      code: -1102,
+      msg: "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were empty/null!",
+    });
+    expect((await replace(s, { cancelOrigClientOrderId: 'old6', cancelRestrictions: 'SOMETIMES' })).body).toEqual({
+      code: -1145,
+      msg: 'Invalid cancelRestrictions',
+    });
     expect(await status(s, 'old6')).toMatchObject({ status: 'NEW' });
     // A cancel restriction the order does not meet is a cancel failure.
     const restricted = await replace(s, { cancelOrigClientOrderId: 'old6', cancelRestrictions: 'ONLY_PARTIALLY_FILLED' });
-    expect(restricted.body).toMatchObject({ code: -2022, data: { cancelResult: 'FAILURE', newOrderResult: 'NOT_ATTEMPTED', cancelResponse: { code: -2011, msg: 'Order was not canceled due to cancel restrictions.' } } });
+    expect(restricted.body).toMatchObject({
+      code: -2022,
+      data: {
+        cancelResult: 'FAILURE',
+        newOrderResult: 'NOT_ATTEMPTED',
+        cancelResponse: { code: -2011, msg: 'Order was not canceled due to cancel restrictions.' },
+      },
+    });
     expect(await status(s, 'old6')).toMatchObject({ status: 'NEW' });
   });
 
   it('replacing one leg of an OCO cancels the whole list', async () => {
     const s = await up();
     await signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
-    const oco = await signed(s, 'POST', '/api/v3/orderList/oco', { symbol: 'BTCUSDT', side: 'SELL', quantity: '0.005', listClientOrderId: 'crl1', aboveType: 'LIMIT_MAKER', abovePrice: '66000', aboveClientOrderId: 'crtp', belowType: 'STOP_LOSS', belowStopPrice: '62000', belowClientOrderId: 'crsl' });
+    const oco = await signed(s, 'POST', '/api/v3/orderList/oco', {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      quantity: '0.005',
+      listClientOrderId: 'crl1',
+      aboveType: 'LIMIT_MAKER',
+      abovePrice: '66000',
+      aboveClientOrderId: 'crtp',
+      belowType: 'STOP_LOSS',
+      belowStopPrice: '62000',
+      belowClientOrderId: 'crsl',
+    });
     expect(oco.status).toBe(200);
     const r = await replace(s, { side: 'SELL', type: 'LIMIT', price: '67000', quantity: '0.005', cancelOrigClientOrderId: 'crsl', newClientOrderId: 'crnew' });
-    expect(r.body).toMatchObject({ cancelResult: 'SUCCESS', newOrderResult: 'SUCCESS', cancelResponse: { origClientOrderId: 'crsl', orderListId: oco.body['orderListId'] } });
+    expect(r.body).toMatchObject({
+      cancelResult: 'SUCCESS',
+      newOrderResult: 'SUCCESS',
+      cancelResponse: { origClientOrderId: 'crsl', orderListId: oco.body['orderListId'] },
+    });
     expect(await status(s, 'crtp')).toMatchObject({ status: 'CANCELED' });
     expect((await signed(s, 'GET', '/api/v3/orderList', { origClientOrderId: 'crl1' })).body).toMatchObject({ listOrderStatus: 'ALL_DONE' });
   });
@@ -142,7 +233,20 @@ describe('exchange-sim cancelReplace', () => {
   it('past the order count: DO_NOTHING refuses it all (-1015); CANCEL_ONLY still cancels and fails the new half', async () => {
     const s = await up();
     await rest(s, 'lim0');
-    for (let i = 1; i < 50; i++) expect((await signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.0001', price: '60000', newClientOrderId: `lim${i}` })).status).toBe(200);
+    for (let i = 1; i < 50; i++)
+      expect(
+        (
+          await signed(s, 'POST', '/api/v3/order', {
+            symbol: 'BTCUSDT',
+            side: 'BUY',
+            type: 'LIMIT',
+            timeInForce: 'GTC',
+            quantity: '0.0001',
+            price: '60000',
+            newClientOrderId: `lim${i}`,
+          })
+        ).status,
+      ).toBe(200);
     const refused = await replace(s, { cancelOrigClientOrderId: 'lim0', newClientOrderId: 'limnew' });
     expect(refused.status).toBe(429);
     expect(refused.body).toMatchObject({ code: -1015 });

@@ -9,14 +9,26 @@ afterEach(async () => {
   sim = null;
 });
 const up = async () => (sim = await startSim());
-const order = (s: ExchangeSim, cid: string) => signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: '60000', newClientOrderId: cid });
+const order = (s: ExchangeSim, cid: string) =>
+  signed(s, 'POST', '/api/v3/order', {
+    symbol: 'BTCUSDT',
+    side: 'BUY',
+    type: 'LIMIT',
+    timeInForce: 'GTC',
+    quantity: '0.001',
+    price: '60000',
+    newClientOrderId: cid,
+  });
 
 describe('exchange-sim faults, seen from an ordinary client', () => {
   it('drop_response_after_execute: the client gets a socket error, yet the order exists', async () => {
     const s = await up();
     await admin(s, 'POST', '/admin/faults', { kind: 'drop_response_after_execute', once: true, route: 'POST /api/v3/order' });
     await expect(order(s, 'lost1')).rejects.toThrow();
-    expect((await signed(s, 'GET', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'lost1' })).body).toMatchObject({ status: 'NEW', clientOrderId: 'lost1' });
+    expect((await signed(s, 'GET', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'lost1' })).body).toMatchObject({
+      status: 'NEW',
+      clientOrderId: 'lost1',
+    });
     const log = (await admin(s, 'GET', '/admin/faults/log')) as { log: { kind: string }[] };
     expect(log.log.map((l) => l.kind)).toEqual(['drop_response_after_execute']);
   });

@@ -1,16 +1,30 @@
 import { createHmac } from 'node:crypto';
 import { createExchangeSim, type ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 
-export const KEY = { apiKey: 'simtestkey0000000000000000000001', secretKey: 'simtestsecret00000000000000000001', canTrade: true, enableWithdrawals: false, ipRestrict: true };
+export const KEY = {
+  apiKey: 'simtestkey0000000000000000000001',
+  secretKey: 'simtestsecret00000000000000000001',
+  canTrade: true,
+  enableWithdrawals: false,
+  ipRestrict: true,
+};
 
 export async function startSim(o: { stateFile?: string; seed?: number } = {}): Promise<ExchangeSim> {
   return createExchangeSim({ keys: [{ ...KEY }], seed: o.seed ?? 7, stateFile: o.stateFile ?? null, tickMs: 60_000 });
 }
 
 /** An ordinary signed request, as any Binance client would build it. */
-export async function signed(sim: ExchangeSim, method: string, path: string, params: Record<string, string>, opts: { ts?: number; secret?: string; key?: string } = {}) {
+export async function signed(
+  sim: ExchangeSim,
+  method: string,
+  path: string,
+  params: Record<string, string>,
+  opts: { ts?: number; secret?: string; key?: string } = {},
+) {
   const q = new URLSearchParams({ ...params, timestamp: String(opts.ts ?? Date.now()), recvWindow: '5000' }).toString();
-  const sig = createHmac('sha256', opts.secret ?? KEY.secretKey).update(q).digest('hex');
+  const sig = createHmac('sha256', opts.secret ?? KEY.secretKey)
+    .update(q)
+    .digest('hex');
   const res = await fetch(`${sim.rest}${path}?${q}&signature=${sig}`, { method, headers: { 'X-MBX-APIKEY': opts.key ?? KEY.apiKey } });
   const text = await res.text();
   let body: unknown = text;
@@ -50,8 +64,17 @@ export async function userStream(sim: ExchangeSim): Promise<{ events: Record<str
     if (m.event) events.push(m.event);
   });
   const params: Record<string, string | number> = { apiKey: KEY.apiKey, timestamp: Date.now(), recvWindow: 5000 };
-  const payload = Object.keys(params).sort().map((k) => `${k}=${String(params[k])}`).join('&');
-  ws.send(JSON.stringify({ id: 1, method: 'userDataStream.subscribe.signature', params: { ...params, signature: createHmac('sha256', KEY.secretKey).update(payload).digest('hex') } }));
+  const payload = Object.keys(params)
+    .sort()
+    .map((k) => `${k}=${String(params[k])}`)
+    .join('&');
+  ws.send(
+    JSON.stringify({
+      id: 1,
+      method: 'userDataStream.subscribe.signature',
+      params: { ...params, signature: createHmac('sha256', KEY.secretKey).update(payload).digest('hex') },
+    }),
+  );
   await subscribed;
   return { events, close: () => ws.close() };
 }

@@ -32,7 +32,10 @@ afterAll(async () => sim?.close());
 describe('exchange-sim market data endpoints', () => {
   it('exchangeInfo: symbol=, symbols=[...], permissions= select symbols; an unknown symbol is -1121; permissions with symbol is -1128', async () => {
     expect((await get('/api/v3/exchangeInfo?symbol=ETHUSDT')).body.symbols.map((s: Loose) => s.symbol)).toEqual(['ETHUSDT']);
-    expect((await get(`/api/v3/exchangeInfo?symbols=${syms(['BTCUSDT', 'BNBUSDT'])}`)).body.symbols.map((s: Loose) => s.symbol)).toEqual(['BTCUSDT', 'BNBUSDT']);
+    expect((await get(`/api/v3/exchangeInfo?symbols=${syms(['BTCUSDT', 'BNBUSDT'])}`)).body.symbols.map((s: Loose) => s.symbol)).toEqual([
+      'BTCUSDT',
+      'BNBUSDT',
+    ]);
     expect((await get('/api/v3/exchangeInfo?permissions=SPOT')).body.symbols).toHaveLength(3);
     expect((await get(`/api/v3/exchangeInfo?permissions=${syms(['MARGIN'])}`)).body.symbols).toHaveLength(0);
     expect((await get('/api/v3/exchangeInfo?symbol=NOPE')).body).toEqual({ code: -1121, msg: 'Invalid symbol.' });
@@ -90,7 +93,7 @@ describe('exchange-sim market data endpoints', () => {
     expect((await get('/api/v3/depth?symbol=BTCUSDT&limit=6000')).status).toBe(200);
   });
 
-  it('myTrades by orderId lists only that order\'s fills and weighs 5; orderId with a time window is -1128', async () => {
+  it("myTrades by orderId lists only that order's fills and weighs 5; orderId with a time window is -1128", async () => {
     const a = await signed(sim, 'POST', '/api/v3/order', { symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', quantity: '0.01' });
     await signed(sim, 'POST', '/api/v3/order', { symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', quantity: '0.01' });
     const id = String(a.body['orderId']);
@@ -108,7 +111,7 @@ describe('exchange-sim market data endpoints', () => {
     expect((await signed(sim, 'GET', '/api/v3/myTrades', { symbol: 'ETHUSDT', orderId: id, startTime: '1' })).body['code']).toBe(-1128);
   });
 
-  it('weights are Binance\'s: depth by limit, tickers by symbols, trades 25, aggTrades 4, openOrders without symbol 80', async () => {
+  it("weights are Binance's: depth by limit, tickers by symbols, trades 25, aggTrades 4, openOrders without symbol 80", async () => {
     expect(await weightOf('/api/v3/depth?symbol=BTCUSDT&limit=100')).toBe(5);
     expect(await weightOf('/api/v3/depth?symbol=BTCUSDT&limit=500')).toBe(25);
     expect(await weightOf('/api/v3/depth?symbol=BTCUSDT&limit=1000')).toBe(50);

@@ -16,13 +16,21 @@ afterEach(async () => {
 
 type Bal = { asset: string; free: string; locked: string };
 type OrderJson = { orderId: number; orderListId: number; clientOrderId: string; status: string; type: string; side: string; stopPrice: string; price: string };
-type ListJson = { orderListId: number; listClientOrderId: string; listStatusType: string; listOrderStatus: string; orders: { symbol: string; orderId: number; clientOrderId: string }[]; orderReports?: OrderJson[] };
+type ListJson = {
+  orderListId: number;
+  listClientOrderId: string;
+  listStatusType: string;
+  listOrderStatus: string;
+  orders: { symbol: string; orderId: number; clientOrderId: string }[];
+  orderReports?: OrderJson[];
+};
 
 const balance = async (s: ExchangeSim, asset: string): Promise<Bal> => {
   const r = await signed(s, 'GET', '/api/v3/account', {});
   return (r.body['balances'] as Bal[]).find((b) => b.asset === asset)!;
 };
-const order = async (s: ExchangeSim, cid: string) => (await signed(s, 'GET', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: cid })).body as unknown as OrderJson;
+const order = async (s: ExchangeSim, cid: string) =>
+  (await signed(s, 'GET', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: cid })).body as unknown as OrderJson;
 const list = async (s: ExchangeSim, lcid: string) => (await signed(s, 'GET', '/api/v3/orderList', { origClientOrderId: lcid })).body as unknown as ListJson;
 const openOrders = async (s: ExchangeSim) => (await signed(s, 'GET', '/api/v3/openOrders', { symbol: 'BTCUSDT' })).body as unknown as OrderJson[];
 const openLists = async (s: ExchangeSim) => (await signed(s, 'GET', '/api/v3/openOrderList', {})).body as unknown as ListJson[];
@@ -62,7 +70,13 @@ describe('exchange-sim order lists (OCO)', () => {
     const r = await sellOco(sim);
     expect(r.status).toBe(200);
     expect(r.headers.get('x-mbx-order-count-10s')).toBe('3'); // the MARKET buy + 2 for the OCO
-    expect(r.body).toMatchObject({ contingencyType: 'OCO', listStatusType: 'EXEC_STARTED', listOrderStatus: 'EXECUTING', listClientOrderId: 'list1', symbol: 'BTCUSDT' });
+    expect(r.body).toMatchObject({
+      contingencyType: 'OCO',
+      listStatusType: 'EXEC_STARTED',
+      listOrderStatus: 'EXECUTING',
+      listClientOrderId: 'list1',
+      symbol: 'BTCUSDT',
+    });
     expect(typeof r.body['transactionTime']).toBe('number');
     const body = r.body as unknown as ListJson;
     const id = body.orderListId;
@@ -71,8 +85,25 @@ describe('exchange-sim order lists (OCO)', () => {
       { symbol: 'BTCUSDT', orderId: expect.any(Number), clientOrderId: 'sl1' },
     ]);
     expect(body.orderReports).toEqual([
-      expect.objectContaining({ clientOrderId: 'tp1', orderListId: id, type: 'LIMIT_MAKER', side: 'SELL', status: 'NEW', price: '66000.00000000', origQty: '0.01000000' }),
-      expect.objectContaining({ clientOrderId: 'sl1', orderListId: id, type: 'STOP_LOSS_LIMIT', side: 'SELL', status: 'NEW', price: '61900.00000000', stopPrice: '62000.00000000', timeInForce: 'GTC' }),
+      expect.objectContaining({
+        clientOrderId: 'tp1',
+        orderListId: id,
+        type: 'LIMIT_MAKER',
+        side: 'SELL',
+        status: 'NEW',
+        price: '66000.00000000',
+        origQty: '0.01000000',
+      }),
+      expect.objectContaining({
+        clientOrderId: 'sl1',
+        orderListId: id,
+        type: 'STOP_LOSS_LIMIT',
+        side: 'SELL',
+        status: 'NEW',
+        price: '61900.00000000',
+        stopPrice: '62000.00000000',
+        timeInForce: 'GTC',
+      }),
     ]);
     // Locked once: 0.01 BTC moves from free to locked, not 0.02.
     const after = await balance(sim, 'BTC');
@@ -137,7 +168,20 @@ describe('exchange-sim order lists (OCO)', () => {
     await price(sim, '64000');
     await buyBase(sim);
     const btc0 = await balance(sim, 'BTC');
-    const r = await signed(sim, 'POST', '/api/v3/orderList/oco', { symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', listClientOrderId: 'list2', aboveType: 'TAKE_PROFIT_LIMIT', aboveStopPrice: '66000.00', abovePrice: '66100.00', aboveTimeInForce: 'GTC', aboveClientOrderId: 'tp2', belowType: 'STOP_LOSS', belowStopPrice: '63000.00', belowClientOrderId: 'sl2' });
+    const r = await signed(sim, 'POST', '/api/v3/orderList/oco', {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      quantity: '0.01',
+      listClientOrderId: 'list2',
+      aboveType: 'TAKE_PROFIT_LIMIT',
+      aboveStopPrice: '66000.00',
+      abovePrice: '66100.00',
+      aboveTimeInForce: 'GTC',
+      aboveClientOrderId: 'tp2',
+      belowType: 'STOP_LOSS',
+      belowStopPrice: '63000.00',
+      belowClientOrderId: 'sl2',
+    });
     expect(r.status).toBe(200);
     await price(sim, '62950');
     expect(await order(sim, 'sl2')).toMatchObject({ status: 'FILLED', executedQty: '0.01000000', type: 'STOP_LOSS' });
@@ -154,7 +198,21 @@ describe('exchange-sim order lists (OCO)', () => {
     sim = await startSim();
     await price(sim, '64000');
     const buy = (extra: Record<string, string> = {}) =>
-      signed(sim!, 'POST', '/api/v3/orderList/oco', { symbol: 'BTCUSDT', side: 'BUY', quantity: '0.01', listClientOrderId: 'buy1', aboveType: 'STOP_LOSS_LIMIT', aboveStopPrice: '65000.00', abovePrice: '65100.00', aboveTimeInForce: 'GTC', aboveClientOrderId: 'bstop', belowType: 'LIMIT_MAKER', belowPrice: '62000.00', belowClientOrderId: 'blim', ...extra });
+      signed(sim!, 'POST', '/api/v3/orderList/oco', {
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        quantity: '0.01',
+        listClientOrderId: 'buy1',
+        aboveType: 'STOP_LOSS_LIMIT',
+        aboveStopPrice: '65000.00',
+        abovePrice: '65100.00',
+        aboveTimeInForce: 'GTC',
+        aboveClientOrderId: 'bstop',
+        belowType: 'LIMIT_MAKER',
+        belowPrice: '62000.00',
+        belowClientOrderId: 'blim',
+        ...extra,
+      });
     const r = await buy();
     expect(r.status).toBe(200);
     expect(await balance(sim, 'USDT')).toEqual({ asset: 'USDT', free: '9349.00000000', locked: '651.00000000' });
@@ -164,7 +222,14 @@ describe('exchange-sim order lists (OCO)', () => {
     expect(await balance(sim, 'USDT')).toEqual({ asset: 'USDT', free: '9380.00000000', locked: '0.00000000' });
     expect((await balance(sim, 'BTC')).free).toBe('0.50999000');
     // Mirror rules: a BUY OCO with the limit maker above the market is refused.
-    const wrong = await buy({ listClientOrderId: 'buy2', aboveClientOrderId: 'x1', belowClientOrderId: 'x2', belowPrice: '63000.00', aboveStopPrice: '61000.00', abovePrice: '61100.00' });
+    const wrong = await buy({
+      listClientOrderId: 'buy2',
+      aboveClientOrderId: 'x1',
+      belowClientOrderId: 'x2',
+      belowPrice: '63000.00',
+      aboveStopPrice: '61000.00',
+      abovePrice: '61100.00',
+    });
     expect(wrong.body).toMatchObject({ code: -2010 });
     expect(String(wrong.body['msg'])).toMatch(/^The relationship of the prices for the orders is not correct/);
   });
@@ -176,7 +241,13 @@ describe('exchange-sim order lists (OCO)', () => {
     const placed = (await sellOco(sim)).body as unknown as ListJson;
     const c = await signed(sim, 'DELETE', '/api/v3/orderList', { symbol: 'BTCUSDT', orderListId: String(placed.orderListId) });
     expect(c.status).toBe(200);
-    expect(c.body).toMatchObject({ orderListId: placed.orderListId, contingencyType: 'OCO', listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE', listClientOrderId: 'list1' });
+    expect(c.body).toMatchObject({
+      orderListId: placed.orderListId,
+      contingencyType: 'OCO',
+      listStatusType: 'ALL_DONE',
+      listOrderStatus: 'ALL_DONE',
+      listClientOrderId: 'list1',
+    });
     // As Binance: each leg's own id is origClientOrderId, clientOrderId names the cancel.
     const reps = (c.body as unknown as { orderReports: (OrderJson & { origClientOrderId: string })[] }).orderReports;
     expect(reps.map((o) => [o.origClientOrderId, o.status])).toEqual([
@@ -232,7 +303,16 @@ describe('exchange-sim order lists (OCO)', () => {
       expect(r.body, JSON.stringify(extra)).toMatchObject(want);
     }
     // Errors name the leg's own parameter.
-    const noTif = await signed(sim, 'POST', '/api/v3/orderList/oco', { symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', aboveType: 'LIMIT_MAKER', abovePrice: '66000', belowType: 'STOP_LOSS_LIMIT', belowStopPrice: '62000', belowPrice: '61900' });
+    const noTif = await signed(sim, 'POST', '/api/v3/orderList/oco', {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      quantity: '0.01',
+      aboveType: 'LIMIT_MAKER',
+      abovePrice: '66000',
+      belowType: 'STOP_LOSS_LIMIT',
+      belowStopPrice: '62000',
+      belowPrice: '61900',
+    });
     expect(noTif.body).toMatchObject({ code: -1102, msg: "Mandatory parameter 'belowTimeInForce' was not sent, was empty/null, or malformed." });
     expect(await openOrders(sim)).toEqual([]);
     expect((await signed(sim, 'GET', '/api/v3/allOrders', { symbol: 'BTCUSDT' })).body).toEqual([]);
@@ -243,7 +323,18 @@ describe('exchange-sim order lists (OCO)', () => {
   it('accepts the legacy POST /api/v3/order/oco form (SELL and BUY)', async () => {
     sim = await startSim();
     await price(sim, '64000');
-    const legacy = await signed(sim, 'POST', '/api/v3/order/oco', { symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', price: '66000.00', stopPrice: '62000.00', stopLimitPrice: '61900.00', stopLimitTimeInForce: 'GTC', listClientOrderId: 'legacy1', limitClientOrderId: 'lim1', stopClientOrderId: 'stop1' });
+    const legacy = await signed(sim, 'POST', '/api/v3/order/oco', {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      quantity: '0.01',
+      price: '66000.00',
+      stopPrice: '62000.00',
+      stopLimitPrice: '61900.00',
+      stopLimitTimeInForce: 'GTC',
+      listClientOrderId: 'legacy1',
+      limitClientOrderId: 'lim1',
+      stopClientOrderId: 'stop1',
+    });
     expect(legacy.status).toBe(200);
     expect(legacy.headers.get('x-mbx-order-count-10s')).toBe('2');
     expect(legacy.body).toMatchObject({ contingencyType: 'OCO', listStatusType: 'EXEC_STARTED', listOrderStatus: 'EXECUTING', listClientOrderId: 'legacy1' });
@@ -252,14 +343,31 @@ describe('exchange-sim order lists (OCO)', () => {
       ['stop1', 'STOP_LOSS_LIMIT'],
     ]);
     expect((await signed(sim, 'GET', '/api/v3/order/oco', {})).status).not.toBe(200);
-    const buy = await signed(sim, 'POST', '/api/v3/order/oco', { symbol: 'BTCUSDT', side: 'BUY', quantity: '0.01', price: '62000.00', stopPrice: '65000.00', listClientOrderId: 'legacy2', limitClientOrderId: 'blim', stopClientOrderId: 'bstop' });
+    const buy = await signed(sim, 'POST', '/api/v3/order/oco', {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      quantity: '0.01',
+      price: '62000.00',
+      stopPrice: '65000.00',
+      listClientOrderId: 'legacy2',
+      limitClientOrderId: 'blim',
+      stopClientOrderId: 'bstop',
+    });
     expect(buy.status).toBe(200);
     expect((buy.body as unknown as ListJson).orderReports!.map((o) => [o.clientOrderId, o.type, o.side])).toEqual([
       ['bstop', 'STOP_LOSS', 'BUY'],
       ['blim', 'LIMIT_MAKER', 'BUY'],
     ]);
     // Legacy errors name the legacy parameters.
-    const bad = await signed(sim, 'POST', '/api/v3/order/oco', { symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', price: '66000.00', stopPrice: '62000.00', stopLimitPrice: '61900.00', listClientOrderId: 'legacy3' });
+    const bad = await signed(sim, 'POST', '/api/v3/order/oco', {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      quantity: '0.01',
+      price: '66000.00',
+      stopPrice: '62000.00',
+      stopLimitPrice: '61900.00',
+      listClientOrderId: 'legacy3',
+    });
     expect(bad.body).toMatchObject({ code: -1102, msg: "Mandatory parameter 'stopLimitTimeInForce' was not sent, was empty/null, or malformed." });
     expect(await openLists(sim)).toHaveLength(2);
   });
@@ -267,7 +375,18 @@ describe('exchange-sim order lists (OCO)', () => {
   it('a trailing stop leg follows the price up and triggers; the take-profit expires', async () => {
     sim = await startSim();
     await price(sim, '64000');
-    const ok = await signed(sim, 'POST', '/api/v3/orderList/oco', { symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', listClientOrderId: 'trail', aboveType: 'LIMIT_MAKER', abovePrice: '70000.00', aboveClientOrderId: 'ttp', belowType: 'STOP_LOSS', belowTrailingDelta: '100', belowClientOrderId: 'tsl' });
+    const ok = await signed(sim, 'POST', '/api/v3/orderList/oco', {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      quantity: '0.01',
+      listClientOrderId: 'trail',
+      aboveType: 'LIMIT_MAKER',
+      abovePrice: '70000.00',
+      aboveClientOrderId: 'ttp',
+      belowType: 'STOP_LOSS',
+      belowTrailingDelta: '100',
+      belowClientOrderId: 'tsl',
+    });
     expect(ok.status).toBe(200);
     await price(sim, '66000');
     await price(sim, '65500'); // -0.76 % from the best: holds
@@ -280,7 +399,14 @@ describe('exchange-sim order lists (OCO)', () => {
   it('a single trailing stop (not in a list) keeps orderListId -1', async () => {
     sim = await startSim();
     await price(sim, '64000');
-    const r = await signed(sim, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', trailingDelta: '100', newClientOrderId: 'trail1' });
+    const r = await signed(sim, 'POST', '/api/v3/order', {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      type: 'STOP_LOSS',
+      quantity: '0.01',
+      trailingDelta: '100',
+      newClientOrderId: 'trail1',
+    });
     expect(r.body).toMatchObject({ orderListId: -1 });
     await price(sim, '66000');
     await price(sim, '65200');
@@ -307,7 +433,16 @@ describe('exchange-sim order lists (OCO)', () => {
     expect((await order(sim, 'sl1')).status).toBe('EXPIRED');
     expect((await balance(sim, 'BTC')).locked).toBe('0.00000000');
     // New lists continue the id sequence.
-    const next = (await sellOco(sim, { listClientOrderId: 'list2', aboveClientOrderId: 'tp2', belowClientOrderId: 'sl2', abovePrice: '68000.00', belowStopPrice: '65000.00', belowPrice: '64900.00' })).body as unknown as ListJson;
+    const next = (
+      await sellOco(sim, {
+        listClientOrderId: 'list2',
+        aboveClientOrderId: 'tp2',
+        belowClientOrderId: 'sl2',
+        abovePrice: '68000.00',
+        belowStopPrice: '65000.00',
+        belowPrice: '64900.00',
+      })
+    ).body as unknown as ListJson;
     expect(next.orderListId).toBe(placed.orderListId + 1);
   });
 
@@ -349,9 +484,18 @@ describe('exchange-sim order lists (OCO)', () => {
     });
     await new Promise((r) => ws.once('open', r));
     const params: Record<string, string | number> = { apiKey: KEY.apiKey, timestamp: Date.now(), recvWindow: 5000 };
-    const payload = Object.keys(params).sort().map((k) => `${k}=${String(params[k])}`).join('&');
+    const payload = Object.keys(params)
+      .sort()
+      .map((k) => `${k}=${String(params[k])}`)
+      .join('&');
     const subscribed = new Promise((r) => ws.once('message', r));
-    ws.send(JSON.stringify({ id: 1, method: 'userDataStream.subscribe.signature', params: { ...params, signature: createHmac('sha256', KEY.secretKey).update(payload).digest('hex') } }));
+    ws.send(
+      JSON.stringify({
+        id: 1,
+        method: 'userDataStream.subscribe.signature',
+        params: { ...params, signature: createHmac('sha256', KEY.secretKey).update(payload).digest('hex') },
+      }),
+    );
     await subscribed;
     const placed = (await sellOco(sim)).body as unknown as ListJson;
     const id = placed.orderListId;
@@ -372,7 +516,9 @@ describe('exchange-sim order lists (OCO)', () => {
     expect(statuses[1]).toMatchObject({ g: id, l: 'ALL_DONE', L: 'ALL_DONE', C: 'list1', O });
     expect(typeof statuses[1]!['T']).toBe('number');
     // Order: the list starts after both legs are NEW, and ends after the last leg's report.
-    const kinds = events.filter((e) => e['e'] !== 'outboundAccountPosition').map((e) => (e['e'] === 'listStatus' ? `list:${String(e['l'])}` : `${String(e['c'])}:${String(e['x'])}`));
+    const kinds = events
+      .filter((e) => e['e'] !== 'outboundAccountPosition')
+      .map((e) => (e['e'] === 'listStatus' ? `list:${String(e['l'])}` : `${String(e['c'])}:${String(e['x'])}`));
     expect(kinds).toEqual(['tp1:NEW', 'sl1:NEW', 'list:EXEC_STARTED', 'tp1:TRADE', 'sl1:EXPIRED', 'list:ALL_DONE']);
   });
 });

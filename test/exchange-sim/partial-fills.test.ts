@@ -14,15 +14,28 @@ afterEach(async () => {
 });
 
 type Bal = { asset: string; free: string; locked: string };
-type OrderJson = { status: string; executedQty: string; origQty: string; cummulativeQuoteQty: string; fills?: { price: string; qty: string; commission: string; tradeId: number }[] };
-const bal = async (s: ExchangeSim, asset: string): Promise<Bal> => ((await signed(s, 'GET', '/api/v3/account', {})).body['balances'] as Bal[]).find((b) => b.asset === asset)!;
+type OrderJson = {
+  status: string;
+  executedQty: string;
+  origQty: string;
+  cummulativeQuoteQty: string;
+  fills?: { price: string; qty: string; commission: string; tradeId: number }[];
+};
+const bal = async (s: ExchangeSim, asset: string): Promise<Bal> =>
+  ((await signed(s, 'GET', '/api/v3/account', {})).body['balances'] as Bal[]).find((b) => b.asset === asset)!;
 const order = (s: ExchangeSim, p: Record<string, string>) => signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', newOrderRespType: 'FULL', ...p });
-const query = async (s: ExchangeSim, cid: string) => (await signed(s, 'GET', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: cid })).body as unknown as OrderJson;
+const query = async (s: ExchangeSim, cid: string) =>
+  (await signed(s, 'GET', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: cid })).body as unknown as OrderJson;
 
 async function thin(levels = 3): Promise<ExchangeSim> {
   sim = await startSim();
   await admin(sim, 'POST', '/admin/price', { symbol: 'BTCUSDT', price: '64000' });
-  expect(await admin(sim, 'POST', '/admin/liquidity', { symbol: 'BTCUSDT', qty: '0.003', levels })).toEqual({ symbol: 'BTCUSDT', bidQty: '0.00300000', askQty: '0.00300000', levels });
+  expect(await admin(sim, 'POST', '/admin/liquidity', { symbol: 'BTCUSDT', qty: '0.003', levels })).toEqual({
+    symbol: 'BTCUSDT',
+    bidQty: '0.00300000',
+    askQty: '0.00300000',
+    levels,
+  });
   return sim;
 }
 
@@ -38,7 +51,8 @@ describe('exchange-sim partial fills', () => {
   it('a GTC LIMIT larger than the touch takes two levels, rests PARTIALLY_FILLED, then fills as the market trades through; a report and a trade row per fill', async () => {
     const s = await thin();
     const us = await userStream(s);
-    const r = (await order(s, { side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '64008', newClientOrderId: 'pf1' })).body as unknown as OrderJson;
+    const r = (await order(s, { side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '64008', newClientOrderId: 'pf1' }))
+      .body as unknown as OrderJson;
     expect(r).toMatchObject({ status: 'PARTIALLY_FILLED', executedQty: '0.00600000', cummulativeQuoteQty: '384.02886000' });
     expect(r.fills!.map((f) => [f.price, f.qty, f.commission])).toEqual([
       ['64003.21000000', '0.00300000', '0.00000300'],
@@ -74,7 +88,13 @@ describe('exchange-sim partial fills', () => {
     ]);
     const tradeIds = reports.slice(1).map((e) => e['t'] as number);
     expect(new Set(tradeIds).size).toBe(4);
-    const rows = (await signed(s, 'GET', '/api/v3/myTrades', { symbol: 'BTCUSDT' })).body as unknown as { id: number; qty: string; price: string; isMaker: boolean; time: number }[];
+    const rows = (await signed(s, 'GET', '/api/v3/myTrades', { symbol: 'BTCUSDT' })).body as unknown as {
+      id: number;
+      qty: string;
+      price: string;
+      isMaker: boolean;
+      time: number;
+    }[];
     expect(rows.map((t) => [t.id, t.qty, t.price, t.isMaker])).toEqual([
       [tradeIds[0], '0.00300000', '64003.21000000', false],
       [tradeIds[1], '0.00300000', '64006.41000000', false],
@@ -86,7 +106,8 @@ describe('exchange-sim partial fills', () => {
 
   it('IOC takes what its price reaches and expires the rest', async () => {
     const s = await thin();
-    const r = (await order(s, { side: 'SELL', type: 'LIMIT', timeInForce: 'IOC', quantity: '0.01', price: '63992', newClientOrderId: 'ioc1' })).body as unknown as OrderJson;
+    const r = (await order(s, { side: 'SELL', type: 'LIMIT', timeInForce: 'IOC', quantity: '0.01', price: '63992', newClientOrderId: 'ioc1' }))
+      .body as unknown as OrderJson;
     expect(r).toMatchObject({ status: 'EXPIRED', executedQty: '0.00600000', origQty: '0.01000000' });
     expect(r.fills!.map((f) => f.price)).toEqual(['63996.80000000', '63993.60000000']);
     expect(await bal(s, 'BTC')).toEqual({ asset: 'BTC', free: '0.49400000', locked: '0.00000000' });
@@ -94,10 +115,12 @@ describe('exchange-sim partial fills', () => {
 
   it('FOK fills completely or not at all', async () => {
     const s = await thin();
-    const no = (await order(s, { side: 'BUY', type: 'LIMIT', timeInForce: 'FOK', quantity: '0.01', price: '64008', newClientOrderId: 'fok1' })).body as unknown as OrderJson;
+    const no = (await order(s, { side: 'BUY', type: 'LIMIT', timeInForce: 'FOK', quantity: '0.01', price: '64008', newClientOrderId: 'fok1' }))
+      .body as unknown as OrderJson;
     expect(no).toMatchObject({ status: 'EXPIRED', executedQty: '0.00000000', fills: [] });
     expect(await bal(s, 'USDT')).toEqual({ asset: 'USDT', free: '10000.00000000', locked: '0.00000000' });
-    const yes = (await order(s, { side: 'BUY', type: 'LIMIT', timeInForce: 'FOK', quantity: '0.006', price: '64008', newClientOrderId: 'fok2' })).body as unknown as OrderJson;
+    const yes = (await order(s, { side: 'BUY', type: 'LIMIT', timeInForce: 'FOK', quantity: '0.006', price: '64008', newClientOrderId: 'fok2' }))
+      .body as unknown as OrderJson;
     expect(yes).toMatchObject({ status: 'FILLED', executedQty: '0.00600000' });
     expect(yes.fills).toHaveLength(2);
   });

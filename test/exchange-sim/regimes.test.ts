@@ -31,7 +31,8 @@ describe('exchange-sim volatility regimes', () => {
   it('switches between calm and volatile, and moves more when volatile', () => {
     const { prices, regimes } = run(7, 20_000);
     const moves: Record<string, number[]> = { calm: [], volatile: [] };
-    for (let i = 1; i < prices.length; i++) moves[regimes[i]!]!.push(Math.abs(Number(BigInt(prices[i]!) - BigInt(prices[i - 1]!))) / Number(BigInt(prices[i - 1]!)));
+    for (let i = 1; i < prices.length; i++)
+      moves[regimes[i]!]!.push(Math.abs(Number(BigInt(prices[i]!) - BigInt(prices[i - 1]!))) / Number(BigInt(prices[i - 1]!)));
     expect(moves['calm']!.length).toBeGreaterThan(1000);
     expect(moves['volatile']!.length).toBeGreaterThan(1000);
     const switches = regimes.filter((r, i) => i > 0 && r !== regimes[i - 1]).length;

@@ -18,9 +18,23 @@ describe('exchange-sim REST contract', () => {
     const time = await fetch(`${s.rest}/api/v3/time`);
     expect(time.headers.get('x-mbx-used-weight-1m')).toBe('1');
     expect(typeof ((await time.json()) as { serverTime: number }).serverTime).toBe('number');
-    const info = (await (await fetch(`${s.rest}/api/v3/exchangeInfo`)).json()) as { symbols: { symbol: string; filters: { filterType: string }[] }[]; rateLimits: unknown[] };
+    const info = (await (await fetch(`${s.rest}/api/v3/exchangeInfo`)).json()) as {
+      symbols: { symbol: string; filters: { filterType: string }[] }[];
+      rateLimits: unknown[];
+    };
     expect(info.symbols.map((x) => x.symbol)).toEqual(['BTCUSDT', 'ETHUSDT', 'BNBUSDT']);
-    expect(info.symbols[0]!.filters.map((f) => f.filterType)).toEqual(expect.arrayContaining(['PRICE_FILTER', 'LOT_SIZE', 'MARKET_LOT_SIZE', 'NOTIONAL', 'PERCENT_PRICE_BY_SIDE', 'MAX_NUM_ORDERS', 'MAX_NUM_ALGO_ORDERS', 'TRAILING_DELTA']));
+    expect(info.symbols[0]!.filters.map((f) => f.filterType)).toEqual(
+      expect.arrayContaining([
+        'PRICE_FILTER',
+        'LOT_SIZE',
+        'MARKET_LOT_SIZE',
+        'NOTIONAL',
+        'PERCENT_PRICE_BY_SIDE',
+        'MAX_NUM_ORDERS',
+        'MAX_NUM_ALGO_ORDERS',
+        'TRAILING_DELTA',
+      ]),
+    );
     expect(info.rateLimits).toContainEqual({ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 });
     const bt = (await (await fetch(`${s.rest}/api/v3/ticker/bookTicker?symbol=BTCUSDT`)).json()) as Record<string, string>;
     expect(bt['bidPrice']).toMatch(/^\d+\.\d{8}$/);
@@ -39,7 +53,8 @@ describe('exchange-sim REST contract', () => {
 
   it('enforces filters with Binance codes, duplicates and balance', async () => {
     const s = await up();
-    const place = (p: Record<string, string>) => signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', ...p });
+    const place = (p: Record<string, string>) =>
+      signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', ...p });
     expect((await place({ quantity: '0.001', price: '60000.000000001' })).body).toMatchObject({ code: -1111 });
     expect((await place({ quantity: '0.001', price: '60000.001' })).body).toMatchObject({ code: -1013, msg: 'Filter failure: PRICE_FILTER' });
     expect((await place({ quantity: '0.000015', price: '60000' })).body).toMatchObject({ code: -1013, msg: 'Filter failure: LOT_SIZE' });
@@ -54,7 +69,15 @@ describe('exchange-sim REST contract', () => {
   it('rests a LIMIT order, fills it when the market crosses, with balances and commission', async () => {
     const s = await up();
     await admin(s, 'POST', '/admin/price', { symbol: 'BTCUSDT', price: '64000' });
-    const r = await signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '63000', newClientOrderId: 'rest1' });
+    const r = await signed(s, 'POST', '/api/v3/order', {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: '0.01',
+      price: '63000',
+      newClientOrderId: 'rest1',
+    });
     expect(r.body).toMatchObject({ status: 'NEW', executedQty: '0.00000000', clientOrderId: 'rest1' });
     expect(r.headers.get('x-mbx-order-count-10s')).toBe('1');
     let acct = (await signed(s, 'GET', '/api/v3/account', {})).body as { balances: { asset: string; free: string; locked: string }[] };
@@ -73,20 +96,43 @@ describe('exchange-sim REST contract', () => {
     const s = await up();
     const m = await signed(s, 'POST', '/api/v3/order', { symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: '0.1', newOrderRespType: 'FULL' });
     expect(m.body).toMatchObject({ status: 'FILLED', executedQty: '0.10000000', fills: [expect.objectContaining({ commissionAsset: 'ETH' })] });
-    const l = await signed(s, 'POST', '/api/v3/order', { symbol: 'ETHUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.1', price: '4000', newClientOrderId: 'c1' });
+    const l = await signed(s, 'POST', '/api/v3/order', {
+      symbol: 'ETHUSDT',
+      side: 'SELL',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: '0.1',
+      price: '4000',
+      newClientOrderId: 'c1',
+    });
     expect(l.body).toMatchObject({ status: 'NEW' });
     expect(((await signed(s, 'GET', '/api/v3/openOrders', { symbol: 'ETHUSDT' })).body as unknown as unknown[]).length).toBe(1);
     expect((await signed(s, 'DELETE', '/api/v3/order', { symbol: 'ETHUSDT', origClientOrderId: 'c1' })).body).toMatchObject({ status: 'CANCELED' });
     expect((await signed(s, 'DELETE', '/api/v3/order', { symbol: 'ETHUSDT', origClientOrderId: 'c1' })).body).toMatchObject({ code: -2011 });
-    expect((await signed(s, 'GET', '/api/v3/order', { symbol: 'ETHUSDT', origClientOrderId: 'never' })).body).toMatchObject({ code: -2013, msg: 'Order does not exist.' });
+    expect((await signed(s, 'GET', '/api/v3/order', { symbol: 'ETHUSDT', origClientOrderId: 'never' })).body).toMatchObject({
+      code: -2013,
+      msg: 'Order does not exist.',
+    });
   });
 
   it('a cancel names itself in clientOrderId and the order in origClientOrderId (REST and executionReport c/C)', async () => {
     const s = await up();
     const us = await userStream(s);
     await admin(s, 'POST', '/admin/price', { symbol: 'BTCUSDT', price: '64000' });
-    const id = (await signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: '60000', newClientOrderId: 'own1' })).body['orderId'];
-    expect((await signed(s, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT', orderId: String(id), origClientOrderId: 'other' })).body).toMatchObject({ code: -2011 });
+    const id = (
+      await signed(s, 'POST', '/api/v3/order', {
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        quantity: '0.001',
+        price: '60000',
+        newClientOrderId: 'own1',
+      })
+    ).body['orderId'];
+    expect((await signed(s, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT', orderId: String(id), origClientOrderId: 'other' })).body).toMatchObject({
+      code: -2011,
+    });
     expect((await signed(s, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT' })).body).toMatchObject({ code: -1102 });
     const c = await signed(s, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'own1', newClientOrderId: 'cxl1' });
     expect(c.body).toMatchObject({ origClientOrderId: 'own1', clientOrderId: 'cxl1', orderId: id, status: 'CANCELED' });
@@ -98,10 +144,21 @@ describe('exchange-sim REST contract', () => {
   it('persists orders and balances across a restart', async () => {
     const stateFile = join(mkdtempSync(join(tmpdir(), 'sim-state-')), 'state.json');
     let s = await up({ stateFile });
-    await signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: '60000', newClientOrderId: 'keep' });
+    await signed(s, 'POST', '/api/v3/order', {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: '0.001',
+      price: '60000',
+      newClientOrderId: 'keep',
+    });
     await s.close();
     s = await up({ stateFile });
-    expect((await signed(s, 'GET', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'keep' })).body).toMatchObject({ status: 'NEW', price: '60000.00000000' });
+    expect((await signed(s, 'GET', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'keep' })).body).toMatchObject({
+      status: 'NEW',
+      price: '60000.00000000',
+    });
     const acct = (await signed(s, 'GET', '/api/v3/account', {})).body as { balances: { asset: string; locked: string }[] };
     expect(acct.balances.find((b) => b.asset === 'USDT')!.locked).toBe('60.00000000');
     void KEY;

@@ -18,8 +18,17 @@ const validResult = new Ajv({ strict: false }).compile(AIGATE_RESULT_SCHEMA);
 
 function decision(): Decision {
   const base: Omit<Decision, 'ids'> = {
-    symbol: 'BTCUSDT', side: 'BUY', intent: 'ENTRY', quantity: '0.004', entry_type: 'LIMIT', entry_price: '64000', stop_price: '63000',
-    take_profit_price: '66000', trailing_delta_bps: null, expected_edge_bps: 40, expected_cost_bps: 12,
+    symbol: 'BTCUSDT',
+    side: 'BUY',
+    intent: 'ENTRY',
+    quantity: '0.004',
+    entry_type: 'LIMIT',
+    entry_price: '64000',
+    stop_price: '63000',
+    take_profit_price: '66000',
+    trailing_delta_bps: null,
+    expected_edge_bps: 40,
+    expected_cost_bps: 12,
     constraints: { max_quantity: '0.01', max_notional: '1000', ttl_ms: 30_000, max_requotes: 3 },
   };
   return { ids: { run_id: 'run_1', cycle_id: 1, snapshot_id: 'snp_1', decision_id: decisionIdOf(base) }, ...base };
@@ -34,7 +43,10 @@ const CONTENTS: readonly Record<string, unknown>[] = [
 ];
 function envelope(content: string, over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    id: 'chatcmpl-1', object: 'chat.completion', created: 1_765_000_000, model: 'vigil-reviewer-1',
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 1_765_000_000,
+    model: 'vigil-reviewer-1',
     choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
     usage: { prompt_tokens: 120, completion_tokens: 40, total_tokens: 160 },
     ...over,
@@ -76,8 +88,20 @@ function emitWith(v: unknown, inj: Inject | null): { text: string; members: numb
 
 /** A hostility of a known class, at a random site, in the envelope or in the content. */
 const HOSTILE = [
-  'dup_env', 'dup_content', 'trailing_env', 'trailing_content', 'bom_env', 'bom_content', 'nonfinite_env', 'nonfinite_content',
-  'deep_env', 'deep_content', 'finish_reason', 'choices', 'not_utf8', 'lone_surrogate',
+  'dup_env',
+  'dup_content',
+  'trailing_env',
+  'trailing_content',
+  'bom_env',
+  'bom_content',
+  'nonfinite_env',
+  'nonfinite_content',
+  'deep_env',
+  'deep_content',
+  'finish_reason',
+  'choices',
+  'not_utf8',
+  'lone_surrogate',
 ] as const;
 type Hostile = (typeof HOSTILE)[number];
 
@@ -90,9 +114,23 @@ function hostileBody(kind: Hostile, contentObj: Record<string, unknown>, pick: n
   };
   switch (kind) {
     case 'dup_env':
-      return enc(inject(envelope(contentText), (at) => ({ kind: 'dup', at, extra }), (c) => c.members));
+      return enc(
+        inject(
+          envelope(contentText),
+          (at) => ({ kind: 'dup', at, extra }),
+          (c) => c.members,
+        ),
+      );
     case 'dup_content':
-      return enc(envText(inject(contentObj, (at) => ({ kind: 'dup', at, extra }), (c) => c.members)));
+      return enc(
+        envText(
+          inject(
+            contentObj,
+            (at) => ({ kind: 'dup', at, extra }),
+            (c) => c.members,
+          ),
+        ),
+      );
     case 'trailing_env':
       return enc(envText(contentText) + tail);
     case 'trailing_content':
@@ -102,13 +140,41 @@ function hostileBody(kind: Hostile, contentObj: Record<string, unknown>, pick: n
     case 'bom_content':
       return enc(envText(`\ufeff${contentText}`));
     case 'nonfinite_env':
-      return enc(inject(envelope(contentText), (at) => ({ kind: 'number', at, token }), (c) => c.numbers));
+      return enc(
+        inject(
+          envelope(contentText),
+          (at) => ({ kind: 'number', at, token }),
+          (c) => c.numbers,
+        ),
+      );
     case 'nonfinite_content':
-      return enc(envText(inject(contentObj, (at) => ({ kind: 'number', at, token }), (c) => c.numbers)));
+      return enc(
+        envText(
+          inject(
+            contentObj,
+            (at) => ({ kind: 'number', at, token }),
+            (c) => c.numbers,
+          ),
+        ),
+      );
     case 'deep_env':
-      return enc(inject(envelope(contentText), (at) => ({ kind: 'deep', at, depth: 17 }), (c) => c.values));
+      return enc(
+        inject(
+          envelope(contentText),
+          (at) => ({ kind: 'deep', at, depth: 17 }),
+          (c) => c.values,
+        ),
+      );
     case 'deep_content':
-      return enc(envText(inject(contentObj, (at) => ({ kind: 'deep', at, depth: 9 }), (c) => c.values)));
+      return enc(
+        envText(
+          inject(
+            contentObj,
+            (at) => ({ kind: 'deep', at, depth: 9 }),
+            (c) => c.values,
+          ),
+        ),
+      );
     case 'finish_reason': {
       const fr = (['length', 'content_filter', 'tool_calls', null, 'STOP', 'stop ', undefined] as const)[pick % 7];
       const e = envelope(contentText);
@@ -168,7 +234,14 @@ function assertOutcome(body: Uint8Array, reached: Record<JudgeStage, number>): R
     expect(X(n.take_profit_price).lte(X(D.take_profit_price))).toBe(true);
     expect(n.constraints.ttl_ms).toBeLessThanOrEqual(D.constraints.ttl_ms);
     expect(n.constraints.max_requotes).toBeLessThanOrEqual(D.constraints.max_requotes);
-    expect([n.symbol, n.side, n.intent, n.entry_type, n.constraints.max_quantity, n.constraints.max_notional]).toEqual([D.symbol, D.side, D.intent, D.entry_type, D.constraints.max_quantity, D.constraints.max_notional]);
+    expect([n.symbol, n.side, n.intent, n.entry_type, n.constraints.max_quantity, n.constraints.max_notional]).toEqual([
+      D.symbol,
+      D.side,
+      D.intent,
+      D.entry_type,
+      D.constraints.max_quantity,
+      D.constraints.max_notional,
+    ]);
   }
   if (j!.notes !== null) expect(Array.from(j!.notes).length).toBeLessThanOrEqual(500);
   return j!;
@@ -182,7 +255,12 @@ const anyBody: fc.Arbitrary<Uint8Array> = fc.oneof(
   // Structured: the envelope mutated around a valid content.
   { weight: 3, arbitrary: content.chain((c) => mutationOf(envelope(JSON.stringify(c)))).map((e) => enc(JSON.stringify(e) ?? '')) },
   // A MODIFY with every field drawn from hostile values, in a valid envelope.
-  { weight: 3, arbitrary: fc.record({ quantity: weird, stop_price: weird, take_profit_price: weird, entry_price: weird, ttl_ms: weird, max_requotes: weird }).map((m) => enc(JSON.stringify(envelope(JSON.stringify({ verdict: 'MODIFY', reasons: ['AI_SIZE_TOO_LARGE'], modify: m, confidence: 0.5, notes: 'm' }))))) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ quantity: weird, stop_price: weird, take_profit_price: weird, entry_price: weird, ttl_ms: weird, max_requotes: weird })
+      .map((m) => enc(JSON.stringify(envelope(JSON.stringify({ verdict: 'MODIFY', reasons: ['AI_SIZE_TOO_LARGE'], modify: m, confidence: 0.5, notes: 'm' }))))),
+  },
   // Raw bytes: random, and a valid body with bytes flipped or cut.
   { weight: 2, arbitrary: fc.uint8Array({ maxLength: 300 }) },
   {
@@ -193,7 +271,13 @@ const anyBody: fc.Arbitrary<Uint8Array> = fc.oneof(
       return b;
     }),
   },
-  { weight: 2, arbitrary: fc.tuple(content, fc.nat()).map(([c, n]) => { const b = enc(JSON.stringify(envelope(JSON.stringify(c)))); return b.subarray(0, n % b.length); }) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(content, fc.nat()).map(([c, n]) => {
+      const b = enc(JSON.stringify(envelope(JSON.stringify(c))));
+      return b.subarray(0, n % b.length);
+    }),
+  },
   // Valid, untouched (so verdicts are frequent enough for the verdict-side assertions to run).
   { weight: 2, arbitrary: content.map((c) => enc(JSON.stringify(envelope(JSON.stringify(c))))) },
 );
@@ -212,7 +296,9 @@ describe('fuzz: whole AI gate replies (judgeReply)', () => {
     );
     const total = Object.values(reached).reduce((a, b) => a + b, 0);
     const atSchema = reached.schema + reached.verdict;
-    console.log(`aigate-reply fuzz: ${total} cases; stopped at envelope ${reached.envelope}, at content ${reached.content}, by the schema ${reached.schema}, past the schema ${reached.verdict}; reached schema validation ${atSchema} (${((100 * atSchema) / total).toFixed(1)} %); outcomes ${JSON.stringify(verdicts)}`);
+    console.log(
+      `aigate-reply fuzz: ${total} cases; stopped at envelope ${reached.envelope}, at content ${reached.content}, by the schema ${reached.schema}, past the schema ${reached.verdict}; reached schema validation ${atSchema} (${((100 * atSchema) / total).toFixed(1)} %); outcomes ${JSON.stringify(verdicts)}`,
+    );
     // The property must not pass by refusing everything at the first gate: a real share reaches the schema, and verdicts occur.
     expect(atSchema / total).toBeGreaterThan(0.3);
     expect((verdicts['ALLOW'] ?? 0) + (verdicts['BLOCK'] ?? 0) + (verdicts['MODIFY'] ?? 0)).toBeGreaterThan(total / 20);

@@ -20,10 +20,26 @@ const tick = () => new Promise((r) => setImmediate(r));
 
 const frameArb = (spec: ChannelSpec): fc.Arbitrary<unknown> => {
   const types = [...Object.keys(spec.a.events), ...Object.keys(spec.a.requests), ...Object.keys(spec.b.events), 'nope', '__proto__', 'constructor', 'toString'];
-  const body = fc.oneof(weird, fc.record({ type: fc.oneof(fc.constantFrom(...types), weird) }, { requiredKeys: [] }), fc.dictionary(fc.constantFrom('type', 'events', 'symbol', 'fault', 'sent_ts_ms', 'mode'), weird).map((d) => ({ type: fc.sample(fc.constantFrom(...types), 1)[0], ...d })));
+  const body = fc.oneof(
+    weird,
+    fc.record({ type: fc.oneof(fc.constantFrom(...types), weird) }, { requiredKeys: [] }),
+    fc
+      .dictionary(fc.constantFrom('type', 'events', 'symbol', 'fault', 'sent_ts_ms', 'mode'), weird)
+      .map((d) => ({ type: fc.sample(fc.constantFrom(...types), 1)[0], ...d })),
+  );
   return fc.oneof(
     weird,
-    fc.record({ v: fc.oneof(fc.constant(PROTOCOL_VERSION), weird), k: fc.oneof(fc.constantFrom('ev', 'req', 'res'), weird), id: fc.oneof(fc.nat(), weird), body, ok: fc.boolean(), error: weird }, { requiredKeys: ['v', 'k'] }),
+    fc.record(
+      {
+        v: fc.oneof(fc.constant(PROTOCOL_VERSION), weird),
+        k: fc.oneof(fc.constantFrom('ev', 'req', 'res'), weird),
+        id: fc.oneof(fc.nat(), weird),
+        body,
+        ok: fc.boolean(),
+        error: weird,
+      },
+      { requiredKeys: ['v', 'k'] },
+    ),
   );
 };
 
@@ -39,8 +55,12 @@ describe('fuzz: channel frames (runtime/src/channel.ts)', () => {
         return {};
       };
       const ep = new Endpoint(port1, {
-        spec, side: 'a', requestTimeoutMs: 100,
-        onReject: (r) => rejects.push(r), onEvent: (e) => void seen.push(e), onHandlerError: (e) => void handlerErrors.push(e),
+        spec,
+        side: 'a',
+        requestTimeoutMs: 100,
+        onReject: (r) => rejects.push(r),
+        onEvent: (e) => void seen.push(e),
+        onHandlerError: (e) => void handlerErrors.push(e),
         onRequest: Object.fromEntries(Object.keys(spec.b.requests).map((k) => [k, handler])),
       });
       const replies: unknown[] = [];
@@ -113,7 +133,20 @@ function rawRequest(port: number, head: string): Promise<{ status: number | null
   });
 }
 
-const READ_METHODS: readonly (keyof PanelSource)[] = ['status', 'health', 'alerts', 'stages', 'intents', 'reconcile', 'churn', 'orders', 'pnl', 'gate', 'charts', 'metrics'];
+const READ_METHODS: readonly (keyof PanelSource)[] = [
+  'status',
+  'health',
+  'alerts',
+  'stages',
+  'intents',
+  'reconcile',
+  'churn',
+  'orders',
+  'pnl',
+  'gate',
+  'charts',
+  'metrics',
+];
 
 describe('fuzz: panel over real HTTP (apps/supervisor/src/panel, a real supervisor behind it)', () => {
   let bot: Awaited<ReturnType<typeof startSupervisor>>;
@@ -141,18 +174,120 @@ describe('fuzz: panel over real HTTP (apps/supervisor/src/panel, a real supervis
   it('random methods, targets, Host/Origin headers, queries and huge headers: never a 5xx or a hang; 2xx only for GET/HEAD with a loopback Host on our port; every other method refused', async () => {
     const port = panel.port;
     const clean = (x: string) => x.replace(/[^\x21-\x7e]/g, '');
-    const method = fc.oneof({ weight: 4, arbitrary: fc.constantFrom('GET', 'HEAD') }, { weight: 3, arbitrary: fc.constantFrom( 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT', 'PROPFIND', 'MKCOL', 'get', 'G-ET') }, { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 8 }).map(clean).filter((x) => x.length > 0) });
-    const segment = fc.oneof(fc.constantFrom('api', 'status', 'health', 'alerts', 'stages', 'intents', 'reconcile', 'churn', 'orders', 'pnl', 'gate', 'charts', 'metrics', 'stream', 'dashboard', 'assets', 'dashboard.js', '..', '.', '%2e%2e', '%', '%zz', '%00', '', 'ack', 'kill', 'resume'), fc.string({ maxLength: 8 }).map(encodeURIComponent));
+    const method = fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom('GET', 'HEAD') },
+      { weight: 3, arbitrary: fc.constantFrom('POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT', 'PROPFIND', 'MKCOL', 'get', 'G-ET') },
+      {
+        weight: 1,
+        arbitrary: fc
+          .string({ minLength: 1, maxLength: 8 })
+          .map(clean)
+          .filter((x) => x.length > 0),
+      },
+    );
+    const segment = fc.oneof(
+      fc.constantFrom(
+        'api',
+        'status',
+        'health',
+        'alerts',
+        'stages',
+        'intents',
+        'reconcile',
+        'churn',
+        'orders',
+        'pnl',
+        'gate',
+        'charts',
+        'metrics',
+        'stream',
+        'dashboard',
+        'assets',
+        'dashboard.js',
+        '..',
+        '.',
+        '%2e%2e',
+        '%',
+        '%zz',
+        '%00',
+        '',
+        'ack',
+        'kill',
+        'resume',
+      ),
+      fc.string({ maxLength: 8 }).map(encodeURIComponent),
+    );
     const path = fc.array(segment, { maxLength: 4 }).map((x) => `/${x.join('/')}`);
-    const query = fc.option(fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 8 })).map((d) => `?${new URLSearchParams(d).toString()}`), { nil: '' });
-    const route = fc.constantFrom('/', '/dashboard', '/api/status', '/api/health', '/api/alerts', '/api/stages', '/api/intents', '/api/reconcile', '/api/churn', '/api/orders', '/api/pnl', '/api/gate', '/api/charts', '/api/stream', '/metrics');
-    const target = fc.oneof({ weight: 5, arbitrary: fc.tuple(route, query).map(([p, q]) => p + q) }, { weight: 4, arbitrary: fc.tuple(path, query).map(([p, q]) => p + q) }, { weight: 1, arbitrary: fc.constantFrom('*', 'http://evil.example/api/status', `http://127.0.0.1:${port}/api/status`, '127.0.0.1:443', `/${'a'.repeat(20_000)}`) });
+    const query = fc.option(
+      fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 8 })).map((d) => `?${new URLSearchParams(d).toString()}`),
+      { nil: '' },
+    );
+    const route = fc.constantFrom(
+      '/',
+      '/dashboard',
+      '/api/status',
+      '/api/health',
+      '/api/alerts',
+      '/api/stages',
+      '/api/intents',
+      '/api/reconcile',
+      '/api/churn',
+      '/api/orders',
+      '/api/pnl',
+      '/api/gate',
+      '/api/charts',
+      '/api/stream',
+      '/metrics',
+    );
+    const target = fc.oneof(
+      { weight: 5, arbitrary: fc.tuple(route, query).map(([p, q]) => p + q) },
+      { weight: 4, arbitrary: fc.tuple(path, query).map(([p, q]) => p + q) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('*', 'http://evil.example/api/status', `http://127.0.0.1:${port}/api/status`, '127.0.0.1:443', `/${'a'.repeat(20_000)}`),
+      },
+    );
     const good = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
-    const host = fc.option(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...good) }, { weight: 3, arbitrary: fc.constantFrom('evil.example', `evil.example:${port}`, '127.0.0.1:80', '127.0.0.1', `127.0.0.1.nip.io:${port}`, '', `:${port}`, '[::1', `LOCALHOST:${port}`, `127.0.0.2:${port}`, `0.0.0.0:${port}`) }, { weight: 1, arbitrary: fc.string({ maxLength: 20 }).map(clean) }), { nil: undefined, freq: 10 });
-    const origin = fc.option(fc.constantFrom(`http://127.0.0.1:${port}`, 'http://evil.example', 'null', 'file://', `https://127.0.0.1:${port}`), { nil: undefined, freq: 3 });
+    const host = fc.option(
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...good) },
+        {
+          weight: 3,
+          arbitrary: fc.constantFrom(
+            'evil.example',
+            `evil.example:${port}`,
+            '127.0.0.1:80',
+            '127.0.0.1',
+            `127.0.0.1.nip.io:${port}`,
+            '',
+            `:${port}`,
+            '[::1',
+            `LOCALHOST:${port}`,
+            `127.0.0.2:${port}`,
+            `0.0.0.0:${port}`,
+          ),
+        },
+        { weight: 1, arbitrary: fc.string({ maxLength: 20 }).map(clean) },
+      ),
+      { nil: undefined, freq: 10 },
+    );
+    const origin = fc.option(fc.constantFrom(`http://127.0.0.1:${port}`, 'http://evil.example', 'null', 'file://', `https://127.0.0.1:${port}`), {
+      nil: undefined,
+      freq: 3,
+    });
     const site = fc.option(fc.constantFrom('same-origin', 'none', 'cross-site', 'same-site'), { nil: undefined, freq: 3 });
     // Headers beyond node's limit (16 KiB by default) and many small ones.
-    const bulk = fc.oneof({ weight: 6, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constantFrom(`X-Big: ${'x'.repeat(64 * 1024)}\r\n`, Array.from({ length: 500 }, (_, i) => `X-H${i}: ${i}\r\n`).join(''), `Cookie: ${'c=1; '.repeat(5000)}\r\n`) });
+    const bulk = fc.oneof(
+      { weight: 6, arbitrary: fc.constant('') },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          `X-Big: ${'x'.repeat(64 * 1024)}\r\n`,
+          Array.from({ length: 500 }, (_, i) => `X-H${i}: ${i}\r\n`).join(''),
+          `Cookie: ${'c=1; '.repeat(5000)}\r\n`,
+        ),
+      },
+    );
     const counts = { ok: 0, refusedMethod: 0, refusedHost: 0, other: 0 };
     await fc.assert(
       fc.asyncProperty(method, target, host, origin, site, bulk, async (m, t, h, o, si, b) => {

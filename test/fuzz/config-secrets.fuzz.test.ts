@@ -20,11 +20,27 @@ import { fcOpts, isCatalogued, mutationOf, weird } from './arbitraries.js';
 const CANARY = 'CANARYfz0secret9d8c7b6a5f4e';
 const CANARY_TEXT = 'CANARYfz0content1a2b3c';
 
-type Leaf = { type?: string; minimum?: number; maximum?: number; maxLength?: number; minLength?: number; 'x-maximum'?: string; enum?: readonly unknown[]; properties?: Record<string, Leaf> };
+type Leaf = {
+  type?: string;
+  minimum?: number;
+  maximum?: number;
+  maxLength?: number;
+  minLength?: number;
+  'x-maximum'?: string;
+  enum?: readonly unknown[];
+  properties?: Record<string, Leaf>;
+};
 const leaves = (node: Leaf, prefix: string[] = []): [string[], Leaf][] =>
-  Object.entries(node.properties ?? {}).flatMap(([k, v]) => (v.type === 'object' && v.properties ? leaves(v, [...prefix, k]) : [[[...prefix, k], v] as [string[], Leaf]]));
+  Object.entries(node.properties ?? {}).flatMap(([k, v]) =>
+    v.type === 'object' && v.properties ? leaves(v, [...prefix, k]) : [[[...prefix, k], v] as [string[], Leaf]],
+  );
 const LEAVES = leaves(CONFIG_SCHEMA as unknown as Leaf);
-const URL_KEYS = [['exchange', 'rest_base_url'], ['exchange', 'ws_market_url'], ['exchange', 'ws_api_url'], ['aigate', 'base_url']];
+const URL_KEYS = [
+  ['exchange', 'rest_base_url'],
+  ['exchange', 'ws_market_url'],
+  ['exchange', 'ws_api_url'],
+  ['aigate', 'base_url'],
+];
 
 const defaults = (() => {
   const r = parseConfig({});
@@ -35,15 +51,43 @@ const defaults = (() => {
 /** URLs an operator or an attacker might write: credentials (with the canary), foreign schemes, junk. */
 const weirdUrl: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(
-    `https://user:${CANARY}@api.example.com`, `wss://${CANARY}@stream.example.com:9443`, `http://:${CANARY}@127.0.0.1:9`, `https://@example.com`,
-    'ftp://example.com', 'file:///etc/passwd', 'javascript:alert(1)', 'data:text/plain,x', 'gopher://x', 'HTTPS://EXAMPLE.COM', 'ws://127.0.0.1:9',
-    'http://127.0.0.1:9', `https://hooks.example.com/h?token=${CANARY}`, `https://hooks.example.com/h?Key=${CANARY}&a=1`, 'http://[::1]:8080/x',
-    'https://example.com/\n', 'https:// example.com', 'https://', '//example.com', 'example.com', '', `https://example.com/${'a'.repeat(3000)}`,
-    'http://127.0.0.1:99999', 'https://exa mple.com', 'wss://x\u0000y', 'https://xn--e1afmkfd.xn--p1ai/', 'https://пример.рф/',
+    `https://user:${CANARY}@api.example.com`,
+    `wss://${CANARY}@stream.example.com:9443`,
+    `http://:${CANARY}@127.0.0.1:9`,
+    `https://@example.com`,
+    'ftp://example.com',
+    'file:///etc/passwd',
+    'javascript:alert(1)',
+    'data:text/plain,x',
+    'gopher://x',
+    'HTTPS://EXAMPLE.COM',
+    'ws://127.0.0.1:9',
+    'http://127.0.0.1:9',
+    `https://hooks.example.com/h?token=${CANARY}`,
+    `https://hooks.example.com/h?Key=${CANARY}&a=1`,
+    'http://[::1]:8080/x',
+    'https://example.com/\n',
+    'https:// example.com',
+    'https://',
+    '//example.com',
+    'example.com',
+    '',
+    `https://example.com/${'a'.repeat(3000)}`,
+    'http://127.0.0.1:99999',
+    'https://exa mple.com',
+    'wss://x\u0000y',
+    'https://xn--e1afmkfd.xn--p1ai/',
+    'https://пример.рф/',
   ),
-  fc.tuple(fc.constantFrom('http', 'https', 'ws', 'wss', 'ftp', 'file', 'HTTP', 'x-custom'), fc.option(fc.constantFrom('u', `u:${CANARY}`, CANARY)), fc.domain(), fc.webPath(), fc.option(fc.webQueryParameters())).map(
-    ([s, user, host, path, q]) => `${s}://${user ? `${user}@` : ''}${host}${path}${q ? `?${q}` : ''}`,
-  ),
+  fc
+    .tuple(
+      fc.constantFrom('http', 'https', 'ws', 'wss', 'ftp', 'file', 'HTTP', 'x-custom'),
+      fc.option(fc.constantFrom('u', `u:${CANARY}`, CANARY)),
+      fc.domain(),
+      fc.webPath(),
+      fc.option(fc.webQueryParameters()),
+    )
+    .map(([s, user, host, path, q]) => `${s}://${user ? `${user}@` : ''}${host}${path}${q ? `?${q}` : ''}`),
   fc.webUrl({ withQueryParameters: true, withFragments: true }),
 );
 
@@ -51,19 +95,61 @@ const weirdUrl: fc.Arbitrary<string> = fc.oneof(
 const hostile: fc.Arbitrary<unknown> = fc.oneof(
   weird,
   weirdUrl,
-  fc.constantFrom<unknown>(CANARY, `${CANARY}\n`, 2 ** 31, 2 ** 31 - 1, 2 ** 53, 1e21, -1, 7 * 86_400_000 + 1, `1${'0'.repeat(39)}`, '0.99999999999', '1.0000000001', '999999999999', '0.0', '000050', '127.0.0.1', '::1', 'localhost', '0.0.0.0', '::'),
+  fc.constantFrom<unknown>(
+    CANARY,
+    `${CANARY}\n`,
+    2 ** 31,
+    2 ** 31 - 1,
+    2 ** 53,
+    1e21,
+    -1,
+    7 * 86_400_000 + 1,
+    `1${'0'.repeat(39)}`,
+    '0.99999999999',
+    '1.0000000001',
+    '999999999999',
+    '0.0',
+    '000050',
+    '127.0.0.1',
+    '::1',
+    'localhost',
+    '0.0.0.0',
+    '::',
+  ),
   fc.integer({ min: 0, max: 2 ** 32 }),
   fc.tuple(fc.stringMatching(/^[0-9]{1,14}$/), fc.option(fc.stringMatching(/^[0-9]{1,12}$/))).map(([i, f]) => (f ? `${i}.${f}` : i)),
 );
 
 /** A configuration document: a mutation of the defaults, real keys set to hostile values, or random sections. */
 const doc: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 3, arbitrary: fc.array(fc.record({ leaf: fc.constantFrom(...LEAVES), value: hostile }), { minLength: 1, maxLength: 4 }).map((edits) => setLeaves(edits.map((e) => [e.leaf[0], e.value]))) },
-  { weight: 2, arbitrary: fc.array(fc.record({ key: fc.constantFrom(...URL_KEYS), value: weirdUrl }), { minLength: 1, maxLength: 2 }).map((edits) => setLeaves(edits.map((e) => [e.key, e.value]))) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .array(fc.record({ leaf: fc.constantFrom(...LEAVES), value: hostile }), { minLength: 1, maxLength: 4 })
+      .map((edits) => setLeaves(edits.map((e) => [e.leaf[0], e.value]))),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .array(fc.record({ key: fc.constantFrom(...URL_KEYS), value: weirdUrl }), { minLength: 1, maxLength: 2 })
+      .map((edits) => setLeaves(edits.map((e) => [e.key, e.value]))),
+  },
   { weight: 1, arbitrary: fc.array(weirdUrl, { maxLength: 3 }).map((urls) => setLeaves([[['alerts', 'webhook_urls'], urls]])) },
   { weight: 2, arbitrary: mutationOf(defaults) },
-  { weight: 1, arbitrary: fc.dictionary(fc.oneof(fc.constantFrom(...Object.keys(CONFIG_SCHEMA.properties), '__proto__', 'api_key', CANARY), fc.string({ maxLength: 10 })), fc.oneof(hostile, fc.dictionary(fc.string({ maxLength: 24 }), hostile, { maxKeys: 4 })), { maxKeys: 5 }) },
-  { weight: 1, arbitrary: fc.letrec((tie) => ({ node: fc.oneof({ depthSize: 'small' }, hostile, fc.dictionary(fc.constantFrom('audit', 'a', 'risk'), tie('node'), { maxKeys: 2 })) })).node },
+  {
+    weight: 1,
+    arbitrary: fc.dictionary(
+      fc.oneof(fc.constantFrom(...Object.keys(CONFIG_SCHEMA.properties), '__proto__', 'api_key', CANARY), fc.string({ maxLength: 10 })),
+      fc.oneof(hostile, fc.dictionary(fc.string({ maxLength: 24 }), hostile, { maxKeys: 4 })),
+      { maxKeys: 5 },
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, hostile, fc.dictionary(fc.constantFrom('audit', 'a', 'risk'), tie('node'), { maxKeys: 2 })),
+    })).node,
+  },
 );
 
 function setLeaves(edits: readonly [readonly string[], unknown][]): Record<string, unknown> {
@@ -80,7 +166,10 @@ function setLeaves(edits: readonly [readonly string[], unknown][]): Record<strin
 const aiDec: fc.Arbitrary<string | undefined> = fc.oneof(
   { weight: 6, arbitrary: fc.constant(undefined) },
   { weight: 2, arbitrary: fc.constant('2') },
-  { weight: 2, arbitrary: fc.oneof(fc.constantFrom('0', '1', ' 2', '2.0', '02', '+2', '0x2', '2e0', '', 'two', '٢', '2\n', '3', '-2'), fc.string({ maxLength: 4 })) },
+  {
+    weight: 2,
+    arbitrary: fc.oneof(fc.constantFrom('0', '1', ' 2', '2.0', '02', '+2', '0x2', '2e0', '', 'two', '٢', '2\n', '3', '-2'), fc.string({ maxLength: 4 })),
+  },
 );
 
 /** Where a result landed: before the schema (file, depth, secrets-in-config, env) or at the deepest check. */
@@ -117,7 +206,16 @@ function check(r: ConfigResult, env: { AI_DEC?: string | undefined } = {}): void
         if (leaf.enum) expect(leaf.enum, key).toContain(v);
       }
     }
-    for (const [path, schemes] of [...URL_KEYS.map((p) => [p, p[1]!.startsWith('ws') ? ['ws:', 'wss:'] : ['http:', 'https:']] as const), ...c.alerts.webhook_urls.map((_, i) => [['alerts', 'webhook_urls', String(i)], ['http:', 'https:']] as const)]) {
+    for (const [path, schemes] of [
+      ...URL_KEYS.map((p) => [p, p[1]!.startsWith('ws') ? ['ws:', 'wss:'] : ['http:', 'https:']] as const),
+      ...c.alerts.webhook_urls.map(
+        (_, i) =>
+          [
+            ['alerts', 'webhook_urls', String(i)],
+            ['http:', 'https:'],
+          ] as const,
+      ),
+    ]) {
       const u = new URL(getAt(c, path) as string);
       expect(schemes, path.join('.')).toContain(u.protocol);
       expect(u.username + u.password, path.join('.')).toBe('');
@@ -151,7 +249,10 @@ afterAll(() => {
 
 describe('fuzz: configuration documents (parseConfig)', () => {
   it('loads with every bound holding, or one line naming a key; never a throw, never the canary', () => {
-    fc.assert(fc.property(doc, aiDec, (raw, ai) => check(parseConfig(raw, ai === undefined ? {} : { AI_DEC: ai }), { AI_DEC: ai })), fcOpts(3000));
+    fc.assert(
+      fc.property(doc, aiDec, (raw, ai) => check(parseConfig(raw, ai === undefined ? {} : { AI_DEC: ai }), { AI_DEC: ai })),
+      fcOpts(3000),
+    );
   });
 });
 
@@ -159,11 +260,34 @@ describe('fuzz: configuration files (loadConfigFile)', () => {
   /** The file's bytes: JSON of a document, a truncation, YAML-ish text, random text, with canary content. */
   const fileBytes: fc.Arbitrary<Buffer> = fc.oneof(
     { weight: 4, arbitrary: doc.map((d) => Buffer.from(JSON.stringify(d) ?? 'undefined')) },
-    { weight: 2, arbitrary: fc.tuple(doc, fc.nat()).map(([d, n]) => { const t = JSON.stringify(d) ?? ''; return Buffer.from(t.slice(0, n % (t.length + 1))); }) },
-    { weight: 1, arbitrary: fc.dictionary(fc.constantFrom('mode', 'paths', 'panel', 'audit'), fc.string({ maxLength: 20 }), { maxKeys: 4 }).map((o) => Buffer.from(Object.entries(o).map(([k, v]) => `${k}: ${v}\n  sub: ${CANARY_TEXT}`).join('\n'))) },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(doc, fc.nat()).map(([d, n]) => {
+        const t = JSON.stringify(d) ?? '';
+        return Buffer.from(t.slice(0, n % (t.length + 1)));
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.dictionary(fc.constantFrom('mode', 'paths', 'panel', 'audit'), fc.string({ maxLength: 20 }), { maxKeys: 4 }).map((o) =>
+        Buffer.from(
+          Object.entries(o)
+            .map(([k, v]) => `${k}: ${v}\n  sub: ${CANARY_TEXT}`)
+            .join('\n'),
+        ),
+      ),
+    },
     { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40 })).map(([a, b]) => Buffer.from(`${a}${CANARY_TEXT}${b}`)) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map((u) => Buffer.concat([Buffer.from(`{"mode":"${CANARY_TEXT}`), Buffer.from(u)])) },
-    { weight: 1, arbitrary: fc.constantFrom(Buffer.from('\ufeff{}'), Buffer.from(`{"a":${'['.repeat(5000)}`), Buffer.from(`${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}`), Buffer.from(`{"mode":"LIVE"}${CANARY_TEXT}`)) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        Buffer.from('\ufeff{}'),
+        Buffer.from(`{"a":${'['.repeat(5000)}`),
+        Buffer.from(`${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}`),
+        Buffer.from(`{"mode":"LIVE"}${CANARY_TEXT}`),
+      ),
+    },
   );
   let n = 0;
   it('a regular file of any content: loads within bounds or one line, never its content', () => {
@@ -182,7 +306,15 @@ describe('fuzz: configuration files (loadConfigFile)', () => {
     execFileSync('mkfifo', [fifo]);
     mkdirSync(join(dir, 'adir'));
     writeFileSync(join(dir, 'big.json'), Buffer.alloc(1024 * 1024 + 1, 0x20));
-    for (const [p, rule] of [[fifo, 'regular-file'], [join(dir, 'adir'), 'regular-file'], ['/dev/null', 'regular-file'], ['/dev/zero', 'regular-file'], ['/dev/urandom', 'regular-file'], [join(dir, 'big.json'), 'max-bytes'], [join(dir, 'absent.json'), 'readable']] as const) {
+    for (const [p, rule] of [
+      [fifo, 'regular-file'],
+      [join(dir, 'adir'), 'regular-file'],
+      ['/dev/null', 'regular-file'],
+      ['/dev/zero', 'regular-file'],
+      ['/dev/urandom', 'regular-file'],
+      [join(dir, 'big.json'), 'max-bytes'],
+      [join(dir, 'absent.json'), 'readable'],
+    ] as const) {
       const r = loadConfigFile(p);
       expect(r, p).toMatchObject({ ok: false, error: { key: '(file)', rule } });
       check(r);
@@ -192,9 +324,25 @@ describe('fuzz: configuration files (loadConfigFile)', () => {
 
 describe('fuzz: secrets files (loadExchangeSecrets)', () => {
   const secretsText: fc.Arbitrary<string> = fc.oneof(
-    fc.record({ api_key: fc.oneof(fc.constant(CANARY), fc.string({ maxLength: 30 }), weird), api_secret: fc.oneof(fc.constant(CANARY), fc.string({ maxLength: 30 }), weird) }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
+    fc
+      .record(
+        {
+          api_key: fc.oneof(fc.constant(CANARY), fc.string({ maxLength: 30 }), weird),
+          api_secret: fc.oneof(fc.constant(CANARY), fc.string({ maxLength: 30 }), weird),
+        },
+        { requiredKeys: [] },
+      )
+      .map((o) => JSON.stringify(o)),
     fc.tuple(fc.nat(), fc.constant(JSON.stringify({ api_key: CANARY, api_secret: `${CANARY}x` }))).map(([n, t]) => t.slice(0, n % t.length)),
-    fc.constantFrom(`{"api_key": ${CANARY}, "api_secret": "x"}`, `${CANARY}`, `api_key=${CANARY}`, `{"api_key": "${CANARY} with space", "api_secret": "${CANARY}"}`, `[${JSON.stringify(CANARY)}]`, 'null', ''),
+    fc.constantFrom(
+      `{"api_key": ${CANARY}, "api_secret": "x"}`,
+      `${CANARY}`,
+      `api_key=${CANARY}`,
+      `{"api_key": "${CANARY} with space", "api_secret": "${CANARY}"}`,
+      `[${JSON.stringify(CANARY)}]`,
+      'null',
+      '',
+    ),
   );
   let n = 0;
   it('a 0600 secrets file of any content: ok with printable credentials, or SECRETS_MISSING without the canary', () => {

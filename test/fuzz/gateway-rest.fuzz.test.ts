@@ -30,7 +30,12 @@ beforeAll(async () => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const r = routes.get(`${req.method} ${path}`);
     if (!r) {
-      const fixed: Record<string, unknown> = { '/api/v3/exchangeInfo': INFO, '/api/v3/avgPrice': { mins: 5, price: '64000.00' }, '/api/v3/openOrders': [], '/api/v3/time': { serverTime: Date.now() } };
+      const fixed: Record<string, unknown> = {
+        '/api/v3/exchangeInfo': INFO,
+        '/api/v3/avgPrice': { mins: 5, price: '64000.00' },
+        '/api/v3/openOrders': [],
+        '/api/v3/time': { serverTime: Date.now() },
+      };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(fixed[path] ?? {}));
       return;
     }
@@ -68,12 +73,27 @@ async function stack() {
   const reasons: ReasonCode[] = [];
   const events: string[] = [];
   const rest = createRestClient({
-    baseUrl: base, apiKey: 'fuzzkey0000000000000000000000001', secret: 'fuzzsecret00000000000000000000001', recvWindowMs: 5000, readTimeoutMs: 2000, orderTimeoutMs: 2000,
-    clock: { localNow: Date.now, exchangeNow: (t) => t }, governor: createRateGovernor([]), sleep: async () => {},
+    baseUrl: base,
+    apiKey: 'fuzzkey0000000000000000000000001',
+    secret: 'fuzzsecret00000000000000000000001',
+    recvWindowMs: 5000,
+    readTimeoutMs: 2000,
+    orderTimeoutMs: 2000,
+    clock: { localNow: Date.now, exchangeNow: (t) => t },
+    governor: createRateGovernor([]),
+    sleep: async () => {},
   });
   opened.push(rest);
   const reason = (code: ReasonCode, _on: boolean, _d: JsonObject): void => void reasons.push(code);
-  const session = new VenueSession({ rest, clock: createClockEstimator({ driftMaxMs: 500 }), governor: createRateGovernor([]), cfg, now: Date.now, reason, event: (type, _p, r) => void events.push(r ? `${type}:${r}` : type) });
+  const session = new VenueSession({
+    rest,
+    clock: createClockEstimator({ driftMaxMs: 500 }),
+    governor: createRateGovernor([]),
+    cfg,
+    now: Date.now,
+    reason,
+    event: (type, _p, r) => void events.push(r ? `${type}:${r}` : type),
+  });
   routes.clear();
   expect(await session.refreshFilters()).toBe(true);
   const desk = new OrderDesk({ session, now: Date.now, reason });
@@ -84,13 +104,27 @@ async function stack() {
 const asText = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined'));
 
 // 1xx is left out: node treats it as informational and the client waits for a final status until its timeout.
-const statusArb = fc.oneof({ weight: 5, arbitrary: fc.constant(200) }, { weight: 3, arbitrary: fc.constantFrom(400, 401, 403, 404, 409, 418, 429, 500, 502, 503, 504, 201, 204, 302) }, { weight: 1, arbitrary: fc.integer({ min: 200, max: 599 }) });
-const headersArb = fc.dictionary(fc.constantFrom('retry-after', 'x-mbx-used-weight-1m', 'x-mbx-order-count-10s', 'x-mbx-order-count-1d'), fc.oneof(fc.nat().map(String), fc.string({ maxLength: 10 }), weird.map(asText)).map((v) => v.replace(/[^\x20-\x7e]/g, '').slice(0, 200)), { maxKeys: 3 });
-const replyArb = (valid: unknown): fc.Arbitrary<Reply> => fc.record({ status: statusArb, body: bodyText(valid), headers: headersArb, cut: fc.nat({ max: 9 }).map((n) => n < 2) });
+const statusArb = fc.oneof(
+  { weight: 5, arbitrary: fc.constant(200) },
+  { weight: 3, arbitrary: fc.constantFrom(400, 401, 403, 404, 409, 418, 429, 500, 502, 503, 504, 201, 204, 302) },
+  { weight: 1, arbitrary: fc.integer({ min: 200, max: 599 }) },
+);
+const headersArb = fc.dictionary(
+  fc.constantFrom('retry-after', 'x-mbx-used-weight-1m', 'x-mbx-order-count-10s', 'x-mbx-order-count-1d'),
+  fc.oneof(fc.nat().map(String), fc.string({ maxLength: 10 }), weird.map(asText)).map((v) => v.replace(/[^\x20-\x7e]/g, '').slice(0, 200)),
+  { maxKeys: 3 },
+);
+const replyArb = (valid: unknown): fc.Arbitrary<Reply> =>
+  fc.record({ status: statusArb, body: bodyText(valid), headers: headersArb, cut: fc.nat({ max: 9 }).map((n) => n < 2) });
 /** Well-formed Binance error replies (any status): the documented codes the oracle knows, and others. */
 const errorReplyArb: fc.Arbitrary<Reply> = fc.record({
   status: fc.constantFrom(400, 400, 401, 403, 404, 409, 418, 429, 500, 503),
-  body: fc.record({ code: fc.oneof(fc.constantFrom(-1013, -2010, -1006, -1007, -1021, -1022, -2015, -1003), fc.integer({ min: -9999, max: 0 })), msg: fc.string({ maxLength: 40 }) }).map((b) => JSON.stringify(b)),
+  body: fc
+    .record({
+      code: fc.oneof(fc.constantFrom(-1013, -2010, -1006, -1007, -1021, -1022, -2015, -1003), fc.integer({ min: -9999, max: 0 })),
+      msg: fc.string({ maxLength: 40 }),
+    })
+    .map((b) => JSON.stringify(b)),
   headers: fc.constant({}),
   cut: fc.constant(false),
 });
@@ -98,7 +132,8 @@ const orderReplyArb = (valid: unknown): fc.Arbitrary<Reply> => fc.oneof({ weight
 
 function expectExactReport(o: OrderReport): void {
   expect(Number.isSafeInteger(o.order_id)).toBe(true);
-  for (const v of [o.price, o.orig_qty, o.executed_qty, o.cummulative_quote_qty, ...(o.stop_price === null ? [] : [o.stop_price])]) expect(isDecimalString(v), `decimal ${v.slice(0, 40)}`).toBe(true);
+  for (const v of [o.price, o.orig_qty, o.executed_qty, o.cummulative_quote_qty, ...(o.stop_price === null ? [] : [o.stop_price])])
+    expect(isDecimalString(v), `decimal ${v.slice(0, 40)}`).toBe(true);
   for (const f of o.fills) for (const v of [f.price, f.qty, f.commission]) expect(isDecimalString(v), `fill decimal ${v.slice(0, 40)}`).toBe(true);
 }
 
@@ -117,7 +152,9 @@ const DOC_DEFINITIVE = new Set([-1013, -2010]);
 const errorBody = (body: string): { code: number; msg: string } | undefined => {
   try {
     const v = JSON.parse(body) as { code?: unknown; msg?: unknown };
-    return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof v.code === 'number' ? { code: v.code, msg: typeof v.msg === 'string' ? v.msg : '' } : undefined;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof v.code === 'number'
+      ? { code: v.code, msg: typeof v.msg === 'string' ? v.msg : '' }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -147,7 +184,8 @@ function expectOutcome<T>(out: VenueOutcome<T>, reply: Reply, kind: 'order' | 'r
   if (out.kind === 'THROTTLED') expect([429, 418]).toContain(reply.status);
   if (kind !== 'order') return;
   // An order placement that may have reached the venue is never a failure without proof.
-  if (reply.cut || reply.status >= 500 || (reply.status >= 200 && reply.status < 300) || reply.status < 200 || (reply.status >= 300 && reply.status < 400)) expect(['OK', 'UNKNOWN']).toContain(out.kind);
+  if (reply.cut || reply.status >= 500 || (reply.status >= 200 && reply.status < 300) || reply.status < 200 || (reply.status >= 300 && reply.status < 400))
+    expect(['OK', 'UNKNOWN']).toContain(out.kind);
   if (err && DOC_UNKNOWN_CODES.has(err.code) && reply.status !== 429 && reply.status !== 418) expect(out.kind).toBe('UNKNOWN');
   if (out.kind === 'REJECTED') expect(DOC_UNKNOWN_CODES.has(out.code)).toBe(false);
   // ... and a documented definitive rejection is one: nothing to query, nothing blocked forever.
@@ -155,15 +193,42 @@ function expectOutcome<T>(out: VenueOutcome<T>, reply: Reply, kind: 'order' | 'r
 }
 
 const FILLED = (coid: string) => ({
-  symbol: 'BTCUSDT', orderId: 7, orderListId: -1, clientOrderId: coid, transactTime: 1_700_000_000_000, price: '64000.00000000', origQty: '0.00100000',
-  executedQty: '0.00100000', cummulativeQuoteQty: '64.00000000', status: 'FILLED', timeInForce: 'GTC', type: 'LIMIT', side: 'BUY',
+  symbol: 'BTCUSDT',
+  orderId: 7,
+  orderListId: -1,
+  clientOrderId: coid,
+  transactTime: 1_700_000_000_000,
+  price: '64000.00000000',
+  origQty: '0.00100000',
+  executedQty: '0.00100000',
+  cummulativeQuoteQty: '64.00000000',
+  status: 'FILLED',
+  timeInForce: 'GTC',
+  type: 'LIMIT',
+  side: 'BUY',
   fills: [{ price: '64000.00000000', qty: '0.00100000', commission: '0.00000100', commissionAsset: 'BTC', tradeId: 99 }],
 });
 const LIST = (lcoid: string) => ({
-  orderListId: 3, contingencyType: 'OCO', listStatusType: 'EXEC_STARTED', listOrderStatus: 'EXECUTING', listClientOrderId: lcoid, transactionTime: 1, symbol: 'BTCUSDT',
-  orders: [{ symbol: 'BTCUSDT', orderId: 8, clientOrderId: `${lcoid}a` }, { symbol: 'BTCUSDT', orderId: 9, clientOrderId: `${lcoid}b` }],
+  orderListId: 3,
+  contingencyType: 'OCO',
+  listStatusType: 'EXEC_STARTED',
+  listOrderStatus: 'EXECUTING',
+  listClientOrderId: lcoid,
+  transactionTime: 1,
+  symbol: 'BTCUSDT',
+  orders: [
+    { symbol: 'BTCUSDT', orderId: 8, clientOrderId: `${lcoid}a` },
+    { symbol: 'BTCUSDT', orderId: 9, clientOrderId: `${lcoid}b` },
+  ],
 });
-const ACCOUNT = { canTrade: true, canWithdraw: false, balances: [{ asset: 'USDT', free: '1000.00000000', locked: '0.00000000' }, { asset: 'BTC', free: '0.01000000', locked: '0.00000000' }] };
+const ACCOUNT = {
+  canTrade: true,
+  canWithdraw: false,
+  balances: [
+    { asset: 'USDT', free: '1000.00000000', locked: '0.00000000' },
+    { asset: 'BTC', free: '0.01000000', locked: '0.00000000' },
+  ],
+};
 
 describe('fuzz: gateway REST replies against a misbehaving local server', () => {
   it('POST /api/v3/order: OK only as an exact report of our order; REJECTED/THROTTLED only with documented proof; a 5xx, cut, garbled or -1006/-1007 reply is UNKNOWN', async () => {
@@ -176,7 +241,15 @@ describe('fuzz: gateway REST replies against a misbehaving local server', () => 
         const valid = FILLED(foreign ? clientOrderIdFor(newIntentId(seedNat), 'entry') : coid);
         const reply = fc.sample(orderReplyArb(valid), { numRuns: 1, seed: seedNat })[0]!;
         routes.set('POST /api/v3/order', reply);
-        const order: NewOrder = { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', client_order_id: coid, quantity: '0.00100', price: '64000.00', time_in_force: 'GTC' };
+        const order: NewOrder = {
+          symbol: 'BTCUSDT',
+          side: 'BUY',
+          type: 'LIMIT',
+          client_order_id: coid,
+          quantity: '0.00100',
+          price: '64000.00',
+          time_in_force: 'GTC',
+        };
         const out = await desk.place(order, { avg_price: '64000.00', open_orders: 0, open_algo_orders: 0 });
         seen[out.kind] = (seen[out.kind] ?? 0) + 1;
         expectOutcome(out, reply, 'order');
@@ -217,7 +290,10 @@ describe('fuzz: gateway REST replies against a misbehaving local server', () => 
     await fc.assert(
       fc.asyncProperty(fc.nat(), async (seedNat) => {
         const { desk } = await stack();
-        const open = fc.sample(replyArb([FILLED('vgA'), { ...FILLED('vgB'), status: 'NEW', type: 'STOP_LOSS_LIMIT', stopPrice: '63000.00' }]), { numRuns: 1, seed: seedNat })[0]!;
+        const open = fc.sample(replyArb([FILLED('vgA'), { ...FILLED('vgB'), status: 'NEW', type: 'STOP_LOSS_LIMIT', stopPrice: '63000.00' }]), {
+          numRuns: 1,
+          seed: seedNat,
+        })[0]!;
         const acct = fc.sample(replyArb(ACCOUNT), { numRuns: 1, seed: seedNat + 1 })[0]!;
         routes.set('GET /api/v3/openOrders', open);
         routes.set('GET /api/v3/account', acct);
@@ -266,7 +342,9 @@ describe('fuzz: gateway REST replies against a misbehaving local server', () => 
         if (!ok) expect(session.rules).toBe(before);
         else {
           const r = session.rules.get('BTCUSDT');
-          if (r) for (const f of Object.values(r.filters)) for (const [k, v] of Object.entries(f as Record<string, unknown>)) if (k !== 'filterType') expect(v).not.toBeUndefined();
+          if (r)
+            for (const f of Object.values(r.filters))
+              for (const [k, v] of Object.entries(f as Record<string, unknown>)) if (k !== 'filterType') expect(v).not.toBeUndefined();
         }
         for (const e of events) {
           const code = e.split(':')[1];

@@ -15,29 +15,36 @@ import { INFO, bodyText, fcOpts, isCatalogued, mutationOf, weird } from './arbit
  * catalogued reason code (or the config error's key and rule), and an acceptance is complete.
  */
 
-
 const parsedBody: fc.Arbitrary<ParsedBody> = fc.oneof(
-  fc.oneof(weird, mutationOf({ code: -1013, msg: 'Filter failure' }), mutationOf({ symbol: 'BTCUSDT', orderId: 1 })).map((value) => ({ parsed: true as const, value })),
+  fc
+    .oneof(weird, mutationOf({ code: -1013, msg: 'Filter failure' }), mutationOf({ symbol: 'BTCUSDT', orderId: 1 }))
+    .map((value) => ({ parsed: true as const, value })),
   fc.string({ maxLength: 50 }).map((raw) => ({ parsed: false as const, raw })),
 );
 
 describe('fuzz: REST reply classification (outcome.ts)', () => {
   it('never throws; an order call is REJECTED only on a 4xx whose Binance code proves nothing executed', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 100, max: 599 }), parsedBody, fc.constantFrom('order' as const, 'read' as const), fc.dictionary(fc.constantFrom('retry-after', 'x-mbx-used-weight-1m'), fc.string({ maxLength: 12 })), (status, body, callKind, headers) => {
-        const out = classify({ phase: 'response', callKind, status, body, headers });
-        expect(['OK', 'REJECTED', 'UNKNOWN', 'THROTTLED']).toContain(out.kind);
-        if (out.kind === 'OK') {
-          expect(status >= 200 && status < 300).toBe(true);
-          expect(body.parsed && typeof body.value === 'object' && body.value !== null).toBe(true);
-        }
-        if (out.kind === 'THROTTLED') expect(out.retryAfterMs).toBeGreaterThanOrEqual(0);
-        if (out.kind === 'REJECTED' && callKind === 'order') {
-          expect(status >= 400 && status < 500 && status !== 429 && status !== 418).toBe(true);
-          expect((BINANCE_CODE_CLASS as Record<number, string>)[out.code]).toBe('REJECTED');
-        }
-        if (status >= 500) expect(out.kind).toBe('UNKNOWN');
-      }),
+      fc.property(
+        fc.integer({ min: 100, max: 599 }),
+        parsedBody,
+        fc.constantFrom('order' as const, 'read' as const),
+        fc.dictionary(fc.constantFrom('retry-after', 'x-mbx-used-weight-1m'), fc.string({ maxLength: 12 })),
+        (status, body, callKind, headers) => {
+          const out = classify({ phase: 'response', callKind, status, body, headers });
+          expect(['OK', 'REJECTED', 'UNKNOWN', 'THROTTLED']).toContain(out.kind);
+          if (out.kind === 'OK') {
+            expect(status >= 200 && status < 300).toBe(true);
+            expect(body.parsed && typeof body.value === 'object' && body.value !== null).toBe(true);
+          }
+          if (out.kind === 'THROTTLED') expect(out.retryAfterMs).toBeGreaterThanOrEqual(0);
+          if (out.kind === 'REJECTED' && callKind === 'order') {
+            expect(status >= 400 && status < 500 && status !== 429 && status !== 418).toBe(true);
+            expect((BINANCE_CODE_CLASS as Record<number, string>)[out.code]).toBe('REJECTED');
+          }
+          if (status >= 500) expect(out.kind).toBe('UNKNOWN');
+        },
+      ),
       fcOpts(3000),
     );
   });
@@ -46,7 +53,20 @@ describe('fuzz: REST reply classification (outcome.ts)', () => {
 describe('fuzz: exchangeInfo (exchange-info.ts)', () => {
   it('arbitrary JSON and mutations of a valid reply: ok with complete rules, or EXCHANGE_REPLY_INVALID (catalogued) with a reason', () => {
     expect(parseExchangeInfo(INFO).ok).toBe(true);
-    const input = fc.oneof({ weight: 1, arbitrary: weird }, { weight: 4, arbitrary: mutationOf(INFO) }, { weight: 1, arbitrary: bodyText(INFO).map((t) => { try { return JSON.parse(t) as unknown; } catch { return t; } }) });
+    const input = fc.oneof(
+      { weight: 1, arbitrary: weird },
+      { weight: 4, arbitrary: mutationOf(INFO) },
+      {
+        weight: 1,
+        arbitrary: bodyText(INFO).map((t) => {
+          try {
+            return JSON.parse(t) as unknown;
+          } catch {
+            return t;
+          }
+        }),
+      },
+    );
     fc.assert(
       fc.property(input, (json) => {
         const r = parseExchangeInfo(json);
@@ -62,7 +82,9 @@ describe('fuzz: exchangeInfo (exchange-info.ts)', () => {
             for (const [k, v] of Object.entries(f as Record<string, unknown>)) {
               if (k === 'filterType') continue;
               // Every modelled field is present and of its declared kind: no half-understood filter.
-              expect(v === undefined ? `${k} missing` : typeof v === 'string' ? isDecimalString(v) : typeof v === 'boolean' || Number.isSafeInteger(v)).toBe(true);
+              expect(v === undefined ? `${k} missing` : typeof v === 'string' ? isDecimalString(v) : typeof v === 'boolean' || Number.isSafeInteger(v)).toBe(
+                true,
+              );
             }
           }
         }
@@ -74,14 +96,29 @@ describe('fuzz: exchangeInfo (exchange-info.ts)', () => {
 
 function decision(): Decision {
   const base: Omit<Decision, 'ids'> = {
-    symbol: 'BTCUSDT', side: 'BUY', intent: 'ENTRY', quantity: '0.004', entry_type: 'LIMIT', entry_price: '64000', stop_price: '63000',
-    take_profit_price: '66000', trailing_delta_bps: null, expected_edge_bps: 40, expected_cost_bps: 12,
+    symbol: 'BTCUSDT',
+    side: 'BUY',
+    intent: 'ENTRY',
+    quantity: '0.004',
+    entry_type: 'LIMIT',
+    entry_price: '64000',
+    stop_price: '63000',
+    take_profit_price: '66000',
+    trailing_delta_bps: null,
+    expected_edge_bps: 40,
+    expected_cost_bps: 12,
     constraints: { max_quantity: '0.01', max_notional: '1000', ttl_ms: 30_000, max_requotes: 3 },
   };
   return { ids: { run_id: 'run_1', cycle_id: 1, snapshot_id: 'snp_1', decision_id: decisionIdOf(base) }, ...base };
 }
 
-const VALID_RESULT = { verdict: 'MODIFY', reasons: ['AI_SIZE_TOO_LARGE'], modify: { quantity: '0.002', stop_price: '63500', take_profit_price: null, entry_price: null, ttl_ms: null, max_requotes: null }, confidence: 0.7, notes: 'halve it' };
+const VALID_RESULT = {
+  verdict: 'MODIFY',
+  reasons: ['AI_SIZE_TOO_LARGE'],
+  modify: { quantity: '0.002', stop_price: '63500', take_profit_price: null, entry_price: null, ttl_ms: null, max_requotes: null },
+  confidence: 0.7,
+  notes: 'halve it',
+};
 const AIGATE_CODES = ['AIGATE_PARSE_FAIL', 'AIGATE_SCHEMA_INVALID', 'AIGATE_REASON_UNKNOWN', 'AIGATE_MODIFY_INVALID'];
 
 describe('fuzz: AI gate answers (aigate.ts judge + aigate-modify.ts)', () => {
@@ -171,7 +208,19 @@ describe('fuzz: configuration (config-load.ts)', () => {
   };
 
   it('random JSON objects: ok or one clear error, never a throw', () => {
-    fc.assert(fc.property(fc.oneof(weird, fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('mode', 'audit', 'exchange', 'panel', 'risk', '__proto__', 'constructor')), weird)), check), fcOpts(2000));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          weird,
+          fc.dictionary(
+            fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('mode', 'audit', 'exchange', 'panel', 'risk', '__proto__', 'constructor')),
+            weird,
+          ),
+        ),
+        check,
+      ),
+      fcOpts(2000),
+    );
   });
 
   it('mutations of the default configuration (real keys set to hostile values, deleted or retyped)', () => {
@@ -182,11 +231,14 @@ describe('fuzz: configuration (config-load.ts)', () => {
       cur[path[path.length - 1]!] = value;
       return c;
     });
-    fc.assert(fc.property(fc.oneof(onKey, mutationOf(defaults)), (raw) => {
-      check(raw);
-      // A config that loads has passed every rule: loading it again is stable.
-      const r = parseConfig(raw);
-      if (r.ok) expect(parseConfig(JSON.parse(JSON.stringify(r.config))).ok).toBe(true);
-    }), fcOpts(2000));
+    fc.assert(
+      fc.property(fc.oneof(onKey, mutationOf(defaults)), (raw) => {
+        check(raw);
+        // A config that loads has passed every rule: loading it again is stable.
+        const r = parseConfig(raw);
+        if (r.ok) expect(parseConfig(JSON.parse(JSON.stringify(r.config))).ok).toBe(true);
+      }),
+      fcOpts(2000),
+    );
   });
 });

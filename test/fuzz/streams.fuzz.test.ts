@@ -39,7 +39,16 @@ afterAll(async () => {
 });
 
 const cfg = (path: string) => {
-  const r = parseConfig({ exchange: { symbols: ['BTCUSDT'], ws_market_url: url, ws_api_url: `${url}${path}`, ws_stale_ms: 60_000, ws_reconnect_backoff_initial_ms: 10, ws_reconnect_backoff_max_ms: 20 } });
+  const r = parseConfig({
+    exchange: {
+      symbols: ['BTCUSDT'],
+      ws_market_url: url,
+      ws_api_url: `${url}${path}`,
+      ws_stale_ms: 60_000,
+      ws_reconnect_backoff_initial_ms: 10,
+      ws_reconnect_backoff_max_ms: 20,
+    },
+  });
   if (!r.ok) throw new Error('config');
   return r.config.exchange;
 };
@@ -57,7 +66,22 @@ const frame = (valid: unknown): fc.Arbitrary<string> =>
   fc.oneof(
     { weight: 5, arbitrary: mutationOf(valid).map((v) => JSON.stringify(v) ?? 'undefined') },
     { weight: 2, arbitrary: weird.map((v) => JSON.stringify(v) ?? 'undefined') },
-    { weight: 1, arbitrary: fc.constantFrom('null', '0', '"x"', '[]', 'true', '{"data":null}', '{"event":null}', '{"event":5}', '{"status":200}', '{"event":{"e":"outboundAccountPosition","B":[null]}}', '{"event":{"e":"outboundAccountPosition","B":[{"a":1}]}}') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        'null',
+        '0',
+        '"x"',
+        '[]',
+        'true',
+        '{"data":null}',
+        '{"event":null}',
+        '{"event":5}',
+        '{"status":200}',
+        '{"event":{"e":"outboundAccountPosition","B":[null]}}',
+        '{"event":{"e":"outboundAccountPosition","B":[{"a":1}]}}',
+      ),
+    },
     { weight: 1, arbitrary: fc.string({ maxLength: 60 }) },
   );
 
@@ -66,11 +90,20 @@ describe('fuzz: market stream frames (market-stream.ts)', () => {
     const ticks: BookTick[] = [];
     const reasons: ReasonCode[] = [];
     const connected = new Promise<void>((ok) => opened.push(ok));
-    const s = new MarketStream({ cfg: cfg('/ws-api/v3'), now: Date.now, reason: (c) => void reasons.push(c), onTick: (t) => void ticks.push(t), onGap: () => {} });
+    const s = new MarketStream({
+      cfg: cfg('/ws-api/v3'),
+      now: Date.now,
+      reason: (c) => void reasons.push(c),
+      onTick: (t) => void ticks.push(t),
+      onGap: () => {},
+    });
     s.start();
     await connected;
     const server = [...clients][0]!;
-    const valid = { stream: 'btcusdt@bookTicker', data: { u: 400900217, s: 'BTCUSDT', b: '64000.01000000', B: '1.50000000', a: '64000.02000000', A: '0.40000000' } };
+    const valid = {
+      stream: 'btcusdt@bookTicker',
+      data: { u: 400900217, s: 'BTCUSDT', b: '64000.01000000', B: '1.50000000', a: '64000.02000000', A: '0.40000000' },
+    };
     let sentinel = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(frame(valid), { minLength: 1, maxLength: 8 }), async (frames) => {
@@ -90,7 +123,14 @@ describe('fuzz: market stream frames (market-stream.ts)', () => {
         }
       }),
       // Regressions (found by this property): a fractional update id and an 80-digit price were delivered.
-      { ...fcOpts(300), examples: [[[JSON.stringify({ ...valid, data: { ...valid.data, u: 1.5 } })]], [[JSON.stringify({ ...valid, data: { ...valid.data, b: `1.${'0'.repeat(80)}` } })]], [['0', 'null', '"x"', '{"data":5}']]] },
+      {
+        ...fcOpts(300),
+        examples: [
+          [[JSON.stringify({ ...valid, data: { ...valid.data, u: 1.5 } })]],
+          [[JSON.stringify({ ...valid, data: { ...valid.data, b: `1.${'0'.repeat(80)}` } })]],
+          [['0', 'null', '"x"', '{"data":5}']],
+        ],
+      },
     );
     s.stop();
     for (const r of reasons) expect(isCatalogued(r)).toBe(true);
@@ -111,15 +151,55 @@ describe('fuzz: user stream events (user-stream.ts)', () => {
     };
     onMessage.push(answer);
     const ready = new Promise<void>((ok) => subscribed.push(ok));
-    const us = new UserStream({ cfg: cfg('/ws-api/v3'), apiKey: 'fuzzkey0000000000000000000000001', secret: 'fuzzsecret00000000000000000000001', exchangeNow: () => Date.now(), reason: (c) => void reasons.push(c), onEvent: (e) => void events.push(e), onGap: () => {} });
+    const us = new UserStream({
+      cfg: cfg('/ws-api/v3'),
+      apiKey: 'fuzzkey0000000000000000000000001',
+      secret: 'fuzzsecret00000000000000000000001',
+      exchangeNow: () => Date.now(),
+      reason: (c) => void reasons.push(c),
+      onEvent: (e) => void events.push(e),
+      onGap: () => {},
+    });
     us.start();
     await ready;
     const server = [...clients].at(-1)!;
     const exec = {
       subscriptionId: 0,
-      event: { e: 'executionReport', E: 1_700_000_000_000, s: 'BTCUSDT', c: 'vgeX', S: 'BUY', o: 'LIMIT', f: 'GTC', q: '0.00100000', p: '64000.00000000', x: 'TRADE', X: 'FILLED', i: 7, l: '0.00100000', z: '0.00100000', L: '64000.00000000', n: '0.00000100', N: 'BTC', T: 1_700_000_000_000, t: 99, Z: '64.00000000' },
+      event: {
+        e: 'executionReport',
+        E: 1_700_000_000_000,
+        s: 'BTCUSDT',
+        c: 'vgeX',
+        S: 'BUY',
+        o: 'LIMIT',
+        f: 'GTC',
+        q: '0.00100000',
+        p: '64000.00000000',
+        x: 'TRADE',
+        X: 'FILLED',
+        i: 7,
+        l: '0.00100000',
+        z: '0.00100000',
+        L: '64000.00000000',
+        n: '0.00000100',
+        N: 'BTC',
+        T: 1_700_000_000_000,
+        t: 99,
+        Z: '64.00000000',
+      },
     };
-    const pos = { subscriptionId: 0, event: { e: 'outboundAccountPosition', E: 1_700_000_000_000, u: 1_700_000_000_000, B: [{ a: 'BTC', f: '0.01000000', l: '0.00000000' }, { a: 'USDT', f: '936.00000000', l: '0.00000000' }] } };
+    const pos = {
+      subscriptionId: 0,
+      event: {
+        e: 'outboundAccountPosition',
+        E: 1_700_000_000_000,
+        u: 1_700_000_000_000,
+        B: [
+          { a: 'BTC', f: '0.01000000', l: '0.00000000' },
+          { a: 'USDT', f: '936.00000000', l: '0.00000000' },
+        ],
+      },
+    };
     let sentinel = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(fc.oneof(frame(exec), frame(pos)), { minLength: 1, maxLength: 8 }), async (frames) => {
@@ -135,7 +215,8 @@ describe('fuzz: user stream events (user-stream.ts)', () => {
           if (e.kind === 'order') {
             expect(['BUY', 'SELL']).toContain(e.side);
             for (const v of [e.type, e.status, e.exec_type]) expect(typeof v === 'string' && v.length > 0, `name ${JSON.stringify(v)}`).toBe(true);
-            for (const v of [e.price, e.orig_qty, e.last_qty, e.last_price, e.cum_qty, e.cum_quote, e.commission]) expect(isDecimalString(v), `decimal ${String(v).slice(0, 30)}`).toBe(true);
+            for (const v of [e.price, e.orig_qty, e.last_qty, e.last_price, e.cum_qty, e.cum_quote, e.commission])
+              expect(isDecimalString(v), `decimal ${String(v).slice(0, 30)}`).toBe(true);
             expect(Number.isSafeInteger(e.order_id) && Number.isSafeInteger(e.trade_id) && Number.isSafeInteger(e.ts_ms)).toBe(true);
           } else if (e.kind === 'balances') {
             for (const b of e.balances) {
@@ -143,7 +224,9 @@ describe('fuzz: user stream events (user-stream.ts)', () => {
               expect(isDecimalString(b.free) && isDecimalString(b.locked), `balance ${JSON.stringify(b).slice(0, 60)}`).toBe(true);
             }
           } else if (e.kind === 'list_status') {
-            expect(Number.isSafeInteger(e.order_list_id) && e.orders.every((o) => Number.isSafeInteger(o.order_id) && typeof o.client_order_id === 'string')).toBe(true);
+            expect(
+              Number.isSafeInteger(e.order_list_id) && e.orders.every((o) => Number.isSafeInteger(o.order_id) && typeof o.client_order_id === 'string'),
+            ).toBe(true);
           } else {
             expect(typeof e.asset === 'string' && e.asset.length > 0 && isDecimalString(e.delta.replace(/^-/, ''))).toBe(true);
           }
@@ -155,8 +238,10 @@ describe('fuzz: user stream events (user-stream.ts)', () => {
       {
         ...fcOpts(300),
         examples: [
-          [['0']], [['null', '"x"', 'true']],
-          [[JSON.stringify({ ...pos, event: { ...pos.event, B: [null] } })]], [[JSON.stringify({ ...pos, event: { ...pos.event, B: [{ a: 'BTC' }] } })]],
+          [['0']],
+          [['null', '"x"', 'true']],
+          [[JSON.stringify({ ...pos, event: { ...pos.event, B: [null] } })]],
+          [[JSON.stringify({ ...pos, event: { ...pos.event, B: [{ a: 'BTC' }] } })]],
           [[JSON.stringify({ ...exec, event: { ...exec.event, S: 'HOLD' } })]],
           // String() of a parsed {"toString": ...} throws; a number status became "5".
           [[JSON.stringify({ ...exec, event: { ...exec.event, o: { toString: 'x' } } }), JSON.stringify({ ...exec, event: { ...exec.event, X: 5 } })]],

@@ -21,19 +21,41 @@ async function gateway(venue: (s: ExchangeSim) => void = () => undefined) {
   venue(sim);
   const g = await gatewayOn(sim, { order_timeout_ms: 600, rest_timeout_ms: 1500 });
   cleanups.push(() => g.rest.close());
-  const orders = async (cid: string) => ((await g.admin('GET', '/admin/state')) as { orders: { clientOrderId: string; status: string }[] }).orders.filter((o) => o.clientOrderId === cid);
+  const orders = async (cid: string) =>
+    ((await g.admin('GET', '/admin/state')) as { orders: { clientOrderId: string; status: string }[] }).orders.filter((o) => o.clientOrderId === cid);
   return { desk: g.desk, admin: g.admin, orders };
 }
 
-const buy = (cid: string, o: Record<string, string> = {}) => ({ symbol: 'BTCUSDT', side: 'BUY' as const, type: 'LIMIT' as const, client_order_id: cid, quantity: '0.001', price: '60000.00', time_in_force: 'GTC' as const, ...o });
-const replace = (cancel: string, cid: string, o: Record<string, string> = {}, mode: CancelReplace['mode'] = 'STOP_ON_FAILURE'): CancelReplace => ({ symbol: 'BTCUSDT', cancel_client_order_id: cancel, mode, order: buy(cid, { price: '60100.00', ...o }) });
+const buy = (cid: string, o: Record<string, string> = {}) => ({
+  symbol: 'BTCUSDT',
+  side: 'BUY' as const,
+  type: 'LIMIT' as const,
+  client_order_id: cid,
+  quantity: '0.001',
+  price: '60000.00',
+  time_in_force: 'GTC' as const,
+  ...o,
+});
+const replace = (cancel: string, cid: string, o: Record<string, string> = {}, mode: CancelReplace['mode'] = 'STOP_ON_FAILURE'): CancelReplace => ({
+  symbol: 'BTCUSDT',
+  cancel_client_order_id: cancel,
+  mode,
+  order: buy(cid, { price: '60100.00', ...o }),
+});
 
 describe('gateway cancel_replace against apps/exchange-sim', () => {
   it('both halves succeed: REPLACED with the cancelled order under its own id and the new order', async () => {
     const g = await gateway();
     expect(await g.desk.place(buy('vcr1'))).toMatchObject({ kind: 'OK' });
     const out = await g.desk.cancelReplace(replace('vcr1', 'vcr2'));
-    expect(out).toMatchObject({ kind: 'OK', body: { result: 'REPLACED', cancelled: { client_order_id: 'vcr1', status: 'CANCELED' }, placed: { client_order_id: 'vcr2', status: 'NEW', price: '60100.00000000' } } });
+    expect(out).toMatchObject({
+      kind: 'OK',
+      body: {
+        result: 'REPLACED',
+        cancelled: { client_order_id: 'vcr1', status: 'CANCELED' },
+        placed: { client_order_id: 'vcr2', status: 'NEW', price: '60100.00000000' },
+      },
+    });
     expect(await g.orders('vcr1')).toMatchObject([{ status: 'CANCELED' }]);
     expect(await g.orders('vcr2')).toMatchObject([{ status: 'NEW' }]);
   });
@@ -64,14 +86,24 @@ describe('gateway cancel_replace against apps/exchange-sim', () => {
     await g.admin('POST', '/admin/balance', { apiKey: SIM_KEY.apiKey, asset: 'USDT', free: '100' });
     await g.desk.place(buy('vcr4')); // locks 60 of 100
     const out = await g.desk.cancelReplace(replace('vcr4', 'vcr5', { quantity: '0.0019', price: '60000.00' }));
-    expect(out).toMatchObject({ kind: 'OK', body: { result: 'NEW_FAILED', cancelled: { client_order_id: 'vcr4', status: 'CANCELED' }, new_error: { code: -2010, msg: 'Account has insufficient balance for requested action.' } } });
+    expect(out).toMatchObject({
+      kind: 'OK',
+      body: {
+        result: 'NEW_FAILED',
+        cancelled: { client_order_id: 'vcr4', status: 'CANCELED' },
+        new_error: { code: -2010, msg: 'Account has insufficient balance for requested action.' },
+      },
+    });
     expect(await g.orders('vcr5')).toEqual([]);
   });
 
   it('ALLOW_FAILURE: cancel fails and the new order is placed, or both fail', async () => {
     const g = await gateway();
     const placed = await g.desk.cancelReplace(replace('vcrnone', 'vcr6', {}, 'ALLOW_FAILURE'));
-    expect(placed).toMatchObject({ kind: 'OK', body: { result: 'CANCEL_FAILED_NEW_PLACED', cancel_error: { code: -2011 }, placed: { client_order_id: 'vcr6', status: 'NEW' } } });
+    expect(placed).toMatchObject({
+      kind: 'OK',
+      body: { result: 'CANCEL_FAILED_NEW_PLACED', cancel_error: { code: -2011 }, placed: { client_order_id: 'vcr6', status: 'NEW' } },
+    });
     await g.admin('POST', '/admin/balance', { apiKey: SIM_KEY.apiKey, asset: 'USDT', free: '1' });
     const both = await g.desk.cancelReplace(replace('vcrnone', 'vcr7', {}, 'ALLOW_FAILURE'));
     expect(both).toMatchObject({ kind: 'OK', body: { result: 'BOTH_FAILED', cancel_error: { code: -2011 }, new_error: { code: -2010 } } });
@@ -107,9 +139,23 @@ describe('gateway cancel_replace against apps/exchange-sim', () => {
   it('-2021 without the data that says which half failed is UNKNOWN; a plain refusal is REJECTED with nothing changed', async () => {
     const g = await gateway();
     await g.desk.place(buy('vcr12'));
-    await g.admin('POST', '/admin/faults', { kind: 'reject', once: true, route: 'POST /api/v3/order/cancelReplace', status: 409, code: -2021, msg: 'Order cancel-replace partially failed.' });
+    await g.admin('POST', '/admin/faults', {
+      kind: 'reject',
+      once: true,
+      route: 'POST /api/v3/order/cancelReplace',
+      status: 409,
+      code: -2021,
+      msg: 'Order cancel-replace partially failed.',
+    });
     expect((await g.desk.cancelReplace(replace('vcr12', 'vcr13'))).kind).toBe('UNKNOWN');
-    await g.admin('POST', '/admin/faults', { kind: 'reject', once: true, route: 'POST /api/v3/order/cancelReplace', status: 400, code: -1013, msg: 'Filter failure: NOTIONAL' });
+    await g.admin('POST', '/admin/faults', {
+      kind: 'reject',
+      once: true,
+      route: 'POST /api/v3/order/cancelReplace',
+      status: 400,
+      code: -1013,
+      msg: 'Filter failure: NOTIONAL',
+    });
     expect(await g.desk.cancelReplace(replace('vcr12', 'vcr13'))).toEqual({ kind: 'REJECTED', code: -1013, msg: 'Filter failure: NOTIONAL' });
     expect(await g.orders('vcr12')).toMatchObject([{ status: 'NEW' }]);
   });

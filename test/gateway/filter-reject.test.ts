@@ -24,7 +24,15 @@ describe('gateway FILTER_REJECT against apps/exchange-sim', () => {
     cleanups.push(() => g.rest.close());
     // 0.001 x 60000 = 60 USDT notional: fine under the loaded rules (min 5), not under the new ones.
     sim.exchange.symbols.get('BTCUSDT')!.minNotional = 1000n * 100_000_000n;
-    const order = { symbol: 'BTCUSDT', side: 'BUY' as const, type: 'LIMIT' as const, client_order_id: 'vfr1', quantity: '0.001', price: '60000.00', time_in_force: 'GTC' as const };
+    const order = {
+      symbol: 'BTCUSDT',
+      side: 'BUY' as const,
+      type: 'LIMIT' as const,
+      client_order_id: 'vfr1',
+      quantity: '0.001',
+      price: '60000.00',
+      time_in_force: 'GTC' as const,
+    };
     const out = await g.desk.place(order);
     expect(out).toMatchObject({ kind: 'REJECTED', code: -1013 });
     expect(g.reasons.get('FILTER_REJECT')).toMatchObject({ symbol: 'BTCUSDT', count: 1, msg: expect.stringMatching(/NOTIONAL/) });

@@ -15,7 +15,11 @@ import { SIM_KEY, venueConfig } from '../integration/harness.js';
  * secret an HMAC secret or, with api_key_type ed25519, a private key in PEM). The caller closes
  * `rest` when done.
  */
-export async function gatewayOn(sim: ExchangeSim, exchange: Record<string, unknown>, creds: { readonly apiKey: string; readonly secret: string } = { apiKey: SIM_KEY.apiKey, secret: SIM_KEY.secretKey }) {
+export async function gatewayOn(
+  sim: ExchangeSim,
+  exchange: Record<string, unknown>,
+  creds: { readonly apiKey: string; readonly secret: string } = { apiKey: SIM_KEY.apiKey, secret: SIM_KEY.secretKey },
+) {
   const r = parseConfig({ ...venueConfig(sim), exchange: { ...(venueConfig(sim)['exchange'] as object), ...exchange } });
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   const ex = r.config.exchange;
@@ -26,10 +30,21 @@ export async function gatewayOn(sim: ExchangeSim, exchange: Record<string, unkno
   // Signed as the gateway worker signs: by exchange.api_key_type.
   const signing = signerFor(ex.api_key_type, creds.secret);
   if (!signing.ok) throw new Error(signing.why);
-  const rest = createRestClient({ baseUrl: ex.rest_base_url, apiKey: creds.apiKey, signer: signing.signer, recvWindowMs: ex.time_sync_recv_window_ms, readTimeoutMs: ex.rest_timeout_ms, orderTimeoutMs: ex.order_timeout_ms, clock: { localNow: Date.now, exchangeNow: (t) => clock.exchangeNow(t) }, governor, sleep: async () => {} });
+  const rest = createRestClient({
+    baseUrl: ex.rest_base_url,
+    apiKey: creds.apiKey,
+    signer: signing.signer,
+    recvWindowMs: ex.time_sync_recv_window_ms,
+    readTimeoutMs: ex.rest_timeout_ms,
+    orderTimeoutMs: ex.order_timeout_ms,
+    clock: { localNow: Date.now, exchangeNow: (t) => clock.exchangeNow(t) },
+    governor,
+    sleep: async () => {},
+  });
   const session = new VenueSession({ rest, clock, governor, cfg: ex, now: Date.now, reason, event: () => {} });
   const desk = new OrderDesk({ session, now: Date.now, reason });
-  const admin = async (method: string, path: string, body?: unknown) => (await fetch(`${sim.admin}${path}`, { method, ...(body ? { body: JSON.stringify(body) } : {}) })).json();
+  const admin = async (method: string, path: string, body?: unknown) =>
+    (await fetch(`${sim.admin}${path}`, { method, ...(body ? { body: JSON.stringify(body) } : {}) })).json();
   await session.syncClock(3);
   await session.refreshFilters();
   return { rest, session, desk, reasons, reason, clock, governor, admin, ex };

@@ -71,15 +71,38 @@ describe('exchangeInfo as wide as the live venue', () => {
 });
 
 describe('the two 429 classes and the 418 ban', () => {
-  const order = (cid: string) => ({ symbol: 'BTCUSDT', side: 'BUY' as const, type: 'LIMIT' as const, client_order_id: cid, quantity: '0.0001', price: '60000.00', time_in_force: 'GTC' as const });
+  const order = (cid: string) => ({
+    symbol: 'BTCUSDT',
+    side: 'BUY' as const,
+    type: 'LIMIT' as const,
+    client_order_id: cid,
+    quantity: '0.0001',
+    price: '60000.00',
+    time_in_force: 'GTC' as const,
+  });
 
   it('-1015 (too many new orders, counted per account): new orders wait for its Retry-After; cancels and reads still go out; ORDER_RATE_LIMITED, not RATE_LIMIT', async () => {
     const g = await gateway();
     expect((await g.desk.place(order('vgemine1'))).kind).toBe('OK');
     // Another client on the same account uses up the venue's new-order count (50 per 10 s).
-    const other = createRestClient({ baseUrl: g.sim.rest, apiKey: SIM_KEY.apiKey, secret: SIM_KEY.secretKey, recvWindowMs: 5000, readTimeoutMs: 1500, orderTimeoutMs: 1500, clock: { localNow: Date.now, exchangeNow: (t) => g.clock.exchangeNow(t) }, governor: createRateGovernor([]) });
+    const other = createRestClient({
+      baseUrl: g.sim.rest,
+      apiKey: SIM_KEY.apiKey,
+      secret: SIM_KEY.secretKey,
+      recvWindowMs: 5000,
+      readTimeoutMs: 1500,
+      orderTimeoutMs: 1500,
+      clock: { localNow: Date.now, exchangeNow: (t) => g.clock.exchangeNow(t) },
+      governor: createRateGovernor([]),
+    });
     cleanups.push(() => other.close());
-    for (let i = 0; i < 49; i++) await other.signed('POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.0001', price: '50000.00', newClientOrderId: `other${i}` }, { weight: 1, kind: 'order' });
+    for (let i = 0; i < 49; i++)
+      await other.signed(
+        'POST',
+        '/api/v3/order',
+        { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.0001', price: '50000.00', newClientOrderId: `other${i}` },
+        { weight: 1, kind: 'order' },
+      );
     const refused = await g.desk.place(order('vgemine2'));
     expect(refused).toMatchObject({ kind: 'THROTTLED', status: 429 });
     const wait = (refused as { retry_after_ms: number }).retry_after_ms;
@@ -121,7 +144,15 @@ describe('the two 429 classes and the 418 ban', () => {
 
 describe('signatures: -1022 and Ed25519 keys', () => {
   const ctx = { avg_price: '64000', open_orders: 0, open_algo_orders: 0 };
-  const order = (cid: string) => ({ symbol: 'BTCUSDT', side: 'BUY' as const, type: 'LIMIT' as const, client_order_id: cid, quantity: '0.0001', price: '60000.00', time_in_force: 'GTC' as const });
+  const order = (cid: string) => ({
+    symbol: 'BTCUSDT',
+    side: 'BUY' as const,
+    type: 'LIMIT' as const,
+    client_order_id: cid,
+    quantity: '0.0001',
+    price: '60000.00',
+    time_in_force: 'GTC' as const,
+  });
 
   it('-1022 on an order placement: REJECTED (the venue refused before acting), SIGNATURE_REJECTED raised (PAUSE), nothing placed', async () => {
     const g = await gateway({ keys: [{ ...SIM_KEY, secretKey: 'not-the-secret-the-bot-holds-000001' }] });
@@ -136,7 +167,14 @@ describe('signatures: -1022 and Ed25519 keys', () => {
   it('exchange.api_key_type ed25519: REST orders signed with the PEM key are verified by the simulator; a different key is -1022', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const edKey = { apiKey: 'edkey0000000000000000000000000000001', secretKey: '', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), canTrade: true, enableWithdrawals: false, ipRestrict: true };
+    const edKey = {
+      apiKey: 'edkey0000000000000000000000000000001',
+      secretKey: '',
+      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      canTrade: true,
+      enableWithdrawals: false,
+      ipRestrict: true,
+    };
     const g = await gateway({ keys: [edKey] });
     // gatewayOn signs by the config's key type: a fresh session on this key.
     const e = await gatewayOn(g.sim, { api_key_type: 'ed25519' }, { apiKey: edKey.apiKey, secret: pem });
@@ -153,12 +191,28 @@ describe('signatures: -1022 and Ed25519 keys', () => {
   it('exchange.api_key_type ed25519: the user stream logs on (session.logon) and subscribes; the HMAC flow on that key is refused with -1022', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const edKey = { apiKey: 'edkey0000000000000000000000000000002', secretKey: '', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), canTrade: true, enableWithdrawals: false, ipRestrict: true };
+    const edKey = {
+      apiKey: 'edkey0000000000000000000000000000002',
+      secretKey: '',
+      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      canTrade: true,
+      enableWithdrawals: false,
+      ipRestrict: true,
+    };
     const g = await gateway({ keys: [edKey] });
     const stream = (keyType: 'hmac' | 'ed25519', secret: string) => {
       const reasons = new Map<ReasonCode, JsonObject>();
       const events: UserEvent[] = [];
-      const us = new UserStream({ cfg: g.ex, apiKey: edKey.apiKey, secret, keyType, exchangeNow: () => g.clock.exchangeNow(Date.now()), reason: (c, on, d) => void (on ? reasons.set(c, d) : reasons.delete(c)), onEvent: (e) => events.push(e), onGap: () => undefined });
+      const us = new UserStream({
+        cfg: g.ex,
+        apiKey: edKey.apiKey,
+        secret,
+        keyType,
+        exchangeNow: () => g.clock.exchangeNow(Date.now()),
+        reason: (c, on, d) => void (on ? reasons.set(c, d) : reasons.delete(c)),
+        onEvent: (e) => events.push(e),
+        onGap: () => undefined,
+      });
       cleanups.push(() => us.stop());
       us.start();
       return { us, reasons, events };
@@ -184,7 +238,15 @@ async function until(what: string, fn: () => boolean): Promise<void> {
 }
 
 describe('PERCENT_PRICE_BY_SIDE against the reference price (Binance, 2026-05-08)', () => {
-  const buy = (cid: string, price: string) => ({ symbol: 'BTCUSDT', side: 'BUY' as const, type: 'LIMIT' as const, client_order_id: cid, quantity: '0.0001', price, time_in_force: 'GTC' as const });
+  const buy = (cid: string, price: string) => ({
+    symbol: 'BTCUSDT',
+    side: 'BUY' as const,
+    type: 'LIMIT' as const,
+    client_order_id: cid,
+    quantity: '0.0001',
+    price,
+    time_in_force: 'GTC' as const,
+  });
   const pin = async (g: { admin: (m: string, p: string, b?: unknown) => Promise<unknown> }) => {
     await g.admin('POST', '/admin/market', { paused: true });
     await g.admin('POST', '/admin/price', { symbol: 'BTCUSDT', price: '64000' });
@@ -194,7 +256,13 @@ describe('PERCENT_PRICE_BY_SIDE against the reference price (Binance, 2026-05-08
     const g = await gateway();
     await pin(g);
     // About 30 USDT either way: above NOTIONAL's minimum, so only the band decides.
-    const test = (price: string) => g.rest.signed('POST', '/api/v3/order/test', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: Number(price) > 100_000 ? '0.0001' : '0.001', price }, { weight: 1, kind: 'read' });
+    const test = (price: string) =>
+      g.rest.signed(
+        'POST',
+        '/api/v3/order/test',
+        { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: Number(price) > 100_000 ? '0.0001' : '0.001', price },
+        { weight: 1, kind: 'read' },
+      );
     const ref = () => g.rest.publicGet('/api/v3/referencePrice', { symbol: 'BTCUSDT' }, 2);
     expect(await ref()).toMatchObject({ kind: 'REJECTED', code: -2043 });
     expect(await test('330000.00')).toMatchObject({ kind: 'REJECTED', code: -1013, msg: 'Filter failure: PERCENT_PRICE_BY_SIDE' });
@@ -227,7 +295,8 @@ describe('PERCENT_PRICE_BY_SIDE against the reference price (Binance, 2026-05-08
   it('-1013 PERCENT_PRICE_BY_SIDE rejections (the band moved) do not quarantine the symbol; other filter rejections still do', async () => {
     const g = await gateway();
     await g.admin('POST', '/admin/faults', { kind: 'reject', route: 'POST /api/v3/order', code: -1013, msg: 'Filter failure: PERCENT_PRICE_BY_SIDE' });
-    for (let i = 0; i < 4; i++) expect(await g.desk.place(buy(`vgeband${i}`, '60000.00'), { open_orders: 0, open_algo_orders: 0 })).toMatchObject({ kind: 'REJECTED', code: -1013 });
+    for (let i = 0; i < 4; i++)
+      expect(await g.desk.place(buy(`vgeband${i}`, '60000.00'), { open_orders: 0, open_algo_orders: 0 })).toMatchObject({ kind: 'REJECTED', code: -1013 });
     expect(g.desk.quarantined).toEqual([]);
     expect(g.reasons.get('FILTER_REJECT')).toMatchObject({ symbol: 'BTCUSDT', counts_towards_quarantine: false });
     await g.admin('DELETE', '/admin/faults');
@@ -238,8 +307,38 @@ describe('PERCENT_PRICE_BY_SIDE against the reference price (Binance, 2026-05-08
 });
 
 describe('statuses and events the gateway does not model', () => {
-  const foreign = (cid: string, status: string, type: string, orderId: number) => ({ symbol: 'BTCUSDT', orderId, orderListId: 7, clientOrderId: cid, price: '50000.00000000', origQty: '0.00100000', executedQty: '0.00000000', cummulativeQuoteQty: '0.00000000', status, timeInForce: 'GTC', type, side: 'BUY', stopPrice: '0.00000000', time: 1, updateTime: 1, isWorking: false, workingTime: -1, origQuoteOrderQty: '0.00000000', selfTradePreventionMode: 'EXPIRE_MAKER', expiryReason: 'NONE', futureField: { a: 1 } });
-  const buy = (cid: string) => ({ symbol: 'BTCUSDT', side: 'BUY' as const, type: 'LIMIT' as const, client_order_id: cid, quantity: '0.0001', price: '60000.00', time_in_force: 'GTC' as const });
+  const foreign = (cid: string, status: string, type: string, orderId: number) => ({
+    symbol: 'BTCUSDT',
+    orderId,
+    orderListId: 7,
+    clientOrderId: cid,
+    price: '50000.00000000',
+    origQty: '0.00100000',
+    executedQty: '0.00000000',
+    cummulativeQuoteQty: '0.00000000',
+    status,
+    timeInForce: 'GTC',
+    type,
+    side: 'BUY',
+    stopPrice: '0.00000000',
+    time: 1,
+    updateTime: 1,
+    isWorking: false,
+    workingTime: -1,
+    origQuoteOrderQty: '0.00000000',
+    selfTradePreventionMode: 'EXPIRE_MAKER',
+    expiryReason: 'NONE',
+    futureField: { a: 1 },
+  });
+  const buy = (cid: string) => ({
+    symbol: 'BTCUSDT',
+    side: 'BUY' as const,
+    type: 'LIMIT' as const,
+    client_order_id: cid,
+    quantity: '0.0001',
+    price: '60000.00',
+    time_in_force: 'GTC' as const,
+  });
 
   it("someone else's open orders in PENDING_NEW, or in a status and type not yet known, do not blind openOrders nor block the symbol", async () => {
     const g = await gateway();
@@ -249,7 +348,11 @@ describe('statuses and events the gateway does not model', () => {
     expect(open.kind).toBe('OK');
     const body = (open as unknown as { body: readonly Record<string, unknown>[] }).body;
     expect(body.find((o) => o['client_order_id'] === 'web_oto_leg')).toMatchObject({ status: 'PENDING_NEW' });
-    expect(body.find((o) => o['client_order_id'] === 'app_future')).toMatchObject({ status: 'NEW', type: 'LIMIT', unrecognised: { status: 'FUTURE_STATUS', type: 'PEGGED_FUTURE' } });
+    expect(body.find((o) => o['client_order_id'] === 'app_future')).toMatchObject({
+      status: 'NEW',
+      type: 'LIMIT',
+      unrecognised: { status: 'FUTURE_STATUS', type: 'PEGGED_FUTURE' },
+    });
     // The desk counts them (MAX_NUM_ORDERS) from openOrders and still sends our order.
     expect(await g.desk.place(buy('vgeopen1'))).toMatchObject({ kind: 'OK', body: { status: 'NEW' } });
   });
@@ -266,23 +369,61 @@ describe('statuses and events the gateway does not model', () => {
       const reasons = new Map<ReasonCode, JsonObject>();
       const events: UserEvent[] = [];
       const gaps: string[] = [];
-      const us = new UserStream({ cfg: g.ex, apiKey: SIM_KEY.apiKey, secret: SIM_KEY.secretKey, exchangeNow: () => g.clock.exchangeNow(Date.now()), reason: (c, on, d) => void (on ? reasons.set(c, d) : reasons.delete(c)), onEvent: (e) => events.push(e), onGap: (w) => gaps.push(w) });
+      const us = new UserStream({
+        cfg: g.ex,
+        apiKey: SIM_KEY.apiKey,
+        secret: SIM_KEY.secretKey,
+        exchangeNow: () => g.clock.exchangeNow(Date.now()),
+        reason: (c, on, d) => void (on ? reasons.set(c, d) : reasons.delete(c)),
+        onEvent: (e) => events.push(e),
+        onGap: (w) => gaps.push(w),
+      });
       cleanups.push(() => us.stop());
       us.start();
       return { us, reasons, events, gaps };
     };
-    const push = (g: Awaited<ReturnType<typeof gateway>>, event: Record<string, unknown>) => g.admin('POST', '/admin/user-stream/push', { apiKey: SIM_KEY.apiKey, event });
+    const push = (g: Awaited<ReturnType<typeof gateway>>, event: Record<string, unknown>) =>
+      g.admin('POST', '/admin/user-stream/push', { apiKey: SIM_KEY.apiKey, event });
 
     it('listStatus, balanceUpdate and externalLockUpdate are forwarded as typed events; externalLockUpdate also asks for a REST reconcile', async () => {
       const g = await gateway({}, { ws_reconnect_backoff_initial_ms: 20, ws_reconnect_backoff_max_ms: 80 });
       const s = stream(g);
       await until('subscribed', () => s.us.state === 'SUBSCRIBED');
-      await push(g, { e: 'listStatus', E: 1, s: 'BTCUSDT', g: 12, c: 'OTO', l: 'EXEC_STARTED', L: 'EXECUTING', r: 'NONE', C: 'web_list', T: 2, O: [{ s: 'BTCUSDT', i: 5, c: 'web_a' }, { s: 'BTCUSDT', i: 6, c: 'web_b' }] });
+      await push(g, {
+        e: 'listStatus',
+        E: 1,
+        s: 'BTCUSDT',
+        g: 12,
+        c: 'OTO',
+        l: 'EXEC_STARTED',
+        L: 'EXECUTING',
+        r: 'NONE',
+        C: 'web_list',
+        T: 2,
+        O: [
+          { s: 'BTCUSDT', i: 5, c: 'web_a' },
+          { s: 'BTCUSDT', i: 6, c: 'web_b' },
+        ],
+      });
       await push(g, { e: 'balanceUpdate', E: 3, a: 'USDT', d: '-25.50000000', T: 4 });
       await push(g, { e: 'externalLockUpdate', E: 5, a: 'BTC', d: '0.00100000', T: 6 });
       await until('three events', () => s.events.length >= 3);
       expect(s.events).toEqual([
-        { kind: 'list_status', symbol: 'BTCUSDT', order_list_id: 12, list_client_order_id: 'web_list', contingency_type: 'OTO', list_status_type: 'EXEC_STARTED', list_order_status: 'EXECUTING', list_reject_reason: 'NONE', orders: [{ order_id: 5, client_order_id: 'web_a' }, { order_id: 6, client_order_id: 'web_b' }], ts_ms: 2 },
+        {
+          kind: 'list_status',
+          symbol: 'BTCUSDT',
+          order_list_id: 12,
+          list_client_order_id: 'web_list',
+          contingency_type: 'OTO',
+          list_status_type: 'EXEC_STARTED',
+          list_order_status: 'EXECUTING',
+          list_reject_reason: 'NONE',
+          orders: [
+            { order_id: 5, client_order_id: 'web_a' },
+            { order_id: 6, client_order_id: 'web_b' },
+          ],
+          ts_ms: 2,
+        },
         { kind: 'balance_delta', asset: 'USDT', delta: '-25.50000000', ts_ms: 4 },
         { kind: 'external_lock', asset: 'BTC', delta: '0.00100000', ts_ms: 6 },
       ]);
@@ -290,17 +431,44 @@ describe('statuses and events the gateway does not model', () => {
       expect(s.us.badFrames).toBe(0);
     });
 
-    it('an executionReport of ours in a status not yet known is not passed on as a fact: a gap (reconcile over REST) instead; someone else\'s is passed on', async () => {
+    it("an executionReport of ours in a status not yet known is not passed on as a fact: a gap (reconcile over REST) instead; someone else's is passed on", async () => {
       const g = await gateway({}, { ws_reconnect_backoff_initial_ms: 20, ws_reconnect_backoff_max_ms: 80 });
       const s = stream(g);
       await until('subscribed', () => s.us.state === 'SUBSCRIBED');
-      const report = (c: string, X: string) => ({ e: 'executionReport', E: 1, s: 'BTCUSDT', c, C: '', S: 'BUY', o: 'LIMIT', f: 'GTC', q: '0.001', p: '60000', P: '0', x: 'NEW', X, r: 'NONE', i: 77, l: '0', z: '0', L: '0', n: '0', N: null, T: 2, t: -1, Z: '0' });
+      const report = (c: string, X: string) => ({
+        e: 'executionReport',
+        E: 1,
+        s: 'BTCUSDT',
+        c,
+        C: '',
+        S: 'BUY',
+        o: 'LIMIT',
+        f: 'GTC',
+        q: '0.001',
+        p: '60000',
+        P: '0',
+        x: 'NEW',
+        X,
+        r: 'NONE',
+        i: 77,
+        l: '0',
+        z: '0',
+        L: '0',
+        n: '0',
+        N: null,
+        T: 2,
+        t: -1,
+        Z: '0',
+      });
       await push(g, report('vgefuture1', 'FUTURE_STATUS'));
       await push(g, report('web_order', 'FUTURE_STATUS'));
       await push(g, report('vgepending', 'PENDING_NEW'));
       await until('events', () => s.events.length >= 2);
       expect(s.gaps).toEqual(['start', expect.stringContaining('vgefuture1')]);
-      expect(s.events.map((e) => (e.kind === 'order' ? `${e.client_order_id}:${e.status}` : e.kind))).toEqual(['web_order:FUTURE_STATUS', 'vgepending:PENDING_NEW']);
+      expect(s.events.map((e) => (e.kind === 'order' ? `${e.client_order_id}:${e.status}` : e.kind))).toEqual([
+        'web_order:FUTURE_STATUS',
+        'vgepending:PENDING_NEW',
+      ]);
     });
 
     it('serverShutdown: a new connection subscribes before the server cuts the old one; no USER_STREAM_UNSTABLE, events keep coming', async () => {

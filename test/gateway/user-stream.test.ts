@@ -17,12 +17,23 @@ afterEach(async () => {
 
 async function setup(secret = SIM_KEY.secretKey) {
   sim = await startVenue();
-  const r = parseConfig({ ...venueConfig(sim), exchange: { ...(venueConfig(sim)['exchange'] as object), ws_reconnect_backoff_initial_ms: 20, ws_reconnect_backoff_max_ms: 50 } });
+  const r = parseConfig({
+    ...venueConfig(sim),
+    exchange: { ...(venueConfig(sim)['exchange'] as object), ws_reconnect_backoff_initial_ms: 20, ws_reconnect_backoff_max_ms: 50 },
+  });
   if (!r.ok) throw new Error('config');
   const reasons = new Map<ReasonCode, JsonObject>();
   const events: UserEvent[] = [];
   const gaps: string[] = [];
-  stream = new UserStream({ cfg: r.config.exchange, apiKey: SIM_KEY.apiKey, secret, exchangeNow: () => Date.now(), reason: (c, on, d) => void (on ? reasons.set(c, d) : reasons.delete(c)), onEvent: (e) => events.push(e), onGap: (w) => gaps.push(w) });
+  stream = new UserStream({
+    cfg: r.config.exchange,
+    apiKey: SIM_KEY.apiKey,
+    secret,
+    exchangeNow: () => Date.now(),
+    reason: (c, on, d) => void (on ? reasons.set(c, d) : reasons.delete(c)),
+    onEvent: (e) => events.push(e),
+    onGap: (w) => gaps.push(w),
+  });
   stream.start();
   return { s: sim, reasons, events, gaps };
 }
@@ -36,7 +47,16 @@ const until = async (what: string, fn: () => boolean): Promise<void> => {
 };
 
 async function placeBuy(s: ExchangeSim, cid: string, price: string): Promise<void> {
-  const q = new URLSearchParams({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price, newClientOrderId: cid, timestamp: String(Date.now()) }).toString();
+  const q = new URLSearchParams({
+    symbol: 'BTCUSDT',
+    side: 'BUY',
+    type: 'LIMIT',
+    timeInForce: 'GTC',
+    quantity: '0.001',
+    price,
+    newClientOrderId: cid,
+    timestamp: String(Date.now()),
+  }).toString();
   const sig = createHmac('sha256', SIM_KEY.secretKey).update(q).digest('hex');
   const r = await fetch(`${s.rest}/api/v3/order?${q}&signature=${sig}`, { method: 'POST', headers: { 'X-MBX-APIKEY': SIM_KEY.apiKey } });
   expect(r.status).toBe(200);

@@ -19,14 +19,29 @@ afterEach(async () => {
 
 async function gateway() {
   sim = await startVenue();
-  const g = await gatewayOn(sim, { order_timeout_ms: 1500, rest_timeout_ms: 1500, ws_stale_ms: 400, ws_reconnect_backoff_initial_ms: 20, ws_reconnect_backoff_max_ms: 80 });
+  const g = await gatewayOn(sim, {
+    order_timeout_ms: 1500,
+    rest_timeout_ms: 1500,
+    ws_stale_ms: 400,
+    ws_reconnect_backoff_initial_ms: 20,
+    ws_reconnect_backoff_max_ms: 80,
+  });
   cleanups.push(() => g.rest.close());
   await g.session.checkApiKey();
   g.session.checkFreshness();
   return { session: g.session, desk: g.desk, reasons: g.reasons, admin: g.admin, ex: g.ex, sim };
 }
 
-const buy = (cid: string, o: Record<string, string> = {}) => ({ symbol: 'BTCUSDT', side: 'BUY' as const, type: 'LIMIT' as const, client_order_id: cid, quantity: '0.001', price: '60000.00', time_in_force: 'GTC' as const, ...o });
+const buy = (cid: string, o: Record<string, string> = {}) => ({
+  symbol: 'BTCUSDT',
+  side: 'BUY' as const,
+  type: 'LIMIT' as const,
+  client_order_id: cid,
+  quantity: '0.001',
+  price: '60000.00',
+  time_in_force: 'GTC' as const,
+  ...o,
+});
 
 describe('gateway against apps/exchange-sim', () => {
   it('boots clean: clock synced, rules and limits loaded, key accepted, no reasons', async () => {
@@ -105,7 +120,13 @@ describe('gateway against apps/exchange-sim', () => {
     expect(g.reasons.get('SYMBOL_QUARANTINED')).toMatchObject({ symbols: ['BTCUSDT'] });
     expect(await g.desk.place(buy('vgehalt'))).toMatchObject({ kind: 'NOT_SENT', cause: 'SYMBOL_QUARANTINED' });
     // The venue, not our copy of the status, decides whether a halted market takes an exit.
-    const exit = { symbol: 'BTCUSDT', side: 'SELL' as const, type: 'MARKET' as const, client_order_id: clientOrderIdFor('oi_halt', 'close'), quantity: '0.001' };
+    const exit = {
+      symbol: 'BTCUSDT',
+      side: 'SELL' as const,
+      type: 'MARKET' as const,
+      client_order_id: clientOrderIdFor('oi_halt', 'close'),
+      quantity: '0.001',
+    };
     expect(await g.desk.place(exit)).toMatchObject({ kind: 'REJECTED', code: -1013, msg: 'Market is closed.' });
   });
 
@@ -121,7 +142,13 @@ describe('gateway against apps/exchange-sim', () => {
     const reasons = new Map<ReasonCode, JsonObject>();
     const ticks: string[] = [];
     const gaps: string[] = [];
-    const stream = new MarketStream({ cfg: g.ex, now: Date.now, reason: (c, on, d) => void (on ? reasons.set(c, d) : reasons.delete(c)), onTick: (t) => ticks.push(t.symbol), onGap: (w) => gaps.push(w) });
+    const stream = new MarketStream({
+      cfg: g.ex,
+      now: Date.now,
+      reason: (c, on, d) => void (on ? reasons.set(c, d) : reasons.delete(c)),
+      onTick: (t) => ticks.push(t.symbol),
+      onGap: (w) => gaps.push(w),
+    });
     cleanups.push(() => stream.stop());
     stream.start();
     const until = async (what: string, fn: () => boolean) => {

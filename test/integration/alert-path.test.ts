@@ -25,12 +25,27 @@ afterEach(async () => {
 });
 
 async function start(webhookUrl: string) {
-  const { config, varDir } = testConfig({ alerts: { webhook_urls: [webhookUrl], webhook_on: ['CRIT', 'WARN'], webhook_backoff_initial_ms: 20, webhook_backoff_max_ms: 50 } });
+  const { config, varDir } = testConfig({
+    alerts: { webhook_urls: [webhookUrl], webhook_on: ['CRIT', 'WARN'], webhook_backoff_initial_ms: 20, webhook_backoff_max_ms: 50 },
+  });
   const lines: string[] = [];
   const log = createLogger({ thread: 'supervisor', logDir: join(varDir, 'log'), config: config.logging, console: false });
   // The console as the operator sees it: the logger's line format, captured instead of printed.
-  log.add(new winston.transports.Stream({ stream: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString('utf8')), cb()) }), format: winston.format.printf((i) => `${i.level} ${String(i.message)} ${JSON.stringify(i['alert'] ?? {})}`) }));
-  const sup = new Supervisor({ config, varDir, runId: newRunId(), secrets: { api_key: SIM_KEY.apiKey, api_secret: SIM_KEY.secretKey }, log, consoleAlerts: true, entries: { engine: ENGINE } });
+  log.add(
+    new winston.transports.Stream({
+      stream: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString('utf8')), cb()) }),
+      format: winston.format.printf((i) => `${i.level} ${String(i.message)} ${JSON.stringify(i['alert'] ?? {})}`),
+    }),
+  );
+  const sup = new Supervisor({
+    config,
+    varDir,
+    runId: newRunId(),
+    secrets: { api_key: SIM_KEY.apiKey, api_secret: SIM_KEY.secretKey },
+    log,
+    consoleAlerts: true,
+    entries: { engine: ENGINE },
+  });
   await sup.start();
   cleanup.push(() => sup.stop('test end'));
   return { sup, varDir, lines };
@@ -54,7 +69,10 @@ describe('one alert path for every thread', () => {
     const source = supervisorPanelSource(sup, 'run', varDir);
     cleanup.push(async () => source.close());
     const app = createPanelApp(source, () => 8787);
-    const body = (await (await app.request('/api/alerts', { headers: { host: '127.0.0.1:8787' } })).json()) as { keys: { key: string; count: number; first_ts_ms: number; last_ts_ms: number; summary: string; severity: string }[]; total: number };
+    const body = (await (await app.request('/api/alerts', { headers: { host: '127.0.0.1:8787' } })).json()) as {
+      keys: { key: string; count: number; first_ts_ms: number; last_ts_ms: number; summary: string; severity: string }[];
+      total: number;
+    };
     const btc = body.keys.find((k) => k.key === 'engine|-|BTCUSDT');
     expect(btc).toMatchObject({ count: 2, severity: 'WARN', summary: 'BTCUSDT: entry vge2 unknown to the venue; no longer tracked' });
     expect(btc!.last_ts_ms).toBeGreaterThan(btc!.first_ts_ms);
@@ -64,7 +82,11 @@ describe('one alert path for every thread', () => {
     // Webhook: a local HTTP server received the engine alerts as ALERT_RAISED posts, redacted.
     await waitFor('webhooks', () => rx.bodies.filter((b) => b.kind === 'ALERT_RAISED' && b.source === 'engine').length >= 3, 10_000, 10);
     const hooks = rx.bodies.filter((b) => b.kind === 'ALERT_RAISED' && b.source === 'engine');
-    expect(hooks.find((b) => b.kind === 'ALERT_RAISED' && b.reason_code === 'PROTECTION_MISSING')).toMatchObject({ severity: 'CRIT', symbol: 'ETHUSDT', detail: { api_secret: '[REDACTED]' } });
+    expect(hooks.find((b) => b.kind === 'ALERT_RAISED' && b.reason_code === 'PROTECTION_MISSING')).toMatchObject({
+      severity: 'CRIT',
+      symbol: 'ETHUSDT',
+      detail: { api_secret: '[REDACTED]' },
+    });
     expect(hooks.filter((b) => b.kind === 'ALERT_RAISED' && b.reason_code === null && b.symbol === 'BTCUSDT')).toHaveLength(2);
     expect(JSON.stringify(rx.bodies)).not.toContain('fixture-secret-0123456789');
 

@@ -34,13 +34,40 @@ describe('gateway boot under a throttling venue', () => {
         db.close();
       }
     };
-    const refused = await waitFor('the throttled exchangeInfo', () => q("SELECT * FROM events WHERE event_type = 'REST_CALLED' AND json_extract(payload, '$.path') = '/api/v3/exchangeInfo' AND json_extract(payload, '$.status') = 429")[0], 10_000, 50);
-    const loaded = await waitFor('rules loaded', () => q("SELECT * FROM events WHERE event_type = 'FILTERS_REFRESHED' AND json_extract(payload, '$.ok') = 1")[0], 20_000, 50);
+    const refused = await waitFor(
+      'the throttled exchangeInfo',
+      () =>
+        q(
+          "SELECT * FROM events WHERE event_type = 'REST_CALLED' AND json_extract(payload, '$.path') = '/api/v3/exchangeInfo' AND json_extract(payload, '$.status') = 429",
+        )[0],
+      10_000,
+      50,
+    );
+    const loaded = await waitFor(
+      'rules loaded',
+      () => q("SELECT * FROM events WHERE event_type = 'FILTERS_REFRESHED' AND json_extract(payload, '$.ok') = 1")[0],
+      20_000,
+      50,
+    );
     // Within the 3 s block plus the back-off (1 + 2 + 4 s at most), far from the 30-minute refresh.
     expect(loaded.ts_ms - refused.ts_ms).toBeLessThan(15_000);
-    const reconciled = await waitFor('startup reconcile', () => q("SELECT * FROM events WHERE event_type = 'RECONCILE_COMPLETED' AND json_extract(payload, '$.startup') = 1 AND json_extract(payload, '$.ok') = 1")[0], 20_000, 50);
+    const reconciled = await waitFor(
+      'startup reconcile',
+      () =>
+        q("SELECT * FROM events WHERE event_type = 'RECONCILE_COMPLETED' AND json_extract(payload, '$.startup') = 1 AND json_extract(payload, '$.ok') = 1")[0],
+      20_000,
+      50,
+    );
     expect(reconciled.seq).toBeGreaterThan(loaded.seq);
     // The key check was answered too (its account call is weight 20, after the block).
-    await waitFor('the key checked', () => q("SELECT * FROM events WHERE event_type = 'REST_CALLED' AND json_extract(payload, '$.path') = '/sapi/v1/account/apiRestrictions' AND json_extract(payload, '$.outcome') = 'OK'")[0], 20_000, 50);
+    await waitFor(
+      'the key checked',
+      () =>
+        q(
+          "SELECT * FROM events WHERE event_type = 'REST_CALLED' AND json_extract(payload, '$.path') = '/sapi/v1/account/apiRestrictions' AND json_extract(payload, '$.outcome') = 'OK'",
+        )[0],
+      20_000,
+      50,
+    );
   }, 60_000);
 });

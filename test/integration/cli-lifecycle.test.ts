@@ -28,7 +28,10 @@ describe('supervisor start lifecycle', () => {
     const varDir = join(dir, 'var');
     mkdirSync(varDir, { recursive: true });
     writeFileSync(join(varDir, 'LIVE.ok'), '');
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...venueConfig(sim), paths: { var_dir: varDir }, panel: { port: 0 }, logging: { level: 'warn' } }));
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ ...venueConfig(sim), paths: { var_dir: varDir }, panel: { port: 0 }, logging: { level: 'warn' } }),
+    );
     const proc = execa(process.execPath, [cli, 'start', '--live', '--config', join(dir, 'config.json')], {
       env: { MODE: 'LIVE', AI_DEC: '2', BINANCE_API_KEY: SIM_KEY.apiKey, BINANCE_API_SECRET: SIM_KEY.secretKey },
       extendEnv: false,
@@ -36,7 +39,11 @@ describe('supervisor start lifecycle', () => {
       timeout: 60_000,
     });
     const url = await panelUrlOf(proc);
-    const status = (await (await fetch(`${url}/api/status`)).json()) as { mode: string; reasons: { code: string }[]; workers: Record<string, { state: string }> };
+    const status = (await (await fetch(`${url}/api/status`)).json()) as {
+      mode: string;
+      reasons: { code: string }[];
+      workers: Record<string, { state: string }>;
+    };
     expect(status.mode).toBe('PAUSE');
     expect(status.reasons.map((r) => r.code)).toContain('STARTUP_RECOVER');
     expect(Object.values(status.workers).map((w) => w.state)).toEqual(['running', 'running', 'running']);
@@ -56,7 +63,9 @@ describe('supervisor start lifecycle', () => {
     // The audit trail ends with the orderly shutdown, committed before the writer stopped.
     const db = new Database(join(varDir, 'data', 'audit.sqlite'), { readonly: true });
     const types = (db.prepare('SELECT event_type FROM events ORDER BY seq').all() as { event_type: string }[]).map((x) => x.event_type);
-    const modes = (db.prepare("SELECT payload FROM events WHERE event_type = 'MODE_CHANGED' ORDER BY seq").all() as { payload: string }[]).map((x) => (JSON.parse(x.payload) as { to: string }).to);
+    const modes = (db.prepare("SELECT payload FROM events WHERE event_type = 'MODE_CHANGED' ORDER BY seq").all() as { payload: string }[]).map(
+      (x) => (JSON.parse(x.payload) as { to: string }).to,
+    );
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
     expect(types[0]).toBeDefined();

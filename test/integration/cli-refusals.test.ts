@@ -23,7 +23,6 @@ function sandbox(opts: { lock?: boolean; config?: object } = {}) {
   return { dir, varDir, configFile: join(dir, 'config.json') };
 }
 
-
 const baseEnv = { MODE: 'LIVE', AI_DEC: '2', BINANCE_API_KEY: 'test-key-0123456789', BINANCE_API_SECRET: 'test-secret-0123456789' };
 
 async function run(args: string[], env: Record<string, string | undefined>) {

@@ -26,7 +26,15 @@ function sandbox(config: object = {}, opts: { lock?: boolean } = {}) {
   mkdirSync(varDir, { recursive: true });
   if (opts.lock !== false) writeFileSync(join(varDir, 'LIVE.ok'), '');
   const configFile = join(dir, 'config.json');
-  writeFileSync(configFile, JSON.stringify({ paths: { var_dir: varDir }, panel: { port: 0 }, exchange: { rest_base_url: 'http://127.0.0.1:9', ws_market_url: 'ws://127.0.0.1:9', ws_api_url: 'ws://127.0.0.1:9/ws-api/v3' }, ...config }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      paths: { var_dir: varDir },
+      panel: { port: 0 },
+      exchange: { rest_base_url: 'http://127.0.0.1:9', ws_market_url: 'ws://127.0.0.1:9', ws_api_url: 'ws://127.0.0.1:9/ws-api/v3' },
+      ...config,
+    }),
+  );
   return { dir, varDir, configFile };
 }
 
@@ -35,7 +43,12 @@ async function run(args: string[], env: Record<string, string | undefined> = bas
 }
 
 /** Exit code, exactly one stderr line, and nothing started (no var/data). */
-function expectRefused(r: { exitCode?: number | undefined; stderr: string; stdout: string; timedOut?: boolean }, code: number, line: RegExp, varDir?: string): void {
+function expectRefused(
+  r: { exitCode?: number | undefined; stderr: string; stdout: string; timedOut?: boolean },
+  code: number,
+  line: RegExp,
+  varDir?: string,
+): void {
   expect(r.timedOut ?? false).toBe(false);
   expect(r.exitCode).toBe(code);
   const lines = r.stderr.trim().split('\n');
@@ -47,7 +60,13 @@ function expectRefused(r: { exitCode?: number | undefined; stderr: string; stdou
 describe('config file that is not a regular file: refused at once, exit 78', () => {
   it.each([
     ['a FIFO', (p: string) => execFileSync('mkfifo', [p])],
-    ['a symlink to a FIFO', (p: string) => { execFileSync('mkfifo', [`${p}.fifo`]); symlinkSync(`${p}.fifo`, p); }],
+    [
+      'a symlink to a FIFO',
+      (p: string) => {
+        execFileSync('mkfifo', [`${p}.fifo`]);
+        symlinkSync(`${p}.fifo`, p);
+      },
+    ],
     ['/dev/zero (symlinked)', (p: string) => symlinkSync('/dev/zero', p)],
     ['a directory', (p: string) => mkdirSync(p)],
   ])('%s', async (_what, make) => {
@@ -85,7 +104,14 @@ describe('rules that used to be checked after threads started: exit 78 before an
     const long = join(s.dir, 'v'.repeat(120));
     mkdirSync(long);
     writeFileSync(join(long, 'LIVE.ok'), '');
-    writeFileSync(s.configFile, JSON.stringify({ paths: { var_dir: long }, panel: { port: 0 }, exchange: { rest_base_url: 'http://127.0.0.1:9', ws_market_url: 'ws://127.0.0.1:9', ws_api_url: 'ws://127.0.0.1:9/ws-api/v3' } }));
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({
+        paths: { var_dir: long },
+        panel: { port: 0 },
+        exchange: { rest_base_url: 'http://127.0.0.1:9', ws_market_url: 'ws://127.0.0.1:9', ws_api_url: 'ws://127.0.0.1:9/ws-api/v3' },
+      }),
+    );
     expectRefused(await run(['start', '--live', '--config', s.configFile]), 78, /key "paths\.var_dir" violates rule "socket-path"/, long);
   });
 
@@ -185,8 +211,19 @@ describe('URL secrets are redacted wherever a URL is audited, logged or shown', 
   }, 90_000);
 
   it('doctor prints a REST URL with an apikey in its query string redacted', async () => {
-    const s = sandbox({ exchange: { rest_base_url: `http://127.0.0.1:9/?apikey=${CANARY_SECRET}`, ws_market_url: `ws://127.0.0.1:9/?token=${CANARY_CONTENT}`, ws_api_url: 'ws://127.0.0.1:9/ws-api/v3' } });
-    const r = await execa(process.execPath, [cli, 'doctor', '--config', s.configFile], { env: { ...baseEnv, VIGIL_CONFIG: undefined }, extendEnv: false, reject: false, timeout: 45_000 });
+    const s = sandbox({
+      exchange: {
+        rest_base_url: `http://127.0.0.1:9/?apikey=${CANARY_SECRET}`,
+        ws_market_url: `ws://127.0.0.1:9/?token=${CANARY_CONTENT}`,
+        ws_api_url: 'ws://127.0.0.1:9/ws-api/v3',
+      },
+    });
+    const r = await execa(process.execPath, [cli, 'doctor', '--config', s.configFile], {
+      env: { ...baseEnv, VIGIL_CONFIG: undefined },
+      extendEnv: false,
+      reject: false,
+      timeout: 45_000,
+    });
     expect(r.timedOut).toBe(false);
     expect(r.stdout).toContain('127.0.0.1:9');
     expect(r.stdout + r.stderr).not.toContain(CANARY_SECRET);

@@ -28,7 +28,11 @@ afterEach(async () => {
 async function doctor(ipRestrict: boolean, prepare?: (varDir: string) => void): Promise<DoctorReport> {
   sim = await createExchangeSim({ keys: [{ ...SIM_KEY, ipRestrict }], seed: SIM_SEED, tickMs: 100 });
   reviewer = await startReviewer({ apiKey: AI });
-  const { config, varDir } = testConfig({ ...venueConfig(sim), aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 2000 }, panel: { port: 1 } });
+  const { config, varDir } = testConfig({
+    ...venueConfig(sim),
+    aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 2000 },
+    panel: { port: 1 },
+  });
   writeFileSync(join(varDir, 'LIVE.ok'), 'test\n');
   prepare?.(varDir);
   return runDoctor({ config, varDir, env: { OPENAI_API_KEY: AI }, secrets: { api_key: SIM_KEY.apiKey, api_secret: SIM_KEY.secretKey }, timeoutMs: 3000 });
@@ -61,7 +65,7 @@ function tamperedAudit(varDir: string): void {
   w.drainAll();
   w.close();
   const db = new Database(dbFile);
-  db.prepare("UPDATE events SET payload = '{\"n\":20}' WHERE seq = 2").run();
+  db.prepare('UPDATE events SET payload = \'{"n":20}\' WHERE seq = 2').run();
   db.close();
 }
 

@@ -18,13 +18,27 @@ afterEach(async () => {
   reviewer = null;
 });
 
-async function doctor(overrides: Record<string, unknown> = {}, o: { lock?: boolean; env?: NodeJS.ProcessEnv; prepare?: (varDir: string) => void } = {}): Promise<DoctorReport> {
+async function doctor(
+  overrides: Record<string, unknown> = {},
+  o: { lock?: boolean; env?: NodeJS.ProcessEnv; prepare?: (varDir: string) => void } = {},
+): Promise<DoctorReport> {
   sim ??= await startVenue();
   reviewer ??= await startReviewer({ apiKey: AI });
-  const { config, varDir } = testConfig({ ...venueConfig(sim), aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 2000 }, panel: { port: 1 }, ...overrides });
+  const { config, varDir } = testConfig({
+    ...venueConfig(sim),
+    aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 2000 },
+    panel: { port: 1 },
+    ...overrides,
+  });
   if (o.lock !== false) writeFileSync(join(varDir, 'LIVE.ok'), 'test\n');
   o.prepare?.(varDir);
-  return runDoctor({ config, varDir, env: o.env ?? { OPENAI_API_KEY: AI }, secrets: { api_key: SIM_KEY.apiKey, api_secret: SIM_KEY.secretKey }, timeoutMs: 3000 });
+  return runDoctor({
+    config,
+    varDir,
+    env: o.env ?? { OPENAI_API_KEY: AI },
+    secrets: { api_key: SIM_KEY.apiKey, api_secret: SIM_KEY.secretKey },
+    timeoutMs: 3000,
+  });
 }
 
 const item = (r: DoctorReport, name: string) => r.checks.find((c) => c.item === name);
@@ -36,17 +50,47 @@ describe('supervisor doctor', () => {
     await sim!.close();
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    sim = await createExchangeSim({ keys: [{ apiKey: 'edkey0000000000000000000000000000009', secretKey: '', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), canTrade: true, enableWithdrawals: false, ipRestrict: true }], seed: 7, tickMs: 100 });
-    const { config, varDir } = testConfig({ ...venueConfig(sim), exchange: { ...(venueConfig(sim)['exchange'] as object), api_key_type: 'ed25519' }, aigate: { base_url: reviewer!.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 2000 }, panel: { port: 1 } });
+    sim = await createExchangeSim({
+      keys: [
+        {
+          apiKey: 'edkey0000000000000000000000000000009',
+          secretKey: '',
+          publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+          canTrade: true,
+          enableWithdrawals: false,
+          ipRestrict: true,
+        },
+      ],
+      seed: 7,
+      tickMs: 100,
+    });
+    const { config, varDir } = testConfig({
+      ...venueConfig(sim),
+      exchange: { ...(venueConfig(sim)['exchange'] as object), api_key_type: 'ed25519' },
+      aigate: { base_url: reviewer!.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 2000 },
+      panel: { port: 1 },
+    });
     writeFileSync(join(varDir, 'LIVE.ok'), 'test\n');
-    const r = await runDoctor({ config, varDir, env: { OPENAI_API_KEY: AI }, secrets: { api_key: 'edkey0000000000000000000000000000009', api_secret: pem }, timeoutMs: 3000 });
+    const r = await runDoctor({
+      config,
+      varDir,
+      env: { OPENAI_API_KEY: AI },
+      secrets: { api_key: 'edkey0000000000000000000000000000009', api_secret: pem },
+      timeoutMs: 3000,
+    });
     expect(item(r, 'API key type')).toMatchObject({ status: 'OK', value: expect.stringContaining('ed25519') });
     expect(item(r, 'API key: trading')?.status).toBe('OK');
     expect(item(r, 'user data stream')?.status).toBe('OK');
     expect(failed(r)).toEqual([]);
     expect(JSON.stringify(r)).not.toContain(pem.split('\n')[1]!);
     // An HMAC secret where an Ed25519 key is configured: said so, before any request.
-    const bad = await runDoctor({ config, varDir, env: { OPENAI_API_KEY: AI }, secrets: { api_key: 'edkey0000000000000000000000000000009', api_secret: 'an-hmac-secret' }, timeoutMs: 3000 });
+    const bad = await runDoctor({
+      config,
+      varDir,
+      env: { OPENAI_API_KEY: AI },
+      secrets: { api_key: 'edkey0000000000000000000000000000009', api_secret: 'an-hmac-secret' },
+      timeoutMs: 3000,
+    });
     expect(failed(bad)).toContain('API key type:API_KEY_INVALID');
   }, 30_000);
 
@@ -54,7 +98,8 @@ describe('supervisor doctor', () => {
     const r = await doctor();
     expect(failed(r)).toEqual([]);
     expect(r.releasable).toBe(true);
-    for (const s of ['1 mode and locks', '2 database and audit', '3 exchange: filters and clock', '4 streams and account', '5 limits and security']) expect(r.checks.some((c) => c.section === s)).toBe(true);
+    for (const s of ['1 mode and locks', '2 database and audit', '3 exchange: filters and clock', '4 streams and account', '5 limits and security'])
+      expect(r.checks.some((c) => c.section === s)).toBe(true);
     expect(item(r, 'clock offset')?.status).toBe('OK');
     expect(item(r, 'market stream')?.status).toBe('OK');
     expect(item(r, 'user data stream')?.status).toBe('OK');

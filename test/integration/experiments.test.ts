@@ -17,7 +17,9 @@ describe('supervisor experiments', () => {
     expect(a.rows).toHaveLength(8); // 4 parameter sets x in/out of sample
     expect(new Set(a.rows.map((r) => r.split))).toEqual(new Set(['in_sample', 'out_of_sample']));
     expect(readFileSync(join(varDir, 'exp-a', 'report.json'), 'utf8')).toBe(readFileSync(join(varDir, 'exp-b', 'report.json'), 'utf8'));
-    expect(readFileSync(join(varDir, 'exp-a', 'report.csv'), 'utf8').split('\n')[0]).toBe('file,lookback_bars,stop_vol_mult,split,return_pct,sharpe,sortino,max_drawdown_pct,win_rate,trades,fees,exposure');
+    expect(readFileSync(join(varDir, 'exp-a', 'report.csv'), 'utf8').split('\n')[0]).toBe(
+      'file,lookback_bars,stop_vol_mult,split,return_pct,sharpe,sortino,max_drawdown_pct,win_rate,trades,fees,exposure',
+    );
     expect(a.rows.some((r) => r.trades > 0)).toBe(true);
     const html = readFileSync(join(varDir, 'exp-a', 'report.html'), 'utf8');
     for (const chart of ['Equity (quote)', 'Drawdown (%)', 'Price with trades']) expect(html).toContain(chart);

@@ -7,7 +7,13 @@ import { Supervisor } from '../../apps/supervisor/src/supervisor.js';
 import { createExchangeSim, type ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 
 /** The venue every integration test talks to: the local simulator over real sockets. */
-export const SIM_KEY = { apiKey: 'itestkey00000000000000000000000001', secretKey: 'itestsecret000000000000000000000001', canTrade: true, enableWithdrawals: false, ipRestrict: true };
+export const SIM_KEY = {
+  apiKey: 'itestkey00000000000000000000000001',
+  secretKey: 'itestsecret000000000000000000000001',
+  canTrade: true,
+  enableWithdrawals: false,
+  ipRestrict: true,
+};
 
 /**
  * The simulator's price path is seeded: the harness seed is chosen so that the engine tests'
@@ -50,7 +56,11 @@ export const FAST = {
 export function testConfig(overrides: Record<string, unknown> = {}): { config: Config; varDir: string } {
   const varDir = mkdtempSync(join(tmpdir(), 'vigil-it-'));
   // Never the real venue: tests that do not start the simulator point at a closed loopback port.
-  const raw: Record<string, unknown> = { ...FAST, paths: { var_dir: varDir }, exchange: { rest_base_url: 'http://127.0.0.1:9', ws_market_url: 'ws://127.0.0.1:9', ws_api_url: 'ws://127.0.0.1:9/ws-api/v3' } };
+  const raw: Record<string, unknown> = {
+    ...FAST,
+    paths: { var_dir: varDir },
+    exchange: { rest_base_url: 'http://127.0.0.1:9', ws_market_url: 'ws://127.0.0.1:9', ws_api_url: 'ws://127.0.0.1:9/ws-api/v3' },
+  };
   for (const [k, v] of Object.entries(overrides)) {
     raw[k] = typeof v === 'object' && v !== null && !Array.isArray(v) ? { ...(raw[k] as object | undefined), ...v } : v;
   }
@@ -98,7 +108,10 @@ export async function waitFor<T>(what: string, fn: () => Maybe<T> | Promise<Mayb
 export async function releaseToNormal(sup: Supervisor): Promise<void> {
   sup.authority.clear('STARTUP_RECOVER', 'engine');
   sup.clear('STARTUP_RECOVER', 'engine');
-  await waitFor('NORMAL', () => sup.modeState.mode === 'NORMAL' && sup.modeApplied.some((a) => a.worker === 'engine' && a.mode === 'NORMAL' && a.seq === sup.modeState.seq));
+  await waitFor(
+    'NORMAL',
+    () => sup.modeState.mode === 'NORMAL' && sup.modeApplied.some((a) => a.worker === 'engine' && a.mode === 'NORMAL' && a.seq === sup.modeState.seq),
+  );
 }
 
 export const preciseNow = (): number => performance.timeOrigin + performance.now();
@@ -107,7 +120,10 @@ export const preciseNow = (): number => performance.timeOrigin + performance.now
  * The panel URL a `supervisor start` child process prints ("Panel: http://127.0.0.1:P/dashboard"),
  * or an error with everything it printed when none comes within `timeoutMs`.
  */
-export function panelUrlOf(proc: { readonly stdout: NodeJS.ReadableStream | null; readonly stderr?: NodeJS.ReadableStream | null }, timeoutMs = 30_000): Promise<string> {
+export function panelUrlOf(
+  proc: { readonly stdout: NodeJS.ReadableStream | null; readonly stderr?: NodeJS.ReadableStream | null },
+  timeoutMs = 30_000,
+): Promise<string> {
   let out = '';
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise<string>((resolve, reject) => {

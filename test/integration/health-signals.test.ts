@@ -30,14 +30,29 @@ describe('health signals on a running bot against the simulator', () => {
     cleanup.push(async () => source.close());
     const app = createPanelApp(source, () => 8787);
     const get = async (p: string) => app.request(p, { headers: { host: '127.0.0.1:8787' } });
-    type Sig = { filters_refreshed: { count: number; last_ts_ms: number | null }; rate_limit_total: number | null; rest_throttled_total: number | null; writer: { queue_depth: number | null; lag_ms: number | null }; quarantined: { count: number | null }; ws_reconnects_per_min: number | null; sent_unknown: { count: number | null }; aigate: { counts: Record<string, number> }; blocks: Record<string, number> };
+    type Sig = {
+      filters_refreshed: { count: number; last_ts_ms: number | null };
+      rate_limit_total: number | null;
+      rest_throttled_total: number | null;
+      writer: { queue_depth: number | null; lag_ms: number | null };
+      quarantined: { count: number | null };
+      ws_reconnects_per_min: number | null;
+      sent_unknown: { count: number | null };
+      aigate: { counts: Record<string, number> };
+      blocks: Record<string, number>;
+    };
     const sig = async (): Promise<Sig> => (await (await get('/api/signals')).json()) as Sig;
 
     // The gateway loads exchangeInfo at boot: FILTERS_REFRESHED counted with its time.
-    const s1 = await waitFor('filters refreshed and heartbeats in', async () => {
-      const s = await sig();
-      return s.filters_refreshed.count >= 1 && s.writer.queue_depth !== null && s.sent_unknown.count !== null && s.ws_reconnects_per_min !== null ? s : null;
-    }, 15_000, 50);
+    const s1 = await waitFor(
+      'filters refreshed and heartbeats in',
+      async () => {
+        const s = await sig();
+        return s.filters_refreshed.count >= 1 && s.writer.queue_depth !== null && s.sent_unknown.count !== null && s.ws_reconnects_per_min !== null ? s : null;
+      },
+      15_000,
+      50,
+    );
     expect(s1.filters_refreshed.last_ts_ms).toBeGreaterThan(Date.now() - 60_000);
     expect(s1.rate_limit_total).toBe(0);
     expect(s1.quarantined.count).toBe(0);
@@ -46,10 +61,15 @@ describe('health signals on a running bot against the simulator', () => {
 
     // A 429 window at the venue: the gateway's next calls meet it (and then hold back), counted.
     await fetch(`${bot.sim.admin}/admin/faults`, { method: 'POST', body: JSON.stringify({ kind: 'rate_limit_429', ms: 3000 }) });
-    const s2 = await waitFor('RATE_LIMIT counted', async () => {
-      const s = await sig();
-      return (s.rate_limit_total ?? 0) > 0 ? s : null;
-    }, 15_000, 50);
+    const s2 = await waitFor(
+      'RATE_LIMIT counted',
+      async () => {
+        const s = await sig();
+        return (s.rate_limit_total ?? 0) > 0 ? s : null;
+      },
+      15_000,
+      50,
+    );
     expect(s2.rate_limit_total).toBeGreaterThan(0);
     await fetch(`${bot.sim.admin}/admin/faults`, { method: 'DELETE' });
 
@@ -66,7 +86,21 @@ describe('health signals on a running bot against the simulator', () => {
     const rows = documentedSignals();
     for (const r of rows) for (const m of r.metrics) expect(metrics, `${r.signal}: ${m}`).toContain(`# HELP ${m} `);
     const names = rows.map((r) => r.signal);
-    for (const s of ['WS reconnect rate', 'RATE_LIMIT count', 'REST_THROTTLED count', 'SENT_UNKNOWN count', 'SENT_UNKNOWN oldest age', 'writer queue depth', 'writer lag', 'AIGATE_* counts', 'AIGATE_CALL latency mean', 'AIGATE_CALL latency variance', 'BLOCK volume by EDGE_TOO_LOW / COST_TOO_HIGH', 'quarantined symbols', 'FILTERS_REFRESHED']) {
+    for (const s of [
+      'WS reconnect rate',
+      'RATE_LIMIT count',
+      'REST_THROTTLED count',
+      'SENT_UNKNOWN count',
+      'SENT_UNKNOWN oldest age',
+      'writer queue depth',
+      'writer lag',
+      'AIGATE_* counts',
+      'AIGATE_CALL latency mean',
+      'AIGATE_CALL latency variance',
+      'BLOCK volume by EDGE_TOO_LOW / COST_TOO_HIGH',
+      'quarantined symbols',
+      'FILTERS_REFRESHED',
+    ]) {
       expect(names, s).toContain(s);
     }
   });

@@ -26,7 +26,13 @@ function seed(varDir: string): void {
   const r = parseConfig({ audit: { synchronous: 'NORMAL' } });
   if (!r.ok) throw new Error('config');
   const clock = { now: 0 };
-  const w = new AuditWriter({ dbFile: join(varDir, 'data', 'audit.sqlite'), jsonlDir: join(varDir, 'jsonl'), config: r.config.audit, now: () => clock.now, setReason: () => {} });
+  const w = new AuditWriter({
+    dbFile: join(varDir, 'data', 'audit.sqlite'),
+    jsonlDir: join(varDir, 'jsonl'),
+    config: r.config.audit,
+    now: () => clock.now,
+    setReason: () => {},
+  });
   w.open();
   const ev = (type: EventType, payload: JsonObject, reason: ReasonCode | null = null): EventEnvelope => ({
     event_id: newEventId(clock.now),

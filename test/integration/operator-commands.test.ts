@@ -50,7 +50,11 @@ async function run(varDir?: string) {
   let stopped = false;
   const lock = takeRunLock(s.varDir);
   if (!lock.ok) throw new Error('run lock');
-  const control: ControlServer = await startControlServer({ path: controlSocketPath(s.varDir), apply: (req) => applyControl(s.sup, req, s.varDir), onReject: (r) => s.sup.channelRejected(r) });
+  const control: ControlServer = await startControlServer({
+    path: controlSocketPath(s.varDir),
+    apply: (req) => applyControl(s.sup, req, s.varDir),
+    onReject: (r) => s.sup.channelRejected(r),
+  });
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
@@ -68,13 +72,17 @@ function configFile(varDir: string): string {
   return f;
 }
 
-const op = (config: string, ...args: string[]) => execa(process.execPath, [cli, ...args, '--config', config], { reject: false, timeout: 30_000, extendEnv: false, env: {} });
+const op = (config: string, ...args: string[]) =>
+  execa(process.execPath, [cli, ...args, '--config', config], { reject: false, timeout: 30_000, extendEnv: false, env: {} });
 
 type Ev = { seq: number; event_type: string; reason_code: string | null; source: string; payload: string };
 function events(varDir: string, type: string): (Ev & { p: Record<string, unknown> })[] {
   const db = new Database(join(varDir, 'data', 'audit.sqlite'), { readonly: true });
   try {
-    return (db.prepare('SELECT seq, event_type, reason_code, source, payload FROM events WHERE event_type = ? ORDER BY seq').all(type) as Ev[]).map((e) => ({ ...e, p: JSON.parse(e.payload) as Record<string, unknown> }));
+    return (db.prepare('SELECT seq, event_type, reason_code, source, payload FROM events WHERE event_type = ? ORDER BY seq').all(type) as Ev[]).map((e) => ({
+      ...e,
+      p: JSON.parse(e.payload) as Record<string, unknown>,
+    }));
   } finally {
     db.close();
   }
@@ -98,7 +106,9 @@ describe('operator commands while the supervisor runs', () => {
     expect(s.sup.modeState.mode).toBe('PAUSE');
     expect(active(s.sup, 'OPERATOR_PAUSE')).toMatchObject({ source: 'operator', detail: { reason: 'venue maintenance at 18:00' } });
     // Committed before the reply: readable as soon as the CLI has exited.
-    expect(events(s.varDir, 'OPERATOR_PAUSED')).toMatchObject([{ reason_code: 'OPERATOR_PAUSE', source: 'supervisor', p: { reason: 'venue maintenance at 18:00', via: 'control_socket' } }]);
+    expect(events(s.varDir, 'OPERATOR_PAUSED')).toMatchObject([
+      { reason_code: 'OPERATOR_PAUSE', source: 'supervisor', p: { reason: 'venue maintenance at 18:00', via: 'control_socket' } },
+    ]);
     await waitFor('engine applies PAUSE', () => s.sup.modeApplied.some((a) => a.worker === 'engine' && a.mode === 'PAUSE' && a.seq === s.sup.modeState.seq));
 
     const n = await op(cfg, 'note', 'cause: venue announced maintenance');
@@ -120,8 +130,18 @@ describe('operator commands while the supervisor runs', () => {
     expect(ok.stdout).toContain('cleared OPERATOR_PAUSE@operator');
     expect(active(s.sup, 'OPERATOR_PAUSE')).toBeUndefined();
     expect(events(s.varDir, 'OPERATOR_RESUMED')).toMatchObject([{ p: { note: 'maintenance over, clock fine', cleared: ['OPERATOR_PAUSE@operator'] } }]);
-    await waitFor('NORMAL again', () => s.sup.modeState.mode === 'NORMAL' && s.sup.modeApplied.some((a) => a.worker === 'engine' && a.mode === 'NORMAL' && a.seq > seq), 5000, 20);
-    const cleared = await waitFor('REASON_CLEARED by the operator', () => events(s.varDir, 'REASON_CLEARED').find((e) => e.reason_code === 'OPERATOR_PAUSE'), 5000, 50);
+    await waitFor(
+      'NORMAL again',
+      () => s.sup.modeState.mode === 'NORMAL' && s.sup.modeApplied.some((a) => a.worker === 'engine' && a.mode === 'NORMAL' && a.seq > seq),
+      5000,
+      20,
+    );
+    const cleared = await waitFor(
+      'REASON_CLEARED by the operator',
+      () => events(s.varDir, 'REASON_CLEARED').find((e) => e.reason_code === 'OPERATOR_PAUSE'),
+      5000,
+      50,
+    );
     expect(cleared.p).toEqual({ source: 'operator', by: 'operator' });
 
     await s.stop();
@@ -145,10 +165,15 @@ describe('operator commands while the supervisor runs', () => {
     expect(JSON.parse(await ask('{"v":1,"id":"x2","cmd":"pause","reason":"y","force":true}\n'))).toMatchObject({ ok: false, code: 'CHANNEL_MALFORMED' });
     expect(JSON.parse(await ask(`${'x'.repeat(5000)}\n`))).toMatchObject({ ok: false, code: 'CHANNEL_MALFORMED' });
     expect(active(s.sup, 'OPERATOR_PAUSE')).toBeUndefined();
-    const rejected = await waitFor('refusals audited', () => {
-      const r = events(s.varDir, 'CHANNEL_MESSAGE_REJECTED').filter((e) => e.p['channel'] === 'control');
-      return r.length === 3 ? r : false;
-    }, 5000, 50);
+    const rejected = await waitFor(
+      'refusals audited',
+      () => {
+        const r = events(s.varDir, 'CHANNEL_MESSAGE_REJECTED').filter((e) => e.p['channel'] === 'control');
+        return r.length === 3 ? r : false;
+      },
+      5000,
+      50,
+    );
     expect(rejected.map((e) => e.reason_code)).toEqual(['CHANNEL_UNKNOWN_TYPE', 'CHANNEL_MALFORMED', 'CHANNEL_MALFORMED']);
   }, 60_000);
 });
@@ -167,7 +192,9 @@ describe('operator commands while the bot is down, and state across a restart', 
     expect(n.exitCode, n.stderr).toBe(0);
     // The lock was taken for the write and released after it.
     expect(existsSync(runLockFile(varDir))).toBe(false);
-    expect(events(varDir, 'OPERATOR_PAUSED')).toMatchObject([{ reason_code: 'OPERATOR_PAUSE', p: { reason: 'incident 42: wrong fills on BTC', via: 'offline' } }]);
+    expect(events(varDir, 'OPERATOR_PAUSED')).toMatchObject([
+      { reason_code: 'OPERATOR_PAUSE', p: { reason: 'incident 42: wrong fills on BTC', via: 'offline' } },
+    ]);
     expect(events(varDir, 'OPERATOR_NOTE')).toMatchObject([{ p: { text: 'cause: venue sent duplicate executions', via: 'offline' } }]);
     const v = await op(cfg, 'verify-audit');
     expect(v.exitCode, v.stdout).toBe(0);
@@ -224,20 +251,45 @@ describe('operator commands while the bot is down, and state across a restart', 
     // The last P&L samples of the day as the engine of the first run would have written them
     // before it stopped (through the real audit writer, so the chain goes on).
     const day = new Date().toISOString().slice(0, 10);
-    const w = new AuditWriter({ dbFile: join(first.varDir, 'data', 'audit.sqlite'), jsonlDir: join(first.varDir, 'jsonl'), config: first.config.audit, now: Date.now, setReason: () => {} });
+    const w = new AuditWriter({
+      dbFile: join(first.varDir, 'data', 'audit.sqlite'),
+      jsonlDir: join(first.varDir, 'jsonl'),
+      config: first.config.audit,
+      now: Date.now,
+      setReason: () => {},
+    });
     w.open();
     const ev = (payload: JsonObject): EventEnvelope => ({
-      event_id: newEventId(), ts_ms: Date.now(), run_id: first.runId, source: 'engine', cycle_id: null, stage: 'IDLE', snapshot_id: null,
-      decision_id: null, order_intent_id: null, event_type: 'PNL_SAMPLED', reason_code: null, severity: 'INFO', payload,
+      event_id: newEventId(),
+      ts_ms: Date.now(),
+      run_id: first.runId,
+      source: 'engine',
+      cycle_id: null,
+      stage: 'IDLE',
+      snapshot_id: null,
+      decision_id: null,
+      order_intent_id: null,
+      event_type: 'PNL_SAMPLED',
+      reason_code: null,
+      severity: 'INFO',
+      payload,
     });
-    w.enqueue([ev({ day, realized: '0.00000000', unrealized: '4.00000000', total: '4.00000000', exposure: '0', symbols: [] }), ev({ day, realized: '-61.25000000', unrealized: '0.00000000', total: '-61.25000000', exposure: '0', symbols: [] })]);
+    w.enqueue([
+      ev({ day, realized: '0.00000000', unrealized: '4.00000000', total: '4.00000000', exposure: '0', symbols: [] }),
+      ev({ day, realized: '-61.25000000', unrealized: '0.00000000', total: '-61.25000000', exposure: '0', symbols: [] }),
+    ]);
     w.drainAll();
     w.close();
     expect((await op(cfg, 'verify-audit')).exitCode).toBe(0);
     expect(first.config.risk.daily_loss_limit_quote).toBe('50');
 
     const second = await run(first.varDir);
-    const pnl = await waitFor('engine P&L', async () => ((await second.sup.hosts.engine.request('status', {})).details['pnl'] as { day: string; realized: string; total: string } | undefined), 5000, 50);
+    const pnl = await waitFor(
+      'engine P&L',
+      async () => (await second.sup.hosts.engine.request('status', {})).details['pnl'] as { day: string; realized: string; total: string } | undefined,
+      5000,
+      50,
+    );
     expect(pnl).toMatchObject({ day, realized: '-61.25000000' });
     await waitFor('RISK_DAILY_LOSS_LIMIT_HIT', () => active(second.sup, 'RISK_DAILY_LOSS_LIMIT_HIT'), 10_000, 20);
     await released(second.sup);

@@ -71,7 +71,12 @@ describe('whole-process freeze', () => {
           db.close();
         }
       };
-      const placed = await waitFor('protection placed', () => q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 60_000, 200);
+      const placed = await waitFor(
+        'protection placed',
+        () => q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0],
+        60_000,
+        200,
+      );
       const list = (JSON.parse(placed.payload) as { list_client_order_id: string }).list_client_order_id;
       // Hold the price still: the protection neither fills nor triggers, and no new breakout comes.
       await fetch(`${sim.admin}/admin/market`, { method: 'POST', body: JSON.stringify({ paused: true }) });
@@ -103,14 +108,23 @@ describe('whole-process freeze', () => {
         expect(back, `back to NORMAL after a ${freezeMs} ms freeze`).toBe(true);
         expect(Date.now() - t0).toBeLessThanOrEqual(BOUND_MS);
         const after = await venueState();
-        expect(after.lists.filter((l) => l.status === 'EXECUTING').map((l) => l.listClientOrderId), `the same protection list after a ${freezeMs} ms freeze`).toEqual([list]);
-        expect(after.orders.map((x) => x.clientOrderId).sort(), `no new order after a ${freezeMs} ms freeze`).toEqual(before.orders.map((x) => x.clientOrderId).sort());
+        expect(
+          after.lists.filter((l) => l.status === 'EXECUTING').map((l) => l.listClientOrderId),
+          `the same protection list after a ${freezeMs} ms freeze`,
+        ).toEqual([list]);
+        expect(after.orders.map((x) => x.clientOrderId).sort(), `no new order after a ${freezeMs} ms freeze`).toEqual(
+          before.orders.map((x) => x.clientOrderId).sort(),
+        );
       }
       // The freezes were noticed as the supervisor's own gap (not as dead workers): nothing restarted.
-      const gaps = q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'EVENT_LOOP_LAG_HIGH'").filter((r) => (JSON.parse(r.payload) as { source: string }).source === 'supervisor-loop');
+      const gaps = q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'EVENT_LOOP_LAG_HIGH'").filter(
+        (r) => (JSON.parse(r.payload) as { source: string }).source === 'supervisor-loop',
+      );
       expect(gaps.length).toBeGreaterThanOrEqual(2);
       expect(q("SELECT seq FROM events WHERE event_type IN ('WORKER_EXITED', 'WORKER_RESTARTED')")).toEqual([]);
-      const ids = q<{ client_order_id: string; n: number }>("SELECT json_extract(payload, '$.client_order_id') AS client_order_id, COUNT(*) AS n FROM events WHERE event_type = 'INTENT_CREATED' GROUP BY 1 HAVING n > 1");
+      const ids = q<{ client_order_id: string; n: number }>(
+        "SELECT json_extract(payload, '$.client_order_id') AS client_order_id, COUNT(*) AS n FROM events WHERE event_type = 'INTENT_CREATED' GROUP BY 1 HAVING n > 1",
+      );
       expect(ids).toEqual([]);
     } finally {
       try {
@@ -129,9 +143,20 @@ describe('all workers lost at once', () => {
     // A venue of its own: the first test's position and list must not be adopted here.
     const own = await startVenue();
     const venueState = async (): Promise<VenueState> => (await (await fetch(`${own.admin}/admin/state`)).json()) as VenueState;
-    const t = await startTrading({ sim: own, reviewer, extra: { supervisor: { ...(tradingOverrides(reviewer)['supervisor'] as object), degrade_stability_window_ms: WINDOW_MS, restart_backoff_initial_ms: 20 } } });
+    const t = await startTrading({
+      sim: own,
+      reviewer,
+      extra: {
+        supervisor: { ...(tradingOverrides(reviewer)['supervisor'] as object), degrade_stability_window_ms: WINDOW_MS, restart_backoff_initial_ms: 20 },
+      },
+    });
     try {
-      const placed = await waitFor('protection placed', () => t.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 60_000, 100);
+      const placed = await waitFor(
+        'protection placed',
+        () => t.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0],
+        60_000,
+        100,
+      );
       const list = (JSON.parse(placed.payload) as { list_client_order_id: string }).list_client_order_id;
       await fetch(`${own.admin}/admin/market`, { method: 'POST', body: JSON.stringify({ paused: true }) });
       await waitFor('NORMAL before the loss', () => t.sup.modeState.mode === 'NORMAL', 30_000, 50);

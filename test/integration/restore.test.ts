@@ -28,7 +28,13 @@ function sandbox() {
   const r = parseConfig({ audit: { synchronous: 'NORMAL' } });
   if (!r.ok) throw new Error('config');
   const clock = { now: Date.UTC(2026, 0, 1, 10) };
-  const writer = new AuditWriter({ dbFile: join(varDir, 'data', 'audit.sqlite'), jsonlDir: join(varDir, 'jsonl'), config: r.config.audit, now: () => clock.now, setReason: () => {} });
+  const writer = new AuditWriter({
+    dbFile: join(varDir, 'data', 'audit.sqlite'),
+    jsonlDir: join(varDir, 'jsonl'),
+    config: r.config.audit,
+    now: () => clock.now,
+    setReason: () => {},
+  });
   writer.open();
   const ev = (payload: JsonObject, type: EventType = 'HEALTH_SAMPLED'): EventEnvelope => ({
     event_id: newEventId(clock.now),
@@ -98,9 +104,24 @@ describe('supervisor restore (CLI, end to end)', () => {
     expect(ok.stdout).toContain('hash chain ok (3 events');
     const aside = readdirSync(join(s.varDir, 'data')).filter((n) => n.startsWith('audit.sqlite.before-restore-'));
     expect(aside.filter((n) => !n.endsWith('-wal') && !n.endsWith('-shm'))).toHaveLength(1);
-    expect(ok.stdout).toContain(`moved aside: ${join(s.varDir, 'data', aside.find((n) => !n.includes('-wal') && !n.includes('-shm'))!)}`);
+    expect(ok.stdout).toContain(
+      `moved aside: ${join(
+        s.varDir,
+        'data',
+        aside.find((n) => !n.includes('-wal') && !n.includes('-shm'))!,
+      )}`,
+    );
     // The old database is intact beside it, with the event the backup lacks.
-    expect(rows(join(s.varDir, 'data', aside.find((n) => !n.endsWith('-wal') && !n.endsWith('-shm'))!), 'SELECT count(*) AS n FROM events')).toEqual([{ n: 4 }]);
+    expect(
+      rows(
+        join(
+          s.varDir,
+          'data',
+          aside.find((n) => !n.endsWith('-wal') && !n.endsWith('-shm'))!,
+        ),
+        'SELECT count(*) AS n FROM events',
+      ),
+    ).toEqual([{ n: 4 }]);
     const restored = rows(s.dbFile, 'SELECT seq, event_type, payload FROM events ORDER BY seq');
     expect(restored.map((r) => r['event_type'])).toEqual(['HEALTH_SAMPLED', 'HEALTH_SAMPLED', 'HEALTH_SAMPLED', 'AUDIT_RESTORED']);
     expect(JSON.parse(restored[3]!['payload'] as string)).toMatchObject({ backup: b.file.split('/').at(-1), backup_events: 3, backup_last_seq: 3, via: 'cli' });

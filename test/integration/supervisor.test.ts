@@ -38,18 +38,31 @@ describe('supervisor with real workers', () => {
     await waitFor('heartbeats from every worker', () => sup.hosts.audit.lastHeartbeat && sup.hosts.gateway.lastHeartbeat && sup.hosts.engine.lastHeartbeat);
     expect(sup.hosts.engine.lastHeartbeat!.loop.p99_ms).toBeGreaterThanOrEqual(0);
     // Market data flows venue -> gateway thread -> engine thread.
-    await waitFor('quotes in the engine', async () => {
-      const st = await sup.hosts.engine.request('status', {});
-      const q = st.details['quotes'] as Record<string, { bid: string }> | undefined;
-      return q?.['BTCUSDT'] && q['ETHUSDT'] ? q : false;
-    }, 5000, 20);
-    const gw = await waitFor('gateway health', () => {
-      const m = sup.hosts.gateway.lastHeartbeat?.metrics;
-      return m && m['rest'] === 'OK' && m['ws'] === 'CONNECTED' && m['user_stream'] === 'SUBSCRIBED' ? m : false;
-    }, 5000);
+    await waitFor(
+      'quotes in the engine',
+      async () => {
+        const st = await sup.hosts.engine.request('status', {});
+        const q = st.details['quotes'] as Record<string, { bid: string }> | undefined;
+        return q?.['BTCUSDT'] && q['ETHUSDT'] ? q : false;
+      },
+      5000,
+      20,
+    );
+    const gw = await waitFor(
+      'gateway health',
+      () => {
+        const m = sup.hosts.gateway.lastHeartbeat?.metrics;
+        return m && m['rest'] === 'OK' && m['ws'] === 'CONNECTED' && m['user_stream'] === 'SUBSCRIBED' ? m : false;
+      },
+      5000,
+    );
     expect(typeof gw['clock_offset_ms']).toBe('number');
     // The checkpointer thread runs off the commit path and reports through the writer's metrics.
-    const cp = await waitFor('a checkpoint', () => sup.hosts.audit.lastHeartbeat?.metrics['last_checkpoint'] as { type: string; mode: string } | undefined, 5000);
+    const cp = await waitFor(
+      'a checkpoint',
+      () => sup.hosts.audit.lastHeartbeat?.metrics['last_checkpoint'] as { type: string; mode: string } | undefined,
+      5000,
+    );
     expect(cp.type).toBe('checkpoint');
     expect(['PASSIVE', 'TRUNCATE']).toContain(cp.mode);
   });
@@ -122,14 +135,16 @@ describe('supervisor with real workers', () => {
     const beatSeq = sup.hosts.audit.lastHeartbeat!.seq;
     await sup.hosts.audit.request('fault', { fault: { kind: 'block', ms: 3000 } });
     const seen = await waitFor('engine PAUSE after stall', () => engineSaw(sup, 'PAUSE', seq), 3000, 1);
-    console.log(`[measure] audit stall -> PAUSE applied by engine: ${(seen.applied_ts_ms - stalledAt).toFixed(1)} ms after the stall began (${hb} ms heartbeat; last heartbeat ${(stalledAt - lastHbAt).toFixed(0)} ms before)`);
+    console.log(
+      `[measure] audit stall -> PAUSE applied by engine: ${(seen.applied_ts_ms - stalledAt).toFixed(1)} ms after the stall began (${hb} ms heartbeat; last heartbeat ${(stalledAt - lastHbAt).toFixed(0)} ms before)`,
+    );
     // Ordered by events, not timed: the PAUSE came while the writer was still silent (no heartbeat
     // after the one before the stall), and it is the stall's doing.
     expect(sup.hosts.audit.lastHeartbeat!.seq).toBeLessThanOrEqual(beatSeq + 1);
     expect(sup.authority.isActive('AUDIT_WORKER_STALLED')).toBe(true);
     const stall = sup.authority.reasons().find((r) => r.code === 'AUDIT_WORKER_STALLED')!;
     // Declared only once the silence had passed the bound (not early), as the supervisor measured it.
-    const silent = ((stall.detail as { cause?: { silent_ms?: number } }).cause?.silent_ms ?? -1);
+    const silent = (stall.detail as { cause?: { silent_ms?: number } }).cause?.silent_ms ?? -1;
     expect(silent).toBeGreaterThan(config.supervisor.worker_stall_timeout_ms);
     const check = await sup.hosts.engine.request('entry_check', { symbol: 'ETHUSDT' });
     expect(check).toMatchObject({ allowed: false, mode: 'PAUSE' });
@@ -145,14 +160,20 @@ describe('supervisor with real workers', () => {
     // The injected report is a single one: the next successful write clears it again, so the
     // proof is the mode change it caused, as audited.
     const db = () => new Database(join(varDir, 'data', 'audit.sqlite'), { readonly: true });
-    const row = await waitFor('MODE_CHANGED to PAUSE citing AUDIT_DB_UNUSABLE', () => {
-      const d = db();
-      try {
-        return d.prepare("SELECT reasons FROM mode_changes WHERE to_mode = 'PAUSE' AND reasons LIKE '%AUDIT_DB_UNUSABLE%'").get() as { reasons: string } | undefined;
-      } finally {
-        d.close();
-      }
-    }, 3000, 20);
+    const row = await waitFor(
+      'MODE_CHANGED to PAUSE citing AUDIT_DB_UNUSABLE',
+      () => {
+        const d = db();
+        try {
+          return d.prepare("SELECT reasons FROM mode_changes WHERE to_mode = 'PAUSE' AND reasons LIKE '%AUDIT_DB_UNUSABLE%'").get() as
+            { reasons: string } | undefined;
+        } finally {
+          d.close();
+        }
+      },
+      3000,
+      20,
+    );
     expect(row.reasons).toContain('AUDIT_DB_UNUSABLE');
   });
 
@@ -167,11 +188,15 @@ describe('supervisor with real workers', () => {
     await waitFor('gateway back', () => sup.hosts.gateway.state === 'running' && sup.hosts.gateway.threadId !== oldThread, 5000);
     await waitFor('reason cleared', () => !sup.authority.isActive('WORKER_EXITED', 'gateway'), 2000);
     // The engine hears the new gateway over a fresh market channel.
-    await waitFor('engine sees new gateway health', async () => {
-      const st = await sup.hosts.engine.request('status', {});
-      const h = st.details['gateway_health'] as { ts_ms?: number } | null;
-      return h !== null && typeof h.ts_ms === 'number' && Date.now() - h.ts_ms < 500;
-    }, 3000);
+    await waitFor(
+      'engine sees new gateway health',
+      async () => {
+        const st = await sup.hosts.engine.request('status', {});
+        const h = st.details['gateway_health'] as { ts_ms?: number } | null;
+        return h !== null && typeof h.ts_ms === 'number' && Date.now() - h.ts_ms < 500;
+      },
+      3000,
+    );
   });
 
   it('keeps a worker alive through garbage on its control channel and counts the rejects', async () => {

@@ -15,7 +15,9 @@ describe('webhooks on a running supervisor', () => {
     cleanup.push(hang.close);
     const rx = await receiver((n, res) => res.writeHead(n === 1 ? 502 : 200).end());
     cleanup.push(rx.close);
-    const bot = await startSupervisor({ alerts: { webhook_urls: [hang.url, rx.url], webhook_timeout_ms: 60_000, webhook_backoff_initial_ms: 20, webhook_backoff_max_ms: 50 } });
+    const bot = await startSupervisor({
+      alerts: { webhook_urls: [hang.url, rx.url], webhook_timeout_ms: 60_000, webhook_backoff_initial_ms: 20, webhook_backoff_max_ms: 50 },
+    });
     cleanup.push(bot.stop);
     await waitFor('NORMAL', () => bot.sup.modeState.mode === 'NORMAL', 15_000, 20).catch(() => releaseToNormal(bot.sup));
     await waitFor('NORMAL announced', () => rx.bodies.some((b) => b.kind === 'MODE_CHANGED' && b.to === 'NORMAL'), 5000, 10);
@@ -23,7 +25,12 @@ describe('webhooks on a running supervisor', () => {
     bot.sup.raise('CLOCK_DRIFT', 'gateway', { drift_ms: 900 });
     // Mode authority first: the raise returned with PAUSE already in force.
     expect(bot.sup.modeState.mode).toBe('PAUSE');
-    await waitFor('alert delivered', () => bot.sup.webhooks.stats().targets[1]!.sent > 0 && rx.bodies.slice(before).some((b) => b.kind === 'ALERT_RAISED'), 5000, 10);
+    await waitFor(
+      'alert delivered',
+      () => bot.sup.webhooks.stats().targets[1]!.sent > 0 && rx.bodies.slice(before).some((b) => b.kind === 'ALERT_RAISED'),
+      5000,
+      10,
+    );
     const got = rx.bodies.slice(before).find((b) => b.kind === 'ALERT_RAISED' && b.reason_code === 'CLOCK_DRIFT');
     expect(got).toMatchObject({ severity: 'CRIT', source: 'gateway', run_id: bot.runId });
     await waitFor('PAUSE announced', () => rx.bodies.slice(before).find((b) => b.kind === 'MODE_CHANGED' && b.from === 'NORMAL' && b.to === 'PAUSE'), 5000, 10);

@@ -35,7 +35,12 @@ describe('worker and shutdown reason codes', () => {
     });
     await waitFor('WORKER_ERROR active', () => sup.authority.isActive('WORKER_ERROR', 'gateway'), 5000, 5);
     expect(sup.modeState.mode).toBe('PAUSE');
-    const raised = await waitFor('the raise audited', () => rows(varDir, "SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'WORKER_ERROR'")[0], 5000, 50);
+    const raised = await waitFor(
+      'the raise audited',
+      () => rows(varDir, "SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'WORKER_ERROR'")[0],
+      5000,
+      50,
+    );
     expect(JSON.stringify(JSON.parse(raised.payload))).toContain('gateway boom (test)');
   });
 
@@ -54,7 +59,12 @@ describe('worker and shutdown reason codes', () => {
     // Manual: no further restart is scheduled, the thread stays down.
     await new Promise((r) => setTimeout(r, 1000));
     expect(sup.hosts.engine.state).not.toBe('running');
-    await waitFor('the raise audited', () => rows(varDir, "SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'WORKER_RESTART_EXHAUSTED'")[0], 5000, 50);
+    await waitFor(
+      'the raise audited',
+      () => rows(varDir, "SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'WORKER_RESTART_EXHAUSTED'")[0],
+      5000,
+      50,
+    );
   });
 
   it('an orderly stop raises SHUTDOWN_REQUESTED before the run ends, as audited', async () => {

@@ -34,7 +34,15 @@ function engineHost() {
   host = h;
   const audit = new MessageChannel();
   const market = new MessageChannel();
-  return { h, events, config, ports: [{ name: 'audit' as const, port: audit.port1 }, { name: 'market' as const, port: market.port1 }] };
+  return {
+    h,
+    events,
+    config,
+    ports: [
+      { name: 'audit' as const, port: audit.port1 },
+      { name: 'market' as const, port: market.port1 },
+    ],
+  };
 }
 
 const normal = (seq: number): ModeState => ({ mode: 'NORMAL', seq, since_ms: Date.now(), reasons: [] });
@@ -56,12 +64,19 @@ describe('worker mode failsafe', () => {
     // Silence: after worker_mode_timeout_ms it applies PAUSE itself and says why. Judged by the
     // worker's own events, not by this thread's clock (which a loaded machine delays): the failsafe
     // follows the last mode heard, at a heartbeat tick, later than the timeout by the worker's stamps.
-    const failsafe = await waitFor('failsafe mode_applied', () => events.find((e) => e.type === 'mode_applied' && e.failsafe), config.supervisor.worker_mode_timeout_ms * 10);
+    const failsafe = await waitFor(
+      'failsafe mode_applied',
+      () => events.find((e) => e.type === 'mode_applied' && e.failsafe),
+      config.supervisor.worker_mode_timeout_ms * 10,
+    );
     expect(failsafe).toMatchObject({ mode: 'PAUSE', failsafe: true });
     type Applied = Extract<WorkerEvent, { type: 'mode_applied' }>;
     type Beat = Extract<WorkerEvent, { type: 'heartbeat' }>;
     const iFailsafe = events.indexOf(failsafe);
-    const lastHeard = events.slice(0, iFailsafe).filter((e): e is Applied => e.type === 'mode_applied' && !e.failsafe).at(-1)!;
+    const lastHeard = events
+      .slice(0, iFailsafe)
+      .filter((e): e is Applied => e.type === 'mode_applied' && !e.failsafe)
+      .at(-1)!;
     expect(lastHeard).toMatchObject({ mode: 'NORMAL', seq: 9 });
     // The check runs in the heartbeat tick, and that tick's heartbeat is the next event after it.
     const tick = await waitFor('the heartbeat of the failsafe tick', () => events.slice(iFailsafe).find((e): e is Beat => e.type === 'heartbeat'), 5000);
@@ -85,9 +100,23 @@ describe('worker mode failsafe', () => {
 
   it('refuses fault hooks unless they are enabled', async () => {
     const { config, varDir } = testConfig({ live: { fault_hooks_enabled: false } });
-    const h = new WorkerHost({ name: 'engine', entry: require.resolve('@vigil/engine/worker'), config, runId: 'r', varDir, secrets: null, now: Date.now, onEvent: () => {}, onDown: () => {}, onReject: () => {} });
+    const h = new WorkerHost({
+      name: 'engine',
+      entry: require.resolve('@vigil/engine/worker'),
+      config,
+      runId: 'r',
+      varDir,
+      secrets: null,
+      now: Date.now,
+      onEvent: () => {},
+      onDown: () => {},
+      onReject: () => {},
+    });
     host = h;
-    await h.start([{ name: 'audit', port: new MessageChannel().port1 }, { name: 'market', port: new MessageChannel().port1 }]);
+    await h.start([
+      { name: 'audit', port: new MessageChannel().port1 },
+      { name: 'market', port: new MessageChannel().port1 },
+    ]);
     expect(await h.request('fault', { fault: { kind: 'exit', code: 9 } })).toEqual({ applied: false });
     expect(h.state).toBe('running');
   });

@@ -19,7 +19,14 @@ afterEach(async () => {
 describe('persistent writer pressure', () => {
   it('a writer queue FULL beyond audit_writer_full_persistent_ms raises DB_WRITER_QUEUE_FULL_PERSISTENT (PAUSE), which outlasts the drained queue and the stability window', async () => {
     const s = await startSupervisor({
-      audit: { busy_timeout_ms: 20, db_busy_persistent_ms: 600_000, audit_writer_queue_capacity: 100, audit_writer_queue_high_pct: 5, audit_writer_queue_full_pct: 10, audit_writer_full_persistent_ms: 1000 },
+      audit: {
+        busy_timeout_ms: 20,
+        db_busy_persistent_ms: 600_000,
+        audit_writer_queue_capacity: 100,
+        audit_writer_queue_high_pct: 5,
+        audit_writer_queue_full_pct: 10,
+        audit_writer_full_persistent_ms: 1000,
+      },
     });
     cleanup.push(s.stop);
     const lock = new Database(join(s.varDir, 'data', 'audit.sqlite'));

@@ -22,7 +22,13 @@ const CANARY = {
   BINANCE_API_SECRET: `canarySECRET${stamp}0000000000000000000000`,
   OPENAI_API_KEY: `sk-canary-openai-${stamp}-0123456789abcdef`,
 };
-const forms = (s: string): string[] => [s, Buffer.from(s).toString('hex'), Buffer.from(s).toString('base64'), Buffer.from(s).toString('base64url'), encodeURIComponent(s)];
+const forms = (s: string): string[] => [
+  s,
+  Buffer.from(s).toString('hex'),
+  Buffer.from(s).toString('base64'),
+  Buffer.from(s).toString('base64url'),
+  encodeURIComponent(s),
+];
 
 function walk(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -42,9 +48,18 @@ afterEach(async () => {
 describe('security: canary secrets from the environment', () => {
   it('never reach var/ (any file) or the AI reviewer after a trading run on the simulator', async () => {
     Object.assign(process.env, CANARY);
-    const sim: ExchangeSim = await createExchangeSim({ keys: [{ apiKey: CANARY.BINANCE_API_KEY, secretKey: CANARY.BINANCE_API_SECRET, canTrade: true, enableWithdrawals: false, ipRestrict: true }], seed: 11, tickMs: 100 });
+    const sim: ExchangeSim = await createExchangeSim({
+      keys: [{ apiKey: CANARY.BINANCE_API_KEY, secretKey: CANARY.BINANCE_API_SECRET, canTrade: true, enableWithdrawals: false, ipRestrict: true }],
+      seed: 11,
+      tickMs: 100,
+    });
     const reviewer: Reviewer = await startReviewer({ apiKey: CANARY.OPENAI_API_KEY });
-    const { config, varDir } = testConfig({ ...tradingOverrides(reviewer), ...venueConfig(sim), exchange: { ...(venueConfig(sim)['exchange'] as object), symbols: ['BTCUSDT'] }, logging: { level: 'debug' } });
+    const { config, varDir } = testConfig({
+      ...tradingOverrides(reviewer),
+      ...venueConfig(sim),
+      exchange: { ...(venueConfig(sim)['exchange'] as object), symbols: ['BTCUSDT'] },
+      logging: { level: 'debug' },
+    });
     // The real loader, from the environment (the file does not exist): what `supervisor start` does.
     const secrets = loadExchangeSecrets(join(varDir, 'secrets.json'), process.env);
     if (!secrets.ok) throw new Error(`secrets: ${secrets.code}`);
@@ -72,7 +87,8 @@ describe('security: canary secrets from the environment', () => {
     for (const [name, value] of Object.entries(CANARY)) {
       for (const form of forms(value)) {
         for (const body of reviewer.received) if (body.includes(form)) leaks.push(`${name} in a reviewer request body`);
-        for (const f of files) if (readFileSync(f).toString('latin1').includes(form)) leaks.push(`${name} (${form === value ? 'raw' : 'encoded'}) in ${f.slice(varDir.length)}`);
+        for (const f of files)
+          if (readFileSync(f).toString('latin1').includes(form)) leaks.push(`${name} (${form === value ? 'raw' : 'encoded'}) in ${f.slice(varDir.length)}`);
       }
     }
     expect(leaks).toEqual([]);

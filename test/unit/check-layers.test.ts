@@ -15,7 +15,16 @@ const SCRIPT = fileURLToPath(new URL('../../scripts/check-layers.mjs', import.me
 
 function repo(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'layers-'));
-  const pkgs = ['packages/contracts', 'packages/core', 'packages/runtime', 'packages/audit', 'packages/gateway', 'packages/engine', 'apps/supervisor', 'apps/exchange-sim'];
+  const pkgs = [
+    'packages/contracts',
+    'packages/core',
+    'packages/runtime',
+    'packages/audit',
+    'packages/gateway',
+    'packages/engine',
+    'apps/supervisor',
+    'apps/exchange-sim',
+  ];
   for (const p of pkgs) {
     mkdirSync(join(root, p, 'src'), { recursive: true });
     writeFileSync(join(root, p, 'package.json'), JSON.stringify({ name: `@vigil/${p.split('/')[1]}` }));
@@ -24,7 +33,8 @@ function repo(files: Record<string, string>): string {
   const clean: Record<string, string> = {
     'packages/core/src/a.ts': "import { x } from '@vigil/contracts';\n",
     'packages/runtime/src/a.ts': "import { x } from '@vigil/core';\nimport type { Y } from '@vigil/contracts';\n",
-    'packages/engine/src/a.ts': "import { x } from '@vigil/runtime';\nimport { y } from './b.js';\n// import { z } from '@vigil/audit';\n/* import { w } from '@vigil/gateway'; */\n",
+    'packages/engine/src/a.ts':
+      "import { x } from '@vigil/runtime';\nimport { y } from './b.js';\n// import { z } from '@vigil/audit';\n/* import { w } from '@vigil/gateway'; */\n",
     'apps/supervisor/src/a.ts': "import { x } from '@vigil/engine/backtest';\nconst w = require.resolve('@vigil/audit/worker');\n",
   };
   for (const [path, text] of Object.entries({ ...clean, ...files })) {
@@ -44,13 +54,41 @@ describe('scripts/check-layers.mjs', () => {
   });
 
   it.each([
-    ['core imports runtime (upward, by name)', { 'packages/core/src/bad.ts': "import { x } from '@vigil/runtime';\n" }, 'packages/core/src/bad.ts: core imports runtime'],
-    ['contracts imports core (upward, type-only)', { 'packages/contracts/src/bad.ts': "import type { X } from '@vigil/core';\n" }, 'packages/contracts/src/bad.ts: contracts imports core'],
-    ['gateway imports engine (worker packages, by subpath)', { 'packages/gateway/src/bad.ts': "import { x } from '@vigil/engine/backtest';\n" }, 'packages/gateway/src/bad.ts: gateway imports engine (@vigil/engine/backtest): worker packages never import each other'],
-    ['audit imports gateway (relative path into its directory)', { 'packages/audit/src/bad.ts': "import { x } from '../../gateway/src/index.js';\n" }, 'packages/audit/src/bad.ts: audit imports gateway'],
-    ['runtime imports an app (dynamic import)', { 'packages/runtime/src/bad.ts': "const m = await import('@vigil/supervisor');\n" }, 'packages/runtime/src/bad.ts: runtime imports supervisor'],
-    ['an app imports another app', { 'apps/supervisor/src/bad.ts': "export { x } from '@vigil/exchange-sim';\n" }, 'apps/supervisor/src/bad.ts: supervisor imports exchange-sim'],
-    ['a worker package declares a dependency on another', { 'packages/engine/package.json': JSON.stringify({ name: '@vigil/engine', dependencies: { '@vigil/audit': '0.1.0' } }) }, 'packages/engine/package.json: engine imports audit (dependencies: @vigil/audit)'],
+    [
+      'core imports runtime (upward, by name)',
+      { 'packages/core/src/bad.ts': "import { x } from '@vigil/runtime';\n" },
+      'packages/core/src/bad.ts: core imports runtime',
+    ],
+    [
+      'contracts imports core (upward, type-only)',
+      { 'packages/contracts/src/bad.ts': "import type { X } from '@vigil/core';\n" },
+      'packages/contracts/src/bad.ts: contracts imports core',
+    ],
+    [
+      'gateway imports engine (worker packages, by subpath)',
+      { 'packages/gateway/src/bad.ts': "import { x } from '@vigil/engine/backtest';\n" },
+      'packages/gateway/src/bad.ts: gateway imports engine (@vigil/engine/backtest): worker packages never import each other',
+    ],
+    [
+      'audit imports gateway (relative path into its directory)',
+      { 'packages/audit/src/bad.ts': "import { x } from '../../gateway/src/index.js';\n" },
+      'packages/audit/src/bad.ts: audit imports gateway',
+    ],
+    [
+      'runtime imports an app (dynamic import)',
+      { 'packages/runtime/src/bad.ts': "const m = await import('@vigil/supervisor');\n" },
+      'packages/runtime/src/bad.ts: runtime imports supervisor',
+    ],
+    [
+      'an app imports another app',
+      { 'apps/supervisor/src/bad.ts': "export { x } from '@vigil/exchange-sim';\n" },
+      'apps/supervisor/src/bad.ts: supervisor imports exchange-sim',
+    ],
+    [
+      'a worker package declares a dependency on another',
+      { 'packages/engine/package.json': JSON.stringify({ name: '@vigil/engine', dependencies: { '@vigil/audit': '0.1.0' } }) },
+      'packages/engine/package.json: engine imports audit (dependencies: @vigil/audit)',
+    ],
   ])('fails with exit 1 when %s', (_name, files, line) => {
     const r = run(repo(files));
     expect(r.stdout).toContain(`LAYER VIOLATION: ${line}`);
@@ -64,9 +102,14 @@ describe('scripts/check-layers.mjs', () => {
     expect(real.stdout).toMatch(/import layering OK/);
     expect(real.status).toBe(0);
     // With the exceptions off, exactly the excepted imports are what remains.
-    expect(r.stdout.split('\n').filter((l) => l.startsWith('LAYER VIOLATION')).sort()).toEqual([
+    expect(
+      r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('LAYER VIOLATION'))
+        .sort(),
+    ).toEqual([
       'LAYER VIOLATION: packages/engine/package.json: engine imports audit (dependencies: @vigil/audit): worker packages never import each other',
-      "LAYER VIOLATION: packages/engine/src/memory.ts: engine imports audit (@vigil/audit/read): worker packages never import each other",
+      'LAYER VIOLATION: packages/engine/src/memory.ts: engine imports audit (@vigil/audit/read): worker packages never import each other',
     ]);
   });
 });

@@ -31,7 +31,16 @@ describe('docs/00_SOURCE_OF_TRUTH.md agrees with the config schema', () => {
   });
 
   it('names every threshold the operations rules ask for', () => {
-    for (const k of ['audit.disk_free_pause_bytes', 'audit.audit_writer_queue_full_pct', 'audit.audit_writer_max_lag_ms', 'exchange.clock_drift_max_ms_live', 'exchange.time_sync_recv_window_ms', 'exchange.time_sync_interval_ms', 'supervisor.degrade_stability_window_ms', 'panel.port']) {
+    for (const k of [
+      'audit.disk_free_pause_bytes',
+      'audit.audit_writer_queue_full_pct',
+      'audit.audit_writer_max_lag_ms',
+      'exchange.clock_drift_max_ms_live',
+      'exchange.time_sync_recv_window_ms',
+      'exchange.time_sync_interval_ms',
+      'supervisor.degrade_stability_window_ms',
+      'panel.port',
+    ]) {
       expect(rows.has(k), k).toBe(true);
     }
   });

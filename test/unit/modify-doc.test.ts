@@ -45,8 +45,17 @@ describe('AIGateResult schema: additionalProperties false at every level', () =>
   });
 
   const body = {
-    symbol: 'BTCUSDT', side: 'BUY' as const, intent: 'ENTRY' as const, quantity: '0.004', entry_type: 'LIMIT' as const, entry_price: '64000', stop_price: '63000',
-    take_profit_price: '66000', trailing_delta_bps: null, expected_edge_bps: 40, expected_cost_bps: 12,
+    symbol: 'BTCUSDT',
+    side: 'BUY' as const,
+    intent: 'ENTRY' as const,
+    quantity: '0.004',
+    entry_type: 'LIMIT' as const,
+    entry_price: '64000',
+    stop_price: '63000',
+    take_profit_price: '66000',
+    trailing_delta_bps: null,
+    expected_edge_bps: 40,
+    expected_cost_bps: 12,
     constraints: { max_quantity: '0.01', max_notional: '1000', ttl_ms: 30_000, max_requotes: 3 },
   };
   const d = { ids: { run_id: 'r', cycle_id: 1, snapshot_id: 's', decision_id: decisionIdOf(body) }, ...body } as Decision;
@@ -60,6 +69,9 @@ describe('AIGateResult schema: additionalProperties false at every level', () =>
   it('an extra key inside modify is AIGATE_MODIFY_INVALID (a reach for a field it may not touch)', () => {
     const m = { quantity: '0.002', stop_price: null, take_profit_price: null, entry_price: null, ttl_ms: null, max_requotes: null };
     expect(judge(JSON.stringify({ ...ok, verdict: 'MODIFY', modify: m }), d, null).verdict).toBe('MODIFY');
-    expect(judge(JSON.stringify({ ...ok, verdict: 'MODIFY', modify: { ...m, leverage: '10' } }), d, null)).toMatchObject({ verdict: 'ERROR', code: 'AIGATE_MODIFY_INVALID' });
+    expect(judge(JSON.stringify({ ...ok, verdict: 'MODIFY', modify: { ...m, leverage: '10' } }), d, null)).toMatchObject({
+      verdict: 'ERROR',
+      code: 'AIGATE_MODIFY_INVALID',
+    });
   });
 });

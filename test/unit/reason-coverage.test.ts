@@ -42,8 +42,8 @@ const run = (root: string, ...args: string[]) => spawnSync(process.execPath, [SC
 describe('scripts/reason-coverage.mjs', () => {
   const tests = {
     'test/a.test.ts': [
-      "// COMMENT_ONLY is checked elsewhere",
-      "/* and FED_ONLY too */",
+      '// COMMENT_ONLY is checked elsewhere',
+      '/* and FED_ONLY too */',
       "it('raises TITLE_ONLY when things go wrong', () => {",
       "  authority.raise('FED_ONLY', 'gateway');",
       "  expect(reasons).toContain('ASSERTED_CODE');",
@@ -55,7 +55,10 @@ describe('scripts/reason-coverage.mjs', () => {
   it('exits 1 listing exactly the codes no test asserts: comment, title, fed-in input and helper mentions do not count; retired codes need none', () => {
     const r = run(repo(tests));
     expect(r.status).toBe(1);
-    const listed = r.stdout.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim());
+    const listed = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('  '))
+      .map((l) => l.trim());
     expect(listed.sort()).toEqual(['COMMENT_ONLY', 'FED_ONLY', 'HELPER_ONLY', 'TITLE_ONLY']);
     expect(r.stdout).not.toContain('NOT_A_CODE');
   });

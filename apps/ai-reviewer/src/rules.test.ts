@@ -3,7 +3,19 @@ import type { AIGateReviewPayload } from '@vigil/contracts';
 import { halve, review } from './rules.js';
 
 const payload = (m: Partial<AIGateReviewPayload['market']> = {}, d: Partial<AIGateReviewPayload['decision']> = {}): AIGateReviewPayload => ({
-  decision: { decision_id: 'dec_1', symbol: 'BTCUSDT', side: 'BUY', quantity: '0.003', entry_type: 'LIMIT', entry_price: '64000.00', stop_price: '63000.00', take_profit_price: '66000.00', expected_edge_bps: 40, expected_cost_bps: 12, ...d },
+  decision: {
+    decision_id: 'dec_1',
+    symbol: 'BTCUSDT',
+    side: 'BUY',
+    quantity: '0.003',
+    entry_type: 'LIMIT',
+    entry_price: '64000.00',
+    stop_price: '63000.00',
+    take_profit_price: '66000.00',
+    expected_edge_bps: 40,
+    expected_cost_bps: 12,
+    ...d,
+  },
   market: { bid: '64000.00', ask: '64001.00', spread_bps: 1.5, volatility_bps: 30, data_age_ms: 200, ...m },
 });
 

@@ -20,7 +20,8 @@ export function review(p: AIGateReviewPayload): AIGateResult {
   const d = p.decision;
   if (m.data_age_ms > REVIEW_RULES.maxDataAgeMs) return block('AI_DATA_STALE', `market data is ${m.data_age_ms} ms old`);
   if (m.spread_bps > REVIEW_RULES.maxSpreadBps) return block('AI_SPREAD_WIDE', `spread ${m.spread_bps} bps > ${REVIEW_RULES.maxSpreadBps}`);
-  if (d.expected_edge_bps < REVIEW_RULES.minEdgeToCost * d.expected_cost_bps) return block('AI_EDGE_THIN', `edge ${d.expected_edge_bps} bps < ${REVIEW_RULES.minEdgeToCost} x cost ${d.expected_cost_bps} bps`);
+  if (d.expected_edge_bps < REVIEW_RULES.minEdgeToCost * d.expected_cost_bps)
+    return block('AI_EDGE_THIN', `edge ${d.expected_edge_bps} bps < ${REVIEW_RULES.minEdgeToCost} x cost ${d.expected_cost_bps} bps`);
   if (m.volatility_bps > REVIEW_RULES.highVolatilityBps) {
     return {
       verdict: 'MODIFY',

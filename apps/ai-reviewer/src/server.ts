@@ -41,7 +41,8 @@ export async function startReviewer(o: ReviewerOptions = {}): Promise<Reviewer> 
     if (req.method === 'GET' && req.url === '/v1/models') {
       return send(res, 200, { object: 'list', data: [{ id: model, object: 'model', created: 0, owned_by: 'vigil' }] });
     }
-    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return send(res, 404, { error: { message: 'not found', type: 'invalid_request_error', code: null } });
+    if (req.method !== 'POST' || req.url !== '/v1/chat/completions')
+      return send(res, 404, { error: { message: 'not found', type: 'invalid_request_error', code: null } });
     if (o.apiKey && req.headers.authorization !== `Bearer ${o.apiKey}`) {
       return send(res, 401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } });
     }
@@ -49,7 +50,8 @@ export async function startReviewer(o: ReviewerOptions = {}): Promise<Reviewer> 
     received.push(body);
     const mode = fault.mode;
     if (fault.once) Object.assign(fault, { mode: 'normal', once: false });
-    if (mode === 'http_429') return send(res, 429, { error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } }, { 'retry-after': '1' });
+    if (mode === 'http_429')
+      return send(res, 429, { error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } }, { 'retry-after': '1' });
     if (mode === 'http_500') return send(res, 500, { error: { message: 'The server had an error', type: 'server_error', code: null } });
     if (mode === 'slow') await new Promise((r) => setTimeout(r, fault.delayMs));
     let payload: AIGateReviewPayload | null = null;
@@ -66,11 +68,24 @@ export async function startReviewer(o: ReviewerOptions = {}): Promise<Reviewer> 
         : { verdict: 'BLOCK', reasons: ['AI_DATA_STALE'], modify: null, confidence: 1, notes: 'review payload unreadable' };
     const content =
       mode === 'leaky_notes'
-        ? JSON.stringify({ verdict: 'BLOCK', reasons: ['AI_DATA_STALE'], modify: null, confidence: 0.9, notes: `echo ${String(req.headers.authorization)} api_key=${String(req.headers.authorization).slice(7)}` })
-        : payload?.decision ? corrupt(mode, honest, payload.decision.quantity, payload.decision.stop_price, payload.decision.side) : JSON.stringify(honest);
+        ? JSON.stringify({
+            verdict: 'BLOCK',
+            reasons: ['AI_DATA_STALE'],
+            modify: null,
+            confidence: 0.9,
+            notes: `echo ${String(req.headers.authorization)} api_key=${String(req.headers.authorization).slice(7)}`,
+          })
+        : payload?.decision
+          ? corrupt(mode, honest, payload.decision.quantity, payload.decision.stop_price, payload.decision.side)
+          : JSON.stringify(honest);
     const promptTokens = Math.ceil(body.length / 4);
     const completionTokens = Math.ceil(content.length / 4);
-    const choice = (c: string, finish = 'stop') => ({ index: 0, message: { role: 'assistant', content: c, refusal: null }, logprobs: null, finish_reason: finish });
+    const choice = (c: string, finish = 'stop') => ({
+      index: 0,
+      message: { role: 'assistant', content: c, refusal: null },
+      logprobs: null,
+      finish_reason: finish,
+    });
     const envelope: Record<string, unknown> = {
       id: `chatcmpl-${randomUUID()}`,
       object: 'chat.completion',
@@ -97,7 +112,13 @@ export async function startReviewer(o: ReviewerOptions = {}): Promise<Reviewer> 
         return sendRaw(res, 200, gzipBomb(JSON.stringify(envelope)), { 'content-encoding': 'gzip' });
       case 'two_choices': {
         const blocked = JSON.stringify({ verdict: 'BLOCK', reasons: ['AI_SPREAD_WIDE'], modify: null, confidence: 0.9, notes: 'first choice blocks' });
-        return send(res, 200, { ...envelope, choices: [{ ...choice(blocked), index: 0 }, { ...choice(content), index: 1 }] });
+        return send(res, 200, {
+          ...envelope,
+          choices: [
+            { ...choice(blocked), index: 0 },
+            { ...choice(content), index: 1 },
+          ],
+        });
       }
       default:
         return send(res, 200, envelope);

@@ -21,7 +21,8 @@ export function checkSigned(
   const payload = stripSignature(rawQuery) + stripSignature(rawBody);
   if (!verifySignature(key, payload, sig)) return { ok: false, err: { http: 400, code: -1022, msg: 'Signature for this request is not valid.' } };
   const ts = Number(params['timestamp']);
-  if (!params['timestamp'] || !Number.isFinite(ts)) return { ok: false, err: { http: 400, code: -1102, msg: "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed." } };
+  if (!params['timestamp'] || !Number.isFinite(ts))
+    return { ok: false, err: { http: 400, code: -1102, msg: "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed." } };
   const recvWindow = params['recvWindow'] === undefined ? 5000 : Number(params['recvWindow']);
   if (!Number.isFinite(recvWindow) || recvWindow > 60_000) return { ok: false, err: { http: 400, code: -1131, msg: 'recvWindow must be less than 60000' } };
   if (ts > serverNow + 1000) return { ok: false, err: { http: 400, code: -1021, msg: "Timestamp for this request was 1000ms ahead of the server's time." } };

@@ -16,7 +16,13 @@ export interface SimBenchResult {
 export async function runSimBench(opts: { durationMs?: number; concurrency?: number } = {}): Promise<SimBenchResult> {
   const duration = opts.durationMs ?? 1500;
   const conc = opts.concurrency ?? 16;
-  const key = { apiKey: 'benchsimkey00000000000000000000001', secretKey: 'benchsimsecret000000000000000000001', canTrade: true, enableWithdrawals: false, ipRestrict: false };
+  const key = {
+    apiKey: 'benchsimkey00000000000000000000001',
+    secretKey: 'benchsimsecret000000000000000000001',
+    canTrade: true,
+    enableWithdrawals: false,
+    ipRestrict: false,
+  };
   const sim = await createExchangeSim({ keys: [key], seed: 5, tickMs: 1 });
   const agent = new http.Agent({ keepAlive: true, maxSockets: conc });
   const get = (path: string, method = 'GET', headers: Record<string, string> = {}): Promise<number> =>
@@ -47,7 +53,15 @@ export async function runSimBench(opts: { durationMs?: number; concurrency?: num
   // Every answer counts, 429s included: the point is the venue's own throughput, not admission.
   const rest = med(await rounds(() => rate(() => get('/api/v3/ping'))));
   const order = () => {
-    const q = new URLSearchParams({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: '60000', timestamp: String(Date.now()) }).toString();
+    const q = new URLSearchParams({
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: '0.001',
+      price: '60000',
+      timestamp: String(Date.now()),
+    }).toString();
     const sig = createHmac('sha256', key.secretKey).update(q).digest('hex');
     return get(`/api/v3/order/test?${q}&signature=${sig}`, 'POST', { 'X-MBX-APIKEY': key.apiKey });
   };

@@ -161,7 +161,17 @@ export interface ExchangeSnapshot {
   nextOrderId: number;
   nextTradeId: number;
   balances: Record<string, Record<string, { free: string; locked: string }>>;
-  orders: Array<Omit<Order, 'price' | 'stopPrice' | 'origQty' | 'executedQty' | 'cumQuote' | 'locked' | 'fills'> & { price: string; stopPrice: string; origQty: string; executedQty: string; cumQuote: string; locked: string; fills: Array<Omit<Fill, 'price' | 'qty' | 'commission'> & { price: string; qty: string; commission: string }> }>;
+  orders: Array<
+    Omit<Order, 'price' | 'stopPrice' | 'origQty' | 'executedQty' | 'cumQuote' | 'locked' | 'fills'> & {
+      price: string;
+      stopPrice: string;
+      origQty: string;
+      executedQty: string;
+      cumQuote: string;
+      locked: string;
+      fills: Array<Omit<Fill, 'price' | 'qty' | 'commission'> & { price: string; qty: string; commission: string }>;
+    }
+  >;
   prices: Record<string, string>;
   symbolStatus: Record<string, string>;
   lists?: OrderList[];
@@ -203,7 +213,11 @@ export class Exchange {
   /** An admin balance edit (a deposit or withdrawal as the account sees it). */
   balanceListeners: Array<(apiKey: string, asset: string, delta: Fx, time: number) => void> = [];
 
-  constructor(seed: number, keys: ApiKey[], readonly now: () => number = Date.now) {
+  constructor(
+    seed: number,
+    keys: ApiKey[],
+    readonly now: () => number = Date.now,
+  ) {
     this.random = rng(seed);
     this.regimeRandom = rng(seed ^ 0x7e61e);
     this.tapeRandom = rng(seed ^ 0x7a9e);
@@ -255,7 +269,8 @@ export class Exchange {
     const cur = this.regimes.get(symbol) ?? 'calm';
     const draw = this.regimeRandom();
     const pinned = this.pinnedRegime.get(symbol);
-    const next: Regime = pinned ?? (cur === 'calm' ? (draw < REGIME_SWITCH.toVolatile ? 'volatile' : 'calm') : draw < REGIME_SWITCH.toCalm ? 'calm' : 'volatile');
+    const next: Regime =
+      pinned ?? (cur === 'calm' ? (draw < REGIME_SWITCH.toVolatile ? 'volatile' : 'calm') : draw < REGIME_SWITCH.toCalm ? 'calm' : 'volatile');
     this.regimes.set(symbol, next);
     return next;
   }
@@ -357,7 +372,8 @@ export class Exchange {
   validate(apiKey: string, p: Record<string, string>, ctx: ValidateCtx = {}): Result<Draft> {
     const key = this.keys.get(apiKey)!;
     if (!key.canTrade) return E(401, -2015, 'Invalid API-key, IP, or permissions for action.');
-    for (const k of ['symbol', 'side', 'type']) if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
+    for (const k of ['symbol', 'side', 'type'])
+      if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
     const s = this.symbols.get(p['symbol']!);
     if (!s) return E(400, -1121, 'Invalid symbol.');
     const side = p['side'] as Side;
@@ -369,7 +385,10 @@ export class Exchange {
       const v = p[k];
       if (v === undefined) return null;
       const r = parseFx(v);
-      if (!r.ok) return r.why === 'precision' ? { http: 400, code: -1111, msg: `Parameter '${k}' has too much precision.` } : { http: 400, code: -1100, msg: `Illegal characters found in parameter '${k}'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.` };
+      if (!r.ok)
+        return r.why === 'precision'
+          ? { http: 400, code: -1111, msg: `Parameter '${k}' has too much precision.` }
+          : { http: 400, code: -1100, msg: `Illegal characters found in parameter '${k}'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.` };
       return r.value;
     };
     const qty = num('quantity');
@@ -386,20 +405,24 @@ export class Exchange {
     if (priced && pr === null) return E(400, -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed.");
     if (type !== 'MARKET' && q === null) return E(400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.");
     if (type === 'MARKET' && q === null && qq === null) return E(400, -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!");
-    if (STOP_TYPES.includes(type) && sp === null && trailing === null) return E(400, -1102, "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!");
+    if (STOP_TYPES.includes(type) && sp === null && trailing === null)
+      return E(400, -1102, "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!");
     let tif = (p['timeInForce'] ?? null) as Order['timeInForce'];
-    if ((type === 'LIMIT' || type === 'STOP_LOSS_LIMIT' || type === 'TAKE_PROFIT_LIMIT') && tif === null) return E(400, -1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.");
+    if ((type === 'LIMIT' || type === 'STOP_LOSS_LIMIT' || type === 'TAKE_PROFIT_LIMIT') && tif === null)
+      return E(400, -1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.");
     if (tif !== null && tif !== 'GTC' && tif !== 'IOC' && tif !== 'FOK') return E(400, -1115, 'Invalid timeInForce.');
     if (type === 'LIMIT_MAKER') tif = null;
     const cid = p['newClientOrderId'] ?? `sim${this.nextOrderId}${Math.floor(this.random() * 1e9)}`;
-    if (!/^[a-zA-Z0-9-_]{1,36}$/.test(cid)) return E(400, -1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.");
+    if (!/^[a-zA-Z0-9-_]{1,36}$/.test(cid))
+      return E(400, -1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.");
     const book = this.books.get(s.symbol)!;
     // Filters, as Binance names them in -1013.
     if (pr !== null && (pr < s.minPrice || pr > s.maxPrice || !onStep(pr, s.minPrice, s.tickSize))) return E(400, -1013, 'Filter failure: PRICE_FILTER');
     if (sp !== null && (sp < s.minPrice || sp > s.maxPrice || !onStep(sp, s.minPrice, s.tickSize))) return E(400, -1013, 'Filter failure: PRICE_FILTER');
     if (q !== null) {
       if (type === 'MARKET') {
-        if ((s.marketMinQty && q < s.marketMinQty) || q > s.marketMaxQty || !onStep(q, s.marketMinQty, s.marketStepSize)) return E(400, -1013, 'Filter failure: MARKET_LOT_SIZE');
+        if ((s.marketMinQty && q < s.marketMinQty) || q > s.marketMaxQty || !onStep(q, s.marketMinQty, s.marketStepSize))
+          return E(400, -1013, 'Filter failure: MARKET_LOT_SIZE');
       }
       if (q < s.minQty || q > s.maxQty || !onStep(q, s.minQty, s.stepSize)) return E(400, -1013, 'Filter failure: LOT_SIZE');
     }
@@ -412,16 +435,26 @@ export class Exchange {
       const [up, down] = side === 'BUY' ? [s.bidMultiplierUp, s.bidMultiplierDown] : [s.askMultiplierUp, s.askMultiplierDown];
       if (pr > mul(avg, up) || pr < mul(avg, down)) return E(400, -1013, 'Filter failure: PERCENT_PRICE_BY_SIDE');
     }
-    if (trailing !== null && (!Number.isInteger(trailing) || trailing < s.minTrailingDelta || trailing > s.maxTrailingDelta)) return E(400, -1013, 'Filter failure: TRAILING_DELTA');
+    if (trailing !== null && (!Number.isInteger(trailing) || trailing < s.minTrailingDelta || trailing > s.maxTrailingDelta))
+      return E(400, -1013, 'Filter failure: TRAILING_DELTA');
     const open = [...this.orders.values()].filter((o) => o.apiKey === apiKey && o.symbol === s.symbol && isOpen(o) && o.orderId !== ctx.excludeOrderId);
     if (open.length + (ctx.extraOpen ?? 0) >= s.maxNumOrders) return E(400, -1013, 'Filter failure: MAX_NUM_ORDERS');
-    if (STOP_TYPES.includes(type) && open.filter((o) => STOP_TYPES.includes(o.type)).length + (ctx.extraAlgo ?? 0) >= s.maxNumAlgoOrders) return E(400, -1013, 'Filter failure: MAX_NUM_ALGO_ORDERS');
-    if (type === 'LIMIT_MAKER' && pr !== null && (side === 'BUY' ? pr >= book.ask : pr <= book.bid)) return E(400, -2010, 'Order would immediately match and take.');
+    if (STOP_TYPES.includes(type) && open.filter((o) => STOP_TYPES.includes(o.type)).length + (ctx.extraAlgo ?? 0) >= s.maxNumAlgoOrders)
+      return E(400, -1013, 'Filter failure: MAX_NUM_ALGO_ORDERS');
+    if (type === 'LIMIT_MAKER' && pr !== null && (side === 'BUY' ? pr >= book.ask : pr <= book.bid))
+      return E(400, -2010, 'Order would immediately match and take.');
     if (open.some((o) => o.clientOrderId === cid) || (ctx.takenCids ?? []).includes(cid)) return E(400, -2010, 'Duplicate order sent.');
     // Balance: what this order may consume, locked until it fills or ends. A BUY stop is priced at
     // its stop (or limit) price, a MARKET BUY at the ask.
     const lockAsset = side === 'BUY' ? s.quote : s.base;
-    const need = side === 'BUY' ? (q !== null ? (type === 'MARKET' ? this.walkCost(s.symbol, q) : mul(q, pr ?? sp ?? book.ask)) : (qq as Fx)) : (q ?? floorStep(div(qq as Fx, book.bid), s.stepSize));
+    const need =
+      side === 'BUY'
+        ? q !== null
+          ? type === 'MARKET'
+            ? this.walkCost(s.symbol, q)
+            : mul(q, pr ?? sp ?? book.ask)
+          : (qq as Fx)
+        : (q ?? floorStep(div(qq as Fx, book.bid), s.stepSize));
     if (!ctx.skipBalance && this.balance(apiKey, lockAsset).free < need) return E(400, -2010, 'Account has insufficient balance for requested action.');
     const now = this.now();
     const order: Order = {
@@ -512,23 +545,32 @@ export class Exchange {
    */
   cancelReplace(apiKey: string, p: Record<string, string>, overLimit = false): CancelReplaceOutcome {
     const no = (code: number, msg: string, http = 400): CancelReplaceOutcome => ({ refused: { http, code, msg } });
-    for (const k of ['symbol', 'side', 'type', 'cancelReplaceMode']) if (p[k] === undefined) return no(-1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
+    for (const k of ['symbol', 'side', 'type', 'cancelReplaceMode'])
+      if (p[k] === undefined) return no(-1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
     const mode = p['cancelReplaceMode'];
-    if (mode !== 'STOP_ON_FAILURE' && mode !== 'ALLOW_FAILURE') return no(-1100, "Illegal characters found in parameter 'cancelReplaceMode'; legal range is 'STOP_ON_FAILURE, ALLOW_FAILURE'.");
+    if (mode !== 'STOP_ON_FAILURE' && mode !== 'ALLOW_FAILURE')
+      return no(-1100, "Illegal characters found in parameter 'cancelReplaceMode'; legal range is 'STOP_ON_FAILURE, ALLOW_FAILURE'.");
     const restriction = p['cancelRestrictions'];
     if (restriction !== undefined && restriction !== 'ONLY_NEW' && restriction !== 'ONLY_PARTIALLY_FILLED') return no(-1145, 'Invalid cancelRestrictions');
-    if (p['cancelOrderId'] === undefined && p['cancelOrigClientOrderId'] === undefined) return no(-1102, "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were empty/null!");
+    if (p['cancelOrderId'] === undefined && p['cancelOrigClientOrderId'] === undefined)
+      return no(-1102, "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were empty/null!");
     const ccid = p['cancelNewClientOrderId'] ?? `simc${this.nextOrderId}${Math.floor(this.random() * 1e9)}`;
-    if (!/^[a-zA-Z0-9-_]{1,36}$/.test(ccid)) return no(-1100, "Illegal characters found in parameter 'cancelNewClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.");
+    if (!/^[a-zA-Z0-9-_]{1,36}$/.test(ccid))
+      return no(-1100, "Illegal characters found in parameter 'cancelNewClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.");
     const symbol = p['symbol']!;
     // cancelOrderId is searched first; a cancelOrigClientOrderId sent with it must match that order.
-    let target = p['cancelOrderId'] !== undefined ? this.find(apiKey, symbol, { orderId: Number(p['cancelOrderId']) }) : this.find(apiKey, symbol, { clientOrderId: p['cancelOrigClientOrderId']! });
-    if (target && p['cancelOrderId'] !== undefined && p['cancelOrigClientOrderId'] !== undefined && target.clientOrderId !== p['cancelOrigClientOrderId']) target = undefined;
+    let target =
+      p['cancelOrderId'] !== undefined
+        ? this.find(apiKey, symbol, { orderId: Number(p['cancelOrderId']) })
+        : this.find(apiKey, symbol, { clientOrderId: p['cancelOrigClientOrderId']! });
+    if (target && p['cancelOrderId'] !== undefined && p['cancelOrigClientOrderId'] !== undefined && target.clientOrderId !== p['cancelOrigClientOrderId'])
+      target = undefined;
     const pre = this.validate(apiKey, p, { skipBalance: true, ...(target && isOpen(target) ? { excludeOrderId: target.orderId } : {}) });
     if (!pre.ok && pre.err.code !== -2010) return { refused: pre.err };
     let cancel: Result<Order>;
     if (!target || !isOpen(target)) cancel = E(400, -2011, 'Unknown order sent.');
-    else if ((restriction === 'ONLY_NEW' && target.status !== 'NEW') || (restriction === 'ONLY_PARTIALLY_FILLED' && target.status !== 'PARTIALLY_FILLED')) cancel = E(400, -2011, 'Order was not canceled due to cancel restrictions.');
+    else if ((restriction === 'ONLY_NEW' && target.status !== 'NEW') || (restriction === 'ONLY_PARTIALLY_FILLED' && target.status !== 'PARTIALLY_FILLED'))
+      cancel = E(400, -2011, 'Order was not canceled due to cancel restrictions.');
     else cancel = this.cancel(apiKey, symbol, { orderId: target.orderId }, ccid);
     if (!cancel.ok && mode === 'STOP_ON_FAILURE') return { refused: null, cancel, cancelClientOrderId: ccid, placed: 'NOT_ATTEMPTED' };
     const placed = overLimit ? E(429, -1015, 'Too many new orders; current limit is 50 orders per TEN_SECONDS.') : this.place(apiKey, p);
@@ -544,8 +586,10 @@ export class Exchange {
   placeOco(apiKey: string, p: Record<string, string>, name: (leg: 'above' | 'below', param: string) => string = ocoParamName): Result<OrderList> {
     const key = this.keys.get(apiKey)!;
     if (!key.canTrade) return E(401, -2015, 'Invalid API-key, IP, or permissions for action.');
-    for (const k of ['symbol', 'side', 'quantity']) if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
-    for (const leg of ['above', 'below'] as const) if (p[`${leg}Type`] === undefined) return E(400, -1102, `Mandatory parameter '${name(leg, 'type')}' was not sent, was empty/null, or malformed.`);
+    for (const k of ['symbol', 'side', 'quantity'])
+      if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
+    for (const leg of ['above', 'below'] as const)
+      if (p[`${leg}Type`] === undefined) return E(400, -1102, `Mandatory parameter '${name(leg, 'type')}' was not sent, was empty/null, or malformed.`);
     const s = this.symbols.get(p['symbol']!);
     if (!s) return E(400, -1121, 'Invalid symbol.');
     const side = p['side'] as Side;
@@ -557,19 +601,28 @@ export class Exchange {
     for (const leg of ['above', 'below'] as const) {
       const t = p[`${leg}Type`]!;
       if (!ORDER_TYPES.includes(t as OrderType)) return E(400, -1116, 'Invalid orderType.');
-      if (!allowed[leg].includes(t)) return E(400, -1013, `${name(leg, 'type')} ${t} is not supported for a ${side} OCO; it must be one of ${allowed[leg].join(', ')}.`);
+      if (!allowed[leg].includes(t))
+        return E(400, -1013, `${name(leg, 'type')} ${t} is not supported for a ${side} OCO; it must be one of ${allowed[leg].join(', ')}.`);
     }
     const legParams = (leg: 'above' | 'below'): Record<string, string> => {
       const out: Record<string, string> = { symbol: s.symbol, side, type: p[`${leg}Type`]!, quantity: p['quantity']! };
-      for (const [k, v] of [['ClientOrderId', 'newClientOrderId'], ['Price', 'price'], ['StopPrice', 'stopPrice'], ['TrailingDelta', 'trailingDelta'], ['TimeInForce', 'timeInForce']] as const) {
+      for (const [k, v] of [
+        ['ClientOrderId', 'newClientOrderId'],
+        ['Price', 'price'],
+        ['StopPrice', 'stopPrice'],
+        ['TrailingDelta', 'trailingDelta'],
+        ['TimeInForce', 'timeInForce'],
+      ] as const) {
         const x = p[`${leg}${k}`];
         if (x !== undefined) out[v] = x;
       }
       return out;
     };
     const lcid = p['listClientOrderId'] ?? `simlist${this.nextListId}${Math.floor(this.random() * 1e9)}`;
-    if (!/^[a-zA-Z0-9-_]{1,36}$/.test(lcid)) return E(400, -1100, "Illegal characters found in parameter 'listClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.");
-    if ([...this.lists.values()].some((l) => l.apiKey === apiKey && l.status === 'EXECUTING' && l.listClientOrderId === lcid)) return E(400, -2010, 'Duplicate order sent.');
+    if (!/^[a-zA-Z0-9-_]{1,36}$/.test(lcid))
+      return E(400, -1100, "Illegal characters found in parameter 'listClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.");
+    if ([...this.lists.values()].some((l) => l.apiKey === apiKey && l.status === 'EXECUTING' && l.listClientOrderId === lcid))
+      return E(400, -2010, 'Duplicate order sent.');
     // Price relationship against the last price, checked for the list before its legs. The price that
     // counts is a LIMIT_MAKER's limit price or a stop type's stopPrice (a leg with only a
     // trailingDelta has none yet; a malformed one is left to the leg's own validation).
@@ -582,15 +635,26 @@ export class Exchange {
     const ta = trigger('above');
     const tb = trigger('below');
     if ((ta !== null && ta <= last) || (tb !== null && tb >= last)) {
-      const what = side === 'SELL' ? 'for a SELL OCO the above leg (take-profit) must be above the last price and the below leg (stop) below it' : 'for a BUY OCO the above leg (stop) must be above the last price and the below leg (take-profit) below it';
+      const what =
+        side === 'SELL'
+          ? 'for a SELL OCO the above leg (take-profit) must be above the last price and the below leg (stop) below it'
+          : 'for a BUY OCO the above leg (stop) must be above the last price and the below leg (take-profit) below it';
       return E(400, -2010, `The relationship of the prices for the orders is not correct: ${what} (last price ${fmt(last)}).`);
     }
-    const renamed = (leg: 'above' | 'below', e: VenueError): { ok: false; err: VenueError } => ({ ok: false, err: { ...e, msg: e.msg.replace(/'(price|stopPrice|trailingDelta|timeInForce|newClientOrderId)'/g, (_m, k: string) => `'${name(leg, k)}'`) } });
+    const renamed = (leg: 'above' | 'below', e: VenueError): { ok: false; err: VenueError } => ({
+      ok: false,
+      err: { ...e, msg: e.msg.replace(/'(price|stopPrice|trailingDelta|timeInForce|newClientOrderId)'/g, (_m, k: string) => `'${name(leg, k)}'`) },
+    });
     // Both legs, validated as single orders would be, before anything exists. The second leg counts
     // the first against MAX_NUM_ORDERS / MAX_NUM_ALGO_ORDERS and may not reuse its clientOrderId.
     const a = this.validate(apiKey, legParams('above'), { skipBalance: true });
     if (!a.ok) return renamed('above', a.err);
-    const b = this.validate(apiKey, legParams('below'), { skipBalance: true, extraOpen: 1, extraAlgo: STOP_TYPES.includes(a.value.order.type) ? 1 : 0, takenCids: [a.value.order.clientOrderId] });
+    const b = this.validate(apiKey, legParams('below'), {
+      skipBalance: true,
+      extraOpen: 1,
+      extraAlgo: STOP_TYPES.includes(a.value.order.type) ? 1 : 0,
+      takenCids: [a.value.order.clientOrderId],
+    });
     if (!b.ok) return renamed('below', b.err);
     // One lock for both legs: the base quantity for a SELL, the dearer leg's quote for a BUY.
     const need = max(a.value.need, b.value.need);
@@ -598,7 +662,15 @@ export class Exchange {
     const id = this.nextListId++;
     const above = this.commit(a.value, id, need);
     const below = this.commit(b.value, id, 0n);
-    const list: OrderList = { orderListId: id, listClientOrderId: lcid, symbol: s.symbol, apiKey, orderIds: [above.orderId, below.orderId], status: 'EXECUTING', transactionTime: this.now() };
+    const list: OrderList = {
+      orderListId: id,
+      listClientOrderId: lcid,
+      symbol: s.symbol,
+      apiKey,
+      orderIds: [above.orderId, below.orderId],
+      status: 'EXECUTING',
+      transactionTime: this.now(),
+    };
     this.lists.set(id, list);
     this.emitList(list);
     this.activate(above, null);
@@ -612,7 +684,8 @@ export class Exchange {
       if (l.apiKey !== apiKey) continue;
       if (by.orderListId !== undefined ? l.orderListId === by.orderListId : l.listClientOrderId === by.listClientOrderId) {
         // A listClientOrderId is unique among executing lists only: prefer that one, else the newest.
-        if (!found || (l.status === 'EXECUTING' && found.status !== 'EXECUTING') || (found.status !== 'EXECUTING' && l.orderListId > found.orderListId)) found = l;
+        if (!found || (l.status === 'EXECUTING' && found.status !== 'EXECUTING') || (found.status !== 'EXECUTING' && l.orderListId > found.orderListId))
+          found = l;
       }
     }
     return found;
@@ -926,7 +999,8 @@ export class Exchange {
     this.nextListId = s.nextListId ?? Math.max(0, ...this.lists.keys()) + 1;
     this.trailRef.clear();
     for (const [id, px] of Object.entries(s.trails ?? {})) if (this.orders.has(Number(id))) this.trailRef.set(Number(id), fx(px));
-    for (const [sym, l] of Object.entries(s.liquidity ?? {})) if (this.liquidity.has(sym)) this.liquidity.set(sym, { bidQty: fx(l.bidQty), askQty: fx(l.askQty), levels: l.levels });
+    for (const [sym, l] of Object.entries(s.liquidity ?? {}))
+      if (this.liquidity.has(sym)) this.liquidity.set(sym, { bidQty: fx(l.bidQty), askQty: fx(l.askQty), levels: l.levels });
     for (const [sym, r] of Object.entries(s.regimes ?? {})) if (this.regimes.has(sym)) this.regimes.set(sym, r);
     for (const [sym, p] of Object.entries(s.prices)) {
       const d = this.symbols.get(sym);

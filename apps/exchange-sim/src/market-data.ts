@@ -26,10 +26,16 @@ const SYMBOLS_RANGE = `^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\
  * The symbols a request names: `symbol`, `symbols` (a JSON array) or neither (all, when `all`).
  * Binance refuses both together, a malformed array, and any name it does not list.
  */
-export function pickSymbols(ex: Exchange, p: Record<string, string>, all: boolean, extra: readonly string[] = []): { ok: true; symbols: string[]; single: boolean } | { ok: false; err: VenueError } {
+export function pickSymbols(
+  ex: Exchange,
+  p: Record<string, string>,
+  all: boolean,
+  extra: readonly string[] = [],
+): { ok: true; symbols: string[]; single: boolean } | { ok: false; err: VenueError } {
   // `extra`: symbols listed but not traded here (the simulator's wide listing, exchangeInfo only).
   const listed = extra.length === 0 ? ex.symbols : new Set([...ex.symbols.keys(), ...extra]);
-  if (p['symbol'] !== undefined && p['symbols'] !== undefined) return { ok: false, err: { http: 400, code: -1128, msg: 'Combination of optional parameters invalid.' } };
+  if (p['symbol'] !== undefined && p['symbols'] !== undefined)
+    return { ok: false, err: { http: 400, code: -1128, msg: 'Combination of optional parameters invalid.' } };
   if (p['symbol'] !== undefined) return listed.has(p['symbol']) ? { ok: true, symbols: [p['symbol']], single: true } : { ok: false, err: INVALID_SYMBOL };
   if (p['symbols'] !== undefined) {
     let list: unknown;
@@ -38,8 +44,10 @@ export function pickSymbols(ex: Exchange, p: Record<string, string>, all: boolea
     } catch {
       list = null;
     }
-    if (!Array.isArray(list) || !list.every((s): s is string => typeof s === 'string' && /^[A-Z0-9-_.]{1,20}$/.test(s))) return { ok: false, err: { http: 400, code: -1100, msg: `Illegal characters found in parameter 'symbols'; legal range is '${SYMBOLS_RANGE}'.` } };
-    if (list.length === 0) return { ok: false, err: { http: 400, code: -1102, msg: "Mandatory parameter 'symbols' was not sent, was empty/null, or malformed." } };
+    if (!Array.isArray(list) || !list.every((s): s is string => typeof s === 'string' && /^[A-Z0-9-_.]{1,20}$/.test(s)))
+      return { ok: false, err: { http: 400, code: -1100, msg: `Illegal characters found in parameter 'symbols'; legal range is '${SYMBOLS_RANGE}'.` } };
+    if (list.length === 0)
+      return { ok: false, err: { http: 400, code: -1102, msg: "Mandatory parameter 'symbols' was not sent, was empty/null, or malformed." } };
     if (list.some((s) => !listed.has(s))) return { ok: false, err: INVALID_SYMBOL };
     return { ok: true, symbols: [...new Set(list)], single: false };
   }
@@ -51,11 +59,20 @@ export function pickSymbols(ex: Exchange, p: Record<string, string>, all: boolea
 function limitOf(p: Record<string, string>, dflt: number, maxN: number): number | VenueError {
   if (p['limit'] === undefined) return dflt;
   const n = Number(p['limit']);
-  if (!Number.isInteger(n) || n < 1 || n > maxN) return { http: 400, code: -1100, msg: `Illegal characters found in parameter 'limit'; legal range is '1-${maxN}'.` };
+  if (!Number.isInteger(n) || n < 1 || n > maxN)
+    return { http: 400, code: -1100, msg: `Illegal characters found in parameter 'limit'; legal range is '1-${maxN}'.` };
   return n;
 }
 
-const tradeJson = (t: TradePrint) => ({ id: t.id, price: fmt(t.price), qty: fmt(t.qty), quoteQty: fmt(mul(t.price, t.qty)), time: t.time, isBuyerMaker: t.buyerMaker, isBestMatch: true });
+const tradeJson = (t: TradePrint) => ({
+  id: t.id,
+  price: fmt(t.price),
+  qty: fmt(t.qty),
+  quoteQty: fmt(mul(t.price, t.qty)),
+  time: t.time,
+  isBuyerMaker: t.buyerMaker,
+  isBestMatch: true,
+});
 
 export function handleMarket(d: MarketDeps, route: string, p: Record<string, string>, now: number): MarketReply | null {
   switch (route) {
@@ -70,7 +87,8 @@ export function handleMarket(d: MarketDeps, route: string, p: Record<string, str
       const tape = d.tape(sym);
       if (route === 'GET /api/v3/trades') return ok(tape.slice(-limit).map(tradeJson));
       const fromId = p['fromId'] !== undefined ? Number(p['fromId']) : null;
-      if (route === 'GET /api/v3/historicalTrades') return ok((fromId === null ? tape.slice(-limit) : tape.filter((t) => t.id >= fromId).slice(0, limit)).map(tradeJson));
+      if (route === 'GET /api/v3/historicalTrades')
+        return ok((fromId === null ? tape.slice(-limit) : tape.filter((t) => t.id >= fromId).slice(0, limit)).map(tradeJson));
       // Every print here is one taker at one price: one aggregate per print, numbered by its trade id.
       const start = p['startTime'] !== undefined ? Number(p['startTime']) : null;
       const end = p['endTime'] !== undefined ? Number(p['endTime']) : null;
@@ -85,7 +103,9 @@ export function handleMarket(d: MarketDeps, route: string, p: Record<string, str
       if (!s.ok) return { ok: false, err: s.err };
       const one = (sym: string) => {
         const b = d.ex.books.get(sym)!;
-        return route.endsWith('price') ? { symbol: sym, price: fmt(b.last) } : { symbol: sym, bidPrice: fmt(b.bid), bidQty: fmt(b.bidQty), askPrice: fmt(b.ask), askQty: fmt(b.askQty) };
+        return route.endsWith('price')
+          ? { symbol: sym, price: fmt(b.last) }
+          : { symbol: sym, bidPrice: fmt(b.bid), bidQty: fmt(b.bidQty), askPrice: fmt(b.ask), askQty: fmt(b.askQty) };
       };
       return ok(s.single ? one(s.symbols[0]!) : s.symbols.map(one));
     }
@@ -144,7 +164,18 @@ function windowStats(d: MarketDeps, sym: string, now: number, windowMs: number, 
     count += b.n;
   }
   const ids = { firstId: first ? first.f : -1, lastId: last ? last.L : -1, count };
-  const mini = { symbol: sym, openPrice: fmt(open), highPrice: fmt(high), lowPrice: fmt(low), lastPrice: fmt(close), volume: fmt(volume), quoteVolume: fmt(quote), openTime, closeTime: now, ...ids };
+  const mini = {
+    symbol: sym,
+    openPrice: fmt(open),
+    highPrice: fmt(high),
+    lowPrice: fmt(low),
+    lastPrice: fmt(close),
+    volume: fmt(volume),
+    quoteVolume: fmt(quote),
+    openTime,
+    closeTime: now,
+    ...ids,
+  };
   if (type === 'MINI') return mini;
   const change = close - open;
   const pct = open === 0n ? '0.000' : pct3((change * 100n * SCALE) / open);

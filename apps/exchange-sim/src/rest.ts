@@ -66,14 +66,28 @@ export async function handleRest(d: RestDeps, req: IncomingMessage, res: ServerR
   }
   const adm = d.limiter.admit(now, weight ?? 1);
   if (!adm.ok) {
-    const msg = adm.status === 418 ? `Way too much request weight used; IP banned until ${now + adm.retryAfterS * 1000}. Please use WebSocket Streams for live updates to avoid bans.` : `Too much request weight used; current limit is ${LIMITS.weightPerMin} request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.`;
+    const msg =
+      adm.status === 418
+        ? `Way too much request weight used; IP banned until ${now + adm.retryAfterS * 1000}. Please use WebSocket Streams for live updates to avoid bans.`
+        : `Too much request weight used; current limit is ${LIMITS.weightPerMin} request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.`;
     return send(res, { status: adm.status, body: { code: -1003, msg }, headers: { ...headers, 'retry-after': String(adm.retryAfterS) } });
   }
   headers['x-mbx-used-weight'] = String(adm.usedWeight);
   headers['x-mbx-used-weight-1m'] = String(adm.usedWeight);
-  const reply = route === 'POST /api/v3/order' || route === 'DELETE /api/v3/order' || route === 'GET /api/v3/order' || route.startsWith('GET /api/v3/openOrders') || route === 'GET /api/v3/account' || route === 'GET /sapi/v1/account/apiRestrictions' || route === 'POST /api/v3/order/test' || route === 'GET /api/v3/allOrders' || route === 'GET /api/v3/myTrades' || route === 'POST /api/v3/order/cancelReplace' || LIST_ROUTES.has(route)
-    ? signedRoute(d, req, route, rawQuery, rawBody, params, serverNow, headers)
-    : publicRoute(d, route, params, serverNow);
+  const reply =
+    route === 'POST /api/v3/order' ||
+    route === 'DELETE /api/v3/order' ||
+    route === 'GET /api/v3/order' ||
+    route.startsWith('GET /api/v3/openOrders') ||
+    route === 'GET /api/v3/account' ||
+    route === 'GET /sapi/v1/account/apiRestrictions' ||
+    route === 'POST /api/v3/order/test' ||
+    route === 'GET /api/v3/allOrders' ||
+    route === 'GET /api/v3/myTrades' ||
+    route === 'POST /api/v3/order/cancelReplace' ||
+    LIST_ROUTES.has(route)
+      ? signedRoute(d, req, route, rawQuery, rawBody, params, serverNow, headers)
+      : publicRoute(d, route, params, serverNow);
   return send(res, reply, headers);
 }
 
@@ -88,7 +102,8 @@ function publicRoute(d: RestDeps, route: string, p: Record<string, string>, serv
     case 'GET /api/v3/exchangeInfo': {
       // symbol= / symbols=[...] / permissions= (one or a JSON array) / symbolStatus=, as Binance:
       // permissions and symbolStatus cannot be combined with a symbol selection.
-      if ((p['permissions'] !== undefined || p['symbolStatus'] !== undefined) && (p['symbol'] !== undefined || p['symbols'] !== undefined)) return err({ http: 400, code: -1128, msg: 'Combination of optional parameters invalid.' });
+      if ((p['permissions'] !== undefined || p['symbolStatus'] !== undefined) && (p['symbol'] !== undefined || p['symbols'] !== undefined))
+        return err({ http: 400, code: -1128, msg: 'Combination of optional parameters invalid.' });
       if (d.listing) d.listing.lastQuery = new URLSearchParams(p).toString();
       const extras = Array.from({ length: d.listing?.extraSymbols ?? 0 }, (_, i) => extraSymbolName(i));
       const sel = pickSymbols(d.ex, p, true, extras);
@@ -96,12 +111,20 @@ function publicRoute(d: RestDeps, route: string, p: Record<string, string>, serv
       let perms: string[] = ['SPOT', 'MARGIN', 'LEVERAGED'];
       if (p['permissions'] !== undefined) {
         const raw = p['permissions'].startsWith('[') ? safeJson(p['permissions']) : [p['permissions']];
-        if (!Array.isArray(raw) || !raw.every((x) => typeof x === 'string' && /^[A-Z_0-9]+$/.test(x))) return err({ http: 400, code: -1100, msg: "Illegal characters found in parameter 'permissions'; legal range is 'SPOT, MARGIN, LEVERAGED, TRD_GRP_002, ...'." });
+        if (!Array.isArray(raw) || !raw.every((x) => typeof x === 'string' && /^[A-Z_0-9]+$/.test(x)))
+          return err({
+            http: 400,
+            code: -1100,
+            msg: "Illegal characters found in parameter 'permissions'; legal range is 'SPOT, MARGIN, LEVERAGED, TRD_GRP_002, ...'.",
+          });
         perms = raw as string[];
       }
       const status = p['symbolStatus'];
       if (status !== undefined && !['TRADING', 'HALT', 'BREAK'].includes(status)) return err({ http: 400, code: -1122, msg: 'Invalid symbolStatus.' });
-      const pick = (s: { symbol: string; status: string }): boolean => sel.symbols.includes(s.symbol) && (p['symbol'] !== undefined || p['symbols'] !== undefined || perms.includes('SPOT')) && (status === undefined || s.status === status);
+      const pick = (s: { symbol: string; status: string }): boolean =>
+        sel.symbols.includes(s.symbol) &&
+        (p['symbol'] !== undefined || p['symbols'] !== undefined || perms.includes('SPOT')) &&
+        (status === undefined || s.status === status);
       return ok(exchangeInfo(d.ex, serverNow, pick, p['showPermissionSets'] !== 'false', extras));
     }
     case 'GET /api/v3/referencePrice': {
@@ -127,7 +150,8 @@ function publicRoute(d: RestDeps, route: string, p: Record<string, string>, serv
         const n = Math.max(1, Math.min(5000, Number(p['limit'] ?? 100) || 100));
         return ok({ lastUpdateId: b.updateId, ...depthLevels(b, n) });
       }
-      if (p['interval'] === undefined) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'interval' was not sent, was empty/null, or malformed." });
+      if (p['interval'] === undefined)
+        return err({ http: 400, code: -1102, msg: "Mandatory parameter 'interval' was not sent, was empty/null, or malformed." });
       const iv = p['interval'];
       const bars = d.klines?.(sym!, iv, serverNow);
       if (!bars || bars.length === 0) return err({ http: 400, code: -1120, msg: 'Invalid interval.' });
@@ -135,14 +159,38 @@ function publicRoute(d: RestDeps, route: string, p: Record<string, string>, serv
       const from = p['startTime'] !== undefined ? Number(p['startTime']) : null;
       const to = p['endTime'] !== undefined ? Number(p['endTime']) : null;
       const sel = bars.filter((k) => (from === null || k.t >= from) && (to === null || k.t <= to));
-      return ok((from !== null ? sel.slice(0, limit) : sel.slice(-limit)).map((k) => [k.t, fmt(k.o), fmt(k.h), fmt(k.l), fmt(k.c), fmt(k.v), k.T, fmt(k.q), k.n, fmt(k.V), fmt(k.Q), '0']));
+      return ok(
+        (from !== null ? sel.slice(0, limit) : sel.slice(-limit)).map((k) => [
+          k.t,
+          fmt(k.o),
+          fmt(k.h),
+          fmt(k.l),
+          fmt(k.c),
+          fmt(k.v),
+          k.T,
+          fmt(k.q),
+          k.n,
+          fmt(k.V),
+          fmt(k.Q),
+          '0',
+        ]),
+      );
     }
     default:
       return err({ http: 404, code: -1000, msg: 'Unknown endpoint.' });
   }
 }
 
-function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery: string, rawBody: string, p: Record<string, string>, serverNow: number, headers: Record<string, string>): Reply {
+function signedRoute(
+  d: RestDeps,
+  req: IncomingMessage,
+  route: string,
+  rawQuery: string,
+  rawBody: string,
+  p: Record<string, string>,
+  serverNow: number,
+  headers: Record<string, string>,
+): Reply {
   const auth = checkSigned(d.ex.keys, req.headers['x-mbx-apikey'] as string | undefined, rawQuery, rawBody, p, serverNow);
   if (!auth.ok) return err(auth.err);
   const rejected = d.faults.take('reject', route, d.now());
@@ -151,10 +199,39 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
   const now = d.now();
   switch (route) {
     case 'GET /sapi/v1/account/apiRestrictions':
-      return ok({ ipRestrict: key.ipRestrict, createTime: 1700000000000, enableReading: true, enableSpotAndMarginTrading: key.canTrade, enableWithdrawals: key.enableWithdrawals, enableInternalTransfer: false, enableMargin: false, enableFutures: false, permitsUniversalTransfer: false, enableVanillaOptions: false, enablePortfolioMarginTrading: false });
+      return ok({
+        ipRestrict: key.ipRestrict,
+        createTime: 1700000000000,
+        enableReading: true,
+        enableSpotAndMarginTrading: key.canTrade,
+        enableWithdrawals: key.enableWithdrawals,
+        enableInternalTransfer: false,
+        enableMargin: false,
+        enableFutures: false,
+        permitsUniversalTransfer: false,
+        enableVanillaOptions: false,
+        enablePortfolioMarginTrading: false,
+      });
     case 'GET /api/v3/account': {
       const bal = [...(d.ex.balances.get(key.apiKey) ?? new Map())].map(([asset, b]) => ({ asset, free: fmt(b.free), locked: fmt(b.locked) }));
-      return ok({ makerCommission: 10, takerCommission: 10, buyerCommission: 0, sellerCommission: 0, commissionRates: { maker: '0.00100000', taker: '0.00100000', buyer: '0.00000000', seller: '0.00000000' }, canTrade: key.canTrade, canWithdraw: key.enableWithdrawals, canDeposit: true, brokered: false, requireSelfTradePrevention: false, preventSor: false, updateTime: now, accountType: 'SPOT', balances: p['omitZeroBalances'] === 'true' ? bal.filter((b) => b.free !== '0.00000000' || b.locked !== '0.00000000') : bal, permissions: ['SPOT'], uid: 1 });
+      return ok({
+        makerCommission: 10,
+        takerCommission: 10,
+        buyerCommission: 0,
+        sellerCommission: 0,
+        commissionRates: { maker: '0.00100000', taker: '0.00100000', buyer: '0.00000000', seller: '0.00000000' },
+        canTrade: key.canTrade,
+        canWithdraw: key.enableWithdrawals,
+        canDeposit: true,
+        brokered: false,
+        requireSelfTradePrevention: false,
+        preventSor: false,
+        updateTime: now,
+        accountType: 'SPOT',
+        balances: p['omitZeroBalances'] === 'true' ? bal.filter((b) => b.free !== '0.00000000' || b.locked !== '0.00000000') : bal,
+        permissions: ['SPOT'],
+        uid: 1,
+      });
     }
     case 'POST /api/v3/order/test': {
       const r = d.ex.place(key.apiKey, p, true);
@@ -170,7 +247,8 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       const five = d.faults.take('http_5xx', route, now);
       const e1007 = five ? null : d.faults.take('error_1007', route, now);
       const drop = five || e1007 ? null : d.faults.take('drop_response_after_execute', route, now);
-      if ((five || e1007) && !(five ?? e1007)!.execute) return five ? { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' } : err(E1007);
+      if ((five || e1007) && !(five ?? e1007)!.execute)
+        return five ? { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' } : err(E1007);
       const legacy = route === 'POST /api/v3/order/oco';
       const r = legacy ? d.ex.placeOco(key.apiKey, legacyOco(p), legacyName(p['side'])) : d.ex.placeOco(key.apiKey, p);
       if (r.ok) d.onChange();
@@ -182,7 +260,8 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
     }
     case 'DELETE /api/v3/orderList': {
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
-      if (!p['orderListId'] && !p['listClientOrderId']) return err({ http: 400, code: -1102, msg: "Param 'orderListId' or 'listClientOrderId' must be sent, but both were empty/null!" });
+      if (!p['orderListId'] && !p['listClientOrderId'])
+        return err({ http: 400, code: -1102, msg: "Param 'orderListId' or 'listClientOrderId' must be sent, but both were empty/null!" });
       const l = d.ex.findList(key.apiKey, p['orderListId'] ? { orderListId: Number(p['orderListId']) } : { listClientOrderId: p['listClientOrderId']! });
       if (!l || l.symbol !== p['symbol'] || l.status !== 'EXECUTING') return err({ http: 400, code: -2011, msg: 'Order list does not exist.' });
       // A cancel can meet a 5xx too (Binance: execution status unknown), before or after it took effect.
@@ -194,7 +273,8 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       return ok(listResponse(d.ex, l, 'CANCEL'));
     }
     case 'GET /api/v3/orderList': {
-      if (!p['orderListId'] && !p['origClientOrderId']) return err({ http: 400, code: -1102, msg: "Param 'origClientOrderId' or 'orderListId' must be sent, but both were empty/null!" });
+      if (!p['orderListId'] && !p['origClientOrderId'])
+        return err({ http: 400, code: -1102, msg: "Param 'origClientOrderId' or 'orderListId' must be sent, but both were empty/null!" });
       const l = d.ex.findList(key.apiKey, p['orderListId'] ? { orderListId: Number(p['orderListId']) } : { listClientOrderId: p['origClientOrderId']! });
       return l ? ok(listResponse(d.ex, l, null)) : err({ http: 400, code: -2011, msg: 'Order list does not exist.' });
     }
@@ -204,7 +284,9 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       // Newest last, as Binance; `fromId` pages from a list id, `limit` (default 500, max 1000).
       const fromId = p['fromId'] !== undefined ? Number(p['fromId']) : null;
       const limit = Math.min(1000, Number(p['limit'] ?? 500) || 500);
-      const all = [...d.ex.lists.values()].filter((l) => l.apiKey === key.apiKey && (fromId === null || l.orderListId >= fromId)).sort((a, b) => a.orderListId - b.orderListId);
+      const all = [...d.ex.lists.values()]
+        .filter((l) => l.apiKey === key.apiKey && (fromId === null || l.orderListId >= fromId))
+        .sort((a, b) => a.orderListId - b.orderListId);
       return ok((fromId === null ? all.slice(-limit) : all.slice(0, limit)).map((l) => listResponse(d.ex, l, null)));
     }
     case 'POST /api/v3/order': {
@@ -215,7 +297,8 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       const five = d.faults.take('http_5xx', route, now);
       const e1007 = five ? null : d.faults.take('error_1007', route, now);
       const drop = five || e1007 ? null : d.faults.take('drop_response_after_execute', route, now);
-      if ((five || e1007) && !(five ?? e1007)!.execute) return five ? { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' } : err(E1007);
+      if ((five || e1007) && !(five ?? e1007)!.execute)
+        return five ? { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' } : err(E1007);
       const r = d.ex.place(key.apiKey, p);
       if (r.ok) d.onChange();
       if (drop) return { destroy: true };
@@ -236,7 +319,8 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       const five = d.faults.take('http_5xx', route, now);
       const e1007 = five ? null : d.faults.take('error_1007', route, now);
       const drop = five || e1007 ? null : d.faults.take('drop_response_after_execute', route, now);
-      if ((five || e1007) && !(five ?? e1007)!.execute) return five ? { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' } : err(E1007);
+      if ((five || e1007) && !(five ?? e1007)!.execute)
+        return five ? { status: five.status ?? 503, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' } : err(E1007);
       const r = d.ex.cancelReplace(key.apiKey, p, !counts);
       if (r.refused === null && (r.cancel.ok || (r.placed !== 'NOT_ATTEMPTED' && r.placed.ok))) d.onChange();
       if (drop) return { destroy: true };
@@ -245,21 +329,29 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       if (r.refused) return err(r.refused);
       const respType = (o: Order): string => p['newOrderRespType'] ?? (o.type === 'MARKET' || o.type === 'LIMIT' ? 'FULL' : 'ACK');
       const cancelResponse = r.cancel.ok ? cancelReport(r.cancel.value, r.cancelClientOrderId, now) : { code: r.cancel.err.code, msg: r.cancel.err.msg };
-      const newOrderResponse = r.placed === 'NOT_ATTEMPTED' ? null : r.placed.ok ? orderResponse(r.placed.value, respType(r.placed.value)) : { code: r.placed.err.code, msg: r.placed.err.msg };
+      const newOrderResponse =
+        r.placed === 'NOT_ATTEMPTED'
+          ? null
+          : r.placed.ok
+            ? orderResponse(r.placed.value, respType(r.placed.value))
+            : { code: r.placed.err.code, msg: r.placed.err.msg };
       const newOrderResult = r.placed === 'NOT_ATTEMPTED' ? 'NOT_ATTEMPTED' : r.placed.ok ? 'SUCCESS' : 'FAILURE';
       const body = { cancelResult: r.cancel.ok ? 'SUCCESS' : 'FAILURE', newOrderResult, cancelResponse, newOrderResponse };
       if (r.cancel.ok && newOrderResult === 'SUCCESS') return ok(body);
       // One half failed: -2021 (409); both: -2022 (400). Past the order count with CANCEL_ONLY the
       // documented table answers 429 under STOP_ON_FAILURE and the usual statuses under ALLOW_FAILURE.
       const throttled = !counts && p['cancelReplaceMode'] === 'STOP_ON_FAILURE';
-      if (r.cancel.ok || newOrderResult === 'SUCCESS') return { status: throttled ? 429 : 409, body: { code: -2021, msg: 'Order cancel-replace partially failed.', data: body } };
+      if (r.cancel.ok || newOrderResult === 'SUCCESS')
+        return { status: throttled ? 429 : 409, body: { code: -2021, msg: 'Order cancel-replace partially failed.', data: body } };
       return { status: throttled ? 429 : 400, body: { code: -2022, msg: 'Order cancel-replace failed.', data: body } };
     }
     case 'DELETE /api/v3/order': {
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
-      if (!p['orderId'] && !p['origClientOrderId']) return err({ http: 400, code: -1102, msg: "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!" });
+      if (!p['orderId'] && !p['origClientOrderId'])
+        return err({ http: 400, code: -1102, msg: "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!" });
       const ncid = p['newClientOrderId'];
-      if (ncid !== undefined && !/^[a-zA-Z0-9-_]{1,36}$/.test(ncid)) return err({ http: 400, code: -1100, msg: "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'." });
+      if (ncid !== undefined && !/^[a-zA-Z0-9-_]{1,36}$/.test(ncid))
+        return err({ http: 400, code: -1100, msg: "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'." });
       // orderId is searched first; an origClientOrderId sent with it must match that order.
       let by: { orderId?: number; clientOrderId?: string } = p['orderId'] ? { orderId: Number(p['orderId']) } : { clientOrderId: p['origClientOrderId']! };
       if (p['orderId'] && p['origClientOrderId'] && d.ex.find(key.apiKey, p['symbol'], by)?.clientOrderId !== p['origClientOrderId']) by = { orderId: -1 };
@@ -272,7 +364,8 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
     }
     case 'GET /api/v3/order': {
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
-      if (!p['orderId'] && !p['origClientOrderId']) return err({ http: 400, code: -1102, msg: "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!" });
+      if (!p['orderId'] && !p['origClientOrderId'])
+        return err({ http: 400, code: -1102, msg: "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!" });
       const o = d.ex.find(key.apiKey, p['symbol'], p['orderId'] ? { orderId: Number(p['orderId']) } : { clientOrderId: p['origClientOrderId']! });
       const lag = d.faults.peek('query_not_found');
       if (o && lag && now - o.time < (lag.ms ?? 0)) {
@@ -282,8 +375,13 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       return o ? ok(orderQuery(o)) : err({ http: 400, code: -2013, msg: 'Order does not exist.' });
     }
     case 'GET /api/v3/openOrders': {
-      const extra = (d.listing?.extraOpenOrders ?? []).filter((x) => x.apiKey === key.apiKey && (!p['symbol'] || x.order['symbol'] === p['symbol'])).map((x) => x.order);
-      return ok([...[...d.ex.orders.values()].filter((o) => o.apiKey === key.apiKey && isOpen(o) && (!p['symbol'] || o.symbol === p['symbol'])).map(orderQuery), ...extra]);
+      const extra = (d.listing?.extraOpenOrders ?? [])
+        .filter((x) => x.apiKey === key.apiKey && (!p['symbol'] || x.order['symbol'] === p['symbol']))
+        .map((x) => x.order);
+      return ok([
+        ...[...d.ex.orders.values()].filter((o) => o.apiKey === key.apiKey && isOpen(o) && (!p['symbol'] || o.symbol === p['symbol'])).map(orderQuery),
+        ...extra,
+      ]);
     }
     case 'GET /api/v3/allOrders':
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
@@ -294,18 +392,37 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
       // combined with a time window; startTime/endTime at most 24 h apart (a missing end is start + 24 h,
       // a missing start is end - 24 h); with neither, the most recent `limit` trades.
       const limit = p['limit'] === undefined ? 500 : Number(p['limit']);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return err({ http: 400, code: -1100, msg: "Illegal characters found in parameter 'limit'; legal range is '1-1000'." });
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+        return err({ http: 400, code: -1100, msg: "Illegal characters found in parameter 'limit'; legal range is '1-1000'." });
       const fromId = p['fromId'] === undefined ? null : Number(p['fromId']);
       const start = p['startTime'] === undefined ? null : Number(p['startTime']);
       const end = p['endTime'] === undefined ? null : Number(p['endTime']);
       const orderId = p['orderId'] === undefined ? null : Number(p['orderId']);
-      if ((fromId !== null || orderId !== null) && (start !== null || end !== null)) return err({ http: 400, code: -1128, msg: 'Combination of optional parameters invalid.' });
-      if (start !== null && end !== null && end - start > 86_400_000) return err({ http: 400, code: -1127, msg: 'More than 24 hours between startTime and endTime.' });
+      if ((fromId !== null || orderId !== null) && (start !== null || end !== null))
+        return err({ http: 400, code: -1128, msg: 'Combination of optional parameters invalid.' });
+      if (start !== null && end !== null && end - start > 86_400_000)
+        return err({ http: 400, code: -1127, msg: 'More than 24 hours between startTime and endTime.' });
       const lo = start ?? (end !== null ? end - 86_400_000 : null);
       const hi = end ?? (start !== null ? start + 86_400_000 : null);
       const all = [...d.ex.orders.values()]
         .filter((o) => o.apiKey === key.apiKey && o.symbol === p['symbol'] && (orderId === null || o.orderId === orderId))
-        .flatMap((o) => o.fills.map((f) => ({ symbol: o.symbol, id: f.tradeId, orderId: o.orderId, orderListId: o.orderListId, price: fmt(f.price), qty: fmt(f.qty), quoteQty: fmt((f.price * f.qty) / 100_000_000n), commission: fmt(f.commission), commissionAsset: f.commissionAsset, time: f.time ?? o.updateTime, isBuyer: o.side === 'BUY', isMaker: f.maker, isBestMatch: true })))
+        .flatMap((o) =>
+          o.fills.map((f) => ({
+            symbol: o.symbol,
+            id: f.tradeId,
+            orderId: o.orderId,
+            orderListId: o.orderListId,
+            price: fmt(f.price),
+            qty: fmt(f.qty),
+            quoteQty: fmt((f.price * f.qty) / 100_000_000n),
+            commission: fmt(f.commission),
+            commissionAsset: f.commissionAsset,
+            time: f.time ?? o.updateTime,
+            isBuyer: o.side === 'BUY',
+            isMaker: f.maker,
+            isBestMatch: true,
+          })),
+        )
         .filter((t) => (fromId === null || t.id >= fromId) && (lo === null || t.time >= lo) && (hi === null || t.time <= hi))
         .sort((a, b) => a.id - b.id);
       return ok(fromId === null && lo === null ? all.slice(-limit) : all.slice(0, limit));
@@ -320,10 +437,21 @@ function signedRoute(d: RestDeps, req: IncomingMessage, route: string, rawQuery:
  * with a Retry-After of when the oldest counted order leaves the window.
  */
 function tooManyOrders(d: RestDeps, apiKey: string, now: number): Reply {
-  return { status: 429, body: { code: -1015, msg: `Too many new orders; current limit is ${LIMITS.orders10s} orders per TEN_SECONDS.` }, headers: { 'retry-after': String(d.limiter.orderRetryAfterS(apiKey, now)) } };
+  return {
+    status: 429,
+    body: { code: -1015, msg: `Too many new orders; current limit is ${LIMITS.orders10s} orders per TEN_SECONDS.` },
+    headers: { 'retry-after': String(d.limiter.orderRetryAfterS(apiKey, now)) },
+  };
 }
 
-const LIST_ROUTES: ReadonlySet<string> = new Set(['POST /api/v3/orderList/oco', 'POST /api/v3/order/oco', 'DELETE /api/v3/orderList', 'GET /api/v3/orderList', 'GET /api/v3/openOrderList', 'GET /api/v3/allOrderList']);
+const LIST_ROUTES: ReadonlySet<string> = new Set([
+  'POST /api/v3/orderList/oco',
+  'POST /api/v3/order/oco',
+  'DELETE /api/v3/orderList',
+  'GET /api/v3/orderList',
+  'GET /api/v3/openOrderList',
+  'GET /api/v3/allOrderList',
+]);
 
 /**
  * The legacy POST /api/v3/order/oco parameters mapped onto the above/below form: a LIMIT_MAKER leg
@@ -344,7 +472,10 @@ function legacyOco(p: Record<string, string>): Record<string, string> {
   };
   const out: Record<string, string> = {};
   for (const k of ['symbol', 'side', 'quantity', 'listClientOrderId', 'newOrderRespType']) if (p[k] !== undefined) out[k] = p[k];
-  for (const [prefix, leg] of [['above', sell ? limit : stop], ['below', sell ? stop : limit]] as const) {
+  for (const [prefix, leg] of [
+    ['above', sell ? limit : stop],
+    ['below', sell ? stop : limit],
+  ] as const) {
     for (const [k, v] of Object.entries(leg)) if (v !== undefined) out[`${prefix}${k}`] = v;
   }
   return out;
@@ -369,14 +500,55 @@ function listResponse(ex: Exchange, l: OrderList, reports: 'ACK' | 'RESULT' | 'F
   const done = l.status === 'ALL_DONE';
   const report = (o: Order): Record<string, unknown> => {
     if (reports === 'CANCEL') {
-      const { symbol, orderId, orderListId, clientOrderId, price, origQty, executedQty, origQuoteOrderQty, cummulativeQuoteQty, status, timeInForce, type, side, stopPrice, trailingDelta, selfTradePreventionMode } = orderQuery(o);
+      const {
+        symbol,
+        orderId,
+        orderListId,
+        clientOrderId,
+        price,
+        origQty,
+        executedQty,
+        origQuoteOrderQty,
+        cummulativeQuoteQty,
+        status,
+        timeInForce,
+        type,
+        side,
+        stopPrice,
+        trailingDelta,
+        selfTradePreventionMode,
+      } = orderQuery(o);
       // The leg's own id is origClientOrderId; clientOrderId names the cancel (as Binance).
-      return { symbol, origClientOrderId: clientOrderId, orderId, orderListId, clientOrderId: o.cancelClientOrderId ?? clientOrderId, transactTime: o.updateTime, price, origQty, executedQty, origQuoteOrderQty, cummulativeQuoteQty, status, timeInForce, type, side, ...(isStopType(o) ? { stopPrice } : {}), ...(trailingDelta !== undefined ? { trailingDelta } : {}), selfTradePreventionMode };
+      return {
+        symbol,
+        origClientOrderId: clientOrderId,
+        orderId,
+        orderListId,
+        clientOrderId: o.cancelClientOrderId ?? clientOrderId,
+        transactTime: o.updateTime,
+        price,
+        origQty,
+        executedQty,
+        origQuoteOrderQty,
+        cummulativeQuoteQty,
+        status,
+        timeInForce,
+        type,
+        side,
+        ...(isStopType(o) ? { stopPrice } : {}),
+        ...(trailingDelta !== undefined ? { trailingDelta } : {}),
+        selfTradePreventionMode,
+      };
     }
     const r = orderResponse(o, reports === 'FULL' ? 'FULL' : 'RESULT');
     const { fills, ...rest } = r as { fills?: unknown };
     // stopPrice is one of Binance's conditional fields: on the stop/take-profit legs only.
-    return { ...rest, ...(isStopType(o) ? { stopPrice: fmt(o.stopPrice) } : {}), ...(o.trailingDelta !== null ? { trailingDelta: o.trailingDelta } : {}), ...(fills !== undefined ? { fills } : {}) };
+    return {
+      ...rest,
+      ...(isStopType(o) ? { stopPrice: fmt(o.stopPrice) } : {}),
+      ...(o.trailingDelta !== null ? { trailingDelta: o.trailingDelta } : {}),
+      ...(fills !== undefined ? { fills } : {}),
+    };
   };
   return {
     orderListId: l.orderListId,
@@ -422,7 +594,11 @@ const E1007: VenueError = { http: 500, code: -1007, msg: 'Timeout waiting for re
 
 /** The top `n` levels with quantity left, as Binance lists them: [price, qty] strings, best first. */
 export function depthLevels(b: Book, n: number): { bids: [string, string][]; asks: [string, string][] } {
-  const side = (ls: readonly { price: bigint; qty: bigint }[]): [string, string][] => ls.filter((l) => l.qty > 0n).slice(0, n).map((l) => [fmt(l.price), fmt(l.qty)]);
+  const side = (ls: readonly { price: bigint; qty: bigint }[]): [string, string][] =>
+    ls
+      .filter((l) => l.qty > 0n)
+      .slice(0, n)
+      .map((l) => [fmt(l.price), fmt(l.qty)]);
   return { bids: side(b.bids), asks: side(b.asks) };
 }
 
@@ -470,7 +646,16 @@ function orderResponse(o: Order, respType: string): Record<string, unknown> {
     selfTradePreventionMode: 'EXPIRE_MAKER',
   };
   if (respType === 'RESULT') return result;
-  return { ...result, fills: o.fills.map((f) => ({ price: fmt(f.price), qty: fmt(f.qty), commission: fmt(f.commission), commissionAsset: f.commissionAsset, tradeId: f.tradeId })) };
+  return {
+    ...result,
+    fills: o.fills.map((f) => ({
+      price: fmt(f.price),
+      qty: fmt(f.qty),
+      commission: fmt(f.commission),
+      commissionAsset: f.commissionAsset,
+      tradeId: f.tradeId,
+    })),
+  };
 }
 
 /** A listed symbol not traded here (wide listing): its name and status only vary. */
@@ -487,7 +672,13 @@ function safeJson(text: string): unknown {
   }
 }
 
-function exchangeInfo(ex: Exchange, serverTime: number, pick: (s: { symbol: string; status: string }) => boolean, showPermissionSets: boolean, extras: readonly string[] = []): Record<string, unknown> {
+function exchangeInfo(
+  ex: Exchange,
+  serverTime: number,
+  pick: (s: { symbol: string; status: string }) => boolean,
+  showPermissionSets: boolean,
+  extras: readonly string[] = [],
+): Record<string, unknown> {
   const wide = extras.length > 0;
   const sym = (s: SymbolDef) => ({
     symbol: s.symbol,
@@ -517,12 +708,38 @@ function exchangeInfo(ex: Exchange, serverTime: number, pick: (s: { symbol: stri
       { filterType: 'LOT_SIZE', minQty: fmt(s.minQty), maxQty: fmt(s.maxQty), stepSize: fmt(s.stepSize) },
       { filterType: 'ICEBERG_PARTS', limit: 10 },
       { filterType: 'MARKET_LOT_SIZE', minQty: fmt(s.marketMinQty), maxQty: fmt(s.marketMaxQty), stepSize: fmt(s.marketStepSize) },
-      { filterType: 'TRAILING_DELTA', minTrailingAboveDelta: s.minTrailingDelta, maxTrailingAboveDelta: s.maxTrailingDelta, minTrailingBelowDelta: s.minTrailingDelta, maxTrailingBelowDelta: s.maxTrailingDelta },
-      { filterType: 'PERCENT_PRICE_BY_SIDE', bidMultiplierUp: fmt(s.bidMultiplierUp), bidMultiplierDown: fmt(s.bidMultiplierDown), askMultiplierUp: fmt(s.askMultiplierUp), askMultiplierDown: fmt(s.askMultiplierDown), avgPriceMins: 5 },
-      { filterType: 'NOTIONAL', minNotional: fmt(s.minNotional), applyMinToMarket: true, maxNotional: fmt(s.maxNotional), applyMaxToMarket: false, avgPriceMins: 5 },
+      {
+        filterType: 'TRAILING_DELTA',
+        minTrailingAboveDelta: s.minTrailingDelta,
+        maxTrailingAboveDelta: s.maxTrailingDelta,
+        minTrailingBelowDelta: s.minTrailingDelta,
+        maxTrailingBelowDelta: s.maxTrailingDelta,
+      },
+      {
+        filterType: 'PERCENT_PRICE_BY_SIDE',
+        bidMultiplierUp: fmt(s.bidMultiplierUp),
+        bidMultiplierDown: fmt(s.bidMultiplierDown),
+        askMultiplierUp: fmt(s.askMultiplierUp),
+        askMultiplierDown: fmt(s.askMultiplierDown),
+        avgPriceMins: 5,
+      },
+      {
+        filterType: 'NOTIONAL',
+        minNotional: fmt(s.minNotional),
+        applyMinToMarket: true,
+        maxNotional: fmt(s.maxNotional),
+        applyMaxToMarket: false,
+        avgPriceMins: 5,
+      },
       { filterType: 'MAX_NUM_ORDERS', maxNumOrders: s.maxNumOrders },
       { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: s.maxNumAlgoOrders },
-      ...(wide ? [{ filterType: 'MAX_NUM_ORDER_LISTS', maxNumOrderLists: 20 }, { filterType: 'MAX_NUM_ORDER_AMENDS', maxNumOrderAmends: 10 }, { filterType: 'FUTURE_FILTER', futureLimit: '1.5', futureFlag: true }] : []),
+      ...(wide
+        ? [
+            { filterType: 'MAX_NUM_ORDER_LISTS', maxNumOrderLists: 20 },
+            { filterType: 'MAX_NUM_ORDER_AMENDS', maxNumOrderAmends: 10 },
+            { filterType: 'FUTURE_FILTER', futureLimit: '1.5', futureFlag: true },
+          ]
+        : []),
     ],
     permissions: [],
     permissionSets: showPermissionSets ? [['SPOT']] : [],
@@ -531,7 +748,10 @@ function exchangeInfo(ex: Exchange, serverTime: number, pick: (s: { symbol: stri
     ...(wide ? { amendAllowed: true, pegInstructionsAllowed: true, opoAllowed: true, futureField: { nested: [1, 'x'] } } : {}),
   });
   // Listed only: a status and shape like any other, never tradable here.
-  const extra = (name: string, i: number) => ({ ...sym({ ...[...ex.symbols.values()][0]!, symbol: name, base: name.slice(0, -4) }), status: i % 29 === 0 ? 'FUTURE_STATUS' : i % 17 === 0 ? 'BREAK' : 'TRADING' });
+  const extra = (name: string, i: number) => ({
+    ...sym({ ...[...ex.symbols.values()][0]!, symbol: name, base: name.slice(0, -4) }),
+    status: i % 29 === 0 ? 'FUTURE_STATUS' : i % 17 === 0 ? 'BREAK' : 'TRADING',
+  });
   return {
     timezone: 'UTC',
     serverTime,

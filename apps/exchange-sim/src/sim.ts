@@ -67,7 +67,11 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
   ex.listeners.push(() => onChange());
 
   const rest = createServer((req, res) => {
-    handleRest({ ex, faults, limiter, now, onChange, listing, klines: (sym, iv, t) => streams.klines(sym, iv, t), tape: (sym) => tape.of(sym) }, req, res).catch((e: unknown) => {
+    handleRest(
+      { ex, faults, limiter, now, onChange, listing, klines: (sym, iv, t) => streams.klines(sym, iv, t), tape: (sym) => tape.of(sym) },
+      req,
+      res,
+    ).catch((e: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ code: -1000, msg: `An unknown error occurred while processing the request. ${(e as Error).message}` }));
@@ -133,10 +137,13 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
       }
       case 'POST /admin/symbol': {
         const s = ex.symbols.get(String(body['symbol']));
-        if (!s || !['TRADING', 'BREAK', 'HALT'].includes(String(body['status']))) return json(res, 400, { error: 'symbol and status TRADING|BREAK|HALT required' });
+        if (!s || !['TRADING', 'BREAK', 'HALT'].includes(String(body['status'])))
+          return json(res, 400, { error: 'symbol and status TRADING|BREAK|HALT required' });
         s.status = body['status'] as typeof s.status;
-        if (typeof body['stepSize'] === 'string') s.stepSize = parseFx(body['stepSize']).ok ? (parseFx(body['stepSize']) as { value: bigint }).value : s.stepSize;
-        if (typeof body['minNotional'] === 'string') s.minNotional = parseFx(body['minNotional']).ok ? (parseFx(body['minNotional']) as { value: bigint }).value : s.minNotional;
+        if (typeof body['stepSize'] === 'string')
+          s.stepSize = parseFx(body['stepSize']).ok ? (parseFx(body['stepSize']) as { value: bigint }).value : s.stepSize;
+        if (typeof body['minNotional'] === 'string')
+          s.minNotional = parseFx(body['minNotional']).ok ? (parseFx(body['minNotional']) as { value: bigint }).value : s.minNotional;
         onChange();
         return json(res, 200, { symbol: s.symbol, status: s.status });
       }
@@ -155,8 +162,13 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
         const bq = dec('bidQty') ?? q;
         const aq = dec('askQty') ?? q;
         const levels = typeof body['levels'] === 'number' ? body['levels'] : undefined;
-        if ((bq && !bq.ok) || (aq && !aq.ok) || (!bq && !aq && levels === undefined)) return json(res, 400, { error: 'symbol and qty (or bidQty/askQty, levels) required' });
-        const l = ex.setLiquidity(String(body['symbol']), { ...(bq?.ok ? { bidQty: bq.value } : {}), ...(aq?.ok ? { askQty: aq.value } : {}), ...(levels !== undefined ? { levels } : {}) });
+        if ((bq && !bq.ok) || (aq && !aq.ok) || (!bq && !aq && levels === undefined))
+          return json(res, 400, { error: 'symbol and qty (or bidQty/askQty, levels) required' });
+        const l = ex.setLiquidity(String(body['symbol']), {
+          ...(bq?.ok ? { bidQty: bq.value } : {}),
+          ...(aq?.ok ? { askQty: aq.value } : {}),
+          ...(levels !== undefined ? { levels } : {}),
+        });
         if (!l) return json(res, 400, { error: 'unknown symbol' });
         onChange();
         push();
@@ -165,7 +177,8 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
       case 'POST /admin/regime': {
         const sym = String(body['symbol']);
         const r = body['regime'];
-        if (!ex.regimes.has(sym) || !['calm', 'volatile', 'auto'].includes(String(r))) return json(res, 400, { error: 'symbol and regime calm|volatile|auto required' });
+        if (!ex.regimes.has(sym) || !['calm', 'volatile', 'auto'].includes(String(r)))
+          return json(res, 400, { error: 'symbol and regime calm|volatile|auto required' });
         if (r === 'auto') ex.pinnedRegime.delete(sym);
         else ex.pinnedRegime.set(sym, r as 'calm' | 'volatile');
         return json(res, 200, { symbol: sym, regime: r });
@@ -178,7 +191,8 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
         return json(res, 200, k.apiKey === undefined ? {} : { apiKey: k.apiKey, canTrade: k.canTrade, enableWithdrawals: k.enableWithdrawals });
       }
       case 'POST /admin/faults': {
-        if (!FAULT_KINDS.includes(body['kind'] as (typeof FAULT_KINDS)[number])) return json(res, 400, { error: `kind must be one of ${FAULT_KINDS.join(', ')}` });
+        if (!FAULT_KINDS.includes(body['kind'] as (typeof FAULT_KINDS)[number]))
+          return json(res, 400, { error: `kind must be one of ${FAULT_KINDS.join(', ')}` });
         faults.add(body as unknown as FaultSpec);
         return json(res, 200, { active: faults.list() });
       }
@@ -195,7 +209,8 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
         return json(res, 200, listing);
       case 'POST /admin/exchange-info': {
         const n = body['extraSymbols'];
-        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 100_000) return json(res, 400, { error: 'extraSymbols (integer 0..100000) required' });
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 100_000)
+          return json(res, 400, { error: 'extraSymbols (integer 0..100000) required' });
         listing.extraSymbols = n;
         return json(res, 200, listing);
       }
@@ -208,7 +223,8 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
         // {apiKey, order}: an open order placed elsewhere, listed raw by openOrders; {apiKey, clear: true} empties.
         if (!ex.keys.has(String(body['apiKey']))) return json(res, 400, { error: 'apiKey required' });
         if (body['clear'] === true) listing.extraOpenOrders = listing.extraOpenOrders.filter((x) => x.apiKey !== body['apiKey']);
-        else if (typeof body['order'] === 'object' && body['order'] !== null) listing.extraOpenOrders.push({ apiKey: String(body['apiKey']), order: body['order'] as Record<string, unknown> });
+        else if (typeof body['order'] === 'object' && body['order'] !== null)
+          listing.extraOpenOrders.push({ apiKey: String(body['apiKey']), order: body['order'] as Record<string, unknown> });
         else return json(res, 400, { error: 'order (object) or clear required' });
         return json(res, 200, { extraOpenOrders: listing.extraOpenOrders.length });
       }

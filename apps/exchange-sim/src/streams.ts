@@ -141,9 +141,11 @@ export class MarketStreams {
     const sym = t.symbol.toLowerCase();
     const E = this.o.now();
     const common = { s: t.symbol, p: fmt(t.price), q: fmt(t.qty), T: t.time, m: t.buyerMaker, M: true };
-    if (this.wanted(`${sym}@trade`)) this.send(`${sym}@trade`, { e: 'trade', E, s: t.symbol, t: t.id, p: common.p, q: common.q, T: t.time, m: t.buyerMaker, M: true });
+    if (this.wanted(`${sym}@trade`))
+      this.send(`${sym}@trade`, { e: 'trade', E, s: t.symbol, t: t.id, p: common.p, q: common.q, T: t.time, m: t.buyerMaker, M: true });
     // One aggregate per print: every print here is one taker at one price.
-    if (this.wanted(`${sym}@aggtrade`)) this.send(`${sym}@aggtrade`, { e: 'aggTrade', E, s: t.symbol, a: t.id, p: common.p, q: common.q, f: t.id, l: t.id, T: t.time, m: t.buyerMaker, M: true });
+    if (this.wanted(`${sym}@aggtrade`))
+      this.send(`${sym}@aggtrade`, { e: 'aggTrade', E, s: t.symbol, a: t.id, p: common.p, q: common.q, f: t.id, l: t.id, T: t.time, m: t.buyerMaker, M: true });
   }
 
   private addToBar(t: TradePrint, quote: Fx, iv: string, ms: number): void {
@@ -248,5 +250,23 @@ export class MarketStreams {
 }
 
 export function klineJson(symbol: string, iv: string, b: Bar, closed: boolean): Record<string, unknown> {
-  return { t: b.t, T: b.T, s: symbol, i: iv, f: b.f, L: b.L, o: fmt(b.o), c: fmt(b.c), h: fmt(b.h), l: fmt(b.l), v: fmt(b.v), n: b.n, x: closed, q: fmt(b.q), V: fmt(b.V), Q: fmt(b.Q), B: '0' };
+  return {
+    t: b.t,
+    T: b.T,
+    s: symbol,
+    i: iv,
+    f: b.f,
+    L: b.L,
+    o: fmt(b.o),
+    c: fmt(b.c),
+    h: fmt(b.h),
+    l: fmt(b.l),
+    v: fmt(b.v),
+    n: b.n,
+    x: closed,
+    q: fmt(b.q),
+    V: fmt(b.V),
+    Q: fmt(b.Q),
+    B: '0',
+  };
 }

@@ -39,7 +39,9 @@ export class WsApi {
     const b = this.ex.balance(apiKey, asset);
     for (const s of subs) {
       s.ws.send(JSON.stringify({ subscriptionId: s.id, event: { e: 'balanceUpdate', E: now, a: asset, d: fmt(delta), T: time } }));
-      s.ws.send(JSON.stringify({ subscriptionId: s.id, event: { e: 'outboundAccountPosition', E: now, u: time, B: [{ a: asset, f: fmt(b.free), l: fmt(b.locked) }] } }));
+      s.ws.send(
+        JSON.stringify({ subscriptionId: s.id, event: { e: 'outboundAccountPosition', E: now, u: time, B: [{ a: asset, f: fmt(b.free), l: fmt(b.locked) }] } }),
+      );
     }
   }
 
@@ -73,15 +75,30 @@ export class WsApi {
           const key = this.ex.keys.get(String(p['apiKey'] ?? ''));
           if (!key) return reply(401, { error: { code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' } });
           const { signature, ...rest } = p;
-          const payload = Object.keys(rest).sort().map((k) => `${k}=${String(rest[k])}`).join('&');
-          if (typeof signature !== 'string' || !verifySignature(key, payload, signature)) return reply(400, { error: { code: -1022, msg: 'Signature for this request is not valid.' } });
+          const payload = Object.keys(rest)
+            .sort()
+            .map((k) => `${k}=${String(rest[k])}`)
+            .join('&');
+          if (typeof signature !== 'string' || !verifySignature(key, payload, signature))
+            return reply(400, { error: { code: -1022, msg: 'Signature for this request is not valid.' } });
           const ts = Number(p['timestamp']);
-          if (!Number.isFinite(ts) || Math.abs(this.now() - ts) > Number(p['recvWindow'] ?? 5000)) return reply(400, { error: { code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' } });
+          if (!Number.isFinite(ts) || Math.abs(this.now() - ts) > Number(p['recvWindow'] ?? 5000))
+            return reply(400, { error: { code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' } });
           if (req.method === 'session.logon') {
             // Binance: session.logon takes Ed25519 keys only.
-            if (key.publicKeyPem === undefined) return reply(400, { error: { code: -1022, msg: 'Signature for this request is not valid. session.logon requires an Ed25519 API key.' } });
+            if (key.publicKeyPem === undefined)
+              return reply(400, { error: { code: -1022, msg: 'Signature for this request is not valid. session.logon requires an Ed25519 API key.' } });
             logged = key.apiKey;
-            return reply(200, { result: { apiKey: key.apiKey, authorizedSince: this.now(), connectedSince, returnRateLimits: false, serverTime: this.now(), userDataStream: false } });
+            return reply(200, {
+              result: {
+                apiKey: key.apiKey,
+                authorizedSince: this.now(),
+                connectedSince,
+                returnRateLimits: false,
+                serverTime: this.now(),
+                userDataStream: false,
+              },
+            });
           }
           return reply(200, { result: { subscriptionId: this.subscribe(ws, key.apiKey) } });
         }

@@ -5,14 +5,39 @@ import type { AlertsConfig } from '@vigil/contracts';
 import { AlertHub, noticeOfWorker } from './alert-hub.js';
 import { WebhookNotifier } from './alerts.js';
 
-const cfg: AlertsConfig = { webhook_urls: [], webhook_on: ['CRIT', 'WARN'], webhook_timeout_ms: 1000, webhook_attempts_max: 1, webhook_backoff_initial_ms: 10, webhook_backoff_max_ms: 10, webhook_queue_capacity: 10 };
+const cfg: AlertsConfig = {
+  webhook_urls: [],
+  webhook_on: ['CRIT', 'WARN'],
+  webhook_timeout_ms: 1000,
+  webhook_attempts_max: 1,
+  webhook_backoff_initial_ms: 10,
+  webhook_backoff_max_ms: 10,
+  webhook_queue_capacity: 10,
+};
 
 function hub(capacity?: number) {
   const lines: string[] = [];
-  const log = winston.createLogger({ level: 'info', transports: [new winston.transports.Stream({ stream: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString('utf8')), cb()) }), format: winston.format.printf((i) => `${i.level} ${String(i.message)}`) })] });
+  const log = winston.createLogger({
+    level: 'info',
+    transports: [
+      new winston.transports.Stream({
+        stream: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString('utf8')), cb()) }),
+        format: winston.format.printf((i) => `${i.level} ${String(i.message)}`),
+      }),
+    ],
+  });
   return { h: new AlertHub({ log, webhooks: new WebhookNotifier(cfg, 'run_t', {}), ...(capacity ? { capacity } : {}) }), lines };
 }
-const a = (ts: number, symbol: string | null, reason: 'PROTECTION_MISSING' | null = null) => noticeOfWorker({ event_id: `e${ts}`, ts_ms: ts, severity: reason ? 'CRIT' : 'INFO', reason_code: reason, source: 'engine', symbol, detail: { detail: `${symbol ?? 'x'}: something` } });
+const a = (ts: number, symbol: string | null, reason: 'PROTECTION_MISSING' | null = null) =>
+  noticeOfWorker({
+    event_id: `e${ts}`,
+    ts_ms: ts,
+    severity: reason ? 'CRIT' : 'INFO',
+    reason_code: reason,
+    source: 'engine',
+    symbol,
+    detail: { detail: `${symbol ?? 'x'}: something` },
+  });
 
 describe('alert hub', () => {
   it('aggregates by source + reason + symbol with count, first and last seen, newest key first', () => {

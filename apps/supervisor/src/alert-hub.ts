@@ -38,7 +38,17 @@ const LEVEL: Readonly<Record<Severity, 'error' | 'warn' | 'info'>> = { CRIT: 'er
 /** A mode-authority reason as a notice (the supervisor's own alerts). */
 export function noticeOfReason(r: ActiveReason): AlertNotice {
   const sym = r.detail['symbol'];
-  return { ts_ms: r.last_ts_ms, severity: r.severity, reason_code: r.code, source: r.source, symbol: typeof sym === 'string' ? sym : null, summary: REASON_CODES[r.code].summary, detail: r.detail, count: r.count, since_ms: r.since_ms };
+  return {
+    ts_ms: r.last_ts_ms,
+    severity: r.severity,
+    reason_code: r.code,
+    source: r.source,
+    symbol: typeof sym === 'string' ? sym : null,
+    summary: REASON_CODES[r.code].summary,
+    detail: r.detail,
+    count: r.count,
+    since_ms: r.since_ms,
+  };
 }
 
 /**
@@ -88,12 +98,27 @@ export class AlertHub {
       this.rows.delete(key);
       this.rows.set(key, row);
     } else {
-      this.rows.set(key, { key, source: n.source, reason_code: n.reason_code, symbol: n.symbol, severity: n.severity, summary: n.summary, count: 1, first_ts_ms: n.ts_ms, last_ts_ms: n.ts_ms, last_detail: detail });
+      this.rows.set(key, {
+        key,
+        source: n.source,
+        reason_code: n.reason_code,
+        symbol: n.symbol,
+        severity: n.severity,
+        summary: n.summary,
+        count: 1,
+        first_ts_ms: n.ts_ms,
+        last_ts_ms: n.ts_ms,
+        last_detail: detail,
+      });
       const cap = this.o.capacity ?? 200;
       while (this.rows.size > cap) this.rows.delete(this.rows.keys().next().value!);
     }
     if (this.o.console !== false) {
-      this.o.log.log(LEVEL[n.severity], `ALERT [${n.severity}] ${n.reason_code ?? '-'} source=${n.source}${n.symbol ? ` symbol=${n.symbol}` : ''} - ${n.summary}`, { alert: { reason_code: n.reason_code, source: n.source, symbol: n.symbol, key_count: this.rows.get(key)!.count, detail } });
+      this.o.log.log(
+        LEVEL[n.severity],
+        `ALERT [${n.severity}] ${n.reason_code ?? '-'} source=${n.source}${n.symbol ? ` symbol=${n.symbol}` : ''} - ${n.summary}`,
+        { alert: { reason_code: n.reason_code, source: n.source, symbol: n.symbol, key_count: this.rows.get(key)!.count, detail } },
+      );
     }
     this.o.webhooks.notice(n);
   }

@@ -14,7 +14,15 @@ const cfg = (urls: string[], o: Partial<AlertsConfig> = {}): AlertsConfig => ({
   ...o,
 });
 
-const reason = (code: ActiveReason['code'], severity: ActiveReason['severity'], detail: ActiveReason['detail'] = {}): ActiveReason => ({ code, severity, source: 'gateway', since_ms: Date.now(), last_ts_ms: Date.now(), count: 1, detail });
+const reason = (code: ActiveReason['code'], severity: ActiveReason['severity'], detail: ActiveReason['detail'] = {}): ActiveReason => ({
+  code,
+  severity,
+  source: 'gateway',
+  since_ms: Date.now(),
+  last_ts_ms: Date.now(),
+  count: 1,
+  detail,
+});
 
 async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs: number, everyMs: number): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -47,7 +55,14 @@ describe('webhook notifier', () => {
     // The query string (which may carry a token) is never shown.
     expect(s.targets[0]!.url).toBe(rx.url.replace('?token=abc', ''));
     const body = rx.bodies[2]!;
-    expect(body).toMatchObject({ kind: 'ALERT_RAISED', run_id: 'run_w', severity: 'CRIT', reason_code: 'CLOCK_DRIFT', source: 'gateway', detail: { drift_ms: 900, api_secret: '[REDACTED]' } });
+    expect(body).toMatchObject({
+      kind: 'ALERT_RAISED',
+      run_id: 'run_w',
+      severity: 'CRIT',
+      reason_code: 'CLOCK_DRIFT',
+      source: 'gateway',
+      detail: { drift_ms: 900, api_secret: '[REDACTED]' },
+    });
     expect(rx.headers[0]!['authorization']).toBe(`Bearer ${token}`);
     expect(rx.headers[0]!['content-type']).toBe('application/json');
   });

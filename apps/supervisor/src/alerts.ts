@@ -141,7 +141,14 @@ class Target {
     try {
       // got as the transport: its error codes (ECONNREFUSED, ETIMEDOUT, ...) name the failure; its
       // own retry is off because this queue owns retries, backoff and the attempt limit.
-      const r = await got.post(this.url, { headers: this.headers, body: item.body, signal: this.abort.signal, retry: { limit: 0 }, followRedirect: false, throwHttpErrors: false });
+      const r = await got.post(this.url, {
+        headers: this.headers,
+        body: item.body,
+        signal: this.abort.signal,
+        retry: { limit: 0 },
+        followRedirect: false,
+        throwHttpErrors: false,
+      });
       if (r.statusCode >= 200 && r.statusCode < 300) return true;
       this.noteError(`HTTP ${r.statusCode}`);
       return false;
@@ -185,7 +192,18 @@ class Target {
   }
 
   stats(): WebhookTargetStats {
-    return { url: displayUrl(this.url), queued: this.queue.length + (this.current ? 1 : 0), in_flight: this.inFlight, sent: this.sent, failed: this.failed, retries: this.retries, dropped: this.dropped, last_ok_ms: this.lastOk, last_error: this.lastError, last_error_ms: this.lastErrorAt };
+    return {
+      url: displayUrl(this.url),
+      queued: this.queue.length + (this.current ? 1 : 0),
+      in_flight: this.inFlight,
+      sent: this.sent,
+      failed: this.failed,
+      retries: this.retries,
+      dropped: this.dropped,
+      last_ok_ms: this.lastOk,
+      last_error: this.lastError,
+      last_error_ms: this.lastErrorAt,
+    };
   }
 }
 
@@ -218,13 +236,36 @@ export class WebhookNotifier {
 
   alert(r: ActiveReason): void {
     if (!this.enabled || !this.on.has(r.severity)) return;
-    this.send({ kind: 'ALERT_RAISED', run_id: this.runId, ts_ms: r.last_ts_ms, severity: r.severity, reason_code: r.code, summary: REASON_CODES[r.code].summary, source: r.source, count: r.count, since_ms: r.since_ms, detail: redact(r.detail) });
+    this.send({
+      kind: 'ALERT_RAISED',
+      run_id: this.runId,
+      ts_ms: r.last_ts_ms,
+      severity: r.severity,
+      reason_code: r.code,
+      summary: REASON_CODES[r.code].summary,
+      source: r.source,
+      count: r.count,
+      since_ms: r.since_ms,
+      detail: redact(r.detail),
+    });
   }
 
   /** Any alert on the one alert path (the supervisor's reasons and every worker's ALERT_RAISED). */
   notice(n: AlertNotice): void {
     if (!this.enabled || !this.on.has(n.severity)) return;
-    this.send({ kind: 'ALERT_RAISED', run_id: this.runId, ts_ms: n.ts_ms, severity: n.severity, reason_code: n.reason_code, summary: n.summary, source: n.source, symbol: n.symbol, count: n.count ?? 1, since_ms: n.since_ms ?? n.ts_ms, detail: redact(n.detail) });
+    this.send({
+      kind: 'ALERT_RAISED',
+      run_id: this.runId,
+      ts_ms: n.ts_ms,
+      severity: n.severity,
+      reason_code: n.reason_code,
+      summary: n.summary,
+      source: n.source,
+      symbol: n.symbol,
+      count: n.count ?? 1,
+      since_ms: n.since_ms ?? n.ts_ms,
+      detail: redact(n.detail),
+    });
   }
 
   modeChanged(from: string, to: string, modeSeq: number, reasons: readonly JsonObject[], tsMs: number = Date.now()): void {

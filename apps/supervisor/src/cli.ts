@@ -22,7 +22,9 @@ program
 
 program
   .command('verify-audit')
-  .description('walk the audit hash chain read-only: the monthly archives in var/data/archive, then var/data/audit.sqlite from their anchor (exit 0 when intact)')
+  .description(
+    'walk the audit hash chain read-only: the monthly archives in var/data/archive, then var/data/audit.sqlite from their anchor (exit 0 when intact)',
+  )
   .option('-c, --config <file>', 'configuration file (for paths.var_dir)')
   .action((opts: { config?: string }) => {
     process.exitCode = verifyAuditCommand(opts.config);
@@ -77,7 +79,9 @@ program
 
 program
   .command('resume')
-  .description('lift the operator PAUSE and the manual reasons an operator may clear; refused while automatic reasons force PAUSE/DEGRADE (exit 1), exit 4 when manual reasons still hold')
+  .description(
+    'lift the operator PAUSE and the manual reasons an operator may clear; refused while automatic reasons force PAUSE/DEGRADE (exit 1), exit 4 when manual reasons still hold',
+  )
   .requiredOption('--note <text>', 'what was checked or done (one line, recorded in the audit)')
   .option('-c, --config <file>', 'configuration file (for paths.var_dir)')
   .action(async (opts: { note: string; config?: string }) => {

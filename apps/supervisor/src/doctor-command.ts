@@ -5,7 +5,10 @@ import { runDoctor, type CheckResult } from './doctor.js';
 import { EXIT } from './start.js';
 
 /** `supervisor doctor`: prints the checklist (a table, or JSON) and exits 0 only when releasable. */
-export async function doctorCommand(o: { readonly config?: string | undefined; readonly json: boolean }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function doctorCommand(
+  o: { readonly config?: string | undefined; readonly json: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const loaded = loadConfigFile(o.config ?? env['VIGIL_CONFIG'] ?? null, { MODE: env['MODE'], AI_DEC: env['AI_DEC'] });
   if (!loaded.ok) {
     process.stderr.write(`supervisor doctor: ${formatConfigError(loaded.error)}\n`);
@@ -14,9 +17,18 @@ export async function doctorCommand(o: { readonly config?: string | undefined; r
   const config = loaded.config;
   const varDir = resolve(config.paths.var_dir);
   const sec = loadExchangeSecrets(resolve(varDir, config.live.secrets_file), env);
-  const report = await runDoctor({ config, varDir, env, secrets: sec.ok ? sec.secrets : null, secretsProblem: sec.ok ? null : { code: sec.code, message: sec.message } });
+  const report = await runDoctor({
+    config,
+    varDir,
+    env,
+    secrets: sec.ok ? sec.secrets : null,
+    secretsProblem: sec.ok ? null : { code: sec.code, message: sec.message },
+  });
   if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else process.stdout.write(formatReport(report.checks, report.releasable, report.bot_running, process.stdout.isTTY === true) + formatConfig(report.config, report.config_defaults));
+  else
+    process.stdout.write(
+      formatReport(report.checks, report.releasable, report.bot_running, process.stdout.isTTY === true) + formatConfig(report.config, report.config_defaults),
+    );
   return report.releasable ? EXIT.OK : EXIT.FAILURE;
 }
 
@@ -35,7 +47,11 @@ export function formatReport(checks: readonly CheckResult[], releasable: boolean
   for (let i = 0; i < rows.length; i++) out.push(paint(line(rows[i]!), checks[i]!.status));
   const fails = checks.filter((c) => c.status === 'FAIL').length;
   const warns = checks.filter((c) => c.status === 'WARN').length;
-  out.push('', `${releasable ? 'RELEASABLE' : 'NOT RELEASABLE'}: ${fails} FAIL, ${warns} WARN${running ? ' (a bot is running on this configuration)' : ''}`, '');
+  out.push(
+    '',
+    `${releasable ? 'RELEASABLE' : 'NOT RELEASABLE'}: ${fails} FAIL, ${warns} WARN${running ? ' (a bot is running on this configuration)' : ''}`,
+    '',
+  );
   return out.join('\n');
 }
 

@@ -32,7 +32,11 @@ describe('doctor: checks of a running bot', () => {
   it('FAILs an engine still in STARTUP_RECOVER, and a BAD drift with DRIFT_LIMIT_EXCEEDED', () => {
     const held = status({ workers: { engine: { metrics: { startup_released: false } }, gateway: { metrics: { quarantined: ['ETHUSDT'] } } } });
     const r = byItem(runningBotChecks(held, reconcile(null), 10_000));
-    expect(r['startup reconcile']).toMatchObject({ status: 'FAIL', reason: 'STARTUP_RECOVER', value: 'not released (manage-only); last reconcile none recorded' });
+    expect(r['startup reconcile']).toMatchObject({
+      status: 'FAIL',
+      reason: 'STARTUP_RECOVER',
+      value: 'not released (manage-only); last reconcile none recorded',
+    });
     expect(r['symbol quarantine']!.value).toBe('active: ETHUSDT quarantined (no entries there)');
     const bad = byItem(runningBotChecks(status({}), reconcile('BAD'), 10_000));
     expect(bad['startup reconcile']).toMatchObject({ status: 'FAIL', reason: 'DRIFT_LIMIT_EXCEEDED' });

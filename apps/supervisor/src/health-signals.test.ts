@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '@vigil/contracts';
 import { HealthSignals } from './health-signals.js';
 
-const tally = (epoch: string, o: { by_type?: Record<string, number>; by_reason?: Record<string, number>; blocks?: Record<string, number>; last_ts_ms?: Record<string, number> }): JsonObject => ({
+const tally = (
+  epoch: string,
+  o: { by_type?: Record<string, number>; by_reason?: Record<string, number>; blocks?: Record<string, number>; last_ts_ms?: Record<string, number> },
+): JsonObject => ({
   event_tally: { epoch, by_type: o.by_type ?? {}, by_reason: o.by_reason ?? {}, blocks: o.blocks ?? {}, last_ts_ms: o.last_ts_ms ?? {} },
 });
 
@@ -27,7 +30,14 @@ describe('health signals from heartbeats and event tallies', () => {
     expect(empty['sent_unknown']).toEqual({ count: null, oldest_age_ms: null });
     expect(empty['writer']).toEqual({ queue_depth: null, queue_pct: null, lag_ms: null, state: null });
     const s = h.snapshot(5_000, {
-      gateway: { ws_reconnects_per_min: 2, rest_http_429: 3, rest_not_sent: { RATE_LIMIT: 4, REST_THROTTLED: 5, IP_BANNED: 0 }, quarantined: ['ETHUSDT'], user_stream: 'SUBSCRIBED', user_stream_silent_count: 1 },
+      gateway: {
+        ws_reconnects_per_min: 2,
+        rest_http_429: 3,
+        rest_not_sent: { RATE_LIMIT: 4, REST_THROTTLED: 5, IP_BANNED: 0 },
+        quarantined: ['ETHUSDT'],
+        user_stream: 'SUBSCRIBED',
+        user_stream_silent_count: 1,
+      },
       engine: { intents: { SENT_UNKNOWN: 2, CREATED: 0 }, sent_unknown_oldest_since_ms: 1_500, ai_gate: { n: 4, mean_ms: 120, variance_ms2: 400 } },
       audit: { queue_depth: 7, queue_pct: 0.7, lag_ms: 12, state: 'OK' },
     });

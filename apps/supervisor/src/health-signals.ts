@@ -11,7 +11,16 @@ interface Tally {
 
 type Counts = { by_type: Map<string, number>; by_reason: Map<string, number>; blocks: Map<string, number>; last_ts_ms: Map<string, number> };
 
-const AIGATE_CODES = ['AIGATE_TIMEOUT', 'AIGATE_SCHEMA_INVALID', 'AIGATE_PARSE_FAIL', 'AIGATE_MODIFY_INVALID', 'AIGATE_REASON_UNKNOWN', 'AIGATE_TRANSPORT_ERROR', 'AIGATE_PRECONDITION_FAILED', 'AIGATE_BLOCKED'] as const;
+const AIGATE_CODES = [
+  'AIGATE_TIMEOUT',
+  'AIGATE_SCHEMA_INVALID',
+  'AIGATE_PARSE_FAIL',
+  'AIGATE_MODIFY_INVALID',
+  'AIGATE_REASON_UNKNOWN',
+  'AIGATE_TRANSPORT_ERROR',
+  'AIGATE_PRECONDITION_FAILED',
+  'AIGATE_BLOCKED',
+] as const;
 const BLOCK_CODES = ['EDGE_TOO_LOW', 'COST_TOO_HIGH'] as const;
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -44,7 +53,8 @@ export class HealthSignals {
   }
 
   private fold(t: Tally): void {
-    for (const k of ['by_type', 'by_reason', 'blocks'] as const) for (const [name, n] of Object.entries(t[k])) this.base[k].set(name, (this.base[k].get(name) ?? 0) + n);
+    for (const k of ['by_type', 'by_reason', 'blocks'] as const)
+      for (const [name, n] of Object.entries(t[k])) this.base[k].set(name, (this.base[k].get(name) ?? 0) + n);
     for (const [name, ts] of Object.entries(t.last_ts_ms)) this.base.last_ts_ms.set(name, Math.max(this.base.last_ts_ms.get(name) ?? 0, ts));
   }
 
@@ -84,7 +94,12 @@ export class HealthSignals {
       rate_limit_total: g['rest_http_429'] === undefined ? null : (num(g['rest_http_429']) ?? 0) + (num(notSent['RATE_LIMIT']) ?? 0),
       rest_throttled_total: num(notSent['REST_THROTTLED']),
       sent_unknown: { count: num(intents['SENT_UNKNOWN']), oldest_age_ms: unknownSince === null ? null : Math.max(0, now - unknownSince) },
-      writer: { queue_depth: num(a['queue_depth']), queue_pct: num(a['queue_pct']), lag_ms: num(a['lag_ms']), state: typeof a['state'] === 'string' ? a['state'] : null },
+      writer: {
+        queue_depth: num(a['queue_depth']),
+        queue_pct: num(a['queue_pct']),
+        lag_ms: num(a['lag_ms']),
+        state: typeof a['state'] === 'string' ? a['state'] : null,
+      },
       aigate: {
         counts: Object.fromEntries(AIGATE_CODES.map((c) => [c, this.count('by_reason', c)])),
         calls: this.count('by_type', 'AIGATE_CALL'),

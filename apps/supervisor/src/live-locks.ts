@@ -24,10 +24,20 @@ export function checkLiveLocks(config: Config, flags: { readonly live: boolean }
     // of that name is an accident, not an operator's release.
     const st = checkRegularFile(file);
     if (!st.ok && st.failure === 'missing') {
-      return { ok: false, code: 'LIVE_LOCK_FILE_MISSING', lock: 'LIVE.ok', message: `the live lock file ${file} does not exist (create it to release Live, or disable live.live_lock_file_enabled)` };
+      return {
+        ok: false,
+        code: 'LIVE_LOCK_FILE_MISSING',
+        lock: 'LIVE.ok',
+        message: `the live lock file ${file} does not exist (create it to release Live, or disable live.live_lock_file_enabled)`,
+      };
     }
     if (!st.ok) {
-      return { ok: false, code: 'LIVE_LOCK_FILE_MISSING', lock: 'LIVE.ok', message: `the live lock file is refused: ${st.message} (it must be a regular file)` };
+      return {
+        ok: false,
+        code: 'LIVE_LOCK_FILE_MISSING',
+        lock: 'LIVE.ok',
+        message: `the live lock file is refused: ${st.message} (it must be a regular file)`,
+      };
     }
   }
   return { ok: true };

@@ -20,7 +20,12 @@ export function preStartConfigCheck(config: Config, cwd: string = process.cwd())
   }
   if (isDir === false) return { code: 'CONFIG_INVALID', key: 'paths.var_dir', rule: 'directory', message: `${varDir} exists and is not a directory` };
   if (Buffer.byteLength(controlSocketPath(varDir)) > MAX_SOCKET_PATH_BYTES) {
-    return { code: 'CONFIG_INVALID', key: 'paths.var_dir', rule: 'socket-path', message: `is too long: <var_dir>/run/control.sock must stay within ${MAX_SOCKET_PATH_BYTES} bytes (the Unix socket limit); use a shorter var_dir` };
+    return {
+      code: 'CONFIG_INVALID',
+      key: 'paths.var_dir',
+      rule: 'socket-path',
+      message: `is too long: <var_dir>/run/control.sock must stay within ${MAX_SOCKET_PATH_BYTES} bytes (the Unix socket limit); use a shorter var_dir`,
+    };
   }
   return null;
 }

@@ -14,7 +14,11 @@ interface Out {
 }
 const STD: Out = { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => void process.stderr.write(`${l}\n`) };
 
-const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+const stamp = (ms: number): string =>
+  new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 
 /**
  * `supervisor restore --from <backup>`: replaces var/data/audit.sqlite by a backup, only while no
@@ -24,7 +28,11 @@ const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:]/g
  * moved aside (never deleted); the restored database records AUDIT_RESTORED through the writer's own
  * code, so its chain continues.
  */
-export function restoreCommand(opts: { readonly from: string; readonly varDir?: string; readonly config?: string }, env: NodeJS.ProcessEnv = process.env, io: Out = STD): number {
+export function restoreCommand(
+  opts: { readonly from: string; readonly varDir?: string; readonly config?: string },
+  env: NodeJS.ProcessEnv = process.env,
+  io: Out = STD,
+): number {
   const loaded = loadConfigFile(opts.config ?? env['VIGIL_CONFIG'] ?? null, {});
   if (!loaded.ok) {
     io.err(`supervisor: ${formatConfigError(loaded.error)}`);
@@ -77,7 +85,9 @@ export function restoreCommand(opts: { readonly from: string; readonly varDir?: 
     renameSync(tmp, live);
     // Archives holding events past the backup's head were written by the database just moved aside.
     const archiveDir = join(dataDir, 'archive');
-    const later = existsSync(archiveDir) ? readdirSync(archiveDir).filter((n) => /^audit-\d{4}-\d{2}\.sqlite$/.test(n) && maxSeq(join(archiveDir, n)) > backupHead.seq) : [];
+    const later = existsSync(archiveDir)
+      ? readdirSync(archiveDir).filter((n) => /^audit-\d{4}-\d{2}\.sqlite$/.test(n) && maxSeq(join(archiveDir, n)) > backupHead.seq)
+      : [];
 
     const events = new EventFactory(newRunId(), 'supervisor');
     const writer = new AuditWriter({ dbFile: live, jsonlDir: join(varDir, 'jsonl'), config: config.audit, now: Date.now, setReason: () => {} });
@@ -107,7 +117,9 @@ export function restoreCommand(opts: { readonly from: string; readonly varDir?: 
       writer.close();
     }
     const committed = ack as CommitAck | null;
-    io.out(`verified ${from}: integrity_check ok, hash chain ok (${v.rows} events, last seq ${backupHead.seq} at ${backupHead.ts_ms === null ? '?' : new Date(backupHead.ts_ms).toISOString()})`);
+    io.out(
+      `verified ${from}: integrity_check ok, hash chain ok (${v.rows} events, last seq ${backupHead.seq} at ${backupHead.ts_ms === null ? '?' : new Date(backupHead.ts_ms).toISOString()})`,
+    );
     for (const f of aside) io.out(`moved aside: ${f}`);
     if (aside.length === 0) io.out('no current database was present');
     io.out(`restored: ${live}`);

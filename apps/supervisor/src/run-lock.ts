@@ -36,7 +36,8 @@ export function takeRunLock(varDir: string): { ok: true; release: () => void } |
   if (other !== null && other !== process.pid) return { ok: false, pid: other, message: `another supervisor (pid ${other}) runs on ${varDir}` };
   // Writing follows a symlink and blocks on a FIFO without a reader: only a regular file (or none) is replaced.
   const existing = lstatOrNull(runLockFile(varDir));
-  if (existing !== null && !existing.isFile()) return { ok: false, pid: null, message: `${runLockFile(varDir)} is not a regular file; remove it after checking that no supervisor runs` };
+  if (existing !== null && !existing.isFile())
+    return { ok: false, pid: null, message: `${runLockFile(varDir)} is not a regular file; remove it after checking that no supervisor runs` };
   mkdirSync(join(varDir, 'run'), { recursive: true });
   writeFileSync(runLockFile(varDir), `${process.pid}\n`);
   return {

@@ -135,7 +135,10 @@ export function verifyAuditCommand(configPath: string | undefined, env: NodeJS.P
     // Archives and live database as one chain: a tampered or missing archive fails too.
     const v = verifyAuditSet(file, archiveDir);
     if (v.ok) {
-      const archived = v.archives.length === 0 ? '' : ` (continuing ${v.archivedRows} archived events in ${v.archives.length} archive file(s) under ${archiveDir}, anchored at seq ${v.anchor?.seq ?? '-'})`;
+      const archived =
+        v.archives.length === 0
+          ? ''
+          : ` (continuing ${v.archivedRows} archived events in ${v.archives.length} archive file(s) under ${archiveDir}, anchored at seq ${v.anchor?.seq ?? '-'})`;
       process.stdout.write(`audit chain OK: ${v.rows} events verified in ${file}${archived}\n`);
       return EXIT.OK;
     }

@@ -7,7 +7,17 @@ import { Sampler } from './panel/sampler.js';
 import type { Supervisor } from './supervisor.js';
 
 /** Stages of a running cycle step: LOOP_STUCK watches these; the others may rest for long. */
-const ACTIVE_STAGES: ReadonlySet<Stage> = new Set(['STARTUP_RECONCILE', 'MARKET_SNAPSHOT', 'STRATEGY_PROPOSE', 'AIGATE_CALL', 'RISK_VERDICT', 'EXECUTE', 'PROTECT', 'MANAGE', 'RECONCILE']);
+const ACTIVE_STAGES: ReadonlySet<Stage> = new Set([
+  'STARTUP_RECONCILE',
+  'MARKET_SNAPSHOT',
+  'STRATEGY_PROPOSE',
+  'AIGATE_CALL',
+  'RISK_VERDICT',
+  'EXECUTE',
+  'PROTECT',
+  'MANAGE',
+  'RECONCILE',
+]);
 const PRICE_WINDOW_MS = 30 * 60_000;
 
 type EngineMetrics = {
@@ -31,7 +41,7 @@ export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: st
     quotes: async () => {
       if (sup.hosts.engine.state !== 'running') return null;
       const st = await sup.hosts.engine.request('status', {}, 1000);
-      return ((st.details as { quotes?: Record<string, { bid: string; ask: string }> }).quotes ?? null);
+      return (st.details as { quotes?: Record<string, { bid: string; ask: string }> }).quotes ?? null;
     },
     writer: () => {
       const a = auditMetrics();
@@ -45,7 +55,11 @@ export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: st
   sampler.start();
 
   const signals = (): JsonObject =>
-    sup.signals.snapshot(Date.now(), { gateway: sup.hosts.gateway.lastHeartbeat?.metrics ?? {}, engine: engineMetrics() as JsonObject, audit: auditMetrics() as JsonObject });
+    sup.signals.snapshot(Date.now(), {
+      gateway: sup.hosts.gateway.lastHeartbeat?.metrics ?? {},
+      engine: engineMetrics() as JsonObject,
+      audit: auditMetrics() as JsonObject,
+    });
   return {
     alerts: () => reads.alerts(),
     alertKeys: (): JsonObject => ({ keys: sup.alerts.list() as unknown as JsonObject[], total: sup.alerts.total }),
@@ -64,7 +78,15 @@ export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: st
       const p = engineMetrics().pnl;
       const fees = reads.feesToday(symbols);
       if (!p) return { available: false, why: 'no engine heartbeat with P&L yet', fees };
-      return { available: true, day: p.day ?? null, realized: p.realized ?? null, unrealized: p.unrealized ?? null, total: p.total ?? null, exposure: p.exposure ?? null, fees };
+      return {
+        available: true,
+        day: p.day ?? null,
+        realized: p.realized ?? null,
+        unrealized: p.unrealized ?? null,
+        total: p.total ?? null,
+        exposure: p.exposure ?? null,
+        fees,
+      };
     },
     gate: (): JsonObject => ({ ...reads.gate(), engine: (engineMetrics().ai_gate ?? null) as JsonObject | null }),
     charts: (): JsonObject => {

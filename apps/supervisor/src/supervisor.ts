@@ -157,8 +157,14 @@ export class Supervisor {
     this.record('CONFIG_LOADED', { config_hash: this.o.configHash ?? null, config: this.cfg as unknown as JsonObject });
     const { port1: engineMarket, port2: gatewayMarket } = new MessageChannel();
     await Promise.all([
-      this.hosts.gateway.start([{ name: 'audit', port: this.producerPort('gateway') }, { name: 'market', port: gatewayMarket }]),
-      this.hosts.engine.start([{ name: 'audit', port: this.producerPort('engine') }, { name: 'market', port: engineMarket }]),
+      this.hosts.gateway.start([
+        { name: 'audit', port: this.producerPort('gateway') },
+        { name: 'market', port: gatewayMarket },
+      ]),
+      this.hosts.engine.start([
+        { name: 'audit', port: this.producerPort('engine') },
+        { name: 'market', port: engineMarket },
+      ]),
     ]);
     for (const w of ['gateway', 'engine'] as const) this.record('WORKER_STARTED', { worker: w, thread_id: this.hosts[w].threadId });
     const s = this.cfg.supervisor;
@@ -264,7 +270,11 @@ export class Supervisor {
       this.published = s;
       this.broadcast();
       this.webhooks.modeChanged(from, s.mode, s.seq, reasonsJson(s.reasons), s.since_ms);
-      this.record('MODE_CHANGED', { from, to: s.mode, seq: s.seq, since_ms: s.since_ms, reasons: reasonsJson(s.reasons) }, { critical: true, severity: s.mode === 'NORMAL' ? 'INFO' : 'WARN' });
+      this.record(
+        'MODE_CHANGED',
+        { from, to: s.mode, seq: s.seq, since_ms: s.since_ms, reasons: reasonsJson(s.reasons) },
+        { critical: true, severity: s.mode === 'NORMAL' ? 'INFO' : 'WARN' },
+      );
       return;
     }
     if (this.relaxing) return;
@@ -336,7 +346,8 @@ export class Supervisor {
   private checkLoopLag(name: WorkerName, p99: number): void {
     const over = p99 > this.cfg.supervisor.event_loop_lag_degrade_ms;
     const active = this.authority.isActive('EVENT_LOOP_LAG_HIGH', `${name}-loop`);
-    if (over && !active) this.raise('EVENT_LOOP_LAG_HIGH', `${name}-loop`, { worker: name, p99_ms: p99, limit_ms: this.cfg.supervisor.event_loop_lag_degrade_ms });
+    if (over && !active)
+      this.raise('EVENT_LOOP_LAG_HIGH', `${name}-loop`, { worker: name, p99_ms: p99, limit_ms: this.cfg.supervisor.event_loop_lag_degrade_ms });
     else if (!over && active) this.clear('EVENT_LOOP_LAG_HIGH', `${name}-loop`);
   }
 
@@ -422,7 +433,10 @@ export class Supervisor {
     if (name === 'engine') this.raise('STARTUP_RECOVER', 'engine', { why: 'engine restarted: startup reconcile runs again' });
     const peer = name === 'engine' ? this.hosts.gateway : this.hosts.engine;
     const { port1: mine, port2: theirs } = new MessageChannel();
-    await h.start([{ name: 'audit', port: this.producerPort(name) }, { name: 'market', port: mine }]);
+    await h.start([
+      { name: 'audit', port: this.producerPort(name) },
+      { name: 'market', port: mine },
+    ]);
     peer.emitPort('market', theirs);
     this.authority.clearSource(name, ['STARTUP_RECOVER']);
     this.apply(null);
@@ -438,9 +452,7 @@ export class Supervisor {
     }
     // PAUSE holds until the recovery itself is durable in the new writer.
     const causes = this.authority.reasons().filter((r) => r.source === 'supervisor' && r.code.startsWith('AUDIT_'));
-    await this.audit.appendCritical([
-      this.events.make('AUDIT_RECOVERED', { causes: reasonsJson(causes), thread_id: this.hosts.audit.threadId }),
-    ]);
+    await this.audit.appendCritical([this.events.make('AUDIT_RECOVERED', { causes: reasonsJson(causes), thread_id: this.hosts.audit.threadId })]);
     this.record('WORKER_RESTARTED', { worker: 'audit', thread_id: this.hosts.audit.threadId });
     for (const r of causes) this.clear(r.code, r.source);
     this.authority.clearSource('audit');

@@ -130,7 +130,17 @@ export class WorkerHost {
       readyReject(new Error(`${this.d.name} worker went down during start: ${JSON.stringify(cause)}`));
     };
     // An error thrown in the thread may arrive as a plain object (its class is not cloned): keep its message.
-    worker.on('error', (e: unknown) => down({ kind: 'error', message: e instanceof Error ? e.message : typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string' ? (e as { message: string }).message : (JSON.stringify(e) ?? String(e)) }));
+    worker.on('error', (e: unknown) =>
+      down({
+        kind: 'error',
+        message:
+          e instanceof Error
+            ? e.message
+            : typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string'
+              ? (e as { message: string }).message
+              : (JSON.stringify(e) ?? String(e)),
+      }),
+    );
     worker.on('exit', (code) => down({ kind: 'exited', exit_code: code }));
     this.reportStall = (silentMs) => {
       down({ kind: 'stalled', silent_ms: silentMs });

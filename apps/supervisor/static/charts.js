@@ -9,10 +9,17 @@
     if (text != null) e.textContent = text;
     return e;
   };
-  const hhmm = (t) => { const d = new Date(t); return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0'); };
+  const hhmm = (t) => {
+    const d = new Date(t);
+    return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0');
+  };
   const hhmmss = (t) => hhmm(t) + ':' + String(new Date(t).getSeconds()).padStart(2, '0');
   function niceTicks(min, max, n) {
-    if (!(max > min)) { const d = Math.abs(min) * 0.01 || 1; min -= d; max += d; }
+    if (!(max > min)) {
+      const d = Math.abs(min) * 0.01 || 1;
+      min -= d;
+      max += d;
+    }
     const raw = (max - min) / n;
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
     const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) || raw;
@@ -33,7 +40,10 @@
   function draw(container, opts) {
     const W = Math.max(240, container.clientWidth || 600);
     const H = opts.height || 160;
-    const padL = 62, padR = 10, padT = 8, padB = 20;
+    const padL = 62,
+      padR = 10,
+      padT = 8,
+      padB = 20;
     const svg = el('svg', { viewBox: '0 0 ' + W + ' ' + H, width: W, height: H, role: 'img', class: 'vchart' });
     const pts = [];
     for (const s of opts.series) for (const p of s.points) if (p[1] != null && Number.isFinite(p[1])) pts.push(p);
@@ -47,10 +57,19 @@
     const ts = pts.map((p) => p[0]).concat(ms.map((m) => m.t));
     let x0 = opts.x ? opts.x[0] : Math.min.apply(null, ts);
     let x1 = opts.x ? opts.x[1] : Math.max.apply(null, ts);
-    if (!(x1 > x0)) { x0 -= 30000; x1 += 30000; }
-    const ys = pts.map((p) => p[1]).concat(ms.map((m) => m.y), lv.map((l) => l.y));
+    if (!(x1 > x0)) {
+      x0 -= 30000;
+      x1 += 30000;
+    }
+    const ys = pts
+      .map((p) => p[1])
+      .concat(
+        ms.map((m) => m.y),
+        lv.map((l) => l.y),
+      );
     if (opts.zero || opts.series.some((s) => s.kind === 'bars')) ys.push(0);
-    let y0 = Math.min.apply(null, ys), y1 = Math.max.apply(null, ys);
+    let y0 = Math.min.apply(null, ys),
+      y1 = Math.max.apply(null, ys);
     const pad = (y1 - y0) * 0.08 || Math.abs(y1) * 0.002 || 1;
     if (!opts.series.some((s) => s.kind === 'bars')) y0 -= pad;
     y1 += pad;
@@ -69,7 +88,8 @@
       svg.appendChild(el('text', { x: X(t), y: H - 5, 'text-anchor': 'middle', class: 'vc-axis' }, tstep < 6e4 ? hhmmss(t) : hhmm(t)));
     }
     for (const l of lv) {
-      const a = Math.max(X(l.t0), padL), b = Math.min(X(l.t1 == null ? x1 : l.t1), W - padR);
+      const a = Math.max(X(l.t0), padL),
+        b = Math.min(X(l.t1 == null ? x1 : l.t1), W - padR);
       if (b <= a) continue;
       const g = el('line', { x1: a, x2: b, y1: Y(l.y), y2: Y(l.y), stroke: l.color, class: 'vc-level' });
       g.appendChild(el('title', {}, (l.label || '') + ' ' + l.y));
@@ -92,13 +112,21 @@
       }
     }
     for (const m of ms) {
-      const cx = X(m.t), cy = Y(m.y), r = 6;
-      const d = m.shape === 'down' ? 'M' + (cx - r) + ' ' + (cy - r) + 'L' + (cx + r) + ' ' + (cy - r) + 'L' + cx + ' ' + (cy + 1) + 'Z' : 'M' + (cx - r) + ' ' + (cy + r) + 'L' + (cx + r) + ' ' + (cy + r) + 'L' + cx + ' ' + (cy - 1) + 'Z';
+      const cx = X(m.t),
+        cy = Y(m.y),
+        r = 6;
+      const d =
+        m.shape === 'down'
+          ? 'M' + (cx - r) + ' ' + (cy - r) + 'L' + (cx + r) + ' ' + (cy - r) + 'L' + cx + ' ' + (cy + 1) + 'Z'
+          : 'M' + (cx - r) + ' ' + (cy + r) + 'L' + (cx + r) + ' ' + (cy + r) + 'L' + cx + ' ' + (cy - 1) + 'Z';
       const g = el('path', { d, fill: m.color, class: 'vc-marker vc-' + (m.shape || 'up') });
       g.appendChild(el('title', {}, m.title || ''));
       svg.appendChild(g);
     }
-    const legend = opts.series.filter((s) => s.label).map((s) => [s.label, s.color]).concat(opts.legend || []);
+    const legend = opts.series
+      .filter((s) => s.label)
+      .map((s) => [s.label, s.color])
+      .concat(opts.legend || []);
     let lx = padL + 6;
     for (const [label, color] of legend) {
       svg.appendChild(el('rect', { x: lx, y: padT + 2, width: 10, height: 3, fill: color }));

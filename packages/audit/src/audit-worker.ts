@@ -86,7 +86,12 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
   const dbFile = join(ctx.init.var_dir, 'data', 'audit.sqlite');
   let checkpointer: Worker | null = null;
   const startCheckpointer = (): void => {
-    const init: CheckpointerInit = { dbFile, intervalMs: cfg.checkpoint_interval_ms, truncateBytes: cfg.wal_truncate_bytes, busyTimeoutMs: cfg.busy_timeout_ms };
+    const init: CheckpointerInit = {
+      dbFile,
+      intervalMs: cfg.checkpoint_interval_ms,
+      truncateBytes: cfg.wal_truncate_bytes,
+      busyTimeoutMs: cfg.busy_timeout_ms,
+    };
     const w = new Worker(new URL('./checkpointer.js', import.meta.url), { workerData: { checkpointer: init }, name: 'vigil-audit-checkpointer' });
     w.on('message', (m: CheckpointerOut) => {
       if (m.type === 'error') ctx.log.warn(`checkpoint failed: ${m.message}`);
@@ -113,7 +118,10 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
       }
     }, cfg.disk_check_interval_ms),
     // Persistence bounds are judged by the clock too: a stuck writer gets no rows and no commits.
-    setInterval(() => writer.evaluatePersistence(), Math.max(50, Math.min(1000, Math.floor(Math.min(cfg.audit_writer_full_persistent_ms, cfg.db_busy_persistent_ms) / 4) || 50))),
+    setInterval(
+      () => writer.evaluatePersistence(),
+      Math.max(50, Math.min(1000, Math.floor(Math.min(cfg.audit_writer_full_persistent_ms, cfg.db_busy_persistent_ms) / 4) || 50)),
+    ),
     setInterval(() => writer.pruneJsonl(), 3_600_000),
     ...(cfg.vacuum_interval_ms > 0
       ? [

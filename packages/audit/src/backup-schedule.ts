@@ -32,7 +32,12 @@ export function nextSlotAfter(afterMs: number, hhmm: string): number {
  * - After a failure (or a skip on low disk), not before backup_retry_ms has passed, so a failing
  *   backup is retried hourly, not in a loop.
  */
-export function nextBackupAt(p: { readonly nowMs: number; readonly lastBackupMs: number | null; readonly lastFailureMs: number | null; readonly config: BackupScheduleConfig }): number {
+export function nextBackupAt(p: {
+  readonly nowMs: number;
+  readonly lastBackupMs: number | null;
+  readonly lastFailureMs: number | null;
+  readonly config: BackupScheduleConfig;
+}): number {
   const c = p.config;
   let due = p.lastBackupMs === null ? p.nowMs : Math.min(nextSlotAfter(p.lastBackupMs, c.backup_at_utc), p.lastBackupMs + c.backup_interval_ms);
   if (p.lastFailureMs !== null && (p.lastBackupMs === null || p.lastFailureMs > p.lastBackupMs)) due = Math.max(due, p.lastFailureMs + c.backup_retry_ms);

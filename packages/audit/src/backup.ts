@@ -5,7 +5,10 @@ import Database from 'better-sqlite3';
 const BACKUP_RE = /^audit-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\.sqlite$/;
 
 export function backupName(nowMs: number): string {
-  return `audit-${new Date(nowMs).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}.sqlite`;
+  return `audit-${new Date(nowMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z')}.sqlite`;
 }
 
 export interface BackupFile {
@@ -72,7 +75,13 @@ export function finishBackup(b: { file: string; partial: string }): void {
  * newest one (old as it may be, after a long stretch of low disk it is the only one). Partial
  * leftovers of a crashed backup go too, unless `keepPartial` is the copy being written now.
  */
-export function pruneBackups(dir: string, nowMs: number, retentionDays: number, keepCount = Number.MAX_SAFE_INTEGER, keepPartial: string | null = null): string[] {
+export function pruneBackups(
+  dir: string,
+  nowMs: number,
+  retentionDays: number,
+  keepCount = Number.MAX_SAFE_INTEGER,
+  keepPartial: string | null = null,
+): string[] {
   const deleted: string[] = [];
   let names: string[];
   try {

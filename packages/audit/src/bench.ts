@@ -4,15 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import {
-  CONTROL_CHANNEL,
-  PROTOCOL_VERSION,
-  newEventId,
-  type EventEnvelope,
-  type SupervisorSide,
-  type WorkerInit,
-  type WorkerSide,
-} from '@vigil/contracts';
+import { CONTROL_CHANNEL, PROTOCOL_VERSION, newEventId, type EventEnvelope, type SupervisorSide, type WorkerInit, type WorkerSide } from '@vigil/contracts';
 import { AuditClient, Endpoint, parseConfig } from '@vigil/runtime';
 import { migrate } from './schema.js';
 
@@ -122,7 +114,9 @@ class RawInserter {
  * each round's ratio compares two runs seconds apart), and reports medians. The idle ack alternates
  * each critical write with one raw single-row commit, the fsync floor of this disk.
  */
-export async function runAuditBench(opts: { rounds?: number; eventsPerRound?: number; steadyRate?: number; steadySeconds?: number } = {}): Promise<AuditBenchResult> {
+export async function runAuditBench(
+  opts: { rounds?: number; eventsPerRound?: number; steadyRate?: number; steadySeconds?: number } = {},
+): Promise<AuditBenchResult> {
   const rounds = opts.rounds ?? 5;
   const n = opts.eventsPerRound ?? 40_000;
   const rate = opts.steadyRate ?? 20_000;
@@ -130,7 +124,11 @@ export async function runAuditBench(opts: { rounds?: number; eventsPerRound?: nu
   const dir = mkdtempSync(join(tmpdir(), 'vigil-audit-bench-'));
   const raw = new RawInserter(join(dir, 'raw.sqlite'));
 
-  const r = parseConfig({ paths: { var_dir: dir }, audit: { disk_free_degrade_bytes: 0, disk_free_pause_bytes: 0, audit_writer_queue_capacity: 1_000_000 }, logging: { level: 'error' } });
+  const r = parseConfig({
+    paths: { var_dir: dir },
+    audit: { disk_free_degrade_bytes: 0, disk_free_pause_bytes: 0, audit_writer_queue_capacity: 1_000_000 },
+    logging: { level: 'error' },
+  });
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   const control = new MessageChannel();
   const producer = new MessageChannel();

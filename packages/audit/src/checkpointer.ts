@@ -17,7 +17,14 @@ export interface CheckpointerInit {
 
 export type CheckpointerIn = { readonly type: 'idle'; readonly idle: boolean } | { readonly type: 'stop' };
 export type CheckpointerOut =
-  | { readonly type: 'checkpoint'; readonly mode: 'PASSIVE' | 'TRUNCATE'; readonly wal_bytes: number; readonly busy: number; readonly log: number; readonly checkpointed: number }
+  | {
+      readonly type: 'checkpoint';
+      readonly mode: 'PASSIVE' | 'TRUNCATE';
+      readonly wal_bytes: number;
+      readonly busy: number;
+      readonly log: number;
+      readonly checkpointed: number;
+    }
   | { readonly type: 'error'; readonly message: string };
 
 if (!isMainThread && parentPort && (workerData as { checkpointer?: CheckpointerInit } | null)?.checkpointer) {

@@ -18,22 +18,32 @@ describe('nextBackupAt (pure schedule)', () => {
   });
 
   it('is the next 03:30 UTC slot after a backup taken at the previous slot', () => {
-    expect(nextBackupAt({ nowMs: at('2026-01-10T12:00:00Z'), lastBackupMs: at('2026-01-10T03:30:00Z'), lastFailureMs: null, config: CFG })).toBe(at('2026-01-11T03:30:00Z'));
+    expect(nextBackupAt({ nowMs: at('2026-01-10T12:00:00Z'), lastBackupMs: at('2026-01-10T03:30:00Z'), lastFailureMs: null, config: CFG })).toBe(
+      at('2026-01-11T03:30:00Z'),
+    );
   });
 
   it('catches up at once a slot missed while the bot was down (restart after 03:30, last backup the day before)', () => {
-    expect(nextBackupAt({ nowMs: at('2026-01-11T05:00:00Z'), lastBackupMs: at('2026-01-10T03:30:00Z'), lastFailureMs: null, config: CFG })).toBe(at('2026-01-11T05:00:00Z'));
+    expect(nextBackupAt({ nowMs: at('2026-01-11T05:00:00Z'), lastBackupMs: at('2026-01-10T03:30:00Z'), lastFailureMs: null, config: CFG })).toBe(
+      at('2026-01-11T05:00:00Z'),
+    );
   });
 
   it('is due at once when the newest backup is older than backup_interval_ms, even before the next slot', () => {
     const cfg = { ...CFG, backup_interval_ms: 6 * H };
-    expect(nextBackupAt({ nowMs: at('2026-01-10T12:00:00Z'), lastBackupMs: at('2026-01-10T04:00:00Z'), lastFailureMs: null, config: cfg })).toBe(at('2026-01-10T12:00:00Z'));
+    expect(nextBackupAt({ nowMs: at('2026-01-10T12:00:00Z'), lastBackupMs: at('2026-01-10T04:00:00Z'), lastFailureMs: null, config: cfg })).toBe(
+      at('2026-01-10T12:00:00Z'),
+    );
   });
 
   it('waits backup_retry_ms after a failure newer than the newest backup', () => {
-    expect(nextBackupAt({ nowMs: at('2026-01-10T12:10:00Z'), lastBackupMs: null, lastFailureMs: at('2026-01-10T12:00:00Z'), config: CFG })).toBe(at('2026-01-10T13:00:00Z'));
+    expect(nextBackupAt({ nowMs: at('2026-01-10T12:10:00Z'), lastBackupMs: null, lastFailureMs: at('2026-01-10T12:00:00Z'), config: CFG })).toBe(
+      at('2026-01-10T13:00:00Z'),
+    );
     // A failure older than the newest backup no longer delays anything.
-    expect(nextBackupAt({ nowMs: at('2026-01-10T12:00:00Z'), lastBackupMs: at('2026-01-10T03:30:00Z'), lastFailureMs: at('2026-01-10T03:00:00Z'), config: CFG })).toBe(at('2026-01-11T03:30:00Z'));
+    expect(
+      nextBackupAt({ nowMs: at('2026-01-10T12:00:00Z'), lastBackupMs: at('2026-01-10T03:30:00Z'), lastFailureMs: at('2026-01-10T03:00:00Z'), config: CFG }),
+    ).toBe(at('2026-01-11T03:30:00Z'));
   });
 
   it('takes the slot of the same day when the backup was before it, and of the next day when at or after it', () => {
@@ -46,7 +56,13 @@ describe('nextBackupAt (pure schedule)', () => {
 function backupEvents(dbFile: string): { event_type: string; reason_code: string | null; payload: Record<string, unknown> }[] {
   const db = new Database(dbFile, { readonly: true });
   try {
-    return (db.prepare("SELECT event_type, reason_code, payload FROM events WHERE event_type LIKE 'BACKUP_%' ORDER BY seq").all() as { event_type: string; reason_code: string | null; payload: string }[]).map((r) => ({
+    return (
+      db.prepare("SELECT event_type, reason_code, payload FROM events WHERE event_type LIKE 'BACKUP_%' ORDER BY seq").all() as {
+        event_type: string;
+        reason_code: string | null;
+        payload: string;
+      }[]
+    ).map((r) => ({
       ...r,
       payload: JSON.parse(r.payload) as Record<string, unknown>,
     }));
@@ -97,7 +113,11 @@ describe('Housekeeper backups (real writer and SQLite file, test clock)', () => 
       await s.housekeeper({ backup_keep_count: 3 }).tick();
       s.clock.now += D;
     }
-    expect(listBackups(join(s.varDir, 'backup')).map((b) => b.name)).toEqual(['audit-20260112T033000Z.sqlite', 'audit-20260113T033000Z.sqlite', 'audit-20260114T033000Z.sqlite']);
+    expect(listBackups(join(s.varDir, 'backup')).map((b) => b.name)).toEqual([
+      'audit-20260112T033000Z.sqlite',
+      'audit-20260113T033000Z.sqlite',
+      'audit-20260114T033000Z.sqlite',
+    ]);
     expect(backupEvents(s.dbFile).at(-1)!.payload['pruned']).toEqual(['audit-20260111T033000Z.sqlite']);
   });
 
@@ -126,7 +146,9 @@ describe('Housekeeper backups (real writer and SQLite file, test clock)', () => 
     await hk.tick();
     expect(s.writer.diskLow()).toBe(false);
     expect(listBackups(join(s.varDir, 'backup'))).toEqual([]);
-    expect(backupEvents(s.dbFile)).toMatchObject([{ event_type: 'BACKUP_SKIPPED', reason_code: 'BACKUP_SKIPPED_LOW_DISK', payload: { backup_needs_bytes: expect.any(Number) } }]);
+    expect(backupEvents(s.dbFile)).toMatchObject([
+      { event_type: 'BACKUP_SKIPPED', reason_code: 'BACKUP_SKIPPED_LOW_DISK', payload: { backup_needs_bytes: expect.any(Number) } },
+    ]);
   });
 
   it('refuses a copy whose hash chain is broken: BACKUP_FAILED (CHAIN_BROKEN, BACKUP_VERIFY_FAILED), no backup file left, retried after backup_retry_ms', async () => {
@@ -134,7 +156,7 @@ describe('Housekeeper backups (real writer and SQLite file, test clock)', () => 
     s.write(s.ev({ n: 1 }), s.ev({ n: 2 }), s.ev({ n: 3 }));
     // Someone edits a row of the live database behind the writer's back.
     const raw = new Database(s.dbFile);
-    raw.prepare("UPDATE events SET payload = '{\"n\":9}' WHERE seq = 2").run();
+    raw.prepare('UPDATE events SET payload = \'{"n":9}\' WHERE seq = 2').run();
     raw.close();
     const hk = s.housekeeper();
     await hk.tick();
@@ -142,7 +164,11 @@ describe('Housekeeper backups (real writer and SQLite file, test clock)', () => 
     expect(readdirSync(join(s.varDir, 'backup'))).toEqual([]);
     const evs = backupEvents(s.dbFile);
     expect(evs).toHaveLength(1);
-    expect(evs[0]).toMatchObject({ event_type: 'BACKUP_FAILED', reason_code: 'BACKUP_VERIFY_FAILED', payload: { failure: 'CHAIN_BROKEN', path: 'backup/audit-20260110T120000Z.sqlite' } });
+    expect(evs[0]).toMatchObject({
+      event_type: 'BACKUP_FAILED',
+      reason_code: 'BACKUP_VERIFY_FAILED',
+      payload: { failure: 'CHAIN_BROKEN', path: 'backup/audit-20260110T120000Z.sqlite' },
+    });
     expect(s.reasons.has('BACKUP_VERIFY_FAILED')).toBe(true);
     expect(hk.nextDue()).toBe(s.clock.now + H);
   });

@@ -30,7 +30,11 @@ export interface HousekeeperDeps {
 
 export type BackupOutcome =
   | { readonly kind: 'done'; readonly file: string; readonly bytes: number; readonly duration_ms: number; readonly pruned: readonly string[] }
-  | { readonly kind: 'failed'; readonly failure: 'WRITE_FAILED' | 'INTEGRITY_CHECK_FAILED' | 'CHAIN_BROKEN' | 'UNREADABLE' | 'NOT_OPEN'; readonly detail: string }
+  | {
+      readonly kind: 'failed';
+      readonly failure: 'WRITE_FAILED' | 'INTEGRITY_CHECK_FAILED' | 'CHAIN_BROKEN' | 'UNREADABLE' | 'NOT_OPEN';
+      readonly detail: string;
+    }
   | { readonly kind: 'skipped_low_disk' };
 
 /**
@@ -105,7 +109,12 @@ export class Housekeeper {
     const sample = w.sampleDisk();
     const needed = sample.db_bytes + sample.wal_bytes;
     if (w.diskLow() || sample.free_bytes - needed < this.d.config.disk_free_degrade_bytes) {
-      const detail = { free_bytes: sample.free_bytes, backup_needs_bytes: needed, disk_free_degrade_bytes: this.d.config.disk_free_degrade_bytes, disk_free_pause_bytes: this.d.config.disk_free_pause_bytes };
+      const detail = {
+        free_bytes: sample.free_bytes,
+        backup_needs_bytes: needed,
+        disk_free_degrade_bytes: this.d.config.disk_free_degrade_bytes,
+        disk_free_pause_bytes: this.d.config.disk_free_pause_bytes,
+      };
       w.reason('BACKUP_SKIPPED_LOW_DISK', true, detail);
       this.lastFailureMs = started;
       this.emit('BACKUP_SKIPPED', { ...detail, next_try_ms: started + this.d.config.backup_retry_ms }, 'BACKUP_SKIPPED_LOW_DISK');
@@ -164,7 +173,8 @@ export class Housekeeper {
           if (this.stopped) throw new Error('stopping');
         },
       });
-      for (const day of r.archived) this.emit('AUDIT_ARCHIVED', { ...day, path: this.rel(join(this.archiveDir, day.archive)), retention_days: this.d.config.retention_days });
+      for (const day of r.archived)
+        this.emit('AUDIT_ARCHIVED', { ...day, path: this.rel(join(this.archiveDir, day.archive)), retention_days: this.d.config.retention_days });
       if (r.stopped) this.d.log.warn(`audit retention stopped at ${r.stopped.day}: ${r.stopped.why}`);
       this.d.writer.reason('RETENTION_FAILED', false, {});
       return r;
@@ -179,7 +189,13 @@ export class Housekeeper {
   private failed(failure: Extract<BackupOutcome, { kind: 'failed' }>['failure'], detail: string, started: number, file: string | null): BackupOutcome {
     const code: ReasonCode = failure === 'INTEGRITY_CHECK_FAILED' || failure === 'CHAIN_BROKEN' ? 'BACKUP_VERIFY_FAILED' : 'BACKUP_FAILED';
     this.lastFailureMs = started;
-    const payload = { path: file === null ? null : this.rel(file), failure, error: detail, duration_ms: this.d.now() - started, next_try_ms: started + this.d.config.backup_retry_ms };
+    const payload = {
+      path: file === null ? null : this.rel(file),
+      failure,
+      error: detail,
+      duration_ms: this.d.now() - started,
+      next_try_ms: started + this.d.config.backup_retry_ms,
+    };
     this.d.writer.reason(code, true, payload);
     this.emit('BACKUP_FAILED', payload, code);
     this.d.log.warn(`audit backup failed (${failure}): ${detail}`);

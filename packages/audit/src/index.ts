@@ -1,10 +1,30 @@
 export { AuditWriter, GENESIS_HASH, type WriterDeps, type DiskSample } from './writer.js';
 export { JsonlLog, utcDay } from './jsonl.js';
 export { migrate, SCHEMA_VERSION } from './schema.js';
-export { verifyAuditChain, verifyAuditSet, verifyDatabaseCopy, walkChain, readAnchor, type ChainVerdict, type SetVerdict, type CopyVerdict, type ChainAnchor } from './verify.js';
+export {
+  verifyAuditChain,
+  verifyAuditSet,
+  verifyDatabaseCopy,
+  walkChain,
+  readAnchor,
+  type ChainVerdict,
+  type SetVerdict,
+  type CopyVerdict,
+  type ChainAnchor,
+} from './verify.js';
 export { createAuditWorker } from './audit-worker.js';
 export { backupDatabase, finishBackup, pruneBackups, backupName, listBackups, newestBackupMs, type BackupFile } from './backup.js';
 export { nextBackupAt, nextSlotAfter, utcTimeOfDayMs } from './backup-schedule.js';
 export { Housekeeper, type BackupOutcome, type HousekeeperDeps } from './housekeeping.js';
 export { archiveOldDays, pinnedFloor, archiveFileFor, type ArchivedDay, type RetentionResult } from './retention.js';
-export { AuditReader, OPEN_ORDER_STATUSES, type AlertRow, type FillRow, type GateSummary, type ModeChangeRow, type OrderRow, type RunRow, type StageChangeRow } from './read.js';
+export {
+  AuditReader,
+  OPEN_ORDER_STATUSES,
+  type AlertRow,
+  type FillRow,
+  type GateSummary,
+  type ModeChangeRow,
+  type OrderRow,
+  type RunRow,
+  type StageChangeRow,
+} from './read.js';

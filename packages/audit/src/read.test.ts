@@ -16,13 +16,27 @@ describe('AuditReader', () => {
     const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: r.config.audit, now: Date.now, setReason: () => {} });
     w.open();
     const ev = (type: EventEnvelope['event_type'], payload: JsonObject, extra: Partial<EventEnvelope> = {}): EventEnvelope => ({
-      event_id: newEventId(), ts_ms: Date.now(), run_id: 'run_r', source: 'supervisor', cycle_id: null, stage: null, snapshot_id: null,
-      decision_id: null, order_intent_id: null, event_type: type, reason_code: null, severity: 'INFO', payload, ...extra,
+      event_id: newEventId(),
+      ts_ms: Date.now(),
+      run_id: 'run_r',
+      source: 'supervisor',
+      cycle_id: null,
+      stage: null,
+      snapshot_id: null,
+      decision_id: null,
+      order_intent_id: null,
+      event_type: type,
+      reason_code: null,
+      severity: 'INFO',
+      payload,
+      ...extra,
     });
     w.enqueue([
       ev('RUN_STARTED', { config_hash: 'abc', versions: { app: '0.1.0' } }),
       ev('MODE_CHANGED', { from: 'PAUSE', to: 'DEGRADE', seq: 1, reasons: [{ code: 'RECOVERY_STABILIZING' }] }),
-      ...Array.from({ length: 25 }, (_, i) => ev('STAGE_CHANGED', { from: 'IDLE', to: 'MARKET_SNAPSHOT' }, { cycle_id: i, stage: 'MARKET_SNAPSHOT', source: 'engine' })),
+      ...Array.from({ length: 25 }, (_, i) =>
+        ev('STAGE_CHANGED', { from: 'IDLE', to: 'MARKET_SNAPSHOT' }, { cycle_id: i, stage: 'MARKET_SNAPSHOT', source: 'engine' }),
+      ),
       ev('ALERT_RAISED', { source: 'gateway', detail: { drift_ms: 900 } }, { reason_code: 'CLOCK_DRIFT', severity: 'CRIT' }),
     ]);
     w.drainAll();
@@ -56,18 +70,61 @@ describe('derived tables', () => {
     w.open();
     const corr = { cycle_id: 7, decision_id: 'dec_1', order_intent_id: 'oi_1', source: 'engine' as const };
     const ev = (type: EventEnvelope['event_type'], payload: JsonObject, extra: Partial<EventEnvelope> = corr): EventEnvelope => ({
-      event_id: newEventId(), ts_ms: Date.now(), run_id: 'run_d', source: 'engine', cycle_id: null, stage: null, snapshot_id: null,
-      decision_id: null, order_intent_id: null, event_type: type, reason_code: null, severity: 'INFO', payload, ...extra,
+      event_id: newEventId(),
+      ts_ms: Date.now(),
+      run_id: 'run_d',
+      source: 'engine',
+      cycle_id: null,
+      stage: null,
+      snapshot_id: null,
+      decision_id: null,
+      order_intent_id: null,
+      event_type: type,
+      reason_code: null,
+      severity: 'INFO',
+      payload,
+      ...extra,
     });
     w.enqueue([
       ev('INTENT_CREATED', { symbol: 'BTCUSDT', side: 'BUY', client_order_id: 'vgeabc' }),
       ev('INTENT_STATE_CHANGED', { from: 'CREATED', to: 'SENT_UNKNOWN' }),
       ev('INTENT_CREATED', { symbol: 'ETHUSDT', side: 'BUY' }, { ...corr, order_intent_id: 'oi_2' }),
-      ev('ORDER_UPDATED', { client_order_id: 'vgeabc', symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', status: 'NEW', price: '64000.00', orig_qty: '0.001', executed_qty: '0' }),
+      ev('ORDER_UPDATED', {
+        client_order_id: 'vgeabc',
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        status: 'NEW',
+        price: '64000.00',
+        orig_qty: '0.001',
+        executed_qty: '0',
+      }),
       ev('INTENT_STATE_CHANGED', { from: 'SENT_UNKNOWN', to: 'CONFIRMED' }),
       ev('ORDER_UPDATED', { client_order_id: 'vgeabc', status: 'FILLED', executed_qty: '0.001', exchange_order_id: '42' }),
-      ev('ORDER_UPDATED', { client_order_id: 'vgestop', symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS_LIMIT', status: 'NEW', price: '63000.00', orig_qty: '0.000999', executed_qty: '0' }, { ...corr, order_intent_id: 'oi_2' }),
-      ev('FILL_RECORDED', { client_order_id: 'vgeabc', symbol: 'BTCUSDT', side: 'BUY', price: '64000.00', qty: '0.001', commission: '0.000001', commission_asset: 'BTC', trade_id: '9' }),
+      ev(
+        'ORDER_UPDATED',
+        {
+          client_order_id: 'vgestop',
+          symbol: 'BTCUSDT',
+          side: 'SELL',
+          type: 'STOP_LOSS_LIMIT',
+          status: 'NEW',
+          price: '63000.00',
+          orig_qty: '0.000999',
+          executed_qty: '0',
+        },
+        { ...corr, order_intent_id: 'oi_2' },
+      ),
+      ev('FILL_RECORDED', {
+        client_order_id: 'vgeabc',
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        price: '64000.00',
+        qty: '0.001',
+        commission: '0.000001',
+        commission_asset: 'BTC',
+        trade_id: '9',
+      }),
       ev('POSITION_UPDATED', { symbol: 'BTCUSDT', qty: '0.000999', avg_price: '64000.00', protected: true }),
       ev('RECONCILE_COMPLETED', { duration_ms: 35, drift: 'OK', diffs: 1 }),
       ev('RECONCILE_DIFF', { kind: 'ORDER_STATUS', detail: { local: 'NEW', venue: 'FILLED' } }),
@@ -79,16 +136,28 @@ describe('derived tables', () => {
     expect(reader.intentsByState()).toEqual({ CONFIRMED: 1, CREATED: 1 });
     const db = (reader as unknown as { db: { prepare(s: string): { all(): unknown[]; get(): unknown } } }).db;
     expect(db.prepare('SELECT to_state FROM intent_transitions ORDER BY seq').all()).toEqual([{ to_state: 'SENT_UNKNOWN' }, { to_state: 'CONFIRMED' }]);
-    expect(db.prepare("SELECT status, executed_qty, exchange_order_id, price FROM orders WHERE client_order_id = 'vgeabc'").get()).toEqual({ status: 'FILLED', executed_qty: '0.001', exchange_order_id: '42', price: '64000.00' });
+    expect(db.prepare("SELECT status, executed_qty, exchange_order_id, price FROM orders WHERE client_order_id = 'vgeabc'").get()).toEqual({
+      status: 'FILLED',
+      executed_qty: '0.001',
+      exchange_order_id: '42',
+      price: '64000.00',
+    });
     expect(db.prepare('SELECT price, qty, commission_asset FROM fills').get()).toEqual({ price: '64000.00', qty: '0.001', commission_asset: 'BTC' });
     expect(db.prepare('SELECT qty, protected FROM positions').get()).toEqual({ qty: '0.000999', protected: 1 });
     expect(db.prepare('SELECT drift, duration_ms, diffs FROM reconcile_runs').get()).toEqual({ drift: 'OK', duration_ms: 35, diffs: 1 });
     expect(db.prepare('SELECT kind, order_intent_id FROM reconcile_diffs').get()).toEqual({ kind: 'ORDER_STATUS', order_intent_id: 'oi_1' });
-    expect(db.prepare('SELECT verdict, latency_ms, decision_id FROM ai_gate_events').get()).toEqual({ verdict: 'ALLOW', latency_ms: 120.5, decision_id: 'dec_1' });
+    expect(db.prepare('SELECT verdict, latency_ms, decision_id FROM ai_gate_events').get()).toEqual({
+      verdict: 'ALLOW',
+      latency_ms: 120.5,
+      decision_id: 'dec_1',
+    });
     expect(db.prepare('SELECT symbols FROM filters_snapshots').get()).toEqual({ symbols: 3 });
     expect(reader.lastReconcile()).toMatchObject({ drift: 'OK', duration_ms: 35, diffs: 1 });
     // The panel's orders, intents, fills and gate queries.
-    expect(reader.recentOrders()).toMatchObject([{ client_order_id: 'vgestop', status: 'NEW', intent_state: 'CREATED' }, { client_order_id: 'vgeabc', order_intent_id: 'oi_1', intent_state: 'CONFIRMED', status: 'FILLED', price: '64000.00', executed_qty: '0.001' }]);
+    expect(reader.recentOrders()).toMatchObject([
+      { client_order_id: 'vgestop', status: 'NEW', intent_state: 'CREATED' },
+      { client_order_id: 'vgeabc', order_intent_id: 'oi_1', intent_state: 'CONFIRMED', status: 'FILLED', price: '64000.00', executed_qty: '0.001' },
+    ]);
     expect(reader.openOrders()).toMatchObject([{ client_order_id: 'vgestop', type: 'STOP_LOSS_LIMIT', order_intent_id: 'oi_2' }]);
     expect(reader.intentCounts(0)).toEqual({ CONFIRMED: 1, CREATED: 1 });
     // Final states only inside the window; open ones always.

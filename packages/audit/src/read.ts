@@ -106,7 +106,9 @@ export class AuditReader {
       stages: this.db.prepare('SELECT seq, ts_ms, run_id, cycle_id, stage, from_stage FROM stage_changes ORDER BY seq DESC LIMIT ?'),
       alerts: this.db.prepare('SELECT * FROM alerts WHERE seq > ? ORDER BY seq DESC LIMIT ?'),
       runs: this.db.prepare('SELECT run_id, started_ms, stopped_ms, stop_reason, config_hash FROM runs ORDER BY started_ms DESC LIMIT ?'),
-      perMinute: this.db.prepare('SELECT (ts_ms / 60000) * 60000 AS minute_ms, count(*) AS events FROM events WHERE ts_ms >= ? GROUP BY minute_ms ORDER BY minute_ms'),
+      perMinute: this.db.prepare(
+        'SELECT (ts_ms / 60000) * 60000 AS minute_ms, count(*) AS events FROM events WHERE ts_ms >= ? GROUP BY minute_ms ORDER BY minute_ms',
+      ),
       lastSeq: this.db.prepare('SELECT max(seq) AS seq FROM events'),
       intents: this.db.prepare('SELECT state, count(*) AS n FROM order_intents GROUP BY state'),
       lastReconcile: this.db.prepare('SELECT seq, ts_ms, cycle_id, duration_ms, drift, diffs FROM reconcile_runs ORDER BY seq DESC LIMIT 1'),
@@ -118,20 +120,28 @@ export class AuditReader {
       ),
       // The most recently updated orders, found through the newest ORDER_UPDATED events (index
       // events_type_seq) rather than by sorting the whole orders table (which has no last_seq index).
-      recentOrderIds: this.db.prepare("SELECT json_extract(payload, '$.client_order_id') AS c FROM events WHERE event_type = 'ORDER_UPDATED' ORDER BY seq DESC LIMIT ?"),
+      recentOrderIds: this.db.prepare(
+        "SELECT json_extract(payload, '$.client_order_id') AS c FROM events WHERE event_type = 'ORDER_UPDATED' ORDER BY seq DESC LIMIT ?",
+      ),
       recentOrders: this.db.prepare(
         `SELECT o.client_order_id, o.ts_ms, o.order_intent_id, i.state AS intent_state, o.symbol, o.side, o.type, o.status, o.price, o.orig_qty, o.executed_qty, o.exchange_order_id, ${INTENT_STOP}
          FROM orders o LEFT JOIN order_intents i ON i.order_intent_id = o.order_intent_id LEFT JOIN events ie ON ie.seq = i.created_seq
          WHERE o.client_order_id IN (SELECT value FROM json_each(?)) ORDER BY o.last_seq DESC`,
       ),
       intentsOpen: this.db.prepare("SELECT state, count(*) AS n FROM order_intents WHERE state IN ('CREATED', 'SENT_UNKNOWN') GROUP BY state"),
-      intentsFinalSince: this.db.prepare("SELECT state, count(*) AS n FROM order_intents WHERE state IN ('CONFIRMED', 'NOT_FOUND', 'FAILED_TERMINAL') AND state_ms >= ? GROUP BY state"),
+      intentsFinalSince: this.db.prepare(
+        "SELECT state, count(*) AS n FROM order_intents WHERE state IN ('CONFIRMED', 'NOT_FOUND', 'FAILED_TERMINAL') AND state_ms >= ? GROUP BY state",
+      ),
       maxFillSeq: this.db.prepare('SELECT max(seq) AS seq FROM fills'),
-      fillsAfter: this.db.prepare('SELECT seq, ts_ms, symbol, side, price, qty, commission, commission_asset, client_order_id, order_intent_id FROM fills WHERE seq > ? ORDER BY seq LIMIT ?'),
+      fillsAfter: this.db.prepare(
+        'SELECT seq, ts_ms, symbol, side, price, qty, commission, commission_asset, client_order_id, order_intent_id FROM fills WHERE seq > ? ORDER BY seq LIMIT ?',
+      ),
       fillsSince: this.db.prepare(
         'SELECT seq, ts_ms, symbol, side, price, qty, commission, commission_asset, client_order_id, order_intent_id FROM fills WHERE symbol = ? AND ts_ms >= ? ORDER BY ts_ms LIMIT ?',
       ),
-      gateVerdicts: this.db.prepare('SELECT verdict, error_code, count(*) AS n FROM ai_gate_events WHERE ts_ms >= ? GROUP BY verdict, error_code ORDER BY n DESC'),
+      gateVerdicts: this.db.prepare(
+        'SELECT verdict, error_code, count(*) AS n FROM ai_gate_events WHERE ts_ms >= ? GROUP BY verdict, error_code ORDER BY n DESC',
+      ),
       gateLatencies: this.db.prepare('SELECT latency_ms FROM ai_gate_events WHERE latency_ms IS NOT NULL ORDER BY seq DESC LIMIT ?'),
       byType: this.db.prepare('SELECT seq, ts_ms, payload FROM events WHERE event_type = ? AND seq > ? ORDER BY seq DESC LIMIT ?'),
     };
@@ -174,8 +184,26 @@ export class AuditReader {
   }
 
   /** Recent RECONCILE_DIFF rows with their ids, newest first. */
-  recentDiffs(n = 20): { seq: number; ts_ms: number; cycle_id: number | null; decision_id: string | null; order_intent_id: string | null; kind: string | null; detail: unknown }[] {
-    return (this.q['diffs']!.all(n) as { seq: number; ts_ms: number; cycle_id: number | null; decision_id: string | null; order_intent_id: string | null; kind: string | null; detail: string | null }[]).map((r) => ({ ...r, detail: parse(r.detail) }));
+  recentDiffs(n = 20): {
+    seq: number;
+    ts_ms: number;
+    cycle_id: number | null;
+    decision_id: string | null;
+    order_intent_id: string | null;
+    kind: string | null;
+    detail: unknown;
+  }[] {
+    return (
+      this.q['diffs']!.all(n) as {
+        seq: number;
+        ts_ms: number;
+        cycle_id: number | null;
+        decision_id: string | null;
+        order_intent_id: string | null;
+        kind: string | null;
+        detail: string | null;
+      }[]
+    ).map((r) => ({ ...r, detail: parse(r.detail) }));
   }
 
   /** Orders whose last recorded status is still working, newest first, with their intent's state. */
@@ -233,7 +261,11 @@ export class AuditReader {
    * those after `afterSeq`.
    */
   eventsOfType(type: string, n = 100, afterSeq = 0): { seq: number; ts_ms: number; payload: Record<string, unknown> }[] {
-    return (this.q['byType']!.all(type, afterSeq, n) as { seq: number; ts_ms: number; payload: string }[]).map((r) => ({ seq: r.seq, ts_ms: r.ts_ms, payload: (parse(r.payload) ?? {}) as Record<string, unknown> }));
+    return (this.q['byType']!.all(type, afterSeq, n) as { seq: number; ts_ms: number; payload: string }[]).map((r) => ({
+      seq: r.seq,
+      ts_ms: r.ts_ms,
+      payload: (parse(r.payload) ?? {}) as Record<string, unknown>,
+    }));
   }
 
   /**
@@ -243,18 +275,32 @@ export class AuditReader {
    */
   engineMemory(nowMs: number = Date.now()): {
     positions: { symbol: string; ts_ms: number; payload: Record<string, unknown>; trade_ids: string[] }[];
-    intents: { order_intent_id: string; state: string; created_ms: number; symbol: string | null; side: string | null; client_order_id: string | null; cycle_id: number | null; decision_id: string | null; payload: Record<string, unknown> }[];
+    intents: {
+      order_intent_id: string;
+      state: string;
+      created_ms: number;
+      symbol: string | null;
+      side: string | null;
+      client_order_id: string | null;
+      cycle_id: number | null;
+      decision_id: string | null;
+      payload: Record<string, unknown>;
+    }[];
     ownOrders: { symbol: string; client_order_id: string; exchange_order_id: string }[];
     lastTradeIds: Record<string, number>;
     unmapped: { symbol: string; client_order_id: string; kind: string }[];
     today: DayPnl | null;
   } {
     const positions = (
-      this.db.prepare('SELECT p.symbol AS symbol, p.ts_ms AS ts_ms, e.payload AS payload FROM positions p JOIN events e ON e.seq = p.last_seq ORDER BY p.symbol').all() as { symbol: string; ts_ms: number; payload: string }[]
+      this.db
+        .prepare('SELECT p.symbol AS symbol, p.ts_ms AS ts_ms, e.payload AS payload FROM positions p JOIN events e ON e.seq = p.last_seq ORDER BY p.symbol')
+        .all() as { symbol: string; ts_ms: number; payload: string }[]
     ).map((r) => ({ symbol: r.symbol, ts_ms: r.ts_ms, payload: (parse(r.payload) ?? {}) as Record<string, unknown>, trade_ids: [] as string[] }));
     // The trades already counted in each remembered position (fills recorded up to its snapshot,
     // since shortly before it opened): a restart must not count them again when REST reports them.
-    const tradeIds = this.db.prepare('SELECT f.trade_id AS trade_id FROM fills f WHERE f.symbol = ? AND f.trade_id IS NOT NULL AND f.seq <= (SELECT last_seq FROM positions WHERE symbol = ?) AND f.ts_ms >= ? ORDER BY f.seq');
+    const tradeIds = this.db.prepare(
+      'SELECT f.trade_id AS trade_id FROM fills f WHERE f.symbol = ? AND f.trade_id IS NOT NULL AND f.seq <= (SELECT last_seq FROM positions WHERE symbol = ?) AND f.ts_ms >= ? ORDER BY f.seq',
+    );
     for (const p of positions) {
       const opened = typeof p.payload['opened_ms'] === 'number' ? p.payload['opened_ms'] : p.ts_ms - 86_400_000;
       p.trade_ids = (tradeIds.all(p.symbol, p.symbol, opened - 600_000) as { trade_id: string }[]).map((r) => r.trade_id);
@@ -266,12 +312,26 @@ export class AuditReader {
         .prepare(
           "SELECT i.order_intent_id, i.state, i.created_ms, i.symbol, i.side, i.client_order_id, i.cycle_id, i.decision_id, e.payload AS payload FROM order_intents i JOIN events e ON e.seq = i.created_seq WHERE i.state IN ('CREATED', 'SENT_UNKNOWN') OR (i.state = 'CONFIRMED' AND i.created_ms >= ? AND json_extract(e.payload, '$.kind') = 'ENTRY' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.client_order_id = i.client_order_id AND o.status IN ('FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'EXPIRED_IN_MATCH'))) ORDER BY i.created_seq",
         )
-        .all(Date.now() - 86_400_000) as { order_intent_id: string; state: string; created_ms: number; symbol: string | null; side: string | null; client_order_id: string | null; cycle_id: number | null; decision_id: string | null; payload: string }[]
+        .all(Date.now() - 86_400_000) as {
+        order_intent_id: string;
+        state: string;
+        created_ms: number;
+        symbol: string | null;
+        side: string | null;
+        client_order_id: string | null;
+        cycle_id: number | null;
+        decision_id: string | null;
+        payload: string;
+      }[]
     ).map((r) => ({ ...r, payload: (parse(r.payload) ?? {}) as Record<string, unknown> }));
     // The venue ids of the bot's own orders (an OCO's legs included) of the last 30 days: a trade
     // the venue reports for one of them while the bot was down is the bot's, not someone else's.
     const ownOrders = (
-      this.db.prepare("SELECT symbol, client_order_id, exchange_order_id FROM orders WHERE client_order_id LIKE 'vg%' AND exchange_order_id IS NOT NULL AND symbol IS NOT NULL AND ts_ms >= ?").all(Date.now() - 30 * 86_400_000) as {
+      this.db
+        .prepare(
+          "SELECT symbol, client_order_id, exchange_order_id FROM orders WHERE client_order_id LIKE 'vg%' AND exchange_order_id IS NOT NULL AND symbol IS NOT NULL AND ts_ms >= ?",
+        )
+        .all(Date.now() - 30 * 86_400_000) as {
         symbol: string;
         client_order_id: string;
         exchange_order_id: string;
@@ -280,7 +340,9 @@ export class AuditReader {
     // The last trade id the bot knows per symbol: its own last fill, or a later trade it judged at
     // reconcile (recorded on the position snapshot). Trades are paged from the one after it.
     const lastTradeIds: Record<string, number> = {};
-    for (const r of this.db.prepare("SELECT symbol, max(CAST(trade_id AS INTEGER)) AS id FROM fills WHERE trade_id IS NOT NULL AND trade_id GLOB '[0-9]*' GROUP BY symbol").all() as { symbol: string; id: number | null }[]) {
+    for (const r of this.db
+      .prepare("SELECT symbol, max(CAST(trade_id AS INTEGER)) AS id FROM fills WHERE trade_id IS NOT NULL AND trade_id GLOB '[0-9]*' GROUP BY symbol")
+      .all() as { symbol: string; id: number | null }[]) {
       if (typeof r.id === 'number') lastTradeIds[r.symbol] = r.id;
     }
     for (const p of positions) {
@@ -290,13 +352,11 @@ export class AuditReader {
     // Intents of the last 30 days whose order (or list) id never reached the audit: a crash right
     // after the venue's reply can lose the bulk rows that carried it. Startup asks the venue for them,
     // so a trade of such an order is still known as the bot's.
-    const unmapped = (
-      this.db
-        .prepare(
-          "SELECT i.symbol, i.client_order_id, json_extract(e.payload, '$.kind') AS kind FROM order_intents i JOIN events e ON e.seq = i.created_seq WHERE i.created_ms >= ? AND i.symbol IS NOT NULL AND i.client_order_id IS NOT NULL AND json_extract(e.payload, '$.kind') IN ('ENTRY', 'PROTECT', 'EXIT') AND i.state NOT IN ('FAILED_TERMINAL', 'NOT_FOUND') AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.exchange_order_id IS NOT NULL AND (o.client_order_id = i.client_order_id OR (i.client_order_id LIKE 'vgl%' AND o.client_order_id IN ('vgs' || substr(i.client_order_id, 4), 'vgt' || substr(i.client_order_id, 4))))) ORDER BY i.created_seq DESC LIMIT 200",
-        )
-        .all(Date.now() - 30 * 86_400_000) as { symbol: string; client_order_id: string; kind: string }[]
-    );
+    const unmapped = this.db
+      .prepare(
+        "SELECT i.symbol, i.client_order_id, json_extract(e.payload, '$.kind') AS kind FROM order_intents i JOIN events e ON e.seq = i.created_seq WHERE i.created_ms >= ? AND i.symbol IS NOT NULL AND i.client_order_id IS NOT NULL AND json_extract(e.payload, '$.kind') IN ('ENTRY', 'PROTECT', 'EXIT') AND i.state NOT IN ('FAILED_TERMINAL', 'NOT_FOUND') AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.exchange_order_id IS NOT NULL AND (o.client_order_id = i.client_order_id OR (i.client_order_id LIKE 'vgl%' AND o.client_order_id IN ('vgs' || substr(i.client_order_id, 4), 'vgt' || substr(i.client_order_id, 4))))) ORDER BY i.created_seq DESC LIMIT 200",
+      )
+      .all(Date.now() - 30 * 86_400_000) as { symbol: string; client_order_id: string; kind: string }[];
     return { positions, intents, ownOrders, lastTradeIds, unmapped, today: this.dayPnl(nowMs) };
   }
 
@@ -312,7 +372,9 @@ export class AuditReader {
     // ts_ms bounds the scan to the day (index events_ts); the payload's own day decides (an
     // engine samples the day of its clock, which a few ms of skew must not move).
     const rows = this.db
-      .prepare("SELECT seq, ts_ms, json_extract(payload, '$.day') AS day, json_extract(payload, '$.realized') AS realized, json_extract(payload, '$.total') AS total FROM events WHERE event_type = 'PNL_SAMPLED' AND ts_ms >= ? ORDER BY seq")
+      .prepare(
+        "SELECT seq, ts_ms, json_extract(payload, '$.day') AS day, json_extract(payload, '$.realized') AS realized, json_extract(payload, '$.total') AS total FROM events WHERE event_type = 'PNL_SAMPLED' AND ts_ms >= ? ORDER BY seq",
+      )
       .all(dayStart - 60_000) as { seq: number; ts_ms: number; day: unknown; realized: unknown; total: unknown }[];
     let last: { realized: string; seq: number; ts_ms: number } | undefined;
     let peak: Dec | undefined;
@@ -334,7 +396,9 @@ export class AuditReader {
    */
   operatorPause(): { seq: number; ts_ms: number; reason: string } | null {
     const r = this.db
-      .prepare("SELECT seq, ts_ms, event_type, json_extract(payload, '$.reason') AS reason FROM events WHERE event_type IN ('OPERATOR_PAUSED', 'OPERATOR_RESUMED') ORDER BY seq DESC LIMIT 1")
+      .prepare(
+        "SELECT seq, ts_ms, event_type, json_extract(payload, '$.reason') AS reason FROM events WHERE event_type IN ('OPERATOR_PAUSED', 'OPERATOR_RESUMED') ORDER BY seq DESC LIMIT 1",
+      )
       .get() as { seq: number; ts_ms: number; event_type: string; reason: unknown } | undefined;
     if (!r || r.event_type !== 'OPERATOR_PAUSED') return null;
     return { seq: r.seq, ts_ms: r.ts_ms, reason: typeof r.reason === 'string' ? r.reason : '(no reason recorded)' };

@@ -61,14 +61,15 @@ describe('retention: old UTC days to the monthly archive, chain anchored across 
   it('verify-audit detects a tampered archive row, a missing middle archive and a missing last archive', async () => {
     const s = populated();
     const archiveDir = join(s.varDir, 'data', 'archive');
-    for (let i = 0; i < 4; i++) await archiveOldDays(s.writer.connection!, { archiveDir, nowMs: s.clock.now, retentionDays: 40, batchRows: 50, pause: noPause });
+    for (let i = 0; i < 4; i++)
+      await archiveOldDays(s.writer.connection!, { archiveDir, nowMs: s.clock.now, retentionDays: 40, batchRows: 50, pause: noPause });
     s.writer.close();
     expect(readdirSync(archiveDir).sort()).toEqual(['audit-2026-01.sqlite', 'audit-2026-02.sqlite', 'audit-2026-03.sqlite']);
     expect(verifyAuditSet(s.dbFile, archiveDir)).toMatchObject({ ok: true });
 
     const feb = join(archiveDir, 'audit-2026-02.sqlite');
     const raw = new Database(feb);
-    const orig = (raw.prepare('SELECT seq, payload FROM events ORDER BY seq LIMIT 1 OFFSET 5').get() as { seq: number; payload: string });
+    const orig = raw.prepare('SELECT seq, payload FROM events ORDER BY seq LIMIT 1 OFFSET 5').get() as { seq: number; payload: string };
     raw.prepare('UPDATE events SET payload = ? WHERE seq = ?').run('{"day":99}', orig.seq);
     raw.close();
     expect(verifyAuditSet(s.dbFile, archiveDir)).toMatchObject({ ok: false, file: feb, reason: 'HASH_MISMATCH', firstBadSeq: orig.seq });
@@ -111,7 +112,10 @@ describe('retention: old UTC days to the monthly archive, chain anchored across 
     const s = populated((t, day) => {
       if (day === 3) {
         t.write(
-          t.ev({ symbol: 'BTCUSDT', side: 'BUY', price: '100', qty: '0.5', commission: '0', commission_asset: 'USDT', trade_id: '777', client_order_id: 'vgx1' }, 'FILL_RECORDED'),
+          t.ev(
+            { symbol: 'BTCUSDT', side: 'BUY', price: '100', qty: '0.5', commission: '0', commission_asset: 'USDT', trade_id: '777', client_order_id: 'vgx1' },
+            'FILL_RECORDED',
+          ),
           t.ev({ symbol: 'BTCUSDT', qty: '0.5', avg_price: '100', protected: true, opened_ms: t.clock.now }, 'POSITION_UPDATED'),
         );
       }
@@ -127,6 +131,6 @@ describe('retention: old UTC days to the monthly archive, chain anchored across 
     expect(after.positions).toEqual(before.positions);
     expect(after.positions[0]).toMatchObject({ symbol: 'BTCUSDT', trade_ids: ['777'] });
     expect(after.lastTradeIds).toEqual({ BTCUSDT: 777 });
-    expect(count(s.dbFile, "SELECT count(*) AS n FROM fills")).toBe(1);
+    expect(count(s.dbFile, 'SELECT count(*) AS n FROM fills')).toBe(1);
   });
 });

@@ -8,7 +8,17 @@ import { ANCHOR_HASH_KEY, ANCHOR_SEQ_KEY } from './verify.js';
 const DAY_MS = 86_400_000;
 
 /** Tables with one row per event (keyed by the event's seq): they leave with their events. */
-const PER_EVENT_TABLES = ['mode_changes', 'stage_changes', 'alerts', 'intent_transitions', 'fills', 'reconcile_runs', 'reconcile_diffs', 'ai_gate_events', 'filters_snapshots'] as const;
+const PER_EVENT_TABLES = [
+  'mode_changes',
+  'stage_changes',
+  'alerts',
+  'intent_transitions',
+  'fills',
+  'reconcile_runs',
+  'reconcile_diffs',
+  'ai_gate_events',
+  'filters_snapshots',
+] as const;
 
 export function archiveFileFor(archiveDir: string, dayStartMs: number): string {
   return join(archiveDir, `audit-${utcDay(dayStartMs).slice(0, 7)}.sqlite`);
@@ -26,7 +36,11 @@ export function pinnedFloor(db: Database.Database): { seq: number; why: string }
   const add = (seq: unknown, why: string): void => {
     if (typeof seq === 'number') cands.push({ seq, why });
   };
-  for (const p of db.prepare('SELECT p.symbol AS symbol, p.last_seq AS last_seq, p.qty AS qty, p.ts_ms AS ts_ms, e.payload AS payload FROM positions p LEFT JOIN events e ON e.seq = p.last_seq').all() as {
+  for (const p of db
+    .prepare(
+      'SELECT p.symbol AS symbol, p.last_seq AS last_seq, p.qty AS qty, p.ts_ms AS ts_ms, e.payload AS payload FROM positions p LEFT JOIN events e ON e.seq = p.last_seq',
+    )
+    .all() as {
     symbol: string;
     last_seq: number;
     qty: string | null;
@@ -42,13 +56,23 @@ export function pinnedFloor(db: Database.Database): { seq: number; why: string }
       } catch {
         /* keep the default window */
       }
-      add((db.prepare('SELECT min(seq) AS s FROM fills WHERE symbol = ? AND ts_ms >= ?').get(p.symbol, opened - 600_000) as { s: number | null }).s, `fills of the open position ${p.symbol}`);
+      add(
+        (db.prepare('SELECT min(seq) AS s FROM fills WHERE symbol = ? AND ts_ms >= ?').get(p.symbol, opened - 600_000) as { s: number | null }).s,
+        `fills of the open position ${p.symbol}`,
+      );
     }
   }
-  add((db.prepare("SELECT min(m) AS s FROM (SELECT max(seq) AS m FROM fills WHERE trade_id IS NOT NULL GROUP BY symbol)").get() as { s: number | null }).s, 'last fill of a symbol');
-  add((db.prepare("SELECT min(created_seq) AS s FROM order_intents WHERE state IN ('CREATED', 'SENT_UNKNOWN')").get() as { s: number | null }).s, 'unsettled intent');
+  add(
+    (db.prepare('SELECT min(m) AS s FROM (SELECT max(seq) AS m FROM fills WHERE trade_id IS NOT NULL GROUP BY symbol)').get() as { s: number | null }).s,
+    'last fill of a symbol',
+  );
+  add(
+    (db.prepare("SELECT min(created_seq) AS s FROM order_intents WHERE state IN ('CREATED', 'SENT_UNKNOWN')").get() as { s: number | null }).s,
+    'unsettled intent',
+  );
   // Only a standing pause matters: a resume as the last command reads the same as no command at all.
-  const op = db.prepare("SELECT seq, event_type FROM events WHERE event_type IN ('OPERATOR_PAUSED', 'OPERATOR_RESUMED') ORDER BY seq DESC LIMIT 1").get() as { seq: number; event_type: string } | undefined;
+  const op = db.prepare("SELECT seq, event_type FROM events WHERE event_type IN ('OPERATOR_PAUSED', 'OPERATOR_RESUMED') ORDER BY seq DESC LIMIT 1").get() as
+    { seq: number; event_type: string } | undefined;
   if (op?.event_type === 'OPERATOR_PAUSED') add(op.seq, 'standing operator pause');
   if (cands.length === 0) return null;
   return cands.reduce((a, b) => (b.seq < a.seq ? b : a));
@@ -83,7 +107,14 @@ export interface RetentionResult {
  */
 export async function archiveOldDays(
   db: Database.Database,
-  o: { readonly archiveDir: string; readonly nowMs: number; readonly retentionDays: number; readonly batchRows: number; readonly pause: () => Promise<void>; readonly maxDays?: number },
+  o: {
+    readonly archiveDir: string;
+    readonly nowMs: number;
+    readonly retentionDays: number;
+    readonly batchRows: number;
+    readonly pause: () => Promise<void>;
+    readonly maxDays?: number;
+  },
 ): Promise<RetentionResult> {
   const todayStart = o.nowMs - (o.nowMs % DAY_MS);
   const cutoff = todayStart - o.retentionDays * DAY_MS;
@@ -105,7 +136,8 @@ export async function archiveOldDays(
       end = pin.seq - 1;
       partial = true;
     }
-    if (end < first.seq) return { archived, stopped: { day, why: pin && pin.seq <= first.seq ? `pinned: ${pin.why} (seq ${pin.seq})` : 'the newest event stays live' } };
+    if (end < first.seq)
+      return { archived, stopped: { day, why: pin && pin.seq <= first.seq ? `pinned: ${pin.why} (seq ${pin.seq})` : 'the newest event stays live' } };
 
     mkdirSync(o.archiveDir, { recursive: true });
     const file = archiveFileFor(o.archiveDir, dayStart);
@@ -131,8 +163,10 @@ export async function archiveOldDays(
       // The copy is checked before anything is deleted: same row count, same last hash.
       const live = db.prepare('SELECT count(*) AS n, max(seq) AS s FROM main.events WHERE seq BETWEEN ? AND ?').get(first.seq, end) as { n: number; s: number };
       const copied = db.prepare('SELECT count(*) AS n FROM arch.events WHERE seq BETWEEN ? AND ?').get(first.seq, end) as { n: number };
-      const hashOf = (schema: 'main' | 'arch'): string | undefined => (db.prepare(`SELECT hash FROM ${schema}.events WHERE seq = ?`).get(end) as { hash: string } | undefined)?.hash;
-      if (copied.n !== live.n || hashOf('arch') !== hashOf('main')) throw new Error(`archive copy of ${day} does not match the live rows (${copied.n} of ${live.n} rows)`);
+      const hashOf = (schema: 'main' | 'arch'): string | undefined =>
+        (db.prepare(`SELECT hash FROM ${schema}.events WHERE seq = ?`).get(end) as { hash: string } | undefined)?.hash;
+      if (copied.n !== live.n || hashOf('arch') !== hashOf('main'))
+        throw new Error(`archive copy of ${day} does not match the live rows (${copied.n} of ${live.n} rows)`);
       for (let a = first.seq; a <= end; a += o.batchRows) {
         const b = Math.min(end, a + o.batchRows - 1);
         db.transaction(() => {

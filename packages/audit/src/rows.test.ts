@@ -55,7 +55,12 @@ describe('audit rows (producer-side serialization)', () => {
     const alert = db.prepare('SELECT detail FROM alerts').get() as { detail: string | null } | undefined;
     db.close();
     w.close();
-    const all = readFileSync(dbFile).toString('latin1') + readdirSync(join(dir, 'jsonl')).map((f) => readFileSync(join(dir, 'jsonl', f), 'utf8')).join('') + payloads.join('');
+    const all =
+      readFileSync(dbFile).toString('latin1') +
+      readdirSync(join(dir, 'jsonl'))
+        .map((f) => readFileSync(join(dir, 'jsonl', f), 'utf8'))
+        .join('') +
+      payloads.join('');
     for (const s of ['plain-secret-value-1', 'abcdef1234567', 'hunter2-hunter2', canary, JSON.stringify(canary).slice(1, -1)]) expect(all).not.toContain(s);
     expect(payloads[4]).toBe('{"clean":"nothing to see","n":1}');
     expect(alert).toBeDefined();
@@ -102,7 +107,17 @@ describe('canonicalRow', () => {
     const { canonicalRow } = await import('./writer.js');
     const cases: EventEnvelope[] = [
       ev({ a: 1 }),
-      { ...ev({ z: [1, { y: 'q"uote\\n' }], a: null }, 'INTENT_CREATED'), cycle_id: null, stage: 'AIGATE_CALL', snapshot_id: 'snp_1', decision_id: 'dec_"x', order_intent_id: 'oi_\u2028', reason_code: 'DB_WRITER_DROPPED', severity: 'CRIT', ts_ms: 1.5 },
+      {
+        ...ev({ z: [1, { y: 'q"uote\\n' }], a: null }, 'INTENT_CREATED'),
+        cycle_id: null,
+        stage: 'AIGATE_CALL',
+        snapshot_id: 'snp_1',
+        decision_id: 'dec_"x',
+        order_intent_id: 'oi_\u2028',
+        reason_code: 'DB_WRITER_DROPPED',
+        severity: 'CRIT',
+        ts_ms: 1.5,
+      },
       { ...ev({}), run_id: 'run_ünï', source: 'supervisor', cycle_id: 0 },
     ];
     for (const e of cases) {

@@ -16,8 +16,19 @@ function db() {
   const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: r.config.audit, now: Date.now, setReason: () => {} });
   w.open();
   const ev = (type: EventEnvelope['event_type'], payload: JsonObject, ts = Date.now()): EventEnvelope => ({
-    event_id: newEventId(ts), ts_ms: ts, run_id: 'run_s', source: 'engine', cycle_id: null, stage: null, snapshot_id: null,
-    decision_id: null, order_intent_id: null, event_type: type, reason_code: null, severity: 'INFO', payload,
+    event_id: newEventId(ts),
+    ts_ms: ts,
+    run_id: 'run_s',
+    source: 'engine',
+    cycle_id: null,
+    stage: null,
+    snapshot_id: null,
+    decision_id: null,
+    order_intent_id: null,
+    event_type: type,
+    reason_code: null,
+    severity: 'INFO',
+    payload,
   });
   const write = (...e: EventEnvelope[]): void => {
     w.enqueue(e);
@@ -49,7 +60,10 @@ describe('state read at start', () => {
 
   it('skips samples whose values are not exact decimals', () => {
     const d = db();
-    d.write(d.ev('PNL_SAMPLED', sample('2026-12-05', '-5.00000000', '1.00000000'), NOW - 2000), d.ev('PNL_SAMPLED', { day: '2026-12-05', realized: 1e21, total: 'NaN' }, NOW - 1000));
+    d.write(
+      d.ev('PNL_SAMPLED', sample('2026-12-05', '-5.00000000', '1.00000000'), NOW - 2000),
+      d.ev('PNL_SAMPLED', { day: '2026-12-05', realized: 1e21, total: 'NaN' }, NOW - 1000),
+    );
     const r = new AuditReader(d.dbFile);
     expect(r.dayPnl(NOW)).toMatchObject({ realized: '-5.00000000', peak_total: '1', samples: 1 });
     r.close();

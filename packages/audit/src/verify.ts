@@ -143,7 +143,9 @@ export type SetVerdict =
 export function verifyAuditSet(dbFile: string, archiveDir: string): SetVerdict {
   let names: string[] = [];
   try {
-    names = readdirSync(archiveDir).filter((n) => ARCHIVE_RE.test(n)).sort();
+    names = readdirSync(archiveDir)
+      .filter((n) => ARCHIVE_RE.test(n))
+      .sort();
   } catch {
     /* no archive directory: nothing archived yet */
   }
@@ -172,7 +174,13 @@ export function verifyAuditSet(dbFile: string, archiveDir: string): SetVerdict {
       }
     }
     if (anchor && !anchorSeen) {
-      return { ok: false, file: archiveDir, reason: 'ANCHOR_NOT_IN_ARCHIVE', firstBadSeq: anchor.seq, detail: `the live database continues from seq ${anchor.seq}, which no archive holds with hash ${anchor.hash.slice(0, 12)}…` };
+      return {
+        ok: false,
+        file: archiveDir,
+        reason: 'ANCHOR_NOT_IN_ARCHIVE',
+        firstBadSeq: anchor.seq,
+        detail: `the live database continues from seq ${anchor.seq}, which no archive holds with hash ${anchor.hash.slice(0, 12)}…`,
+      };
     }
     const w = walkChain(live, anchor ? { prevHash: anchor.hash, seq: anchor.seq + 1 } : { prevHash: GENESIS_HASH, seq: null });
     if (!w.ok) return { ok: false, file: dbFile, reason: w.reason, firstBadSeq: w.firstBadSeq, detail: `${w.rows} rows verified before it` };

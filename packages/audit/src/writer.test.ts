@@ -63,11 +63,11 @@ describe('AuditWriter', () => {
     s.w.drainAll();
     s.w.close();
     const db = new Database(s.dbFile);
-    db.prepare("UPDATE events SET payload = '{\"n\":20}' WHERE seq = 2").run();
+    db.prepare('UPDATE events SET payload = \'{"n":20}\' WHERE seq = 2').run();
     db.close();
     expect(verifyAuditChain(s.dbFile)).toMatchObject({ ok: false, firstBadSeq: 2, reason: 'HASH_MISMATCH' });
     const db2 = new Database(s.dbFile);
-    db2.prepare("UPDATE events SET payload = '{\"n\":2}' WHERE seq = 2").run();
+    db2.prepare('UPDATE events SET payload = \'{"n":2}\' WHERE seq = 2').run();
     db2.prepare('DELETE FROM events WHERE seq = 3').run();
     db2.close();
     expect(verifyAuditChain(s.dbFile)).toMatchObject({ ok: false, firstBadSeq: 4, reason: 'SEQ_GAP' });
@@ -145,7 +145,11 @@ describe('AuditWriter', () => {
     s.w.enqueue([s.ev({ api_secret: 'plain-secret-value', url: `/api/v3/order?signature=abcdef123456`, note: `oops ${canary}` })]);
     s.w.drainAll();
     s.w.close();
-    const all = readFileSync(s.dbFile).toString('latin1') + readdirSync(join(s.dir, 'jsonl')).map((f) => readFileSync(join(s.dir, 'jsonl', f), 'utf8')).join('');
+    const all =
+      readFileSync(s.dbFile).toString('latin1') +
+      readdirSync(join(s.dir, 'jsonl'))
+        .map((f) => readFileSync(join(s.dir, 'jsonl', f), 'utf8'))
+        .join('');
     expect(all).not.toContain(canary);
     expect(all).not.toContain('plain-secret-value');
     expect(all).not.toContain('abcdef123456');

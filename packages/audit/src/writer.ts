@@ -97,7 +97,11 @@ export class AuditWriter {
     const last = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
     // Retention keeps the newest event live; should every row still be gone, the chain continues
     // from the archive anchor, never from the genesis hash again.
-    const anchor = last ? undefined : (db.prepare("SELECT (SELECT value FROM meta WHERE key = 'chain_anchor_seq') AS seq, (SELECT value FROM meta WHERE key = 'chain_anchor_hash') AS hash").get() as { seq: string | null; hash: string | null });
+    const anchor = last
+      ? undefined
+      : (db
+          .prepare("SELECT (SELECT value FROM meta WHERE key = 'chain_anchor_seq') AS seq, (SELECT value FROM meta WHERE key = 'chain_anchor_hash') AS hash")
+          .get() as { seq: string | null; hash: string | null });
     this.lastSeq = last?.seq ?? (anchor?.seq ? Number(anchor.seq) : 0);
     this.lastHash = last?.hash ?? anchor?.hash ?? GENESIS_HASH;
     this.insert = db.prepare(
@@ -107,22 +111,45 @@ export class AuditWriter {
     );
     this.derived.set('RUN_STARTED', db.prepare(`INSERT OR IGNORE INTO runs (run_id, started_ms, versions, config_hash) VALUES (?, ?, ?, ?)`));
     this.derived.set('RUN_STOPPED', db.prepare(`UPDATE runs SET stopped_ms = ?, stop_reason = ? WHERE run_id = ?`));
-    this.derived.set('MODE_CHANGED', db.prepare(`INSERT INTO mode_changes (seq, ts_ms, run_id, from_mode, to_mode, mode_seq, reasons) VALUES (?, ?, ?, ?, ?, ?, ?)`));
+    this.derived.set(
+      'MODE_CHANGED',
+      db.prepare(`INSERT INTO mode_changes (seq, ts_ms, run_id, from_mode, to_mode, mode_seq, reasons) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    );
     this.derived.set('STAGE_CHANGED', db.prepare(`INSERT INTO stage_changes (seq, ts_ms, run_id, cycle_id, stage, from_stage) VALUES (?, ?, ?, ?, ?, ?)`));
-    this.derived.set('ALERT_RAISED', db.prepare(`INSERT INTO alerts (seq, ts_ms, run_id, severity, reason_code, source, stage, cycle_id, decision_id, order_intent_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`));
+    this.derived.set(
+      'ALERT_RAISED',
+      db.prepare(
+        `INSERT INTO alerts (seq, ts_ms, run_id, severity, reason_code, source, stage, cycle_id, decision_id, order_intent_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+    );
     const prep = (type: string, sql: string): void => void this.derived.set(type, db.prepare(sql));
-    prep('INTENT_CREATED', `INSERT OR IGNORE INTO order_intents (order_intent_id, created_seq, created_ms, run_id, cycle_id, decision_id, symbol, side, client_order_id, state, state_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'CREATED', ?)`);
+    prep(
+      'INTENT_CREATED',
+      `INSERT OR IGNORE INTO order_intents (order_intent_id, created_seq, created_ms, run_id, cycle_id, decision_id, symbol, side, client_order_id, state, state_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'CREATED', ?)`,
+    );
     prep('INTENT_STATE_CHANGED', `INSERT INTO intent_transitions (seq, ts_ms, order_intent_id, from_state, to_state, reason_code) VALUES (?, ?, ?, ?, ?, ?)`);
     prep('INTENT_STATE_CHANGED/update', `UPDATE order_intents SET state = ?, state_ms = ? WHERE order_intent_id = ?`);
-    prep('ORDER_UPDATED', `INSERT INTO orders (client_order_id, last_seq, ts_ms, order_intent_id, symbol, side, type, status, price, orig_qty, executed_qty, exchange_order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    prep(
+      'ORDER_UPDATED',
+      `INSERT INTO orders (client_order_id, last_seq, ts_ms, order_intent_id, symbol, side, type, status, price, orig_qty, executed_qty, exchange_order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT(client_order_id) DO UPDATE SET last_seq = excluded.last_seq, ts_ms = excluded.ts_ms, status = excluded.status, executed_qty = excluded.executed_qty,
-        exchange_order_id = coalesce(excluded.exchange_order_id, orders.exchange_order_id)`);
-    prep('FILL_RECORDED', `INSERT INTO fills (seq, ts_ms, order_intent_id, client_order_id, symbol, side, price, qty, commission, commission_asset, trade_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    prep('POSITION_UPDATED', `INSERT INTO positions (symbol, last_seq, ts_ms, qty, avg_price, protected) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT(symbol) DO UPDATE SET last_seq = excluded.last_seq, ts_ms = excluded.ts_ms, qty = excluded.qty, avg_price = excluded.avg_price, protected = excluded.protected`);
+        exchange_order_id = coalesce(excluded.exchange_order_id, orders.exchange_order_id)`,
+    );
+    prep(
+      'FILL_RECORDED',
+      `INSERT INTO fills (seq, ts_ms, order_intent_id, client_order_id, symbol, side, price, qty, commission, commission_asset, trade_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    prep(
+      'POSITION_UPDATED',
+      `INSERT INTO positions (symbol, last_seq, ts_ms, qty, avg_price, protected) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT(symbol) DO UPDATE SET last_seq = excluded.last_seq, ts_ms = excluded.ts_ms, qty = excluded.qty, avg_price = excluded.avg_price, protected = excluded.protected`,
+    );
     prep('RECONCILE_COMPLETED', `INSERT INTO reconcile_runs (seq, ts_ms, run_id, cycle_id, duration_ms, drift, diffs) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     prep('RECONCILE_DIFF', `INSERT INTO reconcile_diffs (seq, ts_ms, cycle_id, decision_id, order_intent_id, kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`);
-    prep('AIGATE_CALL', `INSERT INTO ai_gate_events (seq, ts_ms, cycle_id, decision_id, snapshot_hash, input_hash, model, verdict, reasons, error_code, latency_ms, tokens, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    prep(
+      'AIGATE_CALL',
+      `INSERT INTO ai_gate_events (seq, ts_ms, cycle_id, decision_id, snapshot_hash, input_hash, model, verdict, reasons, error_code, latency_ms, tokens, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
     prep('FILTERS_REFRESHED', `INSERT INTO filters_snapshots (seq, ts_ms, symbols, diff) VALUES (?, ?, ?, ?)`);
     this.db = db;
   }
@@ -263,7 +290,10 @@ export class AuditWriter {
     const pending = this.jsonlPending;
     this.jsonlPending = [];
     try {
-      this.jsonl.append(pending.flatMap((p) => p.lines), pending.flatMap((p) => p.ts));
+      this.jsonl.append(
+        pending.flatMap((p) => p.lines),
+        pending.flatMap((p) => p.ts),
+      );
       this.setReason('JSONL_WRITE_FAILED', false, {});
     } catch (e) {
       this.setReason('JSONL_WRITE_FAILED', true, { error: (e as Error).message });
@@ -314,7 +344,15 @@ export class AuditWriter {
     this.diskLowSince = low ? (this.diskLowSince ?? s.ts_ms) : null;
     const lowMs = this.diskLowSince === null ? 0 : s.ts_ms - this.diskLowSince;
     const persistent = this.diskLowSince !== null && lowMs >= c.disk_low_persistent_ms;
-    const detail = { ...s, disk_free_degrade_bytes: c.disk_free_degrade_bytes, disk_free_pause_bytes: c.disk_free_pause_bytes, wal_abnormal_bytes: c.wal_abnormal_bytes, low_ms: lowMs, disk_low_persistent_ms: c.disk_low_persistent_ms, persistent };
+    const detail = {
+      ...s,
+      disk_free_degrade_bytes: c.disk_free_degrade_bytes,
+      disk_free_pause_bytes: c.disk_free_pause_bytes,
+      wal_abnormal_bytes: c.wal_abnormal_bytes,
+      low_ms: lowMs,
+      disk_low_persistent_ms: c.disk_low_persistent_ms,
+      persistent,
+    };
     this.setReason('DISK_LOW_PAUSE', s.free_bytes < c.disk_free_pause_bytes || persistent, detail);
     this.setReason('DISK_LOW_DEGRADE', low, detail);
     this.setReason('WAL_GROWTH_ABNORMAL', c.wal_abnormal_bytes > 0 && s.wal_bytes > c.wal_abnormal_bytes, detail);
@@ -413,11 +451,36 @@ export class AuditWriter {
       case 'ORDER_UPDATED': {
         const coid = s('client_order_id');
         if (coid === null) return;
-        st.run(coid, seq, ev.ts_ms, ev.order_intent_id, s('symbol'), s('side'), s('type'), s('status'), s('price'), s('orig_qty'), s('executed_qty'), s('exchange_order_id'));
+        st.run(
+          coid,
+          seq,
+          ev.ts_ms,
+          ev.order_intent_id,
+          s('symbol'),
+          s('side'),
+          s('type'),
+          s('status'),
+          s('price'),
+          s('orig_qty'),
+          s('executed_qty'),
+          s('exchange_order_id'),
+        );
         return;
       }
       case 'FILL_RECORDED':
-        st.run(seq, ev.ts_ms, ev.order_intent_id, s('client_order_id'), s('symbol'), s('side'), s('price'), s('qty'), s('commission'), s('commission_asset'), s('trade_id'));
+        st.run(
+          seq,
+          ev.ts_ms,
+          ev.order_intent_id,
+          s('client_order_id'),
+          s('symbol'),
+          s('side'),
+          s('price'),
+          s('qty'),
+          s('commission'),
+          s('commission_asset'),
+          s('trade_id'),
+        );
         return;
       case 'POSITION_UPDATED': {
         const sym = s('symbol');
@@ -432,7 +495,21 @@ export class AuditWriter {
         st.run(seq, ev.ts_ms, ev.cycle_id, ev.decision_id, ev.order_intent_id, s('kind'), j('detail'));
         return;
       case 'AIGATE_CALL':
-        st.run(seq, ev.ts_ms, ev.cycle_id, ev.decision_id, s('snapshot_hash'), s('input_hash'), s('model'), s('verdict'), j('reasons'), s('error_code'), n('latency_ms'), n('tokens'), s('notes'));
+        st.run(
+          seq,
+          ev.ts_ms,
+          ev.cycle_id,
+          ev.decision_id,
+          s('snapshot_hash'),
+          s('input_hash'),
+          s('model'),
+          s('verdict'),
+          j('reasons'),
+          s('error_code'),
+          n('latency_ms'),
+          n('tokens'),
+          s('notes'),
+        );
         return;
       case 'FILTERS_REFRESHED':
         st.run(seq, ev.ts_ms, n('symbols'), j('diff'));
@@ -461,7 +538,11 @@ export class AuditWriter {
       this.busySince ??= now;
       const busyMs = now - this.busySince;
       const persistent = busyMs >= this.d.config.db_busy_persistent_ms;
-      this.setReason(persistent ? 'DB_BUSY_PERSISTENT' : 'DB_BUSY_TRANSIENT', true, { code: String(code), busy_ms: busyMs, limit_ms: this.d.config.db_busy_persistent_ms });
+      this.setReason(persistent ? 'DB_BUSY_PERSISTENT' : 'DB_BUSY_TRANSIENT', true, {
+        code: String(code),
+        busy_ms: busyMs,
+        limit_ms: this.d.config.db_busy_persistent_ms,
+      });
       return;
     }
     this.failing = true;
@@ -485,7 +566,14 @@ export class AuditWriter {
   private updatePressure(): void {
     const p = this.pressure();
     const c = this.d.config;
-    const detail = { queue_pct: p.queue_pct, queue_depth: p.queue_depth, lag_ms: p.lag_ms, high_pct: c.audit_writer_queue_high_pct, full_pct: c.audit_writer_queue_full_pct, max_lag_ms: c.audit_writer_max_lag_ms };
+    const detail = {
+      queue_pct: p.queue_pct,
+      queue_depth: p.queue_depth,
+      lag_ms: p.lag_ms,
+      high_pct: c.audit_writer_queue_high_pct,
+      full_pct: c.audit_writer_queue_full_pct,
+      max_lag_ms: c.audit_writer_max_lag_ms,
+    };
     this.setReason('DB_WRITER_QUEUE_FULL', p.state === 'FULL', detail);
     this.setReason('DB_WRITER_QUEUE_HIGH', p.state !== 'OK', detail);
     this.setReason('DB_WRITER_BACKPRESSURE', p.lag_ms > c.audit_writer_max_lag_ms, detail);

@@ -35,7 +35,8 @@ describe('ids', () => {
     const list = clientOrderIdFor('oi_7', 'list');
     expect(orderRole(`vgs${list.slice(3)}`)).toBe('stop');
     expect(orderRole(`vgt${list.slice(3)}`)).toBe('take_profit');
-    for (const other of ['vgtest', 'vgeX', 'web_123', `vgx${list.slice(3)}`, `${list}a`, list.slice(0, 35), `vgl${list.slice(3, 35)}1`]) expect(orderRole(other)).toBeNull();
+    for (const other of ['vgtest', 'vgeX', 'web_123', `vgx${list.slice(3)}`, `${list}a`, list.slice(0, 35), `vgl${list.slice(3, 35)}1`])
+      expect(orderRole(other)).toBeNull();
   });
   it('ids sort by creation time', () => {
     const x = newId('evt', 1000);

@@ -70,20 +70,23 @@ export const decisionIdOf = (canonicalDecision: unknown): string => `dec_${hashC
  * canonicalJson(envelope) produces, built without serializing the payload twice (the audit
  * writer's hot path hashes every event).
  */
-export function canonicalEnvelope(ev: {
-  readonly cycle_id: number | null;
-  readonly decision_id: string | null;
-  readonly event_id: string;
-  readonly event_type: string;
-  readonly order_intent_id: string | null;
-  readonly reason_code: string | null;
-  readonly run_id: string;
-  readonly severity: string;
-  readonly snapshot_id: string | null;
-  readonly source: string;
-  readonly stage: string | null;
-  readonly ts_ms: number;
-}, payloadJson: string): string {
+export function canonicalEnvelope(
+  ev: {
+    readonly cycle_id: number | null;
+    readonly decision_id: string | null;
+    readonly event_id: string;
+    readonly event_type: string;
+    readonly order_intent_id: string | null;
+    readonly reason_code: string | null;
+    readonly run_id: string;
+    readonly severity: string;
+    readonly snapshot_id: string | null;
+    readonly source: string;
+    readonly stage: string | null;
+    readonly ts_ms: number;
+  },
+  payloadJson: string,
+): string {
   const j = (v: string | number | null): string => (v === null ? 'null' : JSON.stringify(v));
   return (
     `{"cycle_id":${j(ev.cycle_id)},"decision_id":${j(ev.decision_id)},"event_id":${j(ev.event_id)},` +

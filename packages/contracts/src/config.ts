@@ -32,7 +32,17 @@ export interface LiveConfig {
 }
 
 /** The named points of the order lifecycle the chaos matrix kills the bot at (scripts/chaos.mjs). */
-export const CRASH_POINTS = ['after_intent_commit', 'after_send_before_response', 'after_fill_before_protect', 'swap_after_cancel', 'startup_reconcile', 'audit_storm', 'entry_working', 'replace_after_send', 'protection_placed'] as const;
+export const CRASH_POINTS = [
+  'after_intent_commit',
+  'after_send_before_response',
+  'after_fill_before_protect',
+  'swap_after_cancel',
+  'startup_reconcile',
+  'audit_storm',
+  'entry_working',
+  'replace_after_send',
+  'protection_placed',
+] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 export interface PathsConfig {

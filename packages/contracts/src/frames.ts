@@ -23,9 +23,7 @@ export interface Direction<E extends { readonly type: string }, R extends Reques
 }
 export type AnyDirection = Direction<{ readonly type: string }, RequestMap>;
 
-export type RequestBody<R extends RequestMap, K extends keyof R & string = keyof R & string> = K extends unknown
-  ? { readonly type: K } & R[K]['input']
-  : never;
+export type RequestBody<R extends RequestMap, K extends keyof R & string = keyof R & string> = K extends unknown ? { readonly type: K } & R[K]['input'] : never;
 
 export type Frame<D extends AnyDirection> =
   | { readonly v: ProtocolVersion; readonly k: 'ev'; readonly body: D['events'] }

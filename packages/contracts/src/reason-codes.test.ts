@@ -13,9 +13,21 @@ describe('reason code catalogue', () => {
     const named = new Set(text.match(/\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b/g) ?? []);
     // Names in the rules that are not reason codes or event types: states, stages, config keys, metrics.
     const notCodes = new Set([
-      'STARTUP_RECONCILE', 'SENT_UNKNOWN', 'FAILED_TERMINAL', 'NOT_FOUND', 'STRATEGY_PROPOSE', 'RISK_VERDICT', 'AIGATE_CALL',
-      'AI_DEC', 'DISK_FREE_BYTES', 'SQLITE_WAL_BYTES', 'OPERATIONS_RULES', 'SOURCE_OF_TRUTH', 'EXECUTION_AND_FAILSAFE',
-      'DECISIONS_LOG', 'X_MBX',
+      'STARTUP_RECONCILE',
+      'SENT_UNKNOWN',
+      'FAILED_TERMINAL',
+      'NOT_FOUND',
+      'STRATEGY_PROPOSE',
+      'RISK_VERDICT',
+      'AIGATE_CALL',
+      'AI_DEC',
+      'DISK_FREE_BYTES',
+      'SQLITE_WAL_BYTES',
+      'OPERATIONS_RULES',
+      'SOURCE_OF_TRUTH',
+      'EXECUTION_AND_FAILSAFE',
+      'DECISIONS_LOG',
+      'X_MBX',
     ]);
     const known = new Set<string>([...REASON_CODE_LIST, ...EVENT_TYPES, 'STARTUP_RECOVER', 'RESUME_MANAGE_ONLY', 'CLOSE_SAFELY', 'PAUSE_NEEDS_MANUAL']);
     const missing = [...named].filter((n) => !notCodes.has(n) && !known.has(n) && !/^\d/.test(n));
@@ -32,7 +44,19 @@ describe('reason code catalogue', () => {
   });
 
   it('forces PAUSE for every loss of audit and every AI gate failure', () => {
-    for (const c of ['AUDIT_WORKER_EXITED', 'AUDIT_WORKER_ERROR', 'AUDIT_WORKER_STALLED', 'AUDIT_DB_UNUSABLE', 'DB_WRITER_QUEUE_FULL', 'DB_WRITER_DROPPED', 'AIGATE_TIMEOUT', 'AIGATE_PARSE_FAIL', 'AIGATE_SCHEMA_INVALID', 'AIGATE_REASON_UNKNOWN', 'AIGATE_MODIFY_INVALID'] as const) {
+    for (const c of [
+      'AUDIT_WORKER_EXITED',
+      'AUDIT_WORKER_ERROR',
+      'AUDIT_WORKER_STALLED',
+      'AUDIT_DB_UNUSABLE',
+      'DB_WRITER_QUEUE_FULL',
+      'DB_WRITER_DROPPED',
+      'AIGATE_TIMEOUT',
+      'AIGATE_PARSE_FAIL',
+      'AIGATE_SCHEMA_INVALID',
+      'AIGATE_REASON_UNKNOWN',
+      'AIGATE_MODIFY_INVALID',
+    ] as const) {
       expect(REASON_CODES[c].forces).toBe('PAUSE');
     }
   });

@@ -140,16 +140,29 @@ export const REASON_CODES = {
   AIGATE_REASON_UNKNOWN: r('CRIT', 'PAUSE', 'manual', 'AI gate reply carries an unknown reason code'),
   AIGATE_MODIFY_INVALID: r('CRIT', 'PAUSE', 'manual', 'AI gate MODIFY would not only reduce risk'),
   AIGATE_TRANSPORT_ERROR: r('CRIT', 'PAUSE', 'manual', 'AI gate endpoint error (HTTP/network)'),
-  AIGATE_BLOCKED: retired(r('INFO', 'NONE', 'auto', 'AI gate blocked the decision'), 'a BLOCK verdict is a per-decision outcome, not a condition: it is recorded on AIGATE_CALL (verdict BLOCK, reasons) and SHADOW_RECORDED, and raises no reason'),
+  AIGATE_BLOCKED: retired(
+    r('INFO', 'NONE', 'auto', 'AI gate blocked the decision'),
+    'a BLOCK verdict is a per-decision outcome, not a condition: it is recorded on AIGATE_CALL (verdict BLOCK, reasons) and SHADOW_RECORDED, and raises no reason',
+  ),
   AIGATE_PRECONDITION_FAILED: r('CRIT', 'PAUSE', 'manual', 'AI gate not called: its preconditions failed (invalid decision, payload too large, no key)'),
   // --- backups and retention (no trading consequence: the live database is intact; an operator is told)
-  BACKUP_VERIFY_FAILED: r('WARN', 'NONE', 'auto', 'a backup copy failed integrity_check or its hash chain; it was deleted, the next try is after backup_retry_ms'),
+  BACKUP_VERIFY_FAILED: r(
+    'WARN',
+    'NONE',
+    'auto',
+    'a backup copy failed integrity_check or its hash chain; it was deleted, the next try is after backup_retry_ms',
+  ),
   RETENTION_FAILED: r('WARN', 'NONE', 'auto', 'archiving old audit days failed; the live database keeps them (it only grows) until it succeeds'),
   // --- user data stream silence (appended)
   USER_STREAM_SILENT: r('WARN', 'DEGRADE', 'auto', 'user data stream connected but silent: REST showed order changes it never delivered; REST-only reconcile'),
 
   // --- venue rate limits (issue 18)
-  ORDER_RATE_LIMITED: r('WARN', 'DEGRADE', 'auto', 'HTTP 429 -1015 from the exchange (too many new orders): new orders held until Retry-After; cancels and reads continue'),
+  ORDER_RATE_LIMITED: r(
+    'WARN',
+    'DEGRADE',
+    'auto',
+    'HTTP 429 -1015 from the exchange (too many new orders): new orders held until Retry-After; cancels and reads continue',
+  ),
 } as const satisfies Record<string, ReasonSpec>;
 
 export type ReasonCode = keyof typeof REASON_CODES;

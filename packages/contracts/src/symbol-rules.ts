@@ -5,10 +5,30 @@
  */
 type DecimalString = string;
 
-export type PriceFilter = { readonly filterType: 'PRICE_FILTER'; readonly minPrice: DecimalString; readonly maxPrice: DecimalString; readonly tickSize: DecimalString };
-export type LotSizeFilter = { readonly filterType: 'LOT_SIZE'; readonly minQty: DecimalString; readonly maxQty: DecimalString; readonly stepSize: DecimalString };
-export type MarketLotSizeFilter = { readonly filterType: 'MARKET_LOT_SIZE'; readonly minQty: DecimalString; readonly maxQty: DecimalString; readonly stepSize: DecimalString };
-export type MinNotionalFilter = { readonly filterType: 'MIN_NOTIONAL'; readonly minNotional: DecimalString; readonly applyToMarket: boolean; readonly avgPriceMins: number };
+export type PriceFilter = {
+  readonly filterType: 'PRICE_FILTER';
+  readonly minPrice: DecimalString;
+  readonly maxPrice: DecimalString;
+  readonly tickSize: DecimalString;
+};
+export type LotSizeFilter = {
+  readonly filterType: 'LOT_SIZE';
+  readonly minQty: DecimalString;
+  readonly maxQty: DecimalString;
+  readonly stepSize: DecimalString;
+};
+export type MarketLotSizeFilter = {
+  readonly filterType: 'MARKET_LOT_SIZE';
+  readonly minQty: DecimalString;
+  readonly maxQty: DecimalString;
+  readonly stepSize: DecimalString;
+};
+export type MinNotionalFilter = {
+  readonly filterType: 'MIN_NOTIONAL';
+  readonly minNotional: DecimalString;
+  readonly applyToMarket: boolean;
+  readonly avgPriceMins: number;
+};
 export type NotionalFilter = {
   readonly filterType: 'NOTIONAL';
   readonly minNotional: DecimalString;
@@ -17,7 +37,12 @@ export type NotionalFilter = {
   readonly applyMaxToMarket: boolean;
   readonly avgPriceMins: number;
 };
-export type PercentPriceFilter = { readonly filterType: 'PERCENT_PRICE'; readonly multiplierUp: DecimalString; readonly multiplierDown: DecimalString; readonly avgPriceMins: number };
+export type PercentPriceFilter = {
+  readonly filterType: 'PERCENT_PRICE';
+  readonly multiplierUp: DecimalString;
+  readonly multiplierDown: DecimalString;
+  readonly avgPriceMins: number;
+};
 export type PercentPriceBySideFilter = {
   readonly filterType: 'PERCENT_PRICE_BY_SIDE';
   readonly bidMultiplierUp: DecimalString;
@@ -86,4 +111,3 @@ export type SymbolRules = {
   readonly permissions: readonly string[];
   readonly filters: SymbolFilters;
 };
-

@@ -6,9 +6,19 @@ import { parseDecimal } from './decimal.js';
 
 function decision(o: Partial<Decision> = {}): Decision {
   const base: Omit<Decision, 'ids'> = {
-    symbol: 'BTCUSDT', side: 'BUY', intent: 'ENTRY', quantity: '0.004', entry_type: 'LIMIT', entry_price: '64000', stop_price: '63000',
-    take_profit_price: '66000', trailing_delta_bps: null, expected_edge_bps: 40, expected_cost_bps: 12,
-    constraints: { max_quantity: '0.01', max_notional: '1000', ttl_ms: 30_000, max_requotes: 3 }, ...o,
+    symbol: 'BTCUSDT',
+    side: 'BUY',
+    intent: 'ENTRY',
+    quantity: '0.004',
+    entry_type: 'LIMIT',
+    entry_price: '64000',
+    stop_price: '63000',
+    take_profit_price: '66000',
+    trailing_delta_bps: null,
+    expected_edge_bps: 40,
+    expected_cost_bps: 12,
+    constraints: { max_quantity: '0.01', max_notional: '1000', ttl_ms: 30_000, max_requotes: 3 },
+    ...o,
   };
   return { ids: { run_id: 'run_1', cycle_id: 1, snapshot_id: 'snp_1', decision_id: decisionIdOf(base) }, ...base } as Decision;
 }
@@ -99,25 +109,37 @@ describe('applyModify', () => {
     let applied = 0;
     let refused = 0;
     const nudge = (base: number, span: number, scale: number) =>
-      fc.option(fc.integer({ min: -span, max: span }).map((k) => Math.max(0, base + k) / scale), { nil: null, freq: 3 });
+      fc.option(
+        fc.integer({ min: -span, max: span }).map((k) => Math.max(0, base + k) / scale),
+        { nil: null, freq: 3 },
+      );
     fc.assert(
       fc.property(
-        fc.record({ side: fc.constantFrom('BUY' as const, 'SELL' as const), entry: fc.integer({ min: 10_000, max: 100_000 }), stopGap: fc.integer({ min: 50, max: 5000 }), tpGap: fc.integer({ min: 50, max: 5000 }), qty: fc.integer({ min: 2, max: 100_000 }), market: fc.boolean() }).chain((g) => {
-          const long = g.side === 'BUY';
-          const stop = long ? g.entry - g.stopGap : g.entry + g.stopGap;
-          const tp = long ? g.entry + g.tpGap : g.entry - g.tpGap;
-          return fc.record({
-            g: fc.constant(g),
-            m: fc.record({
-              quantity: nudge(g.qty, g.qty, 10_000).map((v) => (v === null ? null : v.toString())),
-              stop_price: nudge(stop * 100, g.stopGap * 150, 100).map((v) => (v === null ? null : v.toFixed(2))),
-              take_profit_price: nudge(tp * 100, g.tpGap * 150, 100).map((v) => (v === null ? null : v.toFixed(2))),
-              entry_price: nudge(g.entry * 100, 500 * 100, 100).map((v) => (v === null ? null : v.toFixed(2))),
-              ttl_ms: nudge(30_000, 30_000, 1).map((v) => (v === null ? null : Math.round(v))),
-              max_requotes: nudge(3, 3, 1).map((v) => (v === null ? null : Math.round(v))),
-            }),
-          });
-        }),
+        fc
+          .record({
+            side: fc.constantFrom('BUY' as const, 'SELL' as const),
+            entry: fc.integer({ min: 10_000, max: 100_000 }),
+            stopGap: fc.integer({ min: 50, max: 5000 }),
+            tpGap: fc.integer({ min: 50, max: 5000 }),
+            qty: fc.integer({ min: 2, max: 100_000 }),
+            market: fc.boolean(),
+          })
+          .chain((g) => {
+            const long = g.side === 'BUY';
+            const stop = long ? g.entry - g.stopGap : g.entry + g.stopGap;
+            const tp = long ? g.entry + g.tpGap : g.entry - g.tpGap;
+            return fc.record({
+              g: fc.constant(g),
+              m: fc.record({
+                quantity: nudge(g.qty, g.qty, 10_000).map((v) => (v === null ? null : v.toString())),
+                stop_price: nudge(stop * 100, g.stopGap * 150, 100).map((v) => (v === null ? null : v.toFixed(2))),
+                take_profit_price: nudge(tp * 100, g.tpGap * 150, 100).map((v) => (v === null ? null : v.toFixed(2))),
+                entry_price: nudge(g.entry * 100, 500 * 100, 100).map((v) => (v === null ? null : v.toFixed(2))),
+                ttl_ms: nudge(30_000, 30_000, 1).map((v) => (v === null ? null : Math.round(v))),
+                max_requotes: nudge(3, 3, 1).map((v) => (v === null ? null : Math.round(v))),
+              }),
+            });
+          }),
         ({ g, m }) => {
           const long = g.side === 'BUY';
           const d = decision({
@@ -147,7 +169,15 @@ describe('applyModify', () => {
           expect(n.constraints.ttl_ms).toBeLessThanOrEqual(d.constraints.ttl_ms);
           expect(n.constraints.ttl_ms).toBeGreaterThan(0);
           expect(n.constraints.max_requotes).toBeLessThanOrEqual(d.constraints.max_requotes);
-          expect([n.symbol, n.side, n.intent, n.constraints.max_quantity, n.constraints.max_notional, n.ids.run_id, n.ids.cycle_id]).toEqual([d.symbol, d.side, d.intent, d.constraints.max_quantity, d.constraints.max_notional, d.ids.run_id, d.ids.cycle_id]);
+          expect([n.symbol, n.side, n.intent, n.constraints.max_quantity, n.constraints.max_notional, n.ids.run_id, n.ids.cycle_id]).toEqual([
+            d.symbol,
+            d.side,
+            d.intent,
+            d.constraints.max_quantity,
+            d.constraints.max_notional,
+            d.ids.run_id,
+            d.ids.cycle_id,
+          ]);
           expect(n.ids.decision_id === d.ids.decision_id).toBe(r.changed.length === 0);
         },
       ),

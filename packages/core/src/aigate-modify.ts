@@ -26,18 +26,43 @@ export interface ModifyRule {
 
 /** The one table of what a MODIFY may do. The mutable rows are exactly MODIFY_FIELDS. */
 export const MODIFY_RULES: readonly ModifyRule[] = [
-  { field: 'quantity', buy: 'not_higher', sell: 'not_higher', why: 'Smaller size, smaller exposure. Stays > 0 and tradeable (quantized down to the lot step).' },
-  { field: 'stop_price', buy: 'not_lower', sell: 'not_higher', why: 'Tighter stop: a smaller loss when hit. Stays on the losing side of the entry (quantized toward the entry).' },
-  { field: 'take_profit_price', buy: 'not_higher', sell: 'not_lower', why: 'Take-profit not further: exits no later. Stays on the winning side; cannot be added to a decision that has none (that would change the protection shape).' },
-  { field: 'entry_price', buy: 'not_higher', sell: 'not_lower', why: 'Less aggressive entry: a BUY pays no more, a SELL sells no lower. A MARKET entry has no price and keeps none.' },
-  { field: 'ttl_ms', buy: 'not_higher', sell: 'not_higher', why: 'The entry rests no longer than proposed: the gate reviewed this snapshot, not the market long after it. Stays >= 1 ms.' },
+  {
+    field: 'quantity',
+    buy: 'not_higher',
+    sell: 'not_higher',
+    why: 'Smaller size, smaller exposure. Stays > 0 and tradeable (quantized down to the lot step).',
+  },
+  {
+    field: 'stop_price',
+    buy: 'not_lower',
+    sell: 'not_higher',
+    why: 'Tighter stop: a smaller loss when hit. Stays on the losing side of the entry (quantized toward the entry).',
+  },
+  {
+    field: 'take_profit_price',
+    buy: 'not_higher',
+    sell: 'not_lower',
+    why: 'Take-profit not further: exits no later. Stays on the winning side; cannot be added to a decision that has none (that would change the protection shape).',
+  },
+  {
+    field: 'entry_price',
+    buy: 'not_higher',
+    sell: 'not_lower',
+    why: 'Less aggressive entry: a BUY pays no more, a SELL sells no lower. A MARKET entry has no price and keeps none.',
+  },
+  {
+    field: 'ttl_ms',
+    buy: 'not_higher',
+    sell: 'not_higher',
+    why: 'The entry rests no longer than proposed: the gate reviewed this snapshot, not the market long after it. Stays >= 1 ms.',
+  },
   { field: 'max_requotes', buy: 'not_higher', sell: 'not_higher', why: 'No more re-quotes (churn, cancel-replace load) than proposed. Stays >= 0.' },
   { field: 'symbol', buy: 'immutable', sell: 'immutable', why: 'Another market is another decision.' },
   { field: 'side', buy: 'immutable', sell: 'immutable', why: 'The opposite trade is another decision.' },
   { field: 'intent', buy: 'immutable', sell: 'immutable', why: 'An entry stays an entry.' },
-  { field: 'entry_type', buy: 'immutable', sell: 'immutable', why: 'LIMIT/MARKET is the strategy\'s choice; only the price of a LIMIT may soften.' },
+  { field: 'entry_type', buy: 'immutable', sell: 'immutable', why: "LIMIT/MARKET is the strategy's choice; only the price of a LIMIT may soften." },
   { field: 'trailing_delta_bps', buy: 'immutable', sell: 'immutable', why: 'Protection parameters come from the strategy and config.' },
-  { field: 'expected_edge_bps', buy: 'immutable', sell: 'immutable', why: 'The risk verdict judges the strategy\'s own estimate, never the reviewer\'s.' },
+  { field: 'expected_edge_bps', buy: 'immutable', sell: 'immutable', why: "The risk verdict judges the strategy's own estimate, never the reviewer's." },
   { field: 'expected_cost_bps', buy: 'immutable', sell: 'immutable', why: 'As expected_edge_bps.' },
   { field: 'constraints.max_quantity', buy: 'immutable', sell: 'immutable', why: 'Caps set by config and risk, not by the reviewer.' },
   { field: 'constraints.max_notional', buy: 'immutable', sell: 'immutable', why: 'As constraints.max_quantity.' },
@@ -135,7 +160,8 @@ export function applyModify(d: Decision, modify: unknown, rules: SymbolRules | n
     const x = dec('take_profit_price', t);
     if (typeof x === 'string') return invalid(x);
     if (d.take_profit_price === null) return invalid('the decision has no take-profit; a MODIFY cannot add one');
-    if (!obeys('take_profit_price', long, x.cmp(parseDecimal(d.take_profit_price)!))) return invalid(`take-profit ${String(t)} is further than ${d.take_profit_price}`);
+    if (!obeys('take_profit_price', long, x.cmp(parseDecimal(d.take_profit_price)!)))
+      return invalid(`take-profit ${String(t)} is further than ${d.take_profit_price}`);
     const r = rules ? quantizePrice(x.toFixed(), rules, long ? 'down' : 'up') : { ok: true as const, value: x.toFixed() };
     if (!r.ok) return invalid(`take-profit ${String(t)}: ${r.reason}`);
     if (!sameDecimal(r.value, d.take_profit_price)) {
@@ -154,7 +180,8 @@ export function applyModify(d: Decision, modify: unknown, rules: SymbolRules | n
   const rq = get('max_requotes');
   if (rq !== null) {
     if (typeof rq !== 'number' || !Number.isSafeInteger(rq) || rq < 0) return invalid(`max_requotes ${String(rq)} must be a non-negative integer`);
-    if (!obeys('max_requotes', long, Math.sign(rq - d.constraints.max_requotes))) return invalid(`max_requotes ${String(rq)} is more than ${d.constraints.max_requotes}`);
+    if (!obeys('max_requotes', long, Math.sign(rq - d.constraints.max_requotes)))
+      return invalid(`max_requotes ${String(rq)} is more than ${d.constraints.max_requotes}`);
     if (rq !== requotes) changed.push('max_requotes');
     requotes = rq;
   }

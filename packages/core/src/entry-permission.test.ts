@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { ActiveReason } from '@vigil/contracts';
 import { entryPermission, writerCaughtUpAt } from './entry-permission.js';
 
-const base = { mode: 'NORMAL' as const, failsafe: false, reasons: [], startupReleased: true, aiGateReady: true, symbolBlocks: [], auditCommit: { now_ms: 10_000, caught_up_ts_ms: 10_000, max_lag_ms: 500 } };
+const base = {
+  mode: 'NORMAL' as const,
+  failsafe: false,
+  reasons: [],
+  startupReleased: true,
+  aiGateReady: true,
+  symbolBlocks: [],
+  auditCommit: { now_ms: 10_000, caught_up_ts_ms: 10_000, max_lag_ms: 500 },
+};
 const reason = (code: ActiveReason['code']): ActiveReason => ({ code, source: 's', severity: 'CRIT', since_ms: 0, last_ts_ms: 0, count: 1, detail: {} });
 
 describe('entryPermission', () => {
@@ -10,7 +18,15 @@ describe('entryPermission', () => {
     expect(entryPermission(base)).toEqual({ allowed: true, blocked_by: [] });
   });
   it('lists every cause that blocks', () => {
-    const v = entryPermission({ ...base, mode: 'PAUSE', failsafe: true, reasons: [reason('AUDIT_WORKER_EXITED'), reason('REST_THROTTLED')], startupReleased: false, aiGateReady: false, symbolBlocks: ['INTENT_SENT_UNKNOWN'] });
+    const v = entryPermission({
+      ...base,
+      mode: 'PAUSE',
+      failsafe: true,
+      reasons: [reason('AUDIT_WORKER_EXITED'), reason('REST_THROTTLED')],
+      startupReleased: false,
+      aiGateReady: false,
+      symbolBlocks: ['INTENT_SENT_UNKNOWN'],
+    });
     expect(v.allowed).toBe(false);
     expect(v.blocked_by).toEqual(['MODE_UNKNOWN_FAILSAFE', 'AUDIT_WORKER_EXITED', 'STARTUP_RECOVER', 'ENTRY_BLOCKED_NO_AIGATE', 'INTENT_SENT_UNKNOWN']);
   });
@@ -26,10 +42,15 @@ describe('entryPermission', () => {
   });
   it('blocks with DB_WRITER_COMMIT_STALE when the writer was last caught up more than 2 x audit_writer_max_lag_ms ago, and allows at exactly 2 x', () => {
     expect(entryPermission({ ...base, auditCommit: { now_ms: 10_000, caught_up_ts_ms: 9_000, max_lag_ms: 500 } })).toEqual({ allowed: true, blocked_by: [] });
-    expect(entryPermission({ ...base, auditCommit: { now_ms: 10_001, caught_up_ts_ms: 9_000, max_lag_ms: 500 } })).toEqual({ allowed: false, blocked_by: ['DB_WRITER_COMMIT_STALE'] });
+    expect(entryPermission({ ...base, auditCommit: { now_ms: 10_001, caught_up_ts_ms: 9_000, max_lag_ms: 500 } })).toEqual({
+      allowed: false,
+      blocked_by: ['DB_WRITER_COMMIT_STALE'],
+    });
   });
   it('blocks with DB_WRITER_COMMIT_STALE while the writer has never answered (unknown is not fresh)', () => {
-    expect(entryPermission({ ...base, auditCommit: { now_ms: 10_000, caught_up_ts_ms: null, max_lag_ms: 500 } }).blocked_by).toEqual(['DB_WRITER_COMMIT_STALE']);
+    expect(entryPermission({ ...base, auditCommit: { now_ms: 10_000, caught_up_ts_ms: null, max_lag_ms: 500 } }).blocked_by).toEqual([
+      'DB_WRITER_COMMIT_STALE',
+    ]);
   });
 });
 

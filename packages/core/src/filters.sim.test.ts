@@ -23,7 +23,13 @@ import { quantizePrice, quantizeQty, validateOrder, type OrderSide, type OrderTy
  */
 
 const CLI = fileURLToPath(new URL('../../../apps/exchange-sim/dist/cli.js', import.meta.url));
-const KEY = { apiKey: 'filterpropkey000000000000000000001', secretKey: 'filterpropsecret00000000000000001', canTrade: true, enableWithdrawals: false, ipRestrict: true };
+const KEY = {
+  apiKey: 'filterpropkey000000000000000000001',
+  secretKey: 'filterpropsecret00000000000000001',
+  canTrade: true,
+  enableWithdrawals: false,
+  ipRestrict: true,
+};
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT'] as const;
 
 let child: ChildProcess | null = null;
@@ -69,7 +75,20 @@ async function getJson(path: string): Promise<unknown> {
   return r.json();
 }
 
-type RawSymbol = { symbol: string; status: string; baseAsset: string; quoteAsset: string; baseAssetPrecision: number; quoteAssetPrecision: number; orderTypes: string[]; ocoAllowed: boolean; icebergAllowed: boolean; cancelReplaceAllowed: boolean; allowTrailingStop: boolean; filters: Array<{ filterType: string }> };
+type RawSymbol = {
+  symbol: string;
+  status: string;
+  baseAsset: string;
+  quoteAsset: string;
+  baseAssetPrecision: number;
+  quoteAssetPrecision: number;
+  orderTypes: string[];
+  ocoAllowed: boolean;
+  icebergAllowed: boolean;
+  cancelReplaceAllowed: boolean;
+  allowTrailingStop: boolean;
+  filters: Array<{ filterType: string }>;
+};
 
 /** SymbolRules straight from the venue's exchangeInfo entry: filters keyed by filterType. */
 function rulesOf(s: RawSymbol): SymbolRules {
@@ -106,8 +125,20 @@ const cents = (n: number): string => new Dec(n).div(100).toFixed(2);
  */
 const arbStep = (minQty: string): fc.Arbitrary<string> =>
   fc.oneof(
-    { weight: 3, arbitrary: fc.record({ div: fc.constantFrom(1, 2, 4, 5, 10, 20, 25, 50, 100, 1000) }).map(({ div }) => new Dec(minQty).div(div)).filter((d) => d.decimalPlaces() <= 8).map((d) => d.toFixed()) },
-    { weight: 1, arbitrary: fc.record({ mant: fc.constantFrom(1, 2, 5, 25), scale: fc.integer({ min: 2, max: 8 }) }).map(({ mant, scale }) => new Dec(mant).div(new Dec(10).pow(scale)).toFixed()) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .record({ div: fc.constantFrom(1, 2, 4, 5, 10, 20, 25, 50, 100, 1000) })
+        .map(({ div }) => new Dec(minQty).div(div))
+        .filter((d) => d.decimalPlaces() <= 8)
+        .map((d) => d.toFixed()),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .record({ mant: fc.constantFrom(1, 2, 5, 25), scale: fc.integer({ min: 2, max: 8 }) })
+        .map(({ mant, scale }) => new Dec(mant).div(new Dec(10).pow(scale)).toFixed()),
+    },
   );
 const arbOrder = fc.record({
   side: fc.constantFrom<OrderSide>('BUY', 'SELL'),
@@ -117,7 +148,10 @@ const arbOrder = fc.record({
   pricePct: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 15, max: 550 }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 1000 }) }),
   stopPct: fc.integer({ min: 50, max: 150 }),
   /** Notional as a percentage of minNotional: mostly near it, sometimes far above maxNotional. */
-  notionalPct: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 20, max: 1000 }) }, { weight: 1, arbitrary: fc.integer({ min: 100_000, max: 5_000_000_000 }) }),
+  notionalPct: fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: 20, max: 1000 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 100_000, max: 5_000_000_000 }) },
+  ),
   /** Extra digits below the venue's 8 decimals, so that quantization has to round. */
   noise: fc.bigInt({ min: 0n, max: 10n ** 12n - 1n }),
 });
@@ -164,7 +198,15 @@ describe('quantized orders against the simulator', () => {
           if (!p.ok || !q.ok || (sp && !sp.ok)) throw new Error('unreachable');
           const order = { side: o.side, type: o.type, price: p.value, quantity: q.value, ...(sp ? { stopPrice: sp.value } : {}) };
           const v = validateOrder(order, rules, { avgPrice, referencePrice: 'NONE', openOrders: 0, openAlgoOrders: 0 });
-          const venue = await venueTest({ symbol: c.symbol, side: o.side, type: o.type, timeInForce: 'GTC', quantity: q.value, price: p.value, ...(sp ? { stopPrice: sp.value } : {}) });
+          const venue = await venueTest({
+            symbol: c.symbol,
+            side: o.side,
+            type: o.type,
+            timeInForce: 'GTC',
+            quantity: q.value,
+            price: p.value,
+            ...(sp ? { stopPrice: sp.value } : {}),
+          });
           const what = `${JSON.stringify(order)} rules step ${c.stepSize} minNotional ${c.minNotional} avg ${avgPrice}: local ${JSON.stringify(v)}, venue ${venue.status} ${JSON.stringify(venue.body)}`;
           if (v.ok) {
             expect(venue, what).toEqual({ status: 200, body: {} });

@@ -24,11 +24,31 @@ const BTC = rulesWith({
   PRICE_FILTER: { filterType: 'PRICE_FILTER', minPrice: '0.01000000', maxPrice: '1000000.00000000', tickSize: '0.01000000' },
   LOT_SIZE: { filterType: 'LOT_SIZE', minQty: '0.00001000', maxQty: '9000.00000000', stepSize: '0.00001000' },
   MARKET_LOT_SIZE: { filterType: 'MARKET_LOT_SIZE', minQty: '0.00000000', maxQty: '100.00000000', stepSize: '0.00000000' },
-  NOTIONAL: { filterType: 'NOTIONAL', minNotional: '5.00000000', applyMinToMarket: true, maxNotional: '9000000.00000000', applyMaxToMarket: false, avgPriceMins: 5 },
-  PERCENT_PRICE_BY_SIDE: { filterType: 'PERCENT_PRICE_BY_SIDE', bidMultiplierUp: '5', bidMultiplierDown: '0.2', askMultiplierUp: '5', askMultiplierDown: '0.2', avgPriceMins: 5 },
+  NOTIONAL: {
+    filterType: 'NOTIONAL',
+    minNotional: '5.00000000',
+    applyMinToMarket: true,
+    maxNotional: '9000000.00000000',
+    applyMaxToMarket: false,
+    avgPriceMins: 5,
+  },
+  PERCENT_PRICE_BY_SIDE: {
+    filterType: 'PERCENT_PRICE_BY_SIDE',
+    bidMultiplierUp: '5',
+    bidMultiplierDown: '0.2',
+    askMultiplierUp: '5',
+    askMultiplierDown: '0.2',
+    avgPriceMins: 5,
+  },
   MAX_NUM_ORDERS: { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
   MAX_NUM_ALGO_ORDERS: { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: 5 },
-  TRAILING_DELTA: { filterType: 'TRAILING_DELTA', minTrailingAboveDelta: 10, maxTrailingAboveDelta: 2000, minTrailingBelowDelta: 10, maxTrailingBelowDelta: 2000 },
+  TRAILING_DELTA: {
+    filterType: 'TRAILING_DELTA',
+    minTrailingAboveDelta: 10,
+    maxTrailingAboveDelta: 2000,
+    minTrailingBelowDelta: 10,
+    maxTrailingBelowDelta: 2000,
+  },
   ICEBERG_PARTS: { filterType: 'ICEBERG_PARTS', limit: 10 },
 });
 const CTX = { avgPrice: '60000.00', referencePrice: 'NONE', openOrders: 0, openAlgoOrders: 0 } as const;
@@ -92,10 +112,16 @@ describe('validateOrder: PERCENT_PRICE_BY_SIDE against the reference price (Bina
   it('judges against the reference price when the symbol has one, not avgPrice', () => {
     // 320000 > 5 x avg 60000 but < 5 x reference 70000: the venue takes what avgPrice would refuse.
     expect(validateOrder(limitBuy('320000.00', '0.001'), BTC, { ...base, referencePrice: '70000.00' })).toEqual({ ok: true });
-    expect(validateOrder(limitBuy('360000.00', '0.001'), BTC, { ...base, referencePrice: '70000.00' })).toMatchObject({ ok: false, filter: 'PERCENT_PRICE_BY_SIDE' });
+    expect(validateOrder(limitBuy('360000.00', '0.001'), BTC, { ...base, referencePrice: '70000.00' })).toMatchObject({
+      ok: false,
+      filter: 'PERCENT_PRICE_BY_SIDE',
+    });
   });
   it("uses avgPrice when the venue says there is none ('NONE')", () => {
-    expect(validateOrder(limitBuy('400000.00', '0.001'), BTC, { ...base, referencePrice: 'NONE' })).toMatchObject({ ok: false, filter: 'PERCENT_PRICE_BY_SIDE' });
+    expect(validateOrder(limitBuy('400000.00', '0.001'), BTC, { ...base, referencePrice: 'NONE' })).toMatchObject({
+      ok: false,
+      filter: 'PERCENT_PRICE_BY_SIDE',
+    });
   });
   it('leaves the percent-price check to the venue when the basis is not known here (never stricter than the venue)', () => {
     expect(validateOrder(limitBuy('400000.00', '0.001'), BTC, base)).toEqual({ ok: true });
@@ -127,13 +153,23 @@ describe('validateOrder', () => {
     expect(validateOrder({ side: 'BUY', type: 'MARKET', quoteOrderQty: '10' }, BTC, CTX)).toEqual({ ok: true });
   });
   it('honours applyMaxToMarket=false and applyMinToMarket=false', () => {
-    const r = rulesWith({ NOTIONAL: { filterType: 'NOTIONAL', minNotional: '5', applyMinToMarket: false, maxNotional: '100', applyMaxToMarket: false, avgPriceMins: 5 } });
+    const r = rulesWith({
+      NOTIONAL: { filterType: 'NOTIONAL', minNotional: '5', applyMinToMarket: false, maxNotional: '100', applyMaxToMarket: false, avgPriceMins: 5 },
+    });
     expect(validateOrder({ side: 'BUY', type: 'MARKET', quantity: '1' }, r, { avgPrice: '1000' })).toEqual({ ok: true });
     expect(validateOrder({ side: 'BUY', type: 'MARKET', quantity: '1' }, r, {})).toEqual({ ok: true });
     expect(validateOrder(limitBuy('1000', '1'), r)).toMatchObject({ ok: false, filter: 'NOTIONAL' });
   });
   it('picks above/below trailing bounds by side and type', () => {
-    const r = rulesWith({ TRAILING_DELTA: { filterType: 'TRAILING_DELTA', minTrailingAboveDelta: 10, maxTrailingAboveDelta: 100, minTrailingBelowDelta: 50, maxTrailingBelowDelta: 500 } });
+    const r = rulesWith({
+      TRAILING_DELTA: {
+        filterType: 'TRAILING_DELTA',
+        minTrailingAboveDelta: 10,
+        maxTrailingAboveDelta: 100,
+        minTrailingBelowDelta: 50,
+        maxTrailingBelowDelta: 500,
+      },
+    });
     expect(validateOrder({ side: 'BUY', type: 'STOP_LOSS', quantity: '1', trailingDelta: '200' }, r)).toMatchObject({ ok: false, filter: 'TRAILING_DELTA' });
     expect(validateOrder({ side: 'SELL', type: 'STOP_LOSS', quantity: '1', trailingDelta: '200' }, r)).toEqual({ ok: true });
     expect(validateOrder({ side: 'SELL', type: 'TAKE_PROFIT', quantity: '1', trailingDelta: '20' }, r)).toEqual({ ok: true });
@@ -162,7 +198,9 @@ describe('validateOrder', () => {
   it('counts open orders and open algo orders, failing closed when unknown', () => {
     expect(validateOrder(limitBuy('60000.00', '0.001'), BTC, { ...CTX, openOrders: 200 })).toMatchObject({ ok: false, filter: 'MAX_NUM_ORDERS' });
     expect(validateOrder(limitBuy('60000.00', '0.001'), BTC, { avgPrice: '60000' })).toMatchObject({ ok: false, filter: 'MAX_NUM_ORDERS' });
-    expect(validateOrder({ side: 'SELL', type: 'STOP_LOSS_LIMIT', quantity: '0.001', price: '59000.00', stopPrice: '59100.00' }, BTC, { ...CTX, openAlgoOrders: 5 })).toMatchObject({ ok: false, filter: 'MAX_NUM_ALGO_ORDERS' });
+    expect(
+      validateOrder({ side: 'SELL', type: 'STOP_LOSS_LIMIT', quantity: '0.001', price: '59000.00', stopPrice: '59100.00' }, BTC, { ...CTX, openAlgoOrders: 5 }),
+    ).toMatchObject({ ok: false, filter: 'MAX_NUM_ALGO_ORDERS' });
   });
   it('refuses symbols not TRADING, disallowed types and malformed shapes', () => {
     expect(validateOrder(limitBuy('60000.00', '0.001'), { ...BTC, status: 'HALT' }, CTX)).toMatchObject({ ok: false, filter: 'SYMBOL_STATUS' });
@@ -175,7 +213,10 @@ describe('validateOrder', () => {
     const sell: OrderToValidate = { side: 'SELL', type: 'STOP_LOSS_LIMIT', quantity: '0.001', price: '59000.00', stopPrice: '59100.00' };
     expect(validateOrder(sell, { ...BTC, status: 'HALT' }, CTX)).toMatchObject({ ok: false, filter: 'SYMBOL_STATUS' });
     expect(validateOrder(sell, { ...BTC, status: 'HALT' }, { ...CTX, reduceOnly: true })).toEqual({ ok: true });
-    expect(validateOrder({ ...sell, price: '59000.001' }, { ...BTC, status: 'HALT' }, { ...CTX, reduceOnly: true })).toMatchObject({ ok: false, filter: 'PRICE_FILTER' });
+    expect(validateOrder({ ...sell, price: '59000.001' }, { ...BTC, status: 'HALT' }, { ...CTX, reduceOnly: true })).toMatchObject({
+      ok: false,
+      filter: 'PRICE_FILTER',
+    });
   });
   it('refuses a LIMIT_MAKER that would take', () => {
     const o: OrderToValidate = { side: 'BUY', type: 'LIMIT_MAKER', price: '60000.00', quantity: '0.001' };
@@ -186,12 +227,16 @@ describe('validateOrder', () => {
 
 // ---- properties ----
 
-const arbStep = fc.record({ mant: fc.constantFrom(1, 2, 5, 10, 25), scale: fc.integer({ min: 0, max: 8 }) }).map(({ mant, scale }) => new Dec(mant).div(new Dec(10).pow(scale)));
-const arbGrid = fc.record({ step: arbStep, minK: fc.integer({ min: 0, max: 1000 }), spanK: fc.integer({ min: 1, max: 1_000_000 }) }).map(({ step, minK, spanK }) => ({
-  step,
-  min: step.times(minK),
-  max: step.times(minK + spanK),
-}));
+const arbStep = fc
+  .record({ mant: fc.constantFrom(1, 2, 5, 10, 25), scale: fc.integer({ min: 0, max: 8 }) })
+  .map(({ mant, scale }) => new Dec(mant).div(new Dec(10).pow(scale)));
+const arbGrid = fc
+  .record({ step: arbStep, minK: fc.integer({ min: 0, max: 1000 }), spanK: fc.integer({ min: 1, max: 1_000_000 }) })
+  .map(({ step, minK, spanK }) => ({
+    step,
+    min: step.times(minK),
+    max: step.times(minK + spanK),
+  }));
 const arbDecimalString = fc
   .record({ int: fc.bigInt({ min: 0n, max: 10n ** 12n }), frac: fc.bigInt({ min: 0n, max: 10n ** 12n - 1n }), scale: fc.integer({ min: 0, max: 12 }) })
   .map(({ int, frac, scale }) => (scale === 0 ? `${int}` : `${int}.${frac.toString().padStart(12, '0').slice(0, scale)}`));
@@ -248,8 +293,14 @@ describe('quantize properties', () => {
     // fraction of a step), so quantize succeeds and validateOrder is what the case exercises;
     // random magnitudes alone fall outside [min, max] almost always and test nothing.
     const onGrid = (g: { step: Dec; min: Dec; max: Dec }) =>
-      fc.record({ k: fc.nat({ max: g.max.minus(g.min).div(g.step).toNumber() }), frac: fc.integer({ min: 0, max: 99 }) }).map(({ k, frac }) => g.min.plus(g.step.times(k)).plus(g.step.times(frac).div(100)).toFixed());
-    const arbCase = fc.tuple(arbGrid, arbGrid).chain(([pg, qg]) => fc.record({ pg: fc.constant(pg), qg: fc.constant(qg), price: onGrid(pg), qty: onGrid(qg), side: fc.constantFrom('BUY', 'SELL' as const) }));
+      fc
+        .record({ k: fc.nat({ max: g.max.minus(g.min).div(g.step).toNumber() }), frac: fc.integer({ min: 0, max: 99 }) })
+        .map(({ k, frac }) => g.min.plus(g.step.times(k)).plus(g.step.times(frac).div(100)).toFixed());
+    const arbCase = fc
+      .tuple(arbGrid, arbGrid)
+      .chain(([pg, qg]) =>
+        fc.record({ pg: fc.constant(pg), qg: fc.constant(qg), price: onGrid(pg), qty: onGrid(qg), side: fc.constantFrom('BUY', 'SELL' as const) }),
+      );
     const RUNS = 500;
     let reached = 0;
     let accepted = 0;
@@ -257,7 +308,10 @@ describe('quantize properties', () => {
     fc.assert(
       fc.property(arbCase, ({ pg, qg, price, qty, side }) => {
         const base = rulesForGrid(pg, qg);
-        const rules = rulesWith({ ...base.filters, NOTIONAL: { filterType: 'NOTIONAL', minNotional: '1', applyMinToMarket: true, maxNotional: '1000000', applyMaxToMarket: true, avgPriceMins: 5 } });
+        const rules = rulesWith({
+          ...base.filters,
+          NOTIONAL: { filterType: 'NOTIONAL', minNotional: '1', applyMinToMarket: true, maxNotional: '1000000', applyMaxToMarket: true, avgPriceMins: 5 },
+        });
         const p = quantizePrice(price, rules, 'nearest');
         const q = quantizeQty(qty, rules);
         if (!p.ok || !q.ok) return;
@@ -321,10 +375,17 @@ function referenceQuantize(raw: string, min: string, max: string, step: string, 
 const arbManyDigits = fc
   .record({ int: fc.bigInt({ min: 0n, max: 10n ** 15n }), frac: fc.bigInt({ min: 0n, max: 10n ** 20n - 1n }), scale: fc.integer({ min: 1, max: 20 }) })
   .map(({ int, frac, scale }) => `${int}.${frac.toString().padStart(20, '0').slice(0, scale)}`);
-const arbFineGrid = fc.record({ mant: fc.constantFrom(1n, 2n, 5n, 25n), scale: fc.integer({ min: 0, max: 18 }), minK: fc.bigInt({ min: 0n, max: 1000n }), spanK: fc.bigInt({ min: 1n, max: 10n ** 24n }) }).map(({ mant, scale, minK, spanK }) => {
-  const d = (n: bigint): string => show(n, scale, scale);
-  return { step: d(mant), min: d(mant * minK), max: d(mant * (minK + spanK)) };
-});
+const arbFineGrid = fc
+  .record({
+    mant: fc.constantFrom(1n, 2n, 5n, 25n),
+    scale: fc.integer({ min: 0, max: 18 }),
+    minK: fc.bigInt({ min: 0n, max: 1000n }),
+    spanK: fc.bigInt({ min: 1n, max: 10n ** 24n }),
+  })
+  .map(({ mant, scale, minK, spanK }) => {
+    const d = (n: bigint): string => show(n, scale, scale);
+    return { step: d(mant), min: d(mant * minK), max: d(mant * (minK + spanK)) };
+  });
 
 describe('quantize exactness', () => {
   it('equals an integer-arithmetic reference digit for digit, where a float pipeline would not', () => {
@@ -332,7 +393,10 @@ describe('quantize exactness', () => {
     let checked = 0;
     fc.assert(
       fc.property(arbFineGrid, arbFineGrid, arbManyDigits, fc.constantFrom('down', 'up', 'nearest' as const), (pg, qg, raw, mode) => {
-        const rules = rulesForGrid({ step: new Dec(pg.step), min: new Dec(pg.min), max: new Dec(pg.max) }, { step: new Dec(qg.step), min: new Dec(qg.min), max: new Dec(qg.max) });
+        const rules = rulesForGrid(
+          { step: new Dec(pg.step), min: new Dec(pg.min), max: new Dec(pg.max) },
+          { step: new Dec(qg.step), min: new Dec(qg.min), max: new Dec(qg.max) },
+        );
         const p = quantizePrice(raw, rules, mode);
         const wantP = referenceQuantize(raw, pg.min, pg.max, pg.step, mode);
         expect(p.ok ? p.value : null).toBe(wantP);

@@ -10,8 +10,21 @@ import { Dec, formatDecimal, onGrid, parseDecimal, snapToGrid, stepDecimals, typ
  */
 
 export type {
-  PriceFilter, LotSizeFilter, MarketLotSizeFilter, MinNotionalFilter, NotionalFilter, PercentPriceFilter, PercentPriceBySideFilter,
-  MaxNumOrdersFilter, MaxNumAlgoOrdersFilter, TrailingDeltaFilter, IcebergPartsFilter, SymbolFilter, FilterName, SymbolFilters, SymbolRules,
+  PriceFilter,
+  LotSizeFilter,
+  MarketLotSizeFilter,
+  MinNotionalFilter,
+  NotionalFilter,
+  PercentPriceFilter,
+  PercentPriceBySideFilter,
+  MaxNumOrdersFilter,
+  MaxNumAlgoOrdersFilter,
+  TrailingDeltaFilter,
+  IcebergPartsFilter,
+  SymbolFilter,
+  FilterName,
+  SymbolFilters,
+  SymbolRules,
 } from '@vigil/contracts';
 export { FILTER_NAMES } from '@vigil/contracts';
 import type { FilterName, SymbolRules } from '@vigil/contracts';
@@ -151,7 +164,17 @@ export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: V
   if (rules.status !== 'TRADING' && ctx.reduceOnly !== true) return fail('SYMBOL_STATUS', `symbol status ${rules.status}`);
   if (!rules.orderTypes.includes(order.type)) return fail('ORDER_TYPE', `order type ${order.type} not allowed on ${rules.symbol}`);
   const referencePrice = ctx.referencePrice === 'NONE' ? undefined : ctx.referencePrice;
-  const decimals: Record<string, string | undefined> = { quantity: order.quantity, quoteOrderQty: order.quoteOrderQty, price: order.price, stopPrice: order.stopPrice, icebergQty: order.icebergQty, avgPrice: ctx.avgPrice, referencePrice, bid: ctx.bid, ask: ctx.ask };
+  const decimals: Record<string, string | undefined> = {
+    quantity: order.quantity,
+    quoteOrderQty: order.quoteOrderQty,
+    price: order.price,
+    stopPrice: order.stopPrice,
+    icebergQty: order.icebergQty,
+    avgPrice: ctx.avgPrice,
+    referencePrice,
+    bid: ctx.bid,
+    ask: ctx.ask,
+  };
   for (const [k, v] of Object.entries(decimals)) {
     if (v === undefined) continue;
     const d = parseDecimal(v);
@@ -178,7 +201,10 @@ export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: V
 
   const f = rules.filters;
   if (f.PRICE_FILTER) {
-    for (const [what, v] of [['price', price], ['stopPrice', stopPrice]] as const) {
+    for (const [what, v] of [
+      ['price', price],
+      ['stopPrice', stopPrice],
+    ] as const) {
       if (v) {
         const e = checkRange('PRICE_FILTER', what, v, f.PRICE_FILTER.minPrice, f.PRICE_FILTER.maxPrice, f.PRICE_FILTER.tickSize);
         if (e) return e;
@@ -191,11 +217,17 @@ export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: V
   }
   if (price && f.PERCENT_PRICE_BY_SIDE && percentBasis !== null) {
     const s = f.PERCENT_PRICE_BY_SIDE;
-    const e = order.side === 'BUY' ? checkMultiplier('PERCENT_PRICE_BY_SIDE', price, percentBasis, s.bidMultiplierUp, s.bidMultiplierDown) : checkMultiplier('PERCENT_PRICE_BY_SIDE', price, percentBasis, s.askMultiplierUp, s.askMultiplierDown);
+    const e =
+      order.side === 'BUY'
+        ? checkMultiplier('PERCENT_PRICE_BY_SIDE', price, percentBasis, s.bidMultiplierUp, s.bidMultiplierDown)
+        : checkMultiplier('PERCENT_PRICE_BY_SIDE', price, percentBasis, s.askMultiplierUp, s.askMultiplierDown);
     if (e) return e;
   }
   if (f.LOT_SIZE) {
-    for (const [what, v] of [['quantity', qty], ['icebergQty', iceberg]] as const) {
+    for (const [what, v] of [
+      ['quantity', qty],
+      ['icebergQty', iceberg],
+    ] as const) {
       if (v) {
         const e = checkRange('LOT_SIZE', what, v, f.LOT_SIZE.minQty, f.LOT_SIZE.maxQty, f.LOT_SIZE.stepSize);
         if (e) return e;
@@ -241,7 +273,9 @@ export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: V
     const t = f.TRAILING_DELTA;
     if (t) {
       const td = Number(order.trailingDelta);
-      const above = ((order.type === 'STOP_LOSS' || order.type === 'STOP_LOSS_LIMIT') && order.side === 'BUY') || ((order.type === 'TAKE_PROFIT' || order.type === 'TAKE_PROFIT_LIMIT') && order.side === 'SELL');
+      const above =
+        ((order.type === 'STOP_LOSS' || order.type === 'STOP_LOSS_LIMIT') && order.side === 'BUY') ||
+        ((order.type === 'TAKE_PROFIT' || order.type === 'TAKE_PROFIT_LIMIT') && order.side === 'SELL');
       const [min, max] = above ? [t.minTrailingAboveDelta, t.maxTrailingAboveDelta] : [t.minTrailingBelowDelta, t.maxTrailingBelowDelta];
       if (min !== 0 && td < min) return fail('TRAILING_DELTA', `trailingDelta ${td} < ${above ? 'above' : 'below'} min ${min}`);
       if (max !== 0 && td > max) return fail('TRAILING_DELTA', `trailingDelta ${td} > ${above ? 'above' : 'below'} max ${max}`);
@@ -250,11 +284,13 @@ export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: V
 
   if (f.MAX_NUM_ORDERS) {
     if (ctx.openOrders === undefined) return fail('MAX_NUM_ORDERS', 'openOrders required and not given');
-    if (ctx.openOrders + 1 > f.MAX_NUM_ORDERS.maxNumOrders) return fail('MAX_NUM_ORDERS', `${ctx.openOrders} open orders, max ${f.MAX_NUM_ORDERS.maxNumOrders}`);
+    if (ctx.openOrders + 1 > f.MAX_NUM_ORDERS.maxNumOrders)
+      return fail('MAX_NUM_ORDERS', `${ctx.openOrders} open orders, max ${f.MAX_NUM_ORDERS.maxNumOrders}`);
   }
   if (algo && f.MAX_NUM_ALGO_ORDERS) {
     if (ctx.openAlgoOrders === undefined) return fail('MAX_NUM_ALGO_ORDERS', 'openAlgoOrders required and not given');
-    if (ctx.openAlgoOrders + 1 > f.MAX_NUM_ALGO_ORDERS.maxNumAlgoOrders) return fail('MAX_NUM_ALGO_ORDERS', `${ctx.openAlgoOrders} open algo orders, max ${f.MAX_NUM_ALGO_ORDERS.maxNumAlgoOrders}`);
+    if (ctx.openAlgoOrders + 1 > f.MAX_NUM_ALGO_ORDERS.maxNumAlgoOrders)
+      return fail('MAX_NUM_ALGO_ORDERS', `${ctx.openAlgoOrders} open algo orders, max ${f.MAX_NUM_ALGO_ORDERS.maxNumAlgoOrders}`);
   }
 
   if (order.type === 'LIMIT_MAKER' && price) {

@@ -42,13 +42,24 @@ const RULES: SymbolRules = {
   },
 };
 
-const CFG: LifecycleConfig = { intent_query_interval_ms: 1_000, protect_attempts_max: 3, stop_limit_offset_bps: 20, trailing_enabled: true, trailing_activate_bps: 50, requote_mode: 'cancel_replace' };
+const CFG: LifecycleConfig = {
+  intent_query_interval_ms: 1_000,
+  protect_attempts_max: 3,
+  stop_limit_offset_bps: 20,
+  trailing_enabled: true,
+  trailing_activate_bps: 50,
+  requote_mode: 'cancel_replace',
+};
 
 const intentState = fc.constantFrom<IntentState>('CREATED', 'SENT_UNKNOWN', 'CONFIRMED', 'NOT_FOUND', 'FAILED_TERMINAL');
 const price = (min: number, max: number) => fc.integer({ min: min * 100, max: max * 100 }).map((n) => new Dec(n).div(100).toFixed(2));
 const time = fc.integer({ min: 0, max: 200_000 });
 const plan = fc.option(
-  fc.record({ stop_price: price(90, 100), take_profit_price: fc.option(price(100, 120), { freq: 5 }), trailing_delta_bps: fc.option(fc.integer({ min: 10, max: 500 }), { freq: 3 }) }),
+  fc.record({
+    stop_price: price(90, 100),
+    take_profit_price: fc.option(price(100, 120), { freq: 5 }),
+    trailing_delta_bps: fc.option(fc.integer({ min: 10, max: 500 }), { freq: 3 }),
+  }),
   { freq: 5 },
 );
 const entryOf = (coid: string, successor: fc.Arbitrary<LifecycleEntry | null>): fc.Arbitrary<LifecycleEntry> =>
@@ -70,7 +81,10 @@ const state: fc.Arbitrary<LifecycleState> = fc.record({
   entry: fc.option(entry, { freq: 2 }),
   requote_pending: fc.boolean(),
   plan,
-  protection: fc.option(fc.record({ kind: fc.constantFrom<'OCO' | 'TRAILING'>('OCO', 'TRAILING'), active: fc.boolean(), intent: intentState, last_query_ms: time }), { freq: 2 }),
+  protection: fc.option(
+    fc.record({ kind: fc.constantFrom<'OCO' | 'TRAILING'>('OCO', 'TRAILING'), active: fc.boolean(), intent: intentState, last_query_ms: time }),
+    { freq: 2 },
+  ),
   close_pending: fc.boolean(),
   resize: fc.boolean(),
   protect_failures: fc.integer({ min: 0, max: 5 }),
@@ -143,9 +157,11 @@ describe('lifecycle step: invariants of one phase over random states and facts',
         const out = kinds(tick(s, p, f).commands);
         const placing = out.includes('PROTECT') || out.includes('CLOSE_SAFELY');
         if (s.entry !== null || s.close_pending || f.trades_pending) expect(placing).toBe(false);
-        if (s.protection !== null && (s.protection.active || s.protection.intent === 'CREATED' || s.protection.intent === 'SENT_UNKNOWN')) expect(placing).toBe(false);
+        if (s.protection !== null && (s.protection.active || s.protection.intent === 'CREATED' || s.protection.intent === 'SENT_UNKNOWN'))
+          expect(placing).toBe(false);
         if (s.entry?.cancel_pending) expect(out.filter((k) => k === 'CANCEL_ENTRY' || k === 'REPLACE_ENTRY')).toEqual([]);
-        if (s.entry !== null && s.entry.intent !== 'CONFIRMED') expect(out.filter((k) => k === 'CANCEL_ENTRY' || k === 'REPLACE_ENTRY' || k === 'QUERY_ENTRY')).toEqual([]);
+        if (s.entry !== null && s.entry.intent !== 'CONFIRMED')
+          expect(out.filter((k) => k === 'CANCEL_ENTRY' || k === 'REPLACE_ENTRY' || k === 'QUERY_ENTRY')).toEqual([]);
       }),
       opts,
     );
@@ -173,7 +189,8 @@ describe('lifecycle step: invariants of one phase over random states and facts',
         const g = { ...f, holding: 'TRADABLE' as const, frozen: false, trades_pending: false };
         const out = tick(s, 'POSITION', g);
         if (g.now < s.retry_at_ms) expect(out.commands).toEqual([]);
-        else if (s.protect_failures >= CFG.protect_attempts_max) expect(out.commands).toEqual([{ kind: 'CLOSE_SAFELY', why: `protection failed ${s.protect_failures} times`, critical: true }]);
+        else if (s.protect_failures >= CFG.protect_attempts_max)
+          expect(out.commands).toEqual([{ kind: 'CLOSE_SAFELY', why: `protection failed ${s.protect_failures} times`, critical: true }]);
       }),
       opts,
     );
@@ -318,7 +335,13 @@ describe('lifecycle step: outcome inputs', () => {
   });
 
   it('ended protection is dropped, the swap is allowed again, and the fills are learned (LEARN_FILLS)', () => {
-    const s = { ...EMPTY_LIFECYCLE, protection: { kind: 'OCO' as const, active: true, intent: 'CONFIRMED' as const, last_query_ms: 0 }, swap_failed: true, swap_deferrals: 3, swap_retry_at: 99 };
+    const s = {
+      ...EMPTY_LIFECYCLE,
+      protection: { kind: 'OCO' as const, active: true, intent: 'CONFIRMED' as const, last_query_ms: 0 },
+      swap_failed: true,
+      swap_deferrals: 3,
+      swap_retry_at: 99,
+    };
     const out = step(s, { kind: 'PROTECTION_ENDED', now: 5 }, CFG);
     expect(out.commands).toEqual([{ kind: 'LEARN_FILLS' }]);
     expect(out.state).toEqual({ ...s, protection: null, swap_failed: false, swap_deferrals: 0, swap_retry_at: 0 });
@@ -369,13 +392,25 @@ describe('lifecycle step: random sequences of passes against a model venue', () 
             s = step(s, { kind: 'PROTECTION_ENDED', now }, CFG).state;
             closed = true; // the position is gone: nothing more to protect
           }
-          const f: LifecycleFacts = { now, holding: closed ? 'NONE' : 'TRADABLE', halted: p.halted ? 'PAUSE' : null, frozen: p.frozen, trades_pending: false, quote: { bid: '100.00', ask: '100.05' }, avg_price: '100.00', rules: RULES, swap_allowed: !p.halted };
+          const f: LifecycleFacts = {
+            now,
+            holding: closed ? 'NONE' : 'TRADABLE',
+            halted: p.halted ? 'PAUSE' : null,
+            frozen: p.frozen,
+            trades_pending: false,
+            quote: { bid: '100.00', ask: '100.05' },
+            avg_price: '100.00',
+            rules: RULES,
+            swap_allowed: !p.halted,
+          };
           for (const ph of TICK_PHASES) {
             const out = tick(s, ph, f);
             s = out.state;
             for (const c of out.commands) {
               if (c.kind === 'PROTECT') {
-                expect(s.protection === null || (!s.protection.active && s.protection.intent !== 'CREATED' && s.protection.intent !== 'SENT_UNKNOWN')).toBe(true);
+                expect(s.protection === null || (!s.protection.active && s.protection.intent !== 'CREATED' && s.protection.intent !== 'SENT_UNKNOWN')).toBe(
+                  true,
+                );
                 expect(failuresSinceConfirm).toBeLessThan(CFG.protect_attempts_max);
                 lastAttempt = now;
                 reached.protect++;

@@ -176,7 +176,14 @@ export type LifecycleInput =
    * The venue's report of the working entry (a reply, a query or the user stream): its status and
    * cumulative filled quantity at `ts_ms`; `flat` says whether the bot holds none of the coin now.
    */
-  | { readonly kind: 'ENTRY_REPORT'; readonly coid: string; readonly status: string; readonly executed_qty: string; readonly ts_ms: number; readonly flat: boolean };
+  | {
+      readonly kind: 'ENTRY_REPORT';
+      readonly coid: string;
+      readonly status: string;
+      readonly executed_qty: string;
+      readonly ts_ms: number;
+      readonly flat: boolean;
+    };
 
 export type LifecycleCommand =
   | { readonly kind: 'SYNC_TRADES' }
@@ -196,7 +203,15 @@ export type LifecycleCommand =
   | { readonly kind: 'ENTRY_ENDED'; readonly coid: string; readonly next: string | null; readonly requote: boolean };
 
 /** Commands that send an order request (place, cancel, replace) to the venue. */
-export const VENUE_COMMANDS: ReadonlySet<LifecycleCommand['kind']> = new Set(['CANCEL_ENTRY', 'REPLACE_ENTRY', 'REQUOTE', 'DROP_PROTECTION', 'PROTECT', 'CLOSE_SAFELY', 'SWAP_TO_TRAILING']);
+export const VENUE_COMMANDS: ReadonlySet<LifecycleCommand['kind']> = new Set([
+  'CANCEL_ENTRY',
+  'REPLACE_ENTRY',
+  'REQUOTE',
+  'DROP_PROTECTION',
+  'PROTECT',
+  'CLOSE_SAFELY',
+  'SWAP_TO_TRAILING',
+]);
 /** Commands that add risk at the venue. */
 export const RISK_COMMANDS: ReadonlySet<LifecycleCommand['kind']> = new Set(['REPLACE_ENTRY', 'REQUOTE', 'SWAP_TO_TRAILING']);
 
@@ -218,17 +233,33 @@ export function step(state: LifecycleState, input: LifecycleInput, cfg: Lifecycl
     case 'PROTECTION_CONFIRMED':
       if (state.protection === null) return { state, commands: [] };
       return {
-        state: { ...state, protection: { ...state.protection, active: true, intent: 'CONFIRMED' }, unprotected_since: null, protect_failures: 0, failures_in_row: 0, retry_at_ms: 0 },
+        state: {
+          ...state,
+          protection: { ...state.protection, active: true, intent: 'CONFIRMED' },
+          unprotected_since: null,
+          protect_failures: 0,
+          failures_in_row: 0,
+          retry_at_ms: 0,
+        },
         commands: [],
       };
     case 'PROTECTION_FAILED':
-      return { state: backoff({ ...state, protection: null, protect_failures: state.protect_failures + 1, unprotected_since: state.unprotected_since ?? input.now }, input.now), commands: [] };
+      return {
+        state: backoff(
+          { ...state, protection: null, protect_failures: state.protect_failures + 1, unprotected_since: state.unprotected_since ?? input.now },
+          input.now,
+        ),
+        commands: [],
+      };
     case 'PROTECTION_ENDED':
       if (state.protection === null) return { state, commands: [] };
       return { state: { ...state, protection: null, swap_failed: false, swap_deferrals: 0, swap_retry_at: 0 }, commands: [{ kind: 'LEARN_FILLS' }] };
     case 'SWAP_DEFERRED': {
       const n = state.swap_deferrals + 1;
-      return { state: { ...state, swap_deferrals: n, swap_retry_at: input.now + Math.min(SWAP_DEFER_MAX_MS, SWAP_DEFER_BASE_MS * 2 ** (n - 1)) }, commands: [] };
+      return {
+        state: { ...state, swap_deferrals: n, swap_retry_at: input.now + Math.min(SWAP_DEFER_MAX_MS, SWAP_DEFER_BASE_MS * 2 ** (n - 1)) },
+        commands: [],
+      };
     }
     case 'ATTEMPT_FAILED':
       return { state: backoff(state, input.now), commands: [] };
@@ -249,7 +280,10 @@ function entryReport(s: LifecycleState, r: Extract<LifecycleInput, { kind: 'ENTR
   if (e === null || e.coid !== r.coid) return { state: s, commands: [] };
   const updated: LifecycleEntry = { ...e, status: r.status, filled_qty: r.executed_qty };
   if (!ENDED_STATUSES.has(r.status)) {
-    return { state: { ...s, entry: updated, unprotected_since: r.status === 'PARTIALLY_FILLED' ? (s.unprotected_since ?? r.ts_ms) : s.unprotected_since }, commands: [] };
+    return {
+      state: { ...s, entry: updated, unprotected_since: r.status === 'PARTIALLY_FILLED' ? (s.unprotected_since ?? r.ts_ms) : s.unprotected_since },
+      commands: [],
+    };
   }
   const filled = !new Dec(r.executed_qty).isZero();
   const succ = e.successor;
@@ -314,7 +348,15 @@ function cancelDue(s: LifecycleState, now: number): CancelWhy | null {
 
 /** A due re-quote goes out as one cancelReplace: configured so, offered for the symbol, re-quotes left, nothing filled. */
 function replaceable(e: LifecycleEntry, f: LifecycleFacts, cfg: LifecycleConfig): boolean {
-  return cfg.requote_mode === 'cancel_replace' && f.rules?.cancelReplaceAllowed === true && e.has_decision && e.requotes_left > 0 && e.status === 'NEW' && new Dec(e.filled_qty).isZero() && f.holding !== 'TRADABLE';
+  return (
+    cfg.requote_mode === 'cancel_replace' &&
+    f.rules?.cancelReplaceAllowed === true &&
+    e.has_decision &&
+    e.requotes_left > 0 &&
+    e.status === 'NEW' &&
+    new Dec(e.filled_qty).isZero() &&
+    f.holding !== 'TRADABLE'
+  );
 }
 
 function positionPhase(s: LifecycleState, f: LifecycleFacts, cfg: LifecycleConfig): StepResult {
@@ -340,11 +382,13 @@ function positionPhase(s: LifecycleState, f: LifecycleFacts, cfg: LifecycleConfi
   if (p === null || (!p.active && p.intent !== 'SENT_UNKNOWN' && p.intent !== 'CREATED')) {
     const marked = { ...s, unprotected_since: s.unprotected_since ?? f.now };
     if (f.now < s.retry_at_ms) return { state: marked, commands: [] };
-    if (s.protect_failures >= cfg.protect_attempts_max) return { state: marked, commands: [{ kind: 'CLOSE_SAFELY', why: `protection failed ${s.protect_failures} times`, critical: true }] };
+    if (s.protect_failures >= cfg.protect_attempts_max)
+      return { state: marked, commands: [{ kind: 'CLOSE_SAFELY', why: `protection failed ${s.protect_failures} times`, critical: true }] };
     const c = protectCommand(s.plan, f, cfg);
     return { state: marked, commands: c === null ? [] : [c] };
   }
-  if (p.active && p.kind === 'OCO' && swapDue(s, f, cfg)) return { state: s, commands: [{ kind: 'SWAP_TO_TRAILING', trailing_delta_bps: s.plan!.trailing_delta_bps! }] };
+  if (p.active && p.kind === 'OCO' && swapDue(s, f, cfg))
+    return { state: s, commands: [{ kind: 'SWAP_TO_TRAILING', trailing_delta_bps: s.plan!.trailing_delta_bps! }] };
   return { state: s, commands: [] };
 }
 
@@ -354,13 +398,22 @@ function positionPhase(s: LifecycleState, f: LifecycleFacts, cfg: LifecycleConfi
  * or beyond the take-profit, no plan, a stop-limit price off the grid). Null: no fresh quote or no
  * rules to price it with (MARKET_STATE_LOST past the bound).
  */
-export function protectCommand(plan: LifecyclePlan | null, f: Pick<LifecycleFacts, 'quote' | 'rules'>, cfg: Pick<LifecycleConfig, 'stop_limit_offset_bps'>): LifecycleCommand | null {
+export function protectCommand(
+  plan: LifecyclePlan | null,
+  f: Pick<LifecycleFacts, 'quote' | 'rules'>,
+  cfg: Pick<LifecycleConfig, 'stop_limit_offset_bps'>,
+): LifecycleCommand | null {
   if (plan === null) return { kind: 'CLOSE_SAFELY', why: 'position without a protection plan', critical: true };
   const q = f.quote;
   if (f.rules === null || q === null) return null;
   if (new Dec(q.bid).lte(plan.stop_price)) return { kind: 'CLOSE_SAFELY', why: `bid ${q.bid} at or below stop ${plan.stop_price}`, critical: false };
-  if (plan.take_profit_price === null || new Dec(q.ask).gte(plan.take_profit_price)) return { kind: 'CLOSE_SAFELY', why: `take-profit ${plan.take_profit_price ?? 'none'} reached (ask ${q.ask})`, critical: false };
-  const raw = new Dec(plan.stop_price).mul(10_000 - cfg.stop_limit_offset_bps).div(10_000).toDecimalPlaces(12, Dec.ROUND_DOWN).toFixed();
+  if (plan.take_profit_price === null || new Dec(q.ask).gte(plan.take_profit_price))
+    return { kind: 'CLOSE_SAFELY', why: `take-profit ${plan.take_profit_price ?? 'none'} reached (ask ${q.ask})`, critical: false };
+  const raw = new Dec(plan.stop_price)
+    .mul(10_000 - cfg.stop_limit_offset_bps)
+    .div(10_000)
+    .toDecimalPlaces(12, Dec.ROUND_DOWN)
+    .toFixed();
   const limit = quantizePrice(raw, f.rules, 'down');
   if (!limit.ok) return { kind: 'CLOSE_SAFELY', why: `stop limit price: ${limit.reason}`, critical: true };
   return { kind: 'PROTECT', stop_price: plan.stop_price, stop_limit_price: limit.value, take_profit_price: plan.take_profit_price };
@@ -379,7 +432,11 @@ function swapDue(s: LifecycleState, f: LifecycleFacts, cfg: LifecycleConfig): bo
  * those with no fresh quote to price their protection (MARKET_STATE_LOST), and whether every slot
  * is protected or flat with nothing closing (PROTECTION_MISSING may clear).
  */
-export function protectionVerdict(slots: readonly { readonly symbol: string; readonly unprotected_since: number | null; readonly close_pending: boolean; readonly has_quote: boolean }[], now: number, unprotectedMaxMs: number): { readonly missing: readonly string[]; readonly blind: readonly string[]; readonly all_clear: boolean } {
+export function protectionVerdict(
+  slots: readonly { readonly symbol: string; readonly unprotected_since: number | null; readonly close_pending: boolean; readonly has_quote: boolean }[],
+  now: number,
+  unprotectedMaxMs: number,
+): { readonly missing: readonly string[]; readonly blind: readonly string[]; readonly all_clear: boolean } {
   const unprotected = slots.filter((s) => s.unprotected_since !== null && now - s.unprotected_since > unprotectedMaxMs);
   return {
     missing: unprotected.map((s) => s.symbol),

@@ -1,13 +1,4 @@
-import {
-  MODE_RANK,
-  REASON_CODES,
-  type ActiveReason,
-  type ForcedMode,
-  type JsonObject,
-  type Mode,
-  type ModeState,
-  type ReasonCode,
-} from '@vigil/contracts';
+import { MODE_RANK, REASON_CODES, type ActiveReason, type ForcedMode, type JsonObject, type Mode, type ModeState, type ReasonCode } from '@vigil/contracts';
 
 /**
  * The one mode of the system (ARCHITECTURE.md "Mode authority").
@@ -74,9 +65,7 @@ export class ModeAuthority {
   }
 
   reasons(): ActiveReason[] {
-    return [...this.active.values()].sort(
-      (x, y) => MODE_RANK_OF(y) - MODE_RANK_OF(x) || x.since_ms - y.since_ms,
-    );
+    return [...this.active.values()].sort((x, y) => MODE_RANK_OF(y) - MODE_RANK_OF(x) || x.since_ms - y.since_ms);
   }
 
   isActive(code: ReasonCode, source?: string): boolean {

@@ -5,12 +5,23 @@ import { planResume, RESUMABLE_CODES } from './operator-resume.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 11, 5, 12, 0, 0);
-const reason = (code: ReasonCode, source = 'engine', lastTs = NOW - 1000): ActiveReason => ({ code, source, severity: REASON_CODES[code].severity, since_ms: lastTs, last_ts_ms: lastTs, count: 1, detail: {} });
+const reason = (code: ReasonCode, source = 'engine', lastTs = NOW - 1000): ActiveReason => ({
+  code,
+  source,
+  severity: REASON_CODES[code].severity,
+  since_ms: lastTs,
+  last_ts_ms: lastTs,
+  count: 1,
+  detail: {},
+});
 const ctx = { nowMs: NOW, killFilePresent: false };
 
 describe('planResume', () => {
   it('refuses while an automatic PAUSE/DEGRADE reason is active and names each one', () => {
-    const p = planResume([reason('OPERATOR_PAUSE', 'operator'), reason('CLOCK_DRIFT', 'gateway'), reason('WS_STALE', 'gateway'), reason('STARTUP_RECOVER')], ctx);
+    const p = planResume(
+      [reason('OPERATOR_PAUSE', 'operator'), reason('CLOCK_DRIFT', 'gateway'), reason('WS_STALE', 'gateway'), reason('STARTUP_RECOVER')],
+      ctx,
+    );
     expect(p.ok).toBe(false);
     if (p.ok) return;
     expect(p.blocking.map((r) => r.code)).toEqual(['CLOCK_DRIFT', 'WS_STALE']);
@@ -26,7 +37,16 @@ describe('planResume', () => {
   });
 
   it('does not wait on boot reasons or automatic reasons that force nothing', () => {
-    const p = planResume([reason('OPERATOR_PAUSE', 'operator'), reason('STARTUP_RECOVER'), reason('RESUME_MANAGE_ONLY'), reason('RECOVERY_STABILIZING', 'mode-authority'), reason('API_KEY_IP_UNRESTRICTED', 'gateway')], ctx);
+    const p = planResume(
+      [
+        reason('OPERATOR_PAUSE', 'operator'),
+        reason('STARTUP_RECOVER'),
+        reason('RESUME_MANAGE_ONLY'),
+        reason('RECOVERY_STABILIZING', 'mode-authority'),
+        reason('API_KEY_IP_UNRESTRICTED', 'gateway'),
+      ],
+      ctx,
+    );
     expect(p.ok).toBe(true);
     if (!p.ok) return;
     expect(p.clear.map((r) => r.code)).toEqual(['OPERATOR_PAUSE']);
@@ -51,7 +71,12 @@ describe('planResume', () => {
   });
 
   it('clears the kill switch reason only once its file is gone, and keeps restart-only reasons', () => {
-    const rs = [reason('KILL_SWITCH_ACTIVE'), reason('API_KEY_WITHDRAW_ENABLED', 'gateway'), reason('AUDIT_CHAIN_BROKEN', 'supervisor'), reason('FAULT_HOOKS_ENABLED', 'supervisor')];
+    const rs = [
+      reason('KILL_SWITCH_ACTIVE'),
+      reason('API_KEY_WITHDRAW_ENABLED', 'gateway'),
+      reason('AUDIT_CHAIN_BROKEN', 'supervisor'),
+      reason('FAULT_HOOKS_ENABLED', 'supervisor'),
+    ];
     const present = planResume(rs, { ...ctx, killFilePresent: true });
     expect(present.ok && present.kept.map((k) => k.reason.code)).toEqual(['KILL_SWITCH_ACTIVE', 'API_KEY_WITHDRAW_ENABLED', 'AUDIT_CHAIN_BROKEN']);
     const gone = planResume(rs, ctx);

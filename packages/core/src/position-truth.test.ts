@@ -26,7 +26,9 @@ describe('splitTrades', () => {
       fc.property(fc.array(trade, { maxLength: 60 }), ids(40), ids(10), ids(400), fc.integer(), (rows, orders, lists, counted, seed) => {
         const known = { orders, lists, counted };
         const a = splitTrades(known, rows);
-        const shuffled = [...rows, ...rows.slice(0, seed % 7 >= 0 ? seed % 7 : 0)].sort((x, y) => ((x.trade_id * 31 + seed) % 17) - ((y.trade_id * 31 + seed) % 17));
+        const shuffled = [...rows, ...rows.slice(0, seed % 7 >= 0 ? seed % 7 : 0)].sort(
+          (x, y) => ((x.trade_id * 31 + seed) % 17) - ((y.trade_id * 31 + seed) % 17),
+        );
         const b = splitTrades(known, shuffled);
         const idsOf = (t: readonly TradeRow[]) => t.map((x) => x.trade_id);
         const all = [...idsOf(a.own), ...idsOf(a.foreign), ...idsOf(a.counted)].sort((x, y) => x - y);
@@ -57,7 +59,15 @@ describe('splitTrades', () => {
 });
 
 describe('judgeHoldings', () => {
-  const foreignTrade = fc.record({ trade_id: fc.integer({ min: 1, max: 1000 }), order_id: fc.constant(999), order_list_id: fc.constant(-1), is_buyer: fc.boolean(), qty, commission: fc.constant('0'), commission_asset: fc.constantFrom('BTC', 'USDT') });
+  const foreignTrade = fc.record({
+    trade_id: fc.integer({ min: 1, max: 1000 }),
+    order_id: fc.constant(999),
+    order_list_id: fc.constant(-1),
+    is_buyer: fc.boolean(),
+    qty,
+    commission: fc.constant('0'),
+    commission_asset: fc.constantFrom('BTC', 'USDT'),
+  });
   const input = fc.record({
     position: qty,
     balance: qty,
@@ -118,7 +128,9 @@ describe('judgeHoldings', () => {
     const s = splitTrades(known, rows);
     expect(s.own.map((t) => t.trade_id)).toEqual([2]);
     expect(s.foreign).toEqual([]);
-    expect(judgeHoldings({ position: '0', balance: '0.5', base_asset: 'BTC', step: '0.00001', tolerance_steps: 1, foreign: s.foreign, policy: 'pause' })).toEqual({ kind: 'CONSISTENT' });
+    expect(
+      judgeHoldings({ position: '0', balance: '0.5', base_asset: 'BTC', step: '0.00001', tolerance_steps: 1, foreign: s.foreign, policy: 'pause' }),
+    ).toEqual({ kind: 'CONSISTENT' });
   });
 });
 
@@ -152,77 +164,101 @@ describe('the reconcile loop over random venue histories', () => {
 
   it('keeps the position within the bot own fills and the balance, under both policies, with restarts at any point', () => {
     fc.assert(
-      fc.property(fc.array(step, { maxLength: 40 }), fc.integer({ min: 0, max: 2000 }), fc.constantFrom('adopt' as const, 'pause' as const), (steps, opHold, policy) => {
-        let balance = u(opHold);
-        const trades: TradeRow[] = [];
-        const ownOrders = new Set<number>();
-        let nextId = 1;
-        let ownNet = new Dec(0); // what the bot's own orders bought minus sold, at the venue
-        // The bot's audited state (a restart keeps exactly this).
-        let pos = new Dec(0);
-        const counted = new Set<number>();
-        let last = 0;
-        let frozen = false;
-        const trade = (own: boolean, buyer: boolean, q: Dec) => {
-          const order = nextId + 10_000;
-          if (own) ownOrders.add(order);
-          trades.push({ trade_id: nextId++, order_id: order, order_list_id: -1, is_buyer: buyer, qty: q.toFixed(), commission: '0', commission_asset: 'USDT' });
-        };
-        for (const s of [...steps, { k: 'reconcile' as const }]) {
-          switch (s.k) {
-            case 'bot_buy':
-              if (frozen) break;
-              balance = balance.plus(u(s.q));
-              ownNet = ownNet.plus(u(s.q));
-              trade(true, true, u(s.q)); // filled; the bot learns it at the next reconcile
-              break;
-            case 'bot_sell': {
-              if (frozen) break;
-              // The protection sells what the bot holds, capped by the balance (as protectableQty).
-              const q = Dec.min(pos, balance);
-              if (q.lte(0)) break;
-              expect(q.lte(pos)).toBe(true);
-              balance = balance.minus(q);
-              ownNet = ownNet.minus(q);
-              pos = pos.minus(q);
-              trade(true, false, q);
-              counted.add(nextId - 1);
-              break;
-            }
-            case 'op_sell': {
-              const q = Dec.min(u(s.q), balance);
-              if (q.lte(0)) break;
-              balance = balance.minus(q);
-              trade(false, false, q);
-              break;
-            }
-            case 'op_buy':
-              balance = balance.plus(u(s.q));
-              trade(false, true, u(s.q));
-              break;
-            case 'withdraw':
-              balance = balance.minus(Dec.min(u(s.q), balance));
-              break;
-            case 'reconcile': {
-              const split = splitTrades({ orders: ownOrders, lists: new Set(), counted }, trades.filter((t) => t.trade_id > last));
-              for (const t of split.own) {
-                counted.add(t.trade_id);
-                pos = t.is_buyer ? pos.plus(t.qty) : Dec.max(0, pos.minus(t.qty));
+      fc.property(
+        fc.array(step, { maxLength: 40 }),
+        fc.integer({ min: 0, max: 2000 }),
+        fc.constantFrom('adopt' as const, 'pause' as const),
+        (steps, opHold, policy) => {
+          let balance = u(opHold);
+          const trades: TradeRow[] = [];
+          const ownOrders = new Set<number>();
+          let nextId = 1;
+          let ownNet = new Dec(0); // what the bot's own orders bought minus sold, at the venue
+          // The bot's audited state (a restart keeps exactly this).
+          let pos = new Dec(0);
+          const counted = new Set<number>();
+          let last = 0;
+          let frozen = false;
+          const trade = (own: boolean, buyer: boolean, q: Dec) => {
+            const order = nextId + 10_000;
+            if (own) ownOrders.add(order);
+            trades.push({
+              trade_id: nextId++,
+              order_id: order,
+              order_list_id: -1,
+              is_buyer: buyer,
+              qty: q.toFixed(),
+              commission: '0',
+              commission_asset: 'USDT',
+            });
+          };
+          for (const s of [...steps, { k: 'reconcile' as const }]) {
+            switch (s.k) {
+              case 'bot_buy':
+                if (frozen) break;
+                balance = balance.plus(u(s.q));
+                ownNet = ownNet.plus(u(s.q));
+                trade(true, true, u(s.q)); // filled; the bot learns it at the next reconcile
+                break;
+              case 'bot_sell': {
+                if (frozen) break;
+                // The protection sells what the bot holds, capped by the balance (as protectableQty).
+                const q = Dec.min(pos, balance);
+                if (q.lte(0)) break;
+                expect(q.lte(pos)).toBe(true);
+                balance = balance.minus(q);
+                ownNet = ownNet.minus(q);
+                pos = pos.minus(q);
+                trade(true, false, q);
+                counted.add(nextId - 1);
+                break;
               }
-              const held = pos.gt(0);
-              const v = judgeHoldings({ position: pos.toFixed(), balance: balance.toFixed(), base_asset: 'BTC', step: LOT.toFixed(), tolerance_steps: 0, foreign: held ? split.foreign : [], policy });
-              if (v.kind === 'ADOPT') pos = new Dec(v.qty);
-              if (v.kind === 'NEEDS_MANUAL') frozen = true;
-              else if (split.last_trade_id !== null) last = split.last_trade_id;
-              // Invariants.
-              expect(pos.lte(Dec.max(ownNet, 0))).toBe(true);
-              if (!frozen) expect(pos.lte(balance)).toBe(true);
-              if (policy === 'adopt') expect(frozen).toBe(false);
-              break;
+              case 'op_sell': {
+                const q = Dec.min(u(s.q), balance);
+                if (q.lte(0)) break;
+                balance = balance.minus(q);
+                trade(false, false, q);
+                break;
+              }
+              case 'op_buy':
+                balance = balance.plus(u(s.q));
+                trade(false, true, u(s.q));
+                break;
+              case 'withdraw':
+                balance = balance.minus(Dec.min(u(s.q), balance));
+                break;
+              case 'reconcile': {
+                const split = splitTrades(
+                  { orders: ownOrders, lists: new Set(), counted },
+                  trades.filter((t) => t.trade_id > last),
+                );
+                for (const t of split.own) {
+                  counted.add(t.trade_id);
+                  pos = t.is_buyer ? pos.plus(t.qty) : Dec.max(0, pos.minus(t.qty));
+                }
+                const held = pos.gt(0);
+                const v = judgeHoldings({
+                  position: pos.toFixed(),
+                  balance: balance.toFixed(),
+                  base_asset: 'BTC',
+                  step: LOT.toFixed(),
+                  tolerance_steps: 0,
+                  foreign: held ? split.foreign : [],
+                  policy,
+                });
+                if (v.kind === 'ADOPT') pos = new Dec(v.qty);
+                if (v.kind === 'NEEDS_MANUAL') frozen = true;
+                else if (split.last_trade_id !== null) last = split.last_trade_id;
+                // Invariants.
+                expect(pos.lte(Dec.max(ownNet, 0))).toBe(true);
+                if (!frozen) expect(pos.lte(balance)).toBe(true);
+                if (policy === 'adopt') expect(frozen).toBe(false);
+                break;
+              }
             }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: Math.max(1000, Math.floor(RUNS / 2)), seed: SEED },
     );
   });

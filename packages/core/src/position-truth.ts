@@ -114,7 +114,13 @@ export function judgeHoldings(h: HoldingsInput): HoldingsVerdict {
     if (t.is_buyer) bought = bought.plus(t.qty).minus(fee);
     else sold = sold.plus(t.qty).plus(fee);
   }
-  const detail: HoldingsDetail = { position: pos.toFixed(), balance: bal.toFixed(), foreign_sold: sold.toFixed(), foreign_bought: bought.toFixed(), tolerance: tol.toFixed() };
+  const detail: HoldingsDetail = {
+    position: pos.toFixed(),
+    balance: bal.toFixed(),
+    foreign_sold: sold.toFixed(),
+    foreign_bought: bought.toFixed(),
+    tolerance: tol.toFixed(),
+  };
   if (pos.lte(0)) return { kind: 'CONSISTENT' };
   const why: HoldingsWhy | null = sold.gt(0) ? 'SOLD_BY_OTHERS' : bal.plus(tol).lt(pos) ? 'BALANCE_SHORT' : null;
   if (why === null) return { kind: 'CONSISTENT' };

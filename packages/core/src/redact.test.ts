@@ -9,7 +9,9 @@ describe('redact', () => {
     expect(input.api_secret).toBe('abc');
   });
   it('scrubs signatures and keys inside URLs, query strings and headers', () => {
-    expect(redactString('/api/v3/order?symbol=BTCUSDT&timestamp=1&signature=deadbeef00')).toBe(`/api/v3/order?symbol=BTCUSDT&timestamp=1&signature=${REDACTED}`);
+    expect(redactString('/api/v3/order?symbol=BTCUSDT&timestamp=1&signature=deadbeef00')).toBe(
+      `/api/v3/order?symbol=BTCUSDT&timestamp=1&signature=${REDACTED}`,
+    );
     expect(redactString('X-MBX-APIKEY: abcdef123456')).toBe(`X-MBX-APIKEY: ${REDACTED}`);
     expect(redactString('Authorization: Bearer sk-abcdefghijklmnopqrstu')).not.toContain('sk-abc');
   });

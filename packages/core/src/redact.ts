@@ -31,7 +31,8 @@ export function registerSecret(value: string | null | undefined): void {
 }
 
 /** One cheap test that rules out almost every string before the replacements run. */
-const SUSPECT_RE = /signature|api[-_]?key|apikey|secret|listenkey|token|bearer|authorization|x-mbx|sk-|[?&;][^=&#\s"'?]*(?:key|sig|pass|pwd|auth|credential)[^=&#\s"'?]*=|:\/\/[^/?#\s@"']+@/i;
+const SUSPECT_RE =
+  /signature|api[-_]?key|apikey|secret|listenkey|token|bearer|authorization|x-mbx|sk-|[?&;][^=&#\s"'?]*(?:key|sig|pass|pwd|auth|credential)[^=&#\s"'?]*=|:\/\/[^/?#\s@"']+@/i;
 
 export function redactString(s: string): string {
   if (literals.size === 0 && !SUSPECT_RE.test(s)) return s;

@@ -112,10 +112,16 @@ describe('strictParse', () => {
 
   it('property: any string is either refused or read exactly as JSON.parse reads it (never throws)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v))), (s) => {
-        const r = strictParse(s, DEEP);
-        if (r.ok) expect(r.value).toEqual(JSON.parse(s));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 60 }),
+          fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+        ),
+        (s) => {
+          const r = strictParse(s, DEEP);
+          if (r.ok) expect(r.value).toEqual(JSON.parse(s));
+        },
+      ),
       { numRuns: 3000, seed: 20261207 },
     );
   });

@@ -22,15 +22,27 @@ const order = fc.record({
 });
 const list = fc.record({
   symbol: fc.constantFrom('BTCUSDT', 'ETHUSDT', 'BNBUSDT'),
-  list_client_order_id: fc.oneof(fc.integer({ min: 0, max: 4 }).map((n) => `vgl${'b'.repeat(32)}${n}`), fc.constant('foreign-list')),
+  list_client_order_id: fc.oneof(
+    fc.integer({ min: 0, max: 4 }).map((n) => `vgl${'b'.repeat(32)}${n}`),
+    fc.constant('foreign-list'),
+  ),
   order_list_id: fc.integer({ min: 1, max: 4 }),
 });
 const held: fc.Arbitrary<HeldSymbol> = fc.record({
   entry_client_order_id: fc.oneof(fc.constant(null), coid),
   protection: fc.oneof(
     fc.constant(null),
-    fc.record({ kind: fc.constant('OCO' as const), list_client_order_id: fc.integer({ min: 0, max: 4 }).map((n) => `vgl${'b'.repeat(32)}${n}`), leg_ids: fc.constant([] as string[]), active: fc.boolean() }),
-    fc.record({ kind: fc.constant('TRAILING' as const), client_order_id: fc.integer({ min: 0, max: 9 }).map((n) => `vgr${'a'.repeat(32)}${n}`), active: fc.boolean() }),
+    fc.record({
+      kind: fc.constant('OCO' as const),
+      list_client_order_id: fc.integer({ min: 0, max: 4 }).map((n) => `vgl${'b'.repeat(32)}${n}`),
+      leg_ids: fc.constant([] as string[]),
+      active: fc.boolean(),
+    }),
+    fc.record({
+      kind: fc.constant('TRAILING' as const),
+      client_order_id: fc.integer({ min: 0, max: 9 }).map((n) => `vgr${'a'.repeat(32)}${n}`),
+      active: fc.boolean(),
+    }),
   ),
 });
 const input = fc.record({
@@ -67,7 +79,10 @@ describe('diffVenue', () => {
         for (const [i, o] of x.orders.entries()) {
           const mine = isOwnOrderId(o.client_order_id) && SYMBOLS.includes(o.symbol);
           const h = o.symbol === 'BTCUSDT' ? x.btc : x.eth;
-          const heldIt = h.entry_client_order_id === o.client_order_id || (h.protection?.kind === 'TRAILING' && h.protection.client_order_id === o.client_order_id) || x.intents.includes(o.client_order_id);
+          const heldIt =
+            h.entry_client_order_id === o.client_order_id ||
+            (h.protection?.kind === 'TRAILING' && h.protection.client_order_id === o.client_order_id) ||
+            x.intents.includes(o.client_order_id);
           const n = acts.filter((a) => 'order' in a && a.order === x.orders[i]).length;
           expect(n).toBe(mine && !heldIt && o.order_list_id < 0 ? 1 : SYMBOLS.includes(o.symbol) && !isOwnOrderId(o.client_order_id) ? 1 : 0);
         }
@@ -96,7 +111,12 @@ describe('diffVenue', () => {
         const acts = run(x);
         for (const sym of SYMBOLS) {
           const p = (sym === 'BTCUSDT' ? x.btc : x.eth).protection;
-          const gone = p !== null && p.active && (p.kind === 'OCO' ? !x.lists.some((l) => l.list_client_order_id === p.list_client_order_id) : !x.orders.some((o) => o.client_order_id === p.client_order_id));
+          const gone =
+            p !== null &&
+            p.active &&
+            (p.kind === 'OCO'
+              ? !x.lists.some((l) => l.list_client_order_id === p.list_client_order_id)
+              : !x.orders.some((o) => o.client_order_id === p.client_order_id));
           expect(acts.some((a) => a.kind === 'PROTECTION_ENDED' && a.symbol === sym)).toBe(gone);
         }
       }),
@@ -107,9 +127,17 @@ describe('diffVenue', () => {
   it('judges the same orders foreign, stray and ended whatever the order of the venue rows', () => {
     fc.assert(
       fc.property(input, fc.integer(), (x, seed) => {
-        const key = (a: ReturnType<typeof run>[number]) => `${a.kind}:${'order' in a ? a.order.client_order_id + a.order.symbol : 'symbol' in a ? a.symbol : ''}`;
-        const pick = (acts: ReturnType<typeof run>) => acts.filter((a) => ['FOREIGN_ORDER', 'CANCEL_STRAY_ENTRY', 'PROTECTION_ENDED'].includes(a.kind)).map(key).sort();
-        const shuffled = { ...x, orders: [...x.orders].sort((a, b) => ((a.client_order_id.length * 7 + seed) % 5) - ((b.client_order_id.length * 7 + seed) % 5)).reverse() };
+        const key = (a: ReturnType<typeof run>[number]) =>
+          `${a.kind}:${'order' in a ? a.order.client_order_id + a.order.symbol : 'symbol' in a ? a.symbol : ''}`;
+        const pick = (acts: ReturnType<typeof run>) =>
+          acts
+            .filter((a) => ['FOREIGN_ORDER', 'CANCEL_STRAY_ENTRY', 'PROTECTION_ENDED'].includes(a.kind))
+            .map(key)
+            .sort();
+        const shuffled = {
+          ...x,
+          orders: [...x.orders].sort((a, b) => ((a.client_order_id.length * 7 + seed) % 5) - ((b.client_order_id.length * 7 + seed) % 5)).reverse(),
+        };
         expect(pick(run(shuffled))).toEqual(pick(run(x)));
       }),
       opts,

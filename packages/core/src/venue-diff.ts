@@ -31,7 +31,9 @@ export interface VenueListView {
   readonly order_list_id: number;
 }
 
-export type HeldProtection = { readonly kind: 'OCO'; readonly list_client_order_id: string; readonly leg_ids: readonly string[]; readonly active: boolean } | { readonly kind: 'TRAILING'; readonly client_order_id: string; readonly active: boolean };
+export type HeldProtection =
+  | { readonly kind: 'OCO'; readonly list_client_order_id: string; readonly leg_ids: readonly string[]; readonly active: boolean }
+  | { readonly kind: 'TRAILING'; readonly client_order_id: string; readonly active: boolean };
 
 /** What the state holds on a symbol, as far as the diff needs it. */
 export interface HeldSymbol {
@@ -113,8 +115,10 @@ export function diffVenue(i: VenueDiffInput): VenueAction[] {
   const openIds = new Set(i.orders.map((o) => o.client_order_id));
   for (const sym of traded) {
     const p = i.held(sym).protection;
-    if (p?.kind === 'OCO' && p.active && !listIds.has(p.list_client_order_id)) out.push({ kind: 'PROTECTION_ENDED', symbol: sym, id: p.list_client_order_id, protection: 'OCO' });
-    if (p?.kind === 'TRAILING' && p.active && !openIds.has(p.client_order_id)) out.push({ kind: 'PROTECTION_ENDED', symbol: sym, id: p.client_order_id, protection: 'TRAILING' });
+    if (p?.kind === 'OCO' && p.active && !listIds.has(p.list_client_order_id))
+      out.push({ kind: 'PROTECTION_ENDED', symbol: sym, id: p.list_client_order_id, protection: 'OCO' });
+    if (p?.kind === 'TRAILING' && p.active && !openIds.has(p.client_order_id))
+      out.push({ kind: 'PROTECTION_ENDED', symbol: sym, id: p.client_order_id, protection: 'TRAILING' });
   }
   return out;
 }

@@ -22,12 +22,24 @@ import { MODIFY_FIELDS, applyModify, redact, redactString, strictParse, strictPa
  */
 export type AIGateErrorCode = Extract<
   ReasonCode,
-  'AIGATE_TIMEOUT' | 'AIGATE_PARSE_FAIL' | 'AIGATE_SCHEMA_INVALID' | 'AIGATE_REASON_UNKNOWN' | 'AIGATE_MODIFY_INVALID' | 'AIGATE_TRANSPORT_ERROR' | 'AIGATE_PRECONDITION_FAILED'
+  | 'AIGATE_TIMEOUT'
+  | 'AIGATE_PARSE_FAIL'
+  | 'AIGATE_SCHEMA_INVALID'
+  | 'AIGATE_REASON_UNKNOWN'
+  | 'AIGATE_MODIFY_INVALID'
+  | 'AIGATE_TRANSPORT_ERROR'
+  | 'AIGATE_PRECONDITION_FAILED'
 >;
 
 export type AIGateVerdict =
   | { readonly verdict: 'ALLOW'; readonly decision: Decision; readonly result: AIGateResult }
-  | { readonly verdict: 'MODIFY'; readonly decision: Decision; readonly original_decision_id: string; readonly changed: readonly string[]; readonly result: AIGateResult }
+  | {
+      readonly verdict: 'MODIFY';
+      readonly decision: Decision;
+      readonly original_decision_id: string;
+      readonly changed: readonly string[];
+      readonly result: AIGateResult;
+    }
   | { readonly verdict: 'BLOCK'; readonly reasons: readonly string[]; readonly result: AIGateResult }
   | { readonly verdict: 'ERROR'; readonly code: AIGateErrorCode; readonly detail: string }
   /** Not called at all: entries are never reviewed outside NORMAL. */
@@ -83,17 +95,24 @@ export class AIGate {
   constructor(private readonly o: AIGateOptions) {
     this.now = o.now ?? (() => performance.now());
     // Without a cap the reply reader would be unbounded: refuse to exist rather than run open.
-    if (!Number.isSafeInteger(o.maxReplyBytes) || o.maxReplyBytes < 1) throw new Error(`AIGate: maxReplyBytes must be a positive integer, got ${String(o.maxReplyBytes)}`);
+    if (!Number.isSafeInteger(o.maxReplyBytes) || o.maxReplyBytes < 1)
+      throw new Error(`AIGate: maxReplyBytes must be a positive integer, got ${String(o.maxReplyBytes)}`);
     // The SDK's own long default timeout and its retries are off: one call, bounded, or nothing.
     // Every byte of every reply (errors included) goes through boundedFetch: capped, identity only.
-    this.client = o.apiKey ? new OpenAI({ apiKey: o.apiKey, baseURL: o.baseUrl, maxRetries: 0, timeout: o.timeoutMs, fetch: boundedFetch(o.maxReplyBytes) }) : null;
+    this.client = o.apiKey
+      ? new OpenAI({ apiKey: o.apiKey, baseURL: o.baseUrl, maxRetries: 0, timeout: o.timeoutMs, fetch: boundedFetch(o.maxReplyBytes) })
+      : null;
   }
 
   get ready(): boolean {
     return this.client !== null;
   }
 
-  async review(decision: Decision, market: AIGateReviewPayload['market'], ctx: { readonly mode: Mode; readonly snapshotHash: string; readonly rules: SymbolRules | null }): Promise<AIGateCall> {
+  async review(
+    decision: Decision,
+    market: AIGateReviewPayload['market'],
+    ctx: { readonly mode: Mode; readonly snapshotHash: string; readonly rules: SymbolRules | null },
+  ): Promise<AIGateCall> {
     const base = { model: this.o.model, snapshot_hash: ctx.snapshotHash };
     const fail = (code: AIGateErrorCode, detail: string, extra: Partial<AIGateCall> = {}): AIGateCall => ({
       ...base,
@@ -106,7 +125,15 @@ export class AIGate {
       outcome: { verdict: 'ERROR', code, detail },
     });
     if (decision.intent === 'ENTRY' && ctx.mode !== 'NORMAL') {
-      return { ...base, input_hash: null, latency_ms: null, tokens: null, payload_bytes: 0, notes: null, outcome: { verdict: 'NOT_CALLED', why: `mode ${ctx.mode}: entries are not reviewed outside NORMAL` } };
+      return {
+        ...base,
+        input_hash: null,
+        latency_ms: null,
+        tokens: null,
+        payload_bytes: 0,
+        notes: null,
+        outcome: { verdict: 'NOT_CALLED', why: `mode ${ctx.mode}: entries are not reviewed outside NORMAL` },
+      };
     }
     if (!validDecision(decision)) return fail('AIGATE_PRECONDITION_FAILED', `decision invalid: ${ajv.errorsText(validDecision.errors)}`);
     if (!this.client) return fail('AIGATE_PRECONDITION_FAILED', 'no OPENAI_API_KEY in the environment');
@@ -129,7 +156,8 @@ export class AIGate {
     const bytes = Buffer.byteLength(text);
     const hash = inputHash(payload);
     // A structured payload cut in the middle is not JSON: refuse rather than send half a picture.
-    if (bytes > this.o.payloadMaxBytes) return fail('AIGATE_PRECONDITION_FAILED', `payload ${bytes} bytes > ${this.o.payloadMaxBytes}`, { input_hash: hash, payload_bytes: bytes });
+    if (bytes > this.o.payloadMaxBytes)
+      return fail('AIGATE_PRECONDITION_FAILED', `payload ${bytes} bytes > ${this.o.payloadMaxBytes}`, { input_hash: hash, payload_bytes: bytes });
     const t0 = this.now();
     const deadline = AbortSignal.timeout(this.o.timeoutMs);
     let body: Uint8Array;
@@ -144,7 +172,10 @@ export class AIGate {
               { role: 'system', content: SYSTEM_PROMPT },
               { role: 'user', content: text },
             ],
-            response_format: { type: 'json_schema', json_schema: { name: 'AIGateResult', strict: true, schema: AIGATE_RESULT_SCHEMA as unknown as Record<string, unknown> } },
+            response_format: {
+              type: 'json_schema',
+              json_schema: { name: 'AIGateResult', strict: true, schema: AIGATE_RESULT_SCHEMA as unknown as Record<string, unknown> },
+            },
             max_tokens: this.o.maxTokens,
             temperature: 0,
           },
@@ -188,7 +219,10 @@ function refusalIn(e: unknown): ReplyRefused | null {
  * any decoding it might do anyway, so the cap bounds the decompressed size too. The bytes are
  * handed back as a fresh Response, so the SDK's own reading (error bodies included) is bounded.
  */
-export function boundedFetch(maxBytes: number, inner: typeof fetch = globalThis.fetch): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
+export function boundedFetch(
+  maxBytes: number,
+  inner: typeof fetch = globalThis.fetch,
+): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
   return async (input, init) => {
     const headers = new Headers(init?.headers);
     headers.set('accept-encoding', 'identity');
@@ -200,7 +234,8 @@ export function boundedFetch(maxBytes: number, inner: typeof fetch = globalThis.
     const enc = res.headers.get('content-encoding');
     if (enc !== null && enc.trim().toLowerCase() !== 'identity') return refuse(`reply Content-Encoding ${enc.slice(0, 40)} refused (identity only)`);
     const len = res.headers.get('content-length');
-    if (len !== null && (!/^\s*[0-9]{1,15}\s*$/.test(len) || Number(len) > maxBytes)) return refuse(`reply Content-Length ${len.slice(0, 20)} over the ${maxBytes}-byte cap`);
+    if (len !== null && (!/^\s*[0-9]{1,15}\s*$/.test(len) || Number(len) > maxBytes))
+      return refuse(`reply Content-Length ${len.slice(0, 20)} over the ${maxBytes}-byte cap`);
     const bytes = await readCapped(res.body, maxBytes);
     const noBody = [101, 204, 205, 304].includes(res.status);
     return new Response(noBody ? null : bytes, { status: res.status, statusText: res.statusText, headers: res.headers });
@@ -260,7 +295,8 @@ export function judgeReply(body: Uint8Array, decision: Decision, rules: SymbolRu
   const tokens = typeof total === 'number' && Number.isSafeInteger(total) && total >= 0 ? total : null;
   const choices = e['choices'];
   // Two choices are two readings: which one is the verdict is not ours to guess.
-  if (!Array.isArray(choices) || choices.length !== 1) return early(`reply must carry exactly one choice, got ${Array.isArray(choices) ? choices.length : typeof choices}`);
+  if (!Array.isArray(choices) || choices.length !== 1)
+    return early(`reply must carry exactly one choice, got ${Array.isArray(choices) ? choices.length : typeof choices}`);
   const c = choices[0];
   if (!isObject(c)) return early('choice is not an object');
   // Anything but "stop" (length, content_filter, tool_calls, null) is a completion the model did not finish.
@@ -268,7 +304,8 @@ export function judgeReply(body: Uint8Array, decision: Decision, rules: SymbolRu
   const m = c['message'];
   if (!isObject(m)) return early('choice has no message');
   if (m['refusal'] !== undefined && m['refusal'] !== null) return early('the model refused');
-  if (m['tool_calls'] !== undefined && m['tool_calls'] !== null && !(Array.isArray(m['tool_calls']) && m['tool_calls'].length === 0)) return early('the reply carries tool calls');
+  if (m['tool_calls'] !== undefined && m['tool_calls'] !== null && !(Array.isArray(m['tool_calls']) && m['tool_calls'].length === 0))
+    return early('the reply carries tool calls');
   const content = m['content'];
   if (typeof content !== 'string') return early('message content is not a string');
   const j = judgeContent(content, decision, rules);
@@ -286,7 +323,11 @@ export function auditNotes(notes: string): string {
   return cps.length > NOTES_MAX_CHARS ? cps.slice(0, NOTES_MAX_CHARS).join('') : cps.join('');
 }
 
-function judgeContent(content: string | null, decision: Decision, rules: SymbolRules | null): { outcome: AIGateVerdict; notes: string | null; reached: JudgeStage } {
+function judgeContent(
+  content: string | null,
+  decision: Decision,
+  rules: SymbolRules | null,
+): { outcome: AIGateVerdict; notes: string | null; reached: JudgeStage } {
   if (content === null || content.trim() === '') return { outcome: parseFail('empty answer'), notes: null, reached: 'content' };
   const p = strictParse(content, { maxDepth: CONTENT_MAX_DEPTH });
   if (!p.ok) return { outcome: parseFail(`content: ${p.why} at ${p.at}`), notes: null, reached: 'content' };
@@ -297,7 +338,10 @@ function judgeContent(content: string | null, decision: Decision, rules: SymbolR
 }
 
 function judgeParsed(parsed: unknown, decision: Decision, rules: SymbolRules | null): { outcome: AIGateVerdict; reached: JudgeStage } {
-  const err = (code: AIGateErrorCode, detail: string, reached: JudgeStage): { outcome: AIGateVerdict; reached: JudgeStage } => ({ outcome: { verdict: 'ERROR', code, detail }, reached });
+  const err = (code: AIGateErrorCode, detail: string, reached: JudgeStage): { outcome: AIGateVerdict; reached: JudgeStage } => ({
+    outcome: { verdict: 'ERROR', code, detail },
+    reached,
+  });
   // A MODIFY reaching for a field it may not touch is a MODIFY violation, whatever else is wrong.
   const m = (parsed as { modify?: unknown } | null)?.modify;
   if (m && typeof m === 'object') {
@@ -319,7 +363,10 @@ function judgeParsed(parsed: unknown, decision: Decision, rules: SymbolRules | n
       if (r.modify === null) return err('AIGATE_MODIFY_INVALID', 'MODIFY without a modify', 'verdict');
       const applied = applyModify(decision, r.modify, rules);
       if (!applied.ok) return err('AIGATE_MODIFY_INVALID', applied.why, 'verdict');
-      return { outcome: { verdict: 'MODIFY', decision: applied.decision, original_decision_id: decision.ids.decision_id, changed: applied.changed, result: r }, reached: 'verdict' };
+      return {
+        outcome: { verdict: 'MODIFY', decision: applied.decision, original_decision_id: decision.ids.decision_id, changed: applied.changed, result: r },
+        reached: 'verdict',
+      };
     }
   }
 }

@@ -3,7 +3,12 @@ import { parseConfig } from '@vigil/runtime';
 import { parseKlineCsv, runBacktest, syntheticKlineCsv, type BacktestBar } from './backtest.js';
 
 const strategy = (() => {
-  const r = parseConfig({ strategy: { bar_ms: 60_000, lookback_bars: 10, vol_bars: 10, hold_bars: 60, win_rate_prior: '0.5', take_profit_r: '2', min_stop_bps: 60, cooldown_ms: 0 } }, {});
+  const r = parseConfig(
+    {
+      strategy: { bar_ms: 60_000, lookback_bars: 10, vol_bars: 10, hold_bars: 60, win_rate_prior: '0.5', take_profit_r: '2', min_stop_bps: 60, cooldown_ms: 0 },
+    },
+    {},
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   return r.config.strategy;
 })();

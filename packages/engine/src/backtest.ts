@@ -122,7 +122,16 @@ export function runBacktest(bars: readonly BacktestBar[], p: BacktestParams): Ba
       const seen = bars.slice(Math.max(0, i + 1 - window), i + 1);
       const bid = b.close * (1 - half);
       const ask = b.close * (1 + half);
-      const snap: MarketSnapshot = { snapshot_id: `bt_${i}`, snapshot_hash: '', ts_ms: b.start_ms, symbol: 'BT', bid: bid.toFixed(8), ask: ask.toFixed(8), quote_age_ms: 0, bars: seen };
+      const snap: MarketSnapshot = {
+        snapshot_id: `bt_${i}`,
+        snapshot_hash: '',
+        ts_ms: b.start_ms,
+        symbol: 'BT',
+        bid: bid.toFixed(8),
+        ask: ask.toFixed(8),
+        quote_age_ms: 0,
+        bars: seen,
+      };
       const r = strat.propose(snap);
       if (r.kind === 'PROPOSAL') {
         const cost = estimateCost(s, snap.bid, snap.ask);
@@ -159,10 +168,23 @@ export function runBacktest(bars: readonly BacktestBar[], p: BacktestParams): Ba
     close(last.start_ms, last.close * (1 - half - slip), 'END', taker);
     equity[equity.length - 1] = { ts: last.start_ms, equity: cash };
   }
-  return { trades, equity, metrics: metrics(equity, trades, p.initial_quote, inPosition / Math.max(1, bars.length), blockedEdge, blockedCost, blockedRisk, bars) };
+  return {
+    trades,
+    equity,
+    metrics: metrics(equity, trades, p.initial_quote, inPosition / Math.max(1, bars.length), blockedEdge, blockedCost, blockedRisk, bars),
+  };
 }
 
-function metrics(eq: readonly { equity: number }[], trades: readonly BacktestTrade[], start: number, exposure: number, blockedEdge: number, blockedCost: number, blockedRisk: number, bars: readonly BacktestBar[]): BacktestResult['metrics'] {
+function metrics(
+  eq: readonly { equity: number }[],
+  trades: readonly BacktestTrade[],
+  start: number,
+  exposure: number,
+  blockedEdge: number,
+  blockedCost: number,
+  blockedRisk: number,
+  bars: readonly BacktestBar[],
+): BacktestResult['metrics'] {
   const rets: number[] = [];
   for (let i = 1; i < eq.length; i++) rets.push(eq[i]!.equity / eq[i - 1]!.equity - 1);
   const mean = rets.length ? rets.reduce((a, b) => a + b, 0) / rets.length : 0;
@@ -207,7 +229,8 @@ export function parseKlineCsv(text: string): BacktestBar[] {
     if (line === '' || /^open_time|^[a-z]/i.test(line)) continue;
     const f = line.split(',');
     const nums = f.slice(0, 6).map(Number);
-    if (f.length < 6 || nums.some((x) => !Number.isFinite(x))) throw new Error(`kline CSV line ${n + 1}: expected open_time,open,high,low,close,volume numbers`);
+    if (f.length < 6 || nums.some((x) => !Number.isFinite(x)))
+      throw new Error(`kline CSV line ${n + 1}: expected open_time,open,high,low,close,volume numbers`);
     const [t, o, h, l, c, v] = nums as [number, number, number, number, number, number];
     if (!(h >= Math.max(o, c) && l <= Math.min(o, c) && l > 0)) throw new Error(`kline CSV line ${n + 1}: high/low inconsistent with open/close`);
     const ms = t > 1e14 ? Math.floor(t / 1000) : t;
@@ -218,7 +241,14 @@ export function parseKlineCsv(text: string): BacktestBar[] {
 }
 
 /** Seeded synthetic klines in the same CSV layout (for fixtures and experiments without data). */
-export function syntheticKlineCsv(o: { readonly seed: number; readonly bars: number; readonly start_ms: number; readonly bar_ms: number; readonly price: number; readonly vol_bps: number }): string {
+export function syntheticKlineCsv(o: {
+  readonly seed: number;
+  readonly bars: number;
+  readonly start_ms: number;
+  readonly bar_ms: number;
+  readonly price: number;
+  readonly vol_bps: number;
+}): string {
   let x = o.seed >>> 0 || 1;
   const rnd = (): number => {
     x ^= x << 13;

@@ -27,6 +27,7 @@ export type CostVerdict = { readonly ok: true } | { readonly ok: false; readonly
 
 export function judgeCost(cfg: StrategyConfig, edgeBps: number, cost: CostEstimate): CostVerdict {
   if (cost.total_bps > cfg.max_cost_bps) return { ok: false, code: 'COST_TOO_HIGH', detail: `cost ${cost.total_bps} bps > max ${cfg.max_cost_bps}` };
-  if (edgeBps < cost.total_bps + cfg.min_edge_bps) return { ok: false, code: 'EDGE_TOO_LOW', detail: `edge ${edgeBps} bps < cost ${cost.total_bps} + ${cfg.min_edge_bps}` };
+  if (edgeBps < cost.total_bps + cfg.min_edge_bps)
+    return { ok: false, code: 'EDGE_TOO_LOW', detail: `edge ${edgeBps} bps < cost ${cost.total_bps} + ${cfg.min_edge_bps}` };
   return { ok: true };
 }

@@ -38,7 +38,15 @@ const proposal: Proposal = {
 };
 
 const build = (p: Proposal = proposal) =>
-  buildDecision({ proposal: p, rules, ids: { run_id: 'run_1', cycle_id: 3, snapshot_id: 'snp_1' }, ttl_ms: 15000, max_requotes: 0, max_notional: '300', expected_cost_bps: 25 });
+  buildDecision({
+    proposal: p,
+    rules,
+    ids: { run_id: 'run_1', cycle_id: 3, snapshot_id: 'snp_1' },
+    ttl_ms: 15000,
+    max_requotes: 0,
+    max_notional: '300',
+    expected_cost_bps: 25,
+  });
 
 describe('buildDecision', () => {
   it('quantizes exactly: quantity down to the step, prices on the tick, id = hash of the body', () => {

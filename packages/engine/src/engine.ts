@@ -41,7 +41,17 @@ import { Trader } from './trader.js';
 import type { VenueCall } from './venue.js';
 
 /** Stages in which the engine is expected to move on; lingering in one of them is LOOP_STUCK. */
-const ACTIVE_STAGES: ReadonlySet<Stage> = new Set(['STARTUP_RECONCILE', 'MARKET_SNAPSHOT', 'STRATEGY_PROPOSE', 'AIGATE_CALL', 'RISK_VERDICT', 'EXECUTE', 'PROTECT', 'MANAGE', 'RECONCILE']);
+const ACTIVE_STAGES: ReadonlySet<Stage> = new Set([
+  'STARTUP_RECONCILE',
+  'MARKET_SNAPSHOT',
+  'STRATEGY_PROPOSE',
+  'AIGATE_CALL',
+  'RISK_VERDICT',
+  'EXECUTE',
+  'PROTECT',
+  'MANAGE',
+  'RECONCILE',
+]);
 
 /**
  * The engine worker: the cycle pipeline and the management path.
@@ -143,7 +153,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       return churnBreach(sym, 1);
     },
     requoteMode: cfg.strategy.requote_mode,
-    halted: (): string | null => (killSwitch !== 'OFF' ? `kill switch ${killSwitch}` : failsafe ? 'mode not heard (failsafe)' : mode === 'PAUSE' || mode === 'EXIT' ? `mode ${mode}` : null),
+    halted: (): string | null =>
+      killSwitch !== 'OFF' ? `kill switch ${killSwitch}` : failsafe ? 'mode not heard (failsafe)' : mode === 'PAUSE' || mode === 'EXIT' ? `mode ${mode}` : null,
     swapAllowed: (): boolean => mode === 'NORMAL' && !failsafe,
     manualPolicy: ecfg.manual_change_policy,
     toleranceSteps: ecfg.reconcile_tolerance_steps,
@@ -225,7 +236,21 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
             quotes.set(ev.tick.symbol, ev.tick);
             if (shadow.pending > 0) {
               for (const o of shadow.onQuote(ev.tick.symbol, ev.tick.bid, ev.tick.ask, Date.now())) {
-                event('SHADOW_RECORDED', { phase: 'RESOLVED', verdict: o.verdict, outcome: o.outcome, pnl_bps: o.pnl_bps, held_ms: o.held_ms, symbol: o.decision.symbol, entry_price: o.decision.entry_price, stop_price: o.decision.stop_price, take_profit_price: o.decision.take_profit_price }, { corr: { cycle_id: o.decision.ids.cycle_id, snapshot_id: o.decision.ids.snapshot_id, decision_id: o.decision.ids.decision_id } });
+                event(
+                  'SHADOW_RECORDED',
+                  {
+                    phase: 'RESOLVED',
+                    verdict: o.verdict,
+                    outcome: o.outcome,
+                    pnl_bps: o.pnl_bps,
+                    held_ms: o.held_ms,
+                    symbol: o.decision.symbol,
+                    entry_price: o.decision.entry_price,
+                    stop_price: o.decision.stop_price,
+                    take_profit_price: o.decision.take_profit_price,
+                  },
+                  { corr: { cycle_id: o.decision.ids.cycle_id, snapshot_id: o.decision.ids.snapshot_id, decision_id: o.decision.ids.decision_id } },
+                );
               }
             }
             const mid = (Number(ev.tick.bid) + Number(ev.tick.ask)) / 2;
@@ -289,7 +314,15 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       const x = ledger.exposure(s, q?.bid ?? null);
       unrealized = unrealized.plus(u);
       exposure = exposure.plus(x);
-      per.push({ symbol: s, qty: p.qty, avg_price: p.avg_price, realized: p.realized, unrealized: u.toFixed(8), fees_quote: p.fees_quote, exposure: x.toFixed(8) });
+      per.push({
+        symbol: s,
+        qty: p.qty,
+        avg_price: p.avg_price,
+        realized: p.realized,
+        unrealized: u.toFixed(8),
+        fees_quote: p.fees_quote,
+        exposure: x.toFixed(8),
+      });
     }
     const realized = ledger.realizedOn(day);
     const total = realized.plus(unrealized);
@@ -302,13 +335,21 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     if (!t || t.day !== utcDay(Date.now())) return;
     ledger.restoreDay(t.day, t.realized);
     dayPeak = new Map([[t.day, new Dec(t.peak_total)]]);
-    if (new Dec(t.realized).neg().gte(cfg.risk.daily_loss_limit_quote)) reason('RISK_DAILY_LOSS_LIMIT_HIT', true, { restored: true, day: t.day, realized: t.realized, limit: cfg.risk.daily_loss_limit_quote });
+    if (new Dec(t.realized).neg().gte(cfg.risk.daily_loss_limit_quote))
+      reason('RISK_DAILY_LOSS_LIMIT_HIT', true, { restored: true, day: t.day, realized: t.realized, limit: cfg.risk.daily_loss_limit_quote });
   };
 
   /** PNL_SAMPLED: every 10 s and after every sale; the last one of the day is what a restart restores. */
   const samplePnl = (): void => {
     const d = pnl();
-    event('PNL_SAMPLED', { day: d.day, realized: d.realized.toFixed(8), unrealized: d.unrealized.toFixed(8), total: d.total.toFixed(8), exposure: d.exposure.toFixed(8), symbols: d.per });
+    event('PNL_SAMPLED', {
+      day: d.day,
+      realized: d.realized.toFixed(8),
+      unrealized: d.unrealized.toFixed(8),
+      total: d.total.toFixed(8),
+      exposure: d.exposure.toFixed(8),
+      symbols: d.per,
+    });
   };
 
   // --- startup ------------------------------------------------------------------------------------
@@ -372,7 +413,9 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   const reconcileInterval = (): number => {
     // The user stream cannot be trusted (silent, unstable, terminated): REST is the only source of
     // order changes, so it is polled faster (a 429 back-off still stretches it via the governor).
-    const streamDown = (modeState?.reasons ?? []).some((r) => r.code === 'USER_STREAM_SILENT' || r.code === 'USER_STREAM_UNSTABLE' || r.code === 'USER_STREAM_TERMINATED');
+    const streamDown = (modeState?.reasons ?? []).some(
+      (r) => r.code === 'USER_STREAM_SILENT' || r.code === 'USER_STREAM_UNSTABLE' || r.code === 'USER_STREAM_TERMINATED',
+    );
     if (streamDown && (lastHealth?.used_weight_pct ?? 0) <= 50) return Math.min(ecfg.reconcile_interval_ms, ecfg.reconcile_stream_degraded_interval_ms);
     // Under rate-limit pressure, reconcile less often (linearly up to the ceiling above 50 % used).
     const used = lastHealth?.used_weight_pct ?? 0;
@@ -398,9 +441,12 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   /** Churn reasons clear themselves once every symbol is back under its limits. */
   const clearChurn = (): void => {
     const r = cfg.risk;
-    const over = (f: (a: { churn: number; replace: number }, b: { churn: number; replace: number }) => boolean): boolean => cfg.exchange.symbols.some((sym) => f(churn.count(sym, 10_000), churn.count(sym, 60_000)));
-    if (latch.has('RISK_CANCEL_REPLACE_LIMIT_HIT') && !over((a, b) => a.replace >= r.cancel_replace_limit_10s || b.replace >= r.cancel_replace_limit_60s)) reason('RISK_CANCEL_REPLACE_LIMIT_HIT', false, {});
-    if (latch.has('RISK_CHURN_LIMIT_HIT') && !over((a, b) => a.churn >= r.churn_limit_10s || b.churn >= r.churn_limit_60s)) reason('RISK_CHURN_LIMIT_HIT', false, {});
+    const over = (f: (a: { churn: number; replace: number }, b: { churn: number; replace: number }) => boolean): boolean =>
+      cfg.exchange.symbols.some((sym) => f(churn.count(sym, 10_000), churn.count(sym, 60_000)));
+    if (latch.has('RISK_CANCEL_REPLACE_LIMIT_HIT') && !over((a, b) => a.replace >= r.cancel_replace_limit_10s || b.replace >= r.cancel_replace_limit_60s))
+      reason('RISK_CANCEL_REPLACE_LIMIT_HIT', false, {});
+    if (latch.has('RISK_CHURN_LIMIT_HIT') && !over((a, b) => a.churn >= r.churn_limit_10s || b.churn >= r.churn_limit_60s))
+      reason('RISK_CHURN_LIMIT_HIT', false, {});
   };
 
   const entryVerdict = (symbol: string | null): { allowed: boolean; blocked_by: readonly ReasonCode[] } => {
@@ -410,7 +456,15 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       if (intents.unknownOn(symbol)) symbolBlocks.push('INTENT_SENT_UNKNOWN');
       if (reconciler.foreign.includes(symbol)) symbolBlocks.push('RECONCILE_DRIFT');
     }
-    return entryPermission({ mode, failsafe, reasons: modeState?.reasons ?? [], startupReleased, aiGateReady: gate.ready, symbolBlocks, auditCommit: { now_ms: Date.now(), caught_up_ts_ms: writerCaughtUp, max_lag_ms: cfg.audit.audit_writer_max_lag_ms } });
+    return entryPermission({
+      mode,
+      failsafe,
+      reasons: modeState?.reasons ?? [],
+      startupReleased,
+      aiGateReady: gate.ready,
+      symbolBlocks,
+      auditCommit: { now_ms: Date.now(), caught_up_ts_ms: writerCaughtUp, max_lag_ms: cfg.audit.audit_writer_max_lag_ms },
+    });
   };
 
   /**
@@ -431,7 +485,10 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       clearChurn();
       // The management path runs every tick; it shows as the MANAGE stage only when it has work
       // (an entry working, a position unprotected, an outcome unknown, a close in flight).
-      const work = [...trader.slots.values()].some((s) => s.entry || s.close || s.unprotected_since !== null) || intents.unresolved().length > 0 || trader.pendingTrades.size > 0;
+      const work =
+        [...trader.slots.values()].some((s) => s.entry || s.close || s.unprotected_since !== null) ||
+        intents.unresolved().length > 0 ||
+        trader.pendingTrades.size > 0;
       if (work) {
         mgmtStage('MANAGE');
         await trader.manage();
@@ -528,16 +585,34 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       }
       let decision = built.decision;
       const dcorr = { ...corr, decision_id: decision.ids.decision_id };
-      event('DECISION_PROPOSED', { ok: true, decision: decision as unknown as JsonObject, signal: p.signal, cost: cost as unknown as JsonObject, snapshot_hash: snap.snapshot_hash }, { corr: dcorr });
+      event(
+        'DECISION_PROPOSED',
+        { ok: true, decision: decision as unknown as JsonObject, signal: p.signal, cost: cost as unknown as JsonObject, snapshot_hash: snap.snapshot_hash },
+        { corr: dcorr },
+      );
       const cv = judgeCost(scfg, decision.expected_edge_bps, cost);
       if (!cv.ok) {
-        event('RISK_VERDICT_GIVEN', { symbol: p.symbol, ok: false, blocks: [cv.code], detail: cv.detail, stage: 'STRATEGY_PROPOSE' }, { reason: cv.code, corr: dcorr });
+        event(
+          'RISK_VERDICT_GIVEN',
+          { symbol: p.symbol, ok: false, blocks: [cv.code], detail: cv.detail, stage: 'STRATEGY_PROPOSE' },
+          { reason: cv.code, corr: dcorr },
+        );
         continue;
       }
       // AIGATE_CALL: mandatory (AI_DEC=2); any doubt blocks and pauses.
       setStage('AIGATE_CALL', dcorr);
       const g0 = performance.now();
-      const review = await gate.review(decision, { bid: snap.bid, ask: snap.ask, spread_bps: cost.spread_bps, volatility_bps: p.volatility_bps, data_age_ms: Date.now() - quotes.get(p.symbol)!.recv_ts_ms }, { mode, snapshotHash: snap.snapshot_hash, rules: rulesOf });
+      const review = await gate.review(
+        decision,
+        {
+          bid: snap.bid,
+          ask: snap.ask,
+          spread_bps: cost.spread_bps,
+          volatility_bps: p.volatility_bps,
+          data_age_ms: Date.now() - quotes.get(p.symbol)!.recv_ts_ms,
+        },
+        { mode, snapshotHash: snap.snapshot_hash, rules: rulesOf },
+      );
       const modelMs = review.latency_ms ?? 0;
       // The gate's own cost around the model call (payload, redaction, hashing, parse, checks).
       gateOverhead.push(performance.now() - g0 - modelMs);
@@ -575,14 +650,22 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         near = rv.near;
         for (const code of rv.raise) reason(code, true, { symbol: decision.symbol, near: rv.near });
         lastVerdict = { symbol: decision.symbol, ok: rv.ok, blocks: rv.blocks as unknown as string[], ts_ms: Date.now() };
-        event('RISK_VERDICT_GIVEN', { symbol: decision.symbol, ok: rv.ok, blocks: rv.blocks as unknown as string[], near: rv.near, notional }, { reason: rv.blocks[0] ?? null, corr: rcorr });
+        event(
+          'RISK_VERDICT_GIVEN',
+          { symbol: decision.symbol, ok: rv.ok, blocks: rv.blocks as unknown as string[], near: rv.near, notional },
+          { reason: rv.blocks[0] ?? null, corr: rcorr },
+        );
         if (!rv.ok) {
           setStage('STRATEGY_PROPOSE');
           continue;
         }
         // Re-check right before sending: the mode may have changed while the gate was thinking.
         if (!entryVerdict(decision.symbol).allowed) {
-          event('RISK_VERDICT_GIVEN', { symbol: decision.symbol, ok: false, blocks: entryVerdict(decision.symbol).blocked_by as unknown as string[], stage: 'EXECUTE' }, { corr: rcorr });
+          event(
+            'RISK_VERDICT_GIVEN',
+            { symbol: decision.symbol, ok: false, blocks: entryVerdict(decision.symbol).blocked_by as unknown as string[], stage: 'EXECUTE' },
+            { corr: rcorr },
+          );
           break;
         }
         setStage('EXECUTE', rcorr);
@@ -604,7 +687,11 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
    * uncommitted: the caller commits it in the same transaction as the order intent (so it is
    * durable before anything acts on it), or alone when no order follows.
    */
-  const recordGate = async (call: AIGateCall, decision: Decision, corr: Partial<Correlation>): Promise<{ readonly decision: Decision; readonly record: EventEnvelope } | null> => {
+  const recordGate = async (
+    call: AIGateCall,
+    decision: Decision,
+    corr: Partial<Correlation>,
+  ): Promise<{ readonly decision: Decision; readonly record: EventEnvelope } | null> => {
     const o = call.outcome;
     if (call.latency_ms !== null) {
       gateLatencies.push(call.latency_ms);
@@ -627,7 +714,10 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       original_decision_id: decision.ids.decision_id,
       ...(o.verdict === 'MODIFY' ? { new_decision_id: o.decision.ids.decision_id, changed: [...o.changed] } : {}),
     };
-    const record = ctx.events.make('AIGATE_CALL', payload, { reason: o.verdict === 'ERROR' ? o.code : null, corr: { cycle_id: cycleId, stage: 'AIGATE_CALL', ...corr } });
+    const record = ctx.events.make('AIGATE_CALL', payload, {
+      reason: o.verdict === 'ERROR' ? o.code : null,
+      corr: { cycle_id: cycleId, stage: 'AIGATE_CALL', ...corr },
+    });
     if (o.verdict !== 'ALLOW' && o.verdict !== 'MODIFY') {
       try {
         await audit.appendCritical([record]);
@@ -646,7 +736,17 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           return null;
         }
         shadow.add(decision, 'MODIFY', Date.now());
-        event('SHADOW_RECORDED', { phase: 'OPENED', verdict: 'MODIFY', decision: decision as unknown as JsonObject, changed: [...o.changed], new_decision_id: o.decision.ids.decision_id }, { corr });
+        event(
+          'SHADOW_RECORDED',
+          {
+            phase: 'OPENED',
+            verdict: 'MODIFY',
+            decision: decision as unknown as JsonObject,
+            changed: [...o.changed],
+            new_decision_id: o.decision.ids.decision_id,
+          },
+          { corr },
+        );
         return { decision: o.decision, record };
       }
       case 'BLOCK':
@@ -669,20 +769,27 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   });
   const timers = [
     // The writer's commit freshness for the entry verdict, sampled well inside 2 x max lag.
+    setInterval(
+      () => {
+        void audit
+          .pressure()
+          .then((p) => {
+            writerCaughtUp = writerCaughtUpAt(p, Date.now());
+          })
+          .catch(() => undefined);
+      },
+      Math.max(20, Math.floor(cfg.audit.audit_writer_max_lag_ms / 2)),
+    ),
+    setInterval(
+      () => {
+        if (stage === 'STARTUP_RECOVER' || stage === 'STARTUP_RECONCILE') return;
+        void tick().catch((e: unknown) => ctx.log.error(`engine tick failed: ${(e as Error).message}`));
+      },
+      Math.min(ecfg.cycle_interval_ms, 1000),
+    ),
     setInterval(() => {
-      void audit
-        .pressure()
-        .then((p) => {
-          writerCaughtUp = writerCaughtUpAt(p, Date.now());
-        })
-        .catch(() => undefined);
-    }, Math.max(20, Math.floor(cfg.audit.audit_writer_max_lag_ms / 2))),
-    setInterval(() => {
-      if (stage === 'STARTUP_RECOVER' || stage === 'STARTUP_RECONCILE') return;
-      void tick().catch((e: unknown) => ctx.log.error(`engine tick failed: ${(e as Error).message}`));
-    }, Math.min(ecfg.cycle_interval_ms, 1000)),
-    setInterval(() => {
-      if (ACTIVE_STAGES.has(stage) && Date.now() - stageSince > ecfg.stage_stuck_ms) reason('LOOP_STUCK', true, { stage, since_ms: stageSince, bound_ms: ecfg.stage_stuck_ms });
+      if (ACTIVE_STAGES.has(stage) && Date.now() - stageSince > ecfg.stage_stuck_ms)
+        reason('LOOP_STUCK', true, { stage, since_ms: stageSince, bound_ms: ecfg.stage_stuck_ms });
     }, 1000),
     setInterval(() => {
       samplePnl();
@@ -712,28 +819,33 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     metrics: (): JsonObject => {
       const d = pnl();
       return {
-      stage,
-      stage_since_ms: stageSince,
-      cycle_id: cycleId || null,
-      startup_released: startupReleased,
-      intents: intents.counts(),
-      sent_unknown_oldest_since_ms: intents.oldestUnknownSince(),
-      open_orders: trader.openOrderCount(),
-      // For the panel: churn per symbol in both windows against the limits, and today's P&L.
-      churn: Object.fromEntries(
-        cfg.exchange.symbols.map((sym) => {
-          const a = churn.count(sym, 10_000);
-          const b = churn.count(sym, 60_000);
-          return [sym, { new_cancel_10s: a.churn, new_cancel_60s: b.churn, replace_10s: a.replace, replace_60s: b.replace }];
-        }),
-      ),
-      churn_limits: { new_cancel_10s: cfg.risk.churn_limit_10s, new_cancel_60s: cfg.risk.churn_limit_60s, replace_10s: cfg.risk.cancel_replace_limit_10s, replace_60s: cfg.risk.cancel_replace_limit_60s },
-      near_limits: near,
-      pnl: { day: d.day, realized: d.realized.toFixed(8), unrealized: d.unrealized.toFixed(8), total: d.total.toFixed(8), exposure: d.exposure.toFixed(8) },
-      ai_gate: gateStats(),
-      audit_attached: audit.attached,
-      audit_held: audit.heldCount,
-      audit_dropped: audit.dropped,
+        stage,
+        stage_since_ms: stageSince,
+        cycle_id: cycleId || null,
+        startup_released: startupReleased,
+        intents: intents.counts(),
+        sent_unknown_oldest_since_ms: intents.oldestUnknownSince(),
+        open_orders: trader.openOrderCount(),
+        // For the panel: churn per symbol in both windows against the limits, and today's P&L.
+        churn: Object.fromEntries(
+          cfg.exchange.symbols.map((sym) => {
+            const a = churn.count(sym, 10_000);
+            const b = churn.count(sym, 60_000);
+            return [sym, { new_cancel_10s: a.churn, new_cancel_60s: b.churn, replace_10s: a.replace, replace_60s: b.replace }];
+          }),
+        ),
+        churn_limits: {
+          new_cancel_10s: cfg.risk.churn_limit_10s,
+          new_cancel_60s: cfg.risk.churn_limit_60s,
+          replace_10s: cfg.risk.cancel_replace_limit_10s,
+          replace_60s: cfg.risk.cancel_replace_limit_60s,
+        },
+        near_limits: near,
+        pnl: { day: d.day, realized: d.realized.toFixed(8), unrealized: d.unrealized.toFixed(8), total: d.total.toFixed(8), exposure: d.exposure.toFixed(8) },
+        ai_gate: gateStats(),
+        audit_attached: audit.attached,
+        audit_held: audit.heldCount,
+        audit_dropped: audit.dropped,
       };
     },
     details: (): JsonObject => {
@@ -751,7 +863,14 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         intent_commit_ms: [...intents.commitMs],
         ai_gate_latency: gateStats(),
         kill_switch: killSwitch,
-        pnl: { day: d.day, realized: d.realized.toFixed(8), unrealized: d.unrealized.toFixed(8), total: d.total.toFixed(8), exposure: d.exposure.toFixed(8), symbols: d.per },
+        pnl: {
+          day: d.day,
+          realized: d.realized.toFixed(8),
+          unrealized: d.unrealized.toFixed(8),
+          total: d.total.toFixed(8),
+          exposure: d.exposure.toFixed(8),
+          symbols: d.per,
+        },
         near_limits: near,
         last_risk_verdict: lastVerdict,
         slots: [...trader.slots.values()].map((s) => ({
@@ -761,8 +880,12 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           unprotected_since_ms: s.unprotected_since,
           plan: (s.plan ?? null) as unknown as JsonObject,
         })),
-        churn: Object.fromEntries(cfg.exchange.symbols.map((s) => [s, { '10s': churn.count(s, 10_000), '60s': churn.count(s, 60_000) }])) as unknown as JsonObject,
-        last_reconcile: reconciler.last ? { ok: reconciler.last.ok, drift: reconciler.last.drift, diffs: reconciler.last.diffs.length, duration_ms: reconciler.last.duration_ms } : null,
+        churn: Object.fromEntries(
+          cfg.exchange.symbols.map((s) => [s, { '10s': churn.count(s, 10_000), '60s': churn.count(s, 60_000) }]),
+        ) as unknown as JsonObject,
+        last_reconcile: reconciler.last
+          ? { ok: reconciler.last.ok, drift: reconciler.last.drift, diffs: reconciler.last.diffs.length, duration_ms: reconciler.last.duration_ms }
+          : null,
         gateway_health: (lastHealth ?? null) as unknown as JsonObject,
         bars: Object.fromEntries([...bars].map(([s, b]) => [s, b.bars().length])),
         volatility_bps: Object.fromEntries([...bars].map(([s, b]) => [s, volatilityBps(b.bars(), Math.min(scfg.vol_bars, Math.max(2, b.bars().length - 1)))])),

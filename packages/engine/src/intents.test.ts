@@ -34,11 +34,15 @@ describe('intent book', () => {
       sent.push(...e);
       throw new Error('request timed out after 5000 ms');
     }, recorded);
-    await expect(b.createAll([
-      { kind: 'CANCEL', symbol: 'BTCUSDT', side: 'BUY', leg: 'close', corr: {}, detail: { target: 'x' } },
-      { kind: 'ENTRY', symbol: 'BTCUSDT', side: 'BUY', leg: 'entry', corr: {}, detail: {} },
-    ])).rejects.toThrow('timed out');
-    expect(recorded.map((e) => [e.event_type, e.order_intent_id, e.payload['to'], e.payload['not_sent']])).toEqual(sent.map((e) => ['INTENT_STATE_CHANGED', e.order_intent_id, 'FAILED_TERMINAL', true]));
+    await expect(
+      b.createAll([
+        { kind: 'CANCEL', symbol: 'BTCUSDT', side: 'BUY', leg: 'close', corr: {}, detail: { target: 'x' } },
+        { kind: 'ENTRY', symbol: 'BTCUSDT', side: 'BUY', leg: 'entry', corr: {}, detail: {} },
+      ]),
+    ).rejects.toThrow('timed out');
+    expect(recorded.map((e) => [e.event_type, e.order_intent_id, e.payload['to'], e.payload['not_sent']])).toEqual(
+      sent.map((e) => ['INTENT_STATE_CHANGED', e.order_intent_id, 'FAILED_TERMINAL', true]),
+    );
     expect(recorded.map((e) => e.payload['client_order_id'])).toEqual(sent.map((e) => e.payload['client_order_id']));
     expect(b.unresolved()).toEqual([]);
   });

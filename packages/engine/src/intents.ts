@@ -1,4 +1,14 @@
-import { clientOrderIdFor, newIntentId, type Correlation, type EventEnvelope, type EventType, type IntentState, type JsonObject, type OrderLeg, type ReasonCode } from '@vigil/contracts';
+import {
+  clientOrderIdFor,
+  newIntentId,
+  type Correlation,
+  type EventEnvelope,
+  type EventType,
+  type IntentState,
+  type JsonObject,
+  type OrderLeg,
+  type ReasonCode,
+} from '@vigil/contracts';
 
 /**
  * Order intents: the record of every order the bot means to send, committed to the audit
@@ -58,7 +68,15 @@ export class IntentBook {
    * leaves) in the same transaction. Rejects (and nothing may be sent) when the audit database did
    * not acknowledge the commit: no audit, no operation.
    */
-  async create(kind: IntentKind, symbol: string, side: 'BUY' | 'SELL', leg: OrderLeg, corr: Partial<Correlation>, detail: JsonObject, before: readonly EventEnvelope[] = []): Promise<Intent> {
+  async create(
+    kind: IntentKind,
+    symbol: string,
+    side: 'BUY' | 'SELL',
+    leg: OrderLeg,
+    corr: Partial<Correlation>,
+    detail: JsonObject,
+    before: readonly EventEnvelope[] = [],
+  ): Promise<Intent> {
     const [intent] = await this.createAll([{ kind, symbol, side, leg, corr, detail }], before);
     return intent!;
   }
@@ -73,13 +91,25 @@ export class IntentBook {
     const all = specs.map((spec) => draft(spec, now));
     const t0 = performance.now();
     try {
-      await this.d.commit([...before, ...all.map((i) => this.d.make('INTENT_CREATED', { kind: i.kind, symbol: i.symbol, side: i.side, client_order_id: i.client_order_id, ...i.detail }, { corr: i.corr }))]);
+      await this.d.commit([
+        ...before,
+        ...all.map((i) =>
+          this.d.make('INTENT_CREATED', { kind: i.kind, symbol: i.symbol, side: i.side, client_order_id: i.client_order_id, ...i.detail }, { corr: i.corr }),
+        ),
+      ]);
     } catch (e) {
       // A refusal may also be a lost acknowledgement (request timeout) of a commit that happened:
       // the creation can be on record while its order never leaves. Close each such record as
       // never sent, so neither an auditor nor a restart (which queries CREATED intents) waits on it.
       const why = `audit did not acknowledge the creation: ${(e as Error).message}`;
-      for (const i of all) this.d.record(this.d.make('INTENT_STATE_CHANGED', { from: 'CREATED', to: 'FAILED_TERMINAL', kind: i.kind, symbol: i.symbol, client_order_id: i.client_order_id, not_sent: true, why }, { corr: i.corr }));
+      for (const i of all)
+        this.d.record(
+          this.d.make(
+            'INTENT_STATE_CHANGED',
+            { from: 'CREATED', to: 'FAILED_TERMINAL', kind: i.kind, symbol: i.symbol, client_order_id: i.client_order_id, not_sent: true, why },
+            { corr: i.corr },
+          ),
+        );
       throw e;
     }
     this.commitMs.push(performance.now() - t0);
@@ -104,7 +134,11 @@ export class IntentBook {
     i.state = to;
     i.state_ms = this.d.now();
     if (to === 'SENT_UNKNOWN') i.unknown_since = i.state_ms;
-    const ev = this.d.make('INTENT_STATE_CHANGED', { from, to, kind: i.kind, symbol: i.symbol, client_order_id: i.client_order_id, ...detail }, { reason, corr: i.corr });
+    const ev = this.d.make(
+      'INTENT_STATE_CHANGED',
+      { from, to, kind: i.kind, symbol: i.symbol, client_order_id: i.client_order_id, ...detail },
+      { reason, corr: i.corr },
+    );
     // Transitions are critical writes too; the commit is not awaited (the state already happened
     // at the venue), but a failure to commit is an audit incident the writer itself reports.
     void this.d.commit([ev]).catch(() => undefined);
@@ -137,7 +171,8 @@ export class IntentBook {
   /** When the oldest intent still in SENT_UNKNOWN became unknown (health signal), or null. */
   oldestUnknownSince(): number | null {
     let oldest: number | null = null;
-    for (const i of this.byId.values()) if (i.state === 'SENT_UNKNOWN' && i.unknown_since !== null && (oldest === null || i.unknown_since < oldest)) oldest = i.unknown_since;
+    for (const i of this.byId.values())
+      if (i.state === 'SENT_UNKNOWN' && i.unknown_since !== null && (oldest === null || i.unknown_since < oldest)) oldest = i.unknown_since;
     return oldest;
   }
 

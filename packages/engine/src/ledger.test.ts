@@ -11,7 +11,9 @@ describe('ledger', () => {
     expect(l.position('BTCUSDT').qty).toBe('0.999');
     expect(l.position('BTCUSDT').cost).toBe('100.00000000');
     // The same trade again (from the user stream, then myTrades) is counted once.
-    expect(l.apply({ symbol: 'BTCUSDT', side: 'BUY', price: '100', qty: '1', commission: '0.001', commission_asset: 'BTC', trade_id: 1, ts_ms: T })).toBe(false);
+    expect(l.apply({ symbol: 'BTCUSDT', side: 'BUY', price: '100', qty: '1', commission: '0.001', commission_asset: 'BTC', trade_id: 1, ts_ms: T })).toBe(
+      false,
+    );
     expect(l.unrealized('BTCUSDT', '110').toFixed(8)).toBe('9.89000000');
     l.apply({ symbol: 'BTCUSDT', side: 'SELL', price: '110', qty: '0.999', commission: '0.10989', commission_asset: 'USDT', trade_id: 2, ts_ms: T + 1 });
     const p = l.position('BTCUSDT');

@@ -30,7 +30,10 @@ export function readEngineMemory(dbFile: string): { ok: true; memory: EngineMemo
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 
-export function restoreMemory(m: EngineMemory, d: { readonly ledger: Ledger; readonly intents: IntentBook; readonly trader: Trader; readonly now: () => number }): void {
+export function restoreMemory(
+  m: EngineMemory,
+  d: { readonly ledger: Ledger; readonly intents: IntentBook; readonly trader: Trader; readonly now: () => number },
+): void {
   // Venue ids of the bot's orders: trades the venue reports for them (an exit filled while the bot
   // was down) are the bot's; paging resumes after the last trade the bot knows.
   for (const o of m.ownOrders) d.trader.knowOrder(Number(o.exchange_order_id), o.client_order_id);
@@ -78,14 +81,40 @@ export function restoreMemory(m: EngineMemory, d: { readonly ledger: Ledger; rea
       d.trader.tradesFrom(r.symbol, r.created_ms);
       // Remembered entries are never re-quoted: they are resolved, then cancelled if still open
       // (a confirmed one that was working is cancelled at once; what it filled is then protected).
-      s.entry = { intent, order_id: null, deadline_ms: d.now(), status: 'UNKNOWN', cancel: null, filled_qty: '0', decision: null, requotes_left: 0, corr: intent.corr, successor: null };
+      s.entry = {
+        intent,
+        order_id: null,
+        deadline_ms: d.now(),
+        status: 'UNKNOWN',
+        cancel: null,
+        filled_qty: '0',
+        decision: null,
+        requotes_left: 0,
+        corr: intent.corr,
+        successor: null,
+      };
       const stop = str(r.payload['stop_price']);
       if (stop) s.plan ??= { stop_price: stop, take_profit_price: str(r.payload['take_profit_price']), trailing_delta_bps: null };
     } else if (kind === 'PROTECT' && !s.protection) {
       if (intent.client_order_id.startsWith('vgl')) {
-        s.protection = { kind: 'OCO', intent, list_client_order_id: intent.client_order_id, leg_ids: [`vgt${intent.client_order_id.slice(3)}`, `vgs${intent.client_order_id.slice(3)}`], qty: str(r.payload['quantity']) ?? '0', active: false, placed_ms: r.created_ms };
+        s.protection = {
+          kind: 'OCO',
+          intent,
+          list_client_order_id: intent.client_order_id,
+          leg_ids: [`vgt${intent.client_order_id.slice(3)}`, `vgs${intent.client_order_id.slice(3)}`],
+          qty: str(r.payload['quantity']) ?? '0',
+          active: false,
+          placed_ms: r.created_ms,
+        };
       } else {
-        s.protection = { kind: 'TRAILING', intent, client_order_id: intent.client_order_id, qty: str(r.payload['quantity']) ?? '0', active: false, placed_ms: r.created_ms };
+        s.protection = {
+          kind: 'TRAILING',
+          intent,
+          client_order_id: intent.client_order_id,
+          qty: str(r.payload['quantity']) ?? '0',
+          active: false,
+          placed_ms: r.created_ms,
+        };
       }
     } else if (kind === 'EXIT') {
       s.close = intent;

@@ -64,12 +64,20 @@ export class Reconciler {
     const t0 = this.d.now();
     this.d.event('RECONCILE_STARTED', { startup: opts.startup }, { corr: { cycle_id: cycleId } });
     const call = this.d.call();
-    const [orders, lists, acct] = [await venue(call, 'open_orders', { symbol: null }), await venue(call, 'open_order_lists', {}), await venue(call, 'account', {})];
+    const [orders, lists, acct] = [
+      await venue(call, 'open_orders', { symbol: null }),
+      await venue(call, 'open_order_lists', {}),
+      await venue(call, 'account', {}),
+    ];
     if (orders.kind !== 'OK' || lists.kind !== 'OK' || acct.kind !== 'OK') {
       const why = { open_orders: orders.kind, open_order_lists: lists.kind, account: acct.kind };
       this.d.reason(opts.startup ? 'STARTUP_RECONCILE_FAILED' : 'RECONCILE_FAILED', true, why);
       const r: ReconcileResult = { ok: false, drift: 'OK', diffs: [], duration_ms: this.d.now() - t0, open_orders: 0, open_lists: 0, foreign: this.foreign };
-      this.d.event('RECONCILE_COMPLETED', { ok: false, ...why, duration_ms: r.duration_ms, drift: 'UNKNOWN', diffs: 0 }, { reason: opts.startup ? 'STARTUP_RECONCILE_FAILED' : 'RECONCILE_FAILED', corr: { cycle_id: cycleId } });
+      this.d.event(
+        'RECONCILE_COMPLETED',
+        { ok: false, ...why, duration_ms: r.duration_ms, drift: 'UNKNOWN', diffs: 0 },
+        { reason: opts.startup ? 'STARTUP_RECONCILE_FAILED' : 'RECONCILE_FAILED', corr: { cycle_id: cycleId } },
+      );
       return r;
     }
     this.d.reason(opts.startup ? 'STARTUP_RECONCILE_FAILED' : 'RECONCILE_FAILED', false, {});
@@ -88,7 +96,12 @@ export class Reconciler {
         const p = s?.protection ?? null;
         return {
           entry_client_order_id: s?.entry?.intent.client_order_id ?? null,
-          protection: p === null ? null : p.kind === 'OCO' ? { kind: 'OCO', list_client_order_id: p.list_client_order_id, leg_ids: p.leg_ids, active: p.active } : { kind: 'TRAILING', client_order_id: p.client_order_id, active: p.active },
+          protection:
+            p === null
+              ? null
+              : p.kind === 'OCO'
+                ? { kind: 'OCO', list_client_order_id: p.list_client_order_id, leg_ids: p.leg_ids, active: p.active }
+                : { kind: 'TRAILING', client_order_id: p.client_order_id, active: p.active },
         };
       },
       hasIntent: (c) => t.hasIntentFor(c),
@@ -100,12 +113,28 @@ export class Reconciler {
       switch (a.kind) {
         case 'FOREIGN_ORDER':
           foreign.add(a.order.symbol);
-          diffs.push({ kind: 'FOREIGN_ORDER', symbol: a.order.symbol, severity: 'WARN', detail: { order_id: (a.order as OrderReport).order_id, client_order_id: a.order.client_order_id, type: a.order.type, side: a.order.side, status: a.order.status } });
+          diffs.push({
+            kind: 'FOREIGN_ORDER',
+            symbol: a.order.symbol,
+            severity: 'WARN',
+            detail: {
+              order_id: (a.order as OrderReport).order_id,
+              client_order_id: a.order.client_order_id,
+              type: a.order.type,
+              side: a.order.side,
+              status: a.order.status,
+            },
+          });
           break;
         case 'CANCEL_STRAY_ENTRY': {
           // An entry of ours we no longer track (restart): never left working blind. Cancel it.
           const o = a.order as OrderReport;
-          diffs.push({ kind: 'STRAY_ENTRY_CANCELLED', symbol: o.symbol, severity: 'WARN', detail: { client_order_id: o.client_order_id, executed_qty: o.executed_qty } });
+          diffs.push({
+            kind: 'STRAY_ENTRY_CANCELLED',
+            symbol: o.symbol,
+            severity: 'WARN',
+            detail: { client_order_id: o.client_order_id, executed_qty: o.executed_qty },
+          });
           const c = await t.cancelStray(o);
           // What it filled before the cancel is a position: fetch its trades and protect it.
           if (!new Dec(o.executed_qty).isZero() || (c?.kind === 'OK' && !new Dec(c.body.executed_qty).isZero())) t.pendingTrades.add(o.symbol);
@@ -116,7 +145,12 @@ export class Reconciler {
           this.adoptTrailing(a.order as OrderReport, diffs);
           break;
         case 'UNTRACKED_ORDER':
-          diffs.push({ kind: 'UNTRACKED_ORDER', symbol: a.order.symbol, severity: 'WARN', detail: { client_order_id: a.order.client_order_id, type: a.order.type } });
+          diffs.push({
+            kind: 'UNTRACKED_ORDER',
+            symbol: a.order.symbol,
+            severity: 'WARN',
+            detail: { client_order_id: a.order.client_order_id, type: a.order.type },
+          });
           break;
         case 'PROTECTION_SEEN': {
           const p = t.slots.get(a.symbol)?.protection;
@@ -131,7 +165,13 @@ export class Reconciler {
           break;
         case 'PROTECTION_ENDED': {
           const s = t.slot(a.symbol);
-          diffs.push({ kind: 'PROTECTION_ENDED_UNSEEN', symbol: a.symbol, severity: 'WARN', detail: a.protection === 'OCO' ? { list_client_order_id: a.id } : { client_order_id: a.id }, order_intent_id: s.protection?.intent.id ?? null });
+          diffs.push({
+            kind: 'PROTECTION_ENDED_UNSEEN',
+            symbol: a.symbol,
+            severity: 'WARN',
+            detail: a.protection === 'OCO' ? { list_client_order_id: a.id } : { client_order_id: a.id },
+            order_intent_id: s.protection?.intent.id ?? null,
+          });
           t.onProtectionEnded(s, a.protection === 'OCO' ? 'not open at reconcile' : 'trailing stop not open at reconcile');
           break;
         }
@@ -176,7 +216,14 @@ export class Reconciler {
       if (d) diffs.push(d);
     }
     // Still left to the operator: the drift stays BAD while the venue contradicts the state.
-    for (const [sym, inventory] of t.frozen) if (!diffs.some((x) => x.symbol === sym && x.severity === 'BAD')) diffs.push({ kind: changedKind(inventory['why'] === 'SOLD_BY_OTHERS' ? 'SOLD_BY_OTHERS' : 'BALANCE_SHORT'), symbol: sym, severity: 'BAD', detail: inventory });
+    for (const [sym, inventory] of t.frozen)
+      if (!diffs.some((x) => x.symbol === sym && x.severity === 'BAD'))
+        diffs.push({
+          kind: changedKind(inventory['why'] === 'SOLD_BY_OTHERS' ? 'SOLD_BY_OTHERS' : 'BALANCE_SHORT'),
+          symbol: sym,
+          severity: 'BAD',
+          detail: inventory,
+        });
 
     const bad = diffs.some((x) => x.severity === 'BAD');
     const warn = diffs.length > 0;
@@ -185,12 +232,30 @@ export class Reconciler {
     if (!warn) this.warnSince = null;
     const persisted = this.warnSince !== null && now - this.warnSince > this.d.driftBadAfterMs && diffs.some((x) => x.kind !== 'FOREIGN_ORDER');
     const drift: Drift = bad || persisted ? 'BAD' : warn && diffs.some((x) => x.kind !== 'FOREIGN_ORDER') ? 'WARN' : 'OK';
-    for (const x of diffs) this.d.event('RECONCILE_DIFF', { kind: x.kind, symbol: x.symbol, severity: x.severity, detail: x.detail }, { reason: x.severity === 'BAD' ? 'DRIFT_LIMIT_EXCEEDED' : null, corr: { cycle_id: cycleId, order_intent_id: x.order_intent_id ?? null } });
+    for (const x of diffs)
+      this.d.event(
+        'RECONCILE_DIFF',
+        { kind: x.kind, symbol: x.symbol, severity: x.severity, detail: x.detail },
+        { reason: x.severity === 'BAD' ? 'DRIFT_LIMIT_EXCEEDED' : null, corr: { cycle_id: cycleId, order_intent_id: x.order_intent_id ?? null } },
+      );
     // Incident 8: BAD drift records the inventory: the venue's orders and balances and the state's view.
-    if (drift === 'BAD') this.d.reason('DRIFT_LIMIT_EXCEEDED', true, { diffs: diffs.map((x) => ({ kind: x.kind, symbol: x.symbol })), warn_since_ms: this.warnSince, inventory: this.inventory(orders.body, lists.body, acct.body) });
+    if (drift === 'BAD')
+      this.d.reason('DRIFT_LIMIT_EXCEEDED', true, {
+        diffs: diffs.map((x) => ({ kind: x.kind, symbol: x.symbol })),
+        warn_since_ms: this.warnSince,
+        inventory: this.inventory(orders.body, lists.body, acct.body),
+      });
     this.d.reason('RECONCILE_DRIFT', drift === 'WARN', { diffs: diffs.length });
     // Trades that could not be read completely leave the state unconfirmed: not a clean reconcile.
-    const result: ReconcileResult = { ok: tradesComplete, drift, diffs, duration_ms: now - t0, open_orders: orders.body.length, open_lists: lists.body.length, foreign: this.foreign };
+    const result: ReconcileResult = {
+      ok: tradesComplete,
+      drift,
+      diffs,
+      duration_ms: now - t0,
+      open_orders: orders.body.length,
+      open_lists: lists.body.length,
+      foreign: this.foreign,
+    };
     this.d.event(
       'RECONCILE_COMPLETED',
       {
@@ -219,8 +284,24 @@ export class Reconciler {
       if (r) assets.add(r.baseAsset).add(r.quoteAsset);
     }
     return {
-      open_orders: orders.filter((o) => this.d.symbols.includes(o.symbol)).slice(0, 100).map((o) => ({ symbol: o.symbol, client_order_id: o.client_order_id, order_id: o.order_id, type: o.type, side: o.side, status: o.status, price: o.price, orig_qty: o.orig_qty, executed_qty: o.executed_qty })),
-      open_lists: lists.filter((l) => this.d.symbols.includes(l.symbol)).slice(0, 50).map((l) => ({ symbol: l.symbol, list_client_order_id: l.list_client_order_id, status: l.list_order_status })),
+      open_orders: orders
+        .filter((o) => this.d.symbols.includes(o.symbol))
+        .slice(0, 100)
+        .map((o) => ({
+          symbol: o.symbol,
+          client_order_id: o.client_order_id,
+          order_id: o.order_id,
+          type: o.type,
+          side: o.side,
+          status: o.status,
+          price: o.price,
+          orig_qty: o.orig_qty,
+          executed_qty: o.executed_qty,
+        })),
+      open_lists: lists
+        .filter((l) => this.d.symbols.includes(l.symbol))
+        .slice(0, 50)
+        .map((l) => ({ symbol: l.symbol, list_client_order_id: l.list_client_order_id, status: l.list_order_status })),
       balances: acct.balances.filter((b) => assets.has(b.asset)).map((b) => ({ asset: b.asset, free: b.free, locked: b.locked })),
       state: this.d.symbols.map((sym) => ({ symbol: sym, ...this.d.trader.slotView(sym) })),
     };
@@ -247,7 +328,15 @@ export class Reconciler {
       last_query_ms: 0,
       detail: {},
     };
-    s.protection = { kind: 'OCO', intent, list_client_order_id: l.list_client_order_id, leg_ids: legs.map((o) => o.client_order_id), qty, active: true, placed_ms: this.d.now() };
+    s.protection = {
+      kind: 'OCO',
+      intent,
+      list_client_order_id: l.list_client_order_id,
+      leg_ids: legs.map((o) => o.client_order_id),
+      qty,
+      active: true,
+      placed_ms: this.d.now(),
+    };
     s.unprotected_since = null;
     s.plan ??= { stop_price: stop?.stop_price ?? '0', take_profit_price: tp?.price ?? null, trailing_delta_bps: null };
     for (const o of legs) t.knowOrder(o.order_id, o.client_order_id);

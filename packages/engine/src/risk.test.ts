@@ -4,7 +4,19 @@ import { ChurnCounter } from './churn.js';
 import { riskVerdict, type RiskInputs } from './risk.js';
 
 const cfg = (() => {
-  const r = parseConfig({ risk: { daily_loss_limit_quote: '50', max_exposure_quote_total: '100', max_exposure_quote_per_symbol: '60', max_open_orders: 3, churn_limit_10s: 2, churn_limit_60s: 5 } }, {});
+  const r = parseConfig(
+    {
+      risk: {
+        daily_loss_limit_quote: '50',
+        max_exposure_quote_total: '100',
+        max_exposure_quote_per_symbol: '60',
+        max_open_orders: 3,
+        churn_limit_10s: 2,
+        churn_limit_60s: 5,
+      },
+    },
+    {},
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   return r.config.risk;
 })();
@@ -47,7 +59,16 @@ describe('risk verdict', () => {
     });
     expect(v.ok).toBe(false);
     expect(new Set(v.blocks)).toEqual(
-      new Set(['KILL_SWITCH_CHECK_FAILED', 'RISK_DAILY_LOSS_LIMIT_HIT', 'RISK_DRAWDOWN_LIMIT_HIT', 'RISK_EXPOSURE_LIMIT_HIT', 'RISK_POSITION_EXISTS', 'RISK_MAX_OPEN_ORDERS', 'SYMBOL_QUARANTINED', 'INTENT_SENT_UNKNOWN']),
+      new Set([
+        'KILL_SWITCH_CHECK_FAILED',
+        'RISK_DAILY_LOSS_LIMIT_HIT',
+        'RISK_DRAWDOWN_LIMIT_HIT',
+        'RISK_EXPOSURE_LIMIT_HIT',
+        'RISK_POSITION_EXISTS',
+        'RISK_MAX_OPEN_ORDERS',
+        'SYMBOL_QUARANTINED',
+        'INTENT_SENT_UNKNOWN',
+      ]),
     );
     expect(v.raise).toEqual(['RISK_DAILY_LOSS_LIMIT_HIT', 'RISK_DRAWDOWN_LIMIT_HIT']);
   });

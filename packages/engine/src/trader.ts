@@ -149,7 +149,8 @@ export interface TraderDiff {
 }
 
 /** The diff kind of a position the venue contradicts: sold by others, or short of the balance. */
-export const changedKind = (why: 'SOLD_BY_OTHERS' | 'BALANCE_SHORT'): string => (why === 'SOLD_BY_OTHERS' ? 'POSITION_SOLD_OUTSIDE' : 'POSITION_EXCEEDS_BALANCE');
+export const changedKind = (why: 'SOLD_BY_OTHERS' | 'BALANCE_SHORT'): string =>
+  why === 'SOLD_BY_OTHERS' ? 'POSITION_SOLD_OUTSIDE' : 'POSITION_EXCEEDS_BALANCE';
 
 /** Pages of myTrades read in one sync at most (1000 rows each): beyond that the sync is incomplete. */
 const MAX_TRADE_PAGES = 100;
@@ -172,7 +173,22 @@ export class Trader {
   slot(symbol: string): Slot {
     let s = this.slots.get(symbol);
     if (!s) {
-      s = { symbol, entry: null, requote: null, plan: null, protection: null, protect_failures: 0, failures_in_row: 0, retry_at_ms: 0, unprotected_since: null, close: null, last_action_ms: 0, swap_failed: false, swap_retry_at: 0, swap_deferrals: 0 };
+      s = {
+        symbol,
+        entry: null,
+        requote: null,
+        plan: null,
+        protection: null,
+        protect_failures: 0,
+        failures_in_row: 0,
+        retry_at_ms: 0,
+        unprotected_since: null,
+        close: null,
+        last_action_ms: 0,
+        swap_failed: false,
+        swap_retry_at: 0,
+        swap_deferrals: 0,
+      };
       this.slots.set(symbol, s);
     }
     return s;
@@ -226,7 +242,13 @@ export class Trader {
    * Places an entry. The intent is committed to the audit before the request leaves; a failed
    * commit means nothing is sent. Returns the intent (null when the audit refused).
    */
-  async enter(decision: Decision, corr: Partial<Correlation>, trace?: OrderTrace, requote?: RequoteTerms, alsoCommit: readonly EventEnvelope[] = []): Promise<Intent | null> {
+  async enter(
+    decision: Decision,
+    corr: Partial<Correlation>,
+    trace?: OrderTrace,
+    requote?: RequoteTerms,
+    alsoCommit: readonly EventEnvelope[] = [],
+  ): Promise<Intent | null> {
     const s = this.slot(decision.symbol);
     const price = requote?.price ?? decision.entry_price;
     let intent: Intent;
@@ -253,7 +275,8 @@ export class Trader {
       this.timeout,
     );
     this.onOrderOutcome(intent, out);
-    if (s.entry?.intent === intent && s.entry.status === 'NEW') this.d.crash?.('entry_working', { client_order_id: intent.client_order_id, price: price ?? null });
+    if (s.entry?.intent === intent && s.entry.status === 'NEW')
+      this.d.crash?.('entry_working', { client_order_id: intent.client_order_id, price: price ?? null });
     if (storm) {
       await storm;
       this.d.crash?.('audit_storm', { client_order_id: intent.client_order_id, outcome: out.kind });
@@ -262,7 +285,18 @@ export class Trader {
   }
 
   private working(intent: Intent, decision: Decision, left: number, corr: Partial<Correlation>): WorkingEntry {
-    return { intent, order_id: null, deadline_ms: this.d.now() + decision.constraints.ttl_ms, status: 'CREATED', cancel: null, filled_qty: '0', decision, requotes_left: left, corr, successor: null };
+    return {
+      intent,
+      order_id: null,
+      deadline_ms: this.d.now() + decision.constraints.ttl_ms,
+      status: 'CREATED',
+      cancel: null,
+      filled_qty: '0',
+      decision,
+      requotes_left: left,
+      corr,
+      successor: null,
+    };
   }
 
   /** Applies a place/cancel outcome to its intent. UNKNOWN is never turned into a failure. */
@@ -322,16 +356,50 @@ export class Trader {
   /** A venue report of one of our orders (reply, query or user stream). */
   onReport(r: OrderReport, intent: Intent | undefined = this.intentOf(r.client_order_id)): void {
     this.orderIds.set(r.order_id, r.client_order_id);
-    this.d.event('ORDER_UPDATED', { client_order_id: r.client_order_id, symbol: r.symbol, side: r.side, type: r.type, status: r.status, price: r.price, orig_qty: r.orig_qty, executed_qty: r.executed_qty, exchange_order_id: String(r.order_id) }, { corr: intent?.corr ?? {} });
+    this.d.event(
+      'ORDER_UPDATED',
+      {
+        client_order_id: r.client_order_id,
+        symbol: r.symbol,
+        side: r.side,
+        type: r.type,
+        status: r.status,
+        price: r.price,
+        orig_qty: r.orig_qty,
+        executed_qty: r.executed_qty,
+        exchange_order_id: String(r.order_id),
+      },
+      { corr: intent?.corr ?? {} },
+    );
     for (const f of r.fills) {
       if (f.trade_id === null) continue;
-      this.fill({ symbol: r.symbol, side: r.side, price: f.price, qty: f.qty, commission: f.commission, commission_asset: f.commission_asset, trade_id: f.trade_id, ts_ms: r.ts_ms ?? this.d.now() }, intent, r.client_order_id);
+      this.fill(
+        {
+          symbol: r.symbol,
+          side: r.side,
+          price: f.price,
+          qty: f.qty,
+          commission: f.commission,
+          commission_asset: f.commission_asset,
+          trade_id: f.trade_id,
+          ts_ms: r.ts_ms ?? this.d.now(),
+        },
+        intent,
+        r.client_order_id,
+      );
     }
     const s = this.slot(r.symbol);
     if (s.entry && (s.entry.intent === intent || s.entry.intent.client_order_id === r.client_order_id)) {
       s.entry.order_id = r.order_id;
       // The lifecycle step decides what the report means (core/lifecycle.ts entryReport).
-      this.stepSlot(s, { kind: 'ENTRY_REPORT', coid: s.entry.intent.client_order_id, status: r.status, executed_qty: r.executed_qty, ts_ms: r.ts_ms ?? this.d.now(), flat: new Dec(this.d.ledger.position(r.symbol).qty).isZero() });
+      this.stepSlot(s, {
+        kind: 'ENTRY_REPORT',
+        coid: s.entry.intent.client_order_id,
+        status: r.status,
+        executed_qty: r.executed_qty,
+        ts_ms: r.ts_ms ?? this.d.now(),
+        flat: new Dec(this.d.ledger.position(r.symbol).qty).isZero(),
+      });
     }
   }
 
@@ -349,9 +417,26 @@ export class Trader {
     return Math.max(0, Math.min(fallback, this.tradesSince.get(symbol) ?? Infinity));
   }
 
-  private fill(f: { symbol: string; side: 'BUY' | 'SELL'; price: string; qty: string; commission: string; commission_asset: string; trade_id: number; ts_ms: number }, intent: Intent | undefined, coid: string): void {
+  private fill(
+    f: { symbol: string; side: 'BUY' | 'SELL'; price: string; qty: string; commission: string; commission_asset: string; trade_id: number; ts_ms: number },
+    intent: Intent | undefined,
+    coid: string,
+  ): void {
     if (!this.d.ledger.apply(f)) return;
-    this.d.event('FILL_RECORDED', { client_order_id: coid, symbol: f.symbol, side: f.side, price: f.price, qty: f.qty, commission: f.commission, commission_asset: f.commission_asset, trade_id: String(f.trade_id) }, { corr: intent?.corr ?? {} });
+    this.d.event(
+      'FILL_RECORDED',
+      {
+        client_order_id: coid,
+        symbol: f.symbol,
+        side: f.side,
+        price: f.price,
+        qty: f.qty,
+        commission: f.commission,
+        commission_asset: f.commission_asset,
+        trade_id: String(f.trade_id),
+      },
+      { corr: intent?.corr ?? {} },
+    );
     this.positionEvent(f.symbol);
     // A sale realizes P&L: sampled at once, so a restart right after it restores the day's loss.
     if (f.side === 'SELL') this.d.onRealized?.();
@@ -402,9 +487,23 @@ export class Trader {
     );
     for (const t of split.own) {
       const coid = this.orderIds.get(t.order_id) ?? '';
-      this.fill({ symbol, side: t.is_buyer ? 'BUY' : 'SELL', price: t.price, qty: t.qty, commission: t.commission, commission_asset: t.commission_asset, trade_id: t.trade_id, ts_ms: t.ts_ms }, this.intentOf(coid), coid);
+      this.fill(
+        {
+          symbol,
+          side: t.is_buyer ? 'BUY' : 'SELL',
+          price: t.price,
+          qty: t.qty,
+          commission: t.commission,
+          commission_asset: t.commission_asset,
+          trade_id: t.trade_id,
+          ts_ms: t.ts_ms,
+        },
+        this.intentOf(coid),
+        coid,
+      );
     }
-    const diffs: TraderDiff[] = split.own.length > 0 ? [{ kind: 'MISSED_FILLS', symbol, severity: 'WARN', detail: { fills: split.own.length, last_trade_id: split.last_trade_id } }] : [];
+    const diffs: TraderDiff[] =
+      split.own.length > 0 ? [{ kind: 'MISSED_FILLS', symbol, severity: 'WARN', detail: { fills: split.own.length, last_trade_id: split.last_trade_id } }] : [];
     if (this.d.intents.unresolved().some((i) => i.symbol === symbol)) return diffs;
     // Only what others traded while the bot held the coin bears on its position.
     const opened = this.d.ledger.position(symbol).opened_ms;
@@ -456,7 +555,9 @@ export class Trader {
       asset: rules.baseAsset,
       free: b?.free ?? '0',
       locked: b?.locked ?? '0',
-      foreign_trades: foreign.slice(0, 50).map((t) => ({ trade_id: t.trade_id, order_id: t.order_id, side: t.is_buyer ? 'BUY' : 'SELL', qty: t.qty, price: t.price, ts_ms: t.ts_ms })),
+      foreign_trades: foreign
+        .slice(0, 50)
+        .map((t) => ({ trade_id: t.trade_id, order_id: t.order_id, side: t.is_buyer ? 'BUY' : 'SELL', qty: t.qty, price: t.price, ts_ms: t.ts_ms })),
       state: this.slotView(symbol),
     };
     if (v.kind === 'NEEDS_MANUAL') {
@@ -483,7 +584,14 @@ export class Trader {
       position_qty: p.qty,
       avg_price: p.avg_price,
       entry: s?.entry ? { client_order_id: s.entry.intent.client_order_id, status: s.entry.status, intent_state: s.entry.intent.state } : null,
-      protection: s?.protection ? { kind: s.protection.kind, id: s.protection.kind === 'OCO' ? s.protection.list_client_order_id : s.protection.client_order_id, qty: s.protection.qty, active: s.protection.active } : null,
+      protection: s?.protection
+        ? {
+            kind: s.protection.kind,
+            id: s.protection.kind === 'OCO' ? s.protection.list_client_order_id : s.protection.client_order_id,
+            qty: s.protection.qty,
+            active: s.protection.active,
+          }
+        : null,
       close: s?.close ? s.close.client_order_id : null,
       unprotected_since_ms: s?.unprotected_since ?? null,
     };
@@ -554,14 +662,35 @@ export class Trader {
     if (!mine) return;
     this.orderIds.set(ev.order_id, ev.client_order_id);
     const p = this.slots.get(ev.symbol)?.protection;
-    if (p && (p.kind === 'OCO' ? p.leg_ids.includes(ev.client_order_id) : p.client_order_id === ev.client_order_id) && ev.status !== 'NEW') p.intent.last_query_ms = 0;
+    if (p && (p.kind === 'OCO' ? p.leg_ids.includes(ev.client_order_id) : p.client_order_id === ev.client_order_id) && ev.status !== 'NEW')
+      p.intent.last_query_ms = 0;
     const e = this.slots.get(ev.symbol)?.entry;
     if (e && e.intent.client_order_id === ev.client_order_id && ev.status === 'PARTIALLY_FILLED' && e.status !== 'PARTIALLY_FILLED') {
       // Learned from the stream before any reply or query: the management pass cancels the rest.
-      this.stepSlot(this.slot(ev.symbol), { kind: 'ENTRY_REPORT', coid: e.intent.client_order_id, status: ev.status, executed_qty: ev.cum_qty, ts_ms: ev.ts_ms, flat: false });
+      this.stepSlot(this.slot(ev.symbol), {
+        kind: 'ENTRY_REPORT',
+        coid: e.intent.client_order_id,
+        status: ev.status,
+        executed_qty: ev.cum_qty,
+        ts_ms: ev.ts_ms,
+        flat: false,
+      });
     }
     if (ev.trade_id >= 0 && ev.exec_type === 'TRADE') {
-      this.fill({ symbol: ev.symbol, side: ev.side, price: ev.last_price, qty: ev.last_qty, commission: ev.commission, commission_asset: ev.commission_asset ?? '', trade_id: ev.trade_id, ts_ms: ev.ts_ms }, this.d.intents.byClientOrderId(ev.client_order_id), ev.client_order_id);
+      this.fill(
+        {
+          symbol: ev.symbol,
+          side: ev.side,
+          price: ev.last_price,
+          qty: ev.last_qty,
+          commission: ev.commission,
+          commission_asset: ev.commission_asset ?? '',
+          trade_id: ev.trade_id,
+          ts_ms: ev.ts_ms,
+        },
+        this.d.intents.byClientOrderId(ev.client_order_id),
+        ev.client_order_id,
+      );
     }
   }
 
@@ -600,7 +729,12 @@ export class Trader {
       }
     }
     const v = protectionVerdict(
-      [...this.slots.values()].map((s) => ({ symbol: s.symbol, unprotected_since: s.unprotected_since, close_pending: s.close !== null, has_quote: this.d.quote(s.symbol) !== null })),
+      [...this.slots.values()].map((s) => ({
+        symbol: s.symbol,
+        unprotected_since: s.unprotected_since,
+        close_pending: s.close !== null,
+        has_quote: this.d.quote(s.symbol) !== null,
+      })),
       this.d.now(),
       this.d.cfg.unprotected_max_ms,
     );
@@ -626,7 +760,14 @@ export class Trader {
 
   private lifecycleConfig(): LifecycleConfig {
     const c = this.d.cfg;
-    return { intent_query_interval_ms: c.intent_query_interval_ms, protect_attempts_max: c.protect_attempts_max, stop_limit_offset_bps: c.stop_limit_offset_bps, trailing_enabled: c.trailing_enabled, trailing_activate_bps: c.trailing_activate_bps, requote_mode: this.d.requoteMode ?? 'cancel_new' };
+    return {
+      intent_query_interval_ms: c.intent_query_interval_ms,
+      protect_attempts_max: c.protect_attempts_max,
+      stop_limit_offset_bps: c.stop_limit_offset_bps,
+      trailing_enabled: c.trailing_enabled,
+      trailing_activate_bps: c.trailing_activate_bps,
+      requote_mode: this.d.requoteMode ?? 'cancel_new',
+    };
   }
 
   /** What the runner reads for one phase: the clock of the pass, the holding, the mode, the book. */
@@ -717,7 +858,13 @@ export class Trader {
         const since = (this.d.ledger.position(s.symbol).opened_ms ?? now) - 60_000;
         const diffs = await this.syncTrades(s.symbol, this.tradesStart(s.symbol, Math.min(since, now - 120_000)));
         if (diffs !== null) {
-          for (const x of diffs) if (x.kind !== 'MISSED_FILLS') this.d.event('RECONCILE_DIFF', { kind: x.kind, symbol: x.symbol, severity: x.severity, detail: x.detail }, { reason: x.severity === 'BAD' ? 'PAUSE_NEEDS_MANUAL' : null });
+          for (const x of diffs)
+            if (x.kind !== 'MISSED_FILLS')
+              this.d.event(
+                'RECONCILE_DIFF',
+                { kind: x.kind, symbol: x.symbol, severity: x.severity, detail: x.detail },
+                { reason: x.severity === 'BAD' ? 'PAUSE_NEEDS_MANUAL' : null },
+              );
           this.pendingTrades.delete(s.symbol);
           this.tradesSince.delete(s.symbol);
         }
@@ -804,8 +951,22 @@ export class Trader {
     let intents: Intent[];
     try {
       intents = await this.d.intents.createAll([
-        { kind: 'CANCEL', symbol: s.symbol, side: e.intent.side, leg: 'close', corr: e.intent.corr, detail: { target: e.intent.client_order_id, why: 'ttl', via: 'cancel_replace' } },
-        { kind: 'ENTRY', symbol: s.symbol, side: decision.side, leg: 'entry', corr: e.corr, detail: { ...entryDetail(decision, terms.price, terms.n), replaces: e.intent.client_order_id, via: 'cancel_replace' } },
+        {
+          kind: 'CANCEL',
+          symbol: s.symbol,
+          side: e.intent.side,
+          leg: 'close',
+          corr: e.intent.corr,
+          detail: { target: e.intent.client_order_id, why: 'ttl', via: 'cancel_replace' },
+        },
+        {
+          kind: 'ENTRY',
+          symbol: s.symbol,
+          side: decision.side,
+          leg: 'entry',
+          corr: e.corr,
+          detail: { ...entryDetail(decision, terms.price, terms.n), replaces: e.intent.client_order_id, via: 'cancel_replace' },
+        },
       ]);
     } catch {
       return; // no audit, no operation: the next tick retries
@@ -821,7 +982,15 @@ export class Trader {
     const out = await venue(
       this.d.call(),
       'cancel_replace',
-      { request: { symbol: s.symbol, cancel_client_order_id: e.intent.client_order_id, mode: 'STOP_ON_FAILURE', cancel_restrictions: 'ONLY_NEW', order: entryOrder(decision, placed.client_order_id, terms.price) } },
+      {
+        request: {
+          symbol: s.symbol,
+          cancel_client_order_id: e.intent.client_order_id,
+          mode: 'STOP_ON_FAILURE',
+          cancel_restrictions: 'ONLY_NEW',
+          order: entryOrder(decision, placed.client_order_id, terms.price),
+        },
+      },
       this.timeout,
     );
     await this.onReplaceOutcome(s, e, out);
@@ -836,7 +1005,8 @@ export class Trader {
     const next = e.successor!;
     if (out.kind === 'OK' && (out.body.result === 'REPLACED' || out.body.result === 'NEW_FAILED')) {
       this.d.intents.transition(cancel, 'CONFIRMED', null, { status: out.body.cancelled.status });
-      if (out.body.result === 'REPLACED') this.d.intents.transition(next.intent, 'CONFIRMED', null, { status: out.body.placed.status, order_id: out.body.placed.order_id });
+      if (out.body.result === 'REPLACED')
+        this.d.intents.transition(next.intent, 'CONFIRMED', null, { status: out.body.placed.status, order_id: out.body.placed.order_id });
       else this.d.intents.transition(next.intent, 'FAILED_TERMINAL', null, { code: out.body.new_error.code, msg: out.body.new_error.msg });
       this.onReport(out.body.cancelled, e.intent);
       if (out.body.result === 'REPLACED') this.onReport(out.body.placed, next.intent);
@@ -896,7 +1066,11 @@ export class Trader {
     else if (q.kind === 'REJECTED' && q.code === -2013 && s.entry === e) {
       // Neither open nor known to the venue (a remembered entry past its retention): nothing to manage.
       s.entry = null;
-      this.d.event('ALERT_RAISED', { source: 'engine', detail: `${s.symbol}: entry ${e.intent.client_order_id} unknown to the venue; no longer tracked` }, { corr: e.intent.corr });
+      this.d.event(
+        'ALERT_RAISED',
+        { source: 'engine', detail: `${s.symbol}: entry ${e.intent.client_order_id} unknown to the venue; no longer tracked` },
+        { corr: e.intent.corr },
+      );
     }
   }
 
@@ -918,7 +1092,14 @@ export class Trader {
     this.d.crash?.('after_fill_before_protect', { symbol: s.symbol, qty, position: this.d.ledger.position(s.symbol).qty });
     let intent: Intent;
     try {
-      intent = await this.d.intents.create('PROTECT', s.symbol, 'SELL', 'list', {}, { quantity: qty, stop_price: plan.stop_price, stop_limit_price: limit.value, take_profit_price: plan.take_profit_price });
+      intent = await this.d.intents.create(
+        'PROTECT',
+        s.symbol,
+        'SELL',
+        'list',
+        {},
+        { quantity: qty, stop_price: plan.stop_price, stop_limit_price: limit.value, take_profit_price: plan.take_profit_price },
+      );
     } catch {
       return;
     }
@@ -930,7 +1111,15 @@ export class Trader {
       above: { type: 'LIMIT_MAKER', client_order_id: legId(intent, 't'), price: plan.take_profit_price },
       below: { type: 'STOP_LOSS_LIMIT', client_order_id: legId(intent, 's'), price: limit.value, stop_price: plan.stop_price, time_in_force: 'GTC' },
     };
-    s.protection = { kind: 'OCO', intent, list_client_order_id: intent.client_order_id, leg_ids: [oco.above.client_order_id, oco.below.client_order_id], qty, active: false, placed_ms: this.d.now() };
+    s.protection = {
+      kind: 'OCO',
+      intent,
+      list_client_order_id: intent.client_order_id,
+      leg_ids: [oco.above.client_order_id, oco.below.client_order_id],
+      qty,
+      active: false,
+      placed_ms: this.d.now(),
+    };
     this.d.churn.record(s.symbol, 'new');
     const out = await venue(this.d.call(), 'place_oco', { oco }, this.timeout);
     this.onListOutcome(s, intent, out);
@@ -964,7 +1153,20 @@ export class Trader {
     }
     const unprotected = s.unprotected_since === null ? 0 : this.d.now() - s.unprotected_since;
     this.stepSlot(s, { kind: 'PROTECTION_CONFIRMED', now: this.d.now() });
-    this.d.event('PROTECTION_PLACED', { symbol: s.symbol, kind: 'OCO', list_client_order_id: list.list_client_order_id, order_list_id: list.order_list_id, qty: s.protection.qty, stop_price: s.plan?.stop_price ?? null, take_profit_price: s.plan?.take_profit_price ?? null, unprotected_ms: unprotected }, { corr: s.protection.intent.corr });
+    this.d.event(
+      'PROTECTION_PLACED',
+      {
+        symbol: s.symbol,
+        kind: 'OCO',
+        list_client_order_id: list.list_client_order_id,
+        order_list_id: list.order_list_id,
+        qty: s.protection.qty,
+        stop_price: s.plan?.stop_price ?? null,
+        take_profit_price: s.plan?.take_profit_price ?? null,
+        unprotected_ms: unprotected,
+      },
+      { corr: s.protection.intent.corr },
+    );
     this.positionEvent(s.symbol);
     this.d.crash?.('protection_placed', { symbol: s.symbol, list_client_order_id: list.list_client_order_id });
   }
@@ -981,7 +1183,11 @@ export class Trader {
     const free = new Dec(acct.body.balances.find((b) => b.asset === rules.baseAsset)?.free ?? '0');
     const q = quantizeQty(Dec.min(pos, free).toFixed(), rules);
     if (!q.ok) {
-      this.d.event('ALERT_RAISED', { source: 'engine', detail: `${symbol}: cannot size protection: ${q.reason}`, position: pos.toFixed(), free: free.toFixed() }, { reason: 'PROTECTION_MISSING' });
+      this.d.event(
+        'ALERT_RAISED',
+        { source: 'engine', detail: `${symbol}: cannot size protection: ${q.reason}`, position: pos.toFixed(), free: free.toFixed() },
+        { reason: 'PROTECTION_MISSING' },
+      );
       return null;
     }
     return q.value;
@@ -992,7 +1198,8 @@ export class Trader {
     const p = s.protection!;
     if (p.kind === 'OCO') {
       const out = await venue(this.d.call(), 'query_order_list', { list_client_order_id: p.list_client_order_id });
-      if (out.kind === 'OK' && (out.body.list_order_status === 'ALL_DONE' || out.body.list_status_type === 'ALL_DONE')) this.onProtectionEnded(s, 'list ALL_DONE');
+      if (out.kind === 'OK' && (out.body.list_order_status === 'ALL_DONE' || out.body.list_status_type === 'ALL_DONE'))
+        this.onProtectionEnded(s, 'list ALL_DONE');
     } else {
       const out = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: p.client_order_id });
       if (out.kind === 'OK') {
@@ -1025,7 +1232,10 @@ export class Trader {
       return;
     }
     this.d.churn.record(s.symbol, 'cancel');
-    const out = p.kind === 'OCO' ? await venue(this.d.call(), 'cancel_order_list', { symbol: s.symbol, list_client_order_id: target }, this.timeout) : await venue(this.d.call(), 'cancel_order', { symbol: s.symbol, client_order_id: target }, this.timeout);
+    const out =
+      p.kind === 'OCO'
+        ? await venue(this.d.call(), 'cancel_order_list', { symbol: s.symbol, list_client_order_id: target }, this.timeout)
+        : await venue(this.d.call(), 'cancel_order', { symbol: s.symbol, client_order_id: target }, this.timeout);
     if (out.kind === 'OK') {
       this.d.intents.transition(intent, 'CONFIRMED', null, { why });
       for (const r of 'reports' in out.body ? out.body.reports : [out.body]) this.onReport(r);
@@ -1035,7 +1245,9 @@ export class Trader {
       this.pendingTrades.add(s.symbol);
       return;
     }
-    this.d.intents.transition(intent, out.kind === 'UNKNOWN' ? 'SENT_UNKNOWN' : 'FAILED_TERMINAL', out.kind === 'UNKNOWN' ? 'INTENT_SENT_UNKNOWN' : null, { outcome: describe(out) });
+    this.d.intents.transition(intent, out.kind === 'UNKNOWN' ? 'SENT_UNKNOWN' : 'FAILED_TERMINAL', out.kind === 'UNKNOWN' ? 'INTENT_SENT_UNKNOWN' : null, {
+      outcome: describe(out),
+    });
     if (out.kind === 'REJECTED') {
       this.resize.delete(s.symbol);
       this.onProtectionEnded(s, `not open at cancel (${out.code})`);
@@ -1068,9 +1280,19 @@ export class Trader {
     }
     s.close = intent;
     this.d.event('STAGE_CHANGED', { from: null, to: 'CLOSE_SAFELY', symbol: s.symbol, why }, { corr: intent.corr });
-    if (critical) this.d.reason('CLOSE_SAFELY', true, { symbol: s.symbol, why, plan: { side: 'SELL', type: 'MARKET', quantity: q.value, position: pos.toFixed(), free: free.toFixed(), client_order_id: intent.client_order_id } });
+    if (critical)
+      this.d.reason('CLOSE_SAFELY', true, {
+        symbol: s.symbol,
+        why,
+        plan: { side: 'SELL', type: 'MARKET', quantity: q.value, position: pos.toFixed(), free: free.toFixed(), client_order_id: intent.client_order_id },
+      });
     this.d.churn.record(s.symbol, 'new');
-    const out = await venue(this.d.call(), 'place_order', { order: { symbol: s.symbol, side: 'SELL', type: 'MARKET', client_order_id: intent.client_order_id, quantity: q.value } }, this.timeout);
+    const out = await venue(
+      this.d.call(),
+      'place_order',
+      { order: { symbol: s.symbol, side: 'SELL', type: 'MARKET', client_order_id: intent.client_order_id, quantity: q.value } },
+      this.timeout,
+    );
     this.onOrderOutcome(intent, out);
     if (out.kind === 'OK' && !['NEW', 'PARTIALLY_FILLED'].includes(out.body.status)) {
       s.close = null;
@@ -1093,19 +1315,28 @@ export class Trader {
     const rules = this.d.rules(s.symbol);
     if (!p || p.kind !== 'OCO' || !rules || !s.plan?.trailing_delta_bps) return;
     const delta = s.plan.trailing_delta_bps;
-    const test = await venue(this.d.call(), 'test_order', { order: { symbol: s.symbol, side: 'SELL', type: 'STOP_LOSS', client_order_id: 'vgtest', quantity: p.qty, trailing_delta: delta } });
+    const test = await venue(this.d.call(), 'test_order', {
+      order: { symbol: s.symbol, side: 'SELL', type: 'STOP_LOSS', client_order_id: 'vgtest', quantity: p.qty, trailing_delta: delta },
+    });
     // Only the venue's verdict on the order is a failed validation; a validation that was throttled,
     // not sent or not answered changed nothing (order/test places nothing): the OCO stands, try later.
     if (test.kind !== 'OK' && test.kind !== 'REJECTED') return this.deferSwap(s, 'validate', describe(test));
     if (test.kind !== 'OK') {
       s.swap_failed = true;
       this.d.reason('PROTECTION_SWAP_FAILED', true, { symbol: s.symbol, step: 'validate', outcome: describe(test), kept: p.list_client_order_id });
-      this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ok: false, step: 'validate', outcome: describe(test), kept: p.list_client_order_id, order_state: 'OCO active' }, { reason: 'PROTECTION_SWAP_FAILED', corr: p.intent.corr });
+      this.d.event(
+        'PROTECTION_SWAPPED',
+        { symbol: s.symbol, ok: false, step: 'validate', outcome: describe(test), kept: p.list_client_order_id, order_state: 'OCO active' },
+        { reason: 'PROTECTION_SWAP_FAILED', corr: p.intent.corr },
+      );
       return;
     }
     let cancelIntent: Intent;
     try {
-      cancelIntent = await this.d.intents.create('CANCEL', s.symbol, 'SELL', 'close', p.intent.corr, { target: p.list_client_order_id, why: 'swap to trailing' });
+      cancelIntent = await this.d.intents.create('CANCEL', s.symbol, 'SELL', 'close', p.intent.corr, {
+        target: p.list_client_order_id,
+        why: 'swap to trailing',
+      });
     } catch {
       return;
     }
@@ -1125,12 +1356,24 @@ export class Trader {
     }
     let intent: Intent;
     try {
-      intent = await this.d.intents.create('PROTECT', s.symbol, 'SELL', 'trailing', {}, { quantity: p.qty, trailing_delta_bps: delta, replaces: p.list_client_order_id });
+      intent = await this.d.intents.create(
+        'PROTECT',
+        s.symbol,
+        'SELL',
+        'trailing',
+        {},
+        { quantity: p.qty, trailing_delta_bps: delta, replaces: p.list_client_order_id },
+      );
     } catch {
       return; // unprotected: the next tick re-protects (PROTECTION_MISSING after unprotected_max_ms)
     }
     s.protection = { kind: 'TRAILING', intent, client_order_id: intent.client_order_id, qty: p.qty, active: false, placed_ms: this.d.now() };
-    const placed = await venue(this.d.call(), 'place_order', { order: { symbol: s.symbol, side: 'SELL', type: 'STOP_LOSS', client_order_id: intent.client_order_id, quantity: p.qty, trailing_delta: delta } }, this.timeout);
+    const placed = await venue(
+      this.d.call(),
+      'place_order',
+      { order: { symbol: s.symbol, side: 'SELL', type: 'STOP_LOSS', client_order_id: intent.client_order_id, quantity: p.qty, trailing_delta: delta } },
+      this.timeout,
+    );
     this.onOrderOutcome(intent, placed);
     const verify = placed.kind === 'OK' ? await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: intent.client_order_id }) : null;
     // The venue's answer to the query is the truth when there is one; a query that finds nothing
@@ -1143,7 +1386,11 @@ export class Trader {
     if (exists && s.protection?.kind === 'TRAILING') {
       s.protection.active = true;
       s.unprotected_since = null;
-      this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ok: true, from: 'OCO', to: 'TRAILING', trailing_delta_bps: delta, unprotected_ms: gap, client_order_id: intent.client_order_id }, { corr: intent.corr });
+      this.d.event(
+        'PROTECTION_SWAPPED',
+        { symbol: s.symbol, ok: true, from: 'OCO', to: 'TRAILING', trailing_delta_bps: delta, unprotected_ms: gap, client_order_id: intent.client_order_id },
+        { corr: intent.corr },
+      );
       this.positionEvent(s.symbol);
       return;
     }
@@ -1173,7 +1420,20 @@ export class Trader {
     const now = this.d.now();
     this.stepSlot(s, { kind: 'SWAP_DEFERRED', now });
     const wait = s.swap_retry_at - now;
-    this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ok: false, deferred: true, step, outcome, retry_in_ms: wait, kept: p?.kind === 'OCO' ? p.list_client_order_id : null, order_state: 'OCO active' }, { corr: p?.intent.corr ?? {} });
+    this.d.event(
+      'PROTECTION_SWAPPED',
+      {
+        symbol: s.symbol,
+        ok: false,
+        deferred: true,
+        step,
+        outcome,
+        retry_in_ms: wait,
+        kept: p?.kind === 'OCO' ? p.list_client_order_id : null,
+        order_state: 'OCO active',
+      },
+      { corr: p?.intent.corr ?? {} },
+    );
   }
 
   /**
@@ -1183,7 +1443,12 @@ export class Trader {
    * take effect (defer), done means the protection ended (fills learned, a fresh OCO for whatever is
    * left). Anything else, or no answer: the old protection may or may not stand, PAUSE (rule 3).
    */
-  private async onSwapCancelFailed(s: Slot, p: Extract<NonNullable<Slot['protection']>, { kind: 'OCO' }>, cancelIntent: Intent, cancel: Exclude<VenueOutcome<OrderListReport>, { kind: 'OK' }>): Promise<void> {
+  private async onSwapCancelFailed(
+    s: Slot,
+    p: Extract<NonNullable<Slot['protection']>, { kind: 'OCO' }>,
+    cancelIntent: Intent,
+    cancel: Exclude<VenueOutcome<OrderListReport>, { kind: 'OK' }>,
+  ): Promise<void> {
     const outcome = describe(cancel);
     if (cancel.kind === 'REJECTED' && cancel.code === -2011) {
       this.d.intents.transition(cancelIntent, 'FAILED_TERMINAL', null, { outcome });
@@ -1199,7 +1464,10 @@ export class Trader {
       const q = await venue(this.d.call(), 'query_order_list', { list_client_order_id: p.list_client_order_id });
       if (q.kind === 'OK') {
         const done = q.body.list_order_status === 'ALL_DONE' || q.body.list_status_type === 'ALL_DONE';
-        this.d.intents.transition(cancelIntent, done ? 'CONFIRMED' : 'NOT_FOUND', null, { resolved_by: 'query_order_list', list_status: q.body.list_order_status });
+        this.d.intents.transition(cancelIntent, done ? 'CONFIRMED' : 'NOT_FOUND', null, {
+          resolved_by: 'query_order_list',
+          list_status: q.body.list_order_status,
+        });
         if (done) this.onProtectionEnded(s, 'list done after an unknown swap cancel');
         else this.deferSwap(s, 'cancel', outcome);
         return;
@@ -1209,20 +1477,41 @@ export class Trader {
     }
     s.swap_failed = true;
     this.d.reason('PROTECTION_SWAP_FAILED', true, { symbol: s.symbol, step: 'cancel', outcome, kept: p.list_client_order_id });
-    this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ok: false, step: 'cancel', outcome, kept: p.list_client_order_id, order_state: 'unknown: list not confirmed' }, { reason: 'PROTECTION_SWAP_FAILED', corr: p.intent.corr });
+    this.d.event(
+      'PROTECTION_SWAPPED',
+      { symbol: s.symbol, ok: false, step: 'cancel', outcome, kept: p.list_client_order_id, order_state: 'unknown: list not confirmed' },
+      { reason: 'PROTECTION_SWAP_FAILED', corr: p.intent.corr },
+    );
   }
 
   /** A trailing stop that is not there after the OCO was cancelled: PAUSE for the operator (incident rule 3). */
   private swapFailed(s: Slot, intent: Intent, outcome: JsonObject, gap: number): void {
     this.d.reason('PROTECTION_SWAP_FAILED', true, { symbol: s.symbol, step: 'place', outcome, unprotected_ms: gap });
-    this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ok: false, step: 'place', outcome, unprotected_ms: gap }, { reason: 'PROTECTION_SWAP_FAILED', corr: intent.corr });
+    this.d.event(
+      'PROTECTION_SWAPPED',
+      { symbol: s.symbol, ok: false, step: 'place', outcome, unprotected_ms: gap },
+      { reason: 'PROTECTION_SWAP_FAILED', corr: intent.corr },
+    );
   }
 
   /** A swap's trailing stop whose placement was unknown, now settled by query. */
   private onSwapResolved(s: Slot, i: Intent, exists: boolean, status: string): void {
     const gap = this.d.now() - (s.unprotected_since ?? i.created_ms);
     if (exists) {
-      this.d.event('PROTECTION_SWAPPED', { symbol: s.symbol, ok: true, from: 'OCO', to: 'TRAILING', trailing_delta_bps: i.detail['trailing_delta_bps'] ?? null, unprotected_ms: gap, client_order_id: i.client_order_id, resolved_by: 'query_order' }, { corr: i.corr });
+      this.d.event(
+        'PROTECTION_SWAPPED',
+        {
+          symbol: s.symbol,
+          ok: true,
+          from: 'OCO',
+          to: 'TRAILING',
+          trailing_delta_bps: i.detail['trailing_delta_bps'] ?? null,
+          unprotected_ms: gap,
+          client_order_id: i.client_order_id,
+          resolved_by: 'query_order',
+        },
+        { corr: i.corr },
+      );
       return;
     }
     this.swapFailed(s, i, { resolved_by: 'query_order', status }, gap);
@@ -1297,8 +1586,23 @@ export class Trader {
    * takes the slot past its deadline, so the management pass cancels it at once.
    */
   private adoptLateEntry(s: Slot, i: Intent): void {
-    s.entry = { intent: i, order_id: null, deadline_ms: this.d.now(), status: 'UNKNOWN', cancel: null, filled_qty: '0', decision: null, requotes_left: 0, corr: i.corr, successor: null };
-    this.d.event('ALERT_RAISED', { source: 'engine', detail: `${s.symbol}: entry ${i.client_order_id} found working untracked; cancelling it` }, { corr: i.corr });
+    s.entry = {
+      intent: i,
+      order_id: null,
+      deadline_ms: this.d.now(),
+      status: 'UNKNOWN',
+      cancel: null,
+      filled_qty: '0',
+      decision: null,
+      requotes_left: 0,
+      corr: i.corr,
+      successor: null,
+    };
+    this.d.event(
+      'ALERT_RAISED',
+      { source: 'engine', detail: `${s.symbol}: entry ${i.client_order_id} found working untracked; cancelling it` },
+      { corr: i.corr },
+    );
   }
 
   private notFoundAnswer(i: Intent, now: number): void {

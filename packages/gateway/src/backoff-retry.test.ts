@@ -6,7 +6,11 @@ describe('backoffRetry', () => {
     let now = 0;
     let needed = true;
     const at: number[] = [];
-    const tick = backoffRetry(() => needed, async () => void at.push(now), () => now);
+    const tick = backoffRetry(
+      () => needed,
+      async () => void at.push(now),
+      () => now,
+    );
     for (; now <= 70_000; now += 500) await tick();
     expect(at).toEqual([0, 1000, 3000, 7000, 15_000, 31_000, 61_000]);
     needed = false;
@@ -23,7 +27,11 @@ describe('backoffRetry', () => {
     let release: () => void = () => undefined;
     let runs = 0;
     let now = 0;
-    const tick = backoffRetry(() => true, () => new Promise<void>((r) => ((runs++), (release = r))), () => now);
+    const tick = backoffRetry(
+      () => true,
+      () => new Promise<void>((r) => (runs++, (release = r))),
+      () => now,
+    );
     const first = tick();
     now = 60_000;
     await tick();

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { createClockEstimator, median, sampleOffset } from './clock.js';
 
 /** A sample from a local clock `offset` ms behind the server, with asymmetric legs. */
-const sample = (t: number, offset: number, upMs: number, downMs: number) => ({ sendLocalMs: t, serverTimeMs: t + upMs + offset, recvLocalMs: t + upMs + downMs });
+const sample = (t: number, offset: number, upMs: number, downMs: number) => ({
+  sendLocalMs: t,
+  serverTimeMs: t + upMs + offset,
+  recvLocalMs: t + upMs + downMs,
+});
 
 describe('clock estimator', () => {
   it('is UNSYNCED with no samples and gives no exchange time', () => {

@@ -21,9 +21,18 @@ export type ClockConfig = { readonly [K in keyof typeof CLOCK_DEFAULTS]: number 
 
 export type ClockStatus =
   | { readonly state: 'UNSYNCED' }
-  | { readonly state: 'SYNCED'; readonly offsetMs: number; readonly driftMs: number; readonly rttMs: number; readonly driftOk: boolean; readonly samples: number; readonly lastSampleLocalMs: number };
+  | {
+      readonly state: 'SYNCED';
+      readonly offsetMs: number;
+      readonly driftMs: number;
+      readonly rttMs: number;
+      readonly driftOk: boolean;
+      readonly samples: number;
+      readonly lastSampleLocalMs: number;
+    };
 
-export type SampleVerdict = { readonly accepted: true; readonly offsetMs: number; readonly rttMs: number } | { readonly accepted: false; readonly reason: string };
+export type SampleVerdict =
+  { readonly accepted: true; readonly offsetMs: number; readonly rttMs: number } | { readonly accepted: false; readonly reason: string };
 
 export type ClockEstimator = {
   addSample(s: ClockSample): SampleVerdict;
@@ -74,7 +83,15 @@ export function createClockEstimator(config: Partial<ClockConfig> & { readonly d
       const last = accepted[accepted.length - 1];
       if (o === undefined || !last) return { state: 'UNSYNCED' };
       const driftMs = Math.abs(o);
-      return { state: 'SYNCED', offsetMs: o, driftMs, rttMs: median(accepted.map((a) => a.rttMs)), driftOk: driftMs <= cfg.driftMaxMs, samples: accepted.length, lastSampleLocalMs: last.localMs };
+      return {
+        state: 'SYNCED',
+        offsetMs: o,
+        driftMs,
+        rttMs: median(accepted.map((a) => a.rttMs)),
+        driftOk: driftMs <= cfg.driftMaxMs,
+        samples: accepted.length,
+        lastSampleLocalMs: last.localMs,
+      };
     },
     reset: () => {
       accepted = [];

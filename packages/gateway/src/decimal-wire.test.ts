@@ -28,8 +28,16 @@ const INFO = {
   rateLimits: [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 1_000_000 }],
   symbols: [
     {
-      symbol: 'BIGUSDT', status: 'TRADING', baseAsset: 'BIG', quoteAsset: 'USDT', baseAssetPrecision: 8, quoteAssetPrecision: 8,
-      orderTypes: ['LIMIT', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'], ocoAllowed: true, icebergAllowed: false, permissions: ['SPOT'],
+      symbol: 'BIGUSDT',
+      status: 'TRADING',
+      baseAsset: 'BIG',
+      quoteAsset: 'USDT',
+      baseAssetPrecision: 8,
+      quoteAssetPrecision: 8,
+      orderTypes: ['LIMIT', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'],
+      ocoAllowed: true,
+      icebergAllowed: false,
+      permissions: ['SPOT'],
       filters: [
         { filterType: 'PRICE_FILTER', minPrice: TICK, maxPrice: '100000000000000.00000000', tickSize: TICK },
         { filterType: 'LOT_SIZE', minQty: TICK, maxQty: '100000000000000.00000000', stepSize: TICK },
@@ -60,7 +68,22 @@ beforeAll(async () => {
       if (req.method === 'POST' && url.pathname === '/api/v3/order') {
         const p = new URLSearchParams(url.search);
         received.push(p);
-        return send({ symbol: p.get('symbol'), orderId: received.length, orderListId: -1, clientOrderId: p.get('newClientOrderId'), transactTime: Date.now(), price: p.get('price'), origQty: p.get('quantity'), executedQty: '0', cummulativeQuoteQty: '0', status: 'NEW', timeInForce: 'GTC', type: p.get('type'), side: p.get('side'), fills: [] });
+        return send({
+          symbol: p.get('symbol'),
+          orderId: received.length,
+          orderListId: -1,
+          clientOrderId: p.get('newClientOrderId'),
+          transactTime: Date.now(),
+          price: p.get('price'),
+          origQty: p.get('quantity'),
+          executedQty: '0',
+          cummulativeQuoteQty: '0',
+          status: 'NEW',
+          timeInForce: 'GTC',
+          type: p.get('type'),
+          side: p.get('side'),
+          fills: [],
+        });
       }
       res.writeHead(404);
       res.end('{"code":-1000,"msg":"Unknown endpoint."}');
@@ -75,7 +98,16 @@ beforeAll(async () => {
   })();
   const clock = createClockEstimator({ driftMaxMs: cfg.clock_drift_max_ms_live });
   const governor = createRateGovernor([]);
-  rest = createRestClient({ baseUrl: base, apiKey: 'wire-test-key-0123456789', secret: 'wire-test-secret-0123456789', recvWindowMs: 5000, readTimeoutMs: 2000, orderTimeoutMs: 2000, clock: { localNow: Date.now, exchangeNow: (t) => clock.exchangeNow(t) }, governor });
+  rest = createRestClient({
+    baseUrl: base,
+    apiKey: 'wire-test-key-0123456789',
+    secret: 'wire-test-secret-0123456789',
+    recvWindowMs: 5000,
+    readTimeoutMs: 2000,
+    orderTimeoutMs: 2000,
+    clock: { localNow: Date.now, exchangeNow: (t) => clock.exchangeNow(t) },
+    governor,
+  });
   session = new VenueSession({ rest, clock, governor, cfg, now: Date.now, reason: () => {}, event: () => {} });
   expect(await session.syncClock(3)).toBe(true);
   expect(await session.refreshFilters()).toBe(true);
@@ -98,24 +130,39 @@ describe('decimals on the wire', () => {
     let sent = 0;
     let cid = 0;
     await fc.assert(
-      fc.asyncProperty(arbRaw, arbRaw, arbRaw, fc.constantFrom('LIMIT' as const, 'STOP_LOSS_LIMIT' as const), fc.constantFrom('down' as const, 'up' as const, 'nearest' as const), async (rawPrice, rawQty, rawStop, type, mode) => {
-        const rules = session.rules.get('BIGUSDT')!;
-        const p = quantizePrice(rawPrice, rules, mode);
-        const q = quantizeQty(rawQty, rules);
-        const sp = quantizePrice(rawStop, rules, mode);
-        if (!p.ok || !q.ok || !sp.ok) return;
-        const order: NewOrder = { symbol: 'BIGUSDT', side: 'SELL', type, client_order_id: `wire${cid++}`, quantity: q.value, price: p.value, ...(type === 'LIMIT' ? {} : { stop_price: sp.value }) };
-        const before = received.length;
-        const out = await desk.place(order, { open_orders: 0, open_algo_orders: 0 });
-        expect(out.kind).toBe('OK');
-        expect(received.length).toBe(before + 1);
-        const wire = received[received.length - 1]!;
-        expect(wire.get('price')).toBe(p.value);
-        expect(wire.get('quantity')).toBe(q.value);
-        expect(wire.get('stopPrice')).toBe(type === 'LIMIT' ? null : sp.value);
-        sent++;
-        for (const v of [p.value, q.value]) if (Number(v).toFixed(8) !== v) notDoubleExact++;
-      }),
+      fc.asyncProperty(
+        arbRaw,
+        arbRaw,
+        arbRaw,
+        fc.constantFrom('LIMIT' as const, 'STOP_LOSS_LIMIT' as const),
+        fc.constantFrom('down' as const, 'up' as const, 'nearest' as const),
+        async (rawPrice, rawQty, rawStop, type, mode) => {
+          const rules = session.rules.get('BIGUSDT')!;
+          const p = quantizePrice(rawPrice, rules, mode);
+          const q = quantizeQty(rawQty, rules);
+          const sp = quantizePrice(rawStop, rules, mode);
+          if (!p.ok || !q.ok || !sp.ok) return;
+          const order: NewOrder = {
+            symbol: 'BIGUSDT',
+            side: 'SELL',
+            type,
+            client_order_id: `wire${cid++}`,
+            quantity: q.value,
+            price: p.value,
+            ...(type === 'LIMIT' ? {} : { stop_price: sp.value }),
+          };
+          const before = received.length;
+          const out = await desk.place(order, { open_orders: 0, open_algo_orders: 0 });
+          expect(out.kind).toBe('OK');
+          expect(received.length).toBe(before + 1);
+          const wire = received[received.length - 1]!;
+          expect(wire.get('price')).toBe(p.value);
+          expect(wire.get('quantity')).toBe(q.value);
+          expect(wire.get('stopPrice')).toBe(type === 'LIMIT' ? null : sp.value);
+          sent++;
+          for (const v of [p.value, q.value]) if (Number(v).toFixed(8) !== v) notDoubleExact++;
+        },
+      ),
       { numRuns: 200 },
     );
     // Most values carried more digits than a double: any float on the way would have shown.

@@ -72,7 +72,9 @@ describe('parseExchangeInfo', () => {
     if (!r.ok) throw new Error(r.reason);
     const btc = r.rules.get('BTCUSDT')!;
     expect(quantizeQty('0.0123456', btc)).toEqual({ ok: true, value: '0.01234' });
-    expect(validateOrder({ side: 'BUY', type: 'LIMIT', price: '60000.00', quantity: '0.01234' }, btc, { avgPrice: '60000', openOrders: 0 })).toEqual({ ok: true });
+    expect(validateOrder({ side: 'BUY', type: 'LIMIT', price: '60000.00', quantity: '0.01234' }, btc, { avgPrice: '60000', openOrders: 0 })).toEqual({
+      ok: true,
+    });
   });
   it.each([
     ['not an object', 'nope'],
@@ -82,7 +84,17 @@ describe('parseExchangeInfo', () => {
     ['a missing LOT_SIZE field', reply([symbol({ filters: [{ filterType: 'LOT_SIZE', minQty: '0.1', maxQty: '1' }] })])],
     ['a counted rate limit without its limit', { ...reply(), rateLimits: [{ rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10 }] }],
     ['a duplicate symbol', reply([symbol(), symbol()])],
-    ['a duplicate filter', reply([symbol({ filters: [{ filterType: 'ICEBERG_PARTS', limit: 1 }, { filterType: 'ICEBERG_PARTS', limit: 2 }] })])],
+    [
+      'a duplicate filter',
+      reply([
+        symbol({
+          filters: [
+            { filterType: 'ICEBERG_PARTS', limit: 1 },
+            { filterType: 'ICEBERG_PARTS', limit: 2 },
+          ],
+        }),
+      ]),
+    ],
   ])('rejects %s as EXCHANGE_REPLY_INVALID', (_name, json) => {
     expect(parseExchangeInfo(json)).toMatchObject({ ok: false, code: 'EXCHANGE_REPLY_INVALID' });
   });
@@ -90,12 +102,25 @@ describe('parseExchangeInfo', () => {
 
 describe('parseExchangeInfo: what the live venue adds without notice', () => {
   it('skips rate-limit types and intervals it does not count (CONNECTIONS, a future interval) and keeps the rest', () => {
-    const r = parseExchangeInfo({ ...reply(), rateLimits: [...reply().rateLimits, { rateLimitType: 'CONNECTIONS', interval: 'MINUTE', intervalNum: 5, limit: 300 }, { rateLimitType: 'ORDERS', interval: 'FORTNIGHT', intervalNum: 1, limit: 5 }, { rateLimitType: 'FUTURE', odd: true }] });
+    const r = parseExchangeInfo({
+      ...reply(),
+      rateLimits: [
+        ...reply().rateLimits,
+        { rateLimitType: 'CONNECTIONS', interval: 'MINUTE', intervalNum: 5, limit: 300 },
+        { rateLimitType: 'ORDERS', interval: 'FORTNIGHT', intervalNum: 1, limit: 5 },
+        { rateLimitType: 'FUTURE', odd: true },
+      ],
+    });
     if (!r.ok) throw new Error(r.reason);
     expect(r.rateLimits.map((l) => l.rateLimitType)).toEqual(['REQUEST_WEIGHT', 'ORDERS', 'ORDERS', 'RAW_REQUESTS']);
   });
   it('with the traded symbols named, reads only those: other entries (non-ASCII names, unknown shapes) are not looked at', () => {
-    const odd = [symbol({ symbol: '测试币456' }), { symbol: 'WEIRD', status: 7 }, 'not even an object', symbol({ symbol: 'ETHUSDT', status: 'FUTURE_STATUS', futureField: { x: 1 } })];
+    const odd = [
+      symbol({ symbol: '测试币456' }),
+      { symbol: 'WEIRD', status: 7 },
+      'not even an object',
+      symbol({ symbol: 'ETHUSDT', status: 'FUTURE_STATUS', futureField: { x: 1 } }),
+    ];
     const r = parseExchangeInfo(reply([...odd, symbol()]), ['BTCUSDT', 'ETHUSDT']);
     if (!r.ok) throw new Error(r.reason);
     expect([...r.rules.keys()].sort()).toEqual(['BTCUSDT', 'ETHUSDT']);
@@ -105,10 +130,19 @@ describe('parseExchangeInfo: what the live venue adds without notice', () => {
   });
   it('skips filters of types it does not model, with or without a filterType, and fields added to the ones it does', () => {
     const base = symbol();
-    const filters = [...(base.filters as object[]).map((f) => ({ ...f, addedLater: 'x' })), { filterType: 'MAX_NUM_ORDER_AMENDS', maxNumOrderAmends: 10 }, { noType: true }];
+    const filters = [
+      ...(base.filters as object[]).map((f) => ({ ...f, addedLater: 'x' })),
+      { filterType: 'MAX_NUM_ORDER_AMENDS', maxNumOrderAmends: 10 },
+      { noType: true },
+    ];
     const r = parseExchangeInfo(reply([{ ...base, filters }]), ['BTCUSDT']);
     if (!r.ok) throw new Error(r.reason);
-    expect(r.rules.get('BTCUSDT')!.filters.PRICE_FILTER).toEqual({ filterType: 'PRICE_FILTER', minPrice: '0.01000000', maxPrice: '1000000.00000000', tickSize: '0.01000000' });
+    expect(r.rules.get('BTCUSDT')!.filters.PRICE_FILTER).toEqual({
+      filterType: 'PRICE_FILTER',
+      minPrice: '0.01000000',
+      maxPrice: '1000000.00000000',
+      tickSize: '0.01000000',
+    });
   });
 });
 

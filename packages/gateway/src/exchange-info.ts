@@ -95,7 +95,12 @@ const ajv = new Ajv({ allErrors: false, strict: false });
 const validate = ajv.compile(EXCHANGE_INFO_SCHEMA);
 const validateSymbol = ajv.compile(SYMBOL_SCHEMA);
 
-export type ExchangeInfo = { readonly ok: true; readonly rules: ReadonlyMap<string, SymbolRules>; readonly rateLimits: readonly RateLimit[]; readonly serverTime: number };
+export type ExchangeInfo = {
+  readonly ok: true;
+  readonly rules: ReadonlyMap<string, SymbolRules>;
+  readonly rateLimits: readonly RateLimit[];
+  readonly serverTime: number;
+};
 export type ExchangeInfoResult = ExchangeInfo | { readonly ok: false; readonly code: Extract<ReasonCode, 'EXCHANGE_REPLY_INVALID'>; readonly reason: string };
 
 type RawSymbol = {
@@ -146,7 +151,8 @@ export function parseExchangeInfo(json: unknown, wanted?: readonly string[]): Ex
       if (filters[name]) return invalid(`${s.symbol}: duplicate ${name}`);
       const picked: Record<string, unknown> = { filterType: name };
       for (const k of Object.keys(FILTER_FIELDS[name])) picked[k] = f[k];
-      if (Object.entries(picked).some(([k, v]) => k !== 'filterType' && typeof v === 'string' && !isDecimalString(v))) return invalid(`${s.symbol}: ${name} has a malformed decimal`);
+      if (Object.entries(picked).some(([k, v]) => k !== 'filterType' && typeof v === 'string' && !isDecimalString(v)))
+        return invalid(`${s.symbol}: ${name} has a malformed decimal`);
       filters[name] = picked as unknown as SymbolFilter;
     }
     const permissions = [...new Set([...(s.permissions ?? []), ...(s.permissionSets ?? []).flat()])].sort();
@@ -169,7 +175,9 @@ export function parseExchangeInfo(json: unknown, wanted?: readonly string[]): Ex
   }
   const known = (l: RawRateLimit): l is RawRateLimit & { rateLimitType: RateLimitType; interval: RateInterval } =>
     (RATE_LIMIT_TYPES as readonly unknown[]).includes(l.rateLimitType) && (RATE_INTERVALS as readonly unknown[]).includes(l.interval);
-  const rateLimits = raw.rateLimits.filter(known).map((l) => ({ rateLimitType: l.rateLimitType, interval: l.interval, intervalNum: l.intervalNum, limit: l.limit }));
+  const rateLimits = raw.rateLimits
+    .filter(known)
+    .map((l) => ({ rateLimitType: l.rateLimitType, interval: l.interval, intervalNum: l.intervalNum, limit: l.limit }));
   return { ok: true, rules, rateLimits, serverTime: raw.serverTime };
 }
 

@@ -92,9 +92,23 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
       silentSince = Date.now();
       // Raised again (latch permitting) with the newest evidence; the engine reconciles over REST
       // (faster while the reason stands), and a fresh subscription is asked for.
-      if (latch.has('USER_STREAM_SILENT')) ctx.raise('USER_STREAM_SILENT', { window_ms: ex.user_stream_silence_window_ms, undelivered: overdue.slice(0, 5) as unknown as JsonObject[], times: silentCount });
-      else reason('USER_STREAM_SILENT', true, { window_ms: ex.user_stream_silence_window_ms, undelivered: overdue.slice(0, 5) as unknown as JsonObject[], times: silentCount });
-      engine?.emit({ type: 'user_stream_gap', ts_ms: Date.now(), why: `silent: ${overdue.length} order change(s) seen over REST not delivered within ${ex.user_stream_silence_window_ms} ms` });
+      if (latch.has('USER_STREAM_SILENT'))
+        ctx.raise('USER_STREAM_SILENT', {
+          window_ms: ex.user_stream_silence_window_ms,
+          undelivered: overdue.slice(0, 5) as unknown as JsonObject[],
+          times: silentCount,
+        });
+      else
+        reason('USER_STREAM_SILENT', true, {
+          window_ms: ex.user_stream_silence_window_ms,
+          undelivered: overdue.slice(0, 5) as unknown as JsonObject[],
+          times: silentCount,
+        });
+      engine?.emit({
+        type: 'user_stream_gap',
+        ts_ms: Date.now(),
+        why: `silent: ${overdue.length} order change(s) seen over REST not delivered within ${ex.user_stream_silence_window_ms} ms`,
+      });
       userStream.resubscribe('silent');
       return;
     }
@@ -124,7 +138,17 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     governor,
     onResponse: (r) => {
       if (r.status === 429) restCounts.http_429++;
-      audit.append(ctx.events.make('REST_CALLED', { method: r.method, path: r.path, kind: r.callKind, attempt: r.attempt, status: r.status, outcome: r.outcome, duration_ms: r.durationMs }));
+      audit.append(
+        ctx.events.make('REST_CALLED', {
+          method: r.method,
+          path: r.path,
+          kind: r.callKind,
+          attempt: r.attempt,
+          status: r.status,
+          outcome: r.outcome,
+          duration_ms: r.durationMs,
+        }),
+      );
     },
     onNotSent: (cause) => void restCounts.not_sent[cause]++,
   });
@@ -215,9 +239,18 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     userStream?.start();
   })().catch((e: unknown) => ctx.log.error(`gateway boot sequence failed: ${(e as Error).message}`));
   const catchUp = [
-    backoffRetry(() => clock.status().state !== 'SYNCED', () => session.syncClock(3)),
-    backoffRetry(() => session.rules.size === 0, () => session.refreshFilters()),
-    backoffRetry(() => !keyChecked, async () => void (keyChecked = await session.checkApiKey())),
+    backoffRetry(
+      () => clock.status().state !== 'SYNCED',
+      () => session.syncClock(3),
+    ),
+    backoffRetry(
+      () => session.rules.size === 0,
+      () => session.refreshFilters(),
+    ),
+    backoffRetry(
+      () => !keyChecked,
+      async () => void (keyChecked = await session.checkApiKey()),
+    ),
   ];
   const timers = [
     every(cfg.supervisor.heartbeat_interval_ms, () => void engine?.emit({ type: 'gateway_health', health: health() })),
@@ -279,4 +312,3 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     },
   };
 }
-

@@ -66,7 +66,12 @@ export function createHttpTransport(baseUrl: string): HttpTransport {
         settled = true;
         if (timer) clearTimeout(timer);
         const err = e as NodeJS.ErrnoException;
-        resolve({ ok: false, code: typeof err?.code === 'string' ? err.code : 'ERR_TRANSPORT', message: err instanceof Error ? err.message : String(e), evidence: { connectionReady, uploaded, responded } });
+        resolve({
+          ok: false,
+          code: typeof err?.code === 'string' ? err.code : 'ERR_TRANSPORT',
+          message: err instanceof Error ? err.message : String(e),
+          evidence: { connectionReady, uploaded, responded },
+        });
       };
       let req: http.ClientRequest;
       try {

@@ -28,7 +28,16 @@ async function setup(opts: { silent?: boolean } = {}) {
     paths.push(req.url ?? '');
     if (!opts.silent) ws.send(JSON.stringify({ stream: 'btcusdt@bookTicker', data: { u: 1, s: 'BTCUSDT', b: '64000.10', B: '1.5', a: '64000.20', A: '2' } }));
   });
-  const r = parseConfig({ exchange: { ws_market_url: `ws://127.0.0.1:${port}`, symbols: ['BTCUSDT', 'ETHUSDT'], ws_stale_ms: 300, ws_reconnect_backoff_initial_ms: 10, ws_reconnect_backoff_max_ms: 40, ws_reconnects_per_min_unstable: 2 } });
+  const r = parseConfig({
+    exchange: {
+      ws_market_url: `ws://127.0.0.1:${port}`,
+      symbols: ['BTCUSDT', 'ETHUSDT'],
+      ws_stale_ms: 300,
+      ws_reconnect_backoff_initial_ms: 10,
+      ws_reconnect_backoff_max_ms: 40,
+      ws_reconnects_per_min_unstable: 2,
+    },
+  });
   if (!r.ok) throw new Error('config');
   const reasons = new Map<ReasonCode, JsonObject>();
   // Every raise and clear in order: a reason raised and cleared quickly is still seen.

@@ -121,7 +121,15 @@ export class MarketStream {
       this.badFrames++;
       return;
     }
-    this.d.onTick({ symbol: d['s'] as string, update_id: d['u'] as number, bid: d['b'] as string, bid_qty: d['B'] as string, ask: d['a'] as string, ask_qty: d['A'] as string, recv_ts_ms: this.d.preciseNow?.() ?? this.lastMessageAt });
+    this.d.onTick({
+      symbol: d['s'] as string,
+      update_id: d['u'] as number,
+      bid: d['b'] as string,
+      bid_qty: d['B'] as string,
+      ask: d['a'] as string,
+      ask_qty: d['A'] as string,
+      recv_ts_ms: this.d.preciseNow?.() ?? this.lastMessageAt,
+    });
     this.d.reason('WS_STALE', false, {});
   }
 
@@ -140,7 +148,10 @@ export class MarketStream {
     this.reconnects.push(now);
     while (this.reconnects.length > 0 && now - this.reconnects[0]! > 60_000) this.reconnects.shift();
     const perMin = this.reconnects.length;
-    this.d.reason('WS_UNSTABLE', perMin > this.d.cfg.ws_reconnects_per_min_unstable, { reconnects_per_min: perMin, limit: this.d.cfg.ws_reconnects_per_min_unstable });
+    this.d.reason('WS_UNSTABLE', perMin > this.d.cfg.ws_reconnects_per_min_unstable, {
+      reconnects_per_min: perMin,
+      limit: this.d.cfg.ws_reconnects_per_min_unstable,
+    });
     const delay = backoffMs(this.attempt++, this.d.cfg.ws_reconnect_backoff_initial_ms, this.d.cfg.ws_reconnect_backoff_max_ms, this.d.random);
     this.setState('RECONNECTING', { why, delay_ms: delay, reconnects_per_min: perMin });
     this.retryTimer = setTimeout(() => this.connect(why), delay);

@@ -17,22 +17,44 @@ const exchangeCfg = (symbols: string[]) => {
 const cfg = exchangeCfg(['BTCUSDT']);
 const ok = (body: unknown): RestOutcome => ({ kind: 'OK', status: 200, body, headers: {} });
 const symbolInfo = (symbol: string, status: string) => ({
-    symbol, status, baseAsset: symbol.replace(/USDT$/, ''), quoteAsset: 'USDT', baseAssetPrecision: 8, quoteAssetPrecision: 8,
-    orderTypes: ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'], ocoAllowed: true, allowTrailingStop: true, cancelReplaceAllowed: true, permissions: ['SPOT'],
-    filters: [
-      { filterType: 'PRICE_FILTER', minPrice: '0.01000000', maxPrice: '1000000.00000000', tickSize: '0.01000000' },
-      { filterType: 'LOT_SIZE', minQty: '0.00001000', maxQty: '9000.00000000', stepSize: '0.00001000' },
-      { filterType: 'NOTIONAL', minNotional: '5.00000000', applyMinToMarket: true, maxNotional: '9000000.00000000', applyMaxToMarket: false, avgPriceMins: 5 },
-    ],
+  symbol,
+  status,
+  baseAsset: symbol.replace(/USDT$/, ''),
+  quoteAsset: 'USDT',
+  baseAssetPrecision: 8,
+  quoteAssetPrecision: 8,
+  orderTypes: ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'],
+  ocoAllowed: true,
+  allowTrailingStop: true,
+  cancelReplaceAllowed: true,
+  permissions: ['SPOT'],
+  filters: [
+    { filterType: 'PRICE_FILTER', minPrice: '0.01000000', maxPrice: '1000000.00000000', tickSize: '0.01000000' },
+    { filterType: 'LOT_SIZE', minQty: '0.00001000', maxQty: '9000.00000000', stepSize: '0.00001000' },
+    { filterType: 'NOTIONAL', minNotional: '5.00000000', applyMinToMarket: true, maxNotional: '9000000.00000000', applyMaxToMarket: false, avgPriceMins: 5 },
+  ],
 });
 const info = (statuses: Record<string, string>) => ({
-  timezone: 'UTC', serverTime: 1, exchangeFilters: [],
+  timezone: 'UTC',
+  serverTime: 1,
+  exchangeFilters: [],
   rateLimits: [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 }],
   symbols: Object.entries(statuses).map(([symbol, status]) => symbolInfo(symbol, status)),
 });
 const FILLED = {
-  symbol: 'BTCUSDT', orderId: 7, orderListId: -1, clientOrderId: 'vgeX', transactTime: 1700000000000, price: '64000.00000000', origQty: '0.00100000',
-  executedQty: '0.00100000', cummulativeQuoteQty: '64.00000000', status: 'FILLED', timeInForce: 'GTC', type: 'LIMIT', side: 'BUY',
+  symbol: 'BTCUSDT',
+  orderId: 7,
+  orderListId: -1,
+  clientOrderId: 'vgeX',
+  transactTime: 1700000000000,
+  price: '64000.00000000',
+  origQty: '0.00100000',
+  executedQty: '0.00100000',
+  cummulativeQuoteQty: '64.00000000',
+  status: 'FILLED',
+  timeInForce: 'GTC',
+  type: 'LIMIT',
+  side: 'BUY',
   fills: [{ price: '64000.00000000', qty: '0.00100000', commission: '0.00000100', commissionAsset: 'BTC', tradeId: 99 }],
 };
 
@@ -47,8 +69,8 @@ async function desk(signed: (method: string, path: string, params: Params) => Re
   const venue = { infoDown: false };
   const rest: RestClient = {
     publicGet: async (path) => {
-      if (path === '/api/v3/exchangeInfo') return infoLoads++, venue.infoDown ? { kind: 'UNKNOWN', reason: 'HTTP 503' } : ok(info(statuses));
-      if (path === '/api/v3/avgPrice') return avgLoads++, ok({ mins: 5, price: '64000.00' });
+      if (path === '/api/v3/exchangeInfo') return (infoLoads++, venue.infoDown ? { kind: 'UNKNOWN', reason: 'HTTP 503' } : ok(info(statuses)));
+      if (path === '/api/v3/avgPrice') return (avgLoads++, ok({ mins: 5, price: '64000.00' }));
       return ok({ serverTime: Date.now() });
     },
     signed: async (method, path, params) => {
@@ -60,13 +82,35 @@ async function desk(signed: (method: string, path: string, params: Params) => Re
     close: () => {},
   };
   const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => void (on ? reasons.set(code, detail) : reasons.delete(code));
-  const session = new VenueSession({ rest, clock: createClockEstimator({ driftMaxMs: 500 }), governor: createRateGovernor([]), cfg: symbols.length === 1 && symbols[0] === 'BTCUSDT' ? cfg : exchangeCfg(symbols), now: Date.now, reason, event: () => {} });
+  const session = new VenueSession({
+    rest,
+    clock: createClockEstimator({ driftMaxMs: 500 }),
+    governor: createRateGovernor([]),
+    cfg: symbols.length === 1 && symbols[0] === 'BTCUSDT' ? cfg : exchangeCfg(symbols),
+    now: Date.now,
+    reason,
+    event: () => {},
+  });
   await session.refreshFilters();
-  const d = new OrderDesk({ session, now, reason, event: (type, payload, r) => void events.push({ type, payload, ...(r ? { reason: r } : {}) }), onQuarantine: (q) => void broadcasts.push(q) });
+  const d = new OrderDesk({
+    session,
+    now,
+    reason,
+    event: (type, payload, r) => void events.push({ type, payload, ...(r ? { reason: r } : {}) }),
+    onQuarantine: (q) => void broadcasts.push(q),
+  });
   return { d, session, calls, reasons, events, broadcasts, statuses, venue, infoLoads: () => infoLoads, avgLoads: () => avgLoads };
 }
 
-const order = (o: Partial<NewOrder> = {}): NewOrder => ({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', client_order_id: 'vgeX', quantity: '0.001', price: '64000.00', ...o });
+const order = (o: Partial<NewOrder> = {}): NewOrder => ({
+  symbol: 'BTCUSDT',
+  side: 'BUY',
+  type: 'LIMIT',
+  client_order_id: 'vgeX',
+  quantity: '0.001',
+  price: '64000.00',
+  ...o,
+});
 
 describe('OrderDesk', () => {
   it('refuses locally, without any venue call, an order the rules reject', async () => {
@@ -80,14 +124,27 @@ describe('OrderDesk', () => {
   it('sends a valid order once, with strings as given, and maps the FULL reply', async () => {
     const h = await desk(() => ok(FILLED));
     const out = await h.d.place(order());
-    expect(out).toMatchObject({ kind: 'OK', body: { order_id: 7, status: 'FILLED', executed_qty: '0.00100000', fills: [{ commission_asset: 'BTC', trade_id: 99 }] } });
+    expect(out).toMatchObject({
+      kind: 'OK',
+      body: { order_id: 7, status: 'FILLED', executed_qty: '0.00100000', fills: [{ commission_asset: 'BTC', trade_id: 99 }] },
+    });
     expect(h.calls).toHaveLength(1);
-    expect(h.calls[0]!.params).toMatchObject({ symbol: 'BTCUSDT', quantity: '0.001', price: '64000.00', timeInForce: 'GTC', newClientOrderId: 'vgeX', newOrderRespType: 'FULL' });
+    expect(h.calls[0]!.params).toMatchObject({
+      symbol: 'BTCUSDT',
+      quantity: '0.001',
+      price: '64000.00',
+      timeInForce: 'GTC',
+      newClientOrderId: 'vgeX',
+      newOrderRespType: 'FULL',
+    });
   });
 
   it('keeps the average price warm ahead of its TTL, off the order path', async () => {
     let t = 1_000_000;
-    const h = await desk(() => ok(FILLED), () => t);
+    const h = await desk(
+      () => ok(FILLED),
+      () => t,
+    );
     await h.d.place(order());
     expect(h.avgLoads()).toBe(1);
     t += 1_000; // fresh: no venue call
@@ -129,7 +186,10 @@ describe('OrderDesk', () => {
 
   it('maps the account, and refuses to guess on a malformed one', async () => {
     const good = await desk(() => ok({ canTrade: true, balances: [{ asset: 'USDT', free: '100.00000000', locked: '0.00000000' }] }));
-    expect(await good.d.account()).toEqual({ kind: 'OK', body: { can_trade: true, balances: [{ asset: 'USDT', free: '100.00000000', locked: '0.00000000' }] } });
+    expect(await good.d.account()).toEqual({
+      kind: 'OK',
+      body: { can_trade: true, balances: [{ asset: 'USDT', free: '100.00000000', locked: '0.00000000' }] },
+    });
     const bad = await desk(() => ok({ canTrade: true, balances: [{ asset: 'USDT', free: 100 }] }));
     expect((await bad.d.account()).kind).toBe('UNKNOWN');
   });
@@ -146,13 +206,25 @@ describe('OrderDesk: regressions found by test/fuzz/gateway-rest.fuzz.test.ts', 
   });
 
   it('ids beyond 2^53 and decimals longer than the core carries are not understood', async () => {
-    for (const bad of [{ ...FILLED, orderId: 2 ** 53 + 2 }, { ...FILLED, price: `1.${'0'.repeat(80)}` }, { ...FILLED, fills: [{ ...FILLED.fills[0], tradeId: 1e300 }] }]) {
+    for (const bad of [
+      { ...FILLED, orderId: 2 ** 53 + 2 },
+      { ...FILLED, price: `1.${'0'.repeat(80)}` },
+      { ...FILLED, fills: [{ ...FILLED.fills[0], tradeId: 1e300 }] },
+    ]) {
       expect((await (await desk(() => ok(bad))).d.place(order())).kind).toBe('UNKNOWN');
     }
   });
 
   it('an order list reply about another list, or with no orders, is UNKNOWN', async () => {
-    const list = { orderListId: 3, contingencyType: 'OCO', listStatusType: 'EXEC_STARTED', listOrderStatus: 'EXECUTING', listClientOrderId: 'vglA', symbol: 'BTCUSDT', orders: [{ orderId: 8, clientOrderId: 'vglAa' }] };
+    const list = {
+      orderListId: 3,
+      contingencyType: 'OCO',
+      listStatusType: 'EXEC_STARTED',
+      listOrderStatus: 'EXECUTING',
+      listClientOrderId: 'vglA',
+      symbol: 'BTCUSDT',
+      orders: [{ orderId: 8, clientOrderId: 'vglAa' }],
+    };
     expect((await (await desk(() => ok(list))).d.queryList('vglA')).kind).toBe('OK');
     expect((await (await desk(() => ok(list))).d.queryList('vglB')).kind).toBe('UNKNOWN');
     expect((await (await desk(() => ok({ ...list, orders: [] }))).d.queryList('vglA')).kind).toBe('UNKNOWN');
@@ -162,17 +234,40 @@ describe('OrderDesk: regressions found by test/fuzz/gateway-rest.fuzz.test.ts', 
 describe('OrderDesk: quarantine blocks new entries only, and is lifted when its cause clears', () => {
   const CLEAR_MS = cfg.quarantine_clear_ms;
   const REJECT: RestOutcome = { kind: 'REJECTED', status: 400, code: -1013, msg: 'Filter failure: PRICE_FILTER' };
-  const FAILURE_THEN_OK = (failures: { n: number }) => (_m: string, path: string, params: Params): RestOutcome => {
-    if (failures.n > 0) return failures.n--, REJECT;
-    if (path === '/api/v3/orderList/oco') return ok({ orderListId: 3, contingencyType: 'OCO', listStatusType: 'EXEC_STARTED', listOrderStatus: 'EXECUTING', listClientOrderId: params['listClientOrderId'], symbol: 'BTCUSDT', orders: [{ orderId: 8, clientOrderId: params['aboveClientOrderId'] }, { orderId: 9, clientOrderId: params['belowClientOrderId'] }] });
-    const id = (params['newClientOrderId'] ?? params['origClientOrderId']) as string;
-    return ok({ ...FILLED, clientOrderId: id, side: params['side'] ?? 'SELL', type: params['type'] ?? 'LIMIT', status: path === '/api/v3/order' && params['origClientOrderId'] ? 'CANCELED' : 'NEW' });
-  };
+  const FAILURE_THEN_OK =
+    (failures: { n: number }) =>
+    (_m: string, path: string, params: Params): RestOutcome => {
+      if (failures.n > 0) return (failures.n--, REJECT);
+      if (path === '/api/v3/orderList/oco')
+        return ok({
+          orderListId: 3,
+          contingencyType: 'OCO',
+          listStatusType: 'EXEC_STARTED',
+          listOrderStatus: 'EXECUTING',
+          listClientOrderId: params['listClientOrderId'],
+          symbol: 'BTCUSDT',
+          orders: [
+            { orderId: 8, clientOrderId: params['aboveClientOrderId'] },
+            { orderId: 9, clientOrderId: params['belowClientOrderId'] },
+          ],
+        });
+      const id = (params['newClientOrderId'] ?? params['origClientOrderId']) as string;
+      return ok({
+        ...FILLED,
+        clientOrderId: id,
+        side: params['side'] ?? 'SELL',
+        type: params['type'] ?? 'LIMIT',
+        status: path === '/api/v3/order' && params['origClientOrderId'] ? 'CANCELED' : 'NEW',
+      });
+    };
   const id = (leg: Parameters<typeof clientOrderIdFor>[1], n = 1) => clientOrderIdFor(`oi_q${n}`, leg);
   const entry = (n = 1): NewOrder => order({ client_order_id: id('entry', n) });
   const list = clientOrderIdFor('oi_list', 'list');
   const oco: NewOco = {
-    symbol: 'BTCUSDT', side: 'SELL', quantity: '0.001', list_client_order_id: list,
+    symbol: 'BTCUSDT',
+    side: 'SELL',
+    quantity: '0.001',
+    list_client_order_id: list,
     above: { type: 'LIMIT_MAKER', client_order_id: `vgt${list.slice(3)}`, price: '66000.00' },
     below: { type: 'STOP_LOSS_LIMIT', client_order_id: `vgs${list.slice(3)}`, price: '62000.00', stop_price: '62100.00', time_in_force: 'GTC' },
   };
@@ -190,10 +285,23 @@ describe('OrderDesk: quarantine blocks new entries only, and is lifted when its 
   it('a quarantined symbol refuses entries (a BUY, an entry id, an id not ours, a cancel-replace to an entry) without a venue call', async () => {
     const h = await quarantinedDesk({ t: 1_000_000 });
     const calls = h.calls.length;
-    for (const o of [entry(), order({ client_order_id: id('close') }), order({ side: 'SELL', client_order_id: 'vgtest' }), order({ side: 'SELL', client_order_id: id('entry', 2) })]) {
+    for (const o of [
+      entry(),
+      order({ client_order_id: id('close') }),
+      order({ side: 'SELL', client_order_id: 'vgtest' }),
+      order({ side: 'SELL', client_order_id: id('entry', 2) }),
+    ]) {
       expect(await h.d.place(o)).toMatchObject({ kind: 'NOT_SENT', cause: 'SYMBOL_QUARANTINED' });
     }
-    expect(await h.d.cancelReplace({ symbol: 'BTCUSDT', cancel_client_order_id: id('entry', 3), mode: 'STOP_ON_FAILURE', cancel_restrictions: 'ONLY_NEW', order: entry(4) })).toMatchObject({ kind: 'NOT_SENT', cause: 'SYMBOL_QUARANTINED' });
+    expect(
+      await h.d.cancelReplace({
+        symbol: 'BTCUSDT',
+        cancel_client_order_id: id('entry', 3),
+        mode: 'STOP_ON_FAILURE',
+        cancel_restrictions: 'ONLY_NEW',
+        order: entry(4),
+      }),
+    ).toMatchObject({ kind: 'NOT_SENT', cause: 'SYMBOL_QUARANTINED' });
     expect(h.calls.length).toBe(calls);
   });
 
@@ -205,7 +313,13 @@ describe('OrderDesk: quarantine blocks new entries only, and is lifted when its 
     expect((await h.d.place(exit)).kind).toBe('OK');
     expect((await h.d.cancel('BTCUSDT', id('entry', 5))).kind).toBe('OK');
     await h.d.cancelList('BTCUSDT', list);
-    expect(h.calls.slice(calls).map((c) => `${c.method} ${c.path}`)).toEqual(['POST /api/v3/orderList/oco', 'POST /api/v3/order', 'POST /api/v3/order', 'DELETE /api/v3/order', 'DELETE /api/v3/orderList']);
+    expect(h.calls.slice(calls).map((c) => `${c.method} ${c.path}`)).toEqual([
+      'POST /api/v3/orderList/oco',
+      'POST /api/v3/order',
+      'POST /api/v3/order',
+      'DELETE /api/v3/order',
+      'DELETE /api/v3/orderList',
+    ]);
     expect(h.d.quarantined).toEqual(['BTCUSDT']);
   });
 
@@ -214,7 +328,13 @@ describe('OrderDesk: quarantine blocks new entries only, and is lifted when its 
     h.statuses['BTCUSDT'] = 'BREAK';
     await h.session.refreshFilters();
     expect(h.d.quarantined).toEqual(['BTCUSDT']);
-    expect(h.events).toEqual([{ type: 'SYMBOL_QUARANTINE_IMPOSED', reason: 'SYMBOL_QUARANTINED', payload: expect.objectContaining({ symbol: 'BTCUSDT', cause: { kind: 'STATUS_NOT_TRADING', status: 'BREAK' } }) }]);
+    expect(h.events).toEqual([
+      {
+        type: 'SYMBOL_QUARANTINE_IMPOSED',
+        reason: 'SYMBOL_QUARANTINED',
+        payload: expect.objectContaining({ symbol: 'BTCUSDT', cause: { kind: 'STATUS_NOT_TRADING', status: 'BREAK' } }),
+      },
+    ]);
     expect(h.broadcasts).toEqual([['BTCUSDT']]);
     expect(h.reasons.get('SYMBOL_QUARANTINED')).toMatchObject({ symbols: ['BTCUSDT'] });
     expect(await h.d.place(entry())).toMatchObject({ kind: 'NOT_SENT', cause: 'SYMBOL_QUARANTINED' });
@@ -229,7 +349,10 @@ describe('OrderDesk: quarantine blocks new entries only, and is lifted when its 
     const h = await quarantinedDesk(clock);
     const quarantinedAt = clock.t;
     expect(h.events.map((e) => e.type)).toEqual(['SYMBOL_QUARANTINE_IMPOSED']);
-    expect(h.events[0]!.payload).toMatchObject({ symbol: 'BTCUSDT', cause: { kind: 'FILTER_REJECTS', rejects: QUARANTINE_AFTER.rejects, last_msg: 'Filter failure: PRICE_FILTER' } });
+    expect(h.events[0]!.payload).toMatchObject({
+      symbol: 'BTCUSDT',
+      cause: { kind: 'FILTER_REJECTS', rejects: QUARANTINE_AFTER.rejects, last_msg: 'Filter failure: PRICE_FILTER' },
+    });
     // Rules refreshed TRADING inside the window: not yet.
     clock.t += CLEAR_MS - 1;
     await h.session.refreshFilters();
@@ -246,7 +369,13 @@ describe('OrderDesk: quarantine blocks new entries only, and is lifted when its 
       symbol: 'BTCUSDT',
       cause: { kind: 'FILTER_REJECTS' },
       since_ms: quarantinedAt,
-      cleared_by: { status: 'TRADING', rules_refreshed_ms: clock.t, clean_ms: CLEAR_MS, quarantine_clear_ms: CLEAR_MS, last_bad: 'filter reject: Filter failure: PRICE_FILTER' },
+      cleared_by: {
+        status: 'TRADING',
+        rules_refreshed_ms: clock.t,
+        clean_ms: CLEAR_MS,
+        quarantine_clear_ms: CLEAR_MS,
+        last_bad: 'filter reject: Filter failure: PRICE_FILTER',
+      },
       quarantined: [],
     });
     expect(h.reasons.has('SYMBOL_QUARANTINED')).toBe(false);

@@ -1,6 +1,26 @@
 import { Ajv } from 'ajv';
 import { isDecimalString, validateOrder, type OrderToValidate } from '@vigil/core';
-import { MY_TRADES_PAGE, ORDER_STATUSES, ORDER_TYPES, orderRole, type AccountReport, type CancelReplace, type CancelReplaceResult, type HalfError, type JsonObject, type NewOco, type NewOrder, type OcoLeg, type OrderLeg, type OrderListReport, type OrderReport, type OrderTrace, type ReasonCode, type TradeReport, type VenueOutcome } from '@vigil/contracts';
+import {
+  MY_TRADES_PAGE,
+  ORDER_STATUSES,
+  ORDER_TYPES,
+  orderRole,
+  type AccountReport,
+  type CancelReplace,
+  type CancelReplaceResult,
+  type HalfError,
+  type JsonObject,
+  type NewOco,
+  type NewOrder,
+  type OcoLeg,
+  type OrderLeg,
+  type OrderListReport,
+  type OrderReport,
+  type OrderTrace,
+  type ReasonCode,
+  type TradeReport,
+  type VenueOutcome,
+} from '@vigil/contracts';
 import { codeClass, type RestOutcome } from './outcome.js';
 import type { Params } from './signing.js';
 import type { VenueSession } from './venue-session.js';
@@ -42,7 +62,14 @@ const ORDER_SCHEMA = {
     executedQty: dec,
     cummulativeQuoteQty: dec,
     stopPrice: dec,
-    fills: { type: 'array', items: { type: 'object', required: ['price', 'qty', 'commission', 'commissionAsset'], properties: { price: dec, qty: dec, commission: dec, commissionAsset: { type: 'string' }, tradeId: id } } },
+    fills: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['price', 'qty', 'commission', 'commissionAsset'],
+        properties: { price: dec, qty: dec, commission: dec, commissionAsset: { type: 'string' }, tradeId: id },
+      },
+    },
   },
 } as const;
 const validOrder = ajv.compile(ORDER_SCHEMA);
@@ -69,7 +96,11 @@ const LIST_SCHEMA = {
     listStatusType: { type: 'string' },
     listOrderStatus: { type: 'string' },
     symbol: { type: 'string' },
-    orders: { type: 'array', minItems: 1, items: { type: 'object', required: ['orderId', 'clientOrderId'], properties: { orderId: id, clientOrderId: { type: 'string' } } } },
+    orders: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'object', required: ['orderId', 'clientOrderId'], properties: { orderId: id, clientOrderId: { type: 'string' } } },
+    },
     orderReports: { type: 'array', items: ORDER_SCHEMA },
   },
 } as const;
@@ -80,7 +111,20 @@ const validTrades = ajv.compile({
   items: {
     type: 'object',
     required: ['symbol', 'id', 'orderId', 'price', 'qty', 'commission', 'commissionAsset', 'time', 'isBuyer'],
-    properties: { symbol: { type: 'string' }, id, orderId: id, orderListId: id, price: dec, qty: dec, quoteQty: dec, commission: dec, commissionAsset: { type: 'string' }, time: id, isBuyer: { type: 'boolean' }, isMaker: { type: 'boolean' } },
+    properties: {
+      symbol: { type: 'string' },
+      id,
+      orderId: id,
+      orderListId: id,
+      price: dec,
+      qty: dec,
+      quoteQty: dec,
+      commission: dec,
+      commissionAsset: { type: 'string' },
+      time: id,
+      isBuyer: { type: 'boolean' },
+      isMaker: { type: 'boolean' },
+    },
   },
 });
 /**
@@ -93,7 +137,8 @@ const ours = (clientOrderId: unknown): boolean => typeof clientOrderId !== 'stri
 /** The list states Binance documents; one of ours in any other is not understood (UNKNOWN). */
 const LIST_STATUS_TYPES: readonly string[] = ['RESPONSE', 'EXEC_STARTED', 'UPDATED', 'ALL_DONE'];
 const LIST_ORDER_STATUSES: readonly string[] = ['EXECUTING', 'ALL_DONE', 'REJECT'];
-const listUnderstood = (l: RawList): boolean => !ours(l.listClientOrderId) || (LIST_STATUS_TYPES.includes(l.listStatusType) && LIST_ORDER_STATUSES.includes(l.listOrderStatus));
+const listUnderstood = (l: RawList): boolean =>
+  !ours(l.listClientOrderId) || (LIST_STATUS_TYPES.includes(l.listStatusType) && LIST_ORDER_STATUSES.includes(l.listOrderStatus));
 
 /**
  * openOrders, entry by entry: an order of ours must be understood in full, or the whole reply is
@@ -124,7 +169,13 @@ function readOpenOrders(body: unknown): { ok: true; reports: OrderReport[] } | {
 const validAccount = ajv.compile({
   type: 'object',
   required: ['canTrade', 'balances'],
-  properties: { canTrade: { type: 'boolean' }, balances: { type: 'array', items: { type: 'object', required: ['asset', 'free', 'locked'], properties: { asset: { type: 'string' }, free: dec, locked: dec } } } },
+  properties: {
+    canTrade: { type: 'boolean' },
+    balances: {
+      type: 'array',
+      items: { type: 'object', required: ['asset', 'free', 'locked'], properties: { asset: { type: 'string' }, free: dec, locked: dec } },
+    },
+  },
 });
 
 /** Filter rejections of one symbol within this window that quarantine it. */
@@ -198,7 +249,11 @@ export class OrderDesk {
     return [...this.held.keys()];
   }
 
-  async place(order: NewOrder, ctx: { readonly avg_price?: string; readonly open_orders?: number; readonly open_algo_orders?: number } = {}, trace?: OrderTrace): Promise<VenueOutcome<OrderReport>> {
+  async place(
+    order: NewOrder,
+    ctx: { readonly avg_price?: string; readonly open_orders?: number; readonly open_algo_orders?: number } = {},
+    trace?: OrderTrace,
+  ): Promise<VenueOutcome<OrderReport>> {
     const entry = !protective(order.side, order.client_order_id);
     const refused = await this.checkLocally(order.symbol, [order], ctx, { quarantine: entry, reduceOnly: !entry });
     if (refused) return refused;
@@ -207,7 +262,12 @@ export class OrderDesk {
       this.tickToOrder.push(this.d.preciseNow() - trace.tick_ts_ms - trace.excluded_ms);
       if (this.tickToOrder.length > TRACE_SAMPLES) this.tickToOrder.shift();
     }
-    const out = await this.d.session.signedWithResync('POST', '/api/v3/order', { ...orderParams(order), newClientOrderId: order.client_order_id, newOrderRespType: 'FULL' }, { weight: 1, kind: 'order' });
+    const out = await this.d.session.signedWithResync(
+      'POST',
+      '/api/v3/order',
+      { ...orderParams(order), newClientOrderId: order.client_order_id, newOrderRespType: 'FULL' },
+      { weight: 1, kind: 'order' },
+    );
     // The venue has executed the entry and answered; the engine has not heard: killed here, the
     // outcome is known only to the venue.
     if (order.client_order_id.startsWith('vge')) this.d.crash?.('after_send_before_response', { client_order_id: order.client_order_id, outcome: out.kind });
@@ -230,12 +290,20 @@ export class OrderDesk {
     const refused = await this.checkLocally(r.symbol, [r.order], {}, { freed: r.mode === 'STOP_ON_FAILURE' ? 1 : 0, quarantine: entry, reduceOnly: !entry });
     if (refused) return refused;
     this.countCache.delete(r.symbol);
-    const params: Params = { ...orderParams(r.order), newClientOrderId: r.order.client_order_id, newOrderRespType: 'FULL', cancelReplaceMode: r.mode, cancelOrigClientOrderId: r.cancel_client_order_id, cancelRestrictions: r.cancel_restrictions };
+    const params: Params = {
+      ...orderParams(r.order),
+      newClientOrderId: r.order.client_order_id,
+      newOrderRespType: 'FULL',
+      cancelReplaceMode: r.mode,
+      cancelOrigClientOrderId: r.cancel_client_order_id,
+      cancelRestrictions: r.cancel_restrictions,
+    };
     const out = await this.d.session.signedWithResync('POST', '/api/v3/order/cancelReplace', params, { weight: 1, kind: 'order', newOrders: 1 });
     // Both halves done (or not) at the venue, the engine not told: killed here, only REST knows.
     this.d.crash?.('replace_after_send', { cancel_client_order_id: r.cancel_client_order_id, client_order_id: r.order.client_order_id, outcome: out.kind });
     if (out.kind === 'OK') return replaceResult(out.body, null);
-    if ((out.kind === 'REJECTED' || out.kind === 'UNKNOWN') && out.errorData && (out.errorData.code === -2021 || out.errorData.code === -2022)) return replaceResult(out.errorData.data, out.errorData.code);
+    if ((out.kind === 'REJECTED' || out.kind === 'UNKNOWN') && out.errorData && (out.errorData.code === -2021 || out.errorData.code === -2022))
+      return replaceResult(out.errorData.data, out.errorData.code);
     if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(r.symbol, out.msg);
     return wire(out);
   }
@@ -314,7 +382,8 @@ export class OrderDesk {
    */
   async trades(symbol: string, startMs: number | null, fromId: number | null = null): Promise<VenueOutcome<readonly TradeReport[]>> {
     const limit = String(MY_TRADES_PAGE);
-    const q = fromId !== null ? { symbol, fromId: String(fromId), limit } : startMs !== null ? { symbol, startTime: String(startMs), limit } : { symbol, limit };
+    const q =
+      fromId !== null ? { symbol, fromId: String(fromId), limit } : startMs !== null ? { symbol, startTime: String(startMs), limit } : { symbol, limit };
     const out = await this.d.session.signedWithResync('GET', '/api/v3/myTrades', q, { weight: 20, kind: 'read' });
     if (out.kind !== 'OK') return wire(out);
     return readTrades(out.body);
@@ -376,7 +445,12 @@ export class OrderDesk {
 
   async cancel(symbol: string, clientOrderId: string): Promise<VenueOutcome<OrderReport>> {
     this.countCache.delete(symbol);
-    const out = await this.d.session.signedWithResync('DELETE', '/api/v3/order', { symbol, origClientOrderId: clientOrderId }, { weight: 1, kind: 'order', newOrders: 0 });
+    const out = await this.d.session.signedWithResync(
+      'DELETE',
+      '/api/v3/order',
+      { symbol, origClientOrderId: clientOrderId },
+      { weight: 1, kind: 'order', newOrders: 0 },
+    );
     return mapOrder(out, 'order');
   }
 
@@ -482,7 +556,12 @@ export class OrderDesk {
     // Our rules were out of date or our check missed something: reload them at once.
     await this.d.session.refreshFilters();
     if (recent.length >= QUARANTINE_AFTER.rejects && !this.held.has(symbol)) {
-      this.impose(symbol, { kind: 'FILTER_REJECTS', rejects: recent.length, window_ms: QUARANTINE_AFTER.windowMs, last_msg: msg }, this.d.now(), `filter reject: ${msg}`);
+      this.impose(
+        symbol,
+        { kind: 'FILTER_REJECTS', rejects: recent.length, window_ms: QUARANTINE_AFTER.windowMs, last_msg: msg },
+        this.d.now(),
+        `filter reject: ${msg}`,
+      );
     }
   }
 
@@ -554,7 +633,11 @@ export class OrderDesk {
 
   private impose(symbol: string, cause: QuarantineCause, now: number, what: string): void {
     this.held.set(symbol, { since_ms: now, cause, last_bad_ms: now, last_bad: what });
-    this.d.event?.('SYMBOL_QUARANTINE_IMPOSED', { symbol, cause: cause as unknown as JsonObject, blocks: 'new entries', quarantined: this.quarantined }, 'SYMBOL_QUARANTINED');
+    this.d.event?.(
+      'SYMBOL_QUARANTINE_IMPOSED',
+      { symbol, cause: cause as unknown as JsonObject, blocks: 'new entries', quarantined: this.quarantined },
+      'SYMBOL_QUARANTINED',
+    );
     this.announce();
   }
 
@@ -603,7 +686,20 @@ type RawList = {
   orderReports?: RawOrder[];
 };
 
-type RawTrade = { symbol: string; id: number; orderId: number; orderListId?: number; price: string; qty: string; quoteQty?: string; commission: string; commissionAsset: string; time: number; isBuyer: boolean; isMaker?: boolean };
+type RawTrade = {
+  symbol: string;
+  id: number;
+  orderId: number;
+  orderListId?: number;
+  price: string;
+  qty: string;
+  quoteQty?: string;
+  commission: string;
+  commissionAsset: string;
+  time: number;
+  isBuyer: boolean;
+  isMaker?: boolean;
+};
 
 function listReport(l: RawList): OrderListReport {
   return {
@@ -620,10 +716,12 @@ function listReport(l: RawList): OrderListReport {
 
 function mapList(out: RestOutcome, kind: 'order' | 'read', listClientOrderId?: string): VenueOutcome<OrderListReport> {
   if (out.kind !== 'OK') return wire(out);
-  if (!validList(out.body) || !listUnderstood(out.body as RawList)) return { kind: 'UNKNOWN', reason: `${kind === 'order' ? 'order list' : 'order list query'} reply not understood` };
+  if (!validList(out.body) || !listUnderstood(out.body as RawList))
+    return { kind: 'UNKNOWN', reason: `${kind === 'order' ? 'order list' : 'order list query'} reply not understood` };
   const l = out.body as RawList;
   // A well-formed answer about another list proves nothing about ours.
-  if (listClientOrderId !== undefined && l.listClientOrderId !== listClientOrderId) return { kind: 'UNKNOWN', reason: `reply is for list ${l.listClientOrderId}, not ${listClientOrderId}` };
+  if (listClientOrderId !== undefined && l.listClientOrderId !== listClientOrderId)
+    return { kind: 'UNKNOWN', reason: `reply is for list ${l.listClientOrderId}, not ${listClientOrderId}` };
   return { kind: 'OK', body: listReport(l) };
 }
 
@@ -680,7 +778,13 @@ function report(o: RawOrder): OrderReport {
     time_in_force: o.timeInForce ?? null,
     stop_price: o.stopPrice ?? null,
     ts_ms: o.transactTime ?? o.updateTime ?? null,
-    fills: (o.fills ?? []).map((f) => ({ price: f.price, qty: f.qty, commission: f.commission, commission_asset: f.commissionAsset, trade_id: f.tradeId ?? null })),
+    fills: (o.fills ?? []).map((f) => ({
+      price: f.price,
+      qty: f.qty,
+      commission: f.commission,
+      commission_asset: f.commissionAsset,
+      trade_id: f.tradeId ?? null,
+    })),
   };
 }
 
@@ -726,10 +830,16 @@ function notSent<T>(cause: string, detail: string): VenueOutcome<T> {
 function replaceResult(body: unknown, code: -2021 | -2022 | null): VenueOutcome<CancelReplaceResult> {
   const unknown = (why: string): VenueOutcome<CancelReplaceResult> => ({ kind: 'UNKNOWN', reason: `cancel-replace ${why}` });
   if (!validReplace(body)) return unknown('reply not understood');
-  const b = body as { cancelResult: 'SUCCESS' | 'FAILURE'; newOrderResult: 'SUCCESS' | 'FAILURE' | 'NOT_ATTEMPTED'; cancelResponse: unknown; newOrderResponse: unknown };
+  const b = body as {
+    cancelResult: 'SUCCESS' | 'FAILURE';
+    newOrderResult: 'SUCCESS' | 'FAILURE' | 'NOT_ATTEMPTED';
+    cancelResponse: unknown;
+    newOrderResponse: unknown;
+  };
   const failed = (b.cancelResult === 'FAILURE' ? 1 : 0) + (b.newOrderResult === 'SUCCESS' ? 0 : 1);
   const expected = code === null ? 0 : code === -2021 ? 1 : 2;
-  if (failed !== expected || (b.newOrderResult === 'NOT_ATTEMPTED' && b.cancelResult !== 'FAILURE')) return unknown(`results ${b.cancelResult}/${b.newOrderResult} contradict code ${code ?? 200}`);
+  if (failed !== expected || (b.newOrderResult === 'NOT_ATTEMPTED' && b.cancelResult !== 'FAILURE'))
+    return unknown(`results ${b.cancelResult}/${b.newOrderResult} contradict code ${code ?? 200}`);
   const half = (x: unknown, what: string): { ok: true; report: OrderReport } | { ok: true; error: HalfError } | { ok: false; why: string } => {
     if (validOrder(x)) return { ok: true, report: report(x as RawOrder) };
     if (validHalfError(x)) {

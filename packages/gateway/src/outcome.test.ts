@@ -1,9 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { BINANCE_CODE_CLASS, classify, codeClass, mayHaveBeenWritten, parseRetryAfterMs, type CallKind, type ClassifyInput, type ParsedBody } from './outcome.js';
+import {
+  BINANCE_CODE_CLASS,
+  classify,
+  codeClass,
+  mayHaveBeenWritten,
+  parseRetryAfterMs,
+  type CallKind,
+  type ClassifyInput,
+  type ParsedBody,
+} from './outcome.js';
 
 const json = (value: unknown): ParsedBody => ({ parsed: true, value });
 const raw = (s: string): ParsedBody => ({ parsed: false, raw: s });
-const resp = (status: number, body: ParsedBody, callKind: CallKind = 'order', headers: Record<string, string> = {}): ClassifyInput => ({ phase: 'response', callKind, status, body, headers });
+const resp = (status: number, body: ParsedBody, callKind: CallKind = 'order', headers: Record<string, string> = {}): ClassifyInput => ({
+  phase: 'response',
+  callKind,
+  status,
+  body,
+  headers,
+});
 
 describe('classify: responses', () => {
   it('2xx with a JSON object or array is OK', () => {
@@ -50,7 +65,11 @@ describe('classify: responses', () => {
     expect(classify(resp(404, raw(''), 'read'))).toMatchObject({ kind: 'REJECTED', status: 404 });
   });
   it('429 and 418 are THROTTLED with Retry-After in ms, defaults when absent', () => {
-    expect(classify(resp(429, json({ code: -1003, msg: 'Too much request weight used' }), 'order', { 'retry-after': '7' }))).toEqual({ kind: 'THROTTLED', status: 429, retryAfterMs: 7000 });
+    expect(classify(resp(429, json({ code: -1003, msg: 'Too much request weight used' }), 'order', { 'retry-after': '7' }))).toEqual({
+      kind: 'THROTTLED',
+      status: 429,
+      retryAfterMs: 7000,
+    });
     expect(classify(resp(418, raw(''), 'read', { 'retry-after': '600' }))).toEqual({ kind: 'THROTTLED', status: 418, retryAfterMs: 600_000 });
     expect(classify(resp(429, raw('')))).toEqual({ kind: 'THROTTLED', status: 429, retryAfterMs: 5000 });
     expect(classify(resp(418, raw('')))).toEqual({ kind: 'THROTTLED', status: 418, retryAfterMs: 120_000 });
@@ -62,8 +81,13 @@ describe('classify: responses', () => {
 
 describe('classify: transport failures', () => {
   it('before send is NETWORK_BEFORE_SEND, after send is UNKNOWN', () => {
-    expect(classify({ phase: 'transport', callKind: 'order', written: false, transportCode: 'ECONNREFUSED' })).toEqual({ kind: 'NETWORK_BEFORE_SEND', reason: 'ECONNREFUSED' });
-    expect(classify({ phase: 'transport', callKind: 'order', written: true, transportCode: 'ETIMEDOUT', detail: 'request' })).toMatchObject({ kind: 'UNKNOWN' });
+    expect(classify({ phase: 'transport', callKind: 'order', written: false, transportCode: 'ECONNREFUSED' })).toEqual({
+      kind: 'NETWORK_BEFORE_SEND',
+      reason: 'ECONNREFUSED',
+    });
+    expect(classify({ phase: 'transport', callKind: 'order', written: true, transportCode: 'ETIMEDOUT', detail: 'request' })).toMatchObject({
+      kind: 'UNKNOWN',
+    });
     expect(classify({ phase: 'transport', callKind: 'read', written: true, transportCode: 'ECONNRESET' })).toMatchObject({ kind: 'UNKNOWN' });
   });
 });
@@ -77,7 +101,8 @@ describe('mayHaveBeenWritten', () => {
     }
   });
   it('a failure observed before the connection was ready was not written', () => {
-    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ERR_TLS_CERT_ALTNAME_INVALID']) expect(mayHaveBeenWritten({ ...ev, code })).toBe(false);
+    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ERR_TLS_CERT_ALTNAME_INVALID'])
+      expect(mayHaveBeenWritten({ ...ev, code })).toBe(false);
   });
   it('without timings only known pre-connection codes count as not written', () => {
     expect(mayHaveBeenWritten({ ...ev, observed: false, code: 'ENOTFOUND' })).toBe(false);

@@ -135,7 +135,8 @@ export function classify(input: ClassifyInput): RestOutcome {
     return input.written ? { kind: 'UNKNOWN', reason: `transport failure after send (${reason})` } : { kind: 'NETWORK_BEFORE_SEND', reason };
   }
   const { status, body, headers, callKind } = input;
-  if (status === 429 || status === 418) return { kind: 'THROTTLED', status, retryAfterMs: parseRetryAfterMs(headers['retry-after']) ?? DEFAULT_RETRY_AFTER_MS[status] };
+  if (status === 429 || status === 418)
+    return { kind: 'THROTTLED', status, retryAfterMs: parseRetryAfterMs(headers['retry-after']) ?? DEFAULT_RETRY_AFTER_MS[status] };
   if (status >= 500) return { kind: 'UNKNOWN', reason: `HTTP ${status}${errorSuffix(body)}` };
   if (status >= 200 && status < 300) {
     if (!body.parsed) return { kind: 'UNKNOWN', reason: `HTTP ${status} with an unparseable body` };
@@ -144,10 +145,15 @@ export function classify(input: ClassifyInput): RestOutcome {
   }
   if (status >= 400) {
     const err = binanceError(body);
-    if (!err) return callKind === 'order' ? { kind: 'UNKNOWN', reason: `HTTP ${status} without a Binance error body` } : { kind: 'REJECTED', code: 0, msg: `HTTP ${status} without a Binance error body`, status };
+    if (!err)
+      return callKind === 'order'
+        ? { kind: 'UNKNOWN', reason: `HTTP ${status} without a Binance error body` }
+        : { kind: 'REJECTED', code: 0, msg: `HTTP ${status} without a Binance error body`, status };
     const cls = codeClass(err.code) ?? (callKind === 'order' ? 'UNKNOWN' : 'REJECTED');
     const extra = err.data !== undefined ? { errorData: { code: err.code, data: err.data } } : {};
-    return cls === 'REJECTED' ? { kind: 'REJECTED', code: err.code, msg: err.msg, status, ...extra } : { kind: 'UNKNOWN', reason: `HTTP ${status} code ${err.code}: ${err.msg}`, ...extra };
+    return cls === 'REJECTED'
+      ? { kind: 'REJECTED', code: err.code, msg: err.msg, status, ...extra }
+      : { kind: 'UNKNOWN', reason: `HTTP ${status} code ${err.code}: ${err.msg}`, ...extra };
   }
   return { kind: 'UNKNOWN', reason: `unexpected HTTP ${status}` };
 }
@@ -177,7 +183,16 @@ export function parseRetryAfterMs(value: string | undefined, nowMs?: number): nu
 }
 
 /** Codes that only arise before a connection exists: name resolution and connect failures. */
-export const PRE_SEND_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL', 'ERR_INVALID_URL', 'ERR_UNSUPPORTED_PROTOCOL'] as const;
+export const PRE_SEND_CODES = [
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EADDRNOTAVAIL',
+  'ERR_INVALID_URL',
+  'ERR_UNSUPPORTED_PROTOCOL',
+] as const;
 
 export type TransportEvidence = {
   readonly code: string;

@@ -33,7 +33,12 @@ export type GovernorState = 'OK' | 'RATE_LIMITED' | 'BANNED';
 export type RequestKind = 'read' | 'order';
 export type Admission =
   | { readonly admit: true }
-  | { readonly admit: false; readonly waitMs: number; readonly cause: 'LOCAL_MARGIN' | 'RATE_LIMITED' | 'BANNED' | 'ORDER_RATE_LIMITED'; readonly detail: string };
+  | {
+      readonly admit: false;
+      readonly waitMs: number;
+      readonly cause: 'LOCAL_MARGIN' | 'RATE_LIMITED' | 'BANNED' | 'ORDER_RATE_LIMITED';
+      readonly detail: string;
+    };
 
 export type GovernorSnapshot = {
   readonly state: GovernorState;
@@ -71,7 +76,12 @@ function usageHeader(name: string): UsageHeader | null {
   let h = usageHeaders.get(name);
   if (h !== undefined) return h;
   const m = USAGE_RE.exec(name);
-  h = m ? { type: m[1]!.toLowerCase() === 'used-weight' ? 'REQUEST_WEIGHT' : 'ORDERS', intervalMs: Number(m[2]) * LETTER_MS[m[3]!.toUpperCase() as keyof typeof LETTER_MS] } : null;
+  h = m
+    ? {
+        type: m[1]!.toLowerCase() === 'used-weight' ? 'REQUEST_WEIGHT' : 'ORDERS',
+        intervalMs: Number(m[2]) * LETTER_MS[m[3]!.toUpperCase() as keyof typeof LETTER_MS],
+      }
+    : null;
   // Bounded: a venue (or a proxy) inventing header names must not grow this without end.
   if (usageHeaders.size < 256) usageHeaders.set(name, h);
   return h;
@@ -122,7 +132,13 @@ export function createRateGovernor(limits: readonly RateLimit[], config: Partial
   const admit = (kind: RequestKind, weight: number, now: number, newOrders = kind === 'order' ? 1 : 0): Admission => {
     if (now < bannedUntil) return { admit: false, waitMs: bannedUntil - now, cause: 'BANNED', detail: 'HTTP 418 ban in force' };
     if (now < rateLimitedUntil) return { admit: false, waitMs: rateLimitedUntil - now, cause: 'RATE_LIMITED', detail: 'HTTP 429 back-off in force' };
-    if (newOrders > 0 && now < ordersBlockedUntil) return { admit: false, waitMs: ordersBlockedUntil - now, cause: 'ORDER_RATE_LIMITED', detail: '-1015 (too many new orders) back-off in force: new orders held, cancels and reads pass' };
+    if (newOrders > 0 && now < ordersBlockedUntil)
+      return {
+        admit: false,
+        waitMs: ordersBlockedUntil - now,
+        cause: 'ORDER_RATE_LIMITED',
+        detail: '-1015 (too many new orders) back-off in force: new orders held, cancels and reads pass',
+      };
     const need: Array<[Counter, number]> = [];
     for (const c of counters.values()) {
       roll(c, now);
@@ -130,10 +146,22 @@ export function createRateGovernor(limits: readonly RateLimit[], config: Partial
       if (add === 0) continue;
       need.push([c, add]);
       if (c.limit === null) continue;
-      const maxPct = c.type === 'REQUEST_WEIGHT' ? (kind === 'read' ? cfg.readWeightMaxPct : cfg.orderWeightMaxPct) : c.type === 'ORDERS' ? cfg.orderCountMaxPct : cfg.rawRequestsMaxPct;
+      const maxPct =
+        c.type === 'REQUEST_WEIGHT'
+          ? kind === 'read'
+            ? cfg.readWeightMaxPct
+            : cfg.orderWeightMaxPct
+          : c.type === 'ORDERS'
+            ? cfg.orderCountMaxPct
+            : cfg.rawRequestsMaxPct;
       const ceiling = (c.limit * maxPct) / 100;
       if (c.used + add > ceiling) {
-        return { admit: false, waitMs: Math.max(1, windowEnd(c) - now), cause: 'LOCAL_MARGIN', detail: `${c.type} per ${c.intervalMs} ms: ${c.used}+${add} > ${maxPct}% of ${c.limit}` };
+        return {
+          admit: false,
+          waitMs: Math.max(1, windowEnd(c) - now),
+          cause: 'LOCAL_MARGIN',
+          detail: `${c.type} per ${c.intervalMs} ms: ${c.used}+${add} > ${maxPct}% of ${c.limit}`,
+        };
       }
     }
     for (const [c, add] of need) c.used += add;

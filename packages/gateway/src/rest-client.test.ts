@@ -70,12 +70,22 @@ function client(baseUrl: string, extra: { governor?: RateGovernor; infos?: Respo
   return c;
 }
 
-const ORDER = { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.00100', price: '60000.00', newClientOrderId: 'vigil-1' } as const;
+const ORDER = {
+  symbol: 'BTCUSDT',
+  side: 'BUY',
+  type: 'LIMIT',
+  timeInForce: 'GTC',
+  quantity: '0.00100',
+  price: '60000.00',
+  newClientOrderId: 'vigil-1',
+} as const;
 const placeOrder = (c: RestClient) => c.signed('POST', '/api/v3/order', ORDER, { weight: 1, kind: 'order' });
 
 describe('rest client: normal replies', () => {
   it('(a) signs exactly what it sends, with the API key header, and returns OK', async () => {
-    const p = await peer((_req, res) => json(res, 200, { orderId: 7, clientOrderId: 'vigil-1' }, { 'x-mbx-used-weight-1m': '12', 'x-mbx-order-count-10s': '1' }));
+    const p = await peer((_req, res) =>
+      json(res, 200, { orderId: 7, clientOrderId: 'vigil-1' }, { 'x-mbx-used-weight-1m': '12', 'x-mbx-order-count-10s': '1' }),
+    );
     const gov = createRateGovernor([{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 }]);
     const out = await placeOrder(client(p.url, { governor: gov }));
     expect(out).toMatchObject({ kind: 'OK', status: 200, body: { orderId: 7 } });
@@ -85,7 +95,9 @@ describe('rest client: normal replies', () => {
     expect(req.headers['x-mbx-apikey']).toBe(API_KEY);
     const query = req.url.slice(req.url.indexOf('?') + 1);
     const [signedPart, sig] = query.split('&signature=') as [string, string];
-    expect(signedPart).toMatch(/^symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.00100&price=60000.00&newClientOrderId=vigil-1&recvWindow=5000&timestamp=\d+$/);
+    expect(signedPart).toMatch(
+      /^symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.00100&price=60000.00&newClientOrderId=vigil-1&recvWindow=5000&timestamp=\d+$/,
+    );
     expect(sig).toBe(hmacSha256Hex(signedPart, SECRET));
     expect(Number(/timestamp=(\d+)/.exec(signedPart)![1])).toBeGreaterThan(1_700_000_000_250);
     expect(gov.snapshot(Date.now()).used_weight_pct).not.toBeNull();
@@ -143,7 +155,9 @@ describe('rest client: an order is sent exactly once whatever goes wrong', () =>
     expect(p.requests).toHaveLength(1);
   });
   it('(c) -1007 backend timeout -> UNKNOWN', async () => {
-    const p = await peer((_req, res) => json(res, 408, { code: -1007, msg: 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.' }));
+    const p = await peer((_req, res) =>
+      json(res, 408, { code: -1007, msg: 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.' }),
+    );
     expect(await placeOrder(client(p.url))).toMatchObject({ kind: 'UNKNOWN' });
     expect(p.requests).toHaveLength(1);
   });
@@ -194,7 +208,9 @@ describe('rest client: an order is sent exactly once whatever goes wrong', () =>
   });
   it('a cancel (DELETE, kind order) is not retried on 5xx either', async () => {
     const p = await peer((_req, res) => json(res, 503, {}));
-    expect(await client(p.url).signed('DELETE', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'vigil-1' }, { weight: 1, kind: 'order', newOrders: 0 })).toMatchObject({ kind: 'UNKNOWN' });
+    expect(
+      await client(p.url).signed('DELETE', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'vigil-1' }, { weight: 1, kind: 'order', newOrders: 0 }),
+    ).toMatchObject({ kind: 'UNKNOWN' });
     expect(p.requests).toHaveLength(1);
   });
   it('an unparseable 200 on an order -> UNKNOWN', async () => {
@@ -225,7 +241,10 @@ describe('rest client: reads', () => {
   });
   it('do not retry a definitive rejection', async () => {
     const p = await peer((_req, res) => json(res, 400, { code: -2013, msg: 'Order does not exist.' }));
-    expect(await client(p.url).signed('GET', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'x' }, { weight: 4, kind: 'read' })).toMatchObject({ kind: 'REJECTED', code: -2013 });
+    expect(await client(p.url).signed('GET', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'x' }, { weight: 4, kind: 'read' })).toMatchObject({
+      kind: 'REJECTED',
+      code: -2013,
+    });
     expect(p.requests).toHaveLength(1);
   });
 });

@@ -58,7 +58,11 @@ export type RestClientOptions = {
   readonly random?: () => number;
 };
 
-export type SignedCallOptions = { readonly weight: number; readonly kind: CallKind; /** ORDERS count added (default 1 for 'order'); 0 for a cancel, 2 for an OCO. */ readonly newOrders?: number };
+export type SignedCallOptions = {
+  readonly weight: number;
+  readonly kind: CallKind;
+  /** ORDERS count added (default 1 for 'order'); 0 for a cancel, 2 for an OCO. */ readonly newOrders?: number;
+};
 
 export type RestClient = {
   publicGet(path: string, params: Params, weight: number): Promise<RestOutcome>;
@@ -97,13 +101,28 @@ export function createRestClient(o: RestClientOptions): RestClient {
     return { outcome: scrubOutcome(outcome, scrub), status: reply.status };
   };
 
-  const run = async (method: HttpMethod, path: string, callKind: CallKind, weight: number, newOrders: number | undefined, build: () => { query: string } | RestOutcome, withKey: boolean): Promise<RestOutcome> => {
+  const run = async (
+    method: HttpMethod,
+    path: string,
+    callKind: CallKind,
+    weight: number,
+    newOrders: number | undefined,
+    build: () => { query: string } | RestOutcome,
+    withKey: boolean,
+  ): Promise<RestOutcome> => {
     const retriable = method === 'GET' && callKind === 'read';
     for (let attempt = 0; ; attempt++) {
       const started = o.clock.localNow();
       const adm = o.governor.admit(callKind, weight, started, newOrders);
       if (!adm.admit) {
-        const cause = adm.cause === 'BANNED' ? 'IP_BANNED' : adm.cause === 'RATE_LIMITED' ? 'RATE_LIMIT' : adm.cause === 'ORDER_RATE_LIMITED' ? 'ORDER_RATE_LIMITED' : 'REST_THROTTLED';
+        const cause =
+          adm.cause === 'BANNED'
+            ? 'IP_BANNED'
+            : adm.cause === 'RATE_LIMITED'
+              ? 'RATE_LIMIT'
+              : adm.cause === 'ORDER_RATE_LIMITED'
+                ? 'ORDER_RATE_LIMITED'
+                : 'REST_THROTTLED';
         o.onNotSent?.(cause);
         return { kind: 'NOT_SENT', cause, waitMs: adm.waitMs, detail: adm.detail };
       }
@@ -111,7 +130,8 @@ export function createRestClient(o: RestClientOptions): RestClient {
       if ('kind' in built) return built;
       const { outcome, status } = await send(method, path, built.query, callKind, withKey);
       o.onResponse?.({ method, path, callKind, attempt, status, outcome: outcome.kind, durationMs: o.clock.localNow() - started });
-      const again = retriable && attempt < READ_RETRY.limit && (outcome.kind === 'NETWORK_BEFORE_SEND' || (outcome.kind === 'UNKNOWN' && status !== null && status >= 500));
+      const again =
+        retriable && attempt < READ_RETRY.limit && (outcome.kind === 'NETWORK_BEFORE_SEND' || (outcome.kind === 'UNKNOWN' && status !== null && status >= 500));
       if (!again) return outcome;
       await sleep(backoffMs(attempt, READ_RETRY.initialMs, READ_RETRY.maxMs, o.random));
     }

@@ -43,7 +43,11 @@ const reference = (params: Record<string, string | undefined>): string =>
     .join('&');
 
 describe('query serialisation properties', () => {
-  const arbParams = fc.dictionary(fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }).filter((k) => !['timestamp', 'recvWindow', 'signature'].includes(k) && k !== '__proto__'), fc.option(fc.string({ unit: 'binary', maxLength: 24 }), { nil: undefined }), { maxKeys: 8 });
+  const arbParams = fc.dictionary(
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }).filter((k) => !['timestamp', 'recvWindow', 'signature'].includes(k) && k !== '__proto__'),
+    fc.option(fc.string({ unit: 'binary', maxLength: 24 }), { nil: undefined }),
+    { maxKeys: 8 },
+  );
   it('buildQuery equals encodeURIComponent of every key and value, in order', () => {
     fc.assert(
       fc.property(arbParams, (params) => {
@@ -73,7 +77,9 @@ describe('Ed25519', () => {
     const sig = signPayload(payload, { kind: 'ED25519', privateKeyPem: pem });
     expect(sig).not.toMatch(/[+/=]/);
     expect(decodeURIComponent(sig)).toBe(ed25519Base64(payload, pem));
-    expect(verify(null, Buffer.from(payload), createPublicKey(publicKey.export({ format: 'pem', type: 'spki' })), Buffer.from(decodeURIComponent(sig), 'base64'))).toBe(true);
+    expect(
+      verify(null, Buffer.from(payload), createPublicKey(publicKey.export({ format: 'pem', type: 'spki' })), Buffer.from(decodeURIComponent(sig), 'base64')),
+    ).toBe(true);
   });
 });
 

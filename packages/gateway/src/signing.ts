@@ -43,7 +43,10 @@ export function ed25519Base64(payload: string, privateKeyPem: string): string {
  * api_secret holds the private key in PEM (PKCS#8); it is parsed here once, so a key that is not
  * an Ed25519 private key is found at start, not on the first order. The reason never quotes it.
  */
-export function signerFor(keyType: 'hmac' | 'ed25519', secret: string): { readonly ok: true; readonly signer: Signer } | { readonly ok: false; readonly why: string } {
+export function signerFor(
+  keyType: 'hmac' | 'ed25519',
+  secret: string,
+): { readonly ok: true; readonly signer: Signer } | { readonly ok: false; readonly why: string } {
   if (keyType === 'hmac') return { ok: true, signer: { kind: 'HMAC_SHA256', secret } };
   let key: KeyObject;
   try {
@@ -51,7 +54,8 @@ export function signerFor(keyType: 'hmac' | 'ed25519', secret: string): { readon
   } catch {
     return { ok: false, why: 'exchange.api_key_type is ed25519 but api_secret is not a private key in PEM' };
   }
-  if (key.asymmetricKeyType !== 'ed25519') return { ok: false, why: `exchange.api_key_type is ed25519 but api_secret holds a ${key.asymmetricKeyType ?? 'non-asymmetric'} key` };
+  if (key.asymmetricKeyType !== 'ed25519')
+    return { ok: false, why: `exchange.api_key_type is ed25519 but api_secret holds a ${key.asymmetricKeyType ?? 'non-asymmetric'} key` };
   const signer: Signer = { kind: 'ED25519', privateKeyPem: secret };
   keyCache.set(signer, key);
   return { ok: true, signer };
@@ -91,7 +95,8 @@ export function buildSignedQuery(params: Params, opts: { readonly signer: Signer
     if (params[reserved] !== undefined) throw new Error(`buildSignedQuery: parameter ${reserved} is set by the signer`);
   }
   if (!Number.isSafeInteger(opts.timestampMs) || opts.timestampMs <= 0) throw new Error('buildSignedQuery: timestamp must be a positive integer ms');
-  if (!Number.isSafeInteger(opts.recvWindowMs) || opts.recvWindowMs <= 0 || opts.recvWindowMs > 60_000) throw new Error('buildSignedQuery: recvWindow must be 1..60000 ms');
+  if (!Number.isSafeInteger(opts.recvWindowMs) || opts.recvWindowMs <= 0 || opts.recvWindowMs > 60_000)
+    throw new Error('buildSignedQuery: recvWindow must be 1..60000 ms');
   // Appended after the caller's parameters, exactly as a merged object would serialise them.
   const rest = buildQuery(params);
   const unsignedQuery = `${rest}${rest === '' ? '' : '&'}recvWindow=${opts.recvWindowMs}&timestamp=${opts.timestampMs}`;

@@ -2,8 +2,43 @@ import { describe, expect, it } from 'vitest';
 import type { OrderReport, UserEvent } from '@vigil/contracts';
 import { UserStreamWatch } from './user-stream-watch.js';
 
-const rep = (coid: string, status: OrderReport['status'], executed: string, ts: number): OrderReport => ({ symbol: 'BTCUSDT', order_id: 1, order_list_id: -1, client_order_id: coid, status, type: 'LIMIT', side: 'BUY', price: '100', orig_qty: '1', executed_qty: executed, cummulative_quote_qty: '0', time_in_force: 'GTC', stop_price: null, ts_ms: ts, fills: [] });
-const ev = (coid: string, status: string, cum: string): UserEvent => ({ kind: 'order', symbol: 'BTCUSDT', client_order_id: coid, order_id: 1, side: 'BUY', type: 'LIMIT', status, exec_type: status === 'NEW' ? 'NEW' : 'TRADE', price: '100', orig_qty: '1', last_qty: '0', last_price: '0', cum_qty: cum, cum_quote: '0', commission: '0', commission_asset: null, trade_id: -1, ts_ms: 0 });
+const rep = (coid: string, status: OrderReport['status'], executed: string, ts: number): OrderReport => ({
+  symbol: 'BTCUSDT',
+  order_id: 1,
+  order_list_id: -1,
+  client_order_id: coid,
+  status,
+  type: 'LIMIT',
+  side: 'BUY',
+  price: '100',
+  orig_qty: '1',
+  executed_qty: executed,
+  cummulative_quote_qty: '0',
+  time_in_force: 'GTC',
+  stop_price: null,
+  ts_ms: ts,
+  fills: [],
+});
+const ev = (coid: string, status: string, cum: string): UserEvent => ({
+  kind: 'order',
+  symbol: 'BTCUSDT',
+  client_order_id: coid,
+  order_id: 1,
+  side: 'BUY',
+  type: 'LIMIT',
+  status,
+  exec_type: status === 'NEW' ? 'NEW' : 'TRADE',
+  price: '100',
+  orig_qty: '1',
+  last_qty: '0',
+  last_price: '0',
+  cum_qty: cum,
+  cum_quote: '0',
+  commission: '0',
+  commission_asset: null,
+  trade_id: -1,
+  ts_ms: 0,
+});
 
 function watch() {
   let now = 10_000;

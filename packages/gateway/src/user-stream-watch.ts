@@ -86,7 +86,16 @@ export class UserStreamWatch {
     if (x && !ahead(p, x.progress)) return;
     const now = this.d.now();
     // An earlier expectation keeps its due time: a later report of the same order only raises the bar.
-    this.expected.set(r.client_order_id, { symbol: r.symbol, client_order_id: r.client_order_id, status: r.status, executed_qty: r.executed_qty, venue_ts_ms: r.ts_ms, observed_ms: x?.observed_ms ?? now, due: x?.due ?? now + this.d.windowMs, progress: p });
+    this.expected.set(r.client_order_id, {
+      symbol: r.symbol,
+      client_order_id: r.client_order_id,
+      status: r.status,
+      executed_qty: r.executed_qty,
+      venue_ts_ms: r.ts_ms,
+      observed_ms: x?.observed_ms ?? now,
+      due: x?.due ?? now + this.d.windowMs,
+      progress: p,
+    });
   }
 
   /** Changes the stream has not delivered within the window (each reported once). */
@@ -96,7 +105,14 @@ export class UserStreamWatch {
     for (const [k, x] of this.expected) {
       if (x.due > now) continue;
       this.expected.delete(k);
-      out.push({ symbol: x.symbol, client_order_id: x.client_order_id, status: x.status, executed_qty: x.executed_qty, venue_ts_ms: x.venue_ts_ms, observed_ms: x.observed_ms });
+      out.push({
+        symbol: x.symbol,
+        client_order_id: x.client_order_id,
+        status: x.status,
+        executed_qty: x.executed_qty,
+        venue_ts_ms: x.venue_ts_ms,
+        observed_ms: x.observed_ms,
+      });
     }
     return out;
   }

@@ -99,7 +99,10 @@ export class UserStream {
     const ts = this.d.exchangeNow();
     if (ts === undefined) return this.lost(ws, 'clock not synced: cannot sign the subscription');
     const params: Record<string, string | number> = { apiKey: this.d.apiKey, recvWindow: this.d.cfg.time_sync_recv_window_ms, timestamp: ts };
-    const payload = Object.keys(params).sort().map((k) => `${k}=${String(params[k])}`).join('&');
+    const payload = Object.keys(params)
+      .sort()
+      .map((k) => `${k}=${String(params[k])}`)
+      .join('&');
     this.pendingWhy = why;
     if (this.d.keyType === 'ed25519') {
       let signature: string;
@@ -112,7 +115,13 @@ export class UserStream {
       ws.send(JSON.stringify({ id: `logon-${this.nextId++}`, method: 'session.logon', params: { ...params, signature } }));
       return;
     }
-    ws.send(JSON.stringify({ id: `sub-${this.nextId++}`, method: 'userDataStream.subscribe.signature', params: { ...params, signature: hmacSha256Hex(payload, this.d.secret) } }));
+    ws.send(
+      JSON.stringify({
+        id: `sub-${this.nextId++}`,
+        method: 'userDataStream.subscribe.signature',
+        params: { ...params, signature: hmacSha256Hex(payload, this.d.secret) },
+      }),
+    );
   }
 
   /** Between session.logon and its answer: the next 200 is the logon's, then subscribe. */
@@ -158,7 +167,8 @@ export class UserStream {
       } else {
         const err = m['error'] as { code?: unknown; msg?: unknown } | undefined;
         // The key or its type is wrong: the operator's to fix, as for a REST -1022.
-        if (err?.code === -1022) this.d.reason('SIGNATURE_REJECTED', true, { code: -1022, msg: String(err.msg ?? ''), key_type: this.d.keyType ?? 'hmac', path: 'ws-api' });
+        if (err?.code === -1022)
+          this.d.reason('SIGNATURE_REJECTED', true, { code: -1022, msg: String(err.msg ?? ''), key_type: this.d.keyType ?? 'hmac', path: 'ws-api' });
         this.lost(ws, `subscription refused (${String(err?.code)})`, { code: Number(err?.code ?? 0), msg: String(err?.msg ?? '') });
       }
       return;
@@ -171,19 +181,33 @@ export class UserStream {
     switch (ev['e']) {
       case 'executionReport': {
         const dec = ['p', 'q', 'l', 'L', 'z', 'Z'].every((k) => isDecimalString(ev[k]));
-        const optional = (ev['n'] === undefined || ev['n'] === null || isDecimalString(ev['n'])) && (ev['t'] === undefined || isId(ev['t'])) && (ev['T'] === undefined || isId(ev['T']));
+        const optional =
+          (ev['n'] === undefined || ev['n'] === null || isDecimalString(ev['n'])) &&
+          (ev['t'] === undefined || isId(ev['t'])) &&
+          (ev['T'] === undefined || isId(ev['T']));
         // A side we cannot read is not a BUY: the whole event is not understood.
         // Order type, status and execution type are names: anything else is not understood (and
         // String() of a parsed object whose own toString is not a function would throw).
         const names = ['o', 'X', 'x'].every((k) => typeof ev[k] === 'string' && ev[k] !== '');
-        if (!dec || !optional || !names || typeof ev['s'] !== 'string' || typeof ev['c'] !== 'string' || !isId(ev['i']) || (ev['S'] !== 'BUY' && ev['S'] !== 'SELL')) {
+        if (
+          !dec ||
+          !optional ||
+          !names ||
+          typeof ev['s'] !== 'string' ||
+          typeof ev['c'] !== 'string' ||
+          !isId(ev['i']) ||
+          (ev['S'] !== 'BUY' && ev['S'] !== 'SELL')
+        ) {
           this.badFrames++;
           return;
         }
         // An order of ours in a status or type this build does not model: not passed on as a
         // fact. Its state is for REST to settle (the gap makes the engine reconcile and query).
         const cid = ev['x'] === 'CANCELED' && typeof ev['C'] === 'string' && ev['C'] !== '' ? ev['C'] : ev['c'];
-        if (cid.startsWith('vg') && (!(ORDER_STATUSES as readonly string[]).includes(ev['X'] as string) || !(ORDER_TYPES as readonly string[]).includes(ev['o'] as string))) {
+        if (
+          cid.startsWith('vg') &&
+          (!(ORDER_STATUSES as readonly string[]).includes(ev['X'] as string) || !(ORDER_TYPES as readonly string[]).includes(ev['o'] as string))
+        ) {
           this.d.onGap(`executionReport of ${cid} not understood (X=${String(ev['X'])}, o=${String(ev['o'])})`);
           return;
         }
@@ -213,17 +237,27 @@ export class UserStream {
       case 'outboundAccountPosition': {
         const b: unknown = ev['B'];
         // All balances readable or none taken: String(undefined) is not a balance.
-        if (!Array.isArray(b) || !b.every((x) => isObject(x) && typeof x['a'] === 'string' && x['a'] !== '' && isDecimalString(x['f']) && isDecimalString(x['l']))) {
+        if (
+          !Array.isArray(b) ||
+          !b.every((x) => isObject(x) && typeof x['a'] === 'string' && x['a'] !== '' && isDecimalString(x['f']) && isDecimalString(x['l']))
+        ) {
           this.badFrames++;
           return;
         }
         const rows = b as Record<string, string>[];
-        this.d.onEvent({ kind: 'balances', ts_ms: isId(ev['E']) ? ev['E'] : Date.now(), balances: rows.map((x) => ({ asset: x['a']!, free: x['f']!, locked: x['l']! })) });
+        this.d.onEvent({
+          kind: 'balances',
+          ts_ms: isId(ev['E']) ? ev['E'] : Date.now(),
+          balances: rows.map((x) => ({ asset: x['a']!, free: x['f']!, locked: x['l']! })),
+        });
         return;
       }
       case 'listStatus': {
         const orders: unknown = ev['O'];
-        const legs = Array.isArray(orders) && orders.every((x) => isObject(x) && isId(x['i']) && typeof x['c'] === 'string') ? (orders as Record<string, unknown>[]) : null;
+        const legs =
+          Array.isArray(orders) && orders.every((x) => isObject(x) && isId(x['i']) && typeof x['c'] === 'string')
+            ? (orders as Record<string, unknown>[])
+            : null;
         const names = ['s', 'C', 'c', 'l', 'L'].every((k) => typeof ev[k] === 'string' && ev[k] !== '');
         if (!legs || !names || !isId(ev['g'])) {
           this.badFrames++;

@@ -22,11 +22,23 @@ const ok = (body: unknown): RestOutcome => ({ kind: 'OK', status: 200, body, hea
 const lot = { filterType: 'LOT_SIZE', minQty: '0.00001000', maxQty: '9000.00000000', stepSize: '0.00001000' };
 const price = { filterType: 'PRICE_FILTER', minPrice: '0.01000000', maxPrice: '1000000.00000000', tickSize: '0.01000000' };
 const symbol = (s: string, status = 'TRADING') => ({
-  symbol: s, status, baseAsset: s.replace('USDT', ''), quoteAsset: 'USDT', baseAssetPrecision: 8, quoteAssetPrecision: 8,
-  orderTypes: ['LIMIT', 'MARKET'], ocoAllowed: true, permissions: ['SPOT'], filters: [price, lot],
+  symbol: s,
+  status,
+  baseAsset: s.replace('USDT', ''),
+  quoteAsset: 'USDT',
+  baseAssetPrecision: 8,
+  quoteAssetPrecision: 8,
+  orderTypes: ['LIMIT', 'MARKET'],
+  ocoAllowed: true,
+  permissions: ['SPOT'],
+  filters: [price, lot],
 });
 const info = (...symbols: ReturnType<typeof symbol>[]) => ({
-  timezone: 'UTC', serverTime: 1, rateLimits: [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 }], exchangeFilters: [], symbols,
+  timezone: 'UTC',
+  serverTime: 1,
+  rateLimits: [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 }],
+  exchangeFilters: [],
+  symbols,
 });
 
 function harness(script: { time?: (now: number) => RestOutcome; info?: () => RestOutcome; signed?: (path: string) => RestOutcome }) {
@@ -40,7 +52,8 @@ function harness(script: { time?: (now: number) => RestOutcome; info?: () => Res
       if (path === '/api/v3/time') return script.time ? script.time(now) : ok({ serverTime: now - 5 });
       return script.info ? script.info() : ok(info(symbol('BTCUSDT'), symbol('ETHUSDT')));
     },
-    signed: async (_m, path) => (script.signed ? script.signed(path) : ok(path.includes('apiRestrictions') ? { enableWithdrawals: false, ipRestrict: true } : { canTrade: true })),
+    signed: async (_m, path) =>
+      script.signed ? script.signed(path) : ok(path.includes('apiRestrictions') ? { enableWithdrawals: false, ipRestrict: true } : { canTrade: true }),
     close: () => {},
   };
   const s = new VenueSession({
@@ -154,7 +167,10 @@ describe('VenueSession', () => {
   it('passes UNKNOWN through untouched: never retried, never turned into a failure', async () => {
     let calls = 0;
     const h = harness({ signed: () => (calls++, { kind: 'UNKNOWN', reason: 'socket hang up after send' }) });
-    expect(await h.s.signedWithResync('POST', '/api/v3/order', {}, { weight: 1, kind: 'order' })).toEqual({ kind: 'UNKNOWN', reason: 'socket hang up after send' });
+    expect(await h.s.signedWithResync('POST', '/api/v3/order', {}, { weight: 1, kind: 'order' })).toEqual({
+      kind: 'UNKNOWN',
+      reason: 'socket hang up after send',
+    });
     expect(calls).toBe(1);
   });
 });

@@ -82,7 +82,13 @@ export class VenueSession {
     }
     this.clockFailures = 0;
     this.d.reason('EXCHANGE_UNAVAILABLE', false, {});
-    const detail = { offset_ms: st.offsetMs, drift_ms: st.driftMs, rtt_ms: st.rttMs, samples: st.samples, clock_drift_max_ms_live: this.d.cfg.clock_drift_max_ms_live };
+    const detail = {
+      offset_ms: st.offsetMs,
+      drift_ms: st.driftMs,
+      rtt_ms: st.rttMs,
+      samples: st.samples,
+      clock_drift_max_ms_live: this.d.cfg.clock_drift_max_ms_live,
+    };
     this.d.reason('CLOCK_DRIFT', !st.driftOk, detail);
     this.d.event('CLOCK_SYNCED', detail, st.driftOk ? undefined : 'CLOCK_DRIFT');
     return true;
@@ -116,7 +122,12 @@ export class VenueSession {
     this.filtersAt = this.d.now();
     this.d.governor.setLimits(info.rateLimits);
     // Recorded first: a quarantine imposed or lifted on these rules is audited after them.
-    this.d.event('FILTERS_REFRESHED', { ok: true, symbols: wanted.size, diff: diff as unknown as JsonObject[], rate_limits: info.rateLimits as unknown as JsonObject[] });
+    this.d.event('FILTERS_REFRESHED', {
+      ok: true,
+      symbols: wanted.size,
+      diff: diff as unknown as JsonObject[],
+      rate_limits: info.rateLimits as unknown as JsonObject[],
+    });
     for (const l of this.refreshListeners) l();
     this.d.onRules?.(wanted);
     const notTrading = this.d.cfg.symbols.filter((s) => wanted.get(s)?.status !== 'TRADING');
@@ -138,7 +149,10 @@ export class VenueSession {
     this.note(restr);
     if (restr.kind === 'OK') {
       const body = (restr.body ?? {}) as { enableWithdrawals?: unknown; ipRestrict?: unknown };
-      this.d.reason('API_KEY_WITHDRAW_ENABLED', body.enableWithdrawals === true, { enableWithdrawals: body.enableWithdrawals === true, ipRestrict: body.ipRestrict === true });
+      this.d.reason('API_KEY_WITHDRAW_ENABLED', body.enableWithdrawals === true, {
+        enableWithdrawals: body.enableWithdrawals === true,
+        ipRestrict: body.ipRestrict === true,
+      });
     } else if (restr.kind === 'REJECTED') {
       this.keyRejected(restr);
     }
@@ -181,7 +195,10 @@ export class VenueSession {
   /** Periodic: stale filters, and the governor's view of 429/418. */
   checkFreshness(): void {
     const age = this.filtersAt === null ? null : this.d.now() - this.filtersAt;
-    this.d.reason('FILTERS_STALE', age === null || age > this.d.cfg.filters_max_age_ms, { filters_age_ms: age, filters_max_age_ms: this.d.cfg.filters_max_age_ms });
+    this.d.reason('FILTERS_STALE', age === null || age > this.d.cfg.filters_max_age_ms, {
+      filters_age_ms: age,
+      filters_max_age_ms: this.d.cfg.filters_max_age_ms,
+    });
     const g = this.d.governor.snapshot(this.d.now());
     this.d.reason('RATE_LIMIT', g.state === 'RATE_LIMITED', { ...g });
     this.d.reason('IP_BANNED', g.state === 'BANNED', { ...g });
@@ -193,7 +210,13 @@ export class VenueSession {
     const st = this.d.clock.status();
     const g = this.d.governor.snapshot(now);
     const rest: GatewayHealth['rest'] =
-      this.lastRestOk === null && this.lastRestFail === null ? 'UNKNOWN' : this.clockFailures >= UNAVAILABLE_AFTER_FAILURES ? 'DOWN' : g.state !== 'OK' || (this.lastRestFail ?? 0) > (this.lastRestOk ?? 0) ? 'DEGRADED' : 'OK';
+      this.lastRestOk === null && this.lastRestFail === null
+        ? 'UNKNOWN'
+        : this.clockFailures >= UNAVAILABLE_AFTER_FAILURES
+          ? 'DOWN'
+          : g.state !== 'OK' || (this.lastRestFail ?? 0) > (this.lastRestOk ?? 0)
+            ? 'DEGRADED'
+            : 'OK';
     return {
       ts_ms: now,
       rest,

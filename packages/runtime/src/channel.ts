@@ -1,13 +1,5 @@
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
-import {
-  PROTOCOL_VERSION,
-  type AnyDirection,
-  type ChannelSpec,
-  type DirectionSpec,
-  type ReasonCode,
-  type RequestBody,
-  type WireError,
-} from '@vigil/contracts';
+import { PROTOCOL_VERSION, type AnyDirection, type ChannelSpec, type DirectionSpec, type ReasonCode, type RequestBody, type WireError } from '@vigil/contracts';
 
 export type RejectCode = Extract<ReasonCode, 'CHANNEL_MALFORMED' | 'CHANNEL_UNKNOWN_TYPE' | 'CHANNEL_VERSION_MISMATCH'>;
 
@@ -223,7 +215,9 @@ export class Endpoint<Out extends AnyDirection, In extends AnyDirection> {
     clearTimeout(p.timer);
     if (f['ok'] === true) return p.resolve(f['body']);
     const e = f['error'] as Partial<WireError> | undefined;
-    p.reject(new ChannelError(typeof e?.code === 'string' ? e.code : 'UNKNOWN', typeof e?.message === 'string' ? e.message : 'request failed', e?.retryable === true));
+    p.reject(
+      new ChannelError(typeof e?.code === 'string' ? e.code : 'UNKNOWN', typeof e?.message === 'string' ? e.message : 'request failed', e?.retryable === true),
+    );
   }
 
   private replyOk(id: number, body: unknown): void {

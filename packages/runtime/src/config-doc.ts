@@ -53,7 +53,8 @@ export function configBounds(): ConfigBoundDoc[] {
     for (const [k, child] of Object.entries(node.properties ?? {})) {
       const key = prefix ? `${prefix}.${k}` : k;
       if (child.type === 'object' && child.properties) walk(child, key);
-      else if (child.type === 'integer') out.push({ key, minimum: String(child.minimum ?? ''), maximum: String(child.maximum ?? ''), unit: child['x-unit'] ?? '' });
+      else if (child.type === 'integer')
+        out.push({ key, minimum: String(child.minimum ?? ''), maximum: String(child.maximum ?? ''), unit: child['x-unit'] ?? '' });
       else if (child['x-maximum'] !== undefined) out.push({ key, minimum: '0', maximum: child['x-maximum'], unit: child['x-unit'] ?? '' });
     }
   };

@@ -25,7 +25,13 @@ addFormats(ajv);
 ajv.addKeyword({ keyword: 'x-unit', schemaType: 'string' });
 // Decimal amounts are strings (exact decimals): their ceiling is compared as decimal text, not as a
 // float. A string that is not a decimal is left to the `pattern` keyword.
-ajv.addKeyword({ keyword: 'x-maximum', type: 'string', schemaType: 'string', errors: false, validate: (max: string, data: string) => !isDecimalText(data) || decimalAtMost(data, max) });
+ajv.addKeyword({
+  keyword: 'x-maximum',
+  type: 'string',
+  schemaType: 'string',
+  errors: false,
+  validate: (max: string, data: string) => !isDecimalText(data) || decimalAtMost(data, max),
+});
 const validate = ajv.compile(CONFIG_SCHEMA);
 
 /** Environment variables the operations rules name (MODE=LIVE, AI_DEC=2) override the file. */
@@ -51,7 +57,12 @@ export function parseConfig(raw: unknown, env: ConfigEnv = {}): ConfigResult {
     // Exactly one digit: " 2", "2.0", "02", "0x2" or "" are refused (Number() would read most of
     // them as 2, and "" as 0); never taken for 2 and never for "unset, use the file". The value is
     // not echoed: an environment variable can hold anything.
-    if (!/^[0-2]$/.test(env.AI_DEC)) return fail('ai_dec', 'env-exact', 'environment AI_DEC must be exactly "2" (Live requires the AI gate); the value given is not a recognised AI_DEC level');
+    if (!/^[0-2]$/.test(env.AI_DEC))
+      return fail(
+        'ai_dec',
+        'env-exact',
+        'environment AI_DEC must be exactly "2" (Live requires the AI gate); the value given is not a recognised AI_DEC level',
+      );
     data['ai_dec'] = Number(env.AI_DEC);
   }
   if (!validate(data)) return fromAjv(validate.errors?.[0]);
@@ -70,7 +81,8 @@ export function loadConfigFile(path: string | null, env: ConfigEnv = {}): Config
   if (path === null) return parseConfig({}, env);
   const read = readRegularFile(path, CONFIG_MAX_BYTES);
   if (!read.ok) {
-    const rule = read.failure === 'not-regular' ? 'regular-file' : read.failure === 'too-large' ? 'max-bytes' : read.failure === 'not-utf8' ? 'utf8' : 'readable';
+    const rule =
+      read.failure === 'not-regular' ? 'regular-file' : read.failure === 'too-large' ? 'max-bytes' : read.failure === 'not-utf8' ? 'utf8' : 'readable';
     return fail('(file)', rule, read.message);
   }
   let raw: unknown;
@@ -110,10 +122,18 @@ function crossFieldRules(c: Config): ConfigError | null {
     return err('supervisor.worker_stall_timeout_ms', 'greater-than', `must exceed supervisor.heartbeat_interval_ms (${s.heartbeat_interval_ms})`);
   }
   if (s.worker_stall_timeout_ms > 2 * s.heartbeat_interval_ms) {
-    return err('supervisor.worker_stall_timeout_ms', 'at-most', `must be at most 2 x supervisor.heartbeat_interval_ms (${2 * s.heartbeat_interval_ms}) so a stall is seen within two intervals`);
+    return err(
+      'supervisor.worker_stall_timeout_ms',
+      'at-most',
+      `must be at most 2 x supervisor.heartbeat_interval_ms (${2 * s.heartbeat_interval_ms}) so a stall is seen within two intervals`,
+    );
   }
   if (s.worker_mode_timeout_ms <= s.mode_broadcast_interval_ms * 2) {
-    return err('supervisor.worker_mode_timeout_ms', 'greater-than', `must exceed 2 x supervisor.mode_broadcast_interval_ms (${2 * s.mode_broadcast_interval_ms})`);
+    return err(
+      'supervisor.worker_mode_timeout_ms',
+      'greater-than',
+      `must exceed 2 x supervisor.mode_broadcast_interval_ms (${2 * s.mode_broadcast_interval_ms})`,
+    );
   }
   if (s.restart_backoff_max_ms < s.restart_backoff_initial_ms) {
     return err('supervisor.restart_backoff_max_ms', 'at-least', 'must be at least supervisor.restart_backoff_initial_ms');

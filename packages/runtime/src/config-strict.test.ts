@@ -119,9 +119,21 @@ describe('URLs: http/https/ws/wss only, no userinfo, value never echoed', () => 
   });
 
   it('REST and AI gate URLs are http(s), stream URLs ws(s)', () => {
-    expect(parseConfig({ exchange: { rest_base_url: 'wss://example.com' } })).toMatchObject({ ok: false, error: { key: 'exchange.rest_base_url', rule: 'url-scheme' } });
-    expect(parseConfig({ exchange: { ws_market_url: 'https://example.com' } })).toMatchObject({ ok: false, error: { key: 'exchange.ws_market_url', rule: 'url-scheme' } });
-    expect(parseConfig({ exchange: { rest_base_url: 'http://127.0.0.1:9', ws_market_url: 'ws://127.0.0.1:9', ws_api_url: 'ws://127.0.0.1:9/ws-api/v3' }, aigate: { base_url: 'http://127.0.0.1:1/v1' }, alerts: { webhook_urls: ['https://hooks.example.com/a?token=x'] } }).ok).toBe(true);
+    expect(parseConfig({ exchange: { rest_base_url: 'wss://example.com' } })).toMatchObject({
+      ok: false,
+      error: { key: 'exchange.rest_base_url', rule: 'url-scheme' },
+    });
+    expect(parseConfig({ exchange: { ws_market_url: 'https://example.com' } })).toMatchObject({
+      ok: false,
+      error: { key: 'exchange.ws_market_url', rule: 'url-scheme' },
+    });
+    expect(
+      parseConfig({
+        exchange: { rest_base_url: 'http://127.0.0.1:9', ws_market_url: 'ws://127.0.0.1:9', ws_api_url: 'ws://127.0.0.1:9/ws-api/v3' },
+        aigate: { base_url: 'http://127.0.0.1:1/v1' },
+        alerts: { webhook_urls: ['https://hooks.example.com/a?token=x'] },
+      }).ok,
+    ).toBe(true);
   });
 });
 

@@ -1,4 +1,15 @@
-import { NO_CORRELATION, REASON_CODES, newEventId, type Correlation, type EventEnvelope, type EventType, type JsonObject, type ReasonCode, type Severity, type ThreadName } from '@vigil/contracts';
+import {
+  NO_CORRELATION,
+  REASON_CODES,
+  newEventId,
+  type Correlation,
+  type EventEnvelope,
+  type EventType,
+  type JsonObject,
+  type ReasonCode,
+  type Severity,
+  type ThreadName,
+} from '@vigil/contracts';
 import { redact } from '@vigil/core';
 
 /**

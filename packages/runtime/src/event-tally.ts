@@ -25,7 +25,13 @@ export class EventTally {
   }
 
   toJson(): JsonObject {
-    return { epoch: this.epoch, by_type: Object.fromEntries(this.byType), by_reason: Object.fromEntries(this.byReason), blocks: Object.fromEntries(this.blocks), last_ts_ms: Object.fromEntries(this.lastTs) };
+    return {
+      epoch: this.epoch,
+      by_type: Object.fromEntries(this.byType),
+      by_reason: Object.fromEntries(this.byReason),
+      blocks: Object.fromEntries(this.blocks),
+      last_ts_ms: Object.fromEntries(this.lastTs),
+    };
   }
 }
 
@@ -40,7 +46,10 @@ export function alertOf(ev: EventEnvelope, worker: string): WorkerAlert {
     reason_code: ev.reason_code,
     source: typeof p['source'] === 'string' ? p['source'] : worker,
     symbol: typeof p['symbol'] === 'string' ? p['symbol'] : symbolIn(detail),
-    detail: typeof detail === 'object' && detail !== null && !Array.isArray(detail) ? (detail as JsonObject) : { ...p, ...(typeof detail === 'string' ? { detail } : {}) },
+    detail:
+      typeof detail === 'object' && detail !== null && !Array.isArray(detail)
+        ? (detail as JsonObject)
+        : { ...p, ...(typeof detail === 'string' ? { detail } : {}) },
   };
 }
 
@@ -50,6 +59,7 @@ function symbolIn(detail: unknown): string | null {
     const m = /^(?:manage )?([A-Z0-9]{5,20}):/.exec(detail);
     return m ? m[1]! : null;
   }
-  if (typeof detail === 'object' && detail !== null && typeof (detail as Record<string, unknown>)['symbol'] === 'string') return (detail as Record<string, string>)['symbol']!;
+  if (typeof detail === 'object' && detail !== null && typeof (detail as Record<string, unknown>)['symbol'] === 'string')
+    return (detail as Record<string, string>)['symbol']!;
   return null;
 }

@@ -13,7 +13,10 @@ export class LoopDelayMonitor {
   /** Percentiles since the previous call, in ms; resets the window. */
   sample(): LoopDelay {
     const ms = (ns: number): number => Math.round((ns / 1e6) * 100) / 100;
-    const out = this.h.count === 0 ? { p50_ms: 0, p99_ms: 0, max_ms: 0 } : { p50_ms: ms(this.h.percentile(50)), p99_ms: ms(this.h.percentile(99)), max_ms: ms(this.h.max) };
+    const out =
+      this.h.count === 0
+        ? { p50_ms: 0, p99_ms: 0, max_ms: 0 }
+        : { p50_ms: ms(this.h.percentile(50)), p99_ms: ms(this.h.percentile(99)), max_ms: ms(this.h.max) };
     this.h.reset();
     return out;
   }

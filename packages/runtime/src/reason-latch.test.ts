@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { REASON_CODES, type ActiveReason, type ModeState, type ReasonCode } from '@vigil/contracts';
 import { reasonLatch } from './reason-latch.js';
 
-const active = (code: ReasonCode): ActiveReason => ({ code, source: 'engine', severity: REASON_CODES[code].severity, since_ms: 0, last_ts_ms: 0, count: 1, detail: {} });
+const active = (code: ReasonCode): ActiveReason => ({
+  code,
+  source: 'engine',
+  severity: REASON_CODES[code].severity,
+  since_ms: 0,
+  last_ts_ms: 0,
+  count: 1,
+  detail: {},
+});
 
 describe('reasonLatch', () => {
   it('raises a latched manual reason again once the mode no longer lists it (the operator cleared it) and the condition persists', () => {
@@ -29,7 +37,10 @@ describe('reasonLatch', () => {
   it('never raises an automatic reason twice while it is latched', () => {
     let t = 0;
     const raised: ReasonCode[] = [];
-    const latch = reasonLatch({ raise: (c) => raised.push(c), clear: () => undefined, modeState: () => ({ mode: 'NORMAL', seq: 1, since_ms: 0, reasons: [] }) }, () => t);
+    const latch = reasonLatch(
+      { raise: (c) => raised.push(c), clear: () => undefined, modeState: () => ({ mode: 'NORMAL', seq: 1, since_ms: 0, reasons: [] }) },
+      () => t,
+    );
     latch.set('CLOCK_DRIFT', true, {});
     t = 60_000;
     latch.set('CLOCK_DRIFT', true, {});

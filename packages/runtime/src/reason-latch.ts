@@ -16,11 +16,14 @@ export interface ReasonLatch {
 
 const RERAISE_GRACE_MS = 2000;
 
-export function reasonLatch(ctx: {
-  raise(code: ReasonCode, detail?: JsonObject): void;
-  clear(code: ReasonCode): void;
-  modeState?: () => ModeState | null;
-}, now: () => number = Date.now): ReasonLatch {
+export function reasonLatch(
+  ctx: {
+    raise(code: ReasonCode, detail?: JsonObject): void;
+    clear(code: ReasonCode): void;
+    modeState?: () => ModeState | null;
+  },
+  now: () => number = Date.now,
+): ReasonLatch {
   const active = new Map<ReasonCode, number>();
   return {
     set(code, on, detail) {

@@ -9,9 +9,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Sta
  */
 export type FileReadFailure = 'missing' | 'not-regular' | 'too-large' | 'unreadable' | 'not-utf8';
 
-export type FileReadResult =
-  | { readonly ok: true; readonly text: string }
-  | { readonly ok: false; readonly failure: FileReadFailure; readonly message: string };
+export type FileReadResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly failure: FileReadFailure; readonly message: string };
 
 export const CONFIG_MAX_BYTES = 1024 * 1024;
 export const SECRETS_MAX_BYTES = 64 * 1024;
@@ -30,7 +28,9 @@ export function fileKind(st: Stats): string {
 const errCode = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? 'ERROR';
 
 /** stat() (following symlinks): whether `path` is a regular file, without opening it. */
-export function checkRegularFile(path: string): { readonly ok: true; readonly size: number } | { readonly ok: false; readonly failure: 'missing' | 'not-regular' | 'unreadable'; readonly message: string } {
+export function checkRegularFile(
+  path: string,
+): { readonly ok: true; readonly size: number } | { readonly ok: false; readonly failure: 'missing' | 'not-regular' | 'unreadable'; readonly message: string } {
   let st: Stats;
   try {
     st = statSync(path);

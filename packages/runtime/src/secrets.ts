@@ -28,7 +28,11 @@ export function loadExchangeSecrets(file: string, env: NodeJS.ProcessEnv): Secre
   const s = env['BINANCE_API_SECRET'];
   if (k && s) {
     if (!CREDENTIAL_RE.test(k) || !CREDENTIAL_RE.test(s)) {
-      return { ok: false, code: 'SECRETS_MISSING', message: `BINANCE_API_KEY/BINANCE_API_SECRET must be 1..${CREDENTIAL_MAX} printable characters without spaces (the values are not shown)` };
+      return {
+        ok: false,
+        code: 'SECRETS_MISSING',
+        message: `BINANCE_API_KEY/BINANCE_API_SECRET must be 1..${CREDENTIAL_MAX} printable characters without spaces (the values are not shown)`,
+      };
     }
     registerSecret(k);
     registerSecret(s);
@@ -56,7 +60,11 @@ export function loadExchangeSecrets(file: string, env: NodeJS.ProcessEnv): Secre
     return { ok: false, code: 'SECRETS_MISSING', message: `${file} must hold non-empty string fields api_key and api_secret` };
   }
   if (!CREDENTIAL_RE.test(p['api_key']) || !CREDENTIAL_RE.test(p['api_secret'])) {
-    return { ok: false, code: 'SECRETS_MISSING', message: `${file}: api_key and api_secret must be 1..${CREDENTIAL_MAX} printable characters without spaces (the values are not shown)` };
+    return {
+      ok: false,
+      code: 'SECRETS_MISSING',
+      message: `${file}: api_key and api_secret must be 1..${CREDENTIAL_MAX} printable characters without spaces (the values are not shown)`,
+    };
   }
   registerSecret(p['api_key']);
   registerSecret(p['api_secret']);

@@ -217,7 +217,8 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
       log.error(`${expected} failed to start: ${(e as Error)?.stack ?? String(e)}`);
       // Let the supervisor see an exit with a cause, not a silent half-started worker. A subclass
       // (SqliteError) loses its message crossing the thread boundary: send a plain Error instead.
-      const plain = e instanceof Error && e.constructor !== Error ? Object.assign(new Error(`${e.name}: ${e.message}`), { code: (e as { code?: unknown }).code }) : e;
+      const plain =
+        e instanceof Error && e.constructor !== Error ? Object.assign(new Error(`${e.name}: ${e.message}`), { code: (e as { code?: unknown }).code }) : e;
       setImmediate(() => {
         throw plain;
       });

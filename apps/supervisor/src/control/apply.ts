@@ -13,7 +13,12 @@ export function killSwitchFile(sup: Supervisor, varDir: string): string {
   return isAbsolute(f) ? f : join(varDir, f);
 }
 
-export const ref = (r: ActiveReason): ReasonRef => ({ code: r.code, source: r.source, forces: REASON_CODES[r.code].forces, summary: REASON_CODES[r.code].summary });
+export const ref = (r: ActiveReason): ReasonRef => ({
+  code: r.code,
+  source: r.source,
+  forces: REASON_CODES[r.code].forces,
+  summary: REASON_CODES[r.code].summary,
+});
 
 /**
  * Applies an operator command through the mode authority and audits it through the audit writer.
@@ -30,7 +35,13 @@ export async function applyControl(sup: Supervisor, req: ControlRequest, varDir:
       return (e as Error).message;
     }
   };
-  const failed = (why: string, applied: string): ControlReply => ({ v: 1, id: req.id, ok: false, code: 'AUDIT_WRITE_FAILED', message: `not durable (${why}); ${applied}` });
+  const failed = (why: string, applied: string): ControlReply => ({
+    v: 1,
+    id: req.id,
+    ok: false,
+    code: 'AUDIT_WRITE_FAILED',
+    message: `not durable (${why}); ${applied}`,
+  });
   const done = (auditSeq: number, cleared: readonly ActiveReason[]): ControlReply => ({
     v: 1,
     id: req.id,
@@ -59,8 +70,22 @@ export async function applyControl(sup: Supervisor, req: ControlRequest, varDir:
       const plan = planResume(sup.authority.reasons(), { nowMs: Date.now(), killFilePresent: existsSync(killSwitchFile(sup, varDir)) });
       if (!plan.ok) {
         const blocking = plan.blocking.map(ref);
-        await commit(sup.events.make('OPERATOR_COMMAND_REFUSED', { cmd: 'resume', note: req.note, via: 'control_socket', blocking: blocking.map((b) => `${b.code}@${b.source}`) }));
-        return { v: 1, id: req.id, ok: false, code: 'RESUME_REFUSED', message: 'automatic reasons are active: they clear themselves when their condition is gone', blocking };
+        await commit(
+          sup.events.make('OPERATOR_COMMAND_REFUSED', {
+            cmd: 'resume',
+            note: req.note,
+            via: 'control_socket',
+            blocking: blocking.map((b) => `${b.code}@${b.source}`),
+          }),
+        );
+        return {
+          v: 1,
+          id: req.id,
+          ok: false,
+          code: 'RESUME_REFUSED',
+          message: 'automatic reasons are active: they clear themselves when their condition is gone',
+          blocking,
+        };
       }
       const seq = await commit(
         sup.events.make('OPERATOR_RESUMED', {

@@ -28,7 +28,10 @@ export function sendControl(path: string, req: ControlRequest, timeoutMs: number
       f();
     };
     // Bounded by the supervisor's critical audit write; a silent peer is an error, not a success.
-    const timer = setTimeout(() => finish(() => reject(new ControlConnectError(connected ? 'TIMEOUT' : 'CONNECT_TIMEOUT', `no reply within ${timeoutMs} ms`))), timeoutMs);
+    const timer = setTimeout(
+      () => finish(() => reject(new ControlConnectError(connected ? 'TIMEOUT' : 'CONNECT_TIMEOUT', `no reply within ${timeoutMs} ms`))),
+      timeoutMs,
+    );
     sock.on('connect', () => {
       connected = true;
       const line = JSON.stringify(req);
@@ -43,7 +46,9 @@ export function sendControl(path: string, req: ControlRequest, timeoutMs: number
       const reply = parseControlReply(buf.subarray(0, nl).toString('utf8'), req.id);
       finish(() => (reply ? resolve(reply) : reject(new ControlConnectError('BAD_REPLY', 'reply not understood'))));
     });
-    sock.on('error', (e: NodeJS.ErrnoException) => finish(() => reject(new ControlConnectError(connected ? 'BROKEN' : (e.code ?? 'CONNECT_FAILED'), e.message))));
+    sock.on('error', (e: NodeJS.ErrnoException) =>
+      finish(() => reject(new ControlConnectError(connected ? 'BROKEN' : (e.code ?? 'CONNECT_FAILED'), e.message))),
+    );
     sock.on('close', () => finish(() => reject(new ControlConnectError(connected ? 'NO_REPLY' : 'CONNECT_FAILED', 'connection closed without a reply'))));
   });
 }

@@ -25,7 +25,13 @@ const STD: Out = { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => 
  * no supervisor runs on this var/, straight into the audit database under the run lock (so no
  * supervisor starts meanwhile), through the audit writer's own code (the hash chain continues).
  */
-export async function operatorCommand(cmd: ControlCommand, text: string, configPath: string | undefined, env: NodeJS.ProcessEnv = process.env, io: Out = STD): Promise<number> {
+export async function operatorCommand(
+  cmd: ControlCommand,
+  text: string,
+  configPath: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  io: Out = STD,
+): Promise<number> {
   const field = cmd === 'pause' ? '--reason' : cmd === 'resume' ? '--note' : 'text';
   const problem = textProblem(field, text);
   if (problem) {
@@ -56,7 +62,9 @@ export async function operatorCommand(cmd: ControlCommand, text: string, configP
           continue;
         }
         // Connected and no answer: whether it was applied is unknown; never sent twice.
-        io.err(`supervisor ${cmd}: the supervisor (pid ${pid}) did not answer on ${controlSocketPath(varDir)} (${c}: ${(e as Error).message}); check the panel or the audit before repeating`);
+        io.err(
+          `supervisor ${cmd}: the supervisor (pid ${pid}) did not answer on ${controlSocketPath(varDir)} (${c}: ${(e as Error).message}); check the panel or the audit before repeating`,
+        );
         return OP_EXIT.FAILED;
       }
     }
@@ -93,7 +101,9 @@ function report(req: ControlRequest, r: ControlReply, io: Out): number {
       io.out(`note recorded at audit seq ${r.audit_seq} (mode ${r.mode})`);
       return OP_EXIT.OK;
     case 'resume':
-      io.out(`resumed: recorded at audit seq ${r.audit_seq}; cleared ${r.cleared.length ? r.cleared.map((c) => `${c.code}@${c.source}`).join(', ') : 'nothing'}; mode ${r.mode}`);
+      io.out(
+        `resumed: recorded at audit seq ${r.audit_seq}; cleared ${r.cleared.length ? r.cleared.map((c) => `${c.code}@${c.source}`).join(', ') : 'nothing'}; mode ${r.mode}`,
+      );
       for (const h of r.holding.filter((x) => BOOT_REASONS.includes(x.code))) io.out(`still starting/stabilizing: ${h.code}@${h.source} (${h.summary})`);
       if (held.length === 0) return OP_EXIT.OK;
       for (const h of held) io.err(`still held: ${h.code}@${h.source} forces ${h.forces}: ${h.why}`);
@@ -107,7 +117,13 @@ function offline(config: Config, varDir: string, req: ControlRequest, io: Out): 
   mkdirSync(join(varDir, 'data'), { recursive: true });
   mkdirSync(join(varDir, 'jsonl'), { recursive: true });
   const raised: ReasonCode[] = [];
-  const writer = new AuditWriter({ dbFile, jsonlDir: join(varDir, 'jsonl'), config: config.audit, now: Date.now, setReason: (code, on) => void (on && raised.push(code)) });
+  const writer = new AuditWriter({
+    dbFile,
+    jsonlDir: join(varDir, 'jsonl'),
+    config: config.audit,
+    now: Date.now,
+    setReason: (code, on) => void (on && raised.push(code)),
+  });
   const events = new EventFactory(newRunId(), 'supervisor');
   let ack: CommitAck | null = null;
   let failure: string | null = null;

@@ -5,9 +5,15 @@ const line = (o: unknown): string => JSON.stringify(o);
 
 describe('control protocol: request validation', () => {
   it('accepts exactly the three commands, each with its one text field', () => {
-    expect(parseControlRequest(line({ v: 1, id: 'a1', cmd: 'pause', reason: 'venue incident' }))).toEqual({ ok: true, req: { v: 1, id: 'a1', cmd: 'pause', reason: 'venue incident' } });
+    expect(parseControlRequest(line({ v: 1, id: 'a1', cmd: 'pause', reason: 'venue incident' }))).toEqual({
+      ok: true,
+      req: { v: 1, id: 'a1', cmd: 'pause', reason: 'venue incident' },
+    });
     expect(parseControlRequest(line({ v: 1, id: 'a2', cmd: 'resume', note: 'checked' }))).toMatchObject({ ok: true, req: { cmd: 'resume', note: 'checked' } });
-    expect(parseControlRequest(line({ v: 1, id: 'a3', cmd: 'note', text: 'cause: key rotated' }))).toMatchObject({ ok: true, req: { cmd: 'note', text: 'cause: key rotated' } });
+    expect(parseControlRequest(line({ v: 1, id: 'a3', cmd: 'note', text: 'cause: key rotated' }))).toMatchObject({
+      ok: true,
+      req: { cmd: 'note', text: 'cause: key rotated' },
+    });
     for (const cmd of ['pause', 'resume', 'note'] as const) expect(parseControlRequest(line(makeRequest(cmd, 'x', 't'))).ok).toBe(true);
   });
 

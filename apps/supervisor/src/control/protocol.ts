@@ -55,7 +55,9 @@ export type ControlReply =
       readonly blocking?: readonly ReasonRef[];
     };
 
-export type ParsedRequest = { readonly ok: true; readonly req: ControlRequest } | { readonly ok: false; readonly code: RefusalCode; readonly message: string; readonly id: string | null };
+export type ParsedRequest =
+  | { readonly ok: true; readonly req: ControlRequest }
+  | { readonly ok: false; readonly code: RefusalCode; readonly message: string; readonly id: string | null };
 
 const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 // Control characters (C0, DEL, C1) and the Unicode line/paragraph separators: the text is one line.
@@ -72,21 +74,24 @@ export function textProblem(field: string, v: unknown): string | null {
 }
 
 export function parseControlRequest(line: string): ParsedRequest {
-  if (Buffer.byteLength(line, 'utf8') > MAX_REQUEST_BYTES) return { ok: false, code: 'CHANNEL_MALFORMED', message: `request larger than ${MAX_REQUEST_BYTES} bytes`, id: null };
+  if (Buffer.byteLength(line, 'utf8') > MAX_REQUEST_BYTES)
+    return { ok: false, code: 'CHANNEL_MALFORMED', message: `request larger than ${MAX_REQUEST_BYTES} bytes`, id: null };
   let v: unknown;
   try {
     v = JSON.parse(line);
   } catch {
     return { ok: false, code: 'CHANNEL_MALFORMED', message: 'request is not JSON', id: null };
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, code: 'CHANNEL_MALFORMED', message: 'request is not a JSON object', id: null };
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return { ok: false, code: 'CHANNEL_MALFORMED', message: 'request is not a JSON object', id: null };
   const o = v as Record<string, unknown>;
   const id = typeof o['id'] === 'string' && ID_RE.test(o['id']) ? o['id'] : null;
   const bad = (code: RefusalCode, message: string): ParsedRequest => ({ ok: false, code, message, id });
   if (o['v'] !== CONTROL_PROTOCOL) return bad('CHANNEL_VERSION_MISMATCH', `protocol version must be ${CONTROL_PROTOCOL}`);
   if (id === null) return bad('CHANNEL_MALFORMED', 'id must be 1-64 characters of [A-Za-z0-9_-]');
   const cmd = o['cmd'];
-  if (typeof cmd !== 'string' || !(CONTROL_COMMANDS as readonly string[]).includes(cmd)) return bad('CHANNEL_UNKNOWN_TYPE', `unknown command (known: ${CONTROL_COMMANDS.join(', ')})`);
+  if (typeof cmd !== 'string' || !(CONTROL_COMMANDS as readonly string[]).includes(cmd))
+    return bad('CHANNEL_UNKNOWN_TYPE', `unknown command (known: ${CONTROL_COMMANDS.join(', ')})`);
   const c = cmd as ControlCommand;
   const field = TEXT_FIELD[c];
   const keys = Object.keys(o).sort();
@@ -128,7 +133,8 @@ export function parseControlReply(line: string, id: string): ControlReply | null
   const o = v as Record<string, unknown>;
   if (o['v'] !== CONTROL_PROTOCOL || typeof o['ok'] !== 'boolean') return null;
   if (o['ok'] === true) {
-    if (o['id'] !== id || typeof o['mode'] !== 'string' || typeof o['audit_seq'] !== 'number' || !Array.isArray(o['cleared']) || !Array.isArray(o['holding'])) return null;
+    if (o['id'] !== id || typeof o['mode'] !== 'string' || typeof o['audit_seq'] !== 'number' || !Array.isArray(o['cleared']) || !Array.isArray(o['holding']))
+      return null;
   } else if (typeof o['code'] !== 'string' || typeof o['message'] !== 'string' || (o['id'] !== id && o['id'] !== null)) {
     return null;
   }

@@ -85,7 +85,9 @@ function serve(sock: Socket, o: ControlServerOptions): void {
     handled = true;
     const p = parseControlRequest(line);
     if (!p.ok) return refuse(p.code, p.message, p.id);
-    o.apply(p.req).then(reply, (e: unknown) => reply({ v: 1, id: p.req.id, ok: false, code: 'AUDIT_WRITE_FAILED', message: `not applied: ${(e as Error).message}` }));
+    o.apply(p.req).then(reply, (e: unknown) =>
+      reply({ v: 1, id: p.req.id, ok: false, code: 'AUDIT_WRITE_FAILED', message: `not applied: ${(e as Error).message}` }),
+    );
   };
   sock.on('data', (chunk: Buffer) => {
     if (handled) return;

@@ -5,9 +5,24 @@ import { formatConfigError, loadConfigFile } from '@vigil/runtime';
 import { EXIT } from '../start.js';
 import { DEFAULT_GRID, runExperiments, type ExperimentRow } from './experiments.js';
 
-export async function experimentsCommand(o: { config?: string | undefined; data?: string[] | undefined; grid?: string | undefined; threads?: string | undefined; out?: string | undefined; generate?: string | undefined; bars: string; seed: string }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function experimentsCommand(
+  o: {
+    config?: string | undefined;
+    data?: string[] | undefined;
+    grid?: string | undefined;
+    threads?: string | undefined;
+    out?: string | undefined;
+    generate?: string | undefined;
+    bars: string;
+    seed: string;
+  },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   if (o.generate) {
-    writeFileSync(o.generate, syntheticKlineCsv({ seed: Number(o.seed), bars: Number(o.bars), start_ms: Date.UTC(2026, 0, 1), bar_ms: 60_000, price: 64_000, vol_bps: 8 }));
+    writeFileSync(
+      o.generate,
+      syntheticKlineCsv({ seed: Number(o.seed), bars: Number(o.bars), start_ms: Date.UTC(2026, 0, 1), bar_ms: 60_000, price: 64_000, vol_bps: 8 }),
+    );
     process.stdout.write(`wrote ${o.bars} synthetic 1m klines (seed ${o.seed}) to ${o.generate}\n`);
     return EXIT.OK;
   }
@@ -59,9 +74,26 @@ export async function experimentsCommand(o: { config?: string | undefined; data?
 }
 
 function table(rows: readonly ExperimentRow[]): string {
-  const best = [...rows].filter((r) => r.split === 'out_of_sample').sort((a, b) => b.sharpe - a.sharpe).slice(0, 10);
+  const best = [...rows]
+    .filter((r) => r.split === 'out_of_sample')
+    .sort((a, b) => b.sharpe - a.sharpe)
+    .slice(0, 10);
   const cols = ['params', 'return %', 'sharpe', 'sortino', 'max DD %', 'win', 'trades', 'fees', 'exposure'];
-  const cells = best.map((r) => [Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' '), r.return_pct, r.sharpe, r.sortino, r.max_drawdown_pct, r.win_rate, r.trades, r.fees, r.exposure].map(String));
+  const cells = best.map((r) =>
+    [
+      Object.entries(r.params)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+      r.return_pct,
+      r.sharpe,
+      r.sortino,
+      r.max_drawdown_pct,
+      r.win_rate,
+      r.trades,
+      r.fees,
+      r.exposure,
+    ].map(String),
+  );
   const width = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
   const line = (r: readonly string[]): string => r.map((v, i) => (i === 0 ? v.padEnd(width[i]!) : v.padStart(width[i]!))).join('  ');
   return `best parameter sets out of sample (by Sharpe; in-sample rows are in the report):\n${line(cols)}\n${cells.map(line).join('\n')}\n`;

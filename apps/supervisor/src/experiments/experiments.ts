@@ -41,9 +41,12 @@ export interface ExperimentRow {
 
 export const DEFAULT_GRID = { lookback_bars: [10, 20, 40], stop_vol_mult: ['1.5', '2', '3'], take_profit_r: ['1.5', '2', '3'] } as const;
 
-export async function runExperiments(o: ExperimentsOptions): Promise<{ ok: true; rows: ExperimentRow[]; dir: string; ms: number } | { ok: false; code: 'LIVE_RUNNING'; message: string }> {
+export async function runExperiments(
+  o: ExperimentsOptions,
+): Promise<{ ok: true; rows: ExperimentRow[]; dir: string; ms: number } | { ok: false; code: 'LIVE_RUNNING'; message: string }> {
   const pid = liveSupervisorPid(o.varDir);
-  if (pid !== null) return { ok: false, code: 'LIVE_RUNNING', message: `a supervisor (pid ${pid}) runs Live on ${o.varDir}: experiments never run beside Live execution` };
+  if (pid !== null)
+    return { ok: false, code: 'LIVE_RUNNING', message: `a supervisor (pid ${pid}) runs Live on ${o.varDir}: experiments never run beside Live execution` };
   const t0 = Date.now();
   const sets = expand(o.grid);
   const tasks: { task: ExperimentTask; file: string; params: Record<string, string | number>; split: ExperimentRow['split'] }[] = [];
@@ -59,13 +62,20 @@ export async function runExperiments(o: ExperimentsOptions): Promise<{ ok: true;
       const v = parseConfig({ strategy: { ...o.config.strategy, ...params } });
       if (!v.ok) throw new Error(`parameter set ${JSON.stringify(params)}: ${formatConfigError(v.error)}`);
       const strategy = v.config.strategy;
-      for (const [split, from, to] of [['in_sample', 0, cut], ['out_of_sample', cut, n]] as const) {
+      for (const [split, from, to] of [
+        ['in_sample', 0, cut],
+        ['out_of_sample', cut, n],
+      ] as const) {
         tasks.push({ task: { bars, from, to, strategy, risk: o.config.risk, spread_bps: o.spread_bps ?? 1, initial_quote: 10_000 }, file: f, params, split });
       }
     }
   }
   // The compiled task, whether this module runs from dist/ or (under the test runner) from src/.
-  const pool = new Piscina({ filename: new URL('../../dist/experiments/task.js', import.meta.url).href, maxThreads: Math.max(1, o.threads ?? availableParallelism()), minThreads: Math.max(1, o.threads ?? availableParallelism()) });
+  const pool = new Piscina({
+    filename: new URL('../../dist/experiments/task.js', import.meta.url).href,
+    maxThreads: Math.max(1, o.threads ?? availableParallelism()),
+    minThreads: Math.max(1, o.threads ?? availableParallelism()),
+  });
   let done = 0;
   try {
     const results = await Promise.all(
@@ -85,7 +95,10 @@ export async function runExperiments(o: ExperimentsOptions): Promise<{ ok: true;
     const best = results.filter((r) => r.split === 'out_of_sample' && r.trades > 0).sort((a, b) => b.sharpe - a.sharpe)[0] ?? null;
     const bars = best ? (data.get(best.file) ?? []) : [];
     const strategy = best ? parseConfig({ strategy: { ...o.config.strategy, ...best.params } }) : null;
-    const run = best && strategy?.ok ? runBacktest(bars, { strategy: strategy.config.strategy, risk: o.config.risk, spread_bps: o.spread_bps ?? 1, initial_quote: 10_000 }) : null;
+    const run =
+      best && strategy?.ok
+        ? runBacktest(bars, { strategy: strategy.config.strategy, risk: o.config.risk, spread_bps: o.spread_bps ?? 1, initial_quote: 10_000 })
+        : null;
     writeFileSync(join(dir, 'report.html'), htmlReport({ rows: results, best, bars, run, files: o.files }));
     return { ok: true, rows: results, dir, ms: Date.now() - t0 };
   } finally {
@@ -94,7 +107,16 @@ export async function runExperiments(o: ExperimentsOptions): Promise<{ ok: true;
 }
 
 function pick(m: Record<string, number>): Omit<ExperimentRow, 'file' | 'params' | 'split'> {
-  return { return_pct: m['return_pct']!, sharpe: m['sharpe']!, sortino: m['sortino']!, max_drawdown_pct: m['max_drawdown_pct']!, win_rate: m['win_rate']!, trades: m['trades']!, fees: m['fees']!, exposure: m['exposure']! };
+  return {
+    return_pct: m['return_pct']!,
+    sharpe: m['sharpe']!,
+    sortino: m['sortino']!,
+    max_drawdown_pct: m['max_drawdown_pct']!,
+    win_rate: m['win_rate']!,
+    trades: m['trades']!,
+    fees: m['fees']!,
+    exposure: m['exposure']!,
+  };
 }
 
 function expand(grid: Readonly<Record<string, readonly (string | number)[]>>): Record<string, string | number>[] {
@@ -106,6 +128,20 @@ function expand(grid: Readonly<Record<string, readonly (string | number)[]>>): R
 function toCsv(rows: readonly ExperimentRow[]): string {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];
   const head = ['file', ...keys, 'split', 'return_pct', 'sharpe', 'sortino', 'max_drawdown_pct', 'win_rate', 'trades', 'fees', 'exposure'];
-  const lines = rows.map((r) => [r.file, ...keys.map((k) => String(r.params[k] ?? '')), r.split, r.return_pct, r.sharpe, r.sortino, r.max_drawdown_pct, r.win_rate, r.trades, r.fees, r.exposure].join(','));
+  const lines = rows.map((r) =>
+    [
+      r.file,
+      ...keys.map((k) => String(r.params[k] ?? '')),
+      r.split,
+      r.return_pct,
+      r.sharpe,
+      r.sortino,
+      r.max_drawdown_pct,
+      r.win_rate,
+      r.trades,
+      r.fees,
+      r.exposure,
+    ].join(','),
+  );
   return `${head.join(',')}\n${lines.join('\n')}\n`;
 }

@@ -43,9 +43,20 @@ function chart(title: string, series: readonly { t: number; v: number }[], colou
   return `<h3>${esc(title)}</h3><svg width="${w}" height="${h}" role="img" aria-label="${esc(title)}"><rect width="${w}" height="${h}" fill="#fafafa"/><text x="4" y="14" font-size="11">${hi.toPrecision(6)}</text><text x="4" y="${h - 6}" font-size="11">${lo.toPrecision(6)}</text><path d="${path}" fill="none" stroke="${colour}" stroke-width="1"/>${dots}</svg>`;
 }
 
-export function htmlReport(o: { readonly rows: readonly ExperimentRow[]; readonly best: ExperimentRow | null; readonly bars: readonly BacktestBar[]; readonly run: BacktestResult | null; readonly files: readonly string[] }): string {
+export function htmlReport(o: {
+  readonly rows: readonly ExperimentRow[];
+  readonly best: ExperimentRow | null;
+  readonly bars: readonly BacktestBar[];
+  readonly run: BacktestResult | null;
+  readonly files: readonly string[];
+}): string {
   const cols = ['file', 'params', 'split', 'return_pct', 'sharpe', 'sortino', 'max_drawdown_pct', 'win_rate', 'trades', 'fees', 'exposure'] as const;
-  const cell = (r: ExperimentRow, c: (typeof cols)[number]): string => (c === 'params' ? Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' ') : String(r[c]));
+  const cell = (r: ExperimentRow, c: (typeof cols)[number]): string =>
+    c === 'params'
+      ? Object.entries(r.params)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')
+      : String(r[c]);
   const table = `<table><tr>${cols.map((c) => `<th>${c}</th>`).join('')}</tr>${o.rows.map((r) => `<tr>${cols.map((c) => `<td>${esc(cell(r, c))}</td>`).join('')}</tr>`).join('')}</table>`;
   let charts = '<p>No parameter set produced trades.</p>';
   if (o.best && o.run) {

@@ -16,7 +16,26 @@ describe('panel app', () => {
 
   it('mounts every section the dashboard reads, and its assets', () => {
     const paths = new Set(app.routes.filter((r) => r.method === 'GET').map((r) => r.path));
-    for (const p of ['/dashboard', '/api/status', '/api/health', '/api/alerts', '/api/signals', '/api/stages', '/api/intents', '/api/reconcile', '/api/churn', '/api/orders', '/api/pnl', '/api/gate', '/api/charts', '/api/stream', '/metrics', '/assets/dashboard.js', '/assets/charts.js', '/assets/dashboard.css']) {
+    for (const p of [
+      '/dashboard',
+      '/api/status',
+      '/api/health',
+      '/api/alerts',
+      '/api/signals',
+      '/api/stages',
+      '/api/intents',
+      '/api/reconcile',
+      '/api/churn',
+      '/api/orders',
+      '/api/pnl',
+      '/api/gate',
+      '/api/charts',
+      '/api/stream',
+      '/metrics',
+      '/assets/dashboard.js',
+      '/assets/charts.js',
+      '/assets/dashboard.css',
+    ]) {
       expect(paths.has(p), p).toBe(true);
     }
   });

@@ -52,8 +52,12 @@ export function createMetrics(sup: Supervisor, signals?: () => JsonObject): Regi
     });
   };
   perWorker('vigil_worker_up', '1 when the worker thread is running', (w) => (sup.hosts[w].state === 'running' ? 1 : 0));
-  perWorker('vigil_worker_heartbeat_age_seconds', 'Seconds since the last heartbeat', (w) => (sup.hosts[w].lastHeartbeatAt ? (Date.now() - sup.hosts[w].lastHeartbeatAt) / 1000 : null));
-  perWorker('vigil_event_loop_delay_p99_seconds', 'Event-loop delay p99 of the thread over the last heartbeat interval', (w) => (sup.hosts[w].lastHeartbeat ? sup.hosts[w].lastHeartbeat!.loop.p99_ms / 1000 : null));
+  perWorker('vigil_worker_heartbeat_age_seconds', 'Seconds since the last heartbeat', (w) =>
+    sup.hosts[w].lastHeartbeatAt ? (Date.now() - sup.hosts[w].lastHeartbeatAt) / 1000 : null,
+  );
+  perWorker('vigil_event_loop_delay_p99_seconds', 'Event-loop delay p99 of the thread over the last heartbeat interval', (w) =>
+    sup.hosts[w].lastHeartbeat ? sup.hosts[w].lastHeartbeat!.loop.p99_ms / 1000 : null,
+  );
   perWorker('vigil_worker_rss_bytes', 'Process RSS as seen from the thread (shared by all threads)', (w) => sup.hosts[w].lastHeartbeat?.mem.rss_bytes ?? null);
   perWorker('vigil_worker_heap_used_bytes', 'V8 heap used by the thread', (w) => sup.hosts[w].lastHeartbeat?.mem.heap_used_bytes ?? null);
   perWorker('vigil_channel_rejects_total', 'Channel frames rejected by the worker', (w) => sup.hosts[w].lastHeartbeat?.channel_rejects ?? null);
@@ -144,7 +148,12 @@ function healthSignalGauges(registry: Registry, signals: () => JsonObject): void
   labelled('vigil_aigate_events_total', 'AI gate outcomes by reason code (AIGATE_TIMEOUT, AIGATE_SCHEMA_INVALID, ...), this run', 'code', ['aigate', 'counts']);
   one('vigil_aigate_calls_total', 'AIGATE_CALL events, this run', ['aigate', 'calls']);
   one('vigil_aigate_call_latency_mean_seconds', 'Mean AI gate call latency over the engine window', ['aigate', 'latency_mean_ms'], 1 / 1000);
-  one('vigil_aigate_call_latency_variance_seconds2', 'Variance of the AI gate call latency over the engine window', ['aigate', 'latency_variance_ms2'], 1 / 1_000_000);
+  one(
+    'vigil_aigate_call_latency_variance_seconds2',
+    'Variance of the AI gate call latency over the engine window',
+    ['aigate', 'latency_variance_ms2'],
+    1 / 1_000_000,
+  );
   labelled('vigil_risk_blocks_total', 'Entry BLOCKs by code (EDGE_TOO_LOW, COST_TOO_HIGH), this run', 'code', ['blocks']);
   one('vigil_quarantined_symbols', 'Symbols in quarantine now (gateway)', ['quarantined', 'count']);
   one('vigil_filters_refreshed_total', 'FILTERS_REFRESHED events, this run', ['filters_refreshed', 'count']);

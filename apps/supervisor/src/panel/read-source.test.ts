@@ -2,7 +2,19 @@ import { describe, expect, it } from 'vitest';
 import type { FillRow } from '@vigil/audit';
 import { feesOf } from './read-source.js';
 
-const fill = (o: Partial<FillRow>): FillRow => ({ seq: 1, ts_ms: 0, symbol: 'BTCUSDT', side: 'BUY', price: '64000.10', qty: '0.001', commission: '0', commission_asset: 'USDT', client_order_id: null, order_intent_id: null, ...o });
+const fill = (o: Partial<FillRow>): FillRow => ({
+  seq: 1,
+  ts_ms: 0,
+  symbol: 'BTCUSDT',
+  side: 'BUY',
+  price: '64000.10',
+  qty: '0.001',
+  commission: '0',
+  commission_asset: 'USDT',
+  client_order_id: null,
+  order_intent_id: null,
+  ...o,
+});
 
 describe('fees of the day', () => {
   it('counts quote commissions as is, base commissions at the fill price, exactly, and lists a third asset apart', () => {

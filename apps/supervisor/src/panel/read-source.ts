@@ -64,15 +64,17 @@ export function auditPanelReads(varDir: string, now: () => number = Date.now): A
         { states: [], error: unreadable },
       ),
     reconcile: () =>
-      read<JsonObject>(
-        (r) => ({ last: (r.lastReconcile() ?? null) as JsonObject | null, diffs: r.recentDiffs(20) as unknown as JsonObject[] }),
-        { last: null, diffs: [], error: unreadable },
-      ),
+      read<JsonObject>((r) => ({ last: (r.lastReconcile() ?? null) as JsonObject | null, diffs: r.recentDiffs(20) as unknown as JsonObject[] }), {
+        last: null,
+        diffs: [],
+        error: unreadable,
+      }),
     orders: () =>
-      read<JsonObject>(
-        (r) => ({ open: r.openOrders(50) as unknown as JsonObject[], recent: r.recentOrders(20) as unknown as JsonObject[] }),
-        { open: [], recent: [], error: unreadable },
-      ),
+      read<JsonObject>((r) => ({ open: r.openOrders(50) as unknown as JsonObject[], recent: r.recentOrders(20) as unknown as JsonObject[] }), {
+        open: [],
+        recent: [],
+        error: unreadable,
+      }),
     feesToday: (symbols) =>
       read<JsonObject>(
         (r) => {
@@ -82,7 +84,14 @@ export function auditPanelReads(varDir: string, now: () => number = Date.now): A
           if (!fees || fees.dayStart !== dayStart || fees.symbols !== symbols.join(',')) {
             const upTo = r.maxFillSeq();
             fees = { dayStart, symbols: symbols.join(','), lastSeq: upTo, per: new Map() };
-            for (const s of symbols) fees.per.set(s, feesOf(s, r.fillsSince(s, dayStart, 1_000_000).filter((f) => f.seq <= upTo)));
+            for (const s of symbols)
+              fees.per.set(
+                s,
+                feesOf(
+                  s,
+                  r.fillsSince(s, dayStart, 1_000_000).filter((f) => f.seq <= upTo),
+                ),
+              );
           }
           for (;;) {
             const batch = r.fillsAfter(fees.lastSeq, 10_000);
@@ -115,23 +124,26 @@ export function auditPanelReads(varDir: string, now: () => number = Date.now): A
             window_ms: 24 * HOUR,
             verdicts: g.verdicts as unknown as JsonObject[],
             calls: g.verdicts.reduce((a, v) => a + v.n, 0),
-            latency: { n: lat.length, mean_ms: mean, p50_ms: lat.length ? percentile(lat, 50) : null, p95_ms: lat.length ? percentile(lat, 95) : null, max_ms: lat.length ? Math.max(...lat) : null },
+            latency: {
+              n: lat.length,
+              mean_ms: mean,
+              p50_ms: lat.length ? percentile(lat, 50) : null,
+              p95_ms: lat.length ? percentile(lat, 95) : null,
+              max_ms: lat.length ? Math.max(...lat) : null,
+            },
           };
         },
         { verdicts: [], calls: 0, latency: null, error: unreadable },
       ),
     pnlHistory: () =>
-      read(
-        (r) => {
-          const since = now() - HOUR;
-          return r
-            .eventsOfType('PNL_SAMPLED', 360)
-            .filter((e) => e.ts_ms >= since)
-            .reverse()
-            .map((e) => ({ ts_ms: e.ts_ms, total: num(e.payload['total']), realized: num(e.payload['realized']), unrealized: num(e.payload['unrealized']) }));
-        },
-        [],
-      ),
+      read((r) => {
+        const since = now() - HOUR;
+        return r
+          .eventsOfType('PNL_SAMPLED', 360)
+          .filter((e) => e.ts_ms >= since)
+          .reverse()
+          .map((e) => ({ ts_ms: e.ts_ms, total: num(e.payload['total']), realized: num(e.payload['realized']), unrealized: num(e.payload['unrealized']) }));
+      }, []),
     eventsPerMinute: () =>
       read((r) => {
         const t = now();
@@ -152,14 +164,20 @@ export function auditPanelReads(varDir: string, now: () => number = Date.now): A
           const since = now() - windowMs;
           const out: Record<string, JsonObject> = {};
           for (const s of symbols) {
-            const fills = r.fillsSince(s, since, 500).map((f) => ({ ts_ms: f.ts_ms, side: f.side, price: num(f.price), qty: f.qty, client_order_id: f.client_order_id }));
+            const fills = r
+              .fillsSince(s, since, 500)
+              .map((f) => ({ ts_ms: f.ts_ms, side: f.side, price: num(f.price), qty: f.qty, client_order_id: f.client_order_id }));
             out[s] = { fills, stops: [] };
           }
           // Protection levels: the last placements (OCO stop and take-profit; trailing swaps carry no level).
           for (const e of r.eventsOfType('PROTECTION_PLACED', 100)) {
             const sym = e.payload['symbol'];
             if (e.ts_ms < since || typeof sym !== 'string' || !out[sym]) continue;
-            (out[sym]['stops'] as JsonObject[]).push({ ts_ms: e.ts_ms, stop_price: num(e.payload['stop_price']), take_profit_price: num(e.payload['take_profit_price']) });
+            (out[sym]['stops'] as JsonObject[]).push({
+              ts_ms: e.ts_ms,
+              stop_price: num(e.payload['stop_price']),
+              take_profit_price: num(e.payload['take_profit_price']),
+            });
           }
           for (const s of Object.values(out)) (s['stops'] as JsonObject[]).reverse();
           return { since_ms: since, symbols: out };

@@ -19,7 +19,11 @@ describe('disk projection', () => {
   });
 
   it('growthPerDay: JSONL day files averaged, database events per day times bytes per event, counted once more per kept backup', () => {
-    expect(growthPerDay({ jsonlDayBytes: [100, 300], eventsInWindow: 70, windowDays: 7, dbBytes: 5000, liveEvents: 500, backupKeepCount: 2 })).toEqual({ jsonl_bytes_per_day: 200, db_bytes_per_day: 100, total_bytes_per_day: 200 + 100 * 3 });
+    expect(growthPerDay({ jsonlDayBytes: [100, 300], eventsInWindow: 70, windowDays: 7, dbBytes: 5000, liveEvents: 500, backupKeepCount: 2 })).toEqual({
+      jsonl_bytes_per_day: 200,
+      db_bytes_per_day: 100,
+      total_bytes_per_day: 200 + 100 * 3,
+    });
   });
 
   it('storageProjection reads a real var/ (audit database and JSONL of 10 days) and projects the days to the DEGRADE and PAUSE marks', () => {
@@ -28,11 +32,33 @@ describe('disk projection', () => {
     if (!r.ok) throw new Error('config');
     const start = Date.UTC(2026, 0, 1, 12);
     let now = start;
-    const w = new AuditWriter({ dbFile: join(varDir, 'data', 'audit.sqlite'), jsonlDir: join(varDir, 'jsonl'), config: r.config.audit, now: () => now, setReason: () => {} });
+    const w = new AuditWriter({
+      dbFile: join(varDir, 'data', 'audit.sqlite'),
+      jsonlDir: join(varDir, 'jsonl'),
+      config: r.config.audit,
+      now: () => now,
+      setReason: () => {},
+    });
     w.open();
     for (let day = 0; day < 10; day++) {
       now = start + day * D;
-      w.enqueue(Array.from({ length: 50 }, (_, i) => ({ event_id: newEventId(now), ts_ms: now, run_id: 'run_s', source: 'engine' as const, cycle_id: null, stage: null, snapshot_id: null, decision_id: null, order_intent_id: null, event_type: 'HEALTH_SAMPLED' as const, reason_code: null, severity: 'INFO' as const, payload: { day, i, pad: 'x'.repeat(100) } })));
+      w.enqueue(
+        Array.from({ length: 50 }, (_, i) => ({
+          event_id: newEventId(now),
+          ts_ms: now,
+          run_id: 'run_s',
+          source: 'engine' as const,
+          cycle_id: null,
+          stage: null,
+          snapshot_id: null,
+          decision_id: null,
+          order_intent_id: null,
+          event_type: 'HEALTH_SAMPLED' as const,
+          reason_code: null,
+          severity: 'INFO' as const,
+          payload: { day, i, pad: 'x'.repeat(100) },
+        })),
+      );
       w.drainAll();
     }
     w.close();
@@ -40,7 +66,13 @@ describe('disk projection', () => {
       const fs = statfsSync(join(varDir, 'data'));
       return Number(fs.bavail) * Number(fs.bsize);
     })();
-    const cfg = { ...r.config.audit, disk_growth_window_days: 7, backup_keep_count: 1, disk_free_degrade_bytes: Math.floor(free / 2), disk_free_pause_bytes: Math.floor(free / 4) };
+    const cfg = {
+      ...r.config.audit,
+      disk_growth_window_days: 7,
+      backup_keep_count: 1,
+      disk_free_degrade_bytes: Math.floor(free / 2),
+      disk_free_pause_bytes: Math.floor(free / 4),
+    };
     const p = storageProjection(varDir, cfg, start + 9 * D);
     const jsonlDay = statSync(join(varDir, 'jsonl', 'events-2026-01-05.jsonl')).size;
     expect(p).toMatchObject({ window_days: 7, days_measured: 7, jsonl_bytes_per_day: jsonlDay });

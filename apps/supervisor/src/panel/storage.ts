@@ -23,7 +23,14 @@ export function daysUntil(freeBytes: number, thresholdBytes: number, bytesPerDay
  *   runs, into the archive: counted as (1 + backup_keep_count) times, an upper bound, so the
  *   projection errs towards warning early.
  */
-export function growthPerDay(p: { readonly jsonlDayBytes: readonly number[]; readonly eventsInWindow: number; readonly windowDays: number; readonly dbBytes: number; readonly liveEvents: number; readonly backupKeepCount: number }): {
+export function growthPerDay(p: {
+  readonly jsonlDayBytes: readonly number[];
+  readonly eventsInWindow: number;
+  readonly windowDays: number;
+  readonly dbBytes: number;
+  readonly liveEvents: number;
+  readonly backupKeepCount: number;
+}): {
   jsonl_bytes_per_day: number;
   db_bytes_per_day: number;
   total_bytes_per_day: number;

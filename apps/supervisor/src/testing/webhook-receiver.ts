@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { WebhookBody } from '../alerts.js';
 
 /** A real HTTP receiver on loopback; `answer` decides each response by its 1-based request number. */
-export async function receiver(answer: (n: number, res: ServerResponse) => void): Promise<{ url: string; bodies: WebhookBody[]; headers: IncomingMessage['headers'][]; count: () => number; close: () => Promise<void> }> {
+export async function receiver(
+  answer: (n: number, res: ServerResponse) => void,
+): Promise<{ url: string; bodies: WebhookBody[]; headers: IncomingMessage['headers'][]; count: () => number; close: () => Promise<void> }> {
   const bodies: WebhookBody[] = [];
   const headers: IncomingMessage['headers'][] = [];
   let n = 0;

@@ -50,7 +50,11 @@ export type UserEvent =
       readonly trade_id: number;
       readonly ts_ms: number;
     }
-  | { readonly kind: 'balances'; readonly ts_ms: number; readonly balances: readonly { readonly asset: string; readonly free: string; readonly locked: string }[] }
+  | {
+      readonly kind: 'balances';
+      readonly ts_ms: number;
+      readonly balances: readonly { readonly asset: string; readonly free: string; readonly locked: string }[];
+    }
   /** listStatus: an order list started, changed or ended (the legs' own reports come as 'order'). */
   | {
       readonly kind: 'list_status';
@@ -99,7 +103,17 @@ export type OrderType = (typeof ORDER_TYPES)[number];
 export type OrderSide = 'BUY' | 'SELL';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
 /** PENDING_NEW: a pending leg of an OTO/OTOCO (or OPO/OPOCO) list, not yet working (open, unfilled). */
-export const ORDER_STATUSES = ['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'PENDING_CANCEL', 'REJECTED', 'EXPIRED', 'EXPIRED_IN_MATCH', 'PENDING_NEW'] as const;
+export const ORDER_STATUSES = [
+  'NEW',
+  'PARTIALLY_FILLED',
+  'FILLED',
+  'CANCELED',
+  'PENDING_CANCEL',
+  'REJECTED',
+  'EXPIRED',
+  'EXPIRED_IN_MATCH',
+  'PENDING_NEW',
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** Decimal values are strings, exactly as the venue wrote them or as quantization produced them. */
@@ -261,7 +275,14 @@ export type EngineRequests = {
    * `context`: the open-order counts of the symbol as the engine knows them (its own orders plus
    * foreign ones seen at the last reconcile), so MAX_NUM_ORDERS is checked without a REST call.
    */
-  readonly place_order: { readonly input: { readonly order: NewOrder; readonly trace?: OrderTrace; readonly context?: { readonly open_orders: number; readonly open_algo_orders: number } }; readonly output: VenueOutcome<OrderReport> };
+  readonly place_order: {
+    readonly input: {
+      readonly order: NewOrder;
+      readonly trace?: OrderTrace;
+      readonly context?: { readonly open_orders: number; readonly open_algo_orders: number };
+    };
+    readonly output: VenueOutcome<OrderReport>;
+  };
   readonly cancel_order: { readonly input: { readonly symbol: string; readonly client_order_id: string }; readonly output: VenueOutcome<OrderReport> };
   /** The question that resolves SENT_UNKNOWN: -2013 comes back as REJECTED code -2013. */
   readonly query_order: { readonly input: { readonly symbol: string; readonly client_order_id: string }; readonly output: VenueOutcome<OrderReport> };
@@ -273,7 +294,10 @@ export type EngineRequests = {
   readonly cancel_replace: { readonly input: { readonly request: CancelReplace }; readonly output: VenueOutcome<CancelReplaceResult> };
   /** Sent at most once, like place_order. */
   readonly place_oco: { readonly input: { readonly oco: NewOco }; readonly output: VenueOutcome<OrderListReport> };
-  readonly cancel_order_list: { readonly input: { readonly symbol: string; readonly list_client_order_id: string }; readonly output: VenueOutcome<OrderListReport> };
+  readonly cancel_order_list: {
+    readonly input: { readonly symbol: string; readonly list_client_order_id: string };
+    readonly output: VenueOutcome<OrderListReport>;
+  };
   readonly query_order_list: { readonly input: { readonly list_client_order_id: string }; readonly output: VenueOutcome<OrderListReport> };
   readonly open_order_lists: { readonly input: Record<string, never>; readonly output: VenueOutcome<readonly OrderListReport[]> };
   /**
@@ -281,7 +305,10 @@ export type EngineRequests = {
    * when given, else from `start_ms` (within Binance's 24 h window), else the most recent ones. At most
    * MY_TRADES_PAGE rows: a full page means there may be more (page on with the last id + 1).
    */
-  readonly my_trades: { readonly input: { readonly symbol: string; readonly start_ms: number | null; readonly from_id: number | null }; readonly output: VenueOutcome<readonly TradeReport[]> };
+  readonly my_trades: {
+    readonly input: { readonly symbol: string; readonly start_ms: number | null; readonly from_id: number | null };
+    readonly output: VenueOutcome<readonly TradeReport[]>;
+  };
   /** The gateway re-sends the rules event (the engine asks after a restart of either side). */
   readonly rules_now: { readonly input: Record<string, never>; readonly output: { readonly sent: boolean } };
 };
