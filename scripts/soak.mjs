@@ -181,7 +181,8 @@ export async function accounting(bot, varDir, rowsBefore = 0, carried = null) {
   // sent (last polled) is carried. Events such a thread sent after its last poll are committed but
   // not in `sent`, so with restarts only the loss direction (accounted >= sent) is exact.
   const carry = carried?.sent ?? 0;
-  const sent = total(e) + total(g) + total(s1) + carry;
+  // The audit worker's own events (backups, archiving) were sent by no producer.
+  const sent = total(e) + total(g) + total(s1) + carry + (p.own_total ?? 0);
   const clientDropped = (e?.dropped ?? 0) + (g?.dropped ?? 0) + s1.dropped;
   const held = (e?.held ?? 0) + (g?.held ?? 0) + s1.held;
   // Supervisor events sent between s1 and the pressure reading are the only slack (usually none).

@@ -143,7 +143,7 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
     now: Date.now,
     events: ctx.events,
     submit: (ev) => {
-      writer.enqueue([ev]);
+      writer.enqueueOwn([ev]);
       schedule(false);
     },
     verify: verifyCopyOffThread,

@@ -60,6 +60,7 @@ export class AuditWriter {
   private lastSeq = 0;
   private lastCommitTs: number | null = null;
   private committedTotal = 0;
+  private ownTotal = 0;
   private droppedTotal = 0;
   private synchronous: 'FULL' | 'NORMAL' = 'FULL';
   private jsonlPending: { readonly lines: readonly string[]; readonly ts: readonly number[] }[] = [];
@@ -167,6 +168,12 @@ export class AuditWriter {
    * (DB_WRITER_DROPPED); critical events are always accepted, since their sender waits and a refusal
    * would only move the loss elsewhere.
    */
+  /** Events the audit worker itself records (housekeeping): counted apart, so producers' sent + own = committed + dropped. */
+  enqueueOwn(events: readonly EventEnvelope[]): boolean {
+    this.ownTotal += events.length;
+    return this.enqueue(events);
+  }
+
   enqueue(events: readonly EventEnvelope[], ack?: Pending['ack']): boolean {
     return this.enqueueRows(events.map(toAuditRow), ack);
   }
@@ -318,6 +325,7 @@ export class AuditWriter {
       events_per_min: this.eventsPerMin(this.d.now()),
       dropped_total: this.droppedTotal,
       committed_total: this.committedTotal,
+      own_total: this.ownTotal,
     };
   }
 

@@ -20,6 +20,8 @@ export interface WriterPressure {
   readonly events_per_min: number;
   readonly dropped_total: number;
   readonly committed_total: number;
+  /** Events the audit worker wrote of its own (backups, archiving): no producer counted them as sent. */
+  readonly own_total: number;
 }
 
 export interface CommitAck {
