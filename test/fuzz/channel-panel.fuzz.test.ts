@@ -146,6 +146,9 @@ const READ_METHODS: readonly (keyof PanelSource)[] = [
   'gate',
   'charts',
   'metrics',
+  'alertKeys',
+  'signals',
+  'storage',
 ];
 
 describe('fuzz: panel over real HTTP (apps/supervisor/src/panel, a real supervisor behind it)', () => {
