@@ -676,7 +676,12 @@ async function main() {
   const faults = withFaults ? await faultMatrix() : null;
   const text = report(crash, faults, started);
   mkdirSync(dirname(reportFile), { recursive: true });
-  writeFileSync(reportFile, text);
+  // The fuzzed-surfaces section belongs to `npm run fuzz` (scripts/fuzz-report.mjs): kept as it is.
+  const prior = existsSync(reportFile) ? readFileSync(reportFile, 'utf8') : '';
+  const fa = prior.indexOf('<!-- fuzz:start -->');
+  const fb = prior.indexOf('<!-- fuzz:end -->');
+  const fuzzSection = fa >= 0 && fb > fa ? prior.slice(fa, fb + '<!-- fuzz:end -->'.length) : null;
+  writeFileSync(reportFile, fuzzSection ? `${text.trimEnd()}\n\n${fuzzSection}\n` : text);
   writeFileSync(jsonFile, JSON.stringify({ crash, faults: faults?.rows ?? null }, null, 2));
   console.log(text);
   const failed =
