@@ -2,6 +2,7 @@ import got from 'got';
 import type { ActiveReason, AlertsConfig, JsonObject } from '@vigil/contracts';
 import { REASON_CODES } from '@vigil/contracts';
 import { backoffMs, redact, registerSecret } from '@vigil/core';
+import { registerWebhookUrls, webhookDisplay } from '@vigil/runtime';
 import type { AlertNotice } from './alert-hub.js';
 
 /** What a webhook receives (POST, application/json). */
@@ -31,7 +32,7 @@ export type WebhookBody =
     };
 
 export interface WebhookTargetStats {
-  /** Scheme, host and path only: a query string may carry a token. */
+  /** Scheme, host (and port) and a fingerprint only: the path or query of a webhook URL is its secret. */
   readonly url: string;
   readonly queued: number;
   readonly in_flight: boolean;
@@ -163,7 +164,8 @@ class Target {
   }
 
   private noteError(msg: string): void {
-    this.lastError = redact(msg).slice(0, 200);
+    // The URL itself explicitly (got's messages may quote it), then every other registered secret.
+    this.lastError = redact(msg.split(this.url).join(webhookDisplay(this.url))).slice(0, 200);
     this.lastErrorAt = Date.now();
   }
 
@@ -193,7 +195,7 @@ class Target {
 
   stats(): WebhookTargetStats {
     return {
-      url: displayUrl(this.url),
+      url: webhookDisplay(this.url),
       queued: this.queue.length + (this.current ? 1 : 0),
       in_flight: this.inFlight,
       sent: this.sent,
@@ -224,6 +226,8 @@ export class WebhookNotifier {
   ) {
     const token = env['VIGIL_WEBHOOK_TOKEN'];
     registerSecret(token);
+    // Before any delivery error can be noted: an HTTP client's message may quote the URL.
+    registerWebhookUrls(cfg.webhook_urls);
     const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': 'vigil-supervisor' };
     if (token) headers['Authorization'] = `Bearer ${token}`;
     this.targets = cfg.webhook_urls.map((u) => new Target(u, cfg, headers, random));
@@ -288,14 +292,5 @@ export class WebhookNotifier {
     const targets = this.targets.map((t) => t.stats());
     const sum = (k: 'sent' | 'failed' | 'dropped'): number => targets.reduce((a, t) => a + t[k], 0);
     return { enabled: this.enabled, on: [...this.on], sent: sum('sent'), failed: sum('failed'), dropped: sum('dropped'), targets };
-  }
-}
-
-function displayUrl(u: string): string {
-  try {
-    const x = new URL(u);
-    return `${x.protocol}//${x.host}${x.pathname}`;
-  } catch {
-    return '(invalid url)';
   }
 }

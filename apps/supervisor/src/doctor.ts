@@ -7,7 +7,7 @@ import { decisionIdOf, REASON_CODES, type Config, type Decision, type JsonObject
 import { redact, redactString } from '@vigil/core';
 import { AIGate } from '@vigil/engine';
 import { createClockEstimator, createRateGovernor, createRestClient, parseExchangeInfo, signerFor, UserStream, type RestOutcome } from '@vigil/gateway';
-import { aiGateKey, parseConfig } from '@vigil/runtime';
+import { aiGateKey, configForRecord, parseConfig } from '@vigil/runtime';
 import { checkLiveLocks } from './live-locks.js';
 import { liveSupervisorPid } from './run-lock.js';
 
@@ -385,7 +385,7 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
     checks: out,
     releasable: !out.some((x) => x.status === 'FAIL'),
     bot_running: running !== null,
-    config: redact(c) as unknown as JsonObject,
+    config: configForRecord(c) as unknown as JsonObject,
     config_defaults: redact(defaultConfig()) as unknown as JsonObject,
   };
 }

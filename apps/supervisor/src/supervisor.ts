@@ -20,7 +20,7 @@ import {
 } from '@vigil/contracts';
 import { AuditReader } from '@vigil/audit';
 import { backoffMs, ModeAuthority, type ModeChange } from '@vigil/core';
-import { AuditClient, EventFactory, type Logger, type Rejection } from '@vigil/runtime';
+import { AuditClient, configForRecord, EventFactory, type Logger, type Rejection } from '@vigil/runtime';
 import { AlertHub, noticeOfReason, noticeOfWorker } from './alert-hub.js';
 import { WebhookNotifier } from './alerts.js';
 import { HealthSignals } from './health-signals.js';
@@ -154,7 +154,7 @@ export class Supervisor {
     this.restoreOperatorPause();
     await this.startAudit();
     this.record('RUN_STARTED', { versions: this.o.versions ?? {}, config_hash: this.o.configHash ?? null, pid: process.pid }, { critical: true });
-    this.record('CONFIG_LOADED', { config_hash: this.o.configHash ?? null, config: this.cfg as unknown as JsonObject });
+    this.record('CONFIG_LOADED', { config_hash: this.o.configHash ?? null, config: configForRecord(this.cfg) as unknown as JsonObject });
     const { port1: engineMarket, port2: gatewayMarket } = new MessageChannel();
     await Promise.all([
       this.hosts.gateway.start([

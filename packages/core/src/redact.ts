@@ -24,10 +24,27 @@ const VALUE_PATTERNS: readonly RegExp[] = [
 ];
 
 const literals = new Set<string>();
+/**
+ * Secret values with their own stand-in (a webhook URL whose path is the token becomes scheme, host
+ * and a fingerprint), replaced before the plain literals, longest first, so that a URL is shown as
+ * its stand-in rather than cut by a shorter literal (its path) it contains.
+ */
+const replaced = new Map<string, string>();
+let replacedOrder: string[] = [];
 
 /** Registers a secret value (>= 8 chars) so that it is scrubbed wherever it appears. */
 export function registerSecret(value: string | null | undefined): void {
   if (typeof value === 'string' && value.length >= 8) literals.add(value);
+}
+
+/**
+ * Registers a secret value (>= 8 chars) shown as `replacement` wherever it appears. The replacement
+ * must not itself contain a registered value.
+ */
+export function registerSecretAs(value: string, replacement: string): void {
+  if (value.length < 8 || replaced.get(value) === replacement) return;
+  replaced.set(value, replacement);
+  replacedOrder = [...replaced.keys()].sort((a, b) => b.length - a.length);
 }
 
 /** One cheap test that rules out almost every string before the replacements run. */
@@ -35,8 +52,9 @@ const SUSPECT_RE =
   /signature|api[-_]?key|apikey|secret|listenkey|token|bearer|authorization|x-mbx|sk-|[?&;][^=&#\s"'?]*(?:key|sig|pass|pwd|auth|credential)[^=&#\s"'?]*=|:\/\/[^/?#\s@"']+@/i;
 
 export function redactString(s: string): string {
-  if (literals.size === 0 && !SUSPECT_RE.test(s)) return s;
+  if (literals.size === 0 && replaced.size === 0 && !SUSPECT_RE.test(s)) return s;
   let out = s;
+  for (const lit of replacedOrder) if (out.includes(lit)) out = out.split(lit).join(replaced.get(lit) ?? REDACTED);
   for (const lit of literals) if (out.includes(lit)) out = out.split(lit).join(REDACTED);
   if (!SUSPECT_RE.test(out)) return out;
   for (const re of VALUE_PATTERNS) {
@@ -94,5 +112,6 @@ function walk(v: unknown, seen: WeakSet<object>): unknown {
 export function jsonTextMayNeedRedaction(text: string): boolean {
   if (SUSPECT_RE.test(text) || SECRET_KEY_RE.test(text)) return true;
   for (const lit of literals) if (text.includes(lit) || text.includes(JSON.stringify(lit).slice(1, -1))) return true;
+  for (const lit of replacedOrder) if (text.includes(lit) || text.includes(JSON.stringify(lit).slice(1, -1))) return true;
   return false;
 }

@@ -5,6 +5,7 @@ import type { Config } from '@vigil/contracts';
 import { CONFIG_SCHEMA } from './config-schema.js';
 import { CONFIG_MAX_BYTES, readRegularFile } from './safe-read.js';
 import { decimalAtMost, isDecimalText } from './decimal-text.js';
+import { registerWebhookUrls } from './webhook-url.js';
 
 /** One clear message: which key, which rule, what was wrong. */
 export interface ConfigError {
@@ -69,6 +70,8 @@ export function parseConfig(raw: unknown, env: ConfigEnv = {}): ConfigResult {
   const config = data as unknown as Config;
   const cross = crossFieldRules(config);
   if (cross !== null) return { ok: false, error: cross };
+  // From here on, anything this thread logs, audits or prints shows webhook URLs only by host and fingerprint.
+  registerWebhookUrls(config.alerts.webhook_urls);
   return { ok: true, config: deepFreeze(config) };
 }
 

@@ -13,3 +13,4 @@ export * from './reason-latch.js';
 export * from './crash-point.js';
 export * from './safe-read.js';
 export * from './event-tally.js';
+export * from './webhook-url.js';

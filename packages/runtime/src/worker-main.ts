@@ -22,6 +22,7 @@ import { EventFactory } from './event-factory.js';
 import { alertOf, EventTally } from './event-tally.js';
 import { createLogger, type Logger } from './logger.js';
 import { LoopDelayMonitor, memoryUse, preciseNowMs } from './loop-delay.js';
+import { registerWebhookUrls } from './webhook-url.js';
 
 /**
  * What a worker's logic gets from the bootstrap: its init data, the control endpoint, the mode as
@@ -67,6 +68,8 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
     throw new Error(`${expected} worker: bad workerData (worker=${String(init?.worker)}, protocol=${String(init?.protocol_version)})`);
   }
   const cfg = init.config;
+  // Redaction is per thread: this one learns the webhook URLs (secrets in their path) before any log line.
+  registerWebhookUrls(cfg.alerts.webhook_urls);
   const log = createLogger({ thread: expected, logDir: join(init.var_dir, 'log'), config: cfg.logging });
   const events = new EventFactory(init.run_id, expected);
   let logic: WorkerLogic = {};
