@@ -268,7 +268,7 @@ export class OrderDesk {
     for (const q of mine) {
       this.d.event?.(
         'SYMBOL_QUARANTINE_IMPOSED',
-        { ...this.record(q.symbol), blocks: 'new entries', quarantined: this.quarantined, restored: true },
+        { ...this.record(q.symbol, q), blocks: 'new entries', quarantined: this.quarantined, restored: true },
         'SYMBOL_QUARANTINED',
       );
     }
@@ -276,8 +276,7 @@ export class OrderDesk {
   }
 
   /** The fields a restart needs to hold a quarantine again (see AuditReader.standingQuarantines). */
-  private record(symbol: string): JsonObject {
-    const q = this.held.get(symbol)!;
+  private record(symbol: string, q: Quarantine): JsonObject {
     return { symbol, cause: q.cause as unknown as JsonObject, since_ms: q.since_ms, last_bad_ms: q.last_bad_ms, last_bad: q.last_bad };
   }
 
@@ -667,12 +666,13 @@ export class OrderDesk {
     q.last_bad_ms = now;
     q.last_bad = what;
     // Audited: a restart must restart the clean window from here, not from the imposition.
-    this.d.event?.('SYMBOL_QUARANTINE_RENEWED', this.record(symbol));
+    this.d.event?.('SYMBOL_QUARANTINE_RENEWED', this.record(symbol, q));
   }
 
   private impose(symbol: string, cause: QuarantineCause, now: number, what: string): void {
-    this.held.set(symbol, { since_ms: now, cause, last_bad_ms: now, last_bad: what });
-    this.d.event?.('SYMBOL_QUARANTINE_IMPOSED', { ...this.record(symbol), blocks: 'new entries', quarantined: this.quarantined }, 'SYMBOL_QUARANTINED');
+    const q: Quarantine = { since_ms: now, cause, last_bad_ms: now, last_bad: what };
+    this.held.set(symbol, q);
+    this.d.event?.('SYMBOL_QUARANTINE_IMPOSED', { ...this.record(symbol, q), blocks: 'new entries', quarantined: this.quarantined }, 'SYMBOL_QUARANTINED');
     this.announce();
   }
 
