@@ -14,6 +14,7 @@ import {
   type ModeState,
   type ReasonCode,
   type Stage,
+  type StandingQuarantine,
   type WorkerEvent,
   type WorkerInit,
   type WorkerName,
@@ -102,6 +103,8 @@ export class Supervisor {
   private restartChain: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private readonly cfg: Config;
+  /** The symbol quarantines last read from the audit: kept for a gateway restart whose read fails. */
+  private quarantines: readonly StandingQuarantine[] = [];
 
   constructor(private readonly o: SupervisorOptions) {
     this.cfg = o.config;
@@ -152,15 +155,19 @@ export class Supervisor {
     this.record('REASON_RAISED', { source: 'engine', detail: { why: 'boot' }, count: 1 }, { reason: 'STARTUP_RECOVER' });
     if (this.cfg.live.fault_hooks_enabled) this.raise('FAULT_HOOKS_ENABLED', 'supervisor', { crash_point: this.cfg.live.crash_point });
     this.restoreOperatorPause();
+    this.readQuarantines();
     await this.startAudit();
     this.record('RUN_STARTED', { versions: this.o.versions ?? {}, config_hash: this.o.configHash ?? null, pid: process.pid }, { critical: true });
     this.record('CONFIG_LOADED', { config_hash: this.o.configHash ?? null, config: configForRecord(this.cfg) as unknown as JsonObject });
     const { port1: engineMarket, port2: gatewayMarket } = new MessageChannel();
     await Promise.all([
-      this.hosts.gateway.start([
-        { name: 'audit', port: this.producerPort('gateway') },
-        { name: 'market', port: gatewayMarket },
-      ]),
+      this.hosts.gateway.start(
+        [
+          { name: 'audit', port: this.producerPort('gateway') },
+          { name: 'market', port: gatewayMarket },
+        ],
+        { quarantines: this.quarantines },
+      ),
       this.hosts.engine.start([
         { name: 'audit', port: this.producerPort('engine') },
         { name: 'market', port: engineMarket },
@@ -244,6 +251,26 @@ export class Supervisor {
       if (p) this.raise('OPERATOR_PAUSE', 'operator', { reason: p.reason, paused_ms: p.ts_ms, paused_seq: p.seq, restored: true });
     } catch (e) {
       this.raise('OPERATOR_PAUSE', 'operator', { reason: 'operator state unreadable at start: fail closed', why: (e as Error).message, restored: true });
+    } finally {
+      reader?.close();
+    }
+  }
+
+  /**
+   * A symbol quarantine survives a restart: the standing ones are read from the audit and the
+   * gateway starts with them held. An audit that cannot be read keeps the last set known (at boot
+   * none, but then restoreOperatorPause has already raised OPERATOR_PAUSE: fail closed).
+   */
+  private readQuarantines(): void {
+    const file = join(this.o.varDir, 'data', 'audit.sqlite');
+    if (!existsSync(file)) return;
+    let reader: AuditReader | null = null;
+    try {
+      reader = new AuditReader(file);
+      this.quarantines = reader.standingQuarantines().filter((q) => this.cfg.exchange.symbols.includes(q.symbol));
+      if (this.quarantines.length > 0) this.o.log.warn(`symbol quarantines restored from the audit: ${this.quarantines.map((q) => q.symbol).join(', ')}`);
+    } catch (e) {
+      this.o.log.error(`symbol quarantines not readable from the audit, keeping the last known set: ${(e as Error).message}`);
     } finally {
       reader?.close();
     }
@@ -431,14 +458,24 @@ export class Supervisor {
     if (h.state === 'running') await h.stop();
     if (name === 'audit') return this.restartAudit();
     if (name === 'engine') this.raise('STARTUP_RECOVER', 'engine', { why: 'engine restarted: startup reconcile runs again' });
+    if (name === 'gateway') {
+      // What the dead gateway sent the writer is committed first, then read: its quarantines
+      // (imposed, renewed, lifted up to its death) hold in the new one.
+      await this.audit.flush().catch((e: unknown) => this.o.log.warn(`audit flush before the gateway restart failed: ${(e as Error).message}`));
+      this.readQuarantines();
+    }
     const peer = name === 'engine' ? this.hosts.gateway : this.hosts.engine;
     const { port1: mine, port2: theirs } = new MessageChannel();
-    await h.start([
-      { name: 'audit', port: this.producerPort(name) },
-      { name: 'market', port: mine },
-    ]);
+    await h.start(
+      [
+        { name: 'audit', port: this.producerPort(name) },
+        { name: 'market', port: mine },
+      ],
+      name === 'gateway' ? { quarantines: this.quarantines } : {},
+    );
     peer.emitPort('market', theirs);
-    this.authority.clearSource(name, ['STARTUP_RECOVER']);
+    // The new gateway raised SYMBOL_QUARANTINED for what it restored while starting: that one stays.
+    this.authority.clearSource(name, name === 'gateway' && this.quarantines.length > 0 ? ['STARTUP_RECOVER', 'SYMBOL_QUARANTINED'] : ['STARTUP_RECOVER']);
     this.apply(null);
     this.record('WORKER_RESTARTED', { worker: name, thread_id: h.threadId });
     this.o.log.warn(`${name} worker restarted`);

@@ -64,7 +64,7 @@ export class WorkerHost {
     return this.d.name;
   }
 
-  start(ports: readonly { name: PortName; port: MessagePort }[]): Promise<void> {
+  start(ports: readonly { name: PortName; port: MessagePort }[], extra: Pick<WorkerInit, 'quarantines'> = {}): Promise<void> {
     const { port1, port2 } = new MessageChannel();
     const init: WorkerInit = {
       worker: this.d.name,
@@ -75,6 +75,7 @@ export class WorkerHost {
       control: port2,
       ports,
       secrets: this.d.name === 'gateway' ? this.d.secrets : null,
+      ...(this.d.name === 'gateway' && extra.quarantines ? { quarantines: extra.quarantines } : {}),
     };
     this.state = 'starting';
     this.startedAt = this.d.now();

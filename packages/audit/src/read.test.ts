@@ -174,3 +174,57 @@ describe('derived tables', () => {
     w.close();
   });
 });
+
+describe('AuditReader.standingQuarantines', () => {
+  it('returns per symbol the last quarantine imposed and not lifted, with its renewals and a restored re-imposition folded in', () => {
+    const r = parseConfig({ audit: { disk_free_degrade_bytes: 0, disk_free_pause_bytes: 0 } });
+    if (!r.ok) throw new Error('config');
+    const dir = mkdtempSync(join(tmpdir(), 'audit-quar-'));
+    const dbFile = join(dir, 'data', 'audit.sqlite');
+    const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: r.config.audit, now: Date.now, setReason: () => {} });
+    w.open();
+    const ev = (type: EventEnvelope['event_type'], ts: number, payload: JsonObject): EventEnvelope => ({
+      event_id: newEventId(),
+      ts_ms: ts,
+      run_id: 'run_q',
+      source: 'gateway',
+      cycle_id: null,
+      stage: null,
+      snapshot_id: null,
+      decision_id: null,
+      order_intent_id: null,
+      event_type: type,
+      reason_code: type === 'SYMBOL_QUARANTINE_IMPOSED' ? 'SYMBOL_QUARANTINED' : null,
+      severity: 'INFO',
+      payload,
+    });
+    const filter = { kind: 'FILTER_REJECTS', rejects: 3, window_ms: 600_000, last_msg: 'Filter failure: LOT_SIZE' };
+    w.enqueue([
+      // BTCUSDT: imposed, renewed twice, then restored by a restarted gateway (times carried over).
+      ev('SYMBOL_QUARANTINE_IMPOSED', 1000, { symbol: 'BTCUSDT', cause: filter, since_ms: 1000, last_bad_ms: 1000, last_bad: 'filter reject: a' }),
+      ev('SYMBOL_QUARANTINE_RENEWED', 2000, { symbol: 'BTCUSDT', cause: filter, since_ms: 1000, last_bad_ms: 2000, last_bad: 'filter reject: b' }),
+      ev('SYMBOL_QUARANTINE_RENEWED', 3000, { symbol: 'BTCUSDT', cause: filter, since_ms: 1000, last_bad_ms: 3000, last_bad: 'filter reject: c' }),
+      ev('SYMBOL_QUARANTINE_IMPOSED', 9000, {
+        symbol: 'BTCUSDT',
+        cause: filter,
+        since_ms: 1000,
+        last_bad_ms: 3000,
+        last_bad: 'filter reject: c',
+        restored: true,
+      }),
+      // ETHUSDT: imposed then lifted: not standing.
+      ev('SYMBOL_QUARANTINE_IMPOSED', 1500, { symbol: 'ETHUSDT', cause: { kind: 'STATUS_NOT_TRADING', status: 'BREAK' } }),
+      ev('SYMBOL_QUARANTINE_LIFTED', 4000, { symbol: 'ETHUSDT', cause: { kind: 'STATUS_NOT_TRADING', status: 'BREAK' } }),
+      // BNBUSDT: an old row without the times: they fall back to the event's own time.
+      ev('SYMBOL_QUARANTINE_IMPOSED', 5000, { symbol: 'BNBUSDT', cause: { kind: 'STATUS_NOT_TRADING', status: 'HALT' } }),
+    ]);
+    w.drainAll();
+    const reader = new AuditReader(dbFile);
+    expect(reader.standingQuarantines()).toEqual([
+      { symbol: 'BTCUSDT', cause: filter, since_ms: 1000, last_bad_ms: 3000, last_bad: 'filter reject: c' },
+      { symbol: 'BNBUSDT', cause: { kind: 'STATUS_NOT_TRADING', status: 'HALT' }, since_ms: 5000, last_bad_ms: 5000, last_bad: '(not recorded)' },
+    ]);
+    reader.close();
+    w.close();
+  });
+});

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { Dec, isDecimalString } from '@vigil/core';
+import type { QuarantineCause, StandingQuarantine } from '@vigil/contracts';
 
 export interface ModeChangeRow {
   readonly seq: number;
@@ -404,6 +405,44 @@ export class AuditReader {
     return { seq: r.seq, ts_ms: r.ts_ms, reason: typeof r.reason === 'string' ? r.reason : '(no reason recorded)' };
   }
 
+  /**
+   * The symbol quarantines standing at the end of the audit: per symbol, the last
+   * SYMBOL_QUARANTINE_IMPOSED (restored ones included) not followed by a SYMBOL_QUARANTINE_LIFTED,
+   * with the newest SYMBOL_QUARANTINE_RENEWED after it giving the last sign of the cause. Rows
+   * written before these fields existed fall back to the event time (the clean window then runs
+   * from the imposition: later, never earlier, than it really started).
+   */
+  standingQuarantines(): StandingQuarantine[] {
+    const rows = this.db
+      .prepare(
+        "SELECT ts_ms, event_type, payload FROM events WHERE event_type IN ('SYMBOL_QUARANTINE_IMPOSED', 'SYMBOL_QUARANTINE_RENEWED', 'SYMBOL_QUARANTINE_LIFTED') ORDER BY seq",
+      )
+      .all() as { ts_ms: number; event_type: string; payload: string | null }[];
+    const standing = new Map<string, StandingQuarantine>();
+    for (const r of rows) {
+      const p = parse(r.payload) as Record<string, unknown> | null;
+      const symbol = typeof p?.['symbol'] === 'string' ? p['symbol'] : null;
+      if (!p || !symbol) continue;
+      if (r.event_type === 'SYMBOL_QUARANTINE_LIFTED') {
+        standing.delete(symbol);
+        continue;
+      }
+      const prev = standing.get(symbol);
+      if (r.event_type === 'SYMBOL_QUARANTINE_RENEWED' && !prev) continue;
+      const num = (k: string, dflt: number): number => (typeof p[k] === 'number' && Number.isFinite(p[k]) ? p[k] : dflt);
+      const lastBadMs = num('last_bad_ms', r.ts_ms);
+      standing.set(symbol, {
+        symbol,
+        cause: quarantineCause(p['cause']),
+        since_ms: prev && r.event_type === 'SYMBOL_QUARANTINE_RENEWED' ? prev.since_ms : num('since_ms', r.ts_ms),
+        // Never earlier than a sign already seen: the clean window only moves later.
+        last_bad_ms: Math.max(lastBadMs, prev?.last_bad_ms ?? lastBadMs),
+        last_bad: typeof p['last_bad'] === 'string' ? p['last_bad'] : (prev?.last_bad ?? '(not recorded)'),
+      });
+    }
+    return [...standing.values()];
+  }
+
   lastSeq(): number {
     return (this.q['lastSeq']!.get() as { seq: number | null }).seq ?? 0;
   }
@@ -423,6 +462,18 @@ export interface DayPnl {
   readonly last_sample_seq: number;
   readonly last_sample_ms: number;
   readonly samples: number;
+}
+
+/** A cause as audited; one not readable is kept as a filter-rejection quarantine (held, not dropped). */
+function quarantineCause(c: unknown): QuarantineCause {
+  const o = (typeof c === 'object' && c !== null ? c : {}) as Record<string, unknown>;
+  if (o['kind'] === 'STATUS_NOT_TRADING' && typeof o['status'] === 'string') return { kind: 'STATUS_NOT_TRADING', status: o['status'] };
+  return {
+    kind: 'FILTER_REJECTS',
+    rejects: typeof o['rejects'] === 'number' ? o['rejects'] : 0,
+    window_ms: typeof o['window_ms'] === 'number' ? o['window_ms'] : 0,
+    last_msg: typeof o['last_msg'] === 'string' ? o['last_msg'] : '(cause not readable in the audit)',
+  };
 }
 
 function parse(s: string | null): unknown {

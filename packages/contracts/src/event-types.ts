@@ -62,6 +62,8 @@ export const EVENT_TYPES = [
   'BACKUP_SKIPPED',
   'AUDIT_RESTORED',
   'AUDIT_ARCHIVED',
+  // a standing symbol quarantine renewed by a fresh sign of its cause (its clean window restarts)
+  'SYMBOL_QUARANTINE_RENEWED',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

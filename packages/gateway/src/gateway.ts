@@ -176,6 +176,8 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
     event: (type, payload, code) => audit.append(ctx.events.make(type, payload, code ? { reason: code } : {})),
     // Imposed or lifted: the engine's entry checks follow at once.
     onQuarantine: () => void sendRules(),
+    // Standing in the audit when this worker started (the supervisor read them): held from the start.
+    restored: ctx.init.quarantines ?? [],
   });
   const stream = new MarketStream({
     cfg: ex,

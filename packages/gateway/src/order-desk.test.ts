@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientOrderIdFor, type JsonObject, type NewOco, type NewOrder, type ReasonCode } from '@vigil/contracts';
+import { clientOrderIdFor, type JsonObject, type NewOco, type NewOrder, type ReasonCode, type StandingQuarantine } from '@vigil/contracts';
 import { parseConfig } from '@vigil/runtime';
 import { createClockEstimator } from './clock.js';
 import { OrderDesk, QUARANTINE_AFTER } from './order-desk.js';
@@ -58,7 +58,12 @@ const FILLED = {
   fills: [{ price: '64000.00000000', qty: '0.00100000', commission: '0.00000100', commissionAsset: 'BTC', tradeId: 99 }],
 };
 
-async function desk(signed: (method: string, path: string, params: Params) => RestOutcome, now: () => number = Date.now, symbols: string[] = ['BTCUSDT']) {
+async function desk(
+  signed: (method: string, path: string, params: Params) => RestOutcome,
+  now: () => number = Date.now,
+  symbols: string[] = ['BTCUSDT'],
+  restored: readonly StandingQuarantine[] = [],
+) {
   const calls: { method: string; path: string; params: Params }[] = [];
   const reasons = new Map<ReasonCode, JsonObject>();
   const events: { type: string; payload: JsonObject; reason?: ReasonCode }[] = [];
@@ -98,6 +103,7 @@ async function desk(signed: (method: string, path: string, params: Params) => Re
     reason,
     event: (type, payload, r) => void events.push({ type, payload, ...(r ? { reason: r } : {}) }),
     onQuarantine: (q) => void broadcasts.push(q),
+    restored,
   });
   return { d, session, calls, reasons, events, broadcasts, statuses, venue, infoLoads: () => infoLoads, avgLoads: () => avgLoads };
 }
@@ -414,7 +420,11 @@ describe('OrderDesk: quarantine blocks new entries only, and is lifted when its 
     h.statuses['BTCUSDT'] = 'BREAK';
     await h.d.reviewQuarantine();
     expect(h.d.quarantined).toEqual(['BTCUSDT']);
-    expect(h.events.map((e) => e.type)).toEqual(['SYMBOL_QUARANTINE_IMPOSED']);
+    // Each fresh sign of the cause is audited (a restart restarts the clean window from it).
+    expect(h.events.map((e) => e.type)).toEqual(['SYMBOL_QUARANTINE_IMPOSED', 'SYMBOL_QUARANTINE_RENEWED', 'SYMBOL_QUARANTINE_RENEWED']);
+    expect(h.events.at(-1)).toMatchObject({
+      payload: { symbol: 'BTCUSDT', last_bad_ms: clock.t, last_bad: 'status BREAK', cause: { kind: 'FILTER_REJECTS' } },
+    });
     // TRADING again, and one clean window after the last BREAK seen: lifted.
     h.statuses['BTCUSDT'] = 'TRADING';
     clock.t += CLEAR_MS;
@@ -459,5 +469,88 @@ describe('OrderDesk: quarantine blocks new entries only, and is lifted when its 
     await h.d.reviewQuarantine();
     expect(h.d.quarantined).toEqual([]);
     expect(h.reasons.has('SYMBOL_QUARANTINED')).toBe(false);
+  });
+});
+
+describe('OrderDesk: a quarantine restored at start (it survived a restart)', () => {
+  const CLEAR_MS = cfg.quarantine_clear_ms;
+  const id = (leg: Parameters<typeof clientOrderIdFor>[1], n = 1) => clientOrderIdFor(`oi_r${n}`, leg);
+  const entry = (n = 1): NewOrder => order({ client_order_id: id('entry', n) });
+  const exit: NewOrder = { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', client_order_id: id('close'), quantity: '0.001' };
+  const stop: NewOrder = { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', client_order_id: id('stop'), quantity: '0.001', stop_price: '60000.00' };
+  // The venue echoes the order sent, accepted.
+  const accept = (_m: string, _p: string, params: Params): RestOutcome =>
+    ok({ ...FILLED, clientOrderId: params['newClientOrderId'], side: params['side'], type: params['type'], status: 'NEW' });
+  const standing = (lastBadMs: number): StandingQuarantine => ({
+    symbol: 'BTCUSDT',
+    cause: { kind: 'FILTER_REJECTS', rejects: 3, window_ms: QUARANTINE_AFTER.windowMs, last_msg: 'Filter failure: LOT_SIZE' },
+    since_ms: lastBadMs - 5_000,
+    last_bad_ms: lastBadMs,
+    last_bad: 'filter reject: Filter failure: LOT_SIZE',
+  });
+
+  it('holds a restored FILTER_REJECTS quarantine from the start: audited as restored, SYMBOL_QUARANTINED raised, the engine told', async () => {
+    const clock = { t: 2_000_000 };
+    const h = await desk(accept, () => clock.t, ['BTCUSDT'], [standing(clock.t - 1_000)]);
+    expect(h.d.quarantined).toEqual(['BTCUSDT']);
+    expect(h.events).toEqual([
+      {
+        type: 'SYMBOL_QUARANTINE_IMPOSED',
+        reason: 'SYMBOL_QUARANTINED',
+        payload: expect.objectContaining({
+          symbol: 'BTCUSDT',
+          restored: true,
+          since_ms: clock.t - 6_000,
+          last_bad_ms: clock.t - 1_000,
+          cause: expect.objectContaining({ kind: 'FILTER_REJECTS' }),
+        }),
+      },
+    ]);
+    expect(h.reasons.get('SYMBOL_QUARANTINED')).toMatchObject({ symbols: ['BTCUSDT'] });
+    expect(h.broadcasts).toEqual([['BTCUSDT']]);
+  });
+
+  it('a restored quarantine refuses entries with SYMBOL_QUARANTINED without a venue call, and still sends a stop and a market exit', async () => {
+    const clock = { t: 2_000_000 };
+    const h = await desk(accept, () => clock.t, ['BTCUSDT'], [standing(clock.t)]);
+    expect(await h.d.place(entry())).toMatchObject({ kind: 'NOT_SENT', cause: 'SYMBOL_QUARANTINED' });
+    expect(h.calls).toEqual([]);
+    expect((await h.d.place(stop)).kind).toBe('OK');
+    expect((await h.d.place(exit)).kind).toBe('OK');
+    expect(h.calls.map((c) => c.params['newClientOrderId'])).toEqual([stop.client_order_id, exit.client_order_id]);
+  });
+
+  it('a restored quarantine is lifted only by rules loaded one clean window after the restored last_bad_ms that say TRADING', async () => {
+    const clock = { t: 2_000_000 };
+    const lastBad = clock.t - CLEAR_MS / 2;
+    const h = await desk(accept, () => clock.t, ['BTCUSDT'], [standing(lastBad)]);
+    // Fresh TRADING rules at once (a restart reloads them): the window from last_bad_ms is not over.
+    await h.session.refreshFilters();
+    await h.d.reviewQuarantine();
+    expect(h.d.quarantined).toEqual(['BTCUSDT']);
+    clock.t = lastBad + CLEAR_MS - 1;
+    await h.session.refreshFilters();
+    await h.d.reviewQuarantine();
+    expect(h.d.quarantined).toEqual(['BTCUSDT']);
+    // The window is over, but the venue says BREAK: renewed, not lifted.
+    clock.t = lastBad + CLEAR_MS;
+    h.statuses['BTCUSDT'] = 'BREAK';
+    await h.d.reviewQuarantine();
+    expect(h.d.quarantined).toEqual(['BTCUSDT']);
+    // TRADING again, one clean window after that BREAK: lifted, audited, announced.
+    h.statuses['BTCUSDT'] = 'TRADING';
+    clock.t += CLEAR_MS;
+    await h.d.reviewQuarantine();
+    expect(h.d.quarantined).toEqual([]);
+    expect(h.events.at(-1)).toMatchObject({ type: 'SYMBOL_QUARANTINE_LIFTED', payload: { symbol: 'BTCUSDT', since_ms: lastBad - 5_000 } });
+    expect(h.reasons.has('SYMBOL_QUARANTINED')).toBe(false);
+    expect(h.broadcasts.at(-1)).toEqual([]);
+    expect((await h.d.place(entry(2))).kind).toBe('OK');
+  });
+
+  it('a restored quarantine of a symbol no longer configured is not held', async () => {
+    const h = await desk(accept, Date.now, ['BTCUSDT'], [{ ...standing(Date.now()), symbol: 'XRPUSDT' }]);
+    expect(h.d.quarantined).toEqual([]);
+    expect(h.events).toEqual([]);
   });
 });

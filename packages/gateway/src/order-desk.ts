@@ -17,7 +17,9 @@ import {
   type OrderListReport,
   type OrderReport,
   type OrderTrace,
+  type QuarantineCause,
   type ReasonCode,
+  type StandingQuarantine,
   type TradeReport,
   type VenueOutcome,
 } from '@vigil/contracts';
@@ -184,10 +186,8 @@ export const QUARANTINE_AFTER = { rejects: 3, windowMs: 10 * 60_000 } as const;
 /** Longest wait before the quarantine review asks again for rules after a refresh that failed. */
 const REVIEW_RETRY_MAX_MS = 60_000;
 
-/** Why a symbol was quarantined. */
-export type QuarantineCause =
-  | { readonly kind: 'FILTER_REJECTS'; readonly rejects: number; readonly window_ms: number; readonly last_msg: string }
-  | { readonly kind: 'STATUS_NOT_TRADING'; readonly status: string };
+/** Why a symbol was quarantined (defined with the restart contract: it survives restarts). */
+export type { QuarantineCause };
 
 interface Quarantine {
   readonly since_ms: number;
@@ -213,8 +213,17 @@ export interface OrderDeskDeps {
   readonly preciseNow?: () => number;
   /** SYMBOL_QUARANTINED is raised again, with the symbols still held, whenever the set changes. */
   readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
-  /** Audit of each quarantine imposed and lifted. */
-  readonly event?: (type: 'SYMBOL_QUARANTINE_IMPOSED' | 'SYMBOL_QUARANTINE_LIFTED', payload: JsonObject, reason?: ReasonCode) => void;
+  /**
+   * Audit of each quarantine imposed (restored ones with `restored: true`), renewed and lifted: the
+   * supervisor rebuilds the standing set from these at the next start.
+   */
+  readonly event?: (
+    type: 'SYMBOL_QUARANTINE_IMPOSED' | 'SYMBOL_QUARANTINE_RENEWED' | 'SYMBOL_QUARANTINE_LIFTED',
+    payload: JsonObject,
+    reason?: ReasonCode,
+  ) => void;
+  /** Quarantines that stood when the gateway last stopped (read from the audit): held from the start. */
+  readonly restored?: readonly StandingQuarantine[];
   /** The quarantined set changed (the engine must hear of it: it blocks entries from it). */
   readonly onQuarantine?: (symbols: readonly string[]) => void;
   /** Chaos-matrix crash points (disarmed unless live.fault_hooks_enabled and live.crash_point). */
@@ -242,6 +251,33 @@ export class OrderDesk {
 
   constructor(private readonly d: OrderDeskDeps) {
     d.session.onRefresh(() => this.onRules());
+    this.restore(d.restored ?? []);
+  }
+
+  /**
+   * A restart forgets nothing: each standing quarantine of a configured symbol is held again with
+   * its cause and times, so its clean window still runs from the last sign of the cause, and it is
+   * lifted only by the usual rule (rules loaded after that window saying TRADING). Audited again
+   * (`restored: true`) and announced: SYMBOL_QUARANTINED raised, the engine told.
+   */
+  private restore(standing: readonly StandingQuarantine[]): void {
+    const configured = new Set(this.d.session.cfg.symbols);
+    const mine = standing.filter((q) => configured.has(q.symbol));
+    if (mine.length === 0) return;
+    for (const q of mine) this.held.set(q.symbol, { since_ms: q.since_ms, cause: q.cause, last_bad_ms: q.last_bad_ms, last_bad: q.last_bad });
+    for (const q of mine) {
+      this.d.event?.(
+        'SYMBOL_QUARANTINE_IMPOSED',
+        { ...this.record(q.symbol, q), blocks: 'new entries', quarantined: this.quarantined, restored: true },
+        'SYMBOL_QUARANTINED',
+      );
+    }
+    this.announce();
+  }
+
+  /** The fields a restart needs to hold a quarantine again (see AuditReader.standingQuarantines). */
+  private record(symbol: string, q: Quarantine): JsonObject {
+    return { symbol, cause: q.cause as unknown as JsonObject, since_ms: q.since_ms, last_bad_ms: q.last_bad_ms, last_bad: q.last_bad };
   }
 
   /** Symbols on which new entries are refused. */
@@ -629,15 +665,14 @@ export class OrderDesk {
     if (!q) return;
     q.last_bad_ms = now;
     q.last_bad = what;
+    // Audited: a restart must restart the clean window from here, not from the imposition.
+    this.d.event?.('SYMBOL_QUARANTINE_RENEWED', this.record(symbol, q));
   }
 
   private impose(symbol: string, cause: QuarantineCause, now: number, what: string): void {
-    this.held.set(symbol, { since_ms: now, cause, last_bad_ms: now, last_bad: what });
-    this.d.event?.(
-      'SYMBOL_QUARANTINE_IMPOSED',
-      { symbol, cause: cause as unknown as JsonObject, blocks: 'new entries', quarantined: this.quarantined },
-      'SYMBOL_QUARANTINED',
-    );
+    const q: Quarantine = { since_ms: now, cause, last_bad_ms: now, last_bad: what };
+    this.held.set(symbol, q);
+    this.d.event?.('SYMBOL_QUARANTINE_IMPOSED', { ...this.record(symbol, q), blocks: 'new entries', quarantined: this.quarantined }, 'SYMBOL_QUARANTINED');
     this.announce();
   }
 
