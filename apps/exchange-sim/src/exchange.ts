@@ -356,7 +356,8 @@ export class Exchange {
 
   /** POST /api/v3/order (and /order/test when `test`). Params are the decoded request parameters. */
   place(apiKey: string, p: Record<string, string>, test = false): Result<Order> {
-    const v = this.validate(apiKey, p);
+    // A test order is checked by the API only: parameters and filters, never the balance.
+    const v = this.validate(apiKey, p, test ? { skipBalance: true } : {});
     if (!v.ok) return v;
     if (test) return { ok: true, value: v.value.order };
     const o = this.commit(v.value);
@@ -438,9 +439,12 @@ export class Exchange {
     if (trailing !== null && (!Number.isInteger(trailing) || trailing < s.minTrailingDelta || trailing > s.maxTrailingDelta))
       return E(400, -1013, 'Filter failure: TRAILING_DELTA');
     const open = [...this.orders.values()].filter((o) => o.apiKey === apiKey && o.symbol === s.symbol && isOpen(o) && o.orderId !== ctx.excludeOrderId);
-    if (open.length + (ctx.extraOpen ?? 0) >= s.maxNumOrders) return E(400, -1013, 'Filter failure: MAX_NUM_ORDERS');
+    // The open-order counts are the matching engine's: Binance answers them as -2010
+    // NEW_ORDER_REJECTED ("returned by the matching engine"), not -1013 (which "didn't reach the
+    // Matching Engine"), with the filter failure as the message.
+    if (open.length + (ctx.extraOpen ?? 0) >= s.maxNumOrders) return E(400, -2010, 'Filter failure: MAX_NUM_ORDERS');
     if (STOP_TYPES.includes(type) && open.filter((o) => STOP_TYPES.includes(o.type)).length + (ctx.extraAlgo ?? 0) >= s.maxNumAlgoOrders)
-      return E(400, -1013, 'Filter failure: MAX_NUM_ALGO_ORDERS');
+      return E(400, -2010, 'Filter failure: MAX_NUM_ALGO_ORDERS');
     if (type === 'LIMIT_MAKER' && pr !== null && (side === 'BUY' ? pr >= book.ask : pr <= book.bid))
       return E(400, -2010, 'Order would immediately match and take.');
     if (open.some((o) => o.clientOrderId === cid) || (ctx.takenCids ?? []).includes(cid)) return E(400, -2010, 'Duplicate order sent.');

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { verifySignature } from './auth.js';
+import { checkTimestamp, verifySignature } from './auth.js';
 import { fmt } from './decimal.js';
 import { isOpen, type Exchange, type Fill, type ListEvent, type Order } from './exchange.js';
 
@@ -81,9 +81,9 @@ export class WsApi {
             .join('&');
           if (typeof signature !== 'string' || !verifySignature(key, payload, signature))
             return reply(400, { error: { code: -1022, msg: 'Signature for this request is not valid.' } });
-          const ts = Number(p['timestamp']);
-          if (!Number.isFinite(ts) || Math.abs(this.now() - ts) > Number(p['recvWindow'] ?? 5000))
-            return reply(400, { error: { code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' } });
+          // The same timing rule as REST: a timestamp 1000 ms or more ahead is refused too.
+          const timing = checkTimestamp(p['timestamp'], p['recvWindow'], this.now());
+          if (timing) return reply(timing.http, { error: { code: timing.code, msg: timing.msg } });
           if (req.method === 'session.logon') {
             // Binance: session.logon takes Ed25519 keys only.
             if (key.publicKeyPem === undefined)
