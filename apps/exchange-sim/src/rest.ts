@@ -594,7 +594,7 @@ function cancelReport(o: Order, cancelClientOrderId: string, now: number): Recor
     side: o.side,
     ...(o.stopPrice !== 0n ? { stopPrice: q['stopPrice'] } : {}),
     ...(o.trailingDelta !== null ? { trailingDelta: o.trailingDelta } : {}),
-    selfTradePreventionMode: 'EXPIRE_MAKER',
+    selfTradePreventionMode: o.stpMode ?? 'EXPIRE_MAKER',
   };
 }
 
@@ -646,8 +646,14 @@ export function orderQuery(o: Order): Record<string, unknown> {
     isWorking: o.triggered,
     workingTime: o.triggered ? o.time : -1,
     origQuoteOrderQty: '0.00000000',
-    selfTradePreventionMode: 'EXPIRE_MAKER',
+    selfTradePreventionMode: o.stpMode ?? 'EXPIRE_MAKER',
+    ...prevented(o),
   };
+}
+
+/** An order self-trade prevention expired carries preventedMatchId and preventedQuantity (as Binance). */
+function prevented(o: Order): Record<string, unknown> {
+  return o.preventedMatchId === undefined ? {} : { preventedMatchId: o.preventedMatchId, preventedQuantity: fmt(o.preventedQuantity ?? 0n) };
 }
 
 function orderResponse(o: Order, respType: string): Record<string, unknown> {
@@ -665,7 +671,7 @@ function orderResponse(o: Order, respType: string): Record<string, unknown> {
     type: o.type,
     side: o.side,
     workingTime: o.triggered ? o.time : -1,
-    selfTradePreventionMode: 'EXPIRE_MAKER',
+    selfTradePreventionMode: o.stpMode ?? 'EXPIRE_MAKER',
   };
   if (respType === 'RESULT') return result;
   return {
@@ -677,6 +683,18 @@ function orderResponse(o: Order, respType: string): Record<string, unknown> {
       commissionAsset: f.commissionAsset,
       tradeId: f.tradeId,
     })),
+    // The matches self-trade prevention stopped, as the FULL response lists them.
+    ...(o.preventedMatches?.length
+      ? {
+          preventedMatches: o.preventedMatches.map((m) => ({
+            preventedMatchId: m.preventedMatchId,
+            makerOrderId: m.makerOrderId,
+            price: fmt(m.price),
+            ...(m.takerPreventedQuantity !== null ? { takerPreventedQuantity: fmt(m.takerPreventedQuantity) } : {}),
+            ...(m.makerPreventedQuantity !== null ? { makerPreventedQuantity: fmt(m.makerPreventedQuantity) } : {}),
+          })),
+        }
+      : {}),
   };
 }
 

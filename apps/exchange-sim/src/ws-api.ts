@@ -172,7 +172,15 @@ export class WsApi {
     const subs = [...this.subs].filter((s) => s.apiKey === o.apiKey);
     if (subs.length === 0 || this.silent()) return;
     const now = this.now();
-    const x = fill ? 'TRADE' : o.status === 'CANCELED' ? 'CANCELED' : o.status === 'EXPIRED' ? 'EXPIRED' : 'NEW';
+    const x = fill
+      ? 'TRADE'
+      : o.status === 'CANCELED'
+        ? 'CANCELED'
+        : o.status === 'EXPIRED'
+          ? 'EXPIRED'
+          : o.status === 'EXPIRED_IN_MATCH'
+            ? 'TRADE_PREVENTION'
+            : 'NEW';
     // A cancel's report carries the cancel's own id in `c` and the order's in `C` (as Binance).
     const cancelled = x === 'CANCELED' && o.cancelClientOrderId !== undefined;
     const report = {
@@ -204,6 +212,18 @@ export class WsApi {
       Y: fill ? fmt((fill.price * fill.qty) / 100_000_000n) : '0.00000000',
       w: isOpen(o) && o.triggered,
       O: o.time,
+      // Self-trade prevention (user-data-stream.md): preventedMatchId, preventedQuantity, last
+      // prevented quantity, the counter order; tradeGroupId -1 (no trade group here).
+      ...(x === 'TRADE_PREVENTION' && o.preventedMatchId !== undefined
+        ? {
+            v: o.preventedMatchId,
+            A: fmt(o.preventedQuantity ?? 0n),
+            B: fmt(o.preventedQuantity ?? 0n),
+            u: -1,
+            U: o.counterOrderId ?? -1,
+            Cs: o.symbol,
+          }
+        : {}),
     };
     const balances = [...(this.ex.balances.get(o.apiKey) ?? new Map())].map(([a, b]) => ({ a, f: fmt(b.free), l: fmt(b.locked) }));
     for (const s of subs) {
