@@ -20,14 +20,26 @@ export function checkSigned(
   if (!sig) return { ok: false, err: { http: 400, code: -1102, msg: "Mandatory parameter 'signature' was not sent, was empty/null, or malformed." } };
   const payload = stripSignature(rawQuery) + stripSignature(rawBody);
   if (!verifySignature(key, payload, sig)) return { ok: false, err: { http: 400, code: -1022, msg: 'Signature for this request is not valid.' } };
-  const ts = Number(params['timestamp']);
-  if (!params['timestamp'] || !Number.isFinite(ts))
-    return { ok: false, err: { http: 400, code: -1102, msg: "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed." } };
-  const recvWindow = params['recvWindow'] === undefined ? 5000 : Number(params['recvWindow']);
-  if (!Number.isFinite(recvWindow) || recvWindow > 60_000) return { ok: false, err: { http: 400, code: -1131, msg: 'recvWindow must be less than 60000' } };
-  if (ts > serverNow + 1000) return { ok: false, err: { http: 400, code: -1021, msg: "Timestamp for this request was 1000ms ahead of the server's time." } };
-  if (serverNow - ts > recvWindow) return { ok: false, err: { http: 400, code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' } };
+  const timing = checkTimestamp(params['timestamp'], params['recvWindow'], serverNow);
+  if (timing) return { ok: false, err: timing };
   return { ok: true, key };
+}
+
+/**
+ * Binance's timing rule (request security, "Timing security"): a request is processed only when
+ * `timestamp < serverTime + 1000 && serverTime - timestamp <= recvWindow`. So a timestamp 1000 ms
+ * or more in the future is refused as well as a stale one; both are -1021. recvWindow defaults to
+ * 5000 and may not exceed 60000. Shared by REST and the WebSocket API.
+ */
+export function checkTimestamp(timestamp: string | number | undefined, recvWindowRaw: string | number | undefined, serverNow: number): VenueError | null {
+  const ts = Number(timestamp);
+  if (timestamp === undefined || timestamp === '' || !Number.isFinite(ts))
+    return { http: 400, code: -1102, msg: "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed." };
+  const recvWindow = recvWindowRaw === undefined ? 5000 : Number(recvWindowRaw);
+  if (!Number.isFinite(recvWindow) || recvWindow > 60_000) return { http: 400, code: -1131, msg: 'recvWindow must be less than 60000' };
+  if (ts >= serverNow + 1000) return { http: 400, code: -1021, msg: "Timestamp for this request was 1000ms ahead of the server's time." };
+  if (serverNow - ts > recvWindow) return { http: 400, code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' };
+  return null;
 }
 
 /** The signature covers everything before it: drop `signature=...` (it is the last parameter). */

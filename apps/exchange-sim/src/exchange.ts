@@ -4,7 +4,20 @@ import { defaultSymbols, type SymbolDef } from './symbols.js';
 
 export type Side = 'BUY' | 'SELL';
 export type OrderType = 'LIMIT' | 'MARKET' | 'LIMIT_MAKER' | 'STOP_LOSS' | 'STOP_LOSS_LIMIT' | 'TAKE_PROFIT' | 'TAKE_PROFIT_LIMIT';
-export type Status = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
+export type Status = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED' | 'EXPIRED_IN_MATCH';
+/** Self-trade prevention modes this venue allows (exchangeInfo allowedSelfTradePreventionModes). */
+export const STP_MODES = ['EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'] as const;
+export type StpMode = (typeof STP_MODES)[number];
+
+/** One match self-trade prevention stopped: the taker met a resting order of the same account. */
+export interface PreventedMatch {
+  readonly preventedMatchId: number;
+  readonly makerOrderId: number;
+  readonly price: Fx;
+  /** What expired of the taker (EXPIRE_TAKER, EXPIRE_BOTH), of the maker (EXPIRE_MAKER, EXPIRE_BOTH). */
+  readonly takerPreventedQuantity: Fx | null;
+  readonly makerPreventedQuantity: Fx | null;
+}
 const ORDER_TYPES: readonly OrderType[] = ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
 const STOP_TYPES: readonly OrderType[] = ['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
 
@@ -45,6 +58,15 @@ export interface Order {
   trailingDelta: number | null;
   /** The cancel's own clientOrderId once cancelled (Binance reports it as `clientOrderId`/`c`). */
   cancelClientOrderId?: string;
+  /** The order's selfTradePreventionMode (the symbol's default, EXPIRE_MAKER, when not sent). */
+  stpMode?: StpMode;
+  /** Set when self-trade prevention expired this order (EXPIRED_IN_MATCH). */
+  preventedMatchId?: number;
+  preventedQuantity?: Fx;
+  /** The other order of that prevented match. */
+  counterOrderId?: number;
+  /** As a taker: the matches self-trade prevention stopped (FULL response `preventedMatches`). */
+  preventedMatches?: PreventedMatch[];
 }
 
 export interface OrderList {
@@ -162,7 +184,15 @@ export interface ExchangeSnapshot {
   nextTradeId: number;
   balances: Record<string, Record<string, { free: string; locked: string }>>;
   orders: Array<
-    Omit<Order, 'price' | 'stopPrice' | 'origQty' | 'executedQty' | 'cumQuote' | 'locked' | 'fills'> & {
+    Omit<Order, 'price' | 'stopPrice' | 'origQty' | 'executedQty' | 'cumQuote' | 'locked' | 'fills' | 'preventedQuantity' | 'preventedMatches'> & {
+      preventedQuantity?: string;
+      preventedMatches?: Array<{
+        preventedMatchId: number;
+        makerOrderId: number;
+        price: string;
+        takerPreventedQuantity: string | null;
+        makerPreventedQuantity: string | null;
+      }>;
       price: string;
       stopPrice: string;
       origQty: string;
@@ -180,6 +210,7 @@ export interface ExchangeSnapshot {
   trails?: Record<string, string>;
   liquidity?: Record<string, { bidQty: string; askQty: string; levels: number }>;
   regimes?: Record<string, Regime>;
+  nextPreventedMatchId?: number;
 }
 
 /**
@@ -202,6 +233,7 @@ export class Exchange {
   nextListId = 1;
   nextOrderId = 1;
   nextTradeId = 1;
+  nextPreventedMatchId = 0;
   paused = false;
   private readonly random: () => number;
   /** Separate streams so regimes and the tape do not shift the price walk or generated ids. */
@@ -356,7 +388,8 @@ export class Exchange {
 
   /** POST /api/v3/order (and /order/test when `test`). Params are the decoded request parameters. */
   place(apiKey: string, p: Record<string, string>, test = false): Result<Order> {
-    const v = this.validate(apiKey, p);
+    // A test order is checked by the API only: parameters and filters, never the balance.
+    const v = this.validate(apiKey, p, test ? { skipBalance: true } : {});
     if (!v.ok) return v;
     if (test) return { ok: true, value: v.value.order };
     const o = this.commit(v.value);
@@ -415,6 +448,9 @@ export class Exchange {
     const cid = p['newClientOrderId'] ?? `sim${this.nextOrderId}${Math.floor(this.random() * 1e9)}`;
     if (!/^[a-zA-Z0-9-_]{1,36}$/.test(cid))
       return E(400, -1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.");
+    const stp = p['selfTradePreventionMode'] ?? 'EXPIRE_MAKER';
+    // A mode the symbol does not allow (NONE is not in this venue's allowedSelfTradePreventionModes).
+    if (!(STP_MODES as readonly string[]).includes(stp)) return E(400, -1130, "Data sent for parameter 'selfTradePreventionMode' is not valid.");
     const book = this.books.get(s.symbol)!;
     // Filters, as Binance names them in -1013.
     if (pr !== null && (pr < s.minPrice || pr > s.maxPrice || !onStep(pr, s.minPrice, s.tickSize))) return E(400, -1013, 'Filter failure: PRICE_FILTER');
@@ -438,9 +474,12 @@ export class Exchange {
     if (trailing !== null && (!Number.isInteger(trailing) || trailing < s.minTrailingDelta || trailing > s.maxTrailingDelta))
       return E(400, -1013, 'Filter failure: TRAILING_DELTA');
     const open = [...this.orders.values()].filter((o) => o.apiKey === apiKey && o.symbol === s.symbol && isOpen(o) && o.orderId !== ctx.excludeOrderId);
-    if (open.length + (ctx.extraOpen ?? 0) >= s.maxNumOrders) return E(400, -1013, 'Filter failure: MAX_NUM_ORDERS');
+    // The open-order counts are the matching engine's: Binance answers them as -2010
+    // NEW_ORDER_REJECTED ("returned by the matching engine"), not -1013 (which "didn't reach the
+    // Matching Engine"), with the filter failure as the message.
+    if (open.length + (ctx.extraOpen ?? 0) >= s.maxNumOrders) return E(400, -2010, 'Filter failure: MAX_NUM_ORDERS');
     if (STOP_TYPES.includes(type) && open.filter((o) => STOP_TYPES.includes(o.type)).length + (ctx.extraAlgo ?? 0) >= s.maxNumAlgoOrders)
-      return E(400, -1013, 'Filter failure: MAX_NUM_ALGO_ORDERS');
+      return E(400, -2010, 'Filter failure: MAX_NUM_ALGO_ORDERS');
     if (type === 'LIMIT_MAKER' && pr !== null && (side === 'BUY' ? pr >= book.ask : pr <= book.bid))
       return E(400, -2010, 'Order would immediately match and take.');
     if (open.some((o) => o.clientOrderId === cid) || (ctx.takenCids ?? []).includes(cid)) return E(400, -2010, 'Duplicate order sent.');
@@ -479,6 +518,7 @@ export class Exchange {
       fills: [],
       orderListId: -1,
       trailingDelta: trailing,
+      stpMode: stp as StpMode,
     };
     return { ok: true, value: { order, need, quoteQty: qq } };
   }
@@ -504,6 +544,7 @@ export class Exchange {
    * (PARTIALLY_FILLED) unless IOC/FOK, which expire it (FOK trades nothing unless all of it fills).
    */
   private activate(o: Order, quoteQty: Fx | null): void {
+    if (o.triggered && this.preventSelfTrade(o, o.type === 'MARKET' ? null : o.price, quoteQty)) return;
     if (o.type === 'MARKET') {
       this.takeBook(o, null, quoteQty);
       if (isOpen(o)) this.end(o, 'EXPIRED');
@@ -877,7 +918,69 @@ export class Exchange {
     if (o.orderListId >= 0) this.settleList(o);
   }
 
-  private end(o: Order, status: 'CANCELED' | 'EXPIRED'): void {
+  /**
+   * Self-trade prevention, before a new taker trades: resting orders of the same account on the
+   * other side that its price reaches would match it (price priority: at or before the book's
+   * levels at their price). The taker first takes the book's levels strictly better than the
+   * nearest such order, then the taker's mode decides: EXPIRE_TAKER expires the taker's rest,
+   * EXPIRE_MAKER the resting order (and the taker goes on), EXPIRE_BOTH both; an expired order is
+   * EXPIRED_IN_MATCH with preventedMatchId and preventedQuantity. Returns true when the taker is done.
+   * Not modelled: MARKET by quoteOrderQty and FOK take the book whole first (their sizing is
+   * all-or-nothing over the walk), so only an own order at or better than the touch stops them.
+   */
+  private preventSelfTrade(o: Order, limit: Fx | null, quoteQty: Fx | null): boolean {
+    const b = this.books.get(o.symbol)!;
+    for (;;) {
+      const reach = (px: Fx): boolean => limit === null || (o.side === 'BUY' ? px <= limit : px >= limit);
+      const makers = [...this.orders.values()]
+        .filter(
+          (m) => m.apiKey === o.apiKey && m.symbol === o.symbol && m.side !== o.side && isOpen(m) && m.triggered && m.price > 0n && m.orderId !== o.orderId,
+        )
+        .filter((m) => reach(m.price))
+        .sort(
+          (x, y) =>
+            (o.side === 'BUY' ? (x.price < y.price ? -1 : x.price > y.price ? 1 : 0) : x.price > y.price ? -1 : x.price < y.price ? 1 : 0) ||
+            x.orderId - y.orderId,
+        );
+      const maker = makers[0];
+      if (!maker) return false;
+      const touch = o.side === 'BUY' ? b.ask : b.bid;
+      const ahead = o.side === 'BUY' ? touch < maker.price : touch > maker.price;
+      if (ahead) {
+        if (quoteQty !== null || o.timeInForce === 'FOK') return false;
+        // The book's better levels trade first.
+        this.takeBook(o, o.side === 'BUY' ? maker.price - 1n : maker.price + 1n, null);
+        if (!isOpen(o) || o.origQty - o.executedQty <= 0n) return true;
+      }
+      const mode = o.stpMode ?? 'EXPIRE_MAKER';
+      const id = this.nextPreventedMatchId++;
+      const takerLeft = o.origQty - o.executedQty;
+      const makerLeft = maker.origQty - maker.executedQty;
+      const expireTaker = mode === 'EXPIRE_TAKER' || mode === 'EXPIRE_BOTH';
+      const expireMaker = mode === 'EXPIRE_MAKER' || mode === 'EXPIRE_BOTH';
+      (o.preventedMatches ??= []).push({
+        preventedMatchId: id,
+        makerOrderId: maker.orderId,
+        price: maker.price,
+        takerPreventedQuantity: expireTaker ? takerLeft : null,
+        makerPreventedQuantity: expireMaker ? makerLeft : null,
+      });
+      if (expireMaker) this.expireInMatch(maker, id, makerLeft, o.orderId);
+      if (expireTaker) {
+        this.expireInMatch(o, id, takerLeft, maker.orderId);
+        return true;
+      }
+    }
+  }
+
+  private expireInMatch(o: Order, preventedMatchId: number, qty: Fx, counterOrderId: number): void {
+    o.preventedMatchId = preventedMatchId;
+    o.preventedQuantity = qty;
+    o.counterOrderId = counterOrderId;
+    this.end(o, 'EXPIRED_IN_MATCH');
+  }
+
+  private end(o: Order, status: 'CANCELED' | 'EXPIRED' | 'EXPIRED_IN_MATCH'): void {
     o.status = status;
     o.updateTime = this.now();
     this.release(o);
@@ -960,7 +1063,15 @@ export class Exchange {
         cumQuote: fmt(o.cumQuote),
         locked: fmt(o.locked),
         fills: o.fills.map((f) => ({ ...f, price: fmt(f.price), qty: fmt(f.qty), commission: fmt(f.commission) })),
+        preventedQuantity: o.preventedQuantity === undefined ? undefined : fmt(o.preventedQuantity),
+        preventedMatches: o.preventedMatches?.map((m) => ({
+          ...m,
+          price: fmt(m.price),
+          takerPreventedQuantity: m.takerPreventedQuantity === null ? null : fmt(m.takerPreventedQuantity),
+          makerPreventedQuantity: m.makerPreventedQuantity === null ? null : fmt(m.makerPreventedQuantity),
+        })),
       })),
+      nextPreventedMatchId: this.nextPreventedMatchId,
       prices: Object.fromEntries([...this.books].map(([s, b]) => [s, fmt(b.last)])),
       symbolStatus: Object.fromEntries([...this.symbols].map(([s, d]) => [s, d.status])),
       lists: [...this.lists.values()].map((l) => ({ ...l, orderIds: [...l.orderIds] })),
@@ -974,6 +1085,7 @@ export class Exchange {
   restore(s: ExchangeSnapshot): void {
     this.nextOrderId = s.nextOrderId;
     this.nextTradeId = s.nextTradeId;
+    this.nextPreventedMatchId = s.nextPreventedMatchId ?? 0;
     for (const [k, m] of Object.entries(s.balances)) {
       if (!this.balances.has(k)) continue;
       this.balances.set(k, new Map(Object.entries(m).map(([a, b]) => [a, { free: fx(b.free), locked: fx(b.locked) }])));
@@ -989,6 +1101,13 @@ export class Exchange {
         cumQuote: fx(o.cumQuote),
         locked: fx(o.locked),
         fills: o.fills.map((f) => ({ ...f, price: fx(f.price), qty: fx(f.qty), commission: fx(f.commission) })),
+        preventedQuantity: o.preventedQuantity === undefined ? undefined : fx(o.preventedQuantity),
+        preventedMatches: o.preventedMatches?.map((m) => ({
+          ...m,
+          price: fx(m.price),
+          takerPreventedQuantity: m.takerPreventedQuantity === null ? null : fx(m.takerPreventedQuantity),
+          makerPreventedQuantity: m.makerPreventedQuantity === null ? null : fx(m.makerPreventedQuantity),
+        })),
         // State files written before order lists and trailing stops existed lack these.
         orderListId: o.orderListId ?? -1,
         trailingDelta: o.trailingDelta ?? null,

@@ -74,6 +74,9 @@ export function requestWeight(route: string, p: Readonly<Record<string, string>>
       return many ? 80 : 6;
     case 'GET /api/v3/myTrades':
       return p['orderId'] !== undefined ? 5 : 20;
+    case 'POST /api/v3/order/test':
+      // rest-api.md: 1 without computeCommissionRates, 20 with it.
+      return p['computeCommissionRates'] === 'true' ? 20 : 1;
     default:
       return WEIGHTS[route];
   }

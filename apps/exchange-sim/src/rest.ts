@@ -48,8 +48,10 @@ export async function handleRest(d: RestDeps, req: IncomingMessage, res: ServerR
   const rawQuery = url.search.slice(1);
   const rawBody = await readBody(req);
   const params: Record<string, string> = {};
-  for (const [k, v] of new URLSearchParams(rawQuery)) params[k] = v;
+  // Binance: "If a parameter sent in both the query string and request body, the query string
+  // parameter will be used." So the body is read first and the query string overwrites it.
   for (const [k, v] of new URLSearchParams(rawBody)) params[k] = v;
+  for (const [k, v] of new URLSearchParams(rawQuery)) params[k] = v;
   const now = d.now();
   const skew = d.faults.peek('clock_skew')?.ms ?? 0;
   const serverNow = now + skew;
@@ -234,8 +236,14 @@ function signedRoute(
       });
     }
     case 'POST /api/v3/order/test': {
+      // Parameters and filters are validated; the order never reaches the matching engine, so the
+      // balance is not checked (Binance: "does not send it into the matching engine").
+      const cc = p['computeCommissionRates'];
+      if (cc !== undefined && cc !== 'true' && cc !== 'false')
+        return err({ http: 400, code: -1100, msg: "Illegal characters found in parameter 'computeCommissionRates'; legal range is 'true, false'." });
       const r = d.ex.place(key.apiKey, p, true);
-      return r.ok ? ok({}) : err(r.err);
+      if (!r.ok) return err(r.err);
+      return ok(cc === 'true' ? testCommission() : {});
     }
     case 'POST /api/v3/order/oco':
     case 'POST /api/v3/orderList/oco': {
@@ -586,7 +594,21 @@ function cancelReport(o: Order, cancelClientOrderId: string, now: number): Recor
     side: o.side,
     ...(o.stopPrice !== 0n ? { stopPrice: q['stopPrice'] } : {}),
     ...(o.trailingDelta !== null ? { trailingDelta: o.trailingDelta } : {}),
-    selfTradePreventionMode: 'EXPIRE_MAKER',
+    selfTradePreventionMode: o.stpMode ?? 'EXPIRE_MAKER',
+  };
+}
+
+/**
+ * The commission object POST /api/v3/order/test answers with computeCommissionRates=true: the
+ * rates this venue charges (0.1 % maker and taker, as GET /api/v3/account reports), no special or
+ * tax commission, and the BNB discount Binance lists by default.
+ */
+function testCommission(): Record<string, unknown> {
+  return {
+    standardCommissionForOrder: { maker: '0.00100000', taker: '0.00100000' },
+    specialCommissionForOrder: { maker: '0.00000000', taker: '0.00000000' },
+    taxCommissionForOrder: { maker: '0.00000000', taker: '0.00000000' },
+    discount: { enabledForAccount: true, enabledForSymbol: true, discountAsset: 'BNB', discount: '0.25000000' },
   };
 }
 
@@ -624,8 +646,14 @@ export function orderQuery(o: Order): Record<string, unknown> {
     isWorking: o.triggered,
     workingTime: o.triggered ? o.time : -1,
     origQuoteOrderQty: '0.00000000',
-    selfTradePreventionMode: 'EXPIRE_MAKER',
+    selfTradePreventionMode: o.stpMode ?? 'EXPIRE_MAKER',
+    ...prevented(o),
   };
+}
+
+/** An order self-trade prevention expired carries preventedMatchId and preventedQuantity (as Binance). */
+function prevented(o: Order): Record<string, unknown> {
+  return o.preventedMatchId === undefined ? {} : { preventedMatchId: o.preventedMatchId, preventedQuantity: fmt(o.preventedQuantity ?? 0n) };
 }
 
 function orderResponse(o: Order, respType: string): Record<string, unknown> {
@@ -643,7 +671,7 @@ function orderResponse(o: Order, respType: string): Record<string, unknown> {
     type: o.type,
     side: o.side,
     workingTime: o.triggered ? o.time : -1,
-    selfTradePreventionMode: 'EXPIRE_MAKER',
+    selfTradePreventionMode: o.stpMode ?? 'EXPIRE_MAKER',
   };
   if (respType === 'RESULT') return result;
   return {
@@ -655,6 +683,18 @@ function orderResponse(o: Order, respType: string): Record<string, unknown> {
       commissionAsset: f.commissionAsset,
       tradeId: f.tradeId,
     })),
+    // The matches self-trade prevention stopped, as the FULL response lists them.
+    ...(o.preventedMatches?.length
+      ? {
+          preventedMatches: o.preventedMatches.map((m) => ({
+            preventedMatchId: m.preventedMatchId,
+            makerOrderId: m.makerOrderId,
+            price: fmt(m.price),
+            ...(m.takerPreventedQuantity !== null ? { takerPreventedQuantity: fmt(m.takerPreventedQuantity) } : {}),
+            ...(m.makerPreventedQuantity !== null ? { makerPreventedQuantity: fmt(m.makerPreventedQuantity) } : {}),
+          })),
+        }
+      : {}),
   };
 }
 

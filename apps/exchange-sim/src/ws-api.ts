@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { verifySignature } from './auth.js';
+import { checkTimestamp, verifySignature } from './auth.js';
 import { fmt } from './decimal.js';
 import { isOpen, type Exchange, type Fill, type ListEvent, type Order } from './exchange.js';
 
@@ -81,9 +81,9 @@ export class WsApi {
             .join('&');
           if (typeof signature !== 'string' || !verifySignature(key, payload, signature))
             return reply(400, { error: { code: -1022, msg: 'Signature for this request is not valid.' } });
-          const ts = Number(p['timestamp']);
-          if (!Number.isFinite(ts) || Math.abs(this.now() - ts) > Number(p['recvWindow'] ?? 5000))
-            return reply(400, { error: { code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' } });
+          // The same timing rule as REST: a timestamp 1000 ms or more ahead is refused too.
+          const timing = checkTimestamp(p['timestamp'], p['recvWindow'], this.now());
+          if (timing) return reply(timing.http, { error: { code: timing.code, msg: timing.msg } });
           if (req.method === 'session.logon') {
             // Binance: session.logon takes Ed25519 keys only.
             if (key.publicKeyPem === undefined)
@@ -172,7 +172,15 @@ export class WsApi {
     const subs = [...this.subs].filter((s) => s.apiKey === o.apiKey);
     if (subs.length === 0 || this.silent()) return;
     const now = this.now();
-    const x = fill ? 'TRADE' : o.status === 'CANCELED' ? 'CANCELED' : o.status === 'EXPIRED' ? 'EXPIRED' : 'NEW';
+    const x = fill
+      ? 'TRADE'
+      : o.status === 'CANCELED'
+        ? 'CANCELED'
+        : o.status === 'EXPIRED'
+          ? 'EXPIRED'
+          : o.status === 'EXPIRED_IN_MATCH'
+            ? 'TRADE_PREVENTION'
+            : 'NEW';
     // A cancel's report carries the cancel's own id in `c` and the order's in `C` (as Binance).
     const cancelled = x === 'CANCELED' && o.cancelClientOrderId !== undefined;
     const report = {
@@ -204,6 +212,18 @@ export class WsApi {
       Y: fill ? fmt((fill.price * fill.qty) / 100_000_000n) : '0.00000000',
       w: isOpen(o) && o.triggered,
       O: o.time,
+      // Self-trade prevention (user-data-stream.md): preventedMatchId, preventedQuantity, last
+      // prevented quantity, the counter order; tradeGroupId -1 (no trade group here).
+      ...(x === 'TRADE_PREVENTION' && o.preventedMatchId !== undefined
+        ? {
+            v: o.preventedMatchId,
+            A: fmt(o.preventedQuantity ?? 0n),
+            B: fmt(o.preventedQuantity ?? 0n),
+            u: -1,
+            U: o.counterOrderId ?? -1,
+            Cs: o.symbol,
+          }
+        : {}),
     };
     const balances = [...(this.ex.balances.get(o.apiKey) ?? new Map())].map(([a, b]) => ({ a, f: fmt(b.free), l: fmt(b.locked) }));
     for (const s of subs) {
