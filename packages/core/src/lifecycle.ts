@@ -387,8 +387,8 @@ function positionPhase(s: LifecycleState, f: LifecycleFacts, cfg: LifecycleConfi
     const c = protectCommand(s.plan, f, cfg);
     return { state: marked, commands: c === null ? [] : [c] };
   }
-  if (p.active && p.kind === 'OCO' && swapDue(s, f, cfg))
-    return { state: s, commands: [{ kind: 'SWAP_TO_TRAILING', trailing_delta_bps: s.plan!.trailing_delta_bps! }] };
+  const delta = p.active && p.kind === 'OCO' ? swapDelta(s, f, cfg) : null;
+  if (delta !== null) return { state: s, commands: [{ kind: 'SWAP_TO_TRAILING', trailing_delta_bps: delta }] };
   return { state: s, commands: [] };
 }
 
@@ -419,12 +419,16 @@ export function protectCommand(
   return { kind: 'PROTECT', stop_price: plan.stop_price, stop_limit_price: limit.value, take_profit_price: plan.take_profit_price };
 }
 
-/** OCO -> trailing stop: configured, offered, allowed by the mode, not failed before, not deferred, and the price in profit by the activation margin. */
-function swapDue(s: LifecycleState, f: LifecycleFacts, cfg: LifecycleConfig): boolean {
-  if (!cfg.trailing_enabled || !s.plan?.trailing_delta_bps || s.swap_failed || f.now < s.swap_retry_at) return false;
-  if (f.rules?.allowTrailingStop !== true || !f.swap_allowed || f.halted !== null || f.quote === null) return false;
+/**
+ * OCO -> trailing stop, with the plan's trailing delta: configured, offered, allowed by the mode,
+ * not failed before, not deferred, and the price in profit by the activation margin. Null: not now.
+ */
+function swapDelta(s: LifecycleState, f: LifecycleFacts, cfg: LifecycleConfig): number | null {
+  const delta = s.plan?.trailing_delta_bps ?? null;
+  if (!cfg.trailing_enabled || !delta || s.swap_failed || f.now < s.swap_retry_at) return null;
+  if (f.rules?.allowTrailingStop !== true || !f.swap_allowed || f.halted !== null || f.quote === null) return null;
   const avg = new Dec(f.avg_price);
-  return avg.gt(0) && new Dec(f.quote.bid).gte(avg.mul(1 + cfg.trailing_activate_bps / 10_000));
+  return avg.gt(0) && new Dec(f.quote.bid).gte(avg.mul(1 + cfg.trailing_activate_bps / 10_000)) ? delta : null;
 }
 
 /**
