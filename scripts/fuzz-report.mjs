@@ -34,7 +34,7 @@ const SURFACES = [
   {
     surface: 'Exchange REST replies (statuses, bodies, headers, cut connections) through the real gateway stack',
     files: ['test/fuzz/gateway-rest.fuzz.test.ts'],
-    measure: null,
+    measure: /^\[measure\] gateway-rest fuzz: (.*)$/,
     documented: 'an order request whose outcome the reply does not prove is UNKNOWN (never FAILED); reads fail closed; never a throw',
   },
   {
@@ -46,7 +46,7 @@ const SURFACES = [
   {
     surface: 'WebSocket frames (market streams, user stream, WS API)',
     files: ['test/fuzz/streams.fuzz.test.ts'],
-    measure: null,
+    measure: /^\[measure\] streams fuzz: (.*)$/,
     documented: 'a typed event or a counted rejection with a reason code; the stream survives; never a throw',
   },
   {

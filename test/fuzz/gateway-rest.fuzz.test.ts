@@ -263,6 +263,7 @@ describe('fuzz: gateway REST replies against a misbehaving local server', () => 
       fcOpts(400),
     );
     // The generator must reach each kind of answer, or the property above proves little.
+    console.log(`[measure] gateway-rest fuzz: order placement outcomes ${JSON.stringify(seen)}`);
     expect(seen['OK']).toBeGreaterThan(0);
     expect(seen['UNKNOWN']).toBeGreaterThan(0);
     expect(seen['REJECTED']).toBeGreaterThan(0);

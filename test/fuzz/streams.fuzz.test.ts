@@ -105,6 +105,7 @@ describe('fuzz: market stream frames (market-stream.ts)', () => {
       data: { u: 400900217, s: 'BTCUSDT', b: '64000.01000000', B: '1.50000000', a: '64000.02000000', A: '0.40000000' },
     };
     let sentinel = 0;
+    const reach = { frames: 0, delivered: 0, counted_bad: 0 };
     await fc.assert(
       fc.asyncProperty(fc.array(frame(valid), { minLength: 1, maxLength: 8 }), async (frames) => {
         const before = { ticks: ticks.length, bad: s.badFrames, msgs: s.messages };
@@ -116,6 +117,9 @@ describe('fuzz: market stream frames (market-stream.ts)', () => {
         // Every frame is accounted for: a tick or a bad frame.
         expect(s.messages - before.msgs).toBe(frames.length + 1);
         expect(got.length + (s.badFrames - before.bad)).toBe(frames.length);
+        reach.frames += frames.length;
+        reach.delivered += got.length;
+        reach.counted_bad += s.badFrames - before.bad;
         for (const t of got) {
           for (const v of [t.bid, t.bid_qty, t.ask, t.ask_qty]) expect(isDecimalString(v), `decimal ${String(v).slice(0, 30)}`).toBe(true);
           expect(typeof t.symbol).toBe('string');
@@ -133,6 +137,10 @@ describe('fuzz: market stream frames (market-stream.ts)', () => {
       },
     );
     s.stop();
+    console.log(`[measure] streams fuzz: market frames ${JSON.stringify(reach)}`);
+    // Both sides of the parser are reached: frames delivered as ticks and frames refused.
+    expect(reach.delivered).toBeGreaterThan(0);
+    expect(reach.counted_bad).toBeGreaterThan(0);
     for (const r of reasons) expect(isCatalogued(r)).toBe(true);
   });
 });
