@@ -829,8 +829,9 @@ export class Trader {
     }
     if (n.protection === null) s.protection = null;
     if (n.plan === null) s.plan = null;
-    if (!n.requote_pending && s.requote !== null) this.takenRequote.set(s.symbol, s.requote);
-    if (!n.requote_pending) s.requote = null;
+    // A re-quote the step took stays on the slot for the command that carries it out (run()).
+    const takes = out.commands.some((c) => c.kind === 'REQUOTE' || c.kind === 'DROP_REQUOTE');
+    if (!n.requote_pending && !takes) s.requote = null;
     if (!n.resize) this.resize.delete(s.symbol);
     s.protect_failures = n.protect_failures;
     s.failures_in_row = n.failures_in_row;
@@ -846,9 +847,6 @@ export class Trader {
     }
     return out.commands;
   }
-
-  /** A re-quote the step took off the slot, for the command that carries it out. */
-  private readonly takenRequote = new Map<string, NonNullable<Slot['requote']>>();
 
   /** Carries out one command of the lifecycle step. */
   private async run(s: Slot, c: LifecycleCommand, phase: TickPhase): Promise<void> {
@@ -883,8 +881,8 @@ export class Trader {
         return this.replaceEntry(s);
       case 'REQUOTE':
       case 'DROP_REQUOTE': {
-        const rq = this.takenRequote.get(s.symbol);
-        this.takenRequote.delete(s.symbol);
+        const rq = s.requote;
+        s.requote = null;
         if (!rq) return;
         if (c.kind === 'DROP_REQUOTE') {
           this.d.event('RISK_VERDICT_GIVEN', { symbol: s.symbol, ok: false, requote: true, blocks: [c.why], why: c.why }, { corr: rq.corr });
