@@ -168,7 +168,16 @@ export class Trader {
   /** Symbols whose position the venue contradicts, left to the operator (PAUSE_NEEDS_MANUAL): nothing is placed there. */
   readonly frozen = new Map<string, JsonObject>();
 
-  constructor(private readonly d: TraderDeps) {}
+  constructor(private readonly d: TraderDeps) {
+    this.lifecycleCfg = {
+      intent_query_interval_ms: d.cfg.intent_query_interval_ms,
+      protect_attempts_max: d.cfg.protect_attempts_max,
+      stop_limit_offset_bps: d.cfg.stop_limit_offset_bps,
+      trailing_enabled: d.cfg.trailing_enabled,
+      trailing_activate_bps: d.cfg.trailing_activate_bps,
+      requote_mode: d.requoteMode ?? 'cancel_new',
+    };
+  }
 
   slot(symbol: string): Slot {
     let s = this.slots.get(symbol);
@@ -758,17 +767,8 @@ export class Trader {
     }
   }
 
-  private lifecycleConfig(): LifecycleConfig {
-    const c = this.d.cfg;
-    return {
-      intent_query_interval_ms: c.intent_query_interval_ms,
-      protect_attempts_max: c.protect_attempts_max,
-      stop_limit_offset_bps: c.stop_limit_offset_bps,
-      trailing_enabled: c.trailing_enabled,
-      trailing_activate_bps: c.trailing_activate_bps,
-      requote_mode: this.d.requoteMode ?? 'cancel_new',
-    };
-  }
+  /** The configuration the lifecycle step reads: fixed for the trader's life, built once. */
+  private readonly lifecycleCfg: LifecycleConfig;
 
   /** What the runner reads for one phase: the clock of the pass, the holding, the mode, the book. */
   private facts(symbol: string, now: number): LifecycleFacts {
@@ -813,7 +813,7 @@ export class Trader {
    * change are written (a protection or plan it dropped, timers, counters, the re-quote it took).
    */
   private stepSlot(s: Slot, input: LifecycleInput): readonly LifecycleCommand[] {
-    const out = step(this.lifecycleOf(s), input, this.lifecycleConfig());
+    const out = step(this.lifecycleOf(s), input, this.lifecycleCfg);
     const n = out.state;
     const before = s.entry;
     if (n.entry === null) s.entry = null;
@@ -1075,7 +1075,7 @@ export class Trader {
   /** Places the OCO (take-profit above, stop below) sized from the available balance. */
   /** Protects the slot now, as the lifecycle prices it (an OCO, or an exit when none can rest). */
   private async protectNow(s: Slot): Promise<void> {
-    const c = protectCommand(s.plan, { quote: this.d.quote(s.symbol), rules: this.d.rules(s.symbol) }, this.lifecycleConfig());
+    const c = protectCommand(s.plan, { quote: this.d.quote(s.symbol), rules: this.d.rules(s.symbol) }, this.lifecycleCfg);
     if (c !== null) await this.run(s, c, 'POSITION');
   }
 
