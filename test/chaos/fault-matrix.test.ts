@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REASON_CODES, type Mode, type ReasonCode } from '@vigil/contracts';
 import { SIM_KEY } from '../integration/harness.js';
-import { startTrading, waitFor } from '../engine/engine-harness.js';
+import { startTrading, waitFor, TEST_STRATEGY } from '../engine/engine-harness.js';
 
 /**
  * The fault matrix of docs/RELIABILITY.md (second table; `npm run chaos` runs this file and reads
@@ -317,15 +317,7 @@ const ROWS: Row[] = [
     expected: ['RISK_CANCEL_REPLACE_LIMIT_HIT', 'RISK_CHURN_LIMIT_HIT'],
     extra: {
       strategy: {
-        bar_ms: 200,
-        lookback_bars: 5,
-        vol_bars: 5,
-        hold_bars: 30,
-        stop_vol_mult: '2',
-        take_profit_r: '2',
-        win_rate_prior: '0.5',
-        min_stop_bps: 120,
-        cooldown_ms: 500,
+        ...TEST_STRATEGY,
         entry_ttl_ms: 400,
         entry_offset_bps: 80,
         max_requotes: 5,

@@ -7,23 +7,25 @@ import { startSupervisor, startVenue, waitFor } from '../integration/harness.js'
 /** The key the engine thread reads from the environment; a canary for the secret checks too. */
 export const AI_KEY = 'sk-test-canary-0123456789abcdefABCDEF';
 
-/**
- * Timings and strategy parameters that make the whole cycle visible in seconds on the simulator:
- * 200 ms bars, a 5-bar channel, stops wide enough that the reviewer's edge rule lets entries pass.
- */
+/** The strategy every engine test trades with: 200 ms bars, a 5-bar channel, stops wide enough that the reviewer's edge rule lets entries pass. */
+export const TEST_STRATEGY = {
+  bar_ms: 200,
+  lookback_bars: 5,
+  vol_bars: 5,
+  hold_bars: 30,
+  stop_vol_mult: '2',
+  take_profit_r: '2',
+  win_rate_prior: '0.5',
+  min_stop_bps: 120,
+  cooldown_ms: 500,
+} as const;
+
+/** Timings and strategy parameters that make the whole cycle visible in seconds on the simulator. */
 export function tradingOverrides(reviewer: Reviewer, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 2000 },
     strategy: {
-      bar_ms: 200,
-      lookback_bars: 5,
-      vol_bars: 5,
-      hold_bars: 30,
-      stop_vol_mult: '2',
-      take_profit_r: '2',
-      win_rate_prior: '0.5',
-      min_stop_bps: 120,
-      cooldown_ms: 500,
+      ...TEST_STRATEGY,
       entry_ttl_ms: 3000,
     },
     engine: {

@@ -4,7 +4,7 @@ import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { admin } from '../exchange-sim/helpers.js';
 import { SLOW_BREAKOUT_SEED, startVenue } from '../integration/harness.js';
 import type { ReasonCode } from '@vigil/contracts';
-import { engineDetails, startTrading, waitFor } from './engine-harness.js';
+import { engineDetails, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
 
 /**
  * What happens to an entry after it left: a partial fill (the rest cancelled at once, the filled
@@ -31,15 +31,7 @@ afterEach(async () => {
 });
 
 const STRATEGY = {
-  bar_ms: 200,
-  lookback_bars: 5,
-  vol_bars: 5,
-  hold_bars: 30,
-  stop_vol_mult: '2',
-  take_profit_r: '2',
-  win_rate_prior: '0.5',
-  min_stop_bps: 120,
-  cooldown_ms: 500,
+  ...TEST_STRATEGY,
 };
 const payload = (e: Ev): Record<string, unknown> => JSON.parse(e.payload) as Record<string, unknown>;
 const created = (q: Q, kind: string): Ev[] =>

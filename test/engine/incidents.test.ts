@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
 import { SIM_KEY, startVenue } from '../integration/harness.js';
 import { startReviewer } from '../../apps/ai-reviewer/src/server.js';
-import { AI_KEY, startTrading, waitFor } from './engine-harness.js';
+import { AI_KEY, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
 
 /**
  * The operations rules' incidents, driven through the simulator's and the reviewer's fault
@@ -382,15 +382,7 @@ describe('incidents on the simulator', () => {
     const t = await startTrading({
       extra: {
         strategy: {
-          bar_ms: 200,
-          lookback_bars: 5,
-          vol_bars: 5,
-          hold_bars: 30,
-          stop_vol_mult: '2',
-          take_profit_r: '2',
-          win_rate_prior: '0.5',
-          min_stop_bps: 120,
-          cooldown_ms: 500,
+          ...TEST_STRATEGY,
           entry_ttl_ms: 400,
           entry_offset_bps: 80,
           max_requotes: 5,
@@ -491,15 +483,7 @@ describe('incidents on the simulator', () => {
     const t = await startTrading({
       extra: {
         strategy: {
-          bar_ms: 200,
-          lookback_bars: 5,
-          vol_bars: 5,
-          hold_bars: 30,
-          stop_vol_mult: '2',
-          take_profit_r: '2',
-          win_rate_prior: '0.5',
-          min_stop_bps: 120,
-          cooldown_ms: 500,
+          ...TEST_STRATEGY,
           entry_ttl_ms: 600_000,
           entry_offset_bps: 80,
           max_requotes: 0,

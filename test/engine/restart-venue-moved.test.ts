@@ -4,7 +4,7 @@ import type { ReasonCode } from '@vigil/contracts';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { SIM_KEY, startVenue } from '../integration/harness.js';
-import { AI_KEY, engineDetails, startTrading, waitFor } from './engine-harness.js';
+import { AI_KEY, engineDetails, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
 
 /**
  * The venue moves on while the bot is down: its protection fills, or someone trades the coin by
@@ -120,15 +120,7 @@ describe('restart after the venue moved while the bot was down', () => {
       () => reviewer.close(),
     );
     const strategy = {
-      bar_ms: 200,
-      lookback_bars: 5,
-      vol_bars: 5,
-      hold_bars: 30,
-      stop_vol_mult: '2',
-      take_profit_r: '2',
-      win_rate_prior: '0.5',
-      min_stop_bps: 120,
-      cooldown_ms: 500,
+      ...TEST_STRATEGY,
       entry_ttl_ms: 600_000,
       entry_offset_bps: 80,
       max_requotes: 0,
