@@ -4,12 +4,23 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newEventId, type EventEnvelope, type EventType, type JsonObject } from '@vigil/contracts';
 import { parseConfig } from '@vigil/runtime';
+import { AuditReader } from '../../packages/audit/src/read.js';
 import { AuditWriter } from '../../packages/audit/src/writer.js';
 import { ChurnCounter } from '../../packages/engine/src/churn.js';
 import { IntentBook } from '../../packages/engine/src/intents.js';
 import { Ledger } from '../../packages/engine/src/ledger.js';
-import { readEngineMemory, restoreMemory } from '../../packages/engine/src/memory.js';
+import { restoreMemory } from '../../packages/engine/src/memory.js';
 import { Trader } from '../../packages/engine/src/trader.js';
+
+/** The engine's memory as the audit writer hands it over (request engine_memory). */
+function readMemory(dbFile: string): ReturnType<AuditReader['engineMemory']> {
+  const r = new AuditReader(dbFile);
+  try {
+    return r.engineMemory();
+  } finally {
+    r.close();
+  }
+}
 
 /**
  * Regression (found by the chaos matrix, point b: killed after the venue executed the entry and
@@ -72,8 +83,7 @@ describe('engine memory across a restart', () => {
     w.drainAll();
     w.close();
 
-    const mem = readEngineMemory(dbFile);
-    if (!mem.ok) throw new Error(mem.why);
+    const mem = { memory: readMemory(dbFile) };
     expect(mem.memory.positions[0]?.trade_ids).toEqual(['1']);
     const ledger = new Ledger(() => ({ base: 'BTC', quote: 'USDT' }));
     const intents = new IntentBook({
@@ -173,8 +183,7 @@ describe('engine memory: confirmed entries last seen working', () => {
     w.enqueue([...entry('int_working', 'vgeworking', 'NEW'), ...entry('int_done', 'vgedone', 'FILLED')]);
     w.drainAll();
     w.close();
-    const mem = readEngineMemory(dbFile);
-    if (!mem.ok) throw new Error(mem.why);
+    const mem = { memory: readMemory(dbFile) };
     expect(mem.memory.intents.map((i) => [i.client_order_id, i.state])).toEqual([['vgeworking', 'CONFIRMED']]);
   });
 });

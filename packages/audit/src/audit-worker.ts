@@ -6,6 +6,7 @@ import type { CheckpointerIn, CheckpointerInit, CheckpointerOut } from './checkp
 import { Housekeeper } from './housekeeping.js';
 import { verifyCopyOffThread } from './verify-thread.js';
 import { AuditWriter } from './writer.js';
+import { AuditReader } from './read.js';
 
 /**
  * The audit-writer worker's logic: one producer endpoint per producer (supervisor, gateway,
@@ -76,6 +77,16 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
           return writer.ackNow();
         },
         pressure: () => writer.pressure(),
+        // Read after everything queued is committed: a restarted engine sees what its predecessor sent.
+        engine_memory: (i) => {
+          writer.drainAll();
+          const reader = new AuditReader(join(ctx.init.var_dir, 'data', 'audit.sqlite'));
+          try {
+            return reader.engineMemory(i.now_ms);
+          } finally {
+            reader.close();
+          }
+        },
       },
     });
     producers.add(ep);

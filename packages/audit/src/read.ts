@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { Dec, isDecimalString } from '@vigil/core';
-import type { QuarantineCause, StandingQuarantine } from '@vigil/contracts';
+import type { DayPnl, EngineMemory, QuarantineCause, StandingQuarantine } from '@vigil/contracts';
 
 export interface ModeChangeRow {
   readonly seq: number;
@@ -274,24 +274,7 @@ export class AuditReader {
    * every intent not in a final state (with its INTENT_CREATED payload). Startup reconcile checks
    * all of it against REST before anything else happens.
    */
-  engineMemory(nowMs: number = Date.now()): {
-    positions: { symbol: string; ts_ms: number; payload: Record<string, unknown>; trade_ids: string[] }[];
-    intents: {
-      order_intent_id: string;
-      state: string;
-      created_ms: number;
-      symbol: string | null;
-      side: string | null;
-      client_order_id: string | null;
-      cycle_id: number | null;
-      decision_id: string | null;
-      payload: Record<string, unknown>;
-    }[];
-    ownOrders: { symbol: string; client_order_id: string; exchange_order_id: string }[];
-    lastTradeIds: Record<string, number>;
-    unmapped: { symbol: string; client_order_id: string; kind: string }[];
-    today: DayPnl | null;
-  } {
+  engineMemory(nowMs: number = Date.now()): EngineMemory {
     const positions = (
       this.db
         .prepare('SELECT p.symbol AS symbol, p.ts_ms AS ts_ms, e.payload AS payload FROM positions p JOIN events e ON e.seq = p.last_seq ORDER BY p.symbol')
@@ -313,7 +296,7 @@ export class AuditReader {
         .prepare(
           "SELECT i.order_intent_id, i.state, i.created_ms, i.symbol, i.side, i.client_order_id, i.cycle_id, i.decision_id, e.payload AS payload FROM order_intents i JOIN events e ON e.seq = i.created_seq WHERE i.state IN ('CREATED', 'SENT_UNKNOWN') OR (i.state = 'CONFIRMED' AND i.created_ms >= ? AND json_extract(e.payload, '$.kind') = 'ENTRY' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.client_order_id = i.client_order_id AND o.status IN ('FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'EXPIRED_IN_MATCH'))) ORDER BY i.created_seq",
         )
-        .all(Date.now() - 86_400_000) as {
+        .all(nowMs - 86_400_000) as {
         order_intent_id: string;
         state: string;
         created_ms: number;
@@ -332,7 +315,7 @@ export class AuditReader {
         .prepare(
           "SELECT symbol, client_order_id, exchange_order_id FROM orders WHERE client_order_id LIKE 'vg%' AND exchange_order_id IS NOT NULL AND symbol IS NOT NULL AND ts_ms >= ?",
         )
-        .all(Date.now() - 30 * 86_400_000) as {
+        .all(nowMs - 30 * 86_400_000) as {
         symbol: string;
         client_order_id: string;
         exchange_order_id: string;
@@ -357,7 +340,7 @@ export class AuditReader {
       .prepare(
         "SELECT i.symbol, i.client_order_id, json_extract(e.payload, '$.kind') AS kind FROM order_intents i JOIN events e ON e.seq = i.created_seq WHERE i.created_ms >= ? AND i.symbol IS NOT NULL AND i.client_order_id IS NOT NULL AND json_extract(e.payload, '$.kind') IN ('ENTRY', 'PROTECT', 'EXIT') AND i.state NOT IN ('FAILED_TERMINAL', 'NOT_FOUND') AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.exchange_order_id IS NOT NULL AND (o.client_order_id = i.client_order_id OR (i.client_order_id LIKE 'vgl%' AND o.client_order_id IN ('vgs' || substr(i.client_order_id, 4), 'vgt' || substr(i.client_order_id, 4))))) ORDER BY i.created_seq DESC LIMIT 200",
       )
-      .all(Date.now() - 30 * 86_400_000) as { symbol: string; client_order_id: string; kind: string }[];
+      .all(nowMs - 30 * 86_400_000) as { symbol: string; client_order_id: string; kind: string }[];
     return { positions, intents, ownOrders, lastTradeIds, unmapped, today: this.dayPnl(nowMs) };
   }
 
@@ -450,18 +433,6 @@ export class AuditReader {
   close(): void {
     this.db.close();
   }
-}
-
-export interface DayPnl {
-  /** UTC day, YYYY-MM-DD. */
-  readonly day: string;
-  /** Realized P&L of the day at the last sample, exact decimal string (quote currency). */
-  readonly realized: string;
-  /** Highest realized + unrealized total sampled that day. */
-  readonly peak_total: string;
-  readonly last_sample_seq: number;
-  readonly last_sample_ms: number;
-  readonly samples: number;
 }
 
 /** A cause as audited; one not readable is kept as a filter-rejection quarantine (held, not dropped). */

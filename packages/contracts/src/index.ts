@@ -15,3 +15,4 @@ export * from './messages/market.js';
 export * from './aigate.js';
 export * from './decision.js';
 export * from './symbol-rules.js';
+export * from './engine-memory.js';

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import {
+  type EngineMemory,
   MARKET_CHANNEL,
   snapshotHash,
   newSnapshotId,
@@ -32,7 +33,7 @@ import { estimateCost, judgeCost } from './cost-model.js';
 import { buildDecision, checkDecision } from './decision-build.js';
 import { IntentBook } from './intents.js';
 import { Ledger, utcDay } from './ledger.js';
-import { readEngineMemory, restoreMemory, type EngineMemory } from './memory.js';
+import { restoreMemory } from './memory.js';
 import { Reconciler } from './reconcile.js';
 import { riskVerdict } from './risk.js';
 import { ShadowBook } from './shadow.js';
@@ -356,9 +357,12 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
 
   const startup = async (): Promise<void> => {
     let unmapped: readonly { symbol: string; client_order_id: string }[] = [];
-    const dbFile = join(ctx.init.var_dir, 'data', 'audit.sqlite');
     for (let attempt = 0; !stopped; attempt++) {
-      const mem = readEngineMemory(dbFile);
+      // The audit writer reads it (after committing what was queued): the engine never opens the database.
+      const mem = await audit.engineMemory(Date.now()).then(
+        (memory) => ({ ok: true as const, memory }),
+        (e: unknown) => ({ ok: false as const, why: e instanceof Error ? e.message : String(e) }),
+      );
       if (mem.ok) {
         restoreMemory(mem.memory, { ledger, intents, trader, now: Date.now });
         unmapped = mem.memory.unmapped;

@@ -1,32 +1,15 @@
-import { existsSync } from 'node:fs';
-import { AuditReader } from '@vigil/audit/read';
-import type { IntentState } from '@vigil/contracts';
+import type { EngineMemory, IntentState } from '@vigil/contracts';
 import { Dec } from '@vigil/core';
 import type { Intent, IntentBook, IntentKind } from './intents.js';
 import type { Ledger } from './ledger.js';
 import type { Trader } from './trader.js';
 
 /**
- * What the engine remembers across a restart, read from the audit database through a read-only
- * connection: positions (with their protection plan) and intents whose outcome was never
- * settled. STARTUP_RECONCILE then checks every item against REST; nothing here is trusted alone.
+ * Restart: the last audited state (positions with their protection plan, intents whose outcome was
+ * never settled), read by the audit writer and handed over on the audit channel, is put back into
+ * the ledger, the intent book and the lifecycle slots. STARTUP_RECONCILE then checks every item
+ * against the venue snapshot and the fills since the last known trade id; nothing here is trusted alone.
  */
-export type EngineMemory = ReturnType<AuditReader['engineMemory']>;
-
-export function readEngineMemory(dbFile: string): { ok: true; memory: EngineMemory } | { ok: false; why: string } {
-  // No database yet: a first start has nothing to remember.
-  if (!existsSync(dbFile)) return { ok: true, memory: { positions: [], intents: [], ownOrders: [], lastTradeIds: {}, unmapped: [], today: null } };
-  let reader: AuditReader | null = null;
-  try {
-    reader = new AuditReader(dbFile);
-    return { ok: true, memory: reader.engineMemory() };
-  } catch (e) {
-    return { ok: false, why: (e as Error).message };
-  } finally {
-    reader?.close();
-  }
-}
-
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 

@@ -5,6 +5,7 @@ import {
   type AuditRow,
   type AuditWriterSide,
   type CommitAck,
+  type EngineMemory,
   type EventEnvelope,
   type WriterPressure,
 } from '@vigil/contracts';
@@ -105,6 +106,13 @@ export class AuditClient {
   async pressure(): Promise<WriterPressure> {
     if (!this.ep || this.ep.isClosed) throw new ChannelError('AUDIT_DETACHED', 'no audit writer attached', true);
     return this.ep.request('pressure', {});
+  }
+
+  /** The engine's memory across a restart, read by the writer after it committed what was queued. */
+  async engineMemory(nowMs: number): Promise<EngineMemory> {
+    this.flushBatch();
+    if (!this.ep || this.ep.isClosed) throw new ChannelError('AUDIT_DETACHED', 'no audit writer attached', true);
+    return this.ep.request('engine_memory', { now_ms: nowMs });
   }
 
   /** Producer-side counters for the audit accounting (soak/load checks, status details). */

@@ -1,3 +1,4 @@
+import type { EngineMemory } from '../engine-memory.js';
 import type { EventType } from '../event-types.js';
 import { isEventType } from '../event-types.js';
 import type { Severity, ThreadName } from '../modes.js';
@@ -63,6 +64,12 @@ export type AuditProducerRequests = {
   /** Commit everything queued so far and report. */
   readonly flush: { readonly input: Record<string, never>; readonly output: CommitAck };
   readonly pressure: { readonly input: Record<string, never>; readonly output: WriterPressure };
+  /**
+   * What the engine remembers across a restart, read by the writer after committing everything
+   * queued before the request (so a restarted engine sees what its predecessor sent). `now_ms`
+   * is the engine's clock: the day of the P&L and the windows of the read are the engine's.
+   */
+  readonly engine_memory: { readonly input: { readonly now_ms: number }; readonly output: EngineMemory };
 };
 
 // --- audit writer -> producer: replies only
@@ -113,7 +120,12 @@ export const AUDIT_CHANNEL: ChannelSpec = {
   name: 'audit',
   a: {
     events: { append: rows },
-    requests: { append_critical: rows, flush: null, pressure: null },
+    requests: {
+      append_critical: rows,
+      flush: null,
+      pressure: null,
+      engine_memory: (b) => (typeof b['now_ms'] === 'number' && Number.isFinite(b['now_ms']) ? null : 'field now_ms must be a finite number'),
+    },
   },
   b: { events: {}, requests: {} },
 };
