@@ -253,6 +253,40 @@ describe('lifecycle step: invariants of one phase over random states and facts',
   });
 });
 
+describe('lifecycle step: what reconcile feeds in', () => {
+  const adopted = fc.record({ protection: fc.constantFrom<'OCO' | 'TRAILING'>('OCO', 'TRAILING'), plan, now: time });
+
+  it('I10: PROTECTION_ADOPTED changes nothing where the state holds a protection; else the adopted one stands (active, confirmed), the state keeps its own plan, and the position is no longer unprotected; no command either way', () => {
+    fc.assert(
+      fc.property(state, adopted, (s, a) => {
+        const out = step(s, { kind: 'PROTECTION_ADOPTED', ...a }, CFG);
+        expect(out.commands).toEqual([]);
+        if (s.protection !== null) {
+          expect(out.state).toEqual(s);
+          return;
+        }
+        expect(out.state.protection).toEqual({ kind: a.protection, active: true, intent: 'CONFIRMED', last_query_ms: 0 });
+        expect(out.state.plan).toEqual(s.plan ?? a.plan);
+        expect(out.state.unprotected_since).toBeNull();
+        expect({ ...out.state, protection: s.protection, plan: s.plan, unprotected_since: s.unprotected_since }).toEqual(s);
+      }),
+      opts,
+    );
+  });
+
+  it('I10: PROTECTION_SEEN marks a held protection active and the position protected, changes nothing else, and is ignored with no protection held', () => {
+    fc.assert(
+      fc.property(state, time, (s, now) => {
+        const out = step(s, { kind: 'PROTECTION_SEEN', now }, CFG);
+        expect(out.commands).toEqual([]);
+        if (s.protection === null) expect(out.state).toEqual(s);
+        else expect(out.state).toEqual({ ...s, protection: { ...s.protection, active: true }, unprotected_since: null });
+      }),
+      opts,
+    );
+  });
+});
+
 describe('lifecycle step: reports of the working entry', () => {
   const status = fc.constantFrom('NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'EXPIRED_IN_MATCH', 'PENDING_NEW');
   const report = fc.record({ status, executed_qty: fc.constantFrom('0', '0.001', '0.5'), ts_ms: time, flat: fc.boolean() });

@@ -42,6 +42,8 @@ import { quantizePrice, quantizeQty } from './filters.js';
  * - I8 At most one venue command per phase.
  * - I9 A tradable position without standing protection is marked unprotected (unprotected_since
  *   <= now) from the first POSITION phase that sees it.
+ * - I10 Reconcile never replaces protection: PROTECTION_ADOPTED changes nothing where the state
+ *   holds one, keeps the state's own plan, and neither it nor PROTECTION_SEEN issues a command.
  */
 
 export type Holding = 'NONE' | 'DUST' | 'TRADABLE';
@@ -170,6 +172,14 @@ export type LifecycleInput =
   | { readonly kind: 'PROTECTION_ENDED'; readonly now: number }
   /** A swap step that changed nothing at the venue: the OCO stands, the swap is tried later. */
   | { readonly kind: 'SWAP_DEFERRED'; readonly now: number }
+  /** Reconcile: the venue shows the protection the state holds standing (a remembered one, an unresolved placement). */
+  | { readonly kind: 'PROTECTION_SEEN'; readonly now: number }
+  /**
+   * Reconcile: a protection of the bot's stands at the venue that the state does not hold (one
+   * placed before a restart and confirmed then). Adopted only where the state holds none; `plan` is
+   * read from its legs and used only when the state has no plan of its own.
+   */
+  | { readonly kind: 'PROTECTION_ADOPTED'; readonly now: number; readonly protection: 'OCO' | 'TRAILING'; readonly plan: LifecyclePlan | null }
   /** A protect or close attempt that could not go out (no balance answer, sizing): back off. */
   | { readonly kind: 'ATTEMPT_FAILED'; readonly now: number }
   /**
@@ -263,6 +273,21 @@ export function step(state: LifecycleState, input: LifecycleInput, cfg: Lifecycl
     }
     case 'ATTEMPT_FAILED':
       return { state: backoff(state, input.now), commands: [] };
+    case 'PROTECTION_SEEN':
+      if (state.protection === null) return { state, commands: [] };
+      return { state: { ...state, protection: { ...state.protection, active: true }, unprotected_since: null }, commands: [] };
+    case 'PROTECTION_ADOPTED':
+      // At most one protection per symbol: a second one is the operator's (EXTRA_PROTECTION_LIST).
+      if (state.protection !== null) return { state, commands: [] };
+      return {
+        state: {
+          ...state,
+          protection: { kind: input.protection, active: true, intent: 'CONFIRMED', last_query_ms: 0 },
+          plan: state.plan ?? input.plan,
+          unprotected_since: null,
+        },
+        commands: [],
+      };
     case 'ENTRY_REPORT':
       return entryReport(state, input);
   }

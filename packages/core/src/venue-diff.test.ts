@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { diffVenue, isOwnOrderId, type HeldSymbol, type VenueListView, type VenueOrderView } from './venue-diff.js';
+import { diffVenue, isOwnOrderId, judgeDrift, type HeldSymbol, type VenueListView, type VenueOrderView } from './venue-diff.js';
 
 const RUNS = 10_000 * Math.max(1, Number(process.env['FUZZ_RUNS'] ?? '1') || 1);
 const opts = { numRuns: RUNS, seed: Number(process.env['FUZZ_SEED'] ?? 20261205) };
@@ -124,6 +124,24 @@ describe('diffVenue', () => {
     );
   });
 
+  it('reports a held protection that the venue shows open as seen (an OCO by its list, a trailing stop by its order: the latter only while not yet active), and only then', () => {
+    fc.assert(
+      fc.property(input, (x) => {
+        const acts = run(x);
+        for (const sym of SYMBOLS) {
+          const p = (sym === 'BTCUSDT' ? x.btc : x.eth).protection;
+          const seen =
+            p !== null &&
+            (p.kind === 'OCO'
+              ? x.lists.some((l) => l.symbol === sym && l.list_client_order_id === p.list_client_order_id)
+              : !p.active && x.orders.some((o) => o.client_order_id === p.client_order_id));
+          expect(acts.filter((a) => a.kind === 'PROTECTION_SEEN' && a.symbol === sym).length).toBe(seen ? 1 : 0);
+        }
+      }),
+      opts,
+    );
+  });
+
   it('judges the same orders foreign, stray and ended whatever the order of the venue rows', () => {
     fc.assert(
       fc.property(input, fc.integer(), (x, seed) => {
@@ -142,5 +160,46 @@ describe('diffVenue', () => {
       }),
       opts,
     );
+  });
+});
+
+describe('judgeDrift: the drift verdict over a sequence of reconciles', () => {
+  const diff = fc.record({
+    kind: fc.constantFrom('FOREIGN_ORDER', 'MISSED_FILLS', 'PROTECTION_ENDED_UNSEEN', 'POSITION_EXCEEDS_BALANCE'),
+    severity: fc.constantFrom<'WARN' | 'BAD'>('WARN', 'BAD'),
+  });
+  const round = fc.record({ dt: fc.integer({ min: 0, max: 120_000 }), diffs: fc.array(diff, { maxLength: 4 }) });
+  const BAD_AFTER = 300_000;
+
+  it('foreign orders alone are OK and reset the clock; any BAD diff is BAD; WARN turns BAD only after correctable drift lasting longer than the bound without a clean reconcile', () => {
+    fc.assert(
+      fc.property(fc.array(round, { minLength: 1, maxLength: 30 }), (rounds) => {
+        let since: number | null = null;
+        let now = 0;
+        // The model: when the current unbroken run of correctable drift began.
+        let runStart: number | null = null;
+        for (const r of rounds) {
+          now += r.dt;
+          const relevant = r.diffs.filter((x) => x.kind !== 'FOREIGN_ORDER');
+          const bad = r.diffs.some((x) => x.severity === 'BAD');
+          const out = judgeDrift(r.diffs, since, now, BAD_AFTER);
+          if (relevant.length === 0) runStart = null;
+          else if (!bad) runStart ??= now;
+          since = out.warn_since;
+          expect(since).toBe(runStart);
+          if (bad) expect(out.drift).toBe('BAD');
+          else if (relevant.length === 0) expect(out.drift).toBe('OK');
+          else expect(out.drift).toBe(runStart !== null && now - runStart > BAD_AFTER ? 'BAD' : 'WARN');
+        }
+      }),
+      opts,
+    );
+  });
+
+  it('a foreign order reported for longer than the bound does not make the first correctable diff after it BAD', () => {
+    const foreign = [{ kind: 'FOREIGN_ORDER', severity: 'WARN' as const }];
+    let since = judgeDrift(foreign, null, 0, BAD_AFTER).warn_since;
+    since = judgeDrift(foreign, since, 400_000, BAD_AFTER).warn_since;
+    expect(judgeDrift([...foreign, { kind: 'MISSED_FILLS', severity: 'WARN' }], since, 800_000, BAD_AFTER).drift).toBe('WARN');
   });
 });

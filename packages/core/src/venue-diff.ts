@@ -11,7 +11,8 @@
  * - At most one protection per symbol: a protection is adopted only where the state holds none (and
  *   none was adopted earlier in the same diff); any further one is EXTRA_PROTECTION_LIST or
  *   UNTRACKED_ORDER, left for the operator.
- * - A protection the state holds as active that the venue no longer shows is PROTECTION_ENDED.
+ * - A protection the state holds as active that the venue no longer shows is PROTECTION_ENDED; one
+ *   it holds (active or not) that the venue shows open is PROTECTION_SEEN.
  * - Order of the venue's rows does not change which orders are foreign, stray or ended.
  */
 export interface VenueOrderView {
@@ -119,6 +120,35 @@ export function diffVenue(i: VenueDiffInput): VenueAction[] {
       out.push({ kind: 'PROTECTION_ENDED', symbol: sym, id: p.list_client_order_id, protection: 'OCO' });
     if (p?.kind === 'TRAILING' && p.active && !openIds.has(p.client_order_id))
       out.push({ kind: 'PROTECTION_ENDED', symbol: sym, id: p.client_order_id, protection: 'TRAILING' });
+    // A remembered trailing stop (its placement unresolved at the restart) that the venue shows open.
+    if (p?.kind === 'TRAILING' && !p.active && openIds.has(p.client_order_id)) out.push({ kind: 'PROTECTION_SEEN', symbol: sym });
   }
   return out;
+}
+
+/**
+ * Reconcile, last step: the drift verdict over the differences found, as a pure function of the
+ * diffs, the clock and when correctable drift began.
+ * - BAD: a difference that cannot be explained, or correctable (WARN) drift lasting longer than
+ *   `badAfterMs` without a clean reconcile in between;
+ * - WARN: correctable differences only;
+ * - OK: none, or only orders that are not the bot's (FOREIGN_ORDER: the operator's own orders on
+ *   the account are reported, but neither drift nor the start of its clock).
+ * Invariants (property-tested in venue-diff.test.ts): foreign orders alone give OK and reset the
+ * clock; any BAD diff gives BAD; WARN turns BAD only after an unbroken run of reconciles with
+ * correctable drift longer than `badAfterMs`.
+ */
+export type Drift = 'OK' | 'WARN' | 'BAD';
+
+export function judgeDrift(
+  diffs: readonly { readonly kind: string; readonly severity: 'WARN' | 'BAD' }[],
+  warnSince: number | null,
+  now: number,
+  badAfterMs: number,
+): { readonly drift: Drift; readonly warn_since: number | null } {
+  const relevant = diffs.filter((x) => x.kind !== 'FOREIGN_ORDER');
+  const bad = diffs.some((x) => x.severity === 'BAD');
+  const since = relevant.length === 0 ? null : bad ? warnSince : (warnSince ?? now);
+  const persisted = since !== null && now - since > badAfterMs;
+  return { drift: bad || persisted ? 'BAD' : relevant.length > 0 ? 'WARN' : 'OK', warn_since: since };
 }

@@ -1,5 +1,5 @@
 import type { AccountReport, Correlation, EventType, JsonObject, OrderListReport, OrderReport, ReasonCode, SymbolRules } from '@vigil/contracts';
-import { Dec, diffVenue } from '@vigil/core';
+import { Dec, diffVenue, judgeDrift, type Drift } from '@vigil/core';
 import type { CrashHook } from '@vigil/runtime';
 import type { Ledger } from './ledger.js';
 import { changedKind, type Trader } from './trader.js';
@@ -15,7 +15,7 @@ import { venue, type VenueCall } from './venue.js';
  *   the tolerance, or WARN drift lasting longer than drift_bad_after_ms): DRIFT_LIMIT_EXCEEDED
  *   (PAUSE, manual clear).
  */
-export type Drift = 'OK' | 'WARN' | 'BAD';
+export type { Drift };
 
 export interface Diff {
   readonly kind: string;
@@ -140,10 +140,14 @@ export class Reconciler {
           if (!new Dec(o.executed_qty).isZero() || (c?.kind === 'OK' && !new Dec(c.body.executed_qty).isZero())) t.pendingTrades.add(o.symbol);
           break;
         }
-        case 'ADOPT_TRAILING':
+        case 'ADOPT_TRAILING': {
           // Our trailing stop from before a restart: adopted as the position's protection.
-          this.adoptTrailing(a.order as OrderReport, diffs);
+          const o = a.order as OrderReport;
+          if (t.adoptProtection(o.symbol, { kind: 'TRAILING', order: o }))
+            diffs.push({ kind: 'PROTECTION_ADOPTED', symbol: o.symbol, severity: 'WARN', detail: { client_order_id: o.client_order_id, kind: 'TRAILING' } });
+          else diffs.push({ kind: 'UNTRACKED_ORDER', symbol: o.symbol, severity: 'WARN', detail: { client_order_id: o.client_order_id, type: o.type } });
           break;
+        }
         case 'UNTRACKED_ORDER':
           diffs.push({
             kind: 'UNTRACKED_ORDER',
@@ -152,14 +156,22 @@ export class Reconciler {
             detail: { client_order_id: a.order.client_order_id, type: a.order.type },
           });
           break;
-        case 'PROTECTION_SEEN': {
-          const p = t.slots.get(a.symbol)?.protection;
-          if (p && !p.active) p.active = true;
+        case 'PROTECTION_SEEN':
+          t.protectionSeen(a.symbol);
+          break;
+        case 'ADOPT_LIST': {
+          const l = a.list as OrderListReport;
+          const legs = a.legs as readonly OrderReport[];
+          if (t.adoptProtection(l.symbol, { kind: 'OCO', list_client_order_id: l.list_client_order_id, legs }))
+            diffs.push({
+              kind: 'PROTECTION_ADOPTED',
+              symbol: l.symbol,
+              severity: 'WARN',
+              detail: { list_client_order_id: l.list_client_order_id, qty: legs[0]?.orig_qty ?? '0' },
+            });
+          else diffs.push({ kind: 'EXTRA_PROTECTION_LIST', symbol: l.symbol, severity: 'WARN', detail: { list_client_order_id: l.list_client_order_id } });
           break;
         }
-        case 'ADOPT_LIST':
-          this.adoptList(a.list as OrderListReport, a.legs as readonly OrderReport[], diffs);
-          break;
         case 'EXTRA_PROTECTION_LIST':
           diffs.push({ kind: 'EXTRA_PROTECTION_LIST', symbol: a.list.symbol, severity: 'WARN', detail: { list_client_order_id: a.list.list_client_order_id } });
           break;
@@ -225,13 +237,10 @@ export class Reconciler {
           detail: inventory,
         });
 
-    const bad = diffs.some((x) => x.severity === 'BAD');
-    const warn = diffs.length > 0;
     const now = this.d.now();
-    if (warn && !bad) this.warnSince ??= now;
-    if (!warn) this.warnSince = null;
-    const persisted = this.warnSince !== null && now - this.warnSince > this.d.driftBadAfterMs && diffs.some((x) => x.kind !== 'FOREIGN_ORDER');
-    const drift: Drift = bad || persisted ? 'BAD' : warn && diffs.some((x) => x.kind !== 'FOREIGN_ORDER') ? 'WARN' : 'OK';
+    const judged = judgeDrift(diffs, this.warnSince, now, this.d.driftBadAfterMs);
+    this.warnSince = judged.warn_since;
+    const drift = judged.drift;
     for (const x of diffs)
       this.d.event(
         'RECONCILE_DIFF',
@@ -305,63 +314,5 @@ export class Reconciler {
       balances: acct.balances.filter((b) => assets.has(b.asset)).map((b) => ({ asset: b.asset, free: b.free, locked: b.locked })),
       state: this.d.symbols.map((sym) => ({ symbol: sym, ...this.d.trader.slotView(sym) })),
     };
-  }
-
-  private adoptList(l: OrderListReport, legs: readonly OrderReport[], diffs: Diff[]): void {
-    const t = this.d.trader;
-    const s = t.slot(l.symbol);
-    const stop = legs.find((o) => o.type.startsWith('STOP'));
-    const tp = legs.find((o) => o.type === 'LIMIT_MAKER' || o.type.startsWith('TAKE'));
-    const qty = legs[0]?.orig_qty ?? '0';
-    const intent = {
-      id: `adopted:${l.list_client_order_id}`,
-      kind: 'PROTECT' as const,
-      symbol: l.symbol,
-      side: 'SELL' as const,
-      client_order_id: l.list_client_order_id,
-      corr: {},
-      state: 'CONFIRMED' as const,
-      created_ms: this.d.now(),
-      state_ms: this.d.now(),
-      unknown_since: null,
-      not_found_answers: 0,
-      last_query_ms: 0,
-      detail: {},
-    };
-    s.protection = {
-      kind: 'OCO',
-      intent,
-      list_client_order_id: l.list_client_order_id,
-      leg_ids: legs.map((o) => o.client_order_id),
-      qty,
-      active: true,
-      placed_ms: this.d.now(),
-    };
-    s.unprotected_since = null;
-    s.plan ??= { stop_price: stop?.stop_price ?? '0', take_profit_price: tp?.price ?? null, trailing_delta_bps: null };
-    for (const o of legs) t.knowOrder(o.order_id, o.client_order_id);
-    diffs.push({ kind: 'PROTECTION_ADOPTED', symbol: l.symbol, severity: 'WARN', detail: { list_client_order_id: l.list_client_order_id, qty } });
-  }
-
-  private adoptTrailing(o: OrderReport, diffs: Diff[]): void {
-    const s = this.d.trader.slot(o.symbol);
-    const intent = {
-      id: `adopted:${o.client_order_id}`,
-      kind: 'PROTECT' as const,
-      symbol: o.symbol,
-      side: 'SELL' as const,
-      client_order_id: o.client_order_id,
-      corr: {},
-      state: 'CONFIRMED' as const,
-      created_ms: this.d.now(),
-      state_ms: this.d.now(),
-      unknown_since: null,
-      not_found_answers: 0,
-      last_query_ms: 0,
-      detail: {},
-    };
-    s.protection = { kind: 'TRAILING', intent, client_order_id: o.client_order_id, qty: o.orig_qty, active: true, placed_ms: this.d.now() };
-    s.unprotected_since = null;
-    diffs.push({ kind: 'PROTECTION_ADOPTED', symbol: o.symbol, severity: 'WARN', detail: { client_order_id: o.client_order_id, kind: 'TRAILING' } });
   }
 }

@@ -39,6 +39,7 @@ import {
   type LifecycleEntry,
   type LifecycleFacts,
   type LifecycleInput,
+  type LifecyclePlan,
   type LifecycleState,
   type ManualChangePolicy,
   type TickPhase,
@@ -660,6 +661,63 @@ export class Trader {
     this.listIds.add(orderListId);
   }
 
+  /** Reconcile: the venue shows the protection the slot holds standing. */
+  protectionSeen(symbol: string): void {
+    this.stepSlot(this.slot(symbol), { kind: 'PROTECTION_SEEN', now: this.d.now() });
+  }
+
+  /**
+   * Reconcile: a protection of ours stands at the venue that no slot holds (placed and confirmed
+   * before a restart). The lifecycle step decides whether it is adopted (only where the slot holds
+   * none); false = not adopted (the slot already has one: the operator's to settle).
+   */
+  adoptProtection(
+    symbol: string,
+    p:
+      | { readonly kind: 'OCO'; readonly list_client_order_id: string; readonly legs: readonly OrderReport[] }
+      | { readonly kind: 'TRAILING'; readonly order: OrderReport },
+  ): boolean {
+    const s = this.slot(symbol);
+    const now = this.d.now();
+    const coid = p.kind === 'OCO' ? p.list_client_order_id : p.order.client_order_id;
+    const intent: Intent = {
+      id: `adopted:${coid}`,
+      kind: 'PROTECT',
+      symbol,
+      side: 'SELL',
+      client_order_id: coid,
+      corr: {},
+      state: 'CONFIRMED',
+      created_ms: now,
+      state_ms: now,
+      unknown_since: null,
+      not_found_answers: 0,
+      last_query_ms: 0,
+      detail: {},
+    };
+    let held: NonNullable<Slot['protection']>;
+    let plan: LifecyclePlan | null = null;
+    if (p.kind === 'OCO') {
+      const stop = p.legs.find((o) => o.type.startsWith('STOP'));
+      const tp = p.legs.find((o) => o.type === 'LIMIT_MAKER' || o.type.startsWith('TAKE'));
+      held = {
+        kind: 'OCO',
+        intent,
+        list_client_order_id: coid,
+        leg_ids: p.legs.map((o) => o.client_order_id),
+        qty: p.legs[0]?.orig_qty ?? '0',
+        active: true,
+        placed_ms: now,
+      };
+      plan = { stop_price: stop?.stop_price ?? '0', take_profit_price: tp?.price ?? null, trailing_delta_bps: null };
+      for (const o of p.legs) this.knowOrder(o.order_id, o.client_order_id);
+    } else {
+      held = { kind: 'TRAILING', intent, client_order_id: coid, qty: p.order.orig_qty, active: true, placed_ms: now };
+    }
+    this.stepSlot(s, { kind: 'PROTECTION_ADOPTED', now, protection: p.kind, plan }, held);
+    return s.protection === held;
+  }
+
   /** Registers an order id seen at reconcile as ours (clientOrderId prefix "vg"). */
   knowOrder(orderId: number, coid: string): void {
     this.orderIds.set(orderId, coid);
@@ -812,9 +870,12 @@ export class Trader {
    * state is a view: the intents it names stay the IntentBook's, so only the fields the step may
    * change are written (a protection or plan it dropped, timers, counters, the re-quote it took).
    */
-  private stepSlot(s: Slot, input: LifecycleInput): readonly LifecycleCommand[] {
+  private stepSlot(s: Slot, input: LifecycleInput, adopt: Slot['protection'] = null): readonly LifecycleCommand[] {
     const out = step(this.lifecycleOf(s), input, this.lifecycleCfg);
     const n = out.state;
+    // A protection the step adopted (reconcile) takes the venue's ids the runner read for it.
+    if (s.protection === null && n.protection !== null && adopt !== null) s.protection = adopt;
+    if (s.plan === null && n.plan !== null) s.plan = n.plan;
     const before = s.entry;
     if (n.entry === null) s.entry = null;
     else if (before && n.entry.coid !== before.intent.client_order_id && before.successor?.intent.client_order_id === n.entry.coid) s.entry = before.successor;
