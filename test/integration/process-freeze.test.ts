@@ -39,7 +39,7 @@ const venueState = async (): Promise<VenueState> => (await (await fetch(`${sim.a
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('whole-process freeze', () => {
-  it('after SIGSTOP for 2 s and for 8 s the bot is back in NORMAL within the window + 30 s, the position keeps its protection list and no order is placed twice', async () => {
+  it('after SIGSTOP for 2 s and for 10 s the bot is back in NORMAL within the window + 30 s, the position keeps its protection list and no order is placed twice', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-freeze-'));
     const varDir = join(dir, 'var');
     mkdirSync(varDir, { recursive: true });
@@ -84,7 +84,7 @@ describe('whole-process freeze', () => {
       const before = await venueState();
       expect(before.lists.filter((l) => l.status === 'EXECUTING').map((l) => l.listClientOrderId)).toEqual([list]);
 
-      for (const freezeMs of [2000, 8000]) {
+      for (const freezeMs of [2000, 10_000]) {
         process.kill(proc.pid!, 'SIGSTOP');
         await sleep(freezeMs);
         process.kill(proc.pid!, 'SIGCONT');
