@@ -11,3 +11,4 @@ export * from './venue-diff.js';
 export * from './operator-resume.js';
 export * from './lifecycle.js';
 export * from './strict-json.js';
+export * from './swap.js';

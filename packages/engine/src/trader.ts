@@ -32,6 +32,10 @@ import {
   splitTrades,
   step,
   protectCommand,
+  swapAfterCancel,
+  swapAfterListQuery,
+  swapAfterPlace,
+  swapAfterValidate,
   type CancelWhy,
   type HoldingsVerdict,
   type LifecycleCommand,
@@ -1377,10 +1381,11 @@ export class Trader {
     const test = await venue(this.d.call(), 'test_order', {
       order: { symbol: s.symbol, side: 'SELL', type: 'STOP_LOSS', client_order_id: 'vgtest', quantity: p.qty, trailing_delta: delta },
     });
-    // Only the venue's verdict on the order is a failed validation; a validation that was throttled,
-    // not sent or not answered changed nothing (order/test places nothing): the OCO stands, try later.
-    if (test.kind !== 'OK' && test.kind !== 'REJECTED') return this.deferSwap(s, 'validate', describe(test));
-    if (test.kind !== 'OK') {
+    // The next move is the pure verdict's (core/swap.ts): order/test places nothing, so only the
+    // venue's verdict on the order fails the swap; throttled, not sent or unanswered: try later.
+    const afterValidate = swapAfterValidate(test);
+    if (afterValidate === 'DEFER') return this.deferSwap(s, 'validate', describe(test));
+    if (afterValidate === 'FAIL_KEEP_OCO') {
       s.swap_failed = true;
       this.d.reason('PROTECTION_SWAP_FAILED', true, { symbol: s.symbol, step: 'validate', outcome: describe(test), kept: p.list_client_order_id });
       this.d.event(
@@ -1405,11 +1410,14 @@ export class Trader {
     if (cancel.kind !== 'OK') return this.onSwapCancelFailed(s, p, cancelIntent, cancel);
     this.d.intents.transition(cancelIntent, 'CONFIRMED', null, { list_status: cancel.body.list_order_status });
     for (const r of cancel.body.reports) this.onReport(r);
-    const anyFilled = cancel.body.reports.some((r) => !new Dec(r.executed_qty).isZero());
+    const afterCancel = swapAfterCancel(
+      cancel,
+      cancel.body.reports.some((r) => !new Dec(r.executed_qty).isZero()),
+    );
     s.protection = null;
     s.unprotected_since = t0;
     this.d.crash?.('swap_after_cancel', { symbol: s.symbol, cancelled: p.list_client_order_id });
-    if (anyFilled) {
+    if (afterCancel === 'LEARN_FILLS') {
       this.pendingTrades.add(s.symbol);
       return;
     }
@@ -1440,9 +1448,9 @@ export class Trader {
     // placement's own acknowledgement. Taking "not found yet" for "absent" placed a second
     // protection beside a standing trailing stop and paused (found in the soak).
     const status = verify?.kind === 'OK' ? verify.body.status : placed.kind === 'OK' ? placed.body.status : null;
-    const exists = status !== null && ['NEW', 'PARTIALLY_FILLED'].includes(status);
+    const afterPlace = swapAfterPlace(placed, status);
     const gap = this.d.now() - t0;
-    if (exists && s.protection?.kind === 'TRAILING') {
+    if (afterPlace === 'SWAPPED' && s.protection?.kind === 'TRAILING') {
       s.protection.active = true;
       s.unprotected_since = null;
       this.d.event(
@@ -1455,7 +1463,7 @@ export class Trader {
     }
     // No second swap on this position, whatever follows.
     s.swap_failed = true;
-    if (placed.kind === 'UNKNOWN') {
+    if (afterPlace === 'AWAIT_RESOLUTION') {
       // Not a failure yet: the trailing stop may stand. Its clientOrderId settles it
       // (resolveUnknown): CONFIRMED completes the swap, NOT_FOUND is the failed placement. Until
       // then the symbol is blocked (INTENT_SENT_UNKNOWN) and still counted unprotected from the
@@ -1509,28 +1517,28 @@ export class Trader {
     cancel: Exclude<VenueOutcome<OrderListReport>, { kind: 'OK' }>,
   ): Promise<void> {
     const outcome = describe(cancel);
-    if (cancel.kind === 'REJECTED' && cancel.code === -2011) {
+    const after = swapAfterCancel(cancel, false);
+    if (after === 'PROTECTION_ENDED') {
       this.d.intents.transition(cancelIntent, 'FAILED_TERMINAL', null, { outcome });
       this.onProtectionEnded(s, 'list no longer open at cancel');
       return;
     }
-    if (cancel.kind === 'THROTTLED' || cancel.kind === 'NOT_SENT' || cancel.kind === 'NETWORK_BEFORE_SEND') {
+    if (after === 'DEFER') {
       this.d.intents.transition(cancelIntent, 'FAILED_TERMINAL', cancel.kind === 'THROTTLED' ? 'RATE_LIMIT' : null, { outcome, not_sent: true });
       return this.deferSwap(s, 'cancel', outcome);
     }
-    if (cancel.kind === 'UNKNOWN') {
+    if (after === 'QUERY_LIST') {
       this.d.intents.transition(cancelIntent, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { outcome });
       const q = await venue(this.d.call(), 'query_order_list', { list_client_order_id: p.list_client_order_id });
-      if (q.kind === 'OK') {
-        const done = q.body.list_order_status === 'ALL_DONE' || q.body.list_status_type === 'ALL_DONE';
+      const done = q.kind === 'OK' && (q.body.list_order_status === 'ALL_DONE' || q.body.list_status_type === 'ALL_DONE');
+      const afterQuery = swapAfterListQuery(q, done);
+      if (q.kind === 'OK')
         this.d.intents.transition(cancelIntent, done ? 'CONFIRMED' : 'NOT_FOUND', null, {
           resolved_by: 'query_order_list',
           list_status: q.body.list_order_status,
         });
-        if (done) this.onProtectionEnded(s, 'list done after an unknown swap cancel');
-        else this.deferSwap(s, 'cancel', outcome);
-        return;
-      }
+      if (afterQuery === 'PROTECTION_ENDED') return this.onProtectionEnded(s, 'list done after an unknown swap cancel');
+      if (afterQuery === 'DEFER') return this.deferSwap(s, 'cancel', outcome);
     } else {
       this.d.intents.transition(cancelIntent, 'FAILED_TERMINAL', null, { outcome });
     }
