@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { verifyAuditSet } from '@vigil/audit';
-import { decisionIdOf, REASON_CODES, type Config, type Decision, type JsonObject, type ReasonCode } from '@vigil/contracts';
+import { decisionIdOf, orderRole, REASON_CODES, type Config, type Decision, type JsonObject, type ReasonCode } from '@vigil/contracts';
 import { redact, redactString } from '@vigil/core';
 import { AIGate } from '@vigil/engine';
 import { createClockEstimator, createRateGovernor, createRestClient, parseExchangeInfo, signerFor, UserStream, type RestOutcome } from '@vigil/gateway';
@@ -306,7 +306,7 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
     add(S4, 'user data stream', us.ok ? 'OK' : 'FAIL', us.ok ? `subscribed in ${us.ms} ms` : us.why, `subscribed within ${timeout} ms`, 'USER_STREAM_UNSTABLE');
     const lists = await rest.signed('GET', '/api/v3/openOrderList', {}, { weight: 6, kind: 'read' });
     if (lists.kind === 'OK' && Array.isArray(lists.body)) {
-      const ours = (lists.body as { symbol: string; listClientOrderId: string }[]).filter((l) => l.listClientOrderId.startsWith('vgl'));
+      const ours = (lists.body as { symbol: string; listClientOrderId: string }[]).filter((l) => orderRole(l.listClientOrderId) === 'list');
       const dup = ex.symbols.filter((s) => ours.filter((l) => l.symbol === s).length > 1);
       add(
         S4,

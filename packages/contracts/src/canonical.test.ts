@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, decisionIdOf, hashCanonical } from './canonical.js';
-import { CLIENT_ORDER_ID_RE, clientOrderIdFor, newId, ORDER_LEGS, orderRole, type OrderLeg } from './ids.js';
+import { CLIENT_ORDER_ID_RE, clientOrderIdFor, isOwnClientOrderId, listIdOfLeg, listLegId, newId, ORDER_LEGS, orderRole, type OrderLeg } from './ids.js';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and drops undefined members', () => {
@@ -31,12 +31,28 @@ describe('ids', () => {
   });
   it('orderRole reads every leg back from its clientOrderId, an OCO leg id included, and nothing from a foreign or probe id', () => {
     for (const leg of Object.keys(ORDER_LEGS) as OrderLeg[]) expect(orderRole(clientOrderIdFor('oi_7', leg))).toBe(leg);
-    // An OCO leg: the list's digest with the leg's own letter (trader.ts legId).
+    // An OCO leg: the list's digest with the leg's own letter (listLegId).
     const list = clientOrderIdFor('oi_7', 'list');
     expect(orderRole(`vgs${list.slice(3)}`)).toBe('stop');
     expect(orderRole(`vgt${list.slice(3)}`)).toBe('take_profit');
+    expect(orderRole(listLegId(list, 'stop'))).toBe('stop');
+    expect(orderRole(listLegId(list, 'take_profit'))).toBe('take_profit');
     for (const other of ['vgtest', 'vgeX', 'web_123', `vgx${list.slice(3)}`, `${list}a`, list.slice(0, 35), `vgl${list.slice(3, 35)}1`])
       expect(orderRole(other)).toBeNull();
+  });
+  it('the codec: listLegId and listIdOfLeg are inverse for both legs of a list; listIdOfLeg is null for any id that is not an OCO leg; isOwnClientOrderId is the prefix test, probes included', () => {
+    for (const n of ['oi_1', 'oi_2', 'oi_x']) {
+      const list = clientOrderIdFor(n, 'list');
+      for (const leg of ['stop', 'take_profit'] as const) {
+        const id = listLegId(list, leg);
+        expect(id).toMatch(CLIENT_ORDER_ID_RE);
+        expect(listIdOfLeg(id)).toBe(list);
+      }
+      for (const leg of ['entry', 'list', 'close', 'trailing'] as const) expect(listIdOfLeg(clientOrderIdFor(n, leg))).toBeNull();
+    }
+    for (const other of ['vgtest', 'vgsX', 'web_123', 'x-vgs']) expect(listIdOfLeg(other)).toBeNull();
+    expect(['vgtest', clientOrderIdFor('oi_1', 'entry')].every(isOwnClientOrderId)).toBe(true);
+    expect(['web_123', 'x-vg1', 'VGe1', ''].some(isOwnClientOrderId)).toBe(false);
   });
   it('ids sort by creation time', () => {
     const x = newId('evt', 1000);

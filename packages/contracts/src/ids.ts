@@ -76,3 +76,21 @@ export function orderRole(clientOrderId: string): OrderLeg | null {
   const m = OUR_ID_RE.exec(clientOrderId);
   return m ? (LEG_OF_LETTER.get(m[1]!) ?? null) : null;
 }
+
+/**
+ * Whether an order may be the bot's: its clientOrderId carries the bot's prefix. Broader than
+ * orderRole (probes such as order/test's "vgtest", ids of another shape): what is not ours by this
+ * test is never acted on; what is ours by it but has no role is treated as the most restricted.
+ */
+export const isOwnClientOrderId = (clientOrderId: string): boolean => clientOrderId.startsWith('vg');
+
+/** An OCO leg's clientOrderId: the list's digest with the leg's own letter (clientOrderIdFor(id, 'list') -> its legs). */
+export function listLegId(listClientOrderId: string, leg: 'stop' | 'take_profit'): string {
+  return `vg${ORDER_LEGS[leg]}${listClientOrderId.slice(3)}`;
+}
+
+/** The inverse of listLegId: the list clientOrderId of an OCO leg's, or null for any other order. */
+export function listIdOfLeg(clientOrderId: string): string | null {
+  const role = orderRole(clientOrderId);
+  return role === 'stop' || role === 'take_profit' ? `vg${ORDER_LEGS.list}${clientOrderId.slice(3)}` : null;
+}

@@ -7,7 +7,7 @@ const opts = { numRuns: RUNS, seed: Number(process.env['FUZZ_SEED'] ?? 20261205)
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
 
 const coid = fc.oneof(
-  fc.constantFrom('vge', 'vgr', 'vgs', 'vgt', 'vgc', 'vgx').chain((p) => fc.integer({ min: 0, max: 9 }).map((n) => `${p}${'a'.repeat(32)}${n}`)),
+  fc.constantFrom('vge', 'vgr', 'vgs', 'vgt', 'vgc', 'vgx').chain((p) => fc.integer({ min: 0, max: 9 }).map((n) => `${p}${'a'.repeat(32)}${'abcdefghij'[n]}`)),
   fc.constantFrom('web_abc', 'manual-1', 'x-vgfake', 'and-1'),
 );
 const order = fc.record({
@@ -23,7 +23,7 @@ const order = fc.record({
 const list = fc.record({
   symbol: fc.constantFrom('BTCUSDT', 'ETHUSDT', 'BNBUSDT'),
   list_client_order_id: fc.oneof(
-    fc.integer({ min: 0, max: 4 }).map((n) => `vgl${'b'.repeat(32)}${n}`),
+    fc.integer({ min: 0, max: 4 }).map((n) => `vgl${'b'.repeat(32)}${'abcde'[n]}`),
     fc.constant('foreign-list'),
   ),
   order_list_id: fc.integer({ min: 1, max: 4 }),
@@ -34,7 +34,7 @@ const held: fc.Arbitrary<HeldSymbol> = fc.record({
     fc.constant(null),
     fc.record({
       kind: fc.constant('OCO' as const),
-      list_client_order_id: fc.integer({ min: 0, max: 4 }).map((n) => `vgl${'b'.repeat(32)}${n}`),
+      list_client_order_id: fc.integer({ min: 0, max: 4 }).map((n) => `vgl${'b'.repeat(32)}${'abcde'[n]}`),
       leg_ids: fc.constant([] as string[]),
       active: fc.boolean(),
     }),

@@ -1,3 +1,5 @@
+import { isOwnClientOrderId, orderRole } from '@vigil/contracts';
+
 /**
  * Reconcile, first half: the venue's open orders and order lists against what the state holds,
  * as a pure diff. The engine applies the actions (cancel a stray entry, adopt a protection, mark one
@@ -61,7 +63,7 @@ export interface VenueDiffInput {
   readonly lists: readonly VenueListView[];
 }
 
-export const isOwnOrderId = (clientOrderId: string): boolean => clientOrderId.startsWith('vg');
+export const isOwnOrderId = isOwnClientOrderId;
 
 export function diffVenue(i: VenueDiffInput): VenueAction[] {
   const out: VenueAction[] = [];
@@ -88,8 +90,8 @@ export function diffVenue(i: VenueDiffInput): VenueAction[] {
     }
     if (heldIds(o.symbol).has(o.client_order_id) || i.hasIntent(o.client_order_id)) continue;
     if (o.order_list_id >= 0) continue;
-    if (o.client_order_id.startsWith('vge')) out.push({ kind: 'CANCEL_STRAY_ENTRY', order: o });
-    else if (o.client_order_id.startsWith('vgr') && !protectedNow.has(o.symbol)) {
+    if (orderRole(o.client_order_id) === 'entry') out.push({ kind: 'CANCEL_STRAY_ENTRY', order: o });
+    else if (orderRole(o.client_order_id) === 'trailing' && !protectedNow.has(o.symbol)) {
       protectedNow.add(o.symbol);
       out.push({ kind: 'ADOPT_TRAILING', order: o });
     } else out.push({ kind: 'UNTRACKED_ORDER', order: o });
@@ -98,7 +100,7 @@ export function diffVenue(i: VenueDiffInput): VenueAction[] {
   // 2. Lists of ours: the held one seen, a remembered one adopted, any other one extra.
   const listIds = new Set(i.lists.map((l) => l.list_client_order_id));
   for (const l of i.lists) {
-    if (!traded.has(l.symbol) || !l.list_client_order_id.startsWith('vgl')) continue;
+    if (!traded.has(l.symbol) || orderRole(l.list_client_order_id) !== 'list') continue;
     const p = i.held(l.symbol).protection;
     if (p?.kind === 'OCO' && p.list_client_order_id === l.list_client_order_id) {
       out.push({ kind: 'PROTECTION_SEEN', symbol: l.symbol });

@@ -1,4 +1,4 @@
-import type { EngineMemory, IntentState } from '@vigil/contracts';
+import { listLegId, orderRole, type EngineMemory, type IntentState } from '@vigil/contracts';
 import { Dec } from '@vigil/core';
 import type { Intent, IntentBook, IntentKind } from './intents.js';
 import type { Ledger } from './ledger.js';
@@ -79,12 +79,12 @@ export function restoreMemory(
       const stop = str(r.payload['stop_price']);
       if (stop) s.plan ??= { stop_price: stop, take_profit_price: str(r.payload['take_profit_price']), trailing_delta_bps: null };
     } else if (kind === 'PROTECT' && !s.protection) {
-      if (intent.client_order_id.startsWith('vgl')) {
+      if (orderRole(intent.client_order_id) === 'list') {
         s.protection = {
           kind: 'OCO',
           intent,
           list_client_order_id: intent.client_order_id,
-          leg_ids: [`vgt${intent.client_order_id.slice(3)}`, `vgs${intent.client_order_id.slice(3)}`],
+          leg_ids: [listLegId(intent.client_order_id, 'take_profit'), listLegId(intent.client_order_id, 'stop')],
           qty: str(r.payload['quantity']) ?? '0',
           active: false,
           placed_ms: r.created_ms,

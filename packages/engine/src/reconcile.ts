@@ -1,3 +1,4 @@
+import { isOwnClientOrderId, orderRole } from '@vigil/contracts';
 import type { AccountReport, Correlation, EventType, JsonObject, OrderListReport, OrderReport, ReasonCode, SymbolRules } from '@vigil/contracts';
 import { Dec, diffVenue, judgeDrift, type Drift } from '@vigil/core';
 import type { CrashHook } from '@vigil/runtime';
@@ -84,8 +85,8 @@ export class Reconciler {
     if (opts.startup) this.d.crash?.('startup_reconcile', { open_orders: orders.body.length, open_lists: lists.body.length });
     const diffs: Diff[] = [];
     const t = this.d.trader;
-    const mine = (o: { client_order_id: string }): boolean => o.client_order_id.startsWith('vg');
-    for (const l of lists.body) if (l.list_client_order_id.startsWith('vgl')) t.knowList(l.order_list_id);
+    const mine = (o: { client_order_id: string }): boolean => isOwnClientOrderId(o.client_order_id);
+    for (const l of lists.body) if (orderRole(l.list_client_order_id) === 'list') t.knowList(l.order_list_id);
     for (const o of orders.body) if (mine(o)) t.knowOrder(o.order_id, o.client_order_id);
 
     // 1-2. Orders and lists at the venue against the state: a pure diff (core/venue-diff.ts), applied here.

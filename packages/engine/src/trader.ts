@@ -20,7 +20,7 @@ import type {
   VenueOutcome,
   AccountReport,
 } from '@vigil/contracts';
-import { MY_TRADES_PAGE } from '@vigil/contracts';
+import { isOwnClientOrderId, listIdOfLeg, listLegId, MY_TRADES_PAGE, orderRole } from '@vigil/contracts';
 import {
   Dec,
   TICK_PHASES,
@@ -624,7 +624,7 @@ export class Trader {
   async learnOrderIds(unmapped: readonly { readonly symbol: string; readonly client_order_id: string }[]): Promise<number> {
     let unanswered = 0;
     for (const u of unmapped) {
-      if (u.client_order_id.startsWith('vgl')) {
+      if (orderRole(u.client_order_id) === 'list') {
         const l = await venue(this.d.call(), 'query_order_list', { list_client_order_id: u.client_order_id });
         if (l.kind === 'OK') {
           this.listIds.add(l.body.order_list_id);
@@ -729,7 +729,7 @@ export class Trader {
 
   /** A user-stream order event. */
   onUserEvent(ev: Extract<UserEvent, { kind: 'order' }>): void {
-    const mine = ev.client_order_id.startsWith('vg');
+    const mine = isOwnClientOrderId(ev.client_order_id);
     if (!mine) return;
     this.orderIds.set(ev.order_id, ev.client_order_id);
     const p = this.slots.get(ev.symbol)?.protection;
@@ -1171,8 +1171,14 @@ export class Trader {
       side: 'SELL',
       quantity: qty,
       list_client_order_id: intent.client_order_id,
-      above: { type: 'LIMIT_MAKER', client_order_id: legId(intent, 't'), price: plan.take_profit_price },
-      below: { type: 'STOP_LOSS_LIMIT', client_order_id: legId(intent, 's'), price: limit.value, stop_price: plan.stop_price, time_in_force: 'GTC' },
+      above: { type: 'LIMIT_MAKER', client_order_id: listLegId(intent.client_order_id, 'take_profit'), price: plan.take_profit_price },
+      below: {
+        type: 'STOP_LOSS_LIMIT',
+        client_order_id: listLegId(intent.client_order_id, 'stop'),
+        price: limit.value,
+        stop_price: plan.stop_price,
+        time_in_force: 'GTC',
+      },
     };
     s.protection = {
       kind: 'OCO',
@@ -1604,7 +1610,7 @@ export class Trader {
         continue;
       }
       const target = i.kind === 'CANCEL' ? String(i.detail['target'] ?? '') : i.client_order_id;
-      if (i.kind === 'CANCEL' && target.startsWith('vgl')) {
+      if (i.kind === 'CANCEL' && orderRole(target) === 'list') {
         // A cancel of an order list is confirmed when the list is done, whoever ended it.
         const l = await venue(this.d.call(), 'query_order_list', { list_client_order_id: target });
         if (l.kind === 'OK') {
@@ -1731,16 +1737,6 @@ function entryView(e: WorkingEntry): LifecycleEntry {
     cancel_why: typeof why === 'string' ? why : null,
     successor: e.successor ? entryView(e.successor) : null,
   };
-}
-
-function legId(i: Intent, leg: 's' | 't'): string {
-  // The list id is "vgl" + 33 chars; each leg keeps the intent's digest with its own leg letter.
-  return `vg${leg}${i.client_order_id.slice(3)}`;
-}
-
-/** The inverse of legId: the list clientOrderId of an OCO leg's, or null for any other order. */
-function listIdOfLeg(clientOrderId: string): string | null {
-  return /^vg[st]/.test(clientOrderId) ? `vgl${clientOrderId.slice(3)}` : null;
 }
 
 function describe(o: VenueOutcome<unknown>): JsonObject {

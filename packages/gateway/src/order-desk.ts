@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import { isDecimalString, validateOrder, type OrderToValidate } from '@vigil/core';
 import {
+  isOwnClientOrderId,
   MY_TRADES_PAGE,
   ORDER_STATUSES,
   ORDER_TYPES,
@@ -135,7 +136,7 @@ const validTrades = ajv.compile({
  */
 const validForeignOrder = ajv.compile({ ...ORDER_SCHEMA, properties: { ...ORDER_SCHEMA.properties, status: { type: 'string' }, type: { type: 'string' } } });
 /** Whose order it is, as reconcile decides: ours carry our prefix (a probe's included). */
-const ours = (clientOrderId: unknown): boolean => typeof clientOrderId !== 'string' || clientOrderId.startsWith('vg');
+const ours = (clientOrderId: unknown): boolean => typeof clientOrderId !== 'string' || isOwnClientOrderId(clientOrderId);
 /** The list states Binance documents; one of ours in any other is not understood (UNKNOWN). */
 const LIST_STATUS_TYPES: readonly string[] = ['RESPONSE', 'EXEC_STARTED', 'UPDATED', 'ALL_DONE'];
 const LIST_ORDER_STATUSES: readonly string[] = ['EXECUTING', 'ALL_DONE', 'REJECT'];
@@ -306,7 +307,8 @@ export class OrderDesk {
     );
     // The venue has executed the entry and answered; the engine has not heard: killed here, the
     // outcome is known only to the venue.
-    if (order.client_order_id.startsWith('vge')) this.d.crash?.('after_send_before_response', { client_order_id: order.client_order_id, outcome: out.kind });
+    if (orderRole(order.client_order_id) === 'entry')
+      this.d.crash?.('after_send_before_response', { client_order_id: order.client_order_id, outcome: out.kind });
     if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(order.symbol, out.msg);
     return mapOrder(out, 'order', { symbol: order.symbol, clientOrderId: order.client_order_id });
   }

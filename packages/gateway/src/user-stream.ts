@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { backoffMs, isDecimalString } from '@vigil/core';
-import { ORDER_STATUSES, ORDER_TYPES, type ExchangeConfig, type JsonObject, type ReasonCode, type UserEvent } from '@vigil/contracts';
+import { isOwnClientOrderId, ORDER_STATUSES, ORDER_TYPES, type ExchangeConfig, type JsonObject, type ReasonCode, type UserEvent } from '@vigil/contracts';
 import { ed25519Base64, hmacSha256Hex } from './signing.js';
 
 /**
@@ -205,7 +205,7 @@ export class UserStream {
         // fact. Its state is for REST to settle (the gap makes the engine reconcile and query).
         const cid = ev['x'] === 'CANCELED' && typeof ev['C'] === 'string' && ev['C'] !== '' ? ev['C'] : ev['c'];
         if (
-          cid.startsWith('vg') &&
+          isOwnClientOrderId(cid) &&
           (!(ORDER_STATUSES as readonly string[]).includes(ev['X'] as string) || !(ORDER_TYPES as readonly string[]).includes(ev['o'] as string))
         ) {
           this.d.onGap(`executionReport of ${cid} not understood (X=${String(ev['X'])}, o=${String(ev['o'])})`);
