@@ -12,3 +12,4 @@ export * from './operator-resume.js';
 export * from './lifecycle.js';
 export * from './strict-json.js';
 export * from './swap.js';
+export * from './outcomes.js';

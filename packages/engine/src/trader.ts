@@ -32,6 +32,9 @@ import {
   splitTrades,
   step,
   protectCommand,
+  intentAfter,
+  replaceAfter,
+  resolveAfterQuery,
   swapAfterCancel,
   swapAfterListQuery,
   swapAfterPlace,
@@ -313,31 +316,32 @@ export class Trader {
     };
   }
 
-  /** Applies a place/cancel outcome to its intent. UNKNOWN is never turned into a failure. */
+  /** Applies a place/cancel outcome to its intent (core/outcomes.ts intentAfter). UNKNOWN is never turned into a failure. */
   private onOrderOutcome(intent: Intent, out: VenueOutcome<OrderReport>): void {
+    const state = intentAfter(out);
     switch (out.kind) {
       case 'OK':
-        this.d.intents.transition(intent, 'CONFIRMED', null, { status: out.body.status, order_id: out.body.order_id });
+        this.d.intents.transition(intent, state, null, { status: out.body.status, order_id: out.body.order_id });
         this.onReport(out.body, intent);
         return;
       case 'UNKNOWN':
-        this.d.intents.transition(intent, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { why: out.reason });
+        this.d.intents.transition(intent, state, 'INTENT_SENT_UNKNOWN', { why: out.reason });
         this.d.reason('INTENT_SENT_UNKNOWN', true, { symbol: intent.symbol, client_order_id: intent.client_order_id, why: out.reason });
         return;
       case 'REJECTED':
-        this.d.intents.transition(intent, 'FAILED_TERMINAL', null, { code: out.code, msg: out.msg });
+        this.d.intents.transition(intent, state, null, { code: out.code, msg: out.msg });
         this.onTerminal(intent, `venue rejected ${out.code}: ${out.msg}`);
         return;
       case 'THROTTLED':
-        this.d.intents.transition(intent, 'FAILED_TERMINAL', 'RATE_LIMIT', { status: out.status, retry_after_ms: out.retry_after_ms });
+        this.d.intents.transition(intent, state, 'RATE_LIMIT', { status: out.status, retry_after_ms: out.retry_after_ms });
         this.onTerminal(intent, `throttled ${out.status}`);
         return;
       case 'NETWORK_BEFORE_SEND':
-        this.d.intents.transition(intent, 'FAILED_TERMINAL', null, { why: out.reason });
+        this.d.intents.transition(intent, state, null, { why: out.reason });
         this.onTerminal(intent, out.reason);
         return;
       case 'NOT_SENT':
-        this.d.intents.transition(intent, 'FAILED_TERMINAL', null, { cause: out.cause, detail: out.detail });
+        this.d.intents.transition(intent, state, null, { cause: out.cause, detail: out.detail });
         this.onTerminal(intent, `${out.cause}: ${out.detail}`);
         return;
     }
@@ -1066,25 +1070,26 @@ export class Trader {
   private async onReplaceOutcome(s: Slot, e: WorkingEntry, out: VenueOutcome<CancelReplaceResult>): Promise<void> {
     const cancel = e.cancel!;
     const next = e.successor!;
-    if (out.kind === 'OK' && (out.body.result === 'REPLACED' || out.body.result === 'NEW_FAILED')) {
-      this.d.intents.transition(cancel, 'CONFIRMED', null, { status: out.body.cancelled.status });
+    const v = replaceAfter(out);
+    if (out.kind === 'OK' && v.then === 'REPORTS' && (out.body.result === 'REPLACED' || out.body.result === 'NEW_FAILED')) {
+      this.d.intents.transition(cancel, v.cancel, null, { status: out.body.cancelled.status });
       if (out.body.result === 'REPLACED')
-        this.d.intents.transition(next.intent, 'CONFIRMED', null, { status: out.body.placed.status, order_id: out.body.placed.order_id });
-      else this.d.intents.transition(next.intent, 'FAILED_TERMINAL', null, { code: out.body.new_error.code, msg: out.body.new_error.msg });
+        this.d.intents.transition(next.intent, v.placed, null, { status: out.body.placed.status, order_id: out.body.placed.order_id });
+      else this.d.intents.transition(next.intent, v.placed, null, { code: out.body.new_error.code, msg: out.body.new_error.msg });
       this.onReport(out.body.cancelled, e.intent);
       if (out.body.result === 'REPLACED') this.onReport(out.body.placed, next.intent);
       return;
     }
-    if (out.kind === 'OK' && out.body.result === 'CANCEL_FAILED') {
+    if (out.kind === 'OK' && v.then === 'CANCEL_REFUSED' && out.body.result === 'CANCEL_FAILED') {
       // The old order filled or ended meanwhile (or was no longer untouched): nothing was placed.
       const err = out.body.cancel_error;
-      this.d.intents.transition(cancel, 'FAILED_TERMINAL', null, { code: err.code, msg: err.msg });
-      this.d.intents.transition(next.intent, 'FAILED_TERMINAL', null, { not_attempted: true, cancel_code: err.code });
+      this.d.intents.transition(cancel, v.cancel, null, { code: err.code, msg: err.msg });
+      this.d.intents.transition(next.intent, v.placed, null, { not_attempted: true, cancel_code: err.code });
       e.cancel = null;
       return this.afterCancelRefused(s, e);
     }
-    if (out.kind === 'UNKNOWN' || out.kind === 'OK') {
-      const why = out.kind === 'UNKNOWN' ? out.reason : `cancel-replace answered ${out.body.result} under STOP_ON_FAILURE`;
+    if (v.then === 'AWAIT_RESOLUTION') {
+      const why = out.kind === 'UNKNOWN' ? out.reason : `cancel-replace answered ${out.kind === 'OK' ? out.body.result : out.kind} under STOP_ON_FAILURE`;
       for (const i of [cancel, next.intent]) this.d.intents.transition(i, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { why });
       this.d.reason('INTENT_SENT_UNKNOWN', true, { symbol: s.symbol, client_order_id: next.intent.client_order_id, cancels: e.intent.client_order_id, why });
       return;
@@ -1603,30 +1608,36 @@ export class Trader {
       const s = this.slot(i.symbol);
       if (i.kind === 'PROTECT' && s.protection?.kind === 'OCO' && s.protection.intent === i) {
         const out = await venue(this.d.call(), 'query_order_list', { list_client_order_id: i.client_order_id });
-        if (out.kind === 'OK') {
+        const r = resolveAfterQuery(out, { intent: 'ORDER', target: 'LIST' });
+        if (out.kind === 'OK' && r === 'CONFIRMED') {
           this.d.intents.transition(i, 'CONFIRMED', null, { resolved_by: 'query_order_list' });
           this.onListConfirmed(s, out.body);
-        } else if (out.kind === 'REJECTED' && (out.code === -2011 || out.code === -2013)) this.notFoundAnswer(i, now);
+        } else if (r === 'NOT_FOUND_ANSWER') this.notFoundAnswer(i, now);
         continue;
       }
       const target = i.kind === 'CANCEL' ? String(i.detail['target'] ?? '') : i.client_order_id;
       if (i.kind === 'CANCEL' && orderRole(target) === 'list') {
         // A cancel of an order list is confirmed when the list is done, whoever ended it.
         const l = await venue(this.d.call(), 'query_order_list', { list_client_order_id: target });
-        if (l.kind === 'OK') {
-          const done = l.body.list_order_status === 'ALL_DONE' || l.body.list_status_type === 'ALL_DONE';
-          this.d.intents.transition(i, done ? 'CONFIRMED' : 'NOT_FOUND', null, { resolved_by: 'query_order_list', list_status: l.body.list_order_status });
-        } else if (l.kind === 'REJECTED' && (l.code === -2011 || l.code === -2013)) this.notFoundAnswer(i, now);
+        const done = l.kind === 'OK' && (l.body.list_order_status === 'ALL_DONE' || l.body.list_status_type === 'ALL_DONE');
+        const r = resolveAfterQuery(l, { intent: 'CANCEL', target: 'LIST', list_done: done });
+        if (l.kind === 'OK' && (r === 'CONFIRMED' || r === 'NOT_FOUND'))
+          this.d.intents.transition(i, r, null, { resolved_by: 'query_order_list', list_status: l.body.list_order_status });
+        else if (r === 'NOT_FOUND_ANSWER') this.notFoundAnswer(i, now);
         continue;
       }
       const out = await venue(this.d.call(), 'query_order', { symbol: i.symbol, client_order_id: target });
-      if (out.kind === 'OK') {
+      const r = resolveAfterQuery(out, {
+        intent: i.kind === 'CANCEL' ? 'CANCEL' : 'ORDER',
+        target: 'ORDER',
+        ...(out.kind === 'OK' ? { status: out.body.status } : {}),
+      });
+      if (out.kind === 'OK' && (r === 'CONFIRMED' || r === 'NOT_FOUND')) {
         if (i.kind === 'CANCEL') {
           // A cancel is confirmed when the target is no longer open, whoever ended it.
           // A target still open means the cancel did not take effect: NOT_FOUND, and the TTL path
           // may cancel again (a cancel is safe to repeat; an order is not).
-          const open = ['NEW', 'PARTIALLY_FILLED'].includes(out.body.status);
-          this.d.intents.transition(i, open ? 'NOT_FOUND' : 'CONFIRMED', null, { resolved_by: 'query_order', target_status: out.body.status });
+          this.d.intents.transition(i, r, null, { resolved_by: 'query_order', target_status: out.body.status });
           this.onReport(out.body);
           if (s.entry?.cancel === i) s.entry.cancel = null;
         } else {
@@ -1645,7 +1656,7 @@ export class Trader {
           }
           if (s.close === i && !['NEW', 'PARTIALLY_FILLED'].includes(out.body.status)) s.close = null;
         }
-      } else if (out.kind === 'REJECTED' && out.code === -2013) {
+      } else if (r === 'NOT_FOUND_ANSWER') {
         this.notFoundAnswer(i, now);
         if ((i.state as IntentState) === 'NOT_FOUND' && isSwap(i)) this.onSwapResolved(s, i, false, 'NOT_FOUND');
       }
