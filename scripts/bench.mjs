@@ -369,6 +369,7 @@ if (only.length === 0 && !process.env.BENCH_NO_WRITE) {
   // A rerun of some suites: their areas' rows are replaced where they stood, every other row is
   // kept from the last full run, and a line under the title says which areas are newer.
   const { readFileSync, writeFileSync } = await import('node:fs');
+  const { loadavg } = await import('node:os');
   const file = new URL('../docs/PERFORMANCE.md', import.meta.url);
   const lines = readFileSync(file, 'utf8').split('\n');
   const areas = new Set(rows.map((r) => r.area));
@@ -391,7 +392,9 @@ if (only.length === 0 && !process.env.BENCH_NO_WRITE) {
     title + 1,
     0,
     '',
-    `Rows of ${[...areas].join(', ')} rerun by \`node scripts/bench.mjs ${only.join(' ')} --write\` on ${new Date().toISOString()} (machine: ${machine}).`,
+    `Rows of ${[...areas].join(', ')} rerun by \`node scripts/bench.mjs ${only.join(' ')} --write\` on ${new Date().toISOString()} (machine: ${machine}; load average at the end ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' / ')} for 1 / 5 / 15 min).`,
   );
   writeFileSync(file, out.join('\n').replace(/\n{3,}/g, '\n\n'));
   console.log(`\nwritten: docs/PERFORMANCE.md (rows of ${[...areas].join(', ')})`);
