@@ -242,5 +242,17 @@ export async function pathFloor(n = 40, synchronous = 'FULL', gapMs = 100) {
     await Promise.all([audit.terminate(), engine.terminate(), gateway.terminate()]);
     rmSync(dir, { recursive: true, force: true });
   }
-  return { n: xs.length, p50_ms: pct(xs, 50), p99_ms: pct(xs, 99) };
+  return { n: xs.length, p50_ms: pct(xs, 50), p99_ms: pct(xs, 99), samples_ms: xs };
+}
+
+/**
+ * The floor around a measurement: half its samples taken right before `measure`, half right after,
+ * pooled, so the floor saw the same stretch of a shared machine's load as what it is compared with.
+ */
+export async function floorAround(n, synchronous, measure) {
+  const before = await pathFloor(Math.ceil(n / 2), synchronous);
+  const result = await measure();
+  const after = await pathFloor(Math.floor(n / 2), synchronous);
+  const xs = [...before.samples_ms, ...after.samples_ms];
+  return { floor: { n: xs.length, p50_ms: pct(xs, 50), p99_ms: pct(xs, 99) }, result };
 }

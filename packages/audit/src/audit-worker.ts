@@ -31,12 +31,14 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
 
   let scheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
   let scheduledNow = false;
+  let lastDrainAt = 0;
   let draining = false;
   const runDrain = (): void => {
     scheduled = null;
     scheduledNow = false;
     if (draining) return;
     draining = true;
+    lastDrainAt = Date.now();
     try {
       // One batch per turn of the event loop keeps heartbeats and requests flowing under a storm.
       writer.drainOnce();
@@ -63,8 +65,9 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
       onReject: (r) => ctx.log.warn(`audit channel rejected a frame: ${r.code} ${r.detail}`),
       onClose: () => producers.delete(ep),
       onEvent: (ev) => {
+        const now = bulkDrainsAtOnce(writer.queueDepth, Date.now() - lastDrainAt, cfg.audit_writer_flush_interval_ms);
         writer.enqueueRows(ev.rows);
-        schedule(false);
+        schedule(now);
       },
       onRequest: {
         append_critical: (i) =>
@@ -189,4 +192,16 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
       },
     },
   };
+}
+
+/**
+ * Whether a bulk frame is committed on the next turn (still without an fsync) rather than after
+ * the batch timer: when the writer is idle (nothing queued, no drain within the flush interval).
+ * The timer pays off only for frames arriving back to back, which keep finding a queue or a recent
+ * drain. A lone frame left waiting would ride in the next critical write's transaction instead (an
+ * entry's records from before its AI gate call in its intent's commit), on the path from a market
+ * event to its order.
+ */
+export function bulkDrainsAtOnce(queueDepth: number, msSinceLastDrain: number, flushIntervalMs: number): boolean {
+  return queueDepth === 0 && msSinceLastDrain >= flushIntervalMs;
 }

@@ -37,9 +37,11 @@ import { restoreMemory } from './memory.js';
 import { Reconciler } from './reconcile.js';
 import { riskVerdict } from './risk.js';
 import { ShadowBook } from './shadow.js';
+import { StageReports } from './stage-reports.js';
 import { breakoutStrategy, type MarketSnapshot } from './strategy.js';
 import { Trader } from './trader.js';
 import type { VenueCall } from './venue.js';
+import { warmEntryPath } from './warm.js';
 
 /** Stages in which the engine is expected to move on; lingering in one of them is LOOP_STUCK. */
 const ACTIVE_STAGES: ReadonlySet<Stage> = new Set([
@@ -107,13 +109,14 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   const latch = reasonLatch(ctx);
   const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => latch.set(code, on, detail);
 
+  const stageReports = new StageReports((r) => ctx.control.emit(r));
   const setStage = (next: Stage, corr: Partial<Correlation> = {}): void => {
     if (booted && next === stage) return;
     const from = stage;
     stage = next;
     stageSince = Date.now();
     audit.append(ctx.events.make('STAGE_CHANGED', { from: booted ? from : null, to: next }, { corr: { cycle_id: cycleId || null, stage: next, ...corr } }));
-    ctx.control.emit({ type: 'stage', stage: next, cycle_id: cycleId || null, ts_ms: stageSince });
+    stageReports.report({ type: 'stage', stage: next, cycle_id: cycleId || null, ts_ms: stageSince });
     booted = true;
     if (latch.has('LOOP_STUCK')) reason('LOOP_STUCK', false, {});
   };
@@ -219,6 +222,19 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     return first;
   };
   const strategy = breakoutStrategy(scfg, ecfg.trailing_enabled ? ecfg.trailing_activate_bps : null);
+  // After each bar's cycle, never in its way: a dry run of what an entry computes (warm.ts).
+  const warmSoon = (symbol: string): void => {
+    setImmediate(() => {
+      const q = quotes.get(symbol);
+      const r = rules.get(symbol);
+      if (stopped || !q || !r) return;
+      try {
+        warmEntryPath({ strategy: scfg, risk: cfg.risk, churn, run_id: ctx.init.run_id, symbol, bid: q.bid, ask: q.ask, rules: r });
+      } catch {
+        // A dry run changes nothing, so its failure changes nothing either.
+      }
+    });
+  };
 
   const attachGateway = (port: MessagePort): void => {
     gateway?.close();
@@ -256,7 +272,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
             }
             const mid = (Number(ev.tick.bid) + Number(ev.tick.ask)) / 2;
             // A closed bar is what the strategy decides on: decide on the tick that closed it.
-            if (bars.get(ev.tick.symbol)?.onMid(ev.tick.recv_ts_ms, mid) && startupReleased) void entryCycle(ev.tick.recv_ts_ms);
+            if (bars.get(ev.tick.symbol)?.onMid(ev.tick.recv_ts_ms, mid) && startupReleased)
+              void entryCycle(ev.tick.recv_ts_ms).then(() => warmSoon(ev.tick.symbol));
             return;
           }
           case 'market_gap':
@@ -908,6 +925,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         stopped = true;
         for (const t of timers) clearInterval(t);
         setStage('SHUTDOWN');
+        stageReports.flush();
         try {
           await audit.flush();
         } catch {
