@@ -41,6 +41,7 @@ import {
   type LifecycleInput,
   type LifecycleState,
   type ManualChangePolicy,
+  type StepResult,
   type TickPhase,
 } from '@vigil/core';
 import type { CrashHook } from '@vigil/runtime';
@@ -138,6 +139,8 @@ export interface TraderDeps {
   readonly toleranceSteps?: number;
   /** A fill realized P&L (a sale): the day's P&L is sampled into the audit at once. */
   readonly onRealized?: () => void;
+  /** Sees every lifecycle step with what it was given and what it returned (replay recording). */
+  readonly recordStep?: (symbol: string, state: LifecycleState, input: LifecycleInput, out: StepResult) => void;
 }
 
 /** A difference between the venue and the bot's state, found while judging trades or balances. */
@@ -813,7 +816,9 @@ export class Trader {
    * change are written (a protection or plan it dropped, timers, counters, the re-quote it took).
    */
   private stepSlot(s: Slot, input: LifecycleInput): readonly LifecycleCommand[] {
-    const out = step(this.lifecycleOf(s), input, this.lifecycleCfg);
+    const stateIn = this.lifecycleOf(s);
+    const out = step(stateIn, input, this.lifecycleCfg);
+    this.d.recordStep?.(s.symbol, stateIn, input, out);
     const n = out.state;
     const before = s.entry;
     if (n.entry === null) s.entry = null;
