@@ -14,7 +14,7 @@ interface Out {
 const STD: Out = { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => void process.stderr.write(`${l}\n`) };
 
 export type RunReplay =
-  | ({ readonly kind: 'REPLAYED'; readonly run_id: string; readonly ms: number; readonly chain_rows: number } & ReplayResult)
+  | ({ readonly kind: 'REPLAYED'; readonly run_id: string; readonly ms: number; readonly cpu_ms: number; readonly chain_rows: number } & ReplayResult)
   | { readonly kind: 'REFUSED'; readonly why: string };
 
 /**
@@ -45,23 +45,42 @@ export function replayRun(varDir: string, runId: string | null): RunReplay {
     if (config === null) return { kind: 'REFUSED', why: `run ${run} has no CONFIG_LOADED with its configuration` };
 
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const r = new Replayer(config);
     const types = REPLAY_EVENT_TYPES.map(() => '?').join(', ');
+    // The run id is the query's: not read again for every row.
     const rows = db
-      .prepare(`SELECT seq, event_id, event_type, run_id, cycle_id, payload FROM events WHERE run_id = ? AND event_type IN (${types}) ORDER BY seq`)
+      .prepare(`SELECT seq, event_id, event_type, cycle_id, payload FROM events WHERE run_id = ? AND event_type IN (${types}) ORDER BY seq`)
       .iterate(run, ...REPLAY_EVENT_TYPES) as IterableIterator<{
       seq: number;
       event_id: string;
       event_type: ReplayEvent['event_type'];
-      run_id: string;
       cycle_id: number | null;
       payload: string;
     }>;
     for (const row of rows) {
-      if (!r.push({ ...row, payload: JSON.parse(row.payload) as JsonObject })) break;
+      if (
+        !r.push({
+          seq: row.seq,
+          event_id: row.event_id,
+          event_type: row.event_type,
+          run_id: run,
+          cycle_id: row.cycle_id,
+          payload: JSON.parse(row.payload) as JsonObject,
+        })
+      )
+        break;
     }
     const res = r.finish();
-    return { kind: 'REPLAYED', run_id: run, ms: performance.now() - t0, chain_rows: chain.rows + chain.archivedRows, ...res };
+    const cpu = process.cpuUsage(c0);
+    return {
+      kind: 'REPLAYED',
+      run_id: run,
+      ms: performance.now() - t0,
+      cpu_ms: (cpu.user + cpu.system) / 1000,
+      chain_rows: chain.rows + chain.archivedRows,
+      ...res,
+    };
   } finally {
     db.close();
   }

@@ -1,5 +1,13 @@
 import { canonicalJson, sha256Hex, type EngineConfig, type JsonObject, type RequoteMode, type SymbolRules } from '@vigil/contracts';
-import type { LifecycleCommand, LifecycleConfig, LifecycleFacts, LifecycleInput, LifecycleState, StepResult } from '@vigil/core';
+import {
+  EMPTY_LIFECYCLE,
+  type LifecycleCommand,
+  type LifecycleConfig,
+  type LifecycleFacts,
+  type LifecycleInput,
+  type LifecycleState,
+  type StepResult,
+} from '@vigil/core';
 import type { MarketSnapshot } from './strategy.js';
 
 /**
@@ -23,7 +31,8 @@ export type RecordedInput =
 export interface LifecycleStepRecord {
   readonly v: number;
   readonly symbol: string;
-  readonly state: LifecycleState;
+  /** The state the step was given, without the fields that hold EMPTY_LIFECYCLE's value (absent = that value). */
+  readonly state: Partial<LifecycleState>;
   readonly input: RecordedInput;
   readonly commands: readonly LifecycleCommand[];
   /**
@@ -114,7 +123,7 @@ export class ReplayRecorder {
     const rec: LifecycleStepRecord = {
       v: REPLAY_RECORD_VERSION,
       symbol,
-      state,
+      state: withoutDefaults(state),
       input: rin,
       commands: out.commands,
       state_out: out.state === state ? null : changedFields(state, out.state),
@@ -138,4 +147,16 @@ function changedFields(prev: LifecycleState, next: LifecycleState): Partial<Life
   const diff: Record<string, unknown> = {};
   for (const k of Object.keys(next) as (keyof LifecycleState)[]) if (next[k] !== prev[k]) diff[k] = next[k];
   return JSON.parse(JSON.stringify(diff)) as Partial<LifecycleState>;
+}
+
+/** A state without the fields that hold their EMPTY_LIFECYCLE value: most of a slot's state most of the time. */
+function withoutDefaults(state: LifecycleState): Partial<LifecycleState> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(state) as (keyof LifecycleState)[]) if (state[k] !== EMPTY_LIFECYCLE[k]) out[k] = state[k];
+  return out as Partial<LifecycleState>;
+}
+
+/** The full state a record's `state` stands for. */
+export function recordedState(s: Partial<LifecycleState>): LifecycleState {
+  return { ...EMPTY_LIFECYCLE, ...s };
 }

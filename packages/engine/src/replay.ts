@@ -2,7 +2,15 @@ import { canonicalJson, snapshotHash, type Config, type Decision, type JsonObjec
 import { Dec, applyModify, redact, step, type LifecycleInput } from '@vigil/core';
 import { estimateCost, judgeCost } from './cost-model.js';
 import { buildDecision, checkDecision } from './decision-build.js';
-import { fixedChurn, lifecycleConfigOf, type ChurnCounts, type CycleInputsRecord, type LifecycleStepRecord, type RulesRecord } from './replay-record.js';
+import {
+  fixedChurn,
+  lifecycleConfigOf,
+  recordedState,
+  type ChurnCounts,
+  type CycleInputsRecord,
+  type LifecycleStepRecord,
+  type RulesRecord,
+} from './replay-record.js';
 import { riskVerdict, type RiskInputs } from './risk.js';
 import { breakoutStrategy, type Strategy } from './strategy.js';
 
@@ -73,14 +81,39 @@ export function replayStep(
   } else {
     input = rec.input;
   }
-  const out = step(rec.state, input, cfg);
-  const expC = cj(rec.commands);
-  const gotC = cj(out.commands);
-  if (expC !== gotC) return { event_id: ev.event_id, seq: ev.seq, what: `${rec.symbol} ${stepName(rec)}: commands`, expected: expC, got: gotC };
-  const expS = cj(rec.state_out === null ? rec.state : { ...rec.state, ...rec.state_out });
-  const gotS = cj(out.state);
-  if (expS !== gotS) return { event_id: ev.event_id, seq: ev.seq, what: `${rec.symbol} ${stepName(rec)}: state`, expected: expS, got: gotS };
+  const state = recordedState(rec.state);
+  const out = step(state, input, cfg);
+  if (!sameJson(rec.commands, out.commands))
+    return { event_id: ev.event_id, seq: ev.seq, what: `${rec.symbol} ${stepName(rec)}: commands`, expected: cj(rec.commands), got: cj(out.commands) };
+  const expS = rec.state_out === null ? state : { ...state, ...rec.state_out };
+  if (!sameJson(expS, out.state))
+    return { event_id: ev.event_id, seq: ev.seq, what: `${rec.symbol} ${stepName(rec)}: state`, expected: cj(expS), got: cj(out.state) };
   return null;
+}
+
+/**
+ * Equality as canonical JSON sees it (key order and undefined members do not count), without
+ * building the strings: the comparison runs for every recorded step.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in x) {
+    if (x[k] === undefined) continue;
+    n++;
+    if (!sameJson(x[k], y[k])) return false;
+  }
+  for (const k in y) if (y[k] !== undefined) n--;
+  return n === 0;
 }
 
 const stepName = (r: LifecycleStepRecord): string => (r.input.kind === 'TICK' ? `TICK/${r.input.phase}` : r.input.kind);
@@ -198,17 +231,20 @@ export class Replayer {
       return exp === got ? null : { event_id: actual.event_id, seq: actual.seq, what: `cycle ${cycleId}: ${what}`, expected: exp, got };
     };
     for (const { snapshot: snap, rules: ref } of rec.snapshots) {
+      const res = this.strategy.propose(snap);
+      // A snapshot that made no proposal produced no output to compare; one that did is checked
+      // against its own hash first (the decision and the AI review name it by that hash).
+      if (res.kind === 'NONE') continue;
       const body = { symbol: snap.symbol, ts_ms: snap.ts_ms, bid: snap.bid, ask: snap.ask, quote_age_ms: snap.quote_age_ms, bars: snap.bars };
-      if (snapshotHash(body) !== snap.snapshot_hash)
+      const hash = snapshotHash(body);
+      if (hash !== snap.snapshot_hash)
         return {
           event_id: inEv.event_id,
           seq: inEv.seq,
           what: `cycle ${cycleId}: snapshot ${snap.snapshot_id} hash`,
           expected: cj(snap.snapshot_hash),
-          got: cj(snapshotHash(body)),
+          got: cj(hash),
         };
-      const res = this.strategy.propose(snap);
-      if (res.kind === 'NONE') continue;
       const p = res.proposal;
       const rules = ref === null ? undefined : this.rules.get(ref);
       if (!rules)
