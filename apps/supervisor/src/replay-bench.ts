@@ -5,9 +5,9 @@ import Database from 'better-sqlite3';
 import { AuditWriter } from '@vigil/audit';
 import { snapshotHash, type EventEnvelope, type JsonObject, type SymbolRules } from '@vigil/contracts';
 import { EMPTY_LIFECYCLE, percentile, step, type LifecycleInput, type LifecycleState } from '@vigil/core';
-import { REPLAY_EVENT_TYPES, ReplayRecorder, lifecycleConfigOf } from '@vigil/engine/replay';
+import { ENGINE_START_STAGE, REPLAY_EVENT_TYPES, ReplayRecorder, lifecycleConfigOf } from '@vigil/engine/replay';
 import { EventFactory, configForRecord, parseConfig } from '@vigil/runtime';
-import { replayRun } from './replay-command.js';
+import { REPLAY_SQL, replayRun } from './replay-command.js';
 
 export interface ReplayBenchResult {
   readonly events: number;
@@ -149,10 +149,9 @@ export async function runReplayBench(n = 200_000): Promise<ReplayBenchResult> {
       const t0 = performance.now();
       const c0 = process.cpuUsage();
       let read = 0;
-      const types = REPLAY_EVENT_TYPES.map(() => '?').join(', ');
-      for (const row of db
-        .prepare(`SELECT seq, event_id, event_type, run_id, cycle_id, payload FROM events WHERE run_id = ? AND event_type IN (${types}) ORDER BY seq`)
-        .iterate('run_replay_bench', ...REPLAY_EVENT_TYPES) as IterableIterator<{ payload: string }>) {
+      for (const row of db.prepare(REPLAY_SQL).iterate('run_replay_bench', ...REPLAY_EVENT_TYPES, ENGINE_START_STAGE) as IterableIterator<{
+        payload: string;
+      }>) {
         JSON.parse(row.payload);
         read++;
       }

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { verifyAuditSet } from '@vigil/audit';
 import type { Config, JsonObject } from '@vigil/contracts';
-import { REPLAY_EVENT_TYPES, Replayer, type ReplayEvent, type ReplayResult } from '@vigil/engine/replay';
+import { ENGINE_START_STAGE, REPLAY_EVENT_TYPES, Replayer, type ReplayEvent, type ReplayResult } from '@vigil/engine/replay';
 
 export const REPLAY_EXIT = { IDENTICAL: 0, DIVERGED: 1 } as const;
 
@@ -16,6 +16,9 @@ const STD: Out = { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => 
 export type RunReplay =
   | ({ readonly kind: 'REPLAYED'; readonly run_id: string; readonly ms: number; readonly cpu_ms: number; readonly chain_rows: number } & ReplayResult)
   | { readonly kind: 'REFUSED'; readonly why: string };
+
+/** A run's events that replay reads, in seq order (parameters: run id, REPLAY_EVENT_TYPES, ENGINE_START_STAGE). */
+export const REPLAY_SQL = `SELECT seq, event_id, event_type, cycle_id, payload FROM events WHERE run_id = ? AND (event_type IN (${REPLAY_EVENT_TYPES.map(() => '?').join(', ')}) OR (event_type = 'STAGE_CHANGED' AND stage = ?)) ORDER BY seq`;
 
 /**
  * Replays one run of an audit database (read-only): the hash chain first (archives and live
@@ -47,11 +50,8 @@ export function replayRun(varDir: string, runId: string | null): RunReplay {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     const r = new Replayer(config);
-    const types = REPLAY_EVENT_TYPES.map(() => '?').join(', ');
     // The run id is the query's: not read again for every row.
-    const rows = db
-      .prepare(`SELECT seq, event_id, event_type, cycle_id, payload FROM events WHERE run_id = ? AND event_type IN (${types}) ORDER BY seq`)
-      .iterate(run, ...REPLAY_EVENT_TYPES) as IterableIterator<{
+    const rows = db.prepare(REPLAY_SQL).iterate(run, ...REPLAY_EVENT_TYPES, ENGINE_START_STAGE) as IterableIterator<{
       seq: number;
       event_id: string;
       event_type: ReplayEvent['event_type'];

@@ -309,6 +309,25 @@ describe('replay of decision cycles', () => {
     if (!res.ok) expect(res.divergence).toMatchObject({ event_id: extra.event_id, what: 'cycle 7: audited, but not produced by the replay' });
   });
 
+  it('a restarted engine counting its cycles from 1 again in the same run: cycles are told apart by the engine start (STAGE_CHANGED to STARTUP_RECOVER)', async () => {
+    const a = cycleLog();
+    await nextTurn();
+    const b = cycleLog();
+    await nextTurn();
+    const marker = (): ReplayEvent => ({
+      seq: 0,
+      event_id: 'evt_start',
+      event_type: 'STAGE_CHANGED',
+      run_id: 'run_t',
+      cycle_id: null,
+      payload: { from: null, to: 'STARTUP_RECOVER' },
+    });
+    const renumber = (evs: ReplayEvent[]): ReplayEvent[] => evs.map((e, i) => ({ ...e, seq: i + 1, event_id: `evt_${i + 1}` }));
+    expect(replayAll(renumber([marker(), ...a.l.events, marker(), ...b.l.events]))).toMatchObject({ ok: true, cycles: 2, decisions: 2 });
+    // Without the start marker the second engine's cycle 7 is taken for more of the first one's.
+    expect(replayAll(renumber([...a.l.events, ...b.l.events])).ok).toBe(false);
+  });
+
   it("a re-quote's verdict (the trader's, with the cycle's ids) is not taken for one of the cycle's outputs", async () => {
     const { l } = cycleLog();
     await nextTurn();

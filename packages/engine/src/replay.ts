@@ -31,7 +31,12 @@ export const REPLAY_EVENT_TYPES = [
   'AIGATE_CALL',
   'RISK_VERDICT_GIVEN',
 ] as const;
-export type ReplayEventType = (typeof REPLAY_EVENT_TYPES)[number];
+/**
+ * Besides those, the engine's first event of each start (STAGE_CHANGED to STARTUP_RECOVER): a
+ * restarted engine worker counts its cycles from 1 again within the same run.
+ */
+export const ENGINE_START_STAGE = 'STARTUP_RECOVER';
+export type ReplayEventType = (typeof REPLAY_EVENT_TYPES)[number] | 'STAGE_CHANGED';
 
 /** One audit row as replay reads it (payload parsed). */
 export interface ReplayEvent {
@@ -119,6 +124,9 @@ export function sameJson(a: unknown, b: unknown): boolean {
 const stepName = (r: LifecycleStepRecord): string => (r.input.kind === 'TICK' ? `TICK/${r.input.phase}` : r.input.kind);
 
 interface CycleEvents {
+  readonly id: number;
+  /** Which engine start of the run it belongs to. */
+  readonly start: number;
   inputs: ReplayEvent | null;
   /** DECISION_PROPOSED and the cycle's own RISK_VERDICT_GIVEN, in seq order (both bulk, so in the order emitted). */
   outputs: ReplayEvent[];
@@ -133,9 +141,12 @@ export class Replayer {
   private readonly rules = new Map<string, SymbolRules>();
   private readonly lcfg;
   private readonly strategy: Strategy;
-  private readonly cycles = new Map<number, CycleEvents>();
-  /** AIGATE_CALL by the decision it reviewed. */
+  /** By engine start and cycle id ("start:cycle"), in the order first seen. */
+  private readonly cycles = new Map<string, CycleEvents>();
+  /** AIGATE_CALL by engine start, cycle and the decision it reviewed (one body may be proposed in two cycles). */
   private readonly gate = new Map<string, ReplayEvent>();
+  /** Engine starts seen so far in the run. */
+  private start = 0;
   private steps = 0;
   private events = 0;
   private decisions = 0;
@@ -165,12 +176,15 @@ export class Replayer {
         this.failed = replayStep(ev, ev.payload as unknown as LifecycleStepRecord, (ref) => this.rules.get(ref), this.lcfg);
         return this.failed === null;
       }
+      case 'STAGE_CHANGED':
+        this.start++;
+        return true;
       case 'CYCLE_INPUTS_RECORDED':
         if (ev.cycle_id !== null) this.cycle(ev.cycle_id).inputs = ev;
         return true;
       case 'AIGATE_CALL': {
         const id = ev.payload['original_decision_id'];
-        if (typeof id === 'string') this.gate.set(id, ev);
+        if (typeof id === 'string') this.gate.set(`${this.start}:${ev.cycle_id}:${id}`, ev);
         return true;
       }
       case 'DECISION_PROPOSED':
@@ -186,8 +200,8 @@ export class Replayer {
   /** Replays the gathered cycles (in cycle order) and returns the verdict. */
   finish(): ReplayResult {
     if (!this.failed) {
-      for (const [id, c] of [...this.cycles].sort((a, b) => a[0] - b[0])) {
-        this.failed = this.replayCycle(id, c);
+      for (const c of this.cycles.values()) {
+        this.failed = this.replayCycle(c);
         if (this.failed) break;
       }
     }
@@ -196,12 +210,14 @@ export class Replayer {
   }
 
   private cycle(id: number): CycleEvents {
-    let c = this.cycles.get(id);
-    if (!c) this.cycles.set(id, (c = { inputs: null, outputs: [] }));
+    const key = `${this.start}:${id}`;
+    let c = this.cycles.get(key);
+    if (!c) this.cycles.set(key, (c = { id, start: this.start, inputs: null, outputs: [] }));
     return c;
   }
 
-  private replayCycle(cycleId: number, c: CycleEvents): Divergence | null {
+  private replayCycle(c: CycleEvents): Divergence | null {
+    const cycleId = c.id;
     const out = c.outputs;
     const first = out[0];
     if (c.inputs === null) {
@@ -287,7 +303,7 @@ export class Replayer {
         continue;
       }
       // The AI verdict is an input: as audited for this decision.
-      const g = this.gate.get(decision.ids.decision_id);
+      const g = this.gate.get(`${c.start}:${cycleId}:${decision.ids.decision_id}`);
       if (!g)
         return {
           event_id: inEv.event_id,
