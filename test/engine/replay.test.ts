@@ -35,8 +35,15 @@ type Row = { seq: number; event_id: string; payload: string };
  */
 function alterAndRechain(dbFile: string, seq: number, payload: unknown): void {
   const db = new Database(dbFile);
+  db.prepare('UPDATE events SET payload = ? WHERE seq = ?').run(canonicalJson(payload), seq);
+  db.close();
+  rechainFrom(dbFile, seq);
+}
+
+/** Recomputes the hash chain from `seq` on, from the rows as they now are. */
+function rechainFrom(dbFile: string, seq: number): void {
+  const db = new Database(dbFile);
   try {
-    db.prepare('UPDATE events SET payload = ? WHERE seq = ?').run(canonicalJson(payload), seq);
     const rows = db.prepare('SELECT * FROM events WHERE seq >= ? ORDER BY seq').all(seq) as Record<string, unknown>[];
     let prev = (db.prepare('SELECT hash FROM events WHERE seq < ? ORDER BY seq DESC LIMIT 1').get(seq) as { hash: string }).hash;
     const upd = db.prepare('UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?');
@@ -68,7 +75,7 @@ function alterAndRechain(dbFile: string, seq: number, payload: unknown): void {
 }
 
 describe('supervisor replay on a run of the bot on the simulator', () => {
-  it('replays the run identically (exit 0), and names the altered event when a recorded input is changed in a copy (exit 1)', async () => {
+  it('replays the run identically (exit 0); in copies: names the altered event when a recorded input is changed and re-chained, reports a run that dropped audit events as incomplete, and fails at the chain when not re-chained (exit 1)', async () => {
     const t = await startTrading();
     stop = t.stopAll;
     await waitFor('NORMAL', () => t.sup.modeState.mode === 'NORMAL', 15_000, 50);
@@ -107,6 +114,21 @@ describe('supervisor replay on a run of the bot on the simulator', () => {
     expect(replayCommand({ varDir: copy }, { out: (l) => void bad.push(l), err: (l) => void bad.push(l) })).toBe(1);
     expect(bad[0]).toContain(`divergence at event ${target!.event_id}`);
     expect(bad.join('\n')).toMatch(/expected: .*\n\s+got: /);
+
+    // A run whose audit dropped events cannot vouch for its recordings being complete: exit 1.
+    const copy3 = copyVar(t.varDir);
+    const db3 = new Database(join(copy3, 'data', 'audit.sqlite'));
+    const sample = db3.prepare("SELECT seq FROM events WHERE run_id = ? AND event_type = 'REASON_RAISED' ORDER BY seq DESC LIMIT 1").get(t.runId) as {
+      seq: number;
+    };
+    db3.prepare("UPDATE events SET reason_code = 'DB_WRITER_DROPPED' WHERE seq = ?").run(sample.seq);
+    db3.close();
+    rechainFrom(join(copy3, 'data', 'audit.sqlite'), sample.seq);
+    const dropped: string[] = [];
+    expect(replayCommand({ varDir: copy3 }, { out: (l) => void dropped.push(l), err: (l) => void dropped.push(l) })).toBe(1);
+    expect(dropped[0]).toMatch(
+      new RegExp(`^replay: \\d+ cycles identical, but incomplete: the run dropped audit events \\(DB_WRITER_DROPPED at seq ${sample.seq}\\)`),
+    );
 
     // The same change without re-chaining is caught by the hash chain first, at that row.
     const copy2 = copyVar(t.varDir);

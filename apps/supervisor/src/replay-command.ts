@@ -14,7 +14,14 @@ interface Out {
 const STD: Out = { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => void process.stderr.write(`${l}\n`) };
 
 export type RunReplay =
-  | ({ readonly kind: 'REPLAYED'; readonly run_id: string; readonly ms: number; readonly cpu_ms: number; readonly chain_rows: number } & ReplayResult)
+  | ({
+      readonly kind: 'REPLAYED';
+      readonly run_id: string;
+      readonly ms: number;
+      readonly cpu_ms: number;
+      readonly chain_rows: number;
+      readonly dropped_at: number | null;
+    } & ReplayResult)
   | { readonly kind: 'REFUSED'; readonly why: string };
 
 /** A run's events that replay reads, in seq order (parameters: run id, REPLAY_EVENT_TYPES, ENGINE_START_STAGE). */
@@ -47,6 +54,8 @@ export function replayRun(varDir: string, runId: string | null): RunReplay {
     const config = cl ? ((JSON.parse(cl.payload) as { config?: Config }).config ?? null) : null;
     if (config === null) return { kind: 'REFUSED', why: `run ${run} has no CONFIG_LOADED with its configuration` };
 
+    // Bulk events the writer or a producer had to drop: recordings may be missing (fail closed).
+    const dropped = db.prepare("SELECT min(seq) AS seq FROM events WHERE run_id = ? AND reason_code = 'DB_WRITER_DROPPED'").get(run) as { seq: number | null };
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     const r = new Replayer(config);
@@ -79,6 +88,7 @@ export function replayRun(varDir: string, runId: string | null): RunReplay {
       ms: performance.now() - t0,
       cpu_ms: (cpu.user + cpu.system) / 1000,
       chain_rows: chain.rows + chain.archivedRows,
+      dropped_at: dropped.seq,
       ...res,
     };
   } finally {
@@ -101,6 +111,13 @@ export function replayCommand(opts: { readonly varDir: string; readonly run?: st
   }
   const rate = r.ms > 0 ? Math.round((r.events / r.ms) * 1000) : r.events;
   const detail = `run ${r.run_id}: ${r.cycles} decision cycles (${r.decisions} decisions), ${r.steps} lifecycle steps; ${r.events} recorded events in ${Math.round(r.ms)} ms (${rate} events/s); hash chain: ${r.chain_rows} events verified`;
+  if (r.ok && r.dropped_at !== null) {
+    io.out(
+      `replay: ${r.cycles + r.steps} cycles identical, but incomplete: the run dropped audit events (DB_WRITER_DROPPED at seq ${r.dropped_at}), so recordings may be missing`,
+    );
+    io.out(`  ${detail}`);
+    return REPLAY_EXIT.DIVERGED;
+  }
   if (r.ok) {
     io.out(`replay: ${r.cycles + r.steps} cycles identical`);
     io.out(`  ${detail}`);
