@@ -91,6 +91,8 @@ export class ReplayRecorder {
   /** Rules object -> its reference (computed once per rules update, not per step). */
   private readonly refs = new WeakMap<SymbolRules, string>();
   private readonly recorded = new Set<string>();
+  /** Records built and serialized on the next turn of the event loop, all in one go. */
+  private queued: (() => void)[] = [];
 
   constructor(private readonly emit: (type: 'LIFECYCLE_STEPPED' | 'CYCLE_INPUTS_RECORDED' | 'RULES_RECORDED', payload: JsonObject, cycleId?: number) => void) {}
 
@@ -115,30 +117,46 @@ export class ReplayRecorder {
     return rulesRef(r);
   }
 
-  /** One lifecycle step, recorded when it did something. */
+  /**
+   * One lifecycle step, recorded when it did something. Only the rules reference is taken now;
+   * the record is built and serialized on the next turn of the event loop, after the command it
+   * returned has gone out (a step's state, input and commands are fresh objects nobody changes).
+   */
   step(symbol: string, state: LifecycleState, input: LifecycleInput, out: StepResult): void {
     if (out.state === state && out.commands.length === 0) return;
-    const rin: RecordedInput =
-      input.kind === 'TICK' ? { kind: 'TICK', phase: input.phase, facts: { ...input.facts, rules: this.ref(input.facts.rules) } } : input;
-    const rec: LifecycleStepRecord = {
-      v: REPLAY_RECORD_VERSION,
-      symbol,
-      state: withoutDefaults(state),
-      input: rin,
-      commands: out.commands,
-      state_out: out.state === state ? null : changedFields(state, out.state),
-    };
-    this.emit('LIFECYCLE_STEPPED', rec as unknown as JsonObject);
+    const ref = input.kind === 'TICK' ? this.ref(input.facts.rules) : null;
+    this.later(() => {
+      const rin: RecordedInput = input.kind === 'TICK' ? { kind: 'TICK', phase: input.phase, facts: { ...input.facts, rules: ref } } : input;
+      const rec: LifecycleStepRecord = {
+        v: REPLAY_RECORD_VERSION,
+        symbol,
+        state: withoutDefaults(state),
+        input: rin,
+        commands: out.commands,
+        state_out: out.state === state ? null : changedFields(state, out.state),
+      };
+      this.emit('LIFECYCLE_STEPPED', rec as unknown as JsonObject);
+    });
   }
 
   /**
-   * The snapshots of one decision cycle (with the rules each was decided under). The record is
-   * serialized on the next turn of the event loop, not on the bar-close -> order path: replay
-   * groups a cycle's events by cycle id, so its place in the log does not matter.
+   * The snapshots of one decision cycle (with the rules each was decided under). Serialized on the
+   * next turn of the event loop, not on the bar-close -> order path: replay groups a cycle's events
+   * by cycle id, so its place in the log does not matter.
    */
   cycle(cycleId: number, snaps: readonly MarketSnapshot[], rules: (symbol: string) => SymbolRules | null): void {
     const rec: CycleInputsRecord = { v: REPLAY_RECORD_VERSION, snapshots: snaps.map((snapshot) => ({ snapshot, rules: this.ref(rules(snapshot.symbol)) })) };
-    setImmediate(() => this.emit('CYCLE_INPUTS_RECORDED', rec as unknown as JsonObject, cycleId));
+    this.later(() => this.emit('CYCLE_INPUTS_RECORDED', rec as unknown as JsonObject, cycleId));
+  }
+
+  private later(f: () => void): void {
+    this.queued.push(f);
+    if (this.queued.length > 1) return;
+    setImmediate(() => {
+      const q = this.queued;
+      this.queued = [];
+      for (const g of q) g();
+    });
   }
 }
 

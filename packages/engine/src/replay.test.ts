@@ -97,11 +97,15 @@ const facts = (over: Partial<LifecycleFacts> = {}): LifecycleFacts => ({
 });
 const plan = { stop_price: '63000.00', take_profit_price: '66000.00', trailing_delta_bps: 50 };
 
+/** The recorder serializes its records one turn of the event loop later. */
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 /** Records one real step through the recorder, as the trader does. */
-function recordStep(l: ReturnType<typeof log>, state: LifecycleState, input: LifecycleInput): void {
+async function recordStep(l: ReturnType<typeof log>, state: LifecycleState, input: LifecycleInput): Promise<void> {
   const rec = new ReplayRecorder((type, payload) => void l.add(type, payload));
   rec.rules([rules]);
   rec.step('BTCUSDT', state, input, step(state, input, lcfg));
+  await nextTurn();
 }
 
 function replayAll(events: readonly ReplayEvent[]): ReturnType<Replayer['finish']> {
@@ -111,9 +115,9 @@ function replayAll(events: readonly ReplayEvent[]): ReturnType<Replayer['finish'
 }
 
 describe('replay of lifecycle steps', () => {
-  it('a step recorded by the recorder replays identically (a PROTECT of an unprotected position)', () => {
+  it('a step recorded by the recorder replays identically (a PROTECT of an unprotected position)', async () => {
     const l = log();
-    recordStep(l, { ...EMPTY_LIFECYCLE, plan }, { kind: 'TICK', phase: 'POSITION', facts: facts() });
+    await recordStep(l, { ...EMPTY_LIFECYCLE, plan }, { kind: 'TICK', phase: 'POSITION', facts: facts() });
     const stepped = l.events.filter((e) => e.event_type === 'LIFECYCLE_STEPPED');
     expect(stepped).toHaveLength(1);
     expect((stepped[0]!.payload as unknown as LifecycleStepRecord).commands.map((c) => c.kind)).toEqual(['PROTECT']);
@@ -121,23 +125,23 @@ describe('replay of lifecycle steps', () => {
     expect(res).toMatchObject({ ok: true, steps: 1 });
   });
 
-  it('a step that returned its state unchanged with no command is not recorded', () => {
+  it('a step that returned its state unchanged with no command is not recorded', async () => {
     const l = log();
-    recordStep(l, EMPTY_LIFECYCLE, { kind: 'TICK', phase: 'ENTRY', facts: facts({ holding: 'NONE' }) });
+    await recordStep(l, EMPTY_LIFECYCLE, { kind: 'TICK', phase: 'ENTRY', facts: facts({ holding: 'NONE' }) });
     expect(l.events.filter((e) => e.event_type === 'LIFECYCLE_STEPPED')).toHaveLength(0);
   });
 
-  it('a state that shares objects with the state it came from is recorded whole (no [CYCLE] cut by the redaction)', () => {
+  it('a state that shares objects with the state it came from is recorded whole (no [CYCLE] cut by the redaction)', async () => {
     const l = log();
-    recordStep(l, { ...EMPTY_LIFECYCLE, plan }, { kind: 'TICK', phase: 'POSITION', facts: facts() });
+    await recordStep(l, { ...EMPTY_LIFECYCLE, plan }, { kind: 'TICK', phase: 'POSITION', facts: facts() });
     const ev = l.events.find((e) => e.event_type === 'LIFECYCLE_STEPPED')!;
     expect(JSON.stringify(ev.payload)).not.toContain('[CYCLE]');
     expect((ev.payload as unknown as LifecycleStepRecord).state.plan).toEqual(plan);
   });
 
-  it('an altered input diverges at that event, naming the commands (expected: recorded, got: recomputed)', () => {
+  it('an altered input diverges at that event, naming the commands (expected: recorded, got: recomputed)', async () => {
     const l = log();
-    recordStep(l, { ...EMPTY_LIFECYCLE, plan }, { kind: 'TICK', phase: 'POSITION', facts: facts() });
+    await recordStep(l, { ...EMPTY_LIFECYCLE, plan }, { kind: 'TICK', phase: 'POSITION', facts: facts() });
     const ev = l.events.find((e) => e.event_type === 'LIFECYCLE_STEPPED')!;
     const rec = ev.payload as unknown as LifecycleStepRecord;
     // The bid recorded below the stop: the step would close instead of protecting.
@@ -149,21 +153,22 @@ describe('replay of lifecycle steps', () => {
     expect((JSON.parse(d!.got) as { kind: string }[])[0]!.kind).toBe('CLOSE_SAFELY');
   });
 
-  it('an altered recorded state out diverges naming the state', () => {
+  it('an altered recorded state out diverges naming the state', async () => {
     const l = log();
-    recordStep(l, { ...EMPTY_LIFECYCLE, plan }, { kind: 'TICK', phase: 'POSITION', facts: facts() });
+    await recordStep(l, { ...EMPTY_LIFECYCLE, plan }, { kind: 'TICK', phase: 'POSITION', facts: facts() });
     const ev = l.events.find((e) => e.event_type === 'LIFECYCLE_STEPPED')!;
     const rec = ev.payload as unknown as LifecycleStepRecord;
     const d = replayStep(ev, { ...rec, state_out: { ...rec.state_out, unprotected_since: 1 } }, () => rules, lcfg);
     expect(d?.what).toBe('BTCUSDT TICK/POSITION: state');
   });
 
-  it('a step naming rules that were never recorded diverges instead of guessing', () => {
+  it('a step naming rules that were never recorded diverges instead of guessing', async () => {
     const l = log();
     const rec = new ReplayRecorder((type, payload) => void l.add(type, payload));
     const state = { ...EMPTY_LIFECYCLE, plan };
     const input: LifecycleInput = { kind: 'TICK', phase: 'POSITION', facts: facts() };
     rec.step('BTCUSDT', state, input, step(state, input, lcfg));
+    await nextTurn();
     const only = l.events.filter((e) => e.event_type === 'LIFECYCLE_STEPPED');
     const res = replayAll(only);
     expect(res.ok).toBe(false);
@@ -252,9 +257,6 @@ function cycleLog(): { l: ReturnType<typeof log>; rv: ReplayEvent } {
   rec.cycle(7, [snap], () => rules);
   return { l, rv: rvEv };
 }
-
-/** The recorder defers the cycle record by one turn of the event loop. */
-const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('replay of decision cycles', () => {
   it('a cycle audited as the engine does replays identically (strategy, decision, cost, gate verdict as input, risk verdict)', async () => {
