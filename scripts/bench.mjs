@@ -315,7 +315,24 @@ async function panel() {
   }
 }
 
-const suites = { channels, failover, audit, sim, engine, experiments, gateway, panel };
+/** `supervisor replay` over a synthetic recorded run written by the real writer (apps/supervisor/src/replay-bench.ts). */
+async function replay() {
+  const { runReplayBench } = await import('../apps/supervisor/dist/replay-bench.js');
+  const r = await runReplayBench(20_000);
+  if (!r.identical) throw new Error('the synthetic run did not replay identically');
+  add(
+    'replay',
+    `recorded events replayed per CPU second (${r.events} events: ${r.steps} steps, ${r.cycles} cycles)`,
+    f(r.replay_events_per_cpu_s, 0),
+    `read+parse ${f(r.read_events_per_cpu_s, 0)}`,
+    f(r.read_events_per_cpu_s / r.replay_events_per_cpu_s, 2),
+    '>= 50000/s',
+    r.replay_events_per_cpu_s >= 50_000,
+  );
+  add('replay', 'recorded events replayed per second (wall)', f(r.replay_events_per_s, 0), `read+parse ${f(r.read_events_per_s, 0)}`, '', '');
+}
+
+const suites = { channels, failover, audit, sim, engine, experiments, gateway, panel, replay };
 const args = process.argv.slice(2);
 // `--write` with named suites: their rows replace the same areas' rows in docs/PERFORMANCE.md.
 const writePart = args.includes('--write');

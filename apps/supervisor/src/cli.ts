@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { doctorCommand } from './doctor-command.js';
 import { experimentsCommand } from './experiments/command.js';
 import { operatorCommand } from './control/command.js';
+import { replayCommand } from './replay-command.js';
 import { restoreCommand } from './restore-command.js';
 import { EXIT, startCommand, verifyAuditCommand } from './start.js';
 
@@ -64,6 +65,17 @@ program
   .action(async (opts: { config?: string; data?: string[]; grid?: string; threads?: string; out?: string; generate?: string; bars: string; seed: string }) => {
     process.exitCode = await experimentsCommand(opts);
     process.exit(process.exitCode);
+  });
+
+program
+  .command('replay')
+  .description(
+    "re-run a run's recorded inputs (bars, AI verdicts, venue replies, timers, operator state) through the engine's pure decision functions and check every command and audited output comes out identical, after the hash chain (exit 0 identical, 1 on the first divergence)",
+  )
+  .requiredOption('--var <dir>', 'runtime directory holding data/audit.sqlite')
+  .option('--run <run_id>', 'the run to replay (default: the newest with recordings)')
+  .action((opts: { var: string; run?: string }) => {
+    process.exit(replayCommand({ varDir: opts.var, run: opts.run }));
   });
 
 // Operator commands: to the running supervisor over var/run/control.sock, or into the audit of a

@@ -18,6 +18,7 @@ const PER_EVENT_TABLES = [
   'reconcile_diffs',
   'ai_gate_events',
   'filters_snapshots',
+  'replay_records',
 ] as const;
 
 export function archiveFileFor(archiveDir: string, dayStartMs: number): string {

@@ -185,6 +185,23 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE ai_gate_events ADD COLUMN notes TEXT;
   `,
+  // v4: the engine's replay recordings (supervisor replay), one row per recording event: which
+  // record it is, for which run, symbol and cycle, and (a lifecycle step) which input and how many
+  // commands. The record itself is the event's payload (typed in engine/replay-record.ts); runs
+  // written before v4 have none and cannot be replayed.
+  `
+  CREATE TABLE replay_records (
+    seq       INTEGER PRIMARY KEY REFERENCES events(seq),
+    ts_ms     INTEGER NOT NULL,
+    run_id    TEXT NOT NULL,
+    cycle_id  INTEGER,
+    record    TEXT NOT NULL,
+    symbol    TEXT,
+    input     TEXT,
+    commands  INTEGER
+  );
+  CREATE INDEX replay_records_run ON replay_records(run_id, seq);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -22,6 +22,8 @@ import { migrate } from './schema.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 const IDLE_MS = 2000;
+/** The engine's replay recordings, indexed in replay_records (schema v4). */
+const REPLAY_RECORD_TYPES = ['LIFECYCLE_STEPPED', 'CYCLE_INPUTS_RECORDED', 'RULES_RECORDED'] as const;
 
 export interface WriterDeps {
   readonly dbFile: string;
@@ -152,6 +154,8 @@ export class AuditWriter {
       `INSERT INTO ai_gate_events (seq, ts_ms, cycle_id, decision_id, snapshot_hash, input_hash, model, verdict, reasons, error_code, latency_ms, tokens, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     prep('FILTERS_REFRESHED', `INSERT INTO filters_snapshots (seq, ts_ms, symbols, diff) VALUES (?, ?, ?, ?)`);
+    const replayRow = `INSERT INTO replay_records (seq, ts_ms, run_id, cycle_id, record, symbol, input, commands) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+    for (const t of REPLAY_RECORD_TYPES) prep(t, replayRow);
     this.db = db;
   }
 
@@ -522,6 +526,30 @@ export class AuditWriter {
       case 'FILTERS_REFRESHED':
         st.run(seq, ev.ts_ms, n('symbols'), j('diff'));
         return;
+      case 'LIFECYCLE_STEPPED': {
+        const input = p['input'] as { kind?: unknown; phase?: unknown } | undefined;
+        const kind = typeof input?.kind === 'string' ? input.kind : null;
+        const commands = Array.isArray(p['commands']) ? p['commands'].length : null;
+        st.run(
+          seq,
+          ev.ts_ms,
+          ev.run_id,
+          ev.cycle_id,
+          'STEP',
+          s('symbol'),
+          kind === 'TICK' && typeof input?.phase === 'string' ? `TICK/${input.phase}` : kind,
+          commands,
+        );
+        return;
+      }
+      case 'CYCLE_INPUTS_RECORDED':
+        st.run(seq, ev.ts_ms, ev.run_id, ev.cycle_id, 'CYCLE', null, null, null);
+        return;
+      case 'RULES_RECORDED': {
+        const r = p['rules'] as { symbol?: unknown } | undefined;
+        st.run(seq, ev.ts_ms, ev.run_id, ev.cycle_id, 'RULES', typeof r?.symbol === 'string' ? r.symbol : null, s('ref'), null);
+        return;
+      }
       default:
         return;
     }

@@ -64,6 +64,10 @@ export const EVENT_TYPES = [
   'AUDIT_ARCHIVED',
   // a standing symbol quarantine renewed by a fresh sign of its cause (its clean window restarts)
   'SYMBOL_QUARANTINE_RENEWED',
+  // replay recordings (engine): what its pure decision functions saw and said (supervisor replay)
+  'LIFECYCLE_STEPPED',
+  'CYCLE_INPUTS_RECORDED',
+  'RULES_RECORDED',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

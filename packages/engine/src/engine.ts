@@ -35,6 +35,7 @@ import { IntentBook } from './intents.js';
 import { Ledger, utcDay } from './ledger.js';
 import { restoreMemory } from './memory.js';
 import { Reconciler } from './reconcile.js';
+import { ReplayRecorder, fixedChurn, type ChurnCounts } from './replay-record.js';
 import { riskVerdict } from './risk.js';
 import { ShadowBook } from './shadow.js';
 import { StageReports } from './stage-reports.js';
@@ -107,6 +108,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     audit.append(ctx.events.make(type, payload, { ...opts, corr: { cycle_id: cycleId || null, stage, ...opts.corr } }));
   };
   const latch = reasonLatch(ctx);
+  // Replay recordings (supervisor replay): bulk events, never a commit on the way to an order.
+  const recorder = new ReplayRecorder((type, payload, cid) => event(type, payload, cid === undefined ? {} : { corr: { cycle_id: cid } }));
   const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => latch.set(code, on, detail);
 
   const stageReports = new StageReports((r) => ctx.control.emit(r));
@@ -163,6 +166,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     manualPolicy: ecfg.manual_change_policy,
     toleranceSteps: ecfg.reconcile_tolerance_steps,
     onRealized: (): void => samplePnl(),
+    recordStep: (sym, state, input, out): void => recorder.step(sym, state, input, out),
     crash,
     ...(cfg.live.fault_hooks_enabled && cfg.live.crash_point === 'audit_storm' ? { storm: once(() => auditStorm()) } : {}),
   });
@@ -292,6 +296,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           case 'rules':
             rules.clear();
             for (const r of ev.rules) rules.set(r.symbol, r);
+            recorder.rules(ev.rules);
             quarantined = ev.quarantined;
             return;
           default: {
@@ -583,6 +588,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       const snap: MarketSnapshot = { ...body, snapshot_id: newSnapshotId(now), snapshot_hash: snapshotHash(body) };
       snaps.push(snap);
     }
+    recorder.cycle(cycleId, snaps, (sym) => rules.get(sym) ?? null);
     setStage('STRATEGY_PROPOSE');
     for (const snap of snaps) {
       const res = strategy.propose(snap);
@@ -654,7 +660,9 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         const notional = new Dec(decision.quantity).mul(decision.entry_price ?? snap.ask).toFixed(8);
         // The day's P&L as of this verdict (only a cycle that got this far needs it).
         const day = pnl();
-        const rv = riskVerdict(cfg.risk, churn, {
+        // The verdict's inputs as values, recorded with it (replay re-runs riskVerdict on them).
+        const counts: ChurnCounts = { c10: churn.count(decision.symbol, 10_000), c60: churn.count(decision.symbol, 60_000) };
+        const inputs = {
           symbol: decision.symbol,
           notional,
           kill_switch: killSwitch,
@@ -667,13 +675,22 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           quarantined: quarantined.includes(decision.symbol),
           unresolved_unknown: intents.unknownOn(decision.symbol),
           pending_entry: trader.slot(decision.symbol).entry !== null,
-        });
+        };
+        const rv = riskVerdict(cfg.risk, fixedChurn(counts), inputs);
         near = rv.near;
         for (const code of rv.raise) reason(code, true, { symbol: decision.symbol, near: rv.near });
         lastVerdict = { symbol: decision.symbol, ok: rv.ok, blocks: rv.blocks as unknown as string[], ts_ms: Date.now() };
         event(
           'RISK_VERDICT_GIVEN',
-          { symbol: decision.symbol, ok: rv.ok, blocks: rv.blocks as unknown as string[], near: rv.near, notional },
+          {
+            symbol: decision.symbol,
+            ok: rv.ok,
+            blocks: rv.blocks as unknown as string[],
+            near: rv.near,
+            notional,
+            inputs,
+            churn: counts as unknown as JsonObject,
+          },
           { reason: rv.blocks[0] ?? null, corr: rcorr },
         );
         if (!rv.ok) {
@@ -733,7 +750,10 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       // The reviewer's free text, failures included (already redacted and bounded by the gate).
       notes: call.notes,
       original_decision_id: decision.ids.decision_id,
-      ...(o.verdict === 'MODIFY' ? { new_decision_id: o.decision.ids.decision_id, changed: [...o.changed] } : {}),
+      // A MODIFY's change as the reviewer gave it: replay re-applies it to the decision.
+      ...(o.verdict === 'MODIFY'
+        ? { new_decision_id: o.decision.ids.decision_id, changed: [...o.changed], modify: o.result.modify as unknown as JsonObject }
+        : {}),
     };
     const record = ctx.events.make('AIGATE_CALL', payload, {
       reason: o.verdict === 'ERROR' ? o.code : null,

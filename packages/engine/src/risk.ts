@@ -32,7 +32,7 @@ export interface RiskVerdict {
   readonly raise: readonly ReasonCode[];
 }
 
-export function riskVerdict(cfg: RiskConfig, churn: ChurnCounter, i: RiskInputs): RiskVerdict {
+export function riskVerdict(cfg: RiskConfig, churn: Pick<ChurnCounter, 'count'>, i: RiskInputs): RiskVerdict {
   const blocks: ReasonCode[] = [];
   const raise: ReasonCode[] = [];
   const limit = new Dec(cfg.daily_loss_limit_quote);

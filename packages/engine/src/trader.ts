@@ -49,6 +49,7 @@ import {
   type LifecyclePlan,
   type LifecycleState,
   type ManualChangePolicy,
+  type StepResult,
   type TickPhase,
 } from '@vigil/core';
 import type { CrashHook } from '@vigil/runtime';
@@ -146,6 +147,8 @@ export interface TraderDeps {
   readonly toleranceSteps?: number;
   /** A fill realized P&L (a sale): the day's P&L is sampled into the audit at once. */
   readonly onRealized?: () => void;
+  /** Sees every lifecycle step with what it was given and what it returned (replay recording). */
+  readonly recordStep?: (symbol: string, state: LifecycleState, input: LifecycleInput, out: StepResult) => void;
 }
 
 /** A difference between the venue and the bot's state, found while judging trades or balances. */
@@ -879,7 +882,9 @@ export class Trader {
    * change are written (a protection or plan it dropped, timers, counters, the re-quote it took).
    */
   private stepSlot(s: Slot, input: LifecycleInput, adopt: Slot['protection'] = null): readonly LifecycleCommand[] {
-    const out = step(this.lifecycleOf(s), input, this.lifecycleCfg);
+    const stateIn = this.lifecycleOf(s);
+    const out = step(stateIn, input, this.lifecycleCfg);
+    this.d.recordStep?.(s.symbol, stateIn, input, out);
     const n = out.state;
     // A protection the step adopted (reconcile) takes the venue's ids the runner read for it.
     if (s.protection === null && n.protection !== null && adopt !== null) s.protection = adopt;

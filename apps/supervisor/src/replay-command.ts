@@ -1,0 +1,132 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { verifyAuditSet } from '@vigil/audit';
+import type { Config, JsonObject } from '@vigil/contracts';
+import { ENGINE_START_STAGE, REPLAY_EVENT_TYPES, Replayer, type ReplayEvent, type ReplayResult } from '@vigil/engine/replay';
+
+export const REPLAY_EXIT = { IDENTICAL: 0, DIVERGED: 1 } as const;
+
+interface Out {
+  out(line: string): void;
+  err(line: string): void;
+}
+const STD: Out = { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => void process.stderr.write(`${l}\n`) };
+
+export type RunReplay =
+  | ({
+      readonly kind: 'REPLAYED';
+      readonly run_id: string;
+      readonly ms: number;
+      readonly cpu_ms: number;
+      readonly chain_rows: number;
+      readonly dropped_at: number | null;
+    } & ReplayResult)
+  | { readonly kind: 'REFUSED'; readonly why: string };
+
+/** A run's events that replay reads, in seq order (parameters: run id, REPLAY_EVENT_TYPES, ENGINE_START_STAGE). */
+export const REPLAY_SQL = `SELECT seq, event_id, event_type, cycle_id, payload FROM events WHERE run_id = ? AND (event_type IN (${REPLAY_EVENT_TYPES.map(() => '?').join(', ')}) OR (event_type = 'STAGE_CHANGED' AND stage = ?)) ORDER BY seq`;
+
+/**
+ * Replays one run of an audit database (read-only): the hash chain first (archives and live
+ * database as one chain: a recording nobody can vouch for proves nothing), then every recorded
+ * input of the run through the engine's pure functions (engine/replay.ts). The configuration is
+ * the run's own, as CONFIG_LOADED recorded it. Default run: the newest with recordings.
+ */
+export function replayRun(varDir: string, runId: string | null): RunReplay {
+  const dbFile = join(varDir, 'data', 'audit.sqlite');
+  if (!existsSync(dbFile)) return { kind: 'REFUSED', why: `no audit database at ${dbFile}` };
+  const chain = verifyAuditSet(dbFile, join(varDir, 'data', 'archive'));
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    if (!chain.ok) {
+      const at = db.prepare('SELECT event_id FROM events WHERE seq = ?').get(chain.firstBadSeq) as { event_id: string } | undefined;
+      return { kind: 'REFUSED', why: `audit chain broken: ${chain.reason} at seq ${chain.firstBadSeq}${at ? ` (event ${at.event_id})` : ''} in ${chain.file}` };
+    }
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version < 4) return { kind: 'REFUSED', why: `the audit database (schema v${version}) predates replay recordings (v4)` };
+    const run = runId ?? (db.prepare('SELECT run_id FROM replay_records ORDER BY seq DESC LIMIT 1').get() as { run_id: string } | undefined)?.run_id ?? null;
+    if (run === null) return { kind: 'REFUSED', why: 'no run in this database has replay recordings' };
+    const recorded = (db.prepare('SELECT count(*) AS n FROM replay_records WHERE run_id = ?').get(run) as { n: number }).n;
+    if (recorded === 0) return { kind: 'REFUSED', why: `run ${run} has no replay recordings` };
+    const cl = db.prepare("SELECT payload FROM events WHERE run_id = ? AND event_type = 'CONFIG_LOADED' ORDER BY seq LIMIT 1").get(run) as
+      { payload: string } | undefined;
+    const config = cl ? ((JSON.parse(cl.payload) as { config?: Config }).config ?? null) : null;
+    if (config === null) return { kind: 'REFUSED', why: `run ${run} has no CONFIG_LOADED with its configuration` };
+
+    // Bulk events the writer or a producer had to drop: recordings may be missing (fail closed).
+    const dropped = db.prepare("SELECT min(seq) AS seq FROM events WHERE run_id = ? AND reason_code = 'DB_WRITER_DROPPED'").get(run) as { seq: number | null };
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const r = new Replayer(config);
+    // The run id is the query's: not read again for every row.
+    const rows = db.prepare(REPLAY_SQL).iterate(run, ...REPLAY_EVENT_TYPES, ENGINE_START_STAGE) as IterableIterator<{
+      seq: number;
+      event_id: string;
+      event_type: ReplayEvent['event_type'];
+      cycle_id: number | null;
+      payload: string;
+    }>;
+    for (const row of rows) {
+      if (
+        !r.push({
+          seq: row.seq,
+          event_id: row.event_id,
+          event_type: row.event_type,
+          run_id: run,
+          cycle_id: row.cycle_id,
+          payload: JSON.parse(row.payload) as JsonObject,
+        })
+      )
+        break;
+    }
+    const res = r.finish();
+    const cpu = process.cpuUsage(c0);
+    return {
+      kind: 'REPLAYED',
+      run_id: run,
+      ms: performance.now() - t0,
+      cpu_ms: (cpu.user + cpu.system) / 1000,
+      chain_rows: chain.rows + chain.archivedRows,
+      dropped_at: dropped.seq,
+      ...res,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** `supervisor replay --var DIR [--run RUN_ID]`: exit 0 when every recorded cycle comes out identical. */
+export function replayCommand(opts: { readonly varDir: string; readonly run?: string | undefined }, io: Out = STD): number {
+  let r: RunReplay;
+  try {
+    r = replayRun(resolve(opts.varDir), opts.run ?? null);
+  } catch (e) {
+    io.err(`replay: cannot read ${opts.varDir}: ${(e as Error).message}`);
+    return REPLAY_EXIT.DIVERGED;
+  }
+  if (r.kind === 'REFUSED') {
+    io.out(`replay: ${r.why}`);
+    return REPLAY_EXIT.DIVERGED;
+  }
+  const rate = r.ms > 0 ? Math.round((r.events / r.ms) * 1000) : r.events;
+  const detail = `run ${r.run_id}: ${r.cycles} decision cycles (${r.decisions} decisions), ${r.steps} lifecycle steps; ${r.events} recorded events in ${Math.round(r.ms)} ms (${rate} events/s); hash chain: ${r.chain_rows} events verified`;
+  if (r.ok && r.dropped_at !== null) {
+    io.out(
+      `replay: ${r.cycles + r.steps} cycles identical, but incomplete: the run dropped audit events (DB_WRITER_DROPPED at seq ${r.dropped_at}), so recordings may be missing`,
+    );
+    io.out(`  ${detail}`);
+    return REPLAY_EXIT.DIVERGED;
+  }
+  if (r.ok) {
+    io.out(`replay: ${r.cycles + r.steps} cycles identical`);
+    io.out(`  ${detail}`);
+    return REPLAY_EXIT.IDENTICAL;
+  }
+  const d = r.divergence;
+  io.out(`replay: divergence at event ${d.event_id} (seq ${d.seq}): ${d.what}`);
+  io.out(`  expected: ${d.expected}`);
+  io.out(`  got:      ${d.got}`);
+  io.out(`  ${detail}`);
+  return REPLAY_EXIT.DIVERGED;
+}
