@@ -24,4 +24,15 @@ describe('redact', () => {
     a['self'] = a;
     expect(redact(a)).toEqual({ x: 1, self: '[CYCLE]' });
   });
+  it('keeps an object shared by two branches (a DAG, not a cycle) in both, and still redacts secrets in each', () => {
+    const shared = { qty: '0.5', api_key: 'abc' };
+    expect(redact({ before: shared, after: shared, list: [shared, shared] })).toEqual({
+      before: { qty: '0.5', api_key: '[REDACTED]' },
+      after: { qty: '0.5', api_key: '[REDACTED]' },
+      list: [
+        { qty: '0.5', api_key: '[REDACTED]' },
+        { qty: '0.5', api_key: '[REDACTED]' },
+      ],
+    });
+  });
 });

@@ -82,24 +82,30 @@ export function redact<T>(value: T): T {
 function walk(v: unknown, seen: WeakSet<object>): unknown {
   if (typeof v === 'string') return redactString(v);
   if (typeof v !== 'object' || v === null) return v;
+  // `seen` holds the path from the root: an object shared by two branches (a DAG) is walked in
+  // both; only an object that contains itself is a cycle.
   if (seen.has(v)) return '[CYCLE]';
   seen.add(v);
-  if (Array.isArray(v)) {
-    let out: unknown[] | null = null;
-    for (let i = 0; i < v.length; i++) {
-      const x = walk(v[i], seen);
-      if (x !== v[i]) (out ??= v.slice())[i] = x;
+  try {
+    if (Array.isArray(v)) {
+      let out: unknown[] | null = null;
+      for (let i = 0; i < v.length; i++) {
+        const x = walk(v[i], seen);
+        if (x !== v[i]) (out ??= v.slice())[i] = x;
+      }
+      return out ?? v;
+    }
+    let out: Record<string, unknown> | null = null;
+    const src = v as Record<string, unknown>;
+    for (const k of Object.keys(src)) {
+      const x = src[k];
+      const y = isSecretKey(k) && x !== null && x !== undefined && typeof x !== 'boolean' && typeof x !== 'number' ? REDACTED : walk(x, seen);
+      if (y !== x) (out ??= { ...src })[k] = y;
     }
     return out ?? v;
+  } finally {
+    seen.delete(v);
   }
-  let out: Record<string, unknown> | null = null;
-  const src = v as Record<string, unknown>;
-  for (const k of Object.keys(src)) {
-    const x = src[k];
-    const y = isSecretKey(k) && x !== null && x !== undefined && typeof x !== 'boolean' && typeof x !== 'number' ? REDACTED : walk(x, seen);
-    if (y !== x) (out ??= { ...src })[k] = y;
-  }
-  return out ?? v;
 }
 
 /**
