@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import { checkTimestamp, verifySignature } from './auth.js';
 import { fmt } from './decimal.js';
-import { isOpen, type Exchange, type Fill, type ListEvent, type Order } from './exchange.js';
+import { isWorking, type Exchange, type Fill, type ListEvent, type Order } from './exchange.js';
 
 /**
  * The WebSocket API's user data stream, as Binance now offers it: a client on /ws-api/v3 sends
@@ -154,7 +154,7 @@ export class WsApi {
       E: this.now(),
       s: e.list.symbol,
       g: e.list.orderListId,
-      c: 'OCO',
+      c: e.list.contingencyType,
       l: e.listStatusType,
       L: e.listOrderStatus,
       r: 'NONE',
@@ -210,7 +210,8 @@ export class WsApi {
       m: fill ? fill.maker : false,
       Z: fmt(o.cumQuote),
       Y: fill ? fmt((fill.price * fill.qty) / 100_000_000n) : '0.00000000',
-      w: isOpen(o) && o.triggered,
+      // Working on the book: not a pending OTO leg, not an untriggered stop.
+      w: isWorking(o) && o.triggered,
       O: o.time,
       // Self-trade prevention (user-data-stream.md): preventedMatchId, preventedQuantity, last
       // prevented quantity, the counter order; tradeGroupId -1 (no trade group here).
