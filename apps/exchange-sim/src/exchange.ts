@@ -764,12 +764,11 @@ export class Exchange {
    * order again to see its updated status").
    */
   placeOto(apiKey: string, p: Record<string, string>, otoco: boolean): Result<{ list: OrderList; atPlacement: Order[] }> {
-    const key = this.keys.get(apiKey)!;
-    if (!key.canTrade) return E(401, -2015, 'Invalid API-key, IP, or permissions for action.');
+    if (this.keys.get(apiKey)?.canTrade !== true) return E(401, -2015, 'Invalid API-key, IP, or permissions for action.');
     const mandatory = ['symbol', 'workingType', 'workingSide', 'workingPrice', 'workingQuantity', 'pendingSide', 'pendingQuantity'];
     mandatory.push(...(otoco ? ['pendingAboveType', 'pendingBelowType'] : ['pendingType']));
     for (const k of mandatory) if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
-    const s = this.symbols.get(p['symbol']!);
+    const s = this.symbols.get(p['symbol'] ?? '');
     if (!s) return E(400, -1121, 'Invalid symbol.');
     if (p['workingType'] !== 'LIMIT' && p['workingType'] !== 'LIMIT_MAKER') return E(400, -1116, 'Invalid orderType.');
     const lcid = this.listClientOrderId(apiKey, p);
@@ -786,22 +785,26 @@ export class Exchange {
     ] as const;
     const leg = (prefix: string): Record<string, string> => {
       const out: Record<string, string> = { symbol: s.symbol };
-      for (const [k, v] of FIELDS) if (p[`${prefix}${k}`] !== undefined) out[v] = p[`${prefix}${k}`]!;
+      for (const [k, v] of FIELDS) {
+        const x = p[`${prefix}${k}`];
+        if (x !== undefined) out[v] = x;
+      }
       if (p['selfTradePreventionMode'] !== undefined) out['selfTradePreventionMode'] = p['selfTradePreventionMode'];
       return out;
     };
-    const rename = (prefix: string) => (k: string) =>
-      `${prefix}${(k === 'newClientOrderId' ? 'clientOrderId' : k)[0]!.toUpperCase()}${(k === 'newClientOrderId' ? 'clientOrderId' : k).slice(1)}`;
+    const rename = (prefix: string) => (k: string) => `${prefix}${capitalized(k === 'newClientOrderId' ? 'clientOrderId' : k)}`;
     const w = this.validate(apiKey, leg('working'), {});
     if (!w.ok) return renamedParams(w.err, rename('working'));
     const base: ValidateCtx = { extraOpen: 1, takenCids: [w.value.order.clientOrderId] };
     let pending: Draft[];
     if (otoco) {
       // The pending pair in the OCO form: the pair follows the OCO rules (rest-api.md).
-      const pair: Record<string, string> = { side: p['pendingSide']!, quantity: p['pendingQuantity']! };
+      const pair: Record<string, string> = { side: p['pendingSide'] ?? '', quantity: p['pendingQuantity'] ?? '' };
       for (const l of ['Above', 'Below'] as const)
-        for (const [k] of FIELDS)
-          if (k !== 'Side' && k !== 'Quantity' && p[`pending${l}${k}`] !== undefined) pair[`${l.toLowerCase()}${k}`] = p[`pending${l}${k}`]!;
+        for (const [k] of FIELDS) {
+          const x = p[`pending${l}${k}`];
+          if (k !== 'Side' && k !== 'Quantity' && x !== undefined) pair[`${l.toLowerCase()}${k}`] = x;
+        }
       if (p['selfTradePreventionMode'] !== undefined) pair['selfTradePreventionMode'] = p['selfTradePreventionMode'];
       const d = this.ocoDrafts(
         apiKey,
@@ -838,7 +841,7 @@ export class Exchange {
     this.heldActivation = false;
     this.activate(working, null);
     this.holdingList = -1;
-    const atPlacement = list.orderIds.map((oid) => ({ ...this.orders.get(oid)! }));
+    const atPlacement = [working, ...legs].map((o) => ({ ...o }));
     if (this.heldActivation) this.activatePending(list);
     return { ok: true, value: { list, atPlacement } };
   }
@@ -863,22 +866,23 @@ export class Exchange {
    * or triggers.
    */
   private activatePending(list: OrderList): void {
-    const legs = list.orderIds.map((id) => this.orders.get(id)!).filter((o) => o.status === 'PENDING_NEW');
-    if (legs.length === 0) return;
-    const book = this.books.get(list.symbol)!;
+    const legs = list.orderIds.flatMap((id) => this.orders.get(id) ?? []).filter((o) => o.status === 'PENDING_NEW');
+    const [first, second] = legs;
+    const book = this.books.get(list.symbol);
+    if (!first || !book) return;
     const need = legs.reduce((m, o) => max(m, this.lockNeed(o)), 0n);
     const takes = legs.some((o) => o.type === 'LIMIT_MAKER' && (o.side === 'BUY' ? o.price >= book.ask : o.price <= book.bid));
     const now = this.now();
-    if (takes || this.balance(list.apiKey, legs[0]!.lockedAsset).free < need) {
+    const bal = this.balance(list.apiKey, first.lockedAsset);
+    if (takes || bal.free < need) {
       list.status = 'ALL_DONE';
       for (const o of legs) this.end(o, 'EXPIRED');
       this.emitList(list);
       return;
     }
-    const bal = this.balance(list.apiKey, legs[0]!.lockedAsset);
     bal.free -= need;
     bal.locked += need;
-    legs[0]!.locked = need;
+    first.locked = need;
     for (const o of legs) {
       o.status = 'NEW';
       o.updateTime = now;
@@ -888,8 +892,8 @@ export class Exchange {
     }
     if (legs.length === 1) list.status = 'ALL_DONE';
     this.emitList(list);
-    this.activate(legs[0]!, null);
-    if (legs.length > 1 && list.status === 'EXECUTING') this.activate(legs[1]!, null);
+    this.activate(first, null);
+    if (second && list.status === 'EXECUTING') this.activate(second, null);
   }
 
   /** What a leg locks once on the book, as validate() prices it: base for a SELL, quote for a BUY. */
@@ -897,7 +901,7 @@ export class Exchange {
     const left = o.origQty - o.executedQty;
     if (o.side === 'SELL') return left;
     if (o.type === 'MARKET') return this.walkCost(o.symbol, left);
-    return mul(left, o.price > 0n ? o.price : o.stopPrice > 0n ? o.stopPrice : this.books.get(o.symbol)!.ask);
+    return mul(left, o.price > 0n ? o.price : o.stopPrice > 0n ? o.stopPrice : (this.books.get(o.symbol)?.ask ?? 0n));
   }
 
   /** The OCO pair of a list: both legs of an OCO, an OTOCO's two pending legs, none for an OTO. */
@@ -915,10 +919,7 @@ export class Exchange {
     const list = this.lists.get(o.orderListId);
     if (!list || list.status !== 'EXECUTING' || o.status === 'CANCELED') return;
     list.status = 'ALL_DONE';
-    for (const oid of list.orderIds) {
-      const other = this.orders.get(oid)!;
-      if (oid !== o.orderId && isOpen(other)) this.end(other, 'EXPIRED');
-    }
+    for (const other of list.orderIds.flatMap((oid) => this.orders.get(oid) ?? [])) if (other !== o && isOpen(other)) this.end(other, 'EXPIRED');
     this.emitList(list);
   }
 
@@ -1359,6 +1360,10 @@ export function isOpen(o: Order): boolean {
 /** On the book and matchable (a PENDING_NEW leg is open but not working yet). */
 export function isWorking(o: Order): boolean {
   return o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
+}
+
+function capitalized(k: string): string {
+  return k.charAt(0).toUpperCase() + k.slice(1);
 }
 
 /** A leg's error with the request's own parameter names ('price' -> 'abovePrice', 'workingPrice', ...). */
