@@ -176,6 +176,9 @@ export interface TradePrint {
   readonly buyerMaker: boolean;
 }
 
+/** avgPriceMins of PERCENT_PRICE_BY_SIDE and NOTIONAL (exchangeInfo), and GET /api/v3/avgPrice's `mins`. */
+export const AVG_PRICE_MINS = 5;
+
 export type Regime = 'calm' | 'volatile';
 /** Per tick: the chance a calm market turns volatile, and a volatile one calms down. */
 export const REGIME_SWITCH = { toVolatile: 0.004, toCalm: 0.02, volatileMultiplier: 4 } as const;
@@ -327,8 +330,34 @@ export class Exchange {
 
   private print(symbol: string, price: Fx, qty: Fx, buyerMaker: boolean, id = this.nextTradeId++): void {
     const t: TradePrint = { symbol, id, price, qty, time: this.now(), buyerMaker };
+    let recent = this.recentPrints.get(symbol);
+    if (!recent) this.recentPrints.set(symbol, (recent = []));
+    recent.push(t);
+    const since = t.time - AVG_PRICE_MINS * 60_000;
+    const stale = recent.findIndex((x) => x.time > since);
+    if (stale > 0) recent.splice(0, stale);
     for (const l of this.tradeListeners) l(t);
   }
+
+  /**
+   * The average price Binance's filters use (filters.md): the volume-weighted price of the prints
+   * over the last AVG_PRICE_MINS minutes (the market's and the users'), the last price when there
+   * were none (an admin price move prints nothing). GET /api/v3/avgPrice answers the same.
+   */
+  avgPrice(symbol: string): Fx {
+    const since = this.now() - AVG_PRICE_MINS * 60_000;
+    let pq = 0n;
+    let q = 0n;
+    for (const t of this.recentPrints.get(symbol) ?? []) {
+      if (t.time <= since) continue;
+      pq += t.price * t.qty;
+      q += t.qty;
+    }
+    return q > 0n ? pq / q : (this.books.get(symbol)?.last ?? 0n);
+  }
+
+  /** Prints of the last AVG_PRICE_MINS minutes per symbol (not kept in state files: a restart averages anew). */
+  private readonly recentPrints = new Map<string, TradePrint[]>();
 
   setPrice(symbol: string, price: Fx): void {
     const s = this.symbols.get(symbol);
@@ -470,12 +499,14 @@ export class Exchange {
       }
       if (q < s.minQty || q > s.maxQty || !onStep(q, s.minQty, s.stepSize)) return E(400, -1013, 'Filter failure: LOT_SIZE');
     }
-    const refPrice = pr ?? (side === 'BUY' ? book.ask : book.bid);
+    // A MARKET order has no price: the reference price when the symbol has one, else the average
+    // price over avgPriceMins (filters.md, NOTIONAL). A stop without a limit price keeps the touch.
+    const avg = typeof s.referencePrice === 'bigint' ? s.referencePrice : this.avgPrice(s.symbol);
+    const refPrice = pr ?? (type === 'MARKET' ? avg : side === 'BUY' ? book.ask : book.bid);
     const notional = q !== null ? mul(q, refPrice) : (qq as Fx);
     if (notional < s.minNotional || (type !== 'MARKET' && notional > s.maxNotional)) return E(400, -1013, 'Filter failure: NOTIONAL');
     if (pr !== null) {
-      // The reference price when the symbol has one, else the (here: last) average price.
-      const avg = typeof s.referencePrice === 'bigint' ? s.referencePrice : book.last;
+      // The reference price when the symbol has one, else the average price.
       const [up, down] = side === 'BUY' ? [s.bidMultiplierUp, s.bidMultiplierDown] : [s.askMultiplierUp, s.askMultiplierDown];
       if (pr > mul(avg, up) || pr < mul(avg, down)) return E(400, -1013, 'Filter failure: PERCENT_PRICE_BY_SIDE');
     }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkSigned } from './auth.js';
 import { fmt } from './decimal.js';
-import { isOpen, type Book, type Exchange, type Order, type OrderList, type VenueError } from './exchange.js';
+import { AVG_PRICE_MINS, isOpen, type Book, type Exchange, type Order, type OrderList, type VenueError } from './exchange.js';
 import type { Faults } from './faults.js';
 import { handleMarket, pickSymbols } from './market-data.js';
 import { LIMITS, requestWeight, type RateLimiter } from './rate-limits.js';
@@ -146,7 +146,7 @@ function publicRoute(d: RestDeps, route: string, p: Record<string, string>, serv
       if (!b) return err({ http: 400, code: -1121, msg: 'Invalid symbol.' });
       if (route.endsWith('bookTicker')) return ok({ symbol: sym, bidPrice: fmt(b.bid), bidQty: fmt(b.bidQty), askPrice: fmt(b.ask), askQty: fmt(b.askQty) });
       if (route.endsWith('price')) return ok({ symbol: sym, price: fmt(b.last) });
-      if (route.endsWith('avgPrice')) return ok({ mins: 5, price: fmt(b.last), closeTime: serverNow });
+      if (route.endsWith('avgPrice')) return ok({ mins: AVG_PRICE_MINS, price: fmt(d.ex.avgPrice(sym ?? '')), closeTime: serverNow });
       if (route.endsWith('depth')) {
         // Binance: default 100, anything above 5000 gives 5000.
         const n = Math.max(1, Math.min(5000, Number(p['limit'] ?? 100) || 100));
@@ -787,7 +787,7 @@ function exchangeInfo(
         bidMultiplierDown: fmt(s.bidMultiplierDown),
         askMultiplierUp: fmt(s.askMultiplierUp),
         askMultiplierDown: fmt(s.askMultiplierDown),
-        avgPriceMins: 5,
+        avgPriceMins: AVG_PRICE_MINS,
       },
       {
         filterType: 'NOTIONAL',
@@ -795,7 +795,7 @@ function exchangeInfo(
         applyMinToMarket: true,
         maxNotional: fmt(s.maxNotional),
         applyMaxToMarket: false,
-        avgPriceMins: 5,
+        avgPriceMins: AVG_PRICE_MINS,
       },
       { filterType: 'MAX_NUM_ORDERS', maxNumOrders: s.maxNumOrders },
       { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: s.maxNumAlgoOrders },
