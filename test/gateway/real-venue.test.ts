@@ -143,6 +143,21 @@ describe('the two 429 classes and the 418 ban', () => {
   });
 });
 
+describe('a 418 ban lasts what its Retry-After says', () => {
+  it("the simulator's 418 carries the ban's Retry-After (here 600 s), and the gateway holds every request, reads and cancels too, for all of it", async () => {
+    const g = await gateway();
+    await g.admin('POST', '/admin/faults', { kind: 'ban_418', once: true, ms: 600_000 });
+    const raw = await fetch(`${g.sim.rest}/api/v3/time`);
+    expect(raw.status).toBe(418);
+    expect(raw.headers.get('retry-after')).toBe('600');
+    const t0 = Date.now();
+    expect(await g.desk.openOrders('BTCUSDT')).toMatchObject({ kind: 'THROTTLED', status: 418, retry_after_ms: 600_000 });
+    expect(g.governor.snapshot(Date.now())).toMatchObject({ state: 'BANNED' });
+    expect(g.governor.snapshot(Date.now()).blocked_until_ms).toBeGreaterThanOrEqual(t0 + 599_000);
+    expect(await g.desk.cancel('BTCUSDT', 'vgeany')).toMatchObject({ kind: 'NOT_SENT', cause: 'IP_BANNED' });
+  });
+});
+
 describe('signatures: -1022 and Ed25519 keys', () => {
   const ctx = { avg_price: '64000', open_orders: 0, open_algo_orders: 0 };
   const order = (cid: string) => ({

@@ -59,7 +59,9 @@ export async function handleRest(d: RestDeps, req: IncomingMessage, res: ServerR
   const lat = d.faults.take('latency', route, now);
   if (lat?.ms) await new Promise((r) => setTimeout(r, lat.ms));
   const headers: Record<string, string> = { 'content-type': 'application/json;charset=UTF-8' };
-  if (d.faults.take('ban_418', route, now)) d.limiter.forceBan(now, 120_000);
+  // A ban of `ms` (Binance's first ban is 2 minutes; repeats last longer), answered with its Retry-After.
+  const ban = d.faults.take('ban_418', route, now);
+  if (ban) d.limiter.forceBan(now, ban.ms ?? 120_000);
   const forced429 = d.faults.take('rate_limit_429', route, now);
   if (forced429) d.limiter.forceLimited(now, forced429.ms ?? 5000);
   const weight = requestWeight(route, params);
