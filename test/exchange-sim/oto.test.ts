@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { admin, signed, startSim, until, userStream } from './helpers.js';
@@ -205,6 +208,26 @@ describe('exchange-sim OTO order lists', () => {
     } finally {
       us.close();
     }
+  });
+});
+
+describe('exchange-sim OTO lists across a restart', () => {
+  it('an OTOCO with its legs PENDING_NEW survives a restart from the state file: still pending, still a list, and the working fill then puts the pair on the book', async () => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'sim-oto-')), 'state.json');
+    sim = await startSim({ stateFile });
+    await admin(sim, 'POST', '/admin/market', { paused: true });
+    await price(sim, '64000.00');
+    await buyThenBracket(sim);
+    await sim.close();
+    const s = (sim = await startSim({ stateFile }));
+    await admin(s, 'POST', '/admin/market', { paused: true });
+    expect(await list(s, 'otoco1')).toMatchObject({ contingencyType: 'OTO', listOrderStatus: 'EXECUTING' });
+    expect(await order(s, 'tp2')).toMatchObject({ status: 'PENDING_NEW' });
+    await price(s, '62900.00');
+    expect(await order(s, 'w2')).toMatchObject({ status: 'FILLED' });
+    expect(await order(s, 'tp2')).toMatchObject({ status: 'NEW' });
+    expect(await order(s, 'sl2')).toMatchObject({ status: 'NEW' });
+    expect(await balance(s, 'BTC')).toMatchObject({ locked: '0.01000000' });
   });
 });
 
