@@ -42,6 +42,8 @@ describe("gateway reply readers accept the payloads of Binance's Spot API docume
       'orderList-query',
       'allOrderList',
       'openOrderList',
+      'orderList-oto-place',
+      'orderList-otoco-place',
     ]) {
       expect(ok(n).kind, n).toBe('OK');
     }
@@ -102,6 +104,27 @@ describe("gateway reply readers accept the payloads of Binance's Spot API docume
     expect(readList(fixture('orderList-query'))).toMatchObject({ kind: 'OK', body: { order_list_id: 27, reports: [] } });
     expect(readLists(fixture('allOrderList'))).toMatchObject({ kind: 'OK' });
     expect(readLists(fixture('openOrderList'))).toMatchObject({ kind: 'OK', body: [{ order_list_id: 31 }] });
+  });
+
+  it('order lists: OTO and OTOCO placements (contingencyType OTO, pending legs PENDING_NEW) are read, the pending legs as open, unfilled reports', () => {
+    expect(readList(fixture('orderList-oto-place'))).toMatchObject({
+      kind: 'OK',
+      body: {
+        contingency_type: 'OTO',
+        list_status_type: 'EXEC_STARTED',
+        reports: [
+          { type: 'LIMIT', status: 'NEW' },
+          { type: 'MARKET', status: 'PENDING_NEW', executed_qty: '0.00000000' },
+        ],
+      },
+    });
+    expect(readList(fixture('orderList-otoco-place'))).toMatchObject({
+      kind: 'OK',
+      body: {
+        contingency_type: 'OTO',
+        reports: [{ status: 'NEW' }, { type: 'STOP_LOSS_LIMIT', status: 'PENDING_NEW' }, { type: 'LIMIT_MAKER', status: 'PENDING_NEW' }],
+      },
+    });
   });
 
   it('cancel-replace: the 200 body and the data of each documented -2021/-2022 reply give the right outcome', () => {

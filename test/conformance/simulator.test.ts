@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
-import { admin, KEY, signed, startSim } from '../exchange-sim/helpers.js';
+import { admin, KEY, signed, startSim, until, userStream } from '../exchange-sim/helpers.js';
 import { fixture, shapeDiff } from './shape.js';
 
 /**
@@ -236,6 +236,90 @@ describe("simulator replies have the shape of Binance's documented replies: acco
       '$.orderReports[].icebergQty',
       '$.orderReports[].trailingDelta',
     ]);
+  });
+
+  it('OTO order list: placement (RESULT) with a PENDING_NEW leg', async () => {
+    const p = await last();
+    const oto = {
+      symbol: 'BTCUSDT',
+      listClientOrderId: 'conf-oto-1',
+      workingType: 'LIMIT',
+      workingSide: 'SELL',
+      workingPrice: px(p * 1.05),
+      workingQuantity: '0.001',
+      workingTimeInForce: 'GTC',
+      pendingType: 'MARKET',
+      pendingSide: 'BUY',
+      pendingQuantity: '0.001',
+      newOrderRespType: 'RESULT',
+    };
+    const r = await sig('POST', '/api/v3/orderList/oto', oto);
+    expectShape('orderList-oto-place', r, 200, ['$.orderReports[].icebergQty', '$.orderReports[].trailingDelta']);
+    expect((r.body as { orderReports: { status: string }[] }).orderReports.map((o) => o.status)).toEqual(['NEW', 'PENDING_NEW']);
+    await sig('DELETE', '/api/v3/orderList', { symbol: 'BTCUSDT', listClientOrderId: 'conf-oto-1' });
+  });
+
+  it('OTOCO order list: placement (RESULT) with two PENDING_NEW legs, contingencyType OTO', async () => {
+    const p = await last();
+    const otoco = {
+      symbol: 'BTCUSDT',
+      listClientOrderId: 'conf-otoco-1',
+      workingType: 'LIMIT',
+      workingSide: 'SELL',
+      workingPrice: px(p * 1.05),
+      workingQuantity: '0.001',
+      workingTimeInForce: 'GTC',
+      pendingSide: 'BUY',
+      pendingQuantity: '0.001',
+      pendingAboveType: 'STOP_LOSS_LIMIT',
+      pendingAboveStopPrice: px(p * 1.08),
+      pendingAbovePrice: px(p * 1.09),
+      pendingAboveTimeInForce: 'IOC',
+      pendingBelowType: 'LIMIT_MAKER',
+      pendingBelowPrice: px(p * 0.95),
+      newOrderRespType: 'RESULT',
+    };
+    const r = await sig('POST', '/api/v3/orderList/otoco', otoco);
+    expectShape('orderList-otoco-place', r, 200, ['$.orderReports[].icebergQty', '$.orderReports[].trailingDelta']);
+    expect(r.body).toMatchObject({ contingencyType: 'OTO' });
+    await sig('DELETE', '/api/v3/orderList', { symbol: 'BTCUSDT', listClientOrderId: 'conf-otoco-1' });
+  });
+
+  it("user data stream: the executionReport and listStatus events of an OTO placement have the shape of Binance's documented payloads", async () => {
+    const us = await userStream(sim);
+    try {
+      const p = await last();
+      await sig('POST', '/api/v3/orderList/oto', {
+        symbol: 'BTCUSDT',
+        listClientOrderId: 'conf-oto-us',
+        workingType: 'LIMIT',
+        workingSide: 'SELL',
+        workingPrice: px(p * 1.05),
+        workingQuantity: '0.001',
+        workingTimeInForce: 'GTC',
+        workingClientOrderId: 'conf-oto-us-w',
+        pendingType: 'LIMIT',
+        pendingSide: 'BUY',
+        pendingPrice: px(p * 0.95),
+        pendingTimeInForce: 'GTC',
+        pendingQuantity: '0.001',
+        pendingClientOrderId: 'conf-oto-us-p',
+      });
+      const listStatus = await until('listStatus', () => us.events.find((e) => e['e'] === 'listStatus'));
+      const working = us.events.find((e) => e['e'] === 'executionReport' && e['c'] === 'conf-oto-us-w');
+      const pending = us.events.find((e) => e['e'] === 'executionReport' && e['c'] === 'conf-oto-us-p');
+      const event = (name: string): unknown => (fixture(name) as { event: unknown }).event;
+      // Conditional in Binance's docs: `v` only for an order STP expired, `W` only once on the book.
+      expect(shapeDiff(event('userStream-executionReport'), working, ['$.v', '$.W'])).toEqual([]);
+      expect(shapeDiff(event('userStream-executionReport'), pending, ['$.v', '$.W'])).toEqual([]);
+      expect(pending).toMatchObject({ x: 'NEW', X: 'PENDING_NEW', w: false });
+      expect(pending).not.toHaveProperty('W');
+      expect(shapeDiff(event('userStream-listStatus'), listStatus)).toEqual([]);
+      expect(listStatus).toMatchObject({ c: 'OTO', l: 'EXEC_STARTED', L: 'EXECUTING' });
+    } finally {
+      us.close();
+      await sig('DELETE', '/api/v3/orderList', { symbol: 'BTCUSDT', listClientOrderId: 'conf-oto-us' });
+    }
   });
 
   it("error bodies -1013, -2010, -2011, -2013, -1021, -1022 carry Binance's code and message", async () => {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
-import { KEY, signed, startSim } from './helpers.js';
+import { admin, KEY, signed, startSim } from './helpers.js';
 
 let sim: ExchangeSim | null = null;
 afterEach(async () => {
@@ -119,5 +119,34 @@ describe('exchange-sim as strict as Binance', () => {
     const s = await up();
     const r = await signed(s, 'GET', '/api/v3/account', {}, { ts: Date.now() + 2000 });
     expect(r.body).toEqual({ code: -1021, msg: "Timestamp for this request was 1000ms ahead of the server's time." });
+  });
+});
+
+describe('exchange-sim NOTIONAL for MARKET orders (filters.md): the average price over avgPriceMins, not the touch', () => {
+  it('after the last price doubles, avgPrice is still the 5-minute volume-weighted price; a MARKET order whose quantity times it is under minNotional is refused (-1013 NOTIONAL), one above it is taken', async () => {
+    const s = await up();
+    await admin(s, 'POST', '/admin/market', { paused: true });
+    await admin(s, 'POST', '/admin/price', { symbol: 'BTCUSDT', price: '64000.00' });
+    // Prints around 64000 (the market's own trade of each tick), then the price jumps without a print.
+    await admin(s, 'POST', '/admin/tick', { n: 20 });
+    await admin(s, 'POST', '/admin/price', { symbol: 'BTCUSDT', price: '128000.00' });
+    const avg = Number(((await (await fetch(`${s.rest}/api/v3/avgPrice?symbol=BTCUSDT`)).json()) as { mins: number; price: string }).price);
+    expect(avg).toBeGreaterThan(60_000);
+    expect(avg).toBeLessThan(68_000);
+    // 0.00005 BTC: 6.40 USDT at the last price, about 3.20 at the average: under the minimum of 5.
+    const small = await signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.00005' });
+    expect(small.body).toMatchObject({ code: -1013, msg: 'Filter failure: NOTIONAL' });
+    const enough = await signed(s, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.0001' });
+    expect(enough.body).toMatchObject({ status: 'FILLED' });
+    // A priced order is judged at its own price, as before.
+    const limit = await signed(s, 'POST', '/api/v3/order', {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: '0.00005',
+      price: '120000.00',
+    });
+    expect(limit.body).toMatchObject({ status: 'NEW' });
   });
 });

@@ -6,6 +6,7 @@ import { SIM_KEY, SIM_SEED } from '../integration/harness.js';
 import { createRateGovernor } from '../../packages/gateway/src/rate-limits.js';
 import { createRestClient } from '../../packages/gateway/src/rest-client.js';
 import { UserStream } from '../../packages/gateway/src/user-stream.js';
+import { signed } from '../exchange-sim/helpers.js';
 import { gatewayOn } from './gateway-harness.js';
 
 /**
@@ -139,6 +140,21 @@ describe('the two 429 classes and the 418 ban', () => {
     h.session.checkFreshness();
     expect(h.reasons.has('IP_BANNED')).toBe(true);
     expect(await h.desk.cancel('BTCUSDT', 'vgeany')).toMatchObject({ kind: 'NOT_SENT', cause: 'IP_BANNED' });
+  });
+});
+
+describe('a 418 ban lasts what its Retry-After says', () => {
+  it("the simulator's 418 carries the ban's Retry-After (here 600 s), and the gateway holds every request, reads and cancels too, for all of it", async () => {
+    const g = await gateway();
+    await g.admin('POST', '/admin/faults', { kind: 'ban_418', once: true, ms: 600_000 });
+    const raw = await fetch(`${g.sim.rest}/api/v3/time`);
+    expect(raw.status).toBe(418);
+    expect(raw.headers.get('retry-after')).toBe('600');
+    const t0 = Date.now();
+    expect(await g.desk.openOrders('BTCUSDT')).toMatchObject({ kind: 'THROTTLED', status: 418, retry_after_ms: 600_000 });
+    expect(g.governor.snapshot(Date.now())).toMatchObject({ state: 'BANNED' });
+    expect(g.governor.snapshot(Date.now()).blocked_until_ms).toBeGreaterThanOrEqual(t0 + 599_000);
+    expect(await g.desk.cancel('BTCUSDT', 'vgeany')).toMatchObject({ kind: 'NOT_SENT', cause: 'IP_BANNED' });
   });
 });
 
@@ -469,6 +485,59 @@ describe('statuses and events the gateway does not model', () => {
         'web_order:FUTURE_STATUS',
         'vgepending:PENDING_NEW',
       ]);
+    });
+
+    it("an operator's own OTO on the same account (placed on the venue, not by us): PENDING_NEW legs and listStatus c=OTO are passed on, openOrders lists the pending leg, the symbol stays tradable", async () => {
+      const g = await gateway({}, { ws_reconnect_backoff_initial_ms: 20, ws_reconnect_backoff_max_ms: 80 });
+      const s = stream(g);
+      await until('subscribed', () => s.us.state === 'SUBSCRIBED');
+      await g.admin('POST', '/admin/market', { paused: true });
+      await g.admin('POST', '/admin/price', { symbol: 'BTCUSDT', price: '64000.00' });
+      const creds = { key: SIM_KEY.apiKey, secret: SIM_KEY.secretKey };
+      const placed = await signed(
+        g.sim,
+        'POST',
+        '/api/v3/orderList/oto',
+        {
+          symbol: 'BTCUSDT',
+          listClientOrderId: 'web_oto',
+          workingType: 'LIMIT',
+          workingSide: 'BUY',
+          workingPrice: '63000.00',
+          workingQuantity: '0.001',
+          workingTimeInForce: 'GTC',
+          workingClientOrderId: 'web_oto_w',
+          pendingType: 'LIMIT_MAKER',
+          pendingSide: 'SELL',
+          pendingPrice: '66000.00',
+          pendingQuantity: '0.001',
+          pendingClientOrderId: 'web_oto_p',
+        },
+        creds,
+      );
+      expect(placed.status).toBe(200);
+      await until('the placement events', () => s.events.some((e) => e.kind === 'list_status'));
+      const orderEvents = () => s.events.flatMap((e) => (e.kind === 'order' ? [`${e.client_order_id}:${e.exec_type}:${e.status}`] : []));
+      expect(orderEvents()).toEqual(['web_oto_w:NEW:NEW', 'web_oto_p:NEW:PENDING_NEW']);
+      expect(s.events.find((e) => e.kind === 'list_status')).toMatchObject({
+        contingency_type: 'OTO',
+        list_status_type: 'EXEC_STARTED',
+        list_client_order_id: 'web_oto',
+      });
+      const open = await g.desk.openOrders('BTCUSDT');
+      expect(open.kind).toBe('OK');
+      const body = (open as unknown as { body: readonly Record<string, unknown>[] }).body;
+      expect(body.map((o) => `${String(o['client_order_id'])}:${String(o['status'])}`).sort()).toEqual(['web_oto_p:PENDING_NEW', 'web_oto_w:NEW']);
+      // Our own order on the same symbol is still sent, the OTO's legs counted as open orders.
+      expect(await g.desk.place(buy('vgebesideoto'))).toMatchObject({ kind: 'OK', body: { status: 'NEW' } });
+      // The working order fills: the pending leg goes on the book, the OTO list ends.
+      await g.admin('POST', '/admin/price', { symbol: 'BTCUSDT', price: '62900.00' });
+      await until('the activation', () => orderEvents().includes('web_oto_p:NEW:NEW'));
+      await until('the list done', () => s.events.some((e) => e.kind === 'list_status' && e.list_order_status === 'ALL_DONE'));
+      // Nothing above was a gap (only the subscription's own), nor a frame the gateway could not read.
+      expect(s.gaps).toEqual(['start']);
+      expect(s.us.badFrames).toBe(0);
+      expect(g.desk.quarantined).toEqual([]);
     });
 
     it('serverShutdown: a new connection subscribes before the server cuts the old one; no USER_STREAM_UNSTABLE, events keep coming', async () => {

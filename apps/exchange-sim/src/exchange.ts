@@ -4,7 +4,8 @@ import { defaultSymbols, type SymbolDef } from './symbols.js';
 
 export type Side = 'BUY' | 'SELL';
 export type OrderType = 'LIMIT' | 'MARKET' | 'LIMIT_MAKER' | 'STOP_LOSS' | 'STOP_LOSS_LIMIT' | 'TAKE_PROFIT' | 'TAKE_PROFIT_LIMIT';
-export type Status = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED' | 'EXPIRED_IN_MATCH';
+/** PENDING_NEW: a pending leg of an OTO/OTOCO list, waiting for its working order to fill. */
+export type Status = 'PENDING_NEW' | 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED' | 'EXPIRED_IN_MATCH';
 /** Self-trade prevention modes this venue allows (exchangeInfo allowedSelfTradePreventionModes). */
 export const STP_MODES = ['EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'] as const;
 export type StpMode = (typeof STP_MODES)[number];
@@ -67,6 +68,8 @@ export interface Order {
   counterOrderId?: number;
   /** As a taker: the matches self-trade prevention stopped (FULL response `preventedMatches`). */
   preventedMatches?: PreventedMatch[];
+  /** When a pending leg of an OTO/OTOCO went on the book (absent: it worked from `time`). */
+  workingTime?: number;
 }
 
 export interface OrderList {
@@ -74,10 +77,14 @@ export interface OrderList {
   listClientOrderId: string;
   symbol: string;
   apiKey: string;
-  /** [above, below] order ids. */
+  /** OCO: [above, below]; OTO: [working, pending]; OTOCO: [working, pending above, pending below]. */
   orderIds: number[];
   status: 'EXECUTING' | 'ALL_DONE';
   transactionTime: number;
+  /** Binance reports OTOCO lists as OTO too (rest-api.md, the OTOCO example). */
+  contingencyType: 'OCO' | 'OTO';
+  /** OTO/OTOCO: the working order, whose full fill puts the pending legs on the book. */
+  workingOrderId?: number;
 }
 
 /** A validated order that does not exist yet (orderId 0): what commit() puts on the book. */
@@ -169,6 +176,9 @@ export interface TradePrint {
   readonly buyerMaker: boolean;
 }
 
+/** avgPriceMins of PERCENT_PRICE_BY_SIDE and NOTIONAL (exchangeInfo), and GET /api/v3/avgPrice's `mins`. */
+export const AVG_PRICE_MINS = 5;
+
 export type Regime = 'calm' | 'volatile';
 /** Per tick: the chance a calm market turns volatile, and a volatile one calms down. */
 export const REGIME_SWITCH = { toVolatile: 0.004, toCalm: 0.02, volatileMultiplier: 4 } as const;
@@ -204,7 +214,8 @@ export interface ExchangeSnapshot {
   >;
   prices: Record<string, string>;
   symbolStatus: Record<string, string>;
-  lists?: OrderList[];
+  /** contingencyType is absent from state files written before OTO lists existed. */
+  lists?: Array<Omit<OrderList, 'contingencyType'> & { contingencyType?: OrderList['contingencyType'] }>;
   nextListId?: number;
   /** Trailing stops' best price so far, by orderId. */
   trails?: Record<string, string>;
@@ -319,8 +330,34 @@ export class Exchange {
 
   private print(symbol: string, price: Fx, qty: Fx, buyerMaker: boolean, id = this.nextTradeId++): void {
     const t: TradePrint = { symbol, id, price, qty, time: this.now(), buyerMaker };
+    let recent = this.recentPrints.get(symbol);
+    if (!recent) this.recentPrints.set(symbol, (recent = []));
+    recent.push(t);
+    const since = t.time - AVG_PRICE_MINS * 60_000;
+    const stale = recent.findIndex((x) => x.time > since);
+    if (stale > 0) recent.splice(0, stale);
     for (const l of this.tradeListeners) l(t);
   }
+
+  /**
+   * The average price Binance's filters use (filters.md): the volume-weighted price of the prints
+   * over the last AVG_PRICE_MINS minutes (the market's and the users'), the last price when there
+   * were none (an admin price move prints nothing). GET /api/v3/avgPrice answers the same.
+   */
+  avgPrice(symbol: string): Fx {
+    const since = this.now() - AVG_PRICE_MINS * 60_000;
+    let pq = 0n;
+    let q = 0n;
+    for (const t of this.recentPrints.get(symbol) ?? []) {
+      if (t.time <= since) continue;
+      pq += t.price * t.qty;
+      q += t.qty;
+    }
+    return q > 0n ? pq / q : (this.books.get(symbol)?.last ?? 0n);
+  }
+
+  /** Prints of the last AVG_PRICE_MINS minutes per symbol (not kept in state files: a restart averages anew). */
+  private readonly recentPrints = new Map<string, TradePrint[]>();
 
   setPrice(symbol: string, price: Fx): void {
     const s = this.symbols.get(symbol);
@@ -462,12 +499,14 @@ export class Exchange {
       }
       if (q < s.minQty || q > s.maxQty || !onStep(q, s.minQty, s.stepSize)) return E(400, -1013, 'Filter failure: LOT_SIZE');
     }
-    const refPrice = pr ?? (side === 'BUY' ? book.ask : book.bid);
+    // A MARKET order has no price: the reference price when the symbol has one, else the average
+    // price over avgPriceMins (filters.md, NOTIONAL). A stop without a limit price keeps the touch.
+    const avg = typeof s.referencePrice === 'bigint' ? s.referencePrice : this.avgPrice(s.symbol);
+    const refPrice = pr ?? (type === 'MARKET' ? avg : side === 'BUY' ? book.ask : book.bid);
     const notional = q !== null ? mul(q, refPrice) : (qq as Fx);
     if (notional < s.minNotional || (type !== 'MARKET' && notional > s.maxNotional)) return E(400, -1013, 'Filter failure: NOTIONAL');
     if (pr !== null) {
-      // The reference price when the symbol has one, else the (here: last) average price.
-      const avg = typeof s.referencePrice === 'bigint' ? s.referencePrice : book.last;
+      // The reference price when the symbol has one, else the average price.
       const [up, down] = side === 'BUY' ? [s.bidMultiplierUp, s.bidMultiplierDown] : [s.askMultiplierUp, s.askMultiplierDown];
       if (pr > mul(avg, up) || pr < mul(avg, down)) return E(400, -1013, 'Filter failure: PERCENT_PRICE_BY_SIDE');
     }
@@ -629,10 +668,63 @@ export class Exchange {
     if (!key.canTrade) return E(401, -2015, 'Invalid API-key, IP, or permissions for action.');
     for (const k of ['symbol', 'side', 'quantity'])
       if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
-    for (const leg of ['above', 'below'] as const)
-      if (p[`${leg}Type`] === undefined) return E(400, -1102, `Mandatory parameter '${name(leg, 'type')}' was not sent, was empty/null, or malformed.`);
     const s = this.symbols.get(p['symbol']!);
     if (!s) return E(400, -1121, 'Invalid symbol.');
+    const lcid = this.listClientOrderId(apiKey, p);
+    if (!lcid.ok) return lcid;
+    const pair = this.ocoDrafts(apiKey, s, p, (leg, k) => (k === 'quantity' ? 'quantity' : name(leg, k)), {});
+    if (!pair.ok) return pair;
+    const [a, b] = pair.value;
+    // One lock for both legs: the base quantity for a SELL, the dearer leg's quote for a BUY.
+    const need = max(a.need, b.need);
+    if (this.balance(apiKey, a.order.lockedAsset).free < need) return E(400, -2010, 'Account has insufficient balance for requested action.');
+    const id = this.nextListId++;
+    const above = this.commit(a, id, need);
+    const below = this.commit(b, id, 0n);
+    const list: OrderList = {
+      orderListId: id,
+      listClientOrderId: lcid.value,
+      symbol: s.symbol,
+      apiKey,
+      orderIds: [above.orderId, below.orderId],
+      status: 'EXECUTING',
+      transactionTime: this.now(),
+      contingencyType: 'OCO',
+    };
+    this.lists.set(id, list);
+    this.emitList(list);
+    this.activate(above, null);
+    if (list.status === 'EXECUTING') this.activate(below, null);
+    return { ok: true, value: list };
+  }
+
+  /** The request's listClientOrderId (generated when absent), unique among the key's executing lists. */
+  private listClientOrderId(apiKey: string, p: Record<string, string>): Result<string> {
+    const lcid = p['listClientOrderId'] ?? `simlist${this.nextListId}${Math.floor(this.random() * 1e9)}`;
+    if (!/^[a-zA-Z0-9-_]{1,36}$/.test(lcid))
+      return E(400, -1100, "Illegal characters found in parameter 'listClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.");
+    if ([...this.lists.values()].some((l) => l.apiKey === apiKey && l.status === 'EXECUTING' && l.listClientOrderId === lcid))
+      return E(400, -2010, 'Duplicate order sent.');
+    return { ok: true, value: lcid };
+  }
+
+  /**
+   * The two legs of an OCO pair (`p` in the above/below form: side, quantity, aboveType, ...),
+   * validated as single orders would be, before anything exists: leg types for the side, the price
+   * relationship against the last price, then each leg's parameters and filters. The second leg
+   * counts the first against MAX_NUM_ORDERS / MAX_NUM_ALGO_ORDERS and may not reuse its
+   * clientOrderId; `base` counts legs of the same list validated before the pair (an OTOCO's
+   * working order). Balance is the caller's (one shared lock).
+   */
+  private ocoDrafts(
+    apiKey: string,
+    s: SymbolDef,
+    p: Record<string, string>,
+    name: (leg: 'above' | 'below', param: string) => string,
+    base: ValidateCtx,
+  ): Result<[Draft, Draft]> {
+    for (const leg of ['above', 'below'] as const)
+      if (p[`${leg}Type`] === undefined) return E(400, -1102, `Mandatory parameter '${name(leg, 'type')}' was not sent, was empty/null, or malformed.`);
     const side = p['side'] as Side;
     if (side !== 'BUY' && side !== 'SELL') return E(400, -1117, 'Invalid side.');
     // SELL: take-profit above the market, stop-loss below it; BUY: the mirror.
@@ -657,13 +749,10 @@ export class Exchange {
         const x = p[`${leg}${k}`];
         if (x !== undefined) out[v] = x;
       }
+      // The list's self-trade prevention mode is every leg's (Binance: one per request).
+      if (p['selfTradePreventionMode'] !== undefined) out['selfTradePreventionMode'] = p['selfTradePreventionMode'];
       return out;
     };
-    const lcid = p['listClientOrderId'] ?? `simlist${this.nextListId}${Math.floor(this.random() * 1e9)}`;
-    if (!/^[a-zA-Z0-9-_]{1,36}$/.test(lcid))
-      return E(400, -1100, "Illegal characters found in parameter 'listClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.");
-    if ([...this.lists.values()].some((l) => l.apiKey === apiKey && l.status === 'EXECUTING' && l.listClientOrderId === lcid))
-      return E(400, -2010, 'Duplicate order sent.');
     // Price relationship against the last price, checked for the list before its legs. The price that
     // counts is a LIMIT_MAKER's limit price or a stop type's stopPrice (a leg with only a
     // trailingDelta has none yet; a malformed one is left to the leg's own validation).
@@ -682,41 +771,187 @@ export class Exchange {
           : 'for a BUY OCO the above leg (stop) must be above the last price and the below leg (take-profit) below it';
       return E(400, -2010, `The relationship of the prices for the orders is not correct: ${what} (last price ${fmt(last)}).`);
     }
-    const renamed = (leg: 'above' | 'below', e: VenueError): { ok: false; err: VenueError } => ({
-      ok: false,
-      err: { ...e, msg: e.msg.replace(/'(price|stopPrice|trailingDelta|timeInForce|newClientOrderId)'/g, (_m, k: string) => `'${name(leg, k)}'`) },
-    });
-    // Both legs, validated as single orders would be, before anything exists. The second leg counts
-    // the first against MAX_NUM_ORDERS / MAX_NUM_ALGO_ORDERS and may not reuse its clientOrderId.
-    const a = this.validate(apiKey, legParams('above'), { skipBalance: true });
-    if (!a.ok) return renamed('above', a.err);
+    const a = this.validate(apiKey, legParams('above'), { ...base, skipBalance: true });
+    if (!a.ok) return renamedParams(a.err, (k) => name('above', k));
     const b = this.validate(apiKey, legParams('below'), {
       skipBalance: true,
-      extraOpen: 1,
-      extraAlgo: STOP_TYPES.includes(a.value.order.type) ? 1 : 0,
-      takenCids: [a.value.order.clientOrderId],
+      extraOpen: (base.extraOpen ?? 0) + 1,
+      extraAlgo: (base.extraAlgo ?? 0) + (STOP_TYPES.includes(a.value.order.type) ? 1 : 0),
+      takenCids: [...(base.takenCids ?? []), a.value.order.clientOrderId],
     });
-    if (!b.ok) return renamed('below', b.err);
-    // One lock for both legs: the base quantity for a SELL, the dearer leg's quote for a BUY.
-    const need = max(a.value.need, b.value.need);
-    if (this.balance(apiKey, a.value.order.lockedAsset).free < need) return E(400, -2010, 'Account has insufficient balance for requested action.');
+    if (!b.ok) return renamedParams(b.err, (k) => name('below', k));
+    return { ok: true, value: [a.value, b.value] };
+  }
+
+  /**
+   * POST /api/v3/orderList/oto (`otoco` false) and /otoco: a working order (LIMIT or LIMIT_MAKER)
+   * that goes on the book at once, and a pending order (OTO) or a pending OCO pair (OTOCO) that
+   * waits PENDING_NEW, locking nothing, until the working order is fully filled (rest-api.md "New
+   * Order list - OTO/OTOCO"). Every leg's parameters and filters are checked before any exists;
+   * the balance only for the working order (the pending legs' lock is taken when they go on the
+   * book, and a leg the balance cannot cover then EXPIRES). `atPlacement`: the legs as the
+   * placement reply shows them: after the working order's first matching, with the pending legs
+   * still PENDING_NEW even when it filled at once ("You need to query the status of the pending
+   * order again to see its updated status").
+   */
+  placeOto(apiKey: string, p: Record<string, string>, otoco: boolean): Result<{ list: OrderList; atPlacement: Order[] }> {
+    if (this.keys.get(apiKey)?.canTrade !== true) return E(401, -2015, 'Invalid API-key, IP, or permissions for action.');
+    const mandatory = ['symbol', 'workingType', 'workingSide', 'workingPrice', 'workingQuantity', 'pendingSide', 'pendingQuantity'];
+    mandatory.push(...(otoco ? ['pendingAboveType', 'pendingBelowType'] : ['pendingType']));
+    for (const k of mandatory) if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
+    const s = this.symbols.get(p['symbol'] ?? '');
+    if (!s) return E(400, -1121, 'Invalid symbol.');
+    if (p['workingType'] !== 'LIMIT' && p['workingType'] !== 'LIMIT_MAKER') return E(400, -1116, 'Invalid orderType.');
+    const lcid = this.listClientOrderId(apiKey, p);
+    if (!lcid.ok) return lcid;
+    const FIELDS = [
+      ['Type', 'type'],
+      ['Side', 'side'],
+      ['ClientOrderId', 'newClientOrderId'],
+      ['Price', 'price'],
+      ['StopPrice', 'stopPrice'],
+      ['TrailingDelta', 'trailingDelta'],
+      ['TimeInForce', 'timeInForce'],
+      ['Quantity', 'quantity'],
+    ] as const;
+    const leg = (prefix: string): Record<string, string> => {
+      const out: Record<string, string> = { symbol: s.symbol };
+      for (const [k, v] of FIELDS) {
+        const x = p[`${prefix}${k}`];
+        if (x !== undefined) out[v] = x;
+      }
+      if (p['selfTradePreventionMode'] !== undefined) out['selfTradePreventionMode'] = p['selfTradePreventionMode'];
+      return out;
+    };
+    const rename = (prefix: string) => (k: string) => `${prefix}${capitalized(k === 'newClientOrderId' ? 'clientOrderId' : k)}`;
+    const w = this.validate(apiKey, leg('working'), {});
+    if (!w.ok) return renamedParams(w.err, rename('working'));
+    const base: ValidateCtx = { extraOpen: 1, takenCids: [w.value.order.clientOrderId] };
+    let pending: Draft[];
+    if (otoco) {
+      // The pending pair in the OCO form: the pair follows the OCO rules (rest-api.md).
+      const pair: Record<string, string> = { side: p['pendingSide'] ?? '', quantity: p['pendingQuantity'] ?? '' };
+      for (const l of ['Above', 'Below'] as const)
+        for (const [k] of FIELDS) {
+          const x = p[`pending${l}${k}`];
+          if (k !== 'Side' && k !== 'Quantity' && x !== undefined) pair[`${l.toLowerCase()}${k}`] = x;
+        }
+      if (p['selfTradePreventionMode'] !== undefined) pair['selfTradePreventionMode'] = p['selfTradePreventionMode'];
+      const d = this.ocoDrafts(
+        apiKey,
+        s,
+        pair,
+        (l, k) => (k === 'quantity' ? 'pendingQuantity' : rename(`pending${l === 'above' ? 'Above' : 'Below'}`)(k)),
+        base,
+      );
+      if (!d.ok) return d;
+      pending = d.value;
+    } else {
+      const d = this.validate(apiKey, leg('pending'), { ...base, skipBalance: true });
+      if (!d.ok) return renamedParams(d.err, rename('pending'));
+      pending = [d.value];
+    }
     const id = this.nextListId++;
-    const above = this.commit(a.value, id, need);
-    const below = this.commit(b.value, id, 0n);
+    const working = this.commit(w.value, id);
+    const legs = pending.map((d) => this.commitPending(d, id));
     const list: OrderList = {
       orderListId: id,
-      listClientOrderId: lcid,
+      listClientOrderId: lcid.value,
       symbol: s.symbol,
       apiKey,
-      orderIds: [above.orderId, below.orderId],
+      orderIds: [working.orderId, ...legs.map((o) => o.orderId)],
       status: 'EXECUTING',
       transactionTime: this.now(),
+      contingencyType: 'OTO',
+      workingOrderId: working.orderId,
     };
     this.lists.set(id, list);
     this.emitList(list);
-    this.activate(above, null);
-    if (list.status === 'EXECUTING') this.activate(below, null);
-    return { ok: true, value: list };
+    // A working order that fills at once: the reply is taken before its pending legs go on the book.
+    this.holdingList = id;
+    this.heldActivation = false;
+    this.activate(working, null);
+    this.holdingList = -1;
+    const atPlacement = [working, ...legs].map((o) => ({ ...o }));
+    if (this.heldActivation) this.activatePending(list);
+    return { ok: true, value: { list, atPlacement } };
+  }
+
+  /** The list whose working order is being matched at placement (its pending legs wait for the reply). */
+  private holdingList = -1;
+  private heldActivation = false;
+
+  /** A pending leg: an id and its place in the list, PENDING_NEW, no lock, not matched. */
+  private commitPending(d: Draft, listId: number): Order {
+    const o: Order = { ...d.order, fills: [], orderId: this.nextOrderId++, orderListId: listId, locked: 0n, status: 'PENDING_NEW' };
+    this.orders.set(o.orderId, o);
+    this.emit(o, null);
+    return o;
+  }
+
+  /**
+   * The working order filled: its pending leg(s) go on the book, NEW, with their lock (one shared
+   * by an OTOCO's pair). A leg the balance cannot cover, or a LIMIT_MAKER that would now take, is
+   * refused by the matching engine: EXPIRED, and the list is done. An OTO is then ALL_DONE (its
+   * contingency is resolved); an OTOCO's pair is an OCO from here, EXECUTING until one leg executes
+   * or triggers.
+   */
+  private activatePending(list: OrderList): void {
+    const legs = list.orderIds.flatMap((id) => this.orders.get(id) ?? []).filter((o) => o.status === 'PENDING_NEW');
+    const [first, second] = legs;
+    const book = this.books.get(list.symbol);
+    if (!first || !book) return;
+    const need = legs.reduce((m, o) => max(m, this.lockNeed(o)), 0n);
+    const takes = legs.some((o) => o.type === 'LIMIT_MAKER' && (o.side === 'BUY' ? o.price >= book.ask : o.price <= book.bid));
+    const now = this.now();
+    const bal = this.balance(list.apiKey, first.lockedAsset);
+    if (takes || bal.free < need) {
+      list.status = 'ALL_DONE';
+      for (const o of legs) this.end(o, 'EXPIRED');
+      this.emitList(list);
+      return;
+    }
+    bal.free -= need;
+    bal.locked += need;
+    first.locked = need;
+    for (const o of legs) {
+      o.status = 'NEW';
+      o.updateTime = now;
+      o.workingTime = now;
+      if (o.trailingDelta !== null && o.stopPrice === 0n) this.trailRef.set(o.orderId, o.side === 'SELL' ? book.bid : book.ask);
+      this.emit(o, null);
+    }
+    if (legs.length === 1) list.status = 'ALL_DONE';
+    this.emitList(list);
+    this.activate(first, null);
+    if (second && list.status === 'EXECUTING') this.activate(second, null);
+  }
+
+  /** What a leg locks once on the book, as validate() prices it: base for a SELL, quote for a BUY. */
+  private lockNeed(o: Order): Fx {
+    const left = o.origQty - o.executedQty;
+    if (o.side === 'SELL') return left;
+    if (o.type === 'MARKET') return this.walkCost(o.symbol, left);
+    return mul(left, o.price > 0n ? o.price : o.stopPrice > 0n ? o.stopPrice : (this.books.get(o.symbol)?.ask ?? 0n));
+  }
+
+  /** The OCO pair of a list: both legs of an OCO, an OTOCO's two pending legs, none for an OTO. */
+  private pairOf(list: OrderList): number[] {
+    if (list.contingencyType === 'OCO') return list.orderIds;
+    return list.orderIds.length === 3 ? list.orderIds.slice(1) : [];
+  }
+
+  /**
+   * A leg ended (CANCELED, EXPIRED, EXPIRED_IN_MATCH) while its list still executes. A cancel is
+   * cancelList's. An expiry (self-trade prevention, an IOC working order, ...) ends the list: the
+   * other legs EXPIRE (an OCO's other leg, an OTO's pending legs: OTO_PHASE_ONE_EXPIRED).
+   */
+  private legEnded(o: Order): void {
+    const list = this.lists.get(o.orderListId);
+    if (!list || list.status !== 'EXECUTING' || o.status === 'CANCELED') return;
+    list.status = 'ALL_DONE';
+    for (const other of list.orderIds.flatMap((oid) => this.orders.get(oid) ?? [])) if (other !== o && isOpen(other)) this.end(other, 'EXPIRED');
+    this.emitList(list);
   }
 
   findList(apiKey: string, by: { orderListId?: number; listClientOrderId?: string }): OrderList | undefined {
@@ -750,7 +985,9 @@ export class Exchange {
   private absorbListLock(leg: Order): void {
     const list = leg.orderListId >= 0 ? this.lists.get(leg.orderListId) : undefined;
     if (!list || list.status !== 'EXECUTING') return;
-    for (const oid of list.orderIds) {
+    const pair = this.pairOf(list);
+    if (!pair.includes(leg.orderId)) return;
+    for (const oid of pair) {
       if (oid === leg.orderId) continue;
       const other = this.orders.get(oid)!;
       leg.locked += other.locked;
@@ -758,17 +995,20 @@ export class Exchange {
     }
   }
 
-  /** One leg executed or its stop triggered: the other leg EXPIRES and the list is ALL_DONE. */
+  /** One leg of an OCO pair executed or its stop triggered: the other leg EXPIRES and the list is ALL_DONE. */
   private settleList(leg: Order): void {
     const list = leg.orderListId >= 0 ? this.lists.get(leg.orderListId) : undefined;
     if (!list || list.status !== 'EXECUTING') return;
+    const pair = this.pairOf(list);
+    if (!pair.includes(leg.orderId)) return;
     this.absorbListLock(leg);
-    for (const oid of list.orderIds) {
+    // Done before the other leg expires (its end must not settle the list a second time).
+    list.status = 'ALL_DONE';
+    for (const oid of pair) {
       if (oid === leg.orderId) continue;
       const other = this.orders.get(oid)!;
       if (isOpen(other)) this.end(other, 'EXPIRED');
     }
-    list.status = 'ALL_DONE';
     this.emitList(list);
   }
 
@@ -869,7 +1109,8 @@ export class Exchange {
 
   private execute(o: Order, px: Fx, qty: Fx, maker: boolean): void {
     if (qty <= 0n) return;
-    if (o.orderListId >= 0) this.absorbListLock(o);
+    const list = o.orderListId >= 0 ? this.lists.get(o.orderListId) : undefined;
+    if (list) this.absorbListLock(o);
     const s = this.symbols.get(o.symbol)!;
     const quote = mul(px, qty);
     const base = this.balance(o.apiKey, s.base);
@@ -914,8 +1155,14 @@ export class Exchange {
     this.emit(o, fill);
     // On the tape: the buyer is the maker when a resting BUY was hit or a taker SELL hit the bids.
     this.print(o.symbol, px, qty, (o.side === 'BUY') === maker, fill.tradeId);
-    // Any execution of a leg ends its list: the other leg expires.
-    if (o.orderListId >= 0) this.settleList(o);
+    // Any execution of an OCO leg ends its list: the other leg expires.
+    if (list) this.settleList(o);
+    // An OTO/OTOCO's working order fully filled: the pending legs go on the book (after the
+    // placement reply when it filled at placement).
+    if (list && list.workingOrderId === o.orderId && o.status === 'FILLED') {
+      if (this.holdingList === list.orderListId) this.heldActivation = true;
+      else this.activatePending(list);
+    }
   }
 
   /**
@@ -934,7 +1181,7 @@ export class Exchange {
       const reach = (px: Fx): boolean => limit === null || (o.side === 'BUY' ? px <= limit : px >= limit);
       const makers = [...this.orders.values()]
         .filter(
-          (m) => m.apiKey === o.apiKey && m.symbol === o.symbol && m.side !== o.side && isOpen(m) && m.triggered && m.price > 0n && m.orderId !== o.orderId,
+          (m) => m.apiKey === o.apiKey && m.symbol === o.symbol && m.side !== o.side && isWorking(m) && m.triggered && m.price > 0n && m.orderId !== o.orderId,
         )
         .filter((m) => reach(m.price))
         .sort(
@@ -985,6 +1232,7 @@ export class Exchange {
     o.updateTime = this.now();
     this.release(o);
     this.emit(o, null);
+    if (o.orderListId >= 0) this.legEnded(o);
   }
 
   /** Returns what is still locked for an order that will not trade any more. */
@@ -1000,7 +1248,7 @@ export class Exchange {
   private match(symbol: string): void {
     const b = this.books.get(symbol)!;
     for (const o of this.orders.values()) {
-      if (o.symbol !== symbol || !isOpen(o)) continue;
+      if (o.symbol !== symbol || !isWorking(o)) continue;
       if (!o.triggered) {
         const px = o.side === 'SELL' ? b.bid : b.ask;
         let hit: boolean;
@@ -1024,12 +1272,14 @@ export class Exchange {
         o.triggered = true;
         // A triggered leg ends its list: the other leg expires before this one trades.
         if (o.orderListId >= 0) this.settleList(o);
+        // A triggered stop is a new taker: self-trade prevention applies to it as to any other
+        // (its mode expires it, or the resting order of ours it would meet, EXPIRED_IN_MATCH).
         if (o.type === 'STOP_LOSS' || o.type === 'TAKE_PROFIT') {
-          this.takeBook(o, null, null);
+          if (!this.preventSelfTrade(o, null, null)) this.takeBook(o, null, null);
           if (isOpen(o)) this.end(o, 'EXPIRED');
           continue;
         }
-        this.restingFill(o);
+        if (!this.preventSelfTrade(o, o.price, null)) this.restingFill(o);
         if (isOpen(o) && (o.timeInForce === 'IOC' || o.timeInForce === 'FOK')) this.end(o, 'EXPIRED');
         continue;
       }
@@ -1114,7 +1364,8 @@ export class Exchange {
       });
     }
     this.lists.clear();
-    for (const l of s.lists ?? []) this.lists.set(l.orderListId, { ...l, orderIds: [...l.orderIds] });
+    // State files written before OTO lists existed hold OCOs only.
+    for (const l of s.lists ?? []) this.lists.set(l.orderListId, { ...l, contingencyType: l.contingencyType ?? 'OCO', orderIds: [...l.orderIds] });
     this.nextListId = s.nextListId ?? Math.max(0, ...this.lists.keys()) + 1;
     this.trailRef.clear();
     for (const [id, px] of Object.entries(s.trails ?? {})) if (this.orders.has(Number(id))) this.trailRef.set(Number(id), fx(px));
@@ -1132,6 +1383,24 @@ export class Exchange {
   }
 }
 
+/** An order still live at the venue: on the book, or a pending leg waiting for its working order. */
 export function isOpen(o: Order): boolean {
+  return o.status === 'NEW' || o.status === 'PARTIALLY_FILLED' || o.status === 'PENDING_NEW';
+}
+
+/** On the book and matchable (a PENDING_NEW leg is open but not working yet). */
+export function isWorking(o: Order): boolean {
   return o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
+}
+
+function capitalized(k: string): string {
+  return k.charAt(0).toUpperCase() + k.slice(1);
+}
+
+/** A leg's error with the request's own parameter names ('price' -> 'abovePrice', 'workingPrice', ...). */
+function renamedParams(e: VenueError, name: (param: string) => string): { ok: false; err: VenueError } {
+  return {
+    ok: false,
+    err: { ...e, msg: e.msg.replace(/'(price|stopPrice|trailingDelta|timeInForce|newClientOrderId|quantity)'/g, (_m, k: string) => `'${name(k)}'`) },
+  };
 }

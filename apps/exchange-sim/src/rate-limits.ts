@@ -27,6 +27,8 @@ export const WEIGHTS: Readonly<Record<string, number>> = {
   'GET /sapi/v1/account/apiRestrictions': 1,
   'POST /api/v3/orderList/oco': 1,
   'POST /api/v3/order/oco': 1,
+  'POST /api/v3/orderList/oto': 1,
+  'POST /api/v3/orderList/otoco': 1,
   'DELETE /api/v3/orderList': 1,
   'GET /api/v3/orderList': 4,
   'GET /api/v3/openOrderList': 6,

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkSigned } from './auth.js';
 import { fmt } from './decimal.js';
-import { isOpen, type Book, type Exchange, type Order, type OrderList, type VenueError } from './exchange.js';
+import { AVG_PRICE_MINS, isOpen, type Book, type Exchange, type Order, type OrderList, type VenueError } from './exchange.js';
 import type { Faults } from './faults.js';
 import { handleMarket, pickSymbols } from './market-data.js';
 import { LIMITS, requestWeight, type RateLimiter } from './rate-limits.js';
@@ -59,7 +59,9 @@ export async function handleRest(d: RestDeps, req: IncomingMessage, res: ServerR
   const lat = d.faults.take('latency', route, now);
   if (lat?.ms) await new Promise((r) => setTimeout(r, lat.ms));
   const headers: Record<string, string> = { 'content-type': 'application/json;charset=UTF-8' };
-  if (d.faults.take('ban_418', route, now)) d.limiter.forceBan(now, 120_000);
+  // A ban of `ms` (Binance's first ban is 2 minutes; repeats last longer), answered with its Retry-After.
+  const ban = d.faults.take('ban_418', route, now);
+  if (ban) d.limiter.forceBan(now, ban.ms ?? 120_000);
   const forced429 = d.faults.take('rate_limit_429', route, now);
   if (forced429) d.limiter.forceLimited(now, forced429.ms ?? 5000);
   const weight = requestWeight(route, params);
@@ -146,7 +148,7 @@ function publicRoute(d: RestDeps, route: string, p: Record<string, string>, serv
       if (!b) return err({ http: 400, code: -1121, msg: 'Invalid symbol.' });
       if (route.endsWith('bookTicker')) return ok({ symbol: sym, bidPrice: fmt(b.bid), bidQty: fmt(b.bidQty), askPrice: fmt(b.ask), askQty: fmt(b.askQty) });
       if (route.endsWith('price')) return ok({ symbol: sym, price: fmt(b.last) });
-      if (route.endsWith('avgPrice')) return ok({ mins: 5, price: fmt(b.last), closeTime: serverNow });
+      if (route.endsWith('avgPrice')) return ok({ mins: AVG_PRICE_MINS, price: fmt(d.ex.avgPrice(sym ?? '')), closeTime: serverNow });
       if (route.endsWith('depth')) {
         // Binance: default 100, anything above 5000 gives 5000.
         const n = Math.max(1, Math.min(5000, Number(p['limit'] ?? 100) || 100));
@@ -265,6 +267,20 @@ function signedRoute(
       if (e1007) return err(E1007);
       if (!r.ok) return err(r.err);
       return ok(listResponse(d.ex, r.value, p['newOrderRespType'] === 'ACK' || p['newOrderRespType'] === 'RESULT' ? p['newOrderRespType'] : 'FULL'));
+    }
+    case 'POST /api/v3/orderList/oto':
+    case 'POST /api/v3/orderList/otoco': {
+      // rest-api.md "Unfilled Order Count": 2 for an OTO, 3 for an OTOCO.
+      const otoco = route.endsWith('otoco');
+      const counts = d.limiter.order(key.apiKey, now, otoco ? 3 : 2);
+      if (!counts) return tooManyOrders(d, key.apiKey, now);
+      headers['x-mbx-order-count-10s'] = String(counts.c10s);
+      headers['x-mbx-order-count-1d'] = String(counts.c1d);
+      const r = d.ex.placeOto(key.apiKey, p, otoco);
+      if (!r.ok) return err(r.err);
+      d.onChange();
+      const rt = p['newOrderRespType'];
+      return ok(listResponse(d.ex, r.value.list, rt === 'ACK' || rt === 'RESULT' ? rt : 'FULL', r.value.atPlacement));
     }
     case 'DELETE /api/v3/orderList': {
       if (!p['symbol']) return err({ http: 400, code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." });
@@ -455,6 +471,8 @@ function tooManyOrders(d: RestDeps, apiKey: string, now: number): Reply {
 const LIST_ROUTES: ReadonlySet<string> = new Set([
   'POST /api/v3/orderList/oco',
   'POST /api/v3/order/oco',
+  'POST /api/v3/orderList/oto',
+  'POST /api/v3/orderList/otoco',
   'DELETE /api/v3/orderList',
   'GET /api/v3/orderList',
   'GET /api/v3/openOrderList',
@@ -503,8 +521,14 @@ function legacyName(side: string | undefined): (leg: 'above' | 'below', param: s
  * An order list as Binance answers for it. `reports`: the orderReports of a placement (ACK, RESULT
  * or FULL, as newOrderRespType asks) or of a cancel (CANCEL); null for a query (no orderReports).
  */
-function listResponse(ex: Exchange, l: OrderList, reports: 'ACK' | 'RESULT' | 'FULL' | 'CANCEL' | null): Record<string, unknown> {
-  const legs = l.orderIds.map((id) => ex.orders.get(id)!);
+function listResponse(
+  ex: Exchange,
+  l: OrderList,
+  reports: 'ACK' | 'RESULT' | 'FULL' | 'CANCEL' | null,
+  /** The legs as the placement saw them (an OTO's pending legs PENDING_NEW); default: as they are now. */
+  legsNow?: readonly Order[],
+): Record<string, unknown> {
+  const legs = legsNow ?? l.orderIds.map((id) => ex.orders.get(id)!);
   const done = l.status === 'ALL_DONE';
   const report = (o: Order): Record<string, unknown> => {
     if (reports === 'CANCEL') {
@@ -560,7 +584,7 @@ function listResponse(ex: Exchange, l: OrderList, reports: 'ACK' | 'RESULT' | 'F
   };
   return {
     orderListId: l.orderListId,
-    contingencyType: 'OCO',
+    contingencyType: l.contingencyType,
     listStatusType: done ? 'ALL_DONE' : 'EXEC_STARTED',
     listOrderStatus: done ? 'ALL_DONE' : 'EXECUTING',
     listClientOrderId: l.listClientOrderId,
@@ -570,6 +594,9 @@ function listResponse(ex: Exchange, l: OrderList, reports: 'ACK' | 'RESULT' | 'F
     ...(reports !== null ? { orderReports: legs.map(report) } : {}),
   };
 }
+
+/** On the book: a stop once triggered, a pending OTO leg once its working order filled. */
+const working = (o: Order): boolean => o.triggered && o.status !== 'PENDING_NEW';
 
 const isStopType = (o: Order): boolean => o.type.startsWith('STOP_LOSS') || o.type.startsWith('TAKE_PROFIT');
 
@@ -643,8 +670,8 @@ export function orderQuery(o: Order): Record<string, unknown> {
     icebergQty: '0.00000000',
     time: o.time,
     updateTime: o.updateTime,
-    isWorking: o.triggered,
-    workingTime: o.triggered ? o.time : -1,
+    isWorking: working(o),
+    workingTime: working(o) ? (o.workingTime ?? o.time) : -1,
     origQuoteOrderQty: '0.00000000',
     selfTradePreventionMode: o.stpMode ?? 'EXPIRE_MAKER',
     ...prevented(o),
@@ -670,7 +697,7 @@ function orderResponse(o: Order, respType: string): Record<string, unknown> {
     timeInForce: o.timeInForce ?? 'GTC',
     type: o.type,
     side: o.side,
-    workingTime: o.triggered ? o.time : -1,
+    workingTime: working(o) ? (o.workingTime ?? o.time) : -1,
     selfTradePreventionMode: o.stpMode ?? 'EXPIRE_MAKER',
   };
   if (respType === 'RESULT') return result;
@@ -733,8 +760,9 @@ function exchangeInfo(
     orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'],
     icebergAllowed: true,
     ocoAllowed: true,
-    // Not offered here (OTO/OPO lists, amends, pegged orders): listed false, as Binance lists them.
-    otoAllowed: false,
+    // OTO and OTOCO lists are served (POST /api/v3/orderList/oto, /otoco); OPO lists, amends and
+    // pegged orders are not: listed false, as Binance lists them.
+    otoAllowed: true,
     opoAllowed: false,
     quoteOrderQtyMarketAllowed: true,
     allowTrailingStop: s.allowTrailingStop,
@@ -761,7 +789,7 @@ function exchangeInfo(
         bidMultiplierDown: fmt(s.bidMultiplierDown),
         askMultiplierUp: fmt(s.askMultiplierUp),
         askMultiplierDown: fmt(s.askMultiplierDown),
-        avgPriceMins: 5,
+        avgPriceMins: AVG_PRICE_MINS,
       },
       {
         filterType: 'NOTIONAL',
@@ -769,7 +797,7 @@ function exchangeInfo(
         applyMinToMarket: true,
         maxNotional: fmt(s.maxNotional),
         applyMaxToMarket: false,
-        avgPriceMins: 5,
+        avgPriceMins: AVG_PRICE_MINS,
       },
       { filterType: 'MAX_NUM_ORDERS', maxNumOrders: s.maxNumOrders },
       { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: s.maxNumAlgoOrders },

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import { checkTimestamp, verifySignature } from './auth.js';
 import { fmt } from './decimal.js';
-import { isOpen, type Exchange, type Fill, type ListEvent, type Order } from './exchange.js';
+import { isWorking, type Exchange, type Fill, type ListEvent, type Order } from './exchange.js';
 
 /**
  * The WebSocket API's user data stream, as Binance now offers it: a client on /ws-api/v3 sends
@@ -19,6 +19,8 @@ interface Subscription {
 export class WsApi {
   private readonly subs = new Set<Subscription>();
   private nextId = 0;
+  /** executionReport `I` (Execution Id): one per report sent. */
+  private nextExecutionId = 1;
 
   constructor(
     private readonly ex: Exchange,
@@ -154,7 +156,7 @@ export class WsApi {
       E: this.now(),
       s: e.list.symbol,
       g: e.list.orderListId,
-      c: 'OCO',
+      c: e.list.contingencyType,
       l: e.listStatusType,
       L: e.listOrderStatus,
       r: 'NONE',
@@ -195,11 +197,12 @@ export class WsApi {
       q: fmt(o.origQty),
       p: fmt(o.price),
       P: fmt(o.stopPrice),
+      F: '0.00000000',
+      g: o.orderListId,
       x,
       X: o.status,
       r: 'NONE',
       i: o.orderId,
-      g: o.orderListId,
       l: fill ? fmt(fill.qty) : '0.00000000',
       z: fmt(o.executedQty),
       L: fill ? fmt(fill.price) : '0.00000000',
@@ -207,11 +210,17 @@ export class WsApi {
       N: fill ? fill.commissionAsset : null,
       T: o.updateTime,
       t: fill ? fill.tradeId : -1,
+      I: this.nextExecutionId++,
       m: fill ? fill.maker : false,
+      M: false,
       Z: fmt(o.cumQuote),
       Y: fill ? fmt((fill.price * fill.qty) / 100_000_000n) : '0.00000000',
-      w: isOpen(o) && o.triggered,
+      Q: '0.00000000',
+      // Working on the book: not a pending OTO leg, not an untriggered stop (W: since when).
+      w: isWorking(o) && o.triggered,
       O: o.time,
+      ...(o.triggered && o.status !== 'PENDING_NEW' ? { W: o.workingTime ?? o.time } : {}),
+      V: o.stpMode ?? 'EXPIRE_MAKER',
       // Self-trade prevention (user-data-stream.md): preventedMatchId, preventedQuantity, last
       // prevented quantity, the counter order; tradeGroupId -1 (no trade group here).
       ...(x === 'TRADE_PREVENTION' && o.preventedMatchId !== undefined

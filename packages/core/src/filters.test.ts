@@ -149,8 +149,24 @@ describe('validateOrder', () => {
   it('uses avgPrice for MARKET notional and fails closed without it', () => {
     expect(validateOrder({ side: 'BUY', type: 'MARKET', quantity: '0.001' }, BTC, CTX)).toEqual({ ok: true });
     expect(validateOrder({ side: 'BUY', type: 'MARKET', quantity: '0.00001' }, BTC, CTX)).toMatchObject({ ok: false, filter: 'NOTIONAL' });
-    expect(validateOrder({ side: 'BUY', type: 'MARKET', quantity: '0.001' }, BTC, { openOrders: 0 })).toMatchObject({ ok: false, filter: 'NOTIONAL' });
+    // The symbol has no reference price, so the venue judges at the average price: none given, refused.
+    expect(validateOrder({ side: 'BUY', type: 'MARKET', quantity: '0.001' }, BTC, { openOrders: 0, referencePrice: 'NONE' })).toMatchObject({
+      ok: false,
+      filter: 'NOTIONAL',
+    });
     expect(validateOrder({ side: 'BUY', type: 'MARKET', quoteOrderQty: '10' }, BTC, CTX)).toEqual({ ok: true });
+  });
+  it('MARKET notional is judged at the reference price when the symbol has one (filters.md), and left to the venue when that is unknown', () => {
+    // 0.0001 BTC: 6 USDT at an average of 60000, 4.5 at a reference price of 45000 (minNotional 5).
+    const order = { side: 'BUY', type: 'MARKET', quantity: '0.0001' } as const;
+    expect(validateOrder(order, BTC, CTX)).toEqual({ ok: true });
+    expect(validateOrder(order, BTC, { ...CTX, referencePrice: '45000.00' })).toMatchObject({ ok: false, filter: 'NOTIONAL' });
+    // 0.00009 BTC: 5.4 at the reference price 60000, 4.5 at an average of 50000: the venue takes it, so do we.
+    expect(validateOrder({ ...order, quantity: '0.00009' }, BTC, { ...CTX, avgPrice: '50000.00', referencePrice: '60000.00' })).toEqual({ ok: true });
+    // Reference price not known here: the venue's basis is unknown, no local refusal.
+    const { referencePrice: _unknown, ...noRef } = CTX;
+    expect(validateOrder({ ...order, quantity: '0.00005' }, BTC, noRef)).toEqual({ ok: true });
+    expect(validateOrder({ ...order, quantity: '0.00005' }, BTC, { openOrders: 0 })).toEqual({ ok: true });
   });
   it('honours applyMaxToMarket=false and applyMinToMarket=false', () => {
     const r = rulesWith({

@@ -243,11 +243,15 @@ export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: V
     if (parts.gt(f.ICEBERG_PARTS.limit)) return fail('ICEBERG_PARTS', `${parts.toFixed()} parts > limit ${f.ICEBERG_PARTS.limit}`);
   }
 
-  // Notional: price*qty for priced orders, avgPrice*qty (or quoteOrderQty) for MARKET; a
-  // market-on-trigger stop uses its stop price, or avgPrice when it trails without one.
-  const refPrice = price ?? (market ? avgPrice : (stopPrice ?? avgPrice));
+  // Notional: price*qty for priced orders; a market-on-trigger stop uses its stop price, or
+  // avgPrice when it trails without one. MARKET (filters.md, MIN_NOTIONAL and NOTIONAL): the
+  // symbol's reference price when it has one, else the average price over avgPriceMins
+  // (quoteOrderQty is the notional itself). With the reference price unknown here, the venue's
+  // basis is unknown: a market order's notional is the venue's to judge (never stricter than it).
+  const marketBasisUnknown = market && !quoteQty && ctx.referencePrice === undefined;
+  const refPrice = price ?? (market ? percentBasis : (stopPrice ?? avgPrice));
   const notional = quoteQty ?? (qty && refPrice ? qty.times(refPrice) : undefined);
-  if (f.MIN_NOTIONAL && (!market || f.MIN_NOTIONAL.applyToMarket)) {
+  if (f.MIN_NOTIONAL && (!market || f.MIN_NOTIONAL.applyToMarket) && !marketBasisUnknown) {
     const min = parseDecimal(f.MIN_NOTIONAL.minNotional);
     if (!min) return fail('MIN_NOTIONAL', 'MIN_NOTIONAL is malformed');
     if (!min.isZero()) {
@@ -260,8 +264,8 @@ export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: V
     const min = parseDecimal(n.minNotional);
     const max = parseDecimal(n.maxNotional);
     if (!min || !max) return fail('NOTIONAL', 'NOTIONAL is malformed');
-    const checkMin = !min.isZero() && (!market || n.applyMinToMarket);
-    const checkMax = !max.isZero() && (!market || n.applyMaxToMarket);
+    const checkMin = !min.isZero() && (!market || n.applyMinToMarket) && !marketBasisUnknown;
+    const checkMax = !max.isZero() && (!market || n.applyMaxToMarket) && !marketBasisUnknown;
     if ((checkMin || checkMax) && !notional) return fail('NOTIONAL', market ? 'avgPrice required and not given' : 'notional cannot be computed');
     if (notional && checkMin && notional.lt(min)) return fail('NOTIONAL', `notional ${notional.toFixed()} < min ${min.toFixed()}`);
     if (notional && checkMax && notional.gt(max)) return fail('NOTIONAL', `notional ${notional.toFixed()} > max ${max.toFixed()}`);
