@@ -19,7 +19,19 @@ describe('engine memory over the audit channel', () => {
     cleanup.push(s.stop);
     const events = new EventFactory(s.runId, 'engine');
     const now = Date.now();
-    s.sup.audit.append(events.make('POSITION_UPDATED', { symbol: 'ETHUSDT', qty: '0.75', avg_price: '3000', protected: false, opened_ms: now }));
+    s.sup.audit.append(
+      events.make('POSITION_UPDATED', {
+        symbol: 'ETHUSDT',
+        qty: '0.75',
+        avg_price: '3000',
+        protected: false,
+        opened_ms: now,
+        stop_price: '2900',
+        take_profit_price: null,
+        trailing_delta_bps: null,
+        last_trade_id: null,
+      }),
+    );
     const mem = await s.sup.audit.engineMemory(now);
     const p = mem.positions.find((x) => x.symbol === 'ETHUSDT');
     expect(p?.payload).toMatchObject({ qty: '0.75', avg_price: '3000' });

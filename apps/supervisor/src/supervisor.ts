@@ -1,3 +1,4 @@
+import type { PayloadOf } from '@vigil/contracts';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -536,9 +537,9 @@ export class Supervisor {
   }
 
   /** Records an event: critical ones wait for the commit when a writer is attached. */
-  private record(
-    type: EventType,
-    payload: JsonObject,
+  private record<T extends EventType>(
+    type: T,
+    payload: PayloadOf<T>,
     opts: { readonly critical?: boolean; readonly reason?: ReasonCode; readonly severity?: EventEnvelope['severity'] } = {},
   ): void {
     const ev = this.events.make(type, payload, { reason: opts.reason ?? null, ...(opts.severity ? { severity: opts.severity } : {}) });

@@ -1,3 +1,4 @@
+import type { PayloadOf } from '@vigil/contracts';
 import { unlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { AuditConfig, EventEnvelope, EventType, JsonObject, ReasonCode } from '@vigil/contracts';
@@ -202,7 +203,7 @@ export class Housekeeper {
     return { kind: 'failed', failure, detail };
   }
 
-  private emit(type: EventType, payload: JsonObject, reason?: ReasonCode): void {
+  private emit<T extends EventType>(type: T, payload: PayloadOf<T>, reason?: ReasonCode): void {
     this.d.submit(this.d.events.make(type, payload, reason ? { reason } : {}));
   }
 

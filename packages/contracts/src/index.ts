@@ -16,3 +16,4 @@ export * from './aigate.js';
 export * from './decision.js';
 export * from './symbol-rules.js';
 export * from './engine-memory.js';
+export * from './event-payloads.js';

@@ -1,3 +1,4 @@
+import type { PayloadOf } from '@vigil/contracts';
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
@@ -104,7 +105,11 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   /** When the audit writer was last caught up (Live checklist: entries need it within 2 x max lag). */
   let writerCaughtUp: number | null = null;
 
-  const event = (type: EventType, payload: JsonObject, opts: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> } = {}): void => {
+  const event = <T extends EventType>(
+    type: T,
+    payload: PayloadOf<T>,
+    opts: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> } = {},
+  ): void => {
     audit.append(ctx.events.make(type, payload, { ...opts, corr: { cycle_id: cycleId || null, stage, ...opts.corr } }));
   };
   const latch = reasonLatch(ctx);

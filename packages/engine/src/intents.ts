@@ -1,3 +1,4 @@
+import type { PayloadOf } from '@vigil/contracts';
 import {
   clientOrderIdFor,
   newIntentId,
@@ -48,7 +49,11 @@ const ALLOWED: Readonly<Record<IntentState, readonly IntentState[]>> = {
 
 export interface IntentDeps {
   readonly now: () => number;
-  readonly make: (type: EventType, payload: JsonObject, opts: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> }) => EventEnvelope;
+  readonly make: <T extends EventType>(
+    type: T,
+    payload: PayloadOf<T>,
+    opts: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> },
+  ) => EventEnvelope;
   /** Resolves once committed; rejects when the audit is not available. */
   readonly commit: (events: readonly EventEnvelope[]) => Promise<unknown>;
   /** Appends without waiting for the commit (bulk): how a refused creation is closed on record. */

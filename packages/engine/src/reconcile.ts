@@ -1,3 +1,4 @@
+import type { PayloadOf } from '@vigil/contracts';
 import { isOwnClientOrderId, orderRole } from '@vigil/contracts';
 import type { AccountReport, Correlation, EventType, JsonObject, OrderListReport, OrderReport, ReasonCode, SymbolRules } from '@vigil/contracts';
 import { Dec, diffVenue, judgeDrift, type Drift } from '@vigil/core';
@@ -35,7 +36,11 @@ export interface ReconcileDeps {
   readonly rules: (symbol: string) => SymbolRules | null;
   readonly toleranceSteps: number;
   readonly driftBadAfterMs: number;
-  readonly event: (type: EventType, payload: JsonObject, opts?: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> }) => void;
+  readonly event: <T extends EventType>(
+    type: T,
+    payload: PayloadOf<T>,
+    opts?: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> },
+  ) => void;
   readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
   /** Chaos-matrix crash points (disarmed unless live.fault_hooks_enabled and live.crash_point). */
   readonly crash?: CrashHook;

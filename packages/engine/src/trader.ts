@@ -1,3 +1,4 @@
+import type { PayloadOf } from '@vigil/contracts';
 import type {
   Correlation,
   EventEnvelope,
@@ -121,7 +122,11 @@ export interface TraderDeps {
   readonly churn: ChurnCounter;
   readonly rules: (symbol: string) => SymbolRules | null;
   readonly quote: (symbol: string) => { readonly bid: string; readonly ask: string } | null;
-  readonly event: (type: EventType, payload: JsonObject, opts?: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> }) => void;
+  readonly event: <T extends EventType>(
+    type: T,
+    payload: PayloadOf<T>,
+    opts?: { readonly reason?: ReasonCode | null; readonly corr?: Partial<Correlation> },
+  ) => void;
   readonly reason: (code: ReasonCode, on: boolean, detail: JsonObject) => void;
   readonly orderTimeoutMs: number;
   /** Open orders at the venue on a symbol that are not the bot's (from the last reconcile). */

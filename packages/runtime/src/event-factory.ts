@@ -1,4 +1,5 @@
 import {
+  type PayloadOf,
   NO_CORRELATION,
   REASON_CODES,
   newEventId,
@@ -23,9 +24,9 @@ export class EventFactory {
     private readonly now: () => number = Date.now,
   ) {}
 
-  make(
-    type: EventType,
-    payload: JsonObject = {},
+  make<T extends EventType>(
+    type: T,
+    payload: PayloadOf<T>,
     opts: { readonly reason?: ReasonCode | null; readonly severity?: Severity; readonly corr?: Partial<Correlation> } = {},
   ): EventEnvelope {
     const reason = opts.reason ?? null;
