@@ -219,7 +219,7 @@ async function experiments() {
   const { mkdtempSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  const { syntheticKlineCsv } = await import('../packages/engine/dist/backtest.js');
+  const { syntheticKlineCsv } = await import('../apps/supervisor/dist/experiments/klines.js');
   const { runExperiments } = await import('../apps/supervisor/dist/experiments/experiments.js');
   const { parseConfig } = await import('../packages/runtime/dist/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-exp-'));

@@ -61,10 +61,28 @@ program
   .option('--generate <file>', 'write a seeded synthetic kline CSV instead of running')
   .option('--bars <n>', 'bars to generate', '10000')
   .option('--seed <n>', 'seed of the generator', '1')
-  .action(async (opts: { config?: string; data?: string[]; grid?: string; threads?: string; out?: string; generate?: string; bars: string; seed: string }) => {
-    process.exitCode = await experimentsCommand(opts);
-    process.exit(process.exitCode);
-  });
+  .option(
+    '--gate-verdicts <file>',
+    'recorded AI gate verdicts ({"<decision_id>": "ALLOW"|"BLOCK"}; a decision without one is blocked). Default: every decision allowed',
+  )
+  .option('--progress', 'show the progress bar on stderr even when it is not a terminal')
+  .action(
+    async (opts: {
+      config?: string;
+      data?: string[];
+      grid?: string;
+      threads?: string;
+      out?: string;
+      generate?: string;
+      gateVerdicts?: string;
+      progress?: boolean;
+      bars: string;
+      seed: string;
+    }) => {
+      process.exitCode = await experimentsCommand(opts);
+      process.exit(process.exitCode);
+    },
+  );
 
 // Operator commands: to the running supervisor over var/run/control.sock, or into the audit of a
 // stopped bot under the run lock. Each is audited (OPERATOR_PAUSED / OPERATOR_RESUMED / OPERATOR_NOTE).

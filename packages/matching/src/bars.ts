@@ -104,16 +104,24 @@ export function sellOcoOnPath(o: SellOco, qty: Fx, touches: readonly Touch[], fr
 /**
  * A trailing STOP_LOSS SELL from point `from`: it follows the highest bid (`ref`) and triggers
  * `deltaBips` behind it, then takes the book. Between points the bid passes the trigger level
- * itself; at the first point it may gap through it. Returns the new reference and the fill, if any.
+ * itself (the first tick at or below it); at the first point it may gap through it. Returns the new reference and the fill, if any.
  */
-export function sellTrailingOnPath(ref: Fx, deltaBips: number, touches: readonly Touch[], from: number): { readonly ref: Fx; readonly fill: PathFill | null } {
+export function sellTrailingOnPath(
+  ref: Fx,
+  deltaBips: number,
+  tick: Fx,
+  touches: readonly Touch[],
+  from: number,
+): { readonly ref: Fx; readonly fill: PathFill | null } {
   let best = ref;
   for (let k = from; k < touches.length; k++) {
     const bid = touches[k]?.bid;
     if (bid === undefined) break;
     const t = trailStep('SELL', best, bid, deltaBips);
     if (t.hit) {
-      const trigger = (t.best * (10_000n - BigInt(deltaBips))) / 10_000n;
+      // The highest bid on the tick grid at or below the trigger level: where a falling bid first hits it.
+      const level = (t.best * (10_000n - BigInt(deltaBips))) / 10_000n;
+      const trigger = tick > 0n ? level - (level % tick) : level;
       const px = k === from ? bid : max(bid, trigger);
       return { ref: t.best, fill: { ...marketOnPath('SELL', [{ bid: px, ask: px }], 0), at: k } };
     }

@@ -162,11 +162,14 @@ describe('matching on bars', () => {
 
   it('a trailing stop: follows the high bid, sells at its trigger level when crossed between points, at the bid on a gap', () => {
     const path = [t('100', '100.02'), t('99', '99.02'), t('110', '110.02'), t('100', '100.02')];
-    const r = sellTrailingOnPath(fx('100'), 500, path, 0); // 5 % behind 110 = 104.5
+    const r = sellTrailingOnPath(fx('100'), 500, fx('0.01'), path, 0); // 5 % behind 110 = 104.5
     expect(r).toEqual({ ref: fx('110'), fill: { at: 3, price: fx('104.5'), maker: false } });
-    const quiet = sellTrailingOnPath(fx('100'), 500, [t('99', '99.02'), t('98', '98.02')], 0);
+    const quiet = sellTrailingOnPath(fx('100'), 500, fx('0.01'), [t('99', '99.02'), t('98', '98.02')], 0);
     expect(quiet).toEqual({ ref: fx('100'), fill: null });
-    const gapped = sellTrailingOnPath(fx('110'), 500, [t('100', '100.02')], 0);
+    // 1 % behind 100.07 is 99.0693: the bid first reaches it at 99.06 on a 0.01 grid.
+    const odd = sellTrailingOnPath(fx('100.07'), 100, fx('0.01'), [t('100', '100.02'), t('98', '98.02')], 0);
+    expect(odd.fill).toEqual({ at: 1, price: fx('99.06'), maker: false });
+    const gapped = sellTrailingOnPath(fx('110'), 500, fx('0.01'), [t('100', '100.02')], 0);
     expect(gapped.fill).toEqual({ at: 0, price: fx('100'), maker: false });
   });
 });

@@ -1,4 +1,5 @@
-import { div, floorStep, max, min, mul, onStep, type Fx } from './fx.js';
+import type { SymbolRules } from '@vigil/contracts';
+import { div, floorStep, fx, max, min, mul, onStep, type Fx } from './fx.js';
 
 /**
  * The venue's order-matching rules as pure functions over fixed-point decimals (Fx): when a stop or
@@ -205,4 +206,35 @@ export function filterFailure(s: FilterSpec, o: FilterOrder, book: { readonly bi
   const t = o.trailingDelta;
   if (t !== null && (!Number.isInteger(t) || t < s.minTrailingDelta || t > s.maxTrailingDelta)) return 'TRAILING_DELTA';
   return null;
+}
+
+/** The FilterSpec of a symbol's exchangeInfo rules (a filter it lacks constrains nothing). */
+export function specFromRules(r: SymbolRules): FilterSpec {
+  const f = r.filters;
+  const v = (s: string | undefined, dflt: Fx): Fx => (s === undefined ? dflt : fx(trimFx(s)));
+  const BIG = fx('92233720368');
+  return {
+    tickSize: v(f.PRICE_FILTER?.tickSize, 0n),
+    minPrice: v(f.PRICE_FILTER?.minPrice, 0n),
+    maxPrice: v(f.PRICE_FILTER?.maxPrice, BIG),
+    stepSize: v(f.LOT_SIZE?.stepSize, 0n),
+    minQty: v(f.LOT_SIZE?.minQty, 0n),
+    maxQty: v(f.LOT_SIZE?.maxQty, BIG),
+    marketStepSize: v(f.MARKET_LOT_SIZE?.stepSize, 0n),
+    marketMinQty: v(f.MARKET_LOT_SIZE?.minQty, 0n),
+    marketMaxQty: v(f.MARKET_LOT_SIZE?.maxQty, BIG),
+    minNotional: v(f.NOTIONAL?.minNotional ?? f.MIN_NOTIONAL?.minNotional, 0n),
+    maxNotional: v(f.NOTIONAL?.maxNotional, BIG),
+    bidMultiplierUp: v(f.PERCENT_PRICE_BY_SIDE?.bidMultiplierUp ?? f.PERCENT_PRICE?.multiplierUp, BIG),
+    bidMultiplierDown: v(f.PERCENT_PRICE_BY_SIDE?.bidMultiplierDown ?? f.PERCENT_PRICE?.multiplierDown, 0n),
+    askMultiplierUp: v(f.PERCENT_PRICE_BY_SIDE?.askMultiplierUp ?? f.PERCENT_PRICE?.multiplierUp, BIG),
+    askMultiplierDown: v(f.PERCENT_PRICE_BY_SIDE?.askMultiplierDown ?? f.PERCENT_PRICE?.multiplierDown, 0n),
+    minTrailingDelta: f.TRAILING_DELTA?.minTrailingBelowDelta ?? 0,
+    maxTrailingDelta: f.TRAILING_DELTA?.maxTrailingBelowDelta ?? Number.MAX_SAFE_INTEGER,
+  };
+}
+
+/** exchangeInfo writes some decimals with more than 8 places of trailing zeros ("0.0100000000"). */
+function trimFx(s: string): string {
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
 }
