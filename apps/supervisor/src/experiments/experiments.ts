@@ -94,9 +94,20 @@ export const EXPERIMENT_RULES: SymbolRules = {
 
 type Planned = { task: ExperimentTask; file: string; params: Record<string, string | number>; split: ExperimentRow['split'] };
 
-export async function runExperiments(
-  o: ExperimentsOptions,
-): Promise<{ ok: true; rows: ExperimentRow[]; dir: string; ms: number; candles: number } | { ok: false; code: 'LIVE_RUNNING'; message: string }> {
+export async function runExperiments(o: ExperimentsOptions): Promise<
+  | {
+      ok: true;
+      rows: ExperimentRow[];
+      dir: string;
+      /** Wall time of the whole command, and of the pool phase alone (every candle through the workers). */
+      ms: number;
+      pool_ms: number;
+      /** CPU time of this process (all threads) during the pool phase. */
+      pool_cpu_ms: number;
+      candles: number;
+    }
+  | { ok: false; code: 'LIVE_RUNNING'; message: string }
+> {
   const pid = liveSupervisorPid(o.varDir);
   if (pid !== null)
     return { ok: false, code: 'LIVE_RUNNING', message: `a supervisor (pid ${pid}) runs Live on ${o.varDir}: experiments never run beside Live execution` };
@@ -137,6 +148,8 @@ export async function runExperiments(
   // The compiled task, whether this module runs from dist/ or (under the test runner) from src/.
   const pool = new Piscina({ filename: new URL('../../dist/experiments/task.js', import.meta.url).href, maxThreads: threads, minThreads: threads });
   let done = 0;
+  const p0 = Date.now();
+  const c0 = process.cpuUsage();
   try {
     const results = await Promise.all(
       tasks.map(async (t): Promise<ExperimentRow> => {
@@ -165,7 +178,8 @@ export async function runExperiments(
         };
       }),
     );
-    const ms = Date.now() - t0;
+    const poolMs = Date.now() - p0;
+    const cpu = process.cpuUsage(c0);
     const dir = o.out ?? join(o.varDir, 'experiments', new Date().toISOString().replace(/[:.]/g, '-'));
     mkdirSync(dir, { recursive: true });
     const gate = o.gate ?? { kind: 'ALLOW_ALL' };
@@ -181,7 +195,7 @@ export async function runExperiments(
     const strategy = best ? parseConfig({ strategy: { ...o.config.strategy, ...best.params } }) : null;
     const run = best && bars && strategy?.ok ? runExperiment(bars, 0, barCount(bars), { ...base(strategy.config.strategy), equity_points: 1500 }) : null;
     writeFileSync(join(dir, 'report.html'), htmlReport({ rows: results, best, bars: bars ?? null, run, files: o.files, gate: gate.kind }));
-    return { ok: true, rows: results, dir, ms, candles: total };
+    return { ok: true, rows: results, dir, ms: Date.now() - t0, pool_ms: poolMs, pool_cpu_ms: (cpu.user + cpu.system) / 1000, candles: total };
   } finally {
     await pool.destroy();
   }

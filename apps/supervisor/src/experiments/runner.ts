@@ -619,21 +619,30 @@ export function runExperiment(data: Float64Array, from: number, to: number, p: R
       holding !== 'TRADABLE' &&
       oco === null &&
       trail === null;
-    let busy = !idle;
-    let quiet = false;
-    if (busy && state.protection?.active && state.entry === null && !state.close_pending && state.unprotected_since === null && !tradesPending) {
-      // Protected and nothing else in flight: quiet unless a leg or the swap is within reach.
+    // What this bar needs: venue matching (an order within reach of the bar's range) and a
+    // management pass. A protected slot with nothing else in flight needs neither unless a leg, the
+    // trailing stop or the swap threshold is within reach: number comparisons on exact integers
+    // with a margin of the half spread and two ticks, so nothing reachable is ever skipped.
+    let match = !idle;
+    let manage = !idle;
+    if (!idle && state.protection?.active && state.entry === null && !state.close_pending && state.unprotected_since === null && !tradesPending) {
       const margin = hiFx * spreadFrac + 2 * tickNum;
-      let reach = false;
-      if (oco) reach = oco.done || oco.resting || loFx <= Number(oco.stop) + margin || hiFx >= Number(oco.tp);
-      else if (trail) reach = trail.done || hiFx > Number(trail.ref) || loFx <= (Number(trail.ref) * (10_000 - trail.delta)) / 10_000 + margin;
-      if (!reach && cfg.trailing_enabled && oco && !state.swap_failed && state.plan?.trailing_delta_bps && p.rules.allowTrailingStop && base > 0n) {
-        reach = hiFx >= (Number(cost) / Number(base)) * SCALE * (1 + cfg.trailing_activate_bps / 10_000) - margin;
-      }
-      busy = reach;
-      quiet = !reach;
+      let legs = true;
+      if (oco) legs = oco.done || oco.resting || loFx <= Number(oco.stop) + margin || hiFx >= Number(oco.tp);
+      else if (trail) legs = trail.done || hiFx > Number(trail.ref) || loFx <= (Number(trail.ref) * (10_000 - trail.delta)) / 10_000 + margin;
+      const swap =
+        cfg.trailing_enabled &&
+        oco !== null &&
+        !state.swap_failed &&
+        !!state.plan?.trailing_delta_bps &&
+        p.rules.allowTrailingStop &&
+        base > 0n &&
+        hiFx >= (Number(cost) / Number(base)) * SCALE * (1 + cfg.trailing_activate_bps / 10_000) - margin;
+      match = legs;
+      // A trailing stop that only follows a new high reports nothing: no pass for it.
+      manage = swap || (oco !== null && (oco.done || oco.resting)) || (trail !== null && trail.done);
     }
-    if (busy) {
+    if (match) {
       const path = barPath(BigInt(data[o + F.openFx] ?? 0), BigInt(hiFx), BigInt(loFx), BigInt(data[o + F.closeFx] ?? 0));
       const touches = pathTouches(path, p.spread_bps, tick);
       const ts = (k: number): number => t0 + Math.round((k * barMs) / 3);
@@ -642,17 +651,18 @@ export function runExperiment(data: Float64Array, from: number, to: number, p: R
       let k = 0;
       for (let guard = 0; guard < 8; guard++) {
         const at = matchFrom(touches, k, ts);
-        if (at === null || at >= 3) break;
+        if (at === null) break;
+        manage = true;
         const tk = touches[at];
         const last = path[at];
-        if (tk === undefined || last === undefined) break;
+        if (at >= 3 || tk === undefined || last === undefined) break; // the close: the pass below
         pass(ts(at), tk, last);
         k = at;
       }
     }
     const closeFx = data[o + F.closeFx] ?? 0;
     const now = t0 + barMs;
-    if (!idle && !quiet) {
+    if (manage) {
       const c = BigInt(closeFx);
       pass(now, touchAround(c, p.spread_bps, tick), c);
     }
