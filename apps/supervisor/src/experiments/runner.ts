@@ -205,7 +205,8 @@ export function runExperiment(data: Float64Array, from: number, to: number, p: R
   let avg = '0';
   const setHolding = (): void => {
     holding = base === 0n ? 'NONE' : classifyHolding(fmt(base), p.rules);
-    avg = base > 0n ? new Dec(fmt(cost)).div(fmt(base)).toDecimalPlaces(8, Dec.ROUND_DOWN).toFixed() : '0';
+    // cost / base rounded down to 8 places, in integers (both are 8-place fixed point): exact.
+    avg = base > 0n ? fmt((cost * 100_000_000n) / base) : '0';
   };
 
   /** A fill of ours: the account moves exactly (commission as the venue charges it). */
