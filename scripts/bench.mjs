@@ -296,6 +296,47 @@ async function experiments() {
     '>= 1.8x',
     sp >= 1.8,
   );
+  // Warm steady state, in this thread: one parameter set over all bars after 5 warm-up runs,
+  // by this thread's CPU time (nothing else runs in this process meanwhile), beside the floor.
+  const { runExperiment } = await import('../apps/supervisor/dist/experiments/runner.js');
+  const { floor } = await import('../apps/supervisor/dist/experiments/task.js');
+  const { EXPERIMENT_RULES } = await import('../apps/supervisor/dist/experiments/experiments.js');
+  const params = {
+    symbol: 'BTCUSDT',
+    strategy: c.config.strategy,
+    risk: c.config.risk,
+    engine: c.config.engine,
+    rules: EXPERIMENT_RULES,
+    spread_bps: 1,
+    initial_quote: '10000',
+    gate: { kind: 'ALLOW_ALL' },
+  };
+  const cpuOf = (fn) => {
+    const a = process.cpuUsage();
+    fn();
+    const b = process.cpuUsage(a);
+    return (b.user + b.system) / 1000;
+  };
+  const n = barCount(data);
+  for (let i = 0; i < 5; i++) runExperiment(data, 0, n, params);
+  const warm = [];
+  const warmFloor = [];
+  for (let i = 0; i < 5; i++) {
+    warm.push(cpuOf(() => runExperiment(data, 0, n, params)));
+    warmFloor.push(cpuOf(() => floor({ data, from: 0, to: n })));
+  }
+  const med5 = (xs) => [...xs].sort((a, b) => a - b)[2];
+  const warmRate = n / (med5(warm) / 1000);
+  const warmFloorRate = n / (Math.max(0.01, med5(warmFloor)) / 1000);
+  add(
+    'experiments',
+    `  warm, in-process, candles per CPU-second (median of 5, ${n} candles, default set)`,
+    f(warmRate, 0),
+    `floor ${f(warmFloorRate, 0)}`,
+    f(warmRate / warmFloorRate, 3),
+    '>= 1 M/s',
+    warmRate >= 1e6,
+  );
   add(
     'experiments',
     '  CPU per candle, 2 threads vs 1 (1.00 = no shared bottleneck)',
