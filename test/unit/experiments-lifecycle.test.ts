@@ -133,3 +133,37 @@ describe('experiments and Live run the same lifecycle step', () => {
     }
   });
 });
+
+describe('experiments: a stop gapped through below its limit', () => {
+  // Flat, a breakout (entry), a gap far below the stop (the stop-limit triggers, its limit not
+  // reached, the list is done), then the market comes back up through the limit.
+  const rows: string[] = [];
+  const t0 = Date.UTC(2026, 0, 1);
+  const bar = (i: number, o: string, h: string, l: string, c: string): void => {
+    rows.push([t0 + i * 60_000, o, h, l, c, '1', t0 + i * 60_000 + 59_999, '0', '0', '0', '0', '0'].join(','));
+  };
+  for (let i = 0; i < 25; i++) bar(i, i % 2 ? '100.10' : '100.00', '100.10', '100.00', i % 2 ? '100.00' : '100.10');
+  bar(25, '100.10', '101.00', '100.10', '101.00'); // breakout: entry at the close's ask
+  bar(26, '101.00', '101.00', '101.00', '101.00');
+  bar(27, '80.00', '80.00', '80.00', '80.00'); // the gap: through the stop and its limit
+  bar(28, '80.00', '80.00', '80.00', '80.00');
+  bar(29, '80.00', '101.00', '80.00', '101.00'); // back up through the limit
+  for (let i = 30; i < 34; i++) bar(i, '101.00', '101.00', '101.00', '101.00');
+  const gap = parseKlineCsv(`${rows.join('\n')}\n`);
+  const r = runExperiment(gap, 0, barCount(gap), params);
+
+  it('the list ends at the trigger; the exit the step then asks for (price through the stop) finds the base held by the resting leg; the leg fills at its limit when the bid returns', () => {
+    const protect = r.steps.flatMap((s) => s.commands).find((c) => c.kind === 'PROTECT');
+    if (protect?.kind !== 'PROTECT') throw new Error('no PROTECT');
+    expect(r.decisions).toHaveLength(1);
+    const inputs = r.steps.map((s) => s.input.kind);
+    expect(inputs).toContain('PROTECTION_ENDED');
+    // As in Live: CLOSE_SAFELY sells min(position, free); the triggered leg holds all but dust.
+    expect(r.steps.flatMap((s) => s.commands).some((c) => c.kind === 'CLOSE_SAFELY')).toBe(true);
+    expect(r.trades).toHaveLength(1);
+    expect(r.trades[0]!.reason).toBe('STOP');
+    expect(fx(r.trades[0]!.exit)).toBe(fx(protect.stop_limit_price));
+    expect(r.trades[0]!.exit_ts).toBeGreaterThanOrEqual(t0 + 29 * 60_000);
+    for (const s of r.steps) expect(step(s.state, s.input, lifecycleConfig(config.engine, config.strategy.requote_mode)).commands).toEqual(s.commands);
+  });
+});

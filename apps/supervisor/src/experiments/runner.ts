@@ -162,7 +162,9 @@ export function runExperiment(data: Float64Array, from: number, to: number, p: R
   let successorOrder = null as VenueEntry | null;
   let requote = null as { decision: Decision; left: number } | null;
   let entryDecision = null as { decision: Decision; left: number } | null;
-  let oco = null as { tp: Fx; stop: Fx; stopLimit: Fx; qty: Fx; done: boolean; resting: boolean } | null;
+  let oco = null as { tp: Fx; stop: Fx; stopLimit: Fx; qty: Fx; done: boolean } | null;
+  // A triggered stop-limit leg whose limit the bid has not reached: its list is done, it still rests.
+  let restingExit = null as { limit: Fx; qty: Fx } | null;
   let trail = null as { ref: Fx; delta: number; qty: Fx; done: boolean } | null;
   let seq = 0;
   const coid = (): string => `x${++seq}`;
@@ -392,7 +394,7 @@ export function runExperiment(data: Float64Array, from: number, to: number, p: R
         churn.record(p.symbol, 'cancel');
         oco = null;
         trail = null;
-        locked = 0n;
+        if (restingExit === null) locked = 0n; // a triggered leg still resting keeps its base
         state = { ...state, protection: null, resize: false, unprotected_since: state.unprotected_since ?? now };
         tradesPending = true;
         return;
@@ -420,7 +422,7 @@ export function runExperiment(data: Float64Array, from: number, to: number, p: R
           doStep({ kind: 'PROTECTION_FAILED', now });
           return;
         }
-        oco = { tp, stop: sp, stopLimit: sl, qty: q, done: false, resting: false };
+        oco = { tp, stop: sp, stopLimit: sl, qty: q, done: false };
         doStep({ kind: 'PROTECTION_CONFIRMED', now });
         return;
       }
@@ -484,17 +486,17 @@ export function runExperiment(data: Float64Array, from: number, to: number, p: R
         return f.at;
       }
     }
-    if (oco && !oco.done) {
-      if (oco.resting) {
-        const f = limitOnPath('SELL', oco.stopLimit, oco.qty, touches, k0, false);
-        if (f) {
-          locked = 0n;
-          oco.done = true;
-          onFill('SELL', f, oco.qty, ts(f.at), 'STOP');
-          return f.at;
-        }
-        return null;
+    if (restingExit) {
+      const f = limitOnPath('SELL', restingExit.limit, restingExit.qty, touches, k0, false);
+      if (f) {
+        const q = restingExit.qty;
+        locked = 0n;
+        restingExit = null;
+        onFill('SELL', f, q, ts(f.at), 'STOP');
+        return f.at;
       }
+    }
+    if (oco && !oco.done) {
       const r = sellOcoOnPath({ takeProfit: oco.tp, stopPrice: oco.stop, stopLimit: oco.stopLimit }, oco.qty, touches, k0);
       if (r.kind === 'TAKE_PROFIT' || r.kind === 'STOP') {
         oco.done = true;
@@ -503,7 +505,8 @@ export function runExperiment(data: Float64Array, from: number, to: number, p: R
       }
       if (r.kind === 'STOP_RESTING') {
         // The list is done (take-profit expired); the stop leg rests with the base locked.
-        oco.resting = true;
+        oco.done = true;
+        restingExit = { limit: oco.stopLimit, qty: oco.qty };
         locked = oco.qty;
         return r.at;
       }
@@ -619,6 +622,7 @@ export function runExperiment(data: Float64Array, from: number, to: number, p: R
       !tradesPending &&
       holding !== 'TRADABLE' &&
       oco === null &&
+      restingExit === null &&
       trail === null;
     // What this bar needs: venue matching (an order within reach of the bar's range) and a
     // management pass. A protected slot with nothing else in flight needs neither unless a leg, the
@@ -629,7 +633,7 @@ export function runExperiment(data: Float64Array, from: number, to: number, p: R
     if (!idle && state.protection?.active && state.entry === null && !state.close_pending && state.unprotected_since === null && !tradesPending) {
       const margin = hiFx * spreadFrac + 2 * tickNum;
       let legs = true;
-      if (oco) legs = oco.done || oco.resting || loFx <= Number(oco.stop) + margin || hiFx >= Number(oco.tp);
+      if (oco) legs = oco.done || loFx <= Number(oco.stop) + margin || hiFx >= Number(oco.tp);
       else if (trail) legs = trail.done || hiFx > Number(trail.ref) || loFx <= (Number(trail.ref) * (10_000 - trail.delta)) / 10_000 + margin;
       const swap =
         cfg.trailing_enabled &&
@@ -641,7 +645,7 @@ export function runExperiment(data: Float64Array, from: number, to: number, p: R
         hiFx >= (Number(cost) / Number(base)) * SCALE * (1 + cfg.trailing_activate_bps / 10_000) - margin;
       match = legs;
       // A trailing stop that only follows a new high reports nothing: no pass for it.
-      manage = swap || (oco !== null && (oco.done || oco.resting)) || (trail !== null && trail.done);
+      manage = swap || (oco !== null && oco.done) || (trail !== null && trail.done);
     }
     if (match) {
       const path = barPath(BigInt(data[o + F.openFx] ?? 0), BigInt(hiFx), BigInt(loFx), BigInt(data[o + F.closeFx] ?? 0));
@@ -675,6 +679,7 @@ export function runExperiment(data: Float64Array, from: number, to: number, p: R
       !state.requote_pending &&
       holding !== 'TRADABLE' &&
       oco === null &&
+      restingExit === null &&
       trail === null;
     if (flatIdle && i + 1 - from >= warm && now - lastAction >= s.cooldown_ms) {
       let high = -Infinity;
