@@ -1,4 +1,4 @@
-// Import layering: contracts <- core <- runtime <- {audit, gateway, engine} <- apps.
+// Import layering: contracts <- core <- {runtime, matching} <- {audit, gateway, engine} <- apps.
 // A module may import its own package or a package on a LOWER layer; the three worker packages
 // (audit, gateway, engine) share a layer and never import each other. Checked for every literal
 // import/export-from/import()/require()/require.resolve() in packages/*/src and apps/*/src
@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 export const LAYERS = {
   contracts: 0,
   core: 1,
+  // The venue's matching rules (simulator and experiments): pure, on contracts and core only.
+  matching: 2,
   runtime: 2,
   audit: 3,
   gateway: 3,
@@ -141,6 +143,6 @@ if (isMain) {
   for (const e of stale) console.log(`STALE EXCEPTION: ${e.file}: ${e.from} -> ${e.to} no longer occurs; remove it from scripts/check-layers.mjs`);
   if (unexpected.length > 0 || stale.length > 0) process.exit(1);
   console.log(
-    `import layering OK: ${pkgs.size} packages, contracts <- core <- runtime <- {audit, gateway, engine} <- apps${violations.length ? ` (${violations.length} known exception${violations.length > 1 ? 's' : ''})` : ''}`,
+    `import layering OK: ${pkgs.size} packages, contracts <- core <- {runtime, matching} <- {audit, gateway, engine} <- apps${violations.length ? ` (${violations.length} known exception${violations.length > 1 ? 's' : ''})` : ''}`,
   );
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { progressBar } from '../../apps/supervisor/src/experiments/command.js';
 import { runExperiments } from '../../apps/supervisor/src/experiments/experiments.js';
 import { testConfig } from './harness.js';
 
@@ -24,7 +25,64 @@ describe('supervisor experiments', () => {
     const html = readFileSync(join(varDir, 'exp-a', 'report.html'), 'utf8');
     for (const chart of ['Equity (quote)', 'Drawdown (%)', 'Price with trades']) expect(html).toContain(chart);
     expect(html).not.toMatch(/<script|https?:\/\//); // viewable offline, nothing fetched
+    // Every run has its equity and drawdown: inline SVG per row in the HTML, the series in the JSON and equity.csv.
+    expect(html.match(/<svg/g)?.length ?? 0).toBeGreaterThanOrEqual(3 + 2 * a.rows.length);
+    const json = JSON.parse(readFileSync(join(varDir, 'exp-a', 'report.json'), 'utf8')) as {
+      gate: string;
+      rows: { split: string; return_pct: number; equity: { ts: number; equity: number; drawdown_pct: number }[] }[];
+    };
+    expect(json.gate).toBe('ALLOW_ALL');
+    for (const row of json.rows) {
+      expect(row.equity.length).toBeGreaterThan(10);
+      expect(row.equity[0]!.equity).toBeCloseTo(10_000, 0);
+      expect(Math.max(...row.equity.map((e) => e.drawdown_pct))).toBeLessThanOrEqual(0);
+      const last = row.equity[row.equity.length - 1]!.equity;
+      expect((last / 10_000 - 1) * 100).toBeCloseTo(row.return_pct, 1);
+    }
+    const eqCsv = readFileSync(join(varDir, 'exp-a', 'equity.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(eqCsv[0]).toBe('file,lookback_bars,stop_vol_mult,split,ts_ms,equity,drawdown_pct');
+    expect(eqCsv.length - 1).toBe(json.rows.reduce((n, r) => n + r.equity.length, 0));
   }, 60_000);
+
+  it('the AI gate offline: recorded verdicts decide, and a decision without one is blocked (fail closed)', async () => {
+    const { config, varDir } = testConfig({ strategy: { win_rate_prior: '0.5', take_profit_r: '2' } });
+    const grid = { lookback_bars: [10] };
+    const allowed = await runExperiments({ config, varDir, files: [FIXTURE], grid, threads: 1, out: join(varDir, 'allow') });
+    const none = await runExperiments({
+      config,
+      varDir,
+      files: [FIXTURE],
+      grid,
+      threads: 1,
+      out: join(varDir, 'none'),
+      gate: { kind: 'RECORDED', verdicts: {} },
+    });
+    if (!allowed.ok || !none.ok) throw new Error('refused');
+    expect(allowed.rows.some((r) => r.trades > 0)).toBe(true);
+    for (const r of none.rows) {
+      expect(r.trades).toBe(0);
+      expect(r.return_pct).toBe(0);
+    }
+    expect(none.rows.reduce((n, r) => n + r.blocked_gate, 0)).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('the progress bar redraws one line on a terminal, and writes a line per tenth otherwise', () => {
+    const tty: string[] = [];
+    const a = progressBar({ write: (s: string) => tty.push(s) }, true);
+    for (let i = 1; i <= 20; i++) a.update(i * 50, 1000, 0);
+    a.end();
+    expect(tty.slice(0, -1).every((s) => s.startsWith('\r') && !s.includes('\n'))).toBe(true);
+    expect(tty[tty.length - 2]).toContain('100%  1000/1000 candles');
+    expect(tty[tty.length - 1]).toBe('\n');
+    const pipe: string[] = [];
+    const b = progressBar({ write: (s: string) => pipe.push(s) }, false);
+    for (let i = 1; i <= 100; i++) b.update(i * 10, 1000, 0);
+    b.end();
+    expect(pipe).toHaveLength(11); // the first update, then on reaching 10 %, 20 %, ... 100 %
+    expect(pipe.every((s) => s.endsWith('\n') && !s.startsWith('\r'))).toBe(true);
+  });
 
   it('refuses while a supervisor runs Live on the same var/, and ignores a stale run lock', async () => {
     const { config, varDir } = testConfig();

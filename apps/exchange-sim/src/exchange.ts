@@ -1,9 +1,26 @@
-import { div, floorStep, fmt, fx, max, min, mul, onStep, parseFx, type Fx } from './decimal.js';
+import {
+  commissionOf,
+  filterFailure,
+  levelSpacing,
+  ORDER_TYPES,
+  restingTakes,
+  STOP_TYPES,
+  stopHit,
+  takerPlan,
+  touchAround,
+  trailStart,
+  trailStep,
+  walkCost,
+  type Level,
+  type OrderType,
+  type Side,
+} from '@vigil/matching';
+import { div, floorStep, fmt, fx, max, min, mul, parseFx, type Fx } from './decimal.js';
 import { rng } from './rng.js';
 import { defaultSymbols, type SymbolDef } from './symbols.js';
 
-export type Side = 'BUY' | 'SELL';
-export type OrderType = 'LIMIT' | 'MARKET' | 'LIMIT_MAKER' | 'STOP_LOSS' | 'STOP_LOSS_LIMIT' | 'TAKE_PROFIT' | 'TAKE_PROFIT_LIMIT';
+// The matching rules (triggers, takes, commission, filters) are the shared package's (@vigil/matching).
+export type { Level, OrderType, Side };
 /** PENDING_NEW: a pending leg of an OTO/OTOCO list, waiting for its working order to fill. */
 export type Status = 'PENDING_NEW' | 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED' | 'EXPIRED_IN_MATCH';
 /** Self-trade prevention modes this venue allows (exchangeInfo allowedSelfTradePreventionModes). */
@@ -19,8 +36,6 @@ export interface PreventedMatch {
   readonly takerPreventedQuantity: Fx | null;
   readonly makerPreventedQuantity: Fx | null;
 }
-const ORDER_TYPES: readonly OrderType[] = ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
-const STOP_TYPES: readonly OrderType[] = ['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
 
 export interface Fill {
   price: Fx;
@@ -140,12 +155,6 @@ export interface ApiKey {
   ipRestrict: boolean;
 }
 
-/** One price level of the displayed book: what is left of it until the next tick refills it. */
-export interface Level {
-  price: Fx;
-  qty: Fx;
-}
-
 export interface Book {
   bid: Fx;
   ask: Fx;
@@ -187,7 +196,6 @@ export type VenueError = { http: number; code: number; msg: string };
 export type Result<T> = { ok: true; value: T } | { ok: false; err: VenueError };
 
 const E = (http: number, code: number, msg: string): { ok: false; err: VenueError } => ({ ok: false, err: { http, code, msg } });
-const FEE_BPS = 10n; // 0.1 % maker and taker
 
 export interface ExchangeSnapshot {
   nextOrderId: number;
@@ -382,12 +390,9 @@ export class Exchange {
 
   /** Levels one spacing (about half a basis point, at least a tick) apart, full quantity each. */
   private bookAround(s: SymbolDef, mid: Fx, updateId: number): Book {
-    const half = max(s.tickSize, (mid * BigInt(s.spreadBps)) / 20_000n);
-    const snap = (v: Fx): Fx => v - (v % s.tickSize);
-    const bid = max(s.tickSize, snap(mid - half));
-    const ask = max(bid + s.tickSize, snap(mid + half) + s.tickSize);
+    const { bid, ask } = touchAround(mid, s.spreadBps, s.tickSize);
     const liq = this.liquidity.get(s.symbol)!;
-    const spacing = max(s.tickSize, snap(mid / 20_000n));
+    const spacing = levelSpacing(mid, s.tickSize);
     const bids: Level[] = [];
     const asks: Level[] = [];
     for (let i = 0n; i < BigInt(liq.levels); i++) {
@@ -489,29 +494,14 @@ export class Exchange {
     // A mode the symbol does not allow (NONE is not in this venue's allowedSelfTradePreventionModes).
     if (!(STP_MODES as readonly string[]).includes(stp)) return E(400, -1130, "Data sent for parameter 'selfTradePreventionMode' is not valid.");
     const book = this.books.get(s.symbol)!;
-    // Filters, as Binance names them in -1013.
-    if (pr !== null && (pr < s.minPrice || pr > s.maxPrice || !onStep(pr, s.minPrice, s.tickSize))) return E(400, -1013, 'Filter failure: PRICE_FILTER');
-    if (sp !== null && (sp < s.minPrice || sp > s.maxPrice || !onStep(sp, s.minPrice, s.tickSize))) return E(400, -1013, 'Filter failure: PRICE_FILTER');
-    if (q !== null) {
-      if (type === 'MARKET') {
-        if ((s.marketMinQty && q < s.marketMinQty) || q > s.marketMaxQty || !onStep(q, s.marketMinQty, s.marketStepSize))
-          return E(400, -1013, 'Filter failure: MARKET_LOT_SIZE');
-      }
-      if (q < s.minQty || q > s.maxQty || !onStep(q, s.minQty, s.stepSize)) return E(400, -1013, 'Filter failure: LOT_SIZE');
-    }
-    // A MARKET order has no price: the reference price when the symbol has one, else the average
-    // price over avgPriceMins (filters.md, NOTIONAL). A stop without a limit price keeps the touch.
-    const avg = typeof s.referencePrice === 'bigint' ? s.referencePrice : this.avgPrice(s.symbol);
-    const refPrice = pr ?? (type === 'MARKET' ? avg : side === 'BUY' ? book.ask : book.bid);
-    const notional = q !== null ? mul(q, refPrice) : (qq as Fx);
-    if (notional < s.minNotional || (type !== 'MARKET' && notional > s.maxNotional)) return E(400, -1013, 'Filter failure: NOTIONAL');
-    if (pr !== null) {
-      // The reference price when the symbol has one, else the average price.
-      const [up, down] = side === 'BUY' ? [s.bidMultiplierUp, s.bidMultiplierDown] : [s.askMultiplierUp, s.askMultiplierDown];
-      if (pr > mul(avg, up) || pr < mul(avg, down)) return E(400, -1013, 'Filter failure: PERCENT_PRICE_BY_SIDE');
-    }
-    if (trailing !== null && (!Number.isInteger(trailing) || trailing < s.minTrailingDelta || trailing > s.maxTrailingDelta))
-      return E(400, -1013, 'Filter failure: TRAILING_DELTA');
+    // Filters, as Binance names them in -1013. MARKET notional and PERCENT_PRICE_BY_SIDE are judged
+    // against the reference price when the symbol has one, else the average price over avgPriceMins.
+    const failed = filterFailure(
+      s,
+      { side, type, quantity: q, quoteOrderQty: qq, price: pr, stopPrice: sp, trailingDelta: trailing },
+      { bid: book.bid, ask: book.ask, avg: typeof s.referencePrice === 'bigint' ? s.referencePrice : this.avgPrice(s.symbol) },
+    );
+    if (failed !== null) return E(400, -1013, `Filter failure: ${failed}`);
     const open = [...this.orders.values()].filter((o) => o.apiKey === apiKey && o.symbol === s.symbol && isOpen(o) && o.orderId !== ctx.excludeOrderId);
     // The open-order counts are the matching engine's: Binance answers them as -2010
     // NEW_ORDER_REJECTED ("returned by the matching engine"), not -1013 (which "didn't reach the
@@ -571,7 +561,7 @@ export class Exchange {
     this.orders.set(o.orderId, o);
     if (o.trailingDelta !== null && o.stopPrice === 0n) {
       const book = this.books.get(o.symbol)!;
-      this.trailRef.set(o.orderId, o.side === 'SELL' ? book.bid : book.ask);
+      this.trailRef.set(o.orderId, trailStart(o.side, book.bid, book.ask));
     }
     this.emit(o, null);
     return o;
@@ -1033,38 +1023,19 @@ export class Exchange {
     const b = this.books.get(o.symbol)!;
     const s = this.symbols.get(o.symbol)!;
     const levels = o.side === 'BUY' ? b.asks : b.bids;
-    const plan: Array<[Level, Fx]> = [];
-    let left = o.origQty - o.executedQty;
-    let quoteLeft = quoteQty;
-    let lastPx = o.side === 'BUY' ? b.ask : b.bid;
-    for (const lv of levels) {
-      if (lv.qty <= 0n) continue;
-      if (limit !== null && (o.side === 'BUY' ? lv.price > limit : lv.price < limit)) break;
-      let q: Fx;
-      if (quoteLeft !== null) {
-        q = min(lv.qty, floorStep(div(quoteLeft, lv.price), s.stepSize));
-        if (q <= 0n) break;
-        quoteLeft -= mul(q, lv.price);
-      } else {
-        if (left <= 0n) break;
-        q = min(lv.qty, left);
-        left -= q;
-      }
-      lastPx = lv.price;
-      plan.push([lv, q]);
-    }
-    if (quoteQty !== null) {
-      // Sized by quote: the quantity the budget buys; what the book could not give stays unfilled.
-      const planned = plan.reduce((a, [, q]) => a + q, 0n);
-      o.origQty = planned + floorStep(div(quoteLeft ?? 0n, lastPx), s.stepSize);
-      left = o.origQty - planned;
-    }
+    const p = takerPlan(o.side, levels, o.origQty - o.executedQty, limit, quoteQty, s.stepSize, o.side === 'BUY' ? b.ask : b.bid);
+    const planned = p.takes.reduce((a, [, q]) => a + q, 0n);
+    // Sized by quote: the quantity the budget buys; what the book could not give stays unfilled.
+    if (p.sizedQty !== null) o.origQty = p.sizedQty;
+    const left = p.sizedQty !== null ? o.origQty - planned : o.origQty - o.executedQty - planned;
     if (o.timeInForce === 'FOK' && left > 0n) return;
-    for (const [lv, q] of plan) {
+    for (const [i, q] of p.takes) {
+      const lv = levels[i];
+      if (lv === undefined) continue;
       lv.qty -= q;
       this.execute(o, lv.price, q, false);
     }
-    if (plan.length > 0) this.refreshTouch(b);
+    if (p.takes.length > 0) this.refreshTouch(b);
   }
 
   /**
@@ -1075,15 +1046,11 @@ export class Exchange {
   private restingFill(o: Order): void {
     const b = this.books.get(o.symbol)!;
     const levels = o.side === 'BUY' ? b.asks : b.bids;
-    let left = o.origQty - o.executedQty;
     let took = 0n;
-    for (const lv of levels) {
-      if (left <= 0n) break;
-      if (lv.qty <= 0n) continue;
-      if (o.side === 'BUY' ? lv.price > o.price : lv.price < o.price) break;
-      const q = min(lv.qty, left);
+    for (const [i, q] of restingTakes(o.side, o.price, levels, o.origQty - o.executedQty)) {
+      const lv = levels[i];
+      if (lv === undefined) continue;
       lv.qty -= q;
-      left -= q;
       took += q;
     }
     if (took === 0n) return;
@@ -1094,17 +1061,7 @@ export class Exchange {
   /** What a MARKET BUY of `qty` costs walking the asks (beyond the last level, at its price). */
   private walkCost(symbol: string, qty: Fx): Fx {
     const b = this.books.get(symbol)!;
-    let left = qty;
-    let cost = 0n;
-    let px = b.ask;
-    for (const lv of b.asks) {
-      if (left <= 0n) break;
-      const q = min(lv.qty, left);
-      cost += mul(q, lv.price);
-      left -= q;
-      px = lv.price;
-    }
-    return cost + mul(left, px);
+    return walkCost(b.asks, qty, b.ask);
   }
 
   private execute(o: Order, px: Fx, qty: Fx, maker: boolean): void {
@@ -1123,7 +1080,7 @@ export class Exchange {
       o.locked -= spend;
       // A BUY stop that fills above the price it locked at pays the rest from the free balance.
       q.free -= quote - spend;
-      commission = (qty * FEE_BPS) / 10_000n;
+      commission = commissionOf('BUY', qty, quote);
       commissionAsset = s.base;
       base.free += qty - commission;
     } else {
@@ -1132,7 +1089,7 @@ export class Exchange {
       base.locked -= spend;
       o.locked -= spend;
       base.free -= qty - spend;
-      commission = (quote * FEE_BPS) / 10_000n;
+      commission = commissionOf('SELL', qty, quote);
       commissionAsset = s.quote;
       q.free += quote - commission;
     }
@@ -1254,19 +1211,15 @@ export class Exchange {
         let hit: boolean;
         if (this.trailRef.has(o.orderId)) {
           // Trailing stop: follows the best price and triggers delta BIPS behind it.
-          const ref = this.trailRef.get(o.orderId)!;
-          const best = o.side === 'SELL' ? max(ref, px) : min(ref, px);
-          this.trailRef.set(o.orderId, best);
-          const d = BigInt(o.trailingDelta ?? 0);
-          hit = o.side === 'SELL' ? px * 10_000n <= best * (10_000n - d) : px * 10_000n >= best * (10_000n + d);
+          const t = trailStep(o.side, this.trailRef.get(o.orderId)!, px, o.trailingDelta ?? 0);
+          this.trailRef.set(o.orderId, t.best);
+          hit = t.hit;
           if (hit) {
             o.stopPrice = px;
             this.trailRef.delete(o.orderId);
           }
         } else {
-          const stopLoss = o.type === 'STOP_LOSS' || o.type === 'STOP_LOSS_LIMIT';
-          // A stop-loss sells when the price falls to it (buys when it rises); take-profit the opposite.
-          hit = o.side === 'SELL' ? (stopLoss ? px <= o.stopPrice : px >= o.stopPrice) : stopLoss ? px >= o.stopPrice : px <= o.stopPrice;
+          hit = stopHit(o.side, o.type, px, o.stopPrice);
         }
         if (!hit) continue;
         o.triggered = true;

@@ -62,10 +62,28 @@ program
   .option('--generate <file>', 'write a seeded synthetic kline CSV instead of running')
   .option('--bars <n>', 'bars to generate', '10000')
   .option('--seed <n>', 'seed of the generator', '1')
-  .action(async (opts: { config?: string; data?: string[]; grid?: string; threads?: string; out?: string; generate?: string; bars: string; seed: string }) => {
-    process.exitCode = await experimentsCommand(opts);
-    process.exit(process.exitCode);
-  });
+  .option(
+    '--gate-verdicts <file>',
+    'recorded AI gate verdicts ({"<decision_id>": "ALLOW"|"BLOCK"}; a decision without one is blocked). Default: every decision allowed',
+  )
+  .option('--progress', 'show the progress bar on stderr even when it is not a terminal')
+  .action(
+    async (opts: {
+      config?: string;
+      data?: string[];
+      grid?: string;
+      threads?: string;
+      out?: string;
+      generate?: string;
+      gateVerdicts?: string;
+      progress?: boolean;
+      bars: string;
+      seed: string;
+    }) => {
+      process.exitCode = await experimentsCommand(opts);
+      process.exit(process.exitCode);
+    },
+  );
 
 program
   .command('replay')

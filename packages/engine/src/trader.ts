@@ -56,6 +56,7 @@ import {
 import type { CrashHook } from '@vigil/runtime';
 import type { ChurnCounter } from './churn.js';
 import { IntentBook, type Intent } from './intents.js';
+import { lifecycleConfig } from './lifecycle-config.js';
 import type { Ledger } from './ledger.js';
 import { venue, type VenueCall } from './venue.js';
 
@@ -185,14 +186,7 @@ export class Trader {
   readonly frozen = new Map<string, JsonObject>();
 
   constructor(private readonly d: TraderDeps) {
-    this.lifecycleCfg = {
-      intent_query_interval_ms: d.cfg.intent_query_interval_ms,
-      protect_attempts_max: d.cfg.protect_attempts_max,
-      stop_limit_offset_bps: d.cfg.stop_limit_offset_bps,
-      trailing_enabled: d.cfg.trailing_enabled,
-      trailing_activate_bps: d.cfg.trailing_activate_bps,
-      requote_mode: d.requoteMode ?? 'cancel_new',
-    };
+    this.lifecycleCfg = lifecycleConfig(d.cfg, d.requoteMode);
   }
 
   slot(symbol: string): Slot {

@@ -1,9 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { syntheticKlineCsv } from '@vigil/engine/backtest';
 import { formatConfigError, loadConfigFile } from '@vigil/runtime';
 import { EXIT } from '../start.js';
 import { DEFAULT_GRID, runExperiments, type ExperimentRow } from './experiments.js';
+import { syntheticKlineCsv } from './klines.js';
+import type { GateVerdicts } from './runner.js';
 
 export async function experimentsCommand(
   o: {
@@ -13,10 +14,13 @@ export async function experimentsCommand(
     threads?: string | undefined;
     out?: string | undefined;
     generate?: string | undefined;
+    gateVerdicts?: string | undefined;
+    progress?: boolean | undefined;
     bars: string;
     seed: string;
   },
   env: NodeJS.ProcessEnv = process.env,
+  stderr: { isTTY?: boolean; write(s: string): unknown } = process.stderr,
 ): Promise<number> {
   if (o.generate) {
     writeFileSync(
@@ -42,7 +46,17 @@ export async function experimentsCommand(
     process.stderr.write(`supervisor experiments: --grid is not JSON: ${(e as Error).message}\n`);
     return EXIT.FAILURE;
   }
-  const tty = process.stderr.isTTY === true;
+  let gate: GateVerdicts = { kind: 'ALLOW_ALL' };
+  if (o.gateVerdicts) {
+    try {
+      gate = { kind: 'RECORDED', verdicts: readVerdicts(readFileSync(o.gateVerdicts, 'utf8')) };
+    } catch (e) {
+      process.stderr.write(`supervisor experiments: --gate-verdicts: ${(e as Error).message}\n`);
+      return EXIT.FAILURE;
+    }
+  }
+  // A progress bar on a terminal, or when asked for (--progress); never in a pipe's output otherwise.
+  const bar = stderr.isTTY === true || o.progress === true ? progressBar(stderr, stderr.isTTY === true) : null;
   try {
     const r = await runExperiments({
       config: loaded.config,
@@ -51,21 +65,18 @@ export async function experimentsCommand(
       grid,
       ...(o.threads ? { threads: Number(o.threads) } : {}),
       ...(o.out ? { out: o.out } : {}),
-      progress: (done, total, eta) => {
-        const w = 30;
-        const bar = '#'.repeat(Math.round((done / total) * w)).padEnd(w, '.');
-        const line = `[${bar}] ${done}/${total}  ETA ${(eta / 1000).toFixed(1)} s`;
-        if (tty) process.stderr.write(`\r${line}`);
-        else if (done === total || done % Math.max(1, Math.floor(total / 10)) === 0) process.stderr.write(`${line}\n`);
-      },
+      gate,
+      ...(bar ? { progress: bar.update } : {}),
     });
-    if (tty) process.stderr.write('\n');
+    bar?.end();
     if (!r.ok) {
       process.stderr.write(`supervisor experiments: refusing: ${r.code}: ${r.message}\n`);
       return EXIT.LOCK_REFUSED;
     }
     process.stdout.write(table(r.rows));
-    process.stdout.write(`\n${r.rows.length} runs in ${(r.ms / 1000).toFixed(1)} s; report: ${r.dir}/report.json, report.csv and report.html\n`);
+    process.stdout.write(
+      `\n${r.rows.length} runs, ${r.candles} candles in ${(r.ms / 1000).toFixed(1)} s (${Math.round(r.candles / Math.max(0.001, r.ms / 1000))} candles/s); AI gate: ${gate.kind === 'ALLOW_ALL' ? 'every decision allowed (not called offline)' : 'recorded verdicts'}; report: ${r.dir}/report.json, report.csv, equity.csv and report.html\n`,
+    );
     return EXIT.OK;
   } catch (e) {
     process.stderr.write(`supervisor experiments: ${(e as Error).message}\n`);
@@ -97,4 +108,49 @@ function table(rows: readonly ExperimentRow[]): string {
   const width = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
   const line = (r: readonly string[]): string => r.map((v, i) => (i === 0 ? v.padEnd(width[i]!) : v.padStart(width[i]!))).join('  ');
   return `best parameter sets out of sample (by Sharpe; in-sample rows are in the report):\n${line(cols)}\n${cells.map(line).join('\n')}\n`;
+}
+
+/**
+ * The progress line: redrawn in place on a terminal; on a pipe (--progress) a line per tenth.
+ * Candles done of the total, the rate and the time left.
+ */
+export function progressBar(
+  out: { write(s: string): unknown },
+  tty: boolean,
+): { update: (done: number, total: number, etaMs: number) => void; end: () => void } {
+  const t0 = Date.now();
+  let lastTenth = -1;
+  let drawn = false;
+  return {
+    update(done, total, etaMs) {
+      const w = 30;
+      const frac = total > 0 ? done / total : 1;
+      const line = `[${'#'.repeat(Math.round(frac * w)).padEnd(w, '.')}] ${(frac * 100).toFixed(0).padStart(3)}%  ${done}/${total} candles  ${Math.round(done / Math.max(0.001, (Date.now() - t0) / 1000))}/s  ETA ${(etaMs / 1000).toFixed(1)} s`;
+      if (tty) {
+        out.write(`\r${line}`);
+        drawn = true;
+        return;
+      }
+      const tenth = Math.floor(frac * 10);
+      if (tenth !== lastTenth) {
+        lastTenth = tenth;
+        out.write(`${line}\n`);
+      }
+    },
+    end() {
+      if (drawn) out.write('\n');
+    },
+  };
+}
+
+/** A verdicts file: {"<decision_id>": "ALLOW" | "BLOCK", ...}. */
+function readVerdicts(text: string): Record<string, 'ALLOW' | 'BLOCK'> {
+  const v: unknown = JSON.parse(text);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected an object of decision_id -> "ALLOW" | "BLOCK"');
+  const out: Record<string, 'ALLOW' | 'BLOCK'> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (x !== 'ALLOW' && x !== 'BLOCK') throw new Error(`verdict of ${k} is ${JSON.stringify(x)}, not "ALLOW" or "BLOCK"`);
+    out[k] = x;
+  }
+  return out;
 }

@@ -2,17 +2,19 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
-import type { Config } from '@vigil/contracts';
+import type { Config, SymbolRules } from '@vigil/contracts';
 import { formatConfigError, parseConfig } from '@vigil/runtime';
-import { parseKlineCsv, runBacktest, type BacktestBar } from '@vigil/engine/backtest';
 import { htmlReport } from './html-report.js';
-import { packBars, type ExperimentTask } from './task.js';
+import { barCount, parseKlineCsv } from './klines.js';
+import { runExperiment, type GateVerdicts, type RunParams } from './runner.js';
+import type { ExperimentTask, TaskResult } from './task.js';
 import { liveSupervisorPid } from '../run-lock.js';
 
 /**
- * `supervisor experiments`: offline evaluation of the engine's strategy over kline CSV files:
- * a parameter grid, each set run in-sample (first 70 %) and out-of-sample (the rest), in parallel
- * over a piscina pool. Refuses to run while a supervisor runs Live on the same var/.
+ * `supervisor experiments`: Live's decision code and the lifecycle step over kline CSV files,
+ * against the venue's matching rules (runner.ts): a parameter grid, each set run in-sample (first
+ * 70 %) and out-of-sample (the rest), in parallel over a piscina pool that shares the bars (one
+ * SharedArrayBuffer per file). Refuses to run while a supervisor runs Live on the same var/.
  */
 export interface ExperimentsOptions {
   readonly config: Config;
@@ -22,7 +24,13 @@ export interface ExperimentsOptions {
   readonly threads?: number;
   readonly out?: string;
   readonly spread_bps?: number;
-  readonly progress?: (done: number, total: number, etaMs: number) => void;
+  /** The AI gate's verdicts (default: every decision allowed; see runner.ts GateVerdicts). */
+  readonly gate?: GateVerdicts;
+  /** The symbol's exchange rules the decisions are quantized and the orders filtered by. */
+  readonly rules?: SymbolRules;
+  readonly initial_quote?: string;
+  /** Candles done of the total, after each finished task. */
+  readonly progress?: (doneCandles: number, totalCandles: number, etaMs: number) => void;
 }
 
 export interface ExperimentRow {
@@ -37,86 +45,160 @@ export interface ExperimentRow {
   readonly trades: number;
   readonly fees: number;
   readonly exposure: number;
+  readonly blocked_edge: number;
+  readonly blocked_cost: number;
+  readonly blocked_gate: number;
+  readonly blocked_risk: number;
+  /** Sampled equity (quote) and drawdown from the running peak (%, <= 0), per bar time. */
+  readonly equity: readonly { readonly ts: number; readonly equity: number; readonly drawdown_pct: number }[];
 }
 
 export const DEFAULT_GRID = { lookback_bars: [10, 20, 40], stop_vol_mult: ['1.5', '2', '3'], take_profit_r: ['1.5', '2', '3'] } as const;
 
-export async function runExperiments(
-  o: ExperimentsOptions,
-): Promise<{ ok: true; rows: ExperimentRow[]; dir: string; ms: number } | { ok: false; code: 'LIVE_RUNNING'; message: string }> {
+/** A BTCUSDT-like symbol (the simulator's): tick 0.01, lot 0.00001, notional 5..9 M, trailing 10..2000 bps. */
+export const EXPERIMENT_RULES: SymbolRules = {
+  symbol: 'BTCUSDT',
+  status: 'TRADING',
+  baseAsset: 'BTC',
+  quoteAsset: 'USDT',
+  baseAssetPrecision: 8,
+  quoteAssetPrecision: 8,
+  orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'],
+  ocoAllowed: true,
+  icebergAllowed: false,
+  cancelReplaceAllowed: true,
+  allowTrailingStop: true,
+  permissions: ['SPOT'],
+  filters: {
+    PRICE_FILTER: { filterType: 'PRICE_FILTER', minPrice: '0.01', maxPrice: '1000000', tickSize: '0.01' },
+    LOT_SIZE: { filterType: 'LOT_SIZE', minQty: '0.00001', maxQty: '9000', stepSize: '0.00001' },
+    MARKET_LOT_SIZE: { filterType: 'MARKET_LOT_SIZE', minQty: '0', maxQty: '100', stepSize: '0' },
+    NOTIONAL: { filterType: 'NOTIONAL', minNotional: '5', applyMinToMarket: true, maxNotional: '9000000', applyMaxToMarket: false, avgPriceMins: 5 },
+    PERCENT_PRICE_BY_SIDE: {
+      filterType: 'PERCENT_PRICE_BY_SIDE',
+      bidMultiplierUp: '5',
+      bidMultiplierDown: '0.2',
+      askMultiplierUp: '5',
+      askMultiplierDown: '0.2',
+      avgPriceMins: 5,
+    },
+    TRAILING_DELTA: {
+      filterType: 'TRAILING_DELTA',
+      minTrailingAboveDelta: 10,
+      maxTrailingAboveDelta: 2000,
+      minTrailingBelowDelta: 10,
+      maxTrailingBelowDelta: 2000,
+    },
+  },
+};
+
+type Planned = { task: ExperimentTask; file: string; params: Record<string, string | number>; split: ExperimentRow['split'] };
+
+export async function runExperiments(o: ExperimentsOptions): Promise<
+  | {
+      ok: true;
+      rows: ExperimentRow[];
+      dir: string;
+      /** Wall time of the whole command, and of the pool phase alone (every candle through the workers). */
+      ms: number;
+      pool_ms: number;
+      /** CPU time of this process (all threads) during the pool phase. */
+      pool_cpu_ms: number;
+      candles: number;
+    }
+  | { ok: false; code: 'LIVE_RUNNING'; message: string }
+> {
   const pid = liveSupervisorPid(o.varDir);
   if (pid !== null)
     return { ok: false, code: 'LIVE_RUNNING', message: `a supervisor (pid ${pid}) runs Live on ${o.varDir}: experiments never run beside Live execution` };
   const t0 = Date.now();
   const sets = expand(o.grid);
-  const tasks: { task: ExperimentTask; file: string; params: Record<string, string | number>; split: ExperimentRow['split'] }[] = [];
-  const data = new Map<string, BacktestBar[]>();
+  const tasks: Planned[] = [];
+  const data = new Map<string, Float64Array>();
+  const base = (strategy: Config['strategy']): Omit<RunParams, 'record'> => ({
+    symbol: (o.rules ?? EXPERIMENT_RULES).symbol,
+    strategy,
+    risk: o.config.risk,
+    engine: o.config.engine,
+    rules: o.rules ?? EXPERIMENT_RULES,
+    spread_bps: o.spread_bps ?? 1,
+    initial_quote: o.initial_quote ?? '10000',
+    gate: o.gate ?? { kind: 'ALLOW_ALL' },
+  });
   for (const f of o.files) {
-    const parsed = parseKlineCsv(readFileSync(resolve(f), 'utf8'));
-    data.set(f, parsed);
-    const bars = packBars(parsed);
-    const n = parsed.length;
+    // Loaded once into shared memory: every worker reads the same bytes.
+    const bars = parseKlineCsv(readFileSync(resolve(f), 'utf8'));
+    data.set(f, bars);
+    const n = barCount(bars);
     const cut = Math.floor(n * 0.7);
     for (const params of sets) {
       // Every parameter set passes the same validation as a Live configuration.
       const v = parseConfig({ strategy: { ...o.config.strategy, ...params } });
       if (!v.ok) throw new Error(`parameter set ${JSON.stringify(params)}: ${formatConfigError(v.error)}`);
-      const strategy = v.config.strategy;
       for (const [split, from, to] of [
         ['in_sample', 0, cut],
         ['out_of_sample', cut, n],
       ] as const) {
-        tasks.push({ task: { bars, from, to, strategy, risk: o.config.risk, spread_bps: o.spread_bps ?? 1, initial_quote: 10_000 }, file: f, params, split });
+        tasks.push({ task: { data: bars, from, to, params: base(v.config.strategy) }, file: f, params, split });
       }
     }
   }
+  const total = tasks.reduce((a, t) => a + (t.task.to - t.task.from), 0);
+  const threads = Math.max(1, o.threads ?? availableParallelism());
   // The compiled task, whether this module runs from dist/ or (under the test runner) from src/.
-  const pool = new Piscina({
-    filename: new URL('../../dist/experiments/task.js', import.meta.url).href,
-    maxThreads: Math.max(1, o.threads ?? availableParallelism()),
-    minThreads: Math.max(1, o.threads ?? availableParallelism()),
-  });
+  const pool = new Piscina({ filename: new URL('../../dist/experiments/task.js', import.meta.url).href, maxThreads: threads, minThreads: threads });
   let done = 0;
+  const p0 = Date.now();
+  const c0 = process.cpuUsage();
   try {
     const results = await Promise.all(
-      tasks.map(async (t) => {
-        const m = await pool.run(t.task);
-        done++;
+      tasks.map(async (t): Promise<ExperimentRow> => {
+        const m = (await pool.run(t.task)) as TaskResult;
+        done += t.task.to - t.task.from;
         const elapsed = Date.now() - t0;
-        o.progress?.(done, tasks.length, (elapsed / done) * (tasks.length - done));
-        return { file: t.file, params: t.params, split: t.split, ...pick(m) };
+        o.progress?.(done, total, (elapsed / done) * (total - done));
+        const x = m.metrics;
+        return {
+          file: t.file,
+          params: t.params,
+          split: t.split,
+          return_pct: x.return_pct,
+          sharpe: x.sharpe,
+          sortino: x.sortino,
+          max_drawdown_pct: x.max_drawdown_pct,
+          win_rate: x.win_rate,
+          trades: x.trades,
+          fees: x.fees,
+          exposure: x.exposure,
+          blocked_edge: x.blocked_edge,
+          blocked_cost: x.blocked_cost,
+          blocked_gate: x.blocked_gate,
+          blocked_risk: x.blocked_risk,
+          equity: m.equity,
+        };
       }),
     );
+    const poolMs = Date.now() - p0;
+    const cpu = process.cpuUsage(c0);
     const dir = o.out ?? join(o.varDir, 'experiments', new Date().toISOString().replace(/[:.]/g, '-'));
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'report.json'), JSON.stringify({ files: o.files, grid: o.grid, rows: results }, null, 2));
+    const gate = o.gate ?? { kind: 'ALLOW_ALL' };
+    writeFileSync(
+      join(dir, 'report.json'),
+      JSON.stringify({ files: o.files, grid: o.grid, gate: gate.kind, rules: (o.rules ?? EXPERIMENT_RULES).symbol, rows: results }, null, 2),
+    );
     writeFileSync(join(dir, 'report.csv'), toCsv(results));
-    // The best out-of-sample set, re-run here over its whole file for the charts.
+    writeFileSync(join(dir, 'equity.csv'), equityCsv(results));
+    // The best out-of-sample set, re-run here over its whole file for the charts (equity, drawdown, trades).
     const best = results.filter((r) => r.split === 'out_of_sample' && r.trades > 0).sort((a, b) => b.sharpe - a.sharpe)[0] ?? null;
-    const bars = best ? (data.get(best.file) ?? []) : [];
+    const bars = best ? data.get(best.file) : undefined;
     const strategy = best ? parseConfig({ strategy: { ...o.config.strategy, ...best.params } }) : null;
-    const run =
-      best && strategy?.ok
-        ? runBacktest(bars, { strategy: strategy.config.strategy, risk: o.config.risk, spread_bps: o.spread_bps ?? 1, initial_quote: 10_000 })
-        : null;
-    writeFileSync(join(dir, 'report.html'), htmlReport({ rows: results, best, bars, run, files: o.files }));
-    return { ok: true, rows: results, dir, ms: Date.now() - t0 };
+    const run = best && bars && strategy?.ok ? runExperiment(bars, 0, barCount(bars), { ...base(strategy.config.strategy), equity_points: 1500 }) : null;
+    writeFileSync(join(dir, 'report.html'), htmlReport({ rows: results, best, bars: bars ?? null, run, files: o.files, gate: gate.kind }));
+    return { ok: true, rows: results, dir, ms: Date.now() - t0, pool_ms: poolMs, pool_cpu_ms: (cpu.user + cpu.system) / 1000, candles: total };
   } finally {
     await pool.destroy();
   }
-}
-
-function pick(m: Record<string, number>): Omit<ExperimentRow, 'file' | 'params' | 'split'> {
-  return {
-    return_pct: m['return_pct']!,
-    sharpe: m['sharpe']!,
-    sortino: m['sortino']!,
-    max_drawdown_pct: m['max_drawdown_pct']!,
-    win_rate: m['win_rate']!,
-    trades: m['trades']!,
-    fees: m['fees']!,
-    exposure: m['exposure']!,
-  };
 }
 
 function expand(grid: Readonly<Record<string, readonly (string | number)[]>>): Record<string, string | number>[] {
@@ -125,23 +207,22 @@ function expand(grid: Readonly<Record<string, readonly (string | number)[]>>): R
   return sets;
 }
 
+const METRICS = ['return_pct', 'sharpe', 'sortino', 'max_drawdown_pct', 'win_rate', 'trades', 'fees', 'exposure'] as const;
+
 function toCsv(rows: readonly ExperimentRow[]): string {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];
-  const head = ['file', ...keys, 'split', 'return_pct', 'sharpe', 'sortino', 'max_drawdown_pct', 'win_rate', 'trades', 'fees', 'exposure'];
-  const lines = rows.map((r) =>
-    [
-      r.file,
-      ...keys.map((k) => String(r.params[k] ?? '')),
-      r.split,
-      r.return_pct,
-      r.sharpe,
-      r.sortino,
-      r.max_drawdown_pct,
-      r.win_rate,
-      r.trades,
-      r.fees,
-      r.exposure,
-    ].join(','),
-  );
+  const head = ['file', ...keys, 'split', ...METRICS];
+  const lines = rows.map((r) => [r.file, ...keys.map((k) => String(r.params[k] ?? '')), r.split, ...METRICS.map((m) => r[m])].join(','));
   return `${head.join(',')}\n${lines.join('\n')}\n`;
+}
+
+/** The equity and drawdown series of every run, long format (one row per run and sample). */
+function equityCsv(rows: readonly ExperimentRow[]): string {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];
+  const out = [['file', ...keys, 'split', 'ts_ms', 'equity', 'drawdown_pct'].join(',')];
+  for (const r of rows) {
+    const pre = [r.file, ...keys.map((k) => String(r.params[k] ?? '')), r.split].join(',');
+    for (const e of r.equity) out.push(`${pre},${e.ts},${e.equity},${e.drawdown_pct}`);
+  }
+  return `${out.join('\n')}\n`;
 }

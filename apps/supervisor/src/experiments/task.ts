@@ -1,39 +1,43 @@
-import type { RiskConfig, StrategyConfig } from '@vigil/contracts';
-import { runBacktest, type BacktestBar, type BacktestResult } from '@vigil/engine/backtest';
+import { BAR_FIELDS, F } from './klines.js';
+import { runExperiment, type RunMetrics, type RunParams, type RunResult } from './runner.js';
 
 /**
- * One piscina task: a parameter set over a slice of one data set. The bars arrive as a shared
- * Float64Array (6 numbers per bar: start, open, high, low, close, volume), parsed once by the
- * caller: no copy per task, no parse per thread.
+ * One experiment on a piscina worker. `data` is the SharedArrayBuffer-backed bar array every
+ * worker reads in place (structured clone shares it, nothing is copied per task).
  */
 export interface ExperimentTask {
-  readonly bars: Float64Array;
+  readonly data: Float64Array;
   readonly from: number;
   readonly to: number;
-  readonly strategy: StrategyConfig;
-  readonly risk: RiskConfig;
-  readonly spread_bps: number;
-  readonly initial_quote: number;
+  readonly params: Omit<RunParams, 'record'>;
 }
 
-export const BAR_FIELDS = 6;
-
-export function packBars(bars: readonly BacktestBar[]): Float64Array {
-  const a = new Float64Array(new SharedArrayBuffer(bars.length * BAR_FIELDS * 8));
-  bars.forEach((b, i) => a.set([b.start_ms, b.open, b.high, b.low, b.close, b.volume], i * BAR_FIELDS));
-  return a;
+export interface TaskResult {
+  readonly metrics: RunMetrics;
+  readonly equity: RunResult['equity'];
 }
 
-function unpack(a: Float64Array, from: number, to: number): BacktestBar[] {
-  const out: BacktestBar[] = [];
-  for (let i = from; i < to; i++) {
-    const o = i * BAR_FIELDS;
-    out.push({ start_ms: a[o]!, open: a[o + 1]!, high: a[o + 2]!, low: a[o + 3]!, close: a[o + 4]!, volume: a[o + 5]! });
+export default function run(t: ExperimentTask): TaskResult {
+  const r = runExperiment(t.data, t.from, t.to, t.params);
+  return { metrics: r.metrics, equity: r.equity };
+}
+
+/**
+ * The floor any run pays (the benchmark's baseline): every candle of the range read from the
+ * shared array and marked to market, with the same running statistics, and nothing decided.
+ */
+export function floor(t: Pick<ExperimentTask, 'data' | 'from' | 'to'>): { readonly candles: number; readonly checksum: number } {
+  let peak = 0;
+  let mdd = 0;
+  let sum = 0;
+  let prev = 0;
+  for (let i = t.from; i < t.to; i++) {
+    const close = t.data[i * BAR_FIELDS + F.close] ?? 0;
+    if (prev > 0) sum += close / prev - 1;
+    prev = close;
+    if (close > peak) peak = close;
+    const dd = peak > 0 ? (peak - close) / peak : 0;
+    if (dd > mdd) mdd = dd;
   }
-  return out;
-}
-
-export default function run(t: ExperimentTask): BacktestResult['metrics'] & { readonly equity_end: number } {
-  const r = runBacktest(unpack(t.bars, t.from, t.to), { strategy: t.strategy, risk: t.risk, spread_bps: t.spread_bps, initial_quote: t.initial_quote });
-  return { ...r.metrics, equity_end: r.equity[r.equity.length - 1]?.equity ?? t.initial_quote };
+  return { candles: t.to - t.from, checksum: sum + mdd };
 }

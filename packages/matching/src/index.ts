@@ -1,0 +1,3 @@
+export * from './fx.js';
+export * from './rules.js';
+export * from './bars.js';
