@@ -1,7 +1,7 @@
 import type { PayloadOf } from '@vigil/contracts';
 import { unlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { AuditConfig, EventEnvelope, EventType, JsonObject, ReasonCode } from '@vigil/contracts';
+import type { AuditConfig, EventEnvelope, EventType, ReasonCode } from '@vigil/contracts';
 import type { EventFactory } from '@vigil/runtime';
 import { backupDatabase, finishBackup, newestBackupMs, pruneBackups } from './backup.js';
 import { nextBackupAt } from './backup-schedule.js';

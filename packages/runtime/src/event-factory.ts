@@ -6,7 +6,6 @@ import {
   type Correlation,
   type EventEnvelope,
   type EventType,
-  type JsonObject,
   type ReasonCode,
   type Severity,
   type ThreadName,
