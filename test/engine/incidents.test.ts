@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
 import { SIM_KEY, startVenue } from '../integration/harness.js';
 import { startReviewer } from '../../apps/ai-reviewer/src/server.js';
-import { AI_KEY, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
+import { advanceEngineClock, AI_KEY, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
 
 /**
  * The operations rules' incidents, driven through the simulator's and the reviewer's fault
@@ -138,11 +138,18 @@ describe('incidents on the simulator', () => {
   }, 60_000);
 
   for (const c of [
-    { name: 'its validation throttled (429)', fault: { kind: 'rate_limit_429', route: 'POST /api/v3/order/test', once: true }, step: 'validate' },
+    // The 429 blocks the gateway (RATE_LIMIT, DEGRADE) for its window: the later try waits for that to end first.
+    {
+      name: 'its validation throttled (429)',
+      fault: { kind: 'rate_limit_429', route: 'POST /api/v3/order/test', once: true },
+      step: 'validate',
+      blocks: 'RATE_LIMIT',
+    },
     {
       name: 'its cancel answered 503 without executing (unknown, the list still executing)',
       fault: { kind: 'http_5xx', status: 503, execute: false, route: 'DELETE /api/v3/orderList', once: true },
       step: 'cancel',
+      blocks: null,
     },
   ]) {
     it(`a swap step that changed nothing at the venue (${c.name}) is deferred, not failed: no PAUSE, the OCO stands, the swap completes on a later try`, async () => {
@@ -157,6 +164,13 @@ describe('incidents on the simulator', () => {
       expect(deferred.reason_code).toBeNull();
       const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { lists: { listClientOrderId: string; status: string }[] };
       expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('EXECUTING');
+      // The later try comes in NORMAL only, after the deferral's back-off: 5 s doubling with each
+      // deferral (the lifecycle's rule). Once the block is over and NORMAL is back, the engine's
+      // clock is moved past that back-off instead of sleeping through it.
+      const cleared = (code: string): boolean => t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_CLEARED' AND reason_code = ?", code).length > 0;
+      await waitFor('NORMAL again', () => (c.blocks === null || cleared(c.blocks)) && t.sup.modeState.mode === 'NORMAL', 30_000, 50);
+      const deferrals = t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.deferred') = 1").length;
+      await advanceEngineClock(t.sup, 5_000 * 2 ** (deferrals - 1));
       const swapped = await waitFor(
         'the swap on a later try',
         () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.ok') = 1")[0],
