@@ -287,10 +287,10 @@ const ROWS: Row[] = [
   {
     n: '6c',
     incident: 'full writer queue',
-    fault: 'audit.sqlite locked with a 200-event writer queue: the queue fills',
+    fault: 'audit.sqlite locked with a 100-event writer queue (the smallest allowed): the queue fills',
     expected_mode: 'PAUSE',
     expected: ['DB_WRITER_QUEUE_FULL'],
-    extra: { audit: { busy_timeout_ms: 20, db_busy_persistent_ms: 600_000, audit_writer_queue_capacity: 200 } },
+    extra: { audit: { busy_timeout_ms: 20, db_busy_persistent_ms: 600_000, audit_writer_queue_capacity: 100 } },
     inject: lockAuditDb,
     // Events were dropped (DB_WRITER_DROPPED): the rules require an operator.
     clear: null,
