@@ -220,7 +220,8 @@ const ROWS: Row[] = [
     verify: {
       what: 'the OCO kept at the venue, the failed step recorded with the order state',
       check: async (t) => {
-        const pp = JSON.parse(t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED' ORDER BY seq")[0]!.payload) as {
+        const placed = await waitFor('the OCO placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED' ORDER BY seq")[0], 5000, 50);
+        const pp = JSON.parse(placed.payload) as {
           list_client_order_id: string;
         };
         const ev = await waitFor(

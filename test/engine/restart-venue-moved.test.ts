@@ -116,7 +116,7 @@ const botSells = (s: State) => s.orders.filter((o) => o.clientOrderId.startsWith
  * slowly a loaded machine runs it (a fixed sleep would give it fewer passes the busier it is).
  */
 async function afterReconciles(t: { q: <T>(sql: string, ...a: unknown[]) => T[]; runId: string }, n: number): Promise<void> {
-  const count = (): number => t.q<{ n: number }>('SELECT count(*) AS n FROM reconcile_runs WHERE run_id = ?', t.runId)[0]!.n;
+  const count = (): number => t.q<{ n: number }>('SELECT count(*) AS n FROM reconcile_runs WHERE run_id = ?', t.runId)[0]?.n ?? 0;
   const target = count() + n;
   await waitFor(`${n} more reconciles`, () => count() >= target, 30_000, 50);
 }
