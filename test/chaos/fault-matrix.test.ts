@@ -16,6 +16,7 @@ import { startTrading, waitFor, TEST_STRATEGY } from '../engine/engine-harness.j
  * Reasons the rules make manual ("require intervention") are not cleared: recovery is "manual".
  */
 type T = Awaited<ReturnType<typeof startTrading>>;
+type Ev = { seq: number; event_type: string; decision_id: string | null; order_intent_id: string | null; reason_code: string | null; payload: string };
 interface Row {
   readonly n: string;
   readonly incident: string;
@@ -28,9 +29,20 @@ interface Row {
   readonly varDir?: () => string;
   /** The fault is there from the start (no NORMAL first). */
   readonly atStart?: boolean;
+  /**
+   * The fault is armed as the bot starts, before anything it injects on could happen (the first
+   * AI review comes after NORMAL): armed after NORMAL, a review could come first and pass.
+   */
+  readonly armAtBoot?: boolean;
   /** A refused start is the expected fail-closed answer when its error matches this (and only then). */
   readonly refusal?: RegExp;
   readonly inject?: (t: T) => Promise<void>;
+  /**
+   * What the row's incident must also have left behind (audit records, the venue's state), checked
+   * once the expected reason is up and before the fault is cleared; a failed check fails the row.
+   * The incident tests' own assertions live here, so each incident is driven once (issue 20).
+   */
+  readonly verify?: { readonly what: string; readonly check: (t: T) => Promise<void> };
   /** Clears the fault (null: the rules require an operator; the row reports "manual"). */
   readonly clear: ((t: T) => Promise<void>) | null;
 }
@@ -102,7 +114,10 @@ async function run(row: Row): Promise<Result> {
     return res;
   }
   try {
-    if (!row.atStart) await waitFor('NORMAL before the fault', () => t.sup.modeState.mode === 'NORMAL', 30_000, 20);
+    if (row.armAtBoot) {
+      await row.inject?.(t);
+      await waitFor('NORMAL before the fault acts', () => t.sup.modeState.mode === 'NORMAL' || row.expected.some((c) => codes(t).includes(c)), 30_000, 20);
+    } else if (!row.atStart) await waitFor('NORMAL before the fault', () => t.sup.modeState.mode === 'NORMAL', 30_000, 20);
     // A fault there from the start: judged once the boot PAUSE (startup reconcile) is over.
     // The boot PAUSE outlives its reason until the relaxation's MODE_CHANGED is committed, so wait
     // for a mode that follows from the reasons now active (PAUSE only if one of them forces it).
@@ -115,7 +130,7 @@ async function run(row: Row): Promise<Result> {
         30_000,
         20,
       ).catch(() => undefined);
-    await row.inject?.(t);
+    if (!row.armAtBoot) await row.inject?.(t);
     // The strictest mode and every reason while the fault acts, until the expected reason is up.
     let worst: Mode = 'NORMAL';
     const seen = new Set<string>();
@@ -131,6 +146,7 @@ async function run(row: Row): Promise<Result> {
     res.observed_mode = worst;
     res.observed_reasons = [...seen];
     const ok = row.expected.some((c) => seen.has(c)) && worst === row.expected_mode;
+    await row.verify?.check(t);
     if (row.clear === null) {
       res.recovery = 'manual';
       res.verdict = ok ? 'PASS' : 'FAIL';
@@ -201,6 +217,24 @@ const ROWS: Row[] = [
       await post(`${t.sim.admin}/admin/market`, { paused: true });
       await post(`${t.sim.admin}/admin/price`, { symbol: p.symbol, price: (p.avg * 1.004).toFixed(2) });
     },
+    verify: {
+      what: 'the OCO kept at the venue, the failed step recorded with the order state',
+      check: async (t) => {
+        const placed = await waitFor('the OCO placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED' ORDER BY seq")[0], 5000, 50);
+        const pp = JSON.parse(placed.payload) as {
+          list_client_order_id: string;
+        };
+        const ev = await waitFor(
+          'the swap record',
+          () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND reason_code = 'PROTECTION_SWAP_FAILED'")[0],
+          5000,
+          50,
+        );
+        expect(JSON.parse(ev.payload)).toMatchObject({ ok: false, step: 'validate', kept: pp.list_client_order_id, order_state: 'OCO active' });
+        const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { lists: { listClientOrderId: string; status: string }[] };
+        expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('EXECUTING');
+      },
+    },
     clear: null,
   },
   {
@@ -254,10 +288,10 @@ const ROWS: Row[] = [
   {
     n: '6c',
     incident: 'full writer queue',
-    fault: 'audit.sqlite locked with a 200-event writer queue: the queue fills',
+    fault: 'audit.sqlite locked with a 100-event writer queue (the smallest allowed): the queue fills',
     expected_mode: 'PAUSE',
     expected: ['DB_WRITER_QUEUE_FULL'],
-    extra: { audit: { busy_timeout_ms: 20, db_busy_persistent_ms: 600_000, audit_writer_queue_capacity: 200 } },
+    extra: { audit: { busy_timeout_ms: 20, db_busy_persistent_ms: 600_000, audit_writer_queue_capacity: 100 } },
     inject: lockAuditDb,
     // Events were dropped (DB_WRITER_DROPPED): the rules require an operator.
     clear: null,
@@ -274,6 +308,19 @@ const ROWS: Row[] = [
     inject: async (t) => {
       const p = await withPosition(t);
       await post(`${t.sim.admin}/admin/balance`, { apiKey: SIM_KEY.apiKey, asset: p.symbol.replace('USDT', ''), free: '0' });
+    },
+    verify: {
+      what: 'the diff and a BAD reconcile run recorded',
+      check: async (t) => {
+        const diff = await waitFor(
+          'the diff row',
+          () => t.q<{ kind: string; detail: string }>("SELECT * FROM reconcile_diffs WHERE kind = 'POSITION_EXCEEDS_BALANCE'")[0],
+          5000,
+          50,
+        );
+        expect(JSON.parse(diff.detail)).toMatchObject({ balance: expect.any(String), position: expect.any(String), tolerance: '0' });
+        await waitFor('a BAD reconcile run', () => t.q<{ drift: string }>("SELECT drift FROM reconcile_runs WHERE drift = 'BAD'").length > 0, 5000, 50);
+      },
     },
     clear: null,
   },
@@ -323,6 +370,27 @@ const ROWS: Row[] = [
         max_requotes: 5,
       },
       risk: { churn_limit_10s: 50, churn_limit_60s: 200, cancel_replace_limit_10s: 2, cancel_replace_limit_60s: 10 },
+    },
+    verify: {
+      what: "the one decision's entry and two re-quotes, never above its price, at least three cancels",
+      check: async (t) => {
+        const entries = await waitFor(
+          'the entry intents',
+          () => {
+            const rows = t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' ORDER BY seq");
+            return rows.length >= 3 ? rows : null;
+          },
+          5000,
+          50,
+        );
+        const first = entries.filter((e) => e.decision_id === entries[0]!.decision_id);
+        expect(first).toHaveLength(3);
+        const prices = first.map((e) => Number((JSON.parse(e.payload) as { price: string }).price));
+        for (const p of prices.slice(1)) expect(p).toBeLessThanOrEqual(prices[0]!);
+        expect(first.map((e) => (JSON.parse(e.payload) as { requote?: number }).requote ?? 0)).toEqual([0, 1, 2]);
+        const cancels = t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'CANCEL'");
+        expect(cancels.length).toBeGreaterThanOrEqual(3);
+      },
     },
     clear: async () => undefined, // the windows roll on by themselves
   },
@@ -385,7 +453,19 @@ const ROWS: Row[] = [
     fault: `reviewer answers ${mode}${mode === 'slow' ? ' (after the 2 s timeout)' : ''}`,
     expected_mode: 'PAUSE',
     expected: [code],
+    armAtBoot: true,
     inject: async (t) => void (await post(`${t.reviewer.adminUrl}/admin/mode`, { mode, delay_ms: 3000 })),
+    verify: {
+      what: 'both audit records written, no order, no further review',
+      check: async (t) => {
+        const gate = t.q<{ verdict: string; error_code: string }>('SELECT * FROM ai_gate_events')[0];
+        expect(gate).toMatchObject({ verdict: 'ERROR', error_code: code });
+        expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'AIGATE_CALL' AND reason_code = ?", code)).toHaveLength(1);
+        expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED'")).toHaveLength(0);
+        await new Promise((r) => setTimeout(r, 800));
+        expect(t.q('SELECT * FROM ai_gate_events')).toHaveLength(1);
+      },
+    },
     clear: null,
   })),
 ];
@@ -418,7 +498,7 @@ function freeBytes(): number {
 
 describe('fault matrix', () => {
   for (const row of ROWS.filter((r) => !process.env['CHAOS_FAULT_ROWS'] || process.env['CHAOS_FAULT_ROWS'].split(',').includes(r.n))) {
-    it(`${row.n} ${row.incident}: ${row.expected_mode} / ${row.expected.join('|')}`, async () => {
+    it(`${row.n} ${row.incident}: ${row.expected_mode} / ${row.expected.join('|')}${row.verify ? `; ${row.verify.what}` : ''}`, async () => {
       const r = await run(row);
       results.push(r);
       expect(r, JSON.stringify(r)).toMatchObject({ verdict: 'PASS' });

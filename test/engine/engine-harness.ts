@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
+import type { Supervisor } from '../../apps/supervisor/src/supervisor.js';
 import { startSupervisor, startVenue, waitFor } from '../integration/harness.js';
 
 /** The key the engine thread reads from the environment; a canary for the secret checks too. */
@@ -86,6 +87,16 @@ export async function engineDetails(sup: {
   hosts: { engine: { request: (t: 'status', i: Record<string, never>) => Promise<{ details: Record<string, unknown> }> } };
 }): Promise<Record<string, unknown>> {
   return (await sup.hosts.engine.request('status', {})).details;
+}
+
+/**
+ * Moves the engine thread's clock forward by `ms` (the `advance_clock` fault hook): the engine's
+ * back-offs and windows see that time pass at once. The venue, the gateway and the supervisor keep
+ * the wall clock. Throws when the hook was not applied (fault hooks off).
+ */
+export async function advanceEngineClock(sup: { hosts: { engine: { request: Supervisor['hosts']['engine']['request'] } } }, ms: number): Promise<void> {
+  const r = await sup.hosts.engine.request('fault', { fault: { kind: 'advance_clock', ms } });
+  if (!r.applied) throw new Error('the engine clock was not advanced (fault hooks disabled?)');
 }
 
 export { waitFor };

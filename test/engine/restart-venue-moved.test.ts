@@ -110,6 +110,16 @@ const lotStep = async (sim: ExchangeSim): Promise<number> => {
   return Number(info.symbols[0]!.filters.find((f) => f.filterType === 'LOT_SIZE')!.stepSize);
 };
 const botSells = (s: State) => s.orders.filter((o) => o.clientOrderId.startsWith('vg') && o.side === 'SELL');
+/**
+ * Waits until `n` more periodic reconciles of this run are committed: each one follows management
+ * passes on the venue's truth, so "nothing placed since" means the bot had its chances, however
+ * slowly a loaded machine runs it (a fixed sleep would give it fewer passes the busier it is).
+ */
+async function afterReconciles(t: { q: <T>(sql: string, ...a: unknown[]) => T[]; runId: string }, n: number): Promise<void> {
+  const count = (): number => t.q<{ n: number }>('SELECT count(*) AS n FROM reconcile_runs WHERE run_id = ?', t.runId)[0]?.n ?? 0;
+  const target = count() + n;
+  await waitFor(`${n} more reconciles`, () => count() >= target, 30_000, 50);
+}
 
 describe('restart after the venue moved while the bot was down', () => {
   it('resting entry partly filled while down: the restarted bot cancels the rest and protects exactly the filled part', async () => {
@@ -161,13 +171,15 @@ describe('restart after the venue moved while the bot was down', () => {
 
     const second = await startTrading({ sim, reviewer, varDir: first.varDir, extra: { engine: ENGINE, strategy } });
     cleanup.push(() => second.stopAll());
-    await post(`${sim.admin}/admin/market`, { paused: false });
+    // The market stays frozen above the entry until its rest is cancelled: a market that moved on
+    // first could walk down through the limit and fill more of it while a slow restart catches up.
     await waitFor(
       'the rest cancelled at the venue',
       async () => (await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id)?.status === 'CANCELED',
       20_000,
       50,
     );
+    await post(`${sim.admin}/admin/market`, { paused: false });
     const placed = await waitFor(
       'the filled part protected',
       () => second.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED' AND run_id = ?", second.runId)[0],
@@ -241,8 +253,8 @@ describe('restart after the venue moved while the bot was down', () => {
     );
     expect(exit.length).toBeGreaterThan(0);
     expect((JSON.parse(exit[0]!.payload) as { client_order_id: string }).client_order_id).toMatch(/^vg[st]/);
-    // A few more cycles: nothing placed for the position that is gone, no coin sold.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Two more reconciles (and the management passes between them): nothing placed for the position that is gone, no coin sold.
+    await afterReconciles(second, 2);
     const after = await venueState(sim);
     expect(botSells(after)).toHaveLength(botSells(before).length);
     expect(await baseFree(sim)).toBe(balanceBefore);
@@ -263,7 +275,7 @@ describe('restart after the venue moved while the bot was down', () => {
       second.runId,
     );
     expect((JSON.parse(exit[0]!.payload) as { client_order_id: string }).client_order_id).toMatch(/^vgt/);
-    await new Promise((r) => setTimeout(r, 1500));
+    await afterReconciles(second, 2);
     expect(botSells(await venueState(sim))).toHaveLength(botSells(before).length);
     expect(await baseFree(sim)).toBe(balanceBefore);
   }, 120_000);
@@ -298,7 +310,7 @@ describe('restart after the venue moved while the bot was down', () => {
     expect(Number(inv.foreign_sold)).toBeCloseTo(0.001, 8);
     expect(inv.foreign_trades.every((t) => t.side === 'SELL')).toBe(true);
     expect(Number(inv.state.position_qty)).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 1500));
+    await afterReconciles(second, 2);
     const after = await venueState(sim);
     // Nothing new from the bot, and its standing protection untouched.
     expect(after.orders.filter((o) => o.clientOrderId.startsWith('vg')).length).toBe(before.orders.filter((o) => o.clientOrderId.startsWith('vg')).length);

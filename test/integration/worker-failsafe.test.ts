@@ -98,7 +98,7 @@ describe('worker mode failsafe', () => {
     await waitFor('MODE_UNKNOWN_FAILSAFE cleared', () => events.some((e) => e.type === 'reason_cleared' && e.code === 'MODE_UNKNOWN_FAILSAFE'));
   });
 
-  it('refuses fault hooks unless they are enabled', async () => {
+  it('refuses fault hooks (exit, advance_clock) unless they are enabled', async () => {
     const { config, varDir } = testConfig({ live: { fault_hooks_enabled: false } });
     const h = new WorkerHost({
       name: 'engine',
@@ -118,6 +118,8 @@ describe('worker mode failsafe', () => {
       { name: 'market', port: new MessageChannel().port1 },
     ]);
     expect(await h.request('fault', { fault: { kind: 'exit', code: 9 } })).toEqual({ applied: false });
+    // Nor can anything move a production worker's clock.
+    expect(await h.request('fault', { fault: { kind: 'advance_clock', ms: 5000 } })).toEqual({ applied: false });
     expect(h.state).toBe('running');
   });
 });

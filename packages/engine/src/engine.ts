@@ -72,6 +72,9 @@ const ACTIVE_STAGES: ReadonlySet<Stage> = new Set([
  */
 export function createEngine(ctx: WorkerContext): WorkerLogic {
   const cfg = ctx.init.config;
+  // The engine's logic (trader, intents, reconcile, churn, memory) runs on the worker's clock, which
+  // a test may move forward past a back-off; watchdogs and ages of other threads' stamps stay on Date.now.
+  const now = (): number => ctx.clock.now();
   const ecfg = cfg.engine;
   const scfg = cfg.strategy;
   const audit = workerAuditClient(ctx, 'engine');
@@ -134,9 +137,9 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     const r = rules.get(s);
     return r ? { base: r.baseAsset, quote: r.quoteAsset } : null;
   });
-  const churn = new ChurnCounter(Date.now);
+  const churn = new ChurnCounter(now);
   const intents = new IntentBook({
-    now: Date.now,
+    now,
     make: (type, payload, opts) => ctx.events.make(type, payload, { ...opts, corr: { cycle_id: cycleId || null, stage, ...opts.corr } }),
     commit: (events) => audit.appendCritical(events),
     record: (ev) => audit.append(ev),
@@ -148,7 +151,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   const crash = crashHook(cfg, ctx.init.var_dir, 'engine');
   const trader: Trader = new Trader({
     cfg: ecfg,
-    now: Date.now,
+    now,
     call,
     intents,
     ledger,
@@ -176,7 +179,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     ...(cfg.live.fault_hooks_enabled && cfg.live.crash_point === 'audit_storm' ? { storm: once(() => auditStorm()) } : {}),
   });
   const reconciler: Reconciler = new Reconciler({
-    now: Date.now,
+    now,
     call,
     trader,
     ledger,
@@ -391,7 +394,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         (e: unknown) => ({ ok: false as const, why: e instanceof Error ? e.message : String(e) }),
       );
       if (mem.ok) {
-        restoreMemory(mem.memory, { ledger, intents, trader, now: Date.now });
+        restoreMemory(mem.memory, { ledger, intents, trader, now });
         unmapped = mem.memory.unmapped;
         restoreDay(mem.memory.today);
         event('RECONCILE_STARTED', { startup: true, remembered_positions: mem.memory.positions.length, unresolved_intents: mem.memory.intents.length });

@@ -14,3 +14,4 @@ export * from './crash-point.js';
 export * from './safe-read.js';
 export * from './event-tally.js';
 export * from './webhook-url.js';
+export * from './clock.js';

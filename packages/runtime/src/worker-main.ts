@@ -17,6 +17,7 @@ import {
   type WorkerStatus,
 } from '@vigil/contracts';
 import { AuditClient } from './audit-client.js';
+import { AdvanceableClock, systemClock, type Clock } from './clock.js';
 import { Endpoint, type RequestHandlers, type Rejection } from './channel.js';
 import { EventFactory } from './event-factory.js';
 import { alertOf, EventTally } from './event-tally.js';
@@ -43,6 +44,11 @@ export interface WorkerContext {
   ports(name: PortName): MessagePort[];
   /** Counts of the events this thread appended (sent with every heartbeat as metrics.event_tally). */
   readonly tally: EventTally;
+  /**
+   * The time the logic runs on: the system clock; with test fault hooks enabled, the same wall
+   * clock that the `advance_clock` hook can move forward (never back).
+   */
+  readonly clock: Clock;
 }
 
 export interface WorkerLogic {
@@ -80,6 +86,9 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
   let failsafeRaised = false;
   let lastHbTickAt = Date.now();
   const loop = new LoopDelayMonitor();
+  // Selected once at init: production never gets a clock that anything can move.
+  const advanceable = cfg.live.fault_hooks_enabled ? new AdvanceableClock() : null;
+  const clock: Clock = advanceable ?? systemClock;
 
   const control = new Endpoint<WorkerSide, SupervisorSide>(init.control, {
     spec: CONTROL_CHANNEL,
@@ -164,6 +173,10 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
         return true;
       case 'report_db_unusable':
         return logic.onFault?.(f) ?? false;
+      case 'advance_clock':
+        if (!advanceable || !Number.isFinite(f.ms) || f.ms <= 0) return false;
+        advanceable.advance(f.ms);
+        return true;
       default:
         return assertNever(f);
     }
@@ -181,6 +194,7 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
     clear: (code) => void control.emit({ type: 'reason_cleared', code }),
     ports: (name) => init.ports.filter((p) => p.name === name).map((p) => p.port),
     tally: new EventTally(),
+    clock,
   };
 
   const hbTimer = setInterval(() => {

@@ -42,7 +42,9 @@ export type FaultSpec =
   | { readonly kind: 'throw'; readonly message: string }
   | { readonly kind: 'block'; readonly ms: number }
   | { readonly kind: 'exit'; readonly code: number }
-  | { readonly kind: 'report_db_unusable' };
+  | { readonly kind: 'report_db_unusable' }
+  /** Moves the worker's clock (WorkerContext.clock) forward by `ms`: a test skips a back-off or a window instead of sleeping. */
+  | { readonly kind: 'advance_clock'; readonly ms: number };
 
 export interface WorkerStatus {
   readonly worker: WorkerName;
