@@ -107,7 +107,7 @@ export class Ledger {
     if (!s) this.seen.set(symbol, (s = { ids: new Set(), floor: Number.NEGATIVE_INFINITY }));
     s.ids.add(id);
     if (s.ids.size <= SEEN_PER_SYMBOL) return;
-    const oldest = s.ids.values().next().value!;
+    const oldest = s.ids.values().next().value as string;
     s.ids.delete(oldest);
     const n = Number(oldest);
     if (Number.isSafeInteger(n) && n > s.floor) s.floor = n;
