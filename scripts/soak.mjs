@@ -14,6 +14,7 @@
 //   --json prints the report as JSON; --keep keeps the var/ directory; --write (with --soak) also
 //   writes docs/SOAK.md, the report as tables, produced by the run and never edited by hand.
 // Exit code 0 when every check holds, 1 otherwise. Not run in CI (it takes minutes).
+import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,9 +89,11 @@ function overrides(reviewer, sim, o) {
     },
     supervisor: {
       request_timeout_ms: 5000,
-      heartbeat_interval_ms: 250,
-      worker_stall_timeout_ms: 500,
-      worker_mode_timeout_ms: 2000,
+      // A heap snapshot stops its thread for seconds: with --heap-snapshots the stall limits are
+      // stretched so taking one is not a stall (a diagnostic run, not a fault-handling one).
+      heartbeat_interval_ms: o.heapSnapshots ? 10_000 : 250,
+      worker_stall_timeout_ms: o.heapSnapshots ? 19_000 : 500,
+      worker_mode_timeout_ms: o.heapSnapshots ? 60_000 : 2000,
       degrade_stability_window_ms: 1000,
       event_loop_lag_degrade_ms: 60_000,
     },
@@ -107,12 +110,10 @@ export async function startBot(o) {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const { Supervisor } = await import(join(root, 'apps/supervisor/dist/index.js'));
   const { parseConfig, createLogger } = await import(join(root, 'packages/runtime/dist/index.js'));
-  const { createExchangeSim } = await import(join(root, 'apps/exchange-sim/dist/index.js'));
-  const { startReviewer } = await import(join(root, 'apps/ai-reviewer/dist/index.js'));
   const { newRunId } = await import(join(root, 'packages/contracts/dist/index.js'));
   process.env['OPENAI_API_KEY'] = AI_KEY;
-  const sim = await createExchangeSim({ keys: [{ ...SIM_KEY }], seed: o.seed ?? 11, tickMs: o.tickMs });
-  const reviewer = await startReviewer({ apiKey: AI_KEY });
+  const peers = await startPeers({ keys: [{ ...SIM_KEY }], seed: o.seed ?? 11, tickMs: o.tickMs, aiKey: AI_KEY });
+  const { sim, reviewer } = peers;
   const r = parseConfig(overrides(reviewer, sim, o));
   if (!r.ok) throw new Error(`soak config invalid: ${JSON.stringify(r.error)}`);
   const newSupervisor = async () => {
@@ -130,7 +131,55 @@ export async function startBot(o) {
     return { sup, runId };
   };
   const { sup, runId } = await newSupervisor();
-  return { sup, sim, reviewer, runId, config: r.config, newSupervisor };
+  return { sup, sim, reviewer, peers, runId, config: r.config, newSupervisor };
+}
+
+/**
+ * The venue and the reviewer in a child process (scripts/soak-peers.mjs): the bot's process then
+ * holds the bot alone, and each side's memory is sampled on its own. `mem()` asks the child for its
+ * memory use; `close()` stops it.
+ */
+async function startPeers(opts) {
+  const child = fork(fileURLToPath(new URL('./soak-peers.mjs', import.meta.url)), [JSON.stringify(opts)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiting = new Map();
+  let nextId = 0;
+  const ready = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('soak peers not ready within 15 s')), 15_000);
+    child.on('message', (m) => {
+      if (m?.type === 'ready') {
+        clearTimeout(timer);
+        resolve(m);
+      } else if (m?.type === 'mem') {
+        waiting.get(m.id)?.(m);
+        waiting.delete(m.id);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`soak peers exited early (code ${code})`)));
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    sim: ready.sim,
+    reviewer: ready.reviewer,
+    pid: child.pid,
+    mem: () =>
+      new Promise((resolve) => {
+        const id = nextId++;
+        waiting.set(id, resolve);
+        child.send({ type: 'mem', id });
+        setTimeout(() => {
+          if (waiting.delete(id)) resolve(null);
+        }, 5000).unref();
+      }),
+    close: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.send({ type: 'close' });
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
 }
 
 async function dbQuery(varDir, sql, ...args) {
@@ -181,13 +230,17 @@ export async function accounting(bot, varDir, rowsBefore = 0, carried = null) {
   // sent (last polled) is carried. Events such a thread sent after its last poll are committed but
   // not in `sent`, so with restarts only the loss direction (accounted >= sent) is exact.
   const carry = carried?.sent ?? 0;
+  // A restarted audit writer starts its counters from zero too: its earlier threads' last polled
+  // totals are carried (rows they committed after that poll make only the loss direction exact).
+  const wc = carried?.writer ?? { committed: 0, dropped: 0, own: 0, restarts: 0 };
   // The audit worker's own events (backups, archiving) were sent by no producer.
-  const sent = total(e) + total(g) + total(s1) + carry + (p.own_total ?? 0);
+  const sent = total(e) + total(g) + total(s1) + carry + (p.own_total ?? 0) + wc.own;
   const clientDropped = (e?.dropped ?? 0) + (g?.dropped ?? 0) + s1.dropped;
   const held = (e?.held ?? 0) + (g?.held ?? 0) + s1.held;
   // Supervisor events sent between s1 and the pressure reading are the only slack (usually none).
   const slack = total(s2) - total(s1);
-  const accounted = p.committed_total + p.dropped_total;
+  const committed = p.committed_total + wc.committed;
+  const accounted = committed + p.dropped_total + wc.dropped;
   const dropAlerts = await dbQuery(
     varDir,
     "SELECT count(*) AS n FROM events WHERE reason_code = 'DB_WRITER_DROPPED' AND event_type IN ('REASON_RAISED','ALERT_RAISED')",
@@ -197,8 +250,8 @@ export async function accounting(bot, varDir, rowsBefore = 0, carried = null) {
     "SELECT reason_code, event_type, count(*) AS n FROM events WHERE reason_code IN ('DB_WRITER_QUEUE_HIGH','DB_WRITER_QUEUE_FULL','DB_WRITER_BACKPRESSURE','DB_WRITER_DROPPED') AND event_type IN ('REASON_RAISED','REASON_CLEARED') GROUP BY reason_code, event_type ORDER BY reason_code, event_type",
   );
   const checks = {
-    sent_accounted: accounted >= sent && (carried?.restarts ? true : accounted <= sent + slack),
-    db_matches_writer: rows === p.committed_total,
+    sent_accounted: accounted >= sent && (carried?.restarts || wc.restarts ? true : accounted <= sent + slack),
+    db_matches_writer: wc.restarts ? rows >= committed : rows === committed,
     drops_alerted: p.dropped_total + clientDropped === 0 || dropAlerts[0].n > 0,
     nothing_held: held === 0,
   };
@@ -208,7 +261,7 @@ export async function accounting(bot, varDir, rowsBefore = 0, carried = null) {
     slack,
     carried_from_restarted_workers: carried ?? { sent: 0, restarts: 0 },
     unpolled_after_restart: Math.max(0, accounted - sent - slack),
-    writer: { committed_total: p.committed_total, dropped_total: p.dropped_total, state: p.state },
+    writer: { committed_total: committed, dropped_total: p.dropped_total + wc.dropped, state: p.state, restarts: wc.restarts },
     db_rows: rows,
     silent_loss: Math.max(0, sent - accounted),
     client_dropped: clientDropped,
@@ -313,8 +366,7 @@ export async function runLoad(o) {
   } finally {
     if (burst) clearInterval(burst);
     await bot.sup.stop('load end').catch(() => undefined);
-    await bot.sim.close();
-    await bot.reviewer.close();
+    await bot.peers.close();
     if (!o.keep && !o.varDir) rmSync(varDir, { recursive: true, force: true });
   }
 }
@@ -326,6 +378,22 @@ export async function runSoak(o) {
   const rnd = mulberry32(o.seed ?? 7);
   const rss = [];
   const wal = [];
+  // Memory per part: the bot's threads (each has its own V8 heap; the workers report theirs in
+  // every heartbeat) and the venue's process, sampled separately.
+  const mem = {
+    supervisor_heap: [],
+    engine_heap: [],
+    gateway_heap: [],
+    audit_heap: [],
+    heaps_total: [],
+    supervisor_external: [],
+    venue_rss: [],
+    venue_heap: [],
+  };
+  let venueState = null;
+  // --heap-snapshots DIR: each thread's heap written at a quarter and at the end of the run, for
+  // scripts/heap-diff.mjs (what grew between the two).
+  const snapAt = [o.minutes * 60_000 * 0.25, o.minutes * 60_000 - 2 * o.sampleS * 1000];
   const faults = [];
   const t0 = Date.now();
   const end = t0 + o.minutes * 60_000;
@@ -342,12 +410,30 @@ export async function runSoak(o) {
   // Producer counters per worker thread: a restarted worker's earlier threads are carried.
   const seen = { engine: { thread: null, total: 0 }, gateway: { thread: null, total: 0 } };
   let carried = { sent: 0, restarts: 0 };
+  const seenWriter = { thread: null, committed: 0, dropped: 0, own: 0 };
   const pollProducers = async () => {
+    const ah = bot.sup.hosts.audit;
+    const wp = await bot.sup.audit.pressure().catch(() => null);
+    if (seenWriter.thread !== null && ah.threadId !== seenWriter.thread) {
+      const w = carried.writer ?? { committed: 0, dropped: 0, own: 0, restarts: 0 };
+      carried = {
+        ...carried,
+        writer: {
+          committed: w.committed + seenWriter.committed,
+          dropped: w.dropped + seenWriter.dropped,
+          own: w.own + seenWriter.own,
+          restarts: w.restarts + 1,
+        },
+      };
+      Object.assign(seenWriter, { committed: 0, dropped: 0, own: 0 });
+    }
+    seenWriter.thread = ah.threadId;
+    if (wp) Object.assign(seenWriter, { committed: wp.committed_total, dropped: wp.dropped_total, own: wp.own_total ?? 0 });
     for (const w of ['engine', 'gateway']) {
       const h = bot.sup.hosts[w];
       const c = await counters(h);
       if (seen[w].thread !== null && h.threadId !== seen[w].thread) {
-        carried = { sent: carried.sent + seen[w].total, restarts: carried.restarts + 1 };
+        carried = { ...carried, sent: carried.sent + seen[w].total, restarts: carried.restarts + 1 };
         seen[w].total = 0;
       }
       seen[w].thread = h.threadId;
@@ -356,6 +442,7 @@ export async function runSoak(o) {
   };
   const resetProducers = () => {
     carried = { sent: 0, restarts: 0 };
+    Object.assign(seenWriter, { thread: null, committed: 0, dropped: 0, own: 0 });
     for (const w of ['engine', 'gateway']) seen[w] = { thread: null, total: 0 };
   };
   try {
@@ -383,7 +470,28 @@ export async function runSoak(o) {
         manualSince = null;
       }
       await pollProducers();
-      rss.push({ t_ms: t, v: process.memoryUsage().rss });
+      if (o.heapSnapshots && snapAt.length > 0 && t >= snapAt[0]) {
+        snapAt.shift();
+        await heapSnapshots(bot.sup, o.heapSnapshots, `t${Math.round(t / 1000)}`);
+      }
+      const mu = process.memoryUsage();
+      rss.push({ t_ms: t, v: mu.rss });
+      mem.supervisor_heap.push({ t_ms: t, v: mu.heapUsed });
+      mem.supervisor_external.push({ t_ms: t, v: mu.external });
+      // V8 heap reserved by all four threads: the part of the RSS that is JavaScript heaps.
+      let heapsTotal = mu.heapTotal;
+      for (const w of ['engine', 'gateway', 'audit']) {
+        const hb = bot.sup.hosts[w].lastHeartbeat;
+        if (hb) mem[`${w}_heap`].push({ t_ms: t, v: hb.mem.heap_used_bytes });
+        heapsTotal += hb?.mem.heap_total_bytes ?? 0;
+      }
+      mem.heaps_total.push({ t_ms: t, v: heapsTotal });
+      const pm = await bot.peers.mem();
+      if (pm) {
+        mem.venue_rss.push({ t_ms: t, v: pm.rss_bytes });
+        mem.venue_heap.push({ t_ms: t, v: pm.heap_used_bytes });
+        if (pm.venue) venueState = pm.venue;
+      }
       const w = join(varDir, 'data', 'audit.sqlite-wal');
       wal.push({ t_ms: t, v: existsSync(w) ? statSync(w).size : 0 });
       if (Date.now() >= nextFault) {
@@ -392,7 +500,7 @@ export async function runSoak(o) {
       }
       if (o.progress)
         process.stderr.write(
-          `soak ${Math.round(t / 1000)} s  rss ${(rss.at(-1).v / 2 ** 20).toFixed(1)} MiB  wal ${(wal.at(-1).v / 2 ** 20).toFixed(2)} MiB  mode ${bot.sup.modeState.mode}  faults ${faults.length}\n`,
+          `soak ${Math.round(t / 1000)} s  rss ${(rss.at(-1).v / 2 ** 20).toFixed(1)} MiB  heap sup/eng/gw/aud ${['supervisor', 'engine', 'gateway', 'audit'].map((k) => ((mem[`${k}_heap`].at(-1)?.v ?? 0) / 2 ** 20).toFixed(1)).join('/')} MiB  venue ${((mem.venue_rss.at(-1)?.v ?? 0) / 2 ** 20).toFixed(1)} MiB  wal ${(wal.at(-1).v / 2 ** 20).toFixed(2)} MiB  mode ${bot.sup.modeState.mode}  faults ${faults.length}\n`,
         );
       await sleep(o.sampleS * 1000);
     }
@@ -406,7 +514,7 @@ export async function runSoak(o) {
       db_rows: segments.reduce((a, x) => a + x.db_rows, 0),
       silent_loss: segments.reduce((a, x) => a + x.silent_loss, 0),
       client_dropped: segments.reduce((a, x) => a + x.client_dropped, 0),
-      worker_restarts: segments.reduce((a, x) => a + x.carried_from_restarted_workers.restarts, 0),
+      worker_restarts: segments.reduce((a, x) => a + x.carried_from_restarted_workers.restarts + (x.carried_from_restarted_workers.writer?.restarts ?? 0), 0),
       unpolled_after_restart: segments.reduce((a, x) => a + x.unpolled_after_restart, 0),
       checks: Object.fromEntries(Object.keys(last.checks).map((k) => [k, segments.every((x) => x.checks[k])])),
     };
@@ -415,19 +523,15 @@ export async function runSoak(o) {
     await bot.sup.stop('soak end');
     const integ = await integrity(varDir);
     const leaks = canaryLeaks(varDir);
-    const half = Math.floor(rss.length / 2);
     return {
       mode: 'soak',
       minutes: (Date.now() - t0) / 60_000,
       samples: rss.length,
       faults_injected: faults.length,
       faults,
-      rss_bytes: {
-        first: rss[0]?.v,
-        last: rss.at(-1)?.v,
-        slope_bytes_per_min: Math.round(slopePerMin(rss)),
-        slope_second_half_bytes_per_min: Math.round(slopePerMin(rss.slice(half))),
-      },
+      rss_bytes: series(rss),
+      memory: Object.fromEntries(Object.entries(mem).map(([k, v]) => [k, series(v)])),
+      venue_state: venueState,
       wal_bytes: { max: Math.max(...wal.map((s) => s.v)), last: wal.at(-1)?.v, slope_bytes_per_min: Math.round(slopePerMin(wal)) },
       intents_created: orders,
       mode_changes: modes,
@@ -446,13 +550,52 @@ export async function runSoak(o) {
     };
   } finally {
     await bot.sup.stop('soak end').catch(() => undefined);
-    await bot.sim.close();
-    await bot.reviewer.close();
+    await bot.peers.close();
     if (!o.keep && !o.varDir) rmSync(varDir, { recursive: true, force: true });
   }
 }
 
 const mib = (b) => (b / 2 ** 20).toFixed(2);
+
+/** Heap snapshots of the supervisor thread and each worker thread into `dir` (diagnostics only). */
+async function heapSnapshots(sup, dir, tag) {
+  const { mkdirSync, createWriteStream } = await import('node:fs');
+  const { pipeline } = await import('node:stream/promises');
+  const v8 = await import('node:v8');
+  mkdirSync(dir, { recursive: true });
+  v8.writeHeapSnapshot(join(dir, `supervisor-${tag}.heapsnapshot`));
+  for (const w of ['engine', 'gateway', 'audit']) {
+    // WorkerHost keeps its Worker private; a diagnostic script reaches it anyway.
+    const worker = sup.hosts[w].worker;
+    if (!worker) continue;
+    const stream = await worker.getHeapSnapshot();
+    await pipeline(stream, createWriteStream(join(dir, `${w}-${tag}.heapsnapshot`)));
+  }
+}
+
+/** First, last and median value, least-squares slopes over the whole run and its second half. */
+export function series(samples) {
+  const half = Math.floor(samples.length / 2);
+  const sorted = samples.map((s) => s.v).sort((a, b) => a - b);
+  return {
+    first: samples[0]?.v ?? 0,
+    last: samples.at(-1)?.v ?? 0,
+    median: sorted.length ? sorted[Math.floor(sorted.length / 2)] : 0,
+    slope_bytes_per_min: Math.round(slopePerMin(samples)),
+    slope_second_half_bytes_per_min: Math.round(slopePerMin(samples.slice(half))),
+  };
+}
+
+const MEMORY_LABELS = {
+  supervisor_heap: 'bot: supervisor thread heap',
+  engine_heap: 'bot: engine thread heap',
+  gateway_heap: 'bot: gateway thread heap',
+  audit_heap: 'bot: audit thread heap',
+  heaps_total: 'bot: V8 heap reserved, all four threads',
+  supervisor_external: 'bot: supervisor thread external (buffers)',
+  venue_rss: 'venue + reviewer process RSS',
+  venue_heap: 'venue + reviewer process heap',
+};
 
 /** docs/SOAK.md: the soak report as tables, with the machine it ran on. */
 export function soakMarkdown(r, startedIso) {
@@ -467,7 +610,7 @@ export function soakMarkdown(r, startedIso) {
     '',
     `Started ${startedIso}; machine: ${machineLine()}.`,
     '',
-    "The whole bot (supervisor and its three worker threads, in one process with the local venue and reviewer) trades on the simulator while random faults are injected through its admin API. RSS is the process's resident memory; slopes are least squares over all samples (and over the second half, after warm-up).",
+    "The whole bot (supervisor and its three worker threads, in one process) trades on the simulator while random faults are injected through its admin API. The venue and the reviewer run in a child process of their own, so the bot's RSS is the bot's alone (plus this script's sampling) and the venue's is reported apart. RSS is a process's resident memory; each thread's heap is its own V8 heap (used bytes, as the worker reports it in its heartbeat); slopes are least squares over all samples (and over the second half, after warm-up).",
     '',
     '| figure | value |',
     '| --- | --- |',
@@ -489,9 +632,9 @@ export function soakMarkdown(r, startedIso) {
     ),
     row('mode at the end (reasons)', r.final_mode ?? '-'),
     row('longest PAUSE stretches', r.longest_pauses.map((x) => `${x.seconds}s from ${x.from_s}s: ${x.reasons || '-'}`).join('; ') || '-'),
-    row('RSS first / last (MiB)', `${mib(r.rss_bytes.first)} / ${mib(r.rss_bytes.last)}`),
-    row('RSS slope, whole run (MiB/min)', mib(r.rss_bytes.slope_bytes_per_min)),
-    row('RSS slope, second half (MiB/min)', mib(r.rss_bytes.slope_second_half_bytes_per_min)),
+    row('bot RSS first / median / last (MiB)', `${mib(r.rss_bytes.first)} / ${mib(r.rss_bytes.median)} / ${mib(r.rss_bytes.last)}`),
+    row('bot RSS slope, whole run (MiB/min)', mib(r.rss_bytes.slope_bytes_per_min)),
+    row('bot RSS slope, second half (MiB/min)', mib(r.rss_bytes.slope_second_half_bytes_per_min)),
     row('WAL max / last (MiB)', `${mib(r.wal_bytes.max)} / ${mib(r.wal_bytes.last)}`),
     row('WAL slope (MiB/min)', mib(r.wal_bytes.slope_bytes_per_min)),
     row('events sent by producers / rows in the DB', `${r.sent} / ${r.db_rows}`),
@@ -501,6 +644,21 @@ export function soakMarkdown(r, startedIso) {
     row('silent loss', r.silent_loss),
     row('duplicate events / intents', `${r.integrity.duplicate_events} / ${r.integrity.duplicate_intents}`),
     row('canary leaks', r.canary_leaks.length),
+    '',
+    '| memory series | first / median / last (MiB) | slope, whole run (MiB/min) | slope, second half (MiB/min) |',
+    '| --- | --- | --- | --- |',
+    ...Object.entries(r.memory).map(
+      ([k, v]) =>
+        `| ${MEMORY_LABELS[k] ?? k} | ${mib(v.first)} / ${mib(v.median)} / ${mib(v.last)} | ${mib(v.slope_bytes_per_min)} | ${mib(v.slope_second_half_bytes_per_min)} |`,
+    ),
+    ...(r.venue_state
+      ? [
+          '',
+          `Venue state at the end: ${Object.entries(r.venue_state)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}.`,
+        ]
+      : []),
     '',
     '| check | result |',
     '| --- | --- |',
@@ -531,6 +689,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       faultEveryS: arg('--fault-every-s', 20),
       tickMs: arg('--tick-ms', 100),
       operatorAfterS: arg('--operator-after-s', 30),
+      heapSnapshots: process.argv.includes('--heap-snapshots') ? process.argv[process.argv.indexOf('--heap-snapshots') + 1] : null,
     });
   else {
     console.error(

@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AIGATE_RESULT_SCHEMA, type AIGateReviewPayload, type AIGateResult } from '@vigil/contracts';
-import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
+import { RECEIVED_KEPT, startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 
 /**
  * The reviewer as the AI gate will meet it: through the official openai SDK, Chat Completions with
@@ -104,4 +104,25 @@ describe('ai-reviewer', () => {
     expect(res.count).toBeGreaterThan(0);
     expect(res.bodies.at(-1)).toContain('dec_1');
   });
+});
+
+describe('reviewer memory over months (npm start)', () => {
+  it('keeps only the last RECEIVED_KEPT request bodies while counting every request (admin /admin/requests count)', async () => {
+    const small = await startReviewer({});
+    try {
+      const n = RECEIVED_KEPT + 25;
+      for (let i = 0; i < n; i++) {
+        const res = await fetch(`${small.baseUrl}/chat/completions`, { method: 'POST', body: JSON.stringify({ i }) });
+        await res.text();
+      }
+      expect(small.received).toHaveLength(RECEIVED_KEPT);
+      expect(small.received[0]).toBe(JSON.stringify({ i: 25 }));
+      expect(small.receivedCount()).toBe(n);
+      const admin = (await (await fetch(`${small.adminUrl}/admin/requests`)).json()) as { count: number; bodies: string[] };
+      expect(admin.count).toBe(n);
+      expect(admin.bodies.at(-1)).toBe(JSON.stringify({ i: n - 1 }));
+    } finally {
+      await small.close();
+    }
+  }, 60_000);
 });

@@ -53,7 +53,7 @@ function seed(varDir: string): void {
   for (let ago = 120; ago >= 96; ago--) {
     clock.now = today - ago * D + 3_600_000;
     const evs = [ev('HEALTH_SAMPLED', { ago }), ev('HEALTH_SAMPLED', { ago, i: 2 })];
-    // First thing of its day: archiving stops right at the day's start.
+    // First thing of its day: archived with its day but kept live (it pins), without stopping retention.
     if (ago === 97) evs.unshift(ev('OPERATOR_PAUSED', { reason: 'paused long ago', via: 'offline' }, 'OPERATOR_PAUSE'));
     w.enqueue(evs);
     w.drainAll();
@@ -71,7 +71,7 @@ const query = (file: string, sql: string): Record<string, unknown>[] => {
 };
 
 describe('audit worker housekeeping (real supervisor, real SQLite)', () => {
-  it('backs up at start (none on disk) with BACKUP_DONE, archives days older than retention_days after it, keeps the standing pause; a restart restores the pause, takes no second backup, and archives + live verify as one chain', async () => {
+  it('backs up at start (none on disk) with BACKUP_DONE, archives every day older than retention_days after it while keeping the standing pause live; a restart restores the pause, takes no second backup, and archives + live verify as one chain', async () => {
     const varDir = mkdtempSync(join(tmpdir(), 'vigil-hk-'));
     seed(varDir);
     const dbFile = join(varDir, 'data', 'audit.sqlite');
@@ -88,10 +88,11 @@ describe('audit worker housekeeping (real supervisor, real SQLite)', () => {
     expect(p['path']).toMatch(/^backup\/audit-\d{8}T\d{6}Z\.sqlite$/);
     expect(p['bytes']).toBeGreaterThan(0);
     expect(listBackups(join(varDir, 'backup'))).toHaveLength(1);
-    // Days 120..98 ago are archived (older than 90 whole days); the pause of day 97 ago holds the rest live.
-    await waitFor('AUDIT_ARCHIVED', () => query(dbFile, "SELECT count(*) AS n FROM events WHERE event_type = 'AUDIT_ARCHIVED'")[0]!['n'] === 23, 30_000, 100);
+    // Days 120..96 ago are all archived (older than 90 whole days); the pause of day 97 ago stays live too.
+    await waitFor('AUDIT_ARCHIVED', () => query(dbFile, "SELECT count(*) AS n FROM events WHERE event_type = 'AUDIT_ARCHIVED'")[0]!['n'] === 25, 30_000, 100);
     expect(first.sup.modeState.reasons.some((r) => r.code === 'OPERATOR_PAUSE')).toBe(true);
-    expect(query(dbFile, "SELECT count(*) AS n FROM events WHERE run_id = 'run_old' AND event_type = 'HEALTH_SAMPLED'")).toEqual([{ n: 2 * 2 }]);
+    expect(query(dbFile, "SELECT count(*) AS n FROM events WHERE run_id = 'run_old' AND event_type = 'HEALTH_SAMPLED'")).toEqual([{ n: 0 }]);
+    expect(query(dbFile, "SELECT count(*) AS n FROM events WHERE run_id = 'run_old' AND event_type = 'OPERATOR_PAUSED'")).toEqual([{ n: 1 }]);
     await first.stop();
     stopped = true;
 
@@ -102,6 +103,6 @@ describe('audit worker housekeeping (real supervisor, real SQLite)', () => {
     expect(listBackups(join(varDir, 'backup'))).toHaveLength(1);
     await second.stop();
     cleanup = [];
-    expect(verifyAuditSet(dbFile, archiveDir)).toMatchObject({ ok: true, archivedRows: 23 * 2 });
+    expect(verifyAuditSet(dbFile, archiveDir)).toMatchObject({ ok: true, archivedRows: 25 * 2 + 1, kept: 1 });
   }, 120_000);
 });

@@ -1,3 +1,3 @@
-export { startReviewer, type Reviewer, type ReviewerOptions } from './server.js';
+export { startReviewer, RECEIVED_KEPT, type Reviewer, type ReviewerOptions } from './server.js';
 export { review, halve, REVIEW_RULES } from './rules.js';
 export { FAULT_MODES, type FaultMode } from './faults.js';

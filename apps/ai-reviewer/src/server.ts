@@ -17,12 +17,16 @@ export interface ReviewerOptions {
 export interface Reviewer {
   readonly baseUrl: string;
   readonly adminUrl: string;
-  /** Every request body received, for the tests' secret checks. */
+  /** The last RECEIVED_KEPT request bodies received, oldest first, for the tests' secret checks. */
   readonly received: string[];
+  /** How many requests were received in all (received keeps only the last RECEIVED_KEPT). */
+  receivedCount(): number;
   close(): Promise<void>;
 }
 
 const MAX_BODY = 1_048_576;
+/** Request bodies kept: the reviewer runs for months under `npm start`, so not all of them. */
+export const RECEIVED_KEPT = 2_000;
 
 /**
  * An OpenAI-compatible endpoint (POST /v1/chat/completions, GET /v1/models) that reviews entries
@@ -32,6 +36,7 @@ const MAX_BODY = 1_048_576;
 export async function startReviewer(o: ReviewerOptions = {}): Promise<Reviewer> {
   const fault: FaultState = { mode: 'normal', once: false, delayMs: 0 };
   const received: string[] = [];
+  let receivedCount = 0;
   const model = o.model ?? 'vigil-reviewer-1';
 
   const api = createServer((req, res) => {
@@ -48,6 +53,8 @@ export async function startReviewer(o: ReviewerOptions = {}): Promise<Reviewer> 
     }
     const body = await readBody(req);
     received.push(body);
+    receivedCount++;
+    if (received.length > RECEIVED_KEPT) received.splice(0, received.length - RECEIVED_KEPT);
     const mode = fault.mode;
     if (fault.once) Object.assign(fault, { mode: 'normal', once: false });
     if (mode === 'http_429')
@@ -134,7 +141,7 @@ export async function startReviewer(o: ReviewerOptions = {}): Promise<Reviewer> 
         Object.assign(fault, { mode: b.mode as FaultMode, once: b.once === true, delayMs: Math.max(0, Number(b.delay_ms ?? 0)) });
         return send(res, 200, fault);
       }
-      if (req.method === 'GET' && req.url === '/admin/requests') return send(res, 200, { count: received.length, bodies: received.slice(-100) });
+      if (req.method === 'GET' && req.url === '/admin/requests') return send(res, 200, { count: receivedCount, bodies: received.slice(-100) });
       return send(res, 404, { error: 'not found' });
     })().catch((e: unknown) => send(res, 400, { error: (e as Error).message }));
   });
@@ -150,6 +157,7 @@ export async function startReviewer(o: ReviewerOptions = {}): Promise<Reviewer> 
     baseUrl: `http://127.0.0.1:${apiPort}/v1`,
     adminUrl: `http://127.0.0.1:${adminPort}`,
     received,
+    receivedCount: () => receivedCount,
     close: async () => {
       for (const s of [api, admin]) {
         s.closeAllConnections();

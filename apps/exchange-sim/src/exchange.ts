@@ -1250,6 +1250,42 @@ export class Exchange {
     for (const l of this.listListeners) l(e);
   }
 
+  /**
+   * Forgets orders whose story ended more than `ms` ago (status final, last update older), and
+   * order lists none of whose orders is left. Binance stops answering queries for canceled and
+   * expired orders without fills after 90 days; this local venue, which runs for months under
+   * `npm start`, keeps every final order for `ms` and no longer, so its memory and its state file
+   * stay bounded. Open orders are never forgotten. Returns how many orders and lists went.
+   */
+  pruneHistory(ms: number): { orders: number; lists: number } {
+    const cut = this.now() - ms;
+    let orders = 0;
+    for (const [id, o] of this.orders) {
+      if (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED' || o.updateTime >= cut) continue;
+      this.orders.delete(id);
+      this.trailRef.delete(id);
+      orders++;
+    }
+    let lists = 0;
+    for (const [id, l] of this.lists) {
+      if (l.orderIds.some((oid) => this.orders.has(oid))) continue;
+      this.lists.delete(id);
+      lists++;
+    }
+    return { orders, lists };
+  }
+
+  /** Sizes of the state that grows with trading (for the soak's report). */
+  stateSizes(): { orders: number; open_orders: number; lists: number; fills: number } {
+    let open = 0;
+    let fills = 0;
+    for (const o of this.orders.values()) {
+      if (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED') open++;
+      fills += o.fills.length;
+    }
+    return { orders: this.orders.size, open_orders: open, lists: this.lists.size, fills };
+  }
+
   snapshot(): ExchangeSnapshot {
     const balances: ExchangeSnapshot['balances'] = {};
     for (const [k, m] of this.balances) balances[k] = Object.fromEntries([...m].map(([a, b]) => [a, { free: fmt(b.free), locked: fmt(b.locked) }]));

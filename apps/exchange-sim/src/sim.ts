@@ -25,7 +25,14 @@ export interface SimOptions {
   readonly wsLifetimeMs?: number;
   /** Extra symbols exchangeInfo lists (and, with any, the unknown types a live reply carries): see Listing. */
   readonly extraSymbols?: number;
+  /** How long a final order stays queryable (Exchange.pruneHistory); default 90 days. */
+  readonly orderHistoryMs?: number;
 }
+
+/** Final orders are forgotten after this long unless SimOptions says otherwise (Binance: 90 days for unfilled ones). */
+export const ORDER_HISTORY_MS = 90 * 86_400_000;
+/** How often the venue forgets orders past their history window. */
+const PRUNE_EVERY_MS = 3_600_000;
 
 export interface ExchangeSim {
   readonly rest: string;
@@ -105,6 +112,14 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
     ex.tick();
     push();
   }, o.tickMs ?? 250);
+  // Months under `npm start`: final orders leave after their history window (and the state file with them).
+  const prune = (): void => {
+    const r = ex.pruneHistory(o.orderHistoryMs ?? ORDER_HISTORY_MS);
+    if (r.orders + r.lists > 0) onChange();
+  };
+  prune();
+  const pruner = setInterval(prune, PRUNE_EVERY_MS);
+  pruner.unref();
 
   const admin = createServer((req, res) => {
     void handleAdmin(req, res).catch((e: unknown) => json(res, 400, { error: (e as Error).message }));
@@ -265,6 +280,7 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
     faults,
     close: async () => {
       clearInterval(ticker);
+      clearInterval(pruner);
       await streams.close();
       if (saveTimer) clearTimeout(saveTimer);
       save();

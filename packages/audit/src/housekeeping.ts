@@ -177,6 +177,10 @@ export class Housekeeper {
       for (const day of r.archived)
         this.emit('AUDIT_ARCHIVED', { ...day, path: this.rel(join(this.archiveDir, day.archive)), retention_days: this.d.config.retention_days });
       if (r.stopped) this.d.log.warn(`audit retention stopped at ${r.stopped.day}: ${r.stopped.why}`);
+      if (r.released + r.pruned.intents + r.pruned.orders > 0)
+        this.d.log.info(
+          `audit retention: ${r.released} kept-live event(s) released, ${r.pruned.intents} resolved intent(s) and ${r.pruned.orders} terminal order(s) moved to the archive`,
+        );
       this.d.writer.reason('RETENTION_FAILED', false, {});
       return r;
     } catch (e) {

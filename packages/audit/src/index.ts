@@ -16,7 +16,7 @@ export { createAuditWorker } from './audit-worker.js';
 export { backupDatabase, finishBackup, pruneBackups, backupName, listBackups, newestBackupMs, type BackupFile } from './backup.js';
 export { nextBackupAt, nextSlotAfter, utcTimeOfDayMs } from './backup-schedule.js';
 export { Housekeeper, type BackupOutcome, type HousekeeperDeps } from './housekeeping.js';
-export { archiveOldDays, pinnedFloor, archiveFileFor, type ArchivedDay, type RetentionResult } from './retention.js';
+export { archiveOldDays, pinnedFloor, pinnedEvents, archiveFileFor, type ArchivedDay, type PrunedOrders, type RetentionResult } from './retention.js';
 export {
   AuditReader,
   OPEN_ORDER_STATUSES,

@@ -12,6 +12,8 @@ export type ChainVerdict =
 export interface ChainStart {
   readonly prevHash: string;
   readonly seq: number | null;
+  /** A live database's anchor seq: rows at or below it are kept-live copies (checkKept), not links. */
+  readonly keptThrough?: number;
 }
 
 /** The live database's record of where its chain continues an archived one (meta table). */
@@ -48,27 +50,16 @@ export function walkChain(db: Database.Database, start: ChainStart, visit?: (seq
   let rows = 0;
   let firstSeq: number | null = null;
   let lastSeq: number | null = null;
-  const it = db.prepare('SELECT * FROM events ORDER BY seq').iterate() as IterableIterator<Record<string, unknown>>;
+  // A live database's chain starts after its anchor: rows at or below it are kept-live copies of
+  // archived events (checkKept), not links of this chain.
+  const it = db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq').iterate(start.keptThrough ?? Number.MIN_SAFE_INTEGER) as IterableIterator<
+    Record<string, unknown>
+  >;
   for (const r of it) {
     const seq = r['seq'] as number;
     if (expectSeq !== null && seq !== expectSeq) return { ok: false, rows, firstBadSeq: seq, reason: 'SEQ_GAP' };
     if (r['prev_hash'] !== prev) return { ok: false, rows, firstBadSeq: seq, reason: 'PREV_HASH_MISMATCH' };
-    const ev: EventEnvelope = {
-      event_id: r['event_id'] as string,
-      ts_ms: r['ts_ms'] as number,
-      run_id: r['run_id'] as string,
-      source: r['source'] as EventEnvelope['source'],
-      cycle_id: r['cycle_id'] as number | null,
-      stage: r['stage'] as EventEnvelope['stage'],
-      snapshot_id: r['snapshot_id'] as string | null,
-      decision_id: r['decision_id'] as string | null,
-      order_intent_id: r['order_intent_id'] as string | null,
-      event_type: r['event_type'] as EventEnvelope['event_type'],
-      reason_code: r['reason_code'] as EventEnvelope['reason_code'],
-      severity: r['severity'] as EventEnvelope['severity'],
-      payload: JSON.parse(r['payload'] as string) as EventEnvelope['payload'],
-    };
-    if (sha256Hex(prev + canonicalJson(ev)) !== r['hash']) return { ok: false, rows, firstBadSeq: seq, reason: 'HASH_MISMATCH' };
+    if (rowHash(r) !== r['hash']) return { ok: false, rows, firstBadSeq: seq, reason: 'HASH_MISMATCH' };
     prev = r['hash'] as string;
     firstSeq ??= seq;
     lastSeq = seq;
@@ -77,6 +68,49 @@ export function walkChain(db: Database.Database, start: ChainStart, visit?: (seq
     visit?.(seq, prev);
   }
   return { ok: true, rows, firstSeq, lastSeq, lastHash: prev };
+}
+
+/** sha256(prev_hash + canonical envelope) of a stored row: what its hash column must hold. */
+function rowHash(r: Record<string, unknown>): string {
+  const ev: EventEnvelope = {
+    event_id: r['event_id'] as string,
+    ts_ms: r['ts_ms'] as number,
+    run_id: r['run_id'] as string,
+    source: r['source'] as EventEnvelope['source'],
+    cycle_id: r['cycle_id'] as number | null,
+    stage: r['stage'] as EventEnvelope['stage'],
+    snapshot_id: r['snapshot_id'] as string | null,
+    decision_id: r['decision_id'] as string | null,
+    order_intent_id: r['order_intent_id'] as string | null,
+    event_type: r['event_type'] as EventEnvelope['event_type'],
+    reason_code: r['reason_code'] as EventEnvelope['reason_code'],
+    severity: r['severity'] as EventEnvelope['severity'],
+    payload: JSON.parse(r['payload'] as string) as EventEnvelope['payload'],
+  };
+  return sha256Hex((r['prev_hash'] as string) + canonicalJson(ev));
+}
+
+/**
+ * The kept-live rows of a live database (seq at or below its anchor: pinned events retention copied
+ * to the archive but left live, see pinnedEvents): each must hash to its own hash column and, when
+ * `archived` is given (seq -> hash of the archive files' verified rows), be in the archive with
+ * that very hash. A kept row edited, or one the archive does not hold, is found at its seq.
+ */
+export function checkKept(
+  db: Database.Database,
+  anchor: ChainAnchor,
+  archived?: ReadonlyMap<number, string>,
+):
+  | { readonly ok: true; readonly kept: number }
+  | { readonly ok: false; readonly firstBadSeq: number; readonly reason: 'HASH_MISMATCH' | 'KEPT_NOT_IN_ARCHIVE' } {
+  let kept = 0;
+  for (const r of db.prepare('SELECT * FROM events WHERE seq <= ? ORDER BY seq').iterate(anchor.seq) as IterableIterator<Record<string, unknown>>) {
+    const seq = r['seq'] as number;
+    if (rowHash(r) !== r['hash']) return { ok: false, firstBadSeq: seq, reason: 'HASH_MISMATCH' };
+    if (archived && archived.get(seq) !== r['hash']) return { ok: false, firstBadSeq: seq, reason: 'KEPT_NOT_IN_ARCHIVE' };
+    kept++;
+  }
+  return { ok: true, kept };
 }
 
 /**
@@ -88,7 +122,11 @@ export function verifyAuditChain(dbFile: string): ChainVerdict {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
     const anchor = readAnchor(db);
-    const w = walkChain(db, anchor ? { prevHash: anchor.hash, seq: anchor.seq + 1 } : { prevHash: GENESIS_HASH, seq: null });
+    if (anchor) {
+      const k = checkKept(db, anchor);
+      if (!k.ok) return { ok: false, rows: 0, firstBadSeq: k.firstBadSeq, reason: 'HASH_MISMATCH' };
+    }
+    const w = walkChain(db, anchor ? { prevHash: anchor.hash, seq: anchor.seq + 1, keptThrough: anchor.seq } : { prevHash: GENESIS_HASH, seq: null });
     return w.ok ? { ok: true, rows: w.rows } : w;
   } finally {
     db.close();
@@ -112,7 +150,9 @@ export function verifyDatabaseCopy(file: string): CopyVerdict {
     const verdict = rows.map((r) => r.integrity_check).join('; ');
     if (verdict !== 'ok') return { ok: false, failure: 'INTEGRITY_CHECK_FAILED', detail: verdict.slice(0, 500) };
     const anchor = readAnchor(db);
-    const w = walkChain(db, anchor ? { prevHash: anchor.hash, seq: anchor.seq + 1 } : { prevHash: GENESIS_HASH, seq: null });
+    const k = anchor ? checkKept(db, anchor) : null;
+    if (k && !k.ok) return { ok: false, failure: 'CHAIN_BROKEN', detail: `${k.reason} at kept-live seq ${k.firstBadSeq}` };
+    const w = walkChain(db, anchor ? { prevHash: anchor.hash, seq: anchor.seq + 1, keptThrough: anchor.seq } : { prevHash: GENESIS_HASH, seq: null });
     return w.ok ? { ok: true, rows: w.rows } : { ok: false, failure: 'CHAIN_BROKEN', detail: `${w.reason} at seq ${w.firstBadSeq}` };
   } catch (e) {
     return { ok: false, failure: 'UNREADABLE', detail: (e as Error).message };
@@ -124,11 +164,19 @@ export function verifyDatabaseCopy(file: string): CopyVerdict {
 export const ARCHIVE_RE = /^audit-(\d{4}-\d{2})\.sqlite$/;
 
 export type SetVerdict =
-  | { readonly ok: true; readonly rows: number; readonly archives: readonly string[]; readonly archivedRows: number; readonly anchor: ChainAnchor | null }
+  | {
+      readonly ok: true;
+      readonly rows: number;
+      readonly archives: readonly string[];
+      readonly archivedRows: number;
+      readonly anchor: ChainAnchor | null;
+      /** Kept-live rows below the anchor, each checked against its archived copy. */
+      readonly kept: number;
+    }
   | {
       readonly ok: false;
       readonly file: string;
-      readonly reason: 'HASH_MISMATCH' | 'PREV_HASH_MISMATCH' | 'SEQ_GAP' | 'ANCHOR_NOT_IN_ARCHIVE';
+      readonly reason: 'HASH_MISMATCH' | 'PREV_HASH_MISMATCH' | 'SEQ_GAP' | 'ANCHOR_NOT_IN_ARCHIVE' | 'KEPT_NOT_IN_ARCHIVE';
       readonly firstBadSeq: number;
       readonly detail: string;
     };
@@ -156,12 +204,16 @@ export function verifyAuditSet(dbFile: string, archiveDir: string): SetVerdict {
     let expectSeq: number | null = null;
     let archivedRows = 0;
     let anchorSeen = false;
+    // The archived hashes of the live database's kept-live rows, to check them against.
+    const keptSeqs = new Set(anchor ? (live.prepare('SELECT seq FROM events WHERE seq <= ?').all(anchor.seq) as { seq: number }[]).map((r) => r.seq) : []);
+    const archivedKept = new Map<number, string>();
     for (const name of names) {
       const file = join(archiveDir, name);
       const db = new Database(file, { readonly: true, fileMustExist: true });
       try {
         const w = walkChain(db, { prevHash: prev, seq: expectSeq }, (seq, hash) => {
           if (anchor && seq === anchor.seq && hash === anchor.hash) anchorSeen = true;
+          if (keptSeqs.has(seq)) archivedKept.set(seq, hash);
         });
         if (!w.ok) return { ok: false, file, reason: w.reason, firstBadSeq: w.firstBadSeq, detail: `${w.rows} rows verified before it in ${name}` };
         archivedRows += w.rows;
@@ -182,9 +234,13 @@ export function verifyAuditSet(dbFile: string, archiveDir: string): SetVerdict {
         detail: `the live database continues from seq ${anchor.seq}, which no archive holds with hash ${anchor.hash.slice(0, 12)}…`,
       };
     }
-    const w = walkChain(live, anchor ? { prevHash: anchor.hash, seq: anchor.seq + 1 } : { prevHash: GENESIS_HASH, seq: null });
+    if (anchor) {
+      const k = checkKept(live, anchor, archivedKept);
+      if (!k.ok) return { ok: false, file: dbFile, reason: k.reason, firstBadSeq: k.firstBadSeq, detail: 'a kept-live row below the anchor' };
+    }
+    const w = walkChain(live, anchor ? { prevHash: anchor.hash, seq: anchor.seq + 1, keptThrough: anchor.seq } : { prevHash: GENESIS_HASH, seq: null });
     if (!w.ok) return { ok: false, file: dbFile, reason: w.reason, firstBadSeq: w.firstBadSeq, detail: `${w.rows} rows verified before it` };
-    return { ok: true, rows: w.rows, archives: names, archivedRows, anchor };
+    return { ok: true, rows: w.rows, archives: names, archivedRows, anchor, kept: keptSeqs.size };
   } finally {
     live.close();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Ledger, utcDay } from './ledger.js';
+import { DAILY_DAYS_KEPT, Ledger, SEEN_PER_SYMBOL, utcDay } from './ledger.js';
 
 const assets = () => ({ base: 'BTC', quote: 'USDT' });
 const T = Date.UTC(2026, 10, 25, 12);
@@ -42,5 +42,36 @@ describe('Ledger day restore', () => {
     l.apply({ symbol: 'BTCUSDT', side: 'SELL', price: '90', qty: '1', commission: '0', commission_asset: 'USDT', trade_id: 2, ts_ms: ts + 1 });
     expect(l.realizedOn('2026-12-05').toFixed()).toBe('-50.5');
     expect(l.realizedOn('2026-12-06').toFixed()).toBe('0');
+  });
+});
+
+describe('Ledger memory stays bounded over months of fills', () => {
+  const fill = (id: number, side: 'BUY' | 'SELL', ts = T) =>
+    ({ symbol: 'BTCUSDT', side, price: '100', qty: '0.001', commission: '0', commission_asset: 'USDT', trade_id: id, ts_ms: ts }) as const;
+
+  it('remembers at most SEEN_PER_SYMBOL trade ids per symbol, and a trade id at or below the oldest forgotten one still counts as seen', () => {
+    const l = new Ledger(assets);
+    const n = SEEN_PER_SYMBOL + 5_000;
+    for (let id = 1; id <= n; id++) expect(l.apply(fill(id, id % 2 ? 'BUY' : 'SELL'))).toBe(true);
+    expect(l.rememberedTrades()).toBe(SEEN_PER_SYMBOL);
+    // Forgotten (ids 1..5000) and still remembered ones alike are never counted twice.
+    expect(l.apply(fill(1, 'BUY'))).toBe(false);
+    expect(l.apply(fill(5_000, 'BUY'))).toBe(false);
+    expect(l.apply(fill(n, 'BUY'))).toBe(false);
+    expect(l.isCounted('BTCUSDT', 4_999)).toBe(true);
+    expect(l.isCounted('BTCUSDT', n + 1)).toBe(false);
+    expect(l.apply(fill(n + 1, 'BUY'))).toBe(true);
+    expect(l.rememberedTrades()).toBe(SEEN_PER_SYMBOL);
+  });
+
+  it('keeps realized P&L for the last DAILY_DAYS_KEPT UTC days only, today included', () => {
+    const l = new Ledger(assets);
+    for (let d = 0; d < 40; d++) {
+      l.apply(fill(2 * d + 1, 'BUY', T + d * 86_400_000));
+      l.apply({ ...fill(2 * d + 2, 'SELL', T + d * 86_400_000 + 1), price: '101' });
+    }
+    expect(l.daysKept()).toBe(DAILY_DAYS_KEPT);
+    expect(l.realizedOn(utcDay(T + 39 * 86_400_000)).toFixed(8)).toBe('0.00100000');
+    expect(l.realizedOn(utcDay(T)).toFixed()).toBe('0');
   });
 });

@@ -36,9 +36,24 @@ interface Pos {
   opened: number | null;
 }
 
+/**
+ * Trade ids remembered per symbol. A bot that runs for months fills without end: beyond this many,
+ * the oldest remembered id is forgotten and becomes the floor, and an id at or below the floor
+ * counts as seen. Venue trade ids only grow per symbol, so a trade older than the last
+ * SEEN_PER_SYMBOL fills of its symbol is never a new one.
+ */
+export const SEEN_PER_SYMBOL = 20_000;
+/** Realized P&L is kept for the last this many UTC days (the limits read today's). */
+export const DAILY_DAYS_KEPT = 7;
+
+interface Seen {
+  readonly ids: Set<string>;
+  floor: number;
+}
+
 export class Ledger {
   private readonly pos = new Map<string, Pos>();
-  private readonly seen = new Set<string>();
+  private readonly seen = new Map<string, Seen>();
   /** Realized P&L per UTC day (YYYY-MM-DD). */
   private readonly daily = new Map<string, Dec>();
 
@@ -55,16 +70,54 @@ export class Ledger {
    * daily loss limit counts from it, not from zero. Fills applied afterwards add to it.
    */
   restoreDay(dayUtc: string, realized: string): void {
-    this.daily.set(dayUtc, new Dec(realized));
+    this.addDaily(dayUtc, new Dec(realized));
   }
 
   /** Trades already counted in a restored position: the venue reporting them again changes nothing. */
   markCounted(symbol: string, tradeIds: readonly string[]): void {
-    for (const t of tradeIds) this.seen.add(`${symbol}:${t}`);
+    for (const t of tradeIds) this.markSeen(symbol, t);
   }
 
   isCounted(symbol: string, tradeId: number): boolean {
-    return this.seen.has(`${symbol}:${tradeId}`);
+    return this.wasSeen(symbol, String(tradeId));
+  }
+
+  /** How many trade ids are remembered (all symbols): bounded by SEEN_PER_SYMBOL each. */
+  rememberedTrades(): number {
+    let n = 0;
+    for (const s of this.seen.values()) n += s.ids.size;
+    return n;
+  }
+
+  /** Days whose realized P&L is kept: bounded by DAILY_DAYS_KEPT. */
+  daysKept(): number {
+    return this.daily.size;
+  }
+
+  private wasSeen(symbol: string, id: string): boolean {
+    const s = this.seen.get(symbol);
+    if (!s) return false;
+    if (s.ids.has(id)) return true;
+    const n = Number(id);
+    return Number.isSafeInteger(n) && n <= s.floor;
+  }
+
+  private markSeen(symbol: string, id: string): void {
+    let s = this.seen.get(symbol);
+    if (!s) this.seen.set(symbol, (s = { ids: new Set(), floor: Number.NEGATIVE_INFINITY }));
+    s.ids.add(id);
+    if (s.ids.size <= SEEN_PER_SYMBOL) return;
+    const oldest = s.ids.values().next().value as string;
+    s.ids.delete(oldest);
+    const n = Number(oldest);
+    if (Number.isSafeInteger(n) && n > s.floor) s.floor = n;
+  }
+
+  private addDaily(day: string, v: Dec): void {
+    this.daily.set(day, v);
+    if (this.daily.size <= DAILY_DAYS_KEPT) return;
+    const keep = [...this.daily.keys()].sort().slice(-DAILY_DAYS_KEPT);
+    for (const d of [...this.daily.keys()]) if (!keep.includes(d)) this.daily.delete(d);
   }
 
   /**
@@ -84,9 +137,8 @@ export class Ledger {
   /** Returns false for a fill already counted. */
   apply(f: LedgerFill): boolean {
     if (f.trade_id !== null) {
-      const key = `${f.symbol}:${f.trade_id}`;
-      if (this.seen.has(key)) return false;
-      this.seen.add(key);
+      if (this.wasSeen(f.symbol, String(f.trade_id))) return false;
+      this.markSeen(f.symbol, String(f.trade_id));
     }
     const a = this.assets(f.symbol);
     const p = this.pos.get(f.symbol) ?? { qty: new Dec(0), cost: new Dec(0), realized: new Dec(0), fees: new Dec(0), opened: null };
@@ -109,7 +161,7 @@ export class Ledger {
       const pnl = proceeds.minus(removed);
       p.realized = p.realized.plus(pnl);
       const day = new Date(f.ts_ms).toISOString().slice(0, 10);
-      this.daily.set(day, (this.daily.get(day) ?? new Dec(0)).plus(pnl));
+      this.addDaily(day, (this.daily.get(day) ?? new Dec(0)).plus(pnl));
       p.qty = p.qty.minus(qty).minus(a && f.commission_asset === a.base ? fee : 0);
       p.cost = p.cost.minus(removed);
       if (p.qty.lte(0)) {

@@ -54,6 +54,7 @@ import {
   type TickPhase,
 } from '@vigil/core';
 import type { CrashHook } from '@vigil/runtime';
+import { CappedMap, CappedSet } from './capped.js';
 import type { ChurnCounter } from './churn.js';
 import { IntentBook, type Intent } from './intents.js';
 import { lifecycleConfig } from './lifecycle-config.js';
@@ -174,12 +175,18 @@ const MAX_TRADE_PAGES = 100;
 
 const ORDER_TIMEOUT_SLACK_MS = 2_000;
 
+/** Venue order (and list) ids remembered to attribute trades: months of orders, not all of them. */
+export const ORDER_IDS_KEPT = 50_000;
+
 export class Trader {
   readonly slots = new Map<string, Slot>();
-  /** Venue order id -> our clientOrderId, to attribute fills from myTrades. */
-  private readonly orderIds = new Map<number, string>();
-  /** Venue order list ids of our OCOs (a leg's trade names its list). */
-  private readonly listIds = new Set<number>();
+  /**
+   * Venue order id -> our clientOrderId, to attribute fills from myTrades. Capped: a trade of an
+   * order older than the last ORDER_IDS_KEPT is judged not ours (fail closed: a foreign trade).
+   */
+  private readonly orderIds = new CappedMap<number, string>(ORDER_IDS_KEPT);
+  /** Venue order list ids of our OCOs (a leg's trade names its list); capped like orderIds. */
+  private readonly listIds = new CappedSet<number>(ORDER_IDS_KEPT);
   /** The last trade id judged per symbol: myTrades is paged from the one after it. */
   readonly lastTradeId = new Map<string, number>();
   /** Symbols whose position the venue contradicts, left to the operator (PAUSE_NEEDS_MANUAL): nothing is placed there. */

@@ -1,6 +1,7 @@
 import { readdirSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { readAnchor } from '@vigil/audit';
 import type { AuditConfig, JsonObject } from '@vigil/contracts';
 
 const DAY_MS = 86_400_000;
@@ -75,10 +76,13 @@ export function storageProjection(varDir: string, cfg: AuditConfig, nowMs: numbe
     const db = new Database(dbFile, { readonly: true, fileMustExist: true });
     try {
       eventsInWindow = (db.prepare('SELECT count(*) AS n FROM events WHERE ts_ms >= ? AND ts_ms < ?').get(from, todayStart) as { n: number }).n;
-      // The chain has no gap: the live rows are the seq span (cheaper than count(*) over millions).
-      const span = db.prepare('SELECT min(seq) AS a, max(seq) AS b FROM events').get() as { a: number | null; b: number | null };
-      liveEvents = span.a === null || span.b === null ? 0 : span.b - span.a + 1;
-      firstTs = (db.prepare('SELECT ts_ms FROM events ORDER BY seq LIMIT 1').get() as { ts_ms: number } | undefined)?.ts_ms ?? null;
+      // The chain after the archive anchor has no gap: its rows are the seq span (cheaper than
+      // count(*) over millions); the few events retention kept live below the anchor are counted.
+      const anchor = readAnchor(db)?.seq ?? Number.MIN_SAFE_INTEGER;
+      const span = db.prepare('SELECT min(seq) AS a, max(seq) AS b FROM events WHERE seq > ?').get(anchor) as { a: number | null; b: number | null };
+      const kept = (db.prepare('SELECT count(*) AS n FROM events WHERE seq <= ?').get(anchor) as { n: number }).n;
+      liveEvents = (span.a === null || span.b === null ? 0 : span.b - span.a + 1) + kept;
+      firstTs = (db.prepare('SELECT ts_ms FROM events WHERE seq > ? ORDER BY seq LIMIT 1').get(anchor) as { ts_ms: number } | undefined)?.ts_ms ?? null;
     } finally {
       db.close();
     }
