@@ -96,6 +96,9 @@ export class RateLimiter {
   /** Admission of one request; returns the headers to send, or a refusal. */
   admit(now: number, weight: number): { ok: true; usedWeight: number } | { ok: false; status: 429 | 418; retryAfterS: number } {
     if (now < this.bannedUntil) return { ok: false, status: 418, retryAfterS: Math.ceil((this.bannedUntil - now) / 1000) };
+    // A client that waited out the 429 window backed off: only requests inside one window count
+    // toward the ban (before, they added up across every 429 of the process's life).
+    if (now >= this.limitedUntil) this.ignored = 0;
     if (now < this.limitedUntil) {
       if (++this.ignored > LIMITS.banAfterIgnored429) {
         this.bannedUntil = now + this.banMs;
