@@ -248,6 +248,10 @@ describe('operator commands while the bot is down, and state across a restart', 
     const first = await run();
     const cfg = configFile(first.varDir);
     await first.stop();
+    // The scenario is "the same UTC day": run too close to midnight, the restarted engine would
+    // rightly start a new day with nothing lost. Wait for the new day instead of straddling it.
+    const toMidnight = 86_400_000 - (Date.now() % 86_400_000);
+    if (toMidnight < 120_000) await new Promise((r) => setTimeout(r, toMidnight + 1000));
     // The last P&L samples of the day as the engine of the first run would have written them
     // before it stopped (through the real audit writer, so the chain goes on).
     const day = new Date().toISOString().slice(0, 10);
@@ -302,7 +306,7 @@ describe('operator commands while the bot is down, and state across a restart', 
     expect(r.exitCode, r.stderr).toBe(4);
     expect(r.stderr).toMatch(/^still held: RISK_DAILY_LOSS_LIMIT_HIT@engine forces PAUSE: holds until the next UTC day/m);
     expect(active(second.sup, 'RISK_DAILY_LOSS_LIMIT_HIT')).toBeDefined();
-  }, 90_000);
+  }, 240_000);
 });
 
 describe('operator commands against `supervisor start --live` as a process', () => {
