@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AuditWriter } from '@vigil/audit';
-import { snapshotHash, type EventEnvelope, type JsonObject, type SymbolRules } from '@vigil/contracts';
+import { snapshotHash, type EventEnvelope, type JsonObject } from '@vigil/contracts';
 import { EMPTY_LIFECYCLE, percentile, step, type LifecycleInput, type LifecycleState } from '@vigil/core';
 import { ENGINE_START_STAGE, REPLAY_EVENT_TYPES, ReplayRecorder, lifecycleConfigOf } from '@vigil/engine/replay';
 import { EventFactory, configForRecord, parseConfig } from '@vigil/runtime';
 import { REPLAY_SQL, replayRun } from './replay-command.js';
+import { EXPERIMENT_RULES } from './experiments/experiments.js';
 
 export interface ReplayBenchResult {
   readonly events: number;
@@ -23,24 +24,8 @@ export interface ReplayBenchResult {
   readonly identical: boolean;
 }
 
-const RULES: SymbolRules = {
-  symbol: 'BTCUSDT',
-  status: 'TRADING',
-  baseAsset: 'BTC',
-  quoteAsset: 'USDT',
-  baseAssetPrecision: 8,
-  quoteAssetPrecision: 8,
-  orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS_LIMIT'],
-  ocoAllowed: true,
-  icebergAllowed: true,
-  cancelReplaceAllowed: true,
-  allowTrailingStop: true,
-  permissions: ['SPOT'],
-  filters: {
-    PRICE_FILTER: { filterType: 'PRICE_FILTER', minPrice: '0.01', maxPrice: '1000000', tickSize: '0.01' },
-    LOT_SIZE: { filterType: 'LOT_SIZE', minQty: '0.00001', maxQty: '9000', stepSize: '0.00001' },
-  },
-};
+// The experiments' BTCUSDT: the same symbol the bench records and replays.
+const RULES = EXPERIMENT_RULES;
 
 /**
  * A synthetic run written through the real writer (real chain, schema, derived rows): the lifecycle

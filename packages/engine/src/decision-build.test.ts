@@ -1,26 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decisionBody, decisionIdOf, type SymbolRules } from '@vigil/contracts';
+import { decisionBody, decisionIdOf } from '@vigil/contracts';
 import { buildDecision, checkDecision } from './decision-build.js';
 import type { Proposal } from './strategy.js';
+import { TEST_RULES } from './fixtures.test-helper.js';
 
-const rules: SymbolRules = {
-  symbol: 'BTCUSDT',
-  status: 'TRADING',
-  baseAsset: 'BTC',
-  quoteAsset: 'USDT',
-  baseAssetPrecision: 8,
-  quoteAssetPrecision: 8,
-  orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS_LIMIT'],
-  ocoAllowed: true,
-  icebergAllowed: true,
-  cancelReplaceAllowed: true,
-  allowTrailingStop: true,
-  permissions: ['SPOT'],
-  filters: {
-    PRICE_FILTER: { filterType: 'PRICE_FILTER', minPrice: '0.01', maxPrice: '1000000', tickSize: '0.01' },
-    LOT_SIZE: { filterType: 'LOT_SIZE', minQty: '0.00001', maxQty: '9000', stepSize: '0.00001' },
-  },
-};
+const rules = TEST_RULES;
 
 const proposal: Proposal = {
   symbol: 'BTCUSDT',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, snapshotHash, type Config, type JsonObject, type SymbolRules } from '@vigil/contracts';
+import { canonicalJson, snapshotHash, type Config, type JsonObject } from '@vigil/contracts';
 import { Dec, EMPTY_LIFECYCLE, redact, step, type LifecycleFacts, type LifecycleInput, type LifecycleState } from '@vigil/core';
 import { parseConfig } from '@vigil/runtime';
 import { BarSeries } from './bars.js';
@@ -21,25 +21,9 @@ import {
 import { riskVerdict } from './risk.js';
 import { breakoutStrategy, type MarketSnapshot } from './strategy.js';
 import { Trader } from './trader.js';
+import { TEST_RULES } from './fixtures.test-helper.js';
 
-const rules: SymbolRules = {
-  symbol: 'BTCUSDT',
-  status: 'TRADING',
-  baseAsset: 'BTC',
-  quoteAsset: 'USDT',
-  baseAssetPrecision: 8,
-  quoteAssetPrecision: 8,
-  orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS_LIMIT'],
-  ocoAllowed: true,
-  icebergAllowed: true,
-  cancelReplaceAllowed: true,
-  allowTrailingStop: true,
-  permissions: ['SPOT'],
-  filters: {
-    PRICE_FILTER: { filterType: 'PRICE_FILTER', minPrice: '0.01', maxPrice: '1000000', tickSize: '0.01' },
-    LOT_SIZE: { filterType: 'LOT_SIZE', minQty: '0.00001', maxQty: '9000', stepSize: '0.00001' },
-  },
-};
+const rules = TEST_RULES;
 
 const config: Config = (() => {
   const r = parseConfig(

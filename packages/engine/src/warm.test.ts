@@ -3,25 +3,9 @@ import type { SymbolRules } from '@vigil/contracts';
 import { parseConfig } from '@vigil/runtime';
 import { ChurnCounter } from './churn.js';
 import { warmEntryPath, type WarmInputs } from './warm.js';
+import { TEST_RULES } from './fixtures.test-helper.js';
 
-const rules: SymbolRules = {
-  symbol: 'BTCUSDT',
-  status: 'TRADING',
-  baseAsset: 'BTC',
-  quoteAsset: 'USDT',
-  baseAssetPrecision: 8,
-  quoteAssetPrecision: 8,
-  orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS_LIMIT'],
-  ocoAllowed: true,
-  icebergAllowed: true,
-  cancelReplaceAllowed: true,
-  allowTrailingStop: true,
-  permissions: ['SPOT'],
-  filters: {
-    PRICE_FILTER: { filterType: 'PRICE_FILTER', minPrice: '0.01', maxPrice: '1000000', tickSize: '0.01' },
-    LOT_SIZE: { filterType: 'LOT_SIZE', minQty: '0.00001', maxQty: '9000', stepSize: '0.00001' },
-  },
-};
+const rules = TEST_RULES;
 
 const inputs = (over: Partial<WarmInputs> = {}): WarmInputs => {
   const r = parseConfig({}, {});
