@@ -362,7 +362,11 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     return { day, realized, unrealized, total, exposure, per };
   };
   /** Today's realized P&L and peak from before a restart: the daily limits hold across it. */
+  // Until the restart memory is in, today's P&L is unknown, not zero: it is neither sampled (a
+  // zero sample would be the day's last, and the next restart would forget the loss) nor reported.
+  let dayRestored = false;
   const restoreDay = (t: EngineMemory['today']): void => {
+    dayRestored = true;
     if (!t || t.day !== utcDay(Date.now())) return;
     ledger.restoreDay(t.day, t.realized);
     dayPeak = new Map([[t.day, new Dec(t.peak_total)]]);
@@ -372,6 +376,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
 
   /** PNL_SAMPLED: every 10 s and after every sale; the last one of the day is what a restart restores. */
   const samplePnl = (): void => {
+    if (!dayRestored) return;
     const d = pnl();
     event('PNL_SAMPLED', {
       day: d.day,
@@ -866,7 +871,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       failsafe = fs;
     },
     metrics: (): JsonObject => {
-      const d = pnl();
+      const d = dayRestored ? pnl() : null;
       return {
         stage,
         stage_since_ms: stageSince,
@@ -890,7 +895,17 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           replace_60s: cfg.risk.cancel_replace_limit_60s,
         },
         near_limits: near,
-        pnl: { day: d.day, realized: d.realized.toFixed(8), unrealized: d.unrealized.toFixed(8), total: d.total.toFixed(8), exposure: d.exposure.toFixed(8) },
+        ...(d
+          ? {
+              pnl: {
+                day: d.day,
+                realized: d.realized.toFixed(8),
+                unrealized: d.unrealized.toFixed(8),
+                total: d.total.toFixed(8),
+                exposure: d.exposure.toFixed(8),
+              },
+            }
+          : {}),
         ai_gate: gateStats(),
         audit_attached: audit.attached,
         audit_held: audit.heldCount,
@@ -898,7 +913,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       };
     },
     details: (): JsonObject => {
-      const d = pnl();
+      const d = dayRestored ? pnl() : null;
       return {
         quotes: Object.fromEntries([...quotes].map(([sym, q]) => [sym, { bid: q.bid, ask: q.ask, age_ms: Date.now() - q.recv_ts_ms }])),
         last_market_gap_ms: lastGapAt,
@@ -912,14 +927,16 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         intent_commit_ms: [...intents.commitMs],
         ai_gate_latency: gateStats(),
         kill_switch: killSwitch,
-        pnl: {
-          day: d.day,
-          realized: d.realized.toFixed(8),
-          unrealized: d.unrealized.toFixed(8),
-          total: d.total.toFixed(8),
-          exposure: d.exposure.toFixed(8),
-          symbols: d.per,
-        },
+        pnl: d
+          ? {
+              day: d.day,
+              realized: d.realized.toFixed(8),
+              unrealized: d.unrealized.toFixed(8),
+              total: d.total.toFixed(8),
+              exposure: d.exposure.toFixed(8),
+              symbols: d.per,
+            }
+          : null,
         near_limits: near,
         last_risk_verdict: lastVerdict,
         slots: [...trader.slots.values()].map((s) => ({
