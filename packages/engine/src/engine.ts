@@ -3,13 +3,10 @@ import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import {
-  type EngineMemory,
-  MARKET_CHANNEL,
-  snapshotHash,
-  newSnapshotId,
   type BookTick,
   type Correlation,
   type Decision,
+  type EngineMemory,
   type EngineSide,
   type EntryCheck,
   type EventEnvelope,
@@ -17,10 +14,14 @@ import {
   type GatewayHealth,
   type GatewaySide,
   type JsonObject,
+  jsonObject,
+  MARKET_CHANNEL,
   type Mode,
   type ModeState,
+  newSnapshotId,
   type PortName,
   type ReasonCode,
+  snapshotHash,
   type Stage,
   type SymbolRules,
 } from '@vigil/contracts';
@@ -627,7 +628,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       const dcorr = { ...corr, decision_id: decision.ids.decision_id };
       event(
         'DECISION_PROPOSED',
-        { ok: true, decision: decision as unknown as JsonObject, signal: p.signal, cost: cost as unknown as JsonObject, snapshot_hash: snap.snapshot_hash },
+        { ok: true, decision: jsonObject(decision), signal: p.signal, cost: jsonObject(cost), snapshot_hash: snap.snapshot_hash },
         { corr: dcorr },
       );
       const cv = judgeCost(scfg, decision.expected_edge_bps, cost);
@@ -702,7 +703,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
             near: rv.near,
             notional,
             inputs,
-            churn: counts as unknown as JsonObject,
+            churn: jsonObject(counts),
           },
           { reason: rv.blocks[0] ?? null, corr: rcorr },
         );
@@ -765,7 +766,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       original_decision_id: decision.ids.decision_id,
       // A MODIFY's change as the reviewer gave it: replay re-applies it to the decision.
       ...(o.verdict === 'MODIFY'
-        ? { new_decision_id: o.decision.ids.decision_id, changed: [...o.changed], modify: o.result.modify as unknown as JsonObject }
+        ? { new_decision_id: o.decision.ids.decision_id, changed: [...o.changed], modify: o.result.modify ? jsonObject(o.result.modify) : null }
         : {}),
     };
     const record = ctx.events.make('AIGATE_CALL', payload, {
@@ -795,7 +796,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           {
             phase: 'OPENED',
             verdict: 'MODIFY',
-            decision: decision as unknown as JsonObject,
+            decision: jsonObject(decision),
             changed: [...o.changed],
             new_decision_id: o.decision.ids.decision_id,
           },
@@ -805,7 +806,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       }
       case 'BLOCK':
         shadow.add(decision, 'BLOCK', Date.now());
-        event('SHADOW_RECORDED', { phase: 'OPENED', verdict: 'BLOCK', decision: decision as unknown as JsonObject, reasons: [...o.reasons] }, { corr });
+        event('SHADOW_RECORDED', { phase: 'OPENED', verdict: 'BLOCK', decision: jsonObject(decision), reasons: [...o.reasons] }, { corr });
         return null;
       case 'ERROR':
         reason(o.code, true, { decision_id: decision.ids.decision_id, detail: o.detail });
@@ -944,15 +945,13 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           entry: s.entry ? { client_order_id: s.entry.intent.client_order_id, status: s.entry.status, state: s.entry.intent.state } : null,
           protection: s.protection ? { kind: s.protection.kind, active: s.protection.active, qty: s.protection.qty } : null,
           unprotected_since_ms: s.unprotected_since,
-          plan: (s.plan ?? null) as unknown as JsonObject,
+          plan: s.plan ? jsonObject(s.plan) : null,
         })),
-        churn: Object.fromEntries(
-          cfg.exchange.symbols.map((s) => [s, { '10s': churn.count(s, 10_000), '60s': churn.count(s, 60_000) }]),
-        ) as unknown as JsonObject,
+        churn: jsonObject(Object.fromEntries(cfg.exchange.symbols.map((s) => [s, { '10s': churn.count(s, 10_000), '60s': churn.count(s, 60_000) }]))),
         last_reconcile: reconciler.last
           ? { ok: reconciler.last.ok, drift: reconciler.last.drift, diffs: reconciler.last.diffs.length, duration_ms: reconciler.last.duration_ms }
           : null,
-        gateway_health: (lastHealth ?? null) as unknown as JsonObject,
+        gateway_health: lastHealth ? jsonObject(lastHealth) : null,
         bars: Object.fromEntries([...bars].map(([s, b]) => [s, b.bars().length])),
         volatility_bps: Object.fromEntries([...bars].map(([s, b]) => [s, volatilityBps(b.bars(), Math.min(scfg.vol_bars, Math.max(2, b.bars().length - 1)))])),
       };
