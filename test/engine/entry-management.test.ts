@@ -83,8 +83,15 @@ function forceFirstBreakout(sim: ExchangeSim, t: { q: Q; sup: { modeState: { mod
   return () => void (on = false);
 }
 
+/**
+ * Stall bounds a loaded 2-core machine does not trip: with the harness's 500 ms, an engine thread
+ * descheduled for half a second was declared stalled and restarted right after its first proposal,
+ * again and again (seen at load 20-35), and no entry ever came. Nothing here is about the watchdog.
+ */
+const PATIENT_SUPERVISOR = { request_timeout_ms: 5000, heartbeat_interval_ms: 1000, worker_stall_timeout_ms: 2000, worker_mode_timeout_ms: 4000 };
+
 async function trade(sim: ExchangeSim, extra: Record<string, unknown>) {
-  const t = await startTrading({ sim, extra });
+  const t = await startTrading({ sim, extra: { supervisor: PATIENT_SUPERVISOR, ...extra } });
   const stopForcing = forceFirstBreakout(sim, t);
   stop = async () => {
     stopForcing();

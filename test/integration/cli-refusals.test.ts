@@ -30,8 +30,10 @@ function sandbox(opts: { lock?: boolean; config?: object } = {}) {
 
 const baseEnv = { MODE: 'LIVE', AI_DEC: '2', BINANCE_API_KEY: 'test-key-0123456789', BINANCE_API_SECRET: 'test-secret-0123456789' };
 
+// 40 s: loading the CLI took more than 20 s of wall time at load 36 on this 2-core machine (the
+// child was killed, exit code undefined); the bound only has to tell a hung child from a slow one.
 async function run(args: string[], env: Record<string, string | undefined>) {
-  return execa(process.execPath, [cli, ...args], { env: { ...env, VIGIL_CONFIG: undefined }, extendEnv: false, reject: false, timeout: 20_000 });
+  return execa(process.execPath, [cli, ...args], { env: { ...env, VIGIL_CONFIG: undefined }, extendEnv: false, reject: false, timeout: 40_000 });
 }
 
 /** `supervisor start [--live] --config <file>` in this process: the exit code and what was written to stderr (console included). */

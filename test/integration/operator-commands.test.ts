@@ -75,8 +75,10 @@ function configFile(varDir: string): string {
   return f;
 }
 
+// 60 s: a CLI child took more than 30 s of wall time at load 36 on this 2-core machine; the bound
+// only has to tell a hung command from a slow one.
 const op = (config: string, ...args: string[]) =>
-  execa(process.execPath, [cli, ...args, '--config', config], { reject: false, timeout: 30_000, extendEnv: false, env: {} });
+  execa(process.execPath, [cli, ...args, '--config', config], { reject: false, timeout: 60_000, extendEnv: false, env: {} });
 
 /**
  * The same commands in this process, through the functions the CLI's actions run and exit with
