@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
  * The reduced crash-point matrix (CI): `npm run chaos -- --quick`, one seed, points a, b, c, d, g, h, i (the OCO's stop fills while the bot is down).
  * The real `supervisor start --live` process is SIGKILLed at each point and restarted against the
  * same venue; every row must recover with no duplicate order, every position protected, every
- * audit row present, an intact database and the startup mode path.
+ * audit row present, an intact database and the startup mode path. The rows run three at once,
+ * each with its own venue, reviewer and var/ (scripts/chaos.mjs --jobs).
  */
 const script = fileURLToPath(new URL('../../scripts/chaos.mjs', import.meta.url));
 
