@@ -791,7 +791,9 @@ async function main() {
   const failed =
     crash.filter((r) => r.verdict !== 'PASS').length +
     (faults ? faults.rows.filter((r) => r.verdict !== 'PASS').length + (faults.exitCode !== 0 && faults.rows.length === 0 ? 1 : 0) : 0);
-  log(`${crash.length} crash rows${faults ? `, ${faults.rows.length} fault rows` : ''}; ${failed} failed; report ${reportFile}`);
+  log(
+    `${crash.length} crash rows${faults ? `, ${faults.rows.length} fault rows` : ''}; ${failed} failed; report ${reportFile}; harness CPU ${Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000)} ms`,
+  );
   process.exit(failed === 0 ? 0 : 1);
 }
 
