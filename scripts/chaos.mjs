@@ -129,21 +129,33 @@ async function stopPeer(child, sig = 'SIGTERM') {
  * At most BOOT_SLOTS bots boot at once across the concurrent rows: a boot (four threads loading
  * their modules, mostly one after another) is the CPU-heavy part of a row, and a row's clocks
  * (released ms, protection ms) start at its spawn, so three boots fighting over two cores would
- * only stretch each. A slot is held until the panel is up (or the bot is gone, or 30 s passed).
- * Restarts (`urgent`: their boot counts against the protection bound) go ahead of first starts.
+ * only stretch each. A restart (`urgent`: its boot counts against the protection bound) goes ahead
+ * of first starts and boots alone. A slot is held until the panel is up (or the bot is gone, or
+ * 30 s passed).
  */
 const BOOT_SLOTS = 2;
-let booting = 0;
+let bootFree = BOOT_SLOTS;
 const bootWaiters = [];
+const pumpBoots = () => {
+  while (bootWaiters.length > 0 && bootWaiters[0].need <= bootFree) {
+    const w = bootWaiters.shift();
+    bootFree -= w.need;
+    w.go();
+  }
+};
 async function bootBot(cfgFile, env, urgent = false) {
-  if (booting >= BOOT_SLOTS) await new Promise((r) => (urgent ? bootWaiters.unshift(r) : bootWaiters.push(r)));
-  else booting++;
+  const need = urgent ? BOOT_SLOTS : 1;
+  await new Promise((go) => {
+    const w = { need, urgent, go };
+    const at = urgent ? bootWaiters.findIndex((x) => !x.urgent) : -1;
+    if (at >= 0) bootWaiters.splice(at, 0, w);
+    else bootWaiters.push(w);
+    pumpBoots();
+  });
   const bot = startBot(cfgFile, env);
   Promise.race([bot.panel, bot.child, sleep(30_000)]).finally(() => {
-    // The slot passes straight to the next waiter, or is freed.
-    const next = bootWaiters.shift();
-    if (next) next();
-    else booting--;
+    bootFree += need;
+    pumpBoots();
   });
   return bot;
 }
