@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,10 @@ describe('chaos matrix (quick)', () => {
   it('every crash point of the quick subset recovers with the invariants intact', async () => {
     const report = join(mkdtempSync(join(tmpdir(), 'vigil-chaos-quick-')), 'RELIABILITY.md');
     const r = await execa(process.execPath, [script, '--quick', '--report', report], { reject: false, timeout: 280_000 });
-    const out = JSON.parse(readFileSync(report.replace(/\.md$/, '.json'), 'utf8')) as {
+    const json = report.replace(/\.md$/, '.json');
+    // No report at all (a timeout, a crash of the harness): show what the harness said.
+    expect(existsSync(json), `no report (exit ${r.exitCode}, timed out ${r.timedOut}):\n${r.stderr.slice(-4000)}`).toBe(true);
+    const out = JSON.parse(readFileSync(json, 'utf8')) as {
       crash: {
         point: string;
         verdict: string;
