@@ -1,12 +1,12 @@
 // Load and soak runs of the whole bot (in-process Supervisor with its real worker threads) on the
 // local simulator and reviewer. Bounded: each mode stops by itself.
 //
-//   node --import tsx scripts/soak.ts --load [--seconds 60] [--tick-ms 10] [--pressure]
+//   node scripts/run.mjs scripts/soak.ts --load [--seconds 60] [--tick-ms 10] [--pressure]
 //     market data at 10x the harness rate (100 ms -> 10 ms ticks) with the bot trading; afterwards
 //     every event the producers counted as sent is in the DB or counted as a writer drop with its
 //     alert (zero silent loss), and the writer pressure transitions are listed. --pressure shrinks
 //     the writer queue so HIGH/FULL/drops really happen.
-//   node --import tsx scripts/soak.ts --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20] [--operator-after-s 30]
+//   node scripts/run.mjs scripts/soak.ts --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20] [--operator-after-s 30]
 //     random faults through the sim admin API, RSS and WAL bytes sampled, slopes (bytes/min, least
 //     squares), zero duplicate events/intents and zero lost acknowledged rows at the end. A PAUSE
 //     held by a manual reason is answered after --operator-after-s as an operator would: restart.
@@ -793,7 +793,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     });
   else {
     console.error(
-      'usage: node --import tsx scripts/soak.ts --load [--seconds 60] [--tick-ms 10] [--pressure] | --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20] [--operator-after-s 30] [--json] [--keep] [--write]',
+      'usage: node scripts/run.mjs scripts/soak.ts --load [--seconds 60] [--tick-ms 10] [--pressure] | --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20] [--operator-after-s 30] [--json] [--keep] [--write]',
     );
     process.exit(2);
   }
