@@ -8,7 +8,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * cache, which a fresh clone (CI) does not have: it then runs the largest files first, and a short
  * file that takes 100 s (the quick chaos matrix spawns whole processes) started last and ran alone
  * at the end. test/file-durations.json holds each file's wall time from a full run
- * (`node scripts/test-durations.mjs` rewrites it from test/artifacts/vitest.json); the local cache
+ * (`node --import tsx scripts/test-durations.ts` rewrites it from test/artifacts/vitest.json); the local cache
  * wins where it has a result, and a file in neither is weighed by its size.
  */
 const known = JSON.parse(readFileSync(new URL('./file-durations.json', import.meta.url), 'utf8')) as { files: Record<string, number> };
