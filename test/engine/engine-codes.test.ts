@@ -12,8 +12,8 @@ import { LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harnes
  */
 type Ev = { seq: number; event_type: string; reason_code: string | null; payload: string };
 // Each test has its own venue, reviewer, supervisor and var dir, and mostly waits (on the market,
-// back-offs, reconcile intervals): up to three run at once, each ending what it started (onTestFinished).
-vi.setConfig({ maxConcurrency: 3 });
+// back-offs, reconcile intervals): two run at once, each ending what it started (onTestFinished).
+vi.setConfig({ maxConcurrency: 2 });
 // A thread starved of CPU by the tests beside it is not a stalled one here.
 const SUP = { supervisor: LOAD_TOLERANT_SUPERVISOR };
 

@@ -13,8 +13,8 @@ import { advanceEngineClock, AI_KEY, LOAD_TOLERANT_SUPERVISOR, startTrading, wai
  */
 type Ev = { seq: number; event_type: string; order_intent_id: string | null; reason_code: string | null; payload: string };
 // Each test has its own venue, reviewer, supervisor and var dir, and mostly waits (on the market,
-// back-offs, the reviewer): up to three run at once, each ending what it started (onTestFinished).
-vi.setConfig({ maxConcurrency: 3 });
+// back-offs, the reviewer): two run at once, each ending what it started (onTestFinished).
+vi.setConfig({ maxConcurrency: 2 });
 // A thread starved of CPU by the tests beside it is not a stalled one here.
 const SUP = { supervisor: LOAD_TOLERANT_SUPERVISOR };
 
