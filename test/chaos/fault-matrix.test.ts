@@ -501,8 +501,8 @@ function freeBytes(): number {
 }
 
 // Each row has its own venue, reviewer, supervisor and var dir, and mostly waits (on the market, on
-// windows, on the reviewer): up to VIGIL_FAULT_ROW_CONCURRENCY (3) rows run at once.
-vi.setConfig({ maxConcurrency: Number(process.env['VIGIL_FAULT_ROW_CONCURRENCY'] ?? 3) });
+// windows, on the reviewer): up to VIGIL_FAULT_ROW_CONCURRENCY (2) rows run at once.
+vi.setConfig({ maxConcurrency: Number(process.env['VIGIL_FAULT_ROW_CONCURRENCY'] ?? 2) });
 
 describe.concurrent('fault matrix', () => {
   for (const row of ROWS.filter((r) => !process.env['CHAOS_FAULT_ROWS'] || process.env['CHAOS_FAULT_ROWS'].split(',').includes(r.n))) {
