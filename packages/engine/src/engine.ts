@@ -20,6 +20,7 @@ import {
   type ModeState,
   newSnapshotId,
   type PortName,
+  REASON_CODES,
   type ReasonCode,
   snapshotHash,
   type Stage,
@@ -116,7 +117,26 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   ): void => {
     audit.append(ctx.events.make(type, payload, { ...opts, corr: { cycle_id: cycleId || null, stage, ...opts.corr } }));
   };
-  const latch = reasonLatch(ctx);
+  // Reasons this engine raised that force a mode, until a mode state from the supervisor carries
+  // them (or the worker's mode bound passes, after which the failsafe speaks): entries stop at the
+  // raise, not one supervisor round trip later. Without this, the next bar could start another AI
+  // gate call after a gate failure had already raised a PAUSE reason.
+  const unacked = new Map<ReasonCode, number>();
+  const latch = reasonLatch({
+    raise: (code, detail) => {
+      if (REASON_CODES[code].forces !== 'NONE') unacked.set(code, Date.now());
+      ctx.raise(code, detail);
+    },
+    clear: (code) => {
+      unacked.delete(code);
+      ctx.clear(code);
+    },
+    modeState: ctx.modeState,
+  });
+  const unackedReasons = (): ReasonCode[] => {
+    const now = Date.now();
+    return [...unacked].filter(([, at]) => now - at < cfg.supervisor.worker_mode_timeout_ms).map(([code]) => code);
+  };
   // Replay recordings (supervisor replay): bulk events, never a commit on the way to an order.
   const recorder = new ReplayRecorder((type, payload, cid) => event(type, payload, cid === undefined ? {} : { corr: { cycle_id: cid } }));
   const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => latch.set(code, on, detail);
@@ -500,6 +520,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       mode,
       failsafe,
       reasons: modeState?.reasons ?? [],
+      raised: unackedReasons(),
       startupReleased,
       aiGateReady: gate.ready,
       symbolBlocks,
@@ -869,6 +890,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     onMode: (m, state, fs) => {
       mode = m;
       modeState = state;
+      for (const r of state?.reasons ?? []) unacked.delete(r.code);
       failsafe = fs;
     },
     metrics: (): JsonObject => {
