@@ -46,7 +46,7 @@ export interface ExperimentsOptions {
 export function createExperimentPool(threads: number): Piscina {
   const n = Math.max(1, Math.floor(threads));
   // The compiled task, whether this module runs from dist/ or (under the test runner) from src/.
-  return new Piscina({ filename: new URL('../../dist/experiments/task.js', import.meta.url).href, maxThreads: n, minThreads: n, idleTimeout: 60_000 });
+  return new Piscina({ filename: new URL('../../dist/experiments/task.js', import.meta.url).href, maxThreads: n, minThreads: n });
 }
 
 export interface ExperimentRow {
