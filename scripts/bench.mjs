@@ -574,7 +574,13 @@ if (only.length === 0 && !process.env.BENCH_NO_WRITE) {
       placed = true;
       continue;
     }
-    if (line.startsWith('Rows of ') && line.includes(' rerun by `')) continue;
+    // Each earlier "Rows of ... rerun" line keeps the areas this run does not replace.
+    const rerun = /^Rows of (.+?) rerun by `/.exec(line);
+    if (rerun) {
+      const left = rerun[1].split(', ').filter((x) => !areas.has(x));
+      if (left.length > 0) out.push(`Rows of ${left.join(', ')}${line.slice(8 + rerun[1].length)}`);
+      continue;
+    }
     out.push(line);
   }
   if (!placed) out.splice(out.length - 1, 0, ...rows.map(tableRow));
