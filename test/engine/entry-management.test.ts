@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Dec } from '@vigil/core';
-import { fmt } from '../../apps/exchange-sim/src/decimal.js';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { admin } from '../exchange-sim/helpers.js';
 import { SLOW_BREAKOUT_SEED, startVenue } from '../integration/harness.js';
@@ -60,41 +59,9 @@ const venueOrders = async (sim: ExchangeSim, coids: readonly string[]): Promise<
   ((await admin(sim, 'GET', '/admin/state')) as unknown as VenueState).orders.filter((o) => coids.includes(o.clientOrderId));
 const coidOf = (e: Ev): string => payload(e)['client_order_id'] as string;
 
-/**
- * The first breakout, brought about instead of waited for (this seed's walk makes its first one
- * 10-19 s in): once startup reconcile has released the engine (NORMAL), the price steps 20 bps up
- * every 600 ms (3 bars) until the strategy has proposed an entry. The walk moves at most 4 bps a tick, so the
- * next bar closes above the 5-bar channel; one 20 bps bar keeps the volatility estimate well under
- * the reviewer's 80 bps (no half size). What follows the entry is the walk's own doing, as before.
- */
-function forceFirstBreakout(sim: ExchangeSim, t: { q: Q; sup: { modeState: { mode: string } } }): () => void {
-  let on = true;
-  void (async () => {
-    while (on) {
-      await new Promise((r) => setTimeout(r, 600));
-      // A proposal on record: the breakout is there (its entry may be on its way; another step
-      // now could lift the price away from it). The walk decides from here.
-      if (!on || t.q("SELECT seq FROM events WHERE event_type = 'DECISION_PROPOSED' LIMIT 1").length > 0) return;
-      if (t.sup.modeState.mode !== 'NORMAL') continue;
-      const last = new Dec(fmt(sim.exchange.books.get('BTCUSDT')!.last));
-      await admin(sim, 'POST', '/admin/price', { symbol: 'BTCUSDT', price: last.mul('1.002').toDecimalPlaces(2, Dec.ROUND_DOWN).toFixed(2) });
-    }
-  })().catch(() => undefined);
-  return () => void (on = false);
-}
-
-/**
- * Stall bounds a loaded 2-core machine does not trip: with the harness's 500 ms, an engine thread
- * descheduled for half a second was declared stalled and restarted right after its first proposal,
- * again and again (seen at load 20-35), and no entry ever came. Nothing here is about the watchdog.
- */
-const PATIENT_SUPERVISOR = { request_timeout_ms: 5000, heartbeat_interval_ms: 1000, worker_stall_timeout_ms: 2000, worker_mode_timeout_ms: 4000 };
-
 async function trade(sim: ExchangeSim, extra: Record<string, unknown>) {
-  const t = await startTrading({ sim, extra: { supervisor: PATIENT_SUPERVISOR, ...extra } });
-  const stopForcing = forceFirstBreakout(sim, t);
+  const t = await startTrading({ sim, extra });
   stop = async () => {
-    stopForcing();
     await t.stopAll();
     await sim.close();
   };
