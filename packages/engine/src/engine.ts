@@ -397,16 +397,21 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
 
   /** PNL_SAMPLED: every 10 s and after every sale; the last one of the day is what a restart restores. */
   const samplePnl = (): void => {
-    if (!dayRestored) return;
+    const p = pnlRecord();
+    if (p) event('PNL_SAMPLED', p);
+  };
+  /** Today's P&L as text, as sampled and reported; null until the restart memory is in (unknown, not zero). */
+  const pnlRecord = () => {
+    if (!dayRestored) return null;
     const d = pnl();
-    event('PNL_SAMPLED', {
+    return {
       day: d.day,
       realized: d.realized.toFixed(8),
       unrealized: d.unrealized.toFixed(8),
       total: d.total.toFixed(8),
       exposure: d.exposure.toFixed(8),
       symbols: d.per,
-    });
+    };
   };
 
   // --- startup ------------------------------------------------------------------------------------
@@ -894,7 +899,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       failsafe = fs;
     },
     metrics: (): JsonObject => {
-      const d = dayRestored ? pnl() : null;
+      const p = pnlRecord();
       return {
         stage,
         stage_since_ms: stageSince,
@@ -918,17 +923,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           replace_60s: cfg.risk.cancel_replace_limit_60s,
         },
         near_limits: near,
-        ...(d
-          ? {
-              pnl: {
-                day: d.day,
-                realized: d.realized.toFixed(8),
-                unrealized: d.unrealized.toFixed(8),
-                total: d.total.toFixed(8),
-                exposure: d.exposure.toFixed(8),
-              },
-            }
-          : {}),
+        // The heartbeat carries the totals only; the per-symbol rows are in details.
+        ...(p ? { pnl: { day: p.day, realized: p.realized, unrealized: p.unrealized, total: p.total, exposure: p.exposure } } : {}),
         ai_gate: gateStats(),
         audit_attached: audit.attached,
         audit_held: audit.heldCount,
@@ -936,7 +932,6 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       };
     },
     details: (): JsonObject => {
-      const d = dayRestored ? pnl() : null;
       return {
         quotes: Object.fromEntries([...quotes].map(([sym, q]) => [sym, { bid: q.bid, ask: q.ask, age_ms: Date.now() - q.recv_ts_ms }])),
         last_market_gap_ms: lastGapAt,
@@ -950,16 +945,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         intent_commit_ms: [...intents.commitMs],
         ai_gate_latency: gateStats(),
         kill_switch: killSwitch,
-        pnl: d
-          ? {
-              day: d.day,
-              realized: d.realized.toFixed(8),
-              unrealized: d.unrealized.toFixed(8),
-              total: d.total.toFixed(8),
-              exposure: d.exposure.toFixed(8),
-              symbols: d.per,
-            }
-          : null,
+        pnl: pnlRecord(),
         near_limits: near,
         last_risk_verdict: lastVerdict,
         slots: [...trader.slots.values()].map((s) => ({
