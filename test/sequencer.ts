@@ -20,7 +20,7 @@ export default class LongestFirst extends BaseSequencer {
     for (const f of files) {
       const rel = relative(root, f.moduleId);
       const cached = this.ctx.cache.getFileTestResults(`${f.project.name}:${rel}`);
-      // Seconds; a file never timed counts like a unit test file of its size (about 1 s per 20 KB).
+      // Seconds; a file never timed is weighed by its size (a rough guess: 1 s per 20 KB), so it sorts among the unit tests.
       const w = cached && !cached.failed ? cached.duration / 1000 : (known.files[rel] ?? statSync(f.moduleId).size / 20_000);
       weight.set(f, w);
     }
