@@ -311,7 +311,9 @@ export async function accounting(bot: Bot, varDir: string, rowsBefore = 0, carri
   // Supervisor events sent between s1 and the pressure reading are the only slack (usually none).
   const slack = total(s2) - total(s1);
   const committed = p.committed_total + wc.committed;
-  const accounted = committed + p.dropped_total + wc.dropped;
+  // A writer that dies commits rows after its last poll: then the database's own count is the
+  // ground truth of the loss direction (rows + drops must cover what producers sent).
+  const accounted = (wc.restarts ? Math.max(committed, rows) : committed) + p.dropped_total + wc.dropped;
   const dropAlerts = await countOf(
     varDir,
     "SELECT count(*) AS n FROM events WHERE reason_code = 'DB_WRITER_DROPPED' AND event_type IN ('REASON_RAISED','ALERT_RAISED')",

@@ -6,6 +6,7 @@ import type { CheckpointerIn, CheckpointerInit, CheckpointerOut } from './checkp
 import { Housekeeper } from './housekeeping.js';
 import { verifyCopyOffThread } from './verify-thread.js';
 import { AuditWriter } from './writer.js';
+import { FrameWatermark } from './frame-watermark.js';
 import { AuditReader } from './read.js';
 
 /**
@@ -57,7 +58,9 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
 
   const producers = new Set<Endpoint<AuditWriterSide, AuditProducerSide>>();
   const attach = (port: MessagePort): void => {
-    const ep = new Endpoint<AuditWriterSide, AuditProducerSide>(port, {
+    // Tells the producer which of its bulk frames it may forget (committed or counted as dropped).
+    const frames = new FrameWatermark((frame) => ep.emit({ type: 'settled', frame }));
+    const ep: Endpoint<AuditWriterSide, AuditProducerSide> = new Endpoint<AuditWriterSide, AuditProducerSide>(port, {
       spec: AUDIT_CHANNEL,
       side: 'b',
       label: 'audit:writer',
@@ -66,7 +69,9 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
       onClose: () => producers.delete(ep),
       onEvent: (ev) => {
         const now = bulkDrainsAtOnce(writer.queueDepth, Date.now() - lastDrainAt, cfg.audit_writer_flush_interval_ms);
-        writer.enqueueRows(ev.rows);
+        const settle = frames.track(ev.frame);
+        // A refused frame is counted by the writer (DB_WRITER_DROPPED): the producer need not keep it.
+        if (!writer.enqueueRows(ev.rows, undefined, settle)) settle();
         schedule(now);
       },
       onRequest: {
@@ -77,6 +82,8 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
           }),
         flush: () => {
           writer.drainAll();
+          // The producer learns which frames it may forget before it reads the reply.
+          frames.reportNow();
           return writer.ackNow();
         },
         pressure: () => writer.pressure(),

@@ -38,6 +38,8 @@ interface Pending {
   readonly rows: readonly AuditRow[];
   readonly enqueuedAt: number;
   readonly ack?: { resolve: (a: CommitAck) => void; reject: (e: Error) => void };
+  /** A bulk frame's producer is told once it is committed (it keeps the rows until then). */
+  readonly settle?: () => void;
 }
 
 export interface DiskSample {
@@ -186,7 +188,7 @@ export class AuditWriter {
    * Accepts rows as producers serialize them (toAuditRow), shape-checked by the channel. Their
    * payloads still pass the last-door redaction check when they are written.
    */
-  enqueueRows(rows: readonly AuditRow[], ack?: Pending['ack']): boolean {
+  enqueueRows(rows: readonly AuditRow[], ack?: Pending['ack'], settle?: () => void): boolean {
     const cap = this.d.config.audit_writer_queue_capacity;
     if (!ack && this.depth + rows.length > cap) {
       // The queue could not take what arrived: that is FULL, however empty a big frame left it.
@@ -196,7 +198,7 @@ export class AuditWriter {
       this.updatePressure();
       return false;
     }
-    this.queue.push({ rows, enqueuedAt: this.d.now(), ...(ack ? { ack } : {}) });
+    this.queue.push({ rows, enqueuedAt: this.d.now(), ...(ack ? { ack } : {}), ...(settle ? { settle } : {}) });
     this.depth += rows.length;
     this.updatePressure();
     return true;
@@ -228,6 +230,7 @@ export class AuditWriter {
     const startSeq = this.lastSeq;
     const lines: string[] = [];
     const linesTs: number[] = [];
+    let inserted = 0;
     try {
       db.transaction(() => {
         let prev = this.lastHash;
@@ -241,6 +244,7 @@ export class AuditWriter {
             // A producer may resend an event whose acknowledgement it lost with a dead writer:
             // event_id makes the append idempotent, and the chain continues from the stored row.
             if (r.changes === 0) continue;
+            inserted++;
             const seq = Number(r.lastInsertRowid);
             const st = this.derived.get(row[9]);
             if (st) this.derive(st, envelopeOf(row), JSON.parse(payload) as Record<string, unknown>, seq);
@@ -262,7 +266,8 @@ export class AuditWriter {
     this.queue.splice(0, batch.length);
     this.depth -= n;
     this.lastCommitTs = now;
-    this.committedTotal += n;
+    // Rows inserted: a re-sent row already in the database is settled but not committed twice.
+    this.committedTotal += inserted;
     this.overflowed = false;
     this.countPerSecond(now, n);
     this.onWriteOk();
@@ -271,7 +276,10 @@ export class AuditWriter {
     // order: a later drain, flush or close writes pending lines first); a JSONL failure is raised
     // on its own (PAUSE) and never hides a commit.
     const ack: CommitAck = { last_seq: this.lastSeq, commit_ts_ms: now };
-    for (const p of batch) if (p.ack) p.ack.resolve(ack);
+    for (const p of batch) {
+      if (p.ack) p.ack.resolve(ack);
+      p.settle?.();
+    }
     this.jsonlPending.push({ lines, ts: linesTs });
     if (!this.jsonlScheduled) {
       this.jsonlScheduled = true;

@@ -34,13 +34,28 @@ export interface AuditClientOptions {
  * appends resolve only after the writer committed them. While
  * the writer is detached (its thread died), bulk events wait in a bounded buffer and critical
  * appends fail at once: a caller that needs durability must not proceed without it.
+ *
+ * A bulk frame's rows are kept after it is sent, until the writer reports the frame settled
+ * (committed, or refused and counted by the writer). Rows in flight to a writer that dies (in its
+ * port, or queued and not committed) are re-sent, in order, to the next writer, which skips those
+ * already in the database (event_id). The copies are bounded by holdCapacity; rows whose copy had
+ * to be released are counted as dropped if their writer dies before settling them (they may or may
+ * not be in the database: the caller alerts and PAUSEs, as for any drop).
  */
 export class AuditClient {
   private ep: Endpoint<AuditProducerSide, AuditWriterSide> | null = null;
   private batch: AuditRow[] = [];
   private scheduled = false;
   private held: AuditRow[] = [];
+  private nextFrame = 1;
+  /** Frames sent and not yet settled by the writer, oldest first, with their rows. */
+  private inflight: { readonly frame: number; readonly rows: readonly AuditRow[] }[] = [];
+  private inflightRows = 0;
+  /** Unsettled frames whose copies were released (over holdCapacity): only their row counts. */
+  private released: { readonly frame: number; readonly count: number }[] = [];
   dropped = 0;
+  /** Rows sent again to a new writer because their first writer died before settling them. */
+  resent = 0;
   /** Bulk events handed to a writer (the producer side of the zero-silent-loss accounting). */
   sent = 0;
   /** Events of critical appends sent to a writer (each acknowledged after commit, or failed to its caller). */
@@ -60,19 +75,27 @@ export class AuditClient {
       label: `audit:${this.opts.label}`,
       requestTimeoutMs: this.opts.requestTimeoutMs,
       ...(this.opts.onReject ? { onReject: this.opts.onReject } : {}),
+      onEvent: (ev) => {
+        if (this.ep === ep) this.settled(ev.frame);
+      },
       onClose: () => {
         if (this.ep === ep) {
           this.ep = null;
+          this.writerLost();
           this.opts.onDetached?.();
         }
       },
     });
     this.ep = ep;
+    // What the previous writer never settled goes first, in its order, under its frame numbers.
+    for (const f of this.inflight) {
+      this.resent += f.rows.length;
+      ep.emit({ type: 'append', frame: f.frame, rows: f.rows });
+    }
     if (this.held.length > 0) {
       const held = this.held;
       this.held = [];
-      this.sent += held.length;
-      ep.emit({ type: 'append', rows: held });
+      this.send(ep, held);
     }
   }
 
@@ -116,8 +139,22 @@ export class AuditClient {
   }
 
   /** Producer-side counters for the audit accounting (soak/load checks, status details). */
-  counters(): { readonly sent: number; readonly sent_critical: number; readonly held: number; readonly dropped: number } {
-    return { sent: this.sent, sent_critical: this.sentCritical, held: this.held.length, dropped: this.dropped };
+  counters(): {
+    readonly sent: number;
+    readonly sent_critical: number;
+    readonly held: number;
+    readonly dropped: number;
+    readonly in_flight: number;
+    readonly resent: number;
+  } {
+    return {
+      sent: this.sent,
+      sent_critical: this.sentCritical,
+      held: this.held.length,
+      dropped: this.dropped,
+      in_flight: this.inflightRows + this.released.reduce((n, r) => n + r.count, 0),
+      resent: this.resent,
+    };
   }
 
   get heldCount(): number {
@@ -136,8 +173,7 @@ export class AuditClient {
     const events = this.batch;
     this.batch = [];
     if (this.ep && !this.ep.isClosed) {
-      this.sent += events.length;
-      this.ep.emit({ type: 'append', rows: events });
+      this.send(this.ep, events);
       return;
     }
     const room = this.opts.holdCapacity - this.held.length;
@@ -147,6 +183,37 @@ export class AuditClient {
     }
     if (room > 0) this.held.push(...events.slice(0, room));
     const lost = events.length - Math.max(0, room);
+    this.dropped += lost;
+    this.opts.onDropped?.(lost);
+  }
+
+  private send(ep: Endpoint<AuditProducerSide, AuditWriterSide>, rows: AuditRow[]): void {
+    const frame = this.nextFrame++;
+    this.sent += rows.length;
+    this.inflight.push({ frame, rows });
+    this.inflightRows += rows.length;
+    while (this.inflightRows > this.opts.holdCapacity && this.inflight.length > 1) {
+      const oldest = this.inflight.shift();
+      if (!oldest) break;
+      this.inflightRows -= oldest.rows.length;
+      this.released.push({ frame: oldest.frame, count: oldest.rows.length });
+    }
+    ep.emit({ type: 'append', frame, rows });
+  }
+
+  private settled(frame: number): void {
+    const keep = this.inflight.findIndex((f) => f.frame > frame);
+    const gone = keep < 0 ? this.inflight : this.inflight.slice(0, keep);
+    for (const f of gone) this.inflightRows -= f.rows.length;
+    this.inflight = keep < 0 ? [] : this.inflight.slice(keep);
+    this.released = this.released.filter((r) => r.frame > frame);
+  }
+
+  /** The writer died: rows whose copies were released cannot be re-sent, and may be lost. */
+  private writerLost(): void {
+    const lost = this.released.reduce((n, r) => n + r.count, 0);
+    this.released = [];
+    if (lost === 0) return;
     this.dropped += lost;
     this.opts.onDropped?.(lost);
   }

@@ -55,8 +55,12 @@ export type AuditRow = readonly [
 export const AUDIT_ROW_LENGTH = 13;
 
 // --- producer (supervisor, engine, gateway) -> audit writer
-/** Bulk: batched by the writer, fire-and-forget for the sender. */
-export type AuditProducerEvent = { readonly type: 'append'; readonly rows: readonly AuditRow[] };
+/**
+ * Bulk: batched by the writer, never awaited by the sender. `frame` numbers a producer's bulk frames
+ * (1, 2, ...; a frame re-sent to a new writer keeps its number): the producer keeps each frame's
+ * rows until the writer reports it settled, so rows in flight to a writer that dies are re-sent.
+ */
+export type AuditProducerEvent = { readonly type: 'append'; readonly frame: number; readonly rows: readonly AuditRow[] };
 
 export type AuditProducerRequests = {
   /** Critical: acknowledged only after the events are committed to SQLite (intents, mode changes, AI gate results). */
@@ -72,12 +76,16 @@ export type AuditProducerRequests = {
   readonly engine_memory: { readonly input: { readonly now_ms: number }; readonly output: EngineMemory };
 };
 
-// --- audit writer -> producer: replies only
-export type AuditWriterEvent = never;
+// --- audit writer -> producer
+/**
+ * Every bulk frame of this producer up to `frame` is settled: committed (or already in the database,
+ * for a re-sent frame), or refused and counted by the writer as dropped. Sent in frame order.
+ */
+export type AuditWriterEvent = { readonly type: 'settled'; readonly frame: number };
 export type AuditWriterRequests = Record<never, never>;
 
 export type AuditProducerSide = Direction<AuditProducerEvent, AuditProducerRequests>;
-export type AuditWriterSide = Direction<{ readonly type: never }, AuditWriterRequests>;
+export type AuditWriterSide = Direction<AuditWriterEvent, AuditWriterRequests>;
 
 const THREAD_SET: ReadonlySet<unknown> = new Set(THREADS);
 const SEVERITY_SET: ReadonlySet<unknown> = new Set(SEVERITIES);
@@ -105,6 +113,11 @@ export function auditRowProblem(r: unknown): string | null {
   return null;
 }
 
+const frameNumber = (body: Record<string, unknown>): string | null => {
+  const f = body['frame'];
+  return typeof f === 'number' && Number.isSafeInteger(f) && f > 0 ? null : 'field frame must be a positive integer';
+};
+
 /** Every element of `rows` must be a whole row; the writer relies on it. */
 const rows: BodyCheck = (body) => {
   const rs = body['rows'];
@@ -119,7 +132,7 @@ const rows: BodyCheck = (body) => {
 export const AUDIT_CHANNEL: ChannelSpec = {
   name: 'audit',
   a: {
-    events: { append: rows },
+    events: { append: (b) => frameNumber(b) ?? rows(b) },
     requests: {
       append_critical: rows,
       flush: null,
@@ -127,5 +140,5 @@ export const AUDIT_CHANNEL: ChannelSpec = {
       engine_memory: (b) => (typeof b['now_ms'] === 'number' && Number.isFinite(b['now_ms']) ? null : 'field now_ms must be a finite number'),
     },
   },
-  b: { events: {}, requests: {} },
+  b: { events: { settled: frameNumber }, requests: {} },
 };

@@ -1,0 +1,96 @@
+import { MessageChannel } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AUDIT_CHANNEL, type AuditProducerEvent, type AuditProducerSide, type AuditWriterSide } from '@vigil/contracts';
+import { AuditClient } from './audit-client.js';
+import { Endpoint } from './channel.js';
+import { EventFactory } from './event-factory.js';
+
+/**
+ * The producer's side of bulk frames across writer deaths, over real MessagePorts. The "writer"
+ * here is only the far endpoint of the audit channel: it records the frames it receives and
+ * settles them when the test says so; its death is its port closing.
+ */
+function writerEnd() {
+  const { port1, port2 } = new MessageChannel();
+  const frames: AuditProducerEvent[] = [];
+  const ep = new Endpoint<AuditWriterSide, AuditProducerSide>(port2, {
+    spec: AUDIT_CHANNEL,
+    side: 'b',
+    requestTimeoutMs: 500,
+    onEvent: (ev) => frames.push(ev),
+  });
+  return { producerPort: port1, frames, settle: (frame: number) => ep.emit({ type: 'settled', frame }), die: () => ep.close() };
+}
+
+const turn = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+const f = new EventFactory('run_t', 'engine');
+const ev = (i: number) => f.make('HEALTH_SAMPLED', { i });
+const idsOf = (frames: readonly AuditProducerEvent[]) => frames.flatMap((fr) => fr.rows.map((r) => r[0]));
+
+const clients: AuditClient[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close();
+});
+function client(holdCapacity: number, dropped: number[]) {
+  const c = new AuditClient({ label: 't', requestTimeoutMs: 500, holdCapacity, onDropped: (n) => dropped.push(n) });
+  clients.push(c);
+  return c;
+}
+
+describe('AuditClient bulk frames across a writer death', () => {
+  it('re-sends to the next writer, under their frame numbers and before held rows, exactly the frames the dead writer never settled', async () => {
+    const dropped: number[] = [];
+    const c = client(1000, dropped);
+    const w1 = writerEnd();
+    c.attach(w1.producerPort);
+    const events = Array.from({ length: 9 }, (_, i) => ev(i));
+    for (const [k, e] of events.entries()) {
+      c.append(e);
+      if (k % 3 === 2) await turn(); // three frames of three rows
+    }
+    expect(w1.frames.map((fr) => fr.frame)).toEqual([1, 2, 3]);
+    w1.settle(1);
+    await turn();
+    expect(c.counters()).toMatchObject({ sent: 9, in_flight: 6, resent: 0 });
+    w1.die();
+    await turn();
+    expect(c.attached).toBe(false);
+    c.append(ev(99)); // no writer: held
+    await turn();
+    const w2 = writerEnd();
+    c.attach(w2.producerPort);
+    await turn();
+    expect(w2.frames.map((fr) => fr.frame)).toEqual([2, 3, 4]);
+    expect(idsOf(w2.frames)).toEqual([...events.slice(3).map((e) => e.event_id), expect.any(String)]);
+    expect(c.counters()).toMatchObject({ sent: 10, in_flight: 7, resent: 6, held: 0, dropped: 0 });
+    w2.settle(4);
+    await turn();
+    expect(c.counters()).toMatchObject({ in_flight: 0 });
+    expect(dropped).toEqual([]);
+  });
+
+  it('counts as dropped only the rows whose copies were released over holdCapacity and whose writer died before settling them', async () => {
+    const dropped: number[] = [];
+    const c = client(4, dropped);
+    const w1 = writerEnd();
+    c.attach(w1.producerPort);
+    for (let k = 0; k < 4; k++) {
+      c.append(ev(2 * k));
+      c.append(ev(2 * k + 1));
+      await turn(); // four frames of two rows: only the newest two frames' copies fit
+    }
+    expect(c.counters()).toMatchObject({ sent: 8, in_flight: 8 });
+    w1.settle(1); // frame 1 was released but settled: not lost
+    await turn();
+    expect(c.counters()).toMatchObject({ in_flight: 6 });
+    w1.die();
+    await turn();
+    // Frame 2 was released and never settled: its two rows may be lost, and are counted.
+    expect(dropped).toEqual([2]);
+    const w2 = writerEnd();
+    c.attach(w2.producerPort);
+    await turn();
+    expect(w2.frames.map((fr) => fr.frame)).toEqual([3, 4]);
+    expect(c.counters()).toMatchObject({ dropped: 2, in_flight: 4, resent: 4 });
+  });
+});
