@@ -92,11 +92,16 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
       { timeout: 5000 },
     );
 
-    // Gain/loss cards: numbers from the engine's ledger, fees from today's fills.
+    // Gain/loss cards: numbers from the engine's ledger, fees from today's fills. The page has been
+    // polling since before the entry, so its cards may still be a render from before the fill: wait
+    // for one that shows the open position's exposure (the 4th card) before reading them all.
     await page.waitForFunction(
-      () => document.querySelectorAll('#pnl-cards .card').length === 5 && document.querySelector('#pnl-cards .card .card-v')?.textContent !== '-',
+      () => {
+        const vs = [...document.querySelectorAll('#pnl-cards .card .card-v')].map((v) => v.textContent ?? '-');
+        return vs.length === 5 && vs[0] !== '-' && Number((vs[3] ?? '').replace(/,/g, '')) > 0;
+      },
       undefined,
-      { timeout: 5000 },
+      { timeout: 10_000 },
     );
     const cards = await page.$$eval('#pnl-cards .card', (cs) =>
       cs.map((c) => [c.querySelector('.card-k')?.textContent ?? '', c.querySelector('.card-v')?.textContent ?? '']),
