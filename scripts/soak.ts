@@ -14,12 +14,13 @@
 //   writes docs/SOAK.md, the report as tables, produced by the run and never edited by hand.
 // Exit code 0 when every check holds, 1 otherwise. Not run in CI (it takes minutes).
 import { fork } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Supervisor } from '../apps/supervisor/dist/index.js';
 import type { Config, Mode } from '../packages/contracts/dist/index.js';
+import { walkFiles } from './lib/walk.ts';
 import { machineLine } from './machine.ts';
 import type { PeerOptions } from './soak-peers.ts';
 import { TSX_IMPORT } from './tsx.ts';
@@ -359,10 +360,9 @@ async function integrity(varDir: string) {
 }
 
 function canaryLeaks(varDir: string): string[] {
-  const walk = (d: string): string[] =>
-    existsSync(d) ? readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)])) : [];
   const leaks: string[] = [];
-  for (const f of walk(varDir)) {
+  // Every file, dot files and all: a secret must not be anywhere under var/.
+  for (const f of walkFiles(varDir, { skip: () => false })) {
     const text = readFileSync(f).toString('latin1');
     for (const c of [AI_KEY, SIM_KEY.secretKey]) if (text.includes(c)) leaks.push(f.slice(varDir.length));
   }
