@@ -180,7 +180,7 @@ interface Peers {
 }
 
 /**
- * The venue and the reviewer in a child process (scripts/soak-peers.mjs): the bot's process then
+ * The venue and the reviewer in a child process (scripts/soak-peers.ts): the bot's process then
  * holds the bot alone, and each side's memory is sampled on its own. `mem()` asks the child for its
  * memory use; `close()` stops it.
  */
