@@ -1,7 +1,7 @@
 // Panel benchmark: /api/* latency against a generated 10-million-event audit database (beside the
 // same routes on an empty database, measured in the same run), and the dashboard's time to first
 // full render in headless Chromium (beside an empty static page). `node --import tsx
-// scripts/bench-panel.ts` prints JSON; scripts/bench.mjs (`npm run bench panel`) tabulates it.
+// scripts/bench-panel.ts` prints JSON; scripts/bench.ts (`npm run bench panel`) tabulates it.
 //
 // The database is generated with raw better-sqlite3 batched inserts in the schema of
 // packages/audit/src/schema.ts (migrate() itself, indexes dropped during the load and rebuilt),

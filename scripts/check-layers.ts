@@ -10,9 +10,10 @@
 // exception that no longer occurs is reported as stale (exit 1) so the list cannot rot.
 //
 // Usage: node --import tsx scripts/check-layers.ts [--root DIR]
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { walkFiles } from './lib/walk.ts';
 
 export const LAYERS: Readonly<Record<string, number>> = {
   contracts: 0,
@@ -51,20 +52,8 @@ export interface Package {
 /** Known violations: `from` package -> `to` package, in `file` (relative to the root), and why it stays for now. */
 export const EXCEPTIONS: readonly LayerException[] = [];
 
-function* sources(dir: string): Generator<string> {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    if (e === 'node_modules' || e === 'dist' || e.startsWith('.')) continue;
-    const p = join(dir, e);
-    if (statSync(p).isDirectory()) yield* sources(p);
-    else if (/\.(ts|mts|cts|mjs|js|cjs)$/.test(e) && !e.endsWith('.d.ts')) yield p;
-  }
-}
+/** The package's own modules (declaration files are not imports). */
+const sources = (dir: string): Generator<string> => walkFiles(dir, { file: (e) => /\.(ts|mts|cts|mjs|js|cjs)$/.test(e) && !e.endsWith('.d.ts') });
 
 /** Module specifiers of literal imports (comments removed first, so a commented import does not count). */
 export function specifiers(src: string): string[] {

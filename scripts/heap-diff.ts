@@ -1,6 +1,6 @@
-// What grew between two V8 heap snapshots of one thread (scripts/soak.mjs --heap-snapshots DIR):
+// What grew between two V8 heap snapshots of one thread (scripts/soak.ts --heap-snapshots DIR):
 // objects counted and sized by constructor/type name, largest growth first.
-//   node scripts/heap-diff.mjs before.heapsnapshot after.heapsnapshot [--top 30]
+//   node --import tsx scripts/heap-diff.ts before.heapsnapshot after.heapsnapshot [--top 30]
 import { readFileSync } from 'node:fs';
 
 /** The parts of a .heapsnapshot file read here (V8's flat node array and its field layout). */

@@ -15,9 +15,10 @@
 // Usage: node --import tsx scripts/reason-coverage.ts [--list] [--root DIR]
 //   --list   print every code with the test files that raise it
 //   --root   scan DIR instead of the repository (used by the script's own unit test)
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { walkFiles } from './lib/walk.ts';
 
 /** Drops // and block comments, keeping string and template literal text (codes are strings). */
 export function stripComments(src: string): string {
@@ -100,24 +101,8 @@ export function assertsCode(text: string, code: string): boolean {
 }
 
 function* testFiles(root: string): Generator<string> {
-  const walk = function* (dir: string): Generator<string> {
-    let entries: string[];
-    try {
-      entries = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e === 'node_modules' || e === 'dist' || e.startsWith('.')) continue;
-      const p = join(dir, e);
-      const st = statSync(p);
-      if (st.isDirectory()) yield* walk(p);
-      else if (e.endsWith('.test.ts')) yield p;
-    }
-  };
-  yield* walk(join(root, 'test'));
-  yield* walk(join(root, 'packages'));
-  yield* walk(join(root, 'apps'));
+  const tests = { file: (e: string) => e.endsWith('.test.ts') };
+  for (const dir of ['test', 'packages', 'apps']) yield* walkFiles(join(root, dir), tests);
 }
 
 /**

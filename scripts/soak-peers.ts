@@ -1,4 +1,4 @@
-// The soak's venue and reviewer, in a process of their own (forked by scripts/soak.mjs with an IPC
+// The soak's venue and reviewer, in a process of their own (forked by scripts/soak.ts with an IPC
 // channel), so the soak's RSS of the bot is the bot's alone: the venue keeps its own growing state
 // (orders, trades, tapes) that would otherwise be counted as the bot's.
 //

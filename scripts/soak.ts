@@ -14,12 +14,14 @@
 //   writes docs/SOAK.md, the report as tables, produced by the run and never edited by hand.
 // Exit code 0 when every check holds, 1 otherwise. Not run in CI (it takes minutes).
 import { fork } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Supervisor } from '../apps/supervisor/dist/index.js';
 import type { Config, Mode } from '../packages/contracts/dist/index.js';
+import { SIM_CHURN, SIM_ENGINE, SIM_ENTRY_TTL_MS, SIM_STRATEGY, SIM_SUPERVISOR, simAigate } from './lib/sim-profile.ts';
+import { walkFiles } from './lib/walk.ts';
 import { machineLine } from './machine.ts';
 import type { PeerOptions } from './soak-peers.ts';
 import { TSX_IMPORT } from './tsx.ts';
@@ -93,41 +95,20 @@ function overrides(reviewer: { baseUrl: string }, sim: { rest: string; ws: strin
       ws_reconnect_backoff_initial_ms: 50,
       ws_reconnect_backoff_max_ms: 1000,
     },
-    aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 2000 },
-    strategy: {
-      bar_ms: 200,
-      lookback_bars: 5,
-      vol_bars: 5,
-      hold_bars: 30,
-      stop_vol_mult: '2',
-      take_profit_r: '2',
-      win_rate_prior: '0.5',
-      min_stop_bps: 120,
-      cooldown_ms: 500,
-      entry_ttl_ms: 3000,
-    },
-    engine: {
-      cycle_interval_ms: 100,
-      reconcile_interval_ms: 1000,
-      manage_only_stable_ms: 300,
-      intent_query_interval_ms: 100,
-      not_found_after_ms: 1000,
-      not_found_min_queries: 2,
-    },
+    aigate: simAigate(reviewer.baseUrl),
+    strategy: { ...SIM_STRATEGY, entry_ttl_ms: SIM_ENTRY_TTL_MS },
+    engine: { ...SIM_ENGINE },
     risk: {
-      churn_limit_10s: 50,
-      churn_limit_60s: 200,
+      ...SIM_CHURN,
       daily_loss_limit_quote: '100000',
       max_exposure_quote_total: '100000',
       max_exposure_quote_per_symbol: '100000',
     },
     supervisor: {
-      request_timeout_ms: 5000,
+      ...SIM_SUPERVISOR,
       // A heap snapshot stops its thread for seconds: with --heap-snapshots the stall limits are
       // stretched so taking one is not a stall (a diagnostic run, not a fault-handling one).
-      heartbeat_interval_ms: o.heapSnapshots ? 10_000 : 250,
-      worker_stall_timeout_ms: o.heapSnapshots ? 19_000 : 500,
-      worker_mode_timeout_ms: o.heapSnapshots ? 60_000 : 2000,
+      ...(o.heapSnapshots ? { heartbeat_interval_ms: 10_000, worker_stall_timeout_ms: 19_000, worker_mode_timeout_ms: 60_000 } : {}),
       degrade_stability_window_ms: 1000,
       event_loop_lag_degrade_ms: 60_000,
     },
@@ -199,7 +180,7 @@ interface Peers {
 }
 
 /**
- * The venue and the reviewer in a child process (scripts/soak-peers.mjs): the bot's process then
+ * The venue and the reviewer in a child process (scripts/soak-peers.ts): the bot's process then
  * holds the bot alone, and each side's memory is sampled on its own. `mem()` asks the child for its
  * memory use; `close()` stops it.
  */
@@ -361,10 +342,9 @@ async function integrity(varDir: string) {
 }
 
 function canaryLeaks(varDir: string): string[] {
-  const walk = (d: string): string[] =>
-    existsSync(d) ? readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)])) : [];
   const leaks: string[] = [];
-  for (const f of walk(varDir)) {
+  // Every file, dot files and all: a secret must not be anywhere under var/.
+  for (const f of walkFiles(varDir, { skip: () => false })) {
     const text = readFileSync(f).toString('latin1');
     for (const c of [AI_KEY, SIM_KEY.secretKey]) if (text.includes(c)) leaks.push(f.slice(varDir.length));
   }

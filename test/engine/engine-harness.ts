@@ -3,44 +3,18 @@ import { join } from 'node:path';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import type { Supervisor } from '../../apps/supervisor/src/supervisor.js';
+import { SIM_STRATEGY, simTradingOverrides } from '../../scripts/lib/sim-profile.ts';
 import { startSupervisor, startVenue, waitFor } from '../integration/harness.js';
 
 /** The key the engine thread reads from the environment; a canary for the secret checks too. */
 export const AI_KEY = 'sk-test-canary-0123456789abcdefABCDEF';
 
-/** The strategy every engine test trades with: 200 ms bars, a 5-bar channel, stops wide enough that the reviewer's edge rule lets entries pass. */
-export const TEST_STRATEGY = {
-  bar_ms: 200,
-  lookback_bars: 5,
-  vol_bars: 5,
-  hold_bars: 30,
-  stop_vol_mult: '2',
-  take_profit_r: '2',
-  win_rate_prior: '0.5',
-  min_stop_bps: 120,
-  cooldown_ms: 500,
-} as const;
+/** The strategy every engine test trades with: the simulator trading profile's (scripts/lib/sim-profile.ts). */
+export const TEST_STRATEGY = SIM_STRATEGY;
 
 /** Timings and strategy parameters that make the whole cycle visible in seconds on the simulator. */
 export function tradingOverrides(reviewer: Reviewer, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 2000 },
-    strategy: {
-      ...TEST_STRATEGY,
-      entry_ttl_ms: 3000,
-    },
-    engine: {
-      cycle_interval_ms: 100,
-      reconcile_interval_ms: 1000,
-      manage_only_stable_ms: 300,
-      intent_query_interval_ms: 100,
-      not_found_after_ms: 1000,
-      not_found_min_queries: 2,
-    },
-    risk: { churn_limit_10s: 50, churn_limit_60s: 200 },
-    supervisor: { request_timeout_ms: 5000, heartbeat_interval_ms: 250, worker_stall_timeout_ms: 500, worker_mode_timeout_ms: 2000 },
-    ...extra,
-  };
+  return { ...simTradingOverrides(reviewer.baseUrl), ...extra };
 }
 
 export async function startTrading(

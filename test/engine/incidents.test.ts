@@ -5,6 +5,7 @@ import type { ReasonCode } from '@vigil/contracts';
 import { startVenue } from '../integration/harness.js';
 import { startReviewer } from '../../apps/ai-reviewer/src/server.js';
 import { advanceEngineClock, AI_KEY, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
+import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
 
 /**
  * The operations rules' incidents, driven through the simulator's and the reviewer's fault
@@ -199,12 +200,7 @@ describe.concurrent('incidents on the simulator', () => {
         ...SUP,
         engine: {
           trailing_activate_bps: 1,
-          cycle_interval_ms: 100,
-          reconcile_interval_ms: 1000,
-          manage_only_stable_ms: 300,
-          intent_query_interval_ms: 100,
-          not_found_after_ms: 1000,
-          not_found_min_queries: 2,
+          ...SIM_ENGINE,
         },
       },
     });

@@ -3,6 +3,7 @@ import type { ReasonCode } from '@vigil/contracts';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 import { startVenue } from '../integration/harness.js';
 import { AI_KEY, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
+import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
 
 /**
  * Issue 16 on the simulator, over sockets: a symbol quarantine imposed by filter rejections is
@@ -22,12 +23,7 @@ const post = (url: string, body: unknown) => fetch(url, { method: 'POST', body: 
 const CLEAR_MS = 25_000;
 const extra = {
   engine: {
-    cycle_interval_ms: 100,
-    reconcile_interval_ms: 1000,
-    manage_only_stable_ms: 300,
-    intent_query_interval_ms: 100,
-    not_found_after_ms: 1000,
-    not_found_min_queries: 2,
+    ...SIM_ENGINE,
     protect_attempts_max: 10,
   },
   exchange: { quarantine_clear_ms: CLEAR_MS },

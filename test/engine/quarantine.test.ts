@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { orderRole, type ReasonCode } from '@vigil/contracts';
 import { LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
+import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
 
 /**
  * Incident 10 of the operations rules on the simulator, over sockets: a symbol quarantined by
@@ -26,12 +27,7 @@ describe('symbol quarantine on the simulator', () => {
         // The harness's engine timings, with room for the rejected protection attempts before
         // CLOSE_SAFELY; a clean window longer than the engine's next protection attempt.
         engine: {
-          cycle_interval_ms: 100,
-          reconcile_interval_ms: 1000,
-          manage_only_stable_ms: 300,
-          intent_query_interval_ms: 100,
-          not_found_after_ms: 1000,
-          not_found_min_queries: 2,
+          ...SIM_ENGINE,
           protect_attempts_max: 10,
         },
         exchange: { quarantine_clear_ms: CLEAR_MS },

@@ -5,6 +5,7 @@ import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { SIM_KEY, startVenue } from '../integration/harness.js';
 import { AI_KEY, engineDetails, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
+import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
 
 /**
  * The venue moves on while the bot is down: its protection fills, or someone trades the coin by
@@ -23,12 +24,7 @@ const venueState = async (sim: ExchangeSim): Promise<State> => (await (await fet
 const post = (url: string, body: unknown) => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
 const reasons = (t: { sup: { modeState: { reasons: readonly { code: ReasonCode }[] } } }) => t.sup.modeState.reasons.map((r) => r.code);
 const ENGINE = {
-  cycle_interval_ms: 100,
-  reconcile_interval_ms: 1000,
-  manage_only_stable_ms: 300,
-  intent_query_interval_ms: 100,
-  not_found_after_ms: 1000,
-  not_found_min_queries: 2,
+  ...SIM_ENGINE,
   trailing_enabled: false,
 };
 

@@ -31,7 +31,7 @@ export interface LiveConfig {
   readonly crash_point: CrashPoint | 'none';
 }
 
-/** The named points of the order lifecycle the chaos matrix kills the bot at (scripts/chaos.mjs). */
+/** The named points of the order lifecycle the chaos matrix kills the bot at (scripts/chaos.ts). */
 export const CRASH_POINTS = [
   'after_intent_commit',
   'after_send_before_response',

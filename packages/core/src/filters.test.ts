@@ -1,25 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { BTCUSDT_PRICE_LOT_RULES, SIM_BTCUSDT_RULES } from './btcusdt-rules.js';
 import { Dec, formatDecimal, isDecimalString, parseDecimal } from './decimal.js';
 import { quantizePrice, quantizeQty, validateOrder, type OrderToValidate, type SymbolFilters, type SymbolRules } from './filters.js';
 
 const rulesWith = (filters: SymbolFilters, over: Partial<SymbolRules> = {}): SymbolRules => ({
-  symbol: 'BTCUSDT',
-  status: 'TRADING',
-  baseAsset: 'BTC',
-  quoteAsset: 'USDT',
-  baseAssetPrecision: 8,
-  quoteAssetPrecision: 8,
-  orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'],
-  ocoAllowed: true,
-  icebergAllowed: true,
-  cancelReplaceAllowed: true,
-  allowTrailingStop: true,
-  permissions: ['SPOT'],
+  ...BTCUSDT_PRICE_LOT_RULES,
+  orderTypes: SIM_BTCUSDT_RULES.orderTypes,
   filters,
   ...over,
 });
 
+// The simulator's BTCUSDT with the venue's padded decimals (as exchangeInfo sends them) and the
+// order-count and iceberg filters the simulator does not list.
 const BTC = rulesWith({
   PRICE_FILTER: { filterType: 'PRICE_FILTER', minPrice: '0.01000000', maxPrice: '1000000.00000000', tickSize: '0.01000000' },
   LOT_SIZE: { filterType: 'LOT_SIZE', minQty: '0.00001000', maxQty: '9000.00000000', stepSize: '0.00001000' },
@@ -32,23 +25,10 @@ const BTC = rulesWith({
     applyMaxToMarket: false,
     avgPriceMins: 5,
   },
-  PERCENT_PRICE_BY_SIDE: {
-    filterType: 'PERCENT_PRICE_BY_SIDE',
-    bidMultiplierUp: '5',
-    bidMultiplierDown: '0.2',
-    askMultiplierUp: '5',
-    askMultiplierDown: '0.2',
-    avgPriceMins: 5,
-  },
+  PERCENT_PRICE_BY_SIDE: SIM_BTCUSDT_RULES.filters.PERCENT_PRICE_BY_SIDE,
   MAX_NUM_ORDERS: { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
   MAX_NUM_ALGO_ORDERS: { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: 5 },
-  TRAILING_DELTA: {
-    filterType: 'TRAILING_DELTA',
-    minTrailingAboveDelta: 10,
-    maxTrailingAboveDelta: 2000,
-    minTrailingBelowDelta: 10,
-    maxTrailingBelowDelta: 2000,
-  },
+  TRAILING_DELTA: SIM_BTCUSDT_RULES.filters.TRAILING_DELTA,
   ICEBERG_PARTS: { filterType: 'ICEBERG_PARTS', limit: 10 },
 });
 const CTX = { avgPrice: '60000.00', referencePrice: 'NONE', openOrders: 0, openAlgoOrders: 0 } as const;

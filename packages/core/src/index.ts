@@ -13,3 +13,4 @@ export * from './lifecycle.js';
 export * from './strict-json.js';
 export * from './swap.js';
 export * from './outcomes.js';
+export * from './btcusdt-rules.js';

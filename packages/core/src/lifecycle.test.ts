@@ -1,6 +1,7 @@
 import type { IntentState, SymbolRules } from '@vigil/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { BTCUSDT_PRICE_LOT_RULES } from './btcusdt-rules.js';
 import { Dec } from './decimal.js';
 import {
   EMPTY_LIFECYCLE,
@@ -23,24 +24,7 @@ const RUNS = 10_000 * Math.max(1, Number(process.env['FUZZ_RUNS'] ?? '1') || 1);
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20261205);
 const opts = { numRuns: RUNS, seed: SEED };
 
-const RULES: SymbolRules = {
-  symbol: 'BTCUSDT',
-  status: 'TRADING',
-  baseAsset: 'BTC',
-  quoteAsset: 'USDT',
-  baseAssetPrecision: 8,
-  quoteAssetPrecision: 8,
-  orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT'],
-  ocoAllowed: true,
-  icebergAllowed: true,
-  cancelReplaceAllowed: true,
-  allowTrailingStop: true,
-  permissions: ['SPOT'],
-  filters: {
-    PRICE_FILTER: { filterType: 'PRICE_FILTER', minPrice: '0.01000000', maxPrice: '1000000.00000000', tickSize: '0.01000000' },
-    LOT_SIZE: { filterType: 'LOT_SIZE', minQty: '0.00001000', maxQty: '9000.00000000', stepSize: '0.00001000' },
-  },
-};
+const RULES: SymbolRules = BTCUSDT_PRICE_LOT_RULES;
 
 const CFG: LifecycleConfig = {
   intent_query_interval_ms: 1_000,

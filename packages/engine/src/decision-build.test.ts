@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { decisionBody, decisionIdOf } from '@vigil/contracts';
+import { BTCUSDT_PRICE_LOT_RULES } from '@vigil/core';
 import { buildDecision, checkDecision } from './decision-build.js';
 import type { Proposal } from './strategy.js';
-import { TEST_RULES } from './fixtures.test-helper.js';
 
-const rules = TEST_RULES;
+const rules = BTCUSDT_PRICE_LOT_RULES;
 
 const proposal: Proposal = {
   symbol: 'BTCUSDT',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, snapshotHash, type Config, type JsonObject } from '@vigil/contracts';
-import { Dec, EMPTY_LIFECYCLE, redact, step, type LifecycleFacts, type LifecycleInput, type LifecycleState } from '@vigil/core';
+import { BTCUSDT_PRICE_LOT_RULES, Dec, EMPTY_LIFECYCLE, redact, step, type LifecycleFacts, type LifecycleInput, type LifecycleState } from '@vigil/core';
 import { parseConfig } from '@vigil/runtime';
 import { BarSeries } from './bars.js';
 import { ChurnCounter } from './churn.js';
@@ -21,9 +21,8 @@ import {
 import { riskVerdict } from './risk.js';
 import { breakoutStrategy, type MarketSnapshot } from './strategy.js';
 import { Trader } from './trader.js';
-import { TEST_RULES } from './fixtures.test-helper.js';
 
-const rules = TEST_RULES;
+const rules = BTCUSDT_PRICE_LOT_RULES;
 
 const config: Config = (() => {
   const r = parseConfig(

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { SymbolRules } from '@vigil/contracts';
+import { BTCUSDT_PRICE_LOT_RULES } from '@vigil/core';
 import { parseConfig } from '@vigil/runtime';
 import { ChurnCounter } from './churn.js';
 import { warmEntryPath, type WarmInputs } from './warm.js';
-import { TEST_RULES } from './fixtures.test-helper.js';
 
-const rules = TEST_RULES;
+const rules = BTCUSDT_PRICE_LOT_RULES;
 
 const inputs = (over: Partial<WarmInputs> = {}): WarmInputs => {
   const r = parseConfig({}, {});

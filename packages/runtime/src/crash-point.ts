@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Config, CrashPoint, JsonObject } from '@vigil/contracts';
 
 /**
- * Crash-point hooks for the chaos matrix (scripts/chaos.mjs). Disarmed unless
+ * Crash-point hooks for the chaos matrix (scripts/chaos.ts). Disarmed unless
  * live.fault_hooks_enabled and live.crash_point names the point; then, the first time the point is
  * reached, the hook appends a marker line to <var>/chaos/crash-point.jsonl (fsynced), and blocks
  * this thread for good so the harness can SIGKILL the process group at exactly that point. A

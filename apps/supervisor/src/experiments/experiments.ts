@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Config, SymbolRules } from '@vigil/contracts';
+import { SIM_BTCUSDT_RULES } from '@vigil/core';
 import { formatConfigError, parseConfig } from '@vigil/runtime';
 import { htmlReport } from './html-report.js';
 import { barCount, parseKlineCsv } from './klines.js';
@@ -71,42 +72,8 @@ export interface ExperimentRow {
 
 export const DEFAULT_GRID = { lookback_bars: [10, 20, 40], stop_vol_mult: ['1.5', '2', '3'], take_profit_r: ['1.5', '2', '3'] } as const;
 
-/** A BTCUSDT-like symbol (the simulator's): tick 0.01, lot 0.00001, notional 5..9 M, trailing 10..2000 bps. */
-export const EXPERIMENT_RULES: SymbolRules = {
-  symbol: 'BTCUSDT',
-  status: 'TRADING',
-  baseAsset: 'BTC',
-  quoteAsset: 'USDT',
-  baseAssetPrecision: 8,
-  quoteAssetPrecision: 8,
-  orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'],
-  ocoAllowed: true,
-  icebergAllowed: false,
-  cancelReplaceAllowed: true,
-  allowTrailingStop: true,
-  permissions: ['SPOT'],
-  filters: {
-    PRICE_FILTER: { filterType: 'PRICE_FILTER', minPrice: '0.01', maxPrice: '1000000', tickSize: '0.01' },
-    LOT_SIZE: { filterType: 'LOT_SIZE', minQty: '0.00001', maxQty: '9000', stepSize: '0.00001' },
-    MARKET_LOT_SIZE: { filterType: 'MARKET_LOT_SIZE', minQty: '0', maxQty: '100', stepSize: '0' },
-    NOTIONAL: { filterType: 'NOTIONAL', minNotional: '5', applyMinToMarket: true, maxNotional: '9000000', applyMaxToMarket: false, avgPriceMins: 5 },
-    PERCENT_PRICE_BY_SIDE: {
-      filterType: 'PERCENT_PRICE_BY_SIDE',
-      bidMultiplierUp: '5',
-      bidMultiplierDown: '0.2',
-      askMultiplierUp: '5',
-      askMultiplierDown: '0.2',
-      avgPriceMins: 5,
-    },
-    TRAILING_DELTA: {
-      filterType: 'TRAILING_DELTA',
-      minTrailingAboveDelta: 10,
-      maxTrailingAboveDelta: 2000,
-      minTrailingBelowDelta: 10,
-      maxTrailingBelowDelta: 2000,
-    },
-  },
-};
+/** The experiments' default symbol: BTCUSDT as the simulator lists it (tick 0.01, lot 0.00001, notional 5..9 M, trailing 10..2000 bps). */
+export const EXPERIMENT_RULES: SymbolRules = SIM_BTCUSDT_RULES;
 
 type Planned = { task: ExperimentTask; file: string; params: Record<string, string | number>; split: ExperimentRow['split'] };
 

@@ -1,12 +1,23 @@
 // `npm run bench`: every benchmark of the project, each figure beside a baseline measured in the
 // same run on this machine, as medians over alternating rounds (2 noisy cores: ratios, not absolutes).
-import { machineLine } from './machine.mjs';
+//
+//   node scripts/run.mjs scripts/bench.ts [suite ...] [--write]
+// Through scripts/run.mjs, not `node --import tsx`: the suites start the bot's worker threads and
+// worker pools in this process and measure them, so they must start as in production, without the
+// TypeScript loader (see scripts/run.mjs).
+import { machineLine } from './machine.ts';
 
-const rows = [];
+const cols = ['area', 'metric', 'ours', 'baseline', 'ratio', 'goal', 'met'] as const;
+/** A row of the table: every cell already formatted. */
+type Row = Record<(typeof cols)[number], string>;
+const rows: Row[] = [];
 /** `met`: whether the figure meets its goal (true/false), when the suite can tell; omitted otherwise. */
-const add = (area, metric, ours, baseline, ratio, goal, met) =>
-  rows.push({ area, metric, ours, baseline, ratio, goal, met: met === undefined ? '' : met ? 'yes' : 'NO' });
-const f = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+const add = (area: string, metric: string, ours: string, baseline: string, ratio: string, goal: string, met?: boolean): void =>
+  void rows.push({ area, metric, ours, baseline, ratio, goal, met: met === undefined ? '' : met ? 'yes' : 'NO' });
+const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+/** The median (the upper one of an even count); NaN for none. */
+const med = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
 async function channels() {
   const { runChannelBench } = await import('../packages/runtime/dist/bench/channel-bench.js');
@@ -50,11 +61,11 @@ async function failover() {
     paths: { var_dir: varDir },
     live: { fault_hooks_enabled: true },
     supervisor: { degrade_stability_window_ms: 200, restart_max_in_window: 1000, restart_backoff_initial_ms: 20, restart_backoff_max_ms: 200 },
-    logging: { level: process.env.BENCH_DEBUG ? 'debug' : 'error' },
+    logging: { level: process.env['BENCH_DEBUG'] ? 'debug' : 'error' },
   });
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   const cfg = r.config;
-  const log = createLogger({ thread: 'supervisor', logDir: null, config: cfg.logging, console: !!process.env.BENCH_DEBUG });
+  const log = createLogger({ thread: 'supervisor', logDir: null, config: cfg.logging, console: !!process.env['BENCH_DEBUG'] });
   const sup = new Supervisor({
     config: cfg,
     varDir,
@@ -64,9 +75,8 @@ async function failover() {
     consoleAlerts: false,
   });
   await sup.start();
-  const now = () => performance.timeOrigin + performance.now();
-  const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
-  const until = async (fn, ms = 10_000) => {
+  const now = (): number => performance.timeOrigin + performance.now();
+  const until = async (fn: () => boolean, ms = 10_000): Promise<void> => {
     const end = Date.now() + ms;
     while (!fn()) {
       if (Date.now() > end)
@@ -74,18 +84,19 @@ async function failover() {
       await sleep(1);
     }
   };
-  const toNormal = async () => {
+  const toNormal = async (): Promise<void> => {
     // Reasons that force nothing (e.g. a symbol note) do not hold NORMAL back; wait for the mode.
     await until(() => sup.hosts.audit.state === 'running' && sup.modeState.mode === 'NORMAL');
     await until(() => sup.modeApplied.some((a) => a.worker === 'engine' && a.mode === 'NORMAL' && a.seq === sup.modeState.seq));
   };
-  const pauseAfter = async (seq) => {
-    await until(() => sup.modeApplied.some((a) => a.worker === 'engine' && a.mode === 'PAUSE' && a.seq > seq));
-    return sup.modeApplied.find((a) => a.worker === 'engine' && a.mode === 'PAUSE' && a.seq > seq).applied_ts_ms;
+  const pauseAfter = async (seq: number): Promise<number> => {
+    const applied = () => sup.modeApplied.find((a) => a.worker === 'engine' && a.mode === 'PAUSE' && a.seq > seq);
+    await until(() => applied() !== undefined);
+    return applied()?.applied_ts_ms ?? NaN;
   };
   sup.clear('STARTUP_RECOVER', 'engine');
-  const death = [];
-  const stall = [];
+  const death: number[] = [];
+  const stall: number[] = [];
   for (let i = 0; i < 7; i++) {
     await toNormal();
     let seq = sup.modeState.seq;
@@ -100,7 +111,6 @@ async function failover() {
   }
   await sup.stop('bench');
   await venue.close();
-  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const hb = cfg.supervisor.heartbeat_interval_ms;
   add('supervisor', 'audit death -> engine PAUSE, median of 7 (ms)', f(med(death), 2), `max ${f(Math.max(...death), 2)}`, '', '< 100 ms', med(death) < 100);
   add(
@@ -162,13 +172,39 @@ async function sim() {
   add('exchange-sim', 'WS bookTicker messages/s (3 streams)', f(r.ws_messages_per_s, 0), '', '', 'not the bottleneck');
 }
 
+/** Percentiles of a sample, in ms. */
+interface Quantiles {
+  readonly n: number;
+  readonly p50_ms: number;
+  readonly p99_ms: number;
+}
+/** What this file reads of scripts/bench-engine.mjs (JavaScript, with no declarations of its own). */
+interface BenchEngine {
+  tickToOrder(
+    n: number,
+    synchronous: 'FULL' | 'NORMAL',
+  ): Promise<
+    Quantiles & {
+      readonly first_ms: number;
+      readonly commit_p50_ms: number;
+      readonly commit_p99_ms: number;
+      readonly gate_n: number;
+      readonly gate_p50_ms: number;
+      readonly gate_p99_ms: number;
+    }
+  >;
+  startupReconcile(count: number): Promise<{ readonly reconcile_ms: number; readonly baseline_open_orders_ms: number }>;
+  floorAround<T>(n: number, synchronous: 'FULL' | 'NORMAL', measure: () => Promise<T>): Promise<{ readonly floor: Quantiles; readonly result: T }>;
+}
+
 async function engine() {
-  const { tickToOrder, startupReconcile, floorAround } = await import('./bench-engine.mjs');
+  // bench-engine.mjs is still JavaScript: imported by URL (no types to resolve), read through BenchEngine.
+  const { tickToOrder, startupReconcile, floorAround } = (await import(new URL('./bench-engine.mjs', import.meta.url).href)) as BenchEngine;
   // The path includes one critical audit commit (the intent, before the order may leave): with
   // synchronous=FULL (the default) that is an fsync; NORMAL shows what the rest of the path costs.
   // The baseline is this machine's floor for the same path: four hops between idle threads and a
   // bare single-row commit, measured in this run, half right before and half right after the path.
-  for (const sync of ['FULL', 'NORMAL']) {
+  for (const sync of ['FULL', 'NORMAL'] as const) {
     const { floor, result: t } = await floorAround(40, sync, () => tickToOrder(40, sync));
     add(
       'engine',
@@ -235,7 +271,7 @@ async function experiments() {
   const { runExperiments, createExperimentPool } = await import('../apps/supervisor/dist/experiments/experiments.js');
   const { parseConfig } = await import('../packages/runtime/dist/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-exp-'));
-  const csv = (name, bars) => {
+  const csv = (name: string, bars: number): string => {
     const file = join(dir, name);
     writeFileSync(file, syntheticKlineCsv({ seed: 11, bars, start_ms: Date.UTC(2026, 0, 1), bar_ms: 60_000, price: 64_000, vol_bps: 8 }));
     return file;
@@ -246,7 +282,7 @@ async function experiments() {
   const grid = { lookback_bars: [10, 20, 40, 80], stop_vol_mult: ['1.5', '2', '2.5', '3'], take_profit_r: ['1.5', '2'] };
   const sets = 32;
   let runs = 0;
-  const time = async (threads, pool, files = [file], g = grid) => {
+  const time = async (threads: number, pool?: ReturnType<typeof createExperimentPool>, files = [file], g: typeof grid = grid) => {
     const r = await runExperiments({ config: c.config, varDir: dir, files, grid: g, threads, ...(pool ? { pool } : {}), out: join(dir, `r${runs++}`) });
     if (!r.ok) throw new Error(r.message);
     return r;
@@ -254,10 +290,10 @@ async function experiments() {
   // The floor on the same pool kind and the same shared bars: the same task count and ranges.
   const data = parseKlineCsv(readFileSync(file, 'utf8'));
   const cut = Math.floor(barCount(data) * 0.7);
-  const floorRun = async () => {
+  const floorRun = async (): Promise<number> => {
     const pool = new Piscina({ filename: new URL('../apps/supervisor/dist/experiments/task.js', import.meta.url).href, maxThreads: 1, minThreads: 1 });
     const t = Date.now();
-    const jobs = [];
+    const jobs: Promise<unknown>[] = [];
     for (let k = 0; k < sets; k++)
       for (const [from, to] of [
         [0, cut],
@@ -272,7 +308,7 @@ async function experiments() {
   // The machine's 2-thread speed-up right now: the same fixed integer work on one worker, then split over two.
   const spinCode = `const { parentPort, workerData: n } = require('node:worker_threads');
     let x = 1; for (let i = 0; i < n; i++) x = (Math.imul(x, 1664525) + 1013904223) | 0; parentPort.postMessage(x);`;
-  const spin = async (threads) => {
+  const spin = async (threads: number): Promise<number> => {
     const workers = Array.from({ length: threads }, () => new Worker(spinCode, { eval: true, workerData: Math.floor(6e8 / threads) }));
     // The clock includes the bare workers' start (tens of ms), the same for both counts.
     const t = Date.now();
@@ -280,13 +316,23 @@ async function experiments() {
     return Date.now() - t;
   };
   const warmPools = { 1: createExperimentPool(1), 2: createExperimentPool(2) };
-  const res = { cold1: [], cold2: [], warm1: [], warm2: [], floor: [], spin1: [], spin2: [], load: [] };
+  type Run = Awaited<ReturnType<typeof time>>;
+  const res = {
+    cold1: [] as Run[],
+    cold2: [] as Run[],
+    warm1: [] as Run[],
+    warm2: [] as Run[],
+    floor: [] as number[],
+    spin1: [] as number[],
+    spin2: [] as number[],
+    load: [] as number[],
+  };
   try {
     await time(1); // warm-up: file cache
     await time(1, warmPools[1]); // the warm pools' first run: their workers start and warm up
     await time(2, warmPools[2]);
     for (let i = 0; i < 3; i++) {
-      res.load.push(loadavg()[0]);
+      res.load.push(loadavg()[0] ?? NaN);
       res.cold1.push(await time(1));
       res.cold2.push(await time(2));
       res.warm1.push(await time(1, warmPools[1]));
@@ -298,10 +344,9 @@ async function experiments() {
   } finally {
     await Promise.all([warmPools[1].destroy(), warmPools[2].destroy()]);
   }
-  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const poolMs = (rs) => med(rs.map((r) => r.pool_ms));
-  const cpuMs = (rs) => med(rs.map((r) => r.pool_cpu_ms));
-  const candles = res.cold1[0].candles; // 32 parameter sets, each over in-sample + out-of-sample = all bars
+  const poolMs = (rs: readonly Run[]): number => med(rs.map((r) => r.pool_ms));
+  const cpuMs = (rs: readonly Run[]): number => med(rs.map((r) => r.pool_cpu_ms));
+  const candles = res.cold1[0]?.candles ?? NaN; // 32 parameter sets, each over in-sample + out-of-sample = all bars
   const wall1 = candles / (poolMs(res.cold1) / 1000);
   const floorRate = candles / (med(res.floor) / 1000);
   const machine = med(res.spin1) / med(res.spin2);
@@ -366,18 +411,18 @@ async function experiments() {
   // A size an operator runs on two threads: one year of 1-minute bars, 16 parameter sets, cold.
   const year = csv('year.csv', 525_600);
   const yearGrid = { lookback_bars: [10, 20, 40, 80], stop_vol_mult: ['2', '3'], take_profit_r: ['1.5', '2'] };
-  const y1 = [];
-  const y2 = [];
+  const y1: Run[] = [];
+  const y2: Run[] = [];
   await time(1, undefined, [year], yearGrid); // file cache
   for (let i = 0; i < 3; i++) {
-    res.load.push(loadavg()[0]);
+    res.load.push(loadavg()[0] ?? NaN);
     y1.push(await time(1, undefined, [year], yearGrid));
     y2.push(await time(2, undefined, [year], yearGrid));
   }
   const spYear = poolMs(y1) / poolMs(y2);
   add(
     'experiments',
-    `  speed-up on 2 threads, cold pool, one year of 1-minute bars x 16 sets (${y1[0].candles} candles)`,
+    `  speed-up on 2 threads, cold pool, one year of 1-minute bars x 16 sets (${y1[0]?.candles} candles)`,
     f(spYear, 2),
     `${f(poolMs(y2), 0)} ms vs ${f(poolMs(y1), 0)} ms; machine ${f(machine, 2)}x`,
     f(spYear / machine, 2),
@@ -398,8 +443,8 @@ async function experiments() {
     spread_bps: 1,
     initial_quote: '10000',
     gate: { kind: 'ALLOW_ALL' },
-  };
-  const cpuOf = (fn) => {
+  } as const;
+  const cpuOf = (fn: () => unknown): number => {
     const a = process.cpuUsage();
     fn();
     const b = process.cpuUsage(a);
@@ -407,15 +452,14 @@ async function experiments() {
   };
   const n = barCount(data);
   for (let i = 0; i < 5; i++) runExperiment(data, 0, n, params);
-  const warm = [];
-  const warmFloor = [];
+  const warm: number[] = [];
+  const warmFloor: number[] = [];
   for (let i = 0; i < 5; i++) {
     warm.push(cpuOf(() => runExperiment(data, 0, n, params)));
     warmFloor.push(cpuOf(() => floor({ data, from: 0, to: n })));
   }
-  const med5 = (xs) => [...xs].sort((a, b) => a - b)[2];
-  const warmRate = n / (med5(warm) / 1000);
-  const warmFloorRate = n / (Math.max(0.01, med5(warmFloor)) / 1000);
+  const warmRate = n / (med(warm) / 1000);
+  const warmFloorRate = n / (Math.max(0.01, med(warmFloor)) / 1000);
   add(
     'experiments',
     `  warm, in-process, candles per CPU-second (median of 5, ${n} candles, default set)`,
@@ -432,10 +476,10 @@ async function experiments() {
  * requests on the same simulator; overhead = round trip minus a raw pre-signed client's (the floor).
  */
 async function gateway() {
-  const { runGatewayBench } = await import('./bench-gateway.mjs');
+  const { runGatewayBench } = await import('./bench-gateway.ts');
   const r = await runGatewayBench();
-  const names = { test: 'POST /order/test', place: 'POST /order LIMIT', cancel: 'DELETE /order' };
-  const us = (ms) => f(ms * 1000, 0);
+  const names: Readonly<Record<string, string>> = { test: 'POST /order/test', place: 'POST /order LIMIT', cancel: 'DELETE /order' };
+  const us = (ms: number): string => f(ms * 1000, 0);
   for (const [op, v] of Object.entries(r.ops)) {
     add('gateway', `${names[op]} floor: raw pre-signed RTT p50/p99 (us, n=${v.n})`, `${us(v.raw_p50_ms)} / ${us(v.raw_p99_ms)}`, '', '', '');
     add(
@@ -453,7 +497,7 @@ async function gateway() {
 
 /** Panel: /api/* p95 on a generated 10M-event audit DB (beside an empty DB) and the dashboard's first full render in Chromium. */
 async function panel() {
-  const { runPanelBench } = await import('./bench-panel.mjs');
+  const { runPanelBench } = await import('./bench-panel.ts');
   const r = await runPanelBench();
   const n = `${(r.events / 1e6).toFixed(1)}M events`;
   if (r.generated)
@@ -506,7 +550,7 @@ async function replay() {
   add('replay', 'recorded events replayed per second (wall)', f(r.replay_events_per_s, 0), `read+parse ${f(r.read_events_per_s, 0)}`, '', '');
 }
 
-const suites = { channels, failover, audit, sim, engine, experiments, gateway, panel, replay };
+const suites: Readonly<Record<string, () => Promise<void>>> = { channels, failover, audit, sim, engine, experiments, gateway, panel, replay };
 const args = process.argv.slice(2);
 // `--write` with named suites: their rows replace the same areas' rows in docs/PERFORMANCE.md.
 const writePart = args.includes('--write');
@@ -517,23 +561,22 @@ for (const [name, run] of Object.entries(suites)) {
   try {
     await run();
   } catch (e) {
-    add(name, 'FAILED', String(e?.message ?? e), '', '', '');
+    add(name, 'FAILED', e instanceof Error ? e.message : String(e), '', '', '');
   }
 }
 const machine = machineLine();
 console.log(`\nmachine: ${machine}\n`);
-const cols = ['area', 'metric', 'ours', 'baseline', 'ratio', 'goal', 'met'];
-const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-const line = (vals) => vals.map((v, i) => String(v).padEnd(width[i])).join('  ');
+const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
+const line = (vals: readonly string[]): string => vals.map((v, i) => v.padEnd(width[i] ?? 0)).join('  ');
 console.log(line(cols));
 console.log(line(width.map((w) => '-'.repeat(w))));
 for (const r of rows) console.log(line(cols.map((c) => r[c])));
 
 // A full run (no suite named) also writes docs/PERFORMANCE.md: the same table, produced by the
 // command, never edited by hand.
-const cell = (v) => String(v).replaceAll('|', '\\|');
-const tableRow = (r) => `| ${cols.map((c) => cell(r[c])).join(' | ')} |`;
-if (only.length === 0 && !process.env.BENCH_NO_WRITE) {
+const cell = (v: string): string => v.replaceAll('|', '\\|');
+const tableRow = (r: Row): string => `| ${cols.map((c) => cell(r[c])).join(' | ')} |`;
+if (only.length === 0 && !process.env['BENCH_NO_WRITE']) {
   const { writeFileSync } = await import('node:fs');
   const md = [
     '# Performance',
@@ -564,8 +607,8 @@ if (only.length === 0 && !process.env.BENCH_NO_WRITE) {
   const file = new URL('../docs/PERFORMANCE.md', import.meta.url);
   const lines = readFileSync(file, 'utf8').split('\n');
   const areas = new Set(rows.map((r) => r.area));
-  const areaOf = (line) => (line.startsWith('| ') ? line.slice(2).split(' | ')[0] : null);
-  const out = [];
+  const areaOf = (line: string): string | null => (line.startsWith('| ') ? (line.slice(2).split(' | ')[0] ?? null) : null);
+  const out: string[] = [];
   let placed = false;
   for (const line of lines) {
     const a = areaOf(line);
@@ -575,10 +618,10 @@ if (only.length === 0 && !process.env.BENCH_NO_WRITE) {
       continue;
     }
     // Each earlier "Rows of ... rerun" line keeps the areas this run does not replace.
-    const rerun = /^Rows of (.+?) rerun by `/.exec(line);
-    if (rerun) {
-      const left = rerun[1].split(', ').filter((x) => !areas.has(x));
-      if (left.length > 0) out.push(`Rows of ${left.join(', ')}${line.slice(8 + rerun[1].length)}`);
+    const rerun = /^Rows of (.+?) rerun by `/.exec(line)?.[1];
+    if (rerun !== undefined) {
+      const left = rerun.split(', ').filter((x) => !areas.has(x));
+      if (left.length > 0) out.push(`Rows of ${left.join(', ')}${line.slice(8 + rerun.length)}`);
       continue;
     }
     out.push(line);
@@ -589,7 +632,7 @@ if (only.length === 0 && !process.env.BENCH_NO_WRITE) {
     title + 1,
     0,
     '',
-    `Rows of ${[...areas].join(', ')} rerun by \`node scripts/bench.mjs ${only.join(' ')} --write\` on ${new Date().toISOString()} (machine: ${machine}; load average at the end ${loadavg()
+    `Rows of ${[...areas].join(', ')} rerun by \`node scripts/run.mjs scripts/bench.ts ${only.join(' ')} --write\` on ${new Date().toISOString()} (machine: ${machine}; load average at the end ${loadavg()
       .map((x) => x.toFixed(1))
       .join(' / ')} for 1 / 5 / 15 min).`,
   );

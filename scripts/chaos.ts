@@ -11,6 +11,10 @@
 // Fault matrix: test/chaos/fault-matrix.test.ts (in-process supervisor, the existing harnesses),
 // run through vitest; its rows are read back from a JSON file.
 //
+// Run by `node --import tsx scripts/chaos.ts` (npm run chaos): the loader stays in this process and
+// the vitest child; the bot, the venue and the reviewer are separate processes started from dist/
+// with plain node and a clean environment, as in production.
+//
 //   npm run chaos                       all points x 3 seeds, the fault matrix, docs/RELIABILITY.md
 //   npm run chaos -- --seeds 5          more seeds
 //   npm run chaos -- --quick            one seed, the quick subset, no fault matrix, report in var/
@@ -28,15 +32,93 @@ import { fileURLToPath } from 'node:url';
 import { verifyAuditSet } from '@vigil/audit';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
-import { machineLine } from './machine.mjs';
+import type { CrashPoint } from '../packages/contracts/dist/index.js';
+import { SIM_CHURN, SIM_ENGINE, SIM_ENTRY_TTL_MS, SIM_STRATEGY } from './lib/sim-profile.ts';
+import { machineLine } from './machine.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(root, 'apps/supervisor/dist/cli.js');
 const SIM = join(root, 'apps/exchange-sim/dist/cli.js');
 const REVIEWER = join(root, 'apps/ai-reviewer/dist/cli.js');
 
+/** A row of the matrix: a crash point, and for `protection_placed` the OCO leg that fills while the bot is down. */
+interface Point {
+  readonly id: string;
+  readonly point: CrashPoint;
+  readonly what: string;
+  readonly whileDown?: 'stop' | 'take_profit';
+}
+/** An order as the venue's GET /admin/state lists it (the fields read here). */
+interface VenueOrder {
+  readonly apiKey: string;
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly status: string;
+  readonly price: string;
+  readonly stopPrice: string;
+  readonly origQty: string;
+  readonly executedQty: string;
+  readonly cummulativeQuoteQty: string;
+}
+interface VenueState {
+  readonly orders: readonly VenueOrder[];
+  readonly paused: boolean;
+  readonly prices: Readonly<Record<string, string>>;
+}
+/** A line of var/chaos/crash-point.jsonl: the thread that reached the point and what it held. */
+interface CrashMarker {
+  readonly thread: string;
+  readonly detail: {
+    readonly client_order_id?: string;
+    readonly cancel_client_order_id?: string;
+    readonly list_client_order_id?: string;
+  };
+}
+/** One row of the crash matrix, as the report and the JSON file give it. */
+interface CrashRow {
+  readonly point: CrashPoint;
+  readonly id: string;
+  readonly seed: number;
+  recovered: boolean;
+  recovered_ms: number | null;
+  protection_ms: number | null;
+  protection: string;
+  duplicates: number;
+  readonly dup_detail: string[];
+  missing: number;
+  readonly missing_detail: string[];
+  integrity: string;
+  chain: string;
+  mode_path: string;
+  mode_ok: boolean;
+  kills: number;
+  readonly notes: string[];
+  verdict: 'PASS' | 'FAIL';
+  readonly phases: string[];
+  unmanaged?: string;
+  oversold?: number;
+}
+/** A row of test/chaos/fault-matrix.test.ts's JSON file. */
+interface FaultRow {
+  readonly n: number;
+  readonly incident: string;
+  readonly fault: string;
+  readonly expected_mode: string;
+  readonly expected_reason: string;
+  readonly observed_mode?: string;
+  readonly observed_reasons?: readonly string[];
+  readonly recovery_ms?: number;
+  readonly recovery?: string;
+  readonly verdict: string;
+}
+interface Faults {
+  readonly rows: readonly FaultRow[];
+  readonly exitCode: number;
+}
+
 /** The named points, in lifecycle order; the letter is the brief's. */
-const POINTS = [
+const POINTS: readonly Point[] = [
   { id: 'a', point: 'after_intent_commit', what: 'entry intent committed, order not sent' },
   { id: 'b', point: 'after_send_before_response', what: 'entry executed at the venue, reply not processed' },
   { id: 'c', point: 'after_fill_before_protect', what: 'entry filled, protection not placed' },
@@ -51,33 +133,34 @@ const POINTS = [
 const QUICK = ['a', 'b', 'c', 'd', 'g', 'h', 'i'];
 
 const args = process.argv.slice(2);
-const flag = (n) => args.includes(n);
-const opt = (n, d) => {
+const flag = (n: string): boolean => args.includes(n);
+/** The value after flag `n`; undefined when the flag or its value is absent. */
+const opt = (n: string): string | undefined => {
   const i = args.indexOf(n);
-  return i >= 0 && args[i + 1] ? args[i + 1] : d;
+  return i >= 0 && args[i + 1] ? args[i + 1] : undefined;
 };
 const quick = flag('--quick');
-const seedCount = quick ? 1 : Number(opt('--seeds', '3'));
-const wanted = opt('--points', null)?.split(',') ?? (quick ? QUICK : POINTS.map((p) => p.id));
+const seedCount = quick ? 1 : Number(opt('--seeds') ?? '3');
+const wanted = opt('--points')?.split(',') ?? (quick ? QUICK : POINTS.map((p) => p.id));
 const points = POINTS.filter((p) => wanted.includes(p.id) || wanted.includes(p.point));
 const withFaults = !quick && !flag('--no-faults');
-const reportFile = opt('--report', quick ? join(root, 'var/chaos/RELIABILITY-quick.md') : join(root, 'docs/RELIABILITY.md'));
-const jsonFile = opt('--json', quick || args.includes('--report') ? reportFile.replace(/\.md$/, '.json') : join(root, 'var/chaos/RELIABILITY.json'));
+const reportFile = opt('--report') ?? (quick ? join(root, 'var/chaos/RELIABILITY-quick.md') : join(root, 'docs/RELIABILITY.md'));
+const jsonFile = opt('--json') ?? (quick || args.includes('--report') ? reportFile.replace(/\.md$/, '.json') : join(root, 'var/chaos/RELIABILITY.json'));
 /** Crash rows run at once (`--jobs N`). */
-const JOBS = Number(opt('--jobs', '3'));
+const JOBS = Number(opt('--jobs') ?? '3');
 const SEEDS = Array.from({ length: seedCount }, (_, i) => 101 + i * 17);
 
 /** Bounds the rows are judged against. */
 const BOUND = { crash_ms: 90_000, recovered_ms: 60_000, protection_ms: 15_000 };
 
-const children = new Set();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const log = (...a) => console.error('chaos:', ...a);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const log = (...a: unknown[]): void => console.error('chaos:', ...a);
+const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 // --- processes -------------------------------------------------------------------------------
 
-/** A process in its own group that prints `<TAG> {json}` when ready. */
-async function startPeer(name, cli, argv, tag, env) {
+/** `node <cli> ...argv` in its own process group (so a signal to the group reaches every thread), with only `env`. */
+function spawnGroup(cli: string, argv: readonly string[], env: Readonly<Record<string, string>>) {
   const child = execa(process.execPath, [cli, ...argv], {
     stdin: 'ignore',
     stdout: 'pipe',
@@ -88,39 +171,50 @@ async function startPeer(name, cli, argv, tag, env) {
     detached: true,
   });
   children.add(child);
-  child.finally?.(() => children.delete(child));
+  void child.finally(() => children.delete(child));
+  return child;
+}
+type Child = ReturnType<typeof spawnGroup>;
+const children = new Set<Child>();
+
+/** Sends `sig` to the child's process group; false when it has no pid or the group is gone. */
+function signalGroup(child: Child, sig: NodeJS.Signals): boolean {
+  if (child.pid === undefined) return false;
+  try {
+    process.kill(-child.pid, sig);
+    return true;
+  } catch {
+    return false; // gone
+  }
+}
+
+/** A process in its own group that prints `<TAG> {json}` when ready. */
+async function startPeer<T>(name: string, cli: string, argv: readonly string[], tag: string, env: Readonly<Record<string, string>>) {
+  const child = spawnGroup(cli, argv, env);
   child.stderr.on('data', () => {});
-  const ready = await new Promise((resolve, reject) => {
+  const ready = await new Promise<T>((resolve, reject) => {
     let buf = '';
     const t = setTimeout(() => reject(new Error(`${name} not ready within 15 s`)), 15_000);
-    child.stdout.on('data', (d) => {
+    child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       const m = new RegExp(`${tag} (\\{.*\\})`).exec(buf);
-      if (m) {
+      if (m?.[1] !== undefined) {
         clearTimeout(t);
-        resolve(JSON.parse(m[1]));
+        resolve(JSON.parse(m[1]) as T);
       }
     });
-    child.then((r) => reject(new Error(`${name} exited early (${r.exitCode}): ${r.stderr ?? ''}`)));
+    void child.then((r) => reject(new Error(`${name} exited early (${r.exitCode}): ${r.stderr}`)));
   });
   child.stdout.on('data', () => {});
   return { child, ready };
 }
 
-async function stopPeer(child, sig = 'SIGTERM') {
+async function stopPeer(child: Child, sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode) return;
-  try {
-    process.kill(-child.pid, sig);
-  } catch {
-    /* gone */
-  }
+  signalGroup(child, sig);
   await Promise.race([child, sleep(10_000)]);
   if (child.exitCode === null && !child.signalCode) {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
+    signalGroup(child, 'SIGKILL');
     await child;
   }
 }
@@ -135,17 +229,17 @@ async function stopPeer(child, sig = 'SIGTERM') {
  */
 const BOOT_SLOTS = 2;
 let bootFree = BOOT_SLOTS;
-const bootWaiters = [];
-const pumpBoots = () => {
-  while (bootWaiters.length > 0 && bootWaiters[0].need <= bootFree) {
-    const w = bootWaiters.shift();
+const bootWaiters: { readonly need: number; readonly urgent: boolean; readonly go: () => void }[] = [];
+const pumpBoots = (): void => {
+  for (let w = bootWaiters[0]; w !== undefined && w.need <= bootFree; w = bootWaiters[0]) {
+    bootWaiters.shift();
     bootFree -= w.need;
     w.go();
   }
 };
-async function bootBot(cfgFile, env, urgent = false) {
+async function bootBot(cfgFile: string, env: Readonly<Record<string, string>>, urgent = false): Promise<Bot> {
   const need = urgent ? BOOT_SLOTS : 1;
-  await new Promise((go) => {
+  await new Promise<void>((go) => {
     const w = { need, urgent, go };
     const at = urgent ? bootWaiters.findIndex((x) => !x.urgent) : -1;
     if (at >= 0) bootWaiters.splice(at, 0, w);
@@ -153,7 +247,7 @@ async function bootBot(cfgFile, env, urgent = false) {
     pumpBoots();
   });
   const bot = startBot(cfgFile, env);
-  Promise.race([bot.panel, bot.child, sleep(30_000)]).finally(() => {
+  void Promise.race([bot.panel, bot.child, sleep(30_000)]).finally(() => {
     bootFree += need;
     pumpBoots();
   });
@@ -161,25 +255,15 @@ async function bootBot(cfgFile, env, urgent = false) {
 }
 
 /** The bot: `supervisor start --live`, its own process group so SIGKILL reaches every thread at once. */
-function startBot(cfgFile, env) {
-  const child = execa(process.execPath, [CLI, 'start', '--live', '--config', cfgFile], {
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    reject: false,
-    env,
-    extendEnv: false,
-    detached: true,
-  });
-  children.add(child);
-  child.finally?.(() => children.delete(child));
+function startBot(cfgFile: string, env: Readonly<Record<string, string>>) {
+  const child = spawnGroup(CLI, ['start', '--live', '--config', cfgFile], env);
   let out = '';
-  child.stdout.on('data', (d) => (out += d.toString()));
-  child.stderr.on('data', (d) => (out += d.toString()));
-  const panel = new Promise((resolve) => {
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const panel = new Promise<string | null>((resolve) => {
     const check = () => {
       const m = /Panel: (http:\/\/127\.0\.0\.1:\d+)\/dashboard/.exec(out);
-      if (m) resolve(m[1]);
+      if (m?.[1] !== undefined) resolve(m[1]);
       else if (child.exitCode === null) setTimeout(check, 20);
       else resolve(null);
     };
@@ -187,18 +271,20 @@ function startBot(cfgFile, env) {
   });
   return { child, panel, output: () => out, t0: Date.now() };
 }
+type Bot = ReturnType<typeof startBot>;
 
-const getJson = async (url) => (await fetch(url)).json();
-const post = (url, body) => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+const getJson = async <T>(url: string): Promise<T> => (await fetch(url)).json() as Promise<T>;
+const venueState = (admin: string): Promise<VenueState> => getJson<VenueState>(`${admin}/admin/state`);
+const post = (url: string, body: unknown): Promise<unknown> => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
 
 // --- venue truth -----------------------------------------------------------------------------
 
-const ours = (o) => typeof o.clientOrderId === 'string' && o.clientOrderId.startsWith('vg');
-const listOf = (coid) => (/^vg[st]/.test(coid) ? `vgl${coid.slice(3)}` : null);
+const ours = (o: VenueOrder): boolean => typeof o.clientOrderId === 'string' && o.clientOrderId.startsWith('vg');
+const listOf = (coid: string): string | null => (/^vg[st]/.test(coid) ? `vgl${coid.slice(3)}` : null);
 
 /** The bot's position per symbol from the venue's own orders (0.1 % commission in the received asset). */
-function venuePositions(state, apiKey) {
-  const pos = new Map();
+function venuePositions(state: VenueState, apiKey: string): Map<string, number> {
+  const pos = new Map<string, number>();
   for (const o of state.orders) {
     if (o.apiKey !== apiKey || !ours(o)) continue;
     const q = Number(o.executedQty);
@@ -209,10 +295,10 @@ function venuePositions(state, apiKey) {
 }
 
 /** Open protective quantity per symbol: each open list once, each open trailing/stop order. */
-function venueCover(state, apiKey) {
-  const cover = new Map();
-  const structures = new Map();
-  const seenLists = new Set();
+function venueCover(state: VenueState, apiKey: string): { cover: Map<string, number>; structures: Map<string, number> } {
+  const cover = new Map<string, number>();
+  const structures = new Map<string, number>();
+  const seenLists = new Set<string>();
   for (const o of state.orders) {
     if (o.apiKey !== apiKey || !ours(o) || o.side !== 'SELL' || !['NEW', 'PARTIALLY_FILLED'].includes(o.status)) continue;
     const list = listOf(o.clientOrderId);
@@ -227,11 +313,11 @@ function venueCover(state, apiKey) {
 }
 
 /** Every position of the bot is covered by protection at the venue (dust below two lot steps aside). */
-function protectionState(state, apiKey, steps) {
+function protectionState(state: VenueState, apiKey: string, steps: ReadonlyMap<string, number>) {
   const pos = venuePositions(state, apiKey);
   const { cover, structures } = venueCover(state, apiKey);
-  const open = [];
-  const over = [];
+  const open: string[] = [];
+  const over: string[] = [];
   for (const [sym, q] of pos) {
     const step = steps.get(sym) ?? 0;
     const c = cover.get(sym) ?? 0;
@@ -245,7 +331,7 @@ function protectionState(state, apiKey, steps) {
 
 // --- one crash-matrix row ----------------------------------------------------------------------
 
-async function crashRow(p, seed) {
+async function crashRow(p: Point, seed: number): Promise<CrashRow> {
   const dir = mkdtempSync(join(tmpdir(), `vigil-chaos-${p.id}-${seed}-`));
   const varDir = join(dir, 'var');
   mkdirSync(varDir, { recursive: true });
@@ -261,7 +347,7 @@ async function crashRow(p, seed) {
   writeFileSync(keysFile, JSON.stringify([key]), { mode: 0o600 });
   chmodSync(keysFile, 0o600);
   const aiKey = `sk-local-${randomBytes(16).toString('hex')}`;
-  const row = {
+  const row: CrashRow = {
     point: p.point,
     id: p.id,
     seed,
@@ -280,22 +366,23 @@ async function crashRow(p, seed) {
     kills: 0,
     notes: [],
     verdict: 'FAIL',
+    phases: [],
   };
-  const peers = [];
-  let bot = null;
+  const peers: Child[] = [];
+  let bot: Bot | null = null;
   const t00 = Date.now();
-  row.phases = [];
-  const mark = (name) => row.phases.push(`${name}@${Date.now() - t00}`);
-  const cpu = (name, pid) => {
+  const mark = (name: string): void => void row.phases.push(`${name}@${Date.now() - t00}`);
+  const cpu = (name: string, pid: number | undefined): void => {
     try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ');
+      if (f === undefined) return;
       row.phases.push(`cpu_${name}=${(Number(f[11]) + Number(f[12])) * 10}ms`);
     } catch {
       /* gone */
     }
   };
   try {
-    const sim = await startPeer(
+    const sim = await startPeer<{ rest: string; ws: string; admin: string }>(
       'exchange-sim',
       SIM,
       [
@@ -318,14 +405,18 @@ async function crashRow(p, seed) {
       {},
     );
     peers.push(sim.child);
-    const ai = await startPeer('ai-reviewer', REVIEWER, ['--port', '0', '--admin-port', '0'], 'AI_REVIEWER_READY', { OPENAI_API_KEY: aiKey });
+    const ai = await startPeer<{ base_url: string; model: string }>('ai-reviewer', REVIEWER, ['--port', '0', '--admin-port', '0'], 'AI_REVIEWER_READY', {
+      OPENAI_API_KEY: aiKey,
+    });
     peers.push(ai.child);
     mark('peers');
     const admin = sim.ready.admin;
-    const info = await getJson(`${sim.ready.rest}/api/v3/exchangeInfo`);
+    const info = await getJson<{ symbols: { symbol: string; filters: { filterType: string; stepSize?: string }[] }[] }>(
+      `${sim.ready.rest}/api/v3/exchangeInfo`,
+    );
     const steps = new Map(info.symbols.map((s) => [s.symbol, Number(s.filters.find((f) => f.filterType === 'LOT_SIZE')?.stepSize ?? 0)]));
     const env = { MODE: 'LIVE', AI_DEC: '2', OPENAI_API_KEY: aiKey, BINANCE_API_KEY: key.apiKey, BINANCE_API_SECRET: key.secretKey };
-    const config = (crashPoint) => ({
+    const config = (crashPoint: CrashPoint | 'none') => ({
       paths: { var_dir: varDir },
       live: { fault_hooks_enabled: crashPoint !== 'none', crash_point: crashPoint },
       exchange: { rest_base_url: sim.ready.rest, ws_market_url: sim.ready.ws, ws_api_url: `${sim.ready.ws}/ws-api/v3`, symbols: ['BTCUSDT', 'ETHUSDT'] },
@@ -335,32 +426,21 @@ async function crashRow(p, seed) {
       // Point g: the entry rests below the ask (and long enough) so it is working when the bot dies.
       // Point h: entries rest 80 bps below the ask and are re-quoted in one cancelReplace at a short TTL.
       strategy: {
-        bar_ms: 200,
-        lookback_bars: 5,
-        vol_bars: 5,
-        hold_bars: 30,
-        stop_vol_mult: '2',
-        take_profit_r: '2',
-        win_rate_prior: '0.5',
-        min_stop_bps: 120,
-        cooldown_ms: 500,
+        ...SIM_STRATEGY,
         ...(p.point === 'entry_working'
           ? { entry_ttl_ms: 20_000, entry_offset_bps: 30 }
           : p.point === 'replace_after_send'
             ? { entry_ttl_ms: 1000, entry_offset_bps: 80, max_requotes: 2, requote_mode: 'cancel_replace' }
-            : { entry_ttl_ms: 3000, entry_offset_bps: 0 }),
+            : { entry_ttl_ms: SIM_ENTRY_TTL_MS, entry_offset_bps: 0 }),
       },
+      // The profile's engine timings; a longer manage-only window, a bound on the unprotected time.
       engine: {
-        cycle_interval_ms: 100,
-        reconcile_interval_ms: 1000,
+        ...SIM_ENGINE,
         manage_only_stable_ms: 500,
-        intent_query_interval_ms: 100,
-        not_found_after_ms: 1000,
-        not_found_min_queries: 2,
         unprotected_max_ms: 5000,
         trailing_activate_bps: p.point === 'swap_after_cancel' ? 1 : 80,
       },
-      risk: { churn_limit_10s: 50, churn_limit_60s: 200 },
+      risk: { ...SIM_CHURN },
       // The rules' DEGRADE stabilisation after a PAUSE, shortened so a row takes seconds (the mode
       // path still passes through DEGRADE(RECOVERY_STABILIZING) before NORMAL).
       // Heartbeats and the loop-lag bound are loosened: on a loaded 2-core runner a 400 ms stall
@@ -369,7 +449,7 @@ async function crashRow(p, seed) {
       // fault matrix covers stalls and loop lag).
       supervisor: { degrade_stability_window_ms: 500, heartbeat_interval_ms: 1000, worker_stall_timeout_ms: 1990, event_loop_lag_degrade_ms: 1000 },
     });
-    const cfgFile = (cp) => {
+    const cfgFile = (cp: CrashPoint | 'none'): string => {
       const f = join(dir, `config-${cp}.json`);
       writeFileSync(f, JSON.stringify(config(cp), null, 2));
       return f;
@@ -377,34 +457,36 @@ async function crashRow(p, seed) {
     const marker = join(varDir, 'chaos', 'crash-point.jsonl');
 
     /** Runs the bot armed at `cp` until the marker appears, then SIGKILLs its process group. */
-    const crashAt = async (cp, drive) => {
+    const crashAt = async (cp: CrashPoint, drive: (() => Promise<boolean>) | null = null): Promise<CrashMarker> => {
       rmSync(marker, { force: true });
-      bot = await bootBot(cfgFile(cp), env);
+      const b = await bootBot(cfgFile(cp), env);
+      bot = b;
       mark('bot');
-      bot.panel.then(() => mark('panel'));
+      void b.panel.then(() => mark('panel'));
       const end = Date.now() + BOUND.crash_ms;
       let driven = false;
-      const lift = entryDriver(bot);
+      const lift = entryDriver(b);
       // The marker counts once its line is complete (the file exists a moment before it is written).
       const reached = () => existsSync(marker) && readFileSync(marker, 'utf8').endsWith('\n');
       while (!reached()) {
-        if (bot.child.exitCode !== null) throw new Error(`bot exited before ${cp}: ${bot.output().slice(-2000)}`);
+        if (b.child.exitCode !== null) throw new Error(`bot exited before ${cp}: ${b.output().slice(-2000)}`);
         if (Date.now() > end) throw new Error(`crash point ${cp} not reached within ${BOUND.crash_ms} ms`);
         await lift();
         if (drive && !driven) driven = await drive();
         await sleep(10);
       }
       mark('point');
-      cpu('bot1', bot.child.pid);
-      process.kill(-bot.child.pid, 'SIGKILL');
-      await bot.child;
+      cpu('bot1', b.child.pid);
+      signalGroup(b.child, 'SIGKILL');
+      await b.child;
       row.kills++;
       mark('killed');
       const m = readFileSync(marker, 'utf8')
         .trim()
         .split('\n')
-        .map((l) => JSON.parse(l))
+        .map((l) => JSON.parse(l) as CrashMarker)
         .at(-1);
+      if (m === undefined) throw new Error(`crash point ${cp}: the marker file has no line`);
       row.notes.push(`${cp}: ${m.thread} ${JSON.stringify(m.detail)}`);
       bot = null;
       return m;
@@ -414,32 +496,32 @@ async function crashRow(p, seed) {
     // close above the last lookback_bars highs). Rather than wait for the seeded walk to make one,
     // lift BTCUSDT 40 bps (several bars' range) once the bot is NORMAL, again every 3 s until an
     // order of the bot's is at the venue. What follows the entry is the bot's own doing.
-    const entryDriver = (b) => {
-      let url = null;
-      b.panel.then((u) => (url = u));
+    const entryDriver = (b: Bot): (() => Promise<void>) => {
+      let url: string | null = null;
+      void b.panel.then((u) => (url = u));
       let next = 0;
       let done = false;
       return async () => {
         if (done || url === null || Date.now() < next) return;
         next = Date.now() + 200;
-        const status = await getJson(`${url}/api/status`).catch(() => null);
+        const status = await getJson<{ mode: string }>(`${url}/api/status`).catch(() => null);
         if (status?.mode !== 'NORMAL') return;
-        const st = await getJson(`${admin}/admin/state`);
+        const st = await venueState(admin);
         if (st.orders.some((o) => o.apiKey === key.apiKey && ours(o))) {
           done = true;
           return;
         }
         if (st.paused) return;
         next = Date.now() + 3000;
-        await post(`${admin}/admin/price`, { symbol: 'BTCUSDT', price: (Number(st.prices.BTCUSDT) * 1.004).toFixed(2) });
+        await post(`${admin}/admin/price`, { symbol: 'BTCUSDT', price: (Number(st.prices['BTCUSDT']) * 1.004).toFixed(2) });
         mark('lift');
       };
     };
 
     // Point d: once an OCO stands, freeze the market and put the price into profit, short of the
     // take-profit, so the engine starts the swap to a trailing stop.
-    const driveSwap = async () => {
-      const st = await getJson(`${admin}/admin/state`);
+    const driveSwap = async (): Promise<boolean> => {
+      const st = await venueState(admin);
       const leg = st.orders.find((o) => o.apiKey === key.apiKey && o.clientOrderId.startsWith('vgs') && o.status === 'NEW');
       if (!leg) return false;
       const entries = st.orders.filter(
@@ -453,7 +535,7 @@ async function crashRow(p, seed) {
       return true;
     };
 
-    let replaced = null;
+    let replaced: CrashMarker['detail'] | null = null;
     if (p.point === 'startup_reconcile') {
       await crashAt('after_fill_before_protect');
       await crashAt('startup_reconcile');
@@ -462,54 +544,56 @@ async function crashRow(p, seed) {
       if (p.point === 'replace_after_send') replaced = m.detail;
       if (p.whileDown) {
         // While the bot is down the price goes through one leg of its OCO: the list executes.
-        const st = await getJson(`${admin}/admin/state`);
+        const st = await venueState(admin);
         const list = m.detail.list_client_order_id;
+        if (list === undefined) throw new Error('the crash marker names no order list');
         const leg = st.orders.find((o) => o.clientOrderId === `${p.whileDown === 'stop' ? 'vgs' : 'vgt'}${list.slice(3)}`);
         if (!leg || leg.status !== 'NEW') throw new Error(`the OCO leg is not resting at the venue (${leg?.status})`);
         await post(`${admin}/admin/market`, { paused: true });
         const px = p.whileDown === 'stop' ? Number(leg.stopPrice) * 0.999 : Number(leg.price) * 1.001;
         await post(`${admin}/admin/price`, { symbol: leg.symbol, price: px.toFixed(2) });
-        const after = (await getJson(`${admin}/admin/state`)).orders.find((x) => x.clientOrderId === leg.clientOrderId);
-        row.notes.push(`${p.whileDown} leg while down: ${after.status} ${after.executedQty}`);
-        if (after.status !== 'FILLED') throw new Error(`the ${p.whileDown} leg did not fill (${after.status})`);
+        const after = (await venueState(admin)).orders.find((x) => x.clientOrderId === leg.clientOrderId);
+        row.notes.push(`${p.whileDown} leg while down: ${after?.status} ${after?.executedQty}`);
+        if (after?.status !== 'FILLED') throw new Error(`the ${p.whileDown} leg did not fill (${after?.status})`);
         await post(`${admin}/admin/market`, { paused: false });
       }
       if (p.point === 'entry_working') {
         // While the bot is down, the market comes down through the resting entry: it fills.
-        const o = (await getJson(`${admin}/admin/state`)).orders.find((x) => x.clientOrderId === m.detail.client_order_id);
+        const o = (await venueState(admin)).orders.find((x) => x.clientOrderId === m.detail.client_order_id);
         if (!o || o.status !== 'NEW') throw new Error(`the working entry is not resting at the venue (${o?.status})`);
         await post(`${admin}/admin/price`, { symbol: o.symbol, price: (Number(o.price) * 0.998).toFixed(2) });
-        const after = (await getJson(`${admin}/admin/state`)).orders.find((x) => x.clientOrderId === o.clientOrderId);
-        row.notes.push(`filled while down: ${after.status} ${after.executedQty}`);
-        if (after.status !== 'FILLED') throw new Error(`the working entry did not fill (${after.status})`);
+        const after = (await venueState(admin)).orders.find((x) => x.clientOrderId === o.clientOrderId);
+        row.notes.push(`filled while down: ${after?.status} ${after?.executedQty}`);
+        if (after?.status !== 'FILLED') throw new Error(`the working entry did not fill (${after?.status})`);
       }
     }
 
     // Restart on the same var/ against the same venue; measure until protected and released.
-    bot = await bootBot(cfgFile('none'), env, true);
+    const b = await bootBot(cfgFile('none'), env, true);
+    bot = b;
     mark('restart');
-    const url = await bot.panel;
+    const url = await b.panel;
     mark('panel2');
-    if (!url) throw new Error(`restarted bot did not come up: ${bot.output().slice(-2000)}`);
-    const end = bot.t0 + BOUND.recovered_ms;
+    if (!url) throw new Error(`restarted bot did not come up: ${b.output().slice(-2000)}`);
+    const end = b.t0 + BOUND.recovered_ms;
     let exposedSeen = false;
-    let lastProt = null;
+    let lastProt: ReturnType<typeof protectionState> | null = null;
     while (Date.now() < end) {
-      const st = await getJson(`${admin}/admin/state`);
+      const st = await venueState(admin);
       const ps = protectionState(st, key.apiKey, steps);
       lastProt = ps;
       if (ps.exposed) exposedSeen = true;
-      if (ps.protected && row.protection_ms === null) row.protection_ms = Date.now() - bot.t0;
+      if (ps.protected && row.protection_ms === null) row.protection_ms = Date.now() - b.t0;
       if (!ps.protected) row.protection_ms = null;
-      let status = null;
+      let status: { mode: string; reasons: { code: string }[] } | null = null;
       try {
-        status = await getJson(`${url}/api/status`);
+        status = await getJson<{ mode: string; reasons: { code: string }[] }>(`${url}/api/status`);
       } catch {
         /* starting */
       }
       if (status && status.mode === 'NORMAL' && !status.reasons.some((r) => r.code === 'STARTUP_RECOVER')) {
         row.recovered = true;
-        row.recovered_ms = Date.now() - bot.t0;
+        row.recovered_ms = Date.now() - b.t0;
       }
       if (row.recovered && row.protection_ms !== null) break;
       await sleep(50);
@@ -518,7 +602,8 @@ async function crashRow(p, seed) {
     if (replaced) {
       // The replace's new order is ours and must be managed after the restart: cancelled at its
       // TTL (or filled and protected), never left resting untracked.
-      const stateOf = async (coid) => (await getJson(`${admin}/admin/state`)).orders.find((x) => x.clientOrderId === coid) ?? null;
+      const stateOf = async (coid: string | undefined): Promise<VenueOrder | null> =>
+        (await venueState(admin)).orders.find((x) => x.clientOrderId === coid) ?? null;
       const until = Date.now() + 20_000;
       let next = await stateOf(replaced.client_order_id);
       while (next?.status === 'NEW' && Date.now() < until) {
@@ -536,12 +621,13 @@ async function crashRow(p, seed) {
     }
     // Orderly stop, then judge the files at rest.
     mark('managed');
-    cpu('bot2', bot.child.pid);
-    process.kill(bot.child.pid, 'SIGINT');
-    await Promise.race([bot.child, sleep(20_000)]);
-    if (bot.child.exitCode === null) await stopPeer(bot.child, 'SIGKILL');
+    cpu('bot2', b.child.pid);
+    // SIGINT to the bot's process (not its group): its own orderly stop.
+    if (b.child.pid !== undefined) process.kill(b.child.pid, 'SIGINT');
+    await Promise.race([b.child, sleep(20_000)]);
+    if (b.child.exitCode === null) await stopPeer(b.child, 'SIGKILL');
     bot = null;
-    const st = await getJson(`${admin}/admin/state`);
+    const st = await venueState(admin);
     mark('stopped');
     for (const c of peers) cpu('peer', c.pid);
     const stopping = Promise.all(peers.map((c) => stopPeer(c)));
@@ -553,12 +639,12 @@ async function crashRow(p, seed) {
       const v = verifyAuditSet(join(varDir, 'data', 'audit.sqlite'), join(varDir, 'data', 'archive'));
       row.chain = v.ok ? 'ok' : `FAIL AUDIT_CHAIN_BROKEN: ${v.reason} at seq ${v.firstBadSeq} in ${v.file} (${v.detail})`;
     } catch (e) {
-      row.chain = `FAIL cannot verify: ${e.message}`;
+      row.chain = `FAIL cannot verify: ${errText(e)}`;
     }
     await stopping;
     mark('verified');
   } catch (e) {
-    row.notes.push(`error: ${e.message.slice(0, 600)}`);
+    row.notes.push(`error: ${errText(e).slice(0, 600)}`);
   } finally {
     if (bot) await stopPeer(bot.child, 'SIGKILL');
     for (const c of peers.reverse()) await stopPeer(c);
@@ -584,18 +670,23 @@ async function crashRow(p, seed) {
 }
 
 /** Duplicates, missing audit rows, integrity and the mode path, from the venue's truth and the database. */
-function judgeFiles(row, varDir, state, apiKey) {
+function judgeFiles(row: CrashRow, varDir: string, state: VenueState, apiKey: string): void {
   const db = new Database(join(varDir, 'data', 'audit.sqlite'), { readonly: true });
   try {
-    row.integrity = db.pragma('integrity_check', { simple: true });
-    const created = new Map();
-    for (const r of db.prepare("SELECT order_intent_id, decision_id, payload FROM events WHERE event_type = 'INTENT_CREATED'").all()) {
-      const pl = JSON.parse(r.payload);
+    row.integrity = String(db.pragma('integrity_check', { simple: true }));
+    const created = new Map<string, { intent: string; decision: string | null; kind: string; requote: number }>();
+    const intents = db.prepare("SELECT order_intent_id, decision_id, payload FROM events WHERE event_type = 'INTENT_CREATED'").all() as {
+      order_intent_id: string;
+      decision_id: string | null;
+      payload: string;
+    }[];
+    for (const r of intents) {
+      const pl = JSON.parse(r.payload) as { client_order_id: string; kind: string; requote?: number };
       created.set(pl.client_order_id, { intent: r.order_intent_id, decision: r.decision_id, kind: pl.kind, requote: pl.requote ?? 0 });
     }
     const mine = state.orders.filter((o) => o.apiKey === apiKey && ours(o));
     // 1. One order per clientOrderId, one entry per reviewed decision (re-quotes are their own intents).
-    const byCoid = new Map();
+    const byCoid = new Map<string, number>();
     for (const o of mine) byCoid.set(o.clientOrderId, (byCoid.get(o.clientOrderId) ?? 0) + 1);
     for (const [c, n] of byCoid) {
       if (n > 1) {
@@ -603,7 +694,7 @@ function judgeFiles(row, varDir, state, apiKey) {
         row.dup_detail.push(`${c} x${n}`);
       }
     }
-    const perDecision = new Map();
+    const perDecision = new Map<string, string[]>();
     for (const o of mine) {
       const i = created.get(o.clientOrderId);
       if (i?.kind === 'ENTRY' && i.requote === 0 && i.decision) perDecision.set(i.decision, [...(perDecision.get(i.decision) ?? []), o.clientOrderId]);
@@ -616,7 +707,7 @@ function judgeFiles(row, varDir, state, apiKey) {
     }
     // 1b. The bot never sold more of a coin than its own orders bought (the account's other holdings
     // are never the bot's): per symbol, executed SELL <= executed BUY.
-    const net = new Map();
+    const net = new Map<string, number>();
     for (const o of mine) net.set(o.symbol, (net.get(o.symbol) ?? 0) + (o.side === 'BUY' ? 1 : -1) * Number(o.executedQty));
     for (const [sym, q] of net) {
       if (q < -1e-12) {
@@ -639,7 +730,7 @@ function judgeFiles(row, varDir, state, apiKey) {
       const lines = readFileSync(acks, 'utf8')
         .split('\n')
         .filter((l) => l.endsWith('}'))
-        .map((l) => JSON.parse(l));
+        .map((l) => JSON.parse(l) as { event_id: string; k: number });
       const has = db.prepare('SELECT 1 FROM events WHERE event_id = ?');
       for (const a of lines) {
         if (!has.get(a.event_id)) {
@@ -647,37 +738,40 @@ function judgeFiles(row, varDir, state, apiKey) {
           row.missing_detail.push(`storm ack ${a.k}`);
         }
       }
-      const bulk = db
-        .prepare("SELECT count(*) AS n FROM events WHERE event_type = 'HEALTH_SAMPLED' AND json_extract(payload, '$.source') = 'chaos_storm'")
-        .get().n;
+      const bulk = (
+        db.prepare("SELECT count(*) AS n FROM events WHERE event_type = 'HEALTH_SAMPLED' AND json_extract(payload, '$.source') = 'chaos_storm'").get() as {
+          n: number;
+        }
+      ).n;
       row.notes.push(`storm: ${lines.length} acks checked, ${bulk}/10040 storm rows committed before the kill`);
     }
     // 4. The mode path of the recovery run: boot PAUSE with STARTUP_RECOVER -> startup reconcile ->
     // manage-only -> released (STARTUP_RECOVER cleared) -> NORMAL, no entry before the release.
-    const run = db.prepare('SELECT run_id FROM runs ORDER BY started_ms DESC LIMIT 1').get().run_id;
-    const ev = (sql, ...a) => db.prepare(sql).all(run, ...a);
-    const stages = ev('SELECT seq, stage FROM stage_changes WHERE run_id = ? ORDER BY seq');
-    const modes = ev('SELECT seq, from_mode, to_mode, reasons FROM mode_changes WHERE run_id = ? ORDER BY seq');
+    const run = (db.prepare('SELECT run_id FROM runs ORDER BY started_ms DESC LIMIT 1').get() as { run_id: string }).run_id;
+    const ev = <T>(sql: string): T[] => db.prepare(sql).all(run) as T[];
+    const stages = ev<{ seq: number; stage: string }>('SELECT seq, stage FROM stage_changes WHERE run_id = ? ORDER BY seq');
+    const modes = ev<{ seq: number; from_mode: string; to_mode: string; reasons: string | null }>(
+      'SELECT seq, from_mode, to_mode, reasons FROM mode_changes WHERE run_id = ? ORDER BY seq',
+    );
+    type Seq = { seq: number };
     const raised =
-      ev("SELECT seq FROM events WHERE run_id = ? AND event_type = 'REASON_RAISED' AND reason_code = 'STARTUP_RECOVER' ORDER BY seq")[0]?.seq ?? null;
+      ev<Seq>("SELECT seq FROM events WHERE run_id = ? AND event_type = 'REASON_RAISED' AND reason_code = 'STARTUP_RECOVER' ORDER BY seq")[0]?.seq ?? null;
     const cleared =
-      ev("SELECT seq FROM events WHERE run_id = ? AND event_type = 'REASON_CLEARED' AND reason_code = 'STARTUP_RECOVER' ORDER BY seq")[0]?.seq ?? null;
+      ev<Seq>("SELECT seq FROM events WHERE run_id = ? AND event_type = 'REASON_CLEARED' AND reason_code = 'STARTUP_RECOVER' ORDER BY seq")[0]?.seq ?? null;
     const firstEntry =
-      ev("SELECT seq FROM events WHERE run_id = ? AND event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' ORDER BY seq")[0]?.seq ??
+      ev<Seq>("SELECT seq FROM events WHERE run_id = ? AND event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' ORDER BY seq")[0]?.seq ??
       null;
-    const at = (name) => stages.find((s) => s.stage === name)?.seq ?? null;
+    const at = (name: string): number | null => stages.find((s) => s.stage === name)?.seq ?? null;
     const [rec, rcn, mo] = [at('STARTUP_RECOVER'), at('STARTUP_RECONCILE'), at('RESUME_MANAGE_ONLY')];
     const normal = modes.find((m) => m.to_mode === 'NORMAL')?.seq ?? null;
     // The supervisor boots in PAUSE (no MODE_CHANGED row for the initial state).
-    const bootPause = modes.length === 0 || modes[0].from_mode === 'PAUSE' || modes[0].to_mode === 'PAUSE';
+    const bootPause = modes.length === 0 || modes[0]?.from_mode === 'PAUSE' || modes[0]?.to_mode === 'PAUSE';
     const path = [`${bootPause ? 'PAUSE' : modes[0]?.from_mode}(${raised !== null ? 'STARTUP_RECOVER' : 'no STARTUP_RECOVER'})`];
     if (rcn !== null) path.push('RECONCILE');
     if (mo !== null) path.push('MANAGE_ONLY');
     if (cleared !== null) path.push('released');
     for (const m of modes.filter((m) => cleared !== null && m.seq > cleared && (normal === null || m.seq <= normal))) {
-      const why = JSON.parse(m.reasons ?? '[]')
-        .map((r) => r.code)
-        .filter((c) => c !== 'FAULT_HOOKS_ENABLED');
+      const why = (JSON.parse(m.reasons ?? '[]') as { code: string }[]).map((r) => r.code).filter((c) => c !== 'FAULT_HOOKS_ENABLED');
       path.push(why.length && m.to_mode !== 'NORMAL' ? `${m.to_mode}(${why.join(',')})` : m.to_mode);
     }
     row.mode_path = path.join('>');
@@ -701,7 +795,7 @@ function judgeFiles(row, varDir, state, apiKey) {
 
 // --- the fault matrix --------------------------------------------------------------------------
 
-async function faultMatrix() {
+async function faultMatrix(): Promise<Faults> {
   const out = join(root, 'var/chaos/fault-matrix.json');
   mkdirSync(dirname(out), { recursive: true });
   rmSync(out, { force: true });
@@ -713,16 +807,16 @@ async function faultMatrix() {
     stderr: 'inherit',
   });
   if (!existsSync(out)) return { rows: [], exitCode: r.exitCode ?? 1 };
-  return { rows: JSON.parse(readFileSync(out, 'utf8')).rows, exitCode: r.exitCode ?? 1 };
+  return { rows: (JSON.parse(readFileSync(out, 'utf8')) as { rows: FaultRow[] }).rows, exitCode: r.exitCode ?? 1 };
 }
 
 // --- report ------------------------------------------------------------------------------------
 
-function report(crash, faults, started) {
+function report(crash: readonly CrashRow[], faults: Faults | null, started: number): string {
   const lines = [
     '# Reliability: crash points and faults',
     '',
-    `Generated by \`npm run chaos${quick ? ' -- --quick' : ''}\` (scripts/chaos.mjs) on ${new Date(started).toISOString()}; do not edit by hand.`,
+    `Generated by \`npm run chaos${quick ? ' -- --quick' : ''}\` (scripts/chaos.ts) on ${new Date(started).toISOString()}; do not edit by hand.`,
     '',
     `Machine: ${machineLine()}. Seeds (exchange-sim --seed): ${SEEDS.join(', ')}. Crash rows ${JOBS} at once. Duration ${((Date.now() - started) / 1000).toFixed(0)} s.`,
     '',
@@ -768,18 +862,18 @@ function report(crash, faults, started) {
   return lines.join('\n');
 }
 
-async function main() {
+async function main(): Promise<void> {
   for (const f of [CLI, SIM, REVIEWER]) if (!existsSync(f)) throw new Error(`${f} is not built (npm run build)`);
   const started = Date.now();
   // Rows are independent (each its own venue, reviewer, var/ and ports) and mostly wait on the
   // bot's timers, so `--jobs` of them run at once; the report keeps the lifecycle order.
   const tasks = points.flatMap((p) => SEEDS.map((seed) => ({ p, seed })));
-  const crash = new Array(tasks.length);
+  const crash = new Array<CrashRow>(tasks.length);
   let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
+  const worker = async (): Promise<void> => {
+    for (let task = tasks[next]; task !== undefined; task = tasks[next]) {
       const i = next++;
-      const { p, seed } = tasks[i];
+      const { p, seed } = task;
       log(`${p.id}) ${p.point} seed ${seed} ...`);
       const r = await crashRow(p, seed);
       log(
@@ -792,7 +886,7 @@ async function main() {
   const faults = withFaults ? await faultMatrix() : null;
   const text = report(crash, faults, started);
   mkdirSync(dirname(reportFile), { recursive: true });
-  // The fuzzed-surfaces section belongs to `npm run fuzz` (scripts/fuzz-report.mjs): kept as it is.
+  // The fuzzed-surfaces section belongs to `npm run fuzz` (scripts/fuzz-report.ts): kept as it is.
   const prior = existsSync(reportFile) ? readFileSync(reportFile, 'utf8') : '';
   const fa = prior.indexOf('<!-- fuzz:start -->');
   const fb = prior.indexOf('<!-- fuzz:end -->');
@@ -809,19 +903,17 @@ async function main() {
   process.exit(failed === 0 ? 0 : 1);
 }
 
-const killAll = () => {
-  for (const c of children) {
-    try {
-      process.kill(-c.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+const killAll = (): void => {
+  for (const c of children) signalGroup(c, 'SIGKILL');
 };
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (killAll(), process.exit(130)));
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
 
-main().catch((e) => {
-  console.error(`chaos: ${e.stack ?? e.message}`);
+main().catch((e: unknown) => {
+  console.error(`chaos: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   killAll();
   process.exit(1);
 });
