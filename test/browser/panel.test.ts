@@ -97,7 +97,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     // for one that shows the open position's exposure (the 4th card) before reading them all.
     await page.waitForFunction(
       () => {
-        const vs = [...document.querySelectorAll('#pnl-cards .card .card-v')].map((v) => v.textContent ?? '-');
+        const vs = Array.from(document.querySelectorAll('#pnl-cards .card .card-v')).map((v) => v.textContent ?? '-');
         return vs.length === 5 && vs[0] !== '-' && Number((vs[3] ?? '').replace(/,/g, '')) > 0;
       },
       undefined,
