@@ -45,6 +45,9 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
     } finally {
       draining = false;
     }
+    // A bulk batch went to the WAL without an fsync: have it synced now, off this thread, so the
+    // next critical commit (an intent on its way to the venue) does not pay for it.
+    if (writer.walUnsynced) checkpointer?.postMessage({ type: 'sync_wal' } satisfies CheckpointerIn);
     if (writer.queueDepth > 0) schedule(true);
   };
   const schedule = (now: boolean): void => {

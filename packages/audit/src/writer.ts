@@ -65,6 +65,12 @@ export class AuditWriter {
   private ownTotal = 0;
   private droppedTotal = 0;
   private synchronous: 'FULL' | 'NORMAL' = 'FULL';
+  /**
+   * The last commit was written to the WAL without the fsync the configured FULL asks for (a
+   * bulk-only batch): the WAL holds rows not yet power-safe, and the next critical commit's fsync
+   * would pay for them on the order path unless they are synced before, off this thread.
+   */
+  walUnsynced = false;
   private jsonlPending: { readonly lines: readonly string[]; readonly ts: readonly number[] }[] = [];
   private jsonlScheduled = false;
   /** A bulk frame was refused since the last commit: the state is FULL until the writer makes progress. */
@@ -262,6 +268,7 @@ export class AuditWriter {
     this.queue.splice(0, batch.length);
     this.depth -= n;
     this.lastCommitTs = now;
+    this.walUnsynced = this.d.config.synchronous === 'FULL' && this.synchronous !== 'FULL';
     this.committedTotal += n;
     this.overflowed = false;
     this.countPerSecond(now, n);

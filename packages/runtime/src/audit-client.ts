@@ -90,11 +90,19 @@ export class AuditClient {
   async appendCritical(events: readonly EventEnvelope[]): Promise<CommitAck> {
     for (const ev of events) this.opts.onAppend?.(ev);
     const rows = events.map(toAuditRow);
-    // Bulk events queued before this one must not be overtaken by it.
-    this.flushBatch();
-    if (!this.ep || this.ep.isClosed) throw new ChannelError('AUDIT_DETACHED', 'no audit writer attached: not durable', true);
+    if (!this.ep || this.ep.isClosed) {
+      this.flushBatch(); // into the hold buffer, for the next writer
+      throw new ChannelError('AUDIT_DETACHED', 'no audit writer attached: not durable', true);
+    }
+    // Bulk events queued before this one must not be overtaken by it: they ride ahead of it in the
+    // same frame (and the same transaction), so the writer wakes once and never commits them on
+    // their own while the critical rows are still on their way (issue 19: that was a wait on the
+    // market event -> order path).
+    const before = this.batch;
+    this.batch = [];
+    this.sent += before.length;
     this.sentCritical += rows.length;
-    return this.ep.request('append_critical', { rows });
+    return this.ep.request('append_critical', { rows: before.length > 0 ? [...before, ...rows] : rows });
   }
 
   async flush(): Promise<CommitAck> {
