@@ -197,6 +197,10 @@ async function engine() {
       '',
       '',
     );
+    // Where the time went (OrderTrace.marks): each stage's median, in path order, model time out of 'gate'.
+    const stages = Object.entries(t.stages_p50_ms ?? {});
+    if (stages.length > 0)
+      add('engine', `  stage p50s, market event -> order leaves (ms, sync ${sync})`, stages.map(([k, v]) => `${k} ${f(v, 2)}`).join(', '), '', '', '');
     if (sync === 'FULL')
       add('aigate', `gate overhead without model time p50/p99 (ms, n=${t.gate_n})`, `${f(t.gate_p50_ms, 2)} / ${f(t.gate_p99_ms, 2)}`, '', '', '');
   }
