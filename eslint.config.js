@@ -1,5 +1,6 @@
-// ESLint (flat config): typescript-eslint's strict rules over every TypeScript source and test, the
-// recommended rules over the JavaScript scripts. `npm run lint` (part of `npm test`).
+// ESLint (flat config): typescript-eslint's strict rules over every TypeScript source, test and
+// script (scripts/*.ts), the recommended rules over the JavaScript left (the panel's browser
+// scripts, scripts/*.mjs). `npm run lint` (part of `npm test`).
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';

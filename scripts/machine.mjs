@@ -1,7 +1,6 @@
-// One line naming the machine a report was measured on (bench, chaos and soak reports).
-import os from 'node:os';
+// scripts/machine.ts for the scripts still in JavaScript (bench.mjs, chaos.mjs), which import this file
+// and may run under plain `node`: tsx's tsImport loads the TypeScript module. Delete this file once
+// its importers are TypeScript and import ./machine.ts themselves.
+import { tsImport } from 'tsx/esm/api';
 
-export function machineLine() {
-  const cpus = os.cpus();
-  return `${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}, node ${process.version}`;
-}
+export const { machineLine } = await tsImport('./machine.ts', import.meta.url);

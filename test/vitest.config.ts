@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './sequencer.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -15,6 +16,8 @@ export default defineConfig({
     // sockets and timers, so two files at once roughly halve the wall time; their timing bounds are
     // set for a loaded 2-core machine.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // Longest files first (test/sequencer.ts): a fresh clone has no results cache to order by.
+    sequence: { sequencer: LongestFirst },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default'],

@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { REASON_CODES, type Mode, type ReasonCode } from '@vigil/contracts';
 import { SIM_KEY } from '../integration/harness.js';
-import { startTrading, waitFor, TEST_STRATEGY } from '../engine/engine-harness.js';
+import { LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from '../engine/engine-harness.js';
 
 /**
  * The fault matrix of docs/RELIABILITY.md (second table; `npm run chaos` runs this file and reads
@@ -62,6 +62,9 @@ interface Result {
 const results: Result[] = [];
 afterAll(() => {
   const out = process.env['CHAOS_FAULTS_OUT'];
+  // The rows run concurrently and finish in any order: reported in the matrix's order.
+  const order = new Map(ROWS.map((r, i) => [r.n, i]));
+  results.sort((a, b) => (order.get(a.n) ?? 0) - (order.get(b.n) ?? 0));
   if (out) writeFileSync(out, JSON.stringify({ rows: results }, null, 2));
 });
 
@@ -103,7 +106,8 @@ async function run(row: Row): Promise<Result> {
   try {
     t = await startTrading({
       symbols: row.symbols ?? ['BTCUSDT'],
-      ...(row.extra ? { extra: row.extra } : {}),
+      // Rows run side by side on a loaded machine: a starved thread is not a stalled one here.
+      extra: { supervisor: LOAD_TOLERANT_SUPERVISOR, ...row.extra },
       ...(row.varDir ? { varDir: row.varDir() } : {}),
     });
   } catch (e) {
@@ -496,7 +500,11 @@ function freeBytes(): number {
   return s.bavail * s.bsize;
 }
 
-describe('fault matrix', () => {
+// Each row has its own venue, reviewer, supervisor and var dir, and mostly waits (on the market, on
+// windows, on the reviewer): up to VIGIL_FAULT_ROW_CONCURRENCY (2) rows run at once.
+vi.setConfig({ maxConcurrency: Number(process.env['VIGIL_FAULT_ROW_CONCURRENCY'] ?? 2) });
+
+describe.concurrent('fault matrix', () => {
   for (const row of ROWS.filter((r) => !process.env['CHAOS_FAULT_ROWS'] || process.env['CHAOS_FAULT_ROWS'].split(',').includes(r.n))) {
     it(`${row.n} ${row.incident}: ${row.expected_mode} / ${row.expected.join('|')}${row.verify ? `; ${row.verify.what}` : ''}`, async () => {
       const r = await run(row);

@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
 import { SIM_KEY, startVenue } from '../integration/harness.js';
 import { createRestClient } from '../../packages/gateway/src/rest-client.js';
 import { createRateGovernor } from '../../packages/gateway/src/rate-limits.js';
-import { startTrading, waitFor } from './engine-harness.js';
+import { LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
 
 /**
  * Engine reason codes made to happen with real workers, the real audit database and the simulator:
@@ -11,11 +11,11 @@ import { startTrading, waitFor } from './engine-harness.js';
  * reason, audited as REASON_RAISED, and where the reason is auto-cleared, for its clearing.
  */
 type Ev = { seq: number; event_type: string; reason_code: string | null; payload: string };
-let stop: (() => Promise<void>) | null = null;
-afterEach(async () => {
-  await stop?.();
-  stop = null;
-});
+// Each test has its own venue, reviewer, supervisor and var dir, and mostly waits (on the market,
+// back-offs, reconcile intervals): two run at once, each ending what it started (onTestFinished).
+vi.setConfig({ maxConcurrency: 2 });
+// A thread starved of CPU by the tests beside it is not a stalled one here.
+const SUP = { supervisor: LOAD_TOLERANT_SUPERVISOR };
 
 const post = (url: string, body: unknown) => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
 const reasons = (t: { sup: { modeState: { reasons: readonly { code: ReasonCode }[] } } }) => t.sup.modeState.reasons.map((r) => r.code);
@@ -25,10 +25,10 @@ const clearedAfter = (t: { q: <T>(sql: string, ...a: unknown[]) => T[] }, code: 
   t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_CLEARED' AND reason_code = ? AND seq > ? ORDER BY seq", code, seq)[0];
 const ENGINE = { cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 };
 
-describe('engine reason codes on the simulator', () => {
-  it('a refused protection raises PROTECTION_MISSING (PAUSE); it clears once a later protection is placed', async () => {
-    const t = await startTrading({ extra: { engine: { ...ENGINE, protect_attempts_max: 5, trailing_enabled: false } } });
-    stop = t.stopAll;
+describe.concurrent('engine reason codes on the simulator', () => {
+  it('a refused protection raises PROTECTION_MISSING (PAUSE); it clears once a later protection is placed', async ({ onTestFinished }) => {
+    const t = await startTrading({ extra: { ...SUP, engine: { ...ENGINE, protect_attempts_max: 5, trailing_enabled: false } } });
+    onTestFinished(t.stopAll);
     // The first OCO only is refused (not a filter failure: no quarantine); the retry goes through.
     await post(`${t.sim.admin}/admin/faults`, {
       kind: 'reject',
@@ -44,11 +44,11 @@ describe('engine reason codes on the simulator', () => {
     expect(reasons(t)).not.toContain('PROTECTION_MISSING');
   }, 90_000);
 
-  it('an unprotected position past unprotected_max_ms with no fresh quote raises MARKET_STATE_LOST', async () => {
+  it('an unprotected position past unprotected_max_ms with no fresh quote raises MARKET_STATE_LOST', async ({ onTestFinished }) => {
     const t = await startTrading({
-      extra: { engine: { ...ENGINE, protect_attempts_max: 10, trailing_enabled: false, unprotected_max_ms: 300, quote_max_age_ms: 500 } },
+      extra: { ...SUP, engine: { ...ENGINE, protect_attempts_max: 10, trailing_enabled: false, unprotected_max_ms: 300, quote_max_age_ms: 500 } },
     });
-    stop = t.stopAll;
+    onTestFinished(t.stopAll);
     // Every OCO refused: the position stays unprotected.
     await post(`${t.sim.admin}/admin/faults`, {
       kind: 'reject',
@@ -64,7 +64,9 @@ describe('engine reason codes on the simulator', () => {
     expect(JSON.parse(lost.payload)).toMatchObject({ detail: { symbols: ['BTCUSDT'] } });
   }, 90_000);
 
-  it('a startup reconcile whose venue reads fail raises STARTUP_RECONCILE_FAILED and keeps the boot PAUSE; it clears once the venue answers', async () => {
+  it('a startup reconcile whose venue reads fail raises STARTUP_RECONCILE_FAILED and keeps the boot PAUSE; it clears once the venue answers', async ({
+    onTestFinished,
+  }) => {
     const sim = await startVenue();
     // Armed before the bot starts: its first reconcile cannot read the open orders.
     await post(`${sim.admin}/admin/faults`, {
@@ -74,11 +76,11 @@ describe('engine reason codes on the simulator', () => {
       code: -1001,
       msg: 'Internal error; unable to process your request. Please try again.',
     });
-    const t = await startTrading({ sim, extra: { engine: ENGINE } });
-    stop = async () => {
+    const t = await startTrading({ sim, extra: { ...SUP, engine: ENGINE } });
+    onTestFinished(async () => {
       await t.stopAll();
       await sim.close();
-    };
+    });
     const raised = await waitFor('STARTUP_RECONCILE_FAILED raised', () => raisedRow(t, 'STARTUP_RECONCILE_FAILED'), 30_000, 50);
     expect(t.sup.modeState.mode).toBe('PAUSE');
     expect(reasons(t)).toContain('STARTUP_RECOVER');
@@ -87,9 +89,9 @@ describe('engine reason codes on the simulator', () => {
     await waitFor('released from STARTUP_RECOVER', () => !reasons(t).includes('STARTUP_RECOVER'), 30_000, 50);
   }, 90_000);
 
-  it('a periodic reconcile whose venue reads fail raises RECONCILE_FAILED (DEGRADE); it clears on the next good one', async () => {
-    const t = await startTrading({ extra: { engine: ENGINE } });
-    stop = t.stopAll;
+  it('a periodic reconcile whose venue reads fail raises RECONCILE_FAILED (DEGRADE); it clears on the next good one', async ({ onTestFinished }) => {
+    const t = await startTrading({ extra: { ...SUP, engine: ENGINE } });
+    onTestFinished(t.stopAll);
     await waitFor('released from STARTUP_RECOVER', () => !reasons(t).includes('STARTUP_RECOVER'), 30_000, 50);
     await post(`${t.sim.admin}/admin/faults`, {
       kind: 'reject',
@@ -105,9 +107,11 @@ describe('engine reason codes on the simulator', () => {
     await waitFor('RECONCILE_FAILED cleared', () => clearedAfter(t, 'RECONCILE_FAILED', raised.seq), 20_000, 50);
   }, 90_000);
 
-  it('an order of ours the state does not track, found at reconcile, is drift within tolerance: RECONCILE_DRIFT (DEGRADE), the diff recorded', async () => {
-    const t = await startTrading({ extra: { engine: { ...ENGINE, drift_bad_after_ms: 600_000 } } });
-    stop = t.stopAll;
+  it('an order of ours the state does not track, found at reconcile, is drift within tolerance: RECONCILE_DRIFT (DEGRADE), the diff recorded', async ({
+    onTestFinished,
+  }) => {
+    const t = await startTrading({ extra: { ...SUP, engine: { ...ENGINE, drift_bad_after_ms: 600_000 } } });
+    onTestFinished(t.stopAll);
     await waitFor('released from STARTUP_RECOVER', () => !reasons(t).includes('STARTUP_RECOVER'), 30_000, 50);
     // Someone places, with the bot's key, a resting BUY whose clientOrderId carries the bot's prefix
     // but no kind the bot would adopt or cancel (not an entry, not a trailing stop).

@@ -100,3 +100,19 @@ export async function advanceEngineClock(sup: { hosts: { engine: { request: Supe
 }
 
 export { waitFor };
+
+/**
+ * Supervisor timings for engine tests that do not test stall detection, on a loaded 2-core
+ * machine: a worker thread starved of CPU for half a second (seen at load 20) is not declared
+ * stalled and restarted (a restart costs that test a new thread and a new startup reconcile, 10 s
+ * and more at that load). Stall detection itself is tested with the FAST timings
+ * (test/integration). Pass as `extra: { supervisor: LOAD_TOLERANT_SUPERVISOR }`.
+ */
+export const LOAD_TOLERANT_SUPERVISOR = {
+  request_timeout_ms: 5000,
+  heartbeat_interval_ms: 1000,
+  worker_stall_timeout_ms: 2000,
+  worker_mode_timeout_ms: 3000,
+  // Four threads loading their modules at once, at that load, took more than the 15 s default.
+  worker_ready_timeout_ms: 45_000,
+} as const;

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, vi, type OnTestFinishedHandler } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
 import { startVenue } from '../integration/harness.js';
 import { startReviewer } from '../../apps/ai-reviewer/src/server.js';
-import { advanceEngineClock, AI_KEY, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
+import { advanceEngineClock, AI_KEY, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
 
 /**
  * The operations rules' incidents, driven through the simulator's and the reviewer's fault
@@ -12,11 +12,11 @@ import { advanceEngineClock, AI_KEY, startTrading, waitFor, TEST_STRATEGY } from
  * reason code and the audit trail (and, where the rules say so, the recovery).
  */
 type Ev = { seq: number; event_type: string; order_intent_id: string | null; reason_code: string | null; payload: string };
-let stop: (() => Promise<void>) | null = null;
-afterEach(async () => {
-  await stop?.();
-  stop = null;
-});
+// Each test has its own venue, reviewer, supervisor and var dir, and mostly waits (on the market,
+// back-offs, the reviewer): two run at once, each ending what it started (onTestFinished).
+vi.setConfig({ maxConcurrency: 2 });
+// A thread starved of CPU by the tests beside it is not a stalled one here.
+const SUP = { supervisor: LOAD_TOLERANT_SUPERVISOR };
 
 const post = (url: string, body: unknown) => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
 const reasons = (t: { sup: { modeState: { reasons: readonly { code: ReasonCode }[] } } }) => t.sup.modeState.reasons.map((r) => r.code);
@@ -30,13 +30,14 @@ const transitions = (t: { q: <T>(sql: string, ...a: unknown[]) => T[] }) =>
  * venue, and the price moved into profit (short of the take-profit): the engine starts its swap to a
  * trailing stop. Calm: on a loaded machine a volatile stretch can stop the position out first.
  */
-async function swapWithFault(fault: Record<string, unknown>) {
+async function swapWithFault(onEnd: (f: OnTestFinishedHandler) => void, fault: Record<string, unknown>) {
   const t = await startTrading({
     extra: {
+      ...SUP,
       engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 },
     },
   });
-  stop = t.stopAll;
+  onEnd(t.stopAll);
   await post(`${t.sim.admin}/admin/regime`, { symbol: 'BTCUSDT', regime: 'calm' });
   const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
   const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
@@ -52,10 +53,10 @@ async function swapWithFault(fault: Record<string, unknown>) {
 // The AI gate failures, the failed swap validation, BAD reconcile drift and excessive churn are
 // driven once, by their rows of the fault matrix (test/chaos/fault-matrix.test.ts), which assert
 // what these tests asserted besides the mode and the reason.
-describe('incidents on the simulator', () => {
-  it('a lost order reply (executed at the venue) is SENT_UNKNOWN, resolved by clientOrderId, never resent', async () => {
-    const t = await startTrading();
-    stop = t.stopAll;
+describe.concurrent('incidents on the simulator', () => {
+  it('a lost order reply (executed at the venue) is SENT_UNKNOWN, resolved by clientOrderId, never resent', async ({ onTestFinished }) => {
+    const t = await startTrading({ extra: SUP });
+    onTestFinished(t.stopAll);
     await post(`${t.sim.admin}/admin/faults`, { kind: 'drop_response_after_execute', route: 'POST /api/v3/order', once: true });
     const resolved = await waitFor('entry resolved', () => transitions(t).find((e) => e.p['kind'] === 'ENTRY' && e.p['from'] === 'SENT_UNKNOWN'), 30_000, 100);
     expect(resolved.p['to']).toBe('CONFIRMED');
@@ -68,11 +69,11 @@ describe('incidents on the simulator', () => {
     const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string }[] };
     expect(state.orders.filter((o) => o.clientOrderId === coid)).toHaveLength(1);
     await waitFor('protected', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'").length > 0, 10_000, 100);
-  }, 60_000);
+  }, 90_000);
 
-  it('an order that never executed (HTTP 5xx) becomes NOT_FOUND only after repeated -2013 answers over time', async () => {
-    const t = await startTrading();
-    stop = t.stopAll;
+  it('an order that never executed (HTTP 5xx) becomes NOT_FOUND only after repeated -2013 answers over time', async ({ onTestFinished }) => {
+    const t = await startTrading({ extra: SUP });
+    onTestFinished(t.stopAll);
     await post(`${t.sim.admin}/admin/faults`, { kind: 'http_5xx', route: 'POST /api/v3/order', once: true, execute: false, status: 503 });
     const nf = await waitFor('NOT_FOUND', () => transitions(t).find((e) => e.p['to'] === 'NOT_FOUND'), 30_000, 100);
     expect(nf.p['answers']).toBeGreaterThanOrEqual(2);
@@ -83,7 +84,7 @@ describe('incidents on the simulator', () => {
     expect(before).toEqual(['SENT_UNKNOWN', 'NOT_FOUND']);
     const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { orders: { clientOrderId: string }[] };
     expect(state.orders.filter((o) => o.clientOrderId === nf.p['client_order_id'])).toHaveLength(0);
-  }, 60_000);
+  }, 90_000);
 
   for (const c of [
     // The 429 blocks the gateway (RATE_LIMIT, DEGRADE) for its window: the later try waits for that to end first.
@@ -100,8 +101,10 @@ describe('incidents on the simulator', () => {
       blocks: null,
     },
   ]) {
-    it(`a swap step that changed nothing at the venue (${c.name}) is deferred, not failed: no PAUSE, the OCO stands, the swap completes on a later try`, async () => {
-      const { t, pp } = await swapWithFault(c.fault);
+    it(`a swap step that changed nothing at the venue (${c.name}) is deferred, not failed: no PAUSE, the OCO stands, the swap completes on a later try`, async ({
+      onTestFinished,
+    }) => {
+      const { t, pp } = await swapWithFault(onTestFinished, c.fault);
       const deferred = await waitFor(
         'the deferred swap',
         () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.deferred') = 1")[0],
@@ -130,9 +133,11 @@ describe('incidents on the simulator', () => {
     }, 90_000);
   }
 
-  it('a swap whose trailing stop is acknowledged but not yet visible to GET /order completes on the acknowledgement: no second protection, no PAUSE', async () => {
+  it('a swap whose trailing stop is acknowledged but not yet visible to GET /order completes on the acknowledgement: no second protection, no PAUSE', async ({
+    onTestFinished,
+  }) => {
     // The venue's read side lags: an order younger than 3 s is -2013 to GET /order.
-    const { t } = await swapWithFault({ kind: 'query_not_found', ms: 3000 });
+    const { t } = await swapWithFault(onTestFinished, { kind: 'query_not_found', ms: 3000 });
     const swapped = await waitFor(
       'swap',
       () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED' AND json_extract(payload, '$.ok') = 1")[0],
@@ -150,15 +155,18 @@ describe('incidents on the simulator', () => {
     expect(state.lists.filter((l) => l.status === 'EXECUTING')).toEqual([]);
     expect(state.orders.filter((o) => o.side === 'SELL' && o.status === 'NEW').map((o) => o.clientOrderId)).toEqual([sw.client_order_id]);
     expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'PROTECTION_SWAP_FAILED'")).toHaveLength(0);
-  }, 60_000);
+  }, 90_000);
 
-  it('a position in profit swaps its OCO for a trailing stop: validated first, the gap measured, the trailing stop verified at the venue', async () => {
+  it('a position in profit swaps its OCO for a trailing stop: validated first, the gap measured, the trailing stop verified at the venue', async ({
+    onTestFinished,
+  }) => {
     const t = await startTrading({
       extra: {
+        ...SUP,
         engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 },
       },
     });
-    stop = t.stopAll;
+    onTestFinished(t.stopAll);
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
     await post(`${t.sim.admin}/admin/market`, { paused: true });
@@ -182,12 +190,13 @@ describe('incidents on the simulator', () => {
     expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('ALL_DONE');
     expect(state.orders.find((o) => o.clientOrderId === sw.client_order_id)).toMatchObject({ status: 'NEW', type: 'STOP_LOSS' });
     expect(t.sup.modeState.reasons.map((r) => r.code)).not.toContain('PROTECTION_SWAP_FAILED');
-  }, 60_000);
+  }, 90_000);
 
   /** A position in profit, protected by an OCO, with `fault` set on the trailing stop's placement. */
-  async function swapWith(fault: Record<string, unknown>) {
+  async function swapWith(onEnd: (f: OnTestFinishedHandler) => void, fault: Record<string, unknown>) {
     const t = await startTrading({
       extra: {
+        ...SUP,
         engine: {
           trailing_activate_bps: 1,
           cycle_interval_ms: 100,
@@ -199,7 +208,7 @@ describe('incidents on the simulator', () => {
         },
       },
     });
-    stop = t.stopAll;
+    onEnd(t.stopAll);
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
     await post(`${t.sim.admin}/admin/faults`, { route: 'POST /api/v3/order', once: true, ...fault });
@@ -223,8 +232,10 @@ describe('incidents on the simulator', () => {
     return { t, pp, trailing, coid, venueState };
   }
 
-  it('a swap whose trailing stop reply is lost (placed at the venue): resolved by its clientOrderId, the swap completes, no manual PAUSE', async () => {
-    const { t, pp, trailing, coid, venueState } = await swapWith({ kind: 'drop_response_after_execute' });
+  it('a swap whose trailing stop reply is lost (placed at the venue): resolved by its clientOrderId, the swap completes, no manual PAUSE', async ({
+    onTestFinished,
+  }) => {
+    const { t, pp, trailing, coid, venueState } = await swapWith(onTestFinished, { kind: 'drop_response_after_execute' });
     const swapped = await waitFor('the swap completed by query', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED'")[0], 15_000, 50);
     expect(JSON.parse(swapped.payload)).toMatchObject({ ok: true, to: 'TRAILING', resolved_by: 'query_order', client_order_id: coid });
     expect(
@@ -240,10 +251,12 @@ describe('incidents on the simulator', () => {
     expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")).toHaveLength(1);
     await waitFor('back to NORMAL', () => t.sup.modeState.mode === 'NORMAL', 15_000, 50);
     expect(reasons(t)).not.toContain('PROTECTION_SWAP_FAILED');
-  }, 60_000);
+  }, 90_000);
 
-  it('a swap whose trailing stop outcome is unknown and is not at the venue: NOT_FOUND after repeated queries, PROTECTION_SWAP_FAILED, a fresh OCO at once', async () => {
-    const { t, coid, venueState } = await swapWith({ kind: 'http_5xx', status: 503, execute: false });
+  it('a swap whose trailing stop outcome is unknown and is not at the venue: NOT_FOUND after repeated queries, PROTECTION_SWAP_FAILED, a fresh OCO at once', async ({
+    onTestFinished,
+  }) => {
+    const { t, coid, venueState } = await swapWith(onTestFinished, { kind: 'http_5xx', status: 503, execute: false });
     await waitFor('PROTECTION_SWAP_FAILED', () => reasons(t).includes('PROTECTION_SWAP_FAILED') && t.sup.modeState.mode === 'PAUSE', 15_000, 50);
     const ev = await waitFor('the swap record', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_SWAPPED'")[0], 5000, 50);
     expect(JSON.parse(ev.payload)).toMatchObject({ ok: false, step: 'place', outcome: { resolved_by: 'query_order', status: 'NOT_FOUND' } });
@@ -252,21 +265,22 @@ describe('incidents on the simulator', () => {
     const state = await venueState();
     expect(state.orders.filter((o) => o.clientOrderId === coid)).toEqual([]);
     expect(state.lists.filter((l) => l.status === 'EXECUTING')).toHaveLength(1);
-  }, 60_000);
+  }, 90_000);
 
-  it('a symbol whose exchangeInfo does not allow trailing stops keeps its OCO in profit: no swap is attempted', async () => {
+  it('a symbol whose exchangeInfo does not allow trailing stops keeps its OCO in profit: no swap is attempted', async ({ onTestFinished }) => {
     const sim = await startVenue();
     sim.exchange.symbols.get('BTCUSDT')!.allowTrailingStop = false;
     const t = await startTrading({
       sim,
       extra: {
+        ...SUP,
         engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 },
       },
     });
-    stop = async () => {
+    onTestFinished(async () => {
       await t.stopAll();
       await sim.close();
-    };
+    });
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
     await post(`${t.sim.admin}/admin/market`, { paused: true });
@@ -282,23 +296,24 @@ describe('incidents on the simulator', () => {
     const state = (await (await fetch(`${t.sim.admin}/admin/state`)).json()) as { lists: { listClientOrderId: string; status: string }[] };
     expect(state.lists.find((l) => l.listClientOrderId === pp.list_client_order_id)?.status).toBe('EXECUTING');
     expect(t.sup.modeState.mode).toBe('NORMAL');
-  }, 60_000);
+  }, 90_000);
 
-  it('a stage that does not progress within its bound raises LOOP_STUCK', async () => {
+  it('a stage that does not progress within its bound raises LOOP_STUCK', async ({ onTestFinished }) => {
     // The model answers after 3.5 s, within the gate's 4 s timeout but beyond the 1 s stage bound.
     const reviewer = await startReviewer({ apiKey: AI_KEY });
     await post(`${reviewer.adminUrl}/admin/mode`, { mode: 'slow', delay_ms: 3500 });
     const t = await startTrading({
       reviewer,
       extra: {
+        ...SUP,
         aigate: { base_url: reviewer.baseUrl, model: 'vigil-reviewer-1', timeout_ms: 4000 },
         engine: { stage_stuck_ms: 1000, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 },
       },
     });
-    stop = async () => {
+    onTestFinished(async () => {
       await t.stopAll();
       await reviewer.close();
-    };
+    });
     await waitFor('LOOP_STUCK', () => reasons(t).includes('LOOP_STUCK') && t.sup.modeState.mode === 'PAUSE', 30_000, 50);
     const raised = await waitFor(
       'the raise audited',
@@ -309,11 +324,14 @@ describe('incidents on the simulator', () => {
     expect(JSON.parse(raised.payload)).toMatchObject({ detail: { stage: 'AIGATE_CALL', bound_ms: 1000 } });
     // Progress clears it: the slow answer arrives and the stage moves on.
     await waitFor('LOOP_STUCK cleared', () => !reasons(t).includes('LOOP_STUCK'), 10_000, 50);
-  }, 60_000);
+  }, 90_000);
 
-  it('protection refused protect_attempts_max times: CLOSE_SAFELY is raised with its exit plan, the position is sold at market, PAUSE until the operator', async () => {
+  it('protection refused protect_attempts_max times: CLOSE_SAFELY is raised with its exit plan, the position is sold at market, PAUSE until the operator', async ({
+    onTestFinished,
+  }) => {
     const t = await startTrading({
       extra: {
+        ...SUP,
         engine: {
           cycle_interval_ms: 100,
           reconcile_interval_ms: 1000,
@@ -324,7 +342,7 @@ describe('incidents on the simulator', () => {
         },
       },
     });
-    stop = t.stopAll;
+    onTestFinished(t.stopAll);
     // Every OCO refused (not a filter failure: no quarantine), from the first one on.
     await post(`${t.sim.admin}/admin/faults`, {
       kind: 'reject',
@@ -364,21 +382,22 @@ describe('incidents on the simulator', () => {
     expect(reasons(t)).toContain('CLOSE_SAFELY');
   }, 90_000);
 
-  it('the operator kill switch file pauses the system and refuses entries', async () => {
-    const t = await startTrading();
-    stop = t.stopAll;
+  it('the operator kill switch file pauses the system and refuses entries', async ({ onTestFinished }) => {
+    const t = await startTrading({ extra: SUP });
+    onTestFinished(t.stopAll);
     await waitFor('NORMAL', () => t.sup.modeState.mode === 'NORMAL', 15_000, 50);
     writeFileSync(join(t.varDir, 'KILL'), 'operator stop\n');
     await waitFor('KILL_SWITCH_ACTIVE', () => reasons(t).includes('KILL_SWITCH_ACTIVE') && t.sup.modeState.mode === 'PAUSE', 5000, 20);
     const check = await t.sup.hosts.engine.request('entry_check', { symbol: 'BTCUSDT' });
     expect(check.allowed).toBe(false);
     expect(check.blocked_by).toContain('KILL_SWITCH_ACTIVE');
-  }, 60_000);
+  }, 90_000);
 
-  it('the kill switch cancels a resting entry at the next management pass: nothing that adds risk rests on the venue in PAUSE', async () => {
+  it('the kill switch cancels a resting entry at the next management pass: nothing that adds risk rests on the venue in PAUSE', async ({ onTestFinished }) => {
     // Entries rest 80 bps under the ask with a TTL far beyond the test: only the halt can end them.
     const t = await startTrading({
       extra: {
+        ...SUP,
         strategy: {
           ...TEST_STRATEGY,
           entry_ttl_ms: 600_000,
@@ -387,7 +406,7 @@ describe('incidents on the simulator', () => {
         },
       },
     });
-    stop = t.stopAll;
+    onTestFinished(t.stopAll);
     const working = await waitFor(
       'a resting entry',
       () => t.q<{ client_order_id: string }>("SELECT client_order_id FROM orders WHERE client_order_id LIKE 'vge%' AND status = 'NEW'")[0],
@@ -415,15 +434,15 @@ describe('incidents on the simulator', () => {
     expect(open).toEqual([]);
   }, 90_000);
 
-  it('a halted symbol is quarantined for entries while the others trade', async () => {
+  it('a halted symbol is quarantined for entries while the others trade', async ({ onTestFinished }) => {
     // Halted before the bot starts: its first exchangeInfo already says so.
     const sim = await startVenue();
     await post(`${sim.admin}/admin/symbol`, { symbol: 'BTCUSDT', status: 'HALT' });
-    const t = await startTrading({ symbols: ['BTCUSDT', 'ETHUSDT'], sim });
-    stop = async () => {
+    const t = await startTrading({ symbols: ['BTCUSDT', 'ETHUSDT'], sim, extra: SUP });
+    onTestFinished(async () => {
       await t.stopAll();
       await sim.close();
-    };
+    });
     await waitFor('NORMAL', () => t.sup.modeState.mode === 'NORMAL' || reasons(t).includes('SYMBOL_NOT_TRADING'), 15_000, 50);
     await waitFor(
       'rules say HALT',

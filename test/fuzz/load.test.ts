@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runLoad, slopePerMin } from '../../scripts/soak.mjs';
+import { runLoad, slopePerMin } from '../../scripts/soak.ts';
 
 /**
  * The reduced `npm run soak -- --load`: the trading bot with market data at 10x the harness rate

@@ -3,11 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { startCommand } from '../../apps/supervisor/src/start.js';
 
 /**
  * The real CLI, as an operator runs it: every live-lock refusal names the lock, exits non-zero,
  * and starts nothing (no var/data, no panel).
+ *
+ * Loading the CLI in a child costs 1.5 s of CPU: the refusals decided by `startCommand` (the
+ * function the CLI's `start` action awaits and exits with) are asserted in-process; the --live flag
+ * (parsed by the CLI itself) and the `experiments` usage error are asserted on real children.
  */
 const cli = fileURLToPath(new URL('../../apps/supervisor/dist/cli.js', import.meta.url));
 
@@ -25,26 +30,49 @@ function sandbox(opts: { lock?: boolean; config?: object } = {}) {
 
 const baseEnv = { MODE: 'LIVE', AI_DEC: '2', BINANCE_API_KEY: 'test-key-0123456789', BINANCE_API_SECRET: 'test-secret-0123456789' };
 
+// 40 s: loading the CLI took more than 20 s of wall time at load 36 on this 2-core machine (the
+// child was killed, exit code undefined); the bound only has to tell a hung child from a slow one.
 async function run(args: string[], env: Record<string, string | undefined>) {
-  return execa(process.execPath, [cli, ...args], { env: { ...env, VIGIL_CONFIG: undefined }, extendEnv: false, reject: false, timeout: 20_000 });
+  return execa(process.execPath, [cli, ...args], { env: { ...env, VIGIL_CONFIG: undefined }, extendEnv: false, reject: false, timeout: 40_000 });
+}
+
+/** `supervisor start [--live] --config <file>` in this process: the exit code and what was written to stderr (console included). */
+async function start(flags: { live: boolean; config: string }, env: Record<string, string | undefined>) {
+  let stderr = '';
+  const spies = [
+    vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true)),
+    ...(['warn', 'error'] as const).map((m) => vi.spyOn(console, m).mockImplementation((...a: unknown[]) => void (stderr += `${a.join(' ')}\n`))),
+  ];
+  try {
+    return { exitCode: await startCommand(flags, { ...env }), stderr };
+  } finally {
+    for (const s of spies) s.mockRestore();
+  }
 }
 
 describe('supervisor CLI refusals', () => {
   it.each([
-    ['MODE', { ...baseEnv, MODE: 'PAPER' }, ['--live'], 'MODE_NOT_LIVE'],
-    ['AI_DEC', { ...baseEnv, AI_DEC: '1' }, ['--live'], 'AI_DEC_NOT_2'],
-    ['--live', baseEnv, [], 'LIVE_FLAG_MISSING'],
-  ])('refuses when lock %s fails', async (lock, env, flags, code) => {
+    ['MODE', { ...baseEnv, MODE: 'PAPER' }, 'MODE_NOT_LIVE'],
+    ['AI_DEC', { ...baseEnv, AI_DEC: '1' }, 'AI_DEC_NOT_2'],
+  ])('refuses when lock %s fails', async (lock, env, code) => {
     const s = sandbox();
-    const r = await run(['start', ...flags, '--config', s.configFile], env);
+    const r = await start({ live: true, config: s.configFile }, env);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toContain(`live lock "${lock}" failed (${code})`);
     expect(existsSync(join(s.varDir, 'data'))).toBe(false);
   });
 
+  it('refuses when lock --live fails (the real CLI without the flag)', async () => {
+    const s = sandbox();
+    const r = await run(['start', '--config', s.configFile], baseEnv);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('live lock "--live" failed (LIVE_FLAG_MISSING)');
+    expect(existsSync(join(s.varDir, 'data'))).toBe(false);
+  });
+
   it('refuses when the live lock file is missing', async () => {
     const s = sandbox({ lock: false });
-    const r = await run(['start', '--live', '--config', s.configFile], baseEnv);
+    const r = await start({ live: true, config: s.configFile }, baseEnv);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toContain('LIVE_LOCK_FILE_MISSING');
     expect(r.stderr).toContain('LIVE.ok');
@@ -53,20 +81,20 @@ describe('supervisor CLI refusals', () => {
   it('refuses without credentials, and with a world-readable secrets file', async () => {
     const s = sandbox();
     const { BINANCE_API_KEY: _k, BINANCE_API_SECRET: _s, ...noKeys } = baseEnv;
-    let r = await run(['start', '--live', '--config', s.configFile], noKeys);
+    let r = await start({ live: true, config: s.configFile }, noKeys);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toContain('SECRETS_MISSING');
     const f = join(s.varDir, 'secrets.json');
     writeFileSync(f, JSON.stringify({ api_key: 'k-0123456789', api_secret: 's-0123456789' }));
     chmodSync(f, 0o644);
-    r = await run(['start', '--live', '--config', s.configFile], noKeys);
+    r = await start({ live: true, config: s.configFile }, noKeys);
     expect(r.stderr).toContain('SECRETS_FILE_INSECURE');
     expect(r.stderr).not.toContain('s-0123456789');
   });
 
   it('refuses a bad config with one message naming the key and the rule, exit 78', async () => {
     const s = sandbox({ config: { audit: { audit_writer_queue_full_pct: 250 } } });
-    const r = await run(['start', '--live', '--config', s.configFile], baseEnv);
+    const r = await start({ live: true, config: s.configFile }, baseEnv);
     expect(r.exitCode).toBe(78);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('key "audit.audit_writer_queue_full_pct" violates rule "maximum"');

@@ -5,13 +5,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
-import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, afterAll, describe, expect, it, vi } from 'vitest';
 import { AuditWriter } from '@vigil/audit';
 import { newEventId, type EventEnvelope, type JsonObject } from '@vigil/contracts';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { applyControl } from '../../apps/supervisor/src/control/apply.js';
+import { operatorCommand } from '../../apps/supervisor/src/control/command.js';
+import type { ControlCommand } from '../../apps/supervisor/src/control/protocol.js';
 import { controlSocketPath, startControlServer, type ControlServer } from '../../apps/supervisor/src/control/server.js';
 import { runLockFile, takeRunLock } from '../../apps/supervisor/src/run-lock.js';
+import { verifyAuditCommand } from '../../apps/supervisor/src/start.js';
 import type { Supervisor } from '../../apps/supervisor/src/supervisor.js';
 import { panelUrlOf, releaseToNormal, SIM_KEY, startSupervisor, startVenue, venueConfig, waitFor } from './harness.js';
 
@@ -72,8 +75,34 @@ function configFile(varDir: string): string {
   return f;
 }
 
+// 60 s: a CLI child took more than 30 s of wall time at load 36 on this 2-core machine; the bound
+// only has to tell a hung command from a slow one.
 const op = (config: string, ...args: string[]) =>
-  execa(process.execPath, [cli, ...args, '--config', config], { reject: false, timeout: 30_000, extendEnv: false, env: {} });
+  execa(process.execPath, [cli, ...args, '--config', config], { reject: false, timeout: 60_000, extendEnv: false, env: {} });
+
+/**
+ * The same commands in this process, through the functions the CLI's actions run and exit with
+ * (1.5 s of CPU less than a child each). The commands that prove the process boundary (a pause and
+ * a resume from another process while the supervisor runs, a pause written offline by another
+ * process, the `start` process serving the socket) stay real children.
+ */
+async function opHere(config: string, cmd: ControlCommand, text: string) {
+  let stdout = '';
+  let stderr = '';
+  const exitCode = await operatorCommand(cmd, text, config, {}, { out: (l) => void (stdout += `${l}\n`), err: (l) => void (stderr += `${l}\n`) });
+  return { exitCode, stdout, stderr };
+}
+
+/** `supervisor verify-audit --config <file>` in this process: its exit code and stdout. */
+function verifyAuditHere(config: string) {
+  let stdout = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
+  try {
+    return { exitCode: verifyAuditCommand(config, {}), stdout };
+  } finally {
+    spy.mockRestore();
+  }
+}
 
 type Ev = { seq: number; event_type: string; reason_code: string | null; source: string; payload: string };
 function events(varDir: string, type: string): (Ev & { p: Record<string, unknown> })[] {
@@ -111,7 +140,7 @@ describe('operator commands while the supervisor runs', () => {
     ]);
     await waitFor('engine applies PAUSE', () => s.sup.modeApplied.some((a) => a.worker === 'engine' && a.mode === 'PAUSE' && a.seq === s.sup.modeState.seq));
 
-    const n = await op(cfg, 'note', 'cause: venue announced maintenance');
+    const n = await opHere(cfg, 'note', 'cause: venue announced maintenance');
     expect(n.exitCode, n.stderr).toBe(0);
     expect(events(s.varDir, 'OPERATOR_NOTE')).toMatchObject([{ p: { text: 'cause: venue announced maintenance', via: 'control_socket', mode: 'PAUSE' } }]);
 
@@ -146,7 +175,7 @@ describe('operator commands while the supervisor runs', () => {
 
     await s.stop();
     expect(existsSync(controlSocketPath(s.varDir))).toBe(false);
-    const v = await op(cfg, 'verify-audit');
+    const v = verifyAuditHere(cfg);
     expect(v.exitCode, v.stdout).toBe(0);
   }, 90_000);
 
@@ -188,7 +217,7 @@ describe('operator commands while the bot is down, and state across a restart', 
     const p = await op(cfg, 'pause', '--reason', 'incident 42: wrong fills on BTC');
     expect(p.exitCode, p.stderr).toBe(0);
     expect(p.stdout).toContain('no supervisor running');
-    const n = await op(cfg, 'note', 'cause: venue sent duplicate executions');
+    const n = await opHere(cfg, 'note', 'cause: venue sent duplicate executions');
     expect(n.exitCode, n.stderr).toBe(0);
     // The lock was taken for the write and released after it.
     expect(existsSync(runLockFile(varDir))).toBe(false);
@@ -196,7 +225,7 @@ describe('operator commands while the bot is down, and state across a restart', 
       { reason_code: 'OPERATOR_PAUSE', p: { reason: 'incident 42: wrong fills on BTC', via: 'offline' } },
     ]);
     expect(events(varDir, 'OPERATOR_NOTE')).toMatchObject([{ p: { text: 'cause: venue sent duplicate executions', via: 'offline' } }]);
-    const v = await op(cfg, 'verify-audit');
+    const v = verifyAuditHere(cfg);
     expect(v.exitCode, v.stdout).toBe(0);
 
     const second = await run(varDir);
@@ -208,7 +237,7 @@ describe('operator commands while the bot is down, and state across a restart', 
     expect(second.sup.modeState.mode).toBe('PAUSE');
     expect(second.sup.modeState.reasons.filter((r) => r.code !== 'FAULT_HOOKS_ENABLED').map((r) => r.code)).toEqual(['OPERATOR_PAUSE']);
 
-    const r = await op(cfg, 'resume', '--note', 'fills reconciled by hand');
+    const r = await opHere(cfg, 'resume', 'fills reconciled by hand');
     expect(r.exitCode, r.stderr).toBe(0);
     await waitFor('NORMAL after resume', () => second.sup.modeState.mode === 'NORMAL', 5000, 20);
     await second.stop();
@@ -223,8 +252,8 @@ describe('operator commands while the bot is down, and state across a restart', 
     const first = await run();
     await first.stop();
     const cfg = configFile(first.varDir);
-    expect((await op(cfg, 'pause', '--reason', 'weekend')).exitCode).toBe(0);
-    const r = await op(cfg, 'resume', '--note', 'monday');
+    expect((await opHere(cfg, 'pause', 'weekend')).exitCode).toBe(0);
+    const r = await opHere(cfg, 'resume', 'monday');
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain('the operator pause ("weekend") is lifted');
     expect(events(first.varDir, 'OPERATOR_RESUMED')).toMatchObject([{ p: { note: 'monday', via: 'offline', cleared: ['OPERATOR_PAUSE@operator'] } }]);
@@ -284,7 +313,7 @@ describe('operator commands while the bot is down, and state across a restart', 
     ]);
     w.drainAll();
     w.close();
-    expect((await op(cfg, 'verify-audit')).exitCode).toBe(0);
+    expect(verifyAuditHere(cfg).exitCode).toBe(0);
     expect(first.config.risk.daily_loss_limit_quote).toBe('50');
 
     const second = await run(first.varDir);
@@ -302,7 +331,7 @@ describe('operator commands while the bot is down, and state across a restart', 
     expect(check.allowed).toBe(false);
     expect(check.blocked_by).toContain('RISK_DAILY_LOSS_LIMIT_HIT');
     // Same UTC day: the operator cannot lift it; the CLI says what still holds.
-    const r = await op(cfg, 'resume', '--note', 'try');
+    const r = await opHere(cfg, 'resume', 'try');
     expect(r.exitCode, r.stderr).toBe(4);
     expect(r.stderr).toMatch(/^still held: RISK_DAILY_LOSS_LIMIT_HIT@engine forces PAUSE: holds until the next UTC day/m);
     expect(active(second.sup, 'RISK_DAILY_LOSS_LIMIT_HIT')).toBeDefined();
@@ -329,7 +358,8 @@ describe('operator commands against `supervisor start --live` as a process', () 
         await proc;
       }
     });
-    const url = await panelUrlOf(proc);
+    // The whole bot starting in a child: 60 s, not 30, before calling it stuck on a loaded machine.
+    const url = await panelUrlOf(proc, 60_000);
     expect(lstatSync(controlSocketPath(varDir)).mode & 0o777).toBe(0o600);
     const p = await op(cfg, 'pause', '--reason', 'operator on call: investigating');
     expect(p.exitCode, p.stderr).toBe(0);

@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { TSX_IMPORT } from '../../scripts/tsx.ts';
 
 /**
- * scripts/check-layers.mjs on synthetic repositories: a clean layering passes; each kind of
+ * scripts/check-layers.ts on synthetic repositories: a clean layering passes; each kind of
  * violation (a lower layer importing a higher one, by name, by subpath, by relative path, by
  * dynamic import, a worker package importing another, an app importing an app, a package.json
  * dependency) fails with exit 1 and is named; a commented-out import does not count.
  */
-const SCRIPT = fileURLToPath(new URL('../../scripts/check-layers.mjs', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../../scripts/check-layers.ts', import.meta.url));
 
 function repo(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'layers-'));
@@ -44,9 +45,9 @@ function repo(files: Record<string, string>): string {
   return root;
 }
 
-const run = (root: string) => spawnSync(process.execPath, [SCRIPT, '--root', root], { encoding: 'utf8' });
+const run = (root: string) => spawnSync(process.execPath, [...TSX_IMPORT, SCRIPT, '--root', root], { encoding: 'utf8' });
 
-describe('scripts/check-layers.mjs', () => {
+describe('scripts/check-layers.ts', () => {
   it('passes a clean layering (imports downward only, commented imports ignored)', () => {
     const r = run(repo({}));
     expect(r.stdout + r.stderr).toContain('import layering OK: 8 packages');
@@ -98,7 +99,7 @@ describe('scripts/check-layers.mjs', () => {
   it('passes on this repository with no exceptions left: with the exception list off, nothing is reported either', () => {
     const r = run(fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, ''));
     // --root disables the repository's exceptions: run it the way npm test does instead.
-    const real = spawnSync(process.execPath, [SCRIPT], { encoding: 'utf8' });
+    const real = spawnSync(process.execPath, [...TSX_IMPORT, SCRIPT], { encoding: 'utf8' });
     expect(real.stdout).toMatch(/import layering OK/);
     expect(real.status).toBe(0);
     expect(r.stdout.split('\n').filter((l) => l.startsWith('LAYER VIOLATION'))).toEqual([]);

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '@vigil/runtime';
 import { checkLiveLocks } from '../../apps/supervisor/src/live-locks.js';
-import { embeddedConfig, prepareEmbedded } from '../../scripts/embedded-setup.mjs';
+import { embeddedConfig, prepareEmbedded } from '../../scripts/embedded-setup.ts';
 
 /**
  * `npm start` (the embedded default) keeps all its state in var/demo/: a real `supervisor start

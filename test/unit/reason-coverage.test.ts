@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { TSX_IMPORT } from '../../scripts/tsx.ts';
 
 /**
- * scripts/reason-coverage.mjs on a synthetic repository: what counts as a test raising a code (an
+ * scripts/reason-coverage.ts on a synthetic repository: what counts as a test raising a code (an
  * assertion outside comments and titles) and what does not (a comment, a test's name, a code fed
  * in as input, a helper module), and that a retired code needs no test.
  */
-const SCRIPT = fileURLToPath(new URL('../../scripts/reason-coverage.mjs', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../../scripts/reason-coverage.ts', import.meta.url));
 
 function repo(tests: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'reason-cov-'));
@@ -37,9 +38,9 @@ function repo(tests: Record<string, string>): string {
   return root;
 }
 
-const run = (root: string, ...args: string[]) => spawnSync(process.execPath, [SCRIPT, '--root', root, ...args], { encoding: 'utf8' });
+const run = (root: string, ...args: string[]) => spawnSync(process.execPath, [...TSX_IMPORT, SCRIPT, '--root', root, ...args], { encoding: 'utf8' });
 
-describe('scripts/reason-coverage.mjs', () => {
+describe('scripts/reason-coverage.ts', () => {
   const tests = {
     'test/a.test.ts': [
       '// COMMENT_ONLY is checked elsewhere',

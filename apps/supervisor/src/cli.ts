@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { doctorCommand } from './doctor-command.js';
-import { experimentsCommand } from './experiments/command.js';
-import { operatorCommand } from './control/command.js';
-import { replayCommand } from './replay-command.js';
-import { restoreCommand } from './restore-command.js';
-import { EXIT, startCommand, verifyAuditCommand } from './start.js';
+
+// Each command's module is loaded when that command runs: loading all of them cost every process
+// about 0.5 s of CPU (the doctor's and the experiments' module graphs), which a restarting bot pays
+// inside its protection bound.
+const start = () => import('./start.js');
+const operatorCommand = async (...a: Parameters<typeof import('./control/command.js').operatorCommand>) =>
+  (await import('./control/command.js')).operatorCommand(...a);
 
 const program = new Command();
 program.name('supervisor').description('Vigil: fail-closed 24/7 trading bot for Binance Spot (Live-only)');
@@ -16,6 +17,7 @@ program
   .option('--live', 'confirm that orders are real', false)
   .option('-c, --config <file>', 'configuration file (JSON); default: $VIGIL_CONFIG or built-in defaults')
   .action(async (opts: { live: boolean; config?: string }) => {
+    const { EXIT, startCommand } = await start();
     process.exitCode = await startCommand({ live: opts.live, config: opts.config });
     // Timers of a refused or stopped run must not keep the process alive.
     if (process.exitCode !== EXIT.OK) process.exit(process.exitCode);
@@ -27,8 +29,8 @@ program
     'walk the audit hash chain read-only: the monthly archives in var/data/archive, then var/data/audit.sqlite from their anchor (exit 0 when intact)',
   )
   .option('-c, --config <file>', 'configuration file (for paths.var_dir)')
-  .action((opts: { config?: string }) => {
-    process.exitCode = verifyAuditCommand(opts.config);
+  .action(async (opts: { config?: string }) => {
+    process.exitCode = (await start()).verifyAuditCommand(opts.config);
   });
 
 program
@@ -37,7 +39,8 @@ program
   .requiredOption('--from <file>', 'the backup file (var/backup/audit-<time>.sqlite)')
   .option('--var <dir>', 'runtime directory (default: paths.var_dir of the configuration)')
   .option('-c, --config <file>', 'configuration file (for paths.var_dir and the audit settings)')
-  .action((opts: { from: string; var?: string; config?: string }) => {
+  .action(async (opts: { from: string; var?: string; config?: string }) => {
+    const { restoreCommand } = await import('./restore-command.js');
     process.exit(restoreCommand({ from: opts.from, ...(opts.var ? { varDir: opts.var } : {}), ...(opts.config ? { config: opts.config } : {}) }));
   });
 
@@ -47,6 +50,7 @@ program
   .option('-c, --config <file>', 'configuration file (JSON); default: $VIGIL_CONFIG or built-in defaults')
   .option('--json', 'machine-readable output', false)
   .action(async (opts: { config?: string; json: boolean }) => {
+    const { doctorCommand } = await import('./doctor-command.js');
     process.exitCode = await doctorCommand({ config: opts.config, json: opts.json });
     process.exit(process.exitCode);
   });
@@ -80,6 +84,7 @@ program
       bars: string;
       seed: string;
     }) => {
+      const { experimentsCommand } = await import('./experiments/command.js');
       process.exitCode = await experimentsCommand(opts);
       process.exit(process.exitCode);
     },
@@ -92,7 +97,8 @@ program
   )
   .requiredOption('--var <dir>', 'runtime directory holding data/audit.sqlite')
   .option('--run <run_id>', 'the run to replay (default: the newest with recordings)')
-  .action((opts: { var: string; run?: string }) => {
+  .action(async (opts: { var: string; run?: string }) => {
+    const { replayCommand } = await import('./replay-command.js');
     process.exit(replayCommand({ varDir: opts.var, run: opts.run }));
   });
 

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { verifyAuditSet } from '@vigil/audit';
-import { decisionIdOf, orderRole, REASON_CODES, type Config, type Decision, type JsonObject, type ReasonCode } from '@vigil/contracts';
+import { type Config, type Decision, decisionIdOf, jsonObject, type JsonObject, orderRole, REASON_CODES, type ReasonCode } from '@vigil/contracts';
 import { redact, redactString } from '@vigil/core';
 import { AIGate } from '@vigil/engine';
 import { createClockEstimator, createRateGovernor, createRestClient, parseExchangeInfo, signerFor, UserStream, type RestOutcome } from '@vigil/gateway';
@@ -385,8 +385,8 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
     checks: out,
     releasable: !out.some((x) => x.status === 'FAIL'),
     bot_running: running !== null,
-    config: configForRecord(c) as unknown as JsonObject,
-    config_defaults: redact(defaultConfig()) as unknown as JsonObject,
+    config: jsonObject(configForRecord(c)),
+    config_defaults: jsonObject(redact(defaultConfig())),
   };
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AuditWriter } from '@vigil/audit';
-import { snapshotHash, type EventEnvelope, type JsonObject } from '@vigil/contracts';
+import { type EventEnvelope, jsonObject, snapshotHash } from '@vigil/contracts';
 import { EMPTY_LIFECYCLE, percentile, step, type LifecycleInput, type LifecycleState } from '@vigil/core';
 import { ENGINE_START_STAGE, REPLAY_EVENT_TYPES, ReplayRecorder, lifecycleConfigOf } from '@vigil/engine/replay';
 import { EventFactory, configForRecord, parseConfig } from '@vigil/runtime';
@@ -59,7 +59,7 @@ export async function runReplayBench(n = 200_000): Promise<ReplayBenchResult> {
     const rec = new ReplayRecorder((type, payload, cid) => {
       batch.push(f.make(type, payload, cid === undefined ? {} : { corr: { cycle_id: cid } }));
     });
-    batch.push(f.make('CONFIG_LOADED', { config: configForRecord(cfg) as unknown as JsonObject }));
+    batch.push(f.make('CONFIG_LOADED', { config: jsonObject(configForRecord(cfg)) }));
     rec.rules([RULES]);
     const plan = { stop_price: '63000.00', take_profit_price: '66000.00', trailing_delta_bps: 50 };
     const facts = (

@@ -1,5 +1,5 @@
 import { storageProjection } from './panel/storage.js';
-import { WORKERS, type JsonObject, type Stage } from '@vigil/contracts';
+import { jsonArray, jsonObject, type JsonObject, type Stage, WORKERS } from '@vigil/contracts';
 import type { PanelSource } from './panel/app.js';
 import { createMetrics } from './panel/metrics.js';
 import { auditPanelReads } from './panel/read-source.js';
@@ -62,7 +62,7 @@ export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: st
     });
   return {
     alerts: () => reads.alerts(),
-    alertKeys: (): JsonObject => ({ keys: sup.alerts.list() as unknown as JsonObject[], total: sup.alerts.total }),
+    alertKeys: (): JsonObject => ({ keys: jsonArray(sup.alerts.list()), total: sup.alerts.total }),
     signals,
     stages: () => reads.stages(),
     reconcile: () => reads.reconcile(),
@@ -100,8 +100,8 @@ export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: st
         ts_ms: now,
         price: Object.fromEntries(symbols.map((s) => [s, samples.filter((x) => x.mid[s] != null).map((x) => [x.ts_ms, x.mid[s]!])])),
         markers: reads.markers(symbols, PRICE_WINDOW_MS),
-        pnl: [...pnl.map((x) => ({ ts_ms: x.ts_ms, total: x.total })), ...live] as unknown as JsonObject[],
-        events_per_min: reads.eventsPerMinute() as unknown as JsonObject[],
+        pnl: jsonArray([...pnl.map((x) => ({ ts_ms: x.ts_ms, total: x.total })), ...live]),
+        events_per_min: jsonArray(reads.eventsPerMinute()),
         writer: samples.map((s) => [s.ts_ms, s.lag_ms, s.queue_pct]),
       };
     },
@@ -145,7 +145,7 @@ export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: st
         mode: m.mode,
         seq: m.seq,
         since_ms: m.since_ms,
-        reasons: m.reasons as unknown as JsonObject[],
+        reasons: jsonArray(m.reasons),
         stage: (stage ?? null) as JsonObject | null,
         // The stuck hint: a stage unchanged beyond the engine's own bound (engine.stage_stuck_ms).
         // In an active stage it is a stuck loop (the engine raises LOOP_STUCK); in a resting stage
@@ -156,7 +156,7 @@ export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: st
         channel_rejects: sup.channelRejects,
         supervisor_mem: { rss_bytes: mu.rss, heap_used_bytes: mu.heapUsed, heap_total_bytes: mu.heapTotal, external_bytes: mu.external },
         backups: reads.backups(),
-        webhooks: sup.webhooks.stats() as unknown as JsonObject,
+        webhooks: jsonObject(sup.webhooks.stats()),
         workers,
       };
     },

@@ -4,21 +4,22 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import {
-  MODE_RANK,
-  REASON_CODES,
-  WORKERS,
   type ActiveReason,
   type Config,
   type EventEnvelope,
   type EventType,
   type JsonObject,
+  jsonObject,
+  MODE_RANK,
   type ModeState,
+  REASON_CODES,
   type ReasonCode,
   type Stage,
   type StandingQuarantine,
   type WorkerEvent,
   type WorkerInit,
   type WorkerName,
+  WORKERS,
 } from '@vigil/contracts';
 import { AuditReader } from '@vigil/audit';
 import { backoffMs, ModeAuthority, type ModeChange } from '@vigil/core';
@@ -159,7 +160,7 @@ export class Supervisor {
     this.readQuarantines();
     await this.startAudit();
     this.record('RUN_STARTED', { versions: this.o.versions ?? {}, config_hash: this.o.configHash ?? null, pid: process.pid }, { critical: true });
-    this.record('CONFIG_LOADED', { config_hash: this.o.configHash ?? null, config: configForRecord(this.cfg) as unknown as JsonObject });
+    this.record('CONFIG_LOADED', { config_hash: this.o.configHash ?? null, config: jsonObject(configForRecord(this.cfg)) });
     const { port1: engineMarket, port2: gatewayMarket } = new MessageChannel();
     await Promise.all([
       this.hosts.gateway.start(
@@ -418,8 +419,8 @@ export class Supervisor {
   private onWorkerDown(name: WorkerName, cause: DownCause, atMs: number): void {
     const code = DEATH_CODES[name === 'audit' ? 'audit' : 'other'][cause.kind];
     // Raise first: PAUSE reaches the surviving workers before anything else happens.
-    this.raise(code, name === 'audit' ? 'supervisor' : name, { worker: name, cause: cause as unknown as JsonObject, down_at_ms: atMs });
-    this.record('WORKER_EXITED', { worker: name, cause: cause as unknown as JsonObject, down_at_ms: atMs }, { reason: code });
+    this.raise(code, name === 'audit' ? 'supervisor' : name, { worker: name, cause: jsonObject(cause), down_at_ms: atMs });
+    this.record('WORKER_EXITED', { worker: name, cause: jsonObject(cause), down_at_ms: atMs }, { reason: code });
     if (!this.stopping) this.scheduleRestart(name);
   }
 

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { Dec, isDecimalString } from '@vigil/core';
-import type { DayPnl, EngineMemory, QuarantineCause, StandingQuarantine } from '@vigil/contracts';
+import type { DayPnl, EngineMemory, JsonValue, QuarantineCause, StandingQuarantine } from '@vigil/contracts';
 
 export interface ModeChangeRow {
   readonly seq: number;
@@ -31,7 +31,7 @@ export interface AlertRow {
   readonly cycle_id: number | null;
   readonly decision_id: string | null;
   readonly order_intent_id: string | null;
-  readonly detail: unknown;
+  readonly detail: JsonValue;
 }
 
 export interface OrderRow {
@@ -192,7 +192,7 @@ export class AuditReader {
     decision_id: string | null;
     order_intent_id: string | null;
     kind: string | null;
-    detail: unknown;
+    detail: JsonValue;
   }[] {
     return (
       this.q['diffs']!.all(n) as {
@@ -447,10 +447,11 @@ function quarantineCause(c: unknown): QuarantineCause {
   };
 }
 
-function parse(s: string | null): unknown {
+/** Our own JSON text from the database (or the text itself where it is not JSON). */
+function parse(s: string | null): JsonValue {
   if (s === null) return null;
   try {
-    return JSON.parse(s) as unknown;
+    return JSON.parse(s) as JsonValue;
   } catch {
     return s;
   }

@@ -3,6 +3,7 @@ export * from './stages.js';
 export * from './reason-codes.js';
 export * from './event-types.js';
 export * from './envelope.js';
+export * from './json-shape.js';
 export * from './ids.js';
 export * from './canonical.js';
 export * from './frames.js';

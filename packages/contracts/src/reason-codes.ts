@@ -14,7 +14,7 @@ export interface ReasonSpec {
   readonly summary: string;
   /**
    * Set when no code path raises this code any more (codes are never removed or renamed): why it
-   * is unreachable. scripts/reason-coverage.mjs demands a test for every code that is not retired.
+   * is unreachable. scripts/reason-coverage.ts demands a test for every code that is not retired.
    */
   readonly retired?: string;
 }

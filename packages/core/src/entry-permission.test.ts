@@ -6,6 +6,7 @@ const base = {
   mode: 'NORMAL' as const,
   failsafe: false,
   reasons: [],
+  raised: [],
   startupReleased: true,
   aiGateReady: true,
   symbolBlocks: [],
@@ -29,6 +30,10 @@ describe('entryPermission', () => {
     });
     expect(v.allowed).toBe(false);
     expect(v.blocked_by).toEqual(['MODE_UNKNOWN_FAILSAFE', 'AUDIT_WORKER_EXITED', 'STARTUP_RECOVER', 'ENTRY_BLOCKED_NO_AIGATE', 'INTENT_SENT_UNKNOWN']);
+  });
+  it('a reason this worker raised that the mode state does not carry yet blocks in NORMAL; one that forces nothing does not', () => {
+    expect(entryPermission({ ...base, raised: ['AIGATE_PARSE_FAIL'] })).toEqual({ allowed: false, blocked_by: ['AIGATE_PARSE_FAIL'] });
+    expect(entryPermission({ ...base, raised: ['EDGE_TOO_LOW'] })).toEqual({ allowed: true, blocked_by: [] });
   });
   it('never allows outside NORMAL, even with no listed cause', () => {
     for (const mode of ['DEGRADE', 'PAUSE', 'EXIT'] as const) {

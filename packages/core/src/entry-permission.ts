@@ -28,6 +28,11 @@ export interface EntryInputs {
   /** The worker heard no mode within its bound. */
   readonly failsafe: boolean;
   readonly reasons: readonly ActiveReason[];
+  /**
+   * Reasons this worker raised that the supervisor's mode state does not carry yet (in flight):
+   * they block like active ones, so an entry never starts in the round trip after a raise.
+   */
+  readonly raised: readonly ReasonCode[];
   /** Startup reconcile has released the engine (STARTUP_RECOVER cleared). */
   readonly startupReleased: boolean;
   /** The AI gate is wired and healthy (mandatory in Live with AI_DEC=2). */
@@ -51,6 +56,7 @@ export function entryPermission(i: EntryInputs): EntryVerdict {
   const blocked = new Set<ReasonCode>();
   if (i.failsafe) blocked.add('MODE_UNKNOWN_FAILSAFE');
   for (const r of i.reasons) if (REASON_CODES[r.code].forces !== 'NONE') blocked.add(r.code);
+  for (const c of i.raised) if (REASON_CODES[c].forces !== 'NONE') blocked.add(c);
   if (!i.startupReleased) blocked.add('STARTUP_RECOVER');
   if (!i.aiGateReady) blocked.add('ENTRY_BLOCKED_NO_AIGATE');
   for (const c of i.symbolBlocks) blocked.add(c);

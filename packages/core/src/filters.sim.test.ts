@@ -36,7 +36,7 @@ let child: ChildProcess | null = null;
 let urls: { rest: string; admin: string } = { rest: '', admin: '' };
 
 beforeAll(async () => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} missing: build first (node scripts/build.mjs)`);
+  if (!existsSync(CLI)) throw new Error(`${CLI} missing: build first (npm run build)`);
   const dir = mkdtempSync(join(tmpdir(), 'vigil-filters-'));
   const keys = join(dir, 'keys.json');
   writeFileSync(keys, JSON.stringify([KEY]));

@@ -3,13 +3,10 @@ import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import {
-  type EngineMemory,
-  MARKET_CHANNEL,
-  snapshotHash,
-  newSnapshotId,
   type BookTick,
   type Correlation,
   type Decision,
+  type EngineMemory,
   type EngineSide,
   type EntryCheck,
   type EventEnvelope,
@@ -17,10 +14,15 @@ import {
   type GatewayHealth,
   type GatewaySide,
   type JsonObject,
+  jsonObject,
+  MARKET_CHANNEL,
   type Mode,
   type ModeState,
+  newSnapshotId,
   type PortName,
+  REASON_CODES,
   type ReasonCode,
+  snapshotHash,
   type Stage,
   type SymbolRules,
 } from '@vigil/contracts';
@@ -125,7 +127,26 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   ): void => {
     audit.append(ctx.events.make(type, payload, { ...opts, corr: { cycle_id: cycleId || null, stage, ...opts.corr } }));
   };
-  const latch = reasonLatch(ctx);
+  // Reasons this engine raised that force a mode, until a mode state from the supervisor carries
+  // them (or the worker's mode bound passes, after which the failsafe speaks): entries stop at the
+  // raise, not one supervisor round trip later. Without this, the next bar could start another AI
+  // gate call after a gate failure had already raised a PAUSE reason.
+  const unacked = new Map<ReasonCode, number>();
+  const latch = reasonLatch({
+    raise: (code, detail) => {
+      if (REASON_CODES[code].forces !== 'NONE') unacked.set(code, Date.now());
+      ctx.raise(code, detail);
+    },
+    clear: (code) => {
+      unacked.delete(code);
+      ctx.clear(code);
+    },
+    modeState: ctx.modeState,
+  });
+  const unackedReasons = (): ReasonCode[] => {
+    const now = Date.now();
+    return [...unacked].filter(([, at]) => now - at < cfg.supervisor.worker_mode_timeout_ms).map(([code]) => code);
+  };
   // Replay recordings (supervisor replay): bulk events, never a commit on the way to an order.
   const recorder = new ReplayRecorder((type, payload, cid) => event(type, payload, cid === undefined ? {} : { corr: { cycle_id: cid } }));
   const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => latch.set(code, on, detail);
@@ -386,16 +407,21 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
 
   /** PNL_SAMPLED: every 10 s and after every sale; the last one of the day is what a restart restores. */
   const samplePnl = (): void => {
-    if (!dayRestored) return;
+    const p = pnlRecord();
+    if (p) event('PNL_SAMPLED', p);
+  };
+  /** Today's P&L as text, as sampled and reported; null until the restart memory is in (unknown, not zero). */
+  const pnlRecord = () => {
+    if (!dayRestored) return null;
     const d = pnl();
-    event('PNL_SAMPLED', {
+    return {
       day: d.day,
       realized: d.realized.toFixed(8),
       unrealized: d.unrealized.toFixed(8),
       total: d.total.toFixed(8),
       exposure: d.exposure.toFixed(8),
       symbols: d.per,
-    });
+    };
   };
 
   // --- startup ------------------------------------------------------------------------------------
@@ -509,6 +535,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       mode,
       failsafe,
       reasons: modeState?.reasons ?? [],
+      raised: unackedReasons(),
       startupReleased,
       aiGateReady: gate.ready,
       symbolBlocks,
@@ -641,7 +668,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       const dcorr = { ...corr, decision_id: decision.ids.decision_id };
       event(
         'DECISION_PROPOSED',
-        { ok: true, decision: decision as unknown as JsonObject, signal: p.signal, cost: cost as unknown as JsonObject, snapshot_hash: snap.snapshot_hash },
+        { ok: true, decision: jsonObject(decision), signal: p.signal, cost: jsonObject(cost), snapshot_hash: snap.snapshot_hash },
         { corr: dcorr },
       );
       const cv = judgeCost(scfg, decision.expected_edge_bps, cost);
@@ -718,7 +745,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
             near: rv.near,
             notional,
             inputs,
-            churn: counts as unknown as JsonObject,
+            churn: jsonObject(counts),
           },
           { reason: rv.blocks[0] ?? null, corr: rcorr },
         );
@@ -788,7 +815,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       original_decision_id: decision.ids.decision_id,
       // A MODIFY's change as the reviewer gave it: replay re-applies it to the decision.
       ...(o.verdict === 'MODIFY'
-        ? { new_decision_id: o.decision.ids.decision_id, changed: [...o.changed], modify: o.result.modify as unknown as JsonObject }
+        ? { new_decision_id: o.decision.ids.decision_id, changed: [...o.changed], modify: o.result.modify ? jsonObject(o.result.modify) : null }
         : {}),
     };
     const record = ctx.events.make('AIGATE_CALL', payload, {
@@ -818,7 +845,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           {
             phase: 'OPENED',
             verdict: 'MODIFY',
-            decision: decision as unknown as JsonObject,
+            decision: jsonObject(decision),
             changed: [...o.changed],
             new_decision_id: o.decision.ids.decision_id,
           },
@@ -828,7 +855,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       }
       case 'BLOCK':
         shadow.add(decision, 'BLOCK', Date.now());
-        event('SHADOW_RECORDED', { phase: 'OPENED', verdict: 'BLOCK', decision: decision as unknown as JsonObject, reasons: [...o.reasons] }, { corr });
+        event('SHADOW_RECORDED', { phase: 'OPENED', verdict: 'BLOCK', decision: jsonObject(decision), reasons: [...o.reasons] }, { corr });
         return null;
       case 'ERROR':
         reason(o.code, true, { decision_id: decision.ids.decision_id, detail: o.detail });
@@ -891,10 +918,11 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     onMode: (m, state, fs) => {
       mode = m;
       modeState = state;
+      for (const r of state?.reasons ?? []) unacked.delete(r.code);
       failsafe = fs;
     },
     metrics: (): JsonObject => {
-      const d = dayRestored ? pnl() : null;
+      const p = pnlRecord();
       return {
         stage,
         stage_since_ms: stageSince,
@@ -918,17 +946,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           replace_60s: cfg.risk.cancel_replace_limit_60s,
         },
         near_limits: near,
-        ...(d
-          ? {
-              pnl: {
-                day: d.day,
-                realized: d.realized.toFixed(8),
-                unrealized: d.unrealized.toFixed(8),
-                total: d.total.toFixed(8),
-                exposure: d.exposure.toFixed(8),
-              },
-            }
-          : {}),
+        // The heartbeat carries the totals only; the per-symbol rows are in details.
+        ...(p ? { pnl: { day: p.day, realized: p.realized, unrealized: p.unrealized, total: p.total, exposure: p.exposure } } : {}),
         ai_gate: gateStats(),
         audit_attached: audit.attached,
         audit_held: audit.heldCount,
@@ -936,7 +955,6 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       };
     },
     details: (): JsonObject => {
-      const d = dayRestored ? pnl() : null;
       return {
         quotes: Object.fromEntries([...quotes].map(([sym, q]) => [sym, { bid: q.bid, ask: q.ask, age_ms: Date.now() - q.recv_ts_ms }])),
         last_market_gap_ms: lastGapAt,
@@ -950,16 +968,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         intent_commit_ms: [...intents.commitMs],
         ai_gate_latency: gateStats(),
         kill_switch: killSwitch,
-        pnl: d
-          ? {
-              day: d.day,
-              realized: d.realized.toFixed(8),
-              unrealized: d.unrealized.toFixed(8),
-              total: d.total.toFixed(8),
-              exposure: d.exposure.toFixed(8),
-              symbols: d.per,
-            }
-          : null,
+        pnl: pnlRecord(),
         near_limits: near,
         last_risk_verdict: lastVerdict,
         slots: [...trader.slots.values()].map((s) => ({
@@ -967,15 +976,13 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           entry: s.entry ? { client_order_id: s.entry.intent.client_order_id, status: s.entry.status, state: s.entry.intent.state } : null,
           protection: s.protection ? { kind: s.protection.kind, active: s.protection.active, qty: s.protection.qty } : null,
           unprotected_since_ms: s.unprotected_since,
-          plan: (s.plan ?? null) as unknown as JsonObject,
+          plan: s.plan ? jsonObject(s.plan) : null,
         })),
-        churn: Object.fromEntries(
-          cfg.exchange.symbols.map((s) => [s, { '10s': churn.count(s, 10_000), '60s': churn.count(s, 60_000) }]),
-        ) as unknown as JsonObject,
+        churn: jsonObject(Object.fromEntries(cfg.exchange.symbols.map((s) => [s, { '10s': churn.count(s, 10_000), '60s': churn.count(s, 60_000) }]))),
         last_reconcile: reconciler.last
           ? { ok: reconciler.last.ok, drift: reconciler.last.drift, diffs: reconciler.last.diffs.length, duration_ms: reconciler.last.duration_ms }
           : null,
-        gateway_health: (lastHealth ?? null) as unknown as JsonObject,
+        gateway_health: lastHealth ? jsonObject(lastHealth) : null,
         bars: Object.fromEntries([...bars].map(([s, b]) => [s, b.bars().length])),
         volatility_bps: Object.fromEntries([...bars].map(([s, b]) => [s, volatilityBps(b.bars(), Math.min(scfg.vol_bars, Math.max(2, b.bars().length - 1)))])),
       };

@@ -1,4 +1,4 @@
-import { canonicalJson, sha256Hex, type EngineConfig, type JsonObject, type RequoteMode, type SymbolRules } from '@vigil/contracts';
+import { canonicalJson, type EngineConfig, jsonObject, type JsonObject, type RequoteMode, sha256Hex, type SymbolRules } from '@vigil/contracts';
 import {
   EMPTY_LIFECYCLE,
   type LifecycleCommand,
@@ -104,7 +104,7 @@ export class ReplayRecorder {
       if (this.recorded.has(ref)) continue;
       this.recorded.add(ref);
       const rec: RulesRecord = { v: REPLAY_RECORD_VERSION, ref, rules: r };
-      this.emit('RULES_RECORDED', rec as unknown as JsonObject);
+      this.emit('RULES_RECORDED', jsonObject(rec));
     }
   }
 
@@ -135,7 +135,7 @@ export class ReplayRecorder {
         commands: out.commands,
         state_out: out.state === state ? null : changedFields(state, out.state),
       };
-      this.emit('LIFECYCLE_STEPPED', rec as unknown as JsonObject);
+      this.emit('LIFECYCLE_STEPPED', jsonObject(rec));
     });
   }
 
@@ -146,7 +146,7 @@ export class ReplayRecorder {
    */
   cycle(cycleId: number, snaps: readonly MarketSnapshot[], rules: (symbol: string) => SymbolRules | null): void {
     const rec: CycleInputsRecord = { v: REPLAY_RECORD_VERSION, snapshots: snaps.map((snapshot) => ({ snapshot, rules: this.ref(rules(snapshot.symbol)) })) };
-    this.later(() => this.emit('CYCLE_INPUTS_RECORDED', rec as unknown as JsonObject, cycleId));
+    this.later(() => this.emit('CYCLE_INPUTS_RECORDED', jsonObject(rec), cycleId));
   }
 
   private later(f: () => void): void {

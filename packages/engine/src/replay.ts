@@ -1,4 +1,4 @@
-import { canonicalJson, snapshotHash, type Config, type Decision, type JsonObject, type SymbolRules } from '@vigil/contracts';
+import { canonicalJson, type Config, type Decision, jsonObject, type JsonObject, snapshotHash, type SymbolRules } from '@vigil/contracts';
 import { Dec, applyModify, redact, step, type LifecycleInput } from '@vigil/core';
 import { estimateCost, judgeCost } from './cost-model.js';
 import { buildDecision, checkDecision } from './decision-build.js';
@@ -288,7 +288,7 @@ export class Replayer {
       let decision: Decision = built.decision;
       const dp = expect(
         'DECISION_PROPOSED',
-        { ok: true, decision: decision as unknown as JsonObject, signal: p.signal, cost: cost as unknown as JsonObject, snapshot_hash: snap.snapshot_hash },
+        { ok: true, decision: jsonObject(decision), signal: p.signal, cost: jsonObject(cost), snapshot_hash: snap.snapshot_hash },
         `${p.symbol} decision`,
       );
       if (dp) return dp;
@@ -355,8 +355,8 @@ export class Replayer {
           blocks: rv.blocks as unknown as string[],
           near: rv.near,
           notional,
-          inputs: ri as unknown as JsonObject,
-          churn: churn as unknown as JsonObject,
+          inputs: jsonObject(ri),
+          churn: jsonObject(churn),
         },
         `${decision.symbol} risk verdict`,
       );

@@ -21,7 +21,7 @@ import type {
   VenueOutcome,
   AccountReport,
 } from '@vigil/contracts';
-import { isOwnClientOrderId, listIdOfLeg, listLegId, MY_TRADES_PAGE, orderRole } from '@vigil/contracts';
+import { isOwnClientOrderId, jsonObject, listIdOfLeg, listLegId, MY_TRADES_PAGE, orderRole } from '@vigil/contracts';
 import {
   Dec,
   TICK_PHASES,
@@ -584,7 +584,7 @@ export class Trader {
     const inventory: JsonObject = {
       symbol,
       why: v.why,
-      ...(v.detail as unknown as JsonObject),
+      ...jsonObject(v.detail),
       asset: rules.baseAsset,
       free: b?.free ?? '0',
       locked: b?.locked ?? '0',

@@ -159,7 +159,7 @@ describe('diffRules', () => {
     const d = diffRules(a.rules, b.rules);
     expect(d).toContainEqual({ symbol: 'BTCUSDT', change: 'STATUS', from: 'TRADING', to: 'HALT' });
     expect(d).toContainEqual({ symbol: 'BTCUSDT', change: 'FIELD', field: 'LOT_SIZE.stepSize', from: '0.00001000', to: '0.00010000' });
-    expect(d).toContainEqual({ symbol: 'BTCUSDT', change: 'FIELD', field: 'PRICE_FILTER.tickSize', from: '0.01000000', to: undefined });
+    expect(d).toContainEqual({ symbol: 'BTCUSDT', change: 'FIELD', field: 'PRICE_FILTER.tickSize', from: '0.01000000', to: null });
     expect(d).toContainEqual({ symbol: 'ETHUSDT', change: 'REMOVED' });
     expect(d).toContainEqual({ symbol: 'SOLUSDT', change: 'ADDED' });
     expect(diffRules(a.rules, a.rules)).toEqual([]);

@@ -185,7 +185,9 @@ export type RulesChange =
   | { readonly symbol: string; readonly change: 'ADDED' }
   | { readonly symbol: string; readonly change: 'REMOVED' }
   | { readonly symbol: string; readonly change: 'STATUS'; readonly from: string; readonly to: string }
-  | { readonly symbol: string; readonly change: 'FIELD'; readonly field: string; readonly from: unknown; readonly to: unknown };
+  | { readonly symbol: string; readonly change: 'FIELD'; readonly field: string; readonly from: RuleValue; readonly to: RuleValue };
+/** A flattened rule's value; null where one side does not have the field. */
+type RuleValue = string | number | boolean | null;
 
 /** What changed between two rule sets, in a stable order, for the FILTERS_REFRESHED event payload. */
 export function diffRules(prev: ReadonlyMap<string, SymbolRules>, next: ReadonlyMap<string, SymbolRules>): RulesChange[] {
@@ -202,7 +204,7 @@ export function diffRules(prev: ReadonlyMap<string, SymbolRules>, next: Readonly
       const fb = flatten(b);
       for (const field of [...new Set([...Object.keys(fa), ...Object.keys(fb)])].sort()) {
         if (field === 'status') continue;
-        if (fa[field] !== fb[field]) out.push({ symbol, change: 'FIELD', field, from: fa[field], to: fb[field] });
+        if (fa[field] !== fb[field]) out.push({ symbol, change: 'FIELD', field, from: fa[field] ?? null, to: fb[field] ?? null });
       }
     }
   }

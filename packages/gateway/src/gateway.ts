@@ -10,14 +10,16 @@ import { UserStream } from './user-stream.js';
 import { UserStreamWatch } from './user-stream-watch.js';
 import { VenueSession } from './venue-session.js';
 import {
-  MARKET_CHANNEL,
-  type ReasonCode,
   type EngineSide,
   type GatewayHealth,
   type GatewaySide,
+  jsonArray,
+  jsonObject,
   type JsonObject,
+  MARKET_CHANNEL,
   type OrderReport,
   type PortName,
+  type ReasonCode,
 } from '@vigil/contracts';
 import { percentile } from '@vigil/core';
 import { auditRejection, crashHook, Endpoint, reasonLatch, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
@@ -96,13 +98,13 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
       if (latch.has('USER_STREAM_SILENT'))
         ctx.raise('USER_STREAM_SILENT', {
           window_ms: ex.user_stream_silence_window_ms,
-          undelivered: overdue.slice(0, 5) as unknown as JsonObject[],
+          undelivered: jsonArray(overdue.slice(0, 5)),
           times: silentCount,
         });
       else
         reason('USER_STREAM_SILENT', true, {
           window_ms: ex.user_stream_silence_window_ms,
-          undelivered: overdue.slice(0, 5) as unknown as JsonObject[],
+          undelivered: jsonArray(overdue.slice(0, 5)),
           times: silentCount,
         });
       engine?.emit({
@@ -207,7 +209,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
           // Events flow again on a subscription made after the silence: the stream is back.
           if (silentSince !== null) recovered('events flow again');
           engine?.emit({ type: 'user_event', event });
-          audit.append(ctx.events.make('USER_EVENT_RECEIVED', event as unknown as JsonObject));
+          audit.append(ctx.events.make('USER_EVENT_RECEIVED', jsonObject(event)));
         },
         onGap: (why) => {
           engine?.emit({ type: 'user_stream_gap', ts_ms: Date.now(), why });
@@ -291,7 +293,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
       };
     },
     details: (): JsonObject => ({
-      health: health() as unknown as JsonObject,
+      health: jsonObject(health()),
       tick_to_order_ms: [...desk.tickToOrder],
       tick_to_order_stages_ms: [...desk.tickToOrderStages],
       audit: audit.counters(),

@@ -1,22 +1,23 @@
 import { Ajv } from 'ajv';
 import { isDecimalString, validateOrder, type OrderToValidate } from '@vigil/core';
 import {
-  isOwnClientOrderId,
-  MY_TRADES_PAGE,
-  ORDER_STATUSES,
-  ORDER_TYPES,
-  orderRole,
   type AccountReport,
   type CancelReplace,
   type CancelReplaceResult,
   type HalfError,
+  isOwnClientOrderId,
   type JsonObject,
+  jsonObject,
+  MY_TRADES_PAGE,
   type NewOco,
   type NewOrder,
   type OcoLeg,
+  ORDER_STATUSES,
+  ORDER_TYPES,
   type OrderLeg,
   type OrderListReport,
   type OrderReport,
+  orderRole,
   type OrderTrace,
   type QuarantineCause,
   type ReasonCode,
@@ -280,7 +281,7 @@ export class OrderDesk {
 
   /** The fields a restart needs to hold a quarantine again (see AuditReader.standingQuarantines). */
   private record(symbol: string, q: Quarantine): JsonObject {
-    return { symbol, cause: q.cause as unknown as JsonObject, since_ms: q.since_ms, last_bad_ms: q.last_bad_ms, last_bad: q.last_bad };
+    return { symbol, cause: jsonObject(q.cause), since_ms: q.since_ms, last_bad_ms: q.last_bad_ms, last_bad: q.last_bad };
   }
 
   /** Symbols on which new entries are refused. */
@@ -697,7 +698,7 @@ export class OrderDesk {
       lifted = true;
       this.d.event?.('SYMBOL_QUARANTINE_LIFTED', {
         symbol,
-        cause: q.cause as unknown as JsonObject,
+        cause: jsonObject(q.cause),
         since_ms: q.since_ms,
         quarantined_ms: now - q.since_ms,
         cleared_by: { status, rules_refreshed_ms: this.rulesAt, clean_ms: this.rulesAt - q.last_bad_ms, quarantine_clear_ms: clearMs, last_bad: q.last_bad },

@@ -1,3 +1,4 @@
+import { jsonArray, jsonObject } from '@vigil/contracts';
 import type { SymbolRules } from '@vigil/core';
 import type { ExchangeConfig, GatewayHealth, JsonObject, ReasonCode } from '@vigil/contracts';
 import type { ClockEstimator } from './clock.js';
@@ -125,8 +126,8 @@ export class VenueSession {
     this.d.event('FILTERS_REFRESHED', {
       ok: true,
       symbols: wanted.size,
-      diff: diff as unknown as JsonObject[],
-      rate_limits: info.rateLimits as unknown as JsonObject[],
+      diff: jsonArray(diff),
+      rate_limits: jsonArray(info.rateLimits),
     });
     for (const l of this.refreshListeners) l();
     this.d.onRules?.(wanted);
@@ -188,7 +189,7 @@ export class VenueSession {
     await this.syncClock(3);
     const second = await this.d.rest.signed(method, path, params, opts);
     this.note(second);
-    this.d.reason('TIMESTAMP_REJECTED', isTimestampReject(second), { path, code: -1021, clock: this.d.clock.status() as unknown as JsonObject });
+    this.d.reason('TIMESTAMP_REJECTED', isTimestampReject(second), { path, code: -1021, clock: jsonObject(this.d.clock.status()) });
     return second;
   }
 

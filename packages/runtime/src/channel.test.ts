@@ -1,4 +1,5 @@
-import { MessageChannel } from 'node:worker_threads';
+import { once } from 'node:events';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CONTROL_CHANNEL, PROTOCOL_VERSION, type SupervisorSide, type WorkerEvent, type WorkerSide } from '@vigil/contracts';
 import { ChannelError, Endpoint, type Rejection } from './channel.js';
@@ -119,6 +120,38 @@ describe('Endpoint', () => {
     await new Promise((r) => setTimeout(r, 450));
     expect(p.a.rejects).toBe(0);
     expect(p.a.pendingCount).toBe(0);
+  });
+
+  it('takes a reply that arrived in time but waited behind its own thread being held up past the deadline, instead of timing it out', async () => {
+    // The answering side is another thread; this one is held up (a starved or paused process)
+    // until that answer is in its port's queue and the deadline has passed.
+    const { port1, port2 } = new MessageChannel();
+    const a = new Endpoint<SupervisorSide, WorkerSide>(port1, { spec: CONTROL_CHANNEL, side: 'a', requestTimeoutMs: 100 });
+    const answered = new Int32Array(new SharedArrayBuffer(4));
+    const w = new Worker(
+      `const { workerData, parentPort } = require('node:worker_threads');
+       const { port, answered } = workerData;
+       port.on('message', (f) => {
+         port.postMessage({ v: f.v, k: 'res', id: f.id, ok: true, body: { sent_ts_ms: f.body.sent_ts_ms, worker_ts_ms: 7 } });
+         Atomics.store(answered, 0, 1);
+         Atomics.notify(answered, 0);
+       });
+       parentPort.postMessage('listening');`,
+      { eval: true, workerData: { port: port2, answered }, transferList: [port2] },
+    );
+    try {
+      await once(w, 'message');
+      const started = Date.now();
+      const reply = a.request('ping', { sent_ts_ms: 1 });
+      expect(Atomics.wait(answered, 0, 0, 10_000)).toBe('ok');
+      while (Date.now() < started + 200) {
+        /* this thread's loop held up past the 100 ms deadline */
+      }
+      await expect(reply).resolves.toEqual({ sent_ts_ms: 1, worker_ts_ms: 7 });
+    } finally {
+      a.close();
+      await w.terminate();
+    }
   });
 
   it('rejects every pending request when the other end closes', async () => {

@@ -105,8 +105,13 @@ export class Endpoint<Out extends AnyDirection, In extends AnyDirection> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new ChannelError('CHANNEL_REQUEST_TIMEOUT', `${this.label}: ${type} got no reply in ${timeoutMs} ms`, true));
+        // Timers run before the port's queue is read: when this thread's own loop was held up past
+        // the deadline (a starved or paused process), the reply may be waiting in that queue. It
+        // is read before setImmediate callbacks run; only a request still unanswered then timed out.
+        setImmediate(() => {
+          if (!this.pending.delete(id)) return;
+          reject(new ChannelError('CHANNEL_REQUEST_TIMEOUT', `${this.label}: ${type} got no reply in ${timeoutMs} ms`, true));
+        });
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       this.port.postMessage({ v: PROTOCOL_VERSION, k: 'req', id, body: { ...input, type } });

@@ -31,6 +31,22 @@ export interface ExperimentsOptions {
   readonly initial_quote?: string;
   /** Candles done of the total, after each finished task. */
   readonly progress?: (doneCandles: number, totalCandles: number, etaMs: number) => void;
+  /**
+   * Workers already started (createExperimentPool), reused and left running: a caller running
+   * several experiments pays the workers' start (module load, JIT warm-up) once. `threads` is then
+   * the pool's.
+   */
+  readonly pool?: Piscina;
+}
+
+/**
+ * The worker pool experiments run on. Its workers start at once (minThreads) and load the task
+ * module while the caller does other work (runExperiments parses the CSV files meanwhile).
+ */
+export function createExperimentPool(threads: number): Piscina {
+  const n = Math.max(1, Math.floor(threads));
+  // The compiled task, whether this module runs from dist/ or (under the test runner) from src/.
+  return new Piscina({ filename: new URL('../../dist/experiments/task.js', import.meta.url).href, maxThreads: n, minThreads: n });
 }
 
 export interface ExperimentRow {
@@ -112,6 +128,18 @@ export async function runExperiments(o: ExperimentsOptions): Promise<
   if (pid !== null)
     return { ok: false, code: 'LIVE_RUNNING', message: `a supervisor (pid ${pid}) runs Live on ${o.varDir}: experiments never run beside Live execution` };
   const t0 = Date.now();
+  // Started first: the workers boot and load their modules while this thread parses the files.
+  const pool = o.pool ?? createExperimentPool(o.threads ?? availableParallelism());
+  try {
+    return await runOnPool(o, pool, t0);
+  } finally {
+    if (!o.pool) await pool.destroy();
+  }
+}
+
+type RunOutcome = Extract<Awaited<ReturnType<typeof runExperiments>>, { ok: true }>;
+
+async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number): Promise<RunOutcome> {
   const sets = expand(o.grid);
   const tasks: Planned[] = [];
   const data = new Map<string, Float64Array>();
@@ -144,62 +172,65 @@ export async function runExperiments(o: ExperimentsOptions): Promise<
     }
   }
   const total = tasks.reduce((a, t) => a + (t.task.to - t.task.from), 0);
-  const threads = Math.max(1, o.threads ?? availableParallelism());
-  // The compiled task, whether this module runs from dist/ or (under the test runner) from src/.
-  const pool = new Piscina({ filename: new URL('../../dist/experiments/task.js', import.meta.url).href, maxThreads: threads, minThreads: threads });
   let done = 0;
   const p0 = Date.now();
   const c0 = process.cpuUsage();
-  try {
-    const results = await Promise.all(
-      tasks.map(async (t): Promise<ExperimentRow> => {
-        const m = (await pool.run(t.task)) as TaskResult;
-        done += t.task.to - t.task.from;
-        const elapsed = Date.now() - t0;
-        o.progress?.(done, total, (elapsed / done) * (total - done));
-        const x = m.metrics;
-        return {
-          file: t.file,
-          params: t.params,
-          split: t.split,
-          return_pct: x.return_pct,
-          sharpe: x.sharpe,
-          sortino: x.sortino,
-          max_drawdown_pct: x.max_drawdown_pct,
-          win_rate: x.win_rate,
-          trades: x.trades,
-          fees: x.fees,
-          exposure: x.exposure,
-          blocked_edge: x.blocked_edge,
-          blocked_cost: x.blocked_cost,
-          blocked_gate: x.blocked_gate,
-          blocked_risk: x.blocked_risk,
-          equity: m.equity,
-        };
-      }),
-    );
-    const poolMs = Date.now() - p0;
-    const cpu = process.cpuUsage(c0);
-    const dir = o.out ?? join(o.varDir, 'experiments', new Date().toISOString().replace(/[:.]/g, '-'));
-    mkdirSync(dir, { recursive: true });
-    const gate = o.gate ?? { kind: 'ALLOW_ALL' };
-    writeFileSync(
-      join(dir, 'report.json'),
-      JSON.stringify({ files: o.files, grid: o.grid, gate: gate.kind, rules: (o.rules ?? EXPERIMENT_RULES).symbol, rows: results }, null, 2),
-    );
-    writeFileSync(join(dir, 'report.csv'), toCsv(results));
-    writeFileSync(join(dir, 'equity.csv'), equityCsv(results));
-    // The best out-of-sample set, re-run here over its whole file for the charts (equity, drawdown, trades).
-    const best = results.filter((r) => r.split === 'out_of_sample' && r.trades > 0).sort((a, b) => b.sharpe - a.sharpe)[0] ?? null;
-    const bars = best ? data.get(best.file) : undefined;
-    const strategy = best ? parseConfig({ strategy: { ...o.config.strategy, ...best.params } }) : null;
-    const run = best && bars && strategy?.ok ? runExperiment(bars, 0, barCount(bars), { ...base(strategy.config.strategy), equity_points: 1500 }) : null;
-    writeFileSync(join(dir, 'report.html'), htmlReport({ rows: results, best, bars: bars ?? null, run, files: o.files, gate: gate.kind }));
-    return { ok: true, rows: results, dir, ms: Date.now() - t0, pool_ms: poolMs, pool_cpu_ms: (cpu.user + cpu.system) / 1000, candles: total };
-  } finally {
-    await pool.destroy();
+  // Queued longest first, so that no thread is left with a long task while the other idles at the
+  // end; the rows keep the plan's order.
+  const order = tasks.map((_, k) => k).sort((a, b) => span(tasks[b]) - span(tasks[a]));
+  const pending = new Map<number, Promise<TaskResult>>();
+  for (const k of order) {
+    const t = tasks[k];
+    if (t) pending.set(k, pool.run(t.task) as Promise<TaskResult>);
   }
+  const results = await Promise.all(
+    tasks.map(async (t, k): Promise<ExperimentRow> => {
+      const m = await (pending.get(k) ?? Promise.reject(new Error(`task ${k} was not queued`)));
+      done += t.task.to - t.task.from;
+      const elapsed = Date.now() - t0;
+      o.progress?.(done, total, (elapsed / done) * (total - done));
+      const x = m.metrics;
+      return {
+        file: t.file,
+        params: t.params,
+        split: t.split,
+        return_pct: x.return_pct,
+        sharpe: x.sharpe,
+        sortino: x.sortino,
+        max_drawdown_pct: x.max_drawdown_pct,
+        win_rate: x.win_rate,
+        trades: x.trades,
+        fees: x.fees,
+        exposure: x.exposure,
+        blocked_edge: x.blocked_edge,
+        blocked_cost: x.blocked_cost,
+        blocked_gate: x.blocked_gate,
+        blocked_risk: x.blocked_risk,
+        equity: m.equity,
+      };
+    }),
+  );
+  const poolMs = Date.now() - p0;
+  const cpu = process.cpuUsage(c0);
+  const dir = o.out ?? join(o.varDir, 'experiments', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(dir, { recursive: true });
+  const gate = o.gate ?? { kind: 'ALLOW_ALL' };
+  writeFileSync(
+    join(dir, 'report.json'),
+    JSON.stringify({ files: o.files, grid: o.grid, gate: gate.kind, rules: (o.rules ?? EXPERIMENT_RULES).symbol, rows: results }, null, 2),
+  );
+  writeFileSync(join(dir, 'report.csv'), toCsv(results));
+  writeFileSync(join(dir, 'equity.csv'), equityCsv(results));
+  // The best out-of-sample set, re-run here over its whole file for the charts (equity, drawdown, trades).
+  const best = results.filter((r) => r.split === 'out_of_sample' && r.trades > 0).sort((a, b) => b.sharpe - a.sharpe)[0] ?? null;
+  const bars = best ? data.get(best.file) : undefined;
+  const strategy = best ? parseConfig({ strategy: { ...o.config.strategy, ...best.params } }) : null;
+  const run = best && bars && strategy?.ok ? runExperiment(bars, 0, barCount(bars), { ...base(strategy.config.strategy), equity_points: 1500 }) : null;
+  writeFileSync(join(dir, 'report.html'), htmlReport({ rows: results, best, bars: bars ?? null, run, files: o.files, gate: gate.kind }));
+  return { ok: true, rows: results, dir, ms: Date.now() - t0, pool_ms: poolMs, pool_cpu_ms: (cpu.user + cpu.system) / 1000, candles: total };
 }
+
+const span = (t: Planned | undefined): number => (t ? t.task.to - t.task.from : 0);
 
 function expand(grid: Readonly<Record<string, readonly (string | number)[]>>): Record<string, string | number>[] {
   let sets: Record<string, string | number>[] = [{}];

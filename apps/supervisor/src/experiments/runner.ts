@@ -604,10 +604,38 @@ export function runExperiment(data: Float64Array, from: number, to: number, p: R
   let down = 0;
   let inPosition = 0;
   const spreadFrac = p.spread_bps / 20_000;
-  // The breakout channel (the strategy's own first test), as a running check over exact highs' numbers.
+  // The breakout channel (the strategy's own first test), as a running check over the highs' numbers:
+  // the highest high of the `lookback` bars before bar i, from a monotonic queue of bar indices
+  // (highs decreasing from the front), O(1) a bar instead of re-reading the whole window: the
+  // same maximum over the same bars.
   const lookback = s.lookback_bars;
+  const highOf = (j: number): number => data[j * BAR_FIELDS + F.high] ?? 0;
+  const queue = new Int32Array(lookback + 1);
+  let qHead = 0;
+  let qSize = 0;
+  let qNext = -1; // the next bar index to enter the window
+  const channelHigh = (i: number): number => {
+    const first = i - lookback;
+    if (qNext < first) {
+      qSize = 0; // every queued bar has left the window
+      qNext = first;
+    }
+    while (qSize > 0 && (queue[qHead] ?? 0) < first) {
+      qHead = (qHead + 1) % queue.length;
+      qSize--;
+    }
+    for (; qNext < i; qNext++) {
+      const h = highOf(qNext);
+      while (qSize > 0 && highOf(queue[(qHead + qSize - 1) % queue.length] ?? 0) <= h) qSize--;
+      queue[(qHead + qSize) % queue.length] = qNext;
+      qSize++;
+    }
+    return qSize > 0 ? highOf(queue[qHead] ?? 0) : -Infinity;
+  };
 
-  for (let i = from; i < to; i++) {
+  // One bar, in its own function, so that the JIT optimizes a per-bar function rather than
+  // on-stack-replacing runExperiment with its closures inlined (NOTES-exp2.md).
+  const onBar = (i: number): void => {
     const o = i * BAR_FIELDS;
     const t0 = data[o + F.t] ?? 0;
     const hiFx = data[o + F.highFx] ?? 0;
@@ -682,12 +710,7 @@ export function runExperiment(data: Float64Array, from: number, to: number, p: R
       restingExit === null &&
       trail === null;
     if (flatIdle && i + 1 - from >= warm && now - lastAction >= s.cooldown_ms) {
-      let high = -Infinity;
-      for (let j = i - lookback; j < i; j++) {
-        const h = data[j * BAR_FIELDS + F.high] ?? 0;
-        if (h > high) high = h;
-      }
-      if (closeNum > high) {
+      if (closeNum > channelHigh(i)) {
         clock = now;
         const c = BigInt(closeFx);
         decide(i, now, touchAround(c, p.spread_bps, tick), c);
@@ -708,7 +731,8 @@ export function runExperiment(data: Float64Array, from: number, to: number, p: R
     const dd = peak > 0 ? (peak - eq) / peak : 0;
     if (dd > mdd) mdd = dd;
     if ((i - from) % every === 0 || i === to - 1) equity.push({ ts: t0, equity: Math.round(eq * 100) / 100, drawdown_pct: -Math.round(dd * 10_000) / 100 });
-  }
+  };
+  for (let i = from; i < to; i++) onBar(i);
 
   const lastClose = to > from ? (data[(to - 1) * BAR_FIELDS + F.close] ?? 0) : 0;
   const end = Number(cash) / SCALE + (Number(base) / SCALE) * lastClose;

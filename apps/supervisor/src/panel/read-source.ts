@@ -1,3 +1,4 @@
+import { jsonArray } from '@vigil/contracts';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditReader, type FillRow } from '@vigil/audit';
@@ -51,8 +52,8 @@ export function auditPanelReads(varDir: string, now: () => number = Date.now): A
   const unreadable = 'audit database not readable';
 
   return {
-    alerts: () => read((r) => r.alerts(0, 50) as unknown as JsonObject[], []),
-    stages: () => read((r) => r.stageChanges(20) as unknown as JsonObject[], []),
+    alerts: () => read((r) => jsonArray(r.alerts(0, 50)), []),
+    stages: () => read((r) => jsonArray(r.stageChanges(20)), []),
     intents: () =>
       read<JsonObject>(
         (r) => {
@@ -64,13 +65,13 @@ export function auditPanelReads(varDir: string, now: () => number = Date.now): A
         { states: [], error: unreadable },
       ),
     reconcile: () =>
-      read<JsonObject>((r) => ({ last: (r.lastReconcile() ?? null) as JsonObject | null, diffs: r.recentDiffs(20) as unknown as JsonObject[] }), {
+      read<JsonObject>((r) => ({ last: (r.lastReconcile() ?? null) as JsonObject | null, diffs: jsonArray(r.recentDiffs(20)) }), {
         last: null,
         diffs: [],
         error: unreadable,
       }),
     orders: () =>
-      read<JsonObject>((r) => ({ open: r.openOrders(50) as unknown as JsonObject[], recent: r.recentOrders(20) as unknown as JsonObject[] }), {
+      read<JsonObject>((r) => ({ open: jsonArray(r.openOrders(50)), recent: jsonArray(r.recentOrders(20)) }), {
         open: [],
         recent: [],
         error: unreadable,
@@ -122,7 +123,7 @@ export function auditPanelReads(varDir: string, now: () => number = Date.now): A
           const mean = lat.length ? lat.reduce((a, b) => a + b, 0) / lat.length : null;
           return {
             window_ms: 24 * HOUR,
-            verdicts: g.verdicts as unknown as JsonObject[],
+            verdicts: jsonArray(g.verdicts),
             calls: g.verdicts.reduce((a, v) => a + v.n, 0),
             latency: {
               n: lat.length,

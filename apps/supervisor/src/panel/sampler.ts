@@ -1,3 +1,4 @@
+import { jsonArray } from '@vigil/contracts';
 import type { JsonObject } from '@vigil/contracts';
 
 /** One sample of what the charts draw and the audit does not keep: prices and writer pressure. */
@@ -76,6 +77,6 @@ export class Sampler {
   }
 
   toJson(sinceMs: number): JsonObject[] {
-    return this.since(sinceMs) as unknown as JsonObject[];
+    return jsonArray(this.since(sinceMs));
   }
 }

@@ -2,13 +2,13 @@
 // at FUZZ_RUNS times their CI runs (default 20), then the "Fuzzed surfaces" section of
 // docs/RELIABILITY.md (between the fuzz markers; `npm run chaos` keeps it when it rewrites the rest).
 //
-//   node scripts/fuzz-report.mjs [--runs N] [--no-write]
+//   node scripts/fuzz-report.ts [--runs N] [--no-write]
 import { readFileSync, writeFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { machineLine } from './machine.mjs';
+import { machineLine } from './machine.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -17,7 +17,19 @@ const runs = runsArg >= 0 ? Number(args[runsArg + 1]) : Number(process.env['FUZZ
 const write = !args.includes('--no-write');
 
 /** Each surface, the files that fuzz it, and what a case must never do. */
-const SURFACES = [
+interface Surface {
+  readonly surface: string;
+  readonly files: readonly string[];
+  /** A line the suite prints with what its cases reached (group 1), or null. */
+  readonly measure: RegExp | null;
+  readonly documented: string;
+}
+/** The fields of vitest's JSON report read here. */
+interface VitestReport {
+  readonly testResults: readonly { readonly name: string; readonly assertionResults: readonly { readonly status: string }[] }[];
+}
+
+const SURFACES: readonly Surface[] = [
   {
     surface: 'AI gate replies (raw bytes and structured mutations)',
     files: ['test/fuzz/aigate-reply.fuzz.test.ts'],
@@ -90,7 +102,7 @@ const r = await execa(
   },
 );
 process.stdout.write(r.all ?? '');
-const json = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : { testResults: [] };
+const json: VitestReport = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as VitestReport) : { testResults: [] };
 const lines = (r.all ?? '').split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim()); // eslint-disable-line no-control-regex
 
 const rows = SURFACES.map((s) => {
@@ -98,12 +110,8 @@ const rows = SURFACES.map((s) => {
   const tests = results.flatMap((t) => t.assertionResults);
   const passed = tests.filter((a) => a.status === 'passed').length;
   const failed = tests.filter((a) => a.status === 'failed').length;
-  const measured = s.measure
-    ? lines
-        .map((l) => l.match(s.measure))
-        .filter(Boolean)
-        .map((m) => m[1])
-    : [];
+  const re = s.measure;
+  const measured = re ? lines.flatMap((l) => l.match(re)?.[1] ?? []) : [];
   return { ...s, properties: tests.length, passed, failed, measured: measured.join('; ') };
 });
 

@@ -1,13 +1,12 @@
-#!/usr/bin/env node
 // Load and soak runs of the whole bot (in-process Supervisor with its real worker threads) on the
 // local simulator and reviewer. Bounded: each mode stops by itself.
 //
-//   node scripts/soak.mjs --load [--seconds 60] [--tick-ms 10] [--pressure]
+//   node scripts/run.mjs scripts/soak.ts --load [--seconds 60] [--tick-ms 10] [--pressure]
 //     market data at 10x the harness rate (100 ms -> 10 ms ticks) with the bot trading; afterwards
 //     every event the producers counted as sent is in the DB or counted as a writer drop with its
 //     alert (zero silent loss), and the writer pressure transitions are listed. --pressure shrinks
 //     the writer queue so HIGH/FULL/drops really happen.
-//   node scripts/soak.mjs --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20] [--operator-after-s 30]
+//   node scripts/run.mjs scripts/soak.ts --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20] [--operator-after-s 30]
 //     random faults through the sim admin API, RSS and WAL bytes sampled, slopes (bytes/min, least
 //     squares), zero duplicate events/intents and zero lost acknowledged rows at the end. A PAUSE
 //     held by a manual reason is answered after --operator-after-s as an operator would: restart.
@@ -19,7 +18,41 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machineLine } from './machine.mjs';
+import type { Supervisor } from '../apps/supervisor/dist/index.js';
+import type { Config, Mode } from '../packages/contracts/dist/index.js';
+import { machineLine } from './machine.ts';
+import type { PeerOptions } from './soak-peers.ts';
+import { TSX_IMPORT } from './tsx.ts';
+
+/** One sample of a series: milliseconds since the start, and the value. */
+export interface Sample {
+  readonly t_ms: number;
+  readonly v: number;
+}
+/** A producer's audit counters (AuditClient.counters(), also in each worker's status details). */
+interface ProducerCounters {
+  readonly sent: number;
+  readonly sent_critical: number;
+  readonly held: number;
+  readonly dropped: number;
+}
+/** What earlier threads of restarted workers had sent and written (carried into the accounting). */
+interface Carried {
+  readonly sent: number;
+  readonly restarts: number;
+  readonly writer?: { readonly committed: number; readonly dropped: number; readonly own: number; readonly restarts: number };
+}
+/** The options of startBot, runLoad and runSoak (the CLI's flags). */
+export interface BotOptions {
+  readonly varDir?: string;
+  readonly seed?: number;
+  readonly tickMs: number;
+  readonly pressure?: boolean;
+  readonly heapSnapshots?: string | null;
+  readonly keep?: boolean;
+  readonly progress?: boolean;
+}
+type CountRow = { n: number };
 
 const SIM_KEY = {
   apiKey: 'soakkey0000000000000000000000000001',
@@ -29,10 +62,10 @@ const SIM_KEY = {
   ipRestrict: true,
 };
 const AI_KEY = 'sk-soak-canary-0123456789abcdefABCDEF';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Least-squares slope of y over x (x in minutes): units of y per minute. */
-export function slopePerMin(samples) {
+export function slopePerMin(samples: readonly Sample[]): number {
   const n = samples.length;
   if (n < 2) return 0;
   const xs = samples.map((s) => s.t_ms / 60_000);
@@ -42,13 +75,14 @@ export function slopePerMin(samples) {
   let num = 0;
   let den = 0;
   for (let i = 0; i < n; i++) {
-    num += (xs[i] - mx) * (ys[i] - my);
-    den += (xs[i] - mx) ** 2;
+    const x = xs[i] ?? mx;
+    num += (x - mx) * ((ys[i] ?? my) - my);
+    den += (x - mx) ** 2;
   }
   return den === 0 ? 0 : num / den;
 }
 
-function overrides(reviewer, sim, o) {
+function overrides(reviewer: { baseUrl: string }, sim: { rest: string; ws: string }, o: BotOptions & { varDir: string }) {
   return {
     paths: { var_dir: o.varDir },
     exchange: {
@@ -106,21 +140,21 @@ function overrides(reviewer, sim, o) {
 }
 
 /** Starts the venue (at `tickMs`), the reviewer and the supervisor with its three worker threads. */
-export async function startBot(o) {
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const { Supervisor } = await import(join(root, 'apps/supervisor/dist/index.js'));
-  const { parseConfig, createLogger } = await import(join(root, 'packages/runtime/dist/index.js'));
-  const { newRunId } = await import(join(root, 'packages/contracts/dist/index.js'));
+export async function startBot(o: BotOptions & { varDir: string }): Promise<Bot> {
+  const { Supervisor } = await import('../apps/supervisor/dist/index.js');
+  const { parseConfig, createLogger } = await import('../packages/runtime/dist/index.js');
+  const { newRunId } = await import('../packages/contracts/dist/index.js');
   process.env['OPENAI_API_KEY'] = AI_KEY;
   const peers = await startPeers({ keys: [{ ...SIM_KEY }], seed: o.seed ?? 11, tickMs: o.tickMs, aiKey: AI_KEY });
   const { sim, reviewer } = peers;
   const r = parseConfig(overrides(reviewer, sim, o));
   if (!r.ok) throw new Error(`soak config invalid: ${JSON.stringify(r.error)}`);
-  const newSupervisor = async () => {
+  const config = r.config;
+  const newSupervisor = async (): Promise<{ sup: Supervisor; runId: string }> => {
     const runId = newRunId();
-    const log = createLogger({ thread: 'supervisor', logDir: join(o.varDir, 'log'), config: r.config.logging, console: false });
+    const log = createLogger({ thread: 'supervisor', logDir: join(o.varDir, 'log'), config: config.logging, console: false });
     const sup = new Supervisor({
-      config: r.config,
+      config,
       varDir: o.varDir,
       runId,
       secrets: { api_key: SIM_KEY.apiKey, api_secret: SIM_KEY.secretKey },
@@ -131,7 +165,37 @@ export async function startBot(o) {
     return { sup, runId };
   };
   const { sup, runId } = await newSupervisor();
-  return { sup, sim, reviewer, peers, runId, config: r.config, newSupervisor };
+  return { sup, sim, reviewer, peers, runId, config, newSupervisor };
+}
+
+/** The running bot: its supervisor (replaced on an operator restart), the peers and the configuration. */
+export interface Bot {
+  sup: Supervisor;
+  readonly sim: Peers['sim'];
+  readonly reviewer: Peers['reviewer'];
+  readonly peers: Peers;
+  readonly runId: string;
+  readonly config: Config;
+  readonly newSupervisor: () => Promise<{ sup: Supervisor; runId: string }>;
+}
+
+/** The reply of scripts/soak-peers.ts to { type: 'mem' }. */
+interface PeerMem {
+  readonly type: 'mem';
+  readonly id: number;
+  readonly rss_bytes: number;
+  readonly heap_used_bytes: number;
+  readonly heap_total_bytes: number;
+  readonly external_bytes: number;
+  readonly venue: Record<string, number> | null;
+}
+type PeerMessage = { readonly type: 'ready'; readonly sim: { rest: string; ws: string; admin: string }; readonly reviewer: { baseUrl: string } } | PeerMem;
+interface Peers {
+  readonly sim: { readonly rest: string; readonly ws: string; readonly admin: string };
+  readonly reviewer: { readonly baseUrl: string };
+  readonly pid: number | undefined;
+  readonly mem: () => Promise<PeerMem | null>;
+  readonly close: () => Promise<void>;
 }
 
 /**
@@ -139,15 +203,18 @@ export async function startBot(o) {
  * holds the bot alone, and each side's memory is sampled on its own. `mem()` asks the child for its
  * memory use; `close()` stops it.
  */
-async function startPeers(opts) {
-  const child = fork(fileURLToPath(new URL('./soak-peers.mjs', import.meta.url)), [JSON.stringify(opts)], {
+async function startPeers(opts: PeerOptions): Promise<Peers> {
+  const child = fork(fileURLToPath(new URL('./soak-peers.ts', import.meta.url)), [JSON.stringify(opts)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // The peers' script is TypeScript: its process runs it through tsx, whoever runs this one.
+    execArgv: [...TSX_IMPORT],
   });
-  const waiting = new Map();
+  const waiting = new Map<number, (m: PeerMem | null) => void>();
   let nextId = 0;
-  const ready = await new Promise((resolve, reject) => {
+  const ready = await new Promise<Extract<PeerMessage, { type: 'ready' }>>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('soak peers not ready within 15 s')), 15_000);
-    child.on('message', (m) => {
+    child.on('message', (msg) => {
+      const m = msg as PeerMessage | undefined;
       if (m?.type === 'ready') {
         clearTimeout(timer);
         resolve(m);
@@ -158,13 +225,13 @@ async function startPeers(opts) {
     });
     child.once('exit', (code) => reject(new Error(`soak peers exited early (code ${code})`)));
   });
-  const exited = new Promise((r) => child.once('exit', r));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
     sim: ready.sim,
     reviewer: ready.reviewer,
     pid: child.pid,
     mem: () =>
-      new Promise((resolve) => {
+      new Promise<PeerMem | null>((resolve) => {
         const id = nextId++;
         waiting.set(id, resolve);
         child.send({ type: 'mem', id });
@@ -182,33 +249,37 @@ async function startPeers(opts) {
   };
 }
 
-async function dbQuery(varDir, sql, ...args) {
+async function dbQuery<T = CountRow>(varDir: string, sql: string, ...args: unknown[]): Promise<T[]> {
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(join(varDir, 'data', 'audit.sqlite'), { readonly: true });
   try {
-    return db.prepare(sql).all(...args);
+    return db.prepare(sql).all(...args) as T[];
   } finally {
     db.close();
   }
 }
 
-const counters = async (host) => {
+/** The first row's count (a COUNT(*) query always returns one row). */
+const countOf = async (varDir: string, sql: string): Promise<number> => (await dbQuery(varDir, sql))[0]?.n ?? 0;
+
+type Host = Supervisor['hosts']['engine'];
+const counters = async (host: Host): Promise<ProducerCounters | null> => {
   try {
-    return (await host.request('status', {})).details.audit;
+    return ((await host.request('status', {})).details['audit'] ?? null) as ProducerCounters | null;
   } catch {
     return null;
   }
 };
-const total = (c) => (c ? c.sent + c.sent_critical : 0);
+const total = (c: ProducerCounters | null): number => (c ? c.sent + c.sent_critical : 0);
 
 /**
  * The zero-silent-loss accounting: engine and gateway drained (they stop producing), their
  * counters read until stable, the supervisor's too, everything flushed; then sent == committed +
  * dropped (the writer's own counters), committed == rows in the DB, and drops carry their alert.
  */
-export async function accounting(bot, varDir, rowsBefore = 0, carried = null) {
+export async function accounting(bot: Bot, varDir: string, rowsBefore = 0, carried: Carried | null = null) {
   const { sup } = bot;
-  for (const w of ['engine', 'gateway']) await sup.hosts[w].request('drain', {}).catch(() => undefined);
+  for (const w of ['engine', 'gateway'] as const) await sup.hosts[w].request('drain', {}).catch(() => undefined);
   let e = await counters(sup.hosts.engine);
   let g = await counters(sup.hosts.gateway);
   for (let i = 0; i < 20; i++) {
@@ -225,7 +296,7 @@ export async function accounting(bot, varDir, rowsBefore = 0, carried = null) {
   const p = await sup.audit.pressure();
   const s2 = sup.audit.counters();
   // Rows this supervisor's writer committed: the database also holds earlier runs' (soak restarts).
-  const rows = (await dbQuery(varDir, 'SELECT count(*) AS n FROM events'))[0].n - rowsBefore;
+  const rows = (await countOf(varDir, 'SELECT count(*) AS n FROM events')) - rowsBefore;
   // A worker restarted during the run starts its counters from zero: what its earlier threads had
   // sent (last polled) is carried. Events such a thread sent after its last poll are committed but
   // not in `sent`, so with restarts only the loss direction (accounted >= sent) is exact.
@@ -241,42 +312,42 @@ export async function accounting(bot, varDir, rowsBefore = 0, carried = null) {
   const slack = total(s2) - total(s1);
   const committed = p.committed_total + wc.committed;
   const accounted = committed + p.dropped_total + wc.dropped;
-  const dropAlerts = await dbQuery(
+  const dropAlerts = await countOf(
     varDir,
     "SELECT count(*) AS n FROM events WHERE reason_code = 'DB_WRITER_DROPPED' AND event_type IN ('REASON_RAISED','ALERT_RAISED')",
   );
-  const transitions = await dbQuery(
+  const transitions = await dbQuery<{ reason_code: string; event_type: string; n: number }>(
     varDir,
     "SELECT reason_code, event_type, count(*) AS n FROM events WHERE reason_code IN ('DB_WRITER_QUEUE_HIGH','DB_WRITER_QUEUE_FULL','DB_WRITER_BACKPRESSURE','DB_WRITER_DROPPED') AND event_type IN ('REASON_RAISED','REASON_CLEARED') GROUP BY reason_code, event_type ORDER BY reason_code, event_type",
   );
   const checks = {
     sent_accounted: accounted >= sent && (carried?.restarts || wc.restarts ? true : accounted <= sent + slack),
     db_matches_writer: wc.restarts ? rows >= committed : rows === committed,
-    drops_alerted: p.dropped_total + clientDropped === 0 || dropAlerts[0].n > 0,
+    drops_alerted: p.dropped_total + clientDropped === 0 || dropAlerts > 0,
     nothing_held: held === 0,
   };
   return {
     producers: { engine: e, gateway: g, supervisor: s1 },
     sent,
     slack,
-    carried_from_restarted_workers: carried ?? { sent: 0, restarts: 0 },
+    carried_from_restarted_workers: carried ?? ({ sent: 0, restarts: 0 } as Carried),
     unpolled_after_restart: Math.max(0, accounted - sent - slack),
     writer: { committed_total: committed, dropped_total: p.dropped_total + wc.dropped, state: p.state, restarts: wc.restarts },
     db_rows: rows,
     silent_loss: Math.max(0, sent - accounted),
     client_dropped: clientDropped,
-    drop_alerts: dropAlerts[0].n,
+    drop_alerts: dropAlerts,
     writer_transitions: transitions,
     checks,
   };
 }
 
-async function integrity(varDir) {
-  const dupEvents = (await dbQuery(varDir, 'SELECT count(*) - count(DISTINCT event_id) AS n FROM events'))[0].n;
-  const dupIntents = (await dbQuery(varDir, 'SELECT count(*) - count(DISTINCT client_order_id) AS n FROM order_intents'))[0].n;
-  const seqGaps = (await dbQuery(varDir, 'SELECT max(seq) - min(seq) + 1 - count(*) AS n FROM events'))[0].n;
-  const intents = (await dbQuery(varDir, 'SELECT count(*) AS n FROM order_intents'))[0].n;
-  const created = (await dbQuery(varDir, "SELECT count(*) AS n FROM events WHERE event_type = 'INTENT_CREATED'"))[0].n;
+async function integrity(varDir: string) {
+  const dupEvents = await countOf(varDir, 'SELECT count(*) - count(DISTINCT event_id) AS n FROM events');
+  const dupIntents = await countOf(varDir, 'SELECT count(*) - count(DISTINCT client_order_id) AS n FROM order_intents');
+  const seqGaps = await countOf(varDir, 'SELECT max(seq) - min(seq) + 1 - count(*) AS n FROM events');
+  const intents = await countOf(varDir, 'SELECT count(*) AS n FROM order_intents');
+  const created = await countOf(varDir, "SELECT count(*) AS n FROM events WHERE event_type = 'INTENT_CREATED'");
   return {
     duplicate_events: dupEvents,
     duplicate_intents: dupIntents,
@@ -287,9 +358,10 @@ async function integrity(varDir) {
   };
 }
 
-function canaryLeaks(varDir) {
-  const walk = (d) => (existsSync(d) ? readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)])) : []);
-  const leaks = [];
+function canaryLeaks(varDir: string): string[] {
+  const walk = (d: string): string[] =>
+    existsSync(d) ? readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)])) : [];
+  const leaks: string[] = [];
   for (const f of walk(varDir)) {
     const text = readFileSync(f).toString('latin1');
     for (const c of [AI_KEY, SIM_KEY.secretKey]) if (text.includes(c)) leaks.push(f.slice(varDir.length));
@@ -297,7 +369,17 @@ function canaryLeaks(varDir) {
   return leaks;
 }
 
-const FAULTS = [
+/** A fault for the simulator's admin API; clearAfterMs is this script's, not the venue's. */
+interface Fault {
+  readonly kind: string;
+  readonly ms?: number;
+  readonly status?: number;
+  readonly execute?: boolean;
+  readonly once?: boolean;
+  readonly route?: string;
+  readonly clearAfterMs?: number;
+}
+const FAULTS: readonly [Fault, ...Fault[]] = [
   { kind: 'latency', ms: 400, once: true },
   { kind: 'http_5xx', status: 503, execute: false, once: true },
   { kind: 'http_5xx', status: 502, execute: true, once: true, route: 'POST /api/v3/order' },
@@ -310,15 +392,15 @@ const FAULTS = [
   { kind: 'clock_skew', ms: 200, clearAfterMs: 5000 },
 ];
 
-async function inject(sim, rnd) {
-  const f = FAULTS[Math.floor(rnd() * FAULTS.length)];
+async function inject(sim: { admin: string }, rnd: () => number): Promise<{ kind: string; status: number | string }> {
+  const f = FAULTS[Math.floor(rnd() * FAULTS.length)] ?? FAULTS[0];
   const { clearAfterMs, ...body } = f;
   const res = await fetch(`${sim.admin}/admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (clearAfterMs) setTimeout(() => void fetch(`${sim.admin}/admin/faults`, { method: 'DELETE' }).catch(() => undefined), clearAfterMs).unref();
   return { kind: f.kind, status: res.status };
 }
 
-function mulberry32(a) {
+function mulberry32(a: number): () => number {
   return () => {
     a = (a + 0x6d2b79f5) | 0;
     let t = Math.imul(a ^ (a >>> 15), 1 | a);
@@ -328,7 +410,7 @@ function mulberry32(a) {
 }
 
 /** --load: market data at `tickMs` for `seconds`, then the accounting. */
-export async function runLoad(o) {
+export async function runLoad(o: BotOptions & { readonly seconds: number }) {
   const varDir = o.varDir ?? mkdtempSync(join(tmpdir(), 'vigil-load-'));
   const bot = await startBot({ ...o, varDir });
   const t0 = Date.now();
@@ -348,11 +430,11 @@ export async function runLoad(o) {
     if (burst) clearInterval(burst);
     await sleep(500);
     const acc = await accounting(bot, varDir);
-    const cycles = (await dbQuery(varDir, "SELECT count(*) AS n FROM events WHERE event_type = 'STAGE_CHANGED'"))[0].n;
+    const cycles = await countOf(varDir, "SELECT count(*) AS n FROM events WHERE event_type = 'STAGE_CHANGED'");
     await bot.sup.stop('load end');
     const integ = await integrity(varDir);
     return {
-      mode: 'load',
+      mode: 'load' as const,
       seconds: (Date.now() - t0) / 1000,
       tick_ms: o.tickMs,
       pressure: !!o.pressure,
@@ -372,15 +454,17 @@ export async function runLoad(o) {
 }
 
 /** --soak: faults every few seconds, RSS and WAL sampled, slopes and end-state checks. */
-export async function runSoak(o) {
+export async function runSoak(
+  o: BotOptions & { readonly minutes: number; readonly sampleS: number; readonly faultEveryS: number; readonly operatorAfterS: number },
+) {
   const varDir = o.varDir ?? mkdtempSync(join(tmpdir(), 'vigil-soak-'));
   const bot = await startBot({ ...o, varDir });
   const rnd = mulberry32(o.seed ?? 7);
-  const rss = [];
-  const wal = [];
+  const rss: Sample[] = [];
+  const wal: Sample[] = [];
   // Memory per part: the bot's threads (each has its own V8 heap; the workers report theirs in
   // every heartbeat) and the venue's process, sampled separately.
-  const mem = {
+  const mem: Record<MemorySeries, Sample[]> = {
     supervisor_heap: [],
     engine_heap: [],
     gateway_heap: [],
@@ -390,27 +474,29 @@ export async function runSoak(o) {
     venue_rss: [],
     venue_heap: [],
   };
-  let venueState = null;
+  let venueState: Record<string, number> | null = null;
   // --heap-snapshots DIR: each thread's heap written at a quarter and at the end of the run, for
-  // scripts/heap-diff.mjs (what grew between the two).
+  // scripts/heap-diff.ts (what grew between the two).
   const snapAt = [o.minutes * 60_000 * 0.25, o.minutes * 60_000 - 2 * o.sampleS * 1000];
-  const faults = [];
+  const faults: { at_s: number; kind: string; status: number | string }[] = [];
   const t0 = Date.now();
   const end = t0 + o.minutes * 60_000;
   let nextFault = t0 + o.faultEveryS * 1000;
   // The operator: a PAUSE held by a reason only an operator may clear is looked at and, after
   // `operatorAfterS`, answered the way the runbook says: restart the bot (STARTUP_RECONCILE then
   // rebuilds everything from the venue). Each run's audit accounting is checked before its stop.
-  const { REASON_CODES } = await import(join(fileURLToPath(new URL('..', import.meta.url)), 'packages/contracts/dist/index.js'));
-  const segments = [];
-  const restarts = [];
-  const stretches = [];
+  const { REASON_CODES } = await import('../packages/contracts/dist/index.js');
+  const clearOf = (code: string): string | undefined => (REASON_CODES as Record<string, { clear: string } | undefined>)[code]?.clear;
+  const segments: Awaited<ReturnType<typeof accounting>>[] = [];
+  const restarts: { at_s: number; reasons: string[] }[] = [];
+  const stretches: { mode: Mode; reasons: string; from_s: number; to_s: number }[] = [];
   let rowsBefore = 0;
-  let manualSince = null;
+  let manualSince: number | null = null;
   // Producer counters per worker thread: a restarted worker's earlier threads are carried.
-  const seen = { engine: { thread: null, total: 0 }, gateway: { thread: null, total: 0 } };
-  let carried = { sent: 0, restarts: 0 };
-  const seenWriter = { thread: null, committed: 0, dropped: 0, own: 0 };
+  type Seen = { thread: number | null; total: number };
+  const seen: Record<'engine' | 'gateway', Seen> = { engine: { thread: null, total: 0 }, gateway: { thread: null, total: 0 } };
+  let carried: Carried = { sent: 0, restarts: 0 };
+  const seenWriter: { thread: number | null; committed: number; dropped: number; own: number } = { thread: null, committed: 0, dropped: 0, own: 0 };
   const pollProducers = async () => {
     const ah = bot.sup.hosts.audit;
     const wp = await bot.sup.audit.pressure().catch(() => null);
@@ -429,7 +515,7 @@ export async function runSoak(o) {
     }
     seenWriter.thread = ah.threadId;
     if (wp) Object.assign(seenWriter, { committed: wp.committed_total, dropped: wp.dropped_total, own: wp.own_total ?? 0 });
-    for (const w of ['engine', 'gateway']) {
+    for (const w of ['engine', 'gateway'] as const) {
       const h = bot.sup.hosts[w];
       const c = await counters(h);
       if (seen[w].thread !== null && h.threadId !== seen[w].thread) {
@@ -443,7 +529,7 @@ export async function runSoak(o) {
   const resetProducers = () => {
     carried = { sent: 0, restarts: 0 };
     Object.assign(seenWriter, { thread: null, committed: 0, dropped: 0, own: 0 });
-    for (const w of ['engine', 'gateway']) seen[w] = { thread: null, total: 0 };
+    for (const w of ['engine', 'gateway'] as const) seen[w] = { thread: null, total: 0 };
   };
   try {
     while (Date.now() < end) {
@@ -457,20 +543,20 @@ export async function runSoak(o) {
       const open = stretches.at(-1);
       if (open?.mode === ms.mode && open.reasons === reasons) open.to_s = Math.round(t / 1000);
       else stretches.push({ mode: ms.mode, reasons, from_s: Math.round(t / 1000), to_s: Math.round(t / 1000) });
-      const manual = ms.mode === 'PAUSE' ? ms.reasons.filter((x) => REASON_CODES[x.code]?.clear === 'manual').map((x) => x.code) : [];
+      const manual: string[] = ms.mode === 'PAUSE' ? ms.reasons.filter((x) => clearOf(x.code) === 'manual').map((x) => x.code) : [];
       manualSince = manual.length > 0 ? (manualSince ?? Date.now()) : null;
       if (manualSince !== null && Date.now() - manualSince >= o.operatorAfterS * 1000) {
         await pollProducers();
         segments.push(await accounting(bot, varDir, rowsBefore, carried));
         resetProducers();
         await bot.sup.stop('operator restart after a manual PAUSE');
-        rowsBefore = (await dbQuery(varDir, 'SELECT count(*) AS n FROM events'))[0].n;
+        rowsBefore = await countOf(varDir, 'SELECT count(*) AS n FROM events');
         restarts.push({ at_s: Math.round(t / 1000), reasons: manual });
         bot.sup = (await bot.newSupervisor()).sup;
         manualSince = null;
       }
       await pollProducers();
-      if (o.heapSnapshots && snapAt.length > 0 && t >= snapAt[0]) {
+      if (o.heapSnapshots && snapAt.length > 0 && t >= (snapAt[0] ?? Infinity)) {
         snapAt.shift();
         await heapSnapshots(bot.sup, o.heapSnapshots, `t${Math.round(t / 1000)}`);
       }
@@ -480,7 +566,7 @@ export async function runSoak(o) {
       mem.supervisor_external.push({ t_ms: t, v: mu.external });
       // V8 heap reserved by all four threads: the part of the RSS that is JavaScript heaps.
       let heapsTotal = mu.heapTotal;
-      for (const w of ['engine', 'gateway', 'audit']) {
+      for (const w of ['engine', 'gateway', 'audit'] as const) {
         const hb = bot.sup.hosts[w].lastHeartbeat;
         if (hb) mem[`${w}_heap`].push({ t_ms: t, v: hb.mem.heap_used_bytes });
         heapsTotal += hb?.mem.heap_total_bytes ?? 0;
@@ -495,12 +581,12 @@ export async function runSoak(o) {
       const w = join(varDir, 'data', 'audit.sqlite-wal');
       wal.push({ t_ms: t, v: existsSync(w) ? statSync(w).size : 0 });
       if (Date.now() >= nextFault) {
-        faults.push({ at_s: Math.round(t / 1000), ...(await inject(bot.sim, rnd).catch((e) => ({ kind: 'error', status: String(e) }))) });
+        faults.push({ at_s: Math.round(t / 1000), ...(await inject(bot.sim, rnd).catch((e: unknown) => ({ kind: 'error', status: String(e) }))) });
         nextFault = Date.now() + o.faultEveryS * 1000 * (0.5 + rnd());
       }
       if (o.progress)
         process.stderr.write(
-          `soak ${Math.round(t / 1000)} s  rss ${(rss.at(-1).v / 2 ** 20).toFixed(1)} MiB  heap sup/eng/gw/aud ${['supervisor', 'engine', 'gateway', 'audit'].map((k) => ((mem[`${k}_heap`].at(-1)?.v ?? 0) / 2 ** 20).toFixed(1)).join('/')} MiB  venue ${((mem.venue_rss.at(-1)?.v ?? 0) / 2 ** 20).toFixed(1)} MiB  wal ${(wal.at(-1).v / 2 ** 20).toFixed(2)} MiB  mode ${bot.sup.modeState.mode}  faults ${faults.length}\n`,
+          `soak ${Math.round(t / 1000)} s  rss ${((rss.at(-1)?.v ?? 0) / 2 ** 20).toFixed(1)} MiB  heap sup/eng/gw/aud ${['supervisor', 'engine', 'gateway', 'audit'].map((k) => ((mem[`${k}_heap` as MemorySeries].at(-1)?.v ?? 0) / 2 ** 20).toFixed(1)).join('/')} MiB  venue ${((mem.venue_rss.at(-1)?.v ?? 0) / 2 ** 20).toFixed(1)} MiB  wal ${((wal.at(-1)?.v ?? 0) / 2 ** 20).toFixed(2)} MiB  mode ${bot.sup.modeState.mode}  faults ${faults.length}\n`,
         );
       await sleep(o.sampleS * 1000);
     }
@@ -516,27 +602,29 @@ export async function runSoak(o) {
       client_dropped: segments.reduce((a, x) => a + x.client_dropped, 0),
       worker_restarts: segments.reduce((a, x) => a + x.carried_from_restarted_workers.restarts + (x.carried_from_restarted_workers.writer?.restarts ?? 0), 0),
       unpolled_after_restart: segments.reduce((a, x) => a + x.unpolled_after_restart, 0),
-      checks: Object.fromEntries(Object.keys(last.checks).map((k) => [k, segments.every((x) => x.checks[k])])),
+      checks: Object.fromEntries(
+        (Object.keys(last.checks) as (keyof typeof last.checks)[]).map((k) => [k, segments.every((x) => x.checks[k])]),
+      ) as typeof last.checks,
     };
-    const orders = (await dbQuery(varDir, "SELECT count(*) AS n FROM events WHERE event_type = 'INTENT_CREATED'"))[0].n;
-    const modes = await dbQuery(varDir, 'SELECT to_mode, count(*) AS n FROM mode_changes GROUP BY to_mode');
+    const orders = await countOf(varDir, "SELECT count(*) AS n FROM events WHERE event_type = 'INTENT_CREATED'");
+    const modes = await dbQuery<{ to_mode: string; n: number }>(varDir, 'SELECT to_mode, count(*) AS n FROM mode_changes GROUP BY to_mode');
     await bot.sup.stop('soak end');
     const integ = await integrity(varDir);
     const leaks = canaryLeaks(varDir);
     return {
-      mode: 'soak',
+      mode: 'soak' as const,
       minutes: (Date.now() - t0) / 60_000,
       samples: rss.length,
       faults_injected: faults.length,
       faults,
       rss_bytes: series(rss),
-      memory: Object.fromEntries(Object.entries(mem).map(([k, v]) => [k, series(v)])),
+      memory: Object.fromEntries(Object.entries(mem).map(([k, v]) => [k, series(v)])) as Record<MemorySeries, Series>,
       venue_state: venueState,
       wal_bytes: { max: Math.max(...wal.map((s) => s.v)), last: wal.at(-1)?.v, slope_bytes_per_min: Math.round(slopePerMin(wal)) },
       intents_created: orders,
       mode_changes: modes,
       operator_restarts: restarts,
-      final_mode: stretches.length ? [stretches.at(-1).mode, stretches.at(-1).reasons].filter(Boolean).join(' ') : null,
+      final_mode: ((s) => (s ? [s.mode, s.reasons].filter(Boolean).join(' ') : null))(stretches.at(-1)),
       longest_pauses: stretches
         .filter((x) => x.mode === 'PAUSE')
         .map((x) => ({ reasons: x.reasons, from_s: x.from_s, seconds: x.to_s - x.from_s }))
@@ -555,18 +643,18 @@ export async function runSoak(o) {
   }
 }
 
-const mib = (b) => (b / 2 ** 20).toFixed(2);
+const mib = (b: number): string => (b / 2 ** 20).toFixed(2);
 
 /** Heap snapshots of the supervisor thread and each worker thread into `dir` (diagnostics only). */
-async function heapSnapshots(sup, dir, tag) {
+async function heapSnapshots(sup: Supervisor, dir: string, tag: string): Promise<void> {
   const { mkdirSync, createWriteStream } = await import('node:fs');
   const { pipeline } = await import('node:stream/promises');
   const v8 = await import('node:v8');
   mkdirSync(dir, { recursive: true });
   v8.writeHeapSnapshot(join(dir, `supervisor-${tag}.heapsnapshot`));
-  for (const w of ['engine', 'gateway', 'audit']) {
+  for (const w of ['engine', 'gateway', 'audit'] as const) {
     // WorkerHost keeps its Worker private; a diagnostic script reaches it anyway.
-    const worker = sup.hosts[w].worker;
+    const worker = (sup.hosts[w] as unknown as { worker: import('node:worker_threads').Worker | null }).worker;
     if (!worker) continue;
     const stream = await worker.getHeapSnapshot();
     await pipeline(stream, createWriteStream(join(dir, `${w}-${tag}.heapsnapshot`)));
@@ -574,19 +662,27 @@ async function heapSnapshots(sup, dir, tag) {
 }
 
 /** First, last and median value, least-squares slopes over the whole run and its second half. */
-export function series(samples) {
+export interface Series {
+  readonly first: number;
+  readonly last: number;
+  readonly median: number;
+  readonly slope_bytes_per_min: number;
+  readonly slope_second_half_bytes_per_min: number;
+}
+export function series(samples: readonly Sample[]): Series {
   const half = Math.floor(samples.length / 2);
   const sorted = samples.map((s) => s.v).sort((a, b) => a - b);
   return {
     first: samples[0]?.v ?? 0,
     last: samples.at(-1)?.v ?? 0,
-    median: sorted.length ? sorted[Math.floor(sorted.length / 2)] : 0,
+    median: sorted[Math.floor(sorted.length / 2)] ?? 0,
     slope_bytes_per_min: Math.round(slopePerMin(samples)),
     slope_second_half_bytes_per_min: Math.round(slopePerMin(samples.slice(half))),
   };
 }
 
-const MEMORY_LABELS = {
+type MemorySeries = 'supervisor_heap' | 'engine_heap' | 'gateway_heap' | 'audit_heap' | 'heaps_total' | 'supervisor_external' | 'venue_rss' | 'venue_heap';
+const MEMORY_LABELS: Record<MemorySeries, string> = {
   supervisor_heap: 'bot: supervisor thread heap',
   engine_heap: 'bot: engine thread heap',
   gateway_heap: 'bot: gateway thread heap',
@@ -598,15 +694,15 @@ const MEMORY_LABELS = {
 };
 
 /** docs/SOAK.md: the soak report as tables, with the machine it ran on. */
-export function soakMarkdown(r, startedIso) {
-  const row = (k, v) => `| ${k} | ${v} |`;
-  const faultKinds = {};
+export function soakMarkdown(r: SoakReport, startedIso: string): string {
+  const row = (k: string, v: string | number): string => `| ${k} | ${v} |`;
+  const faultKinds: Record<string, number> = {};
   for (const f of r.faults) faultKinds[f.kind] = (faultKinds[f.kind] ?? 0) + 1;
   const checks = { ...r.checks, ...r.integrity.checks, no_canary_leak: r.canary_leaks.length === 0 };
   return [
     '# Soak report',
     '',
-    `Generated by \`npm run soak -- --soak --minutes ${Math.round(r.minutes)} --write\` (scripts/soak.mjs); do not edit by hand.`,
+    `Generated by \`npm run soak -- --soak --minutes ${Math.round(r.minutes)} --write\` (scripts/soak.ts); do not edit by hand.`,
     '',
     `Started ${startedIso}; machine: ${machineLine()}.`,
     '',
@@ -635,7 +731,7 @@ export function soakMarkdown(r, startedIso) {
     row('bot RSS first / median / last (MiB)', `${mib(r.rss_bytes.first)} / ${mib(r.rss_bytes.median)} / ${mib(r.rss_bytes.last)}`),
     row('bot RSS slope, whole run (MiB/min)', mib(r.rss_bytes.slope_bytes_per_min)),
     row('bot RSS slope, second half (MiB/min)', mib(r.rss_bytes.slope_second_half_bytes_per_min)),
-    row('WAL max / last (MiB)', `${mib(r.wal_bytes.max)} / ${mib(r.wal_bytes.last)}`),
+    row('WAL max / last (MiB)', `${mib(r.wal_bytes.max)} / ${mib(r.wal_bytes.last ?? NaN)}`),
     row('WAL slope (MiB/min)', mib(r.wal_bytes.slope_bytes_per_min)),
     row('events sent by producers / rows in the DB', `${r.sent} / ${r.db_rows}`),
     ...(r.worker_restarts !== undefined
@@ -649,7 +745,7 @@ export function soakMarkdown(r, startedIso) {
     '| --- | --- | --- | --- |',
     ...Object.entries(r.memory).map(
       ([k, v]) =>
-        `| ${MEMORY_LABELS[k] ?? k} | ${mib(v.first)} / ${mib(v.median)} / ${mib(v.last)} | ${mib(v.slope_bytes_per_min)} | ${mib(v.slope_second_half_bytes_per_min)} |`,
+        `| ${MEMORY_LABELS[k as MemorySeries] ?? k} | ${mib(v.first)} / ${mib(v.median)} / ${mib(v.last)} | ${mib(v.slope_bytes_per_min)} | ${mib(v.slope_second_half_bytes_per_min)} |`,
     ),
     ...(r.venue_state
       ? [
@@ -669,7 +765,11 @@ export function soakMarkdown(r, startedIso) {
   ].join('\n');
 }
 
-function arg(name, dflt) {
+/** The report of --soak (runSoak) and of --load (runLoad). */
+export type SoakReport = Awaited<ReturnType<typeof runSoak>>;
+export type LoadReport = Awaited<ReturnType<typeof runLoad>>;
+
+function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(name);
   return i >= 0 && process.argv[i + 1] !== undefined ? Number(process.argv[i + 1]) : dflt;
 }
@@ -677,7 +777,7 @@ function arg(name, dflt) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const flags = new Set(process.argv.slice(2));
   const common = { keep: flags.has('--keep'), progress: !flags.has('--json') };
-  let report;
+  let report: SoakReport | LoadReport;
   const startedIso = new Date().toISOString();
   if (flags.has('--load'))
     report = await runLoad({ ...common, seconds: arg('--seconds', 60), tickMs: arg('--tick-ms', 10), pressure: flags.has('--pressure') });
@@ -689,17 +789,17 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       faultEveryS: arg('--fault-every-s', 20),
       tickMs: arg('--tick-ms', 100),
       operatorAfterS: arg('--operator-after-s', 30),
-      heapSnapshots: process.argv.includes('--heap-snapshots') ? process.argv[process.argv.indexOf('--heap-snapshots') + 1] : null,
+      heapSnapshots: process.argv.includes('--heap-snapshots') ? (process.argv[process.argv.indexOf('--heap-snapshots') + 1] ?? null) : null,
     });
   else {
     console.error(
-      'usage: node scripts/soak.mjs --load [--seconds 60] [--tick-ms 10] [--pressure] | --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20] [--operator-after-s 30] [--json] [--keep] [--write]',
+      'usage: node scripts/run.mjs scripts/soak.ts --load [--seconds 60] [--tick-ms 10] [--pressure] | --soak [--minutes 60] [--sample-s 5] [--fault-every-s 20] [--operator-after-s 30] [--json] [--keep] [--write]',
     );
     process.exit(2);
   }
   if (flags.has('--json')) console.log(JSON.stringify(report, null, 2));
   else {
-    const { faults, ...rest } = report;
+    const { faults, ...rest } = { faults: undefined, ...report };
     console.log(JSON.stringify(rest, null, 2));
     if (faults) console.log(`faults: ${faults.map((f) => `${f.at_s}s ${f.kind}`).join(', ')}`);
     console.log(report.ok ? 'SOAK OK' : 'SOAK FAILED');

@@ -12,7 +12,7 @@
 // that names a code proves nothing until a test uses it. The rule is necessary, not sufficient: a
 // reviewer still reads what each test makes the system raise.
 //
-// Usage: node scripts/reason-coverage.mjs [--list] [--root DIR]
+// Usage: node --import tsx scripts/reason-coverage.ts [--list] [--root DIR]
 //   --list   print every code with the test files that raise it
 //   --root   scan DIR instead of the repository (used by the script's own unit test)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Drops // and block comments, keeping string and template literal text (codes are strings). */
-export function stripComments(src) {
+export function stripComments(src: string): string {
   let out = '';
   let i = 0;
   let state = 'code';
@@ -79,17 +79,17 @@ export function stripComments(src) {
 }
 
 /** Removes the title argument of it/test/describe calls (a name is not an assertion). */
-export function stripTitles(code) {
+export function stripTitles(code: string): string {
   return code.replace(
     /\b(it|test|describe)(\.(only|each|concurrent|sequential|runIf\([^)]*\)|skipIf\([^)]*\)))*\s*\(\s*(['"`])((?:\\.|(?!\4)[^\\])*)\4/g,
-    (_m, fn) => `${fn}(''`,
+    (_m, fn: string) => `${fn}(''`,
   );
 }
 
 const FEEDS = /\b(raise|clear|reason|makeReason|reasonOf)\(\s*$/;
 
 /** True when `code` appears in the (comment- and title-stripped) text other than as fed-in input. */
-export function assertsCode(text, code) {
+export function assertsCode(text: string, code: string): boolean {
   const word = new RegExp(`\\b${code}\\b`, 'g');
   let m;
   while ((m = word.exec(text))) {
@@ -99,9 +99,9 @@ export function assertsCode(text, code) {
   return false;
 }
 
-function* testFiles(root) {
-  const walk = function* (dir) {
-    let entries;
+function* testFiles(root: string): Generator<string> {
+  const walk = function* (dir: string): Generator<string> {
+    let entries: string[];
     try {
       entries = readdirSync(dir);
     } catch {
@@ -124,20 +124,20 @@ function* testFiles(root) {
  * Reads the code table from the source (not dist, so a stale build cannot hide a new code):
  * each entry is `NAME: r(...)` or `NAME: retired(r(...), 'reason')`.
  */
-export function readCodes(tableSrc) {
-  const codes = new Map();
+export function readCodes(tableSrc: string): Map<string, { retired: string | null }> {
+  const codes = new Map<string, { retired: string | null }>();
   const body = stripComments(tableSrc);
   const re = /^\s*([A-Z][A-Z0-9_]+):\s*(retired\(\s*)?r\(/gm;
   let m;
   while ((m = re.exec(body))) {
-    let reason = null;
+    let reason: string | null = null;
     if (m[2]) {
       // The retirement reason is the last string literal inside retired( ... ): found by matching
       // parentheses (string literals skipped), so a line break anywhere in the entry is fine.
       let depth = 0;
       let i = m.index + m[0].length - 2; // at the '(' of r(
       const open = body.lastIndexOf('retired(', i) + 'retired'.length;
-      const strs = [];
+      const strs: string[] = [];
       for (i = open; i < body.length; i++) {
         const c = body[i];
         if (c === "'" || c === '"' || c === '`') {
@@ -152,24 +152,30 @@ export function readCodes(tableSrc) {
       }
       reason = strs.at(-1) ?? '';
     }
-    codes.set(m[1], { retired: reason });
+    if (m[1] !== undefined) codes.set(m[1], { retired: reason });
   }
   return codes;
 }
 
-export function coverage(root) {
+export function coverage(root: string): {
+  codes: Map<string, { retired: string | null }>;
+  raisedBy: Map<string, string[]>;
+  missing: string[];
+  retiredButTested: string[];
+} {
   const codes = readCodes(readFileSync(join(root, 'packages/contracts/src/reason-codes.ts'), 'utf8'));
-  const raisedBy = new Map([...codes.keys()].map((k) => [k, []]));
+  const raisedBy = new Map<string, string[]>([...codes.keys()].map((k) => [k, []]));
+  const testsOf = (code: string): string[] => raisedBy.get(code) ?? [];
   for (const f of testFiles(root)) {
     const text = stripTitles(stripComments(readFileSync(f, 'utf8')));
     for (const code of codes.keys()) {
-      if (assertsCode(text, code)) raisedBy.get(code).push(relative(root, f));
+      if (assertsCode(text, code)) testsOf(code).push(relative(root, f));
     }
   }
-  const missing = [];
-  const retiredButTested = [];
+  const missing: string[] = [];
+  const retiredButTested: string[] = [];
   for (const [code, { retired }] of codes) {
-    const by = raisedBy.get(code);
+    const by = testsOf(code);
     if (retired !== null && by.length > 0) retiredButTested.push(code);
     if (retired === null && by.length === 0) missing.push(code);
   }
@@ -180,11 +186,11 @@ const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.arg
 if (isMain) {
   const args = process.argv.slice(2);
   const rootIdx = args.indexOf('--root');
-  const root = rootIdx >= 0 ? args[rootIdx + 1] : fileURLToPath(new URL('..', import.meta.url));
+  const root = rootIdx >= 0 ? (args[rootIdx + 1] ?? '') : fileURLToPath(new URL('..', import.meta.url));
   const { codes, raisedBy, missing, retiredButTested } = coverage(root);
   if (args.includes('--list')) {
     for (const [code, { retired }] of codes) {
-      const by = raisedBy.get(code);
+      const by = raisedBy.get(code) ?? [];
       const tag = retired !== null ? ` [retired: ${retired}]` : '';
       console.log(`${code}${tag}: ${by.length ? by.join(', ') : '-'}`);
     }

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { embeddedPaths } from './embedded-setup.mjs';
+import { embeddedPaths } from './embedded-setup.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const paths = embeddedPaths(root);

@@ -7,7 +7,25 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 
 /** Every path the embedded default uses, under `root` (the repository). */
-export function embeddedPaths(root) {
+/** Every path the embedded default uses (see embeddedPaths). */
+export interface EmbeddedPaths {
+  readonly varDir: string;
+  readonly demoDir: string;
+  readonly config: string;
+  readonly secrets: string;
+  readonly simKeys: string;
+  readonly simState: string;
+  readonly aiKey: string;
+  readonly liveLock: string;
+}
+
+/** The local exchange credentials in var/demo/secrets.json. */
+export interface EmbeddedSecrets {
+  readonly api_key: string;
+  readonly api_secret: string;
+}
+
+export function embeddedPaths(root: string): EmbeddedPaths {
   const varDir = join(root, 'var');
   const demoDir = join(varDir, 'demo');
   return {
@@ -24,7 +42,7 @@ export function embeddedPaths(root) {
 
 const LOCK_MARK = 'created by npm start';
 
-const writeSecret = (file, data) => {
+export const writeSecret = (file: string, data: unknown): void => {
   writeFileSync(file, JSON.stringify(data, null, 2), { mode: 0o600 });
   chmodSync(file, 0o600);
 };
@@ -35,15 +53,15 @@ const writeSecret = (file, data) => {
  * text) is removed: a real start must not find a lock nobody created for it. Returns the paths and
  * what it did, for the caller to print.
  */
-export function prepareEmbedded(root) {
+export function prepareEmbedded(root: string): { paths: EmbeddedPaths; secrets: EmbeddedSecrets; notes: string[] } {
   const p = embeddedPaths(root);
-  const notes = [];
+  const notes: string[] = [];
   mkdirSync(p.demoDir, { recursive: true });
   if (!existsSync(p.secrets)) {
     writeSecret(p.secrets, { api_key: randomBytes(32).toString('hex'), api_secret: randomBytes(32).toString('hex') });
     notes.push('generated local exchange credentials in var/demo/secrets.json (0600)');
   }
-  const secrets = JSON.parse(readFileSync(p.secrets, 'utf8'));
+  const secrets = JSON.parse(readFileSync(p.secrets, 'utf8')) as EmbeddedSecrets;
   writeSecret(p.simKeys, [{ apiKey: secrets.api_key, secretKey: secrets.api_secret, canTrade: true, enableWithdrawals: false, ipRestrict: true }]);
   if (!existsSync(p.liveLock)) {
     writeFileSync(p.liveLock, `${LOCK_MARK} for the embedded local venue on ${new Date().toISOString()}\n`);
@@ -63,7 +81,11 @@ export function prepareEmbedded(root) {
 }
 
 /** The embedded configuration: the local peers' addresses, and var/demo/ as the bot's var dir. */
-export function embeddedConfig(paths, sim, ai) {
+export function embeddedConfig(
+  paths: EmbeddedPaths,
+  sim: { readonly rest: string; readonly ws: string },
+  ai: { readonly base_url: string; readonly model: string },
+) {
   return {
     paths: { var_dir: paths.demoDir },
     exchange: { rest_base_url: sim.rest, ws_market_url: sim.ws, ws_api_url: `${sim.ws}/ws-api/v3`, symbols: ['BTCUSDT', 'ETHUSDT', 'BNBUSDT'] },

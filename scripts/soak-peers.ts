@@ -5,14 +5,20 @@
 // Ready message: { type: 'ready', sim: { rest, ws, admin }, reviewer: { baseUrl } }.
 // On { type: 'mem', id } it answers { type: 'mem', id, rss_bytes, heap_used_bytes, heap_total_bytes,
 // external_bytes, venue: <the simulator's own state sizes> }; on { type: 'close' } it closes both and exits.
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startReviewer } from '../apps/ai-reviewer/dist/index.js';
+import { createExchangeSim, type SimOptions } from '../apps/exchange-sim/dist/index.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const { createExchangeSim } = await import(join(root, 'apps/exchange-sim/dist/index.js'));
-const { startReviewer } = await import(join(root, 'apps/ai-reviewer/dist/index.js'));
+/** What scripts/soak.ts passes as the first argument (JSON). */
+export interface PeerOptions {
+  readonly keys: SimOptions['keys'];
+  readonly seed?: number;
+  readonly tickMs?: number;
+  readonly aiKey?: string;
+}
+/** Messages from the parent. */
+export type PeerRequest = { readonly type: 'mem'; readonly id: number } | { readonly type: 'close' };
 
-const o = JSON.parse(process.argv[2] ?? '{}');
+const o = JSON.parse(process.argv[2] ?? '{}') as PeerOptions;
 const sim = await createExchangeSim({ keys: o.keys, seed: o.seed ?? 11, tickMs: o.tickMs });
 const reviewer = await startReviewer({ apiKey: o.aiKey });
 
@@ -21,7 +27,7 @@ const close = async () => {
   await reviewer.close().catch(() => undefined);
 };
 
-process.on('message', (m) => {
+process.on('message', (m: PeerRequest | undefined) => {
   if (m?.type === 'mem') {
     const mu = process.memoryUsage();
     const venue = typeof sim.exchange.stateSizes === 'function' ? sim.exchange.stateSizes() : null;

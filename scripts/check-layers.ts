@@ -9,12 +9,12 @@
 // EXCEPTIONS are known violations kept visible until they are fixed, each with its reason; an
 // exception that no longer occurs is reported as stale (exit 1) so the list cannot rot.
 //
-// Usage: node scripts/check-layers.mjs [--root DIR]
+// Usage: node --import tsx scripts/check-layers.ts [--root DIR]
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const LAYERS = {
+export const LAYERS: Readonly<Record<string, number>> = {
   contracts: 0,
   core: 1,
   // The venue's matching rules (simulator and experiments): pure, on contracts and core only.
@@ -27,11 +27,32 @@ export const LAYERS = {
 };
 const APP_LAYER = 4;
 
-/** Known violations: `from` package -> `to` package, in `file` (relative to the root), and why it stays for now. */
-export const EXCEPTIONS = [];
+/** An import from one package into another that the layering does not allow. */
+export interface Violation {
+  readonly file: string;
+  readonly from: string;
+  readonly to: string;
+  readonly spec: string;
+}
+/** A known violation kept visible until it is fixed, with the reason it stays. */
+export interface LayerException {
+  readonly file: string;
+  readonly from: string;
+  readonly to: string;
+  readonly why: string;
+}
+export interface Package {
+  readonly dir: string;
+  readonly layer: number;
+  readonly name: string;
+  readonly group: 'packages' | 'apps';
+}
 
-function* sources(dir) {
-  let entries;
+/** Known violations: `from` package -> `to` package, in `file` (relative to the root), and why it stays for now. */
+export const EXCEPTIONS: readonly LayerException[] = [];
+
+function* sources(dir: string): Generator<string> {
+  let entries: string[];
   try {
     entries = readdirSync(dir);
   } catch {
@@ -46,20 +67,23 @@ function* sources(dir) {
 }
 
 /** Module specifiers of literal imports (comments removed first, so a commented import does not count). */
-export function specifiers(src) {
+export function specifiers(src: string): string[] {
   const code = src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
-  const out = [];
+  const out: string[] = [];
   const re =
     /\b(?:import|export)\s[^'"`;]*?\bfrom\s*(['"])([^'"]+)\1|\bimport\s*(['"])([^'"]+)\3|\b(?:import|require|require\.resolve)\s*\(\s*(['"])([^'"]+)\5\s*\)/g;
   let m;
-  while ((m = re.exec(code))) out.push(m[2] ?? m[4] ?? m[6]);
+  while ((m = re.exec(code))) {
+    const spec = m[2] ?? m[4] ?? m[6];
+    if (spec !== undefined) out.push(spec);
+  }
   return out;
 }
 
-export function packagesOf(root) {
-  const pkgs = new Map(); // short name -> { dir, layer, name }
-  for (const group of ['packages', 'apps']) {
-    let dirs = [];
+export function packagesOf(root: string): Map<string, Package> {
+  const pkgs = new Map<string, Package>(); // short name -> package
+  for (const group of ['packages', 'apps'] as const) {
+    let dirs: string[] = [];
     try {
       dirs = readdirSync(join(root, group));
     } catch {
@@ -68,17 +92,17 @@ export function packagesOf(root) {
     for (const d of dirs) {
       const pj = join(root, group, d, 'package.json');
       if (!existsSync(pj)) continue;
-      const name = JSON.parse(readFileSync(pj, 'utf8')).name ?? `@vigil/${d}`;
+      const name = (JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name ?? `@vigil/${d}`;
       const short = name.replace(/^@vigil\//, '');
       const layer = group === 'apps' ? APP_LAYER : LAYERS[short];
-      if (layer === undefined) throw new Error(`${group}/${d}: package ${name} has no layer in scripts/check-layers.mjs`);
+      if (layer === undefined) throw new Error(`${group}/${d}: package ${name} has no layer in scripts/check-layers.ts`);
       pkgs.set(short, { dir: resolve(root, group, d), layer, name, group });
     }
   }
   return pkgs;
 }
 
-function allowed(from, to, pkgs) {
+function allowed(from: string, to: string, pkgs: Map<string, Package>): boolean {
   if (from === to) return true;
   const a = pkgs.get(from);
   const b = pkgs.get(to);
@@ -86,10 +110,13 @@ function allowed(from, to, pkgs) {
   return b.layer < a.layer;
 }
 
-export function check(root, exceptions = EXCEPTIONS) {
+export function check(
+  root: string,
+  exceptions: readonly LayerException[] = EXCEPTIONS,
+): { pkgs: Map<string, Package>; violations: Violation[]; unexpected: Violation[]; stale: LayerException[] } {
   const pkgs = packagesOf(root);
-  const violations = [];
-  const owner = (abs) => {
+  const violations: Violation[] = [];
+  const owner = (abs: string): string | null => {
     for (const [short, p] of pkgs) if (abs === p.dir || abs.startsWith(p.dir + sep)) return short;
     return null;
   };
@@ -97,50 +124,56 @@ export function check(root, exceptions = EXCEPTIONS) {
     for (const file of sources(join(p.dir, 'src'))) {
       const rel = relative(root, file);
       for (const spec of specifiers(readFileSync(file, 'utf8'))) {
-        let to = null;
+        let to: string | null = null;
         const m = /^@vigil\/([a-z0-9-]+)(?:\/|$)/.exec(spec);
-        if (m) to = m[1];
+        if (m?.[1] !== undefined) to = m[1];
         else if (spec.startsWith('.')) to = owner(resolve(dirname(file), spec));
         if (to === null || allowed(short, to, pkgs)) continue;
         violations.push({ file: rel, from: short, to, spec });
       }
     }
-    const pj = JSON.parse(readFileSync(join(p.dir, 'package.json'), 'utf8'));
+    const pj = JSON.parse(readFileSync(join(p.dir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
     for (const field of ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies']) {
       for (const dep of Object.keys(pj[field] ?? {})) {
         const m = /^@vigil\/([a-z0-9-]+)$/.exec(dep);
-        if (m && !allowed(short, m[1], pkgs))
+        if (m?.[1] !== undefined && !allowed(short, m[1], pkgs))
           violations.push({ file: relative(root, join(p.dir, 'package.json')), from: short, to: m[1], spec: `${field}: ${dep}` });
       }
     }
   }
-  const isExcepted = (v) => exceptions.some((e) => e.file === v.file && e.from === v.from && e.to === v.to);
+  const isExcepted = (v: Violation): boolean => exceptions.some((e) => e.file === v.file && e.from === v.from && e.to === v.to);
   const unexpected = violations.filter((v) => !isExcepted(v));
   const stale = exceptions.filter((e) => !violations.some((v) => v.file === e.file && v.from === e.from && v.to === e.to));
   return { pkgs, violations, unexpected, stale };
 }
 
-const layerName = (p) => (p.group === 'apps' ? 'apps' : String(p.layer));
+const layerName = (p: Package): string => (p.group === 'apps' ? 'apps' : String(p.layer));
 
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
 if (isMain) {
   const args = process.argv.slice(2);
   const i = args.indexOf('--root');
-  const root = i >= 0 ? resolve(args[i + 1]) : fileURLToPath(new URL('..', import.meta.url));
+  const rootArg = i >= 0 ? args[i + 1] : undefined;
+  if (i >= 0 && rootArg === undefined) {
+    console.error('usage: node --import tsx scripts/check-layers.ts [--root DIR]');
+    process.exit(1);
+  }
+  const root = rootArg !== undefined ? resolve(rootArg) : fileURLToPath(new URL('..', import.meta.url));
   // The exceptions name this repository's files: a synthetic --root (the script's own test) has none.
   const { pkgs, violations, unexpected, stale } = check(root, i >= 0 ? [] : EXCEPTIONS);
   for (const v of violations.filter((x) => !unexpected.includes(x))) {
     const e = EXCEPTIONS.find((x) => x.file === v.file && x.from === v.from && x.to === v.to);
-    console.log(`known exception: ${v.file}: ${v.from} imports ${v.to} (${v.spec}) — ${e.why}`);
+    console.log(`known exception: ${v.file}: ${v.from} imports ${v.to} (${v.spec}) — ${e?.why}`);
   }
   for (const v of unexpected) {
-    const a = pkgs.get(v.from);
-    const b = pkgs.get(v.to);
+    // Both exist: check() reports only imports between packages it found.
+    const a = pkgs.get(v.from) as Package;
+    const b = pkgs.get(v.to) as Package;
     const kind =
       a.layer === b.layer && a.layer === LAYERS.audit ? 'worker packages never import each other' : `layer ${layerName(b)} is not below layer ${layerName(a)}`;
     console.log(`LAYER VIOLATION: ${v.file}: ${v.from} imports ${v.to} (${v.spec}): ${kind}`);
   }
-  for (const e of stale) console.log(`STALE EXCEPTION: ${e.file}: ${e.from} -> ${e.to} no longer occurs; remove it from scripts/check-layers.mjs`);
+  for (const e of stale) console.log(`STALE EXCEPTION: ${e.file}: ${e.from} -> ${e.to} no longer occurs; remove it from scripts/check-layers.ts`);
   if (unexpected.length > 0 || stale.length > 0) process.exit(1);
   console.log(
     `import layering OK: ${pkgs.size} packages, contracts <- core <- {runtime, matching} <- {audit, gateway, engine} <- apps${violations.length ? ` (${violations.length} known exception${violations.length > 1 ? 's' : ''})` : ''}`,

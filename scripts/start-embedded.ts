@@ -4,30 +4,25 @@
 // `supervisor start --live` with MODE=LIVE and AI_DEC=2. Same code paths as production: only the
 // base URLs differ. Ctrl-C stops the bot first (orderly), then the peers.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
-import { embeddedConfig, prepareEmbedded } from './embedded-setup.mjs';
+import { execa, type ResultPromise } from 'execa';
+import { embeddedConfig, prepareEmbedded, writeSecret } from './embedded-setup.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// All of the demo's state lives in var/demo/ (see scripts/embedded-setup.mjs), never in var/.
+// All of the demo's state lives in var/demo/ (see scripts/embedded-setup.ts), never in var/.
 const { paths } = (() => {
   const r = prepareEmbedded(root);
   for (const n of r.notes) console.log(`start: ${n}`);
   return r;
 })();
 
-const writeSecret = (file, data) => {
-  writeFileSync(file, JSON.stringify(data, null, 2), { mode: 0o600 });
-  chmodSync(file, 0o600);
-};
-
-const children = [];
+const children: ResultPromise[] = [];
 let stopping = false;
 
 /** Starts a local peer in its own process group and waits for its `<TAG> {json}` ready line. */
-async function startPeer(name, cli, args, tag, env = {}) {
+async function startPeer<T>(name: string, cli: string, args: readonly string[], tag: string, env: Record<string, string> = {}): Promise<T> {
   if (!existsSync(cli)) throw new Error(`${name} is not built (npm run build)`);
   const child = execa(process.execPath, [cli, ...args], {
     stdin: 'ignore',
@@ -41,15 +36,15 @@ async function startPeer(name, cli, args, tag, env = {}) {
     detached: true,
   });
   children.push(child);
-  const ready = await new Promise((resolve, reject) => {
+  const ready = await new Promise<T>((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error(`${name} did not report ready within 15 s`)), 15_000);
     child.stdout.on('data', (d) => {
       buf += d.toString();
       const m = new RegExp(`${tag} (\\{.*\\})`).exec(buf);
-      if (m) {
+      if (m?.[1] !== undefined) {
         clearTimeout(timer);
-        resolve(JSON.parse(m[1]));
+        resolve(JSON.parse(m[1]) as T);
       }
     });
     child.then((r) => reject(new Error(`${name} exited early (code ${r.exitCode})`)));
@@ -64,16 +59,22 @@ async function main() {
   const aiKey = `sk-local-${randomBytes(24).toString('hex')}`;
   // Kept (0600) only so `npm run doctor` can probe this run's local reviewer with the same key.
   writeSecret(paths.aiKey, { OPENAI_API_KEY: aiKey });
-  const sim = await startPeer(
+  const sim = await startPeer<{ rest: string; ws: string; admin: string }>(
     'exchange-sim',
     join(root, 'apps/exchange-sim/dist/cli.js'),
     ['--port', '0', '--ws-port', '0', '--admin-port', '0', '--seed', '42', '--state', paths.simState, '--keys', paths.simKeys],
     'EXCHANGE_SIM_READY',
   );
   console.log(`start: exchange-sim on ${sim.rest} (ws ${sim.ws}, admin ${sim.admin})`);
-  const ai = await startPeer('ai-reviewer', join(root, 'apps/ai-reviewer/dist/cli.js'), ['--port', '0', '--admin-port', '0'], 'AI_REVIEWER_READY', {
-    OPENAI_API_KEY: aiKey,
-  });
+  const ai = await startPeer<{ base_url: string; model: string; admin: string }>(
+    'ai-reviewer',
+    join(root, 'apps/ai-reviewer/dist/cli.js'),
+    ['--port', '0', '--admin-port', '0'],
+    'AI_REVIEWER_READY',
+    {
+      OPENAI_API_KEY: aiKey,
+    },
+  );
   console.log(`start: ai-reviewer on ${ai.base_url} (admin ${ai.admin})`);
   const config = embeddedConfig(paths, sim, ai);
   const configFile = paths.config;
@@ -101,7 +102,7 @@ async function stopAll() {
 }
 
 // Ctrl-C reaches the whole process group; the bot stops itself in order. Only forward if needed.
-for (const sig of ['SIGINT', 'SIGTERM']) {
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     if (stopping) return;
     stopping = true;
@@ -117,8 +118,8 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-main().catch(async (e) => {
-  console.error(`start: ${e.message}`);
+main().catch(async (e: unknown) => {
+  console.error(`start: ${e instanceof Error ? e.message : String(e)}`);
   await stopAll();
   process.exit(1);
 });
