@@ -163,7 +163,7 @@ async function sim() {
 }
 
 async function engine() {
-  const { tickToOrder, startupReconcile, floorAround } = await import('./bench-engine.mjs');
+  const { tickToOrder, startupReconcile, floorAround } = await (await import('tsx/esm/api')).tsImport('./bench-engine.ts', import.meta.url);
   // The path includes one critical audit commit (the intent, before the order may leave): with
   // synchronous=FULL (the default) that is an fsync; NORMAL shows what the rest of the path costs.
   // The baseline is this machine's floor for the same path: four hops between idle threads and a
