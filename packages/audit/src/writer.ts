@@ -214,9 +214,7 @@ export class AuditWriter {
    * JSONL lines for the next turn. Returns the number committed.
    */
   drainOnce(durable = false): number {
-    this.flushJsonl();
     const db = this.db;
-    if (!db || this.queue.length === 0) return 0;
     const max = this.d.config.audit_writer_batch_max;
     const batch: Pending[] = [];
     let n = 0;
@@ -225,6 +223,11 @@ export class AuditWriter {
       batch.push(p);
       n += p.rows.length;
     }
+    // Lines of earlier commits go out first, except ahead of a commit someone waits for (an intent
+    // before its order): those lines stay queued in commit order and follow on the next turn with
+    // this batch's own, so the acknowledgement does not wait for a file append (issue 19).
+    if (!batch.some((p) => p.ack !== undefined)) this.flushJsonl();
+    if (!db || this.queue.length === 0) return 0;
     // Only a batch that acknowledges someone pays for the fsync (synchronous FULL): a bulk-only
     // commit is written to the WAL without one (NORMAL), survives a process crash, and becomes
     // power-safe with the next FULL commit's fsync of the same WAL file or at the checkpoint. So
