@@ -241,9 +241,29 @@ export async function tickToOrder(n = 25, synchronous: 'FULL' | 'NORMAL' = 'FULL
       await admin('/admin/price', { symbol: 'BTCUSDT', price: p.toFixed(2) });
       await sleep(105); // next bar
     };
+    // The samples are collected here, not read from the gateway at the end: a gateway restarted
+    // after a stall starts its lists empty, and comparing lengths then never saw another entry.
+    const collected: number[] = [];
+    const collectedStages: Record<string, number>[] = [];
+    let seen = 0; // entries of the current gateway thread already collected
+    const collect = async (): Promise<boolean> => {
+      const gw = await details('gateway');
+      const xs = numbers(gw['tick_to_order_ms'], 'tick_to_order_ms');
+      const st = stageRows(gw['tick_to_order_stages_ms']);
+      if (xs.length < seen) seen = 0; // a new gateway thread
+      if (xs.length === seen) return false;
+      collected.push(...xs.slice(seen));
+      collectedStages.push(...st.slice(seen));
+      seen = xs.length;
+      return true;
+    };
     let samples = 0;
     let roundAt = 0;
+    let dry = 0; // rounds in a row without an entry
     for (let i = 0; i < (n + warmup) * 3 && samples < n + warmup; i++) {
+      // A run that keeps not entering while the mode is NORMAL is broken somewhere: say so now,
+      // rather than after the remaining rounds (3-5 s each).
+      if (dry >= 10) throw new Error(`no traced entry in 10 rounds in a row (round ${i}, ${samples} entries so far)`);
       await sleep(Math.max(0, roundAt + ROUND_MIN_MS - Date.now()));
       roundAt = Date.now();
       await waitNormal(
@@ -258,16 +278,14 @@ export async function tickToOrder(n = 25, synchronous: 'FULL' | 'NORMAL' = 'FULL
       await set(price * 1.0015); // closes the breakout bar; its own close is no new high
       const got = await until(
         'an entry',
-        async () => {
-          const xs = numbers((await details('gateway'))['tick_to_order_ms'], 'tick_to_order_ms');
-          return xs.length > samples ? xs : null;
-        },
+        collect,
         3000,
         // Each look is a status request the gateway thread answers: asked every 5 ms, the bench
         // itself took that thread from the order it measures. 25 ms leaves the path alone.
         25,
       ).catch(() => null);
-      if (got) samples = got.length;
+      samples = collected.length;
+      dry = got ? 0 : dry + 1;
       // Close any position through its stop (a fall is no breakout) so the next round starts flat.
       const slot = await until('protected', async () => slotViews((await details('engine'))['slots']).find((s) => s.active), got ? 5000 : 1000).catch(
         () => null,
@@ -280,12 +298,13 @@ export async function tickToOrder(n = 25, synchronous: 'FULL' | 'NORMAL' = 'FULL
       await admin('/admin/price', { symbol: 'BTCUSDT', price: price.toFixed(2) });
       await until('flat', async () => slotViews((await details('engine'))['slots']).every((s) => s.flat), 10_000);
     }
-    const gw = await details('gateway');
+    await collect();
+    // The engine's own lists (gate overhead, intent commit) start anew if it was restarted.
     const engine = await details('engine');
-    const all = numbers(gw['tick_to_order_ms'], 'tick_to_order_ms');
+    const all = collected;
     const xs = all.slice(warmup);
     // Where the time went: each stage's median over the same entries (OrderTrace.marks).
-    const traced = stageRows(gw['tick_to_order_stages_ms']).slice(warmup);
+    const traced = collectedStages.slice(warmup);
     const gate = numbers(engine['ai_gate_overhead_ms'], 'ai_gate_overhead_ms').slice(warmup);
     const commit = numbers(engine['intent_commit_ms'], 'intent_commit_ms').slice(warmup);
     return {
