@@ -172,34 +172,8 @@ async function sim() {
   add('exchange-sim', 'WS bookTicker messages/s (3 streams)', f(r.ws_messages_per_s, 0), '', '', 'not the bottleneck');
 }
 
-/** Percentiles of a sample, in ms. */
-interface Quantiles {
-  readonly n: number;
-  readonly p50_ms: number;
-  readonly p99_ms: number;
-}
-/** What this file reads of scripts/bench-engine.mjs (JavaScript, with no declarations of its own). */
-interface BenchEngine {
-  tickToOrder(
-    n: number,
-    synchronous: 'FULL' | 'NORMAL',
-  ): Promise<
-    Quantiles & {
-      readonly first_ms: number;
-      readonly commit_p50_ms: number;
-      readonly commit_p99_ms: number;
-      readonly gate_n: number;
-      readonly gate_p50_ms: number;
-      readonly gate_p99_ms: number;
-    }
-  >;
-  startupReconcile(count: number): Promise<{ readonly reconcile_ms: number; readonly baseline_open_orders_ms: number }>;
-  floorAround<T>(n: number, synchronous: 'FULL' | 'NORMAL', measure: () => Promise<T>): Promise<{ readonly floor: Quantiles; readonly result: T }>;
-}
-
 async function engine() {
-  // bench-engine.mjs is still JavaScript: imported by URL (no types to resolve), read through BenchEngine.
-  const { tickToOrder, startupReconcile, floorAround } = (await import(new URL('./bench-engine.mjs', import.meta.url).href)) as BenchEngine;
+  const { tickToOrder, startupReconcile, floorAround } = await import('./bench-engine.ts');
   // The path includes one critical audit commit (the intent, before the order may leave): with
   // synchronous=FULL (the default) that is an fsync; NORMAL shows what the rest of the path costs.
   // The baseline is this machine's floor for the same path: four hops between idle threads and a
@@ -233,6 +207,10 @@ async function engine() {
       '',
       '',
     );
+    // Where the time went (OrderTrace.marks): each stage's median, in path order, model time out of 'gate'.
+    const stages = Object.entries(t.stages_p50_ms ?? {});
+    if (stages.length > 0)
+      add('engine', `  stage p50s, market event -> order leaves (ms, sync ${sync})`, stages.map(([k, v]) => `${k} ${f(v, 2)}`).join(', '), '', '', '');
     if (sync === 'FULL')
       add('aigate', `gate overhead without model time p50/p99 (ms, n=${t.gate_n})`, `${f(t.gate_p50_ms, 2)} / ${f(t.gate_p99_ms, 2)}`, '', '', '');
   }
@@ -589,7 +567,7 @@ if (only.length === 0 && !process.env['BENCH_NO_WRITE']) {
     'The engine\'s "floor" is this machine\'s least cost for the market event -> order path: the same',
     'four hops between idle worker threads plus one bare single-row SQLite commit with the same',
     '`synchronous`, measured in this run, half right before and half right after the path itself',
-    '(scripts/bench-engine.mjs `pathFloor`, `floorAround`). A goal below the floor cannot be met here by',
+    '(scripts/bench-engine.ts `pathFloor`, `floorAround`). A goal below the floor cannot be met here by',
     'any design that commits the intent before its order leaves; the goals are ratios to it.',
     '',
     `| ${cols.join(' | ')} |`,

@@ -46,6 +46,9 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
     } finally {
       draining = false;
     }
+    // A bulk batch went to the WAL without an fsync: have it synced now, off this thread, so the
+    // next critical commit (an intent on its way to the venue) does not pay for it.
+    if (writer.walUnsynced) checkpointer?.postMessage({ type: 'sync_wal' } satisfies CheckpointerIn);
     if (writer.queueDepth > 0) schedule(true);
   };
   const schedule = (now: boolean): void => {
@@ -77,7 +80,7 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
       onRequest: {
         append_critical: (i) =>
           new Promise<CommitAck>((resolve, reject) => {
-            writer.enqueueRows(i.rows, { resolve, reject });
+            writer.enqueueRows(i.rows, { resolve, reject }, i.frame === undefined ? undefined : frames.track(i.frame));
             schedule(true);
           }),
         flush: () => {

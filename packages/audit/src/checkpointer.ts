@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, statSync } from 'node:fs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
@@ -15,7 +15,7 @@ export interface CheckpointerInit {
   readonly busyTimeoutMs: number;
 }
 
-export type CheckpointerIn = { readonly type: 'idle'; readonly idle: boolean } | { readonly type: 'stop' };
+export type CheckpointerIn = { readonly type: 'idle'; readonly idle: boolean } | { readonly type: 'sync_wal' } | { readonly type: 'stop' };
 export type CheckpointerOut =
   | {
       readonly type: 'checkpoint';
@@ -27,6 +27,55 @@ export type CheckpointerOut =
     }
   | { readonly type: 'error'; readonly message: string };
 
+/**
+ * Syncs the WAL file (fsync) when the writer committed a bulk batch without one, so that the next
+ * critical commit's fsync (synchronous FULL: an intent before its order) flushes only its own pages
+ * instead of every bulk batch written since the last sync. Measured on this host: a one-row FULL
+ * commit after 20 unsynced bulk commits took 5-8 ms, 2.6-4 ms with the WAL synced in between
+ * (issue 19). Requests arriving while a sync runs are served by one more sync. The descriptor is
+ * opened once and kept until stop: closing any descriptor of a file drops the process's POSIX
+ * locks on it, and SQLite's own descriptors must never lose theirs.
+ */
+export class WalSync {
+  private fd: number | null = null;
+  private scheduled = false;
+  syncs = 0;
+
+  constructor(
+    private readonly walFile: string,
+    private readonly onError: (message: string) => void,
+    private readonly fs: { open: (f: string) => number; fsync: (fd: number) => void; close: (fd: number) => void } = {
+      open: (f) => openSync(f, 'r'),
+      fsync: fsyncSync,
+      close: closeSync,
+    },
+  ) {}
+
+  request(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.sync());
+  }
+
+  sync(): void {
+    this.scheduled = false;
+    try {
+      this.fd ??= this.fs.open(this.walFile);
+      this.fs.fsync(this.fd);
+      this.syncs++;
+    } catch (e) {
+      // No WAL yet, or a failed sync: the writer's own FULL commits still fsync, so nothing is
+      // less durable than before; only the order path may pay for the bulk rows again.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.onError(`WAL sync failed: ${(e as Error).message}`);
+    }
+  }
+
+  close(): void {
+    if (this.fd !== null) this.fs.close(this.fd);
+    this.fd = null;
+  }
+}
+
 if (!isMainThread && parentPort && (workerData as { checkpointer?: CheckpointerInit } | null)?.checkpointer) {
   const init = (workerData as { checkpointer: CheckpointerInit }).checkpointer;
   const port = parentPort;
@@ -34,6 +83,7 @@ if (!isMainThread && parentPort && (workerData as { checkpointer?: CheckpointerI
   db.pragma(`busy_timeout = ${init.busyTimeoutMs}`);
   let idle = false;
   const post = (m: CheckpointerOut): void => port.postMessage(m);
+  const walSync = new WalSync(`${init.dbFile}-wal`, (message) => post({ type: 'error', message }));
   const timer = setInterval(() => {
     let wal = 0;
     try {
@@ -51,8 +101,10 @@ if (!isMainThread && parentPort && (workerData as { checkpointer?: CheckpointerI
   }, init.intervalMs);
   port.on('message', (m: CheckpointerIn) => {
     if (m.type === 'idle') idle = m.idle;
+    else if (m.type === 'sync_wal') walSync.request();
     else if (m.type === 'stop') {
       clearInterval(timer);
+      walSync.close();
       db.close();
       port.close();
     }

@@ -67,6 +67,12 @@ export class AuditWriter {
   private ownTotal = 0;
   private droppedTotal = 0;
   private synchronous: 'FULL' | 'NORMAL' = 'FULL';
+  /**
+   * The last commit was written to the WAL without the fsync the configured FULL asks for (a
+   * bulk-only batch): the WAL holds rows not yet power-safe, and the next critical commit's fsync
+   * would pay for them on the order path unless they are synced before, off this thread.
+   */
+  walUnsynced = false;
   private jsonlPending: { readonly lines: readonly string[]; readonly ts: readonly number[] }[] = [];
   private jsonlScheduled = false;
   /** A bulk frame was refused since the last commit: the state is FULL until the writer makes progress. */
@@ -210,9 +216,7 @@ export class AuditWriter {
    * JSONL lines for the next turn. Returns the number committed.
    */
   drainOnce(durable = false): number {
-    this.flushJsonl();
     const db = this.db;
-    if (!db || this.queue.length === 0) return 0;
     const max = this.d.config.audit_writer_batch_max;
     const batch: Pending[] = [];
     let n = 0;
@@ -221,6 +225,11 @@ export class AuditWriter {
       batch.push(p);
       n += p.rows.length;
     }
+    // Lines of earlier commits go out first, except ahead of a commit someone waits for (an intent
+    // before its order): those lines stay queued in commit order and follow on the next turn with
+    // this batch's own, so the acknowledgement does not wait for a file append (issue 19).
+    if (!batch.some((p) => p.ack !== undefined)) this.flushJsonl();
+    if (!db || this.queue.length === 0) return 0;
     // Only a batch that acknowledges someone pays for the fsync (synchronous FULL): a bulk-only
     // commit is written to the WAL without one (NORMAL), survives a process crash, and becomes
     // power-safe with the next FULL commit's fsync of the same WAL file or at the checkpoint. So
@@ -266,6 +275,7 @@ export class AuditWriter {
     this.queue.splice(0, batch.length);
     this.depth -= n;
     this.lastCommitTs = now;
+    this.walUnsynced = this.d.config.synchronous === 'FULL' && this.synchronous !== 'FULL';
     // Rows inserted: a re-sent row already in the database is settled but not committed twice.
     this.committedTotal += inserted;
     this.overflowed = false;

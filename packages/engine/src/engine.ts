@@ -27,7 +27,17 @@ import {
   type SymbolRules,
 } from '@vigil/contracts';
 import { Dec, entryPermission, writerCaughtUpAt } from '@vigil/core';
-import { aiGateKey, auditRejection, crashHook, Endpoint, reasonLatch, workerAuditClient, type WorkerContext, type WorkerLogic } from '@vigil/runtime';
+import {
+  aiGateKey,
+  auditRejection,
+  preciseNowMs,
+  crashHook,
+  Endpoint,
+  reasonLatch,
+  workerAuditClient,
+  type WorkerContext,
+  type WorkerLogic,
+} from '@vigil/runtime';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { AIGate, type AIGateCall } from './aigate.js';
 import { BarSeries, volatilityBps } from './bars.js';
@@ -306,7 +316,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
             const mid = (Number(ev.tick.bid) + Number(ev.tick.ask)) / 2;
             // A closed bar is what the strategy decides on: decide on the tick that closed it.
             if (bars.get(ev.tick.symbol)?.onMid(ev.tick.recv_ts_ms, mid) && startupReleased)
-              void entryCycle(ev.tick.recv_ts_ms).then(() => warmSoon(ev.tick.symbol));
+              void entryCycle({ tick_ts_ms: ev.tick.recv_ts_ms, rx: preciseNowMs() }).then(() => warmSoon(ev.tick.symbol));
             return;
           }
           case 'market_gap':
@@ -594,7 +604,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
    * waiting on REST while a bar closes, and the decision should not wait for it. Driven by the tick
    * that closed a bar (traced), and by the timer as a fallback for a tick that found it busy.
    */
-  const entryCycle = async (tickTs: number | null): Promise<void> => {
+  const entryCycle = async (tickTs: TickTrace | null): Promise<void> => {
     if (cycling || stopped || !startupReleased || !entryVerdict(null).allowed) return;
     cycling = true;
     try {
@@ -606,8 +616,9 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     }
   };
 
-  const cycle = async (tickTs: number | null): Promise<void> => {
+  const cycle = async (tickTs: TickTrace | null): Promise<void> => {
     const now = Date.now();
+    const cycleAt = preciseNowMs();
     // Only symbols with a newly closed bar, nothing in flight and past their cooldown.
     const ready = cfg.exchange.symbols.filter((s) => {
       const b = bars.get(s)!.bars();
@@ -629,8 +640,11 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       snaps.push(snap);
     }
     recorder.cycle(cycleId, snaps, (sym) => rules.get(sym) ?? null);
+    const snapAt = preciseNowMs();
     setStage('STRATEGY_PROPOSE');
     for (const snap of snaps) {
+      // Where an entry's time went (OrderTrace.marks): only for a cycle driven by the closing tick.
+      const marks: Record<string, number> | null = tickTs ? { engine_rx: tickTs.rx, cycle: cycleAt, snapshot: snapAt } : null;
       const res = strategy.propose(snap);
       if (res.kind === 'NONE') continue;
       const corr: Partial<Correlation> = { cycle_id: cycleId, snapshot_id: snap.snapshot_id };
@@ -667,6 +681,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         continue;
       }
       // AIGATE_CALL: mandatory (AI_DEC=2); any doubt blocks and pauses.
+      if (marks) marks['decision'] = preciseNowMs();
       setStage('AIGATE_CALL', dcorr);
       const g0 = performance.now();
       const review = await gate.review(
@@ -685,6 +700,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       gateOverhead.push(performance.now() - g0 - modelMs);
       if (gateOverhead.length > 1000) gateOverhead.shift();
       const gated = await recordGate(review, decision, dcorr);
+      if (marks) marks['gate'] = preciseNowMs();
       if (!gated) {
         setStage('STRATEGY_PROPOSE');
         continue;
@@ -749,7 +765,14 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         setStage('EXECUTE', rcorr);
         const withIntent = [gateRecord];
         gateRecord = null;
-        await trader.enter(decision, rcorr, tickTs === null ? undefined : { tick_ts_ms: tickTs, excluded_ms: modelMs }, undefined, withIntent);
+        if (marks) marks['risk'] = preciseNowMs();
+        await trader.enter(
+          decision,
+          rcorr,
+          tickTs && marks ? { tick_ts_ms: tickTs.tick_ts_ms, excluded_ms: modelMs, marks } : undefined,
+          undefined,
+          withIntent,
+        );
       } finally {
         if (gateRecord) await audit.appendCritical([gateRecord]).catch(() => undefined);
       }
@@ -987,6 +1010,12 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       },
     },
   };
+}
+
+/** The market event that closed a bar: its receive time in the gateway, and in this thread (precise epoch ms). */
+interface TickTrace {
+  readonly tick_ts_ms: number;
+  readonly rx: number;
 }
 
 function once<T>(f: () => T): () => T | undefined {

@@ -54,6 +54,10 @@ import {
   type TickPhase,
 } from '@vigil/core';
 import type { CrashHook } from '@vigil/runtime';
+
+/** Precise epoch ms, comparable across threads: the latency trace's clock (OrderTrace.marks). */
+const ORIGIN_MS = performance.timeOrigin;
+const preciseNowMs = (): number => ORIGIN_MS + performance.now();
 import { CappedMap, CappedSet } from './capped.js';
 import type { ChurnCounter } from './churn.js';
 import { IntentBook, type Intent } from './intents.js';
@@ -278,12 +282,14 @@ export class Trader {
     const s = this.slot(decision.symbol);
     const price = requote?.price ?? decision.entry_price;
     let intent: Intent;
+    const commitReq = trace ? preciseNowMs() : 0;
     try {
       // `alsoCommit`: records that must be durable before this order leaves, in the same transaction.
       intent = await this.d.intents.create('ENTRY', decision.symbol, decision.side, 'entry', corr, entryDetail(decision, price, requote?.n), alsoCommit);
     } catch {
       return null; // no audit, no operation (the book closed the creation on record as never sent)
     }
+    const commitAck = trace ? preciseNowMs() : 0;
     s.plan = { stop_price: decision.stop_price, take_profit_price: decision.take_profit_price, trailing_delta_bps: decision.trailing_delta_bps };
     s.entry = this.working(intent, decision, requote?.left ?? decision.constraints.max_requotes, corr);
     s.last_action_ms = this.d.now();
@@ -295,7 +301,7 @@ export class Trader {
       'place_order',
       {
         order: entryOrder(decision, intent.client_order_id, price),
-        ...(trace ? { trace } : {}),
+        ...(trace ? { trace: { ...trace, marks: { ...trace.marks, commit_req: commitReq, commit_ack: commitAck, order_req: preciseNowMs() } } } : {}),
         context: this.openCounts(decision.symbol),
       },
       this.timeout,
@@ -1221,8 +1227,9 @@ export class Trader {
         this.d.reason('INTENT_SENT_UNKNOWN', true, { symbol: s.symbol, client_order_id: intent.client_order_id, why: out.reason });
         return;
       default:
-        this.d.intents.transition(intent, 'FAILED_TERMINAL', null, out.kind === 'REJECTED' ? { code: out.code, msg: out.msg } : { kind: out.kind });
-        this.onTerminal(intent, out.kind === 'REJECTED' ? `${out.code} ${out.msg}` : out.kind);
+        // The whole outcome (a NOT_SENT's cause and detail too): a refused protection must say why.
+        this.d.intents.transition(intent, 'FAILED_TERMINAL', null, out.kind === 'REJECTED' ? { code: out.code, msg: out.msg } : describe(out));
+        this.onTerminal(intent, out.kind === 'REJECTED' ? `${out.code} ${out.msg}` : `${out.kind} ${JSON.stringify(describe(out))}`);
     }
   }
 

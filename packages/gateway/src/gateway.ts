@@ -30,7 +30,8 @@ import { auditRejection, crashHook, Endpoint, reasonLatch, workerAuditClient, ty
  * turns what it sees into reason codes for the mode authority and health for the engine, and
  * audits every REST call (method, path, outcome; never parameters, keys or signatures).
  */
-const preciseNow = (): number => performance.timeOrigin + performance.now();
+const ORIGIN_MS = performance.timeOrigin;
+const preciseNow = (): number => ORIGIN_MS + performance.now();
 
 export function createGateway(ctx: WorkerContext): WorkerLogic {
   const cfg = ctx.init.config;
@@ -291,7 +292,12 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
         audit_dropped: audit.dropped,
       };
     },
-    details: (): JsonObject => ({ health: jsonObject(health()), tick_to_order_ms: [...desk.tickToOrder], audit: audit.counters() }),
+    details: (): JsonObject => ({
+      health: jsonObject(health()),
+      tick_to_order_ms: [...desk.tickToOrder],
+      tick_to_order_stages_ms: [...desk.tickToOrderStages],
+      audit: audit.counters(),
+    }),
     onPort: (name: PortName, port: MessagePort) => {
       if (name === 'audit') audit.attach(port);
       else if (name === 'market') {

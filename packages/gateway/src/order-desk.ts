@@ -247,6 +247,8 @@ export class OrderDesk {
   private reviewRetryAt = 0;
   private reviewing = false;
   readonly tickToOrder: number[] = [];
+  /** The same orders' stage durations (ms) from their trace marks: where the time went. */
+  readonly tickToOrderStages: Record<string, number>[] = [];
   private readonly avgCache = new Map<string, { at: number; price: string; ref: string | 'NONE' | undefined }>();
   private readonly avgRefreshing = new Set<string>();
   private readonly countCache = new Map<string, { at: number; open: number; algo: number }>();
@@ -292,13 +294,19 @@ export class OrderDesk {
     ctx: { readonly avg_price?: string; readonly open_orders?: number; readonly open_algo_orders?: number } = {},
     trace?: OrderTrace,
   ): Promise<VenueOutcome<OrderReport>> {
+    const rx = trace && this.d.preciseNow ? this.d.preciseNow() : 0;
     const entry = !protective(order.side, order.client_order_id);
     const refused = await this.checkLocally(order.symbol, [order], ctx, { quarantine: entry, reduceOnly: !entry });
     if (refused) return refused;
     this.countCache.delete(order.symbol);
     if (trace && this.d.preciseNow) {
-      this.tickToOrder.push(this.d.preciseNow() - trace.tick_ts_ms - trace.excluded_ms);
+      const sent = this.d.preciseNow();
+      this.tickToOrder.push(sent - trace.tick_ts_ms - trace.excluded_ms);
       if (this.tickToOrder.length > TRACE_SAMPLES) this.tickToOrder.shift();
+      if (trace.marks) {
+        this.tickToOrderStages.push(traceStages(trace, rx, sent));
+        if (this.tickToOrderStages.length > TRACE_SAMPLES) this.tickToOrderStages.shift();
+      }
     }
     const out = await this.d.session.signedWithResync(
       'POST',
@@ -957,4 +965,19 @@ export function readAccount(body: unknown): VenueOutcome<AccountReport> {
 /** A cancel-replace reply: the 200 body (code null) or the `data` of a -2021/-2022 error. */
 export function readCancelReplace(body: unknown, code: -2021 | -2022 | null): VenueOutcome<CancelReplaceResult> {
   return replaceResult(body, code);
+}
+
+/**
+ * Stage durations (ms) of a traced order: each mark's distance from the one before, starting at the
+ * market event's receive time, then the gateway's receipt of the request and the moment it leaves.
+ * The stage that contains the AI gate's answer ('gate') has the excluded model time taken out.
+ */
+export function traceStages(trace: OrderTrace, gatewayRx: number, sent: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let prev = trace.tick_ts_ms;
+  for (const [name, at] of [...Object.entries(trace.marks ?? {}), ['gateway_rx', gatewayRx] as const, ['sent', sent] as const]) {
+    out[name] = Math.round((at - prev - (name === 'gate' ? trace.excluded_ms : 0)) * 1000) / 1000;
+    prev = at;
+  }
+  return out;
 }

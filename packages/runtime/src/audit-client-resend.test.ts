@@ -1,6 +1,6 @@
 import { MessageChannel } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AUDIT_CHANNEL, type AuditProducerEvent, type AuditProducerSide, type AuditWriterSide } from '@vigil/contracts';
+import { AUDIT_CHANNEL, type AuditProducerEvent, type AuditRow, type AuditProducerSide, type AuditWriterSide } from '@vigil/contracts';
 import { AuditClient } from './audit-client.js';
 import { Endpoint } from './channel.js';
 import { EventFactory } from './event-factory.js';
@@ -13,13 +13,16 @@ import { EventFactory } from './event-factory.js';
 function writerEnd() {
   const { port1, port2 } = new MessageChannel();
   const frames: AuditProducerEvent[] = [];
+  const criticals: { readonly rows: readonly AuditRow[]; readonly frame?: number }[] = [];
   const ep = new Endpoint<AuditWriterSide, AuditProducerSide>(port2, {
     spec: AUDIT_CHANNEL,
     side: 'b',
     requestTimeoutMs: 500,
     onEvent: (ev) => frames.push(ev),
+    // A writer that dies before it commits: critical requests are never answered.
+    onRequest: { append_critical: (i) => (criticals.push(i), new Promise<never>(() => undefined)) },
   });
-  return { producerPort: port1, frames, settle: (frame: number) => ep.emit({ type: 'settled', frame }), die: () => ep.close() };
+  return { producerPort: port1, frames, criticals, settle: (frame: number) => ep.emit({ type: 'settled', frame }), die: () => ep.close() };
 }
 
 const turn = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
@@ -92,5 +95,31 @@ describe('AuditClient bulk frames across a writer death', () => {
     await turn();
     expect(w2.frames.map((fr) => fr.frame)).toEqual([3, 4]);
     expect(c.counters()).toMatchObject({ dropped: 2, in_flight: 4, resent: 4 });
+  });
+
+  it('re-sends the bulk rows that rode ahead of a critical append in its request, and not the critical rows, when the writer dies before settling it', async () => {
+    const dropped: number[] = [];
+    const c = client(1000, dropped);
+    const w1 = writerEnd();
+    c.attach(w1.producerPort);
+    const bulk = [ev(1), ev(2)];
+    for (const e of bulk) c.append(e);
+    const critical = ev(3);
+    const outcome = c.appendCritical([critical]).then(
+      () => 'acked',
+      (e: { code?: string }) => e.code,
+    );
+    await turn();
+    expect(w1.criticals).toHaveLength(1);
+    expect(w1.criticals[0]!.frame).toBe(1);
+    expect(w1.criticals[0]!.rows.map((r) => r[0])).toEqual([...bulk, critical].map((e) => e.event_id));
+    w1.die();
+    expect(await outcome).toBe('CHANNEL_CLOSED');
+    const w2 = writerEnd();
+    c.attach(w2.producerPort);
+    await turn();
+    expect(w2.frames.map((fr) => fr.frame)).toEqual([1]);
+    expect(idsOf(w2.frames)).toEqual(bulk.map((e) => e.event_id));
+    expect(c.counters()).toMatchObject({ sent: 2, sent_critical: 1, resent: 2, dropped: 0 });
   });
 });

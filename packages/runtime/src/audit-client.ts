@@ -113,11 +113,23 @@ export class AuditClient {
   async appendCritical(events: readonly EventEnvelope[]): Promise<CommitAck> {
     for (const ev of events) this.opts.onAppend?.(ev);
     const rows = events.map(toAuditRow);
-    // Bulk events queued before this one must not be overtaken by it.
-    this.flushBatch();
-    if (!this.ep || this.ep.isClosed) throw new ChannelError('AUDIT_DETACHED', 'no audit writer attached: not durable', true);
+    if (!this.ep || this.ep.isClosed) {
+      this.flushBatch(); // into the hold buffer, for the next writer
+      throw new ChannelError('AUDIT_DETACHED', 'no audit writer attached: not durable', true);
+    }
+    // Bulk events queued before this one must not be overtaken by it: they ride ahead of it in the
+    // same frame (and the same transaction), so the writer wakes once and never commits them on
+    // their own while the critical rows are still on their way (issue 19: that was a wait on the
+    // market event -> order path).
+    // Those bulk rows are kept as a bulk frame of their own until the writer settles the request:
+    // if the writer dies first, they are re-sent to the next one like any unsettled bulk frame
+    // (the critical rows are not: their caller gets the failure).
+    const before = this.batch;
+    this.batch = [];
     this.sentCritical += rows.length;
-    return this.ep.request('append_critical', { rows });
+    if (before.length === 0) return this.ep.request('append_critical', { rows });
+    const frame = this.keep(before);
+    return this.ep.request('append_critical', { rows: [...before, ...rows], frame });
   }
 
   async flush(): Promise<CommitAck> {
@@ -188,6 +200,12 @@ export class AuditClient {
   }
 
   private send(ep: Endpoint<AuditProducerSide, AuditWriterSide>, rows: AuditRow[]): void {
+    const frame = this.keep(rows);
+    ep.emit({ type: 'append', frame, rows });
+  }
+
+  /** Numbers a bulk frame and keeps its rows until the writer settles it. */
+  private keep(rows: AuditRow[]): number {
     const frame = this.nextFrame++;
     this.sent += rows.length;
     this.inflight.push({ frame, rows });
@@ -198,7 +216,7 @@ export class AuditClient {
       this.inflightRows -= oldest.rows.length;
       this.released.push({ frame: oldest.frame, count: oldest.rows.length });
     }
-    ep.emit({ type: 'append', frame, rows });
+    return frame;
   }
 
   private settled(frame: number): void {

@@ -64,7 +64,11 @@ export type AuditProducerEvent = { readonly type: 'append'; readonly frame: numb
 
 export type AuditProducerRequests = {
   /** Critical: acknowledged only after the events are committed to SQLite (intents, mode changes, AI gate results). */
-  readonly append_critical: { readonly input: { readonly rows: readonly AuditRow[] }; readonly output: CommitAck };
+  /**
+   * `frame` is present when bulk rows queued before the critical ones ride ahead of them in this
+   * request: the producer keeps those rows as that bulk frame until the writer settles it.
+   */
+  readonly append_critical: { readonly input: { readonly rows: readonly AuditRow[]; readonly frame?: number }; readonly output: CommitAck };
   /** Commit everything queued so far and report. */
   readonly flush: { readonly input: Record<string, never>; readonly output: CommitAck };
   readonly pressure: { readonly input: Record<string, never>; readonly output: WriterPressure };
@@ -134,7 +138,7 @@ export const AUDIT_CHANNEL: ChannelSpec = {
   a: {
     events: { append: (b) => frameNumber(b) ?? rows(b) },
     requests: {
-      append_critical: rows,
+      append_critical: (b) => (b['frame'] === undefined ? null : frameNumber(b)) ?? rows(b),
       flush: null,
       pressure: null,
       engine_memory: (b) => (typeof b['now_ms'] === 'number' && Number.isFinite(b['now_ms']) ? null : 'field now_ms must be a finite number'),

@@ -138,6 +138,12 @@ export interface NewOrder {
 export interface OrderTrace {
   readonly tick_ts_ms: number;
   readonly excluded_ms: number;
+  /**
+   * Where the time went: the precise time (epoch ms, fractional) the order passed each named point
+   * on its way, in path order (engine receive, cycle, decision, gate, risk, intent commit request and
+   * acknowledgement, request to the gateway). The gateway adds its own and keeps the stage durations.
+   */
+  readonly marks?: Readonly<Record<string, number>>;
 }
 
 export interface OrderFill {
