@@ -99,6 +99,17 @@ export async function advanceEngineClock(sup: { hosts: { engine: { request: Supe
   if (!r.applied) throw new Error('the engine clock was not advanced (fault hooks disabled?)');
 }
 
+/**
+ * Moves the gateway thread's clock forward by `ms`: its order desk (symbol quarantines, their clean
+ * window) sees that time pass at once; the audit's timestamps, the venue, the engine and the
+ * supervisor keep the wall clock. A restarted gateway starts again on the wall clock. Throws when
+ * the hook was not applied (fault hooks off).
+ */
+export async function advanceGatewayClock(sup: { hosts: { gateway: { request: Supervisor['hosts']['gateway']['request'] } } }, ms: number): Promise<void> {
+  const r = await sup.hosts.gateway.request('fault', { fault: { kind: 'advance_clock', ms } });
+  if (!r.applied) throw new Error('the gateway clock was not advanced (fault hooks disabled?)');
+}
+
 export { waitFor };
 
 /**
