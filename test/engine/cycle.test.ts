@@ -3,7 +3,7 @@ import { CLIENT_ORDER_ID_RE } from '@vigil/contracts';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SIM_KEY } from '../integration/harness.js';
-import { AI_KEY, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
+import { AI_KEY, AUDIT_WITHOUT_BACKUP, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
 
 type Ev = {
   seq: number;
@@ -18,13 +18,14 @@ type Ev = {
 
 // Each test has its own venue, reviewer, supervisor and var dir, and mostly waits on the market:
 // two run at once, each ending what it started (onTestFinished). A thread starved of CPU by the
-// test beside it is not a stalled one here (stall detection is tested in test/integration).
+// test beside it is not a stalled one here (stall detection is tested in test/integration). No
+// backup at start: a thread of its own beside the booting workers (backups: test/integration).
 vi.setConfig({ maxConcurrency: 2 });
-const SUP = { supervisor: LOAD_TOLERANT_SUPERVISOR };
+const BOT = { supervisor: LOAD_TOLERANT_SUPERVISOR, audit: AUDIT_WITHOUT_BACKUP };
 
 describe.concurrent('engine: the whole cycle on the simulator', () => {
   it('proposes, reviews through the AI gate, executes, protects with an OCO and reconciles, with ids on every event', async ({ onTestFinished }) => {
-    const t = await startTrading({ extra: SUP });
+    const t = await startTrading({ extra: BOT });
     // Stopped by the test itself before the canary checks; at the end of the test when it failed before that.
     let stopped = false;
     const stopOnce = async (): Promise<void> => {
@@ -146,7 +147,7 @@ describe.concurrent('engine: the whole cycle on the simulator', () => {
     // Edge above our own cost model but below the reviewer's 2x-cost rule: the gate says BLOCK.
     const t = await startTrading({
       extra: {
-        ...SUP,
+        ...BOT,
         strategy: {
           bar_ms: 200,
           lookback_bars: 5,
@@ -188,7 +189,7 @@ describe.concurrent('engine: the whole cycle on the simulator', () => {
     // A long horizon makes the reported volatility high: the reviewer halves the size.
     const t = await startTrading({
       extra: {
-        ...SUP,
+        ...BOT,
         strategy: {
           bar_ms: 200,
           lookback_bars: 5,

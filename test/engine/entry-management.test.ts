@@ -4,7 +4,7 @@ import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { admin } from '../exchange-sim/helpers.js';
 import { SLOW_BREAKOUT_SEED, startVenue } from '../integration/harness.js';
 import type { ReasonCode } from '@vigil/contracts';
-import { engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
+import { AUDIT_WITHOUT_BACKUP, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
 
 /**
  * What happens to an entry after it left: a partial fill (the rest cancelled at once, the filled
@@ -61,49 +61,53 @@ const coidOf = (e: Ev): string => payload(e)['client_order_id'] as string;
 /** The bot on `sim`; both end when the test does. A thread starved of CPU by the test beside it is not a stalled one here. */
 async function trade(onEnd: OnEnd, sim: ExchangeSim, extra: Record<string, unknown>) {
   onEnd(() => sim.close());
-  const t = await startTrading({ sim, extra: { supervisor: LOAD_TOLERANT_SUPERVISOR, ...extra } });
+  const t = await startTrading({ sim, extra: { supervisor: LOAD_TOLERANT_SUPERVISOR, audit: AUDIT_WITHOUT_BACKUP, ...extra } });
   onEnd(t.stopAll);
   return t;
 }
 
 describe.concurrent('entry management on the simulator', () => {
-  it('a partly filled entry: the rest is cancelled at once (not at its TTL), the filled part is OCO-protected, the unprotected window counts from the first fill', async ({
-    onTestFinished,
-  }) => {
-    // One ask level of 0.001 BTC: a LIMIT entry at the ask for ~0.0039 BTC takes it and rests PARTIALLY_FILLED.
-    const sim = await venueWith({ askQty: '0.001', levels: 1 });
-    const t = await trade(onTestFinished, sim, { strategy: { ...STRATEGY, order_quote_notional: '250', entry_ttl_ms: 60_000, max_requotes: 3 } });
-    const cancel = await waitFor('the partial_fill cancel', () => created(t.q, 'CANCEL').find((c) => payload(c)['why'] === 'partial_fill'), 40_000, 100);
-    const entry = created(t.q, 'ENTRY').find((e) => payload(e)['client_order_id'] === payload(cancel)['target'])!;
-    expect(entry).toBeDefined();
-    // Well before the 60 s TTL: within a few seconds of the order leaving.
-    expect(cancel.ts_ms - entry.ts_ms).toBeLessThan(5_000);
-    await waitFor('the cancel confirmed', () => states(t.q, cancel.order_intent_id).includes('CONFIRMED'), 10_000, 100);
-    const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 20_000, 100);
-    const pp = payload(placed);
+  // Alone, not beside another test: the rest must be cancelled before the venue's next tick (100 ms)
+  // brings a new ask level that fills it; a second bot starving this one of CPU makes it slower.
+  it.sequential(
+    'a partly filled entry: the rest is cancelled at once (not at its TTL), the filled part is OCO-protected, the unprotected window counts from the first fill',
+    async ({ onTestFinished }) => {
+      // One ask level of 0.001 BTC: a LIMIT entry at the ask for ~0.0039 BTC takes it and rests PARTIALLY_FILLED.
+      const sim = await venueWith({ askQty: '0.001', levels: 1 });
+      const t = await trade(onTestFinished, sim, { strategy: { ...STRATEGY, order_quote_notional: '250', entry_ttl_ms: 60_000, max_requotes: 3 } });
+      const cancel = await waitFor('the partial_fill cancel', () => created(t.q, 'CANCEL').find((c) => payload(c)['why'] === 'partial_fill'), 40_000, 100);
+      const entry = created(t.q, 'ENTRY').find((e) => payload(e)['client_order_id'] === payload(cancel)['target'])!;
+      expect(entry).toBeDefined();
+      // Well before the 60 s TTL: within a few seconds of the order leaving.
+      expect(cancel.ts_ms - entry.ts_ms).toBeLessThan(5_000);
+      await waitFor('the cancel confirmed', () => states(t.q, cancel.order_intent_id).includes('CONFIRMED'), 10_000, 100);
+      const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 20_000, 100);
+      const pp = payload(placed);
 
-    // The venue: the entry ended CANCELED with part of it filled; the OCO covers exactly that part net of the BTC commission.
-    const coid = payload(entry)['client_order_id'] as string;
-    const state = (await admin(sim, 'GET', '/admin/state')) as unknown as VenueState;
-    const order = state.orders.find((o) => o.clientOrderId === coid)!;
-    expect(order.status).toBe('CANCELED');
-    expect(new Dec(order.executedQty).gt(0) && new Dec(order.executedQty).lt(order.origQty)).toBe(true);
-    const fills = t.q<Ev>("SELECT * FROM events WHERE event_type = 'FILL_RECORDED' AND json_extract(payload, '$.client_order_id') = ?", coid).map(payload);
-    const bought = fills.reduce((a, f) => a.add(f['qty'] as string), new Dec(0));
-    const fee = fills.filter((f) => f['commission_asset'] === 'BTC').reduce((a, f) => a.add(f['commission'] as string), new Dec(0));
-    expect(bought.toFixed(8)).toBe(new Dec(order.executedQty).toFixed(8));
-    expect(pp['qty']).toBe(bought.minus(fee).toDecimalPlaces(5, Dec.ROUND_DOWN).toFixed(5));
-    expect(state.lists.filter((l) => l.status === 'EXECUTING').map((l) => l.listClientOrderId)).toContain(pp['list_client_order_id']);
-    const slot = ((await engineDetails(t.sup))['slots'] as { symbol: string; protection: { kind: string; active: boolean } | null }[]).find(
-      (s) => s.symbol === 'BTCUSDT',
-    );
-    expect(slot?.protection).toMatchObject({ kind: 'OCO', active: true });
+      // The venue: the entry ended CANCELED with part of it filled; the OCO covers exactly that part net of the BTC commission.
+      const coid = payload(entry)['client_order_id'] as string;
+      const state = (await admin(sim, 'GET', '/admin/state')) as unknown as VenueState;
+      const order = state.orders.find((o) => o.clientOrderId === coid)!;
+      expect(order.status).toBe('CANCELED');
+      expect(new Dec(order.executedQty).gt(0) && new Dec(order.executedQty).lt(order.origQty)).toBe(true);
+      const fills = t.q<Ev>("SELECT * FROM events WHERE event_type = 'FILL_RECORDED' AND json_extract(payload, '$.client_order_id') = ?", coid).map(payload);
+      const bought = fills.reduce((a, f) => a.add(f['qty'] as string), new Dec(0));
+      const fee = fills.filter((f) => f['commission_asset'] === 'BTC').reduce((a, f) => a.add(f['commission'] as string), new Dec(0));
+      expect(bought.toFixed(8)).toBe(new Dec(order.executedQty).toFixed(8));
+      expect(pp['qty']).toBe(bought.minus(fee).toDecimalPlaces(5, Dec.ROUND_DOWN).toFixed(5));
+      expect(state.lists.filter((l) => l.status === 'EXECUTING').map((l) => l.listClientOrderId)).toContain(pp['list_client_order_id']);
+      const slot = ((await engineDetails(t.sup))['slots'] as { symbol: string; protection: { kind: string; active: boolean } | null }[]).find(
+        (s) => s.symbol === 'BTCUSDT',
+      );
+      expect(slot?.protection).toMatchObject({ kind: 'OCO', active: true });
 
-    // Unprotected from the first fill (before the cancel was even decided) to the OCO's confirmation.
-    expect(pp['unprotected_ms']).toBeGreaterThanOrEqual(placed.ts_ms - cancel.ts_ms);
-    // No re-quote of a partly filled entry.
-    expect(created(t.q, 'ENTRY').filter((e) => e.decision_id === entry.decision_id)).toHaveLength(1);
-  }, 90_000);
+      // Unprotected from the first fill (before the cancel was even decided) to the OCO's confirmation.
+      expect(pp['unprotected_ms']).toBeGreaterThanOrEqual(placed.ts_ms - cancel.ts_ms);
+      // No re-quote of a partly filled entry.
+      expect(created(t.q, 'ENTRY').filter((e) => e.decision_id === entry.decision_id)).toHaveLength(1);
+    },
+    90_000,
+  );
 
   for (const mode of ['cancel_new', 'cancel_replace'] as const) {
     it(`re-quotes at TTL (${mode}): one working entry per round at the venue, every intent confirmed, stopped by the cancel-replace limit`, async ({

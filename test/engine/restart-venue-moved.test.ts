@@ -4,7 +4,7 @@ import type { ReasonCode } from '@vigil/contracts';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { SIM_KEY, startVenue } from '../integration/harness.js';
-import { AI_KEY, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
+import { AI_KEY, AUDIT_WITHOUT_BACKUP, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
 
 /**
  * The venue moves on while the bot is down: its protection fills, or someone trades the coin by
@@ -15,8 +15,9 @@ import { AI_KEY, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor,
 // boots, reconciles): two run at once, each ending what it started (onTestFinished, last first).
 vi.setConfig({ maxConcurrency: 2 });
 type OnEnd = (f: OnTestFinishedHandler) => void;
-// A thread starved of CPU by the test beside it is not a stalled one here.
-const SUP = LOAD_TOLERANT_SUPERVISOR;
+// A thread starved of CPU by the test beside it is not a stalled one here; no backup at start (a
+// thread of its own beside the booting workers; backups are not what these tests are about).
+const BOT = { supervisor: LOAD_TOLERANT_SUPERVISOR, audit: AUDIT_WITHOUT_BACKUP };
 
 type VenueOrder = { clientOrderId: string; side: string; status: string; type: string; symbol: string };
 type State = { orders: VenueOrder[]; lists: { listClientOrderId: string; status: string }[]; balances?: unknown };
@@ -51,7 +52,7 @@ async function protectedThenStopped(onEnd: OnEnd, engine: Record<string, unknown
   onEnd(() => sim.close());
   const reviewer: Reviewer = await startReviewer({ apiKey: AI_KEY });
   onEnd(() => reviewer.close());
-  const first = await startTrading({ sim, reviewer, extra: { supervisor: SUP, engine: { ...ENGINE, ...engine } } });
+  const first = await startTrading({ sim, reviewer, extra: { ...BOT, engine: { ...ENGINE, ...engine } } });
   let running: (() => Promise<void>) | null = first.stopAll;
   onEnd(async () => running?.());
   const placed = await waitFor(
@@ -67,7 +68,7 @@ async function protectedThenStopped(onEnd: OnEnd, engine: Record<string, unknown
   await first.stopAll();
   running = null;
   const restart = async (extraEngine: Record<string, unknown> = {}) => {
-    const second = await startTrading({ sim, reviewer, varDir: first.varDir, extra: { supervisor: SUP, engine: { ...ENGINE, ...engine, ...extraEngine } } });
+    const second = await startTrading({ sim, reviewer, varDir: first.varDir, extra: { ...BOT, engine: { ...ENGINE, ...engine, ...extraEngine } } });
     onEnd(() => second.stopAll());
     return second;
   };
@@ -138,7 +139,7 @@ describe.concurrent('restart after the venue moved while the bot was down', () =
         entry_offset_bps: 80,
         max_requotes: 0,
       };
-      const first = await startTrading({ sim, reviewer, extra: { supervisor: SUP, engine: ENGINE, strategy } });
+      const first = await startTrading({ sim, reviewer, extra: { ...BOT, engine: ENGINE, strategy } });
       let running: (() => Promise<void>) | null = first.stopAll;
       onTestFinished(async () => running?.());
       const entry = await waitFor(
@@ -172,7 +173,7 @@ describe.concurrent('restart after the venue moved while the bot was down', () =
       await post(`${sim.admin}/admin/liquidity`, { symbol: 'BTCUSDT', askQty: '2.75', bidQty: '3.5', levels: 20 });
       expect((await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id)?.status).toBe('PARTIALLY_FILLED');
 
-      const second = await startTrading({ sim, reviewer, varDir: first.varDir, extra: { supervisor: SUP, engine: ENGINE, strategy } });
+      const second = await startTrading({ sim, reviewer, varDir: first.varDir, extra: { ...BOT, engine: ENGINE, strategy } });
       onTestFinished(() => second.stopAll());
       // The market stays frozen above the entry until its rest is cancelled: a market that moved on
       // first could walk down through the limit and fill more of it while a slow restart catches up.
@@ -214,7 +215,7 @@ describe.concurrent('restart after the venue moved while the bot was down', () =
       newClientOrderId: coid,
     });
     expect(placed['status']).toBe('NEW');
-    const t = await startTrading({ sim, extra: { supervisor: SUP, engine: ENGINE } });
+    const t = await startTrading({ sim, extra: { ...BOT, engine: ENGINE } });
     onTestFinished(() => t.stopAll());
     await waitFor(
       'the stray cancelled at the venue',
