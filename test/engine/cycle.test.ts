@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CLIENT_ORDER_ID_RE } from '@vigil/contracts';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SIM_KEY } from '../integration/harness.js';
-import { AI_KEY, engineDetails, startTrading, waitFor } from './engine-harness.js';
+import { AI_KEY, AUDIT_WITHOUT_BACKUP, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
 
 type Ev = {
   seq: number;
@@ -16,16 +16,24 @@ type Ev = {
   payload: string;
 };
 
-let stop: (() => Promise<void>) | null = null;
-afterEach(async () => {
-  await stop?.();
-  stop = null;
-});
+// Each test has its own venue, reviewer, supervisor and var dir, and mostly waits on the market:
+// two run at once, each ending what it started (onTestFinished). A thread starved of CPU by the
+// test beside it is not a stalled one here (stall detection is tested in test/integration). No
+// backup at start: a thread of its own beside the booting workers (backups: test/integration).
+vi.setConfig({ maxConcurrency: 2 });
+const BOT = { supervisor: LOAD_TOLERANT_SUPERVISOR, audit: AUDIT_WITHOUT_BACKUP };
 
-describe('engine: the whole cycle on the simulator', () => {
-  it('proposes, reviews through the AI gate, executes, protects with an OCO and reconciles, with ids on every event', async () => {
-    const t = await startTrading();
-    stop = t.stopAll;
+describe.concurrent('engine: the whole cycle on the simulator', () => {
+  it('proposes, reviews through the AI gate, executes, protects with an OCO and reconciles, with ids on every event', async ({ onTestFinished }) => {
+    const t = await startTrading({ extra: BOT });
+    // Stopped by the test itself before the canary checks; at the end of the test when it failed before that.
+    let stopped = false;
+    const stopOnce = async (): Promise<void> => {
+      if (stopped) return;
+      stopped = true;
+      await t.stopAll();
+    };
+    onTestFinished(stopOnce);
     // Released by startup reconcile on its own (no test shortcut), then trading in NORMAL.
     await waitFor('NORMAL', () => t.sup.modeState.mode === 'NORMAL', 15_000, 50);
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
@@ -117,8 +125,7 @@ describe('engine: the whole cycle on the simulator', () => {
 
     // Canaries: the AI key and the exchange secret never reach a request body sent to the model,
     // a database row, a JSONL line or a log line.
-    await t.stopAll();
-    stop = null;
+    await stopOnce();
     const canaries = [AI_KEY, SIM_KEY.secretKey];
     for (const body of t.reviewer.received) for (const c of canaries) expect(body).not.toContain(c);
     expect(t.reviewer.received.length).toBeGreaterThan(0);
@@ -136,10 +143,11 @@ describe('engine: the whole cycle on the simulator', () => {
     }
   }, 60_000);
 
-  it('an entry the gate blocks is not sent, and its shadow is resolved once the market has moved', async () => {
+  it('an entry the gate blocks is not sent, and its shadow is resolved once the market has moved', async ({ onTestFinished }) => {
     // Edge above our own cost model but below the reviewer's 2x-cost rule: the gate says BLOCK.
     const t = await startTrading({
       extra: {
+        ...BOT,
         strategy: {
           bar_ms: 200,
           lookback_bars: 5,
@@ -154,7 +162,7 @@ describe('engine: the whole cycle on the simulator', () => {
         },
       },
     });
-    stop = t.stopAll;
+    onTestFinished(t.stopAll);
     const blocked = await waitFor(
       'a BLOCK',
       () => t.q<{ decision_id: string; reasons: string }>("SELECT * FROM ai_gate_events WHERE verdict = 'BLOCK'")[0],
@@ -177,10 +185,11 @@ describe('engine: the whole cycle on the simulator', () => {
     expect(t.sup.modeState.mode).toBe('NORMAL'); // a BLOCK is a verdict, not a failure
   }, 60_000);
 
-  it('a MODIFY from the gate is applied only as it reduces risk: half the size, a new decision_id, the order follows it', async () => {
+  it('a MODIFY from the gate is applied only as it reduces risk: half the size, a new decision_id, the order follows it', async ({ onTestFinished }) => {
     // A long horizon makes the reported volatility high: the reviewer halves the size.
     const t = await startTrading({
       extra: {
+        ...BOT,
         strategy: {
           bar_ms: 200,
           lookback_bars: 5,
@@ -195,7 +204,7 @@ describe('engine: the whole cycle on the simulator', () => {
         },
       },
     });
-    stop = t.stopAll;
+    onTestFinished(t.stopAll);
     const call = await waitFor(
       'a MODIFY',
       () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'AIGATE_CALL' AND json_extract(payload, '$.verdict') = 'MODIFY'")[0],

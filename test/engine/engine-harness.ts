@@ -73,6 +73,17 @@ export async function advanceEngineClock(sup: { hosts: { engine: { request: Supe
   if (!r.applied) throw new Error('the engine clock was not advanced (fault hooks disabled?)');
 }
 
+/**
+ * Moves the gateway thread's clock forward by `ms`: its order desk (symbol quarantines, their clean
+ * window) sees that time pass at once; the audit's timestamps, the venue, the engine and the
+ * supervisor keep the wall clock. A restarted gateway starts again on the wall clock. Throws when
+ * the hook was not applied (fault hooks off).
+ */
+export async function advanceGatewayClock(sup: { hosts: { gateway: { request: Supervisor['hosts']['gateway']['request'] } } }, ms: number): Promise<void> {
+  const r = await sup.hosts.gateway.request('fault', { fault: { kind: 'advance_clock', ms } });
+  if (!r.applied) throw new Error('the gateway clock was not advanced (fault hooks disabled?)');
+}
+
 export { waitFor };
 
 /**
@@ -90,3 +101,12 @@ export const LOAD_TOLERANT_SUPERVISOR = {
   // Four threads loading their modules at once, at that load, took more than the 15 s default.
   worker_ready_timeout_ms: 45_000,
 } as const;
+
+/**
+ * Audit settings for engine tests that do not test backups: no online backup. A fresh var dir has
+ * none on disk, so the audit worker takes one at start and verifies it on a thread of its own; that
+ * thread loads beside the four workers starting, and on a loaded 2-core machine costs each boot
+ * 2-3 s. Backups are tested in test/integration (housekeeping, restore) and test/security (canary).
+ * Pass as `extra: { audit: AUDIT_WITHOUT_BACKUP }`.
+ */
+export const AUDIT_WITHOUT_BACKUP = { backup_enabled: false } as const;

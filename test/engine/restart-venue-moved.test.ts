@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, vi, type OnTestFinishedHandler } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { SIM_KEY, startVenue } from '../integration/harness.js';
-import { AI_KEY, engineDetails, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
+import { AI_KEY, AUDIT_WITHOUT_BACKUP, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
 import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
 
 /**
@@ -12,11 +12,13 @@ import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
  * hand. The restarted bot must learn it from REST (order lists, myTrades paged from the last trade
  * it knew, balances) and never act on a position that is gone: no order for coins it does not own.
  */
-let cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+// Each test has its own venue, reviewer, supervisors and var dir, and mostly waits (on the market,
+// boots, reconciles): two run at once, each ending what it started (onTestFinished, last first).
+vi.setConfig({ maxConcurrency: 2 });
+type OnEnd = (f: OnTestFinishedHandler) => void;
+// A thread starved of CPU by the test beside it is not a stalled one here; no backup at start (a
+// thread of its own beside the booting workers; backups are not what these tests are about).
+const BOT = { supervisor: LOAD_TOLERANT_SUPERVISOR, audit: AUDIT_WITHOUT_BACKUP };
 
 type VenueOrder = { clientOrderId: string; side: string; status: string; type: string; symbol: string };
 type State = { orders: VenueOrder[]; lists: { listClientOrderId: string; status: string }[]; balances?: unknown };
@@ -41,16 +43,14 @@ const baseFree = async (sim: ExchangeSim): Promise<string> => {
 };
 
 /** First run until its entry is OCO-protected, then stopped with the market frozen. */
-async function protectedThenStopped(engine: Record<string, unknown> = {}) {
+async function protectedThenStopped(onEnd: OnEnd, engine: Record<string, unknown> = {}) {
   const sim = await startVenue();
+  onEnd(() => sim.close());
   const reviewer: Reviewer = await startReviewer({ apiKey: AI_KEY });
-  cleanup.push(
-    () => sim.close(),
-    () => reviewer.close(),
-  );
-  const first = await startTrading({ sim, reviewer, extra: { engine: { ...ENGINE, ...engine } } });
+  onEnd(() => reviewer.close());
+  const first = await startTrading({ sim, reviewer, extra: { ...BOT, engine: { ...ENGINE, ...engine } } });
   let running: (() => Promise<void>) | null = first.stopAll;
-  cleanup.push(async () => running?.());
+  onEnd(async () => running?.());
   const placed = await waitFor(
     'protection placed',
     () => first.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0],
@@ -64,8 +64,8 @@ async function protectedThenStopped(engine: Record<string, unknown> = {}) {
   await first.stopAll();
   running = null;
   const restart = async (extraEngine: Record<string, unknown> = {}) => {
-    const second = await startTrading({ sim, reviewer, varDir: first.varDir, extra: { engine: { ...ENGINE, ...engine, ...extraEngine } } });
-    cleanup.push(() => second.stopAll());
+    const second = await startTrading({ sim, reviewer, varDir: first.varDir, extra: { ...BOT, engine: { ...ENGINE, ...engine, ...extraEngine } } });
+    onEnd(() => second.stopAll());
     return second;
   };
   return { sim, first, plan, position: pos.qty, restart };
@@ -117,80 +117,88 @@ async function afterReconciles(t: { q: <T>(sql: string, ...a: unknown[]) => T[];
   await waitFor(`${n} more reconciles`, () => count() >= target, 30_000, 50);
 }
 
-describe('restart after the venue moved while the bot was down', () => {
-  it('resting entry partly filled while down: the restarted bot cancels the rest and protects exactly the filled part', async () => {
-    const sim = await startVenue();
-    const reviewer: Reviewer = await startReviewer({ apiKey: AI_KEY });
-    cleanup.push(
-      () => sim.close(),
-      () => reviewer.close(),
-    );
-    const strategy = {
-      ...TEST_STRATEGY,
-      entry_ttl_ms: 600_000,
-      entry_offset_bps: 80,
-      max_requotes: 0,
-    };
-    const first = await startTrading({ sim, reviewer, extra: { engine: ENGINE, strategy } });
-    let running: (() => Promise<void>) | null = first.stopAll;
-    cleanup.push(async () => running?.());
-    const entry = await waitFor(
-      'a resting entry',
-      () =>
-        first.q<{ client_order_id: string; price: string; orig_qty: string }>(
-          "SELECT client_order_id, price, orig_qty FROM orders WHERE client_order_id LIKE 'vge%' AND status = 'NEW'",
-        )[0],
-      40_000,
-      50,
-    );
-    await post(`${sim.admin}/admin/market`, { paused: true });
-    await first.stopAll();
-    running = null;
-    // While down: a thin book walks down through the entry's price and fills a third of it.
-    const part = (Math.floor((Number(entry.orig_qty) / 3) * 100_000) / 100_000).toFixed(5);
-    await post(`${sim.admin}/admin/liquidity`, { symbol: 'BTCUSDT', askQty: part, levels: 1 });
-    await post(`${sim.admin}/admin/price`, { symbol: 'BTCUSDT', price: price(Number(entry.price) * 0.9995) });
-    const partly = await waitFor(
-      'the entry partly filled at the venue',
-      async () => {
-        const o = (await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id) as (VenueOrder & { executedQty: string }) | undefined;
-        return o?.status === 'PARTIALLY_FILLED' ? o : null;
-      },
-      5000,
-      50,
-    );
-    expect(Number(partly.executedQty)).toBeGreaterThan(0);
-    // The price back above the entry's limit, then a deep book again: the rest stays unfilled.
-    await post(`${sim.admin}/admin/price`, { symbol: 'BTCUSDT', price: price(Number(entry.price) * 1.008) });
-    await post(`${sim.admin}/admin/liquidity`, { symbol: 'BTCUSDT', askQty: '2.75', bidQty: '3.5', levels: 20 });
-    expect((await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id)?.status).toBe('PARTIALLY_FILLED');
+describe.concurrent('restart after the venue moved while the bot was down', () => {
+  // Alone, not beside another test: its entry must still rest when the first bot is down, and a
+  // graceful stop goes through PAUSE, where a management pass cancels a resting entry ('halt'). The
+  // quicker the stop, the likelier the entry survives it; a second bot starving this one of CPU
+  // makes the stop slower.
+  it.sequential(
+    'resting entry partly filled while down: the restarted bot cancels the rest and protects exactly the filled part',
+    async ({ onTestFinished }) => {
+      const sim = await startVenue();
+      onTestFinished(() => sim.close());
+      const reviewer: Reviewer = await startReviewer({ apiKey: AI_KEY });
+      onTestFinished(() => reviewer.close());
+      const strategy = {
+        ...TEST_STRATEGY,
+        entry_ttl_ms: 600_000,
+        entry_offset_bps: 80,
+        max_requotes: 0,
+      };
+      const first = await startTrading({ sim, reviewer, extra: { ...BOT, engine: ENGINE, strategy } });
+      let running: (() => Promise<void>) | null = first.stopAll;
+      onTestFinished(async () => running?.());
+      const entry = await waitFor(
+        'a resting entry',
+        () =>
+          first.q<{ client_order_id: string; price: string; orig_qty: string }>(
+            "SELECT client_order_id, price, orig_qty FROM orders WHERE client_order_id LIKE 'vge%' AND status = 'NEW'",
+          )[0],
+        40_000,
+        50,
+      );
+      await post(`${sim.admin}/admin/market`, { paused: true });
+      await first.stopAll();
+      running = null;
+      // While down: a thin book walks down through the entry's price and fills a third of it.
+      const part = (Math.floor((Number(entry.orig_qty) / 3) * 100_000) / 100_000).toFixed(5);
+      await post(`${sim.admin}/admin/liquidity`, { symbol: 'BTCUSDT', askQty: part, levels: 1 });
+      await post(`${sim.admin}/admin/price`, { symbol: 'BTCUSDT', price: price(Number(entry.price) * 0.9995) });
+      const partly = await waitFor(
+        'the entry partly filled at the venue',
+        async () => {
+          const o = (await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id) as (VenueOrder & { executedQty: string }) | undefined;
+          return o?.status === 'PARTIALLY_FILLED' ? o : null;
+        },
+        5000,
+        50,
+      );
+      expect(Number(partly.executedQty)).toBeGreaterThan(0);
+      // The price back above the entry's limit, then a deep book again: the rest stays unfilled.
+      await post(`${sim.admin}/admin/price`, { symbol: 'BTCUSDT', price: price(Number(entry.price) * 1.008) });
+      await post(`${sim.admin}/admin/liquidity`, { symbol: 'BTCUSDT', askQty: '2.75', bidQty: '3.5', levels: 20 });
+      expect((await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id)?.status).toBe('PARTIALLY_FILLED');
 
-    const second = await startTrading({ sim, reviewer, varDir: first.varDir, extra: { engine: ENGINE, strategy } });
-    cleanup.push(() => second.stopAll());
-    // The market stays frozen above the entry until its rest is cancelled: a market that moved on
-    // first could walk down through the limit and fill more of it while a slow restart catches up.
-    await waitFor(
-      'the rest cancelled at the venue',
-      async () => (await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id)?.status === 'CANCELED',
-      20_000,
-      50,
-    );
-    await post(`${sim.admin}/admin/market`, { paused: false });
-    const placed = await waitFor(
-      'the filled part protected',
-      () => second.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED' AND run_id = ?", second.runId)[0],
-      20_000,
-      50,
-    );
-    const qty = Number((JSON.parse(placed.payload) as { qty: string }).qty);
-    expect(qty).toBeGreaterThan(0);
-    expect(qty).toBeLessThanOrEqual(Number(partly.executedQty));
-    expect(Number(partly.executedQty) - qty).toBeLessThan((await lotStep(sim)) + Number(partly.executedQty) * 0.002);
-  }, 120_000);
+      const second = await startTrading({ sim, reviewer, varDir: first.varDir, extra: { ...BOT, engine: ENGINE, strategy } });
+      onTestFinished(() => second.stopAll());
+      // The market stays frozen above the entry until its rest is cancelled: a market that moved on
+      // first could walk down through the limit and fill more of it while a slow restart catches up.
+      await waitFor(
+        'the rest cancelled at the venue',
+        async () => (await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id)?.status === 'CANCELED',
+        20_000,
+        50,
+      );
+      await post(`${sim.admin}/admin/market`, { paused: false });
+      const placed = await waitFor(
+        'the filled part protected',
+        () => second.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED' AND run_id = ?", second.runId)[0],
+        20_000,
+        50,
+      );
+      const qty = Number((JSON.parse(placed.payload) as { qty: string }).qty);
+      expect(qty).toBeGreaterThan(0);
+      expect(qty).toBeLessThanOrEqual(Number(partly.executedQty));
+      expect(Number(partly.executedQty) - qty).toBeLessThan((await lotStep(sim)) + Number(partly.executedQty) * 0.002);
+    },
+    120_000,
+  );
 
-  it('an entry of ours working at the venue that the bot does not remember is cancelled at startup, through a CANCEL intent committed first', async () => {
+  it('an entry of ours working at the venue that the bot does not remember is cancelled at startup, through a CANCEL intent committed first', async ({
+    onTestFinished,
+  }) => {
     const sim = await startVenue();
-    cleanup.push(() => sim.close());
+    onTestFinished(() => sim.close());
     // An entry-shaped order of ours far below the market, placed before this bot's audit existed.
     const coid = `vge${'q'.repeat(33)}`;
     const placed = await signed(sim, 'POST', '/api/v3/order', {
@@ -203,8 +211,8 @@ describe('restart after the venue moved while the bot was down', () => {
       newClientOrderId: coid,
     });
     expect(placed['status']).toBe('NEW');
-    const t = await startTrading({ sim, extra: { engine: ENGINE } });
-    cleanup.push(() => t.stopAll());
+    const t = await startTrading({ sim, extra: { ...BOT, engine: ENGINE } });
+    onTestFinished(() => t.stopAll());
     await waitFor(
       'the stray cancelled at the venue',
       async () => (await venueState(sim)).orders.find((o) => o.clientOrderId === coid)?.status === 'CANCELED',
@@ -232,11 +240,13 @@ describe('restart after the venue moved while the bot was down', () => {
       50,
     );
     expect(confirmed.seq).toBeGreaterThan(intent.seq);
-    expect(t.q("SELECT 1 FROM reconcile_diffs WHERE kind = 'STRAY_ENTRY_CANCELLED'").length).toBeGreaterThan(0);
+    // The reconcile records its diffs once it has finished, after the cancel's reply: on a loaded
+    // machine that row may be committed after the intent's confirmation.
+    await waitFor('the STRAY_ENTRY_CANCELLED diff', () => t.q("SELECT 1 FROM reconcile_diffs WHERE kind = 'STRAY_ENTRY_CANCELLED'").length > 0, 5000, 50);
   }, 90_000);
 
-  it('stop leg filled while down: the restarted bot records the exit fill, is flat, and places nothing for the gone position', async () => {
-    const { sim, plan, restart } = await protectedThenStopped();
+  it('stop leg filled while down: the restarted bot records the exit fill, is flat, and places nothing for the gone position', async ({ onTestFinished }) => {
+    const { sim, plan, restart } = await protectedThenStopped(onTestFinished);
     const { before, balanceBefore } = await legFilledWhileDown(sim, plan, 'stop');
 
     const second = await restart();
@@ -256,8 +266,8 @@ describe('restart after the venue moved while the bot was down', () => {
     expect(await baseFree(sim)).toBe(balanceBefore);
   }, 120_000);
 
-  it('take-profit leg filled while down: the exit and its realized profit are recorded, the bot is flat and sells nothing more', async () => {
-    const { sim, plan, restart } = await protectedThenStopped();
+  it('take-profit leg filled while down: the exit and its realized profit are recorded, the bot is flat and sells nothing more', async ({ onTestFinished }) => {
+    const { sim, plan, restart } = await protectedThenStopped(onTestFinished);
     const { before, balanceBefore } = await legFilledWhileDown(sim, plan, 'take_profit');
 
     const second = await restart();
@@ -276,8 +286,10 @@ describe('restart after the venue moved while the bot was down', () => {
     expect(await baseFree(sim)).toBe(balanceBefore);
   }, 120_000);
 
-  it('coin sold by hand while down, policy pause: PAUSE_NEEDS_MANUAL with the inventory, and the bot places nothing on the symbol', async () => {
-    const { sim, plan, restart } = await protectedThenStopped();
+  it('coin sold by hand while down, policy pause: PAUSE_NEEDS_MANUAL with the inventory, and the bot places nothing on the symbol', async ({
+    onTestFinished,
+  }) => {
+    const { sim, plan, restart } = await protectedThenStopped(onTestFinished);
     const sold = await signed(sim, 'POST', '/api/v3/order', {
       symbol: 'BTCUSDT',
       side: 'SELL',
@@ -314,8 +326,8 @@ describe('restart after the venue moved while the bot was down', () => {
     expect(second.sup.modeState.mode).toBe('PAUSE');
   }, 120_000);
 
-  it('coin sold by hand while down, policy adopt: the position shrinks to what is left, protection larger than it is cancelled', async () => {
-    const { sim, plan, position, restart } = await protectedThenStopped({ manual_change_policy: 'adopt' });
+  it('coin sold by hand while down, policy adopt: the position shrinks to what is left, protection larger than it is cancelled', async ({ onTestFinished }) => {
+    const { sim, plan, position, restart } = await protectedThenStopped(onTestFinished, { manual_change_policy: 'adopt' });
     // More than the bot's position: the adopted position is zero and its OCO must not sell on.
     const sold = await signed(sim, 'POST', '/api/v3/order', {
       symbol: 'BTCUSDT',

@@ -168,7 +168,9 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
   const desk = new OrderDesk({
     session,
     crash: crashHook(cfg, ctx.init.var_dir, 'gateway'),
-    now: Date.now,
+    // The worker's clock (the system clock in production): a test moves it past a quarantine's
+    // clean window (the `advance_clock` fault hook) instead of waiting it out.
+    now: () => ctx.clock.now(),
     preciseNow,
     reason: (code, on, detail) => {
       // The latch passes a raise once; a changed quarantine set is raised again so the mode
