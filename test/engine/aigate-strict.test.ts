@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
-import { AI_KEY, AUDIT_WITHOUT_BACKUP, startTrading, waitFor } from './engine-harness.js';
+import { AI_KEY, startTrading, waitFor } from './engine-harness.js';
 
 /**
  * Issue 17 through the whole bot: a hostile AI gate reply (from apps/ai-reviewer over a socket)
@@ -25,7 +25,7 @@ describe('hostile AI gate replies in the running bot', () => {
     ['modify_raise_ttl', 'AIGATE_MODIFY_INVALID'],
   ] as const) {
     it(`AI gate ${mode}: the decision is blocked, ${code} pauses, AIGATE_CALL and ai_gate_events carry the code, no order`, async () => {
-      const t = await startTrading({ extra: { audit: AUDIT_WITHOUT_BACKUP } });
+      const t = await startTrading();
       stop = t.stopAll;
       await post(`${t.reviewer.adminUrl}/admin/mode`, { mode });
       await waitFor(`${code} PAUSE`, () => t.sup.modeState.mode === 'PAUSE' && reasons(t).includes(code), 30_000, 50);
@@ -37,7 +37,7 @@ describe('hostile AI gate replies in the running bot', () => {
   }
 
   it("the reviewer's notes are audited in AIGATE_CALL and ai_gate_events, with the echoed API key redacted", async () => {
-    const t = await startTrading({ extra: { audit: AUDIT_WITHOUT_BACKUP } });
+    const t = await startTrading();
     stop = t.stopAll;
     await post(`${t.reviewer.adminUrl}/admin/mode`, { mode: 'leaky_notes' });
     const row = await waitFor(

@@ -3,7 +3,7 @@ import { CLIENT_ORDER_ID_RE } from '@vigil/contracts';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SIM_KEY } from '../integration/harness.js';
-import { AI_KEY, AUDIT_WITHOUT_BACKUP, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
+import { AI_KEY, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
 
 type Ev = {
   seq: number;
@@ -21,7 +21,7 @@ type Ev = {
 // test beside it is not a stalled one here (stall detection is tested in test/integration). No
 // backup at start: a thread of its own beside the booting workers (backups: test/integration).
 vi.setConfig({ maxConcurrency: 2 });
-const BOT = { supervisor: LOAD_TOLERANT_SUPERVISOR, audit: AUDIT_WITHOUT_BACKUP };
+const BOT = { supervisor: LOAD_TOLERANT_SUPERVISOR };
 
 describe.concurrent('engine: the whole cycle on the simulator', () => {
   it('proposes, reviews through the AI gate, executes, protects with an OCO and reconciles, with ids on every event', async ({ onTestFinished }) => {

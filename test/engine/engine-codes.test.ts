@@ -3,7 +3,7 @@ import type { ReasonCode } from '@vigil/contracts';
 import { SIM_KEY, startVenue } from '../integration/harness.js';
 import { createRestClient } from '../../packages/gateway/src/rest-client.js';
 import { createRateGovernor } from '../../packages/gateway/src/rate-limits.js';
-import { AUDIT_WITHOUT_BACKUP, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
+import { LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
 
 /**
  * Engine reason codes made to happen with real workers, the real audit database and the simulator:
@@ -15,9 +15,7 @@ type Ev = { seq: number; event_type: string; reason_code: string | null; payload
 // back-offs, reconcile intervals): two run at once, each ending what it started (onTestFinished).
 vi.setConfig({ maxConcurrency: 2 });
 // A thread starved of CPU by the tests beside it is not a stalled one here.
-// No audit backup at start: these tests are not about backups, and its verify thread costs each
-// boot 2-3 s on a loaded machine (AUDIT_WITHOUT_BACKUP).
-const SUP = { supervisor: LOAD_TOLERANT_SUPERVISOR, audit: AUDIT_WITHOUT_BACKUP };
+const SUP = { supervisor: LOAD_TOLERANT_SUPERVISOR };
 
 const post = (url: string, body: unknown) => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
 const reasons = (t: { sup: { modeState: { reasons: readonly { code: ReasonCode }[] } } }) => t.sup.modeState.reasons.map((r) => r.code);

@@ -101,12 +101,3 @@ export const LOAD_TOLERANT_SUPERVISOR = {
   // Four threads loading their modules at once, at that load, took more than the 15 s default.
   worker_ready_timeout_ms: 45_000,
 } as const;
-
-/**
- * Audit settings for engine tests that do not test backups: no online backup. A fresh var dir has
- * none on disk, so the audit worker takes one at start and verifies it on a thread of its own; that
- * thread loads beside the four workers starting, and on a loaded 2-core machine costs each boot
- * 2-3 s. Backups are tested in test/integration (housekeeping, restore) and test/security (canary).
- * Pass as `extra: { audit: AUDIT_WITHOUT_BACKUP }`.
- */
-export const AUDIT_WITHOUT_BACKUP = { backup_enabled: false } as const;

@@ -4,7 +4,7 @@ import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { admin } from '../exchange-sim/helpers.js';
 import { SLOW_BREAKOUT_SEED, startVenue } from '../integration/harness.js';
 import type { ReasonCode } from '@vigil/contracts';
-import { AUDIT_WITHOUT_BACKUP, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
+import { engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
 
 /**
  * What happens to an entry after it left: a partial fill (the rest cancelled at once, the filled
@@ -61,7 +61,7 @@ const coidOf = (e: Ev): string => payload(e)['client_order_id'] as string;
 /** The bot on `sim`; both end when the test does. A thread starved of CPU by the test beside it is not a stalled one here. */
 async function trade(onEnd: OnEnd, sim: ExchangeSim, extra: Record<string, unknown>) {
   onEnd(() => sim.close());
-  const t = await startTrading({ sim, extra: { supervisor: LOAD_TOLERANT_SUPERVISOR, audit: AUDIT_WITHOUT_BACKUP, ...extra } });
+  const t = await startTrading({ sim, extra: { supervisor: LOAD_TOLERANT_SUPERVISOR, ...extra } });
   onEnd(t.stopAll);
   return t;
 }

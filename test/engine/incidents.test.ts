@@ -4,7 +4,7 @@ import { describe, expect, it, vi, type OnTestFinishedHandler } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
 import { startVenue } from '../integration/harness.js';
 import { startReviewer } from '../../apps/ai-reviewer/src/server.js';
-import { advanceEngineClock, AI_KEY, AUDIT_WITHOUT_BACKUP, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
+import { advanceEngineClock, AI_KEY, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
 import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
 
 /**
@@ -17,9 +17,7 @@ type Ev = { seq: number; event_type: string; order_intent_id: string | null; rea
 // back-offs, the reviewer): two run at once, each ending what it started (onTestFinished).
 vi.setConfig({ maxConcurrency: 2 });
 // A thread starved of CPU by the tests beside it is not a stalled one here.
-// No audit backup at start: these tests are not about backups, and its verify thread costs each
-// boot 2-3 s on a loaded machine (AUDIT_WITHOUT_BACKUP).
-const SUP = { supervisor: LOAD_TOLERANT_SUPERVISOR, audit: AUDIT_WITHOUT_BACKUP };
+const SUP = { supervisor: LOAD_TOLERANT_SUPERVISOR };
 
 const post = (url: string, body: unknown) => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
 const reasons = (t: { sup: { modeState: { reasons: readonly { code: ReasonCode }[] } } }) => t.sup.modeState.reasons.map((r) => r.code);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 import { startVenue } from '../integration/harness.js';
-import { advanceGatewayClock, AI_KEY, AUDIT_WITHOUT_BACKUP, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
+import { advanceGatewayClock, AI_KEY, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
 import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
 
 /**
@@ -32,7 +32,6 @@ const extra = {
   // A thread starved of CPU on a loaded machine is not a stalled one here (a stall restart would
   // be a third, unplanned restart in this test).
   supervisor: LOAD_TOLERANT_SUPERVISOR,
-  audit: AUDIT_WITHOUT_BACKUP,
 };
 type Bot = Awaited<ReturnType<typeof startTrading>>;
 const blockedByQuarantine = async (t: Bot): Promise<boolean> =>

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { orderRole, type ReasonCode } from '@vigil/contracts';
-import { advanceGatewayClock, AUDIT_WITHOUT_BACKUP, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
+import { advanceGatewayClock, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
 import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
 
 /**
@@ -35,7 +35,6 @@ describe('symbol quarantine on the simulator', () => {
         exchange: { quarantine_clear_ms: CLEAR_MS },
         // A thread starved of CPU on a loaded machine is not a stalled one here.
         supervisor: LOAD_TOLERANT_SUPERVISOR,
-        audit: AUDIT_WITHOUT_BACKUP,
       },
     });
     stop = t.stopAll;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJson, sha256Hex } from '@vigil/contracts';
 import { replayCommand, replayRun } from '../../apps/supervisor/src/replay-command.js';
-import { AUDIT_WITHOUT_BACKUP, startTrading, waitFor } from './engine-harness.js';
+import { startTrading, waitFor } from './engine-harness.js';
 
 let stop: (() => Promise<void>) | null = null;
 const dirs: string[] = [];
@@ -76,7 +76,7 @@ function rechainFrom(dbFile: string, seq: number): void {
 
 describe('supervisor replay on a run of the bot on the simulator', () => {
   it('replays the run identically (exit 0); in copies: names the altered event when a recorded input is changed and re-chained, reports a run that dropped audit events as incomplete, and fails at the chain when not re-chained (exit 1)', async () => {
-    const t = await startTrading({ extra: { audit: AUDIT_WITHOUT_BACKUP } });
+    const t = await startTrading();
     stop = t.stopAll;
     await waitFor('NORMAL', () => t.sup.modeState.mode === 'NORMAL', 15_000, 50);
     await waitFor('protection placed', () => t.q<Row>("SELECT seq FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);

@@ -4,7 +4,7 @@ import type { ReasonCode } from '@vigil/contracts';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { SIM_KEY, startVenue } from '../integration/harness.js';
-import { AI_KEY, AUDIT_WITHOUT_BACKUP, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
+import { AI_KEY, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
 import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
 
 /**
@@ -18,7 +18,7 @@ vi.setConfig({ maxConcurrency: 2 });
 type OnEnd = (f: OnTestFinishedHandler) => void;
 // A thread starved of CPU by the test beside it is not a stalled one here; no backup at start (a
 // thread of its own beside the booting workers; backups are not what these tests are about).
-const BOT = { supervisor: LOAD_TOLERANT_SUPERVISOR, audit: AUDIT_WITHOUT_BACKUP };
+const BOT = { supervisor: LOAD_TOLERANT_SUPERVISOR };
 
 type VenueOrder = { clientOrderId: string; side: string; status: string; type: string; symbol: string };
 type State = { orders: VenueOrder[]; lists: { listClientOrderId: string; status: string }[]; balances?: unknown };

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { startVenue } from '../integration/harness.js';
-import { AI_KEY, AUDIT_WITHOUT_BACKUP, engineDetails, startTrading, waitFor } from './engine-harness.js';
+import { AI_KEY, engineDetails, startTrading, waitFor } from './engine-harness.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -21,7 +21,7 @@ describe('engine restart', () => {
       () => sim.close(),
       () => reviewer.close(),
     );
-    const first = await startTrading({ sim, reviewer, extra: { audit: AUDIT_WITHOUT_BACKUP } });
+    const first = await startTrading({ sim, reviewer });
     let running: (() => Promise<void>) | null = first.stopAll;
     cleanup.push(async () => running?.());
     const placed = await waitFor(
@@ -41,7 +41,7 @@ describe('engine restart', () => {
     const before = await venueState(sim);
     expect(before.lists.filter((l) => l.status === 'EXECUTING').map((l) => l.listClientOrderId)).toEqual([list]);
 
-    const second = await startTrading({ sim, reviewer, varDir: first.varDir, extra: { audit: AUDIT_WITHOUT_BACKUP } });
+    const second = await startTrading({ sim, reviewer, varDir: first.varDir });
     running = second.stopAll;
     await waitFor('released to NORMAL by startup reconcile', () => second.sup.modeState.mode === 'NORMAL', 20_000, 50);
     const d = await engineDetails(second.sup);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
 import { SIM_KEY } from '../integration/harness.js';
-import { AUDIT_WITHOUT_BACKUP, startTrading, waitFor } from './engine-harness.js';
+import { startTrading, waitFor } from './engine-harness.js';
 
 /**
  * A user data stream that stays connected and subscribed but delivers nothing (the simulator's
@@ -23,7 +23,6 @@ describe('silent user data stream', () => {
   it('REST shows order changes the connected stream never delivered: DEGRADE with USER_STREAM_SILENT, faster REST reconcile, then recovery once events flow again', async () => {
     const t = await startTrading({
       extra: {
-        audit: AUDIT_WITHOUT_BACKUP,
         exchange: { user_stream_silence_window_ms: 500, user_stream_silence_probation_ms: 600_000 },
         engine: {
           cycle_interval_ms: 100,

@@ -51,6 +51,9 @@ export const FAST = {
   },
   live: { fault_hooks_enabled: true },
   logging: { level: 'warn' },
+  // No audit backup at start: the backup and its verify thread cost each boot 1-3 s. The tests of
+  // backups (housekeeping, canary, restore) turn it on or drive it directly.
+  audit: { backup_enabled: false },
 } as const;
 
 export function testConfig(overrides: Record<string, unknown> = {}): { config: Config; varDir: string } {

@@ -76,7 +76,7 @@ describe('audit worker housekeeping (real supervisor, real SQLite)', () => {
     seed(varDir);
     const dbFile = join(varDir, 'data', 'audit.sqlite');
     const archiveDir = join(varDir, 'data', 'archive');
-    const opts = { paths: { var_dir: varDir }, audit: { retention_days: 90 } };
+    const opts = { paths: { var_dir: varDir }, audit: { retention_days: 90, backup_enabled: true } };
 
     const first = await startSupervisor(opts);
     let stopped = false;

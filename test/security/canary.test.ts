@@ -59,6 +59,8 @@ describe('security: canary secrets from the environment', () => {
       ...venueConfig(sim),
       exchange: { ...(venueConfig(sim)['exchange'] as object), symbols: ['BTCUSDT'] },
       logging: { level: 'debug' },
+      // Backups are among the files searched for the canaries.
+      audit: { backup_enabled: true },
     });
     // The real loader, from the environment (the file does not exist): what `supervisor start` does.
     const secrets = loadExchangeSecrets(join(varDir, 'secrets.json'), process.env);
