@@ -4,18 +4,47 @@ import LongestFirst from './sequencer.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+// Unit tests: the packages' own tests and test/unit. They start no worker of the bot and no venue;
+// the few that listen on a port, spawn a script or start a thread close it before they end.
+const UNIT = ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'test/unit/**/*.test.ts'];
+
 export default defineConfig({
   root,
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
-    // Integration tests start real worker threads, SQLite files and sockets: separate processes
-    // keep one test file's threads and ports from leaking into another.
-    pool: 'forks',
-    // Both cores (vitest's default leaves one idle: cpus - 1). The integration tests mostly wait on
-    // sockets and timers, so two files at once roughly halve the wall time; their timing bounds are
-    // set for a loaded 2-core machine.
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: UNIT,
+          // Threads, one module cache per thread (isolate: false below): a unit file costs its
+          // tests, not a new process plus a fresh import of vitest, decimal.js and the packages.
+          pool: 'threads',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**', 'test/unit/**'],
+          // Integration tests start real worker threads, SQLite files and sockets: separate processes
+          // keep one test file's threads and ports from leaking into another.
+          pool: 'forks',
+        },
+      },
+    ],
+    poolOptions: {
+      // Both cores (vitest's default leaves one idle: cpus - 1). The integration tests mostly wait on
+      // sockets and timers, so two files at once roughly halve the wall time; their timing bounds are
+      // set for a loaded 2-core machine.
+      forks: { maxForks: 2, minForks: 1 },
+      // The unit thread runs beside the two forks (vitest runs each pool's files at once): the
+      // integration tests leave the cores idle most of the time. One thread, not two, so the
+      // integration tests' timing bounds see at most one more busy process than before.
+      threads: { isolate: false, maxThreads: 1, minThreads: 1 },
+    },
     // Longest files first (test/sequencer.ts): a fresh clone has no results cache to order by.
     sequence: { sequencer: LongestFirst },
     testTimeout: 60_000,
