@@ -111,9 +111,12 @@ export async function waitFor<T>(what: string, fn: () => Maybe<T> | Promise<Mayb
 export async function releaseToNormal(sup: Supervisor): Promise<void> {
   sup.authority.clear('STARTUP_RECOVER', 'engine');
   sup.clear('STARTUP_RECOVER', 'engine');
+  // A bound for a loaded machine: the stability window plus a mode round trip take well under 1 s
+  // alone, but a test beside other test processes may wait seconds for its threads to be scheduled.
   await waitFor(
     'NORMAL',
     () => sup.modeState.mode === 'NORMAL' && sup.modeApplied.some((a) => a.worker === 'engine' && a.mode === 'NORMAL' && a.seq === sup.modeState.seq),
+    20_000,
   );
 }
 

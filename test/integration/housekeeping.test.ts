@@ -89,7 +89,7 @@ describe('audit worker housekeeping (real supervisor, real SQLite)', () => {
     expect(p['bytes']).toBeGreaterThan(0);
     expect(listBackups(join(varDir, 'backup'))).toHaveLength(1);
     // Days 120..96 ago are all archived (older than 90 whole days); the pause of day 97 ago stays live too.
-    await waitFor('AUDIT_ARCHIVED', () => query(dbFile, "SELECT count(*) AS n FROM events WHERE event_type = 'AUDIT_ARCHIVED'")[0]!['n'] === 25, 30_000, 100);
+    await waitFor('AUDIT_ARCHIVED', () => query(dbFile, "SELECT count(*) AS n FROM events WHERE event_type = 'AUDIT_ARCHIVED'")[0]!['n'] === 25, 60_000, 100);
     expect(first.sup.modeState.reasons.some((r) => r.code === 'OPERATOR_PAUSE')).toBe(true);
     expect(query(dbFile, "SELECT count(*) AS n FROM events WHERE run_id = 'run_old' AND event_type = 'HEALTH_SAMPLED'")).toEqual([{ n: 0 }]);
     expect(query(dbFile, "SELECT count(*) AS n FROM events WHERE run_id = 'run_old' AND event_type = 'OPERATOR_PAUSED'")).toEqual([{ n: 1 }]);

@@ -82,7 +82,7 @@ describe('supervisor with real workers', () => {
     sup.clear('CLOCK_DRIFT', 'gateway');
     await waitFor('engine DEGRADE (stabilizing)', () => engineSaw(sup, 'DEGRADE', seq));
     expect(sup.modeState.reasons.map((r) => r.code)).toContain('RECOVERY_STABILIZING');
-    await waitFor('engine NORMAL', () => engineSaw(sup, 'NORMAL', seq), 3000);
+    await waitFor('engine NORMAL', () => engineSaw(sup, 'NORMAL', seq), 20_000);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300 - 5);
     for (const w of ['audit', 'gateway'] as const) {
       expect(sup.modeApplied.some((a) => a.worker === w && a.mode === 'NORMAL')).toBe(true);
@@ -101,10 +101,16 @@ describe('supervisor with real workers', () => {
     const check = await sup.hosts.engine.request('entry_check', { symbol: 'BTCUSDT' });
     expect(check.allowed).toBe(false);
     expect(check.mode).toBe('PAUSE');
-    expect(check.blocked_by).toContain('AUDIT_WORKER_EXITED');
+    // Its death is reported once, as whichever the supervisor saw first: the thread's exit, or (when
+    // the supervisor's own loop was held up past the stall bound on a loaded machine) its silence.
+    expect(check.blocked_by).toEqual(expect.arrayContaining([expect.stringMatching(/^AUDIT_WORKER_(EXITED|STALLED)$/)]));
     // Restarted, recovery committed, then through the stability window back to NORMAL.
-    await waitFor('audit restarted', () => sup.hosts.audit.state === 'running' && !sup.authority.isActive('AUDIT_WORKER_EXITED'), 5000);
-    await waitFor('NORMAL again', () => engineSaw(sup, 'NORMAL', seq), 5000);
+    await waitFor(
+      'audit restarted',
+      () => sup.hosts.audit.state === 'running' && !sup.authority.isActive('AUDIT_WORKER_EXITED') && !sup.authority.isActive('AUDIT_WORKER_STALLED'),
+      20_000,
+    );
+    await waitFor('NORMAL again', () => engineSaw(sup, 'NORMAL', seq), 20_000);
     const ack = await sup.audit.flush();
     expect(ack.last_seq).toBeGreaterThan(0);
   });
