@@ -95,6 +95,24 @@ describe('supervisor experiments', () => {
     expect((await runExperiments({ config, varDir, files: [FIXTURE], grid: { lookback_bars: [10] }, threads: 1 })).ok).toBe(true);
   }, 60_000);
 
+  it("each fresh worker's warm-up (synthetic bars, run while the files parse) changes no result: the report is the same as without one", async () => {
+    const { config, varDir } = testConfig({ strategy: { win_rate_prior: '0.5', take_profit_r: '2' } });
+    const warmed = await runExperiments({ config, varDir, files: [FIXTURE], grid: GRID, threads: 2, out: join(varDir, 'warm') });
+    const cold = await runExperiments({ config, varDir, files: [FIXTURE], grid: GRID, threads: 2, warm_bars: 0, out: join(varDir, 'cold') });
+    if (!warmed.ok || !cold.ok) throw new Error('refused');
+    expect(warmed.rows.some((r) => r.trades > 0)).toBe(true);
+    expect(readFileSync(join(varDir, 'warm', 'report.json'), 'utf8')).toBe(readFileSync(join(varDir, 'cold', 'report.json'), 'utf8'));
+  }, 60_000);
+
+  it('a file that fails to parse while the workers warm up rejects with its line; the warm-ups cut short by the pool’s end are no unhandled rejection', async () => {
+    const { config, varDir } = testConfig();
+    const bad = join(varDir, 'bad.csv');
+    writeFileSync(bad, `${readFileSync(FIXTURE, 'utf8').split('\n').slice(0, 50).join('\n')}\n1,x,2,3,4,5\n`);
+    await expect(runExperiments({ config, varDir, files: [bad], grid: GRID, threads: 2, warm_bars: 200_000 })).rejects.toThrow(/kline CSV line 51/);
+    // Unhandled rejections surface on the next turns: vitest fails the file if one appears.
+    await new Promise((r) => setTimeout(r, 200));
+  }, 60_000);
+
   it('refuses a parameter set the configuration schema would refuse', async () => {
     const { config, varDir } = testConfig();
     await expect(runExperiments({ config, varDir, files: [FIXTURE], grid: { lookback_bars: [1] } })).rejects.toThrow(/lookback_bars/);
