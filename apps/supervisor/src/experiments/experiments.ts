@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
@@ -40,7 +40,8 @@ export interface ExperimentsOptions {
   readonly pool?: Piscina;
   /**
    * Synthetic bars each fresh worker runs first, while this thread parses the files (default
-   * WARM_BARS; 0: none). Not run on a caller's pool (its workers are warm already).
+   * warmBarsFor: at most WARM_BARS, a tenth of a worker's share; 0: none). Not run on a caller's
+   * pool (its workers are warm already).
    */
   readonly warm_bars?: number;
 }
@@ -52,6 +53,17 @@ export interface ExperimentsOptions {
  * compete with the workers themselves). Spent on synthetic bars during the parse instead.
  */
 export const WARM_BARS = 20_000;
+
+/**
+ * The default warm-up: WARM_BARS, but never more than a tenth of a worker's share of the candles
+ * (estimated from the files' sizes: a Binance kline line is 70-130 bytes, 64 over-counts the bars),
+ * and none below 1 000 bars, where a small run would pay more for it than it saves.
+ */
+export function warmBarsFor(fileBytes: number, sets: number, threads: number): number {
+  const share = ((fileBytes / 64) * sets) / Math.max(1, threads);
+  const bars = Math.min(WARM_BARS, Math.floor(share / 10));
+  return bars >= 1_000 ? bars : 0;
+}
 
 /**
  * The worker pool experiments run on. Its workers start at once (minThreads) and load the task
@@ -111,7 +123,9 @@ export async function runExperiments(o: ExperimentsOptions): Promise<
   // Started first: the workers boot and load their modules while this thread parses the files.
   const pool = o.pool ?? createExperimentPool(o.threads ?? availableParallelism());
   try {
-    return await runOnPool(o, pool, t0, o.pool ? 0 : (o.warm_bars ?? WARM_BARS));
+    const bytes = o.files.reduce((a, f) => a + fileSize(f), 0);
+    const warmBars = o.pool ? 0 : (o.warm_bars ?? warmBarsFor(bytes, expand(o.grid).length, pool.options.maxThreads));
+    return await runOnPool(o, pool, t0, warmBars);
   } finally {
     if (!o.pool) await pool.destroy();
   }
@@ -228,6 +242,15 @@ async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number, warmB
   const run = best && bars && strategy?.ok ? runExperiment(bars, 0, barCount(bars), { ...base(strategy.config.strategy), equity_points: 1500 }) : null;
   writeFileSync(join(dir, 'report.html'), htmlReport({ rows: results, best, bars: bars ?? null, run, files: o.files, gate: gate.kind }));
   return { ok: true, rows: results, dir, ms: Date.now() - t0, pool_ms: poolMs, pool_cpu_ms: (cpu.user + cpu.system) / 1000, candles: total };
+}
+
+/** 0 for a file that cannot be read: the parse reports it. */
+function fileSize(f: string): number {
+  try {
+    return statSync(resolve(f)).size;
+  } catch {
+    return 0;
+  }
 }
 
 const span = (t: Planned | undefined): number => (t ? t.task.to - t.task.from : 0);
