@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
@@ -8,7 +8,7 @@ import { formatConfigError, parseConfig } from '@vigil/runtime';
 import { htmlReport } from './html-report.js';
 import { barCount, parseKlineCsv } from './klines.js';
 import { runExperiment, type GateVerdicts, type RunParams } from './runner.js';
-import type { ExperimentTask, TaskResult } from './task.js';
+import type { ExperimentTask, TaskResult, WarmTask } from './task.js';
 import { liveSupervisorPid } from '../run-lock.js';
 
 /**
@@ -38,6 +38,31 @@ export interface ExperimentsOptions {
    * the pool's.
    */
   readonly pool?: Piscina;
+  /**
+   * Synthetic bars each fresh worker runs first, while this thread parses the files (default
+   * warmBarsFor: at most WARM_BARS, a tenth of a worker's share; 0: none). Not run on a caller's
+   * pool (its workers are warm already).
+   */
+  readonly warm_bars?: number;
+}
+
+/**
+ * A fresh worker's first tens of thousands of candles run in the interpreter and baseline code
+ * while the optimizing compiler, on threads every worker shares with the others, catches up
+ * (NOTES-expcold.md: on 2 threads the two workers' compilations and their deoptimization rounds
+ * compete with the workers themselves). Spent on synthetic bars during the parse instead.
+ */
+export const WARM_BARS = 20_000;
+
+/**
+ * The default warm-up: WARM_BARS, but never more than a tenth of a worker's share of the candles
+ * (estimated from the files' sizes: a Binance kline line is 70-130 bytes, 64 over-counts the bars),
+ * and none below 1 000 bars, where a small run would pay more for it than it saves.
+ */
+export function warmBarsFor(fileBytes: number, sets: number, threads: number): number {
+  const share = ((fileBytes / 64) * sets) / Math.max(1, threads);
+  const bars = Math.min(WARM_BARS, Math.floor(share / 10));
+  return bars >= 1_000 ? bars : 0;
 }
 
 /**
@@ -98,7 +123,9 @@ export async function runExperiments(o: ExperimentsOptions): Promise<
   // Started first: the workers boot and load their modules while this thread parses the files.
   const pool = o.pool ?? createExperimentPool(o.threads ?? availableParallelism());
   try {
-    return await runOnPool(o, pool, t0);
+    const bytes = o.files.reduce((a, f) => a + fileSize(f), 0);
+    const warmBars = o.pool ? 0 : (o.warm_bars ?? warmBarsFor(bytes, expand(o.grid).length, pool.options.maxThreads));
+    return await runOnPool(o, pool, t0, warmBars);
   } finally {
     if (!o.pool) await pool.destroy();
   }
@@ -106,7 +133,7 @@ export async function runExperiments(o: ExperimentsOptions): Promise<
 
 type RunOutcome = Extract<Awaited<ReturnType<typeof runExperiments>>, { ok: true }>;
 
-async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number): Promise<RunOutcome> {
+async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number, warmBars: number): Promise<RunOutcome> {
   const sets = expand(o.grid);
   const tasks: Planned[] = [];
   const data = new Map<string, Float64Array>();
@@ -120,21 +147,39 @@ async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number): Prom
     initial_quote: o.initial_quote ?? '10000',
     gate: o.gate ?? { kind: 'ALLOW_ALL' },
   });
+  // Every parameter set passes the same validation as a Live configuration.
+  const strategies = sets.map((params) => {
+    const v = parseConfig({ strategy: { ...o.config.strategy, ...params } });
+    if (!v.ok) throw new Error(`parameter set ${JSON.stringify(params)}: ${formatConfigError(v.error)}`);
+    return v.config.strategy;
+  });
+  // One warm-up per worker, queued before any real task: each idle worker takes one (a busy worker
+  // takes nothing more), and runs it while this thread parses.
+  const first = strategies[0];
+  const warming =
+    warmBars > 0 && first
+      ? Array.from(
+          { length: pool.options.maxThreads },
+          () => pool.run({ params: base(first), bars: warmBars } satisfies WarmTask, { name: 'warm' }) as Promise<number>,
+        )
+      : [];
+  const warmed = Promise.all(warming);
+  // Awaited after the real tasks; observed now, so that a parse error (the pool then destroyed under it) is no unhandled rejection.
+  warmed.catch(() => undefined);
   for (const f of o.files) {
     // Loaded once into shared memory: every worker reads the same bytes.
     const bars = parseKlineCsv(readFileSync(resolve(f), 'utf8'));
     data.set(f, bars);
     const n = barCount(bars);
     const cut = Math.floor(n * 0.7);
-    for (const params of sets) {
-      // Every parameter set passes the same validation as a Live configuration.
-      const v = parseConfig({ strategy: { ...o.config.strategy, ...params } });
-      if (!v.ok) throw new Error(`parameter set ${JSON.stringify(params)}: ${formatConfigError(v.error)}`);
+    for (const [j, params] of sets.entries()) {
+      const strategy = strategies[j];
+      if (!strategy) continue;
       for (const [split, from, to] of [
         ['in_sample', 0, cut],
         ['out_of_sample', cut, n],
       ] as const) {
-        tasks.push({ task: { data: bars, from, to, params: base(v.config.strategy) }, file: f, params, split });
+        tasks.push({ task: { data: bars, from, to, params: base(strategy) }, file: f, params, split });
       }
     }
   }
@@ -177,6 +222,8 @@ async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number): Prom
       };
     }),
   );
+  // A failed warm-up is a fault of the run's own code: reported, never skipped.
+  await warmed;
   const poolMs = Date.now() - p0;
   const cpu = process.cpuUsage(c0);
   const dir = o.out ?? join(o.varDir, 'experiments', new Date().toISOString().replace(/[:.]/g, '-'));
@@ -195,6 +242,15 @@ async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number): Prom
   const run = best && bars && strategy?.ok ? runExperiment(bars, 0, barCount(bars), { ...base(strategy.config.strategy), equity_points: 1500 }) : null;
   writeFileSync(join(dir, 'report.html'), htmlReport({ rows: results, best, bars: bars ?? null, run, files: o.files, gate: gate.kind }));
   return { ok: true, rows: results, dir, ms: Date.now() - t0, pool_ms: poolMs, pool_cpu_ms: (cpu.user + cpu.system) / 1000, candles: total };
+}
+
+/** 0 for a file that cannot be read: the parse reports it. */
+function fileSize(f: string): number {
+  try {
+    return statSync(resolve(f)).size;
+  } catch {
+    return 0;
+  }
 }
 
 const span = (t: Planned | undefined): number => (t ? t.task.to - t.task.from : 0);

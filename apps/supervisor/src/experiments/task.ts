@@ -1,4 +1,4 @@
-import { BAR_FIELDS, F } from './klines.js';
+import { BAR_FIELDS, barCount, F, parseKlineCsv, syntheticKlineCsv } from './klines.js';
 import { runExperiment, type RunMetrics, type RunParams, type RunResult } from './runner.js';
 
 /**
@@ -20,6 +20,24 @@ export interface TaskResult {
 export default function run(t: ExperimentTask): TaskResult {
   const r = runExperiment(t.data, t.from, t.to, t.params);
   return { metrics: r.metrics, equity: r.equity };
+}
+
+/** What a warm-up runs: the run's own parameters over this many synthetic 1-minute bars. */
+export interface WarmTask {
+  readonly params: Omit<RunParams, 'record'>;
+  readonly bars: number;
+}
+
+/**
+ * A fresh worker's JIT warm-up, run while the caller still parses its files: the run's code over
+ * synthetic bars with the run's own parameter shapes, so that the code is compiled, its early
+ * deoptimizations spent and the young generation grown before the first real task. The result is
+ * thrown away; what the real tasks return does not depend on it (runExperiment keeps no state
+ * between calls).
+ */
+export function warm(t: WarmTask): number {
+  const data = parseKlineCsv(syntheticKlineCsv({ seed: 7, bars: t.bars, start_ms: Date.UTC(2026, 0, 1), bar_ms: 60_000, price: 64_000, vol_bps: 8 }));
+  return runExperiment(data, 0, barCount(data), t.params).metrics.steps;
 }
 
 /**

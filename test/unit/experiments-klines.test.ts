@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { parseFx } from '@vigil/matching';
+import { BAR_FIELDS, F, parseKlineCsv } from '../../apps/supervisor/src/experiments/klines.js';
+
+// The kline parse reads prices into exact 1e-8 integers without BigInt on the common path; every
+// value must be the one parseFx gives, and every refusal the same as before.
+const row = (t: number, o: string, h: string, l: string, c: string): string => `${t},${o},${h},${l},${c},1.5,${t + 59_999},0,0,0,0,0`;
+
+describe('parseKlineCsv exact prices', () => {
+  it('every exact column equals parseFx of the text: leading/trailing zeros, 1..8 places, whole numbers, spaces, the largest exact whole part', () => {
+    const prices = ['0.00000001', '0012.50', '1.123456780000', '64000', '63933.27', ' 64000.5 ', '90071991.99999999', '90071992', '1.1', '7.00000000'];
+    const lines = prices.map((p, i) => row(1_767_225_600_000 + i * 60_000, p, p, p, p));
+    const a = parseKlineCsv(['open_time,open,high,low,close,volume', ...lines].join('\r\n'));
+    expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(a.length).toBe(prices.length * BAR_FIELDS);
+    prices.forEach((p, i) => {
+      const r = parseFx(p.trim());
+      if (!r.ok) throw new Error(p);
+      for (const f of [F.openFx, F.highFx, F.lowFx, F.closeFx]) expect(a[i * BAR_FIELDS + f]).toBe(Number(r.value));
+      expect(a[i * BAR_FIELDS + F.close]).toBe(Number(p));
+    });
+  });
+
+  it('refuses what parseFx refuses or what exceeds an exact double, with the line number', () => {
+    const bad: [string, RegExp][] = [
+      ['1.123456789', /line 2: price 1.123456789 is not a plain decimal with at most 8 places/],
+      ['12.', /line 2: price 12\. is not a plain decimal/],
+      ['1e3', /line 2: price 1e3 is not a plain decimal/],
+      ['0x10', /line 2: price 0x10 is not a plain decimal/],
+      ['90071992.00000001', /line 2: price 90071992.00000001 above 90071992/],
+      ['123456789012345678901234', /line 2: price 123456789012345678901234 above 90071992/],
+    ];
+    for (const [p, err] of bad) {
+      const text = `${row(1_767_225_600_000, '10', '10', '10', '10')}\n${row(1_767_225_660_000, p, p, p, p)}\n`;
+      expect(() => parseKlineCsv(text)).toThrow(err);
+    }
+    expect(() => parseKlineCsv(`${row(1_767_225_600_000, '1', '2', '1', '1')}\n${row(1_767_225_600_000, '1', '2', '1', '1')}\n`)).toThrow(
+      /line 2: open_time not increasing/,
+    );
+    expect(() => parseKlineCsv('1767225600000,1,2,1,1\n')).toThrow(/line 1: expected open_time,open,high,low,close,volume numbers/);
+  });
+});
