@@ -1,34 +1,13 @@
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { newEventId, type EventEnvelope } from '@vigil/contracts';
-import { parseConfig } from '@vigil/runtime';
 import { WalSync } from './checkpointer.js';
-import { AuditWriter } from './writer.js';
+import { auditSetup } from './testing-setup.test-helper.js';
 
 function writer(synchronous: 'FULL' | 'NORMAL') {
-  const r = parseConfig({ audit: { disk_free_degrade_bytes: 0, disk_free_pause_bytes: 0, synchronous } });
-  if (!r.ok) throw new Error(JSON.stringify(r.error));
-  const dir = mkdtempSync(join(tmpdir(), 'audit-walsync-'));
-  const w = new AuditWriter({ dbFile: join(dir, 'audit.sqlite'), jsonlDir: join(dir, 'jsonl'), config: r.config.audit, now: Date.now, setReason: () => {} });
-  w.open();
-  const ev = (): EventEnvelope => ({
-    event_id: newEventId(Date.now()),
-    ts_ms: Date.now(),
-    run_id: 'run_t',
-    source: 'engine',
-    cycle_id: null,
-    stage: null,
-    snapshot_id: null,
-    decision_id: null,
-    order_intent_id: null,
-    event_type: 'HEALTH_SAMPLED',
-    reason_code: null,
-    severity: 'INFO',
-    payload: {},
-  });
-  return { w, ev, wal: join(dir, 'audit.sqlite-wal') };
+  const { writer: w, ev, dbFile } = auditSetup({ synchronous });
+  return { w, ev: () => ev(), wal: `${dbFile}-wal` };
 }
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));

@@ -1,33 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { newEventId, type EventEnvelope } from '@vigil/contracts';
-import { parseConfig } from '@vigil/runtime';
-import { AuditWriter } from './writer.js';
+import type { EventEnvelope } from '@vigil/contracts';
+import { auditSetup } from './testing-setup.test-helper.js';
 
 function setup() {
-  const r = parseConfig({ audit: { disk_free_degrade_bytes: 0, disk_free_pause_bytes: 0, synchronous: 'FULL' } });
-  if (!r.ok) throw new Error(JSON.stringify(r.error));
-  const dir = mkdtempSync(join(tmpdir(), 'audit-critical-jsonl-'));
-  const jsonlDir = join(dir, 'jsonl');
-  const w = new AuditWriter({ dbFile: join(dir, 'audit.sqlite'), jsonlDir, config: r.config.audit, now: Date.now, setReason: () => {} });
-  w.open();
-  const ev = (type: EventEnvelope['event_type']): EventEnvelope => ({
-    event_id: newEventId(Date.now()),
-    ts_ms: Date.now(),
-    run_id: 'run_t',
-    source: 'engine',
-    cycle_id: null,
-    stage: null,
-    snapshot_id: null,
-    decision_id: null,
-    order_intent_id: null,
-    event_type: type,
-    reason_code: null,
-    severity: 'INFO',
-    payload: {},
-  });
+  const { writer: w, ev: make, varDir } = auditSetup({ synchronous: 'FULL' });
+  const jsonlDir = join(varDir, 'jsonl');
+  const ev = (type: EventEnvelope['event_type']): EventEnvelope => make({}, type);
   const lines = (): string[] => {
     const files = existsSync(jsonlDir) ? readdirSync(jsonlDir) : [];
     return files.flatMap((f) => readFileSync(join(jsonlDir, f), 'utf8').split('\n').filter(Boolean));

@@ -1,23 +1,11 @@
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { newEventId, PROTOCOL_VERSION, type EventEnvelope } from '@vigil/contracts';
+import { PROTOCOL_VERSION, type EventEnvelope } from '@vigil/contracts';
 import { AuditClient } from './audit-client.js';
+import { EventFactory } from './event-factory.js';
 
-const ev = (n: number): EventEnvelope => ({
-  event_id: newEventId(Date.now()),
-  ts_ms: Date.now(),
-  run_id: 'run_t',
-  source: 'engine',
-  cycle_id: null,
-  stage: null,
-  snapshot_id: null,
-  decision_id: null,
-  order_intent_id: null,
-  event_type: 'HEALTH_SAMPLED',
-  reason_code: null,
-  severity: 'INFO',
-  payload: { n },
-});
+const events = new EventFactory('run_t', 'engine');
+const ev = (n: number): EventEnvelope => events.make('HEALTH_SAMPLED', { n });
 
 describe('AuditClient', () => {
   it('a critical append carries the bulk events queued before it, ahead of it, in one frame', async () => {
