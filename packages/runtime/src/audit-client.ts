@@ -117,13 +117,9 @@ export class AuditClient {
       this.flushBatch(); // into the hold buffer, for the next writer
       throw new ChannelError('AUDIT_DETACHED', 'no audit writer attached: not durable', true);
     }
-    // Bulk events queued before this one must not be overtaken by it: they ride ahead of it in the
-    // same frame (and the same transaction), so the writer wakes once and never commits them on
-    // their own while the critical rows are still on their way (issue 19: that was a wait on the
-    // market event -> order path).
-    // Those bulk rows are kept as a bulk frame of their own until the writer settles the request:
-    // if the writer dies first, they are re-sent to the next one like any unsettled bulk frame
-    // (the critical rows are not: their caller gets the failure).
+    // Bulk events queued before this one ride ahead of it in the same request and transaction (the
+    // writer wakes once: issue 19), kept as a numbered bulk frame until the writer settles it, so a
+    // writer that dies first gets them re-sent; the critical rows are not (their caller gets the failure).
     const before = this.batch;
     this.batch = [];
     this.sentCritical += rows.length;
