@@ -35,12 +35,15 @@ export interface Sample {
 interface ProducerCounters {
   readonly sent: number;
   readonly sent_critical: number;
+  /** Critical events whose request failed to their caller (not durable as far as it knows). */
+  readonly critical_failed?: number;
   readonly held: number;
   readonly dropped: number;
 }
 /** What earlier threads of restarted workers had sent and written (carried into the accounting). */
 interface Carried {
   readonly sent: number;
+  readonly failed?: number;
   readonly restarts: number;
   readonly writer?: { readonly committed: number; readonly dropped: number; readonly own: number; readonly restarts: number };
 }
@@ -252,6 +255,7 @@ const counters = async (host: Host): Promise<ProducerCounters | null> => {
   }
 };
 const total = (c: ProducerCounters | null): number => (c ? c.sent + c.sent_critical : 0);
+const failedOf = (c: ProducerCounters | null): number => c?.critical_failed ?? 0;
 
 /**
  * The zero-silent-loss accounting: engine and gateway drained (they stop producing), their
@@ -288,6 +292,9 @@ export async function accounting(bot: Bot, varDir: string, rowsBefore = 0, carri
   // The audit worker's own events (backups, archiving) were sent by no producer.
   const sent = total(e) + total(g) + total(s1) + carry + (p.own_total ?? 0) + wc.own;
   const clientDropped = (e?.dropped ?? 0) + (g?.dropped ?? 0) + s1.dropped;
+  // A critical append whose request failed (its writer died) was reported to its caller as not
+  // durable: it may or may not be in the database, so it counts only on the upper bound.
+  const failed = failedOf(e) + failedOf(g) + failedOf(s1) + (carried?.failed ?? 0);
   const held = (e?.held ?? 0) + (g?.held ?? 0) + s1.held;
   // Supervisor events sent between s1 and the pressure reading are the only slack (usually none).
   const slack = total(s2) - total(s1);
@@ -304,7 +311,7 @@ export async function accounting(bot: Bot, varDir: string, rowsBefore = 0, carri
     "SELECT reason_code, event_type, count(*) AS n FROM events WHERE reason_code IN ('DB_WRITER_QUEUE_HIGH','DB_WRITER_QUEUE_FULL','DB_WRITER_BACKPRESSURE','DB_WRITER_DROPPED') AND event_type IN ('REASON_RAISED','REASON_CLEARED') GROUP BY reason_code, event_type ORDER BY reason_code, event_type",
   );
   const checks = {
-    sent_accounted: accounted >= sent && (carried?.restarts || wc.restarts ? true : accounted <= sent + slack),
+    sent_accounted: accounted >= sent - failed && (carried?.restarts || wc.restarts ? true : accounted <= sent + slack),
     db_matches_writer: wc.restarts ? rows >= committed : rows === committed,
     drops_alerted: p.dropped_total + clientDropped === 0 || dropAlerts > 0,
     nothing_held: held === 0,
@@ -317,7 +324,8 @@ export async function accounting(bot: Bot, varDir: string, rowsBefore = 0, carri
     unpolled_after_restart: Math.max(0, accounted - sent - slack),
     writer: { committed_total: committed, dropped_total: p.dropped_total + wc.dropped, state: p.state, restarts: wc.restarts },
     db_rows: rows,
-    silent_loss: Math.max(0, sent - accounted),
+    silent_loss: Math.max(0, sent - failed - accounted),
+    critical_failed: failed,
     client_dropped: clientDropped,
     drop_alerts: dropAlerts,
     writer_transitions: transitions,
@@ -475,8 +483,8 @@ export async function runSoak(
   let rowsBefore = 0;
   let manualSince: number | null = null;
   // Producer counters per worker thread: a restarted worker's earlier threads are carried.
-  type Seen = { thread: number | null; total: number };
-  const seen: Record<'engine' | 'gateway', Seen> = { engine: { thread: null, total: 0 }, gateway: { thread: null, total: 0 } };
+  type Seen = { thread: number | null; total: number; failed: number };
+  const seen: Record<'engine' | 'gateway', Seen> = { engine: { thread: null, total: 0, failed: 0 }, gateway: { thread: null, total: 0, failed: 0 } };
   let carried: Carried = { sent: 0, restarts: 0 };
   const seenWriter: { thread: number | null; committed: number; dropped: number; own: number } = { thread: null, committed: 0, dropped: 0, own: 0 };
   const pollProducers = async () => {
@@ -501,17 +509,21 @@ export async function runSoak(
       const h = bot.sup.hosts[w];
       const c = await counters(h);
       if (seen[w].thread !== null && h.threadId !== seen[w].thread) {
-        carried = { ...carried, sent: carried.sent + seen[w].total, restarts: carried.restarts + 1 };
+        carried = { ...carried, sent: carried.sent + seen[w].total, failed: (carried.failed ?? 0) + seen[w].failed, restarts: carried.restarts + 1 };
         seen[w].total = 0;
+        seen[w].failed = 0;
       }
       seen[w].thread = h.threadId;
-      if (c) seen[w].total = total(c);
+      if (c) {
+        seen[w].total = total(c);
+        seen[w].failed = failedOf(c);
+      }
     }
   };
   const resetProducers = () => {
     carried = { sent: 0, restarts: 0 };
     Object.assign(seenWriter, { thread: null, committed: 0, dropped: 0, own: 0 });
-    for (const w of ['engine', 'gateway'] as const) seen[w] = { thread: null, total: 0 };
+    for (const w of ['engine', 'gateway'] as const) seen[w] = { thread: null, total: 0, failed: 0 };
   };
   try {
     while (Date.now() < end) {
@@ -581,6 +593,7 @@ export async function runSoak(
       sent: segments.reduce((a, x) => a + x.sent, 0),
       db_rows: segments.reduce((a, x) => a + x.db_rows, 0),
       silent_loss: segments.reduce((a, x) => a + x.silent_loss, 0),
+      critical_failed: segments.reduce((a, x) => a + x.critical_failed, 0),
       client_dropped: segments.reduce((a, x) => a + x.client_dropped, 0),
       worker_restarts: segments.reduce((a, x) => a + x.carried_from_restarted_workers.restarts + (x.carried_from_restarted_workers.writer?.restarts ?? 0), 0),
       unpolled_after_restart: segments.reduce((a, x) => a + x.unpolled_after_restart, 0),
@@ -719,6 +732,7 @@ export function soakMarkdown(r: SoakReport, startedIso: string): string {
     ...(r.worker_restarts !== undefined
       ? [row('worker threads restarted (counters carried) / events they sent after their last poll', `${r.worker_restarts} / ${r.unpolled_after_restart}`)]
       : []),
+    row('critical events failed to their caller (writer died first; in the DB or not)', r.critical_failed),
     row('silent loss', r.silent_loss),
     row('duplicate events / intents', `${r.integrity.duplicate_events} / ${r.integrity.duplicate_intents}`),
     row('canary leaks', r.canary_leaks.length),

@@ -97,7 +97,7 @@ describe('AuditClient bulk frames across a writer death', () => {
     expect(c.counters()).toMatchObject({ dropped: 2, in_flight: 4, resent: 4 });
   });
 
-  it('re-sends the bulk rows that rode ahead of a critical append in its request, and not the critical rows, when the writer dies before settling it', async () => {
+  it('re-sends the bulk rows that rode ahead of a critical append in its request, and not the critical rows (counted as failed to their caller), when the writer dies before settling it', async () => {
     const dropped: number[] = [];
     const c = client(1000, dropped);
     const w1 = writerEnd();
@@ -120,6 +120,6 @@ describe('AuditClient bulk frames across a writer death', () => {
     await turn();
     expect(w2.frames.map((fr) => fr.frame)).toEqual([1]);
     expect(idsOf(w2.frames)).toEqual(bulk.map((e) => e.event_id));
-    expect(c.counters()).toMatchObject({ sent: 2, sent_critical: 1, resent: 2, dropped: 0 });
+    expect(c.counters()).toMatchObject({ sent: 2, sent_critical: 1, critical_failed: 1, resent: 2, dropped: 0 });
   });
 });

@@ -60,6 +60,11 @@ export class AuditClient {
   sent = 0;
   /** Events of critical appends sent to a writer (each acknowledged after commit, or failed to its caller). */
   sentCritical = 0;
+  /**
+   * Events of critical appends whose request failed (writer died, timed out or refused): their
+   * caller was told they are not durable; they may or may not be in the database.
+   */
+  criticalFailed = 0;
 
   constructor(private readonly opts: AuditClientOptions) {}
 
@@ -123,9 +128,14 @@ export class AuditClient {
     const before = this.batch;
     this.batch = [];
     this.sentCritical += rows.length;
-    if (before.length === 0) return this.ep.request('append_critical', { rows });
-    const frame = this.keep(before);
-    return this.ep.request('append_critical', { rows: [...before, ...rows], frame });
+    const request =
+      before.length === 0
+        ? this.ep.request('append_critical', { rows })
+        : this.ep.request('append_critical', { rows: [...before, ...rows], frame: this.keep(before) });
+    return request.catch((e: unknown) => {
+      this.criticalFailed += rows.length;
+      throw e;
+    });
   }
 
   async flush(): Promise<CommitAck> {
@@ -150,6 +160,7 @@ export class AuditClient {
   counters(): {
     readonly sent: number;
     readonly sent_critical: number;
+    readonly critical_failed: number;
     readonly held: number;
     readonly dropped: number;
     readonly in_flight: number;
@@ -158,6 +169,7 @@ export class AuditClient {
     return {
       sent: this.sent,
       sent_critical: this.sentCritical,
+      critical_failed: this.criticalFailed,
       held: this.held.length,
       dropped: this.dropped,
       in_flight: this.inflightRows + this.released.reduce((n, r) => n + r.count, 0),
