@@ -17,6 +17,7 @@ import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import type { Supervisor } from '../apps/supervisor/dist/index.js';
 import type { Config, Mode } from '../packages/contracts/dist/index.js';
@@ -460,6 +461,10 @@ export async function runSoak(
     gateway_heap: [],
     audit_heap: [],
     heaps_total: [],
+    heaps_new: [],
+    heaps_old: [],
+    heaps_code: [],
+    heaps_other: [],
     supervisor_external: [],
     venue_rss: [],
     venue_heap: [],
@@ -560,12 +565,21 @@ export async function runSoak(
       mem.supervisor_external.push({ t_ms: t, v: mu.external });
       // V8 heap reserved by all four threads: the part of the RSS that is JavaScript heaps.
       let heapsTotal = mu.heapTotal;
+      // ...and per V8 space (which of them creeps): young generation, old, code, the rest.
+      const spaces = { heaps_new: 0, heaps_old: 0, heaps_code: 0, heaps_other: 0 };
+      const addSpaces = (sp: Readonly<Record<string, number>> | undefined) => {
+        for (const [name, bytes] of Object.entries(sp ?? {}))
+          spaces[name.startsWith('new_') ? 'heaps_new' : name === 'old_space' ? 'heaps_old' : name.startsWith('code_') ? 'heaps_code' : 'heaps_other'] += bytes;
+      };
+      addSpaces(Object.fromEntries(getHeapSpaceStatistics().map((x) => [x.space_name, x.space_size])));
       for (const w of ['engine', 'gateway', 'audit'] as const) {
         const hb = bot.sup.hosts[w].lastHeartbeat;
         if (hb) mem[`${w}_heap`].push({ t_ms: t, v: hb.mem.heap_used_bytes });
         heapsTotal += hb?.mem.heap_total_bytes ?? 0;
+        addSpaces(hb?.mem.heap_spaces);
       }
       mem.heaps_total.push({ t_ms: t, v: heapsTotal });
+      for (const [k, v] of Object.entries(spaces)) mem[k as keyof typeof spaces].push({ t_ms: t, v });
       const pm = await bot.peers.mem();
       if (pm) {
         mem.venue_rss.push({ t_ms: t, v: pm.rss_bytes });
@@ -676,13 +690,29 @@ export function series(samples: readonly Sample[]): Series {
   };
 }
 
-type MemorySeries = 'supervisor_heap' | 'engine_heap' | 'gateway_heap' | 'audit_heap' | 'heaps_total' | 'supervisor_external' | 'venue_rss' | 'venue_heap';
+type MemorySeries =
+  | 'supervisor_heap'
+  | 'engine_heap'
+  | 'gateway_heap'
+  | 'audit_heap'
+  | 'heaps_total'
+  | 'heaps_new'
+  | 'heaps_old'
+  | 'heaps_code'
+  | 'heaps_other'
+  | 'supervisor_external'
+  | 'venue_rss'
+  | 'venue_heap';
 const MEMORY_LABELS: Record<MemorySeries, string> = {
   supervisor_heap: 'bot: supervisor thread heap',
   engine_heap: 'bot: engine thread heap',
   gateway_heap: 'bot: gateway thread heap',
   audit_heap: 'bot: audit thread heap',
   heaps_total: 'bot: V8 heap reserved, all four threads',
+  heaps_new: 'bot:   of it young generation (new space)',
+  heaps_old: 'bot:   of it old space',
+  heaps_code: 'bot:   of it code space',
+  heaps_other: 'bot:   of it other spaces (large objects, maps, read-only)',
   supervisor_external: 'bot: supervisor thread external (buffers)',
   venue_rss: 'venue + reviewer process RSS',
   venue_heap: 'venue + reviewer process heap',

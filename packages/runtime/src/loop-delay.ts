@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { LoopDelay, MemoryUse } from '@vigil/contracts';
 
 /**
@@ -27,7 +28,9 @@ export class LoopDelayMonitor {
 
 export function memoryUse(): MemoryUse {
   const m = process.memoryUsage();
-  return { rss_bytes: m.rss, heap_used_bytes: m.heapUsed, heap_total_bytes: m.heapTotal };
+  const heap_spaces: Record<string, number> = {};
+  for (const sp of getHeapSpaceStatistics()) heap_spaces[sp.space_name] = sp.space_size;
+  return { rss_bytes: m.rss, heap_used_bytes: m.heapUsed, heap_total_bytes: m.heapTotal, heap_spaces };
 }
 
 /** This thread's start in epoch ms: a constant, and its getter is not free on a hot path. */

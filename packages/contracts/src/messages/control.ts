@@ -35,6 +35,11 @@ export interface MemoryUse {
   readonly rss_bytes: number;
   readonly heap_used_bytes: number;
   readonly heap_total_bytes: number;
+  /**
+   * Bytes each V8 heap space holds reserved (space_size: new_space, old_space, code_space, ...):
+   * which part of heap_total grows when it creeps over weeks.
+   */
+  readonly heap_spaces?: Readonly<Record<string, number>>;
 }
 
 /** Test-only fault hooks; honoured only when live.fault_hooks_enabled (recorded as FAULT_HOOKS_ENABLED). */
