@@ -9,7 +9,7 @@ import { runLoad, slopePerMin } from '../../scripts/soak.ts';
  */
 describe('load: zero silent audit loss at 10x market data', () => {
   it('sent == committed + dropped, committed == rows, drops alerted, no duplicates or seq gaps', async () => {
-    const r = await runLoad({ seconds: 12, tickMs: 10, pressure: true, progress: false });
+    const r = await runLoad({ seconds: 6, tickMs: 10, pressure: true, progress: false });
     expect(r.producers['engine']?.sent).toBeGreaterThan(0);
     expect(r.producers['gateway']?.sent).toBeGreaterThan(0);
     expect(r.burst_events).toBeGreaterThan(0);

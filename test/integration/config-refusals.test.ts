@@ -93,7 +93,8 @@ function expectRefused(
  * and the process really exits 78 or 3 with one line. One after the other: each child is CPU-bound
  * while it loads, so running them at once on two loaded cores only stretches every child's time.
  */
-describe('config file that is not a regular file: refused at once by the real CLI, exit 78', () => {
+// Each case is a CLI child of its own on its own file: they wait on process starts, side by side.
+describe.concurrent('config file that is not a regular file: refused at once by the real CLI, exit 78', () => {
   it.each([
     ['a FIFO', (p: string) => execFileSync('mkfifo', [p])],
     [
@@ -213,7 +214,8 @@ describe('secrets and lock files: regular files only, never echoed, exit 3', () 
   });
 });
 
-describe('URL secrets are redacted wherever a URL is audited, logged or shown', () => {
+// Two independent cases (a child bot, doctor in this process), each with its own var/: side by side.
+describe.concurrent('URL secrets are redacted wherever a URL is audited, logged or shown', () => {
   let sim: ExchangeSim;
   beforeAll(async () => {
     sim = await startVenue();
@@ -224,7 +226,9 @@ describe('URL secrets are redacted wherever a URL is audited, logged or shown', 
 
   it('a webhook URL with a key and a signature in its query string: absent from CONFIG_LOADED, JSONL, logs, stdout and the panel', async () => {
     const hook = `http://127.0.0.1:9/hook?key=${CANARY_SECRET}&Signature=${CANARY_CONTENT}&ch=ops`;
-    const s = sandbox({ ...venueConfig(sim), alerts: { webhook_urls: [hook] }, logging: { level: 'debug' } });
+    // No audit backup at start: it costs the child's boot seconds and no URL is in it that the
+    // database itself (searched below) does not hold.
+    const s = sandbox({ ...venueConfig(sim), alerts: { webhook_urls: [hook] }, logging: { level: 'debug' }, audit: { backup_enabled: false } });
     const proc = execa(process.execPath, [cli, 'start', '--live', '--config', s.configFile], {
       env: { MODE: 'LIVE', AI_DEC: '2', BINANCE_API_KEY: SIM_KEY.apiKey, BINANCE_API_SECRET: SIM_KEY.secretKey },
       extendEnv: false,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
-import { afterEach, beforeAll, afterAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, afterAll, describe, expect, it, vi, type TestContext } from 'vitest';
 import { AuditWriter } from '@vigil/audit';
 import { newEventId, type EventEnvelope, type JsonObject } from '@vigil/contracts';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
@@ -33,10 +33,16 @@ afterAll(async () => {
   await sim.close();
 });
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+/**
+ * The tests run side by side (each its own var/, supervisor, control socket and run lock; the venue
+ * is shared and nothing here trades): each test's own supervisors are stopped when it finishes,
+ * last started first, through the test's own onTestFinished (a shared afterEach list would stop a
+ * neighbour's supervisor mid-test).
+ */
+type Finally = TestContext['onTestFinished'];
+// Three at a time: more supervisors booting at once on a loaded 2-core machine would starve a
+// worker past its stall bound (a real automatic reason that would, rightly, refuse resume).
+vi.setConfig({ maxConcurrency: 3 });
 
 /**
  * Fast startup release so the tests see the state after startup reconcile within seconds; stall
@@ -48,7 +54,7 @@ const FAST_RELEASE = {
   supervisor: { heartbeat_interval_ms: 1000, worker_stall_timeout_ms: 2000, worker_mode_timeout_ms: 4000 },
 };
 
-async function run(varDir?: string) {
+async function run(onFinished: Finally, varDir?: string) {
   const s = await startSupervisor({ ...FAST_RELEASE, ...(varDir ? { paths: { var_dir: varDir } } : {}) }, sim);
   let stopped = false;
   const lock = takeRunLock(s.varDir);
@@ -65,7 +71,7 @@ async function run(varDir?: string) {
     await s.sup.stop('test end');
     lock.release();
   };
-  cleanups.push(stop);
+  onFinished(stop);
   return { ...s, stop };
 }
 
@@ -122,9 +128,11 @@ const active = (sup: Supervisor, code: string) => sup.modeState.reasons.find((r)
 /** Waits until the engine's startup reconcile has released it (STARTUP_RECOVER cleared). */
 const released = (sup: Supervisor) => waitFor('startup reconcile release', () => !sup.authority.isActive('STARTUP_RECOVER'), 30_000, 50);
 
-describe('operator commands while the supervisor runs', () => {
-  it('pause raises OPERATOR_PAUSE with its reason and is committed before the CLI returns; note is recorded; resume is refused naming an active automatic reason, then clears and the bot returns to NORMAL', async () => {
-    const s = await run();
+describe.concurrent('operator commands while the supervisor runs', () => {
+  it('pause raises OPERATOR_PAUSE with its reason and is committed before the CLI returns; note is recorded; resume is refused naming an active automatic reason, then clears and the bot returns to NORMAL', async ({
+    onTestFinished,
+  }) => {
+    const s = await run(onTestFinished);
     const cfg = configFile(s.varDir);
     expect(lstatSync(controlSocketPath(s.varDir)).mode & 0o777).toBe(0o600);
     await releaseToNormal(s.sup);
@@ -179,8 +187,8 @@ describe('operator commands while the supervisor runs', () => {
     expect(v.exitCode, v.stdout).toBe(0);
   }, 90_000);
 
-  it('refuses an unknown command or a malformed request on the socket with a reason code and audits the refusal', async () => {
-    const s = await run();
+  it('refuses an unknown command or a malformed request on the socket with a reason code and audits the refusal', async ({ onTestFinished }) => {
+    const s = await run(onTestFinished);
     const ask = (text: string): Promise<string> =>
       new Promise((resolve, reject) => {
         const c = createConnection({ path: controlSocketPath(s.varDir) });
@@ -207,9 +215,11 @@ describe('operator commands while the supervisor runs', () => {
   }, 60_000);
 });
 
-describe('operator commands while the bot is down, and state across a restart', () => {
-  it('pause while down is recorded under the run lock with the chain intact, and the next start stays in PAUSE with that reason after startup reconcile until resume', async () => {
-    const first = await run();
+describe.concurrent('operator commands while the bot is down, and state across a restart', () => {
+  it('pause while down is recorded under the run lock with the chain intact, and the next start stays in PAUSE with that reason after startup reconcile until resume', async ({
+    onTestFinished,
+  }) => {
+    const first = await run(onTestFinished);
     await first.stop();
     const varDir = first.varDir;
     const cfg = configFile(varDir);
@@ -228,7 +238,7 @@ describe('operator commands while the bot is down, and state across a restart', 
     const v = verifyAuditHere(cfg);
     expect(v.exitCode, v.stdout).toBe(0);
 
-    const second = await run(varDir);
+    const second = await run(onTestFinished, varDir);
     expect(second.sup.modeState.mode).toBe('PAUSE');
     expect(active(second.sup, 'OPERATOR_PAUSE')).toMatchObject({ detail: { reason: 'incident 42: wrong fills on BTC', restored: true } });
     await released(second.sup);
@@ -243,13 +253,13 @@ describe('operator commands while the bot is down, and state across a restart', 
     await second.stop();
 
     // Resumed: a third start does not pause again.
-    const third = await run(varDir);
+    const third = await run(onTestFinished, varDir);
     expect(active(third.sup, 'OPERATOR_PAUSE')).toBeUndefined();
     await third.stop();
   }, 120_000);
 
-  it('resume while down lifts the standing pause for the next start', async () => {
-    const first = await run();
+  it('resume while down lifts the standing pause for the next start', async ({ onTestFinished }) => {
+    const first = await run(onTestFinished);
     await first.stop();
     const cfg = configFile(first.varDir);
     expect((await opHere(cfg, 'pause', 'weekend')).exitCode).toBe(0);
@@ -257,15 +267,15 @@ describe('operator commands while the bot is down, and state across a restart', 
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain('the operator pause ("weekend") is lifted');
     expect(events(first.varDir, 'OPERATOR_RESUMED')).toMatchObject([{ p: { note: 'monday', via: 'offline', cleared: ['OPERATOR_PAUSE@operator'] } }]);
-    const second = await run(first.varDir);
+    const second = await run(onTestFinished, first.varDir);
     expect(active(second.sup, 'OPERATOR_PAUSE')).toBeUndefined();
   }, 90_000);
 
-  it('a kill switch file present at start keeps the system in PAUSE after startup reconcile', async () => {
-    const first = await run();
+  it('a kill switch file present at start keeps the system in PAUSE after startup reconcile', async ({ onTestFinished }) => {
+    const first = await run(onTestFinished);
     await first.stop();
     writeFileSync(join(first.varDir, 'KILL'), 'operator stop\n');
-    const second = await run(first.varDir);
+    const second = await run(onTestFinished, first.varDir);
     await released(second.sup);
     await waitFor('KILL_SWITCH_ACTIVE', () => active(second.sup, 'KILL_SWITCH_ACTIVE'), 5000, 20);
     expect(second.sup.modeState.mode).toBe('PAUSE');
@@ -273,8 +283,10 @@ describe('operator commands while the bot is down, and state across a restart', 
     expect(second.sup.modeApplied.some((a) => a.worker === 'engine' && a.mode === 'NORMAL')).toBe(false);
   }, 90_000);
 
-  it("today's realized loss survives a restart: the engine reports it, RISK_DAILY_LOSS_LIMIT_HIT holds after startup reconcile and resume cannot clear it the same day", async () => {
-    const first = await run();
+  it("today's realized loss survives a restart: the engine reports it, RISK_DAILY_LOSS_LIMIT_HIT holds after startup reconcile and resume cannot clear it the same day", async ({
+    onTestFinished,
+  }) => {
+    const first = await run(onTestFinished);
     const cfg = configFile(first.varDir);
     await first.stop();
     // The scenario is "the same UTC day": run too close to midnight, the restarted engine would
@@ -316,7 +328,7 @@ describe('operator commands while the bot is down, and state across a restart', 
     expect(verifyAuditHere(cfg).exitCode).toBe(0);
     expect(first.config.risk.daily_loss_limit_quote).toBe('50');
 
-    const second = await run(first.varDir);
+    const second = await run(onTestFinished, first.varDir);
     const pnl = await waitFor(
       'engine P&L',
       async () => (await second.sup.hosts.engine.request('status', {})).details['pnl'] as { day: string; realized: string; total: string } | undefined,
@@ -338,8 +350,10 @@ describe('operator commands while the bot is down, and state across a restart', 
   }, 240_000);
 });
 
-describe('operator commands against `supervisor start --live` as a process', () => {
-  it('the started supervisor serves var/run/control.sock (0600): pause from another process is applied and shown on the panel, and the socket is gone after SIGINT', async () => {
+describe.concurrent('operator commands against `supervisor start --live` as a process', () => {
+  it('the started supervisor serves var/run/control.sock (0600): pause from another process is applied and shown on the panel, and the socket is gone after SIGINT', async ({
+    onTestFinished,
+  }) => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-opstart-'));
     const varDir = join(dir, 'var');
     mkdirSync(varDir, { recursive: true });
@@ -352,7 +366,7 @@ describe('operator commands against `supervisor start --live` as a process', () 
       reject: false,
       timeout: 60_000,
     });
-    cleanups.push(async () => {
+    onTestFinished(async () => {
       if (proc.exitCode === null) {
         proc.kill('SIGINT');
         await proc;

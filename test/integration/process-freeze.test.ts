@@ -38,7 +38,9 @@ afterAll(async () => {
 const venueState = async (): Promise<VenueState> => (await (await fetch(`${sim.admin}/admin/state`)).json()) as VenueState;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe('whole-process freeze', () => {
+// The two scenarios share nothing but the reviewer (each its own bot, var/ and venue) and mostly
+// wait (on the market, the freezes, the restarts): both describes are concurrent, so they run side by side.
+describe.concurrent('whole-process freeze', () => {
   it('after SIGSTOP for 2 s and for 10 s the bot is back in NORMAL within the window + 30 s, the position keeps its protection list and no order is placed twice', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-freeze-'));
     const varDir = join(dir, 'var');
@@ -139,7 +141,7 @@ describe('whole-process freeze', () => {
   }, 180_000);
 });
 
-describe('all workers lost at once', () => {
+describe.concurrent('all workers lost at once', () => {
   it('after the audit writer, gateway and engine die together the restarts finish startup reconcile: NORMAL within the window + 30 s, the same protection list, no order placed twice', async () => {
     // A venue of its own: the first test's position and list must not be adopted here.
     const own = await startVenue();

@@ -16,6 +16,9 @@ describe('webhooks on a running supervisor', () => {
     const rx = await receiver((n, res) => res.writeHead(n === 1 ? 502 : 200).end());
     cleanup.push(rx.close);
     const bot = await startSupervisor({
+      // Startup reconcile releases the engine within a second or two (the defaults hold it in
+      // RESUME_MANAGE_ONLY for 5 s of clean 15 s reconciles): the NORMAL below is only the setup.
+      engine: { reconcile_interval_ms: 1000, manage_only_stable_ms: 200, cycle_interval_ms: 100 },
       alerts: { webhook_urls: [hang.url, rx.url], webhook_timeout_ms: 60_000, webhook_backoff_initial_ms: 20, webhook_backoff_max_ms: 50 },
     });
     cleanup.push(bot.stop);

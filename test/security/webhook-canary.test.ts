@@ -73,10 +73,18 @@ describe('security: webhook URLs whose path is the secret', () => {
     const sup = new Supervisor({ config, varDir, runId, secrets: { api_key: SIM_KEY.apiKey, api_secret: SIM_KEY.secretKey }, log, consoleAlerts: false });
     const source = supervisorPanelSource(sup, runId, varDir);
     let panel: PanelServer | null = null;
-    cleanup = async () => {
+    // The bot stops before doctor runs; the venue stays up for doctor (against a closed venue its
+    // user-stream check waits out its whole 5 s timeout, twice) and goes last.
+    let botStopped = false;
+    const stopBot = async (): Promise<void> => {
+      if (botStopped) return;
+      botStopped = true;
       await panel?.close();
       source.close();
       await sup.stop('test end');
+    };
+    cleanup = async () => {
+      await stopBot();
       await sim.close();
       await new Promise<void>((r) => receiver.close(() => r()));
     };
@@ -96,8 +104,7 @@ describe('security: webhook URLs whose path is the secret', () => {
       served.push([p, await r.text()]);
     }
     expect(served.find(([p]) => p === '/api/status')![1]).toContain(webhookDisplay(slack));
-    await cleanup();
-    cleanup = null;
+    await stopBot();
 
     // Doctor on the same configuration, from a file, the way `supervisor doctor [--json]` runs.
     const cfgFile = join(varDir, 'config.json');
@@ -117,6 +124,8 @@ describe('security: webhook URLs whose path is the secret', () => {
       }
       doctor[json ? 'doctor --json' : 'doctor'] = out;
     }
+    await cleanup();
+    cleanup = null;
     expect(doctor['doctor']).toContain(webhookDisplay(slack));
     expect(doctor['doctor --json']).toContain(webhookDisplay(discord));
 
