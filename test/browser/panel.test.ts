@@ -50,7 +50,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
 
   it('shows the seven sections in the fixed order, live, and the stage history advances', async () => {
     await page.waitForFunction(() => ['PAUSE', 'DEGRADE', 'NORMAL'].includes(document.getElementById('mode')?.textContent ?? ''), undefined, {
-      timeout: 10_000,
+      timeout: 30_000,
     });
     const order = await page.$$eval('main > section', (els) => els.map((e) => Number(e.getAttribute('data-order'))));
     expect(order).toEqual([1, 2, 3, 4, 5, 6, 7]);
@@ -64,10 +64,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
       'Reconcile',
       'Churn / cancel-replace',
     ]);
-    await page.waitForFunction(() => (document.getElementById('stage-rows')?.children.length ?? 0) > 0, undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => (document.getElementById('stage-rows')?.children.length ?? 0) > 0, undefined, { timeout: 30_000 });
     const first = await text(page, '#stage-rows tr');
     // The newest row changes as the engine moves (startup reconcile, manage-only, then cycles).
-    await page.waitForFunction((f) => (document.querySelector('#stage-rows tr') as HTMLElement | null)?.innerText !== f, first, { timeout: 20_000 });
+    await page.waitForFunction((f) => (document.querySelector('#stage-rows tr') as HTMLElement | null)?.innerText !== f, first, { timeout: 30_000 });
     expect(await page.locator('#feed').innerText()).toBe('live');
   });
 
@@ -77,7 +77,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     await waitFor('protection placed', () => bot.q("SELECT seq FROM events WHERE event_type = 'PROTECTION_PLACED'").length > 0, 40_000, 100);
 
     // Orders: rows with a Binance-valid clientOrderId and the intent they belong to.
-    await page.waitForFunction(() => document.querySelectorAll('#recent-orders tr td.mono').length > 0, undefined, { timeout: 5000 });
+    await page.waitForFunction(() => document.querySelectorAll('#recent-orders tr td.mono').length > 0, undefined, { timeout: 30_000 });
     const coids = await page.$$eval('#recent-orders tr', (trs) => trs.map((tr) => (tr.children[7] as HTMLElement | undefined)?.title ?? ''));
     expect(coids.filter((c) => c !== '').every((c) => /^[.A-Za-z0-9_-]{1,36}$/.test(c))).toBe(true);
     expect(coids.some((c) => CLIENT_ORDER_ID_RE.test(c))).toBe(true);
@@ -89,7 +89,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     await page.waitForFunction(
       () => (document.getElementById('hdr-orders')?.textContent ?? '-') !== '-' && Number(document.getElementById('hdr-orders')?.textContent) > 0,
       undefined,
-      { timeout: 5000 },
+      { timeout: 30_000 },
     );
 
     // Gain/loss cards: numbers from the engine's ledger, fees from today's fills. The page has been
@@ -101,7 +101,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
         return vs.length === 5 && vs[0] !== '-' && Number((vs[3] ?? '').replace(/,/g, '')) > 0;
       },
       undefined,
-      { timeout: 10_000 },
+      { timeout: 30_000 },
     );
     const cards = await page.$$eval('#pnl-cards .card', (cs) =>
       cs.map((c) => [c.querySelector('.card-k')?.textContent ?? '', c.querySelector('.card-v')?.textContent ?? '']),
@@ -116,17 +116,17 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     await page.waitForFunction(
       () => document.querySelectorAll('#price-charts svg .vc-marker.vc-up').length > 0 && document.querySelectorAll('#price-charts svg .vc-level').length >= 2,
       undefined,
-      { timeout: 8000 },
+      { timeout: 30_000 },
     );
     expect(await page.locator('#price-charts svg path[stroke="#7aa2f7"]').count()).toBeGreaterThan(0);
     const title = await page.locator('#price-charts svg .vc-marker.vc-up title').first().textContent();
     expect(title).toMatch(/^BUY [\d.]+ @ [\d.]+/);
     // Events/min bars and the P&L line have data too.
     expect(await page.locator('#chart-epm svg rect').count()).toBeGreaterThan(0);
-    await page.waitForFunction(() => document.querySelectorAll('#chart-pnl svg path, #chart-pnl svg circle').length > 0, undefined, { timeout: 8000 });
+    await page.waitForFunction(() => document.querySelectorAll('#chart-pnl svg path, #chart-pnl svg circle').length > 0, undefined, { timeout: 30_000 });
 
     // AI gate: calls counted by verdict, latency shown.
-    await page.waitForFunction(() => Number(document.querySelector('#gate-tiles .tile .v')?.textContent ?? '0') > 0, undefined, { timeout: 5000 });
+    await page.waitForFunction(() => Number(document.querySelector('#gate-tiles .tile .v')?.textContent ?? '0') > 0, undefined, { timeout: 30_000 });
     expect(await page.locator('#gate-rows tr', { hasText: /ALLOW|MODIFY/ }).count()).toBeGreaterThan(0);
     const p95 = await page.locator('#gate-tiles .tile', { hasText: 'p95' }).locator('.v').innerText();
     expect(p95).toMatch(/^\d+ ms$/);
@@ -146,7 +146,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     await page.waitForFunction(
       () => Array.from(document.querySelectorAll('#open-orders tr')).some((tr) => tr.children[2]?.textContent === 'STOP_LOSS_LIMIT'),
       undefined,
-      { timeout: 8000 },
+      { timeout: 30_000 },
     );
     const stopRow = await page.$$eval('#open-orders tr', (trs) =>
       trs.map((tr) => Array.from(tr.children).map((c) => c.textContent ?? '')).find((c) => c[2] === 'STOP_LOSS_LIMIT'),
@@ -181,7 +181,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     await page.waitForFunction(
       () => Array.from(document.querySelectorAll('#alert-keys tr')).some((tr) => tr.textContent?.includes('WS_STALE') && tr.children[4]?.textContent === '2'),
       undefined,
-      { timeout: 5000 },
+      { timeout: 30_000 },
     );
     const cells = await row.first().locator('td').allInnerTexts();
     expect(cells.slice(0, 5)).toEqual(['WARN', 'gateway', 'WS_STALE', 'BTCUSDT', '2']);
@@ -200,7 +200,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
           (t) => t.querySelector('.k')?.textContent === 'AIGATE_CALL mean' && / ms$/.test(t.querySelector('.v')?.textContent ?? ''),
         ),
       undefined,
-      { timeout: 10_000 },
+      { timeout: 30_000 },
     );
     const tilesMap = Object.fromEntries(
       await page.$$eval('#signal-tiles .tile', (ts) => ts.map((t) => [t.querySelector('.k')?.textContent ?? '', t.querySelector('.v')?.textContent ?? ''])),
@@ -234,7 +234,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     await toast.waitFor({ timeout: 2000 });
     console.log(`[measure] CRIT alert -> toast in ${Date.now() - raisedAt} ms`);
     await expect(page.locator('#alert-rows tr', { hasText: 'CLOCK_DRIFT' }).count()).resolves.toBeGreaterThan(0);
-    await page.waitForFunction(() => document.getElementById('mode')?.textContent === 'PAUSE', undefined, { timeout: 5000 });
+    await page.waitForFunction(() => document.getElementById('mode')?.textContent === 'PAUSE', undefined, { timeout: 30_000 });
 
     const before = methods.length;
     await toast.locator('button').click();
@@ -245,8 +245,8 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     expect(methods.length).toBeGreaterThan(10);
     // It stays acked across a reload.
     await page.reload();
-    await page.waitForFunction(() => document.getElementById('mode')?.textContent === 'PAUSE', undefined, { timeout: 5000 });
-    await page.waitForFunction(() => (document.getElementById('alert-rows')?.children.length ?? 0) > 1, undefined, { timeout: 5000 });
+    await page.waitForFunction(() => document.getElementById('mode')?.textContent === 'PAUSE', undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => (document.getElementById('alert-rows')?.children.length ?? 0) > 1, undefined, { timeout: 30_000 });
     expect(await page.locator('#toasts .toast', { hasText: 'CLOCK_DRIFT' }).count()).toBe(0);
     await page.screenshot({ path: `${ARTIFACTS}panel-paused.png`, fullPage: true });
     expect(errors).toEqual([]);
