@@ -1,6 +1,6 @@
 export { AuditWriter, GENESIS_HASH, type WriterDeps, type DiskSample } from './writer.js';
 export { JsonlLog, utcDay } from './jsonl.js';
-export { migrate, SCHEMA_VERSION, LOOKED_UP_TYPES, LOOKED_UP_TERM, type LookedUpType } from './schema.js';
+export { migrate, SCHEMA_VERSION } from './schema.js';
 export {
   verifyAuditChain,
   verifyAuditSet,

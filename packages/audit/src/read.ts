@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { Dec, isDecimalString } from '@vigil/core';
 import type { DayPnl, EngineMemory, JsonValue, QuarantineCause, StandingQuarantine } from '@vigil/contracts';
-import { LOOKED_UP_TERM, LOOKED_UP_TYPES } from './schema.js';
 
 export interface ModeChangeRow {
   readonly seq: number;
@@ -92,18 +91,6 @@ export interface RunRow {
 }
 
 /**
- * The reads of events by type, each with LOOKED_UP_TERM so that SQLite uses the partial index
- * events_read_type_seq (schema v5); a test holds every one of them to that index.
- */
-export const READ_SQL = {
-  recentOrderIds: `SELECT json_extract(payload, '$.client_order_id') AS c FROM events WHERE ${LOOKED_UP_TERM} AND event_type = 'ORDER_UPDATED' ORDER BY seq DESC LIMIT ?`,
-  byType: `SELECT seq, ts_ms, payload FROM events WHERE ${LOOKED_UP_TERM} AND event_type = ? AND seq > ? ORDER BY seq DESC LIMIT ?`,
-  dayPnl: `SELECT seq, ts_ms, json_extract(payload, '$.day') AS day, json_extract(payload, '$.realized') AS realized, json_extract(payload, '$.total') AS total FROM events WHERE ${LOOKED_UP_TERM} AND event_type = 'PNL_SAMPLED' AND ts_ms >= ? ORDER BY seq`,
-  operatorPause: `SELECT seq, ts_ms, event_type, json_extract(payload, '$.reason') AS reason FROM events WHERE ${LOOKED_UP_TERM} AND event_type IN ('OPERATOR_PAUSED', 'OPERATOR_RESUMED') ORDER BY seq DESC LIMIT 1`,
-  standingQuarantines: `SELECT ts_ms, event_type, payload FROM events WHERE ${LOOKED_UP_TERM} AND event_type IN ('SYMBOL_QUARANTINE_IMPOSED', 'SYMBOL_QUARANTINE_RENEWED', 'SYMBOL_QUARANTINE_LIFTED') ORDER BY seq`,
-} as const;
-
-/**
  * The read side for the panel and doctor: a read-only, query-only connection (WAL readers never
  * block the writer) with typed, index-backed queries. It never writes, by construction.
  */
@@ -133,8 +120,10 @@ export class AuditReader {
          WHERE o.status IN (${OPEN_ORDER_STATUSES.map((x) => `'${x}'`).join(', ')}) ORDER BY o.ts_ms DESC LIMIT ?`,
       ),
       // The most recently updated orders, found through the newest ORDER_UPDATED events (index
-      // events_read_type_seq) rather than by sorting the whole orders table (which has no last_seq index).
-      recentOrderIds: this.db.prepare(READ_SQL.recentOrderIds),
+      // events_type_seq) rather than by sorting the whole orders table (which has no last_seq index).
+      recentOrderIds: this.db.prepare(
+        "SELECT json_extract(payload, '$.client_order_id') AS c FROM events WHERE event_type = 'ORDER_UPDATED' ORDER BY seq DESC LIMIT ?",
+      ),
       recentOrders: this.db.prepare(
         `SELECT o.client_order_id, o.ts_ms, o.order_intent_id, i.state AS intent_state, o.symbol, o.side, o.type, o.status, o.price, o.orig_qty, o.executed_qty, o.exchange_order_id, ${INTENT_STOP}
          FROM orders o LEFT JOIN order_intents i ON i.order_intent_id = o.order_intent_id LEFT JOIN events ie ON ie.seq = i.created_seq
@@ -155,9 +144,7 @@ export class AuditReader {
         'SELECT verdict, error_code, count(*) AS n FROM ai_gate_events WHERE ts_ms >= ? GROUP BY verdict, error_code ORDER BY n DESC',
       ),
       gateLatencies: this.db.prepare('SELECT latency_ms FROM ai_gate_events WHERE latency_ms IS NOT NULL ORDER BY seq DESC LIMIT ?'),
-      byType: this.db.prepare(READ_SQL.byType),
-      // A type outside LOOKED_UP_TYPES has no index: the newest events are read back until n match.
-      byOtherType: this.db.prepare('SELECT seq, ts_ms, payload FROM events WHERE event_type = ? AND seq > ? ORDER BY seq DESC LIMIT ?'),
+      byType: this.db.prepare('SELECT seq, ts_ms, payload FROM events WHERE event_type = ? AND seq > ? ORDER BY seq DESC LIMIT ?'),
     };
   }
 
@@ -271,12 +258,11 @@ export class AuditReader {
   }
 
   /**
-   * The last `n` events of one type (newest first; index events_read_type_seq for LOOKED_UP_TYPES,
-   * a read back from the newest event for any other type), payload parsed; only those after `afterSeq`.
+   * The last `n` events of one type (newest first, index events_type_seq), payload parsed; only
+   * those after `afterSeq`.
    */
   eventsOfType(type: string, n = 100, afterSeq = 0): { seq: number; ts_ms: number; payload: Record<string, unknown> }[] {
-    const q = this.q[(LOOKED_UP_TYPES as readonly string[]).includes(type) ? 'byType' : 'byOtherType']!;
-    return (q.all(type, afterSeq, n) as { seq: number; ts_ms: number; payload: string }[]).map((r) => ({
+    return (this.q['byType']!.all(type, afterSeq, n) as { seq: number; ts_ms: number; payload: string }[]).map((r) => ({
       seq: r.seq,
       ts_ms: r.ts_ms,
       payload: (parse(r.payload) ?? {}) as Record<string, unknown>,
@@ -367,9 +353,13 @@ export class AuditReader {
   dayPnl(nowMs: number = Date.now()): DayPnl | null {
     const day = new Date(nowMs).toISOString().slice(0, 10);
     const dayStart = Date.parse(`${day}T00:00:00.000Z`);
-    // ts_ms bounds the scan to the day; the payload's own day decides (an engine samples the day
-    // of its clock, which a few ms of skew must not move).
-    const rows = this.db.prepare(READ_SQL.dayPnl).all(dayStart - 60_000) as { seq: number; ts_ms: number; day: unknown; realized: unknown; total: unknown }[];
+    // ts_ms bounds the scan to the day (index events_ts); the payload's own day decides (an
+    // engine samples the day of its clock, which a few ms of skew must not move).
+    const rows = this.db
+      .prepare(
+        "SELECT seq, ts_ms, json_extract(payload, '$.day') AS day, json_extract(payload, '$.realized') AS realized, json_extract(payload, '$.total') AS total FROM events WHERE event_type = 'PNL_SAMPLED' AND ts_ms >= ? ORDER BY seq",
+      )
+      .all(dayStart - 60_000) as { seq: number; ts_ms: number; day: unknown; realized: unknown; total: unknown }[];
     let last: { realized: string; seq: number; ts_ms: number } | undefined;
     let peak: Dec | undefined;
     let samples = 0;
@@ -389,7 +379,11 @@ export class AuditReader {
    * or null. The supervisor raises OPERATOR_PAUSE again from it at start.
    */
   operatorPause(): { seq: number; ts_ms: number; reason: string } | null {
-    const r = this.db.prepare(READ_SQL.operatorPause).get() as { seq: number; ts_ms: number; event_type: string; reason: unknown } | undefined;
+    const r = this.db
+      .prepare(
+        "SELECT seq, ts_ms, event_type, json_extract(payload, '$.reason') AS reason FROM events WHERE event_type IN ('OPERATOR_PAUSED', 'OPERATOR_RESUMED') ORDER BY seq DESC LIMIT 1",
+      )
+      .get() as { seq: number; ts_ms: number; event_type: string; reason: unknown } | undefined;
     if (!r || r.event_type !== 'OPERATOR_PAUSED') return null;
     return { seq: r.seq, ts_ms: r.ts_ms, reason: typeof r.reason === 'string' ? r.reason : '(no reason recorded)' };
   }
@@ -402,7 +396,11 @@ export class AuditReader {
    * from the imposition: later, never earlier, than it really started).
    */
   standingQuarantines(): StandingQuarantine[] {
-    const rows = this.db.prepare(READ_SQL.standingQuarantines).all() as { ts_ms: number; event_type: string; payload: string | null }[];
+    const rows = this.db
+      .prepare(
+        "SELECT ts_ms, event_type, payload FROM events WHERE event_type IN ('SYMBOL_QUARANTINE_IMPOSED', 'SYMBOL_QUARANTINE_RENEWED', 'SYMBOL_QUARANTINE_LIFTED') ORDER BY seq",
+      )
+      .all() as { ts_ms: number; event_type: string; payload: string | null }[];
     const standing = new Map<string, StandingQuarantine>();
     for (const r of rows) {
       const p = parse(r.payload) as Record<string, unknown> | null;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { utcDay } from './jsonl.js';
-import { LOOKED_UP_TERM, migrate } from './schema.js';
+import { migrate } from './schema.js';
 import { ANCHOR_HASH_KEY, ANCHOR_SEQ_KEY, readAnchor } from './verify.js';
 
 const DAY_MS = 86_400_000;
@@ -36,12 +36,6 @@ const TERMINAL_ORDER = "('FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'EXPIRED_I
 const RESOLVED_INTENT = `(i.state IN ('FAILED_TERMINAL', 'NOT_FOUND') OR (i.state = 'CONFIRMED'
   AND EXISTS (SELECT 1 FROM orders o WHERE o.order_intent_id = i.order_intent_id OR o.client_order_id = i.client_order_id)
   AND NOT EXISTS (SELECT 1 FROM orders o WHERE (o.order_intent_id = i.order_intent_id OR o.client_order_id = i.client_order_id) AND (o.status IS NULL OR o.status NOT IN ${TERMINAL_ORDER}))))`;
-
-/** Pinned events found by type (with LOOKED_UP_TERM: index events_read_type_seq, schema v5). */
-export const RETENTION_SQL = {
-  operatorPause: `SELECT seq, event_type FROM events WHERE ${LOOKED_UP_TERM} AND event_type IN ('OPERATOR_PAUSED', 'OPERATOR_RESUMED') ORDER BY seq DESC LIMIT 1`,
-  quarantines: `SELECT seq, event_type, json_extract(payload, '$.symbol') AS symbol FROM events WHERE ${LOOKED_UP_TERM} AND event_type IN ('SYMBOL_QUARANTINE_IMPOSED', 'SYMBOL_QUARANTINE_RENEWED', 'SYMBOL_QUARANTINE_LIFTED') ORDER BY seq`,
-} as const;
 
 /**
  * The events the live database must keep, whatever their age, because something read at start
@@ -112,11 +106,16 @@ export function pinnedEvents(db: Database.Database, cutoffMs: number = Number.PO
     .all() as { s: number; status: string | null }[])
     add(r.s, r.status !== null && TERMINAL_ORDER.includes(`'${r.status}'`) ? 'order of an unresolved intent' : 'open order');
   // Only a standing pause matters: a resume as the last command reads the same as no command at all.
-  const op = db.prepare(RETENTION_SQL.operatorPause).get() as { seq: number; event_type: string } | undefined;
+  const op = db.prepare("SELECT seq, event_type FROM events WHERE event_type IN ('OPERATOR_PAUSED', 'OPERATOR_RESUMED') ORDER BY seq DESC LIMIT 1").get() as
+    { seq: number; event_type: string } | undefined;
   if (op?.event_type === 'OPERATOR_PAUSED') add(op.seq, 'standing operator pause');
   // A standing quarantine is rebuilt from every event since its symbol's last lift.
   const streak = new Map<string, number[]>();
-  for (const r of db.prepare(RETENTION_SQL.quarantines).all() as { seq: number; event_type: string; symbol: unknown }[]) {
+  for (const r of db
+    .prepare(
+      "SELECT seq, event_type, json_extract(payload, '$.symbol') AS symbol FROM events WHERE event_type IN ('SYMBOL_QUARANTINE_IMPOSED', 'SYMBOL_QUARANTINE_RENEWED', 'SYMBOL_QUARANTINE_LIFTED') ORDER BY seq",
+    )
+    .all() as { seq: number; event_type: string; symbol: unknown }[]) {
     if (typeof r.symbol !== 'string') continue;
     if (r.event_type === 'SYMBOL_QUARANTINE_LIFTED') streak.delete(r.symbol);
     else streak.set(r.symbol, [...(streak.get(r.symbol) ?? []), r.seq]);

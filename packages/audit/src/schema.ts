@@ -205,39 +205,17 @@ const MIGRATIONS: readonly string[] = [
   // v5 (issue 19): fewer index pages written by each commit, the intent's fsynced one above all
   // (it wrote about 20 WAL pages: each index an event row enters costs a leaf, often two). Gone:
   // the indexes on events' cycle_id, decision_id and order_intent_id and on replay_records' run_id,
-  // which no query of the product used; events_type_seq covered every event type although the
-  // product looks up only a few by type, so it becomes events_read_type_seq over those (a query
-  // must carry LOOKED_UP_TERM, word for word, for SQLite to use it). The list is frozen here: a
-  // type added later needs a migration of its own (a test compares the index with LOOKED_UP_TERM).
+  // which no query of the product used. Dropping an index only frees its pages: the migration costs
+  // a walk of those pages (0.1 s per million events), never a scan of the events table, which
+  // would hold the audit worker's start (and retention's archive files) for minutes on a large
+  // database.
   `
   DROP INDEX IF EXISTS events_cycle;
   DROP INDEX IF EXISTS events_decision;
   DROP INDEX IF EXISTS events_intent;
-  DROP INDEX IF EXISTS events_type_seq;
   DROP INDEX IF EXISTS replay_records_run;
-  CREATE INDEX IF NOT EXISTS events_read_type_seq ON events(event_type, seq) WHERE event_type IN ('ORDER_UPDATED', 'PNL_SAMPLED', 'PROTECTION_PLACED', 'OPERATOR_PAUSED', 'OPERATOR_RESUMED', 'SYMBOL_QUARANTINE_IMPOSED', 'SYMBOL_QUARANTINE_RENEWED', 'SYMBOL_QUARANTINE_LIFTED');
   `,
 ];
-
-/** The event types the product looks up by type (index events_read_type_seq, schema v5). */
-export const LOOKED_UP_TYPES = [
-  'ORDER_UPDATED',
-  'PNL_SAMPLED',
-  'PROTECTION_PLACED',
-  'OPERATOR_PAUSED',
-  'OPERATOR_RESUMED',
-  'SYMBOL_QUARANTINE_IMPOSED',
-  'SYMBOL_QUARANTINE_RENEWED',
-  'SYMBOL_QUARANTINE_LIFTED',
-] as const;
-export type LookedUpType = (typeof LOOKED_UP_TYPES)[number];
-
-/**
- * The partial index's own condition: SQLite uses events_read_type_seq only for a query whose WHERE
- * holds this very term (it does not infer `event_type IN (...)` from `event_type = 'X'`), so every
- * lookup by type ANDs it to its own condition.
- */
-export const LOOKED_UP_TERM = `event_type IN (${LOOKED_UP_TYPES.map((t) => `'${t}'`).join(', ')})`;
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
