@@ -47,7 +47,10 @@ export function replayRun(varDir: string, runId: string | null): RunReplay {
     if (version < 4) return { kind: 'REFUSED', why: `the audit database (schema v${version}) predates replay recordings (v4)` };
     const run = runId ?? (db.prepare('SELECT run_id FROM replay_records ORDER BY seq DESC LIMIT 1').get() as { run_id: string } | undefined)?.run_id ?? null;
     if (run === null) return { kind: 'REFUSED', why: 'no run in this database has replay recordings' };
-    const recorded = (db.prepare('SELECT count(*) AS n FROM replay_records WHERE run_id = ?').get(run) as { n: number }).n;
+    // Through the run's events (index events_run_seq): replay_records has no run index (schema v5).
+    const recorded = (
+      db.prepare('SELECT EXISTS (SELECT 1 FROM events e JOIN replay_records r ON r.seq = e.seq WHERE e.run_id = ?) AS n').get(run) as { n: number }
+    ).n;
     if (recorded === 0) return { kind: 'REFUSED', why: `run ${run} has no replay recordings` };
     const cl = db.prepare("SELECT payload FROM events WHERE run_id = ? AND event_type = 'CONFIG_LOADED' ORDER BY seq LIMIT 1").get(run) as
       { payload: string } | undefined;
