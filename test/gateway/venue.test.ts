@@ -130,6 +130,23 @@ describe('gateway against apps/exchange-sim', () => {
     expect(await g.desk.place(exit)).toMatchObject({ kind: 'REJECTED', code: -1013, msg: 'Market is closed.' });
   });
 
+  it('entries stop at 90% of the ORDERS limit (REST_THROTTLED, not sent) while a protective exit in the same window still goes to the venue', async () => {
+    const g = await gateway();
+    // IOC buys far under the market: each counts one new order and leaves nothing open.
+    const ioc = (i: number) => buy(`vgethr${i}`, { time_in_force: 'IOC', price: '30000.00' });
+    let refused: unknown = null;
+    for (let i = 0; i < 500 && refused === null; i++) {
+      const out = await g.desk.place(ioc(i));
+      if (out.kind === 'NOT_SENT') refused = out;
+    }
+    expect(refused).toMatchObject({ kind: 'NOT_SENT', cause: 'REST_THROTTLED' });
+    const exit = { symbol: 'BTCUSDT', side: 'SELL' as const, type: 'MARKET' as const, client_order_id: clientOrderIdFor('oi_thr', 'close'), quantity: '0.001' };
+    const sent = await g.desk.place(exit);
+    expect(sent.kind).not.toBe('NOT_SENT');
+    // Still the same window: entries are still held back.
+    expect(await g.desk.place(ioc(999))).toMatchObject({ kind: 'NOT_SENT', cause: 'REST_THROTTLED' });
+  });
+
   it('a key with withdrawals enabled is refused', async () => {
     const g = await gateway();
     await g.admin('POST', '/admin/key', { apiKey: SIM_KEY.apiKey, enableWithdrawals: true });

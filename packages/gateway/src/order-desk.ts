@@ -312,7 +312,7 @@ export class OrderDesk {
       'POST',
       '/api/v3/order',
       { ...orderParams(order), newClientOrderId: order.client_order_id, newOrderRespType: 'FULL' },
-      { weight: 1, kind: 'order' },
+      { weight: 1, kind: 'order', protective: !entry },
     );
     // The venue has executed the entry and answered; the engine has not heard: killed here, the
     // outcome is known only to the venue.
@@ -345,7 +345,12 @@ export class OrderDesk {
       cancelOrigClientOrderId: r.cancel_client_order_id,
       cancelRestrictions: r.cancel_restrictions,
     };
-    const out = await this.d.session.signedWithResync('POST', '/api/v3/order/cancelReplace', params, { weight: 1, kind: 'order', newOrders: 1 });
+    const out = await this.d.session.signedWithResync('POST', '/api/v3/order/cancelReplace', params, {
+      weight: 1,
+      kind: 'order',
+      newOrders: 1,
+      protective: !entry,
+    });
     // Both halves done (or not) at the venue, the engine not told: killed here, only REST knows.
     this.d.crash?.('replace_after_send', { cancel_client_order_id: r.cancel_client_order_id, client_order_id: r.order.client_order_id, outcome: out.kind });
     if (out.kind === 'OK') return replaceResult(out.body, null);
@@ -400,7 +405,7 @@ export class OrderDesk {
       ...p('below', oco.below),
     };
     this.countCache.delete(oco.symbol);
-    const out = await this.d.session.signedWithResync('POST', '/api/v3/orderList/oco', params, { weight: 1, kind: 'order', newOrders: 2 });
+    const out = await this.d.session.signedWithResync('POST', '/api/v3/orderList/oco', params, { weight: 1, kind: 'order', newOrders: 2, protective: !entry });
     if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(oco.symbol, out.msg);
     return mapList(out, 'order', oco.list_client_order_id);
   }

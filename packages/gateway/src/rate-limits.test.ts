@@ -27,6 +27,15 @@ describe('rate governor', () => {
     expect(g.snapshot(T0).order_count_pct).toBe(90);
     expect(g.admit('order', 1, T0 + 10_000)).toEqual({ admit: true });
   });
+  it('a protective order is admitted into the ORDERS headroom above 90% that entries may not use, and never beyond the limit', () => {
+    const g = createRateGovernor(LIMITS);
+    for (let i = 0; i < 9; i++) expect(g.admit('order', 1, T0)).toEqual({ admit: true });
+    expect(g.admit('order', 1, T0)).toMatchObject({ admit: false, cause: 'LOCAL_MARGIN' });
+    expect(g.admit('order', 1, T0, 2, true)).toMatchObject({ admit: false, cause: 'LOCAL_MARGIN' }); // 9 + 2 > 10
+    expect(g.admit('order', 1, T0, 1, true)).toEqual({ admit: true }); // the tenth: protection only
+    expect(g.admit('order', 1, T0, 1, true)).toMatchObject({ admit: false, cause: 'LOCAL_MARGIN' });
+    expect(g.admit('order', 1, T0)).toMatchObject({ admit: false });
+  });
   it('an OCO counts as two orders', () => {
     const g = createRateGovernor(LIMITS);
     for (let i = 0; i < 4; i++) expect(g.admit('order', 1, T0, 2)).toEqual({ admit: true });

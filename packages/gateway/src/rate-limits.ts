@@ -23,6 +23,12 @@ export const GOVERNOR_DEFAULTS = {
   readWeightMaxPct: 90,
   orderWeightMaxPct: 98,
   orderCountMaxPct: 90,
+  /**
+   * Orders that reduce risk (protection, exits: SELLs with a protective role) may use the ORDERS
+   * headroom above orderCountMaxPct that entries and re-quotes may not, so an entry storm can never
+   * leave an open position unprotected for want of order count.
+   */
+  protectiveOrderCountMaxPct: 100,
   rawRequestsMaxPct: 90,
   backoff429MinMs: 1_000,
   backoff429MaxMs: 300_000,
@@ -57,7 +63,7 @@ export type RateGovernor = {
    * Asks to send one request of `weight`; `newOrders` is how many orders it adds to the ORDERS
    * count (1 for an order, 2 for an OCO, 0 for a cancel). Admission reserves the usage.
    */
-  admit(kind: RequestKind, weight: number, now: number, newOrders?: number): Admission;
+  admit(kind: RequestKind, weight: number, now: number, newOrders?: number, protective?: boolean): Admission;
   /**
    * Feeds a response: status, headers and the Binance error code of its body (when it has one).
    * 429/418 start a back-off or a ban; a 429 with -1015 holds new orders only.
@@ -129,7 +135,7 @@ export function createRateGovernor(limits: readonly RateLimit[], config: Partial
     return best;
   };
 
-  const admit = (kind: RequestKind, weight: number, now: number, newOrders = kind === 'order' ? 1 : 0): Admission => {
+  const admit = (kind: RequestKind, weight: number, now: number, newOrders = kind === 'order' ? 1 : 0, protective = false): Admission => {
     if (now < bannedUntil) return { admit: false, waitMs: bannedUntil - now, cause: 'BANNED', detail: 'HTTP 418 ban in force' };
     if (now < rateLimitedUntil) return { admit: false, waitMs: rateLimitedUntil - now, cause: 'RATE_LIMITED', detail: 'HTTP 429 back-off in force' };
     if (newOrders > 0 && now < ordersBlockedUntil)
@@ -152,7 +158,9 @@ export function createRateGovernor(limits: readonly RateLimit[], config: Partial
             ? cfg.readWeightMaxPct
             : cfg.orderWeightMaxPct
           : c.type === 'ORDERS'
-            ? cfg.orderCountMaxPct
+            ? protective
+              ? cfg.protectiveOrderCountMaxPct
+              : cfg.orderCountMaxPct
             : cfg.rawRequestsMaxPct;
       const ceiling = (c.limit * maxPct) / 100;
       if (c.used + add > ceiling) {

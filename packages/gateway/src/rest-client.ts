@@ -62,6 +62,8 @@ export type SignedCallOptions = {
   readonly weight: number;
   readonly kind: CallKind;
   /** ORDERS count added (default 1 for 'order'); 0 for a cancel, 2 for an OCO. */ readonly newOrders?: number;
+  /** A risk-reducing order (protection, exit): admitted into the ORDERS headroom entries may not use. */
+  readonly protective?: boolean;
 };
 
 export type RestClient = {
@@ -107,13 +109,14 @@ export function createRestClient(o: RestClientOptions): RestClient {
     callKind: CallKind,
     weight: number,
     newOrders: number | undefined,
+    protective: boolean,
     build: () => { query: string } | RestOutcome,
     withKey: boolean,
   ): Promise<RestOutcome> => {
     const retriable = method === 'GET' && callKind === 'read';
     for (let attempt = 0; ; attempt++) {
       const started = o.clock.localNow();
-      const adm = o.governor.admit(callKind, weight, started, newOrders);
+      const adm = o.governor.admit(callKind, weight, started, newOrders, protective);
       if (!adm.admit) {
         const cause =
           adm.cause === 'BANNED'
@@ -138,7 +141,7 @@ export function createRestClient(o: RestClientOptions): RestClient {
   };
 
   return {
-    publicGet: (path, params, weight) => run('GET', path, 'read', weight, 0, () => ({ query: buildQuery(params) }), false),
+    publicGet: (path, params, weight) => run('GET', path, 'read', weight, 0, false, () => ({ query: buildQuery(params) }), false),
     signed: (method, path, params, opts) =>
       run(
         method,
@@ -146,6 +149,7 @@ export function createRestClient(o: RestClientOptions): RestClient {
         opts.kind,
         opts.weight,
         opts.newOrders,
+        opts.protective ?? false,
         () => {
           if (!signer || !o.apiKey) return { kind: 'NOT_SENT', cause: 'NO_CREDENTIALS', waitMs: null, detail: 'no API key or signing key configured' };
           const ts = o.clock.exchangeNow(o.clock.localNow());
