@@ -101,3 +101,51 @@ export const LOAD_TOLERANT_SUPERVISOR = {
   // Four threads loading their modules at once, at that load, took more than the 15 s default.
   worker_ready_timeout_ms: 45_000,
 } as const;
+
+/**
+ * Makes `symbol` break out now instead of waiting for the seeded path's own first breakout (with
+ * some seeds 5-10 s after the engine is released, more when the boot was slow and the early one
+ * was missed). Once the engine may enter (its entry check passes, its bars are warmed up), the
+ * venue's price is moved `bps` above its last price: the bar that closes there closes above the
+ * channel's high. Returns once an ENTRY intent for `symbol` exists. While no decision follows
+ * within `settleMs` (the channel held a higher price, or the kick came as a bar closed), or a
+ * decision was refused (gate, risk), the price is moved again from there. The venue's own random
+ * walk goes on around the new price; only the moment of the first breakout is the test's. With
+ * `freeze`, the market stops ticking at the kick (quotes keep flowing at that price): the entry
+ * then meets the book the decision saw, however long the machine takes to send it.
+ */
+export async function breakoutNow(
+  t: { sim: ExchangeSim; sup: Supervisor; q: <T>(sql: string, ...a: unknown[]) => T[] },
+  o: { symbol?: string; bps?: number; settleMs?: number; timeoutMs?: number; freeze?: boolean } = {},
+): Promise<void> {
+  const symbol = o.symbol ?? 'BTCUSDT';
+  const count = (sql: string): number => t.q<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE ${sql}`, symbol)[0]!.n;
+  const decisions = (): number =>
+    count("event_type = 'DECISION_PROPOSED' AND coalesce(json_extract(payload, '$.decision.symbol'), json_extract(payload, '$.symbol')) = ?");
+  const entered = (): boolean =>
+    count("event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' AND json_extract(payload, '$.symbol') = ?") > 0;
+  const warm = SIM_STRATEGY.lookback_bars + 2;
+  const timeoutMs = o.timeoutMs ?? 40_000;
+  await waitFor(
+    'the engine ready to enter',
+    async () => {
+      if (entered()) return true;
+      const check = await t.sup.hosts.engine.request('entry_check', { symbol });
+      const bars = ((await engineDetails(t.sup))['bars'] as Record<string, number> | undefined)?.[symbol] ?? 0;
+      return check.allowed && bars >= warm;
+    },
+    timeoutMs,
+    50,
+  );
+  const end = Date.now() + timeoutMs;
+  while (!entered()) {
+    if (Date.now() > end) throw new Error(`no entry on ${symbol} after moving its price up (${decisions()} decisions)`);
+    const before = decisions();
+    const last = t.sim.exchange.books.get(symbol)!.last;
+    t.sim.exchange.setPrice(symbol, last + (last * BigInt(o.bps ?? 30)) / 10_000n);
+    if (o.freeze) t.sim.exchange.paused = true;
+    const decided = await waitFor('a decision', () => entered() || decisions() > before, o.settleMs ?? 1500, 20).catch(() => false);
+    // A decision goes through the gate and risk before its intent: give it time on a loaded machine.
+    if (decided) await waitFor('its entry', () => entered(), 10_000, 20).catch(() => false);
+  }
+}
