@@ -107,7 +107,8 @@ export const LOAD_TOLERANT_SUPERVISOR = {
  * some seeds 5-10 s after the engine is released, more when the boot was slow and the early one
  * was missed). Once the engine may enter (its entry check passes, its bars are warmed up), the
  * venue's price is moved `bps` above its last price: the bar that closes there closes above the
- * channel's high. Returns once an ENTRY intent for `symbol` exists. While no decision follows
+ * channel's high. Returns once an ENTRY intent for `symbol` exists (with `until: 'gate'`, once the
+ * engine went to the AI gate with a decision: for tests of what the gate does with it). While no decision follows
  * within `settleMs` (the channel held a higher price, or the kick came as a bar closed), or a
  * decision was refused (gate, risk), the price is moved again from there. The venue's own random
  * walk goes on around the new price; only the moment of the first breakout is the test's. With
@@ -116,14 +117,16 @@ export const LOAD_TOLERANT_SUPERVISOR = {
  */
 export async function breakoutNow(
   t: { sim: ExchangeSim; sup: Supervisor; q: <T>(sql: string, ...a: unknown[]) => T[] },
-  o: { symbol?: string; bps?: number; settleMs?: number; timeoutMs?: number; freeze?: boolean } = {},
+  o: { symbol?: string; bps?: number; settleMs?: number; timeoutMs?: number; freeze?: boolean; until?: 'entry' | 'gate' } = {},
 ): Promise<void> {
   const symbol = o.symbol ?? 'BTCUSDT';
-  const count = (sql: string): number => t.q<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE ${sql}`, symbol)[0]!.n;
+  const count = (sql: string, ...args: unknown[]): number => t.q<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE ${sql}`, ...args)[0]!.n;
   const decisions = (): number =>
-    count("event_type = 'DECISION_PROPOSED' AND coalesce(json_extract(payload, '$.decision.symbol'), json_extract(payload, '$.symbol')) = ?");
+    count("event_type = 'DECISION_PROPOSED' AND coalesce(json_extract(payload, '$.decision.symbol'), json_extract(payload, '$.symbol')) = ?", symbol);
   const entered = (): boolean =>
-    count("event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' AND json_extract(payload, '$.symbol') = ?") > 0;
+    o.until === 'gate'
+      ? count("event_type = 'STAGE_CHANGED' AND json_extract(payload, '$.to') = 'AIGATE_CALL'") > 0
+      : count("event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' AND json_extract(payload, '$.symbol') = ?", symbol) > 0;
   const warm = SIM_STRATEGY.lookback_bars + 2;
   const timeoutMs = o.timeoutMs ?? 40_000;
   await waitFor(
@@ -145,7 +148,8 @@ export async function breakoutNow(
     t.sim.exchange.setPrice(symbol, last + (last * BigInt(o.bps ?? 30)) / 10_000n);
     if (o.freeze) t.sim.exchange.paused = true;
     const decided = await waitFor('a decision', () => entered() || decisions() > before, o.settleMs ?? 1500, 20).catch(() => false);
-    // A decision goes through the gate and risk before its intent: give it time on a loaded machine.
+    // A decision goes through the cost check, the gate and risk before its intent: give it time on a
+    // loaded machine; one refused on the way (its edge too thin for the cost) is followed by another kick.
     if (decided) await waitFor('its entry', () => entered(), 10_000, 20).catch(() => false);
   }
 }
