@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 import { startVenue } from '../integration/harness.js';
-import { advanceGatewayClock, AI_KEY, breakoutNow, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
+import { advanceGatewayClock, AI_KEY, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
 import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
 
 /**
@@ -52,8 +52,6 @@ describe('symbol quarantine across restarts', () => {
 
     // Every OCO refused by a filter: the filled entry's protection is rejected until quarantine.
     await post(`${sim.admin}/admin/faults`, { kind: 'reject', route: 'POST /api/v3/orderList/oco', code: -1013, msg: 'Filter failure: PRICE_FILTER' });
-    // The entry comes at a breakout made now, in a market frozen from there (breakoutNow).
-    await breakoutNow(first, { freeze: true });
     await waitFor('SYMBOL_QUARANTINE_IMPOSED', () => first.q<Ev>("SELECT * FROM events WHERE event_type = 'SYMBOL_QUARANTINE_IMPOSED'")[0], 60_000, 100);
     await fetch(`${sim.admin}/admin/faults`, { method: 'DELETE' });
     await waitFor('entries blocked', () => blockedByQuarantine(first), 5000, 50);

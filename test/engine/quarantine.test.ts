@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { orderRole, type ReasonCode } from '@vigil/contracts';
-import { advanceGatewayClock, breakoutNow, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
+import { advanceGatewayClock, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
 import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
 
 /**
@@ -40,9 +40,6 @@ describe('symbol quarantine on the simulator', () => {
     stop = t.stopAll;
     // Every OCO is refused by a filter until the fault is removed: the filled entry cannot be protected.
     await post(`${t.sim.admin}/admin/faults`, { kind: 'reject', route: 'POST /api/v3/orderList/oco', code: -1013, msg: 'Filter failure: PRICE_FILTER' });
-    // The entry comes at a breakout made now, in a market frozen from there (breakoutNow): it fills
-    // at the ask it saw, and no stop is run through while the protection is refused.
-    await breakoutNow(t, { freeze: true });
     const raised = await waitFor(
       'SYMBOL_QUARANTINED',
       () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'SYMBOL_QUARANTINED' ORDER BY seq")[0],
