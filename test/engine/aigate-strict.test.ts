@@ -1,6 +1,6 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
-import { AI_KEY, breakoutNow, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
+import { AI_KEY, startTrading, waitFor } from './engine-harness.js';
 
 /**
  * Issue 17 through the whole bot: a hostile AI gate reply (from apps/ai-reviewer over a socket)
@@ -9,27 +9,25 @@ import { AI_KEY, breakoutNow, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } 
  * And the reviewer's notes reach the audit, redacted.
  */
 type Ev = { seq: number; event_type: string; reason_code: string | null; payload: string };
-// Each test has its own venue, reviewer, supervisor and var dir, and mostly waits (boot, the
-// breakout, the reviewer): two run at once, each ending what it started (onTestFinished). A thread
-// starved of CPU by the test beside it is not a stalled one here.
-vi.setConfig({ maxConcurrency: 2 });
-const BOT = { supervisor: LOAD_TOLERANT_SUPERVISOR };
+let stop: (() => Promise<void>) | null = null;
+afterEach(async () => {
+  await stop?.();
+  stop = null;
+});
 const post = (url: string, body: unknown) => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
 const reasons = (t: { sup: { modeState: { reasons: readonly { code: ReasonCode }[] } } }) => t.sup.modeState.reasons.map((r) => r.code);
 
-describe.concurrent('hostile AI gate replies in the running bot', () => {
+describe('hostile AI gate replies in the running bot', () => {
   for (const [mode, code] of [
     ['duplicate_keys', 'AIGATE_PARSE_FAIL'],
     ['gzip_bomb', 'AIGATE_PARSE_FAIL'],
     ['finish_length', 'AIGATE_PARSE_FAIL'],
     ['modify_raise_ttl', 'AIGATE_MODIFY_INVALID'],
   ] as const) {
-    it(`AI gate ${mode}: the decision is blocked, ${code} pauses, AIGATE_CALL and ai_gate_events carry the code, no order`, async ({ onTestFinished }) => {
-      const t = await startTrading({ extra: BOT });
-      onTestFinished(t.stopAll);
+    it(`AI gate ${mode}: the decision is blocked, ${code} pauses, AIGATE_CALL and ai_gate_events carry the code, no order`, async () => {
+      const t = await startTrading();
+      stop = t.stopAll;
       await post(`${t.reviewer.adminUrl}/admin/mode`, { mode });
-      // The gate is asked about the first decision: made now, not at the seeded path's breakout.
-      await breakoutNow(t, { until: 'gate' });
       await waitFor(`${code} PAUSE`, () => t.sup.modeState.mode === 'PAUSE' && reasons(t).includes(code), 30_000, 50);
       const row = t.q<{ verdict: string; error_code: string }>('SELECT * FROM ai_gate_events')[0]!;
       expect(row).toMatchObject({ verdict: 'ERROR', error_code: code });
@@ -38,11 +36,10 @@ describe.concurrent('hostile AI gate replies in the running bot', () => {
     }, 60_000);
   }
 
-  it("the reviewer's notes are audited in AIGATE_CALL and ai_gate_events, with the echoed API key redacted", async ({ onTestFinished }) => {
-    const t = await startTrading({ extra: BOT });
-    onTestFinished(t.stopAll);
+  it("the reviewer's notes are audited in AIGATE_CALL and ai_gate_events, with the echoed API key redacted", async () => {
+    const t = await startTrading();
+    stop = t.stopAll;
     await post(`${t.reviewer.adminUrl}/admin/mode`, { mode: 'leaky_notes' });
-    await breakoutNow(t, { until: 'gate' });
     const row = await waitFor(
       'a BLOCK row',
       () => t.q<{ verdict: string; notes: string | null }>("SELECT * FROM ai_gate_events WHERE verdict = 'BLOCK'")[0],
