@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJson, sha256Hex } from '@vigil/contracts';
 import { replayCommand, replayRun } from '../../apps/supervisor/src/replay-command.js';
-import { breakoutNow, startTrading, waitFor } from './engine-harness.js';
+import { startTrading, waitFor } from './engine-harness.js';
 
 let stop: (() => Promise<void>) | null = null;
 const dirs: string[] = [];
@@ -79,8 +79,6 @@ describe('supervisor replay on a run of the bot on the simulator', () => {
     const t = await startTrading();
     stop = t.stopAll;
     await waitFor('NORMAL', () => t.sup.modeState.mode === 'NORMAL', 15_000, 50);
-    // The first breakout made now, the market frozen from there: the entry fills at the ask it saw.
-    await breakoutNow(t, { freeze: true });
     await waitFor('protection placed', () => t.q<Row>("SELECT seq FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     await new Promise((r) => setTimeout(r, 1500));
     await t.stopAll();

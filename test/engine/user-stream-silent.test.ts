@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
 import { SIM_KEY } from '../integration/harness.js';
-import { breakoutNow, startTrading, waitFor } from './engine-harness.js';
+import { startTrading, waitFor } from './engine-harness.js';
 
 /**
  * A user data stream that stays connected and subscribed but delivers nothing (the simulator's
@@ -43,8 +43,6 @@ describe('silent user data stream', () => {
       50,
     );
     await post(`${t.sim.admin}/admin/faults`, { kind: 'user_stream_silent' });
-    // The entry comes at a breakout made now, the market frozen from there (it fills at its ask).
-    await breakoutNow(t, { freeze: true });
 
     // The next entry (and its protection) change orders the stream does not report.
     await waitFor('USER_STREAM_SILENT', () => active(t, 'USER_STREAM_SILENT'), 45_000, 50);
