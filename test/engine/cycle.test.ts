@@ -3,7 +3,7 @@ import { CLIENT_ORDER_ID_RE } from '@vigil/contracts';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SIM_KEY } from '../integration/harness.js';
-import { AI_KEY, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
+import { AI_KEY, breakoutNow, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
 
 type Ev = {
   seq: number;
@@ -36,6 +36,9 @@ describe.concurrent('engine: the whole cycle on the simulator', () => {
     onTestFinished(stopOnce);
     // Released by startup reconcile on its own (no test shortcut), then trading in NORMAL.
     await waitFor('NORMAL', () => t.sup.modeState.mode === 'NORMAL', 15_000, 50);
+    // The first breakout made now (the strategy still proposes it from its bars), the market frozen
+    // from there: the entry fills at the ask it saw.
+    await breakoutNow(t, { freeze: true });
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string; unprotected_ms: number; qty: string };
     expect(pp.unprotected_ms).toBeGreaterThanOrEqual(0);
@@ -163,6 +166,8 @@ describe.concurrent('engine: the whole cycle on the simulator', () => {
       },
     });
     onTestFinished(t.stopAll);
+    // The gate is asked at a breakout made now; the market walks on (the shadow resolves on it).
+    await breakoutNow(t, { until: 'gate' });
     const blocked = await waitFor(
       'a BLOCK',
       () => t.q<{ decision_id: string; reasons: string }>("SELECT * FROM ai_gate_events WHERE verdict = 'BLOCK'")[0],
@@ -205,6 +210,7 @@ describe.concurrent('engine: the whole cycle on the simulator', () => {
       },
     });
     onTestFinished(t.stopAll);
+    await breakoutNow(t, { until: 'gate' });
     const call = await waitFor(
       'a MODIFY',
       () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'AIGATE_CALL' AND json_extract(payload, '$.verdict') = 'MODIFY'")[0],

@@ -3,7 +3,7 @@ import type { ReasonCode } from '@vigil/contracts';
 import { SIM_KEY, startVenue } from '../integration/harness.js';
 import { createRestClient } from '../../packages/gateway/src/rest-client.js';
 import { createRateGovernor } from '../../packages/gateway/src/rate-limits.js';
-import { LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
+import { breakoutNow, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
 
 /**
  * Engine reason codes made to happen with real workers, the real audit database and the simulator:
@@ -37,6 +37,8 @@ describe.concurrent('engine reason codes on the simulator', () => {
       code: -2010,
       msg: 'Account has insufficient balance for requested action.',
     });
+    // The first breakout made now, the market frozen from there: the entry fills at the ask it saw.
+    await breakoutNow(t, { freeze: true });
     const raised = await waitFor('PROTECTION_MISSING raised', () => raisedRow(t, 'PROTECTION_MISSING'), 40_000, 50);
     expect(JSON.parse(raised.payload)).toMatchObject({ detail: { why: expect.stringMatching(/^protection failed/), failures: 1 } });
     await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED' AND seq > ?", raised.seq)[0], 20_000, 50);
@@ -56,6 +58,8 @@ describe.concurrent('engine reason codes on the simulator', () => {
       code: -2010,
       msg: 'Account has insufficient balance for requested action.',
     });
+    // The first breakout made now, the market frozen from there: the entry fills at the ask it saw.
+    await breakoutNow(t, { freeze: true });
     await waitFor('PROTECTION_MISSING raised', () => raisedRow(t, 'PROTECTION_MISSING'), 40_000, 50);
     expect(raisedRow(t, 'MARKET_STATE_LOST')).toBeUndefined();
     // Then the market stream goes silent: the book the protection would be priced from ages out.

@@ -101,3 +101,74 @@ export const LOAD_TOLERANT_SUPERVISOR = {
   // Four threads loading their modules at once, at that load, took more than the 15 s default.
   worker_ready_timeout_ms: 45_000,
 } as const;
+
+/**
+ * Makes `symbol` break out now instead of waiting for the seeded path's own first breakout (with
+ * some seeds 5-10 s after the engine is released, more when the boot was slow and the early one
+ * was missed). Once the engine may enter (its entry check passes, its bars are warmed up), the
+ * venue's price is moved `bps` above its last price: the bar that closes there closes above the
+ * channel's high. Returns once an ENTRY intent for `symbol` exists (with `until: 'gate'`, once the
+ * engine went to the AI gate with a decision: for tests of what the gate does with it). While no
+ * decision follows in the engine's next cycles (the channel held a higher price), or a decision was
+ * refused (cost, gate, risk), the price is moved again from there. The venue's own random
+ * walk goes on around the new price; only the moment of the first breakout is the test's. With
+ * `freeze`, the market stops ticking from the call on (quotes keep flowing at one price): the entry
+ * then meets the book the decision saw, however long the machine takes to send it.
+ */
+export async function breakoutNow(
+  t: { sim: ExchangeSim; sup: Supervisor; q: <T>(sql: string, ...a: unknown[]) => T[] },
+  o: { symbol?: string; bps?: number; timeoutMs?: number; freeze?: boolean; until?: 'entry' | 'gate' } = {},
+): Promise<void> {
+  const symbol = o.symbol ?? 'BTCUSDT';
+  const count = (sql: string, ...args: unknown[]): number => t.q<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE ${sql}`, ...args)[0]!.n;
+  const decisions = (): number =>
+    count("event_type = 'DECISION_PROPOSED' AND coalesce(json_extract(payload, '$.decision.symbol'), json_extract(payload, '$.symbol')) = ?", symbol);
+  const entered = (): boolean =>
+    o.until === 'gate'
+      ? count("event_type = 'STAGE_CHANGED' AND json_extract(payload, '$.to') = 'AIGATE_CALL'") > 0
+      : count("event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' AND json_extract(payload, '$.symbol') = ?", symbol) > 0;
+  const warm = SIM_STRATEGY.lookback_bars + 2;
+  const timeoutMs = o.timeoutMs ?? 40_000;
+  // Frozen from before the kick: no bar of the seeded walk breaks out while the test waits.
+  if (o.freeze) t.sim.exchange.paused = true;
+  await waitFor(
+    'the engine ready to enter',
+    async () => {
+      if (entered()) return true;
+      const check = await t.sup.hosts.engine.request('entry_check', { symbol });
+      const bars = ((await engineDetails(t.sup))['bars'] as Record<string, number> | undefined)?.[symbol] ?? 0;
+      return check.allowed && bars >= warm;
+    },
+    timeoutMs,
+    50,
+  );
+  // Cycles of the engine that looked at `symbol` (one per closed bar while its slot is free; none
+  // while a decision on it is at the gate or its entry works). A decision's own records come before
+  // those of the cycles after it.
+  const cycles = (): number => count("event_type = 'CYCLE_INPUTS_RECORDED' AND instr(payload, ?) > 0", `"symbol":"${symbol}"`);
+  const after = (n: number): Promise<'decided' | 'quiet'> => {
+    const before = { decisions: decisions(), cycles: cycles() };
+    return waitFor(
+      `a decision on ${symbol} or ${n} cycles without one`,
+      () => (entered() || decisions() > before.decisions ? 'decided' : cycles() >= before.cycles + n ? 'quiet' : null),
+      timeoutMs,
+      20,
+    );
+  };
+  const end = Date.now() + timeoutMs;
+  while (!entered()) {
+    if (Date.now() > end) throw new Error(`no ${o.until ?? 'entry'} on ${symbol} after moving its price up (${decisions()} decisions)`);
+    // Not while a decision on the bars so far may be on its way (its entry would be left below the
+    // kicked market): the engine first looks at two more bars without deciding.
+    let state = await after(2);
+    if (state === 'quiet') {
+      const last = t.sim.exchange.books.get(symbol)!.last;
+      const kicked = after(4);
+      t.sim.exchange.setPrice(symbol, last + (last * BigInt(o.bps ?? 30)) / 10_000n);
+      state = await kicked;
+    }
+    // A decision goes through the cost check, the gate and risk before its intent: give it time on a
+    // loaded machine; one refused on the way (its edge too thin for the cost) is followed by another kick.
+    if (state === 'decided') await waitFor('its entry', () => entered(), 10_000, 20).catch(() => false);
+  }
+}

@@ -4,7 +4,7 @@ import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { admin } from '../exchange-sim/helpers.js';
 import { SLOW_BREAKOUT_SEED, startVenue } from '../integration/harness.js';
 import type { ReasonCode } from '@vigil/contracts';
-import { engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
+import { advanceEngineClock, breakoutNow, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
 
 /**
  * What happens to an entry after it left: a partial fill (the rest cancelled at once, the filled
@@ -58,11 +58,19 @@ const venueOrders = async (sim: ExchangeSim, coids: readonly string[]): Promise<
   ((await admin(sim, 'GET', '/admin/state')) as unknown as VenueState).orders.filter((o) => coids.includes(o.clientOrderId));
 const coidOf = (e: Ev): string => payload(e)['client_order_id'] as string;
 
-/** The bot on `sim`; both end when the test does. A thread starved of CPU by the test beside it is not a stalled one here. */
+/**
+ * The bot on `sim`; both end when the test does. A thread starved of CPU by the test beside it is
+ * not a stalled one here. Returns once the market broke out (moved by the test: when the seeded
+ * path first breaks out is not under test) and the engine created its entry. From that breakout on
+ * the market stands still, quotes flowing at one price: an entry fills when the test moves the
+ * price to it or takes the book's liquidity, never because the walk happened to come down to it
+ * within its TTL (seen: a volatile stretch filled an entry 80 bps below the ask within 1 s).
+ */
 async function trade(onEnd: OnEnd, sim: ExchangeSim, extra: Record<string, unknown>) {
   onEnd(() => sim.close());
   const t = await startTrading({ sim, extra: { supervisor: LOAD_TOLERANT_SUPERVISOR, ...extra } });
   onEnd(t.stopAll);
+  await breakoutNow(t, { freeze: true });
   return t;
 }
 
@@ -79,6 +87,9 @@ describe.concurrent('entry management on the simulator', () => {
     sim.exchange.listeners.push((o, fill) => {
       if (fill && o.side === 'BUY' && o.clientOrderId.startsWith('vge') && o.status === 'PARTIALLY_FILLED') sim.exchange.paused = true;
     });
+    // The market stands still from the breakout on (trade): the entry at the decision's ask meets
+    // that ask's single level, so it fills in part at once (a tick up before it arrived would leave
+    // it resting unfilled until the price came back).
     const t = await trade(onTestFinished, sim, { strategy: { ...STRATEGY, order_quote_notional: '250', entry_ttl_ms: 60_000, max_requotes: 3 } });
     const cancel = await waitFor('the partial_fill cancel', () => created(t.q, 'CANCEL').find((c) => payload(c)['why'] === 'partial_fill'), 40_000, 100);
     const entry = created(t.q, 'ENTRY').find((e) => payload(e)['client_order_id'] === payload(cancel)['target'])!;
@@ -251,6 +262,9 @@ describe.concurrent('entry management on the simulator', () => {
     // resolves by query either way, and the new intent is not yet final when the fill is protected.
     await waitFor('the cancel resolved', () => states(t.q, cancel.order_intent_id).length === 2, 20_000, 100);
     expect(states(t.q, cancel.order_intent_id)).toEqual(['SENT_UNKNOWN', 'CONFIRMED']);
+    // not_found_after_ms is 5 s here so that NOT_FOUND cannot come before the protection; once the
+    // protection is placed, the engine's clock is moved past it instead of waiting it out.
+    await advanceEngineClock(t.sup, engine.not_found_after_ms);
     const nf = await waitFor(
       'NOT_FOUND',
       () =>

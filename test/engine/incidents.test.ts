@@ -4,7 +4,7 @@ import { describe, expect, it, vi, type OnTestFinishedHandler } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
 import { startVenue } from '../integration/harness.js';
 import { startReviewer } from '../../apps/ai-reviewer/src/server.js';
-import { advanceEngineClock, AI_KEY, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
+import { advanceEngineClock, AI_KEY, breakoutNow, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
 import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
 
 /**
@@ -40,6 +40,7 @@ async function swapWithFault(onEnd: (f: OnTestFinishedHandler) => void, fault: R
   });
   onEnd(t.stopAll);
   await post(`${t.sim.admin}/admin/regime`, { symbol: 'BTCUSDT', regime: 'calm' });
+  await breakoutNow(t, { freeze: true });
   const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
   const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
   await post(`${t.sim.admin}/admin/market`, { paused: true });
@@ -51,6 +52,9 @@ async function swapWithFault(onEnd: (f: OnTestFinishedHandler) => void, fault: R
   return { t, pp };
 }
 
+// Each test that needs a position or an entry makes its first breakout (breakoutNow) rather than
+// waiting for the seeded path's; where the market's later moves are not under test it stands still
+// from there (freeze), as the swap tests already made it once protected.
 // The AI gate failures, the failed swap validation, BAD reconcile drift and excessive churn are
 // driven once, by their rows of the fault matrix (test/chaos/fault-matrix.test.ts), which assert
 // what these tests asserted besides the mode and the reason.
@@ -59,6 +63,7 @@ describe.concurrent('incidents on the simulator', () => {
     const t = await startTrading({ extra: SUP });
     onTestFinished(t.stopAll);
     await post(`${t.sim.admin}/admin/faults`, { kind: 'drop_response_after_execute', route: 'POST /api/v3/order', once: true });
+    await breakoutNow(t, { freeze: true });
     const resolved = await waitFor('entry resolved', () => transitions(t).find((e) => e.p['kind'] === 'ENTRY' && e.p['from'] === 'SENT_UNKNOWN'), 30_000, 100);
     expect(resolved.p['to']).toBe('CONFIRMED');
     expect(resolved.p['resolved_by']).toBe('query_order');
@@ -76,6 +81,7 @@ describe.concurrent('incidents on the simulator', () => {
     const t = await startTrading({ extra: SUP });
     onTestFinished(t.stopAll);
     await post(`${t.sim.admin}/admin/faults`, { kind: 'http_5xx', route: 'POST /api/v3/order', once: true, execute: false, status: 503 });
+    await breakoutNow(t, { freeze: true });
     const nf = await waitFor('NOT_FOUND', () => transitions(t).find((e) => e.p['to'] === 'NOT_FOUND'), 30_000, 100);
     expect(nf.p['answers']).toBeGreaterThanOrEqual(2);
     expect(nf.p['waited_ms']).toBeGreaterThanOrEqual(1000);
@@ -168,6 +174,7 @@ describe.concurrent('incidents on the simulator', () => {
       },
     });
     onTestFinished(t.stopAll);
+    await breakoutNow(t, { freeze: true });
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
     await post(`${t.sim.admin}/admin/market`, { paused: true });
@@ -205,6 +212,7 @@ describe.concurrent('incidents on the simulator', () => {
       },
     });
     onEnd(t.stopAll);
+    await breakoutNow(t, { freeze: true });
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
     await post(`${t.sim.admin}/admin/faults`, { route: 'POST /api/v3/order', once: true, ...fault });
@@ -278,6 +286,7 @@ describe.concurrent('incidents on the simulator', () => {
       await t.stopAll();
       await sim.close();
     });
+    await breakoutNow(t, { freeze: true });
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
     await post(`${t.sim.admin}/admin/market`, { paused: true });
@@ -311,6 +320,7 @@ describe.concurrent('incidents on the simulator', () => {
       await t.stopAll();
       await reviewer.close();
     });
+    await breakoutNow(t, { until: 'gate' });
     await waitFor('LOOP_STUCK', () => reasons(t).includes('LOOP_STUCK') && t.sup.modeState.mode === 'PAUSE', 30_000, 50);
     const raised = await waitFor(
       'the raise audited',
@@ -347,6 +357,7 @@ describe.concurrent('incidents on the simulator', () => {
       code: -2010,
       msg: 'Account has insufficient balance for requested action.',
     });
+    await breakoutNow(t, { freeze: true });
     const raised = await waitFor(
       'CLOSE_SAFELY',
       () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'CLOSE_SAFELY'")[0],
@@ -404,6 +415,7 @@ describe.concurrent('incidents on the simulator', () => {
       },
     });
     onTestFinished(t.stopAll);
+    await breakoutNow(t, { freeze: true });
     const working = await waitFor(
       'a resting entry',
       () => t.q<{ client_order_id: string }>("SELECT client_order_id FROM orders WHERE client_order_id LIKE 'vge%' AND status = 'NEW'")[0],
@@ -447,6 +459,7 @@ describe.concurrent('incidents on the simulator', () => {
       15_000,
       100,
     );
+    await breakoutNow(t, { symbol: 'ETHUSDT' });
     await waitFor(
       'an ETH entry',
       () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.symbol') = 'ETHUSDT'").length > 0,

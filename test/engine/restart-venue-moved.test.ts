@@ -4,7 +4,7 @@ import type { ReasonCode } from '@vigil/contracts';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { SIM_KEY, startVenue } from '../integration/harness.js';
-import { AI_KEY, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
+import { AI_KEY, breakoutNow, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
 import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
 
 /**
@@ -51,6 +51,8 @@ async function protectedThenStopped(onEnd: OnEnd, engine: Record<string, unknown
   const first = await startTrading({ sim, reviewer, extra: { ...BOT, engine: { ...ENGINE, ...engine } } });
   let running: (() => Promise<void>) | null = first.stopAll;
   onEnd(async () => running?.());
+  // The first breakout made now, the market frozen from there: the entry fills at the ask it saw.
+  await breakoutNow(first, { freeze: true });
   const placed = await waitFor(
     'protection placed',
     () => first.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0],
@@ -138,6 +140,8 @@ describe.concurrent('restart after the venue moved while the bot was down', () =
       const first = await startTrading({ sim, reviewer, extra: { ...BOT, engine: ENGINE, strategy } });
       let running: (() => Promise<void>) | null = first.stopAll;
       onTestFinished(async () => running?.());
+      // The first breakout made now, the market frozen from there (nothing walks down to the entry).
+      await breakoutNow(first, { freeze: true });
       const entry = await waitFor(
         'a resting entry',
         () =>

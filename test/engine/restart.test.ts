@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { startVenue } from '../integration/harness.js';
-import { AI_KEY, engineDetails, startTrading, waitFor } from './engine-harness.js';
+import { AI_KEY, breakoutNow, engineDetails, startTrading, waitFor } from './engine-harness.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -24,6 +24,8 @@ describe('engine restart', () => {
     const first = await startTrading({ sim, reviewer });
     let running: (() => Promise<void>) | null = first.stopAll;
     cleanup.push(async () => running?.());
+    // The first breakout made now, the market frozen from there: the entry fills at the ask it saw.
+    await breakoutNow(first, { freeze: true });
     const placed = await waitFor(
       'protection placed',
       () => first.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0],
