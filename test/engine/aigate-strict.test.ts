@@ -28,7 +28,13 @@ describe('hostile AI gate replies in the running bot', () => {
       const t = await startTrading();
       stop = t.stopAll;
       await post(`${t.reviewer.adminUrl}/admin/mode`, { mode });
-      await waitFor(`${code} PAUSE`, () => t.sup.modeState.mode === 'PAUSE' && reasons(t).includes(code), 30_000, 50);
+      // The bound covers boot, the first breakout and the gate call on a loaded 2-core machine; a
+      // miss names what the bot was doing instead.
+      await waitFor(`${code} PAUSE`, () => t.sup.modeState.mode === 'PAUSE' && reasons(t).includes(code), 45_000, 50).catch((e: unknown) => {
+        throw new Error(
+          `${String(e)} (mode ${t.sup.modeState.mode}, reasons [${reasons(t).join(', ')}], gate calls ${t.q('SELECT * FROM ai_gate_events').length})`,
+        );
+      });
       const row = t.q<{ verdict: string; error_code: string }>('SELECT * FROM ai_gate_events')[0]!;
       expect(row).toMatchObject({ verdict: 'ERROR', error_code: code });
       expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'AIGATE_CALL' AND reason_code = ?", code)).toHaveLength(1);
