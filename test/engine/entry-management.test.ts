@@ -94,8 +94,9 @@ describe.concurrent('entry management on the simulator', () => {
     const cancel = await waitFor('the partial_fill cancel', () => created(t.q, 'CANCEL').find((c) => payload(c)['why'] === 'partial_fill'), 40_000, 100);
     const entry = created(t.q, 'ENTRY').find((e) => payload(e)['client_order_id'] === payload(cancel)['target'])!;
     expect(entry).toBeDefined();
-    // Well before the 60 s TTL: within a few seconds of the order leaving.
-    expect(cancel.ts_ms - entry.ts_ms).toBeLessThan(5_000);
+    // Well before the 60 s TTL (entry_ttl_ms above): a third of it allows a loaded 2-core machine
+    // (9.7 s seen at load 18) and still tells the partial-fill cancel from the TTL's.
+    expect(cancel.ts_ms - entry.ts_ms).toBeLessThan(20_000);
     await waitFor('the cancel confirmed', () => states(t.q, cancel.order_intent_id).includes('CONFIRMED'), 10_000, 100);
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 20_000, 100);
     const pp = payload(placed);
