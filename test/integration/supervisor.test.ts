@@ -14,8 +14,17 @@ afterEach(async () => {
   stopCurrent = null;
 });
 
-async function boot(overrides: Record<string, unknown> = {}) {
-  const s = await startSupervisor(overrides);
+/**
+ * FAST timings (100-ms mode broadcasts, short windows), but 1-s heartbeats and a 1.9-s stall bound unless a test is
+ * about the stall bound itself: on a loaded 2-core machine a 190-ms bound turns scheduling delays
+ * into real WORKER_STALLED reasons, whose PAUSE then stands in for the one a test is waiting for.
+ */
+async function boot(overrides: Record<string, unknown> = {}, o: { fastStall?: boolean } = {}) {
+  const s = await startSupervisor(
+    o.fastStall
+      ? overrides
+      : { ...overrides, supervisor: { heartbeat_interval_ms: 1000, worker_stall_timeout_ms: 1900, ...(overrides['supervisor'] as object | undefined) } },
+  );
   stopCurrent = s.stop;
   return s;
 }
@@ -130,7 +139,7 @@ describe('supervisor with real workers', () => {
   });
 
   it('forces PAUSE once an audit stall outlasts worker_stall_timeout_ms (configured below two heartbeat intervals), before the stalled writer sends another heartbeat', async () => {
-    const { sup, config } = await boot();
+    const { sup, config } = await boot({}, { fastStall: true });
     await releaseToNormal(sup);
     const seq = sup.modeState.seq;
     const hb = config.supervisor.heartbeat_interval_ms;
