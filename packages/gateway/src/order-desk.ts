@@ -43,6 +43,8 @@ import type { CrashHook } from '@vigil/runtime';
  *   It is lifted once the cause has been absent for exchange.quarantine_clear_ms and rules loaded
  *   after that say TRADING.
  */
+
+// The reply shapes (order-desk-schemas.ts), compiled at build time (reply-validators.ts).
 const validOrder = GATEWAY_VALIDATORS.order;
 const validReplace = GATEWAY_VALIDATORS.replace;
 const validHalfError = GATEWAY_VALIDATORS.halfError;
