@@ -1,4 +1,5 @@
 // Builds every workspace with TypeScript project references (tsc -b), in dependency order.
+// Then writes the validators compiled ahead of time into the packages' dist (scripts/validators.ts).
 // Used by `prepare` (so a fresh `npm ci` leaves runnable JavaScript), `start`, `test` and `bench`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,4 +19,8 @@ try {
   process.exit(1);
 }
 const r = spawnSync(process.execPath, [tsc, '-b', ...projects], { cwd: root, stdio: 'inherit' });
-process.exit(r.status ?? 1);
+if (r.status !== 0) process.exit(r.status ?? 1);
+// The validators compiled ahead of time (scripts/validators.ts), at every build: they are read from
+// the sources' schemas, which need the packages just built (@vigil/contracts, @vigil/core).
+const { writePrecompiledValidators } = await import('./validators.ts');
+writePrecompiledValidators(root);

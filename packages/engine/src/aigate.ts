@@ -1,9 +1,8 @@
-import OpenAI from 'openai';
-import { Ajv } from 'ajv';
+import { createRequire } from 'node:module';
+import type OpenAI from 'openai';
 import {
   AIGATE_REASONS,
   AIGATE_RESULT_SCHEMA,
-  DECISION_SCHEMA,
   canonicalJson,
   inputHash,
   type AIGateResult,
@@ -13,6 +12,8 @@ import {
   type ReasonCode,
 } from '@vigil/contracts';
 import { MODIFY_FIELDS, applyModify, redact, redactString, strictParse, strictParseBytes, type SymbolRules } from '@vigil/core';
+import { ajvErrorsText } from '@vigil/runtime';
+import { AIGATE_VALIDATORS } from './decision-validators.js';
 
 /**
  * The AI gate: every entry Decision is reviewed by a language model before RISK_VERDICT, through
@@ -84,9 +85,12 @@ export const CONTENT_MAX_DEPTH = 8;
 /** The reviewer's notes as audited: redacted, then cut to this many characters. */
 export const NOTES_MAX_CHARS = 500;
 
-const ajv = new Ajv({ strict: false, allErrors: false });
-const validResult = ajv.compile(AIGATE_RESULT_SCHEMA);
-const validDecision = ajv.compile(DECISION_SCHEMA);
+// The openai SDK is a hundred-odd modules: only a gate with a key loads it (in its constructor, as
+// before), so an engine thread without an AI key (AI_DEC below 2, most tests) starts without it.
+const requireHere = createRequire(import.meta.url);
+
+const validResult = AIGATE_VALIDATORS.result;
+const validDecision = AIGATE_VALIDATORS.decision;
 
 export class AIGate {
   private readonly client: OpenAI | null;
@@ -100,7 +104,13 @@ export class AIGate {
     // The SDK's own long default timeout and its retries are off: one call, bounded, or nothing.
     // Every byte of every reply (errors included) goes through boundedFetch: capped, identity only.
     this.client = o.apiKey
-      ? new OpenAI({ apiKey: o.apiKey, baseURL: o.baseUrl, maxRetries: 0, timeout: o.timeoutMs, fetch: boundedFetch(o.maxReplyBytes) })
+      ? new (requireHere('openai') as { OpenAI: typeof OpenAI }).OpenAI({
+          apiKey: o.apiKey,
+          baseURL: o.baseUrl,
+          maxRetries: 0,
+          timeout: o.timeoutMs,
+          fetch: boundedFetch(o.maxReplyBytes),
+        })
       : null;
   }
 
@@ -135,7 +145,7 @@ export class AIGate {
         outcome: { verdict: 'NOT_CALLED', why: `mode ${ctx.mode}: entries are not reviewed outside NORMAL` },
       };
     }
-    if (!validDecision(decision)) return fail('AIGATE_PRECONDITION_FAILED', `decision invalid: ${ajv.errorsText(validDecision.errors)}`);
+    if (!validDecision(decision)) return fail('AIGATE_PRECONDITION_FAILED', `decision invalid: ${ajvErrorsText(validDecision.errors)}`);
     if (!this.client) return fail('AIGATE_PRECONDITION_FAILED', 'no OPENAI_API_KEY in the environment');
     const payload: AIGateReviewPayload = redact({
       decision: {
@@ -349,7 +359,7 @@ function judgeParsed(parsed: unknown, decision: Decision, rules: SymbolRules | n
     if (extra.length > 0) return err('AIGATE_MODIFY_INVALID', `modify touches ${extra.join(', ')}`, 'content');
   }
   // additionalProperties:false at every level of AIGATE_RESULT_SCHEMA: an unknown key is invalid, not ignored.
-  if (!validResult(parsed)) return err('AIGATE_SCHEMA_INVALID', ajv.errorsText(validResult.errors), 'schema');
+  if (!validResult(parsed)) return err('AIGATE_SCHEMA_INVALID', ajvErrorsText(validResult.errors), 'schema');
   const r = parsed as unknown as AIGateResult;
   const unknown = r.reasons.filter((x) => !Object.prototype.hasOwnProperty.call(AIGATE_REASONS, x));
   if (unknown.length > 0) return err('AIGATE_REASON_UNKNOWN', `unknown reasons ${unknown.join(', ')}`, 'verdict');

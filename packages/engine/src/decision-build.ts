@@ -1,6 +1,7 @@
-import { Ajv } from 'ajv';
-import { DECISION_SCHEMA, decisionBody, decisionIdOf, type Decision, type DecisionIds, type SymbolRules } from '@vigil/contracts';
+import { decisionBody, decisionIdOf, type Decision, type DecisionIds, type SymbolRules } from '@vigil/contracts';
 import { Dec, parseDecimal, quantizePrice, quantizeQty } from '@vigil/core';
+import { ajvErrorsText } from '@vigil/runtime';
+import { DECISION_BUILD_VALIDATORS } from './decision-validators.js';
 import type { Proposal } from './strategy.js';
 
 /**
@@ -9,8 +10,7 @@ import type { Proposal } from './strategy.js';
  * checked against the Decision JSON Schema and the invariants the schema cannot express. Nothing
  * downstream (gate, risk, execution) ever sees an unquantized or invalid decision.
  */
-const ajv = new Ajv({ strict: false, allErrors: true });
-const validDecision = ajv.compile(DECISION_SCHEMA);
+const validDecision = DECISION_BUILD_VALIDATORS.decision;
 
 export type BuildResult = { readonly ok: true; readonly decision: Decision } | { readonly ok: false; readonly why: string };
 
@@ -67,7 +67,7 @@ export function buildDecision(i: BuildInput): BuildResult {
 
 /** Schema plus invariants; null when valid. Used again after an applied MODIFY. */
 export function checkDecision(d: Decision): string | null {
-  if (!validDecision(d)) return `schema: ${ajv.errorsText(validDecision.errors)}`;
+  if (!validDecision(d)) return `schema: ${ajvErrorsText(validDecision.errors)}`;
   if (d.ids.decision_id !== decisionIdOf(decisionBody(d))) return 'decision_id is not the hash of the decision';
   const q = new Dec(d.quantity);
   if (q.lte(0)) return 'quantity must be positive';

@@ -1,4 +1,3 @@
-import { Ajv } from 'ajv';
 import { isDecimalString, validateOrder, type OrderToValidate } from '@vigil/core';
 import {
   type AccountReport,
@@ -26,6 +25,7 @@ import {
   type VenueOutcome,
 } from '@vigil/contracts';
 import { codeClass, type RestOutcome } from './outcome.js';
+import { GATEWAY_VALIDATORS } from './reply-validators.js';
 import type { Params } from './signing.js';
 import type { VenueSession } from './venue-session.js';
 import type { CrashHook } from '@vigil/runtime';
@@ -43,99 +43,16 @@ import type { CrashHook } from '@vigil/runtime';
  *   It is lifted once the cause has been absent for exchange.quarantine_clear_ms and rules loaded
  *   after that say TRADING.
  */
-const ajv = new Ajv({ allErrors: false, strict: false });
-// Bounded like the core's DecimalString (64 chars), and integers exact: a value the core cannot
-// carry exactly is not an answer we understood.
-const dec = { type: 'string', maxLength: 64, pattern: '^[0-9]+(\\.[0-9]+)?$' } as const;
-const id = { type: 'integer', minimum: -1, maximum: Number.MAX_SAFE_INTEGER } as const;
-const ORDER_SCHEMA = {
-  type: 'object',
-  required: ['symbol', 'orderId', 'clientOrderId', 'status', 'type', 'side'],
-  properties: {
-    symbol: { type: 'string' },
-    orderId: id,
-    orderListId: id,
-    clientOrderId: { type: 'string' },
-    transactTime: id,
-    updateTime: id,
-    status: { enum: ORDER_STATUSES },
-    type: { enum: ORDER_TYPES },
-    side: { enum: ['BUY', 'SELL'] },
-    price: dec,
-    origQty: dec,
-    executedQty: dec,
-    cummulativeQuoteQty: dec,
-    stopPrice: dec,
-    fills: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['price', 'qty', 'commission', 'commissionAsset'],
-        properties: { price: dec, qty: dec, commission: dec, commissionAsset: { type: 'string' }, tradeId: id },
-      },
-    },
-  },
-} as const;
-const validOrder = ajv.compile(ORDER_SCHEMA);
-const HALF_ERROR = { type: 'object', required: ['code', 'msg'], properties: { code: { type: 'integer' }, msg: { type: 'string' } } } as const;
-/** Both halves of a cancel-replace: a 200 body, or the `data` of a -2021/-2022 error. */
-const validReplace = ajv.compile({
-  type: 'object',
-  required: ['cancelResult', 'newOrderResult', 'cancelResponse', 'newOrderResponse'],
-  properties: {
-    cancelResult: { enum: ['SUCCESS', 'FAILURE'] },
-    newOrderResult: { enum: ['SUCCESS', 'FAILURE', 'NOT_ATTEMPTED'] },
-    cancelResponse: { type: 'object' },
-    newOrderResponse: { type: ['object', 'null'] },
-  },
-});
-const validHalfError = ajv.compile(HALF_ERROR);
-const LIST_SCHEMA = {
-  type: 'object',
-  required: ['orderListId', 'listClientOrderId', 'listStatusType', 'listOrderStatus', 'symbol', 'orders'],
-  properties: {
-    orderListId: id,
-    listClientOrderId: { type: 'string' },
-    contingencyType: { type: 'string' },
-    listStatusType: { type: 'string' },
-    listOrderStatus: { type: 'string' },
-    symbol: { type: 'string' },
-    orders: {
-      type: 'array',
-      minItems: 1,
-      items: { type: 'object', required: ['orderId', 'clientOrderId'], properties: { orderId: id, clientOrderId: { type: 'string' } } },
-    },
-    orderReports: { type: 'array', items: ORDER_SCHEMA },
-  },
-} as const;
-const validList = ajv.compile(LIST_SCHEMA);
-const validLists = ajv.compile({ type: 'array', items: LIST_SCHEMA });
-const validTrades = ajv.compile({
-  type: 'array',
-  items: {
-    type: 'object',
-    required: ['symbol', 'id', 'orderId', 'price', 'qty', 'commission', 'commissionAsset', 'time', 'isBuyer'],
-    properties: {
-      symbol: { type: 'string' },
-      id,
-      orderId: id,
-      orderListId: id,
-      price: dec,
-      qty: dec,
-      quoteQty: dec,
-      commission: dec,
-      commissionAsset: { type: 'string' },
-      time: id,
-      isBuyer: { type: 'boolean' },
-      isMaker: { type: 'boolean' },
-    },
-  },
-});
-/**
- * Someone else's open order: status and type may be values this build does not model (Binance
- * adds them without notice); everything else is held to the same shape as ours.
- */
-const validForeignOrder = ajv.compile({ ...ORDER_SCHEMA, properties: { ...ORDER_SCHEMA.properties, status: { type: 'string' }, type: { type: 'string' } } });
+
+// The reply shapes (order-desk-schemas.ts), compiled at build time (reply-validators.ts).
+const validOrder = GATEWAY_VALIDATORS.order;
+const validReplace = GATEWAY_VALIDATORS.replace;
+const validHalfError = GATEWAY_VALIDATORS.halfError;
+const validList = GATEWAY_VALIDATORS.list;
+const validLists = GATEWAY_VALIDATORS.lists;
+const validTrades = GATEWAY_VALIDATORS.trades;
+const validForeignOrder = GATEWAY_VALIDATORS.foreignOrder;
+const validAccount = GATEWAY_VALIDATORS.account;
 /** Whose order it is, as reconcile decides: ours carry our prefix (a probe's included). */
 const ours = (clientOrderId: unknown): boolean => typeof clientOrderId !== 'string' || isOwnClientOrderId(clientOrderId);
 /** The list states Binance documents; one of ours in any other is not understood (UNKNOWN). */
@@ -170,18 +87,6 @@ function readOpenOrders(body: unknown): { ok: true; reports: OrderReport[] } | {
   }
   return { ok: true, reports };
 }
-const validAccount = ajv.compile({
-  type: 'object',
-  required: ['canTrade', 'balances'],
-  properties: {
-    canTrade: { type: 'boolean' },
-    balances: {
-      type: 'array',
-      items: { type: 'object', required: ['asset', 'free', 'locked'], properties: { asset: { type: 'string' }, free: dec, locked: dec } },
-    },
-  },
-});
-
 /** Filter rejections of one symbol within this window that quarantine it. */
 export const QUARANTINE_AFTER = { rejects: 3, windowMs: 10 * 60_000 } as const;
 

@@ -1,6 +1,6 @@
 import { isSecretKey, redactString } from '@vigil/core';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import type { Config } from '@vigil/contracts';
 import { CONFIG_SCHEMA } from './config-schema.js';
 import { CONFIG_MAX_BYTES, readRegularFile } from './safe-read.js';
@@ -17,8 +17,10 @@ export interface ConfigError {
 
 export type ConfigResult = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly error: ConfigError };
 
-// ajv-formats is CommonJS; its default export arrives as the module object under NodeNext.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv;
+// ajv and ajv-formats (CommonJS) are loaded on the first parse, not at import: every worker thread
+// imports this module through @vigil/runtime and none of them parses a configuration, so loading
+// the ajv compiler there cost each thread start its ~60 modules for nothing.
+const requireHere = createRequire(import.meta.url);
 
 /**
  * The compiled schema validator, built on the first parse. Every worker thread imports this module
@@ -28,6 +30,10 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 let compiled: ValidateFunction | null = null;
 function configValidator(): ValidateFunction {
   if (compiled) return compiled;
+  const { Ajv } = requireHere('ajv') as { Ajv: typeof AjvClass };
+  const formatsModule = requireHere('ajv-formats') as { default?: unknown };
+  // ajv-formats' export is the function itself, with a `default` property pointing to it.
+  const addFormats = (formatsModule.default ?? formatsModule) as (a: AjvClass) => AjvClass;
   // verbose: an error carries its keyword's schema value (the ceiling of x-maximum), never printed data.
   const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true, verbose: true });
   addFormats(ajv);

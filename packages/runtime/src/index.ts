@@ -15,3 +15,4 @@ export * from './safe-read.js';
 export * from './event-tally.js';
 export * from './webhook-url.js';
 export * from './clock.js';
+export * from './precompiled-validators.js';
