@@ -214,6 +214,32 @@ describe('supervisor with real workers', () => {
     );
   });
 
+  it('runs each worker under the configured heap ceilings: a leaking engine ends alone at its old-generation ceiling (WORKER_ERROR, PAUSE), is restarted, and the bot goes on', async () => {
+    const { sup, varDir } = await boot({ supervisor: { worker_old_generation_max_bytes: 64 * 2 ** 20, worker_young_generation_max_bytes: 4 * 2 ** 20 } });
+    await releaseToNormal(sup);
+    const seq = sup.modeState.seq;
+    const oldThread = sup.hosts.engine.threadId;
+    // The young generation stays under its ceiling (V8 sizes it in whole semi-spaces: at most the ceiling).
+    const hb = await waitFor('an engine heartbeat', () => sup.hosts.engine.lastHeartbeat, 5000);
+    expect(hb.mem.heap_spaces?.['new_space']).toBeLessThanOrEqual(4 * 2 ** 20);
+    expect(await sup.hosts.engine.request('fault', { fault: { kind: 'leak', mb_per_tick: 4 } })).toEqual({ applied: true });
+    await waitFor('engine down at its heap ceiling', () => sup.authority.isActive('WORKER_ERROR', 'engine'), 30_000);
+    await waitFor('the gateway applies PAUSE', () => sup.modeApplied.some((a) => a.worker === 'gateway' && a.mode === 'PAUSE' && a.seq > seq), 5000);
+    await waitFor('engine back', () => sup.hosts.engine.state === 'running' && sup.hosts.engine.threadId !== oldThread, 20_000);
+    await waitFor('reason cleared', () => !sup.authority.isActive('WORKER_ERROR', 'engine'), 20_000);
+    // Only the engine died: the audit writer and the gateway kept their threads and the audit has the cause.
+    expect(sup.hosts.audit.state).toBe('running');
+    expect(sup.hosts.gateway.state).toBe('running');
+    await sup.audit.flush();
+    const db = new Database(join(varDir, 'data', 'audit.sqlite'), { readonly: true });
+    try {
+      const row = db.prepare("SELECT payload FROM events WHERE event_type = 'WORKER_EXITED' ORDER BY seq DESC LIMIT 1").get() as { payload: string };
+      expect(JSON.parse(row.payload)).toMatchObject({ worker: 'engine', cause: { kind: 'error', message: expect.stringMatching(/memory limit/i) } });
+    } finally {
+      db.close();
+    }
+  });
+
   it('keeps a worker alive through garbage on its control channel and counts the rejects', async () => {
     const { sup } = await boot();
     const port = (sup.hosts.engine.control as unknown as { port: { postMessage(m: unknown): void } }).port;

@@ -79,10 +79,18 @@ export class WorkerHost {
     };
     this.state = 'starting';
     this.startedAt = this.d.now();
+    const sup = this.d.config.supervisor;
     const worker = new Worker(this.d.entry, {
       workerData: init,
       transferList: [port2, ...ports.map((p) => p.port)],
       name: `vigil-${this.d.name}`,
+      // Bounded heaps: a young generation V8 may not keep growing and shrinking with the allocation
+      // rate (resident memory that creeps over days), and an old generation whose ceiling ends this
+      // worker alone (a worker death, handled like any other) instead of the whole process.
+      resourceLimits: {
+        maxYoungGenerationSizeMb: Math.floor(sup.worker_young_generation_max_bytes / 2 ** 20),
+        maxOldGenerationSizeMb: Math.floor(sup.worker_old_generation_max_bytes / 2 ** 20),
+      },
     });
     this.worker = worker;
     this.threadId = worker.threadId;

@@ -63,6 +63,8 @@ export interface SupervisorConfig {
   readonly shutdown_timeout_ms: number;
   readonly degrade_stability_window_ms: number;
   readonly event_loop_lag_degrade_ms: number;
+  readonly worker_young_generation_max_bytes: number;
+  readonly worker_old_generation_max_bytes: number;
 }
 
 export interface AuditConfig {

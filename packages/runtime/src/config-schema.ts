@@ -103,6 +103,8 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         'shutdown_timeout_ms',
         'degrade_stability_window_ms',
         'event_loop_lag_degrade_ms',
+        'worker_young_generation_max_bytes',
+        'worker_old_generation_max_bytes',
       ],
       properties: {
         heartbeat_interval_ms: int(250, 'ms', 'Each worker sends a heartbeat this often.', 20, 10_000),
@@ -118,6 +120,20 @@ export const CONFIG_SCHEMA: JSONSchemaType<Config> = {
         shutdown_timeout_ms: int(10_000, 'ms', 'Orderly shutdown budget before threads are terminated.', 100, 120_000),
         degrade_stability_window_ms: int(30_000, 'ms', 'After the last DEGRADE/PAUSE cause clears, stay in DEGRADE this long before NORMAL.', 0, 3_600_000),
         event_loop_lag_degrade_ms: int(200, 'ms', 'A thread whose event-loop delay p99 exceeds this raises EVENT_LOOP_LAG_HIGH.', 10, 60_000),
+        worker_young_generation_max_bytes: int(
+          12 * MiB,
+          'bytes',
+          "Ceiling of each worker thread's V8 young generation (rounded down to whole MiB): without it V8 grows and shrinks it with the allocation rate, which creeps the process's resident memory over days.",
+          3 * MiB,
+          256 * MiB,
+        ),
+        worker_old_generation_max_bytes: int(
+          1 * GiB,
+          'bytes',
+          "Ceiling of each worker thread's V8 old generation (rounded down to whole MiB): a worker that reaches it ends (out of memory) and is handled as any worker death, instead of the whole process growing until the OS kills it.",
+          64 * MiB,
+          16 * GiB,
+        ),
       },
     },
     audit: {

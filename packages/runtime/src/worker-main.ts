@@ -173,6 +173,17 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
         return true;
       case 'report_db_unusable':
         return logic.onFault?.(f) ?? false;
+      case 'leak': {
+        if (!Number.isFinite(f.mb_per_tick) || f.mb_per_tick <= 0) return false;
+        // Arrays of objects (old generation once they survive), held until the thread dies.
+        const held: unknown[][] = [];
+        const grow = (): void => {
+          held.push(Array.from({ length: Math.ceil((f.mb_per_tick * 2 ** 20) / 64) }, (_, i) => ({ i, pad: [i, i] })));
+          setImmediate(grow);
+        };
+        setImmediate(grow);
+        return true;
+      }
       case 'advance_clock':
         if (!advanceable || !Number.isFinite(f.ms) || f.ms <= 0) return false;
         advanceable.advance(f.ms);

@@ -49,7 +49,9 @@ export type FaultSpec =
   | { readonly kind: 'exit'; readonly code: number }
   | { readonly kind: 'report_db_unusable' }
   /** Moves the worker's clock (WorkerContext.clock) forward by `ms`: a test skips a back-off or a window instead of sleeping. */
-  | { readonly kind: 'advance_clock'; readonly ms: number };
+  | { readonly kind: 'advance_clock'; readonly ms: number }
+  /** Keeps allocating and holding `mb_per_tick` MiB per turn of the loop: a leak that reaches the heap ceiling. */
+  | { readonly kind: 'leak'; readonly mb_per_tick: number };
 
 export interface WorkerStatus {
   readonly worker: WorkerName;
