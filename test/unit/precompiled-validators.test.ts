@@ -9,21 +9,10 @@ import { GATEWAY_VALIDATORS } from '../../packages/gateway/src/reply-validators.
 import { AIGATE_VALIDATORS, DECISION_BUILD_VALIDATORS } from '../../packages/engine/src/decision-validators.js';
 import { GATEWAY_REPLY_SET } from '../../packages/gateway/src/reply-schemas.js';
 import { AIGATE_SET, DECISION_BUILD_SET } from '../../packages/engine/src/decision-schemas.js';
+import { rng } from '../../apps/exchange-sim/src/rng.js';
 import { PRECOMPILED, validatorCode } from '../../scripts/validators.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Deterministic PRNG (mulberry32): the same inputs every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Schema = { readonly [k: string]: unknown };
 const STRINGS = [
