@@ -138,6 +138,30 @@ export function check(
 
 const layerName = (p: Package): string => (p.group === 'apps' ? 'apps' : String(p.layer));
 
+/** What the command prints for `root`, and whether it passes (exit 0) or fails (exit 1). */
+export function layeringReport(root: string, exceptions: readonly LayerException[]): { readonly lines: string[]; readonly ok: boolean } {
+  const { pkgs, violations, unexpected, stale } = check(root, exceptions);
+  const lines: string[] = [];
+  for (const v of violations.filter((x) => !unexpected.includes(x))) {
+    const e = exceptions.find((x) => x.file === v.file && x.from === v.from && x.to === v.to);
+    lines.push(`known exception: ${v.file}: ${v.from} imports ${v.to} (${v.spec}) — ${e?.why}`);
+  }
+  for (const v of unexpected) {
+    // Both exist: check() reports only imports between packages it found.
+    const a = pkgs.get(v.from) as Package;
+    const b = pkgs.get(v.to) as Package;
+    const kind =
+      a.layer === b.layer && a.layer === LAYERS.audit ? 'worker packages never import each other' : `layer ${layerName(b)} is not below layer ${layerName(a)}`;
+    lines.push(`LAYER VIOLATION: ${v.file}: ${v.from} imports ${v.to} (${v.spec}): ${kind}`);
+  }
+  for (const e of stale) lines.push(`STALE EXCEPTION: ${e.file}: ${e.from} -> ${e.to} no longer occurs; remove it from scripts/check-layers.ts`);
+  if (unexpected.length > 0 || stale.length > 0) return { lines, ok: false };
+  lines.push(
+    `import layering OK: ${pkgs.size} packages, contracts <- core <- {runtime, matching} <- {audit, gateway, engine} <- apps${violations.length ? ` (${violations.length} known exception${violations.length > 1 ? 's' : ''})` : ''}`,
+  );
+  return { lines, ok: true };
+}
+
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
 if (isMain) {
   const args = process.argv.slice(2);
@@ -149,22 +173,7 @@ if (isMain) {
   }
   const root = rootArg !== undefined ? resolve(rootArg) : fileURLToPath(new URL('..', import.meta.url));
   // The exceptions name this repository's files: a synthetic --root (the script's own test) has none.
-  const { pkgs, violations, unexpected, stale } = check(root, i >= 0 ? [] : EXCEPTIONS);
-  for (const v of violations.filter((x) => !unexpected.includes(x))) {
-    const e = EXCEPTIONS.find((x) => x.file === v.file && x.from === v.from && x.to === v.to);
-    console.log(`known exception: ${v.file}: ${v.from} imports ${v.to} (${v.spec}) — ${e?.why}`);
-  }
-  for (const v of unexpected) {
-    // Both exist: check() reports only imports between packages it found.
-    const a = pkgs.get(v.from) as Package;
-    const b = pkgs.get(v.to) as Package;
-    const kind =
-      a.layer === b.layer && a.layer === LAYERS.audit ? 'worker packages never import each other' : `layer ${layerName(b)} is not below layer ${layerName(a)}`;
-    console.log(`LAYER VIOLATION: ${v.file}: ${v.from} imports ${v.to} (${v.spec}): ${kind}`);
-  }
-  for (const e of stale) console.log(`STALE EXCEPTION: ${e.file}: ${e.from} -> ${e.to} no longer occurs; remove it from scripts/check-layers.ts`);
-  if (unexpected.length > 0 || stale.length > 0) process.exit(1);
-  console.log(
-    `import layering OK: ${pkgs.size} packages, contracts <- core <- {runtime, matching} <- {audit, gateway, engine} <- apps${violations.length ? ` (${violations.length} known exception${violations.length > 1 ? 's' : ''})` : ''}`,
-  );
+  const { lines, ok } = layeringReport(root, i >= 0 ? [] : EXCEPTIONS);
+  for (const l of lines) console.log(l);
+  if (!ok) process.exit(1);
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { EXCEPTIONS, layeringReport } from '../../scripts/check-layers.ts';
 import { TSX_IMPORT } from '../../scripts/tsx.ts';
 
 /**
@@ -46,6 +47,11 @@ function repo(files: Record<string, string>): string {
 }
 
 const run = (root: string) => spawnSync(process.execPath, [...TSX_IMPORT, SCRIPT, '--root', root], { encoding: 'utf8' });
+/** The command's report in this process (what `--root` prints and its exit status): no child per case. */
+const report = (root: string) => {
+  const r = layeringReport(root, []);
+  return { stdout: r.lines.join('\n'), status: r.ok ? 0 : 1 };
+};
 
 describe('scripts/check-layers.ts', () => {
   it('passes a clean layering (imports downward only, commented imports ignored)', () => {
@@ -91,13 +97,20 @@ describe('scripts/check-layers.ts', () => {
       'packages/engine/package.json: engine imports audit (dependencies: @vigil/audit)',
     ],
   ])('fails with exit 1 when %s', (_name, files, line) => {
-    const r = run(repo(files));
+    const r = report(repo(files));
     expect(r.stdout).toContain(`LAYER VIOLATION: ${line}`);
     expect(r.status).toBe(1);
   });
 
+  it('the command exits 1 and prints the violation (the report above, from a child process)', () => {
+    const r = run(repo({ 'packages/core/src/bad.ts': "import { x } from '@vigil/runtime';\n" }));
+    expect(r.stdout).toContain('LAYER VIOLATION: packages/core/src/bad.ts: core imports runtime');
+    expect(r.status).toBe(1);
+  });
+
   it('passes on this repository with no exceptions left: with the exception list off, nothing is reported either', () => {
-    const r = run(fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, ''));
+    expect(EXCEPTIONS).toEqual([]);
+    const r = report(fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, ''));
     // --root disables the repository's exceptions: run it the way npm test does instead.
     const real = spawnSync(process.execPath, [...TSX_IMPORT, SCRIPT], { encoding: 'utf8' });
     expect(real.stdout).toMatch(/import layering OK/);
