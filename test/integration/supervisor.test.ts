@@ -219,7 +219,10 @@ describe('supervisor with real workers', () => {
     await releaseToNormal(sup);
     const seq = sup.modeState.seq;
     const oldThread = sup.hosts.engine.threadId;
-    // The young generation stays under its ceiling (V8 sizes it in whole semi-spaces: at most the ceiling).
+    // Every worker's thread has the configured ceilings (bytes rounded down to the whole MiB Node takes).
+    for (const w of ['audit', 'gateway', 'engine'] as const)
+      expect(sup.hosts[w].resourceLimits, w).toMatchObject({ maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 });
+    // The heartbeat reports the young generation's reserve, which stays within its ceiling.
     const hb = await waitFor('an engine heartbeat', () => sup.hosts.engine.lastHeartbeat, 5000);
     expect(hb.mem.heap_spaces?.['new_space']).toBeLessThanOrEqual(4 * 2 ** 20);
     expect(await sup.hosts.engine.request('fault', { fault: { kind: 'leak', mb_per_tick: 4 } })).toEqual({ applied: true });

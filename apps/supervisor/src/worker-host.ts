@@ -64,6 +64,11 @@ export class WorkerHost {
     return this.d.name;
   }
 
+  /** The V8 heap limits the running thread has (Node's view of them), or null without a thread. */
+  get resourceLimits(): Worker['resourceLimits'] | null {
+    return this.worker?.resourceLimits ?? null;
+  }
+
   start(ports: readonly { name: PortName; port: MessagePort }[], extra: Pick<WorkerInit, 'quarantines'> = {}): Promise<void> {
     const { port1, port2 } = new MessageChannel();
     const init: WorkerInit = {
