@@ -1,8 +1,11 @@
 // Measures the CPU one boot of the bot costs: a supervisor with its three worker threads started
 // against the local simulator (as test/integration/harness.ts does) and stopped again. Prints, per
 // boot, the process CPU of start+stop and each named thread's CPU read from /proc (Linux only).
-// Usage: node --import tsx scripts/boot-cpu.ts [boots=5]
+// Usage: node --import tsx scripts/boot-cpu.ts [boots=5] [--unbundled]
+// --unbundled starts the workers from their dist/worker.js module graphs instead of the entry bundles
+// the supervisor uses (scripts/worker-bundles.ts), to compare the two in one machine state.
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newRunId } from '@vigil/contracts';
@@ -18,6 +21,13 @@ const KEY = {
   ipRestrict: true,
 };
 const TICK = 100; // /proc stat unit (USER_HZ)
+const unbundled = process.argv.includes('--unbundled');
+const requireHere = createRequire(import.meta.url);
+const UNBUNDLED = {
+  audit: requireHere.resolve('@vigil/audit/worker'),
+  gateway: requireHere.resolve('@vigil/gateway/worker'),
+  engine: requireHere.resolve('@vigil/engine/worker'),
+};
 
 /** CPU ms by thread name, summed over live threads of this process (a finished thread's time is lost, so sample before stop). */
 function threadCpu(): Map<string, number> {
@@ -59,6 +69,7 @@ async function boot(): Promise<{ cpuMs: number; wallMs: number; threads: Map<str
     secrets: { api_key: KEY.apiKey, api_secret: KEY.secretKey },
     log,
     consoleAlerts: false,
+    ...(unbundled ? { entries: UNBUNDLED } : {}),
   });
   await sup.start();
   const during = threadCpu();
@@ -80,7 +91,7 @@ async function boot(): Promise<{ cpuMs: number; wallMs: number; threads: Map<str
   return { cpuMs: (c.user + c.system) / 1000, wallMs, threads };
 }
 
-const n = Number(process.argv[2] ?? 5);
+const n = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 5);
 await boot(); // warm the main thread's module cache, as a test file's second boot finds it
 const rows: number[] = [];
 for (let i = 0; i < n; i++) {

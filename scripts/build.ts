@@ -24,3 +24,6 @@ if (r.status !== 0) process.exit(r.status ?? 1);
 // the sources' schemas, which need the packages just built (@vigil/contracts, @vigil/core).
 const { writePrecompiledValidators } = await import('./validators.ts');
 writePrecompiledValidators(root);
+// The worker threads' entry bundles (scripts/worker-bundles.ts), made from the dist just written.
+const { writeWorkerBundles } = await import('./worker-bundles.ts');
+await writeWorkerBundles(root);

@@ -29,9 +29,11 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           exclude: ['**/node_modules/**', '**/dist/**', 'test/unit/**'],
-          // Integration tests start real worker threads, SQLite files and sockets: separate processes
-          // keep one test file's threads and ports from leaking into another.
+          // Integration tests start real worker threads, SQLite files and sockets, in two processes
+          // (forks) that each run many files (isolate: false below). Every file closes what it
+          // started; test/file-scope.ts restores what a file changed in its process.
           pool: 'forks',
+          setupFiles: ['test/file-scope.ts'],
         },
       },
     ],
@@ -39,7 +41,7 @@ export default defineConfig({
       // Both cores (vitest's default leaves one idle: cpus - 1). The integration tests mostly wait on
       // sockets and timers, so two files at once roughly halve the wall time; their timing bounds are
       // set for a loaded 2-core machine.
-      forks: { maxForks: 2, minForks: 1 },
+      forks: { maxForks: 2, minForks: 1, isolate: false },
       // The unit thread runs beside the two forks (vitest runs each pool's files at once): the
       // integration tests leave the cores idle most of the time. One thread, not two, so the
       // integration tests' timing bounds see at most one more busy process than before.

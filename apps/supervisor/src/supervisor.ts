@@ -130,7 +130,9 @@ export class Supervisor {
     const mk = (name: WorkerName): WorkerHost =>
       new WorkerHost({
         name,
-        entry: o.entries?.[name] ?? require.resolve(`@vigil/${name}/worker`),
+        // The one-file build of the worker (scripts/worker-bundles.ts): a thread loads it in a third of
+        // the CPU its module graph costs file by file, at every boot and every restart.
+        entry: o.entries?.[name] ?? require.resolve(`@vigil/${name}/worker.bundle`),
         config: this.cfg,
         runId: o.runId,
         varDir: o.varDir,

@@ -1,0 +1,50 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { WORKER_PACKAGES } from '../../scripts/worker-bundles.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const require = createRequire(import.meta.url);
+
+/** Every compiled .js under the packages' and apps' dist/ (the bundles excluded). */
+function distFiles(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.js') && !e.name.includes('.bundle.')) out.push(p);
+    }
+  };
+  for (const top of ['packages', 'apps'])
+    for (const ws of readdirSync(join(root, top))) {
+      const dist = join(root, top, ws, 'dist');
+      try {
+        walk(dist);
+      } catch {
+        /* a workspace without a build */
+      }
+    }
+  return out;
+}
+
+describe('worker entry bundles (scripts/worker-bundles.ts)', () => {
+  it.each(WORKER_PACKAGES)('%s: the supervisor resolves its worker to dist/worker.bundle.mjs, an ES module holding our code and its libraries, natives left outside', (name) => {
+    const file = require.resolve(`@vigil/${name}/worker.bundle`);
+    expect(file).toBe(join(root, 'packages', name, 'dist', 'worker.bundle.mjs'));
+    const text = readFileSync(file, 'utf8');
+    // Our modules are inside (no import of a workspace package remains), and so is winston.
+    expect(text).not.toMatch(/from\s+["']@vigil\//);
+    expect(text).toMatch(/createLogger/);
+    // A native addon cannot be bundled: it is still loaded from node_modules at run time.
+    if (name === 'audit') expect(text).toMatch(/require\(["']better-sqlite3["']\)|from ["']better-sqlite3["']/);
+  });
+
+  it('no compiled file is newer than the bundles: a build that ran tsc without bundling would start stale workers', () => {
+    const oldest = Math.min(...WORKER_PACKAGES.map((n) => statSync(join(root, 'packages', n, 'dist', 'worker.bundle.mjs')).mtimeMs));
+    const newer = distFiles().filter((f) => statSync(f).mtimeMs > oldest);
+    expect(newer, `rebuild with \`node --import tsx scripts/build.ts\`: these are newer than a worker bundle`).toEqual([]);
+  });
+});
