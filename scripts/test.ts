@@ -1,18 +1,21 @@
-// `npm test`: every check and the whole suite, with the independent checks side by side.
+// `npm test`: every check and the whole suite.
 //
-// The static checks (import layering, eslint, prettier --check, the type-checks of test/ and
-// scripts/, reason-code coverage) are single-threaded and need nothing from each other (the
-// type-checks need the build), so they share the cores instead of running one after the other. Their
-// output is held until each finishes, so two logs never interleave. The suite runs only when every
-// check has passed (as before: a lint error costs seconds, not a whole run), alone, because its
-// integration tests wait on sockets and timers that a busy machine stretches. The skip allow-list is
-// judged from the suite's JSON report whenever the suite wrote one, failed or not.
+// The build comes first (the suite and the type-checks run the built packages). Then the suite
+// starts, and beside it the static checks (import layering, eslint, prettier --check, the
+// type-checks of test/ and scripts/, reason-code coverage), two at a time, at a lower CPU priority
+// (nice 10): the suite leaves the cores idle for about a quarter of its run (its integration tests
+// wait on sockets and timers), and the checks take that idle time instead of adding their ~80 s of
+// CPU in front of it. At nice 10 a check gets about a tenth of a core that a test wants, so the
+// tests' timing bounds see little of them. A failing check stops the suite at once (a lint error
+// still costs a minute, not a whole run). A check's output is held until the suite ends (or until
+// it fails), so two logs never interleave. The skip allow-list is judged from the suite's JSON
+// report whenever the suite wrote one, failed or not.
 //
 // Each step is an `npm run` script of package.json, so the commands (and the lint warning ratchet)
 // live in one place. Exits 1 if any step failed.
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,85 +35,123 @@ interface Outcome {
   readonly seconds: number;
 }
 
+/** A step that is running: its outcome when it ends, its held output, and a way to stop it. */
+interface Running {
+  readonly done: Promise<Outcome>;
+  readonly output: () => string;
+  readonly stop: () => void;
+}
+
 // Longest first (seconds of CPU in a fresh clone, measured 2026-12-06), so the last to start are short.
 const CHECKS: readonly Step[] = [
-  { script: 'build' },
-  { script: 'typecheck:test', after: ['build'] },
+  { script: 'typecheck:test' },
   { script: 'format:check' },
   { script: 'lint' },
-  { script: 'typecheck:scripts', after: ['build'] },
+  { script: 'typecheck:scripts' },
   { script: 'reason-coverage:check' },
   { script: 'check-layers' },
 ];
 
-function run(script: string, buffered: boolean): Promise<Outcome> {
+/** The checks' CPU priority beside the suite (0 = the suite's own; 19 = the lowest). */
+const CHECK_NICE = 10;
+
+// Every step runs in its own process group, which a Ctrl-C at the terminal does not reach: pass it on.
+const live = new Set<() => void>();
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.on(sig, () => {
+    for (const stop of live) stop();
+    process.exit(130);
+  });
+
+function start(script: string, o: { buffered: boolean; nice?: number }): Running {
   const started = performance.now();
-  return new Promise((resolve) => {
-    const child = spawn(npm, ['run', '--silent', script], { cwd: root, stdio: buffered ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
-    const out: Buffer[] = [];
-    child.stdout?.on('data', (b: Buffer) => out.push(b));
-    child.stderr?.on('data', (b: Buffer) => out.push(b));
-    const finish = (ok: boolean, why?: string): void => {
-      const seconds = (performance.now() - started) / 1000;
-      if (buffered) {
-        process.stdout.write(`\n== ${script}: ${ok ? 'ok' : 'FAILED'} (${seconds.toFixed(1)} s)\n`);
-        const text = Buffer.concat(out).toString('utf8');
-        if (text.trim() !== '') process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-      }
-      if (why !== undefined) process.stdout.write(`${script}: ${why}\n`);
-      resolve({ script, ok, seconds });
+  // Its own process group, so stopping it stops npm's children (vitest's forks, tsc) too.
+  const child = spawn(npm, ['run', '--silent', script], { cwd: root, stdio: o.buffered ? ['ignore', 'pipe', 'pipe'] : 'inherit', detached: true });
+  if (o.nice !== undefined && child.pid !== undefined) {
+    try {
+      // Set before npm has started its own child (it takes ~0.2 s to load), which inherits it.
+      setPriority(child.pid, o.nice);
+    } catch {
+      /* not permitted here: the check runs at the suite's priority */
+    }
+  }
+  const out: Buffer[] = [];
+  child.stdout?.on('data', (b: Buffer) => out.push(b));
+  child.stderr?.on('data', (b: Buffer) => out.push(b));
+  let why: string | undefined;
+  const done = new Promise<Outcome>((resolve) => {
+    const finish = (ok: boolean, reason?: string): void => {
+      why ??= reason;
+      resolve({ script, ok, seconds: (performance.now() - started) / 1000 });
     };
     child.on('error', (e) => finish(false, `could not start: ${e.message}`));
     child.on('close', (code, signal) => finish(code === 0, code === 0 ? undefined : `exit ${code ?? signal}`));
   });
+  const output = (): string => {
+    const text = Buffer.concat(out).toString('utf8');
+    return (text.trim() === '' ? '' : text.endsWith('\n') ? text : `${text}\n`) + (why !== undefined ? `${script}: ${why}\n` : '');
+  };
+  const stop = (): void => {
+    why = 'stopped';
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      /* already ended */
+    }
+  };
+  live.add(stop);
+  void done.then(() => live.delete(stop));
+  return { done, output, stop };
 }
 
-/** Runs the steps on at most `slots` processes at once, each when its `after` steps have passed. */
-async function runPool(steps: readonly Step[], slots: number): Promise<Outcome[]> {
-  const done = new Map<string, Outcome>();
+const header = (o: Outcome): string => `\n== ${o.script}: ${o.ok ? 'ok' : 'FAILED'} (${o.seconds.toFixed(1)} s)\n`;
+
+/** Runs the checks on at most `slots` processes at once; `onFail` is called at the first failure. */
+async function runChecks(steps: readonly Step[], slots: number, onFail: (o: Outcome, text: string) => void): Promise<{ outcome: Outcome; text: string }[]> {
+  const results: { outcome: Outcome; text: string }[] = [];
   const waiting = [...steps];
-  const running = new Set<Promise<void>>();
-  while (waiting.length > 0 || running.size > 0) {
-    // A step whose prerequisite failed is not run: it is reported as failed.
-    for (let i = 0; i < waiting.length;) {
-      const s = waiting[i] as Step;
-      const failed = (s.after ?? []).find((a) => done.get(a)?.ok === false);
-      if (failed !== undefined) {
-        process.stdout.write(`\n== ${s.script}: not run (${failed} failed)\n`);
-        done.set(s.script, { script: s.script, ok: false, seconds: 0 });
-        waiting.splice(i, 1);
-      } else i++;
+  const worker = async (): Promise<void> => {
+    for (let s = waiting.shift(); s !== undefined; s = waiting.shift()) {
+      const r = start(s.script, { buffered: true, nice: CHECK_NICE });
+      const outcome = await r.done;
+      const text = r.output();
+      results.push({ outcome, text });
+      if (!outcome.ok) onFail(outcome, text);
     }
-    const ready = waiting.find((s) => (s.after ?? []).every((a) => done.get(a)?.ok === true));
-    if (ready !== undefined && running.size < slots) {
-      waiting.splice(waiting.indexOf(ready), 1);
-      const p: Promise<void> = run(ready.script, true).then((o) => {
-        done.set(o.script, o);
-        running.delete(p);
-      });
-      running.add(p);
-      continue;
-    }
-    if (running.size === 0) break;
-    await Promise.race(running);
-  }
-  return steps.map((s) => done.get(s.script) ?? { script: s.script, ok: false, seconds: 0 });
+  };
+  await Promise.all(Array.from({ length: slots }, worker));
+  return steps.map((s) => results.find((r) => r.outcome.script === s.script) ?? { outcome: { script: s.script, ok: false, seconds: 0 }, text: '' });
 }
 
-const started = performance.now();
-const outcomes = await runPool(CHECKS, Math.max(2, availableParallelism()));
-if (outcomes.every((o) => o.ok)) {
+const t0 = performance.now();
+const outcomes: Outcome[] = [];
+const build = start('build', { buffered: true });
+const built = await build.done;
+outcomes.push(built);
+process.stdout.write(header(built) + build.output());
+if (built.ok) {
   const report = join(root, 'test/artifacts/vitest.json');
   // A report left by an earlier run must not be judged as this run's.
   rmSync(report, { force: true });
-  process.stdout.write('\n== test:vitest\n');
-  outcomes.push(await run('test:vitest', false));
-  if (existsSync(report)) outcomes.push(await run('test:summary', false));
-  else outcomes.push({ script: 'test:summary', ok: false, seconds: 0 });
+  process.stdout.write('\n== test:vitest (the checks run beside it; their output follows the suite)\n');
+  const suite = start('test:vitest', { buffered: false });
+  let failedCheck = false;
+  const checks = runChecks(CHECKS, Math.max(2, availableParallelism()), (o, text) => {
+    process.stdout.write(`${header(o)}${text}\nA check failed: the suite is stopped.\n`);
+    if (!failedCheck) suite.stop();
+    failedCheck = true;
+  });
+  const [suiteOutcome, checkResults] = await Promise.all([suite.done, checks]);
+  for (const r of checkResults) if (r.outcome.ok) process.stdout.write(header(r.outcome) + r.text);
+  outcomes.push(...checkResults.map((r) => r.outcome), suiteOutcome);
+  if (!failedCheck && existsSync(report)) {
+    const summary = start('test:summary', { buffered: false });
+    outcomes.push(await summary.done);
+  } else outcomes.push({ script: 'test:summary', ok: false, seconds: 0 });
 } else {
-  process.stdout.write('\nA check failed: the suite was not run.\n');
+  process.stdout.write('\nThe build failed: nothing else was run.\n');
 }
-process.stdout.write('\n== npm test: seconds per step (the checks ran side by side)\n');
+process.stdout.write(`\n== npm test: seconds per step (the checks ran beside the suite, at nice ${CHECK_NICE})\n`);
 for (const o of outcomes) process.stdout.write(`${o.ok ? 'ok    ' : 'FAILED'} ${o.seconds.toFixed(1).padStart(6)}  ${o.script}\n`);
-process.stdout.write(`total  ${((performance.now() - started) / 1000).toFixed(1).padStart(6)}\n`);
+process.stdout.write(`total  ${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}\n`);
 process.exit(outcomes.every((o) => o.ok) ? 0 : 1);

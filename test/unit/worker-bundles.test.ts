@@ -31,16 +31,19 @@ function distFiles(): string[] {
 }
 
 describe('worker entry bundles (scripts/worker-bundles.ts)', () => {
-  it.each(WORKER_PACKAGES)('%s: the supervisor resolves its worker to dist/worker.bundle.mjs, an ES module holding our code and its libraries, natives left outside', (name) => {
-    const file = require.resolve(`@vigil/${name}/worker.bundle`);
-    expect(file).toBe(join(root, 'packages', name, 'dist', 'worker.bundle.mjs'));
-    const text = readFileSync(file, 'utf8');
-    // Our modules are inside (no import of a workspace package remains), and so is winston.
-    expect(text).not.toMatch(/from\s+["']@vigil\//);
-    expect(text).toMatch(/createLogger/);
-    // A native addon cannot be bundled: it is still loaded from node_modules at run time.
-    if (name === 'audit') expect(text).toMatch(/require\(["']better-sqlite3["']\)|from ["']better-sqlite3["']/);
-  });
+  it.each(WORKER_PACKAGES)(
+    '%s: the supervisor resolves its worker to dist/worker.bundle.mjs, an ES module holding our code and its libraries, natives left outside',
+    (name) => {
+      const file = require.resolve(`@vigil/${name}/worker.bundle`);
+      expect(file).toBe(join(root, 'packages', name, 'dist', 'worker.bundle.mjs'));
+      const text = readFileSync(file, 'utf8');
+      // Our modules are inside (no import of a workspace package remains), and so is winston.
+      expect(text).not.toMatch(/from\s+["']@vigil\//);
+      expect(text).toMatch(/createLogger/);
+      // A native addon cannot be bundled: it is still loaded from node_modules at run time.
+      if (name === 'audit') expect(text).toMatch(/require\(["']better-sqlite3["']\)|from ["']better-sqlite3["']/);
+    },
+  );
 
   it('no compiled file is newer than the bundles: a build that ran tsc without bundling would start stale workers', () => {
     const oldest = Math.min(...WORKER_PACKAGES.map((n) => statSync(join(root, 'packages', n, 'dist', 'worker.bundle.mjs')).mtimeMs));
