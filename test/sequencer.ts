@@ -4,7 +4,7 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * Longest files first, so the two forks finish together. Vitest's own order needs its results
+ * Longest files first, so the forks finish together. Vitest's own order needs its results
  * cache, which a fresh clone (CI) does not have: it then runs the largest files first, and a short
  * file that takes 100 s (the quick chaos matrix spawns whole processes) started last and ran alone
  * at the end. test/file-durations.json holds each file's wall time from a full run
