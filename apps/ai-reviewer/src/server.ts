@@ -186,9 +186,15 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** The envelope followed by 32 MiB of JSON whitespace (still one valid document), gzipped: ~32 KiB on the wire. */
+// The 32 MiB of spaces compressed once (about 32 KiB): compressing them at every request took
+// seconds of CPU on a loaded machine, longer than the caller's timeout, so the caller saw a slow
+// reviewer instead of a bomb.
+let bombPadding: Buffer | null = null;
+
+/** The envelope, then 32 MiB of JSON whitespace: two gzip members, which a decoder reads as one stream. */
 function gzipBomb(envelope: string): Buffer {
-  const padding = Buffer.alloc(32 * 1024 * 1024, 0x20);
-  return gzipSync(Buffer.concat([Buffer.from(envelope), padding]), { level: 9 });
+  bombPadding ??= gzipSync(Buffer.alloc(32 * 1024 * 1024, 0x20), { level: 9 });
+  return Buffer.concat([gzipSync(Buffer.from(envelope)), bombPadding]);
 }
 
 /** Chunked, no Content-Length: the envelope, then 64 KiB blocks of spaces while the socket takes them, up to 1 GiB. */

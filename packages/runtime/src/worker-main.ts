@@ -175,10 +175,14 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
         return logic.onFault?.(f) ?? false;
       case 'leak': {
         if (!Number.isFinite(f.mb_per_tick) || f.mb_per_tick <= 0) return false;
-        // Arrays of objects (old generation once they survive), held until the thread dies.
-        const held: unknown[][] = [];
+        // One array of mb_per_tick MiB of small integers per turn, held until the thread dies: V8 puts
+        // an array that large straight into the old generation's large-object space, so the heap
+        // reaches its ceiling in a few turns and the collections near it have no object graph to
+        // trace (many small objects took tens of seconds of collection at the ceiling on a starved
+        // core).
+        const held: number[][] = [];
         const grow = (): void => {
-          held.push(Array.from({ length: Math.ceil((f.mb_per_tick * 2 ** 20) / 64) }, (_, i) => ({ i, pad: [i, i] })));
+          held.push(new Array<number>(Math.ceil((f.mb_per_tick * 2 ** 20) / 8)).fill(held.length));
           setImmediate(grow);
         };
         setImmediate(grow);
