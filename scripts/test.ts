@@ -22,10 +22,9 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
-/** One `npm run` script; `after` names the steps that must have passed before it starts. */
+/** One `npm run` script. */
 interface Step {
   readonly script: string;
-  readonly after?: readonly string[];
 }
 
 /** A finished step. */
