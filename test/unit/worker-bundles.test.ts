@@ -37,8 +37,10 @@ describe('worker entry bundles (scripts/worker-bundles.ts)', () => {
       const file = require.resolve(`@vigil/${name}/worker.bundle`);
       expect(file).toBe(join(root, 'packages', name, 'dist', 'worker.bundle.mjs'));
       const text = readFileSync(file, 'utf8');
-      // Our modules are inside (no import of a workspace package remains), and so is winston.
+      // Our modules are inside (no import of a workspace package remains), and so are the libraries
+      // the worker loads at start (no import or require of them remains).
       expect(text).not.toMatch(/from\s+["']@vigil\//);
+      expect(text).not.toMatch(/(from\s+|require\()["'](winston|ws|decimal\.js)["']/);
       expect(text).toMatch(/createLogger/);
       // A native addon cannot be bundled: it is still loaded from node_modules at run time.
       if (name === 'audit') expect(text).toMatch(/require\(["']better-sqlite3["']\)|from ["']better-sqlite3["']/);
