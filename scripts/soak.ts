@@ -21,6 +21,7 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import type { Supervisor } from '../apps/supervisor/dist/index.js';
 import type { Config, Mode } from '../packages/contracts/dist/index.js';
+import { nativeMemory } from './lib/native-memory.ts';
 import { SIM_CHURN, SIM_ENGINE, SIM_ENTRY_TTL_MS, SIM_STRATEGY, SIM_SUPERVISOR, simAigate } from './lib/sim-profile.ts';
 import { walkFiles } from './lib/walk.ts';
 import { machineLine } from './machine.ts';
@@ -466,10 +467,16 @@ export async function runSoak(
     heaps_code: [],
     heaps_other: [],
     supervisor_external: [],
+    workers_external: [],
+    native_brk: [],
+    native_arenas: [],
+    native_anon_other: [],
+    native_file: [],
     venue_rss: [],
     venue_heap: [],
   };
   let venueState: Record<string, number> | null = null;
+  let arenaCount = 0;
   // --heap-snapshots DIR: each thread's heap written at a quarter and at the end of the run, for
   // scripts/heap-diff.ts (what grew between the two).
   const snapAt = [o.minutes * 60_000 * 0.25, o.minutes * 60_000 - 2 * o.sampleS * 1000];
@@ -565,6 +572,7 @@ export async function runSoak(
       mem.supervisor_external.push({ t_ms: t, v: mu.external });
       // V8 heap reserved by all four threads: the part of the RSS that is JavaScript heaps.
       let heapsTotal = mu.heapTotal;
+      let workersExternal = 0;
       // ...and per V8 space (which of them creeps): young generation, old, code, the rest.
       const spaces = { heaps_new: 0, heaps_old: 0, heaps_code: 0, heaps_other: 0 };
       const addSpaces = (sp: Readonly<Record<string, number>> | undefined) => {
@@ -576,9 +584,19 @@ export async function runSoak(
         const hb = bot.sup.hosts[w].lastHeartbeat;
         if (hb) mem[`${w}_heap`].push({ t_ms: t, v: hb.mem.heap_used_bytes });
         heapsTotal += hb?.mem.heap_total_bytes ?? 0;
+        workersExternal += hb?.mem.external_bytes ?? 0;
         addSpaces(hb?.mem.heap_spaces);
       }
       mem.heaps_total.push({ t_ms: t, v: heapsTotal });
+      mem.workers_external.push({ t_ms: t, v: workersExternal });
+      const nm = nativeMemory();
+      if (nm) {
+        mem.native_brk.push({ t_ms: t, v: nm.brk_bytes });
+        mem.native_arenas.push({ t_ms: t, v: nm.arenas_bytes });
+        mem.native_anon_other.push({ t_ms: t, v: nm.anon_other_bytes });
+        mem.native_file.push({ t_ms: t, v: nm.file_bytes });
+        arenaCount = nm.arenas;
+      }
       for (const [k, v] of Object.entries(spaces)) mem[k as keyof typeof spaces].push({ t_ms: t, v });
       const pm = await bot.peers.mem();
       if (pm) {
@@ -594,7 +612,7 @@ export async function runSoak(
       }
       if (o.progress)
         process.stderr.write(
-          `soak ${Math.round(t / 1000)} s  rss ${((rss.at(-1)?.v ?? 0) / 2 ** 20).toFixed(1)} MiB  heap sup/eng/gw/aud ${['supervisor', 'engine', 'gateway', 'audit'].map((k) => ((mem[`${k}_heap` as MemorySeries].at(-1)?.v ?? 0) / 2 ** 20).toFixed(1)).join('/')} MiB  venue ${((mem.venue_rss.at(-1)?.v ?? 0) / 2 ** 20).toFixed(1)} MiB  wal ${((wal.at(-1)?.v ?? 0) / 2 ** 20).toFixed(2)} MiB  mode ${bot.sup.modeState.mode}  faults ${faults.length}\n`,
+          `soak ${Math.round(t / 1000)} s  rss ${((rss.at(-1)?.v ?? 0) / 2 ** 20).toFixed(1)} MiB  heap sup/eng/gw/aud ${['supervisor', 'engine', 'gateway', 'audit'].map((k) => ((mem[`${k}_heap` as MemorySeries].at(-1)?.v ?? 0) / 2 ** 20).toFixed(1)).join('/')} MiB  venue ${((mem.venue_rss.at(-1)?.v ?? 0) / 2 ** 20).toFixed(1)} MiB  wal ${((wal.at(-1)?.v ?? 0) / 2 ** 20).toFixed(2)} MiB  brk/arenas/anon/file ${(['native_brk', 'native_arenas', 'native_anon_other', 'native_file'] as const).map((k) => ((mem[k].at(-1)?.v ?? 0) / 2 ** 20).toFixed(1)).join('/')} MiB  wext ${((mem.workers_external.at(-1)?.v ?? 0) / 2 ** 20).toFixed(1)}  mode ${bot.sup.modeState.mode}  faults ${faults.length}\n`,
         );
       await sleep(o.sampleS * 1000);
     }
@@ -629,6 +647,7 @@ export async function runSoak(
       rss_bytes: series(rss),
       memory: Object.fromEntries(Object.entries(mem).map(([k, v]) => [k, series(v)])) as Record<MemorySeries, Series>,
       venue_state: venueState,
+      glibc_arenas: arenaCount,
       wal_bytes: { max: Math.max(...wal.map((s) => s.v)), last: wal.at(-1)?.v, slope_bytes_per_min: Math.round(slopePerMin(wal)) },
       intents_created: orders,
       mode_changes: modes,
@@ -701,6 +720,11 @@ type MemorySeries =
   | 'heaps_code'
   | 'heaps_other'
   | 'supervisor_external'
+  | 'workers_external'
+  | 'native_brk'
+  | 'native_arenas'
+  | 'native_anon_other'
+  | 'native_file'
   | 'venue_rss'
   | 'venue_heap';
 const MEMORY_LABELS: Record<MemorySeries, string> = {
@@ -714,6 +738,11 @@ const MEMORY_LABELS: Record<MemorySeries, string> = {
   heaps_code: 'bot:   of it code space',
   heaps_other: 'bot:   of it other spaces (large objects, maps, read-only)',
   supervisor_external: 'bot: supervisor thread external (buffers)',
+  workers_external: 'bot: worker threads external (buffers, zlib, sockets)',
+  native_brk: 'bot RSS: glibc main arena (brk heap)',
+  native_arenas: 'bot RSS: glibc thread arenas (64 MiB mappings)',
+  native_anon_other: 'bot RSS: other anonymous mappings (V8 pages, large mallocs, stacks)',
+  native_file: 'bot RSS: file-backed mappings (code, libraries)',
   venue_rss: 'venue + reviewer process RSS',
   venue_heap: 'venue + reviewer process heap',
 };
@@ -773,6 +802,8 @@ export function soakMarkdown(r: SoakReport, startedIso: string): string {
       ([k, v]) =>
         `| ${MEMORY_LABELS[k as MemorySeries] ?? k} | ${mib(v.first)} / ${mib(v.median)} / ${mib(v.last)} | ${mib(v.slope_bytes_per_min)} | ${mib(v.slope_second_half_bytes_per_min)} |`,
     ),
+    '',
+    `glibc thread arenas at the end: ${r.glibc_arenas}.`,
     ...(r.venue_state
       ? [
           '',

@@ -30,7 +30,14 @@ export function memoryUse(): MemoryUse {
   const m = process.memoryUsage();
   const heap_spaces: Record<string, number> = {};
   for (const sp of getHeapSpaceStatistics()) heap_spaces[sp.space_name] = sp.space_size;
-  return { rss_bytes: m.rss, heap_used_bytes: m.heapUsed, heap_total_bytes: m.heapTotal, heap_spaces };
+  return {
+    rss_bytes: m.rss,
+    heap_used_bytes: m.heapUsed,
+    heap_total_bytes: m.heapTotal,
+    external_bytes: m.external,
+    array_buffers_bytes: m.arrayBuffers,
+    heap_spaces,
+  };
 }
 
 /** This thread's start in epoch ms: a constant, and its getter is not free on a hot path. */

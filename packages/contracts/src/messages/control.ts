@@ -35,6 +35,10 @@ export interface MemoryUse {
   readonly rss_bytes: number;
   readonly heap_used_bytes: number;
   readonly heap_total_bytes: number;
+  /** Memory of C++ objects bound to this thread's JavaScript objects (buffers, zlib, sockets). */
+  readonly external_bytes?: number;
+  /** Of external_bytes, the ArrayBuffers and Buffers. */
+  readonly array_buffers_bytes?: number;
   /**
    * Bytes each V8 heap space holds reserved (space_size: new_space, old_space, code_space, ...):
    * which part of heap_total grows when it creeps over weeks.
