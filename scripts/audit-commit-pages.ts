@@ -28,7 +28,7 @@ import type { AuditRow, EventEnvelope, EventType, JsonObject } from '../packages
 
 const { AuditWriter, SCHEMA_VERSION } = await import('../packages/audit/dist/index.js');
 const { parseConfig, toAuditRow } = await import('../packages/runtime/dist/index.js');
-const { newEventId, newIntentId } = await import('../packages/contracts/dist/index.js');
+const { envelopeOf, newIntentId } = await import('../packages/contracts/dist/index.js');
 
 const ROUNDS = Number(process.argv[2] ?? 200);
 const PREFILL = Number(process.argv[3] ?? 50_000);
@@ -94,22 +94,7 @@ let now = Date.UTC(2026, 11, 6, 0, 0, 0);
 let cycle = 0;
 
 const ev = (type: EventType, payload: JsonObject, over: Partial<EventEnvelope> = {}): AuditRow =>
-  toAuditRow({
-    event_id: newEventId(now),
-    ts_ms: now,
-    run_id: 'run_pages',
-    source: 'engine',
-    cycle_id: cycle,
-    stage: null,
-    snapshot_id: null,
-    decision_id: null,
-    order_intent_id: null,
-    event_type: type,
-    reason_code: null,
-    severity: 'INFO',
-    payload,
-    ...over,
-  });
+  toAuditRow(envelopeOf({ ts_ms: now, run_id: 'run_pages', source: 'engine', cycle_id: cycle, event_type: type, payload, ...over }));
 const stage = (to: NonNullable<EventEnvelope['stage']>, decision: string | null = null): AuditRow =>
   ev('STAGE_CHANGED', { from: 'X', to }, { stage: to, decision_id: decision });
 

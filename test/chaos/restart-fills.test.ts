@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { newEventId, type EventEnvelope, type EventType, type JsonObject } from '@vigil/contracts';
+import { type EventEnvelope, type EventType, type JsonObject, envelopeOf } from '@vigil/contracts';
 import { parseConfig } from '@vigil/runtime';
 import { AuditReader } from '../../packages/audit/src/read.js';
 import { AuditWriter } from '../../packages/audit/src/writer.js';
@@ -38,21 +38,8 @@ describe('engine memory across a restart', () => {
     const now = Date.UTC(2026, 11, 2, 8);
     const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: cfg.config.audit, now: () => now, setReason: () => {} });
     w.open();
-    const ev = (type: EventType, payload: JsonObject): EventEnvelope => ({
-      event_id: newEventId(now),
-      ts_ms: now,
-      run_id: 'run_a',
-      source: 'engine',
-      cycle_id: null,
-      stage: null,
-      snapshot_id: null,
-      decision_id: null,
-      order_intent_id: null,
-      event_type: type,
-      reason_code: null,
-      severity: 'INFO',
-      payload,
-    });
+    const ev = (type: EventType, payload: JsonObject): EventEnvelope =>
+      envelopeOf({ ts_ms: now, run_id: 'run_a', source: 'engine', event_type: type, payload });
     const fill = {
       client_order_id: 'vgeabc',
       symbol: 'BTCUSDT',
@@ -133,21 +120,8 @@ describe('engine memory: confirmed entries last seen working', () => {
     const now = Date.now();
     const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: cfg.config.audit, now: () => now, setReason: () => {} });
     w.open();
-    const ev = (type: EventType, payload: JsonObject, intent: string): EventEnvelope => ({
-      event_id: newEventId(now),
-      ts_ms: now,
-      run_id: 'run_a',
-      source: 'engine',
-      cycle_id: null,
-      stage: null,
-      snapshot_id: null,
-      decision_id: null,
-      order_intent_id: intent,
-      event_type: type,
-      reason_code: null,
-      severity: 'INFO',
-      payload,
-    });
+    const ev = (type: EventType, payload: JsonObject, intent: string): EventEnvelope =>
+      envelopeOf({ ts_ms: now, run_id: 'run_a', source: 'engine', order_intent_id: intent, event_type: type, payload });
     const entry = (intent: string, coid: string, status: string): EventEnvelope[] => [
       ev(
         'INTENT_CREATED',

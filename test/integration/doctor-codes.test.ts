@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { newEventId, type EventEnvelope } from '@vigil/contracts';
+import { type EventEnvelope, envelopeOf } from '@vigil/contracts';
 import { AuditWriter } from '@vigil/audit';
 import { parseConfig } from '@vigil/runtime';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
@@ -46,21 +46,7 @@ function tamperedAudit(varDir: string): void {
   const dbFile = join(varDir, 'data', 'audit.sqlite');
   const w = new AuditWriter({ dbFile, jsonlDir: join(varDir, 'jsonl'), config: r.config.audit, now: Date.now, setReason: () => {} });
   w.open();
-  const ev = (n: number): EventEnvelope => ({
-    event_id: newEventId(Date.now()),
-    ts_ms: Date.now(),
-    run_id: 'run_t',
-    source: 'engine',
-    cycle_id: null,
-    stage: null,
-    snapshot_id: null,
-    decision_id: null,
-    order_intent_id: null,
-    event_type: 'HEALTH_SAMPLED',
-    reason_code: null,
-    severity: 'INFO',
-    payload: { n },
-  });
+  const ev = (n: number): EventEnvelope => envelopeOf({ ts_ms: Date.now(), run_id: 'run_t', source: 'engine', event_type: 'HEALTH_SAMPLED', payload: { n } });
   w.enqueue([1, 2, 3, 4].map(ev));
   w.drainAll();
   w.close();

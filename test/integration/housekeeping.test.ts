@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditWriter, listBackups, verifyAuditSet } from '@vigil/audit';
-import { newEventId, type EventEnvelope, type EventType, type JsonObject, type ReasonCode } from '@vigil/contracts';
+import { type EventEnvelope, type EventType, type JsonObject, type ReasonCode, envelopeOf } from '@vigil/contracts';
 import { parseConfig } from '@vigil/runtime';
 import { startSupervisor, waitFor } from './harness.js';
 
@@ -34,21 +34,8 @@ function seed(varDir: string): void {
     setReason: () => {},
   });
   w.open();
-  const ev = (type: EventType, payload: JsonObject, reason: ReasonCode | null = null): EventEnvelope => ({
-    event_id: newEventId(clock.now),
-    ts_ms: clock.now,
-    run_id: 'run_old',
-    source: 'supervisor',
-    cycle_id: null,
-    stage: null,
-    snapshot_id: null,
-    decision_id: null,
-    order_intent_id: null,
-    event_type: type,
-    reason_code: reason,
-    severity: 'INFO',
-    payload,
-  });
+  const ev = (type: EventType, payload: JsonObject, reason: ReasonCode | null = null): EventEnvelope =>
+    envelopeOf({ ts_ms: clock.now, run_id: 'run_old', source: 'supervisor', event_type: type, reason_code: reason, payload });
   const today = Date.now() - (Date.now() % D);
   for (let ago = 120; ago >= 96; ago--) {
     clock.now = today - ago * D + 3_600_000;

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import { beforeAll, afterAll, describe, expect, it, vi, type TestContext } from 'vitest';
 import { AuditWriter } from '@vigil/audit';
-import { newEventId, type EventEnvelope, type JsonObject } from '@vigil/contracts';
+import { type EventEnvelope, type JsonObject, envelopeOf } from '@vigil/contracts';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { applyControl } from '../../apps/supervisor/src/control/apply.js';
 import { operatorCommand } from '../../apps/supervisor/src/control/command.js';
@@ -304,21 +304,8 @@ describe.concurrent('operator commands while the bot is down, and state across a
       setReason: () => {},
     });
     w.open();
-    const ev = (payload: JsonObject): EventEnvelope => ({
-      event_id: newEventId(),
-      ts_ms: Date.now(),
-      run_id: first.runId,
-      source: 'engine',
-      cycle_id: null,
-      stage: 'IDLE',
-      snapshot_id: null,
-      decision_id: null,
-      order_intent_id: null,
-      event_type: 'PNL_SAMPLED',
-      reason_code: null,
-      severity: 'INFO',
-      payload,
-    });
+    const ev = (payload: JsonObject): EventEnvelope =>
+      envelopeOf({ ts_ms: Date.now(), run_id: first.runId, source: 'engine', stage: 'IDLE', event_type: 'PNL_SAMPLED', payload });
     w.enqueue([
       ev({ day, realized: '0.00000000', unrealized: '4.00000000', total: '4.00000000', exposure: '0', symbols: [] }),
       ev({ day, realized: '-61.25000000', unrealized: '0.00000000', total: '-61.25000000', exposure: '0', symbols: [] }),

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { archiveOldDays, AuditWriter, backupDatabase, finishBackup } from '@vigil/audit';
-import { newEventId, type EventEnvelope, type EventType, type JsonObject } from '@vigil/contracts';
+import { type EventEnvelope, type EventType, type JsonObject, envelopeOf } from '@vigil/contracts';
 import { parseConfig } from '@vigil/runtime';
 import { takeRunLock } from '../../apps/supervisor/src/run-lock.js';
 
@@ -36,21 +36,8 @@ function sandbox() {
     setReason: () => {},
   });
   writer.open();
-  const ev = (payload: JsonObject, type: EventType = 'HEALTH_SAMPLED'): EventEnvelope => ({
-    event_id: newEventId(clock.now),
-    ts_ms: clock.now,
-    run_id: 'run_r',
-    source: 'engine',
-    cycle_id: null,
-    stage: null,
-    snapshot_id: null,
-    decision_id: null,
-    order_intent_id: null,
-    event_type: type,
-    reason_code: null,
-    severity: 'INFO',
-    payload,
-  });
+  const ev = (payload: JsonObject, type: EventType = 'HEALTH_SAMPLED'): EventEnvelope =>
+    envelopeOf({ ts_ms: clock.now, run_id: 'run_r', source: 'engine', event_type: type, payload });
   const write = (...evs: EventEnvelope[]): void => {
     writer.enqueue(evs);
     writer.drainAll();

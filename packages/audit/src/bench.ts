@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { CONTROL_CHANNEL, PROTOCOL_VERSION, newEventId, type EventEnvelope, type SupervisorSide, type WorkerInit, type WorkerSide } from '@vigil/contracts';
+import { CONTROL_CHANNEL, PROTOCOL_VERSION, type EventEnvelope, type SupervisorSide, type WorkerInit, type WorkerSide, envelopeOf } from '@vigil/contracts';
 import { AuditClient, Endpoint, parseConfig } from '@vigil/runtime';
 import { migrate } from './schema.js';
 
@@ -33,22 +33,15 @@ const pct = percentile;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function event(i: number): EventEnvelope {
-  const ts = Date.now();
-  return {
-    event_id: newEventId(ts),
-    ts_ms: ts,
+  return envelopeOf({
+    ts_ms: Date.now(),
     run_id: 'run_bench',
     source: 'engine',
     cycle_id: i,
     stage: 'MARKET_SNAPSHOT',
-    snapshot_id: null,
-    decision_id: null,
-    order_intent_id: null,
     event_type: 'MARKET_SNAPSHOT_TAKEN',
-    reason_code: null,
-    severity: 'INFO',
     payload: { symbol: 'BTCUSDT', bid: '64000.10', ask: '64000.20', n: i },
-  };
+  });
 }
 
 const median = (xs: readonly number[]): number => pct(xs, 50);

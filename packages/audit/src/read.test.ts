@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { newEventId, type EventEnvelope, type JsonObject } from '@vigil/contracts';
+import { type EventEnvelope, type JsonObject, envelopeOf } from '@vigil/contracts';
 import { parseConfig } from '@vigil/runtime';
 import { AuditReader } from './read.js';
 import { AuditWriter } from './writer.js';
@@ -15,22 +15,8 @@ describe('AuditReader', () => {
     const dbFile = join(dir, 'data', 'audit.sqlite');
     const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: r.config.audit, now: Date.now, setReason: () => {} });
     w.open();
-    const ev = (type: EventEnvelope['event_type'], payload: JsonObject, extra: Partial<EventEnvelope> = {}): EventEnvelope => ({
-      event_id: newEventId(),
-      ts_ms: Date.now(),
-      run_id: 'run_r',
-      source: 'supervisor',
-      cycle_id: null,
-      stage: null,
-      snapshot_id: null,
-      decision_id: null,
-      order_intent_id: null,
-      event_type: type,
-      reason_code: null,
-      severity: 'INFO',
-      payload,
-      ...extra,
-    });
+    const ev = (type: EventEnvelope['event_type'], payload: JsonObject, extra: Partial<EventEnvelope> = {}): EventEnvelope =>
+      envelopeOf({ ts_ms: Date.now(), run_id: 'run_r', source: 'supervisor', event_type: type, payload, ...extra });
     w.enqueue([
       ev('RUN_STARTED', { config_hash: 'abc', versions: { app: '0.1.0' } }),
       ev('MODE_CHANGED', { from: 'PAUSE', to: 'DEGRADE', seq: 1, reasons: [{ code: 'RECOVERY_STABILIZING' }] }),
@@ -69,22 +55,8 @@ describe('derived tables', () => {
     const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: r.config.audit, now: Date.now, setReason: () => {} });
     w.open();
     const corr = { cycle_id: 7, decision_id: 'dec_1', order_intent_id: 'oi_1', source: 'engine' as const };
-    const ev = (type: EventEnvelope['event_type'], payload: JsonObject, extra: Partial<EventEnvelope> = corr): EventEnvelope => ({
-      event_id: newEventId(),
-      ts_ms: Date.now(),
-      run_id: 'run_d',
-      source: 'engine',
-      cycle_id: null,
-      stage: null,
-      snapshot_id: null,
-      decision_id: null,
-      order_intent_id: null,
-      event_type: type,
-      reason_code: null,
-      severity: 'INFO',
-      payload,
-      ...extra,
-    });
+    const ev = (type: EventEnvelope['event_type'], payload: JsonObject, extra: Partial<EventEnvelope> = corr): EventEnvelope =>
+      envelopeOf({ ts_ms: Date.now(), run_id: 'run_d', source: 'engine', event_type: type, payload, ...extra });
     w.enqueue([
       ev('INTENT_CREATED', { symbol: 'BTCUSDT', side: 'BUY', client_order_id: 'vgeabc' }),
       ev('INTENT_STATE_CHANGED', { from: 'CREATED', to: 'SENT_UNKNOWN' }),
@@ -183,21 +155,15 @@ describe('AuditReader.standingQuarantines', () => {
     const dbFile = join(dir, 'data', 'audit.sqlite');
     const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: r.config.audit, now: Date.now, setReason: () => {} });
     w.open();
-    const ev = (type: EventEnvelope['event_type'], ts: number, payload: JsonObject): EventEnvelope => ({
-      event_id: newEventId(),
-      ts_ms: ts,
-      run_id: 'run_q',
-      source: 'gateway',
-      cycle_id: null,
-      stage: null,
-      snapshot_id: null,
-      decision_id: null,
-      order_intent_id: null,
-      event_type: type,
-      reason_code: type === 'SYMBOL_QUARANTINE_IMPOSED' ? 'SYMBOL_QUARANTINED' : null,
-      severity: 'INFO',
-      payload,
-    });
+    const ev = (type: EventEnvelope['event_type'], ts: number, payload: JsonObject): EventEnvelope =>
+      envelopeOf({
+        ts_ms: ts,
+        run_id: 'run_q',
+        source: 'gateway',
+        event_type: type,
+        reason_code: type === 'SYMBOL_QUARANTINE_IMPOSED' ? 'SYMBOL_QUARANTINED' : null,
+        payload,
+      });
     const filter = { kind: 'FILTER_REJECTS', rejects: 3, window_ms: 600_000, last_msg: 'Filter failure: LOT_SIZE' };
     w.enqueue([
       // BTCUSDT: imposed, renewed twice, then restored by a restarted gateway (times carried over).

@@ -3,27 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { auditRowProblem, canonicalJson, newEventId, type AuditRow, type EventEnvelope, type JsonObject } from '@vigil/contracts';
+import { auditRowProblem, canonicalJson, type AuditRow, type EventEnvelope, type JsonObject, envelopeOf } from '@vigil/contracts';
 import { jsonTextMayNeedRedaction, redact, registerSecret } from '@vigil/core';
 import { parseConfig, toAuditRow } from '@vigil/runtime';
 import { verifyAuditChain } from './verify.js';
 import { AuditWriter } from './writer.js';
 
-const ev = (payload: JsonObject, type: EventEnvelope['event_type'] = 'HEALTH_SAMPLED'): EventEnvelope => ({
-  event_id: newEventId(),
-  ts_ms: Date.now(),
-  run_id: 'run_rows',
-  source: 'gateway',
-  cycle_id: 7,
-  stage: null,
-  snapshot_id: null,
-  decision_id: null,
-  order_intent_id: null,
-  event_type: type,
-  reason_code: null,
-  severity: 'INFO',
-  payload,
-});
+const ev = (payload: JsonObject, type: EventEnvelope['event_type'] = 'HEALTH_SAMPLED'): EventEnvelope =>
+  envelopeOf({ ts_ms: Date.now(), run_id: 'run_rows', source: 'gateway', cycle_id: 7, event_type: type, payload });
 
 /** A row as a producer that skipped redaction would send it: the payload serialized as is. */
 const unredactedRow = (e: EventEnvelope): AuditRow => {

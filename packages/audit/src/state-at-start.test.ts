@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { newEventId, type EventEnvelope, type JsonObject } from '@vigil/contracts';
+import { type EventEnvelope, type JsonObject, envelopeOf } from '@vigil/contracts';
 import { parseConfig } from '@vigil/runtime';
 import { AuditReader } from './read.js';
 import { AuditWriter } from './writer.js';
@@ -15,21 +15,8 @@ function db() {
   const dbFile = join(dir, 'data', 'audit.sqlite');
   const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: r.config.audit, now: Date.now, setReason: () => {} });
   w.open();
-  const ev = (type: EventEnvelope['event_type'], payload: JsonObject, ts = Date.now()): EventEnvelope => ({
-    event_id: newEventId(ts),
-    ts_ms: ts,
-    run_id: 'run_s',
-    source: 'engine',
-    cycle_id: null,
-    stage: null,
-    snapshot_id: null,
-    decision_id: null,
-    order_intent_id: null,
-    event_type: type,
-    reason_code: null,
-    severity: 'INFO',
-    payload,
-  });
+  const ev = (type: EventEnvelope['event_type'], payload: JsonObject, ts = Date.now()): EventEnvelope =>
+    envelopeOf({ ts_ms: ts, run_id: 'run_s', source: 'engine', event_type: type, payload });
   const write = (...e: EventEnvelope[]): void => {
     w.enqueue(e);
     w.drainAll();

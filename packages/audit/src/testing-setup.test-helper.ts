@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newEventId, type EventEnvelope, type EventType, type JsonObject, type ReasonCode } from '@vigil/contracts';
+import { type EventEnvelope, type EventType, type JsonObject, type ReasonCode, envelopeOf } from '@vigil/contracts';
 import { EventFactory, parseConfig } from '@vigil/runtime';
 import { Housekeeper } from './housekeeping.js';
 import { verifyDatabaseCopy } from './verify.js';
@@ -28,21 +28,8 @@ export function auditSetup(audit: Record<string, unknown> = {}, start = Date.UTC
     setReason: (code, on, detail) => (on ? reasons.set(code, detail) : reasons.delete(code)),
   });
   writer.open();
-  const ev = (payload: JsonObject = {}, type: EventType = 'HEALTH_SAMPLED', reason: ReasonCode | null = null): EventEnvelope => ({
-    event_id: newEventId(clock.now),
-    ts_ms: clock.now,
-    run_id: 'run_t',
-    source: 'engine',
-    cycle_id: null,
-    stage: null,
-    snapshot_id: null,
-    decision_id: null,
-    order_intent_id: null,
-    event_type: type,
-    reason_code: reason,
-    severity: 'INFO',
-    payload,
-  });
+  const ev = (payload: JsonObject = {}, type: EventType = 'HEALTH_SAMPLED', reason: ReasonCode | null = null): EventEnvelope =>
+    envelopeOf({ ts_ms: clock.now, run_id: 'run_t', source: 'engine', event_type: type, reason_code: reason, payload });
   const write = (...evs: EventEnvelope[]): void => {
     writer.enqueue(evs);
     writer.drainAll();

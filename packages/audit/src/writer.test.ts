@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { newEventId, type EventEnvelope, type JsonObject, type ReasonCode } from '@vigil/contracts';
+import { type EventEnvelope, type JsonObject, type ReasonCode, envelopeOf } from '@vigil/contracts';
 import { registerSecret } from '@vigil/core';
 import { parseConfig } from '@vigil/runtime';
 import { verifyAuditChain } from './verify.js';
@@ -23,21 +23,8 @@ function setup(audit: Record<string, unknown> = {}, start = Date.UTC(2026, 10, 2
     setReason: (code, on, detail) => (on ? reasons.set(code, detail) : reasons.delete(code)),
   });
   w.open();
-  const ev = (payload: JsonObject = {}, type: EventEnvelope['event_type'] = 'HEALTH_SAMPLED'): EventEnvelope => ({
-    event_id: newEventId(now),
-    ts_ms: now,
-    run_id: 'run_t',
-    source: 'engine',
-    cycle_id: null,
-    stage: null,
-    snapshot_id: null,
-    decision_id: null,
-    order_intent_id: null,
-    event_type: type,
-    reason_code: null,
-    severity: 'INFO',
-    payload,
-  });
+  const ev = (payload: JsonObject = {}, type: EventEnvelope['event_type'] = 'HEALTH_SAMPLED'): EventEnvelope =>
+    envelopeOf({ ts_ms: now, run_id: 'run_t', source: 'engine', event_type: type, payload });
   return { w, dir, reasons, ev, advance: (ms: number) => (now += ms), dbFile: join(dir, 'data', 'audit.sqlite') };
 }
 

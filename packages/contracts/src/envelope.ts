@@ -1,4 +1,5 @@
 import type { EventType } from './event-types.js';
+import { newEventId } from './ids.js';
 import type { Severity, ThreadName } from './modes.js';
 import type { ReasonCode } from './reason-codes.js';
 import type { Stage } from './stages.js';
@@ -43,6 +44,32 @@ export const NO_CORRELATION: Correlation = Object.freeze({
   decision_id: null,
   order_intent_id: null,
 });
+
+/** What an envelope must be told; envelopeOf fills the rest. */
+export type EnvelopeFields = Pick<EventEnvelope, 'ts_ms' | 'run_id' | 'source' | 'event_type' | 'payload'> & Partial<EventEnvelope>;
+
+/**
+ * An envelope from its required fields, the others defaulted: no correlation, no reason, INFO, and
+ * an event id from ts_ms. The product's events come from EventFactory, which also redacts the
+ * payload; this is the one shape for rows written directly (tests, benchmarks, tools).
+ */
+export function envelopeOf(f: EnvelopeFields): EventEnvelope {
+  return {
+    event_id: f.event_id ?? newEventId(f.ts_ms),
+    ts_ms: f.ts_ms,
+    run_id: f.run_id,
+    source: f.source,
+    cycle_id: f.cycle_id ?? null,
+    stage: f.stage ?? null,
+    snapshot_id: f.snapshot_id ?? null,
+    decision_id: f.decision_id ?? null,
+    order_intent_id: f.order_intent_id ?? null,
+    event_type: f.event_type,
+    reason_code: f.reason_code ?? null,
+    severity: f.severity ?? 'INFO',
+    payload: f.payload,
+  };
+}
 
 export const ENVELOPE_KEYS = [
   'event_id',

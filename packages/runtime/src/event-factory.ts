@@ -1,8 +1,7 @@
 import {
   type PayloadOf,
-  NO_CORRELATION,
   REASON_CODES,
-  newEventId,
+  envelopeOf,
   type Correlation,
   type EventEnvelope,
   type EventType,
@@ -29,18 +28,15 @@ export class EventFactory {
     opts: { readonly reason?: ReasonCode | null; readonly severity?: Severity; readonly corr?: Partial<Correlation> } = {},
   ): EventEnvelope {
     const reason = opts.reason ?? null;
-    const ts = this.now();
-    return {
-      event_id: newEventId(ts),
-      ts_ms: ts,
+    return envelopeOf({
+      ts_ms: this.now(),
       run_id: this.runId,
       source: this.source,
-      ...NO_CORRELATION,
       ...opts.corr,
       event_type: type,
       reason_code: reason,
       severity: opts.severity ?? (reason ? REASON_CODES[reason].severity : 'INFO'),
       payload: redact(payload),
-    };
+    });
   }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuditWriter } from '@vigil/audit';
-import { newEventId } from '@vigil/contracts';
+import { envelopeOf } from '@vigil/contracts';
 import { parseConfig } from '@vigil/runtime';
 import { createPanelApp } from './app.js';
 import { daysUntil, growthPerDay, storageProjection } from './storage.js';
@@ -43,21 +43,9 @@ describe('disk projection', () => {
     for (let day = 0; day < 10; day++) {
       now = start + day * D;
       w.enqueue(
-        Array.from({ length: 50 }, (_, i) => ({
-          event_id: newEventId(now),
-          ts_ms: now,
-          run_id: 'run_s',
-          source: 'engine' as const,
-          cycle_id: null,
-          stage: null,
-          snapshot_id: null,
-          decision_id: null,
-          order_intent_id: null,
-          event_type: 'HEALTH_SAMPLED' as const,
-          reason_code: null,
-          severity: 'INFO' as const,
-          payload: { day, i, pad: 'x'.repeat(100) },
-        })),
+        Array.from({ length: 50 }, (_, i) =>
+          envelopeOf({ ts_ms: now, run_id: 'run_s', source: 'engine', event_type: 'HEALTH_SAMPLED', payload: { day, i, pad: 'x'.repeat(100) } }),
+        ),
       );
       w.drainAll();
     }
