@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { REASON_CODES, type Mode, type ReasonCode } from '@vigil/contracts';
 import { SIM_KEY } from '../integration/harness.js';
-import { LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from '../engine/engine-harness.js';
+import { SIM_ENTRY_TTL_MS } from '../../scripts/lib/sim-profile.ts';
+import { breakoutNow, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from '../engine/engine-harness.js';
 
 /**
  * The fault matrix of docs/RELIABILITY.md (second table; `npm run chaos` runs this file and reads
@@ -226,9 +227,15 @@ const ROWS: Row[] = [
     fault: 'order/test rejected (-1013 TRAILING_DELTA) when the OCO is to become a trailing stop',
     expected_mode: 'PAUSE',
     expected: ['PROTECTION_SWAP_FAILED'],
-    extra: TRAIL,
+    // Held past the swap whatever the machine's speed: the row is about the swap, not the time exit.
+    extra: { ...TRAIL, strategy: { ...TEST_STRATEGY, entry_ttl_ms: SIM_ENTRY_TTL_MS, hold_bars: 600 } },
     inject: async (t) => {
       await post(`${t.sim.admin}/admin/faults`, { kind: 'reject', route: 'POST /api/v3/order/test', code: -1013, msg: 'Filter failure: TRAILING_DELTA' });
+      // A calm market frozen from the entry on, as the incident tests' swaps have it: on a loaded
+      // machine the seeded walk once took the position away before the engine's swap (the row
+      // waited 30 s in NORMAL for a swap that had nothing left to swap).
+      await post(`${t.sim.admin}/admin/regime`, { symbol: 'BTCUSDT', regime: 'calm' });
+      await breakoutNow(t, { freeze: true });
       const p = await withPosition(t);
       await post(`${t.sim.admin}/admin/market`, { paused: true });
       await post(`${t.sim.admin}/admin/price`, { symbol: p.symbol, price: (p.avg * 1.004).toFixed(2) });
