@@ -232,8 +232,8 @@ const ROWS: Row[] = [
     inject: async (t) => {
       await post(`${t.sim.admin}/admin/faults`, { kind: 'reject', route: 'POST /api/v3/order/test', code: -1013, msg: 'Filter failure: TRAILING_DELTA' });
       // A calm market frozen from the entry on, as the incident tests' swaps have it: on a loaded
-      // machine the seeded walk once took the position away before the engine's swap (the row
-      // waited 30 s in NORMAL for a swap that had nothing left to swap).
+      // machine the seeded walk can take the position away (a stop, the time exit) before the
+      // engine's swap. Once, under a full suite beside two soaks, the row waited 30 s in NORMAL.
       await post(`${t.sim.admin}/admin/regime`, { symbol: 'BTCUSDT', regime: 'calm' });
       await breakoutNow(t, { freeze: true });
       const p = await withPosition(t);
