@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 describe('supervisor start lifecycle', () => {
-  it('starts, answers on the panel, and stops in order on SIGINT', async () => {
+  it('starts, answers on the panel, and stops in order on SIGINT; RUN_STARTED records the MALLOC_ARENA_MAX it ran with', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-life-'));
     const varDir = join(dir, 'var');
     mkdirSync(varDir, { recursive: true });
@@ -33,7 +33,7 @@ describe('supervisor start lifecycle', () => {
       JSON.stringify({ ...venueConfig(sim), paths: { var_dir: varDir }, panel: { port: 0 }, logging: { level: 'warn' } }),
     );
     const proc = execa(process.execPath, [cli, 'start', '--live', '--config', join(dir, 'config.json')], {
-      env: { MODE: 'LIVE', AI_DEC: '2', BINANCE_API_KEY: SIM_KEY.apiKey, BINANCE_API_SECRET: SIM_KEY.secretKey },
+      env: { MODE: 'LIVE', AI_DEC: '2', BINANCE_API_KEY: SIM_KEY.apiKey, BINANCE_API_SECRET: SIM_KEY.secretKey, MALLOC_ARENA_MAX: '2' },
       extendEnv: false,
       reject: false,
       timeout: 60_000,
@@ -67,9 +67,11 @@ describe('supervisor start lifecycle', () => {
       (x) => (JSON.parse(x.payload) as { to: string }).to,
     );
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    const started = db.prepare("SELECT payload FROM events WHERE event_type = 'RUN_STARTED'").get() as { payload: string };
     db.close();
     expect(types[0]).toBeDefined();
     expect(types).toContain('RUN_STARTED');
+    expect((JSON.parse(started.payload) as { versions: Record<string, unknown> }).versions).toMatchObject({ malloc_arena_max: '2' });
     expect(types.indexOf('RUN_STOPPED')).toBeGreaterThan(types.indexOf('RUN_STARTED'));
     expect(modes.at(-1)).toBe('EXIT');
     // The secret never reached the audit, the JSONL or the logs.

@@ -118,7 +118,9 @@ function versions(): JsonObject {
   } catch {
     /* version is informative only */
   }
-  return { app, node: process.version, protocol: 1 };
+  // glibc's malloc arena bound (read once, at process start): part of how much memory the run keeps
+  // after load bursts (docs/SOAK.md); recorded so an audit shows what the process ran with.
+  return { app, node: process.version, protocol: 1, malloc_arena_max: process.env['MALLOC_ARENA_MAX'] ?? null };
 }
 
 /** `supervisor verify-audit`: the tamper-evidence check, read-only, usable while the bot runs. */
