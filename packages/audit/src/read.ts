@@ -90,98 +90,99 @@ export interface RunRow {
   readonly config_hash: string | null;
 }
 
+/** The reader's statements, prepared once: one per query, by name. */
+function prepareQueries(db: Database.Database) {
+  return {
+    modes: db.prepare('SELECT seq, ts_ms, run_id, from_mode, to_mode, reasons FROM mode_changes ORDER BY seq DESC LIMIT ?'),
+    stages: db.prepare('SELECT seq, ts_ms, run_id, cycle_id, stage, from_stage FROM stage_changes ORDER BY seq DESC LIMIT ?'),
+    alerts: db.prepare('SELECT * FROM alerts WHERE seq > ? ORDER BY seq DESC LIMIT ?'),
+    runs: db.prepare('SELECT run_id, started_ms, stopped_ms, stop_reason, config_hash FROM runs ORDER BY started_ms DESC LIMIT ?'),
+    perMinute: db.prepare('SELECT (ts_ms / 60000) * 60000 AS minute_ms, count(*) AS events FROM events WHERE ts_ms >= ? GROUP BY minute_ms ORDER BY minute_ms'),
+    lastSeq: db.prepare('SELECT max(seq) AS seq FROM events'),
+    intents: db.prepare('SELECT state, count(*) AS n FROM order_intents GROUP BY state'),
+    lastReconcile: db.prepare('SELECT seq, ts_ms, cycle_id, duration_ms, drift, diffs FROM reconcile_runs ORDER BY seq DESC LIMIT 1'),
+    diffs: db.prepare('SELECT seq, ts_ms, cycle_id, decision_id, order_intent_id, kind, detail FROM reconcile_diffs ORDER BY seq DESC LIMIT ?'),
+    openOrders: db.prepare(
+      `SELECT o.client_order_id, o.ts_ms, o.order_intent_id, i.state AS intent_state, o.symbol, o.side, o.type, o.status, o.price, o.orig_qty, o.executed_qty, o.exchange_order_id, ${INTENT_STOP}
+       FROM orders o LEFT JOIN order_intents i ON i.order_intent_id = o.order_intent_id LEFT JOIN events ie ON ie.seq = i.created_seq
+       WHERE o.status IN (${OPEN_ORDER_STATUSES.map((x) => `'${x}'`).join(', ')}) ORDER BY o.ts_ms DESC LIMIT ?`,
+    ),
+    // The most recently updated orders, found through the newest ORDER_UPDATED events (index
+    // events_type_seq) rather than by sorting the whole orders table (which has no last_seq index).
+    recentOrderIds: db.prepare(
+      "SELECT json_extract(payload, '$.client_order_id') AS c FROM events WHERE event_type = 'ORDER_UPDATED' ORDER BY seq DESC LIMIT ?",
+    ),
+    recentOrders: db.prepare(
+      `SELECT o.client_order_id, o.ts_ms, o.order_intent_id, i.state AS intent_state, o.symbol, o.side, o.type, o.status, o.price, o.orig_qty, o.executed_qty, o.exchange_order_id, ${INTENT_STOP}
+       FROM orders o LEFT JOIN order_intents i ON i.order_intent_id = o.order_intent_id LEFT JOIN events ie ON ie.seq = i.created_seq
+       WHERE o.client_order_id IN (SELECT value FROM json_each(?)) ORDER BY o.last_seq DESC`,
+    ),
+    intentsOpen: db.prepare("SELECT state, count(*) AS n FROM order_intents WHERE state IN ('CREATED', 'SENT_UNKNOWN') GROUP BY state"),
+    intentsFinalSince: db.prepare(
+      "SELECT state, count(*) AS n FROM order_intents WHERE state IN ('CONFIRMED', 'NOT_FOUND', 'FAILED_TERMINAL') AND state_ms >= ? GROUP BY state",
+    ),
+    maxFillSeq: db.prepare('SELECT max(seq) AS seq FROM fills'),
+    fillsAfter: db.prepare(
+      'SELECT seq, ts_ms, symbol, side, price, qty, commission, commission_asset, client_order_id, order_intent_id FROM fills WHERE seq > ? ORDER BY seq LIMIT ?',
+    ),
+    fillsSince: db.prepare(
+      'SELECT seq, ts_ms, symbol, side, price, qty, commission, commission_asset, client_order_id, order_intent_id FROM fills WHERE symbol = ? AND ts_ms >= ? ORDER BY ts_ms LIMIT ?',
+    ),
+    gateVerdicts: db.prepare('SELECT verdict, error_code, count(*) AS n FROM ai_gate_events WHERE ts_ms >= ? GROUP BY verdict, error_code ORDER BY n DESC'),
+    gateLatencies: db.prepare('SELECT latency_ms FROM ai_gate_events WHERE latency_ms IS NOT NULL ORDER BY seq DESC LIMIT ?'),
+    byType: db.prepare('SELECT seq, ts_ms, payload FROM events WHERE event_type = ? AND seq > ? ORDER BY seq DESC LIMIT ?'),
+  };
+}
+
 /**
  * The read side for the panel and doctor: a read-only, query-only connection (WAL readers never
  * block the writer) with typed, index-backed queries. It never writes, by construction.
  */
 export class AuditReader {
   private readonly db: Database.Database;
-  private readonly q: Record<string, Database.Statement>;
+  private readonly q: ReturnType<typeof prepareQueries>;
 
   constructor(dbFile: string) {
     this.db = new Database(dbFile, { readonly: true, fileMustExist: true });
     this.db.pragma('query_only = ON');
     this.db.pragma('busy_timeout = 1000');
-    this.q = {
-      modes: this.db.prepare('SELECT seq, ts_ms, run_id, from_mode, to_mode, reasons FROM mode_changes ORDER BY seq DESC LIMIT ?'),
-      stages: this.db.prepare('SELECT seq, ts_ms, run_id, cycle_id, stage, from_stage FROM stage_changes ORDER BY seq DESC LIMIT ?'),
-      alerts: this.db.prepare('SELECT * FROM alerts WHERE seq > ? ORDER BY seq DESC LIMIT ?'),
-      runs: this.db.prepare('SELECT run_id, started_ms, stopped_ms, stop_reason, config_hash FROM runs ORDER BY started_ms DESC LIMIT ?'),
-      perMinute: this.db.prepare(
-        'SELECT (ts_ms / 60000) * 60000 AS minute_ms, count(*) AS events FROM events WHERE ts_ms >= ? GROUP BY minute_ms ORDER BY minute_ms',
-      ),
-      lastSeq: this.db.prepare('SELECT max(seq) AS seq FROM events'),
-      intents: this.db.prepare('SELECT state, count(*) AS n FROM order_intents GROUP BY state'),
-      lastReconcile: this.db.prepare('SELECT seq, ts_ms, cycle_id, duration_ms, drift, diffs FROM reconcile_runs ORDER BY seq DESC LIMIT 1'),
-      diffs: this.db.prepare('SELECT seq, ts_ms, cycle_id, decision_id, order_intent_id, kind, detail FROM reconcile_diffs ORDER BY seq DESC LIMIT ?'),
-      openOrders: this.db.prepare(
-        `SELECT o.client_order_id, o.ts_ms, o.order_intent_id, i.state AS intent_state, o.symbol, o.side, o.type, o.status, o.price, o.orig_qty, o.executed_qty, o.exchange_order_id, ${INTENT_STOP}
-         FROM orders o LEFT JOIN order_intents i ON i.order_intent_id = o.order_intent_id LEFT JOIN events ie ON ie.seq = i.created_seq
-         WHERE o.status IN (${OPEN_ORDER_STATUSES.map((x) => `'${x}'`).join(', ')}) ORDER BY o.ts_ms DESC LIMIT ?`,
-      ),
-      // The most recently updated orders, found through the newest ORDER_UPDATED events (index
-      // events_type_seq) rather than by sorting the whole orders table (which has no last_seq index).
-      recentOrderIds: this.db.prepare(
-        "SELECT json_extract(payload, '$.client_order_id') AS c FROM events WHERE event_type = 'ORDER_UPDATED' ORDER BY seq DESC LIMIT ?",
-      ),
-      recentOrders: this.db.prepare(
-        `SELECT o.client_order_id, o.ts_ms, o.order_intent_id, i.state AS intent_state, o.symbol, o.side, o.type, o.status, o.price, o.orig_qty, o.executed_qty, o.exchange_order_id, ${INTENT_STOP}
-         FROM orders o LEFT JOIN order_intents i ON i.order_intent_id = o.order_intent_id LEFT JOIN events ie ON ie.seq = i.created_seq
-         WHERE o.client_order_id IN (SELECT value FROM json_each(?)) ORDER BY o.last_seq DESC`,
-      ),
-      intentsOpen: this.db.prepare("SELECT state, count(*) AS n FROM order_intents WHERE state IN ('CREATED', 'SENT_UNKNOWN') GROUP BY state"),
-      intentsFinalSince: this.db.prepare(
-        "SELECT state, count(*) AS n FROM order_intents WHERE state IN ('CONFIRMED', 'NOT_FOUND', 'FAILED_TERMINAL') AND state_ms >= ? GROUP BY state",
-      ),
-      maxFillSeq: this.db.prepare('SELECT max(seq) AS seq FROM fills'),
-      fillsAfter: this.db.prepare(
-        'SELECT seq, ts_ms, symbol, side, price, qty, commission, commission_asset, client_order_id, order_intent_id FROM fills WHERE seq > ? ORDER BY seq LIMIT ?',
-      ),
-      fillsSince: this.db.prepare(
-        'SELECT seq, ts_ms, symbol, side, price, qty, commission, commission_asset, client_order_id, order_intent_id FROM fills WHERE symbol = ? AND ts_ms >= ? ORDER BY ts_ms LIMIT ?',
-      ),
-      gateVerdicts: this.db.prepare(
-        'SELECT verdict, error_code, count(*) AS n FROM ai_gate_events WHERE ts_ms >= ? GROUP BY verdict, error_code ORDER BY n DESC',
-      ),
-      gateLatencies: this.db.prepare('SELECT latency_ms FROM ai_gate_events WHERE latency_ms IS NOT NULL ORDER BY seq DESC LIMIT ?'),
-      byType: this.db.prepare('SELECT seq, ts_ms, payload FROM events WHERE event_type = ? AND seq > ? ORDER BY seq DESC LIMIT ?'),
-    };
+    this.q = prepareQueries(this.db);
   }
 
   /** The last `n` mode changes, newest first. */
   modeChanges(n = 20): ModeChangeRow[] {
-    return (this.q['modes']!.all(n) as (Omit<ModeChangeRow, 'reasons'> & { reasons: string | null })[]).map((r) => ({ ...r, reasons: parse(r.reasons) }));
+    return (this.q.modes.all(n) as (Omit<ModeChangeRow, 'reasons'> & { reasons: string | null })[]).map((r) => ({ ...r, reasons: parse(r.reasons) }));
   }
 
   /** The last `n` STAGE_CHANGED, newest first (the panel shows 20). */
   stageChanges(n = 20): StageChangeRow[] {
-    return this.q['stages']!.all(n) as StageChangeRow[];
+    return this.q.stages.all(n) as StageChangeRow[];
   }
 
   /** Alerts newer than `afterSeq`, newest first, at most `n`. */
   alerts(afterSeq = 0, n = 100): AlertRow[] {
-    return (this.q['alerts']!.all(afterSeq, n) as (Omit<AlertRow, 'detail'> & { detail: string | null })[]).map((r) => ({ ...r, detail: parse(r.detail) }));
+    return (this.q.alerts.all(afterSeq, n) as (Omit<AlertRow, 'detail'> & { detail: string | null })[]).map((r) => ({ ...r, detail: parse(r.detail) }));
   }
 
   runs(n = 10): RunRow[] {
-    return this.q['runs']!.all(n) as RunRow[];
+    return this.q.runs.all(n) as RunRow[];
   }
 
   /** Events per minute since `sinceMs` (uses the ts_ms index). */
   eventsPerMinute(sinceMs: number): { minute_ms: number; events: number }[] {
-    return this.q['perMinute']!.all(sinceMs) as { minute_ms: number; events: number }[];
+    return this.q.perMinute.all(sinceMs) as { minute_ms: number; events: number }[];
   }
 
   /** Order intents by state (the panel puts SENT_UNKNOWN first). */
   intentsByState(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const r of this.q['intents']!.all() as { state: string; n: number }[]) out[r.state] = r.n;
+    for (const r of this.q.intents.all() as { state: string; n: number }[]) out[r.state] = r.n;
     return out;
   }
 
   /** The last reconcile run (ts, duration, drift OK/WARN/BAD), or null before the first. */
   lastReconcile(): { seq: number; ts_ms: number; cycle_id: number | null; duration_ms: number | null; drift: string | null; diffs: number | null } | null {
-    return (this.q['lastReconcile']!.get() as ReturnType<AuditReader['lastReconcile']> | undefined) ?? null;
+    return (this.q.lastReconcile.get() as ReturnType<AuditReader['lastReconcile']> | undefined) ?? null;
   }
 
   /** Recent RECONCILE_DIFF rows with their ids, newest first. */
@@ -195,7 +196,7 @@ export class AuditReader {
     detail: JsonValue;
   }[] {
     return (
-      this.q['diffs']!.all(n) as {
+      this.q.diffs.all(n) as {
         seq: number;
         ts_ms: number;
         cycle_id: number | null;
@@ -209,18 +210,18 @@ export class AuditReader {
 
   /** Orders whose last recorded status is still working, newest first, with their intent's state. */
   openOrders(n = 50): OrderRow[] {
-    return this.q['openOrders']!.all(n) as OrderRow[];
+    return this.q.openOrders.all(n) as OrderRow[];
   }
 
   /** The most recently updated orders (any status), newest first. */
   recentOrders(n = 20): OrderRow[] {
     const ids: string[] = [];
     // Each order has a few updates; 5 x n of the newest events hold n distinct orders in practice.
-    for (const r of this.q['recentOrderIds']!.all(n * 5) as { c: string | null }[]) {
+    for (const r of this.q.recentOrderIds.all(n * 5) as { c: string | null }[]) {
       if (r.c !== null && !ids.includes(r.c)) ids.push(r.c);
       if (ids.length >= n) break;
     }
-    return this.q['recentOrders']!.all(JSON.stringify(ids)) as OrderRow[];
+    return this.q.recentOrders.all(JSON.stringify(ids)) as OrderRow[];
   }
 
   /**
@@ -230,30 +231,30 @@ export class AuditReader {
    */
   intentCounts(sinceMs: number): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const r of this.q['intentsOpen']!.all() as { state: string; n: number }[]) out[r.state] = r.n;
-    for (const r of this.q['intentsFinalSince']!.all(sinceMs) as { state: string; n: number }[]) out[r.state] = r.n;
+    for (const r of this.q.intentsOpen.all() as { state: string; n: number }[]) out[r.state] = r.n;
+    for (const r of this.q.intentsFinalSince.all(sinceMs) as { state: string; n: number }[]) out[r.state] = r.n;
     return out;
   }
 
   maxFillSeq(): number {
-    return (this.q['maxFillSeq']!.get() as { seq: number | null }).seq ?? 0;
+    return (this.q.maxFillSeq.get() as { seq: number | null }).seq ?? 0;
   }
 
   /** Fills after `afterSeq` in commit order (the primary key), at most `n`: incremental readers. */
   fillsAfter(afterSeq: number, n = 10_000): FillRow[] {
-    return this.q['fillsAfter']!.all(afterSeq, n) as FillRow[];
+    return this.q.fillsAfter.all(afterSeq, n) as FillRow[];
   }
 
   /** Fills of `symbol` since `sinceMs`, oldest first (index fills_symbol_ts). */
   fillsSince(symbol: string, sinceMs: number, n = 1000): FillRow[] {
-    return this.q['fillsSince']!.all(symbol, sinceMs, n) as FillRow[];
+    return this.q.fillsSince.all(symbol, sinceMs, n) as FillRow[];
   }
 
   /** AI gate verdict counts since `sinceMs` and the latencies of the last `n` calls. */
   gateSummary(sinceMs: number, n = 200): GateSummary {
     return {
-      verdicts: this.q['gateVerdicts']!.all(sinceMs) as GateSummary['verdicts'],
-      latencies_ms: (this.q['gateLatencies']!.all(n) as { latency_ms: number }[]).map((r) => r.latency_ms),
+      verdicts: this.q.gateVerdicts.all(sinceMs) as GateSummary['verdicts'],
+      latencies_ms: (this.q.gateLatencies.all(n) as { latency_ms: number }[]).map((r) => r.latency_ms),
     };
   }
 
@@ -262,7 +263,7 @@ export class AuditReader {
    * those after `afterSeq`.
    */
   eventsOfType(type: string, n = 100, afterSeq = 0): { seq: number; ts_ms: number; payload: Record<string, unknown> }[] {
-    return (this.q['byType']!.all(type, afterSeq, n) as { seq: number; ts_ms: number; payload: string }[]).map((r) => ({
+    return (this.q.byType.all(type, afterSeq, n) as { seq: number; ts_ms: number; payload: string }[]).map((r) => ({
       seq: r.seq,
       ts_ms: r.ts_ms,
       payload: (parse(r.payload) ?? {}) as Record<string, unknown>,
@@ -427,7 +428,7 @@ export class AuditReader {
   }
 
   lastSeq(): number {
-    return (this.q['lastSeq']!.get() as { seq: number | null }).seq ?? 0;
+    return (this.q.lastSeq.get() as { seq: number | null }).seq ?? 0;
   }
 
   close(): void {
