@@ -19,6 +19,13 @@ import { div, floorStep, fmt, fx, max, min, mul, parseFx, type Fx } from './deci
 import { rng } from './rng.js';
 import { defaultSymbols, type SymbolDef } from './symbols.js';
 
+/** An entry the simulator's own bookkeeping guarantees: its absence is a bug here, and says which. */
+function must<K, V>(m: ReadonlyMap<K, V>, k: K, what: string): V {
+  const v = m.get(k);
+  if (v === undefined) throw new Error(`exchange-sim: no ${what} for ${String(k)}`);
+  return v;
+}
+
 // The matching rules (triggers, takes, commission, filters) are the shared package's (@vigil/matching).
 export type { Level, OrderType, Side };
 /** PENDING_NEW: a pending leg of an OTO/OTOCO list, waiting for its working order to fill. */
@@ -304,7 +311,7 @@ export class Exchange {
   tick(): void {
     if (this.paused) return;
     for (const s of this.symbols.values()) {
-      const b = this.books.get(s.symbol)!;
+      const b = must(this.books, s.symbol, 'book');
       const regime = this.nextRegime(s.symbol);
       const vol = s.volatilityBps * (regime === 'volatile' ? REGIME_SWITCH.volatileMultiplier : 1);
       const jump = this.random() < 0.01 ? (this.random() - 0.5) * 20 * vol : 0;
@@ -328,8 +335,8 @@ export class Exchange {
 
   /** The tick's anonymous trade at the new price: a seeded size, a fraction of the touch. */
   private marketPrint(s: SymbolDef, prev: Fx): void {
-    const b = this.books.get(s.symbol)!;
-    const liq = this.liquidity.get(s.symbol)!;
+    const b = must(this.books, s.symbol, 'book');
+    const liq = must(this.liquidity, s.symbol, 'liquidity');
     const frac = BigInt(Math.floor(this.tapeRandom() * 250) + 1); // 0.1 % .. 25 % of the touch
     const size = floorStep((min(liq.bidQty, liq.askQty) * frac) / 1000n, s.stepSize);
     if (size <= 0n) return;
@@ -370,7 +377,7 @@ export class Exchange {
   setPrice(symbol: string, price: Fx): void {
     const s = this.symbols.get(symbol);
     if (!s) return;
-    const prev = this.books.get(symbol)!;
+    const prev = must(this.books, symbol, 'book');
     this.books.set(symbol, this.bookAround(s, price, prev.updateId + 1));
     this.match(symbol);
   }
@@ -382,7 +389,7 @@ export class Exchange {
     if (!s || !cur) return null;
     const next: Liquidity = { bidQty: l.bidQty ?? cur.bidQty, askQty: l.askQty ?? cur.askQty, levels: Math.max(1, Math.min(100, l.levels ?? cur.levels)) };
     this.liquidity.set(symbol, next);
-    const b = this.books.get(symbol)!;
+    const b = must(this.books, symbol, 'book');
     this.books.set(symbol, this.bookAround(s, b.last, b.updateId + 1));
     this.match(symbol);
     return next;
@@ -391,7 +398,7 @@ export class Exchange {
   /** Levels one spacing (about half a basis point, at least a tick) apart, full quantity each. */
   private bookAround(s: SymbolDef, mid: Fx, updateId: number): Book {
     const { bid, ask } = touchAround(mid, s.spreadBps, s.tickSize);
-    const liq = this.liquidity.get(s.symbol)!;
+    const liq = must(this.liquidity, s.symbol, 'liquidity');
     const spacing = levelSpacing(mid, s.tickSize);
     const bids: Level[] = [];
     const asks: Level[] = [];
@@ -422,7 +429,7 @@ export class Exchange {
   }
 
   balance(apiKey: string, asset: string): { free: Fx; locked: Fx } {
-    const acct = this.balances.get(apiKey)!;
+    const acct = must(this.balances, apiKey, 'account');
     let b = acct.get(asset);
     if (!b) acct.set(asset, (b = { free: 0n, locked: 0n }));
     return b;
@@ -445,7 +452,7 @@ export class Exchange {
    * the same list validated before this one.
    */
   validate(apiKey: string, p: Record<string, string>, ctx: ValidateCtx = {}): Result<Draft> {
-    const key = this.keys.get(apiKey)!;
+    const key = must(this.keys, apiKey, 'key');
     if (!key.canTrade) return E(401, -2015, 'Invalid API-key, IP, or permissions for action.');
     for (const k of ['symbol', 'side', 'type'])
       if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
@@ -493,7 +500,7 @@ export class Exchange {
     const stp = p['selfTradePreventionMode'] ?? 'EXPIRE_MAKER';
     // A mode the symbol does not allow (NONE is not in this venue's allowedSelfTradePreventionModes).
     if (!(STP_MODES as readonly string[]).includes(stp)) return E(400, -1130, "Data sent for parameter 'selfTradePreventionMode' is not valid.");
-    const book = this.books.get(s.symbol)!;
+    const book = must(this.books, s.symbol, 'book');
     // Filters, as Binance names them in -1013. MARKET notional and PERCENT_PRICE_BY_SIDE are judged
     // against the reference price when the symbol has one, else the average price over avgPriceMins.
     const failed = filterFailure(
@@ -560,7 +567,7 @@ export class Exchange {
     bal.locked += lock;
     this.orders.set(o.orderId, o);
     if (o.trailingDelta !== null && o.stopPrice === 0n) {
-      const book = this.books.get(o.symbol)!;
+      const book = must(this.books, o.symbol, 'book');
       this.trailRef.set(o.orderId, trailStart(o.side, book.bid, book.ask));
     }
     this.emit(o, null);
@@ -654,7 +661,7 @@ export class Exchange {
    * for error messages (the legacy form names them differently).
    */
   placeOco(apiKey: string, p: Record<string, string>, name: (leg: 'above' | 'below', param: string) => string = ocoParamName): Result<OrderList> {
-    const key = this.keys.get(apiKey)!;
+    const key = must(this.keys, apiKey, 'key');
     if (!key.canTrade) return E(401, -2015, 'Invalid API-key, IP, or permissions for action.');
     for (const k of ['symbol', 'side', 'quantity'])
       if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
@@ -746,7 +753,7 @@ export class Exchange {
     // Price relationship against the last price, checked for the list before its legs. The price that
     // counts is a LIMIT_MAKER's limit price or a stop type's stopPrice (a leg with only a
     // trailingDelta has none yet; a malformed one is left to the leg's own validation).
-    const last = this.books.get(s.symbol)!.last;
+    const last = must(this.books, s.symbol, 'book').last;
     const trigger = (leg: 'above' | 'below'): Fx | null => {
       const v = p[`${leg}Type`] === 'LIMIT_MAKER' ? p[`${leg}Price`] : p[`${leg}StopPrice`];
       const r = v === undefined ? null : parseFx(v);
@@ -960,7 +967,7 @@ export class Exchange {
   /** DELETE /api/v3/orderList, or a DELETE /api/v3/order of one leg: every open leg CANCELED. */
   cancelList(list: OrderList, named?: number, cancelCid?: string): void {
     for (const oid of list.orderIds) {
-      const o = this.orders.get(oid)!;
+      const o = must(this.orders, oid, 'order');
       if (!isOpen(o)) continue;
       o.cancelClientOrderId = (oid === named ? cancelCid : undefined) ?? this.cancelId();
       this.end(o, 'CANCELED');
@@ -979,7 +986,7 @@ export class Exchange {
     if (!pair.includes(leg.orderId)) return;
     for (const oid of pair) {
       if (oid === leg.orderId) continue;
-      const other = this.orders.get(oid)!;
+      const other = must(this.orders, oid, 'order');
       leg.locked += other.locked;
       other.locked = 0n;
     }
@@ -996,7 +1003,7 @@ export class Exchange {
     list.status = 'ALL_DONE';
     for (const oid of pair) {
       if (oid === leg.orderId) continue;
-      const other = this.orders.get(oid)!;
+      const other = must(this.orders, oid, 'order');
       if (isOpen(other)) this.end(other, 'EXPIRED');
     }
     this.emitList(list);
@@ -1020,8 +1027,8 @@ export class Exchange {
    * up to `limit` (null = MARKET). `quoteQty` sizes a MARKET order by quote amount instead.
    */
   private takeBook(o: Order, limit: Fx | null, quoteQty: Fx | null): void {
-    const b = this.books.get(o.symbol)!;
-    const s = this.symbols.get(o.symbol)!;
+    const b = must(this.books, o.symbol, 'book');
+    const s = must(this.symbols, o.symbol, 'symbol');
     const levels = o.side === 'BUY' ? b.asks : b.bids;
     const p = takerPlan(o.side, levels, o.origQty - o.executedQty, limit, quoteQty, s.stepSize, o.side === 'BUY' ? b.ask : b.bid);
     const planned = p.takes.reduce((a, [, q]) => a + q, 0n);
@@ -1044,7 +1051,7 @@ export class Exchange {
    * thin book; the rest waits for the next tick).
    */
   private restingFill(o: Order): void {
-    const b = this.books.get(o.symbol)!;
+    const b = must(this.books, o.symbol, 'book');
     const levels = o.side === 'BUY' ? b.asks : b.bids;
     let took = 0n;
     for (const [i, q] of restingTakes(o.side, o.price, levels, o.origQty - o.executedQty)) {
@@ -1060,7 +1067,7 @@ export class Exchange {
 
   /** What a MARKET BUY of `qty` costs walking the asks (beyond the last level, at its price). */
   private walkCost(symbol: string, qty: Fx): Fx {
-    const b = this.books.get(symbol)!;
+    const b = must(this.books, symbol, 'book');
     return walkCost(b.asks, qty, b.ask);
   }
 
@@ -1068,7 +1075,7 @@ export class Exchange {
     if (qty <= 0n) return;
     const list = o.orderListId >= 0 ? this.lists.get(o.orderListId) : undefined;
     if (list) this.absorbListLock(o);
-    const s = this.symbols.get(o.symbol)!;
+    const s = must(this.symbols, o.symbol, 'symbol');
     const quote = mul(px, qty);
     const base = this.balance(o.apiKey, s.base);
     const q = this.balance(o.apiKey, s.quote);
@@ -1133,7 +1140,7 @@ export class Exchange {
    * all-or-nothing over the walk), so only an own order at or better than the touch stops them.
    */
   private preventSelfTrade(o: Order, limit: Fx | null, quoteQty: Fx | null): boolean {
-    const b = this.books.get(o.symbol)!;
+    const b = must(this.books, o.symbol, 'book');
     for (;;) {
       const reach = (px: Fx): boolean => limit === null || (o.side === 'BUY' ? px <= limit : px >= limit);
       const makers = [...this.orders.values()]
@@ -1203,7 +1210,7 @@ export class Exchange {
   }
 
   private match(symbol: string): void {
-    const b = this.books.get(symbol)!;
+    const b = must(this.books, symbol, 'book');
     for (const o of this.orders.values()) {
       if (o.symbol !== symbol || !isWorking(o)) continue;
       if (!o.triggered) {
@@ -1211,7 +1218,7 @@ export class Exchange {
         let hit: boolean;
         if (this.trailRef.has(o.orderId)) {
           // Trailing stop: follows the best price and triggers delta BIPS behind it.
-          const t = trailStep(o.side, this.trailRef.get(o.orderId)!, px, o.trailingDelta ?? 0);
+          const t = trailStep(o.side, must(this.trailRef, o.orderId, 'trailing reference'), px, o.trailingDelta ?? 0);
           this.trailRef.set(o.orderId, t.best);
           hit = t.hit;
           if (hit) {
