@@ -33,7 +33,9 @@ export function listBackups(dir: string): BackupFile[] {
   for (const name of names) {
     const m = BACKUP_RE.exec(name);
     if (!m) continue;
-    out.push({ name, file: join(dir, name), ts_ms: Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) });
+    // The six groups of the pattern, all digits: year, month, day, hour, minute, second.
+    const [y = 0, mo = 1, d = 1, h = 0, mi = 0, sec = 0] = m.slice(1).map(Number);
+    out.push({ name, file: join(dir, name), ts_ms: Date.UTC(y, mo - 1, d, h, mi, sec) });
   }
   return out.sort((a, b) => a.ts_ms - b.ts_ms);
 }
@@ -41,7 +43,7 @@ export function listBackups(dir: string): BackupFile[] {
 /** When the newest backup on disk was taken, or null: the schedule is judged from files, not memory. */
 export function newestBackupMs(dir: string): number | null {
   const all = listBackups(dir);
-  return all.length === 0 ? null : all[all.length - 1]!.ts_ms;
+  return all.at(-1)?.ts_ms ?? null;
 }
 
 /**
