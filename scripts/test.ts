@@ -22,11 +22,6 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
-/** One `npm run` script. */
-interface Step {
-  readonly script: string;
-}
-
 /** A finished step. */
 interface Outcome {
   readonly script: string;
@@ -42,14 +37,7 @@ interface Running {
 }
 
 // Longest first (seconds of CPU in a fresh clone, measured 2026-12-06), so the last to start are short.
-const CHECKS: readonly Step[] = [
-  { script: 'typecheck:test' },
-  { script: 'format:check' },
-  { script: 'lint' },
-  { script: 'typecheck:scripts' },
-  { script: 'reason-coverage:check' },
-  { script: 'check-layers' },
-];
+const CHECKS: readonly string[] = ['typecheck:test', 'format:check', 'lint', 'typecheck:scripts', 'reason-coverage:check', 'check-layers'];
 
 /** The checks' CPU priority beside the suite (0 = the suite's own; 19 = the lowest). */
 const CHECK_NICE = 10;
@@ -106,12 +94,12 @@ function start(script: string, o: { buffered: boolean; nice?: number }): Running
 const header = (o: Outcome): string => `\n== ${o.script}: ${o.ok ? 'ok' : 'FAILED'} (${o.seconds.toFixed(1)} s)\n`;
 
 /** Runs the checks on at most `slots` processes at once; `onFail` is called at the first failure. */
-async function runChecks(steps: readonly Step[], slots: number, onFail: (o: Outcome, text: string) => void): Promise<{ outcome: Outcome; text: string }[]> {
+async function runChecks(scripts: readonly string[], slots: number, onFail: (o: Outcome, text: string) => void): Promise<{ outcome: Outcome; text: string }[]> {
   const results: { outcome: Outcome; text: string }[] = [];
-  const waiting = [...steps];
+  const waiting = [...scripts];
   const worker = async (): Promise<void> => {
     for (let s = waiting.shift(); s !== undefined; s = waiting.shift()) {
-      const r = start(s.script, { buffered: true, nice: CHECK_NICE });
+      const r = start(s, { buffered: true, nice: CHECK_NICE });
       const outcome = await r.done;
       const text = r.output();
       results.push({ outcome, text });
@@ -119,7 +107,7 @@ async function runChecks(steps: readonly Step[], slots: number, onFail: (o: Outc
     }
   };
   await Promise.all(Array.from({ length: slots }, worker));
-  return steps.map((s) => results.find((r) => r.outcome.script === s.script) ?? { outcome: { script: s.script, ok: false, seconds: 0 }, text: '' });
+  return scripts.map((s) => results.find((r) => r.outcome.script === s) ?? { outcome: { script: s, ok: false, seconds: 0 }, text: '' });
 }
 
 const t0 = performance.now();

@@ -237,7 +237,6 @@ const ROWS: Row[] = [
       await post(`${t.sim.admin}/admin/regime`, { symbol: 'BTCUSDT', regime: 'calm' });
       await breakoutNow(t, { freeze: true });
       const p = await withPosition(t);
-      await post(`${t.sim.admin}/admin/market`, { paused: true });
       await post(`${t.sim.admin}/admin/price`, { symbol: p.symbol, price: (p.avg * 1.004).toFixed(2) });
     },
     verify: {

@@ -33,7 +33,7 @@ describe('supervisor start lifecycle', () => {
       JSON.stringify({ ...venueConfig(sim), paths: { var_dir: varDir }, panel: { port: 0 }, logging: { level: 'warn' } }),
     );
     const proc = execa(process.execPath, [cli, 'start', '--live', '--config', join(dir, 'config.json')], {
-      env: { MODE: 'LIVE', AI_DEC: '2', BINANCE_API_KEY: SIM_KEY.apiKey, BINANCE_API_SECRET: SIM_KEY.secretKey, MALLOC_ARENA_MAX: '2' },
+      env: { MODE: 'LIVE', AI_DEC: '2', BINANCE_API_KEY: SIM_KEY.apiKey, BINANCE_API_SECRET: SIM_KEY.secretKey, MALLOC_ARENA_MAX: '3' },
       extendEnv: false,
       reject: false,
       timeout: 60_000,
@@ -71,7 +71,7 @@ describe('supervisor start lifecycle', () => {
     db.close();
     expect(types[0]).toBeDefined();
     expect(types).toContain('RUN_STARTED');
-    expect((JSON.parse(started.payload) as { versions: Record<string, unknown> }).versions).toMatchObject({ malloc_arena_max: '2' });
+    expect((JSON.parse(started.payload) as { versions: Record<string, unknown> }).versions).toMatchObject({ malloc_arena_max: '3' });
     expect(types.indexOf('RUN_STOPPED')).toBeGreaterThan(types.indexOf('RUN_STARTED'));
     expect(modes.at(-1)).toBe('EXIT');
     // The secret never reached the audit, the JSONL or the logs.

@@ -185,13 +185,12 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-/** The envelope followed by 32 MiB of JSON whitespace (still one valid document), gzipped: ~32 KiB on the wire. */
 // The 32 MiB of spaces compressed once (about 32 KiB): compressing them at every request took
 // seconds of CPU on a loaded machine, longer than the caller's timeout, so the caller saw a slow
 // reviewer instead of a bomb.
 let bombPadding: Buffer | null = null;
 
-/** The envelope, then 32 MiB of JSON whitespace: two gzip members, which a decoder reads as one stream. */
+/** The envelope, then 32 MiB of JSON whitespace (still one valid document), as two gzip members a decoder reads as one stream: ~32 KiB on the wire. */
 function gzipBomb(envelope: string): Buffer {
   bombPadding ??= gzipSync(Buffer.alloc(32 * 1024 * 1024, 0x20), { level: 9 });
   return Buffer.concat([gzipSync(Buffer.from(envelope)), bombPadding]);
