@@ -14,7 +14,7 @@
 // Each step is an `npm run` script of package.json, so the commands (and the lint warning ratchet)
 // live in one place. Exits 1 if any step failed.
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,6 +120,7 @@ if (built.ok) {
   const report = join(root, 'test/artifacts/vitest.json');
   // A report left by an earlier run must not be judged as this run's.
   rmSync(report, { force: true });
+  rmSync(join(root, 'test/artifacts/failed-tests.txt'), { force: true });
   process.stdout.write('\n== test:vitest (the checks run beside it; their output follows the suite)\n');
   const suite = start('test:vitest', { buffered: false });
   let failedCheck = false;
@@ -141,4 +142,10 @@ if (built.ok) {
 process.stdout.write(`\n== npm test: seconds per step (the checks ran beside the suite, at nice ${CHECK_NICE})\n`);
 for (const o of outcomes) process.stdout.write(`${o.ok ? 'ok    ' : 'FAILED'} ${o.seconds.toFixed(1).padStart(6)}  ${o.script}\n`);
 process.stdout.write(`total  ${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}\n`);
+// Written by test:summary; repeated here so the tail of a CI log names what failed.
+const failedTests = join(root, 'test/artifacts/failed-tests.txt');
+if (existsSync(failedTests)) {
+  const text = readFileSync(failedTests, 'utf8');
+  if (text !== '') process.stdout.write(`\n== the failed tests (vitest's account is above)\n${text}`);
+}
 process.exit(outcomes.every((o) => o.ok) ? 0 : 1);

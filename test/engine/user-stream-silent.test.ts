@@ -59,8 +59,12 @@ describe('silent user data stream', () => {
     const detail = (JSON.parse(raised.payload) as { detail: { undelivered: { client_order_id: string }[]; window_ms: number } }).detail;
     expect(detail.window_ms).toBe(500);
     expect(detail.undelivered.length).toBeGreaterThan(0);
-    expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'USER_EVENT_RECEIVED' AND json_extract(payload, '$.why') LIKE 'silent:%'").length).toBeGreaterThan(
-      0,
+    // The engine audits the gap it was told of on its own path, not in the raise's transaction.
+    await waitFor(
+      'the gap audited by the engine',
+      () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'USER_EVENT_RECEIVED' AND json_extract(payload, '$.why') LIKE 'silent:%'").length > 0,
+      5000,
+      50,
     );
 
     // REST-only reconcile while degraded: at the degraded interval (500 ms), not the normal 4 s.
