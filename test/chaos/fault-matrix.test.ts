@@ -181,7 +181,12 @@ async function run(row: Row): Promise<Result> {
     res.verdict = ok && back ? 'PASS' : 'FAIL';
     return res;
   } catch (e) {
-    res.note = (e as Error).message;
+    // The audit's tail says where the row stood (a CI log is all there is of a failed run).
+    const tail = t
+      .q<Ev>('SELECT * FROM events ORDER BY seq DESC LIMIT 40')
+      .reverse()
+      .map((x) => `${x.seq} ${x.event_type}${x.reason_code ? `/${x.reason_code}` : ''}`);
+    res.note = `${(e as Error).message}; the audit's last events: ${tail.join(', ')}`;
     return res;
   } finally {
     await t.stopAll();
@@ -235,7 +240,7 @@ const ROWS: Row[] = [
       // machine the seeded walk can take the position away (a stop, the time exit) before the
       // engine's swap. Once, under a full suite beside two soaks, the row waited 30 s in NORMAL.
       await post(`${t.sim.admin}/admin/regime`, { symbol: 'BTCUSDT', regime: 'calm' });
-      await breakoutNow(t, { freeze: true });
+      await breakoutNow(t, { freeze: true, until: 'protected' });
       const p = await withPosition(t);
       await post(`${t.sim.admin}/admin/price`, { symbol: p.symbol, price: (p.avg * 1.004).toFixed(2) });
     },

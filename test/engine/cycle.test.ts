@@ -38,7 +38,7 @@ describe.concurrent('engine: the whole cycle on the simulator', () => {
     await waitFor('NORMAL', () => t.sup.modeState.mode === 'NORMAL', 15_000, 50);
     // The first breakout made now (the strategy still proposes it from its bars), the market frozen
     // from there: the entry fills at the ask it saw.
-    await breakoutNow(t, { freeze: true });
+    await breakoutNow(t, { freeze: true, until: 'protected' });
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string; unprotected_ms: number; qty: string };
     expect(pp.unprotected_ms).toBeGreaterThanOrEqual(0);

@@ -113,22 +113,58 @@ export const LOAD_TOLERANT_SUPERVISOR = {
  * refused (cost, gate, risk), the price is moved again from there. The venue's own random
  * walk goes on around the new price; only the moment of the first breakout is the test's. With
  * `freeze`, the market stops ticking from the call on (quotes keep flowing at one price): the entry
- * then meets the book the decision saw, however long the machine takes to send it.
+ * then meets the book the decision saw, however long the machine takes to send it. With
+ * `until: 'protected'`, returns once a protection was placed after the call (kicking again while
+ * an entry ends unfilled); `entriesBefore` counts only the entries after that many.
  */
 export async function breakoutNow(
   t: { sim: ExchangeSim; sup: Supervisor; q: <T>(sql: string, ...a: unknown[]) => T[] },
-  o: { symbol?: string; bps?: number; timeoutMs?: number; freeze?: boolean; until?: 'entry' | 'gate' } = {},
+  o: { symbol?: string; bps?: number; timeoutMs?: number; freeze?: boolean; until?: 'entry' | 'gate' | 'protected'; entriesBefore?: number } = {},
 ): Promise<void> {
   const symbol = o.symbol ?? 'BTCUSDT';
   const count = (sql: string, ...args: unknown[]): number => t.q<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE ${sql}`, ...args)[0]!.n;
+  const entries = (): number =>
+    count("event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' AND json_extract(payload, '$.symbol') = ?", symbol);
+  const timeoutMs = o.timeoutMs ?? 40_000;
+  if (o.until === 'protected') {
+    // An entry made before the call (from bars before a freeze) can rest below the frozen book
+    // until its TTL ends: seen once under a full suite, as a 40 s wait for a protection. Only a
+    // protection placed after the call counts; an entry whose order ends unfilled is followed by
+    // another breakout.
+    const protections = (): number => count("event_type = 'PROTECTION_PLACED' AND json_extract(payload, '$.symbol') = ?", symbol);
+    // Entries of the call's own (from `seq0` on) whose orders ended without a fill. The engine can
+    // enter again within a cycle of such an end, so "the newest entry ended" may never be seen.
+    const seq0 = t.q<{ s: number | null }>('SELECT max(seq) AS s FROM events')[0]!.s ?? 0;
+    const endedUnfilled = (): number =>
+      count(
+        `event_type = 'ORDER_UPDATED' AND json_extract(payload, '$.status') IN ('CANCELED', 'EXPIRED', 'EXPIRED_IN_MATCH', 'REJECTED')
+         AND CAST(json_extract(payload, '$.executed_qty') AS REAL) = 0
+         AND json_extract(payload, '$.client_order_id') IN (SELECT json_extract(payload, '$.client_order_id') FROM events
+           WHERE seq > ? AND event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' AND json_extract(payload, '$.symbol') = ?)`,
+        seq0,
+        symbol,
+      );
+    const before = protections();
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const left = end - Date.now();
+      if (left <= 0) throw new Error(`no protected position on ${symbol} within ${timeoutMs} ms (${entries()} entries, ${endedUnfilled()} ended unfilled)`);
+      const unfilled = endedUnfilled();
+      await breakoutNow(t, { ...o, until: 'entry', entriesBefore: entries(), timeoutMs: left });
+      const outcome = await waitFor(
+        'the entry protected, or ended unfilled',
+        () => (protections() > before ? 'protected' : endedUnfilled() > unfilled ? 'unfilled' : null),
+        Math.max(1, end - Date.now()),
+        50,
+      ).catch(() => 'out of time');
+      if (outcome === 'protected') return;
+    }
+  }
   const decisions = (): number =>
     count("event_type = 'DECISION_PROPOSED' AND coalesce(json_extract(payload, '$.decision.symbol'), json_extract(payload, '$.symbol')) = ?", symbol);
   const entered = (): boolean =>
-    o.until === 'gate'
-      ? count("event_type = 'STAGE_CHANGED' AND json_extract(payload, '$.to') = 'AIGATE_CALL'") > 0
-      : count("event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' AND json_extract(payload, '$.symbol') = ?", symbol) > 0;
+    o.until === 'gate' ? count("event_type = 'STAGE_CHANGED' AND json_extract(payload, '$.to') = 'AIGATE_CALL'") > 0 : entries() > (o.entriesBefore ?? 0);
   const warm = SIM_STRATEGY.lookback_bars + 2;
-  const timeoutMs = o.timeoutMs ?? 40_000;
   // Frozen from before the kick: no bar of the seeded walk breaks out while the test waits.
   if (o.freeze) t.sim.exchange.paused = true;
   await waitFor(

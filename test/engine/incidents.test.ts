@@ -40,7 +40,7 @@ async function swapWithFault(onEnd: (f: OnTestFinishedHandler) => void, fault: R
   });
   onEnd(t.stopAll);
   await post(`${t.sim.admin}/admin/regime`, { symbol: 'BTCUSDT', regime: 'calm' });
-  await breakoutNow(t, { freeze: true });
+  await breakoutNow(t, { freeze: true, until: 'protected' });
   const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
   const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
   await post(`${t.sim.admin}/admin/market`, { paused: true });
@@ -174,7 +174,7 @@ describe.concurrent('incidents on the simulator', () => {
       },
     });
     onTestFinished(t.stopAll);
-    await breakoutNow(t, { freeze: true });
+    await breakoutNow(t, { freeze: true, until: 'protected' });
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
     await post(`${t.sim.admin}/admin/market`, { paused: true });
@@ -212,7 +212,7 @@ describe.concurrent('incidents on the simulator', () => {
       },
     });
     onEnd(t.stopAll);
-    await breakoutNow(t, { freeze: true });
+    await breakoutNow(t, { freeze: true, until: 'protected' });
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
     await post(`${t.sim.admin}/admin/faults`, { route: 'POST /api/v3/order', once: true, ...fault });
@@ -286,7 +286,7 @@ describe.concurrent('incidents on the simulator', () => {
       await t.stopAll();
       await sim.close();
     });
-    await breakoutNow(t, { freeze: true });
+    await breakoutNow(t, { freeze: true, until: 'protected' });
     const placed = await waitFor('protection placed', () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED'")[0], 30_000, 100);
     const pp = JSON.parse(placed.payload) as { symbol: string; list_client_order_id: string };
     await post(`${t.sim.admin}/admin/market`, { paused: true });

@@ -52,7 +52,7 @@ async function protectedThenStopped(onEnd: OnEnd, engine: Record<string, unknown
   let running: (() => Promise<void>) | null = first.stopAll;
   onEnd(async () => running?.());
   // The first breakout made now, the market frozen from there: the entry fills at the ask it saw.
-  await breakoutNow(first, { freeze: true });
+  await breakoutNow(first, { freeze: true, until: 'protected' });
   const placed = await waitFor(
     'protection placed',
     () => first.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0],

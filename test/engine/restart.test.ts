@@ -25,7 +25,7 @@ describe('engine restart', () => {
     let running: (() => Promise<void>) | null = first.stopAll;
     cleanup.push(async () => running?.());
     // The first breakout made now, the market frozen from there: the entry fills at the ask it saw.
-    await breakoutNow(first, { freeze: true });
+    await breakoutNow(first, { freeze: true, until: 'protected' });
     const placed = await waitFor(
       'protection placed',
       () => first.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0],
