@@ -38,12 +38,12 @@ export default defineConfig({
       },
     ],
     poolOptions: {
-      // Two integration files at once, one per core. Three were faster with vitest alone (223 and 231 s
-      // with two forks, 202 and 198 s with three, alternated), but not inside `npm test`, whose static
-      // checks already take the idle time (scripts/test.ts): there three forks took 250-262 s and
-      // failed timing-bound tests at load 10. minForks = maxForks: vitest 3.2 can end an idle fork just
-      // as it hands it a file ("Terminating worker thread", vitest-dev/vitest#8133; seen once).
-      forks: { maxForks: 2, minForks: 2, isolate: false },
+      // Three integration files at once on two cores: past the first ~100 s (the CPU-heavy matrices and
+      // the static checks) two forks left a core idle 35-45% of the time (vmstat), their files waiting
+      // on timers and sockets. Inside `npm test` on a quiet machine: 201.6, 219.7, 208.4 s with three,
+      // 224.1, 215.2 s with two (2026-12-06, docs/12). minForks = maxForks: vitest 3.2 can end an idle
+      // fork just as it hands it a file ("Terminating worker thread", vitest-dev/vitest#8133; seen once).
+      forks: { maxForks: 3, minForks: 3, isolate: false },
       // The unit thread runs beside the forks (vitest runs each pool's files at once): the
       // integration tests leave the cores idle most of the time. One thread, not two, so the
       // integration tests' timing bounds see at most one more busy process than before.
