@@ -101,6 +101,13 @@ describe('symbol quarantine on the simulator', () => {
     // The rules the lift rests on were recorded before it.
     expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'FILTERS_REFRESHED' AND seq < ? AND seq > ?", lift.seq, managed.seq).length).toBeGreaterThan(0);
     await waitFor('SYMBOL_QUARANTINED cleared', () => !reasons(t).includes('SYMBOL_QUARANTINED'), 5000, 50);
+    // The supervisor's mode state changes at once; its REASON_CLEARED reaches the audit thread after.
+    await waitFor(
+      'the clear audited',
+      () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_CLEARED' AND reason_code = 'SYMBOL_QUARANTINED'").length > 0,
+      5000,
+      50,
+    );
     expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_CLEARED' AND reason_code = 'SYMBOL_QUARANTINED'")).toHaveLength(1);
     // The lift was broadcast: the engine no longer blocks entries on the symbol for quarantine.
     await waitFor(
