@@ -182,11 +182,17 @@ async function run(row: Row): Promise<Result> {
     return res;
   } catch (e) {
     // The audit's tail says where the row stood (a CI log is all there is of a failed run).
-    const tail = t
-      .q<Ev>('SELECT * FROM events ORDER BY seq DESC LIMIT 40')
-      .reverse()
-      .map((x) => `${x.seq} ${x.event_type}${x.reason_code ? `/${x.reason_code}` : ''}`);
-    res.note = `${(e as Error).message}; the audit's last events: ${tail.join(', ')}`;
+    let tail: string;
+    try {
+      tail = t
+        .q<Ev>('SELECT * FROM events ORDER BY seq DESC LIMIT 40')
+        .reverse()
+        .map((x) => `${x.seq} ${x.event_type}${x.reason_code ? `/${x.reason_code}` : ''}`)
+        .join(', ');
+    } catch (q) {
+      tail = `unreadable (${(q as Error).message})`;
+    }
+    res.note = `${(e as Error).message}; the audit's last events: ${tail}`;
     return res;
   } finally {
     await t.stopAll();
