@@ -19,14 +19,32 @@ import { join } from 'node:path';
 
 export const WORKER_PACKAGES = ['audit', 'gateway', 'engine'] as const;
 
-/** Writes packages/<name>/dist/worker.bundle.mjs (with its source map) for each worker package. */
+/**
+ * Each bundle: its entry module and the bundle file beside it. The experiments' task module is one
+ * too: every `supervisor experiments` starts its pool's workers afresh, and each loaded some sixty
+ * modules of ours (120-138 ms of CPU per worker, measured in a bare worker).
+ */
+export function bundleEntries(root: string): { readonly entry: string; readonly outfile: string }[] {
+  return [
+    ...WORKER_PACKAGES.map((name) => ({
+      entry: join(root, 'packages', name, 'dist', 'worker.js'),
+      outfile: join(root, 'packages', name, 'dist', 'worker.bundle.mjs'),
+    })),
+    {
+      entry: join(root, 'apps', 'supervisor', 'dist', 'experiments', 'task.js'),
+      outfile: join(root, 'apps', 'supervisor', 'dist', 'experiments', 'task.bundle.mjs'),
+    },
+  ];
+}
+
+/** Writes each entry's bundle (with its source map): packages/<name>/dist/worker.bundle.mjs and the experiments task's. */
 export async function writeWorkerBundles(root: string): Promise<void> {
   const esbuild = (await import(createRequire(join(root, 'package.json')).resolve('esbuild'))) as typeof import('esbuild');
   await Promise.all(
-    WORKER_PACKAGES.map((name) =>
+    bundleEntries(root).map(({ entry, outfile }) =>
       esbuild.build({
-        entryPoints: [join(root, 'packages', name, 'dist', 'worker.js')],
-        outfile: join(root, 'packages', name, 'dist', 'worker.bundle.mjs'),
+        entryPoints: [entry],
+        outfile,
         bundle: true,
         platform: 'node',
         format: 'esm',

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { WORKER_PACKAGES } from '../../scripts/worker-bundles.ts';
+import { bundleEntries, WORKER_PACKAGES } from '../../scripts/worker-bundles.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -47,8 +47,23 @@ describe('worker entry bundles (scripts/worker-bundles.ts)', () => {
     },
   );
 
+  it('the experiments pool starts its workers from dist/experiments/task.bundle.mjs, an ES module holding the task, our packages and decimal.js', async () => {
+    const { createExperimentPool } = await import('../../apps/supervisor/src/experiments/experiments.js');
+    const pool = createExperimentPool(1);
+    try {
+      const f = pool.options.filename ?? '';
+      expect(f.startsWith('file:') ? fileURLToPath(f) : f).toBe(join(root, 'apps', 'supervisor', 'dist', 'experiments', 'task.bundle.mjs'));
+    } finally {
+      await pool.destroy();
+    }
+    const text = readFileSync(join(root, 'apps', 'supervisor', 'dist', 'experiments', 'task.bundle.mjs'), 'utf8');
+    expect(text).not.toMatch(/from\s+["']@vigil\//);
+    expect(text).not.toMatch(/(from\s+|require\()["']decimal\.js["']/);
+    expect(text).toMatch(/function warm\(/);
+  });
+
   it('no compiled file is newer than the bundles: a build that ran tsc without bundling would start stale workers', () => {
-    const oldest = Math.min(...WORKER_PACKAGES.map((n) => statSync(join(root, 'packages', n, 'dist', 'worker.bundle.mjs')).mtimeMs));
+    const oldest = Math.min(...bundleEntries(root).map((b) => statSync(b.outfile).mtimeMs));
     const newer = distFiles().filter((f) => statSync(f).mtimeMs > oldest);
     expect(newer, `rebuild with \`node --import tsx scripts/build.ts\`: these are newer than a worker bundle`).toEqual([]);
   });

@@ -71,8 +71,9 @@ export function warmBarsFor(fileBytes: number, sets: number, threads: number): n
  */
 export function createExperimentPool(threads: number): Piscina {
   const n = Math.max(1, Math.floor(threads));
-  // The compiled task, whether this module runs from dist/ or (under the test runner) from src/.
-  return new Piscina({ filename: new URL('../../dist/experiments/task.js', import.meta.url).href, maxThreads: n, minThreads: n });
+  // The compiled task's bundle (scripts/worker-bundles.ts), whether this module runs from dist/ or
+  // (under the test runner) from src/: one file to load in each new worker, not some sixty.
+  return new Piscina({ filename: new URL('../../dist/experiments/task.bundle.mjs', import.meta.url).href, maxThreads: n, minThreads: n });
 }
 
 export interface ExperimentRow {
