@@ -1,6 +1,6 @@
 // The worker threads' entry bundles: each of dist/worker.js of the audit, gateway and engine packages
 // and everything it imports, in one ES module file beside it (dist/worker.bundle.mjs), which the
-// supervisor starts.
+// supervisor starts; and the experiments pool's task (apps/supervisor/dist/experiments/task.bundle.mjs).
 //
 // Why: a worker thread is a fresh V8 isolate that loads its whole module graph at every start (each
 // boot, and each restart after a worker died, while the bot waits in PAUSE). Loading some ninety ES

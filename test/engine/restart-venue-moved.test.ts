@@ -120,10 +120,8 @@ async function afterReconciles(t: { q: <T>(sql: string, ...a: unknown[]) => T[];
 }
 
 describe.concurrent('restart after the venue moved while the bot was down', () => {
-  // Alone, not beside another test: its entry must still rest when the first bot is down, and a
-  // graceful stop goes through PAUSE, where a management pass cancels a resting entry ('halt'). The
-  // quicker the stop, the likelier the entry survives it; a second bot starving this one of CPU
-  // makes the stop slower.
+  // Alone, not beside another test: a second bot starving this one of CPU would slow its entry and
+  // restart (the engine is stopped first below, so the entry rests whatever the stop's speed).
   it.sequential(
     'resting entry partly filled while down: the restarted bot cancels the rest and protects exactly the filled part',
     async ({ onTestFinished }) => {
@@ -152,8 +150,13 @@ describe.concurrent('restart after the venue moved while the bot was down', () =
         50,
       );
       await post(`${sim.admin}/admin/market`, { paused: true });
+      // The engine thread goes first, as if it died: an orderly stop goes through PAUSE, where a
+      // management pass cancels a resting entry ('halt'), and on a loaded machine (three forks
+      // beside) the stop took long enough for that pass to run. The rest of the bot then stops.
+      await first.sup.hosts.engine.stop();
       await first.stopAll();
       running = null;
+      expect((await venueState(sim)).orders.find((x) => x.clientOrderId === entry.client_order_id)?.status).toBe('NEW');
       // While down: a thin book walks down through the entry's price and fills a third of it.
       const part = (Math.floor((Number(entry.orig_qty) / 3) * 100_000) / 100_000).toFixed(5);
       await post(`${sim.admin}/admin/liquidity`, { symbol: 'BTCUSDT', askQty: part, levels: 1 });
