@@ -114,8 +114,8 @@ export const LOAD_TOLERANT_SUPERVISOR = {
  * walk goes on around the new price; only the moment of the first breakout is the test's. With
  * `freeze`, the market stops ticking from the call on (quotes keep flowing at one price): the entry
  * then meets the book the decision saw, however long the machine takes to send it. With
- * `until: 'protected'`, returns once a protection was placed after the call (kicking again while
- * an entry ends unfilled); `entriesBefore` counts only the entries after that many.
+ * `until: 'protected'`, returns once the engine holds a protection on `symbol` (kicking again while
+ * an entry of the call's ends unfilled); `entriesBefore` counts only the entries after that many.
  */
 export async function breakoutNow(
   t: { sim: ExchangeSim; sup: Supervisor; q: <T>(sql: string, ...a: unknown[]) => T[] },
@@ -128,10 +128,14 @@ export async function breakoutNow(
   const timeoutMs = o.timeoutMs ?? 40_000;
   if (o.until === 'protected') {
     // An entry made before the call (from bars before a freeze) can rest below the frozen book
-    // until its TTL ends: seen once under a full suite, as a 40 s wait for a protection. Only a
-    // protection placed after the call counts; an entry whose order ends unfilled is followed by
-    // another breakout.
-    const protections = (): number => count("event_type = 'PROTECTION_PLACED' AND json_extract(payload, '$.symbol') = ?", symbol);
+    // until its TTL ends: seen once under a full suite, as a 40 s wait for a protection. What counts
+    // is the engine holding a protection on the symbol now (one placed before the call included: a
+    // held position takes no new entry); an entry whose order ends unfilled is followed by another
+    // breakout.
+    const protectedNow = async (): Promise<boolean> =>
+      ((await engineDetails(t.sup))['slots'] as { symbol: string; protection: unknown }[] | undefined)?.some(
+        (s) => s.symbol === symbol && s.protection !== null,
+      ) ?? false;
     // Entries of the call's own (from `seq0` on) whose orders ended without a fill. The engine can
     // enter again within a cycle of such an end, so "the newest entry ended" may never be seen.
     const seq0 = t.q<{ s: number | null }>('SELECT max(seq) AS s FROM events')[0]!.s ?? 0;
@@ -144,16 +148,16 @@ export async function breakoutNow(
         seq0,
         symbol,
       );
-    const before = protections();
     const end = Date.now() + timeoutMs;
     for (;;) {
+      if (await protectedNow()) return;
       const left = end - Date.now();
       if (left <= 0) throw new Error(`no protected position on ${symbol} within ${timeoutMs} ms (${entries()} entries, ${endedUnfilled()} ended unfilled)`);
       const unfilled = endedUnfilled();
       await breakoutNow(t, { ...o, until: 'entry', entriesBefore: entries(), timeoutMs: left });
       const outcome = await waitFor(
         'the entry protected, or ended unfilled',
-        () => (protections() > before ? 'protected' : endedUnfilled() > unfilled ? 'unfilled' : null),
+        async () => ((await protectedNow()) ? 'protected' : endedUnfilled() > unfilled ? 'unfilled' : null),
         Math.max(1, end - Date.now()),
         50,
       ).catch(() => 'out of time');
