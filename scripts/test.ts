@@ -21,6 +21,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+/** Written by test:summary (each failed test and its first error lines); printed last here. */
+const failedTests = join(root, 'test/artifacts/failed-tests.txt');
 
 /** A finished step. */
 interface Outcome {
@@ -120,7 +122,7 @@ if (built.ok) {
   const report = join(root, 'test/artifacts/vitest.json');
   // A report left by an earlier run must not be judged as this run's.
   rmSync(report, { force: true });
-  rmSync(join(root, 'test/artifacts/failed-tests.txt'), { force: true });
+  rmSync(failedTests, { force: true });
   process.stdout.write('\n== test:vitest (the checks run beside it; their output follows the suite)\n');
   const suite = start('test:vitest', { buffered: false });
   let failedCheck = false;
@@ -142,8 +144,7 @@ if (built.ok) {
 process.stdout.write(`\n== npm test: seconds per step (the checks ran beside the suite, at nice ${CHECK_NICE})\n`);
 for (const o of outcomes) process.stdout.write(`${o.ok ? 'ok    ' : 'FAILED'} ${o.seconds.toFixed(1).padStart(6)}  ${o.script}\n`);
 process.stdout.write(`total  ${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}\n`);
-// Written by test:summary; repeated here so the tail of a CI log names what failed.
-const failedTests = join(root, 'test/artifacts/failed-tests.txt');
+// Repeated here so the tail of a CI log names what failed.
 if (existsSync(failedTests)) {
   const text = readFileSync(failedTests, 'utf8');
   if (text !== '') process.stdout.write(`\n== the failed tests (vitest's account is above)\n${text}`);
