@@ -9,49 +9,71 @@
 // docs/12). The code is the same: the bundle is made from the built dist files, not from another
 // source.
 //
-// Left outside the bundle, loaded at run time from node_modules as before: native addons
-// (better-sqlite3; ws's optional bufferutil and utf-8-validate) and what the code itself loads
-// lazily through createRequire (the openai SDK, ajv, the ahead-of-time validators), which esbuild
-// does not follow. Files a bundled module finds beside itself (new URL('./x.js', import.meta.url))
-// still resolve: each bundle sits in its own package's dist/, where those files are.
+// Left outside the bundle, loaded at run time as before: native addons (better-sqlite3; ws's optional
+// bufferutil and utf-8-validate) and what the code itself loads lazily through createRequire (ajv,
+// the ahead-of-time validators, the openai SDK), which esbuild does not follow. The openai SDK is
+// bundled on its own (CommonJS, packages/engine/dist/openai.bundle.cjs), still loaded lazily: only an
+// engine whose gate has a key loads it, and from one file it costs a fresh thread about 23 ms of CPU
+// instead of about 80 ms for its hundred-odd modules (5 worker starts each, 2026-12-06). Files a
+// bundled module finds beside itself (new URL('./x.js', import.meta.url)) still resolve: each bundle
+// sits in its own package's dist/, where those files are.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 export const WORKER_PACKAGES = ['audit', 'gateway', 'engine'] as const;
+
+/** The openai SDK's bundle, in packages/engine/dist/ (read by packages/engine/src/aigate.ts). */
+export const OPENAI_BUNDLE = 'openai.bundle.cjs';
 
 /**
  * Each bundle: its entry module and the bundle file beside it. The experiments' task module is one
  * too: every `supervisor experiments` starts its pool's workers afresh, and each loaded some sixty
  * modules of ours (120-138 ms of CPU per worker, measured in a bare worker).
  */
-export function bundleEntries(root: string): { readonly entry: string; readonly outfile: string }[] {
+export function bundleEntries(root: string): { readonly entry: string; readonly outfile: string; readonly format: 'esm' | 'cjs' }[] {
   return [
     ...WORKER_PACKAGES.map((name) => ({
       entry: join(root, 'packages', name, 'dist', 'worker.js'),
       outfile: join(root, 'packages', name, 'dist', 'worker.bundle.mjs'),
+      format: 'esm' as const,
     })),
     {
       entry: join(root, 'apps', 'supervisor', 'dist', 'experiments', 'task.js'),
       outfile: join(root, 'apps', 'supervisor', 'dist', 'experiments', 'task.bundle.mjs'),
+      format: 'esm',
+    },
+    {
+      // The SDK as the engine package resolves it (packages/engine/src/aigate.ts loads this file).
+      entry: createRequire(join(root, 'packages', 'engine', 'package.json')).resolve('openai'),
+      outfile: join(root, 'packages', 'engine', 'dist', OPENAI_BUNDLE),
+      format: 'cjs',
     },
   ];
 }
 
-/** Writes each entry's bundle (with its source map): packages/<name>/dist/worker.bundle.mjs and the experiments task's. */
+/** Writes each entry's bundle (with its source map): packages/<name>/dist/worker.bundle.mjs, the experiments task's and the openai SDK's. */
 export async function writeWorkerBundles(root: string): Promise<void> {
-  const esbuild = (await import(createRequire(join(root, 'package.json')).resolve('esbuild'))) as typeof import('esbuild');
+  const req = createRequire(join(root, 'package.json'));
+  const esbuild = (await import(req.resolve('esbuild'))) as typeof import('esbuild');
+  const diagnosticsProduction = createRequire(req.resolve('winston')).resolve('@dabh/diagnostics/node/production.js');
   await Promise.all(
-    bundleEntries(root).map(({ entry, outfile }) =>
+    bundleEntries(root).map(({ entry, outfile, format }) =>
       esbuild.build({
         entryPoints: [entry],
         outfile,
         bundle: true,
         platform: 'node',
-        format: 'esm',
+        format,
         target: 'node20',
         // The CommonJS modules inside (winston, ws) call require(); an ES module has none of its own.
-        banner: { js: "import { createRequire as __vigilCreateRequire } from 'node:module'; const require = __vigilCreateRequire(import.meta.url);" },
+        ...(format === 'esm'
+          ? { banner: { js: "import { createRequire as __vigilCreateRequire } from 'node:module'; const require = __vigilCreateRequire(import.meta.url);" } }
+          : {}),
         external: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],
+        // winston's debug helper, as the package itself picks it under NODE_ENV=production: it writes
+        // nothing unless forced, and it does not load the colour libraries (colorspace, color,
+        // kuler) that its development build builds tables with at every thread's start.
+        alias: { '@dabh/diagnostics': diagnosticsProduction },
         // Stack traces and log lines keep the functions' and classes' own names.
         keepNames: true,
         sourcemap: 'linked',

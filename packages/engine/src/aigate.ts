@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type OpenAI from 'openai';
 import {
   AIGATE_REASONS,
@@ -86,8 +87,12 @@ export const CONTENT_MAX_DEPTH = 8;
 export const NOTES_MAX_CHARS = 500;
 
 // The openai SDK is a hundred-odd modules: only a gate with a key loads it (in its constructor, as
-// before), so an engine thread without an AI key (AI_DEC below 2, most tests) starts without it.
+// before), so an engine thread without an AI key (AI_DEC below 2, most tests) starts without it. The
+// build bundles it into one file in this package's dist/ (scripts/worker-bundles.ts): a fresh engine
+// thread loads that with about a third of the CPU. The path is the same from src/, from dist/ and
+// from dist/worker.bundle.mjs. No bundle (no build) means no gate: the constructor throws.
 const requireHere = createRequire(import.meta.url);
+const OPENAI_SDK = fileURLToPath(new URL('../dist/openai.bundle.cjs', import.meta.url));
 
 const validResult = AIGATE_VALIDATORS.result;
 const validDecision = AIGATE_VALIDATORS.decision;
@@ -104,7 +109,7 @@ export class AIGate {
     // The SDK's own long default timeout and its retries are off: one call, bounded, or nothing.
     // Every byte of every reply (errors included) goes through boundedFetch: capped, identity only.
     this.client = o.apiKey
-      ? new (requireHere('openai') as { OpenAI: typeof OpenAI }).OpenAI({
+      ? new (requireHere(OPENAI_SDK) as { OpenAI: typeof OpenAI }).OpenAI({
           apiKey: o.apiKey,
           baseURL: o.baseUrl,
           maxRetries: 0,
