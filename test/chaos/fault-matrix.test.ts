@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { REASON_CODES, type Mode, type ReasonCode } from '@vigil/contracts';
 import { SIM_KEY } from '../integration/harness.js';
 import { SIM_ENTRY_TTL_MS } from '../../scripts/lib/sim-profile.ts';
-import { breakoutNow, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from '../engine/engine-harness.js';
+import { auditTail, breakoutNow, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from '../engine/engine-harness.js';
 
 /**
  * The fault matrix of docs/RELIABILITY.md (second table; `npm run chaos` runs this file and reads
@@ -182,17 +182,7 @@ async function run(row: Row): Promise<Result> {
     return res;
   } catch (e) {
     // The audit's tail says where the row stood (a CI log is all there is of a failed run).
-    let tail: string;
-    try {
-      tail = t
-        .q<Ev>('SELECT * FROM events ORDER BY seq DESC LIMIT 40')
-        .reverse()
-        .map((x) => `${x.seq} ${x.event_type}${x.reason_code ? `/${x.reason_code}` : ''}`)
-        .join(', ');
-    } catch (q) {
-      tail = `unreadable (${(q as Error).message})`;
-    }
-    res.note = `${(e as Error).message}; the audit's last events: ${tail}`;
+    res.note = `${(e as Error).message}; the audit's last events: ${auditTail(t)}`;
     return res;
   } finally {
     await t.stopAll();

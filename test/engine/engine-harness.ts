@@ -115,12 +115,47 @@ export const LOAD_TOLERANT_SUPERVISOR = {
  * `freeze`, the market stops ticking from the call on (quotes keep flowing at one price): the entry
  * then meets the book the decision saw, however long the machine takes to send it. With
  * `until: 'protected'`, returns once the engine holds a protection on `symbol` (kicking again while
- * an entry of the call's ends unfilled); `entriesBefore` counts only the entries after that many.
+ * an entry of the call's ends unfilled); `entriesBefore` counts only the entries after that many. A
+ * failure names the mode, its reasons, the engine's slots and the audit's last 40 events.
  */
-export async function breakoutNow(
-  t: { sim: ExchangeSim; sup: Supervisor; q: <T>(sql: string, ...a: unknown[]) => T[] },
-  o: { symbol?: string; bps?: number; timeoutMs?: number; freeze?: boolean; until?: 'entry' | 'gate' | 'protected'; entriesBefore?: number } = {},
-): Promise<void> {
+export async function breakoutNow(t: BreakoutBot, o: BreakoutOptions = {}): Promise<void> {
+  try {
+    await kick(t, o);
+  } catch (e) {
+    // A CI log is all there is of a failed run: say where the bot stood.
+    throw new Error(`${(e as Error).message}\n${await whereItStands(t)}`, { cause: e });
+  }
+}
+
+type BreakoutBot = { sim: ExchangeSim; sup: Supervisor; q: <T>(sql: string, ...a: unknown[]) => T[] };
+type BreakoutOptions = { symbol?: string; bps?: number; timeoutMs?: number; freeze?: boolean; until?: 'entry' | 'gate' | 'protected'; entriesBefore?: number };
+
+/** The audit's last `n` events, oldest first, as `seq TYPE[/REASON]` (or why they could not be read). */
+export function auditTail(t: { q: <T>(sql: string, ...a: unknown[]) => T[] }, n = 40): string {
+  try {
+    return t
+      .q<{ seq: number; event_type: string; reason_code: string | null }>('SELECT seq, event_type, reason_code FROM events ORDER BY seq DESC LIMIT ?', n)
+      .reverse()
+      .map((x) => `${x.seq} ${x.event_type}${x.reason_code ? `/${x.reason_code}` : ''}`)
+      .join(', ');
+  } catch (e) {
+    return `unreadable (${(e as Error).message})`;
+  }
+}
+
+/** The mode, its reasons, the engine's slots and the audit's tail: what a failed wait reports. */
+async function whereItStands(t: BreakoutBot): Promise<string> {
+  const m = t.sup.modeState;
+  let slots: string;
+  try {
+    slots = JSON.stringify((await engineDetails(t.sup))['slots']);
+  } catch (e) {
+    slots = `unreadable (${(e as Error).message})`;
+  }
+  return `mode ${m.mode} (${m.reasons.map((r) => r.code).join(', ')}); engine slots ${slots}; the audit's last events: ${auditTail(t)}`;
+}
+
+async function kick(t: BreakoutBot, o: BreakoutOptions): Promise<void> {
   const symbol = o.symbol ?? 'BTCUSDT';
   const count = (sql: string, ...args: unknown[]): number => t.q<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE ${sql}`, ...args)[0]!.n;
   const entries = (): number =>
@@ -154,7 +189,7 @@ export async function breakoutNow(
       const left = end - Date.now();
       if (left <= 0) throw new Error(`no protected position on ${symbol} within ${timeoutMs} ms (${entries()} entries, ${endedUnfilled()} ended unfilled)`);
       const unfilled = endedUnfilled();
-      await breakoutNow(t, { ...o, until: 'entry', entriesBefore: entries(), timeoutMs: left });
+      await kick(t, { ...o, until: 'entry', entriesBefore: entries(), timeoutMs: left });
       const outcome = await waitFor(
         'the entry protected, or ended unfilled',
         async () => ((await protectedNow()) ? 'protected' : endedUnfilled() > unfilled ? 'unfilled' : null),
