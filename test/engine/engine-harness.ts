@@ -129,6 +129,8 @@ export async function breakoutNow(t: BreakoutBot, o: BreakoutOptions = {}): Prom
 
 type BreakoutBot = { sim: ExchangeSim; sup: Supervisor; q: <T>(sql: string, ...a: unknown[]) => T[] };
 type BreakoutOptions = { symbol?: string; bps?: number; timeoutMs?: number; freeze?: boolean; until?: 'entry' | 'gate' | 'protected'; entriesBefore?: number };
+/** What the protected flow's inner kicks also end on: the engine holding a protection on the symbol. */
+type KickOptions = BreakoutOptions & { readonly done?: () => Promise<boolean> };
 
 /** The audit's last `n` events, oldest first, as `seq TYPE[/REASON]` (or why they could not be read). */
 export function auditTail(t: { q: <T>(sql: string, ...a: unknown[]) => T[] }, n = 40): string {
@@ -155,7 +157,7 @@ async function whereItStands(t: BreakoutBot): Promise<string> {
   return `mode ${m.mode} (${m.reasons.map((r) => r.code).join(', ')}); engine slots ${slots}; the audit's last events: ${auditTail(t)}`;
 }
 
-async function kick(t: BreakoutBot, o: BreakoutOptions): Promise<void> {
+async function kick(t: BreakoutBot, o: KickOptions): Promise<void> {
   const symbol = o.symbol ?? 'BTCUSDT';
   const count = (sql: string, ...args: unknown[]): number => t.q<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE ${sql}`, ...args)[0]!.n;
   const entries = (): number =>
@@ -189,7 +191,9 @@ async function kick(t: BreakoutBot, o: BreakoutOptions): Promise<void> {
       const left = end - Date.now();
       if (left <= 0) throw new Error(`no protected position on ${symbol} within ${timeoutMs} ms (${entries()} entries, ${endedUnfilled()} ended unfilled)`);
       const unfilled = endedUnfilled();
-      await kick(t, { ...o, until: 'entry', entriesBefore: entries(), timeoutMs: left });
+      // An entry of before the call may have filled with its protection still on its way: the slot
+      // is busy (no cycles, no decisions) until the protection stands, so the kick ends on that too.
+      await kick(t, { ...o, until: 'entry', entriesBefore: entries(), timeoutMs: left, done: protectedNow });
       const outcome = await waitFor(
         'the entry protected, or ended unfilled',
         async () => ((await protectedNow()) ? 'protected' : endedUnfilled() > unfilled ? 'unfilled' : null),
@@ -203,13 +207,14 @@ async function kick(t: BreakoutBot, o: BreakoutOptions): Promise<void> {
     count("event_type = 'DECISION_PROPOSED' AND coalesce(json_extract(payload, '$.decision.symbol'), json_extract(payload, '$.symbol')) = ?", symbol);
   const entered = (): boolean =>
     o.until === 'gate' ? count("event_type = 'STAGE_CHANGED' AND json_extract(payload, '$.to') = 'AIGATE_CALL'") > 0 : entries() > (o.entriesBefore ?? 0);
+  const done = async (): Promise<boolean> => (o.done ? await o.done() : false);
   const warm = SIM_STRATEGY.lookback_bars + 2;
   // Frozen from before the kick: no bar of the seeded walk breaks out while the test waits.
   if (o.freeze) t.sim.exchange.paused = true;
   await waitFor(
     'the engine ready to enter',
     async () => {
-      if (entered()) return true;
+      if (entered() || (await done())) return true;
       const check = await t.sup.hosts.engine.request('entry_check', { symbol });
       const bars = ((await engineDetails(t.sup))['bars'] as Record<string, number> | undefined)?.[symbol] ?? 0;
       return check.allowed && bars >= warm;
@@ -225,13 +230,13 @@ async function kick(t: BreakoutBot, o: BreakoutOptions): Promise<void> {
     const before = { decisions: decisions(), cycles: cycles() };
     return waitFor(
       `a decision on ${symbol} or ${n} cycles without one`,
-      () => (entered() || decisions() > before.decisions ? 'decided' : cycles() >= before.cycles + n ? 'quiet' : null),
+      async () => (entered() || decisions() > before.decisions || (await done()) ? 'decided' : cycles() >= before.cycles + n ? 'quiet' : null),
       timeoutMs,
       20,
     );
   };
   const end = Date.now() + timeoutMs;
-  while (!entered()) {
+  while (!entered() && !(await done())) {
     if (Date.now() > end) throw new Error(`no ${o.until ?? 'entry'} on ${symbol} after moving its price up (${decisions()} decisions)`);
     // Not while a decision on the bars so far may be on its way (its entry would be left below the
     // kicked market): the engine first looks at two more bars without deciding.
@@ -244,6 +249,6 @@ async function kick(t: BreakoutBot, o: BreakoutOptions): Promise<void> {
     }
     // A decision goes through the cost check, the gate and risk before its intent: give it time on a
     // loaded machine; one refused on the way (its edge too thin for the cost) is followed by another kick.
-    if (state === 'decided') await waitFor('its entry', () => entered(), 10_000, 20).catch(() => false);
+    if (state === 'decided') await waitFor('its entry', async () => entered() || (await done()), 10_000, 20).catch(() => false);
   }
 }
