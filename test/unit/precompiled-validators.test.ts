@@ -9,8 +9,10 @@ import { GATEWAY_VALIDATORS } from '../../packages/gateway/src/reply-validators.
 import { AIGATE_VALIDATORS, DECISION_BUILD_VALIDATORS } from '../../packages/engine/src/decision-validators.js';
 import { GATEWAY_REPLY_SET } from '../../packages/gateway/src/reply-schemas.js';
 import { AIGATE_SET, DECISION_BUILD_SET } from '../../packages/engine/src/decision-schemas.js';
+import { CONFIG_SET } from '../../packages/runtime/src/config-schema.js';
+import { loadPrecompiledValidators } from '../../packages/runtime/src/precompiled-validators.js';
 import { rng } from '../../apps/exchange-sim/src/rng.js';
-import { PRECOMPILED, validatorCode } from '../../scripts/validators.ts';
+import { PRECOMPILED, setAjv, validatorCode } from '../../scripts/validators.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -97,6 +99,15 @@ const LOADED: readonly { readonly name: string; readonly set: ValidatorSet; read
   { name: 'gateway replies', set: GATEWAY_REPLY_SET, validators: GATEWAY_VALIDATORS },
   { name: 'decision build', set: DECISION_BUILD_SET, validators: DECISION_BUILD_VALIDATORS },
   { name: 'AI gate', set: AIGATE_SET, validators: AIGATE_VALIDATORS },
+  {
+    name: 'configuration',
+    set: CONFIG_SET,
+    validators: loadPrecompiledValidators(
+      new URL('../../packages/runtime/src/config-load.ts', import.meta.url).href,
+      '@vigil/runtime/config-validator.generated',
+      CONFIG_SET,
+    ),
+  },
 ];
 
 describe('validators compiled at build time (ajv standalone)', () => {
@@ -108,9 +119,9 @@ describe('validators compiled at build time (ajv standalone)', () => {
   );
 
   it.each(LOADED.map((l) => [l.name, l] as const))(
-    '%s: each precompiled validator gives the same verdict and the same errors as ajv compiling its schema at run time, over 400 generated inputs',
+    '%s: each precompiled validator gives the same verdict, the same errors and the same defaults filled in as ajv compiling its schema at run time, over 400 generated inputs',
     (_name, l) => {
-      const ajv = new Ajv(l.set.options);
+      const ajv = setAjv(l.set, false);
       for (const [key, schema] of Object.entries(l.set.schemas)) {
         const reference = ajv.compile(schema);
         const pre = l.validators[key];
@@ -119,9 +130,12 @@ describe('validators compiled at build time (ajv standalone)', () => {
         let valid = 0;
         for (let i = 0; i < 400; i++) {
           const input = sample(schema as Schema, r);
+          // Each validator gets its own copy: with useDefaults (the configuration) validating fills the input in.
+          const filled = structuredClone(input);
           const want = reference(input);
-          expect(pre!(input), `${key} #${i}: ${JSON.stringify(input)}`).toBe(want);
+          expect(pre!(filled), `${key} #${i}: ${JSON.stringify(input)}`).toBe(want);
           expect(pre!.errors ?? null, `${key} #${i}`).toEqual(reference.errors ?? null);
+          expect(filled, `${key} #${i}: the defaults filled in`).toEqual(input);
           if (want) valid++;
         }
         // The inputs exercise both verdicts, or the comparison above proves little.

@@ -1,8 +1,8 @@
 import { isSecretKey, redactString } from '@vigil/core';
-import { createRequire } from 'node:module';
-import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Config } from '@vigil/contracts';
-import { CONFIG_SCHEMA } from './config-schema.js';
+import { CONFIG_SCHEMA, CONFIG_SET } from './config-schema.js';
+import { loadPrecompiledValidators } from './precompiled-validators.js';
 import { CONFIG_MAX_BYTES, readRegularFile } from './safe-read.js';
 import { decimalAtMost, isDecimalText } from './decimal-text.js';
 import { registerWebhookUrls } from './webhook-url.js';
@@ -17,38 +17,27 @@ export interface ConfigError {
 
 export type ConfigResult = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly error: ConfigError };
 
-// ajv and ajv-formats (CommonJS) are loaded on the first parse, not at import: every worker thread
-// imports this module through @vigil/runtime and none of them parses a configuration, so loading
-// the ajv compiler there cost each thread start its ~60 modules for nothing.
-const requireHere = createRequire(import.meta.url);
-
 /**
- * The compiled schema validator, built on the first parse. Every worker thread imports this module
- * (through @vigil/runtime) but only the process that reads the file parses a configuration: compiling
- * the schema at import cost each thread start 0.2-0.9 s of CPU for a validator it never calls.
+ * The configuration's validator, compiled at build time (CONFIG_SET, scripts/validators.ts) and
+ * loaded on the first parse: every worker thread imports this module through @vigil/runtime, and
+ * none of them parses a configuration. A missing or stale generated file throws: nothing starts.
  */
 let compiled: ValidateFunction | null = null;
 function configValidator(): ValidateFunction {
-  if (compiled) return compiled;
-  const { Ajv } = requireHere('ajv') as { Ajv: typeof AjvClass };
-  const formatsModule = requireHere('ajv-formats') as { default?: unknown };
-  // ajv-formats' export is the function itself, with a `default` property pointing to it.
-  const addFormats = (formatsModule.default ?? formatsModule) as (a: AjvClass) => AjvClass;
-  // verbose: an error carries its keyword's schema value (the ceiling of x-maximum), never printed data.
-  const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true, verbose: true });
-  addFormats(ajv);
-  ajv.addKeyword({ keyword: 'x-unit', schemaType: 'string' });
-  // Decimal amounts are strings (exact decimals): their ceiling is compared as decimal text, not as a
-  // float. A string that is not a decimal is left to the `pattern` keyword.
-  ajv.addKeyword({
-    keyword: 'x-maximum',
-    type: 'string',
-    schemaType: 'string',
-    errors: false,
-    validate: (max: string, data: string) => !isDecimalText(data) || decimalAtMost(data, max),
-  });
-  compiled = ajv.compile(CONFIG_SCHEMA);
+  compiled ??= loadPrecompiledValidators(import.meta.url, '@vigil/runtime/config-validator.generated', CONFIG_SET).config;
   return compiled;
+}
+
+/** Where a decimal amount is above its `x-maximum` (the first in schema order), or null. */
+function aboveCeiling(node: SchemaNode, value: unknown, path: string): { key: string; max: string } | null {
+  const max = node['x-maximum'];
+  if (typeof max === 'string') return isDecimalText(value) && !decimalAtMost(value, max) ? { key: path, max } : null;
+  if (node.properties === undefined || typeof value !== 'object' || value === null) return null;
+  for (const [k, child] of Object.entries(node.properties)) {
+    const hit = aboveCeiling(child, (value as Record<string, unknown>)[k], path === '' ? k : `${path}.${k}`);
+    if (hit !== null) return hit;
+  }
+  return null;
 }
 
 /** Environment variables the operations rules name (MODE=LIVE, AI_DEC=2) override the file. */
@@ -84,6 +73,8 @@ export function parseConfig(raw: unknown, env: ConfigEnv = {}): ConfigResult {
   }
   const validate = configValidator();
   if (!validate(data)) return fromAjv(validate.errors?.[0]);
+  const above = aboveCeiling(CONFIG_SCHEMA as SchemaNode, data, '');
+  if (above !== null) return fail(above.key, 'maximum', `must be <= ${above.max}`);
   const config = data as unknown as Config;
   const cross = crossFieldRules(config);
   if (cross !== null) return { ok: false, error: cross };
@@ -243,7 +234,7 @@ export function shownKey(k: string): string {
   return `(a key of ${k.length} characters, not shown: keys are lower_snake_case)`;
 }
 
-type SchemaNode = { readonly properties?: Readonly<Record<string, SchemaNode>> };
+type SchemaNode = { readonly properties?: Readonly<Record<string, SchemaNode>>; readonly 'x-maximum'?: string };
 
 /**
  * A key the schema declares is never a secret (the schema has none by construction: secrets_file
@@ -273,7 +264,6 @@ function fromAjv(e: ErrorObject | undefined): ConfigResult {
     const missing = String((e.params as { missingProperty?: unknown }).missingProperty);
     return fail(base ? `${base}.${missing}` : missing, 'required', 'is required');
   }
-  if (e.keyword === 'x-maximum') return fail(base, 'maximum', `must be <= ${String(e.schema)}`);
   return fail(base || '(root)', e.keyword, e.message ?? 'is invalid');
 }
 

@@ -8,8 +8,12 @@ import type { ErrorObject, Options, ValidateFunction } from 'ajv';
  * compiler and compiling its schemas at every start (0.3-0.5 s of CPU per boot, measured).
  */
 export interface ValidatorSet<K extends string = string> {
-  readonly options: Pick<Options, 'allErrors' | 'strict'>;
+  readonly options: Pick<Options, 'allErrors' | 'strict' | 'useDefaults'>;
   readonly schemas: { readonly [name in K]: object };
+  /** Keywords of ours that only annotate the schema (x-unit, x-maximum): the validators ignore them. */
+  readonly annotations?: readonly string[];
+  /** The schemas use ajv-formats' formats (`uri`), in its full mode. */
+  readonly formats?: boolean;
 }
 
 /**
