@@ -141,7 +141,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     await page.screenshot({ path: `${ARTIFACTS}panel.png`, fullPage: true });
   });
 
-  it('shows a stop order by its stop price (stop-limit: with its limit; trailing: its delta), never as a price of 0', async () => {
+  it('shows a stop order by its stop price (stop-limit: with its limit; trailing: its delta) and a market order as market, never as a price of 0', async () => {
     // The OCO placed above: its stop leg is a STOP_LOSS_LIMIT working at the venue.
     await page.waitForFunction(
       () => Array.from(document.querySelectorAll('#open-orders tr')).some((tr) => tr.children[2]?.textContent === 'STOP_LOSS_LIMIT'),
@@ -163,9 +163,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
         f({ type: 'STOP_LOSS', price: '0.00000000', stop_price: null, trailing_delta_bps: 120 }).textContent,
         f({ type: 'STOP_LOSS', price: '0.00000000', stop_price: '61000.00', trailing_delta_bps: null }).textContent,
         f({ type: 'LIMIT', price: '64000.10', stop_price: null, trailing_delta_bps: null }).textContent,
+        f({ type: 'MARKET', price: '0.00000000', stop_price: null, trailing_delta_bps: null }).textContent,
       ];
     });
-    expect(cells).toEqual(['trailing 120 bps', 'stop 61000.00', '64000.10']);
+    expect(cells).toEqual(['trailing 120 bps', 'stop 61000.00', '64000.10', 'market']);
     // No row's price column reads as a zero price.
     const priceCol = await page.$$eval('#open-orders tr, #recent-orders tr', (trs) => trs.map((tr) => tr.children[4]?.textContent ?? ''));
     expect(priceCol.filter((p) => /^0(\.0+)?$/.test(p))).toEqual([]);

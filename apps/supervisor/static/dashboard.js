@@ -243,6 +243,8 @@ function renderStatus(s) {
  */
 const STOP_TYPES = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
 function priceCell(x) {
+  // A market order has no price of its own: the venue reports 0 (a market exit, a safe close).
+  if (x.type === 'MARKET') return cell('market', 'muted', 'venue price ' + dash(x.price));
   const trailing = x.trailing_delta_bps != null;
   if (!trailing && !STOP_TYPES.has(x.type)) return cell(dash(x.price));
   const parts = [];
