@@ -419,7 +419,17 @@ const ROWS: Row[] = [
         const prices = first.map((e) => Number((JSON.parse(e.payload) as { price: string }).price));
         for (const p of prices.slice(1)) expect(p).toBeLessThanOrEqual(prices[0]!);
         expect(first.map((e) => (JSON.parse(e.payload) as { requote?: number }).requote ?? 0)).toEqual([0, 1, 2]);
-        const cancels = t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'CANCEL'");
+        // The third cancel (the last re-quote's TTL ending, with no re-quote allowed) can follow the
+        // reason by a TTL and a round trip: waited for, as the entries are.
+        const cancels = await waitFor(
+          'three cancels',
+          () => {
+            const rows = t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'CANCEL'");
+            return rows.length >= 3 ? rows : null;
+          },
+          5000,
+          50,
+        ).catch(() => t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'CANCEL'"));
         expect(cancels.length).toBeGreaterThanOrEqual(3);
       },
     },
