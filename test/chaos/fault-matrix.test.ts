@@ -405,15 +405,13 @@ const ROWS: Row[] = [
     verify: {
       what: "the one decision's entry and two re-quotes, never above its price, at least three cancels",
       check: async (t) => {
-        const entries = await waitFor(
-          'the entry intents',
-          () => {
-            const rows = t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'ENTRY' ORDER BY seq");
-            return rows.length >= 3 ? rows : null;
-          },
-          5000,
-          50,
-        );
+        // The intents of `kind`, in order, once there are at least three (or as many as came within 5 s).
+        const intents = (kind: string): Promise<Ev[]> => {
+          const rows = (): Ev[] =>
+            t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = ? ORDER BY seq", kind);
+          return waitFor(`three ${kind} intents`, () => (rows().length >= 3 ? rows() : null), 5000, 50).catch(() => rows());
+        };
+        const entries = await intents('ENTRY');
         const first = entries.filter((e) => e.decision_id === entries[0]!.decision_id);
         expect(first).toHaveLength(3);
         const prices = first.map((e) => Number((JSON.parse(e.payload) as { price: string }).price));
@@ -421,15 +419,7 @@ const ROWS: Row[] = [
         expect(first.map((e) => (JSON.parse(e.payload) as { requote?: number }).requote ?? 0)).toEqual([0, 1, 2]);
         // The third cancel (the last re-quote's TTL ending, with no re-quote allowed) can follow the
         // reason by a TTL and a round trip: waited for, as the entries are.
-        const cancels = await waitFor(
-          'three cancels',
-          () => {
-            const rows = t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'CANCEL'");
-            return rows.length >= 3 ? rows : null;
-          },
-          5000,
-          50,
-        ).catch(() => t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = 'CANCEL'"));
+        const cancels = await intents('CANCEL');
         expect(cancels.length).toBeGreaterThanOrEqual(3);
       },
     },
