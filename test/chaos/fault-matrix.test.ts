@@ -81,6 +81,9 @@ const TRAIL = {
 };
 
 async function withPosition(t: T): Promise<{ symbol: string; avg: number }> {
+  // Moved into a breakout rather than waiting for the seeded walk's own: under load a slow boot
+  // misses the early one, and the next may come after the wait (row 8 waited 40 s for none, once).
+  await breakoutNow(t, { until: 'protected' });
   const placed = await waitFor(
     'protection placed',
     () => t.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0],

@@ -91,12 +91,14 @@ export { waitFor };
  * machine: a worker thread starved of CPU for half a second (seen at load 20) is not declared
  * stalled and restarted (a restart costs that test a new thread and a new startup reconcile, 10 s
  * and more at that load). Stall detection itself is tested with the FAST timings
- * (test/integration). Pass as `extra: { supervisor: LOAD_TOLERANT_SUPERVISOR }`.
+ * (test/integration). Pass as `extra: { supervisor: LOAD_TOLERANT_SUPERVISOR }`. A stall is 3 s of
+ * silence (it was 2 s: an engine declared stalled mid-test in a full `npm test`, 2026-12-06), within
+ * the config's bound of two heartbeat intervals.
  */
 export const LOAD_TOLERANT_SUPERVISOR = {
   request_timeout_ms: 5000,
-  heartbeat_interval_ms: 1000,
-  worker_stall_timeout_ms: 2000,
+  heartbeat_interval_ms: 1500,
+  worker_stall_timeout_ms: 3000,
   worker_mode_timeout_ms: 3000,
   // Four threads loading their modules at once, at that load, took more than the 15 s default.
   worker_ready_timeout_ms: 45_000,
