@@ -80,10 +80,10 @@ const TRAIL = {
   engine: { trailing_activate_bps: 1, cycle_interval_ms: 100, reconcile_interval_ms: 1000, manage_only_stable_ms: 300, intent_query_interval_ms: 100 },
 };
 
-async function withPosition(t: T): Promise<{ symbol: string; avg: number }> {
+async function withPosition(t: T, o: { freeze?: boolean } = {}): Promise<{ symbol: string; avg: number }> {
   // Moved into a breakout rather than waiting for the seeded walk's own: under load a slow boot
   // misses the early one, and the next may come after the wait (row 8 waited 40 s for none, once).
-  await breakoutNow(t, { until: 'protected' });
+  await breakoutNow(t, { ...o, until: 'protected' });
   const placed = await waitFor(
     'protection placed',
     () => t.q<{ payload: string }>("SELECT payload FROM events WHERE event_type = 'PROTECTION_PLACED'")[0],
@@ -239,8 +239,7 @@ const ROWS: Row[] = [
       // machine the seeded walk can take the position away (a stop, the time exit) before the
       // engine's swap. Once, under a full suite beside two soaks, the row waited 30 s in NORMAL.
       await post(`${t.sim.admin}/admin/regime`, { symbol: 'BTCUSDT', regime: 'calm' });
-      await breakoutNow(t, { freeze: true, until: 'protected' });
-      const p = await withPosition(t);
+      const p = await withPosition(t, { freeze: true });
       await post(`${t.sim.admin}/admin/price`, { symbol: p.symbol, price: (p.avg * 1.004).toFixed(2) });
     },
     verify: {
@@ -412,7 +411,15 @@ const ROWS: Row[] = [
         const intents = (kind: string): Promise<Ev[]> => {
           const rows = (): Ev[] =>
             t.q<Ev>("SELECT * FROM events WHERE event_type = 'INTENT_CREATED' AND json_extract(payload, '$.kind') = ? ORDER BY seq", kind);
-          return waitFor(`three ${kind} intents`, () => (rows().length >= 3 ? rows() : null), 5000, 50).catch(() => rows());
+          return waitFor(
+            `three ${kind} intents`,
+            () => {
+              const r = rows();
+              return r.length >= 3 ? r : null;
+            },
+            5000,
+            50,
+          ).catch(() => rows());
         };
         const entries = await intents('ENTRY');
         const first = entries.filter((e) => e.decision_id === entries[0]!.decision_id);

@@ -209,7 +209,7 @@ async function kick(t: BreakoutBot, o: KickOptions): Promise<void> {
     count("event_type = 'DECISION_PROPOSED' AND coalesce(json_extract(payload, '$.decision.symbol'), json_extract(payload, '$.symbol')) = ?", symbol);
   const entered = (): boolean =>
     o.until === 'gate' ? count("event_type = 'STAGE_CHANGED' AND json_extract(payload, '$.to') = 'AIGATE_CALL'") > 0 : entries() > (o.entriesBefore ?? 0);
-  const done = async (): Promise<boolean> => (o.done ? await o.done() : false);
+  const done = o.done ?? ((): Promise<boolean> => Promise.resolve(false));
   const warm = SIM_STRATEGY.lookback_bars + 2;
   // Frozen from before the kick: no bar of the seeded walk breaks out while the test waits.
   if (o.freeze) t.sim.exchange.paused = true;
