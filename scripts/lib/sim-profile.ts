@@ -39,9 +39,13 @@ export const SIM_CHURN = { churn_limit_10s: 50, churn_limit_60s: 200 } as const;
 /** Supervisor timings: heartbeats every 250 ms, a stall after 500 ms. */
 export const SIM_SUPERVISOR = { request_timeout_ms: 5000, heartbeat_interval_ms: 250, worker_stall_timeout_ms: 500, worker_mode_timeout_ms: 2000 } as const;
 
-/** The local reviewer (apps/ai-reviewer) at `baseUrl`. */
+/**
+ * The local reviewer (apps/ai-reviewer) at `baseUrl`, with the production timeout (4 s): a 2 s bound
+ * was crossed by a loaded 2-core machine (a full `npm test` beside a fresh clone's), which paused a
+ * test's bot on AIGATE_TIMEOUT before the breakout it waited for.
+ */
 export function simAigate(baseUrl: string): { base_url: string; model: string; timeout_ms: number } {
-  return { base_url: baseUrl, model: 'vigil-reviewer-1', timeout_ms: 2000 };
+  return { base_url: baseUrl, model: 'vigil-reviewer-1', timeout_ms: 4000 };
 }
 
 /** The whole profile as config overrides (the venue's addresses and the symbols are the caller's). */

@@ -491,11 +491,11 @@ const ROWS: Row[] = [
   ...AI.map(([mode, code], i): Row => ({
     n: `7${'abcdefghi'[i]}`,
     incident: `AI gate failure: ${mode}`,
-    fault: `reviewer answers ${mode}${mode === 'slow' ? ' (after the 2 s timeout)' : ''}`,
+    fault: `reviewer answers ${mode}${mode === 'slow' ? ' (after the 4 s timeout)' : ''}`,
     expected_mode: 'PAUSE',
     expected: [code],
     armAtBoot: true,
-    inject: async (t) => void (await post(`${t.reviewer.adminUrl}/admin/mode`, { mode, delay_ms: 3000 })),
+    inject: async (t) => void (await post(`${t.reviewer.adminUrl}/admin/mode`, { mode, delay_ms: 5000 })),
     verify: {
       what: 'both audit records written, no order, no further review',
       check: async (t) => {
