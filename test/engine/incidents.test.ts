@@ -322,9 +322,14 @@ describe.concurrent('incidents on the simulator', () => {
     });
     await breakoutNow(t, { until: 'gate' });
     await waitFor('LOOP_STUCK', () => reasons(t).includes('LOOP_STUCK') && t.sup.modeState.mode === 'PAUSE', 30_000, 50);
+    // The gate's stage, not the first raise: under load the startup reconcile of this 1 s bound
+    // has itself been stuck for a moment (raised and cleared before the breakout).
     const raised = await waitFor(
       'the raise audited',
-      () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'LOOP_STUCK'")[0],
+      () =>
+        t.q<Ev>(
+          "SELECT * FROM events WHERE event_type = 'REASON_RAISED' AND reason_code = 'LOOP_STUCK' AND json_extract(payload, '$.detail.stage') = 'AIGATE_CALL'",
+        )[0],
       5000,
       50,
     );
