@@ -37,7 +37,7 @@ import { SIM_CHURN, SIM_ENGINE, SIM_ENTRY_TTL_MS, SIM_STRATEGY } from './lib/sim
 import { machineLine } from './machine.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(root, 'apps/supervisor/dist/cli.js');
+const CLI = join(root, 'apps/supervisor/bin/supervisor.mjs');
 const SIM = join(root, 'apps/exchange-sim/dist/cli.js');
 const REVIEWER = join(root, 'apps/ai-reviewer/dist/cli.js');
 

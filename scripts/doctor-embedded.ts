@@ -14,7 +14,7 @@ if (!existsSync(paths.config)) {
   process.exit(1);
 }
 const env = { MODE: 'LIVE', AI_DEC: '2', ...(existsSync(paths.aiKey) ? JSON.parse(readFileSync(paths.aiKey, 'utf8')) : {}) };
-const r = await execa(process.execPath, [join(root, 'apps/supervisor/dist/cli.js'), 'doctor', '--config', paths.config, ...process.argv.slice(2)], {
+const r = await execa(process.execPath, [join(root, 'apps/supervisor/bin/supervisor.mjs'), 'doctor', '--config', paths.config, ...process.argv.slice(2)], {
   env,
   stdio: 'inherit',
   reject: false,

@@ -79,7 +79,7 @@ async function main() {
   const config = embeddedConfig(paths, sim, ai);
   const configFile = paths.config;
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  const bot = execa(process.execPath, [join(root, 'apps/supervisor/dist/cli.js'), 'start', '--live', '--config', configFile], {
+  const bot = execa(process.execPath, [join(root, 'apps/supervisor/bin/supervisor.mjs'), 'start', '--live', '--config', configFile], {
     // glibc's malloc arenas bounded as the README recommends for a service (an operator's own value is kept).
     env: { MODE: 'LIVE', AI_DEC: '2', OPENAI_API_KEY: aiKey, MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '2' },
     stdio: 'inherit',

@@ -1,6 +1,7 @@
 // The worker threads' entry bundles: each of dist/worker.js of the audit, gateway and engine packages
 // and everything it imports, in one ES module file beside it (dist/worker.bundle.mjs), which the
-// supervisor starts; and the experiments pool's task (apps/supervisor/dist/experiments/task.bundle.mjs).
+// supervisor starts; the experiments pool's task (apps/supervisor/dist/experiments/task.bundle.mjs);
+// and the supervisor CLI (apps/supervisor/dist/bin/cli.bundle.mjs), which its bin runs.
 //
 // Why: a worker thread is a fresh V8 isolate that loads its whole module graph at every start (each
 // boot, and each restart after a worker died, while the bot waits in PAUSE). Loading some ninety ES
@@ -16,11 +17,16 @@
 // engine whose gate has a key loads it, and from one file it costs a fresh thread about 23 ms of CPU
 // instead of about 80 ms for its hundred-odd modules (5 worker starts each, 2026-12-06). Files a
 // bundled module finds beside itself (new URL('./x.js', import.meta.url)) still resolve: each bundle
-// sits in its own package's dist/, where those files are.
+// sits in its own package's dist/, where those files are. A module whose code also runs in another
+// package's bundle (the AI gate in the CLI's, for `supervisor doctor`) finds its files by the
+// package's name instead.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 export const WORKER_PACKAGES = ['audit', 'gateway', 'engine'] as const;
+
+/** The supervisor CLI's bundle, in apps/supervisor/dist/bin/ (loaded by apps/supervisor/bin/supervisor.mjs). */
+export const SUPERVISOR_CLI_BUNDLE = 'cli.bundle.mjs';
 
 /** The openai SDK's bundle, in packages/engine/dist/ (read by packages/engine/src/aigate.ts). */
 export const OPENAI_BUNDLE = 'openai.bundle.cjs';
@@ -40,6 +46,16 @@ export function bundleEntries(root: string): { readonly entry: string; readonly 
     {
       entry: join(root, 'apps', 'supervisor', 'dist', 'experiments', 'task.js'),
       outfile: join(root, 'apps', 'supervisor', 'dist', 'experiments', 'task.bundle.mjs'),
+      format: 'esm',
+    },
+    {
+      // The supervisor CLI (apps/supervisor/bin/supervisor.mjs loads it): every `supervisor` command
+      // is a fresh process, and from its 480 modules one at a time a refused start cost 0.68 s of
+      // CPU, 0.35 s from this one file (5 runs each, 2026-12-06). In dist/bin/, two levels under the
+      // package like dist/panel/ and dist/experiments/, so their paths relative to the module (the
+      // panel's static files, the experiments' task bundle) are the same from the bundle.
+      entry: join(root, 'apps', 'supervisor', 'dist', 'cli.js'),
+      outfile: join(root, 'apps', 'supervisor', 'dist', 'bin', SUPERVISOR_CLI_BUNDLE),
       format: 'esm',
     },
     {
@@ -69,7 +85,8 @@ export async function writeWorkerBundles(root: string): Promise<void> {
         ...(format === 'esm'
           ? { banner: { js: "import { createRequire as __vigilCreateRequire } from 'node:module'; const require = __vigilCreateRequire(import.meta.url);" } }
           : {}),
-        external: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],
+        // piscina finds its own worker file beside its module (__dirname): it stays in node_modules.
+        external: ['better-sqlite3', 'bufferutil', 'utf-8-validate', 'piscina'],
         // winston's debug helper, as the package itself picks it under NODE_ENV=production: it writes
         // nothing unless forced, and it does not load the colour libraries (colorspace, color,
         // kuler) that its development build builds tables with at every thread's start.

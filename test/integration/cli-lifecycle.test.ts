@@ -12,7 +12,7 @@ import { panelUrlOf, SIM_KEY, startVenue, venueConfig } from './harness.js';
  * `supervisor start --live` as a real process: it comes up, serves the panel, and on SIGINT shuts
  * down in order: PAUSE, workers drained, EXIT and RUN_STOPPED recorded, audit flushed last, exit 0.
  */
-const cli = fileURLToPath(new URL('../../apps/supervisor/dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../apps/supervisor/bin/supervisor.mjs', import.meta.url));
 
 let sim: ExchangeSim;
 beforeAll(async () => {
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 describe('supervisor start lifecycle', () => {
-  it('starts, answers on the panel, and stops in order on SIGINT; RUN_STARTED records the MALLOC_ARENA_MAX it ran with', async () => {
+  it('starts, answers on the panel, and stops in order on SIGINT; RUN_STARTED records the package version and the MALLOC_ARENA_MAX it ran with', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-life-'));
     const varDir = join(dir, 'var');
     mkdirSync(varDir, { recursive: true });
@@ -71,7 +71,9 @@ describe('supervisor start lifecycle', () => {
     db.close();
     expect(types[0]).toBeDefined();
     expect(types).toContain('RUN_STARTED');
-    expect((JSON.parse(started.payload) as { versions: Record<string, unknown> }).versions).toMatchObject({ malloc_arena_max: '3' });
+    // The version is read by the package's name: the CLI runs from its bundle in dist/bin/.
+    const app = (JSON.parse(readFileSync(new URL('../../apps/supervisor/package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    expect((JSON.parse(started.payload) as { versions: Record<string, unknown> }).versions).toMatchObject({ malloc_arena_max: '3', app });
     expect(types.indexOf('RUN_STOPPED')).toBeGreaterThan(types.indexOf('RUN_STARTED'));
     expect(modes.at(-1)).toBe('EXIT');
     // The secret never reached the audit, the JSONL or the logs.

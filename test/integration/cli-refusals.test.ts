@@ -14,7 +14,7 @@ import { startCommand } from '../../apps/supervisor/src/start.js';
  * function the CLI's `start` action awaits and exits with) are asserted in-process; the --live flag
  * (parsed by the CLI itself) and the `experiments` usage error are asserted on real children.
  */
-const cli = fileURLToPath(new URL('../../apps/supervisor/dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../apps/supervisor/bin/supervisor.mjs', import.meta.url));
 
 function sandbox(opts: { lock?: boolean; config?: object } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));

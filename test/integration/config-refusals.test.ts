@@ -22,7 +22,7 @@ import { panelUrlOf, SIM_KEY, startVenue, venueConfig } from './harness.js';
  * `start` action awaits and exits with; a FIFO, a device, the exit codes of a real process and a
  * canary are still asserted on real children, started concurrently (they only wait).
  */
-const cli = fileURLToPath(new URL('../../apps/supervisor/dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../apps/supervisor/bin/supervisor.mjs', import.meta.url));
 const CANARY_CONTENT = 'CANARYcfgcontent51e8d0';
 const CANARY_SECRET = 'CANARYsecret9a8b7c6d5e4f3a2b';
 const baseEnv = { MODE: 'LIVE', AI_DEC: '2', BINANCE_API_KEY: 'test-key-0123456789', BINANCE_API_SECRET: 'test-secret-0123456789' };

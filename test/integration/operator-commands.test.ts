@@ -23,7 +23,7 @@ import { panelUrlOf, releaseToNormal, SIM_KEY, startSupervisor, startVenue, venu
  * the simulator): over the control socket while it runs, into the audit database while it is down.
  * The test process plays the `start` process: it holds the run lock and serves the socket.
  */
-const cli = fileURLToPath(new URL('../../apps/supervisor/dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../apps/supervisor/bin/supervisor.mjs', import.meta.url));
 
 let sim: ExchangeSim;
 beforeAll(async () => {

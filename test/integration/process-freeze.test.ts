@@ -17,7 +17,7 @@ import { panelUrlOf, SIM_KEY, startVenue, waitFor } from './harness.js';
  * and keep running. After the freeze the bot must be back in NORMAL within the stabilization
  * window + 30 s by itself, the position still protected by the same standing orders, and no order placed twice.
  */
-const cli = fileURLToPath(new URL('../../apps/supervisor/dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../apps/supervisor/bin/supervisor.mjs', import.meta.url));
 const WINDOW_MS = 2000;
 const BOUND_MS = WINDOW_MS + 30_000;
 

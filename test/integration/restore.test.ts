@@ -14,7 +14,7 @@ import { takeRunLock } from '../../apps/supervisor/src/run-lock.js';
  * `supervisor restore` and `supervisor verify-audit` as an operator runs them (the built CLI, a
  * real var/ with a real audit database, backup and archives).
  */
-const cli = fileURLToPath(new URL('../../apps/supervisor/dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../apps/supervisor/bin/supervisor.mjs', import.meta.url));
 
 async function run(args: string[]) {
   return execa(process.execPath, [cli, ...args], { env: { VIGIL_CONFIG: undefined }, extendEnv: true, reject: false, timeout: 30_000 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
 import { verifyAuditSet } from '@vigil/audit';
 import { canonicalJson, newRunId, type JsonObject } from '@vigil/contracts';
 import { redactString } from '@vigil/core';
@@ -111,10 +111,10 @@ export async function startCommand(flags: StartFlags, env: NodeJS.ProcessEnv = p
 }
 
 function versions(): JsonObject {
-  const here = dirname(fileURLToPath(import.meta.url));
   let app = 'unknown';
   try {
-    app = (JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { version: string }).version;
+    // By the package's name: this runs from dist/start.js and from the CLI's bundle (dist/bin/).
+    app = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('@vigil/supervisor/package.json'), 'utf8')) as { version: string }).version;
   } catch {
     /* version is informative only */
   }

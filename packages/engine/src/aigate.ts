@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import type OpenAI from 'openai';
 import {
   AIGATE_REASONS,
@@ -89,10 +88,12 @@ export const NOTES_MAX_CHARS = 500;
 // The openai SDK is a hundred-odd modules: only a gate with a key loads it (in its constructor, as
 // before), so an engine thread without an AI key (AI_DEC below 2, most tests) starts without it. The
 // build bundles it into one file in this package's dist/ (scripts/worker-bundles.ts): a fresh engine
-// thread loads that with about a third of the CPU. The path is the same from src/, from dist/ and
-// from dist/worker.bundle.mjs. No bundle (no build) means no gate: the constructor throws.
+// thread loads that with about a third of the CPU. It is found by the package's name, not by a path
+// relative to this module: the same code runs from src/, from dist/, from the engine's worker bundle
+// and from the supervisor CLI's bundle (doctor builds a gate), each in another directory. No bundle
+// (no build) means no gate: the constructor throws.
 const requireHere = createRequire(import.meta.url);
-const OPENAI_SDK = fileURLToPath(new URL('../dist/openai.bundle.cjs', import.meta.url));
+const OPENAI_SDK = '@vigil/engine/openai.bundle';
 
 const validResult = AIGATE_VALIDATORS.result;
 const validDecision = AIGATE_VALIDATORS.decision;
