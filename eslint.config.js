@@ -35,4 +35,34 @@ export default tseslint.config(
     files: ['test/**/*.ts', '**/*.test.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
+  {
+    // The workspaces are transpiled file by file into dist/, where an import keeps its specifier:
+    // it must name the .js file that will be there (tsconfig.json allows .ts names for the tests
+    // and scripts, which tsx and vitest run from source).
+    files: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ImportDeclaration[source.value=/\\.ts$/]', message: 'import the .js name: the build does not rewrite specifiers' },
+        { selector: 'ExportNamedDeclaration[source.value=/\\.ts$/]', message: 'export from the .js name: the build does not rewrite specifiers' },
+        { selector: 'ExportAllDeclaration[source.value=/\\.ts$/]', message: 'export from the .js name: the build does not rewrite specifiers' },
+        { selector: 'ImportExpression[source.value=/\\.ts$/]', message: 'import the .js name: the build does not rewrite specifiers' },
+      ],
+    },
+  },
+  {
+    // The scripts keep to syntax a type stripper can erase (no enums, namespaces, parameter
+    // properties or `import x =`), so Node's own type stripping can run them once tsx is dropped:
+    // what erasableSyntaxOnly checked while they had a tsconfig of their own.
+    files: ['scripts/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'erasable syntax only in scripts: use a union of literals' },
+        { selector: 'TSModuleDeclaration[kind!="global"][declare!=true]', message: 'erasable syntax only in scripts: no namespaces' },
+        { selector: 'TSParameterProperty', message: 'erasable syntax only in scripts: declare the field and assign it' },
+        { selector: 'TSImportEqualsDeclaration', message: 'erasable syntax only in scripts: use import' },
+      ],
+    },
+  },
 );

@@ -24,11 +24,11 @@ import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { AuditRow, EventEnvelope, EventType, JsonObject } from '../packages/contracts/dist/index.js';
+import type { AuditRow, EventEnvelope, EventType, JsonObject } from '@vigil/contracts';
 
-const { AuditWriter, SCHEMA_VERSION } = await import('../packages/audit/dist/index.js');
-const { parseConfig, toAuditRow } = await import('../packages/runtime/dist/index.js');
-const { envelopeOf, newIntentId } = await import('../packages/contracts/dist/index.js');
+const { AuditWriter, SCHEMA_VERSION } = await import('@vigil/audit');
+const { parseConfig, toAuditRow } = await import('@vigil/runtime');
+const { envelopeOf, newIntentId } = await import('@vigil/contracts');
 
 const ROUNDS = Number(process.argv[2] ?? 200);
 const PREFILL = Number(process.argv[3] ?? 50_000);

@@ -9,17 +9,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import type { Supervisor } from '../apps/supervisor/dist/index.js';
-import type { ExchangeSim } from '../apps/exchange-sim/dist/index.js';
-import { REASON_CODES, type JsonObject, type JsonValue, type WorkerName } from '../packages/contracts/dist/index.js';
+import type { Supervisor } from '@vigil/supervisor';
+import type { ExchangeSim } from '@vigil/exchange-sim';
+import { REASON_CODES, type JsonObject, type JsonValue, type WorkerName } from '@vigil/contracts';
 
 const root = new URL('..', import.meta.url).pathname;
 const load = async () => {
   const [sup, runtime, sim, reviewer] = await Promise.all([
-    import('../apps/supervisor/dist/index.js'),
-    import('../packages/runtime/dist/index.js'),
-    import('../apps/exchange-sim/dist/index.js'),
-    import('../apps/ai-reviewer/dist/server.js'),
+    import('@vigil/supervisor'),
+    import('@vigil/runtime'),
+    import('@vigil/exchange-sim'),
+    import('@vigil/ai-reviewer/server'),
   ]);
   return {
     Supervisor: sup.Supervisor,

@@ -26,7 +26,7 @@
 // and ours does not sleep either (it refuses).
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
-import type { NewOrder } from '../packages/contracts/dist/index.js';
+import type { NewOrder } from '@vigil/contracts';
 
 type Client = 'raw' | 'ours' | 'ccxt';
 /** A request signed before its round: the raw client only sends it. */
@@ -73,9 +73,9 @@ export async function runGatewayBench(opts: { iterations?: number; roundSize?: n
   const rounds = Math.ceil(iterations / roundSize);
   const [{ default: ccxt }, { createExchangeSim }, gw, { parseConfig }] = await Promise.all([
     import('ccxt'),
-    import('../apps/exchange-sim/dist/index.js'),
-    import('../packages/gateway/dist/index.js'),
-    import('../packages/runtime/dist/index.js'),
+    import('@vigil/exchange-sim'),
+    import('@vigil/gateway'),
+    import('@vigil/runtime'),
   ]);
 
   // One key per (round, client) for the order phase, plus one per client for warm-up and tests.

@@ -14,8 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { JsonObject } from '../packages/contracts/dist/index.js';
-import type { PanelSource } from '../apps/supervisor/dist/index.js';
+import type { JsonObject } from '@vigil/contracts';
+import type { PanelSource } from '@vigil/supervisor';
 
 const GEN_VERSION = 1;
 const N = Number(process.env.BENCH_PANEL_EVENTS ?? 10_000_000);
@@ -23,9 +23,9 @@ const ROUNDS = Number(process.env.BENCH_PANEL_ROUNDS ?? 60);
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
 const CHROMIUM = '/usr/bin/chromium';
 
-const { migrate, SCHEMA_VERSION } = await import('../packages/audit/dist/schema.js');
-const { auditPanelReads } = await import('../apps/supervisor/dist/panel/read-source.js');
-const { startPanel } = await import('../apps/supervisor/dist/panel/server.js');
+const { migrate, SCHEMA_VERSION } = await import('@vigil/audit/schema');
+const { auditPanelReads } = await import('@vigil/supervisor/panel/read-source');
+const { startPanel } = await import('@vigil/supervisor/panel/server');
 
 // The page's globals, as far as the functions page.evaluate runs in the browser use them.
 declare const document: { readonly body: { readonly dataset: Record<string, string | undefined> } };

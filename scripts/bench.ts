@@ -20,7 +20,7 @@ const med = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Mat
 const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
 async function channels() {
-  const { runChannelBench } = await import('../packages/runtime/dist/bench/channel-bench.js');
+  const { runChannelBench } = await import('@vigil/runtime/bench/channel-bench');
   const r = await runChannelBench();
   add('channels', 'round trip p50 (us)', f(r.typed_rtt_p50_us), `raw ${f(r.raw_rtt_p50_us)}`, f(r.rtt_p50_ratio, 2), '<= 1.5x raw', r.rtt_p50_ratio <= 1.5);
   add('channels', 'round trip p99 (us)', f(r.typed_rtt_p99_us), `raw ${f(r.raw_rtt_p99_us)}`, f(r.rtt_p99_ratio, 2), '<= 1.5x raw', r.rtt_p99_ratio <= 1.5);
@@ -43,9 +43,9 @@ async function failover() {
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  const { Supervisor } = await import('../apps/supervisor/dist/index.js');
-  const { parseConfig, createLogger } = await import('../packages/runtime/dist/index.js');
-  const { createExchangeSim } = await import('../apps/exchange-sim/dist/index.js');
+  const { Supervisor } = await import('@vigil/supervisor');
+  const { parseConfig, createLogger } = await import('@vigil/runtime');
+  const { createExchangeSim } = await import('@vigil/exchange-sim');
   const key = {
     apiKey: 'benchkey000000000000000000000001',
     secretKey: 'benchsecret0000000000000000000001',
@@ -125,7 +125,7 @@ async function failover() {
 }
 
 async function audit() {
-  const { runAuditBench } = await import('../packages/audit/dist/bench.js');
+  const { runAuditBench } = await import('@vigil/audit/bench');
   const r = await runAuditBench();
   add(
     'audit',
@@ -165,7 +165,7 @@ async function audit() {
 }
 
 async function sim() {
-  const { runSimBench } = await import('../apps/exchange-sim/dist/bench.js');
+  const { runSimBench } = await import('@vigil/exchange-sim/bench');
   const r = await runSimBench();
   add('exchange-sim', 'REST requests/s (ping, 16 keep-alive clients)', f(r.rest_requests_per_s, 0), '', '', 'not the bottleneck');
   add('exchange-sim', 'signed order/test requests/s', f(r.signed_orders_per_s, 0), '', '', 'not the bottleneck');
@@ -245,9 +245,9 @@ async function experiments() {
   const { join } = await import('node:path');
   const { Worker } = await import('node:worker_threads');
   const { Piscina } = await import('piscina');
-  const { syntheticKlineCsv, parseKlineCsv, barCount } = await import('../apps/supervisor/dist/experiments/klines.js');
-  const { runExperiments, createExperimentPool } = await import('../apps/supervisor/dist/experiments/experiments.js');
-  const { parseConfig } = await import('../packages/runtime/dist/index.js');
+  const { syntheticKlineCsv, parseKlineCsv, barCount } = await import('@vigil/supervisor/experiments/klines');
+  const { runExperiments, createExperimentPool } = await import('@vigil/supervisor/experiments/experiments');
+  const { parseConfig } = await import('@vigil/runtime');
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-exp-'));
   const csv = (name: string, bars: number): string => {
     const file = join(dir, name);
@@ -269,7 +269,7 @@ async function experiments() {
   const data = parseKlineCsv(readFileSync(file, 'utf8'));
   const cut = Math.floor(barCount(data) * 0.7);
   const floorRun = async (): Promise<number> => {
-    const pool = new Piscina({ filename: new URL('../apps/supervisor/dist/experiments/task.js', import.meta.url).href, maxThreads: 1, minThreads: 1 });
+    const pool = new Piscina({ filename: new URL('@vigil/supervisor/experiments/task', import.meta.url).href, maxThreads: 1, minThreads: 1 });
     const t = Date.now();
     const jobs: Promise<unknown>[] = [];
     for (let k = 0; k < sets; k++)
@@ -409,9 +409,9 @@ async function experiments() {
   );
   // Warm steady state, in this thread: one parameter set over all bars after 5 warm-up runs,
   // by this thread's CPU time (nothing else runs in this process meanwhile), beside the floor.
-  const { runExperiment } = await import('../apps/supervisor/dist/experiments/runner.js');
-  const { floor } = await import('../apps/supervisor/dist/experiments/task.js');
-  const { EXPERIMENT_RULES } = await import('../apps/supervisor/dist/experiments/experiments.js');
+  const { runExperiment } = await import('@vigil/supervisor/experiments/runner');
+  const { floor } = await import('@vigil/supervisor/experiments/task');
+  const { EXPERIMENT_RULES } = await import('@vigil/supervisor/experiments/experiments');
   const params = {
     symbol: 'BTCUSDT',
     strategy: c.config.strategy,
@@ -513,7 +513,7 @@ async function panel() {
 
 /** `supervisor replay` over a synthetic recorded run written by the real writer (apps/supervisor/src/replay-bench.ts). */
 async function replay() {
-  const { runReplayBench } = await import('../apps/supervisor/dist/replay-bench.js');
+  const { runReplayBench } = await import('@vigil/supervisor/replay-bench');
   const r = await runReplayBench(20_000);
   if (!r.identical) throw new Error('the synthetic run did not replay identically');
   add(

@@ -32,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { verifyAuditSet } from '@vigil/audit';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
-import type { CrashPoint } from '../packages/contracts/dist/index.js';
+import type { CrashPoint } from '@vigil/contracts';
 import { SIM_CHURN, SIM_ENGINE, SIM_ENTRY_TTL_MS, SIM_STRATEGY } from './lib/sim-profile.ts';
 import { machineLine } from './machine.ts';
 

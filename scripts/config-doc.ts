@@ -1,8 +1,8 @@
 // Rewrites the generated tables in docs/00_SOURCE_OF_TRUTH.md from the code (run after a build):
 // the configuration keys and their bounds (the schema) and the AI gate MODIFY rules (MODIFY_RULES).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { configBoundsTable, configDocTable } from '../packages/runtime/dist/config-doc.js';
-import { modifyDocTable } from '../packages/core/dist/aigate-modify.js';
+import { configBoundsTable, configDocTable } from '@vigil/runtime/config-doc';
+import { modifyDocTable } from '@vigil/core/aigate-modify';
 
 const file = new URL('../docs/00_SOURCE_OF_TRUTH.md', import.meta.url);
 let text = readFileSync(file, 'utf8');

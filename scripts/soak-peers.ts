@@ -5,8 +5,8 @@
 // Ready message: { type: 'ready', sim: { rest, ws, admin }, reviewer: { baseUrl } }.
 // On { type: 'mem', id } it answers { type: 'mem', id, rss_bytes, heap_used_bytes, heap_total_bytes,
 // external_bytes, venue: <the simulator's own state sizes> }; on { type: 'close' } it closes both and exits.
-import { startReviewer } from '../apps/ai-reviewer/dist/index.js';
-import { createExchangeSim, type SimOptions } from '../apps/exchange-sim/dist/index.js';
+import { startReviewer } from '@vigil/ai-reviewer';
+import { createExchangeSim, type SimOptions } from '@vigil/exchange-sim';
 
 /** What scripts/soak.ts passes as the first argument (JSON). */
 export interface PeerOptions {

@@ -19,8 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { fileURLToPath } from 'node:url';
-import type { Supervisor } from '../apps/supervisor/dist/index.js';
-import type { Config, Mode } from '../packages/contracts/dist/index.js';
+import type { Supervisor } from '@vigil/supervisor';
+import type { Config, Mode } from '@vigil/contracts';
 import { nativeMemory } from './lib/native-memory.ts';
 import { SIM_CHURN, SIM_ENGINE, SIM_ENTRY_TTL_MS, SIM_STRATEGY, SIM_SUPERVISOR, simAigate } from './lib/sim-profile.ts';
 import { walkFiles } from './lib/walk.ts';
@@ -127,9 +127,9 @@ function overrides(reviewer: { baseUrl: string }, sim: { rest: string; ws: strin
 
 /** Starts the venue (at `tickMs`), the reviewer and the supervisor with its three worker threads. */
 export async function startBot(o: BotOptions & { varDir: string }): Promise<Bot> {
-  const { Supervisor } = await import('../apps/supervisor/dist/index.js');
-  const { parseConfig, createLogger } = await import('../packages/runtime/dist/index.js');
-  const { newRunId } = await import('../packages/contracts/dist/index.js');
+  const { Supervisor } = await import('@vigil/supervisor');
+  const { parseConfig, createLogger } = await import('@vigil/runtime');
+  const { newRunId } = await import('@vigil/contracts');
   process.env['OPENAI_API_KEY'] = AI_KEY;
   const peers = await startPeers({ keys: [{ ...SIM_KEY }], seed: o.seed ?? 11, tickMs: o.tickMs, aiKey: AI_KEY });
   const { sim, reviewer } = peers;
@@ -487,7 +487,7 @@ export async function runSoak(
   // The operator: a PAUSE held by a reason only an operator may clear is looked at and, after
   // `operatorAfterS`, answered the way the runbook says: restart the bot (STARTUP_RECONCILE then
   // rebuilds everything from the venue). Each run's audit accounting is checked before its stop.
-  const { REASON_CODES } = await import('../packages/contracts/dist/index.js');
+  const { REASON_CODES } = await import('@vigil/contracts');
   const clearOf = (code: string): string | undefined => (REASON_CODES as Record<string, { clear: string } | undefined>)[code]?.clear;
   const segments: Awaited<ReturnType<typeof accounting>>[] = [];
   const restarts: { at_s: number; reasons: string[] }[] = [];

@@ -1,8 +1,8 @@
 // `npm test`: every check and the whole suite.
 //
-// The build comes first (the suite and the type-checks run the built packages). Then the suite
-// starts, and beside it the static checks (import layering, eslint, prettier --check, the
-// type-checks of test/ and scripts/, reason-code coverage), two at a time, at a lower CPU priority
+// The build comes first (the suite runs the built packages). Then the suite starts, and beside it
+// the static checks (the type-check of every source, test and script as one program, import
+// layering, eslint, prettier --check, reason-code coverage), two at a time, at a lower CPU priority
 // (nice 10): the suite leaves the cores idle for about a quarter of its run (its integration tests
 // wait on sockets and timers), and the checks take that idle time instead of adding their ~80 s of
 // CPU in front of it. At nice 10 a check gets about a tenth of a core that a test wants, so the
@@ -39,7 +39,7 @@ interface Running {
 }
 
 // Longest first (seconds of CPU in a fresh clone, measured 2026-12-06), so the last to start are short.
-const CHECKS: readonly string[] = ['typecheck:test', 'format:check', 'lint', 'typecheck:scripts', 'reason-coverage:check', 'check-layers'];
+const CHECKS: readonly string[] = ['typecheck', 'format:check', 'lint', 'reason-coverage:check', 'check-layers'];
 
 /** The checks' CPU priority beside the suite (0 = the suite's own; 19 = the lowest). */
 const CHECK_NICE = 10;

@@ -226,7 +226,17 @@ describe('supervisor with real workers', () => {
     const hb = await waitFor('an engine heartbeat', () => sup.hosts.engine.lastHeartbeat, 5000);
     expect(hb.mem.heap_spaces?.['new_space']).toBeLessThanOrEqual(4 * 2 ** 20);
     expect(await sup.hosts.engine.request('fault', { fault: { kind: 'leak', mb_per_tick: 4 } })).toEqual({ applied: true });
-    await waitFor('engine down at its heap ceiling', () => sup.authority.isActive('WORKER_ERROR', 'engine'), 30_000);
+    await waitFor('engine down at its heap ceiling', () => sup.authority.isActive('WORKER_ERROR', 'engine'), 30_000).catch(async (e: Error) => {
+      // What happened instead (a stall, another exit, no exit at all), from the supervisor and the audit.
+      await sup.audit.flush();
+      const db = new Database(join(varDir, 'data', 'audit.sqlite'), { readonly: true });
+      const exits = db.prepare("SELECT reason_code, payload FROM events WHERE event_type IN ('WORKER_EXITED', 'REASON_RAISED') AND seq > 0 ORDER BY seq").all();
+      db.close();
+      const engine = { state: sup.hosts.engine.state, thread: sup.hosts.engine.threadId, before: oldThread };
+      throw new Error(
+        `${e.message}; reasons ${JSON.stringify(sup.authority.reasons())}; engine ${JSON.stringify(engine)}; audit ${JSON.stringify(exits).slice(-3000)}`,
+      );
+    });
     await waitFor('the gateway applies PAUSE', () => sup.modeApplied.some((a) => a.worker === 'gateway' && a.mode === 'PAUSE' && a.seq > seq), 5000);
     await waitFor('engine back', () => sup.hosts.engine.state === 'running' && sup.hosts.engine.threadId !== oldThread, 20_000);
     await waitFor('reason cleared', () => !sup.authority.isActive('WORKER_ERROR', 'engine'), 20_000);

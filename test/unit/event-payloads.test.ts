@@ -3,7 +3,7 @@ import { EVENT_TYPES, type EventPayloads, type PayloadOf } from '@vigil/contract
 import { EventFactory } from '@vigil/runtime';
 
 /**
- * The typed audit payloads are checked by the compiler (`tsc -p test/tsconfig.json`, part of
+ * The typed audit payloads are checked by the compiler (`npm run typecheck`, part of
  * `npm test`): each @ts-expect-error below must be an error, or the type-check fails. At run time,
  * the typed event types are real event types and a typed event keeps its fields.
  */

@@ -16,7 +16,7 @@ describe('jsonObject / jsonArray: typed records as payloads, checked at compile 
   });
 
   it('refuses (does not compile) records holding a Dec, a Date, a Map, a function or a bigint; what a cast let through is lost in JSON', () => {
-    // Each @ts-expect-error must be an error, or `tsc -p test/tsconfig.json` (part of `npm test`) fails.
+    // Each @ts-expect-error must be an error, or `npm run typecheck` (part of `npm test`) fails.
     // @ts-expect-error a Dec is an object with methods, not a JSON value
     jsonObject({ qty: new Dec('1.5') });
     // @ts-expect-error a Date has methods
