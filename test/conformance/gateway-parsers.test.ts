@@ -3,6 +3,7 @@ import {
   classify,
   parseExchangeInfo,
   readAccount,
+  readBookTicker,
   readCancelReplace,
   readList,
   readLists,
@@ -155,8 +156,30 @@ describe("gateway reply readers accept the payloads of Binance's Spot API docume
       const out = classify({ phase: 'response', callKind: 'order', status: 400, body: { parsed: true, value: fixture(n) }, headers: {} });
       expect(out, n).toMatchObject({ kind: 'REJECTED', code });
     }
+    // The book the engine prices a protection from while the market stream is silent.
+    expect(readBookTicker('LTCBTC', fixture('ticker-bookTicker'), 1234)).toEqual({
+      kind: 'OK',
+      body: { symbol: 'LTCBTC', bid: '4.00000000', ask: '4.00000200', recv_ts_ms: 1234 },
+    });
     // The cancel-replace errors keep their `data` for the reader.
     const cr = classify({ phase: 'response', callKind: 'order', status: 409, body: { parsed: true, value: fixture('cancelReplace-new-failed') }, headers: {} });
     expect(cr).toMatchObject({ kind: 'UNKNOWN', errorData: { code: -2021 } });
+  });
+});
+
+describe('readBookTicker refuses a book it cannot price a protection from (UNKNOWN, never a guess)', () => {
+  const doc = { symbol: 'LTCBTC', bidPrice: '4.00000000', bidQty: '431.00000000', askPrice: '4.00000200', askQty: '9.00000000' };
+  it.each([
+    ['another symbol', { ...doc, symbol: 'BTCUSDT' }, /not for LTCBTC/],
+    ['a list (the reply without ?symbol=)', [doc], /not for LTCBTC/],
+    ['null', null, /not for LTCBTC/],
+    ['a number for a price', { ...doc, bidPrice: 4 }, /not decimals/],
+    ['an exponent', { ...doc, askPrice: '4e0' }, /not decimals/],
+    ['a zero bid (empty book side)', { ...doc, bidPrice: '0.00000000' }, /not usable/],
+    ['a crossed book', { ...doc, bidPrice: '4.00000300' }, /not usable/],
+  ])('%s', (_what, body, why) => {
+    const r = readBookTicker('LTCBTC', body, 1);
+    expect(r.kind).toBe('UNKNOWN');
+    expect(r.kind === 'UNKNOWN' ? r.reason : '').toMatch(why);
   });
 });

@@ -54,7 +54,7 @@ import { ShadowBook } from './shadow.js';
 import { StageReports } from './stage-reports.js';
 import { breakoutStrategy, type MarketSnapshot } from './strategy.js';
 import { Trader } from './trader.js';
-import type { VenueCall } from './venue.js';
+import { venue, type VenueCall } from './venue.js';
 import { warmEntryPath } from './warm.js';
 
 /** Stages in which the engine is expected to move on; lingering in one of them is LOOP_STUCK. */
@@ -175,9 +175,29 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     commit: (events) => audit.appendCritical(events),
     record: (ev) => audit.append(ev),
   });
+  // A position's protection and exits are priced from the book. While the market stream is silent
+  // (WS_STALE, a reconnect), an unprotected position would wait for it, past unprotected_max_ms into
+  // MARKET_STATE_LOST and PROTECTION_MISSING (PAUSE): instead the engine asks the venue's REST
+  // bookTicker for that symbol (restQuoteFor below: one request in flight, and none while the last
+  // answer is fresh) and prices from that answer. Same freshness bound for both sources.
+  const restQuotes = new Map<string, { bid: string; ask: string; recv_ts_ms: number }>();
+  const restAsking = new Set<string>();
   const mark = (symbol: string): { bid: string; ask: string } | null => {
     const q = quotes.get(symbol);
-    return q && Date.now() - q.recv_ts_ms <= ecfg.quote_max_age_ms ? { bid: q.bid, ask: q.ask } : null;
+    if (q && Date.now() - q.recv_ts_ms <= ecfg.quote_max_age_ms) return { bid: q.bid, ask: q.ask };
+    const r = restQuotes.get(symbol);
+    return r && Date.now() - r.recv_ts_ms <= ecfg.quote_max_age_ms ? { bid: r.bid, ask: r.ask } : null;
+  };
+  /** Asks the venue for `symbol`'s book over REST, unless a request is out; the answer is kept for mark(). */
+  const restQuoteFor = (symbol: string): void => {
+    if (restAsking.has(symbol)) return;
+    restAsking.add(symbol);
+    void venue(call(), 'book_ticker', { symbol })
+      .then((out) => {
+        // The engine's own clock: mark() compares it with Date.now(), as for the stream's quotes.
+        if (out.kind === 'OK') restQuotes.set(symbol, { bid: out.body.bid, ask: out.body.ask, recv_ts_ms: Date.now() });
+      })
+      .finally(() => restAsking.delete(symbol));
   };
   const crash = crashHook(cfg, ctx.init.var_dir, 'engine');
   const trader: Trader = new Trader({
@@ -189,6 +209,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     churn,
     rules: (s) => rules.get(s) ?? null,
     quote: mark,
+    needQuote: restQuoteFor,
     event,
     reason,
     orderTimeoutMs: cfg.exchange.order_timeout_ms + 2 * cfg.exchange.rest_timeout_ms,

@@ -128,6 +128,11 @@ export interface TraderDeps {
   readonly churn: ChurnCounter;
   readonly rules: (symbol: string) => SymbolRules | null;
   readonly quote: (symbol: string) => { readonly bid: string; readonly ask: string } | null;
+  /**
+   * Asked for a symbol whose position waits to be priced (unprotected) while quote() has nothing
+   * fresh: the engine reads the book over REST, for quote() to answer from at a later pass.
+   */
+  readonly needQuote?: (symbol: string) => void;
   readonly event: <T extends EventType>(
     type: T,
     payload: PayloadOf<T>,
@@ -811,6 +816,7 @@ export class Trader {
 
   private async managePass(): Promise<void> {
     await this.resolveUnknown();
+    for (const s of this.slots.values()) if (s.unprotected_since !== null && this.d.quote(s.symbol) === null) this.d.needQuote?.(s.symbol);
     for (const s of [...this.slots.values()]) {
       try {
         await this.manageSlot(s);

@@ -26,7 +26,8 @@ export async function venue<
     | 'cancel_order_list'
     | 'query_order_list'
     | 'open_order_lists'
-    | 'my_trades',
+    | 'my_trades'
+    | 'book_ticker',
 >(call: VenueCall | null, type: K, input: EngineRequests[K]['input'], timeoutMs?: number): Promise<EngineRequests[K]['output']> {
   const failed = (why: string): VenueOutcome<never> =>
     CHANGING.has(type) ? { kind: 'UNKNOWN', reason: `channel: ${why}` } : { kind: 'NOT_SENT', cause: 'CHANNEL', wait_ms: null, detail: why };

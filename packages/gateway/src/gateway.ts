@@ -61,6 +61,7 @@ export function createGateway(ctx: WorkerContext): WorkerLogic {
         query_order_list: (i) => desk.queryList(i.list_client_order_id),
         open_order_lists: () => desk.openLists(),
         my_trades: (i) => desk.trades(i.symbol, i.start_ms, i.from_id),
+        book_ticker: (i) => desk.bookTicker(i.symbol),
         rules_now: () => ({ sent: sendRules() }),
       },
     });

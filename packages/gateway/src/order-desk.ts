@@ -1,4 +1,4 @@
-import { isDecimalString, validateOrder, type OrderToValidate } from '@vigil/core';
+import { Dec, isDecimalString, validateOrder, type OrderToValidate } from '@vigil/core';
 import {
   type AccountReport,
   type CancelReplace,
@@ -20,6 +20,7 @@ import {
   type OrderTrace,
   type QuarantineCause,
   type ReasonCode,
+  type RestQuote,
   type StandingQuarantine,
   type TradeReport,
   type VenueOutcome,
@@ -344,6 +345,13 @@ export class OrderDesk {
     const out = await this.d.session.signedWithResync('GET', '/api/v3/myTrades', q, { weight: 20, kind: 'read' });
     if (out.kind !== 'OK') return wire(out);
     return readTrades(out.body);
+  }
+
+  /** The symbol's best bid and ask over REST (weight 2): a read, throttled and audited like the others. */
+  async bookTicker(symbol: string): Promise<VenueOutcome<RestQuote>> {
+    const out = await this.d.session.restClient.publicGet('/api/v3/ticker/bookTicker', { symbol }, 2);
+    if (out.kind !== 'OK') return wire(out);
+    return readBookTicker(symbol, out.body, this.d.now());
   }
 
   /**
@@ -864,6 +872,20 @@ export function readTrades(body: unknown): VenueOutcome<readonly TradeReport[]> 
       ts_ms: t.time,
     })),
   };
+}
+
+/**
+ * A bookTicker reply for `symbol`: decimal prices, both above zero, the bid not above the ask.
+ * Anything else is not understood (UNKNOWN): a quote that prices a protection must be the venue's.
+ */
+export function readBookTicker(symbol: string, body: unknown, now: number): VenueOutcome<RestQuote> {
+  const b = body as { symbol?: unknown; bidPrice?: unknown; askPrice?: unknown } | null;
+  if (typeof b !== 'object' || b === null || Array.isArray(b) || b.symbol !== symbol) return { kind: 'UNKNOWN', reason: `bookTicker reply not for ${symbol}` };
+  const { bidPrice: bid, askPrice: ask } = b;
+  if (!isDecimalString(bid) || !isDecimalString(ask)) return { kind: 'UNKNOWN', reason: 'bookTicker prices are not decimals' };
+  const [bidD, askD] = [new Dec(bid), new Dec(ask)];
+  if (bidD.lte(0) || askD.lte(0) || bidD.gt(askD)) return { kind: 'UNKNOWN', reason: `bookTicker book not usable (bid ${bid}, ask ${ask})` };
+  return { kind: 'OK', body: { symbol, bid, ask, recv_ts_ms: now } };
 }
 
 export function readAccount(body: unknown): VenueOutcome<AccountReport> {

@@ -28,6 +28,14 @@ export interface BookTick {
   readonly recv_ts_ms: number;
 }
 
+/** A best bid and ask read over REST, with when the answer arrived (this process's clock). */
+export interface RestQuote {
+  readonly symbol: string;
+  readonly bid: string;
+  readonly ask: string;
+  readonly recv_ts_ms: number;
+}
+
 /** The venue's account events, normalized (decimals as strings). */
 export type UserEvent =
   | {
@@ -315,6 +323,11 @@ export type EngineRequests = {
     readonly input: { readonly symbol: string; readonly start_ms: number | null; readonly from_id: number | null };
     readonly output: VenueOutcome<readonly TradeReport[]>;
   };
+  /**
+   * The symbol's best bid and ask asked of the venue over REST (GET /api/v3/ticker/bookTicker): the
+   * engine's way to price the protection of a position while the market stream is silent.
+   */
+  readonly book_ticker: { readonly input: { readonly symbol: string }; readonly output: VenueOutcome<RestQuote> };
   /** The gateway re-sends the rules event (the engine asks after a restart of either side). */
   readonly rules_now: { readonly input: Record<string, never>; readonly output: { readonly sent: boolean } };
 };
@@ -341,6 +354,7 @@ export const MARKET_CHANNEL: ChannelSpec = {
       query_order_list: fields({ list_client_order_id: 'string' }),
       open_order_lists: null,
       my_trades: fields({ symbol: 'string', start_ms: 'number|null', from_id: 'number|null' }),
+      book_ticker: fields({ symbol: 'string' }),
       rules_now: null,
     },
   },
