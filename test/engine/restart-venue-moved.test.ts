@@ -1,9 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { describe, expect, it, vi, type OnTestFinishedHandler } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
-import { SIM_KEY, startVenue } from '../integration/harness.js';
+import { signedAsBot, startVenue } from '../integration/harness.js';
 import { AI_KEY, breakoutNow, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor, TEST_STRATEGY } from './engine-harness.js';
 import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
 
@@ -30,14 +29,8 @@ const ENGINE = {
   trailing_enabled: false,
 };
 
-async function signed(sim: ExchangeSim, method: string, path: string, params: Record<string, string>): Promise<Record<string, unknown>> {
-  const q = new URLSearchParams({ ...params, timestamp: String(Date.now()), recvWindow: '5000' }).toString();
-  const sig = createHmac('sha256', SIM_KEY.secretKey).update(q).digest('hex');
-  const res = await fetch(`${sim.rest}${path}?${q}&signature=${sig}`, { method, headers: { 'X-MBX-APIKEY': SIM_KEY.apiKey } });
-  return (await res.json()) as Record<string, unknown>;
-}
 const baseFree = async (sim: ExchangeSim): Promise<string> => {
-  const a = (await signed(sim, 'GET', '/api/v3/account', {})) as { balances: { asset: string; free: string; locked: string }[] };
+  const a = (await signedAsBot(sim, 'GET', '/api/v3/account', {})) as { balances: { asset: string; free: string; locked: string }[] };
   const b = a.balances.find((x) => x.asset === 'BTC')!;
   return `${b.free}+${b.locked}`;
 };
@@ -208,7 +201,7 @@ describe.concurrent('restart after the venue moved while the bot was down', () =
     onTestFinished(() => sim.close());
     // An entry-shaped order of ours far below the market, placed before this bot's audit existed.
     const coid = `vge${'q'.repeat(33)}`;
-    const placed = await signed(sim, 'POST', '/api/v3/order', {
+    const placed = await signedAsBot(sim, 'POST', '/api/v3/order', {
       symbol: 'BTCUSDT',
       side: 'BUY',
       type: 'LIMIT',
@@ -297,7 +290,7 @@ describe.concurrent('restart after the venue moved while the bot was down', () =
     onTestFinished,
   }) => {
     const { sim, plan, restart } = await protectedThenStopped(onTestFinished);
-    const sold = await signed(sim, 'POST', '/api/v3/order', {
+    const sold = await signedAsBot(sim, 'POST', '/api/v3/order', {
       symbol: 'BTCUSDT',
       side: 'SELL',
       type: 'MARKET',
@@ -336,7 +329,7 @@ describe.concurrent('restart after the venue moved while the bot was down', () =
   it('coin sold by hand while down, policy adopt: the position shrinks to what is left, protection larger than it is cancelled', async ({ onTestFinished }) => {
     const { sim, plan, position, restart } = await protectedThenStopped(onTestFinished, { manual_change_policy: 'adopt' });
     // More than the bot's position: the adopted position is zero and its OCO must not sell on.
-    const sold = await signed(sim, 'POST', '/api/v3/order', {
+    const sold = await signedAsBot(sim, 'POST', '/api/v3/order', {
       symbol: 'BTCUSDT',
       side: 'SELL',
       type: 'MARKET',

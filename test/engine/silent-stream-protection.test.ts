@@ -1,8 +1,6 @@
-import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
-import type { ExchangeSim } from '../../apps/exchange-sim/src/index.js';
-import { SIM_KEY } from '../integration/harness.js';
+import { signedAsBot } from '../integration/harness.js';
 import { breakoutNow, engineDetails, LOAD_TOLERANT_SUPERVISOR, startTrading, waitFor } from './engine-harness.js';
 import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
 
@@ -13,13 +11,6 @@ import { SIM_ENGINE } from '../../scripts/lib/sim-profile.ts';
  */
 type Ev = { event_type: string; reason_code: string | null; payload: string };
 const reasons = (t: { sup: { modeState: { reasons: readonly { code: ReasonCode }[] } } }) => t.sup.modeState.reasons.map((r) => r.code);
-
-async function signed(sim: ExchangeSim, method: string, path: string, params: Record<string, string>): Promise<Record<string, unknown>> {
-  const q = new URLSearchParams({ ...params, timestamp: String(Date.now()), recvWindow: '5000' }).toString();
-  const sig = createHmac('sha256', SIM_KEY.secretKey).update(q).digest('hex');
-  const res = await fetch(`${sim.rest}${path}?${q}&signature=${sig}`, { method, headers: { 'X-MBX-APIKEY': SIM_KEY.apiKey } });
-  return (await res.json()) as Record<string, unknown>;
-}
 
 describe('protection while the market stream is silent', () => {
   it('an OCO cancelled at the venue during WS_STALE is replaced, priced from the REST bookTicker: no MARKET_STATE_LOST, no PROTECTION_MISSING', async ({
@@ -49,9 +40,9 @@ describe('protection while the market stream is silent', () => {
     await waitFor('WS_STALE', () => reasons(t).includes('WS_STALE'), 15_000);
 
     // Someone cancels the bot's OCO at the venue (another client on the same account).
-    const lists = (await signed(t.sim, 'GET', '/api/v3/openOrderList', {})) as unknown as { orderListId: number; symbol: string }[];
+    const lists = (await signedAsBot(t.sim, 'GET', '/api/v3/openOrderList', {})) as unknown as { orderListId: number; symbol: string }[];
     expect(lists).toHaveLength(1);
-    const cancelled = await signed(t.sim, 'DELETE', '/api/v3/orderList', { symbol: lists[0]!.symbol, orderListId: String(lists[0]!.orderListId) });
+    const cancelled = await signedAsBot(t.sim, 'DELETE', '/api/v3/orderList', { symbol: lists[0]!.symbol, orderListId: String(lists[0]!.orderListId) });
     expect(cancelled['listOrderStatus']).toBe('ALL_DONE');
 
     // A new OCO, placed while the stream is still silent.
@@ -66,7 +57,7 @@ describe('protection while the market stream is silent', () => {
       10_000,
       50,
     );
-    const open = (await signed(t.sim, 'GET', '/api/v3/openOrderList', {})) as unknown as { orderListId: number }[];
+    const open = (await signedAsBot(t.sim, 'GET', '/api/v3/openOrderList', {})) as unknown as { orderListId: number }[];
     expect(open).toHaveLength(1);
     expect(open[0]!.orderListId).not.toBe(lists[0]!.orderListId);
   }, 90_000);

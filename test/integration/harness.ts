@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,14 @@ export const SIM_KEY = {
  * instead of idling for one. VIGIL_SIM_SEED overrides it (exploration).
  */
 export const SIM_SEED = Number(process.env['VIGIL_SIM_SEED'] ?? 7);
+
+/** A signed REST request to the venue with the bot's own key: another client on the same account. */
+export async function signedAsBot(sim: ExchangeSim, method: string, path: string, params: Record<string, string>): Promise<Record<string, unknown>> {
+  const q = new URLSearchParams({ ...params, timestamp: String(Date.now()), recvWindow: '5000' }).toString();
+  const sig = createHmac('sha256', SIM_KEY.secretKey).update(q).digest('hex');
+  const res = await fetch(`${sim.rest}${path}?${q}&signature=${sig}`, { method, headers: { 'X-MBX-APIKEY': SIM_KEY.apiKey } });
+  return (await res.json()) as Record<string, unknown>;
+}
 
 export async function startVenue(seed: number = SIM_SEED): Promise<ExchangeSim> {
   return createExchangeSim({ keys: [{ ...SIM_KEY }], seed, tickMs: 100 });
