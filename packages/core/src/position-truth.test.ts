@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Dec } from './decimal.js';
@@ -32,13 +33,20 @@ describe('splitTrades', () => {
         const b = splitTrades(known, shuffled);
         const idsOf = (t: readonly TradeRow[]) => t.map((x) => x.trade_id);
         const all = [...idsOf(a.own), ...idsOf(a.foreign), ...idsOf(a.counted)].sort((x, y) => x - y);
-        expect(all).toEqual([...new Set(rows.map((r) => r.trade_id))].sort((x, y) => x - y));
-        expect(idsOf(b.own)).toEqual(idsOf(a.own));
-        expect(idsOf(b.foreign)).toEqual(idsOf(a.foreign));
-        expect(a.last_trade_id).toBe(rows.length ? Math.max(...rows.map((r) => r.trade_id)) : null);
+        assert.deepStrictEqual(
+          all,
+          [...new Set(rows.map((r) => r.trade_id))].sort((x, y) => x - y),
+        );
+        assert.deepStrictEqual(idsOf(b.own), idsOf(a.own));
+        assert.deepStrictEqual(idsOf(b.foreign), idsOf(a.foreign));
+        assert.strictEqual(a.last_trade_id, rows.length ? Math.max(...rows.map((r) => r.trade_id)) : null);
         // Ascending, and a foreign trade is never of a known order or list.
-        for (const part of [a.own, a.foreign, a.counted]) expect(idsOf(part)).toEqual([...idsOf(part)].sort((x, y) => x - y));
-        for (const f of a.foreign) expect(orders.has(f.order_id) || (f.order_list_id >= 0 && lists.has(f.order_list_id))).toBe(false);
+        for (const part of [a.own, a.foreign, a.counted])
+          assert.deepStrictEqual(
+            idsOf(part),
+            [...idsOf(part)].sort((x, y) => x - y),
+          );
+        for (const f of a.foreign) assert.strictEqual(orders.has(f.order_id) || (f.order_list_id >= 0 && lists.has(f.order_list_id)), false);
       }),
       opts,
     );
@@ -50,8 +58,11 @@ describe('splitTrades', () => {
         const first = splitTrades({ orders, lists, counted }, rows);
         const after = new Set([...counted, ...first.own.map((t) => t.trade_id)]);
         const again = splitTrades({ orders, lists, counted: after }, rows);
-        expect(again.own).toEqual([]);
-        expect(again.foreign.map((t) => t.trade_id)).toEqual(first.foreign.map((t) => t.trade_id));
+        assert.deepStrictEqual(again.own, []);
+        assert.deepStrictEqual(
+          again.foreign.map((t) => t.trade_id),
+          first.foreign.map((t) => t.trade_id),
+        );
       }),
       opts,
     );
@@ -84,10 +95,10 @@ describe('judgeHoldings', () => {
         const v = judgeHoldings(h);
         if (v.kind !== 'ADOPT') return;
         const q = new Dec(v.qty);
-        expect(q.gte(0)).toBe(true);
-        expect(q.lte(h.position)).toBe(true);
-        expect(q.lte(h.balance)).toBe(true);
-        expect(q.mod(h.step).isZero()).toBe(true);
+        assert.strictEqual(q.gte(0), true);
+        assert.strictEqual(q.lte(h.position), true);
+        assert.strictEqual(q.lte(h.balance), true);
+        assert.strictEqual(q.mod(h.step).isZero(), true);
       }),
       opts,
     );
@@ -100,8 +111,8 @@ describe('judgeHoldings', () => {
         const held = new Dec(h.position).gt(0);
         const soldByOthers = h.foreign.some((t) => !t.is_buyer && new Dec(t.qty).plus(t.commission_asset === 'BTC' ? t.commission : '0').gt(0));
         const short = new Dec(h.balance).plus(new Dec(h.step).mul(h.tolerance_steps)).lt(h.position);
-        if (held && (soldByOthers || short)) expect(v.kind).not.toBe('CONSISTENT');
-        if (!held || (!soldByOthers && !short)) expect(v.kind).toBe('CONSISTENT');
+        if (held && (soldByOthers || short)) assert.notStrictEqual(v.kind, 'CONSISTENT');
+        if (!held || (!soldByOthers && !short)) assert.strictEqual(v.kind, 'CONSISTENT');
       }),
       opts,
     );
@@ -111,8 +122,8 @@ describe('judgeHoldings', () => {
     fc.assert(
       fc.property(input, (h) => {
         const v = judgeHoldings(h);
-        if (h.policy === 'pause') expect(v.kind).not.toBe('ADOPT');
-        else expect(v.kind).not.toBe('NEEDS_MANUAL');
+        if (h.policy === 'pause') assert.notStrictEqual(v.kind, 'ADOPT');
+        else assert.notStrictEqual(v.kind, 'NEEDS_MANUAL');
       }),
       opts,
     );
@@ -205,7 +216,7 @@ describe('the reconcile loop over random venue histories', () => {
                 // The protection sells what the bot holds, capped by the balance (as protectableQty).
                 const q = Dec.min(pos, balance);
                 if (q.lte(0)) break;
-                expect(q.lte(pos)).toBe(true);
+                assert.strictEqual(q.lte(pos), true);
                 balance = balance.minus(q);
                 ownNet = ownNet.minus(q);
                 pos = pos.minus(q);
@@ -250,9 +261,9 @@ describe('the reconcile loop over random venue histories', () => {
                 if (v.kind === 'NEEDS_MANUAL') frozen = true;
                 else if (split.last_trade_id !== null) last = split.last_trade_id;
                 // Invariants.
-                expect(pos.lte(Dec.max(ownNet, 0))).toBe(true);
-                if (!frozen) expect(pos.lte(balance)).toBe(true);
-                if (policy === 'adopt') expect(frozen).toBe(false);
+                assert.strictEqual(pos.lte(Dec.max(ownNet, 0)), true);
+                if (!frozen) assert.strictEqual(pos.lte(balance), true);
+                if (policy === 'adopt') assert.strictEqual(frozen, false);
                 break;
               }
             }

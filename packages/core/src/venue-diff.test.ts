@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { diffVenue, isOwnOrderId, judgeDrift, type HeldSymbol, type VenueListView, type VenueOrderView } from './venue-diff.js';
@@ -61,11 +62,11 @@ describe('diffVenue', () => {
       fc.property(input, (x) => {
         for (const a of run(x)) {
           if ('order' in a) {
-            expect(SYMBOLS).toContain(a.order.symbol);
-            if (!isOwnOrderId(a.order.client_order_id)) expect(a.kind).toBe('FOREIGN_ORDER');
-            else expect(a.kind).not.toBe('FOREIGN_ORDER');
+            assert.ok(SYMBOLS.includes(a.order.symbol), `symbol ${a.order.symbol}`);
+            if (!isOwnOrderId(a.order.client_order_id)) assert.strictEqual(a.kind, 'FOREIGN_ORDER');
+            else assert.notStrictEqual(a.kind, 'FOREIGN_ORDER');
           }
-          if (a.kind === 'ADOPT_LIST' || a.kind === 'EXTRA_PROTECTION_LIST') expect(a.list.list_client_order_id.startsWith('vgl')).toBe(true);
+          if (a.kind === 'ADOPT_LIST' || a.kind === 'EXTRA_PROTECTION_LIST') assert.strictEqual(a.list.list_client_order_id.startsWith('vgl'), true);
         }
       }),
       opts,
@@ -84,7 +85,7 @@ describe('diffVenue', () => {
             (h.protection?.kind === 'TRAILING' && h.protection.client_order_id === o.client_order_id) ||
             x.intents.includes(o.client_order_id);
           const n = acts.filter((a) => 'order' in a && a.order === x.orders[i]).length;
-          expect(n).toBe(mine && !heldIt && o.order_list_id < 0 ? 1 : SYMBOLS.includes(o.symbol) && !isOwnOrderId(o.client_order_id) ? 1 : 0);
+          assert.strictEqual(n, mine && !heldIt && o.order_list_id < 0 ? 1 : SYMBOLS.includes(o.symbol) && !isOwnOrderId(o.client_order_id) ? 1 : 0);
         }
       }),
       opts,
@@ -97,8 +98,8 @@ describe('diffVenue', () => {
         const acts = run(x);
         for (const sym of SYMBOLS) {
           const adopted = acts.filter((a) => (a.kind === 'ADOPT_LIST' && a.list.symbol === sym) || (a.kind === 'ADOPT_TRAILING' && a.order.symbol === sym));
-          expect(adopted.length).toBeLessThanOrEqual(1);
-          if ((sym === 'BTCUSDT' ? x.btc : x.eth).protection) expect(adopted).toEqual([]);
+          assert.ok(adopted.length <= 1, `${adopted.length} > 1`);
+          if ((sym === 'BTCUSDT' ? x.btc : x.eth).protection) assert.deepStrictEqual(adopted, []);
         }
       }),
       opts,
@@ -117,7 +118,10 @@ describe('diffVenue', () => {
             (p.kind === 'OCO'
               ? !x.lists.some((l) => l.list_client_order_id === p.list_client_order_id)
               : !x.orders.some((o) => o.client_order_id === p.client_order_id));
-          expect(acts.some((a) => a.kind === 'PROTECTION_ENDED' && a.symbol === sym)).toBe(gone);
+          assert.strictEqual(
+            acts.some((a) => a.kind === 'PROTECTION_ENDED' && a.symbol === sym),
+            gone,
+          );
         }
       }),
       opts,
@@ -135,7 +139,7 @@ describe('diffVenue', () => {
             (p.kind === 'OCO'
               ? x.lists.some((l) => l.symbol === sym && l.list_client_order_id === p.list_client_order_id)
               : !p.active && x.orders.some((o) => o.client_order_id === p.client_order_id));
-          expect(acts.filter((a) => a.kind === 'PROTECTION_SEEN' && a.symbol === sym).length).toBe(seen ? 1 : 0);
+          assert.strictEqual(acts.filter((a) => a.kind === 'PROTECTION_SEEN' && a.symbol === sym).length, seen ? 1 : 0);
         }
       }),
       opts,
@@ -156,7 +160,7 @@ describe('diffVenue', () => {
           ...x,
           orders: [...x.orders].sort((a, b) => ((a.client_order_id.length * 7 + seed) % 5) - ((b.client_order_id.length * 7 + seed) % 5)).reverse(),
         };
-        expect(pick(run(shuffled))).toEqual(pick(run(x)));
+        assert.deepStrictEqual(pick(run(shuffled)), pick(run(x)));
       }),
       opts,
     );
@@ -186,10 +190,10 @@ describe('judgeDrift: the drift verdict over a sequence of reconciles', () => {
           if (relevant.length === 0) runStart = null;
           else if (!bad) runStart ??= now;
           since = out.warn_since;
-          expect(since).toBe(runStart);
-          if (bad) expect(out.drift).toBe('BAD');
-          else if (relevant.length === 0) expect(out.drift).toBe('OK');
-          else expect(out.drift).toBe(runStart !== null && now - runStart > BAD_AFTER ? 'BAD' : 'WARN');
+          assert.strictEqual(since, runStart);
+          if (bad) assert.strictEqual(out.drift, 'BAD');
+          else if (relevant.length === 0) assert.strictEqual(out.drift, 'OK');
+          else assert.strictEqual(out.drift, runStart !== null && now - runStart > BAD_AFTER ? 'BAD' : 'WARN');
         }
       }),
       opts,
