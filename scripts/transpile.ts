@@ -10,7 +10,7 @@
 // tsconfig.json), which `npm test` runs beside the suite.
 //
 // A dist file newer than its source and than tsconfig.base.json is left as it is.
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
 import type * as TS from 'typescript';
@@ -26,6 +26,11 @@ function* sources(dir: string): Generator<string> {
     if (e.isDirectory()) yield* sources(p);
     else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') && !e.name.endsWith('.test.ts')) yield p;
   }
+}
+
+function writeWhole(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
 }
 
 const mtime = (file: string): number => {
@@ -87,8 +92,10 @@ export function transpileWorkspaces(root: string, workspaces: readonly string[],
       map.file = basename(out);
       map.sources = [relative(dirname(out), file).split('\\').join('/')];
       mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, r.outputText);
-      writeFileSync(`${out}.map`, JSON.stringify(map));
+      // Each file whole or not at all (a build stopped mid-write must not leave a cut file that
+      // looks newer than its source); the .js last, as it is what marks the pair up to date.
+      writeWhole(`${out}.map`, JSON.stringify(map));
+      writeWhole(out, r.outputText);
       written++;
     }
   }
