@@ -26,7 +26,8 @@ describe('protection while the market stream is silent', () => {
       },
     });
     onTestFinished(() => t.stopAll());
-    await breakoutNow(t, { until: 'protected' });
+    // The market frozen from the breakout on: neither OCO can trigger while the test looks at them.
+    await breakoutNow(t, { until: 'protected', freeze: true });
     const firstList = await waitFor(
       'the first OCO',
       async () => ((await engineDetails(t.sup))['slots'] as { protection: { kind: string } | null }[])[0]?.protection,
@@ -57,8 +58,11 @@ describe('protection while the market stream is silent', () => {
       10_000,
       50,
     );
-    const open = (await signedAsBot(t.sim, 'GET', '/api/v3/openOrderList', {})) as unknown as { orderListId: number }[];
-    expect(open).toHaveLength(1);
-    expect(open[0]!.orderListId).not.toBe(lists[0]!.orderListId);
+    // The new OCO is another list, working at the venue (the market is frozen: nothing triggers it).
+    const placed = t.q<Ev>("SELECT * FROM events WHERE event_type = 'PROTECTION_PLACED' ORDER BY seq DESC LIMIT 1")[0]!;
+    const listId = (JSON.parse(placed.payload) as { order_list_id: number }).order_list_id;
+    expect(listId).not.toBe(lists[0]!.orderListId);
+    const atVenue = await signedAsBot(t.sim, 'GET', '/api/v3/orderList', { orderListId: String(listId) });
+    expect(atVenue).toMatchObject({ orderListId: listId, listOrderStatus: 'EXECUTING' });
   }, 90_000);
 });
