@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { newRunId, type Config } from '@vigil/contracts';
 import { createLogger, parseConfig } from '@vigil/runtime';
 import { Supervisor } from '../../apps/supervisor/src/supervisor.js';
 import { createExchangeSim, type ExchangeSim } from '../../apps/exchange-sim/src/index.js';
+import { signed } from '../exchange-sim/helpers.js';
 
 /** The venue every integration test talks to: the local simulator over real sockets. */
 export const SIM_KEY = {
@@ -25,10 +25,7 @@ export const SIM_SEED = Number(process.env['VIGIL_SIM_SEED'] ?? 7);
 
 /** A signed REST request to the venue with the bot's own key: another client on the same account. */
 export async function signedAsBot(sim: ExchangeSim, method: string, path: string, params: Record<string, string>): Promise<Record<string, unknown>> {
-  const q = new URLSearchParams({ ...params, timestamp: String(Date.now()), recvWindow: '5000' }).toString();
-  const sig = createHmac('sha256', SIM_KEY.secretKey).update(q).digest('hex');
-  const res = await fetch(`${sim.rest}${path}?${q}&signature=${sig}`, { method, headers: { 'X-MBX-APIKEY': SIM_KEY.apiKey } });
-  return (await res.json()) as Record<string, unknown>;
+  return (await signed(sim, method, path, params, { key: SIM_KEY.apiKey, secret: SIM_KEY.secretKey })).body;
 }
 
 export async function startVenue(seed: number = SIM_SEED): Promise<ExchangeSim> {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 /**
  * The lockfile pins each registry package by tarball URL and integrity. Without "resolved", `npm ci`
  * fetches every package's registry document to find its tarball (321 requests here, some of 10 MB):
- * 30-50 s of a fresh clone. The project's .npmrc keeps npm from dropping the URLs again
+ * 47-49 s of one fresh clone's `npm ci` here. The project's .npmrc keeps npm from dropping the URLs again
  * (this machine's user config sets omit-lockfile-registry-resolved).
  */
 type Entry = { readonly version?: string; readonly resolved?: string; readonly integrity?: string; readonly link?: boolean; readonly name?: string };
