@@ -38,8 +38,9 @@ interface Running {
   readonly stop: () => void;
 }
 
-// Longest first (seconds of CPU in a fresh clone, measured 2026-12-06), so the last to start are short.
-const CHECKS: readonly string[] = ['typecheck', 'format:check', 'lint', 'reason-coverage:check', 'check-layers'];
+// Longest first (seconds of CPU alone, measured 2026-12-06: prettier 17, eslint 14, the type-check 7,
+// reason coverage and layering 1 each), so the last to start are short.
+const CHECKS: readonly string[] = ['format:check', 'lint', 'typecheck', 'reason-coverage:check', 'check-layers'];
 
 /** The checks' CPU priority beside the suite (0 = the suite's own; 19 = the lowest). */
 const CHECK_NICE = 10;
