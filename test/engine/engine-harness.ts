@@ -91,15 +91,16 @@ export { waitFor };
  * machine: a worker thread starved of CPU for half a second (seen at load 20) is not declared
  * stalled and restarted (a restart costs that test a new thread and a new startup reconcile, 10 s
  * and more at that load). Stall detection itself is tested with the FAST timings
- * (test/integration). Pass as `extra: { supervisor: LOAD_TOLERANT_SUPERVISOR }`. A stall is 3 s of
- * silence (it was 2 s: an engine declared stalled mid-test in a full `npm test`, 2026-12-06), within
- * the config's bound of two heartbeat intervals.
+ * (test/integration). Pass as `extra: { supervisor: LOAD_TOLERANT_SUPERVISOR }`. A stall is 4 s of
+ * silence, within the config's bound of two heartbeat intervals. It was 2 s, then 3 s: each was
+ * crossed once in a full `npm test` (2026-12-06), the second by an engine at its first decision while
+ * the suite's first minute ran eight bots' boots beside the checks (four integration forks).
  */
 export const LOAD_TOLERANT_SUPERVISOR = {
   request_timeout_ms: 5000,
-  heartbeat_interval_ms: 1500,
-  worker_stall_timeout_ms: 3000,
-  worker_mode_timeout_ms: 3000,
+  heartbeat_interval_ms: 2000,
+  worker_stall_timeout_ms: 4000,
+  worker_mode_timeout_ms: 4000,
   // Four threads loading their modules at once, at that load, took more than the 15 s default.
   worker_ready_timeout_ms: 45_000,
 } as const;
@@ -134,13 +135,19 @@ type BreakoutOptions = { symbol?: string; bps?: number; timeoutMs?: number; free
 /** What the protected flow's inner kicks also end on: the engine holding a protection on the symbol. */
 type KickOptions = BreakoutOptions & { readonly done?: () => Promise<boolean> };
 
-/** The audit's last `n` events, oldest first, as `seq TYPE[/REASON]` (or why they could not be read). */
+/**
+ * The audit's last `n` events, oldest first, as `seq TYPE[/REASON]` (or why they could not be read);
+ * a raise's payload too (a stall's silence, a lag's gap: what a failed run's log has to say why).
+ */
 export function auditTail(t: { q: <T>(sql: string, ...a: unknown[]) => T[] }, n = 40): string {
   try {
     return t
-      .q<{ seq: number; event_type: string; reason_code: string | null }>('SELECT seq, event_type, reason_code FROM events ORDER BY seq DESC LIMIT ?', n)
+      .q<{ seq: number; event_type: string; reason_code: string | null; payload: string }>(
+        'SELECT seq, event_type, reason_code, payload FROM events ORDER BY seq DESC LIMIT ?',
+        n,
+      )
       .reverse()
-      .map((x) => `${x.seq} ${x.event_type}${x.reason_code ? `/${x.reason_code}` : ''}`)
+      .map((x) => `${x.seq} ${x.event_type}${x.reason_code ? `/${x.reason_code}` : ''}${x.event_type === 'REASON_RAISED' ? ` ${x.payload.slice(0, 200)}` : ''}`)
       .join(', ');
   } catch (e) {
     return `unreadable (${(e as Error).message})`;
