@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReasonCode } from '@vigil/contracts';
 import { AI_KEY, startTrading, waitFor } from './engine-harness.js';
@@ -42,8 +44,8 @@ describe('hostile AI gate replies in the running bot', () => {
     }, 60_000);
   }
 
-  it("the reviewer's notes are audited in AIGATE_CALL and ai_gate_events, with the echoed API key redacted", async () => {
-    const t = await startTrading();
+  it("the reviewer's notes are audited in AIGATE_CALL and ai_gate_events, with the echoed API key redacted; the engine warmed the gate's transport before its first review", async () => {
+    const t = await startTrading({ extra: { logging: { level: 'info' } } });
     stop = t.stopAll;
     await post(`${t.reviewer.adminUrl}/admin/mode`, { mode: 'leaky_notes' });
     const row = await waitFor(
@@ -58,6 +60,9 @@ describe('hostile AI gate replies in the running bot', () => {
     expect(row.notes!.length).toBeLessThanOrEqual(500);
     const ev = t.q<Ev>("SELECT * FROM events WHERE event_type = 'AIGATE_CALL'")[0]!;
     expect((JSON.parse(ev.payload) as { notes: string }).notes).toBe(row.notes);
+    // The engine ran the gate's transport once against its loopback stub before it reported ready.
+    const log = join(t.varDir, 'log', 'engine.log');
+    await waitFor('the warm-up logged', () => /AI gate transport warmed in \d+ ms \(loopback stub\)/.test(readFileSync(log, 'utf8')), 5000);
     expect(ev.payload).not.toContain(AI_KEY);
   }, 60_000);
 });
