@@ -14,8 +14,8 @@
 // Each step is an `npm run` script of package.json, so the commands (and the lint warning ratchet)
 // live in one place. Exits 1 if any step failed.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, setPriority } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, setPriority, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,10 +53,15 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.exit(130);
   });
 
-function start(script: string, o: { buffered: boolean; nice?: number }): Running {
+function start(script: string, o: { buffered: boolean; nice?: number; env?: Record<string, string> }): Running {
   const started = performance.now();
   // Its own process group, so stopping it stops npm's children (vitest's forks, tsc) too.
-  const child = spawn(npm, ['run', '--silent', script], { cwd: root, stdio: o.buffered ? ['ignore', 'pipe', 'pipe'] : 'inherit', detached: true });
+  const child = spawn(npm, ['run', '--silent', script], {
+    cwd: root,
+    stdio: o.buffered ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    detached: true,
+    env: { ...process.env, ...o.env },
+  });
   if (o.nice !== undefined && child.pid !== undefined) {
     try {
       // Set before npm has started its own child (it takes ~0.2 s to load), which inherits it.
@@ -124,8 +129,12 @@ if (built.ok) {
   // A report left by an earlier run must not be judged as this run's.
   rmSync(report, { force: true });
   rmSync(failedTests, { force: true });
+  // Every temporary directory the suite makes (var dirs, SQLite files, configs, the processes it
+  // spawns: about 150 per run) goes under one scratch directory of this run, removed when the suite
+  // passed and kept, named, when it failed. Left in the system's tmpdir they added up to 24 GB here.
+  const scratch = mkdtempSync(join(tmpdir(), 'vigil-test-run-'));
   process.stdout.write('\n== test:vitest (the checks run beside it; their output follows the suite)\n');
-  const suite = start('test:vitest', { buffered: false });
+  const suite = start('test:vitest', { buffered: false, env: { TMPDIR: scratch } });
   let failedCheck = false;
   const checks = runChecks(CHECKS, Math.max(2, availableParallelism()), (o, text) => {
     process.stdout.write(`${header(o)}${text}\nA check failed: the suite is stopped.\n`);
@@ -135,6 +144,8 @@ if (built.ok) {
   const [suiteOutcome, checkResults] = await Promise.all([suite.done, checks]);
   for (const r of checkResults) if (r.outcome.ok) process.stdout.write(header(r.outcome) + r.text);
   outcomes.push(...checkResults.map((r) => r.outcome), suiteOutcome);
+  if (suiteOutcome.ok) rmSync(scratch, { recursive: true, force: true });
+  else process.stdout.write(`\nThe suite's temporary files are kept for a look: ${scratch}\n`);
   if (!failedCheck && existsSync(report)) {
     const summary = start('test:summary', { buffered: false });
     outcomes.push(await summary.done);
