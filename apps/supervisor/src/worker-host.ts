@@ -57,6 +57,8 @@ export class WorkerHost {
   startedAt = 0;
   threadId = -1;
   private worker: Worker | null = null;
+  /** Settles when the last thread started here has exited (at once if none was). */
+  private exited: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: WorkerHostDeps) {}
 
@@ -69,7 +71,14 @@ export class WorkerHost {
     return this.worker?.resourceLimits ?? null;
   }
 
-  start(ports: readonly { name: PortName; port: MessagePort }[], extra: Pick<WorkerInit, 'quarantines'> = {}): Promise<void> {
+  async start(ports: readonly { name: PortName; port: MessagePort }[], extra: Pick<WorkerInit, 'quarantines'> = {}): Promise<void> {
+    // A replacement never runs beside the thread it replaces: a terminated thread caught inside
+    // native code (a SQLite statement, an fsync) runs on until that call returns. Beside its
+    // successor, the old audit writer met the new one's locks there, and better-sqlite3, throwing
+    // SQLITE_BUSY into a terminating isolate, aborted the whole process (FATAL ERROR:
+    // v8::ToLocalChecked Empty MaybeLocal, WiseLibs/better-sqlite3#842; seen in a full test run).
+    // Until it is gone the system stays as its death left it (PAUSE for the audit writer).
+    await this.exited;
     const { port1, port2 } = new MessageChannel();
     const init: WorkerInit = {
       worker: this.d.name,
@@ -99,6 +108,7 @@ export class WorkerHost {
     });
     this.worker = worker;
     this.threadId = worker.threadId;
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     let readyResolve!: () => void;
     let readyReject!: (e: Error) => void;
     const ready = new Promise<void>((res, rej) => {
