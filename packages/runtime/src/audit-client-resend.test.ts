@@ -123,3 +123,34 @@ describe('AuditClient bulk frames across a writer death', () => {
     expect(c.counters()).toMatchObject({ sent: 2, sent_critical: 1, critical_failed: 1, resent: 2, dropped: 0 });
   });
 });
+
+describe('drops reported while no writer is attached', () => {
+  it('a drop report that appends its own event (as the supervisor raising DB_WRITER_DROPPED does) is reported at most once a second, and timers still run meanwhile', async () => {
+    let c!: AuditClient;
+    const reports: number[] = [];
+    c = new AuditClient({
+      label: 't',
+      requestTimeoutMs: 500,
+      holdCapacity: 5,
+      // The report is itself an audit row, dropped in its turn: the loop the client must not spin in.
+      onDropped: (n) => {
+        reports.push(n);
+        c.append(ev(-1));
+      },
+    });
+    clients.push(c);
+    for (let i = 0; i < 20; i++) c.append(ev(i));
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    await new Promise((r) => setTimeout(r, 1500));
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(10);
+    expect(reports.length).toBeGreaterThanOrEqual(1);
+    expect(reports.length).toBeLessThanOrEqual(2);
+    expect(reports[0]).toBe(15);
+    // Every drop is counted; at most the last report's own row is not yet reported.
+    const reported = reports.reduce((a, b) => a + b, 0);
+    expect(c.counters().dropped - reported).toBeGreaterThanOrEqual(0);
+    expect(c.counters().dropped - reported).toBeLessThanOrEqual(1);
+  });
+});

@@ -54,6 +54,9 @@ export class AuditClient {
   /** Unsettled frames whose copies were released (over holdCapacity): only their row counts. */
   private released: { readonly frame: number; readonly count: number }[] = [];
   dropped = 0;
+  private unreportedDrops = 0;
+  private dropTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastDropReportAt = Number.NEGATIVE_INFINITY;
   /** Rows sent again to a new writer because their first writer died before settling them. */
   resent = 0;
   /** Bulk events handed to a writer (the producer side of the zero-silent-loss accounting). */
@@ -202,9 +205,31 @@ export class AuditClient {
       return;
     }
     if (room > 0) this.held.push(...events.slice(0, room));
-    const lost = events.length - Math.max(0, room);
-    this.dropped += lost;
-    this.opts.onDropped?.(lost);
+    this.reportDropped(events.length - Math.max(0, room));
+  }
+
+  /**
+   * Drops are reported from a timer, summed, at most once a second. The report is itself audited
+   * (a reason raised, a mode change), and with no writer those rows are dropped in turn: reported
+   * inline, from the flush's microtask, each report scheduled the next flush and the thread never
+   * left that chain. Seen in a full test run: the supervisor, its writer replaced and its hold
+   * buffer full, spun at 100% with no timer run (no mode broadcast, no restart) until killed.
+   */
+  private reportDropped(n: number): void {
+    this.dropped += n;
+    this.unreportedDrops += n;
+    if (this.dropTimer !== null) return;
+    this.dropTimer = setTimeout(
+      () => {
+        this.dropTimer = null;
+        this.lastDropReportAt = Date.now();
+        const count = this.unreportedDrops;
+        this.unreportedDrops = 0;
+        this.opts.onDropped?.(count);
+      },
+      Math.max(0, this.lastDropReportAt + 1000 - Date.now()),
+    );
+    this.dropTimer.unref();
   }
 
   private send(ep: Endpoint<AuditProducerSide, AuditWriterSide>, rows: AuditRow[]): void {
@@ -240,7 +265,6 @@ export class AuditClient {
     const lost = this.released.reduce((n, r) => n + r.count, 0);
     this.released = [];
     if (lost === 0) return;
-    this.dropped += lost;
-    this.opts.onDropped?.(lost);
+    this.reportDropped(lost);
   }
 }
