@@ -126,9 +126,8 @@ describe('AuditClient bulk frames across a writer death', () => {
 
 describe('drops reported while no writer is attached', () => {
   it('a drop report that appends its own event (as the supervisor raising DB_WRITER_DROPPED does) is reported at most once a second, and timers still run meanwhile', async () => {
-    let c!: AuditClient;
     const reports: number[] = [];
-    c = new AuditClient({
+    const c: AuditClient = new AuditClient({
       label: 't',
       requestTimeoutMs: 500,
       holdCapacity: 5,
