@@ -1,9 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newRunId, type Config } from '@vigil/contracts';
+import { newRunId, type Config, type WorkerEvent, type WorkerName } from '@vigil/contracts';
 import { createLogger, parseConfig } from '@vigil/runtime';
 import { Supervisor } from '../../apps/supervisor/src/supervisor.js';
+import { WorkerHost } from '../../apps/supervisor/src/worker-host.js';
 import { createExchangeSim, type ExchangeSim } from '../../apps/exchange-sim/src/index.js';
 import { signed } from '../exchange-sim/helpers.js';
 
@@ -80,6 +81,22 @@ export function testConfig(overrides: Record<string, unknown> = {}): { config: C
 }
 
 /** A supervisor with real workers against `venue` (started here when not given). */
+/** A worker host driven by hand (no supervisor) over a test config: deaths and rejects are ignored. */
+export function handHost(o: { name: WorkerName; entry: string; config: Config; varDir: string; onEvent?: (ev: WorkerEvent) => void }): WorkerHost {
+  return new WorkerHost({
+    name: o.name,
+    entry: o.entry,
+    config: o.config,
+    runId: 'run_test',
+    varDir: o.varDir,
+    secrets: null,
+    now: Date.now,
+    onEvent: o.onEvent ?? (() => {}),
+    onDown: () => {},
+    onReject: () => {},
+  });
+}
+
 export async function startSupervisor(overrides: Record<string, unknown> = {}, venue?: ExchangeSim) {
   const sim = venue ?? (await startVenue());
   const { config, varDir } = testConfig({ ...venueConfig(sim), ...overrides });

@@ -3,7 +3,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModeState, WorkerEvent } from '@vigil/contracts';
 import { WorkerHost } from '../../apps/supervisor/src/worker-host.js';
-import { testConfig, waitFor } from './harness.js';
+import { handHost, testConfig, waitFor } from './harness.js';
 
 /**
  * A real engine thread driven by hand (no supervisor): it must treat itself as PAUSE when it hears
@@ -100,18 +100,7 @@ describe('worker mode failsafe', () => {
 
   it('refuses fault hooks (exit, advance_clock) unless they are enabled', async () => {
     const { config, varDir } = testConfig({ live: { fault_hooks_enabled: false } });
-    const h = new WorkerHost({
-      name: 'engine',
-      entry: require.resolve('@vigil/engine/worker'),
-      config,
-      runId: 'r',
-      varDir,
-      secrets: null,
-      now: Date.now,
-      onEvent: () => {},
-      onDown: () => {},
-      onReject: () => {},
-    });
+    const h = handHost({ name: 'engine', entry: require.resolve('@vigil/engine/worker'), config, varDir });
     host = h;
     await h.start([
       { name: 'audit', port: new MessageChannel().port1 },

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WorkerHost } from '../../apps/supervisor/src/worker-host.js';
-import { testConfig, waitFor } from './harness.js';
+import type { WorkerHost } from '../../apps/supervisor/src/worker-host.js';
+import { handHost, testConfig, waitFor } from './harness.js';
 
 const STUCK = fileURLToPath(new URL('../fixtures/workers/stuck-in-native.mjs', import.meta.url));
 let host: WorkerHost | null = null;
@@ -19,18 +19,7 @@ const ports = () => [
 describe('a worker host replacing its thread', () => {
   it('starts the replacement only after the terminated thread has exited, even while that thread is held in native code', async () => {
     const { config, varDir } = testConfig();
-    const h = new WorkerHost({
-      name: 'audit',
-      entry: STUCK,
-      config,
-      runId: 'run_test',
-      varDir,
-      secrets: null,
-      now: Date.now,
-      onEvent: () => {},
-      onDown: () => {},
-      onReject: () => {},
-    });
+    const h = handHost({ name: 'audit', entry: STUCK, config, varDir });
     host = h;
     void h.start(ports()).catch(() => undefined); // never ready: it only sleeps
     const first = await waitFor('the first thread', () => (h.threadId > 0 ? h.threadId : null), 5000);
