@@ -131,7 +131,7 @@ if (built.ok) {
   rmSync(failedTests, { force: true });
   // Every temporary directory the suite makes (var dirs, SQLite files, configs, the processes it
   // spawns: about 150 per run) goes under one scratch directory of this run, removed when the suite
-  // passed and kept, named, when it failed. Left in the system's tmpdir they added up to 24 GB here.
+  // passed (or was stopped by a failed check) and kept, named, when it failed. Left in the system's tmpdir they added up to 24 GB here.
   const scratch = mkdtempSync(join(tmpdir(), 'vigil-test-run-'));
   process.stdout.write('\n== test:vitest (the checks run beside it; their output follows the suite)\n');
   const suite = start('test:vitest', { buffered: false, env: { TMPDIR: scratch } });
@@ -144,7 +144,8 @@ if (built.ok) {
   const [suiteOutcome, checkResults] = await Promise.all([suite.done, checks]);
   for (const r of checkResults) if (r.outcome.ok) process.stdout.write(header(r.outcome) + r.text);
   outcomes.push(...checkResults.map((r) => r.outcome), suiteOutcome);
-  if (suiteOutcome.ok) rmSync(scratch, { recursive: true, force: true });
+  // A suite stopped by a failed check has nothing to show: its files go too.
+  if (suiteOutcome.ok || failedCheck) rmSync(scratch, { recursive: true, force: true });
   else process.stdout.write(`\nThe suite's temporary files are kept for a look: ${scratch}\n`);
   if (!failedCheck && existsSync(report)) {
     const summary = start('test:summary', { buffered: false });

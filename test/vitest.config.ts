@@ -42,7 +42,7 @@ export default defineConfig({
       // of the time. Two forks left a core idle 35-45% of the time past the first ~100 s (vmstat); three
       // were better (`npm test` 201.6, 219.7, 208.4 s, against 224.1, 215.2 s with two). Once the
       // type-check took a third of its CPU (TypeScript 7), a fourth fork used what it freed: 201.5 and
-      // 191.0 s against 215.3 s with three, the same commit, the cores busy 91-100% but in the last
+      // 191.0 s against 215.3 s with three, the same commit, the cores busy 89-97% but in the last
       // ~40 s (2026-12-06, docs/12). minForks = maxForks: vitest 3.2 can end an idle
       // fork just as it hands it a file ("Terminating worker thread", vitest-dev/vitest#8133; seen once).
       forks: { maxForks: 4, minForks: 4, isolate: false },
