@@ -112,13 +112,18 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     expect(Number(fees)).toBeGreaterThan(0); // the simulator charges commission on every fill
     expect(Number((cards[3]![1] ?? '').replace(/,/g, ''))).toBeGreaterThan(0); // an open position has exposure
 
-    // Price chart: a mid line, a BUY marker at the entry fill and dashed stop/take-profit levels.
+    // Price chart: a mid line, a BUY marker at the entry fill and dashed stop/take-profit levels. The
+    // markers come from the audit and the line from the panel's own samples of the engine's quotes
+    // (one every 2 s from the panel's start): a render can hold the fill before the first sample
+    // with a quote (seen alone, 1 run in 5), so the wait is for all three.
     await page.waitForFunction(
-      () => document.querySelectorAll('#price-charts svg .vc-marker.vc-up').length > 0 && document.querySelectorAll('#price-charts svg .vc-level').length >= 2,
+      () =>
+        document.querySelectorAll('#price-charts svg .vc-marker.vc-up').length > 0 &&
+        document.querySelectorAll('#price-charts svg .vc-level').length >= 2 &&
+        document.querySelectorAll('#price-charts svg path[stroke="#7aa2f7"]').length > 0,
       undefined,
       { timeout: 30_000 },
     );
-    expect(await page.locator('#price-charts svg path[stroke="#7aa2f7"]').count()).toBeGreaterThan(0);
     const title = await page.locator('#price-charts svg .vc-marker.vc-up title').first().textContent();
     expect(title).toMatch(/^BUY [\d.]+ @ [\d.]+/);
     // Events/min bars and the P&L line have data too.
