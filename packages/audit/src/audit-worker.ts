@@ -166,10 +166,13 @@ export function createAuditWorker(ctx: WorkerContext): WorkerLogic {
     config: cfg,
     now: Date.now,
     events: ctx.events,
-    submit: (ev) => {
-      writer.enqueueOwn([ev]);
-      schedule(false);
-    },
+    // Acknowledged like a critical write: committed (durably) on the next turn, and the housekeeper
+    // goes on only then.
+    submit: (ev) =>
+      new Promise<void>((resolve, reject) => {
+        writer.enqueueOwn([ev], { resolve: () => resolve(), reject });
+        schedule(true);
+      }),
     verify: verifyCopyOffThread,
     log: ctx.log,
   });

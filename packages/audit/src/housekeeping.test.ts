@@ -90,6 +90,66 @@ describe('Housekeeper backups (real writer and SQLite file, test clock)', () => 
     expect(readdirSync(join(s.varDir, 'backup'))).toEqual(['audit-20260110T120000Z.sqlite']);
   });
 
+  it('waits for BACKUP_DONE to be committed before retention moves anything (a record only queued is lost with a writer replaced meanwhile)', async () => {
+    const s = auditSetup({ retention_enabled: true, retention_days: 90 });
+    const now = s.clock.now;
+    // Two old days to archive, then today's event (the newest stays live).
+    for (const ago of [120, 119]) {
+      s.clock.now = now - ago * D;
+      s.write(s.ev({ ago }));
+    }
+    s.clock.now = now;
+    s.write(s.ev({ today: true }));
+    const order: string[] = [];
+    const hk = s.housekeeper(
+      {},
+      {
+        // The commit comes 20 ms after the queueing, as the worker's would on a later turn.
+        submit: (e) =>
+          new Promise<void>((resolve) => {
+            setTimeout(() => {
+              s.writer.enqueue([e]);
+              s.writer.drainAll();
+              order.push(`committed ${e.event_type}`);
+              resolve();
+            }, 20);
+          }),
+        pause: async () => void order.push('retention batch'),
+      },
+    );
+    await hk.tick();
+    expect(order[0]).toBe('committed BACKUP_DONE');
+    expect(order).toContain('retention batch');
+    expect(order.filter((x) => x === 'committed AUDIT_ARCHIVED')).toHaveLength(2);
+  });
+
+  it('resumes at start the retention a run left undone after its backup: old days leave without a second backup, at the first tick only', async () => {
+    const s = auditSetup({ retention_enabled: true, retention_days: 90 });
+    const now = s.clock.now;
+    for (const ago of [120, 119]) {
+      s.clock.now = now - ago * D;
+      s.write(s.ev({ ago }));
+    }
+    s.clock.now = now;
+    s.write(s.ev({ today: true }));
+    // The last run's backup (verified), its retention never ran: a writer replaced right after it.
+    const hk0 = s.housekeeper();
+    await hk0.backup();
+    const archived = (): number =>
+      (new Database(s.dbFile, { readonly: true }).prepare("SELECT count(*) AS n FROM events WHERE event_type = 'AUDIT_ARCHIVED'").get() as { n: number }).n;
+    expect(archived()).toBe(0);
+    s.clock.now = now + H;
+    const hk = s.housekeeper();
+    expect(hk.nextDue()).toBeGreaterThan(s.clock.now); // no backup due
+    await hk.tick();
+    expect(archived()).toBe(2);
+    expect(listBackups(join(s.varDir, 'backup'))).toHaveLength(1);
+    // Only the first tick of a run does that: a later one waits for the slot.
+    s.write(s.ev({ later: true }));
+    await hk.tick();
+    expect(archived()).toBe(2);
+  });
+
   it('a bot restarted every day before 24 h of uptime still backs up daily: the schedule comes from the files, not from the start time', async () => {
     const s = auditSetup({}, at('2026-01-10T12:00:00Z'));
     s.write(s.ev());

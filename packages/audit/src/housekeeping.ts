@@ -11,6 +11,7 @@ import type { AuditWriter } from './writer.js';
 
 /** Longest single wait of the schedule: the clock is looked at again at least hourly (a wall-clock jump, a new day). */
 const MAX_WAIT_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 export interface HousekeeperDeps {
   readonly writer: AuditWriter;
@@ -18,8 +19,13 @@ export interface HousekeeperDeps {
   readonly config: AuditConfig;
   readonly now: () => number;
   readonly events: EventFactory;
-  /** Hands an event of the writer's own to its queue (the worker schedules the drain). */
-  readonly submit: (ev: EventEnvelope) => void;
+  /**
+   * Hands an event of the writer's own to its queue and resolves once it is committed (durably, like
+   * a critical write). The housekeeper waits for it before its next step: a record queued but not yet
+   * committed is lost with a writer replaced meanwhile (a backup on disk with no BACKUP_DONE, seen
+   * when retention's first batch held the thread past the stall bound right after the backup).
+   */
+  readonly submit: (ev: EventEnvelope) => Promise<void>;
   /** Integrity check + hash chain of a copy; the worker runs it on another thread (a 4 GiB walk takes minutes). */
   readonly verify: (file: string) => Promise<CopyVerdict>;
   readonly log: { info(m: string): void; warn(m: string): void };
@@ -51,6 +57,8 @@ export class Housekeeper {
   private timer: unknown = null;
   private busy = false;
   private stopped = false;
+  /** The first tick of a run also resumes retention when a backup on disk already holds the old days. */
+  private firstTick = true;
   readonly backupDir: string;
   readonly archiveDir: string;
 
@@ -66,7 +74,9 @@ export class Housekeeper {
   }
 
   start(): void {
-    this.arm();
+    // At start: at once (the backup when due, or retention left over from the last run).
+    const set = this.d.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms).unref());
+    this.timer = set(() => void this.tick(), 0);
   }
 
   stop(): void {
@@ -87,17 +97,39 @@ export class Housekeeper {
     this.timer = null;
     if (this.busy || this.stopped) return;
     this.busy = true;
+    const first = this.firstTick;
+    this.firstTick = false;
     try {
       if (this.d.now() >= this.nextDue()) {
         const b = this.d.config.backup_enabled ? await this.backup() : null;
         // Old days leave the live database only after a fresh verified backup holds them too.
         if (this.d.config.retention_enabled && (b === null || b.kind === 'done')) await this.retention();
         if (b === null) this.lastSlotRunMs = this.d.now();
+      } else if (first && this.d.config.retention_enabled && this.backupHoldsOldDays()) {
+        // A run that ended (or a writer replaced) between its backup and the end of retention: the
+        // verified backup on disk holds every day old enough to leave, so they leave now, not a
+        // day later at the next slot.
+        await this.retention();
       }
     } finally {
       this.busy = false;
       this.arm();
     }
+  }
+
+  /**
+   * The newest backup on disk (verified: only a verified copy gets its final name) was taken after
+   * the end of every day retention would move now (days older than retention_days whole days). With
+   * no backup due, the newest is less than a day old, so this holds; it is checked all the same,
+   * since that is the rule retention keeps.
+   */
+  private backupHoldsOldDays(): boolean {
+    if (!this.d.config.backup_enabled) return false;
+    const newest = newestBackupMs(this.backupDir);
+    if (newest === null) return false;
+    const now = this.d.now();
+    const cutoff = now - (now % DAY_MS) - this.d.config.retention_days * DAY_MS;
+    return newest >= cutoff;
   }
 
   async backup(): Promise<BackupOutcome> {
@@ -118,7 +150,7 @@ export class Housekeeper {
       };
       w.reason('BACKUP_SKIPPED_LOW_DISK', true, detail);
       this.lastFailureMs = started;
-      this.emit('BACKUP_SKIPPED', { ...detail, next_try_ms: started + this.d.config.backup_retry_ms }, 'BACKUP_SKIPPED_LOW_DISK');
+      await this.emit('BACKUP_SKIPPED', { ...detail, next_try_ms: started + this.d.config.backup_retry_ms }, 'BACKUP_SKIPPED_LOW_DISK');
       this.d.log.warn('audit backup skipped: low disk');
       return { kind: 'skipped_low_disk' };
     }
@@ -150,7 +182,7 @@ export class Housekeeper {
     this.lastFailureMs = null;
     w.reason('BACKUP_FAILED', false, {});
     w.reason('BACKUP_VERIFY_FAILED', false, {});
-    this.emit('BACKUP_DONE', { path: this.rel(copy.file), bytes: copy.bytes, duration_ms: duration, verified_rows: v.rows, pruned });
+    await this.emit('BACKUP_DONE', { path: this.rel(copy.file), bytes: copy.bytes, duration_ms: duration, verified_rows: v.rows, pruned });
     this.d.log.info(`audit backup written and verified: ${copy.file} (${copy.bytes} bytes, ${v.rows} events)`);
     return { kind: 'done', file: copy.file, bytes: copy.bytes, duration_ms: duration, pruned };
   }
@@ -175,7 +207,7 @@ export class Housekeeper {
         },
       });
       for (const day of r.archived)
-        this.emit('AUDIT_ARCHIVED', { ...day, path: this.rel(join(this.archiveDir, day.archive)), retention_days: this.d.config.retention_days });
+        await this.emit('AUDIT_ARCHIVED', { ...day, path: this.rel(join(this.archiveDir, day.archive)), retention_days: this.d.config.retention_days });
       if (r.stopped) this.d.log.warn(`audit retention stopped at ${r.stopped.day}: ${r.stopped.why}`);
       if (r.released + r.pruned.intents + r.pruned.orders > 0)
         this.d.log.info(
@@ -202,13 +234,18 @@ export class Housekeeper {
       next_try_ms: started + this.d.config.backup_retry_ms,
     };
     this.d.writer.reason(code, true, payload);
-    this.emit('BACKUP_FAILED', payload, code);
+    // Not waited for: a failing database may never commit it (the writer raises that on its own).
+    void this.emit('BACKUP_FAILED', payload, code);
     this.d.log.warn(`audit backup failed (${failure}): ${detail}`);
     return { kind: 'failed', failure, detail };
   }
 
-  private emit<T extends EventType>(type: T, payload: PayloadOf<T>, reason?: ReasonCode): void {
-    this.d.submit(this.d.events.make(type, payload, reason ? { reason } : {}));
+  /**
+   * Resolves once the record is committed, or once the writer has given it up (closed, or its
+   * database failing: the writer raises that itself); never rejects, so a tick always ends.
+   */
+  private emit<T extends EventType>(type: T, payload: PayloadOf<T>, reason?: ReasonCode): Promise<void> {
+    return this.d.submit(this.d.events.make(type, payload, reason ? { reason } : {})).catch(() => undefined);
   }
 
   private removePartial(partial: string): void {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EventEnvelope, type EventType, type JsonObject, type ReasonCode, envelopeOf } from '@vigil/contracts';
 import { EventFactory, parseConfig } from '@vigil/runtime';
-import { Housekeeper } from './housekeeping.js';
+import { Housekeeper, type HousekeeperDeps } from './housekeeping.js';
 import { verifyDatabaseCopy } from './verify.js';
 import { AuditWriter } from './writer.js';
 
@@ -35,14 +35,14 @@ export function auditSetup(audit: Record<string, unknown> = {}, start = Date.UTC
     writer.drainAll();
   };
   const logs: string[] = [];
-  const housekeeper = (over: Record<string, unknown> = {}): Housekeeper =>
+  const housekeeper = (over: Record<string, unknown> = {}, deps: Partial<Pick<HousekeeperDeps, 'submit' | 'pause'>> = {}): Housekeeper =>
     new Housekeeper({
       writer,
       varDir,
       config: { ...config, ...over },
       now: () => clock.now,
       events: new EventFactory('run_hk', 'audit', () => clock.now),
-      submit: (e) => {
+      submit: async (e) => {
         writer.enqueue([e]);
         writer.drainAll();
       },
@@ -52,6 +52,7 @@ export function auditSetup(audit: Record<string, unknown> = {}, start = Date.UTC
       // The tests call tick() themselves: no real timers.
       setTimer: () => null,
       clearTimer: () => {},
+      ...deps,
     });
   return { writer, varDir, dbFile, clock, reasons, ev, write, housekeeper, logs, config };
 }

@@ -181,9 +181,9 @@ export class AuditWriter {
    * would only move the loss elsewhere.
    */
   /** Events the audit worker itself records (housekeeping): counted apart, so producers' sent + own = committed + dropped. */
-  enqueueOwn(events: readonly EventEnvelope[]): boolean {
+  enqueueOwn(events: readonly EventEnvelope[], ack?: Pending['ack']): boolean {
     this.ownTotal += events.length;
-    return this.enqueue(events);
+    return this.enqueue(events, ack);
   }
 
   enqueue(events: readonly EventEnvelope[], ack?: Pending['ack']): boolean {
