@@ -51,6 +51,13 @@ export default defineConfig({
       // integration tests' timing bounds see at most one more busy process than before.
       threads: { isolate: false, maxThreads: 1, minThreads: 1 },
     },
+    // The workspaces' built JavaScript (what `@vigil/*` resolves to) is loaded by Node's own module
+    // loader, as the product loads it, not run through vite-node's transform and module runner: it
+    // needs no transform, and the runner cost every fork its own pass over the same files. The
+    // integration project: 261.5 and 272.9 CPU-s against 295.6 and 279.4 (wall 141-145 s against
+    // 150-160 s, collect 25 s against 32-44 s), the same 435 tests passing (2026-12-07, docs/12). No
+    // test mocks a workspace module (vi.mock would not reach a module loaded this way).
+    server: { deps: { external: [/\/(packages|apps)\/[^/]+\/dist\//] } },
     // Longest files first (test/sequencer.ts): a fresh clone has no results cache to order by.
     sequence: { sequencer: LongestFirst },
     testTimeout: 60_000,
