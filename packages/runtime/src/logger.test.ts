@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,10 +8,20 @@ describe('log files (spec: size-based rotation, configurable retention)', () => 
   it('rotates var/log/<thread>.log at logging.file_max_bytes and keeps at most logging.file_max_files files per thread', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-log-'));
     const log = createLogger({ thread: 'engine', logDir: dir, console: false, config: { level: 'info', file_max_bytes: 2048, file_max_files: 3 } });
-    // Written in rounds: the file transport rotates between its asynchronous writes.
+    // Written in bursts, each one on disk before the next: the file transport rotates between its
+    // asynchronous writes. A fixed 20 ms pause was not enough under load (two bursts in one file).
+    const flushed = (round: number): boolean =>
+      readdirSync(dir).some((n) => {
+        try {
+          return readFileSync(join(dir, n), 'utf8').includes(`line ${round}.9 `);
+        } catch {
+          return false; // rotated away between the listing and the read
+        }
+      });
     for (let round = 0; round < 40; round++) {
       for (let i = 0; i < 10; i++) log.info(`line ${round}.${i} ${'x'.repeat(80)}`);
-      await new Promise((r) => setTimeout(r, 20));
+      for (let waited = 0; !flushed(round) && waited < 5000; waited += 5) await new Promise((r) => setTimeout(r, 5));
+      expect(flushed(round), `burst ${round} on disk`).toBe(true);
     }
     await new Promise((r) => setTimeout(r, 500));
     log.close();
