@@ -90,7 +90,7 @@ describe('Housekeeper backups (real writer and SQLite file, test clock)', () => 
     expect(readdirSync(join(s.varDir, 'backup'))).toEqual(['audit-20260110T120000Z.sqlite']);
   });
 
-  it('waits for BACKUP_DONE to be committed before retention moves anything (a record only queued is lost with a writer replaced meanwhile)', async () => {
+  it('waits for BACKUP_DONE to be committed before retention moves anything, and for each AUDIT_ARCHIVED before the next day (a record only queued is lost with a writer replaced meanwhile)', async () => {
     const s = auditSetup({ retention_enabled: true, retention_days: 90 });
     const now = s.clock.now;
     // Two old days to archive, then today's event (the newest stays live).
@@ -121,6 +121,8 @@ describe('Housekeeper backups (real writer and SQLite file, test clock)', () => 
     expect(order[0]).toBe('committed BACKUP_DONE');
     expect(order).toContain('retention batch');
     expect(order.filter((x) => x === 'committed AUDIT_ARCHIVED')).toHaveLength(2);
+    // Each day's record is committed as soon as that day has left, before the next day moves.
+    expect(order.indexOf('committed AUDIT_ARCHIVED')).toBeLessThan(order.lastIndexOf('retention batch'));
   });
 
   it('resumes at start the retention a run left undone after its backup: old days leave without a second backup, at the first tick only', async () => {

@@ -205,9 +205,11 @@ export class Housekeeper {
           // A shutdown between batches ends the run there (each batch is whole; the next run resumes).
           if (this.stopped) throw new Error('stopping');
         },
+        // Each day's record as soon as that day has left (committed before the next day starts): a
+        // writer replaced in the middle of a long retention loses no record of the days already moved.
+        onArchived: (day) =>
+          this.emit('AUDIT_ARCHIVED', { ...day, path: this.rel(join(this.archiveDir, day.archive)), retention_days: this.d.config.retention_days }),
       });
-      for (const day of r.archived)
-        await this.emit('AUDIT_ARCHIVED', { ...day, path: this.rel(join(this.archiveDir, day.archive)), retention_days: this.d.config.retention_days });
       if (r.stopped) this.d.log.warn(`audit retention stopped at ${r.stopped.day}: ${r.stopped.why}`);
       if (r.released + r.pruned.intents + r.pruned.orders > 0)
         this.d.log.info(

@@ -252,6 +252,8 @@ export async function archiveOldDays(
     readonly batchRows: number;
     readonly pause: () => Promise<void>;
     readonly maxDays?: number;
+    /** Told of each day once it has left the live database, and waited for before the next day. */
+    readonly onArchived?: (day: ArchivedDay) => Promise<void>;
   },
 ): Promise<RetentionResult> {
   const todayStart = o.nowMs - (o.nowMs % DAY_MS);
@@ -322,7 +324,7 @@ export async function archiveOldDays(
       }
       return live.n;
     });
-    archived.push({
+    const done: ArchivedDay = {
       day,
       from_seq: first.seq,
       to_seq: end,
@@ -330,7 +332,9 @@ export async function archiveOldDays(
       archive: file.slice(o.archiveDir.length + 1),
       kept_live: kept,
       kept_live_why: [...keptWhy].sort(),
-    });
+    };
+    archived.push(done);
+    await o.onArchived?.(done);
   }
   return { archived, stopped, released, pruned };
 }
