@@ -139,7 +139,9 @@ describe('supervisor with real workers', () => {
   });
 
   it('forces PAUSE once an audit stall outlasts worker_stall_timeout_ms (configured below two heartbeat intervals), before the stalled writer sends another heartbeat', async () => {
-    const { sup, config } = await boot({}, { fastStall: true });
+    // The replacement writer held back for the test's length: once it runs, the stall reason clears,
+    // and on a loaded machine that could come before this test read it (seen once in a full run).
+    const { sup, config } = await boot({ supervisor: { restart_backoff_initial_ms: 10_000, restart_backoff_max_ms: 10_000 } }, { fastStall: true });
     await releaseToNormal(sup);
     const seq = sup.modeState.seq;
     const hb = config.supervisor.heartbeat_interval_ms;
