@@ -71,6 +71,19 @@ function backupEvents(dbFile: string): { event_type: string; reason_code: string
   }
 }
 
+/** A writer with retention on (90 days) holding two days old enough to leave and today's event (the newest stays live). */
+function withOldDays(): { s: ReturnType<typeof auditSetup>; now: number } {
+  const s = auditSetup({ retention_enabled: true, retention_days: 90 });
+  const now = s.clock.now;
+  for (const ago of [120, 119]) {
+    s.clock.now = now - ago * D;
+    s.write(s.ev({ ago }));
+  }
+  s.clock.now = now;
+  s.write(s.ev({ today: true }));
+  return { s, now };
+}
+
 describe('Housekeeper backups (real writer and SQLite file, test clock)', () => {
   it('backs up at start when var/backup holds none, verifies the copy and records BACKUP_DONE with bytes, duration_ms and the path relative to var/', async () => {
     const s = auditSetup();
@@ -91,15 +104,7 @@ describe('Housekeeper backups (real writer and SQLite file, test clock)', () => 
   });
 
   it('waits for BACKUP_DONE to be committed before retention moves anything, and for each AUDIT_ARCHIVED before the next day (a record only queued is lost with a writer replaced meanwhile)', async () => {
-    const s = auditSetup({ retention_enabled: true, retention_days: 90 });
-    const now = s.clock.now;
-    // Two old days to archive, then today's event (the newest stays live).
-    for (const ago of [120, 119]) {
-      s.clock.now = now - ago * D;
-      s.write(s.ev({ ago }));
-    }
-    s.clock.now = now;
-    s.write(s.ev({ today: true }));
+    const { s } = withOldDays();
     const order: string[] = [];
     const hk = s.housekeeper(
       {},
@@ -126,14 +131,7 @@ describe('Housekeeper backups (real writer and SQLite file, test clock)', () => 
   });
 
   it('resumes at start the retention a run left undone after its backup: old days leave without a second backup, at the first tick only', async () => {
-    const s = auditSetup({ retention_enabled: true, retention_days: 90 });
-    const now = s.clock.now;
-    for (const ago of [120, 119]) {
-      s.clock.now = now - ago * D;
-      s.write(s.ev({ ago }));
-    }
-    s.clock.now = now;
-    s.write(s.ev({ today: true }));
+    const { s, now } = withOldDays();
     // The last run's backup (verified), its retention never ran: a writer replaced right after it.
     const hk0 = s.housekeeper();
     await hk0.backup();
