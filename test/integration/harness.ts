@@ -80,7 +80,6 @@ export function testConfig(overrides: Record<string, unknown> = {}): { config: C
   return { config: r.config, varDir: r.config.paths.var_dir };
 }
 
-/** A supervisor with real workers against `venue` (started here when not given). */
 /** A worker host driven by hand (no supervisor) over a test config: deaths and rejects are ignored. */
 export function handHost(o: { name: WorkerName; entry: string; config: Config; varDir: string; onEvent?: (ev: WorkerEvent) => void }): WorkerHost {
   return new WorkerHost({
@@ -97,6 +96,7 @@ export function handHost(o: { name: WorkerName; entry: string; config: Config; v
   });
 }
 
+/** A supervisor with real workers against `venue` (started here when not given). */
 export async function startSupervisor(overrides: Record<string, unknown> = {}, venue?: ExchangeSim) {
   const sim = venue ?? (await startVenue());
   const { config, varDir } = testConfig({ ...venueConfig(sim), ...overrides });

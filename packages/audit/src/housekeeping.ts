@@ -75,8 +75,7 @@ export class Housekeeper {
 
   start(): void {
     // At start: at once (the backup when due, or retention left over from the last run).
-    const set = this.d.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms).unref());
-    this.timer = set(() => void this.tick(), 0);
+    this.arm(0);
   }
 
   stop(): void {
@@ -85,9 +84,10 @@ export class Housekeeper {
     this.timer = null;
   }
 
-  private arm(): void {
+  /** Sets the next wake-up: after `waitMs`, or when the next backup is due (at least hourly). */
+  private arm(waitMs?: number): void {
     if (this.stopped) return;
-    const wait = Math.max(0, Math.min(MAX_WAIT_MS, this.nextDue() - this.d.now()));
+    const wait = waitMs ?? Math.max(0, Math.min(MAX_WAIT_MS, this.nextDue() - this.d.now()));
     const set = this.d.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms).unref());
     this.timer = set(() => void this.tick(), wait);
   }
