@@ -1,4 +1,18 @@
-import { Dec, formatDecimal, onGrid, parseDecimal, snapToGrid, stepDecimals, type DecimalString, type RoundMode } from './decimal.js';
+import type { DecimalString, RoundMode } from './decimal.js';
+import {
+  cmpExact,
+  ceilDivExact,
+  decimalsOf,
+  EXACT_ZERO,
+  formatExact,
+  mulExact,
+  onGridExact,
+  parseExact,
+  plainExact,
+  roundExact,
+  snapExact,
+  type Exact,
+} from './exact.js';
 
 /**
  * A symbol's trading rules (exchangeInfo symbols[]) and Binance's filter semantics (filters.md):
@@ -27,7 +41,7 @@ export type {
   SymbolRules,
 } from '@vigil/contracts';
 export { FILTER_NAMES } from '@vigil/contracts';
-import type { FilterName, SymbolRules } from '@vigil/contracts';
+import type { FilterName, SymbolFilters, SymbolRules } from '@vigil/contracts';
 
 export type OrderSide = 'BUY' | 'SELL';
 export type OrderType = 'LIMIT' | 'MARKET' | 'STOP_LOSS' | 'STOP_LOSS_LIMIT' | 'TAKE_PROFIT' | 'TAKE_PROFIT_LIMIT' | 'LIMIT_MAKER';
@@ -75,37 +89,77 @@ export type QuantizeResult = { readonly ok: true; readonly value: DecimalString 
 const PRICED_TYPES: readonly OrderType[] = ['LIMIT', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT', 'LIMIT_MAKER'];
 const STOP_TYPES: readonly OrderType[] = ['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
 
-const ZERO = new Dec(0);
-
-type Range = { min: Dec; max: Dec; step: Dec };
+type Range = { readonly min: Exact; readonly max: Exact; readonly step: Exact };
+const isZero = (x: Exact): boolean => x.n === 0n;
+const ZERO_RANGE: Range = { min: EXACT_ZERO, max: EXACT_ZERO, step: EXACT_ZERO };
 
 function range(min: string, max: string, step: string): Range | undefined {
-  const a = parseDecimal(min);
-  const b = parseDecimal(max);
-  const c = parseDecimal(step);
+  const a = parseExact(min);
+  const b = parseExact(max);
+  const c = parseExact(step);
   return a && b && c ? { min: a, max: b, step: c } : undefined;
 }
 
-function snapAndBound(x: Dec, r: Range, mode: RoundMode, fallbackDecimals: number, what: string): QuantizeResult {
-  let v = x;
-  if (!r.step.isZero()) v = snapToGrid(v, r.min, r.step, mode);
-  else v = v.toDecimalPlaces(fallbackDecimals, mode === 'down' ? Dec.ROUND_FLOOR : mode === 'up' ? Dec.ROUND_CEIL : Dec.ROUND_HALF_UP);
+/**
+ * A symbol's filters with their decimals parsed once: exchangeInfo changes rarely and every order
+ * is checked against the same strings. Keyed by the filters object, which nothing mutates (the
+ * types are readonly; a refresh brings new objects). 'malformed' keeps the per-order message.
+ */
+type Multipliers = { readonly up: Exact; readonly down: Exact };
+type Compiled = {
+  readonly price: Range | 'malformed' | undefined;
+  readonly lot: Range | 'malformed' | undefined;
+  readonly marketLot: Range | 'malformed' | undefined;
+  readonly percent: Multipliers | 'malformed' | undefined;
+  /** Each side on its own: an order is judged by its side's multipliers only. */
+  readonly bySide: { readonly BUY: Multipliers | 'malformed'; readonly SELL: Multipliers | 'malformed' } | undefined;
+  readonly minNotional: Exact | 'malformed' | undefined;
+  readonly notional: { readonly min: Exact; readonly max: Exact } | 'malformed' | undefined;
+};
+const compiledCache = new WeakMap<SymbolFilters, Compiled>();
+
+function compile(f: SymbolFilters): Compiled {
+  const hit = compiledCache.get(f);
+  if (hit) return hit;
+  const pair = (up: string, down: string): Multipliers | undefined => {
+    const u = parseExact(up);
+    const d = parseExact(down);
+    return u && d ? { up: u, down: d } : undefined;
+  };
+  const s = f.PERCENT_PRICE_BY_SIDE;
+  const n = f.NOTIONAL ? pair(f.NOTIONAL.maxNotional, f.NOTIONAL.minNotional) : undefined;
+  const c: Compiled = {
+    price: f.PRICE_FILTER ? (range(f.PRICE_FILTER.minPrice, f.PRICE_FILTER.maxPrice, f.PRICE_FILTER.tickSize) ?? 'malformed') : undefined,
+    lot: f.LOT_SIZE ? (range(f.LOT_SIZE.minQty, f.LOT_SIZE.maxQty, f.LOT_SIZE.stepSize) ?? 'malformed') : undefined,
+    marketLot: f.MARKET_LOT_SIZE ? (range(f.MARKET_LOT_SIZE.minQty, f.MARKET_LOT_SIZE.maxQty, f.MARKET_LOT_SIZE.stepSize) ?? 'malformed') : undefined,
+    percent: f.PERCENT_PRICE ? (pair(f.PERCENT_PRICE.multiplierUp, f.PERCENT_PRICE.multiplierDown) ?? 'malformed') : undefined,
+    bySide: s
+      ? { BUY: pair(s.bidMultiplierUp, s.bidMultiplierDown) ?? 'malformed', SELL: pair(s.askMultiplierUp, s.askMultiplierDown) ?? 'malformed' }
+      : undefined,
+    minNotional: f.MIN_NOTIONAL ? (parseExact(f.MIN_NOTIONAL.minNotional) ?? 'malformed') : undefined,
+    notional: f.NOTIONAL ? (n ? { min: n.down, max: n.up } : 'malformed') : undefined,
+  };
+  compiledCache.set(f, c);
+  return c;
+}
+
+function snapAndBound(x: Exact, r: Range, mode: RoundMode, fallbackDecimals: number, what: string): QuantizeResult {
+  const v = !isZero(r.step) ? snapExact(x, r.min, r.step, mode) : roundExact(x, fallbackDecimals, mode);
   // The grid is min + k*step: a minimum finer than the step (0.15 on a 0.1 step) needs its decimals too.
-  const dp = r.step.isZero() ? fallbackDecimals : Math.max(stepDecimals(r.step), stepDecimals(r.min));
-  if (!r.min.isZero() && v.lt(r.min)) return { ok: false, reason: `${what} ${formatDecimal(v, dp)} below minimum ${r.min.toFixed()}` };
-  if (v.lte(ZERO)) return { ok: false, reason: `${what} rounds to zero` };
-  if (!r.max.isZero() && v.gt(r.max)) return { ok: false, reason: `${what} ${formatDecimal(v, dp)} above maximum ${r.max.toFixed()}` };
-  return { ok: true, value: formatDecimal(v, dp) };
+  const dp = isZero(r.step) ? fallbackDecimals : Math.max(decimalsOf(r.step), decimalsOf(r.min));
+  if (!isZero(r.min) && cmpExact(v, r.min) < 0) return { ok: false, reason: `${what} ${formatExact(v, dp)} below minimum ${plainExact(r.min)}` };
+  if (v.n <= 0n) return { ok: false, reason: `${what} rounds to zero` };
+  if (!isZero(r.max) && cmpExact(v, r.max) > 0) return { ok: false, reason: `${what} ${formatExact(v, dp)} above maximum ${plainExact(r.max)}` };
+  return { ok: true, value: formatExact(v, dp) };
 }
 
 /** Snap a price onto the PRICE_FILTER grid; fails (rather than clamps) when the result is out of range. */
 export function quantizePrice(price: DecimalString, rules: SymbolRules, mode: RoundMode): QuantizeResult {
-  const p = parseDecimal(price);
-  if (!p || p.lte(ZERO)) return { ok: false, reason: `malformed price ${JSON.stringify(price)}` };
-  const f = rules.filters.PRICE_FILTER;
-  const r = f ? range(f.minPrice, f.maxPrice, f.tickSize) : { min: ZERO, max: ZERO, step: ZERO };
-  if (!r) return { ok: false, reason: 'malformed PRICE_FILTER' };
-  return snapAndBound(p, r, mode, rules.quoteAssetPrecision, 'price');
+  const p = parseExact(price);
+  if (!p || p.n <= 0n) return { ok: false, reason: `malformed price ${JSON.stringify(price)}` };
+  const c = compile(rules.filters).price;
+  if (c === 'malformed') return { ok: false, reason: 'malformed PRICE_FILTER' };
+  return snapAndBound(p, c ?? ZERO_RANGE, mode, rules.quoteAssetPrecision, 'price');
 }
 
 /**
@@ -114,25 +168,26 @@ export function quantizePrice(price: DecimalString, rules: SymbolRules, mode: Ro
  * Binance, so snapping down to the coarser one satisfies both.
  */
 export function quantizeQty(qty: DecimalString, rules: SymbolRules, opts: { readonly market?: boolean } = {}): QuantizeResult {
-  const q = parseDecimal(qty);
-  if (!q || q.lte(ZERO)) return { ok: false, reason: `malformed quantity ${JSON.stringify(qty)}` };
+  const q = parseExact(qty);
+  if (!q || q.n <= 0n) return { ok: false, reason: `malformed quantity ${JSON.stringify(qty)}` };
   const r = effectiveLot(rules, opts.market === true);
   if (!r) return { ok: false, reason: 'malformed LOT_SIZE/MARKET_LOT_SIZE' };
   return snapAndBound(q, r, 'down', rules.baseAssetPrecision, 'quantity');
 }
 
 function effectiveLot(rules: SymbolRules, market: boolean): Range | undefined {
-  const lot = rules.filters.LOT_SIZE;
-  const base = lot ? range(lot.minQty, lot.maxQty, lot.stepSize) : { min: ZERO, max: ZERO, step: ZERO };
-  if (!base) return undefined;
-  const m = market ? rules.filters.MARKET_LOT_SIZE : undefined;
-  if (!m) return base;
-  const mr = range(m.minQty, m.maxQty, m.stepSize);
-  if (!mr) return undefined;
-  const useMarketStep = mr.step.gt(base.step);
+  const c = compile(rules.filters);
+  if (c.lot === 'malformed') return undefined;
+  const base = c.lot ?? ZERO_RANGE;
+  const mr = market ? c.marketLot : undefined;
+  if (mr === undefined) return base;
+  if (mr === 'malformed') return undefined;
+  const useMarketStep = cmpExact(mr.step, base.step) > 0;
+  const larger = (a: Exact, b: Exact): Exact => (cmpExact(a, b) >= 0 ? a : b);
+  const smaller = (a: Exact, b: Exact): Exact => (cmpExact(a, b) <= 0 ? a : b);
   return {
-    min: Dec.max(base.min, mr.min),
-    max: base.max.isZero() ? mr.max : mr.max.isZero() ? base.max : Dec.min(base.max, mr.max),
+    min: larger(base.min, mr.min),
+    max: isZero(base.max) ? mr.max : isZero(mr.max) ? base.max : smaller(base.max, mr.max),
     step: useMarketStep ? mr.step : base.step,
   };
 }
@@ -140,22 +195,19 @@ function effectiveLot(rules: SymbolRules, market: boolean): Range | undefined {
 type Fail = Extract<ValidationResult, { ok: false }>;
 const fail = (filter: Fail['filter'], reason: string): Fail => ({ ok: false, filter, reason });
 
-function checkRange(name: FilterName, what: string, x: Dec, min: string, max: string, step: string): Fail | undefined {
-  const r = range(min, max, step);
-  if (!r) return fail(name, `${name} is malformed`);
-  if (!r.min.isZero() && x.lt(r.min)) return fail(name, `${what} ${x.toFixed()} < min ${r.min.toFixed()}`);
-  if (!r.max.isZero() && x.gt(r.max)) return fail(name, `${what} ${x.toFixed()} > max ${r.max.toFixed()}`);
-  if (!r.step.isZero() && !onGrid(x, r.min, r.step)) return fail(name, `${what} ${x.toFixed()} is not on step ${r.step.toFixed()}`);
+function checkRange(name: FilterName, what: string, x: Exact, r: Range | 'malformed'): Fail | undefined {
+  if (r === 'malformed') return fail(name, `${name} is malformed`);
+  if (!isZero(r.min) && cmpExact(x, r.min) < 0) return fail(name, `${what} ${plainExact(x)} < min ${plainExact(r.min)}`);
+  if (!isZero(r.max) && cmpExact(x, r.max) > 0) return fail(name, `${what} ${plainExact(x)} > max ${plainExact(r.max)}`);
+  if (!isZero(r.step) && !onGridExact(x, r.min, r.step)) return fail(name, `${what} ${plainExact(x)} is not on step ${plainExact(r.step)}`);
   return undefined;
 }
 
-function checkMultiplier(name: FilterName, price: Dec, avgPrice: Dec | undefined, up: string, down: string): Fail | undefined {
+function checkMultiplier(name: FilterName, price: Exact, avgPrice: Exact | undefined, m: Multipliers | 'malformed'): Fail | undefined {
   if (!avgPrice) return fail(name, 'avgPrice required and not given');
-  const u = parseDecimal(up);
-  const d = parseDecimal(down);
-  if (!u || !d) return fail(name, `${name} is malformed`);
-  if (!u.isZero() && price.gt(avgPrice.times(u))) return fail(name, `price ${price.toFixed()} > avgPrice*${u.toFixed()}`);
-  if (!d.isZero() && price.lt(avgPrice.times(d))) return fail(name, `price ${price.toFixed()} < avgPrice*${d.toFixed()}`);
+  if (m === 'malformed') return fail(name, `${name} is malformed`);
+  if (!isZero(m.up) && cmpExact(price, mulExact(avgPrice, m.up)) > 0) return fail(name, `price ${plainExact(price)} > avgPrice*${plainExact(m.up)}`);
+  if (!isZero(m.down) && cmpExact(price, mulExact(avgPrice, m.down)) < 0) return fail(name, `price ${plainExact(price)} < avgPrice*${plainExact(m.down)}`);
   return undefined;
 }
 
@@ -163,31 +215,27 @@ function checkMultiplier(name: FilterName, price: Dec, avgPrice: Dec | undefined
 export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: ValidationContext = {}): ValidationResult {
   if (rules.status !== 'TRADING' && ctx.reduceOnly !== true) return fail('SYMBOL_STATUS', `symbol status ${rules.status}`);
   if (!rules.orderTypes.includes(order.type)) return fail('ORDER_TYPE', `order type ${order.type} not allowed on ${rules.symbol}`);
-  const referencePrice = ctx.referencePrice === 'NONE' ? undefined : ctx.referencePrice;
-  const decimals: Record<string, string | undefined> = {
-    quantity: order.quantity,
-    quoteOrderQty: order.quoteOrderQty,
-    price: order.price,
-    stopPrice: order.stopPrice,
-    icebergQty: order.icebergQty,
-    avgPrice: ctx.avgPrice,
-    referencePrice,
-    bid: ctx.bid,
-    ask: ctx.ask,
+  // Each decimal parsed once; the first that is present and not a positive decimal is named.
+  let bad: Fail | undefined;
+  const positive = (k: string, v: string | undefined): Exact | undefined => {
+    if (v === undefined || bad) return undefined;
+    const d = parseExact(v);
+    if (!d || d.n <= 0n) bad = fail('ORDER_SHAPE', `${k} ${JSON.stringify(v)} is not a positive decimal string`);
+    return d;
   };
-  for (const [k, v] of Object.entries(decimals)) {
-    if (v === undefined) continue;
-    const d = parseDecimal(v);
-    if (!d || d.lte(ZERO)) return fail('ORDER_SHAPE', `${k} ${JSON.stringify(v)} is not a positive decimal string`);
-  }
-  const qty = parseDecimal(order.quantity);
-  const quoteQty = parseDecimal(order.quoteOrderQty);
-  const price = parseDecimal(order.price);
-  const stopPrice = parseDecimal(order.stopPrice);
-  const iceberg = parseDecimal(order.icebergQty);
-  const avgPrice = parseDecimal(ctx.avgPrice);
+  const referencePrice = ctx.referencePrice === 'NONE' ? undefined : ctx.referencePrice;
+  const qty = positive('quantity', order.quantity);
+  const quoteQty = positive('quoteOrderQty', order.quoteOrderQty);
+  const price = positive('price', order.price);
+  const stopPrice = positive('stopPrice', order.stopPrice);
+  const iceberg = positive('icebergQty', order.icebergQty);
+  const avgPrice = positive('avgPrice', ctx.avgPrice);
+  const refParsed = positive('referencePrice', referencePrice);
+  positive('bid', ctx.bid);
+  positive('ask', ctx.ask);
+  if (bad) return bad;
   // The percent-price basis: null when unknown here (the venue judges those filters alone).
-  const percentBasis = ctx.referencePrice === undefined ? null : ctx.referencePrice === 'NONE' ? avgPrice : parseDecimal(ctx.referencePrice);
+  const percentBasis = ctx.referencePrice === undefined ? null : ctx.referencePrice === 'NONE' ? avgPrice : refParsed;
   const market = order.type === 'MARKET';
   const priced = PRICED_TYPES.includes(order.type);
   const algo = STOP_TYPES.includes(order.type);
@@ -200,47 +248,44 @@ export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: V
   if (order.trailingDelta !== undefined && !rules.allowTrailingStop) return fail('ORDER_SHAPE', 'trailing stops not allowed');
 
   const f = rules.filters;
-  if (f.PRICE_FILTER) {
+  const c = compile(f);
+  if (c.price) {
     for (const [what, v] of [
       ['price', price],
       ['stopPrice', stopPrice],
     ] as const) {
       if (v) {
-        const e = checkRange('PRICE_FILTER', what, v, f.PRICE_FILTER.minPrice, f.PRICE_FILTER.maxPrice, f.PRICE_FILTER.tickSize);
+        const e = checkRange('PRICE_FILTER', what, v, c.price);
         if (e) return e;
       }
     }
   }
-  if (price && f.PERCENT_PRICE && percentBasis !== null) {
-    const e = checkMultiplier('PERCENT_PRICE', price, percentBasis, f.PERCENT_PRICE.multiplierUp, f.PERCENT_PRICE.multiplierDown);
+  if (price && c.percent && percentBasis !== null) {
+    const e = checkMultiplier('PERCENT_PRICE', price, percentBasis, c.percent);
     if (e) return e;
   }
-  if (price && f.PERCENT_PRICE_BY_SIDE && percentBasis !== null) {
-    const s = f.PERCENT_PRICE_BY_SIDE;
-    const e =
-      order.side === 'BUY'
-        ? checkMultiplier('PERCENT_PRICE_BY_SIDE', price, percentBasis, s.bidMultiplierUp, s.bidMultiplierDown)
-        : checkMultiplier('PERCENT_PRICE_BY_SIDE', price, percentBasis, s.askMultiplierUp, s.askMultiplierDown);
+  if (price && c.bySide && percentBasis !== null) {
+    const e = checkMultiplier('PERCENT_PRICE_BY_SIDE', price, percentBasis, c.bySide[order.side]);
     if (e) return e;
   }
-  if (f.LOT_SIZE) {
+  if (c.lot) {
     for (const [what, v] of [
       ['quantity', qty],
       ['icebergQty', iceberg],
     ] as const) {
       if (v) {
-        const e = checkRange('LOT_SIZE', what, v, f.LOT_SIZE.minQty, f.LOT_SIZE.maxQty, f.LOT_SIZE.stepSize);
+        const e = checkRange('LOT_SIZE', what, v, c.lot);
         if (e) return e;
       }
     }
   }
-  if (market && qty && f.MARKET_LOT_SIZE) {
-    const e = checkRange('MARKET_LOT_SIZE', 'quantity', qty, f.MARKET_LOT_SIZE.minQty, f.MARKET_LOT_SIZE.maxQty, f.MARKET_LOT_SIZE.stepSize);
+  if (market && qty && c.marketLot) {
+    const e = checkRange('MARKET_LOT_SIZE', 'quantity', qty, c.marketLot);
     if (e) return e;
   }
   if (iceberg && qty && f.ICEBERG_PARTS) {
-    const parts = qty.div(iceberg).toDecimalPlaces(0, Dec.ROUND_CEIL);
-    if (parts.gt(f.ICEBERG_PARTS.limit)) return fail('ICEBERG_PARTS', `${parts.toFixed()} parts > limit ${f.ICEBERG_PARTS.limit}`);
+    const parts = ceilDivExact(qty, iceberg);
+    if (parts > BigInt(f.ICEBERG_PARTS.limit)) return fail('ICEBERG_PARTS', `${parts} parts > limit ${f.ICEBERG_PARTS.limit}`);
   }
 
   // Notional: price*qty for priced orders; a market-on-trigger stop uses its stop price, or
@@ -250,25 +295,24 @@ export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: V
   // basis is unknown: a market order's notional is the venue's to judge (never stricter than it).
   const marketBasisUnknown = market && !quoteQty && ctx.referencePrice === undefined;
   const refPrice = price ?? (market ? percentBasis : (stopPrice ?? avgPrice));
-  const notional = quoteQty ?? (qty && refPrice ? qty.times(refPrice) : undefined);
+  const notional = quoteQty ?? (qty && refPrice ? mulExact(qty, refPrice) : undefined);
   if (f.MIN_NOTIONAL && (!market || f.MIN_NOTIONAL.applyToMarket) && !marketBasisUnknown) {
-    const min = parseDecimal(f.MIN_NOTIONAL.minNotional);
-    if (!min) return fail('MIN_NOTIONAL', 'MIN_NOTIONAL is malformed');
-    if (!min.isZero()) {
+    const min = c.minNotional;
+    if (min === 'malformed' || min === undefined) return fail('MIN_NOTIONAL', 'MIN_NOTIONAL is malformed');
+    if (!isZero(min)) {
       if (!notional) return fail('MIN_NOTIONAL', market ? 'avgPrice required and not given' : 'notional cannot be computed');
-      if (notional.lt(min)) return fail('MIN_NOTIONAL', `notional ${notional.toFixed()} < ${min.toFixed()}`);
+      if (cmpExact(notional, min) < 0) return fail('MIN_NOTIONAL', `notional ${plainExact(notional)} < ${plainExact(min)}`);
     }
   }
   if (f.NOTIONAL) {
     const n = f.NOTIONAL;
-    const min = parseDecimal(n.minNotional);
-    const max = parseDecimal(n.maxNotional);
-    if (!min || !max) return fail('NOTIONAL', 'NOTIONAL is malformed');
-    const checkMin = !min.isZero() && (!market || n.applyMinToMarket) && !marketBasisUnknown;
-    const checkMax = !max.isZero() && (!market || n.applyMaxToMarket) && !marketBasisUnknown;
+    const b = c.notional;
+    if (b === 'malformed' || b === undefined) return fail('NOTIONAL', 'NOTIONAL is malformed');
+    const checkMin = !isZero(b.min) && (!market || n.applyMinToMarket) && !marketBasisUnknown;
+    const checkMax = !isZero(b.max) && (!market || n.applyMaxToMarket) && !marketBasisUnknown;
     if ((checkMin || checkMax) && !notional) return fail('NOTIONAL', market ? 'avgPrice required and not given' : 'notional cannot be computed');
-    if (notional && checkMin && notional.lt(min)) return fail('NOTIONAL', `notional ${notional.toFixed()} < min ${min.toFixed()}`);
-    if (notional && checkMax && notional.gt(max)) return fail('NOTIONAL', `notional ${notional.toFixed()} > max ${max.toFixed()}`);
+    if (notional && checkMin && cmpExact(notional, b.min) < 0) return fail('NOTIONAL', `notional ${plainExact(notional)} < min ${plainExact(b.min)}`);
+    if (notional && checkMax && cmpExact(notional, b.max) > 0) return fail('NOTIONAL', `notional ${plainExact(notional)} > max ${plainExact(b.max)}`);
   }
 
   if (order.trailingDelta !== undefined) {
@@ -298,10 +342,12 @@ export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: V
   }
 
   if (order.type === 'LIMIT_MAKER' && price) {
-    const bid = parseDecimal(ctx.bid);
-    const ask = parseDecimal(ctx.ask);
-    if (order.side === 'BUY' && ask && price.gte(ask)) return fail('LIMIT_MAKER_WOULD_TAKE', `buy at ${price.toFixed()} >= ask ${ask.toFixed()}`);
-    if (order.side === 'SELL' && bid && price.lte(bid)) return fail('LIMIT_MAKER_WOULD_TAKE', `sell at ${price.toFixed()} <= bid ${bid.toFixed()}`);
+    const bid = parseExact(ctx.bid);
+    const ask = parseExact(ctx.ask);
+    if (order.side === 'BUY' && ask && cmpExact(price, ask) >= 0)
+      return fail('LIMIT_MAKER_WOULD_TAKE', `buy at ${plainExact(price)} >= ask ${plainExact(ask)}`);
+    if (order.side === 'SELL' && bid && cmpExact(price, bid) <= 0)
+      return fail('LIMIT_MAKER_WOULD_TAKE', `sell at ${plainExact(price)} <= bid ${plainExact(bid)}`);
   }
   return { ok: true };
 }
