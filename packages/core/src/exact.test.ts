@@ -2,7 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Dec, formatDecimal, onGrid, parseDecimal, snapToGrid, stepDecimals, type RoundMode } from './decimal.js';
 import {
+  addExact,
   ceilDivExact,
+  divTruncExact,
+  exactOf,
+  maxExact,
   cmpExact,
   decimalsOf,
   formatExact,
@@ -65,6 +69,30 @@ describe('exact decimals agree with decimal.js', () => {
     fc.assert(
       fc.property(decimal, decimal, (a, b) => same(subExact(ex(a), ex(b)), dec(a).minus(dec(b))) && same(mulExact(ex(a), ex(b)), dec(a).times(dec(b)))),
     );
+  });
+  it('add and take the larger as Dec.plus and Dec.max', () => {
+    fc.assert(
+      fc.property(decimal, decimal, (a, b) => same(addExact(ex(a), ex(b)), dec(a).plus(dec(b))) && same(maxExact(ex(a), ex(b)), Dec.max(dec(a), dec(b)))),
+    );
+  });
+  it('divide truncated toward zero as div then toFixed(dp) under ROUND_DOWN', () => {
+    const nonZero = decimal.filter((s) => !new Dec(s).isZero());
+    fc.assert(
+      fc.property(
+        decimal,
+        nonZero,
+        fc.integer({ min: 0, max: 8 }),
+        (a, b, dp) => formatExact(divTruncExact(ex(a), ex(b), dp), dp) === formatDecimal(dec(a).div(dec(b)), dp),
+      ),
+    );
+  });
+  it('read what Dec reads, exponents included, and refuse what it refuses', () => {
+    expect(plainExact(exactOf('1e-7'))).toBe('0.0000001');
+    expect(plainExact(exactOf('-2.5E3'))).toBe('-2500');
+    expect(plainExact(exactOf('12.3400'))).toBe('12.34');
+    for (const bad of ['', 'abc', '1..2']) expect(() => exactOf(bad)).toThrow();
+    expect(() => exactOf('Infinity')).toThrow();
+    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => same(exactOf(String(x)), new Dec(String(x)))));
   });
   it('count the decimals that matter as stepDecimals', () => {
     fc.assert(fc.property(positive, (s) => decimalsOf(ex(s)) === stepDecimals(dec(s))));

@@ -1,4 +1,4 @@
-import { isDecimalString, type DecimalString, type RoundMode } from './decimal.js';
+import { Dec, isDecimalString, type DecimalString, type RoundMode } from './decimal.js';
 
 /**
  * Exact decimals as a scaled integer: the value is n / 10^s. The order path (local filter checks in
@@ -23,10 +23,27 @@ export const EXACT_ZERO: Exact = { n: 0n, s: 0 };
 
 /** Strict parse, as parseDecimal: a plain decimal string ("-12.340"), anything else undefined. */
 export function parseExact(v: unknown): Exact | undefined {
-  if (!isDecimalString(v)) return undefined;
+  return isDecimalString(v) ? plain(v) : undefined;
+}
+
+/** A string already known to be digits with an optional fraction and sign. */
+function plain(v: string): Exact {
   const dot = v.indexOf('.');
   if (dot < 0) return { n: BigInt(v), s: 0 };
   return { n: BigInt(v.slice(0, dot) + v.slice(dot + 1)), s: v.length - dot - 1 };
+}
+
+/**
+ * Any text `new Dec(text)` reads ("1e-7" too), as an Exact; throws where Dec throws. For values
+ * computed elsewhere in the bot: plain decimals take the fast path, anything else goes through Dec.
+ */
+export function exactOf(v: string): Exact {
+  const x = parseExact(v);
+  if (x) return x;
+  const d = new Dec(v);
+  if (!d.isFinite()) throw new Error(`${v} is not a finite decimal`);
+  // toFixed never writes an exponent; its text may be longer than parseExact's input limit.
+  return plain(d.toFixed());
 }
 
 /** The two numerators on the larger of the two scales. */
@@ -88,6 +105,20 @@ export function roundExact(x: Exact, dp: number, mode: RoundMode): Exact {
 export function ceilDivExact(a: Exact, b: Exact): bigint {
   const [x, y] = aligned(a, b);
   return divRound(x, y, 'up');
+}
+
+/** a / b truncated toward zero to `dp` decimals; b must not be zero. */
+export function divTruncExact(a: Exact, b: Exact, dp: number): Exact {
+  return { n: (a.n * pow10(b.s + dp)) / (b.n * pow10(a.s)), s: dp };
+}
+
+export function maxExact(a: Exact, b: Exact): Exact {
+  return cmpExact(a, b) >= 0 ? a : b;
+}
+
+export function addExact(a: Exact, b: Exact): Exact {
+  const [x, y, s] = aligned(a, b);
+  return { n: x + y, s };
 }
 
 /** Decimals that matter: 0.00100 -> 3, 1.000 -> 0 (Dec's decimalPlaces). */

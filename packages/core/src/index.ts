@@ -3,6 +3,7 @@ export * from './redact.js';
 export * from './backoff.js';
 export * from './entry-permission.js';
 export * from './decimal.js';
+export * from './exact.js';
 export * from './filters.js';
 export * from './stats.js';
 export * from './aigate-modify.js';

@@ -1,5 +1,5 @@
 import type { ReasonCode, RiskConfig } from '@vigil/contracts';
-import { Dec } from '@vigil/core';
+import { addExact, cmpExact, divTruncExact, EXACT_ZERO, exactOf, formatExact, maxExact, subExact, type Exact } from '@vigil/core';
 import type { ChurnCounter } from './churn.js';
 
 /**
@@ -35,25 +35,29 @@ export interface RiskVerdict {
 export function riskVerdict(cfg: RiskConfig, churn: Pick<ChurnCounter, 'count'>, i: RiskInputs): RiskVerdict {
   const blocks: ReasonCode[] = [];
   const raise: ReasonCode[] = [];
-  const limit = new Dec(cfg.daily_loss_limit_quote);
-  const loss = Dec.max(0, new Dec(i.day_pnl).neg());
-  const drawdown = Dec.max(0, new Dec(i.day_peak_pnl).minus(i.day_pnl));
-  const n = new Dec(i.notional);
-  const total = new Dec(i.exposure_total).plus(n);
-  const sym = new Dec(i.exposure_symbol).plus(n);
+  // Exact decimals on scaled integers: the same values as decimal.js, a fraction of its work on
+  // the entry path (docs/12_DECISIONS_LOG.md, 2026-12-07).
+  const limit = exactOf(cfg.daily_loss_limit_quote);
+  const pnl = exactOf(i.day_pnl);
+  const loss = maxExact(EXACT_ZERO, subExact(EXACT_ZERO, pnl));
+  const drawdown = maxExact(EXACT_ZERO, subExact(exactOf(i.day_peak_pnl), pnl));
+  const n = exactOf(i.notional);
+  const total = addExact(exactOf(i.exposure_total), n);
+  const sym = addExact(exactOf(i.exposure_symbol), n);
   const c10 = churn.count(i.symbol, 10_000);
   const c60 = churn.count(i.symbol, 60_000);
   if (i.kill_switch === 'ON') blocks.push('KILL_SWITCH_ACTIVE');
   if (i.kill_switch === 'CHECK_FAILED') blocks.push('KILL_SWITCH_CHECK_FAILED');
-  if (loss.gte(limit)) {
+  if (cmpExact(loss, limit) >= 0) {
     blocks.push('RISK_DAILY_LOSS_LIMIT_HIT');
     raise.push('RISK_DAILY_LOSS_LIMIT_HIT');
   }
-  if (drawdown.gte(limit)) {
+  if (cmpExact(drawdown, limit) >= 0) {
     blocks.push('RISK_DRAWDOWN_LIMIT_HIT');
     raise.push('RISK_DRAWDOWN_LIMIT_HIT');
   }
-  if (total.gt(cfg.max_exposure_quote_total) || sym.gt(cfg.max_exposure_quote_per_symbol)) blocks.push('RISK_EXPOSURE_LIMIT_HIT');
+  if (cmpExact(total, exactOf(cfg.max_exposure_quote_total)) > 0 || cmpExact(sym, exactOf(cfg.max_exposure_quote_per_symbol)) > 0)
+    blocks.push('RISK_EXPOSURE_LIMIT_HIT');
   if (i.has_position || i.pending_entry) blocks.push('RISK_POSITION_EXISTS');
   if (i.open_orders + 1 > cfg.max_open_orders) blocks.push('RISK_MAX_OPEN_ORDERS');
   // The entry itself adds one action: refuse the one that would cross the window limit.
@@ -67,7 +71,11 @@ export function riskVerdict(cfg: RiskConfig, churn: Pick<ChurnCounter, 'count'>,
   }
   if (i.quarantined) blocks.push('SYMBOL_QUARANTINED');
   if (i.unresolved_unknown) blocks.push('INTENT_SENT_UNKNOWN');
-  const frac = (a: Dec, b: string): number => (new Dec(b).isZero() ? 1 : Number(a.div(b).toFixed(4)));
+  // A limit's use to 4 decimals, truncated (as Dec's toFixed(4) under ROUND_DOWN).
+  const frac = (a: Exact, b: string): number => {
+    const d = exactOf(b);
+    return d.n === 0n ? 1 : Number(formatExact(divTruncExact(a, d, 4), 4));
+  };
   return {
     ok: blocks.length === 0,
     blocks,
