@@ -269,7 +269,9 @@ async function experiments() {
   const data = parseKlineCsv(readFileSync(file, 'utf8'));
   const cut = Math.floor(barCount(data) * 0.7);
   const floorRun = async (): Promise<number> => {
-    const pool = new Piscina({ filename: new URL('@vigil/supervisor/experiments/task', import.meta.url).href, maxThreads: 1, minThreads: 1 });
+    // The same file the experiments' pool loads (createExperimentPool): a bare specifier here would
+    // be taken for a path beside this script.
+    const pool = new Piscina({ filename: new URL('../apps/supervisor/dist/experiments/task.bundle.mjs', import.meta.url).href, maxThreads: 1, minThreads: 1 });
     const t = Date.now();
     const jobs: Promise<unknown>[] = [];
     for (let k = 0; k < sets; k++)
