@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decisionIdOf, type AIGateReviewPayload, type Decision } from '@vigil/contracts';
+import { decisionIdOf, inputHash, type AIGateReviewPayload, type Decision } from '@vigil/contracts';
 import { registerSecret } from '@vigil/core';
 import { startReviewer, type Reviewer } from '../../apps/ai-reviewer/src/server.js';
 import { AIGate } from '../../packages/engine/src/aigate.js';
@@ -66,10 +66,12 @@ const mode = async (m: string, extra: object = {}) => {
 };
 
 describe('AI gate against apps/ai-reviewer', () => {
-  it('ALLOW keeps the decision; the call is measured and hashed', async () => {
-    const c = await gate.review(decision(), market(), ctx);
+  it('ALLOW keeps the decision; the call is measured and hashed (input_hash = inputHash of the payload sent)', async () => {
+    const d = decision();
+    const c = await gate.review(d, market(), ctx);
     expect(c.outcome.verdict).toBe('ALLOW');
-    expect(c.input_hash).toMatch(/^[0-9a-f]{64}$/);
+    const { ids, intent: _i, trailing_delta_bps: _t, constraints: _c, ...fields } = d;
+    expect(c.input_hash).toBe(inputHash({ decision: { decision_id: ids.decision_id, ...fields }, market: market() }));
     expect(c.latency_ms).toBeGreaterThan(0);
     expect(c.tokens).toBeGreaterThan(0);
   });

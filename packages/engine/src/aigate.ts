@@ -6,7 +6,7 @@ import {
   AIGATE_REASONS,
   AIGATE_RESULT_SCHEMA,
   canonicalJson,
-  inputHash,
+  sha256Hex,
   type AIGateResult,
   type AIGateReviewPayload,
   type Decision,
@@ -164,7 +164,8 @@ export class AIGate {
     });
     const text = canonicalJson(payload);
     const bytes = Buffer.byteLength(text);
-    const hash = inputHash(payload);
+    // inputHash(payload) is the sha256 of this very text: hashed here, not serialized twice.
+    const hash = sha256Hex(text);
     // A structured payload cut in the middle is not JSON: refuse rather than send half a picture.
     if (bytes > this.o.payloadMaxBytes)
       return fail('AIGATE_PRECONDITION_FAILED', `payload ${bytes} bytes > ${this.o.payloadMaxBytes}`, { input_hash: hash, payload_bytes: bytes });

@@ -26,7 +26,7 @@ import {
   type Stage,
   type SymbolRules,
 } from '@vigil/contracts';
-import { Dec, entryPermission, writerCaughtUpAt } from '@vigil/core';
+import { Dec, entryPermission, exactOf, formatExact, mulExact, writerCaughtUpAt } from '@vigil/core';
 import {
   aiGateKey,
   auditRejection,
@@ -385,18 +385,24 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     reason('KILL_SWITCH_CHECK_FAILED', killSwitch === 'CHECK_FAILED', { file: killFile });
   };
 
-  const pnl = (): { day: string; realized: Dec; unrealized: Dec; total: Dec; exposure: Dec; per: JsonObject[] } => {
+  /**
+   * The day's P&L and exposure over every symbol, and the day's peak updated with it. `perSymbol`:
+   * also each symbol's row for the panel and the samples; an entry's risk verdict needs only the
+   * totals, and skips building them on its path.
+   */
+  const dayTotals = (perSymbol: boolean): { day: string; realized: Dec; unrealized: Dec; total: Dec; exposure: Dec; per: JsonObject[] } => {
     const day = utcDay(Date.now());
     let unrealized = new Dec(0);
     let exposure = new Dec(0);
     const per: JsonObject[] = [];
     for (const s of new Set([...ledger.symbols(), ...cfg.exchange.symbols])) {
-      const p = ledger.position(s);
       const q = quotes.get(s);
       const u = ledger.unrealized(s, q?.bid ?? null);
       const x = ledger.exposure(s, q?.bid ?? null);
       unrealized = unrealized.plus(u);
       exposure = exposure.plus(x);
+      if (!perSymbol) continue;
+      const p = ledger.position(s);
       per.push({
         symbol: s,
         qty: p.qty,
@@ -413,6 +419,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     if (!peak || total.gt(peak)) dayPeak = new Map([[day, total]]);
     return { day, realized, unrealized, total, exposure, per };
   };
+  const pnl = () => dayTotals(true);
   /** Today's realized P&L and peak from before a restart: the daily limits hold across it. */
   // Until the restart memory is in, today's P&L is unknown, not zero: it is neither sampled (a
   // zero sample would be the day's last, and the next restart would forget the loss) nor reported.
@@ -734,9 +741,9 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
       const rcorr = { ...corr, decision_id: decision.ids.decision_id };
       try {
         setStage('RISK_VERDICT', rcorr);
-        const notional = new Dec(decision.quantity).mul(decision.entry_price ?? snap.ask).toFixed(8);
+        const notional = formatExact(mulExact(exactOf(decision.quantity), exactOf(decision.entry_price ?? snap.ask)), 8);
         // The day's P&L as of this verdict (only a cycle that got this far needs it).
-        const day = pnl();
+        const day = dayTotals(false);
         // The verdict's inputs as values, recorded with it (replay re-runs riskVerdict on them).
         const counts: ChurnCounts = { c10: churn.count(decision.symbol, 10_000), c60: churn.count(decision.symbol, 60_000) };
         const inputs = {
