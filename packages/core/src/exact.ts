@@ -21,6 +21,9 @@ export function pow10(k: number): bigint {
 
 export const EXACT_ZERO: Exact = { n: 0n, s: 0 };
 
+/** The largest decimal exponent exactOf writes out: far beyond any price, quantity or balance. */
+const EXPONENT_LIMIT = 100;
+
 /** Strict parse, as parseDecimal: a plain decimal string ("-12.340"), anything else undefined. */
 export function parseExact(v: unknown): Exact | undefined {
   return isDecimalString(v) ? plain(v) : undefined;
@@ -42,6 +45,8 @@ export function exactOf(v: string): Exact {
   if (x) return x;
   const d = new Dec(v);
   if (!d.isFinite()) throw new Error(`${v} is not a finite decimal`);
+  // "1e999999" is a valid Dec; written out it is a million digits. Nothing the bot trades is near.
+  if (Math.abs(d.e) > EXPONENT_LIMIT) throw new Error(`${v.slice(0, 40)} is out of range (exponent beyond ±${EXPONENT_LIMIT})`);
   // toFixed never writes an exponent; its text may be longer than parseExact's input limit.
   return plain(d.toFixed());
 }
