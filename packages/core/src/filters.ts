@@ -285,7 +285,8 @@ export function validateOrder(order: OrderToValidate, rules: SymbolRules, ctx: V
   }
   if (iceberg && qty && f.ICEBERG_PARTS) {
     const parts = ceilDivExact(qty, iceberg);
-    if (parts > BigInt(f.ICEBERG_PARTS.limit)) return fail('ICEBERG_PARTS', `${parts} parts > limit ${f.ICEBERG_PARTS.limit}`);
+    // A number compare, as before: a limit that is not an integer must not make BigInt throw.
+    if (Number(parts) > f.ICEBERG_PARTS.limit) return fail('ICEBERG_PARTS', `${parts} parts > limit ${f.ICEBERG_PARTS.limit}`);
   }
 
   // Notional: price*qty for priced orders; a market-on-trigger stop uses its stop price, or
