@@ -100,12 +100,12 @@ function range(min: string, max: string, step: string): Range | undefined {
   return a && b && c ? { min: a, max: b, step: c } : undefined;
 }
 
+type Multipliers = { readonly up: Exact; readonly down: Exact };
 /**
  * A symbol's filters with their decimals parsed once: exchangeInfo changes rarely and every order
  * is checked against the same strings. Keyed by the filters object, which nothing mutates (the
  * types are readonly; a refresh brings new objects). 'malformed' keeps the per-order message.
  */
-type Multipliers = { readonly up: Exact; readonly down: Exact };
 type Compiled = {
   readonly price: Range | 'malformed' | undefined;
   readonly lot: Range | 'malformed' | undefined;
