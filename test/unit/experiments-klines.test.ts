@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseFx } from '@vigil/matching';
-import { BAR_FIELDS, F, parseKlineCsv } from '../../apps/supervisor/src/experiments/klines.js';
+import { createHash } from 'node:crypto';
+import { BAR_FIELDS, F, parseKlineCsv, syntheticBars, syntheticKlineCsv } from '../../apps/supervisor/src/experiments/klines.js';
 
 // The kline parse reads prices into exact 1e-8 integers without BigInt on the common path; every
 // value must be the one parseFx gives, and every refusal the same as before.
@@ -38,5 +39,23 @@ describe('parseKlineCsv exact prices', () => {
       /line 2: open_time not increasing/,
     );
     expect(() => parseKlineCsv('1767225600000,1,2,1,1\n')).toThrow(/line 1: expected open_time,open,high,low,close,volume numbers/);
+  });
+});
+
+describe('the synthetic market', () => {
+  const market = { seed: 7, bars: 3_000, start_ms: Date.UTC(2026, 0, 1), bar_ms: 60_000, price: 64_000, vol_bps: 8 };
+
+  it('packed directly (syntheticBars) equals its CSV parsed (parseKlineCsv of syntheticKlineCsv), every field of every bar, in shared memory', () => {
+    const direct = syntheticBars(market);
+    const parsed = parseKlineCsv(syntheticKlineCsv(market));
+    expect(direct.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(direct.length).toBe(market.bars * BAR_FIELDS);
+    expect(Array.from(direct)).toEqual(Array.from(parsed));
+  });
+
+  it('keeps the CSV text of before the generator was shared (a fixture depends on it): same seed, same bytes', () => {
+    const csv = syntheticKlineCsv({ ...market, bars: 500 });
+    expect(csv.split('\n')[0]).toBe('1767225600000,64000.00,64048.80,63998.68,64048.80,8.4237,1767225659999,0,0,0,0,0');
+    expect(createHash('sha256').update(csv).digest('hex').slice(0, 16)).toBe('a9fceb38b77d6061');
   });
 });

@@ -1,4 +1,4 @@
-import { BAR_FIELDS, barCount, F, parseKlineCsv, syntheticKlineCsv } from './klines.js';
+import { BAR_FIELDS, barCount, F, syntheticBars } from './klines.js';
 import { runExperiment, type RunMetrics, type RunParams, type RunResult } from './runner.js';
 
 /**
@@ -36,7 +36,7 @@ export interface WarmTask {
  * between calls).
  */
 export function warm(t: WarmTask): number {
-  const data = parseKlineCsv(syntheticKlineCsv({ seed: 7, bars: t.bars, start_ms: Date.UTC(2026, 0, 1), bar_ms: 60_000, price: 64_000, vol_bps: 8 }));
+  const data = syntheticBars({ seed: 7, bars: t.bars, start_ms: Date.UTC(2026, 0, 1), bar_ms: 60_000, price: 64_000, vol_bps: 8 });
   return runExperiment(data, 0, barCount(data), t.params).metrics.steps;
 }
 
