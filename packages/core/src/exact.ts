@@ -13,7 +13,7 @@ import { Dec, isDecimalString, type DecimalString, type RoundMode } from './deci
 export type Exact = { readonly n: bigint; readonly s: number };
 
 const POW10: bigint[] = [1n];
-/** 10^k as a BigInt, cached: scales are small (at most the 64-character input limit). */
+/** 10^k as a BigInt, cached: scales stay small (parseExact's 64 characters; exactOf's exponent limit). */
 export function pow10(k: number): bigint {
   for (let i = POW10.length; i <= k; i++) POW10.push((POW10[i - 1] as bigint) * 10n);
   return POW10[k] as bigint;
@@ -37,14 +37,15 @@ function plain(v: string): Exact {
 }
 
 /**
- * Any text `new Dec(text)` reads ("1e-7" too), as an Exact; throws where Dec throws. For values
- * computed elsewhere in the bot: plain decimals take the fast path, anything else goes through Dec.
+ * Any text `new Dec(text)` reads ("1e-7" too), as an Exact; throws where Dec throws, and on an
+ * exponent beyond ±EXPONENT_LIMIT. For values computed elsewhere in the bot: plain decimals take
+ * the fast path, anything else goes through Dec.
  */
 export function exactOf(v: string): Exact {
   const x = parseExact(v);
   if (x) return x;
   const d = new Dec(v);
-  if (!d.isFinite()) throw new Error(`${v} is not a finite decimal`);
+  if (!d.isFinite()) throw new Error(`${v.slice(0, 40)} is not a finite decimal`);
   // "1e999999" is a valid Dec; written out it is a million digits. Nothing the bot trades is near.
   if (Math.abs(d.e) > EXPONENT_LIMIT) throw new Error(`${v.slice(0, 40)} is out of range (exponent beyond ±${EXPONENT_LIMIT})`);
   // toFixed never writes an exponent; its text may be longer than parseExact's input limit.
