@@ -80,6 +80,8 @@ export class JsonlLog {
       writeAll(fd, this.buf, off);
     } finally {
       closeSync(fd);
+      // A rare giant line grew the buffer: it is not kept for the months that follow.
+      if (this.buf.length > CHUNK_BYTES) this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
     }
   }
 
