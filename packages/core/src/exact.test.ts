@@ -7,6 +7,7 @@ import {
   divTruncExact,
   exactOf,
   maxExact,
+  minExact,
   cmpExact,
   decimalsOf,
   formatExact,
@@ -70,9 +71,16 @@ describe('exact decimals agree with decimal.js', () => {
       fc.property(decimal, decimal, (a, b) => same(subExact(ex(a), ex(b)), dec(a).minus(dec(b))) && same(mulExact(ex(a), ex(b)), dec(a).times(dec(b)))),
     );
   });
-  it('add and take the larger as Dec.plus and Dec.max', () => {
+  it('add, and take the larger and the smaller, as Dec.plus, Dec.max and Dec.min', () => {
     fc.assert(
-      fc.property(decimal, decimal, (a, b) => same(addExact(ex(a), ex(b)), dec(a).plus(dec(b))) && same(maxExact(ex(a), ex(b)), Dec.max(dec(a), dec(b)))),
+      fc.property(
+        decimal,
+        decimal,
+        (a, b) =>
+          same(addExact(ex(a), ex(b)), dec(a).plus(dec(b))) &&
+          same(maxExact(ex(a), ex(b)), Dec.max(dec(a), dec(b))) &&
+          same(minExact(ex(a), ex(b)), Dec.min(dec(a), dec(b))),
+      ),
     );
   });
   it('divide truncated toward zero as div then toFixed(dp) under ROUND_DOWN', () => {

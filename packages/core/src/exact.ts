@@ -122,6 +122,10 @@ export function maxExact(a: Exact, b: Exact): Exact {
   return cmpExact(a, b) >= 0 ? a : b;
 }
 
+export function minExact(a: Exact, b: Exact): Exact {
+  return cmpExact(a, b) <= 0 ? a : b;
+}
+
 export function addExact(a: Exact, b: Exact): Exact {
   const [x, y, s] = aligned(a, b);
   return { n: x + y, s };

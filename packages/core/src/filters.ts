@@ -5,6 +5,8 @@ import {
   decimalsOf,
   EXACT_ZERO,
   formatExact,
+  maxExact,
+  minExact,
   mulExact,
   onGridExact,
   parseExact,
@@ -183,11 +185,9 @@ function effectiveLot(rules: SymbolRules, market: boolean): Range | undefined {
   if (mr === undefined) return base;
   if (mr === 'malformed') return undefined;
   const useMarketStep = cmpExact(mr.step, base.step) > 0;
-  const larger = (a: Exact, b: Exact): Exact => (cmpExact(a, b) >= 0 ? a : b);
-  const smaller = (a: Exact, b: Exact): Exact => (cmpExact(a, b) <= 0 ? a : b);
   return {
-    min: larger(base.min, mr.min),
-    max: isZero(base.max) ? mr.max : isZero(mr.max) ? base.max : smaller(base.max, mr.max),
+    min: maxExact(base.min, mr.min),
+    max: isZero(base.max) ? mr.max : isZero(mr.max) ? base.max : minExact(base.max, mr.max),
     step: useMarketStep ? mr.step : base.step,
   };
 }

@@ -1,5 +1,5 @@
 import { decisionBody, decisionIdOf, type Decision, type DecisionIds, type SymbolRules } from '@vigil/contracts';
-import { cmpExact, mulExact, parseExact, plainExact, pow10, quantizePrice, quantizeQty, roundExact, type Exact } from '@vigil/core';
+import { cmpExact, divTruncExact, mulExact, parseExact, plainExact, pow10, quantizePrice, quantizeQty, roundExact, type Exact } from '@vigil/core';
 import { ajvErrorsText } from '@vigil/runtime';
 import { DECISION_BUILD_VALIDATORS } from './decision-validators.js';
 import type { Proposal } from './strategy.js';
@@ -40,11 +40,6 @@ function scaleByBps(x: Exact, bps: Exact): Exact {
 
 const truncate12 = (x: Exact): Exact => roundExact(x, 12, x.n < 0n ? 'up' : 'down');
 
-/** a / b truncated to 12 decimals, for positive a and b. */
-function div12(a: Exact, b: Exact): Exact {
-  return { n: (a.n * pow10(b.s + 12)) / (b.n * pow10(a.s)), s: 12 };
-}
-
 const negate = (x: Exact): Exact => ({ n: -x.n, s: x.s });
 
 export function buildDecision(i: BuildInput): BuildResult {
@@ -67,7 +62,7 @@ export function buildDecision(i: BuildInput): BuildResult {
   const notional = parseExact(p.quote_notional);
   if (!notional || notional.n <= 0n) return { ok: false, why: `notional ${p.quote_notional} is not positive` };
   // Venue steps have at most 8 decimals: 12 keep the rounding exact while staying a short string.
-  const qq = quantizeQty(plainExact(div12(notional, e)), i.rules);
+  const qq = quantizeQty(plainExact(divTruncExact(notional, e, 12)), i.rules);
   if (!qq.ok) return { ok: false, why: `quantity: ${qq.reason}` };
   const body: Omit<Decision, 'ids'> = {
     symbol: p.symbol,

@@ -419,7 +419,6 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     if (!peak || total.gt(peak)) dayPeak = new Map([[day, total]]);
     return { day, realized, unrealized, total, exposure, per };
   };
-  const pnl = () => dayTotals(true);
   /** Today's realized P&L and peak from before a restart: the daily limits hold across it. */
   // Until the restart memory is in, today's P&L is unknown, not zero: it is neither sampled (a
   // zero sample would be the day's last, and the next restart would forget the loss) nor reported.
@@ -441,7 +440,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   /** Today's P&L as text, as sampled and reported; null until the restart memory is in (unknown, not zero). */
   const pnlRecord = () => {
     if (!dayRestored) return null;
-    const d = pnl();
+    const d = dayTotals(true);
     return {
       day: d.day,
       realized: d.realized.toFixed(8),

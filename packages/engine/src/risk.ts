@@ -38,6 +38,8 @@ export function riskVerdict(cfg: RiskConfig, churn: Pick<ChurnCounter, 'count'>,
   // Exact decimals on scaled integers: the same values as decimal.js, a fraction of its work on
   // the entry path (docs/12_DECISIONS_LOG.md, 2026-12-07).
   const limit = exactOf(cfg.daily_loss_limit_quote);
+  const maxTotal = exactOf(cfg.max_exposure_quote_total);
+  const maxSymbol = exactOf(cfg.max_exposure_quote_per_symbol);
   const pnl = exactOf(i.day_pnl);
   const loss = maxExact(EXACT_ZERO, subExact(EXACT_ZERO, pnl));
   const drawdown = maxExact(EXACT_ZERO, subExact(exactOf(i.day_peak_pnl), pnl));
@@ -56,8 +58,7 @@ export function riskVerdict(cfg: RiskConfig, churn: Pick<ChurnCounter, 'count'>,
     blocks.push('RISK_DRAWDOWN_LIMIT_HIT');
     raise.push('RISK_DRAWDOWN_LIMIT_HIT');
   }
-  if (cmpExact(total, exactOf(cfg.max_exposure_quote_total)) > 0 || cmpExact(sym, exactOf(cfg.max_exposure_quote_per_symbol)) > 0)
-    blocks.push('RISK_EXPOSURE_LIMIT_HIT');
+  if (cmpExact(total, maxTotal) > 0 || cmpExact(sym, maxSymbol) > 0) blocks.push('RISK_EXPOSURE_LIMIT_HIT');
   if (i.has_position || i.pending_entry) blocks.push('RISK_POSITION_EXISTS');
   if (i.open_orders + 1 > cfg.max_open_orders) blocks.push('RISK_MAX_OPEN_ORDERS');
   // The entry itself adds one action: refuse the one that would cross the window limit.
@@ -72,19 +73,16 @@ export function riskVerdict(cfg: RiskConfig, churn: Pick<ChurnCounter, 'count'>,
   if (i.quarantined) blocks.push('SYMBOL_QUARANTINED');
   if (i.unresolved_unknown) blocks.push('INTENT_SENT_UNKNOWN');
   // A limit's use to 4 decimals, truncated (as Dec's toFixed(4) under ROUND_DOWN).
-  const frac = (a: Exact, b: string): number => {
-    const d = exactOf(b);
-    return d.n === 0n ? 1 : Number(formatExact(divTruncExact(a, d, 4), 4));
-  };
+  const frac = (a: Exact, b: Exact): number => (b.n === 0n ? 1 : Number(formatExact(divTruncExact(a, b, 4), 4)));
   return {
     ok: blocks.length === 0,
     blocks,
     raise,
     near: {
-      daily_loss: frac(loss, cfg.daily_loss_limit_quote),
-      drawdown: frac(drawdown, cfg.daily_loss_limit_quote),
-      exposure_total: frac(total, cfg.max_exposure_quote_total),
-      exposure_symbol: frac(sym, cfg.max_exposure_quote_per_symbol),
+      daily_loss: frac(loss, limit),
+      drawdown: frac(drawdown, limit),
+      exposure_total: frac(total, maxTotal),
+      exposure_symbol: frac(sym, maxSymbol),
       open_orders: (i.open_orders + 1) / cfg.max_open_orders,
       churn_10s: (c10.churn + 1) / cfg.churn_limit_10s,
       churn_60s: (c60.churn + 1) / cfg.churn_limit_60s,
