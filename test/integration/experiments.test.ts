@@ -68,6 +68,20 @@ describe('supervisor experiments', () => {
     expect(none.rows.reduce((n, r) => n + r.blocked_gate, 0)).toBeGreaterThan(0);
   }, 60_000);
 
+  it('progress: the candles reported only grow, never pass the total, and the last report is the total', async () => {
+    const { config, varDir } = testConfig({ strategy: { win_rate_prior: '0.5', take_profit_r: '2' } });
+    const seen: [number, number][] = [];
+    const r = await runExperiments({ config, varDir, files: [FIXTURE], grid: GRID, threads: 2, out: join(varDir, 'p'), progress: (d, t) => seen.push([d, t]) });
+    if (!r.ok) throw new Error('refused');
+    expect(seen.length).toBeGreaterThan(0);
+    for (const [k, [d, t]] of seen.entries()) {
+      expect(t).toBe(r.candles);
+      expect(d).toBeLessThanOrEqual(t);
+      if (k > 0) expect(d).toBeGreaterThan(seen[k - 1]![0]);
+    }
+    expect(seen[seen.length - 1]![0]).toBe(r.candles);
+  }, 60_000);
+
   it('the progress bar redraws one line on a terminal, and writes a line per tenth otherwise', () => {
     const tty: string[] = [];
     const a = progressBar({ write: (s: string) => tty.push(s) }, true);

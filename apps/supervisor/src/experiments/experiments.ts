@@ -8,7 +8,7 @@ import { formatConfigError, parseConfig } from '@vigil/runtime';
 import { htmlReport } from './html-report.js';
 import { barCount, parseKlineCsv } from './klines.js';
 import { runExperiment, type GateVerdicts, type RunParams } from './runner.js';
-import type { ExperimentTask, TaskResult, WarmTask } from './task.js';
+import type { ExperimentTask, ShareResult, ShareTask, TaskResult, WarmTask } from './task.js';
 import { liveSupervisorPid } from '../run-lock.js';
 
 /**
@@ -53,6 +53,9 @@ export interface ExperimentsOptions {
  * compete with the workers themselves). Spent on synthetic bars during the parse instead.
  */
 export const WARM_BARS = 20_000;
+
+/** How often a run with a progress callback reads the workers' shared "finished" flags. */
+const PROGRESS_MS = 100;
 
 /**
  * The default warm-up: WARM_BARS, but never more than a tenth of a worker's share of the candles
@@ -185,44 +188,61 @@ async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number, warmB
     }
   }
   const total = tasks.reduce((a, t) => a + (t.task.to - t.task.from), 0);
-  let done = 0;
   const p0 = Date.now();
   const c0 = process.cpuUsage();
-  // Queued longest first, so that no thread is left with a long task while the other idles at the
-  // end; the rows keep the plan's order.
+  // Longest first, so that no thread is left with a long task while the other idles at the end;
+  // the rows keep the plan's order. Each worker takes the next task from a shared counter.
   const order = tasks.map((_, k) => k).sort((a, b) => span(tasks[b]) - span(tasks[a]));
-  const pending = new Map<number, Promise<TaskResult>>();
-  for (const k of order) {
-    const t = tasks[k];
-    if (t) pending.set(k, pool.run(t.task) as Promise<TaskResult>);
-  }
-  const results = await Promise.all(
-    tasks.map(async (t, k): Promise<ExperimentRow> => {
-      const m = await (pending.get(k) ?? Promise.reject(new Error(`task ${k} was not queued`)));
-      done += t.task.to - t.task.from;
-      const elapsed = Date.now() - t0;
-      o.progress?.(done, total, (elapsed / done) * (total - done));
-      const x = m.metrics;
-      return {
-        file: t.file,
-        params: t.params,
-        split: t.split,
-        return_pct: x.return_pct,
-        sharpe: x.sharpe,
-        sortino: x.sortino,
-        max_drawdown_pct: x.max_drawdown_pct,
-        win_rate: x.win_rate,
-        trades: x.trades,
-        fees: x.fees,
-        exposure: x.exposure,
-        blocked_edge: x.blocked_edge,
-        blocked_cost: x.blocked_cost,
-        blocked_gate: x.blocked_gate,
-        blocked_risk: x.blocked_risk,
-        equity: m.equity,
-      };
-    }),
+  const plan = order.map((k) => tasks[k]?.task).filter((t): t is ExperimentTask => t !== undefined);
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const finished = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, plan.length)));
+  const shares = Array.from(
+    { length: pool.options.maxThreads },
+    () => pool.run({ tasks: plan, next, finished } satisfies ShareTask, { name: 'share' }) as Promise<ShareResult[]>,
   );
+  let shown = -1;
+  const report = (): void => {
+    let done = 0;
+    for (let j = 0; j < plan.length; j++) if (Atomics.load(finished, j) === 1) done += span(tasks[order[j] ?? -1]);
+    if (done === shown || done === 0) return;
+    shown = done;
+    const elapsed = Date.now() - t0;
+    o.progress?.(done, total, (elapsed / done) * (total - done));
+  };
+  const ticker = o.progress ? setInterval(report, PROGRESS_MS) : null;
+  let got: ShareResult[][];
+  try {
+    got = await Promise.all(shares);
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+  report();
+  const byTask = new Map<number, TaskResult>();
+  for (const part of got) for (const { k, result } of part) byTask.set(order[k] ?? -1, result);
+  const results = tasks.map((t, k): ExperimentRow => {
+    const m = byTask.get(k);
+    // Every index is taken exactly once (the counter), so a missing one is a fault, never a row left out.
+    if (!m) throw new Error(`experiment task ${k} returned no result`);
+    const x = m.metrics;
+    return {
+      file: t.file,
+      params: t.params,
+      split: t.split,
+      return_pct: x.return_pct,
+      sharpe: x.sharpe,
+      sortino: x.sortino,
+      max_drawdown_pct: x.max_drawdown_pct,
+      win_rate: x.win_rate,
+      trades: x.trades,
+      fees: x.fees,
+      exposure: x.exposure,
+      blocked_edge: x.blocked_edge,
+      blocked_cost: x.blocked_cost,
+      blocked_gate: x.blocked_gate,
+      blocked_risk: x.blocked_risk,
+      equity: m.equity,
+    };
+  });
   // A failed warm-up is a fault of the run's own code: reported, never skipped.
   await warmed;
   const poolMs = Date.now() - p0;

@@ -22,6 +22,41 @@ export default function run(t: ExperimentTask): TaskResult {
   return { metrics: r.metrics, equity: r.equity };
 }
 
+/**
+ * A worker's part of a whole run: the plan (longest task first), and two shared counters. Each
+ * worker takes the next task index itself, so that no worker waits for the main thread between two
+ * tasks (with a task per message it did, at every task, on a machine whose cores the workers keep
+ * busy).
+ */
+export interface ShareTask {
+  readonly tasks: readonly ExperimentTask[];
+  /** [0]: the next index to take. A worker whose task throws sets it past the end: the others stop at their next take. */
+  readonly next: Int32Array;
+  /** finished[k] becomes 1 when task k is done: the caller's progress, without a message per task. */
+  readonly finished: Int32Array;
+}
+
+export interface ShareResult {
+  readonly k: number;
+  readonly result: TaskResult;
+}
+
+export function share(s: ShareTask): ShareResult[] {
+  const out: ShareResult[] = [];
+  for (;;) {
+    const k = Atomics.add(s.next, 0, 1);
+    const t = s.tasks[k];
+    if (t === undefined) return out;
+    try {
+      out.push({ k, result: run(t) });
+    } catch (e) {
+      Atomics.store(s.next, 0, s.tasks.length);
+      throw e;
+    }
+    Atomics.store(s.finished, k, 1);
+  }
+}
+
 /** What a warm-up runs: the run's own parameters over this many synthetic 1-minute bars. */
 export interface WarmTask {
   readonly params: Omit<RunParams, 'record'>;
