@@ -101,9 +101,9 @@ describe('supervisor CLI refusals', () => {
     expect(existsSync(join(s.varDir, 'data'))).toBe(false);
   });
 
-  it('experiments without data says what it needs', async () => {
+  it('experiments without data says what it needs: EXPERIMENTS_USAGE, exit 64', async () => {
     const r = await run(['experiments'], baseEnv);
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('--data');
+    expect(r.exitCode).toBe(64);
+    expect(r.stderr).toContain('EXPERIMENTS_USAGE: --data');
   });
 });

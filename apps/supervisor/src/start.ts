@@ -15,7 +15,7 @@ import { startPanel, type PanelServer } from './panel/server.js';
 import { supervisorPanelSource } from './status.js';
 import { Supervisor } from './supervisor.js';
 
-export const EXIT = { OK: 0, FAILURE: 1, NOT_BUILT: 2, LOCK_REFUSED: 3, CONFIG_INVALID: 78 } as const;
+export const EXIT = { OK: 0, FAILURE: 1, NOT_BUILT: 2, LOCK_REFUSED: 3, USAGE: 64, CONFIG_INVALID: 78 } as const;
 
 export interface StartFlags {
   readonly live: boolean;

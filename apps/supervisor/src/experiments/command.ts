@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatConfigError, loadConfigFile } from '@vigil/runtime';
 import { EXIT } from '../start.js';
-import { DEFAULT_GRID, runExperiments, type ExperimentRow } from './experiments.js';
+import { DEFAULT_GRID, ExperimentsInputError, runExperiments, type ExperimentRow } from './experiments.js';
+import { checkGenerate, checkGrid, checkThreads, type Grid } from './inputs.js';
 import { syntheticKlineCsv } from './klines.js';
 import type { GateVerdicts } from './runner.js';
 
@@ -22,12 +23,23 @@ export async function experimentsCommand(
   env: NodeJS.ProcessEnv = process.env,
   stderr: { isTTY?: boolean; write(s: string): unknown } = process.stderr,
 ): Promise<number> {
+  const usage = (code: string, message: string): number => {
+    process.stderr.write(`supervisor experiments: ${code}: ${message}\n`);
+    return EXIT.USAGE;
+  };
   if (o.generate) {
-    writeFileSync(
-      o.generate,
-      syntheticKlineCsv({ seed: Number(o.seed), bars: Number(o.bars), start_ms: Date.UTC(2026, 0, 1), bar_ms: 60_000, price: 64_000, vol_bps: 8 }),
-    );
-    process.stdout.write(`wrote ${o.bars} synthetic 1m klines (seed ${o.seed}) to ${o.generate}\n`);
+    const g = checkGenerate(o.bars, o.seed);
+    if (!g.ok) return usage(g.code, g.message);
+    try {
+      writeFileSync(
+        o.generate,
+        syntheticKlineCsv({ seed: g.value.seed, bars: g.value.bars, start_ms: Date.UTC(2026, 0, 1), bar_ms: 60_000, price: 64_000, vol_bps: 8 }),
+      );
+    } catch (e) {
+      process.stderr.write(`supervisor experiments: EXPERIMENTS_GENERATE_FAILED: ${(e as Error).message}\n`);
+      return EXIT.FAILURE;
+    }
+    process.stdout.write(`wrote ${g.value.bars} synthetic 1m klines (seed ${g.value.seed}) to ${o.generate}\n`);
     return EXIT.OK;
   }
   const loaded = loadConfigFile(o.config ?? env['VIGIL_CONFIG'] ?? null, {});
@@ -35,24 +47,31 @@ export async function experimentsCommand(
     process.stderr.write(`supervisor experiments: ${formatConfigError(loaded.error)}\n`);
     return EXIT.CONFIG_INVALID;
   }
-  if (!o.data || o.data.length === 0) {
-    process.stderr.write('supervisor experiments: --data <kline CSV files...> is required (or --generate <file> to make one)\n');
-    return EXIT.FAILURE;
+  if (!o.data || o.data.length === 0) return usage('EXPERIMENTS_USAGE', '--data <kline CSV files...> is required (or --generate <file> to make one)');
+  let grid: Grid = DEFAULT_GRID;
+  if (o.grid !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(o.grid);
+    } catch (e) {
+      return usage('EXPERIMENTS_GRID_INVALID', `--grid is not JSON: ${(e as Error).message}`);
+    }
+    const g = checkGrid(parsed);
+    if (!g.ok) return usage(g.code, g.message);
+    grid = g.value;
   }
-  let grid: Record<string, (string | number)[]>;
-  try {
-    grid = o.grid ? (JSON.parse(o.grid) as Record<string, (string | number)[]>) : (DEFAULT_GRID as unknown as Record<string, (string | number)[]>);
-  } catch (e) {
-    process.stderr.write(`supervisor experiments: --grid is not JSON: ${(e as Error).message}\n`);
-    return EXIT.FAILURE;
+  let threads: number | undefined;
+  if (o.threads !== undefined) {
+    const t = checkThreads(o.threads);
+    if (!t.ok) return usage(t.code, t.message);
+    threads = t.value;
   }
   let gate: GateVerdicts = { kind: 'ALLOW_ALL' };
   if (o.gateVerdicts) {
     try {
       gate = { kind: 'RECORDED', verdicts: readVerdicts(readFileSync(o.gateVerdicts, 'utf8')) };
     } catch (e) {
-      process.stderr.write(`supervisor experiments: --gate-verdicts: ${(e as Error).message}\n`);
-      return EXIT.FAILURE;
+      return usage('EXPERIMENTS_VERDICTS_INVALID', `--gate-verdicts: ${(e as Error).message}`);
     }
   }
   // A progress bar on a terminal, or when asked for (--progress); never in a pipe's output otherwise.
@@ -63,7 +82,7 @@ export async function experimentsCommand(
       varDir: resolve(loaded.config.paths.var_dir),
       files: o.data,
       grid,
-      ...(o.threads ? { threads: Number(o.threads) } : {}),
+      ...(threads !== undefined ? { threads } : {}),
       ...(o.out ? { out: o.out } : {}),
       gate,
       ...(bar ? { progress: bar.update } : {}),
@@ -79,7 +98,9 @@ export async function experimentsCommand(
     );
     return EXIT.OK;
   } catch (e) {
-    process.stderr.write(`supervisor experiments: ${(e as Error).message}\n`);
+    bar?.end();
+    if (e instanceof ExperimentsInputError) return usage(e.code, e.message);
+    process.stderr.write(`supervisor experiments: EXPERIMENTS_FAILED: ${(e as Error).message}\n`);
     return EXIT.FAILURE;
   }
 }

@@ -1,12 +1,13 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Config, SymbolRules } from '@vigil/contracts';
 import { SIM_BTCUSDT_RULES } from '@vigil/core';
 import { formatConfigError, parseConfig } from '@vigil/runtime';
 import { htmlReport } from './html-report.js';
 import { barCount, parseKlineCsv } from './klines.js';
+import { checkGrid, MAX_THREADS, type InputCode } from './inputs.js';
 import { runExperiment, type GateVerdicts, type RunParams } from './runner.js';
 import type { ExperimentTask, ShareResult, ShareTask, TaskResult, WarmTask } from './task.js';
 import { liveSupervisorPid } from '../run-lock.js';
@@ -99,6 +100,17 @@ export interface ExperimentRow {
   readonly equity: readonly { readonly ts: number; readonly equity: number; readonly drawdown_pct: number }[];
 }
 
+/** A refusal of the run's inputs (grid, threads, data files): its reason code and what was wrong. */
+export class ExperimentsInputError extends Error {
+  constructor(
+    readonly code: InputCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ExperimentsInputError';
+  }
+}
+
 export const DEFAULT_GRID = { lookback_bars: [10, 20, 40], stop_vol_mult: ['1.5', '2', '3'], take_profit_r: ['1.5', '2', '3'] } as const;
 
 /** The experiments' default symbol: BTCUSDT as the simulator lists it (tick 0.01, lot 0.00001, notional 5..9 M, trailing 10..2000 bps). */
@@ -123,21 +135,57 @@ export async function runExperiments(o: ExperimentsOptions): Promise<
   const pid = liveSupervisorPid(o.varDir);
   if (pid !== null)
     return { ok: false, code: 'LIVE_RUNNING', message: `a supervisor (pid ${pid}) runs Live on ${o.varDir}: experiments never run beside Live execution` };
+  const grid = checkGrid(o.grid);
+  if (!grid.ok) throw new ExperimentsInputError(grid.code, grid.message);
+  if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1 && o.threads <= MAX_THREADS))
+    throw new ExperimentsInputError('EXPERIMENTS_THREADS_INVALID', `threads ${o.threads} is not a whole number from 1 to ${MAX_THREADS}`);
   const t0 = Date.now();
+  // The report directory first: one that cannot be made refuses the run before any work, and a
+  // directory this run made is removed again if the run fails before writing anything into it.
+  const dir = o.out ?? join(o.varDir, 'experiments', new Date(t0).toISOString().replace(/[:.]/g, '-'));
+  let made: string | undefined;
+  try {
+    made = mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new ExperimentsInputError('EXPERIMENTS_OUT_INVALID', `report directory ${dir}: ${(e as Error).message}`);
+  }
   // Started first: the workers boot and load their modules while this thread parses the files.
   const pool = o.pool ?? createExperimentPool(o.threads ?? availableParallelism());
   try {
     const bytes = o.files.reduce((a, f) => a + fileSize(f), 0);
     const warmBars = o.pool ? 0 : (o.warm_bars ?? warmBarsFor(bytes, expand(o.grid).length, pool.options.maxThreads));
-    return await runOnPool(o, pool, t0, warmBars);
+    return await runOnPool(o, pool, t0, warmBars, dir);
+  } catch (e) {
+    if (made !== undefined) removeIfEmpty(dir, made);
+    throw e;
   } finally {
     if (!o.pool) await pool.destroy();
   }
 }
 
+/** Removes `dir` and its parents up to `top` (the first one this run made) while they are empty. */
+function removeIfEmpty(dir: string, top: string): void {
+  try {
+    for (let d = resolve(dir); ; d = dirname(d)) {
+      if (readdirSync(d).length > 0) return;
+      rmdirSync(d);
+      if (d === resolve(top) || dirname(d) === d) return;
+    }
+  } catch {
+    // Left in place: an empty directory is harmless, and the run's own error is what to report.
+  }
+}
+
+/** Each report file whole or absent: written beside its name, then renamed over it. */
+function writeWhole(file: string, text: string): void {
+  const tmp = `${file}.partial`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
 type RunOutcome = Extract<Awaited<ReturnType<typeof runExperiments>>, { ok: true }>;
 
-async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number, warmBars: number): Promise<RunOutcome> {
+async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number, warmBars: number, dir: string): Promise<RunOutcome> {
   const sets = expand(o.grid);
   const tasks: Planned[] = [];
   const data = new Map<string, Float64Array>();
@@ -154,7 +202,7 @@ async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number, warmB
   // Every parameter set passes the same validation as a Live configuration.
   const strategies = sets.map((params) => {
     const v = parseConfig({ strategy: { ...o.config.strategy, ...params } });
-    if (!v.ok) throw new Error(`parameter set ${JSON.stringify(params)}: ${formatConfigError(v.error)}`);
+    if (!v.ok) throw new ExperimentsInputError('EXPERIMENTS_GRID_INVALID', `parameter set ${JSON.stringify(params)}: ${formatConfigError(v.error)}`);
     return v.config.strategy;
   });
   // One warm-up per worker, queued before any real task: each idle worker takes one (a busy worker
@@ -172,7 +220,13 @@ async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number, warmB
   warmed.catch(() => undefined);
   for (const f of o.files) {
     // Loaded once into shared memory: every worker reads the same bytes.
-    const bars = parseKlineCsv(readFileSync(resolve(f), 'utf8'));
+    let bars: Float64Array;
+    try {
+      bars = parseKlineCsv(readDataFile(f));
+    } catch (e) {
+      throw new ExperimentsInputError('EXPERIMENTS_DATA_INVALID', `${f}: ${(e as Error).message}`);
+    }
+    if (barCount(bars) === 0) throw new ExperimentsInputError('EXPERIMENTS_DATA_INVALID', `${f}: no kline rows`);
     data.set(f, bars);
     const n = barCount(bars);
     const cut = Math.floor(n * 0.7);
@@ -247,22 +301,31 @@ async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number, warmB
   await warmed;
   const poolMs = Date.now() - p0;
   const cpu = process.cpuUsage(c0);
-  const dir = o.out ?? join(o.varDir, 'experiments', new Date().toISOString().replace(/[:.]/g, '-'));
-  mkdirSync(dir, { recursive: true });
   const gate = o.gate ?? { kind: 'ALLOW_ALL' };
-  writeFileSync(
+  writeWhole(
     join(dir, 'report.json'),
     JSON.stringify({ files: o.files, grid: o.grid, gate: gate.kind, rules: (o.rules ?? EXPERIMENT_RULES).symbol, rows: results }, null, 2),
   );
-  writeFileSync(join(dir, 'report.csv'), toCsv(results));
-  writeFileSync(join(dir, 'equity.csv'), equityCsv(results));
+  writeWhole(join(dir, 'report.csv'), toCsv(results));
+  writeWhole(join(dir, 'equity.csv'), equityCsv(results));
   // The best out-of-sample set, re-run here over its whole file for the charts (equity, drawdown, trades).
   const best = results.filter((r) => r.split === 'out_of_sample' && r.trades > 0).sort((a, b) => b.sharpe - a.sharpe)[0] ?? null;
   const bars = best ? data.get(best.file) : undefined;
   const strategy = best ? parseConfig({ strategy: { ...o.config.strategy, ...best.params } }) : null;
   const run = best && bars && strategy?.ok ? runExperiment(bars, 0, barCount(bars), { ...base(strategy.config.strategy), equity_points: 1500 }) : null;
-  writeFileSync(join(dir, 'report.html'), htmlReport({ rows: results, best, bars: bars ?? null, run, files: o.files, gate: gate.kind }));
+  writeWhole(join(dir, 'report.html'), htmlReport({ rows: results, best, bars: bars ?? null, run, files: o.files, gate: gate.kind }));
   return { ok: true, rows: results, dir, ms: Date.now() - t0, pool_ms: poolMs, pool_cpu_ms: (cpu.user + cpu.system) / 1000, candles: total };
+}
+
+/** A JavaScript string holds at most about 512 M characters; a kline file is read as one. */
+export const MAX_DATA_FILE_BYTES = 512 * 1024 * 1024;
+
+/** A data file's text: a regular file only (a device or a FIFO would never end), within the cap. */
+function readDataFile(f: string): string {
+  const st = statSync(resolve(f));
+  if (!st.isFile()) throw new Error('not a regular file');
+  if (st.size > MAX_DATA_FILE_BYTES) throw new Error(`${st.size} bytes, more than ${MAX_DATA_FILE_BYTES} (split the file)`);
+  return readFileSync(resolve(f), 'utf8');
 }
 
 /** 0 for a file that cannot be read: the parse reports it. */
