@@ -35,7 +35,7 @@ export const REPLAY_SQL = `SELECT seq, event_id, event_type, cycle_id, payload F
  */
 export function replayRun(varDir: string, runId: string | null): RunReplay {
   const dbFile = join(varDir, 'data', 'audit.sqlite');
-  if (!existsSync(dbFile)) return { kind: 'REFUSED', why: `no audit database at ${dbFile}` };
+  if (!existsSync(dbFile)) return { kind: 'REFUSED', why: `REPLAY_NO_AUDIT: no audit database at ${dbFile}` };
   const chain = verifyAuditSet(dbFile, join(varDir, 'data', 'archive'));
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
@@ -44,18 +44,18 @@ export function replayRun(varDir: string, runId: string | null): RunReplay {
       return { kind: 'REFUSED', why: `audit chain broken: ${chain.reason} at seq ${chain.firstBadSeq}${at ? ` (event ${at.event_id})` : ''} in ${chain.file}` };
     }
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version < 4) return { kind: 'REFUSED', why: `the audit database (schema v${version}) predates replay recordings (v4)` };
+    if (version < 4) return { kind: 'REFUSED', why: `REPLAY_SCHEMA_TOO_OLD: the audit database (schema v${version}) predates replay recordings (v4)` };
     const run = runId ?? (db.prepare('SELECT run_id FROM replay_records ORDER BY seq DESC LIMIT 1').get() as { run_id: string } | undefined)?.run_id ?? null;
-    if (run === null) return { kind: 'REFUSED', why: 'no run in this database has replay recordings' };
+    if (run === null) return { kind: 'REFUSED', why: 'REPLAY_NO_RECORDINGS: no run in this database has replay recordings' };
     // Through the run's events (index events_run_seq): replay_records has no run index (schema v5).
     const recorded = (
       db.prepare('SELECT EXISTS (SELECT 1 FROM events e JOIN replay_records r ON r.seq = e.seq WHERE e.run_id = ?) AS n').get(run) as { n: number }
     ).n;
-    if (recorded === 0) return { kind: 'REFUSED', why: `run ${run} has no replay recordings` };
+    if (recorded === 0) return { kind: 'REFUSED', why: `REPLAY_NO_RECORDINGS: run ${run} has no replay recordings` };
     const cl = db.prepare("SELECT payload FROM events WHERE run_id = ? AND event_type = 'CONFIG_LOADED' ORDER BY seq LIMIT 1").get(run) as
       { payload: string } | undefined;
     const config = cl ? ((JSON.parse(cl.payload) as { config?: Config }).config ?? null) : null;
-    if (config === null) return { kind: 'REFUSED', why: `run ${run} has no CONFIG_LOADED with its configuration` };
+    if (config === null) return { kind: 'REFUSED', why: `REPLAY_NO_CONFIG: run ${run} has no CONFIG_LOADED with its configuration` };
 
     // Bulk events the writer or a producer had to drop: recordings may be missing (fail closed).
     const dropped = db.prepare("SELECT min(seq) AS seq FROM events WHERE run_id = ? AND reason_code = 'DB_WRITER_DROPPED'").get(run) as { seq: number | null };
@@ -105,7 +105,7 @@ export function replayCommand(opts: { readonly varDir: string; readonly run?: st
   try {
     r = replayRun(resolve(opts.varDir), opts.run ?? null);
   } catch (e) {
-    io.err(`replay: cannot read ${opts.varDir}: ${(e as Error).message}`);
+    io.err(`replay: REPLAY_UNREADABLE: cannot read ${opts.varDir}: ${(e as Error).message}`);
     return REPLAY_EXIT.DIVERGED;
   }
   if (r.kind === 'REFUSED') {
