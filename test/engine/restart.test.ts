@@ -14,7 +14,7 @@ type State = { orders: { clientOrderId: string; status: string }[]; lists: { lis
 const venueState = async (sim: ExchangeSim): Promise<State> => (await (await fetch(`${sim.admin}/admin/state`)).json()) as State;
 
 describe('engine restart', () => {
-  it('stopped with an OCO-protected position, restarts and rebuilds it from the audit and REST: adopted, no duplicate order', async () => {
+  it('stopped with an OCO-protected position, restarts and rebuilds it from the audit and REST: adopted, no duplicate order, the AI gate latency window kept', async () => {
     const sim = await startVenue();
     const reviewer: Reviewer = await startReviewer({ apiKey: AI_KEY });
     cleanup.push(
@@ -38,6 +38,8 @@ describe('engine restart', () => {
     const posBefore = ((await engineDetails(first.sup))['pnl'] as { symbols: { symbol: string; qty: string; avg_price: string }[] }).symbols.find(
       (s) => s.symbol === 'BTCUSDT',
     )!;
+    const gateBefore = (await engineDetails(first.sup))['ai_gate_latency'] as { n: number; mean_ms: number | null };
+    expect(gateBefore.n).toBeGreaterThan(0);
     await first.stopAll();
     running = null;
     const before = await venueState(sim);
@@ -57,6 +59,8 @@ describe('engine restart', () => {
     const after = await venueState(sim);
     expect(after.orders.length).toBe(before.orders.length);
     expect(after.lists.filter((l) => l.status === 'EXECUTING').map((l) => l.listClientOrderId)).toEqual([list]);
+    // The AI gate's latency window (the AIGATE_CALL health signals) covers the calls made before the restart.
+    expect((await engineDetails(second.sup))['ai_gate_latency']).toEqual(gateBefore);
     const adopted = second.q<{ kind: string }>("SELECT kind FROM reconcile_diffs WHERE kind = 'PROTECTION_ADOPTED'");
     expect(adopted.length).toBeGreaterThan(0);
     const stages = second.q<{ stage: string }>('SELECT stage FROM stage_changes WHERE run_id = ? ORDER BY seq', second.runId).map((r) => r.stage);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { GATE_LATENCY_WINDOW } from '@vigil/contracts';
 import { EventFactory } from '@vigil/runtime';
 import { startSupervisor } from './harness.js';
 
@@ -36,6 +37,29 @@ describe('engine memory over the audit channel', () => {
     const p = mem.positions.find((x) => x.symbol === 'ETHUSDT');
     expect(p?.payload).toMatchObject({ qty: '0.75', avg_price: '3000' });
     expect(mem.today === null || mem.today.day === new Date(now).toISOString().slice(0, 10)).toBe(true);
+  }, 60_000);
+
+  it("engine_memory carries the last GATE_LATENCY_WINDOW AI gate latencies, oldest first (calls without a latency left out), so a restarted engine's AIGATE_CALL signals cover the same calls", async () => {
+    const s = await startSupervisor({ audit: { audit_writer_flush_interval_ms: 10_000 } });
+    cleanup.push(s.stop);
+    const events = new EventFactory(s.runId, 'engine');
+    const call = (latency: number | null) =>
+      events.make('AIGATE_CALL', {
+        snapshot_hash: 'h',
+        input_hash: 'i',
+        model: 'm',
+        verdict: 'ALLOW',
+        reasons: [],
+        error_code: null,
+        latency_ms: latency,
+        tokens: null,
+        notes: null,
+      });
+    s.sup.audit.append(call(null));
+    for (let i = 1; i <= GATE_LATENCY_WINDOW + 5; i++) s.sup.audit.append(call(i));
+    s.sup.audit.append(call(null));
+    const mem = await s.sup.audit.engineMemory(Date.now());
+    expect(mem.gateLatenciesMs).toEqual(Array.from({ length: GATE_LATENCY_WINDOW }, (_, k) => k + 6));
   }, 60_000);
 
   it('engine_memory with a now_ms that is not a finite number is refused by the channel, not answered', async () => {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { Dec, isDecimalString } from '@vigil/core';
-import type { DayPnl, EngineMemory, JsonValue, QuarantineCause, StandingQuarantine } from '@vigil/contracts';
+import { GATE_LATENCY_WINDOW, type DayPnl, type EngineMemory, type JsonValue, type QuarantineCause, type StandingQuarantine } from '@vigil/contracts';
 
 export interface ModeChangeRow {
   readonly seq: number;
@@ -342,7 +342,9 @@ export class AuditReader {
         "SELECT i.symbol, i.client_order_id, json_extract(e.payload, '$.kind') AS kind FROM order_intents i JOIN events e ON e.seq = i.created_seq WHERE i.created_ms >= ? AND i.symbol IS NOT NULL AND i.client_order_id IS NOT NULL AND json_extract(e.payload, '$.kind') IN ('ENTRY', 'PROTECT', 'EXIT') AND i.state NOT IN ('FAILED_TERMINAL', 'NOT_FOUND') AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.exchange_order_id IS NOT NULL AND (o.client_order_id = i.client_order_id OR (i.client_order_id LIKE 'vgl%' AND o.client_order_id IN ('vgs' || substr(i.client_order_id, 4), 'vgt' || substr(i.client_order_id, 4))))) ORDER BY i.created_seq DESC LIMIT 200",
       )
       .all(nowMs - 30 * 86_400_000) as { symbol: string; client_order_id: string; kind: string }[];
-    return { positions, intents, ownOrders, lastTradeIds, unmapped, today: this.dayPnl(nowMs) };
+    // The gate's latency window, oldest first (the query gives the newest first).
+    const gateLatenciesMs = (this.q.gateLatencies.all(GATE_LATENCY_WINDOW) as { latency_ms: number }[]).map((r) => r.latency_ms).reverse();
+    return { positions, intents, ownOrders, lastTradeIds, unmapped, today: this.dayPnl(nowMs), gateLatenciesMs };
   }
 
   /**

@@ -46,7 +46,23 @@ export interface EngineMemory {
   /** Intents whose venue order id never reached the audit: startup asks the venue for them. */
   readonly unmapped: readonly { readonly symbol: string; readonly client_order_id: string; readonly kind: string }[];
   readonly today: DayPnl | null;
+  /**
+   * The latencies of the last AI gate calls (at most GATE_LATENCY_WINDOW, oldest first): the AIGATE_CALL mean and
+   * variance health signals cover the same calls after a restart of the engine as before it.
+   */
+  readonly gateLatenciesMs: readonly number[];
 }
 
+/** How many of the last AI gate calls the latency signals cover. */
+export const GATE_LATENCY_WINDOW = 200;
+
 /** A first start: nothing to remember. */
-export const EMPTY_ENGINE_MEMORY: EngineMemory = { positions: [], intents: [], ownOrders: [], lastTradeIds: {}, unmapped: [], today: null };
+export const EMPTY_ENGINE_MEMORY: EngineMemory = {
+  positions: [],
+  intents: [],
+  ownOrders: [],
+  lastTradeIds: {},
+  unmapped: [],
+  today: null,
+  gateLatenciesMs: [],
+};

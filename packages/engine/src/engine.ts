@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import {
+  GATE_LATENCY_WINDOW,
   type BookTick,
   type Correlation,
   type Decision,
@@ -465,6 +466,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         restoreMemory(mem.memory, { ledger, intents, trader, now });
         unmapped = mem.memory.unmapped;
         restoreDay(mem.memory.today);
+        // Calls of this run made before the restart stay in the window; later calls push them out.
+        gateLatencies.splice(0, gateLatencies.length, ...[...mem.memory.gateLatenciesMs, ...gateLatencies].slice(-GATE_LATENCY_WINDOW));
         event('RECONCILE_STARTED', { startup: true, remembered_positions: mem.memory.positions.length, unresolved_intents: mem.memory.intents.length });
         break;
       }
@@ -823,7 +826,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     const o = call.outcome;
     if (call.latency_ms !== null) {
       gateLatencies.push(call.latency_ms);
-      if (gateLatencies.length > 200) gateLatencies.shift();
+      if (gateLatencies.length > GATE_LATENCY_WINDOW) gateLatencies.shift();
     }
     const verdict = o.verdict;
     const payload: JsonObject = {
