@@ -40,6 +40,16 @@ describe('parseKlineCsv exact prices', () => {
     );
     expect(() => parseKlineCsv('1767225600000,1,2,1,1\n')).toThrow(/line 1: expected open_time,open,high,low,close,volume numbers/);
   });
+
+  it('a header is skipped only before the first row; a letter-led line after it, a fractional, zero or negative open_time and a negative volume are refused with the line', () => {
+    const ok = row(1_767_225_600_000, '10', '11', '9', '10');
+    expect(() => parseKlineCsv(`open_time,open,high,low,close,volume\n${ok}\n`)).not.toThrow();
+    expect(() => parseKlineCsv(`${ok}\nx${row(1_767_225_660_000, '10', '11', '9', '10')}\n`)).toThrow(/line 2: expected open_time/);
+    expect(() => parseKlineCsv(`${ok}\nopen_time,open,high,low,close,volume\n`)).toThrow(/line 2: expected open_time/);
+    for (const t of ['1767225660000.5', '0', '-1767225660000'])
+      expect(() => parseKlineCsv(`${t},10,11,9,10,1.5,0,0,0,0,0,0\n`)).toThrow(/line 1: open_time .* is not a positive whole number/);
+    expect(() => parseKlineCsv('1767225660000,10,11,9,10,-1.5,0,0,0,0,0,0\n')).toThrow(/line 1: volume -1.5 is negative/);
+  });
 });
 
 describe('the synthetic market', () => {

@@ -77,7 +77,9 @@ export function parseKlineCsv(text: string): Float64Array {
   let last = -Infinity;
   for (let n = 0; n < lines.length; n++) {
     const line = (lines[n] ?? '').trim();
-    if (line === '' || /^open_time|^[a-z]/i.test(line)) continue;
+    // A header (a line starting with a letter) only before the first row: later, such a line is a
+    // bad row and stops the parse like any other.
+    if (line === '' || (k === 0 && /^[a-z]/i.test(line))) continue;
     const f = line.split(',', 6);
     const t = Number(f[0]);
     const o = Number(f[1]);
@@ -94,6 +96,8 @@ export function parseKlineCsv(text: string): Float64Array {
       !Number.isFinite(Number(f[5]))
     )
       throw new Error(`kline CSV line ${n + 1}: expected open_time,open,high,low,close,volume numbers`);
+    if (!(Number.isInteger(t) && t > 0)) throw new Error(`kline CSV line ${n + 1}: open_time ${f[0]} is not a positive whole number`);
+    if (!(Number(f[5]) >= 0)) throw new Error(`kline CSV line ${n + 1}: volume ${f[5]} is negative`);
     if (!(h >= Math.max(o, c) && l <= Math.min(o, c) && l > 0)) throw new Error(`kline CSV line ${n + 1}: high/low inconsistent with open/close`);
     const ms = t > 1e14 ? Math.floor(t / 1000) : t;
     if (ms <= last) throw new Error(`kline CSV line ${n + 1}: open_time not increasing`);
