@@ -75,7 +75,7 @@ function rechainFrom(dbFile: string, seq: number): void {
 }
 
 describe('supervisor replay on a run of the bot on the simulator', () => {
-  it('replays the run identically (exit 0); in copies: names the altered event when a recorded input is changed and re-chained, reports a run that dropped audit events as incomplete, and fails at the chain when not re-chained (exit 1)', async () => {
+  it('replays the run identically (exit 0); in copies: names the altered event when a recorded input is changed and re-chained (a fill report; a snapshot that made no proposal), reports a run that dropped audit events as incomplete, and fails at the chain when not re-chained (exit 1)', async () => {
     const t = await startTrading();
     stop = t.stopAll;
     await waitFor('NORMAL', () => t.sup.modeState.mode === 'NORMAL', 15_000, 50);
@@ -114,6 +114,25 @@ describe('supervisor replay on a run of the bot on the simulator', () => {
     expect(replayCommand({ varDir: copy }, { out: (l) => void bad.push(l), err: (l) => void bad.push(l) })).toBe(1);
     expect(bad[0]).toContain(`divergence at event ${target!.event_id}`);
     expect(bad.join('\n')).toMatch(/expected: .*\n\s+got: /);
+
+    // A snapshot altered in a cycle where the strategy proposed nothing (so no output changes), and
+    // re-chained: its own recorded hash no longer matches its content.
+    const copy4 = copyVar(t.varDir);
+    const db4File = join(copy4, 'data', 'audit.sqlite');
+    const ro4 = new Database(db4File, { readonly: true });
+    const quiet = ro4
+      .prepare(
+        "SELECT e.seq, e.event_id, e.payload FROM events e WHERE e.run_id = ? AND e.event_type = 'CYCLE_INPUTS_RECORDED' AND NOT EXISTS (SELECT 1 FROM events d WHERE d.run_id = e.run_id AND d.cycle_id = e.cycle_id AND d.event_type = 'DECISION_PROPOSED') ORDER BY e.seq LIMIT 1",
+      )
+      .get(t.runId) as Row | undefined;
+    ro4.close();
+    expect(quiet).toBeDefined();
+    const inputs = JSON.parse(quiet!.payload) as { snapshots: { snapshot: { bid: string } }[] };
+    inputs.snapshots[0]!.snapshot.bid = `${inputs.snapshots[0]!.snapshot.bid}1`;
+    alterAndRechain(db4File, quiet!.seq, inputs);
+    const snap: string[] = [];
+    expect(replayCommand({ varDir: copy4 }, { out: (l) => void snap.push(l), err: (l) => void snap.push(l) })).toBe(1);
+    expect(snap[0]).toMatch(new RegExp(`^replay: divergence at event ${quiet!.event_id} \\(seq ${quiet!.seq}\\): cycle \\d+: snapshot \\S+ hash$`));
 
     // A run whose audit dropped events cannot vouch for its recordings being complete: exit 1.
     const copy3 = copyVar(t.varDir);

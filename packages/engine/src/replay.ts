@@ -247,10 +247,9 @@ export class Replayer {
       return exp === got ? null : { event_id: actual.event_id, seq: actual.seq, what: `cycle ${cycleId}: ${what}`, expected: exp, got };
     };
     for (const { snapshot: snap, rules: ref } of rec.snapshots) {
-      const res = this.strategy.propose(snap);
-      // A snapshot that made no proposal produced no output to compare; one that did is checked
-      // against its own hash first (the decision and the AI review name it by that hash).
-      if (res.kind === 'NONE') continue;
+      // Every snapshot is checked against its own hash first, whether or not the strategy proposed:
+      // an input altered so that the strategy still says nothing is caught here, not passed as
+      // output-consistent (the decision and the AI review also name a proposing snapshot by it).
       const body = { symbol: snap.symbol, ts_ms: snap.ts_ms, bid: snap.bid, ask: snap.ask, quote_age_ms: snap.quote_age_ms, bars: snap.bars };
       const hash = snapshotHash(body);
       if (hash !== snap.snapshot_hash)
@@ -261,6 +260,9 @@ export class Replayer {
           expected: cj(snap.snapshot_hash),
           got: cj(hash),
         };
+      const res = this.strategy.propose(snap);
+      // A snapshot that made no proposal produced no output to compare.
+      if (res.kind === 'NONE') continue;
       const p = res.proposal;
       const rules = ref === null ? undefined : this.rules.get(ref);
       if (!rules)

@@ -8,7 +8,7 @@ import { formatConfigError, parseConfig } from '@vigil/runtime';
 import { htmlReport } from './html-report.js';
 import { barCount, parseKlineCsv } from './klines.js';
 import { checkGrid, MAX_THREADS, type InputCode } from './inputs.js';
-import { runExperiment, type GateVerdicts, type RunParams } from './runner.js';
+import type { GateVerdicts, RunParams, RunResult } from './runner.js';
 import type { ExperimentTask, ShareResult, ShareTask, TaskResult, WarmTask } from './task.js';
 import { liveSupervisorPid } from '../run-lock.js';
 
@@ -308,11 +308,18 @@ async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number, warmB
   );
   writeWhole(join(dir, 'report.csv'), toCsv(results));
   writeWhole(join(dir, 'equity.csv'), equityCsv(results));
-  // The best out-of-sample set, re-run here over its whole file for the charts (equity, drawdown, trades).
+  // The best out-of-sample set, re-run over its whole file for the charts (equity, drawdown, trades):
+  // on a worker, whose code is compiled and warm by now (this thread would run it cold).
   const best = results.filter((r) => r.split === 'out_of_sample' && r.trades > 0).sort((a, b) => b.sharpe - a.sharpe)[0] ?? null;
   const bars = best ? data.get(best.file) : undefined;
   const strategy = best ? parseConfig({ strategy: { ...o.config.strategy, ...best.params } }) : null;
-  const run = best && bars && strategy?.ok ? runExperiment(bars, 0, barCount(bars), { ...base(strategy.config.strategy), equity_points: 1500 }) : null;
+  const run =
+    best && bars && strategy?.ok
+      ? ((await pool.run(
+          { data: bars, from: 0, to: barCount(bars), params: { ...base(strategy.config.strategy), equity_points: 1500 } } satisfies ExperimentTask,
+          { name: 'whole' },
+        )) as RunResult)
+      : null;
   writeWhole(join(dir, 'report.html'), htmlReport({ rows: results, best, bars: bars ?? null, run, files: o.files, gate: gate.kind }));
   return { ok: true, rows: results, dir, ms: Date.now() - t0, pool_ms: poolMs, pool_cpu_ms: (cpu.user + cpu.system) / 1000, candles: total };
 }

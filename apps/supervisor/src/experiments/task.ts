@@ -22,6 +22,11 @@ export default function run(t: ExperimentTask): TaskResult {
   return { metrics: r.metrics, equity: r.equity };
 }
 
+/** One run with everything it returns (trades included): the report's charts of the best set. */
+export function whole(t: ExperimentTask): RunResult {
+  return runExperiment(t.data, t.from, t.to, t.params);
+}
+
 /**
  * A worker's part of a whole run: the plan (longest task first), and two shared counters. Each
  * worker takes the next task index itself, so that no worker waits for the main thread between two
