@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJson, sha256Hex } from '@vigil/contracts';
@@ -75,7 +75,7 @@ function rechainFrom(dbFile: string, seq: number): void {
 }
 
 describe('supervisor replay on a run of the bot on the simulator', () => {
-  it('replays the run identically (exit 0); in copies: names the altered event when a recorded input is changed and re-chained (a fill report; a snapshot that made no proposal), reports a run that dropped audit events as incomplete, and fails at the chain when not re-chained (exit 1)', async () => {
+  it('replays the run identically (exit 0); in copies: names the altered event when a recorded input is changed and re-chained (a fill report, first by its JSONL mirror line when the mirror is kept; a snapshot that made no proposal), reports a run that dropped audit events as incomplete, and fails at the chain when not re-chained (exit 1)', async () => {
     const t = await startTrading();
     stop = t.stopAll;
     await waitFor('NORMAL', () => t.sup.modeState.mode === 'NORMAL', 15_000, 50);
@@ -89,6 +89,10 @@ describe('supervisor replay on a run of the bot on the simulator', () => {
     const io = { out: (l: string) => void lines.push(l), err: (l: string) => void lines.push(l) };
     expect(replayCommand({ varDir: t.varDir }, io), lines.join('\n')).toBe(0);
     expect(lines[0]).toMatch(/^replay: \d+ cycles identical$/);
+    // Every row of the run was compared with its JSONL mirror line (the shutdown flushed them all).
+    const [, compared, total] = /JSONL mirror: (\d+) of (\d+) rows compared/.exec(lines[1] ?? '') ?? [];
+    expect(Number(compared)).toBeGreaterThan(0);
+    expect(compared).toBe(total);
     const r = replayRun(t.varDir, null);
     expect(r.kind).toBe('REPLAYED');
     if (r.kind !== 'REPLAYED') return;
@@ -114,6 +118,16 @@ describe('supervisor replay on a run of the bot on the simulator', () => {
     expect(replayCommand({ varDir: copy }, { out: (l) => void bad.push(l), err: (l) => void bad.push(l) })).toBe(1);
     expect(bad[0]).toContain(`divergence at event ${target!.event_id}`);
     expect(bad.join('\n')).toMatch(/expected: .*\n\s+got: /);
+
+    // The same change and re-chaining in a var dir that keeps its JSONL mirror: the mirror names the row first.
+    const copy5 = copyVar(t.varDir);
+    cpSync(join(t.varDir, 'jsonl'), join(copy5, 'jsonl'), { recursive: true });
+    alterAndRechain(join(copy5, 'data', 'audit.sqlite'), target!.seq, { ...rec, input: { ...rec.input, executed_qty: '0' } });
+    const mirrored: string[] = [];
+    expect(replayCommand({ varDir: copy5 }, { out: (l) => void mirrored.push(l), err: (l) => void mirrored.push(l) })).toBe(1);
+    expect(mirrored[0]).toBe(
+      `replay: divergence at event ${target!.event_id} (seq ${target!.seq}): the row differs from its JSONL mirror line (${join(copy5, 'jsonl')}/${readdirSync(join(copy5, 'jsonl'))[0]}): rewritten in the database after its commit`,
+    );
 
     // A snapshot altered in a cycle where the strategy proposed nothing (so no output changes), and
     // re-chained: its own recorded hash no longer matches its content.

@@ -126,7 +126,8 @@ export async function runReplayBench(n = 200_000): Promise<ReplayBenchResult> {
     let r: Extract<ReturnType<typeof replayRun>, { kind: 'REPLAYED' }> | null = null;
     for (let round = 0; round < 5; round++) {
       const got = replayRun(varDir, null);
-      if (got.kind !== 'REPLAYED') throw new Error(got.why);
+      if (got.kind === 'REFUSED') throw new Error(got.why);
+      if (got.kind !== 'REPLAYED') throw new Error(`${got.divergence.what} at seq ${got.divergence.seq}`);
       r = got;
       replayRates.push((got.events / got.ms) * 1000);
       replayCpuRates.push((got.events / got.cpu_ms) * 1000);

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { verifyAuditSet } from '@vigil/audit';
+import { checkJsonlMirror, verifyAuditSet } from '@vigil/audit';
 import type { Config, JsonObject } from '@vigil/contracts';
-import { ENGINE_START_STAGE, REPLAY_EVENT_TYPES, Replayer, type ReplayEvent, type ReplayResult } from '@vigil/engine/replay';
+import { ENGINE_START_STAGE, REPLAY_EVENT_TYPES, Replayer, type Divergence, type ReplayEvent, type ReplayResult } from '@vigil/engine/replay';
 
 export const REPLAY_EXIT = { IDENTICAL: 0, DIVERGED: 1 } as const;
 
@@ -21,8 +21,11 @@ export type RunReplay =
       readonly cpu_ms: number;
       readonly chain_rows: number;
       readonly dropped_at: number | null;
+      /** The run's rows compared with their JSONL mirror lines (null: no mirror beside the database). */
+      readonly mirror: { readonly compared: number; readonly rows: number } | null;
     } & ReplayResult)
-  | { readonly kind: 'REFUSED'; readonly why: string };
+  | { readonly kind: 'REFUSED'; readonly why: string }
+  | { readonly kind: 'MIRROR_MISMATCH'; readonly run_id: string; readonly divergence: Divergence };
 
 /** A run's events that replay reads, in seq order (parameters: run id, REPLAY_EVENT_TYPES, ENGINE_START_STAGE). */
 export const REPLAY_SQL = `SELECT seq, event_id, event_type, cycle_id, payload FROM events WHERE run_id = ? AND (event_type IN (${REPLAY_EVENT_TYPES.map(() => '?').join(', ')}) OR (event_type = 'STAGE_CHANGED' AND stage = ?)) ORDER BY seq`;
@@ -56,6 +59,31 @@ export function replayRun(varDir: string, runId: string | null): RunReplay {
       { payload: string } | undefined;
     const config = cl ? ((JSON.parse(cl.payload) as { config?: Config }).config ?? null) : null;
     if (config === null) return { kind: 'REFUSED', why: `REPLAY_NO_CONFIG: run ${run} has no CONFIG_LOADED with its configuration` };
+
+    // The mirror written at each commit: a row rewritten (and re-chained) in the database alone
+    // differs from its line there.
+    const span = db.prepare('SELECT min(seq) AS a, max(seq) AS b, min(ts_ms) AS t0, max(ts_ms) AS t1 FROM events WHERE run_id = ?').get(run) as {
+      a: number;
+      b: number;
+      t0: number;
+      t1: number;
+    };
+    const jsonlDir = join(varDir, 'jsonl');
+    const mirror = existsSync(jsonlDir) ? checkJsonlMirror(db, jsonlDir, { fromSeq: span.a, toSeq: span.b, fromMs: span.t0, toMs: span.t1 }) : null;
+    if (mirror?.mismatch) {
+      const m = mirror.mismatch;
+      return {
+        kind: 'MIRROR_MISMATCH',
+        run_id: run,
+        divergence: {
+          event_id: m.event_id,
+          seq: m.seq,
+          what: `the row differs from its JSONL mirror line (${m.file}): rewritten in the database after its commit`,
+          expected: m.mirror.join(' or '),
+          got: m.database,
+        },
+      };
+    }
 
     // Bulk events the writer or a producer had to drop: recordings may be missing (fail closed).
     const dropped = db.prepare("SELECT min(seq) AS seq FROM events WHERE run_id = ? AND reason_code = 'DB_WRITER_DROPPED'").get(run) as { seq: number | null };
@@ -92,6 +120,7 @@ export function replayRun(varDir: string, runId: string | null): RunReplay {
       cpu_ms: (cpu.user + cpu.system) / 1000,
       chain_rows: chain.rows + chain.archivedRows,
       dropped_at: dropped.seq,
+      mirror: mirror === null || mirror.files === 0 ? null : { compared: mirror.compared, rows: mirror.rows },
       ...res,
     };
   } finally {
@@ -112,8 +141,15 @@ export function replayCommand(opts: { readonly varDir: string; readonly run?: st
     io.out(`replay: ${r.why}`);
     return REPLAY_EXIT.DIVERGED;
   }
+  if (r.kind === 'MIRROR_MISMATCH') {
+    const d = r.divergence;
+    io.out(`replay: divergence at event ${d.event_id} (seq ${d.seq}): ${d.what}`);
+    io.out(`  expected: ${d.expected}`);
+    io.out(`  got:      ${d.got}`);
+    return REPLAY_EXIT.DIVERGED;
+  }
   const rate = r.ms > 0 ? Math.round((r.events / r.ms) * 1000) : r.events;
-  const detail = `run ${r.run_id}: ${r.cycles} decision cycles (${r.decisions} decisions), ${r.steps} lifecycle steps; ${r.events} recorded events in ${Math.round(r.ms)} ms (${rate} events/s); hash chain: ${r.chain_rows} events verified`;
+  const detail = `run ${r.run_id}: ${r.cycles} decision cycles (${r.decisions} decisions), ${r.steps} lifecycle steps; ${r.events} recorded events in ${Math.round(r.ms)} ms (${rate} events/s); hash chain: ${r.chain_rows} events verified; JSONL mirror: ${r.mirror === null ? 'absent, not compared' : `${r.mirror.compared} of ${r.mirror.rows} rows compared`}`;
   if (r.ok && r.dropped_at !== null) {
     io.out(
       `replay: ${r.cycles + r.steps} cycles identical, but incomplete: the run dropped audit events (DB_WRITER_DROPPED at seq ${r.dropped_at}), so recordings may be missing`,

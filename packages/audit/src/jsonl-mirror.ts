@@ -1,0 +1,109 @@
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { utcDay } from './jsonl.js';
+
+/**
+ * The database's rows against the JSONL mirror written at their commit: a row whose seq has lines in
+ * the mirror must carry the hash of one of them. A forger who rewrites rows and rebuilds the chain
+ * in the database alone is caught here. Lines may be missing (a crash before the append, a pruned
+ * day): such rows are not compared. A seq may have two lines after `supervisor restore` (the
+ * abandoned timeline's and the new one's), so any of them matches.
+ */
+export interface MirrorCheck {
+  /** Day files read (absent ones are skipped). */
+  readonly files: number;
+  /** Rows of the range the mirror holds a line for, all compared. */
+  readonly compared: number;
+  /** Rows of the range. */
+  readonly rows: number;
+  readonly mismatch: {
+    readonly seq: number;
+    readonly event_id: string;
+    readonly file: string;
+    readonly mirror: readonly string[];
+    readonly database: string;
+  } | null;
+}
+
+const LINE_HEAD = /^\{"seq":(\d{1,15}),"prev_hash":"[0-9a-f]{64}","hash":"([0-9a-f]{64})",/;
+const CHUNK = 1 << 20;
+
+export function checkJsonlMirror(
+  db: Database.Database,
+  jsonlDir: string,
+  range: { fromSeq: number; toSeq: number; fromMs: number; toMs: number },
+): MirrorCheck {
+  const lines = new Map<number, { hashes: string[]; file: string }>();
+  let files = 0;
+  for (let day = range.fromMs - (range.fromMs % 86_400_000); day <= range.toMs; day += 86_400_000) {
+    const file = join(jsonlDir, `events-${utcDay(day)}.jsonl`);
+    if (!existsSync(file)) continue;
+    files++;
+    eachLineHead(file, (head) => {
+      const m = LINE_HEAD.exec(head);
+      if (!m) return; // a line cut short by a crash, or not ours: nothing to compare
+      const seq = Number(m[1]);
+      if (seq < range.fromSeq || seq > range.toSeq) return;
+      const hash = m[2] ?? '';
+      const at = lines.get(seq);
+      if (at) at.hashes.push(hash);
+      else lines.set(seq, { hashes: [hash], file });
+    });
+  }
+  let compared = 0;
+  let rows = 0;
+  const all = db
+    .prepare('SELECT seq, event_id, hash FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq')
+    .iterate(range.fromSeq, range.toSeq) as IterableIterator<{
+    seq: number;
+    event_id: string;
+    hash: string;
+  }>;
+  for (const r of all) {
+    rows++;
+    const at = lines.get(r.seq);
+    if (!at) continue;
+    compared++;
+    if (!at.hashes.includes(r.hash))
+      return { files, compared, rows, mismatch: { seq: r.seq, event_id: r.event_id, file: at.file, mirror: at.hashes, database: r.hash } };
+  }
+  return { files, compared, rows, mismatch: null };
+}
+
+/** Calls `fn` with the first 200 characters of each line of a file, read in chunks (a day file may be large). */
+function eachLineHead(file: string, fn: (head: string) => void): void {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let carry = '';
+    let skipping = false; // inside a line whose head was already taken
+    for (;;) {
+      const n = readSync(fd, buf, 0, CHUNK, null);
+      if (n === 0) break;
+      const text = buf.toString('latin1', 0, n);
+      let start = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', start);
+        if (nl === -1) {
+          if (!skipping) {
+            carry += text.slice(start);
+            if (carry.length >= 200) {
+              fn(carry.slice(0, 200));
+              carry = '';
+              skipping = true;
+            }
+          }
+          break;
+        }
+        if (!skipping) fn((carry + text.slice(start, nl)).slice(0, 200));
+        carry = '';
+        skipping = false;
+        start = nl + 1;
+      }
+    }
+    if (!skipping && carry !== '') fn(carry);
+  } finally {
+    closeSync(fd);
+  }
+}
