@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
@@ -179,8 +179,13 @@ function removeIfEmpty(dir: string, top: string): void {
 /** Each report file whole or absent: written beside its name, then renamed over it. */
 function writeWhole(file: string, text: string): void {
   const tmp = `${file}.partial`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 type RunOutcome = Extract<Awaited<ReturnType<typeof runExperiments>>, { ok: true }>;
@@ -302,12 +307,6 @@ async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number, warmB
   const poolMs = Date.now() - p0;
   const cpu = process.cpuUsage(c0);
   const gate = o.gate ?? { kind: 'ALLOW_ALL' };
-  writeWhole(
-    join(dir, 'report.json'),
-    JSON.stringify({ files: o.files, grid: o.grid, gate: gate.kind, rules: (o.rules ?? EXPERIMENT_RULES).symbol, rows: results }, null, 2),
-  );
-  writeWhole(join(dir, 'report.csv'), toCsv(results));
-  writeWhole(join(dir, 'equity.csv'), equityCsv(results));
   // The best out-of-sample set, re-run over its whole file for the charts (equity, drawdown, trades):
   // on a worker, whose code is compiled and warm by now (this thread would run it cold).
   const best = results.filter((r) => r.split === 'out_of_sample' && r.trades > 0).sort((a, b) => b.sharpe - a.sharpe)[0] ?? null;
@@ -320,6 +319,13 @@ async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number, warmB
           { name: 'whole' },
         )) as RunResult)
       : null;
+  // Written only now, every figure computed: a run that failed before leaves no report behind.
+  writeWhole(
+    join(dir, 'report.json'),
+    JSON.stringify({ files: o.files, grid: o.grid, gate: gate.kind, rules: (o.rules ?? EXPERIMENT_RULES).symbol, rows: results }, null, 2),
+  );
+  writeWhole(join(dir, 'report.csv'), toCsv(results));
+  writeWhole(join(dir, 'equity.csv'), equityCsv(results));
   writeWhole(join(dir, 'report.html'), htmlReport({ rows: results, best, bars: bars ?? null, run, files: o.files, gate: gate.kind }));
   return { ok: true, rows: results, dir, ms: Date.now() - t0, pool_ms: poolMs, pool_cpu_ms: (cpu.user + cpu.system) / 1000, candles: total };
 }
