@@ -2,7 +2,10 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { checkJsonlMirror } from './jsonl-mirror.js';
+import fc from 'fast-check';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { checkJsonlMirror, eachLineHead } from './jsonl-mirror.js';
 import { auditSetup } from './testing-setup.test-helper.js';
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -61,5 +64,30 @@ describe('the database against its JSONL mirror', () => {
     expect(w.check()).toEqual({ files: 1, compared: 0, rows: 10, mismatch: null });
     appendFileSync(w.file, 'garbage\n{"seq":"x"}\n');
     expect(w.check()).toEqual({ files: 1, compared: 0, rows: 10, mismatch: null });
+  });
+});
+
+describe('reading line heads in chunks', () => {
+  it('gives the first 200 bytes of every line whatever the chunk size: lines cut by a boundary joined, empty lines kept, no line after the final newline', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-heads-'));
+    const line = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ minLength: 190, maxLength: 420 }), fc.constant(''));
+    fc.assert(
+      fc.property(
+        fc.array(line, { maxLength: 12 }).map((ls) => ls.map((l) => l.replace(/[^\x20-\x7e]/g, 'x'))),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 450 }),
+        (lines, lastNewline, chunk) => {
+          const text = lines.join('\n') + (lastNewline && lines.length > 0 ? '\n' : '');
+          const file = join(dir, 'f.jsonl');
+          writeFileSync(file, text);
+          const got: string[] = [];
+          eachLineHead(file, (h) => void got.push(h), chunk);
+          const parts = text.split('\n');
+          if (parts[parts.length - 1] === '') parts.pop();
+          expect(got).toEqual(parts.map((l) => l.slice(0, 200)));
+        },
+      ),
+      { numRuns: 1500 },
+    );
   });
 });

@@ -28,6 +28,8 @@ export interface MirrorCheck {
 
 const LINE_HEAD = /^\{"seq":(\d{1,15}),"prev_hash":"[0-9a-f]{64}","hash":"([0-9a-f]{64})",/;
 const CHUNK = 1 << 20;
+/** Bytes of a line's head: seq, prev_hash and hash fit in about 170. */
+const HEAD = 200;
 
 export function checkJsonlMirror(
   db: Database.Database,
@@ -71,38 +73,49 @@ export function checkJsonlMirror(
   return { files, compared, rows, mismatch: null };
 }
 
-/** Calls `fn` with the first 200 characters of each line of a file, read in chunks (a day file may be large). */
-function eachLineHead(file: string, fn: (head: string) => void): void {
+/**
+ * Calls `fn` with the first HEAD bytes of each line of a file (latin1; the heads are ASCII), read in
+ * chunks: a day file may be large, and only the heads are decoded. A line cut by a chunk boundary
+ * is joined; an empty last line (after the final newline) is no line.
+ */
+export function eachLineHead(file: string, fn: (head: string) => void, chunk = CHUNK): void {
   const fd = openSync(file, 'r');
   try {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let carry = '';
-    let skipping = false; // inside a line whose head was already taken
+    const buf = Buffer.allocUnsafe(chunk);
+    let parts: Buffer[] = []; // the current line's head so far, when a chunk boundary cut it
+    let have = 0;
+    let done = false; // the current line's head was handed over
     for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
+      const n = readSync(fd, buf, 0, chunk, null);
       if (n === 0) break;
-      const text = buf.toString('latin1', 0, n);
-      let start = 0;
+      const view = buf.subarray(0, n);
+      let pos = 0;
       for (;;) {
-        const nl = text.indexOf('\n', start);
-        if (nl === -1) {
-          if (!skipping) {
-            carry += text.slice(start);
-            if (carry.length >= 200) {
-              fn(carry.slice(0, 200));
-              carry = '';
-              skipping = true;
+        const nl = view.indexOf(10, pos);
+        const end = nl === -1 ? n : nl;
+        if (!done) {
+          const upto = Math.min(end, pos + HEAD - have);
+          if (have === 0 && (nl !== -1 || upto - pos === HEAD)) {
+            // The whole head is in this chunk: no copy.
+            fn(view.toString('latin1', pos, upto));
+            done = true;
+          } else {
+            if (upto > pos) parts.push(Buffer.from(view.subarray(pos, upto)));
+            have += upto - pos;
+            if (nl !== -1 || have >= HEAD) {
+              fn(Buffer.concat(parts).toString('latin1'));
+              done = true;
             }
           }
-          break;
         }
-        if (!skipping) fn((carry + text.slice(start, nl)).slice(0, 200));
-        carry = '';
-        skipping = false;
-        start = nl + 1;
+        if (nl === -1) break;
+        parts = [];
+        have = 0;
+        done = false;
+        pos = nl + 1;
       }
     }
-    if (!skipping && carry !== '') fn(carry);
+    if (!done && have > 0) fn(Buffer.concat(parts).toString('latin1'));
   } finally {
     closeSync(fd);
   }
