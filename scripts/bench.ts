@@ -416,17 +416,8 @@ async function experiments() {
   // by this thread's CPU time (nothing else runs in this process meanwhile), beside the floor.
   const { runExperiment } = await import('@vigil/supervisor/experiments/runner');
   const { floor } = await import('@vigil/supervisor/experiments/task');
-  const { EXPERIMENT_RULES } = await import('@vigil/supervisor/experiments/experiments');
-  const params = {
-    symbol: 'BTCUSDT',
-    strategy: c.config.strategy,
-    risk: c.config.risk,
-    engine: c.config.engine,
-    rules: EXPERIMENT_RULES,
-    spread_bps: 1,
-    initial_quote: '10000',
-    gate: { kind: 'ALLOW_ALL' },
-  } as const;
+  const { runParams } = await import('@vigil/supervisor/experiments/experiments');
+  const params = runParams(c.config);
   const cpuOf = (fn: () => unknown): number => {
     const a = process.cpuUsage();
     fn();

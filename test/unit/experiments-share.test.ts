@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '@vigil/runtime';
-import { EXPERIMENT_RULES } from '../../apps/supervisor/src/experiments/experiments.js';
+import { runParams } from '../../apps/supervisor/src/experiments/experiments.js';
 import { barCount, syntheticBars } from '../../apps/supervisor/src/experiments/klines.js';
 import run, { share, type ExperimentTask } from '../../apps/supervisor/src/experiments/task.js';
 
@@ -9,16 +9,7 @@ import run, { share, type ExperimentTask } from '../../apps/supervisor/src/exper
 const data = syntheticBars({ seed: 3, bars: 2_000, start_ms: Date.UTC(2026, 0, 1), bar_ms: 60_000, price: 64_000, vol_bps: 8 });
 const c = parseConfig({ strategy: { win_rate_prior: '0.5', take_profit_r: '2' } });
 if (!c.ok) throw new Error('config');
-const params: ExperimentTask['params'] = {
-  symbol: EXPERIMENT_RULES.symbol,
-  strategy: c.config.strategy,
-  risk: c.config.risk,
-  engine: c.config.engine,
-  rules: EXPERIMENT_RULES,
-  spread_bps: 1,
-  initial_quote: '10000',
-  gate: { kind: 'ALLOW_ALL' },
-};
+const params = runParams(c.config);
 const n = barCount(data);
 const plan: ExperimentTask[] = [0, 400, 800, 1200, 1600].map((from) => ({ data, from, to: Math.min(n, from + 400), params }));
 const counters = (start: number) => {

@@ -116,6 +116,29 @@ export const DEFAULT_GRID = { lookback_bars: [10, 20, 40], stop_vol_mult: ['1.5'
 /** The experiments' default symbol: BTCUSDT as the simulator lists it (tick 0.01, lot 0.00001, notional 5..9 M, trailing 10..2000 bps). */
 export const EXPERIMENT_RULES: SymbolRules = SIM_BTCUSDT_RULES;
 
+/**
+ * One run's parameters: the configuration's risk and engine sections with `strategy` (default: the
+ * configuration's), on the experiments' defaults (BTCUSDT as the simulator lists it, 1 bps spread,
+ * 10 000 quote, every decision allowed) unless given.
+ */
+export function runParams(
+  config: Config,
+  strategy: Config['strategy'] = config.strategy,
+  o: Pick<ExperimentsOptions, 'rules' | 'spread_bps' | 'initial_quote' | 'gate'> = {},
+): Omit<RunParams, 'record'> {
+  const rules = o.rules ?? EXPERIMENT_RULES;
+  return {
+    symbol: rules.symbol,
+    strategy,
+    risk: config.risk,
+    engine: config.engine,
+    rules,
+    spread_bps: o.spread_bps ?? 1,
+    initial_quote: o.initial_quote ?? '10000',
+    gate: o.gate ?? { kind: 'ALLOW_ALL' },
+  };
+}
+
 type Planned = { task: ExperimentTask; file: string; params: Record<string, string | number>; split: ExperimentRow['split'] };
 
 export async function runExperiments(o: ExperimentsOptions): Promise<
@@ -194,16 +217,7 @@ async function runOnPool(o: ExperimentsOptions, pool: Piscina, t0: number, warmB
   const sets = expand(o.grid);
   const tasks: Planned[] = [];
   const data = new Map<string, Float64Array>();
-  const base = (strategy: Config['strategy']): Omit<RunParams, 'record'> => ({
-    symbol: (o.rules ?? EXPERIMENT_RULES).symbol,
-    strategy,
-    risk: o.config.risk,
-    engine: o.config.engine,
-    rules: o.rules ?? EXPERIMENT_RULES,
-    spread_bps: o.spread_bps ?? 1,
-    initial_quote: o.initial_quote ?? '10000',
-    gate: o.gate ?? { kind: 'ALLOW_ALL' },
-  });
+  const base = (strategy: Config['strategy']): Omit<RunParams, 'record'> => runParams(o.config, strategy, o);
   // Every parameter set passes the same validation as a Live configuration.
   const strategies = sets.map((params) => {
     const v = parseConfig({ strategy: { ...o.config.strategy, ...params } });
