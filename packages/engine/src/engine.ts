@@ -466,7 +466,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         restoreMemory(mem.memory, { ledger, intents, trader, now });
         unmapped = mem.memory.unmapped;
         restoreDay(mem.memory.today);
-        // Calls of this run made before the restart stay in the window; later calls push them out.
+        // The calls recorded before this engine started (earlier runs too) seed the window; new calls push them out.
         gateLatencies.splice(0, gateLatencies.length, ...[...mem.memory.gateLatenciesMs, ...gateLatencies].slice(-GATE_LATENCY_WINDOW));
         event('RECONCILE_STARTED', { startup: true, remembered_positions: mem.memory.positions.length, unresolved_intents: mem.memory.intents.length });
         break;
