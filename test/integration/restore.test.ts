@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { archiveOldDays, AuditWriter, backupDatabase, finishBackup } from '@vigil/audit';
-import { type EventEnvelope, type EventType, type JsonObject, envelopeOf } from '@vigil/contracts';
+import { canonicalJson, type EventEnvelope, type EventType, type JsonObject, envelopeOf, sha256Hex } from '@vigil/contracts';
 import { parseConfig } from '@vigil/runtime';
 import { takeRunLock } from '../../apps/supervisor/src/run-lock.js';
 
@@ -115,7 +115,46 @@ describe('supervisor restore (CLI, end to end)', () => {
     expect(ok.stdout).toContain('AUDIT_RESTORED recorded at seq 4');
     const v = await run(['verify-audit', '--config', s.configFile]);
     expect(v.exitCode, v.stdout).toBe(0);
+    // seq 4 has two JSONL lines now (the abandoned timeline's and AUDIT_RESTORED's): one matches.
+    expect(v.stdout).toContain('; JSONL mirror: 4 of 4 events compared');
     expect(existsSync(`${b.file}`)).toBe(true);
+  });
+
+  it('verify-audit fails with AUDIT_MIRROR_MISMATCH on a row rewritten and re-chained in the database alone (its JSONL line differs)', async () => {
+    const s = sandbox();
+    s.write(s.ev({ n: 1 }), s.ev({ n: 2 }), s.ev({ n: 3 }));
+    s.writer.close();
+    const ok = await run(['verify-audit', '--config', s.configFile]);
+    expect(ok.exitCode, ok.stdout).toBe(0);
+    expect(ok.stdout).toContain('; JSONL mirror: 3 of 3 events compared');
+    // The last row's payload changed and its hash recomputed: the chain still verifies.
+    const db = new Database(s.dbFile);
+    const r = db.prepare('SELECT * FROM events WHERE seq = 3').get() as Record<string, unknown>;
+    const env = {
+      event_id: r['event_id'],
+      ts_ms: r['ts_ms'],
+      run_id: r['run_id'],
+      source: r['source'],
+      cycle_id: r['cycle_id'],
+      stage: r['stage'],
+      snapshot_id: r['snapshot_id'],
+      decision_id: r['decision_id'],
+      order_intent_id: r['order_intent_id'],
+      event_type: r['event_type'],
+      reason_code: r['reason_code'],
+      severity: r['severity'],
+      payload: { n: 30 },
+    };
+    const hash = sha256Hex(`${r['prev_hash'] as string}${canonicalJson(env)}`);
+    db.prepare('UPDATE events SET payload = ?, hash = ? WHERE seq = 3').run(canonicalJson(env.payload), hash);
+    db.close();
+    const bad = await run(['verify-audit', '--config', s.configFile]);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stdout).toMatch(
+      new RegExp(
+        `^AUDIT_MIRROR_MISMATCH: seq 3 \\(event ${r['event_id'] as string}\\) in .* differs from its JSONL line in .*: mirror hash ${r['hash'] as string}, database hash ${hash}$`,
+      ),
+    );
   });
 
   it('verify-audit walks the archives and the live database as one chain and fails on a tampered archive', async () => {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { verifyAuditSet } from '@vigil/audit';
+import Database from 'better-sqlite3';
+import { checkJsonlMirror, verifyAuditSet, type MirrorCheck } from '@vigil/audit';
 import { canonicalJson, newRunId, type JsonObject } from '@vigil/contracts';
 import { redactString } from '@vigil/core';
 import { createLogger, formatConfigError, loadConfigFile, loadExchangeSecrets } from '@vigil/runtime';
@@ -124,6 +125,24 @@ function versions(): JsonObject {
 }
 
 /** `supervisor verify-audit`: the tamper-evidence check, read-only, usable while the bot runs. */
+/** The live database against its JSONL mirror, over every row it holds (null: no mirror directory or no rows). */
+function mirrorOf(file: string, jsonlDir: string): MirrorCheck | null {
+  if (!existsSync(jsonlDir)) return null;
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const r = db.prepare('SELECT min(seq) AS a, max(seq) AS b, min(ts_ms) AS t0, max(ts_ms) AS t1 FROM events').get() as {
+      a: number | null;
+      b: number | null;
+      t0: number | null;
+      t1: number | null;
+    };
+    if (r.a === null || r.b === null || r.t0 === null || r.t1 === null) return null;
+    return checkJsonlMirror(db, jsonlDir, { fromSeq: r.a, toSeq: r.b, fromMs: r.t0, toMs: r.t1 });
+  } finally {
+    db.close();
+  }
+}
+
 export function verifyAuditCommand(configPath: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
   // Only paths matter here: MODE/AI_DEC overrides are irrelevant to a read-only check.
   const loaded = loadConfigFile(configPath ?? env['VIGIL_CONFIG'] ?? null, {});
@@ -141,7 +160,18 @@ export function verifyAuditCommand(configPath: string | undefined, env: NodeJS.P
         v.archives.length === 0
           ? ''
           : ` (continuing ${v.archivedRows} archived events in ${v.archives.length} archive file(s) under ${archiveDir}, anchored at seq ${v.anchor?.seq ?? '-'})`;
-      process.stdout.write(`audit chain OK: ${v.rows} events verified in ${file}${archived}\n`);
+      // The chain holds; a row rewritten and re-chained in the database alone still differs from
+      // the JSONL line written at its commit.
+      const m = mirrorOf(file, join(resolve(loaded.config.paths.var_dir), 'jsonl'));
+      if (m?.mismatch) {
+        const x = m.mismatch;
+        process.stdout.write(
+          `AUDIT_MIRROR_MISMATCH: seq ${x.seq} (event ${x.event_id}) in ${file} differs from its JSONL line in ${x.file}: mirror hash ${x.mirror.join(' or ')}, database hash ${x.database}\n`,
+        );
+        return EXIT.FAILURE;
+      }
+      const mirrored = m === null || m.files === 0 ? '; JSONL mirror absent, not compared' : `; JSONL mirror: ${m.compared} of ${m.rows} events compared`;
+      process.stdout.write(`audit chain OK: ${v.rows} events verified in ${file}${archived}${mirrored}\n`);
       return EXIT.OK;
     }
     process.stdout.write(`AUDIT_CHAIN_BROKEN: ${v.reason} at seq ${v.firstBadSeq} in ${v.file} (${v.detail})\n`);
