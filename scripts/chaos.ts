@@ -29,7 +29,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { verifyAuditSet } from '@vigil/audit';
+import { checkJsonlMirror, verifyAuditSet } from '@vigil/audit';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import type { CrashPoint } from '@vigil/contracts';
@@ -638,6 +638,20 @@ async function crashRow(p: Point, seed: number): Promise<CrashRow> {
     try {
       const v = verifyAuditSet(join(varDir, 'data', 'audit.sqlite'), join(varDir, 'data', 'archive'));
       row.chain = v.ok ? 'ok' : `FAIL AUDIT_CHAIN_BROKEN: ${v.reason} at seq ${v.firstBadSeq} in ${v.file} (${v.detail})`;
+      // And the JSONL mirror, as verify-audit compares it: a crash between a commit and its lines
+      // may lose lines, never leave one that disagrees with its row.
+      if (v.ok) {
+        const db = new Database(join(varDir, 'data', 'audit.sqlite'), { readonly: true });
+        try {
+          const r = db.prepare('SELECT min(seq) AS a, max(seq) AS b, min(ts_ms) AS t0, max(ts_ms) AS t1 FROM events').get() as Record<string, number | null>;
+          if (r['a'] != null && r['b'] != null && r['t0'] != null && r['t1'] != null) {
+            const m = checkJsonlMirror(db, join(varDir, 'jsonl'), { fromSeq: r['a'], toSeq: r['b'], fromMs: r['t0'], toMs: r['t1'] });
+            if (m.mismatch) row.chain = `FAIL AUDIT_MIRROR_MISMATCH at seq ${m.mismatch.seq} (${m.mismatch.event_id})`;
+          }
+        } finally {
+          db.close();
+        }
+      }
     } catch (e) {
       row.chain = `FAIL cannot verify: ${errText(e)}`;
     }
@@ -828,7 +842,7 @@ function report(crash: readonly CrashRow[], faults: Faults | null, started: numb
     `- **protection ms**: from the restart to every position of the bot (computed from the venue's own orders) being covered at the venue by one OCO or trailing stop (bound ${BOUND.protection_ms / 1000} s; "flat" = no position);`,
     '- **duplicates**: a clientOrderId twice, two entry orders for one reviewed decision, or more protection than position;',
     "- **missing rows**: a venue order of ours without its intent's INTENT_CREATED row, or an acknowledged critical row of the audit storm absent;",
-    '- **integrity**: `PRAGMA integrity_check` and the hash chain (`verifyAuditSet`, what `supervisor verify-audit` runs);',
+    '- **integrity**: `PRAGMA integrity_check`, the hash chain (`verifyAuditSet`) and the JSONL mirror (`checkJsonlMirror`), what `supervisor verify-audit` runs;',
     '- **mode path** of the recovery run: boot PAUSE with STARTUP_RECOVER, STARTUP_RECONCILE, RESUME_MANAGE_ONLY, released, then NORMAL; no entry before the release.',
     '',
     '| point | seed | recovered | released ms | protection ms | duplicates | missing rows | integrity | mode path | verdict |',
