@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalJson, sha256Hex } from '@vigil/contracts';
+import { rowHash } from '@vigil/audit';
+import { canonicalJson } from '@vigil/contracts';
 import { replayCommand, replayRun } from '../../apps/supervisor/src/replay-command.js';
 import { startTrading, waitFor } from './engine-harness.js';
 
@@ -49,22 +50,7 @@ function rechainFrom(dbFile: string, seq: number): void {
     const upd = db.prepare('UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?');
     db.transaction(() => {
       for (const r of rows) {
-        const env = {
-          event_id: r['event_id'],
-          ts_ms: r['ts_ms'],
-          run_id: r['run_id'],
-          source: r['source'],
-          cycle_id: r['cycle_id'],
-          stage: r['stage'],
-          snapshot_id: r['snapshot_id'],
-          decision_id: r['decision_id'],
-          order_intent_id: r['order_intent_id'],
-          event_type: r['event_type'],
-          reason_code: r['reason_code'],
-          severity: r['severity'],
-          payload: JSON.parse(r['payload'] as string) as unknown,
-        };
-        const hash = sha256Hex(prev + canonicalJson(env));
+        const hash = rowHash({ ...r, prev_hash: prev });
         upd.run(prev, hash, r['seq']);
         prev = hash;
       }

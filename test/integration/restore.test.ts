@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { archiveOldDays, AuditWriter, backupDatabase, finishBackup } from '@vigil/audit';
-import { canonicalJson, type EventEnvelope, type EventType, type JsonObject, envelopeOf, sha256Hex } from '@vigil/contracts';
+import { archiveOldDays, AuditWriter, backupDatabase, finishBackup, rowHash } from '@vigil/audit';
+import { canonicalJson, type EventEnvelope, type EventType, type JsonObject, envelopeOf } from '@vigil/contracts';
 import { parseConfig } from '@vigil/runtime';
 import { takeRunLock } from '../../apps/supervisor/src/run-lock.js';
 
@@ -130,23 +130,9 @@ describe('supervisor restore (CLI, end to end)', () => {
     // The last row's payload changed and its hash recomputed: the chain still verifies.
     const db = new Database(s.dbFile);
     const r = db.prepare('SELECT * FROM events WHERE seq = 3').get() as Record<string, unknown>;
-    const env = {
-      event_id: r['event_id'],
-      ts_ms: r['ts_ms'],
-      run_id: r['run_id'],
-      source: r['source'],
-      cycle_id: r['cycle_id'],
-      stage: r['stage'],
-      snapshot_id: r['snapshot_id'],
-      decision_id: r['decision_id'],
-      order_intent_id: r['order_intent_id'],
-      event_type: r['event_type'],
-      reason_code: r['reason_code'],
-      severity: r['severity'],
-      payload: { n: 30 },
-    };
-    const hash = sha256Hex(`${r['prev_hash'] as string}${canonicalJson(env)}`);
-    db.prepare('UPDATE events SET payload = ?, hash = ? WHERE seq = 3').run(canonicalJson(env.payload), hash);
+    const payload = canonicalJson({ n: 30 });
+    const hash = rowHash({ ...r, payload });
+    db.prepare('UPDATE events SET payload = ?, hash = ? WHERE seq = 3').run(payload, hash);
     db.close();
     const bad = await run(['verify-audit', '--config', s.configFile]);
     expect(bad.exitCode).toBe(1);

@@ -7,6 +7,7 @@ export {
   verifyAuditSet,
   verifyDatabaseCopy,
   walkChain,
+  rowHash,
   readAnchor,
   type ChainVerdict,
   type SetVerdict,

@@ -71,7 +71,7 @@ export function walkChain(db: Database.Database, start: ChainStart, visit?: (seq
 }
 
 /** sha256(prev_hash + canonical envelope) of a stored row: what its hash column must hold. */
-function rowHash(r: Record<string, unknown>): string {
+export function rowHash(r: Record<string, unknown>): string {
   const ev: EventEnvelope = {
     event_id: r['event_id'] as string,
     ts_ms: r['ts_ms'] as number,
