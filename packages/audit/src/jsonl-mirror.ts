@@ -36,39 +36,34 @@ export function checkJsonlMirror(
   jsonlDir: string,
   range: { fromSeq: number; toSeq: number; fromMs: number; toMs: number },
 ): MirrorCheck {
-  const lines = new Map<number, { hashes: string[]; file: string }>();
+  const inDay = db.prepare('SELECT seq, event_id, hash FROM events WHERE ts_ms >= ? AND ts_ms < ? AND seq BETWEEN ? AND ? ORDER BY seq');
+  const { n: rows } = db.prepare('SELECT count(*) AS n FROM events WHERE seq BETWEEN ? AND ?').get(range.fromSeq, range.toSeq) as { n: number };
   let files = 0;
+  let compared = 0;
+  // Day by day: a row's line is in the file of its own day (events are filed by ts_ms), and one
+  // day's heads at a time keep the memory to a day's worth on a database of many weeks.
   for (let day = range.fromMs - (range.fromMs % 86_400_000); day <= range.toMs; day += 86_400_000) {
     const file = join(jsonlDir, `events-${utcDay(day)}.jsonl`);
     if (!existsSync(file)) continue;
     files++;
+    const first = new Map<number, string>();
+    const more = new Map<number, string[]>(); // further lines for a seq (a restore's other timeline)
     eachLineHead(file, (head) => {
       const m = LINE_HEAD.exec(head);
       if (!m) return; // a line cut short by a crash, or not ours: nothing to compare
       const seq = Number(m[1]);
       if (seq < range.fromSeq || seq > range.toSeq) return;
       const hash = m[2] ?? '';
-      const at = lines.get(seq);
-      if (at) at.hashes.push(hash);
-      else lines.set(seq, { hashes: [hash], file });
+      if (!first.has(seq)) first.set(seq, hash);
+      else more.set(seq, [...(more.get(seq) ?? []), hash]);
     });
-  }
-  let compared = 0;
-  let rows = 0;
-  const all = db
-    .prepare('SELECT seq, event_id, hash FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq')
-    .iterate(range.fromSeq, range.toSeq) as IterableIterator<{
-    seq: number;
-    event_id: string;
-    hash: string;
-  }>;
-  for (const r of all) {
-    rows++;
-    const at = lines.get(r.seq);
-    if (!at) continue;
-    compared++;
-    if (!at.hashes.includes(r.hash))
-      return { files, compared, rows, mismatch: { seq: r.seq, event_id: r.event_id, file: at.file, mirror: at.hashes, database: r.hash } };
+    for (const r of inDay.iterate(day, day + 86_400_000, range.fromSeq, range.toSeq) as IterableIterator<{ seq: number; event_id: string; hash: string }>) {
+      const h = first.get(r.seq);
+      if (h === undefined) continue;
+      compared++;
+      if (h === r.hash || (more.get(r.seq) ?? []).includes(r.hash)) continue;
+      return { files, compared, rows, mismatch: { seq: r.seq, event_id: r.event_id, file, mirror: [h, ...(more.get(r.seq) ?? [])], database: r.hash } };
+    }
   }
   return { files, compared, rows, mismatch: null };
 }
