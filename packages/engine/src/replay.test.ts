@@ -278,6 +278,32 @@ describe('replay of decision cycles', () => {
     if (!res.ok) expect(res.divergence).toMatchObject({ event_id: inputs.event_id, what: 'cycle 7: snapshot snp_1 hash' });
   });
 
+  it('a snapshot the strategy passes on (no output to compare) is still checked against its own hash: identical as recorded, a divergence at the inputs record once altered', async () => {
+    const l = log();
+    const rec = new ReplayRecorder((type, payload, cid) => void l.add(type, payload, cid ?? null));
+    rec.rules([rules]);
+    const s = new BarSeries(1000, 100);
+    for (let i = 0; i < 12; i++) s.onMid(i * 1000, 100);
+    const body = { symbol: 'BTCUSDT', ts_ms: 20_000, bid: '99.99', ask: '100.00', quote_age_ms: 3, bars: s.bars() };
+    const quiet: MarketSnapshot = { ...body, snapshot_id: 'snp_q', snapshot_hash: snapshotHash(body) };
+    const strategy = breakoutStrategy(config.strategy, config.engine.trailing_enabled ? config.engine.trailing_activate_bps : null);
+    expect(strategy.propose(quiet).kind).toBe('NONE');
+    rec.cycle(8, [quiet], () => rules);
+    await nextTurn();
+    expect(replayAll(l.events)).toMatchObject({ ok: true });
+    const inputs = l.events.find((e) => e.event_type === 'CYCLE_INPUTS_RECORDED')!;
+    const altered = {
+      ...inputs,
+      payload: {
+        ...inputs.payload,
+        snapshots: [{ snapshot: { ...quiet, bid: '99.98' }, rules: (inputs.payload['snapshots'] as { rules: string }[])[0]!.rules }],
+      },
+    } as unknown as ReplayEvent;
+    const res = replayAll(l.events.map((e) => (e === inputs ? altered : e)));
+    expect(res.ok).toBe(false);
+    if (!res.ok) expect(res.divergence).toMatchObject({ event_id: inputs.event_id, what: 'cycle 8: snapshot snp_q hash' });
+  });
+
   it('a decision audited without recorded cycle inputs diverges at that decision', () => {
     const { l } = cycleLog(); // the deferred inputs record is never awaited: it is not in the log
     const res = replayAll(l.events);
