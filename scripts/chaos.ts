@@ -29,7 +29,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkJsonlMirror, verifyAuditSet } from '@vigil/audit';
+import { checkDatabaseMirror, verifyAuditSet } from '@vigil/audit';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import type { CrashPoint } from '@vigil/contracts';
@@ -643,11 +643,8 @@ async function crashRow(p: Point, seed: number): Promise<CrashRow> {
       if (v.ok) {
         const db = new Database(join(varDir, 'data', 'audit.sqlite'), { readonly: true });
         try {
-          const r = db.prepare('SELECT min(seq) AS a, max(seq) AS b, min(ts_ms) AS t0, max(ts_ms) AS t1 FROM events').get() as Record<string, number | null>;
-          if (r['a'] != null && r['b'] != null && r['t0'] != null && r['t1'] != null) {
-            const m = checkJsonlMirror(db, join(varDir, 'jsonl'), { fromSeq: r['a'], toSeq: r['b'], fromMs: r['t0'], toMs: r['t1'] });
-            if (m.mismatch) row.chain = `FAIL AUDIT_MIRROR_MISMATCH at seq ${m.mismatch.seq} (${m.mismatch.event_id})`;
-          }
+          const m = checkDatabaseMirror(db, join(varDir, 'jsonl'));
+          if (m?.mismatch) row.chain = `FAIL AUDIT_MIRROR_MISMATCH at seq ${m.mismatch.seq} (${m.mismatch.event_id})`;
         } finally {
           db.close();
         }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { checkJsonlMirror, verifyAuditSet } from '@vigil/audit';
+import { checkDatabaseMirror, verifyAuditSet } from '@vigil/audit';
 import type { Config, JsonObject } from '@vigil/contracts';
 import { ENGINE_START_STAGE, REPLAY_EVENT_TYPES, Replayer, type Divergence, type ReplayEvent, type ReplayResult } from '@vigil/engine/replay';
 
@@ -62,14 +62,7 @@ export function replayRun(varDir: string, runId: string | null): RunReplay {
 
     // The mirror written at each commit: a row rewritten (and re-chained) in the database alone
     // differs from its line there.
-    const span = db.prepare('SELECT min(seq) AS a, max(seq) AS b, min(ts_ms) AS t0, max(ts_ms) AS t1 FROM events WHERE run_id = ?').get(run) as {
-      a: number;
-      b: number;
-      t0: number;
-      t1: number;
-    };
-    const jsonlDir = join(varDir, 'jsonl');
-    const mirror = existsSync(jsonlDir) ? checkJsonlMirror(db, jsonlDir, { fromSeq: span.a, toSeq: span.b, fromMs: span.t0, toMs: span.t1 }) : null;
+    const mirror = checkDatabaseMirror(db, join(varDir, 'jsonl'), run);
     if (mirror?.mismatch) {
       const m = mirror.mismatch;
       return {

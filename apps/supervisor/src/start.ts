@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { checkJsonlMirror, verifyAuditSet, type MirrorCheck } from '@vigil/audit';
+import { checkDatabaseMirror, verifyAuditSet, type MirrorCheck } from '@vigil/audit';
 import { canonicalJson, newRunId, type JsonObject } from '@vigil/contracts';
 import { redactString } from '@vigil/core';
 import { createLogger, formatConfigError, loadConfigFile, loadExchangeSecrets } from '@vigil/runtime';
@@ -127,17 +127,9 @@ function versions(): JsonObject {
 /** `supervisor verify-audit`: the tamper-evidence check, read-only, usable while the bot runs. */
 /** The live database against its JSONL mirror, over every row it holds (null: no mirror directory or no rows). */
 function mirrorOf(file: string, jsonlDir: string): MirrorCheck | null {
-  if (!existsSync(jsonlDir)) return null;
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const r = db.prepare('SELECT min(seq) AS a, max(seq) AS b, min(ts_ms) AS t0, max(ts_ms) AS t1 FROM events').get() as {
-      a: number | null;
-      b: number | null;
-      t0: number | null;
-      t1: number | null;
-    };
-    if (r.a === null || r.b === null || r.t0 === null || r.t1 === null) return null;
-    return checkJsonlMirror(db, jsonlDir, { fromSeq: r.a, toSeq: r.b, fromMs: r.t0, toMs: r.t1 });
+    return checkDatabaseMirror(db, jsonlDir);
   } finally {
     db.close();
   }

@@ -1,6 +1,6 @@
 export { AuditWriter, GENESIS_HASH, type WriterDeps, type DiskSample } from './writer.js';
 export { JsonlLog, utcDay } from './jsonl.js';
-export { checkJsonlMirror, type MirrorCheck } from './jsonl-mirror.js';
+export { checkDatabaseMirror, checkJsonlMirror, type MirrorCheck } from './jsonl-mirror.js';
 export { migrate, SCHEMA_VERSION } from './schema.js';
 export {
   verifyAuditChain,

@@ -58,7 +58,7 @@ describe('the database against its JSONL mirror', () => {
     expect(w.check().mismatch?.seq).toBe(3);
   });
 
-  it('no day file: nothing compared; a line that is not a mirror line is ignored', async () => {
+  it('an empty day file: nothing compared; a line that is not a mirror line is ignored', async () => {
     const w = await written();
     writeFileSync(w.file, '');
     expect(w.check()).toEqual({ files: 1, compared: 0, rows: 10, mismatch: null });

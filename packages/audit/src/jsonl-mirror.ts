@@ -69,6 +69,23 @@ export function checkJsonlMirror(
 }
 
 /**
+ * checkJsonlMirror over every row of an open database, or of one run's rows: the range it covers is
+ * read from the rows themselves. Null when there is no mirror directory or no row to compare.
+ */
+export function checkDatabaseMirror(db: Database.Database, jsonlDir: string, runId?: string): MirrorCheck | null {
+  if (!existsSync(jsonlDir)) return null;
+  const span = 'SELECT min(seq) AS a, max(seq) AS b, min(ts_ms) AS t0, max(ts_ms) AS t1 FROM events';
+  const r = (runId === undefined ? db.prepare(span).get() : db.prepare(`${span} WHERE run_id = ?`).get(runId)) as {
+    a: number | null;
+    b: number | null;
+    t0: number | null;
+    t1: number | null;
+  };
+  if (r.a === null || r.b === null || r.t0 === null || r.t1 === null) return null;
+  return checkJsonlMirror(db, jsonlDir, { fromSeq: r.a, toSeq: r.b, fromMs: r.t0, toMs: r.t1 });
+}
+
+/**
  * Calls `fn` with the first HEAD bytes of each line of a file (latin1; the heads are ASCII), read in
  * chunks: a day file may be large, and only the heads are decoded. A line cut by a chunk boundary
  * is joined; an empty last line (after the final newline) is no line.
