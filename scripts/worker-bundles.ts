@@ -44,6 +44,13 @@ export function bundleEntries(root: string): { readonly entry: string; readonly 
       format: 'esm' as const,
     })),
     {
+      // An audit check's thread (packages/audit/src/check-thread.ts): replay and verify-audit walk the
+      // chain and read the JSONL mirror on threads of their own, each started afresh.
+      entry: join(root, 'packages', 'audit', 'dist', 'check-worker.js'),
+      outfile: join(root, 'packages', 'audit', 'dist', 'check-worker.bundle.mjs'),
+      format: 'esm',
+    },
+    {
       entry: join(root, 'apps', 'supervisor', 'dist', 'experiments', 'task.js'),
       outfile: join(root, 'apps', 'supervisor', 'dist', 'experiments', 'task.bundle.mjs'),
       format: 'esm',

@@ -73,13 +73,13 @@ describe('supervisor replay on a run of the bot on the simulator', () => {
     // The run as recorded: identical, with lifecycle steps and decision cycles that made decisions.
     const lines: string[] = [];
     const io = { out: (l: string) => void lines.push(l), err: (l: string) => void lines.push(l) };
-    expect(replayCommand({ varDir: t.varDir }, io), lines.join('\n')).toBe(0);
+    expect(await replayCommand({ varDir: t.varDir }, io), lines.join('\n')).toBe(0);
     expect(lines[0]).toMatch(/^replay: \d+ cycles identical$/);
     // Every row of the run was compared with its JSONL mirror line (the shutdown flushed them all).
     const [, compared, total] = /JSONL mirror: (\d+) of (\d+) rows compared/.exec(lines[1] ?? '') ?? [];
     expect(Number(compared)).toBeGreaterThan(0);
     expect(compared).toBe(total);
-    const r = replayRun(t.varDir, null);
+    const r = await replayRun(t.varDir, null);
     expect(r.kind).toBe('REPLAYED');
     if (r.kind !== 'REPLAYED') return;
     expect(r.ok).toBe(true);
@@ -101,7 +101,7 @@ describe('supervisor replay on a run of the bot on the simulator', () => {
     alterAndRechain(dbFile, target!.seq, { ...rec, input: { ...rec.input, executed_qty: '0' } });
 
     const bad: string[] = [];
-    expect(replayCommand({ varDir: copy }, { out: (l) => void bad.push(l), err: (l) => void bad.push(l) })).toBe(1);
+    expect(await replayCommand({ varDir: copy }, { out: (l) => void bad.push(l), err: (l) => void bad.push(l) })).toBe(1);
     expect(bad[0]).toContain(`divergence at event ${target!.event_id}`);
     expect(bad.join('\n')).toMatch(/expected: .*\n\s+got: /);
 
@@ -110,7 +110,7 @@ describe('supervisor replay on a run of the bot on the simulator', () => {
     cpSync(join(t.varDir, 'jsonl'), join(copy5, 'jsonl'), { recursive: true });
     alterAndRechain(join(copy5, 'data', 'audit.sqlite'), target!.seq, { ...rec, input: { ...rec.input, executed_qty: '0' } });
     const mirrored: string[] = [];
-    expect(replayCommand({ varDir: copy5 }, { out: (l) => void mirrored.push(l), err: (l) => void mirrored.push(l) })).toBe(1);
+    expect(await replayCommand({ varDir: copy5 }, { out: (l) => void mirrored.push(l), err: (l) => void mirrored.push(l) })).toBe(1);
     expect(mirrored[0]).toBe(
       `replay: divergence at event ${target!.event_id} (seq ${target!.seq}): the row differs from its JSONL mirror line (${join(copy5, 'jsonl')}/${readdirSync(join(copy5, 'jsonl'))[0]}): rewritten in the database after its commit`,
     );
@@ -133,7 +133,7 @@ describe('supervisor replay on a run of the bot on the simulator', () => {
     inputs.snapshots[0]!.snapshot.bid = `${inputs.snapshots[0]!.snapshot.bid}1`;
     alterAndRechain(db4File, quiet!.seq, inputs);
     const snap: string[] = [];
-    expect(replayCommand({ varDir: copy4 }, { out: (l) => void snap.push(l), err: (l) => void snap.push(l) })).toBe(1);
+    expect(await replayCommand({ varDir: copy4 }, { out: (l) => void snap.push(l), err: (l) => void snap.push(l) })).toBe(1);
     expect(snap[0]).toMatch(new RegExp(`^replay: divergence at event ${quiet!.event_id} \\(seq ${quiet!.seq}\\): cycle \\d+: snapshot \\S+ hash$`));
 
     // A run whose audit dropped events cannot vouch for its recordings being complete: exit 1.
@@ -146,7 +146,7 @@ describe('supervisor replay on a run of the bot on the simulator', () => {
     db3.close();
     rechainFrom(join(copy3, 'data', 'audit.sqlite'), sample.seq);
     const dropped: string[] = [];
-    expect(replayCommand({ varDir: copy3 }, { out: (l) => void dropped.push(l), err: (l) => void dropped.push(l) })).toBe(1);
+    expect(await replayCommand({ varDir: copy3 }, { out: (l) => void dropped.push(l), err: (l) => void dropped.push(l) })).toBe(1);
     expect(dropped[0]).toMatch(
       new RegExp(`^replay: \\d+ cycles identical, but incomplete: the run dropped audit events \\(DB_WRITER_DROPPED at seq ${sample.seq}\\)`),
     );
@@ -157,7 +157,7 @@ describe('supervisor replay on a run of the bot on the simulator', () => {
     db2.prepare('UPDATE events SET payload = ? WHERE seq = ?').run(canonicalJson({ ...rec, input: { ...rec.input, executed_qty: '0' } }), target!.seq);
     db2.close();
     const broken: string[] = [];
-    expect(replayCommand({ varDir: copy2 }, { out: (l) => void broken.push(l), err: (l) => void broken.push(l) })).toBe(1);
+    expect(await replayCommand({ varDir: copy2 }, { out: (l) => void broken.push(l), err: (l) => void broken.push(l) })).toBe(1);
     expect(broken[0]).toBe(
       `replay: audit chain broken: HASH_MISMATCH at seq ${target!.seq} (event ${target!.event_id}) in ${join(copy2, 'data', 'audit.sqlite')}`,
     );

@@ -100,11 +100,11 @@ async function opHere(config: string, cmd: ControlCommand, text: string) {
 }
 
 /** `supervisor verify-audit --config <file>` in this process: its exit code and stdout. */
-function verifyAuditHere(config: string) {
+async function verifyAuditHere(config: string) {
   let stdout = '';
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
   try {
-    return { exitCode: verifyAuditCommand(config, {}), stdout };
+    return { exitCode: await verifyAuditCommand(config, {}), stdout };
   } finally {
     spy.mockRestore();
   }
@@ -183,7 +183,7 @@ describe.concurrent('operator commands while the supervisor runs', () => {
 
     await s.stop();
     expect(existsSync(controlSocketPath(s.varDir))).toBe(false);
-    const v = verifyAuditHere(cfg);
+    const v = await verifyAuditHere(cfg);
     expect(v.exitCode, v.stdout).toBe(0);
   }, 90_000);
 
@@ -235,7 +235,7 @@ describe.concurrent('operator commands while the bot is down, and state across a
       { reason_code: 'OPERATOR_PAUSE', p: { reason: 'incident 42: wrong fills on BTC', via: 'offline' } },
     ]);
     expect(events(varDir, 'OPERATOR_NOTE')).toMatchObject([{ p: { text: 'cause: venue sent duplicate executions', via: 'offline' } }]);
-    const v = verifyAuditHere(cfg);
+    const v = await verifyAuditHere(cfg);
     expect(v.exitCode, v.stdout).toBe(0);
 
     const second = await run(onTestFinished, varDir);
@@ -312,7 +312,7 @@ describe.concurrent('operator commands while the bot is down, and state across a
     ]);
     w.drainAll();
     w.close();
-    expect(verifyAuditHere(cfg).exitCode).toBe(0);
+    expect((await verifyAuditHere(cfg)).exitCode).toBe(0);
     expect(first.config.risk.daily_loss_limit_quote).toBe('50');
 
     const second = await run(onTestFinished, first.varDir);

@@ -30,7 +30,7 @@ program
   )
   .option('-c, --config <file>', 'configuration file (for paths.var_dir)')
   .action(async (opts: { config?: string }) => {
-    process.exitCode = (await start()).verifyAuditCommand(opts.config);
+    process.exitCode = await (await start()).verifyAuditCommand(opts.config);
   });
 
 program
@@ -99,7 +99,7 @@ program
   .option('--run <run_id>', 'the run to replay (default: the newest with recordings)')
   .action(async (opts: { var: string; run?: string }) => {
     const { replayCommand } = await import('./replay-command.js');
-    process.exit(replayCommand({ varDir: opts.var, run: opts.run }));
+    process.exit(await replayCommand({ varDir: opts.var, run: opts.run }));
   });
 
 // Operator commands: to the running supervisor over var/run/control.sock, or into the audit of a

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { checkDatabaseMirror, verifyAuditSet } from '@vigil/audit';
+import { checkDatabaseMirrorInThread, verifyAuditSetInThread, type MirrorCheck } from '@vigil/audit';
 import type { Config, JsonObject } from '@vigil/contracts';
 import { ENGINE_START_STAGE, REPLAY_EVENT_TYPES, Replayer, type Divergence, type ReplayEvent, type ReplayResult } from '@vigil/engine/replay';
 
@@ -17,8 +17,11 @@ export type RunReplay =
   | ({
       readonly kind: 'REPLAYED';
       readonly run_id: string;
+      /** The replay proper (read, parse, re-run, compare), on this thread. */
       readonly ms: number;
       readonly cpu_ms: number;
+      /** The whole command: chain, mirror and replay, from opening the database to the verdict. */
+      readonly whole_ms: number;
       readonly chain_rows: number;
       readonly dropped_at: number | null;
       /** The run's rows compared with their JSONL mirror lines (null: no mirror beside the database). */
@@ -30,39 +33,94 @@ export type RunReplay =
 /** A run's events that replay reads, in seq order (parameters: run id, REPLAY_EVENT_TYPES, ENGINE_START_STAGE). */
 export const REPLAY_SQL = `SELECT seq, event_id, event_type, cycle_id, payload FROM events WHERE run_id = ? AND (event_type IN (${REPLAY_EVENT_TYPES.map(() => '?').join(', ')}) OR (event_type = 'STAGE_CHANGED' AND stage = ?)) ORDER BY seq`;
 
+/** The configuration a run recorded at its start (its first CONFIG_LOADED), or null. */
+export function runConfig(db: Database.Database, run: string): Config | null {
+  const cl = db.prepare("SELECT payload FROM events WHERE run_id = ? AND event_type = 'CONFIG_LOADED' ORDER BY seq LIMIT 1").get(run) as
+    { payload: string } | undefined;
+  return cl ? ((JSON.parse(cl.payload) as { config?: Config }).config ?? null) : null;
+}
+
+/** The replay proper over an open database: `run`'s recorded inputs through the engine's pure functions, timed. */
+export function replayRecorded(db: Database.Database, run: string, config: Config): ReplayResult & { readonly ms: number; readonly cpu_ms: number } {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const r = new Replayer(config);
+  // The run id is the query's: not read again for every row.
+  // Raw rows (arrays, in REPLAY_SQL's column order): a third cheaper to read than an object a row.
+  const rows = db
+    .prepare(REPLAY_SQL)
+    .raw(true)
+    .iterate(run, ...REPLAY_EVENT_TYPES, ENGINE_START_STAGE) as IterableIterator<
+    [seq: number, event_id: string, event_type: ReplayEvent['event_type'], cycle_id: number | null, payload: string]
+  >;
+  for (const [seq, event_id, event_type, cycle_id, payload] of rows) {
+    if (!r.push({ seq, event_id, event_type, run_id: run, cycle_id, payload: JSON.parse(payload) as JsonObject })) break;
+  }
+  const res = r.finish();
+  const cpu = process.cpuUsage(c0);
+  return { ...res, ms: performance.now() - t0, cpu_ms: (cpu.user + cpu.system) / 1000 };
+}
+
 /**
- * Replays one run of an audit database (read-only): the hash chain first (archives and live
- * database as one chain: a recording nobody can vouch for proves nothing), then every recorded
- * input of the run through the engine's pure functions (engine/replay.ts). The configuration is
- * the run's own, as CONFIG_LOADED recorded it. Default run: the newest with recordings.
+ * Replays one run of an audit database (read-only): the hash chain (archives and live database as
+ * one chain: a recording nobody can vouch for proves nothing), the run's rows against their JSONL
+ * mirror, and every recorded input of the run through the engine's pure functions
+ * (engine/replay.ts). The configuration is the run's own, as CONFIG_LOADED recorded it. Default
+ * run: the newest with recordings.
+ *
+ * The chain walk and the mirror read each run on a thread of their own while this one replays: all
+ * three read every row. What is reported keeps their order of authority: a broken chain first
+ * (nothing after it can be trusted), then the mirror, then the replay's own verdict.
  */
-export function replayRun(varDir: string, runId: string | null): RunReplay {
+export async function replayRun(varDir: string, runId: string | null): Promise<RunReplay> {
   const dbFile = join(varDir, 'data', 'audit.sqlite');
   if (!existsSync(dbFile)) return { kind: 'REFUSED', why: `REPLAY_NO_AUDIT: no audit database at ${dbFile}` };
-  const chain = verifyAuditSet(dbFile, join(varDir, 'data', 'archive'));
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  const t0 = performance.now();
+  const chainP = verifyAuditSetInThread(dbFile, join(varDir, 'data', 'archive'));
+  let mirrorP: Promise<MirrorCheck | null> | null = null;
+  let db: Database.Database | null = null;
   try {
-    if (!chain.ok) {
-      const at = db.prepare('SELECT event_id FROM events WHERE seq = ?').get(chain.firstBadSeq) as { event_id: string } | undefined;
+    db = new Database(dbFile, { readonly: true, fileMustExist: true });
+    const opened = db;
+    /** The chain's verdict as a refusal naming the first bad row, or null when the chain holds. */
+    const brokenChain = async (): Promise<RunReplay | null> => {
+      const chain = await chainP;
+      if (chain.ok) return null;
+      const at = opened.prepare('SELECT event_id FROM events WHERE seq = ?').get(chain.firstBadSeq) as { event_id: string } | undefined;
       return { kind: 'REFUSED', why: `audit chain broken: ${chain.reason} at seq ${chain.firstBadSeq}${at ? ` (event ${at.event_id})` : ''} in ${chain.file}` };
-    }
+    };
+    const refuse = async (why: string): Promise<RunReplay> => (await brokenChain()) ?? { kind: 'REFUSED', why };
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version < 4) return { kind: 'REFUSED', why: `REPLAY_SCHEMA_TOO_OLD: the audit database (schema v${version}) predates replay recordings (v4)` };
+    if (version < 4) return await refuse(`REPLAY_SCHEMA_TOO_OLD: the audit database (schema v${version}) predates replay recordings (v4)`);
     const run = runId ?? (db.prepare('SELECT run_id FROM replay_records ORDER BY seq DESC LIMIT 1').get() as { run_id: string } | undefined)?.run_id ?? null;
-    if (run === null) return { kind: 'REFUSED', why: 'REPLAY_NO_RECORDINGS: no run in this database has replay recordings' };
+    if (run === null) return await refuse('REPLAY_NO_RECORDINGS: no run in this database has replay recordings');
     // Through the run's events (index events_run_seq): replay_records has no run index (schema v5).
     const recorded = (
       db.prepare('SELECT EXISTS (SELECT 1 FROM events e JOIN replay_records r ON r.seq = e.seq WHERE e.run_id = ?) AS n').get(run) as { n: number }
     ).n;
-    if (recorded === 0) return { kind: 'REFUSED', why: `REPLAY_NO_RECORDINGS: run ${run} has no replay recordings` };
-    const cl = db.prepare("SELECT payload FROM events WHERE run_id = ? AND event_type = 'CONFIG_LOADED' ORDER BY seq LIMIT 1").get(run) as
-      { payload: string } | undefined;
-    const config = cl ? ((JSON.parse(cl.payload) as { config?: Config }).config ?? null) : null;
-    if (config === null) return { kind: 'REFUSED', why: `REPLAY_NO_CONFIG: run ${run} has no CONFIG_LOADED with its configuration` };
+    if (recorded === 0) return await refuse(`REPLAY_NO_RECORDINGS: run ${run} has no replay recordings`);
+    const config = runConfig(db, run);
+    if (config === null) return await refuse(`REPLAY_NO_CONFIG: run ${run} has no CONFIG_LOADED with its configuration`);
 
     // The mirror written at each commit: a row rewritten (and re-chained) in the database alone
     // differs from its line there.
-    const mirror = checkDatabaseMirror(db, join(varDir, 'jsonl'), run);
+    mirrorP = checkDatabaseMirrorInThread(dbFile, join(varDir, 'jsonl'), run);
+    // Bulk events the writer or a producer had to drop: recordings may be missing (fail closed).
+    const dropped = db.prepare("SELECT min(seq) AS seq FROM events WHERE run_id = ? AND reason_code = 'DB_WRITER_DROPPED'").get(run) as { seq: number | null };
+    let res: ReturnType<typeof replayRecorded>;
+    try {
+      res = replayRecorded(db, run, config);
+    } catch (e) {
+      // Rows nobody can vouch for may not even parse: the chain names them.
+      const broken = await brokenChain();
+      if (broken) return broken;
+      throw e;
+    }
+    const broken = await brokenChain();
+    if (broken) return broken;
+    const chain = await chainP;
+    if (!chain.ok) throw new Error('unreachable: the chain was checked');
+    const mirror = await mirrorP;
     if (mirror?.mismatch) {
       const m = mirror.mismatch;
       return {
@@ -77,55 +135,27 @@ export function replayRun(varDir: string, runId: string | null): RunReplay {
         },
       };
     }
-
-    // Bulk events the writer or a producer had to drop: recordings may be missing (fail closed).
-    const dropped = db.prepare("SELECT min(seq) AS seq FROM events WHERE run_id = ? AND reason_code = 'DB_WRITER_DROPPED'").get(run) as { seq: number | null };
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    const r = new Replayer(config);
-    // The run id is the query's: not read again for every row.
-    const rows = db.prepare(REPLAY_SQL).iterate(run, ...REPLAY_EVENT_TYPES, ENGINE_START_STAGE) as IterableIterator<{
-      seq: number;
-      event_id: string;
-      event_type: ReplayEvent['event_type'];
-      cycle_id: number | null;
-      payload: string;
-    }>;
-    for (const row of rows) {
-      if (
-        !r.push({
-          seq: row.seq,
-          event_id: row.event_id,
-          event_type: row.event_type,
-          run_id: run,
-          cycle_id: row.cycle_id,
-          payload: JSON.parse(row.payload) as JsonObject,
-        })
-      )
-        break;
-    }
-    const res = r.finish();
-    const cpu = process.cpuUsage(c0);
     return {
       kind: 'REPLAYED',
       run_id: run,
-      ms: performance.now() - t0,
-      cpu_ms: (cpu.user + cpu.system) / 1000,
+      whole_ms: performance.now() - t0,
       chain_rows: chain.rows + chain.archivedRows,
       dropped_at: dropped.seq,
       mirror: mirror === null || mirror.files === 0 ? null : { compared: mirror.compared, rows: mirror.rows },
       ...res,
     };
   } finally {
-    db.close();
+    db?.close();
+    // Never a thread left running (or a rejection unobserved) past the answer.
+    await Promise.allSettled([chainP, ...(mirrorP ? [mirrorP] : [])]);
   }
 }
 
 /** `supervisor replay --var DIR [--run RUN_ID]`: exit 0 when every recorded cycle comes out identical. */
-export function replayCommand(opts: { readonly varDir: string; readonly run?: string | undefined }, io: Out = STD): number {
+export async function replayCommand(opts: { readonly varDir: string; readonly run?: string | undefined }, io: Out = STD): Promise<number> {
   let r: RunReplay;
   try {
-    r = replayRun(resolve(opts.varDir), opts.run ?? null);
+    r = await replayRun(resolve(opts.varDir), opts.run ?? null);
   } catch (e) {
     io.err(`replay: REPLAY_UNREADABLE: cannot read ${opts.varDir}: ${(e as Error).message}`);
     return REPLAY_EXIT.DIVERGED;
@@ -141,8 +171,8 @@ export function replayCommand(opts: { readonly varDir: string; readonly run?: st
     io.out(`  got:      ${d.got}`);
     return REPLAY_EXIT.DIVERGED;
   }
-  const rate = r.ms > 0 ? Math.round((r.events / r.ms) * 1000) : r.events;
-  const detail = `run ${r.run_id}: ${r.cycles} decision cycles (${r.decisions} decisions), ${r.steps} lifecycle steps; ${r.events} recorded events in ${Math.round(r.ms)} ms (${rate} events/s); hash chain: ${r.chain_rows} events verified; JSONL mirror: ${r.mirror === null ? 'absent, not compared' : `${r.mirror.compared} of ${r.mirror.rows} rows compared`}`;
+  const rate = (ms: number): number => (ms > 0 ? Math.round((r.events / ms) * 1000) : r.events);
+  const detail = `run ${r.run_id}: ${r.cycles} decision cycles (${r.decisions} decisions), ${r.steps} lifecycle steps; ${r.events} recorded events replayed in ${Math.round(r.ms)} ms (${rate(r.ms)} events/s), ${Math.round(r.whole_ms)} ms with the chain and mirror checks beside it (${rate(r.whole_ms)} events/s); hash chain: ${r.chain_rows} events verified; JSONL mirror: ${r.mirror === null ? 'absent, not compared' : `${r.mirror.compared} of ${r.mirror.rows} rows compared`}`;
   if (r.ok && r.dropped_at !== null) {
     io.out(
       `replay: ${r.cycles + r.steps} cycles identical, but incomplete: the run dropped audit events (DB_WRITER_DROPPED at seq ${r.dropped_at}), so recordings may be missing`,

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { checkDatabaseMirror, verifyAuditSet, type MirrorCheck } from '@vigil/audit';
+import { checkDatabaseMirror, verifyAuditSetInThread, type MirrorCheck } from '@vigil/audit';
 import { canonicalJson, newRunId, type JsonObject } from '@vigil/contracts';
 import { redactString } from '@vigil/core';
 import { createLogger, formatConfigError, loadConfigFile, loadExchangeSecrets } from '@vigil/runtime';
@@ -135,7 +135,7 @@ function mirrorOf(file: string, jsonlDir: string): MirrorCheck | null {
   }
 }
 
-export function verifyAuditCommand(configPath: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
+export async function verifyAuditCommand(configPath: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   // Only paths matter here: MODE/AI_DEC overrides are irrelevant to a read-only check.
   const loaded = loadConfigFile(configPath ?? env['VIGIL_CONFIG'] ?? null, {});
   if (!loaded.ok) {
@@ -144,9 +144,20 @@ export function verifyAuditCommand(configPath: string | undefined, env: NodeJS.P
   }
   const file = join(resolve(loaded.config.paths.var_dir), 'data', 'audit.sqlite');
   const archiveDir = join(resolve(loaded.config.paths.var_dir), 'data', 'archive');
+  // Archives and live database as one chain: a tampered or missing archive fails too. Walked on a
+  // thread of its own while this one reads the JSONL mirror; the chain's verdict comes first.
+  const chain = verifyAuditSetInThread(file, archiveDir);
   try {
-    // Archives and live database as one chain: a tampered or missing archive fails too.
-    const v = verifyAuditSet(file, archiveDir);
+    let m: MirrorCheck | null;
+    try {
+      m = mirrorOf(file, join(resolve(loaded.config.paths.var_dir), 'jsonl'));
+    } catch (e) {
+      // A database the mirror check cannot read: the chain's own verdict names why, when it has one.
+      const v = await chain;
+      if (!v.ok) throw new Error(`${v.reason} at seq ${v.firstBadSeq}`);
+      throw e;
+    }
+    const v = await chain;
     if (v.ok) {
       const archived =
         v.archives.length === 0
@@ -154,7 +165,6 @@ export function verifyAuditCommand(configPath: string | undefined, env: NodeJS.P
           : ` (continuing ${v.archivedRows} archived events in ${v.archives.length} archive file(s) under ${archiveDir}, anchored at seq ${v.anchor?.seq ?? '-'})`;
       // The chain holds; a row rewritten and re-chained in the database alone still differs from
       // the JSONL line written at its commit.
-      const m = mirrorOf(file, join(resolve(loaded.config.paths.var_dir), 'jsonl'));
       if (m?.mismatch) {
         const x = m.mismatch;
         process.stdout.write(
@@ -171,5 +181,11 @@ export function verifyAuditCommand(configPath: string | undefined, env: NodeJS.P
   } catch (e) {
     process.stderr.write(`supervisor: cannot verify ${file}: ${(e as Error).message}\n`);
     return EXIT.FAILURE;
+  } finally {
+    // Never a thread left running (or a rejection unobserved) past the answer.
+    await chain.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 }

@@ -1,6 +1,8 @@
-export { AuditWriter, GENESIS_HASH, type WriterDeps, type DiskSample } from './writer.js';
+export { AuditWriter, type WriterDeps, type DiskSample } from './writer.js';
+export { GENESIS_HASH } from './row-text.js';
 export { JsonlLog, utcDay } from './jsonl.js';
 export { checkDatabaseMirror, checkJsonlMirror, type MirrorCheck } from './jsonl-mirror.js';
+export { checkDatabaseMirrorInThread, verifyAuditSetInThread } from './check-thread.js';
 export { migrate, SCHEMA_VERSION } from './schema.js';
 export {
   verifyAuditChain,

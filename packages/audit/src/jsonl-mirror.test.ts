@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { checkJsonlMirror, eachLineHead } from './jsonl-mirror.js';
+import { checkJsonlMirror, eachLineHead, headSeq } from './jsonl-mirror.js';
 import { auditSetup } from './testing-setup.test-helper.js';
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -81,13 +81,43 @@ describe('reading line heads in chunks', () => {
           const file = join(dir, 'f.jsonl');
           writeFileSync(file, text);
           const got: string[] = [];
-          eachLineHead(file, (h) => void got.push(h), chunk);
+          eachLineHead(file, (buf, start, end) => void got.push(buf.toString('latin1', start, end)), chunk);
           const parts = text.split('\n');
           if (parts[parts.length - 1] === '') parts.pop();
           expect(got).toEqual(parts.map((l) => l.slice(0, 200)));
         },
       ),
       { numRuns: 1500 },
+    );
+  });
+});
+
+describe("a mirror line's head, read byte by byte", () => {
+  // The model: the pattern the reader used to apply to each head's text.
+  const LINE_HEAD = /^\{"seq":(\d{1,15}),"prev_hash":"[0-9a-f]{64}","hash":"([0-9a-f]{64})",/;
+  const hex = fc.stringMatching(/^[0-9a-f]{64}$/);
+  const head = fc
+    .record({ seq: fc.stringMatching(/^[0-9]{1,16}$/), prev: hex, hash: hex, rest: fc.string({ maxLength: 30 }) })
+    .map(({ seq, prev, hash, rest }) => `{"seq":${seq},"prev_hash":"${prev}","hash":"${hash}",${rest}`);
+  // Damage: a character replaced, removed or inserted anywhere, or the head cut short.
+  const damaged = fc
+    .tuple(head, fc.nat(), fc.constantFrom('replace', 'remove', 'insert', 'cut'), fc.constantFrom('0', 'a', 'g', 'A', '"', ',', ':', '{', ' ', '9'))
+    .map(([h, at, how, c]) => {
+      const i = at % (h.length + 1);
+      if (how === 'replace') return h.slice(0, i) + c + h.slice(i + 1);
+      if (how === 'remove') return h.slice(0, i) + h.slice(i + 1);
+      if (how === 'insert') return h.slice(0, i) + c + h.slice(i);
+      return h.slice(0, i);
+    });
+
+  it('gives the seq exactly when the pattern matches (and -1 otherwise), for whole, damaged and foreign heads, at any offset in a buffer', () => {
+    fc.assert(
+      fc.property(fc.oneof(head, damaged, fc.string({ maxLength: 200 })), fc.nat({ max: 8 }), (text, pad) => {
+        const buf = Buffer.from(`${'x'.repeat(pad)}${text}\n{"seq":1`, 'latin1');
+        const m = LINE_HEAD.exec(text);
+        expect(headSeq(buf, pad, pad + Buffer.byteLength(text, 'latin1'))).toBe(m ? Number(m[1]) : -1);
+      }),
+      { numRuns: 3000 },
     );
   });
 });

@@ -91,7 +91,7 @@ describe('audit rows (producer-side serialization)', () => {
 
 describe('canonicalRow', () => {
   it('is canonicalJson of the envelope, for every kind of field value', async () => {
-    const { canonicalRow } = await import('./writer.js');
+    const { canonicalRow } = await import('./row-text.js');
     const cases: EventEnvelope[] = [
       ev({ a: 1 }),
       {

@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { canonicalJson, sha256Hex, type EventEnvelope } from '@vigil/contracts';
-import { GENESIS_HASH } from './writer.js';
+import { ENVELOPE_KEYS, canonicalJson, sha256Hex, type AuditRow, type EventEnvelope } from '@vigil/contracts';
+import { GENESIS_HASH, canonicalRow } from './row-text.js';
 
 export type ChainVerdict =
   | { readonly ok: true; readonly rows: number }
@@ -52,15 +52,16 @@ export function walkChain(db: Database.Database, start: ChainStart, visit?: (seq
   let lastSeq: number | null = null;
   // A live database's chain starts after its anchor: rows at or below it are kept-live copies of
   // archived events (checkKept), not links of this chain.
-  const it = db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq').iterate(start.keptThrough ?? Number.MIN_SAFE_INTEGER) as IterableIterator<
-    Record<string, unknown>
-  >;
+  const it = db
+    .prepare(`SELECT ${CHAIN_COLUMNS} FROM events WHERE seq > ? ORDER BY seq`)
+    .raw(true)
+    .iterate(start.keptThrough ?? Number.MIN_SAFE_INTEGER) as IterableIterator<ChainRow>;
   for (const r of it) {
-    const seq = r['seq'] as number;
+    const seq = r[SEQ] as number;
     if (expectSeq !== null && seq !== expectSeq) return { ok: false, rows, firstBadSeq: seq, reason: 'SEQ_GAP' };
-    if (r['prev_hash'] !== prev) return { ok: false, rows, firstBadSeq: seq, reason: 'PREV_HASH_MISMATCH' };
-    if (rowHash(r) !== r['hash']) return { ok: false, rows, firstBadSeq: seq, reason: 'HASH_MISMATCH' };
-    prev = r['hash'] as string;
+    if (r[PREV_HASH] !== prev) return { ok: false, rows, firstBadSeq: seq, reason: 'PREV_HASH_MISMATCH' };
+    if (!rowVerifies(r)) return { ok: false, rows, firstBadSeq: seq, reason: 'HASH_MISMATCH' };
+    prev = r[HASH] as string;
     firstSeq ??= seq;
     lastSeq = seq;
     expectSeq = seq + 1;
@@ -68,6 +69,37 @@ export function walkChain(db: Database.Database, start: ChainStart, visit?: (seq
     visit?.(seq, prev);
   }
   return { ok: true, rows, firstSeq, lastSeq, lastHash: prev };
+}
+
+/**
+ * The columns a chain walk reads, as arrays (better-sqlite3's raw rows: a third cheaper than an
+ * object a row): the envelope's first, in the order of an AuditRow, the tuple the writer hashed.
+ */
+const COLUMNS = [...ENVELOPE_KEYS, 'seq', 'prev_hash', 'hash'] as const;
+const CHAIN_COLUMNS = COLUMNS.join(', ');
+type ChainRow = readonly unknown[];
+const PAYLOAD = COLUMNS.indexOf('payload');
+const SEQ = COLUMNS.indexOf('seq');
+const PREV_HASH = COLUMNS.indexOf('prev_hash');
+const HASH = COLUMNS.indexOf('hash');
+
+/**
+ * Whether a stored row's hash column holds what the writer computed for it. First over the row as
+ * stored, its payload text as is: the writer hashed exactly that text (canonical when written), so
+ * this needs no parse and no re-serialization, and a match proves the bytes unchanged. A row that
+ * does not match so is decided by rowHash over its parsed payload, the chain's definition.
+ */
+function rowVerifies(r: ChainRow): boolean {
+  const hash = r[HASH];
+  const payload = r[PAYLOAD];
+  const prev = r[PREV_HASH];
+  if (typeof payload === 'string' && typeof prev === 'string' && sha256Hex(prev + canonicalRow(r as unknown as AuditRow, payload)) === hash) return true;
+  try {
+    return rowHash(Object.fromEntries(COLUMNS.map((c, i) => [c, r[i]]))) === hash;
+  } catch {
+    // A payload that is not JSON (or not canonical-serializable) is no text the writer hashed.
+    return false;
+  }
 }
 
 /** sha256(prev_hash + canonical envelope) of a stored row: what its hash column must hold. */
@@ -104,10 +136,10 @@ export function checkKept(
   | { readonly ok: true; readonly kept: number }
   | { readonly ok: false; readonly firstBadSeq: number; readonly reason: 'HASH_MISMATCH' | 'KEPT_NOT_IN_ARCHIVE' } {
   let kept = 0;
-  for (const r of db.prepare('SELECT * FROM events WHERE seq <= ? ORDER BY seq').iterate(anchor.seq) as IterableIterator<Record<string, unknown>>) {
-    const seq = r['seq'] as number;
-    if (rowHash(r) !== r['hash']) return { ok: false, firstBadSeq: seq, reason: 'HASH_MISMATCH' };
-    if (archived && archived.get(seq) !== r['hash']) return { ok: false, firstBadSeq: seq, reason: 'KEPT_NOT_IN_ARCHIVE' };
+  for (const r of db.prepare(`SELECT ${CHAIN_COLUMNS} FROM events WHERE seq <= ? ORDER BY seq`).raw(true).iterate(anchor.seq) as IterableIterator<ChainRow>) {
+    const seq = r[SEQ] as number;
+    if (!rowVerifies(r)) return { ok: false, firstBadSeq: seq, reason: 'HASH_MISMATCH' };
+    if (archived && archived.get(seq) !== r[HASH]) return { ok: false, firstBadSeq: seq, reason: 'KEPT_NOT_IN_ARCHIVE' };
     kept++;
   }
   return { ok: true, kept };

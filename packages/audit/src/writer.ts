@@ -1,4 +1,3 @@
-import * as crypto from 'node:crypto';
 import { mkdirSync, statSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -18,9 +17,9 @@ import {
 import { jsonTextMayNeedRedaction, redact } from '@vigil/core';
 import { toAuditRow } from '@vigil/runtime';
 import { JsonlLog } from './jsonl.js';
+import { GENESIS_HASH, canonicalRow } from './row-text.js';
 import { migrate } from './schema.js';
 
-export const GENESIS_HASH = '0'.repeat(64);
 const IDLE_MS = 2000;
 /** The engine's replay recordings, indexed in replay_records (schema v4). */
 const REPLAY_RECORD_TYPES = ['LIFECYCLE_STEPPED', 'CYCLE_INPUTS_RECORDED', 'RULES_RECORDED'] as const;
@@ -247,7 +246,7 @@ export class AuditWriter {
           for (const row of p.rows) {
             const payload = lastDoor(row[12]);
             const canon = canonicalRow(row, payload);
-            const hash = sha256(prev + canon);
+            const hash = sha256Hex(prev + canon);
             // Positional binding: measurably cheaper than named parameters on the hot path.
             const r = this.insert!.run(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], payload, prev, hash);
             // A producer may resend an event whose acknowledgement it lost with a dead writer:
@@ -686,32 +685,6 @@ function lastDoor(payloadJson: string): string {
   return canonicalJson(redact(JSON.parse(payloadJson) as unknown));
 }
 
-/** JSON-quoted forms of the strings that repeat (enumerations, run ids): each quoted once. */
-const quoted = new Map<string, string>();
-function q(s: string | null): string {
-  if (s === null) return 'null';
-  let v = quoted.get(s);
-  if (v === undefined) {
-    v = JSON.stringify(s);
-    if (quoted.size < 4096) quoted.set(s, v);
-  }
-  return v;
-}
-const qs = (s: string | null): string => (s === null ? 'null' : JSON.stringify(s));
-const qn = (n: number | null): string => (n === null ? 'null' : JSON.stringify(n));
-
-/**
- * canonicalEnvelope of a row, read straight from the tuple: the same string (a test holds them
- * equal), without building the envelope object first.
- */
-export function canonicalRow(r: AuditRow, payloadJson: string): string {
-  return (
-    `{"cycle_id":${qn(r[4])},"decision_id":${qs(r[7])},"event_id":${qs(r[0])},"event_type":${q(r[9])},` +
-    `"order_intent_id":${qs(r[8])},"payload":${payloadJson},"reason_code":${q(r[10])},"run_id":${q(r[2])},` +
-    `"severity":${q(r[11])},"snapshot_id":${qs(r[6])},"source":${q(r[3])},"stage":${q(r[5])},"ts_ms":${qn(r[1])}}`
-  );
-}
-
 /** The envelope fields of a row (everything but the payload), as derive reads them. */
 type RowEnvelope = Omit<EventEnvelope, 'payload'>;
 function envelopeOf(r: AuditRow): RowEnvelope {
@@ -730,10 +703,6 @@ function envelopeOf(r: AuditRow): RowEnvelope {
     severity: r[11],
   };
 }
-
-/** One-shot sha256 (node >= 20.12): half the cost of a Hash object for a short input. */
-const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
-const sha256: (data: string) => string = oneShot ? (data) => oneShot('sha256', data, 'hex') : sha256Hex;
 
 function fileSize(f: string): number {
   try {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 export class CanonicalJsonError extends Error {
   readonly code = 'CANONICAL_JSON_UNSUPPORTED';
@@ -74,9 +74,12 @@ function quotedKey(k: string): string {
   return q;
 }
 
-export function sha256Hex(data: string): string {
-  return createHash('sha256').update(data, 'utf8').digest('hex');
-}
+/** One-shot sha256 (node >= 20.12): half the cost of a Hash object for a short input. */
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
+
+export const sha256Hex: (data: string) => string = oneShot
+  ? (data) => oneShot('sha256', data, 'hex')
+  : (data) => crypto.createHash('sha256').update(data, 'utf8').digest('hex');
 
 /** sha256 of the canonical JSON of a value: snapshot_hash, input_hash, decision_id all use this. */
 export function hashCanonical(value: unknown): string {
