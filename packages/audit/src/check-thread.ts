@@ -15,11 +15,12 @@ export type CheckAnswer = { readonly kind: 'CHAIN'; readonly verdict: SetVerdict
  * where a path relative to the bundle would not find it. The bundle (scripts/worker-bundles.ts) is
  * one file to load instead of the package's modules one by one.
  */
-const WORKER = createRequire(import.meta.url).resolve('@vigil/audit/check-worker.bundle');
+const workerFile = (): string => createRequire(import.meta.url).resolve('@vigil/audit/check-worker.bundle');
 
 function inThread<A extends CheckAnswer>(task: CheckTask, kind: A['kind']): Promise<A> {
+  // Resolved at each check, not at import: every importer of @vigil/audit loads this module.
   return new Promise((resolve, reject) => {
-    const w = new Worker(WORKER, { workerData: task });
+    const w = new Worker(workerFile(), { workerData: task });
     let answered = false;
     w.once('message', (m: CheckAnswer | { readonly kind: 'FAILED'; readonly message: string }) => {
       answered = true;
