@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { checkJsonlMirror, eachLineHead, headSeq } from './jsonl-mirror.js';
+import { checkDatabaseMirror, checkJsonlMirror, eachLineHead, headSeq } from './jsonl-mirror.js';
 import { auditSetup } from './testing-setup.test-helper.js';
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -64,6 +64,23 @@ describe('the database against its JSONL mirror', () => {
     expect(w.check()).toEqual({ files: 1, compared: 0, rows: 10, mismatch: null });
     appendFileSync(w.file, 'garbage\n{"seq":"x"}\n');
     expect(w.check()).toEqual({ files: 1, compared: 0, rows: 10, mismatch: null });
+  });
+});
+
+describe("the mirror over a run's days", () => {
+  it('a row timed a quarter-million years out (a clock step, or a forger) is not compared, and the check does not walk the days between; a file named for no real day is ignored', async () => {
+    const w = await written();
+    const db = new Database(w.dbFile);
+    db.prepare('UPDATE events SET ts_ms = ? WHERE seq = 10').run(8e15);
+    db.close();
+    writeFileSync(join(w.varDir, 'jsonl', 'events-2026-02-30.jsonl'), readFileSync(w.file));
+    const ro = new Database(w.dbFile, { readonly: true });
+    try {
+      expect(checkDatabaseMirror(ro, join(w.varDir, 'jsonl'), 'run_t')).toEqual({ files: 1, compared: 9, rows: 10, mismatch: null });
+      expect(checkDatabaseMirror(ro, join(w.varDir, 'jsonl'))).toEqual({ files: 1, compared: 9, rows: 10, mismatch: null });
+    } finally {
+      ro.close();
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { utcDay } from './jsonl.js';
@@ -51,9 +51,7 @@ export function checkJsonlMirror(
   let compared = 0;
   // Day by day: a row's line is in the file of its own day (events are filed by ts_ms), and one
   // day's lines at a time keep the memory to a day's worth on a database of many weeks.
-  for (let day = range.fromMs - (range.fromMs % DAY_MS); day <= range.toMs; day += DAY_MS) {
-    const file = join(jsonlDir, `events-${utcDay(day)}.jsonl`);
-    if (!existsSync(file)) continue;
+  for (const { day, file } of dayFiles(jsonlDir, range.fromMs, range.toMs)) {
     files++;
     const lines = readDayLines(file, range.fromSeq, range.toSeq);
     if (lines.n === 0) continue;
@@ -84,6 +82,25 @@ export function checkJsonlMirror(
     }
   }
   return { files, compared, rows, mismatch: null };
+}
+
+const DAY_FILE = /^events-(\d{4}-\d{2}-\d{2})\.jsonl$/;
+
+/**
+ * The day files of the directory whose day overlaps [fromMs, toMs], oldest first. Listed, not
+ * probed day by day: a row's time far from the others (a clock step, or a forger's) would otherwise
+ * make a walk over millions of days.
+ */
+function dayFiles(jsonlDir: string, fromMs: number, toMs: number): { day: number; file: string }[] {
+  const first = fromMs - (fromMs % DAY_MS);
+  const out: { day: number; file: string }[] = [];
+  for (const name of readdirSync(jsonlDir)) {
+    const m = DAY_FILE.exec(name);
+    const day = m ? Date.parse(`${m[1]}T00:00:00Z`) : NaN;
+    // The name must be the day's own (no 2026-02-30 taken for a day of March).
+    if (Number.isFinite(day) && utcDay(day) === m?.[1] && day >= first && day <= toMs) out.push({ day, file: join(jsonlDir, name) });
+  }
+  return out.sort((a, b) => a.day - b.day);
 }
 
 /**
