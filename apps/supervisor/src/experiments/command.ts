@@ -128,7 +128,20 @@ function table(rows: readonly ExperimentRow[]): string {
   );
   const width = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
   const line = (r: readonly string[]): string => r.map((v, i) => (i === 0 ? v.padEnd(width[i]!) : v.padStart(width[i]!))).join('  ');
-  return `best parameter sets out of sample (by Sharpe; in-sample rows are in the report):\n${line(cols)}\n${cells.map(line).join('\n')}\n`;
+  return `best parameter sets out of sample (by Sharpe; in-sample rows are in the report):\n${line(cols)}\n${cells.map(line).join('\n')}\n${whyNoTrades(rows)}`;
+}
+
+/**
+ * When no run traded, the reason an operator needs first: how many signals each filter blocked
+ * (the strategy's edge after costs, the cost judgement, the AI gate, risk). A table of zeros alone
+ * reads like a broken run.
+ */
+export function whyNoTrades(rows: readonly ExperimentRow[]): string {
+  if (rows.length === 0 || rows.some((r) => r.trades > 0)) return '';
+  const sum = (k: 'blocked_edge' | 'blocked_cost' | 'blocked_gate' | 'blocked_risk'): number => rows.reduce((a, r) => a + r[k], 0);
+  const blocked = sum('blocked_edge') + sum('blocked_cost') + sum('blocked_gate') + sum('blocked_risk');
+  if (blocked === 0) return '\nno run traded: the strategy gave no entry signal on these bars\n';
+  return `\nno run traded: ${blocked} entry signals were blocked (edge after costs ${sum('blocked_edge')}, cost ${sum('blocked_cost')}, AI gate ${sum('blocked_gate')}, risk ${sum('blocked_risk')}; per run: blocked_* in report.json). An entry needs its expected edge (from strategy.win_rate_prior and strategy.take_profit_r) above its costs plus strategy.min_edge_bps.\n`;
 }
 
 /**

@@ -374,10 +374,16 @@ function expand(grid: Readonly<Record<string, readonly (string | number)[]>>): R
 
 const METRICS = ['return_pct', 'sharpe', 'sortino', 'max_drawdown_pct', 'win_rate', 'trades', 'fees', 'exposure'] as const;
 
+/** A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break (a file's path may). */
+const field = (v: string | number): string => {
+  const t = String(v);
+  return /[",\r\n]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
+};
+
 function toCsv(rows: readonly ExperimentRow[]): string {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];
   const head = ['file', ...keys, 'split', ...METRICS];
-  const lines = rows.map((r) => [r.file, ...keys.map((k) => String(r.params[k] ?? '')), r.split, ...METRICS.map((m) => r[m])].join(','));
+  const lines = rows.map((r) => [r.file, ...keys.map((k) => String(r.params[k] ?? '')), r.split, ...METRICS.map((m) => r[m])].map(field).join(','));
   return `${head.join(',')}\n${lines.join('\n')}\n`;
 }
 
@@ -386,7 +392,7 @@ function equityCsv(rows: readonly ExperimentRow[]): string {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];
   const out = [['file', ...keys, 'split', 'ts_ms', 'equity', 'drawdown_pct'].join(',')];
   for (const r of rows) {
-    const pre = [r.file, ...keys.map((k) => String(r.params[k] ?? '')), r.split].join(',');
+    const pre = [r.file, ...keys.map((k) => String(r.params[k] ?? '')), r.split].map(field).join(',');
     for (const e of r.equity) out.push(`${pre},${e.ts},${e.equity},${e.drawdown_pct}`);
   }
   return `${out.join('\n')}\n`;
