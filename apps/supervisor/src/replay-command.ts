@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { checkDatabaseMirrorInThread, verifyAuditSetInThread, type MirrorCheck } from '@vigil/audit';
+import { checkDatabaseMirrorInThread, verifyAuditSetInThread, type MirrorCheck, type SetVerdict } from '@vigil/audit';
 import type { Config, JsonObject } from '@vigil/contracts';
 import { ENGINE_START_STAGE, REPLAY_EVENT_TYPES, Replayer, type Divergence, type ReplayEvent, type ReplayResult } from '@vigil/engine/replay';
 
@@ -22,6 +22,7 @@ export type RunReplay =
       readonly run_id: string;
       /** The replay proper (read, parse, re-run, compare), on this thread. */
       readonly ms: number;
+      /** The process's CPU meanwhile: the check threads' too, while they run beside it. */
       readonly cpu_ms: number;
       /** The whole command: chain, mirror and replay, from opening the database to the verdict. */
       readonly whole_ms: number;
@@ -85,12 +86,15 @@ export async function replayRun(varDir: string, runId: string | null): Promise<R
   try {
     db = new Database(dbFile, { readonly: true, fileMustExist: true });
     const opened = db;
-    /** The chain's verdict as a refusal naming the first bad row, or null when the chain holds. */
-    const brokenChain = async (): Promise<RunReplay | null> => {
-      const chain = await chainP;
-      if (chain.ok) return null;
+    /** A broken chain as the refusal naming its first bad row. */
+    const refusalOf = (chain: Extract<SetVerdict, { ok: false }>): RunReplay => {
       const at = opened.prepare('SELECT event_id FROM events WHERE seq = ?').get(chain.firstBadSeq) as { event_id: string } | undefined;
       return { kind: 'REFUSED', why: `audit chain broken: ${chain.reason} at seq ${chain.firstBadSeq}${at ? ` (event ${at.event_id})` : ''} in ${chain.file}` };
+    };
+    /** The chain's verdict as that refusal, or null when the chain holds. */
+    const brokenChain = async (): Promise<RunReplay | null> => {
+      const chain = await chainP;
+      return chain.ok ? null : refusalOf(chain);
     };
     const refuse = async (why: string): Promise<RunReplay> => (await brokenChain()) ?? { kind: 'REFUSED', why };
     const version = db.pragma('user_version', { simple: true }) as number;
@@ -119,10 +123,8 @@ export async function replayRun(varDir: string, runId: string | null): Promise<R
       if (broken) return broken;
       throw e;
     }
-    const broken = await brokenChain();
-    if (broken) return broken;
     const chain = await chainP;
-    if (!chain.ok) throw new Error('unreachable: the chain was checked');
+    if (!chain.ok) return refusalOf(chain);
     const mirror = await mirrorP;
     if (mirror?.mismatch) {
       const m = mirror.mismatch;

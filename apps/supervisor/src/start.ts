@@ -148,17 +148,17 @@ export async function verifyAuditCommand(configPath: string | undefined, env: No
   // thread of its own while this one reads the JSONL mirror; the chain's verdict comes first.
   const chain = verifyAuditSetInThread(file, archiveDir);
   try {
-    let m: MirrorCheck | null;
+    let m: MirrorCheck | null = null;
+    let mirrorFailed: unknown = null;
     try {
       m = mirrorOf(file, join(resolve(loaded.config.paths.var_dir), 'jsonl'));
     } catch (e) {
-      // A database the mirror check cannot read: the chain's own verdict names why, when it has one.
-      const v = await chain;
-      if (!v.ok) throw new Error(`${v.reason} at seq ${v.firstBadSeq}`);
-      throw e;
+      // Reported after the chain's verdict, which comes first when it has one.
+      mirrorFailed = e;
     }
     const v = await chain;
     if (v.ok) {
+      if (mirrorFailed !== null) throw mirrorFailed;
       const archived =
         v.archives.length === 0
           ? ''
