@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,6 +141,27 @@ describe('supervisor restore (CLI, end to end)', () => {
         `^AUDIT_MIRROR_MISMATCH: seq 3 \\(event ${r['event_id'] as string}\\) in .* differs from its JSONL line in .*: mirror hash ${r['hash'] as string}, database hash ${hash}$`,
       ),
     );
+  });
+
+  it('verify-audit names a broken chain (AUDIT_CHAIN_BROKEN, exit 1) also when the JSONL mirror cannot be read; with the chain intact, the unreadable mirror fails the check (exit 1)', async () => {
+    const s = sandbox();
+    s.write(s.ev({ n: 1 }), s.ev({ n: 2 }), s.ev({ n: 3 }));
+    s.writer.close();
+    // The day's file replaced by a directory of that name: reading it fails (EISDIR).
+    const jsonl = join(s.varDir, 'jsonl');
+    for (const f of readdirSync(jsonl)) {
+      rmSync(join(jsonl, f));
+      mkdirSync(join(jsonl, f));
+    }
+    const unreadable = await run(['verify-audit', '--config', s.configFile]);
+    expect(unreadable.exitCode).toBe(1);
+    expect(unreadable.stderr).toMatch(/cannot verify .*EISDIR/);
+    const db = new Database(s.dbFile);
+    db.prepare('UPDATE events SET payload = ? WHERE seq = 2').run(canonicalJson({ n: 20 }));
+    db.close();
+    const broken = await run(['verify-audit', '--config', s.configFile]);
+    expect(broken.exitCode).toBe(1);
+    expect(broken.stdout).toContain('AUDIT_CHAIN_BROKEN: HASH_MISMATCH at seq 2');
   });
 
   it('verify-audit walks the archives and the live database as one chain and fails on a tampered archive', async () => {
