@@ -9,6 +9,7 @@ import { buildDecision } from './decision-build.js';
 import { IntentBook } from './intents.js';
 import { Ledger } from './ledger.js';
 import {
+  CYCLE_WINDOW_EVENTS,
   ReplayRecorder,
   Replayer,
   lifecycleConfigOf,
@@ -302,6 +303,44 @@ describe('replay of decision cycles', () => {
     const res = replayAll(l.events.map((e) => (e === inputs ? altered : e)));
     expect(res.ok).toBe(false);
     if (!res.ok) expect(res.divergence).toMatchObject({ event_id: inputs.event_id, what: 'cycle 8: snapshot snp_q hash' });
+  });
+
+  it('a long run holds at most a window of cycles while it is fed (each replayed once the window has passed it), replays all of them, and names an altered early one before the feed ends', async () => {
+    const l = log();
+    const rec = new ReplayRecorder((type, payload, cid) => void l.add(type, payload, cid ?? null));
+    rec.rules([rules]);
+    const s = new BarSeries(1000, 100);
+    for (let i = 0; i < 12; i++) s.onMid(i * 1000, 100);
+    const body = { symbol: 'BTCUSDT', ts_ms: 20_000, bid: '99.99', ask: '100.00', quote_age_ms: 3, bars: s.bars() };
+    const quiet: MarketSnapshot = { ...body, snapshot_id: 'snp_q', snapshot_hash: snapshotHash(body) };
+    const n = 3 * CYCLE_WINDOW_EVENTS;
+    for (let c = 1; c <= n; c++) rec.cycle(c, [quiet], () => rules);
+    await nextTurn();
+    const r = new Replayer(config);
+    let most = 0;
+    for (const ev of l.events) {
+      expect(r.push(ev)).toBe(true);
+      most = Math.max(most, r.held);
+    }
+    expect(most).toBeLessThanOrEqual(CYCLE_WINDOW_EVENTS + 500);
+    expect(r.finish()).toMatchObject({ ok: true, cycles: n, events: n + 1 });
+    // Cycle 3's snapshot altered: named at its inputs record, long before the last event is fed.
+    const third = l.events.find((e) => e.event_type === 'CYCLE_INPUTS_RECORDED' && e.cycle_id === 3)!;
+    const altered = {
+      ...third,
+      payload: {
+        ...third.payload,
+        snapshots: [{ snapshot: { ...quiet, ask: '100.01' }, rules: (third.payload['snapshots'] as { rules: string }[])[0]!.rules }],
+      },
+    } as unknown as ReplayEvent;
+    const r2 = new Replayer(config);
+    let fed = 0;
+    for (const ev of l.events.map((e) => (e === third ? altered : e))) {
+      if (!r2.push(ev)) break;
+      fed++;
+    }
+    expect(fed).toBeLessThan(CYCLE_WINDOW_EVENTS + 1_000);
+    expect(r2.finish()).toMatchObject({ ok: false, divergence: { event_id: third.event_id, what: 'cycle 3: snapshot snp_q hash' } });
   });
 
   it('a decision audited without recorded cycle inputs diverges at that decision', () => {

@@ -130,7 +130,23 @@ interface CycleEvents {
   inputs: ReplayEvent | null;
   /** DECISION_PROPOSED and the cycle's own RISK_VERDICT_GIVEN, in seq order (both bulk, so in the order emitted). */
   outputs: ReplayEvent[];
+  /** AIGATE_CALL by the decision it reviewed (one body may be proposed in two cycles). */
+  readonly gate: Map<string, ReplayEvent>;
+  /** Whether it holds inputs or outputs (a cycle known only by a gate record is not counted). */
+  counted: boolean;
+  /** The replay's event count when one of its events came last. */
+  last: number;
 }
+
+/**
+ * A cycle is replayed once this many recorded events have come after its last one. All of a
+ * cycle's events are emitted within it (the entry cycle runs under a lock, its gate call included)
+ * and reach the audit in order, so none comes thousands of events late; and the run's cycles are
+ * not all held until the end: a run of months holds millions (about 3-8 KB each once parsed).
+ */
+export const CYCLE_WINDOW_EVENTS = 5_000;
+/** How often (in events) the held cycles are looked over for ones past the window. */
+const FLUSH_EVERY = 500;
 
 /**
  * The replay of one run. Feed every event of the run in seq order (`push`), then `finish`. Steps
@@ -141,13 +157,12 @@ export class Replayer {
   private readonly rules = new Map<string, SymbolRules>();
   private readonly lcfg;
   private readonly strategy: Strategy;
-  /** By engine start and cycle id ("start:cycle"), in the order first seen. */
+  /** Cycles not replayed yet, by engine start and cycle id ("start:cycle"), in the order first seen. */
   private readonly cycles = new Map<string, CycleEvents>();
-  /** AIGATE_CALL by engine start, cycle and the decision it reviewed (one body may be proposed in two cycles). */
-  private readonly gate = new Map<string, ReplayEvent>();
   /** Engine starts seen so far in the run. */
   private start = 0;
   private steps = 0;
+  private cyclesSeen = 0;
   private events = 0;
   private decisions = 0;
   private failed: Divergence | null = null;
@@ -161,10 +176,19 @@ export class Replayer {
     return this.failed;
   }
 
+  /** Cycles held, not replayed yet (bounded by CYCLE_WINDOW_EVENTS, whatever the run's length). */
+  get held(): number {
+    return this.cycles.size;
+  }
+
   /** One event of the run; false once a divergence was found (stop feeding). */
   push(ev: ReplayEvent): boolean {
     if (this.failed) return false;
     this.events++;
+    if (this.events % FLUSH_EVERY === 0) {
+      this.replayHeld(this.events - CYCLE_WINDOW_EVENTS);
+      if (this.failed) return false;
+    }
     switch (ev.event_type) {
       case 'RULES_RECORDED': {
         const r = ev.payload as unknown as RulesRecord;
@@ -180,39 +204,50 @@ export class Replayer {
         this.start++;
         return true;
       case 'CYCLE_INPUTS_RECORDED':
-        if (ev.cycle_id !== null) this.cycle(ev.cycle_id).inputs = ev;
+        if (ev.cycle_id !== null) this.cycle(ev.cycle_id, true).inputs = ev;
         return true;
       case 'AIGATE_CALL': {
         const id = ev.payload['original_decision_id'];
-        if (typeof id === 'string') this.gate.set(`${this.start}:${ev.cycle_id}:${id}`, ev);
+        // A record without a cycle was never looked up by one.
+        if (typeof id === 'string' && ev.cycle_id !== null) this.cycle(ev.cycle_id, false).gate.set(id, ev);
         return true;
       }
       case 'DECISION_PROPOSED':
-        if (ev.cycle_id !== null) this.cycle(ev.cycle_id).outputs.push(ev);
+        if (ev.cycle_id !== null) this.cycle(ev.cycle_id, true).outputs.push(ev);
         return true;
       case 'RISK_VERDICT_GIVEN':
         // Re-quote verdicts belong to the trader (their inputs are a lifecycle step's), not to a cycle.
-        if (ev.cycle_id !== null && ev.payload['requote'] !== true) this.cycle(ev.cycle_id).outputs.push(ev);
+        if (ev.cycle_id !== null && ev.payload['requote'] !== true) this.cycle(ev.cycle_id, true).outputs.push(ev);
         return true;
     }
   }
 
-  /** Replays the gathered cycles (in cycle order) and returns the verdict. */
+  /** Replays the cycles still held (in the order first seen) and returns the verdict. */
   finish(): ReplayResult {
-    if (!this.failed) {
-      for (const c of this.cycles.values()) {
-        this.failed = this.replayCycle(c);
-        if (this.failed) break;
-      }
-    }
-    const tally = { steps: this.steps, cycles: this.cycles.size, decisions: this.decisions, events: this.events };
+    if (!this.failed) this.replayHeld(Infinity);
+    const tally = { steps: this.steps, cycles: this.cyclesSeen, decisions: this.decisions, events: this.events };
     return this.failed ? { ok: false, divergence: this.failed, ...tally } : { ok: true, ...tally };
   }
 
-  private cycle(id: number): CycleEvents {
+  /** Replays and lets go of the held cycles whose last event came before event number `before`. */
+  private replayHeld(before: number): void {
+    for (const [key, c] of this.cycles) {
+      if (c.last >= before) continue;
+      this.cycles.delete(key);
+      this.failed = this.replayCycle(c);
+      if (this.failed) return;
+    }
+  }
+
+  private cycle(id: number, counts: boolean): CycleEvents {
     const key = `${this.start}:${id}`;
     let c = this.cycles.get(key);
-    if (!c) this.cycles.set(key, (c = { id, start: this.start, inputs: null, outputs: [] }));
+    if (!c) this.cycles.set(key, (c = { id, start: this.start, inputs: null, outputs: [], gate: new Map(), counted: false, last: 0 }));
+    if (counts && !c.counted) {
+      c.counted = true;
+      this.cyclesSeen++;
+    }
+    c.last = this.events;
     return c;
   }
 
@@ -305,7 +340,7 @@ export class Replayer {
         continue;
       }
       // The AI verdict is an input: as audited for this decision.
-      const g = this.gate.get(`${c.start}:${cycleId}:${decision.ids.decision_id}`);
+      const g = c.gate.get(decision.ids.decision_id);
       if (!g)
         return {
           event_id: inEv.event_id,
