@@ -242,6 +242,17 @@ function cycleLog(): { l: ReturnType<typeof log>; rv: ReplayEvent } {
   return { l, rv: rvEv };
 }
 
+/** A recorder writing into a fresh log (rules recorded), and a flat market's snapshot the strategy passes on. */
+function quietRecording(): { l: ReturnType<typeof log>; rec: ReplayRecorder; quiet: MarketSnapshot } {
+  const l = log();
+  const rec = new ReplayRecorder((type, payload, cid) => void l.add(type, payload, cid ?? null));
+  rec.rules([rules]);
+  const s = new BarSeries(1000, 100);
+  for (let i = 0; i < 12; i++) s.onMid(i * 1000, 100);
+  const body = { symbol: 'BTCUSDT', ts_ms: 20_000, bid: '99.99', ask: '100.00', quote_age_ms: 3, bars: s.bars() };
+  return { l, rec, quiet: { ...body, snapshot_id: 'snp_q', snapshot_hash: snapshotHash(body) } };
+}
+
 describe('replay of decision cycles', () => {
   it('a cycle audited as the engine does replays identically (strategy, decision, cost, gate verdict as input, risk verdict)', async () => {
     const { l } = cycleLog();
@@ -280,13 +291,7 @@ describe('replay of decision cycles', () => {
   });
 
   it('a snapshot the strategy passes on (no output to compare) is still checked against its own hash: identical as recorded, a divergence at the inputs record once altered', async () => {
-    const l = log();
-    const rec = new ReplayRecorder((type, payload, cid) => void l.add(type, payload, cid ?? null));
-    rec.rules([rules]);
-    const s = new BarSeries(1000, 100);
-    for (let i = 0; i < 12; i++) s.onMid(i * 1000, 100);
-    const body = { symbol: 'BTCUSDT', ts_ms: 20_000, bid: '99.99', ask: '100.00', quote_age_ms: 3, bars: s.bars() };
-    const quiet: MarketSnapshot = { ...body, snapshot_id: 'snp_q', snapshot_hash: snapshotHash(body) };
+    const { l, rec, quiet } = quietRecording();
     const strategy = breakoutStrategy(config.strategy, config.engine.trailing_enabled ? config.engine.trailing_activate_bps : null);
     expect(strategy.propose(quiet).kind).toBe('NONE');
     rec.cycle(8, [quiet], () => rules);
@@ -306,13 +311,7 @@ describe('replay of decision cycles', () => {
   });
 
   it('a long run holds at most a window of cycles while it is fed (each replayed once the window has passed it), replays all of them, and names an altered early one before the feed ends', async () => {
-    const l = log();
-    const rec = new ReplayRecorder((type, payload, cid) => void l.add(type, payload, cid ?? null));
-    rec.rules([rules]);
-    const s = new BarSeries(1000, 100);
-    for (let i = 0; i < 12; i++) s.onMid(i * 1000, 100);
-    const body = { symbol: 'BTCUSDT', ts_ms: 20_000, bid: '99.99', ask: '100.00', quote_age_ms: 3, bars: s.bars() };
-    const quiet: MarketSnapshot = { ...body, snapshot_id: 'snp_q', snapshot_hash: snapshotHash(body) };
+    const { l, rec, quiet } = quietRecording();
     const n = 3 * CYCLE_WINDOW_EVENTS;
     for (let c = 1; c <= n; c++) rec.cycle(c, [quiet], () => rules);
     await nextTurn();
