@@ -26,7 +26,7 @@ program
 program
   .command('verify-audit')
   .description(
-    'walk the audit hash chain read-only: the monthly archives in var/data/archive, then var/data/audit.sqlite from their anchor (exit 0 when intact)',
+    'walk the audit hash chain read-only: the monthly archives in var/data/archive, then var/data/audit.sqlite from their anchor; then compare its rows with their JSONL mirror lines in var/jsonl (exit 0 when intact)',
   )
   .option('-c, --config <file>', 'configuration file (for paths.var_dir)')
   .action(async (opts: { config?: string }) => {
@@ -93,7 +93,7 @@ program
 program
   .command('replay')
   .description(
-    "re-run a run's recorded inputs (bars, AI verdicts, venue replies, timers, operator state) through the engine's pure decision functions and check every command and audited output comes out identical, after the hash chain (exit 0 identical, 1 on the first divergence)",
+    "re-run a run's recorded inputs (bars, AI verdicts, venue replies, timers, operator state) through the engine's pure decision functions and check every command and audited output comes out identical, after the hash chain and the JSONL mirror (exit 0 identical, 1 on the first divergence)",
   )
   .requiredOption('--var <dir>', 'runtime directory holding data/audit.sqlite')
   .option('--run <run_id>', 'the run to replay (default: the newest with recordings)')
