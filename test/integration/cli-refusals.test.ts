@@ -101,6 +101,18 @@ describe('supervisor CLI refusals', () => {
     expect(existsSync(join(s.varDir, 'data'))).toBe(false);
   });
 
+  it('a command line the parser refuses exits 64, never 1 (which replay and verify-audit give a divergence or a broken chain): a missing required option, an unknown command; help asked for exits 0', async () => {
+    const missing = await run(['replay'], baseEnv);
+    expect(missing.exitCode).toBe(64);
+    expect(missing.stderr).toContain("error: required option '--var <dir>' not specified");
+    const unknown = await run(['verify-audti'], baseEnv);
+    expect(unknown.exitCode).toBe(64);
+    expect(unknown.stderr).toContain("error: unknown command 'verify-audti'");
+    const help = await run(['replay', '--help'], baseEnv);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('Usage: supervisor replay');
+  });
+
   it('experiments without data says what it needs: EXPERIMENTS_USAGE, exit 64', async () => {
     const r = await run(['experiments'], baseEnv);
     expect(r.exitCode).toBe(64);

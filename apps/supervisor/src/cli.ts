@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+
+/** EX_USAGE (sysexits.h): start.ts's EXIT.USAGE, not imported from there (each command's module loads only when it runs). */
+const USAGE_EXIT = 64;
 
 // Each command's module is loaded when that command runs: loading all of them cost every process
 // about 0.5 s of CPU (the doctor's and the experiments' module graphs), which a restarting bot pays
@@ -10,6 +13,11 @@ const operatorCommand = async (...a: Parameters<typeof import('./control/command
 
 const program = new Command();
 program.name('supervisor').description('Vigil: fail-closed 24/7 trading bot for Binance Spot (Live-only)');
+// A command line commander refuses (a missing required option, an unknown option or command) exits
+// 64 (EX_USAGE, as `experiments` does for its own checks), not 1: for `replay` and `verify-audit`, 1
+// means a divergence or a broken chain, and a typo in a script must not read as either. Set before
+// the commands are added: they inherit it.
+program.exitOverride();
 
 program
   .command('start')
@@ -133,4 +141,11 @@ program
     process.exit(await operatorCommand('note', text, opts.config));
   });
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  // Commander has written its message already; anything else is no command-line error. Its exit
+  // code 0 is help asked for (`--help`, `help`) or the version: no usage error.
+  if (!(e instanceof CommanderError)) throw e;
+  process.exit(e.exitCode === 0 ? 0 : USAGE_EXIT);
+}
