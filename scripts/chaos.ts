@@ -29,7 +29,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkDatabaseMirror, verifyAuditSet } from '@vigil/audit';
+import { checkDatabaseFileMirror, verifyAuditSet } from '@vigil/audit';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import type { CrashPoint } from '@vigil/contracts';
@@ -641,13 +641,8 @@ async function crashRow(p: Point, seed: number): Promise<CrashRow> {
       // And the JSONL mirror, as verify-audit compares it: a crash between a commit and its lines
       // may lose lines, never leave one that disagrees with its row.
       if (v.ok) {
-        const db = new Database(join(varDir, 'data', 'audit.sqlite'), { readonly: true });
-        try {
-          const m = checkDatabaseMirror(db, join(varDir, 'jsonl'));
-          if (m?.mismatch) row.chain = `FAIL AUDIT_MIRROR_MISMATCH at seq ${m.mismatch.seq} (${m.mismatch.event_id})`;
-        } finally {
-          db.close();
-        }
+        const m = checkDatabaseFileMirror(join(varDir, 'data', 'audit.sqlite'), join(varDir, 'jsonl'));
+        if (m?.mismatch) row.chain = `FAIL AUDIT_MIRROR_MISMATCH at seq ${m.mismatch.seq} (${m.mismatch.event_id})`;
       }
     } catch (e) {
       row.chain = `FAIL cannot verify: ${errText(e)}`;

@@ -73,10 +73,12 @@ export async function runReplayBench(n = 200_000): Promise<ReplayBenchResult> {
         const t0 = performance.now();
         const c1 = process.cpuUsage();
         let read = 0;
-        for (const row of db.prepare(REPLAY_SQL).iterate(got.run_id, ...REPLAY_EVENT_TYPES, ENGINE_START_STAGE) as IterableIterator<{
-          payload: string;
-        }>) {
-          JSON.parse(row.payload);
+        // Read as the replay reads (raw rows, REPLAY_SQL's columns): the same floor under both.
+        for (const row of db
+          .prepare(REPLAY_SQL)
+          .raw(true)
+          .iterate(got.run_id, ...REPLAY_EVENT_TYPES, ENGINE_START_STAGE) as IterableIterator<[number, string, string, number | null, string]>) {
+          JSON.parse(row[4]);
           read++;
         }
         const readMs = performance.now() - t0;

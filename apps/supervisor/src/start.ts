@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
-import { checkDatabaseMirror, verifyAuditSetInThread, type MirrorCheck } from '@vigil/audit';
+import { checkDatabaseFileMirror, verifyAuditSetInThread, type MirrorCheck } from '@vigil/audit';
 import { canonicalJson, newRunId, type JsonObject } from '@vigil/contracts';
 import { redactString } from '@vigil/core';
 import { createLogger, formatConfigError, loadConfigFile, loadExchangeSecrets } from '@vigil/runtime';
@@ -125,16 +124,6 @@ function versions(): JsonObject {
 }
 
 /** `supervisor verify-audit`: the tamper-evidence check, read-only, usable while the bot runs. */
-/** The live database against its JSONL mirror, over every row it holds (null: no mirror directory or no rows). */
-function mirrorOf(file: string, jsonlDir: string): MirrorCheck | null {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    return checkDatabaseMirror(db, jsonlDir);
-  } finally {
-    db.close();
-  }
-}
-
 export async function verifyAuditCommand(configPath: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   // Only paths matter here: MODE/AI_DEC overrides are irrelevant to a read-only check.
   const loaded = loadConfigFile(configPath ?? env['VIGIL_CONFIG'] ?? null, {});
@@ -151,7 +140,7 @@ export async function verifyAuditCommand(configPath: string | undefined, env: No
     let m: MirrorCheck | null = null;
     let mirrorFailed: unknown = null;
     try {
-      m = mirrorOf(file, join(resolve(loaded.config.paths.var_dir), 'jsonl'));
+      m = checkDatabaseFileMirror(file, join(resolve(loaded.config.paths.var_dir), 'jsonl'));
     } catch (e) {
       // Reported after the chain's verdict, which comes first when it has one.
       mirrorFailed = e;

@@ -2,8 +2,7 @@
 // answered with one message. Run beside other work by check-thread.ts; small on purpose (no writer,
 // no runtime): every check pays this module graph's load.
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
-import { checkDatabaseMirror } from './jsonl-mirror.js';
+import { checkDatabaseFileMirror } from './jsonl-mirror.js';
 import { verifyAuditSet } from './verify.js';
 import type { CheckAnswer, CheckTask } from './check-thread.js';
 
@@ -11,14 +10,8 @@ function run(task: CheckTask): CheckAnswer {
   switch (task.kind) {
     case 'CHAIN':
       return { kind: 'CHAIN', verdict: verifyAuditSet(task.dbFile, task.archiveDir) };
-    case 'MIRROR': {
-      const db = new Database(task.dbFile, { readonly: true, fileMustExist: true });
-      try {
-        return { kind: 'MIRROR', check: checkDatabaseMirror(db, task.jsonlDir, task.runId ?? undefined) };
-      } finally {
-        db.close();
-      }
-    }
+    case 'MIRROR':
+      return { kind: 'MIRROR', check: checkDatabaseFileMirror(task.dbFile, task.jsonlDir, task.runId ?? undefined) };
   }
 }
 

@@ -1,7 +1,7 @@
 export { AuditWriter, type WriterDeps, type DiskSample } from './writer.js';
 export { GENESIS_HASH } from './row-text.js';
 export { JsonlLog, utcDay } from './jsonl.js';
-export { checkDatabaseMirror, checkJsonlMirror, type MirrorCheck } from './jsonl-mirror.js';
+export { checkDatabaseFileMirror, checkDatabaseMirror, checkJsonlMirror, type MirrorCheck } from './jsonl-mirror.js';
 export { checkDatabaseMirrorInThread, verifyAuditSetInThread } from './check-thread.js';
 export { migrate, SCHEMA_VERSION } from './schema.js';
 export {

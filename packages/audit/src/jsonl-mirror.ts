@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { utcDay } from './jsonl.js';
 
 /**
@@ -223,6 +223,16 @@ export function checkDatabaseMirror(db: Database.Database, jsonlDir: string, run
           toMs: ts('SELECT ts_ms AS v FROM events WHERE seq = ?', b) + DAY_MS,
         };
   return checkJsonlMirror(db, jsonlDir, range);
+}
+
+/** checkDatabaseMirror over its own read-only connection to `dbFile`, closed again. */
+export function checkDatabaseFileMirror(dbFile: string, jsonlDir: string, runId?: string): MirrorCheck | null {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    return checkDatabaseMirror(db, jsonlDir, runId);
+  } finally {
+    db.close();
+  }
 }
 
 /**
