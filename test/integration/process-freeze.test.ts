@@ -185,11 +185,20 @@ describe.concurrent('all workers lost at once', () => {
       // the just-restarted engine stalled while this request is in flight; its channel then closes
       // ("closed locally") and the engine restarts once more. That answer is no answer: wait for
       // NORMAL again and read again, within the same bound. The assertions apply to the answer.
+      // An answer counts only when the engine that gave it is the one that reached NORMAL and the
+      // mode is still NORMAL after it: a further restart in between answers from a startup not yet
+      // reconciled (its slots empty) without any channel error.
       const d = await waitFor(
         'the engine status after the restarts',
         async () => {
           try {
-            return await engineDetails(t.sup);
+            const thread = t.sup.hosts.engine.threadId;
+            const answer = await engineDetails(t.sup);
+            if (t.sup.hosts.engine.threadId !== thread || t.sup.modeState.mode !== 'NORMAL') {
+              await waitFor('NORMAL again after a restart', () => t.sup.modeState.mode === 'NORMAL' && t.sup.hosts.engine.state === 'running', BOUND_MS, 50);
+              return false;
+            }
+            return answer;
           } catch (e) {
             const code = (e as { code?: string }).code;
             if (code !== 'CHANNEL_CLOSED' && code !== 'CHANNEL_REQUEST_TIMEOUT' && code !== 'WORKER_NOT_RUNNING') throw e;
