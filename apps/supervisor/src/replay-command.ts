@@ -28,6 +28,8 @@ export type RunReplay =
       readonly whole_ms: number;
       readonly chain_rows: number;
       readonly dropped_at: number | null;
+      /** Whether the run recorded its orderly stop (RUN_STOPPED): false while it still runs, or after a crash. */
+      readonly stopped: boolean;
       /** The run's rows compared with their JSONL mirror lines (null: no mirror beside the database). */
       readonly mirror: { readonly compared: number; readonly rows: number } | null;
     } & ReplayResult)
@@ -114,6 +116,12 @@ export async function replayRun(varDir: string, runId: string | null): Promise<R
     mirrorP = checkDatabaseMirrorInThread(dbFile, join(varDir, 'jsonl'), run);
     // Bulk events the writer or a producer had to drop: recordings may be missing (fail closed).
     const dropped = db.prepare("SELECT min(seq) AS seq FROM events WHERE run_id = ? AND reason_code = 'DB_WRITER_DROPPED'").get(run) as { seq: number | null };
+    // Through events_type_seq: RUN_STOPPED rows are few, a run's events may be millions.
+    const stopped = db
+      .prepare("SELECT EXISTS (SELECT 1 FROM events INDEXED BY events_type_seq WHERE event_type = 'RUN_STOPPED' AND run_id = ?) AS n")
+      .get(run) as {
+      n: number;
+    };
     let res: ReturnType<typeof replayRecorded>;
     try {
       res = replayRecorded(db, run, config);
@@ -146,6 +154,7 @@ export async function replayRun(varDir: string, runId: string | null): Promise<R
       whole_ms: performance.now() - t0,
       chain_rows: chain.rows + chain.archivedRows,
       dropped_at: dropped.seq,
+      stopped: stopped.n === 1,
       mirror: mirror === null || mirror.files === 0 ? null : { compared: mirror.compared, rows: mirror.rows },
       ...res,
     };
@@ -190,6 +199,12 @@ export async function replayCommand(opts: { readonly varDir: string; readonly ru
   if (r.ok) {
     io.out(`replay: ${r.cycles + r.steps} cycles identical`);
     io.out(`  ${detail}`);
+    // What was recorded is identical; the operator should still know where it is not the whole story.
+    if (r.cut_short > 0)
+      io.out(
+        `  ${r.cut_short} ${r.cut_short === 1 ? 'cycle' : 'cycles'} cut short: the engine stopped (killed, restarted, or the run is still going) before the outcome was audited; compared as far as recorded`,
+      );
+    if (!r.stopped) io.out(`  the run has no RUN_STOPPED: it is still running, or it ended without an orderly stop; its events up to now were replayed`);
     return REPLAY_EXIT.IDENTICAL;
   }
   const d = r.divergence;

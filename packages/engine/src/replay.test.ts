@@ -377,6 +377,65 @@ describe('replay of decision cycles', () => {
     expect(replayAll(renumber([...a.l.events, ...b.l.events])).ok).toBe(false);
   });
 
+  describe('a cycle whose audit stops short (the engine died mid-cycle)', () => {
+    const marker = (): ReplayEvent => ({
+      seq: 0,
+      event_id: 'evt_start',
+      event_type: 'STAGE_CHANGED',
+      run_id: 'run_t',
+      cycle_id: null,
+      payload: { from: null, to: 'STARTUP_RECOVER' },
+    });
+    const renumber = (evs: ReplayEvent[]): ReplayEvent[] => evs.map((e, i) => ({ ...e, seq: i + 1, event_id: `evt_${i + 1}` }));
+    /** Cycle 7 as audited up to the gate: inputs and DECISION_PROPOSED, then nothing (`keep` more types). */
+    const atGate = async (keep: readonly string[] = []): Promise<ReplayEvent[]> => {
+      const { l } = cycleLog();
+      await nextTurn();
+      return l.events.filter(
+        (e) =>
+          e.event_type === 'RULES_RECORDED' || e.event_type === 'CYCLE_INPUTS_RECORDED' || e.event_type === 'DECISION_PROPOSED' || keep.includes(e.event_type),
+      );
+    };
+    /** A later cycle (8) of a flat market: no output. */
+    const quietCycle = async (): Promise<ReplayEvent[]> => {
+      const { l, rec, quiet } = quietRecording();
+      rec.cycle(8, [quiet], () => rules);
+      await nextTurn();
+      return l.events;
+    };
+
+    it('the last cycle of an engine start that ended, cut at the gate (or after its risk verdict): identical, counted as cut short', async () => {
+      const complete = await (async () => {
+        const { l } = cycleLog();
+        await nextTurn();
+        return l.events;
+      })();
+      for (const cut of [await atGate(), await atGate(['RISK_VERDICT_GIVEN'])]) {
+        expect(replayAll(renumber([marker(), ...cut, marker(), ...complete]))).toMatchObject({ ok: true, cycles: 2, cut_short: 1 });
+      }
+    });
+
+    it('the last cycle of the run as it stands (still running, or ended without an orderly stop), cut at the gate: identical, counted as cut short', async () => {
+      expect(replayAll(renumber([marker(), ...(await atGate())]))).toMatchObject({ ok: true, cycles: 1, cut_short: 1 });
+    });
+
+    it('a cut cycle followed by another cycle of the same engine start diverges (the engine lived on: the outcome is missing)', async () => {
+      const res = replayAll(renumber([marker(), ...(await atGate()), ...(await quietCycle())]));
+      expect(res.ok).toBe(false);
+      if (!res.ok) expect(res.divergence.what).toMatch(/^cycle 7: no AIGATE_CALL for dec_/);
+    });
+
+    it('a last cycle whose audited output differs from the replay diverges, cut short or not', async () => {
+      const cut = await atGate();
+      const altered = cut.map((e) =>
+        e.event_type === 'DECISION_PROPOSED' ? ({ ...e, payload: { ...e.payload, snapshot_hash: 'f'.repeat(64) } } as ReplayEvent) : e,
+      );
+      const res = replayAll(renumber([marker(), ...altered]));
+      expect(res.ok).toBe(false);
+      if (!res.ok) expect(res.divergence.what).toBe('cycle 7: BTCUSDT decision');
+    });
+  });
+
   it("a re-quote's verdict (the trader's, with the cycle's ids) is not taken for one of the cycle's outputs", async () => {
     const { l } = cycleLog();
     await nextTurn();

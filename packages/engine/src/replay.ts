@@ -63,9 +63,22 @@ export interface ReplayTally {
   readonly cycles: number;
   readonly decisions: number;
   readonly events: number;
+  /**
+   * Cycles whose audited outcome stops short of what the replay produces, each the last cycle of
+   * an engine start that ended (killed, restarted after a stall) or of the run as it stands (still
+   * running, or stopped without an orderly end). Compared as far as they were recorded.
+   */
+  readonly cut_short: number;
 }
 
 export type ReplayResult = ({ readonly ok: true } & ReplayTally) | ({ readonly ok: false; readonly divergence: Divergence } & ReplayTally);
+
+/** A cycle's comparison: `cut` when the audit holds a prefix of its outputs and nothing contradicts the replay. */
+interface CycleVerdict {
+  readonly divergence: Divergence;
+  readonly cut: boolean;
+}
+const diverged = (divergence: Divergence): CycleVerdict => ({ divergence, cut: false });
 
 const cj = (v: unknown): string => canonicalJson(v === undefined ? null : v);
 
@@ -165,6 +178,9 @@ export class Replayer {
   private cyclesSeen = 0;
   private events = 0;
   private decisions = 0;
+  private cutShort = 0;
+  /** Each engine start's latest cycle, by key: only that one may end before its outcome was audited. */
+  private readonly latest = new Map<number, string>();
   private failed: Divergence | null = null;
 
   constructor(private readonly cfg: Config) {
@@ -224,25 +240,40 @@ export class Replayer {
 
   /** Replays the cycles still held (in the order first seen) and returns the verdict. */
   finish(): ReplayResult {
-    if (!this.failed) this.replayHeld(Infinity);
-    const tally = { steps: this.steps, cycles: this.cyclesSeen, decisions: this.decisions, events: this.events };
+    if (!this.failed) this.replayHeld(Infinity, true);
+    const tally = { steps: this.steps, cycles: this.cyclesSeen, decisions: this.decisions, events: this.events, cut_short: this.cutShort };
     return this.failed ? { ok: false, divergence: this.failed, ...tally } : { ok: true, ...tally };
   }
 
-  /** Replays and lets go of the held cycles whose last event came before event number `before`. */
-  private replayHeld(before: number): void {
+  /**
+   * Replays and lets go of the held cycles whose last event came before event number `before`.
+   * `atEnd`: every event of the run has been fed (the last start's latest cycle may be cut short).
+   */
+  private replayHeld(before: number, atEnd = false): void {
     for (const [key, c] of this.cycles) {
       if (c.last >= before) continue;
       this.cycles.delete(key);
-      this.failed = this.replayCycle(c);
-      if (this.failed) return;
+      const v = this.replayCycle(c);
+      if (v === null) continue;
+      // An engine dies between any two of a cycle's events (the gate's answer alone may take
+      // seconds): what it audited is then a prefix of what it would have. Only the latest cycle of
+      // a start that ended can be so; a missing outcome anywhere else is a divergence.
+      if (v.cut && this.latest.get(c.start) === key && (atEnd || c.start < this.start)) {
+        this.cutShort++;
+        continue;
+      }
+      this.failed = v.divergence;
+      return;
     }
   }
 
   private cycle(id: number, counts: boolean): CycleEvents {
     const key = `${this.start}:${id}`;
     let c = this.cycles.get(key);
-    if (!c) this.cycles.set(key, (c = { id, start: this.start, inputs: null, outputs: [], gate: new Map(), counted: false, last: 0 }));
+    if (!c) {
+      this.cycles.set(key, (c = { id, start: this.start, inputs: null, outputs: [], gate: new Map(), counted: false, last: 0 }));
+      this.latest.set(this.start, key);
+    }
     if (counts && !c.counted) {
       c.counted = true;
       this.cyclesSeen++;
@@ -251,35 +282,46 @@ export class Replayer {
     return c;
   }
 
-  private replayCycle(c: CycleEvents): Divergence | null {
+  /** Null when identical; `cut` when what was audited is a prefix of what the replay produces. */
+  private replayCycle(c: CycleEvents): CycleVerdict | null {
     const cycleId = c.id;
     const out = c.outputs;
     const first = out[0];
     if (c.inputs === null) {
       if (!first) return null;
-      return {
+      return diverged({
         event_id: first.event_id,
         seq: first.seq,
         what: `cycle ${cycleId}: no CYCLE_INPUTS_RECORDED for its decisions`,
         expected: cj(first.payload),
         got: 'null',
-      };
+      });
     }
     const inEv = c.inputs;
     const rec = inEv.payload as unknown as CycleInputsRecord;
     let k = 0;
     /** The next audited output must be `expected` (compared after the same redaction the audit applies). */
-    const expect = (type: 'DECISION_PROPOSED' | 'RISK_VERDICT_GIVEN', expected: JsonObject | null, what: string): Divergence | null => {
+    // Nothing audited where an output is due: the audit stops short here (`cut`).
+    const expect = (type: 'DECISION_PROPOSED' | 'RISK_VERDICT_GIVEN', expected: JsonObject | null, what: string): CycleVerdict | null => {
       const actual = out[k];
       const got = expected === null ? 'null' : cj(redact(expected));
-      if (!actual || actual.event_type !== type)
-        return actual
-          ? { event_id: actual.event_id, seq: actual.seq, what: `cycle ${cycleId}: ${what}: ${type} expected here`, expected: cj(actual.payload), got }
-          : { event_id: inEv.event_id, seq: inEv.seq, what: `cycle ${cycleId}: ${what}: no ${type} audited`, expected: 'null', got };
+      if (!actual)
+        return {
+          cut: true,
+          divergence: { event_id: inEv.event_id, seq: inEv.seq, what: `cycle ${cycleId}: ${what}: no ${type} audited`, expected: 'null', got },
+        };
+      if (actual.event_type !== type)
+        return diverged({
+          event_id: actual.event_id,
+          seq: actual.seq,
+          what: `cycle ${cycleId}: ${what}: ${type} expected here`,
+          expected: cj(actual.payload),
+          got,
+        });
       k++;
       if (expected === null) return null;
       const exp = cj(actual.payload);
-      return exp === got ? null : { event_id: actual.event_id, seq: actual.seq, what: `cycle ${cycleId}: ${what}`, expected: exp, got };
+      return exp === got ? null : diverged({ event_id: actual.event_id, seq: actual.seq, what: `cycle ${cycleId}: ${what}`, expected: exp, got });
     };
     for (const { snapshot: snap, rules: ref } of rec.snapshots) {
       // Every snapshot is checked against its own hash first, whether or not the strategy proposed:
@@ -288,20 +330,26 @@ export class Replayer {
       const body = { symbol: snap.symbol, ts_ms: snap.ts_ms, bid: snap.bid, ask: snap.ask, quote_age_ms: snap.quote_age_ms, bars: snap.bars };
       const hash = snapshotHash(body);
       if (hash !== snap.snapshot_hash)
-        return {
+        return diverged({
           event_id: inEv.event_id,
           seq: inEv.seq,
           what: `cycle ${cycleId}: snapshot ${snap.snapshot_id} hash`,
           expected: cj(snap.snapshot_hash),
           got: cj(hash),
-        };
+        });
       const res = this.strategy.propose(snap);
       // A snapshot that made no proposal produced no output to compare.
       if (res.kind === 'NONE') continue;
       const p = res.proposal;
       const rules = ref === null ? undefined : this.rules.get(ref);
       if (!rules)
-        return { event_id: inEv.event_id, seq: inEv.seq, what: `cycle ${cycleId}: rules ${String(ref)} not recorded`, expected: cj(ref), got: 'null' };
+        return diverged({
+          event_id: inEv.event_id,
+          seq: inEv.seq,
+          what: `cycle ${cycleId}: rules ${String(ref)} not recorded`,
+          expected: cj(ref),
+          got: 'null',
+        });
       const cost = estimateCost(this.cfg.strategy, snap.bid, snap.ask);
       const built = buildDecision({
         proposal: p,
@@ -341,20 +389,29 @@ export class Replayer {
       }
       // The AI verdict is an input: as audited for this decision.
       const g = c.gate.get(decision.ids.decision_id);
-      if (!g)
+      if (!g) {
+        // An ALLOW's record is committed with the intent, after the risk verdict's events: an
+        // engine that died before that commit audited at most this decision's verdicts.
+        const symbol = decision.symbol;
+        const cut = out.slice(k).every((e) => e.event_type === 'RISK_VERDICT_GIVEN' && e.payload['symbol'] === symbol);
         return {
-          event_id: inEv.event_id,
-          seq: inEv.seq,
-          what: `cycle ${cycleId}: no AIGATE_CALL for ${decision.ids.decision_id}`,
-          expected: 'null',
-          got: cj(decision.ids.decision_id),
+          cut,
+          divergence: {
+            event_id: inEv.event_id,
+            seq: inEv.seq,
+            what: `cycle ${cycleId}: no AIGATE_CALL for ${decision.ids.decision_id}`,
+            expected: 'null',
+            got: cj(decision.ids.decision_id),
+          },
         };
+      }
       const verdict = g.payload['verdict'];
       if (verdict === 'MODIFY') {
         const applied = applyModify(decision, g.payload['modify'] ?? null, rules);
         const exp = cj({ new_decision_id: g.payload['new_decision_id'], changed: g.payload['changed'] });
         const got = applied.ok ? cj({ new_decision_id: applied.decision.ids.decision_id, changed: applied.changed }) : cj({ error: applied.why });
-        if (exp !== got) return { event_id: g.event_id, seq: g.seq, what: `cycle ${cycleId}: MODIFY of ${decision.ids.decision_id}`, expected: exp, got };
+        if (exp !== got)
+          return diverged({ event_id: g.event_id, seq: g.seq, what: `cycle ${cycleId}: MODIFY of ${decision.ids.decision_id}`, expected: exp, got });
         if (!applied.ok || checkDecision(applied.decision) !== null) continue;
         decision = applied.decision;
       } else if (verdict !== 'ALLOW') continue;
@@ -365,24 +422,25 @@ export class Replayer {
       if (!actual || !ri || !churn) {
         const missing = expect('RISK_VERDICT_GIVEN', null, `${decision.symbol} risk verdict with its inputs`);
         return (
-          missing ?? {
+          missing ??
+          diverged({
             event_id: actual?.event_id ?? inEv.event_id,
             seq: actual?.seq ?? inEv.seq,
             what: `cycle ${cycleId}: risk verdict without recorded inputs`,
             expected: cj(actual?.payload ?? null),
             got: 'null',
-          }
+          })
         );
       }
       const notional = new Dec(decision.quantity).mul(decision.entry_price ?? snap.ask).toFixed(8);
       if (ri.symbol !== decision.symbol || ri.notional !== notional)
-        return {
+        return diverged({
           event_id: actual.event_id,
           seq: actual.seq,
           what: `cycle ${cycleId}: risk inputs of ${decision.ids.decision_id}`,
           expected: cj({ symbol: ri.symbol, notional: ri.notional }),
           got: cj({ symbol: decision.symbol, notional }),
-        };
+        });
       const rv = riskVerdict(this.cfg.risk, fixedChurn(churn), ri);
       const d = expect(
         'RISK_VERDICT_GIVEN',
@@ -408,13 +466,13 @@ export class Replayer {
     }
     const extra = out[k];
     if (extra) {
-      return {
+      return diverged({
         event_id: extra.event_id,
         seq: extra.seq,
         what: `cycle ${cycleId}: audited, but not produced by the replay`,
         expected: cj(extra.payload),
         got: 'null',
-      };
+      });
     }
     return null;
   }
