@@ -44,7 +44,19 @@ export type HttpTransport = {
 /** Sent with every request; the venue may then compress, and we decode what it says it used. */
 export const ACCEPT_ENCODING = 'gzip, deflate, br';
 
-export function createHttpTransport(baseUrl: string): HttpTransport {
+/**
+ * The most a reply may hold, as received and once decoded. The largest replies we ask for (a
+ * thousand trades or orders, exchangeInfo for the configured symbols) are well under 2 MiB. Without
+ * a bound, a broken proxy or a hostile peer answering an order with a 600 MiB body (or a 600 KB gzip
+ * bomb) made the thread throw outside any handler (a string past V8's limit) after the order left.
+ */
+export const MAX_REPLY_BYTES = 32 * 1024 * 1024;
+
+/** The code of a reply refused for its size: the request may have been acted on (UNKNOWN for an order). */
+export const REPLY_TOO_LARGE = 'ERR_REPLY_TOO_LARGE';
+
+export function createHttpTransport(baseUrl: string, o: { readonly maxReplyBytes?: number } = {}): HttpTransport {
+  const maxBytes = o.maxReplyBytes ?? MAX_REPLY_BYTES;
   const base = new URL(baseUrl);
   const isHttps = base.protocol === 'https:';
   if (!isHttps && base.protocol !== 'http:') throw new Error(`unsupported protocol ${base.protocol}`);
@@ -95,7 +107,18 @@ export function createHttpTransport(baseUrl: string): HttpTransport {
       req.once('response', (res) => {
         responded = true;
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let received = 0;
+        const tooLarge = (what: string): void => {
+          const e = Object.assign(new Error(`reply ${what} more than ${maxBytes} bytes: refused`), { code: REPLY_TOO_LARGE });
+          fail(e);
+          req.destroy(e);
+        };
+        res.on('data', (c: Buffer) => {
+          if (settled) return;
+          received += c.length;
+          if (received > maxBytes) return tooLarge('body of');
+          chunks.push(c);
+        });
         res.once('error', fail);
         res.once('aborted', () => fail(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' })));
         res.once('end', () => {
@@ -103,15 +126,20 @@ export function createHttpTransport(baseUrl: string): HttpTransport {
           const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
           const done = (e: Error | null, buf: Buffer): void => {
             if (settled) return;
-            if (e) return fail(Object.assign(e, { code: 'ERR_CONTENT_DECODING' }));
+            // zlib stops at maxOutputLength with ERR_BUFFER_TOO_LARGE: a bomb is a size refusal.
+            if (e)
+              return (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
+                ? tooLarge('decoding to')
+                : fail(Object.assign(e, { code: 'ERR_CONTENT_DECODING' }));
             settled = true;
             clearTimeout(timer);
             resolve({ ok: true, status: res.statusCode ?? 0, headers: res.headers, body: buf.toString('utf8') });
           };
           const enc = (res.headers['content-encoding'] ?? '').trim().toLowerCase();
-          if (enc === 'gzip' || enc === 'x-gzip') gunzip(raw, done);
-          else if (enc === 'deflate') inflate(raw, done);
-          else if (enc === 'br') brotliDecompress(raw, done);
+          const limit = { maxOutputLength: maxBytes };
+          if (enc === 'gzip' || enc === 'x-gzip') gunzip(raw, limit, done);
+          else if (enc === 'deflate') inflate(raw, limit, done);
+          else if (enc === 'br') brotliDecompress(raw, limit, done);
           else done(null, raw);
         });
       });

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import type { JsonObject, ReasonCode } from '@vigil/contracts';
 import { parseConfig } from '@vigil/runtime';
-import { MarketStream, type BookTick } from './market-stream.js';
+import { MAX_WS_FRAME_BYTES, MarketStream, type BookTick } from './market-stream.js';
 
 /**
  * Against a real WebSocket server on loopback that misbehaves on command (the venue's stream faults
@@ -16,7 +16,7 @@ afterEach(async () => {
   for (const w of servers.splice(0)) await new Promise((r) => w.close(r));
 });
 
-async function setup(opts: { silent?: boolean } = {}) {
+async function setup(opts: { silent?: boolean; staleMs?: number } = {}) {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   servers.push(wss);
   await new Promise((r) => wss.once('listening', r));
@@ -32,7 +32,7 @@ async function setup(opts: { silent?: boolean } = {}) {
     exchange: {
       ws_market_url: `ws://127.0.0.1:${port}`,
       symbols: ['BTCUSDT', 'ETHUSDT'],
-      ws_stale_ms: 300,
+      ws_stale_ms: opts.staleMs ?? 300,
       ws_reconnect_backoff_initial_ms: 10,
       ws_reconnect_backoff_max_ms: 40,
       ws_reconnects_per_min_unstable: 2,
@@ -99,6 +99,18 @@ describe('MarketStream', () => {
     c.send(JSON.stringify({ stream: 'btcusdt@bookTicker', data: { u: 3, s: 'BTCUSDT', b: '1.0', B: '1', a: '2.0', A: '1' } }));
     await until('the good tick', () => h.ticks.length === 2);
     expect(h.s.badFrames).toBe(3);
+  });
+
+  it('a frame larger than MAX_WS_FRAME_BYTES is not taken: the connection is dropped (1009), the stream reconnects and reports a gap, the next tick is delivered', async () => {
+    // Not stale while 4 MiB crosses a loaded machine: the frame's size must be what drops it.
+    const h = await setup({ staleMs: 10_000 });
+    h.s.start();
+    await until('connected', () => h.clients.length === 1 && h.ticks.length === 1);
+    const c = h.clients[0]!;
+    c.on('error', () => undefined);
+    c.send(JSON.stringify({ stream: 'btcusdt@bookTicker', data: { pad: 'x'.repeat(MAX_WS_FRAME_BYTES) } }));
+    await until('reconnected', () => h.clients.length === 2 && h.s.state === 'CONNECTED' && h.ticks.length === 2, 10_000);
+    expect(h.gaps[1]).toMatch(/1009|Max payload/i);
   });
 
   it('raises WS_DISCONNECTED when the venue drops the connection, reconnects, clears it and reports a gap', async () => {

@@ -3,6 +3,14 @@ import { backoffMs } from '@vigil/core';
 import type { BookTick, ExchangeConfig, JsonObject, ReasonCode } from '@vigil/contracts';
 
 /**
+ * The largest WebSocket frame taken from the venue (market or user stream). Binance's frames are a
+ * few KB at most; ws's own default (100 MiB) let one frame of a broken or hostile peer take the
+ * gateway thread past its heap ceiling. A larger frame closes the connection (1009) and the stream
+ * reconnects as after any loss.
+ */
+export const MAX_WS_FRAME_BYTES = 4 * 1024 * 1024;
+
+/**
  * The combined market stream (bookTicker per symbol) with the operations rules' behaviour:
  * reconnect with backoff and jitter, stale detection (silence -> WS_STALE, drop, reconnect),
  * reconnects per minute (too many -> WS_UNSTABLE), a proactive reconnect before the venue's 24 h
@@ -78,7 +86,7 @@ export class MarketStream {
   private connect(why: string): void {
     if (this.stopped) return;
     this.setState(this.attempt === 0 && why === 'start' ? 'CONNECTING' : 'RECONNECTING', { why });
-    const ws = new WebSocket(this.url(), { handshakeTimeout: this.d.cfg.ws_stale_ms });
+    const ws = new WebSocket(this.url(), { handshakeTimeout: this.d.cfg.ws_stale_ms, maxPayload: MAX_WS_FRAME_BYTES });
     this.ws = ws;
     ws.on('open', () => {
       this.attempt = 0;

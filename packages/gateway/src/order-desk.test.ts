@@ -237,6 +237,88 @@ describe('OrderDesk: regressions found by test/fuzz/gateway-rest.fuzz.test.ts', 
   });
 });
 
+describe('OrderDesk: a well-formed reply about another order or list confirms nothing (found by a hostile-venue probe)', () => {
+  const cancelled = (over: Record<string, unknown> = {}) => ({ ...FILLED, origClientOrderId: 'vgeX', clientOrderId: 'cancelX1', status: 'CANCELED', ...over });
+  const listReply = (over: Record<string, unknown> = {}) => ({
+    orderListId: 3,
+    contingencyType: 'OCO',
+    listStatusType: 'ALL_DONE',
+    listOrderStatus: 'ALL_DONE',
+    listClientOrderId: 'vglA',
+    symbol: 'BTCUSDT',
+    orders: [
+      { symbol: 'BTCUSDT', orderId: 8, clientOrderId: 'vgtA' },
+      { symbol: 'BTCUSDT', orderId: 9, clientOrderId: 'vgsA' },
+    ],
+    ...over,
+  });
+  const ocoA: NewOco = {
+    symbol: 'BTCUSDT',
+    side: 'SELL',
+    quantity: '0.001',
+    list_client_order_id: 'vglA',
+    above: { type: 'LIMIT_MAKER', client_order_id: 'vgtA', price: '66000.00' },
+    below: { type: 'STOP_LOSS_LIMIT', client_order_id: 'vgsA', price: '62000.00', stop_price: '62100.00', time_in_force: 'GTC' },
+  };
+
+  it('a cancel is OK only for a report of the order it named (origClientOrderId and symbol); another order or symbol is UNKNOWN', async () => {
+    expect(await (await desk(() => ok(cancelled()))).d.cancel('BTCUSDT', 'vgeX')).toMatchObject({
+      kind: 'OK',
+      body: { client_order_id: 'vgeX', status: 'CANCELED' },
+    });
+    for (const other of [
+      cancelled({ origClientOrderId: 'vgeSOMEONEELSE' }),
+      cancelled({ symbol: 'ETHUSDT' }),
+      { ...FILLED, clientOrderId: 'vgeOTHER', status: 'CANCELED' },
+    ]) {
+      expect((await (await desk(() => ok(other))).d.cancel('BTCUSDT', 'vgeX')).kind).toBe('UNKNOWN');
+    }
+  });
+
+  it('an OCO placement is OK only with our list id, our symbol and exactly our two legs', async () => {
+    expect((await (await desk(() => ok(listReply({ listStatusType: 'EXEC_STARTED', listOrderStatus: 'EXECUTING' })))).d.placeOco(ocoA)).kind).toBe('OK');
+    for (const other of [
+      listReply({ symbol: 'ETHUSDT' }),
+      listReply({
+        orders: [
+          { symbol: 'BTCUSDT', orderId: 8, clientOrderId: 'foreign1' },
+          { symbol: 'BTCUSDT', orderId: 9, clientOrderId: 'foreign2' },
+        ],
+      }),
+      listReply({ orders: [{ symbol: 'BTCUSDT', orderId: 8, clientOrderId: 'vgtA' }] }),
+      listReply({
+        orders: [
+          { symbol: 'ETHUSDT', orderId: 8, clientOrderId: 'vgtA' },
+          { symbol: 'BTCUSDT', orderId: 9, clientOrderId: 'vgsA' },
+        ],
+      }),
+    ]) {
+      expect((await (await desk(() => ok(other))).d.placeOco(ocoA)).kind).toBe('UNKNOWN');
+    }
+  });
+
+  it('a list cancel or query about another symbol is UNKNOWN', async () => {
+    expect((await (await desk(() => ok(listReply()))).d.cancelList('BTCUSDT', 'vglA')).kind).toBe('OK');
+    expect((await (await desk(() => ok(listReply({ symbol: 'ETHUSDT' })))).d.cancelList('BTCUSDT', 'vglA')).kind).toBe('UNKNOWN');
+  });
+
+  it('a cancel-replace whose cancelled half is another order, or whose placed half is not the new order, is UNKNOWN', async () => {
+    const replace = (cancelResponse: unknown, newOrderResponse: unknown) => async () =>
+      (await desk(() => ok({ cancelResult: 'SUCCESS', newOrderResult: 'SUCCESS', cancelResponse, newOrderResponse }))).d.cancelReplace({
+        symbol: 'BTCUSDT',
+        cancel_client_order_id: 'vgeX',
+        mode: 'STOP_ON_FAILURE',
+        cancel_restrictions: 'ONLY_NEW',
+        order: order({ client_order_id: 'vgeY' }),
+      });
+    const newY = { ...FILLED, clientOrderId: 'vgeY', status: 'NEW', executedQty: '0.00000000', cummulativeQuoteQty: '0.00000000', fills: [] };
+    expect(await (await replace(cancelled(), newY))()).toMatchObject({ kind: 'OK', body: { result: 'REPLACED' } });
+    expect((await (await replace(cancelled({ origClientOrderId: 'vgeOTHER' }), newY))()).kind).toBe('UNKNOWN');
+    expect((await (await replace(cancelled(), { ...newY, clientOrderId: 'vgeZZZ' }))()).kind).toBe('UNKNOWN');
+    expect((await (await replace(cancelled(), { ...newY, symbol: 'ETHUSDT' }))()).kind).toBe('UNKNOWN');
+  });
+});
+
 describe('OrderDesk: quarantine blocks new entries only, and is lifted when its cause clears', () => {
   const CLEAR_MS = cfg.quarantine_clear_ms;
   const REJECT: RestOutcome = { kind: 'REJECTED', status: 400, code: -1013, msg: 'Filter failure: PRICE_FILTER' };

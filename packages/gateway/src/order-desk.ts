@@ -259,9 +259,10 @@ export class OrderDesk {
     });
     // Both halves done (or not) at the venue, the engine not told: killed here, only REST knows.
     this.d.crash?.('replace_after_send', { cancel_client_order_id: r.cancel_client_order_id, client_order_id: r.order.client_order_id, outcome: out.kind });
-    if (out.kind === 'OK') return replaceResult(out.body, null);
+    const ours = { symbol: r.symbol, cancelled: r.cancel_client_order_id, placed: r.order.client_order_id };
+    if (out.kind === 'OK') return replaceResult(out.body, null, ours);
     if ((out.kind === 'REJECTED' || out.kind === 'UNKNOWN') && out.errorData && (out.errorData.code === -2021 || out.errorData.code === -2022))
-      return replaceResult(out.errorData.data, out.errorData.code);
+      return replaceResult(out.errorData.data, out.errorData.code, ours);
     if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(r.symbol, out.msg);
     return wire(out);
   }
@@ -313,18 +314,24 @@ export class OrderDesk {
     this.countCache.delete(oco.symbol);
     const out = await this.d.session.signedWithResync('POST', '/api/v3/orderList/oco', params, { weight: 1, kind: 'order', newOrders: 2, protective: !entry });
     if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(oco.symbol, out.msg);
-    return mapList(out, 'order', oco.list_client_order_id);
+    return mapList(out, 'order', {
+      symbol: oco.symbol,
+      listClientOrderId: oco.list_client_order_id,
+      legs: [oco.above.client_order_id, oco.below.client_order_id],
+    });
   }
 
   async cancelList(symbol: string, listClientOrderId: string): Promise<VenueOutcome<OrderListReport>> {
     this.countCache.delete(symbol);
     const out = await this.d.session.signedWithResync('DELETE', '/api/v3/orderList', { symbol, listClientOrderId }, { weight: 1, kind: 'order', newOrders: 0 });
-    return mapList(out, 'order');
+    // Only the symbol: whether a cancelled list keeps its listClientOrderId in the reply is not
+    // documented (a cancelled order's id moves to origClientOrderId).
+    return mapList(out, 'order', { symbol });
   }
 
   async queryList(listClientOrderId: string): Promise<VenueOutcome<OrderListReport>> {
     const out = await this.d.session.signedWithResync('GET', '/api/v3/orderList', { origClientOrderId: listClientOrderId }, { weight: 4, kind: 'read' });
-    return mapList(out, 'read', listClientOrderId);
+    return mapList(out, 'read', { listClientOrderId });
   }
 
   async openLists(): Promise<VenueOutcome<readonly OrderListReport[]>> {
@@ -377,6 +384,9 @@ export class OrderDesk {
     if (!counts && cached && this.d.now() - cached.at < OPEN_COUNT_TTL_MS) counts = cached;
     if (!counts) {
       const open = await this.openOrders(symbol);
+      // Held back by the governor (rate limit, ban): say so with its wait, as the order itself would be.
+      if (open.kind === 'NOT_SENT')
+        return { kind: 'NOT_SENT', cause: open.cause, wait_ms: open.wait_ms, detail: `open orders not read (${open.detail}): cannot check MAX_NUM_ORDERS` };
       if (open.kind !== 'OK') return notSent('NO_CONTEXT', `open orders unavailable (${open.kind}): cannot check MAX_NUM_ORDERS`);
       counts = { open: open.body.length, algo: open.body.filter((o) => isAlgo(o.type)).length };
     }
@@ -416,7 +426,8 @@ export class OrderDesk {
       { symbol, origClientOrderId: clientOrderId },
       { weight: 1, kind: 'order', newOrders: 0 },
     );
-    return mapOrder(out, 'order');
+    // A cancel's report names the order in origClientOrderId (clientOrderId names the cancel).
+    return mapOrder(out, 'order', { symbol, clientOrderId });
   }
 
   async query(symbol: string, clientOrderId: string): Promise<VenueOutcome<OrderReport>> {
@@ -678,15 +689,34 @@ function listReport(l: RawList): OrderListReport {
   };
 }
 
-function mapList(out: RestOutcome, kind: 'order' | 'read', listClientOrderId?: string): VenueOutcome<OrderListReport> {
+function mapList(
+  out: RestOutcome,
+  kind: 'order' | 'read',
+  expect: { readonly symbol?: string; readonly listClientOrderId?: string; readonly legs?: readonly string[] } = {},
+): VenueOutcome<OrderListReport> {
   if (out.kind !== 'OK') return wire(out);
   if (!validList(out.body) || !listUnderstood(out.body as RawList))
     return { kind: 'UNKNOWN', reason: `${kind === 'order' ? 'order list' : 'order list query'} reply not understood` };
   const l = out.body as RawList;
-  // A well-formed answer about another list proves nothing about ours.
-  if (listClientOrderId !== undefined && l.listClientOrderId !== listClientOrderId)
-    return { kind: 'UNKNOWN', reason: `reply is for list ${l.listClientOrderId}, not ${listClientOrderId}` };
-  return { kind: 'OK', body: listReport(l) };
+  // A well-formed answer about another list (or with another symbol's or someone else's legs)
+  // proves nothing about ours: UNKNOWN, resolved by asking again.
+  if (expect.listClientOrderId !== undefined && l.listClientOrderId !== expect.listClientOrderId)
+    return { kind: 'UNKNOWN', reason: `reply is for list ${l.listClientOrderId}, not ${expect.listClientOrderId}` };
+  const symbols = [
+    l.symbol,
+    ...l.orders.flatMap((o) => ((o as { symbol?: unknown }).symbol === undefined ? [] : [String((o as { symbol?: unknown }).symbol)])),
+  ];
+  if (expect.symbol !== undefined && symbols.some((x) => x !== expect.symbol))
+    return { kind: 'UNKNOWN', reason: `reply is for list ${l.listClientOrderId} on ${[...new Set(symbols)].join(', ')}, not ${expect.symbol}` };
+  const body = listReport(l);
+  const legs = expect.legs;
+  if (legs !== undefined) {
+    const ids = [...body.orders.map((o) => o.client_order_id), ...body.reports.map((r) => r.client_order_id)];
+    const foreign = ids.find((id) => !legs.includes(id));
+    if (foreign !== undefined || body.orders.length !== legs.length)
+      return { kind: 'UNKNOWN', reason: `list ${l.listClientOrderId} reply names legs ${ids.join(', ')}, not ${legs.join(', ')}` };
+  }
+  return { kind: 'OK', body };
 }
 
 const isAlgo = (type: string): boolean => type.startsWith('STOP') || type.startsWith('TAKE');
@@ -759,11 +789,12 @@ function mapOrder(out: RestOutcome, kind: 'order' | 'read', expect?: { readonly 
     return { kind: 'UNKNOWN', reason: `${kind === 'order' ? 'order' : 'query'} reply not understood` };
   }
   const o = out.body as RawOrder;
+  const r = report(o);
   // A well-formed report of another order must not confirm (or resolve) ours: UNKNOWN, ask again.
-  if (expect && (o.clientOrderId !== expect.clientOrderId || o.symbol !== expect.symbol)) {
-    return { kind: 'UNKNOWN', reason: `reply is for ${o.symbol} ${o.clientOrderId}, not ${expect.symbol} ${expect.clientOrderId}` };
+  if (expect && (r.client_order_id !== expect.clientOrderId || o.symbol !== expect.symbol)) {
+    return { kind: 'UNKNOWN', reason: `reply is for ${o.symbol} ${r.client_order_id}, not ${expect.symbol} ${expect.clientOrderId}` };
   }
-  return { kind: 'OK', body: report(o) };
+  return { kind: 'OK', body: r };
 }
 
 function wire<T>(out: Exclude<RestOutcome, { kind: 'OK' }>): VenueOutcome<T> {
@@ -791,7 +822,11 @@ function notSent<T>(cause: string, detail: string): VenueOutcome<T> {
  * attempted). A body that does not fit, a combination the code contradicts, or a half whose error
  * does not prove it failed (-1007 and the like) is UNKNOWN: something may have happened.
  */
-function replaceResult(body: unknown, code: -2021 | -2022 | null): VenueOutcome<CancelReplaceResult> {
+function replaceResult(
+  body: unknown,
+  code: -2021 | -2022 | null,
+  ours?: { readonly symbol: string; readonly cancelled: string; readonly placed: string },
+): VenueOutcome<CancelReplaceResult> {
   const unknown = (why: string): VenueOutcome<CancelReplaceResult> => ({ kind: 'UNKNOWN', reason: `cancel-replace ${why}` });
   if (!validReplace(body)) return unknown('reply not understood');
   const b = body as {
@@ -804,8 +839,18 @@ function replaceResult(body: unknown, code: -2021 | -2022 | null): VenueOutcome<
   const expected = code === null ? 0 : code === -2021 ? 1 : 2;
   if (failed !== expected || (b.newOrderResult === 'NOT_ATTEMPTED' && b.cancelResult !== 'FAILURE'))
     return unknown(`results ${b.cancelResult}/${b.newOrderResult} contradict code ${code ?? 200}`);
-  const half = (x: unknown, what: string): { ok: true; report: OrderReport } | { ok: true; error: HalfError } | { ok: false; why: string } => {
-    if (validOrder(x)) return { ok: true, report: report(x as RawOrder) };
+  const half = (
+    x: unknown,
+    what: string,
+    id: string | undefined,
+  ): { ok: true; report: OrderReport } | { ok: true; error: HalfError } | { ok: false; why: string } => {
+    if (validOrder(x)) {
+      const rep = report(x as RawOrder);
+      // A report of another order (or symbol) says nothing about ours.
+      if (ours && (rep.symbol !== ours.symbol || rep.client_order_id !== id))
+        return { ok: false, why: `${what} response is for ${rep.symbol} ${rep.client_order_id}, not ${ours.symbol} ${String(id)}` };
+      return { ok: true, report: rep };
+    }
     if (validHalfError(x)) {
       const e = x as HalfError;
       if (codeClass(e.code) !== 'REJECTED') return { ok: false, why: `${what} outcome unknown (code ${e.code}: ${e.msg})` };
@@ -813,14 +858,14 @@ function replaceResult(body: unknown, code: -2021 | -2022 | null): VenueOutcome<
     }
     return { ok: false, why: `${what} response not understood` };
   };
-  const c = half(b.cancelResponse, 'cancel');
+  const c = half(b.cancelResponse, 'cancel', ours?.cancelled);
   if (!c.ok) return unknown(c.why);
   if (b.cancelResult === 'SUCCESS' ? !('report' in c) : !('error' in c)) return unknown('cancel response contradicts cancelResult');
   if (b.newOrderResult === 'NOT_ATTEMPTED') {
     if (b.newOrderResponse !== null || !('error' in c)) return unknown('new order NOT_ATTEMPTED with a response');
     return { kind: 'OK', body: { result: 'CANCEL_FAILED', cancel_error: c.error } };
   }
-  const n = half(b.newOrderResponse, 'new order');
+  const n = half(b.newOrderResponse, 'new order', ours?.placed);
   if (!n.ok) return unknown(n.why);
   if (b.newOrderResult === 'SUCCESS' ? !('report' in n) : !('error' in n)) return unknown('new order response contradicts newOrderResult');
   if ('report' in c && 'report' in n) return { kind: 'OK', body: { result: 'REPLACED', cancelled: c.report, placed: n.report } };

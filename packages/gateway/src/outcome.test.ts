@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   BINANCE_CODE_CLASS,
   classify,
+  DEFAULT_RETRY_AFTER_MS,
+  MAX_RETRY_AFTER_MS,
   codeClass,
   mayHaveBeenWritten,
   parseRetryAfterMs,
@@ -120,9 +122,24 @@ describe('code table', () => {
   });
   it('parses Retry-After seconds and dates', () => {
     expect(parseRetryAfterMs('3')).toBe(3000);
-    expect(parseRetryAfterMs(' 0 ')).toBe(0);
     expect(parseRetryAfterMs('soon')).toBeUndefined();
     expect(parseRetryAfterMs(new Date(10_000).toUTCString(), 4_000)).toBe(6_000);
     expect(parseRetryAfterMs(undefined)).toBeUndefined();
+  });
+  it('a Retry-After that says no wait, is no real form, or is past a 3-day ban gives no "go at once": undefined (the default applies) or at most MAX_RETRY_AFTER_MS', () => {
+    // Date.parse reads "-1" and "2.5" as days in 2001: once taken for dates, they meant no ban.
+    for (const v of [' 0 ', '-1', '2.5', '1e3', 'Thu, 01 Jan 1970 00:00:01 GMT', new Date(1_000).toUTCString(), '2001-01-01']) {
+      expect(parseRetryAfterMs(v, 4_000), v).toBeUndefined();
+    }
+    expect(parseRetryAfterMs('99999999999999999999')).toBe(MAX_RETRY_AFTER_MS);
+    expect(parseRetryAfterMs(String(30 * 24 * 3600))).toBe(MAX_RETRY_AFTER_MS);
+    expect(parseRetryAfterMs(new Date(10 * 24 * 3600_000).toUTCString(), 0)).toBe(MAX_RETRY_AFTER_MS);
+  });
+  it('a 418 or 429 reports the wait the governor holds: an HTTP-date read against the reply time, a zero or past value as the default', () => {
+    const t = (status: 418 | 429, ra: string, nowMs = 4_000) =>
+      classify({ phase: 'response', callKind: 'order', status, body: { parsed: false, raw: '' }, headers: { 'retry-after': ra }, nowMs });
+    expect(t(429, new Date(3_604_000).toUTCString())).toMatchObject({ kind: 'THROTTLED', retryAfterMs: 3_600_000 });
+    expect(t(418, '0')).toMatchObject({ kind: 'THROTTLED', retryAfterMs: DEFAULT_RETRY_AFTER_MS[418] });
+    expect(t(429, '-1')).toMatchObject({ kind: 'THROTTLED', retryAfterMs: DEFAULT_RETRY_AFTER_MS[429] });
   });
 });

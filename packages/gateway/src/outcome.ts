@@ -127,6 +127,8 @@ export type ClassifyInput =
       readonly status: number;
       readonly body: ParsedBody;
       readonly headers: HeaderMap;
+      /** The local clock when the reply came (an HTTP-date Retry-After is read against it). */
+      readonly nowMs?: number;
     };
 
 export function classify(input: ClassifyInput): RestOutcome {
@@ -136,7 +138,7 @@ export function classify(input: ClassifyInput): RestOutcome {
   }
   const { status, body, headers, callKind } = input;
   if (status === 429 || status === 418)
-    return { kind: 'THROTTLED', status, retryAfterMs: parseRetryAfterMs(headers['retry-after']) ?? DEFAULT_RETRY_AFTER_MS[status] };
+    return { kind: 'THROTTLED', status, retryAfterMs: parseRetryAfterMs(headers['retry-after'], input.nowMs) ?? DEFAULT_RETRY_AFTER_MS[status] };
   if (status >= 500) return { kind: 'UNKNOWN', reason: `HTTP ${status}${errorSuffix(body)}` };
   if (status >= 200 && status < 300) {
     if (!body.parsed) return { kind: 'UNKNOWN', reason: `HTTP ${status} with an unparseable body` };
@@ -170,16 +172,31 @@ function errorSuffix(body: ParsedBody): string {
   return err ? ` code ${err.code}: ${err.msg}` : '';
 }
 
-/** Retry-After in seconds (the only form Binance sends); an HTTP date is accepted too. */
+/** Binance's longest IP ban (its bans grow from 2 minutes to 3 days): no Retry-After is read as longer. */
+export const MAX_RETRY_AFTER_MS = 3 * 24 * 3600 * 1000;
+
+/** An HTTP-date in its one current form (RFC 9110 IMF-fixdate): Date.parse alone takes "-1" or "2.5" for days in 2001. */
+const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * Retry-After in whole seconds (the only form Binance sends), or an IMF-fixdate read against
+ * `nowMs`. Undefined when absent or when it says no wait at all (0, a date already past) or is not
+ * one of these forms: the caller's default applies, so a 418 or 429 never means "go on at once".
+ * At most MAX_RETRY_AFTER_MS.
+ */
 export function parseRetryAfterMs(value: string | undefined, nowMs?: number): number | undefined {
   if (value === undefined) return undefined;
   const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  if (nowMs !== undefined) {
+  let ms: number | undefined;
+  if (/^\d{1,12}$/.test(v)) ms = Number(v) * 1000;
+  else if (/^\d+$/.test(v))
+    ms = MAX_RETRY_AFTER_MS; // more digits than any real wait: the longest ban
+  else if (nowMs !== undefined && IMF_FIXDATE.test(v)) {
     const at = Date.parse(v);
-    if (Number.isFinite(at)) return Math.max(0, at - nowMs);
+    if (Number.isFinite(at)) ms = at - nowMs;
   }
-  return undefined;
+  if (ms === undefined || !(ms > 0)) return undefined;
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
 }
 
 /** Codes that only arise before a connection exists: name resolution and connect failures. */

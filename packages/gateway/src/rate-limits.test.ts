@@ -79,6 +79,16 @@ describe('rate governor', () => {
     expect(g.snapshot(T0 + 120_000).state).toBe('OK');
     expect(g.admit('order', 1, T0 + 120_000)).toEqual({ admit: true });
   });
+  it('418 with a Retry-After of 0, -1, 2.5 or a past date: BANNED for the default 120 s, never "no ban"; a huge value bans for at most 3 days', () => {
+    for (const v of ['0', '-1', '2.5', new Date(T0 - 1000).toUTCString()]) {
+      const g = createRateGovernor(LIMITS);
+      g.observe(418, { 'retry-after': v }, T0);
+      expect(g.admit('order', 1, T0 + 1), v).toMatchObject({ admit: false, cause: 'BANNED', waitMs: 119_999 });
+    }
+    const g = createRateGovernor(LIMITS);
+    g.observe(418, { 'retry-after': '99999999999999999999' }, T0);
+    expect(g.snapshot(T0).blocked_until_ms).toBe(T0 + 3 * 24 * 3600 * 1000);
+  });
   it('reports null percentages before limits are known, and keeps usage across a limit refresh', () => {
     const g = createRateGovernor([]);
     expect(g.snapshot(T0)).toMatchObject({ used_weight_pct: null, order_count_pct: null, state: 'OK' });

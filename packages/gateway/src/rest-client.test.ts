@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { REPLY_TOO_LARGE } from './http-transport.js';
 import { createRateGovernor, type RateGovernor } from './rate-limits.js';
 import { createRestClient, type ResponseInfo, type RestClient } from './rest-client.js';
 import { hmacSha256Hex } from './signing.js';
@@ -51,7 +52,10 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 };
 
-function client(baseUrl: string, extra: { governor?: RateGovernor; infos?: ResponseInfo[]; synced?: boolean } = {}): RestClient {
+function client(
+  baseUrl: string,
+  extra: { governor?: RateGovernor; infos?: ResponseInfo[]; synced?: boolean; maxReplyBytes?: number; orderTimeoutMs?: number } = {},
+): RestClient {
   let local = 1_700_000_000_000;
   const c = createRestClient({
     baseUrl,
@@ -59,12 +63,13 @@ function client(baseUrl: string, extra: { governor?: RateGovernor; infos?: Respo
     secret: SECRET,
     recvWindowMs: 5000,
     readTimeoutMs: 2000,
-    orderTimeoutMs: 300,
+    orderTimeoutMs: extra.orderTimeoutMs ?? 300,
     clock: { localNow: () => (local += 1), exchangeNow: (t) => (extra.synced === false ? undefined : t + 250) },
     governor: extra.governor ?? createRateGovernor([]),
     onResponse: (i) => extra.infos?.push(i),
     sleep: async () => {},
     random: () => 0.5,
+    ...(extra.maxReplyBytes === undefined ? {} : { maxReplyBytes: extra.maxReplyBytes }),
   });
   clients.push(c);
   return c;
@@ -137,6 +142,29 @@ describe('rest client: transport', () => {
       res.end('not gzip at all');
     });
     expect(await placeOrder(client(p.url))).toMatchObject({ kind: 'UNKNOWN' });
+  });
+  it('a reply body over the bound on an order -> UNKNOWN naming ERR_REPLY_TOO_LARGE, sent once (the body is not collected past the bound)', async () => {
+    const p = await peer((_req, res) => {
+      res.on('error', () => undefined); // the client hangs up mid-body
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(Buffer.alloc(1024 * 1024, 0x20));
+    });
+    const out = await placeOrder(client(p.url, { maxReplyBytes: 64 * 1024, orderTimeoutMs: 10_000 }));
+    expect(out).toMatchObject({ kind: 'UNKNOWN' });
+    expect(out.kind === 'UNKNOWN' && out.reason).toContain(REPLY_TOO_LARGE);
+    expect(p.requests).toHaveLength(1);
+  });
+  it('a gzip reply that decodes past the bound (a bomb of a few KB) -> UNKNOWN naming ERR_REPLY_TOO_LARGE', async () => {
+    const bomb = gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const p = await peer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(bomb.length) });
+      res.end(bomb);
+    });
+    const out = await placeOrder(client(p.url, { maxReplyBytes: 1024 * 1024, orderTimeoutMs: 10_000 }));
+    expect(out).toMatchObject({ kind: 'UNKNOWN' });
+    expect(out.kind === 'UNKNOWN' && out.reason).toContain(REPLY_TOO_LARGE);
+    expect(p.requests).toHaveLength(1);
   });
   it('reuses one keep-alive connection across calls', async () => {
     const p = await peer((_req, res) => json(res, 200, { serverTime: 1 }));

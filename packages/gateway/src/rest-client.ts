@@ -56,6 +56,8 @@ export type RestClientOptions = {
   /** Injected so tests need not wait out the read back-off. */
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  /** The bound on a reply's size, received and decoded (default MAX_REPLY_BYTES). */
+  readonly maxReplyBytes?: number;
 };
 
 export type SignedCallOptions = {
@@ -75,7 +77,7 @@ export type RestClient = {
 type Attempt = { outcome: RestOutcome; status: number | null };
 
 export function createRestClient(o: RestClientOptions): RestClient {
-  const transport = createHttpTransport(o.baseUrl);
+  const transport = createHttpTransport(o.baseUrl, o.maxReplyBytes === undefined ? {} : { maxReplyBytes: o.maxReplyBytes });
   const signer: Signer | undefined = o.signer ?? (o.secret ? { kind: 'HMAC_SHA256', secret: o.secret } : undefined);
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const secretTexts = [o.apiKey, o.secret].filter((s): s is string => typeof s === 'string' && s.length >= 4);
@@ -98,8 +100,9 @@ export function createRestClient(o: RestClientOptions): RestClient {
     if (!reply.ok) return { outcome: scrubOutcome(transportOutcome(reply.code, reply.message, reply.evidence, callKind), scrub), status: null };
     const hdrs = normalizeHeaders(reply.headers);
     const body = parseBody(reply.body);
-    o.governor.observe(reply.status, hdrs, o.clock.localNow(), errorCode(body));
-    const outcome = classify({ phase: 'response', callKind, status: reply.status, body, headers: hdrs });
+    const at = o.clock.localNow();
+    o.governor.observe(reply.status, hdrs, at, errorCode(body));
+    const outcome = classify({ phase: 'response', callKind, status: reply.status, body, headers: hdrs, nowMs: at });
     return { outcome: scrubOutcome(outcome, scrub), status: reply.status };
   };
 

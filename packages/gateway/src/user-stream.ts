@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { MAX_WS_FRAME_BYTES } from './market-stream.js';
 import { backoffMs, isDecimalString } from '@vigil/core';
 import { isOwnClientOrderId, ORDER_STATUSES, ORDER_TYPES, type ExchangeConfig, type JsonObject, type ReasonCode, type UserEvent } from '@vigil/contracts';
 import { ed25519Base64, hmacSha256Hex } from './signing.js';
@@ -87,7 +88,7 @@ export class UserStream {
     if (this.stopped) return;
     // During a serverShutdown handover the old connection still delivers: still SUBSCRIBED.
     if (!this.retiring) this.state = this.state === 'STOPPED' ? 'CONNECTING' : 'RECONNECTING';
-    const ws = new WebSocket(this.d.cfg.ws_api_url, { handshakeTimeout: this.d.cfg.ws_stale_ms });
+    const ws = new WebSocket(this.d.cfg.ws_api_url, { handshakeTimeout: this.d.cfg.ws_stale_ms, maxPayload: MAX_WS_FRAME_BYTES });
     this.ws = ws;
     ws.on('open', () => this.subscribe(ws, why));
     ws.on('message', (data) => this.receive(ws, data));
