@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createPanelApp } from './app.js';
-import { startPanel } from './server.js';
+import { PANEL_MAX_CONNECTIONS, startPanel } from './server.js';
 
 const source = { status: () => ({ mode: 'PAUSE', run_id: 'run_t' }), health: () => ({ mode: 'PAUSE' }) };
 const app = createPanelApp(source, () => 8787);
@@ -98,6 +98,46 @@ describe('panel app', () => {
     expect((await get('/api/status', { origin: 'http://127.0.0.1:8787', 'sec-fetch-site': 'same-origin' })).status).toBe(200);
   });
 
+  it('refusals (405, foreign Host, cross-site) carry the same security headers as served pages', async () => {
+    for (const res of [
+      await app.request('/api/status', { method: 'POST', headers: { host: '127.0.0.1:8787' } }),
+      await app.request('/dashboard', { headers: { host: 'evil.example' } }),
+      await get('/api/status', { 'sec-fetch-site': 'cross-site' }),
+    ]) {
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+
+  it('live-update streams: at most maxStreams open at once (503 PANEL_STREAMS_FULL past it, a slot freed when one closes), and one status serialization shared by the streams that wake together', async () => {
+    let calls = 0;
+    const counted = createPanelApp({ status: () => (calls++, { mode: 'NORMAL' }), health: () => ({}) }, () => 8787, { maxStreams: 3, now: () => 1000 });
+    const open = () => {
+      const ac = new AbortController();
+      return { ac, res: counted.request('/api/stream', { headers: { host: '127.0.0.1:8787' }, signal: ac.signal }) };
+    };
+    const held = [open(), open(), open()];
+    const first = await Promise.all(held.map(async (h) => (await h.res).status));
+    expect(first).toEqual([200, 200, 200]);
+    // Each stream's first frame is out: one status() call served all three (the clock stands still).
+    const readers = await Promise.all(held.map(async (h) => (await h.res).body!.getReader()));
+    for (const r of readers) expect(new TextDecoder().decode((await r.read()).value)).toContain('"mode":"NORMAL"');
+    expect(calls).toBe(1);
+    const refused = await open().res;
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ error: 'PANEL_STREAMS_FULL' });
+    held[0]!.ac.abort();
+    await readers[0]!.cancel().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 20));
+    const again = open();
+    expect((await again.res).status).toBe(200);
+    for (const h of [...held.slice(1), again]) h.ac.abort();
+    for (const r of readers.slice(1)) await r.cancel().catch(() => undefined);
+  });
+
   it('serves JSON status', async () => {
     const r = await get('/api/status');
     expect(await r.json()).toEqual({ mode: 'PAUSE', run_id: 'run_t' });
@@ -130,6 +170,32 @@ describe('panel server', () => {
   });
   it.each(['0.0.0.0', '::', '192.168.1.10', 'example.com'])('refuses to bind %s', async (host) => {
     await expect(startPanel(source, host, 0)).rejects.toMatchObject({ code: 'PANEL_BIND_REFUSED' });
+  });
+  it('drops a connection past PANEL_MAX_CONNECTIONS on accept', async () => {
+    const p = await startPanel(source, '127.0.0.1', 0);
+    try {
+      // A connection past the bound is dropped on accept: open the bound's worth, then one more.
+      const { connect } = await import('node:net');
+      const socks = await Promise.all(
+        Array.from(
+          { length: PANEL_MAX_CONNECTIONS },
+          () =>
+            new Promise<import('node:net').Socket>((r) => {
+              const s = connect(p.port, '127.0.0.1', () => r(s));
+            }),
+        ),
+      );
+      const extra = connect(p.port, '127.0.0.1');
+      const closed = await new Promise<boolean>((r) => {
+        extra.on('close', () => r(true));
+        extra.on('error', () => r(true));
+        setTimeout(() => r(false), 3000);
+      });
+      expect(closed).toBe(true);
+      for (const s of socks) s.destroy();
+    } finally {
+      await p.close();
+    }
   });
   it('binds loopback and answers over a real socket', async () => {
     const p = await startPanel(source, '127.0.0.1', 0);

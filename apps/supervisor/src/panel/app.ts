@@ -36,9 +36,30 @@ export interface PanelSource {
   storage?(): JsonObject;
 }
 
+/**
+ * Live-update streams open at once. A browser tab holds one; more than a handful is not an operator.
+ * Each stream costs the supervisor's main thread (the mode authority) a write a second: a thousand
+ * streams from one local process stalled that thread past the event-loop bound and put the bot in
+ * DEGRADE (found by a probe), so the panel refuses streams past this many.
+ */
+export const MAX_PANEL_STREAMS = 8;
+
+/** How long one serialized status is shared by every open stream (they all wake once a second). */
+const STREAM_FRAME_MS = 500;
+
 /** The panel app. Only GET routes are mounted; the guard refuses every other method first. */
-export function createPanelApp(source: PanelSource, port: () => number): Hono {
+export function createPanelApp(source: PanelSource, port: () => number, o: { readonly maxStreams?: number; readonly now?: () => number } = {}): Hono {
   const app = new Hono();
+  const maxStreams = o.maxStreams ?? MAX_PANEL_STREAMS;
+  const now = o.now ?? Date.now;
+  let streams = 0;
+  // One status serialized for all streams, not one per stream per second.
+  let frame: { readonly at: number; readonly data: string } | null = null;
+  const statusFrame = (): string => {
+    const t = now();
+    if (frame === null || t - frame.at >= STREAM_FRAME_MS) frame = { at: t, data: JSON.stringify(source.status()) };
+    return frame.data;
+  };
   app.use('*', panelGuard(port));
   app.get('/', (c) => c.redirect('/dashboard'));
   app.get('/dashboard', (c) => c.html(DASHBOARD_HTML));
@@ -57,18 +78,33 @@ export function createPanelApp(source: PanelSource, port: () => number): Hono {
   app.get('/api/charts', (c) => c.json(source.charts?.() ?? { price: {}, markers: { symbols: {} }, pnl: [], events_per_min: [], writer: [] }));
   app.get('/api/storage', (c) => c.json(source.storage?.() ?? { available: false, why: 'not wired' }));
   // Live updates: the status once a second until the browser goes away.
-  app.get('/api/stream', (c) =>
-    streamSSE(c, async (stream) => {
+  app.get('/api/stream', (c) => {
+    if (streams >= maxStreams)
+      return c.json({ error: 'PANEL_STREAMS_FULL', message: `${streams} live-update streams are open (at most ${maxStreams}); reload later` }, 503, {
+        'Retry-After': '10',
+      });
+    streams++;
+    let counted = true;
+    const release = (): void => {
+      if (counted) streams--;
+      counted = false;
+    };
+    return streamSSE(c, async (stream) => {
       let open = true;
       stream.onAbort(() => {
         open = false;
+        release();
       });
-      while (open) {
-        await stream.writeSSE({ event: 'status', data: JSON.stringify(source.status()) });
-        await stream.sleep(1000);
+      try {
+        while (open) {
+          await stream.writeSSE({ event: 'status', data: statusFrame() });
+          await stream.sleep(1000);
+        }
+      } finally {
+        release();
       }
-    }),
-  );
+    });
+  });
   app.get('/metrics', async (c) => {
     if (!source.metrics) return c.json({ error: 'NOT_FOUND', message: 'metrics not wired' }, 404);
     const m = await source.metrics();

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
@@ -16,6 +16,8 @@ export function isLoopbackHost(host: string): boolean {
  */
 export function panelGuard(port: () => number): MiddlewareHandler {
   return async (c, next) => {
+    // On every answer: the refusals below too, and again after the route (whatever it built).
+    secure(c);
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       return c.json({ error: 'METHOD_NOT_ALLOWED', message: 'the panel is read-only' }, 405, { Allow: 'GET, HEAD' });
     }
@@ -33,16 +35,20 @@ export function panelGuard(port: () => number): MiddlewareHandler {
       return c.json({ error: 'CROSS_SITE_REFUSED', message: `sec-fetch-site ${site} refused` }, 403);
     }
     await next();
-    c.header(
-      'Content-Security-Policy',
-      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-    );
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('X-Frame-Options', 'DENY');
-    c.header('Referrer-Policy', 'no-referrer');
-    c.header('Cross-Origin-Resource-Policy', 'same-origin');
-    c.header('Cache-Control', 'no-store');
+    secure(c);
   };
+}
+
+function secure(c: Context): void {
+  c.header(
+    'Content-Security-Policy',
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  );
+  c.header('X-Content-Type-Options', 'nosniff');
+  c.header('X-Frame-Options', 'DENY');
+  c.header('Referrer-Policy', 'no-referrer');
+  c.header('Cross-Origin-Resource-Policy', 'same-origin');
+  c.header('Cache-Control', 'no-store');
 }
 
 function allowedHost(host: string, port: number): boolean {

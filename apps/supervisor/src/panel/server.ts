@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { createPanelApp, type PanelSource } from './app.js';
 import { isLoopbackHost } from './security.js';
 
+/** Open panel connections at once (browser tabs keep a few each); more are dropped on accept. */
+export const PANEL_MAX_CONNECTIONS = 64;
+
 export interface PanelServer {
   readonly url: string;
   readonly port: number;
@@ -21,6 +24,13 @@ export async function startPanel(source: PanelSource, host: string, port: number
     s.once('error', reject);
   });
   bound = (server.address() as AddressInfo).port;
+  // A local process holding thousands of sockets (or sending headers a line every 10 s) must not
+  // pile file descriptors onto the process whose threads trade: a bounded number of connections,
+  // and a request's headers within seconds.
+  const http = server as unknown as { maxConnections: number; headersTimeout: number; requestTimeout: number };
+  http.maxConnections = PANEL_MAX_CONNECTIONS;
+  http.headersTimeout = 10_000;
+  http.requestTimeout = 30_000;
   const shown = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shown}:${bound}`,
