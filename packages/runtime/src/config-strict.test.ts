@@ -1,7 +1,9 @@
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REDACTED, redactString } from '@vigil/core';
 import { formatConfigError, loadConfigFile, parseConfig } from './config-load.js';
 import { CONFIG_SCHEMA } from './config-schema.js';
 import { loadExchangeSecrets } from './secrets.js';
@@ -86,13 +88,50 @@ describe('secrets file: regular, bounded, never echoed', () => {
     mkdirSync(dir, { mode: 0o700 });
     const r1 = loadExchangeSecrets(dir, {});
     expect(r1).toMatchObject({ ok: false, code: 'SECRETS_MISSING' });
-    if (!r1.ok) expect(r1.message).toMatch(/not a regular file/);
+    if (!r1.ok) expect(r1.message).toMatch(/is a directory, not a regular file/);
     const f = join(d, 'secrets.json');
     writeFileSync(f, JSON.stringify({ api_key: 'k'.repeat(40), api_secret: 's'.repeat(40), pad: ' '.repeat(70_000) }));
     chmodSync(f, 0o600);
     const r2 = loadExchangeSecrets(f, {});
     expect(r2).toMatchObject({ ok: false, code: 'SECRETS_MISSING' });
     if (!r2.ok) expect(r2.message).toMatch(/larger than 65536 bytes/);
+  });
+});
+
+describe('secrets: an Ed25519 key (exchange.api_key_type ed25519) as a PKCS#8 PEM', () => {
+  const pem = (): string => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+  it('an api_secret that is a PKCS#8 PEM block is accepted from the file and the environment, and it and its body lines are registered for redaction', () => {
+    const d = tmp();
+    const f = join(d, 'secrets.json');
+    const key = pem();
+    writeFileSync(f, JSON.stringify({ api_key: 'EdKeyABCDEFGH12345678', api_secret: key }));
+    chmodSync(f, 0o600);
+    expect(loadExchangeSecrets(f, {})).toMatchObject({ ok: true, secrets: { api_secret: key }, from: 'file' });
+    const body = key.split('\n')[1]!;
+    expect(redactString(`echoed: ${body}`)).toBe(`echoed: ${REDACTED}`);
+    expect(loadExchangeSecrets(join(d, 'absent.json'), { BINANCE_API_KEY: 'EdKeyABCDEFGH12345678', BINANCE_API_SECRET: pem() })).toMatchObject({
+      ok: true,
+      from: 'env',
+    });
+  });
+
+  it('a PEM-like api_secret that is not one block of base64 lines, or is oversized, is refused without echo', () => {
+    const d = tmp();
+    const f = join(d, 'secrets.json');
+    const key = pem();
+    for (const bad of [
+      key.replace('PRIVATE KEY', 'RSA PRIVATE KEY'),
+      key.replace(/\n([A-Za-z0-9+/=]{8})/, '\n$1 '),
+      `${key}${key}`,
+      key.replace(/\n-----END/, `\n${'A'.repeat(76)}\n`.repeat(60) + '-----END'),
+    ]) {
+      writeFileSync(f, JSON.stringify({ api_key: 'EdKeyABCDEFGH12345678', api_secret: bad }));
+      chmodSync(f, 0o600);
+      const r = loadExchangeSecrets(f, {});
+      expect(r).toMatchObject({ ok: false, code: 'SECRETS_MISSING' });
+      if (!r.ok) expect(r.message).not.toContain(key.split('\n')[1]!.slice(0, 12));
+    }
   });
 });
 

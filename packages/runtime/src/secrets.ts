@@ -5,6 +5,23 @@ import { readRegularFile, SECRETS_MAX_BYTES } from './safe-read.js';
 /** An API key or secret goes into a header and an HMAC: printable ASCII, no space, bounded. */
 const CREDENTIAL_MAX = 512;
 const CREDENTIAL_RE = new RegExp(`^[\\x21-\\x7e]{1,${CREDENTIAL_MAX}}$`);
+/**
+ * An Ed25519 private key (`exchange.api_key_type: ed25519`) is a PKCS#8 PEM block: its header and
+ * footer lines hold spaces and its body newlines, which CREDENTIAL_RE refuses. Bounded as well.
+ */
+const PEM_MAX = 4096;
+const PEM_RE = /^-----BEGIN PRIVATE KEY-----\r?\n(?:[A-Za-z0-9+/=]{1,76}\r?\n){1,60}-----END PRIVATE KEY-----\r?\n?$/;
+
+/** A usable api_secret: an HMAC secret (printable, no spaces) or a PKCS#8 PEM private key. */
+function secretShapeOk(v: string): boolean {
+  return CREDENTIAL_RE.test(v) || (v.length <= PEM_MAX && PEM_RE.test(v));
+}
+
+/** Registers a secret value and, for a PEM block, each of its body lines (a log may quote one alone). */
+function registerCredential(v: string): void {
+  registerSecret(v);
+  if (v.startsWith('-----BEGIN')) for (const line of v.split(/\r?\n/)) if (line.length >= 16 && !line.startsWith('-----')) registerSecret(line);
+}
 
 export interface ExchangeSecrets {
   readonly api_key: string;
@@ -27,20 +44,26 @@ export function loadExchangeSecrets(file: string, env: NodeJS.ProcessEnv): Secre
   const k = env['BINANCE_API_KEY'];
   const s = env['BINANCE_API_SECRET'];
   if (k && s) {
-    if (!CREDENTIAL_RE.test(k) || !CREDENTIAL_RE.test(s)) {
+    if (!CREDENTIAL_RE.test(k) || !secretShapeOk(s)) {
       return {
         ok: false,
         code: 'SECRETS_MISSING',
-        message: `BINANCE_API_KEY/BINANCE_API_SECRET must be 1..${CREDENTIAL_MAX} printable characters without spaces (the values are not shown)`,
+        message: `BINANCE_API_KEY must be 1..${CREDENTIAL_MAX} printable characters without spaces, BINANCE_API_SECRET that or a PKCS#8 PEM private key (the values are not shown)`,
       };
     }
-    registerSecret(k);
-    registerSecret(s);
+    registerCredential(k);
+    registerCredential(s);
     return { ok: true, secrets: { api_key: k, api_secret: s }, from: 'env' };
   }
   let mode: number;
   try {
-    mode = statSync(file).mode;
+    const st = statSync(file);
+    // Said first: "mode 755, it must be 600" for a directory sent the operator to chmod.
+    if (!st.isFile()) {
+      const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device';
+      return { ok: false, code: 'SECRETS_MISSING', message: `${file} is ${kind}, not a regular file` };
+    }
+    mode = st.mode;
   } catch {
     return { ok: false, code: 'SECRETS_MISSING', message: `no BINANCE_API_KEY/BINANCE_API_SECRET in the environment and no secrets file at ${file}` };
   }
@@ -59,15 +82,15 @@ export function loadExchangeSecrets(file: string, env: NodeJS.ProcessEnv): Secre
   if (typeof p['api_key'] !== 'string' || typeof p['api_secret'] !== 'string' || !p['api_key'] || !p['api_secret']) {
     return { ok: false, code: 'SECRETS_MISSING', message: `${file} must hold non-empty string fields api_key and api_secret` };
   }
-  if (!CREDENTIAL_RE.test(p['api_key']) || !CREDENTIAL_RE.test(p['api_secret'])) {
+  if (!CREDENTIAL_RE.test(p['api_key']) || !secretShapeOk(p['api_secret'])) {
     return {
       ok: false,
       code: 'SECRETS_MISSING',
-      message: `${file}: api_key and api_secret must be 1..${CREDENTIAL_MAX} printable characters without spaces (the values are not shown)`,
+      message: `${file}: api_key must be 1..${CREDENTIAL_MAX} printable characters without spaces, api_secret that or a PKCS#8 PEM private key (the values are not shown)`,
     };
   }
-  registerSecret(p['api_key']);
-  registerSecret(p['api_secret']);
+  registerCredential(p['api_key']);
+  registerCredential(p['api_secret']);
   return { ok: true, secrets: { api_key: p['api_key'], api_secret: p['api_secret'] }, from: 'file' };
 }
 
@@ -77,4 +100,16 @@ export function aiGateKey(env: NodeJS.ProcessEnv): string | null {
   if (!k) return null;
   registerSecret(k);
   return k;
+}
+
+/**
+ * Registers with this thread's redactor every secret value the process holds: the exchange
+ * credentials and OPENAI_API_KEY. Each thread calls it at start (redaction state is per thread).
+ */
+export function registerProcessSecrets(secrets: ExchangeSecrets | null | undefined, env: NodeJS.ProcessEnv): void {
+  if (secrets) {
+    registerCredential(secrets.api_key);
+    registerCredential(secrets.api_secret);
+  }
+  aiGateKey(env);
 }

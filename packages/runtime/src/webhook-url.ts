@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '@vigil/contracts';
-import { redact, registerSecret, registerSecretAs } from '@vigil/core';
+import { REDACTED, redact, registerSecret, registerSecretAs } from '@vigil/core';
 
 /**
  * A webhook URL is a credential: Slack (`/services/T../B../<token>`), Discord
@@ -70,5 +70,52 @@ function safeDecode(s: string): string {
  */
 export function configForRecord(c: Config): Config {
   registerWebhookUrls(c.alerts.webhook_urls);
-  return redact({ ...c, alerts: { ...c.alerts, webhook_urls: c.alerts.webhook_urls.map(webhookDisplay) } });
+  registerEndpointQueries(c);
+  const ex = c.exchange;
+  return redact({
+    ...c,
+    exchange: { ...ex, rest_base_url: queryBlanked(ex.rest_base_url), ws_market_url: queryBlanked(ex.ws_market_url), ws_api_url: queryBlanked(ex.ws_api_url) },
+    aigate: { ...c.aigate, base_url: queryBlanked(c.aigate.base_url) },
+    alerts: { ...c.alerts, webhook_urls: c.alerts.webhook_urls.map(webhookDisplay) },
+  });
+}
+
+/** The endpoints a configuration names (venue REST and WebSockets, the AI gate). */
+const endpoints = (c: Config): string[] => [c.exchange.rest_base_url, c.exchange.ws_market_url, c.exchange.ws_api_url, c.aigate.base_url];
+
+/**
+ * A query on an endpoint's base URL is how some gateways take a credential (`?code=` on an Azure
+ * function, `?key=`), under names no pattern can know: every query value of the configured
+ * endpoints is registered as a secret of this thread (at least 8 characters, as any literal), so an
+ * error or reason that quotes the URL shows [REDACTED] there. Idempotent.
+ */
+export function registerEndpointQueries(c: Config): void {
+  for (const url of endpoints(c)) {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      continue;
+    }
+    for (const v of u.searchParams.values()) {
+      registerSecret(v);
+      registerSecret(encodeURIComponent(v));
+    }
+  }
+}
+
+/** The URL with every query value replaced by [REDACTED] (names kept): how a recorded endpoint shows. */
+export function queryBlanked(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const hash = url.indexOf('#', q);
+  const query = url.slice(q + 1, hash < 0 ? undefined : hash);
+  const blanked = query
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq < 0 ? pair : `${pair.slice(0, eq)}=${REDACTED}`;
+    })
+    .join('&');
+  return `${url.slice(0, q)}?${blanked}${hash < 0 ? '' : url.slice(hash)}`;
 }

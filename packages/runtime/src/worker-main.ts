@@ -23,7 +23,9 @@ import { EventFactory } from './event-factory.js';
 import { alertOf, EventTally } from './event-tally.js';
 import { createLogger, type Logger } from './logger.js';
 import { LoopDelayMonitor, memoryUse, preciseNowMs } from './loop-delay.js';
-import { registerWebhookUrls } from './webhook-url.js';
+import { redact } from '@vigil/core';
+import { registerProcessSecrets } from './secrets.js';
+import { registerEndpointQueries, registerWebhookUrls } from './webhook-url.js';
 
 /**
  * What a worker's logic gets from the bootstrap: its init data, the control endpoint, the mode as
@@ -74,8 +76,12 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
     throw new Error(`${expected} worker: bad workerData (worker=${String(init?.worker)}, protocol=${String(init?.protocol_version)})`);
   }
   const cfg = init.config;
-  // Redaction is per thread: this one learns the webhook URLs (secrets in their path) before any log line.
+  // Redaction is per thread: this one learns every secret of the process (the exchange credentials,
+  // the AI key, the webhook URLs with secrets in their path) before any log line, whichever of them
+  // it uses itself: a venue or a model may echo any of them in an error this thread passes on.
+  registerProcessSecrets(init.secrets, process.env);
   registerWebhookUrls(cfg.alerts.webhook_urls);
+  registerEndpointQueries(cfg);
   const log = createLogger({ thread: expected, logDir: join(init.var_dir, 'log'), config: cfg.logging });
   const events = new EventFactory(init.run_id, expected);
   let logic: WorkerLogic = {};
@@ -205,7 +211,9 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
     mode: () => (failsafe ? 'PAUSE' : (modeState?.mode ?? 'PAUSE')),
     modeState: () => modeState,
     isFailsafe: () => failsafe,
-    raise: (code, detail = {}) => void control.emit({ type: 'reason_raised', code, detail }),
+    // Scrubbed where it is raised, before it crosses to the supervisor: a venue's or a model's error
+    // text in a detail may quote a credential.
+    raise: (code, detail = {}) => void control.emit({ type: 'reason_raised', code, detail: redact(detail) }),
     clear: (code) => void control.emit({ type: 'reason_cleared', code }),
     ports: (name) => init.ports.filter((p) => p.name === name).map((p) => p.port),
     tally: new EventTally(),

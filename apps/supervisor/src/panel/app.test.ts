@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { registerSecret } from '@vigil/core';
 import { createPanelApp } from './app.js';
 import { PANEL_MAX_CONNECTIONS, startPanel } from './server.js';
 
@@ -136,6 +137,30 @@ describe('panel app', () => {
     expect((await again.res).status).toBe(200);
     for (const h of [...held.slice(1), again]) h.ac.abort();
     for (const r of readers.slice(1)) await r.cancel().catch(() => undefined);
+  });
+
+  it('every answer passes the redactor: a reason detail quoting a registered secret or a signed query string is shown [REDACTED] in /api/status and the stream', async () => {
+    registerSecret('PRBpanelCanary0123456789');
+    const leaky = {
+      status: () => ({
+        mode: 'DEGRADE',
+        reasons: [{ code: 'USER_STREAM_DOWN', detail: { why: 'logon refused: apiKey PRBpanelCanary0123456789 signature=0a1b2c3d4e5f' } }],
+      }),
+      health: () => ({}),
+    };
+    const a = createPanelApp(leaky, () => 8787);
+    const body = await (await a.request('/api/status', { headers: { host: '127.0.0.1:8787' } })).text();
+    expect(body).not.toContain('PRBpanelCanary');
+    expect(body).not.toContain('0a1b2c3d4e5f');
+    expect(body).toContain('[REDACTED]');
+    const ac = new AbortController();
+    const res = await a.request('/api/stream', { headers: { host: '127.0.0.1:8787' }, signal: ac.signal });
+    const reader = res.body!.getReader();
+    const frame = new TextDecoder().decode((await reader.read()).value);
+    ac.abort();
+    await reader.cancel().catch(() => undefined);
+    expect(frame).not.toContain('PRBpanelCanary');
+    expect(frame).toContain('[REDACTED]');
   });
 
   it('serves JSON status', async () => {

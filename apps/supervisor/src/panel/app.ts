@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { JsonObject } from '@vigil/contracts';
+import { redact, redactString } from '@vigil/core';
 import { ASSETS, DASHBOARD_HTML } from './assets.js';
 import { panelGuard } from './security.js';
 
@@ -47,7 +48,11 @@ export const MAX_PANEL_STREAMS = 8;
 /** How long one serialized status is shared by every open stream (they all wake once a second). */
 const STREAM_FRAME_MS = 500;
 
-/** The panel app. Only GET routes are mounted; the guard refuses every other method first. */
+/**
+ * The panel app. Only GET routes are mounted; the guard refuses every other method first. Every
+ * answer passes through this thread's redactor: reason details come from the workers as raised
+ * (a venue's error text, a URL), and the panel is a sink like the log and the audit.
+ */
 export function createPanelApp(source: PanelSource, port: () => number, o: { readonly maxStreams?: number; readonly now?: () => number } = {}): Hono {
   const app = new Hono();
   const maxStreams = o.maxStreams ?? MAX_PANEL_STREAMS;
@@ -57,26 +62,26 @@ export function createPanelApp(source: PanelSource, port: () => number, o: { rea
   let frame: { readonly at: number; readonly data: string } | null = null;
   const statusFrame = (): string => {
     const t = now();
-    if (frame === null || t - frame.at >= STREAM_FRAME_MS) frame = { at: t, data: JSON.stringify(source.status()) };
+    if (frame === null || t - frame.at >= STREAM_FRAME_MS) frame = { at: t, data: JSON.stringify(redact(source.status())) };
     return frame.data;
   };
   app.use('*', panelGuard(port));
   app.get('/', (c) => c.redirect('/dashboard'));
   app.get('/dashboard', (c) => c.html(DASHBOARD_HTML));
   for (const [name, a] of Object.entries(ASSETS)) app.get(`/assets/${name}`, (c) => c.body(a.body, 200, { 'Content-Type': a.type }));
-  app.get('/api/status', (c) => c.json(source.status()));
-  app.get('/api/health', (c) => c.json(source.health()));
-  app.get('/api/alerts', (c) => c.json({ alerts: source.alerts?.() ?? [], ...(source.alertKeys?.() ?? { keys: [], total: 0 }) }));
-  app.get('/api/signals', (c) => c.json(source.signals?.() ?? { available: false }));
-  app.get('/api/stages', (c) => c.json({ stages: source.stages?.() ?? [] }));
-  app.get('/api/intents', (c) => c.json(source.intents?.() ?? { states: [] }));
-  app.get('/api/reconcile', (c) => c.json(source.reconcile?.() ?? { last: null, diffs: [] }));
-  app.get('/api/churn', (c) => c.json(source.churn?.() ?? { available: false }));
-  app.get('/api/orders', (c) => c.json(source.orders?.() ?? { open: [], recent: [] }));
-  app.get('/api/pnl', (c) => c.json(source.pnl?.() ?? { available: false, why: 'not wired' }));
-  app.get('/api/gate', (c) => c.json(source.gate?.() ?? { verdicts: [], latency: null }));
-  app.get('/api/charts', (c) => c.json(source.charts?.() ?? { price: {}, markers: { symbols: {} }, pnl: [], events_per_min: [], writer: [] }));
-  app.get('/api/storage', (c) => c.json(source.storage?.() ?? { available: false, why: 'not wired' }));
+  app.get('/api/status', (c) => c.json(redact(source.status())));
+  app.get('/api/health', (c) => c.json(redact(source.health())));
+  app.get('/api/alerts', (c) => c.json(redact({ alerts: source.alerts?.() ?? [], ...(source.alertKeys?.() ?? { keys: [], total: 0 }) })));
+  app.get('/api/signals', (c) => c.json(redact(source.signals?.() ?? { available: false })));
+  app.get('/api/stages', (c) => c.json(redact({ stages: source.stages?.() ?? [] })));
+  app.get('/api/intents', (c) => c.json(redact(source.intents?.() ?? { states: [] })));
+  app.get('/api/reconcile', (c) => c.json(redact(source.reconcile?.() ?? { last: null, diffs: [] })));
+  app.get('/api/churn', (c) => c.json(redact(source.churn?.() ?? { available: false })));
+  app.get('/api/orders', (c) => c.json(redact(source.orders?.() ?? { open: [], recent: [] })));
+  app.get('/api/pnl', (c) => c.json(redact(source.pnl?.() ?? { available: false, why: 'not wired' })));
+  app.get('/api/gate', (c) => c.json(redact(source.gate?.() ?? { verdicts: [], latency: null })));
+  app.get('/api/charts', (c) => c.json(redact(source.charts?.() ?? { price: {}, markers: { symbols: {} }, pnl: [], events_per_min: [], writer: [] })));
+  app.get('/api/storage', (c) => c.json(redact(source.storage?.() ?? { available: false, why: 'not wired' })));
   // Live updates: the status once a second until the browser goes away.
   app.get('/api/stream', (c) => {
     if (streams >= maxStreams)
@@ -108,9 +113,9 @@ export function createPanelApp(source: PanelSource, port: () => number, o: { rea
   app.get('/metrics', async (c) => {
     if (!source.metrics) return c.json({ error: 'NOT_FOUND', message: 'metrics not wired' }, 404);
     const m = await source.metrics();
-    return c.body(m.body, 200, { 'Content-Type': m.contentType });
+    return c.body(redactString(m.body), 200, { 'Content-Type': m.contentType });
   });
   app.notFound((c) => c.json({ error: 'NOT_FOUND', message: 'no such page' }, 404));
-  app.onError((err, c) => c.json({ error: 'PANEL_ERROR', message: err.message }, 500));
+  app.onError((err, c) => c.json({ error: 'PANEL_ERROR', message: redact(err.message) }, 500));
   return app;
 }
