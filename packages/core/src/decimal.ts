@@ -18,6 +18,11 @@ export function isDecimalString(s: unknown): s is DecimalString {
   return typeof s === 'string' && s.length <= 64 && DECIMAL_RE.test(s);
 }
 
+/** A decimal string without a sign: what a venue's price, quantity, commission or balance always is. */
+export function isUnsignedDecimal(s: unknown): s is DecimalString {
+  return isDecimalString(s) && s.charCodeAt(0) !== 45; // '-'
+}
+
 /** Strict parse; anything that is not a plain decimal string (including numbers) is undefined. */
 export function parseDecimal(s: unknown): Dec | undefined {
   return isDecimalString(s) ? new Dec(s) : undefined;

@@ -755,6 +755,17 @@ export class Trader {
   onUserEvent(ev: Extract<UserEvent, { kind: 'order' }>): void {
     const mine = isOwnClientOrderId(ev.client_order_id);
     if (!mine) return;
+    // Not one of our markets: no slot is made for it (a report under another symbol, from a broken
+    // venue or another process using our prefix, made a position appear there).
+    if (this.d.rules(ev.symbol) === null) return;
+    const known = this.knownOrder(ev.symbol, ev.client_order_id);
+    if (!known.ok) {
+      // An order this bot cannot place on this symbol (no intent, no slot holds it, or the intent is
+      // on another symbol): the stream's word is not booked. The account's trades on the symbol are
+      // learned over REST instead, where what happened is judged against what the bot owns.
+      if (ev.exec_type === 'TRADE') this.pendingTrades.add(ev.symbol);
+      return;
+    }
     this.orderIds.set(ev.order_id, ev.client_order_id);
     const p = this.slots.get(ev.symbol)?.protection;
     if (p && (p.kind === 'OCO' ? p.leg_ids.includes(ev.client_order_id) : p.client_order_id === ev.client_order_id) && ev.status !== 'NEW')
@@ -783,10 +794,27 @@ export class Trader {
           trade_id: ev.trade_id,
           ts_ms: ev.ts_ms,
         },
-        this.d.intents.byClientOrderId(ev.client_order_id),
+        known.intent,
         ev.client_order_id,
       );
     }
+  }
+
+  /**
+   * Whether `coid` is an order of this bot on `symbol`: its intent (an OCO leg's is its list's), or
+   * else the entry or protection the symbol's slot holds (a protection's intent may have been
+   * forgotten long before its stop fills: final intents are kept 10 minutes).
+   */
+  private knownOrder(symbol: string, coid: string): { readonly ok: true; readonly intent: Intent | undefined } | { readonly ok: false } {
+    const list = listIdOfLeg(coid);
+    const intent = this.d.intents.byClientOrderId(coid) ?? (list === null ? undefined : this.d.intents.byClientOrderId(list));
+    if (intent) return intent.symbol === symbol ? { ok: true, intent } : { ok: false };
+    const s = this.slots.get(symbol);
+    const p = s?.protection;
+    const held =
+      s?.entry?.intent.client_order_id === coid ||
+      (p !== null && p !== undefined && (p.kind === 'OCO' ? p.leg_ids.includes(coid) || p.list_client_order_id === list : p.client_order_id === coid));
+    return held ? { ok: true, intent: undefined } : { ok: false };
   }
 
   // --- MANAGE ----------------------------------------------------------------------------------

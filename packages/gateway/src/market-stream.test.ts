@@ -130,6 +130,41 @@ describe('MarketStream', () => {
     expect(h.gaps[1]).toMatch(/closed|error/);
   });
 
+  it('drops and counts quotes nothing may be priced on: a crossed book, a zero price, a symbol not subscribed or spelt otherwise, an update id below the last; the same id again is taken', async () => {
+    const h = await setup();
+    h.s.start();
+    await until('connected', () => h.clients.length === 1 && h.ticks.length === 1);
+    const tick = (data: Record<string, unknown>) =>
+      h.clients[0]!.send(
+        JSON.stringify({ stream: 'btcusdt@bookTicker', data: { u: 200, s: 'BTCUSDT', b: '64000.10', B: '1', a: '64000.20', A: '1', ...data } }),
+      );
+    tick({ u: 300 });
+    await until('u 300', () => h.ticks.length === 2);
+    const before = h.s.badFrames;
+    for (const bad of [{ b: '65000.00', a: '64000.00' }, { b: '0', a: '0' }, { s: 'DOGEUSDT' }, { s: 'btcusdt' }, { u: 250 }]) tick({ u: 301, ...bad });
+    tick({ u: 300 });
+    tick({ u: 302, b: '64000.30', a: '64000.40' });
+    await until('u 302', () => h.ticks.some((t) => t.update_id === 302));
+    expect(h.ticks.map((t) => t.update_id)).toEqual([1, 300, 300, 302]);
+    expect(h.s.badFrames - before).toBe(5);
+  });
+
+  it("frames that carry no usable quote are no sign of life: only garbage and others' symbols arriving, WS_STALE is raised and the stream reconnects", async () => {
+    const h = await setup();
+    h.s.start();
+    await until('connected', () => h.clients.length === 1 && h.ticks.length === 1);
+    const c = h.clients[0]!;
+    const noise = setInterval(() => {
+      c.send('x');
+      c.send(JSON.stringify({ stream: 'dogeusdt@bookTicker', data: { u: 5, s: 'DOGEUSDT', b: '0.1', B: '1', a: '0.2', A: '1' } }));
+    }, 50);
+    try {
+      await until('stale and reconnected', () => h.history.some((x) => x.code === 'WS_STALE' && x.on) && h.clients.length >= 2, 5000);
+    } finally {
+      clearInterval(noise);
+    }
+  });
+
   it('treats a silent stream as stale: WS_STALE, drop, reconnect', async () => {
     const h = await setup({ silent: true });
     h.s.start();

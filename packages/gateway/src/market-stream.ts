@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { backoffMs } from '@vigil/core';
+import { backoffMs, Dec } from '@vigil/core';
 import type { BookTick, ExchangeConfig, JsonObject, ReasonCode } from '@vigil/contracts';
 
 /**
@@ -51,7 +51,12 @@ export class MarketStream {
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = true;
 
-  constructor(private readonly d: MarketStreamDeps) {}
+  /** The symbols this stream subscribes to, as the venue names them in `s`. */
+  private readonly subscribed: ReadonlySet<string>;
+
+  constructor(private readonly d: MarketStreamDeps) {
+    this.subscribed = new Set(d.cfg.symbols);
+  }
 
   url(): string {
     const streams = this.d.cfg.symbols.map((s) => `${s.toLowerCase()}@bookTicker`).join('/');
@@ -92,6 +97,9 @@ export class MarketStream {
       this.attempt = 0;
       this.connectedAt = this.d.now();
       this.lastMessageAt = this.connectedAt;
+      // Update ids are compared within a connection (a venue restarted behind the same URL may
+      // count again from 1).
+      this.lastUpdate = new Map();
       this.setState('CONNECTED', {});
       this.d.reason('WS_DISCONNECTED', false, {});
       this.d.onGap(why);
@@ -102,8 +110,11 @@ export class MarketStream {
     ws.on('error', (e) => this.lost(ws, `error: ${e.message}`));
   }
 
+  /** The last update id taken per symbol on this connection: an older one is a stale quote. */
+  private lastUpdate = new Map<string, number>();
+
   private receive(data: WebSocket.RawData): void {
-    this.lastMessageAt = this.d.now();
+    const at = this.d.now();
     this.messages++;
     let msg: unknown;
     try {
@@ -120,7 +131,7 @@ export class MarketStream {
       if (this.ws) this.lost(this.ws, 'serverShutdown: reconnect before the server cuts');
       return;
     }
-    if (typeof d !== 'object' || d === null || typeof d['s'] !== 'string' || !Number.isSafeInteger(d['u'])) {
+    if (typeof d !== 'object' || d === null || typeof d['s'] !== 'string' || !Number.isSafeInteger(d['u']) || (d['u'] as number) < 0) {
       this.badFrames++;
       return;
     }
@@ -129,6 +140,21 @@ export class MarketStream {
       this.badFrames++;
       return;
     }
+    // A quote the engine must not price anything on is dropped here: a symbol we did not subscribe
+    // to (or spelt otherwise), a price of zero, a crossed book (its spread is negative, so the cost
+    // gate saw a gain), or an update id below the last one taken (an old quote over a newer; the same
+    // id again is the same book, as the simulator repeats it each tick).
+    const symbol = d['s'] as string;
+    const bid = new Dec(d['b'] as string);
+    const ask = new Dec(d['a'] as string);
+    const last = this.lastUpdate.get(symbol);
+    if (!this.subscribed.has(symbol) || bid.lte(0) || ask.lte(0) || bid.gt(ask) || (last !== undefined && (d['u'] as number) < last)) {
+      this.badFrames++;
+      return;
+    }
+    this.lastUpdate.set(symbol, d['u'] as number);
+    // Only a quote we can use is a sign of life: garbage or others' symbols kept WS_STALE away.
+    this.lastMessageAt = at;
     this.d.onTick({
       symbol: d['s'] as string,
       update_id: d['u'] as number,

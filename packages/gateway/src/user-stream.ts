@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { MAX_WS_FRAME_BYTES } from './market-stream.js';
-import { backoffMs, isDecimalString } from '@vigil/core';
+import { backoffMs, Dec, isDecimalString, isUnsignedDecimal } from '@vigil/core';
 import { isOwnClientOrderId, ORDER_STATUSES, ORDER_TYPES, type ExchangeConfig, type JsonObject, type ReasonCode, type UserEvent } from '@vigil/contracts';
 import { ed25519Base64, hmacSha256Hex } from './signing.js';
 
@@ -60,6 +60,7 @@ export class UserStream {
     this.retiring?.terminate();
     this.retiring = null;
     if (this.retry) clearTimeout(this.retry);
+    this.answered();
     this.ws?.removeAllListeners();
     this.ws?.on('error', () => {});
     this.ws?.terminate();
@@ -77,6 +78,7 @@ export class UserStream {
     this.retry = null;
     const old = this.ws;
     this.ws = null;
+    this.answered();
     old?.removeAllListeners();
     old?.on('error', () => {});
     old?.terminate();
@@ -113,22 +115,55 @@ export class UserStream {
         return this.lost(ws, 'ed25519 private key unreadable: cannot sign session.logon');
       }
       this.loggingOn = true;
-      ws.send(JSON.stringify({ id: `logon-${this.nextId++}`, method: 'session.logon', params: { ...params, signature } }));
+      this.request(ws, { id: `logon-${this.nextId++}`, method: 'session.logon', params: { ...params, signature } });
       return;
     }
-    ws.send(
-      JSON.stringify({
-        id: `sub-${this.nextId++}`,
-        method: 'userDataStream.subscribe.signature',
-        params: { ...params, signature: hmacSha256Hex(payload, this.d.secret) },
-      }),
-    );
+    this.request(ws, {
+      id: `sub-${this.nextId++}`,
+      method: 'userDataStream.subscribe.signature',
+      params: { ...params, signature: hmacSha256Hex(payload, this.d.secret) },
+    });
   }
 
   /** Between session.logon and its answer: the next 200 is the logon's, then subscribe. */
   private loggingOn = false;
 
+  /**
+   * The request whose answer is due (logon or subscribe), with its deadline. Only a status frame
+   * with that id, on the current connection, is an answer: a 200 with another id had made the stream
+   * SUBSCRIBED, and a stray 400 had torn a live subscription down. No answer within ws_stale_ms is a
+   * loss (USER_STREAM_UNSTABLE, reconnect): before, the stream could wait for ever with nothing raised.
+   */
+  private awaiting: { readonly id: string; readonly timer: NodeJS.Timeout } | null = null;
+
+  private request(ws: WebSocket, body: { readonly id: string; readonly method: string; readonly params?: Record<string, string | number> }): void {
+    this.answered();
+    const timer = setTimeout(() => {
+      this.awaiting = null;
+      this.lost(ws, `no answer to ${body.method} within ${this.d.cfg.ws_stale_ms} ms`);
+    }, this.d.cfg.ws_stale_ms);
+    this.awaiting = { id: body.id, timer };
+    ws.send(JSON.stringify(body));
+  }
+
+  private answered(): void {
+    if (this.awaiting) clearTimeout(this.awaiting.timer);
+    this.awaiting = null;
+  }
+
   private pendingWhy = 'start';
+
+  /**
+   * An executionReport that cannot be booked: counted, and when it names one of our orders, a gap,
+   * so the engine learns that order's state over REST instead of never.
+   */
+  private notUnderstood(ev: Record<string, unknown>, what: string): void {
+    this.badFrames++;
+    const c = typeof ev['c'] === 'string' ? ev['c'] : '';
+    const cc = typeof ev['C'] === 'string' ? ev['C'] : '';
+    const own = [c, cc].find((x) => x !== '' && isOwnClientOrderId(x));
+    if (own !== undefined) this.d.onGap(`executionReport of ${own.slice(0, 40)} not understood (${what})`);
+  }
 
   private receive(ws: WebSocket, data: WebSocket.RawData): void {
     let parsed: unknown;
@@ -145,9 +180,14 @@ export class UserStream {
     }
     const m = parsed;
     if ('status' in m) {
+      if (ws !== this.ws || this.awaiting === null || m['id'] !== this.awaiting.id) {
+        this.badFrames++;
+        return;
+      }
+      this.answered();
       if (m['status'] === 200 && this.loggingOn) {
         this.loggingOn = false;
-        ws.send(JSON.stringify({ id: `sub-${this.nextId++}`, method: 'userDataStream.subscribe' }));
+        this.request(ws, { id: `sub-${this.nextId++}`, method: 'userDataStream.subscribe' });
         return;
       }
       this.loggingOn = false;
@@ -166,11 +206,14 @@ export class UserStream {
         this.d.onSubscribed?.();
         this.d.onGap(this.pendingWhy);
       } else {
-        const err = m['error'] as { code?: unknown; msg?: unknown } | undefined;
+        // Read as typed or not at all: String() of a parsed object whose toString is not a function
+        // throws, and a throw here took the gateway thread down (a hostile-frame probe).
+        const err = isObject(m['error']) ? m['error'] : {};
+        const code = typeof err['code'] === 'number' && Number.isInteger(err['code']) ? err['code'] : 0;
+        const msg = typeof err['msg'] === 'string' ? err['msg'].slice(0, 500) : '';
         // The key or its type is wrong: the operator's to fix, as for a REST -1022.
-        if (err?.code === -1022)
-          this.d.reason('SIGNATURE_REJECTED', true, { code: -1022, msg: String(err.msg ?? ''), key_type: this.d.keyType ?? 'hmac', path: 'ws-api' });
-        this.lost(ws, `subscription refused (${String(err?.code)})`, { code: Number(err?.code ?? 0), msg: String(err?.msg ?? '') });
+        if (code === -1022) this.d.reason('SIGNATURE_REJECTED', true, { code: -1022, msg, key_type: this.d.keyType ?? 'hmac', path: 'ws-api' });
+        this.lost(ws, `subscription refused (${code === 0 ? 'no error code' : code})`, { code, msg });
       }
       return;
     }
@@ -181,9 +224,14 @@ export class UserStream {
     }
     switch (ev['e']) {
       case 'executionReport': {
-        const dec = ['p', 'q', 'l', 'L', 'z', 'Z'].every((k) => isDecimalString(ev[k]));
+        // Prices, quantities and the commission are never negative: a sign here would move a
+        // position the wrong way in the ledger.
+        const dec = ['p', 'q', 'l', 'L', 'z', 'Z'].every((k) => isUnsignedDecimal(ev[k]));
+        const commission = ev['n'] === undefined || ev['n'] === null ? null : ev['n'];
         const optional =
-          (ev['n'] === undefined || ev['n'] === null || isDecimalString(ev['n'])) &&
+          (commission === null || isUnsignedDecimal(commission)) &&
+          // A commission charged in no asset cannot be taken off any balance: not understood.
+          (commission === null || new Dec(commission as string).isZero() || (typeof ev['N'] === 'string' && ev['N'] !== '')) &&
           (ev['t'] === undefined || isId(ev['t'])) &&
           (ev['T'] === undefined || isId(ev['T']));
         // A side we cannot read is not a BUY: the whole event is not understood.
@@ -199,7 +247,20 @@ export class UserStream {
           !isId(ev['i']) ||
           (ev['S'] !== 'BUY' && ev['S'] !== 'SELL')
         ) {
-          this.badFrames++;
+          this.notUnderstood(ev, 'fields');
+          return;
+        }
+        // Quantities that contradict each other (this fill above the order's cumulative fill, or that
+        // above the order's quantity when it has one) are not a report we can book.
+        const q = new Dec(ev['q'] as string);
+        const z = new Dec(ev['z'] as string);
+        if (new Dec(ev['l'] as string).gt(z) || (!q.isZero() && z.gt(q))) {
+          this.notUnderstood(ev, 'quantities');
+          return;
+        }
+        // A trade without its id cannot be deduplicated against the REST trade list: not booked here.
+        if (ev['x'] === 'TRADE' && !isId(ev['t'])) {
+          this.notUnderstood(ev, 'a TRADE without its trade id');
           return;
         }
         // An order of ours in a status or type this build does not model: not passed on as a
@@ -240,7 +301,7 @@ export class UserStream {
         // All balances readable or none taken: String(undefined) is not a balance.
         if (
           !Array.isArray(b) ||
-          !b.every((x) => isObject(x) && typeof x['a'] === 'string' && x['a'] !== '' && isDecimalString(x['f']) && isDecimalString(x['l']))
+          !b.every((x) => isObject(x) && typeof x['a'] === 'string' && x['a'] !== '' && isUnsignedDecimal(x['f']) && isUnsignedDecimal(x['l']))
         ) {
           this.badFrames++;
           return;
@@ -283,7 +344,7 @@ export class UserStream {
       case 'externalLockUpdate': {
         // Both carry an asset and a signed delta; a delta that is not a decimal is not understood.
         const delta = ev['d'];
-        if (typeof ev['a'] !== 'string' || ev['a'] === '' || typeof delta !== 'string' || !isDecimalString(delta.startsWith('-') ? delta.slice(1) : delta)) {
+        if (typeof ev['a'] !== 'string' || ev['a'] === '' || typeof delta !== 'string' || !isDecimalString(delta)) {
           this.badFrames++;
           return;
         }
@@ -331,6 +392,7 @@ export class UserStream {
 
   private lost(ws: WebSocket, why: string, extra: JsonObject = {}): void {
     if (ws !== this.ws || this.stopped) return;
+    this.answered();
     this.loggingOn = false;
     ws.removeAllListeners();
     ws.on('error', () => {});
