@@ -29,7 +29,18 @@ describe('supervisor replay of a run whose engine died in the middle of a cycle'
     await breakoutNow(t, { until: 'gate' });
     const proposed = await waitFor(
       'a decision at the gate',
-      () => t.q<{ seq: number }>("SELECT seq FROM events WHERE event_type = 'DECISION_PROPOSED' AND json_extract(payload, '$.ok') = 1")[0],
+      () =>
+        t.q<{ seq: number; cycle_id: number }>(
+          "SELECT seq, cycle_id FROM events WHERE event_type = 'DECISION_PROPOSED' AND json_extract(payload, '$.ok') = 1",
+        )[0],
+      10_000,
+      20,
+    );
+    // Its inputs are recorded a turn after the cycle began: killed before that, the cycle would hold
+    // outputs without inputs (also cut short; packages/engine/src/replay.test.ts has that case).
+    await waitFor(
+      'its inputs recorded',
+      () => t.q("SELECT 1 FROM events WHERE event_type = 'CYCLE_INPUTS_RECORDED' AND cycle_id = ?", proposed.cycle_id)[0],
       10_000,
       20,
     );

@@ -41,7 +41,8 @@ afterAll(async () => {
 const cfg = (path: string) => {
   const r = parseConfig({
     exchange: {
-      symbols: ['BTCUSDT'],
+      // ETHUSDT carries the sentinel tick (a symbol not subscribed is dropped, as it must be).
+      symbols: ['BTCUSDT', 'ETHUSDT'],
       ws_market_url: url,
       ws_api_url: `${url}${path}`,
       ws_stale_ms: 60_000,
@@ -111,9 +112,9 @@ describe('fuzz: market stream frames (market-stream.ts)', () => {
         const before = { ticks: ticks.length, bad: s.badFrames, msgs: s.messages };
         for (const f of frames) server.send(f);
         const id = ++sentinel;
-        server.send(JSON.stringify({ ...valid, data: { ...valid.data, s: 'SENTINEL', u: id } }));
-        await waitFor('sentinel tick', () => ticks.some((t) => t.symbol === 'SENTINEL' && t.update_id === id));
-        const got = ticks.slice(before.ticks).filter((t) => t.symbol !== 'SENTINEL');
+        server.send(JSON.stringify({ stream: 'ethusdt@bookTicker', data: { ...valid.data, s: 'ETHUSDT', u: 1e12 + id } }));
+        await waitFor('sentinel tick', () => ticks.some((t) => t.symbol === 'ETHUSDT' && t.update_id === 1e12 + id));
+        const got = ticks.slice(before.ticks).filter((t) => !(t.symbol === 'ETHUSDT' && t.update_id === 1e12 + id));
         // Every frame is accounted for: a tick or a bad frame.
         expect(s.messages - before.msgs).toBe(frames.length + 1);
         expect(got.length + (s.badFrames - before.bad)).toBe(frames.length);

@@ -342,9 +342,13 @@ describe('replay of decision cycles', () => {
     expect(r2.finish()).toMatchObject({ ok: false, divergence: { event_id: third.event_id, what: 'cycle 3: snapshot snp_q hash' } });
   });
 
-  it('a decision audited without recorded cycle inputs diverges at that decision', () => {
-    const { l } = cycleLog(); // the deferred inputs record is never awaited: it is not in the log
-    const res = replayAll(l.events);
+  it('a decision audited without recorded cycle inputs, in a cycle the engine lived past, diverges at that decision', async () => {
+    const { l } = cycleLog();
+    const seven = [...l.events]; // taken before the deferred inputs record is written
+    const { l: q, rec, quiet } = quietRecording();
+    rec.cycle(8, [quiet], () => rules);
+    await nextTurn();
+    const res = replayAll([...seven, ...q.events.map((e, i) => ({ ...e, seq: seven.length + i + 1, event_id: `evt_q${i}` }))]);
     expect(res.ok).toBe(false);
     if (!res.ok) expect(res.divergence).toMatchObject({ event_id: 'evt_2', what: 'cycle 7: no CYCLE_INPUTS_RECORDED for its decisions' });
   });
@@ -417,6 +421,14 @@ describe('replay of decision cycles', () => {
 
     it('the last cycle of the run as it stands (still running, or ended without an orderly stop), cut at the gate: identical, counted as cut short', async () => {
       expect(replayAll(renumber([marker(), ...(await atGate())]))).toMatchObject({ ok: true, cycles: 1, cut_short: 1 });
+    });
+
+    it('the last cycle of an engine start that ended, with outputs and no inputs (killed before the inputs were recorded): cut short; the same with another cycle of the start after it diverges', async () => {
+      const noInputs = (await atGate()).filter((e) => e.event_type !== 'CYCLE_INPUTS_RECORDED');
+      expect(replayAll(renumber([marker(), ...noInputs, marker()]))).toMatchObject({ ok: true, cut_short: 1 });
+      const res = replayAll(renumber([marker(), ...noInputs, ...(await quietCycle())]));
+      expect(res.ok).toBe(false);
+      if (!res.ok) expect(res.divergence.what).toBe('cycle 7: no CYCLE_INPUTS_RECORDED for its decisions');
     });
 
     it('a cut cycle followed by another cycle of the same engine start diverges (the engine lived on: the outcome is missing)', async () => {
