@@ -253,6 +253,18 @@ function quietRecording(): { l: ReturnType<typeof log>; rec: ReplayRecorder; qui
   return { l, rec, quiet: { ...body, snapshot_id: 'snp_q', snapshot_hash: snapshotHash(body) } };
 }
 
+/** An engine start as the audit marks it (STAGE_CHANGED to STARTUP_RECOVER). */
+const marker = (): ReplayEvent => ({
+  seq: 0,
+  event_id: 'evt_start',
+  event_type: 'STAGE_CHANGED',
+  run_id: 'run_t',
+  cycle_id: null,
+  payload: { from: null, to: 'STARTUP_RECOVER' },
+});
+/** Logs joined into one run: seq and event ids in order again. */
+const renumber = (evs: ReplayEvent[]): ReplayEvent[] => evs.map((e, i) => ({ ...e, seq: i + 1, event_id: `evt_${i + 1}` }));
+
 describe('replay of decision cycles', () => {
   it('a cycle audited as the engine does replays identically (strategy, decision, cost, gate verdict as input, risk verdict)', async () => {
     const { l } = cycleLog();
@@ -367,30 +379,12 @@ describe('replay of decision cycles', () => {
     await nextTurn();
     const b = cycleLog();
     await nextTurn();
-    const marker = (): ReplayEvent => ({
-      seq: 0,
-      event_id: 'evt_start',
-      event_type: 'STAGE_CHANGED',
-      run_id: 'run_t',
-      cycle_id: null,
-      payload: { from: null, to: 'STARTUP_RECOVER' },
-    });
-    const renumber = (evs: ReplayEvent[]): ReplayEvent[] => evs.map((e, i) => ({ ...e, seq: i + 1, event_id: `evt_${i + 1}` }));
     expect(replayAll(renumber([marker(), ...a.l.events, marker(), ...b.l.events]))).toMatchObject({ ok: true, cycles: 2, decisions: 2 });
     // Without the start marker the second engine's cycle 7 is taken for more of the first one's.
     expect(replayAll(renumber([...a.l.events, ...b.l.events])).ok).toBe(false);
   });
 
   describe('a cycle whose audit stops short (the engine died mid-cycle)', () => {
-    const marker = (): ReplayEvent => ({
-      seq: 0,
-      event_id: 'evt_start',
-      event_type: 'STAGE_CHANGED',
-      run_id: 'run_t',
-      cycle_id: null,
-      payload: { from: null, to: 'STARTUP_RECOVER' },
-    });
-    const renumber = (evs: ReplayEvent[]): ReplayEvent[] => evs.map((e, i) => ({ ...e, seq: i + 1, event_id: `evt_${i + 1}` }));
     /** Cycle 7 as audited up to the gate: inputs and DECISION_PROPOSED, then nothing (`keep` more types). */
     const atGate = async (keep: readonly string[] = []): Promise<ReplayEvent[]> => {
       const { l } = cycleLog();
