@@ -275,6 +275,17 @@ describe('OrderDesk: a well-formed reply about another order or list confirms no
     }
   });
 
+  it('a placement reply that contradicts the order (its side) or itself (executed above the ordered quantity, fills above the executed) is UNKNOWN', async () => {
+    expect((await (await desk(() => ok(FILLED))).d.place(order())).kind).toBe('OK');
+    for (const bad of [
+      { ...FILLED, side: 'SELL' },
+      { ...FILLED, executedQty: '5.00000000' },
+      { ...FILLED, fills: [FILLED.fills[0], { ...FILLED.fills[0], tradeId: 100 }] },
+    ]) {
+      expect((await (await desk(() => ok(bad))).d.place(order())).kind).toBe('UNKNOWN');
+    }
+  });
+
   it('an OCO placement is OK only with our list id, our symbol and exactly our two legs', async () => {
     expect((await (await desk(() => ok(listReply({ listStatusType: 'EXEC_STARTED', listOrderStatus: 'EXECUTING' })))).d.placeOco(ocoA)).kind).toBe('OK');
     for (const other of [

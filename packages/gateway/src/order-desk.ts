@@ -225,7 +225,7 @@ export class OrderDesk {
     if (orderRole(order.client_order_id) === 'entry')
       this.d.crash?.('after_send_before_response', { client_order_id: order.client_order_id, outcome: out.kind });
     if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(order.symbol, out.msg);
-    return mapOrder(out, 'order', { symbol: order.symbol, clientOrderId: order.client_order_id });
+    return mapOrder(out, 'order', { symbol: order.symbol, clientOrderId: order.client_order_id, side: order.side });
   }
 
   /**
@@ -782,7 +782,11 @@ function report(o: RawOrder): OrderReport {
   };
 }
 
-function mapOrder(out: RestOutcome, kind: 'order' | 'read', expect?: { readonly symbol: string; readonly clientOrderId: string }): VenueOutcome<OrderReport> {
+function mapOrder(
+  out: RestOutcome,
+  kind: 'order' | 'read',
+  expect?: { readonly symbol: string; readonly clientOrderId: string; readonly side?: 'BUY' | 'SELL' },
+): VenueOutcome<OrderReport> {
   if (out.kind !== 'OK') return wire(out);
   if (!validOrder(out.body)) {
     // On an order call a reply we cannot read may still mean the order exists: UNKNOWN, not failed.
@@ -794,6 +798,18 @@ function mapOrder(out: RestOutcome, kind: 'order' | 'read', expect?: { readonly 
   if (expect && (r.client_order_id !== expect.clientOrderId || o.symbol !== expect.symbol)) {
     return { kind: 'UNKNOWN', reason: `reply is for ${o.symbol} ${r.client_order_id}, not ${expect.symbol} ${expect.clientOrderId}` };
   }
+  // A report that contradicts the order sent, or itself, is no account of it: fills are booked by
+  // side and quantity (a probe's venue answered our BUY as a SELL, 5 executed of 0.001).
+  if (expect?.side !== undefined && r.side !== expect.side)
+    return { kind: 'UNKNOWN', reason: `reply says ${r.side} for our ${expect.side} ${expect.clientOrderId}` };
+  const executed = new Dec(r.executed_qty);
+  const orig = new Dec(r.orig_qty);
+  const filled = r.fills.reduce((sum, f) => sum.add(f.qty), new Dec(0));
+  if ((!orig.isZero() && executed.gt(orig)) || filled.gt(executed))
+    return {
+      kind: 'UNKNOWN',
+      reason: `reply for ${r.client_order_id} contradicts itself (executed ${r.executed_qty} of ${r.orig_qty}, fills ${filled.toFixed()})`,
+    };
   return { kind: 'OK', body: r };
 }
 
