@@ -161,3 +161,88 @@ describe('engine memory: confirmed entries last seen working', () => {
     expect(mem.memory.intents.map((i) => [i.client_order_id, i.state])).toEqual([['vgeworking', 'CONFIRMED']]);
   });
 });
+
+/**
+ * Regression (found by a crash-restart probe): a position closed by its protection leaves dust whose
+ * last POSITION_UPDATED still carries the closed position's plan. A new entry on the symbol, killed
+ * as it filled, was restored with that old plan: the restarted bot judged the new position against
+ * the old stop (535.56, where the entry's own was 529.40) and sold it at market within a second.
+ */
+describe('engine memory: a remembered entry brings its own protection plan', () => {
+  const restore = (events: (ev: (type: EventType, payload: JsonObject, intent?: string) => EventEnvelope) => EventEnvelope[]) => {
+    const cfg = parseConfig({ audit: { disk_free_degrade_bytes: 0, disk_free_pause_bytes: 0 } });
+    if (!cfg.ok) throw new Error(JSON.stringify(cfg.error));
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-plan-'));
+    const dbFile = join(dir, 'data', 'audit.sqlite');
+    const now = Date.now();
+    const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: cfg.config.audit, now: () => now, setReason: () => {} });
+    w.open();
+    const ev = (type: EventType, payload: JsonObject, intent?: string): EventEnvelope =>
+      envelopeOf({ ts_ms: now, run_id: 'run_a', source: 'engine', event_type: type, payload, ...(intent ? { order_intent_id: intent } : {}) });
+    w.enqueue(events(ev));
+    w.drainAll();
+    w.close();
+    const memory = readMemory(dbFile);
+    const ledger = new Ledger(() => ({ base: 'BNB', quote: 'USDT' }));
+    const intents = new IntentBook({
+      now: () => now,
+      make: (t, p) => ev(t, p),
+      commit: async () => ({ last_seq: 0, commit_ts_ms: now }),
+      record: () => undefined,
+    });
+    const engineCfg = parseConfig({});
+    if (!engineCfg.ok) throw new Error('config');
+    const trader = new Trader({
+      cfg: engineCfg.config.engine,
+      now: () => now,
+      call: () => null,
+      intents,
+      ledger,
+      churn: new ChurnCounter(() => now),
+      rules: () => null,
+      quote: () => null,
+      event: () => {},
+      reason: () => {},
+      orderTimeoutMs: 1000,
+    });
+    restoreMemory(memory, { ledger, intents, trader, now: () => now });
+    return trader.slot('BNBUSDT').plan;
+  };
+  const dust = (plan: { stop_price: string; take_profit_price: string; trailing_delta_bps: number | null }): JsonObject => ({
+    symbol: 'BNBUSDT',
+    qty: '0.000736',
+    avg_price: '560.10',
+    realized: '-1.2',
+    fees_quote: '0.1',
+    opened_ms: 1,
+    protected: false,
+    protection: null,
+    ...plan,
+  });
+  const entry = (stop: string, tp: string): JsonObject => ({
+    kind: 'ENTRY',
+    symbol: 'BNBUSDT',
+    side: 'BUY',
+    client_order_id: 'vgenewentry',
+    quantity: '0.093',
+    price: '535.84',
+    stop_price: stop,
+    take_profit_price: tp,
+  });
+
+  it("dust with the closed position's plan and a newer entry still unsettled: the slot's plan is the entry's", () => {
+    const plan = restore((ev) => [
+      ev('POSITION_UPDATED', dust({ stop_price: '535.56', take_profit_price: '584.74', trailing_delta_bps: 80 })),
+      ev('INTENT_CREATED', entry('529.40', '548.70'), 'int_new'),
+    ]);
+    expect(plan).toEqual({ stop_price: '529.40', take_profit_price: '548.70', trailing_delta_bps: null });
+  });
+
+  it("the position is the entry's own (the same stop and take-profit): its trailing delta is kept", () => {
+    const plan = restore((ev) => [
+      ev('INTENT_CREATED', entry('529.40', '548.70'), 'int_new'),
+      ev('POSITION_UPDATED', { ...dust({ stop_price: '529.40', take_profit_price: '548.70', trailing_delta_bps: 80 }), qty: '0.093' }),
+    ]);
+    expect(plan).toEqual({ stop_price: '529.40', take_profit_price: '548.70', trailing_delta_bps: 80 });
+  });
+});

@@ -76,8 +76,17 @@ export function restoreMemory(
         corr: intent.corr,
         successor: null,
       };
+      // The entry's own plan governs what it fills: an entry is only made with no tradable position,
+      // so a remembered position's plan is from an earlier one (its dust keeps that plan in the
+      // audit). Kept whole only when it is this entry's (same stop and take-profit, and the trailing
+      // delta the entry's record does not carry). A killed restart had sold a new position at once
+      // on the closed one's stop, a stop the risk verdict never approved.
       const stop = str(r.payload['stop_price']);
-      if (stop) s.plan ??= { stop_price: stop, take_profit_price: str(r.payload['take_profit_price']), trailing_delta_bps: null };
+      const tp = str(r.payload['take_profit_price']);
+      if (stop) {
+        const same = s.plan !== null && s.plan.stop_price === stop && s.plan.take_profit_price === tp;
+        s.plan = { stop_price: stop, take_profit_price: tp, trailing_delta_bps: same ? (s.plan?.trailing_delta_bps ?? null) : null };
+      }
     } else if (kind === 'PROTECT' && !s.protection) {
       if (orderRole(intent.client_order_id) === 'list') {
         s.protection = {
