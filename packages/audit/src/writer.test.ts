@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -291,5 +291,39 @@ describe('AuditWriter contention', () => {
     const d = s.w.sampleDisk();
     expect(d.wal_bytes).toBeGreaterThan(1);
     expect(s.reasons.get('WAL_GROWTH_ABNORMAL')).toMatchObject({ wal_bytes: d.wal_bytes, wal_abnormal_bytes: 1 });
+  });
+
+  it('the -wal file removed under the writer: nothing is acknowledged any more (the commit stays queued), AUDIT_DB_UNUSABLE is raised and kept while bulk rows still commit', async () => {
+    const s = setup();
+    s.w.enqueue([s.ev({ n: 1 })]);
+    const first = new Promise((resolve, reject) => s.w.enqueue([s.ev({ n: 2 }, 'MODE_CHANGED')], { resolve, reject }));
+    s.w.drainAll();
+    await expect(first).resolves.toMatchObject({ last_seq: 2 });
+    expect(existsSync(`${s.dbFile}-wal`)).toBe(true);
+    rmSync(`${s.dbFile}-wal`);
+    let settled = false;
+    const held = new Promise((resolve, reject) => s.w.enqueue([s.ev({ n: 3 }, 'MODE_CHANGED')], { resolve, reject }));
+    void held.finally(() => (settled = true)).catch(() => undefined);
+    expect(s.w.drainOnce()).toBe(0);
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    expect(s.reasons.get('AUDIT_DB_UNUSABLE')).toMatchObject({ code: 'AUDIT_FILES_CHANGED', error: 'the -wal file was removed under the writer' });
+    // Later drains and disk samples clear nothing: only a new writer opening the files again does.
+    s.w.enqueue([s.ev({ n: 4 })]);
+    s.w.drainOnce();
+    s.w.sampleDisk();
+    expect(s.reasons.has('AUDIT_DB_UNUSABLE')).toBe(true);
+    expect(s.w.checkFiles()).toBe('the -wal file was removed under the writer');
+  });
+
+  it('the database file replaced under the writer (another file at its path) is AUDIT_DB_UNUSABLE at the next disk sample', () => {
+    const s = setup();
+    s.w.enqueue([s.ev({ n: 1 })]);
+    s.w.drainAll();
+    const moved = `${s.dbFile}.moved`;
+    renameSync(s.dbFile, moved);
+    writeFileSync(s.dbFile, '');
+    s.w.sampleDisk();
+    expect(s.reasons.get('AUDIT_DB_UNUSABLE')).toMatchObject({ code: 'AUDIT_FILES_CHANGED', error: 'the database file was replaced under the writer' });
   });
 });

@@ -83,6 +83,15 @@ export class AuditWriter {
   private fullSince: number | null = null;
   private diskLowSince: number | null = null;
   private failing = false;
+  /**
+   * The database and -wal files as opened (device and inode). SQLite keeps writing into a -wal
+   * file that was deleted or replaced under it, and everything committed there since is gone at
+   * the next crash: a probe deleted the -wal of a running bot, and an intent the writer had
+   * acknowledged vanished, its order filled at the venue. Checked before every acknowledged commit.
+   */
+  private files: { db: string; wal: string | null } | null = null;
+  /** Why the files no longer are the ones opened: sticky until a restart opens them again. */
+  private storageLost: string | null = null;
   private readonly active = new Set<ReasonCode>();
   private jsonl: JsonlLog;
   disk: DiskSample | null = null;
@@ -104,6 +113,7 @@ export class AuditWriter {
     // Checkpoints are ours (off the commit path), not SQLite's automatic ones inside a commit.
     db.pragma('wal_autocheckpoint = 0');
     migrate(db);
+    this.files = { db: fileIdentity(this.d.dbFile) ?? '', wal: fileIdentity(`${this.d.dbFile}-wal`) };
     const last = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
     // Retention keeps the newest event live; should every row still be gone, the chain continues
     // from the archive anchor, never from the genesis hash again.
@@ -229,6 +239,9 @@ export class AuditWriter {
     // this batch's own, so the acknowledgement does not wait for a file append (issue 19).
     if (!batch.some((p) => p.ack !== undefined)) this.flushJsonl();
     if (!db || this.queue.length === 0) return 0;
+    // A commit someone waits for (an intent before its order) is never acknowledged into files
+    // that are no longer the database's: it stays queued, unacknowledged, and the bot pauses.
+    if ((durable || batch.some((p) => p.ack !== undefined)) && this.checkFiles() !== null) return 0;
     // Only a batch that acknowledges someone pays for the fsync (synchronous FULL): a bulk-only
     // commit is written to the WAL without one (NORMAL), survives a process crash, and becomes
     // power-safe with the next FULL commit's fsync of the same WAL file or at the checkpoint. So
@@ -358,6 +371,7 @@ export class AuditWriter {
   /** Disk free of the volume, DB and WAL sizes, and the reasons their thresholds imply. */
   sampleDisk(): DiskSample {
     const c = this.d.config;
+    this.checkFiles();
     const fs = statfsSync(dirname(this.d.dbFile));
     const s: DiskSample = {
       free_bytes: Number(fs.bavail) * Number(fs.bsize),
@@ -572,9 +586,32 @@ export class AuditWriter {
     }
   }
 
+  /**
+   * Null while the database and -wal files on disk are the ones opened; else why not, raised as
+   * AUDIT_DB_UNUSABLE (PAUSE), and kept: only a new writer, opening the files again, clears it.
+   */
+  checkFiles(): string | null {
+    if (this.storageLost !== null || this.files === null) return this.storageLost;
+    const db = fileIdentity(this.d.dbFile);
+    const wal = fileIdentity(`${this.d.dbFile}-wal`);
+    let why: string | null = null;
+    if (db === null) why = 'the database file was removed under the writer';
+    else if (db !== this.files.db) why = 'the database file was replaced under the writer';
+    else if (this.files.wal !== null && wal === null) why = 'the -wal file was removed under the writer';
+    else if (this.files.wal !== null && wal !== this.files.wal) why = 'the -wal file was replaced under the writer';
+    // A -wal created after the open (none then) is the one SQLite writes to from now on.
+    if (this.files.wal === null && wal !== null) this.files.wal = wal;
+    if (why === null) return null;
+    this.storageLost = why;
+    this.failing = true;
+    this.setReason('AUDIT_DB_UNUSABLE', true, { code: 'AUDIT_FILES_CHANGED', error: why, file: this.d.dbFile });
+    return why;
+  }
+
   private onWriteOk(): void {
     this.busySince = null;
-    if (this.failing) {
+    // Bulk rows still commit into the lost files (and reach the JSONL): that is no recovery.
+    if (this.failing && this.storageLost === null) {
       this.failing = false;
       this.setReason('AUDIT_DB_UNUSABLE', false, {});
     }
@@ -709,5 +746,15 @@ function fileSize(f: string): number {
     return statSync(f).size;
   } catch {
     return 0;
+  }
+}
+
+/** A file's device and inode ("dev:ino"), or null when there is none at the path. */
+function fileIdentity(path: string): string | null {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
   }
 }

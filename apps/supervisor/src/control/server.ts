@@ -63,7 +63,13 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
 function closeServer(server: Server, path: string): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => {
-      rmSync(path, { force: true });
+      // A var dir gone read-only (a disk error remounted it) must not turn an orderly stop into a
+      // crash: the stale socket is handled by the next start.
+      try {
+        rmSync(path, { force: true });
+      } catch {
+        /* left for the next start */
+      }
       resolve();
     });
   });
