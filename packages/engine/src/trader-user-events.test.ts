@@ -115,5 +115,6 @@ describe('trader: fills from the user stream', () => {
     expect(h.fills()).toBe(0);
     expect(h.ledger.position('ETHUSDT').qty).toBe('0');
     expect(h.t.slots.has('DOGEUSDT')).toBe(false);
+    expect(h.t.pendingTrades.has('DOGEUSDT')).toBe(false);
   });
 });

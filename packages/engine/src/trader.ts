@@ -755,15 +755,13 @@ export class Trader {
   onUserEvent(ev: Extract<UserEvent, { kind: 'order' }>): void {
     const mine = isOwnClientOrderId(ev.client_order_id);
     if (!mine) return;
-    // Not one of our markets: no slot is made for it (a report under another symbol, from a broken
-    // venue or another process using our prefix, made a position appear there).
-    if (this.d.rules(ev.symbol) === null) return;
     const known = this.knownOrder(ev.symbol, ev.client_order_id);
     if (!known.ok) {
       // An order this bot cannot place on this symbol (no intent, no slot holds it, or the intent is
-      // on another symbol): the stream's word is not booked. The account's trades on the symbol are
-      // learned over REST instead, where what happened is judged against what the bot owns.
-      if (ev.exec_type === 'TRADE') this.pendingTrades.add(ev.symbol);
+      // on another symbol): the stream's word is not booked, and no slot is made for it (a report
+      // under a market the bot does not trade had made a position appear there). On a market of
+      // ours, the account's trades are learned over REST instead, judged against what the bot owns.
+      if (ev.exec_type === 'TRADE' && (this.slots.has(ev.symbol) || this.d.rules(ev.symbol) !== null)) this.pendingTrades.add(ev.symbol);
       return;
     }
     this.orderIds.set(ev.order_id, ev.client_order_id);
