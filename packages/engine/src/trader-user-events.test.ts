@@ -117,4 +117,14 @@ describe('trader: fills from the user stream', () => {
     expect(h.t.slots.has('DOGEUSDT')).toBe(false);
     expect(h.t.pendingTrades.has('DOGEUSDT')).toBe(false);
   });
+
+  it('an entry declared NOT_FOUND that fills late, its slot without a plan: the fill is booked and the slot takes the plan the entry was approved with', () => {
+    const h = trader();
+    h.intents.adopt(intent({ state: 'NOT_FOUND', detail: { stop_price: '63000.00', take_profit_price: '66000.00' } }));
+    h.t.slot('BTCUSDT');
+    expect(h.t.slot('BTCUSDT').plan).toBeNull();
+    h.t.onUserEvent(trade({}));
+    expect(h.fills()).toBe(1);
+    expect(h.t.slot('BTCUSDT').plan).toEqual({ stop_price: '63000.00', take_profit_price: '66000.00', trailing_delta_bps: null });
+  });
 });

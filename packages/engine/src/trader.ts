@@ -461,6 +461,15 @@ export class Trader {
     coid: string,
   ): void {
     if (!this.d.ledger.apply(f)) return;
+    // An entry that fills with no plan in its slot (declared NOT_FOUND, then executed late; or
+    // learned after a restart) is protected by the plan its decision was approved with, not sold
+    // as "a position without a protection plan".
+    const slot = this.slots.get(f.symbol);
+    const stop = intent?.kind === 'ENTRY' ? intent.detail['stop_price'] : undefined;
+    if (slot && slot.plan === null && typeof stop === 'string') {
+      const tp = intent?.detail['take_profit_price'];
+      slot.plan = { stop_price: stop, take_profit_price: typeof tp === 'string' ? tp : null, trailing_delta_bps: null };
+    }
     this.d.event(
       'FILL_RECORDED',
       {
@@ -805,7 +814,7 @@ export class Trader {
    */
   private knownOrder(symbol: string, coid: string): { readonly ok: true; readonly intent: Intent | undefined } | { readonly ok: false } {
     const list = listIdOfLeg(coid);
-    const intent = this.d.intents.byClientOrderId(coid) ?? (list === null ? undefined : this.d.intents.byClientOrderId(list));
+    const intent = this.intentOf(coid);
     if (intent) return intent.symbol === symbol ? { ok: true, intent } : { ok: false };
     const s = this.slots.get(symbol);
     const p = s?.protection;
