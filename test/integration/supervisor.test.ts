@@ -124,6 +124,27 @@ describe('supervisor with real workers', () => {
     expect(ack.last_seq).toBeGreaterThan(0);
   });
 
+  it("a reason the restarted writer raises at its start (a disk below the DEGRADE mark) stands after the recovery: only the dead writer's reasons are cleared", async () => {
+    // Every free byte count is "low": both writers raise DISK_LOW_DEGRADE at their first sample.
+    const { sup } = await boot({ audit: { disk_free_degrade_bytes: 2 ** 50, disk_free_pause_bytes: 0, disk_low_persistent_ms: 3_600_000 } });
+    await waitFor('DISK_LOW_DEGRADE from the first writer', () => sup.authority.isActive('DISK_LOW_DEGRADE'), 10_000);
+    const thread = sup.hosts.audit.threadId;
+    await sup.hosts.audit.kill();
+    await waitFor(
+      'a new writer with its recovery recorded',
+      () =>
+        sup.hosts.audit.state === 'running' &&
+        sup.hosts.audit.threadId !== thread &&
+        !sup.authority.isActive('AUDIT_WORKER_EXITED') &&
+        !sup.authority.isActive('AUDIT_WORKER_STALLED'),
+      20_000,
+    );
+    // The new writer raised it at its start; the recovery did not wipe it (it would never be sent again).
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sup.authority.isActive('DISK_LOW_DEGRADE')).toBe(true);
+    expect(sup.modeState.mode).not.toBe('NORMAL');
+  });
+
   it('forces PAUSE when the audit worker throws', async () => {
     const { sup } = await boot();
     await releaseToNormal(sup);

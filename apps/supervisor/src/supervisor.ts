@@ -69,6 +69,9 @@ const DEATH_CODES: Readonly<Record<'audit' | 'other', Readonly<Record<DownCause[
   other: { exited: 'WORKER_EXITED', error: 'WORKER_ERROR', stalled: 'WORKER_STALLED' },
 };
 
+/** How often a running writer that could not yet record its recovery is asked again. */
+const AUDIT_RECOVERY_RETRY_MS = 2000;
+
 /**
  * The supervisor: the mode authority, the workers' lifecycle and every channel between them.
  * Order of start: audit writer first (no audit, no operation), then gateway and engine. If the
@@ -193,6 +196,7 @@ export class Supervisor {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.restartTimers.values()) clearTimeout(t);
+    if (this.recoveryRetry) clearTimeout(this.recoveryRetry);
     this.raise('SHUTDOWN_REQUESTED', 'supervisor', { reason });
     const budget = this.cfg.supervisor.shutdown_timeout_ms;
     for (const name of ['engine', 'gateway'] as const) {
@@ -490,17 +494,42 @@ export class Supervisor {
   }
 
   private async restartAudit(): Promise<void> {
+    // What the dead writer raised goes with it, before the new one starts: the new one raises again
+    // what still holds (a disk still low), and clearing after its start had wiped those raises
+    // while the new writer, having sent them, never sent them again. The supervisor's own AUDIT_*
+    // causes hold the PAUSE meanwhile.
+    this.authority.clearSource('audit');
     await this.startAudit();
     // New producer channels for the surviving workers: their old ports died with the writer.
     for (const w of ['gateway', 'engine'] as const) {
       if (this.hosts[w].state === 'running') this.hosts[w].emitPort('audit', this.producerPort(w));
     }
-    // PAUSE holds until the recovery itself is durable in the new writer.
+    await this.recordAuditRecovery();
+  }
+
+  private recoveryRetry: NodeJS.Timeout | null = null;
+
+  /**
+   * PAUSE holds until the recovery itself is durable in the new writer. A writer that runs but
+   * cannot commit yet (the disk it died of still full) is asked again every AUDIT_RECOVERY_RETRY_MS:
+   * before, one failed attempt left the bot in PAUSE for good, the new writer running (so never
+   * restarted) and the causes never cleared, even once the disk had room again.
+   */
+  private async recordAuditRecovery(): Promise<void> {
+    if (this.recoveryRetry) clearTimeout(this.recoveryRetry);
+    this.recoveryRetry = null;
+    if (this.stopping || this.hosts.audit.state !== 'running') return;
     const causes = this.authority.reasons().filter((r) => r.source === 'supervisor' && r.code.startsWith('AUDIT_'));
-    await this.audit.appendCritical([this.events.make('AUDIT_RECOVERED', { causes: reasonsJson(causes), thread_id: this.hosts.audit.threadId })]);
+    try {
+      await this.audit.appendCritical([this.events.make('AUDIT_RECOVERED', { causes: reasonsJson(causes), thread_id: this.hosts.audit.threadId })]);
+    } catch (e) {
+      this.o.log.error(`audit recovery not recorded yet (${(e as Error).message}); PAUSE holds, asking again in ${AUDIT_RECOVERY_RETRY_MS} ms`);
+      if (!this.stopping && this.hosts.audit.state === 'running')
+        this.recoveryRetry = setTimeout(() => void this.recordAuditRecovery(), AUDIT_RECOVERY_RETRY_MS);
+      return;
+    }
     this.record('WORKER_RESTARTED', { worker: 'audit', thread_id: this.hosts.audit.threadId });
     for (const r of causes) this.clear(r.code, r.source);
-    this.authority.clearSource('audit');
     this.apply(null);
     this.o.log.warn('audit writer restarted and recovery recorded');
   }
