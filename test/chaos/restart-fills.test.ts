@@ -22,6 +22,33 @@ function readMemory(dbFile: string): ReturnType<AuditReader['engineMemory']> {
   }
 }
 
+/** A trader as the engine builds it after a restart (no venue, no rules), for restoreMemory to fill. */
+function restartedTrader(base: string, now: number, ev: (type: EventType, payload: JsonObject) => EventEnvelope) {
+  const ledger = new Ledger(() => ({ base, quote: 'USDT' }));
+  const intents = new IntentBook({
+    now: () => now,
+    make: (t, p) => ev(t, p),
+    commit: async () => ({ last_seq: 0, commit_ts_ms: now }),
+    record: () => undefined,
+  });
+  const engineCfg = parseConfig({});
+  if (!engineCfg.ok) throw new Error('config');
+  const trader = new Trader({
+    cfg: engineCfg.config.engine,
+    now: () => now,
+    call: () => null,
+    intents,
+    ledger,
+    churn: new ChurnCounter(() => now),
+    rules: () => null,
+    quote: () => null,
+    event: () => {},
+    reason: () => {},
+    orderTimeoutMs: 1000,
+  });
+  return { ledger, intents, trader };
+}
+
 /**
  * Regression (found by the chaos matrix, point b: killed after the venue executed the entry and
  * before the bot processed the reply). The user stream had already delivered the fill: the audit
@@ -72,28 +99,7 @@ describe('engine memory across a restart', () => {
 
     const mem = { memory: readMemory(dbFile) };
     expect(mem.memory.positions[0]?.trade_ids).toEqual(['1']);
-    const ledger = new Ledger(() => ({ base: 'BTC', quote: 'USDT' }));
-    const intents = new IntentBook({
-      now: () => now,
-      make: (t, p) => ev(t, p),
-      commit: async () => ({ last_seq: 0, commit_ts_ms: now }),
-      record: () => undefined,
-    });
-    const engineCfg = parseConfig({});
-    if (!engineCfg.ok) throw new Error('config');
-    const trader = new Trader({
-      cfg: engineCfg.config.engine,
-      now: () => now,
-      call: () => null,
-      intents,
-      ledger,
-      churn: new ChurnCounter(() => now),
-      rules: () => null,
-      quote: () => null,
-      event: () => {},
-      reason: () => {},
-      orderTimeoutMs: 1000,
-    });
+    const { ledger, intents, trader } = restartedTrader('BTC', now, ev);
     restoreMemory(mem.memory, { ledger, intents, trader, now: () => now });
     expect(ledger.position('BTCUSDT').qty).toBe('0.00077922');
     // REST reports trade 1 (the remembered entry resolved FILLED, or myTrades): already counted.
@@ -183,28 +189,7 @@ describe('engine memory: a remembered entry brings its own protection plan', () 
     w.drainAll();
     w.close();
     const memory = readMemory(dbFile);
-    const ledger = new Ledger(() => ({ base: 'BNB', quote: 'USDT' }));
-    const intents = new IntentBook({
-      now: () => now,
-      make: (t, p) => ev(t, p),
-      commit: async () => ({ last_seq: 0, commit_ts_ms: now }),
-      record: () => undefined,
-    });
-    const engineCfg = parseConfig({});
-    if (!engineCfg.ok) throw new Error('config');
-    const trader = new Trader({
-      cfg: engineCfg.config.engine,
-      now: () => now,
-      call: () => null,
-      intents,
-      ledger,
-      churn: new ChurnCounter(() => now),
-      rules: () => null,
-      quote: () => null,
-      event: () => {},
-      reason: () => {},
-      orderTimeoutMs: 1000,
-    });
+    const { ledger, intents, trader } = restartedTrader('BNB', now, ev);
     restoreMemory(memory, { ledger, intents, trader, now: () => now });
     return trader.slot('BNBUSDT').plan;
   };
