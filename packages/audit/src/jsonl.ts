@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 const FILE_RE = /^events-(\d{4}-\d{2}-\d{2})\.jsonl$/;
@@ -64,6 +64,10 @@ export class JsonlLog {
    */
   private write(file: string, lines: readonly string[]): void {
     const fd = openSync(file, 'a');
+    // Where this append began: a write that fails part-way (ENOSPC) is cut back to it, so the file
+    // never keeps half a line for the next append to be glued to, and the lines can be written
+    // again whole (the writer keeps them and retries).
+    const start = fstatSync(fd).size;
     try {
       let off = 0;
       for (const line of lines) {
@@ -78,6 +82,13 @@ export class JsonlLog {
         this.buf[off++] = 0x0a;
       }
       writeAll(fd, this.buf, off);
+    } catch (e) {
+      try {
+        ftruncateSync(fd, start);
+      } catch {
+        /* the error that matters is the write's */
+      }
+      throw e;
     } finally {
       closeSync(fd);
       // A rare giant line grew the buffer: it is not kept for the months that follow.

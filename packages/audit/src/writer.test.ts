@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -212,7 +212,6 @@ describe('AuditWriter maintenance', () => {
 
   it('raises JSONL_WRITE_FAILED when the day file cannot be written, while SQLite keeps the events', async () => {
     const s = setup();
-    const { mkdirSync } = await import('node:fs');
     // A directory where the day file should be: the append fails for real.
     mkdirSync(join(s.dir, 'jsonl', 'events-2026-11-24.jsonl'));
     let acked = false;
@@ -221,6 +220,33 @@ describe('AuditWriter maintenance', () => {
     expect(s.reasons.has('JSONL_WRITE_FAILED')).toBe(true);
     expect(acked).toBe(true);
     expect(s.w.pressure().committed_total).toBe(1);
+  });
+});
+
+describe('AuditWriter: the JSONL mirror while it cannot be written', () => {
+  it('lines of rows committed while the day file cannot be written are kept and written, in order and whole, once it can; the reason clears', async () => {
+    const s = setup();
+    const day = join(s.dir, 'jsonl', 'events-2026-11-24.jsonl');
+    s.w.enqueue([s.ev({ n: 1 })]);
+    s.w.drainAll();
+    rmSync(day);
+    mkdirSync(day); // a directory where the day file is: appends fail for real
+    for (const n of [2, 3, 4]) {
+      s.w.enqueue([s.ev({ n })]);
+      s.w.drainAll();
+    }
+    expect(s.reasons.get('JSONL_WRITE_FAILED')).toMatchObject({ pending_lines: 1, dropped_lines: 0 }); // as first raised
+    rmSync(day, { recursive: true });
+    writeFileSync(day, '');
+    s.w.enqueue([s.ev({ n: 5 })]);
+    s.w.drainAll();
+    s.w.flushJsonl();
+    const seqs = readFileSync(day, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { seq: number }).seq);
+    expect(seqs).toEqual([2, 3, 4, 5]);
+    expect(s.reasons.has('JSONL_WRITE_FAILED')).toBe(false);
   });
 });
 

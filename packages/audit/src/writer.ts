@@ -48,6 +48,9 @@ export interface DiskSample {
   readonly ts_ms: number;
 }
 
+/** The most JSONL lines held for a retry while the mirror cannot be written (about 1 KB each). */
+const JSONL_PENDING_MAX = 100_000;
+
 /**
  * The audit writer: a bounded queue drained in batches, one SQLite transaction per batch, the JSONL
  * log after the commit, and acknowledgements only after both. Every event row carries a hash chained
@@ -74,6 +77,9 @@ export class AuditWriter {
   walUnsynced = false;
   private jsonlPending: { readonly lines: readonly string[]; readonly ts: readonly number[] }[] = [];
   private jsonlScheduled = false;
+  /** Lines held for a JSONL append that failed, and those let go past JSONL_PENDING_MAX. */
+  private jsonlPendingLines = 0;
+  private jsonlDropped = 0;
   /** A bulk frame was refused since the last commit: the state is FULL until the writer makes progress. */
   private overflowed = false;
   private readonly perSecond: number[] = new Array<number>(60).fill(0);
@@ -335,9 +341,20 @@ export class AuditWriter {
         pending.flatMap((p) => p.lines),
         pending.flatMap((p) => p.ts),
       );
+      this.jsonlPendingLines = 0;
       this.setReason('JSONL_WRITE_FAILED', false, {});
     } catch (e) {
-      this.setReason('JSONL_WRITE_FAILED', true, { error: (e as Error).message });
+      // Kept, in order, for the next flush (after the next commit): a mirror that could not be
+      // written for a while (a full disk, a day file that was a directory) is whole once it can.
+      // Lines beyond JSONL_PENDING_MAX are let go, oldest first, and counted.
+      this.jsonlPending = [...pending, ...this.jsonlPending];
+      this.jsonlPendingLines = this.jsonlPending.reduce((n, p) => n + p.lines.length, 0);
+      while (this.jsonlPendingLines > JSONL_PENDING_MAX && this.jsonlPending.length > 1) {
+        const dropped = this.jsonlPending.shift()?.lines.length ?? 0;
+        this.jsonlPendingLines -= dropped;
+        this.jsonlDropped += dropped;
+      }
+      this.setReason('JSONL_WRITE_FAILED', true, { error: (e as Error).message, pending_lines: this.jsonlPendingLines, dropped_lines: this.jsonlDropped });
     }
   }
 
