@@ -7,7 +7,7 @@ import { type Config, type Decision, decisionIdOf, jsonObject, type JsonObject, 
 import { redact, redactString } from '@vigil/core';
 import { AIGate } from '@vigil/engine';
 import { createClockEstimator, createRateGovernor, createRestClient, parseExchangeInfo, signerFor, UserStream, type RestOutcome } from '@vigil/gateway';
-import { aiGateKey, configForRecord, parseConfig, registerEndpointQueries } from '@vigil/runtime';
+import { aiGateKey, configForRecord, parseConfig, registerProcessSecrets } from '@vigil/runtime';
 import { checkLiveLocks } from './live-locks.js';
 import { liveSupervisorPid } from './run-lock.js';
 
@@ -53,8 +53,7 @@ const mb = (n: number): string => `${(n / MiB).toFixed(0)} MiB`;
 export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
   const c = i.config;
   // Before the first line of the report: a check's value may quote an endpoint or a reply.
-  registerEndpointQueries(c);
-  aiGateKey(i.env);
+  registerProcessSecrets(c, null, i.env);
   const out: CheckResult[] = [];
   const add = (section: string, item: string, status: CheckStatus, value: string, threshold: string, reason: ReasonCode | null = null): void => {
     // A value can quote a configured URL (REST, streams): its query-string secrets never reach the report.

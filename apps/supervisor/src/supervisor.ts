@@ -23,7 +23,7 @@ import {
 } from '@vigil/contracts';
 import { AuditReader } from '@vigil/audit';
 import { backoffMs, ModeAuthority, type ModeChange } from '@vigil/core';
-import { AuditClient, configForRecord, EventFactory, registerEndpointQueries, registerProcessSecrets, type Logger, type Rejection } from '@vigil/runtime';
+import { AuditClient, configForRecord, EventFactory, registerProcessSecrets, type Logger, type Rejection } from '@vigil/runtime';
 import { AlertHub, noticeOfReason, noticeOfWorker } from './alert-hub.js';
 import { WebhookNotifier } from './alerts.js';
 import { HealthSignals } from './health-signals.js';
@@ -114,8 +114,7 @@ export class Supervisor {
   constructor(private readonly o: SupervisorOptions) {
     // Redaction is per thread: this one relays the workers' reasons and alerts (console, log,
     // audit, panel, webhooks), so it must know every secret of the process, the AI key included.
-    registerProcessSecrets(o.secrets, process.env);
-    registerEndpointQueries(o.config);
+    registerProcessSecrets(o.config, o.secrets, process.env);
     this.cfg = o.config;
     this.now = o.now ?? Date.now;
     this.authority = new ModeAuthority({

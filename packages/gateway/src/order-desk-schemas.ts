@@ -64,7 +64,11 @@ export const LIST_SCHEMA = {
     orders: {
       type: 'array',
       minItems: 1,
-      items: { type: 'object', required: ['orderId', 'clientOrderId'], properties: { orderId: id, clientOrderId: { type: 'string' } } },
+      items: {
+        type: 'object',
+        required: ['orderId', 'clientOrderId'],
+        properties: { orderId: id, clientOrderId: { type: 'string' }, symbol: { type: 'string' } },
+      },
     },
     orderReports: { type: 'array', items: ORDER_SCHEMA },
   },

@@ -311,6 +311,14 @@ describe('OrderDesk: a well-formed reply about another order or list confirms no
   it('a list cancel or query about another symbol is UNKNOWN', async () => {
     expect((await (await desk(() => ok(listReply()))).d.cancelList('BTCUSDT', 'vglA')).kind).toBe('OK');
     expect((await (await desk(() => ok(listReply({ symbol: 'ETHUSDT' })))).d.cancelList('BTCUSDT', 'vglA')).kind).toBe('UNKNOWN');
+    // A leg's symbol that is not a string is not understood (String() of such an object throws).
+    const hostile = listReply({
+      orders: [
+        { symbol: { toString: 1 }, orderId: 8, clientOrderId: 'vgtA' },
+        { symbol: 'BTCUSDT', orderId: 9, clientOrderId: 'vgsA' },
+      ],
+    });
+    expect((await (await desk(() => ok(hostile))).d.cancelList('BTCUSDT', 'vglA')).kind).toBe('UNKNOWN');
   });
 
   it('a cancel-replace whose cancelled half is another order, or whose placed half is not the new order, is UNKNOWN', async () => {

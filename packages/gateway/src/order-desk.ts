@@ -657,7 +657,7 @@ type RawList = {
   contingencyType?: string;
   listStatusType: string;
   listOrderStatus: string;
-  orders: { orderId: number; clientOrderId: string }[];
+  orders: { orderId: number; clientOrderId: string; symbol?: string }[];
   orderReports?: RawOrder[];
 };
 
@@ -702,10 +702,8 @@ function mapList(
   // proves nothing about ours: UNKNOWN, resolved by asking again.
   if (expect.listClientOrderId !== undefined && l.listClientOrderId !== expect.listClientOrderId)
     return { kind: 'UNKNOWN', reason: `reply is for list ${l.listClientOrderId}, not ${expect.listClientOrderId}` };
-  const symbols = [
-    l.symbol,
-    ...l.orders.flatMap((o) => ((o as { symbol?: unknown }).symbol === undefined ? [] : [String((o as { symbol?: unknown }).symbol)])),
-  ];
+  // A leg's symbol is optional in the reply and typed by the schema when present.
+  const symbols = [l.symbol, ...l.orders.flatMap((o) => (o.symbol === undefined ? [] : [o.symbol]))];
   if (expect.symbol !== undefined && symbols.some((x) => x !== expect.symbol))
     return { kind: 'UNKNOWN', reason: `reply is for list ${l.listClientOrderId} on ${[...new Set(symbols)].join(', ')}, not ${expect.symbol}` };
   const body = listReport(l);

@@ -6,9 +6,12 @@ import { configForRecord, queryBlanked } from './webhook-url.js';
 
 describe('every secret of the process is known to the redactor of each thread that calls registerProcessSecrets', () => {
   it('OPENAI_API_KEY of any format (not only sk-...) and the exchange credentials are scrubbed once registered', () => {
+    const r = parseConfig({});
+    if (!r.ok) throw new Error('config');
+    const cfg = r.config;
     const ai = 'gsk_PRBOAIcanary0123456789abcdef';
     expect(redactString(`401 Invalid API key provided: ${ai}`)).toContain(ai); // no pattern knows this format
-    registerProcessSecrets({ api_key: 'PRBKEYa1canary0123456789', api_secret: 'PRBSECz9canary9876543210' }, { OPENAI_API_KEY: ai });
+    registerProcessSecrets(cfg, { api_key: 'PRBKEYa1canary0123456789', api_secret: 'PRBSECz9canary9876543210' }, { OPENAI_API_KEY: ai });
     expect(redactString(`401 Invalid API key provided: ${ai}`)).toBe(`401 Invalid API key provided: ${REDACTED}`);
     expect(redactString('logon refused for PRBKEYa1canary0123456789 / PRBSECz9canary9876543210')).toBe(`logon refused for ${REDACTED} / ${REDACTED}`);
   });

@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
 import { registerSecret } from '@vigil/core';
+import type { Config } from '@vigil/contracts';
 import { readRegularFile, SECRETS_MAX_BYTES } from './safe-read.js';
+import { registerEndpointQueries, registerWebhookUrls } from './webhook-url.js';
 
 /** An API key or secret goes into a header and an HMAC: printable ASCII, no space, bounded. */
 const CREDENTIAL_MAX = 512;
@@ -104,12 +106,15 @@ export function aiGateKey(env: NodeJS.ProcessEnv): string | null {
 
 /**
  * Registers with this thread's redactor every secret value the process holds: the exchange
- * credentials and OPENAI_API_KEY. Each thread calls it at start (redaction state is per thread).
+ * credentials, OPENAI_API_KEY, the webhook URLs and the configured endpoints' query values. Each
+ * thread calls it at start (redaction state is per thread).
  */
-export function registerProcessSecrets(secrets: ExchangeSecrets | null | undefined, env: NodeJS.ProcessEnv): void {
+export function registerProcessSecrets(config: Config, secrets: ExchangeSecrets | null | undefined, env: NodeJS.ProcessEnv): void {
   if (secrets) {
     registerCredential(secrets.api_key);
     registerCredential(secrets.api_secret);
   }
   aiGateKey(env);
+  registerWebhookUrls(config.alerts.webhook_urls);
+  registerEndpointQueries(config);
 }

@@ -25,7 +25,6 @@ import { createLogger, type Logger } from './logger.js';
 import { LoopDelayMonitor, memoryUse, preciseNowMs } from './loop-delay.js';
 import { redact } from '@vigil/core';
 import { registerProcessSecrets } from './secrets.js';
-import { registerEndpointQueries, registerWebhookUrls } from './webhook-url.js';
 
 /**
  * What a worker's logic gets from the bootstrap: its init data, the control endpoint, the mode as
@@ -79,9 +78,7 @@ export function runWorker(expected: WorkerName, build: (ctx: WorkerContext) => W
   // Redaction is per thread: this one learns every secret of the process (the exchange credentials,
   // the AI key, the webhook URLs with secrets in their path) before any log line, whichever of them
   // it uses itself: a venue or a model may echo any of them in an error this thread passes on.
-  registerProcessSecrets(init.secrets, process.env);
-  registerWebhookUrls(cfg.alerts.webhook_urls);
-  registerEndpointQueries(cfg);
+  registerProcessSecrets(cfg, init.secrets, process.env);
   const log = createLogger({ thread: expected, logDir: join(init.var_dir, 'log'), config: cfg.logging });
   const events = new EventFactory(init.run_id, expected);
   let logic: WorkerLogic = {};

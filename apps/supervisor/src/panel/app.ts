@@ -69,19 +69,21 @@ export function createPanelApp(source: PanelSource, port: () => number, o: { rea
   app.get('/', (c) => c.redirect('/dashboard'));
   app.get('/dashboard', (c) => c.html(DASHBOARD_HTML));
   for (const [name, a] of Object.entries(ASSETS)) app.get(`/assets/${name}`, (c) => c.body(a.body, 200, { 'Content-Type': a.type }));
-  app.get('/api/status', (c) => c.json(redact(source.status())));
-  app.get('/api/health', (c) => c.json(redact(source.health())));
-  app.get('/api/alerts', (c) => c.json(redact({ alerts: source.alerts?.() ?? [], ...(source.alertKeys?.() ?? { keys: [], total: 0 }) })));
-  app.get('/api/signals', (c) => c.json(redact(source.signals?.() ?? { available: false })));
-  app.get('/api/stages', (c) => c.json(redact({ stages: source.stages?.() ?? [] })));
-  app.get('/api/intents', (c) => c.json(redact(source.intents?.() ?? { states: [] })));
-  app.get('/api/reconcile', (c) => c.json(redact(source.reconcile?.() ?? { last: null, diffs: [] })));
-  app.get('/api/churn', (c) => c.json(redact(source.churn?.() ?? { available: false })));
-  app.get('/api/orders', (c) => c.json(redact(source.orders?.() ?? { open: [], recent: [] })));
-  app.get('/api/pnl', (c) => c.json(redact(source.pnl?.() ?? { available: false, why: 'not wired' })));
-  app.get('/api/gate', (c) => c.json(redact(source.gate?.() ?? { verdicts: [], latency: null })));
-  app.get('/api/charts', (c) => c.json(redact(source.charts?.() ?? { price: {}, markers: { symbols: {} }, pnl: [], events_per_min: [], writer: [] })));
-  app.get('/api/storage', (c) => c.json(redact(source.storage?.() ?? { available: false, why: 'not wired' })));
+  // Every JSON answer passes this thread's redactor (through `api`, so no route can forget it).
+  const api = (path: string, read: () => JsonObject): void => void app.get(path, (c) => c.json(redact(read())));
+  api('/api/status', () => source.status());
+  api('/api/health', () => source.health());
+  api('/api/alerts', () => ({ alerts: source.alerts?.() ?? [], ...(source.alertKeys?.() ?? { keys: [], total: 0 }) }));
+  api('/api/signals', () => source.signals?.() ?? { available: false });
+  api('/api/stages', () => ({ stages: source.stages?.() ?? [] }));
+  api('/api/intents', () => source.intents?.() ?? { states: [] });
+  api('/api/reconcile', () => source.reconcile?.() ?? { last: null, diffs: [] });
+  api('/api/churn', () => source.churn?.() ?? { available: false });
+  api('/api/orders', () => source.orders?.() ?? { open: [], recent: [] });
+  api('/api/pnl', () => source.pnl?.() ?? { available: false, why: 'not wired' });
+  api('/api/gate', () => source.gate?.() ?? { verdicts: [], latency: null });
+  api('/api/charts', () => source.charts?.() ?? { price: {}, markers: { symbols: {} }, pnl: [], events_per_min: [], writer: [] });
+  api('/api/storage', () => source.storage?.() ?? { available: false, why: 'not wired' });
   // Live updates: the status once a second until the browser goes away.
   app.get('/api/stream', (c) => {
     if (streams >= maxStreams)
