@@ -77,8 +77,7 @@ export class AuditWriter {
   walUnsynced = false;
   private jsonlPending: { readonly lines: readonly string[]; readonly ts: readonly number[] }[] = [];
   private jsonlScheduled = false;
-  /** Lines held for a JSONL append that failed, and those let go past JSONL_PENDING_MAX. */
-  private jsonlPendingLines = 0;
+  /** JSONL lines let go past JSONL_PENDING_MAX while the mirror could not be written. */
   private jsonlDropped = 0;
   /** A bulk frame was refused since the last commit: the state is FULL until the writer makes progress. */
   private overflowed = false;
@@ -341,20 +340,19 @@ export class AuditWriter {
         pending.flatMap((p) => p.lines),
         pending.flatMap((p) => p.ts),
       );
-      this.jsonlPendingLines = 0;
       this.setReason('JSONL_WRITE_FAILED', false, {});
     } catch (e) {
       // Kept, in order, for the next flush (after the next commit): a mirror that could not be
       // written for a while (a full disk, a day file that was a directory) is whole once it can.
       // Lines beyond JSONL_PENDING_MAX are let go, oldest first, and counted.
       this.jsonlPending = [...pending, ...this.jsonlPending];
-      this.jsonlPendingLines = this.jsonlPending.reduce((n, p) => n + p.lines.length, 0);
-      while (this.jsonlPendingLines > JSONL_PENDING_MAX && this.jsonlPending.length > 1) {
+      let held = this.jsonlPending.reduce((n, p) => n + p.lines.length, 0);
+      while (held > JSONL_PENDING_MAX && this.jsonlPending.length > 1) {
         const dropped = this.jsonlPending.shift()?.lines.length ?? 0;
-        this.jsonlPendingLines -= dropped;
+        held -= dropped;
         this.jsonlDropped += dropped;
       }
-      this.setReason('JSONL_WRITE_FAILED', true, { error: (e as Error).message, pending_lines: this.jsonlPendingLines, dropped_lines: this.jsonlDropped });
+      this.setReason('JSONL_WRITE_FAILED', true, { error: (e as Error).message, pending_lines: held, dropped_lines: this.jsonlDropped });
     }
   }
 

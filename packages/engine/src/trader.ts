@@ -775,8 +775,7 @@ export class Trader {
     }
     this.orderIds.set(ev.order_id, ev.client_order_id);
     const p = this.slots.get(ev.symbol)?.protection;
-    if (p && (p.kind === 'OCO' ? p.leg_ids.includes(ev.client_order_id) : p.client_order_id === ev.client_order_id) && ev.status !== 'NEW')
-      p.intent.last_query_ms = 0;
+    if (p && protectionHolds(p, ev.client_order_id) && ev.status !== 'NEW') p.intent.last_query_ms = 0;
     const e = this.slots.get(ev.symbol)?.entry;
     if (e && e.intent.client_order_id === ev.client_order_id && ev.status === 'PARTIALLY_FILLED' && e.status !== 'PARTIALLY_FILLED') {
       // Learned from the stream before any reply or query: the management pass cancels the rest.
@@ -813,14 +812,10 @@ export class Trader {
    * forgotten long before its stop fills: final intents are kept 10 minutes).
    */
   private knownOrder(symbol: string, coid: string): { readonly ok: true; readonly intent: Intent | undefined } | { readonly ok: false } {
-    const list = listIdOfLeg(coid);
     const intent = this.intentOf(coid);
     if (intent) return intent.symbol === symbol ? { ok: true, intent } : { ok: false };
     const s = this.slots.get(symbol);
-    const p = s?.protection;
-    const held =
-      s?.entry?.intent.client_order_id === coid ||
-      (p !== null && p !== undefined && (p.kind === 'OCO' ? p.leg_ids.includes(coid) || p.list_client_order_id === list : p.client_order_id === coid));
+    const held = s?.entry?.intent.client_order_id === coid || (s?.protection ? protectionHolds(s.protection, coid) : false);
     return held ? { ok: true, intent: undefined } : { ok: false };
   }
 
@@ -1765,6 +1760,11 @@ interface RequoteTerms {
 }
 
 /** What an ENTRY intent records: the reviewed decision and the price actually sent. */
+/** Whether `coid` is one of the orders a protection stands on (an OCO's legs, or the trailing stop). */
+function protectionHolds(p: NonNullable<Slot['protection']>, coid: string): boolean {
+  return p.kind === 'OCO' ? p.leg_ids.includes(coid) : p.client_order_id === coid;
+}
+
 function entryDetail(decision: Decision, price: string | null, requote: number | undefined): JsonObject {
   return {
     decision_id: decision.ids.decision_id,
