@@ -667,6 +667,7 @@ export class Exchange {
       if (p[k] === undefined) return E(400, -1102, `Mandatory parameter '${k}' was not sent, was empty/null, or malformed.`);
     const s = this.symbols.get(p['symbol']!);
     if (!s) return E(400, -1121, 'Invalid symbol.');
+    if (!s.ocoAllowed) return E(400, -1013, 'OCO orders are not supported for this symbol.');
     const lcid = this.listClientOrderId(apiKey, p);
     if (!lcid.ok) return lcid;
     const pair = this.ocoDrafts(apiKey, s, p, (leg, k) => (k === 'quantity' ? 'quantity' : name(leg, k)), {});

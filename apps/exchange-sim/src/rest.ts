@@ -759,7 +759,7 @@ function exchangeInfo(
     quoteCommissionPrecision: 8,
     orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'],
     icebergAllowed: true,
-    ocoAllowed: true,
+    ocoAllowed: s.ocoAllowed,
     // OTO and OTOCO lists are served (POST /api/v3/orderList/oto, /otoco); OPO lists, amends and
     // pegged orders are not: listed false, as Binance lists them.
     otoAllowed: true,

@@ -157,6 +157,7 @@ export async function createExchangeSim(o: SimOptions): Promise<ExchangeSim> {
         s.status = body['status'] as typeof s.status;
         if (typeof body['stepSize'] === 'string')
           s.stepSize = parseFx(body['stepSize']).ok ? (parseFx(body['stepSize']) as { value: bigint }).value : s.stepSize;
+        if (typeof body['ocoAllowed'] === 'boolean') s.ocoAllowed = body['ocoAllowed'];
         if (typeof body['minNotional'] === 'string')
           s.minNotional = parseFx(body['minNotional']).ok ? (parseFx(body['minNotional']) as { value: bigint }).value : s.minNotional;
         onChange();

@@ -29,6 +29,8 @@ export interface SymbolDef {
   /** exchangeInfo's cancelReplaceAllowed / allowTrailingStop (what a client should offer; not enforced here). */
   cancelReplaceAllowed: boolean;
   allowTrailingStop: boolean;
+  /** exchangeInfo's ocoAllowed; false refuses an OCO as Binance does (-1013). */
+  ocoAllowed: boolean;
   /**
    * The reference price (Binance, 2026-05-08): when set and non-null, PERCENT_PRICE_BY_SIDE is
    * judged against it instead of the average price. Absent: the symbol never had one (-2043).
@@ -69,6 +71,7 @@ const def = (symbol: string, base: string, start: string, tick: string, step: st
   maxTrailingDelta: 2000,
   cancelReplaceAllowed: true,
   allowTrailingStop: true,
+  ocoAllowed: true,
   startPrice: fx(start),
   volatilityBps: vol,
   spreadBps: 1,

@@ -112,6 +112,12 @@ export const REASON_CODES = {
   // Recorded on the refresh event; the previous rules stay and FILTERS_STALE takes over in time.
   EXCHANGE_REPLY_INVALID: r('WARN', 'NONE', 'auto', 'exchangeInfo reply not understood: previous rules kept'),
   SYMBOL_QUARANTINED: r('WARN', 'NONE', 'auto', 'symbol quarantined: no new entries on it'),
+  SYMBOL_NOT_PROTECTABLE: r(
+    'WARN',
+    'NONE',
+    'auto',
+    'no entry on a symbol whose rules refuse its protection (OCO, LIMIT_MAKER, STOP_LOSS_LIMIT, MARKET, spot trading)',
+  ),
   SYMBOL_NOT_TRADING: r('WARN', 'NONE', 'auto', 'symbol status is not TRADING'),
 
   // --- engine: strategy, risk, execution, protection, reconcile
@@ -122,6 +128,7 @@ export const REASON_CODES = {
   RISK_EXPOSURE_LIMIT_HIT: r('INFO', 'NONE', 'auto', 'entry blocked: exposure cap'),
   RISK_POSITION_EXISTS: r('INFO', 'NONE', 'auto', 'entry blocked: one position per symbol'),
   RISK_MAX_OPEN_ORDERS: r('INFO', 'NONE', 'auto', 'entry blocked: max open orders'),
+  RISK_MARKET_MOVED: r('INFO', 'NONE', 'auto', 'entry blocked: while it was reviewed the market crossed its stop, reached its target or spent its edge'),
   RISK_CHURN_LIMIT_HIT: r('WARN', 'DEGRADE', 'auto', 'new/cancel churn above its window limit'),
   RISK_CANCEL_REPLACE_LIMIT_HIT: r('WARN', 'DEGRADE', 'auto', 'cancel-replace count above its window limit'),
   INTENT_SENT_UNKNOWN: r('WARN', 'NONE', 'auto', 'an order outcome is unknown: symbol blocked until REST resolves it'),

@@ -109,5 +109,7 @@ export type SymbolRules = {
   readonly allowTrailingStop: boolean;
   /** Flattened from `permissions` and `permissionSets` (newer replies leave `permissions` empty). */
   readonly permissions: readonly string[];
+  /** False only where the venue says so (absent in a reply or a fixture: allowed). */
+  readonly isSpotTradingAllowed?: boolean;
   readonly filters: SymbolFilters;
 };

@@ -1,7 +1,7 @@
 import type { IntentState, SymbolRules } from '@vigil/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BTCUSDT_PRICE_LOT_RULES } from './btcusdt-rules.js';
+import { BTCUSDT_PRICE_LOT_RULES, SIM_BTCUSDT_RULES } from './btcusdt-rules.js';
 import { Dec } from './decimal.js';
 import {
   EMPTY_LIFECYCLE,
@@ -9,6 +9,8 @@ import {
   TICK_PHASES,
   VENUE_COMMANDS,
   classifyHolding,
+  protectCommand,
+  protectionGap,
   protectionVerdict,
   step,
   type LifecycleCommand,
@@ -476,6 +478,72 @@ describe('lifecycle helpers', () => {
     expect(classifyHolding('0.000001', RULES)).toBe('DUST');
     expect(classifyHolding('0.00002', RULES)).toBe('TRADABLE');
     expect(classifyHolding('0.000001', null)).toBe('TRADABLE');
+  });
+
+  it('classifyHolding with a bid: a lot-sized holding worth less than the market minimum notional is DUST, at or above it TRADABLE; a minimum that does not apply to market orders is not judged', () => {
+    // 0.00002 BTC at 64000 = 1.28 USDT < 5; 0.0001 at 64000 = 6.4 >= 5.
+    expect(classifyHolding('0.00002', SIM_BTCUSDT_RULES, '64000')).toBe('DUST');
+    expect(classifyHolding('0.0001', SIM_BTCUSDT_RULES, '64000')).toBe('TRADABLE');
+    expect(classifyHolding('0.00002', SIM_BTCUSDT_RULES, null)).toBe('TRADABLE');
+    const notMarket: SymbolRules = {
+      ...SIM_BTCUSDT_RULES,
+      filters: { ...SIM_BTCUSDT_RULES.filters, NOTIONAL: { ...SIM_BTCUSDT_RULES.filters.NOTIONAL!, applyMinToMarket: false } },
+    };
+    expect(classifyHolding('0.00002', notMarket, '64000')).toBe('TRADABLE');
+  });
+
+  it('protectionGap: names what the rules lack for the OCO and the market exit (spot, SPOT permission, ocoAllowed, LIMIT_MAKER/STOP_LOSS_LIMIT/MARKET), null for full rules', () => {
+    expect(protectionGap(RULES)).toBeNull();
+    expect(protectionGap({ ...RULES, ocoAllowed: false })).toBe('OCO orders are not allowed');
+    expect(protectionGap({ ...RULES, isSpotTradingAllowed: false })).toBe('spot trading is not allowed');
+    expect(protectionGap({ ...RULES, permissions: ['MARGIN'] })).toMatch(/do not include SPOT/);
+    expect(protectionGap({ ...RULES, permissions: [] })).toBeNull();
+    expect(protectionGap({ ...RULES, orderTypes: ['LIMIT', 'MARKET', 'LIMIT_MAKER'] })).toBe('order types STOP_LOSS_LIMIT not offered');
+  });
+
+  it('protectCommand puts a plan priced on an older tick onto the current grid: the stop rounded down, the take-profit up, the stop-limit below the stop', () => {
+    const coarse: SymbolRules = {
+      ...RULES,
+      filters: { ...RULES.filters, PRICE_FILTER: { filterType: 'PRICE_FILTER', minPrice: '0.1', maxPrice: '1000000', tickSize: '0.1' } },
+    };
+    const c = protectCommand(
+      { stop_price: '63000.37', take_profit_price: '66000.21', trailing_delta_bps: null },
+      { quote: { bid: '64000.0', ask: '64000.1' }, rules: coarse },
+      { stop_limit_offset_bps: 20 },
+    );
+    expect(c).toEqual({ kind: 'PROTECT', stop_price: '63000.3', stop_limit_price: '62874.2', take_profit_price: '66000.3' });
+  });
+
+  it('an entry partly filled while what it filled is dust keeps working until its TTL; once the holding is tradable it is cancelled for partial_fill', () => {
+    const e: LifecycleEntry = {
+      coid: 'vgE1',
+      intent: 'CONFIRMED',
+      status: 'PARTIALLY_FILLED',
+      cancel_pending: false,
+      deadline_ms: 10_000,
+      last_query_ms: 0,
+      has_decision: true,
+      requotes_left: 0,
+      filled_qty: '0.00002',
+      cancel_why: null,
+      successor: null,
+    };
+    const st: LifecycleState = { ...EMPTY_LIFECYCLE, entry: e };
+    const f = (holding: LifecycleFacts['holding'], now: number): LifecycleFacts => ({
+      now,
+      holding,
+      halted: null,
+      frozen: false,
+      trades_pending: false,
+      quote: { bid: '64000', ask: '64000.01' },
+      avg_price: '64000',
+      rules: SIM_BTCUSDT_RULES,
+      swap_allowed: true,
+    });
+    const cmds = (holding: LifecycleFacts['holding'], now: number) => step(st, { kind: 'TICK', phase: 'ENTRY', facts: f(holding, now) }, CFG).commands;
+    expect(cmds('DUST', 5_000)).not.toContainEqual(expect.objectContaining({ kind: 'CANCEL_ENTRY' }));
+    expect(cmds('DUST', 10_000)).toContainEqual({ kind: 'CANCEL_ENTRY', why: 'ttl' });
+    expect(cmds('TRADABLE', 5_000)).toContainEqual({ kind: 'CANCEL_ENTRY', why: 'partial_fill' });
   });
 
   it('protectionVerdict: missing past the bound, blind when also without a quote, all clear only with nothing unprotected or closing', () => {

@@ -51,12 +51,44 @@ export type Holding = 'NONE' | 'DUST' | 'TRADABLE';
 /**
  * A position that can be traded. Commission dust below the lot step (what is left after the
  * protection sold the lot-rounded quantity) cannot be protected or sold, and is not a position.
+ * Nor is a holding worth less at the bid than the venue's minimum order value for a market order
+ * (NOTIONAL with applyMinToMarket, MIN_NOTIONAL with applyToMarket): the venue refuses both its
+ * protection and its sale, and a "position" that can never be protected kept the whole bot in
+ * PAUSE (a 1.26 USDT partial entry fill). Without a bid only the lot step is judged.
  */
-export function classifyHolding(qty: string, rules: SymbolRules | null): Holding {
+export function classifyHolding(qty: string, rules: SymbolRules | null, bid: string | null = null): Holding {
   const q = new Dec(qty);
   if (q.isZero()) return 'NONE';
   if (rules === null) return 'TRADABLE';
-  return quantizeQty(q.toFixed(), rules).ok ? 'TRADABLE' : 'DUST';
+  const lot = quantizeQty(q.toFixed(), rules);
+  if (!lot.ok) return 'DUST';
+  if (bid === null) return 'TRADABLE';
+  const n = rules.filters.NOTIONAL;
+  const m = rules.filters.MIN_NOTIONAL;
+  const min = n?.applyMinToMarket ? n.minNotional : m?.applyToMarket ? m.minNotional : null;
+  if (min === null) return 'TRADABLE';
+  try {
+    return new Dec(lot.value).mul(bid).lt(min) ? 'DUST' : 'TRADABLE';
+  } catch {
+    // A malformed minimum is not a reason to give a position up: the order checks refuse it.
+    return 'TRADABLE';
+  }
+}
+
+/** The order types the bot's protection and exits are made of: the OCO's two legs and the market exit. */
+export const PROTECTION_ORDER_TYPES = ['LIMIT_MAKER', 'STOP_LOSS_LIMIT', 'MARKET'] as const;
+
+/**
+ * Why a position on this symbol could not be protected as the bot protects one, or null. An entry
+ * on such a symbol is bought naked and then sold at market once the venue refuses its protection
+ * (ocoAllowed false: bought, refused twice, dumped 0.76 % lower, again after every resume).
+ */
+export function protectionGap(r: SymbolRules): string | null {
+  if (r.isSpotTradingAllowed === false) return 'spot trading is not allowed';
+  if (r.permissions.length > 0 && !r.permissions.includes('SPOT')) return `permissions ${r.permissions.join(',').slice(0, 80)} do not include SPOT`;
+  if (!r.ocoAllowed) return 'OCO orders are not allowed';
+  const missing = PROTECTION_ORDER_TYPES.filter((t) => !r.orderTypes.includes(t));
+  return missing.length > 0 ? `order types ${missing.join(', ')} not offered` : null;
 }
 
 export interface LifecyclePlan {
@@ -353,7 +385,7 @@ function tick(s: LifecycleState, phase: TickPhase, f: LifecycleFacts, cfg: Lifec
 function entryPhase(s: LifecycleState, f: LifecycleFacts, cfg: LifecycleConfig): StepResult {
   const e = s.entry;
   if (e === null || e.intent !== 'CONFIRMED') return { state: s, commands: [] };
-  const why: CancelWhy | null = e.cancel_pending ? null : f.halted !== null ? 'halt' : cancelDue(s, f.now);
+  const why: CancelWhy | null = e.cancel_pending ? null : f.halted !== null ? 'halt' : cancelDue(s, f);
   if (why === 'ttl' && replaceable(e, f, cfg)) return { state: s, commands: [{ kind: 'REPLACE_ENTRY' }] };
   if (why !== null) return { state: s, commands: [{ kind: 'CANCEL_ENTRY', why }] };
   if (f.now - e.last_query_ms < cfg.intent_query_interval_ms) return { state: s, commands: [] };
@@ -363,12 +395,15 @@ function entryPhase(s: LifecycleState, f: LifecycleFacts, cfg: LifecycleConfig):
 /**
  * A partly filled entry is cancelled at once so that the filled part can be protected (the slot
  * protects only once no entry works); an unprotected fill on the slot counts as one too (an entry
- * replaced while it had just filled in part). Otherwise the TTL decides.
+ * replaced while it had just filled in part). Not while what it filled is still dust (below the
+ * lot step or the venue's minimum order value): cancelled then, it would leave a holding that can be
+ * neither protected nor sold, so the entry works on until it fills further or its TTL. Otherwise
+ * the TTL decides.
  */
-function cancelDue(s: LifecycleState, now: number): CancelWhy | null {
+function cancelDue(s: LifecycleState, f: Pick<LifecycleFacts, 'now' | 'holding'>): CancelWhy | null {
   const e = s.entry!;
-  if (e.status === 'PARTIALLY_FILLED' || s.unprotected_since !== null) return 'partial_fill';
-  return now >= e.deadline_ms ? 'ttl' : null;
+  if ((e.status === 'PARTIALLY_FILLED' || s.unprotected_since !== null) && f.holding !== 'DUST') return 'partial_fill';
+  return f.now >= e.deadline_ms ? 'ttl' : null;
 }
 
 /** A due re-quote goes out as one cancelReplace: configured so, offered for the symbol, re-quotes left, nothing filled. */
@@ -389,7 +424,7 @@ function positionPhase(s: LifecycleState, f: LifecycleFacts, cfg: LifecycleConfi
   // A position the venue contradicts is the operator's to settle: nothing is placed on it.
   if (f.frozen) return none;
   if (s.resize) {
-    if (s.protection?.active) return { state: s, commands: [{ kind: 'DROP_PROTECTION', why: 'protection larger than the adopted position' }] };
+    if (s.protection?.active) return { state: s, commands: [{ kind: 'DROP_PROTECTION', why: 'protection no longer the size of the position' }] };
     s = { ...s, resize: false };
   }
   if (s.entry !== null || s.close_pending || f.trades_pending) return { state: s, commands: [] };
@@ -434,14 +469,21 @@ export function protectCommand(
   if (new Dec(q.bid).lte(plan.stop_price)) return { kind: 'CLOSE_SAFELY', why: `bid ${q.bid} at or below stop ${plan.stop_price}`, critical: false };
   if (plan.take_profit_price === null || new Dec(q.ask).gte(plan.take_profit_price))
     return { kind: 'CLOSE_SAFELY', why: `take-profit ${plan.take_profit_price ?? 'none'} reached (ask ${q.ask})`, critical: false };
-  const raw = new Dec(plan.stop_price)
+  // The plan was priced on the grid of its day; the venue's tick may have changed since (a refused
+  // off-grid protection was retried unchanged and ended in a market sale). On today's grid: the stop
+  // rounded down and the take-profit up, each away from the price, never tighter than planned.
+  const stop = quantizePrice(plan.stop_price, f.rules, 'down');
+  if (!stop.ok) return { kind: 'CLOSE_SAFELY', why: `stop price: ${stop.reason}`, critical: true };
+  const tp = quantizePrice(plan.take_profit_price, f.rules, 'up');
+  if (!tp.ok) return { kind: 'CLOSE_SAFELY', why: `take-profit price: ${tp.reason}`, critical: true };
+  const raw = new Dec(stop.value)
     .mul(10_000 - cfg.stop_limit_offset_bps)
     .div(10_000)
     .toDecimalPlaces(12, Dec.ROUND_DOWN)
     .toFixed();
   const limit = quantizePrice(raw, f.rules, 'down');
   if (!limit.ok) return { kind: 'CLOSE_SAFELY', why: `stop limit price: ${limit.reason}`, critical: true };
-  return { kind: 'PROTECT', stop_price: plan.stop_price, stop_limit_price: limit.value, take_profit_price: plan.take_profit_price };
+  return { kind: 'PROTECT', stop_price: stop.value, stop_limit_price: limit.value, take_profit_price: tp.value };
 }
 
 /**

@@ -121,3 +121,22 @@ export function jsonTextMayNeedRedaction(text: string): boolean {
   for (const lit of replacedOrder) if (text.includes(lit) || text.includes(JSON.stringify(lit).slice(1, -1))) return true;
   return false;
 }
+
+/**
+ * Characters that change how text around them reads: C0/C1 controls and DEL (a newline forges a log
+ * line, ESC drives a terminal), the line/paragraph separators and the bidirectional overrides and
+ * isolates (U+202E shows text backwards).
+ */
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE_RE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Foreign text (a model's or a venue's words) made fit for a reason detail, a log line or an alert:
+ * redacted, every unprintable character shown as its \u escape, and at most `maxChars` code points
+ * (a surrogate pair is never split; "…" marks a cut). Pure.
+ */
+export function printableText(s: string, maxChars: number): string {
+  const escaped = redactString(s).replace(UNPRINTABLE_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const cps = Array.from(escaped);
+  return cps.length > maxChars ? `${cps.slice(0, Math.max(0, maxChars - 1)).join('')}…` : escaped;
+}

@@ -57,6 +57,39 @@ const run = (x: { orders: VenueOrderView[]; lists: VenueListView[]; btc: HeldSym
   diffVenue({ symbols: SYMBOLS, held: (s) => (s === 'BTCUSDT' ? x.btc : x.eth), hasIntent: (c) => x.intents.includes(c), orders: x.orders, lists: x.lists });
 
 describe('diffVenue', () => {
+  it('adopts as protection only what sells: a trailing-role id on a BUY limit is UNTRACKED_ORDER, a list with a BUY leg EXTRA_PROTECTION_LIST', () => {
+    const none: HeldSymbol = { entry_client_order_id: null, protection: null };
+    const o = (over: Partial<VenueOrderView>): VenueOrderView => ({
+      symbol: 'BTCUSDT',
+      client_order_id: `vgr${'a'.repeat(33)}`,
+      order_list_id: -1,
+      type: 'LIMIT',
+      side: 'BUY',
+      status: 'NEW',
+      executed_qty: '0',
+      orig_qty: '1',
+      ...over,
+    });
+    const diff = (orders: VenueOrderView[], lists: VenueListView[] = []) =>
+      diffVenue({ symbols: ['BTCUSDT'], held: () => none, hasIntent: () => false, orders, lists }).map((a) => a.kind);
+    expect(diff([o({})])).toEqual(['UNTRACKED_ORDER']);
+    expect(diff([o({ side: 'SELL', type: 'STOP_LOSS_LIMIT' })])).toEqual(['ADOPT_TRAILING']);
+    const lid = `vgl${'b'.repeat(33)}`;
+    const legs = [
+      o({ client_order_id: `vgt${'b'.repeat(33)}`, order_list_id: 7, side: 'SELL', type: 'LIMIT_MAKER' }),
+      o({ client_order_id: `vgs${'b'.repeat(33)}`, order_list_id: 7, type: 'STOP_LOSS_LIMIT' }),
+    ];
+    const l: VenueListView = { symbol: 'BTCUSDT', list_client_order_id: lid, order_list_id: 7 };
+    expect(diff(legs, [l])).toEqual(['EXTRA_PROTECTION_LIST']);
+    expect(
+      diff(
+        legs.map((x) => ({ ...x, side: 'SELL' })),
+        [l],
+      ),
+    ).toEqual(['ADOPT_LIST']);
+    expect(diff([], [l])).toEqual(['EXTRA_PROTECTION_LIST']);
+  });
+
   it('never cancels or adopts an order that is not the bot own, nor anything on a symbol it does not trade', () => {
     fc.assert(
       fc.property(input, (x) => {

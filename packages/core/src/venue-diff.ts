@@ -13,6 +13,8 @@ import { isOwnClientOrderId, orderRole } from '@vigil/contracts';
  * - At most one protection per symbol: a protection is adopted only where the state holds none (and
  *   none was adopted earlier in the same diff); any further one is EXTRA_PROTECTION_LIST or
  *   UNTRACKED_ORDER, left for the operator.
+ * - Only a sell is adopted as protection: a trailing-role order that is not a SELL stop is
+ *   UNTRACKED_ORDER, a list with a leg that is not a SELL (or no leg shown) EXTRA_PROTECTION_LIST.
  * - A protection the state holds as active that the venue no longer shows is PROTECTION_ENDED; one
  *   it holds (active or not) that the venue shows open is PROTECTION_SEEN.
  * - Order of the venue's rows does not change which orders are foreign, stray or ended.
@@ -65,6 +67,12 @@ export interface VenueDiffInput {
 
 export const isOwnOrderId = isOwnClientOrderId;
 
+/**
+ * What the bot's trailing stop is: a SELL stop. An order that only carries the trailing role's id
+ * (a BUY limit under such an id was adopted as a position's stop) is not adopted as protection.
+ */
+const isProtectiveSell = (o: VenueOrderView): boolean => o.side === 'SELL' && (o.type === 'STOP_LOSS_LIMIT' || o.type === 'STOP_LOSS');
+
 export function diffVenue(i: VenueDiffInput): VenueAction[] {
   const out: VenueAction[] = [];
   const traded = new Set(i.symbols);
@@ -91,7 +99,7 @@ export function diffVenue(i: VenueDiffInput): VenueAction[] {
     if (heldIds(o.symbol).has(o.client_order_id) || i.hasIntent(o.client_order_id)) continue;
     if (o.order_list_id >= 0) continue;
     if (orderRole(o.client_order_id) === 'entry') out.push({ kind: 'CANCEL_STRAY_ENTRY', order: o });
-    else if (orderRole(o.client_order_id) === 'trailing' && !protectedNow.has(o.symbol)) {
+    else if (orderRole(o.client_order_id) === 'trailing' && isProtectiveSell(o) && !protectedNow.has(o.symbol)) {
       protectedNow.add(o.symbol);
       out.push({ kind: 'ADOPT_TRAILING', order: o });
     } else out.push({ kind: 'UNTRACKED_ORDER', order: o });
@@ -110,8 +118,14 @@ export function diffVenue(i: VenueDiffInput): VenueAction[] {
       out.push({ kind: 'EXTRA_PROTECTION_LIST', list: l });
       continue;
     }
+    const legs = i.orders.filter((o) => o.order_list_id === l.order_list_id);
+    // Only a list whose every leg sells, as the bot's protection does: an id alone proves nothing.
+    if (legs.length === 0 || !legs.every((o) => o.side === 'SELL')) {
+      out.push({ kind: 'EXTRA_PROTECTION_LIST', list: l });
+      continue;
+    }
     protectedNow.add(l.symbol);
-    out.push({ kind: 'ADOPT_LIST', list: l, legs: i.orders.filter((o) => o.order_list_id === l.order_list_id) });
+    out.push({ kind: 'ADOPT_LIST', list: l, legs });
   }
 
   // 3. Active protection the venue no longer shows.

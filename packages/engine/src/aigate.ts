@@ -13,7 +13,7 @@ import {
   type Mode,
   type ReasonCode,
 } from '@vigil/contracts';
-import { MODIFY_FIELDS, applyModify, redact, redactString, strictParse, strictParseBytes, type SymbolRules } from '@vigil/core';
+import { MODIFY_FIELDS, applyModify, printableText, redact, strictParse, strictParseBytes, type SymbolRules } from '@vigil/core';
 import { ajvErrorsText } from '@vigil/runtime';
 import { AIGATE_VALIDATORS } from './decision-validators.js';
 
@@ -86,6 +86,8 @@ export const ENVELOPE_MAX_DEPTH = 16;
 export const CONTENT_MAX_DEPTH = 8;
 /** The reviewer's notes as audited: redacted, then cut to this many characters. */
 export const NOTES_MAX_CHARS = 500;
+/** A reason detail holds at most this many code points: foreign text in it is quoted, never whole. */
+export const DETAIL_MAX_CHARS = 300;
 
 // The openai SDK is a hundred-odd modules: only a gate with a key loads it (in its constructor, as
 // before), so an engine thread without an AI key (AI_DEC below 2, most tests) starts without it. The
@@ -132,7 +134,7 @@ export class AIGate {
       payload_bytes: 0,
       notes: null,
       ...extra,
-      outcome: { verdict: 'ERROR', code, detail },
+      outcome: { verdict: 'ERROR', code, detail: printableText(detail, DETAIL_MAX_CHARS) },
     });
     if (decision.intent === 'ENTRY' && ctx.mode !== 'NORMAL') {
       return {
@@ -172,25 +174,43 @@ export class AIGate {
     const t0 = this.now();
     const deadline = AbortSignal.timeout(this.o.timeoutMs);
     let body: Uint8Array;
+    let status: number;
+    let contentType: string;
     try {
       // asResponse: the SDK does the request and turns non-2xx into its errors, but never parses
       // a 2xx body; the bytes (already capped by boundedFetch) are read strictly by judgeReply.
       const res = await this.client.chat.completions
         .create(completionRequest(this.o.model, text, this.o.maxTokens), { signal: deadline, timeout: this.o.timeoutMs, maxRetries: 0 })
         .asResponse();
+      status = res.status;
+      contentType = res.headers.get('content-type') ?? '';
       body = new Uint8Array(await res.arrayBuffer());
     } catch (e) {
       const latency = this.now() - t0;
       const extra = { input_hash: hash, payload_bytes: bytes, latency_ms: latency };
       // Our own refusal of the reply's size or encoding, wrapped by the SDK as a connection error.
       const refused = refusalIn(e);
-      if (refused) return fail('AIGATE_PARSE_FAIL', refused.message, extra);
+      if (refused) return fail(refused.code, refused.message, extra);
       // Our own deadline firing surfaces as a user abort in the SDK: it is a timeout.
       if (deadline.aborted || isTimeout(e)) return fail('AIGATE_TIMEOUT', `no answer within ${this.o.timeoutMs} ms`, extra);
-      const status = (e as { status?: unknown }).status;
-      return fail('AIGATE_TRANSPORT_ERROR', `${typeof status === 'number' ? `HTTP ${status}: ` : ''}${(e as Error).message}`, extra);
+      const httpStatus = (e as { status?: unknown }).status;
+      return fail('AIGATE_TRANSPORT_ERROR', `${typeof httpStatus === 'number' ? `HTTP ${httpStatus}: ` : ''}${(e as Error).message}`, extra);
     }
     const latency = this.now() - t0;
+    // A completion is a 200 with a JSON body; a 201/206 or an HTML or event-stream page is something
+    // else answering, whatever its bytes happen to parse as.
+    if (status !== 200)
+      return fail('AIGATE_TRANSPORT_ERROR', `HTTP ${status} is not a completion (200 expected)`, {
+        input_hash: hash,
+        payload_bytes: bytes,
+        latency_ms: latency,
+      });
+    if (!/^application\/json\s*(?:;|$)/i.test(contentType))
+      return fail('AIGATE_PARSE_FAIL', `reply Content-Type ${printableText(JSON.stringify(contentType), 60)} is not application/json`, {
+        input_hash: hash,
+        payload_bytes: bytes,
+        latency_ms: latency,
+      });
     const judged = judgeReply(body, decision, ctx.rules);
     return { ...base, input_hash: hash, payload_bytes: bytes, latency_ms: latency, tokens: judged.tokens, notes: judged.notes, outcome: judged.outcome };
   }
@@ -204,6 +224,11 @@ function sdkClient(apiKey: string, baseUrl: string, timeoutMs: number, maxReplyB
     maxRetries: 0,
     timeout: timeoutMs,
     fetch: boundedFetch(maxReplyBytes),
+    // Explicit, so the environment cannot add OPENAI_ORG_ID/OPENAI_PROJECT_ID headers to the request,
+    // nor make the SDK print (OPENAI_LOG) past the redacting logger.
+    organization: null,
+    project: null,
+    logLevel: 'off',
   });
 }
 
@@ -282,9 +307,18 @@ export async function warmGateTransport(o: {
   }
 }
 
-/** A reply the gate refuses to read further (too large, content-encoded): AIGATE_PARSE_FAIL. */
+/**
+ * A reply the gate refuses to read further: too large or content-encoded (AIGATE_PARSE_FAIL), or a
+ * redirect (AIGATE_TRANSPORT_ERROR).
+ */
 export class ReplyRefused extends Error {
   override readonly name = 'ReplyRefused';
+  constructor(
+    message: string,
+    readonly code: 'AIGATE_PARSE_FAIL' | 'AIGATE_TRANSPORT_ERROR' = 'AIGATE_PARSE_FAIL',
+  ) {
+    super(message);
+  }
 }
 
 function refusalIn(e: unknown): ReplyRefused | null {
@@ -308,11 +342,21 @@ export function boundedFetch(
   return async (input, init) => {
     const headers = new Headers(init?.headers);
     headers.set('accept-encoding', 'identity');
-    const res = await inner(input, { ...init, headers });
-    const refuse = async (why: string): Promise<never> => {
+    // Never followed: a 301/302 turned the review into a bodiless GET whose answer from another
+    // host was taken as the verdict, and a 307/308 re-sent the decision to an origin the operator
+    // never configured. The endpoint answers itself or not at all.
+    const res = await inner(input, { ...init, headers, redirect: 'manual' });
+    const refuse = async (why: string, code?: ReplyRefused['code']): Promise<never> => {
       await res.body?.cancel().catch(() => undefined);
-      throw new ReplyRefused(why);
+      throw new ReplyRefused(why, code);
     };
+    if (res.status >= 300 && res.status < 400) {
+      const to = res.headers.get('location');
+      return refuse(
+        `HTTP ${res.status} redirect${to === null ? '' : ` to ${printableText(to, 120)}`} refused: the endpoint must answer itself`,
+        'AIGATE_TRANSPORT_ERROR',
+      );
+    }
     const enc = res.headers.get('content-encoding');
     if (enc !== null && enc.trim().toLowerCase() !== 'identity') return refuse(`reply Content-Encoding ${enc.slice(0, 40)} refused (identity only)`);
     const len = res.headers.get('content-length');
@@ -358,12 +402,13 @@ export interface JudgedReply {
   readonly reached: JudgeStage;
 }
 
-const parseFail = (detail: string): AIGateVerdict => ({ verdict: 'ERROR', code: 'AIGATE_PARSE_FAIL', detail });
+const parseFail = (detail: string): AIGateVerdict => ({ verdict: 'ERROR', code: 'AIGATE_PARSE_FAIL', detail: printableText(detail, DETAIL_MAX_CHARS) });
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * A whole reply body, strictly: the chat.completion envelope (strict JSON, exactly one choice,
- * finish_reason exactly "stop", a string content, no refusal, no tool calls), then its content.
+ * A whole reply body, strictly: the chat.completion envelope (strict JSON, object "chat.completion",
+ * no error, exactly one choice, finish_reason exactly "stop", an assistant message with a string
+ * content, no refusal, no tool or function calls), then its content.
  * Pure and bounded by the body's size; never throws.
  */
 export function judgeReply(body: Uint8Array, decision: Decision, rules: SymbolRules | null): JudgedReply {
@@ -372,6 +417,10 @@ export function judgeReply(body: Uint8Array, decision: Decision, rules: SymbolRu
   if (!env.ok) return early(`reply envelope: ${env.why} at ${env.at}`);
   const e = env.value;
   if (!isObject(e)) return early('reply envelope is not an object');
+  // What answered must say it is a whole chat completion: a stream chunk, an error envelope or
+  // another object is not a review, whatever its choices hold.
+  if (e['object'] !== 'chat.completion') return early(`reply object ${JSON.stringify(e['object'] ?? null).slice(0, 40)}, not "chat.completion"`);
+  if (e['error'] !== undefined && e['error'] !== null) return early('the reply carries an error');
   const usage = e['usage'];
   const total = isObject(usage) ? usage['total_tokens'] : undefined;
   const tokens = typeof total === 'number' && Number.isSafeInteger(total) && total >= 0 ? total : null;
@@ -385,7 +434,9 @@ export function judgeReply(body: Uint8Array, decision: Decision, rules: SymbolRu
   if (c['finish_reason'] !== 'stop') return early(`finish_reason ${JSON.stringify(c['finish_reason'] ?? null).slice(0, 40)}, not "stop"`);
   const m = c['message'];
   if (!isObject(m)) return early('choice has no message');
+  if (m['role'] !== 'assistant') return early(`message role ${JSON.stringify(m['role'] ?? null).slice(0, 40)}, not "assistant"`);
   if (m['refusal'] !== undefined && m['refusal'] !== null) return early('the model refused');
+  if (m['function_call'] !== undefined && m['function_call'] !== null) return early('the reply carries a function call');
   if (m['tool_calls'] !== undefined && m['tool_calls'] !== null && !(Array.isArray(m['tool_calls']) && m['tool_calls'].length === 0))
     return early('the reply carries tool calls');
   const content = m['content'];
@@ -399,10 +450,9 @@ export function judge(content: string | null, decision: Decision, rules: SymbolR
   return judgeContent(content, decision, rules).outcome;
 }
 
-/** Redacted, then at most NOTES_MAX_CHARS code points (a surrogate pair is never split). */
+/** Redacted, unprintable characters escaped, then at most NOTES_MAX_CHARS code points (a surrogate pair is never split). */
 export function auditNotes(notes: string): string {
-  const cps = Array.from(redactString(notes));
-  return cps.length > NOTES_MAX_CHARS ? cps.slice(0, NOTES_MAX_CHARS).join('') : cps.join('');
+  return printableText(notes, NOTES_MAX_CHARS);
 }
 
 function judgeContent(
@@ -421,7 +471,7 @@ function judgeContent(
 
 function judgeParsed(parsed: unknown, decision: Decision, rules: SymbolRules | null): { outcome: AIGateVerdict; reached: JudgeStage } {
   const err = (code: AIGateErrorCode, detail: string, reached: JudgeStage): { outcome: AIGateVerdict; reached: JudgeStage } => ({
-    outcome: { verdict: 'ERROR', code, detail },
+    outcome: { verdict: 'ERROR', code, detail: printableText(detail, DETAIL_MAX_CHARS) },
     reached,
   });
   // A MODIFY reaching for a field it may not touch is a MODIFY violation, whatever else is wrong.

@@ -27,7 +27,7 @@ import {
   type Stage,
   type SymbolRules,
 } from '@vigil/contracts';
-import { Dec, entryPermission, exactOf, formatExact, mulExact, writerCaughtUpAt } from '@vigil/core';
+import { Dec, entryPermission, exactOf, formatExact, mulExact, protectionGap, writerCaughtUpAt } from '@vigil/core';
 import {
   aiGateKey,
   auditRejection,
@@ -50,7 +50,7 @@ import { Ledger, utcDay } from './ledger.js';
 import { restoreMemory } from './memory.js';
 import { Reconciler } from './reconcile.js';
 import { ReplayRecorder, fixedChurn, type ChurnCounts } from './replay-record.js';
-import { riskVerdict } from './risk.js';
+import { riskVerdict, type MarketNow } from './risk.js';
 import { ShadowBook } from './shadow.js';
 import { StageReports } from './stage-reports.js';
 import { breakoutStrategy, type MarketSnapshot } from './strategy.js';
@@ -558,6 +558,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     const symbolBlocks: ReasonCode[] = [];
     if (symbol) {
       if (quarantined.includes(symbol) || rules.get(symbol)?.status !== 'TRADING') symbolBlocks.push('SYMBOL_QUARANTINED');
+      const r = rules.get(symbol);
+      if (r && protectionGap(r) !== null) symbolBlocks.push('SYMBOL_NOT_PROTECTABLE');
       if (intents.unknownOn(symbol)) symbolBlocks.push('INTENT_SENT_UNKNOWN');
       if (reconciler.foreign.includes(symbol)) symbolBlocks.push('RECONCILE_DRIFT');
     }
@@ -649,13 +651,22 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   const cycle = async (tickTs: TickTrace | null): Promise<void> => {
     const now = Date.now();
     const cycleAt = preciseNowMs();
+    // A symbol whose current rules refuse the bot's protection gets no entry (it would be bought
+    // naked and dumped at market once the protection is refused), and the operator is told why.
+    const gaps: Record<string, string> = {};
+    for (const s of cfg.exchange.symbols) {
+      const r = rules.get(s);
+      const gap = r ? protectionGap(r) : null;
+      if (gap !== null) gaps[s] = gap;
+    }
+    reason('SYMBOL_NOT_PROTECTABLE', Object.keys(gaps).length > 0, gaps);
     // Only symbols with a newly closed bar, nothing in flight and past their cooldown.
     const ready = cfg.exchange.symbols.filter((s) => {
       const b = bars.get(s)!.bars();
       const last = b[b.length - 1]?.start_ms;
       if (last === undefined || lastCycleBar.get(s) === last) return false;
       if (trader.busy(s) || now - trader.slot(s).last_action_ms < scfg.cooldown_ms) return false;
-      return mark(s) !== null && rules.has(s);
+      return mark(s) !== null && rules.has(s) && gaps[s] === undefined;
     });
     if (ready.length === 0) return;
     cycleId++;
@@ -761,6 +772,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           quarantined: quarantined.includes(decision.symbol),
           unresolved_unknown: intents.unknownOn(decision.symbol),
           pending_entry: trader.slot(decision.symbol).entry !== null,
+          // The quote now, after a review that may have taken seconds, against what was decided.
+          market_now: marketNow(decision, quotes.get(decision.symbol) ?? snap, snap),
         };
         const rv = riskVerdict(cfg.risk, fixedChurn(counts), inputs);
         near = rv.near;
@@ -774,7 +787,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
             blocks: rv.blocks as unknown as string[],
             near: rv.near,
             notional,
-            inputs,
+            inputs: jsonObject(inputs),
             churn: jsonObject(counts),
           },
           { reason: rv.blocks[0] ?? null, corr: rcorr },
@@ -811,6 +824,17 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     }
     setStage('IDLE');
   };
+
+  const marketNow = (d: Decision, q: { readonly bid: string; readonly ask: string }, snap: MarketSnapshot): MarketNow => ({
+    side: d.side,
+    entry_type: d.entry_type,
+    bid: q.bid,
+    ask: q.ask,
+    reference_price: d.entry_price ?? (d.side === 'BUY' ? snap.ask : snap.bid),
+    stop_price: d.stop_price,
+    take_profit_price: d.take_profit_price,
+    edge_margin_bps: d.expected_edge_bps - d.expected_cost_bps - scfg.min_edge_bps,
+  });
 
   /**
    * Audits every gate call (critical write) and returns the decision to go on with, or null. A

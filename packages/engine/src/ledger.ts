@@ -156,7 +156,10 @@ export class Ledger {
     } else {
       const avg = p.qty.isZero() ? px : p.cost.div(p.qty);
       const sold = Dec.min(qty, p.qty);
-      const proceeds = qty.mul(px).minus(a && f.commission_asset === a.quote ? fee : 0);
+      const gross = qty.mul(px).minus(a && f.commission_asset === a.quote ? fee : 0);
+      // Only the part the bot owned realizes: the proceeds of coins beyond its position (another
+      // holder's, sold by mistake) are not its profit, and must not loosen the day's loss limit.
+      const proceeds = sold.eq(qty) ? gross : gross.mul(sold).div(qty);
       const removed = avg.mul(sold);
       const pnl = proceeds.minus(removed);
       p.realized = p.realized.plus(pnl);

@@ -447,6 +447,34 @@ export class Replayer {
           expected: cj({ symbol: ri.symbol, notional: ri.notional }),
           got: cj({ symbol: decision.symbol, notional }),
         });
+      // The market re-check's quote is an input; what it is checked against comes from the decision.
+      const mn = ri.market_now;
+      if (mn !== undefined) {
+        const derived = {
+          side: decision.side,
+          entry_type: decision.entry_type,
+          reference_price: decision.entry_price ?? (decision.side === 'BUY' ? snap.ask : snap.bid),
+          stop_price: decision.stop_price,
+          take_profit_price: decision.take_profit_price,
+          edge_margin_bps: decision.expected_edge_bps - decision.expected_cost_bps - this.cfg.strategy.min_edge_bps,
+        };
+        const recorded = {
+          side: mn.side,
+          entry_type: mn.entry_type,
+          reference_price: mn.reference_price,
+          stop_price: mn.stop_price,
+          take_profit_price: mn.take_profit_price,
+          edge_margin_bps: mn.edge_margin_bps,
+        };
+        if (cj(recorded) !== cj(derived))
+          return diverged({
+            event_id: actual.event_id,
+            seq: actual.seq,
+            what: `cycle ${cycleId}: market re-check of ${decision.ids.decision_id}`,
+            expected: cj(recorded),
+            got: cj(derived),
+          });
+      }
       const rv = riskVerdict(this.cfg.risk, fixedChurn(churn), ri);
       const d = expect(
         'RISK_VERDICT_GIVEN',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '@vigil/runtime';
 import { ChurnCounter } from './churn.js';
-import { riskVerdict, type RiskInputs } from './risk.js';
+import { marketMovedWhy, riskVerdict, type MarketNow, type RiskInputs } from './risk.js';
 
 const cfg = (() => {
   const r = parseConfig(
@@ -87,5 +87,62 @@ describe('risk verdict', () => {
     expect(riskVerdict(cfg, churn, base).blocks).toContain('RISK_CHURN_LIMIT_HIT'); // 5 within 60 s
     t = 80_000;
     expect(churn.count('BTCUSDT', 60_000).churn).toBe(0);
+  });
+});
+
+describe('the market re-check after the review (RISK_MARKET_MOVED)', () => {
+  const buy: MarketNow = {
+    side: 'BUY',
+    entry_type: 'MARKET',
+    bid: '99.9',
+    ask: '100',
+    reference_price: '100',
+    stop_price: '98',
+    take_profit_price: '104',
+    edge_margin_bps: 20,
+  };
+
+  it('passes an entry whose quote is where it was decided', () => {
+    expect(marketMovedWhy(buy)).toBeNull();
+    expect(riskVerdict(cfg, new ChurnCounter(() => 0), { ...base, market_now: buy })).toMatchObject({ ok: true, blocks: [] });
+  });
+
+  it('blocks a BUY whose bid reached the stop while it was reviewed, LIMIT or MARKET', () => {
+    for (const entry_type of ['MARKET', 'LIMIT'] as const) {
+      const m = { ...buy, entry_type, bid: '98', ask: '98.1' };
+      expect(marketMovedWhy(m)).toMatch(/bid 98(\.0+)? is past the stop 98/);
+      expect(riskVerdict(cfg, new ChurnCounter(() => 0), { ...base, market_now: m })).toMatchObject({ ok: false, blocks: ['RISK_MARKET_MOVED'] });
+    }
+  });
+
+  it('blocks a BUY whose ask reached the target', () => {
+    expect(marketMovedWhy({ ...buy, bid: '103.9', ask: '104' })).toMatch(/past the target 104/);
+  });
+
+  it('blocks a MARKET BUY whose ask moved up by more than its edge margin, and not one within it, exactly at the bound', () => {
+    // 20 bps of 100 is 0.2: an ask of 100.2 spends the margin exactly (allowed), 100.2000001 does not.
+    expect(marketMovedWhy({ ...buy, bid: '100.1', ask: '100.2' })).toBeNull();
+    expect(marketMovedWhy({ ...buy, bid: '100.1', ask: '100.2000001' })).toMatch(/edge margin of 20 bps/);
+    // A LIMIT entry cannot fill above its price: the same move is not a block for it.
+    expect(marketMovedWhy({ ...buy, entry_type: 'LIMIT', bid: '100.1', ask: '100.5' })).toBeNull();
+    // A favourable move is never a block.
+    expect(marketMovedWhy({ ...buy, bid: '99', ask: '99.1' })).toBeNull();
+  });
+
+  it('treats a negative edge margin as none: any adverse move of a MARKET entry blocks', () => {
+    expect(marketMovedWhy({ ...buy, edge_margin_bps: -5, ask: '100.00000001' })).not.toBeNull();
+    expect(marketMovedWhy({ ...buy, edge_margin_bps: -5 })).toBeNull();
+  });
+
+  it('mirrors the rules for a SELL entry', () => {
+    const sell: MarketNow = { ...buy, side: 'SELL', bid: '100', ask: '100.1', stop_price: '102', take_profit_price: '96' };
+    expect(marketMovedWhy(sell)).toBeNull();
+    expect(marketMovedWhy({ ...sell, ask: '102' })).toMatch(/ask 102(\.0+)? is past the stop/);
+    expect(marketMovedWhy({ ...sell, bid: '96', ask: '96.1' })).toMatch(/past the target/);
+    expect(marketMovedWhy({ ...sell, bid: '99.7' })).toMatch(/edge margin/);
+  });
+
+  it('checks nothing in a record made before the re-check existed (no market_now)', () => {
+    expect(riskVerdict(cfg, new ChurnCounter(() => 0), base).blocks).not.toContain('RISK_MARKET_MOVED');
   });
 });

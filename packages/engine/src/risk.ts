@@ -1,5 +1,5 @@
 import type { ReasonCode, RiskConfig } from '@vigil/contracts';
-import { addExact, cmpExact, divTruncExact, EXACT_ZERO, exactOf, formatExact, maxExact, subExact, type Exact } from '@vigil/core';
+import { addExact, cmpExact, divTruncExact, EXACT_ZERO, exactOf, formatExact, maxExact, mulExact, subExact, type Exact } from '@vigil/core';
 import type { ChurnCounter } from './churn.js';
 
 /**
@@ -22,6 +22,58 @@ export interface RiskInputs {
   readonly quarantined: boolean;
   readonly unresolved_unknown: boolean;
   readonly pending_entry: boolean;
+  /**
+   * The market as it stands at the verdict, after the AI gate's review, beside what the decision
+   * assumed. Absent in records made before 2026-12-07 (nothing is checked then).
+   */
+  readonly market_now?: MarketNow;
+}
+
+/** The quote read right before the verdict and the decision's prices it is checked against. */
+export interface MarketNow {
+  readonly side: 'BUY' | 'SELL';
+  readonly entry_type: 'LIMIT' | 'LIMIT_MAKER' | 'MARKET';
+  readonly bid: string;
+  readonly ask: string;
+  /** The price the decision was priced at: its limit price, or the snapshot's touch for MARKET. */
+  readonly reference_price: string;
+  readonly stop_price: string;
+  readonly take_profit_price: string | null;
+  /** Edge above what the cost gate demanded (expected edge - cost - min edge), in bps: what a worse fill may spend. */
+  readonly edge_margin_bps: number;
+}
+
+/**
+ * Whether the entry still makes sense at the current quote. A review can take seconds; an entry
+ * sent after the price crossed its stop fills and is sold at once (two fees and the spread for
+ * nothing), one sent after its target was reached has no upside left, and a MARKET entry whose touch
+ * moved against it by more than its edge margin no longer passes the cost gate it passed. A LIMIT
+ * entry cannot fill worse than its price, so only the first two apply to it. Exact decimals.
+ */
+export function marketMovedWhy(m: MarketNow): string | null {
+  const bid = exactOf(m.bid);
+  const ask = exactOf(m.ask);
+  const stop = exactOf(m.stop_price);
+  const buy = m.side === 'BUY';
+  // The side the position would be closed on: a long is sold at the bid, a short bought at the ask.
+  const exitTouch = buy ? bid : ask;
+  const entryTouch = buy ? ask : bid;
+  if (buy ? cmpExact(exitTouch, stop) <= 0 : cmpExact(exitTouch, stop) >= 0)
+    return `${buy ? 'bid' : 'ask'} ${formatExact(exitTouch, 8)} is past the stop ${m.stop_price}`;
+  if (m.take_profit_price !== null) {
+    const tp = exactOf(m.take_profit_price);
+    if (buy ? cmpExact(entryTouch, tp) >= 0 : cmpExact(entryTouch, tp) <= 0)
+      return `${buy ? 'ask' : 'bid'} ${formatExact(entryTouch, 8)} is past the target ${m.take_profit_price}`;
+  }
+  if (m.entry_type === 'MARKET') {
+    const ref = exactOf(m.reference_price);
+    // Adverse move in bps, compared without division: (touch - ref) * 10000 against margin * ref.
+    const moved = buy ? subExact(entryTouch, ref) : subExact(ref, entryTouch);
+    const margin = maxExact(EXACT_ZERO, exactOf(m.edge_margin_bps.toFixed(4)));
+    if (cmpExact(mulExact(moved, exactOf('10000')), mulExact(margin, ref)) > 0)
+      return `the touch moved ${formatExact(moved, 8)} against the entry, beyond its edge margin of ${m.edge_margin_bps} bps over ${m.reference_price}`;
+  }
+  return null;
 }
 
 export interface RiskVerdict {
@@ -72,6 +124,7 @@ export function riskVerdict(cfg: RiskConfig, churn: Pick<ChurnCounter, 'count'>,
   }
   if (i.quarantined) blocks.push('SYMBOL_QUARANTINED');
   if (i.unresolved_unknown) blocks.push('INTENT_SENT_UNKNOWN');
+  if (i.market_now !== undefined && marketMovedWhy(i.market_now) !== null) blocks.push('RISK_MARKET_MOVED');
   // A limit's use to 4 decimals, truncated (as Dec's toFixed(4) under ROUND_DOWN).
   const frac = (a: Exact, b: Exact): number => (b.n === 0n ? 1 : Number(formatExact(divTruncExact(a, b, 4), 4)));
   return {

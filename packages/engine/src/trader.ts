@@ -181,6 +181,8 @@ export const changedKind = (why: 'SOLD_BY_OTHERS' | 'BALANCE_SHORT'): string =>
 
 /** Pages of myTrades read in one sync at most (1000 rows each): beyond that the sync is incomplete. */
 const MAX_TRADE_PAGES = 100;
+/** Order statuses in which an order can still trade (and holds what it would sell). */
+const WORKING_STATUSES: ReadonlySet<string> = new Set(['NEW', 'PARTIALLY_FILLED', 'PENDING_NEW', 'PENDING_CANCEL']);
 
 const ORDER_TIMEOUT_SLACK_MS = 2_000;
 
@@ -241,7 +243,7 @@ export class Trader {
    * protection sold the lot-rounded quantity) cannot be protected or sold, and is not a position.
    */
   hasPosition(symbol: string): boolean {
-    return classifyHolding(this.d.ledger.position(symbol).qty, this.d.rules(symbol)) === 'TRADABLE';
+    return classifyHolding(this.d.ledger.position(symbol).qty, this.d.rules(symbol), this.d.quote(symbol)?.bid ?? null) === 'TRADABLE';
   }
 
   openOrderCount(): number {
@@ -460,11 +462,27 @@ export class Trader {
     intent: Intent | undefined,
     coid: string,
   ): void {
+    const held = new Dec(this.d.ledger.position(f.symbol).qty);
     if (!this.d.ledger.apply(f)) return;
+    // The bot sized every sale from its own position: selling more than it held means coins that
+    // are not its own were sold. Nothing the bot can repair by itself.
+    if (f.side === 'SELL' && new Dec(f.qty).gt(held))
+      this.d.reason('PAUSE_NEEDS_MANUAL', true, {
+        symbol: f.symbol,
+        why: `sold ${f.qty} by ${coid} while the position held ${held.toFixed()}: coins the bot did not own were sold`,
+        trade_id: String(f.trade_id),
+      });
     // An entry that fills with no plan in its slot (declared NOT_FOUND, then executed late; or
     // learned after a restart) is protected by the plan its decision was approved with, not sold
     // as "a position without a protection plan".
     const slot = this.slots.get(f.symbol);
+    // A buy into a protected position (an entry that filled after it was declared NOT_FOUND) leaves
+    // the new coins outside the standing protection: it is replaced by one for the whole position.
+    const rules = this.d.rules(f.symbol);
+    if (f.side === 'BUY' && slot?.protection?.active && rules) {
+      const whole = quantizeQty(this.d.ledger.position(f.symbol).qty, rules);
+      if (whole.ok && new Dec(whole.value).gt(slot.protection.qty)) this.resize.add(f.symbol);
+    }
     const stop = intent?.kind === 'ENTRY' ? intent.detail['stop_price'] : undefined;
     if (slot && slot.plan === null && typeof stop === 'string') {
       const tp = intent?.detail['take_profit_price'];
@@ -774,6 +792,23 @@ export class Trader {
       return;
     }
     this.orderIds.set(ev.order_id, ev.client_order_id);
+    // The order's state of record follows the stream too: an OCO leg filled or expired at the venue
+    // otherwise stayed NEW in the audit's orders table and on the panel.
+    this.d.event(
+      'ORDER_UPDATED',
+      {
+        client_order_id: ev.client_order_id,
+        symbol: ev.symbol,
+        side: ev.side,
+        type: ev.type,
+        status: ev.status,
+        price: ev.price,
+        orig_qty: ev.orig_qty,
+        executed_qty: ev.cum_qty,
+        exchange_order_id: String(ev.order_id),
+      },
+      { corr: known.intent?.corr ?? {} },
+    );
     const p = this.slots.get(ev.symbol)?.protection;
     if (p && protectionHolds(p, ev.client_order_id) && ev.status !== 'NEW') p.intent.last_query_ms = 0;
     const e = this.slots.get(ev.symbol)?.entry;
@@ -857,7 +892,7 @@ export class Trader {
     const v = protectionVerdict(
       [...this.slots.values()].map((s) => ({
         symbol: s.symbol,
-        unprotected_since: s.unprotected_since,
+        unprotected_since: exposedSince(s),
         close_pending: s.close !== null,
         has_quote: this.d.quote(s.symbol) !== null,
       })),
@@ -867,7 +902,11 @@ export class Trader {
     // Protection and exits are priced from the book: a position past its bound with no fresh quote
     // to price them cannot be managed until the market state is rebuilt.
     this.d.reason('MARKET_STATE_LOST', v.blind.length > 0, { symbols: [...v.blind], why: 'no fresh quote to price the protection of an unprotected position' });
-    if (v.missing.length > 0) this.d.reason('PROTECTION_MISSING', true, { symbols: [...v.missing] });
+    if (v.missing.length > 0)
+      this.d.reason('PROTECTION_MISSING', true, {
+        symbols: [...v.missing],
+        entries_unknown: v.missing.filter((sym) => this.slots.get(sym)?.entry?.intent.state === 'SENT_UNKNOWN'),
+      });
     else if (v.all_clear) this.d.reason('PROTECTION_MISSING', false, {});
   }
 
@@ -893,7 +932,7 @@ export class Trader {
     const p = this.d.ledger.position(symbol);
     return {
       now,
-      holding: classifyHolding(p.qty, rules),
+      holding: classifyHolding(p.qty, rules, this.d.quote(symbol)?.bid ?? null),
       halted: this.d.halted?.() ?? null,
       frozen: this.frozen.has(symbol),
       trades_pending: this.pendingTrades.has(symbol),
@@ -1274,7 +1313,9 @@ export class Trader {
     for (const o of list.orders) this.orderIds.set(o.order_id, o.client_order_id);
     for (const r of list.reports) this.onReport(r);
     if (s.protection?.kind !== 'OCO' || s.protection.list_client_order_id !== list.list_client_order_id) return;
-    if (list.list_order_status === 'ALL_DONE' || list.list_status_type === 'ALL_DONE') {
+    // Done at once, every leg over: nothing protects. A leg still working goes on as placed
+    // protection, and the next check (onListDone) frees its coins before anything new is placed.
+    if ((list.list_order_status === 'ALL_DONE' || list.list_status_type === 'ALL_DONE') && !list.reports.some((r) => WORKING_STATUSES.has(r.status))) {
       s.protection = null;
       this.pendingTrades.add(s.symbol);
       return;
@@ -1326,15 +1367,58 @@ export class Trader {
     const p = s.protection!;
     if (p.kind === 'OCO') {
       const out = await venue(this.d.call(), 'query_order_list', { list_client_order_id: p.list_client_order_id });
-      if (out.kind === 'OK' && (out.body.list_order_status === 'ALL_DONE' || out.body.list_status_type === 'ALL_DONE'))
-        this.onProtectionEnded(s, 'list ALL_DONE');
+      if (out.kind === 'OK' && (out.body.list_order_status === 'ALL_DONE' || out.body.list_status_type === 'ALL_DONE')) await this.onListDone(s, p);
     } else {
       const out = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: p.client_order_id });
       if (out.kind === 'OK') {
         this.onReport(out.body, p.intent);
-        if (!['NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL'].includes(out.body.status)) this.onProtectionEnded(s, `trailing stop ${out.body.status}`);
+        if (!WORKING_STATUSES.has(out.body.status)) this.onProtectionEnded(s, `trailing stop ${out.body.status}`);
       }
     }
+  }
+
+  /**
+   * An OCO list is ALL_DONE as soon as one leg starts executing: the other leg expires, but the
+   * executing one may still be working (a take-profit partly filled, a stop-limit triggered with
+   * the price through its limit), holding the position's coins. Taking "list done" for "protection
+   * gone" protected or sold the same coins again, sized from a free balance that held only the
+   * account's other coins. So each leg is read: one still working is cancelled first (its coins
+   * freed, its fills learned), and the protection ends only when no leg can sell any more. Any leg
+   * unread, or a cancel not confirmed, keeps the protection as it is until a later pass.
+   */
+  private async onListDone(s: Slot, p: Extract<NonNullable<Slot['protection']>, { kind: 'OCO' }>): Promise<void> {
+    const working: string[] = [];
+    for (const leg of p.leg_ids) {
+      const q = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: leg });
+      if (q.kind !== 'OK') return;
+      this.onReport(q.body, p.intent);
+      if (WORKING_STATUSES.has(q.body.status)) working.push(leg);
+    }
+    for (const leg of working) {
+      let intent: Intent;
+      try {
+        intent = await this.d.intents.create('CANCEL', s.symbol, 'SELL', 'close', p.intent.corr, {
+          target: leg,
+          why: 'list ALL_DONE with this leg still working',
+        });
+      } catch {
+        return;
+      }
+      this.d.churn.record(s.symbol, 'cancel');
+      const out = await venue(this.d.call(), 'cancel_order', { symbol: s.symbol, client_order_id: leg }, this.timeout);
+      if (out.kind === 'OK') {
+        this.d.intents.transition(intent, 'CONFIRMED', null, { why: 'list ALL_DONE with this leg still working' });
+        this.onReport(out.body, p.intent);
+        continue;
+      }
+      this.d.intents.transition(intent, out.kind === 'UNKNOWN' ? 'SENT_UNKNOWN' : 'FAILED_TERMINAL', out.kind === 'UNKNOWN' ? 'INTENT_SENT_UNKNOWN' : null, {
+        outcome: describe(out),
+      });
+      // Refused (it filled or ended meanwhile) or unknown: read again on a later pass.
+      return;
+    }
+    this.pendingTrades.add(s.symbol);
+    this.onProtectionEnded(s, working.length === 0 ? 'list ALL_DONE' : `list ALL_DONE; working leg ${working.join(', ')} cancelled`);
   }
 
   onProtectionEnded(s: Slot, why: string): void {
@@ -1425,7 +1509,9 @@ export class Trader {
     if (out.kind === 'OK' && !['NEW', 'PARTIALLY_FILLED'].includes(out.body.status)) {
       s.close = null;
       s.protect_failures = 0;
-      s.unprotected_since = null;
+      // Only a whole fill ends the unprotected stretch: an exit that expired part-filled on a thin
+      // book leaves the rest as unprotected as it was, and the next pass closes it again.
+      if (out.body.status === 'FILLED') s.unprotected_since = null;
       s.last_action_ms = this.d.now();
       this.pendingTrades.add(s.symbol);
     }
@@ -1743,10 +1829,20 @@ export class Trader {
     );
   }
 
+  /** Whether the venue has shown an order of this clientOrderId (its order id is known to the bot). */
+  private seenAtVenue(coid: string): boolean {
+    for (const c of this.orderIds.values()) if (c === coid) return true;
+    return false;
+  }
+
   private notFoundAnswer(i: Intent, now: number): void {
     i.not_found_answers++;
     const since = i.unknown_since ?? i.state_ms;
     if (i.not_found_answers < this.d.cfg.not_found_min_queries || now - since < this.d.cfg.not_found_after_ms) return;
+    // The venue already told of this order (a stream report gave its order id, or a fill was
+    // booked under it): "does not exist" from a lagging or failing query cannot make it not have
+    // happened. It stays SENT_UNKNOWN (held to the exposure bound) until a query finds it.
+    if (this.seenAtVenue(i.client_order_id)) return;
     this.d.intents.transition(i, 'NOT_FOUND', null, { answers: i.not_found_answers, waited_ms: now - since });
     this.onTerminal(i, 'not found at the venue');
   }
@@ -1759,11 +1855,12 @@ interface RequoteTerms {
   readonly n: number;
 }
 
-/** What an ENTRY intent records: the reviewed decision and the price actually sent. */
 /** Whether `coid` is one of the orders a protection stands on (an OCO's legs, or the trailing stop). */
 function protectionHolds(p: NonNullable<Slot['protection']>, coid: string): boolean {
   return p.kind === 'OCO' ? p.leg_ids.includes(coid) : p.client_order_id === coid;
 }
+
+/** What an ENTRY intent records: the reviewed decision and the price actually sent. */
 
 function entryDetail(decision: Decision, price: string | null, requote: number | undefined): JsonObject {
   return {
@@ -1826,4 +1923,16 @@ function describe(o: VenueOutcome<unknown>): JsonObject {
 }
 
 /** A PROTECT intent that places a swap's trailing stop (it names the list it replaces). */
+/**
+ * Since when a slot may hold coins no protection covers: its unprotected position, or an entry whose
+ * outcome is unknown (it may have filled, with the user stream silent and REST not answering: an
+ * unknown exposure is held to the same bound as a known one, and PAUSEs past it).
+ */
+function exposedSince(s: Slot): number | null {
+  const e = s.entry?.intent;
+  const unknown = e?.state === 'SENT_UNKNOWN' ? (e.unknown_since ?? e.state_ms) : null;
+  if (unknown === null) return s.unprotected_since;
+  return s.unprotected_since === null ? unknown : Math.min(unknown, s.unprotected_since);
+}
+
 const isSwap = (i: Intent): boolean => i.kind === 'PROTECT' && typeof i.detail['replaces'] === 'string';

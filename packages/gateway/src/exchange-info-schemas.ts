@@ -66,6 +66,7 @@ export const SYMBOL_SCHEMA = {
     icebergAllowed: bool,
     cancelReplaceAllowed: bool,
     allowTrailingStop: bool,
+    isSpotTradingAllowed: bool,
     permissions: { type: 'array', items: { type: 'string' } },
     permissionSets: { type: 'array', items: { type: 'array', items: { type: 'string' } } },
     filters: { type: 'array', items: filterSchema },

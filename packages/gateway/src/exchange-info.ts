@@ -37,6 +37,7 @@ type RawSymbol = {
   icebergAllowed?: boolean;
   cancelReplaceAllowed?: boolean;
   allowTrailingStop?: boolean;
+  isSpotTradingAllowed?: boolean;
   permissions?: string[];
   permissionSets?: string[][];
   filters: Array<{ filterType?: unknown } & Record<string, unknown>>;
@@ -91,6 +92,7 @@ export function parseExchangeInfo(json: unknown, wanted?: readonly string[]): Ex
       // Absent means not offered: fall back (cancel + new, keep the OCO) rather than be refused live.
       cancelReplaceAllowed: s.cancelReplaceAllowed === true,
       allowTrailingStop: s.allowTrailingStop === true,
+      isSpotTradingAllowed: s.isSpotTradingAllowed !== false,
       permissions,
       filters: filters as SymbolRules['filters'],
     });
@@ -143,6 +145,7 @@ function flatten(r: SymbolRules): Record<string, string | number | boolean | und
     icebergAllowed: r.icebergAllowed,
     cancelReplaceAllowed: r.cancelReplaceAllowed,
     allowTrailingStop: r.allowTrailingStop,
+    isSpotTradingAllowed: r.isSpotTradingAllowed !== false,
     permissions: r.permissions.join(','),
   };
   for (const [name, f] of Object.entries(r.filters)) {

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +50,17 @@ describe('parseConfig', () => {
     writeFileSync(join(dir, 'bad.json'), '{ nope');
     expect(loadConfigFile(join(dir, 'bad.json'))).toMatchObject({ ok: false, error: { rule: 'json' } });
   });
+
+  it('refuses a config file with a duplicated key, naming the key and its line, instead of keeping the last block', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const f = join(dir, 'dup.json');
+    writeFileSync(f, '{\n  "risk": { "max_open_positions": 1 },\n  "risk": { "max_open_positions": 9 }\n}\n');
+    const r = loadConfigFile(f);
+    expect(r).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID', rule: 'json' } });
+    if (!r.ok) expect(r.error.message).toMatch(/duplicate key "risk" \(line 3, column 3\)/);
+    writeFileSync(f, '{"panel": {"port": 8788}} {"panel": {"port": 9}}');
+    expect(loadConfigFile(f)).toMatchObject({ ok: false, error: { rule: 'json' } });
+  });
 });
 
 describe('loadExchangeSecrets', () => {
@@ -63,6 +74,39 @@ describe('loadExchangeSecrets', () => {
     chmodSync(f, 0o600);
     expect(loadExchangeSecrets(f, {})).toMatchObject({ ok: true, from: 'file' });
     expect(loadExchangeSecrets(f, { BINANCE_API_KEY: 'env-key-12345', BINANCE_API_SECRET: 'env-secret-1234' })).toMatchObject({ ok: true, from: 'env' });
+  });
+
+  it('refuses one of BINANCE_API_KEY/BINANCE_API_SECRET without the other rather than falling back to the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sec-'));
+    const f = join(dir, 'secrets.json');
+    writeFileSync(f, JSON.stringify({ api_key: 'key-123456789', api_secret: 'secret-123456789' }), { mode: 0o600 });
+    const r = loadExchangeSecrets(f, { BINANCE_API_KEY: 'env-key-12345' });
+    expect(r).toMatchObject({ ok: false, code: 'SECRETS_MISSING' });
+    if (!r.ok) expect(r.message).toMatch(/BINANCE_API_KEY is set without BINANCE_API_SECRET/);
+    expect(loadExchangeSecrets(f, { BINANCE_API_SECRET: 'env-secret-1234' })).toMatchObject({ ok: false, code: 'SECRETS_MISSING' });
+  });
+
+  it('refuses a 0600 secrets file owned by another uid than the process', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sec-'));
+    const f = join(dir, 'secrets.json');
+    writeFileSync(f, JSON.stringify({ api_key: 'key-123456789', api_secret: 'secret-123456789' }), { mode: 0o600 });
+    const owner = statSync(f).uid;
+    const r = loadExchangeSecrets(f, {}, owner + 1);
+    expect(r).toMatchObject({ ok: false, code: 'SECRETS_FILE_INSECURE' });
+    if (!r.ok) expect(r.message).toContain(`owned by uid ${owner}`);
+    expect(loadExchangeSecrets(f, {}, owner)).toMatchObject({ ok: true, from: 'file' });
+  });
+
+  it('refuses a secrets file with a duplicated key without quoting it, and credentials shorter than 8 characters', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sec-'));
+    const f = join(dir, 'secrets.json');
+    writeFileSync(f, '{"api_key":"key-123456789","api_secret":"secret-123456789","api_key":"other-key-1234"}', { mode: 0o600 });
+    const r = loadExchangeSecrets(f, {});
+    expect(r).toMatchObject({ ok: false, code: 'SECRETS_MISSING' });
+    if (!r.ok) expect(r.message).toMatch(/duplicate key at offset \d+/);
+    if (!r.ok) expect(r.message).not.toContain('other-key');
+    writeFileSync(f, JSON.stringify({ api_key: 'short', api_secret: 'secret-123456789' }));
+    expect(loadExchangeSecrets(f, {})).toMatchObject({ ok: false, code: 'SECRETS_MISSING' });
   });
 });
 

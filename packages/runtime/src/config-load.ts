@@ -1,4 +1,4 @@
-import { isSecretKey, redactString } from '@vigil/core';
+import { isSecretKey, redactString, strictParse } from '@vigil/core';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Config } from '@vigil/contracts';
 import { CONFIG_SCHEMA, CONFIG_SET } from './config-schema.js';
@@ -85,8 +85,9 @@ export function parseConfig(raw: unknown, env: ConfigEnv = {}): ConfigResult {
 
 /**
  * The config file: a regular file of at most CONFIG_MAX_BYTES (a FIFO, a device or a directory is
- * refused without blocking), UTF-8 JSON. No message quotes the file: V8's JSON.parse messages do
- * (`Unexpected token 'x', "..." is not valid JSON`), so only the line and column are reported.
+ * refused without blocking), UTF-8 strict JSON. No message quotes the file's text: V8's JSON.parse
+ * messages do (`Unexpected token 'x', "..." is not valid JSON`), so only the strict reader's reason
+ * (a duplicated key's name at most) and the line and column are reported.
  */
 export function loadConfigFile(path: string | null, env: ConfigEnv = {}): ConfigResult {
   if (path === null) return parseConfig({}, env);
@@ -96,20 +97,16 @@ export function loadConfigFile(path: string | null, env: ConfigEnv = {}): Config
       read.failure === 'not-regular' ? 'regular-file' : read.failure === 'too-large' ? 'max-bytes' : read.failure === 'not-utf8' ? 'utf8' : 'readable';
     return fail('(file)', rule, read.message);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(read.text);
-  } catch (e) {
-    return fail('(file)', 'json', `${path} is not valid JSON${jsonErrorWhere(read.text, e)}`);
-  }
-  return parseConfig(raw, env);
+  // Strict JSON: a duplicated key has two readings and JSON.parse silently keeps the last (two
+  // "risk" blocks turned a limit of 100 into 100000); so does a BOM, trailing data, a non-finite number.
+  const json = strictParse(read.text, { maxDepth: 64 });
+  if (!json.ok) return fail('(file)', 'json', `${path} is not valid JSON: ${json.why}${lineColumn(read.text, json.at)}`);
+  return parseConfig(json.value, env);
 }
 
-/** " (line L, column C)" from V8's "at position N" when it gives one; nothing of the text itself. */
-export function jsonErrorWhere(text: string, e: unknown): string {
-  const m = /at position (\d+)/.exec(e instanceof Error ? e.message : '');
-  if (!m) return '';
-  const pos = Math.min(Number(m[1]), text.length);
+/** " (line L, column C)" of a character offset into the text. */
+export function lineColumn(text: string, offset: number): string {
+  const pos = Math.max(0, Math.min(offset, text.length));
   const before = text.slice(0, pos);
   const line = before.split('\n').length;
   return ` (line ${line}, column ${pos - before.lastIndexOf('\n')})`;
