@@ -195,6 +195,22 @@ describe('Housekeeper backups (real writer and SQLite file, test clock)', () => 
     expect(hk.nextDue()).toBe(s.clock.now + H);
   });
 
+  it('on low disk frees space first: every backup but the newest is deleted, and the BACKUP_SKIPPED event lists them', async () => {
+    const s = auditSetup({}, at('2026-01-10T03:30:00Z'));
+    for (let d = 0; d < 3; d++) {
+      s.write(s.ev({ d }));
+      await s.housekeeper().tick();
+      s.clock.now += D;
+    }
+    expect(listBackups(join(s.varDir, 'backup'))).toHaveLength(3);
+    const low = s.housekeeper({ disk_free_degrade_bytes: 1e15, disk_free_pause_bytes: 0 });
+    await low.tick();
+    expect(listBackups(join(s.varDir, 'backup')).map((b) => b.name)).toEqual(['audit-20260112T033000Z.sqlite']);
+    const skipped = backupEvents(s.dbFile).at(-1)!;
+    expect(skipped).toMatchObject({ event_type: 'BACKUP_SKIPPED', reason_code: 'BACKUP_SKIPPED_LOW_DISK' });
+    expect(skipped.payload['pruned']).toEqual(['audit-20260110T033000Z.sqlite', 'audit-20260111T033000Z.sqlite']);
+  });
+
   it('skips a backup that would itself take the free space below the DEGRADE mark (copy size = database + WAL), while the disk is not yet low', async () => {
     const s = auditSetup();
     for (let i = 0; i < 8; i++) s.write(...Array.from({ length: 500 }, (_, j) => s.ev({ i, j, pad: 'y'.repeat(2000) })));

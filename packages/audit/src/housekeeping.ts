@@ -150,8 +150,17 @@ export class Housekeeper {
       };
       w.reason('BACKUP_SKIPPED_LOW_DISK', true, detail);
       this.lastFailureMs = started;
-      await this.emit('BACKUP_SKIPPED', { ...detail, next_try_ms: started + this.d.config.backup_retry_ms }, 'BACKUP_SKIPPED_LOW_DISK');
-      this.d.log.warn('audit backup skipped: low disk');
+      // Low disk frees space first (operations rules, incident 9): every backup but the newest
+      // verified one goes. Each is a full copy of the database; kept, they left the bot in PAUSE
+      // on low disk until a human deleted them.
+      let pruned: string[] = [];
+      try {
+        pruned = pruneBackups(this.backupDir, started, this.d.config.backup_retention_days, 1);
+      } catch (e) {
+        this.d.log.warn(`audit backups not pruned on low disk: ${(e as Error).message}`);
+      }
+      await this.emit('BACKUP_SKIPPED', { ...detail, next_try_ms: started + this.d.config.backup_retry_ms, pruned }, 'BACKUP_SKIPPED_LOW_DISK');
+      this.d.log.warn(`audit backup skipped: low disk${pruned.length > 0 ? `; ${pruned.length} older backup file(s) deleted to free space` : ''}`);
       return { kind: 'skipped_low_disk' };
     }
     w.reason('BACKUP_SKIPPED_LOW_DISK', false, {});
