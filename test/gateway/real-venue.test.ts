@@ -47,11 +47,14 @@ describe('exchangeInfo as wide as the live venue', () => {
     expect(new URLSearchParams(listing.lastQuery).get('symbols')).toBe('["BTCUSDT","ETHUSDT"]');
   });
 
-  it('a configured symbol the venue does not list (-1121 for the whole request): the others still get rules, the missing one is quarantined', async () => {
+  it('a configured symbol the venue does not list (-1121 for the whole request): asked symbol by symbol, the others still get rules, the missing one is quarantined', async () => {
     const g = await gateway({ extraSymbols: 100 }, { symbols: ['BTCUSDT', 'ETHUSDT', 'GONEUSDT'] });
     expect([...g.session.rules.keys()].sort()).toEqual(['BTCUSDT', 'ETHUSDT']);
     expect(g.desk.quarantined).toEqual(['GONEUSDT']);
     expect(g.reasons.get('SYMBOL_NOT_TRADING')).toMatchObject({ symbols: ['GONEUSDT'], statuses: { GONEUSDT: 'MISSING' } });
+    // Asked symbol by symbol after the -1121, never for the whole listing (thousands of symbols).
+    const listing = (await g.admin('GET', '/admin/exchange-info')) as { lastQuery: string };
+    expect(new URLSearchParams(listing.lastQuery).get('symbol')).toBe('GONEUSDT');
   });
 
   it('the simulator answers symbol= and symbols= like Binance: only those, -1121 for one not listed', async () => {

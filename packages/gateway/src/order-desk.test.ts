@@ -190,6 +190,13 @@ describe('OrderDesk', () => {
     expect(h.calls.length).toBe(calls);
   });
 
+  it('reloads rules at once when a test order is refused by a filter ("Market is closed." on a halt), as a real order would', async () => {
+    const h = await desk(() => ({ kind: 'REJECTED', status: 400, code: -1013, msg: 'Market is closed.' }));
+    const loadsBefore = h.infoLoads();
+    expect(await h.d.test(order())).toMatchObject({ kind: 'REJECTED', code: -1013 });
+    expect(h.infoLoads()).toBe(loadsBefore + 1);
+  });
+
   it('maps the account, and refuses to guess on a malformed one', async () => {
     const good = await desk(() => ok({ canTrade: true, balances: [{ asset: 'USDT', free: '100.00000000', locked: '0.00000000' }] }));
     expect(await good.d.account()).toEqual({

@@ -274,6 +274,9 @@ export class OrderDesk {
     const refused = await this.checkLocally(order.symbol, [order], {}, { quarantine: false, reduceOnly: protective(order.side, order.client_order_id) });
     if (refused) return refused;
     const out = await this.d.session.signedWithResync('POST', '/api/v3/order/test', orderParams(order), { weight: 1, kind: 'read' });
+    // A filter refusal of a test says the same as a real one ("Market is closed." when the symbol
+    // halted): the rules are reloaded at once, not at the next half-hourly refresh.
+    if (out.kind === 'REJECTED' && out.code === -1013) await this.onFilterReject(order.symbol, out.msg);
     if (out.kind !== 'OK') return wire(out);
     return { kind: 'OK', body: {} };
   }

@@ -69,6 +69,25 @@ function harness(script: { time?: (now: number) => RestOutcome; info?: () => Res
 }
 
 describe('VenueSession', () => {
+  it('a refresh refused for one malformed filter raises FILTERS_STALE (entries wait) naming why, kept until a refresh is understood', async () => {
+    let malformed = false;
+    const bad = { ...symbol('ETHUSDT'), filters: [price, { ...lot, stepSize: '-0.01' }] };
+    const h = harness({ info: () => ok(malformed ? info(symbol('BTCUSDT'), bad) : info(symbol('BTCUSDT'), symbol('ETHUSDT'))) });
+    expect(await h.s.refreshFilters()).toBe(true);
+    h.s.checkFreshness();
+    expect(h.reasons.has('FILTERS_STALE')).toBe(false);
+    malformed = true;
+    expect(await h.s.refreshFilters()).toBe(false);
+    expect(h.reasons.get('FILTERS_STALE')).toMatchObject({ refresh_refused: expect.stringContaining('stepSize') });
+    // The rules held are young, but still not known to be current: the next freshness check keeps it.
+    h.s.checkFreshness();
+    expect(h.reasons.has('FILTERS_STALE')).toBe(true);
+    malformed = false;
+    expect(await h.s.refreshFilters()).toBe(true);
+    h.s.checkFreshness();
+    expect(h.reasons.has('FILTERS_STALE')).toBe(false);
+  });
+
   it('syncs the clock and records CLOCK_SYNCED without drift', async () => {
     const h = harness({});
     expect(await h.s.syncClock(3)).toBe(true);

@@ -32,6 +32,8 @@ export const UNAVAILABLE_AFTER_FAILURES = 3;
 export class VenueSession {
   rules: ReadonlyMap<string, SymbolRules> = new Map();
   filtersAt: number | null = null;
+  /** Why the last exchangeInfo refresh was refused (a reply this build cannot read), until one is understood. */
+  private refreshRefused: string | null = null;
   private clockFailures = 0;
   private lastRestOk: number | null = null;
   private lastRestFail: number | null = null;
@@ -102,21 +104,25 @@ export class VenueSession {
    */
   async refreshFilters(): Promise<boolean> {
     // Only the symbols we trade (the full live reply is thousands of entries, megabytes). Binance
-    // refuses the whole request (-1121) when one of them is not listed: then the full list, where
-    // the missing symbol shows as MISSING (quarantined) instead of holding every symbol's rules back.
+    // refuses the whole request (-1121) when one of them is not listed: then each symbol alone, so
+    // the missing one shows as MISSING (quarantined) instead of holding every symbol's rules back.
+    // (The full listing instead, parsed on this thread, stalled it into restarts with 3000 symbols.)
     const symbols = JSON.stringify(this.d.cfg.symbols);
-    let out = await this.d.rest.publicGet('/api/v3/exchangeInfo', { symbols }, 20);
+    const out = await this.d.rest.publicGet('/api/v3/exchangeInfo', { symbols }, 20);
     this.note(out);
-    if (out.kind === 'REJECTED' && out.code === -1121) {
-      out = await this.d.rest.publicGet('/api/v3/exchangeInfo', {}, 20);
-      this.note(out);
-    }
-    if (out.kind !== 'OK') return false;
-    const info = parseExchangeInfo(out.body, this.d.cfg.symbols);
+    const body = out.kind === 'REJECTED' && out.code === -1121 ? await this.eachSymbolInfo() : out.kind === 'OK' ? out.body : null;
+    if (body === null) return false;
+    const info = parseExchangeInfo(body, this.d.cfg.symbols);
     if (!info.ok) {
       this.d.event('FILTERS_REFRESHED', { ok: false, code: info.code, reason: info.reason }, info.code);
+      // The venue's rules changed into something this build cannot read (one malformed filter on
+      // one symbol refused the whole reply): the rules held are no longer known to be current, so
+      // entries wait (FILTERS_STALE, DEGRADE) until a refresh is understood; management goes on.
+      this.refreshRefused = info.reason;
+      this.checkFreshness();
       return false;
     }
+    this.refreshRefused = null;
     const wanted = new Map([...info.rules].filter(([s]) => this.d.cfg.symbols.includes(s)));
     const diff = diffRules(this.rules, wanted);
     this.rules = wanted;
@@ -138,6 +144,32 @@ export class VenueSession {
     });
     this.d.reason('FILTERS_STALE', false, {});
     return true;
+  }
+
+  /**
+   * exchangeInfo asked symbol by symbol, as one reply: the listed symbols' entries, the first
+   * answer's envelope. A symbol answered -1121 is left out (MISSING); any other failure, or no
+   * symbol listed at all, gives null.
+   */
+  private async eachSymbolInfo(): Promise<unknown> {
+    let envelope: Record<string, unknown> | null = null;
+    const listed: unknown[] = [];
+    for (const symbol of this.d.cfg.symbols) {
+      const one = await this.d.rest.publicGet('/api/v3/exchangeInfo', { symbol }, 20);
+      this.note(one);
+      if (one.kind === 'REJECTED' && one.code === -1121) continue;
+      if (one.kind !== 'OK' || typeof one.body !== 'object' || one.body === null) return null;
+      const b = one.body as Record<string, unknown>;
+      envelope ??= b;
+      if (Array.isArray(b['symbols'])) listed.push(...(b['symbols'] as unknown[]));
+    }
+    if (envelope === null) {
+      // Not one of them listed: no rules can be current, and entries wait (FILTERS_STALE).
+      this.refreshRefused = 'no configured symbol is listed (-1121 for each)';
+      this.checkFreshness();
+      return null;
+    }
+    return { ...envelope, symbols: listed };
   }
 
   /**
@@ -196,9 +228,10 @@ export class VenueSession {
   /** Periodic: stale filters, and the governor's view of 429/418. */
   checkFreshness(): void {
     const age = this.filtersAt === null ? null : this.d.now() - this.filtersAt;
-    this.d.reason('FILTERS_STALE', age === null || age > this.d.cfg.filters_max_age_ms, {
+    this.d.reason('FILTERS_STALE', age === null || age > this.d.cfg.filters_max_age_ms || this.refreshRefused !== null, {
       filters_age_ms: age,
       filters_max_age_ms: this.d.cfg.filters_max_age_ms,
+      ...(this.refreshRefused !== null ? { refresh_refused: this.refreshRefused } : {}),
     });
     const g = this.d.governor.snapshot(this.d.now());
     this.d.reason('RATE_LIMIT', g.state === 'RATE_LIMITED', { ...g });
