@@ -555,5 +555,16 @@ describe('statuses and events the gateway does not model', () => {
       await g.desk.place(buy('vgeaftercut'), { open_orders: 0, open_algo_orders: 0 });
       await until('the order event on the new connection', () => s.events.some((e) => e.kind === 'order' && e.client_order_id === 'vgeaftercut'));
     });
+
+    it('a connection older than ws_max_connection_ms is handed over to a new one before the venue cuts it at 24 h: no USER_STREAM_UNSTABLE, events keep coming', async () => {
+      const g = await gateway({}, { ws_max_connection_ms: 1000, ws_reconnect_backoff_initial_ms: 20, ws_reconnect_backoff_max_ms: 80 });
+      const s = stream(g);
+      await until('subscribed', () => s.us.state === 'SUBSCRIBED');
+      await until('handed over at its age', () => s.gaps.includes('planned reconnect before the 24 h limit'));
+      expect(s.reasons.has('USER_STREAM_UNSTABLE')).toBe(false);
+      await until('subscribed again', () => s.us.state === 'SUBSCRIBED');
+      await g.desk.place(buy('vgeafterage'), { open_orders: 0, open_algo_orders: 0 });
+      await until('the order event on the new connection', () => s.events.some((e) => e.kind === 'order' && e.client_order_id === 'vgeafterage'));
+    });
   });
 });

@@ -55,6 +55,7 @@ export class UserStream {
 
   stop(): void {
     this.stopped = true;
+    this.disarmAge();
     this.retiring?.removeAllListeners();
     this.retiring?.on('error', () => {});
     this.retiring?.terminate();
@@ -74,6 +75,7 @@ export class UserStream {
    */
   resubscribe(why: string): void {
     if (this.stopped) return;
+    this.disarmAge();
     if (this.retry) clearTimeout(this.retry);
     this.retry = null;
     const old = this.ws;
@@ -194,6 +196,7 @@ export class UserStream {
       if (m['status'] === 200) {
         this.attempt = 0;
         this.state = 'SUBSCRIBED';
+        this.armAge(ws);
         if (this.retiring) {
           const old = this.retiring;
           this.retiring = null;
@@ -357,7 +360,7 @@ export class UserStream {
       case 'serverShutdown':
         // The server leaves in about 10 minutes: subscribe on a new connection now, then drop
         // this one, so no event falls between the two (not a loss: no USER_STREAM_UNSTABLE).
-        this.handover(ws);
+        this.handover(ws, 'serverShutdown');
         return;
       case 'eventStreamTerminated':
         this.d.reason('USER_STREAM_TERMINATED', true, { ts_ms: typeof ev['E'] === 'number' ? ev['E'] : null });
@@ -373,8 +376,9 @@ export class UserStream {
    * subscription is confirmed the old connection is closed. If the new one fails, the usual loss
    * path (gap, back-off, USER_STREAM_UNSTABLE) takes over from there.
    */
-  private handover(old: WebSocket): void {
+  private handover(old: WebSocket, why: string): void {
     if (old !== this.ws || this.stopped || this.retiring) return;
+    this.disarmAge();
     this.retiring = old;
     old.removeAllListeners('close');
     old.removeAllListeners('error');
@@ -384,14 +388,36 @@ export class UserStream {
     old.on('close', () => {
       if (this.retiring === old) this.retiring = null;
     });
-    this.connect('serverShutdown');
+    this.connect(why);
   }
 
   /** The connection being replaced after a serverShutdown, closed once its successor subscribed. */
   private retiring: WebSocket | null = null;
 
+  /**
+   * Binance closes a WebSocket API connection at 24 h: before that (ws_max_connection_ms after the
+   * subscription), the same handover as a serverShutdown, so the daily cut is neither a gap nor a
+   * USER_STREAM_UNSTABLE (it had been both, once a day).
+   */
+  private ageTimer: NodeJS.Timeout | null = null;
+
+  private armAge(ws: WebSocket): void {
+    this.disarmAge();
+    this.ageTimer = setTimeout(() => {
+      this.ageTimer = null;
+      if (this.ws === ws && this.state === 'SUBSCRIBED') this.handover(ws, 'planned reconnect before the 24 h limit');
+    }, this.d.cfg.ws_max_connection_ms);
+    this.ageTimer.unref();
+  }
+
+  private disarmAge(): void {
+    if (this.ageTimer) clearTimeout(this.ageTimer);
+    this.ageTimer = null;
+  }
+
   private lost(ws: WebSocket, why: string, extra: JsonObject = {}): void {
     if (ws !== this.ws || this.stopped) return;
+    this.disarmAge();
     this.answered();
     this.loggingOn = false;
     ws.removeAllListeners();
