@@ -50,7 +50,7 @@ import { Ledger, utcDay } from './ledger.js';
 import { restoreMemory } from './memory.js';
 import { Reconciler } from './reconcile.js';
 import { ReplayRecorder, fixedChurn, type ChurnCounts } from './replay-record.js';
-import { riskVerdict, type MarketNow } from './risk.js';
+import { marketNowOf, riskVerdict } from './risk.js';
 import { ShadowBook } from './shadow.js';
 import { StageReports } from './stage-reports.js';
 import { breakoutStrategy, type MarketSnapshot } from './strategy.js';
@@ -773,7 +773,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
           unresolved_unknown: intents.unknownOn(decision.symbol),
           pending_entry: trader.slot(decision.symbol).entry !== null,
           // The quote now, after a review that may have taken seconds, against what was decided.
-          market_now: marketNow(decision, quotes.get(decision.symbol) ?? snap, snap),
+          market_now: marketNowOf(decision, quotes.get(decision.symbol) ?? snap, snap, scfg.min_edge_bps),
         };
         const rv = riskVerdict(cfg.risk, fixedChurn(counts), inputs);
         near = rv.near;
@@ -824,17 +824,6 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     }
     setStage('IDLE');
   };
-
-  const marketNow = (d: Decision, q: { readonly bid: string; readonly ask: string }, snap: MarketSnapshot): MarketNow => ({
-    side: d.side,
-    entry_type: d.entry_type,
-    bid: q.bid,
-    ask: q.ask,
-    reference_price: d.entry_price ?? (d.side === 'BUY' ? snap.ask : snap.bid),
-    stop_price: d.stop_price,
-    take_profit_price: d.take_profit_price,
-    edge_margin_bps: d.expected_edge_bps - d.expected_cost_bps - scfg.min_edge_bps,
-  });
 
   /**
    * Audits every gate call (critical write) and returns the decision to go on with, or null. A

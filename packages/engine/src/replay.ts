@@ -11,7 +11,7 @@ import {
   type LifecycleStepRecord,
   type RulesRecord,
 } from './replay-record.js';
-import { riskVerdict, type RiskInputs } from './risk.js';
+import { marketNowOf, riskVerdict, type MarketNow, type RiskInputs } from './risk.js';
 import { breakoutStrategy, type Strategy } from './strategy.js';
 
 /**
@@ -450,22 +450,9 @@ export class Replayer {
       // The market re-check's quote is an input; what it is checked against comes from the decision.
       const mn = ri.market_now;
       if (mn !== undefined) {
-        const derived = {
-          side: decision.side,
-          entry_type: decision.entry_type,
-          reference_price: decision.entry_price ?? (decision.side === 'BUY' ? snap.ask : snap.bid),
-          stop_price: decision.stop_price,
-          take_profit_price: decision.take_profit_price,
-          edge_margin_bps: decision.expected_edge_bps - decision.expected_cost_bps - this.cfg.strategy.min_edge_bps,
-        };
-        const recorded = {
-          side: mn.side,
-          entry_type: mn.entry_type,
-          reference_price: mn.reference_price,
-          stop_price: mn.stop_price,
-          take_profit_price: mn.take_profit_price,
-          edge_margin_bps: mn.edge_margin_bps,
-        };
+        // The recorded quote itself is the input; everything else must be what the decision gives.
+        const derived = marketNowOf(decision, mn, snap, this.cfg.strategy.min_edge_bps);
+        const recorded: MarketNow = mn;
         if (cj(recorded) !== cj(derived))
           return diverged({
             event_id: actual.event_id,

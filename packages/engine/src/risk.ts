@@ -1,4 +1,4 @@
-import type { ReasonCode, RiskConfig } from '@vigil/contracts';
+import type { Decision, ReasonCode, RiskConfig } from '@vigil/contracts';
 import { addExact, cmpExact, divTruncExact, EXACT_ZERO, exactOf, formatExact, maxExact, mulExact, subExact, type Exact } from '@vigil/core';
 import type { ChurnCounter } from './churn.js';
 
@@ -41,6 +41,25 @@ export interface MarketNow {
   readonly take_profit_price: string | null;
   /** Edge above what the cost gate demanded (expected edge - cost - min edge), in bps: what a worse fill may spend. */
   readonly edge_margin_bps: number;
+}
+
+/** The re-check's inputs: the quote read now, and what the decision (priced on `snap`) assumed. */
+export function marketNowOf(
+  d: Pick<Decision, 'side' | 'entry_type' | 'entry_price' | 'stop_price' | 'take_profit_price' | 'expected_edge_bps' | 'expected_cost_bps'>,
+  quote: { readonly bid: string; readonly ask: string },
+  snap: { readonly bid: string; readonly ask: string },
+  minEdgeBps: number,
+): MarketNow {
+  return {
+    side: d.side,
+    entry_type: d.entry_type,
+    bid: quote.bid,
+    ask: quote.ask,
+    reference_price: d.entry_price ?? (d.side === 'BUY' ? snap.ask : snap.bid),
+    stop_price: d.stop_price,
+    take_profit_price: d.take_profit_price,
+    edge_margin_bps: d.expected_edge_bps - d.expected_cost_bps - minEdgeBps,
+  };
 }
 
 /**

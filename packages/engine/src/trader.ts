@@ -1861,7 +1861,6 @@ function protectionHolds(p: NonNullable<Slot['protection']>, coid: string): bool
 }
 
 /** What an ENTRY intent records: the reviewed decision and the price actually sent. */
-
 function entryDetail(decision: Decision, price: string | null, requote: number | undefined): JsonObject {
   return {
     decision_id: decision.ids.decision_id,
@@ -1922,7 +1921,6 @@ function describe(o: VenueOutcome<unknown>): JsonObject {
   }
 }
 
-/** A PROTECT intent that places a swap's trailing stop (it names the list it replaces). */
 /**
  * Since when a slot may hold coins no protection covers: its unprotected position, or an entry whose
  * outcome is unknown (it may have filled, with the user stream silent and REST not answering: an
@@ -1935,4 +1933,5 @@ function exposedSince(s: Slot): number | null {
   return s.unprotected_since === null ? unknown : Math.min(unknown, s.unprotected_since);
 }
 
+/** A PROTECT intent that places a swap's trailing stop (it names the list it replaces). */
 const isSwap = (i: Intent): boolean => i.kind === 'PROTECT' && typeof i.detail['replaces'] === 'string';
