@@ -141,11 +141,20 @@ describe('an OCO list that is ALL_DONE with a leg still working', () => {
     expect(x.slot.protection).not.toBeNull();
   });
 
-  it('with every leg over (FILLED and EXPIRED) the protection ends at once, nothing cancelled', async () => {
+  it('every leg CANCELED (someone else cancelled the list): an alert names the protection, and it ends so the position is protected again', async () => {
+    const x = setup({ tp: 'CANCELED', stop: 'CANCELED', cancel: 'OK' });
+    await x.check();
+    const alert = x.events.find(([type]) => type === 'ALERT_RAISED');
+    expect(alert?.[1]).toMatchObject({ symbol: 'BTCUSDT', detail: expect.stringContaining('cancelled outside the bot') });
+    expect(x.slot.protection).toBeNull();
+  });
+
+  it('with every leg over (FILLED and EXPIRED) the protection ends at once, nothing cancelled, no alert', async () => {
     const x = setup({ tp: 'FILLED', stop: 'EXPIRED', cancel: 'OK' });
     await x.check();
     expect(x.calls.some((c) => c.startsWith('cancel_order'))).toBe(false);
     expect(x.slot.protection).toBeNull();
+    expect(x.events.some(([type]) => type === 'ALERT_RAISED')).toBe(false);
   });
 });
 

@@ -1234,7 +1234,6 @@ export class Trader {
     }
   }
 
-  /** Places the OCO (take-profit above, stop below) sized from the available balance. */
   /** Protects the slot now, as the lifecycle prices it (an OCO, or an exit when none can rest). */
   private async protectNow(s: Slot): Promise<void> {
     const c = protectCommand(s.plan, { quote: this.d.quote(s.symbol), rules: this.d.rules(s.symbol) }, this.lifecycleCfg);
@@ -1372,6 +1371,7 @@ export class Trader {
       const out = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: p.client_order_id });
       if (out.kind === 'OK') {
         this.onReport(out.body, p.intent);
+        if (out.body.status === 'CANCELED') this.cancelledOutside(s, p.client_order_id, p.intent.corr);
         if (!WORKING_STATUSES.has(out.body.status)) this.onProtectionEnded(s, `trailing stop ${out.body.status}`);
       }
     }
@@ -1388,12 +1388,17 @@ export class Trader {
    */
   private async onListDone(s: Slot, p: Extract<NonNullable<Slot['protection']>, { kind: 'OCO' }>): Promise<void> {
     const working: string[] = [];
+    const statuses: string[] = [];
     for (const leg of p.leg_ids) {
       const q = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: leg });
       if (q.kind !== 'OK') return;
       this.onReport(q.body, p.intent);
+      statuses.push(q.body.status);
       if (WORKING_STATUSES.has(q.body.status)) working.push(leg);
     }
+    // Every leg cancelled, and not by the bot (its own cancels drop the protection before any check):
+    // someone else took the stop away. Re-protected at once, but the operator hears of it.
+    if (statuses.length > 0 && statuses.every((st) => st === 'CANCELED')) this.cancelledOutside(s, p.list_client_order_id, p.intent.corr);
     for (const leg of working) {
       let intent: Intent;
       try {
@@ -1419,6 +1424,18 @@ export class Trader {
     }
     this.pendingTrades.add(s.symbol);
     this.onProtectionEnded(s, working.length === 0 ? 'list ALL_DONE' : `list ALL_DONE; working leg ${working.join(', ')} cancelled`);
+  }
+
+  private cancelledOutside(s: Slot, id: string, corr: Partial<Correlation>): void {
+    this.d.event(
+      'ALERT_RAISED',
+      {
+        source: 'engine',
+        symbol: s.symbol,
+        detail: `${s.symbol}: protection ${id} was cancelled outside the bot; the position is protected again (or closed) at once`,
+      },
+      { reason: 'PROTECTION_MISSING', corr },
+    );
   }
 
   onProtectionEnded(s: Slot, why: string): void {
