@@ -4,8 +4,9 @@ import { Dec } from '@vigil/core';
  * The bot's own positions and P&L, derived from its fills (never from the account balance, which
  * may hold assets the bot does not manage). Commissions paid in the base asset reduce the
  * position; in the quote asset they add to cost (buy) or reduce proceeds (sell); in a third asset
- * they are counted as fees but not valued. Fills are deduplicated by trade id: the same fill can
- * arrive from an order reply, the user stream and myTrades.
+ * (BNB, when the account pays fees with it) they are valued by the trader at that asset's price in
+ * the quote and charged as a realized loss when valued (chargeFee). Fills are deduplicated by trade
+ * id: the same fill can arrive from an order reply, the user stream and myTrades.
  */
 export interface LedgerFill {
   readonly symbol: string;
@@ -175,6 +176,22 @@ export class Ledger {
     }
     this.pos.set(f.symbol, p);
     return true;
+  }
+
+  /**
+   * A commission paid in a third asset, valued in the quote: a fee and a realized loss on its day.
+   * A buy's fee is charged at once rather than carried in the cost, so the day's loss limit sees it
+   * on the day it was paid.
+   */
+  chargeFee(symbol: string, quoteAmount: string, tsMs: number): void {
+    const v = new Dec(quoteAmount);
+    if (!v.isFinite() || v.lte(0)) return;
+    const p = this.pos.get(symbol) ?? { qty: new Dec(0), cost: new Dec(0), realized: new Dec(0), fees: new Dec(0), opened: null };
+    p.fees = p.fees.plus(v);
+    p.realized = p.realized.minus(v);
+    this.pos.set(symbol, p);
+    const day = new Date(tsMs).toISOString().slice(0, 10);
+    this.addDaily(day, (this.daily.get(day) ?? new Dec(0)).minus(v));
   }
 
   position(symbol: string): PositionView {

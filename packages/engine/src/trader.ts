@@ -181,6 +181,8 @@ export const changedKind = (why: 'SOLD_BY_OTHERS' | 'BALANCE_SHORT'): string =>
 
 /** Pages of myTrades read in one sync at most (1000 rows each): beyond that the sync is incomplete. */
 const MAX_TRADE_PAGES = 100;
+/** Third-asset fees waiting for a price at most (the oldest are kept; more are left out, as before). */
+const UNVALUED_FEES_KEPT = 1000;
 /** Order statuses in which an order can still trade (and holds what it would sell). */
 const WORKING_STATUSES: ReadonlySet<string> = new Set(['NEW', 'PARTIALLY_FILLED', 'PENDING_NEW', 'PENDING_CANCEL']);
 
@@ -502,9 +504,47 @@ export class Trader {
       },
       { corr: intent?.corr ?? {} },
     );
+    if (rules && f.commission_asset !== '' && f.commission_asset !== rules.baseAsset && f.commission_asset !== rules.quoteAsset && new Dec(f.commission).gt(0))
+      this.chargeThirdFee({ symbol: f.symbol, asset: f.commission_asset, quote: rules.quoteAsset, amount: f.commission, ts_ms: f.ts_ms });
     this.positionEvent(f.symbol);
     // A sale realizes P&L: sampled at once, so a restart right after it restores the day's loss.
     if (f.side === 'SELL') this.d.onRealized?.();
+  }
+
+  /**
+   * Commissions paid in a third asset (BNB, when the account pays fees with it) waiting for a price
+   * in the quote asset. Counted as zero, they left every fee out of realized P&L and the daily loss
+   * limit on such an account. Valued at once from a traded symbol's quote, else over REST at the
+   * next management pass; bounded.
+   */
+  private readonly unvaluedFees: { symbol: string; asset: string; quote: string; amount: string; ts_ms: number }[] = [];
+
+  private chargeThirdFee(fee: { symbol: string; asset: string; quote: string; amount: string; ts_ms: number }, bid?: string): void {
+    const price = bid ?? this.d.quote(`${fee.asset}${fee.quote}`)?.bid;
+    if (price === undefined) {
+      if (this.unvaluedFees.length < UNVALUED_FEES_KEPT) this.unvaluedFees.push(fee);
+      return;
+    }
+    this.d.ledger.chargeFee(fee.symbol, new Dec(fee.amount).mul(price).toFixed(8), fee.ts_ms);
+  }
+
+  /** Values the pending third-asset fees over REST (the bid of ASSET+QUOTE); a pair the venue does not list is reported and dropped. */
+  private async valuePendingFees(): Promise<void> {
+    for (const fee of this.unvaluedFees.splice(0)) {
+      const pair = `${fee.asset}${fee.quote}`;
+      const q = await venue(this.d.call(), 'book_ticker', { symbol: pair });
+      if (q.kind === 'OK') {
+        this.chargeThirdFee(fee, q.body.bid);
+        this.positionEvent(fee.symbol);
+        this.d.onRealized?.();
+      } else if (q.kind === 'REJECTED') {
+        this.d.event('ALERT_RAISED', {
+          source: 'engine',
+          symbol: fee.symbol,
+          detail: `${fee.symbol}: a fee of ${fee.amount} ${fee.asset} cannot be valued in ${fee.quote} (${pair}: ${q.code} ${q.msg}); P&L and the daily loss limit leave it out`,
+        });
+      } else this.unvaluedFees.push(fee);
+    }
   }
 
   positionEvent(symbol: string): void {
@@ -881,6 +921,7 @@ export class Trader {
 
   private async managePass(): Promise<void> {
     await this.resolveUnknown();
+    if (this.unvaluedFees.length > 0) await this.valuePendingFees();
     for (const s of this.slots.values()) if (s.unprotected_since !== null && this.d.quote(s.symbol) === null) this.d.needQuote?.(s.symbol);
     for (const s of [...this.slots.values()]) {
       try {
