@@ -57,6 +57,49 @@ const run = (x: { orders: VenueOrderView[]; lists: VenueListView[]; btc: HeldSym
   diffVenue({ symbols: SYMBOLS, held: (s) => (s === 'BTCUSDT' ? x.btc : x.eth), hasIntent: (c) => x.intents.includes(c), orders: x.orders, lists: x.lists });
 
 describe('diffVenue', () => {
+  it('a held OCO whose list is no longer open but one of whose legs still is (ALL_DONE with a leg working) is PROTECTION_SEEN, not ended; with no leg open it is PROTECTION_ENDED', () => {
+    const lid = `vgl${'b'.repeat(33)}`;
+    const tp = `vgt${'b'.repeat(33)}`;
+    const held: HeldSymbol = {
+      entry_client_order_id: null,
+      protection: { kind: 'OCO', list_client_order_id: lid, leg_ids: [tp, `vgs${'b'.repeat(33)}`], active: true },
+    };
+    const leg: VenueOrderView = {
+      symbol: 'BTCUSDT',
+      client_order_id: tp,
+      order_list_id: 7,
+      type: 'LIMIT_MAKER',
+      side: 'SELL',
+      status: 'PARTIALLY_FILLED',
+      executed_qty: '0.0001',
+      orig_qty: '0.00074',
+    };
+    const diff = (orders: VenueOrderView[]) => diffVenue({ symbols: ['BTCUSDT'], held: () => held, hasIntent: () => false, orders, lists: [] });
+    expect(diff([leg])).toEqual([{ kind: 'PROTECTION_SEEN', symbol: 'BTCUSDT' }]);
+    expect(diff([])).toEqual([{ kind: 'PROTECTION_ENDED', symbol: 'BTCUSDT', id: lid, protection: 'OCO' }]);
+  });
+
+  it('a working leg of ours whose list is no longer open and that nothing holds (after a restart) is adopted through its list, so it is cancelled before anything new is placed; beside a held protection it is left to the operator', () => {
+    const lid = `vgl${'c'.repeat(33)}`;
+    const leg: VenueOrderView = {
+      symbol: 'BTCUSDT',
+      client_order_id: `vgt${'c'.repeat(33)}`,
+      order_list_id: 9,
+      type: 'LIMIT_MAKER',
+      side: 'SELL',
+      status: 'PARTIALLY_FILLED',
+      executed_qty: '0.0001',
+      orig_qty: '0.00074',
+    };
+    const none: HeldSymbol = { entry_client_order_id: null, protection: null };
+    const acts = diffVenue({ symbols: ['BTCUSDT'], held: () => none, hasIntent: () => false, orders: [leg], lists: [] });
+    expect(acts).toEqual([{ kind: 'ADOPT_LIST', list: { symbol: 'BTCUSDT', list_client_order_id: lid, order_list_id: 9 }, legs: [leg] }]);
+    const other: HeldSymbol = { entry_client_order_id: null, protection: { kind: 'TRAILING', client_order_id: `vgr${'d'.repeat(33)}`, active: true } };
+    const beside = diffVenue({ symbols: ['BTCUSDT'], held: () => other, hasIntent: () => false, orders: [leg], lists: [] });
+    expect(beside.map((a) => a.kind)).toContain('EXTRA_PROTECTION_LIST');
+    expect(beside.map((a) => a.kind)).not.toContain('ADOPT_LIST');
+  });
+
   it('adopts as protection only what sells: a trailing-role id on a BUY limit is UNTRACKED_ORDER, a list with a BUY leg EXTRA_PROTECTION_LIST', () => {
     const none: HeldSymbol = { entry_client_order_id: null, protection: null };
     const o = (over: Partial<VenueOrderView>): VenueOrderView => ({

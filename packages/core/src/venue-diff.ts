@@ -1,4 +1,4 @@
-import { isOwnClientOrderId, orderRole } from '@vigil/contracts';
+import { isOwnClientOrderId, listIdOfLeg, orderRole } from '@vigil/contracts';
 
 /**
  * Reconcile, first half: the venue's open orders and order lists against what the state holds,
@@ -16,7 +16,8 @@ import { isOwnClientOrderId, orderRole } from '@vigil/contracts';
  * - Only a sell is adopted as protection: a trailing-role order that is not a SELL stop is
  *   UNTRACKED_ORDER, a list with a leg that is not a SELL (or no leg shown) EXTRA_PROTECTION_LIST.
  * - A protection the state holds as active that the venue no longer shows is PROTECTION_ENDED; one
- *   it holds (active or not) that the venue shows open is PROTECTION_SEEN.
+ *   it holds (active or not) that the venue shows open is PROTECTION_SEEN. An OCO whose list is no
+ *   longer open while one of its legs still is counts as shown (that leg still sells).
  * - Order of the venue's rows does not change which orders are foreign, stray or ended.
  */
 export interface VenueOrderView {
@@ -128,12 +129,40 @@ export function diffVenue(i: VenueDiffInput): VenueAction[] {
     out.push({ kind: 'ADOPT_LIST', list: l, legs });
   }
 
+  // 2b. Legs of ours still working whose list is no longer open (ALL_DONE as soon as one leg
+  // started executing) and that nothing holds: after a restart such a leg still holds the coins,
+  // and protecting the position again beside it sold them twice. Adopted as the symbol's
+  // protection (the protection check then cancels the leg before anything new is placed), or left
+  // to the operator when the symbol already holds one.
+  const openListIds = new Set(i.lists.map((l) => l.order_list_id));
+  const orphans = new Map<string, { readonly view: VenueListView; readonly legs: VenueOrderView[] }>();
+  for (const o of i.orders) {
+    if (!traded.has(o.symbol) || o.order_list_id < 0 || openListIds.has(o.order_list_id) || o.side !== 'SELL') continue;
+    const list = listIdOfLeg(o.client_order_id);
+    if (list === null || heldIds(o.symbol).has(o.client_order_id) || i.hasIntent(list)) continue;
+    const known = orphans.get(list);
+    if (known) known.legs.push(o);
+    else orphans.set(list, { view: { symbol: o.symbol, list_client_order_id: list, order_list_id: o.order_list_id }, legs: [o] });
+  }
+  for (const { view, legs } of orphans.values()) {
+    if (protectedNow.has(view.symbol)) {
+      out.push({ kind: 'EXTRA_PROTECTION_LIST', list: view });
+      continue;
+    }
+    protectedNow.add(view.symbol);
+    out.push({ kind: 'ADOPT_LIST', list: view, legs });
+  }
+
   // 3. Active protection the venue no longer shows.
   const openIds = new Set(i.orders.map((o) => o.client_order_id));
   for (const sym of traded) {
     const p = i.held(sym).protection;
-    if (p?.kind === 'OCO' && p.active && !listIds.has(p.list_client_order_id))
-      out.push({ kind: 'PROTECTION_ENDED', symbol: sym, id: p.list_client_order_id, protection: 'OCO' });
+    // A list no longer open whose leg still is (ALL_DONE as soon as one leg started executing) has
+    // not ended: that leg holds the coins. The protection check reads the legs and cancels it first.
+    if (p?.kind === 'OCO' && p.active && !listIds.has(p.list_client_order_id)) {
+      if (p.leg_ids.some((l) => openIds.has(l))) out.push({ kind: 'PROTECTION_SEEN', symbol: sym });
+      else out.push({ kind: 'PROTECTION_ENDED', symbol: sym, id: p.list_client_order_id, protection: 'OCO' });
+    }
     if (p?.kind === 'TRAILING' && p.active && !openIds.has(p.client_order_id))
       out.push({ kind: 'PROTECTION_ENDED', symbol: sym, id: p.client_order_id, protection: 'TRAILING' });
     // A remembered trailing stop (its placement unresolved at the restart) that the venue shows open.

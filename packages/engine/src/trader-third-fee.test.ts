@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientOrderIdFor, type EventEnvelope, type UserEvent } from '@vigil/contracts';
+import { clientOrderIdFor, type EventEnvelope } from '@vigil/contracts';
 import { BTCUSDT_PRICE_LOT_RULES } from '@vigil/core';
 import { parseConfig } from '@vigil/runtime';
 import { ChurnCounter } from './churn.js';
