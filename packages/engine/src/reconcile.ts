@@ -192,7 +192,10 @@ export class Reconciler {
             detail: a.protection === 'OCO' ? { list_client_order_id: a.id } : { client_order_id: a.id },
             order_intent_id: s.protection?.intent.id ?? null,
           });
-          t.onProtectionEnded(s, a.protection === 'OCO' ? 'not open at reconcile' : 'trailing stop not open at reconcile');
+          // An OCO's legs are read first (their final state recorded, one still working cancelled).
+          const held = s.protection;
+          if (held?.kind === 'OCO') await t.settleEndedList(s, held, 'not open at reconcile');
+          else t.onProtectionEnded(s, 'trailing stop not open at reconcile');
           break;
         }
         default: {

@@ -128,11 +128,13 @@ describe('an OCO list that is ALL_DONE with a leg still working', () => {
     expect(x.slot.protection).toBeNull();
   });
 
-  it('a cancel with an unknown outcome keeps the protection as it stands (nothing new is placed over a leg that may still sell)', async () => {
+  it('a cancel with an unknown outcome keeps the protection as it stands (nothing new is placed over a leg that may still sell), and the position is marked unprotected (no stop stands)', async () => {
     const x = setup({ tp: 'PARTIALLY_FILLED', stop: 'EXPIRED', cancel: 'UNKNOWN' });
+    expect(x.slot.unprotected_since).toBeNull();
     await x.check();
     expect(x.slot.protection).not.toBeNull();
     expect(x.events.some(([type]) => type === 'PROTECTION_SWAPPED')).toBe(false);
+    expect(x.slot.unprotected_since).toBe(1_000_000);
   });
 
   it('a cancel refused (the leg ended meanwhile) keeps the protection until a later read finds every leg over', async () => {

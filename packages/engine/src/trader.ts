@@ -26,6 +26,7 @@ import {
   Dec,
   TICK_PHASES,
   classifyHolding,
+  type Holding,
   judgeHoldings,
   protectionVerdict,
   quantizePrice,
@@ -245,7 +246,12 @@ export class Trader {
    * protection sold the lot-rounded quantity) cannot be protected or sold, and is not a position.
    */
   hasPosition(symbol: string): boolean {
-    return classifyHolding(this.d.ledger.position(symbol).qty, this.d.rules(symbol), this.d.quote(symbol)?.bid ?? null) === 'TRADABLE';
+    return this.holdingOf(symbol) === 'TRADABLE';
+  }
+
+  /** What the bot holds on the symbol: none, dust (below the lot step or the market minimum at the bid), or a position. */
+  private holdingOf(symbol: string): Holding {
+    return classifyHolding(this.d.ledger.position(symbol).qty, this.d.rules(symbol), this.d.quote(symbol)?.bid ?? null);
   }
 
   openOrderCount(): number {
@@ -933,7 +939,7 @@ export class Trader {
     const v = protectionVerdict(
       [...this.slots.values()].map((s) => ({
         symbol: s.symbol,
-        unprotected_since: exposedSince(s),
+        unprotected_since: exposedSince(s, this.holdingOf(s.symbol) === 'DUST'),
         close_pending: s.close !== null,
         has_quote: this.d.quote(s.symbol) !== null,
       })),
@@ -973,7 +979,7 @@ export class Trader {
     const p = this.d.ledger.position(symbol);
     return {
       now,
-      holding: classifyHolding(p.qty, rules, this.d.quote(symbol)?.bid ?? null),
+      holding: this.holdingOf(symbol),
       halted: this.d.halted?.() ?? null,
       frozen: this.frozen.has(symbol),
       trades_pending: this.pendingTrades.has(symbol),
@@ -1407,7 +1413,8 @@ export class Trader {
     const p = s.protection!;
     if (p.kind === 'OCO') {
       const out = await venue(this.d.call(), 'query_order_list', { list_client_order_id: p.list_client_order_id });
-      if (out.kind === 'OK' && (out.body.list_order_status === 'ALL_DONE' || out.body.list_status_type === 'ALL_DONE')) await this.onListDone(s, p);
+      if (out.kind === 'OK' && (out.body.list_order_status === 'ALL_DONE' || out.body.list_status_type === 'ALL_DONE'))
+        await this.settleEndedList(s, p, 'list ALL_DONE');
     } else {
       const out = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: p.client_order_id });
       if (out.kind === 'OK') {
@@ -1425,14 +1432,18 @@ export class Trader {
    * gone" protected or sold the same coins again, sized from a free balance that held only the
    * account's other coins. So each leg is read: one still working is cancelled first (its coins
    * freed, its fills learned), and the protection ends only when no leg can sell any more. Any leg
-   * unread, or a cancel not confirmed, keeps the protection as it is until a later pass.
+   * unread, or a cancel not confirmed, keeps the protection as it is until a later pass; a leg
+   * still working there means the stop is gone (at most a take-profit stands), so the position is
+   * marked unprotected and PROTECTION_MISSING pauses past its bound. Every path that sees an OCO
+   * end comes here: the check, a refused cancel (resize, swap), reconcile.
    */
-  private async onListDone(s: Slot, p: Extract<NonNullable<Slot['protection']>, { kind: 'OCO' }>): Promise<void> {
+  async settleEndedList(s: Slot, p: Extract<NonNullable<Slot['protection']>, { kind: 'OCO' }>, why: string): Promise<void> {
+    if (s.protection !== p) return;
     const working: string[] = [];
     const statuses: string[] = [];
     for (const leg of p.leg_ids) {
       const q = await venue(this.d.call(), 'query_order', { symbol: s.symbol, client_order_id: leg });
-      if (q.kind !== 'OK') return;
+      if (q.kind !== 'OK') return this.legUnsettled(s);
       this.onReport(q.body, p.intent);
       statuses.push(q.body.status);
       if (WORKING_STATUSES.has(q.body.status)) working.push(leg);
@@ -1448,7 +1459,7 @@ export class Trader {
           why: 'list ALL_DONE with this leg still working',
         });
       } catch {
-        return;
+        return this.legUnsettled(s);
       }
       this.d.churn.record(s.symbol, 'cancel');
       const out = await venue(this.d.call(), 'cancel_order', { symbol: s.symbol, client_order_id: leg }, this.timeout);
@@ -1461,10 +1472,15 @@ export class Trader {
         outcome: describe(out),
       });
       // Refused (it filled or ended meanwhile) or unknown: read again on a later pass.
-      return;
+      return this.legUnsettled(s);
     }
     this.pendingTrades.add(s.symbol);
-    this.onProtectionEnded(s, working.length === 0 ? 'list ALL_DONE' : `list ALL_DONE; working leg ${working.join(', ')} cancelled`);
+    this.onProtectionEnded(s, working.length === 0 ? why : `${why}; working leg ${working.join(', ')} cancelled`);
+  }
+
+  /** A list is over but one of its legs may still sell: no stop stands, the unprotected clock runs. */
+  private legUnsettled(s: Slot): void {
+    s.unprotected_since ??= this.d.now();
   }
 
   private cancelledOutside(s: Slot, id: string, corr: Partial<Correlation>): void {
@@ -1520,7 +1536,8 @@ export class Trader {
     });
     if (out.kind === 'REJECTED') {
       this.resize.delete(s.symbol);
-      this.onProtectionEnded(s, `not open at cancel (${out.code})`);
+      if (p.kind === 'OCO') await this.settleEndedList(s, p, `not open at cancel (${out.code})`);
+      else this.onProtectionEnded(s, `not open at cancel (${out.code})`);
     }
   }
 
@@ -1729,8 +1746,7 @@ export class Trader {
     const after = swapAfterCancel(cancel, false);
     if (after === 'PROTECTION_ENDED') {
       this.d.intents.transition(cancelIntent, 'FAILED_TERMINAL', null, { outcome });
-      this.onProtectionEnded(s, 'list no longer open at cancel');
-      return;
+      return this.settleEndedList(s, p, 'list no longer open at cancel');
     }
     if (after === 'DEFER') {
       this.d.intents.transition(cancelIntent, 'FAILED_TERMINAL', cancel.kind === 'THROTTLED' ? 'RATE_LIMIT' : null, { outcome, not_sent: true });
@@ -1746,7 +1762,7 @@ export class Trader {
           resolved_by: 'query_order_list',
           list_status: q.body.list_order_status,
         });
-      if (afterQuery === 'PROTECTION_ENDED') return this.onProtectionEnded(s, 'list done after an unknown swap cancel');
+      if (afterQuery === 'PROTECTION_ENDED') return this.settleEndedList(s, p, 'list done after an unknown swap cancel');
       if (afterQuery === 'DEFER') return this.deferSwap(s, 'cancel', outcome);
     } else {
       this.d.intents.transition(cancelIntent, 'FAILED_TERMINAL', null, { outcome });
@@ -1984,11 +2000,14 @@ function describe(o: VenueOutcome<unknown>): JsonObject {
  * outcome is unknown (it may have filled, with the user stream silent and REST not answering: an
  * unknown exposure is held to the same bound as a known one, and PAUSEs past it).
  */
-function exposedSince(s: Slot): number | null {
+function exposedSince(s: Slot, dust: boolean): number | null {
   const e = s.entry?.intent;
   const unknown = e?.state === 'SENT_UNKNOWN' ? (e.unknown_since ?? e.state_ms) : null;
-  if (unknown === null) return s.unprotected_since;
-  return s.unprotected_since === null ? unknown : Math.min(unknown, s.unprotected_since);
+  // Dust (a partial entry fill worth less than the venue's minimum) can be neither protected nor
+  // sold: not a position to hold to the bound (it had paused every symbol 5 s into a thin fill).
+  const unprotected = dust ? null : s.unprotected_since;
+  if (unknown === null) return unprotected;
+  return unprotected === null ? unknown : Math.min(unknown, unprotected);
 }
 
 /** A PROTECT intent that places a swap's trailing stop (it names the list it replaces). */
