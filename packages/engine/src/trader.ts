@@ -184,6 +184,10 @@ export const changedKind = (why: 'SOLD_BY_OTHERS' | 'BALANCE_SHORT'): string =>
 const MAX_TRADE_PAGES = 100;
 /** Third-asset fees waiting for a price at most (the oldest are kept; more are left out, as before). */
 const UNVALUED_FEES_KEPT = 1000;
+/** How long, how often and how many entries declared NOT_FOUND are asked about again. */
+const LATE_WATCH_MS = 600_000;
+const LATE_WATCH_EVERY_MS = 15_000;
+const LATE_WATCH_KEPT = 100;
 /** Order statuses in which an order can still trade (and holds what it would sell). */
 const WORKING_STATUSES: ReadonlySet<string> = new Set(['NEW', 'PARTIALLY_FILLED', 'PENDING_NEW', 'PENDING_CANCEL']);
 
@@ -928,6 +932,7 @@ export class Trader {
   private async managePass(): Promise<void> {
     await this.resolveUnknown();
     if (this.unvaluedFees.length > 0) await this.valuePendingFees();
+    if (this.lateWatch.size > 0) await this.watchLate();
     for (const s of this.slots.values()) if (s.unprotected_since !== null && this.d.quote(s.symbol) === null) this.d.needQuote?.(s.symbol);
     for (const s of [...this.slots.values()]) {
       try {
@@ -1903,6 +1908,45 @@ export class Trader {
     );
   }
 
+  /**
+   * Entries declared NOT_FOUND, asked about again for a while. "Does not exist" answered for as long
+   * as the NOT_FOUND bound, with the user stream silent, had let an entry that had filled be
+   * forgotten: its coins unprotected, outside exposure and P&L, its trade taken for someone else's.
+   */
+  private readonly lateWatch = new Map<string, { readonly intent: Intent; readonly until: number; next: number }>();
+
+  private async watchLate(): Promise<void> {
+    const now = this.d.now();
+    for (const [coid, w] of [...this.lateWatch]) {
+      if (now > w.until) {
+        this.lateWatch.delete(coid);
+        continue;
+      }
+      if (now < w.next) continue;
+      w.next = now + LATE_WATCH_EVERY_MS;
+      const q = await venue(this.d.call(), 'query_order', { symbol: w.intent.symbol, client_order_id: coid });
+      if (q.kind !== 'OK') continue;
+      this.lateWatch.delete(coid);
+      const s = this.slot(w.intent.symbol);
+      this.orderIds.set(q.body.order_id, coid);
+      this.d.event(
+        'ALERT_RAISED',
+        {
+          source: 'engine',
+          symbol: w.intent.symbol,
+          detail: `${w.intent.symbol}: entry ${coid}, declared NOT_FOUND, is at the venue (${q.body.status}, executed ${q.body.executed_qty}); its fills are learned and protected`,
+        },
+        { reason: 'PROTECTION_MISSING', corr: w.intent.corr },
+      );
+      // Still working: tracked again and cancelled; its fills (and any already made) are the bot's.
+      if (WORKING_STATUSES.has(q.body.status) && s.entry === null) this.adoptLateEntry(s, w.intent);
+      // Its trade may already have been read and judged someone else's: read again from its creation.
+      this.lastTradeId.delete(w.intent.symbol);
+      this.tradesFrom(w.intent.symbol, w.intent.created_ms);
+      this.pendingTrades.add(w.intent.symbol);
+    }
+  }
+
   /** Whether the venue has shown an order of this clientOrderId (its order id is known to the bot). */
   private seenAtVenue(coid: string): boolean {
     for (const c of this.orderIds.values()) if (c === coid) return true;
@@ -1919,6 +1963,8 @@ export class Trader {
     if (this.seenAtVenue(i.client_order_id)) return;
     this.d.intents.transition(i, 'NOT_FOUND', null, { answers: i.not_found_answers, waited_ms: now - since });
     this.onTerminal(i, 'not found at the venue');
+    if (i.kind === 'ENTRY' && this.lateWatch.size < LATE_WATCH_KEPT)
+      this.lateWatch.set(i.client_order_id, { intent: i, until: now + LATE_WATCH_MS, next: now + LATE_WATCH_EVERY_MS });
   }
 }
 
