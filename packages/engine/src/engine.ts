@@ -15,6 +15,7 @@ import {
   type GatewayHealth,
   type GatewaySide,
   type JsonObject,
+  canonicalJson,
   jsonObject,
   MARKET_CHANNEL,
   type Mode,
@@ -151,6 +152,26 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   // Replay recordings (supervisor replay): bulk events, never a commit on the way to an order.
   const recorder = new ReplayRecorder((type, payload, cid) => event(type, payload, cid === undefined ? {} : { corr: { cycle_id: cid } }));
   const reason = (code: ReasonCode, on: boolean, detail: JsonObject): void => latch.set(code, on, detail);
+
+  /**
+   * Symbols whose current rules refuse the bot's protection: no entry there (it would be bought naked
+   * and dumped at market once the protection is refused), and the operator is told which and why.
+   * Judged whenever rules arrive, in any mode; a changed set is raised anew, so the reason's detail
+   * names the symbols of now, not those of its first raise.
+   */
+  let protectionGaps: Record<string, string> = {};
+  const checkProtectable = (): void => {
+    const gaps: Record<string, string> = {};
+    for (const s of cfg.exchange.symbols) {
+      const r = rules.get(s);
+      const gap = r ? protectionGap(r) : null;
+      if (gap !== null) gaps[s] = gap;
+    }
+    const changed = canonicalJson(gaps) !== canonicalJson(protectionGaps);
+    protectionGaps = gaps;
+    if (changed) reason('SYMBOL_NOT_PROTECTABLE', false, {});
+    reason('SYMBOL_NOT_PROTECTABLE', Object.keys(gaps).length > 0, gaps);
+  };
 
   const stageReports = new StageReports((r) => ctx.control.emit(r));
   const setStage = (next: Stage, corr: Partial<Correlation> = {}): void => {
@@ -359,6 +380,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
             for (const r of ev.rules) rules.set(r.symbol, r);
             recorder.rules(ev.rules);
             quarantined = ev.quarantined;
+            checkProtectable();
             return;
           default: {
             const never: never = ev;
@@ -651,15 +673,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   const cycle = async (tickTs: TickTrace | null): Promise<void> => {
     const now = Date.now();
     const cycleAt = preciseNowMs();
-    // A symbol whose current rules refuse the bot's protection gets no entry (it would be bought
-    // naked and dumped at market once the protection is refused), and the operator is told why.
-    const gaps: Record<string, string> = {};
-    for (const s of cfg.exchange.symbols) {
-      const r = rules.get(s);
-      const gap = r ? protectionGap(r) : null;
-      if (gap !== null) gaps[s] = gap;
-    }
-    reason('SYMBOL_NOT_PROTECTABLE', Object.keys(gaps).length > 0, gaps);
+    const gaps = protectionGaps;
     // Only symbols with a newly closed bar, nothing in flight and past their cooldown.
     const ready = cfg.exchange.symbols.filter((s) => {
       const b = bars.get(s)!.bars();
