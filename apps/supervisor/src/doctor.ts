@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { verifyAuditSet } from '@vigil/audit';
 import { type Config, type Decision, decisionIdOf, jsonObject, type JsonObject, orderRole, REASON_CODES, type ReasonCode } from '@vigil/contracts';
-import { redact, redactString } from '@vigil/core';
+import { protectionGap, redact, redactString } from '@vigil/core';
 import { AIGate } from '@vigil/engine';
 import { createClockEstimator, createRateGovernor, createRestClient, parseExchangeInfo, signerFor, UserStream, type RestOutcome } from '@vigil/gateway';
 import { aiGateKey, configForRecord, parseConfig, registerProcessSecrets } from '@vigil/runtime';
@@ -241,7 +241,7 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
           const need = ['PRICE_FILTER', 'LOT_SIZE'] as const;
           const missing = r ? need.filter((f) => !r.filters[f]) : [];
           if (!r) add(S3, `${sym} rules`, 'FAIL', 'symbol not listed', 'listed', 'SYMBOL_NOT_TRADING');
-          else
+          else {
             add(
               S3,
               `${sym} rules`,
@@ -250,6 +250,17 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
               'TRADING with filters',
               'SYMBOL_NOT_TRADING',
             );
+            // What the engine checks before an entry: the bot does not trade a symbol it cannot protect.
+            const gap = protectionGap(r);
+            add(
+              S3,
+              `${sym} protectable`,
+              gap === null ? 'OK' : 'FAIL',
+              gap ?? 'OCO, LIMIT_MAKER, STOP_LOSS_LIMIT, MARKET, spot',
+              'the bot can protect a position',
+              'SYMBOL_NOT_PROTECTABLE',
+            );
+          }
         }
       }
       const g = governor.snapshot(Date.now());
