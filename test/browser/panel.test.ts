@@ -111,6 +111,16 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     const fees = (source.pnl!() as { fees: { fees_quote: string } }).fees.fees_quote;
     expect(Number(fees)).toBeGreaterThan(0); // the simulator charges commission on every fill
     expect(Number((cards[3]![1] ?? '').replace(/,/g, ''))).toBeGreaterThan(0); // an open position has exposure
+    // The positions table: the traded symbol held, with its quantity and the OCO that protects it.
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll('#position-rows tr')).some((tr) => /position/.test(tr.textContent ?? '') && /OCO/.test(tr.textContent ?? '')),
+      undefined,
+      { timeout: 30_000 },
+    );
+    const held = await page.$$eval('#position-rows tr', (trs) => trs.map((tr) => Array.from(tr.children).map((td) => td.textContent ?? '')));
+    const row = held.find((r) => r[1] === 'position')!;
+    expect(Number(row[2])).toBeGreaterThan(0);
+    expect(row[4]).toMatch(/^OCO [\d.]+$/);
 
     // Price chart: a mid line, a BUY marker at the entry fill and dashed stop/take-profit levels. The
     // markers come from the audit and the line from the panel's own samples of the engine's quotes

@@ -27,6 +27,8 @@ type EngineMetrics = {
   churn?: JsonObject;
   churn_limits?: JsonObject;
   near_limits?: JsonObject;
+  /** Per symbol: holding (NONE, DUST, TRADABLE), position, entry, protection, unprotected since. */
+  positions?: JsonObject[];
 };
 
 /** The supervisor's state as the panel and /api/health read it: plain data, computed on demand. */
@@ -75,9 +77,11 @@ export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: st
       return { available: true, windows_s: [10, 60], symbols: m.churn, limits: m.churn_limits ?? {}, near_limits: m.near_limits ?? {} };
     },
     pnl: (): JsonObject => {
-      const p = engineMetrics().pnl;
+      const m = engineMetrics();
+      const p = m.pnl;
       const fees = reads.feesToday(symbols);
-      if (!p) return { available: false, why: 'no engine heartbeat with P&L yet', fees };
+      const positions = m.positions ?? [];
+      if (!p) return { available: false, why: 'no engine heartbeat with P&L yet', fees, positions };
       return {
         available: true,
         day: p.day ?? null,
@@ -86,6 +90,7 @@ export function supervisorPanelSource(sup: Supervisor, runId: string, varDir: st
         total: p.total ?? null,
         exposure: p.exposure ?? null,
         fees,
+        positions,
       };
     },
     gate: (): JsonObject => ({ ...reads.gate(), engine: (engineMetrics().ai_gate ?? null) as JsonObject | null }),

@@ -307,6 +307,31 @@ function renderPnl(p) {
     .join(', ');
   card('Fees today', f.fees_quote == null ? '-' : Number(f.fees_quote).toFixed(4), 'fees', 'already inside the P&L' + (other ? '; also ' + other : ''));
   $('pnl-cards').replaceChildren(...cards);
+  // NONE: flat; DUST: below the lot step or the market minimum (neither protected nor sellable).
+  const held = { NONE: 'flat', DUST: 'dust', TRADABLE: 'position' };
+  rows(
+    $('position-rows'),
+    p.positions || [],
+    [
+      (x) => cell(x.symbol),
+      (x) => cell(held[x.holding] || x.holding || '-', x.holding === 'TRADABLE' && !(x.protection && x.protection.active) ? 'bad' : ''),
+      (x) => cell(x.position_qty, 'num'),
+      (x) => cell(x.avg_price, 'num'),
+      (x) =>
+        cell(
+          x.protection ? x.protection.kind + ' ' + x.protection.qty + (x.protection.active ? '' : ' (pending)') : '-',
+          'mono',
+          x.protection ? x.protection.id : '',
+        ),
+      (x) =>
+        cell(
+          x.unprotected_since_ms == null ? '-' : Math.max(0, Math.round((Date.now() - x.unprotected_since_ms) / 1000)) + ' s',
+          x.unprotected_since_ms == null ? '' : 'bad',
+        ),
+      (x) => cell(x.entry ? x.entry.status + ' (' + x.entry.intent_state + ')' : '-', 'mono', x.entry ? x.entry.client_order_id : ''),
+    ],
+    'no engine heartbeat yet',
+  );
   $('hdr-pnl').textContent = p.available ? money(p.total) : '-';
   $('hdr-pnl').className = signClass(p.total);
 }

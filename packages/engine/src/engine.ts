@@ -1005,6 +1005,8 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
         near_limits: near,
         // The heartbeat carries the totals only; the per-symbol rows are in details.
         ...(p ? { pnl: { day: p.day, realized: p.realized, unrealized: p.unrealized, total: p.total, exposure: p.exposure } } : {}),
+        // For the panel: what is held per symbol and what protects it (the operator's first question).
+        positions: cfg.exchange.symbols.map((sym) => ({ symbol: sym, holding: trader.holdingOf(sym), ...trader.slotView(sym) })),
         ai_gate: gateStats(),
         audit_attached: audit.attached,
         audit_held: audit.heldCount,

@@ -254,7 +254,7 @@ export class Trader {
   }
 
   /** What the bot holds on the symbol: none, dust (below the lot step or the market minimum at the bid), or a position. */
-  private holdingOf(symbol: string): Holding {
+  holdingOf(symbol: string): Holding {
     return classifyHolding(this.d.ledger.position(symbol).qty, this.d.rules(symbol), this.d.quote(symbol)?.bid ?? null);
   }
 
