@@ -425,6 +425,24 @@ describe('replay of decision cycles', () => {
       if (!res.ok) expect(res.divergence.what).toBe('cycle 7: no CYCLE_INPUTS_RECORDED for its decisions');
     });
 
+    it('the last cycle cut at the gate, with an earlier cycle recorded after it (its inputs come a turn late): still the latest, identical, counted as cut short', async () => {
+      const cut = await atGate();
+      const { l, rec, quiet } = quietRecording();
+      rec.cycle(6, [quiet], () => rules);
+      await nextTurn();
+      expect(replayAll(renumber([marker(), ...cut, ...l.events, marker()]))).toMatchObject({ ok: true, cut_short: 1 });
+    });
+
+    it('the last cycle with its AI record altered to name another decision is a divergence, not a cycle cut short', async () => {
+      const cut = (await atGate(['AIGATE_CALL'])).map((e) =>
+        e.event_type === 'AIGATE_CALL' ? ({ ...e, payload: { ...e.payload, original_decision_id: 'dec_altered' } } as ReplayEvent) : e,
+      );
+      expect(cut.some((e) => e.event_type === 'AIGATE_CALL')).toBe(true);
+      const res = replayAll(renumber([marker(), ...cut, marker()]));
+      expect(res.ok).toBe(false);
+      if (!res.ok) expect(res.divergence.what).toMatch(/^cycle 7: no AIGATE_CALL for dec_/);
+    });
+
     it('a cut cycle followed by another cycle of the same engine start diverges (the engine lived on: the outcome is missing)', async () => {
       const res = replayAll(renumber([marker(), ...(await atGate()), ...(await quietCycle())]));
       expect(res.ok).toBe(false);

@@ -272,7 +272,11 @@ export class Replayer {
     let c = this.cycles.get(key);
     if (!c) {
       this.cycles.set(key, (c = { id, start: this.start, inputs: null, outputs: [], gate: new Map(), counted: false, last: 0 }));
-      this.latest.set(this.start, key);
+      // The latest cycle of a start is the highest id, not the last one seen: a no-proposal cycle's
+      // inputs are recorded a turn later, after the next cycle's decision may have gone out (a stop
+      // during that cycle's review had been reported as a divergence).
+      const latest = this.latest.get(this.start);
+      if (latest === undefined || id > (this.cycles.get(latest)?.id ?? -1)) this.latest.set(this.start, key);
     }
     if (counts && !c.counted) {
       c.counted = true;
@@ -304,6 +308,9 @@ export class Replayer {
       };
     }
     const inEv = c.inputs;
+    // Gate records the replayed decisions claim; any other one in the cycle is not the replay's.
+    const claimed = new Set<string>();
+    const unclaimed = (): ReplayEvent | undefined => [...c.gate].find(([id]) => !claimed.has(id))?.[1];
     const rec = inEv.payload as unknown as CycleInputsRecord;
     let k = 0;
     /** The next audited output must be `expected` (compared after the same redaction the audit applies). */
@@ -395,11 +402,13 @@ export class Replayer {
       }
       // The AI verdict is an input: as audited for this decision.
       const g = c.gate.get(decision.ids.decision_id);
+      if (g) claimed.add(decision.ids.decision_id);
       if (!g) {
         // An ALLOW's record is committed with the intent, after the risk verdict's events: an
-        // engine that died before that commit audited at most this decision's verdicts.
+        // engine that died before that commit audited at most this decision's verdicts. Not when
+        // the cycle holds a gate record no decision claims: that one was altered, not cut.
         const symbol = decision.symbol;
-        const cut = out.slice(k).every((e) => e.event_type === 'RISK_VERDICT_GIVEN' && e.payload['symbol'] === symbol);
+        const cut = out.slice(k).every((e) => e.event_type === 'RISK_VERDICT_GIVEN' && e.payload['symbol'] === symbol) && unclaimed() === undefined;
         return {
           cut,
           divergence: {
@@ -485,7 +494,7 @@ export class Replayer {
         break;
       }
     }
-    const extra = out[k];
+    const extra = out[k] ?? unclaimed();
     if (extra) {
       return diverged({
         event_id: extra.event_id,
