@@ -35,6 +35,7 @@ const preciseNow = (): number => ORIGIN_MS + performance.now();
 
 /** Read-only polls repeated on a timer whose answered calls are not audited one by one (their failures are). */
 const QUIET_POLLS: ReadonlySet<string> = new Set(['/api/v3/avgPrice', '/api/v3/referencePrice']);
+
 export function createGateway(ctx: WorkerContext): WorkerLogic {
   const cfg = ctx.init.config;
   const audit = workerAuditClient(ctx, 'gateway');
