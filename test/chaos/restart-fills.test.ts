@@ -231,3 +231,59 @@ describe('engine memory: a remembered entry brings its own protection plan', () 
     expect(plan).toEqual({ stop_price: '529.40', take_profit_price: '548.70', trailing_delta_bps: 80 });
   });
 });
+
+/**
+ * Regression (found by a probe re-running its scenario across a restart): an entry declared
+ * NOT_FOUND that had filled was asked about again only by the engine that declared it. Restarted
+ * within the ten minutes, the new engine forgot it: its coins unprotected, outside P&L and exposure.
+ */
+describe('engine memory: entries declared NOT_FOUND lately', () => {
+  it('are remembered with their plan and asked about again after a restart; older ones and other kinds are not', async () => {
+    const cfg = parseConfig({ audit: { disk_free_degrade_bytes: 0, disk_free_pause_bytes: 0 } });
+    if (!cfg.ok) throw new Error(JSON.stringify(cfg.error));
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-notfound-'));
+    const dbFile = join(dir, 'data', 'audit.sqlite');
+    const now = Date.now();
+    let at = now;
+    const w = new AuditWriter({ dbFile, jsonlDir: join(dir, 'jsonl'), config: cfg.config.audit, now: () => at, setReason: () => {} });
+    w.open();
+    const ev = (type: EventType, payload: JsonObject, intent: string, ts: number): EventEnvelope =>
+      envelopeOf({ ts_ms: ts, run_id: 'run_a', source: 'engine', order_intent_id: intent, event_type: type, payload });
+    const lost = (intent: string, coid: string, endedAt: number): EventEnvelope[] => [
+      ev(
+        'INTENT_CREATED',
+        {
+          kind: 'ENTRY',
+          symbol: 'ETHUSDT',
+          side: 'BUY',
+          client_order_id: coid,
+          quantity: '0.0156',
+          price: '3196.83',
+          stop_price: '3150',
+          take_profit_price: '3290',
+        },
+        intent,
+        endedAt - 20_000,
+      ),
+      ev('INTENT_STATE_CHANGED', { from: 'CREATED', to: 'SENT_UNKNOWN', kind: 'ENTRY', symbol: 'ETHUSDT', client_order_id: coid }, intent, endedAt - 19_000),
+      ev('INTENT_STATE_CHANGED', { from: 'SENT_UNKNOWN', to: 'NOT_FOUND', kind: 'ENTRY', symbol: 'ETHUSDT', client_order_id: coid }, intent, endedAt),
+    ];
+    for (const e of [...lost('int_old', 'vgeoldlost', now - 20 * 60_000), ...lost('int_recent', 'vgerecentlost', now - 60_000)]) {
+      at = e.ts_ms;
+      w.enqueue([e]);
+      w.drainAll();
+    }
+    w.close();
+    const memory = readMemory(dbFile);
+    expect((memory.notFoundEntries ?? []).map((i) => i.client_order_id)).toEqual(['vgerecentlost']);
+    const { ledger, intents, trader } = restartedTrader('ETH', now, (t, p) =>
+      envelopeOf({ ts_ms: now, run_id: 'run_b', source: 'engine', event_type: t, payload: p }),
+    );
+    restoreMemory(memory, { ledger, intents, trader, now: () => now });
+    const watched = (trader as unknown as { lateWatch: Map<string, { until: number }> }).lateWatch;
+    expect([...watched.keys()]).toEqual(['vgerecentlost']);
+    expect(watched.get('vgerecentlost')!.until).toBe(now - 60_000 + 600_000);
+    // Its plan comes with it: a fill found for it is protected, not sold as "without a plan".
+    expect(intents.byClientOrderId('vgerecentlost')?.detail['stop_price']).toBe('3150');
+  });
+});

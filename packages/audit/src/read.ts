@@ -1,6 +1,14 @@
 import Database from 'better-sqlite3';
 import { Dec, isDecimalString } from '@vigil/core';
-import { GATE_LATENCY_WINDOW, type DayPnl, type EngineMemory, type JsonValue, type QuarantineCause, type StandingQuarantine } from '@vigil/contracts';
+import {
+  GATE_LATENCY_WINDOW,
+  LATE_WATCH_MS,
+  type DayPnl,
+  type EngineMemory,
+  type JsonValue,
+  type QuarantineCause,
+  type StandingQuarantine,
+} from '@vigil/contracts';
 
 export interface ModeChangeRow {
   readonly seq: number;
@@ -344,7 +352,26 @@ export class AuditReader {
       .all(nowMs - 30 * 86_400_000) as { symbol: string; client_order_id: string; kind: string }[];
     // The gate's latency window, oldest first (the query gives the newest first).
     const gateLatenciesMs = (this.q.gateLatencies.all(GATE_LATENCY_WINDOW) as { latency_ms: number }[]).map((r) => r.latency_ms).reverse();
-    return { positions, intents, ownOrders, lastTradeIds, unmapped, today: this.dayPnl(nowMs), gateLatenciesMs };
+    // Entries declared NOT_FOUND lately: asked about again after the restart, as before it.
+    const notFoundEntries = (
+      this.db
+        .prepare(
+          "SELECT i.order_intent_id, i.state, i.created_ms, i.state_ms, i.symbol, i.side, i.client_order_id, i.cycle_id, i.decision_id, e.payload AS payload FROM order_intents i JOIN events e ON e.seq = i.created_seq WHERE i.state = 'NOT_FOUND' AND i.state_ms >= ? AND json_extract(e.payload, '$.kind') = 'ENTRY' ORDER BY i.created_seq DESC LIMIT 100",
+        )
+        .all(nowMs - LATE_WATCH_MS) as {
+        order_intent_id: string;
+        state: string;
+        created_ms: number;
+        state_ms: number;
+        symbol: string | null;
+        side: string | null;
+        client_order_id: string | null;
+        cycle_id: number | null;
+        decision_id: string | null;
+        payload: string;
+      }[]
+    ).map((r) => ({ ...r, payload: (parse(r.payload) ?? {}) as Record<string, unknown> }));
+    return { positions, intents, ownOrders, lastTradeIds, unmapped, today: this.dayPnl(nowMs), gateLatenciesMs, notFoundEntries };
   }
 
   /**

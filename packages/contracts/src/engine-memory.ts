@@ -51,7 +51,15 @@ export interface EngineMemory {
    * variance health signals cover the same calls after a restart of the engine as before it.
    */
   readonly gateLatenciesMs: readonly number[];
+  /**
+   * Entries declared NOT_FOUND in the last LATE_WATCH_MS: the restarted engine asks the venue about
+   * them again (one that filled after all had been forgotten across a restart). Absent in older builds.
+   */
+  readonly notFoundEntries?: readonly (RememberedIntent & { readonly state_ms: number })[];
 }
+
+/** How long an entry declared NOT_FOUND is asked about again (restarts included). */
+export const LATE_WATCH_MS = 600_000;
 
 /** How many of the last AI gate calls the latency signals cover. */
 export const GATE_LATENCY_WINDOW = 200;

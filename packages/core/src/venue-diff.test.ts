@@ -57,7 +57,7 @@ const run = (x: { orders: VenueOrderView[]; lists: VenueListView[]; btc: HeldSym
   diffVenue({ symbols: SYMBOLS, held: (s) => (s === 'BTCUSDT' ? x.btc : x.eth), hasIntent: (c) => x.intents.includes(c), orders: x.orders, lists: x.lists });
 
 describe('diffVenue', () => {
-  it('a held OCO whose list is no longer open but one of whose legs still is (ALL_DONE with a leg working) is PROTECTION_SEEN, not ended; with no leg open it is PROTECTION_ENDED', () => {
+  it('a held OCO whose list is no longer open but one of whose legs still is (ALL_DONE with a leg working) is PROTECTION_LEG_WORKING, neither seen nor ended; with no leg open it is PROTECTION_ENDED', () => {
     const lid = `vgl${'b'.repeat(33)}`;
     const tp = `vgt${'b'.repeat(33)}`;
     const held: HeldSymbol = {
@@ -75,7 +75,7 @@ describe('diffVenue', () => {
       orig_qty: '0.00074',
     };
     const diff = (orders: VenueOrderView[]) => diffVenue({ symbols: ['BTCUSDT'], held: () => held, hasIntent: () => false, orders, lists: [] });
-    expect(diff([leg])).toEqual([{ kind: 'PROTECTION_SEEN', symbol: 'BTCUSDT' }]);
+    expect(diff([leg])).toEqual([{ kind: 'PROTECTION_LEG_WORKING', symbol: 'BTCUSDT' }]);
     expect(diff([])).toEqual([{ kind: 'PROTECTION_ENDED', symbol: 'BTCUSDT', id: lid, protection: 'OCO' }]);
   });
 

@@ -17,7 +17,8 @@ import { isOwnClientOrderId, listIdOfLeg, orderRole } from '@vigil/contracts';
  *   UNTRACKED_ORDER, a list with a leg that is not a SELL (or no leg shown) EXTRA_PROTECTION_LIST.
  * - A protection the state holds as active that the venue no longer shows is PROTECTION_ENDED; one
  *   it holds (active or not) that the venue shows open is PROTECTION_SEEN. An OCO whose list is no
- *   longer open while one of its legs still is counts as shown (that leg still sells).
+ *   longer open while one of its legs still is, is PROTECTION_LEG_WORKING: neither ended (that leg
+ *   still sells) nor seen (no stop stands).
  * - Order of the venue's rows does not change which orders are foreign, stray or ended.
  */
 export interface VenueOrderView {
@@ -53,6 +54,8 @@ export type VenueAction =
   | { readonly kind: 'ADOPT_TRAILING'; readonly order: VenueOrderView }
   | { readonly kind: 'UNTRACKED_ORDER'; readonly order: VenueOrderView }
   | { readonly kind: 'PROTECTION_SEEN'; readonly symbol: string }
+  /** A held OCO whose list is over while a leg still works: not ended (that leg sells), not protecting either (no stop). */
+  | { readonly kind: 'PROTECTION_LEG_WORKING'; readonly symbol: string }
   | { readonly kind: 'ADOPT_LIST'; readonly list: VenueListView; readonly legs: readonly VenueOrderView[] }
   | { readonly kind: 'EXTRA_PROTECTION_LIST'; readonly list: VenueListView }
   | { readonly kind: 'PROTECTION_ENDED'; readonly symbol: string; readonly id: string; readonly protection: 'OCO' | 'TRAILING' };
@@ -160,7 +163,7 @@ export function diffVenue(i: VenueDiffInput): VenueAction[] {
     // A list no longer open whose leg still is (ALL_DONE as soon as one leg started executing) has
     // not ended: that leg holds the coins. The protection check reads the legs and cancels it first.
     if (p?.kind === 'OCO' && p.active && !listIds.has(p.list_client_order_id)) {
-      if (p.leg_ids.some((l) => openIds.has(l))) out.push({ kind: 'PROTECTION_SEEN', symbol: sym });
+      if (p.leg_ids.some((l) => openIds.has(l))) out.push({ kind: 'PROTECTION_LEG_WORKING', symbol: sym });
       else out.push({ kind: 'PROTECTION_ENDED', symbol: sym, id: p.list_client_order_id, protection: 'OCO' });
     }
     if (p?.kind === 'TRAILING' && p.active && !openIds.has(p.client_order_id))

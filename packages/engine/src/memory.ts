@@ -1,4 +1,4 @@
-import { listLegId, orderRole, type EngineMemory, type IntentState } from '@vigil/contracts';
+import { LATE_WATCH_MS, listLegId, orderRole, type EngineMemory, type IntentState } from '@vigil/contracts';
 import { Dec } from '@vigil/core';
 import type { Intent, IntentBook, IntentKind } from './intents.js';
 import type { Ledger } from './ledger.js';
@@ -36,6 +36,27 @@ export function restoreMemory(
     // Protected or not, the venue decides: reconcile adopts the protection it finds; until then
     // the position counts as unprotected.
     s.unprotected_since = d.now();
+  }
+  for (const r of m.notFoundEntries ?? []) {
+    if (!r.symbol || !r.client_order_id || r.side !== 'BUY') continue;
+    const intent: Intent = {
+      id: r.order_intent_id,
+      kind: 'ENTRY',
+      symbol: r.symbol,
+      side: 'BUY',
+      client_order_id: r.client_order_id,
+      corr: { order_intent_id: r.order_intent_id, cycle_id: r.cycle_id, decision_id: r.decision_id },
+      state: 'NOT_FOUND',
+      created_ms: r.created_ms,
+      state_ms: r.state_ms,
+      unknown_since: null,
+      not_found_answers: 0,
+      last_query_ms: 0,
+      detail: r.payload as Intent['detail'],
+    };
+    // Known to the book, so a fill found for it brings the plan its decision was approved with.
+    d.intents.adopt(intent);
+    d.trader.watchLate(intent, r.state_ms + LATE_WATCH_MS);
   }
   for (const r of m.intents) {
     if (!r.symbol || !r.client_order_id || (r.side !== 'BUY' && r.side !== 'SELL')) continue;

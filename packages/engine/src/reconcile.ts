@@ -167,6 +167,10 @@ export class Reconciler {
         case 'PROTECTION_SEEN':
           t.protectionSeen(a.symbol);
           break;
+        case 'PROTECTION_LEG_WORKING':
+          // The protection check cancels the leg; until then no stop stands (the clock runs).
+          t.legWorking(a.symbol);
+          break;
         case 'ADOPT_LIST': {
           const l = a.list as OrderListReport;
           const legs = a.legs as readonly OrderReport[];

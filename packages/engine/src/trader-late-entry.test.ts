@@ -57,7 +57,7 @@ describe('an entry declared NOT_FOUND that turns up at the venue', () => {
     });
     const i: Intent = await intents.create('ENTRY', 'BTCUSDT', 'BUY', 'entry', {}, { stop_price: '63000', take_profit_price: '66000' });
     intents.transition(i, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN');
-    const internals = t as unknown as { notFoundAnswer(i: Intent, now: number): void; watchLate(): Promise<void>; lastTradeId: Map<string, number> };
+    const internals = t as unknown as { notFoundAnswer(i: Intent, now: number): void; askLate(): Promise<void>; lastTradeId: Map<string, number> };
     for (let k = 0; k < r.config.engine.not_found_min_queries; k++) {
       now += r.config.engine.not_found_after_ms;
       internals.notFoundAnswer(i, now);
@@ -66,11 +66,11 @@ describe('an entry declared NOT_FOUND that turns up at the venue', () => {
     t.lastTradeId.set('BTCUSDT', 500);
     // Still "does not exist": watched on.
     now += 15_000;
-    await internals.watchLate();
+    await internals.askLate();
     expect(t.pendingTrades.has('BTCUSDT')).toBe(false);
     found = true;
     now += 15_000;
-    await internals.watchLate();
+    await internals.askLate();
     expect(t.pendingTrades.has('BTCUSDT')).toBe(true);
     expect(t.lastTradeId.has('BTCUSDT')).toBe(false);
     expect(t.tradesStart('BTCUSDT', now)).toBeLessThanOrEqual(i.created_ms);
@@ -78,7 +78,7 @@ describe('an entry declared NOT_FOUND that turns up at the venue', () => {
     // Once found, not asked again.
     t.pendingTrades.delete('BTCUSDT');
     now += 15_000;
-    await internals.watchLate();
+    await internals.askLate();
     expect(t.pendingTrades.has('BTCUSDT')).toBe(false);
   });
 });

@@ -21,7 +21,7 @@ import type {
   VenueOutcome,
   AccountReport,
 } from '@vigil/contracts';
-import { isOwnClientOrderId, jsonObject, listIdOfLeg, listLegId, MY_TRADES_PAGE, orderRole } from '@vigil/contracts';
+import { isOwnClientOrderId, jsonObject, LATE_WATCH_MS, listIdOfLeg, listLegId, MY_TRADES_PAGE, orderRole } from '@vigil/contracts';
 import {
   Dec,
   TICK_PHASES,
@@ -184,12 +184,13 @@ export const changedKind = (why: 'SOLD_BY_OTHERS' | 'BALANCE_SHORT'): string =>
 const MAX_TRADE_PAGES = 100;
 /** Third-asset fees waiting for a price at most (the oldest are kept; more are left out, as before). */
 const UNVALUED_FEES_KEPT = 1000;
-/** How long, how often and how many entries declared NOT_FOUND are asked about again. */
-const LATE_WATCH_MS = 600_000;
+/** How often and how many entries declared NOT_FOUND are asked about again (for LATE_WATCH_MS). */
 const LATE_WATCH_EVERY_MS = 15_000;
 const LATE_WATCH_KEPT = 100;
 /** Order statuses in which an order can still trade (and holds what it would sell). */
 const WORKING_STATUSES: ReadonlySet<string> = new Set(['NEW', 'PARTIALLY_FILLED', 'PENDING_NEW', 'PENDING_CANCEL']);
+/** Order statuses of a leg that ended without its whole quantity filled. */
+const LEG_ENDED_UNFILLED: ReadonlySet<string> = new Set(['EXPIRED', 'EXPIRED_IN_MATCH', 'CANCELED', 'REJECTED']);
 
 const ORDER_TIMEOUT_SLACK_MS = 2_000;
 
@@ -861,6 +862,10 @@ export class Trader {
     );
     const p = this.slots.get(ev.symbol)?.protection;
     if (p && protectionHolds(p, ev.client_order_id) && ev.status !== 'NEW') p.intent.last_query_ms = 0;
+    // A leg of the held OCO that ended without filling (the other one started executing, or someone
+    // cancelled it): the list no longer protects as placed, and whether a stop still stands is
+    // known only once its legs are read. Until then the position counts as unprotected.
+    if (p?.kind === 'OCO' && p.leg_ids.includes(ev.client_order_id) && LEG_ENDED_UNFILLED.has(ev.status)) this.legUnsettled(this.slot(ev.symbol));
     const e = this.slots.get(ev.symbol)?.entry;
     if (e && e.intent.client_order_id === ev.client_order_id && ev.status === 'PARTIALLY_FILLED' && e.status !== 'PARTIALLY_FILLED') {
       // Learned from the stream before any reply or query: the management pass cancels the rest.
@@ -932,7 +937,7 @@ export class Trader {
   private async managePass(): Promise<void> {
     await this.resolveUnknown();
     if (this.unvaluedFees.length > 0) await this.valuePendingFees();
-    if (this.lateWatch.size > 0) await this.watchLate();
+    if (this.lateWatch.size > 0) await this.askLate();
     for (const s of this.slots.values()) if (s.unprotected_since !== null && this.d.quote(s.symbol) === null) this.d.needQuote?.(s.symbol);
     for (const s of [...this.slots.values()]) {
       try {
@@ -1486,6 +1491,13 @@ export class Trader {
   /** A list is over but one of its legs may still sell: no stop stands, the unprotected clock runs. */
   private legUnsettled(s: Slot): void {
     s.unprotected_since ??= this.d.now();
+    // Checked again at the next pass, not after the usual interval.
+    if (s.protection) s.protection.intent.last_query_ms = 0;
+  }
+
+  /** Reconcile saw the held list over with a leg still open. */
+  legWorking(symbol: string): void {
+    this.legUnsettled(this.slot(symbol));
   }
 
   private cancelledOutside(s: Slot, id: string, corr: Partial<Correlation>): void {
@@ -1915,7 +1927,12 @@ export class Trader {
    */
   private readonly lateWatch = new Map<string, { readonly intent: Intent; readonly until: number; next: number }>();
 
-  private async watchLate(): Promise<void> {
+  /** Asks about an entry declared NOT_FOUND again until `until` (its first ask one interval from now). */
+  watchLate(i: Intent, until: number): void {
+    if (this.lateWatch.size < LATE_WATCH_KEPT) this.lateWatch.set(i.client_order_id, { intent: i, until, next: this.d.now() + LATE_WATCH_EVERY_MS });
+  }
+
+  private async askLate(): Promise<void> {
     const now = this.d.now();
     for (const [coid, w] of [...this.lateWatch]) {
       if (now > w.until) {
@@ -1963,8 +1980,7 @@ export class Trader {
     if (this.seenAtVenue(i.client_order_id)) return;
     this.d.intents.transition(i, 'NOT_FOUND', null, { answers: i.not_found_answers, waited_ms: now - since });
     this.onTerminal(i, 'not found at the venue');
-    if (i.kind === 'ENTRY' && this.lateWatch.size < LATE_WATCH_KEPT)
-      this.lateWatch.set(i.client_order_id, { intent: i, until: now + LATE_WATCH_MS, next: now + LATE_WATCH_EVERY_MS });
+    if (i.kind === 'ENTRY') this.watchLate(i, now + LATE_WATCH_MS);
   }
 }
 
