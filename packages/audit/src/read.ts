@@ -7,6 +7,7 @@ import {
   type EngineMemory,
   type JsonValue,
   type QuarantineCause,
+  type RememberedIntent,
   type StandingQuarantine,
 } from '@vigil/contracts';
 
@@ -283,6 +284,16 @@ export class AuditReader {
    * every intent not in a final state (with its INTENT_CREATED payload). Startup reconcile checks
    * all of it against REST before anything else happens.
    */
+  /** Order intents with their creation record's payload, as the engine's memory carries them: `where` selects and orders. */
+  private intentRows(where: string, arg: number): (RememberedIntent & { readonly state_ms: number })[] {
+    const rows = this.db
+      .prepare(
+        `SELECT i.order_intent_id, i.state, i.created_ms, i.state_ms, i.symbol, i.side, i.client_order_id, i.cycle_id, i.decision_id, e.payload AS payload FROM order_intents i JOIN events e ON e.seq = i.created_seq ${where}`,
+      )
+      .all(arg) as (Omit<RememberedIntent, 'payload'> & { readonly state_ms: number; readonly payload: string })[];
+    return rows.map((r) => ({ ...r, payload: (parse(r.payload) ?? {}) as Record<string, unknown> }));
+  }
+
   engineMemory(nowMs: number = Date.now()): EngineMemory {
     const positions = (
       this.db
@@ -300,23 +311,10 @@ export class AuditReader {
     }
     // Unsettled intents, and confirmed entries whose order was last seen working: it may have filled
     // (or still be working) while the bot was down, and only the venue can say.
-    const intents = (
-      this.db
-        .prepare(
-          "SELECT i.order_intent_id, i.state, i.created_ms, i.symbol, i.side, i.client_order_id, i.cycle_id, i.decision_id, e.payload AS payload FROM order_intents i JOIN events e ON e.seq = i.created_seq WHERE i.state IN ('CREATED', 'SENT_UNKNOWN') OR (i.state = 'CONFIRMED' AND i.created_ms >= ? AND json_extract(e.payload, '$.kind') = 'ENTRY' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.client_order_id = i.client_order_id AND o.status IN ('FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'EXPIRED_IN_MATCH'))) ORDER BY i.created_seq",
-        )
-        .all(nowMs - 86_400_000) as {
-        order_intent_id: string;
-        state: string;
-        created_ms: number;
-        symbol: string | null;
-        side: string | null;
-        client_order_id: string | null;
-        cycle_id: number | null;
-        decision_id: string | null;
-        payload: string;
-      }[]
-    ).map((r) => ({ ...r, payload: (parse(r.payload) ?? {}) as Record<string, unknown> }));
+    const intents = this.intentRows(
+      "WHERE i.state IN ('CREATED', 'SENT_UNKNOWN') OR (i.state = 'CONFIRMED' AND i.created_ms >= ? AND json_extract(e.payload, '$.kind') = 'ENTRY' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.client_order_id = i.client_order_id AND o.status IN ('FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'EXPIRED_IN_MATCH'))) ORDER BY i.created_seq",
+      nowMs - 86_400_000,
+    );
     // The venue ids of the bot's own orders (an OCO's legs included) of the last 30 days: a trade
     // the venue reports for one of them while the bot was down is the bot's, not someone else's.
     const ownOrders = (
@@ -353,24 +351,10 @@ export class AuditReader {
     // The gate's latency window, oldest first (the query gives the newest first).
     const gateLatenciesMs = (this.q.gateLatencies.all(GATE_LATENCY_WINDOW) as { latency_ms: number }[]).map((r) => r.latency_ms).reverse();
     // Entries declared NOT_FOUND lately: asked about again after the restart, as before it.
-    const notFoundEntries = (
-      this.db
-        .prepare(
-          "SELECT i.order_intent_id, i.state, i.created_ms, i.state_ms, i.symbol, i.side, i.client_order_id, i.cycle_id, i.decision_id, e.payload AS payload FROM order_intents i JOIN events e ON e.seq = i.created_seq WHERE i.state = 'NOT_FOUND' AND i.state_ms >= ? AND json_extract(e.payload, '$.kind') = 'ENTRY' ORDER BY i.created_seq DESC LIMIT 100",
-        )
-        .all(nowMs - LATE_WATCH_MS) as {
-        order_intent_id: string;
-        state: string;
-        created_ms: number;
-        state_ms: number;
-        symbol: string | null;
-        side: string | null;
-        client_order_id: string | null;
-        cycle_id: number | null;
-        decision_id: string | null;
-        payload: string;
-      }[]
-    ).map((r) => ({ ...r, payload: (parse(r.payload) ?? {}) as Record<string, unknown> }));
+    const notFoundEntries = this.intentRows(
+      "WHERE i.state = 'NOT_FOUND' AND i.state_ms >= ? AND json_extract(e.payload, '$.kind') = 'ENTRY' ORDER BY i.created_seq DESC LIMIT 100",
+      nowMs - LATE_WATCH_MS,
+    );
     return { positions, intents, ownOrders, lastTradeIds, unmapped, today: this.dayPnl(nowMs), gateLatenciesMs, notFoundEntries };
   }
 

@@ -580,8 +580,7 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
     const symbolBlocks: ReasonCode[] = [];
     if (symbol) {
       if (quarantined.includes(symbol) || rules.get(symbol)?.status !== 'TRADING') symbolBlocks.push('SYMBOL_QUARANTINED');
-      const r = rules.get(symbol);
-      if (r && protectionGap(r) !== null) symbolBlocks.push('SYMBOL_NOT_PROTECTABLE');
+      if (protectionGaps[symbol] !== undefined) symbolBlocks.push('SYMBOL_NOT_PROTECTABLE');
       if (intents.unknownOn(symbol)) symbolBlocks.push('INTENT_SENT_UNKNOWN');
       if (reconciler.foreign.includes(symbol)) symbolBlocks.push('RECONCILE_DRIFT');
     }
@@ -673,14 +672,13 @@ export function createEngine(ctx: WorkerContext): WorkerLogic {
   const cycle = async (tickTs: TickTrace | null): Promise<void> => {
     const now = Date.now();
     const cycleAt = preciseNowMs();
-    const gaps = protectionGaps;
     // Only symbols with a newly closed bar, nothing in flight and past their cooldown.
     const ready = cfg.exchange.symbols.filter((s) => {
       const b = bars.get(s)!.bars();
       const last = b[b.length - 1]?.start_ms;
       if (last === undefined || lastCycleBar.get(s) === last) return false;
       if (trader.busy(s) || now - trader.slot(s).last_action_ms < scfg.cooldown_ms) return false;
-      return mark(s) !== null && rules.has(s) && gaps[s] === undefined;
+      return mark(s) !== null && rules.has(s) && protectionGaps[s] === undefined;
     });
     if (ready.length === 0) return;
     cycleId++;

@@ -1,4 +1,4 @@
-import { LATE_WATCH_MS, listLegId, orderRole, type EngineMemory, type IntentState } from '@vigil/contracts';
+import { LATE_WATCH_MS, listLegId, orderRole, type EngineMemory, type IntentState, type RememberedIntent } from '@vigil/contracts';
 import { Dec } from '@vigil/core';
 import type { Intent, IntentBook, IntentKind } from './intents.js';
 import type { Ledger } from './ledger.js';
@@ -38,51 +38,25 @@ export function restoreMemory(
     s.unprotected_since = d.now();
   }
   for (const r of m.notFoundEntries ?? []) {
-    if (!r.symbol || !r.client_order_id || r.side !== 'BUY') continue;
-    const intent: Intent = {
-      id: r.order_intent_id,
-      kind: 'ENTRY',
-      symbol: r.symbol,
-      side: 'BUY',
-      client_order_id: r.client_order_id,
-      corr: { order_intent_id: r.order_intent_id, cycle_id: r.cycle_id, decision_id: r.decision_id },
-      state: 'NOT_FOUND',
-      created_ms: r.created_ms,
-      state_ms: r.state_ms,
-      unknown_since: null,
-      not_found_answers: 0,
-      last_query_ms: 0,
-      detail: r.payload as Intent['detail'],
-    };
+    const intent = rememberedIntent(r);
+    if (intent?.kind !== 'ENTRY' || intent.side !== 'BUY') continue;
+    intent.state_ms = r.state_ms;
+    intent.unknown_since = null;
     // Known to the book, so a fill found for it brings the plan its decision was approved with.
     d.intents.adopt(intent);
     d.trader.watchLate(intent, r.state_ms + LATE_WATCH_MS);
   }
   for (const r of m.intents) {
-    if (!r.symbol || !r.client_order_id || (r.side !== 'BUY' && r.side !== 'SELL')) continue;
-    const kind = (str(r.payload['kind']) ?? 'ENTRY') as IntentKind;
-    const intent: Intent = {
-      id: r.order_intent_id,
-      kind,
-      symbol: r.symbol,
-      side: r.side,
-      client_order_id: r.client_order_id,
-      corr: { order_intent_id: r.order_intent_id, cycle_id: r.cycle_id, decision_id: r.decision_id },
-      state: r.state as IntentState,
-      created_ms: r.created_ms,
-      state_ms: r.created_ms,
-      unknown_since: r.created_ms,
-      not_found_answers: 0,
-      last_query_ms: 0,
-      detail: r.payload as Intent['detail'],
-    };
+    const intent = rememberedIntent(r);
+    if (!intent) continue;
+    const kind = intent.kind;
     d.intents.adopt(intent);
     // CREATED from a previous run: it may or may not have left. Unknown until REST says.
     if (intent.state === 'CREATED') d.intents.transition(intent, 'SENT_UNKNOWN', 'INTENT_SENT_UNKNOWN', { why: 'found CREATED at startup' });
-    const s = d.trader.slot(r.symbol);
+    const s = d.trader.slot(intent.symbol);
     if (kind === 'ENTRY') {
       // Its fills, if any, are no older than the intent, however long the bot was down.
-      d.trader.tradesFrom(r.symbol, r.created_ms);
+      d.trader.tradesFrom(intent.symbol, r.created_ms);
       // Remembered entries are never re-quoted: they are resolved, then cancelled if still open
       // (a confirmed one that was working is cancelled at once; what it filled is then protected).
       s.entry = {
@@ -133,4 +107,24 @@ export function restoreMemory(
       s.close = intent;
     }
   }
+}
+
+/** An intent as the audit remembered it, or null when it lacks what an intent needs. */
+function rememberedIntent(r: RememberedIntent): Intent | null {
+  if (!r.symbol || !r.client_order_id || (r.side !== 'BUY' && r.side !== 'SELL')) return null;
+  return {
+    id: r.order_intent_id,
+    kind: (str(r.payload['kind']) ?? 'ENTRY') as IntentKind,
+    symbol: r.symbol,
+    side: r.side,
+    client_order_id: r.client_order_id,
+    corr: { order_intent_id: r.order_intent_id, cycle_id: r.cycle_id, decision_id: r.decision_id },
+    state: r.state as IntentState,
+    created_ms: r.created_ms,
+    state_ms: r.created_ms,
+    unknown_since: r.created_ms,
+    not_found_answers: 0,
+    last_query_ms: 0,
+    detail: r.payload as Intent['detail'],
+  };
 }

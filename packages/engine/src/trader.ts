@@ -528,9 +528,9 @@ export class Trader {
    * limit on such an account. Valued at once from a traded symbol's quote, else over REST at the
    * next management pass; bounded.
    */
-  private readonly unvaluedFees: { symbol: string; asset: string; quote: string; amount: string; ts_ms: number }[] = [];
+  private readonly unvaluedFees: ThirdFee[] = [];
 
-  private chargeThirdFee(fee: { symbol: string; asset: string; quote: string; amount: string; ts_ms: number }, bid?: string): void {
+  private chargeThirdFee(fee: ThirdFee, bid?: string): void {
     const price = bid ?? this.d.quote(`${fee.asset}${fee.quote}`)?.bid;
     if (price === undefined) {
       if (this.unvaluedFees.length < UNVALUED_FEES_KEPT) this.unvaluedFees.push(fee);
@@ -541,9 +541,12 @@ export class Trader {
 
   /** Values the pending third-asset fees over REST (the bid of ASSET+QUOTE); a pair the venue does not list is reported and dropped. */
   private async valuePendingFees(): Promise<void> {
+    // One ticker per pair per pass, however many fees wait on it.
+    const asked = new Map<string, Awaited<ReturnType<typeof venue<'book_ticker'>>>>();
     for (const fee of this.unvaluedFees.splice(0)) {
       const pair = `${fee.asset}${fee.quote}`;
-      const q = await venue(this.d.call(), 'book_ticker', { symbol: pair });
+      const q = asked.get(pair) ?? (await venue(this.d.call(), 'book_ticker', { symbol: pair }));
+      asked.set(pair, q);
       if (q.kind === 'OK') {
         this.chargeThirdFee(fee, q.body.bid);
         this.positionEvent(fee.symbol);
@@ -1989,6 +1992,15 @@ interface RequoteTerms {
   readonly price: string;
   readonly left: number;
   readonly n: number;
+}
+
+/** A commission paid in a third asset, waiting to be valued in the quote asset. */
+interface ThirdFee {
+  readonly symbol: string;
+  readonly asset: string;
+  readonly quote: string;
+  readonly amount: string;
+  readonly ts_ms: number;
 }
 
 /** Whether `coid` is one of the orders a protection stands on (an OCO's legs, or the trailing stop). */
