@@ -16,10 +16,10 @@ afterEach(async () => {
 const post = (url: string, body: unknown) => fetch(url, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
 
 describe('entries on a symbol that cannot be protected', () => {
-  it('ocoAllowed false: SYMBOL_NOT_PROTECTABLE is raised naming the symbol and why, the engine blocks entries on it, and no decision or order is made there', async () => {
+  it('ocoAllowed false on BTCUSDT: SYMBOL_NOT_PROTECTABLE names it and why, the engine blocks entries on it, and while ETHUSDT runs its entry cycles BTCUSDT gets no cycle input, decision or order', async () => {
     const venue = await startVenue();
     await post(`${venue.admin}/admin/symbol`, { symbol: 'BTCUSDT', status: 'TRADING', ocoAllowed: false });
-    const t = await startTrading({ sim: venue });
+    const t = await startTrading({ sim: venue, symbols: ['BTCUSDT', 'ETHUSDT'] });
     stop = async () => {
       await t.stopAll();
       await venue.close();
@@ -33,7 +33,16 @@ describe('entries on a symbol that cannot be protected', () => {
     expect(JSON.parse(raised.payload)).toMatchObject({ detail: { BTCUSDT: 'OCO orders are not allowed' } });
     const check = (await t.sup.hosts.engine.request('entry_check', { symbol: 'BTCUSDT' })) as { blocked_by: readonly string[] };
     expect(check.blocked_by).toContain('SYMBOL_NOT_PROTECTABLE');
-    // The reason is raised by the first entry cycle; by then, and ever after, nothing was decided on the symbol.
-    expect(t.q<Ev>("SELECT * FROM events WHERE event_type IN ('DECISION_PROPOSED', 'INTENT_CREATED')")).toHaveLength(0);
+    // Entry cycles run for the protectable symbol beside it (their inputs are recorded bar after bar);
+    // none of them takes BTCUSDT in, nor decides or orders anything on it.
+    await waitFor(
+      'three entry cycles on ETHUSDT',
+      () => t.q<Ev>("SELECT * FROM events WHERE event_type = 'CYCLE_INPUTS_RECORDED' AND payload LIKE '%ETHUSDT%'").length >= 3,
+      60_000,
+      100,
+    );
+    expect(t.q<Ev>("SELECT * FROM events WHERE event_type = 'CYCLE_INPUTS_RECORDED' AND payload LIKE '%BTCUSDT%'")).toHaveLength(0);
+    expect(t.q<Ev>("SELECT * FROM events WHERE event_type IN ('DECISION_PROPOSED', 'INTENT_CREATED') AND payload LIKE '%BTCUSDT%'")).toHaveLength(0);
+    expect(JSON.parse(raised.payload).detail).not.toHaveProperty('ETHUSDT');
   }, 90_000);
 });
